@@ -1,0 +1,257 @@
+//! `register`, `version` and `publish`: the template lifecycle commands.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use super::{App, output, print_notices, split_reference};
+use crate::domain::commands::{self, Bump, CreateVersion, Register, VersionSpec};
+use crate::domain::events::SourceRef;
+use crate::error::{Error, Result};
+use crate::events::Envelope;
+use crate::store::Decision;
+use crate::template::manifest::{Category, MANIFEST_FILE, Manifest};
+use crate::template::params;
+use crate::template::snapshot::TemplateFiles;
+
+/// Arguments of `register`.
+#[derive(Debug, clap::Args)]
+pub struct RegisterArgs {
+    /// The template folder (holding template.yaml).
+    path: PathBuf,
+    /// Register under this name instead of the manifest's.
+    #[arg(long)]
+    name: Option<String>,
+    /// The owning team or person.
+    #[arg(long)]
+    owner: Option<String>,
+    /// Override the manifest's category.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(Category::ALL))]
+    category: Option<String>,
+    /// A tag (repeatable); replaces the manifest's tags.
+    #[arg(long = "tag", value_name = "TAG")]
+    tags: Vec<String>,
+}
+
+/// Arguments of `version`.
+#[derive(Debug, clap::Args)]
+#[command(group = clap::ArgGroup::new("number").required(true).args(["version", "bump"]))]
+pub struct VersionArgs {
+    /// The template's name or id.
+    template: String,
+    /// The template folder to snapshot (default: the folder it was registered from).
+    #[arg(long, value_name = "PATH")]
+    from: Option<PathBuf>,
+    /// The new version number, X.Y.Z.
+    #[arg(long, value_name = "X.Y.Z")]
+    version: Option<String>,
+    /// Bump the highest existing version.
+    #[arg(long, value_enum)]
+    bump: Option<BumpArg>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum BumpArg {
+    Major,
+    Minor,
+    Patch,
+}
+
+/// Arguments of `publish`.
+#[derive(Debug, clap::Args)]
+pub struct PublishArgs {
+    /// TEMPLATE@VERSION to publish.
+    reference: String,
+}
+
+/// Reads and parses a template folder's manifest, with the error pointing into it.
+pub fn read_manifest(dir: &Path) -> Result<Manifest> {
+    let path = dir.join(MANIFEST_FILE);
+    if !dir.is_dir() {
+        return Err(Error::new(format!("{} is not a folder", dir.display()))
+            .hint("pass the template folder, the one holding template.yaml"));
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        Error::io("read", &path, e).hint("a template is a folder with a template.yaml; see docs/template-format.md")
+    })?;
+    Manifest::parse(&text, &path.display().to_string()).map_err(|e| {
+        Error::new(format!("{}: {}", e.location(), e.message))
+            .hint("fix template.yaml; `factory validate --path DIR` lists every problem")
+    })
+}
+
+fn event_ids(envelopes: &[Envelope]) -> Vec<&str> {
+    envelopes.iter().map(|e| e.event_id.as_str()).collect()
+}
+
+fn absolute(path: &Path) -> String {
+    std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// Runs `register`.
+pub fn register(app: &App, args: RegisterArgs) -> Result<()> {
+    let manifest = read_manifest(&args.path)?;
+    let name = args.name.unwrap_or_else(|| manifest.name.clone());
+    if name.trim().is_empty() || name.contains('@') || name.contains(char::is_whitespace) {
+        return Err(Error::usage(format!("`{name}` is not a usable template name"))
+            .hint("names have no spaces and no `@` (it separates name and version)"));
+    }
+    let input = Register {
+        title: manifest.title().to_string(),
+        category: args.category.unwrap_or_else(|| manifest.category.as_str().to_string()),
+        owner: args.owner.or(manifest.owner.clone()),
+        tags: if args.tags.is_empty() { manifest.tags.clone() } else { args.tags },
+        source: absolute(&args.path),
+        name,
+    };
+    let store = app.store()?;
+    let context = app.context(&store)?;
+    let result = store.write(&context, |state| {
+        let events = commands::register(state, input)?;
+        Ok(Decision::events(events, ()))
+    });
+    print_notices(app, &store);
+    let (envelopes, ()) = result?;
+    let payload = &envelopes[0].payload;
+    if app.json() {
+        output::print_json(&json!({
+            "templateId": payload["templateId"],
+            "name": payload["name"],
+            "events": event_ids(&envelopes),
+        }));
+    } else if app.human() {
+        println!(
+            "Registered {} ({})\n  next: factory version {} --version 0.1.0",
+            payload["name"].as_str().unwrap_or_default(),
+            payload["templateId"].as_str().unwrap_or_default(),
+            payload["name"].as_str().unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+/// Runs `version`.
+pub fn version(app: &App, args: VersionArgs) -> Result<()> {
+    let store = app.store()?;
+    let state = store.state()?;
+    let template = commands::find_template(&state, &args.template)?;
+    let dir = args.from.clone().unwrap_or_else(|| PathBuf::from(&template.source));
+    let manifest = read_manifest(&dir)?;
+    if manifest.name != template.name {
+        return Err(Error::new(format!(
+            "{} holds template `{}`, not `{}`",
+            dir.display(),
+            manifest.name,
+            template.name
+        ))
+        .hint("pass --from with the folder of this template"));
+    }
+    let files = TemplateFiles::load_dir(&dir)?;
+    if let Some(link) = files.refused_links.first() {
+        return Err(Error::new(format!(
+            "{}: symlink {} -> {} points outside the template",
+            dir.display(),
+            link.path,
+            link.target
+        ))
+        .hint("replace the link with the file it points at, or remove it"));
+    }
+    let spec = match (args.version, args.bump) {
+        (Some(v), _) => VersionSpec::Exact(v),
+        (None, Some(BumpArg::Major)) => VersionSpec::Bump(Bump::Major),
+        (None, Some(BumpArg::Minor)) => VersionSpec::Bump(Bump::Minor),
+        (None, Some(BumpArg::Patch)) => VersionSpec::Bump(Bump::Patch),
+        (None, None) => unreachable!("clap requires --version or --bump"),
+    };
+    let (blobs, (tree_hex, tree_bytes), tree_hash) = files.snapshot();
+    let byte_count = files.byte_count();
+    let source_ref = SourceRef {
+        kind: "path".to_string(),
+        uri: absolute(&dir),
+        commit: None,
+    };
+    let context = app.context(&store)?;
+    let template_key = template.id.clone();
+    let result = store.write(&context, |state| {
+        // The schema names the version, so the number is decided first.
+        let template = commands::find_template(state, &template_key)?;
+        let number = commands::decide_version_number(template, &spec)?;
+        let input = CreateVersion {
+            version: VersionSpec::Exact(number.clone()),
+            source_ref: source_ref.clone(),
+            content_hash: tree_hash.content_hash.clone(),
+            tree: format!("sha256:{tree_hex}"),
+            file_count: files.files.len() as u64,
+            byte_count,
+            schema: params::schema_document(&manifest, &number),
+            parameter_count: manifest.parameters.len() as u64,
+        };
+        let (events, number) = commands::create_version(state, &template_key, input)?;
+        let mut objects = blobs;
+        objects.push((tree_hex.clone(), tree_bytes));
+        Ok(Decision {
+            events,
+            objects,
+            output: number,
+        })
+    });
+    print_notices(app, &store);
+    let (envelopes, number) = result?;
+    let payload = &envelopes[0].payload;
+    if app.json() {
+        output::print_json(&json!({
+            "template": manifest.name,
+            "templateId": payload["templateId"],
+            "version": number,
+            "templateVersionId": payload["templateVersionId"],
+            "status": "Draft",
+            "contentHash": payload["contentHash"],
+            "fileCount": payload["fileCount"],
+            "byteCount": payload["byteCount"],
+            "events": event_ids(&envelopes),
+        }));
+    } else if app.human() {
+        println!(
+            "Created {}@{number} (Draft): {} files, {} bytes\n  content {}\n  next: factory validate {}@{number}",
+            manifest.name, payload["fileCount"], payload["byteCount"], tree_hash.content_hash, manifest.name
+        );
+    }
+    Ok(())
+}
+
+/// Runs `publish`.
+pub fn publish(app: &App, args: PublishArgs) -> Result<()> {
+    let (name, version) = split_reference(&args.reference);
+    let version = version.ok_or_else(|| {
+        Error::usage(format!("`{}` names no version", args.reference))
+            .hint(format!("publish one version at a time: factory publish {name}@X.Y.Z"))
+    })?;
+    let store = app.store()?;
+    let context = app.context(&store)?;
+    let result = store.write(&context, |state| {
+        Ok(Decision::events(commands::publish(state, name, version)?, ()))
+    });
+    print_notices(app, &store);
+    let (envelopes, ()) = result?;
+    let payload = &envelopes[0].payload;
+    if app.json() {
+        output::print_json(&json!({
+            "template": name,
+            "version": payload["version"],
+            "publicationId": payload["publicationId"],
+            "contentHash": payload["contentHash"],
+            "events": event_ids(&envelopes),
+        }));
+    } else if app.human() {
+        println!(
+            "Published {name}@{} ({})\n  content {}",
+            payload["version"].as_str().unwrap_or_default(),
+            payload["publicationId"].as_str().unwrap_or_default(),
+            payload["contentHash"].as_str().unwrap_or_default()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,183 @@
+//! The command line: argument parsing, the invocation's event context, and printing.
+//! One file per subcommand; no domain rule is decided here.
+
+mod events;
+mod hash;
+mod init;
+mod lifecycle;
+mod output;
+mod show;
+mod store;
+mod validate;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::{Error, Result};
+use crate::events::{EventContext, clock, ids};
+use crate::store::Store;
+
+/// factory: a local store of project templates, their lifecycle, and an event log.
+#[derive(Debug, Parser)]
+#[command(name = "factory", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, clap::Args)]
+struct GlobalArgs {
+    /// The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder).
+    #[arg(long, global = true, value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// Tenant for events (default: FACTORY_TENANT, then store.yaml).
+    #[arg(long, global = true, env = "FACTORY_TENANT", value_name = "ID")]
+    tenant: Option<String>,
+    /// Project for events (default: FACTORY_PROJECT, then store.yaml).
+    #[arg(long, global = true, env = "FACTORY_PROJECT", value_name = "ID")]
+    project: Option<String>,
+    /// Module for events (default: FACTORY_MODULE, then store.yaml).
+    #[arg(long, global = true, env = "FACTORY_MODULE", value_name = "ID")]
+    module: Option<String>,
+    /// Correlation id shared by this invocation's events (an agent's task id).
+    #[arg(long, global = true, env = "FACTORY_CORRELATION_ID", value_name = "ID")]
+    correlation_id: Option<String>,
+    /// The event id that caused this invocation.
+    #[arg(long, global = true, value_name = "EVENT_ID")]
+    causation_id: Option<String>,
+    /// Print one JSON document to stdout instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Print nothing but errors.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a store (default: the one `factory` would find).
+    Init(init::InitArgs),
+    /// Register a template folder under its name.
+    Register(lifecycle::RegisterArgs),
+    /// Snapshot a template's files as a new immutable version.
+    Version(lifecycle::VersionArgs),
+    /// Check a template version (or a folder, with --path); exit 3 when a check fails.
+    Validate(validate::ValidateArgs),
+    /// Publish a validated template version.
+    Publish(lifecycle::PublishArgs),
+    /// List the registered templates.
+    List,
+    /// Show a template or one of its versions.
+    Show(show::ShowArgs),
+    /// Print the content hash of a folder (DESIGN section 6).
+    Hash(hash::HashArgs),
+    /// Print the event log as JSON Lines, filtered; or its JSON Schemas.
+    Events(events::EventsArgs),
+    /// Check or rebuild the store.
+    #[command(subcommand)]
+    Store(store::StoreCommand),
+}
+
+/// What a subcommand sees: the parsed global options and how to reach the store.
+pub struct App {
+    global: GlobalArgs,
+}
+
+impl App {
+    /// The store this invocation uses.
+    fn store(&self) -> Result<Store> {
+        let cwd = std::env::current_dir().map_err(|e| Error::new(format!("cannot read the current folder: {e}")))?;
+        let root = crate::store::locate(self.global.store.as_deref(), &cwd)?;
+        Store::open(&root)
+    }
+
+    /// The envelope fields shared by this invocation's events.
+    fn context(&self, store: &Store) -> Result<EventContext> {
+        let config = store.config();
+        let pick = |flag: &Option<String>, config: &Option<String>| {
+            flag.clone().filter(|s| !s.is_empty()).or_else(|| config.clone())
+        };
+        let trace_id = std::env::var("TRACEPARENT")
+            .ok()
+            .and_then(|t| ids::trace_id_from_traceparent(&t))
+            .unwrap_or_else(ids::new_trace_id);
+        Ok(EventContext {
+            tenant_id: pick(&self.global.tenant, &Some(config.tenant.clone())).unwrap_or_default(),
+            project_id: pick(&self.global.project, &config.project),
+            module_id: pick(&self.global.module, &config.module),
+            trace_id,
+            correlation_id: self
+                .global
+                .correlation_id
+                .clone()
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| ids::new_id(ids::CORRELATION)),
+            causation_id: self.global.causation_id.clone().filter(|s| !s.is_empty()),
+            pinned_now: clock::pinned_from_env()?,
+        })
+    }
+
+    /// Whether to print JSON.
+    fn json(&self) -> bool {
+        self.global.json
+    }
+
+    /// Whether to print human text (not JSON, not quiet).
+    fn human(&self) -> bool {
+        !self.global.json && !self.global.quiet
+    }
+}
+
+/// Runs the command line; the process's exit code.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let app = App { global: cli.global };
+    let result = match cli.command {
+        Command::Init(args) => init::run(&app, args),
+        Command::Register(args) => lifecycle::register(&app, args),
+        Command::Version(args) => lifecycle::version(&app, args),
+        Command::Validate(args) => validate::run(&app, args),
+        Command::Publish(args) => lifecycle::publish(&app, args),
+        Command::List => show::list(&app),
+        Command::Show(args) => show::show(&app, args),
+        Command::Hash(args) => hash::run(&app, args),
+        Command::Events(args) => events::run(&app, args),
+        Command::Store(command) => store::run(&app, command),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            output::print_error(&err, std::io::stderr().is_terminal());
+            ExitCode::from(err.kind.code())
+        }
+    }
+}
+
+/// Splits `NAME@VERSION` at the last `@`.
+fn split_reference(reference: &str) -> (&str, Option<&str>) {
+    match reference.rsplit_once('@') {
+        Some((name, version)) if !name.is_empty() => (name, Some(version)),
+        _ => (reference, None),
+    }
+}
+
+/// Prints the store's notices (recoveries, rebuilds) to stderr.
+fn print_notices(app: &App, store: &Store) {
+    for notice in store.take_notices() {
+        if !app.global.quiet {
+            eprintln!("warning: {notice}");
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! `factory list` and `factory show`.
+
+use serde_json::json;
+
+use super::{App, output, print_notices, split_reference};
+use crate::domain::commands;
+use crate::domain::state::{Template, TemplateVersion};
+use crate::error::Result;
+
+/// Arguments of `show`.
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// TEMPLATE or TEMPLATE@VERSION.
+    reference: String,
+}
+
+fn version_json(v: &TemplateVersion) -> serde_json::Value {
+    json!({
+        "version": v.version,
+        "templateVersionId": v.id,
+        "status": v.status.as_str(),
+        "contentHash": v.content_hash,
+        "fileCount": v.file_count,
+        "byteCount": v.byte_count,
+        "sourceRef": v.source_ref,
+        "createdAt": v.created_at,
+        "validation": v.validation,
+        "publicationId": v.publication_id,
+        "publishedAt": v.published_at,
+    })
+}
+
+fn template_json(t: &Template) -> serde_json::Value {
+    json!({
+        "templateId": t.id,
+        "name": t.name,
+        "title": t.title,
+        "category": t.category,
+        "owner": t.owner,
+        "tags": t.tags,
+        "source": t.source,
+        "registeredAt": t.registered_at,
+        "latestVersion": t.latest().map(|v| &v.version),
+        "latestPublished": t.latest_published().map(|v| &v.version),
+        "versions": t.versions.iter().map(version_json).collect::<Vec<_>>(),
+    })
+}
+
+/// Runs `list`.
+pub fn list(app: &App) -> Result<()> {
+    let store = app.store()?;
+    let state = store.state();
+    print_notices(app, &store);
+    let state = state?;
+    let mut templates: Vec<&Template> = state.templates.values().collect();
+    templates.sort_by(|a, b| a.name.cmp(&b.name));
+    if app.json() {
+        output::print_json(&json!({
+            "templates": templates.iter().map(|t| json!({
+                "templateId": t.id,
+                "name": t.name,
+                "category": t.category,
+                "latestVersion": t.latest().map(|v| &v.version),
+                "status": t.latest().map(|v| v.status.as_str()),
+                "latestPublished": t.latest_published().map(|v| &v.version),
+            })).collect::<Vec<_>>()
+        }));
+    } else if app.human() {
+        if templates.is_empty() {
+            println!("No templates in {}.\n  add one: factory register PATH", store.root().display());
+            return Ok(());
+        }
+        let width = templates.iter().map(|t| t.name.len()).max().unwrap_or(4).max(4);
+        println!("{:<width$}  {:<13}  {:<10}  {:<10}  PUBLISHED", "NAME", "CATEGORY", "LATEST", "STATUS");
+        for t in templates {
+            let latest = t.latest();
+            println!(
+                "{:<width$}  {:<13}  {:<10}  {:<10}  {}",
+                t.name,
+                t.category,
+                latest.map_or("-", |v| v.version.as_str()),
+                latest.map_or("-", |v| v.status.as_str()),
+                t.latest_published().map_or("-", |v| v.version.as_str()),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Runs `show`.
+pub fn show(app: &App, args: ShowArgs) -> Result<()> {
+    let store = app.store()?;
+    let state = store.state();
+    print_notices(app, &store);
+    let state = state?;
+    let (name, version) = split_reference(&args.reference);
+    let template = commands::find_template(&state, name)?;
+    if let Some(version) = version {
+        let (_, v) = commands::find_version(&state, name, version)?;
+        if app.json() {
+            let mut doc = version_json(v);
+            doc["template"] = json!(template.name);
+            doc["templateId"] = json!(template.id);
+            doc["parameters"] = v.schema.clone().unwrap_or_default();
+            output::print_json(&doc);
+        } else if app.human() {
+            println!("{}@{} ({})", template.name, v.version, v.id);
+            println!("  status:   {}", v.status.as_str());
+            println!("  content:  {} ({} files, {} bytes)", v.content_hash, v.file_count, v.byte_count);
+            println!("  source:   {} {}", v.source_ref.kind, v.source_ref.uri);
+            println!("  created:  {}", v.created_at);
+            if let Some(val) = &v.validation {
+                let verdict = if val.passed { "passed" } else { "failed" };
+                println!("  validated: {verdict} at {} ({})", val.at, val.validation_id);
+            }
+            if let Some(at) = &v.published_at {
+                println!("  published: {at}");
+            }
+            print_parameters(v);
+        }
+        return Ok(());
+    }
+    if app.json() {
+        output::print_json(&template_json(template));
+    } else if app.human() {
+        println!("{} ({})", template.name, template.id);
+        println!("  title:    {}", template.title);
+        println!("  category: {}", template.category);
+        if let Some(owner) = &template.owner {
+            println!("  owner:    {owner}");
+        }
+        if !template.tags.is_empty() {
+            println!("  tags:     {}", template.tags.join(", "));
+        }
+        println!("  source:   {}", template.source);
+        if template.versions.is_empty() {
+            println!("  no versions yet: factory version {} --version 0.1.0", template.name);
+        }
+        for v in &template.versions {
+            println!("  {:<10}  {:<10}  {}", v.version, v.status.as_str(), v.content_hash);
+        }
+    }
+    Ok(())
+}
+
+fn print_parameters(v: &TemplateVersion) {
+    let Some(properties) = v.schema.as_ref().and_then(|s| s["properties"].as_object()) else {
+        return;
+    };
+    if properties.is_empty() {
+        return;
+    }
+    let required: Vec<&str> = v
+        .schema
+        .as_ref()
+        .and_then(|s| s["required"].as_array())
+        .map(|r| r.iter().filter_map(|x| x.as_str()).collect())
+        .unwrap_or_default();
+    println!("  parameters:");
+    for (name, p) in properties {
+        let kind = p["type"].as_str().unwrap_or(if p.get("enum").is_some() { "choice" } else { "any" });
+        let mut notes = Vec::new();
+        if required.contains(&name.as_str()) {
+            notes.push("required".to_string());
+        }
+        if let Some(d) = p.get("default") {
+            notes.push(format!("default {d}"));
+        }
+        if let Some(d) = p.get("x-factory-default-expression") {
+            notes.push(format!("default {d}"));
+        }
+        if p.get("x-factory-secret").is_some() {
+            notes.push("secret".to_string());
+        }
+        println!("    {name:<20} {kind:<8} {}", notes.join(", "));
+    }
+}

@@ -1,0 +1,347 @@
+//! Command handlers: from the current state and a command's input to the events it
+//! produces, or a typed refusal. Every lifecycle rule lives here.
+
+use semver::Version;
+use serde_json::Value;
+
+use super::events::*;
+use super::state::{State, Template, TemplateVersion, VersionStatus};
+use crate::error::{Error, Result};
+use crate::events::ids;
+
+/// Input of `register`.
+#[derive(Debug, Clone)]
+pub struct Register {
+    /// Unique template name.
+    pub name: String,
+    /// Human title.
+    pub title: String,
+    /// Category.
+    pub category: String,
+    /// Owner.
+    pub owner: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Where it comes from.
+    pub source: String,
+}
+
+/// Registers a template; its name must be new.
+pub fn register(state: &State, input: Register) -> Result<Vec<DomainEvent>> {
+    if let Some(existing) = state.template(&input.name) {
+        return Err(Error::new(format!(
+            "a template named `{}` is already registered ({})",
+            input.name, existing.id
+        ))
+        .hint(format!(
+            "add a version to it with `factory version {} --from PATH --bump patch`, or register under another --name",
+            input.name
+        )));
+    }
+    Ok(vec![DomainEvent::TemplateRegistered(TemplateRegistered {
+        template_id: ids::new_id(ids::TEMPLATE),
+        name: input.name,
+        title: input.title,
+        category: input.category,
+        owner: input.owner,
+        tags: input.tags,
+        source: input.source,
+    })])
+}
+
+/// Which version number a new version gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionSpec {
+    /// Exactly this one.
+    Exact(String),
+    /// The highest existing version bumped (from 0.0.0 when there is none).
+    Bump(Bump),
+}
+
+/// A semver bump.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bump {
+    /// `X+1.0.0`.
+    Major,
+    /// `X.Y+1.0`.
+    Minor,
+    /// `X.Y.Z+1`.
+    Patch,
+}
+
+/// Input of `version`: the snapshot already made (hash, counts, tree) and its schema.
+#[derive(Debug, Clone)]
+pub struct CreateVersion {
+    /// Which number.
+    pub version: VersionSpec,
+    /// Where the files came from.
+    pub source_ref: SourceRef,
+    /// Their tree hash.
+    pub content_hash: String,
+    /// Their tree object.
+    pub tree: String,
+    /// How many files.
+    pub file_count: u64,
+    /// How many bytes.
+    pub byte_count: u64,
+    /// The parameters' JSON Schema.
+    pub schema: Value,
+    /// How many parameters.
+    pub parameter_count: u64,
+}
+
+/// Parses a version number as semver, with an error a person can act on.
+pub fn parse_version(text: &str) -> Result<Version> {
+    Version::parse(text).map_err(|e| {
+        Error::usage(format!("`{text}` is not a semantic version: {e}"))
+            .hint("use MAJOR.MINOR.PATCH, such as 1.2.0 or 2.0.0-rc.1")
+    })
+}
+
+/// The number a new version of `template` gets; refused when it exists or is not semver.
+pub fn decide_version_number(template: &Template, spec: &VersionSpec) -> Result<String> {
+    let version = match spec {
+        VersionSpec::Exact(text) => parse_version(text)?,
+        VersionSpec::Bump(bump) => {
+            let highest = template
+                .versions
+                .iter()
+                .filter_map(|v| Version::parse(&v.version).ok())
+                .max()
+                .unwrap_or(Version::new(0, 0, 0));
+            match bump {
+                Bump::Major => Version::new(highest.major + 1, 0, 0),
+                Bump::Minor => Version::new(highest.major, highest.minor + 1, 0),
+                Bump::Patch => Version::new(highest.major, highest.minor, highest.patch + 1),
+            }
+        }
+    };
+    let version = version.to_string();
+    if let Some(existing) = template.version(&version) {
+        return Err(Error::new(format!(
+            "{}@{version} already exists ({}, {}); versions are immutable",
+            template.name,
+            existing.id,
+            existing.status.as_str()
+        ))
+        .hint(format!(
+            "create the next one with `factory version {} --bump patch` (or --version X.Y.Z)",
+            template.name
+        )));
+    }
+    Ok(version)
+}
+
+/// Creates a version of a template; the number must not exist yet.
+pub fn create_version(
+    state: &State,
+    template_key: &str,
+    input: CreateVersion,
+) -> Result<(Vec<DomainEvent>, String)> {
+    let template = find_template(state, template_key)?;
+    let version = decide_version_number(template, &input.version)?;
+    let template_version_id = ids::new_id(ids::TEMPLATE_VERSION);
+    let events = vec![
+        DomainEvent::TemplateVersionCreated(TemplateVersionCreated {
+            template_id: template.id.clone(),
+            template_version_id: template_version_id.clone(),
+            version: version.clone(),
+            source_ref: input.source_ref,
+            content_hash: input.content_hash,
+            file_count: input.file_count,
+            byte_count: input.byte_count,
+            engine: "minijinja".to_string(),
+            tree: input.tree,
+        }),
+        DomainEvent::TemplateParameterSchemaDefined(TemplateParameterSchemaDefined {
+            template_id: template.id.clone(),
+            template_version_id,
+            schema_id: ids::new_id(ids::SCHEMA),
+            parameter_count: input.parameter_count,
+            schema: input.schema,
+        }),
+    ];
+    Ok((events, version))
+}
+
+/// Records a validation of a stored version.
+pub fn record_validation(
+    state: &State,
+    template_key: &str,
+    version_key: &str,
+    checks: Vec<CheckOutcome>,
+    content_hash: &str,
+) -> Result<Vec<DomainEvent>> {
+    let (template, version) = find_version(state, template_key, version_key)?;
+    let passed = !checks.iter().any(|c| c.status == "fail");
+    Ok(vec![DomainEvent::TemplateValidated(TemplateValidated {
+        template_id: template.id.clone(),
+        template_version_id: version.id.clone(),
+        validation_id: ids::new_id(ids::VALIDATION),
+        passed,
+        checks,
+        content_hash: content_hash.to_string(),
+    })])
+}
+
+/// Publishes a version; refused unless its content hash passed validation.
+pub fn publish(state: &State, template_key: &str, version_key: &str) -> Result<Vec<DomainEvent>> {
+    let (template, version) = find_version(state, template_key, version_key)?;
+    let at = format!("{}@{}", template.name, version.version);
+    if version.status == VersionStatus::Published {
+        return Err(Error::new(format!("{at} is already published"))
+            .hint("publish a new version instead; published versions never change"));
+    }
+    match &version.validation {
+        Some(v) if v.passed && v.content_hash == version.content_hash => {}
+        Some(v) if !v.passed => {
+            return Err(Error::verdict(format!(
+                "{at} cannot be published: its last validation ({}) failed {} check(s)",
+                v.validation_id, v.failed_checks
+            ))
+            .hint(format!(
+                "fix the template, create a new version, and run `factory validate {}@NEW` before publishing",
+                template.name
+            )));
+        }
+        _ => {
+            return Err(Error::verdict(format!(
+                "{at} cannot be published: content {} has not passed validation",
+                version.content_hash
+            ))
+            .hint(format!("run `factory validate {at}` first")));
+        }
+    }
+    Ok(vec![DomainEvent::TemplatePublished(TemplatePublished {
+        template_id: template.id.clone(),
+        template_version_id: version.id.clone(),
+        version: version.version.clone(),
+        publication_id: ids::new_id(ids::PUBLICATION),
+        content_hash: version.content_hash.clone(),
+    })])
+}
+
+/// A template by name or id, or an error naming what to do.
+pub fn find_template<'s>(state: &'s State, key: &str) -> Result<&'s Template> {
+    state.template(key).ok_or_else(|| {
+        Error::new(format!("no template named `{key}` in the store"))
+            .hint("`factory list` shows the registered templates; `factory register PATH` adds one")
+    })
+}
+
+/// A version of a template by number or id.
+pub fn find_version<'s>(
+    state: &'s State,
+    template_key: &str,
+    version_key: &str,
+) -> Result<(&'s Template, &'s TemplateVersion)> {
+    let template = find_template(state, template_key)?;
+    let version = template.version(version_key).ok_or_else(|| {
+        let known: Vec<&str> = template.versions.iter().map(|v| v.version.as_str()).collect();
+        Error::new(format!("{} has no version `{version_key}`", template.name)).hint(
+            if known.is_empty() {
+                format!("create one with `factory version {} --from PATH --version 0.1.0`", template.name)
+            } else {
+                format!("its versions are: {}", known.join(", "))
+            },
+        )
+    })?;
+    Ok((template, version))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fold(state: &mut State, events: &[DomainEvent]) {
+        for (i, e) in events.iter().enumerate() {
+            state.apply(&format!("evt-{i}"), "2026-01-01T00:00:00.000Z", Some(e));
+        }
+    }
+
+    fn version_input(spec: VersionSpec) -> CreateVersion {
+        CreateVersion {
+            version: spec,
+            source_ref: SourceRef {
+                kind: "path".into(),
+                uri: "/t".into(),
+                commit: None,
+            },
+            content_hash: "sha256:aa".into(),
+            tree: "sha256:bb".into(),
+            file_count: 1,
+            byte_count: 2,
+            schema: serde_json::json!({}),
+            parameter_count: 0,
+        }
+    }
+
+    fn registered() -> State {
+        let mut state = State::default();
+        let events = register(
+            &state,
+            Register {
+                name: "svc".into(),
+                title: "Svc".into(),
+                category: "service".into(),
+                owner: None,
+                tags: vec![],
+                source: "/t".into(),
+            },
+        )
+        .unwrap();
+        fold(&mut state, &events);
+        state
+    }
+
+    #[test]
+    fn lifecycle_rules_hold() {
+        let mut state = registered();
+        let again = register(
+            &state,
+            Register {
+                name: "svc".into(),
+                title: "x".into(),
+                category: "service".into(),
+                owner: None,
+                tags: vec![],
+                source: "/t".into(),
+            },
+        );
+        assert!(again.unwrap_err().message.contains("already registered"));
+
+        let (events, v) =
+            create_version(&state, "svc", version_input(VersionSpec::Bump(Bump::Minor))).unwrap();
+        assert_eq!(v, "0.1.0");
+        fold(&mut state, &events);
+        let dup = create_version(&state, "svc", version_input(VersionSpec::Exact("0.1.0".into())));
+        assert!(dup.unwrap_err().message.contains("already exists"));
+        let bad = create_version(&state, "svc", version_input(VersionSpec::Exact("1.0".into())));
+        assert_eq!(bad.unwrap_err().kind, crate::error::ExitKind::Usage);
+
+        let refused = publish(&state, "svc", "0.1.0").unwrap_err();
+        assert!(refused.message.contains("has not passed validation"));
+        let failing = CheckOutcome {
+            check: "x".into(),
+            status: "fail".into(),
+            message: "m".into(),
+            location: None,
+        };
+        let events = record_validation(&state, "svc", "0.1.0", vec![failing], "sha256:aa").unwrap();
+        fold(&mut state, &events);
+        assert_eq!(state.template("svc").unwrap().versions[0].status, VersionStatus::Invalid);
+        assert!(publish(&state, "svc", "0.1.0").unwrap_err().message.contains("failed 1 check"));
+
+        let events = record_validation(&state, "svc", "0.1.0", vec![], "sha256:aa").unwrap();
+        fold(&mut state, &events);
+        let events = publish(&state, "svc", "0.1.0").unwrap();
+        fold(&mut state, &events);
+        let t = state.template("svc").unwrap();
+        assert_eq!(t.latest_published().unwrap().version, "0.1.0");
+        assert!(publish(&state, "svc", "0.1.0").unwrap_err().message.contains("already published"));
+
+        let (_, v) =
+            create_version(&state, "svc", version_input(VersionSpec::Bump(Bump::Major))).unwrap();
+        assert_eq!(v, "1.0.0");
+    }
+}

@@ -1,0 +1,186 @@
+//! The JSON Lines log: an append-only file, one envelope per line.
+//!
+//! Writers append a command's lines in one `write_all` and flush them to disk before the
+//! command reports success. Readers stream line by line from a byte offset and never hand
+//! out a line without its newline, so a line being written is never seen torn.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// Appends `bytes` (whole lines) in one write and syncs; returns the log's new length.
+pub fn append(path: &Path, bytes: &[u8]) -> Result<u64> {
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| Error::io("open", path, e))?;
+    file.write_all(bytes)
+        .map_err(|e| Error::io("append to", path, e))?;
+    file.sync_data()
+        .map_err(|e| Error::io("flush", path, e))?;
+    let len = file
+        .metadata()
+        .map_err(|e| Error::io("read", path, e))?
+        .len();
+    Ok(len)
+}
+
+/// The length of the log in bytes; 0 when it does not exist yet.
+pub fn len(path: &Path) -> Result<u64> {
+    match fs::metadata(path) {
+        Ok(meta) => Ok(meta.len()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+        Err(e) => Err(Error::io("read", path, e)),
+    }
+}
+
+/// Where the complete lines of the log end, when the file ends in a partial line:
+/// `Some(end of the last newline)`; `None` when the log is whole.
+pub fn torn_tail(path: &Path) -> Result<Option<u64>> {
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("open", path, e)),
+    };
+    let len = file.metadata().map_err(|e| Error::io("read", path, e))?.len();
+    if len == 0 {
+        return Ok(None);
+    }
+    let mut chunk = vec![0u8; 8192];
+    let mut end = len;
+    let mut first = true;
+    while end > 0 {
+        let start = end.saturating_sub(chunk.len() as u64);
+        let size = (end - start) as usize;
+        file.seek(SeekFrom::Start(start))
+            .and_then(|_| file.read_exact(&mut chunk[..size]))
+            .map_err(|e| Error::io("read", path, e))?;
+        if first {
+            if chunk[size - 1] == b'\n' {
+                return Ok(None);
+            }
+            first = false;
+        }
+        if let Some(pos) = chunk[..size].iter().rposition(|&b| b == b'\n') {
+            return Ok(Some(start + pos as u64 + 1));
+        }
+        end = start;
+    }
+    Ok(Some(0))
+}
+
+/// Reads the bytes of `path` in `[start, end)`.
+pub fn read_range(path: &Path, start: u64, end: u64) -> Result<Vec<u8>> {
+    let mut file = File::open(path).map_err(|e| Error::io("open", path, e))?;
+    let mut bytes = vec![0u8; (end - start) as usize];
+    file.seek(SeekFrom::Start(start))
+        .and_then(|_| file.read_exact(&mut bytes))
+        .map_err(|e| Error::io("read", path, e))?;
+    Ok(bytes)
+}
+
+/// A complete line of the log.
+#[derive(Debug)]
+pub struct Line<'a> {
+    /// Byte offset of the line's first byte.
+    pub start: u64,
+    /// Byte offset just past its newline.
+    pub end: u64,
+    /// 1-based line number, counted from where the reader started.
+    pub number: u64,
+    /// The line without its newline.
+    pub bytes: &'a [u8],
+}
+
+/// Streams complete lines from a byte offset, with a buffer reused for every line.
+pub struct LogReader {
+    reader: BufReader<File>,
+    offset: u64,
+    number: u64,
+    buffer: Vec<u8>,
+    path: std::path::PathBuf,
+}
+
+impl LogReader {
+    /// Opens the log at `offset`; `Ok(None)` when there is no log yet.
+    pub fn open_at(path: &Path, offset: u64) -> Result<Option<LogReader>> {
+        let mut file = match File::open(path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io("open", path, e)),
+        };
+        file.seek(SeekFrom::Start(offset))
+            .map_err(|e| Error::io("read", path, e))?;
+        Ok(Some(LogReader {
+            reader: BufReader::with_capacity(256 * 1024, file),
+            offset,
+            number: 0,
+            buffer: Vec::with_capacity(4096),
+            path: path.to_path_buf(),
+        }))
+    }
+
+    /// The offset just past the last complete line returned.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The next complete line; `None` at the end (a partial last line is not returned).
+    pub fn next_line(&mut self) -> Result<Option<Line<'_>>> {
+        self.buffer.clear();
+        let n = self
+            .reader
+            .read_until(b'\n', &mut self.buffer)
+            .map_err(|e| Error::io("read", &self.path, e))?;
+        if n == 0 || self.buffer.last() != Some(&b'\n') {
+            // A partial line: seek back so a later call (for `--follow`) sees it whole.
+            if n > 0 {
+                self.reader
+                    .seek(SeekFrom::Start(self.offset))
+                    .map_err(|e| Error::io("read", &self.path, e))?;
+            }
+            return Ok(None);
+        }
+        let start = self.offset;
+        self.offset += n as u64;
+        self.number += 1;
+        Ok(Some(Line {
+            start,
+            end: self.offset,
+            number: self.number,
+            bytes: &self.buffer[..n - 1],
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reader_returns_whole_lines_only_and_torn_tail_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        assert_eq!(torn_tail(&path).unwrap(), None);
+        append(&path, b"{\"a\":1}\n{\"b\":2}\n").unwrap();
+        assert_eq!(torn_tail(&path).unwrap(), None);
+        append(&path, b"{\"c\"").unwrap();
+        assert_eq!(torn_tail(&path).unwrap(), Some(16));
+        let mut reader = LogReader::open_at(&path, 0).unwrap().unwrap();
+        let mut lines = Vec::new();
+        while let Some(line) = reader.next_line().unwrap() {
+            lines.push((line.start, line.end, line.bytes.to_vec()));
+        }
+        assert_eq!(
+            lines,
+            vec![(0, 8, b"{\"a\":1}".to_vec()), (8, 16, b"{\"b\":2}".to_vec())]
+        );
+        assert_eq!(reader.offset(), 16);
+        append(&path, b":3}\n").unwrap();
+        let line = reader.next_line().unwrap().unwrap();
+        assert_eq!(line.bytes, b"{\"c\":3}");
+    }
+}

@@ -1,0 +1,14 @@
+//! `factory` keeps a local store of project templates, runs them through a lifecycle
+//! (register, version, validate, publish), and records every action as an event in a
+//! canonical envelope. See `docs/` for the user guide and `../shared/DESIGN.md` for the design.
+
+pub mod cli;
+pub mod domain;
+pub mod error;
+pub mod events;
+pub mod hash;
+pub mod render;
+pub mod store;
+pub mod template;
+
+pub use error::{Error, Result};

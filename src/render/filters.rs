@@ -1,0 +1,64 @@
+//! The filters template authors expect beyond minijinja's built-ins: case conversions and
+//! `slugify`.
+
+use heck::{ToKebabCase, ToLowerCamelCase, ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
+use minijinja::Environment;
+
+/// Names of the filters registered here, for checks that list what a template may use.
+pub const NAMES: [&str; 6] = [
+    "snake_case",
+    "kebab_case",
+    "pascal_case",
+    "camel_case",
+    "upper_snake_case",
+    "slugify",
+];
+
+/// Adds the filters to `env`.
+pub fn register(env: &mut Environment<'static>) {
+    env.add_filter("snake_case", |s: String| s.to_snake_case());
+    env.add_filter("kebab_case", |s: String| s.to_kebab_case());
+    env.add_filter("pascal_case", |s: String| s.to_upper_camel_case());
+    env.add_filter("camel_case", |s: String| s.to_lower_camel_case());
+    env.add_filter("upper_snake_case", |s: String| s.to_shouty_snake_case());
+    env.add_filter("slugify", |s: String| slugify(&s));
+}
+
+/// Lower-case ASCII letters and digits joined by single dashes; other characters separate
+/// words and accents are dropped.
+pub fn slugify(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_dash = false;
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            if pending_dash && !out.is_empty() {
+                out.push('-');
+            }
+            pending_dash = false;
+            out.push(c.to_ascii_lowercase());
+        } else if c.is_alphanumeric() {
+            // A non-ASCII letter: keep word boundaries but drop the letter.
+        } else {
+            pending_dash = true;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_convert_case() {
+        let mut env = Environment::new();
+        register(&mut env);
+        let render = |expr: &str| env.render_str(expr, minijinja::context! {}).unwrap();
+        assert_eq!(render("{{ 'order service' | pascal_case }}"), "OrderService");
+        assert_eq!(render("{{ 'OrderService' | snake_case }}"), "order_service");
+        assert_eq!(render("{{ 'OrderService' | kebab_case }}"), "order-service");
+        assert_eq!(render("{{ 'order-service' | camel_case }}"), "orderService");
+        assert_eq!(render("{{ 'order-service' | upper_snake_case }}"), "ORDER_SERVICE");
+        assert_eq!(slugify("  Hello, World! 2026 "), "hello-world-2026");
+    }
+}

@@ -1,0 +1,87 @@
+//! Rendering with minijinja: one environment per run, strict about undefined values,
+//! bounded by fuel, auto-escaping off, trailing newlines kept; file and folder names are
+//! templates too, and output never leaves its target.
+
+pub mod filters;
+pub mod paths;
+pub mod tree;
+
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+
+/// The fuel one render may burn: generous for real templates, finite for runaway loops.
+pub const FUEL: u64 = 50_000_000;
+
+/// A fresh environment with factory's settings and filters, and no templates yet.
+pub fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .keep_trailing_newline(true)
+            .build()
+            .expect("the default delimiters are valid"),
+    );
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    env.set_fuel(Some(FUEL));
+    filters::register(&mut env);
+    env
+}
+
+/// Where a template error is and what it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateError {
+    /// `file:line:col`, or the file alone.
+    pub location: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.location, self.message)
+    }
+}
+
+/// Describes a minijinja error for a person: the file, line and column it points at (the
+/// column worked out from the byte range in `source`), and what went wrong, quoting the
+/// expression for undefined values.
+pub fn describe_error(
+    err: &minijinja::Error,
+    fallback_name: &str,
+    source_of: impl Fn(&str) -> Option<String>,
+) -> TemplateError {
+    let name = err.name().unwrap_or(fallback_name).to_string();
+    let source = source_of(&name);
+    let line = err.line();
+    let column = match (err.range(), source.as_deref()) {
+        (Some(range), Some(src)) if range.start <= src.len() => {
+            let before = &src[..range.start];
+            Some(before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1)
+        }
+        _ => None,
+    };
+    let snippet = match (err.range(), source.as_deref()) {
+        (Some(range), Some(src)) if range.end <= src.len() => Some(src[range].trim().to_string()),
+        _ => None,
+    };
+    let location = match (line, column) {
+        (Some(l), Some(c)) => format!("{name}:{l}:{c}"),
+        (Some(l), None) => format!("{name}:{l}"),
+        _ => name,
+    };
+    let mut message = match err.kind() {
+        minijinja::ErrorKind::UndefinedError => match &snippet {
+            Some(s) if !s.is_empty() => format!("undefined variable in `{s}`"),
+            _ => "undefined variable".to_string(),
+        },
+        minijinja::ErrorKind::OutOfFuel => {
+            "the template ran too long (out of fuel): look for a runaway loop".to_string()
+        }
+        kind => kind.to_string(),
+    };
+    if let Some(detail) = err.detail() {
+        message.push_str(": ");
+        message.push_str(detail);
+    }
+    TemplateError { location, message }
+}

@@ -1,0 +1,76 @@
+//! Output path rules: a rendered path stays inside its target, and names that break on
+//! other systems are caught early.
+
+/// Paths longer than this break tools on Windows.
+pub const MAX_PATH_LEN: usize = 250;
+
+/// Refuses a relative output path that could leave the target folder or is not a plain
+/// name: absolute paths, drive letters, `..` and `.` parts, empty parts, backslashes, NUL
+/// and other control characters.
+pub fn check_inside(path: &str) -> Result<(), String> {
+    if path.is_empty() {
+        return Err("the path is empty".into());
+    }
+    if path.starts_with('/') {
+        return Err(format!("`{path}` is an absolute path"));
+    }
+    if path.len() >= 2 && path.as_bytes()[1] == b':' && path.as_bytes()[0].is_ascii_alphabetic() {
+        return Err(format!("`{path}` starts with a drive letter"));
+    }
+    if let Some(c) = path.chars().find(|c| c.is_control() || *c == '\\') {
+        return Err(format!(
+            "`{}` contains the character {c:?}, which is not allowed in a path",
+            path.escape_debug()
+        ));
+    }
+    for part in path.split('/') {
+        match part {
+            "" => return Err(format!("`{path}` has an empty folder name")),
+            "." | ".." => return Err(format!("`{path}` contains `{part}`, which would leave or alias the target folder")),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Why a file or folder name cannot exist on Windows, if it cannot.
+pub fn windows_problem(name: &str) -> Option<String> {
+    if let Some(c) = name.chars().find(|c| "<>:\"|?*".contains(*c)) {
+        return Some(format!("`{name}` contains `{c}`, which Windows does not allow"));
+    }
+    if name.ends_with('.') || name.ends_with(' ') {
+        return Some(format!("`{name}` ends with a dot or a space, which Windows drops"));
+    }
+    let stem = name.split('.').next().unwrap_or(name).trim_end().to_ascii_uppercase();
+    let reserved = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || ((stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.len() == 4
+            && stem.as_bytes()[3].is_ascii_digit()
+            && stem.as_bytes()[3] != b'0');
+    reserved.then(|| format!("`{name}` is a reserved device name on Windows"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_are_refused() {
+        for bad in ["/etc/passwd", "../x", "a/../../x", "a//b", "./a", "C:x", "a\\b", "a\0b", ""] {
+            assert!(check_inside(bad).is_err(), "{bad:?}");
+        }
+        for good in ["a", "src/Main.cs", ".gitignore", "a..b/c"] {
+            assert!(check_inside(good).is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn windows_names() {
+        for bad in ["a:b", "x|y", "CON", "con.txt", "LPT1", "name.", "name "] {
+            assert!(windows_problem(bad).is_some(), "{bad}");
+        }
+        for good in ["CONFIG", "COM0", "console.txt", "a.b"] {
+            assert!(windows_problem(good).is_none(), "{good}");
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! `factory store check`: re-hash every object, parse every line of the log, check that
+//! what the events name exists, and that the projection equals a full replay.
+
+use serde::Serialize;
+
+use super::{Store, projection};
+use crate::domain::State;
+use crate::error::Result;
+use crate::events::log::{self, LogReader};
+use crate::events::{Envelope, ids};
+use crate::hash::{HashedFile, tree_hash};
+use crate::template::snapshot::Tree;
+
+/// What `store check` found.
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckReport {
+    /// Events read.
+    pub events: u64,
+    /// Objects re-hashed.
+    pub objects: u64,
+    /// Template versions whose trees were checked.
+    pub versions: u64,
+    /// Problems, one sentence each.
+    pub problems: Vec<String>,
+    /// Things worth knowing that are not problems.
+    pub notes: Vec<String>,
+}
+
+impl CheckReport {
+    /// Whether the store is sound.
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Checks the whole store. Reads only; takes no lock.
+pub fn check(store: &Store) -> Result<CheckReport> {
+    let mut report = CheckReport::default();
+    let log_path = store.log_path();
+
+    // The log: every complete line is an envelope with a readable payload.
+    let mut replay = State::default();
+    if let Some(mut reader) = LogReader::open_at(&log_path, 0)? {
+        while let Some(line) = reader.next_line()? {
+            report.events += 1;
+            let envelope = match Envelope::from_line(line.bytes) {
+                Ok(envelope) => envelope,
+                Err(e) => {
+                    report.problems.push(format!(
+                        "events.jsonl:{}: not an event envelope: {e}",
+                        line.number
+                    ));
+                    continue;
+                }
+            };
+            if !ids::has_prefix(&envelope.event_id, ids::EVENT) {
+                report.problems.push(format!(
+                    "events.jsonl:{}: eventId `{}` is not evt-<uuid>",
+                    line.number, envelope.event_id
+                ));
+            }
+            match envelope.event() {
+                Ok(event) => {
+                    replay.apply(&envelope.event_id, &envelope.occurred_at, event.as_ref())
+                }
+                Err(e) => report
+                    .problems
+                    .push(format!("events.jsonl:{}: {}", line.number, e.message)),
+            }
+        }
+        let end = reader.offset();
+        if let Some(whole) = log::torn_tail(&log_path)? {
+            report.problems.push(format!(
+                "events.jsonl ends in a partial line at byte {whole}; the next write command moves it aside"
+            ));
+        }
+        // The projection must equal the replay once caught up.
+        match projection::load(&store.projection_path()) {
+            None => report
+                .notes
+                .push("state/ is missing; the next command rebuilds it".into()),
+            Some(saved) => {
+                if !projection::matches_log(&log_path, &saved)? {
+                    report.notes.push(
+                        "state/ does not match the log; the next command rebuilds it".into(),
+                    );
+                } else {
+                    let mut state = saved.state;
+                    let (offset, _) = projection::catch_up(&log_path, saved.log_offset, &mut state)?;
+                    if offset != end || state != replay {
+                        report
+                            .problems
+                            .push("state/ differs from a full replay of the log; run `factory store rebuild`".into());
+                    }
+                }
+            }
+        }
+    }
+
+    // Objects: each file hashes to its name.
+    let objects = store.objects();
+    for (hex, path) in objects.list()? {
+        report.objects += 1;
+        match crate::hash::sha256_file(&path) {
+            Ok(actual) if actual == hex => {}
+            Ok(_) => report.problems.push(format!(
+                "object {} does not hash to its name (corrupt)",
+                path.display()
+            )),
+            Err(e) => report.problems.push(e.message),
+        }
+    }
+
+    // Every version's tree exists, its blobs exist, and they add up to its content hash.
+    for template in replay.templates.values() {
+        for version in &template.versions {
+            report.versions += 1;
+            let at = format!("{}@{}", template.name, version.version);
+            let tree = match objects.get(&version.tree).and_then(|b| Tree::from_bytes(&b)) {
+                Ok(tree) => tree,
+                Err(e) => {
+                    report.problems.push(format!("{at}: tree: {}", e.message));
+                    continue;
+                }
+            };
+            let mut files = Vec::with_capacity(tree.files.len());
+            for file in &tree.files {
+                let hex = file.blob.trim_start_matches(super::objects::PREFIX);
+                if !objects.path_of(hex).is_file() {
+                    report
+                        .problems
+                        .push(format!("{at}: object {} for {} is missing", file.blob, file.path));
+                }
+                files.push(HashedFile {
+                    path: file.path.clone(),
+                    sha256: hex.to_string(),
+                });
+            }
+            if tree_hash(&mut files).content_hash != version.content_hash {
+                report.problems.push(format!(
+                    "{at}: its files no longer add up to content hash {}",
+                    version.content_hash
+                ));
+            }
+        }
+    }
+    Ok(report)
+}

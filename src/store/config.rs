@@ -1,0 +1,72 @@
+//! `store.yaml`: the store's format version and its defaults for the envelope.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::template::yaml;
+
+/// The store format this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The tenant used when none is configured anywhere.
+pub const DEFAULT_TENANT: &str = "default";
+
+/// The contents of `store.yaml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StoreConfig {
+    /// The store format; a store from a newer `factory` is refused.
+    pub format_version: u32,
+    /// The default tenant for events.
+    pub tenant: String,
+    /// The default project for events.
+    #[serde(default)]
+    pub project: Option<String>,
+    /// The default module for events.
+    #[serde(default)]
+    pub module: Option<String>,
+}
+
+impl StoreConfig {
+    /// A new store's configuration.
+    pub fn new(tenant: Option<&str>) -> Self {
+        StoreConfig {
+            format_version: FORMAT_VERSION,
+            tenant: tenant.unwrap_or(DEFAULT_TENANT).to_string(),
+            project: None,
+            module: None,
+        }
+    }
+
+    /// Reads and checks `store.yaml`.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
+        let config: StoreConfig = yaml::from_str(&text, &path.display().to_string())
+            .map_err(|e| e.hint("fix store.yaml, or move it aside and run `factory init` again"))?;
+        if config.format_version > FORMAT_VERSION {
+            return Err(Error::new(format!(
+                "{} has format version {}; this factory reads up to {FORMAT_VERSION}",
+                path.display(),
+                config.format_version
+            ))
+            .hint("upgrade factory to use this store"));
+        }
+        Ok(config)
+    }
+
+    /// The YAML text written to `store.yaml`.
+    pub fn to_yaml(&self) -> String {
+        let mut text = String::from("# factory store configuration\n");
+        text.push_str(&format!("formatVersion: {}\n", self.format_version));
+        text.push_str(&format!("tenant: {}\n", yaml::quote(&self.tenant)));
+        for (key, value) in [("project", &self.project), ("module", &self.module)] {
+            match value {
+                Some(v) => text.push_str(&format!("{key}: {}\n", yaml::quote(v))),
+                None => text.push_str(&format!("{key}: null\n")),
+            }
+        }
+        text
+    }
+}

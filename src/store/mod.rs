@@ -1,0 +1,342 @@
+//! The store (DESIGN.md section 2): one folder holding the log, objects, projections and
+//! the writers' lock. Found by `--store` > `FACTORY_STORE` > the nearest `.factory-store/`
+//! above the current folder > the user data folder; created on first write.
+
+pub mod check;
+pub mod config;
+pub mod objects;
+pub mod projection;
+
+use std::cell::RefCell;
+use std::fs::{self, File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+use crate::domain::{DomainEvent, State};
+use crate::error::{Error, Result};
+use crate::events::log;
+use crate::events::{Envelope, EventContext};
+pub use config::StoreConfig;
+pub use objects::Objects;
+
+/// The environment variable naming the store folder.
+pub const STORE_ENV: &str = "FACTORY_STORE";
+/// The folder name searched for upwards from the current folder.
+pub const LOCAL_STORE_DIR: &str = ".factory-store";
+
+/// Finds the store folder: `explicit` > `FACTORY_STORE` > the nearest `.factory-store/`
+/// from `cwd` upwards > `$XDG_DATA_HOME/factory` > `~/.local/share/factory`.
+pub fn locate(explicit: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
+    if let Some(dir) = explicit {
+        return Ok(dir.to_path_buf());
+    }
+    if let Some(dir) = std::env::var_os(STORE_ENV).filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    for dir in cwd.ancestors() {
+        let candidate = dir.join(LOCAL_STORE_DIR);
+        if candidate.is_dir() {
+            return Ok(candidate);
+        }
+    }
+    if let Some(data) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(data).join("factory"));
+    }
+    if let Some(home) = std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(home).join(".local/share/factory"));
+    }
+    Err(Error::new("cannot find a store: no --store, FACTORY_STORE, .factory-store/ or home folder")
+        .hint("pass --store DIR or set FACTORY_STORE"))
+}
+
+/// What a write decided: the events to append, the objects they name (written first),
+/// and a value for the caller.
+#[derive(Debug)]
+pub struct Decision<T> {
+    /// Events, in order.
+    pub events: Vec<DomainEvent>,
+    /// Object bytes with their hex sha256, written before the events.
+    pub objects: Vec<(String, Vec<u8>)>,
+    /// What the command reports.
+    pub output: T,
+}
+
+impl<T> Decision<T> {
+    /// Events only, no objects.
+    pub fn events(events: Vec<DomainEvent>, output: T) -> Self {
+        Decision {
+            events,
+            objects: Vec::new(),
+            output,
+        }
+    }
+}
+
+/// A store folder.
+#[derive(Debug)]
+pub struct Store {
+    root: PathBuf,
+    config: StoreConfig,
+    notices: RefCell<Vec<String>>,
+}
+
+/// The exclusive writers' lock; released on drop.
+#[derive(Debug)]
+pub struct WriteLock {
+    _file: File,
+}
+
+impl Store {
+    /// Opens the store at `root`. A missing or empty folder is a store yet to be created; a
+    /// folder with other files and no `store.yaml` is refused.
+    pub fn open(root: &Path) -> Result<Store> {
+        let config_path = root.join("store.yaml");
+        let config = if config_path.is_file() {
+            StoreConfig::load(&config_path)?
+        } else {
+            check_can_become_store(root)?;
+            StoreConfig::new(None)
+        };
+        Ok(Store {
+            root: root.to_path_buf(),
+            config,
+            notices: RefCell::new(Vec::new()),
+        })
+    }
+
+    /// Creates a store at `root` (or confirms one is there). Returns whether it was created.
+    pub fn init(root: &Path, tenant: Option<&str>) -> Result<(Store, bool)> {
+        let config_path = root.join("store.yaml");
+        if config_path.is_file() {
+            return Ok((Store::open(root)?, false));
+        }
+        check_can_become_store(root)?;
+        let store = Store {
+            root: root.to_path_buf(),
+            config: StoreConfig::new(tenant),
+            notices: RefCell::new(Vec::new()),
+        };
+        store.create()?;
+        Ok((store, true))
+    }
+
+    /// The store folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The store's configuration.
+    pub fn config(&self) -> &StoreConfig {
+        &self.config
+    }
+
+    /// The log file.
+    pub fn log_path(&self) -> PathBuf {
+        self.root.join("events.jsonl")
+    }
+
+    /// The objects.
+    pub fn objects(&self) -> Objects {
+        Objects::new(self.root.join("objects"))
+    }
+
+    fn projection_path(&self) -> PathBuf {
+        self.root.join("state").join("state.json")
+    }
+
+    /// Whether `store.yaml` exists yet.
+    pub fn exists(&self) -> bool {
+        self.root.join("store.yaml").is_file()
+    }
+
+    /// Messages for the user gathered while working (recoveries, rebuilds); drained.
+    pub fn take_notices(&self) -> Vec<String> {
+        std::mem::take(&mut self.notices.borrow_mut())
+    }
+
+    fn notice(&self, message: String) {
+        self.notices.borrow_mut().push(message);
+    }
+
+    fn create(&self) -> Result<()> {
+        for dir in ["objects", "state", "cursors"] {
+            let path = self.root.join(dir);
+            fs::create_dir_all(&path).map_err(|e| Error::io("create", &path, e))?;
+        }
+        let config_path = self.root.join("store.yaml");
+        let tmp = self.root.join(".store.yaml.tmp");
+        fs::write(&tmp, self.config.to_yaml())
+            .and_then(|_| fs::rename(&tmp, &config_path))
+            .map_err(|e| Error::io("write", &config_path, e))?;
+        let log_path = self.log_path();
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .map_err(|e| Error::io("create", &log_path, e))?;
+        Ok(())
+    }
+
+    /// Takes the writers' lock, waiting for other writers.
+    pub fn lock(&self) -> Result<WriteLock> {
+        let path = self.root.join("lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io("open", &path, e))?;
+        file.lock().map_err(|e| Error::io("lock", &path, e))?;
+        Ok(WriteLock { _file: file })
+    }
+
+    fn try_lock(&self) -> Option<WriteLock> {
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.root.join("lock"))
+            .ok()?;
+        file.try_lock().ok()?;
+        Some(WriteLock { _file: file })
+    }
+
+    /// Moves a partial last line of the log aside (the trace of a writer that died mid-write).
+    /// Call with the lock held.
+    fn recover_torn_tail(&self, _lock: &WriteLock) -> Result<()> {
+        let log_path = self.log_path();
+        let Some(whole) = log::torn_tail(&log_path)? else {
+            return Ok(());
+        };
+        let end = log::len(&log_path)?;
+        let partial = log::read_range(&log_path, whole, end)?;
+        let dir = self.root.join("recovered");
+        fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
+        let stamp = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+        let aside = dir.join(format!("events-torn-at-{whole}-{stamp}.partial"));
+        fs::write(&aside, &partial).map_err(|e| Error::io("write", &aside, e))?;
+        let file = OpenOptions::new()
+            .write(true)
+            .open(&log_path)
+            .map_err(|e| Error::io("open", &log_path, e))?;
+        file.set_len(whole)
+            .and_then(|_| file.sync_all())
+            .map_err(|e| Error::io("truncate", &log_path, e))?;
+        self.notice(format!(
+            "the event log ended in a partial line ({} bytes at byte {whole}, left by an interrupted write); moved it to {}",
+            partial.len(),
+            aside.display()
+        ));
+        Ok(())
+    }
+
+    /// The current state: the saved projection caught up with the log. Cost follows the
+    /// number of events since the projection was saved, not the length of the log.
+    pub fn state(&self) -> Result<State> {
+        if !self.exists() {
+            return Ok(State::default());
+        }
+        if log::torn_tail(&self.log_path())?.is_some() {
+            let lock = self.lock()?;
+            self.recover_torn_tail(&lock)?;
+        }
+        let (state, offset, applied, rebuilt) = self.load_caught_up()?;
+        if (applied > 0 || rebuilt)
+            && let Some(_lock) = self.try_lock()
+        {
+            // Best effort: a reader that could not save leaves the work for the next one.
+            let _ = projection::save(&self.projection_path(), offset, &state);
+        }
+        Ok(state)
+    }
+
+    /// Loads the projection and applies the rest of the log; returns the state, the offset
+    /// it reflects, how many events were applied and whether it was rebuilt from scratch.
+    fn load_caught_up(&self) -> Result<(State, u64, u64, bool)> {
+        let log_path = self.log_path();
+        let (mut state, offset, rebuilt) = match projection::load(&self.projection_path()) {
+            Some(p) if projection::matches_log(&log_path, &p)? => (p.state, p.log_offset, false),
+            Some(_) => {
+                self.notice("state/ did not match the event log; rebuilt it from the log".into());
+                (State::default(), 0, true)
+            }
+            None => (State::default(), 0, log::len(&log_path)? > 0),
+        };
+        let (offset, applied) = projection::catch_up(&log_path, offset, &mut state)?;
+        Ok((state, offset, applied, rebuilt))
+    }
+
+    /// Replays the whole log into a fresh state and saves it as the projection.
+    pub fn rebuild(&self) -> Result<State> {
+        let lock = self.lock()?;
+        self.recover_torn_tail(&lock)?;
+        let mut state = State::default();
+        let (offset, _) = projection::catch_up(&self.log_path(), 0, &mut state)?;
+        projection::save(&self.projection_path(), offset, &state)?;
+        Ok(state)
+    }
+
+    /// Runs one write command: takes the lock, brings the state up to date, lets `decide`
+    /// choose events, writes their objects, appends the events in one flushed write, saves
+    /// the projection, and releases the lock. If `decide` refuses, nothing changes.
+    pub fn write<T>(
+        &self,
+        context: &EventContext,
+        decide: impl FnOnce(&State) -> Result<Decision<T>>,
+    ) -> Result<(Vec<Envelope>, T)> {
+        if !self.exists() {
+            self.create()?;
+        }
+        let lock = self.lock()?;
+        self.recover_torn_tail(&lock)?;
+        let (mut state, offset, _, _) = self.load_caught_up()?;
+        let decision = decide(&state)?;
+        let objects = self.objects();
+        for (hex, bytes) in &decision.objects {
+            objects.put_hashed(hex, bytes)?;
+        }
+        let envelopes = context.stamp(&decision.events);
+        let mut buffer = Vec::with_capacity(envelopes.len() * 512);
+        for envelope in &envelopes {
+            envelope.write_line(&mut buffer);
+        }
+        let mut new_offset = offset;
+        if !buffer.is_empty() {
+            new_offset = log::append(&self.log_path(), &buffer)?;
+            for (envelope, event) in envelopes.iter().zip(&decision.events) {
+                state.apply(&envelope.event_id, &envelope.occurred_at, Some(event));
+            }
+        }
+        if new_offset != offset + buffer.len() as u64 {
+            // Someone appended without the lock; replay rather than trust our fold.
+            self.notice("the log grew outside the lock; rebuilt state/ from the log".into());
+            state = State::default();
+            new_offset = projection::catch_up(&self.log_path(), 0, &mut state)?.0;
+        }
+        projection::save(&self.projection_path(), new_offset, &state)?;
+        drop(lock);
+        Ok((envelopes, decision.output))
+    }
+}
+
+/// A folder may become a store when it is missing, empty, or already a store.
+fn check_can_become_store(root: &Path) -> Result<()> {
+    match fs::read_dir(root) {
+        Ok(mut entries) => {
+            if entries.next().is_some() {
+                return Err(Error::new(format!(
+                    "{} is not a factory store: it has files but no store.yaml",
+                    root.display()
+                ))
+                .hint("point --store (or FACTORY_STORE) at a store, or at an empty or missing folder to create one"));
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => Err(Error::new(format!(
+            "{} is not a factory store: it is a file",
+            root.display()
+        ))
+        .hint("point --store (or FACTORY_STORE) at a folder")),
+        Err(e) => Err(Error::io("read", root, e)),
+    }
+}

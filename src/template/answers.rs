@@ -1,0 +1,106 @@
+//! Answers: the values of a template's parameters, from what the user gave and from
+//! defaults (which may be expressions over earlier answers), each checked the same way.
+
+use minijinja::Environment;
+use serde_json::{Map, Value};
+
+use super::manifest::{Manifest, ParamType};
+use super::params::{self, is_expression};
+
+/// Resolved answers in parameter order. Parameters whose `when` did not hold are absent.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Answers {
+    /// Every defined answer, secrets included (for rendering only).
+    pub values: Map<String, Value>,
+    /// Names of the secret parameters.
+    pub secrets: Vec<String>,
+}
+
+impl Answers {
+    /// The answers without secrets: what events and answers files may hold.
+    pub fn public(&self) -> Map<String, Value> {
+        self.values
+            .iter()
+            .filter(|(k, _)| !self.secrets.contains(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// The render context.
+    pub fn context(&self) -> minijinja::Value {
+        minijinja::Value::from(minijinja::value::Serde(&self.values))
+    }
+}
+
+/// Resolves answers for `manifest` from `given`. With `use_defaults`, a parameter without
+/// an answer takes its default; otherwise only optional parameters do. Returns every
+/// problem at once, one line each.
+pub fn resolve(
+    manifest: &Manifest,
+    env: &Environment<'static>,
+    given: &Map<String, Value>,
+    use_defaults: bool,
+) -> Result<Answers, Vec<String>> {
+    let mut answers = Answers::default();
+    let mut problems = Vec::new();
+    let mut missing = Vec::new();
+    for name in given.keys() {
+        if manifest.parameter(name).is_none() {
+            problems.push(format!("`{name}` is not a parameter of {}", manifest.name));
+        }
+    }
+    for param in &manifest.parameters {
+        if param.secret {
+            answers.secrets.push(param.name.clone());
+        }
+        let ctx = answers.context();
+        if let Some(when) = &param.when {
+            match env.compile_expression(when).and_then(|e| e.eval(&ctx)) {
+                Ok(v) if v.is_true() => {}
+                Ok(_) => continue,
+                Err(e) => {
+                    problems.push(format!("parameter `{}`: when `{when}`: {e}", param.name));
+                    continue;
+                }
+            }
+        }
+        let value = if let Some(value) = given.get(&param.name) {
+            params::coerce(param, value)
+        } else if let Some(default) = param.default.as_ref().filter(|_| use_defaults || !param.required) {
+            if is_expression(default) {
+                let text = default.as_str().unwrap_or_default();
+                match env.render_str(text, &ctx) {
+                    Ok(rendered) => params::parse_text(param, &rendered),
+                    Err(e) => Err(format!("default `{text}` failed: {e}")),
+                }
+            } else {
+                params::coerce(param, default)
+            }
+        } else if param.required {
+            missing.push(param.name.clone());
+            continue;
+        } else {
+            Ok(empty_value(param.kind))
+        };
+        match value {
+            Ok(value) => {
+                answers.values.insert(param.name.clone(), value);
+            }
+            Err(message) => problems.push(format!("parameter `{}`: {message}", param.name)),
+        }
+    }
+    if !missing.is_empty() {
+        problems.push(format!("missing answers for: {}", missing.join(", ")));
+    }
+    if problems.is_empty() { Ok(answers) } else { Err(problems) }
+}
+
+/// The value an optional parameter without a default takes.
+fn empty_value(kind: ParamType) -> Value {
+    match kind {
+        ParamType::String => Value::String(String::new()),
+        ParamType::Bool => Value::Bool(false),
+        ParamType::Multichoice | ParamType::List => Value::Array(Vec::new()),
+        ParamType::Int | ParamType::Float | ParamType::Choice => Value::Null,
+    }
+}

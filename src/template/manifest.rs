@@ -1,0 +1,276 @@
+//! `template.yaml` (DESIGN.md section 5): what a template is, asks, renders and requires.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::yaml::{self, YamlError};
+
+/// The manifest's file name.
+pub const MANIFEST_FILE: &str = "template.yaml";
+
+/// What kind of thing a template makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    /// A deployable service.
+    Service,
+    /// A reusable library.
+    Library,
+    /// An API client.
+    Client,
+    /// A micro front end.
+    Mfe,
+    /// A SaaS solution.
+    Saas,
+    /// Documentation.
+    Documentation,
+    /// Platform infrastructure.
+    Platform,
+}
+
+impl Category {
+    /// Every category, in the order DESIGN.md lists them.
+    pub const ALL: [&'static str; 7] = [
+        "service",
+        "library",
+        "client",
+        "mfe",
+        "saas",
+        "documentation",
+        "platform",
+    ];
+
+    /// The category's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Service => "service",
+            Category::Library => "library",
+            Category::Client => "client",
+            Category::Mfe => "mfe",
+            Category::Saas => "saas",
+            Category::Documentation => "documentation",
+            Category::Platform => "platform",
+        }
+    }
+}
+
+/// A parameter's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamType {
+    /// Text.
+    #[default]
+    String,
+    /// true or false.
+    Bool,
+    /// A whole number.
+    Int,
+    /// A number.
+    Float,
+    /// One of `choices`.
+    Choice,
+    /// Any number of `choices`.
+    Multichoice,
+    /// A list of strings.
+    List,
+}
+
+impl ParamType {
+    /// The type's name as written in manifests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParamType::String => "string",
+            ParamType::Bool => "bool",
+            ParamType::Int => "int",
+            ParamType::Float => "float",
+            ParamType::Choice => "choice",
+            ParamType::Multichoice => "multichoice",
+            ParamType::List => "list",
+        }
+    }
+}
+
+/// One question a template asks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Parameter {
+    /// Identifier used in templates.
+    pub name: String,
+    /// The answer's type.
+    #[serde(rename = "type", default)]
+    pub kind: ParamType,
+    /// Whether an answer must be given (or defaulted).
+    #[serde(default)]
+    pub required: bool,
+    /// A literal default, or a template expression over earlier answers.
+    #[serde(default)]
+    pub default: Option<Value>,
+    /// The allowed values of `choice` and `multichoice`.
+    #[serde(default)]
+    pub choices: Option<Vec<Value>>,
+    /// A regular expression string answers must match.
+    #[serde(default)]
+    pub pattern: Option<String>,
+    /// Smallest allowed number.
+    #[serde(default)]
+    pub min: Option<f64>,
+    /// Largest allowed number.
+    #[serde(default)]
+    pub max: Option<f64>,
+    /// One line shown when asking.
+    #[serde(default)]
+    pub help: Option<String>,
+    /// The question, when it differs from the name.
+    #[serde(default)]
+    pub prompt: Option<String>,
+    /// Asked (and defined) only when this expression holds.
+    #[serde(default)]
+    pub when: Option<String>,
+    /// Never written to events, answers files or stdout.
+    #[serde(default)]
+    pub secret: bool,
+}
+
+/// A conditional file or folder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileCondition {
+    /// A glob over paths in the content folder.
+    pub path: String,
+    /// The expression that keeps them.
+    #[serde(rename = "if")]
+    pub condition: String,
+}
+
+/// Which files are rendered, copied or left out.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilesSpec {
+    /// Globs of files never copied.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Globs of files copied byte for byte, never rendered.
+    #[serde(default)]
+    pub copy_only: Vec<String>,
+    /// Conditional files and folders.
+    #[serde(default)]
+    pub when: Vec<FileCondition>,
+}
+
+/// A library the generated project references.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LibraryRef {
+    /// The package name.
+    pub package: String,
+    /// A version range (semver requirement or NuGet interval).
+    pub version: String,
+    /// Included only when this expression holds.
+    #[serde(rename = "if", default)]
+    pub condition: Option<String>,
+}
+
+/// A named answer set that `validate` renders strictly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestCase {
+    /// The case's name.
+    pub name: String,
+    /// Its answers.
+    #[serde(default)]
+    pub answers: serde_json::Map<String, Value>,
+}
+
+/// The platform's constraint kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RuleKind {
+    /// The runtime must satisfy the expression.
+    RuntimeRequires,
+    /// A library must be present in the composition.
+    LibraryRequires,
+    /// A library must not be present.
+    LibraryConflictsWith,
+    /// A template must not be composed with this one.
+    TemplateConflictsWith,
+}
+
+/// A compatibility rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompatibilityRule {
+    /// Which kind of constraint.
+    pub kind: RuleKind,
+    /// Its argument.
+    pub expression: String,
+}
+
+/// `template.yaml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Unique name, such as `ConnectSoft.Template.ReservationsApi`.
+    pub name: String,
+    /// Human title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// What it makes.
+    pub category: Category,
+    /// What it is for.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Who looks after it.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// Free tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The folder rendered into the output, relative to the manifest.
+    #[serde(default)]
+    pub content: Option<String>,
+    /// The questions.
+    #[serde(default)]
+    pub parameters: Vec<Parameter>,
+    /// File rules.
+    #[serde(default)]
+    pub files: FilesSpec,
+    /// Referenced libraries.
+    #[serde(default)]
+    pub libraries: Vec<LibraryRef>,
+    /// Answer sets for `validate`.
+    #[serde(default)]
+    pub tests: Vec<TestCase>,
+    /// Compatibility rules.
+    #[serde(default)]
+    pub compatibility: Vec<CompatibilityRule>,
+}
+
+impl Manifest {
+    /// Parses manifest text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Manifest, YamlError> {
+        yaml::parse(text, origin)
+    }
+
+    /// The title, or the name when there is none.
+    pub fn title(&self) -> &str {
+        self.title.as_deref().unwrap_or(&self.name)
+    }
+
+    /// The content folder relative to the manifest, normalised (`""` for the manifest's own).
+    pub fn content_dir(&self) -> &str {
+        match self.content.as_deref().map(|c| c.trim_matches('/')) {
+            None | Some(".") | Some("") => "",
+            Some(dir) => dir.strip_prefix("./").unwrap_or(dir),
+        }
+    }
+
+    /// A parameter by name.
+    pub fn parameter(&self, name: &str) -> Option<&Parameter> {
+        self.parameters.iter().find(|p| p.name == name)
+    }
+}
+
+/// The 1-based line of the first line of `text` that contains `needle`, for pointing at
+/// manifest entries that parsed fine but mean something wrong.
+pub fn line_of(text: &str, needle: &str) -> Option<usize> {
+    text.lines().position(|l| l.contains(needle)).map(|i| i + 1)
+}

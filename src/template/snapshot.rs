@@ -1,0 +1,187 @@
+//! A template's files in memory, read from a folder or from the store's objects, and the
+//! tree object that records a stored version's files.
+
+use std::fs;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::manifest::MANIFEST_FILE;
+use crate::error::{Error, Result};
+use crate::hash::{self, HashedFile, TreeHash};
+use crate::store::Objects;
+
+/// One file of a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Path relative to the template folder, `/`-separated.
+    pub path: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+    /// Whether the executable bit is set.
+    pub executable: bool,
+}
+
+/// A symlink that points outside the template (or at something that is not a file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedLink {
+    /// Where the link is.
+    pub path: String,
+    /// What it points at.
+    pub target: String,
+}
+
+/// A template's files.
+#[derive(Debug, Clone, Default)]
+pub struct TemplateFiles {
+    /// Every file, sorted by path.
+    pub files: Vec<SourceFile>,
+    /// Links that were not followed.
+    pub refused_links: Vec<RefusedLink>,
+}
+
+/// One entry of a tree object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TreeFile {
+    /// Relative path.
+    pub path: String,
+    /// `sha256:<hex>` of its bytes.
+    pub blob: String,
+    /// Its size.
+    pub size: u64,
+    /// Whether it is executable.
+    pub executable: bool,
+}
+
+/// The object that lists a stored version's files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tree {
+    /// Files sorted by path.
+    pub files: Vec<TreeFile>,
+}
+
+impl Tree {
+    /// Parses a tree object.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Tree> {
+        serde_json::from_slice(bytes)
+            .map_err(|e| Error::new(format!("a tree object is unreadable: {e}")))
+    }
+}
+
+impl TemplateFiles {
+    /// Reads every file below `dir` (skipping `.git/`). Symlinks to files inside `dir` are
+    /// read through; others are listed in `refused_links`.
+    pub fn load_dir(dir: &Path) -> Result<TemplateFiles> {
+        let root = fs::canonicalize(dir).map_err(|e| Error::io("open template folder", dir, e))?;
+        let mut out = TemplateFiles::default();
+        let walker = walkdir::WalkDir::new(&root)
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.file_name() != ".git");
+        for entry in walker {
+            let entry = entry.map_err(|e| Error::new(format!("cannot read {}: {e}", dir.display())))?;
+            let file_type = entry.file_type();
+            if file_type.is_dir() {
+                continue;
+            }
+            let path = hash::relative_slash_path(&root, entry.path())?;
+            let real = if file_type.is_symlink() {
+                let target = fs::read_link(entry.path())
+                    .map(|t| t.display().to_string())
+                    .unwrap_or_default();
+                match fs::canonicalize(entry.path()) {
+                    Ok(real) if real.starts_with(&root) && real.is_file() => real,
+                    _ => {
+                        out.refused_links.push(RefusedLink { path, target });
+                        continue;
+                    }
+                }
+            } else if file_type.is_file() {
+                entry.path().to_path_buf()
+            } else {
+                continue;
+            };
+            let bytes = fs::read(&real).map_err(|e| Error::io("read", &real, e))?;
+            out.files.push(SourceFile {
+                path,
+                bytes,
+                executable: is_executable(&real),
+            });
+        }
+        out.files.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+        Ok(out)
+    }
+
+    /// Reads a stored version's files from its tree object.
+    pub fn from_tree(objects: &Objects, tree_ref: &str) -> Result<TemplateFiles> {
+        let tree = Tree::from_bytes(&objects.get(tree_ref)?)?;
+        let mut out = TemplateFiles::default();
+        for file in tree.files {
+            out.files.push(SourceFile {
+                bytes: objects.get(&file.blob)?,
+                path: file.path,
+                executable: file.executable,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The file at `path`, if any.
+    pub fn get(&self, path: &str) -> Option<&SourceFile> {
+        self.files
+            .binary_search_by(|f| f.path.as_bytes().cmp(path.as_bytes()))
+            .ok()
+            .map(|i| &self.files[i])
+    }
+
+    /// The manifest's text.
+    pub fn manifest_text(&self) -> Result<&str> {
+        let file = self.get(MANIFEST_FILE).ok_or_else(|| {
+            Error::new(format!("no {MANIFEST_FILE} in the template folder"))
+                .hint("a template is a folder with a template.yaml; see docs/template-format.md")
+        })?;
+        std::str::from_utf8(&file.bytes)
+            .map_err(|_| Error::new(format!("{MANIFEST_FILE} is not UTF-8 text")))
+    }
+
+    /// Total size in bytes.
+    pub fn byte_count(&self) -> u64 {
+        self.files.iter().map(|f| f.bytes.len() as u64).sum()
+    }
+
+    /// The blobs to store (hex, bytes), the tree object (hex, bytes) and the content hash.
+    pub fn snapshot(&self) -> (Vec<(String, Vec<u8>)>, (String, Vec<u8>), TreeHash) {
+        let mut blobs = Vec::with_capacity(self.files.len() + 1);
+        let mut hashed = Vec::with_capacity(self.files.len());
+        let mut tree = Tree { files: Vec::with_capacity(self.files.len()) };
+        for file in &self.files {
+            let hex = hash::sha256_hex(&file.bytes);
+            tree.files.push(TreeFile {
+                path: file.path.clone(),
+                blob: format!("sha256:{hex}"),
+                size: file.bytes.len() as u64,
+                executable: file.executable,
+            });
+            hashed.push(HashedFile {
+                path: file.path.clone(),
+                sha256: hex.clone(),
+            });
+            blobs.push((hex, file.bytes.clone()));
+        }
+        let tree_bytes = serde_json::to_vec(&tree).expect("trees serialize");
+        let tree_hex = hash::sha256_hex(&tree_bytes);
+        (blobs, (tree_hex, tree_bytes), hash::tree_hash(&mut hashed))
+    }
+}
+
+#[cfg(unix)]
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(_path: &Path) -> bool {
+    false
+}
