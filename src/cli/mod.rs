@@ -22,7 +22,7 @@ use crate::store::Store;
 
 /// factory: a local store of project templates, their lifecycle, and an event log.
 #[derive(Debug, Parser)]
-#[command(name = "factory", version, about, long_about = None, propagate_version = true)]
+#[command(name = "factory", version, about, long_about = None)]
 pub struct Cli {
     #[command(flatten)]
     global: GlobalArgs,
@@ -179,5 +179,15 @@ fn print_notices(app: &App, store: &Store) {
         if !app.global.quiet {
             eprintln!("warning: {notice}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
     }
 }

@@ -70,10 +70,15 @@ pub fn describe_error(
         _ => name,
     };
     let mut message = match err.kind() {
-        minijinja::ErrorKind::UndefinedError => match &snippet {
-            Some(s) if !s.is_empty() => format!("undefined variable in `{s}`"),
-            _ => "undefined variable".to_string(),
-        },
+        minijinja::ErrorKind::UndefinedError => {
+            return TemplateError {
+                location,
+                message: match &snippet {
+                    Some(s) if !s.is_empty() => format!("undefined variable in `{s}`"),
+                    _ => "undefined variable".to_string(),
+                },
+            };
+        }
         minijinja::ErrorKind::OutOfFuel => {
             "the template ran too long (out of fuel): look for a runaway loop".to_string()
         }

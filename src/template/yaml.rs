@@ -39,12 +39,16 @@ pub fn parse<T: DeserializeOwned>(text: &str, origin: &str) -> std::result::Resu
         let location = e.location();
         let message = e.without_snippet().to_string();
         // The message may repeat the position; keep the first line, which says what is wrong.
-        let message = message
-            .lines()
-            .next()
-            .unwrap_or("invalid YAML")
-            .trim()
-            .to_string();
+        let first = message.lines().next().unwrap_or("invalid YAML").trim();
+        let message = match first.rfind(" at line ") {
+            Some(i) if location.is_some() => first[..i].to_string(),
+            _ => first.to_string(),
+        };
+        // Drop advice aimed at the library's users rather than ours.
+        let message = match message.find(", set DuplicateKeyPolicy") {
+            Some(i) => message[..i].to_string(),
+            None => message,
+        };
         YamlError {
             origin: origin.to_string(),
             line: location.map(|l| l.line()).filter(|&l| l > 0),
