@@ -140,11 +140,14 @@ pub fn version(app: &App, args: VersionArgs) -> Result<()> {
     let template = commands::find_template(&state, &args.template)?;
     let dir = args.from.clone().unwrap_or_else(|| PathBuf::from(&template.source));
     let manifest = read_manifest(&dir)?;
-    if manifest.name != template.name {
+    // A folder whose manifest names another registered template is almost surely a mix-up;
+    // a template registered under its own --name is not.
+    if let Some(other) = state.template(&manifest.name).filter(|t| t.id != template.id) {
         return Err(Error::new(format!(
-            "{} holds template `{}`, not `{}`",
+            "{} holds template `{}`, which is registered separately ({}), not `{}`",
             dir.display(),
             manifest.name,
+            other.id,
             template.name
         ))
         .hint("pass --from with the folder of this template"));

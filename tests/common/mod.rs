@@ -84,11 +84,19 @@ impl Env {
 
     /// A command for `factory ARGS` against this store, in the temporary folder.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(binary());
+        let mut command = self.program(binary());
+        command.args(args);
         command
-            .args(args)
+    }
+
+    /// A command for any program with this test's environment (clean, store set, `F` naming
+    /// the factory binary for shell scripts).
+    pub fn program(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut command = Command::new(program);
+        command
             .current_dir(self.dir.path())
             .env_clear()
+            .env("F", binary())
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.dir.path())
             .env("FACTORY_STORE", &self.store)
