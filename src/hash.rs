@@ -99,8 +99,10 @@ fn push_manifest_line(out: &mut String, sha256: &str, path: &str) {
 pub fn hash_dir(dir: &Path) -> Result<TreeHash> {
     let meta = fs::metadata(dir).map_err(|e| Error::io("read", dir, e))?;
     if !meta.is_dir() {
-        return Err(Error::usage(format!("{} is not a directory", dir.display()))
-            .hint("`factory hash` takes the folder whose files you want hashed"));
+        return Err(
+            Error::usage(format!("{} is not a directory", dir.display()))
+                .hint("`factory hash` takes the folder whose files you want hashed"),
+        );
     }
     let mut files = Vec::new();
     let walker = walkdir::WalkDir::new(dir)

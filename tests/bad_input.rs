@@ -31,7 +31,10 @@ const BAD_TEMPLATES: &[BadTemplate] = &[
     },
     BadTemplate {
         name: "unknown-parameter-key",
-        files: &[("template.yaml", "name: t\ncategory: service\nparameters:\n  - name: a\n    requried: true\n")],
+        files: &[(
+            "template.yaml",
+            "name: t\ncategory: service\nparameters:\n  - name: a\n    requried: true\n",
+        )],
         check: "manifest/parse",
         text: "template.yaml:5:5: unknown field `requried`",
     },
@@ -43,7 +46,10 @@ const BAD_TEMPLATES: &[BadTemplate] = &[
     },
     BadTemplate {
         name: "bad-type",
-        files: &[("template.yaml", "name: t\ncategory: service\nparameters:\n  - name: a\n    type: strng\n")],
+        files: &[(
+            "template.yaml",
+            "name: t\ncategory: service\nparameters:\n  - name: a\n    type: strng\n",
+        )],
         check: "manifest/parse",
         text: "template.yaml:5:11: unknown variant `strng`",
     },
@@ -67,25 +73,37 @@ const BAD_TEMPLATES: &[BadTemplate] = &[
     },
     BadTemplate {
         name: "bad-parameter-name",
-        files: &[("template.yaml", "name: t\ncategory: service\nparameters:\n  - name: 2fast\n")],
+        files: &[(
+            "template.yaml",
+            "name: t\ncategory: service\nparameters:\n  - name: 2fast\n",
+        )],
         check: "parameter/definition",
         text: "`2fast` is not a valid parameter name",
     },
     BadTemplate {
         name: "duplicate-parameter",
-        files: &[("template.yaml", "name: t\ncategory: service\nparameters:\n  - name: a\n  - name: a\n")],
+        files: &[(
+            "template.yaml",
+            "name: t\ncategory: service\nparameters:\n  - name: a\n  - name: a\n",
+        )],
         check: "parameter/definition",
         text: "declared twice",
     },
     BadTemplate {
         name: "choice-without-choices",
-        files: &[("template.yaml", "name: t\ncategory: service\nparameters:\n  - name: db\n    type: choice\n")],
+        files: &[(
+            "template.yaml",
+            "name: t\ncategory: service\nparameters:\n  - name: db\n    type: choice\n",
+        )],
         check: "parameter/definition",
         text: "has no choices",
     },
     BadTemplate {
         name: "bad-pattern",
-        files: &[("template.yaml", "name: t\ncategory: service\nparameters:\n  - name: a\n    pattern: '(['\n")],
+        files: &[(
+            "template.yaml",
+            "name: t\ncategory: service\nparameters:\n  - name: a\n    pattern: '(['\n",
+        )],
         check: "parameter/definition",
         text: "pattern does not compile",
     },
@@ -100,13 +118,19 @@ const BAD_TEMPLATES: &[BadTemplate] = &[
     },
     BadTemplate {
         name: "default-out-of-range",
-        files: &[("template.yaml", "name: t\ncategory: service\nparameters:\n  - name: n\n    type: int\n    max: 5\n    default: 9\n")],
+        files: &[(
+            "template.yaml",
+            "name: t\ncategory: service\nparameters:\n  - name: n\n    type: int\n    max: 5\n    default: 9\n",
+        )],
         check: "parameter/default",
         text: "above the maximum",
     },
     BadTemplate {
         name: "default-expression-broken",
-        files: &[("template.yaml", "name: t\ncategory: service\nparameters:\n  - name: n\n    default: '{{ oops'\n")],
+        files: &[(
+            "template.yaml",
+            "name: t\ncategory: service\nparameters:\n  - name: n\n    default: '{{ oops'\n",
+        )],
         check: "parameter/default",
         text: "default expression does not compile",
     },
@@ -145,52 +169,71 @@ const BAD_TEMPLATES: &[BadTemplate] = &[
     },
     BadTemplate {
         name: "case-collision",
-        files: &[("template.yaml", BASE), ("Readme.md", "x\n"), ("README.md", "y\n")],
+        files: &[
+            ("template.yaml", BASE),
+            ("Readme.md", "x\n"),
+            ("README.md", "y\n"),
+        ],
         check: "path/case-collision",
         text: "differ only in case",
     },
     BadTemplate {
         name: "long-path",
-        files: &[(
-            "template.yaml",
-            BASE,
-        ), (
-            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/cccccccccccccccccccccccccccccccccccccccccccccccccc/dddddddddddddddddddddddddddddddddddddddddddddddddd/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee/f.txt",
-            "x\n",
-        )],
+        files: &[
+            ("template.yaml", BASE),
+            (
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/cccccccccccccccccccccccccccccccccccccccccccccccccc/dddddddddddddddddddddddddddddddddddddddddddddddddd/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee/f.txt",
+                "x\n",
+            ),
+        ],
         check: "path/length",
         text: "characters long (limit 250)",
     },
     BadTemplate {
         name: "bad-library-range",
-        files: &[("template.yaml", "name: t\ncategory: service\nlibraries:\n  - package: Some.Lib\n    version: '[1.0'\n")],
+        files: &[(
+            "template.yaml",
+            "name: t\ncategory: service\nlibraries:\n  - package: Some.Lib\n    version: '[1.0'\n",
+        )],
         check: "library/reference",
         text: "Some.Lib: `[1.0` is not a NuGet interval",
     },
     BadTemplate {
         name: "test-case-missing-answer",
-        files: &[(
-            "template.yaml",
-            "name: t\ncategory: service\nparameters:\n  - name: svc\n    required: true\ntests:\n  - name: empty\n    answers: {}\n",
-        ), ("a.txt", "{{ svc }}\n")],
+        files: &[
+            (
+                "template.yaml",
+                "name: t\ncategory: service\nparameters:\n  - name: svc\n    required: true\ntests:\n  - name: empty\n    answers: {}\n",
+            ),
+            ("a.txt", "{{ svc }}\n"),
+        ],
         check: "tests/render",
         text: "test `empty`: missing answers for: svc",
     },
     BadTemplate {
         name: "test-case-escapes-target",
-        files: &[(
-            "template.yaml",
-            "name: t\ncategory: service\nparameters:\n  - name: dir\n    default: x\ntests:\n  - name: evil\n    answers: {dir: '../../etc'}\n",
-        ), ("{{ dir }}/a.txt", "x\n")],
+        files: &[
+            (
+                "template.yaml",
+                "name: t\ncategory: service\nparameters:\n  - name: dir\n    default: x\ntests:\n  - name: evil\n    answers: {dir: '../../etc'}\n",
+            ),
+            ("{{ dir }}/a.txt", "x\n"),
+        ],
         check: "path/escape",
         text: "would leave or alias the target folder",
     },
     BadTemplate {
         name: "runaway-loop",
-        files: &[(
-            "template.yaml",
-            "name: t\ncategory: service\ntests:\n  - name: t\n    answers: {}\n",
-        ), ("a.txt", "{% for i in range(100000) %}{% for j in range(100000) %}{{ i }}{% endfor %}{% endfor %}\n")],
+        files: &[
+            (
+                "template.yaml",
+                "name: t\ncategory: service\ntests:\n  - name: t\n    answers: {}\n",
+            ),
+            (
+                "a.txt",
+                "{% for i in range(100000) %}{% for j in range(100000) %}{{ i }}{% endfor %}{% endfor %}\n",
+            ),
+        ],
         check: "tests/render",
         text: "out of fuel",
     },
@@ -203,14 +246,24 @@ fn malformed_templates_fail_validation_with_located_errors() {
     for case in BAD_TEMPLATES {
         let dir = env.template(case.name, case.files);
         let out = env.run(&["validate", "--path", dir.to_str().unwrap(), "--json"]);
-        assert_eq!(out.code, 3, "{}: exit code\n{}{}", case.name, out.stdout, out.stderr);
+        assert_eq!(
+            out.code, 3,
+            "{}: exit code\n{}{}",
+            case.name, out.stdout, out.stderr
+        );
         let report = out.json();
         let failures: Vec<String> = report["checks"]
             .as_array()
             .unwrap()
             .iter()
             .filter(|c| c["status"] == "fail" && c["check"] == case.check)
-            .map(|c| format!("{}: {}", c["location"].as_str().unwrap_or(""), c["message"].as_str().unwrap()))
+            .map(|c| {
+                format!(
+                    "{}: {}",
+                    c["location"].as_str().unwrap_or(""),
+                    c["message"].as_str().unwrap()
+                )
+            })
             .collect();
         assert!(
             failures.iter().any(|f| f.contains(case.text)),
@@ -218,9 +271,19 @@ fn malformed_templates_fail_validation_with_located_errors() {
             case.name,
             case.check,
             case.text,
-            report["checks"].as_array().unwrap().iter().filter(|c| c["status"] == "fail").collect::<Vec<_>>()
+            report["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c["status"] == "fail")
+                .collect::<Vec<_>>()
         );
-        assert!(out.stderr.contains("failed validation"), "{}: {}", case.name, out.stderr);
+        assert!(
+            out.stderr.contains("failed validation"),
+            "{}: {}",
+            case.name,
+            out.stderr
+        );
     }
 }
 
@@ -231,12 +294,21 @@ fn a_symlink_out_of_the_template_is_refused_everywhere() {
     std::os::unix::fs::symlink("/etc/hostname", dir.join("host")).unwrap();
     let out = env.run(&["validate", "--path", dir.to_str().unwrap()]);
     out.expect_code(3);
-    assert!(out.stdout.contains("symlink points outside the template"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("symlink points outside the template"),
+        "{}",
+        out.stdout
+    );
     env.run(&["register", dir.to_str().unwrap()]).ok();
     let before = env.store_snapshot();
     let out = env.run(&["version", "t", "--version", "1.0.0"]);
     out.expect_code(1);
-    assert!(out.stderr.contains("symlink host -> /etc/hostname points outside the template"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("symlink host -> /etc/hostname points outside the template"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(before, env.store_snapshot());
 }
 
@@ -244,9 +316,21 @@ fn a_symlink_out_of_the_template_is_refused_everywhere() {
 fn refused(env: &Env, args: &[&str], code: i32, text: &str) {
     let before = env.store_snapshot();
     let out = env.run(args);
-    assert_eq!(out.code, code, "{args:?}: exit code\n{}{}", out.stdout, out.stderr);
-    assert!(out.stderr.contains(text), "{args:?}: expected {text:?} in\n{}", out.stderr);
-    assert!(out.stderr.starts_with("error") || code == 2, "{args:?}: {}", out.stderr);
+    assert_eq!(
+        out.code, code,
+        "{args:?}: exit code\n{}{}",
+        out.stdout, out.stderr
+    );
+    assert!(
+        out.stderr.contains(text),
+        "{args:?}: expected {text:?} in\n{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.starts_with("error") || code == 2,
+        "{args:?}: {}",
+        out.stderr
+    );
     assert_eq!(before, env.store_snapshot(), "{args:?} changed the store");
 }
 
@@ -258,19 +342,69 @@ fn bad_commands_and_store_states_leave_the_store_unchanged() {
     let bad_manifest = env.template("broken", &[("template.yaml", "name: [\n")]);
     let missing = env.path("nowhere");
 
-    refused(&env, &["register", path], 1, "a template named `ConnectSoft.Template.ReservationsApi` is already registered");
-    refused(&env, &["register", bad_manifest.to_str().unwrap()], 1, "template.yaml:");
-    refused(&env, &["register", missing.to_str().unwrap()], 1, "is not a folder");
-    refused(&env, &["register", path, "--name", "has space"], 2, "not a usable template name");
-    refused(&env, &["version", "NoSuchTemplate", "--version", "1.0.0"], 1, "no template named `NoSuchTemplate`");
-    refused(&env, &["version", EXAMPLE_NAME, "--version", "1.0"], 2, "`1.0` is not a semantic version");
-    refused(&env, &["version", EXAMPLE_NAME, "--version", "1.0.0"], 1, "@1.0.0 already exists");
+    refused(
+        &env,
+        &["register", path],
+        1,
+        "a template named `ConnectSoft.Template.ReservationsApi` is already registered",
+    );
+    refused(
+        &env,
+        &["register", bad_manifest.to_str().unwrap()],
+        1,
+        "template.yaml:",
+    );
+    refused(
+        &env,
+        &["register", missing.to_str().unwrap()],
+        1,
+        "is not a folder",
+    );
+    refused(
+        &env,
+        &["register", path, "--name", "has space"],
+        2,
+        "not a usable template name",
+    );
+    refused(
+        &env,
+        &["version", "NoSuchTemplate", "--version", "1.0.0"],
+        1,
+        "no template named `NoSuchTemplate`",
+    );
+    refused(
+        &env,
+        &["version", EXAMPLE_NAME, "--version", "1.0"],
+        2,
+        "`1.0` is not a semantic version",
+    );
+    refused(
+        &env,
+        &["version", EXAMPLE_NAME, "--version", "1.0.0"],
+        1,
+        "@1.0.0 already exists",
+    );
     refused(&env, &["version", EXAMPLE_NAME], 2, "--version");
     refused(&env, &["publish", EXAMPLE_NAME], 2, "names no version");
-    refused(&env, &["publish", &format!("{EXAMPLE_NAME}@9.9.9")], 1, "has no version `9.9.9`");
-    refused(&env, &["publish", &format!("{EXAMPLE_NAME}@1.0.0")], 1, "already published");
+    refused(
+        &env,
+        &["publish", &format!("{EXAMPLE_NAME}@9.9.9")],
+        1,
+        "has no version `9.9.9`",
+    );
+    refused(
+        &env,
+        &["publish", &format!("{EXAMPLE_NAME}@1.0.0")],
+        1,
+        "already published",
+    );
     refused(&env, &["show", "nothing"], 1, "no template named `nothing`");
-    refused(&env, &["validate", "nothing@1.0.0"], 1, "no template named `nothing`");
+    refused(
+        &env,
+        &["validate", "nothing@1.0.0"],
+        1,
+        "no template named `nothing`",
+    );
     refused(&env, &["frobnicate"], 2, "unrecognized subcommand");
     refused(&env, &["hash", path, "--bogus"], 2, "unexpected argument");
 
@@ -286,9 +420,19 @@ fn folders_that_are_not_stores_are_refused() {
     let path = env.example();
     // A folder with files and no store.yaml.
     let not_a_store = env.template("not-a-store", &[("notes.txt", "mine\n")]);
-    let out = env.run(&["--store", not_a_store.to_str().unwrap(), "register", path.to_str().unwrap()]);
+    let out = env.run(&[
+        "--store",
+        not_a_store.to_str().unwrap(),
+        "register",
+        path.to_str().unwrap(),
+    ]);
     out.expect_code(1);
-    assert!(out.stderr.contains("is not a factory store: it has files but no store.yaml"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("is not a factory store: it has files but no store.yaml"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(std::fs::read_dir(&not_a_store).unwrap().count(), 1);
     // A file.
     let file = env.path("not-a-store/notes.txt");
@@ -300,7 +444,10 @@ fn folders_that_are_not_stores_are_refused() {
     let out = env.run(&["--store", broken.to_str().unwrap(), "list"]);
     out.expect_code(1);
     assert!(out.stderr.contains("store.yaml:"), "{}", out.stderr);
-    let future = env.template("future-store", &[("store.yaml", "formatVersion: 99\ntenant: x\n")]);
+    let future = env.template(
+        "future-store",
+        &[("store.yaml", "formatVersion: 99\ntenant: x\n")],
+    );
     let out = env.run(&["--store", future.to_str().unwrap(), "list"]);
     out.expect_code(1);
     assert!(out.stderr.contains("format version 99"), "{}", out.stderr);
@@ -314,10 +461,18 @@ fn folders_that_are_not_stores_are_refused() {
         .unwrap();
     let out = env.run(&["list"]);
     out.expect_code(1);
-    assert!(out.stderr.contains("is not an event envelope"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("is not an event envelope"),
+        "{}",
+        out.stderr
+    );
     let out = env.run(&["store", "check"]);
     out.expect_code(3);
-    assert!(out.stdout.contains("events.jsonl:2: not an event envelope"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("events.jsonl:2: not an event envelope"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -334,7 +489,11 @@ fn store_discovery_follows_the_documented_order() {
         .current_dir(&project)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(env.path("project/.factory-store/events.jsonl").is_file());
     // Then the user data folder.
     let out = env
@@ -347,7 +506,8 @@ fn store_discovery_follows_the_documented_order() {
     assert!(env.path("xdg/factory/store.yaml").is_file());
     // --store beats FACTORY_STORE.
     let explicit = env.path("explicit");
-    env.run(&["--store", explicit.to_str().unwrap(), "init"]).ok();
+    env.run(&["--store", explicit.to_str().unwrap(), "init"])
+        .ok();
     assert!(explicit.join("store.yaml").is_file());
     assert!(!env.store.exists());
 }

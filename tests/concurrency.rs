@@ -27,7 +27,6 @@ fn eight_writers_lose_and_tear_nothing() {
         );
     }
     // Each writer runs a shell loop of 10 registrations and 40 versions: 50 commands.
-    let binary = common::binary();
     let mut children = Vec::new();
     for w in 0..WRITERS {
         let mut script = String::from("set -e\n");
@@ -35,16 +34,28 @@ fn eight_writers_lose_and_tear_nothing() {
             let name = format!("w{w}-t{t}");
             script.push_str(&format!("\"$F\" -q register t{w} --name {name}\n"));
             for v in 0..VERSIONS_PER_TEMPLATE {
-                script.push_str(&format!("\"$F\" -q version {name} --from t{w} --version 1.{v}.0\n"));
+                script.push_str(&format!(
+                    "\"$F\" -q version {name} --from t{w} --version 1.{v}.0\n"
+                ));
             }
         }
         let mut command = env.program("sh");
         command.arg("-c").arg(script);
-        children.push(command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap());
+        children.push(
+            command
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
     }
     for child in children {
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "a writer failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "a writer failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     let bytes = env.log_bytes();
@@ -55,7 +66,10 @@ fn eight_writers_lose_and_tear_nothing() {
     // register: 1 event; version: 2 events.
     let expected = WRITERS * TEMPLATES_PER_WRITER * (1 + 2 * VERSIONS_PER_TEMPLATE);
     assert_eq!(events.len(), expected, "every event exactly once");
-    let ids: HashSet<&str> = events.iter().map(|e| e["eventId"].as_str().unwrap()).collect();
+    let ids: HashSet<&str> = events
+        .iter()
+        .map(|e| e["eventId"].as_str().unwrap())
+        .collect();
     assert_eq!(ids.len(), expected, "no duplicate event ids");
     // Each version's two events are adjacent: one command's lines are appended in one write.
     for pair in events.windows(2) {
@@ -70,5 +84,9 @@ fn eight_writers_lose_and_tear_nothing() {
     assert_eq!(templates, WRITERS * TEMPLATES_PER_WRITER);
     let check = env.run(&["store", "check"]);
     check.ok();
-    assert!(check.stdout.contains(&format!("{expected} events")), "{}", check.stdout);
+    assert!(
+        check.stdout.contains(&format!("{expected} events")),
+        "{}",
+        check.stdout
+    );
 }

@@ -29,12 +29,22 @@ fn a_torn_last_line_is_moved_aside_and_reported() {
     // The next command (a reader) recovers: the log is whole again, the tail is kept aside.
     let out = env.run(&["list"]);
     out.ok();
-    assert!(out.stderr.contains("warning: the event log ended in a partial line"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("warning: the event log ended in a partial line"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("recovered/"), "{}", out.stderr);
     assert_eq!(env.log_bytes(), whole);
-    let aside: Vec<_> = std::fs::read_dir(env.store.join("recovered")).unwrap().collect();
+    let aside: Vec<_> = std::fs::read_dir(env.store.join("recovered"))
+        .unwrap()
+        .collect();
     assert_eq!(aside.len(), 1);
-    assert_eq!(std::fs::read(aside[0].as_ref().unwrap().path()).unwrap(), partial);
+    assert_eq!(
+        std::fs::read(aside[0].as_ref().unwrap().path()).unwrap(),
+        partial
+    );
 
     // Writing goes on from a whole log.
     env.run(&["version", EXAMPLE_NAME, "--bump", "patch"]).ok();
@@ -56,7 +66,10 @@ fn a_torn_line_is_recovered_by_a_writer_too() {
     out.ok();
     assert!(out.stderr.contains("partial line"), "{}", out.stderr);
     let events = env.events();
-    assert_eq!(events.last().unwrap()["eventType"], "TemplateParameterSchemaDefined");
+    assert_eq!(
+        events.last().unwrap()["eventType"],
+        "TemplateParameterSchemaDefined"
+    );
     env.run(&["store", "check"]).ok();
 }
 
@@ -68,11 +81,18 @@ fn deleted_state_is_rebuilt_from_the_log() {
     std::fs::remove_dir_all(env.store.join("state")).unwrap();
     let check = env.run(&["store", "check"]);
     check.ok();
-    assert!(check.stdout.contains("state/ is missing"), "{}", check.stdout);
+    assert!(
+        check.stdout.contains("state/ is missing"),
+        "{}",
+        check.stdout
+    );
     let after = env.run(&["show", EXAMPLE_NAME, "--json"]);
     after.ok();
     assert_eq!(before, after.json());
-    assert!(env.store.join("state/state.json").is_file(), "the reader saved the rebuilt projection");
+    assert!(
+        env.store.join("state/state.json").is_file(),
+        "the reader saved the rebuilt projection"
+    );
     env.run(&["store", "check"]).ok();
 }
 
@@ -81,7 +101,8 @@ fn a_stale_projection_catches_up_and_a_foreign_one_is_rebuilt() {
     let env = Env::new();
     let path = env.example();
     env.run(&["register", path.to_str().unwrap()]).ok();
-    env.run(&["version", EXAMPLE_NAME, "--version", "1.0.0"]).ok();
+    env.run(&["version", EXAMPLE_NAME, "--version", "1.0.0"])
+        .ok();
     // Keep the projection as it is now, write more, then put the old one back: stale.
     let old = std::fs::read(env.store.join("state/state.json")).unwrap();
     env.run(&["validate", EXAMPLE_NAME]).ok();
@@ -89,23 +110,49 @@ fn a_stale_projection_catches_up_and_a_foreign_one_is_rebuilt() {
     std::fs::write(env.store.join("state/state.json"), &old).unwrap();
     let show = env.run(&["show", &format!("{EXAMPLE_NAME}@1.0.0"), "--json"]);
     show.ok();
-    assert_eq!(show.json()["status"], "Published", "caught up from the saved offset");
+    assert_eq!(
+        show.json()["status"],
+        "Published",
+        "caught up from the saved offset"
+    );
     env.run(&["store", "check"]).ok();
 
     // A projection from another log (its last event is not where it says) is rebuilt.
     let other = Env::new();
     let other_path = other.example();
     other.run(&["register", other_path.to_str().unwrap()]).ok();
-    other.run(&["version", EXAMPLE_NAME, "--version", "1.0.0"]).ok();
+    other
+        .run(&["version", EXAMPLE_NAME, "--version", "1.0.0"])
+        .ok();
     other.run(&["validate", EXAMPLE_NAME]).ok();
-    other.run(&["publish", &format!("{EXAMPLE_NAME}@1.0.0")]).ok();
-    std::fs::copy(other.store.join("state/state.json"), env.store.join("state/state.json")).unwrap();
+    other
+        .run(&["publish", &format!("{EXAMPLE_NAME}@1.0.0")])
+        .ok();
+    std::fs::copy(
+        other.store.join("state/state.json"),
+        env.store.join("state/state.json"),
+    )
+    .unwrap();
     let out = env.run(&["list", "--json"]);
     out.ok();
-    assert!(out.stderr.contains("state/ did not match the event log; rebuilt it"), "{}", out.stderr);
-    let ours: Vec<String> = env.events().iter().map(|e| e["eventId"].as_str().unwrap().to_string()).collect();
-    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(env.store.join("state/state.json")).unwrap()).unwrap();
-    assert_eq!(state["state"]["lastEventId"].as_str().unwrap(), ours.last().unwrap());
+    assert!(
+        out.stderr
+            .contains("state/ did not match the event log; rebuilt it"),
+        "{}",
+        out.stderr
+    );
+    let ours: Vec<String> = env
+        .events()
+        .iter()
+        .map(|e| e["eventId"].as_str().unwrap().to_string())
+        .collect();
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.store.join("state/state.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        state["state"]["lastEventId"].as_str().unwrap(),
+        ours.last().unwrap()
+    );
     env.run(&["store", "check"]).ok();
     env.run(&["store", "rebuild"]).ok();
     env.run(&["store", "check"]).ok();
@@ -120,6 +167,10 @@ fn a_corrupt_object_is_found_by_store_check() {
     std::fs::write(path, b"not what was stored").unwrap();
     let out = env.run(&["store", "check"]);
     out.expect_code(3);
-    assert!(out.stdout.contains("does not hash to its name"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("does not hash to its name"),
+        "{}",
+        out.stdout
+    );
     assert!(out.stderr.contains("the store has"), "{}", out.stderr);
 }

@@ -35,7 +35,12 @@ fn lifecycle_from_folder_to_published_leaves_valid_events() {
 
     let out = env.run(&["register", path]);
     out.ok();
-    assert!(out.stdout.contains(&format!("Registered {EXAMPLE_NAME} (tpl-")), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains(&format!("Registered {EXAMPLE_NAME} (tpl-")),
+        "{}",
+        out.stdout
+    );
 
     let out = env.run(&["version", EXAMPLE_NAME, "--version", "0.1.0", "--json"]);
     out.ok();
@@ -53,8 +58,16 @@ fn lifecycle_from_folder_to_published_leaves_valid_events() {
     let before = env.store_snapshot();
     let out = env.run(&["publish", &format!("{EXAMPLE_NAME}@0.1.0")]);
     out.expect_code(3);
-    assert!(out.stderr.contains("has not passed validation"), "{}", out.stderr);
-    assert!(out.stderr.contains("hint: run `factory validate"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("has not passed validation"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("hint: run `factory validate"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(before, env.store_snapshot());
 
     let out = env.run(&["validate", &format!("{EXAMPLE_NAME}@0.1.0"), "--json"]);
@@ -84,15 +97,28 @@ fn lifecycle_from_folder_to_published_leaves_valid_events() {
     let shown = show.json();
     assert_eq!(shown["status"], "Published");
     assert_eq!(shown["contentHash"], content_hash.as_str());
-    assert_eq!(shown["parameters"]["$schema"], "https://json-schema.org/draft/2020-12/schema");
-    assert_eq!(shown["parameters"]["required"], serde_json::json!(["service_name"]));
+    assert_eq!(
+        shown["parameters"]["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    assert_eq!(
+        shown["parameters"]["required"],
+        serde_json::json!(["service_name"])
+    );
     let human = env.run(&["show", EXAMPLE_NAME]);
     human.ok();
-    assert!(human.stdout.contains("0.1.0") && human.stdout.contains("Published"), "{}", human.stdout);
+    assert!(
+        human.stdout.contains("0.1.0") && human.stdout.contains("Published"),
+        "{}",
+        human.stdout
+    );
 
     // Every step left the catalog's events, in order.
     let events = env.events();
-    let types: Vec<&str> = events.iter().map(|e| e["eventType"].as_str().unwrap()).collect();
+    let types: Vec<&str> = events
+        .iter()
+        .map(|e| e["eventType"].as_str().unwrap())
+        .collect();
     assert_eq!(
         types,
         [
@@ -116,14 +142,27 @@ fn lifecycle_from_folder_to_published_leaves_valid_events() {
     let envelope_schema = schema_validator(&schemas["envelope"]);
     let text = String::from_utf8(env.log_bytes()).unwrap();
     for (line, event) in text.lines().zip(&events) {
-        let errors: Vec<String> = envelope_schema.iter_errors(event).map(|e| e.to_string()).collect();
+        let errors: Vec<String> = envelope_schema
+            .iter_errors(event)
+            .map(|e| e.to_string())
+            .collect();
         assert!(errors.is_empty(), "envelope: {errors:?}\n{line}");
-        let payload_schema = schema_validator(&schemas["payloads"][event["eventType"].as_str().unwrap()]);
-        let errors: Vec<String> = payload_schema.iter_errors(&event["payload"]).map(|e| e.to_string()).collect();
+        let payload_schema =
+            schema_validator(&schemas["payloads"][event["eventType"].as_str().unwrap()]);
+        let errors: Vec<String> = payload_schema
+            .iter_errors(&event["payload"])
+            .map(|e| e.to_string())
+            .collect();
         assert!(errors.is_empty(), "payload: {errors:?}\n{line}");
         // Field order is the DESIGN order, exactly these ten fields.
-        let positions: Vec<usize> = FIELDS.iter().map(|f| line.find(&format!("\"{f}\":")).unwrap()).collect();
-        assert!(positions.windows(2).all(|w| w[0] < w[1]), "field order: {line}");
+        let positions: Vec<usize> = FIELDS
+            .iter()
+            .map(|f| line.find(&format!("\"{f}\":")).unwrap())
+            .collect();
+        assert!(
+            positions.windows(2).all(|w| w[0] < w[1]),
+            "field order: {line}"
+        );
         assert_eq!(event.as_object().unwrap().len(), 10);
         assert!(line.starts_with("{\"eventId\":\"evt-"), "{line}");
         assert_eq!(event["tenantId"], "default");
@@ -136,14 +175,22 @@ fn lifecycle_from_folder_to_published_leaves_valid_events() {
     assert!(p(2, "schemaId").starts_with("sch-"));
     assert!(p(3, "validationId").starts_with("val-"));
     assert!(p(4, "publicationId").starts_with("pub-"));
-    assert!(events[0]["correlationId"].as_str().unwrap().starts_with("corr-"));
+    assert!(
+        events[0]["correlationId"]
+            .as_str()
+            .unwrap()
+            .starts_with("corr-")
+    );
     // Causation: within `version`, the schema event is caused by the version event; the
     // first event of a command has no cause unless the caller names one.
     assert_eq!(events[2]["causationId"], events[1]["eventId"]);
     assert_eq!(events[2]["correlationId"], events[1]["correlationId"]);
     assert_eq!(events[2]["traceId"], events[1]["traceId"]);
     assert!(events[1]["causationId"].is_null());
-    assert_ne!(events[1]["correlationId"], events[0]["correlationId"], "one correlation id per invocation");
+    assert_ne!(
+        events[1]["correlationId"], events[0]["correlationId"],
+        "one correlation id per invocation"
+    );
     // The parameter schema is a JSON Schema 2020-12 document that accepts the test answers.
     let parameters = &events[2]["payload"]["schema"];
     let validator = schema_validator(parameters);
@@ -164,12 +211,32 @@ fn envelope_context_comes_from_flags_environment_and_store() {
     assert!(store_yaml.contains("tenant: \"acme\""), "{store_yaml}");
     let path = env.example();
     env.set_env("FACTORY_NOW", "2026-06-11T09:05:00Z");
-    env.set_env("TRACEPARENT", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    env.set_env(
+        "TRACEPARENT",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    );
     env.set_env("FACTORY_PROJECT", "proj-booking-saas");
-    env.run(&["register", path.to_str().unwrap(), "--module", "module-reservations-api", "--correlation-id", "corr-4d21", "--causation-id", "evt-cause"]).ok();
+    env.run(&[
+        "register",
+        path.to_str().unwrap(),
+        "--module",
+        "module-reservations-api",
+        "--correlation-id",
+        "corr-4d21",
+        "--causation-id",
+        "evt-cause",
+    ])
+    .ok();
     env.set_env("FACTORY_TENANT", "globex");
-    env.run(&["version", EXAMPLE_NAME, "--version", "1.0.0"]).ok();
-    env.run(&["validate", &format!("{EXAMPLE_NAME}@1.0.0"), "--tenant", "initech"]).ok();
+    env.run(&["version", EXAMPLE_NAME, "--version", "1.0.0"])
+        .ok();
+    env.run(&[
+        "validate",
+        &format!("{EXAMPLE_NAME}@1.0.0"),
+        "--tenant",
+        "initech",
+    ])
+    .ok();
 
     let events = env.events();
     let e = &events[0];
@@ -191,32 +258,65 @@ fn events_filters_select_what_scripts_ask_for() {
     env.set_env("FACTORY_NOW", "2026-06-11T09:00:00Z");
     let path = env.example();
     env.run(&["register", path.to_str().unwrap()]).ok();
-    let other = env.template("other", &[("template.yaml", "name: other\ncategory: library\n"), ("README.md", "hi\n")]);
+    let other = env.template(
+        "other",
+        &[
+            ("template.yaml", "name: other\ncategory: library\n"),
+            ("README.md", "hi\n"),
+        ],
+    );
     env.run(&["register", other.to_str().unwrap()]).ok();
     let mut env2 = env;
     env2.set_env("FACTORY_NOW", "2026-06-12T09:00:00Z");
     let env = env2;
-    env.run(&["version", EXAMPLE_NAME, "--version", "1.0.0", "--correlation-id", "corr-v1"]).ok();
-    env.run(&["validate", &format!("{EXAMPLE_NAME}@1.0.0")]).ok();
+    env.run(&[
+        "version",
+        EXAMPLE_NAME,
+        "--version",
+        "1.0.0",
+        "--correlation-id",
+        "corr-v1",
+    ])
+    .ok();
+    env.run(&["validate", &format!("{EXAMPLE_NAME}@1.0.0")])
+        .ok();
     env.run(&["version", "other", "--version", "1.0.0"]).ok();
 
     let lines = |args: &[&str]| -> Vec<Value> {
         let out = env.run(args);
         out.ok();
-        out.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+        out.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     };
-    let types = |events: &[Value]| events.iter().map(|e| e["eventType"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let types = |events: &[Value]| {
+        events
+            .iter()
+            .map(|e| e["eventType"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
 
     assert_eq!(lines(&["events"]).len(), 7);
-    assert_eq!(types(&lines(&["events", "--type", "TemplateRegistered"])), ["TemplateRegistered", "TemplateRegistered"]);
+    assert_eq!(
+        types(&lines(&["events", "--type", "TemplateRegistered"])),
+        ["TemplateRegistered", "TemplateRegistered"]
+    );
     assert_eq!(
         types(&lines(&["events", "--topic", "factory.integration"])),
-        ["TemplateVersionCreated", "TemplateValidated", "TemplateVersionCreated"]
+        [
+            "TemplateVersionCreated",
+            "TemplateValidated",
+            "TemplateVersionCreated"
+        ]
     );
     assert_eq!(lines(&["events", "--correlation", "corr-v1"]).len(), 2);
     let of_example = lines(&["events", "--template", EXAMPLE_NAME]);
     assert_eq!(of_example.len(), 4);
-    assert_eq!(lines(&["events", "--since", "2026-06-12T00:00:00Z"]).len(), 5);
+    assert_eq!(
+        lines(&["events", "--since", "2026-06-12T00:00:00Z"]).len(),
+        5
+    );
     let all = lines(&["events"]);
     let after = lines(&["events", "--since", all[4]["eventId"].as_str().unwrap()]);
     assert_eq!(after.len(), 2);
@@ -228,19 +328,30 @@ fn events_filters_select_what_scripts_ask_for() {
 
     let out = env.run(&["events", "--topic", "nope"]);
     out.expect_code(2);
-    assert!(out.stderr.contains("unknown topic `nope`"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("unknown topic `nope`"),
+        "{}",
+        out.stderr
+    );
     let out = env.run(&["events", "--type", "TemplateExploded"]);
     out.expect_code(2);
     assert!(out.stderr.contains("not an event type"), "{}", out.stderr);
     let out = env.run(&["events", "--since", "evt-0000"]);
     out.expect_code(1);
-    assert!(out.stderr.contains("no event `evt-0000` in the log"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("no event `evt-0000` in the log"),
+        "{}",
+        out.stderr
+    );
     let out = env.run(&["events", "--since", "last tuesday"]);
     out.expect_code(2);
 
     let schema = env.run(&["events", "schema", "TemplatePublished"]);
     schema.ok();
-    assert_eq!(schema.json()["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    assert_eq!(
+        schema.json()["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
     assert!(schema.json()["properties"]["contentHash"].is_object());
     env.run(&["events", "schema", "Nope"]).expect_code(2);
 }
@@ -257,31 +368,61 @@ fn validate_path_needs_no_store_and_reports_in_three_formats() {
     let bad = env.template(
         "bad",
         &[
-            ("template.yaml", "name: bad\ncategory: service\nparameters:\n  - name: who\n    default: world\n"),
+            (
+                "template.yaml",
+                "name: bad\ncategory: service\nparameters:\n  - name: who\n    default: world\n",
+            ),
             ("hello.txt", "Hello {{ who }}\n{% if %}\n"),
         ],
     );
     let out = env.run(&["validate", "--path", bad.to_str().unwrap()]);
     out.expect_code(3);
-    assert!(out.stdout.contains("FAIL  template/syntax       hello.txt:2:"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("FAIL  template/syntax       hello.txt:2:"),
+        "{}",
+        out.stdout
+    );
     let json = env.run(&["validate", "--path", bad.to_str().unwrap(), "--json"]);
     json.expect_code(3);
     let report = json.json();
     assert_eq!(report["passed"], false);
-    let failed: Vec<&Value> = report["checks"].as_array().unwrap().iter().filter(|c| c["status"] == "fail").collect();
+    let failed: Vec<&Value> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "fail")
+        .collect();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0]["check"], "template/syntax");
-    assert!(failed[0]["location"].as_str().unwrap().starts_with("hello.txt:2:"));
+    assert!(
+        failed[0]["location"]
+            .as_str()
+            .unwrap()
+            .starts_with("hello.txt:2:")
+    );
 
-    let sarif = env.run(&["validate", "--path", bad.to_str().unwrap(), "--format", "sarif"]);
+    let sarif = env.run(&[
+        "validate",
+        "--path",
+        bad.to_str().unwrap(),
+        "--format",
+        "sarif",
+    ]);
     sarif.expect_code(3);
     let sarif = sarif.json();
     assert_eq!(sarif["version"], "2.1.0");
     let result = &sarif["runs"][0]["results"][0];
     assert_eq!(result["ruleId"], "template/syntax");
     assert_eq!(result["level"], "error");
-    assert_eq!(result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "hello.txt");
-    assert_eq!(result["locations"][0]["physicalLocation"]["region"]["startLine"], 2);
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "hello.txt"
+    );
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["region"]["startLine"],
+        2
+    );
 }
 
 #[test]

@@ -51,8 +51,10 @@ pub fn run(app: &App, args: EventsArgs) -> Result<()> {
             None => schema::all_schemas(),
             Some("envelope") => schema::envelope_schema(),
             Some(t) => schema::payload_schema(t).ok_or_else(|| {
-                Error::usage(format!("`{t}` is not an event type"))
-                    .hint(format!("event types are: envelope, {}", DomainEvent::TYPES.join(", ")))
+                Error::usage(format!("`{t}` is not an event type")).hint(format!(
+                    "event types are: envelope, {}",
+                    DomainEvent::TYPES.join(", ")
+                ))
             })?,
         };
         output::print_json(&doc);
@@ -60,15 +62,23 @@ pub fn run(app: &App, args: EventsArgs) -> Result<()> {
     }
     for t in &args.types {
         if !DomainEvent::TYPES.contains(&t.as_str()) {
-            return Err(Error::usage(format!("`{t}` is not an event type"))
-                .hint(format!("event types are: {}", DomainEvent::TYPES.join(", "))));
+            return Err(
+                Error::usage(format!("`{t}` is not an event type")).hint(format!(
+                    "event types are: {}",
+                    DomainEvent::TYPES.join(", ")
+                )),
+            );
         }
     }
     let store = app.store()?;
     let template_id = match &args.template {
         Some(key) => {
             let state = store.state()?;
-            Some(state.template(key).map_or_else(|| key.clone(), |t| t.id.clone()))
+            Some(
+                state
+                    .template(key)
+                    .map_or_else(|| key.clone(), |t| t.id.clone()),
+            )
         }
         None => None,
     };
@@ -77,7 +87,9 @@ pub fn run(app: &App, args: EventsArgs) -> Result<()> {
         types: args.types,
         topic: args.topic,
         since: args.since.as_deref().map(Since::parse).transpose()?,
-        correlation_id: args.correlation.or_else(|| app.global.correlation_id.clone().filter(|_| false)),
+        correlation_id: args
+            .correlation
+            .or_else(|| app.global.correlation_id.clone().filter(|_| false)),
         tenant: None,
         template_id,
     };
@@ -98,11 +110,17 @@ pub fn run(app: &App, args: EventsArgs) -> Result<()> {
         printed += 1;
         let written = out.write_all(line.bytes).and_then(|_| out.write_all(b"\n"));
         if let Err(e) = written {
-            return if e.kind() == ErrorKind::BrokenPipe { Ok(()) } else { Err(Error::new(format!("cannot write to stdout: {e}"))) };
+            return if e.kind() == ErrorKind::BrokenPipe {
+                Ok(())
+            } else {
+                Err(Error::new(format!("cannot write to stdout: {e}")))
+            };
         }
     }
     match out.flush() {
-        Err(e) if e.kind() != ErrorKind::BrokenPipe => return Err(Error::new(format!("cannot write to stdout: {e}"))),
+        Err(e) if e.kind() != ErrorKind::BrokenPipe => {
+            return Err(Error::new(format!("cannot write to stdout: {e}")));
+        }
         _ => {}
     }
     if let Some(id) = query.still_waiting() {

@@ -18,7 +18,8 @@ pub fn run(app: &App, args: InitArgs) -> Result<()> {
     let root = match args.dir {
         Some(dir) => dir,
         None => {
-            let cwd = std::env::current_dir().map_err(|e| Error::new(format!("cannot read the current folder: {e}")))?;
+            let cwd = std::env::current_dir()
+                .map_err(|e| Error::new(format!("cannot read the current folder: {e}")))?;
             crate::store::locate(app.global.store.as_deref(), &cwd)?
         }
     };
@@ -31,7 +32,11 @@ pub fn run(app: &App, args: InitArgs) -> Result<()> {
         }));
     } else if app.human() {
         let verb = if created { "Created" } else { "Found existing" };
-        println!("{verb} store at {} (tenant {})", store.root().display(), store.config().tenant);
+        println!(
+            "{verb} store at {} (tenant {})",
+            store.root().display(),
+            store.config().tenant
+        );
     }
     Ok(())
 }

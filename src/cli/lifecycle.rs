@@ -72,7 +72,8 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
             .hint("pass the template folder, the one holding template.yaml"));
     }
     let text = std::fs::read_to_string(&path).map_err(|e| {
-        Error::io("read", &path, e).hint("a template is a folder with a template.yaml; see docs/template-format.md")
+        Error::io("read", &path, e)
+            .hint("a template is a folder with a template.yaml; see docs/template-format.md")
     })?;
     Manifest::parse(&text, &path.display().to_string()).map_err(|e| {
         Error::new(format!("{}: {}", e.location(), e.message))
@@ -96,14 +97,22 @@ pub fn register(app: &App, args: RegisterArgs) -> Result<()> {
     let manifest = read_manifest(&args.path)?;
     let name = args.name.unwrap_or_else(|| manifest.name.clone());
     if name.trim().is_empty() || name.contains('@') || name.contains(char::is_whitespace) {
-        return Err(Error::usage(format!("`{name}` is not a usable template name"))
-            .hint("names have no spaces and no `@` (it separates name and version)"));
+        return Err(
+            Error::usage(format!("`{name}` is not a usable template name"))
+                .hint("names have no spaces and no `@` (it separates name and version)"),
+        );
     }
     let input = Register {
         title: manifest.title().to_string(),
-        category: args.category.unwrap_or_else(|| manifest.category.as_str().to_string()),
+        category: args
+            .category
+            .unwrap_or_else(|| manifest.category.as_str().to_string()),
         owner: args.owner.or(manifest.owner.clone()),
-        tags: if args.tags.is_empty() { manifest.tags.clone() } else { args.tags },
+        tags: if args.tags.is_empty() {
+            manifest.tags.clone()
+        } else {
+            args.tags
+        },
         source: absolute(&args.path),
         name,
     };
@@ -138,11 +147,17 @@ pub fn version(app: &App, args: VersionArgs) -> Result<()> {
     let store = app.store()?;
     let state = store.state()?;
     let template = commands::find_template(&state, &args.template)?;
-    let dir = args.from.clone().unwrap_or_else(|| PathBuf::from(&template.source));
+    let dir = args
+        .from
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(&template.source));
     let manifest = read_manifest(&dir)?;
     // A folder whose manifest names another registered template is almost surely a mix-up;
     // a template registered under its own --name is not.
-    if let Some(other) = state.template(&manifest.name).filter(|t| t.id != template.id) {
+    if let Some(other) = state
+        .template(&manifest.name)
+        .filter(|t| t.id != template.id)
+    {
         return Err(Error::new(format!(
             "{} holds template `{}`, which is registered separately ({}), not `{}`",
             dir.display(),
@@ -169,7 +184,9 @@ pub fn version(app: &App, args: VersionArgs) -> Result<()> {
         (None, Some(BumpArg::Patch)) => VersionSpec::Bump(Bump::Patch),
         (None, None) => unreachable!("clap requires --version or --bump"),
     };
-    let (blobs, (tree_hex, tree_bytes), tree_hash) = files.snapshot();
+    let snapshot = files.snapshot();
+    let tree_hash = &snapshot.tree_hash;
+    let tree_hex = &snapshot.tree_hex;
     let byte_count = files.byte_count();
     let source_ref = SourceRef {
         kind: "path".to_string(),
@@ -193,8 +210,8 @@ pub fn version(app: &App, args: VersionArgs) -> Result<()> {
             parameter_count: manifest.parameters.len() as u64,
         };
         let (events, number) = commands::create_version(state, &template_key, input)?;
-        let mut objects = blobs;
-        objects.push((tree_hex.clone(), tree_bytes));
+        let mut objects = snapshot.blobs.clone();
+        objects.push((tree_hex.clone(), snapshot.tree_bytes.clone()));
         Ok(Decision {
             events,
             objects,
@@ -219,7 +236,11 @@ pub fn version(app: &App, args: VersionArgs) -> Result<()> {
     } else if app.human() {
         println!(
             "Created {}@{number} (Draft): {} files, {} bytes\n  content {}\n  next: factory validate {}@{number}",
-            manifest.name, payload["fileCount"], payload["byteCount"], tree_hash.content_hash, manifest.name
+            manifest.name,
+            payload["fileCount"],
+            payload["byteCount"],
+            tree_hash.content_hash,
+            manifest.name
         );
     }
     Ok(())
@@ -229,13 +250,17 @@ pub fn version(app: &App, args: VersionArgs) -> Result<()> {
 pub fn publish(app: &App, args: PublishArgs) -> Result<()> {
     let (name, version) = split_reference(&args.reference);
     let version = version.ok_or_else(|| {
-        Error::usage(format!("`{}` names no version", args.reference))
-            .hint(format!("publish one version at a time: factory publish {name}@X.Y.Z"))
+        Error::usage(format!("`{}` names no version", args.reference)).hint(format!(
+            "publish one version at a time: factory publish {name}@X.Y.Z"
+        ))
     })?;
     let store = app.store()?;
     let context = app.context(&store)?;
     let result = store.write(&context, |state| {
-        Ok(Decision::events(commands::publish(state, name, version)?, ()))
+        Ok(Decision::events(
+            commands::publish(state, name, version)?,
+            (),
+        ))
     });
     print_notices(app, &store);
     let (envelopes, ()) = result?;

@@ -92,7 +92,8 @@ pub struct App {
 impl App {
     /// The store this invocation uses.
     fn store(&self) -> Result<Store> {
-        let cwd = std::env::current_dir().map_err(|e| Error::new(format!("cannot read the current folder: {e}")))?;
+        let cwd = std::env::current_dir()
+            .map_err(|e| Error::new(format!("cannot read the current folder: {e}")))?;
         let root = crate::store::locate(self.global.store.as_deref(), &cwd)?;
         Store::open(&root)
     }
@@ -101,7 +102,9 @@ impl App {
     fn context(&self, store: &Store) -> Result<EventContext> {
         let config = store.config();
         let pick = |flag: &Option<String>, config: &Option<String>| {
-            flag.clone().filter(|s| !s.is_empty()).or_else(|| config.clone())
+            flag.clone()
+                .filter(|s| !s.is_empty())
+                .or_else(|| config.clone())
         };
         let trace_id = std::env::var("TRACEPARENT")
             .ok()

@@ -16,7 +16,11 @@ pub fn print_json<T: Serialize>(value: &T) {
 /// Prints an error to stderr: `error: …` and, when known, `hint: …`.
 pub fn print_error(err: &Error, color: bool) {
     let color = color && std::env::var_os("NO_COLOR").is_none();
-    let (red, cyan, reset) = if color { ("\x1b[1;31m", "\x1b[36m", "\x1b[0m") } else { ("", "", "") };
+    let (red, cyan, reset) = if color {
+        ("\x1b[1;31m", "\x1b[36m", "\x1b[0m")
+    } else {
+        ("", "", "")
+    };
     let mut text = format!("{red}error{reset}: {}\n", err.message);
     if let Some(hint) = &err.hint {
         text.push_str(&format!("  {cyan}hint{reset}: {hint}\n"));

@@ -67,11 +67,22 @@ pub fn list(app: &App) -> Result<()> {
         }));
     } else if app.human() {
         if templates.is_empty() {
-            println!("No templates in {}.\n  add one: factory register PATH", store.root().display());
+            println!(
+                "No templates in {}.\n  add one: factory register PATH",
+                store.root().display()
+            );
             return Ok(());
         }
-        let width = templates.iter().map(|t| t.name.len()).max().unwrap_or(4).max(4);
-        println!("{:<width$}  {:<13}  {:<10}  {:<10}  PUBLISHED", "NAME", "CATEGORY", "LATEST", "STATUS");
+        let width = templates
+            .iter()
+            .map(|t| t.name.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        println!(
+            "{:<width$}  {:<13}  {:<10}  {:<10}  PUBLISHED",
+            "NAME", "CATEGORY", "LATEST", "STATUS"
+        );
         for t in templates {
             let latest = t.latest();
             println!(
@@ -106,12 +117,18 @@ pub fn show(app: &App, args: ShowArgs) -> Result<()> {
         } else if app.human() {
             println!("{}@{} ({})", template.name, v.version, v.id);
             println!("  status:   {}", v.status.as_str());
-            println!("  content:  {} ({} files, {} bytes)", v.content_hash, v.file_count, v.byte_count);
+            println!(
+                "  content:  {} ({} files, {} bytes)",
+                v.content_hash, v.file_count, v.byte_count
+            );
             println!("  source:   {} {}", v.source_ref.kind, v.source_ref.uri);
             println!("  created:  {}", v.created_at);
             if let Some(val) = &v.validation {
                 let verdict = if val.passed { "passed" } else { "failed" };
-                println!("  validated: {verdict} at {} ({})", val.at, val.validation_id);
+                println!(
+                    "  validated: {verdict} at {} ({})",
+                    val.at, val.validation_id
+                );
             }
             if let Some(at) = &v.published_at {
                 println!("  published: {at}");
@@ -134,10 +151,18 @@ pub fn show(app: &App, args: ShowArgs) -> Result<()> {
         }
         println!("  source:   {}", template.source);
         if template.versions.is_empty() {
-            println!("  no versions yet: factory version {} --version 0.1.0", template.name);
+            println!(
+                "  no versions yet: factory version {} --version 0.1.0",
+                template.name
+            );
         }
         for v in &template.versions {
-            println!("  {:<10}  {:<10}  {}", v.version, v.status.as_str(), v.content_hash);
+            println!(
+                "  {:<10}  {:<10}  {}",
+                v.version,
+                v.status.as_str(),
+                v.content_hash
+            );
         }
     }
     Ok(())
@@ -158,7 +183,11 @@ fn print_parameters(v: &TemplateVersion) {
         .unwrap_or_default();
     println!("  parameters:");
     for (name, p) in properties {
-        let kind = p["type"].as_str().unwrap_or(if p.get("enum").is_some() { "choice" } else { "any" });
+        let kind = p["type"].as_str().unwrap_or(if p.get("enum").is_some() {
+            "choice"
+        } else {
+            "any"
+        });
         let mut notes = Vec::new();
         if required.contains(&name.as_str()) {
             notes.push("required".to_string());

@@ -21,7 +21,9 @@ pub fn run(app: &App, command: StoreCommand) -> Result<()> {
         StoreCommand::Check => {
             let report = crate::store::check::check(&store)?;
             if app.json() {
-                output::print_json(&json!({ "store": store.root(), "ok": report.ok(), "report": report }));
+                output::print_json(
+                    &json!({ "store": store.root(), "ok": report.ok(), "report": report }),
+                );
             } else if app.human() {
                 println!(
                     "Checked {}: {} events, {} objects, {} template versions",
@@ -37,7 +39,9 @@ pub fn run(app: &App, command: StoreCommand) -> Result<()> {
                     println!("  problem: {problem}");
                 }
                 if report.ok() {
-                    println!("  ok: every object hashes to its name and state/ equals a replay of the log");
+                    println!(
+                        "  ok: every object hashes to its name and state/ equals a replay of the log"
+                    );
                 }
             }
             if report.ok() {
@@ -52,7 +56,9 @@ pub fn run(app: &App, command: StoreCommand) -> Result<()> {
             print_notices(app, &store);
             let state = result?;
             if app.json() {
-                output::print_json(&json!({ "events": state.event_count, "templates": state.templates.len() }));
+                output::print_json(
+                    &json!({ "events": state.event_count, "templates": state.templates.len() }),
+                );
             } else if app.human() {
                 println!(
                     "Rebuilt state/ from {} events ({} templates)",

@@ -38,13 +38,19 @@ enum Format {
 
 /// Runs `validate`; exit 3 when a check fails.
 pub fn run(app: &App, args: ValidateArgs) -> Result<()> {
-    let options = Options { matrix: args.matrix };
-    let format = if app.json() { Format::Json } else { args.format };
+    let options = Options {
+        matrix: args.matrix,
+    };
+    let format = if app.json() {
+        Format::Json
+    } else {
+        args.format
+    };
     let (subject, checks, content_hash, validation_id) = if let Some(dir) = &args.path {
         let files = TemplateFiles::load_dir(dir)?;
         let checks = validate::validate(&files, &options);
-        let (_, _, tree) = files.snapshot();
-        (dir.display().to_string(), checks, tree.content_hash, None)
+        let content_hash = files.content_hash();
+        (dir.display().to_string(), checks, content_hash, None)
     } else {
         let reference = args.template.as_deref().expect("clap requires one");
         let (name, version) = split_reference(reference);
@@ -54,22 +60,41 @@ pub fn run(app: &App, args: ValidateArgs) -> Result<()> {
         let version = match version {
             Some(v) => commands::find_version(&state, name, v)?.1,
             None => template.latest().ok_or_else(|| {
-                Error::new(format!("{} has no versions yet", template.name))
-                    .hint(format!("create one with `factory version {} --version 0.1.0`", template.name))
+                Error::new(format!("{} has no versions yet", template.name)).hint(format!(
+                    "create one with `factory version {} --version 0.1.0`",
+                    template.name
+                ))
             })?,
         };
         let files = TemplateFiles::from_tree(&store.objects(), &version.tree)?;
         let checks = validate::validate(&files, &options);
         let context = app.context(&store)?;
-        let (template_id, version_id, hash) = (template.id.clone(), version.id.clone(), version.content_hash.clone());
+        let (template_id, version_id, hash) = (
+            template.id.clone(),
+            version.id.clone(),
+            version.content_hash.clone(),
+        );
         let result = store.write(&context, |state| {
-            let events = commands::record_validation(state, &template_id, &version_id, checks.clone(), &hash)?;
+            let events = commands::record_validation(
+                state,
+                &template_id,
+                &version_id,
+                checks.clone(),
+                &hash,
+            )?;
             Ok(Decision::events(events, ()))
         });
         print_notices(app, &store);
         let (envelopes, ()) = result?;
-        let validation_id = envelopes[0].payload["validationId"].as_str().map(str::to_string);
-        (format!("{}@{}", template.name, version.version), checks, hash, validation_id)
+        let validation_id = envelopes[0].payload["validationId"]
+            .as_str()
+            .map(str::to_string);
+        (
+            format!("{}@{}", template.name, version.version),
+            checks,
+            hash,
+            validation_id,
+        )
     };
     let passed = validate::passed(&checks);
     match format {
@@ -88,8 +113,10 @@ pub fn run(app: &App, args: ValidateArgs) -> Result<()> {
         Ok(())
     } else {
         let failed = checks.iter().filter(|c| c.status == "fail").count();
-        Err(Error::verdict(format!("{subject} failed validation: {failed} problem(s)"))
-            .hint("fix what the report lists, then validate again"))
+        Err(
+            Error::verdict(format!("{subject} failed validation: {failed} problem(s)"))
+                .hint("fix what the report lists, then validate again"),
+        )
     }
 }
 
@@ -100,8 +127,15 @@ fn print_human(subject: &str, content_hash: &str, checks: &[CheckOutcome]) {
             "fail" => "FAIL",
             other => other,
         };
-        let location = check.location.as_deref().map(|l| format!("{l}: ")).unwrap_or_default();
-        println!("  {status:<4}  {:<20}  {location}{}", check.check, check.message);
+        let location = check
+            .location
+            .as_deref()
+            .map(|l| format!("{l}: "))
+            .unwrap_or_default();
+        println!(
+            "  {status:<4}  {:<20}  {location}{}",
+            check.check, check.message
+        );
     }
     let count = |s: &str| checks.iter().filter(|c| c.status == s).count();
     println!(

@@ -237,10 +237,17 @@ pub fn find_version<'s>(
 ) -> Result<(&'s Template, &'s TemplateVersion)> {
     let template = find_template(state, template_key)?;
     let version = template.version(version_key).ok_or_else(|| {
-        let known: Vec<&str> = template.versions.iter().map(|v| v.version.as_str()).collect();
+        let known: Vec<&str> = template
+            .versions
+            .iter()
+            .map(|v| v.version.as_str())
+            .collect();
         Error::new(format!("{} has no version `{version_key}`", template.name)).hint(
             if known.is_empty() {
-                format!("create one with `factory version {} --from PATH --version 0.1.0`", template.name)
+                format!(
+                    "create one with `factory version {} --from PATH --version 0.1.0`",
+                    template.name
+                )
             } else {
                 format!("its versions are: {}", known.join(", "))
             },
@@ -314,9 +321,17 @@ mod tests {
             create_version(&state, "svc", version_input(VersionSpec::Bump(Bump::Minor))).unwrap();
         assert_eq!(v, "0.1.0");
         fold(&mut state, &events);
-        let dup = create_version(&state, "svc", version_input(VersionSpec::Exact("0.1.0".into())));
+        let dup = create_version(
+            &state,
+            "svc",
+            version_input(VersionSpec::Exact("0.1.0".into())),
+        );
         assert!(dup.unwrap_err().message.contains("already exists"));
-        let bad = create_version(&state, "svc", version_input(VersionSpec::Exact("1.0".into())));
+        let bad = create_version(
+            &state,
+            "svc",
+            version_input(VersionSpec::Exact("1.0".into())),
+        );
         assert_eq!(bad.unwrap_err().kind, crate::error::ExitKind::Usage);
 
         let refused = publish(&state, "svc", "0.1.0").unwrap_err();
@@ -329,8 +344,16 @@ mod tests {
         };
         let events = record_validation(&state, "svc", "0.1.0", vec![failing], "sha256:aa").unwrap();
         fold(&mut state, &events);
-        assert_eq!(state.template("svc").unwrap().versions[0].status, VersionStatus::Invalid);
-        assert!(publish(&state, "svc", "0.1.0").unwrap_err().message.contains("failed 1 check"));
+        assert_eq!(
+            state.template("svc").unwrap().versions[0].status,
+            VersionStatus::Invalid
+        );
+        assert!(
+            publish(&state, "svc", "0.1.0")
+                .unwrap_err()
+                .message
+                .contains("failed 1 check")
+        );
 
         let events = record_validation(&state, "svc", "0.1.0", vec![], "sha256:aa").unwrap();
         fold(&mut state, &events);
@@ -338,7 +361,12 @@ mod tests {
         fold(&mut state, &events);
         let t = state.template("svc").unwrap();
         assert_eq!(t.latest_published().unwrap().version, "0.1.0");
-        assert!(publish(&state, "svc", "0.1.0").unwrap_err().message.contains("already published"));
+        assert!(
+            publish(&state, "svc", "0.1.0")
+                .unwrap_err()
+                .message
+                .contains("already published")
+        );
 
         let (_, v) =
             create_version(&state, "svc", version_input(VersionSpec::Bump(Bump::Major))).unwrap();

@@ -117,7 +117,9 @@ impl Template {
 
     /// The highest version by semver order.
     pub fn latest(&self) -> Option<&TemplateVersion> {
-        self.versions.iter().max_by(|a, b| semver_cmp(&a.version, &b.version))
+        self.versions
+            .iter()
+            .max_by(|a, b| semver_cmp(&a.version, &b.version))
     }
 
     /// The highest published version.

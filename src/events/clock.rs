@@ -11,9 +11,13 @@ pub const NOW_ENV: &str = "FACTORY_NOW";
 /// Reads the pinned instant from `FACTORY_NOW`, or `None` when it is unset.
 pub fn pinned_from_env() -> Result<Option<OffsetDateTime>> {
     match std::env::var(NOW_ENV) {
-        Ok(value) if !value.trim().is_empty() => parse_rfc3339(value.trim())
-            .map(Some)
-            .map_err(|e| e.hint(format!("set {NOW_ENV} to an RFC 3339 time such as 2026-06-11T09:05:00Z, or unset it"))),
+        Ok(value) if !value.trim().is_empty() => {
+            parse_rfc3339(value.trim()).map(Some).map_err(|e| {
+                e.hint(format!(
+                    "set {NOW_ENV} to an RFC 3339 time such as 2026-06-11T09:05:00Z, or unset it"
+                ))
+            })
+        }
         _ => Ok(None),
     }
 }

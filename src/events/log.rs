@@ -19,8 +19,7 @@ pub fn append(path: &Path, bytes: &[u8]) -> Result<u64> {
         .map_err(|e| Error::io("open", path, e))?;
     file.write_all(bytes)
         .map_err(|e| Error::io("append to", path, e))?;
-    file.sync_data()
-        .map_err(|e| Error::io("flush", path, e))?;
+    file.sync_data().map_err(|e| Error::io("flush", path, e))?;
     let len = file
         .metadata()
         .map_err(|e| Error::io("read", path, e))?
@@ -45,7 +44,10 @@ pub fn torn_tail(path: &Path) -> Result<Option<u64>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io("open", path, e)),
     };
-    let len = file.metadata().map_err(|e| Error::io("read", path, e))?.len();
+    let len = file
+        .metadata()
+        .map_err(|e| Error::io("read", path, e))?
+        .len();
     if len == 0 {
         return Ok(None);
     }
@@ -176,7 +178,10 @@ mod tests {
         }
         assert_eq!(
             lines,
-            vec![(0, 8, b"{\"a\":1}".to_vec()), (8, 16, b"{\"b\":2}".to_vec())]
+            vec![
+                (0, 8, b"{\"a\":1}".to_vec()),
+                (8, 16, b"{\"b\":2}".to_vec())
+            ]
         );
         assert_eq!(reader.offset(), 16);
         append(&path, b":3}\n").unwrap();

@@ -115,8 +115,10 @@ impl Query {
     /// Whether the line's event passes; `line_number` is for the error on a bad line.
     pub fn matches(&mut self, line: &[u8], line_number: u64) -> Result<bool> {
         let head: EnvelopeHead = serde_json::from_slice(line).map_err(|e| {
-            Error::new(format!("events.jsonl:{line_number}: not an event envelope: {e}"))
-                .hint("run `factory store check` to see the state of the log")
+            Error::new(format!(
+                "events.jsonl:{line_number}: not an event envelope: {e}"
+            ))
+            .hint("run `factory store check` to see the state of the log")
         })?;
         if let Some(id) = &self.waiting_for {
             if head.event_id == id.as_str() {

@@ -104,10 +104,16 @@ mod tests {
             topics("ScaffoldGenerated"),
             vec!["factory.templates.template", "factory.integration"]
         );
-        assert_eq!(topics("ApiClientCataloged"), vec!["factory.templates.library"]);
+        assert_eq!(
+            topics("ApiClientCataloged"),
+            vec!["factory.templates.library"]
+        );
         assert!(routes_to("DependencyScanned", INTEGRATION_TOPIC));
         assert!(!routes_to("LibraryRegistered", INTEGRATION_TOPIC));
-        assert_eq!(command_topic("library"), "factory.templates.library.commands");
+        assert_eq!(
+            command_topic("library"),
+            "factory.templates.library.commands"
+        );
     }
 
     #[test]

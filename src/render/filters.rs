@@ -54,11 +54,17 @@ mod tests {
         let mut env = Environment::new();
         register(&mut env);
         let render = |expr: &str| env.render_str(expr, minijinja::context! {}).unwrap();
-        assert_eq!(render("{{ 'order service' | pascal_case }}"), "OrderService");
+        assert_eq!(
+            render("{{ 'order service' | pascal_case }}"),
+            "OrderService"
+        );
         assert_eq!(render("{{ 'OrderService' | snake_case }}"), "order_service");
         assert_eq!(render("{{ 'OrderService' | kebab_case }}"), "order-service");
         assert_eq!(render("{{ 'order-service' | camel_case }}"), "orderService");
-        assert_eq!(render("{{ 'order-service' | upper_snake_case }}"), "ORDER_SERVICE");
+        assert_eq!(
+            render("{{ 'order-service' | upper_snake_case }}"),
+            "ORDER_SERVICE"
+        );
         assert_eq!(slugify("  Hello, World! 2026 "), "hello-world-2026");
     }
 }

@@ -26,7 +26,11 @@ pub fn check_inside(path: &str) -> Result<(), String> {
     for part in path.split('/') {
         match part {
             "" => return Err(format!("`{path}` has an empty folder name")),
-            "." | ".." => return Err(format!("`{path}` contains `{part}`, which would leave or alias the target folder")),
+            "." | ".." => {
+                return Err(format!(
+                    "`{path}` contains `{part}`, which would leave or alias the target folder"
+                ));
+            }
             _ => {}
         }
     }
@@ -36,12 +40,21 @@ pub fn check_inside(path: &str) -> Result<(), String> {
 /// Why a file or folder name cannot exist on Windows, if it cannot.
 pub fn windows_problem(name: &str) -> Option<String> {
     if let Some(c) = name.chars().find(|c| "<>:\"|?*".contains(*c)) {
-        return Some(format!("`{name}` contains `{c}`, which Windows does not allow"));
+        return Some(format!(
+            "`{name}` contains `{c}`, which Windows does not allow"
+        ));
     }
     if name.ends_with('.') || name.ends_with(' ') {
-        return Some(format!("`{name}` ends with a dot or a space, which Windows drops"));
+        return Some(format!(
+            "`{name}` ends with a dot or a space, which Windows drops"
+        ));
     }
-    let stem = name.split('.').next().unwrap_or(name).trim_end().to_ascii_uppercase();
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or(name)
+        .trim_end()
+        .to_ascii_uppercase();
     let reserved = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
         || ((stem.starts_with("COM") || stem.starts_with("LPT"))
             && stem.len() == 4
@@ -56,7 +69,17 @@ mod tests {
 
     #[test]
     fn escapes_are_refused() {
-        for bad in ["/etc/passwd", "../x", "a/../../x", "a//b", "./a", "C:x", "a\\b", "a\0b", ""] {
+        for bad in [
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "a//b",
+            "./a",
+            "C:x",
+            "a\\b",
+            "a\0b",
+            "",
+        ] {
             assert!(check_inside(bad).is_err(), "{bad:?}");
         }
         for good in ["a", "src/Main.cs", ".gitignore", "a..b/c"] {

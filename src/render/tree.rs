@@ -121,7 +121,10 @@ impl<'a> Renderer<'a> {
         let copy_only = glob_set(&manifest.files.copy_only)?;
         let mut conditions = Vec::new();
         for rule in &manifest.files.when {
-            conditions.push((glob_set(std::slice::from_ref(&rule.path))?, rule.condition.clone()));
+            conditions.push((
+                glob_set(std::slice::from_ref(&rule.path))?,
+                rule.condition.clone(),
+            ));
         }
         let content_dir = manifest.content_dir();
         let prefix = if content_dir.is_empty() {
@@ -183,11 +186,18 @@ impl<'a> Renderer<'a> {
     }
 
     fn source_of(&self, name: &str) -> Option<String> {
-        self.env.get_template(name).ok().map(|t| t.source().to_string())
+        self.env
+            .get_template(name)
+            .ok()
+            .map(|t| t.source().to_string())
     }
 
     /// Renders a file or folder name; `Ok(None)` when a part renders empty (dropping it).
-    pub fn render_path(&self, path: &str, ctx: &minijinja::Value) -> Result<Option<String>, RenderProblem> {
+    pub fn render_path(
+        &self,
+        path: &str,
+        ctx: &minijinja::Value,
+    ) -> Result<Option<String>, RenderProblem> {
         if !path.contains("{{") && !path.contains("{%") {
             return Ok(Some(path.to_string()));
         }
@@ -219,14 +229,22 @@ impl<'a> Renderer<'a> {
     }
 
     /// Evaluates an expression to a truth value.
-    pub fn condition(&self, expression: &str, ctx: &minijinja::Value, location: &str) -> Result<bool, RenderProblem> {
+    pub fn condition(
+        &self,
+        expression: &str,
+        ctx: &minijinja::Value,
+        location: &str,
+    ) -> Result<bool, RenderProblem> {
         self.env
             .compile_expression(expression)
             .and_then(|e| e.eval(ctx))
             .map(|v| v.is_true())
             .map_err(|e| RenderProblem::Condition {
                 location: location.to_string(),
-                message: format!("`{expression}`: {}", describe_error(&e, location, |_| None).message),
+                message: format!(
+                    "`{expression}`: {}",
+                    describe_error(&e, location, |_| None).message
+                ),
             })
     }
 
@@ -243,7 +261,11 @@ impl<'a> Renderer<'a> {
     }
 
     /// Renders one content file: `Ok(None)` when a condition or an empty name drops it.
-    pub fn render_file(&self, file: &ContentFile, ctx: &minijinja::Value) -> Result<Option<RenderedFile>, RenderProblem> {
+    pub fn render_file(
+        &self,
+        file: &ContentFile,
+        ctx: &minijinja::Value,
+    ) -> Result<Option<RenderedFile>, RenderProblem> {
         if !self.kept(&file.path, ctx)? {
             return Ok(None);
         }
@@ -257,7 +279,11 @@ impl<'a> Renderer<'a> {
                 let template = self.env.get_template(&file.path).expect("added in new()");
                 template
                     .render(ctx)
-                    .map_err(|e| RenderProblem::Template(describe_error(&e, &file.path, |n| self.source_of(n))))?
+                    .map_err(|e| {
+                        RenderProblem::Template(describe_error(&e, &file.path, |n| {
+                            self.source_of(n)
+                        }))
+                    })?
                     .into_bytes()
             }
         };
@@ -269,7 +295,10 @@ impl<'a> Renderer<'a> {
     }
 
     /// Renders every content file; collects every problem rather than stopping at the first.
-    pub fn render_all(&self, ctx: &minijinja::Value) -> Result<Vec<RenderedFile>, Vec<RenderProblem>> {
+    pub fn render_all(
+        &self,
+        ctx: &minijinja::Value,
+    ) -> Result<Vec<RenderedFile>, Vec<RenderProblem>> {
         let mut out = Vec::with_capacity(self.content.len());
         let mut problems = Vec::new();
         for file in &self.content {
@@ -288,6 +317,10 @@ impl<'a> Renderer<'a> {
                 });
             }
         }
-        if problems.is_empty() { Ok(out) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(out)
+        } else {
+            Err(problems)
+        }
     }
 }

@@ -82,12 +82,13 @@ pub fn check(store: &Store) -> Result<CheckReport> {
                 .push("state/ is missing; the next command rebuilds it".into()),
             Some(saved) => {
                 if !projection::matches_log(&log_path, &saved)? {
-                    report.notes.push(
-                        "state/ does not match the log; the next command rebuilds it".into(),
-                    );
+                    report
+                        .notes
+                        .push("state/ does not match the log; the next command rebuilds it".into());
                 } else {
                     let mut state = saved.state;
-                    let (offset, _) = projection::catch_up(&log_path, saved.log_offset, &mut state)?;
+                    let (offset, _) =
+                        projection::catch_up(&log_path, saved.log_offset, &mut state)?;
                     if offset != end || state != replay {
                         report
                             .problems
@@ -117,7 +118,10 @@ pub fn check(store: &Store) -> Result<CheckReport> {
         for version in &template.versions {
             report.versions += 1;
             let at = format!("{}@{}", template.name, version.version);
-            let tree = match objects.get(&version.tree).and_then(|b| Tree::from_bytes(&b)) {
+            let tree = match objects
+                .get(&version.tree)
+                .and_then(|b| Tree::from_bytes(&b))
+            {
                 Ok(tree) => tree,
                 Err(e) => {
                     report.problems.push(format!("{at}: tree: {}", e.message));
@@ -128,9 +132,10 @@ pub fn check(store: &Store) -> Result<CheckReport> {
             for file in &tree.files {
                 let hex = file.blob.trim_start_matches(super::objects::PREFIX);
                 if !objects.path_of(hex).is_file() {
-                    report
-                        .problems
-                        .push(format!("{at}: object {} for {} is missing", file.blob, file.path));
+                    report.problems.push(format!(
+                        "{at}: object {} for {} is missing",
+                        file.blob, file.path
+                    ));
                 }
                 files.push(HashedFile {
                     path: file.path.clone(),

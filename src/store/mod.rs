@@ -44,8 +44,10 @@ pub fn locate(explicit: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
     if let Some(home) = std::env::var_os("HOME").filter(|v| !v.is_empty()) {
         return Ok(PathBuf::from(home).join(".local/share/factory"));
     }
-    Err(Error::new("cannot find a store: no --store, FACTORY_STORE, .factory-store/ or home folder")
-        .hint("pass --store DIR or set FACTORY_STORE"))
+    Err(Error::new(
+        "cannot find a store: no --store, FACTORY_STORE, .factory-store/ or home folder",
+    )
+    .hint("pass --store DIR or set FACTORY_STORE"))
 }
 
 /// What a write decided: the events to append, the objects they name (written first),

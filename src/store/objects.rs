@@ -61,7 +61,9 @@ impl Objects {
     pub fn get(&self, reference: &str) -> Result<Vec<u8>> {
         let hex = reference.strip_prefix(PREFIX).unwrap_or(reference);
         if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(Error::new(format!("`{reference}` is not an object reference")));
+            return Err(Error::new(format!(
+                "`{reference}` is not an object reference"
+            )));
         }
         let path = self.path_of(hex);
         let bytes = fs::read(&path).map_err(|e| {

@@ -66,7 +66,11 @@ pub fn resolve(
         }
         let value = if let Some(value) = given.get(&param.name) {
             params::coerce(param, value)
-        } else if let Some(default) = param.default.as_ref().filter(|_| use_defaults || !param.required) {
+        } else if let Some(default) = param
+            .default
+            .as_ref()
+            .filter(|_| use_defaults || !param.required)
+        {
             if is_expression(default) {
                 let text = default.as_str().unwrap_or_default();
                 match env.render_str(text, &ctx) {
@@ -92,7 +96,11 @@ pub fn resolve(
     if !missing.is_empty() {
         problems.push(format!("missing answers for: {}", missing.join(", ")));
     }
-    if problems.is_empty() { Ok(answers) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(answers)
+    } else {
+        Err(problems)
+    }
 }
 
 /// The value an optional parameter without a default takes.

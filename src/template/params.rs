@@ -88,7 +88,9 @@ fn check_constraints(param: &Parameter, value: &Value) -> Result<(), String> {
     if let Some(choices) = &param.choices {
         let allowed = |v: &Value| choices.iter().any(|c| same_choice(c, v));
         let ok = match value {
-            Value::Array(items) if param.kind == ParamType::Multichoice => items.iter().all(allowed),
+            Value::Array(items) if param.kind == ParamType::Multichoice => {
+                items.iter().all(allowed)
+            }
             Value::Array(_) => true,
             v => allowed(v),
         };
@@ -263,19 +265,35 @@ mod tests {
         p.min = Some(1.0);
         p.max = Some(500.0);
         assert_eq!(parse_text(&p, "20").unwrap(), json!(20));
-        assert!(parse_text(&p, "0").unwrap_err().contains("below the minimum"));
-        assert!(parse_text(&p, "x").unwrap_err().contains("not a whole number"));
+        assert!(
+            parse_text(&p, "0")
+                .unwrap_err()
+                .contains("below the minimum")
+        );
+        assert!(
+            parse_text(&p, "x")
+                .unwrap_err()
+                .contains("not a whole number")
+        );
         assert!(coerce(&p, &json!(1.5)).is_err());
 
         let mut s = param(ParamType::String);
         s.pattern = Some("^[a-z][a-z0-9-]*$".into());
         assert!(coerce(&s, &json!("orders")).is_ok());
-        assert!(coerce(&s, &json!("Orders")).unwrap_err().contains("pattern"));
+        assert!(
+            coerce(&s, &json!("Orders"))
+                .unwrap_err()
+                .contains("pattern")
+        );
 
         let mut c = param(ParamType::Choice);
         c.choices = Some(vec![json!("postgresql"), json!("none")]);
         assert!(coerce(&c, &json!("none")).is_ok());
-        assert!(coerce(&c, &json!("mysql")).unwrap_err().contains("not one of"));
+        assert!(
+            coerce(&c, &json!("mysql"))
+                .unwrap_err()
+                .contains("not one of")
+        );
 
         let b = param(ParamType::Bool);
         assert_eq!(parse_text(&b, "no").unwrap(), json!(false));

@@ -17,9 +17,7 @@ pub fn parse_range(text: &str) -> Result<VersionReq, String> {
 }
 
 fn parse_interval(text: &str) -> Result<VersionReq, String> {
-    let bad = || {
-        format!("`{text}` is not a NuGet interval such as [4.1,5.0), [1.0] or (,2.0]")
-    };
+    let bad = || format!("`{text}` is not a NuGet interval such as [4.1,5.0), [1.0] or (,2.0]");
     let inclusive_start = text.starts_with('[');
     let inclusive_end = match text.chars().last() {
         Some(']') => true,

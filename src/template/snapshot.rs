@@ -68,6 +68,19 @@ impl Tree {
     }
 }
 
+/// A template's files ready to store.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Each file's bytes with their hex sha256.
+    pub blobs: Vec<(String, Vec<u8>)>,
+    /// The tree object's hex sha256.
+    pub tree_hex: String,
+    /// The tree object's bytes.
+    pub tree_bytes: Vec<u8>,
+    /// The content hash of the files.
+    pub tree_hash: TreeHash,
+}
+
 impl TemplateFiles {
     /// Reads every file below `dir` (skipping `.git/`). Symlinks to files inside `dir` are
     /// read through; others are listed in `refused_links`.
@@ -80,7 +93,8 @@ impl TemplateFiles {
             .into_iter()
             .filter_entry(|e| e.file_name() != ".git");
         for entry in walker {
-            let entry = entry.map_err(|e| Error::new(format!("cannot read {}: {e}", dir.display())))?;
+            let entry =
+                entry.map_err(|e| Error::new(format!("cannot read {}: {e}", dir.display())))?;
             let file_type = entry.file_type();
             if file_type.is_dir() {
                 continue;
@@ -109,7 +123,8 @@ impl TemplateFiles {
                 executable: is_executable(&real),
             });
         }
-        out.files.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+        out.files
+            .sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
         Ok(out)
     }
 
@@ -150,11 +165,26 @@ impl TemplateFiles {
         self.files.iter().map(|f| f.bytes.len() as u64).sum()
     }
 
-    /// The blobs to store (hex, bytes), the tree object (hex, bytes) and the content hash.
-    pub fn snapshot(&self) -> (Vec<(String, Vec<u8>)>, (String, Vec<u8>), TreeHash) {
+    /// The content hash of the files (DESIGN.md section 6).
+    pub fn content_hash(&self) -> String {
+        let mut hashed: Vec<HashedFile> = self
+            .files
+            .iter()
+            .map(|f| HashedFile {
+                path: f.path.clone(),
+                sha256: hash::sha256_hex(&f.bytes),
+            })
+            .collect();
+        hash::tree_hash(&mut hashed).content_hash
+    }
+
+    /// What storing these files takes: their blobs, the tree object and the content hash.
+    pub fn snapshot(&self) -> Snapshot {
         let mut blobs = Vec::with_capacity(self.files.len() + 1);
         let mut hashed = Vec::with_capacity(self.files.len());
-        let mut tree = Tree { files: Vec::with_capacity(self.files.len()) };
+        let mut tree = Tree {
+            files: Vec::with_capacity(self.files.len()),
+        };
         for file in &self.files {
             let hex = hash::sha256_hex(&file.bytes);
             tree.files.push(TreeFile {
@@ -171,7 +201,12 @@ impl TemplateFiles {
         }
         let tree_bytes = serde_json::to_vec(&tree).expect("trees serialize");
         let tree_hex = hash::sha256_hex(&tree_bytes);
-        (blobs, (tree_hex, tree_bytes), hash::tree_hash(&mut hashed))
+        Snapshot {
+            blobs,
+            tree_hex,
+            tree_bytes,
+            tree_hash: hash::tree_hash(&mut hashed),
+        }
     }
 }
 

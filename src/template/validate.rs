@@ -16,21 +16,48 @@ use crate::render::tree::{FileKind, RenderProblem, RenderedFile, Renderer};
 
 /// The checks, in the order reports list them.
 pub const CHECKS: [(&str, &str); 15] = [
-    ("manifest/parse", "template.yaml parses and has only known keys of the right types"),
-    ("manifest/fields", "name, content folder and file globs are usable"),
-    ("parameter/definition", "parameter names, types and constraints make sense"),
-    ("parameter/default", "defaults are valid answers; default expressions compile"),
+    (
+        "manifest/parse",
+        "template.yaml parses and has only known keys of the right types",
+    ),
+    (
+        "manifest/fields",
+        "name, content folder and file globs are usable",
+    ),
+    (
+        "parameter/definition",
+        "parameter names, types and constraints make sense",
+    ),
+    (
+        "parameter/default",
+        "defaults are valid answers; default expressions compile",
+    ),
     ("template/syntax", "every template file compiles"),
     ("condition/syntax", "when/if expressions compile"),
-    ("path/escape", "no path or symlink can leave the output folder"),
-    ("path/portable", "file names are legal on Windows, macOS and Linux"),
+    (
+        "path/escape",
+        "no path or symlink can leave the output folder",
+    ),
+    (
+        "path/portable",
+        "file names are legal on Windows, macOS and Linux",
+    ),
     ("path/case-collision", "no two paths differ only in case"),
     ("path/length", "paths stay under 250 characters"),
-    ("template/undeclared", "templates use only declared parameters"),
+    (
+        "template/undeclared",
+        "templates use only declared parameters",
+    ),
     ("parameter/unused", "every parameter is used somewhere"),
-    ("library/reference", "library references have a package and a valid range"),
+    (
+        "library/reference",
+        "library references have a package and a valid range",
+    ),
     ("tests/render", "the manifest's test cases render strictly"),
-    ("matrix/render", "pairwise combinations of bool and choice parameters render"),
+    (
+        "matrix/render",
+        "pairwise combinations of bool and choice parameters render",
+    ),
 ];
 
 /// Validation options.
@@ -49,7 +76,13 @@ struct Recorder {
 }
 
 impl Recorder {
-    fn add(&mut self, check: &'static str, status: &str, message: String, location: Option<String>) {
+    fn add(
+        &mut self,
+        check: &'static str,
+        status: &str,
+        message: String,
+        location: Option<String>,
+    ) {
         if self.seen.insert((check.to_string(), message.clone())) {
             self.findings.push(CheckOutcome {
                 check: check.to_string(),
@@ -74,10 +107,18 @@ impl Recorder {
             if id == "matrix/render" && !options.matrix {
                 continue;
             }
-            let mut found: Vec<CheckOutcome> =
-                self.findings.iter().filter(|f| f.check == id).cloned().collect();
+            let mut found: Vec<CheckOutcome> = self
+                .findings
+                .iter()
+                .filter(|f| f.check == id)
+                .cloned()
+                .collect();
             if found.is_empty() {
-                let status = if self.skipped.contains(id) { "skip" } else { "pass" };
+                let status = if self.skipped.contains(id) {
+                    "skip"
+                } else {
+                    "pass"
+                };
                 out.push(CheckOutcome {
                     check: id.to_string(),
                     status: status.to_string(),
@@ -115,7 +156,11 @@ pub fn validate(files: &TemplateFiles, options: &Options) -> Vec<CheckOutcome> {
     let (manifest, text) = match parsed {
         Ok(parsed) => parsed,
         Err((message, location)) => {
-            r.fail("manifest/parse", message, location.or(Some(MANIFEST_FILE.into())));
+            r.fail(
+                "manifest/parse",
+                message,
+                location.or(Some(MANIFEST_FILE.into())),
+            );
             for (id, _) in CHECKS.iter().skip(1) {
                 r.skipped.insert(id);
             }
@@ -148,26 +193,45 @@ pub fn validate(files: &TemplateFiles, options: &Options) -> Vec<CheckOutcome> {
     r.finish(options)
 }
 
-fn check_fields(manifest: &Manifest, files: &TemplateFiles, r: &mut Recorder, at: &dyn Fn(&str) -> Option<String>) {
+fn check_fields(
+    manifest: &Manifest,
+    files: &TemplateFiles,
+    r: &mut Recorder,
+    at: &dyn Fn(&str) -> Option<String>,
+) {
     if manifest.name.trim().is_empty() || manifest.name.contains(char::is_whitespace) {
         r.fail(
             "manifest/fields",
-            format!("name `{}` must be non-empty and without spaces", manifest.name),
+            format!(
+                "name `{}` must be non-empty and without spaces",
+                manifest.name
+            ),
             at("name:"),
         );
     }
     if manifest.name.contains('@') {
         r.fail(
             "manifest/fields",
-            format!("name `{}` must not contain `@` (it separates name and version)", manifest.name),
+            format!(
+                "name `{}` must not contain `@` (it separates name and version)",
+                manifest.name
+            ),
             at("name:"),
         );
     }
     let content = manifest.content_dir();
     if !content.is_empty() {
         if let Err(message) = paths::check_inside(content) {
-            r.fail("path/escape", format!("content folder: {message}"), at("content:"));
-        } else if !files.files.iter().any(|f| f.path.starts_with(&format!("{content}/"))) {
+            r.fail(
+                "path/escape",
+                format!("content folder: {message}"),
+                at("content:"),
+            );
+        } else if !files
+            .files
+            .iter()
+            .any(|f| f.path.starts_with(&format!("{content}/")))
+        {
             r.fail(
                 "manifest/fields",
                 format!("content folder `{content}` has no files"),
@@ -177,15 +241,24 @@ fn check_fields(manifest: &Manifest, files: &TemplateFiles, r: &mut Recorder, at
     }
 }
 
-const RESERVED_NAMES: [&str; 9] = ["loop", "self", "super", "true", "false", "none", "True", "False", "None"];
+const RESERVED_NAMES: [&str; 9] = [
+    "loop", "self", "super", "true", "false", "none", "True", "False", "None",
+];
 
 fn check_parameters(manifest: &Manifest, r: &mut Recorder, at: &dyn Fn(&str) -> Option<String>) {
     let env = crate::render::environment();
     let mut seen = HashSet::new();
     for param in &manifest.parameters {
         let loc = at(&format!("name: {}", param.name)).or_else(|| at(&param.name));
-        let name_ok = param.name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && param.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let name_ok = param
+            .name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && param
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !name_ok {
             r.fail(
                 "parameter/definition",
@@ -193,52 +266,102 @@ fn check_parameters(manifest: &Manifest, r: &mut Recorder, at: &dyn Fn(&str) -> 
                 loc.clone(),
             );
         } else if RESERVED_NAMES.contains(&param.name.as_str()) {
-            r.fail("parameter/definition", format!("`{}` is a reserved word", param.name), loc.clone());
+            r.fail(
+                "parameter/definition",
+                format!("`{}` is a reserved word", param.name),
+                loc.clone(),
+            );
         }
         if !seen.insert(param.name.as_str()) {
-            r.fail("parameter/definition", format!("parameter `{}` is declared twice", param.name), loc.clone());
+            r.fail(
+                "parameter/definition",
+                format!("parameter `{}` is declared twice", param.name),
+                loc.clone(),
+            );
         }
         let has_choices = param.choices.as_ref().is_some_and(|c| !c.is_empty());
         match param.kind {
             ParamType::Choice | ParamType::Multichoice if !has_choices => r.fail(
                 "parameter/definition",
-                format!("`{}` is a {} but has no choices", param.name, param.kind.as_str()),
+                format!(
+                    "`{}` is a {} but has no choices",
+                    param.name,
+                    param.kind.as_str()
+                ),
                 loc.clone(),
             ),
             ParamType::Choice | ParamType::Multichoice => {}
             _ if param.choices.is_some() => r.fail(
                 "parameter/definition",
-                format!("`{}` has choices but is a {}; use type: choice", param.name, param.kind.as_str()),
+                format!(
+                    "`{}` has choices but is a {}; use type: choice",
+                    param.name,
+                    param.kind.as_str()
+                ),
                 loc.clone(),
             ),
             _ => {}
         }
         if let Some(pattern) = &param.pattern {
             if param.kind != ParamType::String {
-                r.fail("parameter/definition", format!("`{}`: pattern applies to strings only", param.name), loc.clone());
+                r.fail(
+                    "parameter/definition",
+                    format!("`{}`: pattern applies to strings only", param.name),
+                    loc.clone(),
+                );
             }
             if let Err(e) = regex::Regex::new(pattern) {
-                r.fail("parameter/definition", format!("`{}`: pattern does not compile: {e}", param.name), loc.clone());
+                r.fail(
+                    "parameter/definition",
+                    format!("`{}`: pattern does not compile: {e}", param.name),
+                    loc.clone(),
+                );
             }
         }
-        if (param.min.is_some() || param.max.is_some()) && !matches!(param.kind, ParamType::Int | ParamType::Float) {
-            r.fail("parameter/definition", format!("`{}`: min and max apply to int and float only", param.name), loc.clone());
+        if (param.min.is_some() || param.max.is_some())
+            && !matches!(param.kind, ParamType::Int | ParamType::Float)
+        {
+            r.fail(
+                "parameter/definition",
+                format!("`{}`: min and max apply to int and float only", param.name),
+                loc.clone(),
+            );
         }
         if let (Some(min), Some(max)) = (param.min, param.max)
             && min > max
         {
-            r.fail("parameter/definition", format!("`{}`: min {min} is above max {max}", param.name), loc.clone());
+            r.fail(
+                "parameter/definition",
+                format!("`{}`: min {min} is above max {max}", param.name),
+                loc.clone(),
+            );
         }
         if param.secret && param.kind != ParamType::String {
-            r.fail("parameter/definition", format!("`{}`: only string parameters can be secret", param.name), loc.clone());
+            r.fail(
+                "parameter/definition",
+                format!("`{}`: only string parameters can be secret", param.name),
+                loc.clone(),
+            );
         }
         if let Some(default) = &param.default {
             if is_expression(default) {
                 if let Err(e) = env.template_from_str(default.as_str().unwrap_or_default()) {
-                    r.fail("parameter/default", format!("`{}`: default expression does not compile: {e}", param.name), loc.clone());
+                    r.fail(
+                        "parameter/default",
+                        format!("`{}`: default expression does not compile: {e}", param.name),
+                        loc.clone(),
+                    );
                 }
             } else if let Err(message) = params::coerce(param, default) {
-                r.fail("parameter/default", format!("`{}`: default {}: {message}", param.name, params::display_value(default)), loc.clone());
+                r.fail(
+                    "parameter/default",
+                    format!(
+                        "`{}`: default {}: {message}",
+                        param.name,
+                        params::display_value(default)
+                    ),
+                    loc.clone(),
+                );
             }
         }
     }
@@ -248,7 +371,10 @@ fn check_source_paths(files: &TemplateFiles, r: &mut Recorder) {
     for link in &files.refused_links {
         r.fail(
             "path/escape",
-            format!("symlink points outside the template (or not at a file): {} -> {}", link.path, link.target),
+            format!(
+                "symlink points outside the template (or not at a file): {} -> {}",
+                link.path, link.target
+            ),
             Some(link.path.clone()),
         );
     }
@@ -262,7 +388,10 @@ fn check_source_paths(files: &TemplateFiles, r: &mut Recorder) {
         if file.path.len() > MAX_PATH_LEN {
             r.fail(
                 "path/length",
-                format!("path is {} characters long (limit {MAX_PATH_LEN})", file.path.len()),
+                format!(
+                    "path is {} characters long (limit {MAX_PATH_LEN})",
+                    file.path.len()
+                ),
                 Some(file.path.clone()),
             );
         }
@@ -277,7 +406,9 @@ fn check_case<'a>(by_lower: &mut BTreeMap<String, &'a str>, path: &'a str, r: &m
     {
         r.fail(
             "path/case-collision",
-            format!("`{other}` and `{path}` differ only in case; they collide on Windows and macOS"),
+            format!(
+                "`{other}` and `{path}` differ only in case; they collide on Windows and macOS"
+            ),
             Some(path.to_string()),
         );
     }
@@ -315,10 +446,18 @@ fn check_libraries(manifest: &Manifest, r: &mut Recorder, at: &dyn Fn(&str) -> O
     for library in &manifest.libraries {
         let loc = at(&library.package);
         if library.package.trim().is_empty() || library.package.contains(char::is_whitespace) {
-            r.fail("library/reference", format!("package name `{}` is not valid", library.package), loc.clone());
+            r.fail(
+                "library/reference",
+                format!("package name `{}` is not valid", library.package),
+                loc.clone(),
+            );
         }
         if let Err(message) = ranges::parse_range(&library.version) {
-            r.fail("library/reference", format!("{}: {message}", library.package), loc);
+            r.fail(
+                "library/reference",
+                format!("{}: {message}", library.package),
+                loc,
+            );
         }
     }
 }
@@ -344,7 +483,10 @@ fn check_conditions(renderer: &Renderer, r: &mut Recorder, at: &dyn Fn(&str) -> 
         if let Err(e) = env.compile_expression(expression) {
             r.fail(
                 "condition/syntax",
-                format!("{what}: `{expression}` does not compile: {}", e.detail().unwrap_or(&e.kind().to_string())),
+                format!(
+                    "{what}: `{expression}` does not compile: {}",
+                    e.detail().unwrap_or(&e.kind().to_string())
+                ),
                 at(expression),
             );
         }
@@ -362,34 +504,49 @@ fn check_variables(renderer: &Renderer, r: &mut Recorder, at: &dyn Fn(&str) -> O
         .chain(env.globals().map(|(name, _)| name.to_string()))
         .collect();
     let mut used: HashSet<String> = HashSet::new();
-    let mut report = |names: HashSet<String>, location: String, source: Option<&str>, r: &mut Recorder| {
-        let mut names: Vec<String> = names.into_iter().collect();
-        names.sort();
-        for name in names {
-            if !known.contains(&name) {
-                let line = source.and_then(|s| line_of(s, &name));
-                let location = match line {
-                    Some(l) => format!("{location}:{l}"),
-                    None => location.clone(),
-                };
-                r.fail(
-                    "template/undeclared",
-                    format!("`{name}` is used but is not a parameter"),
-                    Some(location),
-                );
+    let mut report =
+        |names: HashSet<String>, location: String, source: Option<&str>, r: &mut Recorder| {
+            let mut names: Vec<String> = names.into_iter().collect();
+            names.sort();
+            for name in names {
+                if !known.contains(&name) {
+                    let line = source.and_then(|s| line_of(s, &name));
+                    let location = match line {
+                        Some(l) => format!("{location}:{l}"),
+                        None => location.clone(),
+                    };
+                    r.fail(
+                        "template/undeclared",
+                        format!("`{name}` is used but is not a parameter"),
+                        Some(location),
+                    );
+                }
+                used.insert(name);
             }
-            used.insert(name);
-        }
-    };
+        };
     for file in &renderer.content {
         if file.kind == FileKind::Template
             && let Ok(template) = env.get_template(&file.path)
         {
-            report(template.undeclared_variables(false), file.path.clone(), Some(template.source()), r);
+            report(
+                template.undeclared_variables(false),
+                file.path.clone(),
+                Some(template.source()),
+                r,
+            );
         }
-        for part in file.path.split('/').filter(|p| p.contains("{{") || p.contains("{%")) {
+        for part in file
+            .path
+            .split('/')
+            .filter(|p| p.contains("{{") || p.contains("{%"))
+        {
             if let Ok(template) = env.template_from_str(part) {
-                report(template.undeclared_variables(false), format!("{} (file name)", file.path), None, r);
+                report(
+                    template.undeclared_variables(false),
+                    format!("{} (file name)", file.path),
+                    None,
+                    r,
+                );
             }
         }
     }
@@ -398,17 +555,32 @@ fn check_variables(renderer: &Renderer, r: &mut Recorder, at: &dyn Fn(&str) -> O
         expressions.extend(p.when.as_deref());
     }
     expressions.extend(manifest.files.when.iter().map(|w| w.condition.as_str()));
-    expressions.extend(manifest.libraries.iter().filter_map(|l| l.condition.as_deref()));
+    expressions.extend(
+        manifest
+            .libraries
+            .iter()
+            .filter_map(|l| l.condition.as_deref()),
+    );
     for expression in expressions {
         if let Ok(compiled) = env.compile_expression(expression) {
-            report(compiled.undeclared_variables(false), MANIFEST_FILE.to_string(), None, r);
+            report(
+                compiled.undeclared_variables(false),
+                MANIFEST_FILE.to_string(),
+                None,
+                r,
+            );
         }
     }
     for p in &manifest.parameters {
-        if let Some(text) = p.default.as_ref().filter(|d| is_expression(d)).and_then(Value::as_str)
+        if let Some(text) = p
+            .default
+            .as_ref()
+            .filter(|d| is_expression(d))
+            .and_then(Value::as_str)
             && let Ok(template) = env.template_from_str(text)
         {
-            let location = at(&format!("name: {}", p.name)).unwrap_or_else(|| MANIFEST_FILE.to_string());
+            let location =
+                at(&format!("name: {}", p.name)).unwrap_or_else(|| MANIFEST_FILE.to_string());
             report(template.undeclared_variables(false), location, None, r);
         }
     }
@@ -416,7 +588,10 @@ fn check_variables(renderer: &Renderer, r: &mut Recorder, at: &dyn Fn(&str) -> O
         if !used.contains(&p.name) {
             r.warn(
                 "parameter/unused",
-                format!("parameter `{}` is declared but no template, file name or condition uses it", p.name),
+                format!(
+                    "parameter `{}` is declared but no template, file name or condition uses it",
+                    p.name
+                ),
                 at(&format!("name: {}", p.name)),
             );
         }
@@ -424,7 +599,13 @@ fn check_variables(renderer: &Renderer, r: &mut Recorder, at: &dyn Fn(&str) -> O
 }
 
 /// Renders one answer set strictly and records what fails; `case` names it in locations.
-fn render_case(renderer: &Renderer, check: &'static str, case: &str, given: &Map<String, Value>, r: &mut Recorder) {
+fn render_case(
+    renderer: &Renderer,
+    check: &'static str,
+    case: &str,
+    given: &Map<String, Value>,
+    r: &mut Recorder,
+) {
     let answers = match answers::resolve(renderer.manifest(), renderer.env(), given, true) {
         Ok(answers) => answers,
         Err(problems) => {
@@ -440,8 +621,12 @@ fn render_case(renderer: &Renderer, check: &'static str, case: &str, given: &Map
             for problem in problems {
                 let (id, location, message) = match &problem {
                     RenderProblem::Template(e) => (check, e.location.clone(), e.message.clone()),
-                    RenderProblem::Path { source, message } => ("path/escape", source.clone(), message.clone()),
-                    RenderProblem::Condition { location, message } => (check, location.clone(), message.clone()),
+                    RenderProblem::Path { source, message } => {
+                        ("path/escape", source.clone(), message.clone())
+                    }
+                    RenderProblem::Condition { location, message } => {
+                        (check, location.clone(), message.clone())
+                    }
                 };
                 r.fail(id, format!("{case}: {message}"), Some(location));
             }
@@ -454,13 +639,20 @@ fn check_rendered_paths(files: &[RenderedFile], case: &str, r: &mut Recorder) {
     for file in files {
         for part in file.path.split('/') {
             if let Some(problem) = paths::windows_problem(part) {
-                r.fail("path/portable", format!("{case}: {problem}"), Some(file.path.clone()));
+                r.fail(
+                    "path/portable",
+                    format!("{case}: {problem}"),
+                    Some(file.path.clone()),
+                );
             }
         }
         if file.path.len() > MAX_PATH_LEN {
             r.fail(
                 "path/length",
-                format!("{case}: rendered path is {} characters long (limit {MAX_PATH_LEN})", file.path.len()),
+                format!(
+                    "{case}: rendered path is {} characters long (limit {MAX_PATH_LEN})",
+                    file.path.len()
+                ),
                 Some(file.path.clone()),
             );
         }
@@ -470,7 +662,13 @@ fn check_rendered_paths(files: &[RenderedFile], case: &str, r: &mut Recorder) {
 
 fn check_tests(renderer: &Renderer, r: &mut Recorder) {
     for case in &renderer.manifest().tests {
-        render_case(renderer, "tests/render", &format!("test `{}`", case.name), &case.answers, r);
+        render_case(
+            renderer,
+            "tests/render",
+            &format!("test `{}`", case.name),
+            &case.answers,
+            r,
+        );
     }
 }
 
@@ -482,11 +680,19 @@ pub fn pairwise_cases(manifest: &Manifest) -> Vec<Map<String, Value>> {
         .iter()
         .filter_map(|p| match p.kind {
             ParamType::Bool => Some((p.name.as_str(), vec![Value::Bool(true), Value::Bool(false)])),
-            ParamType::Choice => p.choices.clone().filter(|c| !c.is_empty()).map(|c| (p.name.as_str(), c)),
+            ParamType::Choice => p
+                .choices
+                .clone()
+                .filter(|c| !c.is_empty())
+                .map(|c| (p.name.as_str(), c)),
             _ => None,
         })
         .collect();
-    let base = manifest.tests.first().map(|t| t.answers.clone()).unwrap_or_default();
+    let base = manifest
+        .tests
+        .first()
+        .map(|t| t.answers.clone())
+        .unwrap_or_default();
     if dims.is_empty() {
         return Vec::new();
     }
@@ -518,12 +724,18 @@ pub fn pairwise_cases(manifest: &Manifest) -> Vec<Map<String, Value>> {
                 (0..dims.len())
                     .filter(|&m| m != k && row[m] != usize::MAX)
                     .filter(|&m| {
-                        let key = if m < k { (m, row[m], k, v) } else { (k, v, m, row[m]) };
+                        let key = if m < k {
+                            (m, row[m], k, v)
+                        } else {
+                            (k, v, m, row[m])
+                        };
                         uncovered.contains(&key)
                     })
                     .count()
             };
-            row[k] = (0..dims[k].1.len()).max_by_key(|&v| (gain(v), usize::MAX - v)).unwrap_or(0);
+            row[k] = (0..dims[k].1.len())
+                .max_by_key(|&v| (gain(v), usize::MAX - v))
+                .unwrap_or(0);
         }
         for i in 0..dims.len() {
             for j in i + 1..dims.len() {
@@ -545,8 +757,17 @@ pub fn pairwise_cases(manifest: &Manifest) -> Vec<Map<String, Value>> {
 
 fn check_matrix(renderer: &Renderer, r: &mut Recorder) {
     for (i, case) in pairwise_cases(renderer.manifest()).iter().enumerate() {
-        let label: Vec<String> = case.iter().map(|(k, v)| format!("{k}={}", params::display_value(v))).collect();
-        render_case(renderer, "matrix/render", &format!("matrix case {} ({})", i + 1, label.join(", ")), case, r);
+        let label: Vec<String> = case
+            .iter()
+            .map(|(k, v)| format!("{k}={}", params::display_value(v)))
+            .collect();
+        render_case(
+            renderer,
+            "matrix/render",
+            &format!("matrix case {} ({})", i + 1, label.join(", ")),
+            case,
+            r,
+        );
     }
 }
 
@@ -564,10 +785,22 @@ mod tests {
         let cases = pairwise_cases(&manifest);
         assert!(cases.len() < 12, "fewer than the full product");
         for (p, q) in [("a", "b"), ("a", "c"), ("b", "c")] {
-            let values = |n: &str| manifest.parameter(n).map(|p| p.choices.clone().unwrap_or(vec![Value::Bool(true), Value::Bool(false)])).unwrap();
+            let values = |n: &str| {
+                manifest
+                    .parameter(n)
+                    .map(|p| {
+                        p.choices
+                            .clone()
+                            .unwrap_or(vec![Value::Bool(true), Value::Bool(false)])
+                    })
+                    .unwrap()
+            };
             for x in values(p) {
                 for y in values(q) {
-                    assert!(cases.iter().any(|c| c[p] == x && c[q] == y), "{p}={x} {q}={y}");
+                    assert!(
+                        cases.iter().any(|c| c[p] == x && c[q] == y),
+                        "{p}={x} {q}={y}"
+                    );
                 }
             }
         }
@@ -575,7 +808,10 @@ mod tests {
 
     #[test]
     fn literal_parts_ignore_template_tags() {
-        assert_eq!(literal_parts("src/{{ name | pascal_case }}.cs"), vec!["src", "x.cs"]);
+        assert_eq!(
+            literal_parts("src/{{ name | pascal_case }}.cs"),
+            vec!["src", "x.cs"]
+        );
         assert_eq!(literal_parts("a:b/c"), vec!["a:b", "c"]);
     }
 }

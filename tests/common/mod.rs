@@ -32,7 +32,11 @@ impl Run {
     /// Asserts the exit code, showing the output when it differs.
     #[track_caller]
     pub fn expect_code(&self, code: i32) -> &Self {
-        assert_eq!(self.code, code, "exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
@@ -45,7 +49,8 @@ impl Run {
     /// Parses stdout as one JSON document.
     #[track_caller]
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
     }
 }
 
@@ -74,7 +79,11 @@ impl Env {
     pub fn new() -> Env {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = dir.path().join("store");
-        Env { dir, store, envs: Vec::new() }
+        Env {
+            dir,
+            store,
+            envs: Vec::new(),
+        }
     }
 
     /// Sets an environment variable for every later run.
@@ -138,7 +147,9 @@ impl Env {
     /// The log's lines parsed.
     pub fn events(&self) -> Vec<Value> {
         let text = std::fs::read_to_string(self.store.join("events.jsonl")).unwrap_or_default();
-        text.lines().map(|l| serde_json::from_str(l).expect("log line is JSON")).collect()
+        text.lines()
+            .map(|l| serde_json::from_str(l).expect("log line is JSON"))
+            .collect()
     }
 
     /// The log's bytes.
@@ -156,9 +167,12 @@ impl Env {
     pub fn published_example(&self) -> PathBuf {
         let path = self.example();
         self.run(&["register", path.to_str().unwrap()]).ok();
-        self.run(&["version", EXAMPLE_NAME, "--version", "1.0.0"]).ok();
-        self.run(&["validate", &format!("{EXAMPLE_NAME}@1.0.0")]).ok();
-        self.run(&["publish", &format!("{EXAMPLE_NAME}@1.0.0")]).ok();
+        self.run(&["version", EXAMPLE_NAME, "--version", "1.0.0"])
+            .ok();
+        self.run(&["validate", &format!("{EXAMPLE_NAME}@1.0.0")])
+            .ok();
+        self.run(&["publish", &format!("{EXAMPLE_NAME}@1.0.0")])
+            .ok();
         path
     }
 }
@@ -172,7 +186,10 @@ pub fn snapshot(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
         let entry = entry.unwrap();
         if entry.file_type().is_file() && entry.file_name() != "lock" {
-            out.push((entry.path().to_path_buf(), std::fs::read(entry.path()).unwrap()));
+            out.push((
+                entry.path().to_path_buf(),
+                std::fs::read(entry.path()).unwrap(),
+            ));
         }
     }
     out
