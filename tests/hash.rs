@@ -15,7 +15,10 @@ fn hash_matches_sha256sum_of_the_sorted_manifest() {
             ("a/z.txt", ""),
             ("a b/c.txt", "space\n"),
             (".factory/scaffold.yaml", "left out\n"),
-            ("x/.factory/kept.txt", "only the top-level .factory is left out\n"),
+            (
+                "x/.factory/kept.txt",
+                "only the top-level .factory is left out\n",
+            ),
         ],
     );
     let out = env.run(&["hash", dir.to_str().unwrap()]);
@@ -23,7 +26,13 @@ fn hash_matches_sha256sum_of_the_sorted_manifest() {
     let ours = out.stdout.trim().to_string();
 
     let script = "find . -type f ! -path './.factory/*' -printf '%P\\n' | LC_ALL=C sort | xargs -d '\\n' sha256sum | sha256sum";
-    let coreutils = env.program("sh").arg("-c").arg(script).current_dir(&dir).output().unwrap();
+    let coreutils = env
+        .program("sh")
+        .arg("-c")
+        .arg(script)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
     assert!(coreutils.status.success());
     let theirs = String::from_utf8(coreutils.stdout).unwrap();
     assert_eq!(ours, format!("sha256:{}", &theirs[..64]));
