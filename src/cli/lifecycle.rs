@@ -184,7 +184,7 @@ pub fn version(app: &App, args: VersionArgs) -> Result<()> {
         (None, Some(BumpArg::Patch)) => VersionSpec::Bump(Bump::Patch),
         (None, None) => unreachable!("clap requires --version or --bump"),
     };
-    let snapshot = files.snapshot();
+    let snapshot = files.snapshot()?;
     let tree_hash = &snapshot.tree_hash;
     let tree_hex = &snapshot.tree_hex;
     let byte_count = files.byte_count();

@@ -1,6 +1,7 @@
 //! `factory validate`: run every check on a stored version or on a folder.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
@@ -47,9 +48,9 @@ pub fn run(app: &App, args: ValidateArgs) -> Result<()> {
         args.format
     };
     let (subject, checks, content_hash, validation_id) = if let Some(dir) = &args.path {
-        let files = TemplateFiles::load_dir(dir)?;
-        let checks = validate::validate(&files, &options);
-        let content_hash = files.content_hash();
+        let files = Arc::new(TemplateFiles::load_dir(dir)?);
+        let checks = validate::validate(Arc::clone(&files), &options);
+        let content_hash = files.content_hash()?;
         (dir.display().to_string(), checks, content_hash, None)
     } else {
         let reference = args.template.as_deref().expect("clap requires one");
@@ -66,8 +67,8 @@ pub fn run(app: &App, args: ValidateArgs) -> Result<()> {
                 ))
             })?,
         };
-        let files = TemplateFiles::from_tree(&store.objects(), &version.tree)?;
-        let checks = validate::validate(&files, &options);
+        let files = Arc::new(TemplateFiles::from_tree(&store.objects(), &version.tree)?);
+        let checks = validate::validate(files, &options);
         let context = app.context(&store)?;
         let (template_id, version_id, hash) = (
             template.id.clone(),

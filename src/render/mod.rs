@@ -5,6 +5,7 @@
 pub mod filters;
 pub mod paths;
 pub mod tree;
+pub mod write;
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 
@@ -23,6 +24,7 @@ pub fn environment() -> Environment<'static> {
     );
     env.set_auto_escape_callback(|_| AutoEscape::None);
     env.set_fuel(Some(FUEL));
+    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
     filters::register(&mut env);
     env
 }

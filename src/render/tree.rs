@@ -1,5 +1,14 @@
-//! Renders a template's content folder into a list of output files, in memory: conditions,
-//! excludes and copy-only rules applied, names rendered, paths kept inside the target.
+//! Renders a template's content folder: which files are kept (`files.when`, `files.exclude`),
+//! where each goes (names are templates; a part that renders empty drops it; nothing may leave
+//! the target), and what each holds (rendered, or copied byte for byte).
+//!
+//! Work is split so `generate` can stream: [`Renderer::plan`] decides every output path up
+//! front (so path problems stop the run before anything is written), then
+//! [`Renderer::render_file`] produces one file's bytes at a time, reading its source only then.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use minijinja::Environment;
@@ -8,7 +17,7 @@ use super::{TemplateError, describe_error, environment, paths};
 use crate::template::manifest::{MANIFEST_FILE, Manifest};
 use crate::template::snapshot::TemplateFiles;
 
-/// One output file.
+/// One output file held in memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderedFile {
     /// Relative output path, `/`-separated.
@@ -38,6 +47,8 @@ pub enum RenderProblem {
         /// What is wrong.
         message: String,
     },
+    /// A source file could not be read.
+    Read(String),
 }
 
 impl std::fmt::Display for RenderProblem {
@@ -46,6 +57,7 @@ impl std::fmt::Display for RenderProblem {
             RenderProblem::Template(e) => e.fmt(f),
             RenderProblem::Path { source, message } => write!(f, "{source}: {message}"),
             RenderProblem::Condition { location, message } => write!(f, "{location}: {message}"),
+            RenderProblem::Read(message) => f.write_str(message),
         }
     }
 }
@@ -55,35 +67,24 @@ pub fn is_binary(bytes: &[u8]) -> bool {
     bytes[..bytes.len().min(8000)].contains(&0) || std::str::from_utf8(bytes).is_err()
 }
 
-/// How one source file is handled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileKind {
-    /// Rendered as a template.
-    Template,
-    /// Copied byte for byte (binary or `copy_only`).
-    Copy,
-}
-
 /// A source file of the content folder.
 #[derive(Debug, Clone)]
 pub struct ContentFile {
-    /// Path relative to the content folder.
+    /// Path relative to the content folder (the template's name for `include`).
     pub path: String,
     /// Index into the template's files.
     pub index: usize,
-    /// Rendered or copied.
-    pub kind: FileKind,
+    /// Whether `files.copy_only` says to copy it untouched.
+    pub copy_only: bool,
 }
 
-/// A compiled template: the environment with every text file added by its content path
-/// (so `include`, `extends` and `import` work across files), and the rules of the manifest.
-pub struct Renderer<'a> {
-    env: Environment<'static>,
-    manifest: &'a Manifest,
-    files: &'a TemplateFiles,
-    /// The content files in path order.
-    pub content: Vec<ContentFile>,
-    conditions: Vec<(GlobSet, String)>,
+/// A content file and where it goes.
+#[derive(Debug, Clone)]
+pub struct PlannedFile {
+    /// Index into [`Renderer::content`].
+    pub content: usize,
+    /// The rendered relative output path.
+    pub path: String,
 }
 
 fn glob_set(patterns: &[String]) -> Result<GlobSet, String> {
@@ -110,13 +111,20 @@ fn matches_path_or_parent(set: &GlobSet, path: &str) -> bool {
     false
 }
 
+/// A template ready to render: one environment (whose loader serves the content files by
+/// path, so `include`, `extends` and `import` work across them) and the manifest's rules.
+pub struct Renderer<'a> {
+    env: Environment<'static>,
+    manifest: &'a Manifest,
+    files: Arc<TemplateFiles>,
+    /// The content files in path order.
+    pub content: Vec<ContentFile>,
+    conditions: Vec<(GlobSet, String)>,
+}
+
 impl<'a> Renderer<'a> {
-    /// Compiles every text file of the content folder. Returns the renderer and the
-    /// templates that did not compile (which are then left out of the environment).
-    pub fn new(
-        manifest: &'a Manifest,
-        files: &'a TemplateFiles,
-    ) -> Result<(Renderer<'a>, Vec<TemplateError>), String> {
+    /// Prepares a renderer; fails only on a bad glob in the manifest.
+    pub fn new(manifest: &'a Manifest, files: Arc<TemplateFiles>) -> Result<Renderer<'a>, String> {
         let exclude = glob_set(&manifest.files.exclude)?;
         let copy_only = glob_set(&manifest.files.copy_only)?;
         let mut conditions = Vec::new();
@@ -132,47 +140,50 @@ impl<'a> Renderer<'a> {
         } else {
             format!("{content_dir}/")
         };
-        let mut env = environment();
-        let mut errors = Vec::new();
         let mut content = Vec::new();
         for (index, file) in files.files.iter().enumerate() {
             let Some(path) = file.path.strip_prefix(&prefix) else {
                 continue;
             };
-            if content_dir.is_empty() && path == MANIFEST_FILE {
+            if (content_dir.is_empty() && path == MANIFEST_FILE)
+                || matches_path_or_parent(&exclude, path)
+            {
                 continue;
-            }
-            if matches_path_or_parent(&exclude, path) {
-                continue;
-            }
-            let kind = if matches_path_or_parent(&copy_only, path) || is_binary(&file.bytes) {
-                FileKind::Copy
-            } else {
-                FileKind::Template
-            };
-            if kind == FileKind::Template {
-                let text = String::from_utf8(file.bytes.clone()).expect("checked by is_binary");
-                if let Err(err) = env.add_template_owned(path.to_string(), text) {
-                    errors.push(describe_error(&err, path, |_| {
-                        std::str::from_utf8(&file.bytes).ok().map(str::to_string)
-                    }));
-                    continue;
-                }
             }
             content.push(ContentFile {
                 path: path.to_string(),
                 index,
-                kind,
+                copy_only: matches_path_or_parent(&copy_only, path),
             });
         }
-        let renderer = Renderer {
+        let mut env = environment();
+        let loader_files = Arc::clone(&files);
+        let loadable: HashMap<String, usize> = content
+            .iter()
+            .filter(|c| !c.copy_only)
+            .map(|c| (c.path.clone(), c.index))
+            .collect();
+        env.set_loader(move |name| {
+            let Some(&index) = loadable.get(name) else {
+                return Ok(None);
+            };
+            let bytes = loader_files.files[index].read().map_err(|e| {
+                minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.message)
+            })?;
+            if is_binary(&bytes) {
+                return Ok(None);
+            }
+            Ok(Some(
+                String::from_utf8(bytes.into_owned()).expect("checked by is_binary"),
+            ))
+        });
+        Ok(Renderer {
             env,
             manifest,
             files,
             content,
             conditions,
-        };
-        Ok((renderer, errors))
+        })
     }
 
     /// The environment, for checks that inspect templates.
@@ -185,47 +196,27 @@ impl<'a> Renderer<'a> {
         self.manifest
     }
 
-    fn source_of(&self, name: &str) -> Option<String> {
-        self.env
-            .get_template(name)
-            .ok()
-            .map(|t| t.source().to_string())
+    /// The template's files.
+    pub fn files(&self) -> &TemplateFiles {
+        &self.files
     }
 
-    /// Renders a file or folder name; `Ok(None)` when a part renders empty (dropping it).
-    pub fn render_path(
-        &self,
-        path: &str,
-        ctx: &minijinja::Value,
-    ) -> Result<Option<String>, RenderProblem> {
-        if !path.contains("{{") && !path.contains("{%") {
-            return Ok(Some(path.to_string()));
-        }
-        let mut out = String::with_capacity(path.len());
-        for part in path.split('/') {
-            let rendered = if part.contains("{{") || part.contains("{%") {
-                self.env.render_str(part, ctx).map_err(|e| {
-                    let mut err = describe_error(&e, path, |_| Some(part.to_string()));
-                    err.location = format!("{path} (file name)");
-                    RenderProblem::Template(err)
-                })?
-            } else {
-                part.to_string()
-            };
-            let rendered = rendered.trim();
-            if rendered.is_empty() {
-                return Ok(None);
+    /// Compiles every text file of the content folder (through the loader, so each is
+    /// compiled once and kept for later renders); returns those that do not compile.
+    pub fn compile_all(&self) -> Vec<TemplateError> {
+        let mut errors = Vec::new();
+        for file in self.content.iter().filter(|c| !c.copy_only) {
+            if let Err(err) = self.env.get_template(&file.path)
+                && err.kind() != minijinja::ErrorKind::TemplateNotFound
+            {
+                let source = self.files.files[file.index]
+                    .read()
+                    .ok()
+                    .map(|b| String::from_utf8_lossy(&b).into_owned());
+                errors.push(describe_error(&err, &file.path, |_| source.clone()));
             }
-            if !out.is_empty() {
-                out.push('/');
-            }
-            out.push_str(rendered);
         }
-        paths::check_inside(&out).map_err(|message| RenderProblem::Path {
-            source: path.to_string(),
-            message,
-        })?;
-        Ok(Some(out))
+        errors
     }
 
     /// Evaluates an expression to a truth value.
@@ -248,73 +239,152 @@ impl<'a> Renderer<'a> {
             })
     }
 
-    /// Whether a content file is kept by the `files.when` rules.
-    fn kept(&self, path: &str, ctx: &minijinja::Value) -> Result<bool, RenderProblem> {
-        for (i, (set, condition)) in self.conditions.iter().enumerate() {
-            if matches_path_or_parent(set, path)
-                && !self.condition(condition, ctx, &format!("files.when[{i}]"))?
-            {
-                return Ok(false);
+    /// Decides every output path: conditions applied, names rendered (each distinct name
+    /// part once), every path checked to stay inside the target, no two files on one path.
+    pub fn plan(&self, ctx: &minijinja::Value) -> Result<Vec<PlannedFile>, Vec<RenderProblem>> {
+        let mut problems = Vec::new();
+        // The answers are fixed for the run, so each rule's verdict is too.
+        let mut verdicts = Vec::with_capacity(self.conditions.len());
+        for (i, (_, condition)) in self.conditions.iter().enumerate() {
+            match self.condition(condition, ctx, &format!("files.when[{i}]")) {
+                Ok(keep) => verdicts.push(keep),
+                Err(problem) => {
+                    problems.push(problem);
+                    verdicts.push(true);
+                }
             }
         }
-        Ok(true)
+        let mut parts: HashMap<&str, Option<String>> = HashMap::new();
+        let mut planned = Vec::with_capacity(self.content.len());
+        let mut seen: HashSet<String> = HashSet::with_capacity(self.content.len());
+        'files: for (index, file) in self.content.iter().enumerate() {
+            for ((set, _), keep) in self.conditions.iter().zip(&verdicts) {
+                if !keep && matches_path_or_parent(set, &file.path) {
+                    continue 'files;
+                }
+            }
+            let mut out = String::with_capacity(file.path.len());
+            for part in file.path.split('/') {
+                let rendered = match parts.get(part) {
+                    Some(rendered) => rendered.clone(),
+                    None => {
+                        let rendered = match self.render_name_part(part, &file.path, ctx) {
+                            Ok(rendered) => rendered,
+                            Err(problem) => {
+                                problems.push(problem);
+                                continue 'files;
+                            }
+                        };
+                        parts.insert(part, rendered.clone());
+                        rendered
+                    }
+                };
+                let Some(rendered) = rendered else {
+                    continue 'files;
+                };
+                if !out.is_empty() {
+                    out.push('/');
+                }
+                out.push_str(&rendered);
+            }
+            if let Err(message) = paths::check_inside(&out) {
+                problems.push(RenderProblem::Path {
+                    source: file.path.clone(),
+                    message,
+                });
+                continue;
+            }
+            if !seen.insert(out.clone()) {
+                problems.push(RenderProblem::Path {
+                    source: file.path.clone(),
+                    message: format!("two template files render to the same path `{out}`"),
+                });
+                continue;
+            }
+            planned.push(PlannedFile {
+                content: index,
+                path: out,
+            });
+        }
+        if problems.is_empty() {
+            Ok(planned)
+        } else {
+            Err(problems)
+        }
     }
 
-    /// Renders one content file: `Ok(None)` when a condition or an empty name drops it.
+    /// Renders one part of a name; `None` when it renders empty (dropping the file).
+    fn render_name_part(
+        &self,
+        part: &str,
+        path: &str,
+        ctx: &minijinja::Value,
+    ) -> Result<Option<String>, RenderProblem> {
+        if !part.contains("{{") && !part.contains("{%") {
+            return Ok(Some(part.to_string()));
+        }
+        let rendered = self.env.render_str(part, ctx.clone()).map_err(|e| {
+            let mut err = describe_error(&e, path, |_| Some(part.to_string()));
+            err.location = format!("{path} (file name)");
+            RenderProblem::Template(err)
+        })?;
+        let rendered = rendered.trim();
+        Ok((!rendered.is_empty()).then(|| rendered.to_string()))
+    }
+
+    /// The bytes of one content file: its source copied, or rendered.
     pub fn render_file(
         &self,
         file: &ContentFile,
         ctx: &minijinja::Value,
-    ) -> Result<Option<RenderedFile>, RenderProblem> {
-        if !self.kept(&file.path, ctx)? {
-            return Ok(None);
-        }
-        let Some(path) = self.render_path(&file.path, ctx)? else {
-            return Ok(None);
-        };
+    ) -> Result<Cow<'_, [u8]>, RenderProblem> {
         let source = &self.files.files[file.index];
-        let bytes = match file.kind {
-            FileKind::Copy => source.bytes.clone(),
-            FileKind::Template => {
-                let template = self.env.get_template(&file.path).expect("added in new()");
-                template
-                    .render(ctx)
-                    .map_err(|e| {
-                        RenderProblem::Template(describe_error(&e, &file.path, |n| {
-                            self.source_of(n)
-                        }))
-                    })?
-                    .into_bytes()
-            }
+        let bytes = source
+            .read()
+            .map_err(|e| RenderProblem::Read(e.to_string()))?;
+        if file.copy_only || is_binary(&bytes) {
+            return Ok(bytes);
+        }
+        let text = std::str::from_utf8(&bytes).expect("checked by is_binary");
+        let describe = |e: minijinja::Error| {
+            RenderProblem::Template(describe_error(&e, &file.path, |name| {
+                if name == file.path {
+                    Some(text.to_string())
+                } else {
+                    self.env
+                        .get_template(name)
+                        .ok()
+                        .map(|t| t.source().to_string())
+                }
+            }))
         };
-        Ok(Some(RenderedFile {
-            path,
-            bytes,
-            executable: source.executable,
-        }))
+        // Compiled here rather than through the loader so a run over many files does not
+        // keep every compiled template alive; included files are cached by the loader.
+        let template = self
+            .env
+            .template_from_named_str(&file.path, text)
+            .map_err(describe)?;
+        let rendered = template.render(ctx).map_err(describe)?;
+        Ok(Cow::Owned(rendered.into_bytes()))
     }
 
-    /// Renders every content file; collects every problem rather than stopping at the first.
+    /// Renders everything into memory, collecting every problem (for validation).
     pub fn render_all(
         &self,
         ctx: &minijinja::Value,
     ) -> Result<Vec<RenderedFile>, Vec<RenderProblem>> {
-        let mut out = Vec::with_capacity(self.content.len());
+        let plan = self.plan(ctx)?;
+        let mut out = Vec::with_capacity(plan.len());
         let mut problems = Vec::new();
-        for file in &self.content {
+        for planned in plan {
+            let file = &self.content[planned.content];
             match self.render_file(file, ctx) {
-                Ok(Some(rendered)) => out.push(rendered),
-                Ok(None) => {}
+                Ok(bytes) => out.push(RenderedFile {
+                    path: planned.path,
+                    bytes: bytes.into_owned(),
+                    executable: self.files.files[file.index].executable,
+                }),
                 Err(problem) => problems.push(problem),
-            }
-        }
-        let mut seen = std::collections::HashSet::with_capacity(out.len());
-        for file in &out {
-            if !seen.insert(file.path.as_str()) {
-                problems.push(RenderProblem::Path {
-                    source: file.path.clone(),
-                    message: format!("two template files render to the same path `{}`", file.path),
-                });
             }
         }
         if problems.is_empty() {

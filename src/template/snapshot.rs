@@ -1,8 +1,9 @@
 //! A template's files in memory, read from a folder or from the store's objects, and the
 //! tree object that records a stored version's files.
 
+use std::borrow::Cow;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -11,15 +12,64 @@ use crate::error::{Error, Result};
 use crate::hash::{self, HashedFile, TreeHash};
 use crate::store::Objects;
 
+/// Where a file's bytes are: read when needed, so rendering a large template never holds
+/// all of it in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Content {
+    /// Already in memory.
+    Memory(Vec<u8>),
+    /// A file on disk.
+    Disk(PathBuf),
+    /// A store object: its file and the hex sha256 it must have.
+    Object(PathBuf, String),
+}
+
 /// One file of a template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFile {
     /// Path relative to the template folder, `/`-separated.
     pub path: String,
-    /// Its bytes.
-    pub bytes: Vec<u8>,
     /// Whether the executable bit is set.
     pub executable: bool,
+    /// Its size in bytes.
+    pub size: u64,
+    content: Content,
+}
+
+impl SourceFile {
+    /// A file whose bytes are in memory.
+    pub fn in_memory(path: &str, bytes: Vec<u8>, executable: bool) -> SourceFile {
+        SourceFile {
+            path: path.to_string(),
+            executable,
+            size: bytes.len() as u64,
+            content: Content::Memory(bytes),
+        }
+    }
+
+    /// The file's bytes (a store object is checked against its hash).
+    pub fn read(&self) -> Result<Cow<'_, [u8]>> {
+        match &self.content {
+            Content::Memory(bytes) => Ok(Cow::Borrowed(bytes)),
+            Content::Disk(path) => fs::read(path)
+                .map(Cow::Owned)
+                .map_err(|e| Error::io("read", path, e)),
+            Content::Object(path, hex) => {
+                let bytes = fs::read(path).map_err(|e| {
+                    Error::io("read object", path, e)
+                        .hint("the store is missing data; run `factory store check`")
+                })?;
+                if hash::sha256_hex(&bytes) != *hex {
+                    return Err(Error::new(format!(
+                        "object {} is corrupt: its bytes no longer hash to its name",
+                        path.display()
+                    ))
+                    .hint("run `factory store check`"));
+                }
+                Ok(Cow::Owned(bytes))
+            }
+        }
+    }
 }
 
 /// A symlink that points outside the template (or at something that is not a file).
@@ -116,11 +166,12 @@ impl TemplateFiles {
             } else {
                 continue;
             };
-            let bytes = fs::read(&real).map_err(|e| Error::io("read", &real, e))?;
+            let meta = fs::metadata(&real).map_err(|e| Error::io("read", &real, e))?;
             out.files.push(SourceFile {
                 path,
-                bytes,
-                executable: is_executable(&real),
+                executable: is_executable(&meta),
+                size: meta.len(),
+                content: Content::Disk(real),
             });
         }
         out.files
@@ -133,12 +184,22 @@ impl TemplateFiles {
         let tree = Tree::from_bytes(&objects.get(tree_ref)?)?;
         let mut out = TemplateFiles::default();
         for file in tree.files {
+            let hex = file.blob.trim_start_matches("sha256:").to_string();
+            if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(Error::new(format!(
+                    "tree {tree_ref} names a bad object `{}`",
+                    file.blob
+                )));
+            }
             out.files.push(SourceFile {
-                bytes: objects.get(&file.blob)?,
                 path: file.path,
                 executable: file.executable,
+                size: file.size,
+                content: Content::Object(objects.path_of(&hex), hex),
             });
         }
+        out.files
+            .sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
         Ok(out)
     }
 
@@ -151,72 +212,72 @@ impl TemplateFiles {
     }
 
     /// The manifest's text.
-    pub fn manifest_text(&self) -> Result<&str> {
+    pub fn manifest_text(&self) -> Result<String> {
         let file = self.get(MANIFEST_FILE).ok_or_else(|| {
             Error::new(format!("no {MANIFEST_FILE} in the template folder"))
                 .hint("a template is a folder with a template.yaml; see docs/template-format.md")
         })?;
-        std::str::from_utf8(&file.bytes)
+        String::from_utf8(file.read()?.into_owned())
             .map_err(|_| Error::new(format!("{MANIFEST_FILE} is not UTF-8 text")))
     }
 
     /// Total size in bytes.
     pub fn byte_count(&self) -> u64 {
-        self.files.iter().map(|f| f.bytes.len() as u64).sum()
+        self.files.iter().map(|f| f.size).sum()
     }
 
     /// The content hash of the files (DESIGN.md section 6).
-    pub fn content_hash(&self) -> String {
-        let mut hashed: Vec<HashedFile> = self
-            .files
-            .iter()
-            .map(|f| HashedFile {
-                path: f.path.clone(),
-                sha256: hash::sha256_hex(&f.bytes),
-            })
-            .collect();
-        hash::tree_hash(&mut hashed).content_hash
+    pub fn content_hash(&self) -> Result<String> {
+        let mut hashed = Vec::with_capacity(self.files.len());
+        for file in &self.files {
+            hashed.push(HashedFile {
+                path: file.path.clone(),
+                sha256: hash::sha256_hex(&file.read()?),
+            });
+        }
+        Ok(hash::tree_hash(&mut hashed).content_hash)
     }
 
     /// What storing these files takes: their blobs, the tree object and the content hash.
-    pub fn snapshot(&self) -> Snapshot {
+    pub fn snapshot(&self) -> Result<Snapshot> {
         let mut blobs = Vec::with_capacity(self.files.len() + 1);
         let mut hashed = Vec::with_capacity(self.files.len());
         let mut tree = Tree {
             files: Vec::with_capacity(self.files.len()),
         };
         for file in &self.files {
-            let hex = hash::sha256_hex(&file.bytes);
+            let bytes = file.read()?.into_owned();
+            let hex = hash::sha256_hex(&bytes);
             tree.files.push(TreeFile {
                 path: file.path.clone(),
                 blob: format!("sha256:{hex}"),
-                size: file.bytes.len() as u64,
+                size: bytes.len() as u64,
                 executable: file.executable,
             });
             hashed.push(HashedFile {
                 path: file.path.clone(),
                 sha256: hex.clone(),
             });
-            blobs.push((hex, file.bytes.clone()));
+            blobs.push((hex, bytes));
         }
         let tree_bytes = serde_json::to_vec(&tree).expect("trees serialize");
         let tree_hex = hash::sha256_hex(&tree_bytes);
-        Snapshot {
+        Ok(Snapshot {
             blobs,
             tree_hex,
             tree_bytes,
             tree_hash: hash::tree_hash(&mut hashed),
-        }
+        })
     }
 }
 
 #[cfg(unix)]
-fn is_executable(path: &Path) -> bool {
+fn is_executable(meta: &fs::Metadata) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
+    meta.permissions().mode() & 0o111 != 0
 }
 
 #[cfg(not(unix))]
-fn is_executable(_path: &Path) -> bool {
+fn is_executable(_meta: &fs::Metadata) -> bool {
     false
 }

@@ -2,6 +2,7 @@
 //! linter's rule id), a status (`pass`, `fail`, `warn`) and a location.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -12,7 +13,7 @@ use super::ranges;
 use super::snapshot::TemplateFiles;
 use crate::domain::events::CheckOutcome;
 use crate::render::paths::{self, MAX_PATH_LEN};
-use crate::render::tree::{FileKind, RenderProblem, RenderedFile, Renderer};
+use crate::render::tree::{RenderProblem, RenderedFile, Renderer};
 
 /// The checks, in the order reports list them.
 pub const CHECKS: [(&str, &str); 15] = [
@@ -143,14 +144,15 @@ pub fn passed(checks: &[CheckOutcome]) -> bool {
 }
 
 /// Runs every check on a template's files.
-pub fn validate(files: &TemplateFiles, options: &Options) -> Vec<CheckOutcome> {
+pub fn validate(files: Arc<TemplateFiles>, options: &Options) -> Vec<CheckOutcome> {
     let mut r = Recorder::default();
-    let parsed = files
-        .manifest_text()
-        .map_err(|e| (e.message, None))
+    let text = files.manifest_text();
+    let parsed = text
+        .as_ref()
+        .map_err(|e| (e.message.clone(), None))
         .and_then(|text| {
             Manifest::parse(text, MANIFEST_FILE)
-                .map(|m| (m, text))
+                .map(|m| (m, text.as_str()))
                 .map_err(|e| (e.message.clone(), Some(e.location())))
         });
     let (manifest, text) = match parsed {
@@ -169,19 +171,19 @@ pub fn validate(files: &TemplateFiles, options: &Options) -> Vec<CheckOutcome> {
     };
     let at = |needle: &str| line_of(text, needle).map(|l| format!("{MANIFEST_FILE}:{l}"));
 
-    check_fields(&manifest, files, &mut r, &at);
+    check_fields(&manifest, &files, &mut r, &at);
     check_parameters(&manifest, &mut r, &at);
-    check_source_paths(files, &mut r);
+    check_source_paths(&files, &mut r);
     check_libraries(&manifest, &mut r, &at);
 
-    let (renderer, compile_errors) = match Renderer::new(&manifest, files) {
-        Ok(compiled) => compiled,
+    let renderer = match Renderer::new(&manifest, Arc::clone(&files)) {
+        Ok(renderer) => renderer,
         Err(message) => {
             r.fail("manifest/fields", message, at("files:"));
             return r.finish(options);
         }
     };
-    for error in compile_errors {
+    for error in renderer.compile_all() {
         r.fail("template/syntax", error.message, Some(error.location));
     }
     check_conditions(&renderer, &mut r, &at);
@@ -525,7 +527,7 @@ fn check_variables(renderer: &Renderer, r: &mut Recorder, at: &dyn Fn(&str) -> O
             }
         };
     for file in &renderer.content {
-        if file.kind == FileKind::Template
+        if !file.copy_only
             && let Ok(template) = env.get_template(&file.path)
         {
             report(
@@ -627,6 +629,7 @@ fn render_case(
                     RenderProblem::Condition { location, message } => {
                         (check, location.clone(), message.clone())
                     }
+                    RenderProblem::Read(message) => (check, case.to_string(), message.clone()),
                 };
                 r.fail(id, format!("{case}: {message}"), Some(location));
             }

@@ -1,0 +1,117 @@
+//! Writes a planned render to a folder: files rendered and written in parallel, each read,
+//! rendered, written and hashed once, so memory stays at one file per worker.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use super::tree::{PlannedFile, RenderProblem, Renderer};
+use crate::hash::{HashedFile, sha256_hex};
+
+/// What was written for one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenFile {
+    /// Relative path.
+    pub path: String,
+    /// Hex sha256 of its bytes.
+    pub sha256: String,
+    /// Its size.
+    pub size: u64,
+}
+
+impl From<&WrittenFile> for HashedFile {
+    fn from(file: &WrittenFile) -> HashedFile {
+        HashedFile {
+            path: file.path.clone(),
+            sha256: file.sha256.clone(),
+        }
+    }
+}
+
+/// Renders and writes every planned file below `root` (a fresh folder). Stops at the first
+/// problem. `progress` is called once per file written.
+pub fn write_plan(
+    renderer: &Renderer,
+    plan: &[PlannedFile],
+    ctx: &minijinja::Value,
+    root: &Path,
+    progress: &(dyn Fn() + Sync),
+) -> Result<Vec<WrittenFile>, RenderProblem> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(plan.len().div_ceil(16))
+        .max(1);
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let first_problem: Mutex<Option<(usize, RenderProblem)>> = Mutex::new(None);
+    let written: Mutex<Vec<WrittenFile>> = Mutex::new(Vec::with_capacity(plan.len()));
+    let work = || {
+        let mut local = Vec::new();
+        while !failed.load(Ordering::Relaxed) {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(planned) = plan.get(i) else { break };
+            match write_one(renderer, planned, ctx, root) {
+                Ok(file) => {
+                    local.push(file);
+                    progress();
+                }
+                Err(problem) => {
+                    failed.store(true, Ordering::Relaxed);
+                    let mut slot = first_problem.lock().expect("no panics while held");
+                    // Report the earliest file in plan order, whichever worker saw it.
+                    if slot.as_ref().is_none_or(|(at, _)| i < *at) {
+                        *slot = Some((i, problem));
+                    }
+                }
+            }
+        }
+        written
+            .lock()
+            .expect("no panics while held")
+            .append(&mut local);
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..workers {
+            scope.spawn(work);
+        }
+        work();
+    });
+    if let Some((_, problem)) = first_problem.into_inner().expect("workers joined") {
+        return Err(problem);
+    }
+    Ok(written.into_inner().expect("workers joined"))
+}
+
+fn write_one(
+    renderer: &Renderer,
+    planned: &PlannedFile,
+    ctx: &minijinja::Value,
+    root: &Path,
+) -> Result<WrittenFile, RenderProblem> {
+    let file = &renderer.content[planned.content];
+    let bytes = renderer.render_file(file, ctx)?;
+    let target = root.join(&planned.path);
+    let io = |action: &str, e: std::io::Error| {
+        RenderProblem::Read(format!("cannot {action} {}: {e}", target.display()))
+    };
+    if let Some(parent) = target.parent() {
+        fs::create_dir_all(parent).map_err(|e| io("create the folder of", e))?;
+    }
+    let executable = renderer.files().files[file.index].executable;
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(if executable { 0o755 } else { 0o644 });
+    }
+    let mut out = options.open(&target).map_err(|e| io("create", e))?;
+    out.write_all(&bytes).map_err(|e| io("write", e))?;
+    Ok(WrittenFile {
+        path: planned.path.clone(),
+        sha256: sha256_hex(&bytes),
+        size: bytes.len() as u64,
+    })
+}
