@@ -6,6 +6,8 @@ pub mod cli;
 pub mod domain;
 pub mod error;
 pub mod events;
+pub mod generate;
+pub mod git;
 pub mod hash;
 pub mod render;
 pub mod store;

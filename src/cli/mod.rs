@@ -2,13 +2,16 @@
 //! One file per subcommand; no domain rule is decided here.
 
 mod events;
+mod generate;
 mod hash;
 mod init;
 mod lifecycle;
 mod output;
+mod prompt;
 mod show;
 mod store;
 mod validate;
+mod verify;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -71,6 +74,10 @@ enum Command {
     Validate(validate::ValidateArgs),
     /// Publish a validated template version.
     Publish(lifecycle::PublishArgs),
+    /// Render a template into a new project (from the store, a folder or a git URL).
+    Generate(generate::GenerateArgs),
+    /// Report files added, removed or changed in a generated project; exit 3 on drift.
+    Verify(verify::VerifyArgs),
     /// List the registered templates.
     List,
     /// Show a template or one of its versions.
@@ -153,6 +160,8 @@ pub fn run() -> ExitCode {
         Command::Version(args) => lifecycle::version(&app, args),
         Command::Validate(args) => validate::run(&app, args),
         Command::Publish(args) => lifecycle::publish(&app, args),
+        Command::Generate(args) => generate::run(&app, args),
+        Command::Verify(args) => verify::run(&app, args),
         Command::List => show::list(&app),
         Command::Show(args) => show::show(&app, args),
         Command::Hash(args) => hash::run(&app, args),

@@ -221,6 +221,93 @@ pub fn publish(state: &State, template_key: &str, version_key: &str) -> Result<V
     })])
 }
 
+/// What `generate` was asked to do, for its events.
+#[derive(Debug, Clone)]
+pub struct Execution {
+    /// `exe-…`.
+    pub execution_id: String,
+    /// The stored template, if any.
+    pub template_id: Option<String>,
+    /// The stored version, if any.
+    pub template_version_id: Option<String>,
+    /// The answers without secrets.
+    pub parameters: serde_json::Map<String, Value>,
+    /// The output folder.
+    pub target: String,
+}
+
+impl Execution {
+    fn requested(&self) -> DomainEvent {
+        DomainEvent::TemplateExecutionRequested(TemplateExecutionRequested {
+            execution_id: self.execution_id.clone(),
+            template_id: self.template_id.clone(),
+            template_version_id: self.template_version_id.clone(),
+            parameters: self.parameters.clone(),
+            target: self.target.clone(),
+        })
+    }
+}
+
+/// What a successful generation wrote.
+#[derive(Debug, Clone)]
+pub struct Scaffold {
+    /// `out-…`.
+    pub scaffold_output_id: String,
+    /// Libraries the answers selected.
+    pub libraries: Vec<LibraryUse>,
+    /// The git repository, if one was made.
+    pub repository: Option<String>,
+    /// The output's content hash.
+    pub content_hash: String,
+    /// How many files.
+    pub file_count: u64,
+    /// How many bytes.
+    pub byte_count: u64,
+}
+
+/// The events of a successful generation: requested → generated → executed.
+pub fn execution_succeeded(
+    execution: &Execution,
+    scaffold: Scaffold,
+    duration_ms: u64,
+) -> Vec<DomainEvent> {
+    vec![
+        execution.requested(),
+        DomainEvent::ScaffoldGenerated(ScaffoldGenerated {
+            execution_id: execution.execution_id.clone(),
+            scaffold_output_id: scaffold.scaffold_output_id.clone(),
+            template_id: execution.template_id.clone(),
+            template_version_id: execution.template_version_id.clone(),
+            libraries: scaffold.libraries,
+            repository: scaffold.repository,
+            content_hash: scaffold.content_hash,
+            file_count: scaffold.file_count,
+            byte_count: scaffold.byte_count,
+        }),
+        DomainEvent::TemplateExecuted(TemplateExecuted {
+            execution_id: execution.execution_id.clone(),
+            status: "Succeeded".to_string(),
+            scaffold_output_id: Some(scaffold.scaffold_output_id),
+            duration_ms,
+            error: None,
+        }),
+    ]
+}
+
+/// The events of a failed generation: requested → executed (Failed, with the error).
+pub fn execution_failed(execution: &Execution, error: &str, duration_ms: u64) -> Vec<DomainEvent> {
+    vec![
+        execution.requested(),
+        DomainEvent::TemplateExecuted(TemplateExecuted {
+            execution_id: execution.execution_id.clone(),
+            status: "Failed".to_string(),
+            scaffold_output_id: None,
+            duration_ms,
+            error: Some(error.to_string()),
+        }),
+    ]
+}
+
 /// A template by name or id, or an error naming what to do.
 pub fn find_template<'s>(state: &'s State, key: &str) -> Result<&'s Template> {
     state.template(key).ok_or_else(|| {

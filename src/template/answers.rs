@@ -4,7 +4,7 @@
 use minijinja::Environment;
 use serde_json::{Map, Value};
 
-use super::manifest::{Manifest, ParamType};
+use super::manifest::{Manifest, ParamType, Parameter};
 use super::params::{self, is_expression};
 
 /// Resolved answers in parameter order. Parameters whose `when` did not hold are absent.
@@ -32,14 +32,34 @@ impl Answers {
     }
 }
 
-/// Resolves answers for `manifest` from `given`. With `use_defaults`, a parameter without
-/// an answer takes its default; otherwise only optional parameters do. Returns every
-/// problem at once, one line each.
+/// Asks a person for an answer (a prompt on a terminal).
+pub trait Asker {
+    /// Asks for `param`, offering `default`; returns a value already checked with
+    /// [`params::parse_text`] or [`params::coerce`] (asking again until it passes), or why
+    /// asking failed.
+    fn ask(&mut self, param: &Parameter, default: Option<&Value>) -> Result<Value, String>;
+}
+
+/// Resolves answers for `manifest` from `given`, then (for parameters without an answer) by
+/// asking, when an `asker` is given, or from defaults. Without an asker a parameter without
+/// an answer takes its default; with `use_defaults` false, a required one does not. Returns
+/// every problem at once, one line each.
 pub fn resolve(
     manifest: &Manifest,
     env: &Environment<'static>,
     given: &Map<String, Value>,
     use_defaults: bool,
+) -> Result<Answers, Vec<String>> {
+    resolve_with(manifest, env, given, use_defaults, None)
+}
+
+/// [`resolve`], asking for what is missing when `asker` is given.
+pub fn resolve_with(
+    manifest: &Manifest,
+    env: &Environment<'static>,
+    given: &Map<String, Value>,
+    use_defaults: bool,
+    mut asker: Option<&mut dyn Asker>,
 ) -> Result<Answers, Vec<String>> {
     let mut answers = Answers::default();
     let mut problems = Vec::new();
@@ -64,13 +84,7 @@ pub fn resolve(
                 }
             }
         }
-        let value = if let Some(value) = given.get(&param.name) {
-            params::coerce(param, value)
-        } else if let Some(default) = param
-            .default
-            .as_ref()
-            .filter(|_| use_defaults || !param.required)
-        {
+        let default = param.default.as_ref().map(|default| {
             if is_expression(default) {
                 let text = default.as_str().unwrap_or_default();
                 match env.render_str(text, &ctx) {
@@ -80,6 +94,14 @@ pub fn resolve(
             } else {
                 params::coerce(param, default)
             }
+        });
+        let value = if let Some(value) = given.get(&param.name) {
+            params::coerce(param, value).map_err(|m| redact(param, m, value))
+        } else if let Some(asker) = asker.as_deref_mut() {
+            let offered = default.as_ref().and_then(|d| d.as_ref().ok());
+            asker.ask(param, offered)
+        } else if let Some(default) = default.filter(|_| use_defaults || !param.required) {
+            default
         } else if param.required {
             missing.push(param.name.clone());
             continue;
@@ -100,6 +122,17 @@ pub fn resolve(
         Ok(answers)
     } else {
         Err(problems)
+    }
+}
+
+/// Keeps a secret's value out of an error message.
+fn redact(param: &Parameter, message: String, value: &Value) -> String {
+    if !param.secret {
+        return message;
+    }
+    match value.as_str().filter(|s| !s.is_empty()) {
+        Some(secret) => message.replace(secret, "***"),
+        None => message,
     }
 }
 

@@ -1,0 +1,54 @@
+//! `factory verify DIR`: has a generated project drifted since generation?
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::{App, output};
+use crate::error::{Error, Result};
+use crate::generate::verify;
+
+/// Arguments of `verify`.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The generated project (default: the current folder).
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+}
+
+/// Runs `verify`; exit 3 when files were added, removed or changed.
+pub fn run(app: &App, args: VerifyArgs) -> Result<()> {
+    let drift = verify::verify(&args.dir)?;
+    if app.json() {
+        output::print_json(&json!({ "dir": args.dir, "clean": drift.is_clean(), "drift": drift }));
+    } else if app.human() {
+        for path in &drift.added {
+            println!("added    {path}");
+        }
+        for path in &drift.removed {
+            println!("removed  {path}");
+        }
+        for path in &drift.changed {
+            println!("changed  {path}");
+        }
+        if drift.is_clean() {
+            println!(
+                "{}: {} files as generated",
+                args.dir.display(),
+                drift.unchanged
+            );
+        }
+    }
+    if drift.is_clean() {
+        Ok(())
+    } else {
+        Err(Error::verdict(format!(
+            "{} drifted since generation: {} added, {} removed, {} changed",
+            args.dir.display(),
+            drift.added.len(),
+            drift.removed.len(),
+            drift.changed.len()
+        ))
+        .hint("review the changes; `factory upgrade` keeps local edits when moving to a new template version"))
+    }
+}

@@ -1,0 +1,242 @@
+//! `generate`: render a template into a new project, with provenance a machine can check.
+//!
+//! Steps: plan every output path (so a bad name stops the run before anything is written),
+//! pass the compatibility gate, render and write files in parallel into a staging folder
+//! beside the target, add `.factory/`, move the result into place, and optionally commit it.
+
+pub mod output;
+pub mod provenance;
+pub mod source;
+pub mod verify;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::domain::events::LibraryUse;
+use crate::error::{Error, Result};
+use crate::events::ids;
+use crate::hash::{self, HashedFile, PROVENANCE_DIR};
+use crate::render::tree::{RenderProblem, Renderer};
+use crate::render::write;
+use crate::template::answers::Answers;
+use crate::template::manifest::Manifest;
+use output::Staging;
+use provenance::{Scaffold, TemplateOrigin};
+use source::ResolvedSource;
+
+/// Reports progress of long runs (an indicatif bar in the terminal, nothing elsewhere).
+pub trait Progress: Sync {
+    /// The run will write `total` files.
+    fn start(&self, _total: u64) {}
+    /// One more file was written.
+    fn tick(&self) {}
+    /// The run ended.
+    fn finish(&self) {}
+}
+
+/// No progress reporting.
+pub struct Silent;
+impl Progress for Silent {}
+
+/// What to generate and how.
+pub struct Request<'a> {
+    /// The template.
+    pub source: &'a ResolvedSource,
+    /// The resolved answers.
+    pub answers: &'a Answers,
+    /// The output folder.
+    pub target: PathBuf,
+    /// Write over a non-empty target.
+    pub force: bool,
+    /// Render and hash, write nothing.
+    pub dry_run: bool,
+    /// Commit the output to a git repository.
+    pub git: bool,
+    /// When it happened, RFC 3339 (for the provenance file).
+    pub generated_at: String,
+}
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// `exe-…`.
+    pub execution_id: String,
+    /// `out-…`.
+    pub scaffold_output_id: String,
+    /// The output's content hash (`.factory/` left out).
+    pub content_hash: String,
+    /// The files, path and size, in path order.
+    pub files: Vec<(String, u64)>,
+    /// Total bytes.
+    pub byte_count: u64,
+    /// Libraries the answers selected.
+    pub libraries: Vec<LibraryUse>,
+    /// The git repository, when `--git`.
+    pub repository: Option<String>,
+    /// The commit, when `--git`.
+    pub commit: Option<String>,
+    /// Milliseconds from start to end.
+    pub duration_ms: u64,
+}
+
+/// A run that failed after it started, with its ids so the failure can be recorded.
+#[derive(Debug)]
+pub struct Failure {
+    /// `exe-…`.
+    pub execution_id: String,
+    /// Milliseconds until it failed.
+    pub duration_ms: u64,
+    /// Why.
+    pub error: Error,
+}
+
+/// The libraries whose `if` holds for the answers.
+pub fn selected_libraries(renderer: &Renderer, ctx: &minijinja::Value) -> Result<Vec<LibraryUse>> {
+    let mut out = Vec::new();
+    for library in &renderer.manifest().libraries {
+        let keep = match &library.condition {
+            None => true,
+            Some(condition) => renderer
+                .condition(condition, ctx, &format!("library `{}`", library.package))
+                .map_err(|p| Error::new(p.to_string()))?,
+        };
+        if keep {
+            out.push(LibraryUse {
+                package_name: library.package.clone(),
+                version: library.version.clone(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The compatibility gate before rendering. The compat issue fills it in; until then every
+/// composition passes.
+pub fn compatibility_gate(_manifest: &Manifest, _libraries: &[LibraryUse]) -> Result<()> {
+    Ok(())
+}
+
+fn problems_error(label: &str, problems: Vec<RenderProblem>) -> Error {
+    let mut message = format!("{label} did not render:");
+    for problem in &problems {
+        message.push_str("\n  ");
+        message.push_str(&problem.to_string());
+    }
+    Error::new(message)
+        .hint("fix the answers or the template; `factory validate --path DIR` checks a template")
+}
+
+/// Checks the target before anything starts: a non-empty folder needs `--force`.
+pub fn check_target(target: &Path, force: bool) -> Result<()> {
+    if !output::is_missing_or_empty(target)? && !force {
+        return Err(output::not_empty(target));
+    }
+    Ok(())
+}
+
+/// Runs a generation. Every error is a [`Failure`] carrying the execution id, so the caller
+/// can record the failed execution.
+pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Outcome, Failure> {
+    let started = Instant::now();
+    let execution_id = ids::new_id(ids::EXECUTION);
+    let fail = |error: Error| Failure {
+        execution_id: execution_id.clone(),
+        duration_ms: started.elapsed().as_millis() as u64,
+        error,
+    };
+    let source = request.source;
+    let renderer = Renderer::new(&source.manifest, std::sync::Arc::clone(&source.files))
+        .map_err(|m| fail(Error::new(format!("{}: {m}", source.label))))?;
+    let ctx = request.answers.context();
+    let plan = renderer
+        .plan(&ctx)
+        .map_err(|p| fail(problems_error(&source.label, p)))?;
+    let libraries = selected_libraries(&renderer, &ctx).map_err(fail)?;
+    compatibility_gate(&source.manifest, &libraries).map_err(fail)?;
+    progress.start(plan.len() as u64);
+
+    let (written, staging) = if request.dry_run {
+        let mut written = Vec::with_capacity(plan.len());
+        for planned in &plan {
+            let bytes = renderer
+                .render_file(&renderer.content[planned.content], &ctx)
+                .map_err(|p| fail(problems_error(&source.label, vec![p])))?;
+            written.push(write::WrittenFile {
+                path: planned.path.clone(),
+                sha256: hash::sha256_hex(&bytes),
+                size: bytes.len() as u64,
+            });
+            progress.tick();
+        }
+        (written, None)
+    } else {
+        let staging = Staging::new(&request.target).map_err(fail)?;
+        let written = write::write_plan(&renderer, &plan, &ctx, &staging.dir, &|| progress.tick())
+            .map_err(|p| fail(problems_error(&source.label, vec![p])))?;
+        (written, Some(staging))
+    };
+    progress.finish();
+
+    let mut hashed: Vec<HashedFile> = written.iter().map(HashedFile::from).collect();
+    let tree = hash::tree_hash(&mut hashed);
+    let mut files: Vec<(String, u64)> = written.iter().map(|w| (w.path.clone(), w.size)).collect();
+    files.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let byte_count = files.iter().map(|f| f.1).sum();
+    let scaffold_output_id = ids::new_id(ids::SCAFFOLD_OUTPUT);
+    let mut outcome = Outcome {
+        execution_id: execution_id.clone(),
+        scaffold_output_id: scaffold_output_id.clone(),
+        content_hash: tree.content_hash.clone(),
+        files,
+        byte_count,
+        libraries: libraries.clone(),
+        repository: None,
+        commit: None,
+        duration_ms: 0,
+    };
+    if let Some(staging) = staging {
+        let scaffold = Scaffold {
+            format_version: 1,
+            template: TemplateOrigin {
+                id: source.template_id.clone(),
+                name: source.manifest.name.clone(),
+                version: source.version.clone(),
+                version_id: source.template_version_id.clone(),
+                source: source.source_ref.clone(),
+            },
+            execution_id: execution_id.clone(),
+            scaffold_output_id,
+            generated_at: request.generated_at.clone(),
+            answers: request.answers.public(),
+            secret_parameters: request.answers.secrets.clone(),
+            libraries,
+            content_hash: tree.content_hash.clone(),
+        };
+        let dot = staging.dir.join(PROVENANCE_DIR);
+        let written = std::fs::create_dir_all(&dot)
+            .and_then(|_| std::fs::write(dot.join(provenance::SCAFFOLD_FILE), scaffold.to_yaml()))
+            .and_then(|_| std::fs::write(dot.join(provenance::MANIFEST_FILE), &tree.manifest));
+        written.map_err(|e| fail(Error::io("write provenance into", &dot, e)))?;
+        staging.place(request.force).map_err(fail)?;
+        if request.git {
+            let message = format!(
+                "Scaffold from {}\n\nfactory execution {execution_id}\ncontent {}",
+                source.label, tree.content_hash
+            );
+            let commit = crate::git::commit_all(&request.target, &message).map_err(fail)?;
+            outcome.repository = Some(absolute(&request.target));
+            outcome.commit = Some(commit);
+        }
+    }
+    outcome.duration_ms = started.elapsed().as_millis() as u64;
+    Ok(outcome)
+}
+
+/// An absolute form of a path for events and output.
+pub fn absolute(path: &Path) -> String {
+    std::fs::canonicalize(path)
+        .or_else(|_| std::env::current_dir().map(|cwd| cwd.join(path)))
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}

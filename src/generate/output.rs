@@ -1,0 +1,152 @@
+//! The output folder: a temporary folder beside the target, moved into place only when
+//! everything succeeded, so a failure leaves no half-written project.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Whether a folder is missing or empty.
+pub fn is_missing_or_empty(dir: &Path) -> Result<bool> {
+    match fs::read_dir(dir) {
+        Ok(mut entries) => Ok(entries.next().is_none()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => Err(Error::new(format!(
+            "{} is a file, not a folder",
+            dir.display()
+        ))
+        .hint("choose another output folder with -o")),
+        Err(e) => Err(Error::io("read", dir, e)),
+    }
+}
+
+/// A temporary folder beside the target, removed on drop unless it was moved into place;
+/// also removes the folders above the target that it had to create.
+pub struct Staging {
+    /// The temporary folder.
+    pub dir: PathBuf,
+    target: PathBuf,
+    created_parents: Vec<PathBuf>,
+    placed: bool,
+}
+
+impl Staging {
+    /// Creates the staging folder beside `target` (creating the target's parents if needed).
+    pub fn new(target: &Path) -> Result<Staging> {
+        let parent = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let mut created_parents = Vec::new();
+        let mut missing = parent.to_path_buf();
+        while !missing.exists() {
+            created_parents.push(missing.clone());
+            match missing.parent() {
+                Some(p) if !p.as_os_str().is_empty() => missing = p.to_path_buf(),
+                _ => break,
+            }
+        }
+        fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "output".into());
+        let stamp = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+        let dir = parent.join(format!(
+            ".{name}.factory-tmp-{}-{stamp}",
+            std::process::id()
+        ));
+        fs::create_dir(&dir).map_err(|e| Error::io("create", &dir, e))?;
+        Ok(Staging {
+            dir,
+            target: target.to_path_buf(),
+            created_parents,
+            placed: false,
+        })
+    }
+
+    /// Moves the staged files into the target: a rename when the target is missing or empty;
+    /// with `force` into a non-empty target, file by file over what is there (refusing
+    /// symlinked folders in the target, which could lead outside it).
+    pub fn place(mut self, force: bool) -> Result<()> {
+        if is_missing_or_empty(&self.target)? {
+            if self.target.exists() {
+                fs::remove_dir(&self.target).map_err(|e| Error::io("replace", &self.target, e))?;
+            }
+            fs::rename(&self.dir, &self.target)
+                .map_err(|e| Error::io("move the output to", &self.target, e))?;
+            self.placed = true;
+            return Ok(());
+        }
+        if !force {
+            return Err(not_empty(&self.target));
+        }
+        let mut files = Vec::new();
+        for entry in walkdir::WalkDir::new(&self.dir).min_depth(1) {
+            let entry = entry
+                .map_err(|e| Error::new(format!("cannot read {}: {e}", self.dir.display())))?;
+            let rel = entry
+                .path()
+                .strip_prefix(&self.dir)
+                .expect("below staging")
+                .to_path_buf();
+            check_no_symlink(&self.target, &rel)?;
+            if entry.file_type().is_file() {
+                files.push(rel);
+            }
+        }
+        for rel in files {
+            let to = self.target.join(&rel);
+            if let Some(parent) = to.parent() {
+                fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
+            }
+            if to.is_dir() {
+                return Err(Error::new(format!(
+                    "{} is a folder in the target; the template writes a file there",
+                    to.display()
+                ))
+                .hint("move that folder away, or generate into an empty folder"));
+            }
+            fs::rename(self.dir.join(&rel), &to)
+                .map_err(|e| Error::io("move the output to", &to, e))?;
+        }
+        Ok(())
+    }
+}
+
+/// Refuses when any existing part of `target/rel` is a symlink.
+fn check_no_symlink(target: &Path, rel: &Path) -> Result<()> {
+    let mut path = target.to_path_buf();
+    for part in rel.components() {
+        path.push(part);
+        match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(Error::new(format!(
+                    "{} is a symlink; factory does not write through links",
+                    path.display()
+                ))
+                .hint("remove the link or generate into an empty folder"));
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    Ok(())
+}
+
+/// The error for a non-empty target without `--force`.
+pub fn not_empty(target: &Path) -> Error {
+    Error::new(format!("{} is not empty", target.display()))
+        .hint("choose an empty or new folder with -o, or pass --force to write over it")
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.placed {
+            let _ = fs::remove_dir_all(&self.dir);
+            for dir in &self.created_parents {
+                let _ = fs::remove_dir(dir);
+            }
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! Where `generate` (and `register`/`version`) get a template from: a stored version, a
+//! folder, or a git repository at a ref.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::domain::State;
+use crate::domain::commands;
+use crate::domain::events::SourceRef;
+use crate::domain::state::VersionStatus;
+use crate::error::{Error, Result};
+use crate::git;
+use crate::store::Objects;
+use crate::template::manifest::{MANIFEST_FILE, Manifest};
+use crate::template::snapshot::TemplateFiles;
+
+/// A template ready to render.
+pub struct ResolvedSource {
+    /// Its files.
+    pub files: Arc<TemplateFiles>,
+    /// Its manifest.
+    pub manifest: Manifest,
+    /// The stored template's id, when it came from the store.
+    pub template_id: Option<String>,
+    /// The stored version's id, when it came from the store.
+    pub template_version_id: Option<String>,
+    /// The stored version number, when it came from the store.
+    pub version: Option<String>,
+    /// How to name it to a person: `NAME@VERSION`, a folder, or a URL.
+    pub label: String,
+    /// Where its files came from.
+    pub source_ref: SourceRef,
+    /// Keeps a git checkout alive while the source is used.
+    _checkout: Option<git::Checkout>,
+}
+
+/// Parses a manifest's text with the error pointing into `origin`.
+pub fn parse_manifest(text: &str, origin: &str) -> Result<Manifest> {
+    Manifest::parse(text, origin).map_err(|e| {
+        Error::new(format!("{}: {}", e.location(), e.message))
+            .hint("fix template.yaml; `factory validate --path DIR` lists every problem")
+    })
+}
+
+/// A template folder on disk, read and checked for links that leave it.
+pub fn folder(dir: &Path, label: &str) -> Result<(TemplateFiles, Manifest)> {
+    if !dir.is_dir() {
+        return Err(Error::new(format!("{label} is not a folder"))
+            .hint("pass the template folder, the one holding template.yaml"));
+    }
+    let files = TemplateFiles::load_dir(dir)?;
+    if let Some(link) = files.refused_links.first() {
+        return Err(Error::new(format!(
+            "{label}: symlink {} -> {} points outside the template",
+            link.path, link.target
+        ))
+        .hint("replace the link with the file it points at, or remove it"));
+    }
+    let origin = format!("{}", dir.join(MANIFEST_FILE).display());
+    let text = files.manifest_text().map_err(|e| {
+        Error::new(format!("{label}: {}", e.message))
+            .hint("a template is a folder with a template.yaml; see docs/template-format.md")
+    })?;
+    let manifest = parse_manifest(&text, &origin)?;
+    Ok((files, manifest))
+}
+
+/// A folder's `SourceRef`.
+pub fn path_ref(dir: &Path) -> SourceRef {
+    SourceRef {
+        kind: "path".to_string(),
+        uri: std::fs::canonicalize(dir)
+            .unwrap_or_else(|_| dir.to_path_buf())
+            .display()
+            .to_string(),
+        commit: None,
+    }
+}
+
+/// Reads a template from a folder or a git URL (`URL#REF`), for `register`, `version` and
+/// `generate PATH`.
+pub fn from_location(location: &str) -> Result<ResolvedSource> {
+    if git::is_git_url(location) {
+        let checkout = git::checkout(location)?;
+        let source_ref = SourceRef {
+            kind: "git".to_string(),
+            uri: checkout.url.clone(),
+            commit: Some(checkout.commit.clone()),
+        };
+        let (files, manifest) = folder(checkout.dir.path(), location)?;
+        return Ok(ResolvedSource {
+            files: Arc::new(files),
+            manifest,
+            template_id: None,
+            template_version_id: None,
+            version: None,
+            label: format!("{location} ({})", &checkout.commit[..12]),
+            source_ref,
+            _checkout: Some(checkout),
+        });
+    }
+    let dir = PathBuf::from(location);
+    let source_ref = path_ref(&dir);
+    let (files, manifest) = folder(&dir, location)?;
+    Ok(ResolvedSource {
+        files: Arc::new(files),
+        manifest,
+        template_id: None,
+        template_version_id: None,
+        version: None,
+        label: location.to_string(),
+        source_ref,
+        _checkout: None,
+    })
+}
+
+/// Whether a `generate` argument names a folder or repository rather than a stored template.
+pub fn is_location(spec: &str) -> bool {
+    git::is_git_url(spec)
+        || spec.contains('/')
+        || spec == "."
+        || spec == ".."
+        || Path::new(spec).join(MANIFEST_FILE).is_file()
+}
+
+/// A stored version: `NAME` (latest Published; with `allow_draft`, the latest of any status)
+/// or `NAME@VERSION` (any status but Invalid needs `allow_draft` unless Published).
+pub fn stored(
+    state: &State,
+    objects: &Objects,
+    spec: &str,
+    allow_draft: bool,
+) -> Result<ResolvedSource> {
+    let (name, version) = match spec.rsplit_once('@') {
+        Some((name, version)) if !name.is_empty() => (name, Some(version)),
+        _ => (spec, None),
+    };
+    let template = commands::find_template(state, name)?;
+    let chosen = match version {
+        Some(v) => commands::find_version(state, name, v)?.1,
+        None if allow_draft => template.latest().ok_or_else(|| {
+            Error::new(format!("{} has no versions yet", template.name)).hint(format!(
+                "create one with `factory version {} --version 0.1.0`",
+                template.name
+            ))
+        })?,
+        None => template.latest_published().ok_or_else(|| {
+            Error::new(format!("{} has no published version", template.name)).hint(format!(
+                "publish one (`factory publish {}@X.Y.Z`), name a version, or pass --allow-draft",
+                template.name
+            ))
+        })?,
+    };
+    if chosen.status != VersionStatus::Published && !allow_draft {
+        return Err(Error::new(format!(
+            "{}@{} is {}, not published",
+            template.name,
+            chosen.version,
+            chosen.status.as_str()
+        ))
+        .hint("pass --allow-draft to generate from an unpublished version"));
+    }
+    let files = TemplateFiles::from_tree(objects, &chosen.tree)?;
+    let text = files.manifest_text()?;
+    let manifest = parse_manifest(
+        &text,
+        &format!("{}@{}/{MANIFEST_FILE}", template.name, chosen.version),
+    )?;
+    Ok(ResolvedSource {
+        files: Arc::new(files),
+        manifest,
+        template_id: Some(template.id.clone()),
+        template_version_id: Some(chosen.id.clone()),
+        version: Some(chosen.version.clone()),
+        label: format!("{}@{}", template.name, chosen.version),
+        source_ref: chosen.source_ref.clone(),
+        _checkout: None,
+    })
+}
