@@ -299,7 +299,18 @@ fn a_symlink_out_of_the_template_is_refused_everywhere() {
         "{}",
         out.stdout
     );
+    let out = env.run(&["register", dir.to_str().unwrap()]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("points outside the template"),
+        "{}",
+        out.stderr
+    );
+    assert!(env.events().is_empty());
+    // Registered while clean, then linked: `version` refuses it.
+    std::fs::remove_file(dir.join("host")).unwrap();
     env.run(&["register", dir.to_str().unwrap()]).ok();
+    std::os::unix::fs::symlink("/etc/hostname", dir.join("host")).unwrap();
     let before = env.store_snapshot();
     let out = env.run(&["version", "t", "--version", "1.0.0"]);
     out.expect_code(1);

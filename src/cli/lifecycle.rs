@@ -1,24 +1,21 @@
 //! `register`, `version` and `publish`: the template lifecycle commands.
 
-use std::path::{Path, PathBuf};
-
 use serde_json::json;
 
 use super::{App, output, print_notices, split_reference};
 use crate::domain::commands::{self, Bump, CreateVersion, Register, VersionSpec};
-use crate::domain::events::SourceRef;
 use crate::error::{Error, Result};
 use crate::events::Envelope;
+use crate::generate::source;
 use crate::store::Decision;
-use crate::template::manifest::{Category, MANIFEST_FILE, Manifest};
+use crate::template::manifest::Category;
 use crate::template::params;
-use crate::template::snapshot::TemplateFiles;
 
 /// Arguments of `register`.
 #[derive(Debug, clap::Args)]
 pub struct RegisterArgs {
-    /// The template folder (holding template.yaml).
-    path: PathBuf,
+    /// The template folder (holding template.yaml), or a git URL[#REF].
+    location: String,
     /// Register under this name instead of the manifest's.
     #[arg(long)]
     name: Option<String>,
@@ -39,9 +36,9 @@ pub struct RegisterArgs {
 pub struct VersionArgs {
     /// The template's name or id.
     template: String,
-    /// The template folder to snapshot (default: the folder it was registered from).
-    #[arg(long, value_name = "PATH")]
-    from: Option<PathBuf>,
+    /// The template folder or git URL[#REF] to snapshot (default: where it was registered from).
+    #[arg(long, value_name = "PATH|URL")]
+    from: Option<String>,
     /// The new version number, X.Y.Z.
     #[arg(long, value_name = "X.Y.Z")]
     version: Option<String>,
@@ -64,37 +61,14 @@ pub struct PublishArgs {
     reference: String,
 }
 
-/// Reads and parses a template folder's manifest, with the error pointing into it.
-pub fn read_manifest(dir: &Path) -> Result<Manifest> {
-    let path = dir.join(MANIFEST_FILE);
-    if !dir.is_dir() {
-        return Err(Error::new(format!("{} is not a folder", dir.display()))
-            .hint("pass the template folder, the one holding template.yaml"));
-    }
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        Error::io("read", &path, e)
-            .hint("a template is a folder with a template.yaml; see docs/template-format.md")
-    })?;
-    Manifest::parse(&text, &path.display().to_string()).map_err(|e| {
-        Error::new(format!("{}: {}", e.location(), e.message))
-            .hint("fix template.yaml; `factory validate --path DIR` lists every problem")
-    })
-}
-
 fn event_ids(envelopes: &[Envelope]) -> Vec<&str> {
     envelopes.iter().map(|e| e.event_id.as_str()).collect()
 }
 
-fn absolute(path: &Path) -> String {
-    std::fs::canonicalize(path)
-        .unwrap_or_else(|_| path.to_path_buf())
-        .display()
-        .to_string()
-}
-
 /// Runs `register`.
 pub fn register(app: &App, args: RegisterArgs) -> Result<()> {
-    let manifest = read_manifest(&args.path)?;
+    let resolved = source::from_location(&args.location)?;
+    let manifest = &resolved.manifest;
     let name = args.name.unwrap_or_else(|| manifest.name.clone());
     if name.trim().is_empty() || name.contains('@') || name.contains(char::is_whitespace) {
         return Err(
@@ -113,7 +87,10 @@ pub fn register(app: &App, args: RegisterArgs) -> Result<()> {
         } else {
             args.tags
         },
-        source: absolute(&args.path),
+        source: match resolved.source_ref.kind.as_str() {
+            "path" => resolved.source_ref.uri.clone(),
+            _ => args.location.clone(),
+        },
         name,
     };
     let store = app.store()?;
@@ -147,11 +124,9 @@ pub fn version(app: &App, args: VersionArgs) -> Result<()> {
     let store = app.store()?;
     let state = store.state()?;
     let template = commands::find_template(&state, &args.template)?;
-    let dir = args
-        .from
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(&template.source));
-    let manifest = read_manifest(&dir)?;
+    let location = args.from.clone().unwrap_or_else(|| template.source.clone());
+    let resolved = source::from_location(&location)?;
+    let (files, manifest) = (&resolved.files, &resolved.manifest);
     // A folder whose manifest names another registered template is almost surely a mix-up;
     // a template registered under its own --name is not.
     if let Some(other) = state
@@ -159,23 +134,10 @@ pub fn version(app: &App, args: VersionArgs) -> Result<()> {
         .filter(|t| t.id != template.id)
     {
         return Err(Error::new(format!(
-            "{} holds template `{}`, which is registered separately ({}), not `{}`",
-            dir.display(),
-            manifest.name,
-            other.id,
-            template.name
+            "{location} holds template `{}`, which is registered separately ({}), not `{}`",
+            manifest.name, other.id, template.name
         ))
         .hint("pass --from with the folder of this template"));
-    }
-    let files = TemplateFiles::load_dir(&dir)?;
-    if let Some(link) = files.refused_links.first() {
-        return Err(Error::new(format!(
-            "{}: symlink {} -> {} points outside the template",
-            dir.display(),
-            link.path,
-            link.target
-        ))
-        .hint("replace the link with the file it points at, or remove it"));
     }
     let spec = match (args.version, args.bump) {
         (Some(v), _) => VersionSpec::Exact(v),
@@ -188,11 +150,7 @@ pub fn version(app: &App, args: VersionArgs) -> Result<()> {
     let tree_hash = &snapshot.tree_hash;
     let tree_hex = &snapshot.tree_hex;
     let byte_count = files.byte_count();
-    let source_ref = SourceRef {
-        kind: "path".to_string(),
-        uri: absolute(&dir),
-        commit: None,
-    };
+    let source_ref = resolved.source_ref.clone();
     let context = app.context(&store)?;
     let template_key = template.id.clone();
     let result = store.write(&context, |state| {
@@ -206,7 +164,7 @@ pub fn version(app: &App, args: VersionArgs) -> Result<()> {
             tree: format!("sha256:{tree_hex}"),
             file_count: files.files.len() as u64,
             byte_count,
-            schema: params::schema_document(&manifest, &number),
+            schema: params::schema_document(manifest, &number),
             parameter_count: manifest.parameters.len() as u64,
         };
         let (events, number) = commands::create_version(state, &template_key, input)?;

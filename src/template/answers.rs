@@ -79,7 +79,10 @@ pub fn resolve_with(
                 Ok(v) if v.is_true() => {}
                 Ok(_) => continue,
                 Err(e) => {
-                    problems.push(format!("parameter `{}`: when `{when}`: {e}", param.name));
+                    // After an earlier bad answer this is only an echo of that problem.
+                    if problems.is_empty() {
+                        problems.push(format!("parameter `{}`: when `{when}`: {e}", param.name));
+                    }
                     continue;
                 }
             }
@@ -112,6 +115,8 @@ pub fn resolve_with(
             Ok(value) => {
                 answers.values.insert(param.name.clone(), value);
             }
+            // A default over an earlier bad answer fails only as an echo of that problem.
+            Err(_) if !given.contains_key(&param.name) && !problems.is_empty() => {}
             Err(message) => problems.push(format!("parameter `{}`: {message}", param.name)),
         }
     }

@@ -1,0 +1,200 @@
+//! Output never leaves its target, and rendering never runs anything.
+
+mod common;
+
+use common::Env;
+
+/// A template whose file name is the `dir` parameter.
+fn named_by_parameter(env: &Env) -> std::path::PathBuf {
+    env.template(
+        "named",
+        &[
+            (
+                "template.yaml",
+                "name: named\ncategory: service\nparameters:\n  - name: dir\n    default: ok\n",
+            ),
+            ("{{ dir }}/file.txt", "inside\n"),
+        ],
+    )
+}
+
+/// Runs a generation that must be refused: exit 1 with `text`, nothing written anywhere.
+fn refused(env: &Env, args: &[&str], text: &str) {
+    let before = common::snapshot(env.dir.path());
+    let out = env.run(args);
+    assert_eq!(out.code, 1, "{args:?}\n{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains(text),
+        "{args:?}: expected {text:?} in {}",
+        out.stderr
+    );
+    let after: Vec<_> = common::snapshot(env.dir.path())
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with(&env.store))
+        .collect();
+    let before: Vec<_> = before
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with(&env.store))
+        .collect();
+    assert_eq!(before, after, "{args:?} wrote files");
+    assert!(!env.path("out").exists());
+    assert!(!env.path("x").exists() && !env.dir.path().parent().unwrap().join("x").exists());
+}
+
+#[test]
+fn parameter_values_cannot_lead_outside_the_target() {
+    let env = Env::new();
+    let t = named_by_parameter(&env);
+    let t = t.to_str().unwrap();
+    refused(
+        &env,
+        &["generate", t, "-o", "out", "--set", "dir=../../x"],
+        "would leave or alias the target folder",
+    );
+    refused(
+        &env,
+        &["generate", t, "-o", "out", "--set", "dir=.."],
+        "would leave or alias the target folder",
+    );
+    refused(
+        &env,
+        &["generate", t, "-o", "out", "--set", "dir=/tmp/x"],
+        "is an absolute path",
+    );
+    refused(
+        &env,
+        &["generate", t, "-o", "out", "--set", "dir=a\\..\\..\\x"],
+        "not allowed in a path",
+    );
+    std::fs::write(env.path("nul.json"), r#"{"dir": "a\u0000b"}"#).unwrap();
+    refused(
+        &env,
+        &["generate", t, "-o", "out", "--answers", "nul.json"],
+        "not allowed in a path",
+    );
+    std::fs::write(env.path("newline.json"), r#"{"dir": "a\nb"}"#).unwrap();
+    refused(
+        &env,
+        &["generate", t, "-o", "out", "--answers", "newline.json"],
+        "not allowed in a path",
+    );
+    // Each refusal is recorded as a failed execution.
+    let failed = env
+        .events()
+        .iter()
+        .filter(|e| e["payload"]["status"] == "Failed")
+        .count();
+    assert_eq!(failed, 6);
+    // And a plain value works.
+    env.run(&["generate", t, "-o", "out", "--set", "dir=fine"])
+        .ok();
+    assert!(env.path("out/fine/file.txt").is_file());
+}
+
+#[test]
+fn a_name_that_renders_to_dot_dot_is_refused() {
+    let env = Env::new();
+    let t = env.template(
+        "dots",
+        &[
+            ("template.yaml", "name: dots\ncategory: service\n"),
+            ("{{ '..' }}/escape.txt", "x\n"),
+        ],
+    );
+    refused(
+        &env,
+        &["generate", t.to_str().unwrap(), "-o", "out"],
+        "`../escape.txt` contains `..`",
+    );
+}
+
+#[test]
+fn a_symlink_pointing_outside_the_template_is_refused_at_generate_time() {
+    let env = Env::new();
+    let t = env.template(
+        "linked",
+        &[
+            ("template.yaml", "name: linked\ncategory: service\n"),
+            ("a.txt", "x\n"),
+        ],
+    );
+    std::os::unix::fs::symlink("/etc/passwd", t.join("passwd")).unwrap();
+    refused(
+        &env,
+        &["generate", t.to_str().unwrap(), "-o", "out"],
+        "symlink passwd -> /etc/passwd points outside the template",
+    );
+    // A link inside the template is read through.
+    std::fs::remove_file(t.join("passwd")).unwrap();
+    std::os::unix::fs::symlink("a.txt", t.join("b.txt")).unwrap();
+    env.run(&["generate", t.to_str().unwrap(), "-o", "out"])
+        .ok();
+    assert_eq!(
+        std::fs::read_to_string(env.path("out/b.txt")).unwrap(),
+        "x\n"
+    );
+    assert!(
+        !std::fs::symlink_metadata(env.path("out/b.txt"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
+
+#[test]
+fn force_never_writes_through_a_symlink_in_the_target() {
+    let env = Env::new();
+    let t = named_by_parameter(&env);
+    let outside = env.path("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::create_dir_all(env.path("out")).unwrap();
+    std::os::unix::fs::symlink(&outside, env.path("out/ok")).unwrap();
+    let out = env.run(&["generate", t.to_str().unwrap(), "-o", "out", "--force"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("is a symlink; factory does not write through links"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+}
+
+#[test]
+fn rendering_never_runs_anything() {
+    let env = Env::new();
+    let marker = env.path("ran");
+    let hook = format!("#!/bin/sh\ntouch {}\n", marker.display());
+    let t = env.template(
+        "hooks",
+        &[
+            ("template.yaml", "name: hooks\ncategory: service\n"),
+            ("hooks/post_gen_project.sh", hook.as_str()),
+            ("run.txt", "{{ range(3) | list }} {{ 'x' | upper }}\n"),
+        ],
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        t.join("hooks/post_gen_project.sh"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    env.run(&["generate", t.to_str().unwrap(), "-o", "out"])
+        .ok();
+    assert!(!marker.exists(), "a template file was executed");
+    assert!(
+        env.path("out/hooks/post_gen_project.sh").is_file(),
+        "it is only copied"
+    );
+    // A template that tries to reach the process or the disk finds nothing to call.
+    let evil = env.template(
+        "evil",
+        &[
+            ("template.yaml", "name: evil\ncategory: service\n"),
+            ("a.txt", "{{ self.__init__ }}{{ os.system('touch x') }}\n"),
+        ],
+    );
+    let out = env.run(&["generate", evil.to_str().unwrap(), "-o", "out2"]);
+    out.expect_code(1);
+    assert!(!env.path("out2").exists() && !env.path("x").exists());
+}
