@@ -626,3 +626,81 @@ fn git_sources_and_git_output() {
         "everything committed"
     );
 }
+
+#[test]
+fn prompts_on_a_terminal_validate_and_ask_again() {
+    let env = Env::new();
+    let t = env.template(
+        "asked",
+        &[
+            (
+                "template.yaml",
+                "name: asked\ncategory: service\nparameters:\n  - name: svc\n    required: true\n    pattern: '^[a-z]+$'\n    help: lower-case name\n  - name: db\n    type: choice\n    choices: [pg, sql, none]\n    default: pg\n  - name: swagger\n    type: bool\n    default: true\n  - name: token\n    secret: true\n    default: ''\n",
+            ),
+            ("a.txt", "{{ svc }} {{ db }} {{ swagger }} {{ token }}\n"),
+        ],
+    );
+    // `script` gives factory a terminal; the keys: a bad name, erase it, a good one, one down
+    // in the select, `n` for the bool, then (once the password prompt has switched the
+    // terminal, which drops keys typed ahead) a secret typed blind.
+    let keys = r"BAD\r\025orders\r\033[B\rn";
+    let command = format!("\"$F\" generate {} -o out", t.display());
+    let shell = format!(
+        "(printf '{keys}'; sleep 1; printf 'sesame\\r'; sleep 2) | script -qec '{command}' /dev/null"
+    );
+    let out = env
+        .program("sh")
+        .arg("-c")
+        .arg(&shell)
+        .output()
+        .expect("script runs");
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        env.path("out/a.txt").is_file(),
+        "no output; the terminal showed:\n{screen}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.path("out/a.txt")).unwrap(),
+        "orders sql False sesame\n",
+        "{screen}"
+    );
+    assert!(
+        screen.contains("svc (lower-case name)"),
+        "help is shown: {screen}"
+    );
+    assert!(
+        screen.contains("`BAD` does not match pattern"),
+        "a bad answer is explained: {screen}"
+    );
+    assert!(
+        !screen.contains("sesame"),
+        "a secret is never echoed: {screen}"
+    );
+    assert!(
+        !String::from_utf8(env.log_bytes())
+            .unwrap()
+            .contains("sesame")
+    );
+
+    // Not a terminal: no prompts; a required answer without default is named.
+    let out = env.run(&["generate", t.to_str().unwrap(), "-o", "out2"]);
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("missing answers for: svc"),
+        "{}",
+        out.stderr
+    );
+    // --defaults on a terminal asks nothing.
+    let command = format!(
+        "\"$F\" generate {} -o out3 --defaults --set svc=quiet",
+        t.display()
+    );
+    let shell = format!("script -qec '{command}' /dev/null < /dev/null");
+    let out = env.program("sh").arg("-c").arg(&shell).output().unwrap();
+    assert_eq!(
+        std::fs::read_to_string(env.path("out3/a.txt")).unwrap(),
+        "quiet pg True \n",
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -49,8 +49,15 @@ pub struct GenerateArgs {
 /// An indicatif bar on stderr.
 struct Bar(indicatif::ProgressBar);
 
+/// Runs shorter than this many files finish before a bar would help.
+const BAR_FROM_FILES: u64 = 500;
+
 impl Progress for Bar {
     fn start(&self, total: u64) {
+        if total < BAR_FROM_FILES {
+            self.0
+                .set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        }
         self.0.set_length(total);
     }
     fn tick(&self) {
