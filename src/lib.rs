@@ -2,6 +2,7 @@
 //! (register, version, validate, publish), and records every action as an event in a
 //! canonical envelope. See `docs/` for the user guide and `../shared/DESIGN.md` for the design.
 
+pub mod broker;
 pub mod cli;
 pub mod domain;
 pub mod error;

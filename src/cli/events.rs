@@ -1,13 +1,20 @@
-//! `factory events`: stream the log as JSON Lines, filtered; `factory events schema`.
+//! `factory events`: stream the log (JSON Lines, a table or CloudEvents), follow it, print
+//! its schemas, and push it to brokers.
 
 use std::io::{ErrorKind, Write};
+use std::time::Duration;
+
+use serde_json::json;
 
 use super::{App, output, print_notices};
+use crate::broker::cursor::Cursors;
+use crate::broker::retry::Policy;
+use crate::broker::{Target, push};
 use crate::domain::DomainEvent;
 use crate::error::{Error, Result};
 use crate::events::log::LogReader;
 use crate::events::query::{Filter, Query, Since};
-use crate::events::schema;
+use crate::events::{Envelope, cloudevents, schema};
 
 /// Arguments of `events`.
 #[derive(Debug, clap::Args)]
@@ -33,6 +40,22 @@ pub struct EventsArgs {
     /// Print at most this many events.
     #[arg(long)]
     limit: Option<u64>,
+    /// Keep printing events as they are appended, like `tail -f`.
+    #[arg(long, short)]
+    follow: bool,
+    /// How to print each event.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// The log's lines, unchanged.
+    Jsonl,
+    /// One line per event for people.
+    Table,
+    /// CloudEvents 1.0 structured JSON, one per line.
+    Cloudevents,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -42,43 +65,52 @@ enum EventsCommand {
         /// An event type, or `envelope`.
         event_type: Option<String>,
     },
+    /// Send the events after a target's cursor to a broker, in log order.
+    Push(PushArgs),
+}
+
+/// Arguments of `events push`.
+#[derive(Debug, clap::Args)]
+#[command(group = clap::ArgGroup::new("what").required(true).args(["to", "status"]))]
+pub struct PushArgs {
+    /// amqp://user:pass@host:port/vhost, servicebus:ENV_NAME, or an http(s):// CloudEvents endpoint.
+    #[arg(long, value_name = "TARGET")]
+    to: Option<String>,
+    /// Show each target's cursor and how many events wait.
+    #[arg(long)]
+    status: bool,
+    /// Show what would go where; send nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Retries of a failing batch before giving up.
+    #[arg(long, default_value_t = 8)]
+    max_retries: u32,
+    /// Seconds after which no retry starts.
+    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    deadline: u64,
+    /// Events per batch.
+    #[arg(long, default_value_t = 500)]
+    batch: usize,
 }
 
 /// Runs `events`.
 pub fn run(app: &App, args: EventsArgs) -> Result<()> {
-    if let Some(EventsCommand::Schema { event_type }) = args.command {
-        let doc = match event_type.as_deref() {
-            None => schema::all_schemas(),
-            Some("envelope") => schema::envelope_schema(),
-            Some(t) => schema::payload_schema(t).ok_or_else(|| {
-                Error::usage(format!("`{t}` is not an event type")).hint(format!(
-                    "event types are: envelope, {}",
-                    DomainEvent::TYPES.join(", ")
-                ))
-            })?,
-        };
-        output::print_json(&doc);
-        return Ok(());
+    match args.command {
+        Some(EventsCommand::Schema { event_type }) => return print_schema(event_type.as_deref()),
+        Some(EventsCommand::Push(push_args)) => return run_push(app, push_args),
+        None => {}
     }
     for t in &args.types {
         if !DomainEvent::TYPES.contains(&t.as_str()) {
-            return Err(
-                Error::usage(format!("`{t}` is not an event type")).hint(format!(
-                    "event types are: {}",
-                    DomainEvent::TYPES.join(", ")
-                )),
-            );
+            return Err(Error::usage(format!("`{t}` is not an event type"))
+                .hint(format!("event types are: {}", DomainEvent::TYPES.join(", "))));
         }
     }
     let store = app.store()?;
     let template_id = match &args.template {
         Some(key) => {
             let state = store.state()?;
-            Some(
-                state
-                    .template(key)
-                    .map_or_else(|| key.clone(), |t| t.id.clone()),
-            )
+            Some(state.template(key).map_or_else(|| key.clone(), |t| t.id.clone()))
         }
         None => None,
     };
@@ -87,45 +119,166 @@ pub fn run(app: &App, args: EventsArgs) -> Result<()> {
         types: args.types,
         topic: args.topic,
         since: args.since.as_deref().map(Since::parse).transpose()?,
-        correlation_id: args
-            .correlation
-            .or_else(|| app.global.correlation_id.clone().filter(|_| false)),
-        tenant: None,
+        correlation_id: args.correlation,
+        tenant: app.global.tenant.clone(),
         template_id,
     };
     let mut query = Query::new(filter)?;
-    let Some(mut reader) = LogReader::open_at(&store.log_path(), 0)? else {
-        return Ok(());
+    let log_path = store.log_path();
+    let mut reader = loop {
+        match LogReader::open_at(&log_path, 0)? {
+            Some(reader) => break reader,
+            None if args.follow => std::thread::sleep(Duration::from_millis(200)),
+            None => return Ok(()),
+        }
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     let mut printed = 0u64;
-    while let Some(line) = reader.next_line()? {
-        if args.limit.is_some_and(|limit| printed >= limit) {
+    if args.format == Format::Table {
+        let _ = writeln!(out, "{:<24}  {:<30}  {:<40}  SUBJECT", "OCCURRED AT", "TYPE", "EVENT ID");
+    }
+    loop {
+        while let Some(line) = reader.next_line()? {
+            if args.limit.is_some_and(|limit| printed >= limit) {
+                return finish(&mut out);
+            }
+            if !query.matches(line.bytes, line.number)? {
+                continue;
+            }
+            printed += 1;
+            let written = match args.format {
+                Format::Jsonl => out.write_all(line.bytes).and_then(|_| out.write_all(b"\n")),
+                Format::Table | Format::Cloudevents => {
+                    let envelope = Envelope::from_line(line.bytes).map_err(|e| {
+                        Error::new(format!("events.jsonl:{}: not an event envelope: {e}", line.number))
+                    })?;
+                    if args.format == Format::Table {
+                        writeln!(
+                            out,
+                            "{:<24}  {:<30}  {:<40}  {}",
+                            envelope.occurred_at,
+                            envelope.event_type,
+                            envelope.event_id,
+                            cloudevents::subject(&envelope).unwrap_or("-")
+                        )
+                    } else {
+                        serde_json::to_writer(&mut out, &cloudevents::structured(&envelope))
+                            .map_err(std::io::Error::other)
+                            .and_then(|_| out.write_all(b"\n"))
+                    }
+                }
+            };
+            if let Err(e) = written {
+                return if e.kind() == ErrorKind::BrokenPipe { Ok(()) } else { Err(Error::new(format!("cannot write to stdout: {e}"))) };
+            }
+        }
+        if !args.follow || args.limit.is_some_and(|limit| printed >= limit) {
             break;
         }
-        if !query.matches(line.bytes, line.number)? {
-            continue;
+        if let Err(e) = out.flush() {
+            return if e.kind() == ErrorKind::BrokenPipe { Ok(()) } else { Err(Error::new(format!("cannot write to stdout: {e}"))) };
         }
-        printed += 1;
-        let written = out.write_all(line.bytes).and_then(|_| out.write_all(b"\n"));
-        if let Err(e) = written {
-            return if e.kind() == ErrorKind::BrokenPipe {
-                Ok(())
-            } else {
-                Err(Error::new(format!("cannot write to stdout: {e}")))
-            };
-        }
+        std::thread::sleep(Duration::from_millis(200));
     }
-    match out.flush() {
-        Err(e) if e.kind() != ErrorKind::BrokenPipe => {
-            return Err(Error::new(format!("cannot write to stdout: {e}")));
-        }
-        _ => {}
-    }
+    finish(&mut out)?;
     if let Some(id) = query.still_waiting() {
         return Err(Error::new(format!("no event `{id}` in the log"))
             .hint("--since takes an event id that is in the log, or an RFC 3339 time"));
+    }
+    Ok(())
+}
+
+fn finish(out: &mut impl Write) -> Result<()> {
+    match out.flush() {
+        Err(e) if e.kind() != ErrorKind::BrokenPipe => Err(Error::new(format!("cannot write to stdout: {e}"))),
+        _ => Ok(()),
+    }
+}
+
+fn print_schema(event_type: Option<&str>) -> Result<()> {
+    let doc = match event_type {
+        None => schema::all_schemas(),
+        Some("envelope") => schema::envelope_schema(),
+        Some(t) => schema::payload_schema(t).ok_or_else(|| {
+            Error::usage(format!("`{t}` is not an event type"))
+                .hint(format!("event types are: envelope, {}", DomainEvent::TYPES.join(", ")))
+        })?,
+    };
+    output::print_json(&doc);
+    Ok(())
+}
+
+fn run_push(app: &App, args: PushArgs) -> Result<()> {
+    let store = app.store()?;
+    if args.status {
+        let cursors = Cursors::new(store.root().join("cursors"));
+        let mut rows = Vec::new();
+        for (id, cursor) in cursors.all()? {
+            let pending = push::pending_count(&store, cursor.offset)?;
+            rows.push(json!({"id": id, "target": cursor.target, "pushed": cursor.pushed, "pending": pending,
+                "lastEventId": cursor.last_event_id, "updatedAt": cursor.updated_at}));
+        }
+        if app.json() {
+            output::print_json(&json!({ "targets": rows, "unpushedFromStart": push::pending_count(&store, 0)? }));
+        } else if app.human() {
+            if rows.is_empty() {
+                println!("No pushes yet; {} events in the log.", push::pending_count(&store, 0)?);
+            }
+            for row in rows {
+                println!(
+                    "{}  pushed {}  pending {}  last {}",
+                    row["target"].as_str().unwrap_or_default(),
+                    row["pushed"],
+                    row["pending"],
+                    row["lastEventId"].as_str().unwrap_or("-")
+                );
+            }
+        }
+        return Ok(());
+    }
+    let target = Target::parse(args.to.as_deref().expect("clap requires --to or --status"))?;
+    if args.dry_run {
+        let plan = push::plan(&store, &target)?;
+        if app.json() {
+            output::print_json(&json!({
+                "target": target.display(),
+                "pending": plan.len(),
+                "events": plan.iter().map(|(id, t, to)| json!({"eventId": id, "eventType": t, "to": to})).collect::<Vec<_>>(),
+            }));
+        } else if app.human() {
+            for (id, event_type, to) in &plan {
+                println!("{id}  {event_type:<30} -> {}", to.join(", "));
+            }
+            println!("{} event(s) would be pushed to {} (dry run)", plan.len(), target.display());
+        }
+        return Ok(());
+    }
+    let options = push::Options {
+        policy: Policy {
+            max_retries: args.max_retries,
+            deadline: push::deadline(args.deadline),
+            ..Policy::default()
+        },
+        batch: args.batch,
+    };
+    let report = push::push(&store, &target, options, |name| std::env::var(name).ok())?;
+    if app.json() {
+        output::print_json(&report);
+    } else if app.human() {
+        if report.sent == 0 {
+            println!("Nothing to push to {}: it has every event.", report.target);
+        } else {
+            let rate = report.sent as f64 / report.seconds.max(1e-6);
+            println!(
+                "Pushed {} event(s) to {} in {} batch(es), {:.2} s ({rate:.0} events/s{})",
+                report.sent,
+                report.target,
+                report.batches,
+                report.seconds,
+                if report.retries > 0 { format!(", {} retries", report.retries) } else { String::new() }
+            );
+        }
     }
     Ok(())
 }

@@ -39,8 +39,8 @@ struct GlobalArgs {
     /// The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder).
     #[arg(long, global = true, value_name = "DIR")]
     store: Option<PathBuf>,
-    /// Tenant for events (default: FACTORY_TENANT, then store.yaml).
-    #[arg(long, global = true, env = "FACTORY_TENANT", value_name = "ID")]
+    /// Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter.
+    #[arg(long, global = true, value_name = "ID")]
     tenant: Option<String>,
     /// Project for events (default: FACTORY_PROJECT, then store.yaml).
     #[arg(long, global = true, env = "FACTORY_PROJECT", value_name = "ID")]
@@ -118,7 +118,8 @@ impl App {
             .and_then(|t| ids::trace_id_from_traceparent(&t))
             .unwrap_or_else(ids::new_trace_id);
         Ok(EventContext {
-            tenant_id: pick(&self.global.tenant, &Some(config.tenant.clone())).unwrap_or_default(),
+            tenant_id: pick(&self.global.tenant, &std::env::var("FACTORY_TENANT").ok().filter(|s| !s.is_empty()))
+                .unwrap_or_else(|| config.tenant.clone()),
             project_id: pick(&self.global.project, &config.project),
             module_id: pick(&self.global.module, &config.module),
             trace_id,

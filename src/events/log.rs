@@ -84,6 +84,28 @@ pub fn read_range(path: &Path, start: u64, end: u64) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// The event id of the line that ends exactly at `offset`; `None` at offset 0. A line that
+/// does not end there, or does not parse, gives `Some("")`, which matches no real id.
+pub fn last_event_id_before(path: &Path, offset: u64) -> Result<Option<String>> {
+    if offset == 0 {
+        return Ok(None);
+    }
+    let start = offset.saturating_sub(64 * 1024);
+    let tail = read_range(path, start, offset)?;
+    let mismatch = Ok(Some(String::new()));
+    let Some(body) = tail.strip_suffix(b"\n") else {
+        return mismatch;
+    };
+    let line_start = body.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    if line_start == 0 && start > 0 {
+        return mismatch;
+    }
+    match crate::events::Envelope::from_line(&body[line_start..]) {
+        Ok(envelope) => Ok(Some(envelope.event_id)),
+        Err(_) => mismatch,
+    }
+}
+
 /// A complete line of the log.
 #[derive(Debug)]
 pub struct Line<'a> {

@@ -2,6 +2,7 @@
 //! clock, routing to topics, the JSON Lines log, queries and JSON Schemas.
 
 pub mod clock;
+pub mod cloudevents;
 pub mod context;
 pub mod envelope;
 pub mod ids;

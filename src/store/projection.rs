@@ -60,21 +60,7 @@ pub fn matches_log(log_path: &Path, projection: &Projection) -> Result<bool> {
     if offset > log::len(log_path)? {
         return Ok(false);
     }
-    let start = offset.saturating_sub(64 * 1024);
-    let tail = log::read_range(log_path, start, offset)?;
-    if tail.last() != Some(&b'\n') {
-        return Ok(false);
-    }
-    let body = &tail[..tail.len() - 1];
-    let line_start = body.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-    if line_start == 0 && start > 0 {
-        return Ok(false);
-    }
-    let last = match Envelope::from_line(&body[line_start..]) {
-        Ok(envelope) => envelope.event_id,
-        Err(_) => return Ok(false),
-    };
-    Ok(projection.state.last_event_id.as_deref() == Some(last.as_str()))
+    Ok(log::last_event_id_before(log_path, offset)? == projection.state.last_event_id)
 }
 
 /// Applies every complete line from `offset` to `state`; returns the new offset and how

@@ -1,0 +1,125 @@
+//! RabbitMQ over AMQP 0-9-1 with lapin: a durable topic exchange per topic, routing key =
+//! event type, persistent messages with publisher confirms and `mandatory`, so an unroutable
+//! message is a failure rather than a silent drop.
+
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
+use lapin::types::{AMQPValue, FieldTable, LongString};
+use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, ExchangeKind};
+
+use super::push::Pending;
+use super::retry::SendError;
+use super::target::redact_url;
+use crate::events::routing;
+
+/// A connection to one broker, opened on first use and again after a failure.
+pub struct AmqpSink {
+    url: String,
+    open: Option<(Connection, Channel)>,
+}
+
+fn lost(url: &str, e: lapin::Error) -> SendError {
+    SendError::Transient(format!("RabbitMQ at {}: {e}", redact_url(url)))
+}
+
+impl AmqpSink {
+    /// A sink for `url` (not connected yet).
+    pub fn new(url: &str) -> Self {
+        AmqpSink {
+            url: url.to_string(),
+            open: None,
+        }
+    }
+
+    async fn channel(&mut self) -> Result<&Channel, SendError> {
+        if self.open.is_none() {
+            let connection = Connection::connect(&self.url, ConnectionProperties::default())
+                .await
+                .map_err(|e| lost(&self.url, e))?;
+            let channel = connection.create_channel().await.map_err(|e| lost(&self.url, e))?;
+            channel
+                .confirm_select(ConfirmSelectOptions::default())
+                .await
+                .map_err(|e| lost(&self.url, e))?;
+            for topic in routing::TOPICS {
+                let options = ExchangeDeclareOptions {
+                    durable: true,
+                    ..ExchangeDeclareOptions::default()
+                };
+                channel
+                    .exchange_declare(topic.into(), ExchangeKind::Topic, options, FieldTable::default())
+                    .await
+                    .map_err(|e| lost(&self.url, e))?;
+            }
+            self.open = Some((connection, channel));
+        }
+        Ok(&self.open.as_ref().expect("just opened").1)
+    }
+
+    /// Publishes a batch to every topic of each event and waits for all confirms.
+    pub async fn send(&mut self, batch: &[Pending]) -> Result<(), SendError> {
+        let result = self.publish(batch).await;
+        if matches!(result, Err(SendError::Transient(_))) {
+            // Start over on a fresh connection next time.
+            self.open = None;
+        }
+        result
+    }
+
+    async fn publish(&mut self, batch: &[Pending]) -> Result<(), SendError> {
+        let url = self.url.clone();
+        let channel = self.channel().await?;
+        let mut confirms = Vec::with_capacity(batch.len() * 2);
+        for pending in batch {
+            let envelope = &pending.envelope;
+            let mut headers = FieldTable::default();
+            for (name, value) in routing::properties(envelope) {
+                headers.insert(name.into(), AMQPValue::LongString(LongString::from(value)));
+            }
+            let properties = BasicProperties::default()
+                .with_message_id(envelope.event_id.as_str().into())
+                .with_correlation_id(envelope.correlation_id.as_str().into())
+                .with_content_type("application/json".into())
+                .with_type(envelope.event_type.as_str().into())
+                .with_app_id("factory".into())
+                .with_delivery_mode(2)
+                .with_headers(headers);
+            let options = BasicPublishOptions {
+                mandatory: true,
+                immediate: false,
+            };
+            for topic in routing::topics(&envelope.event_type) {
+                let confirm = channel
+                    .basic_publish(topic.into(), envelope.event_type.as_str().into(), options, &pending.line, properties.clone())
+                    .await
+                    .map_err(|e| lost(&url, e))?;
+                confirms.push((pending, topic, confirm));
+            }
+        }
+        for (pending, topic, confirm) in confirms {
+            match confirm.await.map_err(|e| lost(&url, e))? {
+                Confirmation::Ack(None) => {}
+                Confirmation::Ack(Some(_)) | Confirmation::Nack(Some(_)) => {
+                    return Err(SendError::Permanent(format!(
+                        "exchange {topic} has no queue bound for routing key {}, so RabbitMQ returned event {}",
+                        pending.envelope.event_type, pending.envelope.event_id
+                    )));
+                }
+                Confirmation::Nack(None) => {
+                    return Err(SendError::Transient(format!(
+                        "RabbitMQ refused event {} on exchange {topic}",
+                        pending.envelope.event_id
+                    )));
+                }
+                Confirmation::NotRequested => unreachable!("confirms are enabled on the channel"),
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes the connection politely.
+    pub async fn close(&mut self) {
+        if let Some((connection, _)) = self.open.take() {
+            let _ = connection.close(200, "push done".into()).await;
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! `factory events push`: send the events after a target's cursor, batch by batch, moving
+//! the cursor only after the broker acknowledged each batch.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::amqp::AmqpSink;
+use super::cursor::{Cursor, Cursors};
+use super::http::HttpSink;
+use super::retry::{Policy, SendError};
+use super::servicebus::{ConnectionString, ServiceBusSink};
+use super::target::Target;
+use crate::error::{Error, Result};
+use crate::events::log::{self, LogReader};
+use crate::events::{Envelope, clock, routing};
+use crate::store::Store;
+
+/// An event waiting to be sent: the envelope, its line exactly as logged, and where the line
+/// ends in the log.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    /// The parsed envelope.
+    pub envelope: Envelope,
+    /// The line's bytes (no newline).
+    pub line: Vec<u8>,
+    /// The log offset just past the line.
+    pub end: u64,
+}
+
+/// How to push.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Retry bounds.
+    pub policy: Policy,
+    /// Events per batch at most.
+    pub batch: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            policy: Policy::default(),
+            batch: 500,
+        }
+    }
+}
+
+/// What a push did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    /// The target, without credentials.
+    pub target: String,
+    /// Events acknowledged by this push.
+    pub sent: u64,
+    /// Batches sent.
+    pub batches: u64,
+    /// Retries needed.
+    pub retries: u64,
+    /// The cursor afterwards.
+    pub cursor: Cursor,
+    /// Seconds the sending took.
+    pub seconds: f64,
+}
+
+enum Sink {
+    Amqp(AmqpSink),
+    ServiceBus(ServiceBusSink),
+    Http(HttpSink),
+}
+
+impl Sink {
+    fn new(target: &Target, connection_string: impl Fn(&str) -> Option<String>) -> Result<Sink> {
+        Ok(match target {
+            Target::Amqp(url) => Sink::Amqp(AmqpSink::new(url)),
+            Target::Http(url) => Sink::Http(HttpSink::new(url)),
+            Target::ServiceBus(env) => {
+                let text = connection_string(env).ok_or_else(|| {
+                    Error::new(format!("the environment variable {env} is not set"))
+                        .hint(format!("put the Service Bus connection string in {env}"))
+                })?;
+                Sink::ServiceBus(ServiceBusSink::new(ConnectionString::parse(&text, &format!("${env}"))?))
+            }
+        })
+    }
+
+    async fn send(&mut self, batch: &[Pending]) -> Result<(), SendError> {
+        match self {
+            Sink::Amqp(sink) => sink.send(batch).await,
+            Sink::ServiceBus(sink) => sink.send(batch).await,
+            Sink::Http(sink) => sink.send(batch).await,
+        }
+    }
+
+    async fn close(&mut self) {
+        if let Sink::Amqp(sink) = self {
+            sink.close().await;
+        }
+    }
+}
+
+/// Checks that a cursor belongs to this log: inside it, at a line end, after its last event.
+fn check_cursor(store: &Store, target: &Target, cursor: &Cursor) -> Result<()> {
+    let log_path = store.log_path();
+    let fits = cursor.offset <= log::len(&log_path)?
+        && log::last_event_id_before(&log_path, cursor.offset)? == cursor.last_event_id;
+    if fits {
+        Ok(())
+    } else {
+        Err(Error::new(format!("the cursor of {} does not match this store's log", target.display())).hint(format!(
+            "delete {}/cursors/{}.json to push everything again (brokers drop duplicates by message id)",
+            store.root().display(),
+            target.cursor_id()
+        )))
+    }
+}
+
+/// Reads up to `max` pending events from `reader`.
+fn next_batch(reader: &mut LogReader, max: usize) -> Result<Vec<Pending>> {
+    let mut batch = Vec::with_capacity(max.min(1024));
+    while batch.len() < max {
+        let Some(line) = reader.next_line()? else { break };
+        let envelope = Envelope::from_line(line.bytes).map_err(|e| {
+            Error::new(format!("events.jsonl at byte {}: not an event envelope: {e}", line.start))
+                .hint("run `factory store check`")
+        })?;
+        batch.push(Pending {
+            envelope,
+            line: line.bytes.to_vec(),
+            end: line.end,
+        });
+    }
+    Ok(batch)
+}
+
+/// How many complete lines the log has after `offset`.
+pub fn pending_count(store: &Store, offset: u64) -> Result<u64> {
+    let Some(mut reader) = LogReader::open_at(&store.log_path(), offset)? else {
+        return Ok(0);
+    };
+    let mut count = 0;
+    while reader.next_line()?.is_some() {
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// Where each pending event would go, without sending anything: (event id, type, destinations).
+pub fn plan(store: &Store, target: &Target) -> Result<Vec<(String, String, Vec<String>)>> {
+    let cursors = Cursors::new(store.root().join("cursors"));
+    let cursor = cursors.load(&target.cursor_id())?;
+    check_cursor(store, target, &cursor)?;
+    let mut out = Vec::new();
+    let Some(mut reader) = LogReader::open_at(&store.log_path(), cursor.offset)? else {
+        return Ok(out);
+    };
+    loop {
+        let batch = next_batch(&mut reader, 1024)?;
+        if batch.is_empty() {
+            return Ok(out);
+        }
+        for pending in batch {
+            let e = pending.envelope;
+            let destinations = match target {
+                Target::Http(_) => vec![target.display()],
+                _ => routing::topics(&e.event_type)
+                    .into_iter()
+                    .map(|topic| format!("{topic} ({})", e.event_type))
+                    .collect(),
+            };
+            out.push((e.event_id, e.event_type, destinations));
+        }
+    }
+}
+
+/// Pushes every event after the target's cursor. Two pushes to one target take turns.
+pub fn push(store: &Store, target: &Target, options: Options, connection_string: impl Fn(&str) -> Option<String>) -> Result<Report> {
+    let cursors = Cursors::new(store.root().join("cursors"));
+    let id = target.cursor_id();
+    let _lock = cursors.lock(&id)?;
+    let mut cursor = cursors.load(&id)?;
+    check_cursor(store, target, &cursor)?;
+    cursor.target = target.display();
+    let mut sink = Sink::new(target, connection_string)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::new(format!("cannot start the I/O runtime: {e}")))?;
+    let mut report = Report {
+        target: target.display(),
+        sent: 0,
+        batches: 0,
+        retries: 0,
+        cursor: cursor.clone(),
+        seconds: 0.0,
+    };
+    let Some(mut reader) = LogReader::open_at(&store.log_path(), cursor.offset)? else {
+        return Ok(report);
+    };
+    let started = Instant::now();
+    let result = runtime.block_on(async {
+        loop {
+            let batch = next_batch(&mut reader, options.batch.max(1))?;
+            let Some(last) = batch.last() else { return Ok(()) };
+            let mut attempt = 0;
+            loop {
+                match sink.send(&batch).await {
+                    Ok(()) => break,
+                    Err(error) => {
+                        let wait = options.policy.backoff(attempt, &error);
+                        if !options.policy.may_retry(attempt, started, wait, &error) {
+                            let first = &batch[0].envelope;
+                            let tried = if attempt > 0 { format!(" after {} retries", attempt) } else { String::new() };
+                            return Err(Error::new(format!(
+                                "push to {} stopped at event {} ({}){tried}: {}; {} event(s) before it were delivered",
+                                target.display(),
+                                first.event_id,
+                                first.event_type,
+                                error.message(),
+                                report.sent
+                            ))
+                            .hint(match error {
+                                SendError::Permanent(_) => "fix the cause at the broker, then push again: it resumes at that event",
+                                _ => "when the broker is reachable, push again: it resumes at that event",
+                            }));
+                        }
+                        tokio::time::sleep(wait).await;
+                        attempt += 1;
+                        report.retries += 1;
+                    }
+                }
+            }
+            cursor.offset = last.end;
+            cursor.last_event_id = Some(last.envelope.event_id.clone());
+            cursor.pushed += batch.len() as u64;
+            cursor.updated_at = Some(clock::format_rfc3339(time::OffsetDateTime::now_utc()));
+            cursors.save(&id, &cursor)?;
+            report.sent += batch.len() as u64;
+            report.batches += 1;
+        }
+    });
+    runtime.block_on(sink.close());
+    report.seconds = started.elapsed().as_secs_f64();
+    report.cursor = cursor;
+    result.map(|()| report)
+}
+
+/// How long a push may keep retrying, from `--deadline` seconds.
+pub fn deadline(seconds: u64) -> Duration {
+    Duration::from_secs(seconds)
+}
