@@ -18,7 +18,13 @@ pub struct AmqpSink {
 }
 
 fn lost(url: &str, e: lapin::Error) -> SendError {
-    SendError::Transient(format!("RabbitMQ at {}: {e}", redact_url(url)))
+    let message = format!("RabbitMQ at {}: {e}", redact_url(url));
+    // A refused login or vhost does not get better by retrying.
+    if message.contains("ACCESS_REFUSED") || message.contains("NOT_ALLOWED") {
+        SendError::Permanent(message)
+    } else {
+        SendError::Transient(message)
+    }
 }
 
 impl AmqpSink {

@@ -1,0 +1,127 @@
+//! A small HTTP/1.1 listener on loopback that records requests and answers with scripted
+//! statuses, standing in for Service Bus and CloudEvents receivers.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// One request as received.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Default)]
+struct Shared {
+    requests: Vec<Request>,
+    script: VecDeque<u16>,
+}
+
+/// The listener; it runs until the test process ends.
+#[derive(Clone)]
+pub struct Listener {
+    pub url: String,
+    pub port: u16,
+    shared: Arc<Mutex<Shared>>,
+    delay: Duration,
+}
+
+impl Listener {
+    /// Starts listening; requests are answered with `script` in order, then 201.
+    pub fn start(script: &[u16]) -> Listener {
+        Self::start_with_delay(script, Duration::ZERO)
+    }
+
+    /// Like `start`, answering each request after `delay`.
+    pub fn start_with_delay(script: &[u16], delay: Duration) -> Listener {
+        let socket = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = socket.local_addr().unwrap().port();
+        let listener = Listener {
+            url: format!("http://127.0.0.1:{port}"),
+            port,
+            shared: Arc::new(Mutex::new(Shared {
+                requests: Vec::new(),
+                script: script.iter().copied().collect(),
+            })),
+            delay,
+        };
+        let serving = listener.clone();
+        std::thread::spawn(move || {
+            for stream in socket.incoming().flatten() {
+                let serving = serving.clone();
+                std::thread::spawn(move || serving.serve(stream));
+            }
+        });
+        listener
+    }
+
+    fn serve(&self, stream: TcpStream) {
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut writer = stream;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let mut parts = line.split_whitespace();
+            let method = parts.next().unwrap_or_default().to_string();
+            let path = parts.next().unwrap_or_default().to_string();
+            let mut headers = Vec::new();
+            loop {
+                let mut header = String::new();
+                reader.read_line(&mut header).unwrap();
+                let header = header.trim_end();
+                if header.is_empty() {
+                    break;
+                }
+                let (name, value) = header.split_once(':').unwrap();
+                headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+            }
+            let length: usize = headers
+                .iter()
+                .find(|(k, _)| k == "content-length")
+                .map_or(0, |(_, v)| v.parse().unwrap());
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            std::thread::sleep(self.delay);
+            let status = {
+                let mut shared = self.shared.lock().unwrap();
+                shared.requests.push(Request { method, path, headers, body });
+                shared.script.pop_front().unwrap_or(201)
+            };
+            let extra = if status == 429 { "Retry-After: 1\r\n" } else { "" };
+            let response = format!("HTTP/1.1 {status} Scripted\r\n{extra}Content-Length: 0\r\n\r\n");
+            if writer.write_all(response.as_bytes()).is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Every request so far.
+    pub fn requests(&self) -> Vec<Request> {
+        self.shared.lock().unwrap().requests.clone()
+    }
+
+    /// Forgets the requests so far.
+    pub fn clear(&self) {
+        self.shared.lock().unwrap().requests.clear();
+    }
+
+    /// Adds statuses to answer with next.
+    pub fn script(&self, statuses: &[u16]) {
+        self.shared.lock().unwrap().script.extend(statuses.iter().copied());
+    }
+}
