@@ -10,7 +10,11 @@ use serde_json::Value;
 const KEY: &str = "c2VjcmV0LWtleS1mb3ItdGVzdHM=";
 
 fn lines(env: &Env) -> Vec<String> {
-    String::from_utf8(env.log_bytes()).unwrap().lines().map(str::to_string).collect()
+    String::from_utf8(env.log_bytes())
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
@@ -29,9 +33,20 @@ fn service_bus_requests_have_the_documented_shape() {
     let events = env.events();
 
     // Dry run: what would go where, nothing sent, no secret shown.
-    let dry = env.run(&["events", "push", "--to", "servicebus:FACTORY_TEST_SB", "--dry-run"]);
+    let dry = env.run(&[
+        "events",
+        "push",
+        "--to",
+        "servicebus:FACTORY_TEST_SB",
+        "--dry-run",
+    ]);
     dry.ok();
-    assert!(dry.stdout.contains("5 event(s) would be pushed to servicebus:FACTORY_TEST_SB"), "{}", dry.stdout);
+    assert!(
+        dry.stdout
+            .contains("5 event(s) would be pushed to servicebus:FACTORY_TEST_SB"),
+        "{}",
+        dry.stdout
+    );
     assert!(dry.stdout.contains("TemplatePublished") && dry.stdout.contains("factory.integration"));
     assert!(listener.requests().is_empty());
 
@@ -41,33 +56,91 @@ fn service_bus_requests_have_the_documented_shape() {
     let requests = listener.requests();
     // One batch to the template topic (all 5), one to the integration topic (3 promoted).
     assert_eq!(requests.len(), 2, "{requests:#?}");
-    let template = requests.iter().find(|r| r.path == "/factory.templates.template/messages").unwrap();
-    let integration = requests.iter().find(|r| r.path == "/factory.integration/messages").unwrap();
-    for (request, topic) in [(template, "factory.templates.template"), (integration, "factory.integration")] {
+    let template = requests
+        .iter()
+        .find(|r| r.path == "/factory.templates.template/messages")
+        .unwrap();
+    let integration = requests
+        .iter()
+        .find(|r| r.path == "/factory.integration/messages")
+        .unwrap();
+    for (request, topic) in [
+        (template, "factory.templates.template"),
+        (integration, "factory.integration"),
+    ] {
         assert_eq!(request.method, "POST");
-        assert_eq!(request.header("content-type"), Some("application/vnd.microsoft.servicebus.json"));
+        assert_eq!(
+            request.header("content-type"),
+            Some("application/vnd.microsoft.servicebus.json")
+        );
         let auth = request.header("authorization").unwrap();
         let resource = format!("http://127.0.0.1:{}/{topic}", listener.port);
-        let expiry: u64 = auth.split("&se=").nth(1).unwrap().split('&').next().unwrap().parse().unwrap();
-        assert_eq!(auth, factory::broker::servicebus::sas_token(&resource, "RootManageSharedAccessKey", KEY, expiry));
+        let expiry: u64 = auth
+            .split("&se=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(
+            auth,
+            factory::broker::servicebus::sas_token(
+                &resource,
+                "RootManageSharedAccessKey",
+                KEY,
+                expiry
+            )
+        );
         assert!(!auth.contains(KEY));
     }
     let batch: Vec<Value> = serde_json::from_slice(&template.body).unwrap();
     assert_eq!(batch.len(), 5);
     for (i, message) in batch.iter().enumerate() {
-        assert_eq!(message["Body"], log[i].as_str(), "the body is the envelope as logged");
+        assert_eq!(
+            message["Body"],
+            log[i].as_str(),
+            "the body is the envelope as logged"
+        );
         let id = events[i]["eventId"].as_str().unwrap();
-        assert_eq!(message["BrokerProperties"]["MessageId"], &id[4..], "the GUID form of the event id");
-        assert_eq!(message["BrokerProperties"]["CorrelationId"], events[i]["correlationId"]);
+        assert_eq!(
+            message["BrokerProperties"]["MessageId"],
+            &id[4..],
+            "the GUID form of the event id"
+        );
+        assert_eq!(
+            message["BrokerProperties"]["CorrelationId"],
+            events[i]["correlationId"]
+        );
         assert_eq!(message["BrokerProperties"]["Label"], events[i]["eventType"]);
-        assert_eq!(message["UserProperties"]["cs-event-type"], events[i]["eventType"]);
+        assert_eq!(
+            message["UserProperties"]["cs-event-type"],
+            events[i]["eventType"]
+        );
         assert_eq!(message["UserProperties"]["cs-tenant-id"], "default");
-        assert_eq!(message["UserProperties"]["cs-trace-id"], events[i]["traceId"]);
-        assert_eq!(message["UserProperties"]["cs-correlation-id"], events[i]["correlationId"]);
+        assert_eq!(
+            message["UserProperties"]["cs-trace-id"],
+            events[i]["traceId"]
+        );
+        assert_eq!(
+            message["UserProperties"]["cs-correlation-id"],
+            events[i]["correlationId"]
+        );
     }
     let promoted: Vec<Value> = serde_json::from_slice(&integration.body).unwrap();
-    let labels: Vec<&str> = promoted.iter().map(|m| m["BrokerProperties"]["Label"].as_str().unwrap()).collect();
-    assert_eq!(labels, ["TemplateVersionCreated", "TemplateValidated", "TemplatePublished"]);
+    let labels: Vec<&str> = promoted
+        .iter()
+        .map(|m| m["BrokerProperties"]["Label"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "TemplateVersionCreated",
+            "TemplateValidated",
+            "TemplatePublished"
+        ]
+    );
 
     // Idempotent: nothing new, nothing sent.
     listener.clear();
@@ -78,7 +151,8 @@ fn service_bus_requests_have_the_documented_shape() {
 
     // A single message per topic: BrokerProperties and quoted cs-* headers, the envelope as body.
     env.run(&["validate", EXAMPLE_NAME]).ok();
-    env.run(&["events", "push", "--to", "servicebus:FACTORY_TEST_SB"]).ok();
+    env.run(&["events", "push", "--to", "servicebus:FACTORY_TEST_SB"])
+        .ok();
     let requests = listener.requests();
     assert_eq!(requests.len(), 2);
     let single = &requests[0];
@@ -87,7 +161,10 @@ fn service_bus_requests_have_the_documented_shape() {
     let props: Value = serde_json::from_str(single.header("brokerproperties").unwrap()).unwrap();
     assert_eq!(props["MessageId"], &last["eventId"].as_str().unwrap()[4..]);
     assert_eq!(props["Label"], "TemplateValidated");
-    assert_eq!(single.header("cs-event-type"), Some("\"TemplateValidated\""));
+    assert_eq!(
+        single.header("cs-event-type"),
+        Some("\"TemplateValidated\"")
+    );
     assert_eq!(single.header("cs-tenant-id"), Some("\"default\""));
     assert_eq!(single.body, lines(&env).last().unwrap().as_bytes());
 
@@ -100,11 +177,21 @@ fn service_bus_requests_have_the_documented_shape() {
     assert_eq!(target["pending"], 0);
 
     // The key never reaches stdout, stderr, the log or the cursors.
-    for text in [dry.stdout, dry.stderr, out.stdout, out.stderr, status.stdout] {
+    for text in [
+        dry.stdout,
+        dry.stderr,
+        out.stdout,
+        out.stderr,
+        status.stdout,
+    ] {
         assert!(!text.contains(KEY));
     }
     for (path, bytes) in env.store_snapshot() {
-        assert!(!String::from_utf8_lossy(&bytes).contains(KEY), "{} holds the key", path.display());
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(KEY),
+            "{} holds the key",
+            path.display()
+        );
     }
 }
 
@@ -118,9 +205,18 @@ fn throttling_is_retried_and_permanent_errors_stop_in_order() {
     );
     env.published_example();
     let started = std::time::Instant::now();
-    let out = env.run(&["events", "push", "--to", "servicebus:FACTORY_TEST_SB", "--json"]);
+    let out = env.run(&[
+        "events",
+        "push",
+        "--to",
+        "servicebus:FACTORY_TEST_SB",
+        "--json",
+    ]);
     out.ok();
-    assert!(started.elapsed() >= std::time::Duration::from_secs(4), "throttling waits at least 2 s each time");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(4),
+        "throttling waits at least 2 s each time"
+    );
     let report = out.json();
     assert_eq!(report["sent"], 5);
     assert_eq!(report["retries"], 2);
@@ -131,26 +227,47 @@ fn throttling_is_retried_and_permanent_errors_stop_in_order() {
     let out = env.run(&["events", "push", "--to", "servicebus:FACTORY_TEST_SB"]);
     out.expect_code(1);
     let last = env.events().pop().unwrap();
-    assert!(out.stderr.contains(&format!("stopped at event {} (TemplateValidated)", last["eventId"].as_str().unwrap())), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "stopped at event {} (TemplateValidated)",
+            last["eventId"].as_str().unwrap()
+        )),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("HTTP 401"), "{}", out.stderr);
     assert!(!out.stderr.contains("secret-value"));
     let status = env.run(&["events", "push", "--status", "--json"]).json();
     assert_eq!(status["targets"][0]["pending"], 1);
     // 404 is final too; then the receiver is fixed and the push resumes at that event.
     listener.script(&[404]);
-    env.run(&["events", "push", "--to", "servicebus:FACTORY_TEST_SB"]).expect_code(1);
+    env.run(&["events", "push", "--to", "servicebus:FACTORY_TEST_SB"])
+        .expect_code(1);
     listener.clear();
-    env.run(&["events", "push", "--to", "servicebus:FACTORY_TEST_SB"]).ok();
-    assert_eq!(listener.requests().len(), 2, "the one pending event, to its two topics");
+    env.run(&["events", "push", "--to", "servicebus:FACTORY_TEST_SB"])
+        .ok();
+    assert_eq!(
+        listener.requests().len(),
+        2,
+        "the one pending event, to its two topics"
+    );
 
     // A missing or broken connection string is a clear error that quotes nothing secret.
     let out = env.run(&["events", "push", "--to", "servicebus:FACTORY_NOT_SET"]);
     out.expect_code(1);
-    assert!(out.stderr.contains("FACTORY_NOT_SET is not set"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("FACTORY_NOT_SET is not set"),
+        "{}",
+        out.stderr
+    );
     env.set_env("FACTORY_BAD_SB", "Endpoint=sb://x/;SharedAccessKey=hidden");
     let out = env.run(&["events", "push", "--to", "servicebus:FACTORY_BAD_SB"]);
     out.expect_code(1);
-    assert!(out.stderr.contains("has no SharedAccessKeyName") && !out.stderr.contains("hidden"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("has no SharedAccessKeyName") && !out.stderr.contains("hidden"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -162,10 +279,18 @@ fn cloudevents_binary_for_one_batch_for_many() {
     let url = format!("{}/events?code=do-not-print", listener.url);
     let out = env.run(&["events", "push", "--to", &url, "--batch", "1"]);
     out.ok();
-    assert!(out.stdout.contains(&format!("{}/events?***", listener.url)), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(&format!("{}/events?***", listener.url)),
+        "{}",
+        out.stdout
+    );
     assert!(!out.stdout.contains("do-not-print"));
     let requests = listener.requests();
-    assert_eq!(requests.len(), 5, "one event per request, once each (no per-topic copies)");
+    assert_eq!(
+        requests.len(),
+        5,
+        "one event per request, once each (no per-topic copies)"
+    );
     for (request, event) in requests.iter().zip(&events) {
         assert_eq!(request.path, "/events?code=do-not-print");
         assert_eq!(request.header("ce-specversion"), Some("1.0"));
@@ -174,12 +299,26 @@ fn cloudevents_binary_for_one_batch_for_many() {
         assert_eq!(request.header("ce-source"), Some("/factory/default"));
         assert_eq!(request.header("ce-time"), event["occurredAt"].as_str());
         assert_eq!(request.header("ce-tenantid"), Some("default"));
-        assert_eq!(request.header("ce-correlationid"), event["correlationId"].as_str());
-        assert!(request.header("ce-traceparent").unwrap().contains(event["traceId"].as_str().unwrap()));
+        assert_eq!(
+            request.header("ce-correlationid"),
+            event["correlationId"].as_str()
+        );
+        assert!(
+            request
+                .header("ce-traceparent")
+                .unwrap()
+                .contains(event["traceId"].as_str().unwrap())
+        );
         assert_eq!(request.header("content-type"), Some("application/json"));
-        assert_eq!(serde_json::from_slice::<Value>(&request.body).unwrap(), event["payload"]);
+        assert_eq!(
+            serde_json::from_slice::<Value>(&request.body).unwrap(),
+            event["payload"]
+        );
     }
-    assert_eq!(requests[1].header("ce-subject"), events[1]["payload"]["templateVersionId"].as_str());
+    assert_eq!(
+        requests[1].header("ce-subject"),
+        events[1]["payload"]["templateVersionId"].as_str()
+    );
 
     // Several at once: a batch of structured events, parsed here with the CloudEvents SDK.
     env.run(&["version", EXAMPLE_NAME, "--bump", "patch"]).ok();
@@ -188,8 +327,12 @@ fn cloudevents_binary_for_one_batch_for_many() {
     env.run(&["events", "push", "--to", &url]).ok();
     let requests = listener.requests();
     assert_eq!(requests.len(), 1);
-    assert_eq!(requests[0].header("content-type"), Some("application/cloudevents-batch+json"));
-    let parsed: Vec<cloudevents::Event> = serde_json::from_slice(&requests[0].body).expect("valid CloudEvents");
+    assert_eq!(
+        requests[0].header("content-type"),
+        Some("application/cloudevents-batch+json")
+    );
+    let parsed: Vec<cloudevents::Event> =
+        serde_json::from_slice(&requests[0].body).expect("valid CloudEvents");
     let all = env.events();
     assert_eq!(parsed.len(), 3);
     use cloudevents::AttributesReader;
@@ -202,7 +345,10 @@ fn cloudevents_binary_for_one_batch_for_many() {
             other => panic!("data: {other:?}"),
         };
         assert_eq!(data, logged["payload"]);
-        assert_eq!(event.extension("correlationid").map(|e| e.to_string()), logged["correlationId"].as_str().map(str::to_string));
+        assert_eq!(
+            event.extension("correlationid").map(|e| e.to_string()),
+            logged["correlationId"].as_str().map(str::to_string)
+        );
     }
     // --format cloudevents prints the same structured form.
     let out = env.run(&["events", "--format", "cloudevents", "--limit", "1"]);
@@ -216,14 +362,26 @@ fn two_pushes_to_one_target_take_turns() {
     let env = Env::new();
     env.published_example();
     let url = format!("{}/ce", listener.url);
-    let spawn = || env.command(&["events", "push", "--to", &url, "--batch", "1"]).output().unwrap();
+    let spawn = || {
+        env.command(&["events", "push", "--to", &url, "--batch", "1"])
+            .output()
+            .unwrap()
+    };
     let (a, b) = std::thread::scope(|s| {
         let a = s.spawn(spawn);
         let b = s.spawn(spawn);
         (a.join().unwrap(), b.join().unwrap())
     });
     assert!(a.status.success() && b.status.success());
-    let ids: Vec<String> = listener.requests().iter().map(|r| r.header("ce-id").unwrap().to_string()).collect();
-    let expected: Vec<String> = env.events().iter().map(|e| e["eventId"].as_str().unwrap().to_string()).collect();
+    let ids: Vec<String> = listener
+        .requests()
+        .iter()
+        .map(|r| r.header("ce-id").unwrap().to_string())
+        .collect();
+    let expected: Vec<String> = env
+        .events()
+        .iter()
+        .map(|e| e["eventId"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(ids, expected, "each event once, in order");
 }

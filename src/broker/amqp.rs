@@ -4,7 +4,9 @@
 
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable, LongString};
-use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, ExchangeKind};
+use lapin::{
+    BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, ExchangeKind,
+};
 
 use super::push::Pending;
 use super::retry::SendError;
@@ -41,7 +43,10 @@ impl AmqpSink {
             let connection = Connection::connect(&self.url, ConnectionProperties::default())
                 .await
                 .map_err(|e| lost(&self.url, e))?;
-            let channel = connection.create_channel().await.map_err(|e| lost(&self.url, e))?;
+            let channel = connection
+                .create_channel()
+                .await
+                .map_err(|e| lost(&self.url, e))?;
             channel
                 .confirm_select(ConfirmSelectOptions::default())
                 .await
@@ -52,7 +57,12 @@ impl AmqpSink {
                     ..ExchangeDeclareOptions::default()
                 };
                 channel
-                    .exchange_declare(topic.into(), ExchangeKind::Topic, options, FieldTable::default())
+                    .exchange_declare(
+                        topic.into(),
+                        ExchangeKind::Topic,
+                        options,
+                        FieldTable::default(),
+                    )
                     .await
                     .map_err(|e| lost(&self.url, e))?;
             }
@@ -95,7 +105,13 @@ impl AmqpSink {
             };
             for topic in routing::topics(&envelope.event_type) {
                 let confirm = channel
-                    .basic_publish(topic.into(), envelope.event_type.as_str().into(), options, &pending.line, properties.clone())
+                    .basic_publish(
+                        topic.into(),
+                        envelope.event_type.as_str().into(),
+                        options,
+                        &pending.line,
+                        properties.clone(),
+                    )
                     .await
                     .map_err(|e| lost(&url, e))?;
                 confirms.push((pending, topic, confirm));

@@ -46,8 +46,9 @@ impl Cursors {
         let path = self.path(id);
         match fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                Error::new(format!("{} is unreadable: {e}", path.display()))
-                    .hint("delete it to push everything again (brokers drop duplicates by message id)")
+                Error::new(format!("{} is unreadable: {e}", path.display())).hint(
+                    "delete it to push everything again (brokers drop duplicates by message id)",
+                )
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Cursor::default()),
             Err(e) => Err(Error::io("read", &path, e)),
@@ -74,7 +75,10 @@ impl Cursors {
         };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if let Some(id) = name.strip_suffix(".json").filter(|_| !name.starts_with('.')) {
+            if let Some(id) = name
+                .strip_suffix(".json")
+                .filter(|_| !name.starts_with('.'))
+            {
                 out.push((id.to_string(), self.load(id)?));
             }
         }

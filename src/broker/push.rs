@@ -41,7 +41,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             policy: Policy::default(),
-            batch: 500,
+            batch: 2000,
         }
     }
 }
@@ -65,7 +65,7 @@ pub struct Report {
 }
 
 enum Sink {
-    Amqp(AmqpSink),
+    Amqp(Box<AmqpSink>),
     ServiceBus(ServiceBusSink),
     Http(HttpSink),
 }
@@ -73,14 +73,17 @@ enum Sink {
 impl Sink {
     fn new(target: &Target, connection_string: impl Fn(&str) -> Option<String>) -> Result<Sink> {
         Ok(match target {
-            Target::Amqp(url) => Sink::Amqp(AmqpSink::new(url)),
+            Target::Amqp(url) => Sink::Amqp(Box::new(AmqpSink::new(url))),
             Target::Http(url) => Sink::Http(HttpSink::new(url)),
             Target::ServiceBus(env) => {
                 let text = connection_string(env).ok_or_else(|| {
                     Error::new(format!("the environment variable {env} is not set"))
                         .hint(format!("put the Service Bus connection string in {env}"))
                 })?;
-                Sink::ServiceBus(ServiceBusSink::new(ConnectionString::parse(&text, &format!("${env}"))?))
+                Sink::ServiceBus(ServiceBusSink::new(ConnectionString::parse(
+                    &text,
+                    &format!("${env}"),
+                )?))
             }
         })
     }
@@ -120,10 +123,15 @@ fn check_cursor(store: &Store, target: &Target, cursor: &Cursor) -> Result<()> {
 fn next_batch(reader: &mut LogReader, max: usize) -> Result<Vec<Pending>> {
     let mut batch = Vec::with_capacity(max.min(1024));
     while batch.len() < max {
-        let Some(line) = reader.next_line()? else { break };
+        let Some(line) = reader.next_line()? else {
+            break;
+        };
         let envelope = Envelope::from_line(line.bytes).map_err(|e| {
-            Error::new(format!("events.jsonl at byte {}: not an event envelope: {e}", line.start))
-                .hint("run `factory store check`")
+            Error::new(format!(
+                "events.jsonl at byte {}: not an event envelope: {e}",
+                line.start
+            ))
+            .hint("run `factory store check`")
         })?;
         batch.push(Pending {
             envelope,
@@ -175,7 +183,12 @@ pub fn plan(store: &Store, target: &Target) -> Result<Vec<(String, String, Vec<S
 }
 
 /// Pushes every event after the target's cursor. Two pushes to one target take turns.
-pub fn push(store: &Store, target: &Target, options: Options, connection_string: impl Fn(&str) -> Option<String>) -> Result<Report> {
+pub fn push(
+    store: &Store,
+    target: &Target,
+    options: Options,
+    connection_string: impl Fn(&str) -> Option<String>,
+) -> Result<Report> {
     let cursors = Cursors::new(store.root().join("cursors"));
     let id = target.cursor_id();
     let _lock = cursors.lock(&id)?;

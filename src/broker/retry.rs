@@ -58,16 +58,27 @@ impl Policy {
     /// The wait before retry number `attempt` (0-based): full jitter over an exponential
     /// ceiling; at least [`THROTTLE_FLOOR`] (or what the broker asked) when throttled.
     pub fn backoff(&self, attempt: u32, error: &SendError) -> Duration {
-        let ceiling = self.base.saturating_mul(1u32 << attempt.min(16)).min(self.cap);
+        let ceiling = self
+            .base
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.cap);
         let jittered = ceiling.mul_f64(random_fraction());
         match error {
-            SendError::Throttled(_, asked) => jittered.max(THROTTLE_FLOOR).max(asked.unwrap_or_default()),
+            SendError::Throttled(_, asked) => {
+                jittered.max(THROTTLE_FLOOR).max(asked.unwrap_or_default())
+            }
             _ => jittered,
         }
     }
 
     /// Whether another retry may start: errors that can pass, within count and deadline.
-    pub fn may_retry(&self, attempt: u32, started: Instant, wait: Duration, error: &SendError) -> bool {
+    pub fn may_retry(
+        &self,
+        attempt: u32,
+        started: Instant,
+        wait: Duration,
+        error: &SendError,
+    ) -> bool {
         !matches!(error, SendError::Permanent(_))
             && attempt < self.max_retries
             && started.elapsed() + wait < self.deadline
@@ -94,7 +105,12 @@ mod tests {
         let started = Instant::now();
         assert!(policy.may_retry(0, started, Duration::ZERO, &transient));
         assert!(!policy.may_retry(8, started, Duration::ZERO, &transient));
-        assert!(!policy.may_retry(0, started, Duration::ZERO, &SendError::Permanent("no".into())));
+        assert!(!policy.may_retry(
+            0,
+            started,
+            Duration::ZERO,
+            &SendError::Permanent("no".into())
+        ));
         assert!(!policy.may_retry(0, started, Duration::from_secs(500), &transient));
     }
 }

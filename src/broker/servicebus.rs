@@ -43,7 +43,11 @@ pub struct ConnectionString {
 
 impl std::fmt::Debug for ConnectionString {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ConnectionString({}, {}, ***)", self.base_url, self.key_name)
+        write!(
+            f,
+            "ConnectionString({}, {}, ***)",
+            self.base_url, self.key_name
+        )
     }
 }
 
@@ -55,7 +59,9 @@ impl ConnectionString {
         let mut parts: HashMap<String, String> = HashMap::new();
         for part in text.split(';').filter(|p| !p.trim().is_empty()) {
             let (key, value) = part.split_once('=').ok_or_else(|| {
-                Error::new(format!("{origin} is not a Service Bus connection string (a part has no `=`)"))
+                Error::new(format!(
+                    "{origin} is not a Service Bus connection string (a part has no `=`)"
+                ))
             })?;
             parts.insert(key.trim().to_ascii_lowercase(), value.trim().to_string());
         }
@@ -72,7 +78,9 @@ impl ConnectionString {
             .or_else(|| endpoint.strip_prefix("http://"))
             .ok_or_else(|| Error::new(format!("{origin}: Endpoint must start with sb://")))?
             .trim_end_matches('/');
-        let emulator = parts.get("usedevelopmentemulator").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let emulator = parts
+            .get("usedevelopmentemulator")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let scheme = if emulator { "http" } else { "https" };
         Ok(ConnectionString {
             base_url: format!("{scheme}://{host}/"),
@@ -86,7 +94,8 @@ impl ConnectionString {
 /// resource, a newline and the expiry.
 pub fn sas_token(resource: &str, key_name: &str, key: &str, expiry: u64) -> String {
     let encoded = utf8_percent_encode(resource, URI_COMPONENT).to_string();
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key");
+    let mut mac =
+        hmac::Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key");
     mac.update(format!("{encoded}\n{expiry}").as_bytes());
     let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
     let signature = utf8_percent_encode(&signature, URI_COMPONENT);
@@ -95,7 +104,10 @@ pub fn sas_token(resource: &str, key_name: &str, key: &str, expiry: u64) -> Stri
 
 /// The event id's UUID, the form .NET and MassTransit read as a GUID.
 pub fn message_id(envelope: &Envelope) -> &str {
-    envelope.event_id.strip_prefix("evt-").unwrap_or(&envelope.event_id)
+    envelope
+        .event_id
+        .strip_prefix("evt-")
+        .unwrap_or(&envelope.event_id)
 }
 
 fn broker_properties(envelope: &Envelope) -> Value {
@@ -151,7 +163,12 @@ impl ServiceBusSink {
         let what = format!("Service Bus topic {topic}");
         // A 401 gets one retry with a fresh token (a clock skew or an expired one), then stops.
         for refreshed in [false, true] {
-            let token = sas_token(&resource, &self.connection.key_name, &self.connection.key, now_unix() + 3600);
+            let token = sas_token(
+                &resource,
+                &self.connection.key_name,
+                &self.connection.key,
+                now_unix() + 3600,
+            );
             let request = match events {
                 [one] => {
                     let mut request = self
@@ -159,7 +176,10 @@ impl ServiceBusSink {
                         .post(&url)
                         .header("authorization", token)
                         .header("content-type", "application/json")
-                        .header("brokerproperties", broker_properties(&one.envelope).to_string())
+                        .header(
+                            "brokerproperties",
+                            broker_properties(&one.envelope).to_string(),
+                        )
                         .body(one.line.clone());
                     for (name, value) in routing::properties(&one.envelope) {
                         request = request.header(name, format!("\"{value}\""));
@@ -236,7 +256,10 @@ mod tests {
             "c2VjcmV0LWtleS1mb3ItdGVzdHM=",
             1_700_000_000,
         );
-        assert!(token.contains("sig=4SNG%2BwNPlx1Z831pWZxEVVmrVNV%2FVOdrUB%2FU11qkEJ8%3D"), "{token}");
+        assert!(
+            token.contains("sig=4SNG%2BwNPlx1Z831pWZxEVVmrVNV%2FVOdrUB%2FU11qkEJ8%3D"),
+            "{token}"
+        );
         assert!(token.starts_with(
             "SharedAccessSignature sr=https%3A%2F%2Fcontoso.servicebus.windows.net%2Ffactory.templates.template&"
         ));
@@ -259,7 +282,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(local.base_url, "http://127.0.0.1:5300/");
-        let err = ConnectionString::parse("Endpoint=sb://x/;SharedAccessKey=secret", "FACTORY_SB").unwrap_err();
+        let err = ConnectionString::parse("Endpoint=sb://x/;SharedAccessKey=secret", "FACTORY_SB")
+            .unwrap_err();
         assert!(err.message.contains("no SharedAccessKeyName") && !err.message.contains("secret"));
     }
 }

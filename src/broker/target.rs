@@ -54,7 +54,13 @@ impl Target {
             .last()
             .unwrap_or(&key)
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .take(48)
             .collect();
         format!("{kind}-{readable}-{}", &sha256_hex(key.as_bytes())[..12])
@@ -71,7 +77,9 @@ fn strip_credentials(url: &str) -> String {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, ""),
     };
-    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
     format!("{scheme}://{host}{path}")
 }
 
@@ -108,10 +116,17 @@ mod tests {
         assert_eq!(t.display(), "amqp://factory:***@127.0.0.1:5672/%2f");
         assert!(!t.cursor_id().contains("s3cret"));
         let same = Target::parse("amqp://factory:other@127.0.0.1:5672/%2f").unwrap();
-        assert_eq!(t.cursor_id(), same.cursor_id(), "the cursor survives a password change");
+        assert_eq!(
+            t.cursor_id(),
+            same.cursor_id(),
+            "the cursor survives a password change"
+        );
         let h = Target::parse("https://hooks.example.com/ce?code=abc").unwrap();
         assert_eq!(h.display(), "https://hooks.example.com/ce?***");
-        assert_eq!(Target::parse("servicebus:SB_CONN").unwrap(), Target::ServiceBus("SB_CONN".into()));
+        assert_eq!(
+            Target::parse("servicebus:SB_CONN").unwrap(),
+            Target::ServiceBus("SB_CONN".into())
+        );
         assert!(Target::parse("servicebus:").is_err());
         let err = Target::parse("kafka://user:pw@host").unwrap_err();
         assert!(!err.message.contains("pw"), "{}", err.message);

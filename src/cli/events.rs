@@ -88,8 +88,8 @@ pub struct PushArgs {
     /// Seconds after which no retry starts.
     #[arg(long, default_value_t = 120, value_name = "SECONDS")]
     deadline: u64,
-    /// Events per batch.
-    #[arg(long, default_value_t = 500)]
+    /// Events per batch (one confirm wait, one cursor write per batch).
+    #[arg(long, default_value_t = 2000)]
     batch: usize,
 }
 
@@ -102,15 +102,23 @@ pub fn run(app: &App, args: EventsArgs) -> Result<()> {
     }
     for t in &args.types {
         if !DomainEvent::TYPES.contains(&t.as_str()) {
-            return Err(Error::usage(format!("`{t}` is not an event type"))
-                .hint(format!("event types are: {}", DomainEvent::TYPES.join(", "))));
+            return Err(
+                Error::usage(format!("`{t}` is not an event type")).hint(format!(
+                    "event types are: {}",
+                    DomainEvent::TYPES.join(", ")
+                )),
+            );
         }
     }
     let store = app.store()?;
     let template_id = match &args.template {
         Some(key) => {
             let state = store.state()?;
-            Some(state.template(key).map_or_else(|| key.clone(), |t| t.id.clone()))
+            Some(
+                state
+                    .template(key)
+                    .map_or_else(|| key.clone(), |t| t.id.clone()),
+            )
         }
         None => None,
     };
@@ -136,7 +144,11 @@ pub fn run(app: &App, args: EventsArgs) -> Result<()> {
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     let mut printed = 0u64;
     if args.format == Format::Table {
-        let _ = writeln!(out, "{:<24}  {:<30}  {:<40}  SUBJECT", "OCCURRED AT", "TYPE", "EVENT ID");
+        let _ = writeln!(
+            out,
+            "{:<24}  {:<30}  {:<40}  SUBJECT",
+            "OCCURRED AT", "TYPE", "EVENT ID"
+        );
     }
     loop {
         while let Some(line) = reader.next_line()? {
@@ -151,7 +163,10 @@ pub fn run(app: &App, args: EventsArgs) -> Result<()> {
                 Format::Jsonl => out.write_all(line.bytes).and_then(|_| out.write_all(b"\n")),
                 Format::Table | Format::Cloudevents => {
                     let envelope = Envelope::from_line(line.bytes).map_err(|e| {
-                        Error::new(format!("events.jsonl:{}: not an event envelope: {e}", line.number))
+                        Error::new(format!(
+                            "events.jsonl:{}: not an event envelope: {e}",
+                            line.number
+                        ))
                     })?;
                     if args.format == Format::Table {
                         writeln!(
@@ -170,14 +185,22 @@ pub fn run(app: &App, args: EventsArgs) -> Result<()> {
                 }
             };
             if let Err(e) = written {
-                return if e.kind() == ErrorKind::BrokenPipe { Ok(()) } else { Err(Error::new(format!("cannot write to stdout: {e}"))) };
+                return if e.kind() == ErrorKind::BrokenPipe {
+                    Ok(())
+                } else {
+                    Err(Error::new(format!("cannot write to stdout: {e}")))
+                };
             }
         }
         if !args.follow || args.limit.is_some_and(|limit| printed >= limit) {
             break;
         }
         if let Err(e) = out.flush() {
-            return if e.kind() == ErrorKind::BrokenPipe { Ok(()) } else { Err(Error::new(format!("cannot write to stdout: {e}"))) };
+            return if e.kind() == ErrorKind::BrokenPipe {
+                Ok(())
+            } else {
+                Err(Error::new(format!("cannot write to stdout: {e}")))
+            };
         }
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -191,7 +214,9 @@ pub fn run(app: &App, args: EventsArgs) -> Result<()> {
 
 fn finish(out: &mut impl Write) -> Result<()> {
     match out.flush() {
-        Err(e) if e.kind() != ErrorKind::BrokenPipe => Err(Error::new(format!("cannot write to stdout: {e}"))),
+        Err(e) if e.kind() != ErrorKind::BrokenPipe => {
+            Err(Error::new(format!("cannot write to stdout: {e}")))
+        }
         _ => Ok(()),
     }
 }
@@ -201,8 +226,10 @@ fn print_schema(event_type: Option<&str>) -> Result<()> {
         None => schema::all_schemas(),
         Some("envelope") => schema::envelope_schema(),
         Some(t) => schema::payload_schema(t).ok_or_else(|| {
-            Error::usage(format!("`{t}` is not an event type"))
-                .hint(format!("event types are: envelope, {}", DomainEvent::TYPES.join(", ")))
+            Error::usage(format!("`{t}` is not an event type")).hint(format!(
+                "event types are: envelope, {}",
+                DomainEvent::TYPES.join(", ")
+            ))
         })?,
     };
     output::print_json(&doc);
@@ -220,10 +247,15 @@ fn run_push(app: &App, args: PushArgs) -> Result<()> {
                 "lastEventId": cursor.last_event_id, "updatedAt": cursor.updated_at}));
         }
         if app.json() {
-            output::print_json(&json!({ "targets": rows, "unpushedFromStart": push::pending_count(&store, 0)? }));
+            output::print_json(
+                &json!({ "targets": rows, "unpushedFromStart": push::pending_count(&store, 0)? }),
+            );
         } else if app.human() {
             if rows.is_empty() {
-                println!("No pushes yet; {} events in the log.", push::pending_count(&store, 0)?);
+                println!(
+                    "No pushes yet; {} events in the log.",
+                    push::pending_count(&store, 0)?
+                );
             }
             for row in rows {
                 println!(
@@ -250,7 +282,11 @@ fn run_push(app: &App, args: PushArgs) -> Result<()> {
             for (id, event_type, to) in &plan {
                 println!("{id}  {event_type:<30} -> {}", to.join(", "));
             }
-            println!("{} event(s) would be pushed to {} (dry run)", plan.len(), target.display());
+            println!(
+                "{} event(s) would be pushed to {} (dry run)",
+                plan.len(),
+                target.display()
+            );
         }
         return Ok(());
     }
@@ -276,7 +312,11 @@ fn run_push(app: &App, args: PushArgs) -> Result<()> {
                 report.target,
                 report.batches,
                 report.seconds,
-                if report.retries > 0 { format!(", {} retries", report.retries) } else { String::new() }
+                if report.retries > 0 {
+                    format!(", {} retries", report.retries)
+                } else {
+                    String::new()
+                }
             );
         }
     }

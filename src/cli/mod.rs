@@ -118,8 +118,13 @@ impl App {
             .and_then(|t| ids::trace_id_from_traceparent(&t))
             .unwrap_or_else(ids::new_trace_id);
         Ok(EventContext {
-            tenant_id: pick(&self.global.tenant, &std::env::var("FACTORY_TENANT").ok().filter(|s| !s.is_empty()))
-                .unwrap_or_else(|| config.tenant.clone()),
+            tenant_id: pick(
+                &self.global.tenant,
+                &std::env::var("FACTORY_TENANT")
+                    .ok()
+                    .filter(|s| !s.is_empty()),
+            )
+            .unwrap_or_else(|| config.tenant.clone()),
             project_id: pick(&self.global.project, &config.project),
             module_id: pick(&self.global.module, &config.module),
             trace_id,

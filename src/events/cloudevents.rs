@@ -92,7 +92,8 @@ pub fn binary(envelope: &Envelope) -> (Vec<(String, String)>, Vec<u8>) {
 /// Percent-encodes space, `"`, `%` and anything outside printable ASCII, as the CloudEvents
 /// HTTP binding requires for header values.
 fn encode_header(value: &str) -> String {
-    const SET: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b' ').add(b'"').add(b'%');
+    const SET: &percent_encoding::AsciiSet =
+        &percent_encoding::CONTROLS.add(b' ').add(b'"').add(b'%');
     percent_encoding::utf8_percent_encode(value, SET).to_string()
 }
 
@@ -133,9 +134,19 @@ mod tests {
         assert_eq!(s["data"]["version"], "1.0.0");
         assert!(s.get("projectid").is_none() && s.get("causationid").is_none());
         assert_eq!(s["moduleid"], "m");
-        assert!(s["traceparent"].as_str().unwrap().starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"));
+        assert!(
+            s["traceparent"]
+                .as_str()
+                .unwrap()
+                .starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-")
+        );
         let (headers, body) = binary(&e);
-        let get = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+        let get = |n: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v.as_str())
+        };
         assert_eq!(get("ce-source"), Some("/factory/acme%20corp"));
         assert_eq!(get("content-type"), Some("application/json"));
         assert_eq!(get("ce-tenantid"), Some("acme%20corp"));

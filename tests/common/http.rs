@@ -20,7 +20,10 @@ pub struct Request {
 impl Request {
     /// A header's value.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -99,11 +102,21 @@ impl Listener {
             std::thread::sleep(self.delay);
             let status = {
                 let mut shared = self.shared.lock().unwrap();
-                shared.requests.push(Request { method, path, headers, body });
+                shared.requests.push(Request {
+                    method,
+                    path,
+                    headers,
+                    body,
+                });
                 shared.script.pop_front().unwrap_or(201)
             };
-            let extra = if status == 429 { "Retry-After: 1\r\n" } else { "" };
-            let response = format!("HTTP/1.1 {status} Scripted\r\n{extra}Content-Length: 0\r\n\r\n");
+            let extra = if status == 429 {
+                "Retry-After: 1\r\n"
+            } else {
+                ""
+            };
+            let response =
+                format!("HTTP/1.1 {status} Scripted\r\n{extra}Content-Length: 0\r\n\r\n");
             if writer.write_all(response.as_bytes()).is_err() {
                 return;
             }
@@ -122,6 +135,10 @@ impl Listener {
 
     /// Adds statuses to answer with next.
     pub fn script(&self, statuses: &[u16]) {
-        self.shared.lock().unwrap().script.extend(statuses.iter().copied());
+        self.shared
+            .lock()
+            .unwrap()
+            .script
+            .extend(statuses.iter().copied());
     }
 }
