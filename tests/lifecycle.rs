@@ -450,3 +450,51 @@ fn a_failed_validation_is_recorded_and_blocks_publishing() {
     let show = env.run(&["show", "svc@1.0.0", "--json"]);
     assert_eq!(show.json()["status"], "Invalid");
 }
+
+#[test]
+fn events_print_as_a_table_filter_by_tenant_and_follow_new_lines() {
+    let env = Env::new();
+    let path = env.example();
+    env.run(&["register", path.to_str().unwrap(), "--tenant", "acme"])
+        .ok();
+    env.run(&[
+        "version",
+        EXAMPLE_NAME,
+        "--version",
+        "1.0.0",
+        "--tenant",
+        "globex",
+    ])
+    .ok();
+
+    let table = env.run(&["events", "--format", "table"]);
+    table.ok();
+    let rows: Vec<&str> = table.stdout.lines().collect();
+    assert!(rows[0].starts_with("OCCURRED AT"), "{}", table.stdout);
+    assert_eq!(rows.len(), 4);
+    assert!(
+        rows[1].contains("TemplateRegistered") && rows[1].contains("tpl-"),
+        "{}",
+        table.stdout
+    );
+    let acme = env.run(&["events", "--tenant", "acme"]);
+    assert_eq!(acme.stdout.lines().count(), 1);
+    let globex = env.run(&["events", "--tenant", "globex"]);
+    assert_eq!(globex.stdout.lines().count(), 2);
+
+    // --follow keeps printing what is appended.
+    let mut child = env
+        .command(&["events", "--follow", "--type", "TemplateValidated"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    env.run(&["validate", EXAMPLE_NAME]).ok();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let event: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(event["eventType"], "TemplateValidated");
+}

@@ -385,3 +385,83 @@ fn two_pushes_to_one_target_take_turns() {
         .collect();
     assert_eq!(ids, expected, "each event once, in order");
 }
+
+#[test]
+fn automatic_push_after_writes_and_connection_strings_from_store_config() {
+    let listener = Listener::start(&[]);
+    let env = Env::new();
+    env.run(&["init"]).ok();
+    let config = format!(
+        "formatVersion: 1\ntenant: default\npush:\n  auto: true\n  targets: [\"servicebus:FROM_STORE\"]\n  connectionStrings:\n    FROM_STORE: \"Endpoint=sb://127.0.0.1:{}/;SharedAccessKeyName=k;SharedAccessKey=store-secret;UseDevelopmentEmulator=true\"\n",
+        listener.port
+    );
+    std::fs::write(env.store.join("store.yaml"), config).unwrap();
+    let path = env.example();
+    let out = env.run(&["register", path.to_str().unwrap()]);
+    out.ok();
+    assert_eq!(
+        listener.requests().len(),
+        1,
+        "the register event went out with the command"
+    );
+    assert_eq!(
+        listener.requests()[0].path,
+        "/factory.templates.template/messages"
+    );
+    // A failing automatic push warns and never fails the command; the events stay pending.
+    listener.script(&[400]);
+    let out = env.run(&["version", EXAMPLE_NAME, "--version", "1.0.0"]);
+    out.ok();
+    assert!(
+        out.stderr.contains("warning: automatic push failed"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("store-secret"));
+    let status = env.run(&["events", "push", "--status", "--json"]).json();
+    assert_eq!(status["targets"][0]["pending"], 2);
+    // The next write pushes what was pending too.
+    env.run(&["validate", EXAMPLE_NAME]).ok();
+    let status = env.run(&["events", "push", "--status", "--json"]).json();
+    assert_eq!(status["targets"][0]["pending"], 0);
+    assert_eq!(status["targets"][0]["pushed"], 4);
+}
+
+#[test]
+fn amqp_dry_run_shows_routes_without_the_password() {
+    let env = Env::new();
+    env.published_example();
+    let out = env.run(&[
+        "events",
+        "push",
+        "--to",
+        "amqp://factory:pa55word@127.0.0.1:1/%2f",
+        "--dry-run",
+    ]);
+    out.ok();
+    assert!(
+        out.stdout.contains("amqp://factory:***@127.0.0.1:1/%2f"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("factory.integration (TemplatePublished)"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("pa55word") && !out.stderr.contains("pa55word"));
+    let out = env.run(&[
+        "events",
+        "push",
+        "--to",
+        "amqp://factory:pa55word@127.0.0.1:1/%2f",
+        "--max-retries",
+        "0",
+    ]);
+    out.expect_code(1);
+    assert!(!out.stderr.contains("pa55word"), "{}", out.stderr);
+    let out = env.run(&["events", "push", "--to", "ftp://x:pa55word@host"]);
+    out.expect_code(2);
+    assert!(!out.stderr.contains("pa55word"), "{}", out.stderr);
+}

@@ -298,7 +298,9 @@ fn run_push(app: &App, args: PushArgs) -> Result<()> {
         },
         batch: args.batch,
     };
-    let report = push::push(&store, &target, options, |name| std::env::var(name).ok())?;
+    let report = push::push(&store, &target, options, |name| {
+        store.config().push.connection_string(name)
+    })?;
     if app.json() {
         output::print_json(&report);
     } else if app.human() {

@@ -191,11 +191,36 @@ fn split_reference(reference: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// Prints the store's notices (recoveries, rebuilds) to stderr.
+/// Prints the store's notices (recoveries, rebuilds) to stderr, and after a command that
+/// wrote events, runs the automatic push when store.yaml asks for one. A failed automatic push
+/// only warns: the events stay pending for the next push.
 fn print_notices(app: &App, store: &Store) {
     for notice in store.take_notices() {
         if !app.global.quiet {
             eprintln!("warning: {notice}");
+        }
+    }
+    let push = &store.config().push;
+    if !(store.take_wrote_events() && push.auto) {
+        return;
+    }
+    for text in &push.targets {
+        let options = crate::broker::push::Options {
+            policy: crate::broker::retry::Policy {
+                max_retries: 2,
+                deadline: std::time::Duration::from_secs(10),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let result = crate::broker::Target::parse(text).and_then(|target| {
+            crate::broker::push::push(store, &target, options, |name| push.connection_string(name))
+        });
+        if let Err(e) = result {
+            eprintln!(
+                "warning: automatic push failed; the events stay pending for `factory events push`: {}",
+                e.message
+            );
         }
     }
 }

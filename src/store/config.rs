@@ -27,6 +27,35 @@ pub struct StoreConfig {
     /// The default module for events.
     #[serde(default)]
     pub module: Option<String>,
+    /// Broker push settings.
+    #[serde(default)]
+    pub push: PushConfig,
+}
+
+/// `push:` in store.yaml.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PushConfig {
+    /// Push to `targets` after every command that writes events; a failure only warns.
+    #[serde(default)]
+    pub auto: bool,
+    /// Targets for the automatic push.
+    #[serde(default)]
+    pub targets: Vec<String>,
+    /// Service Bus connection strings by name, for `--to servicebus:NAME` when the
+    /// environment has no variable of that name.
+    #[serde(default)]
+    pub connection_strings: std::collections::BTreeMap<String, String>,
+}
+
+impl PushConfig {
+    /// A Service Bus connection string: the environment variable, else the store's entry.
+    pub fn connection_string(&self, name: &str) -> Option<String> {
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .or_else(|| self.connection_strings.get(name).cloned())
+    }
 }
 
 impl StoreConfig {
@@ -37,6 +66,7 @@ impl StoreConfig {
             tenant: tenant.unwrap_or(DEFAULT_TENANT).to_string(),
             project: None,
             module: None,
+            push: PushConfig::default(),
         }
     }
 

@@ -7,7 +7,7 @@ pub mod config;
 pub mod objects;
 pub mod projection;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
 
@@ -79,6 +79,7 @@ pub struct Store {
     root: PathBuf,
     config: StoreConfig,
     notices: RefCell<Vec<String>>,
+    wrote_events: Cell<bool>,
 }
 
 /// The exclusive writers' lock; released on drop.
@@ -102,6 +103,7 @@ impl Store {
             root: root.to_path_buf(),
             config,
             notices: RefCell::new(Vec::new()),
+            wrote_events: Cell::new(false),
         })
     }
 
@@ -116,6 +118,7 @@ impl Store {
             root: root.to_path_buf(),
             config: StoreConfig::new(tenant),
             notices: RefCell::new(Vec::new()),
+            wrote_events: Cell::new(false),
         };
         store.create()?;
         Ok((store, true))
@@ -153,6 +156,11 @@ impl Store {
     /// Messages for the user gathered while working (recoveries, rebuilds); drained.
     pub fn take_notices(&self) -> Vec<String> {
         std::mem::take(&mut self.notices.borrow_mut())
+    }
+
+    /// Whether this handle appended events (and has not reported it yet); cleared on read.
+    pub fn take_wrote_events(&self) -> bool {
+        self.wrote_events.replace(false)
     }
 
     fn notice(&self, message: String) {
@@ -304,6 +312,7 @@ impl Store {
         let mut new_offset = offset;
         if !buffer.is_empty() {
             new_offset = log::append(&self.log_path(), &buffer)?;
+            self.wrote_events.set(true);
             for (envelope, event) in envelopes.iter().zip(&decision.events) {
                 state.apply(&envelope.event_id, &envelope.occurred_at, Some(event));
             }
