@@ -15,6 +15,16 @@ fn sha256sum_check(dir: &Path) -> std::process::Output {
         .expect("sha256sum runs")
 }
 
+/// No staging folder (`.NAME.factory-tmp-…`) is left beside the outputs.
+fn assert_no_staging_left(env: &Env) {
+    let leftovers: Vec<_> = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("factory-tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
 #[test]
 fn generates_the_latest_published_version_with_provenance_and_events() {
     let env = Env::new();
@@ -439,12 +449,7 @@ fn versions_drafts_and_targets() {
     .ok();
     assert!(env.path("e/f/g/.factory/scaffold.yaml").is_file());
     // No staging folders are left behind.
-    let leftovers: Vec<_> = std::fs::read_dir(env.dir.path())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().contains("factory-tmp"))
-        .collect();
-    assert!(leftovers.is_empty());
+    assert_no_staging_left(&env);
 }
 
 #[test]
@@ -515,12 +520,7 @@ fn a_failed_render_records_a_failed_execution_and_leaves_nothing() {
     out.expect_code(1);
     assert!(out.stderr.contains("b.txt:2:"), "{}", out.stderr);
     assert!(!env.path("out").exists());
-    let leftovers: Vec<_> = std::fs::read_dir(env.dir.path())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().contains("factory-tmp"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_no_staging_left(&env);
     let events = env.events();
     let types: Vec<&str> = events
         .iter()
