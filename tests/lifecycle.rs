@@ -248,6 +248,9 @@ fn envelope_context_comes_from_flags_environment_and_store() {
     assert_eq!(e["causationId"], "evt-cause");
     assert_eq!(e["occurredAt"], "2026-06-11T09:05:00.000Z");
     assert_eq!(events[1]["tenantId"], "globex", "environment beats store");
+    assert_eq!(events[1]["correlationId"], "corr-agent-task");
+    // The environment says what new events carry; it does not filter `factory events`.
+    assert_eq!(env.run(&["events"]).stdout.lines().count(), events.len());
     assert!(events[1]["moduleId"].is_null());
     assert_eq!(events[3]["tenantId"], "initech", "flag beats environment");
 }
@@ -310,7 +313,7 @@ fn events_filters_select_what_scripts_ask_for() {
             "TemplateVersionCreated"
         ]
     );
-    assert_eq!(lines(&["events", "--correlation", "corr-v1"]).len(), 2);
+    assert_eq!(lines(&["events", "--correlation-id", "corr-v1"]).len(), 2);
     let of_example = lines(&["events", "--template", EXAMPLE_NAME]);
     assert_eq!(of_example.len(), 4);
     assert_eq!(

@@ -31,9 +31,6 @@ pub struct EventsArgs {
     /// Only events after this event id, or at or after this RFC 3339 time.
     #[arg(long, value_name = "TIME|EVENT_ID")]
     since: Option<String>,
-    /// Only events with this correlation id.
-    #[arg(long = "correlation", value_name = "ID")]
-    correlation: Option<String>,
     /// Only events about this template (name or id).
     #[arg(long)]
     template: Option<String>,
@@ -127,7 +124,9 @@ pub fn run(app: &App, args: EventsArgs) -> Result<()> {
         types: args.types,
         topic: args.topic,
         since: args.since.as_deref().map(Since::parse).transpose()?,
-        correlation_id: args.correlation,
+        // The global --correlation-id and --tenant flags filter here; their environment
+        // variables do not (they say what new events carry).
+        correlation_id: app.global.correlation_id.clone(),
         tenant: app.global.tenant.clone(),
         template_id,
     };

@@ -48,8 +48,9 @@ struct GlobalArgs {
     /// Module for events (default: FACTORY_MODULE, then store.yaml).
     #[arg(long, global = true, env = "FACTORY_MODULE", value_name = "ID")]
     module: Option<String>,
-    /// Correlation id shared by this invocation's events (an agent's task id).
-    #[arg(long, global = true, env = "FACTORY_CORRELATION_ID", value_name = "ID")]
+    /// Correlation id shared by this invocation's events (default: FACTORY_CORRELATION_ID, or
+    /// a new one); with `events`, a filter.
+    #[arg(long, global = true, value_name = "ID")]
     correlation_id: Option<String>,
     /// The event id that caused this invocation.
     #[arg(long, global = true, value_name = "EVENT_ID")]
@@ -128,12 +129,13 @@ impl App {
             project_id: pick(&self.global.project, &config.project),
             module_id: pick(&self.global.module, &config.module),
             trace_id,
-            correlation_id: self
-                .global
-                .correlation_id
-                .clone()
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| ids::new_id(ids::CORRELATION)),
+            correlation_id: pick(
+                &self.global.correlation_id,
+                &std::env::var("FACTORY_CORRELATION_ID")
+                    .ok()
+                    .filter(|s| !s.is_empty()),
+            )
+            .unwrap_or_else(|| ids::new_id(ids::CORRELATION)),
             causation_id: self.global.causation_id.clone().filter(|s| !s.is_empty()),
             pinned_now: clock::pinned_from_env()?,
         })
