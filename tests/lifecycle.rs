@@ -228,6 +228,7 @@ fn envelope_context_comes_from_flags_environment_and_store() {
     ])
     .ok();
     env.set_env("FACTORY_TENANT", "globex");
+    env.set_env("FACTORY_CORRELATION_ID", "corr-agent-task");
     env.run(&["version", EXAMPLE_NAME, "--version", "1.0.0"])
         .ok();
     env.run(&[
