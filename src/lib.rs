@@ -10,6 +10,7 @@ pub mod events;
 pub mod generate;
 pub mod git;
 pub mod hash;
+pub mod library;
 pub mod render;
 pub mod store;
 pub mod template;

@@ -66,6 +66,7 @@ fn store_with_events(count: usize) -> Env {
                 package_name: format!("Lib{i}"),
                 area: None,
                 ecosystem: "nuget".into(),
+                description: None,
             }),
             _ => DomainEvent::TemplateValidated(TemplateValidated {
                 template_id: format!("tpl-{}", i - 2),

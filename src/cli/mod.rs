@@ -5,6 +5,7 @@ mod events;
 mod generate;
 mod hash;
 mod init;
+mod library;
 mod lifecycle;
 mod output;
 mod prompt;
@@ -87,6 +88,9 @@ enum Command {
     Hash(hash::HashArgs),
     /// Print the event log as JSON Lines, filtered; or its JSON Schemas.
     Events(events::EventsArgs),
+    /// Register, version, scan and publish reusable libraries.
+    #[command(subcommand)]
+    Library(library::LibraryCommand),
     /// Check or rebuild the store.
     #[command(subcommand)]
     Store(store::StoreCommand),
@@ -174,6 +178,7 @@ pub fn run() -> ExitCode {
         Command::Show(args) => show::show(&app, args),
         Command::Hash(args) => hash::run(&app, args),
         Command::Events(args) => events::run(&app, args),
+        Command::Library(command) => library::run(&app, command),
         Command::Store(command) => store::run(&app, command),
     };
     match result {

@@ -182,6 +182,9 @@ pub struct LibraryRegistered {
     pub package_name: String,
     pub area: Option<String>,
     pub ecosystem: String,
+    /// What the library is for.
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 /// A direct dependency of a library version.
@@ -201,6 +204,12 @@ pub struct LibraryVersionCreated {
     pub version: String,
     pub target_frameworks: Vec<String>,
     pub dependencies: Vec<DependencyRange>,
+    /// Versions pinned by a lock file next to the project, if any.
+    #[serde(default)]
+    pub locked: Vec<LibraryUse>,
+    /// The project file the dependencies were read from, if any.
+    #[serde(default)]
+    pub manifest: Option<String>,
 }
 
 /// A library version's dependency graph was resolved.

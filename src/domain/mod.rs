@@ -3,6 +3,7 @@
 
 pub mod commands;
 pub mod events;
+pub mod library;
 pub mod state;
 
 pub use events::DomainEvent;

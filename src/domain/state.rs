@@ -142,12 +142,112 @@ fn semver_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
+/// An API client cataloged for a library.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiClient {
+    /// The client's name.
+    pub client_name: String,
+    /// The OpenAPI document's object reference.
+    pub spec_ref: String,
+    /// How many operations it has.
+    pub operation_count: u64,
+}
+
+/// Where a library version was published.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LibraryPublication {
+    /// `pub-…`.
+    pub publication_id: String,
+    /// The feed.
+    pub feed_ref: String,
+    /// NuGet's sha512 of the package.
+    pub package_hash: String,
+    /// When.
+    pub at: String,
+}
+
+/// The last dependency scan of a library version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScanSummary {
+    /// `graph-…`.
+    pub graph_id: String,
+    /// Nodes in the graph.
+    pub node_count: u64,
+    /// Conflicts found.
+    pub conflict_count: u64,
+    /// Advisories found.
+    pub advisory_count: u64,
+    /// When.
+    pub at: String,
+}
+
+/// A release of a library.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LibraryVersion {
+    /// `lv-…`.
+    pub id: String,
+    /// Semantic version.
+    pub version: String,
+    /// Target frameworks.
+    pub target_frameworks: Vec<String>,
+    /// Direct dependencies, ranges normalised.
+    pub dependencies: Vec<DependencyRange>,
+    /// Lock-file pins.
+    pub locked: Vec<LibraryUse>,
+    /// When it was recorded.
+    pub created_at: String,
+    /// The last scan.
+    pub scan: Option<ScanSummary>,
+    /// Its publications.
+    pub publications: Vec<LibraryPublication>,
+}
+
+/// A registered library.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Library {
+    /// `lib-…`.
+    pub id: String,
+    /// The package name.
+    pub package_name: String,
+    /// Functional area.
+    pub area: Option<String>,
+    /// nuget, cargo or npm.
+    pub ecosystem: String,
+    /// When it was registered.
+    pub registered_at: String,
+    /// Cataloged API clients.
+    pub api_clients: Vec<ApiClient>,
+    /// Its versions in the order they were recorded.
+    pub versions: Vec<LibraryVersion>,
+}
+
+impl Library {
+    /// A version by number or id.
+    pub fn version(&self, key: &str) -> Option<&LibraryVersion> {
+        self.versions
+            .iter()
+            .find(|v| v.version == key || v.id == key)
+    }
+
+    fn version_mut(&mut self, id: &str) -> Option<&mut LibraryVersion> {
+        self.versions.iter_mut().find(|v| v.id == id)
+    }
+}
+
 /// Everything the log says, folded.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct State {
     /// Templates by id.
     pub templates: BTreeMap<String, Template>,
+    /// Libraries by id.
+    #[serde(default)]
+    pub libraries: BTreeMap<String, Library>,
     /// How many events have been applied.
     pub event_count: u64,
     /// The id of the last event applied.
@@ -160,6 +260,15 @@ impl State {
         self.templates
             .get(key)
             .or_else(|| self.templates.values().find(|t| t.name == key))
+    }
+
+    /// A library by package name (case-insensitive, as NuGet compares) or id.
+    pub fn library(&self, key: &str) -> Option<&Library> {
+        self.libraries.get(key).or_else(|| {
+            self.libraries
+                .values()
+                .find(|l| l.package_name.eq_ignore_ascii_case(key))
+        })
     }
 
     /// Folds one event into the state. Events about aggregates this state does not hold
@@ -248,6 +357,72 @@ impl State {
                     v.status = VersionStatus::Published;
                     v.publication_id = Some(e.publication_id.clone());
                     v.published_at = Some(occurred_at.to_string());
+                }
+            }
+            DomainEvent::LibraryRegistered(e) => {
+                self.libraries.insert(
+                    e.library_id.clone(),
+                    Library {
+                        id: e.library_id.clone(),
+                        package_name: e.package_name.clone(),
+                        area: e.area.clone(),
+                        ecosystem: e.ecosystem.clone(),
+                        registered_at: occurred_at.to_string(),
+                        api_clients: Vec::new(),
+                        versions: Vec::new(),
+                    },
+                );
+            }
+            DomainEvent::ApiClientCataloged(e) => {
+                if let Some(l) = self.libraries.get_mut(&e.library_id) {
+                    l.api_clients.push(ApiClient {
+                        client_name: e.client_name.clone(),
+                        spec_ref: e.spec_ref.clone(),
+                        operation_count: e.operation_count,
+                    });
+                }
+            }
+            DomainEvent::LibraryVersionCreated(e) => {
+                if let Some(l) = self.libraries.get_mut(&e.library_id) {
+                    l.versions.push(LibraryVersion {
+                        id: e.library_version_id.clone(),
+                        version: e.version.clone(),
+                        target_frameworks: e.target_frameworks.clone(),
+                        dependencies: e.dependencies.clone(),
+                        locked: e.locked.clone(),
+                        created_at: occurred_at.to_string(),
+                        scan: None,
+                        publications: Vec::new(),
+                    });
+                }
+            }
+            DomainEvent::DependencyScanned(e) => {
+                if let Some(v) = self
+                    .libraries
+                    .get_mut(&e.library_id)
+                    .and_then(|l| l.version_mut(&e.library_version_id))
+                {
+                    v.scan = Some(ScanSummary {
+                        graph_id: e.graph_id.clone(),
+                        node_count: e.node_count,
+                        conflict_count: e.conflict_count,
+                        advisory_count: e.advisories.len() as u64,
+                        at: occurred_at.to_string(),
+                    });
+                }
+            }
+            DomainEvent::LibraryPublished(e) => {
+                if let Some(v) = self
+                    .libraries
+                    .get_mut(&e.library_id)
+                    .and_then(|l| l.version_mut(&e.library_version_id))
+                {
+                    v.publications.push(LibraryPublication {
+                        publication_id: e.publication_id.clone(),
+                        feed_ref: e.feed_ref.clone(),
+                        package_hash: e.package_hash.clone(),
+                        at: occurred_at.to_string(),
+                    });
                 }
             }
             _ => {}

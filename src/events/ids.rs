@@ -16,6 +16,12 @@ pub const PUBLICATION: &str = "pub";
 pub const EXECUTION: &str = "exe";
 /// Scaffold output ids.
 pub const SCAFFOLD_OUTPUT: &str = "out";
+/// Library ids.
+pub const LIBRARY: &str = "lib";
+/// Library version ids.
+pub const LIBRARY_VERSION: &str = "lv";
+/// Dependency graph ids.
+pub const GRAPH: &str = "graph";
 /// Correlation ids made up by `factory` when the caller gave none.
 pub const CORRELATION: &str = "corr";
 

@@ -51,8 +51,44 @@ fn parse_interval(text: &str) -> Result<VersionReq, String> {
     VersionReq::parse(&parts.join(", ")).map_err(|_| bad())
 }
 
+/// Parses a range as an ecosystem writes it in its project files: NuGet's bare `4.1.0` means
+/// "at least 4.1.0"; npm separates comparators with spaces; Cargo's bare `1.2` is a caret
+/// requirement. The result is the one internal form.
+pub fn parse_range_in(ecosystem: &str, text: &str) -> Result<VersionReq, String> {
+    let text = text.trim();
+    match ecosystem {
+        "nuget" => match normalise(text) {
+            Some(version) => VersionReq::parse(&format!(">={version}")).map_err(|e| e.to_string()),
+            None => parse_range(text),
+        },
+        "npm" => {
+            if text.contains("||") {
+                return Err(format!(
+                    "`{text}`: alternatives (`||`) are not supported; name one range"
+                ));
+            }
+            let text = if text.is_empty() || text == "latest" {
+                "*"
+            } else {
+                text
+            };
+            // `>=1.2 <2` means both; semver writes that with a comma.
+            let mut joined = String::new();
+            for (i, part) in text.split_whitespace().enumerate() {
+                let glue = i > 0 && !joined.ends_with(['<', '>', '=', '~', '^']);
+                if glue {
+                    joined.push_str(", ");
+                }
+                joined.push_str(part);
+            }
+            parse_range(&joined)
+        }
+        _ => parse_range(text),
+    }
+}
+
 /// A NuGet version (`4.1`, `4.1.0`, `4.1.0.0`) as a three-part semver version.
-fn normalise(version: &str) -> Option<String> {
+pub fn normalise(version: &str) -> Option<String> {
     let version = version.trim();
     let (core, pre) = match version.split_once('-') {
         Some((core, pre)) => (core, Some(pre)),
@@ -86,6 +122,18 @@ mod tests {
         assert_eq!(parse_range("[1.0]").unwrap().to_string(), "=1.0.0");
         assert_eq!(parse_range("(,2.0]").unwrap().to_string(), "<=2.0.0");
         assert_eq!(parse_range("(1.0,)").unwrap().to_string(), ">1.0.0");
+        assert_eq!(
+            parse_range_in("nuget", "4.1.0").unwrap().to_string(),
+            ">=4.1.0"
+        );
+        assert_eq!(parse_range_in("nuget", "[4.1,5.0)").unwrap(), semver);
+        assert_eq!(parse_range_in("npm", ">=4.1.0 <5.0.0").unwrap(), semver);
+        assert_eq!(
+            parse_range_in("npm", "^18.2.0").unwrap().to_string(),
+            "^18.2.0"
+        );
+        assert_eq!(parse_range_in("cargo", "1.2").unwrap().to_string(), "^1.2");
+        assert!(parse_range_in("npm", "1 || 2").is_err());
         for bad in ["", "[1.0", "(1.0)", "[,]", "banana", "[1.0.0.1,2)"] {
             assert!(parse_range(bad).is_err(), "{bad}");
         }
