@@ -50,13 +50,23 @@ pub struct Edge {
     pub range: String,
 }
 
+/// One requirer's range on a package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Requirement {
+    /// `Package@version` of the requirer.
+    pub by: String,
+    /// The range it asks for.
+    pub range: String,
+}
+
 /// Requirements on one package that no single version satisfies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Conflict {
     /// The package.
     pub package_name: String,
-    /// (requirer, range) pairs.
-    pub requirements: Vec<(String, String)>,
+    /// Who asks for what.
+    pub requirements: Vec<Requirement>,
     /// A sentence a person can follow.
     pub explanation: String,
 }
@@ -349,7 +359,10 @@ fn conflict(
         package_name: package.to_string(),
         requirements: reqs
             .iter()
-            .map(|(by, range, _)| (by.clone(), range.clone()))
+            .map(|(by, range, _)| Requirement {
+                by: by.clone(),
+                range: range.clone(),
+            })
             .collect(),
         explanation,
     }

@@ -27,10 +27,14 @@ impl Request {
     }
 }
 
+/// Answers a request with a status and a body.
+pub type Handler = Arc<dyn Fn(&Request) -> (u16, String) + Send + Sync>;
+
 #[derive(Default)]
 struct Shared {
     requests: Vec<Request>,
     script: VecDeque<u16>,
+    handler: Option<Handler>,
 }
 
 /// The listener; it runs until the test process ends.
@@ -48,6 +52,13 @@ impl Listener {
         Self::start_with_delay(script, Duration::ZERO)
     }
 
+    /// Starts listening; `handler` answers every request.
+    pub fn start_with(handler: Handler) -> Listener {
+        let listener = Self::start(&[]);
+        listener.shared.lock().unwrap().handler = Some(handler);
+        listener
+    }
+
     /// Like `start`, answering each request after `delay`.
     pub fn start_with_delay(script: &[u16], delay: Duration) -> Listener {
         let socket = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -58,6 +69,7 @@ impl Listener {
             shared: Arc::new(Mutex::new(Shared {
                 requests: Vec::new(),
                 script: script.iter().copied().collect(),
+                handler: None,
             })),
             delay,
         };
@@ -100,23 +112,30 @@ impl Listener {
             let mut body = vec![0; length];
             reader.read_exact(&mut body).unwrap();
             std::thread::sleep(self.delay);
-            let status = {
+            let (status, answer) = {
                 let mut shared = self.shared.lock().unwrap();
-                shared.requests.push(Request {
+                let request = Request {
                     method,
                     path,
                     headers,
                     body,
-                });
-                shared.script.pop_front().unwrap_or(201)
+                };
+                let answer = match &shared.handler {
+                    Some(handler) => handler(&request),
+                    None => (shared.script.pop_front().unwrap_or(201), String::new()),
+                };
+                shared.requests.push(request);
+                answer
             };
             let extra = if status == 429 {
                 "Retry-After: 1\r\n"
             } else {
                 ""
             };
-            let response =
-                format!("HTTP/1.1 {status} Scripted\r\n{extra}Content-Length: 0\r\n\r\n");
+            let response = format!(
+                "HTTP/1.1 {status} Scripted\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{answer}",
+                answer.len()
+            );
             if writer.write_all(response.as_bytes()).is_err() {
                 return;
             }
