@@ -14,5 +14,6 @@ pub mod library;
 pub mod render;
 pub mod store;
 pub mod template;
+pub mod upgrade;
 
 pub use error::{Error, Result};

@@ -11,6 +11,7 @@ mod output;
 mod prompt;
 mod show;
 mod store;
+mod upgrade;
 mod validate;
 mod verify;
 
@@ -78,6 +79,8 @@ enum Command {
     Publish(lifecycle::PublishArgs),
     /// Render a template into a new project (from the store, a folder or a git URL).
     Generate(generate::GenerateArgs),
+    /// Plan (or --apply) a move of a generated project to another template version.
+    Upgrade(upgrade::UpgradeArgs),
     /// Report files added, removed or changed in a generated project; exit 3 on drift.
     Verify(verify::VerifyArgs),
     /// List the registered templates.
@@ -173,6 +176,7 @@ pub fn run() -> ExitCode {
         Command::Validate(args) => validate::run(&app, args),
         Command::Publish(args) => lifecycle::publish(&app, args),
         Command::Generate(args) => generate::run(&app, args),
+        Command::Upgrade(args) => upgrade::run(&app, args),
         Command::Verify(args) => verify::run(&app, args),
         Command::List => show::list(&app),
         Command::Show(args) => show::show(&app, args),

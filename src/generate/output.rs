@@ -115,7 +115,7 @@ impl Staging {
 }
 
 /// Refuses when any existing part of `target/rel` is a symlink.
-fn check_no_symlink(target: &Path, rel: &Path) -> Result<()> {
+pub fn check_no_symlink(target: &Path, rel: &Path) -> Result<()> {
     let mut path = target.to_path_buf();
     for part in rel.components() {
         path.push(part);

@@ -1,0 +1,289 @@
+//! The upgrade plan: per file, what a 3-way comparison says to do.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::render::tree::is_binary;
+
+/// A file's bytes and mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileState {
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+    /// Whether it is executable.
+    pub executable: bool,
+}
+
+/// Files by relative path.
+pub type Tree = BTreeMap<String, FileState>;
+
+/// What happens to one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// The template adds it.
+    Add,
+    /// The template changed it and you did not: replaced.
+    Update,
+    /// The template removed it and you did not change it: deleted.
+    Delete,
+    /// You changed it and the template did not: kept.
+    KeepLocal,
+    /// Both changed it on different lines: merged.
+    Merge,
+    /// Both changed the same lines, or one deleted what the other changed: needs you.
+    Conflict,
+}
+
+/// One file's step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    /// Relative path.
+    pub path: String,
+    /// What happens.
+    pub action: Action,
+    /// Why, in words.
+    pub reason: String,
+    /// What to write (`None`: nothing to write, or delete for `Delete`).
+    #[serde(skip)]
+    pub write: Option<FileState>,
+}
+
+/// The whole plan.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    /// Steps for every file that changes or needs attention, in path order.
+    pub steps: Vec<Step>,
+    /// Files left as they are.
+    pub unchanged: usize,
+}
+
+impl Plan {
+    /// How many steps are conflicts.
+    pub fn conflict_count(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| s.action == Action::Conflict)
+            .count()
+    }
+}
+
+/// How conflict markers look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictStyle {
+    /// Ours and theirs.
+    Merge,
+    /// Ours, the base, and theirs.
+    Diff3,
+}
+
+fn merge(
+    base: &FileState,
+    ours: &FileState,
+    theirs: &FileState,
+    style: ConflictStyle,
+) -> Result<Vec<u8>, Option<Vec<u8>>> {
+    if is_binary(&base.bytes) || is_binary(&ours.bytes) || is_binary(&theirs.bytes) {
+        return Err(None);
+    }
+    let text = |f: &FileState| String::from_utf8(f.bytes.clone()).expect("checked by is_binary");
+    let mut options = diffy::MergeOptions::new();
+    options.set_conflict_style(match style {
+        ConflictStyle::Merge => diffy::ConflictStyle::Merge,
+        ConflictStyle::Diff3 => diffy::ConflictStyle::Diff3,
+    });
+    match options.merge(&text(base), &text(ours), &text(theirs)) {
+        Ok(merged) => Ok(merged.into_bytes()),
+        Err(with_markers) => Err(Some(with_markers.into_bytes())),
+    }
+}
+
+/// Compares the three trees.
+pub fn plan(base: &Tree, theirs: &Tree, ours: &Tree, style: ConflictStyle) -> Plan {
+    let paths: BTreeSet<&String> = base
+        .keys()
+        .chain(theirs.keys())
+        .chain(ours.keys())
+        .collect();
+    let mut plan = Plan::default();
+    for path in paths {
+        let (b, t, o) = (base.get(path), theirs.get(path), ours.get(path));
+        let step = |action, reason: &str, write| Step {
+            path: path.clone(),
+            action,
+            reason: reason.to_string(),
+            write,
+        };
+        let next = match (b, t, o) {
+            // The template did not change it: whatever you did stays.
+            (b, t, o) if b == t => match (b, o) {
+                (Some(_), None) => None,
+                (Some(b), Some(o)) if b != o => Some(step(
+                    Action::KeepLocal,
+                    "you changed it; the template did not",
+                    None,
+                )),
+                (None, Some(_)) => None,
+                _ => None,
+            },
+            (None, Some(t), None) => {
+                Some(step(Action::Add, "new in the template", Some(t.clone())))
+            }
+            (None, Some(t), Some(o)) if t == o => None,
+            (None, Some(t), Some(o)) => {
+                let empty = FileState {
+                    bytes: Vec::new(),
+                    executable: t.executable,
+                };
+                Some(match merge(&empty, o, t, style) {
+                    Ok(bytes) => step(
+                        Action::Merge,
+                        "added by both; merged",
+                        Some(FileState {
+                            bytes,
+                            executable: t.executable,
+                        }),
+                    ),
+                    Err(markers) => step(
+                        Action::Conflict,
+                        "added by both with different contents",
+                        markers.map(|bytes| FileState {
+                            bytes,
+                            executable: t.executable,
+                        }),
+                    ),
+                })
+            }
+            (Some(b), None, Some(o)) if b == o => {
+                Some(step(Action::Delete, "removed from the template", None))
+            }
+            (Some(_), None, Some(_)) => Some(step(
+                Action::Conflict,
+                "removed from the template but changed by you; kept",
+                None,
+            )),
+            (Some(_), None, None) => None,
+            (Some(_), Some(_), None) => Some(step(
+                Action::Conflict,
+                "deleted by you but changed in the template; left deleted",
+                None,
+            )),
+            (Some(b), Some(t), Some(o)) if o == b => Some(step(
+                Action::Update,
+                "changed in the template",
+                Some(t.clone()),
+            )),
+            (Some(_), Some(t), Some(o)) if o == t => None,
+            (Some(b), Some(t), Some(o)) => Some(match merge(b, o, t, style) {
+                Ok(bytes) => step(
+                    Action::Merge,
+                    "changed by both on different lines; merged",
+                    Some(FileState {
+                        bytes,
+                        executable: o.executable,
+                    }),
+                ),
+                Err(Some(bytes)) => step(
+                    Action::Conflict,
+                    "changed by both on the same lines; conflict markers written",
+                    Some(FileState {
+                        bytes,
+                        executable: o.executable,
+                    }),
+                ),
+                Err(None) => step(
+                    Action::Conflict,
+                    "a binary file changed by both; yours kept",
+                    None,
+                ),
+            }),
+            (None, None, _) => None,
+        };
+        match next {
+            Some(step) => plan.steps.push(step),
+            None => plan.unchanged += usize::from(o.is_some()),
+        }
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(files: &[(&str, &str)]) -> Tree {
+        files
+            .iter()
+            .map(|(p, t)| {
+                (
+                    p.to_string(),
+                    FileState {
+                        bytes: t.as_bytes().to_vec(),
+                        executable: false,
+                    },
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn three_way_decisions() {
+        let base = tree(&[
+            ("same", "a\n"),
+            ("local", "a\n"),
+            ("tpl", "a\n"),
+            ("both", "1\n2\n3\n4\n5\n"),
+            ("clash", "x\n"),
+            ("gone", "g\n"),
+            ("gone-edited", "g\n"),
+        ]);
+        let theirs = tree(&[
+            ("same", "a\n"),
+            ("local", "a\n"),
+            ("tpl", "b\n"),
+            ("both", "1\nT\n3\n4\n5\n"),
+            ("clash", "theirs\n"),
+            ("new", "n\n"),
+        ]);
+        let ours = tree(&[
+            ("same", "a\n"),
+            ("local", "mine\n"),
+            ("tpl", "a\n"),
+            ("both", "1\n2\n3\n4\nO\n"),
+            ("clash", "ours\n"),
+            ("gone", "g\n"),
+            ("gone-edited", "edited\n"),
+        ]);
+        let plan = plan(&base, &theirs, &ours, ConflictStyle::Merge);
+        let actions: Vec<(&str, Action)> = plan
+            .steps
+            .iter()
+            .map(|s| (s.path.as_str(), s.action))
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                ("both", Action::Merge),
+                ("clash", Action::Conflict),
+                ("gone", Action::Delete),
+                ("gone-edited", Action::Conflict),
+                ("local", Action::KeepLocal),
+                ("new", Action::Add),
+                ("tpl", Action::Update),
+            ]
+        );
+        assert_eq!(
+            plan.steps[0].write.as_ref().unwrap().bytes,
+            b"1\nT\n3\n4\nO\n"
+        );
+        let clash = String::from_utf8(plan.steps[1].write.clone().unwrap().bytes).unwrap();
+        assert!(
+            clash.contains("<<<<<<<") && clash.contains("ours") && clash.contains("theirs"),
+            "{clash}"
+        );
+        assert_eq!(plan.conflict_count(), 2);
+        assert_eq!(plan.unchanged, 1);
+    }
+}
