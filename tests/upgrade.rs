@@ -42,42 +42,34 @@ fn v2() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
+/// Versions, validates and publishes the template folder `dir` as `version`.
+fn publish_version(env: &Env, dir: &str, version: &str) {
+    env.run(&[
+        "version",
+        "up",
+        "--from",
+        env.path(dir).to_str().unwrap(),
+        "--version",
+        version,
+    ])
+    .ok();
+    env.run(&["validate", &format!("up@{version}")]).ok();
+    env.run(&["publish", &format!("up@{version}")]).ok();
+}
+
 /// A project generated at 1.0.0 with local edits, and versions 1.1.0 and 2.0.0 published.
 fn setup() -> Env {
     let env = Env::new();
     let v1 = env.template("v1", V1);
     env.run(&["register", v1.to_str().unwrap()]).ok();
-    for (version, dir) in [("1.0.0", "v1")] {
-        env.run(&[
-            "version",
-            "up",
-            "--from",
-            env.path(dir).to_str().unwrap(),
-            "--version",
-            version,
-        ])
-        .ok();
-        env.run(&["validate", &format!("up@{version}")]).ok();
-        env.run(&["publish", &format!("up@{version}")]).ok();
-    }
+    publish_version(&env, "v1", "1.0.0");
     env.run(&["generate", "up", "-o", "proj"]).ok();
     let mut v11: Vec<(&str, &str)> = V1.to_vec();
     v11.push(("notes.txt", "notes for {{ name }}\n"));
     env.template("v11", &v11);
     env.template("v2", &v2());
-    for (version, dir) in [("1.1.0", "v11"), ("2.0.0", "v2")] {
-        env.run(&[
-            "version",
-            "up",
-            "--from",
-            env.path(dir).to_str().unwrap(),
-            "--version",
-            version,
-        ])
-        .ok();
-        env.run(&["validate", &format!("up@{version}")]).ok();
-        env.run(&["publish", &format!("up@{version}")]).ok();
-    }
+    publish_version(&env, "v11", "1.1.0");
+    publish_version(&env, "v2", "2.0.0");
     // Local edits: one the template does not touch, one on other lines than the template's,
     // one on the same line, a file of your own.
     let p = env.path("proj");
