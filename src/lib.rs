@@ -4,6 +4,7 @@
 
 pub mod broker;
 pub mod cli;
+pub mod compat;
 pub mod domain;
 pub mod error;
 pub mod events;

@@ -127,9 +127,20 @@ fn lifecycle_from_folder_to_published_leaves_valid_events() {
             "TemplateParameterSchemaDefined",
             "TemplateValidated",
             "TemplatePublished",
+            "CompatibilityEvaluated",
             "TemplateVersionCreated",
             "TemplateParameterSchemaDefined",
         ]
+    );
+    // Publishing judged the version's declared libraries, caused by the publication.
+    assert_eq!(events[5]["causationId"], events[4]["eventId"]);
+    assert_eq!(events[5]["payload"]["scope"], "publish");
+    assert_eq!(events[5]["payload"]["compatible"], true);
+    assert!(
+        events[5]["payload"]["matrixId"]
+            .as_str()
+            .unwrap()
+            .starts_with("mtx-")
     );
     let published = &events[4]["payload"];
     assert_eq!(published["version"], "0.1.0");

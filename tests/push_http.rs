@@ -43,7 +43,7 @@ fn service_bus_requests_have_the_documented_shape() {
     dry.ok();
     assert!(
         dry.stdout
-            .contains("5 event(s) would be pushed to servicebus:FACTORY_TEST_SB"),
+            .contains("6 event(s) would be pushed to servicebus:FACTORY_TEST_SB"),
         "{}",
         dry.stdout
     );
@@ -52,9 +52,9 @@ fn service_bus_requests_have_the_documented_shape() {
 
     let out = env.run(&["events", "push", "--to", "servicebus:FACTORY_TEST_SB"]);
     out.ok();
-    assert!(out.stdout.contains("Pushed 5 event(s)"), "{}", out.stdout);
+    assert!(out.stdout.contains("Pushed 6 event(s)"), "{}", out.stdout);
     let requests = listener.requests();
-    // One batch to the template topic (all 5), one to the integration topic (3 promoted).
+    // One batch to the template topic (all 6), one to the integration topic (4 promoted).
     assert_eq!(requests.len(), 2, "{requests:#?}");
     let template = requests
         .iter()
@@ -96,7 +96,7 @@ fn service_bus_requests_have_the_documented_shape() {
         assert!(!auth.contains(KEY));
     }
     let batch: Vec<Value> = serde_json::from_slice(&template.body).unwrap();
-    assert_eq!(batch.len(), 5);
+    assert_eq!(batch.len(), 6);
     for (i, message) in batch.iter().enumerate() {
         assert_eq!(
             message["Body"],
@@ -138,7 +138,8 @@ fn service_bus_requests_have_the_documented_shape() {
         [
             "TemplateVersionCreated",
             "TemplateValidated",
-            "TemplatePublished"
+            "TemplatePublished",
+            "CompatibilityEvaluated"
         ]
     );
 
@@ -173,7 +174,7 @@ fn service_bus_requests_have_the_documented_shape() {
     status.ok();
     let target = &status.json()["targets"][0];
     assert_eq!(target["target"], "servicebus:FACTORY_TEST_SB");
-    assert_eq!(target["pushed"], 6);
+    assert_eq!(target["pushed"], 7);
     assert_eq!(target["pending"], 0);
 
     // The key never reaches stdout, stderr, the log or the cursors.
@@ -218,7 +219,7 @@ fn throttling_is_retried_and_permanent_errors_stop_in_order() {
         "throttling waits at least 2 s each time"
     );
     let report = out.json();
-    assert_eq!(report["sent"], 5);
+    assert_eq!(report["sent"], 6);
     assert_eq!(report["retries"], 2);
 
     // 401 twice (one token refresh), then stop: the event is named, the cursor stays.
@@ -288,7 +289,7 @@ fn cloudevents_binary_for_one_batch_for_many() {
     let requests = listener.requests();
     assert_eq!(
         requests.len(),
-        5,
+        6,
         "one event per request, once each (no per-topic copies)"
     );
     for (request, event) in requests.iter().zip(&events) {
@@ -336,7 +337,7 @@ fn cloudevents_binary_for_one_batch_for_many() {
     let all = env.events();
     assert_eq!(parsed.len(), 3);
     use cloudevents::AttributesReader;
-    for (event, logged) in parsed.iter().zip(&all[5..]) {
+    for (event, logged) in parsed.iter().zip(&all[6..]) {
         assert_eq!(event.id(), logged["eventId"].as_str().unwrap());
         assert_eq!(event.ty(), logged["eventType"].as_str().unwrap());
         assert_eq!(event.source().to_string(), "/factory/default");

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde_json::{Map, Value, json};
 
 use super::{App, output, print_notices, prompt};
+use crate::compat;
 use crate::domain::commands::{self, Execution};
 use crate::error::{Error, Result};
 use crate::events::clock;
@@ -35,6 +36,9 @@ pub struct GenerateArgs {
     /// Allow a version that is not published.
     #[arg(long)]
     allow_draft: bool,
+    /// The runtime the project will run on, judged against the template's RuntimeRequires.
+    #[arg(long, value_name = "TFM")]
+    runtime: Option<String>,
     /// Write into a non-empty output folder, over what is there.
     #[arg(long)]
     force: bool,
@@ -128,6 +132,46 @@ pub fn run(app: &App, args: GenerateArgs) -> Result<()> {
             .hint("give answers with --set NAME=VALUE or --answers FILE; `factory show` lists the parameters")
     })?;
     let context = app.context(&store)?;
+
+    // The compatibility gate: the libraries these answers select (and the runtime, when
+    // named) against the registry. Incompatible means no output.
+    let selected = generate::selected_libraries(&resolved.manifest, &answers.context())?;
+    let subject = compat::TemplateSubject {
+        label: resolved.label.clone(),
+        name: resolved.manifest.name.clone(),
+        manifest: resolved.manifest.clone(),
+        selected: Some(selected.iter().map(|l| l.package_name.clone()).collect()),
+    };
+    let composition = compat::Composition {
+        templates: vec![subject],
+        libraries: Vec::new(),
+        runtime: args.runtime.clone(),
+    };
+    let evaluation = compat::evaluate(&store.state()?, &composition)?;
+    if !evaluation.compatible {
+        let message = format!(
+            "{} cannot be generated with these answers: {}",
+            resolved.label,
+            compat::explain(&evaluation).replace('\n', "\n  ")
+        );
+        if !args.dry_run {
+            let execution = Execution {
+                execution_id: crate::events::ids::new_id(crate::events::ids::EXECUTION),
+                template_id: resolved.template_id.clone(),
+                template_version_id: resolved.template_version_id.clone(),
+                parameters: answers.public(),
+                target: generate::absolute(&args.output),
+            };
+            let mut events = commands::execution_failed(&execution, &message, 0);
+            events.insert(1, compat::event("generate", &evaluation));
+            let written = store.write(&context, |_| Ok(Decision::events(events, ())));
+            print_notices(app, &store);
+            written?;
+        }
+        return Err(Error::verdict(message)
+            .hint("choose other answers or versions; `factory compat` shows the whole matrix"));
+    }
+
     let request = Request {
         source: &resolved,
         answers: &answers,

@@ -189,11 +189,11 @@ fn register(app: &App, args: RegisterArgs) -> Result<()> {
     };
     let context = app.context(&store)?;
     let result = store.write(&context, |state| {
-        Ok(Decision {
-            events: library::register(state, input)?,
+        Ok(Decision::with_objects(
+            library::register(state, input)?,
             objects,
-            output: (),
-        })
+            (),
+        ))
     });
     print_notices(app, &store);
     let (envelopes, ()) = result?;
@@ -334,15 +334,64 @@ fn scan(app: &App, args: ScanArgs) -> Result<()> {
     };
     let context = app.context(&store)?;
     let (library_id, version_id) = (found.id.clone(), release.id.clone());
+    let store_objects = store.objects();
+    let scanned = (found.package_name.clone(), release.version.clone());
     let written = store.write(&context, |state| {
-        Ok(Decision {
-            events: library::record_scan(state, &library_id, &version_id, result)?,
-            objects,
-            output: (),
-        })
+        let mut events = library::record_scan(state, &library_id, &version_id, result)?;
+        // A scan is a fact that changes compatibility: judge every published template that
+        // declares this library with this version, each caused by the scan.
+        let mut causes = vec![None];
+        for template in state.templates.values() {
+            let Some(published) = template.latest_published() else {
+                continue;
+            };
+            let subject = super::compat::template_subject(
+                state,
+                &store_objects,
+                &format!("{}@{}", template.name, published.version),
+            )?;
+            if !subject
+                .manifest
+                .libraries
+                .iter()
+                .any(|l| l.package.eq_ignore_ascii_case(&scanned.0))
+            {
+                continue;
+            }
+            let composition = crate::compat::Composition {
+                templates: vec![subject],
+                libraries: vec![(scanned.0.clone(), Some(scanned.1.clone()))],
+                runtime: None,
+            };
+            events.push(crate::compat::event(
+                "scan",
+                &crate::compat::evaluate(state, &composition)?,
+            ));
+            causes.push(Some(0));
+        }
+        let mut decision = Decision::with_objects(events, objects, ());
+        decision.causes = causes;
+        Ok(decision)
     });
     print_notices(app, &store);
     let (envelopes, ()) = written?;
+    for evaluated in envelopes
+        .iter()
+        .skip(1)
+        .filter(|e| e.payload["compatible"] == false)
+    {
+        if !app.global.quiet {
+            eprintln!(
+                "warning: incompatible with {}: {}",
+                evaluated.payload["subjects"][0]
+                    .as_str()
+                    .unwrap_or_default(),
+                evaluated.payload["conflicts"][0]["explanation"]
+                    .as_str()
+                    .unwrap_or_default()
+            );
+        }
+    }
     let format = if app.json() {
         ScanFormat::Json
     } else {

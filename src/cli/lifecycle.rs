@@ -170,11 +170,7 @@ pub fn version(app: &App, args: VersionArgs) -> Result<()> {
         let (events, number) = commands::create_version(state, &template_key, input)?;
         let mut objects = snapshot.blobs.clone();
         objects.push((tree_hex.clone(), snapshot.tree_bytes.clone()));
-        Ok(Decision {
-            events,
-            objects,
-            output: number,
-        })
+        Ok(Decision::with_objects(events, objects, number))
     });
     print_notices(app, &store);
     let (envelopes, number) = result?;
@@ -214,15 +210,31 @@ pub fn publish(app: &App, args: PublishArgs) -> Result<()> {
     })?;
     let store = app.store()?;
     let context = app.context(&store)?;
+    let objects = store.objects();
     let result = store.write(&context, |state| {
-        Ok(Decision::events(
-            commands::publish(state, name, version)?,
-            (),
-        ))
+        let mut events = commands::publish(state, name, version)?;
+        // Publishing is a fact that changes compatibility: judge the version's declared
+        // libraries against the registry, caused by the publication. A negative verdict is
+        // reported, not a failure.
+        let subject =
+            super::compat::template_subject(state, &objects, &format!("{name}@{version}"))?;
+        let composition = crate::compat::Composition {
+            templates: vec![subject],
+            ..Default::default()
+        };
+        let evaluation = crate::compat::evaluate(state, &composition)?;
+        events.push(crate::compat::event("publish", &evaluation));
+        Ok(Decision::events(events, evaluation))
     });
     print_notices(app, &store);
-    let (envelopes, ()) = result?;
+    let (envelopes, evaluation) = result?;
     let payload = &envelopes[0].payload;
+    if !evaluation.compatible && !app.global.quiet {
+        eprintln!(
+            "warning: {name}@{version} is published, but its declared libraries do not fit the registry:\n  {}",
+            crate::compat::explain(&evaluation).replace('\n', "\n  ")
+        );
+    }
     if app.json() {
         output::print_json(&json!({
             "template": name,

@@ -1,6 +1,7 @@
 //! The command line: argument parsing, the invocation's event context, and printing.
 //! One file per subcommand; no domain rule is decided here.
 
+mod compat;
 mod events;
 mod generate;
 mod hash;
@@ -79,6 +80,8 @@ enum Command {
     Publish(lifecycle::PublishArgs),
     /// Render a template into a new project (from the store, a folder or a git URL).
     Generate(generate::GenerateArgs),
+    /// Judge a composition of templates, libraries and a runtime; exit 3 when incompatible.
+    Compat(compat::CompatArgs),
     /// Plan (or --apply) a move of a generated project to another template version.
     Upgrade(upgrade::UpgradeArgs),
     /// Report files added, removed or changed in a generated project; exit 3 on drift.
@@ -176,6 +179,7 @@ pub fn run() -> ExitCode {
         Command::Validate(args) => validate::run(&app, args),
         Command::Publish(args) => lifecycle::publish(&app, args),
         Command::Generate(args) => generate::run(&app, args),
+        Command::Compat(args) => compat::run(&app, args),
         Command::Upgrade(args) => upgrade::run(&app, args),
         Command::Verify(args) => verify::run(&app, args),
         Command::List => show::list(&app),

@@ -48,11 +48,20 @@ impl EventContext {
     /// Wraps one command's events in envelopes. Within a command each event is caused by the
     /// one before it; the first is caused by the caller's `--causation-id`, if any.
     pub fn stamp(&self, events: &[DomainEvent]) -> Vec<Envelope> {
+        self.stamp_caused(events, &[])
+    }
+
+    /// Like [`stamp`](Self::stamp), but `causes[i] = Some(j)` makes event `i` caused by event
+    /// `j` of the same command (several events answering one, rather than a chain).
+    pub fn stamp_caused(&self, events: &[DomainEvent], causes: &[Option<usize>]) -> Vec<Envelope> {
         let occurred_at = clock::format_rfc3339(self.now());
         let mut causation_id = self.causation_id.clone();
-        let mut envelopes = Vec::with_capacity(events.len());
-        for event in events {
+        let mut envelopes: Vec<Envelope> = Vec::with_capacity(events.len());
+        for (i, event) in events.iter().enumerate() {
             let event_id = ids::new_id(ids::EVENT);
+            if let Some(Some(j)) = causes.get(i) {
+                causation_id = Some(envelopes[*j].event_id.clone());
+            }
             envelopes.push(Envelope {
                 event_id: event_id.clone(),
                 event_type: event.event_type().to_string(),

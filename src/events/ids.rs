@@ -22,6 +22,8 @@ pub const LIBRARY: &str = "lib";
 pub const LIBRARY_VERSION: &str = "lv";
 /// Dependency graph ids.
 pub const GRAPH: &str = "graph";
+/// Compatibility matrix ids.
+pub const MATRIX: &str = "mtx";
 /// Upgrade plan ids.
 pub const PLAN: &str = "plan";
 /// Correlation ids made up by `factory` when the caller gave none.

@@ -1,7 +1,7 @@
 //! `generate`: render a template into a new project, with provenance a machine can check.
 //!
-//! Steps: plan every output path (so a bad name stops the run before anything is written),
-//! pass the compatibility gate, render and write files in parallel into a staging folder
+//! Steps (after the caller's compatibility gate): plan every output path (so a bad name
+//! stops the run before anything is written), render and write files in parallel into a staging folder
 //! beside the target, add `.factory/`, move the result into place, and optionally commit it.
 
 pub mod output;
@@ -91,14 +91,22 @@ pub struct Failure {
 }
 
 /// The libraries whose `if` holds for the answers.
-pub fn selected_libraries(renderer: &Renderer, ctx: &minijinja::Value) -> Result<Vec<LibraryUse>> {
+pub fn selected_libraries(manifest: &Manifest, ctx: &minijinja::Value) -> Result<Vec<LibraryUse>> {
+    let env = crate::render::environment();
     let mut out = Vec::new();
-    for library in &renderer.manifest().libraries {
+    for library in &manifest.libraries {
         let keep = match &library.condition {
             None => true,
-            Some(condition) => renderer
-                .condition(condition, ctx, &format!("library `{}`", library.package))
-                .map_err(|p| Error::new(p.to_string()))?,
+            Some(condition) => env
+                .compile_expression(condition)
+                .and_then(|e| e.eval(ctx))
+                .map(|v| v.is_true())
+                .map_err(|e| {
+                    Error::new(format!(
+                        "library `{}`: if `{condition}`: {e}",
+                        library.package
+                    ))
+                })?,
         };
         if keep {
             out.push(LibraryUse {
@@ -108,12 +116,6 @@ pub fn selected_libraries(renderer: &Renderer, ctx: &minijinja::Value) -> Result
         }
     }
     Ok(out)
-}
-
-/// The compatibility gate before rendering. The compat issue fills it in; until then every
-/// composition passes.
-pub fn compatibility_gate(_manifest: &Manifest, _libraries: &[LibraryUse]) -> Result<()> {
-    Ok(())
 }
 
 fn problems_error(label: &str, problems: Vec<RenderProblem>) -> Error {
@@ -151,8 +153,7 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
     let plan = renderer
         .plan(&ctx)
         .map_err(|p| fail(problems_error(&source.label, p)))?;
-    let libraries = selected_libraries(&renderer, &ctx).map_err(fail)?;
-    compatibility_gate(&source.manifest, &libraries).map_err(fail)?;
+    let libraries = selected_libraries(&source.manifest, &ctx).map_err(fail)?;
     progress.start(plan.len() as u64);
 
     let (written, staging) = if request.dry_run {

@@ -60,15 +60,31 @@ pub struct Decision<T> {
     pub objects: Vec<(String, Vec<u8>)>,
     /// What the command reports.
     pub output: T,
+    /// `causes[i] = Some(j)`: event `i` was caused by event `j` (default: each by the one
+    /// before).
+    pub causes: Vec<Option<usize>>,
 }
 
 impl<T> Decision<T> {
+    /// Events and the objects they name.
+    pub fn with_objects(
+        events: Vec<DomainEvent>,
+        objects: Vec<(String, Vec<u8>)>,
+        output: T,
+    ) -> Self {
+        Decision {
+            objects,
+            ..Decision::events(events, output)
+        }
+    }
+
     /// Events only, no objects.
     pub fn events(events: Vec<DomainEvent>, output: T) -> Self {
         Decision {
             events,
             objects: Vec::new(),
             output,
+            causes: Vec::new(),
         }
     }
 }
@@ -304,7 +320,7 @@ impl Store {
         for (hex, bytes) in &decision.objects {
             objects.put_hashed(hex, bytes)?;
         }
-        let envelopes = context.stamp(&decision.events);
+        let envelopes = context.stamp_caused(&decision.events, &decision.causes);
         let mut buffer = Vec::with_capacity(envelopes.len() * 512);
         for envelope in &envelopes {
             envelope.write_line(&mut buffer);

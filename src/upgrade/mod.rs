@@ -63,7 +63,7 @@ pub fn render(files: TemplateFiles, origin: &str, given: &Map<String, Value>) ->
             lines.join("\n  ")
         ))
     })?;
-    let libraries = crate::generate::selected_libraries(&renderer, &ctx)?;
+    let libraries = crate::generate::selected_libraries(&manifest, &ctx)?;
     let tree = rendered
         .into_iter()
         .map(|f| {
