@@ -136,7 +136,7 @@ fn package_and_range(expression: &str) -> (String, Option<VersionReq>) {
     }
 }
 
-const ROOT: &str = "(composition)";
+const ROOT: &str = "the composition";
 
 /// Judges a composition against the libraries registered in `state`.
 pub fn evaluate(state: &State, composition: &Composition) -> Result<Evaluation> {
@@ -213,9 +213,14 @@ pub fn evaluate(state: &State, composition: &Composition) -> Result<Evaluation> 
                 ));
             }
         }
-        let package = format!("template {}", template.label);
-        provider.add_dependencies(package.clone(), Version::new(1, 0, 0), deps);
-        root_deps.push((package, Ranges::singleton(Version::new(1, 0, 0))));
+        let package = format!("template {}", template.name);
+        let version = template
+            .label
+            .rsplit_once('@')
+            .and_then(|(_, v)| Version::parse(v).ok())
+            .unwrap_or(Version::new(0, 0, 0));
+        provider.add_dependencies(package.clone(), version.clone(), deps);
+        root_deps.push((package, Ranges::singleton(version)));
     }
     provider.add_dependencies(ROOT.to_string(), Version::new(0, 0, 0), root_deps);
 
@@ -231,7 +236,8 @@ pub fn evaluate(state: &State, composition: &Composition) -> Result<Evaluation> 
         }
         Err(PubGrubError::NoSolution(mut tree)) => {
             tree.collapse_no_versions();
-            let explanation = DefaultStringReporter::report(&tree);
+            let explanation = DefaultStringReporter::report(&tree)
+                .replace("the composition 0.0.0", "the composition");
             conflicts.push(json!({"rule": "library versions", "explanation": explanation}));
         }
         Err(e) => return Err(Error::new(format!("the compatibility solver failed: {e}"))),
