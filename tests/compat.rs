@@ -83,11 +83,13 @@ fn fixture() -> Env {
     env
 }
 
+/// Arguments, exit code, texts the output must hold, chosen versions.
+type Case<'a> = (&'a [&'a str], i32, &'a [&'a str], &'a [(&'a str, &'a str)]);
+
 #[test]
 fn compositions_are_judged_with_explanations() {
     let env = fixture();
-    // (arguments, exit code, texts the output must hold, chosen versions)
-    let cases: &[(&[&str], i32, &[&str], &[(&str, &str)])] = &[
+    let cases: &[Case] = &[
         (&["svc"], 0, &["compatible"], &[("Acme.Json", "4.5.0")]),
         (
             &["svc", "--with", "Acme.Json@4.0.0"],
