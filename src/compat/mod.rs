@@ -150,6 +150,13 @@ pub fn evaluate(state: &State, composition: &Composition) -> Result<Evaluation> 
     for (name, _) in &composition.libraries {
         library::find(state, name)?;
     }
+    // Names are looked up many times; index them once (case-insensitive, as NuGet compares).
+    let by_name: std::collections::HashMap<String, &crate::domain::state::Library> = state
+        .libraries
+        .values()
+        .map(|l| (l.package_name.to_ascii_lowercase(), l))
+        .collect();
+    let find = |name: &str| by_name.get(&name.to_ascii_lowercase()).copied();
     // The solver's world: every registered library version with its dependencies on other
     // registered libraries; each template a package depending on what it declares; a root
     // depending on the composition.
@@ -164,7 +171,7 @@ pub fn evaluate(state: &State, composition: &Composition) -> Result<Evaluation> 
                 .dependencies
                 .iter()
                 .filter_map(|d| {
-                    let target = state.library(&d.package_name)?;
+                    let target = find(&d.package_name)?;
                     Some((
                         target.package_name.clone(),
                         to_ranges(&VersionReq::parse(&d.range).unwrap_or(VersionReq::STAR)),
@@ -194,7 +201,7 @@ pub fn evaluate(state: &State, composition: &Composition) -> Result<Evaluation> 
                 .selected
                 .as_ref()
                 .is_none_or(|s| s.iter().any(|p| p.eq_ignore_ascii_case(&library.package)));
-            if let (true, Some(lib)) = (selected, state.library(&library.package)) {
+            if let (true, Some(lib)) = (selected, find(&library.package)) {
                 let req = ranges::parse_range(&library.version).unwrap_or(VersionReq::STAR);
                 deps.push((lib.package_name.clone(), to_ranges(&req)));
             }
@@ -206,7 +213,7 @@ pub fn evaluate(state: &State, composition: &Composition) -> Result<Evaluation> 
             .filter(|r| r.kind == RuleKind::LibraryRequires)
         {
             let (name, req) = package_and_range(&rule.expression);
-            if let Some(lib) = state.library(&name) {
+            if let Some(lib) = find(&name) {
                 deps.push((
                     lib.package_name.clone(),
                     req.as_ref().map_or(Ranges::full(), to_ranges),
@@ -250,14 +257,31 @@ pub fn evaluate(state: &State, composition: &Composition) -> Result<Evaluation> 
         .map(|t| t.label.clone())
         .collect();
     let mut libraries: Vec<(String, Option<Version>)> = Vec::new();
+    // The matrix's subjects: the libraries named in the composition and those its templates
+    // declare or require; versions chosen for deeper dependencies are reported in `chosen`.
     let mut names: Vec<String> = composition
         .libraries
         .iter()
-        .filter_map(|(n, _)| Some(state.library(n)?.package_name.clone()))
+        .filter_map(|(n, _)| Some(find(n)?.package_name.clone()))
         .collect();
-    for name in chosen.keys() {
-        if !names.contains(name) {
-            names.push(name.clone());
+    for template in &composition.templates {
+        let declared = template
+            .manifest
+            .libraries
+            .iter()
+            .map(|l| l.package.clone());
+        let required = template
+            .manifest
+            .compatibility
+            .iter()
+            .filter(|r| r.kind == RuleKind::LibraryRequires)
+            .map(|r| package_and_range(&r.expression).0);
+        for name in declared.chain(required) {
+            if let Some(lib) = find(&name).filter(|l| {
+                chosen.contains_key(&l.package_name) && !names.contains(&l.package_name)
+            }) {
+                names.push(lib.package_name.clone());
+            }
         }
     }
     for name in names {
@@ -394,11 +418,11 @@ pub fn evaluate(state: &State, composition: &Composition) -> Result<Evaluation> 
     for (i, (name, version)) in libraries.iter().enumerate() {
         let release = version
             .as_ref()
-            .and_then(|v| state.library(name)?.version(&v.to_string()));
+            .and_then(|v| find(name)?.version(&v.to_string()));
         for (other, other_version) in &libraries[i + 1..] {
             let other_release = other_version
                 .as_ref()
-                .and_then(|v| state.library(other)?.version(&v.to_string()));
+                .and_then(|v| find(other)?.version(&v.to_string()));
             let mut verdict = (None, None);
             for (from, from_label, to, to_version) in [
                 (release, lib_label(name, version), other, other_version),
