@@ -5,6 +5,7 @@
 pub mod broker;
 pub mod cli;
 pub mod compat;
+pub mod contracts;
 pub mod domain;
 pub mod error;
 pub mod events;

@@ -2,6 +2,7 @@
 //! One file per subcommand; no domain rule is decided here.
 
 mod compat;
+pub mod completions;
 mod events;
 mod generate;
 mod hash;
@@ -97,6 +98,14 @@ enum Command {
     /// Register, version, scan and publish reusable libraries.
     #[command(subcommand)]
     Library(library::LibraryCommand),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
     /// Check or rebuild the store.
     #[command(subcommand)]
     Store(store::StoreCommand),
@@ -188,6 +197,8 @@ pub fn run() -> ExitCode {
         Command::Events(args) => events::run(&app, args),
         Command::Library(command) => library::run(&app, command),
         Command::Store(command) => store::run(&app, command),
+        Command::Completions { shell } => completions::print(&completions::script(shell)),
+        Command::Man => completions::print(&completions::man_page()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

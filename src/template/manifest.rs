@@ -1,5 +1,6 @@
 //! `template.yaml` (DESIGN.md section 5): what a template is, asks, renders and requires.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -9,7 +10,7 @@ use super::yaml::{self, YamlError};
 pub const MANIFEST_FILE: &str = "template.yaml";
 
 /// What kind of thing a template makes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Category {
     /// A deployable service.
@@ -55,7 +56,7 @@ impl Category {
 }
 
 /// A parameter's type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ParamType {
     /// Text.
@@ -91,7 +92,7 @@ impl ParamType {
 }
 
 /// One question a template asks.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Parameter {
     /// Identifier used in templates.
@@ -132,7 +133,7 @@ pub struct Parameter {
 }
 
 /// A conditional file or folder.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileCondition {
     /// A glob over paths in the content folder.
@@ -143,7 +144,7 @@ pub struct FileCondition {
 }
 
 /// Which files are rendered, copied or left out.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FilesSpec {
     /// Globs of files never copied.
@@ -158,7 +159,7 @@ pub struct FilesSpec {
 }
 
 /// A library the generated project references.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LibraryRef {
     /// The package name.
@@ -171,7 +172,7 @@ pub struct LibraryRef {
 }
 
 /// A named answer set that `validate` renders strictly.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TestCase {
     /// The case's name.
@@ -182,7 +183,7 @@ pub struct TestCase {
 }
 
 /// The platform's constraint kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum RuleKind {
     /// The runtime must satisfy the expression.
     RuntimeRequires,
@@ -195,7 +196,7 @@ pub enum RuleKind {
 }
 
 /// A compatibility rule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompatibilityRule {
     /// Which kind of constraint.
@@ -205,8 +206,9 @@ pub struct CompatibilityRule {
 }
 
 /// `template.yaml`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "factory template manifest (template.yaml)")]
 pub struct Manifest {
     /// Unique name, such as `ConnectSoft.Template.ReservationsApi`.
     pub name: String,

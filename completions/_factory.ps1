@@ -1,0 +1,709 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'factory'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'factory' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create a store (default: the one `factory` would find)')
+            [CompletionResult]::new('register', 'register', [CompletionResultType]::ParameterValue, 'Register a template folder under its name')
+            [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Snapshot a template''s files as a new immutable version')
+            [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check a template version (or a folder, with --path); exit 3 when a check fails')
+            [CompletionResult]::new('publish', 'publish', [CompletionResultType]::ParameterValue, 'Publish a validated template version')
+            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Render a template into a new project (from the store, a folder or a git URL)')
+            [CompletionResult]::new('compat', 'compat', [CompletionResultType]::ParameterValue, 'Judge a composition of templates, libraries and a runtime; exit 3 when incompatible')
+            [CompletionResult]::new('upgrade', 'upgrade', [CompletionResultType]::ParameterValue, 'Plan (or --apply) a move of a generated project to another template version')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Report files added, removed or changed in a generated project; exit 3 on drift')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the registered templates')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show a template or one of its versions')
+            [CompletionResult]::new('hash', 'hash', [CompletionResultType]::ParameterValue, 'Print the content hash of a folder (DESIGN section 6)')
+            [CompletionResult]::new('events', 'events', [CompletionResultType]::ParameterValue, 'Print the event log as JSON Lines, filtered; or its JSON Schemas')
+            [CompletionResult]::new('library', 'library', [CompletionResultType]::ParameterValue, 'Register, version, scan and publish reusable libraries')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
+            [CompletionResult]::new('store', 'store', [CompletionResultType]::ParameterValue, 'Check or rebuild the store')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'factory;init' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;register' {
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Register under this name instead of the manifest''s')
+            [CompletionResult]::new('--owner', '--owner', [CompletionResultType]::ParameterName, 'The owning team or person')
+            [CompletionResult]::new('--category', '--category', [CompletionResultType]::ParameterName, 'Override the manifest''s category')
+            [CompletionResult]::new('--tag', '--tag', [CompletionResultType]::ParameterName, 'A tag (repeatable); replaces the manifest''s tags')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;version' {
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'The template folder or git URL[#REF] to snapshot (default: where it was registered from)')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'The new version number, X.Y.Z')
+            [CompletionResult]::new('--bump', '--bump', [CompletionResultType]::ParameterName, 'Bump the highest existing version')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;validate' {
+            [CompletionResult]::new('--path', '--path', [CompletionResultType]::ParameterName, 'Validate a template folder without a store (the CI use); records no event')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--matrix', '--matrix', [CompletionResultType]::ParameterName, 'Also render the pairwise combinations of every bool and choice parameter')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;publish' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;generate' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'The output folder')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'The output folder')
+            [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'An answer, typed by the parameter (repeatable): --set service_name=orders')
+            [CompletionResult]::new('--answers', '--answers', [CompletionResultType]::ParameterName, 'Answers from a YAML or JSON file')
+            [CompletionResult]::new('--runtime', '--runtime', [CompletionResultType]::ParameterName, 'The runtime the project will run on, judged against the template''s RuntimeRequires')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--defaults', '--defaults', [CompletionResultType]::ParameterName, 'Take defaults without asking, even on a terminal')
+            [CompletionResult]::new('--allow-draft', '--allow-draft', [CompletionResultType]::ParameterName, 'Allow a version that is not published')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Write into a non-empty output folder, over what is there')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the files and content hash; write nothing and record nothing')
+            [CompletionResult]::new('--git', '--git', [CompletionResultType]::ParameterName, 'Commit the output to a git repository (initialised when missing)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;compat' {
+            [CompletionResult]::new('--with', '--with', [CompletionResultType]::ParameterName, 'A library, NAME@VERSION or NAME to let the solver choose (repeatable)')
+            [CompletionResult]::new('--runtime', '--runtime', [CompletionResultType]::ParameterName, 'The runtime the composition runs on (net8.0, node18, …)')
+            [CompletionResult]::new('--composition', '--composition', [CompletionResultType]::ParameterName, 'A YAML file: {templates: [...], libraries: [...], runtime: ...}')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;upgrade' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The version to move to (default: the latest published)')
+            [CompletionResult]::new('--conflict-style', '--conflict-style', [CompletionResultType]::ParameterName, 'How conflict markers look')
+            [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'An answer for a new or secret parameter (repeatable)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--apply', '--apply', [CompletionResultType]::ParameterName, 'Carry the plan out (without it, only the plan is shown and recorded)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;verify' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;list' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;show' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;hash' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Print the sha256sum manifest instead of the hash')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;events' {
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Only events of this type (repeatable)')
+            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Only events routed to this topic')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only events after this event id, or at or after this RFC 3339 time')
+            [CompletionResult]::new('--template', '--template', [CompletionResultType]::ParameterName, 'Only events about this template (name or id)')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print at most this many events')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print each event')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep printing events as they are appended, like `tail -f`')
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep printing events as they are appended, like `tail -f`')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON Schema of the envelope and every payload, or of one event type''s payload')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Send the events after a target''s cursor to a broker, in log order')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'factory;events;schema' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;events;push' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'amqp://user:pass@host:port/vhost, servicebus:ENV_NAME, or an http(s):// CloudEvents endpoint')
+            [CompletionResult]::new('--max-retries', '--max-retries', [CompletionResultType]::ParameterName, 'Retries of a failing batch before giving up')
+            [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Seconds after which no retry starts')
+            [CompletionResult]::new('--batch', '--batch', [CompletionResultType]::ParameterName, 'Events per batch (one confirm wait, one cursor write per batch)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Show each target''s cursor and how many events wait')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would go where; send nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;events;help' {
+            [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON Schema of the envelope and every payload, or of one event type''s payload')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Send the events after a target''s cursor to a broker, in log order')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'factory;events;help;schema' {
+            break
+        }
+        'factory;events;help;push' {
+            break
+        }
+        'factory;events;help;help' {
+            break
+        }
+        'factory;library' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('register', 'register', [CompletionResultType]::ParameterValue, 'Register a library (and catalog an API client with --api-client --spec)')
+            [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Record a release with its target frameworks and direct dependencies')
+            [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Resolve a release''s dependency graph: conflicts, cycles, advisories; exit 3 with --fail-on')
+            [CompletionResult]::new('publish', 'publish', [CompletionResultType]::ParameterValue, 'Publish a release''s .nupkg to a folder feed or an HTTP NuGet feed')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the registered libraries')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show a library or one of its releases')
+            [CompletionResult]::new('advise', 'advise', [CompletionResultType]::ParameterValue, 'Recommend the newest registered versions that satisfy every constraint')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'factory;library;register' {
+            [CompletionResult]::new('--ecosystem', '--ecosystem', [CompletionResultType]::ParameterName, 'Its ecosystem')
+            [CompletionResult]::new('--area', '--area', [CompletionResultType]::ParameterName, 'Functional area (persistence, messaging, …)')
+            [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'What it is for')
+            [CompletionResult]::new('--spec', '--spec', [CompletionResultType]::ParameterName, 'The OpenAPI 3.x document (YAML or JSON)')
+            [CompletionResult]::new('--client-name', '--client-name', [CompletionResultType]::ParameterName, 'The client''s name (default: the spec''s title)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--api-client', '--api-client', [CompletionResultType]::ParameterName, 'It is an API client: catalog it from its OpenAPI document (--spec)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;library;version' {
+            [CompletionResult]::new('--path', '--path', [CompletionResultType]::ParameterName, 'Read frameworks and dependencies from the project in this folder (.csproj, Cargo.toml, package.json)')
+            [CompletionResult]::new('--dep', '--dep', [CompletionResultType]::ParameterName, 'A dependency NAME@RANGE (repeatable), when there is no project to read')
+            [CompletionResult]::new('--framework', '--framework', [CompletionResultType]::ParameterName, 'A target framework (repeatable), when there is no project to read')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;library;scan' {
+            [CompletionResult]::new('--advisories', '--advisories', [CompletionResultType]::ParameterName, 'A folder of OSV advisories (JSON)')
+            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Exit 3 when the scan finds these (repeatable; cycles count as conflicts)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;library;publish' {
+            [CompletionResult]::new('--package', '--package', [CompletionResultType]::ParameterName, 'The .nupkg to publish')
+            [CompletionResult]::new('--feed', '--feed', [CompletionResultType]::ParameterName, 'A folder feed, or an HTTP feed''s v3 service index (…/index.json)')
+            [CompletionResult]::new('--api-key-env', '--api-key-env', [CompletionResultType]::ParameterName, 'The environment variable holding the HTTP feed''s API key')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;library;list' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;library;show' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;library;advise' {
+            [CompletionResult]::new('--library', '--library', [CompletionResultType]::ParameterName, 'Advise on a release''s dependencies instead: NAME@VERSION')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;library;help' {
+            [CompletionResult]::new('register', 'register', [CompletionResultType]::ParameterValue, 'Register a library (and catalog an API client with --api-client --spec)')
+            [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Record a release with its target frameworks and direct dependencies')
+            [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Resolve a release''s dependency graph: conflicts, cycles, advisories; exit 3 with --fail-on')
+            [CompletionResult]::new('publish', 'publish', [CompletionResultType]::ParameterValue, 'Publish a release''s .nupkg to a folder feed or an HTTP NuGet feed')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the registered libraries')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show a library or one of its releases')
+            [CompletionResult]::new('advise', 'advise', [CompletionResultType]::ParameterValue, 'Recommend the newest registered versions that satisfy every constraint')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'factory;library;help;register' {
+            break
+        }
+        'factory;library;help;version' {
+            break
+        }
+        'factory;library;help;scan' {
+            break
+        }
+        'factory;library;help;publish' {
+            break
+        }
+        'factory;library;help;list' {
+            break
+        }
+        'factory;library;help;show' {
+            break
+        }
+        'factory;library;help;advise' {
+            break
+        }
+        'factory;library;help;help' {
+            break
+        }
+        'factory;completions' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;man' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;store' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Re-hash every object and compare the projections with a full replay; exit 3 on problems')
+            [CompletionResult]::new('rebuild', 'rebuild', [CompletionResultType]::ParameterValue, 'Rebuild state/ from the event log')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'factory;store;check' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;store;rebuild' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;store;help' {
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Re-hash every object and compare the projections with a full replay; exit 3 on problems')
+            [CompletionResult]::new('rebuild', 'rebuild', [CompletionResultType]::ParameterValue, 'Rebuild state/ from the event log')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'factory;store;help;check' {
+            break
+        }
+        'factory;store;help;rebuild' {
+            break
+        }
+        'factory;store;help;help' {
+            break
+        }
+        'factory;help' {
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create a store (default: the one `factory` would find)')
+            [CompletionResult]::new('register', 'register', [CompletionResultType]::ParameterValue, 'Register a template folder under its name')
+            [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Snapshot a template''s files as a new immutable version')
+            [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check a template version (or a folder, with --path); exit 3 when a check fails')
+            [CompletionResult]::new('publish', 'publish', [CompletionResultType]::ParameterValue, 'Publish a validated template version')
+            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Render a template into a new project (from the store, a folder or a git URL)')
+            [CompletionResult]::new('compat', 'compat', [CompletionResultType]::ParameterValue, 'Judge a composition of templates, libraries and a runtime; exit 3 when incompatible')
+            [CompletionResult]::new('upgrade', 'upgrade', [CompletionResultType]::ParameterValue, 'Plan (or --apply) a move of a generated project to another template version')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Report files added, removed or changed in a generated project; exit 3 on drift')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the registered templates')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show a template or one of its versions')
+            [CompletionResult]::new('hash', 'hash', [CompletionResultType]::ParameterValue, 'Print the content hash of a folder (DESIGN section 6)')
+            [CompletionResult]::new('events', 'events', [CompletionResultType]::ParameterValue, 'Print the event log as JSON Lines, filtered; or its JSON Schemas')
+            [CompletionResult]::new('library', 'library', [CompletionResultType]::ParameterValue, 'Register, version, scan and publish reusable libraries')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
+            [CompletionResult]::new('store', 'store', [CompletionResultType]::ParameterValue, 'Check or rebuild the store')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'factory;help;init' {
+            break
+        }
+        'factory;help;register' {
+            break
+        }
+        'factory;help;version' {
+            break
+        }
+        'factory;help;validate' {
+            break
+        }
+        'factory;help;publish' {
+            break
+        }
+        'factory;help;generate' {
+            break
+        }
+        'factory;help;compat' {
+            break
+        }
+        'factory;help;upgrade' {
+            break
+        }
+        'factory;help;verify' {
+            break
+        }
+        'factory;help;list' {
+            break
+        }
+        'factory;help;show' {
+            break
+        }
+        'factory;help;hash' {
+            break
+        }
+        'factory;help;events' {
+            [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON Schema of the envelope and every payload, or of one event type''s payload')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Send the events after a target''s cursor to a broker, in log order')
+            break
+        }
+        'factory;help;events;schema' {
+            break
+        }
+        'factory;help;events;push' {
+            break
+        }
+        'factory;help;library' {
+            [CompletionResult]::new('register', 'register', [CompletionResultType]::ParameterValue, 'Register a library (and catalog an API client with --api-client --spec)')
+            [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Record a release with its target frameworks and direct dependencies')
+            [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Resolve a release''s dependency graph: conflicts, cycles, advisories; exit 3 with --fail-on')
+            [CompletionResult]::new('publish', 'publish', [CompletionResultType]::ParameterValue, 'Publish a release''s .nupkg to a folder feed or an HTTP NuGet feed')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the registered libraries')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show a library or one of its releases')
+            [CompletionResult]::new('advise', 'advise', [CompletionResultType]::ParameterValue, 'Recommend the newest registered versions that satisfy every constraint')
+            break
+        }
+        'factory;help;library;register' {
+            break
+        }
+        'factory;help;library;version' {
+            break
+        }
+        'factory;help;library;scan' {
+            break
+        }
+        'factory;help;library;publish' {
+            break
+        }
+        'factory;help;library;list' {
+            break
+        }
+        'factory;help;library;show' {
+            break
+        }
+        'factory;help;library;advise' {
+            break
+        }
+        'factory;help;completions' {
+            break
+        }
+        'factory;help;man' {
+            break
+        }
+        'factory;help;store' {
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Re-hash every object and compare the projections with a full replay; exit 3 on problems')
+            [CompletionResult]::new('rebuild', 'rebuild', [CompletionResultType]::ParameterValue, 'Rebuild state/ from the event log')
+            break
+        }
+        'factory;help;store;check' {
+            break
+        }
+        'factory;help;store;rebuild' {
+            break
+        }
+        'factory;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

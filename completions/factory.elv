@@ -1,0 +1,628 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[factory] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'factory'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'factory'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand init 'Create a store (default: the one `factory` would find)'
+            cand register 'Register a template folder under its name'
+            cand version 'Snapshot a template''s files as a new immutable version'
+            cand validate 'Check a template version (or a folder, with --path); exit 3 when a check fails'
+            cand publish 'Publish a validated template version'
+            cand generate 'Render a template into a new project (from the store, a folder or a git URL)'
+            cand compat 'Judge a composition of templates, libraries and a runtime; exit 3 when incompatible'
+            cand upgrade 'Plan (or --apply) a move of a generated project to another template version'
+            cand verify 'Report files added, removed or changed in a generated project; exit 3 on drift'
+            cand list 'List the registered templates'
+            cand show 'Show a template or one of its versions'
+            cand hash 'Print the content hash of a folder (DESIGN section 6)'
+            cand events 'Print the event log as JSON Lines, filtered; or its JSON Schemas'
+            cand library 'Register, version, scan and publish reusable libraries'
+            cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+            cand man 'Print the man page (roff)'
+            cand store 'Check or rebuild the store'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'factory;init'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;register'= {
+            cand --name 'Register under this name instead of the manifest''s'
+            cand --owner 'The owning team or person'
+            cand --category 'Override the manifest''s category'
+            cand --tag 'A tag (repeatable); replaces the manifest''s tags'
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;version'= {
+            cand --from 'The template folder or git URL[#REF] to snapshot (default: where it was registered from)'
+            cand --version 'The new version number, X.Y.Z'
+            cand --bump 'Bump the highest existing version'
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;validate'= {
+            cand --path 'Validate a template folder without a store (the CI use); records no event'
+            cand --format 'Report format'
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --matrix 'Also render the pairwise combinations of every bool and choice parameter'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;publish'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;generate'= {
+            cand -o 'The output folder'
+            cand --output 'The output folder'
+            cand --set 'An answer, typed by the parameter (repeatable): --set service_name=orders'
+            cand --answers 'Answers from a YAML or JSON file'
+            cand --runtime 'The runtime the project will run on, judged against the template''s RuntimeRequires'
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --defaults 'Take defaults without asking, even on a terminal'
+            cand --allow-draft 'Allow a version that is not published'
+            cand --force 'Write into a non-empty output folder, over what is there'
+            cand --dry-run 'Print the files and content hash; write nothing and record nothing'
+            cand --git 'Commit the output to a git repository (initialised when missing)'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;compat'= {
+            cand --with 'A library, NAME@VERSION or NAME to let the solver choose (repeatable)'
+            cand --runtime 'The runtime the composition runs on (net8.0, node18, …)'
+            cand --composition 'A YAML file: {templates: [...], libraries: [...], runtime: ...}'
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;upgrade'= {
+            cand --to 'The version to move to (default: the latest published)'
+            cand --conflict-style 'How conflict markers look'
+            cand --set 'An answer for a new or secret parameter (repeatable)'
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --apply 'Carry the plan out (without it, only the plan is shown and recorded)'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;verify'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;list'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;show'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;hash'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --manifest 'Print the sha256sum manifest instead of the hash'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;events'= {
+            cand --type 'Only events of this type (repeatable)'
+            cand --topic 'Only events routed to this topic'
+            cand --since 'Only events after this event id, or at or after this RFC 3339 time'
+            cand --template 'Only events about this template (name or id)'
+            cand --limit 'Print at most this many events'
+            cand --format 'How to print each event'
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand -f 'Keep printing events as they are appended, like `tail -f`'
+            cand --follow 'Keep printing events as they are appended, like `tail -f`'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand schema 'Print the JSON Schema of the envelope and every payload, or of one event type''s payload'
+            cand push 'Send the events after a target''s cursor to a broker, in log order'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'factory;events;schema'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;events;push'= {
+            cand --to 'amqp://user:pass@host:port/vhost, servicebus:ENV_NAME, or an http(s):// CloudEvents endpoint'
+            cand --max-retries 'Retries of a failing batch before giving up'
+            cand --deadline 'Seconds after which no retry starts'
+            cand --batch 'Events per batch (one confirm wait, one cursor write per batch)'
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --status 'Show each target''s cursor and how many events wait'
+            cand --dry-run 'Show what would go where; send nothing'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;events;help'= {
+            cand schema 'Print the JSON Schema of the envelope and every payload, or of one event type''s payload'
+            cand push 'Send the events after a target''s cursor to a broker, in log order'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'factory;events;help;schema'= {
+        }
+        &'factory;events;help;push'= {
+        }
+        &'factory;events;help;help'= {
+        }
+        &'factory;library'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand register 'Register a library (and catalog an API client with --api-client --spec)'
+            cand version 'Record a release with its target frameworks and direct dependencies'
+            cand scan 'Resolve a release''s dependency graph: conflicts, cycles, advisories; exit 3 with --fail-on'
+            cand publish 'Publish a release''s .nupkg to a folder feed or an HTTP NuGet feed'
+            cand list 'List the registered libraries'
+            cand show 'Show a library or one of its releases'
+            cand advise 'Recommend the newest registered versions that satisfy every constraint'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'factory;library;register'= {
+            cand --ecosystem 'Its ecosystem'
+            cand --area 'Functional area (persistence, messaging, …)'
+            cand --description 'What it is for'
+            cand --spec 'The OpenAPI 3.x document (YAML or JSON)'
+            cand --client-name 'The client''s name (default: the spec''s title)'
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --api-client 'It is an API client: catalog it from its OpenAPI document (--spec)'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;library;version'= {
+            cand --path 'Read frameworks and dependencies from the project in this folder (.csproj, Cargo.toml, package.json)'
+            cand --dep 'A dependency NAME@RANGE (repeatable), when there is no project to read'
+            cand --framework 'A target framework (repeatable), when there is no project to read'
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;library;scan'= {
+            cand --advisories 'A folder of OSV advisories (JSON)'
+            cand --fail-on 'Exit 3 when the scan finds these (repeatable; cycles count as conflicts)'
+            cand --format 'Output format'
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;library;publish'= {
+            cand --package 'The .nupkg to publish'
+            cand --feed 'A folder feed, or an HTTP feed''s v3 service index (…/index.json)'
+            cand --api-key-env 'The environment variable holding the HTTP feed''s API key'
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;library;list'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;library;show'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;library;advise'= {
+            cand --library 'Advise on a release''s dependencies instead: NAME@VERSION'
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;library;help'= {
+            cand register 'Register a library (and catalog an API client with --api-client --spec)'
+            cand version 'Record a release with its target frameworks and direct dependencies'
+            cand scan 'Resolve a release''s dependency graph: conflicts, cycles, advisories; exit 3 with --fail-on'
+            cand publish 'Publish a release''s .nupkg to a folder feed or an HTTP NuGet feed'
+            cand list 'List the registered libraries'
+            cand show 'Show a library or one of its releases'
+            cand advise 'Recommend the newest registered versions that satisfy every constraint'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'factory;library;help;register'= {
+        }
+        &'factory;library;help;version'= {
+        }
+        &'factory;library;help;scan'= {
+        }
+        &'factory;library;help;publish'= {
+        }
+        &'factory;library;help;list'= {
+        }
+        &'factory;library;help;show'= {
+        }
+        &'factory;library;help;advise'= {
+        }
+        &'factory;library;help;help'= {
+        }
+        &'factory;completions'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;man'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;store'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand check 'Re-hash every object and compare the projections with a full replay; exit 3 on problems'
+            cand rebuild 'Rebuild state/ from the event log'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'factory;store;check'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;store;rebuild'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;store;help'= {
+            cand check 'Re-hash every object and compare the projections with a full replay; exit 3 on problems'
+            cand rebuild 'Rebuild state/ from the event log'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'factory;store;help;check'= {
+        }
+        &'factory;store;help;rebuild'= {
+        }
+        &'factory;store;help;help'= {
+        }
+        &'factory;help'= {
+            cand init 'Create a store (default: the one `factory` would find)'
+            cand register 'Register a template folder under its name'
+            cand version 'Snapshot a template''s files as a new immutable version'
+            cand validate 'Check a template version (or a folder, with --path); exit 3 when a check fails'
+            cand publish 'Publish a validated template version'
+            cand generate 'Render a template into a new project (from the store, a folder or a git URL)'
+            cand compat 'Judge a composition of templates, libraries and a runtime; exit 3 when incompatible'
+            cand upgrade 'Plan (or --apply) a move of a generated project to another template version'
+            cand verify 'Report files added, removed or changed in a generated project; exit 3 on drift'
+            cand list 'List the registered templates'
+            cand show 'Show a template or one of its versions'
+            cand hash 'Print the content hash of a folder (DESIGN section 6)'
+            cand events 'Print the event log as JSON Lines, filtered; or its JSON Schemas'
+            cand library 'Register, version, scan and publish reusable libraries'
+            cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+            cand man 'Print the man page (roff)'
+            cand store 'Check or rebuild the store'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'factory;help;init'= {
+        }
+        &'factory;help;register'= {
+        }
+        &'factory;help;version'= {
+        }
+        &'factory;help;validate'= {
+        }
+        &'factory;help;publish'= {
+        }
+        &'factory;help;generate'= {
+        }
+        &'factory;help;compat'= {
+        }
+        &'factory;help;upgrade'= {
+        }
+        &'factory;help;verify'= {
+        }
+        &'factory;help;list'= {
+        }
+        &'factory;help;show'= {
+        }
+        &'factory;help;hash'= {
+        }
+        &'factory;help;events'= {
+            cand schema 'Print the JSON Schema of the envelope and every payload, or of one event type''s payload'
+            cand push 'Send the events after a target''s cursor to a broker, in log order'
+        }
+        &'factory;help;events;schema'= {
+        }
+        &'factory;help;events;push'= {
+        }
+        &'factory;help;library'= {
+            cand register 'Register a library (and catalog an API client with --api-client --spec)'
+            cand version 'Record a release with its target frameworks and direct dependencies'
+            cand scan 'Resolve a release''s dependency graph: conflicts, cycles, advisories; exit 3 with --fail-on'
+            cand publish 'Publish a release''s .nupkg to a folder feed or an HTTP NuGet feed'
+            cand list 'List the registered libraries'
+            cand show 'Show a library or one of its releases'
+            cand advise 'Recommend the newest registered versions that satisfy every constraint'
+        }
+        &'factory;help;library;register'= {
+        }
+        &'factory;help;library;version'= {
+        }
+        &'factory;help;library;scan'= {
+        }
+        &'factory;help;library;publish'= {
+        }
+        &'factory;help;library;list'= {
+        }
+        &'factory;help;library;show'= {
+        }
+        &'factory;help;library;advise'= {
+        }
+        &'factory;help;completions'= {
+        }
+        &'factory;help;man'= {
+        }
+        &'factory;help;store'= {
+            cand check 'Re-hash every object and compare the projections with a full replay; exit 3 on problems'
+            cand rebuild 'Rebuild state/ from the event log'
+        }
+        &'factory;help;store;check'= {
+        }
+        &'factory;help;store;rebuild'= {
+        }
+        &'factory;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,437 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_factory_global_optspecs
+    string join \n store= tenant= project= module= correlation-id= causation-id= json q/quiet h/help V/version
+end
+
+function __fish_factory_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_factory_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_factory_using_subcommand
+    set -l cmd (__fish_factory_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c factory -n "__fish_factory_needs_command" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_needs_command" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_needs_command" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_needs_command" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_needs_command" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_needs_command" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_needs_command" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_needs_command" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_needs_command" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_needs_command" -s V -l version -d 'Print version'
+complete -c factory -n "__fish_factory_needs_command" -f -a "init" -d 'Create a store (default: the one `factory` would find)'
+complete -c factory -n "__fish_factory_needs_command" -f -a "register" -d 'Register a template folder under its name'
+complete -c factory -n "__fish_factory_needs_command" -f -a "version" -d 'Snapshot a template\'s files as a new immutable version'
+complete -c factory -n "__fish_factory_needs_command" -f -a "validate" -d 'Check a template version (or a folder, with --path); exit 3 when a check fails'
+complete -c factory -n "__fish_factory_needs_command" -f -a "publish" -d 'Publish a validated template version'
+complete -c factory -n "__fish_factory_needs_command" -f -a "generate" -d 'Render a template into a new project (from the store, a folder or a git URL)'
+complete -c factory -n "__fish_factory_needs_command" -f -a "compat" -d 'Judge a composition of templates, libraries and a runtime; exit 3 when incompatible'
+complete -c factory -n "__fish_factory_needs_command" -f -a "upgrade" -d 'Plan (or --apply) a move of a generated project to another template version'
+complete -c factory -n "__fish_factory_needs_command" -f -a "verify" -d 'Report files added, removed or changed in a generated project; exit 3 on drift'
+complete -c factory -n "__fish_factory_needs_command" -f -a "list" -d 'List the registered templates'
+complete -c factory -n "__fish_factory_needs_command" -f -a "show" -d 'Show a template or one of its versions'
+complete -c factory -n "__fish_factory_needs_command" -f -a "hash" -d 'Print the content hash of a folder (DESIGN section 6)'
+complete -c factory -n "__fish_factory_needs_command" -f -a "events" -d 'Print the event log as JSON Lines, filtered; or its JSON Schemas'
+complete -c factory -n "__fish_factory_needs_command" -f -a "library" -d 'Register, version, scan and publish reusable libraries'
+complete -c factory -n "__fish_factory_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c factory -n "__fish_factory_needs_command" -f -a "man" -d 'Print the man page (roff)'
+complete -c factory -n "__fish_factory_needs_command" -f -a "store" -d 'Check or rebuild the store'
+complete -c factory -n "__fish_factory_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c factory -n "__fish_factory_using_subcommand init" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand init" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand init" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand init" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand init" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand init" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand init" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand init" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand init" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand register" -l name -d 'Register under this name instead of the manifest\'s' -r
+complete -c factory -n "__fish_factory_using_subcommand register" -l owner -d 'The owning team or person' -r
+complete -c factory -n "__fish_factory_using_subcommand register" -l category -d 'Override the manifest\'s category' -r -f -a "service\t''
+library\t''
+client\t''
+mfe\t''
+saas\t''
+documentation\t''
+platform\t''"
+complete -c factory -n "__fish_factory_using_subcommand register" -l tag -d 'A tag (repeatable); replaces the manifest\'s tags' -r
+complete -c factory -n "__fish_factory_using_subcommand register" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand register" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand register" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand register" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand register" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand register" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand register" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand register" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand register" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand version" -l from -d 'The template folder or git URL[#REF] to snapshot (default: where it was registered from)' -r
+complete -c factory -n "__fish_factory_using_subcommand version" -l version -d 'The new version number, X.Y.Z' -r
+complete -c factory -n "__fish_factory_using_subcommand version" -l bump -d 'Bump the highest existing version' -r -f -a "major\t''
+minor\t''
+patch\t''"
+complete -c factory -n "__fish_factory_using_subcommand version" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand version" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand version" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand version" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand version" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand version" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand version" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand version" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand version" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand validate" -l path -d 'Validate a template folder without a store (the CI use); records no event' -r -F
+complete -c factory -n "__fish_factory_using_subcommand validate" -l format -d 'Report format' -r -f -a "human\t''
+json\t''
+sarif\t''"
+complete -c factory -n "__fish_factory_using_subcommand validate" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand validate" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand validate" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand validate" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand validate" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand validate" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand validate" -l matrix -d 'Also render the pairwise combinations of every bool and choice parameter'
+complete -c factory -n "__fish_factory_using_subcommand validate" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand validate" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand validate" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand publish" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand publish" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand publish" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand publish" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand publish" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand publish" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand publish" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand publish" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand publish" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand generate" -s o -l output -d 'The output folder' -r -F
+complete -c factory -n "__fish_factory_using_subcommand generate" -l set -d 'An answer, typed by the parameter (repeatable): --set service_name=orders' -r
+complete -c factory -n "__fish_factory_using_subcommand generate" -l answers -d 'Answers from a YAML or JSON file' -r -F
+complete -c factory -n "__fish_factory_using_subcommand generate" -l runtime -d 'The runtime the project will run on, judged against the template\'s RuntimeRequires' -r
+complete -c factory -n "__fish_factory_using_subcommand generate" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand generate" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand generate" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand generate" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand generate" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand generate" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand generate" -l defaults -d 'Take defaults without asking, even on a terminal'
+complete -c factory -n "__fish_factory_using_subcommand generate" -l allow-draft -d 'Allow a version that is not published'
+complete -c factory -n "__fish_factory_using_subcommand generate" -l force -d 'Write into a non-empty output folder, over what is there'
+complete -c factory -n "__fish_factory_using_subcommand generate" -l dry-run -d 'Print the files and content hash; write nothing and record nothing'
+complete -c factory -n "__fish_factory_using_subcommand generate" -l git -d 'Commit the output to a git repository (initialised when missing)'
+complete -c factory -n "__fish_factory_using_subcommand generate" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand generate" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand generate" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand compat" -l with -d 'A library, NAME@VERSION or NAME to let the solver choose (repeatable)' -r
+complete -c factory -n "__fish_factory_using_subcommand compat" -l runtime -d 'The runtime the composition runs on (net8.0, node18, …)' -r
+complete -c factory -n "__fish_factory_using_subcommand compat" -l composition -d 'A YAML file: {templates: [...], libraries: [...], runtime: ...}' -r -F
+complete -c factory -n "__fish_factory_using_subcommand compat" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand compat" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand compat" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand compat" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand compat" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand compat" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand compat" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand compat" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand compat" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l to -d 'The version to move to (default: the latest published)' -r
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l conflict-style -d 'How conflict markers look' -r -f -a "merge\t''
+diff3\t''"
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l set -d 'An answer for a new or secret parameter (repeatable)' -r
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l apply -d 'Carry the plan out (without it, only the plan is shown and recorded)'
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand verify" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand verify" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand verify" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand verify" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand verify" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand verify" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand verify" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand verify" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand verify" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand list" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand list" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand list" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand list" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand list" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand list" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand list" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand list" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand list" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand show" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand show" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand show" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand show" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand show" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand show" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand show" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand show" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand show" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand hash" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand hash" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand hash" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand hash" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand hash" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand hash" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand hash" -l manifest -d 'Print the sha256sum manifest instead of the hash'
+complete -c factory -n "__fish_factory_using_subcommand hash" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand hash" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand hash" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l type -d 'Only events of this type (repeatable)' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l topic -d 'Only events routed to this topic' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l since -d 'Only events after this event id, or at or after this RFC 3339 time' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l template -d 'Only events about this template (name or id)' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l limit -d 'Print at most this many events' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l format -d 'How to print each event' -r -f -a "jsonl\t'The log\'s lines, unchanged'
+table\t'One line per event for people'
+cloudevents\t'CloudEvents 1.0 structured JSON, one per line'"
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -s f -l follow -d 'Keep printing events as they are appended, like `tail -f`'
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -f -a "schema" -d 'Print the JSON Schema of the envelope and every payload, or of one event type\'s payload'
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -f -a "push" -d 'Send the events after a target\'s cursor to a broker, in log order'
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l to -d 'amqp://user:pass@host:port/vhost, servicebus:ENV_NAME, or an http(s):// CloudEvents endpoint' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l max-retries -d 'Retries of a failing batch before giving up' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l deadline -d 'Seconds after which no retry starts' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l batch -d 'Events per batch (one confirm wait, one cursor write per batch)' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l status -d 'Show each target\'s cursor and how many events wait'
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l dry-run -d 'Show what would go where; send nothing'
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from help" -f -a "schema" -d 'Print the JSON Schema of the envelope and every payload, or of one event type\'s payload'
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from help" -f -a "push" -d 'Send the events after a target\'s cursor to a broker, in log order'
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -f -a "register" -d 'Register a library (and catalog an API client with --api-client --spec)'
+complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -f -a "version" -d 'Record a release with its target frameworks and direct dependencies'
+complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -f -a "scan" -d 'Resolve a release\'s dependency graph: conflicts, cycles, advisories; exit 3 with --fail-on'
+complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -f -a "publish" -d 'Publish a release\'s .nupkg to a folder feed or an HTTP NuGet feed'
+complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -f -a "list" -d 'List the registered libraries'
+complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -f -a "show" -d 'Show a library or one of its releases'
+complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -f -a "advise" -d 'Recommend the newest registered versions that satisfy every constraint'
+complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l ecosystem -d 'Its ecosystem' -r -f -a "nuget\t''
+cargo\t''
+npm\t''"
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l area -d 'Functional area (persistence, messaging, …)' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l description -d 'What it is for' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l spec -d 'The OpenAPI 3.x document (YAML or JSON)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l client-name -d 'The client\'s name (default: the spec\'s title)' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l api-client -d 'It is an API client: catalog it from its OpenAPI document (--spec)'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l path -d 'Read frameworks and dependencies from the project in this folder (.csproj, Cargo.toml, package.json)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l dep -d 'A dependency NAME@RANGE (repeatable), when there is no project to read' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l framework -d 'A target framework (repeatable), when there is no project to read' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l advisories -d 'A folder of OSV advisories (JSON)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l fail-on -d 'Exit 3 when the scan finds these (repeatable; cycles count as conflicts)' -r -f -a "conflict\t''
+advisory\t''"
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l format -d 'Output format' -r -f -a "tree\t''
+json\t''
+dot\t''"
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l package -d 'The .nupkg to publish' -r -F
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l feed -d 'A folder feed, or an HTTP feed\'s v3 service index (…/index.json)' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l api-key-env -d 'The environment variable holding the HTTP feed\'s API key' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l library -d 'Advise on a release\'s dependencies instead: NAME@VERSION' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from help" -f -a "register" -d 'Register a library (and catalog an API client with --api-client --spec)'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from help" -f -a "version" -d 'Record a release with its target frameworks and direct dependencies'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from help" -f -a "scan" -d 'Resolve a release\'s dependency graph: conflicts, cycles, advisories; exit 3 with --fail-on'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from help" -f -a "publish" -d 'Publish a release\'s .nupkg to a folder feed or an HTTP NuGet feed'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the registered libraries'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a library or one of its releases'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from help" -f -a "advise" -d 'Recommend the newest registered versions that satisfy every constraint'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c factory -n "__fish_factory_using_subcommand completions" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand completions" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand completions" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand completions" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand completions" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand completions" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand completions" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand completions" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand man" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand man" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand man" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand man" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand man" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand man" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand man" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand man" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand man" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -f -a "check" -d 'Re-hash every object and compare the projections with a full replay; exit 3 on problems'
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -f -a "rebuild" -d 'Rebuild state/ from the event log'
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from help" -f -a "check" -d 'Re-hash every object and compare the projections with a full replay; exit 3 on problems'
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from help" -f -a "rebuild" -d 'Rebuild state/ from the event log'
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "init" -d 'Create a store (default: the one `factory` would find)'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "register" -d 'Register a template folder under its name'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "version" -d 'Snapshot a template\'s files as a new immutable version'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "validate" -d 'Check a template version (or a folder, with --path); exit 3 when a check fails'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "publish" -d 'Publish a validated template version'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "generate" -d 'Render a template into a new project (from the store, a folder or a git URL)'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "compat" -d 'Judge a composition of templates, libraries and a runtime; exit 3 when incompatible'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "upgrade" -d 'Plan (or --apply) a move of a generated project to another template version'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "verify" -d 'Report files added, removed or changed in a generated project; exit 3 on drift'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "list" -d 'List the registered templates'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "show" -d 'Show a template or one of its versions'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "hash" -d 'Print the content hash of a folder (DESIGN section 6)'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "events" -d 'Print the event log as JSON Lines, filtered; or its JSON Schemas'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "library" -d 'Register, version, scan and publish reusable libraries'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "man" -d 'Print the man page (roff)'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "store" -d 'Check or rebuild the store'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from events" -f -a "schema" -d 'Print the JSON Schema of the envelope and every payload, or of one event type\'s payload'
+complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from events" -f -a "push" -d 'Send the events after a target\'s cursor to a broker, in log order'
+complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from library" -f -a "register" -d 'Register a library (and catalog an API client with --api-client --spec)'
+complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from library" -f -a "version" -d 'Record a release with its target frameworks and direct dependencies'
+complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from library" -f -a "scan" -d 'Resolve a release\'s dependency graph: conflicts, cycles, advisories; exit 3 with --fail-on'
+complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from library" -f -a "publish" -d 'Publish a release\'s .nupkg to a folder feed or an HTTP NuGet feed'
+complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from library" -f -a "list" -d 'List the registered libraries'
+complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from library" -f -a "show" -d 'Show a library or one of its releases'
+complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from library" -f -a "advise" -d 'Recommend the newest registered versions that satisfy every constraint'
+complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from store" -f -a "check" -d 'Re-hash every object and compare the projections with a full replay; exit 3 on problems'
+complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from store" -f -a "rebuild" -d 'Rebuild state/ from the event log'
