@@ -60,8 +60,8 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'factory;register'= {
             cand --name 'Register under this name instead of the manifest''s'
@@ -77,8 +77,8 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'factory;version'= {
             cand --from 'The template folder or git URL[#REF] to snapshot (default: where it was registered from)'
@@ -93,8 +93,8 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'factory;validate'= {
             cand --path 'Validate a template folder without a store (the CI use); records no event'
@@ -109,8 +109,8 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'factory;publish'= {
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
@@ -122,8 +122,8 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'factory;generate'= {
             cand -o 'The output folder'
@@ -145,8 +145,8 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'factory;compat'= {
             cand --with 'A library, NAME@VERSION or NAME to let the solver choose (repeatable)'
@@ -161,8 +161,8 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'factory;upgrade'= {
             cand --to 'The version to move to (default: the latest published)'
@@ -178,8 +178,8 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'factory;verify'= {
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
@@ -191,8 +191,8 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'factory;list'= {
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
@@ -204,8 +204,8 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'factory;show'= {
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
@@ -217,8 +217,8 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'factory;hash'= {
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
@@ -231,8 +231,8 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'factory;events'= {
             cand --type 'Only events of this type (repeatable)'
@@ -311,8 +311,8 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand register 'Register a library (and catalog an API client with --api-client --spec)'
             cand version 'Record a release with its target frameworks and direct dependencies'
             cand scan 'Resolve a release''s dependency graph: conflicts, cycles, advisories; exit 3 with --fail-on'

@@ -60,7 +60,7 @@ complete -c factory -n "__fish_factory_using_subcommand init" -l correlation-id 
 complete -c factory -n "__fish_factory_using_subcommand init" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand init" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand init" -s q -l quiet -d 'Print nothing but errors'
-complete -c factory -n "__fish_factory_using_subcommand init" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand register" -l name -d 'Register under this name instead of the manifest\'s' -r
 complete -c factory -n "__fish_factory_using_subcommand register" -l owner -d 'The owning team or person' -r
 complete -c factory -n "__fish_factory_using_subcommand register" -l category -d 'Override the manifest\'s category' -r -f -a "service\t''
@@ -79,7 +79,7 @@ complete -c factory -n "__fish_factory_using_subcommand register" -l correlation
 complete -c factory -n "__fish_factory_using_subcommand register" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand register" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand register" -s q -l quiet -d 'Print nothing but errors'
-complete -c factory -n "__fish_factory_using_subcommand register" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand register" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand version" -l from -d 'The template folder or git URL[#REF] to snapshot (default: where it was registered from)' -r
 complete -c factory -n "__fish_factory_using_subcommand version" -l version -d 'The new version number, X.Y.Z' -r
 complete -c factory -n "__fish_factory_using_subcommand version" -l bump -d 'Bump the highest existing version' -r -f -a "major\t''
@@ -93,7 +93,7 @@ complete -c factory -n "__fish_factory_using_subcommand version" -l correlation-
 complete -c factory -n "__fish_factory_using_subcommand version" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand version" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand version" -s q -l quiet -d 'Print nothing but errors'
-complete -c factory -n "__fish_factory_using_subcommand version" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand version" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand validate" -l path -d 'Validate a template folder without a store (the CI use); records no event' -r -F
 complete -c factory -n "__fish_factory_using_subcommand validate" -l format -d 'Report format' -r -f -a "human\t''
 json\t''
@@ -107,7 +107,7 @@ complete -c factory -n "__fish_factory_using_subcommand validate" -l causation-i
 complete -c factory -n "__fish_factory_using_subcommand validate" -l matrix -d 'Also render the pairwise combinations of every bool and choice parameter'
 complete -c factory -n "__fish_factory_using_subcommand validate" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand validate" -s q -l quiet -d 'Print nothing but errors'
-complete -c factory -n "__fish_factory_using_subcommand validate" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand publish" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand publish" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand publish" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -116,7 +116,7 @@ complete -c factory -n "__fish_factory_using_subcommand publish" -l correlation-
 complete -c factory -n "__fish_factory_using_subcommand publish" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand publish" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand publish" -s q -l quiet -d 'Print nothing but errors'
-complete -c factory -n "__fish_factory_using_subcommand publish" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand publish" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand generate" -s o -l output -d 'The output folder' -r -F
 complete -c factory -n "__fish_factory_using_subcommand generate" -l set -d 'An answer, typed by the parameter (repeatable): --set service_name=orders' -r
 complete -c factory -n "__fish_factory_using_subcommand generate" -l answers -d 'Answers from a YAML or JSON file' -r -F
@@ -134,7 +134,7 @@ complete -c factory -n "__fish_factory_using_subcommand generate" -l dry-run -d 
 complete -c factory -n "__fish_factory_using_subcommand generate" -l git -d 'Commit the output to a git repository (initialised when missing)'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand generate" -s q -l quiet -d 'Print nothing but errors'
-complete -c factory -n "__fish_factory_using_subcommand generate" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand compat" -l with -d 'A library, NAME@VERSION or NAME to let the solver choose (repeatable)' -r
 complete -c factory -n "__fish_factory_using_subcommand compat" -l runtime -d 'The runtime the composition runs on (net8.0, node18, …)' -r
 complete -c factory -n "__fish_factory_using_subcommand compat" -l composition -d 'A YAML file: {templates: [...], libraries: [...], runtime: ...}' -r -F
@@ -146,7 +146,7 @@ complete -c factory -n "__fish_factory_using_subcommand compat" -l correlation-i
 complete -c factory -n "__fish_factory_using_subcommand compat" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand compat" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand compat" -s q -l quiet -d 'Print nothing but errors'
-complete -c factory -n "__fish_factory_using_subcommand compat" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand compat" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l to -d 'The version to move to (default: the latest published)' -r
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l conflict-style -d 'How conflict markers look' -r -f -a "merge\t''
 diff3\t''"
@@ -160,7 +160,7 @@ complete -c factory -n "__fish_factory_using_subcommand upgrade" -l causation-id
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l apply -d 'Carry the plan out (without it, only the plan is shown and recorded)'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -s q -l quiet -d 'Print nothing but errors'
-complete -c factory -n "__fish_factory_using_subcommand upgrade" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand verify" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand verify" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand verify" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -169,7 +169,7 @@ complete -c factory -n "__fish_factory_using_subcommand verify" -l correlation-i
 complete -c factory -n "__fish_factory_using_subcommand verify" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand verify" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand verify" -s q -l quiet -d 'Print nothing but errors'
-complete -c factory -n "__fish_factory_using_subcommand verify" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand list" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand list" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand list" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -178,7 +178,7 @@ complete -c factory -n "__fish_factory_using_subcommand list" -l correlation-id 
 complete -c factory -n "__fish_factory_using_subcommand list" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand list" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand list" -s q -l quiet -d 'Print nothing but errors'
-complete -c factory -n "__fish_factory_using_subcommand list" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand show" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand show" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand show" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -187,7 +187,7 @@ complete -c factory -n "__fish_factory_using_subcommand show" -l correlation-id 
 complete -c factory -n "__fish_factory_using_subcommand show" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand show" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand show" -s q -l quiet -d 'Print nothing but errors'
-complete -c factory -n "__fish_factory_using_subcommand show" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand hash" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand hash" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand hash" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -197,7 +197,7 @@ complete -c factory -n "__fish_factory_using_subcommand hash" -l causation-id -d
 complete -c factory -n "__fish_factory_using_subcommand hash" -l manifest -d 'Print the sha256sum manifest instead of the hash'
 complete -c factory -n "__fish_factory_using_subcommand hash" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand hash" -s q -l quiet -d 'Print nothing but errors'
-complete -c factory -n "__fish_factory_using_subcommand hash" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand hash" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l type -d 'Only events of this type (repeatable)' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l topic -d 'Only events routed to this topic' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l since -d 'Only events after this event id, or at or after this RFC 3339 time' -r
@@ -254,7 +254,7 @@ complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_
 complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -s q -l quiet -d 'Print nothing but errors'
-complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -f -a "register" -d 'Register a library (and catalog an API client with --api-client --spec)'
 complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -f -a "version" -d 'Record a release with its target frameworks and direct dependencies'
 complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -f -a "scan" -d 'Resolve a release\'s dependency graph: conflicts, cycles, advisories; exit 3 with --fail-on'

@@ -34,9 +34,18 @@ fn examples(page: &Path) -> Vec<Example> {
                 Some((c, code)) => (c.to_string(), code.trim().parse().unwrap()),
                 None => (command.to_string(), 0),
             };
-            out.push(Example { page: page.to_path_buf(), line: i + 1, command, code, expected: Vec::new() });
+            out.push(Example {
+                page: page.to_path_buf(),
+                line: i + 1,
+                command,
+                code,
+                expected: Vec::new(),
+            });
         } else if !line.trim().is_empty() {
-            out.last_mut().expect("output follows a command").expected.push(line.to_string());
+            out.last_mut()
+                .expect("output follows a command")
+                .expected
+                .push(line.to_string());
         }
     }
     out
@@ -44,7 +53,11 @@ fn examples(page: &Path) -> Vec<Example> {
 
 /// Whether `output` has a line holding every `…`-separated fragment of `expected`, in order.
 fn shows(output: &str, expected: &str) -> bool {
-    let fragments: Vec<&str> = expected.split('…').map(str::trim).filter(|f| !f.is_empty()).collect();
+    let fragments: Vec<&str> = expected
+        .split('…')
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .collect();
     output.lines().any(|line| {
         let mut rest = line;
         fragments.iter().all(|f| match rest.find(f) {
@@ -74,7 +87,11 @@ fn every_console_example_in_docs_runs() {
     pages(&common::repo().join("docs"), &mut all);
     all.sort();
     let bin_dir = common::binary().parent().unwrap().to_path_buf();
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let mut ran = 0;
     let mut failures = Vec::new();
     for page in &all {
@@ -83,7 +100,10 @@ fn every_console_example_in_docs_runs() {
             continue;
         }
         let sandbox = tempfile::tempdir().unwrap();
-        common::copy_dir(&common::repo().join("templates-examples"), &sandbox.path().join("templates-examples"));
+        common::copy_dir(
+            &common::repo().join("templates-examples"),
+            &sandbox.path().join("templates-examples"),
+        );
         for example in examples {
             let out = Command::new("sh")
                 .arg("-c")
@@ -98,10 +118,23 @@ fn every_console_example_in_docs_runs() {
                 .output()
                 .unwrap();
             ran += 1;
-            let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-            let at = format!("{}:{}: $ {}", example.page.strip_prefix(common::repo()).unwrap().display(), example.line, example.command);
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let at = format!(
+                "{}:{}: $ {}",
+                example.page.strip_prefix(common::repo()).unwrap().display(),
+                example.line,
+                example.command
+            );
             if out.status.code() != Some(example.code) {
-                failures.push(format!("{at}\n  exit {:?}, expected {}\n{text}", out.status.code(), example.code));
+                failures.push(format!(
+                    "{at}\n  exit {:?}, expected {}\n{text}",
+                    out.status.code(),
+                    example.code
+                ));
                 continue;
             }
             for expected in &example.expected {
@@ -111,6 +144,11 @@ fn every_console_example_in_docs_runs() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {ran} examples failed:\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {ran} examples failed:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
     assert!(ran >= 40, "only {ran} examples ran");
 }

@@ -70,33 +70,71 @@ struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Create a store (default: the one `factory` would find).
+    #[command(
+        after_long_help = "Examples:\n  factory init --tenant acme\n  factory init ./.factory-store"
+    )]
     Init(init::InitArgs),
     /// Register a template folder under its name.
+    #[command(
+        after_long_help = "Examples:\n  factory register templates/orders-api\n  factory register file:///srv/templates.git#v1.2.0 --owner platform-team"
+    )]
     Register(lifecycle::RegisterArgs),
     /// Snapshot a template's files as a new immutable version.
+    #[command(
+        after_long_help = "Examples:\n  factory version orders-api --version 1.0.0\n  factory version orders-api --bump minor --from ../orders-api"
+    )]
     Version(lifecycle::VersionArgs),
     /// Check a template version (or a folder, with --path); exit 3 when a check fails.
+    #[command(
+        after_long_help = "Examples:\n  factory validate orders-api@1.0.0\n  factory validate --path templates/orders-api --matrix --format sarif > report.sarif"
+    )]
     Validate(validate::ValidateArgs),
     /// Publish a validated template version.
+    #[command(after_long_help = "Examples:\n  factory publish orders-api@1.0.0")]
     Publish(lifecycle::PublishArgs),
     /// Render a template into a new project (from the store, a folder or a git URL).
+    #[command(
+        after_long_help = "Examples:\n  factory generate orders-api -o orders --set service_name=orders\n  factory generate ./my-template -o /tmp/try --defaults --dry-run\n  factory generate file:///srv/templates.git#main -o api --answers answers.yaml --git"
+    )]
     Generate(generate::GenerateArgs),
     /// Judge a composition of templates, libraries and a runtime; exit 3 when incompatible.
+    #[command(
+        after_long_help = "Examples:\n  factory compat orders-api@1.0.0 --with Acme.Data --runtime net8.0\n  factory compat --composition composition.yaml --json"
+    )]
     Compat(compat::CompatArgs),
     /// Plan (or --apply) a move of a generated project to another template version.
+    #[command(
+        after_long_help = "Examples:\n  factory upgrade orders\n  factory upgrade orders --to 2.0.0 --apply --conflict-style diff3"
+    )]
     Upgrade(upgrade::UpgradeArgs),
     /// Report files added, removed or changed in a generated project; exit 3 on drift.
+    #[command(after_long_help = "Examples:\n  factory verify orders")]
     Verify(verify::VerifyArgs),
     /// List the registered templates.
+    #[command(
+        after_long_help = "Examples:\n  factory list\n  factory list --json | jq -r '.templates[].name'"
+    )]
     List,
     /// Show a template or one of its versions.
+    #[command(
+        after_long_help = "Examples:\n  factory show orders-api\n  factory show orders-api@1.0.0 --json"
+    )]
     Show(show::ShowArgs),
     /// Print the content hash of a folder (DESIGN section 6).
+    #[command(
+        after_long_help = "Examples:\n  factory hash orders\n  factory hash orders --manifest"
+    )]
     Hash(hash::HashArgs),
     /// Print the event log as JSON Lines, filtered; or its JSON Schemas.
+    #[command(
+        after_long_help = "Examples:\n  factory events --type TemplatePublished | jq -r .payload.version\n  factory events --follow --format table\n  factory events push --to amqp://factory:$PASSWORD@rabbit:5672/%2f"
+    )]
     Events(events::EventsArgs),
     /// Register, version, scan and publish reusable libraries.
     #[command(subcommand)]
+    #[command(
+        after_long_help = "Examples:\n  factory library register Acme.Json\n  factory library version Acme.Json 4.1.0 --path src/Acme.Json\n  factory library scan Acme.Json@4.1.0 --fail-on conflict"
+    )]
     Library(library::LibraryCommand),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions {
@@ -258,5 +296,35 @@ mod tests {
     #[test]
     fn command_line_definition_is_consistent() {
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_and_flag_says_what_it_does() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            if command.get_about().is_none() {
+                missing.push(format!("{path}: no about"));
+            }
+            for arg in command.get_arguments() {
+                let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+                if !builtin && arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} {}: no help", arg.get_id()));
+                }
+            }
+            for sub in command.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let command = super::Cli::command();
+        let mut missing = Vec::new();
+        walk(&command, "factory", &mut missing);
+        for sub in command
+            .get_subcommands()
+            .filter(|s| !matches!(s.get_name(), "help" | "man" | "completions" | "store"))
+        {
+            if sub.get_after_long_help().is_none() {
+                missing.push(format!("factory {}: no example in --help", sub.get_name()));
+            }
+        }
+        assert!(missing.is_empty(), "{missing:#?}");
     }
 }
