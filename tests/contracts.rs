@@ -94,6 +94,29 @@ fn completions_load_in_bash() {
 }
 
 #[test]
+fn completions_load_in_zsh_where_installed() {
+    if std::process::Command::new("zsh")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("*** SKIPPED the zsh completion check: zsh is not installed here ***");
+        return;
+    }
+    let dir = repo().join("completions");
+    let out = std::process::Command::new("zsh")
+        .arg("-c")
+        .arg(format!("fpath=({} $fpath); autoload -Uz compinit && compinit -u && autoload -Uz _factory && echo loaded", dir.display()))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("loaded"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn the_template_schema_accepts_the_examples_and_refuses_unknown_keys() {
     let schema: serde_json::Value = serde_json::from_slice(
         &std::fs::read(repo().join("docs/schemas/template.schema.json")).unwrap(),
