@@ -16,10 +16,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FACTORY = os.path.join(ROOT, "target", "release", "factory")
+from bench_common import FACTORY, ROOT, uuid7
+
 EXAMPLE = os.path.join(ROOT, "templates-examples", "reservations-api")
 NAME = "ConnectSoft.Template.ReservationsApi"
 
@@ -38,14 +37,6 @@ def median_ms(args, env, runs):
         run(args, env)
         samples.append((time.perf_counter() - start) * 1000)
     return statistics.median(samples)
-
-
-def uuid7():
-    """A UUIDv7 (time-ordered), as factory writes them."""
-    ms = int(time.time() * 1000)
-    rand = uuid.uuid4().int
-    value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | (rand & ((1 << 12) - 1)) << 64 | 0b10 << 62 | (rand >> 64) & ((1 << 62) - 1)
-    return str(uuid.UUID(int=value))
 
 
 def make_store(events_wanted):

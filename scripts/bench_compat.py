@@ -14,25 +14,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FACTORY = os.path.join(ROOT, "target", "release", "factory")
-
-
-def uuid7():
-    ms = int(time.time() * 1000)
-    rand = uuid.uuid4().int
-    value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | (rand & ((1 << 12) - 1)) << 64 | 0b10 << 62 | (rand >> 64) & ((1 << 62) - 1)
-    return str(uuid.UUID(int=value))
-
-
-def envelope(event_type, payload):
-    return json.dumps({
-        "eventId": "evt-" + uuid7(), "eventType": event_type, "tenantId": "bench", "projectId": None,
-        "moduleId": None, "traceId": uuid.uuid4().hex, "correlationId": "corr-bench", "causationId": None,
-        "occurredAt": "2026-11-27T00:00:00.000Z", "payload": payload,
-    }, separators=(",", ":"))
+from bench_common import FACTORY, envelope, uuid7
 
 
 def main():

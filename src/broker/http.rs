@@ -40,17 +40,21 @@ pub fn classify(response: &reqwest::Response, what: &str) -> Result<(), SendErro
     })
 }
 
-/// A failed request (no answer): always worth retrying.
-pub fn unreachable(what: &str, e: reqwest::Error) -> SendError {
-    // reqwest's message can repeat the URL; keep only its kind, never a query string.
-    let kind = if e.is_timeout() {
+/// What kind of failure a request without an answer was. reqwest's own message can repeat
+/// the URL (and a query string with a key in it), so only the kind is ever shown.
+pub fn failure_kind(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
         "could not connect"
     } else {
         "request failed"
-    };
-    SendError::Transient(format!("{what}: {kind}"))
+    }
+}
+
+/// A failed request (no answer): always worth retrying.
+pub fn unreachable(what: &str, e: reqwest::Error) -> SendError {
+    SendError::Transient(format!("{what}: {}", failure_kind(&e)))
 }
 
 /// Posts CloudEvents to one endpoint.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use sha2::{Digest, Sha512};
 
-use crate::broker::http::client;
+use crate::broker::http::{client, failure_kind};
 use crate::broker::target::redact_url;
 use crate::error::{Error, Result};
 
@@ -138,14 +138,7 @@ pub fn publish_to_http(index_url: &str, package: &Package, api_key: &str) -> Res
     runtime.block_on(async {
         let http = client();
         let failed = |what: &str, e: reqwest::Error| {
-            let kind = if e.is_timeout() {
-                "timed out"
-            } else if e.is_connect() {
-                "could not connect"
-            } else {
-                "request failed"
-            };
-            Error::new(format!("{what} {shown}: {kind}"))
+            Error::new(format!("{what} {shown}: {}", failure_kind(&e)))
                 .hint("check the feed URL and that the feed is reachable")
         };
         let index: serde_json::Value = http

@@ -28,6 +28,18 @@ fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))
 }
 
+/// A JSON file, with `file:line:col` in the error.
+fn read_json(path: &Path) -> Result<serde_json::Value> {
+    serde_json::from_str(&read(path)?).map_err(|e| {
+        Error::new(format!(
+            "{}:{}:{}: not valid JSON: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
 /// The first file named `name` in `dir` or a folder above it.
 fn find_up(dir: &Path, name: &str) -> Option<PathBuf> {
     dir.ancestors().map(|d| d.join(name)).find(|p| p.is_file())
@@ -153,14 +165,7 @@ pub fn read_csproj(path: &Path) -> Result<ProjectInfo> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let lock = dir.join("packages.lock.json");
     if lock.is_file() {
-        let value: serde_json::Value = serde_json::from_str(&read(&lock)?).map_err(|e| {
-            Error::new(format!(
-                "{}:{}:{}: {e}",
-                lock.display(),
-                e.line(),
-                e.column()
-            ))
-        })?;
+        let value = read_json(&lock)?;
         if let Some(frameworks) = value["dependencies"].as_object()
             && let Some(packages) = frameworks.values().next().and_then(|f| f.as_object())
         {
@@ -344,15 +349,7 @@ pub fn read_cargo(path: &Path) -> Result<ProjectInfo> {
 
 /// Reads a `package.json` (dependencies only: dev dependencies do not ship).
 pub fn read_package_json(path: &Path) -> Result<ProjectInfo> {
-    let text = read(path)?;
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        Error::new(format!(
-            "{}:{}:{}: not valid JSON: {e}",
-            path.display(),
-            e.line(),
-            e.column()
-        ))
-    })?;
+    let value = read_json(path)?;
     let mut info = ProjectInfo {
         manifest: file_name(path),
         ecosystem: "npm".into(),
@@ -373,14 +370,7 @@ pub fn read_package_json(path: &Path) -> Result<ProjectInfo> {
     }
     let lock = path.with_file_name("package-lock.json");
     if lock.is_file() {
-        let value: serde_json::Value = serde_json::from_str(&read(&lock)?).map_err(|e| {
-            Error::new(format!(
-                "{}:{}:{}: {e}",
-                lock.display(),
-                e.line(),
-                e.column()
-            ))
-        })?;
+        let value = read_json(&lock)?;
         for name in &names {
             let version = value["packages"][format!("node_modules/{name}")]["version"]
                 .as_str()
