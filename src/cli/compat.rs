@@ -54,7 +54,7 @@ pub fn template_subject(state: &State, objects: &Objects, spec: &str) -> Result<
     };
     let files = TemplateFiles::from_tree(objects, &chosen.tree)?;
     let label = format!("{}@{}", template.name, chosen.version);
-    let manifest = source::parse_manifest(&files.manifest_text()?, &label)?;
+    let manifest = source::manifest_of(&files, &label, &template.name)?;
     Ok(TemplateSubject {
         label,
         name: template.name.clone(),

@@ -83,11 +83,13 @@ pub fn run(app: &App, args: UpgradeArgs) -> Result<()> {
     let base = engine::render(
         TemplateFiles::from_tree(&objects, &base_version.tree)?,
         &format!("{}@{}", template.name, base_version.version),
+        &template.name,
         &given,
     )?;
     let theirs = engine::render(
         TemplateFiles::from_tree(&objects, &target.tree)?,
         &format!("{}@{}", template.name, target.version),
+        &template.name,
         &given,
     )?;
     let ours = engine::read_project(&args.dir)?;

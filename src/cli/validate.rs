@@ -49,7 +49,13 @@ pub fn run(app: &App, args: ValidateArgs) -> Result<()> {
     };
     let (subject, checks, content_hash, validation_id) = if let Some(dir) = &args.path {
         let files = Arc::new(TemplateFiles::load_dir(dir)?);
-        let checks = validate::validate(Arc::clone(&files), &options);
+        let name = crate::template::load::name_from_location(
+            &dir.canonicalize()
+                .unwrap_or(dir.clone())
+                .display()
+                .to_string(),
+        );
+        let checks = validate::validate(Arc::clone(&files), &name, &options);
         let content_hash = files.content_hash()?;
         (dir.display().to_string(), checks, content_hash, None)
     } else {
@@ -68,7 +74,7 @@ pub fn run(app: &App, args: ValidateArgs) -> Result<()> {
             })?,
         };
         let files = Arc::new(TemplateFiles::from_tree(&store.objects(), &version.tree)?);
-        let checks = validate::validate(files, &options);
+        let checks = validate::validate(files, &template.name, &options);
         let context = app.context(&store)?;
         let (template_id, version_id, hash) = (
             template.id.clone(),

@@ -34,12 +34,15 @@ pub struct ResolvedSource {
     _checkout: Option<git::Checkout>,
 }
 
-/// Parses a manifest's text with the error pointing into `origin`.
-pub fn parse_manifest(text: &str, origin: &str) -> Result<Manifest> {
-    Manifest::parse(text, origin).map_err(|e| {
-        Error::new(format!("{}: {}", e.location(), e.message))
-            .hint("fix template.yaml; `factory validate --path DIR` lists every problem")
-    })
+/// A template's manifest (`template.yaml`, or a mapped `cookiecutter.json`), with errors
+/// pointing into `label`'s files.
+pub fn manifest_of(files: &TemplateFiles, label: &str, name_hint: &str) -> Result<Manifest> {
+    crate::template::load::manifest_of(files, name_hint)
+        .map(|(m, _)| m)
+        .map_err(|e| {
+            Error::new(format!("{label}: {}: {}", e.location(), e.message))
+                .hint("fix the manifest; `factory validate --path DIR` lists every problem")
+        })
 }
 
 /// A template folder on disk, read and checked for links that leave it.
@@ -56,12 +59,13 @@ pub fn folder(dir: &Path, label: &str) -> Result<(TemplateFiles, Manifest)> {
         ))
         .hint("replace the link with the file it points at, or remove it"));
     }
-    let origin = format!("{}", dir.join(MANIFEST_FILE).display());
-    let text = files.manifest_text().map_err(|e| {
-        Error::new(format!("{label}: {}", e.message))
-            .hint("a template is a folder with a template.yaml; see docs/template-format.md")
-    })?;
-    let manifest = parse_manifest(&text, &origin)?;
+    let name = crate::template::load::name_from_location(
+        &dir.canonicalize()
+            .unwrap_or(dir.to_path_buf())
+            .display()
+            .to_string(),
+    );
+    let manifest = manifest_of(&files, label, &name)?;
     Ok((files, manifest))
 }
 
@@ -161,10 +165,10 @@ pub fn stored(
         .hint("pass --allow-draft to generate from an unpublished version"));
     }
     let files = TemplateFiles::from_tree(objects, &chosen.tree)?;
-    let text = files.manifest_text()?;
-    let manifest = parse_manifest(
-        &text,
-        &format!("{}@{}/{MANIFEST_FILE}", template.name, chosen.version),
+    let manifest = manifest_of(
+        &files,
+        &format!("{}@{}", template.name, chosen.version),
+        &template.name,
     )?;
     Ok(ResolvedSource {
         files: Arc::new(files),

@@ -5,14 +5,46 @@ use heck::{ToKebabCase, ToLowerCamelCase, ToShoutySnakeCase, ToSnakeCase, ToUppe
 use minijinja::Environment;
 
 /// Names of the filters registered here, for checks that list what a template may use.
-pub const NAMES: [&str; 6] = [
+pub const NAMES: [&str; 7] = [
     "snake_case",
     "kebab_case",
     "pascal_case",
     "camel_case",
     "upper_snake_case",
     "slugify",
+    "jsonify",
 ];
+
+/// JSON as Python's `json.dumps(value, sort_keys=True, indent=indent)` writes it (cookiecutter's
+/// `jsonify`).
+fn jsonify(value: minijinja::Value, indent: Option<usize>) -> Result<String, minijinja::Error> {
+    fn sorted(value: serde_json::Value) -> serde_json::Value {
+        match value {
+            serde_json::Value::Object(map) => {
+                let mut entries: Vec<(String, serde_json::Value)> = map.into_iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                serde_json::Value::Object(
+                    entries.into_iter().map(|(k, v)| (k, sorted(v))).collect(),
+                )
+            }
+            serde_json::Value::Array(items) => {
+                serde_json::Value::Array(items.into_iter().map(sorted).collect())
+            }
+            other => other,
+        }
+    }
+    let json = serde_json::to_value(&value).map_err(|e| {
+        minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
+    })?;
+    let indent = " ".repeat(indent.unwrap_or(4));
+    let mut out = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(indent.as_bytes());
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+    serde::Serialize::serialize(&sorted(json), &mut serializer).map_err(|e| {
+        minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
+    })?;
+    Ok(String::from_utf8(out).expect("JSON is UTF-8"))
+}
 
 /// Adds the filters to `env`.
 pub fn register(env: &mut Environment<'static>) {
@@ -22,6 +54,8 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("camel_case", |s: String| s.to_lower_camel_case());
     env.add_filter("upper_snake_case", |s: String| s.to_shouty_snake_case());
     env.add_filter("slugify", |s: String| slugify(&s));
+    env.add_filter("jsonify", jsonify);
+    env.add_function("uuid4", || uuid::Uuid::new_v4().to_string());
 }
 
 /// Lower-case ASCII letters and digits joined by single dashes; other characters separate

@@ -14,6 +14,8 @@ pub struct Answers {
     pub values: Map<String, Value>,
     /// Names of the secret parameters.
     pub secrets: Vec<String>,
+    /// When set, the answers appear to templates under this one name.
+    pub namespace: Option<String>,
 }
 
 impl Answers {
@@ -28,7 +30,14 @@ impl Answers {
 
     /// The render context.
     pub fn context(&self) -> minijinja::Value {
-        minijinja::Value::from(minijinja::value::Serde(&self.values))
+        match &self.namespace {
+            Some(name) => {
+                let mut wrapped = Map::new();
+                wrapped.insert(name.clone(), Value::Object(self.values.clone()));
+                minijinja::Value::from(minijinja::value::Serde(&wrapped))
+            }
+            None => minijinja::Value::from(minijinja::value::Serde(&self.values)),
+        }
     }
 }
 
@@ -61,7 +70,10 @@ pub fn resolve_with(
     use_defaults: bool,
     mut asker: Option<&mut dyn Asker>,
 ) -> Result<Answers, Vec<String>> {
-    let mut answers = Answers::default();
+    let mut answers = Answers {
+        namespace: manifest.namespace.clone(),
+        ..Answers::default()
+    };
     let mut problems = Vec::new();
     let mut missing = Vec::new();
     for name in given.keys() {
@@ -100,7 +112,7 @@ pub fn resolve_with(
         });
         let value = if let Some(value) = given.get(&param.name) {
             params::coerce(param, value).map_err(|m| redact(param, m, value))
-        } else if let Some(asker) = asker.as_deref_mut() {
+        } else if let Some(asker) = asker.as_deref_mut().filter(|_| !param.hidden) {
             let offered = default.as_ref().and_then(|d| d.as_ref().ok());
             asker.ask(param, offered)
         } else if let Some(default) = default.filter(|_| use_defaults || !param.required) {

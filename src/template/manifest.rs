@@ -130,6 +130,10 @@ pub struct Parameter {
     /// Never written to events, answers files or stdout.
     #[serde(default)]
     pub secret: bool,
+    /// Never asked: a cookiecutter private variable (`_x`, `__x`) that only takes its default.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub hidden: bool,
 }
 
 /// A conditional file or folder.
@@ -244,6 +248,10 @@ pub struct Manifest {
     /// Compatibility rules.
     #[serde(default)]
     pub compatibility: Vec<CompatibilityRule>,
+    /// When set, templates see the answers under this name (`cookiecutter.project_name`).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub namespace: Option<String>,
 }
 
 impl Manifest {

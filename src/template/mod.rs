@@ -2,6 +2,8 @@
 //! and the validation checks.
 
 pub mod answers;
+pub mod cookiecutter;
+pub mod load;
 pub mod manifest;
 pub mod params;
 pub mod ranges;

@@ -256,6 +256,7 @@ mod tests {
             prompt: None,
             when: None,
             secret: false,
+            hidden: false,
         }
     }
 

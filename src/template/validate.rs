@@ -144,17 +144,17 @@ pub fn passed(checks: &[CheckOutcome]) -> bool {
 }
 
 /// Runs every check on a template's files.
-pub fn validate(files: Arc<TemplateFiles>, options: &Options) -> Vec<CheckOutcome> {
+pub fn validate(
+    files: Arc<TemplateFiles>,
+    name_hint: &str,
+    options: &Options,
+) -> Vec<CheckOutcome> {
     let mut r = Recorder::default();
-    let text = files.manifest_text();
-    let parsed = text
+    let loaded = super::load::manifest_of(&files, name_hint);
+    let parsed = loaded
         .as_ref()
-        .map_err(|e| (e.message.clone(), None))
-        .and_then(|text| {
-            Manifest::parse(text, MANIFEST_FILE)
-                .map(|m| (m, text.as_str()))
-                .map_err(|e| (e.message.clone(), Some(e.location())))
-        });
+        .map(|(m, text)| (m.clone(), text.as_str()))
+        .map_err(|e| (e.message.clone(), Some(e.location())));
     let (manifest, text) = match parsed {
         Ok(parsed) => parsed,
         Err((message, location)) => {
@@ -506,10 +506,26 @@ fn check_variables(renderer: &Renderer, r: &mut Recorder, at: &dyn Fn(&str) -> O
         .chain(env.globals().map(|(name, _)| name.to_string()))
         .collect();
     let mut used: HashSet<String> = HashSet::new();
+    let namespace = manifest.namespace.clone();
+    let nested = namespace.is_some();
     let mut report =
         |names: HashSet<String>, location: String, source: Option<&str>, r: &mut Recorder| {
-            let mut names: Vec<String> = names.into_iter().collect();
+            // Under a namespace (`cookiecutter.x`), the names that matter are the attributes.
+            let mut names: Vec<String> = match &namespace {
+                None => names.into_iter().collect(),
+                Some(ns) => names
+                    .into_iter()
+                    .filter_map(|n| match n.strip_prefix(ns.as_str()) {
+                        Some("") => None,
+                        Some(rest) => rest
+                            .strip_prefix('.')
+                            .map(|a| a.split('.').next().unwrap_or(a).to_string()),
+                        None => Some(n),
+                    })
+                    .collect(),
+            };
             names.sort();
+            names.dedup();
             for name in names {
                 if !known.contains(&name) {
                     let line = source.and_then(|s| line_of(s, &name));
@@ -531,7 +547,7 @@ fn check_variables(renderer: &Renderer, r: &mut Recorder, at: &dyn Fn(&str) -> O
             && let Ok(template) = env.get_template(&file.path)
         {
             report(
-                template.undeclared_variables(false),
+                template.undeclared_variables(nested),
                 file.path.clone(),
                 Some(template.source()),
                 r,
@@ -544,7 +560,7 @@ fn check_variables(renderer: &Renderer, r: &mut Recorder, at: &dyn Fn(&str) -> O
         {
             if let Ok(template) = env.template_from_str(part) {
                 report(
-                    template.undeclared_variables(false),
+                    template.undeclared_variables(nested),
                     format!("{} (file name)", file.path),
                     None,
                     r,
@@ -566,7 +582,7 @@ fn check_variables(renderer: &Renderer, r: &mut Recorder, at: &dyn Fn(&str) -> O
     for expression in expressions {
         if let Ok(compiled) = env.compile_expression(expression) {
             report(
-                compiled.undeclared_variables(false),
+                compiled.undeclared_variables(nested),
                 MANIFEST_FILE.to_string(),
                 None,
                 r,
@@ -583,7 +599,7 @@ fn check_variables(renderer: &Renderer, r: &mut Recorder, at: &dyn Fn(&str) -> O
         {
             let location =
                 at(&format!("name: {}", p.name)).unwrap_or_else(|| MANIFEST_FILE.to_string());
-            report(template.undeclared_variables(false), location, None, r);
+            report(template.undeclared_variables(nested), location, None, r);
         }
     }
     for p in &manifest.parameters {

@@ -36,9 +36,13 @@ pub struct Rendered {
 
 /// Renders a template's files with `given` answers (unknown names dropped: a parameter the
 /// version does not have), defaults filling the rest.
-pub fn render(files: TemplateFiles, origin: &str, given: &Map<String, Value>) -> Result<Rendered> {
-    let text = files.manifest_text()?;
-    let manifest = crate::generate::source::parse_manifest(&text, origin)?;
+pub fn render(
+    files: TemplateFiles,
+    origin: &str,
+    name: &str,
+    given: &Map<String, Value>,
+) -> Result<Rendered> {
+    let manifest = crate::generate::source::manifest_of(&files, origin, name)?;
     let given: Map<String, Value> = given
         .iter()
         .filter(|(k, _)| manifest.parameter(k).is_some())

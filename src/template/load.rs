@@ -1,0 +1,61 @@
+//! A template's manifest from its files, whatever the flavour: `template.yaml`, or a
+//! `cookiecutter.json` mapped to one.
+
+use super::cookiecutter;
+use super::manifest::{MANIFEST_FILE, Manifest};
+use super::snapshot::TemplateFiles;
+use super::yaml::YamlError;
+
+/// The manifest and the text it came from (for pointing at lines).
+pub fn manifest_of(
+    files: &TemplateFiles,
+    name_hint: &str,
+) -> Result<(Manifest, String), YamlError> {
+    let read = |path: &str| -> Result<Option<String>, YamlError> {
+        match files.get(path) {
+            None => Ok(None),
+            Some(file) => {
+                let bytes = file.read().map_err(|e| YamlError {
+                    origin: path.to_string(),
+                    line: None,
+                    column: None,
+                    message: e.message,
+                })?;
+                String::from_utf8(bytes.into_owned())
+                    .map(Some)
+                    .map_err(|_| YamlError {
+                        origin: path.to_string(),
+                        line: None,
+                        column: None,
+                        message: "not UTF-8 text".into(),
+                    })
+            }
+        }
+    };
+    if let Some(text) = read(MANIFEST_FILE)? {
+        return Manifest::parse(&text, MANIFEST_FILE).map(|m| (m, text));
+    }
+    if let Some(text) = read(cookiecutter::CONTEXT_FILE)? {
+        return cookiecutter::manifest(&text, name_hint).map(|m| (m, text));
+    }
+    Err(YamlError {
+        origin: MANIFEST_FILE.to_string(),
+        line: None,
+        column: None,
+        message: format!(
+            "no {MANIFEST_FILE} (or {}) in the template folder",
+            cookiecutter::CONTEXT_FILE
+        ),
+    })
+}
+
+/// A name for a template from where it lives: the last part of a path or URL, without `.git`.
+pub fn name_from_location(location: &str) -> String {
+    let trimmed = location
+        .split('#')
+        .next()
+        .unwrap_or(location)
+        .trim_end_matches('/');
+    let last = trimmed.rsplit(['/', '\\']).next().unwrap_or(trimmed);
+    last.strip_suffix(".git").unwrap_or(last).to_string()
+}

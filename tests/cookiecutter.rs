@@ -1,0 +1,158 @@
+//! cookiecutter templates, unchanged: factory's output is byte for byte what cookiecutter
+//! itself writes. The reference tool is installed from PyPI into a virtual environment under
+//! target/ at test time; without python3 or PyPI the test says it was skipped (under CI it
+//! fails instead).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::Env;
+
+/// `cookiecutter` from a virtual environment made (once) under target/.
+fn cookiecutter() -> Option<PathBuf> {
+    let venv = common::repo().join("target/test-venvs/cookiecutter-2.6.0");
+    let bin = venv.join("bin/cookiecutter");
+    if bin.is_file() {
+        return Some(bin);
+    }
+    let made = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .is_ok_and(|s| s.success())
+        && Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "cookiecutter==2.6.0"])
+            .status()
+            .is_ok_and(|s| s.success());
+    if made && bin.is_file() {
+        return Some(bin);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must be able to install cookiecutter from PyPI"
+    );
+    eprintln!("\n*** SKIPPED: cookiecutter could not be installed (no python3 or no PyPI) ***\n");
+    None
+}
+
+/// Files below `dir` (`.factory/` left out) with their bytes.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.unwrap();
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if entry.file_type().is_file() && !rel.starts_with(".factory") {
+            out.push((rel, std::fs::read(entry.path()).unwrap()));
+        }
+    }
+    out
+}
+
+const CONTEXT: &str = r#"{
+    "project_name": "Acme Widget",
+    "project_slug": "{{ cookiecutter.project_name.lower().replace(' ', '-') }}",
+    "license": ["MIT", "Apache-2.0", "Proprietary"],
+    "use_docker": true,
+    "version": 1,
+    "__module": "{{ cookiecutter.project_slug.replace('-', '_') }}",
+    "_copy_without_render": ["*.raw.html"],
+    "_extensions": ["cookiecutter.extensions.JsonifyExtension"]
+}
+"#;
+
+fn fixture(env: &Env) -> PathBuf {
+    env.template(
+        "cc-widget",
+        &[
+            ("cookiecutter.json", CONTEXT),
+            (
+                "{{cookiecutter.project_slug}}/README.md",
+                "# {{ cookiecutter.project_name }}\n\nLicense: {{ cookiecutter.license }}\nVersion {{ cookiecutter.version }}\n{% if cookiecutter.use_docker %}Docker: yes\n{% endif %}\n",
+            ),
+            ("{{cookiecutter.project_slug}}/{{cookiecutter.__module}}/__init__.py", "NAME = \"{{ cookiecutter.project_name }}\"\n"),
+            ("{{cookiecutter.project_slug}}/page.raw.html", "<p>{{ not rendered }}</p>\n"),
+            (
+                "{{cookiecutter.project_slug}}/settings.json",
+                "{{ {'name': cookiecutter.project_name, 'docker': cookiecutter.use_docker, 'tags': ['a', 'b']} | jsonify }}\n",
+            ),
+            ("{{cookiecutter.project_slug}}/{% if cookiecutter.use_docker %}Dockerfile{% endif %}", "FROM scratch\n"),
+        ],
+    )
+}
+
+#[test]
+fn a_cookiecutter_template_renders_byte_for_byte_like_cookiecutter() {
+    let env = Env::new();
+    let template = fixture(&env);
+    // factory's view of it.
+    let out = env.run(&["validate", "--path", template.to_str().unwrap(), "--json"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    env.run(&["register", template.to_str().unwrap()]).ok();
+    env.run(&["version", "cc-widget", "--version", "1.0.0"])
+        .ok();
+    let show = env.run(&["show", "cc-widget@1.0.0", "--json"]).json();
+    let parameters = &show["parameters"]["properties"];
+    assert_eq!(
+        parameters["license"]["enum"],
+        serde_json::json!(["MIT", "Apache-2.0", "Proprietary"])
+    );
+    assert_eq!(parameters["use_docker"]["type"], "boolean");
+    assert_eq!(parameters["version"]["default"], "1");
+
+    let Some(cookiecutter) = cookiecutter() else {
+        return;
+    };
+    for (name, extra) in [
+        ("defaults", vec![]),
+        (
+            "answers",
+            vec!["license=Apache-2.0", "project_name=Big Thing"],
+        ),
+    ] {
+        let reference = env.path(&format!("reference-{name}"));
+        let mut command = Command::new(&cookiecutter);
+        command
+            .arg("--no-input")
+            .arg("-o")
+            .arg(&reference)
+            .arg(&template)
+            .args(&extra);
+        let status = command.env("HOME", env.dir.path()).output().unwrap();
+        assert!(
+            status.status.success(),
+            "cookiecutter: {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+        let ours = env.path(&format!("ours-{name}"));
+        let mut args = vec![
+            "generate".to_string(),
+            template.display().to_string(),
+            "-o".into(),
+            ours.display().to_string(),
+            "--defaults".into(),
+        ];
+        // (cookiecutter's command line passes extra context as strings, so only strings here.)
+        for pair in &extra {
+            args.extend(["--set".to_string(), pair.to_string()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        env.run(&args).ok();
+        let (theirs, mine) = (tree(&reference), tree(&ours));
+        let names = |t: &[(String, Vec<u8>)]| t.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&mine), names(&theirs), "{name}: the same files");
+        for ((path, a), (_, b)) in mine.iter().zip(&theirs) {
+            assert_eq!(
+                String::from_utf8_lossy(a),
+                String::from_utf8_lossy(b),
+                "{name}: {path}"
+            );
+        }
+    }
+}
