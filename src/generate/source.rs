@@ -11,7 +11,7 @@ use crate::domain::state::VersionStatus;
 use crate::error::{Error, Result};
 use crate::git;
 use crate::store::Objects;
-use crate::template::manifest::{MANIFEST_FILE, Manifest};
+use crate::template::manifest::Manifest;
 use crate::template::snapshot::TemplateFiles;
 
 /// A template ready to render.
@@ -124,7 +124,7 @@ pub fn is_location(spec: &str) -> bool {
         || spec.contains('/')
         || spec == "."
         || spec == ".."
-        || Path::new(spec).join(MANIFEST_FILE).is_file()
+        || crate::template::load::is_template_dir(Path::new(spec))
 }
 
 /// A stored version: `NAME` (latest Published; with `allow_draft`, the latest of any status)

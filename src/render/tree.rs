@@ -74,8 +74,10 @@ pub struct ContentFile {
     pub path: String,
     /// Index into the template's files.
     pub index: usize,
-    /// Whether `files.copy_only` says to copy it untouched.
+    /// Whether `files.copy_only` (or a missing templates suffix) says to copy it untouched.
     pub copy_only: bool,
+    /// The templates suffix to drop from its output name, if any.
+    pub strip_suffix: Option<String>,
 }
 
 /// A content file and where it goes.
@@ -150,10 +152,16 @@ impl<'a> Renderer<'a> {
             {
                 continue;
             }
+            let suffix = manifest
+                .templates_suffix
+                .as_deref()
+                .filter(|s| !s.is_empty());
+            let is_template = suffix.is_none_or(|s| path.ends_with(s));
             content.push(ContentFile {
                 path: path.to_string(),
                 index,
-                copy_only: matches_path_or_parent(&copy_only, path),
+                copy_only: !is_template || matches_path_or_parent(&copy_only, path),
+                strip_suffix: suffix.filter(|_| is_template).map(str::to_string),
             });
         }
         let mut env = environment();
@@ -286,6 +294,15 @@ impl<'a> Renderer<'a> {
                     out.push('/');
                 }
                 out.push_str(&rendered);
+            }
+            if let Some(suffix) = &file.strip_suffix
+                && let Some(stripped) = out.strip_suffix(suffix.as_str())
+            {
+                out.truncate(stripped.len());
+                // A name that was only the suffix rendered empty: the file is dropped.
+                if out.is_empty() || out.ends_with('/') {
+                    continue;
+                }
             }
             if let Err(message) = paths::check_inside(&out) {
                 problems.push(RenderProblem::Path {

@@ -112,7 +112,10 @@ pub fn resolve_with(
         });
         let value = if let Some(value) = given.get(&param.name) {
             params::coerce(param, value).map_err(|m| redact(param, m, value))
-        } else if let Some(asker) = asker.as_deref_mut().filter(|_| !param.hidden) {
+        } else if let Some(asker) = asker
+            .as_deref_mut()
+            .filter(|_| !param.hidden && asks(param, env, &ctx))
+        {
             let offered = default.as_ref().and_then(|d| d.as_ref().ok());
             asker.ask(param, offered)
         } else if let Some(default) = default.filter(|_| use_defaults || !param.required) {
@@ -123,6 +126,7 @@ pub fn resolve_with(
         } else {
             Ok(empty_value(param.kind))
         };
+        let value = value.and_then(|v| validated(param, env, &answers, v));
         match value {
             Ok(value) => {
                 answers.values.insert(param.name.clone(), value);
@@ -139,6 +143,36 @@ pub fn resolve_with(
         Ok(answers)
     } else {
         Err(problems)
+    }
+}
+
+/// Whether a question is asked (copier's `when`: asked only when it holds, defined anyway).
+fn asks(param: &Parameter, env: &Environment<'static>, ctx: &minijinja::Value) -> bool {
+    match &param.ask_when {
+        None => true,
+        Some(expression) => env
+            .compile_expression(expression)
+            .and_then(|e| e.eval(ctx))
+            .is_ok_and(|v| v.is_true()),
+    }
+}
+
+/// Runs a copier-style validator: a template that renders to an error message, or to nothing.
+fn validated(
+    param: &Parameter,
+    env: &Environment<'static>,
+    answers: &Answers,
+    value: Value,
+) -> Result<Value, String> {
+    let Some(validator) = &param.validator else {
+        return Ok(value);
+    };
+    let mut trial = answers.clone();
+    trial.values.insert(param.name.clone(), value.clone());
+    match env.render_str(validator, trial.context()) {
+        Ok(message) if message.trim().is_empty() => Ok(value),
+        Ok(message) => Err(message.trim().to_string()),
+        Err(e) => Err(format!("validator failed: {e}")),
     }
 }
 

@@ -115,6 +115,8 @@ pub fn manifest(text: &str, name: &str) -> Result<Manifest, YamlError> {
             when: None,
             secret: false,
             hidden,
+            ask_when: None,
+            validator: None,
         });
     }
     Ok(Manifest {
@@ -135,5 +137,6 @@ pub fn manifest(text: &str, name: &str) -> Result<Manifest, YamlError> {
         tests: Vec::new(),
         compatibility: Vec::new(),
         namespace: Some("cookiecutter".to_string()),
+        templates_suffix: None,
     })
 }

@@ -1,10 +1,10 @@
 //! A template's manifest from its files, whatever the flavour: `template.yaml`, or a
 //! `cookiecutter.json` mapped to one.
 
-use super::cookiecutter;
 use super::manifest::{MANIFEST_FILE, Manifest};
 use super::snapshot::TemplateFiles;
 use super::yaml::YamlError;
+use super::{cookiecutter, copier};
 
 /// The manifest and the text it came from (for pointing at lines).
 pub fn manifest_of(
@@ -38,6 +38,11 @@ pub fn manifest_of(
     if let Some(text) = read(cookiecutter::CONTEXT_FILE)? {
         return cookiecutter::manifest(&text, name_hint).map(|m| (m, text));
     }
+    for file in copier::CONFIG_FILES {
+        if let Some(text) = read(file)? {
+            return copier::manifest(&text, file, name_hint).map(|m| (m, text));
+        }
+    }
     Err(YamlError {
         origin: MANIFEST_FILE.to_string(),
         line: None,
@@ -58,4 +63,16 @@ pub fn name_from_location(location: &str) -> String {
         .trim_end_matches('/');
     let last = trimmed.rsplit(['/', '\\']).next().unwrap_or(trimmed);
     last.strip_suffix(".git").unwrap_or(last).to_string()
+}
+
+/// Whether a folder holds a template of any flavour.
+pub fn is_template_dir(dir: &std::path::Path) -> bool {
+    [
+        MANIFEST_FILE,
+        cookiecutter::CONTEXT_FILE,
+        copier::CONFIG_FILES[0],
+        copier::CONFIG_FILES[1],
+    ]
+    .iter()
+    .any(|file| dir.join(file).is_file())
 }

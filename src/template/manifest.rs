@@ -134,6 +134,15 @@ pub struct Parameter {
     #[serde(skip)]
     #[schemars(skip)]
     pub hidden: bool,
+    /// Asked only when this expression holds, but defined either way (copier's `when`).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub ask_when: Option<String>,
+    /// A template that renders to an error message for a bad answer, or to nothing (copier's
+    /// `validator`).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub validator: Option<String>,
 }
 
 /// A conditional file or folder.
@@ -252,6 +261,11 @@ pub struct Manifest {
     #[serde(skip)]
     #[schemars(skip)]
     pub namespace: Option<String>,
+    /// When set, only files ending with it are templates, and it is dropped from their names
+    /// (copier's `_templates_suffix`, `.jinja`); other files are copied as they are.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub templates_suffix: Option<String>,
 }
 
 impl Manifest {

@@ -3,6 +3,7 @@
 
 pub mod answers;
 pub mod cookiecutter;
+pub mod copier;
 pub mod load;
 pub mod manifest;
 pub mod params;

@@ -257,6 +257,8 @@ mod tests {
             when: None,
             secret: false,
             hidden: false,
+            ask_when: None,
+            validator: None,
         }
     }
 

@@ -1,0 +1,181 @@
+//! copier templates as they are: `copier.yml` mapped to a manifest. Questions become
+//! parameters in file order (short form `name: default` too); `type` str/int/float/bool,
+//! `choices` (a list, or labels to values), `multiselect`, `default` (templates over earlier
+//! answers), `when` (asked only when it holds, defined either way), `validator`, `secret`,
+//! `help`. Settings: `_subdirectory`, `_templates_suffix` (default `.jinja`: only those files are
+//! rendered, the suffix dropped), `_exclude` (on top of copier's defaults).
+
+use serde_json::{Map, Value};
+
+use super::manifest::{Category, FilesSpec, Manifest, ParamType, Parameter};
+use super::yaml::{self, YamlError};
+
+/// The files that mark a copier template.
+pub const CONFIG_FILES: [&str; 2] = ["copier.yml", "copier.yaml"];
+
+/// What copier leaves out unless told otherwise.
+const DEFAULT_EXCLUDE: [&str; 8] = [
+    "copier.yaml",
+    "copier.yml",
+    "~*",
+    "*.py[co]",
+    "__pycache__",
+    ".git",
+    ".DS_Store",
+    ".svn",
+];
+
+fn error(origin: &str, message: String) -> YamlError {
+    YamlError {
+        origin: origin.to_string(),
+        line: None,
+        column: None,
+        message,
+    }
+}
+
+/// `{{ expr }}` as the expression inside; any other text as a literal truth value.
+fn as_expression(value: &Value) -> Option<String> {
+    match value {
+        Value::Bool(true) => None,
+        Value::Bool(false) => Some("false".to_string()),
+        Value::String(s) => {
+            let t = s.trim();
+            match t.strip_prefix("{{").and_then(|r| r.strip_suffix("}}")) {
+                Some(inner) if !inner.contains("{{") => Some(inner.trim().to_string()),
+                _ => Some(if t.is_empty() || t.eq_ignore_ascii_case("false") {
+                    "false".into()
+                } else {
+                    "true".into()
+                }),
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Maps `copier.yml` (text read from `origin`) to a manifest named `name`.
+pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlError> {
+    let config: Map<String, Value> = yaml::parse(text, origin)?;
+    let mut parameters = Vec::new();
+    let mut exclude: Vec<String> = DEFAULT_EXCLUDE.iter().map(|s| s.to_string()).collect();
+    let mut content = None;
+    let mut suffix = Some(".jinja".to_string());
+    for (key, value) in &config {
+        match key.as_str() {
+            "_subdirectory" => content = value.as_str().map(str::to_string),
+            "_templates_suffix" => suffix = value.as_str().map(str::to_string),
+            "_exclude" => exclude.extend(
+                value
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string),
+            ),
+            k if k.starts_with('_') => {}
+            _ => parameters.push(question(key, value, origin)?),
+        }
+    }
+    Ok(Manifest {
+        name: name.to_string(),
+        title: None,
+        category: Category::Service,
+        description: Some("a copier template".to_string()),
+        owner: None,
+        tags: vec!["copier".to_string()],
+        content,
+        parameters,
+        files: FilesSpec {
+            exclude,
+            copy_only: Vec::new(),
+            when: Vec::new(),
+        },
+        libraries: Vec::new(),
+        tests: Vec::new(),
+        compatibility: Vec::new(),
+        namespace: None,
+        templates_suffix: suffix,
+    })
+}
+
+fn question(key: &str, value: &Value, origin: &str) -> Result<Parameter, YamlError> {
+    let spec = match value {
+        Value::Object(map)
+            if [
+                "type",
+                "default",
+                "help",
+                "choices",
+                "when",
+                "validator",
+                "secret",
+                "multiselect",
+            ]
+            .iter()
+            .any(|k| map.contains_key(*k)) =>
+        {
+            map.clone()
+        }
+        short => {
+            let mut map = Map::new();
+            map.insert("default".into(), short.clone());
+            map
+        }
+    };
+    let default = spec.get("default").cloned();
+    let declared = spec.get("type").and_then(Value::as_str);
+    let choices = match spec.get("choices") {
+        Some(Value::Array(items)) => Some(items.clone()),
+        Some(Value::Object(labels)) => Some(labels.values().cloned().collect()),
+        _ => None,
+    };
+    let multiselect = spec
+        .get("multiselect")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let kind = match (declared, &default, &choices) {
+        (_, _, Some(_)) if multiselect => ParamType::Multichoice,
+        (_, _, Some(_)) => ParamType::Choice,
+        (Some("str"), ..) => ParamType::String,
+        (Some("int"), ..) => ParamType::Int,
+        (Some("float"), ..) => ParamType::Float,
+        (Some("bool"), ..) => ParamType::Bool,
+        (Some(other @ ("yaml" | "json")), ..) => {
+            return Err(error(
+                origin,
+                format!("question `{key}` has type {other}, which factory does not map yet"),
+            ));
+        }
+        (Some(other), ..) => {
+            return Err(error(
+                origin,
+                format!("question `{key}` has an unknown type `{other}`"),
+            ));
+        }
+        (None, Some(Value::Bool(_)), _) => ParamType::Bool,
+        (None, Some(Value::Number(n)), _) if n.is_i64() || n.is_u64() => ParamType::Int,
+        (None, Some(Value::Number(_)), _) => ParamType::Float,
+        (None, ..) => ParamType::String,
+    };
+    Ok(Parameter {
+        name: key.to_string(),
+        kind,
+        required: default.is_none(),
+        default,
+        choices,
+        pattern: None,
+        min: None,
+        max: None,
+        help: spec.get("help").and_then(Value::as_str).map(str::to_string),
+        prompt: None,
+        when: None,
+        secret: spec.get("secret").and_then(Value::as_bool).unwrap_or(false),
+        hidden: false,
+        ask_when: spec.get("when").and_then(as_expression),
+        validator: spec
+            .get("validator")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    })
+}

@@ -1,0 +1,182 @@
+//! copier templates, unchanged: factory's output is byte for byte what copier itself writes.
+//! copier is installed from PyPI into a virtual environment under target/ at test time;
+//! without python3 or PyPI the test says it was skipped (under CI it fails instead).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::Env;
+
+fn copier() -> Option<PathBuf> {
+    let venv = common::repo().join("target/test-venvs/copier-9.4.1");
+    let bin = venv.join("bin/copier");
+    if bin.is_file() {
+        return Some(bin);
+    }
+    let made = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .is_ok_and(|s| s.success())
+        && Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "copier==9.4.1"])
+            .status()
+            .is_ok_and(|s| s.success());
+    if made && bin.is_file() {
+        return Some(bin);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must be able to install copier from PyPI"
+    );
+    eprintln!("\n*** SKIPPED: copier could not be installed (no python3 or no PyPI) ***\n");
+    None
+}
+
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.unwrap();
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if entry.file_type().is_file() && !rel.starts_with(".factory") {
+            out.push((rel, std::fs::read(entry.path()).unwrap()));
+        }
+    }
+    out
+}
+
+const CONFIG: &str = r#"_subdirectory: template
+_exclude:
+  - "*.bak"
+project_name:
+  type: str
+  help: The project's name
+  default: Acme Widget
+module:
+  type: str
+  default: "{{ project_name | lower | replace(' ', '_') }}"
+  validator: "{% if ' ' in module or '-' in module %}not a Python identifier{% endif %}"
+use_db:
+  type: bool
+  default: true
+db:
+  type: str
+  choices:
+    PostgreSQL: postgres
+    SQLite: sqlite
+  default: postgres
+  when: "{{ use_db }}"
+port: 8000
+ratio: 0.5
+token:
+  type: str
+  secret: true
+  default: dev-token
+"#;
+
+fn fixture(env: &Env) -> PathBuf {
+    env.template(
+        "cp-widget",
+        &[
+            ("copier.yml", CONFIG),
+            ("template/README.md.jinja", "# {{ project_name }}\n\n{% if use_db %}Database: {{ db }}{% else %}No database{% endif %}\nPort {{ port }}, ratio {{ ratio }}\n"),
+            ("template/{{ module }}/__init__.py.jinja", "TOKEN = \"{{ token }}\"\n"),
+            ("template/raw.txt", "{{ not rendered: no suffix }}\n"),
+            ("template/notes.bak", "excluded\n"),
+            ("template/{% if use_db %}schema.sql{% endif %}.jinja", "-- {{ db }}\n"),
+        ],
+    )
+}
+
+#[test]
+fn a_copier_template_renders_byte_for_byte_like_copier() {
+    let env = Env::new();
+    let template = fixture(&env);
+    let out = env.run(&["validate", "--path", template.to_str().unwrap(), "--json"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    // A validator refuses a bad answer.
+    let out = env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "bad",
+        "--defaults",
+        "--set",
+        "module=not valid",
+    ]);
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("not a Python identifier"),
+        "{}",
+        out.stderr
+    );
+
+    let Some(copier) = copier() else { return };
+    for (name, data) in [
+        ("defaults", vec![]),
+        (
+            "answers",
+            vec!["project_name=Big Thing", "use_db=false", "port=9000"],
+        ),
+    ] {
+        let reference = env.path(&format!("reference-{name}"));
+        let mut command = Command::new(&copier);
+        command.args(["copy", "--defaults", "--trust", "--quiet"]);
+        for pair in &data {
+            command.args(["--data", pair]);
+        }
+        let status = command
+            .arg(&template)
+            .arg(&reference)
+            .env("HOME", env.dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            status.status.success(),
+            "copier: {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+        let ours = env.path(&format!("ours-{name}"));
+        let mut args = vec![
+            "generate".to_string(),
+            template.display().to_string(),
+            "-o".into(),
+            ours.display().to_string(),
+            "--defaults".into(),
+        ];
+        for pair in &data {
+            args.extend(["--set".to_string(), pair.to_string()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        env.run(&args).ok();
+        let (theirs, mine) = (tree(&reference), tree(&ours));
+        let names = |t: &[(String, Vec<u8>)]| t.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&mine), names(&theirs), "{name}: the same files");
+        for ((path, a), (_, b)) in mine.iter().zip(&theirs) {
+            assert_eq!(
+                String::from_utf8_lossy(a),
+                String::from_utf8_lossy(b),
+                "{name}: {path}"
+            );
+        }
+    }
+    // The secret is used for rendering and recorded nowhere.
+    assert!(
+        !String::from_utf8(env.log_bytes())
+            .unwrap()
+            .contains("dev-token")
+    );
+    let scaffold =
+        std::fs::read_to_string(env.path("ours-defaults/.factory/scaffold.yaml")).unwrap();
+    assert!(
+        !scaffold.contains("dev-token") && scaffold.contains("- token"),
+        "{scaffold}"
+    );
+}
