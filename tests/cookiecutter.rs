@@ -12,6 +12,12 @@ use common::Env;
 
 /// `cookiecutter` from a virtual environment made (once) under target/.
 fn cookiecutter() -> Option<PathBuf> {
+    // Tests run in parallel: the environment is made once.
+    static TOOL: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    TOOL.get_or_init(install).clone()
+}
+
+fn install() -> Option<PathBuf> {
     let venv = common::repo().join("target/test-venvs/cookiecutter-2.6.0");
     let bin = venv.join("bin/cookiecutter");
     if bin.is_file() {
@@ -155,4 +161,68 @@ fn a_cookiecutter_template_renders_byte_for_byte_like_cookiecutter() {
             );
         }
     }
+}
+
+#[test]
+fn hooks_run_only_with_trust() {
+    let env = Env::new();
+    let template = env.template(
+        "cc-hooks",
+        &[
+            ("cookiecutter.json", "{\"name\": \"demo\"}\n"),
+            ("{{cookiecutter.name}}/README.md", "{{ cookiecutter.name }}\n"),
+            ("hooks/post_gen_project.py", "with open('hook.txt', 'w') as f:\n    f.write('made {{ cookiecutter.name }}\\n')\n"),
+        ],
+    );
+    let out = env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "out",
+        "--defaults",
+    ]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("wants to run code: hooks/post_gen_project.py"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("--trust"), "{}", out.stderr);
+    assert!(!env.path("out").exists());
+    assert!(
+        env.events().is_empty(),
+        "a refusal before the run records nothing"
+    );
+    env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "out",
+        "--defaults",
+        "--trust",
+    ])
+    .ok();
+    assert_eq!(
+        std::fs::read_to_string(env.path("out/demo/hook.txt")).unwrap(),
+        "made demo\n"
+    );
+    // The same as cookiecutter, which runs hooks by default.
+    let Some(cookiecutter) = cookiecutter() else {
+        return;
+    };
+    let status = Command::new(&cookiecutter)
+        .arg("--no-input")
+        .arg("-o")
+        .arg(env.path("ref"))
+        .arg(&template)
+        .env("HOME", env.dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert_eq!(tree(&env.path("ref")), tree(&env.path("out")));
 }

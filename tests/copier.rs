@@ -10,6 +10,12 @@ use std::process::Command;
 use common::Env;
 
 fn copier() -> Option<PathBuf> {
+    // Tests run in parallel: the environment is made once.
+    static TOOL: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    TOOL.get_or_init(install).clone()
+}
+
+fn install() -> Option<PathBuf> {
     let venv = common::repo().join("target/test-venvs/copier-9.4.1");
     let bin = venv.join("bin/copier");
     if bin.is_file() {
@@ -179,4 +185,61 @@ fn a_copier_template_renders_byte_for_byte_like_copier() {
         !scaffold.contains("dev-token") && scaffold.contains("- token"),
         "{scaffold}"
     );
+}
+
+#[test]
+fn tasks_run_only_with_trust() {
+    let env = Env::new();
+    let template = env.template(
+        "cp-tasks",
+        &[
+            (
+                "copier.yml",
+                "name: demo\n_tasks:\n  - \"echo made {{ name }} > task.txt\"\n",
+            ),
+            ("README.md.jinja", "{{ name }}\n"),
+        ],
+    );
+    let out = env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "out",
+        "--defaults",
+    ]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("wants to run code: task `echo made {{ name }} > task.txt`"),
+        "{}",
+        out.stderr
+    );
+    assert!(!env.path("out").exists());
+    env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "out",
+        "--defaults",
+        "--trust",
+    ])
+    .ok();
+    assert_eq!(
+        std::fs::read_to_string(env.path("out/task.txt")).unwrap(),
+        "made demo\n"
+    );
+    let Some(copier) = copier() else { return };
+    let status = Command::new(&copier)
+        .args(["copy", "--defaults", "--trust", "--quiet"])
+        .arg(&template)
+        .arg(env.path("ref"))
+        .env("HOME", env.dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert_eq!(tree(&env.path("ref")), tree(&env.path("out")));
 }

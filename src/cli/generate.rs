@@ -48,6 +48,9 @@ pub struct GenerateArgs {
     /// Commit the output to a git repository (initialised when missing).
     #[arg(long)]
     git: bool,
+    /// Run the template's own code (cookiecutter hooks, copier tasks); refused without it.
+    #[arg(long)]
+    trust: bool,
 }
 
 /// An indicatif bar on stderr.
@@ -121,6 +124,15 @@ pub fn run(app: &App, args: GenerateArgs) -> Result<()> {
     if !args.dry_run {
         generate::check_target(&args.output, args.force)?;
     }
+    let hooks = generate::hooks::Hooks::of(&resolved.files, &resolved.manifest)?;
+    if !hooks.is_empty() && !args.trust && !args.dry_run {
+        return Err(Error::new(format!(
+            "{} wants to run code: {}; nothing was written",
+            resolved.label,
+            hooks.describe().join(", ")
+        ))
+        .hint("read what it runs, then pass --trust to allow it (or --dry-run to see the files without running anything)"));
+    }
     let given = given_answers(&args)?;
     let interactive =
         !args.defaults && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
@@ -180,6 +192,11 @@ pub fn run(app: &App, args: GenerateArgs) -> Result<()> {
         dry_run: args.dry_run,
         git: args.git,
         generated_at: clock::format_rfc3339(context.now()),
+        hooks: if args.trust {
+            hooks
+        } else {
+            Default::default()
+        },
     };
     let bar;
     let progress: &dyn Progress =

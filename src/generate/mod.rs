@@ -4,6 +4,7 @@
 //! stops the run before anything is written), render and write files in parallel into a staging folder
 //! beside the target, add `.factory/`, move the result into place, and optionally commit it.
 
+pub mod hooks;
 pub mod output;
 pub mod provenance;
 pub mod source;
@@ -54,6 +55,8 @@ pub struct Request<'a> {
     pub git: bool,
     /// When it happened, RFC 3339 (for the provenance file).
     pub generated_at: String,
+    /// Hooks and tasks to run (the user passed `--trust`); empty otherwise.
+    pub hooks: hooks::Hooks,
 }
 
 /// What a run produced.
@@ -172,8 +175,30 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         (written, None)
     } else {
         let staging = Staging::new(&request.target).map_err(fail)?;
+        let env = crate::render::environment();
+        for hook in &request.hooks.pre {
+            hooks::run_hook(hook, &env, &ctx, &staging.dir).map_err(fail)?;
+        }
         let written = write::write_plan(&renderer, &plan, &ctx, &staging.dir, &|| progress.tick())
             .map_err(|p| fail(problems_error(&source.label, vec![p])))?;
+        // Hooks run in the project folder: for a cookiecutter template, its one top folder.
+        let project = match std::fs::read_dir(&staging.dir).map(|d| d.flatten().collect::<Vec<_>>())
+        {
+            Ok(entries)
+                if entries.len() == 1
+                    && entries[0].path().is_dir()
+                    && source.manifest.namespace.is_some() =>
+            {
+                entries[0].path()
+            }
+            _ => staging.dir.clone(),
+        };
+        for hook in &request.hooks.post {
+            hooks::run_hook(hook, &env, &ctx, &project).map_err(fail)?;
+        }
+        for task in &request.hooks.tasks {
+            hooks::run_task(task, &env, &ctx, &project).map_err(fail)?;
+        }
         (written, Some(staging))
     };
     progress.finish();

@@ -138,5 +138,6 @@ pub fn manifest(text: &str, name: &str) -> Result<Manifest, YamlError> {
         compatibility: Vec::new(),
         namespace: Some("cookiecutter".to_string()),
         templates_suffix: None,
+        tasks: Vec::new(),
     })
 }

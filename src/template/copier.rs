@@ -61,10 +61,24 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
     let mut exclude: Vec<String> = DEFAULT_EXCLUDE.iter().map(|s| s.to_string()).collect();
     let mut content = None;
     let mut suffix = Some(".jinja".to_string());
+    let mut tasks = Vec::new();
     for (key, value) in &config {
         match key.as_str() {
             "_subdirectory" => content = value.as_str().map(str::to_string),
             "_templates_suffix" => suffix = value.as_str().map(str::to_string),
+            "_tasks" => {
+                for task in value.as_array().into_iter().flatten() {
+                    match task {
+                        Value::String(command) => tasks.push(command.clone()),
+                        Value::Object(spec) => tasks.extend(
+                            spec.get("command")
+                                .and_then(Value::as_str)
+                                .map(str::to_string),
+                        ),
+                        _ => {}
+                    }
+                }
+            }
             "_exclude" => exclude.extend(
                 value
                     .as_array()
@@ -96,6 +110,7 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
         compatibility: Vec::new(),
         namespace: None,
         templates_suffix: suffix,
+        tasks,
     })
 }
 

@@ -266,6 +266,10 @@ pub struct Manifest {
     #[serde(skip)]
     #[schemars(skip)]
     pub templates_suffix: Option<String>,
+    /// Commands to run after rendering, only with `--trust` (copier's `_tasks`).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub tasks: Vec<String>,
 }
 
 impl Manifest {

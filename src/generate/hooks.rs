@@ -1,0 +1,144 @@
+//! Code a template asks to run: cookiecutter's `hooks/pre_gen_project.*` and
+//! `hooks/post_gen_project.*`, copier's `_tasks`. Nothing runs unless the user passed
+//! `--trust`; without it the run stops before writing and names what it would have run.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::error::{Error, Result};
+use crate::template::manifest::Manifest;
+use crate::template::snapshot::TemplateFiles;
+
+/// A hook script: its name in the template and its (unrendered) text.
+#[derive(Debug, Clone)]
+pub struct Hook {
+    /// `hooks/post_gen_project.py`.
+    pub name: String,
+    /// The script, a template itself.
+    pub text: String,
+}
+
+/// What a template would run.
+#[derive(Debug, Clone, Default)]
+pub struct Hooks {
+    /// Before rendering.
+    pub pre: Vec<Hook>,
+    /// After rendering.
+    pub post: Vec<Hook>,
+    /// Shell commands after rendering.
+    pub tasks: Vec<String>,
+}
+
+impl Hooks {
+    /// The hooks and tasks of a template.
+    pub fn of(files: &TemplateFiles, manifest: &Manifest) -> Result<Hooks> {
+        let mut hooks = Hooks {
+            tasks: manifest.tasks.clone(),
+            ..Hooks::default()
+        };
+        if manifest.namespace.as_deref() == Some("cookiecutter") {
+            for file in files.files.iter().filter(|f| f.path.starts_with("hooks/")) {
+                let stem = file.path["hooks/".len()..]
+                    .split('.')
+                    .next()
+                    .unwrap_or_default();
+                let text = String::from_utf8(file.read()?.into_owned())
+                    .map_err(|_| Error::new(format!("{} is not UTF-8 text", file.path)))?;
+                let hook = Hook {
+                    name: file.path.clone(),
+                    text,
+                };
+                match stem {
+                    "pre_gen_project" => hooks.pre.push(hook),
+                    "post_gen_project" => hooks.post.push(hook),
+                    _ => {}
+                }
+            }
+        }
+        Ok(hooks)
+    }
+
+    /// Whether there is nothing to run.
+    pub fn is_empty(&self) -> bool {
+        self.pre.is_empty() && self.post.is_empty() && self.tasks.is_empty()
+    }
+
+    /// What would run, for messages.
+    pub fn describe(&self) -> Vec<String> {
+        self.pre
+            .iter()
+            .chain(&self.post)
+            .map(|h| h.name.clone())
+            .chain(self.tasks.iter().map(|t| format!("task `{t}`")))
+            .collect()
+    }
+}
+
+fn run(mut command: Command, what: &str) -> Result<()> {
+    let out = command
+        .output()
+        .map_err(|e| Error::new(format!("cannot run {what}: {e}")))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(Error::new(format!(
+            "{what} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+        .hint("the template's own code failed; nothing was written"))
+    }
+}
+
+/// Renders a hook and runs it in `cwd`: `.py` with python3, `.sh` with sh, anything else as
+/// an executable.
+pub fn run_hook(
+    hook: &Hook,
+    env: &minijinja::Environment<'static>,
+    ctx: &minijinja::Value,
+    cwd: &Path,
+) -> Result<()> {
+    let script = env
+        .render_str(&hook.text, ctx.clone())
+        .map_err(|e| Error::new(format!("{}: {e}", hook.name)))?;
+    let extension = hook.name.rsplit('.').next().unwrap_or_default();
+    let file = tempfile::Builder::new()
+        .prefix("factory-hook-")
+        .suffix(&format!(".{extension}"))
+        .tempfile()
+        .map_err(|e| Error::new(format!("cannot write {}: {e}", hook.name)))?;
+    std::fs::write(file.path(), script).map_err(|e| Error::io("write", file.path(), e))?;
+    let mut command = match extension {
+        "py" => Command::new("python3"),
+        "sh" => Command::new("sh"),
+        _ => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let _ =
+                    std::fs::set_permissions(file.path(), std::fs::Permissions::from_mode(0o700));
+            }
+            Command::new(file.path())
+        }
+    };
+    if matches!(extension, "py" | "sh") {
+        command.arg(file.path());
+    }
+    command.current_dir(cwd);
+    run(command, &hook.name)
+}
+
+/// Renders a task and runs it with `sh -c` in `cwd`.
+pub fn run_task(
+    task: &str,
+    env: &minijinja::Environment<'static>,
+    ctx: &minijinja::Value,
+    cwd: &Path,
+) -> Result<()> {
+    let command_line = env
+        .render_str(task, ctx.clone())
+        .map_err(|e| Error::new(format!("task `{task}`: {e}")))?;
+    let mut command = Command::new("sh");
+    command.arg("-c").arg(&command_line).current_dir(cwd);
+    run(command, &format!("task `{command_line}`"))
+}
