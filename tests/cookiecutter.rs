@@ -69,7 +69,7 @@ const CONTEXT: &str = r#"{
     "version": 1,
     "__module": "{{ cookiecutter.project_slug.replace('-', '_') }}",
     "_copy_without_render": ["*.raw.html"],
-    "_extensions": ["cookiecutter.extensions.JsonifyExtension"]
+    "_extensions": ["cookiecutter.extensions.JsonifyExtension", "cookiecutter.extensions.TimeExtension"]
 }
 "#;
 
@@ -80,7 +80,7 @@ fn fixture(env: &Env) -> PathBuf {
             ("cookiecutter.json", CONTEXT),
             (
                 "{{cookiecutter.project_slug}}/README.md",
-                "# {{ cookiecutter.project_name }}\n\nLicense: {{ cookiecutter.license }}\nVersion {{ cookiecutter.version }}\n{% if cookiecutter.use_docker %}Docker: yes\n{% endif %}\n",
+                "# {{ cookiecutter.project_name }}\n\n(c) {% now 'utc', '%Y' %} {{ cookiecutter.project_name.title() }}\nLicense: {{ cookiecutter.license }}\nVersion {{ cookiecutter.version }}\n{% if cookiecutter.use_docker %}Docker: yes\n{% endif %}\n",
             ),
             ("{{cookiecutter.project_slug}}/{{cookiecutter.__module}}/__init__.py", "NAME = \"{{ cookiecutter.project_name }}\"\n"),
             ("{{cookiecutter.project_slug}}/page.raw.html", "<p>{{ not rendered }}</p>\n"),

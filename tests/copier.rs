@@ -92,7 +92,7 @@ fn fixture(env: &Env) -> PathBuf {
         "cp-widget",
         &[
             ("copier.yml", CONFIG),
-            ("template/README.md.jinja", "# {{ project_name }}\n\n{% if use_db %}Database: {{ db }}{% else %}No database{% endif %}\nPort {{ port }}, ratio {{ ratio }}\n"),
+            ("template/README.md.jinja", "# {{ project_name }}\n{{ project_name | to_json }} {{ 'yes' | bool }} {{ 'off' | bool }} {{ project_name | regex_search('W\\w+') }} {{ 'a-b-c' | regex_replace('-', '_') }}\n\n{% if use_db %}Database: {{ db }}{% else %}No database{% endif %}\nPort {{ port }}, ratio {{ ratio }}\n"),
             ("template/{{ module }}/__init__.py.jinja", "TOKEN = \"{{ token }}\"\n"),
             ("template/raw.txt", "{{ not rendered: no suffix }}\n"),
             ("template/notes.bak", "excluded\n"),

@@ -3,6 +3,7 @@
 //! templates too, and output never leaves its target.
 
 pub mod filters;
+pub mod jinja2;
 pub mod paths;
 pub mod tree;
 pub mod write;
@@ -26,6 +27,7 @@ pub fn environment() -> Environment<'static> {
     env.set_fuel(Some(FUEL));
     env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
     filters::register(&mut env);
+    jinja2::register(&mut env);
     env
 }
 

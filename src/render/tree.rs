@@ -181,9 +181,8 @@ impl<'a> Renderer<'a> {
             if is_binary(&bytes) {
                 return Ok(None);
             }
-            Ok(Some(
-                String::from_utf8(bytes.into_owned()).expect("checked by is_binary"),
-            ))
+            let text = String::from_utf8(bytes.into_owned()).expect("checked by is_binary");
+            Ok(Some(super::jinja2::preprocess(&text).into_owned()))
         });
         Ok(Renderer {
             env,
@@ -362,7 +361,9 @@ impl<'a> Renderer<'a> {
         if file.copy_only || is_binary(&bytes) {
             return Ok(bytes);
         }
-        let text = std::str::from_utf8(&bytes).expect("checked by is_binary");
+        let text =
+            super::jinja2::preprocess(std::str::from_utf8(&bytes).expect("checked by is_binary"));
+        let text: &str = &text;
         let describe = |e: minijinja::Error| {
             RenderProblem::Template(describe_error(&e, &file.path, |name| {
                 if name == file.path {

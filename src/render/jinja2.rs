@@ -1,0 +1,228 @@
+//! What cookiecutter and copier templates expect of Jinja2 beyond minijinja's core:
+//! jinja2-time's `{% now %}` tag, and the filters copier ships (from jinja2-ansible-filters).
+
+use std::borrow::Cow;
+
+use base64::Engine;
+use minijinja::{Environment, Error, ErrorKind, Value};
+use time::OffsetDateTime;
+
+/// Rewrites jinja2-time's `{% now 'utc', '%Y' %}` tag into a call of the `now` function, which
+/// minijinja understands; other text is returned as it is.
+pub fn preprocess(text: &str) -> Cow<'_, str> {
+    if !text.contains("now") || !text.contains("{%") {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut changed = false;
+    while let Some(start) = rest.find("{%") {
+        let after = &rest[start + 2..];
+        let (open_trim, body_start) = if after.starts_with('-') {
+            ("-", 1)
+        } else {
+            ("", 0)
+        };
+        let body = &after[body_start..];
+        let Some(end) = body.find("%}") else { break };
+        let inner = &body[..end];
+        let (inner, close_trim) = match inner.strip_suffix('-') {
+            Some(i) => (i, "-"),
+            None => (inner, ""),
+        };
+        let words = inner.trim_start();
+        if let Some(arguments) = words
+            .strip_prefix("now")
+            .filter(|a| a.starts_with(char::is_whitespace))
+        {
+            out.push_str(&rest[..start]);
+            out.push_str(&format!(
+                "{{{{{open_trim} now({}) {close_trim}}}}}",
+                arguments.trim()
+            ));
+            rest = &body[end + 2..];
+            changed = true;
+        } else {
+            out.push_str(&rest[..start + 2]);
+            rest = after;
+        }
+    }
+    if !changed {
+        return Cow::Borrowed(text);
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// strftime for the common codes (`%Y %m %d %H %M %S %y %b %B %a %A %j %p %%`).
+pub fn strftime(t: OffsetDateTime, format: &str) -> Result<String, Error> {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    const DAYS: [&str; 7] = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
+    let mut out = String::new();
+    let mut chars = format.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let month = MONTHS[u8::from(t.month()) as usize - 1];
+        let day = DAYS[t.weekday().number_days_from_monday() as usize];
+        match chars.next() {
+            Some('Y') => out.push_str(&format!("{:04}", t.year())),
+            Some('y') => out.push_str(&format!("{:02}", t.year() % 100)),
+            Some('m') => out.push_str(&format!("{:02}", u8::from(t.month()))),
+            Some('d') => out.push_str(&format!("{:02}", t.day())),
+            Some('H') => out.push_str(&format!("{:02}", t.hour())),
+            Some('M') => out.push_str(&format!("{:02}", t.minute())),
+            Some('S') => out.push_str(&format!("{:02}", t.second())),
+            Some('j') => out.push_str(&format!("{:03}", t.ordinal())),
+            Some('b') => out.push_str(&month[..3]),
+            Some('B') => out.push_str(month),
+            Some('a') => out.push_str(&day[..3]),
+            Some('A') => out.push_str(day),
+            Some('p') => out.push_str(if t.hour() < 12 { "AM" } else { "PM" }),
+            Some('%') => out.push('%'),
+            Some(other) => {
+                return Err(Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("strftime code %{other} is not supported"),
+                ));
+            }
+            None => out.push('%'),
+        }
+    }
+    Ok(out)
+}
+
+fn now(timezone: Option<String>, format: Option<String>) -> Result<String, Error> {
+    if let Some(tz) = timezone
+        .as_deref()
+        .filter(|tz| !tz.eq_ignore_ascii_case("utc"))
+    {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("now: time zone `{tz}` is not supported; use 'utc'"),
+        ));
+    }
+    let t = crate::events::clock::pinned_from_env()
+        .ok()
+        .flatten()
+        .unwrap_or_else(OffsetDateTime::now_utc);
+    strftime(t, format.as_deref().unwrap_or("%Y-%m-%d"))
+}
+
+fn json_of(value: &Value) -> Result<serde_json::Value, Error> {
+    serde_json::to_value(value).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
+}
+
+fn regex(pattern: &str) -> Result<regex::Regex, Error> {
+    regex::Regex::new(pattern).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("regex `{pattern}`: {e}"),
+        )
+    })
+}
+
+/// Adds `now` and copier's common filters: to_json, to_nice_json, to_yaml, to_nice_yaml,
+/// bool, regex_search, regex_replace, b64encode, b64decode, basename, dirname.
+pub fn register(env: &mut Environment<'static>) {
+    env.add_function("now", now);
+    env.add_filter("to_json", |v: Value| json_of(&v).map(|j| j.to_string()));
+    env.add_filter("to_nice_json", |v: Value| {
+        json_of(&v).map(|j| serde_json::to_string_pretty(&j).expect("values serialize"))
+    });
+    let yaml = |v: Value| -> Result<String, Error> {
+        serde_saphyr::to_string(&json_of(&v)?)
+            .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
+    };
+    env.add_filter("to_yaml", yaml);
+    env.add_filter("to_nice_yaml", yaml);
+    env.add_filter("bool", |v: Value| match v.as_str() {
+        Some(s) => matches!(
+            s.trim().to_ascii_lowercase().as_str(),
+            "yes" | "on" | "1" | "true"
+        ),
+        None => v.is_true(),
+    });
+    env.add_filter(
+        "regex_search",
+        |s: String, pattern: String| -> Result<Value, Error> {
+            Ok(regex(&pattern)?
+                .find(&s)
+                .map_or(Value::from(()), |m| Value::from(m.as_str())))
+        },
+    );
+    env.add_filter(
+        "regex_replace",
+        |s: String, pattern: String, replacement: String| -> Result<String, Error> {
+            // Python's \1 back-references are $1 here.
+            let replacement = regex::Regex::new(r"\\(\d)")
+                .expect("valid")
+                .replace_all(&replacement, "$${1}");
+            Ok(regex(&pattern)?
+                .replace_all(&s, replacement.as_ref())
+                .into_owned())
+        },
+    );
+    env.add_filter("b64encode", |s: String| {
+        base64::engine::general_purpose::STANDARD.encode(s)
+    });
+    env.add_filter("b64decode", |s: String| -> Result<String, Error> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(s.trim())
+            .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    });
+    env.add_filter("basename", |s: String| {
+        s.rsplit('/').next().unwrap_or_default().to_string()
+    });
+    env.add_filter("dirname", |s: String| {
+        s.rsplit_once('/')
+            .map_or(String::new(), |(d, _)| d.to_string())
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn now_tags_become_calls() {
+        assert_eq!(
+            preprocess("(c) {% now 'utc', '%Y' %} x"),
+            "(c) {{ now('utc', '%Y') }} x"
+        );
+        assert_eq!(preprocess("{%- now 'utc' -%}"), "{{- now('utc') -}}");
+        assert_eq!(
+            preprocess("{% if nowhere %}{% endif %}"),
+            "{% if nowhere %}{% endif %}"
+        );
+        let t = crate::events::clock::parse_rfc3339("2026-06-11T09:05:00Z").unwrap();
+        assert_eq!(
+            strftime(t, "%Y-%m-%d %H:%M %b %A %j").unwrap(),
+            "2026-06-11 09:05 Jun Thursday 162"
+        );
+    }
+}
