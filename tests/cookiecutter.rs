@@ -226,3 +226,104 @@ fn hooks_run_only_with_trust() {
     );
     assert_eq!(tree(&env.path("ref")), tree(&env.path("out")));
 }
+
+/// cookiecutter's own test templates, from its source distribution on PyPI (never committed).
+fn upstream_fixtures() -> Option<PathBuf> {
+    static SDIST: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    SDIST
+        .get_or_init(|| {
+            let dir = common::repo().join("target/test-venvs/cookiecutter-sdist");
+            let tests = dir.join("cookiecutter-2.6.0/tests");
+            if tests.is_dir() {
+                return Some(tests);
+            }
+            let pip = cookiecutter()?.with_file_name("pip");
+            let got = Command::new(pip)
+                .args([
+                    "download",
+                    "--quiet",
+                    "--no-deps",
+                    "--no-binary",
+                    ":all:",
+                    "cookiecutter==2.6.0",
+                    "-d",
+                ])
+                .arg(&dir)
+                .status()
+                .is_ok_and(|s| s.success())
+                && Command::new("tar")
+                    .arg("xzf")
+                    .arg(dir.join("cookiecutter-2.6.0.tar.gz"))
+                    .current_dir(&dir)
+                    .status()
+                    .is_ok_and(|s| s.success());
+            if got && tests.is_dir() {
+                return Some(tests);
+            }
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must be able to download cookiecutter's sources from PyPI"
+            );
+            eprintln!(
+                "\n*** SKIPPED: cookiecutter's source distribution could not be downloaded ***\n"
+            );
+            None
+        })
+        .clone()
+}
+
+#[test]
+fn cookiecutters_own_test_templates_render_the_same() {
+    let Some(cookiecutter) = cookiecutter() else {
+        return;
+    };
+    let Some(fixtures) = upstream_fixtures() else {
+        return;
+    };
+    let env = Env::new();
+    let mut same = Vec::new();
+    let mut refused = Vec::new();
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&fixtures)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("cookiecutter.json").is_file())
+        .collect();
+    names.sort();
+    for template in names {
+        let name = template.file_name().unwrap().to_string_lossy().into_owned();
+        let reference = env.path(&format!("ref-{name}"));
+        let theirs = Command::new(&cookiecutter)
+            .arg("--no-input")
+            .arg("-o")
+            .arg(&reference)
+            .arg(&template)
+            .env("HOME", env.dir.path())
+            .output()
+            .unwrap();
+        if !theirs.status.success() {
+            continue; // Not a template cookiecutter itself renders alone (bad JSON, nested, replay).
+        }
+        let ours = env.path(&format!("ours-{name}"));
+        let out = env.run(&[
+            "generate",
+            template.to_str().unwrap(),
+            "-o",
+            ours.to_str().unwrap(),
+            "--defaults",
+            "--trust",
+        ]);
+        if out.code != 0 {
+            assert!(
+                out.stderr.contains("does not map") || out.stderr.contains("not supported"),
+                "{name}: {}",
+                out.stderr
+            );
+            refused.push(name);
+            continue;
+        }
+        assert_eq!(tree(&ours), tree(&reference), "{name}");
+        same.push(name);
+    }
+    eprintln!("identical: {same:?}\nrefused with a clear error: {refused:?}");
+    assert!(same.len() >= 5, "identical: {same:?}; refused: {refused:?}");
+}

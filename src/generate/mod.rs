@@ -176,23 +176,29 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
     } else {
         let staging = Staging::new(&request.target).map_err(fail)?;
         let env = crate::render::environment();
-        for hook in &request.hooks.pre {
-            hooks::run_hook(hook, &env, &ctx, &staging.dir).map_err(fail)?;
-        }
-        let written = write::write_plan(&renderer, &plan, &ctx, &staging.dir, &|| progress.tick())
-            .map_err(|p| fail(problems_error(&source.label, vec![p])))?;
-        // Hooks run in the project folder: for a cookiecutter template, its one top folder.
-        let project = match std::fs::read_dir(&staging.dir).map(|d| d.flatten().collect::<Vec<_>>())
-        {
-            Ok(entries)
-                if entries.len() == 1
-                    && entries[0].path().is_dir()
-                    && source.manifest.namespace.is_some() =>
+        // Hooks run in the project folder: for a cookiecutter template, its one top folder,
+        // made before the pre-generation hook as cookiecutter does.
+        let top = plan
+            .first()
+            .map(|p| p.path.split('/').next().unwrap_or_default().to_string());
+        let project = match top {
+            Some(top)
+                if source.manifest.namespace.is_some()
+                    && plan.iter().all(|p| p.path.starts_with(&format!("{top}/"))) =>
             {
-                entries[0].path()
+                staging.dir.join(top)
             }
             _ => staging.dir.clone(),
         };
+        if !request.hooks.pre.is_empty() {
+            std::fs::create_dir_all(&project)
+                .map_err(|e| fail(Error::io("create", &project, e)))?;
+        }
+        for hook in &request.hooks.pre {
+            hooks::run_hook(hook, &env, &ctx, &project).map_err(fail)?;
+        }
+        let written = write::write_plan(&renderer, &plan, &ctx, &staging.dir, &|| progress.tick())
+            .map_err(|p| fail(problems_error(&source.label, vec![p])))?;
         for hook in &request.hooks.post {
             hooks::run_hook(hook, &env, &ctx, &project).map_err(fail)?;
         }
