@@ -173,6 +173,28 @@ fn a_copier_template_renders_byte_for_byte_like_copier() {
             );
         }
     }
+    // copier's answers file only when asked, without the secret.
+    assert!(!env.path("ours-defaults/.copier-answers.yml").exists());
+    env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "with-answers",
+        "--defaults",
+        "--compat-answers",
+    ])
+    .ok();
+    let answers = std::fs::read_to_string(env.path("with-answers/.copier-answers.yml")).unwrap();
+    assert!(
+        answers.starts_with("# Changes here will be overwritten by Copier"),
+        "{answers}"
+    );
+    assert!(
+        answers.contains("_src_path:")
+            && answers.contains("project_name: Acme Widget")
+            && !answers.contains("dev-token"),
+        "{answers}"
+    );
     // The secret is used for rendering and recorded nowhere.
     assert!(
         !String::from_utf8(env.log_bytes())
@@ -242,4 +264,49 @@ fn tasks_run_only_with_trust() {
         String::from_utf8_lossy(&status.stderr)
     );
     assert_eq!(tree(&env.path("ref")), tree(&env.path("out")));
+}
+
+#[test]
+fn skip_if_exists_keeps_files_when_writing_over_a_project() {
+    let env = Env::new();
+    let template = env.template(
+        "cp-skip",
+        &[
+            (
+                "copier.yml",
+                "name: demo\n_skip_if_exists:\n  - config.txt\n",
+            ),
+            ("config.txt.jinja", "name={{ name }}\n"),
+            ("README.md.jinja", "# {{ name }}\n"),
+        ],
+    );
+    env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "out",
+        "--defaults",
+    ])
+    .ok();
+    std::fs::write(env.path("out/config.txt"), "name=mine\n").unwrap();
+    std::fs::write(env.path("out/README.md"), "old\n").unwrap();
+    env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "out",
+        "--defaults",
+        "--force",
+        "--set",
+        "name=again",
+    ])
+    .ok();
+    assert_eq!(
+        std::fs::read_to_string(env.path("out/config.txt")).unwrap(),
+        "name=mine\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.path("out/README.md")).unwrap(),
+        "# again\n"
+    );
 }

@@ -51,6 +51,9 @@ pub struct GenerateArgs {
     /// Run the template's own code (cookiecutter hooks, copier tasks); refused without it.
     #[arg(long)]
     trust: bool,
+    /// Also write cookiecutter's replay file or copier's .copier-answers.yml (without secrets).
+    #[arg(long)]
+    compat_answers: bool,
 }
 
 /// An indicatif bar on stderr.
@@ -111,6 +114,57 @@ fn human_size(bytes: u64) -> String {
     }
 }
 
+/// Writes the answers where cookiecutter (its replay file, `~/.cookiecutter_replay/NAME.json`)
+/// or copier (`.copier-answers.yml` in the project) keep them, secrets left out.
+fn write_compat_answers(
+    args: &GenerateArgs,
+    resolved: &source::ResolvedSource,
+    answers: &answers::Answers,
+) -> Result<()> {
+    let public = answers.public();
+    match resolved.manifest.namespace.as_deref() {
+        Some("cookiecutter") => {
+            let home = std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .ok_or_else(|| Error::new("no HOME for cookiecutter's replay folder"))?;
+            let dir = home.join(".cookiecutter_replay");
+            std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
+            let mut context = public;
+            context.insert(
+                "_template".into(),
+                Value::String(resolved.source_ref.uri.clone()),
+            );
+            context.insert(
+                "_output_dir".into(),
+                Value::String(generate::absolute(&args.output)),
+            );
+            let name = crate::template::load::name_from_location(&resolved.source_ref.uri);
+            let path = dir.join(format!("{name}.json"));
+            let text = serde_json::to_string_pretty(&json!({ "cookiecutter": context }))
+                .expect("answers serialize");
+            std::fs::write(&path, text).map_err(|e| Error::io("write", &path, e))
+        }
+        None if resolved.manifest.templates_suffix.is_some() => {
+            let mut text =
+                String::from("# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY\n");
+            if let Some(commit) = &resolved.source_ref.commit {
+                text.push_str(&format!("_commit: {commit}\n"));
+            }
+            text.push_str(&format!(
+                "_src_path: {}\n",
+                yaml::quote(&resolved.source_ref.uri)
+            ));
+            text.push_str(&serde_saphyr::to_string(&public).expect("answers serialize"));
+            let path = args.output.join(".copier-answers.yml");
+            std::fs::write(&path, text).map_err(|e| Error::io("write", &path, e))
+        }
+        _ => Err(
+            Error::usage("--compat-answers applies to cookiecutter and copier templates")
+                .hint("factory's own templates keep their answers in .factory/scaffold.yaml"),
+        ),
+    }
+}
+
 /// Runs `generate`.
 pub fn run(app: &App, args: GenerateArgs) -> Result<()> {
     let store = app.store()?;
@@ -132,6 +186,14 @@ pub fn run(app: &App, args: GenerateArgs) -> Result<()> {
             hooks.describe().join(", ")
         ))
         .hint("read what it runs, then pass --trust to allow it (or --dry-run to see the files without running anything)"));
+    }
+    let foreign =
+        resolved.manifest.namespace.is_some() || resolved.manifest.templates_suffix.is_some();
+    if args.compat_answers && !foreign {
+        return Err(
+            Error::usage("--compat-answers applies to cookiecutter and copier templates")
+                .hint("factory's own templates keep their answers in .factory/scaffold.yaml"),
+        );
     }
     let given = given_answers(&args)?;
     let interactive =
@@ -265,6 +327,9 @@ pub fn run(app: &App, args: GenerateArgs) -> Result<()> {
             let written = store.write(&context, |_| Ok(Decision::events(events, ())));
             print_notices(app, &store);
             let (envelopes, ()) = written?;
+            if args.compat_answers {
+                write_compat_answers(&args, &resolved, &answers)?;
+            }
             let target = generate::absolute(&args.output);
             if app.json() {
                 output::print_json(&json!({

@@ -249,7 +249,15 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
             .and_then(|_| std::fs::write(dot.join(provenance::SCAFFOLD_FILE), scaffold.to_yaml()))
             .and_then(|_| std::fs::write(dot.join(provenance::MANIFEST_FILE), &tree.manifest));
         written.map_err(|e| fail(Error::io("write provenance into", &dot, e)))?;
-        staging.place(request.force).map_err(fail)?;
+        let mut keep = globset::GlobSetBuilder::new();
+        for pattern in &source.manifest.skip_if_exists {
+            keep.add(
+                globset::Glob::new(pattern)
+                    .map_err(|e| fail(Error::new(format!("_skip_if_exists `{pattern}`: {e}"))))?,
+            );
+        }
+        let keep = keep.build().map_err(|e| fail(Error::new(e.to_string())))?;
+        staging.place(request.force, &keep).map_err(fail)?;
         if request.git {
             let message = format!(
                 "Scaffold from {}\n\nfactory execution {execution_id}\ncontent {}",

@@ -68,7 +68,7 @@ impl Staging {
     /// Moves the staged files into the target: a rename when the target is missing or empty;
     /// with `force` into a non-empty target, file by file over what is there (refusing
     /// symlinked folders in the target, which could lead outside it).
-    pub fn place(mut self, force: bool) -> Result<()> {
+    pub fn place(mut self, force: bool, keep_existing: &globset::GlobSet) -> Result<()> {
         if is_missing_or_empty(&self.target)? {
             if self.target.exists() {
                 fs::remove_dir(&self.target).map_err(|e| Error::io("replace", &self.target, e))?;
@@ -97,6 +97,9 @@ impl Staging {
         }
         for rel in files {
             let to = self.target.join(&rel);
+            if to.exists() && keep_existing.is_match(&rel) {
+                continue;
+            }
             if let Some(parent) = to.parent() {
                 fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
             }

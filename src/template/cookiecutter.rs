@@ -139,5 +139,6 @@ pub fn manifest(text: &str, name: &str) -> Result<Manifest, YamlError> {
         namespace: Some("cookiecutter".to_string()),
         templates_suffix: None,
         tasks: Vec::new(),
+        skip_if_exists: Vec::new(),
     })
 }

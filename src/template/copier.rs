@@ -62,6 +62,7 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
     let mut content = None;
     let mut suffix = Some(".jinja".to_string());
     let mut tasks = Vec::new();
+    let mut skip_if_exists = Vec::new();
     for (key, value) in &config {
         match key.as_str() {
             "_subdirectory" => content = value.as_str().map(str::to_string),
@@ -79,6 +80,14 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
                     }
                 }
             }
+            "_skip_if_exists" => skip_if_exists.extend(
+                value
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string),
+            ),
             "_exclude" => exclude.extend(
                 value
                     .as_array()
@@ -111,6 +120,7 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
         namespace: None,
         templates_suffix: suffix,
         tasks,
+        skip_if_exists,
     })
 }
 

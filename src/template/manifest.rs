@@ -270,6 +270,10 @@ pub struct Manifest {
     #[serde(skip)]
     #[schemars(skip)]
     pub tasks: Vec<String>,
+    /// Globs of files never written over in an existing project (copier's `_skip_if_exists`).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub skip_if_exists: Vec<String>,
 }
 
 impl Manifest {
