@@ -151,6 +151,8 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Write into a non-empty output folder, over what is there')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the files and content hash; write nothing and record nothing')
             [CompletionResult]::new('--git', '--git', [CompletionResultType]::ParameterName, 'Commit the output to a git repository (initialised when missing)')
+            [CompletionResult]::new('--trust', '--trust', [CompletionResultType]::ParameterName, 'Run the template''s own code (cookiecutter hooks, copier tasks); refused without it')
+            [CompletionResult]::new('--compat-answers', '--compat-answers', [CompletionResultType]::ParameterName, 'Also write cookiecutter''s replay file or copier''s .copier-answers.yml (without secrets)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')

@@ -584,7 +584,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__generate)
-            opts="-o -q -h --output --set --answers --defaults --allow-draft --runtime --force --dry-run --git --store --tenant --project --module --correlation-id --causation-id --json --quiet --help"
+            opts="-o -q -h --output --set --answers --defaults --allow-draft --runtime --force --dry-run --git --trust --compat-answers --store --tenant --project --module --correlation-id --causation-id --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

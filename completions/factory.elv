@@ -142,6 +142,8 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --force 'Write into a non-empty output folder, over what is there'
             cand --dry-run 'Print the files and content hash; write nothing and record nothing'
             cand --git 'Commit the output to a git repository (initialised when missing)'
+            cand --trust 'Run the template''s own code (cookiecutter hooks, copier tasks); refused without it'
+            cand --compat-answers 'Also write cookiecutter''s replay file or copier''s .copier-answers.yml (without secrets)'
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'

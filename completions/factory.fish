@@ -132,6 +132,8 @@ complete -c factory -n "__fish_factory_using_subcommand generate" -l allow-draft
 complete -c factory -n "__fish_factory_using_subcommand generate" -l force -d 'Write into a non-empty output folder, over what is there'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l dry-run -d 'Print the files and content hash; write nothing and record nothing'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l git -d 'Commit the output to a git repository (initialised when missing)'
+complete -c factory -n "__fish_factory_using_subcommand generate" -l trust -d 'Run the template\'s own code (cookiecutter hooks, copier tasks); refused without it'
+complete -c factory -n "__fish_factory_using_subcommand generate" -l compat-answers -d 'Also write cookiecutter\'s replay file or copier\'s .copier-answers.yml (without secrets)'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand generate" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'

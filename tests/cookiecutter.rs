@@ -67,6 +67,7 @@ const CONTEXT: &str = r#"{
     "license": ["MIT", "Apache-2.0", "Proprietary"],
     "use_docker": true,
     "version": 1,
+    "meta": {"owner": "platform", "tier": 2},
     "__module": "{{ cookiecutter.project_slug.replace('-', '_') }}",
     "_copy_without_render": ["*.raw.html"],
     "_extensions": ["cookiecutter.extensions.JsonifyExtension", "cookiecutter.extensions.TimeExtension"]
@@ -80,7 +81,7 @@ fn fixture(env: &Env) -> PathBuf {
             ("cookiecutter.json", CONTEXT),
             (
                 "{{cookiecutter.project_slug}}/README.md",
-                "# {{ cookiecutter.project_name }}\n\n(c) {% now 'utc', '%Y' %} {{ cookiecutter.project_name.title() }}\nLicense: {{ cookiecutter.license }}\nVersion {{ cookiecutter.version }}\n{% if cookiecutter.use_docker %}Docker: yes\n{% endif %}\n",
+                "# {{ cookiecutter.project_name }}\n\n(c) {% now 'utc', '%Y' %} {{ cookiecutter.project_name.title() }}\nLicense: {{ cookiecutter.license }}\nVersion {{ cookiecutter.version }} by {{ cookiecutter.meta.owner }} (tier {{ cookiecutter.meta.tier }})\n{% if cookiecutter.use_docker %}Docker: yes\n{% endif %}\n",
             ),
             ("{{cookiecutter.project_slug}}/{{cookiecutter.__module}}/__init__.py", "NAME = \"{{ cookiecutter.project_name }}\"\n"),
             ("{{cookiecutter.project_slug}}/page.raw.html", "<p>{{ not rendered }}</p>\n"),
@@ -326,4 +327,48 @@ fn cookiecutters_own_test_templates_render_the_same() {
     }
     eprintln!("identical: {same:?}\nrefused with a clear error: {refused:?}");
     assert!(same.len() >= 5, "identical: {same:?}; refused: {refused:?}");
+}
+
+#[test]
+fn uuids_repeat_under_a_seed() {
+    let mut env = Env::new();
+    let template = env.template(
+        "cc-uuid",
+        &[
+            (
+                "cookiecutter.json",
+                "{\"name\": \"u\", \"_extensions\": [\"cookiecutter.extensions.UUIDExtension\"]}",
+            ),
+            (
+                "{{cookiecutter.name}}/id.txt",
+                "{{ uuid4() }} {{ uuid4() }}\n",
+            ),
+        ],
+    );
+    env.set_env("FACTORY_UUID_SEED", "tests");
+    for out in ["a", "b"] {
+        env.run(&[
+            "generate",
+            template.to_str().unwrap(),
+            "-o",
+            out,
+            "--defaults",
+        ])
+        .ok();
+    }
+    let a = std::fs::read_to_string(env.path("a/u/id.txt")).unwrap();
+    assert_eq!(a, std::fs::read_to_string(env.path("b/u/id.txt")).unwrap());
+    let ids: Vec<&str> = a.split_whitespace().collect();
+    assert_ne!(ids[0], ids[1], "a sequence, not one value");
+    assert!(uuid::Uuid::parse_str(ids[0]).is_ok_and(|u| u.get_version_num() == 4));
+    env.set_env("FACTORY_UUID_SEED", "other");
+    env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "c",
+        "--defaults",
+    ])
+    .ok();
+    assert_ne!(a, std::fs::read_to_string(env.path("c/u/id.txt")).unwrap());
 }

@@ -59,6 +59,12 @@ fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
 }
 
 const CONFIG: &str = r#"_subdirectory: template
+_envops:
+  trim_blocks: true
+  lstrip_blocks: true
+tags:
+  type: yaml
+  default: [api, web]
 _exclude:
   - "*.bak"
 project_name:
@@ -93,7 +99,7 @@ fn fixture(env: &Env) -> PathBuf {
         &[
             ("copier.yml", CONFIG),
             ("template/README.md.jinja", "# {{ project_name }}\n{{ project_name | to_json }} {{ 'yes' | bool }} {{ 'off' | bool }} {{ project_name | regex_search('W\\w+') }} {{ 'a-b-c' | regex_replace('-', '_') }}\n\n{% if use_db %}Database: {{ db }}{% else %}No database{% endif %}\nPort {{ port }}, ratio {{ ratio }}\n"),
-            ("template/{{ module }}/__init__.py.jinja", "TOKEN = \"{{ token }}\"\n"),
+            ("template/{{ module }}/__init__.py.jinja", "TOKEN = \"{{ token }}\"\nTAGS = [\n    {% for tag in tags %}\n    \"{{ tag }}\",\n    {% endfor %}\n]\n"),
             ("template/raw.txt", "{{ not rendered: no suffix }}\n"),
             ("template/notes.bak", "excluded\n"),
             ("template/{% if use_db %}schema.sql{% endif %}.jinja", "-- {{ db }}\n"),

@@ -155,7 +155,14 @@ fn write_compat_answers(
                 yaml::quote(&resolved.source_ref.uri)
             ));
             text.push_str(&serde_saphyr::to_string(&public).expect("answers serialize"));
-            let path = args.output.join(".copier-answers.yml");
+            let name = resolved
+                .manifest
+                .answers_file
+                .as_deref()
+                .unwrap_or(".copier-answers.yml");
+            crate::render::paths::check_inside(name)
+                .map_err(|m| Error::new(format!("_answers_file: {m}")))?;
+            let path = args.output.join(name);
             std::fs::write(&path, text).map_err(|e| Error::io("write", &path, e))
         }
         _ => Err(

@@ -31,6 +31,48 @@ pub fn environment() -> Environment<'static> {
     env
 }
 
+/// An environment with a template's own options (copier's `_envops`) applied.
+pub fn environment_with(
+    options: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Environment<'static>, String> {
+    let mut env = environment();
+    if options.is_empty() {
+        return Ok(env);
+    }
+    let flag = |key: &str, default: bool| {
+        options
+            .get(key)
+            .and_then(|v| v.as_bool())
+            .unwrap_or(default)
+    };
+    let text = |key: &str, default: &str| {
+        options
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or(default)
+            .to_string()
+    };
+    let mut builder = minijinja::syntax::SyntaxConfig::builder();
+    builder
+        .keep_trailing_newline(flag("keep_trailing_newline", true))
+        .trim_blocks(flag("trim_blocks", false))
+        .lstrip_blocks(flag("lstrip_blocks", false))
+        .block_delimiters(
+            text("block_start_string", "{%"),
+            text("block_end_string", "%}"),
+        )
+        .variable_delimiters(
+            text("variable_start_string", "{{"),
+            text("variable_end_string", "}}"),
+        )
+        .comment_delimiters(
+            text("comment_start_string", "{#"),
+            text("comment_end_string", "#}"),
+        );
+    env.set_syntax(builder.build().map_err(|e| format!("_envops: {e}"))?);
+    Ok(env)
+}
+
 /// Where a template error is and what it says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TemplateError {

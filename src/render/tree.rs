@@ -13,7 +13,7 @@ use std::sync::Arc;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use minijinja::Environment;
 
-use super::{TemplateError, describe_error, environment, paths};
+use super::{TemplateError, describe_error, paths};
 use crate::template::manifest::{MANIFEST_FILE, Manifest};
 use crate::template::snapshot::TemplateFiles;
 
@@ -164,7 +164,7 @@ impl<'a> Renderer<'a> {
                 strip_suffix: suffix.filter(|_| is_template).map(str::to_string),
             });
         }
-        let mut env = environment();
+        let mut env = super::environment_with(&manifest.envops)?;
         let loader_files = Arc::clone(&files);
         let loadable: HashMap<String, usize> = content
             .iter()

@@ -193,6 +193,6 @@ fn empty_value(kind: ParamType) -> Value {
         ParamType::String => Value::String(String::new()),
         ParamType::Bool => Value::Bool(false),
         ParamType::Multichoice | ParamType::List => Value::Array(Vec::new()),
-        ParamType::Int | ParamType::Float | ParamType::Choice => Value::Null,
+        ParamType::Int | ParamType::Float | ParamType::Choice | ParamType::Yaml => Value::Null,
     }
 }

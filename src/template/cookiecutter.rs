@@ -88,11 +88,7 @@ pub fn manifest(text: &str, name: &str) -> Result<Manifest, YamlError> {
                 )));
             }
             Value::Null => (ParamType::String, Value::String(String::new()), None),
-            Value::Object(_) => {
-                return Err(error(format!(
-                    "`{key}` is a dict variable; factory does not map those yet"
-                )));
-            }
+            Value::Object(_) => (ParamType::Yaml, value.clone(), None),
         };
         // `_x` values are taken raw; a raw string that looks like a template stays as it is.
         let default = match (&default, key.starts_with("__")) {
@@ -140,5 +136,7 @@ pub fn manifest(text: &str, name: &str) -> Result<Manifest, YamlError> {
         templates_suffix: None,
         tasks: Vec::new(),
         skip_if_exists: Vec::new(),
+        envops: Map::new(),
+        answers_file: None,
     })
 }

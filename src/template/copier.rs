@@ -63,6 +63,8 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
     let mut suffix = Some(".jinja".to_string());
     let mut tasks = Vec::new();
     let mut skip_if_exists = Vec::new();
+    let mut envops = Map::new();
+    let mut answers_file = None;
     for (key, value) in &config {
         match key.as_str() {
             "_subdirectory" => content = value.as_str().map(str::to_string),
@@ -80,6 +82,8 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
                     }
                 }
             }
+            "_envops" => envops = value.as_object().cloned().unwrap_or_default(),
+            "_answers_file" => answers_file = value.as_str().map(str::to_string),
             "_skip_if_exists" => skip_if_exists.extend(
                 value
                     .as_array()
@@ -121,6 +125,8 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
         templates_suffix: suffix,
         tasks,
         skip_if_exists,
+        envops,
+        answers_file,
     })
 }
 
@@ -166,12 +172,7 @@ fn question(key: &str, value: &Value, origin: &str) -> Result<Parameter, YamlErr
         (Some("int"), ..) => ParamType::Int,
         (Some("float"), ..) => ParamType::Float,
         (Some("bool"), ..) => ParamType::Bool,
-        (Some(other @ ("yaml" | "json")), ..) => {
-            return Err(error(
-                origin,
-                format!("question `{key}` has type {other}, which factory does not map yet"),
-            ));
-        }
+        (Some("yaml" | "json"), ..) => ParamType::Yaml,
         (Some(other), ..) => {
             return Err(error(
                 origin,
@@ -181,6 +182,7 @@ fn question(key: &str, value: &Value, origin: &str) -> Result<Parameter, YamlErr
         (None, Some(Value::Bool(_)), _) => ParamType::Bool,
         (None, Some(Value::Number(n)), _) if n.is_i64() || n.is_u64() => ParamType::Int,
         (None, Some(Value::Number(_)), _) => ParamType::Float,
+        (None, Some(Value::Array(_) | Value::Object(_)), _) => ParamType::Yaml,
         (None, ..) => ParamType::String,
     };
     Ok(Parameter {

@@ -74,6 +74,9 @@ pub enum ParamType {
     Multichoice,
     /// A list of strings.
     List,
+    /// Any YAML or JSON value: a mapping, a list, a scalar (copier's `yaml`/`json`,
+    /// cookiecutter's dict variables).
+    Yaml,
 }
 
 impl ParamType {
@@ -87,6 +90,7 @@ impl ParamType {
             ParamType::Choice => "choice",
             ParamType::Multichoice => "multichoice",
             ParamType::List => "list",
+            ParamType::Yaml => "yaml",
         }
     }
 }
@@ -274,6 +278,15 @@ pub struct Manifest {
     #[serde(skip)]
     #[schemars(skip)]
     pub skip_if_exists: Vec<String>,
+    /// Jinja environment options (copier's `_envops`): `keep_trailing_newline`, `trim_blocks`,
+    /// `lstrip_blocks` and the `*_start_string`/`*_end_string` delimiters.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub envops: serde_json::Map<String, Value>,
+    /// Where `--compat-answers` writes copier's answers (copier's `_answers_file`).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub answers_file: Option<String>,
 }
 
 impl Manifest {

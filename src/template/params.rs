@@ -34,6 +34,10 @@ pub fn parse_text(param: &Parameter, text: &str) -> Result<Value, String> {
             .and_then(serde_json::Number::from_f64)
             .map(Value::Number)
             .ok_or_else(|| format!("`{text}` is not a number"))?,
+        ParamType::Yaml => {
+            return crate::template::yaml::parse::<Value>(text, &param.name)
+                .map_err(|e| format!("`{text}` is not YAML: {}", e.message));
+        }
         ParamType::Multichoice | ParamType::List => Value::Array(
             text.split(',')
                 .map(str::trim)
@@ -55,6 +59,7 @@ pub fn coerce(param: &Parameter, value: &Value) -> Result<Value, String> {
         (ParamType::Int, Value::Number(n)) if n.is_i64() || n.is_u64() => value.clone(),
         (ParamType::Float, Value::Number(_)) => value.clone(),
         (ParamType::Choice, Value::String(_) | Value::Number(_) | Value::Bool(_)) => value.clone(),
+        (ParamType::Yaml, _) => value.clone(),
         (ParamType::Multichoice | ParamType::List, Value::Array(items)) => {
             if param.kind == ParamType::List && !items.iter().all(Value::is_string) {
                 return Err("a list takes strings".to_string());
@@ -145,6 +150,7 @@ fn describe_type(kind: ParamType) -> &'static str {
         ParamType::Choice => "one of the choices",
         ParamType::Multichoice => "a list of choices",
         ParamType::List => "a list of strings",
+        ParamType::Yaml => "a YAML value",
     }
 }
 
@@ -178,7 +184,7 @@ pub fn schema_document(manifest: &Manifest, version: &str) -> Value {
             ParamType::Float => {
                 prop.insert("type".into(), json!("number"));
             }
-            ParamType::Choice => {}
+            ParamType::Choice | ParamType::Yaml => {}
             ParamType::Multichoice => {
                 prop.insert("type".into(), json!("array"));
                 prop.insert("uniqueItems".into(), json!(true));
