@@ -522,3 +522,22 @@ fn store_discovery_follows_the_documented_order() {
     assert!(explicit.join("store.yaml").is_file());
     assert!(!env.store.exists());
 }
+
+#[test]
+fn a_refused_command_on_a_new_store_leaves_no_store_behind() {
+    let env = Env::new();
+    let out = env.run(&["publish", "nothing@1.0.0"]);
+    out.expect_code(1);
+    assert!(
+        !env.store.exists(),
+        "the store made for the command was removed"
+    );
+    std::fs::create_dir_all(&env.store).unwrap();
+    env.run(&["library", "version", "Nope", "1.0.0"])
+        .expect_code(1);
+    assert_eq!(
+        std::fs::read_dir(&env.store).unwrap().count(),
+        0,
+        "an empty folder stays empty"
+    );
+}

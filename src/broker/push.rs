@@ -1,7 +1,7 @@
 //! `factory events push`: send the events after a target's cursor, batch by batch, moving
 //! the cursor only after the broker acknowledged each batch.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde::Serialize;
 
@@ -257,9 +257,4 @@ pub fn push(
     report.seconds = started.elapsed().as_secs_f64();
     report.cursor = cursor;
     result.map(|()| report)
-}
-
-/// How long a push may keep retrying, from `--deadline` seconds.
-pub fn deadline(seconds: u64) -> Duration {
-    Duration::from_secs(seconds)
 }

@@ -292,7 +292,7 @@ fn run_push(app: &App, args: PushArgs) -> Result<()> {
     let options = push::Options {
         policy: Policy {
             max_retries: args.max_retries,
-            deadline: push::deadline(args.deadline),
+            deadline: Duration::from_secs(args.deadline),
             ..Policy::default()
         },
         batch: args.batch,

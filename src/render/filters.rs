@@ -4,17 +4,6 @@
 use heck::{ToKebabCase, ToLowerCamelCase, ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
 use minijinja::Environment;
 
-/// Names of the filters registered here, for checks that list what a template may use.
-pub const NAMES: [&str; 7] = [
-    "snake_case",
-    "kebab_case",
-    "pascal_case",
-    "camel_case",
-    "upper_snake_case",
-    "slugify",
-    "jsonify",
-];
-
 /// JSON as Python's `json.dumps(value, sort_keys=True, indent=indent)` writes it (cookiecutter's
 /// `jsonify`).
 fn jsonify(value: minijinja::Value, indent: Option<usize>) -> Result<String, minijinja::Error> {

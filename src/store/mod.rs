@@ -202,6 +202,21 @@ impl Store {
         Ok(())
     }
 
+    /// Removes what `create` made: `created_top`, the highest folder that did not exist
+    /// before, or else the store's own files in the folder that did.
+    fn uncreate(&self, created_top: Option<&Path>) {
+        if let Some(top) = created_top {
+            let _ = fs::remove_dir_all(top);
+            return;
+        }
+        for name in ["objects", "state", "cursors"] {
+            let _ = fs::remove_dir_all(self.root.join(name));
+        }
+        for name in ["store.yaml", "events.jsonl", "lock"] {
+            let _ = fs::remove_file(self.root.join(name));
+        }
+    }
+
     /// Takes the writers' lock, waiting for other writers.
     pub fn lock(&self) -> Result<WriteLock> {
         let path = self.root.join("lock");
@@ -309,13 +324,31 @@ impl Store {
         context: &EventContext,
         decide: impl FnOnce(&State) -> Result<Decision<T>>,
     ) -> Result<(Vec<Envelope>, T)> {
-        if !self.exists() {
+        let fresh = !self.exists();
+        // The highest folder this command would create, to remove if it is refused.
+        let created_top = self
+            .root
+            .ancestors()
+            .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+            .last()
+            .map(Path::to_path_buf);
+        if fresh {
             self.create()?;
         }
         let lock = self.lock()?;
         self.recover_torn_tail(&lock)?;
         let (mut state, offset, _, _) = self.load_caught_up()?;
-        let decision = decide(&state)?;
+        let decision = match decide(&state) {
+            Ok(decision) => decision,
+            Err(e) => {
+                // A store made for this command alone goes again: a refusal changes nothing.
+                if fresh {
+                    drop(lock);
+                    self.uncreate(created_top.as_deref());
+                }
+                return Err(e);
+            }
+        };
         let objects = self.objects();
         for (hex, bytes) in &decision.objects {
             objects.put_hashed(hex, bytes)?;

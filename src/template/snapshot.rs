@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::manifest::MANIFEST_FILE;
 use crate::error::{Error, Result};
 use crate::hash::{self, HashedFile, TreeHash};
 use crate::store::Objects;
@@ -209,16 +208,6 @@ impl TemplateFiles {
             .binary_search_by(|f| f.path.as_bytes().cmp(path.as_bytes()))
             .ok()
             .map(|i| &self.files[i])
-    }
-
-    /// The manifest's text.
-    pub fn manifest_text(&self) -> Result<String> {
-        let file = self.get(MANIFEST_FILE).ok_or_else(|| {
-            Error::new(format!("no {MANIFEST_FILE} in the template folder"))
-                .hint("a template is a folder with a template.yaml; see docs/template-format.md")
-        })?;
-        String::from_utf8(file.read()?.into_owned())
-            .map_err(|_| Error::new(format!("{MANIFEST_FILE} is not UTF-8 text")))
     }
 
     /// Total size in bytes.
