@@ -4,58 +4,17 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use common::Env;
+use common::python::{assert_same, tree};
 
 fn copier() -> Option<PathBuf> {
     // Tests run in parallel: the environment is made once.
     static TOOL: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    TOOL.get_or_init(install).clone()
-}
-
-fn install() -> Option<PathBuf> {
-    let venv = common::repo().join("target/test-venvs/copier-9.4.1");
-    let bin = venv.join("bin/copier");
-    if bin.is_file() {
-        return Some(bin);
-    }
-    let made = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status()
-        .is_ok_and(|s| s.success())
-        && Command::new(venv.join("bin/pip"))
-            .args(["install", "--quiet", "copier==9.4.1"])
-            .status()
-            .is_ok_and(|s| s.success());
-    if made && bin.is_file() {
-        return Some(bin);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI must be able to install copier from PyPI"
-    );
-    eprintln!("\n*** SKIPPED: copier could not be installed (no python3 or no PyPI) ***\n");
-    None
-}
-
-fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.unwrap();
-        let rel = entry
-            .path()
-            .strip_prefix(dir)
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
-        if entry.file_type().is_file() && !rel.starts_with(".factory") {
-            out.push((rel, std::fs::read(entry.path()).unwrap()));
-        }
-    }
-    out
+    TOOL.get_or_init(|| common::python::tool("copier", "9.4.1", "copier"))
+        .clone()
 }
 
 const CONFIG: &str = r#"_subdirectory: template
@@ -168,16 +127,7 @@ fn a_copier_template_renders_byte_for_byte_like_copier() {
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         env.run(&args).ok();
-        let (theirs, mine) = (tree(&reference), tree(&ours));
-        let names = |t: &[(String, Vec<u8>)]| t.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
-        assert_eq!(names(&mine), names(&theirs), "{name}: the same files");
-        for ((path, a), (_, b)) in mine.iter().zip(&theirs) {
-            assert_eq!(
-                String::from_utf8_lossy(a),
-                String::from_utf8_lossy(b),
-                "{name}: {path}"
-            );
-        }
+        assert_same(&tree(&ours), &tree(&reference), name);
     }
     // copier's answers file only when asked, without the secret.
     assert!(!env.path("ours-defaults/.copier-answers.yml").exists());
