@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use common::Env;
-use common::python::{assert_same, tree};
+use common::python::{assert_same, generate_with, run_reference, tree};
 
 /// `cookiecutter` from a virtual environment made (once) under target/.
 fn cookiecutter() -> Option<PathBuf> {
@@ -89,26 +89,10 @@ fn a_cookiecutter_template_renders_byte_for_byte_like_cookiecutter() {
             .arg(&reference)
             .arg(&template)
             .args(&extra);
-        let status = command.env("HOME", env.dir.path()).output().unwrap();
-        assert!(
-            status.status.success(),
-            "cookiecutter: {}",
-            String::from_utf8_lossy(&status.stderr)
-        );
+        run_reference(command, env.dir.path());
         let ours = env.path(&format!("ours-{name}"));
-        let mut args = vec![
-            "generate".to_string(),
-            template.display().to_string(),
-            "-o".into(),
-            ours.display().to_string(),
-            "--defaults".into(),
-        ];
         // (cookiecutter's command line passes extra context as strings, so only strings here.)
-        for pair in &extra {
-            args.extend(["--set".to_string(), pair.to_string()]);
-        }
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        env.run(&args).ok();
+        generate_with(&env, &template, &ours, &extra);
         assert_same(&tree(&ours), &tree(&reference), name);
     }
 }
@@ -161,19 +145,13 @@ fn hooks_run_only_with_trust() {
     let Some(cookiecutter) = cookiecutter() else {
         return;
     };
-    let status = Command::new(&cookiecutter)
+    let mut command = Command::new(&cookiecutter);
+    command
         .arg("--no-input")
         .arg("-o")
         .arg(env.path("ref"))
-        .arg(&template)
-        .env("HOME", env.dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+        .arg(&template);
+    run_reference(command, env.dir.path());
     assert_eq!(tree(&env.path("ref")), tree(&env.path("out")));
 }
 

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use common::Env;
-use common::python::{assert_same, tree};
+use common::python::{assert_same, generate_with, run_reference, tree};
 
 fn copier() -> Option<PathBuf> {
     // Tests run in parallel: the environment is made once.
@@ -103,30 +103,10 @@ fn a_copier_template_renders_byte_for_byte_like_copier() {
         for pair in &data {
             command.args(["--data", pair]);
         }
-        let status = command
-            .arg(&template)
-            .arg(&reference)
-            .env("HOME", env.dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            status.status.success(),
-            "copier: {}",
-            String::from_utf8_lossy(&status.stderr)
-        );
+        command.arg(&template).arg(&reference);
+        run_reference(command, env.dir.path());
         let ours = env.path(&format!("ours-{name}"));
-        let mut args = vec![
-            "generate".to_string(),
-            template.display().to_string(),
-            "-o".into(),
-            ours.display().to_string(),
-            "--defaults".into(),
-        ];
-        for pair in &data {
-            args.extend(["--set".to_string(), pair.to_string()]);
-        }
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        env.run(&args).ok();
+        generate_with(&env, &template, &ours, &data);
         assert_same(&tree(&ours), &tree(&reference), name);
     }
     // copier's answers file only when asked, without the secret.
@@ -207,18 +187,12 @@ fn tasks_run_only_with_trust() {
         "made demo\n"
     );
     let Some(copier) = copier() else { return };
-    let status = Command::new(&copier)
+    let mut command = Command::new(&copier);
+    command
         .args(["copy", "--defaults", "--trust", "--quiet"])
         .arg(&template)
-        .arg(env.path("ref"))
-        .env("HOME", env.dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+        .arg(env.path("ref"));
+    run_reference(command, env.dir.path());
     assert_eq!(tree(&env.path("ref")), tree(&env.path("out")));
 }
 

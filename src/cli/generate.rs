@@ -175,12 +175,14 @@ fn write_compat_answers(
 /// Runs `generate`.
 pub fn run(app: &App, args: GenerateArgs) -> Result<()> {
     let store = app.store()?;
+    // Read once: the stored source and the compatibility gate both need it.
+    let state = store.state();
+    print_notices(app, &store);
+    let state = state?;
     let resolved = if source::is_location(&args.source) {
         source::from_location(&args.source)?
     } else {
-        let state = store.state();
-        print_notices(app, &store);
-        source::stored(&state?, &store.objects(), &args.source, args.allow_draft)?
+        source::stored(&state, &store.objects(), &args.source, args.allow_draft)?
     };
     if !args.dry_run {
         generate::check_target(&args.output, args.force)?;
@@ -228,7 +230,14 @@ pub fn run(app: &App, args: GenerateArgs) -> Result<()> {
         libraries: Vec::new(),
         runtime: args.runtime.clone(),
     };
-    let evaluation = compat::evaluate(&store.state()?, &composition)?;
+    let evaluation = compat::evaluate(&state, &composition)?;
+    let execution = |execution_id: &str| Execution {
+        execution_id: execution_id.to_string(),
+        template_id: resolved.template_id.clone(),
+        template_version_id: resolved.template_version_id.clone(),
+        parameters: answers.public(),
+        target: generate::absolute(&args.output),
+    };
     if !evaluation.compatible {
         let message = format!(
             "{} cannot be generated with these answers: {}",
@@ -236,13 +245,7 @@ pub fn run(app: &App, args: GenerateArgs) -> Result<()> {
             compat::explain(&evaluation).replace('\n', "\n  ")
         );
         if !args.dry_run {
-            let execution = Execution {
-                execution_id: crate::events::ids::new_id(crate::events::ids::EXECUTION),
-                template_id: resolved.template_id.clone(),
-                template_version_id: resolved.template_version_id.clone(),
-                parameters: answers.public(),
-                target: generate::absolute(&args.output),
-            };
+            let execution = execution(&crate::events::ids::new_id(crate::events::ids::EXECUTION));
             let mut events = commands::execution_failed(&execution, &message, 0);
             events.insert(1, compat::event("generate", &evaluation));
             let written = store.write(&context, |_| Ok(Decision::events(events, ())));
@@ -310,13 +313,6 @@ pub fn run(app: &App, args: GenerateArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let execution = |execution_id: &str| Execution {
-        execution_id: execution_id.to_string(),
-        template_id: resolved.template_id.clone(),
-        template_version_id: resolved.template_version_id.clone(),
-        parameters: answers.public(),
-        target: generate::absolute(&args.output),
-    };
     match result {
         Ok(outcome) => {
             let events = commands::execution_succeeded(

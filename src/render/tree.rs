@@ -122,6 +122,7 @@ pub struct Renderer<'a> {
     /// The content files in path order.
     pub content: Vec<ContentFile>,
     conditions: Vec<(GlobSet, String)>,
+    keep_compiled: bool,
 }
 
 impl<'a> Renderer<'a> {
@@ -190,7 +191,16 @@ impl<'a> Renderer<'a> {
             files,
             content,
             conditions,
+            keep_compiled: false,
         })
+    }
+
+    /// Keeps every template compiled once through the loader and renders from that, for
+    /// callers that render the same files many times (validation's test cases and matrix)
+    /// rather than reading and compiling each file on every render.
+    pub fn keep_compiled(mut self) -> Self {
+        self.keep_compiled = true;
+        self
     }
 
     /// The environment, for checks that inspect templates.
@@ -354,6 +364,31 @@ impl<'a> Renderer<'a> {
         file: &ContentFile,
         ctx: &minijinja::Value,
     ) -> Result<Cow<'_, [u8]>, RenderProblem> {
+        let from_cache = |name: &str| {
+            self.env
+                .get_template(name)
+                .ok()
+                .map(|t| t.source().to_string())
+        };
+        if self.keep_compiled && !file.copy_only {
+            match self.env.get_template(&file.path) {
+                Ok(template) => {
+                    return template
+                        .render(ctx)
+                        .map(|text| Cow::Owned(text.into_bytes()))
+                        .map_err(|e| {
+                            RenderProblem::Template(describe_error(&e, &file.path, from_cache))
+                        });
+                }
+                // Binary files are not templates: copied below.
+                Err(e) if e.kind() == minijinja::ErrorKind::TemplateNotFound => {}
+                Err(e) => {
+                    return Err(RenderProblem::Template(describe_error(
+                        &e, &file.path, from_cache,
+                    )));
+                }
+            }
+        }
         let source = &self.files.files[file.index];
         let bytes = source
             .read()
@@ -369,10 +404,7 @@ impl<'a> Renderer<'a> {
                 if name == file.path {
                     Some(text.to_string())
                 } else {
-                    self.env
-                        .get_template(name)
-                        .ok()
-                        .map(|t| t.source().to_string())
+                    from_cache(name)
                 }
             }))
         };

@@ -176,7 +176,7 @@ pub fn validate(
     check_source_paths(&files, &mut r);
     check_libraries(&manifest, &mut r, &at);
 
-    let renderer = match Renderer::new(&manifest, Arc::clone(&files)) {
+    let renderer = match Renderer::new(&manifest, Arc::clone(&files)).map(Renderer::keep_compiled) {
         Ok(renderer) => renderer,
         Err(message) => {
             r.fail("manifest/fields", message, at("files:"));

@@ -63,3 +63,35 @@ pub fn assert_same(mine: &[(String, Vec<u8>)], theirs: &[(String, Vec<u8>)], wha
         );
     }
 }
+
+/// Runs a reference tool (its output goes where its arguments say), with `home` as HOME, and
+/// fails with its own error output when it fails.
+#[track_caller]
+pub fn run_reference(mut command: Command, home: &Path) {
+    let out = command
+        .env("HOME", home)
+        .output()
+        .expect("the reference tool starts");
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        command.get_program(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `factory generate TEMPLATE -o OURS --defaults --set PAIR…`, which must succeed.
+pub fn generate_with(env: &super::Env, template: &Path, ours: &Path, sets: &[&str]) {
+    let mut args = vec![
+        "generate".to_string(),
+        template.display().to_string(),
+        "-o".into(),
+        ours.display().to_string(),
+        "--defaults".into(),
+    ];
+    for pair in sets {
+        args.extend(["--set".to_string(), pair.to_string()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    env.run(&args).ok();
+}
