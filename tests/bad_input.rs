@@ -223,6 +223,15 @@ const BAD_TEMPLATES: &[BadTemplate] = &[
         text: "would leave or alias the target folder",
     },
     BadTemplate {
+        name: "cookiecutter-without-project-folder",
+        files: &[
+            ("cookiecutter.json", "{\"name\": \"x\"}\n"),
+            ("README.md", "no {{cookiecutter.x}} folder beside\n"),
+        ],
+        check: "manifest/parse",
+        text: "cookiecutter.json: no project folder",
+    },
+    BadTemplate {
         name: "runaway-loop",
         files: &[
             (

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use common::Env;
-use common::python::{assert_same, generate_with, run_reference, tree};
+use common::python::{assert_same, generate_with, reference_command, run_reference, tree};
 
 /// `cookiecutter` from a virtual environment made (once) under target/.
 fn cookiecutter() -> Option<PathBuf> {
@@ -25,10 +25,12 @@ const CONTEXT: &str = r#"{
     "license": ["MIT", "Apache-2.0", "Proprietary"],
     "use_docker": true,
     "version": 1,
-    "meta": {"owner": "platform", "tier": 2},
+    "meta": {"owner": "platform", "tier": 2, "contact": "{{ cookiecutter.project_slug }}@acme.test", "{{ cookiecutter.license }}_url": "https://acme.test/{{ cookiecutter.project_slug }}"},
+    "size": ["{{ cookiecutter.project_slug }}-small", "large", 3],
+    "created": "{% now 'utc', '%Y-%m-%d %H:%M' %}",
     "__module": "{{ cookiecutter.project_slug.replace('-', '_') }}",
     "_copy_without_render": ["*.raw.html"],
-    "_extensions": ["cookiecutter.extensions.JsonifyExtension", "cookiecutter.extensions.TimeExtension"]
+    "_extensions": ["cookiecutter.extensions.JsonifyExtension", "cookiecutter.extensions.TimeExtension", "cookiecutter.extensions.UUIDExtension"]
 }
 "#;
 
@@ -48,13 +50,22 @@ fn fixture(env: &Env) -> PathBuf {
                 "{{ {'name': cookiecutter.project_name, 'docker': cookiecutter.use_docker, 'tags': ['a', 'b']} | jsonify }}\n",
             ),
             ("{{cookiecutter.project_slug}}/{% if cookiecutter.use_docker %}Dockerfile{% endif %}", "FROM scratch\n"),
+            (
+                "{{cookiecutter.project_slug}}/meta.json",
+                "{{ cookiecutter.meta | jsonify }}\nsize {{ cookiecutter.size }}, created {{ cookiecutter.created }}, id {{ uuid4() }}\n{% include 'notice.txt' %}",
+            ),
+            // Beside the project folder: found by includes, never written out.
+            ("templates/notice.txt", "Notice for {{ cookiecutter.project_name }}\n"),
+            ("README.md", "The template's own README, not part of the output.\n"),
         ],
     )
 }
 
 #[test]
 fn a_cookiecutter_template_renders_byte_for_byte_like_cookiecutter() {
-    let env = Env::new();
+    let mut env = Env::new();
+    env.set_env("FACTORY_NOW", "2026-06-11T09:05:00Z");
+    env.set_env("FACTORY_UUID_SEED", "fixture");
     let template = fixture(&env);
     // factory's view of it.
     let out = env.run(&["validate", "--path", template.to_str().unwrap(), "--json"]);
@@ -70,6 +81,25 @@ fn a_cookiecutter_template_renders_byte_for_byte_like_cookiecutter() {
     );
     assert_eq!(parameters["use_docker"]["type"], "boolean");
     assert_eq!(parameters["version"]["default"], "1");
+    // Dictionaries and choices are rendered over the other answers; only the project folder
+    // is written, and includes find `templates/` beside it.
+    let own = env.path("own");
+    generate_with(&env, &template, &own, &[]);
+    let meta = std::fs::read_to_string(own.join("acme-widget/meta.json")).unwrap();
+    for expected in [
+        "\"contact\": \"acme-widget@acme.test\"",
+        "\"MIT_url\": \"https://acme.test/acme-widget\"",
+        "\"tier\": \"2\"",
+        "size acme-widget-small, created 2026-06-11 09:05",
+        "Notice for Acme Widget",
+    ] {
+        assert!(meta.contains(expected), "{expected} in {meta}");
+    }
+    let written: Vec<String> = tree(&own).into_iter().map(|(path, _)| path).collect();
+    assert!(
+        written.iter().all(|p| p.starts_with("acme-widget/")),
+        "{written:?}"
+    );
 
     let Some(cookiecutter) = cookiecutter() else {
         return;
@@ -82,7 +112,7 @@ fn a_cookiecutter_template_renders_byte_for_byte_like_cookiecutter() {
         ),
     ] {
         let reference = env.path(&format!("reference-{name}"));
-        let mut command = Command::new(&cookiecutter);
+        let mut command = reference_command(&env, &cookiecutter);
         command
             .arg("--no-input")
             .arg("-o")
@@ -145,7 +175,7 @@ fn hooks_run_only_with_trust() {
     let Some(cookiecutter) = cookiecutter() else {
         return;
     };
-    let mut command = Command::new(&cookiecutter);
+    let mut command = reference_command(&env, &cookiecutter);
     command
         .arg("--no-input")
         .arg("-o")
@@ -200,6 +230,10 @@ fn upstream_fixtures() -> Option<PathBuf> {
         .clone()
 }
 
+/// Every template among cookiecutter's own tests (any folder with a `cookiecutter.json`),
+/// rendered by both with the clock and uuid4 pinned: where cookiecutter renders one, factory
+/// writes the same bytes or refuses it with a clear error (code in a local extension); where
+/// cookiecutter refuses one, so does factory. Prints the table for the note.
 #[test]
 fn cookiecutters_own_test_templates_render_the_same() {
     let Some(cookiecutter) = cookiecutter() else {
@@ -208,52 +242,94 @@ fn cookiecutters_own_test_templates_render_the_same() {
     let Some(fixtures) = upstream_fixtures() else {
         return;
     };
-    let env = Env::new();
-    let mut same = Vec::new();
-    let mut refused = Vec::new();
-    let mut names: Vec<PathBuf> = std::fs::read_dir(&fixtures)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("cookiecutter.json").is_file())
+    let mut env = Env::new();
+    env.set_env("FACTORY_NOW", "2026-06-11T09:05:00Z");
+    env.set_env("FACTORY_UUID_SEED", "upstream");
+    let mut templates: Vec<PathBuf> = walkdir::WalkDir::new(&fixtures)
+        .max_depth(3)
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .filter(|p| p.file_name().is_some_and(|n| n == "cookiecutter.json"))
+        .map(|p| p.parent().unwrap().to_path_buf())
         .collect();
-    names.sort();
-    for template in names {
-        let name = template.file_name().unwrap().to_string_lossy().into_owned();
-        let reference = env.path(&format!("ref-{name}"));
-        let theirs = Command::new(&cookiecutter)
+    templates.sort();
+    // cookiecutter's own last word (its traceback's last line, or what it printed).
+    let last_line = |out: &std::process::Output| {
+        let text = [&out.stderr, &out.stdout]
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .join("\n");
+        text.lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("(no message)")
+            .trim()
+            .chars()
+            .take(150)
+            .collect::<String>()
+    };
+    let mut table = vec![
+        "| fixture | cookiecutter 2.6.0 | factory |".to_string(),
+        "|---|---|---|".to_string(),
+    ];
+    let mut identical = 0;
+    for template in templates {
+        let name = template
+            .strip_prefix(&fixtures)
+            .unwrap()
+            .display()
+            .to_string();
+        let slug = name.replace('/', "_");
+        let reference_dir = env.path(&format!("ref-{slug}"));
+        let theirs = reference_command(&env, &cookiecutter)
             .arg("--no-input")
             .arg("-o")
-            .arg(&reference)
+            .arg(&reference_dir)
             .arg(&template)
-            .env("HOME", env.dir.path())
             .output()
             .unwrap();
-        if !theirs.status.success() {
-            continue; // Not a template cookiecutter itself renders alone (bad JSON, nested, replay).
-        }
-        let ours = env.path(&format!("ours-{name}"));
-        let out = env.run(&[
+        let ours_dir = env.path(&format!("ours-{slug}"));
+        let ours = env.run(&[
             "generate",
             template.to_str().unwrap(),
             "-o",
-            ours.to_str().unwrap(),
+            ours_dir.to_str().unwrap(),
             "--defaults",
             "--trust",
         ]);
-        if out.code != 0 {
-            assert!(
-                out.stderr.contains("does not map") || out.stderr.contains("not supported"),
-                "{name}: {}",
-                out.stderr
-            );
-            refused.push(name);
-            continue;
-        }
-        assert_eq!(tree(&ours), tree(&reference), "{name}");
-        same.push(name);
+        let our_error: String = ours
+            .stderr
+            .lines()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ")
+            .replace(template.to_str().unwrap(), &name)
+            .chars()
+            .take(150)
+            .collect();
+        let row = match (theirs.status.success(), ours.code == 0) {
+            (true, true) => {
+                assert_same(&tree(&ours_dir), &tree(&reference_dir), &name);
+                identical += 1;
+                "renders | identical".to_string()
+            }
+            (true, false) => {
+                assert!(
+                    ours.stderr.contains("not supported"),
+                    "{name}: cookiecutter renders it, factory fails: {}",
+                    ours.stderr
+                );
+                format!("renders | refused: {our_error}")
+            }
+            (false, true) => panic!(
+                "{name}: cookiecutter refuses it ({}), factory generated it",
+                last_line(&theirs)
+            ),
+            (false, false) => format!("refuses: {} | refuses: {our_error}", last_line(&theirs)),
+        };
+        table.push(format!("| {name} | {row} |"));
     }
-    eprintln!("identical: {same:?}\nrefused with a clear error: {refused:?}");
-    assert!(same.len() >= 5, "identical: {same:?}; refused: {refused:?}");
+    eprintln!("{}", table.join("\n"));
+    assert!(identical >= 12, "{}", table.join("\n"));
 }
 
 #[test]

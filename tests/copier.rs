@@ -5,10 +5,9 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use common::Env;
-use common::python::{assert_same, generate_with, run_reference, tree};
+use common::python::{assert_same, generate_with, reference_command, run_reference, tree};
 
 fn copier() -> Option<PathBuf> {
     // Tests run in parallel: the environment is made once.
@@ -44,6 +43,12 @@ db:
     SQLite: sqlite
   default: postgres
   when: "{{ use_db }}"
+edition:
+  type: str
+  choices:
+    - "{{ module }}-community"
+    - "{{ module }}-enterprise"
+  default: "{{ module }}-community"
 port: 8000
 ratio: 0.5
 token:
@@ -62,6 +67,9 @@ fn fixture(env: &Env) -> PathBuf {
             ("template/raw.txt", "{{ not rendered: no suffix }}\n"),
             ("template/notes.bak", "excluded\n"),
             ("template/{% if use_db %}schema.sql{% endif %}.jinja", "-- {{ db }}\n"),
+            // Names in includes are from the template's root, whatever `_subdirectory`.
+            ("template/LICENSE.jinja", "{% include 'partials/license.txt' %}"),
+            ("partials/license.txt", "(c) {{ project_name }}, {{ edition }}\n"),
         ],
     )
 }
@@ -98,7 +106,7 @@ fn a_copier_template_renders_byte_for_byte_like_copier() {
         ),
     ] {
         let reference = env.path(&format!("reference-{name}"));
-        let mut command = Command::new(&copier);
+        let mut command = reference_command(&env, &copier);
         command.args(["copy", "--defaults", "--trust", "--quiet"]);
         for pair in &data {
             command.args(["--data", pair]);
@@ -187,7 +195,7 @@ fn tasks_run_only_with_trust() {
         "made demo\n"
     );
     let Some(copier) = copier() else { return };
-    let mut command = Command::new(&copier);
+    let mut command = reference_command(&env, &copier);
     command
         .args(["copy", "--defaults", "--trust", "--quiet"])
         .arg(&template)

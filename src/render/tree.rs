@@ -172,8 +172,24 @@ impl<'a> Renderer<'a> {
             .filter(|c| !c.copy_only)
             .map(|c| (c.path.clone(), c.index))
             .collect();
+        let search_path = manifest.search_path.clone();
         env.set_loader(move |name| {
-            let Some(&index) = loadable.get(name) else {
+            // A content file by its own path first (how each file is compiled), then the
+            // manifest's search folders, which may lie outside the content.
+            let found = loadable.get(name).copied().or_else(|| {
+                search_path.iter().find_map(|dir| {
+                    let path = if dir.is_empty() {
+                        name.to_string()
+                    } else {
+                        format!("{dir}/{name}")
+                    };
+                    loader_files
+                        .files
+                        .binary_search_by(|f| f.path.as_str().cmp(&path))
+                        .ok()
+                })
+            });
+            let Some(index) = found else {
                 return Ok(None);
             };
             let bytes = loader_files.files[index].read().map_err(|e| {

@@ -99,6 +99,26 @@ pub fn resolve_with(
                 }
             }
         }
+        // Choices may be templates over earlier answers too (cookiecutter and copier allow it).
+        let rendered_choices;
+        let param = match &param.choices {
+            Some(choices) if choices.iter().any(holds_expression) => {
+                match choices.iter().map(|c| render_deep(env, c, &ctx)).collect() {
+                    Ok(choices) => {
+                        rendered_choices = Parameter {
+                            choices: Some(choices),
+                            ..param.clone()
+                        };
+                        &rendered_choices
+                    }
+                    Err(message) => {
+                        problems.push(format!("parameter `{}`: {message}", param.name));
+                        continue;
+                    }
+                }
+            }
+            _ => param,
+        };
         let default = param.default.as_ref().map(|default| {
             if is_expression(default) {
                 let text = default.as_str().unwrap_or_default();
@@ -106,6 +126,8 @@ pub fn resolve_with(
                     Ok(rendered) => params::parse_text(param, &rendered),
                     Err(e) => Err(format!("default `{text}` failed: {e}")),
                 }
+            } else if holds_expression(default) {
+                render_deep(env, default, &ctx).and_then(|v| params::coerce(param, &v))
             } else {
                 params::coerce(param, default)
             }
@@ -144,6 +166,50 @@ pub fn resolve_with(
     } else {
         Err(problems)
     }
+}
+
+/// Whether a value has a template string anywhere inside it (keys of mappings included).
+fn holds_expression(value: &Value) -> bool {
+    match value {
+        Value::String(_) => is_expression(value),
+        Value::Array(items) => items.iter().any(holds_expression),
+        Value::Object(map) => map
+            .iter()
+            .any(|(k, v)| k.contains("{{") || k.contains("{%") || holds_expression(v)),
+        _ => false,
+    }
+}
+
+/// Renders every template string inside a value, keys of mappings included, as cookiecutter
+/// renders a dictionary variable; other values stay as they are.
+fn render_deep(
+    env: &Environment<'static>,
+    value: &Value,
+    ctx: &minijinja::Value,
+) -> Result<Value, String> {
+    let render = |text: &str| {
+        if text.contains("{{") || text.contains("{%") {
+            env.render_str(text, ctx)
+                .map_err(|e| format!("`{text}` failed: {e}"))
+        } else {
+            Ok(text.to_string())
+        }
+    };
+    Ok(match value {
+        Value::String(text) => Value::String(render(text)?),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| render_deep(env, item, ctx))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| Ok((render(k)?, render_deep(env, v, ctx)?)))
+                .collect::<Result<_, String>>()?,
+        ),
+        other => other.clone(),
+    })
 }
 
 /// Whether a question is asked (copier's `when`: asked only when it holds, defined anyway).

@@ -33,8 +33,18 @@ fn error(message: String) -> YamlError {
     }
 }
 
-/// Maps `cookiecutter.json` to a manifest named `name`.
-pub fn manifest(text: &str, name: &str) -> Result<Manifest, YamlError> {
+/// The folder that cookiecutter renders: the first top-level folder of `paths` (the
+/// template's files) whose name holds `cookiecutter`, `{{` and `}}`.
+fn project_folder<'p>(paths: &[&'p str]) -> Option<&'p str> {
+    paths
+        .iter()
+        .filter_map(|path| path.split_once('/').map(|(top, _)| top))
+        .find(|top| top.contains("cookiecutter") && top.contains("{{") && top.contains("}}"))
+}
+
+/// Maps `cookiecutter.json` to a manifest named `name`, for a template with the files at
+/// `paths` (sorted): only its project folder is rendered, as cookiecutter does.
+pub fn manifest(text: &str, name: &str, paths: &[&str]) -> Result<Manifest, YamlError> {
     let context: Map<String, Value> = serde_json::from_str(text).map_err(|e| YamlError {
         origin: CONTEXT_FILE.to_string(),
         line: Some(e.line() as u64),
@@ -42,6 +52,7 @@ pub fn manifest(text: &str, name: &str) -> Result<Manifest, YamlError> {
         message: format!("not valid JSON: {e}"),
     })?;
     let mut parameters = Vec::new();
+    let mut dictionaries = Vec::new();
     let mut copy_only = Vec::new();
     for (key, value) in &context {
         let hidden = key.starts_with('_');
@@ -74,13 +85,21 @@ pub fn manifest(text: &str, name: &str) -> Result<Manifest, YamlError> {
                 }
             }
         }
+        let raw = hidden && !key.starts_with("__");
+        // cookiecutter renders every value but `_x` ones, and what it renders inside lists and
+        // dictionaries it first turns into a string (numbers included).
+        let value = if raw {
+            escape_templates(value)
+        } else {
+            stringify_numbers(value)
+        };
         let (kind, default, choices) = match value {
-            Value::String(s) => (ParamType::String, Value::String(s.clone()), None),
+            Value::String(s) => (ParamType::String, Value::String(s), None),
             Value::Number(n) => (ParamType::String, Value::String(n.to_string()), None),
-            Value::Bool(b) => (ParamType::Bool, Value::Bool(*b), None),
-            Value::Array(items) if hidden => (ParamType::List, Value::Array(items.clone()), None),
+            Value::Bool(b) => (ParamType::Bool, Value::Bool(b), None),
+            Value::Array(items) if hidden => (ParamType::List, Value::Array(items), None),
             Value::Array(items) if !items.is_empty() => {
-                (ParamType::Choice, items[0].clone(), Some(items.clone()))
+                (ParamType::Choice, items[0].clone(), Some(items))
             }
             Value::Array(_) => {
                 return Err(error(format!(
@@ -88,16 +107,15 @@ pub fn manifest(text: &str, name: &str) -> Result<Manifest, YamlError> {
                 )));
             }
             Value::Null => (ParamType::String, Value::String(String::new()), None),
-            Value::Object(_) => (ParamType::Yaml, value.clone(), None),
+            Value::Object(map) => (ParamType::Yaml, Value::Object(map), None),
         };
-        // `_x` values are taken raw; a raw string that looks like a template stays as it is.
-        let default = match (&default, key.starts_with("__")) {
-            (Value::String(s), false) if hidden && (s.contains("{{") || s.contains("{%")) => {
-                Value::String(s.replace("{{", "{{ '{{' }}").replace("{%", "{{ '{%' }}"))
-            }
-            _ => default,
+        // Dictionaries are asked after every other variable, so they may use any of them.
+        let target = if kind == ParamType::Yaml && !hidden {
+            &mut dictionaries
+        } else {
+            &mut parameters
         };
-        parameters.push(Parameter {
+        target.push(Parameter {
             name: key.clone(),
             kind,
             required: false,
@@ -115,6 +133,22 @@ pub fn manifest(text: &str, name: &str) -> Result<Manifest, YamlError> {
             validator: None,
         });
     }
+    parameters.append(&mut dictionaries);
+    let Some(project) = project_folder(paths) else {
+        return Err(error(
+            "no project folder: cookiecutter renders a folder beside cookiecutter.json named \
+             like `{{cookiecutter.project_slug}}`; add one with the files to generate"
+                .to_string(),
+        ));
+    };
+    // Everything beside the project folder stays out of the output (cookiecutter.json,
+    // hooks/, templates/ for includes, the repository's own README…).
+    let mut exclude: Vec<String> = Vec::new();
+    for top in paths.iter().map(|p| p.split('/').next().unwrap_or(p)) {
+        if top != project && exclude.last().is_none_or(|last| last != top) {
+            exclude.push(top.to_string());
+        }
+    }
     Ok(Manifest {
         name: name.to_string(),
         title: None,
@@ -125,7 +159,7 @@ pub fn manifest(text: &str, name: &str) -> Result<Manifest, YamlError> {
         content: None,
         parameters,
         files: FilesSpec {
-            exclude: vec![CONTEXT_FILE.to_string(), "hooks".to_string()],
+            exclude,
             copy_only,
             when: Vec::new(),
         },
@@ -138,5 +172,42 @@ pub fn manifest(text: &str, name: &str) -> Result<Manifest, YamlError> {
         skip_if_exists: Vec::new(),
         envops: Map::new(),
         answers_file: None,
+        search_path: vec![project.to_string(), "templates".to_string()],
     })
+}
+
+/// A raw (`_x`) value with every template in its strings escaped, so it reaches templates as
+/// written.
+fn escape_templates(value: &Value) -> Value {
+    match value {
+        Value::String(s) if s.contains("{{") || s.contains("{%") => {
+            Value::String(s.replace("{{", "{{ '{{' }}").replace("{%", "{{ '{%' }}"))
+        }
+        Value::Array(items) => Value::Array(items.iter().map(escape_templates).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), escape_templates(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// A value with the numbers inside its lists and dictionaries turned into strings, as
+/// cookiecutter's `render_variable` does before rendering them, and `{% now %}` tags made
+/// calls.
+fn stringify_numbers(value: &Value) -> Value {
+    let inner = |v: &Value| match v {
+        Value::Number(n) => Value::String(n.to_string()),
+        other => stringify_numbers(other),
+    };
+    match value {
+        // jinja2-time's `{% now %}` works in values too.
+        Value::String(s) => Value::String(crate::render::jinja2::preprocess(s).into_owned()),
+        Value::Array(items) => Value::Array(items.iter().map(inner).collect()),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), inner(v))).collect())
+        }
+        other => other.clone(),
+    }
 }

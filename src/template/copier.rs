@@ -122,6 +122,8 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
         tests: Vec::new(),
         compatibility: Vec::new(),
         namespace: None,
+        // copier's loader looks names up from the template's root, whatever `_subdirectory`.
+        search_path: vec![String::new()],
         templates_suffix: suffix,
         tasks,
         skip_if_exists,

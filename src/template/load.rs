@@ -36,7 +36,8 @@ pub fn manifest_of(
         return Manifest::parse(&text, MANIFEST_FILE).map(|m| (m, text));
     }
     if let Some(text) = read(cookiecutter::CONTEXT_FILE)? {
-        return cookiecutter::manifest(&text, name_hint).map(|m| (m, text));
+        let paths: Vec<&str> = files.files.iter().map(|f| f.path.as_str()).collect();
+        return cookiecutter::manifest(&text, name_hint, &paths).map(|m| (m, text));
     }
     for file in copier::CONFIG_FILES {
         if let Some(text) = read(file)? {

@@ -283,6 +283,12 @@ pub struct Manifest {
     #[serde(skip)]
     #[schemars(skip)]
     pub envops: serde_json::Map<String, Value>,
+    /// Folders that `include`, `extends` and `import` look names up in, in order; empty means
+    /// names are paths in the content folder (cookiecutter looks in its project folder, then
+    /// in `templates/`).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub search_path: Vec<String>,
     /// Where `--compat-answers` writes copier's answers (copier's `_answers_file`).
     #[serde(skip)]
     #[schemars(skip)]

@@ -32,6 +32,58 @@ pub fn tool(package: &str, version: &str, bin: &str) -> Option<PathBuf> {
     None
 }
 
+/// What the reference tools' Python loads first (through `PYTHONPATH`): with
+/// `FACTORY_UUID_SEED` set, `uuid.uuid4` gives factory's repeatable sequence, and with
+/// `FACTORY_NOW` set, jinja2-time's clock (arrow) is pinned to it, so outputs can match.
+const PINNING: &str = r#"import hashlib, os, uuid
+
+seed = os.environ.get("FACTORY_UUID_SEED")
+if seed:
+    issued = [0]
+
+    def uuid4():
+        n = issued[0]
+        issued[0] += 1
+        digest = hashlib.sha256(f"{seed}:{n}".encode()).digest()
+        return uuid.UUID(bytes=digest[:16], version=4)
+
+    uuid.uuid4 = uuid4
+
+now = os.environ.get("FACTORY_NOW")
+if now:
+    try:
+        import arrow
+    except ImportError:
+        arrow = None
+    if arrow is not None:
+        pinned = arrow.get(now)
+        arrow.now = lambda tz="local": pinned.to(tz)
+        arrow.utcnow = lambda: pinned.to("utc")
+"#;
+
+/// A command for a reference tool with this test's environment (see [`Env::program`]) and
+/// its clock and uuid4 pinned like factory's (`FACTORY_NOW`, `FACTORY_UUID_SEED`).
+///
+/// [`Env::program`]: super::Env::program
+pub fn reference_command(env: &super::Env, tool: &Path) -> Command {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let dir = super::repo().join("target/test-venvs/pinning");
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("sitecustomize.py");
+        if std::fs::read_to_string(&file).ok().as_deref() != Some(PINNING) {
+            // Written beside and renamed: test binaries running at once never see half a file.
+            let partial = dir.join(format!("sitecustomize.{}.partial", std::process::id()));
+            std::fs::write(&partial, PINNING).unwrap();
+            std::fs::rename(&partial, &file).unwrap();
+        }
+        dir
+    });
+    let mut command = env.program(tool);
+    command.env("PYTHONPATH", dir);
+    command
+}
+
 /// Files below `dir` with their bytes, `.factory/` left out, sorted.
 pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
