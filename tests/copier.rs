@@ -248,3 +248,63 @@ fn skip_if_exists_keeps_files_when_writing_over_a_project() {
         "# again\n"
     );
 }
+
+/// Values that exercise PyYAML's and Python json's layout: quoting, folding past column 80,
+/// multi-line strings, flow and block collections, keys that are not simple, floats, unicode.
+const FORMATS_CONFIG: &str = r##"data:
+  type: yaml
+  default:
+    text: "The quick brown fox jumps over the lazy dog, then the dog wakes up and chases the fox all the way home again"
+    quoted: "it's a 'quoted' thing: and a very long line that keeps going past the eightieth column for sure"
+    special: ["yes", "No", "~", "null", "0755", "0x1F", "1_000", "12:30:45", "2024-01-01", "2024-1-1 10:00:00", ".inf", "<<", "=", "-", "- a", "? x", "a # b", "a#b", "#x", "@x", "`x", "!x", "&x", "*x", "|x", ">x", "%x", "'x", "\"x", "x:", "x: y", "[x", "x]", "{x}", "a,b", "---x", "...x", " lead", "trail ", "tab\there", "bell\u0007", "ünïcödé", "emoji 🎉", "line1\nline2\n", "\nlead break", "a \nb", "a\n b", "", " ", "back\\slash", "nbsp\u00a0x"]
+    numbers: [0, -1, 2.5, 1.0e+20, 1.5e-07, 3.0]
+    nested: [[1, [2, [3]]], {a: [], b: {}}, [], {}]
+    services:
+      - name: api-gateway-with-a-rather-long-name-that-goes-on-and-on
+        ports: [8080, 8443, 9000, 9001, 9002, 9003, 9004, 9005, 9006, 9007, 9008, 9009, 9010, 9011]
+        env: {LOG_LEVEL: debug, FEATURE_FLAG_WITH_LONG_NAME: "true", ANOTHER_SETTING: "some value here"}
+        description: "multi\nline\n\ndescription with a blank line and trailing newline\n"
+      - [nested, [deeper, [deepest, "with: colon"]]]
+    "key: colon": 1
+    "yes": key
+    "": empty key
+    Über: unicode key
+    sp: "double  spaces  inside and a very long sentence that goes past the column limit of eighty chars"
+"##;
+
+const FORMATS_TEMPLATE: &str = "{{ data | to_nice_yaml }}---\n{{ data | to_nice_yaml(indent=2) }}---\n{{ data | to_yaml }}---\n{{ data | to_nice_json }}\n---\n{{ data | to_nice_json(2) }}\n---\n{{ data | to_json }}\n---\n{{ data.text | to_nice_yaml }}---\n{{ data.special | to_yaml }}---\n{{ 42 | to_yaml }}---\n{{ 'yes' | to_yaml }}";
+
+#[test]
+fn yaml_and_json_filters_write_what_copier_writes() {
+    let env = Env::new();
+    let template = env.template(
+        "cp-formats",
+        &[
+            ("copier.yml", FORMATS_CONFIG),
+            ("out.txt.jinja", FORMATS_TEMPLATE),
+        ],
+    );
+    let ours = env.path("ours");
+    generate_with(&env, &template, &ours, &[]);
+    let written = std::fs::read_to_string(ours.join("out.txt")).unwrap();
+    // Without the reference tool, a few landmarks of PyYAML's layout.
+    for landmark in [
+        "? ''\n: empty key\n",
+        "numbers:\n- 0\n- -1\n- 2.5\n- 1.0e+20\n",
+        "text: The quick brown fox jumps over the lazy dog, then the dog wakes up and chases\n    the fox all the way home again\n",
+        "special: ['yes', 'No', '~', 'null', '0755',",
+        "\"\\u00dcber\": \"unicode key\"",
+        "42\n...\n",
+    ] {
+        assert!(written.contains(landmark), "{landmark:?} in:\n{written}");
+    }
+    let Some(copier) = copier() else { return };
+    let reference = env.path("reference");
+    let mut command = reference_command(&env, &copier);
+    command
+        .args(["copy", "--defaults", "--trust", "--quiet"])
+        .arg(&template)
+        .arg(&reference);
+    run_reference(command, env.dir.path());
+    assert_same(&tree(&ours), &tree(&reference), "filters");
+}

@@ -7,32 +7,14 @@ use minijinja::Environment;
 /// JSON as Python's `json.dumps(value, sort_keys=True, indent=indent)` writes it (cookiecutter's
 /// `jsonify`).
 fn jsonify(value: minijinja::Value, indent: Option<usize>) -> Result<String, minijinja::Error> {
-    fn sorted(value: serde_json::Value) -> serde_json::Value {
-        match value {
-            serde_json::Value::Object(map) => {
-                let mut entries: Vec<(String, serde_json::Value)> = map.into_iter().collect();
-                entries.sort_by(|a, b| a.0.cmp(&b.0));
-                serde_json::Value::Object(
-                    entries.into_iter().map(|(k, v)| (k, sorted(v))).collect(),
-                )
-            }
-            serde_json::Value::Array(items) => {
-                serde_json::Value::Array(items.into_iter().map(sorted).collect())
-            }
-            other => other,
-        }
-    }
     let json = serde_json::to_value(&value).map_err(|e| {
         minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
     })?;
-    let indent = " ".repeat(indent.unwrap_or(4));
-    let mut out = Vec::new();
-    let formatter = serde_json::ser::PrettyFormatter::with_indent(indent.as_bytes());
-    let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
-    serde::Serialize::serialize(&sorted(json), &mut serializer).map_err(|e| {
-        minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
-    })?;
-    Ok(String::from_utf8(out).expect("JSON is UTF-8"))
+    let style = super::pyformat::JsonStyle {
+        indent: Some(indent.unwrap_or(4)),
+        sort_keys: true,
+    };
+    Ok(super::pyformat::json(&json, &style))
 }
 
 /// Adds the filters to `env`.

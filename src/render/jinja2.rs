@@ -4,8 +4,11 @@
 use std::borrow::Cow;
 
 use base64::Engine;
+use minijinja::value::Kwargs;
 use minijinja::{Environment, Error, ErrorKind, Value};
 use time::OffsetDateTime;
+
+use super::pyformat;
 
 /// Rewrites jinja2-time's `{% now 'utc', '%Y' %}` tag into a call of the `now` function, which
 /// minijinja understands; other text is returned as it is.
@@ -145,20 +148,53 @@ fn regex(pattern: &str) -> Result<regex::Regex, Error> {
     })
 }
 
+/// The `indent` of `to_nice_json` and `to_nice_yaml`, given by position or by name (4 when
+/// neither); any other keyword is an error.
+fn indent_argument(positional: Option<usize>, kwargs: &Kwargs) -> Result<usize, Error> {
+    let named: Option<usize> = kwargs.get("indent")?;
+    kwargs.assert_all_used()?;
+    Ok(named.or(positional).unwrap_or(4))
+}
+
 /// Adds `now` and copier's common filters: to_json, to_nice_json, to_yaml, to_nice_yaml,
 /// bool, regex_search, regex_replace, b64encode, b64decode, basename, dirname.
 pub fn register(env: &mut Environment<'static>) {
     env.add_function("now", now);
-    env.add_filter("to_json", |v: Value| json_of(&v).map(|j| j.to_string()));
-    env.add_filter("to_nice_json", |v: Value| {
-        json_of(&v).map(|j| serde_json::to_string_pretty(&j).expect("values serialize"))
+    // As jinja2-ansible-filters calls json.dumps and yaml.dump.
+    env.add_filter("to_json", |v: Value| {
+        let style = pyformat::JsonStyle {
+            indent: None,
+            sort_keys: false,
+        };
+        json_of(&v).map(|j| pyformat::json(&j, &style))
     });
-    let yaml = |v: Value| -> Result<String, Error> {
-        serde_saphyr::to_string(&json_of(&v)?)
-            .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
-    };
-    env.add_filter("to_yaml", yaml);
-    env.add_filter("to_nice_yaml", yaml);
+    env.add_filter(
+        "to_nice_json",
+        |v: Value, indent: Option<usize>, kwargs: Kwargs| -> Result<String, Error> {
+            let style = pyformat::JsonStyle {
+                indent: Some(indent_argument(indent, &kwargs)?),
+                sort_keys: true,
+            };
+            json_of(&v).map(|j| pyformat::json(&j, &style))
+        },
+    );
+    env.add_filter("to_yaml", |v: Value| {
+        let style = pyformat::YamlStyle {
+            indent: 2,
+            flow_leaves: true,
+        };
+        json_of(&v).map(|j| pyformat::yaml(&j, &style))
+    });
+    env.add_filter(
+        "to_nice_yaml",
+        |v: Value, indent: Option<usize>, kwargs: Kwargs| -> Result<String, Error> {
+            let style = pyformat::YamlStyle {
+                indent: indent_argument(indent, &kwargs)?,
+                flow_leaves: false,
+            };
+            json_of(&v).map(|j| pyformat::yaml(&j, &style))
+        },
+    );
     env.add_filter("bool", |v: Value| match v.as_str() {
         Some(s) => matches!(
             s.trim().to_ascii_lowercase().as_str(),

@@ -5,6 +5,7 @@
 pub mod filters;
 pub mod jinja2;
 pub mod paths;
+pub mod pyformat;
 pub mod tree;
 pub mod write;
 
