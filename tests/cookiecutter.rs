@@ -28,6 +28,7 @@ const CONTEXT: &str = r#"{
     "meta": {"owner": "platform", "tier": 2, "contact": "{{ cookiecutter.project_slug }}@acme.test", "{{ cookiecutter.license }}_url": "https://acme.test/{{ cookiecutter.project_slug }}"},
     "size": ["{{ cookiecutter.project_slug }}-small", "large", 3],
     "created": "{% now 'utc', '%Y-%m-%d %H:%M' %}",
+    "notice_owner": "Acme Legal",
     "__module": "{{ cookiecutter.project_slug.replace('-', '_') }}",
     "_copy_without_render": ["*.raw.html"],
     "_extensions": ["cookiecutter.extensions.JsonifyExtension", "cookiecutter.extensions.TimeExtension", "cookiecutter.extensions.UUIDExtension"]
@@ -55,7 +56,7 @@ fn fixture(env: &Env) -> PathBuf {
                 "{{ cookiecutter.meta | jsonify }}\nsize {{ cookiecutter.size }}, created {{ cookiecutter.created }}, id {{ uuid4() }}\n{% include 'notice.txt' %}",
             ),
             // Beside the project folder: found by includes, never written out.
-            ("templates/notice.txt", "Notice for {{ cookiecutter.project_name }}\n"),
+            ("templates/notice.txt", "Notice for {{ cookiecutter.project_name }} by {{ cookiecutter.notice_owner }}\n"),
             ("README.md", "The template's own README, not part of the output.\n"),
         ],
     )
@@ -70,6 +71,15 @@ fn a_cookiecutter_template_renders_byte_for_byte_like_cookiecutter() {
     // factory's view of it.
     let out = env.run(&["validate", "--path", template.to_str().unwrap(), "--json"]);
     assert_eq!(out.code, 0, "{}", out.stdout);
+    // A variable used only in an included file of templates/ counts as used.
+    let report = out.json();
+    let warnings: Vec<&serde_json::Value> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] != "pass")
+        .collect();
+    assert!(warnings.is_empty(), "{warnings:#?}");
     env.run(&["register", template.to_str().unwrap()]).ok();
     env.run(&["version", "cc-widget", "--version", "1.0.0"])
         .ok();
@@ -91,7 +101,7 @@ fn a_cookiecutter_template_renders_byte_for_byte_like_cookiecutter() {
         "\"MIT_url\": \"https://acme.test/acme-widget\"",
         "\"tier\": \"2\"",
         "size acme-widget-small, created 2026-06-11 09:05",
-        "Notice for Acme Widget",
+        "Notice for Acme Widget by Acme Legal",
     ] {
         assert!(meta.contains(expected), "{expected} in {meta}");
     }

@@ -568,6 +568,26 @@ fn check_variables(renderer: &Renderer, r: &mut Recorder, at: &dyn Fn(&str) -> O
             }
         }
     }
+    // Files outside the content that includes reach through the search path (cookiecutter's
+    // `templates/`), by the names includes use.
+    let content: std::collections::HashSet<&str> =
+        renderer.content.iter().map(|f| f.path.as_str()).collect();
+    for dir in manifest.search_path.iter().filter(|d| !d.is_empty()) {
+        let prefix = format!("{dir}/");
+        for file in &renderer.files().files {
+            if let Some(name) = file.path.strip_prefix(&prefix)
+                && !content.contains(file.path.as_str())
+                && let Ok(template) = env.get_template(name)
+            {
+                report(
+                    template.undeclared_variables(nested),
+                    file.path.clone(),
+                    Some(template.source()),
+                    r,
+                );
+            }
+        }
+    }
     let mut expressions: Vec<&str> = Vec::new();
     for p in &manifest.parameters {
         expressions.extend(p.when.as_deref());
@@ -602,7 +622,9 @@ fn check_variables(renderer: &Renderer, r: &mut Recorder, at: &dyn Fn(&str) -> O
             report(template.undeclared_variables(nested), location, None, r);
         }
     }
-    for p in &manifest.parameters {
+    // Hidden parameters are not questions (cookiecutter's `_extensions`, `_copy_without_render`
+    // and private variables): nobody is asked for them in vain.
+    for p in manifest.parameters.iter().filter(|p| !p.hidden) {
         if !used.contains(&p.name) {
             r.warn(
                 "parameter/unused",
