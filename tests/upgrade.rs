@@ -285,3 +285,52 @@ fn diff3_markers_show_the_base_and_a_failure_restores_every_file() {
     out.expect_code(1);
     assert!(out.stderr.contains("scaffold.yaml"), "{}", out.stderr);
 }
+
+#[test]
+fn a_new_required_parameter_is_asked_for_on_a_terminal_and_named_elsewhere() {
+    let env = Env::new();
+    let v1 = env.template("r1", V1);
+    env.run(&["register", v1.to_str().unwrap()]).ok();
+    publish_version(&env, "r1", "1.0.0");
+    env.run(&["generate", "up", "-o", "proj"]).ok();
+    let mut v2: Vec<(&str, &str)> = V1.to_vec();
+    v2[0].1 = "name: up\ncategory: service\nparameters:\n  - name: name\n    default: demo\n  - name: region\n    required: true\n    help: where it runs\n  - name: tier\n    default: basic\n";
+    v2.push((
+        "region.txt",
+        "{{ name }} runs in {{ region }} ({{ tier }})\n",
+    ));
+    env.template("r2", &v2);
+    publish_version(&env, "r2", "2.0.0");
+
+    // Not a terminal: the error names what is missing and how to give it.
+    let out = env.run(&["upgrade", "proj", "--to", "2.0.0", "--apply"]);
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("missing answers for: region"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("--set"), "{}", out.stderr);
+    assert!(!env.path("proj/region.txt").exists(), "nothing written");
+
+    // On a terminal: only `region` is asked (the recorded `name` stands, `tier` takes its
+    // default), and the answer is used and recorded.
+    let command = "\"$F\" upgrade proj --to 2.0.0 --apply";
+    let shell =
+        format!("(sleep 1; printf 'eu-west\\r'; sleep 2) | script -qec '{command}' /dev/null");
+    let out = env.program("sh").arg("-c").arg(&shell).output().unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        screen.contains("region (where it runs)"),
+        "the question: {screen}"
+    );
+    let questions = screen.split("Upgrade proj").next().unwrap_or_default();
+    assert!(!questions.contains("tier"), "not asked for tier: {screen}");
+    assert_eq!(
+        std::fs::read_to_string(env.path("proj/region.txt")).unwrap_or_default(),
+        "demo runs in eu-west (basic)\n",
+        "{screen}"
+    );
+    let scaffold = std::fs::read_to_string(env.path("proj/.factory/scaffold.yaml")).unwrap();
+    assert!(scaffold.contains("region: eu-west"), "{scaffold}");
+}

@@ -1,11 +1,12 @@
 //! `factory upgrade`: plan (and with `--apply`, carry out) a move of a generated project to
 //! another template version, keeping local edits.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use serde_json::{Map, Value, json};
 
-use super::{App, output, print_notices};
+use super::{App, output, print_notices, prompt};
 use crate::domain::DomainEvent;
 use crate::domain::commands::{self, Execution};
 use crate::domain::events::TemplateUpgradePlanCreated;
@@ -14,6 +15,8 @@ use crate::events::{clock, ids};
 use crate::generate::provenance::{self, Scaffold, TemplateOrigin};
 use crate::hash::{self, HashedFile, PROVENANCE_DIR};
 use crate::store::Decision;
+use crate::template::answers::Asker;
+use crate::template::manifest::Parameter;
 use crate::template::snapshot::TemplateFiles;
 use crate::upgrade::plan::{self, ConflictStyle};
 use crate::upgrade::{self as engine, Action};
@@ -36,6 +39,24 @@ pub struct UpgradeArgs {
     /// An answer for a new or secret parameter (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     set: Vec<String>,
+}
+
+/// Asks only for required parameters without a default: the recorded answers stand, and
+/// new parameters with defaults take them.
+struct NewQuestions(prompt::TerminalAsker);
+
+impl Asker for NewQuestions {
+    fn ask(
+        &mut self,
+        param: &Parameter,
+        default: Option<&Value>,
+    ) -> std::result::Result<Value, String> {
+        self.0.ask(param, default)
+    }
+
+    fn asks_for(&self, param: &Parameter, default: Option<&Value>) -> bool {
+        param.required && default.is_none()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -85,12 +106,19 @@ pub fn run(app: &App, args: UpgradeArgs) -> Result<()> {
         &format!("{}@{}", template.name, base_version.version),
         &template.name,
         &given,
+        None,
     )?;
+    // On a terminal, new required parameters without a default are asked for (as copier's
+    // update asks new questions); elsewhere the error names them.
+    let interactive =
+        !app.json() && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let mut asker = NewQuestions(prompt::TerminalAsker::new());
     let theirs = engine::render(
         TemplateFiles::from_tree(&objects, &target.tree)?,
         &format!("{}@{}", template.name, target.version),
         &template.name,
         &given,
+        interactive.then_some(&mut asker as &mut dyn Asker),
     )?;
     let ours = engine::read_project(&args.dir)?;
     let style = match args.conflict_style {

@@ -47,6 +47,12 @@ pub trait Asker {
     /// [`params::parse_text`] or [`params::coerce`] (asking again until it passes), or why
     /// asking failed.
     fn ask(&mut self, param: &Parameter, default: Option<&Value>) -> Result<Value, String>;
+
+    /// Whether to ask for `param` at all (its `default`, when it has a usable one, is taken
+    /// otherwise); every question by default.
+    fn asks_for(&self, _param: &Parameter, _default: Option<&Value>) -> bool {
+        true
+    }
 }
 
 /// Resolves answers for `manifest` from `given`, then (for parameters without an answer) by
@@ -134,10 +140,10 @@ pub fn resolve_with(
         });
         let value = if let Some(value) = given.get(&param.name) {
             params::coerce(param, value).map_err(|m| redact(param, m, value))
-        } else if let Some(asker) = asker
-            .as_deref_mut()
-            .filter(|_| !param.hidden && asks(param, env, &ctx))
-        {
+        } else if let Some(asker) = asker.as_deref_mut().filter(|asker| {
+            let offered = default.as_ref().and_then(|d| d.as_ref().ok());
+            !param.hidden && asks(param, env, &ctx) && asker.asks_for(param, offered)
+        }) {
             let offered = default.as_ref().and_then(|d| d.as_ref().ok());
             asker.ask(param, offered)
         } else if let Some(default) = default.filter(|_| use_defaults || !param.required) {

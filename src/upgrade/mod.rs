@@ -35,12 +35,14 @@ pub struct Rendered {
 }
 
 /// Renders a template's files with `given` answers (unknown names dropped: a parameter the
-/// version does not have), defaults filling the rest.
+/// version does not have), defaults filling the rest; `asker`, when given, is asked for
+/// what has neither.
 pub fn render(
     files: TemplateFiles,
     origin: &str,
     name: &str,
     given: &Map<String, Value>,
+    asker: Option<&mut dyn answers::Asker>,
 ) -> Result<Rendered> {
     let manifest = crate::generate::source::manifest_of(&files, origin, name)?;
     let given: Map<String, Value> = given
@@ -48,14 +50,15 @@ pub fn render(
         .filter(|(k, _)| manifest.parameter(k).is_some())
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let answers =
-        answers::resolve(&manifest, &environment(), &given, true).map_err(|problems| {
+    let answers = answers::resolve_with(&manifest, &environment(), &given, true, asker).map_err(
+        |problems| {
             Error::usage(format!(
                 "{origin}: the answers are not usable:\n  {}",
                 problems.join("\n  ")
             ))
             .hint("give the missing answers with --set NAME=VALUE")
-        })?;
+        },
+    )?;
     let files = Arc::new(files);
     let renderer = Renderer::new(&manifest, Arc::clone(&files))
         .map_err(|m| Error::new(format!("{origin}: {m}")))?;
