@@ -57,13 +57,19 @@ fn publish_version(env: &Env, dir: &str, version: &str) {
     env.run(&["publish", &format!("up@{version}")]).ok();
 }
 
-/// A project generated at 1.0.0 with local edits, and versions 1.1.0 and 2.0.0 published.
-fn setup() -> Env {
+/// The template registered with 1.0.0 published from `V1`, and `proj` generated from it.
+fn generated_from_v1() -> Env {
     let env = Env::new();
     let v1 = env.template("v1", V1);
     env.run(&["register", v1.to_str().unwrap()]).ok();
     publish_version(&env, "v1", "1.0.0");
     env.run(&["generate", "up", "-o", "proj"]).ok();
+    env
+}
+
+/// A project generated at 1.0.0 with local edits, and versions 1.1.0 and 2.0.0 published.
+fn setup() -> Env {
+    let env = generated_from_v1();
     let mut v11: Vec<(&str, &str)> = V1.to_vec();
     v11.push(("notes.txt", "notes for {{ name }}\n"));
     env.template("v11", &v11);
@@ -288,11 +294,7 @@ fn diff3_markers_show_the_base_and_a_failure_restores_every_file() {
 
 #[test]
 fn a_new_required_parameter_is_asked_for_on_a_terminal_and_named_elsewhere() {
-    let env = Env::new();
-    let v1 = env.template("r1", V1);
-    env.run(&["register", v1.to_str().unwrap()]).ok();
-    publish_version(&env, "r1", "1.0.0");
-    env.run(&["generate", "up", "-o", "proj"]).ok();
+    let env = generated_from_v1();
     let mut v2: Vec<(&str, &str)> = V1.to_vec();
     v2[0].1 = "name: up\ncategory: service\nparameters:\n  - name: name\n    default: demo\n  - name: region\n    required: true\n    help: where it runs\n  - name: tier\n    default: basic\n";
     v2.push((
