@@ -362,7 +362,7 @@ impl<'a> Renderer<'a> {
         path: &str,
         ctx: &minijinja::Value,
     ) -> Result<Option<String>, RenderProblem> {
-        if !part.contains("{{") && !part.contains("{%") {
+        if !crate::template::params::is_template_text(part) {
             return Ok(Some(part.to_string()));
         }
         let rendered = self.env.render_str(part, ctx.clone()).map_err(|e| {

@@ -5,7 +5,7 @@ use minijinja::Environment;
 use serde_json::{Map, Value};
 
 use super::manifest::{Manifest, ParamType, Parameter};
-use super::params::{self, is_expression};
+use super::params::{self, is_expression, is_template_text};
 
 /// Resolved answers in parameter order. Parameters whose `when` did not hold are absent.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -138,13 +138,12 @@ pub fn resolve_with(
                 params::coerce(param, default)
             }
         });
+        let offered = default.as_ref().and_then(|d| d.as_ref().ok());
         let value = if let Some(value) = given.get(&param.name) {
             params::coerce(param, value).map_err(|m| redact(param, m, value))
         } else if let Some(asker) = asker.as_deref_mut().filter(|asker| {
-            let offered = default.as_ref().and_then(|d| d.as_ref().ok());
             !param.hidden && asks(param, env, &ctx) && asker.asks_for(param, offered)
         }) {
-            let offered = default.as_ref().and_then(|d| d.as_ref().ok());
             asker.ask(param, offered)
         } else if let Some(default) = default.filter(|_| use_defaults || !param.required) {
             default
@@ -181,7 +180,7 @@ fn holds_expression(value: &Value) -> bool {
         Value::Array(items) => items.iter().any(holds_expression),
         Value::Object(map) => map
             .iter()
-            .any(|(k, v)| k.contains("{{") || k.contains("{%") || holds_expression(v)),
+            .any(|(k, v)| is_template_text(k) || holds_expression(v)),
         _ => false,
     }
 }
@@ -194,7 +193,7 @@ fn render_deep(
     ctx: &minijinja::Value,
 ) -> Result<Value, String> {
     let render = |text: &str| {
-        if text.contains("{{") || text.contains("{%") {
+        if is_template_text(text) {
             env.render_str(text, ctx)
                 .map_err(|e| format!("`{text}` failed: {e}"))
         } else {

@@ -180,7 +180,7 @@ pub fn manifest(text: &str, name: &str, paths: &[&str]) -> Result<Manifest, Yaml
 /// written.
 fn escape_templates(value: &Value) -> Value {
     match value {
-        Value::String(s) if s.contains("{{") || s.contains("{%") => {
+        Value::String(s) if super::params::is_template_text(s) => {
             Value::String(s.replace("{{", "{{ '{{' }}").replace("{%", "{{ '{%' }}"))
         }
         Value::Array(items) => Value::Array(items.iter().map(escape_templates).collect()),

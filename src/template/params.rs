@@ -5,12 +5,15 @@ use serde_json::{Map, Value, json};
 
 use super::manifest::{Manifest, ParamType, Parameter};
 
+/// Whether text holds template syntax (`{{ … }}` or `{% … %}`).
+pub fn is_template_text(text: &str) -> bool {
+    text.contains("{{") || text.contains("{%")
+}
+
 /// Whether a default is a template expression (rendered over earlier answers) rather than a
 /// literal.
 pub fn is_expression(value: &Value) -> bool {
-    value
-        .as_str()
-        .is_some_and(|s| s.contains("{{") || s.contains("{%"))
+    value.as_str().is_some_and(is_template_text)
 }
 
 /// Parses a `--set` value or a typed-in answer by the parameter's type.

@@ -553,11 +553,7 @@ fn check_variables(renderer: &Renderer, r: &mut Recorder, at: &dyn Fn(&str) -> O
                 r,
             );
         }
-        for part in file
-            .path
-            .split('/')
-            .filter(|p| p.contains("{{") || p.contains("{%"))
-        {
+        for part in file.path.split('/').filter(|p| params::is_template_text(p)) {
             if let Ok(template) = env.template_from_str(part) {
                 report(
                     template.undeclared_variables(nested),
@@ -570,8 +566,7 @@ fn check_variables(renderer: &Renderer, r: &mut Recorder, at: &dyn Fn(&str) -> O
     }
     // Files outside the content that includes reach through the search path (cookiecutter's
     // `templates/`), by the names includes use.
-    let content: std::collections::HashSet<&str> =
-        renderer.content.iter().map(|f| f.path.as_str()).collect();
+    let content: HashSet<&str> = renderer.content.iter().map(|f| f.path.as_str()).collect();
     for dir in manifest.search_path.iter().filter(|d| !d.is_empty()) {
         let prefix = format!("{dir}/");
         for file in &renderer.files().files {
