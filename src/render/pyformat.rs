@@ -34,12 +34,13 @@ fn write_json(out: &mut String, value: &Value, style: &JsonStyle, depth: usize) 
     let (open, close, items): (char, char, Vec<(Option<&str>, &Value)>) = match value {
         Value::Array(items) => ('[', ']', items.iter().map(|v| (None, v)).collect()),
         Value::Object(map) => {
-            let mut entries: Vec<(Option<&str>, &Value)> =
-                map.iter().map(|(k, v)| (Some(k.as_str()), v)).collect();
-            if style.sort_keys {
-                entries.sort_by(|a, b| a.0.cmp(&b.0));
-            }
-            ('{', '}', entries)
+            let entries: Vec<(&String, &Value)> = if style.sort_keys {
+                sorted(map)
+            } else {
+                map.iter().collect()
+            };
+            let entries = entries.into_iter().map(|(k, v)| (Some(k.as_str()), v));
+            ('{', '}', entries.collect())
         }
         scalar => return write_json_scalar(out, scalar),
     };
@@ -153,20 +154,16 @@ pub fn yaml(value: &Value, style: &YamlStyle) -> String {
         column: 0,
         style,
     };
-    match value {
-        Value::Array(_) | Value::Object(_) if !is_flow(value, style) => {
-            emitter.block(value, 0, false);
-            emitter.newline();
+    if is_scalar(value) || is_flow(value, style) {
+        let plain = emitter.node(value, style.indent, BLOCK);
+        emitter.newline();
+        if plain {
+            // PyYAML ends a document whose root is an open plain scalar with `...`.
+            emitter.out.push_str("...\n");
         }
-        scalar_or_flow => {
-            let plain = emitter.node(scalar_or_flow, style.indent, BLOCK);
-            emitter.newline();
-            if plain {
-                // PyYAML ends a document whose root is an open plain scalar with `...`.
-                emitter.out.push_str("...\n");
-            }
-            return emitter.out;
-        }
+    } else {
+        emitter.block(value, 0, false);
+        emitter.newline();
     }
     emitter.out
 }
@@ -240,8 +237,8 @@ impl Emitter<'_> {
         }
     }
 
-    /// A block collection whose entries start at column `indent`; `inline` when the first
-    /// entry continues the current line (after a sequence's `- `).
+    /// A block collection (never a scalar) whose entries start at column `indent`; `inline`
+    /// when the first entry continues the current line (after a sequence's `- `).
     fn block(&mut self, value: &Value, indent: usize, inline: bool) {
         let step = self.style.indent;
         match value {
@@ -252,18 +249,17 @@ impl Emitter<'_> {
                     } else {
                         self.pad_to(indent);
                     }
-                    let key_value = Value::String(key.clone());
                     if key.is_empty() || key.contains('\n') || key.chars().count() >= 128 {
                         // Not a simple key: PyYAML writes `? KEY` and `: VALUE` lines.
                         self.push("? ");
-                        self.node(&key_value, indent + step, BLOCK);
+                        self.string(key, indent + step, BLOCK);
                         self.indent_to(indent);
                     } else {
                         let key_context = Context {
                             flow: false,
                             key: true,
                         };
-                        self.node(&key_value, indent + step, key_context);
+                        self.string(key, indent + step, key_context);
                     }
                     self.push(":");
                     match item {
@@ -298,9 +294,7 @@ impl Emitter<'_> {
                     }
                 }
             }
-            scalar => {
-                self.node(scalar, indent, BLOCK);
-            }
+            _ => unreachable!("block() is given collections only"),
         }
     }
 
@@ -350,7 +344,7 @@ impl Emitter<'_> {
                         flow: true,
                         key: true,
                     };
-                    self.node(&Value::String(key.clone()), indent, key_context);
+                    self.string(key, indent, key_context);
                     self.push(": ");
                     self.node(item, indent + self.style.indent, FLOW);
                 }
