@@ -104,6 +104,13 @@ pub fn hash_dir(dir: &Path) -> Result<TreeHash> {
                 .hint("`factory hash` takes the folder whose files you want hashed"),
         );
     }
+    let mut files: Vec<HashedFile> = list_files(dir)?.into_iter().map(|(f, _)| f).collect();
+    Ok(tree_hash(&mut files))
+}
+
+/// Every regular file below `dir` with its hash and size (symlinks are not followed and not
+/// listed), leaving out the top-level `.factory/` folder: what [`hash_dir`] hashes.
+pub fn list_files(dir: &Path) -> Result<Vec<(HashedFile, u64)>> {
     let mut files = Vec::new();
     let walker = walkdir::WalkDir::new(dir)
         .follow_links(false)
@@ -114,13 +121,20 @@ pub fn hash_dir(dir: &Path) -> Result<TreeHash> {
         if !entry.file_type().is_file() {
             continue;
         }
+        let size = entry
+            .metadata()
+            .map_err(|e| Error::new(format!("cannot read {}: {e}", entry.path().display())))?
+            .len();
         let path = relative_slash_path(dir, entry.path())?;
-        files.push(HashedFile {
-            sha256: sha256_file(entry.path())?,
-            path,
-        });
+        files.push((
+            HashedFile {
+                sha256: sha256_file(entry.path())?,
+                path,
+            },
+            size,
+        ));
     }
-    Ok(tree_hash(&mut files))
+    Ok(files)
 }
 
 /// `path` relative to `base`, with `/` separators; non-UTF-8 names are refused.

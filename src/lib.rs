@@ -2,8 +2,10 @@
 //! (register, version, validate, publish), and records every action as an event in a
 //! canonical envelope. See `docs/` for the user guide and `../shared/DESIGN.md` for the design.
 
+pub mod app;
 pub mod broker;
 pub mod cli;
+pub mod clock;
 pub mod compat;
 pub mod contracts;
 pub mod domain;
@@ -12,10 +14,13 @@ pub mod events;
 pub mod generate;
 pub mod git;
 pub mod hash;
+pub mod http;
+pub mod ids;
 pub mod library;
 pub mod render;
 pub mod store;
 pub mod template;
 pub mod upgrade;
+pub mod validate;
 
 pub use error::{Error, Result};

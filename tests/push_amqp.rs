@@ -75,7 +75,7 @@ fn store_with_events(count: usize) -> Env {
                 passed: true,
                 checks: vec![CheckOutcome {
                     check: "x".into(),
-                    status: "pass".into(),
+                    status: factory::domain::events::CheckStatus::Pass,
                     message: "ok".into(),
                     location: None,
                 }],

@@ -10,8 +10,8 @@ use lapin::{
 
 use super::push::Pending;
 use super::retry::SendError;
-use super::target::redact_url;
 use crate::events::routing;
+use crate::http::redact_url;
 
 /// A connection to one broker, opened on first use and again after a failure.
 pub struct AmqpSink {

@@ -5,20 +5,9 @@ use std::time::Duration;
 
 use super::push::Pending;
 use super::retry::SendError;
-use super::target::redact_url;
 use crate::events::{Envelope, cloudevents};
-
-/// An HTTP client with factory's settings (rustls on ring, timeouts).
-pub fn client() -> reqwest::Client {
-    // Installing twice is harmless; the first provider stays.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(60))
-        .user_agent(concat!("factory/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .expect("the HTTP client builds")
-}
+use crate::http::client;
+use crate::http::{failure_kind, redact_url};
 
 /// Sorts an HTTP answer: success, worth retrying, or final.
 pub fn classify(response: &reqwest::Response, what: &str) -> Result<(), SendError> {
@@ -38,18 +27,6 @@ pub fn classify(response: &reqwest::Response, what: &str) -> Result<(), SendErro
         408 | 500..=599 => SendError::Transient(message),
         _ => SendError::Permanent(message),
     })
-}
-
-/// What kind of failure a request without an answer was. reqwest's own message can repeat
-/// the URL (and a query string with a key in it), so only the kind is ever shown.
-pub fn failure_kind(e: &reqwest::Error) -> &'static str {
-    if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else {
-        "request failed"
-    }
 }
 
 /// A failed request (no answer): always worth retrying.

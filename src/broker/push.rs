@@ -11,9 +11,10 @@ use super::http::HttpSink;
 use super::retry::{Policy, SendError};
 use super::servicebus::{ConnectionString, ServiceBusSink};
 use super::target::Target;
+use crate::clock;
 use crate::error::{Error, Result};
 use crate::events::log::{self, LogReader};
-use crate::events::{Envelope, clock, routing};
+use crate::events::{Envelope, routing};
 use crate::store::Store;
 
 /// An event waiting to be sent: the envelope, its line exactly as logged, and where the line

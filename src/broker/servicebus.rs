@@ -9,11 +9,12 @@ use hmac::{KeyInit, Mac};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value, json};
 
-use super::http::{classify, client, unreachable};
+use super::http::{classify, unreachable};
 use super::push::Pending;
 use super::retry::SendError;
 use crate::error::{Error, Result};
 use crate::events::{Envelope, routing};
+use crate::http::client;
 
 /// What `encodeURIComponent` leaves alone.
 const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC

@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::hash::sha256_hex;
+use crate::http::redact_url;
 
 /// Where events are pushed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,29 +82,6 @@ fn strip_credentials(url: &str) -> String {
         .rsplit_once('@')
         .map_or(authority, |(_, host)| host);
     format!("{scheme}://{host}{path}")
-}
-
-/// A URL fit to print: the password replaced by `***`, the query string by `?***`.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let (rest, query) = match rest.split_once('?') {
-        Some((rest, _)) => (rest, "?***"),
-        None => (rest, ""),
-    };
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, ""),
-    };
-    let authority = match authority.rsplit_once('@') {
-        Some((user, host)) => match user.split_once(':') {
-            Some((name, _)) => format!("{name}:***@{host}"),
-            None => format!("{user}@{host}"),
-        },
-        None => authority.to_string(),
-    };
-    format!("{scheme}://{authority}{path}{query}")
 }
 
 #[cfg(test)]

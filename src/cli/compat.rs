@@ -5,14 +5,10 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{App, output, print_notices, split_reference};
-use crate::compat::{self, Composition, Evaluation, TemplateSubject};
-use crate::domain::State;
-use crate::domain::commands;
+use super::{App, out};
+use crate::app::compat::{EvaluateCompatibility, evaluate_compatibility};
+use crate::compat::Evaluation;
 use crate::error::{Error, Result};
-use crate::generate::source;
-use crate::store::{Decision, Objects};
-use crate::template::snapshot::TemplateFiles;
 
 /// Arguments of `compat`.
 #[derive(Debug, clap::Args)]
@@ -41,30 +37,12 @@ struct CompositionFile {
     runtime: Option<String>,
 }
 
-/// A stored template version as a compat subject: `NAME@VERSION`, or the latest published.
-pub fn template_subject(state: &State, objects: &Objects, spec: &str) -> Result<TemplateSubject> {
-    let (name, version) = split_reference(spec);
-    let template = commands::find_template(state, name)?;
-    let chosen = match version {
-        Some(v) => commands::find_version(state, name, v)?.1,
-        None => template
-            .latest_published()
-            .or_else(|| template.latest())
-            .ok_or_else(|| Error::new(format!("{} has no versions yet", template.name)))?,
-    };
-    let files = TemplateFiles::from_tree(objects, &chosen.tree)?;
-    let label = format!("{}@{}", template.name, chosen.version);
-    let manifest = source::manifest_of(&files, &label, &template.name)?;
-    Ok(TemplateSubject {
-        label,
-        name: template.name.clone(),
-        manifest,
-        selected: None,
-    })
-}
-
-fn print_evaluation(evaluation: &Evaluation) {
-    println!("Composition: {}", evaluation.subjects.join(", "));
+fn print_evaluation(app: &App, evaluation: &Evaluation) {
+    out!(
+        app.printer,
+        "Composition: {}",
+        evaluation.subjects.join(", ")
+    );
     let width = evaluation
         .verdicts
         .iter()
@@ -78,10 +56,11 @@ fn print_evaluation(evaluation: &Evaluation) {
             .as_deref()
             .map(|r| format!("  ({r})"))
             .unwrap_or_default();
-        println!("  {pair:<width$}  {:<13}{rule}", v.verdict);
+        out!(app.printer, "  {pair:<width$}  {:<13}{rule}", v.verdict);
     }
     for conflict in &evaluation.conflicts {
-        println!(
+        out!(
+            app.printer,
             "incompatible: {}",
             conflict["explanation"]
                 .as_str()
@@ -89,7 +68,8 @@ fn print_evaluation(evaluation: &Evaluation) {
                 .replace('\n', "\n  ")
         );
     }
-    println!(
+    out!(
+        app.printer,
         "{}",
         if evaluation.compatible {
             "compatible"
@@ -106,58 +86,23 @@ pub fn run(app: &App, args: CompatArgs) -> Result<()> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
         file = crate::template::yaml::from_str(&text, &path.display().to_string())?;
     }
-    let templates: Vec<String> = file.templates.into_iter().chain(args.templates).collect();
-    let libraries: Vec<String> = file.libraries.into_iter().chain(args.with).collect();
-    if templates.is_empty() && libraries.is_empty() {
-        return Err(
-            Error::usage("name at least one template or library to judge").hint(
-                "factory compat TEMPLATE@V --with LIB@V --runtime net8.0, or --composition FILE",
-            ),
-        );
-    }
-    let store = app.store()?;
-    let state = store.state()?;
-    let objects = store.objects();
-    let mut composition = Composition {
+    let request = EvaluateCompatibility {
+        templates: file.templates.into_iter().chain(args.templates).collect(),
+        libraries: file.libraries.into_iter().chain(args.with).collect(),
         runtime: args.runtime.or(file.runtime),
-        ..Composition::default()
     };
-    for spec in &templates {
-        composition
-            .templates
-            .push(template_subject(&state, &objects, spec)?);
-    }
-    for spec in &libraries {
-        let (name, version) = split_reference(spec);
-        composition
-            .libraries
-            .push((name.to_string(), version.map(str::to_string)));
-    }
-    let evaluation = compat::evaluate(&state, &composition)?;
-    let context = app.context(&store)?;
-    let event = compat::event("composition", &evaluation);
-    let written = store.write(&context, |_| Ok(Decision::events(vec![event], ())));
-    print_notices(app, &store);
-    let (envelopes, ()) = written?;
+    let evaluated = app.in_session(|session| evaluate_compatibility(session, request))?;
+    let evaluation = &evaluated.evaluation;
     if app.json() {
-        output::print_json(&json!({
-            "matrixId": envelopes[0].payload["matrixId"],
+        app.printer.json_document(&json!({
+            "matrixId": evaluated.matrix_id,
             "subjects": evaluation.subjects,
             "compatible": evaluation.compatible,
             "chosen": evaluation.chosen,
             "verdicts": evaluation.verdicts,
             "conflicts": evaluation.conflicts,
         }));
-    } else if app.human() {
-        print_evaluation(&evaluation);
     }
-    if evaluation.compatible {
-        Ok(())
-    } else {
-        Err(Error::verdict(format!(
-            "the composition is incompatible:\n  {}",
-            compat::explain(&evaluation).replace('\n', "\n  ")
-        ))
-        .hint("change a version or drop a subject; the matrix shows which pairs fail and why"))
-    }
+    print_evaluation(app, evaluation);
+    evaluated.verdict().map_or(Ok(()), Err)
 }

@@ -5,7 +5,6 @@ use clap::CommandFactory;
 use clap_complete::Shell;
 
 use super::Cli;
-use crate::error::{Error, Result};
 
 /// The completion script for `shell`.
 pub fn script(shell: Shell) -> Vec<u8> {
@@ -44,14 +43,3 @@ pub const SHELLS: [Shell; 5] = [
     Shell::PowerShell,
     Shell::Elvish,
 ];
-
-/// Prints a script or the man page to stdout.
-pub fn print(bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    match std::io::stdout().lock().write_all(bytes) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Error::new(format!("cannot write to stdout: {e}")))
-        }
-        _ => Ok(()),
-    }
-}

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{App, output, print_notices};
+use super::{App, out};
 use crate::broker::cursor::Cursors;
 use crate::broker::retry::Policy;
 use crate::broker::{Target, push};
@@ -93,7 +93,9 @@ pub struct PushArgs {
 /// Runs `events`.
 pub fn run(app: &App, args: EventsArgs) -> Result<()> {
     match args.command {
-        Some(EventsCommand::Schema { event_type }) => return print_schema(event_type.as_deref()),
+        Some(EventsCommand::Schema { event_type }) => {
+            return print_schema(app, event_type.as_deref());
+        }
         Some(EventsCommand::Push(push_args)) => return run_push(app, push_args),
         None => {}
     }
@@ -107,7 +109,8 @@ pub fn run(app: &App, args: EventsArgs) -> Result<()> {
             );
         }
     }
-    let store = app.store()?;
+    let session = app.session()?;
+    let store = &session.store;
     let template_id = match &args.template {
         Some(key) => {
             let state = store.state()?;
@@ -119,7 +122,7 @@ pub fn run(app: &App, args: EventsArgs) -> Result<()> {
         }
         None => None,
     };
-    print_notices(app, &store);
+    app.warnings(&session);
     let filter = Filter {
         types: args.types,
         topic: args.topic,
@@ -220,7 +223,7 @@ fn finish(out: &mut impl Write) -> Result<()> {
     }
 }
 
-fn print_schema(event_type: Option<&str>) -> Result<()> {
+fn print_schema(app: &App, event_type: Option<&str>) -> Result<()> {
     let doc = match event_type {
         None => schema::all_schemas(),
         Some("envelope") => schema::envelope_schema(),
@@ -231,33 +234,36 @@ fn print_schema(event_type: Option<&str>) -> Result<()> {
             ))
         })?,
     };
-    output::print_json(&doc);
+    app.printer.json_document(&doc);
     Ok(())
 }
 
 fn run_push(app: &App, args: PushArgs) -> Result<()> {
-    let store = app.store()?;
+    let session = app.session()?;
+    let store = &session.store;
     if args.status {
         let cursors = Cursors::new(store.root().join("cursors"));
         let mut rows = Vec::new();
         for (id, cursor) in cursors.all()? {
-            let pending = push::pending_count(&store, cursor.offset)?;
+            let pending = push::pending_count(store, cursor.offset)?;
             rows.push(json!({"id": id, "target": cursor.target, "pushed": cursor.pushed, "pending": pending,
                 "lastEventId": cursor.last_event_id, "updatedAt": cursor.updated_at}));
         }
         if app.json() {
-            output::print_json(
-                &json!({ "targets": rows, "unpushedFromStart": push::pending_count(&store, 0)? }),
+            app.printer.json_document(
+                &json!({ "targets": rows, "unpushedFromStart": push::pending_count(store, 0)? }),
             );
         } else if app.human() {
             if rows.is_empty() {
-                println!(
+                out!(
+                    app.printer,
                     "No pushes yet; {} events in the log.",
-                    push::pending_count(&store, 0)?
+                    push::pending_count(store, 0)?
                 );
             }
             for row in rows {
-                println!(
+                out!(
+                    app.printer,
                     "{}  pushed {}  pending {}  last {}",
                     row["target"].as_str().unwrap_or_default(),
                     row["pushed"],
@@ -270,18 +276,19 @@ fn run_push(app: &App, args: PushArgs) -> Result<()> {
     }
     let target = Target::parse(args.to.as_deref().expect("clap requires --to or --status"))?;
     if args.dry_run {
-        let plan = push::plan(&store, &target)?;
+        let plan = push::plan(store, &target)?;
         if app.json() {
-            output::print_json(&json!({
+            app.printer.json_document(&json!({
                 "target": target.display(),
                 "pending": plan.len(),
                 "events": plan.iter().map(|(id, t, to)| json!({"eventId": id, "eventType": t, "to": to})).collect::<Vec<_>>(),
             }));
         } else if app.human() {
             for (id, event_type, to) in &plan {
-                println!("{id}  {event_type:<30} -> {}", to.join(", "));
+                out!(app.printer, "{id}  {event_type:<30} -> {}", to.join(", "));
             }
-            println!(
+            out!(
+                app.printer,
                 "{} event(s) would be pushed to {} (dry run)",
                 plan.len(),
                 target.display()
@@ -297,17 +304,22 @@ fn run_push(app: &App, args: PushArgs) -> Result<()> {
         },
         batch: args.batch,
     };
-    let report = push::push(&store, &target, options, |name| {
+    let report = push::push(store, &target, options, |name| {
         store.config().push.connection_string(name)
     })?;
     if app.json() {
-        output::print_json(&report);
+        app.printer.json_document(&report);
     } else if app.human() {
         if report.sent == 0 {
-            println!("Nothing to push to {}: it has every event.", report.target);
+            out!(
+                app.printer,
+                "Nothing to push to {}: it has every event.",
+                report.target
+            );
         } else {
             let rate = report.sent as f64 / report.seconds.max(1e-6);
-            println!(
+            out!(
+                app.printer,
                 "Pushed {} event(s) to {} in {} batch(es), {:.2} s ({rate:.0} events/s{})",
                 report.sent,
                 report.target,

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{App, output};
+use super::{App, out};
 use crate::error::Result;
 
 /// Arguments of `hash`.
@@ -19,14 +19,14 @@ pub struct HashArgs {
 pub fn run(app: &App, args: HashArgs) -> Result<()> {
     let tree = crate::hash::hash_dir(&args.dir)?;
     if app.json() {
-        output::print_json(&serde_json::json!({
+        app.printer.json_document(&serde_json::json!({
             "contentHash": tree.content_hash,
             "fileCount": tree.file_count,
         }));
     } else if args.manifest {
-        print!("{}", tree.manifest);
-    } else if !app.global.quiet {
-        println!("{}", tree.content_hash);
+        app.printer.raw(tree.manifest.as_bytes());
+    } else if !app.printer.quiet() {
+        out!(app.printer, "{}", tree.content_hash);
     }
     Ok(())
 }

@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use super::{App, output};
-use crate::error::{Error, Result};
+use super::{App, out};
+use crate::error::Result;
 use crate::store::Store;
 
 /// Arguments of `init`.
@@ -17,22 +17,23 @@ pub struct InitArgs {
 pub fn run(app: &App, args: InitArgs) -> Result<()> {
     let root = match args.dir {
         Some(dir) => dir,
-        None => {
-            let cwd = std::env::current_dir()
-                .map_err(|e| Error::new(format!("cannot read the current folder: {e}")))?;
-            crate::store::locate(app.global.store.as_deref(), &cwd)?
-        }
+        None => crate::store::locate(
+            app.settings.store.as_deref(),
+            &app.settings.cwd,
+            app.settings.data_home.as_deref(),
+        )?,
     };
     let (store, created) = Store::init(&root, app.global.tenant.as_deref())?;
     if app.json() {
-        output::print_json(&serde_json::json!({
+        app.printer.json_document(&serde_json::json!({
             "store": store.root(),
             "created": created,
             "tenant": store.config().tenant,
         }));
     } else if app.human() {
         let verb = if created { "Created" } else { "Found existing" };
-        println!(
+        out!(
+            app.printer,
             "{verb} store at {} (tenant {})",
             store.root().display(),
             store.config().tenant

@@ -9,7 +9,7 @@ mod hash;
 mod init;
 mod library;
 mod lifecycle;
-mod output;
+mod printer;
 mod prompt;
 mod show;
 mod store;
@@ -23,9 +23,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::error::{Error, Result};
-use crate::events::{EventContext, clock, ids};
-use crate::store::Store;
+use crate::app::{Flags, Session, Settings};
+use crate::error::Result;
+use printer::Printer;
+pub(crate) use printer::out;
 
 /// factory: a local store of project templates, their lifecycle, and an event log.
 #[derive(Debug, Parser)]
@@ -41,7 +42,7 @@ pub struct Cli {
 #[derive(Debug, clap::Args)]
 struct GlobalArgs {
     /// The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder).
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, env = "FACTORY_STORE", value_name = "DIR")]
     store: Option<PathBuf>,
     /// Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter.
     #[arg(long, global = true, value_name = "ID")]
@@ -149,63 +150,61 @@ enum Command {
     Store(store::StoreCommand),
 }
 
-/// What a subcommand sees: the parsed global options and how to reach the store.
+/// What a subcommand sees: the settings resolved once, the printer, and the global flags.
 pub struct App {
     global: GlobalArgs,
+    settings: Settings,
+    printer: Printer,
 }
 
 impl App {
-    /// The store this invocation uses.
-    fn store(&self) -> Result<Store> {
-        let cwd = std::env::current_dir()
-            .map_err(|e| Error::new(format!("cannot read the current folder: {e}")))?;
-        let root = crate::store::locate(self.global.store.as_deref(), &cwd)?;
-        Store::open(&root)
+    /// Runs `use_case` in a session on the store, then prints the session's warnings
+    /// (whether the use case succeeded or not).
+    fn in_session<T>(&self, use_case: impl FnOnce(&Session) -> Result<T>) -> Result<T> {
+        let session = Session::open(self.settings.clone())?;
+        let result = use_case(&session);
+        for warning in session.warnings() {
+            self.printer.warn(warning);
+        }
+        result
     }
 
-    /// The envelope fields shared by this invocation's events.
-    fn context(&self, store: &Store) -> Result<EventContext> {
-        let config = store.config();
-        let pick = |flag: &Option<String>, config: &Option<String>| {
-            flag.clone()
-                .filter(|s| !s.is_empty())
-                .or_else(|| config.clone())
-        };
-        let trace_id = std::env::var("TRACEPARENT")
-            .ok()
-            .and_then(|t| ids::trace_id_from_traceparent(&t))
-            .unwrap_or_else(ids::new_trace_id);
-        Ok(EventContext {
-            tenant_id: pick(
-                &self.global.tenant,
-                &std::env::var("FACTORY_TENANT")
-                    .ok()
-                    .filter(|s| !s.is_empty()),
-            )
-            .unwrap_or_else(|| config.tenant.clone()),
-            project_id: pick(&self.global.project, &config.project),
-            module_id: pick(&self.global.module, &config.module),
-            trace_id,
-            correlation_id: pick(
-                &self.global.correlation_id,
-                &std::env::var("FACTORY_CORRELATION_ID")
-                    .ok()
-                    .filter(|s| !s.is_empty()),
-            )
-            .unwrap_or_else(|| ids::new_id(ids::CORRELATION)),
-            causation_id: self.global.causation_id.clone().filter(|s| !s.is_empty()),
-            pinned_now: clock::pinned_from_env()?,
-        })
+    /// A session and the store's state, for commands that only read; warnings printed.
+    fn read_state(&self) -> Result<(Session, crate::domain::State)> {
+        let session = Session::open(self.settings.clone())?;
+        let state = session.store.state();
+        for warning in session.warnings() {
+            self.printer.warn(warning);
+        }
+        Ok((session, state?))
+    }
+
+    /// A session on the store, for commands that manage it; warnings printed by the caller
+    /// through [`App::warnings`].
+    fn session(&self) -> Result<Session> {
+        Session::open(self.settings.clone())
+    }
+
+    /// Prints the session's warnings.
+    fn warnings(&self, session: &Session) {
+        for warning in session.warnings() {
+            self.printer.warn(warning);
+        }
     }
 
     /// Whether to print JSON.
     fn json(&self) -> bool {
-        self.global.json
+        self.printer.json()
     }
 
     /// Whether to print human text (not JSON, not quiet).
     fn human(&self) -> bool {
-        !self.global.json && !self.global.quiet
+        self.printer.human()
+    }
+
+    /// Whether prompts may be shown: stdin and stderr are a terminal.
+    fn interactive(&self) -> bool {
+        std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
     }
 }
 
@@ -218,7 +217,31 @@ pub fn run() -> ExitCode {
             return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
         }
     };
-    let app = App { global: cli.global };
+    let printer = Printer::new(
+        cli.global.json,
+        cli.global.quiet,
+        std::io::stderr().is_terminal(),
+    );
+    let flags = Flags {
+        store: cli.global.store.clone(),
+        tenant: cli.global.tenant.clone(),
+        project: cli.global.project.clone(),
+        module: cli.global.module.clone(),
+        correlation_id: cli.global.correlation_id.clone(),
+        causation_id: cli.global.causation_id.clone(),
+    };
+    let settings = match Settings::resolve(flags) {
+        Ok(settings) => settings,
+        Err(err) => {
+            printer.error(&err);
+            return ExitCode::from(err.kind.code());
+        }
+    };
+    let app = App {
+        global: cli.global,
+        settings,
+        printer,
+    };
     let result = match cli.command {
         Command::Init(args) => init::run(&app, args),
         Command::Register(args) => lifecycle::register(&app, args),
@@ -235,56 +258,20 @@ pub fn run() -> ExitCode {
         Command::Events(args) => events::run(&app, args),
         Command::Library(command) => library::run(&app, command),
         Command::Store(command) => store::run(&app, command),
-        Command::Completions { shell } => completions::print(&completions::script(shell)),
-        Command::Man => completions::print(&completions::man_page()),
+        Command::Completions { shell } => {
+            app.printer.raw(&completions::script(shell));
+            Ok(())
+        }
+        Command::Man => {
+            app.printer.raw(&completions::man_page());
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            output::print_error(&err, std::io::stderr().is_terminal());
+            app.printer.error(&err);
             ExitCode::from(err.kind.code())
-        }
-    }
-}
-
-/// Splits `NAME@VERSION` at the last `@`.
-fn split_reference(reference: &str) -> (&str, Option<&str>) {
-    match reference.rsplit_once('@') {
-        Some((name, version)) if !name.is_empty() => (name, Some(version)),
-        _ => (reference, None),
-    }
-}
-
-/// Prints the store's notices (recoveries, rebuilds) to stderr, and after a command that
-/// wrote events, runs the automatic push when store.yaml asks for one. A failed automatic push
-/// only warns: the events stay pending for the next push.
-fn print_notices(app: &App, store: &Store) {
-    for notice in store.take_notices() {
-        if !app.global.quiet {
-            eprintln!("warning: {notice}");
-        }
-    }
-    let push = &store.config().push;
-    if !(store.take_wrote_events() && push.auto) {
-        return;
-    }
-    for text in &push.targets {
-        let options = crate::broker::push::Options {
-            policy: crate::broker::retry::Policy {
-                max_retries: 2,
-                deadline: std::time::Duration::from_secs(10),
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        let result = crate::broker::Target::parse(text).and_then(|target| {
-            crate::broker::push::push(store, &target, options, |name| push.connection_string(name))
-        });
-        if let Err(e) = result {
-            eprintln!(
-                "warning: automatic push failed; the events stay pending for `factory events push`: {}",
-                e.message
-            );
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{App, output, print_notices, split_reference};
+use super::{App, out};
 use crate::domain::commands;
 use crate::domain::state::{Template, TemplateVersion};
 use crate::error::Result;
@@ -48,14 +48,12 @@ fn template_json(t: &Template) -> serde_json::Value {
 
 /// Runs `list`.
 pub fn list(app: &App) -> Result<()> {
-    let store = app.store()?;
-    let state = store.state();
-    print_notices(app, &store);
-    let state = state?;
+    let (session, state) = app.read_state()?;
+    let store = &session.store;
     let mut templates: Vec<&Template> = state.templates.values().collect();
     templates.sort_by(|a, b| a.name.cmp(&b.name));
     if app.json() {
-        output::print_json(&json!({
+        app.printer.json_document(&json!({
             "templates": templates.iter().map(|t| json!({
                 "templateId": t.id,
                 "name": t.name,
@@ -67,7 +65,8 @@ pub fn list(app: &App) -> Result<()> {
         }));
     } else if app.human() {
         if templates.is_empty() {
-            println!(
+            out!(
+                app.printer,
                 "No templates in {}.\n  add one: factory register PATH",
                 store.root().display()
             );
@@ -79,13 +78,18 @@ pub fn list(app: &App) -> Result<()> {
             .max()
             .unwrap_or(4)
             .max(4);
-        println!(
+        out!(
+            app.printer,
             "{:<width$}  {:<13}  {:<10}  {:<10}  PUBLISHED",
-            "NAME", "CATEGORY", "LATEST", "STATUS"
+            "NAME",
+            "CATEGORY",
+            "LATEST",
+            "STATUS"
         );
         for t in templates {
             let latest = t.latest();
-            println!(
+            out!(
+                app.printer,
                 "{:<width$}  {:<13}  {:<10}  {:<10}  {}",
                 t.name,
                 t.category,
@@ -100,11 +104,8 @@ pub fn list(app: &App) -> Result<()> {
 
 /// Runs `show`.
 pub fn show(app: &App, args: ShowArgs) -> Result<()> {
-    let store = app.store()?;
-    let state = store.state();
-    print_notices(app, &store);
-    let state = state?;
-    let (name, version) = split_reference(&args.reference);
+    let (_session, state) = app.read_state()?;
+    let crate::app::Reference { name, version } = crate::app::Reference::parse(&args.reference);
     let template = commands::find_template(&state, name)?;
     if let Some(version) = version {
         let (_, v) = commands::find_version(&state, name, version)?;
@@ -113,51 +114,63 @@ pub fn show(app: &App, args: ShowArgs) -> Result<()> {
             doc["template"] = json!(template.name);
             doc["templateId"] = json!(template.id);
             doc["parameters"] = v.schema.clone().unwrap_or_default();
-            output::print_json(&doc);
+            app.printer.json_document(&doc);
         } else if app.human() {
-            println!("{}@{} ({})", template.name, v.version, v.id);
-            println!("  status:   {}", v.status.as_str());
-            println!(
+            out!(app.printer, "{}@{} ({})", template.name, v.version, v.id);
+            out!(app.printer, "  status:   {}", v.status.as_str());
+            out!(
+                app.printer,
                 "  content:  {} ({} files, {} bytes)",
-                v.content_hash, v.file_count, v.byte_count
+                v.content_hash,
+                v.file_count,
+                v.byte_count
             );
-            println!("  source:   {} {}", v.source_ref.kind, v.source_ref.uri);
-            println!("  created:  {}", v.created_at);
+            out!(
+                app.printer,
+                "  source:   {} {}",
+                v.source_ref.kind,
+                v.source_ref.uri
+            );
+            out!(app.printer, "  created:  {}", v.created_at);
             if let Some(val) = &v.validation {
                 let verdict = if val.passed { "passed" } else { "failed" };
-                println!(
+                out!(
+                    app.printer,
                     "  validated: {verdict} at {} ({})",
-                    val.at, val.validation_id
+                    val.at,
+                    val.validation_id
                 );
             }
             if let Some(at) = &v.published_at {
-                println!("  published: {at}");
+                out!(app.printer, "  published: {at}");
             }
-            print_parameters(v);
+            print_parameters(app, v);
         }
         return Ok(());
     }
     if app.json() {
-        output::print_json(&template_json(template));
+        app.printer.json_document(&template_json(template));
     } else if app.human() {
-        println!("{} ({})", template.name, template.id);
-        println!("  title:    {}", template.title);
-        println!("  category: {}", template.category);
+        out!(app.printer, "{} ({})", template.name, template.id);
+        out!(app.printer, "  title:    {}", template.title);
+        out!(app.printer, "  category: {}", template.category);
         if let Some(owner) = &template.owner {
-            println!("  owner:    {owner}");
+            out!(app.printer, "  owner:    {owner}");
         }
         if !template.tags.is_empty() {
-            println!("  tags:     {}", template.tags.join(", "));
+            out!(app.printer, "  tags:     {}", template.tags.join(", "));
         }
-        println!("  source:   {}", template.source);
+        out!(app.printer, "  source:   {}", template.source);
         if template.versions.is_empty() {
-            println!(
+            out!(
+                app.printer,
                 "  no versions yet: factory version {} --version 0.1.0",
                 template.name
             );
         }
         for v in &template.versions {
-            println!(
+            out!(
+                app.printer,
                 "  {:<10}  {:<10}  {}",
                 v.version,
                 v.status.as_str(),
@@ -168,7 +181,7 @@ pub fn show(app: &App, args: ShowArgs) -> Result<()> {
     Ok(())
 }
 
-fn print_parameters(v: &TemplateVersion) {
+fn print_parameters(app: &App, v: &TemplateVersion) {
     let Some(properties) = v.schema.as_ref().and_then(|s| s["properties"].as_object()) else {
         return;
     };
@@ -181,7 +194,7 @@ fn print_parameters(v: &TemplateVersion) {
         .and_then(|s| s["required"].as_array())
         .map(|r| r.iter().filter_map(|x| x.as_str()).collect())
         .unwrap_or_default();
-    println!("  parameters:");
+    out!(app.printer, "  parameters:");
     for (name, p) in properties {
         let kind = p["type"].as_str().unwrap_or(if p.get("enum").is_some() {
             "choice"
@@ -201,6 +214,6 @@ fn print_parameters(v: &TemplateVersion) {
         if p.get("x-factory-secret").is_some() {
             notes.push("secret".to_string());
         }
-        println!("    {name:<20} {kind:<8} {}", notes.join(", "));
+        out!(app.printer, "    {name:<20} {kind:<8} {}", notes.join(", "));
     }
 }

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{App, output, print_notices};
+use super::{App, out};
 use crate::error::{Error, Result};
 
 /// Subcommands of `store`.
@@ -16,16 +16,18 @@ pub enum StoreCommand {
 
 /// Runs `store …`.
 pub fn run(app: &App, command: StoreCommand) -> Result<()> {
-    let store = app.store()?;
+    let session = app.session()?;
+    let store = &session.store;
     match command {
         StoreCommand::Check => {
-            let report = crate::store::check::check(&store)?;
+            let report = crate::store::check::check(store)?;
             if app.json() {
-                output::print_json(
+                app.printer.json_document(
                     &json!({ "store": store.root(), "ok": report.ok(), "report": report }),
                 );
             } else if app.human() {
-                println!(
+                out!(
+                    app.printer,
                     "Checked {}: {} events, {} objects, {} template versions",
                     store.root().display(),
                     report.events,
@@ -33,13 +35,14 @@ pub fn run(app: &App, command: StoreCommand) -> Result<()> {
                     report.versions
                 );
                 for note in &report.notes {
-                    println!("  note: {note}");
+                    out!(app.printer, "  note: {note}");
                 }
                 for problem in &report.problems {
-                    println!("  problem: {problem}");
+                    out!(app.printer, "  problem: {problem}");
                 }
                 if report.ok() {
-                    println!(
+                    out!(
+                        app.printer,
                         "  ok: every object hashes to its name and state/ equals a replay of the log"
                     );
                 }
@@ -53,14 +56,15 @@ pub fn run(app: &App, command: StoreCommand) -> Result<()> {
         }
         StoreCommand::Rebuild => {
             let result = store.rebuild();
-            print_notices(app, &store);
+            app.warnings(&session);
             let state = result?;
             if app.json() {
-                output::print_json(
+                app.printer.json_document(
                     &json!({ "events": state.event_count, "templates": state.templates.len() }),
                 );
             } else if app.human() {
-                println!(
+                out!(
+                    app.printer,
                     "Rebuilt state/ from {} events ({} templates)",
                     state.event_count,
                     state.templates.len()

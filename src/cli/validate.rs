@@ -1,17 +1,14 @@
 //! `factory validate`: run every check on a stored version or on a folder.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::{App, output, print_notices, split_reference};
-use crate::domain::commands;
-use crate::domain::events::CheckOutcome;
-use crate::error::{Error, Result};
-use crate::store::Decision;
-use crate::template::snapshot::TemplateFiles;
-use crate::template::validate::{self, CHECKS, Options};
+use super::{App, out};
+use crate::app::validate::{ValidateTemplate, Validated, ValidationSubject, validate_template};
+use crate::domain::events::{CheckOutcome, CheckStatus};
+use crate::error::Result;
+use crate::validate::CHECKS;
 
 /// Arguments of `validate`.
 #[derive(Debug, clap::Args)]
@@ -39,118 +36,73 @@ enum Format {
 
 /// Runs `validate`; exit 3 when a check fails.
 pub fn run(app: &App, args: ValidateArgs) -> Result<()> {
-    let options = Options {
-        matrix: args.matrix,
-    };
     let format = if app.json() {
         Format::Json
     } else {
         args.format
     };
-    let (subject, checks, content_hash, validation_id) = if let Some(dir) = &args.path {
-        let files = Arc::new(TemplateFiles::load_dir(dir)?);
-        let name = crate::template::load::name_from_location(
-            &dir.canonicalize()
-                .unwrap_or(dir.clone())
-                .display()
-                .to_string(),
-        );
-        let checks = validate::validate(Arc::clone(&files), &name, &options);
-        let content_hash = files.content_hash()?;
-        (dir.display().to_string(), checks, content_hash, None)
-    } else {
-        let reference = args.template.as_deref().expect("clap requires one");
-        let (name, version) = split_reference(reference);
-        let store = app.store()?;
-        let state = store.state()?;
-        let template = commands::find_template(&state, name)?;
-        let version = match version {
-            Some(v) => commands::find_version(&state, name, v)?.1,
-            None => template.latest().ok_or_else(|| {
-                Error::new(format!("{} has no versions yet", template.name)).hint(format!(
-                    "create one with `factory version {} --version 0.1.0`",
-                    template.name
-                ))
-            })?,
-        };
-        let files = Arc::new(TemplateFiles::from_tree(&store.objects(), &version.tree)?);
-        let checks = validate::validate(files, &template.name, &options);
-        let context = app.context(&store)?;
-        let (template_id, version_id, hash) = (
-            template.id.clone(),
-            version.id.clone(),
-            version.content_hash.clone(),
-        );
-        let result = store.write(&context, |state| {
-            let events = commands::record_validation(
-                state,
-                &template_id,
-                &version_id,
-                checks.clone(),
-                &hash,
-            )?;
-            Ok(Decision::events(events, ()))
-        });
-        print_notices(app, &store);
-        let (envelopes, ()) = result?;
-        let validation_id = envelopes[0].payload["validationId"]
-            .as_str()
-            .map(str::to_string);
-        (
-            format!("{}@{}", template.name, version.version),
-            checks,
-            hash,
-            validation_id,
-        )
+    let subject = match (args.path, args.template) {
+        (Some(dir), _) => ValidationSubject::Folder(dir),
+        (None, Some(spec)) => ValidationSubject::Stored(spec),
+        (None, None) => unreachable!("clap requires a template or --path"),
     };
-    let passed = validate::passed(&checks);
+    let request = ValidateTemplate {
+        subject,
+        matrix: args.matrix,
+    };
+    let validated = match &request.subject {
+        ValidationSubject::Folder(_) => validate_template(None, &app.settings, request)?,
+        ValidationSubject::Stored(_) => {
+            app.in_session(|session| validate_template(Some(session), &app.settings, request))?
+        }
+    };
     match format {
-        Format::Json => output::print_json(&json!({
-            "subject": subject,
-            "contentHash": content_hash,
-            "validationId": validation_id,
-            "passed": passed,
-            "checks": checks,
+        Format::Json => app.printer.json_document(&json!({
+            "subject": validated.subject,
+            "contentHash": validated.content_hash,
+            "validationId": validated.validation_id,
+            "passed": validated.passed(),
+            "checks": validated.checks,
         })),
-        Format::Sarif => output::print_json(&sarif(&checks)),
-        Format::Human if !app.global.quiet => print_human(&subject, &content_hash, &checks),
-        Format::Human => {}
+        Format::Sarif => app.printer.json_document(&sarif(&validated.checks)),
+        Format::Human => print_human(app, &validated),
     }
-    if passed {
-        Ok(())
-    } else {
-        let failed = checks.iter().filter(|c| c.status == "fail").count();
-        Err(
-            Error::verdict(format!("{subject} failed validation: {failed} problem(s)"))
-                .hint("fix what the report lists, then validate again"),
-        )
-    }
+    validated.verdict().map_or(Ok(()), Err)
 }
 
-fn print_human(subject: &str, content_hash: &str, checks: &[CheckOutcome]) {
-    println!("Validating {subject} ({content_hash})");
+fn print_human(app: &App, validated: &Validated) {
+    out!(
+        app.printer,
+        "Validating {} ({})",
+        validated.subject,
+        validated.content_hash
+    );
+    let checks = &validated.checks;
     for check in checks {
-        let status = match check.status.as_str() {
-            "fail" => "FAIL",
-            other => other,
+        let status = match check.status {
+            CheckStatus::Fail => "FAIL",
+            other => other.as_str(),
         };
         let location = check
             .location
             .as_deref()
             .map(|l| format!("{l}: "))
             .unwrap_or_default();
-        println!(
+        out!(
+            app.printer,
             "  {status:<4}  {:<20}  {location}{}",
-            check.check, check.message
+            check.check,
+            check.message
         );
     }
-    let count = |s: &str| checks.iter().filter(|c| c.status == s).count();
-    println!(
+    let count = |s: CheckStatus| checks.iter().filter(|c| c.status == s).count();
+    out!(
+        app.printer,
         "{} checks: {} passed, {} failed, {} warnings",
         checks.len(),
-        count("pass"),
-        count("fail"),
-        count("warn")
+        count(CheckStatus::Pass),
+        count(CheckStatus::Fail),
+        count(CheckStatus::Warn)
     );
 }
 
@@ -162,11 +114,11 @@ fn sarif(checks: &[CheckOutcome]) -> Value {
         .collect();
     let results: Vec<Value> = checks
         .iter()
-        .filter(|c| c.status == "fail" || c.status == "warn")
+        .filter(|c| matches!(c.status, CheckStatus::Fail | CheckStatus::Warn))
         .map(|c| {
             let mut result = json!({
                 "ruleId": c.check,
-                "level": if c.status == "fail" { "error" } else { "warning" },
+                "level": if c.status == CheckStatus::Fail { "error" } else { "warning" },
                 "message": {"text": c.message},
             });
             if let Some(location) = c.location.as_deref().and_then(physical_location) {

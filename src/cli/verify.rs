@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::{App, output};
+use super::{App, out};
 use crate::error::{Error, Result};
 use crate::generate::verify;
 
@@ -20,19 +20,21 @@ pub struct VerifyArgs {
 pub fn run(app: &App, args: VerifyArgs) -> Result<()> {
     let drift = verify::verify(&args.dir)?;
     if app.json() {
-        output::print_json(&json!({ "dir": args.dir, "clean": drift.is_clean(), "drift": drift }));
+        app.printer
+            .json_document(&json!({ "dir": args.dir, "clean": drift.is_clean(), "drift": drift }));
     } else if app.human() {
         for path in &drift.added {
-            println!("added    {path}");
+            out!(app.printer, "added    {path}");
         }
         for path in &drift.removed {
-            println!("removed  {path}");
+            out!(app.printer, "removed  {path}");
         }
         for path in &drift.changed {
-            println!("changed  {path}");
+            out!(app.printer, "changed  {path}");
         }
         if drift.is_clean() {
-            println!(
+            out!(
+                app.printer,
                 "{}: {} files as generated",
                 args.dir.display(),
                 drift.unchanged

@@ -495,7 +495,7 @@ pub fn evaluate(state: &State, composition: &Composition) -> Result<Evaluation> 
 pub fn event(scope: &str, evaluation: &Evaluation) -> crate::domain::DomainEvent {
     crate::domain::DomainEvent::CompatibilityEvaluated(
         crate::domain::events::CompatibilityEvaluated {
-            matrix_id: crate::events::ids::new_id(crate::events::ids::MATRIX),
+            matrix_id: crate::ids::new_id(crate::ids::MATRIX),
             scope: scope.to_string(),
             subjects: evaluation.subjects.clone(),
             compatible: evaluation.compatible,

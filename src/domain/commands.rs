@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::events::*;
 use super::state::{State, Template, TemplateVersion, VersionStatus};
 use crate::error::{Error, Result};
-use crate::events::ids;
+use crate::ids;
 
 /// Input of `register`.
 #[derive(Debug, Clone)]
@@ -173,7 +173,7 @@ pub fn record_validation(
     content_hash: &str,
 ) -> Result<Vec<DomainEvent>> {
     let (template, version) = find_version(state, template_key, version_key)?;
-    let passed = !checks.iter().any(|c| c.status == "fail");
+    let passed = !checks.iter().any(|c| c.status == CheckStatus::Fail);
     Ok(vec![DomainEvent::TemplateValidated(TemplateValidated {
         template_id: template.id.clone(),
         template_version_id: version.id.clone(),
@@ -265,13 +265,33 @@ pub struct Scaffold {
     pub byte_count: u64,
 }
 
+/// The stored template and version an execution names still exist (none for a folder).
+fn check_execution(state: &State, execution: &Execution) -> Result<()> {
+    if let Some(id) = &execution.template_id {
+        let template = state
+            .template(id)
+            .ok_or_else(|| Error::new(format!("template {id} is no longer in the store")))?;
+        if let Some(version_id) = &execution.template_version_id
+            && !template.versions.iter().any(|v| &v.id == version_id)
+        {
+            return Err(Error::new(format!(
+                "version {version_id} of {} is no longer in the store",
+                template.name
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The events of a successful generation: requested → generated → executed.
 pub fn execution_succeeded(
+    state: &State,
     execution: &Execution,
     scaffold: Scaffold,
     duration_ms: u64,
-) -> Vec<DomainEvent> {
-    vec![
+) -> Result<Vec<DomainEvent>> {
+    check_execution(state, execution)?;
+    Ok(vec![
         execution.requested(),
         DomainEvent::ScaffoldGenerated(ScaffoldGenerated {
             execution_id: execution.execution_id.clone(),
@@ -291,12 +311,18 @@ pub fn execution_succeeded(
             duration_ms,
             error: None,
         }),
-    ]
+    ])
 }
 
 /// The events of a failed generation: requested → executed (Failed, with the error).
-pub fn execution_failed(execution: &Execution, error: &str, duration_ms: u64) -> Vec<DomainEvent> {
-    vec![
+pub fn execution_failed(
+    state: &State,
+    execution: &Execution,
+    error: &str,
+    duration_ms: u64,
+) -> Result<Vec<DomainEvent>> {
+    check_execution(state, execution)?;
+    Ok(vec![
         execution.requested(),
         DomainEvent::TemplateExecuted(TemplateExecuted {
             execution_id: execution.execution_id.clone(),
@@ -305,7 +331,7 @@ pub fn execution_failed(execution: &Execution, error: &str, duration_ms: u64) ->
             duration_ms,
             error: Some(error.to_string()),
         }),
-    ]
+    ])
 }
 
 /// A template by name or id, or an error naming what to do.
@@ -425,7 +451,7 @@ mod tests {
         assert!(refused.message.contains("has not passed validation"));
         let failing = CheckOutcome {
             check: "x".into(),
-            status: "fail".into(),
+            status: CheckStatus::Fail,
             message: "m".into(),
             location: None,
         };

@@ -63,14 +63,40 @@ pub struct TemplateParameterSchemaDefined {
     pub schema: Value,
 }
 
+/// How one validation check ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    /// No finding.
+    Pass,
+    /// A problem: the validation fails.
+    Fail,
+    /// Worth a look; does not fail.
+    Warn,
+    /// Not run (an earlier problem made it meaningless).
+    Skip,
+}
+
+impl CheckStatus {
+    /// As the envelope writes it: `pass`, `fail`, `warn`, `skip`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckStatus::Pass => "pass",
+            CheckStatus::Fail => "fail",
+            CheckStatus::Warn => "warn",
+            CheckStatus::Skip => "skip",
+        }
+    }
+}
+
 /// The outcome of one validation check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CheckOutcome {
     /// The check's stable id, such as `template/syntax`.
     pub check: String,
-    /// `pass`, `fail` or `warn`.
-    pub status: String,
+    /// `pass`, `fail`, `warn` or `skip`.
+    pub status: CheckStatus,
     pub message: String,
     /// `file:line:col`, a file, a parameter or a test name; `null` when global.
     pub location: Option<String>,

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::events::*;
 use super::state::{Library, LibraryVersion, State};
 use crate::error::{Error, Result};
-use crate::events::ids;
+use crate::ids;
 
 /// The ecosystems a library can live in.
 pub const ECOSYSTEMS: [&str; 3] = ["nuget", "cargo", "npm"];

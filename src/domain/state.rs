@@ -336,7 +336,11 @@ impl State {
                         validation_id: e.validation_id.clone(),
                         passed: e.passed,
                         content_hash: e.content_hash.clone(),
-                        failed_checks: e.checks.iter().filter(|c| c.status == "fail").count(),
+                        failed_checks: e
+                            .checks
+                            .iter()
+                            .filter(|c| c.status == super::events::CheckStatus::Fail)
+                            .count(),
                         at: occurred_at.to_string(),
                     });
                     if v.status != VersionStatus::Published {

@@ -2,10 +2,10 @@
 
 use time::OffsetDateTime;
 
-use super::clock;
 use super::envelope::Envelope;
-use super::ids;
+use crate::clock;
 use crate::domain::DomainEvent;
+use crate::ids;
 
 /// The envelope fields that do not depend on the event itself, fixed once per invocation.
 #[derive(Debug, Clone, PartialEq, Eq)]

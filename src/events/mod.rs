@@ -1,11 +1,9 @@
 //! The canonical event envelope (DESIGN.md section 3) and everything around it: ids, the
 //! clock, routing to topics, the JSON Lines log, queries and JSON Schemas.
 
-pub mod clock;
 pub mod cloudevents;
 pub mod context;
 pub mod envelope;
-pub mod ids;
 pub mod log;
 pub mod query;
 pub mod routing;

@@ -5,8 +5,8 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::clock;
 use super::routing;
+use crate::clock;
 use crate::error::{Error, Result};
 
 /// Where a query starts.

@@ -15,8 +15,8 @@ use std::time::Instant;
 
 use crate::domain::events::LibraryUse;
 use crate::error::{Error, Result};
-use crate::events::ids;
-use crate::hash::{self, HashedFile, PROVENANCE_DIR};
+use crate::hash::{self, HashedFile};
+use crate::ids;
 use crate::render::tree::{RenderProblem, Renderer};
 use crate::render::write;
 use crate::template::answers::Answers;
@@ -43,6 +43,8 @@ impl Progress for Silent {}
 pub struct Request<'a> {
     /// The template.
     pub source: &'a ResolvedSource,
+    /// The template's renderer: the environment its answers were resolved in.
+    pub renderer: &'a Renderer<'a>,
     /// The resolved answers.
     pub answers: &'a Answers,
     /// The output folder.
@@ -57,6 +59,8 @@ pub struct Request<'a> {
     pub generated_at: String,
     /// Hooks and tasks to run (the user passed `--trust`); empty otherwise.
     pub hooks: hooks::Hooks,
+    /// Files the run writes beside the template's (copier's answers file): path and bytes.
+    pub extra_files: Vec<(String, Vec<u8>)>,
 }
 
 /// What a run produced.
@@ -93,34 +97,6 @@ pub struct Failure {
     pub error: Error,
 }
 
-/// The libraries whose `if` holds for the answers.
-pub fn selected_libraries(manifest: &Manifest, ctx: &minijinja::Value) -> Result<Vec<LibraryUse>> {
-    let env = crate::render::environment();
-    let mut out = Vec::new();
-    for library in &manifest.libraries {
-        let keep = match &library.condition {
-            None => true,
-            Some(condition) => env
-                .compile_expression(condition)
-                .and_then(|e| e.eval(ctx))
-                .map(|v| v.is_true())
-                .map_err(|e| {
-                    Error::new(format!(
-                        "library `{}`: if `{condition}`: {e}",
-                        library.package
-                    ))
-                })?,
-        };
-        if keep {
-            out.push(LibraryUse {
-                package_name: library.package.clone(),
-                version: library.version.clone(),
-            });
-        }
-    }
-    Ok(out)
-}
-
 fn problems_error(label: &str, problems: Vec<RenderProblem>) -> Error {
     let mut message = format!("{label} did not render:");
     for problem in &problems {
@@ -150,126 +126,180 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         error,
     };
     let source = request.source;
-    let renderer = Renderer::new(&source.manifest, std::sync::Arc::clone(&source.files))
-        .map_err(|m| fail(Error::new(format!("{}: {m}", source.label))))?;
+    let renderer = request.renderer;
     let ctx = request.answers.context();
     let plan = renderer
         .plan(&ctx)
         .map_err(|p| fail(problems_error(&source.label, p)))?;
-    let libraries = selected_libraries(&source.manifest, &ctx).map_err(fail)?;
+    let libraries = renderer.libraries(&ctx).map_err(fail)?;
     progress.start(plan.len() as u64);
 
-    let (written, staging) = if request.dry_run {
-        let mut written = Vec::with_capacity(plan.len());
+    if request.dry_run {
+        let mut files = Vec::with_capacity(plan.len() + request.extra_files.len());
         for planned in &plan {
             let bytes = renderer
                 .render_file(&renderer.content[planned.content], &ctx)
                 .map_err(|p| fail(problems_error(&source.label, vec![p])))?;
-            written.push(write::WrittenFile {
-                path: planned.path.clone(),
-                sha256: hash::sha256_hex(&bytes),
-                size: bytes.len() as u64,
-            });
+            files.push((
+                HashedFile {
+                    path: planned.path.clone(),
+                    sha256: hash::sha256_hex(&bytes),
+                },
+                bytes.len() as u64,
+            ));
             progress.tick();
         }
-        (written, None)
-    } else {
-        let staging = Staging::new(&request.target).map_err(fail)?;
-        let env = crate::render::environment();
-        // Hooks run in the project folder: for a cookiecutter template, its one top folder,
-        // made before the pre-generation hook as cookiecutter does.
-        let top = plan
-            .first()
-            .map(|p| p.path.split('/').next().unwrap_or_default().to_string());
-        let project = match top {
-            Some(top)
-                if source.manifest.namespace.is_some()
-                    && plan.iter().all(|p| p.path.starts_with(&format!("{top}/"))) =>
-            {
-                staging.dir.join(top)
-            }
-            _ => staging.dir.clone(),
-        };
-        if !request.hooks.pre.is_empty() {
-            std::fs::create_dir_all(&project)
-                .map_err(|e| fail(Error::io("create", &project, e)))?;
+        progress.finish();
+        files.extend(extra_hashed(&request.extra_files));
+        let (tree, listing, byte_count) = provenance_of(files);
+        return Ok(Outcome {
+            execution_id,
+            scaffold_output_id: ids::new_id(ids::SCAFFOLD_OUTPUT),
+            content_hash: tree.content_hash,
+            files: listing,
+            byte_count,
+            libraries,
+            repository: None,
+            commit: None,
+            duration_ms: started.elapsed().as_millis() as u64,
+        });
+    }
+
+    let staging = Staging::new(&request.target).map_err(fail)?;
+    let env = renderer.env();
+    // Hooks run in the project folder: for a cookiecutter template, its one top folder,
+    // made before the pre-generation hook as cookiecutter does.
+    let top = plan
+        .first()
+        .map(|p| p.path.split('/').next().unwrap_or_default().to_string());
+    let project = match top {
+        Some(top)
+            if source.manifest.namespace.is_some()
+                && plan.iter().all(|p| p.path.starts_with(&format!("{top}/"))) =>
+        {
+            staging.dir.join(top)
         }
-        for hook in &request.hooks.pre {
-            hooks::run_hook(hook, &env, &ctx, &project).map_err(fail)?;
-        }
-        let written = write::write_plan(&renderer, &plan, &ctx, &staging.dir, &|| progress.tick())
-            .map_err(|p| fail(problems_error(&source.label, vec![p])))?;
-        for hook in &request.hooks.post {
-            hooks::run_hook(hook, &env, &ctx, &project).map_err(fail)?;
-        }
-        for task in &request.hooks.tasks {
-            hooks::run_task(task, &env, &ctx, &project).map_err(fail)?;
-        }
-        (written, Some(staging))
+        _ => staging.dir.clone(),
     };
+    if !request.hooks.pre.is_empty() {
+        std::fs::create_dir_all(&project).map_err(|e| fail(Error::io("create", &project, e)))?;
+    }
+    for hook in &request.hooks.pre {
+        hooks::run_hook(hook, env, &ctx, &project).map_err(fail)?;
+    }
+    let written = write::write_plan(renderer, &plan, &ctx, &staging.dir, &|| progress.tick())
+        .map_err(|p| fail(problems_error(&source.label, vec![p])))?;
+    for hook in &request.hooks.post {
+        hooks::run_hook(hook, env, &ctx, &project).map_err(fail)?;
+    }
+    for task in &request.hooks.tasks {
+        hooks::run_task(task, env, &ctx, &project).map_err(fail)?;
+    }
+    for (path, bytes) in &request.extra_files {
+        write::write_new_file(&staging.dir, path, bytes).map_err(fail)?;
+    }
     progress.finish();
 
-    let mut hashed: Vec<HashedFile> = written.iter().map(HashedFile::from).collect();
-    let tree = hash::tree_hash(&mut hashed);
-    let mut files: Vec<(String, u64)> = written.iter().map(|w| (w.path.clone(), w.size)).collect();
-    files.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    let byte_count = files.iter().map(|f| f.1).sum();
+    let keep = keep_existing(&source.manifest).map_err(fail)?;
+    // The provenance describes the tree that is finally placed: what hooks and tasks left
+    // (they may add, change or delete anything), the extra files, and the target's own
+    // files that `_skip_if_exists` keeps.
+    let mut files = if request.hooks.is_empty() {
+        let mut files: Vec<(HashedFile, u64)> = written
+            .iter()
+            .map(|w| (HashedFile::from(w), w.size))
+            .collect();
+        files.extend(extra_hashed(&request.extra_files));
+        files
+    } else {
+        hash::list_files(&staging.dir).map_err(fail)?
+    };
+    for (file, size) in &mut files {
+        let existing = request.target.join(&file.path);
+        if keep.is_match(&file.path) && existing.is_file() {
+            file.sha256 = hash::sha256_file(&existing).map_err(fail)?;
+            *size = existing.metadata().map(|m| m.len()).unwrap_or(*size);
+        }
+    }
+    let (tree, listing, byte_count) = provenance_of(files);
     let scaffold_output_id = ids::new_id(ids::SCAFFOLD_OUTPUT);
     let mut outcome = Outcome {
         execution_id: execution_id.clone(),
         scaffold_output_id: scaffold_output_id.clone(),
         content_hash: tree.content_hash.clone(),
-        files,
+        files: listing,
         byte_count,
         libraries: libraries.clone(),
         repository: None,
         commit: None,
         duration_ms: 0,
     };
-    if let Some(staging) = staging {
-        let scaffold = Scaffold {
-            format_version: 1,
-            template: TemplateOrigin {
-                id: source.template_id.clone(),
-                name: source.manifest.name.clone(),
-                version: source.version.clone(),
-                version_id: source.template_version_id.clone(),
-                source: source.source_ref.clone(),
-            },
-            execution_id: execution_id.clone(),
-            scaffold_output_id,
-            generated_at: request.generated_at.clone(),
-            answers: request.answers.public(),
-            secret_parameters: request.answers.secrets.clone(),
-            libraries,
-            content_hash: tree.content_hash.clone(),
-        };
-        let dot = staging.dir.join(PROVENANCE_DIR);
-        let written = std::fs::create_dir_all(&dot)
-            .and_then(|_| std::fs::write(dot.join(provenance::SCAFFOLD_FILE), scaffold.to_yaml()))
-            .and_then(|_| std::fs::write(dot.join(provenance::MANIFEST_FILE), &tree.manifest));
-        written.map_err(|e| fail(Error::io("write provenance into", &dot, e)))?;
-        let mut keep = globset::GlobSetBuilder::new();
-        for pattern in &source.manifest.skip_if_exists {
-            keep.add(
-                globset::Glob::new(pattern)
-                    .map_err(|e| fail(Error::new(format!("_skip_if_exists `{pattern}`: {e}"))))?,
-            );
-        }
-        let keep = keep.build().map_err(|e| fail(Error::new(e.to_string())))?;
-        staging.place(request.force, &keep).map_err(fail)?;
-        if request.git {
-            let message = format!(
-                "Scaffold from {}\n\nfactory execution {execution_id}\ncontent {}",
-                source.label, tree.content_hash
-            );
-            let commit = crate::git::commit_all(&request.target, &message).map_err(fail)?;
-            outcome.repository = Some(absolute(&request.target));
-            outcome.commit = Some(commit);
-        }
+    let scaffold = Scaffold {
+        format_version: 1,
+        template: TemplateOrigin {
+            id: source.template_id.clone(),
+            name: source.manifest.name.clone(),
+            version: source.version.clone(),
+            version_id: source.template_version_id.clone(),
+            source: source.source_ref.clone(),
+        },
+        execution_id: execution_id.clone(),
+        scaffold_output_id,
+        generated_at: request.generated_at.clone(),
+        answers: request.answers.public(),
+        secret_parameters: request.answers.secrets.clone(),
+        libraries,
+        content_hash: tree.content_hash.clone(),
+    };
+    scaffold
+        .write_into(&staging.dir, &tree.manifest)
+        .map_err(fail)?;
+    staging.place(request.force, &keep).map_err(fail)?;
+    if request.git {
+        let message = format!(
+            "Scaffold from {}\n\nfactory execution {execution_id}\ncontent {}",
+            source.label, tree.content_hash
+        );
+        let commit = crate::git::commit_all(&request.target, &message).map_err(fail)?;
+        outcome.repository = Some(absolute(&request.target));
+        outcome.commit = Some(commit);
     }
     outcome.duration_ms = started.elapsed().as_millis() as u64;
     Ok(outcome)
+}
+
+/// The extra files with their hashes and sizes.
+fn extra_hashed(extra: &[(String, Vec<u8>)]) -> impl Iterator<Item = (HashedFile, u64)> + '_ {
+    extra.iter().map(|(path, bytes)| {
+        (
+            HashedFile {
+                path: path.clone(),
+                sha256: hash::sha256_hex(bytes),
+            },
+            bytes.len() as u64,
+        )
+    })
+}
+
+/// The tree hash, the listing (path and size, in path order) and the byte count of files.
+fn provenance_of(files: Vec<(HashedFile, u64)>) -> (hash::TreeHash, Vec<(String, u64)>, u64) {
+    let mut listing: Vec<(String, u64)> = files.iter().map(|(f, s)| (f.path.clone(), *s)).collect();
+    listing.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let byte_count = listing.iter().map(|f| f.1).sum();
+    let mut hashed: Vec<HashedFile> = files.into_iter().map(|(f, _)| f).collect();
+    (hash::tree_hash(&mut hashed), listing, byte_count)
+}
+
+/// The files a template keeps when they exist in the target (copier's `_skip_if_exists`).
+fn keep_existing(manifest: &Manifest) -> Result<globset::GlobSet> {
+    let mut keep = globset::GlobSetBuilder::new();
+    for pattern in &manifest.skip_if_exists {
+        keep.add(
+            globset::Glob::new(pattern)
+                .map_err(|e| Error::new(format!("_skip_if_exists `{pattern}`: {e}")))?,
+        );
+    }
+    keep.build().map_err(|e| Error::new(e.to_string()))
 }
 
 /// An absolute form of a path for events and output.

@@ -90,7 +90,7 @@ impl Staging {
                 .strip_prefix(&self.dir)
                 .expect("below staging")
                 .to_path_buf();
-            check_no_symlink(&self.target, &rel)?;
+            crate::render::write::check_no_symlink(&self.target, &rel)?;
             if entry.file_type().is_file() {
                 files.push(rel);
             }
@@ -115,26 +115,6 @@ impl Staging {
         }
         Ok(())
     }
-}
-
-/// Refuses when any existing part of `target/rel` is a symlink.
-pub fn check_no_symlink(target: &Path, rel: &Path) -> Result<()> {
-    let mut path = target.to_path_buf();
-    for part in rel.components() {
-        path.push(part);
-        match fs::symlink_metadata(&path) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                return Err(Error::new(format!(
-                    "{} is a symlink; factory does not write through links",
-                    path.display()
-                ))
-                .hint("remove the link or generate into an empty folder"));
-            }
-            Ok(_) => {}
-            Err(_) => break,
-        }
-    }
-    Ok(())
 }
 
 /// The error for a non-empty target without `--force`.

@@ -65,6 +65,33 @@ impl Scaffold {
         )
     }
 
+    /// The two provenance files, `.factory/scaffold.yaml` and `.factory/manifest.sha256`
+    /// (whose text is `manifest`), as paths relative to the project and their bytes.
+    pub fn files(&self, manifest: &str) -> [(String, Vec<u8>); 2] {
+        [
+            (
+                format!("{PROVENANCE_DIR}/{SCAFFOLD_FILE}"),
+                self.to_yaml().into_bytes(),
+            ),
+            (
+                format!("{PROVENANCE_DIR}/{MANIFEST_FILE}"),
+                manifest.as_bytes().to_vec(),
+            ),
+        ]
+    }
+
+    /// Writes the provenance files into `dir`.
+    pub fn write_into(&self, dir: &Path, manifest: &str) -> Result<()> {
+        let dot = dir.join(PROVENANCE_DIR);
+        std::fs::create_dir_all(&dot).map_err(|e| Error::io("create", &dot, e))?;
+        for (rel, bytes) in self.files(manifest) {
+            let path = dir.join(rel);
+            std::fs::write(&path, bytes)
+                .map_err(|e| Error::io("write provenance into", &path, e))?;
+        }
+        Ok(())
+    }
+
     /// Reads a project's provenance.
     pub fn load(project: &Path) -> Result<Scaffold> {
         let path = project.join(PROVENANCE_DIR).join(SCAFFOLD_FILE);

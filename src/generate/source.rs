@@ -10,8 +10,9 @@ use crate::domain::events::SourceRef;
 use crate::domain::state::VersionStatus;
 use crate::error::{Error, Result};
 use crate::git;
-use crate::store::Objects;
+use crate::template::load::manifest_of;
 use crate::template::manifest::Manifest;
+use crate::template::snapshot::Blobs;
 use crate::template::snapshot::TemplateFiles;
 
 /// A template ready to render.
@@ -32,17 +33,6 @@ pub struct ResolvedSource {
     pub source_ref: SourceRef,
     /// Keeps a git checkout alive while the source is used.
     _checkout: Option<git::Checkout>,
-}
-
-/// A template's manifest (`template.yaml`, or a mapped `cookiecutter.json`), with errors
-/// pointing into `label`'s files.
-pub fn manifest_of(files: &TemplateFiles, label: &str, name_hint: &str) -> Result<Manifest> {
-    crate::template::load::manifest_of(files, name_hint)
-        .map(|(m, _)| m)
-        .map_err(|e| {
-            Error::new(format!("{label}: {}: {}", e.location(), e.message))
-                .hint("fix the manifest; `factory validate --path DIR` lists every problem")
-        })
 }
 
 /// A template folder on disk, read and checked for links that leave it.
@@ -127,35 +117,47 @@ pub fn is_location(spec: &str) -> bool {
         || crate::template::load::is_template_dir(Path::new(spec))
 }
 
-/// A stored version: `NAME` (latest Published; with `allow_draft`, the latest of any status)
-/// or `NAME@VERSION` (any status but Invalid needs `allow_draft` unless Published).
+/// Which stored version a command takes when none is named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionChoice {
+    /// The latest Published (`generate`); a named version must be Published too.
+    Published,
+    /// The latest of any status, and any named one (`generate --allow-draft`, `validate`).
+    Any,
+    /// The latest Published, else the latest of any status (`compat`).
+    PreferPublished,
+}
+
+/// A stored version: `name` at `version`, or the one `choice` takes when none is named.
 pub fn stored(
     state: &State,
-    objects: &Objects,
-    spec: &str,
-    allow_draft: bool,
+    blobs: &Arc<dyn Blobs>,
+    name: &str,
+    version: Option<&str>,
+    choice: VersionChoice,
 ) -> Result<ResolvedSource> {
-    let (name, version) = match spec.rsplit_once('@') {
-        Some((name, version)) if !name.is_empty() => (name, Some(version)),
-        _ => (spec, None),
-    };
     let template = commands::find_template(state, name)?;
-    let chosen = match version {
-        Some(v) => commands::find_version(state, name, v)?.1,
-        None if allow_draft => template.latest().ok_or_else(|| {
-            Error::new(format!("{} has no versions yet", template.name)).hint(format!(
-                "create one with `factory version {} --version 0.1.0`",
-                template.name
-            ))
-        })?,
-        None => template.latest_published().ok_or_else(|| {
+    let no_versions = || {
+        Error::new(format!("{} has no versions yet", template.name)).hint(format!(
+            "create one with `factory version {} --version 0.1.0`",
+            template.name
+        ))
+    };
+    let chosen = match (version, choice) {
+        (Some(v), _) => commands::find_version(state, name, v)?.1,
+        (None, VersionChoice::Any) => template.latest().ok_or_else(no_versions)?,
+        (None, VersionChoice::PreferPublished) => template
+            .latest_published()
+            .or_else(|| template.latest())
+            .ok_or_else(no_versions)?,
+        (None, VersionChoice::Published) => template.latest_published().ok_or_else(|| {
             Error::new(format!("{} has no published version", template.name)).hint(format!(
                 "publish one (`factory publish {}@X.Y.Z`), name a version, or pass --allow-draft",
                 template.name
             ))
         })?,
     };
-    if chosen.status != VersionStatus::Published && !allow_draft {
+    if chosen.status != VersionStatus::Published && choice == VersionChoice::Published {
         return Err(Error::new(format!(
             "{}@{} is {}, not published",
             template.name,
@@ -164,7 +166,7 @@ pub fn stored(
         ))
         .hint("pass --allow-draft to generate from an unpublished version"));
     }
-    let files = TemplateFiles::from_tree(objects, &chosen.tree)?;
+    let files = TemplateFiles::from_tree(blobs, &chosen.tree)?;
     let manifest = manifest_of(
         &files,
         &format!("{}@{}", template.name, chosen.version),

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use sha2::{Digest, Sha512};
 
-use crate::broker::http::{client, failure_kind};
-use crate::broker::target::redact_url;
 use crate::error::{Error, Result};
+use crate::http::redact_url;
+use crate::http::{client, failure_kind};
 
 /// What a package says about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,7 +18,7 @@ fn jsonify(value: minijinja::Value, indent: Option<usize>) -> Result<String, min
 }
 
 /// Adds the filters to `env`.
-pub fn register(env: &mut Environment<'static>) {
+pub fn register(env: &mut Environment<'static>, settings: &super::Settings) {
     env.add_filter("snake_case", |s: String| s.to_snake_case());
     env.add_filter("kebab_case", |s: String| s.to_kebab_case());
     env.add_filter("pascal_case", |s: String| s.to_upper_camel_case());
@@ -26,25 +26,8 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("upper_snake_case", |s: String| s.to_shouty_snake_case());
     env.add_filter("slugify", |s: String| slugify(&s));
     env.add_filter("jsonify", jsonify);
-    env.add_function("uuid4", uuid4);
-}
-
-/// A random UUID; with `FACTORY_UUID_SEED` set, a repeatable sequence instead (tests and
-/// reproducible runs).
-fn uuid4() -> String {
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    match std::env::var("FACTORY_UUID_SEED") {
-        Ok(seed) if !seed.is_empty() => {
-            let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let digest = crate::hash::sha256_hex(format!("{seed}:{n}").as_bytes());
-            let mut bytes = [0u8; 16];
-            hex::decode_to_slice(&digest[..32], &mut bytes).expect("hex digits");
-            uuid::Builder::from_random_bytes(bytes)
-                .into_uuid()
-                .to_string()
-        }
-        _ => uuid::Uuid::new_v4().to_string(),
-    }
+    let settings = settings.clone();
+    env.add_function("uuid4", move || settings.next_uuid());
 }
 
 /// Lower-case ASCII letters and digits joined by single dashes; other characters separate
@@ -75,7 +58,7 @@ mod tests {
     #[test]
     fn filters_convert_case() {
         let mut env = Environment::new();
-        register(&mut env);
+        register(&mut env, &crate::render::Settings::default());
         let render = |expr: &str| env.render_str(expr, minijinja::context! {}).unwrap();
         assert_eq!(
             render("{{ 'order service' | pascal_case }}"),

@@ -1,61 +1,12 @@
 //! What cookiecutter and copier templates expect of Jinja2 beyond minijinja's core:
 //! jinja2-time's `{% now %}` tag, and the filters copier ships (from jinja2-ansible-filters).
 
-use std::borrow::Cow;
-
 use base64::Engine;
 use minijinja::value::Kwargs;
 use minijinja::{Environment, Error, ErrorKind, Value};
 use time::OffsetDateTime;
 
 use super::pyformat;
-
-/// Rewrites jinja2-time's `{% now 'utc', '%Y' %}` tag into a call of the `now` function, which
-/// minijinja understands; other text is returned as it is.
-pub fn preprocess(text: &str) -> Cow<'_, str> {
-    if !text.contains("now") || !text.contains("{%") {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    let mut changed = false;
-    while let Some(start) = rest.find("{%") {
-        let after = &rest[start + 2..];
-        let (open_trim, body_start) = if after.starts_with('-') {
-            ("-", 1)
-        } else {
-            ("", 0)
-        };
-        let body = &after[body_start..];
-        let Some(end) = body.find("%}") else { break };
-        let inner = &body[..end];
-        let (inner, close_trim) = match inner.strip_suffix('-') {
-            Some(i) => (i, "-"),
-            None => (inner, ""),
-        };
-        let words = inner.trim_start();
-        if let Some(arguments) = words
-            .strip_prefix("now")
-            .filter(|a| a.starts_with(char::is_whitespace))
-        {
-            out.push_str(&rest[..start]);
-            out.push_str(&format!(
-                "{{{{{open_trim} now({}) {close_trim}}}}}",
-                arguments.trim()
-            ));
-            rest = &body[end + 2..];
-            changed = true;
-        } else {
-            out.push_str(&rest[..start + 2]);
-            rest = after;
-        }
-    }
-    if !changed {
-        return Cow::Borrowed(text);
-    }
-    out.push_str(rest);
-    Cow::Owned(out)
-}
 
 /// strftime for the common codes (`%Y %m %d %H %M %S %y %b %B %a %A %j %p %%`).
 pub fn strftime(t: OffsetDateTime, format: &str) -> Result<String, Error> {
@@ -118,7 +69,11 @@ pub fn strftime(t: OffsetDateTime, format: &str) -> Result<String, Error> {
     Ok(out)
 }
 
-fn now(timezone: Option<String>, format: Option<String>) -> Result<String, Error> {
+fn now(
+    settings: &super::Settings,
+    timezone: Option<String>,
+    format: Option<String>,
+) -> Result<String, Error> {
     if let Some(tz) = timezone
         .as_deref()
         .filter(|tz| !tz.eq_ignore_ascii_case("utc"))
@@ -128,11 +83,7 @@ fn now(timezone: Option<String>, format: Option<String>) -> Result<String, Error
             format!("now: time zone `{tz}` is not supported; use 'utc'"),
         ));
     }
-    let t = crate::events::clock::pinned_from_env()
-        .ok()
-        .flatten()
-        .unwrap_or_else(OffsetDateTime::now_utc);
-    strftime(t, format.as_deref().unwrap_or("%Y-%m-%d"))
+    strftime(settings.now(), format.as_deref().unwrap_or("%Y-%m-%d"))
 }
 
 fn json_of(value: &Value) -> Result<serde_json::Value, Error> {
@@ -158,8 +109,11 @@ fn indent_argument(positional: Option<usize>, kwargs: &Kwargs) -> Result<usize, 
 
 /// Adds `now` and copier's common filters: to_json, to_nice_json, to_yaml, to_nice_yaml,
 /// bool, regex_search, regex_replace, b64encode, b64decode, basename, dirname.
-pub fn register(env: &mut Environment<'static>) {
-    env.add_function("now", now);
+pub fn register(env: &mut Environment<'static>, settings: &super::Settings) {
+    let settings = settings.clone();
+    env.add_function("now", move |timezone, format| {
+        now(&settings, timezone, format)
+    });
     // As jinja2-ansible-filters calls json.dumps and yaml.dump.
     env.add_filter("to_json", |v: Value| {
         let style = pyformat::JsonStyle {
@@ -245,17 +199,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn now_tags_become_calls() {
-        assert_eq!(
-            preprocess("(c) {% now 'utc', '%Y' %} x"),
-            "(c) {{ now('utc', '%Y') }} x"
-        );
-        assert_eq!(preprocess("{%- now 'utc' -%}"), "{{- now('utc') -}}");
-        assert_eq!(
-            preprocess("{% if nowhere %}{% endif %}"),
-            "{% if nowhere %}{% endif %}"
-        );
-        let t = crate::events::clock::parse_rfc3339("2026-06-11T09:05:00Z").unwrap();
+    fn strftime_formats_the_common_codes() {
+        let t = crate::clock::parse_rfc3339("2026-06-11T09:05:00Z").unwrap();
         assert_eq!(
             strftime(t, "%Y-%m-%d %H:%M %b %A %j").unwrap(),
             "2026-06-11 09:05 Jun Thursday 162"

@@ -14,8 +14,54 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 /// The fuel one render may burn: generous for real templates, finite for runaway loops.
 pub const FUEL: u64 = 50_000_000;
 
+/// What rendering takes from outside the template, resolved once by the caller: the pinned
+/// clock (`FACTORY_NOW`) and the seed that makes `uuid4()` repeatable (`FACTORY_UUID_SEED`).
+/// Environments made from one `Settings` share one uuid sequence.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// The instant `now()` and `{% now %}` give; the real clock when `None`.
+    pub now: Option<time::OffsetDateTime>,
+    /// The seed of a repeatable `uuid4()` sequence; random uuids when `None`.
+    pub uuid_seed: Option<String>,
+    uuid_counter: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Settings {
+    /// Settings with a pinned clock and uuid seed (either may be absent).
+    pub fn new(now: Option<time::OffsetDateTime>, uuid_seed: Option<String>) -> Settings {
+        Settings {
+            now,
+            uuid_seed,
+            uuid_counter: Default::default(),
+        }
+    }
+
+    /// The next `uuid4()`: from the seeded sequence, or random.
+    pub fn next_uuid(&self) -> String {
+        match &self.uuid_seed {
+            Some(seed) => {
+                let n = self
+                    .uuid_counter
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let digest = crate::hash::sha256_hex(format!("{seed}:{n}").as_bytes());
+                let mut bytes = [0u8; 16];
+                hex::decode_to_slice(&digest[..32], &mut bytes).expect("hex digits");
+                uuid::Builder::from_random_bytes(bytes)
+                    .into_uuid()
+                    .to_string()
+            }
+            None => uuid::Uuid::new_v4().to_string(),
+        }
+    }
+
+    /// The instant `now()` gives.
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.now.unwrap_or_else(time::OffsetDateTime::now_utc)
+    }
+}
+
 /// A fresh environment with factory's settings and filters, and no templates yet.
-pub fn environment() -> Environment<'static> {
+pub fn environment(settings: &Settings) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_syntax(
@@ -27,16 +73,17 @@ pub fn environment() -> Environment<'static> {
     env.set_auto_escape_callback(|_| AutoEscape::None);
     env.set_fuel(Some(FUEL));
     env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
-    filters::register(&mut env);
-    jinja2::register(&mut env);
+    filters::register(&mut env, settings);
+    jinja2::register(&mut env, settings);
     env
 }
 
 /// An environment with a template's own options (copier's `_envops`) applied.
 pub fn environment_with(
+    settings: &Settings,
     options: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<Environment<'static>, String> {
-    let mut env = environment();
+    let mut env = environment(settings);
     if options.is_empty() {
         return Ok(env);
     }

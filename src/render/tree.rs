@@ -14,6 +14,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use minijinja::Environment;
 
 use super::{TemplateError, describe_error, paths};
+use crate::domain::events::LibraryUse;
 use crate::template::manifest::{MANIFEST_FILE, Manifest};
 use crate::template::snapshot::TemplateFiles;
 
@@ -127,7 +128,11 @@ pub struct Renderer<'a> {
 
 impl<'a> Renderer<'a> {
     /// Prepares a renderer; fails only on a bad glob in the manifest.
-    pub fn new(manifest: &'a Manifest, files: Arc<TemplateFiles>) -> Result<Renderer<'a>, String> {
+    pub fn new(
+        manifest: &'a Manifest,
+        files: Arc<TemplateFiles>,
+        settings: &super::Settings,
+    ) -> Result<Renderer<'a>, String> {
         let exclude = glob_set(&manifest.files.exclude)?;
         let copy_only = glob_set(&manifest.files.copy_only)?;
         let mut conditions = Vec::new();
@@ -165,7 +170,7 @@ impl<'a> Renderer<'a> {
                 strip_suffix: suffix.filter(|_| is_template).map(str::to_string),
             });
         }
-        let mut env = super::environment_with(&manifest.envops)?;
+        let mut env = super::environment_with(settings, &manifest.envops)?;
         let loader_files = Arc::clone(&files);
         let loadable: HashMap<String, usize> = content
             .iter()
@@ -199,7 +204,9 @@ impl<'a> Renderer<'a> {
                 return Ok(None);
             }
             let text = String::from_utf8(bytes.into_owned()).expect("checked by is_binary");
-            Ok(Some(super::jinja2::preprocess(&text).into_owned()))
+            Ok(Some(
+                crate::template::syntax::preprocess(&text).into_owned(),
+            ))
         });
         Ok(Renderer {
             env,
@@ -209,6 +216,34 @@ impl<'a> Renderer<'a> {
             conditions,
             keep_compiled: false,
         })
+    }
+
+    /// The libraries whose `if` holds for the answers, judged in this template's environment.
+    pub fn libraries(&self, ctx: &minijinja::Value) -> crate::Result<Vec<LibraryUse>> {
+        let mut out = Vec::new();
+        for library in &self.manifest.libraries {
+            let keep = match &library.condition {
+                None => true,
+                Some(condition) => self
+                    .env
+                    .compile_expression(condition)
+                    .and_then(|e| e.eval(ctx))
+                    .map(|v| v.is_true())
+                    .map_err(|e| {
+                        crate::Error::new(format!(
+                            "library `{}`: if `{condition}`: {e}",
+                            library.package
+                        ))
+                    })?,
+            };
+            if keep {
+                out.push(LibraryUse {
+                    package_name: library.package.clone(),
+                    version: library.version.clone(),
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// Keeps every template compiled once through the loader and renders from that, for
@@ -412,8 +447,9 @@ impl<'a> Renderer<'a> {
         if file.copy_only || is_binary(&bytes) {
             return Ok(bytes);
         }
-        let text =
-            super::jinja2::preprocess(std::str::from_utf8(&bytes).expect("checked by is_binary"));
+        let text = crate::template::syntax::preprocess(
+            std::str::from_utf8(&bytes).expect("checked by is_binary"),
+        );
         let text: &str = &text;
         let describe = |e: minijinja::Error| {
             RenderProblem::Template(describe_error(&e, &file.path, |name| {

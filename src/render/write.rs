@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::tree::{PlannedFile, RenderProblem, Renderer};
+use crate::error::{Error, Result};
 use crate::hash::{HashedFile, sha256_hex};
 
 /// What was written for one file.
@@ -38,7 +39,7 @@ pub fn write_plan(
     ctx: &minijinja::Value,
     root: &Path,
     progress: &(dyn Fn() + Sync),
-) -> Result<Vec<WrittenFile>, RenderProblem> {
+) -> std::result::Result<Vec<WrittenFile>, RenderProblem> {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(plan.len().div_ceil(16))
@@ -89,7 +90,7 @@ fn write_one(
     planned: &PlannedFile,
     ctx: &minijinja::Value,
     root: &Path,
-) -> Result<WrittenFile, RenderProblem> {
+) -> std::result::Result<WrittenFile, RenderProblem> {
     let file = &renderer.content[planned.content];
     let bytes = renderer.render_file(file, ctx)?;
     let target = root.join(&planned.path);
@@ -114,4 +115,43 @@ fn write_one(
         sha256: sha256_hex(&bytes),
         size: bytes.len() as u64,
     })
+}
+
+/// Refuses when any existing part of `target/rel` is a symlink.
+pub fn check_no_symlink(target: &Path, rel: &Path) -> Result<()> {
+    let mut path = target.to_path_buf();
+    for part in rel.components() {
+        path.push(part);
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(Error::new(format!(
+                    "{} is a symlink; factory does not write through links",
+                    path.display()
+                ))
+                .hint("remove the link or generate into an empty folder"));
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    Ok(())
+}
+
+/// Writes a file the run adds itself (an answers file) at `rel` below `root`: the path is
+/// checked like a rendered one, a link on the way is refused, and an existing file is not
+/// written over.
+pub fn write_new_file(root: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
+    super::paths::check_inside(rel).map_err(|m| Error::new(format!("`{rel}`: {m}")))?;
+    check_no_symlink(root, Path::new(rel))?;
+    let target = root.join(rel);
+    if let Some(parent) = target.parent() {
+        fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
+    }
+    let mut out = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&target)
+        .map_err(|e| Error::io("create", &target, e))?;
+    out.write_all(bytes)
+        .map_err(|e| Error::io("write", &target, e))
 }

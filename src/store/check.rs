@@ -6,9 +6,10 @@ use serde::Serialize;
 use super::{Store, projection};
 use crate::domain::State;
 use crate::error::Result;
+use crate::events::Envelope;
 use crate::events::log::{self, LogReader};
-use crate::events::{Envelope, ids};
 use crate::hash::{HashedFile, tree_hash};
+use crate::ids;
 use crate::template::snapshot::Tree;
 
 /// What `store check` found.

@@ -23,14 +23,11 @@ pub const STORE_ENV: &str = "FACTORY_STORE";
 /// The folder name searched for upwards from the current folder.
 pub const LOCAL_STORE_DIR: &str = ".factory-store";
 
-/// Finds the store folder: `explicit` > `FACTORY_STORE` > the nearest `.factory-store/`
-/// from `cwd` upwards > `$XDG_DATA_HOME/factory` > `~/.local/share/factory`.
-pub fn locate(explicit: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
+/// Finds the store folder: `explicit` (the flag or `FACTORY_STORE`) > the nearest
+/// `.factory-store/` from `cwd` upwards > the user data folder (`data_home`).
+pub fn locate(explicit: Option<&Path>, cwd: &Path, data_home: Option<&Path>) -> Result<PathBuf> {
     if let Some(dir) = explicit {
         return Ok(dir.to_path_buf());
-    }
-    if let Some(dir) = std::env::var_os(STORE_ENV).filter(|v| !v.is_empty()) {
-        return Ok(PathBuf::from(dir));
     }
     for dir in cwd.ancestors() {
         let candidate = dir.join(LOCAL_STORE_DIR);
@@ -38,16 +35,10 @@ pub fn locate(explicit: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
             return Ok(candidate);
         }
     }
-    if let Some(data) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
-        return Ok(PathBuf::from(data).join("factory"));
-    }
-    if let Some(home) = std::env::var_os("HOME").filter(|v| !v.is_empty()) {
-        return Ok(PathBuf::from(home).join(".local/share/factory"));
-    }
-    Err(Error::new(
-        "cannot find a store: no --store, FACTORY_STORE, .factory-store/ or home folder",
-    )
-    .hint("pass --store DIR or set FACTORY_STORE"))
+    data_home.map(Path::to_path_buf).ok_or_else(|| {
+        Error::new("cannot find a store: no --store, FACTORY_STORE, .factory-store/ or home folder")
+            .hint("pass --store DIR or set FACTORY_STORE")
+    })
 }
 
 /// What a write decided: the events to append, the objects they name (written first),
@@ -160,6 +151,11 @@ impl Store {
         Objects::new(self.root.join("objects"))
     }
 
+    /// The objects as the engines read them.
+    pub fn blobs(&self) -> std::sync::Arc<dyn crate::template::snapshot::Blobs> {
+        std::sync::Arc::new(self.objects())
+    }
+
     fn projection_path(&self) -> PathBuf {
         self.root.join("state").join("state.json")
     }
@@ -179,7 +175,8 @@ impl Store {
         self.wrote_events.replace(false)
     }
 
-    fn notice(&self, message: String) {
+    /// Adds a message for the user (shown with the store's own notices).
+    pub fn notice(&self, message: String) {
         self.notices.borrow_mut().push(message);
     }
 

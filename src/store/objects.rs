@@ -106,3 +106,9 @@ impl Objects {
         Ok(out)
     }
 }
+
+impl crate::template::snapshot::Blobs for Objects {
+    fn blob(&self, hex: &str) -> Result<Vec<u8>> {
+        self.get(hex)
+    }
+}

@@ -267,3 +267,11 @@ fn empty_value(kind: ParamType) -> Value {
         ParamType::Int | ParamType::Float | ParamType::Choice | ParamType::Yaml => Value::Null,
     }
 }
+
+/// The error for answers that cannot be used: every problem, one per line.
+pub fn not_usable(origin: &str, problems: &[String]) -> crate::Error {
+    crate::Error::usage(format!(
+        "{origin}: the answers are not usable:\n  {}",
+        problems.join("\n  ")
+    ))
+}

@@ -203,7 +203,7 @@ fn stringify_numbers(value: &Value) -> Value {
     };
     match value {
         // jinja2-time's `{% now %}` works in values too.
-        Value::String(s) => Value::String(crate::render::jinja2::preprocess(s).into_owned()),
+        Value::String(s) => Value::String(crate::template::syntax::preprocess(s).into_owned()),
         Value::Array(items) => Value::Array(items.iter().map(inner).collect()),
         Value::Object(map) => {
             Value::Object(map.iter().map(|(k, v)| (k.clone(), inner(v))).collect())

@@ -6,8 +6,19 @@ use super::snapshot::TemplateFiles;
 use super::yaml::YamlError;
 use super::{cookiecutter, copier};
 
+/// A template's manifest (`template.yaml`, or a mapped `cookiecutter.json`), with errors
+/// pointing into `label`'s files.
+pub fn manifest_of(files: &TemplateFiles, label: &str, name_hint: &str) -> crate::Result<Manifest> {
+    manifest_and_text(files, name_hint)
+        .map(|(m, _)| m)
+        .map_err(|e| {
+            crate::Error::new(format!("{label}: {}: {}", e.location(), e.message))
+                .hint("fix the manifest; `factory validate --path DIR` lists every problem")
+        })
+}
+
 /// The manifest and the text it came from (for pointing at lines).
-pub fn manifest_of(
+pub fn manifest_and_text(
     files: &TemplateFiles,
     name_hint: &str,
 ) -> Result<(Manifest, String), YamlError> {

@@ -295,7 +295,30 @@ pub struct Manifest {
     pub answers_file: Option<String>,
 }
 
+/// Which tool's conventions a template follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Flavour {
+    /// factory's own `template.yaml`.
+    Factory,
+    /// A `cookiecutter.json` template.
+    Cookiecutter,
+    /// A `copier.yml` template.
+    Copier,
+}
+
 impl Manifest {
+    /// Which tool's conventions the template follows.
+    pub fn flavour(&self) -> Flavour {
+        if self.namespace.as_deref() == Some("cookiecutter") {
+            Flavour::Cookiecutter
+        } else if self.templates_suffix.is_some() {
+            Flavour::Copier
+        } else {
+            Flavour::Factory
+        }
+    }
+
     /// Parses manifest text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Manifest, YamlError> {
         yaml::parse(text, origin)

@@ -1,5 +1,4 @@
-//! Templates: the manifest, the parameter schema, answers, snapshots of a template's files,
-//! and the validation checks.
+//! Templates: the manifest, the parameter schema, answers, and snapshots of a template's files.
 
 pub mod answers;
 pub mod cookiecutter;
@@ -9,7 +8,7 @@ pub mod manifest;
 pub mod params;
 pub mod ranges;
 pub mod snapshot;
-pub mod validate;
+pub mod syntax;
 pub mod yaml;
 
 pub use manifest::Manifest;

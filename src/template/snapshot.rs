@@ -4,27 +4,34 @@
 use std::borrow::Cow;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::hash::{self, HashedFile, TreeHash};
-use crate::store::Objects;
+
+/// Where a stored version's bytes come from (the store's objects). Engines read template
+/// files through this, never through the store's paths.
+pub trait Blobs: Send + Sync + std::fmt::Debug {
+    /// The bytes whose hex sha256 is `hex`, checked against it.
+    fn blob(&self, hex: &str) -> Result<Vec<u8>>;
+}
 
 /// Where a file's bytes are: read when needed, so rendering a large template never holds
 /// all of it in memory.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 enum Content {
     /// Already in memory.
     Memory(Vec<u8>),
     /// A file on disk.
     Disk(PathBuf),
-    /// A store object: its file and the hex sha256 it must have.
-    Object(PathBuf, String),
+    /// A stored blob: its hex sha256.
+    Blob(Arc<dyn Blobs>, String),
 }
 
 /// One file of a template.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct SourceFile {
     /// Path relative to the template folder, `/`-separated.
     pub path: String,
@@ -53,20 +60,7 @@ impl SourceFile {
             Content::Disk(path) => fs::read(path)
                 .map(Cow::Owned)
                 .map_err(|e| Error::io("read", path, e)),
-            Content::Object(path, hex) => {
-                let bytes = fs::read(path).map_err(|e| {
-                    Error::io("read object", path, e)
-                        .hint("the store is missing data; run `factory store check`")
-                })?;
-                if hash::sha256_hex(&bytes) != *hex {
-                    return Err(Error::new(format!(
-                        "object {} is corrupt: its bytes no longer hash to its name",
-                        path.display()
-                    ))
-                    .hint("run `factory store check`"));
-                }
-                Ok(Cow::Owned(bytes))
-            }
+            Content::Blob(blobs, hex) => blobs.blob(hex).map(Cow::Owned),
         }
     }
 }
@@ -179,8 +173,9 @@ impl TemplateFiles {
     }
 
     /// Reads a stored version's files from its tree object.
-    pub fn from_tree(objects: &Objects, tree_ref: &str) -> Result<TemplateFiles> {
-        let tree = Tree::from_bytes(&objects.get(tree_ref)?)?;
+    pub fn from_tree(blobs: &Arc<dyn Blobs>, tree_ref: &str) -> Result<TemplateFiles> {
+        let hex = tree_ref.strip_prefix("sha256:").unwrap_or(tree_ref);
+        let tree = Tree::from_bytes(&blobs.blob(hex)?)?;
         let mut out = TemplateFiles::default();
         for file in tree.files {
             let hex = file.blob.trim_start_matches("sha256:").to_string();
@@ -194,7 +189,7 @@ impl TemplateFiles {
                 path: file.path,
                 executable: file.executable,
                 size: file.size,
-                content: Content::Object(objects.path_of(&hex), hex),
+                content: Content::Blob(Arc::clone(blobs), hex),
             });
         }
         out.files

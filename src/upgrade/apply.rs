@@ -34,7 +34,7 @@ pub fn apply(dir: &Path, plan: &Plan, extra: &[(String, Vec<u8>)]) -> Result<()>
         writes.push((path.clone(), Some(bytes), false));
     }
     for (path, _, _) in &writes {
-        crate::generate::output::check_no_symlink(dir, Path::new(path))?;
+        crate::render::write::check_no_symlink(dir, Path::new(path))?;
         if dir.join(path).is_dir() {
             return Err(Error::new(format!(
                 "{} is a folder; the upgrade writes a file there",

@@ -15,7 +15,6 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::hash::{self, PROVENANCE_DIR};
-use crate::render::environment;
 use crate::render::tree::Renderer;
 use crate::template::answers::{self, Answers};
 use crate::template::manifest::Manifest;
@@ -42,26 +41,24 @@ pub fn render(
     origin: &str,
     name: &str,
     given: &Map<String, Value>,
+    settings: &crate::render::Settings,
     asker: Option<&mut dyn answers::Asker>,
 ) -> Result<Rendered> {
-    let manifest = crate::generate::source::manifest_of(&files, origin, name)?;
+    let manifest = crate::template::load::manifest_of(&files, origin, name)?;
     let given: Map<String, Value> = given
         .iter()
         .filter(|(k, _)| manifest.parameter(k).is_some())
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let answers = answers::resolve_with(&manifest, &environment(), &given, true, asker).map_err(
+    let files = Arc::new(files);
+    let renderer = Renderer::new(&manifest, Arc::clone(&files), settings)
+        .map_err(|m| Error::new(format!("{origin}: {m}")))?;
+    let answers = answers::resolve_with(&manifest, renderer.env(), &given, true, asker).map_err(
         |problems| {
-            Error::usage(format!(
-                "{origin}: the answers are not usable:\n  {}",
-                problems.join("\n  ")
-            ))
-            .hint("give the missing answers with --set NAME=VALUE")
+            answers::not_usable(origin, &problems)
+                .hint("give the missing answers with --set NAME=VALUE")
         },
     )?;
-    let files = Arc::new(files);
-    let renderer = Renderer::new(&manifest, Arc::clone(&files))
-        .map_err(|m| Error::new(format!("{origin}: {m}")))?;
     let ctx = answers.context();
     let rendered = renderer.render_all(&ctx).map_err(|problems| {
         let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
@@ -70,7 +67,8 @@ pub fn render(
             lines.join("\n  ")
         ))
     })?;
-    let libraries = crate::generate::selected_libraries(&manifest, &ctx)?;
+    let libraries = renderer.libraries(&ctx)?;
+    drop(renderer);
     let tree = rendered
         .into_iter()
         .map(|f| {

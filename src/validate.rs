@@ -6,14 +6,14 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::answers;
-use super::manifest::{MANIFEST_FILE, Manifest, ParamType, line_of};
-use super::params::{self, is_expression};
-use super::ranges;
-use super::snapshot::TemplateFiles;
-use crate::domain::events::CheckOutcome;
+use crate::domain::events::{CheckOutcome, CheckStatus};
 use crate::render::paths::{self, MAX_PATH_LEN};
 use crate::render::tree::{RenderProblem, RenderedFile, Renderer};
+use crate::template::answers;
+use crate::template::manifest::{MANIFEST_FILE, Manifest, ParamType, line_of};
+use crate::template::params::{self, is_expression};
+use crate::template::ranges;
+use crate::template::snapshot::TemplateFiles;
 
 /// The checks, in the order reports list them.
 pub const CHECKS: [(&str, &str); 15] = [
@@ -62,10 +62,12 @@ pub const CHECKS: [(&str, &str); 15] = [
 ];
 
 /// Validation options.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Also render the pairwise combinations of every bool and choice parameter.
     pub matrix: bool,
+    /// The clock and uuid seed the test cases render with.
+    pub render: crate::render::Settings,
 }
 
 /// Collects findings and turns them into outcomes, one `pass` per check without findings.
@@ -80,14 +82,14 @@ impl Recorder {
     fn add(
         &mut self,
         check: &'static str,
-        status: &str,
+        status: CheckStatus,
         message: String,
         location: Option<String>,
     ) {
         if self.seen.insert((check.to_string(), message.clone())) {
             self.findings.push(CheckOutcome {
                 check: check.to_string(),
-                status: status.to_string(),
+                status,
                 message,
                 location,
             });
@@ -95,11 +97,11 @@ impl Recorder {
     }
 
     fn fail(&mut self, check: &'static str, message: String, location: Option<String>) {
-        self.add(check, "fail", message, location);
+        self.add(check, CheckStatus::Fail, message, location);
     }
 
     fn warn(&mut self, check: &'static str, message: String, location: Option<String>) {
-        self.add(check, "warn", message, location);
+        self.add(check, CheckStatus::Warn, message, location);
     }
 
     fn finish(self, options: &Options) -> Vec<CheckOutcome> {
@@ -116,14 +118,14 @@ impl Recorder {
                 .collect();
             if found.is_empty() {
                 let status = if self.skipped.contains(id) {
-                    "skip"
+                    CheckStatus::Skip
                 } else {
-                    "pass"
+                    CheckStatus::Pass
                 };
                 out.push(CheckOutcome {
                     check: id.to_string(),
-                    status: status.to_string(),
-                    message: if status == "skip" {
+                    status,
+                    message: if status == CheckStatus::Skip {
                         format!("{description} (not checked: the manifest did not parse)")
                     } else {
                         description.to_string()
@@ -140,7 +142,7 @@ impl Recorder {
 
 /// Whether every check passed (warnings and skips do not fail).
 pub fn passed(checks: &[CheckOutcome]) -> bool {
-    !checks.iter().any(|c| c.status == "fail")
+    !checks.iter().any(|c| c.status == CheckStatus::Fail)
 }
 
 /// Runs every check on a template's files.
@@ -150,7 +152,7 @@ pub fn validate(
     options: &Options,
 ) -> Vec<CheckOutcome> {
     let mut r = Recorder::default();
-    let loaded = super::load::manifest_of(&files, name_hint);
+    let loaded = crate::template::load::manifest_and_text(&files, name_hint);
     let parsed = loaded
         .as_ref()
         .map(|(m, text)| (m.clone(), text.as_str()))
@@ -172,11 +174,13 @@ pub fn validate(
     let at = |needle: &str| line_of(text, needle).map(|l| format!("{MANIFEST_FILE}:{l}"));
 
     check_fields(&manifest, &files, &mut r, &at);
-    check_parameters(&manifest, &mut r, &at);
+    check_parameters(&manifest, &options.render, &mut r, &at);
     check_source_paths(&files, &mut r);
     check_libraries(&manifest, &mut r, &at);
 
-    let renderer = match Renderer::new(&manifest, Arc::clone(&files)).map(Renderer::keep_compiled) {
+    let renderer = match Renderer::new(&manifest, Arc::clone(&files), &options.render)
+        .map(Renderer::keep_compiled)
+    {
         Ok(renderer) => renderer,
         Err(message) => {
             r.fail("manifest/fields", message, at("files:"));
@@ -247,8 +251,14 @@ const RESERVED_NAMES: [&str; 9] = [
     "loop", "self", "super", "true", "false", "none", "True", "False", "None",
 ];
 
-fn check_parameters(manifest: &Manifest, r: &mut Recorder, at: &dyn Fn(&str) -> Option<String>) {
-    let env = crate::render::environment();
+fn check_parameters(
+    manifest: &Manifest,
+    settings: &crate::render::Settings,
+    r: &mut Recorder,
+    at: &dyn Fn(&str) -> Option<String>,
+) {
+    let env = crate::render::environment_with(settings, &manifest.envops)
+        .unwrap_or_else(|_| crate::render::environment(settings));
     let mut seen = HashSet::new();
     for param in &manifest.parameters {
         let loc = at(&format!("name: {}", param.name)).or_else(|| at(&param.name));

@@ -1,4 +1,5 @@
-//! The clock: now in UTC, or the instant pinned by `FACTORY_NOW` for reproducible runs.
+//! The clock's formats: RFC 3339 in UTC, as the envelope writes it. The instant pinned by
+//! `FACTORY_NOW` is read once, by the application's settings.
 
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
@@ -7,20 +8,6 @@ use crate::error::{Error, Result};
 
 /// The environment variable that pins the clock.
 pub const NOW_ENV: &str = "FACTORY_NOW";
-
-/// Reads the pinned instant from `FACTORY_NOW`, or `None` when it is unset.
-pub fn pinned_from_env() -> Result<Option<OffsetDateTime>> {
-    match std::env::var(NOW_ENV) {
-        Ok(value) if !value.trim().is_empty() => {
-            parse_rfc3339(value.trim()).map(Some).map_err(|e| {
-                e.hint(format!(
-                    "set {NOW_ENV} to an RFC 3339 time such as 2026-06-11T09:05:00Z, or unset it"
-                ))
-            })
-        }
-        _ => Ok(None),
-    }
-}
 
 /// Parses an RFC 3339 time and converts it to UTC.
 pub fn parse_rfc3339(text: &str) -> Result<OffsetDateTime> {

@@ -1,0 +1,306 @@
+//! `GenerateScaffold`: render a template into a new project, gated by compatibility, with
+//! its provenance describing the tree that is finally placed.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+
+use super::{Reference, Session, event_ids};
+use crate::compat;
+use crate::domain::commands::{self, Execution};
+use crate::error::{Error, Result};
+use crate::generate::source::{self, ResolvedSource, VersionChoice};
+use crate::generate::{self, Outcome, Progress};
+use crate::render::tree::Renderer;
+use crate::store::Decision;
+use crate::template::answers::{self, Answers, Asker};
+use crate::template::manifest::Flavour;
+use crate::template::yaml;
+
+/// What to generate.
+#[derive(Debug, Clone, Default)]
+pub struct GenerateScaffold {
+    /// `NAME[@VERSION]` in the store, a template folder, or a git URL[#REF].
+    pub template: String,
+    /// The output folder.
+    pub target: PathBuf,
+    /// Answers given up front (typed later by each parameter).
+    pub answers: Map<String, Value>,
+    /// Allow a version that is not published.
+    pub allow_draft: bool,
+    /// The runtime to judge the template's RuntimeRequires against.
+    pub runtime: Option<String>,
+    /// Write over a non-empty target.
+    pub force: bool,
+    /// Render and hash only.
+    pub dry_run: bool,
+    /// Commit the output to git.
+    pub git: bool,
+    /// Run the template's hooks and tasks.
+    pub trust: bool,
+    /// Also write cookiecutter's replay file or copier's answers file.
+    pub compat_answers: bool,
+}
+
+/// The ports a generation uses besides the session.
+pub struct Ports<'a> {
+    /// Progress of the files written.
+    pub progress: &'a dyn Progress,
+    /// Asks for answers (on a terminal); `None` elsewhere.
+    pub asker: Option<&'a mut dyn Asker>,
+}
+
+/// What a generation produced.
+#[derive(Debug, Clone)]
+pub struct GenerateReport {
+    /// Nothing was written or recorded.
+    pub dry_run: bool,
+    /// `NAME@VERSION`, the folder or the URL.
+    pub template: String,
+    /// The stored template's id.
+    pub template_id: Option<String>,
+    /// The stored version's id.
+    pub template_version_id: Option<String>,
+    /// The output folder as given.
+    pub target: PathBuf,
+    /// The output folder, absolute.
+    pub target_absolute: String,
+    /// Files, hash, ids.
+    pub outcome: Outcome,
+    /// The events recorded.
+    pub events: Vec<String>,
+}
+
+/// Runs a generation: resolve the source, check the target and the hooks, resolve the
+/// answers in the template's environment, judge compatibility, render, record.
+pub fn generate_scaffold(
+    session: &Session,
+    request: GenerateScaffold,
+    ports: Ports,
+) -> Result<GenerateReport> {
+    let state = session.store.state()?;
+    let resolved = if source::is_location(&request.template) {
+        source::from_location(&request.template)?
+    } else {
+        let reference = Reference::parse(&request.template);
+        let choice = if request.allow_draft {
+            VersionChoice::Any
+        } else {
+            VersionChoice::Published
+        };
+        source::stored(
+            &state,
+            &session.store.blobs(),
+            reference.name,
+            reference.version,
+            choice,
+        )?
+    };
+    if !request.dry_run {
+        generate::check_target(&request.target, request.force)?;
+    }
+    let hooks = generate::hooks::Hooks::of(&resolved.files, &resolved.manifest)?;
+    if !hooks.is_empty() && !request.trust && !request.dry_run {
+        return Err(Error::new(format!(
+            "{} wants to run code: {}; nothing was written",
+            resolved.label,
+            hooks.describe().join(", ")
+        ))
+        .hint("read what it runs, then pass --trust to allow it (or --dry-run to see the files without running anything)"));
+    }
+    let flavour = resolved.manifest.flavour();
+    if request.compat_answers && flavour == Flavour::Factory {
+        return Err(
+            Error::usage("--compat-answers applies to cookiecutter and copier templates")
+                .hint("factory's own templates keep their answers in .factory/scaffold.yaml"),
+        );
+    }
+    let renderer = Renderer::new(
+        &resolved.manifest,
+        Arc::clone(&resolved.files),
+        &session.settings.render,
+    )
+    .map_err(|m| Error::new(format!("{}: {m}", resolved.label)))?;
+    let answers = answers::resolve_with(
+        &resolved.manifest,
+        renderer.env(),
+        &request.answers,
+        true,
+        ports.asker,
+    )
+    .map_err(|problems| {
+        answers::not_usable(&resolved.label, &problems).hint(
+            "give answers with --set NAME=VALUE or --answers FILE; `factory show` lists the parameters",
+        )
+    })?;
+    // Absolute once the output exists (canonical), as events and replay files name it.
+    let execution = |execution_id: &str| Execution {
+        execution_id: execution_id.to_string(),
+        template_id: resolved.template_id.clone(),
+        template_version_id: resolved.template_version_id.clone(),
+        parameters: answers.public(),
+        target: generate::absolute(&request.target),
+    };
+
+    // The compatibility gate: the libraries these answers select (and the runtime, when
+    // named) against the registry. Incompatible means no output.
+    let selected = renderer.libraries(&answers.context())?;
+    let composition = compat::Composition {
+        templates: vec![compat::TemplateSubject {
+            label: resolved.label.clone(),
+            name: resolved.manifest.name.clone(),
+            manifest: resolved.manifest.clone(),
+            selected: Some(selected.iter().map(|l| l.package_name.clone()).collect()),
+        }],
+        libraries: Vec::new(),
+        runtime: request.runtime.clone(),
+    };
+    let evaluation = compat::evaluate(&state, &composition)?;
+    if !evaluation.compatible {
+        let message = format!(
+            "{} cannot be generated with these answers: {}",
+            resolved.label,
+            compat::explain(&evaluation).replace('\n', "\n  ")
+        );
+        if !request.dry_run {
+            let execution = execution(&crate::ids::new_id(crate::ids::EXECUTION));
+            session.write(|state| {
+                let mut events = commands::execution_failed(state, &execution, &message, 0)?;
+                events.insert(1, compat::event("generate", &evaluation));
+                Ok(Decision::events(events, ()))
+            })?;
+        }
+        return Err(Error::verdict(message)
+            .hint("choose other answers or versions; `factory compat` shows the whole matrix"));
+    }
+
+    let extra_files = match (request.compat_answers, flavour) {
+        (true, Flavour::Copier) => vec![copier_answers_file(&resolved, &answers)?],
+        _ => Vec::new(),
+    };
+    let run = generate::Request {
+        source: &resolved,
+        renderer: &renderer,
+        answers: &answers,
+        target: request.target.clone(),
+        force: request.force,
+        dry_run: request.dry_run,
+        git: request.git,
+        generated_at: crate::clock::format_rfc3339(session.settings.render.now()),
+        hooks: if request.trust {
+            hooks
+        } else {
+            Default::default()
+        },
+        extra_files,
+    };
+    let result = generate::run(&run, ports.progress);
+    let report = |outcome: Outcome, events: Vec<String>| GenerateReport {
+        dry_run: request.dry_run,
+        template: resolved.label.clone(),
+        template_id: resolved.template_id.clone(),
+        template_version_id: resolved.template_version_id.clone(),
+        target: request.target.clone(),
+        target_absolute: generate::absolute(&request.target),
+        outcome,
+        events,
+    };
+    if request.dry_run {
+        return Ok(report(result.map_err(|f| f.error)?, Vec::new()));
+    }
+    match result {
+        Ok(outcome) => {
+            let scaffold = commands::Scaffold {
+                scaffold_output_id: outcome.scaffold_output_id.clone(),
+                libraries: outcome.libraries.clone(),
+                repository: outcome.repository.clone(),
+                content_hash: outcome.content_hash.clone(),
+                file_count: outcome.files.len() as u64,
+                byte_count: outcome.byte_count,
+            };
+            let execution = execution(&outcome.execution_id);
+            let (envelopes, ()) = session.write(|state| {
+                let events = commands::execution_succeeded(
+                    state,
+                    &execution,
+                    scaffold,
+                    outcome.duration_ms,
+                )?;
+                Ok(Decision::events(events, ()))
+            })?;
+            if request.compat_answers && flavour == Flavour::Cookiecutter {
+                write_cookiecutter_replay(session, &resolved, &answers, &execution.target)?;
+            }
+            Ok(report(outcome, event_ids(&envelopes)))
+        }
+        Err(failure) => {
+            let execution = execution(&failure.execution_id);
+            // The failure is what the user needs to hear; a failure to record it is a warning.
+            if let Err(e) = session.write(|state| {
+                let events = commands::execution_failed(
+                    state,
+                    &execution,
+                    &failure.error.message,
+                    failure.duration_ms,
+                )?;
+                Ok(Decision::events(events, ()))
+            }) {
+                session
+                    .store
+                    .notice(format!("the failed run was not recorded: {}", e.message));
+            }
+            Err(failure.error)
+        }
+    }
+}
+
+/// copier's answers file (`_answers_file`, default `.copier-answers.yml`), secrets left out:
+/// written into the output before its provenance is computed.
+fn copier_answers_file(resolved: &ResolvedSource, answers: &Answers) -> Result<(String, Vec<u8>)> {
+    let mut text =
+        String::from("# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY\n");
+    if let Some(commit) = &resolved.source_ref.commit {
+        text.push_str(&format!("_commit: {commit}\n"));
+    }
+    text.push_str(&format!(
+        "_src_path: {}\n",
+        yaml::quote(&resolved.source_ref.uri)
+    ));
+    text.push_str(&serde_saphyr::to_string(&answers.public()).expect("answers serialize"));
+    let name = resolved
+        .manifest
+        .answers_file
+        .as_deref()
+        .unwrap_or(".copier-answers.yml");
+    crate::render::paths::check_inside(name)
+        .map_err(|m| Error::new(format!("_answers_file `{name}`: {m}")))?;
+    Ok((name.to_string(), text.into_bytes()))
+}
+
+/// cookiecutter's replay file, `~/.cookiecutter_replay/NAME.json`, secrets left out.
+fn write_cookiecutter_replay(
+    session: &Session,
+    resolved: &ResolvedSource,
+    answers: &Answers,
+    output_dir: &str,
+) -> Result<()> {
+    let home = session
+        .settings
+        .home
+        .as_ref()
+        .ok_or_else(|| Error::new("no HOME for cookiecutter's replay folder"))?;
+    let dir = home.join(".cookiecutter_replay");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
+    let mut context = answers.public();
+    context.insert(
+        "_template".into(),
+        Value::String(resolved.source_ref.uri.clone()),
+    );
+    context.insert("_output_dir".into(), Value::String(output_dir.to_string()));
+    let name = crate::template::load::name_from_location(&resolved.source_ref.uri);
+    let path = dir.join(format!("{name}.json"));
+    let text = serde_json::to_string_pretty(&json!({ "cookiecutter": context }))
+        .expect("answers serialize");
+    std::fs::write(&path, text).map_err(|e| Error::io("write", &path, e))
+}

@@ -1,0 +1,392 @@
+//! The library commands: `RegisterLibrary`, `CreateLibraryVersion`, `ScanDependencies`,
+//! `PublishPackage`, `AdvisePackageUpgrade`.
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use super::{Reference, Session};
+use crate::compat;
+use crate::domain::events::DependencyRange;
+use crate::domain::library::{
+    self, CreateLibraryVersion as VersionInput, RegisterLibrary as RegisterInput, ScanResult,
+};
+use crate::error::{Error, Result};
+use crate::generate::provenance::Scaffold;
+use crate::generate::source::{self, VersionChoice};
+use crate::library::{advise, advisories, feed, graph, openapi, project};
+use crate::store::Decision;
+use crate::template::ranges;
+
+/// Register a library (and catalog an API client from its OpenAPI document).
+#[derive(Debug, Clone, Default)]
+pub struct RegisterLibrary {
+    /// The package name.
+    pub name: String,
+    /// Its ecosystem.
+    pub ecosystem: String,
+    /// Functional area.
+    pub area: Option<String>,
+    /// What it is for.
+    pub description: Option<String>,
+    /// The OpenAPI document of an API client.
+    pub spec: Option<PathBuf>,
+    /// The client's name (default: the spec's title).
+    pub client_name: Option<String>,
+}
+
+/// Registers a library; returns the events (registration, then the API client's).
+pub fn register_library(
+    session: &Session,
+    request: RegisterLibrary,
+) -> Result<Vec<crate::events::Envelope>> {
+    let mut objects = Vec::new();
+    let api_client = match &request.spec {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+            let text = String::from_utf8(bytes.clone())
+                .map_err(|_| Error::usage(format!("{} is not UTF-8 text", path.display())))?;
+            let spec = openapi::read(&text, &path.display().to_string())?;
+            let hex = crate::hash::sha256_hex(&bytes);
+            objects.push((hex.clone(), bytes));
+            let name = request
+                .client_name
+                .clone()
+                .unwrap_or(if spec.title.is_empty() {
+                    request.name.clone()
+                } else {
+                    spec.title
+                });
+            Some((name, format!("sha256:{hex}"), spec.operation_count))
+        }
+        None => None,
+    };
+    let input = RegisterInput {
+        package_name: request.name,
+        area: request.area,
+        ecosystem: request.ecosystem,
+        description: request.description,
+        api_client,
+    };
+    let (envelopes, ()) = session.write(|state| {
+        Ok(Decision::with_objects(
+            library::register(state, input)?,
+            objects,
+            (),
+        ))
+    })?;
+    Ok(envelopes)
+}
+
+/// Record a release.
+#[derive(Debug, Clone, Default)]
+pub struct CreateLibraryVersion {
+    /// The library.
+    pub name: String,
+    /// The version.
+    pub version: String,
+    /// A project folder to read frameworks and dependencies from.
+    pub path: Option<PathBuf>,
+    /// `NAME@RANGE` dependencies.
+    pub dependencies: Vec<String>,
+    /// Target frameworks.
+    pub frameworks: Vec<String>,
+}
+
+/// Records a release; returns (package name, LibraryVersionCreated payload).
+pub fn create_library_version(
+    session: &Session,
+    request: CreateLibraryVersion,
+) -> Result<(String, Value)> {
+    let state = session.store.state()?;
+    let found = library::find(&state, &request.name)?;
+    let mut input = VersionInput {
+        version: request.version.clone(),
+        target_frameworks: request.frameworks.clone(),
+        dependencies: Vec::new(),
+        locked: Vec::new(),
+        manifest: None,
+    };
+    if let Some(dir) = &request.path {
+        let info = project::read_project(dir)?;
+        if info.ecosystem != found.ecosystem {
+            return Err(Error::usage(format!(
+                "{} is a {} project but {} is a {} library",
+                info.manifest, info.ecosystem, found.package_name, found.ecosystem
+            ))
+            .hint("pass the folder of this library's project"));
+        }
+        input.target_frameworks.extend(info.target_frameworks);
+        input.dependencies = info.dependencies;
+        input.locked = info.locked;
+        input.manifest = Some(info.manifest);
+    }
+    for dep in &request.dependencies {
+        let (name, range) = dep.split_once('@').ok_or_else(|| {
+            Error::usage(format!("--dep `{dep}` is not NAME@RANGE"))
+                .hint("for example --dep Acme.Json@[4.1,5.0) or --dep serde@^1")
+        })?;
+        let parsed = ranges::parse_range_in(&found.ecosystem, range).map_err(|e| {
+            Error::usage(format!("--dep {name}: {e}"))
+                .hint("use a semver requirement (>=4.1, <5) or a NuGet interval ([4.1,5.0))")
+        })?;
+        input.dependencies.push(DependencyRange {
+            package_name: name.to_string(),
+            range: parsed.to_string(),
+        });
+    }
+    if found.ecosystem == "nuget" {
+        input.version = ranges::normalise(&input.version).unwrap_or(input.version);
+    }
+    let key = found.id.clone();
+    let (envelopes, ()) = session.write(|state| {
+        Ok(Decision::events(
+            library::create_version(state, &key, input)?,
+            (),
+        ))
+    })?;
+    Ok((found.package_name.clone(), envelopes[0].payload.clone()))
+}
+
+/// Scan a release's dependency graph.
+#[derive(Debug, Clone)]
+pub struct ScanDependencies {
+    /// `NAME@VERSION`.
+    pub reference: String,
+    /// A folder of OSV advisories.
+    pub advisories: Option<PathBuf>,
+}
+
+/// A scan: the graph and what it found.
+#[derive(Debug)]
+pub struct Scanned {
+    /// The library's name.
+    pub library: String,
+    /// The release.
+    pub version: String,
+    /// `graph-…`.
+    pub graph_id: Value,
+    /// The resolved graph.
+    pub graph: graph::Graph,
+    /// Published templates the scan judged incompatible: (subject, explanation).
+    pub incompatible: Vec<(String, String)>,
+}
+
+/// Graphs larger than this are stored as an object and referenced from the event.
+const EMBEDDED_GRAPH_BYTES: usize = 200 * 1024;
+
+/// Resolves a release's graph, records DependencyScanned, and re-judges every published
+/// template that declares this library (each CompatibilityEvaluated caused by the scan).
+pub fn scan_dependencies(session: &Session, request: ScanDependencies) -> Result<Scanned> {
+    let reference = Reference::parse(&request.reference);
+    let number = reference.required_version("factory library show")?;
+    let state = session.store.state()?;
+    let (found, release) = library::find_version(&state, reference.name, number)?;
+    let advisories = match &request.advisories {
+        Some(dir) => advisories::load(dir)?,
+        None => Vec::new(),
+    };
+    let resolved = graph::resolve(&state, found, release, &advisories);
+    let shape = json!({"nodes": resolved.nodes, "edges": resolved.edges, "conflicts": resolved.conflicts, "cycles": resolved.cycles});
+    let bytes = serde_json::to_vec(&shape).expect("graphs serialize");
+    let (graph_value, objects) = if bytes.len() <= EMBEDDED_GRAPH_BYTES {
+        (shape, Vec::new())
+    } else {
+        let hex = crate::hash::sha256_hex(&bytes);
+        (
+            json!({"object": format!("sha256:{hex}"), "truncated": true}),
+            vec![(hex, bytes)],
+        )
+    };
+    let result = ScanResult {
+        node_count: resolved.nodes.len() as u64,
+        edge_count: resolved.edges.len() as u64,
+        conflict_count: (resolved.conflicts.len() + resolved.cycles.len()) as u64,
+        advisories: resolved.advisories.clone(),
+        graph: graph_value,
+    };
+    let (library_id, version_id) = (found.id.clone(), release.id.clone());
+    let scanned = (found.package_name.clone(), release.version.clone());
+    let blobs = session.store.blobs();
+    let (envelopes, ()) = session.write(|state| {
+        let mut events = library::record_scan(state, &library_id, &version_id, result)?;
+        let mut causes = vec![None];
+        for template in state.templates.values() {
+            let Some(published) = template.latest_published() else {
+                continue;
+            };
+            let resolved = source::stored(
+                state,
+                &blobs,
+                &template.name,
+                Some(&published.version),
+                VersionChoice::Any,
+            )?;
+            if !resolved
+                .manifest
+                .libraries
+                .iter()
+                .any(|l| l.package.eq_ignore_ascii_case(&scanned.0))
+            {
+                continue;
+            }
+            let composition = compat::Composition {
+                templates: vec![super::compat::subject(&resolved)],
+                libraries: vec![(scanned.0.clone(), Some(scanned.1.clone()))],
+                runtime: None,
+            };
+            events.push(compat::event(
+                "scan",
+                &compat::evaluate(state, &composition)?,
+            ));
+            causes.push(Some(0));
+        }
+        let mut decision = Decision::with_objects(events, objects, ());
+        decision.causes = causes;
+        Ok(decision)
+    })?;
+    let incompatible = envelopes
+        .iter()
+        .skip(1)
+        .filter(|e| e.payload["compatible"] == false)
+        .map(|e| {
+            (
+                e.payload["subjects"][0]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                e.payload["conflicts"][0]["explanation"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect();
+    Ok(Scanned {
+        library: found.package_name.clone(),
+        version: release.version.clone(),
+        graph_id: envelopes[0].payload["graphId"].clone(),
+        graph: resolved,
+        incompatible,
+    })
+}
+
+/// Publish a release's package to a feed.
+#[derive(Debug, Clone)]
+pub struct PublishPackage {
+    /// `NAME@VERSION`.
+    pub reference: String,
+    /// The .nupkg.
+    pub package: PathBuf,
+    /// A folder feed or an HTTP feed's service index.
+    pub feed: String,
+    /// The HTTP feed's API key, when the feed is HTTP.
+    pub api_key: Option<String>,
+    /// Where the key was looked for, for the error when it is missing.
+    pub api_key_source: String,
+}
+
+/// Publishes a package; returns (package id, version, sha512, LibraryPublished payload).
+pub fn publish_package(
+    session: &Session,
+    request: PublishPackage,
+) -> Result<(feed::Package, Value)> {
+    let reference = Reference::parse(&request.reference);
+    let number = reference.required_version("factory library show")?;
+    let state = session.store.state()?;
+    let (found, release) = library::find_version(&state, reference.name, number)?;
+    let package = feed::read_package(&request.package)?;
+    if !package.id.eq_ignore_ascii_case(&found.package_name) {
+        return Err(Error::usage(format!(
+            "{} is package {}, not {}",
+            request.package.display(),
+            package.id,
+            found.package_name
+        ))
+        .hint("pass the .nupkg of this library"));
+    }
+    if package.version != feed::normalise_version(&release.version) {
+        return Err(Error::usage(format!(
+            "{} is version {}, not {}",
+            request.package.display(),
+            package.version,
+            release.version
+        ))
+        .hint("pack the release you are publishing, or name its version"));
+    }
+    // Refuse before touching the feed when the store already knows of a publication.
+    library::publish(&state, &found.id, &release.id, "", &package.sha512)?;
+    let http = request.feed.starts_with("http://") || request.feed.starts_with("https://");
+    let feed_ref = if http {
+        let key = request.api_key.as_deref().ok_or_else(|| {
+            Error::new(format!(
+                "the environment variable {} holding the feed's API key is not set",
+                request.api_key_source
+            ))
+            .hint("export the key, or name another variable with --api-key-env")
+        })?;
+        feed::publish_to_http(&request.feed, &package, key)?;
+        crate::http::redact_url(&request.feed)
+    } else {
+        let path = feed::publish_to_folder(std::path::Path::new(&request.feed), &package)?;
+        crate::generate::absolute(&path)
+    };
+    let (library_id, version_id, hash) =
+        (found.id.clone(), release.id.clone(), package.sha512.clone());
+    let (envelopes, ()) = session.write(|state| {
+        Ok(Decision::events(
+            library::publish(state, &library_id, &version_id, &feed_ref, &hash)?,
+            (),
+        ))
+    })?;
+    Ok((package, envelopes[0].payload.clone()))
+}
+
+/// Advise on the library versions of a project or a release.
+#[derive(Debug, Clone)]
+pub enum AdvisePackageUpgrade {
+    /// A generated project's libraries.
+    Project(PathBuf),
+    /// A release's dependencies, `NAME@VERSION`.
+    Library(String),
+}
+
+/// The subject and the advice for each requirement.
+pub fn advise_package_upgrade(
+    session: &Session,
+    request: AdvisePackageUpgrade,
+) -> Result<(String, Vec<advise::Advice>)> {
+    let state = session.store.state()?;
+    let (subject, requirements) = match request {
+        AdvisePackageUpgrade::Library(text) => {
+            let reference = Reference::parse(&text);
+            let number = reference.required_version("factory library show")?;
+            let (found, release) = library::find_version(&state, reference.name, number)?;
+            (
+                format!("{}@{}", found.package_name, release.version),
+                release.dependencies.clone(),
+            )
+        }
+        AdvisePackageUpgrade::Project(dir) => {
+            let scaffold = Scaffold::load(&dir)?;
+            let mut requirements = Vec::new();
+            for l in &scaffold.libraries {
+                let range = ranges::parse_range(&l.version).map_err(|e| {
+                    Error::new(format!(
+                        "{}: library {} has range `{}`: {e}",
+                        dir.join(".factory/scaffold.yaml").display(),
+                        l.package_name,
+                        l.version
+                    ))
+                    .hint("fix the range in the template's `libraries:` and generate again")
+                })?;
+                requirements.push(DependencyRange {
+                    package_name: l.package_name.clone(),
+                    range: range.to_string(),
+                });
+            }
+            (dir.display().to_string(), requirements)
+        }
+    };
+    Ok((subject, advise::advise(&state, &requirements)))
+}

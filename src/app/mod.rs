@@ -1,0 +1,74 @@
+//! The application layer: one use case per command of the platform, so a command message
+//! (from a shell, a CI step or a queue) maps 1:1 onto code. Each use case takes a typed
+//! request and the ports it needs (the [`Session`]: store, settings, clock and ids; a
+//! progress sink; an answer asker) and returns a typed report. It decides inside
+//! `Store::write`, with the state read under the lock. Nothing here prints.
+
+pub mod compat;
+pub mod generate;
+pub mod library;
+pub mod push;
+mod reference;
+mod settings;
+pub mod template;
+pub mod upgrade;
+pub mod validate;
+
+pub use reference::{Reference, parse_assignments};
+pub use settings::{Flags, Settings};
+
+use crate::error::Result;
+use crate::events::{Envelope, EventContext};
+use crate::store::{Decision, Store};
+
+/// The store and settings one invocation works with.
+#[derive(Debug)]
+pub struct Session {
+    /// The store.
+    pub store: Store,
+    /// The resolved settings.
+    pub settings: Settings,
+}
+
+impl Session {
+    /// Opens the store the settings name (or find).
+    pub fn open(settings: Settings) -> Result<Session> {
+        let root = crate::store::locate(
+            settings.store.as_deref(),
+            &settings.cwd,
+            settings.data_home.as_deref(),
+        )?;
+        Ok(Session {
+            store: Store::open(&root)?,
+            settings,
+        })
+    }
+
+    /// The envelope fields of this invocation's events.
+    pub fn context(&self) -> EventContext {
+        self.settings.event_context(self.store.config())
+    }
+
+    /// Decides and appends under the store's lock (see [`Store::write`]).
+    pub fn write<T>(
+        &self,
+        decide: impl FnOnce(&crate::domain::State) -> Result<Decision<T>>,
+    ) -> Result<(Vec<Envelope>, T)> {
+        self.store.write(&self.context(), decide)
+    }
+
+    /// What the user should hear about besides the report: the store's notices (recoveries,
+    /// rebuilds) and, after a command that wrote events, a failed automatic push.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = self.store.take_notices();
+        if self.store.take_wrote_events() {
+            warnings.extend(push::auto_push(&self.store));
+        }
+        warnings
+    }
+}
+
+/// The ids of envelopes, for reports.
+pub fn event_ids(envelopes: &[Envelope]) -> Vec<String> {
+    envelopes.iter().map(|e| e.event_id.clone()).collect()
+}

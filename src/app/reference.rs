@@ -1,0 +1,73 @@
+//! The small grammars every command shares: `NAME@VERSION` and `NAME=VALUE`.
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+
+/// `NAME` or `NAME@VERSION` (split at the last `@`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reference<'a> {
+    /// The name or id.
+    pub name: &'a str,
+    /// The version, when one is named.
+    pub version: Option<&'a str>,
+}
+
+impl<'a> Reference<'a> {
+    /// Splits `NAME@VERSION` at the last `@`; a leading `@` is part of the name.
+    pub fn parse(text: &'a str) -> Reference<'a> {
+        match text.rsplit_once('@') {
+            Some((name, version)) if !name.is_empty() => Reference {
+                name,
+                version: Some(version),
+            },
+            _ => Reference {
+                name: text,
+                version: None,
+            },
+        }
+    }
+
+    /// The version, or a usage error saying how to name one (`show` lists the versions).
+    pub fn required_version(&self, show: &str) -> Result<&'a str> {
+        self.version.ok_or_else(|| {
+            Error::usage(format!("`{}` names no version", self.name)).hint(format!(
+                "use {}@X.Y.Z; `{show} {}` lists its versions",
+                self.name, self.name
+            ))
+        })
+    }
+}
+
+/// `--set NAME=VALUE` pairs into answers (strings, typed later by each parameter).
+pub fn parse_assignments(pairs: &[String], into: &mut Map<String, Value>) -> Result<()> {
+    for pair in pairs {
+        let (name, value) = pair.split_once('=').ok_or_else(|| {
+            Error::usage(format!("--set `{pair}` is not NAME=VALUE"))
+                .hint("for example --set service_name=orders")
+        })?;
+        into.insert(name.trim().to_string(), Value::String(value.to_string()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_split_at_the_last_at() {
+        assert_eq!(Reference::parse("a@1.0.0").version, Some("1.0.0"));
+        assert_eq!(Reference::parse("@scope/x@2").name, "@scope/x");
+        assert_eq!(Reference::parse("@scope/x").version, None);
+        assert_eq!(Reference::parse("plain").name, "plain");
+    }
+
+    #[test]
+    fn assignments_need_an_equals_sign() {
+        let mut map = Map::new();
+        parse_assignments(&["a=b=c".into()], &mut map).unwrap();
+        assert_eq!(map["a"], "b=c");
+        assert!(parse_assignments(&["nope".into()], &mut map).is_err());
+    }
+}

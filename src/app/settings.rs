@@ -1,0 +1,115 @@
+//! Settings resolved once per invocation (flags > environment > store.yaml), the only place
+//! that reads the process environment; every engine gets what it needs from here as values.
+
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+use crate::events::EventContext;
+use crate::store::StoreConfig;
+use crate::{clock, ids};
+
+/// What the caller (the command line, a queue message) said, before the environment fills in.
+#[derive(Debug, Clone, Default)]
+pub struct Flags {
+    /// `--store` (or `FACTORY_STORE`, which clap reads).
+    pub store: Option<PathBuf>,
+    /// `--tenant`.
+    pub tenant: Option<String>,
+    /// `--project` (or `FACTORY_PROJECT`).
+    pub project: Option<String>,
+    /// `--module` (or `FACTORY_MODULE`).
+    pub module: Option<String>,
+    /// `--correlation-id`.
+    pub correlation_id: Option<String>,
+    /// `--causation-id`.
+    pub causation_id: Option<String>,
+}
+
+/// Everything a use case needs to know about where and when it runs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The explicit store folder, if one was named.
+    pub store: Option<PathBuf>,
+    /// The current folder (where the nearest `.factory-store/` is looked for).
+    pub cwd: PathBuf,
+    /// The user data folder (`$XDG_DATA_HOME`, `~/.local/share`), the last store fallback.
+    pub data_home: Option<PathBuf>,
+    /// The home folder (cookiecutter's replay files live below it).
+    pub home: Option<PathBuf>,
+    /// Tenant from the flag or `FACTORY_TENANT`; store.yaml's when `None`.
+    pub tenant: Option<String>,
+    /// Project from the flag or environment; store.yaml's when `None`.
+    pub project: Option<String>,
+    /// Module from the flag or environment; store.yaml's when `None`.
+    pub module: Option<String>,
+    /// The trace id of `TRACEPARENT`, or a new one.
+    pub trace_id: String,
+    /// The caller's correlation id (`FACTORY_CORRELATION_ID`), or a new one.
+    pub correlation_id: String,
+    /// The event id that caused this invocation.
+    pub causation_id: Option<String>,
+    /// The pinned clock and uuid seed for rendering and envelopes.
+    pub render: crate::render::Settings,
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|s| !s.trim().is_empty())
+}
+
+fn env_var(name: &str) -> Option<String> {
+    non_empty(std::env::var(name).ok())
+}
+
+impl Settings {
+    /// Resolves the flags against the process environment.
+    pub fn resolve(flags: Flags) -> Result<Settings> {
+        let cwd = std::env::current_dir()
+            .map_err(|e| Error::new(format!("cannot read the current folder: {e}")))?;
+        let home = std::env::var_os("HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        let data_home = std::env::var_os("XDG_DATA_HOME")
+            .filter(|v| !v.is_empty())
+            .map(|d| PathBuf::from(d).join("factory"))
+            .or_else(|| home.as_ref().map(|h| h.join(".local/share/factory")));
+        let now = match env_var(clock::NOW_ENV) {
+            Some(text) => Some(clock::parse_rfc3339(text.trim()).map_err(|e| {
+                e.hint(format!(
+                    "set {} to an RFC 3339 time such as 2026-06-11T09:05:00Z, or unset it",
+                    clock::NOW_ENV
+                ))
+            })?),
+            None => None,
+        };
+        Ok(Settings {
+            store: flags.store.filter(|p| !p.as_os_str().is_empty()),
+            cwd,
+            data_home,
+            home,
+            tenant: non_empty(flags.tenant).or_else(|| env_var("FACTORY_TENANT")),
+            project: non_empty(flags.project),
+            module: non_empty(flags.module),
+            trace_id: env_var("TRACEPARENT")
+                .and_then(|t| ids::trace_id_from_traceparent(&t))
+                .unwrap_or_else(ids::new_trace_id),
+            correlation_id: non_empty(flags.correlation_id)
+                .or_else(|| env_var("FACTORY_CORRELATION_ID"))
+                .unwrap_or_else(|| ids::new_id(ids::CORRELATION)),
+            causation_id: non_empty(flags.causation_id),
+            render: crate::render::Settings::new(now, env_var("FACTORY_UUID_SEED")),
+        })
+    }
+
+    /// The envelope fields of this invocation's events, store.yaml filling what is unset.
+    pub fn event_context(&self, config: &StoreConfig) -> EventContext {
+        EventContext {
+            tenant_id: self.tenant.clone().unwrap_or_else(|| config.tenant.clone()),
+            project_id: self.project.clone().or_else(|| config.project.clone()),
+            module_id: self.module.clone().or_else(|| config.module.clone()),
+            trace_id: self.trace_id.clone(),
+            correlation_id: self.correlation_id.clone(),
+            causation_id: self.causation_id.clone(),
+            pinned_now: self.render.now,
+        }
+    }
+}

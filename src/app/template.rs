@@ -1,0 +1,228 @@
+//! The template lifecycle: `RegisterTemplate`, `CreateTemplateVersion`, `PublishTemplate`.
+
+use super::{Reference, Session, event_ids};
+use crate::compat;
+use crate::domain::commands::{self, CreateVersion, Register, VersionSpec};
+use crate::error::{Error, Result};
+use crate::generate::source::{self, VersionChoice};
+use crate::store::Decision;
+use crate::template::params;
+
+/// Register a template found at a folder or git URL.
+#[derive(Debug, Clone, Default)]
+pub struct RegisterTemplate {
+    /// The folder or git URL[#REF].
+    pub location: String,
+    /// A name instead of the manifest's.
+    pub name: Option<String>,
+    /// The owner.
+    pub owner: Option<String>,
+    /// A category instead of the manifest's.
+    pub category: Option<String>,
+    /// Tags instead of the manifest's (none: the manifest's).
+    pub tags: Vec<String>,
+}
+
+/// A registration.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    /// `tpl-…`.
+    pub template_id: String,
+    /// The name.
+    pub name: String,
+    /// The events recorded.
+    pub events: Vec<String>,
+}
+
+/// Registers a template under its name.
+pub fn register_template(session: &Session, request: RegisterTemplate) -> Result<Registered> {
+    let resolved = source::from_location(&request.location)?;
+    let manifest = &resolved.manifest;
+    let name = request.name.unwrap_or_else(|| manifest.name.clone());
+    if name.trim().is_empty() || name.contains('@') || name.contains(char::is_whitespace) {
+        return Err(
+            Error::usage(format!("`{name}` is not a usable template name"))
+                .hint("names have no spaces and no `@` (it separates name and version)"),
+        );
+    }
+    let input = Register {
+        title: manifest.title().to_string(),
+        category: request
+            .category
+            .unwrap_or_else(|| manifest.category.as_str().to_string()),
+        owner: request.owner.or(manifest.owner.clone()),
+        tags: if request.tags.is_empty() {
+            manifest.tags.clone()
+        } else {
+            request.tags
+        },
+        source: match resolved.source_ref.kind.as_str() {
+            "path" => resolved.source_ref.uri.clone(),
+            _ => request.location.clone(),
+        },
+        name,
+    };
+    let (envelopes, ()) =
+        session.write(|state| Ok(Decision::events(commands::register(state, input)?, ())))?;
+    let payload = &envelopes[0].payload;
+    Ok(Registered {
+        template_id: payload["templateId"].as_str().unwrap_or_default().into(),
+        name: payload["name"].as_str().unwrap_or_default().into(),
+        events: event_ids(&envelopes),
+    })
+}
+
+/// Snapshot a template's files as a new version.
+#[derive(Debug, Clone)]
+pub struct CreateTemplateVersion {
+    /// The template's name or id.
+    pub template: String,
+    /// The folder or git URL to snapshot (default: where it was registered from).
+    pub from: Option<String>,
+    /// The number, or how to bump the highest.
+    pub version: VersionSpec,
+}
+
+/// A new version.
+#[derive(Debug, Clone)]
+pub struct VersionCreated {
+    /// The template's name.
+    pub template: String,
+    /// `tpl-…`.
+    pub template_id: String,
+    /// The number decided.
+    pub version: String,
+    /// `tv-…`.
+    pub template_version_id: String,
+    /// The content hash.
+    pub content_hash: String,
+    /// Files.
+    pub file_count: u64,
+    /// Bytes.
+    pub byte_count: u64,
+    /// The events recorded.
+    pub events: Vec<String>,
+}
+
+/// Snapshots a template's files as a new immutable Draft version.
+pub fn create_template_version(
+    session: &Session,
+    request: CreateTemplateVersion,
+) -> Result<VersionCreated> {
+    let state = session.store.state()?;
+    let template = commands::find_template(&state, &request.template)?;
+    let location = request.from.unwrap_or_else(|| template.source.clone());
+    let resolved = source::from_location(&location)?;
+    let (files, manifest) = (&resolved.files, &resolved.manifest);
+    // A folder whose manifest names another registered template is almost surely a mix-up;
+    // a template registered under its own --name is not.
+    if let Some(other) = state
+        .template(&manifest.name)
+        .filter(|t| t.id != template.id)
+    {
+        return Err(Error::new(format!(
+            "{location} holds template `{}`, which is registered separately ({}), not `{}`",
+            manifest.name, other.id, template.name
+        ))
+        .hint("pass --from with the folder of this template"));
+    }
+    let snapshot = files.snapshot()?;
+    let template_key = template.id.clone();
+    let (envelopes, number) = session.write(|state| {
+        // The schema names the version, so the number is decided first, under the lock.
+        let template = commands::find_template(state, &template_key)?;
+        let number = commands::decide_version_number(template, &request.version)?;
+        let input = CreateVersion {
+            version: VersionSpec::Exact(number.clone()),
+            source_ref: resolved.source_ref.clone(),
+            content_hash: snapshot.tree_hash.content_hash.clone(),
+            tree: format!("sha256:{}", snapshot.tree_hex),
+            file_count: files.files.len() as u64,
+            byte_count: files.byte_count(),
+            schema: params::schema_document(manifest, &number),
+            parameter_count: manifest.parameters.len() as u64,
+        };
+        let (events, number) = commands::create_version(state, &template_key, input)?;
+        let mut objects = snapshot.blobs.clone();
+        objects.push((snapshot.tree_hex.clone(), snapshot.tree_bytes.clone()));
+        Ok(Decision::with_objects(events, objects, number))
+    })?;
+    let payload = &envelopes[0].payload;
+    Ok(VersionCreated {
+        template: manifest.name.clone(),
+        template_id: payload["templateId"].as_str().unwrap_or_default().into(),
+        version: number,
+        template_version_id: payload["templateVersionId"]
+            .as_str()
+            .unwrap_or_default()
+            .into(),
+        content_hash: snapshot.tree_hash.content_hash.clone(),
+        file_count: payload["fileCount"].as_u64().unwrap_or_default(),
+        byte_count: payload["byteCount"].as_u64().unwrap_or_default(),
+        events: event_ids(&envelopes),
+    })
+}
+
+/// Publish one validated version.
+#[derive(Debug, Clone)]
+pub struct PublishTemplate {
+    /// `NAME@VERSION`.
+    pub reference: String,
+}
+
+/// A publication.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// The template's name.
+    pub template: String,
+    /// The version.
+    pub version: String,
+    /// `pub-…`.
+    pub publication_id: String,
+    /// The content hash.
+    pub content_hash: String,
+    /// How its declared libraries fit the registry (a negative verdict is reported, not a
+    /// failure).
+    pub evaluation: compat::Evaluation,
+    /// The events recorded.
+    pub events: Vec<String>,
+}
+
+/// Publishes a validated version, and judges its declared libraries against the registry.
+pub fn publish_template(session: &Session, request: PublishTemplate) -> Result<Published> {
+    let reference = Reference::parse(&request.reference);
+    let version = reference.version.ok_or_else(|| {
+        Error::usage(format!("`{}` names no version", request.reference)).hint(format!(
+            "publish one version at a time: factory publish {}@X.Y.Z",
+            reference.name
+        ))
+    })?;
+    let blobs = session.store.blobs();
+    let (envelopes, evaluation) = session.write(|state| {
+        let mut events = commands::publish(state, reference.name, version)?;
+        // Publishing is a fact that changes compatibility: judged caused by the publication.
+        let resolved = source::stored(
+            state,
+            &blobs,
+            reference.name,
+            Some(version),
+            VersionChoice::Any,
+        )?;
+        let composition = compat::Composition {
+            templates: vec![super::compat::subject(&resolved)],
+            ..Default::default()
+        };
+        let evaluation = compat::evaluate(state, &composition)?;
+        events.push(compat::event("publish", &evaluation));
+        Ok(Decision::events(events, evaluation))
+    })?;
+    let payload = &envelopes[0].payload;
+    Ok(Published {
+        template: reference.name.to_string(),
+        version: payload["version"].as_str().unwrap_or_default().into(),
+        publication_id: payload["publicationId"].as_str().unwrap_or_default().into(),
+        content_hash: payload["contentHash"].as_str().unwrap_or_default().into(),
+        evaluation,
+        events: event_ids(&envelopes),
+    })
+}

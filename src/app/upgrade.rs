@@ -1,0 +1,279 @@
+//! `PlanTemplateUpgrade` (and its apply): move a generated project to another template
+//! version with a 3-way merge, keeping local edits.
+
+use std::path::PathBuf;
+
+use serde_json::{Map, Value, json};
+
+use super::Session;
+use crate::domain::DomainEvent;
+use crate::domain::commands::{self, Execution};
+use crate::domain::events::TemplateUpgradePlanCreated;
+use crate::error::{Error, Result};
+use crate::generate::provenance::{Scaffold, TemplateOrigin};
+use crate::hash::{self, HashedFile};
+use crate::ids;
+use crate::store::Decision;
+use crate::template::answers::Asker;
+use crate::template::snapshot::TemplateFiles;
+use crate::upgrade::plan::{self, ConflictStyle, Plan};
+use crate::upgrade::{self as engine, Action};
+
+/// Plan (and optionally apply) an upgrade.
+#[derive(Debug, Clone)]
+pub struct PlanTemplateUpgrade {
+    /// The generated project.
+    pub dir: PathBuf,
+    /// The version to move to (default: the latest published).
+    pub to: Option<String>,
+    /// Carry the plan out.
+    pub apply: bool,
+    /// How conflict markers look.
+    pub conflict_style: ConflictStyle,
+    /// Answers for new or secret parameters.
+    pub answers: Map<String, Value>,
+}
+
+/// A planned (or applied) upgrade.
+#[derive(Debug)]
+pub struct UpgradeReport {
+    /// `plan-…`.
+    pub plan_id: String,
+    /// The template's name.
+    pub template: String,
+    /// The version the project was generated from.
+    pub from_version: String,
+    /// The version it moves to.
+    pub to_version: String,
+    /// Whether it was applied.
+    pub applied: bool,
+    /// The steps.
+    pub plan: Plan,
+    /// Parameters added or removed by the new version.
+    pub parameters: Vec<Value>,
+    /// Library versions the new version changes.
+    pub libraries: Vec<Value>,
+}
+
+impl UpgradeReport {
+    /// Steps that change something (not `keep-local`).
+    pub fn changes(&self) -> usize {
+        self.plan
+            .steps
+            .iter()
+            .filter(|s| s.action != Action::KeepLocal)
+            .count()
+    }
+
+    /// The negative verdict, when conflicts remain (exit 3).
+    pub fn verdict(&self) -> Option<Error> {
+        let conflicts = self.plan.conflict_count();
+        (conflicts > 0).then(|| {
+            let listed: Vec<&str> = self
+                .plan
+                .steps
+                .iter()
+                .filter(|s| s.action == Action::Conflict)
+                .map(|s| s.path.as_str())
+                .collect();
+            Error::verdict(format!(
+                "{conflicts} conflict(s) need you: {}",
+                listed.join(", ")
+            ))
+            .hint(if self.applied {
+                "resolve the conflict markers (<<<<<<< … >>>>>>>) in those files"
+            } else {
+                "apply with --apply to get conflict markers in those files, then resolve them"
+            })
+        })
+    }
+}
+
+/// Plans an upgrade of a generated project and records the plan; with `apply`, carries it
+/// out all or nothing and records the new generation.
+pub fn plan_template_upgrade(
+    session: &Session,
+    request: PlanTemplateUpgrade,
+    asker: Option<&mut dyn Asker>,
+) -> Result<UpgradeReport> {
+    let scaffold = Scaffold::load(&request.dir)?;
+    let state = session.store.state()?;
+    let key = scaffold
+        .template
+        .id
+        .clone()
+        .unwrap_or_else(|| scaffold.template.name.clone());
+    let template = commands::find_template(&state, &key).map_err(|e| {
+        e.hint("upgrade works on projects generated from a stored template version")
+    })?;
+    let from = scaffold.template.version.clone().ok_or_else(|| {
+        Error::new(format!(
+            "{} was generated from a folder or repository, not a stored version",
+            request.dir.display()
+        ))
+        .hint("register and version the template, then generate from the store to upgrade later")
+    })?;
+    let (_, base_version) = commands::find_version(&state, &key, &from)?;
+    let target = match &request.to {
+        Some(v) => commands::find_version(&state, &key, v)?.1,
+        None => template.latest_published().ok_or_else(|| {
+            Error::new(format!("{} has no published version", template.name))
+                .hint("name one with --to VERSION")
+        })?,
+    };
+    let mut given = scaffold.answers.clone();
+    given.extend(request.answers.clone());
+    let blobs = session.store.blobs();
+    let settings = &session.settings.render;
+    let base = engine::render(
+        TemplateFiles::from_tree(&blobs, &base_version.tree)?,
+        &format!("{}@{}", template.name, base_version.version),
+        &template.name,
+        &given,
+        settings,
+        None,
+    )?;
+    let theirs = engine::render(
+        TemplateFiles::from_tree(&blobs, &target.tree)?,
+        &format!("{}@{}", template.name, target.version),
+        &template.name,
+        &given,
+        settings,
+        asker,
+    )?;
+    let ours = engine::read_project(&request.dir)?;
+    let plan = plan::plan(&base.tree, &theirs.tree, &ours, request.conflict_style);
+    let (parameters, libraries) = changes_between(&base, &theirs);
+
+    let steps: Vec<Value> = plan
+        .steps
+        .iter()
+        .map(|s| json!({"path": s.path, "action": s.action, "reason": s.reason}))
+        .collect();
+    let plan_id = ids::new_id(ids::PLAN);
+    let mut events = vec![DomainEvent::TemplateUpgradePlanCreated(
+        TemplateUpgradePlanCreated {
+            plan_id: plan_id.clone(),
+            execution_id: scaffold.execution_id.clone(),
+            template_id: template.id.clone(),
+            from_version: base_version.version.clone(),
+            to_version: target.version.clone(),
+            steps,
+            conflict_count: plan.conflict_count() as u64,
+        },
+    )];
+    let report = UpgradeReport {
+        plan_id,
+        template: template.name.clone(),
+        from_version: base_version.version.clone(),
+        to_version: target.version.clone(),
+        applied: request.apply,
+        plan,
+        parameters,
+        libraries,
+    };
+    let mut execution = None;
+    if request.apply && report.changes() > 0 {
+        let started = std::time::Instant::now();
+        let mut hashed: Vec<HashedFile> = theirs
+            .tree
+            .iter()
+            .map(|(path, f)| HashedFile {
+                path: path.clone(),
+                sha256: hash::sha256_hex(&f.bytes),
+            })
+            .collect();
+        let tree = hash::tree_hash(&mut hashed);
+        let execution_id = ids::new_id(ids::EXECUTION);
+        let scaffold_output_id = ids::new_id(ids::SCAFFOLD_OUTPUT);
+        let new_scaffold = Scaffold {
+            format_version: 1,
+            template: TemplateOrigin {
+                id: Some(template.id.clone()),
+                name: template.name.clone(),
+                version: Some(target.version.clone()),
+                version_id: Some(target.id.clone()),
+                source: target.source_ref.clone(),
+            },
+            execution_id: execution_id.clone(),
+            scaffold_output_id: scaffold_output_id.clone(),
+            generated_at: crate::clock::format_rfc3339(settings.now()),
+            answers: theirs.answers.public(),
+            secret_parameters: theirs.answers.secrets.clone(),
+            libraries: theirs.libraries.clone(),
+            content_hash: tree.content_hash.clone(),
+        };
+        engine::apply::apply(
+            &request.dir,
+            &report.plan,
+            &new_scaffold.files(&tree.manifest),
+        )?;
+        execution = Some((
+            Execution {
+                execution_id,
+                template_id: Some(template.id.clone()),
+                template_version_id: Some(target.id.clone()),
+                parameters: theirs.answers.public(),
+                target: crate::generate::absolute(&request.dir),
+            },
+            commands::Scaffold {
+                scaffold_output_id,
+                libraries: theirs.libraries.clone(),
+                repository: None,
+                content_hash: tree.content_hash,
+                file_count: theirs.tree.len() as u64,
+                byte_count: theirs.tree.values().map(|f| f.bytes.len() as u64).sum(),
+            },
+            started.elapsed().as_millis() as u64,
+        ));
+    }
+    session.write(|state| {
+        if let Some((execution, scaffold, duration_ms)) = execution {
+            // The plan caused the upgrade: ScaffoldGenerated and TemplateExecuted follow it.
+            let recorded = commands::execution_succeeded(state, &execution, scaffold, duration_ms)?;
+            events.extend(recorded.into_iter().skip(1));
+        }
+        Ok(Decision::events(events, ()))
+    })?;
+    Ok(report)
+}
+
+/// Parameters and library versions that differ between two renders, for the reader.
+fn changes_between(base: &engine::Rendered, theirs: &engine::Rendered) -> (Vec<Value>, Vec<Value>) {
+    let mut parameters = Vec::new();
+    for p in &theirs.manifest.parameters {
+        if base.manifest.parameter(&p.name).is_none() {
+            let value = theirs.answers.public().get(&p.name).cloned();
+            parameters.push(json!({"name": p.name, "change": "added", "value": value}));
+        }
+    }
+    for p in &base.manifest.parameters {
+        if theirs.manifest.parameter(&p.name).is_none() {
+            parameters.push(json!({"name": p.name, "change": "removed"}));
+        }
+    }
+    let mut libraries = Vec::new();
+    for l in &theirs.libraries {
+        match base
+            .libraries
+            .iter()
+            .find(|b| b.package_name == l.package_name)
+        {
+            Some(b) if b.version != l.version => libraries
+                .push(json!({"packageName": l.package_name, "from": b.version, "to": l.version})),
+            None => libraries
+                .push(json!({"packageName": l.package_name, "from": null, "to": l.version})),
+            _ => {}
+        }
+    }
+    for b in &base.libraries {
+        if !theirs
+            .libraries
+            .iter()
+            .any(|l| l.package_name == b.package_name)
+        {
+            libraries.push(json!({"packageName": b.package_name, "from": b.version, "to": null}));
+        }
+    }
+    (parameters, libraries)
+}

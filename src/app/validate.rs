@@ -1,0 +1,137 @@
+//! `ValidateTemplate`: run every check on a stored version (recorded) or on a folder (not).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::{Reference, Session};
+use crate::domain::commands;
+use crate::domain::events::{CheckOutcome, CheckStatus};
+use crate::error::{Error, Result};
+use crate::generate::source::{self, VersionChoice};
+use crate::store::Decision;
+use crate::template::snapshot::TemplateFiles;
+use crate::validate::{self, Options};
+
+/// What to validate.
+#[derive(Debug, Clone)]
+pub enum ValidationSubject {
+    /// `NAME[@VERSION]` in the store (default: the highest version).
+    Stored(String),
+    /// A template folder, without a store.
+    Folder(PathBuf),
+}
+
+/// Validate a template.
+#[derive(Debug, Clone)]
+pub struct ValidateTemplate {
+    /// What.
+    pub subject: ValidationSubject,
+    /// Also render the pairwise combinations of bools and choices.
+    pub matrix: bool,
+}
+
+/// A validation.
+#[derive(Debug, Clone)]
+pub struct Validated {
+    /// `NAME@VERSION` or the folder.
+    pub subject: String,
+    /// The content hash of what was checked.
+    pub content_hash: String,
+    /// `val-…`, when recorded.
+    pub validation_id: Option<String>,
+    /// Every check's outcome.
+    pub checks: Vec<CheckOutcome>,
+}
+
+impl Validated {
+    /// Whether every check passed (warnings and skips do not fail).
+    pub fn passed(&self) -> bool {
+        validate::passed(&self.checks)
+    }
+
+    /// The negative verdict, when a check failed (exit 3).
+    pub fn verdict(&self) -> Option<Error> {
+        let failed = self
+            .checks
+            .iter()
+            .filter(|c| c.status == CheckStatus::Fail)
+            .count();
+        (failed > 0).then(|| {
+            Error::verdict(format!(
+                "{} failed validation: {failed} problem(s)",
+                self.subject
+            ))
+            .hint("fix what the report lists, then validate again")
+        })
+    }
+}
+
+/// Validates a folder (`session` may be `None`: no store is needed) or a stored version.
+pub fn validate_template(
+    session: Option<&Session>,
+    settings: &super::Settings,
+    request: ValidateTemplate,
+) -> Result<Validated> {
+    let options = Options {
+        matrix: request.matrix,
+        render: settings.render.clone(),
+    };
+    match request.subject {
+        ValidationSubject::Folder(dir) => {
+            let files = Arc::new(TemplateFiles::load_dir(&dir)?);
+            let name = crate::template::load::name_from_location(
+                &dir.canonicalize()
+                    .unwrap_or(dir.clone())
+                    .display()
+                    .to_string(),
+            );
+            let checks = validate::validate(Arc::clone(&files), &name, &options);
+            Ok(Validated {
+                subject: dir.display().to_string(),
+                content_hash: files.content_hash()?,
+                validation_id: None,
+                checks,
+            })
+        }
+        ValidationSubject::Stored(spec) => {
+            let session = session.expect("a stored version is validated in a session");
+            let reference = Reference::parse(&spec);
+            let state = session.store.state()?;
+            let resolved = source::stored(
+                &state,
+                &session.store.blobs(),
+                reference.name,
+                reference.version,
+                VersionChoice::Any,
+            )?;
+            let template_name = commands::find_template(&state, reference.name)?
+                .name
+                .clone();
+            let checks = validate::validate(Arc::clone(&resolved.files), &template_name, &options);
+            let template_id = resolved.template_id.clone().unwrap_or_default();
+            let version_id = resolved.template_version_id.clone().unwrap_or_default();
+            let content_hash = commands::find_version(&state, &template_id, &version_id)?
+                .1
+                .content_hash
+                .clone();
+            let (envelopes, ()) = session.write(|state| {
+                let events = commands::record_validation(
+                    state,
+                    &template_id,
+                    &version_id,
+                    checks.clone(),
+                    &content_hash,
+                )?;
+                Ok(Decision::events(events, ()))
+            })?;
+            Ok(Validated {
+                subject: resolved.label,
+                content_hash,
+                validation_id: envelopes[0].payload["validationId"]
+                    .as_str()
+                    .map(str::to_string),
+                checks,
+            })
+        }
+    }
+}

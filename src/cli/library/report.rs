@@ -1,0 +1,176 @@
+//! What the library commands print: scans, lists, releases and advice.
+
+use serde_json::json;
+
+use super::ScanFormat;
+use crate::app::library::Scanned;
+use crate::cli::{App, out};
+use crate::domain::library;
+use crate::error::Result;
+use crate::library::{advise, graph};
+
+pub(super) fn scan(app: &App, scanned: &Scanned, format: ScanFormat) {
+    let resolved = &scanned.graph;
+    match format {
+        ScanFormat::Json => app.printer.json_document(&json!({
+            "library": scanned.library,
+            "version": scanned.version,
+            "graphId": scanned.graph_id,
+            "nodes": resolved.nodes,
+            "edges": resolved.edges,
+            "conflicts": resolved.conflicts,
+            "cycles": resolved.cycles,
+            "advisories": resolved.advisories,
+        })),
+        ScanFormat::Dot => app.printer.raw(graph::dot(resolved).as_bytes()),
+        ScanFormat::Tree if app.human() => {
+            app.printer.raw(graph::tree(resolved).as_bytes());
+            for conflict in &resolved.conflicts {
+                out!(app.printer, "conflict: {}", conflict.explanation);
+            }
+            for cycle in &resolved.cycles {
+                out!(app.printer, "cycle: {}", cycle.join(" -> "));
+            }
+            for advisory in &resolved.advisories {
+                out!(
+                    app.printer,
+                    "advisory: {} affects {}@{}: {}",
+                    advisory["id"].as_str().unwrap_or_default(),
+                    advisory["packageName"].as_str().unwrap_or_default(),
+                    advisory["version"].as_str().unwrap_or_default(),
+                    advisory["summary"].as_str().unwrap_or_default()
+                );
+            }
+            out!(
+                app.printer,
+                "{} nodes, {} edges, {} conflicts, {} cycles, {} advisories",
+                resolved.nodes.len(),
+                resolved.edges.len(),
+                resolved.conflicts.len(),
+                resolved.cycles.len(),
+                resolved.advisories.len()
+            );
+        }
+        ScanFormat::Tree => {}
+    }
+}
+
+pub(super) fn advice(app: &App, subject: &str, advice: &[advise::Advice]) {
+    if app.json() {
+        app.printer
+            .json_document(&json!({"subject": subject, "advice": advice}));
+    }
+    out!(app.printer, "Library versions for {subject}:");
+    for a in advice {
+        out!(
+            app.printer,
+            "  {:<48} {:<20} -> {}{}",
+            a.package_name,
+            a.range,
+            a.recommended.as_deref().unwrap_or("-"),
+            a.note
+                .as_deref()
+                .map(|n| format!("  ({n})"))
+                .unwrap_or_default()
+        );
+    }
+}
+
+pub(super) fn list(app: &App) -> Result<()> {
+    let (session, state) = app.read_state()?;
+    let store = &session.store;
+    let mut libraries: Vec<_> = state.libraries.values().collect();
+    libraries.sort_by(|a, b| a.package_name.cmp(&b.package_name));
+    if app.json() {
+        app.printer.json_document(&json!({"libraries": libraries.iter().map(|l| json!({
+            "libraryId": l.id, "packageName": l.package_name, "ecosystem": l.ecosystem, "area": l.area,
+            "versions": l.versions.iter().map(|v| &v.version).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>()}));
+    } else if app.human() {
+        if libraries.is_empty() {
+            out!(
+                app.printer,
+                "No libraries in {}.\n  add one: factory library register NAME",
+                store.root().display()
+            );
+        }
+        for l in libraries {
+            let versions: Vec<&str> = l.versions.iter().map(|v| v.version.as_str()).collect();
+            out!(
+                app.printer,
+                "{:<48}  {:<6}  {}",
+                l.package_name,
+                l.ecosystem,
+                if versions.is_empty() {
+                    "-".to_string()
+                } else {
+                    versions.join(", ")
+                }
+            );
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn show(app: &App, text: &str) -> Result<()> {
+    let (_session, state) = app.read_state()?;
+    let crate::app::Reference {
+        name,
+        version: number,
+    } = crate::app::Reference::parse(text);
+    let found = library::find(&state, name)?;
+    let doc = match number {
+        Some(number) => serde_json::to_value(library::find_version(&state, name, number)?.1)
+            .expect("state serializes"),
+        None => serde_json::to_value(found).expect("state serializes"),
+    };
+    if app.json() {
+        app.printer.json_document(&doc);
+    } else if app.human() {
+        out!(
+            app.printer,
+            "{} ({}, {})",
+            found.package_name,
+            found.id,
+            found.ecosystem
+        );
+        if let Some(number) = number {
+            let (_, v) = library::find_version(&state, name, number)?;
+            out!(app.printer, "  version     {} ({})", v.version, v.id);
+            out!(
+                app.printer,
+                "  frameworks  {}",
+                v.target_frameworks.join(", ")
+            );
+            for d in &v.dependencies {
+                out!(app.printer, "  depends on  {} {}", d.package_name, d.range);
+            }
+            for p in &v.publications {
+                out!(
+                    app.printer,
+                    "  published   {} ({})",
+                    p.feed_ref,
+                    p.publication_id
+                );
+            }
+        } else {
+            for c in &found.api_clients {
+                out!(
+                    app.printer,
+                    "  API client  {} ({} operations)",
+                    c.client_name,
+                    c.operation_count
+                );
+            }
+            for v in &found.versions {
+                out!(
+                    app.printer,
+                    "  {:<12} {} dependencies",
+                    v.version,
+                    v.dependencies.len()
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! The one printer: whether an invocation prints human text, one JSON document or nothing
+//! but errors is decided here, and every byte for stdout goes through it. A closed stdout
+//! (`factory events | head`) ends the process quietly, as ripgrep does: by then the command's
+//! work is recorded, and nobody is left to read the rest.
+
+use std::fmt::Display;
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::error::Error;
+
+/// How an invocation prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Text for people.
+    Human,
+    /// One JSON document (or JSON Lines for streams).
+    Json,
+    /// Errors only.
+    Quiet,
+}
+
+/// Prints reports, warnings and errors.
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    mode: Mode,
+    color: bool,
+}
+
+/// `out!(printer, "…", args)` prints one line of human text.
+macro_rules! out {
+    ($printer:expr) => {
+        $printer.line("")
+    };
+    ($printer:expr, $($arg:tt)*) => {
+        $printer.line(format_args!($($arg)*))
+    };
+}
+pub(crate) use out;
+
+impl Printer {
+    /// A printer for `--json` / `--quiet`, colouring errors on a terminal unless `NO_COLOR`.
+    pub fn new(json: bool, quiet: bool, stderr_is_terminal: bool) -> Printer {
+        let mode = match (json, quiet) {
+            (true, _) => Mode::Json,
+            (false, true) => Mode::Quiet,
+            (false, false) => Mode::Human,
+        };
+        Printer {
+            mode,
+            color: stderr_is_terminal && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+
+    /// Whether JSON is wanted.
+    pub fn json(&self) -> bool {
+        self.mode == Mode::Json
+    }
+
+    /// Whether human text is wanted.
+    pub fn human(&self) -> bool {
+        self.mode == Mode::Human
+    }
+
+    /// Whether only errors are wanted.
+    pub fn quiet(&self) -> bool {
+        self.mode == Mode::Quiet
+    }
+
+    /// One line of human text (nothing in JSON or quiet mode).
+    pub fn line(&self, text: impl Display) {
+        if self.human() {
+            self.raw(format!("{text}\n").as_bytes());
+        }
+    }
+
+    /// One JSON document, pretty, whatever the mode (the caller asked for JSON).
+    pub fn json_document<T: Serialize>(&self, value: &T) {
+        let mut text = serde_json::to_string_pretty(value).expect("output serializes");
+        text.push('\n');
+        self.raw(text.as_bytes());
+    }
+
+    /// Bytes for stdout as they are (streams, scripts, generated files).
+    pub fn raw(&self, bytes: &[u8]) {
+        let mut stdout = std::io::stdout().lock();
+        if let Err(e) = stdout.write_all(bytes).and_then(|()| stdout.flush())
+            && e.kind() == std::io::ErrorKind::BrokenPipe
+        {
+            std::process::exit(0);
+        }
+    }
+
+    /// A warning on stderr (not in quiet mode).
+    pub fn warn(&self, text: impl Display) {
+        if !self.quiet() {
+            let _ = writeln!(std::io::stderr().lock(), "warning: {text}");
+        }
+    }
+
+    /// An error on stderr: `error: …` and, when known, `hint: …`.
+    pub fn error(&self, err: &Error) {
+        let (red, cyan, reset) = if self.color {
+            ("\x1b[1;31m", "\x1b[36m", "\x1b[0m")
+        } else {
+            ("", "", "")
+        };
+        let mut text = format!("{red}error{reset}: {}\n", err.message);
+        if let Some(hint) = &err.hint {
+            text.push_str(&format!("  {cyan}hint{reset}: {hint}\n"));
+        }
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    }
+}
