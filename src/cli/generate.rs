@@ -1,5 +1,6 @@
 //! `factory generate`: render a template into a new project.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use serde_json::{Map, Value, json};
@@ -149,33 +150,10 @@ pub fn run(app: &App, args: GenerateArgs) -> Result<()> {
     Ok(())
 }
 
-use std::io::IsTerminal;
-
 fn print(app: &App, report: &GenerateReport) {
     let outcome = &report.outcome;
     if report.dry_run {
-        if app.json() {
-            app.printer.json_document(&json!({
-                "dryRun": true,
-                "template": report.template,
-                "target": report.target,
-                "contentHash": outcome.content_hash,
-                "fileCount": outcome.files.len(),
-                "byteCount": outcome.byte_count,
-                "files": outcome.files.iter().map(|(p, s)| json!({"path": p, "size": s})).collect::<Vec<_>>(),
-            }));
-        }
-        for (path, size) in &outcome.files {
-            out!(app.printer, "{size:>10}  {path}");
-        }
-        out!(
-            app.printer,
-            "{} files, {} would be written to {} (dry run)\n{}",
-            outcome.files.len(),
-            human_size(outcome.byte_count),
-            report.target.display(),
-            outcome.content_hash
-        );
+        print_dry_run(app, report);
         return;
     }
     if app.json() {
@@ -211,5 +189,31 @@ fn print(app: &App, report: &GenerateReport) {
     out!(
         app.printer,
         "  check   cd {target} && sha256sum -c .factory/manifest.sha256"
+    );
+}
+
+fn print_dry_run(app: &App, report: &GenerateReport) {
+    let outcome = &report.outcome;
+    if app.json() {
+        app.printer.json_document(&json!({
+            "dryRun": true,
+            "template": report.template,
+            "target": report.target,
+            "contentHash": outcome.content_hash,
+            "fileCount": outcome.files.len(),
+            "byteCount": outcome.byte_count,
+            "files": outcome.files.iter().map(|(p, s)| json!({"path": p, "size": s})).collect::<Vec<_>>(),
+        }));
+    }
+    for (path, size) in &outcome.files {
+        out!(app.printer, "{size:>10}  {path}");
+    }
+    out!(
+        app.printer,
+        "{} files, {} would be written to {} (dry run)\n{}",
+        outcome.files.len(),
+        human_size(outcome.byte_count),
+        report.target.display(),
+        outcome.content_hash
     );
 }

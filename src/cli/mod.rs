@@ -222,15 +222,7 @@ pub fn run() -> ExitCode {
         cli.global.quiet,
         std::io::stderr().is_terminal(),
     );
-    let flags = Flags {
-        store: cli.global.store.clone(),
-        tenant: cli.global.tenant.clone(),
-        project: cli.global.project.clone(),
-        module: cli.global.module.clone(),
-        correlation_id: cli.global.correlation_id.clone(),
-        causation_id: cli.global.causation_id.clone(),
-    };
-    let settings = match Settings::resolve(flags) {
+    let settings = match Settings::resolve(cli.global.flags()) {
         Ok(settings) => settings,
         Err(err) => {
             printer.error(&err);
@@ -242,31 +234,7 @@ pub fn run() -> ExitCode {
         settings,
         printer,
     };
-    let result = match cli.command {
-        Command::Init(args) => init::run(&app, args),
-        Command::Register(args) => lifecycle::register(&app, args),
-        Command::Version(args) => lifecycle::version(&app, args),
-        Command::Validate(args) => validate::run(&app, args),
-        Command::Publish(args) => lifecycle::publish(&app, args),
-        Command::Generate(args) => generate::run(&app, args),
-        Command::Compat(args) => compat::run(&app, args),
-        Command::Upgrade(args) => upgrade::run(&app, args),
-        Command::Verify(args) => verify::run(&app, args),
-        Command::List => show::list(&app),
-        Command::Show(args) => show::show(&app, args),
-        Command::Hash(args) => hash::run(&app, args),
-        Command::Events(args) => events::run(&app, args),
-        Command::Library(command) => library::run(&app, command),
-        Command::Store(command) => store::run(&app, command),
-        Command::Completions { shell } => {
-            app.printer.raw(&completions::script(shell));
-            Ok(())
-        }
-        Command::Man => {
-            app.printer.raw(&completions::man_page());
-            Ok(())
-        }
-    };
+    let result = dispatch(&app, cli.command);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -276,42 +244,48 @@ pub fn run() -> ExitCode {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use clap::CommandFactory;
-
-    #[test]
-    fn command_line_definition_is_consistent() {
-        super::Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn every_command_and_flag_says_what_it_does() {
-        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
-            if command.get_about().is_none() {
-                missing.push(format!("{path}: no about"));
-            }
-            for arg in command.get_arguments() {
-                let builtin = matches!(arg.get_id().as_str(), "help" | "version");
-                if !builtin && arg.get_help().is_none() && arg.get_long_help().is_none() {
-                    missing.push(format!("{path} {}: no help", arg.get_id()));
-                }
-            }
-            for sub in command.get_subcommands() {
-                walk(sub, &format!("{path} {}", sub.get_name()), missing);
-            }
+/// Runs one subcommand.
+fn dispatch(app: &App, command: Command) -> Result<()> {
+    match command {
+        Command::Init(args) => init::run(app, args),
+        Command::Register(args) => lifecycle::register(app, args),
+        Command::Version(args) => lifecycle::version(app, args),
+        Command::Validate(args) => validate::run(app, args),
+        Command::Publish(args) => lifecycle::publish(app, args),
+        Command::Generate(args) => generate::run(app, args),
+        Command::Compat(args) => compat::run(app, args),
+        Command::Upgrade(args) => upgrade::run(app, args),
+        Command::Verify(args) => verify::run(app, args),
+        Command::List => show::list(app),
+        Command::Show(args) => show::show(app, args),
+        Command::Hash(args) => hash::run(app, args),
+        Command::Events(args) => events::run(app, args),
+        Command::Library(command) => library::run(app, command),
+        Command::Store(command) => store::run(app, command),
+        Command::Completions { shell } => {
+            app.printer.raw(&completions::script(shell));
+            Ok(())
         }
-        let command = super::Cli::command();
-        let mut missing = Vec::new();
-        walk(&command, "factory", &mut missing);
-        for sub in command
-            .get_subcommands()
-            .filter(|s| !matches!(s.get_name(), "help" | "man" | "completions" | "store"))
-        {
-            if sub.get_after_long_help().is_none() {
-                missing.push(format!("factory {}: no example in --help", sub.get_name()));
-            }
+        Command::Man => {
+            app.printer.raw(&completions::man_page());
+            Ok(())
         }
-        assert!(missing.is_empty(), "{missing:#?}");
     }
 }
+
+impl GlobalArgs {
+    /// What the flags say, for the settings to resolve.
+    fn flags(&self) -> Flags {
+        Flags {
+            store: self.store.clone(),
+            tenant: self.tenant.clone(),
+            project: self.project.clone(),
+            module: self.module.clone(),
+            correlation_id: self.correlation_id.clone(),
+            causation_id: self.causation_id.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

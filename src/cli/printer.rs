@@ -85,11 +85,16 @@ impl Printer {
     /// Bytes for stdout as they are (streams, scripts, generated files).
     pub fn raw(&self, bytes: &[u8]) {
         let mut stdout = std::io::stdout().lock();
-        if let Err(e) = stdout.write_all(bytes).and_then(|()| stdout.flush())
-            && e.kind() == std::io::ErrorKind::BrokenPipe
-        {
-            std::process::exit(0);
-        }
+        // A full disk behind a redirect is rare and the report is already recorded.
+        let _ = exit_on_broken_pipe(stdout.write_all(bytes).and_then(|()| stdout.flush()));
+    }
+
+    /// A buffered stdout for streams of lines (the event log): written in large blocks.
+    pub fn stream(&self) -> Stream {
+        Stream(std::io::BufWriter::with_capacity(
+            64 * 1024,
+            std::io::stdout().lock(),
+        ))
     }
 
     /// A warning on stderr (not in quiet mode).
@@ -111,5 +116,34 @@ impl Printer {
             text.push_str(&format!("  {cyan}hint{reset}: {hint}\n"));
         }
         let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    }
+}
+
+/// Buffered lines for stdout; a closed stdout ends the process quietly.
+pub struct Stream(std::io::BufWriter<std::io::StdoutLock<'static>>);
+
+impl Stream {
+    /// One line (the newline is added).
+    pub fn line(&mut self, bytes: &[u8]) -> crate::Result<()> {
+        let written = self
+            .0
+            .write_all(bytes)
+            .and_then(|()| self.0.write_all(b"\n"));
+        exit_on_broken_pipe(written)
+    }
+
+    /// Sends what is buffered.
+    pub fn flush(&mut self) -> crate::Result<()> {
+        exit_on_broken_pipe(self.0.flush())
+    }
+}
+
+/// Nobody reads a closed pipe: the command's work is done, so it ends quietly (exit 0).
+/// Any other failure to write is an error.
+fn exit_on_broken_pipe(result: std::io::Result<()>) -> crate::Result<()> {
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(Error::new(format!("cannot write to stdout: {e}"))),
+        Ok(()) => Ok(()),
     }
 }

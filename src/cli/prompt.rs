@@ -33,98 +33,134 @@ fn question(param: &Parameter) -> String {
     }
 }
 
+/// One question being asked: where, how and about what.
+struct Question<'a> {
+    theme: &'a dyn Theme,
+    term: console::Term,
+    param: &'a Parameter,
+    prompt: String,
+    default: Option<&'a Value>,
+}
+
+impl Question<'_> {
+    fn failed(&self, e: dialoguer::Error) -> String {
+        format!("parameter `{}`: could not ask: {e}", self.param.name)
+    }
+
+    fn confirm(self) -> Result<Value, String> {
+        let mut confirm = Confirm::with_theme(self.theme).with_prompt(&self.prompt);
+        if let Some(Value::Bool(b)) = self.default {
+            confirm = confirm.default(*b);
+        }
+        confirm
+            .interact_on(&self.term)
+            .map(Value::Bool)
+            .map_err(|e| self.failed(e))
+    }
+
+    fn select(self) -> Result<Value, String> {
+        let choices = self.param.choices.clone().unwrap_or_default();
+        let items: Vec<String> = choices.iter().map(params::display_value).collect();
+        let start = self.default.and_then(|d| {
+            choices
+                .iter()
+                .position(|c| params::display_value(c) == params::display_value(d))
+        });
+        let index = Select::with_theme(self.theme)
+            .with_prompt(&self.prompt)
+            .items(&items)
+            .default(start.unwrap_or(0))
+            .interact_on(&self.term)
+            .map_err(|e| self.failed(e))?;
+        Ok(choices[index].clone())
+    }
+
+    fn multi_select(self) -> Result<Value, String> {
+        let choices = self.param.choices.clone().unwrap_or_default();
+        let items: Vec<String> = choices.iter().map(params::display_value).collect();
+        let chosen: Vec<bool> = choices
+            .iter()
+            .map(|c| {
+                self.default
+                    .and_then(Value::as_array)
+                    .is_some_and(|d| d.contains(c))
+            })
+            .collect();
+        let picked = MultiSelect::with_theme(self.theme)
+            .with_prompt(&self.prompt)
+            .items(&items)
+            .defaults(&chosen)
+            .interact_on(&self.term)
+            .map_err(|e| self.failed(e))?;
+        Ok(Value::Array(
+            picked.into_iter().map(|i| choices[i].clone()).collect(),
+        ))
+    }
+
+    fn secret(self) -> Result<Value, String> {
+        loop {
+            let text = Password::with_theme(self.theme)
+                .with_prompt(&self.prompt)
+                .allow_empty_password(self.default.is_some())
+                .interact_on(&self.term)
+                .map_err(|e| self.failed(e))?;
+            if text.is_empty()
+                && let Some(default) = self.default
+            {
+                return Ok(default.clone());
+            }
+            match params::parse_text(self.param, &text) {
+                Ok(value) => return Ok(value),
+                // Never echo the secret back.
+                Err(_) => {
+                    let _ = self
+                        .term
+                        .write_line("  that value is not valid for this parameter; try again");
+                }
+            }
+        }
+    }
+
+    fn text(self) -> Result<Value, String> {
+        let param = self.param;
+        let mut input = Input::<String>::with_theme(self.theme)
+            .with_prompt(&self.prompt)
+            .validate_with(|text: &String| params::parse_text(param, text).map(|_| ()));
+        if let Some(default) = self.default {
+            let shown = match default {
+                Value::Array(items) => items
+                    .iter()
+                    .map(params::display_value)
+                    .collect::<Vec<_>>()
+                    .join(","),
+                other => params::display_value(other),
+            };
+            input = input.default(shown);
+        } else if !param.required {
+            input = input.allow_empty(true);
+        }
+        let text = input
+            .interact_text_on(&self.term)
+            .map_err(|e| self.failed(e))?;
+        params::parse_text(param, &text)
+    }
+}
+
 impl Asker for TerminalAsker {
     fn ask(&mut self, param: &Parameter, default: Option<&Value>) -> Result<Value, String> {
-        let term = console::Term::stderr();
-        let prompt = question(param);
-        let theme = self.theme.as_ref();
-        let failed =
-            |e: dialoguer::Error| format!("parameter `{}`: could not ask: {e}", param.name);
+        let question = Question {
+            theme: self.theme.as_ref(),
+            term: console::Term::stderr(),
+            param,
+            prompt: question(param),
+            default,
+        };
         match param.kind {
-            ParamType::Bool => {
-                let mut confirm = Confirm::with_theme(theme).with_prompt(prompt);
-                if let Some(Value::Bool(b)) = default {
-                    confirm = confirm.default(*b);
-                }
-                confirm.interact_on(&term).map(Value::Bool).map_err(failed)
-            }
-            ParamType::Choice => {
-                let choices = param.choices.clone().unwrap_or_default();
-                let items: Vec<String> = choices.iter().map(params::display_value).collect();
-                let start = default.and_then(|d| {
-                    choices
-                        .iter()
-                        .position(|c| params::display_value(c) == params::display_value(d))
-                });
-                let index = Select::with_theme(theme)
-                    .with_prompt(prompt)
-                    .items(&items)
-                    .default(start.unwrap_or(0))
-                    .interact_on(&term)
-                    .map_err(failed)?;
-                Ok(choices[index].clone())
-            }
-            ParamType::Multichoice => {
-                let choices = param.choices.clone().unwrap_or_default();
-                let items: Vec<String> = choices.iter().map(params::display_value).collect();
-                let chosen: Vec<bool> = choices
-                    .iter()
-                    .map(|c| {
-                        default
-                            .and_then(Value::as_array)
-                            .is_some_and(|d| d.contains(c))
-                    })
-                    .collect();
-                let picked = MultiSelect::with_theme(theme)
-                    .with_prompt(prompt)
-                    .items(&items)
-                    .defaults(&chosen)
-                    .interact_on(&term)
-                    .map_err(failed)?;
-                Ok(Value::Array(
-                    picked.into_iter().map(|i| choices[i].clone()).collect(),
-                ))
-            }
-            _ if param.secret => loop {
-                let text = Password::with_theme(theme)
-                    .with_prompt(prompt.clone())
-                    .allow_empty_password(default.is_some())
-                    .interact_on(&term)
-                    .map_err(failed)?;
-                if text.is_empty()
-                    && let Some(default) = default
-                {
-                    return Ok(default.clone());
-                }
-                match params::parse_text(param, &text) {
-                    Ok(value) => return Ok(value),
-                    // Never echo the secret back.
-                    Err(_) => {
-                        let _ = term
-                            .write_line("  that value is not valid for this parameter; try again");
-                    }
-                }
-            },
-            _ => {
-                let mut input = Input::<String>::with_theme(theme)
-                    .with_prompt(prompt)
-                    .validate_with(|text: &String| params::parse_text(param, text).map(|_| ()));
-                if let Some(default) = default {
-                    let shown = match default {
-                        Value::Array(items) => items
-                            .iter()
-                            .map(params::display_value)
-                            .collect::<Vec<_>>()
-                            .join(","),
-                        other => params::display_value(other),
-                    };
-                    input = input.default(shown);
-                } else if !param.required {
-                    input = input.allow_empty(true);
-                }
-                let text = input.interact_text_on(&term).map_err(failed)?;
-                params::parse_text(param, &text)
-            }
+            ParamType::Bool => question.confirm(),
+            ParamType::Choice => question.select(),
+            ParamType::Multichoice => question.multi_select(),
+            _ if param.secret => question.secret(),
+            _ => question.text(),
         }
     }
 }

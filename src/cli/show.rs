@@ -102,6 +102,39 @@ pub fn list(app: &App) -> Result<()> {
     Ok(())
 }
 
+/// A version for people.
+fn print_version(app: &App, template: &Template, v: &TemplateVersion) {
+    out!(app.printer, "{}@{} ({})", template.name, v.version, v.id);
+    out!(app.printer, "  status:   {}", v.status.as_str());
+    out!(
+        app.printer,
+        "  content:  {} ({} files, {} bytes)",
+        v.content_hash,
+        v.file_count,
+        v.byte_count
+    );
+    out!(
+        app.printer,
+        "  source:   {} {}",
+        v.source_ref.kind,
+        v.source_ref.uri
+    );
+    out!(app.printer, "  created:  {}", v.created_at);
+    if let Some(val) = &v.validation {
+        let verdict = if val.passed { "passed" } else { "failed" };
+        out!(
+            app.printer,
+            "  validated: {verdict} at {} ({})",
+            val.at,
+            val.validation_id
+        );
+    }
+    if let Some(at) = &v.published_at {
+        out!(app.printer, "  published: {at}");
+    }
+    print_parameters(app, v);
+}
+
 /// Runs `show`.
 pub fn show(app: &App, args: ShowArgs) -> Result<()> {
     let (_session, state) = app.read_state()?;
@@ -115,36 +148,8 @@ pub fn show(app: &App, args: ShowArgs) -> Result<()> {
             doc["templateId"] = json!(template.id);
             doc["parameters"] = v.schema.clone().unwrap_or_default();
             app.printer.json_document(&doc);
-        } else if app.human() {
-            out!(app.printer, "{}@{} ({})", template.name, v.version, v.id);
-            out!(app.printer, "  status:   {}", v.status.as_str());
-            out!(
-                app.printer,
-                "  content:  {} ({} files, {} bytes)",
-                v.content_hash,
-                v.file_count,
-                v.byte_count
-            );
-            out!(
-                app.printer,
-                "  source:   {} {}",
-                v.source_ref.kind,
-                v.source_ref.uri
-            );
-            out!(app.printer, "  created:  {}", v.created_at);
-            if let Some(val) = &v.validation {
-                let verdict = if val.passed { "passed" } else { "failed" };
-                out!(
-                    app.printer,
-                    "  validated: {verdict} at {} ({})",
-                    val.at,
-                    val.validation_id
-                );
-            }
-            if let Some(at) = &v.published_at {
-                out!(app.printer, "  published: {at}");
-            }
-            print_parameters(app, v);
+        } else {
+            print_version(app, template, v);
         }
         return Ok(());
     }

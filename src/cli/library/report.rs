@@ -6,6 +6,7 @@ use super::ScanFormat;
 use crate::app::library::Scanned;
 use crate::cli::{App, out};
 use crate::domain::library;
+use crate::domain::state::{Library, LibraryVersion};
 use crate::error::Result;
 use crate::library::{advise, graph};
 
@@ -134,43 +135,49 @@ pub(super) fn show(app: &App, text: &str) -> Result<()> {
             found.id,
             found.ecosystem
         );
-        if let Some(number) = number {
-            let (_, v) = library::find_version(&state, name, number)?;
-            out!(app.printer, "  version     {} ({})", v.version, v.id);
-            out!(
-                app.printer,
-                "  frameworks  {}",
-                v.target_frameworks.join(", ")
-            );
-            for d in &v.dependencies {
-                out!(app.printer, "  depends on  {} {}", d.package_name, d.range);
-            }
-            for p in &v.publications {
-                out!(
-                    app.printer,
-                    "  published   {} ({})",
-                    p.feed_ref,
-                    p.publication_id
-                );
-            }
-        } else {
-            for c in &found.api_clients {
-                out!(
-                    app.printer,
-                    "  API client  {} ({} operations)",
-                    c.client_name,
-                    c.operation_count
-                );
-            }
-            for v in &found.versions {
-                out!(
-                    app.printer,
-                    "  {:<12} {} dependencies",
-                    v.version,
-                    v.dependencies.len()
-                );
-            }
+        match number {
+            Some(number) => print_release(app, library::find_version(&state, name, number)?.1),
+            None => print_library(app, found),
         }
     }
     Ok(())
+}
+
+fn print_release(app: &App, v: &LibraryVersion) {
+    out!(app.printer, "  version     {} ({})", v.version, v.id);
+    out!(
+        app.printer,
+        "  frameworks  {}",
+        v.target_frameworks.join(", ")
+    );
+    for d in &v.dependencies {
+        out!(app.printer, "  depends on  {} {}", d.package_name, d.range);
+    }
+    for p in &v.publications {
+        out!(
+            app.printer,
+            "  published   {} ({})",
+            p.feed_ref,
+            p.publication_id
+        );
+    }
+}
+
+fn print_library(app: &App, found: &Library) {
+    for c in &found.api_clients {
+        out!(
+            app.printer,
+            "  API client  {} ({} operations)",
+            c.client_name,
+            c.operation_count
+        );
+    }
+    for v in &found.versions {
+        out!(
+            app.printer,
+            "  {:<12} {} dependencies",
+            v.version,
+            v.dependencies.len()
+        );
+    }
 }

@@ -1,0 +1,126 @@
+//! `factory events push`: send the events after a target's cursor to a broker.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::PushArgs;
+use crate::broker::cursor::Cursors;
+use crate::broker::retry::Policy;
+use crate::broker::{Target, push};
+use crate::cli::{App, out};
+use crate::error::Result;
+use crate::store::Store;
+
+/// Runs `events push`.
+pub(super) fn run(app: &App, args: PushArgs) -> Result<()> {
+    let session = app.session()?;
+    let store = &session.store;
+    if args.status {
+        return status(app, store);
+    }
+    let target = Target::parse(args.to.as_deref().expect("clap requires --to or --status"))?;
+    if args.dry_run {
+        return dry_run(app, store, &target);
+    }
+    send(app, store, &target, &args)
+}
+
+fn status(app: &App, store: &Store) -> Result<()> {
+    let cursors = Cursors::new(store.root().join("cursors"));
+    let mut rows = Vec::new();
+    for (id, cursor) in cursors.all()? {
+        let pending = push::pending_count(store, cursor.offset)?;
+        rows.push(
+            json!({"id": id, "target": cursor.target, "pushed": cursor.pushed, "pending": pending,
+                "lastEventId": cursor.last_event_id, "updatedAt": cursor.updated_at}),
+        );
+    }
+    if app.json() {
+        app.printer.json_document(
+            &json!({ "targets": rows, "unpushedFromStart": push::pending_count(store, 0)? }),
+        );
+    } else if app.human() {
+        if rows.is_empty() {
+            out!(
+                app.printer,
+                "No pushes yet; {} events in the log.",
+                push::pending_count(store, 0)?
+            );
+        }
+        for row in rows {
+            out!(
+                app.printer,
+                "{}  pushed {}  pending {}  last {}",
+                row["target"].as_str().unwrap_or_default(),
+                row["pushed"],
+                row["pending"],
+                row["lastEventId"].as_str().unwrap_or("-")
+            );
+        }
+    }
+    Ok(())
+}
+
+fn dry_run(app: &App, store: &Store, target: &Target) -> Result<()> {
+    let plan = push::plan(store, target)?;
+    if app.json() {
+        app.printer.json_document(&json!({
+                "target": target.display(),
+                "pending": plan.len(),
+                "events": plan.iter().map(|(id, t, to)| json!({"eventId": id, "eventType": t, "to": to})).collect::<Vec<_>>(),
+            }));
+    } else if app.human() {
+        for (id, event_type, to) in &plan {
+            out!(app.printer, "{id}  {event_type:<30} -> {}", to.join(", "));
+        }
+        out!(
+            app.printer,
+            "{} event(s) would be pushed to {} (dry run)",
+            plan.len(),
+            target.display()
+        );
+    }
+    Ok(())
+}
+
+fn send(app: &App, store: &Store, target: &Target, args: &PushArgs) -> Result<()> {
+    let options = push::Options {
+        policy: Policy {
+            max_retries: args.max_retries,
+            deadline: Duration::from_secs(args.deadline),
+            ..Policy::default()
+        },
+        batch: args.batch,
+    };
+    let report = push::push(store, target, options, |name| {
+        store.config().push.connection_string(name)
+    })?;
+    if app.json() {
+        app.printer.json_document(&report);
+    } else if app.human() {
+        if report.sent == 0 {
+            out!(
+                app.printer,
+                "Nothing to push to {}: it has every event.",
+                report.target
+            );
+        } else {
+            let rate = report.sent as f64 / report.seconds.max(1e-6);
+            out!(
+                app.printer,
+                "Pushed {} event(s) to {} in {} batch(es), {:.2} s ({rate:.0} events/s{})",
+                report.sent,
+                report.target,
+                report.batches,
+                report.seconds,
+                if report.retries > 0 {
+                    format!(", {} retries", report.retries)
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+    Ok(())
+}
