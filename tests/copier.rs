@@ -308,3 +308,48 @@ fn yaml_and_json_filters_write_what_copier_writes() {
     run_reference(command, env.dir.path());
     assert_same(&tree(&ours), &tree(&reference), "filters");
 }
+
+#[test]
+fn envops_delimiters_apply_to_question_defaults_and_when() {
+    let env = Env::new();
+    let config = "_envops:\n  variable_start_string: \"[[\"\n  variable_end_string: \"]]\"\n\
+                  project:\n  type: str\n  default: demo\n\
+                  module:\n  type: str\n  default: \"[[ project | upper ]]_mod\"\n\
+                  extra:\n  type: bool\n  default: false\n\
+                  detail:\n  type: str\n  default: \"[[ module ]]-detail\"\n  when: \"[[ extra ]]\"\n";
+    let template = env.template(
+        "cp-envops",
+        &[
+            ("copier.yml", config),
+            ("README.md.jinja", "[[ module ]] {{ kept }} [[ detail ]]\n"),
+        ],
+    );
+    for (out, sets) in [("out", vec![]), ("out2", vec!["extra=true"])] {
+        let mut args = vec![
+            "generate",
+            template.to_str().unwrap(),
+            "-o",
+            out,
+            "--defaults",
+        ];
+        for set in &sets {
+            args.extend(["--set", set]);
+        }
+        env.run(&args).ok();
+    }
+    assert_eq!(
+        std::fs::read_to_string(env.path("out/README.md")).unwrap(),
+        "DEMO_mod {{ kept }} DEMO_mod-detail\n"
+    );
+    let scaffold = std::fs::read_to_string(env.path("out2/.factory/scaffold.yaml")).unwrap();
+    assert!(scaffold.contains("module: DEMO_mod"), "{scaffold}");
+    assert!(scaffold.contains("detail: DEMO_mod-detail"), "{scaffold}");
+    let Some(copier) = copier() else { return };
+    let mut command = reference_command(&env, &copier);
+    command
+        .args(["copy", "--defaults", "--quiet"])
+        .arg(&template)
+        .arg(env.path("ref"));
+    run_reference(command, env.dir.path());
+    assert_eq!(tree(&env.path("ref")), tree(&env.path("out")));
+}

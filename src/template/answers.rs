@@ -5,7 +5,7 @@ use minijinja::Environment;
 use serde_json::{Map, Value};
 
 use super::manifest::{Manifest, ParamType, Parameter};
-use super::params::{self, is_expression, is_template_text};
+use super::params;
 
 /// Resolved answers in parameter order. Parameters whose `when` did not hold are absent.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -108,32 +108,37 @@ pub fn resolve_with(
         // Choices may be templates over earlier answers too (cookiecutter and copier allow it).
         let rendered_choices;
         let param = match &param.choices {
-            Some(choices) if choices.iter().any(holds_expression) => {
-                match choices.iter().map(|c| render_deep(env, c, &ctx)).collect() {
-                    Ok(choices) => {
-                        rendered_choices = Parameter {
-                            choices: Some(choices),
-                            ..param.clone()
-                        };
-                        &rendered_choices
-                    }
-                    Err(message) => {
-                        problems.push(format!("parameter `{}`: {message}", param.name));
-                        continue;
-                    }
+            Some(choices) if choices.iter().any(|c| holds_expression(manifest, c)) => match choices
+                .iter()
+                .map(|c| render_deep(manifest, env, c, &ctx))
+                .collect()
+            {
+                Ok(choices) => {
+                    rendered_choices = Parameter {
+                        choices: Some(choices),
+                        ..param.clone()
+                    };
+                    &rendered_choices
                 }
-            }
+                Err(message) => {
+                    problems.push(format!("parameter `{}`: {message}", param.name));
+                    continue;
+                }
+            },
             _ => param,
         };
         let default = param.default.as_ref().map(|default| {
-            if is_expression(default) {
+            if default
+                .as_str()
+                .is_some_and(|s| manifest.is_template_text(s))
+            {
                 let text = default.as_str().unwrap_or_default();
                 match env.render_str(text, &ctx) {
                     Ok(rendered) => params::parse_text(param, &rendered),
                     Err(e) => Err(format!("default `{text}` failed: {e}")),
                 }
-            } else if holds_expression(default) {
-                render_deep(env, default, &ctx).and_then(|v| params::coerce(param, &v))
+            } else if holds_expression(manifest, default) {
+                render_deep(manifest, env, default, &ctx).and_then(|v| params::coerce(param, &v))
             } else {
                 params::coerce(param, default)
             }
@@ -174,13 +179,13 @@ pub fn resolve_with(
 }
 
 /// Whether a value has a template string anywhere inside it (keys of mappings included).
-fn holds_expression(value: &Value) -> bool {
+fn holds_expression(manifest: &Manifest, value: &Value) -> bool {
     match value {
-        Value::String(_) => is_expression(value),
-        Value::Array(items) => items.iter().any(holds_expression),
+        Value::String(s) => manifest.is_template_text(s),
+        Value::Array(items) => items.iter().any(|v| holds_expression(manifest, v)),
         Value::Object(map) => map
             .iter()
-            .any(|(k, v)| is_template_text(k) || holds_expression(v)),
+            .any(|(k, v)| manifest.is_template_text(k) || holds_expression(manifest, v)),
         _ => false,
     }
 }
@@ -188,12 +193,13 @@ fn holds_expression(value: &Value) -> bool {
 /// Renders every template string inside a value, keys of mappings included, as cookiecutter
 /// renders a dictionary variable; other values stay as they are.
 fn render_deep(
+    manifest: &Manifest,
     env: &Environment<'static>,
     value: &Value,
     ctx: &minijinja::Value,
 ) -> Result<Value, String> {
     let render = |text: &str| {
-        if is_template_text(text) {
+        if manifest.is_template_text(text) {
             env.render_str(text, ctx)
                 .map_err(|e| format!("`{text}` failed: {e}"))
         } else {
@@ -205,12 +211,12 @@ fn render_deep(
         Value::Array(items) => Value::Array(
             items
                 .iter()
-                .map(|item| render_deep(env, item, ctx))
+                .map(|item| render_deep(manifest, env, item, ctx))
                 .collect::<Result<_, _>>()?,
         ),
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(k, v)| Ok((render(k)?, render_deep(env, v, ctx)?)))
+                .map(|(k, v)| Ok((render(k)?, render_deep(manifest, env, v, ctx)?)))
                 .collect::<Result<_, String>>()?,
         ),
         other => other.clone(),

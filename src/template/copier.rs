@@ -35,14 +35,15 @@ fn error(origin: &str, message: String) -> YamlError {
 }
 
 /// `{{ expr }}` as the expression inside; any other text as a literal truth value.
-fn as_expression(value: &Value) -> Option<String> {
+fn as_expression(value: &Value, delimiters: (&str, &str)) -> Option<String> {
+    let (start, end) = delimiters;
     match value {
         Value::Bool(true) => None,
         Value::Bool(false) => Some("false".to_string()),
         Value::String(s) => {
             let t = s.trim();
-            match t.strip_prefix("{{").and_then(|r| r.strip_suffix("}}")) {
-                Some(inner) if !inner.contains("{{") => Some(inner.trim().to_string()),
+            match t.strip_prefix(start).and_then(|r| r.strip_suffix(end)) {
+                Some(inner) if !inner.contains(start) => Some(inner.trim().to_string()),
                 _ => Some(if t.is_empty() || t.eq_ignore_ascii_case("false") {
                     "false".into()
                 } else {
@@ -65,6 +66,19 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
     let mut skip_if_exists = Vec::new();
     let mut envops = Map::new();
     let mut answers_file = None;
+    // `when` is read with the template's own delimiters, wherever `_envops` stands.
+    let delimiter = |key: &str, default: &'static str| {
+        config
+            .get("_envops")
+            .and_then(|e| e.get(key))
+            .and_then(Value::as_str)
+            .unwrap_or(default)
+            .to_string()
+    };
+    let (start, end) = (
+        delimiter("variable_start_string", "{{"),
+        delimiter("variable_end_string", "}}"),
+    );
     for (key, value) in &config {
         match key.as_str() {
             "_subdirectory" => content = value.as_str().map(str::to_string),
@@ -101,7 +115,7 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
                     .map(str::to_string),
             ),
             k if k.starts_with('_') => {}
-            _ => parameters.push(question(key, value, origin)?),
+            _ => parameters.push(question(key, value, origin, (&start, &end))?),
         }
     }
     Ok(Manifest {
@@ -132,7 +146,12 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
     })
 }
 
-fn question(key: &str, value: &Value, origin: &str) -> Result<Parameter, YamlError> {
+fn question(
+    key: &str,
+    value: &Value,
+    origin: &str,
+    delimiters: (&str, &str),
+) -> Result<Parameter, YamlError> {
     let spec = match value {
         Value::Object(map)
             if [
@@ -201,7 +220,7 @@ fn question(key: &str, value: &Value, origin: &str) -> Result<Parameter, YamlErr
         when: None,
         secret: spec.get("secret").and_then(Value::as_bool).unwrap_or(false),
         hidden: false,
-        ask_when: spec.get("when").and_then(as_expression),
+        ask_when: spec.get("when").and_then(|w| as_expression(w, delimiters)),
         validator: spec
             .get("validator")
             .and_then(Value::as_str)

@@ -308,6 +308,20 @@ pub enum Flavour {
 }
 
 impl Manifest {
+    /// Whether text holds template syntax with this template's delimiters (copier's
+    /// `_envops` may change them).
+    pub fn is_template_text(&self, text: &str) -> bool {
+        let marker = |key: &str, default: &'static str| {
+            self.envops
+                .get(key)
+                .and_then(Value::as_str)
+                .unwrap_or(default)
+                .to_string()
+        };
+        text.contains(&marker("variable_start_string", "{{"))
+            || text.contains(&marker("block_start_string", "{%"))
+    }
+
     /// Which tool's conventions the template follows.
     pub fn flavour(&self) -> Flavour {
         if self.namespace.as_deref() == Some("cookiecutter") {
