@@ -3,6 +3,7 @@
 use super::{Reference, Session, event_ids};
 use crate::compat;
 use crate::domain::commands::{self, CreateVersion, Register, VersionSpec};
+use crate::domain::events::SourceKind;
 use crate::error::{Error, Result};
 use crate::generate::source::{self, VersionChoice};
 use crate::store::Decision;
@@ -56,8 +57,8 @@ pub fn register_template(session: &Session, request: RegisterTemplate) -> Result
         } else {
             request.tags
         },
-        source: match resolved.source_ref.kind.as_str() {
-            "path" => resolved.source_ref.uri.clone(),
+        source: match resolved.source_ref.kind {
+            SourceKind::Path => resolved.source_ref.uri.clone(),
             _ => request.location.clone(),
         },
         name,

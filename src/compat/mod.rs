@@ -43,6 +43,31 @@ pub struct Composition {
     pub runtime: Option<String>,
 }
 
+/// What the matrix says of a pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Judgement {
+    /// No rule and no requirement says no.
+    #[serde(rename = "compatible")]
+    Compatible,
+    /// A rule or a requirement says no.
+    #[serde(rename = "incompatible")]
+    Incompatible,
+    /// Nothing relates the two.
+    #[serde(rename = "not related")]
+    NotRelated,
+}
+
+impl std::fmt::Display for Judgement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `{:<13}` in the matrix pads what this writes.
+        f.pad(match self {
+            Judgement::Compatible => "compatible",
+            Judgement::Incompatible => "incompatible",
+            Judgement::NotRelated => "not related",
+        })
+    }
+}
+
 /// One cell of the matrix.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verdict {
@@ -51,7 +76,7 @@ pub struct Verdict {
     /// Another.
     pub b: String,
     /// `compatible`, `incompatible` or `not related`.
-    pub verdict: String,
+    pub verdict: Judgement,
     /// The rule that decided it.
     pub rule: Option<String>,
 }
@@ -312,11 +337,10 @@ pub fn evaluate(state: &State, composition: &Composition) -> Result<Evaluation> 
         a: a.to_string(),
         b: b.to_string(),
         verdict: match ok {
-            Some(true) => "compatible",
-            Some(false) => "incompatible",
-            None => "not related",
-        }
-        .to_string(),
+            Some(true) => Judgement::Compatible,
+            Some(false) => Judgement::Incompatible,
+            None => Judgement::NotRelated,
+        },
         rule,
     };
     let lib_label = |name: &str, v: &Option<Version>| {
@@ -481,7 +505,7 @@ pub fn evaluate(state: &State, composition: &Composition) -> Result<Evaluation> 
             ));
         }
     }
-    let compatible = conflicts.is_empty() && !verdicts.iter().any(|v| v.verdict == "incompatible");
+    let compatible = conflicts.is_empty() && !verdicts.iter().any(|v| v.verdict == Judgement::Incompatible);
     Ok(Evaluation {
         subjects: labels,
         compatible,

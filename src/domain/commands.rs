@@ -306,7 +306,7 @@ pub fn execution_succeeded(
         }),
         DomainEvent::TemplateExecuted(TemplateExecuted {
             execution_id: execution.execution_id.clone(),
-            status: "Succeeded".to_string(),
+            status: ExecutionStatus::Succeeded,
             scaffold_output_id: Some(scaffold.scaffold_output_id),
             duration_ms,
             error: None,
@@ -326,7 +326,7 @@ pub fn execution_failed(
         execution.requested(),
         DomainEvent::TemplateExecuted(TemplateExecuted {
             execution_id: execution.execution_id.clone(),
-            status: "Failed".to_string(),
+            status: ExecutionStatus::Failed,
             scaffold_output_id: None,
             duration_ms,
             error: Some(error.to_string()),
@@ -383,7 +383,7 @@ mod tests {
         CreateVersion {
             version: spec,
             source_ref: SourceRef {
-                kind: "path".into(),
+                kind: SourceKind::Path,
                 uri: "/t".into(),
                 commit: None,
             },

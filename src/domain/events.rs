@@ -12,7 +12,7 @@ use serde_json::Value;
 #[serde(rename_all = "camelCase")]
 pub struct SourceRef {
     /// `path` for a local folder, `git` for a repository.
-    pub kind: String,
+    pub kind: SourceKind,
     /// The folder path or repository URL.
     pub uri: String,
     /// The resolved commit for git sources; `null` otherwise.
@@ -61,6 +61,34 @@ pub struct TemplateParameterSchemaDefined {
     pub schema_id: String,
     pub parameter_count: u64,
     pub schema: Value,
+}
+
+/// Where a template's files came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// A local folder.
+    Path,
+    /// A git repository.
+    Git,
+}
+
+impl std::fmt::Display for SourceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SourceKind::Path => "path",
+            SourceKind::Git => "git",
+        })
+    }
+}
+
+/// How an execution ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ExecutionStatus {
+    /// The output was placed.
+    Succeeded,
+    /// Nothing was placed.
+    Failed,
 }
 
 /// How one validation check ended.
@@ -169,7 +197,7 @@ pub struct ScaffoldGenerated {
 pub struct TemplateExecuted {
     pub execution_id: String,
     /// `Succeeded` or `Failed`.
-    pub status: String,
+    pub status: ExecutionStatus,
     pub scaffold_output_id: Option<String>,
     pub duration_ms: u64,
     pub error: Option<String>,

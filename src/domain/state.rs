@@ -272,7 +272,8 @@ impl State {
     }
 
     /// Folds one event into the state. Events about aggregates this state does not hold
-    /// (which a consistent log never has) and event types it does not track change nothing.
+    /// (which a consistent log never has) change nothing; every event type is matched by
+    /// name, so a new one that is not folded does not compile.
     pub fn apply(&mut self, event_id: &str, occurred_at: &str, event: Option<&DomainEvent>) {
         self.event_count += 1;
         self.last_event_id = Some(event_id.to_string());
@@ -429,7 +430,13 @@ impl State {
                     });
                 }
             }
-            _ => {}
+            // Facts about executions, compositions and upgrade plans: recorded in the log
+            // and queried from it, but no aggregate this state holds changes.
+            DomainEvent::TemplateExecutionRequested(_)
+            | DomainEvent::ScaffoldGenerated(_)
+            | DomainEvent::TemplateExecuted(_)
+            | DomainEvent::CompatibilityEvaluated(_)
+            | DomainEvent::TemplateUpgradePlanCreated(_) => {}
         }
     }
 }

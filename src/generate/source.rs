@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::domain::State;
 use crate::domain::commands;
-use crate::domain::events::SourceRef;
+use crate::domain::events::{SourceKind, SourceRef};
 use crate::domain::state::VersionStatus;
 use crate::error::{Error, Result};
 use crate::git;
@@ -62,7 +62,7 @@ pub fn folder(dir: &Path, label: &str) -> Result<(TemplateFiles, Manifest)> {
 /// A folder's `SourceRef`.
 pub fn path_ref(dir: &Path) -> SourceRef {
     SourceRef {
-        kind: "path".to_string(),
+        kind: SourceKind::Path,
         uri: std::fs::canonicalize(dir)
             .unwrap_or_else(|_| dir.to_path_buf())
             .display()
@@ -77,7 +77,7 @@ pub fn from_location(location: &str) -> Result<ResolvedSource> {
     if git::is_git_url(location) {
         let checkout = git::checkout(location)?;
         let source_ref = SourceRef {
-            kind: "git".to_string(),
+            kind: SourceKind::Git,
             uri: checkout.url.clone(),
             commit: Some(checkout.commit.clone()),
         };
