@@ -186,7 +186,7 @@ pub fn scan_dependencies(session: &Session, request: ScanDependencies) -> Result
         Some(dir) => advisories::load(dir)?,
         None => Vec::new(),
     };
-    let resolved = graph::resolve(&state, found, release, &advisories);
+    let resolved = graph::resolve(&state, found, release, &advisories)?;
     let shape = json!({"nodes": resolved.nodes, "edges": resolved.edges, "conflicts": resolved.conflicts, "cycles": resolved.cycles});
     let bytes = serde_json::to_vec(&shape).expect("graphs serialize");
     let (graph_value, objects) = if bytes.len() <= EMBEDDED_GRAPH_BYTES {
@@ -388,5 +388,5 @@ pub fn advise_package_upgrade(
             (dir.display().to_string(), requirements)
         }
     };
-    Ok((subject, advise::advise(&state, &requirements)))
+    Ok((subject, advise::advise(&state, &requirements)?))
 }

@@ -3,19 +3,23 @@
 //! store, the manifests' `compatibility:` rules checked, a matrix of verdicts, and for an
 //! unsatisfiable composition a derivation a person can follow.
 
+mod matrix;
+mod provider;
 pub mod runtime;
+mod solve;
+mod subjects;
 
 use std::collections::BTreeMap;
 
-use pubgrub::{DefaultStringReporter, OfflineDependencyProvider, PubGrubError, Ranges, Reporter};
+use pubgrub::Ranges;
 use semver::{Comparator, Op, Version, VersionReq};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::domain::State;
 use crate::domain::library;
 use crate::error::{Error, Result};
-use crate::template::manifest::{Manifest, RuleKind};
+use crate::template::manifest::Manifest;
 use crate::template::ranges;
 use runtime::Runtime;
 
@@ -153,7 +157,7 @@ fn comparator(c: &Comparator) -> Ranges<Version> {
 }
 
 /// `Package [range]` from a `LibraryRequires` / `LibraryConflictsWith` expression.
-fn package_and_range(expression: &str) -> (String, Option<VersionReq>) {
+pub(crate) fn package_and_range(expression: &str) -> (String, Option<VersionReq>) {
     let expression = expression.trim();
     match expression.split_once(char::is_whitespace) {
         Some((name, range)) => (name.to_string(), ranges::parse_range(range).ok()),
@@ -161,6 +165,7 @@ fn package_and_range(expression: &str) -> (String, Option<VersionReq>) {
     }
 }
 
+/// The solver's root package: the composition itself.
 const ROOT: &str = "the composition";
 
 /// Judges a composition against the libraries registered in `state`.
@@ -175,337 +180,21 @@ pub fn evaluate(state: &State, composition: &Composition) -> Result<Evaluation> 
     for (name, _) in &composition.libraries {
         library::find(state, name)?;
     }
-    // Names are looked up many times; index them once (case-insensitive, as NuGet compares).
-    let by_name: std::collections::HashMap<String, &crate::domain::state::Library> = state
-        .libraries
-        .values()
-        .map(|l| (l.package_name.to_ascii_lowercase(), l))
-        .collect();
-    let find = |name: &str| by_name.get(&name.to_ascii_lowercase()).copied();
-    // The solver's world: every registered library version with its dependencies on other
-    // registered libraries; each template a package depending on what it declares; a root
-    // depending on the composition.
-    let mut provider: OfflineDependencyProvider<String, Ranges<Version>> =
-        OfflineDependencyProvider::new();
-    for lib in state.libraries.values() {
-        for v in &lib.versions {
-            let Ok(version) = Version::parse(&v.version) else {
-                continue;
-            };
-            let deps: Vec<(String, Ranges<Version>)> = v
-                .dependencies
-                .iter()
-                .filter_map(|d| {
-                    let target = find(&d.package_name)?;
-                    Some((
-                        target.package_name.clone(),
-                        to_ranges(&VersionReq::parse(&d.range).unwrap_or(VersionReq::STAR)),
-                    ))
-                })
-                .collect();
-            provider.add_dependencies(lib.package_name.clone(), version, deps);
-        }
-    }
-    let mut root_deps: Vec<(String, Ranges<Version>)> = Vec::new();
-    for (name, version) in &composition.libraries {
-        let lib = library::find(state, name)?;
-        let set = match version {
-            Some(v) => {
-                let parsed = Version::parse(&ranges::normalise(v).unwrap_or_else(|| v.clone()))
-                    .map_err(|e| Error::usage(format!("{name}@{v}: {e}")))?;
-                Ranges::singleton(parsed)
-            }
-            None => Ranges::full(),
-        };
-        root_deps.push((lib.package_name.clone(), set));
-    }
-    for template in &composition.templates {
-        let mut deps = Vec::new();
-        for library in &template.manifest.libraries {
-            let selected = template
-                .selected
-                .as_ref()
-                .is_none_or(|s| s.iter().any(|p| p.eq_ignore_ascii_case(&library.package)));
-            if let (true, Some(lib)) = (selected, find(&library.package)) {
-                let req = ranges::parse_range(&library.version).unwrap_or(VersionReq::STAR);
-                deps.push((lib.package_name.clone(), to_ranges(&req)));
-            }
-        }
-        for rule in template
-            .manifest
-            .compatibility
+    let index = Index::new(state);
+    let world = provider::world(state, &index, composition)?;
+    let (chosen, mut conflicts) = solve::solve(&world)?;
+    let (labels, libraries) = subjects::subjects(&index, composition, &chosen, runtime.as_ref());
+    let verdicts = matrix::matrix(
+        &index,
+        composition,
+        &libraries,
+        runtime.as_ref(),
+        &mut conflicts,
+    )?;
+    let compatible = conflicts.is_empty()
+        && !verdicts
             .iter()
-            .filter(|r| r.kind == RuleKind::LibraryRequires)
-        {
-            let (name, req) = package_and_range(&rule.expression);
-            if let Some(lib) = find(&name) {
-                deps.push((
-                    lib.package_name.clone(),
-                    req.as_ref().map_or(Ranges::full(), to_ranges),
-                ));
-            }
-        }
-        let package = format!("template {}", template.name);
-        let version = template
-            .label
-            .rsplit_once('@')
-            .and_then(|(_, v)| Version::parse(v).ok())
-            .unwrap_or(Version::new(0, 0, 0));
-        provider.add_dependencies(package.clone(), version.clone(), deps);
-        root_deps.push((package, Ranges::singleton(version)));
-    }
-    provider.add_dependencies(ROOT.to_string(), Version::new(0, 0, 0), root_deps);
-
-    let mut conflicts = Vec::new();
-    let mut chosen: BTreeMap<String, String> = BTreeMap::new();
-    match pubgrub::resolve(&provider, ROOT.to_string(), Version::new(0, 0, 0)) {
-        Ok(solution) => {
-            for (package, version) in solution {
-                if package != ROOT && !package.starts_with("template ") {
-                    chosen.insert(package, version.to_string());
-                }
-            }
-        }
-        Err(PubGrubError::NoSolution(mut tree)) => {
-            tree.collapse_no_versions();
-            let explanation = DefaultStringReporter::report(&tree)
-                .replace("the composition 0.0.0", "the composition");
-            conflicts.push(json!({"rule": "library versions", "explanation": explanation}));
-        }
-        Err(e) => return Err(Error::new(format!("the compatibility solver failed: {e}"))),
-    }
-
-    // Subjects, with the versions chosen (or pinned).
-    let mut labels: Vec<String> = composition
-        .templates
-        .iter()
-        .map(|t| t.label.clone())
-        .collect();
-    let mut libraries: Vec<(String, Option<Version>)> = Vec::new();
-    // The matrix's subjects: the libraries named in the composition and those its templates
-    // declare or require; versions chosen for deeper dependencies are reported in `chosen`.
-    let mut names: Vec<String> = composition
-        .libraries
-        .iter()
-        .filter_map(|(n, _)| Some(find(n)?.package_name.clone()))
-        .collect();
-    for template in &composition.templates {
-        let declared = template
-            .manifest
-            .libraries
-            .iter()
-            .map(|l| l.package.clone());
-        let required = template
-            .manifest
-            .compatibility
-            .iter()
-            .filter(|r| r.kind == RuleKind::LibraryRequires)
-            .map(|r| package_and_range(&r.expression).0);
-        for name in declared.chain(required) {
-            if let Some(lib) = find(&name).filter(|l| {
-                chosen.contains_key(&l.package_name) && !names.contains(&l.package_name)
-            }) {
-                names.push(lib.package_name.clone());
-            }
-        }
-    }
-    for name in names {
-        let version = chosen
-            .get(&name)
-            .cloned()
-            .or_else(|| {
-                composition
-                    .libraries
-                    .iter()
-                    .find(|(n, _)| n.eq_ignore_ascii_case(&name))
-                    .and_then(|(_, v)| v.clone())
-            })
-            .and_then(|v| Version::parse(&v).ok());
-        labels.push(match &version {
-            Some(v) => format!("{name}@{v}"),
-            None => name.clone(),
-        });
-        libraries.push((name, version));
-    }
-    if let Some(r) = &runtime {
-        labels.push(r.to_string());
-    }
-
-    // The matrix.
-    let mut verdicts = Vec::new();
-    let cell = |a: &str, b: &str, ok: Option<bool>, rule: Option<String>| Verdict {
-        a: a.to_string(),
-        b: b.to_string(),
-        verdict: match ok {
-            Some(true) => Judgement::Compatible,
-            Some(false) => Judgement::Incompatible,
-            None => Judgement::NotRelated,
-        },
-        rule,
-    };
-    let lib_label = |name: &str, v: &Option<Version>| {
-        v.as_ref()
-            .map_or(name.to_string(), |v| format!("{name}@{v}"))
-    };
-    for (i, t) in composition.templates.iter().enumerate() {
-        for (name, version) in &libraries {
-            let mut verdict = (None, None);
-            for l in &t.manifest.libraries {
-                if l.package.eq_ignore_ascii_case(name) {
-                    let req = ranges::parse_range(&l.version).unwrap_or(VersionReq::STAR);
-                    verdict = (
-                        version.as_ref().map(|v| req.matches(v)),
-                        Some(format!("{} declares {} {}", t.name, l.package, l.version)),
-                    );
-                }
-            }
-            for rule in &t.manifest.compatibility {
-                let (package, req) = package_and_range(&rule.expression);
-                if !package.eq_ignore_ascii_case(name) {
-                    continue;
-                }
-                let matches = version
-                    .as_ref()
-                    .is_none_or(|v| req.as_ref().is_none_or(|r| r.matches(v)));
-                match rule.kind {
-                    RuleKind::LibraryConflictsWith if matches => {
-                        verdict = (
-                            Some(false),
-                            Some(format!("{} conflicts with {}", t.name, rule.expression)),
-                        );
-                        conflicts.push(json!({"rule": "LibraryConflictsWith", "explanation": format!("{} conflicts with {}, which is in the composition", t.label, rule.expression)}));
-                    }
-                    RuleKind::LibraryRequires => {
-                        verdict = (
-                            version
-                                .as_ref()
-                                .map(|v| req.as_ref().is_none_or(|r| r.matches(v))),
-                            Some(format!("{} requires {}", t.name, rule.expression)),
-                        );
-                    }
-                    _ => {}
-                }
-            }
-            verdicts.push(cell(
-                &t.label,
-                &lib_label(name, version),
-                verdict.0,
-                verdict.1,
-            ));
-        }
-        if let Some(r) = &runtime {
-            let mut verdict = (None, None);
-            for rule in t
-                .manifest
-                .compatibility
-                .iter()
-                .filter(|r| r.kind == RuleKind::RuntimeRequires)
-            {
-                let ok = runtime::satisfies(r, &rule.expression).ok_or_else(|| {
-                    Error::new(format!(
-                        "{}: RuntimeRequires `{}` is not a runtime expression",
-                        t.label, rule.expression
-                    ))
-                    .hint("write it like >= net8.0")
-                })?;
-                if !ok {
-                    conflicts.push(json!({"rule": "RuntimeRequires", "explanation": format!("{} requires runtime {}, but the composition runs on {r}", t.label, rule.expression)}));
-                }
-                verdict = (
-                    Some(ok && verdict.0 != Some(false)),
-                    Some(format!("{} requires runtime {}", t.name, rule.expression)),
-                );
-            }
-            verdicts.push(cell(&t.label, &r.to_string(), verdict.0, verdict.1));
-        }
-        for other in &composition.templates[i + 1..] {
-            let mut verdict = (None, None);
-            for (x, y) in [(t, other), (other, t)] {
-                for rule in x
-                    .manifest
-                    .compatibility
-                    .iter()
-                    .filter(|r| r.kind == RuleKind::TemplateConflictsWith)
-                {
-                    if rule.expression.trim() == y.name {
-                        verdict = (
-                            Some(false),
-                            Some(format!("{} conflicts with template {}", x.name, y.name)),
-                        );
-                        conflicts.push(json!({"rule": "TemplateConflictsWith", "explanation": format!("{} conflicts with template {}", x.label, y.label)}));
-                    }
-                }
-            }
-            verdicts.push(cell(&t.label, &other.label, verdict.0, verdict.1));
-        }
-    }
-    for (i, (name, version)) in libraries.iter().enumerate() {
-        let release = version
-            .as_ref()
-            .and_then(|v| find(name)?.version(&v.to_string()));
-        for (other, other_version) in &libraries[i + 1..] {
-            let other_release = other_version
-                .as_ref()
-                .and_then(|v| find(other)?.version(&v.to_string()));
-            let mut verdict = (None, None);
-            for (from, from_label, to, to_version) in [
-                (release, lib_label(name, version), other, other_version),
-                (
-                    other_release,
-                    lib_label(other, other_version),
-                    name,
-                    version,
-                ),
-            ] {
-                if let Some(dep) = from.and_then(|r| {
-                    r.dependencies
-                        .iter()
-                        .find(|d| d.package_name.eq_ignore_ascii_case(to))
-                }) {
-                    let req = VersionReq::parse(&dep.range).unwrap_or(VersionReq::STAR);
-                    verdict = (
-                        to_version.as_ref().map(|v| req.matches(v)),
-                        Some(format!(
-                            "{from_label} depends on {} {}",
-                            dep.package_name, dep.range
-                        )),
-                    );
-                }
-            }
-            verdicts.push(cell(
-                &lib_label(name, version),
-                &lib_label(other, other_version),
-                verdict.0,
-                verdict.1,
-            ));
-        }
-        if let (Some(r), Some(release)) = (&runtime, release) {
-            let fits = release
-                .target_frameworks
-                .iter()
-                .filter_map(|f| runtime::runs_on(f, r))
-                .collect::<Vec<_>>();
-            let verdict = if fits.is_empty() {
-                None
-            } else {
-                Some(fits.iter().any(|ok| *ok))
-            };
-            if verdict == Some(false) {
-                conflicts.push(json!({"rule": "targetFrameworks", "explanation": format!("{} targets {}, none of which runs on {r}", lib_label(name, version), release.target_frameworks.join(", "))}));
-            }
-            verdicts.push(cell(
-                &lib_label(name, version),
-                &r.to_string(),
-                verdict,
-                Some(format!(
-                    "{} targets {}",
-                    name,
-                    release.target_frameworks.join(", ")
-                )),
-            ));
-        }
-    }
-    let compatible = conflicts.is_empty() && !verdicts.iter().any(|v| v.verdict == Judgement::Incompatible);
+            .any(|v| v.verdict == Judgement::Incompatible);
     Ok(Evaluation {
         subjects: labels,
         compatible,
@@ -513,6 +202,54 @@ pub fn evaluate(state: &State, composition: &Composition) -> Result<Evaluation> 
         conflicts,
         chosen,
     })
+}
+
+/// The registered libraries by lower-case name: looked up many times, indexed once
+/// (case-insensitive, as NuGet compares).
+pub(crate) struct Index<'s> {
+    by_name: std::collections::HashMap<String, &'s crate::domain::state::Library>,
+}
+
+impl<'s> Index<'s> {
+    fn new(state: &'s State) -> Index<'s> {
+        Index {
+            by_name: state
+                .libraries
+                .values()
+                .map(|l| (l.package_name.to_ascii_lowercase(), l))
+                .collect(),
+        }
+    }
+
+    /// A registered library by name, any case.
+    pub(crate) fn find(&self, name: &str) -> Option<&'s crate::domain::state::Library> {
+        self.by_name.get(&name.to_ascii_lowercase()).copied()
+    }
+}
+
+/// The range a template declares for a library, or an error pointing at it.
+pub(crate) fn declared_range(
+    template: &TemplateSubject,
+    library: &crate::template::manifest::LibraryRef,
+) -> Result<VersionReq> {
+    ranges::parse_range(&library.version).map_err(|e| {
+        Error::new(format!(
+            "{}: libraries: `{}` version `{}`: {e}",
+            template.label, library.package, library.version
+        ))
+        .hint("write a version range such as \">=4.1.0, <5.0.0\"; `factory validate` checks the manifest")
+    })
+}
+
+/// A recorded dependency's range as a requirement, or an error naming it.
+pub(crate) fn dependency_range(
+    from: &str,
+    dependency: &crate::domain::events::DependencyRange,
+) -> Result<VersionReq> {
+    crate::library::resolve::requirement(
+        &dependency.range,
+        &format!("{from} -> {}", dependency.package_name),
+    )
 }
 
 /// The event recording an evaluation.
@@ -542,3 +279,6 @@ pub fn explain(evaluation: &Evaluation) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+#[cfg(test)]
+mod tests;

@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 use semver::{Version, VersionReq};
 use serde::Serialize;
 
+use super::resolve::{requirement, settle};
 use crate::domain::events::DependencyRange;
 use crate::domain::state::State;
+use crate::error::Result;
 
 /// One recommendation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -25,43 +27,39 @@ pub struct Advice {
 }
 
 /// Advice for `requirements` over the libraries registered in `state`.
-pub fn advise(state: &State, requirements: &[DependencyRange]) -> Vec<Advice> {
-    let asked: BTreeMap<String, (&DependencyRange, VersionReq)> = requirements
-        .iter()
-        .map(|r| {
-            (
-                r.package_name.to_ascii_lowercase(),
-                (r, VersionReq::parse(&r.range).unwrap_or(VersionReq::STAR)),
-            )
-        })
-        .collect();
-    let mut chosen: BTreeMap<String, Version> = BTreeMap::new();
+pub fn advise(state: &State, requirements: &[DependencyRange]) -> Result<Vec<Advice>> {
+    let mut asked: BTreeMap<String, (&DependencyRange, VersionReq)> = BTreeMap::new();
+    for r in requirements {
+        let req = requirement(&r.range, &r.package_name)?;
+        asked.insert(r.package_name.to_ascii_lowercase(), (r, req));
+    }
     let mut notes: BTreeMap<String, String> = BTreeMap::new();
-    // Settle the choices: each library at its newest version allowed by its requirer and by
-    // what the other chosen versions require of it.
-    for _ in 0..8 {
+    // Each library at its newest version allowed by its requirer and by what the other
+    // chosen versions require of it.
+    let chosen = settle(|chosen: &BTreeMap<String, Version>| {
         let mut next = BTreeMap::new();
         for (key, (_, req)) in &asked {
             let Some(library) = state.library(key) else {
                 continue;
             };
-            let constraints: Vec<(String, VersionReq)> = chosen
-                .iter()
-                .filter(|(other, _)| *other != key)
-                .filter_map(|(other, v)| {
-                    let lib = state.library(other)?;
-                    let lv = lib.version(&v.to_string())?;
-                    lv.dependencies
-                        .iter()
-                        .find(|d| d.package_name.eq_ignore_ascii_case(key))
-                        .map(|d| {
-                            (
-                                format!("{}@{v}", lib.package_name),
-                                VersionReq::parse(&d.range).unwrap_or(VersionReq::STAR),
-                            )
-                        })
-                })
-                .collect();
+            let mut constraints: Vec<(String, VersionReq)> = Vec::new();
+            for (other, v) in chosen.iter().filter(|(other, _)| *other != key) {
+                let Some(lib) = state.library(other) else {
+                    continue;
+                };
+                let Some(lv) = lib.version(&v.to_string()) else {
+                    continue;
+                };
+                if let Some(d) = lv
+                    .dependencies
+                    .iter()
+                    .find(|d| d.package_name.eq_ignore_ascii_case(key))
+                {
+                    let by = format!("{}@{v}", lib.package_name);
+                    let req = requirement(&d.range, &format!("{by} -> {}", d.package_name))?;
+                    constraints.push((by, req));
+                }
+            }
             let mut versions: Vec<Version> = library
                 .versions
                 .iter()
@@ -99,12 +97,9 @@ pub fn advise(state: &State, requirements: &[DependencyRange]) -> Vec<Advice> {
                 }
             }
         }
-        if next == chosen {
-            break;
-        }
-        chosen = next;
-    }
-    asked
+        Ok(next)
+    })?;
+    Ok(asked
         .iter()
         .map(|(key, (r, _))| Advice {
             package_name: r.package_name.clone(),
@@ -116,5 +111,5 @@ pub fn advise(state: &State, requirements: &[DependencyRange]) -> Vec<Advice> {
                 notes.get(key).cloned()
             },
         })
-        .collect()
+        .collect())
 }

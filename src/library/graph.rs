@@ -9,8 +9,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::advisories::Advisory;
+use super::resolve::{requirement, settle};
 use crate::domain::events::DependencyRange;
 use crate::domain::state::{Library, LibraryVersion, State};
+use crate::error::Result;
 
 /// A package at a version (or, for one the store does not know and no lock pins, a range).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -92,17 +94,13 @@ struct Known<'s> {
     versions: Vec<(Version, &'s LibraryVersion)>,
 }
 
-fn requirement(range: &str) -> VersionReq {
-    VersionReq::parse(range).unwrap_or(VersionReq::STAR)
-}
-
 /// Resolves the graph of `root` at `version` over the libraries in `state`.
 pub fn resolve(
     state: &State,
     root: &Library,
     version: &LibraryVersion,
     advisories: &[Advisory],
-) -> Graph {
+) -> Result<Graph> {
     let mut known: HashMap<String, Known> = HashMap::with_capacity(state.libraries.len());
     for library in state.libraries.values() {
         let mut versions: Vec<(Version, &LibraryVersion)> = library
@@ -123,10 +121,9 @@ pub fn resolve(
         .collect();
     // Choose, repeat with the choices, until they settle: a requirement added by a newly
     // chosen version can change what the other requirers must share.
-    let mut chosen: HashMap<String, Version> = HashMap::new();
     let mut graph = Graph::default();
-    for _ in 0..8 {
-        let (next, requirements) = walk(root, version, &known, &pins, &chosen, &mut graph);
+    settle(|chosen: &HashMap<String, Version>| {
+        let (next, requirements) = walk(root, version, &known, &pins, chosen, &mut graph)?;
         let mut settled: HashMap<String, Version> = HashMap::new();
         graph.conflicts.clear();
         for (package, reqs) in &requirements {
@@ -171,11 +168,8 @@ pub fn resolve(
                 None => {}
             }
         }
-        if settled == chosen {
-            break;
-        }
-        chosen = settled;
-    }
+        Ok(settled)
+    })?;
     graph.cycles = cycles(&graph);
     for node in &graph.nodes {
         let Some(v) = &node.version else { continue };
@@ -191,7 +185,7 @@ pub fn resolve(
                 .push(advisory.report(&node.package_name, v));
         }
     }
-    graph
+    Ok(graph)
 }
 
 type Requirements = BTreeMap<String, Vec<(String, String, VersionReq)>>;
@@ -205,7 +199,7 @@ fn walk(
     pins: &HashMap<String, &str>,
     chosen: &HashMap<String, Version>,
     graph: &mut Graph,
-) -> (HashMap<String, String>, Requirements) {
+) -> Result<(HashMap<String, String>, Requirements)> {
     graph.nodes.clear();
     graph.edges.clear();
     let mut index: HashMap<(String, String), usize> = HashMap::new();
@@ -234,7 +228,7 @@ fn walk(
             names
                 .entry(key.clone())
                 .or_insert_with(|| dep.package_name.clone());
-            let req = requirement(&dep.range);
+            let req = requirement(&dep.range, &format!("{requirer} -> {}", dep.package_name))?;
             requirements.entry(key.clone()).or_default().push((
                 requirer.clone(),
                 dep.range.clone(),
@@ -316,7 +310,7 @@ fn walk(
             });
         }
     }
-    (names, requirements)
+    Ok((names, requirements))
 }
 
 fn conflict(

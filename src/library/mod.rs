@@ -7,3 +7,4 @@ pub mod feed;
 pub mod graph;
 pub mod openapi;
 pub mod project;
+pub mod resolve;
