@@ -4,9 +4,11 @@ use super::*;
 use crate::domain::DomainEvent;
 use crate::domain::events::{DependencyRange, LibraryRegistered, LibraryVersionCreated};
 
-/// A registry: each library with its versions, each version with `NAME@RANGE` dependencies
-/// and target frameworks.
-fn registry(libraries: &[(&str, &[(&str, &[&str], &[&str])])]) -> State {
+/// A release: its version, `NAME@RANGE` dependencies and target frameworks.
+type Release<'a> = (&'a str, &'a [&'a str], &'a [&'a str]);
+
+/// A registry: each library with its releases.
+fn registry(libraries: &[(&str, &[Release])]) -> State {
     let mut state = State::default();
     for (n, (name, versions)) in libraries.iter().enumerate() {
         let library_id = format!("lib-{n}");
