@@ -51,7 +51,10 @@ const TEMPLATE: &[(&str, &str)] = &[
         "template.yaml",
         "name: snap\ncategory: service\nparameters:\n  - name: service_name\n    default: orders\n    help: The service's name\n  - name: database\n    type: choice\n    choices: [postgresql, none]\n    default: postgresql\nlibraries:\n  - package: Acme.Json\n    version: \">=4.1.0, <5.0.0\"\ncompatibility:\n  - kind: LibraryConflictsWith\n    expression: Acme.Legacy\ntests:\n  - name: minimal\n    answers: {service_name: billing, database: none}\n",
     ),
-    ("README.md", "# {{ service_name }}\n\nDatabase: {{ database }}\n"),
+    (
+        "README.md",
+        "# {{ service_name }}\n\nDatabase: {{ database }}\n",
+    ),
     ("src/{{ service_name }}.txt", "service {{ service_name }}\n"),
 ];
 
@@ -111,7 +114,9 @@ fn compat_explains_an_incompatible_composition() {
         env.run(&args).ok();
     }
     let run = env.run(&["compat", "snap@1.0.0", "--with", "Acme.Data@2.0.0"]);
-    filtered(&env, || insta::assert_snapshot!("compat_incompatible", shown(&run)));
+    filtered(&env, || {
+        insta::assert_snapshot!("compat_incompatible", shown(&run))
+    });
 }
 
 #[test]
@@ -119,11 +124,21 @@ fn upgrade_plans_a_conflict() {
     let env = published();
     env.run(&["generate", "snap", "-o", "proj"]).ok();
     let mut v2: Vec<(&str, &str)> = TEMPLATE.to_vec();
-    v2[1] = ("README.md", "# {{ service_name }} (v2)\n\nDatabase: {{ database }}\n");
+    v2[1] = (
+        "README.md",
+        "# {{ service_name }} (v2)\n\nDatabase: {{ database }}\n",
+    );
     v2.push(("CHANGELOG.md", "2.0.0\n"));
     let dir = env.template("snap-v2", &v2);
-    env.run(&["version", "snap", "--from", dir.to_str().unwrap(), "--version", "2.0.0"])
-        .ok();
+    env.run(&[
+        "version",
+        "snap",
+        "--from",
+        dir.to_str().unwrap(),
+        "--version",
+        "2.0.0",
+    ])
+    .ok();
     env.run(&["validate", "snap@2.0.0"]).ok();
     env.run(&["publish", "snap@2.0.0"]).ok();
     std::fs::write(
@@ -132,7 +147,9 @@ fn upgrade_plans_a_conflict() {
     )
     .unwrap();
     let run = env.run(&["upgrade", "proj"]);
-    filtered(&env, || insta::assert_snapshot!("upgrade_conflict", shown(&run)));
+    filtered(&env, || {
+        insta::assert_snapshot!("upgrade_conflict", shown(&run))
+    });
 }
 
 #[test]
@@ -154,9 +171,18 @@ fn library_scan_explains_a_conflict() {
         env.run(&args).ok();
     }
     env.run(&[
-        "library", "version", "Acme.App", "1.0.0", "--dep", "Acme.A@^1", "--dep", "Acme.B@^1",
+        "library",
+        "version",
+        "Acme.App",
+        "1.0.0",
+        "--dep",
+        "Acme.A@^1",
+        "--dep",
+        "Acme.B@^1",
     ])
     .ok();
     let run = env.run(&["library", "scan", "Acme.App@1.0.0", "--fail-on", "conflict"]);
-    filtered(&env, || insta::assert_snapshot!("library_scan_conflict", shown(&run)));
+    filtered(&env, || {
+        insta::assert_snapshot!("library_scan_conflict", shown(&run))
+    });
 }

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 
 /// Arguments of `compat`.
 #[derive(Debug, clap::Args)]
-pub struct CompatArgs {
+pub(crate) struct CompatArgs {
     /// Templates: NAME or NAME@VERSION (default version: the latest published).
     templates: Vec<String>,
     /// A library, NAME@VERSION or NAME to let the solver choose (repeatable).
@@ -80,7 +80,7 @@ fn print_evaluation(app: &App, evaluation: &Evaluation) {
 }
 
 /// Runs `compat`; exit 3 when incompatible.
-pub fn run(app: &App, args: CompatArgs) -> Result<()> {
+pub(crate) fn run(app: &App, args: CompatArgs) -> Result<()> {
     let mut file = CompositionFile::default();
     if let Some(path) = &args.composition {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;

@@ -14,7 +14,7 @@ use crate::template::{answers, yaml};
 
 /// Arguments of `generate`.
 #[derive(Debug, clap::Args)]
-pub struct GenerateArgs {
+pub(crate) struct GenerateArgs {
     /// NAME[@VERSION] in the store, a template folder, or a git URL[#REF].
     source: String,
     /// The output folder.
@@ -88,7 +88,7 @@ impl Bar {
 }
 
 /// The answers of `--answers FILE` and `--set`, the latter winning.
-pub fn given_answers(file: Option<&PathBuf>, set: &[String]) -> Result<Map<String, Value>> {
+pub(crate) fn given_answers(file: Option<&PathBuf>, set: &[String]) -> Result<Map<String, Value>> {
     let mut given = Map::new();
     if let Some(file) = file {
         let text = std::fs::read_to_string(file).map_err(|e| Error::io("read", file, e))?;
@@ -110,7 +110,7 @@ pub fn given_answers(file: Option<&PathBuf>, set: &[String]) -> Result<Map<Strin
 }
 
 /// A size for people: B, KiB, MiB.
-pub fn human_size(bytes: u64) -> String {
+pub(crate) fn human_size(bytes: u64) -> String {
     match bytes {
         b if b < 1024 => format!("{b} B"),
         b if b < 1024 * 1024 => format!("{:.1} KiB", b as f64 / 1024.0),
@@ -119,7 +119,7 @@ pub fn human_size(bytes: u64) -> String {
 }
 
 /// Runs `generate`.
-pub fn run(app: &App, args: GenerateArgs) -> Result<()> {
+pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
     let request = GenerateScaffold {
         answers: given_answers(args.answers.as_ref(), &args.set)?,
         template: args.source,

@@ -7,7 +7,7 @@ use crate::error::Result;
 
 /// Arguments of `hash`.
 #[derive(Debug, clap::Args)]
-pub struct HashArgs {
+pub(crate) struct HashArgs {
     /// The folder to hash.
     dir: PathBuf,
     /// Print the sha256sum manifest instead of the hash.
@@ -16,7 +16,7 @@ pub struct HashArgs {
 }
 
 /// Runs `hash`.
-pub fn run(app: &App, args: HashArgs) -> Result<()> {
+pub(crate) fn run(app: &App, args: HashArgs) -> Result<()> {
     let tree = crate::hash::hash_dir(&args.dir)?;
     if app.json() {
         app.printer.json_document(&serde_json::json!({

@@ -8,13 +8,13 @@ use crate::store::Store;
 
 /// Arguments of `init`.
 #[derive(Debug, clap::Args)]
-pub struct InitArgs {
+pub(crate) struct InitArgs {
     /// Where to create the store (default: the store `factory` would find).
     dir: Option<PathBuf>,
 }
 
 /// Runs `init`.
-pub fn run(app: &App, args: InitArgs) -> Result<()> {
+pub(crate) fn run(app: &App, args: InitArgs) -> Result<()> {
     let root = match args.dir {
         Some(dir) => dir,
         None => crate::store::locate(

@@ -13,7 +13,7 @@ use crate::template::manifest::Category;
 
 /// Arguments of `register`.
 #[derive(Debug, clap::Args)]
-pub struct RegisterArgs {
+pub(crate) struct RegisterArgs {
     /// The template folder (holding template.yaml), or a git URL[#REF].
     location: String,
     /// Register under this name instead of the manifest's.
@@ -33,7 +33,7 @@ pub struct RegisterArgs {
 /// Arguments of `version`.
 #[derive(Debug, clap::Args)]
 #[command(group = clap::ArgGroup::new("number").required(true).args(["version", "bump"]))]
-pub struct VersionArgs {
+pub(crate) struct VersionArgs {
     /// The template's name or id.
     template: String,
     /// The template folder or git URL[#REF] to snapshot (default: where it was registered from).
@@ -56,13 +56,13 @@ enum BumpArg {
 
 /// Arguments of `publish`.
 #[derive(Debug, clap::Args)]
-pub struct PublishArgs {
+pub(crate) struct PublishArgs {
     /// TEMPLATE@VERSION to publish.
     reference: String,
 }
 
 /// Runs `register`.
-pub fn register(app: &App, args: RegisterArgs) -> Result<()> {
+pub(crate) fn register(app: &App, args: RegisterArgs) -> Result<()> {
     let request = RegisterTemplate {
         location: args.location,
         name: args.name,
@@ -89,7 +89,7 @@ pub fn register(app: &App, args: RegisterArgs) -> Result<()> {
 }
 
 /// Runs `version`.
-pub fn version(app: &App, args: VersionArgs) -> Result<()> {
+pub(crate) fn version(app: &App, args: VersionArgs) -> Result<()> {
     let version = match (args.version, args.bump) {
         (Some(v), _) => VersionSpec::Exact(v),
         (None, Some(BumpArg::Major)) => VersionSpec::Bump(Bump::Major),
@@ -131,7 +131,7 @@ pub fn version(app: &App, args: VersionArgs) -> Result<()> {
 }
 
 /// Runs `publish`.
-pub fn publish(app: &App, args: PublishArgs) -> Result<()> {
+pub(crate) fn publish(app: &App, args: PublishArgs) -> Result<()> {
     let request = PublishTemplate {
         reference: args.reference,
     };

@@ -12,7 +12,7 @@ use crate::error::Error;
 
 /// How an invocation prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// Text for people.
     Human,
     /// One JSON document (or JSON Lines for streams).
@@ -23,7 +23,7 @@ pub enum Mode {
 
 /// Prints reports, warnings and errors.
 #[derive(Debug, Clone, Copy)]
-pub struct Printer {
+pub(crate) struct Printer {
     mode: Mode,
     color: bool,
 }
@@ -41,7 +41,7 @@ pub(crate) use out;
 
 impl Printer {
     /// A printer for `--json` / `--quiet`, colouring errors on a terminal unless `NO_COLOR`.
-    pub fn new(json: bool, quiet: bool, stderr_is_terminal: bool) -> Printer {
+    pub(crate) fn new(json: bool, quiet: bool, stderr_is_terminal: bool) -> Printer {
         let mode = match (json, quiet) {
             (true, _) => Mode::Json,
             (false, true) => Mode::Quiet,
@@ -54,43 +54,43 @@ impl Printer {
     }
 
     /// Whether JSON is wanted.
-    pub fn json(&self) -> bool {
+    pub(crate) fn json(&self) -> bool {
         self.mode == Mode::Json
     }
 
     /// Whether human text is wanted.
-    pub fn human(&self) -> bool {
+    pub(crate) fn human(&self) -> bool {
         self.mode == Mode::Human
     }
 
     /// Whether only errors are wanted.
-    pub fn quiet(&self) -> bool {
+    pub(crate) fn quiet(&self) -> bool {
         self.mode == Mode::Quiet
     }
 
     /// One line of human text (nothing in JSON or quiet mode).
-    pub fn line(&self, text: impl Display) {
+    pub(crate) fn line(&self, text: impl Display) {
         if self.human() {
             self.raw(format!("{text}\n").as_bytes());
         }
     }
 
     /// One JSON document, pretty, whatever the mode (the caller asked for JSON).
-    pub fn json_document<T: Serialize>(&self, value: &T) {
+    pub(crate) fn json_document<T: Serialize>(&self, value: &T) {
         let mut text = serde_json::to_string_pretty(value).expect("output serializes");
         text.push('\n');
         self.raw(text.as_bytes());
     }
 
     /// Bytes for stdout as they are (streams, scripts, generated files).
-    pub fn raw(&self, bytes: &[u8]) {
+    pub(crate) fn raw(&self, bytes: &[u8]) {
         let mut stdout = std::io::stdout().lock();
         // A full disk behind a redirect is rare and the report is already recorded.
         let _ = exit_on_broken_pipe(stdout.write_all(bytes).and_then(|()| stdout.flush()));
     }
 
     /// A buffered stdout for streams of lines (the event log): written in large blocks.
-    pub fn stream(&self) -> Stream {
+    pub(crate) fn stream(&self) -> Stream {
         Stream(std::io::BufWriter::with_capacity(
             64 * 1024,
             std::io::stdout().lock(),
@@ -98,14 +98,14 @@ impl Printer {
     }
 
     /// A warning on stderr (not in quiet mode).
-    pub fn warn(&self, text: impl Display) {
+    pub(crate) fn warn(&self, text: impl Display) {
         if !self.quiet() {
             let _ = writeln!(std::io::stderr().lock(), "warning: {text}");
         }
     }
 
     /// An error on stderr: `error: …` and, when known, `hint: …`.
-    pub fn error(&self, err: &Error) {
+    pub(crate) fn error(&self, err: &Error) {
         let (red, cyan, reset) = if self.color {
             ("\x1b[1;31m", "\x1b[36m", "\x1b[0m")
         } else {
@@ -120,11 +120,11 @@ impl Printer {
 }
 
 /// Buffered lines for stdout; a closed stdout ends the process quietly.
-pub struct Stream(std::io::BufWriter<std::io::StdoutLock<'static>>);
+pub(crate) struct Stream(std::io::BufWriter<std::io::StdoutLock<'static>>);
 
 impl Stream {
     /// One line (the newline is added).
-    pub fn line(&mut self, bytes: &[u8]) -> crate::Result<()> {
+    pub(crate) fn line(&mut self, bytes: &[u8]) -> crate::Result<()> {
         let written = self
             .0
             .write_all(bytes)
@@ -133,7 +133,7 @@ impl Stream {
     }
 
     /// Sends what is buffered.
-    pub fn flush(&mut self) -> crate::Result<()> {
+    pub(crate) fn flush(&mut self) -> crate::Result<()> {
         exit_on_broken_pipe(self.0.flush())
     }
 }

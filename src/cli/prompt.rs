@@ -9,13 +9,13 @@ use crate::template::manifest::{ParamType, Parameter};
 use crate::template::params;
 
 /// Asks on the terminal, checking each answer like any other and asking again until valid.
-pub struct TerminalAsker {
+pub(crate) struct TerminalAsker {
     theme: Box<dyn Theme>,
 }
 
 impl TerminalAsker {
     /// A prompter; plain when `NO_COLOR` is set.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let theme: Box<dyn Theme> = if std::env::var_os("NO_COLOR").is_some() {
             Box::new(SimpleTheme)
         } else {

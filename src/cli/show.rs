@@ -9,7 +9,7 @@ use crate::error::Result;
 
 /// Arguments of `show`.
 #[derive(Debug, clap::Args)]
-pub struct ShowArgs {
+pub(crate) struct ShowArgs {
     /// TEMPLATE or TEMPLATE@VERSION.
     reference: String,
 }
@@ -47,7 +47,7 @@ fn template_json(t: &Template) -> serde_json::Value {
 }
 
 /// Runs `list`.
-pub fn list(app: &App) -> Result<()> {
+pub(crate) fn list(app: &App) -> Result<()> {
     let (session, state) = app.read_state()?;
     let store = &session.store;
     let mut templates: Vec<&Template> = state.templates.values().collect();
@@ -136,7 +136,7 @@ fn print_version(app: &App, template: &Template, v: &TemplateVersion) {
 }
 
 /// Runs `show`.
-pub fn show(app: &App, args: ShowArgs) -> Result<()> {
+pub(crate) fn show(app: &App, args: ShowArgs) -> Result<()> {
     let (_session, state) = app.read_state()?;
     let crate::app::Reference { name, version } = crate::app::Reference::parse(&args.reference);
     let template = commands::find_template(&state, name)?;

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 
 /// Subcommands of `store`.
 #[derive(Debug, clap::Subcommand)]
-pub enum StoreCommand {
+pub(crate) enum StoreCommand {
     /// Re-hash every object and compare the projections with a full replay; exit 3 on problems.
     Check,
     /// Rebuild state/ from the event log.
@@ -15,7 +15,7 @@ pub enum StoreCommand {
 }
 
 /// Runs `store …`.
-pub fn run(app: &App, command: StoreCommand) -> Result<()> {
+pub(crate) fn run(app: &App, command: StoreCommand) -> Result<()> {
     let session = app.session()?;
     let store = &session.store;
     match command {

@@ -15,7 +15,7 @@ use crate::upgrade::plan::ConflictStyle;
 
 /// Arguments of `upgrade`.
 #[derive(Debug, clap::Args)]
-pub struct UpgradeArgs {
+pub(crate) struct UpgradeArgs {
     /// The generated project (default: the current folder).
     #[arg(default_value = ".")]
     dir: PathBuf,
@@ -58,7 +58,7 @@ enum Style {
 }
 
 /// Runs `upgrade`; exit 3 when conflicts remain.
-pub fn run(app: &App, args: UpgradeArgs) -> Result<()> {
+pub(crate) fn run(app: &App, args: UpgradeArgs) -> Result<()> {
     let mut answers = Map::new();
     parse_assignments(&args.set, &mut answers)?;
     let request = PlanTemplateUpgrade {

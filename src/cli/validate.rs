@@ -13,7 +13,7 @@ use crate::validate::CHECKS;
 /// Arguments of `validate`.
 #[derive(Debug, clap::Args)]
 #[command(group = clap::ArgGroup::new("what").required(true).args(["template", "path"]))]
-pub struct ValidateArgs {
+pub(crate) struct ValidateArgs {
     /// TEMPLATE or TEMPLATE@VERSION in the store (default version: the highest).
     template: Option<String>,
     /// Validate a template folder without a store (the CI use); records no event.
@@ -35,7 +35,7 @@ enum Format {
 }
 
 /// Runs `validate`; exit 3 when a check fails.
-pub fn run(app: &App, args: ValidateArgs) -> Result<()> {
+pub(crate) fn run(app: &App, args: ValidateArgs) -> Result<()> {
     let format = if app.json() {
         Format::Json
     } else {

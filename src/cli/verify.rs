@@ -10,14 +10,14 @@ use crate::generate::verify;
 
 /// Arguments of `verify`.
 #[derive(Debug, clap::Args)]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     /// The generated project (default: the current folder).
     #[arg(default_value = ".")]
     dir: PathBuf,
 }
 
 /// Runs `verify`; exit 3 when files were added, removed or changed.
-pub fn run(app: &App, args: VerifyArgs) -> Result<()> {
+pub(crate) fn run(app: &App, args: VerifyArgs) -> Result<()> {
     let drift = verify::verify(&args.dir)?;
     if app.json() {
         app.printer

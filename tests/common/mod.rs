@@ -1,6 +1,7 @@
 //! Helpers for the end-to-end tests: run the real binary against a store in a temporary
 //! folder, with a clean environment.
-
+// Shared by every test crate, each using part of it: `pub` is how its items reach them.
+#![allow(unreachable_pub)]
 #![allow(dead_code)]
 
 pub mod http;

@@ -13,7 +13,7 @@ use crate::events::schema;
 /// Arguments of `events`.
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
-pub struct EventsArgs {
+pub(crate) struct EventsArgs {
     #[command(subcommand)]
     command: Option<EventsCommand>,
     /// Only events of this type (repeatable).
@@ -63,7 +63,7 @@ enum EventsCommand {
 /// Arguments of `events push`.
 #[derive(Debug, clap::Args)]
 #[command(group = clap::ArgGroup::new("what").required(true).args(["to", "status"]))]
-pub struct PushArgs {
+pub(crate) struct PushArgs {
     /// amqp://user:pass@host:port/vhost, servicebus:ENV_NAME, or an http(s):// CloudEvents endpoint.
     #[arg(long, value_name = "TARGET")]
     to: Option<String>,
@@ -85,7 +85,7 @@ pub struct PushArgs {
 }
 
 /// Runs `events`.
-pub fn run(app: &App, args: EventsArgs) -> Result<()> {
+pub(crate) fn run(app: &App, args: EventsArgs) -> Result<()> {
     match args.command {
         Some(EventsCommand::Schema { event_type }) => {
             return print_schema(app, event_type.as_deref());

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 
 /// Subcommands of `library`.
 #[derive(Debug, clap::Subcommand)]
-pub enum LibraryCommand {
+pub(crate) enum LibraryCommand {
     /// Register a library (and catalog an API client with --api-client --spec).
     Register(RegisterArgs),
     /// Record a release with its target frameworks and direct dependencies.
@@ -35,7 +35,7 @@ pub enum LibraryCommand {
 
 /// Arguments of `library register`.
 #[derive(Debug, clap::Args)]
-pub struct RegisterArgs {
+pub(crate) struct RegisterArgs {
     /// The package name.
     name: String,
     /// Its ecosystem.
@@ -60,7 +60,7 @@ pub struct RegisterArgs {
 
 /// Arguments of `library version`.
 #[derive(Debug, clap::Args)]
-pub struct VersionArgs {
+pub(crate) struct VersionArgs {
     /// The library.
     name: String,
     /// The release's version.
@@ -91,7 +91,7 @@ pub(super) enum ScanFormat {
 
 /// Arguments of `library scan`.
 #[derive(Debug, clap::Args)]
-pub struct ScanArgs {
+pub(crate) struct ScanArgs {
     /// NAME@VERSION.
     reference: String,
     /// A folder of OSV advisories (JSON).
@@ -107,7 +107,7 @@ pub struct ScanArgs {
 
 /// Arguments of `library publish`.
 #[derive(Debug, clap::Args)]
-pub struct PublishArgs {
+pub(crate) struct PublishArgs {
     /// NAME@VERSION.
     reference: String,
     /// The .nupkg to publish.
@@ -123,7 +123,7 @@ pub struct PublishArgs {
 
 /// Arguments of `library advise`.
 #[derive(Debug, clap::Args)]
-pub struct AdviseArgs {
+pub(crate) struct AdviseArgs {
     /// A generated project (default: the current folder).
     dir: Option<PathBuf>,
     /// Advise on a release's dependencies instead: NAME@VERSION.
@@ -132,7 +132,7 @@ pub struct AdviseArgs {
 }
 
 /// Runs `library …`.
-pub fn run(app: &App, command: LibraryCommand) -> Result<()> {
+pub(crate) fn run(app: &App, command: LibraryCommand) -> Result<()> {
     match command {
         LibraryCommand::Register(args) => register(app, args),
         LibraryCommand::Version(args) => version(app, args),
