@@ -20,6 +20,7 @@ pub mod library;
 pub mod render;
 pub mod store;
 pub mod template;
+pub mod tree;
 pub mod upgrade;
 pub mod validate;
 

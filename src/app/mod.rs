@@ -8,13 +8,13 @@ pub mod compat;
 pub mod generate;
 pub mod library;
 pub mod push;
-mod reference;
 mod settings;
 pub mod template;
 pub mod upgrade;
 pub mod validate;
 
-pub use reference::{Reference, parse_assignments};
+pub use crate::domain::Reference;
+pub use crate::domain::reference::parse_assignments;
 pub use settings::{Flags, Settings};
 
 use crate::error::Result;

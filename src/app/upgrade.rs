@@ -186,23 +186,21 @@ pub fn plan_template_upgrade(
         let tree = hash::tree_hash(&mut hashed);
         let execution_id = ids::new_id(ids::EXECUTION);
         let scaffold_output_id = ids::new_id(ids::SCAFFOLD_OUTPUT);
-        let new_scaffold = Scaffold {
-            format_version: 1,
-            template: TemplateOrigin {
+        let new_scaffold = Scaffold::record(
+            TemplateOrigin {
                 id: Some(template.id.clone()),
                 name: template.name.clone(),
                 version: Some(target.version.clone()),
                 version_id: Some(target.id.clone()),
                 source: target.source_ref.clone(),
             },
-            execution_id: execution_id.clone(),
-            scaffold_output_id: scaffold_output_id.clone(),
-            generated_at: crate::clock::format_rfc3339(settings.now()),
-            answers: theirs.answers.public(),
-            secret_parameters: theirs.answers.secrets.clone(),
-            libraries: theirs.libraries.clone(),
-            content_hash: tree.content_hash.clone(),
-        };
+            execution_id.clone(),
+            scaffold_output_id.clone(),
+            crate::clock::format_rfc3339(settings.now()),
+            &theirs.answers,
+            theirs.libraries.clone(),
+            tree.content_hash.clone(),
+        );
         engine::apply::apply(
             &request.dir,
             &report.plan,

@@ -4,7 +4,6 @@
 //! de-duplicate drop re-sends.
 
 pub mod amqp;
-pub mod cursor;
 pub mod http;
 pub mod push;
 pub mod retry;

@@ -6,7 +6,6 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::amqp::AmqpSink;
-use super::cursor::{Cursor, Cursors};
 use super::http::HttpSink;
 use super::retry::{Policy, SendError};
 use super::servicebus::{ConnectionString, ServiceBusSink};
@@ -16,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::events::log::{self, LogReader};
 use crate::events::{Envelope, routing};
 use crate::store::Store;
+use crate::store::cursors::Cursor;
 
 /// An event waiting to be sent: the envelope, its line exactly as logged, and where the line
 /// ends in the log.
@@ -157,7 +157,7 @@ pub fn pending_count(store: &Store, offset: u64) -> Result<u64> {
 
 /// Where each pending event would go, without sending anything: (event id, type, destinations).
 pub fn plan(store: &Store, target: &Target) -> Result<Vec<(String, String, Vec<String>)>> {
-    let cursors = Cursors::new(store.root().join("cursors"));
+    let cursors = store.cursors();
     let cursor = cursors.load(&target.cursor_id())?;
     check_cursor(store, target, &cursor)?;
     let mut out = Vec::new();
@@ -190,7 +190,7 @@ pub fn push(
     options: Options,
     connection_string: impl Fn(&str) -> Option<String>,
 ) -> Result<Report> {
-    let cursors = Cursors::new(store.root().join("cursors"));
+    let cursors = store.cursors();
     let id = target.cursor_id();
     let _lock = cursors.lock(&id)?;
     let mut cursor = cursors.load(&id)?;

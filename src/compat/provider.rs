@@ -76,10 +76,9 @@ pub(super) fn world(state: &State, index: &Index, composition: &Composition) -> 
             }
         }
         let package = format!("template {}", template.name);
-        let version = template
-            .label
-            .rsplit_once('@')
-            .and_then(|(_, v)| Version::parse(v).ok())
+        let version = crate::domain::Reference::parse(&template.label)
+            .version
+            .and_then(|v| Version::parse(v).ok())
             .unwrap_or(Version::new(0, 0, 0));
         provider.add_dependencies(package.clone(), version.clone(), deps);
         root_deps.push((package, Ranges::singleton(version)));

@@ -4,7 +4,9 @@
 pub mod commands;
 pub mod events;
 pub mod library;
+pub mod reference;
 pub mod state;
 
 pub use events::DomainEvent;
+pub use reference::Reference;
 pub use state::State;

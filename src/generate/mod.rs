@@ -234,23 +234,21 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         commit: None,
         duration_ms: 0,
     };
-    let scaffold = Scaffold {
-        format_version: 1,
-        template: TemplateOrigin {
+    let scaffold = Scaffold::record(
+        TemplateOrigin {
             id: source.template_id.clone(),
             name: source.manifest.name.clone(),
             version: source.version.clone(),
             version_id: source.template_version_id.clone(),
             source: source.source_ref.clone(),
         },
-        execution_id: execution_id.clone(),
+        execution_id.clone(),
         scaffold_output_id,
-        generated_at: request.generated_at.clone(),
-        answers: request.answers.public(),
-        secret_parameters: request.answers.secrets.clone(),
+        request.generated_at.clone(),
+        request.answers,
         libraries,
-        content_hash: tree.content_hash.clone(),
-    };
+        tree.content_hash.clone(),
+    );
     scaffold
         .write_into(&staging.dir, &tree.manifest)
         .map_err(fail)?;

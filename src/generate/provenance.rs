@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use crate::domain::events::{LibraryUse, SourceRef};
 use crate::error::{Error, Result};
 use crate::hash::PROVENANCE_DIR;
+use crate::template::answers::Answers;
 use crate::template::yaml;
 
 /// The provenance file's name inside `.factory/`.
@@ -57,6 +58,30 @@ pub struct Scaffold {
 }
 
 impl Scaffold {
+    /// The record of one generation (by `generate` or an applied `upgrade`): the answers
+    /// without secrets, the secret parameters by name only.
+    pub fn record(
+        template: TemplateOrigin,
+        execution_id: String,
+        scaffold_output_id: String,
+        generated_at: String,
+        answers: &Answers,
+        libraries: Vec<LibraryUse>,
+        content_hash: String,
+    ) -> Scaffold {
+        Scaffold {
+            format_version: 1,
+            template,
+            execution_id,
+            scaffold_output_id,
+            generated_at,
+            answers: answers.public(),
+            secret_parameters: answers.secrets.clone(),
+            libraries,
+            content_hash,
+        }
+    }
+
     /// The YAML written to `.factory/scaffold.yaml`.
     pub fn to_yaml(&self) -> String {
         let body = serde_saphyr::to_string(self).expect("provenance serializes");

@@ -10,7 +10,7 @@ use crate::events::Envelope;
 use crate::events::log::{self, LogReader};
 use crate::hash::{HashedFile, tree_hash};
 use crate::ids;
-use crate::template::snapshot::Tree;
+use crate::tree::Tree;
 
 /// What `store check` found.
 #[derive(Debug, Default, Serialize)]

@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod config;
+pub mod cursors;
 pub mod objects;
 pub mod projection;
 
@@ -149,6 +150,11 @@ impl Store {
     /// The objects.
     pub fn objects(&self) -> Objects {
         Objects::new(self.root.join("objects"))
+    }
+
+    /// The push cursors, one per broker target.
+    pub fn cursors(&self) -> cursors::Cursors {
+        cursors::Cursors::new(self.root.join("cursors"))
     }
 
     /// The objects as the engines read them.

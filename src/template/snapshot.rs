@@ -6,10 +6,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::{Error, Result};
 use crate::hash::{self, HashedFile, TreeHash};
+use crate::tree::{Tree, TreeFile};
 
 /// Where a stored version's bytes come from (the store's objects). Engines read template
 /// files through this, never through the store's paths.
@@ -81,34 +80,6 @@ pub struct TemplateFiles {
     pub files: Vec<SourceFile>,
     /// Links that were not followed.
     pub refused_links: Vec<RefusedLink>,
-}
-
-/// One entry of a tree object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TreeFile {
-    /// Relative path.
-    pub path: String,
-    /// `sha256:<hex>` of its bytes.
-    pub blob: String,
-    /// Its size.
-    pub size: u64,
-    /// Whether it is executable.
-    pub executable: bool,
-}
-
-/// The object that lists a stored version's files.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Tree {
-    /// Files sorted by path.
-    pub files: Vec<TreeFile>,
-}
-
-impl Tree {
-    /// Parses a tree object.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Tree> {
-        serde_json::from_slice(bytes)
-            .map_err(|e| Error::new(format!("a tree object is unreadable: {e}")))
-    }
 }
 
 /// A template's files ready to store.

@@ -5,7 +5,6 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::PushArgs;
-use crate::broker::cursor::Cursors;
 use crate::broker::retry::Policy;
 use crate::broker::{Target, push};
 use crate::cli::{App, out};
@@ -27,7 +26,7 @@ pub(super) fn run(app: &App, args: PushArgs) -> Result<()> {
 }
 
 fn status(app: &App, store: &Store) -> Result<()> {
-    let cursors = Cursors::new(store.root().join("cursors"));
+    let cursors = store.cursors();
     let mut rows = Vec::new();
     for (id, cursor) in cursors.all()? {
         let pending = push::pending_count(store, cursor.offset)?;

@@ -1,4 +1,5 @@
-//! The small grammars every command shares: `NAME@VERSION` and `NAME=VALUE`.
+//! The small grammars every command shares: `NAME@VERSION` (templates and libraries are
+//! addressed by name or id everywhere) and `NAME=VALUE`.
 
 use serde_json::{Map, Value};
 
