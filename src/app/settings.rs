@@ -50,6 +50,8 @@ pub struct Settings {
     pub causation_id: Option<String>,
     /// The pinned clock and uuid seed for rendering and envelopes.
     pub render: crate::render::Settings,
+    /// `NO_COLOR` is set: no colours anywhere.
+    pub no_color: bool,
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -97,6 +99,7 @@ impl Settings {
                 .unwrap_or_else(|| ids::new_id(ids::CORRELATION)),
             causation_id: non_empty(flags.causation_id),
             render: crate::render::Settings::new(now, env_var("FACTORY_UUID_SEED")),
+            no_color: std::env::var_os("NO_COLOR").is_some(),
         })
     }
 

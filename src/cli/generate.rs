@@ -132,7 +132,7 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
         trust: args.trust,
         compat_answers: args.compat_answers,
     };
-    let mut asker = prompt::TerminalAsker::new();
+    let mut asker = prompt::TerminalAsker::new(!app.settings.no_color);
     let bar;
     let show_progress = app.human() && std::io::stderr().is_terminal();
     let ports = Ports {

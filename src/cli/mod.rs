@@ -217,12 +217,14 @@ pub fn run() -> ExitCode {
             return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
         }
     };
+    let settings = Settings::resolve(cli.global.flags());
+    let no_color = settings.as_ref().map_or(true, |s| s.no_color);
     let printer = Printer::new(
         cli.global.json,
         cli.global.quiet,
-        std::io::stderr().is_terminal(),
+        std::io::stderr().is_terminal() && !no_color,
     );
-    let settings = match Settings::resolve(cli.global.flags()) {
+    let settings = match settings {
         Ok(settings) => settings,
         Err(err) => {
             printer.error(&err);

@@ -40,17 +40,15 @@ macro_rules! out {
 pub(crate) use out;
 
 impl Printer {
-    /// A printer for `--json` / `--quiet`, colouring errors on a terminal unless `NO_COLOR`.
-    pub(crate) fn new(json: bool, quiet: bool, stderr_is_terminal: bool) -> Printer {
+    /// A printer for `--json` / `--quiet`, colouring errors when `color` (a terminal without
+    /// `NO_COLOR`).
+    pub(crate) fn new(json: bool, quiet: bool, color: bool) -> Printer {
         let mode = match (json, quiet) {
             (true, _) => Mode::Json,
             (false, true) => Mode::Quiet,
             (false, false) => Mode::Human,
         };
-        Printer {
-            mode,
-            color: stderr_is_terminal && std::env::var_os("NO_COLOR").is_none(),
-        }
+        Printer { mode, color }
     }
 
     /// Whether JSON is wanted.

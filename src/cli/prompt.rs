@@ -14,9 +14,9 @@ pub(crate) struct TerminalAsker {
 }
 
 impl TerminalAsker {
-    /// A prompter; plain when `NO_COLOR` is set.
-    pub(crate) fn new() -> Self {
-        let theme: Box<dyn Theme> = if std::env::var_os("NO_COLOR").is_some() {
+    /// A prompter; plain without colour (`NO_COLOR`).
+    pub(crate) fn new(color: bool) -> Self {
+        let theme: Box<dyn Theme> = if !color {
             Box::new(SimpleTheme)
         } else {
             Box::new(ColorfulTheme::default())

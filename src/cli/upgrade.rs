@@ -73,7 +73,7 @@ pub(crate) fn run(app: &App, args: UpgradeArgs) -> Result<()> {
     };
     // On a terminal, new required parameters without a default are asked for (as copier's
     // update asks new questions); elsewhere the error names them.
-    let mut asker = NewQuestions(prompt::TerminalAsker::new());
+    let mut asker = NewQuestions(prompt::TerminalAsker::new(!app.settings.no_color));
     let asker = (!app.json() && app.interactive()).then_some(&mut asker as &mut dyn Asker);
     let dir = request.dir.clone();
     let report = app.in_session(|session| plan_template_upgrade(session, request, asker))?;
