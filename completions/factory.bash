@@ -16,6 +16,9 @@ _factory() {
             ",$1")
                 cmd="factory"
                 ;;
+            factory,cache)
+                cmd="factory__subcmd__cache"
+                ;;
             factory,compat)
                 cmd="factory__subcmd__compat"
                 ;;
@@ -70,6 +73,24 @@ _factory() {
             factory,version)
                 cmd="factory__subcmd__version"
                 ;;
+            factory__subcmd__cache,clean)
+                cmd="factory__subcmd__cache__subcmd__clean"
+                ;;
+            factory__subcmd__cache,help)
+                cmd="factory__subcmd__cache__subcmd__help"
+                ;;
+            factory__subcmd__cache,list)
+                cmd="factory__subcmd__cache__subcmd__list"
+                ;;
+            factory__subcmd__cache__subcmd__help,clean)
+                cmd="factory__subcmd__cache__subcmd__help__subcmd__clean"
+                ;;
+            factory__subcmd__cache__subcmd__help,help)
+                cmd="factory__subcmd__cache__subcmd__help__subcmd__help"
+                ;;
+            factory__subcmd__cache__subcmd__help,list)
+                cmd="factory__subcmd__cache__subcmd__help__subcmd__list"
+                ;;
             factory__subcmd__events,help)
                 cmd="factory__subcmd__events__subcmd__help"
                 ;;
@@ -87,6 +108,9 @@ _factory() {
                 ;;
             factory__subcmd__events__subcmd__help,schema)
                 cmd="factory__subcmd__events__subcmd__help__subcmd__schema"
+                ;;
+            factory__subcmd__help,cache)
+                cmd="factory__subcmd__help__subcmd__cache"
                 ;;
             factory__subcmd__help,compat)
                 cmd="factory__subcmd__help__subcmd__compat"
@@ -141,6 +165,12 @@ _factory() {
                 ;;
             factory__subcmd__help,version)
                 cmd="factory__subcmd__help__subcmd__version"
+                ;;
+            factory__subcmd__help__subcmd__cache,clean)
+                cmd="factory__subcmd__help__subcmd__cache__subcmd__clean"
+                ;;
+            factory__subcmd__help__subcmd__cache,list)
+                cmd="factory__subcmd__help__subcmd__cache__subcmd__list"
                 ;;
             factory__subcmd__help__subcmd__events,push)
                 cmd="factory__subcmd__help__subcmd__events__subcmd__push"
@@ -248,7 +278,7 @@ _factory() {
 
     case "${cmd}" in
         factory)
-            opts="-q -h -V --store --tenant --project --module --correlation-id --causation-id --json --quiet --help --version init register version validate publish generate compat upgrade verify list show hash events library completions man store help"
+            opts="-q -h -V --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help --version init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -285,8 +315,178 @@ _factory() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        factory__subcmd__cache)
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help list clean help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --module)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --correlation-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --causation-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        factory__subcmd__cache__subcmd__clean)
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --module)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --correlation-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --causation-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        factory__subcmd__cache__subcmd__help)
+            opts="list clean help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        factory__subcmd__cache__subcmd__help__subcmd__clean)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        factory__subcmd__cache__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        factory__subcmd__cache__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        factory__subcmd__cache__subcmd__list)
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --module)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --correlation-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --causation-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         factory__subcmd__compat)
-            opts="-q -h --with --runtime --composition --store --tenant --project --module --correlation-id --causation-id --json --quiet --help"
+            opts="-q -h --with --runtime --composition --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -336,7 +536,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__completions)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --help bash elvish fish powershell zsh"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -374,7 +574,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__events)
-            opts="-f -q -h --type --topic --since --template --limit --follow --format --store --tenant --project --module --correlation-id --causation-id --json --quiet --help schema push help"
+            opts="-f -q -h --type --topic --since --template --limit --follow --format --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help schema push help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -492,7 +692,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__events__subcmd__push)
-            opts="-q -h --to --status --dry-run --max-retries --deadline --batch --store --tenant --project --module --correlation-id --causation-id --json --quiet --help"
+            opts="-q -h --to --status --dry-run --max-retries --deadline --batch --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -546,7 +746,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__events__subcmd__schema)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -584,7 +784,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__generate)
-            opts="-o -q -h --output --set --answers --defaults --allow-draft --runtime --force --dry-run --git --trust --compat-answers --store --tenant --project --module --correlation-id --causation-id --json --quiet --help"
+            opts="-o -q -h --output --set --answers --defaults --allow-draft --runtime --force --dry-run --git --trust --compat-answers --ref --directory --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -607,6 +807,14 @@ _factory() {
                     return 0
                     ;;
                 --runtime)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ref)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --directory)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -642,7 +850,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__hash)
-            opts="-q -h --manifest --store --tenant --project --module --correlation-id --causation-id --json --quiet --help"
+            opts="-q -h --manifest --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -680,8 +888,50 @@ _factory() {
             return 0
             ;;
         factory__subcmd__help)
-            opts="init register version validate publish generate compat upgrade verify list show hash events library completions man store help"
+            opts="init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        factory__subcmd__help__subcmd__cache)
+            opts="list clean"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        factory__subcmd__help__subcmd__cache__subcmd__clean)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        factory__subcmd__help__subcmd__cache__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1100,7 +1350,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__init)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1138,7 +1388,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__library)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --help register version scan publish list show advise help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help register version scan publish list show advise help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1176,7 +1426,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__library__subcmd__advise)
-            opts="-q -h --library --store --tenant --project --module --correlation-id --causation-id --json --quiet --help"
+            opts="-q -h --library --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1344,7 +1594,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__library__subcmd__list)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1382,7 +1632,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__library__subcmd__publish)
-            opts="-q -h --package --feed --api-key-env --store --tenant --project --module --correlation-id --causation-id --json --quiet --help"
+            opts="-q -h --package --feed --api-key-env --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1432,7 +1682,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__library__subcmd__register)
-            opts="-q -h --ecosystem --area --description --api-client --spec --client-name --store --tenant --project --module --correlation-id --causation-id --json --quiet --help"
+            opts="-q -h --ecosystem --area --description --api-client --spec --client-name --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1490,7 +1740,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__library__subcmd__scan)
-            opts="-q -h --advisories --fail-on --format --store --tenant --project --module --correlation-id --causation-id --json --quiet --help"
+            opts="-q -h --advisories --fail-on --format --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1540,7 +1790,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__library__subcmd__show)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1578,7 +1828,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__library__subcmd__version)
-            opts="-q -h --path --dep --framework --store --tenant --project --module --correlation-id --causation-id --json --quiet --help"
+            opts="-q -h --path --dep --framework --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1628,7 +1878,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__list)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1666,7 +1916,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__man)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1704,7 +1954,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__publish)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1742,7 +1992,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__register)
-            opts="-q -h --name --owner --category --tag --store --tenant --project --module --correlation-id --causation-id --json --quiet --help"
+            opts="-q -h --name --owner --category --tag --ref --directory --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1761,6 +2011,14 @@ _factory() {
                     return 0
                     ;;
                 --tag)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ref)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --directory)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1796,7 +2054,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__show)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1834,7 +2092,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__store)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --help check rebuild help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help check rebuild help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1872,7 +2130,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__store__subcmd__check)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1966,7 +2224,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__store__subcmd__rebuild)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2004,7 +2262,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__upgrade)
-            opts="-q -h --to --apply --conflict-style --set --store --tenant --project --module --correlation-id --causation-id --json --quiet --help"
+            opts="-q -h --to --apply --conflict-style --set --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2054,7 +2312,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__validate)
-            opts="-q -h --path --matrix --format --store --tenant --project --module --correlation-id --causation-id --json --quiet --help"
+            opts="-q -h --path --matrix --format --ref --directory --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2066,6 +2324,14 @@ _factory() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "human json sarif" -- "${cur}"))
+                    return 0
+                    ;;
+                --ref)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --directory)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)
@@ -2100,7 +2366,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__verify)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2138,7 +2404,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__version)
-            opts="-q -h --from --version --bump --store --tenant --project --module --correlation-id --causation-id --json --quiet --help"
+            opts="-q -h --from --version --bump --ref --directory --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2154,6 +2420,14 @@ _factory() {
                     ;;
                 --bump)
                     COMPREPLY=($(compgen -W "major minor patch" -- "${cur}"))
+                    return 0
+                    ;;
+                --ref)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --directory)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)

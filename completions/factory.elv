@@ -27,6 +27,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -48,6 +49,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand man 'Print the man page (roff)'
             cand store 'Check or rebuild the store'
+            cand cache 'Show or clean the clone cache of template repositories'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'factory;init'= {
@@ -60,6 +62,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -68,6 +71,8 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --owner 'The owning team or person'
             cand --category 'Override the manifest''s category'
             cand --tag 'A tag (repeatable); replaces the manifest''s tags'
+            cand --ref 'The branch, tag or commit of a repository source (same as URL#REF)'
+            cand --directory 'The template''s folder inside a repository source'
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
             cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
@@ -77,6 +82,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -84,6 +90,8 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --from 'The template folder or git URL[#REF] to snapshot (default: where it was registered from)'
             cand --version 'The new version number, X.Y.Z'
             cand --bump 'Bump the highest existing version'
+            cand --ref 'The branch, tag or commit of a repository source (same as URL#REF)'
+            cand --directory 'The template''s folder inside a repository source'
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
             cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
@@ -93,12 +101,15 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'factory;validate'= {
             cand --path 'Validate a template folder without a store (the CI use); records no event'
             cand --format 'Report format'
+            cand --ref 'The branch, tag or commit of a repository source (same as URL#REF)'
+            cand --directory 'The template''s folder inside a repository source'
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
             cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
@@ -109,6 +120,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -122,6 +134,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -131,6 +144,8 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --set 'An answer, typed by the parameter (repeatable): --set service_name=orders'
             cand --answers 'Answers from a YAML or JSON file'
             cand --runtime 'The runtime the project will run on, judged against the template''s RuntimeRequires'
+            cand --ref 'The branch, tag or commit of a repository source (same as URL#REF)'
+            cand --directory 'The template''s folder inside a repository source'
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
             cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
@@ -147,6 +162,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -163,6 +179,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -180,6 +197,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -193,6 +211,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -206,6 +225,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -219,6 +239,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -233,6 +254,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -254,6 +276,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand schema 'Print the JSON Schema of the envelope and every payload, or of one event type''s payload'
@@ -270,6 +293,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -289,6 +313,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -313,6 +338,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand register 'Register a library (and catalog an API client with --api-client --spec)'
@@ -340,6 +366,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -356,6 +383,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -372,6 +400,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -388,6 +417,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -401,6 +431,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -414,6 +445,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -428,6 +460,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -467,6 +500,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -480,6 +514,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -493,6 +528,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help'
             cand --help 'Print help'
             cand check 'Re-hash every object and compare the projections with a full replay; exit 3 on problems'
@@ -509,6 +545,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -522,6 +559,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -535,6 +573,62 @@ set edit:completion:arg-completer[factory] = {|@words|
         &'factory;store;help;rebuild'= {
         }
         &'factory;store;help;help'= {
+        }
+        &'factory;cache'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand list 'List the cached repositories'
+            cand clean 'Remove every cached repository, or the one of URL'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'factory;cache;list'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;cache;clean'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;cache;help'= {
+            cand list 'List the cached repositories'
+            cand clean 'Remove every cached repository, or the one of URL'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'factory;cache;help;list'= {
+        }
+        &'factory;cache;help;clean'= {
+        }
+        &'factory;cache;help;help'= {
         }
         &'factory;help'= {
             cand init 'Create a store (default: the one `factory` would find)'
@@ -554,6 +648,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand man 'Print the man page (roff)'
             cand store 'Check or rebuild the store'
+            cand cache 'Show or clean the clone cache of template repositories'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'factory;help;init'= {
@@ -622,6 +717,14 @@ set edit:completion:arg-completer[factory] = {|@words|
         &'factory;help;store;check'= {
         }
         &'factory;help;store;rebuild'= {
+        }
+        &'factory;help;cache'= {
+            cand list 'List the cached repositories'
+            cand clean 'Remove every cached repository, or the one of URL'
+        }
+        &'factory;help;cache;list'= {
+        }
+        &'factory;help;cache;clean'= {
         }
         &'factory;help;help'= {
         }

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_factory_global_optspecs
-    string join \n store= tenant= project= module= correlation-id= causation-id= json q/quiet h/help V/version
+    string join \n store= tenant= project= module= correlation-id= causation-id= json q/quiet offline h/help V/version
 end
 
 function __fish_factory_needs_command
@@ -32,6 +32,7 @@ complete -c factory -n "__fish_factory_needs_command" -l correlation-id -d 'Corr
 complete -c factory -n "__fish_factory_needs_command" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_needs_command" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_needs_command" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_needs_command" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_needs_command" -s h -l help -d 'Print help'
 complete -c factory -n "__fish_factory_needs_command" -s V -l version -d 'Print version'
 complete -c factory -n "__fish_factory_needs_command" -f -a "init" -d 'Create a store (default: the one `factory` would find)'
@@ -51,6 +52,7 @@ complete -c factory -n "__fish_factory_needs_command" -f -a "library" -d 'Regist
 complete -c factory -n "__fish_factory_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
 complete -c factory -n "__fish_factory_needs_command" -f -a "man" -d 'Print the man page (roff)'
 complete -c factory -n "__fish_factory_needs_command" -f -a "store" -d 'Check or rebuild the store'
+complete -c factory -n "__fish_factory_needs_command" -f -a "cache" -d 'Show or clean the clone cache of template repositories'
 complete -c factory -n "__fish_factory_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c factory -n "__fish_factory_using_subcommand init" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand init" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
@@ -60,6 +62,7 @@ complete -c factory -n "__fish_factory_using_subcommand init" -l correlation-id 
 complete -c factory -n "__fish_factory_using_subcommand init" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand init" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand init" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand init" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand register" -l name -d 'Register under this name instead of the manifest\'s' -r
 complete -c factory -n "__fish_factory_using_subcommand register" -l owner -d 'The owning team or person' -r
@@ -71,6 +74,8 @@ saas\t''
 documentation\t''
 platform\t''"
 complete -c factory -n "__fish_factory_using_subcommand register" -l tag -d 'A tag (repeatable); replaces the manifest\'s tags' -r
+complete -c factory -n "__fish_factory_using_subcommand register" -l ref -d 'The branch, tag or commit of a repository source (same as URL#REF)' -r
+complete -c factory -n "__fish_factory_using_subcommand register" -l directory -d 'The template\'s folder inside a repository source' -r
 complete -c factory -n "__fish_factory_using_subcommand register" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand register" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand register" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -79,12 +84,15 @@ complete -c factory -n "__fish_factory_using_subcommand register" -l correlation
 complete -c factory -n "__fish_factory_using_subcommand register" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand register" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand register" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand register" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand register" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand version" -l from -d 'The template folder or git URL[#REF] to snapshot (default: where it was registered from)' -r
 complete -c factory -n "__fish_factory_using_subcommand version" -l version -d 'The new version number, X.Y.Z' -r
 complete -c factory -n "__fish_factory_using_subcommand version" -l bump -d 'Bump the highest existing version' -r -f -a "major\t''
 minor\t''
 patch\t''"
+complete -c factory -n "__fish_factory_using_subcommand version" -l ref -d 'The branch, tag or commit of a repository source (same as URL#REF)' -r
+complete -c factory -n "__fish_factory_using_subcommand version" -l directory -d 'The template\'s folder inside a repository source' -r
 complete -c factory -n "__fish_factory_using_subcommand version" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand version" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand version" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -93,11 +101,14 @@ complete -c factory -n "__fish_factory_using_subcommand version" -l correlation-
 complete -c factory -n "__fish_factory_using_subcommand version" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand version" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand version" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand version" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand version" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand validate" -l path -d 'Validate a template folder without a store (the CI use); records no event' -r -F
 complete -c factory -n "__fish_factory_using_subcommand validate" -l format -d 'Report format' -r -f -a "human\t''
 json\t''
 sarif\t''"
+complete -c factory -n "__fish_factory_using_subcommand validate" -l ref -d 'The branch, tag or commit of a repository source (same as URL#REF)' -r
+complete -c factory -n "__fish_factory_using_subcommand validate" -l directory -d 'The template\'s folder inside a repository source' -r
 complete -c factory -n "__fish_factory_using_subcommand validate" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand validate" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand validate" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -107,6 +118,7 @@ complete -c factory -n "__fish_factory_using_subcommand validate" -l causation-i
 complete -c factory -n "__fish_factory_using_subcommand validate" -l matrix -d 'Also render the pairwise combinations of every bool and choice parameter'
 complete -c factory -n "__fish_factory_using_subcommand validate" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand validate" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand validate" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand publish" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand publish" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
@@ -116,11 +128,14 @@ complete -c factory -n "__fish_factory_using_subcommand publish" -l correlation-
 complete -c factory -n "__fish_factory_using_subcommand publish" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand publish" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand publish" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand publish" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand publish" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand generate" -s o -l output -d 'The output folder' -r -F
 complete -c factory -n "__fish_factory_using_subcommand generate" -l set -d 'An answer, typed by the parameter (repeatable): --set service_name=orders' -r
 complete -c factory -n "__fish_factory_using_subcommand generate" -l answers -d 'Answers from a YAML or JSON file' -r -F
 complete -c factory -n "__fish_factory_using_subcommand generate" -l runtime -d 'The runtime the project will run on, judged against the template\'s RuntimeRequires' -r
+complete -c factory -n "__fish_factory_using_subcommand generate" -l ref -d 'The branch, tag or commit of a repository source (same as URL#REF)' -r
+complete -c factory -n "__fish_factory_using_subcommand generate" -l directory -d 'The template\'s folder inside a repository source' -r
 complete -c factory -n "__fish_factory_using_subcommand generate" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand generate" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand generate" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -136,6 +151,7 @@ complete -c factory -n "__fish_factory_using_subcommand generate" -l trust -d 'R
 complete -c factory -n "__fish_factory_using_subcommand generate" -l compat-answers -d 'Also write cookiecutter\'s replay file or copier\'s .copier-answers.yml (without secrets)'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand generate" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand generate" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand compat" -l with -d 'A library, NAME@VERSION or NAME to let the solver choose (repeatable)' -r
 complete -c factory -n "__fish_factory_using_subcommand compat" -l runtime -d 'The runtime the composition runs on (net8.0, node18, …)' -r
@@ -148,6 +164,7 @@ complete -c factory -n "__fish_factory_using_subcommand compat" -l correlation-i
 complete -c factory -n "__fish_factory_using_subcommand compat" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand compat" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand compat" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand compat" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand compat" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l to -d 'The version to move to (default: the latest published)' -r
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l conflict-style -d 'How conflict markers look' -r -f -a "merge\t''
@@ -162,6 +179,7 @@ complete -c factory -n "__fish_factory_using_subcommand upgrade" -l causation-id
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l apply -d 'Carry the plan out (without it, only the plan is shown and recorded)'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand verify" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand verify" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
@@ -171,6 +189,7 @@ complete -c factory -n "__fish_factory_using_subcommand verify" -l correlation-i
 complete -c factory -n "__fish_factory_using_subcommand verify" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand verify" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand verify" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand verify" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand list" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand list" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
@@ -180,6 +199,7 @@ complete -c factory -n "__fish_factory_using_subcommand list" -l correlation-id 
 complete -c factory -n "__fish_factory_using_subcommand list" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand list" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand list" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand list" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand show" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand show" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
@@ -189,6 +209,7 @@ complete -c factory -n "__fish_factory_using_subcommand show" -l correlation-id 
 complete -c factory -n "__fish_factory_using_subcommand show" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand show" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand show" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand show" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand hash" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand hash" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
@@ -199,6 +220,7 @@ complete -c factory -n "__fish_factory_using_subcommand hash" -l causation-id -d
 complete -c factory -n "__fish_factory_using_subcommand hash" -l manifest -d 'Print the sha256sum manifest instead of the hash'
 complete -c factory -n "__fish_factory_using_subcommand hash" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand hash" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand hash" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand hash" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l type -d 'Only events of this type (repeatable)' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l topic -d 'Only events routed to this topic' -r
@@ -217,6 +239,7 @@ complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_s
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -s f -l follow -d 'Keep printing events as they are appended, like `tail -f`'
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -f -a "schema" -d 'Print the JSON Schema of the envelope and every payload, or of one event type\'s payload'
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -f -a "push" -d 'Send the events after a target\'s cursor to a broker, in log order'
@@ -229,6 +252,7 @@ complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -s h -l help -d 'Print help'
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l to -d 'amqp://user:pass@host:port/vhost, servicebus:ENV_NAME, or an http(s):// CloudEvents endpoint' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l max-retries -d 'Retries of a failing batch before giving up' -r
@@ -244,6 +268,7 @@ complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l dry-run -d 'Show what would go where; send nothing'
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -s h -l help -d 'Print help'
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from help" -f -a "schema" -d 'Print the JSON Schema of the envelope and every payload, or of one event type\'s payload'
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from help" -f -a "push" -d 'Send the events after a target\'s cursor to a broker, in log order'
@@ -256,6 +281,7 @@ complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_
 complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -f -a "register" -d 'Register a library (and catalog an API client with --api-client --spec)'
 complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -f -a "version" -d 'Record a release with its target frameworks and direct dependencies'
@@ -281,6 +307,7 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l api-client -d 'It is an API client: catalog it from its OpenAPI document (--spec)'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -s h -l help -d 'Print help'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l path -d 'Read frameworks and dependencies from the project in this folder (.csproj, Cargo.toml, package.json)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l dep -d 'A dependency NAME@RANGE (repeatable), when there is no project to read' -r
@@ -293,6 +320,7 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -s h -l help -d 'Print help'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l advisories -d 'A folder of OSV advisories (JSON)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l fail-on -d 'Exit 3 when the scan finds these (repeatable; cycles count as conflicts)' -r -f -a "conflict\t''
@@ -308,6 +336,7 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -s h -l help -d 'Print help'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l package -d 'The .nupkg to publish' -r -F
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l feed -d 'A folder feed, or an HTTP feed\'s v3 service index (…/index.json)' -r
@@ -320,6 +349,7 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -s h -l help -d 'Print help'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
@@ -329,6 +359,7 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
@@ -338,6 +369,7 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l library -d 'Advise on a release\'s dependencies instead: NAME@VERSION' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
@@ -348,6 +380,7 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -s h -l help -d 'Print help'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from help" -f -a "register" -d 'Register a library (and catalog an API client with --api-client --spec)'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from help" -f -a "version" -d 'Record a release with its target frameworks and direct dependencies'
@@ -365,6 +398,7 @@ complete -c factory -n "__fish_factory_using_subcommand completions" -l correlat
 complete -c factory -n "__fish_factory_using_subcommand completions" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand completions" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand completions" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand completions" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c factory -n "__fish_factory_using_subcommand man" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand man" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
@@ -374,6 +408,7 @@ complete -c factory -n "__fish_factory_using_subcommand man" -l correlation-id -
 complete -c factory -n "__fish_factory_using_subcommand man" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand man" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand man" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand man" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand man" -s h -l help -d 'Print help'
 complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
@@ -383,6 +418,7 @@ complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_se
 complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -s h -l help -d 'Print help'
 complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -f -a "check" -d 'Re-hash every object and compare the projections with a full replay; exit 3 on problems'
 complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -f -a "rebuild" -d 'Rebuild state/ from the event log'
@@ -395,6 +431,7 @@ complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_s
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
@@ -404,28 +441,66 @@ complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_s
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -s h -l help -d 'Print help'
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from help" -f -a "check" -d 'Re-hash every object and compare the projections with a full replay; exit 3 on problems'
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from help" -f -a "rebuild" -d 'Rebuild state/ from the event log'
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "init" -d 'Create a store (default: the one `factory` would find)'
-complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "register" -d 'Register a template folder under its name'
-complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "version" -d 'Snapshot a template\'s files as a new immutable version'
-complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "validate" -d 'Check a template version (or a folder, with --path); exit 3 when a check fails'
-complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "publish" -d 'Publish a validated template version'
-complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "generate" -d 'Render a template into a new project (from the store, a folder or a git URL)'
-complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "compat" -d 'Judge a composition of templates, libraries and a runtime; exit 3 when incompatible'
-complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "upgrade" -d 'Plan (or --apply) a move of a generated project to another template version'
-complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "verify" -d 'Report files added, removed or changed in a generated project; exit 3 on drift'
-complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "list" -d 'List the registered templates'
-complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "show" -d 'Show a template or one of its versions'
-complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "hash" -d 'Print the content hash of a folder (DESIGN section 6)'
-complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "events" -d 'Print the event log as JSON Lines, filtered; or its JSON Schemas'
-complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "library" -d 'Register, version, scan and publish reusable libraries'
-complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
-complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "man" -d 'Print the man page (roff)'
-complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "store" -d 'Check or rebuild the store'
-complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -l offline -d 'Never fetch: take repositories from the clone cache only'
+complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -f -a "list" -d 'List the cached repositories'
+complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -f -a "clean" -d 'Remove every cached repository, or the one of URL'
+complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from list" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from list" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from list" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from list" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from list" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from list" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from list" -l offline -d 'Never fetch: take repositories from the clone cache only'
+complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from clean" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from clean" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from clean" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from clean" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from clean" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from clean" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from clean" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from clean" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from clean" -l offline -d 'Never fetch: take repositories from the clone cache only'
+complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from clean" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the cached repositories'
+complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "clean" -d 'Remove every cached repository, or the one of URL'
+complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help" -f -a "init" -d 'Create a store (default: the one `factory` would find)'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help" -f -a "register" -d 'Register a template folder under its name'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help" -f -a "version" -d 'Snapshot a template\'s files as a new immutable version'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help" -f -a "validate" -d 'Check a template version (or a folder, with --path); exit 3 when a check fails'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help" -f -a "publish" -d 'Publish a validated template version'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help" -f -a "generate" -d 'Render a template into a new project (from the store, a folder or a git URL)'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help" -f -a "compat" -d 'Judge a composition of templates, libraries and a runtime; exit 3 when incompatible'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help" -f -a "upgrade" -d 'Plan (or --apply) a move of a generated project to another template version'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help" -f -a "verify" -d 'Report files added, removed or changed in a generated project; exit 3 on drift'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help" -f -a "list" -d 'List the registered templates'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help" -f -a "show" -d 'Show a template or one of its versions'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help" -f -a "hash" -d 'Print the content hash of a folder (DESIGN section 6)'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help" -f -a "events" -d 'Print the event log as JSON Lines, filtered; or its JSON Schemas'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help" -f -a "library" -d 'Register, version, scan and publish reusable libraries'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help" -f -a "man" -d 'Print the man page (roff)'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help" -f -a "store" -d 'Check or rebuild the store'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help" -f -a "cache" -d 'Show or clean the clone cache of template repositories'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from events" -f -a "schema" -d 'Print the JSON Schema of the envelope and every payload, or of one event type\'s payload'
 complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from events" -f -a "push" -d 'Send the events after a target\'s cursor to a broker, in log order'
 complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from library" -f -a "register" -d 'Register a library (and catalog an API client with --api-client --spec)'
@@ -437,3 +512,5 @@ complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_su
 complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from library" -f -a "advise" -d 'Recommend the newest registered versions that satisfy every constraint'
 complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from store" -f -a "check" -d 'Re-hash every object and compare the projections with a full replay; exit 3 on problems'
 complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from store" -f -a "rebuild" -d 'Rebuild state/ from the event log'
+complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "list" -d 'List the cached repositories'
+complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "clean" -d 'Remove every cached repository, or the one of URL'

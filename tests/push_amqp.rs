@@ -60,6 +60,7 @@ fn store_with_events(count: usize) -> Env {
                 owner: None,
                 tags: vec![],
                 source: "/t".into(),
+                directory: None,
             }),
             1 => DomainEvent::LibraryRegistered(LibraryRegistered {
                 library_id: format!("lib-{i}"),

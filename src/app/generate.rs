@@ -41,6 +41,10 @@ pub struct GenerateScaffold {
     pub trust: bool,
     /// Also write cookiecutter's replay file or copier's answers file.
     pub compat_answers: bool,
+    /// The ref of a repository source (`--ref`).
+    pub reference: Option<String>,
+    /// The template's folder inside a repository source (`--directory`).
+    pub directory: Option<String>,
 }
 
 /// The ports a generation uses besides the session.
@@ -80,8 +84,14 @@ pub fn generate_scaffold(
     ports: Ports,
 ) -> Result<GenerateReport> {
     let state = session.store.state()?;
-    let resolved = if source::is_location(&request.template) {
-        source::from_location(&request.template)?
+    let settings = &session.settings;
+    let resolved = if source::is_location(&request.template, &settings.git.abbreviations) {
+        let fetch = settings.fetch(request.reference.clone(), request.directory.clone());
+        let resolved = source::from_location(&request.template, &fetch)?;
+        for note in &resolved.notes {
+            session.note(note.clone());
+        }
+        resolved
     } else {
         let reference = Reference::parse(&request.template);
         let choice = if request.allow_draft {

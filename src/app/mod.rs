@@ -28,6 +28,7 @@ pub struct Session {
     pub store: Store,
     /// The resolved settings.
     pub settings: Settings,
+    notes: std::cell::RefCell<Vec<String>>,
 }
 
 impl Session {
@@ -41,6 +42,7 @@ impl Session {
         Ok(Session {
             store: Store::open(&root)?,
             settings,
+            notes: Default::default(),
         })
     }
 
@@ -55,6 +57,16 @@ impl Session {
         decide: impl FnOnce(&crate::domain::State) -> Result<Decision<T>>,
     ) -> Result<(Vec<Envelope>, T)> {
         self.store.write(&self.context(), decide)
+    }
+
+    /// Something the user should hear that is not a warning (the tag a fetch chose).
+    pub fn note(&self, text: String) {
+        self.notes.borrow_mut().push(text);
+    }
+
+    /// The notes gathered so far; drained.
+    pub fn take_notes(&self) -> Vec<String> {
+        std::mem::take(&mut self.notes.borrow_mut())
     }
 
     /// What the user should hear about besides the report: the store's notices (recoveries,

@@ -23,6 +23,8 @@ pub struct Flags {
     pub correlation_id: Option<String>,
     /// `--causation-id`.
     pub causation_id: Option<String>,
+    /// `--offline`: never ask a remote.
+    pub offline: bool,
 }
 
 /// Everything a use case needs to know about where and when it runs.
@@ -52,6 +54,55 @@ pub struct Settings {
     pub render: crate::render::Settings,
     /// `NO_COLOR` is set: no colours anywhere.
     pub no_color: bool,
+    /// How repositories are fetched (cache, abbreviations, tokens, timeout).
+    pub git: GitSettings,
+}
+
+/// Settings for template repositories.
+#[derive(Debug, Clone)]
+pub struct GitSettings {
+    /// `$XDG_CACHE_HOME/factory/git`, or `~/.cache/factory/git`.
+    pub cache_dir: PathBuf,
+    /// The user's abbreviations from `$XDG_CONFIG_HOME/factory/config.yaml`.
+    pub abbreviations: crate::git::url::Abbreviations,
+    /// Tokens for hosting services, by host (`GITHUB_TOKEN`/`GH_TOKEN`, `GITLAB_TOKEN`).
+    pub tokens: Vec<(String, String)>,
+    /// Use the cache only (`--offline`).
+    pub offline: bool,
+    /// Show git's progress (set by the command line: a terminal, not quiet).
+    pub progress: bool,
+    /// git may ask on the terminal.
+    pub interactive: bool,
+    /// A git command that runs longer is stopped (`FACTORY_GIT_TIMEOUT`, seconds).
+    pub timeout: std::time::Duration,
+}
+
+/// The user's configuration file (`config.yaml`): abbreviations for now.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserConfig {
+    #[serde(default)]
+    abbreviations: std::collections::BTreeMap<String, String>,
+}
+
+/// Reads the user's configuration file, when there is one.
+fn user_config(home: Option<&PathBuf>) -> Result<UserConfig> {
+    let dir = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| home.map(|h| h.join(".config")));
+    let Some(path) = dir.map(|d| d.join("factory").join("config.yaml")) else {
+        return Ok(UserConfig::default());
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            crate::template::yaml::from_str(&text, &path.display().to_string()).map_err(|e| {
+                e.hint("config.yaml holds `abbreviations: {NAME: \"https://host/{0}.git\"}`")
+            })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(UserConfig::default()),
+        Err(e) => Err(Error::io("read", &path, e)),
+    }
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -83,6 +134,34 @@ impl Settings {
             })?),
             None => None,
         };
+        let git = GitSettings {
+            cache_dir: std::env::var_os("XDG_CACHE_HOME")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+                .or_else(|| home.as_ref().map(|h| h.join(".cache")))
+                .unwrap_or_else(std::env::temp_dir)
+                .join("factory")
+                .join("git"),
+            abbreviations: crate::git::url::Abbreviations::new(
+                user_config(home.as_ref())?.abbreviations,
+            ),
+            tokens: [
+                ("github.com", "GITHUB_TOKEN"),
+                ("github.com", "GH_TOKEN"),
+                ("gitlab.com", "GITLAB_TOKEN"),
+            ]
+            .iter()
+            .filter_map(|(host, var)| Some((host.to_string(), env_var(var)?)))
+            .collect(),
+            offline: flags.offline,
+            progress: false,
+            interactive: false,
+            timeout: std::time::Duration::from_secs(
+                env_var("FACTORY_GIT_TIMEOUT")
+                    .and_then(|s| s.trim().parse().ok())
+                    .unwrap_or(300),
+            ),
+        };
         Ok(Settings {
             store: flags.store.filter(|p| !p.as_os_str().is_empty()),
             cwd,
@@ -100,7 +179,30 @@ impl Settings {
             causation_id: non_empty(flags.causation_id),
             render: crate::render::Settings::new(now, env_var("FACTORY_UUID_SEED")),
             no_color: std::env::var_os("NO_COLOR").is_some(),
+            git,
         })
+    }
+
+    /// How to take a template from a repository, with the ref and folder a command named.
+    pub fn fetch(
+        &self,
+        reference: Option<String>,
+        directory: Option<String>,
+    ) -> crate::generate::source::Fetch {
+        let git = &self.git;
+        crate::generate::source::Fetch {
+            abbreviations: git.abbreviations.clone(),
+            options: crate::git::fetch::FetchOptions {
+                cache_dir: git.cache_dir.clone(),
+                offline: git.offline,
+                progress: git.progress,
+                interactive: git.interactive,
+                timeout: git.timeout,
+                tokens: git.tokens.clone(),
+            },
+            reference,
+            directory,
+        }
     }
 
     /// The envelope fields of this invocation's events, store.yaml filling what is unset.

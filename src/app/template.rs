@@ -22,6 +22,10 @@ pub struct RegisterTemplate {
     pub category: Option<String>,
     /// Tags instead of the manifest's (none: the manifest's).
     pub tags: Vec<String>,
+    /// The ref of a repository (`--ref`).
+    pub reference: Option<String>,
+    /// The template's folder inside a repository (`--directory`).
+    pub directory: Option<String>,
 }
 
 /// A registration.
@@ -37,7 +41,13 @@ pub struct Registered {
 
 /// Registers a template under its name.
 pub fn register_template(session: &Session, request: RegisterTemplate) -> Result<Registered> {
-    let resolved = source::from_location(&request.location)?;
+    let fetch = session
+        .settings
+        .fetch(request.reference.clone(), request.directory.clone());
+    let resolved = source::from_location(&request.location, &fetch)?;
+    for note in &resolved.notes {
+        session.note(note.clone());
+    }
     let manifest = &resolved.manifest;
     let name = request.name.unwrap_or_else(|| manifest.name.clone());
     if name.trim().is_empty() || name.contains('@') || name.contains(char::is_whitespace) {
@@ -57,10 +67,24 @@ pub fn register_template(session: &Session, request: RegisterTemplate) -> Result
         } else {
             request.tags
         },
+        // Where `version` fetches again: a folder's absolute path, or the repository's URL
+        // without credentials, with the ref the user named (a branch moves on; a tag or
+        // commit stays).
         source: match resolved.source_ref.kind {
             SourceKind::Path => resolved.source_ref.uri.clone(),
-            _ => request.location.clone(),
+            SourceKind::Git => {
+                let named = request.reference.clone().or_else(|| {
+                    crate::git::split_ref(&request.location)
+                        .1
+                        .map(str::to_string)
+                });
+                match named {
+                    Some(r) => format!("{}#{r}", resolved.source_ref.uri),
+                    None => resolved.source_ref.uri.clone(),
+                }
+            }
         },
+        directory: resolved.source_ref.directory.clone(),
         name,
     };
     let (envelopes, ()) =
@@ -82,6 +106,10 @@ pub struct CreateTemplateVersion {
     pub from: Option<String>,
     /// The number, or how to bump the highest.
     pub version: VersionSpec,
+    /// The ref of a repository (`--ref`).
+    pub reference: Option<String>,
+    /// The template's folder inside a repository (default: the one it was registered with).
+    pub directory: Option<String>,
 }
 
 /// A new version.
@@ -112,8 +140,24 @@ pub fn create_template_version(
 ) -> Result<VersionCreated> {
     let state = session.store.state()?;
     let template = commands::find_template(&state, &request.template)?;
-    let location = request.from.unwrap_or_else(|| template.source.clone());
-    let resolved = source::from_location(&location)?;
+    let directory = match &request.from {
+        Some(_) => request.directory.clone(),
+        None => request
+            .directory
+            .clone()
+            .or_else(|| template.directory.clone()),
+    };
+    // A ref named now replaces the one the template was registered with.
+    let location = match (request.from, &request.reference) {
+        (Some(from), _) => from,
+        (None, Some(_)) => crate::git::split_ref(&template.source).0.to_string(),
+        (None, None) => template.source.clone(),
+    };
+    let fetch = session.settings.fetch(request.reference.clone(), directory);
+    let resolved = source::from_location(&location, &fetch)?;
+    for note in &resolved.notes {
+        session.note(note.clone());
+    }
     let (files, manifest) = (&resolved.files, &resolved.manifest);
     // A folder whose manifest names another registered template is almost surely a mix-up;
     // a template registered under its own --name is not.

@@ -19,6 +19,15 @@ pub enum ValidationSubject {
     Stored(String),
     /// A template folder, without a store.
     Folder(PathBuf),
+    /// A repository (a git URL or an abbreviation), with its ref and folder; no store.
+    Repository {
+        /// The URL, `URL#REF` or abbreviation.
+        location: String,
+        /// `--ref`.
+        reference: Option<String>,
+        /// `--directory`.
+        directory: Option<String>,
+    },
 }
 
 /// Validate a template.
@@ -89,6 +98,25 @@ pub fn validate_template(
             Ok(Validated {
                 subject: dir.display().to_string(),
                 content_hash: files.content_hash()?,
+                validation_id: None,
+                checks,
+            })
+        }
+        ValidationSubject::Repository {
+            location,
+            reference,
+            directory,
+        } => {
+            let fetch = settings.fetch(reference, directory);
+            let resolved = crate::generate::source::from_location(&location, &fetch)?;
+            let checks = validate::validate(
+                Arc::clone(&resolved.files),
+                &resolved.manifest.name,
+                &options,
+            );
+            Ok(Validated {
+                subject: resolved.label,
+                content_hash: resolved.files.content_hash()?,
                 validation_id: None,
                 checks,
             })

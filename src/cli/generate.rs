@@ -50,6 +50,8 @@ pub(crate) struct GenerateArgs {
     /// Also write cookiecutter's replay file or copier's .copier-answers.yml (without secrets).
     #[arg(long)]
     compat_answers: bool,
+    #[command(flatten)]
+    repo: super::RepoArgs,
 }
 
 /// An indicatif bar on stderr.
@@ -131,6 +133,8 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
         git: args.git,
         trust: args.trust,
         compat_answers: args.compat_answers,
+        reference: args.repo.reference,
+        directory: args.repo.directory,
     };
     let mut asker = prompt::TerminalAsker::new(!app.settings.no_color);
     let bar;

@@ -28,6 +28,8 @@ pub(crate) struct RegisterArgs {
     /// A tag (repeatable); replaces the manifest's tags.
     #[arg(long = "tag", value_name = "TAG")]
     tags: Vec<String>,
+    #[command(flatten)]
+    repo: super::RepoArgs,
 }
 
 /// Arguments of `version`.
@@ -45,6 +47,8 @@ pub(crate) struct VersionArgs {
     /// Bump the highest existing version.
     #[arg(long, value_enum)]
     bump: Option<BumpArg>,
+    #[command(flatten)]
+    repo: super::RepoArgs,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -69,6 +73,8 @@ pub(crate) fn register(app: &App, args: RegisterArgs) -> Result<()> {
         owner: args.owner,
         category: args.category,
         tags: args.tags,
+        reference: args.repo.reference,
+        directory: args.repo.directory,
     };
     let registered = app.in_session(|session| register_template(session, request))?;
     if app.json() {
@@ -101,6 +107,8 @@ pub(crate) fn version(app: &App, args: VersionArgs) -> Result<()> {
         template: args.template,
         from: args.from,
         version,
+        reference: args.repo.reference,
+        directory: args.repo.directory,
     };
     let created = app.in_session(|session| create_template_version(session, request))?;
     if app.json() {

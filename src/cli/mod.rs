@@ -1,6 +1,7 @@
 //! The command line: argument parsing, the invocation's event context, and printing.
 //! One file per subcommand; no domain rule is decided here.
 
+mod cache;
 mod compat;
 pub mod completions;
 mod events;
@@ -66,6 +67,20 @@ struct GlobalArgs {
     /// Print nothing but errors.
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// Never fetch: take repositories from the clone cache only.
+    #[arg(long, global = true)]
+    offline: bool,
+}
+
+/// Where in a repository a template is: the options every command that takes a source has.
+#[derive(Debug, Clone, clap::Args)]
+struct RepoArgs {
+    /// The branch, tag or commit of a repository source (same as URL#REF).
+    #[arg(long = "ref", value_name = "REF")]
+    reference: Option<String>,
+    /// The template's folder inside a repository source.
+    #[arg(long, value_name = "SUBDIR")]
+    directory: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -148,6 +163,12 @@ enum Command {
     /// Check or rebuild the store.
     #[command(subcommand)]
     Store(store::StoreCommand),
+    /// Show or clean the clone cache of template repositories.
+    #[command(subcommand)]
+    #[command(
+        after_long_help = "Examples:\n  factory cache list\n  factory cache clean https://github.com/org/template.git"
+    )]
+    Cache(cache::CacheCommand),
 }
 
 /// What a subcommand sees: the settings resolved once, the printer, and the global flags.
@@ -163,6 +184,9 @@ impl App {
     fn in_session<T>(&self, use_case: impl FnOnce(&Session) -> Result<T>) -> Result<T> {
         let session = Session::open(self.settings.clone())?;
         let result = use_case(&session);
+        for note in session.take_notes() {
+            self.printer.note(note);
+        }
         for warning in session.warnings() {
             self.printer.warn(warning);
         }
@@ -225,7 +249,12 @@ pub fn run() -> ExitCode {
         std::io::stderr().is_terminal() && !no_color,
     );
     let settings = match settings {
-        Ok(settings) => settings,
+        Ok(mut settings) => {
+            let terminal = std::io::stderr().is_terminal();
+            settings.git.progress = terminal && !cli.global.quiet && !cli.global.json;
+            settings.git.interactive = terminal && std::io::stdin().is_terminal();
+            settings
+        }
         Err(err) => {
             printer.error(&err);
             return ExitCode::from(err.kind.code());
@@ -264,6 +293,7 @@ fn dispatch(app: &App, command: Command) -> Result<()> {
         Command::Events(args) => events::run(app, args),
         Command::Library(command) => library::run(app, command),
         Command::Store(command) => store::run(app, command),
+        Command::Cache(command) => cache::run(app, command),
         Command::Completions { shell } => {
             app.printer.raw(&completions::script(shell));
             Ok(())
@@ -285,6 +315,7 @@ impl GlobalArgs {
             module: self.module.clone(),
             correlation_id: self.correlation_id.clone(),
             causation_id: self.causation_id.clone(),
+            offline: self.offline,
         }
     }
 }

@@ -95,6 +95,13 @@ impl Printer {
         ))
     }
 
+    /// A note on stderr (not in quiet or JSON mode): how something was done.
+    pub(crate) fn note(&self, text: impl Display) {
+        if self.human() {
+            let _ = writeln!(std::io::stderr().lock(), "note: {text}");
+        }
+    }
+
     /// A warning on stderr (not in quiet mode).
     pub(crate) fn warn(&self, text: impl Display) {
         if !self.quiet() {

@@ -14,7 +14,8 @@ use crate::validate::CHECKS;
 #[derive(Debug, clap::Args)]
 #[command(group = clap::ArgGroup::new("what").required(true).args(["template", "path"]))]
 pub(crate) struct ValidateArgs {
-    /// TEMPLATE or TEMPLATE@VERSION in the store (default version: the highest).
+    /// TEMPLATE or TEMPLATE@VERSION in the store (default version: the highest), or a
+    /// repository (URL[#REF], gh:OWNER/REPO) checked without a store.
     template: Option<String>,
     /// Validate a template folder without a store (the CI use); records no event.
     #[arg(long, value_name = "DIR")]
@@ -25,6 +26,8 @@ pub(crate) struct ValidateArgs {
     /// Report format.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
+    #[command(flatten)]
+    repo: super::RepoArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -43,6 +46,19 @@ pub(crate) fn run(app: &App, args: ValidateArgs) -> Result<()> {
     };
     let subject = match (args.path, args.template) {
         (Some(dir), _) => ValidationSubject::Folder(dir),
+        (None, Some(spec))
+            if crate::git::url::resolve(
+                crate::git::split_ref(&spec).0,
+                &app.settings.git.abbreviations,
+            )?
+            .is_some() =>
+        {
+            ValidationSubject::Repository {
+                location: spec,
+                reference: args.repo.reference,
+                directory: args.repo.directory,
+            }
+        }
         (None, Some(spec)) => ValidationSubject::Stored(spec),
         (None, None) => unreachable!("clap requires a template or --path"),
     };
@@ -51,7 +67,9 @@ pub(crate) fn run(app: &App, args: ValidateArgs) -> Result<()> {
         matrix: args.matrix,
     };
     let validated = match &request.subject {
-        ValidationSubject::Folder(_) => validate_template(None, &app.settings, request)?,
+        ValidationSubject::Folder(_) | ValidationSubject::Repository { .. } => {
+            validate_template(None, &app.settings, request)?
+        }
         ValidationSubject::Stored(_) => {
             app.in_session(|session| validate_template(Some(session), &app.settings, request))?
         }

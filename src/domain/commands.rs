@@ -24,6 +24,8 @@ pub struct Register {
     pub tags: Vec<String>,
     /// Where it comes from.
     pub source: String,
+    /// The folder inside the repository, if any.
+    pub directory: Option<String>,
 }
 
 /// Registers a template; its name must be new.
@@ -46,6 +48,7 @@ pub fn register(state: &State, input: Register) -> Result<Vec<DomainEvent>> {
         owner: input.owner,
         tags: input.tags,
         source: input.source,
+        directory: input.directory,
     })])
 }
 
@@ -386,6 +389,7 @@ mod tests {
                 kind: SourceKind::Path,
                 uri: "/t".into(),
                 commit: None,
+                directory: None,
             },
             content_hash: "sha256:aa".into(),
             tree: "sha256:bb".into(),
@@ -407,6 +411,7 @@ mod tests {
                 owner: None,
                 tags: vec![],
                 source: "/t".into(),
+                directory: None,
             },
         )
         .unwrap();
@@ -426,6 +431,7 @@ mod tests {
                 owner: None,
                 tags: vec![],
                 source: "/t".into(),
+                directory: None,
             },
         );
         assert!(again.unwrap_err().message.contains("already registered"));

@@ -21,6 +21,9 @@ pub struct SourceRef {
     pub uri: String,
     /// The resolved commit for git sources; `null` otherwise.
     pub commit: Option<String>,
+    /// The folder inside the repository that holds the template, if not its root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory: Option<String>,
 }
 
 /// A template was added to the store.
@@ -33,8 +36,12 @@ pub struct TemplateRegistered {
     pub category: String,
     pub owner: Option<String>,
     pub tags: Vec<String>,
-    /// The folder or URL the template was registered from.
+    /// The folder or URL the template was registered from (a URL without credentials, with
+    /// `#REF` when one was named).
     pub source: String,
+    /// The folder inside the repository that holds the template (`--directory`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory: Option<String>,
 }
 
 /// A template version's files were snapshotted into the store.

@@ -101,6 +101,9 @@ pub struct Template {
     pub tags: Vec<String>,
     /// Where it was registered from.
     pub source: String,
+    /// The folder inside the repository, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory: Option<String>,
     /// When it was registered.
     pub registered_at: String,
     /// Its versions in the order they were created.
@@ -290,6 +293,7 @@ impl State {
                         owner: e.owner.clone(),
                         tags: e.tags.clone(),
                         source: e.source.clone(),
+                        directory: e.directory.clone(),
                         registered_at: occurred_at.to_string(),
                         versions: Vec::new(),
                     },

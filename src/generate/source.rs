@@ -10,6 +10,8 @@ use crate::domain::events::{SourceKind, SourceRef};
 use crate::domain::state::VersionStatus;
 use crate::error::{Error, Result};
 use crate::git;
+use crate::git::fetch::FetchOptions;
+use crate::git::url::Abbreviations;
 use crate::template::load::manifest_of;
 use crate::template::manifest::Manifest;
 use crate::template::snapshot::Blobs;
@@ -31,8 +33,10 @@ pub struct ResolvedSource {
     pub label: String,
     /// Where its files came from.
     pub source_ref: SourceRef,
+    /// What a person should hear about how it was fetched (the tag chosen, the cache).
+    pub notes: Vec<String>,
     /// Keeps a git checkout alive while the source is used.
-    _checkout: Option<git::Checkout>,
+    _checkout: Option<tempfile::TempDir>,
 }
 
 /// A template folder on disk, read and checked for links that leave it.
@@ -68,30 +72,44 @@ pub fn path_ref(dir: &Path) -> SourceRef {
             .display()
             .to_string(),
         commit: None,
+        directory: None,
     }
 }
 
-/// Reads a template from a folder or a git URL (`URL#REF`), for `register`, `version` and
-/// `generate PATH`.
-pub fn from_location(location: &str) -> Result<ResolvedSource> {
-    if git::is_git_url(location) {
-        let checkout = git::checkout(location)?;
-        let source_ref = SourceRef {
-            kind: SourceKind::Git,
-            uri: checkout.url.clone(),
-            commit: Some(checkout.commit.clone()),
-        };
-        let (files, manifest) = folder(checkout.dir.path(), location)?;
-        return Ok(ResolvedSource {
-            files: Arc::new(files),
-            manifest,
-            template_id: None,
-            template_version_id: None,
-            version: None,
-            label: format!("{location} ({})", &checkout.commit[..12]),
-            source_ref,
-            _checkout: Some(checkout),
-        });
+/// How to take a template from a repository: the abbreviations, how to fetch, and the ref
+/// and folder the command line named.
+#[derive(Debug, Clone)]
+pub struct Fetch {
+    /// `gh:`, `gl:`, `bb:` and the user's own.
+    pub abbreviations: Abbreviations,
+    /// Cache, offline, progress, timeout, tokens.
+    pub options: FetchOptions,
+    /// `--ref` (wins over nothing; conflicts with a different `#REF`).
+    pub reference: Option<String>,
+    /// `--directory`: the template's folder inside the repository.
+    pub directory: Option<String>,
+}
+
+/// The files that make a folder a template, in the order they are looked for.
+const MARKERS: &[&str] = &[
+    "template.yaml",
+    "cookiecutter.json",
+    "copier.yml",
+    "copier.yaml",
+];
+
+/// Reads a template from a folder or a git URL (`URL#REF`, an abbreviation such as
+/// `gh:owner/repo`), for `register`, `version`, `validate` and `generate`.
+pub fn from_location(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
+    let (text, in_url) = git::split_ref(location);
+    if let Some(url) = git::url::resolve(text, &fetch.abbreviations)? {
+        return from_repository(&url, in_url, fetch);
+    }
+    if fetch.reference.is_some() || fetch.directory.is_some() {
+        return Err(Error::usage(format!(
+            "--ref and --directory apply to repositories; {location} is a folder"
+        ))
+        .hint("name the template's folder itself"));
     }
     let dir = PathBuf::from(location);
     let source_ref = path_ref(&dir);
@@ -104,13 +122,116 @@ pub fn from_location(location: &str) -> Result<ResolvedSource> {
         version: None,
         label: location.to_string(),
         source_ref,
+        notes: Vec::new(),
         _checkout: None,
     })
 }
 
+fn from_repository(url: &str, in_url: Option<&str>, fetch: &Fetch) -> Result<ResolvedSource> {
+    let reference = match (fetch.reference.as_deref(), in_url) {
+        (Some(flag), Some(hash)) if flag != hash => {
+            return Err(
+                Error::usage(format!("--ref {flag} and #{hash} name different refs"))
+                    .hint("name the ref once, with #REF or --ref"),
+            );
+        }
+        (flag, hash) => flag.or(hash),
+    };
+    let options = &fetch.options;
+    let repo = git::fetch::open(url, reference, options)?;
+    let mut notes = repo.notes.clone();
+    let mut commit = repo.resolve(reference, options)?;
+    let mut chosen_ref = reference.map(str::to_string);
+    let mut checkout = repo.checkout(&commit)?;
+    let directory = fetch.directory.as_deref().filter(|d| !d.is_empty());
+    let root = |checkout: &tempfile::TempDir| -> Result<PathBuf> {
+        match directory {
+            None => Ok(checkout.path().to_path_buf()),
+            Some(dir) => {
+                crate::render::paths::check_inside(dir)
+                    .map_err(|m| Error::usage(format!("--directory {dir}: {m}")))?;
+                Ok(checkout.path().join(dir))
+            }
+        }
+    };
+    // copier takes the newest release when no ref is named: the highest semver tag.
+    if reference.is_none() {
+        let here = root(&checkout)?;
+        let copier = ["copier.yml", "copier.yaml"]
+            .iter()
+            .any(|m| here.join(m).is_file());
+        if copier && let Some(tag) = newest_semver_tag(&repo.tags(options)) {
+            let tagged = repo.resolve(Some(&tag), options)?;
+            notes.push(format!(
+                "using tag {tag} of {}, its newest release (copier's default); --ref chooses another",
+                repo.url
+            ));
+            if tagged != commit {
+                commit = tagged;
+                checkout = repo.checkout(&commit)?;
+            }
+            chosen_ref = Some(tag);
+        }
+    }
+    let here = root(&checkout)?;
+    let at = format!("{} at {}", repo.url, &commit[..12]);
+    if !here.is_dir() {
+        return Err(Error::new(format!(
+            "{at} has no folder `{}`",
+            directory.unwrap_or_default()
+        ))
+        .hint("name the template's folder inside the repository with --directory"));
+    }
+    if !MARKERS.iter().any(|m| here.join(m).is_file()) {
+        let inside = directory.map(|d| format!(" in `{d}`")).unwrap_or_default();
+        return Err(Error::new(format!(
+            "{at} holds no template{inside}: looked for {}",
+            MARKERS.join(", ")
+        ))
+        .hint("point --directory at the template's folder, or check the URL"));
+    }
+    let label = match &chosen_ref {
+        Some(r) => format!("{}#{r} ({})", repo.url, &commit[..12]),
+        None => format!("{} ({})", repo.url, &commit[..12]),
+    };
+    let (files, manifest) = folder(&here, &label)?;
+    let source_ref = SourceRef {
+        kind: SourceKind::Git,
+        uri: repo.url.clone(),
+        commit: Some(commit),
+        directory: directory.map(str::to_string),
+    };
+    drop(repo);
+    Ok(ResolvedSource {
+        files: Arc::new(files),
+        manifest,
+        template_id: None,
+        template_version_id: None,
+        version: None,
+        label,
+        source_ref,
+        notes,
+        _checkout: Some(checkout),
+    })
+}
+
+/// The highest tag that reads as semver (a leading `v` allowed), as copier picks it.
+fn newest_semver_tag(tags: &[String]) -> Option<String> {
+    tags.iter()
+        .filter_map(|t| {
+            semver::Version::parse(t.trim_start_matches('v'))
+                .ok()
+                .filter(|v| v.pre.is_empty())
+                .map(|v| (v, t))
+        })
+        .max()
+        .map(|(_, t)| t.clone())
+}
+
 /// Whether a `generate` argument names a folder or repository rather than a stored template.
-pub fn is_location(spec: &str) -> bool {
-    git::is_git_url(spec)
+pub fn is_location(spec: &str, abbreviations: &Abbreviations) -> bool {
+    git::is_git_url(git::split_ref(spec).0)
+        || abbreviations.expand(spec).is_some()
         || spec.contains('/')
         || spec == "."
         || spec == ".."
@@ -180,6 +301,7 @@ pub fn stored(
         version: Some(chosen.version.clone()),
         label: format!("{}@{}", template.name, chosen.version),
         source_ref: chosen.source_ref.clone(),
+        notes: Vec::new(),
         _checkout: None,
     })
 }

@@ -1,0 +1,549 @@
+//! Templates from where they live: `git daemon` (git://), smart HTTP over TLS (`git
+//! http-backend` behind a server whose certificate comes from a test CA, Basic auth supplied
+//! by a credential helper), and sshd with a key in an agent; each on loopback, started here.
+//! Each scheme: generate, register + version, a ref, a subdirectory, the cache reused,
+//! `--offline`; and the failure modes, with credentials asserted absent everywhere.
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Env, Run};
+
+/// A server process stopped when the test ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[track_caller]
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@localhost")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@localhost")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A bare repository `NAME.git` below `root` holding a factory template at the root (tags
+/// v1.0.0 and v1.1.0, then one more commit on main) and a copier template in `sub/`.
+fn repository(root: &Path, name: &str) -> PathBuf {
+    let work = root.join(format!("{name}-work"));
+    std::fs::create_dir_all(work.join("sub")).unwrap();
+    git(&work, &["init", "-q", "-b", "main"]);
+    let manifest = |greeting: &str| {
+        format!(
+            "name: {name}\ncategory: service\nparameters:\n  - name: who\n    default: {greeting}\nfiles:\n  exclude: [\"sub/**\"]\n"
+        )
+    };
+    std::fs::write(work.join("template.yaml"), manifest("one")).unwrap();
+    std::fs::write(work.join("hello.txt"), "hello {{ who }}\n").unwrap();
+    std::fs::write(work.join("sub/copier.yml"), "project: sub\n").unwrap();
+    std::fs::write(work.join("sub/README.md.jinja"), "# {{ project }}\n").unwrap();
+    git(&work, &["add", "-A"]);
+    git(&work, &["commit", "-qm", "one"]);
+    git(&work, &["tag", "v1.0.0"]);
+    std::fs::write(work.join("template.yaml"), manifest("two")).unwrap();
+    git(&work, &["commit", "-qam", "two"]);
+    git(&work, &["tag", "v1.1.0"]);
+    std::fs::write(work.join("template.yaml"), manifest("three")).unwrap();
+    git(&work, &["commit", "-qam", "three"]);
+    let bare = root.join(format!("{name}.git"));
+    git(
+        root,
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            work.to_str().unwrap(),
+            bare.to_str().unwrap(),
+        ],
+    );
+    bare
+}
+
+fn git_exec_path() -> PathBuf {
+    let out = Command::new("git").arg("--exec-path").output().unwrap();
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+fn read(env: &Env, path: &str) -> String {
+    std::fs::read_to_string(env.path(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Every artefact a run leaves, for secret checks.
+fn artefacts(env: &Env, runs: &[&Run]) -> String {
+    let mut all = String::from_utf8_lossy(&env.log_bytes()).into_owned();
+    for (_, bytes) in common::snapshot(env.dir.path()) {
+        all.push_str(&String::from_utf8_lossy(&bytes));
+    }
+    for run in runs {
+        all.push_str(&run.stdout);
+        all.push_str(&run.stderr);
+    }
+    all
+}
+
+/// The flow every scheme must support, against `base` (a URL prefix for `up.git`).
+fn every_use(env: &Env, base: &str) {
+    let url = format!("{base}/up.git");
+    // The default branch, then a tag, then a subfolder.
+    env.run(&["generate", &url, "-o", "head", "--defaults"])
+        .ok();
+    assert_eq!(read(env, "head/hello.txt"), "hello three\n");
+    env.run(&[
+        "generate",
+        &format!("{url}#v1.0.0"),
+        "-o",
+        "tagged",
+        "--defaults",
+    ])
+    .ok();
+    assert_eq!(read(env, "tagged/hello.txt"), "hello one\n");
+    env.run(&[
+        "generate",
+        &url,
+        "--ref",
+        "v1.1.0",
+        "-o",
+        "flag",
+        "--defaults",
+    ])
+    .ok();
+    assert_eq!(read(env, "flag/hello.txt"), "hello two\n");
+    let sub = env.run(&[
+        "generate",
+        &url,
+        "--directory",
+        "sub",
+        "-o",
+        "sub",
+        "--defaults",
+    ]);
+    sub.ok();
+    assert_eq!(read(env, "sub/README.md"), "# sub\n");
+    // The commit used is recorded, without credentials.
+    let scaffold = read(env, "tagged/.factory/scaffold.yaml");
+    assert!(scaffold.contains("kind: git"), "{scaffold}");
+    assert!(scaffold.contains("commit: "), "{scaffold}");
+    // register + version from the repository; version fetches it again.
+    env.run(&["register", &format!("{url}#v1.0.0")]).ok();
+    env.run(&["version", "up", "--version", "1.0.0"]).ok();
+    env.run(&["version", "up", "--version", "1.1.0", "--ref", "v1.1.0"])
+        .ok();
+    let versions: Vec<_> = env
+        .events()
+        .into_iter()
+        .filter(|e| e["eventType"] == "TemplateVersionCreated")
+        .collect();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[0]["payload"]["sourceRef"]["kind"], "git");
+    assert_ne!(
+        versions[0]["payload"]["sourceRef"]["commit"],
+        versions[1]["payload"]["sourceRef"]["commit"]
+    );
+}
+
+#[test]
+fn git_daemon_serves_every_use_and_the_cache_works_offline() {
+    let env = Env::new();
+    let served = env.path("served");
+    std::fs::create_dir_all(&served).unwrap();
+    repository(&served, "up");
+    let port = free_port();
+    let daemon = Server(
+        // git-daemon itself: `git daemon` would run it as a child that outlives a kill.
+        Command::new(git_exec_path().join("git-daemon"))
+            .args([
+                "--reuseaddr",
+                "--export-all",
+                "--listen=127.0.0.1",
+                &format!("--port={port}"),
+                &format!("--base-path={}", served.display()),
+                served.to_str().unwrap(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("git daemon starts"),
+    );
+    wait_for_port(port);
+    let base = format!("git://127.0.0.1:{port}");
+    every_use(&env, &base);
+    // The cache: listed, and enough to work with the daemon gone, with --offline.
+    let listed = env.run(&["cache", "list"]);
+    listed.ok();
+    assert!(
+        listed.stdout.contains(&format!("{base}/up.git")),
+        "{}",
+        listed.stdout
+    );
+    drop(daemon);
+    let offline = env.run(&[
+        "generate",
+        &format!("{base}/up.git#v1.1.0"),
+        "-o",
+        "offline",
+        "--defaults",
+        "--offline",
+    ]);
+    offline.ok();
+    assert!(offline.stderr.contains("--offline"), "{}", offline.stderr);
+    assert_eq!(read(&env, "offline/hello.txt"), "hello two\n");
+    // A repository never fetched is a clear miss offline, and an unreachable one names its host.
+    let miss = env.run(&[
+        "generate",
+        &format!("{base}/other.git"),
+        "-o",
+        "x",
+        "--offline",
+    ]);
+    miss.expect_code(1);
+    assert!(
+        miss.stderr.contains("is not in the cache, and --offline"),
+        "{}",
+        miss.stderr
+    );
+    let gone = env.run(&[
+        "generate",
+        &format!("{base}/up.git"),
+        "-o",
+        "x",
+        "--defaults",
+    ]);
+    gone.expect_code(1);
+    assert!(
+        gone.stderr
+            .contains(&format!("cannot reach 127.0.0.1:{port}")),
+        "{}",
+        gone.stderr
+    );
+    assert!(!env.path("x").exists());
+}
+
+/// A CA, and a certificate for 127.0.0.1 signed by it: (CA PEM, cert PEM, key PEM).
+fn test_ca() -> (String, String, String) {
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "factory test CA");
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    params
+        .subject_alt_names
+        .push(rcgen::SanType::IpAddress("127.0.0.1".parse().unwrap()));
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    (ca.pem(), cert.pem(), key.serialize_pem())
+}
+
+/// The HTTPS server with Basic auth `user`/`password`; returns it and its port.
+fn https_server(env: &Env, served: &Path, user: &str, password: &str) -> (Server, u16) {
+    let (ca, cert, key) = test_ca();
+    std::fs::write(env.path("ca.pem"), ca).unwrap();
+    std::fs::write(env.path("cert.pem"), cert).unwrap();
+    std::fs::write(env.path("key.pem"), key).unwrap();
+    let port_file = env.path("https.port");
+    let server = Server(
+        Command::new("python3")
+            .arg(common::repo().join("scripts/git-https-server.py"))
+            .args(["--root", served.to_str().unwrap()])
+            .args(["--cert", env.path("cert.pem").to_str().unwrap()])
+            .args(["--key", env.path("key.pem").to_str().unwrap()])
+            .args(["--user", user, "--password", password])
+            .args(["--port-file", port_file.to_str().unwrap()])
+            .args(["--log", env.path("https.log").to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 starts the HTTPS server"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let port = loop {
+        if let Ok(text) = std::fs::read_to_string(&port_file) {
+            break text.trim().parse::<u16>().unwrap();
+        }
+        assert!(Instant::now() < deadline, "the HTTPS server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    wait_for_port(port);
+    (server, port)
+}
+
+/// Bytes the HTTPS server sent in answers to fetches (`git-upload-pack` POSTs).
+fn pack_bytes(env: &Env) -> u64 {
+    std::fs::read_to_string(env.path("https.log"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("POST") && l.contains("git-upload-pack"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+#[test]
+fn https_with_a_test_ca_a_credential_helper_and_an_abbreviation() {
+    let mut env = Env::new();
+    let served = env.path("served");
+    std::fs::create_dir_all(served.join("team")).unwrap();
+    repository(&served, "up");
+    repository(&served.join("team"), "api");
+    let secret = "s3cret-Pa55";
+    let (_server, port) = https_server(&env, &served, "alice", secret);
+    let base = format!("https://127.0.0.1:{port}");
+    // Not trusted yet: a TLS error that says what to do.
+    let untrusted = env.run(&[
+        "generate",
+        &format!("{base}/up.git"),
+        "-o",
+        "x",
+        "--defaults",
+    ]);
+    untrusted.expect_code(1);
+    assert!(untrusted.stderr.contains("TLS"), "{}", untrusted.stderr);
+    assert!(
+        untrusted.stderr.contains("SSL_CERT_FILE"),
+        "{}",
+        untrusted.stderr
+    );
+    env.set_env("SSL_CERT_FILE", env.path("ca.pem").to_str().unwrap());
+    // No credentials: refused, naming what was tried.
+    let refused = env.run(&[
+        "generate",
+        &format!("{base}/up.git"),
+        "-o",
+        "x",
+        "--defaults",
+    ]);
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains("refused the credentials"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("credential helpers"),
+        "{}",
+        refused.stderr
+    );
+    // A credential helper (git's `store`) supplies them, as it would for git itself.
+    std::fs::write(
+        env.path(".git-credentials"),
+        format!("https://alice:{secret}@127.0.0.1:{port}\n"),
+    )
+    .unwrap();
+    std::fs::write(env.path(".gitconfig"), "[credential]\n\thelper = store\n").unwrap();
+    every_use(&env, &base);
+    // The cache is reused: a second generate at a commit already fetched sends no pack, and
+    // a fetch of an unchanged branch sends next to nothing.
+    let before = pack_bytes(&env);
+    assert!(before > 0);
+    let commit = std::fs::read_to_string(env.path("head/.factory/scaffold.yaml"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("commit: ").map(str::to_string))
+        .unwrap();
+    env.run(&[
+        "generate",
+        &format!("{base}/up.git#{commit}"),
+        "-o",
+        "pinned",
+        "--defaults",
+    ])
+    .ok();
+    assert_eq!(
+        pack_bytes(&env),
+        before,
+        "a pinned commit in the cache fetches nothing"
+    );
+    env.run(&[
+        "generate",
+        &format!("{base}/up.git"),
+        "-o",
+        "again",
+        "--defaults",
+    ])
+    .ok();
+    assert!(
+        pack_bytes(&env) - before < 2_000,
+        "an unchanged repository sends no pack again ({} bytes)",
+        pack_bytes(&env) - before
+    );
+    // A user-defined abbreviation pointing at the server.
+    std::fs::create_dir_all(env.path(".config/factory")).unwrap();
+    std::fs::write(
+        env.path(".config/factory/config.yaml"),
+        format!("abbreviations:\n  corp: \"{base}/{{0}}.git\"\n"),
+    )
+    .unwrap();
+    env.run(&[
+        "generate",
+        "corp:team/api",
+        "-o",
+        "abbreviated",
+        "--defaults",
+    ])
+    .ok();
+    assert_eq!(read(&env, "abbreviated/hello.txt"), "hello three\n");
+    // Failure modes: a ref that is not there (with the closest), a repository without a
+    // template, a missing subfolder, a host nobody listens on.
+    let no_ref = env.run(&["generate", &format!("{base}/up.git#v1.2.0"), "-o", "x"]);
+    no_ref.expect_code(1);
+    assert!(
+        no_ref.stderr.contains("no branch, tag or commit `v1.2.0`"),
+        "{}",
+        no_ref.stderr
+    );
+    assert!(
+        no_ref.stderr.contains("closest refs: v1.0.0"),
+        "{}",
+        no_ref.stderr
+    );
+    let no_dir = env.run(&[
+        "generate",
+        &format!("{base}/up.git"),
+        "--directory",
+        "nope",
+        "-o",
+        "x",
+    ]);
+    no_dir.expect_code(1);
+    assert!(
+        no_dir.stderr.contains("has no folder `nope`"),
+        "{}",
+        no_dir.stderr
+    );
+    git(
+        &served,
+        &["init", "-q", "--bare", "-b", "main", "empty.git"],
+    );
+    let plain = env.path("plain");
+    std::fs::create_dir_all(&plain).unwrap();
+    git(&plain, &["init", "-q", "-b", "main"]);
+    std::fs::write(plain.join("README.md"), "no template\n").unwrap();
+    git(&plain, &["add", "-A"]);
+    git(&plain, &["commit", "-qm", "x"]);
+    git(
+        &plain,
+        &[
+            "push",
+            "-q",
+            served.join("empty.git").to_str().unwrap(),
+            "main",
+        ],
+    );
+    let no_template = env.run(&["generate", &format!("{base}/empty.git"), "-o", "x"]);
+    no_template.expect_code(1);
+    assert!(
+        no_template
+            .stderr
+            .contains("holds no template: looked for template.yaml, cookiecutter.json"),
+        "{}",
+        no_template.stderr
+    );
+    let closed = free_port();
+    let unreachable = env.run(&[
+        "generate",
+        &format!("https://127.0.0.1:{closed}/up.git"),
+        "-o",
+        "x",
+    ]);
+    unreachable.expect_code(1);
+    assert!(
+        unreachable
+            .stderr
+            .contains(&format!("cannot reach 127.0.0.1:{closed}")),
+        "{}",
+        unreachable.stderr
+    );
+    assert!(!env.path("x").exists());
+    // Credentials in the URL work and are recorded nowhere.
+    std::fs::remove_file(env.path(".git-credentials")).unwrap();
+    let with_secret = format!("https://alice:{secret}@127.0.0.1:{port}/up.git");
+    let inline = env.run(&["generate", &with_secret, "-o", "inline", "--defaults"]);
+    inline.ok();
+    let registered = env.run(&["register", &with_secret, "--name", "up-inline"]);
+    registered.ok();
+    let everything = artefacts(
+        &env,
+        &[
+            &untrusted,
+            &refused,
+            &inline,
+            &registered,
+            &no_ref,
+            &no_dir,
+            &no_template,
+        ],
+    );
+    let cache = artefacts_of_cache(&env);
+    assert!(
+        !everything.contains(secret),
+        "the password reached an artefact"
+    );
+    assert!(
+        !cache.contains(secret),
+        "the password reached the clone cache"
+    );
+}
+
+/// Every text file of the clone cache.
+fn artefacts_of_cache(env: &Env) -> String {
+    let mut all = String::new();
+    for entry in walkdir(&env.path(".cache")) {
+        if let Ok(text) = std::fs::read_to_string(&entry) {
+            all.push_str(&text);
+        }
+    }
+    all
+}
+
+fn walkdir(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walkdir(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
