@@ -202,6 +202,35 @@ fn git_daemon_serves_every_use_and_the_cache_works_offline() {
     wait_for_port(port);
     let base = format!("git://127.0.0.1:{port}");
     every_use(&env, &base);
+    // Two runs from one URL at once take turns on the cache; both succeed.
+    env.run(&["cache", "clean"]).ok();
+    let url = format!("{base}/up.git");
+    let racers: Vec<_> = ["race1", "race2"]
+        .iter()
+        .map(|out| {
+            env.command(&["generate", &url, "-o", out, "--defaults"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for racer in racers {
+        let out = racer.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert_eq!(read(&env, "race1/hello.txt"), read(&env, "race2/hello.txt"));
+    // A damaged cache entry is found, said, and cloned again.
+    let entry = std::fs::read_dir(env.path(".cache/factory/git"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.is_dir())
+        .unwrap();
+    std::fs::remove_file(entry.join("HEAD")).unwrap();
+    let healed = env.run(&["generate", &url, "-o", "healed", "--defaults"]);
+    healed.ok();
+    assert!(healed.stderr.contains("was damaged; cloning it again"), "{}", healed.stderr);
     // The cache: listed, and enough to work with the daemon gone, with --offline.
     let listed = env.run(&["cache", "list"]);
     listed.ok();
@@ -546,4 +575,118 @@ fn walkdir(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// Runs a program to completion, asserting success; its stdout.
+#[track_caller]
+fn run_ok(command: &mut Command) -> String {
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{command:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+#[ignore = "needs sshd (Debian's openssh-server): run scripts/sshd-install"]
+fn ssh_with_a_key_in_an_agent_and_known_hosts() {
+    let mut env = Env::new();
+    let served = env.path("served");
+    std::fs::create_dir_all(&served).unwrap();
+    repository(&served, "up");
+    let ssh = env.path("ssh");
+    std::fs::create_dir_all(&ssh).unwrap();
+    for (file, kind) in [("host_key", "ed25519"), ("user_key", "ed25519")] {
+        run_ok(
+            Command::new("ssh-keygen")
+                .args(["-q", "-t", kind, "-N", "", "-f"])
+                .arg(ssh.join(file)),
+        );
+    }
+    std::fs::copy(ssh.join("user_key.pub"), ssh.join("authorized_keys")).unwrap();
+    let port = free_port();
+    let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+    std::fs::write(
+        ssh.join("sshd_config"),
+        format!(
+            "ListenAddress 127.0.0.1\nPort {port}\nHostKey {host}\nAuthorizedKeysFile {keys}\n\
+             StrictModes no\nUsePAM no\nPasswordAuthentication no\nPermitRootLogin prohibit-password\n\
+             PidFile {pid}\nSetEnv PATH=/usr/local/bin:/usr/bin:/bin\n",
+            host = ssh.join("host_key").display(),
+            keys = ssh.join("authorized_keys").display(),
+            pid = ssh.join("sshd.pid").display(),
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all("/run/sshd").ok();
+    let _sshd = Server(
+        Command::new("/usr/sbin/sshd")
+            .args(["-D", "-e", "-f"])
+            .arg(ssh.join("sshd_config"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sshd starts"),
+    );
+    wait_for_port(port);
+    // The key lives in an agent, as a user's would.
+    let agent_socket = ssh.join("agent.sock");
+    let _agent = Server(
+        Command::new("ssh-agent")
+            .args(["-D", "-a"])
+            .arg(&agent_socket)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !agent_socket.exists() {
+        assert!(Instant::now() < deadline, "ssh-agent did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    run_ok(
+        Command::new("ssh-add")
+            .arg(ssh.join("user_key"))
+            .env("SSH_AUTH_SOCK", &agent_socket),
+    );
+    env.set_env("SSH_AUTH_SOCK", agent_socket.to_str().unwrap());
+    // The user's ssh settings, as ~/.ssh/config would hold them (ssh reads ~ from the
+    // password database, not HOME, so the test names its own files).
+    let known_hosts = ssh.join("known_hosts");
+    std::fs::write(
+        ssh.join("config"),
+        format!(
+            "Host templates\n  HostName 127.0.0.1\n  Port {port}\n  HostKeyAlias [127.0.0.1]:{port}\n\
+             Host *\n  UserKnownHostsFile {}\n  StrictHostKeyChecking yes\n  BatchMode yes\n",
+            known_hosts.display()
+        ),
+    )
+    .unwrap();
+    env.set_env(
+        "GIT_SSH_COMMAND",
+        &format!("ssh -F {}", ssh.join("config").display()),
+    );
+    let base = format!("ssh://{user}@127.0.0.1:{port}{}", served.display());
+    // An unknown host key is refused, with its fingerprint and what to do.
+    let unknown = env.run(&["generate", &format!("{base}/up.git"), "-o", "x", "--defaults"]);
+    unknown.expect_code(1);
+    assert!(unknown.stderr.contains("is not in known_hosts"), "{}", unknown.stderr);
+    assert!(unknown.stderr.contains("SHA256:"), "{}", unknown.stderr);
+    assert!(unknown.stderr.contains("ssh-keyscan -p"), "{}", unknown.stderr);
+    assert!(!env.path("x").exists());
+    let scanned = run_ok(Command::new("ssh-keyscan").args(["-p", &port.to_string(), "127.0.0.1"]));
+    std::fs::write(&known_hosts, scanned).unwrap();
+    every_use(&env, &base);
+    // scp-like syntax (`user@host:path`, the port from the ssh config's host alias).
+    let scp = format!("{user}@templates:{}/up.git#v1.0.0", served.display());
+    env.run(&["generate", &scp, "-o", "scp", "--defaults"]).ok();
+    assert_eq!(read(&env, "scp/hello.txt"), "hello one\n");
+    let validated = env.run(&["validate", &scp]);
+    validated.ok();
+    assert!(validated.stdout.contains("checks:"), "{}", validated.stdout);
 }
