@@ -154,6 +154,9 @@ fn every_use(env: &Env, base: &str) {
     ]);
     sub.ok();
     assert_eq!(read(env, "sub/README.md"), "# sub\n");
+    // A copier template without a ref: the newest release tag, said so.
+    assert!(sub.stderr.contains("using tag v1.1.0"), "{}", sub.stderr);
+    assert!(sub.stdout.contains("#v1.1.0"), "{}", sub.stdout);
     // The commit used is recorded, without credentials.
     let scaffold = read(env, "tagged/.factory/scaffold.yaml");
     assert!(scaffold.contains("kind: git"), "{scaffold}");
