@@ -157,6 +157,18 @@ fn every_use(env: &Env, base: &str) {
     // A copier template without a ref: the newest release tag, said so.
     assert!(sub.stderr.contains("using tag v1.1.0"), "{}", sub.stderr);
     assert!(sub.stdout.contains("#v1.1.0"), "{}", sub.stdout);
+    // Offline, the cache serves what was fetched, and says so.
+    let offline = env.run(&[
+        "generate",
+        &format!("{url}#v1.0.0"),
+        "-o",
+        "cached",
+        "--defaults",
+        "--offline",
+    ]);
+    offline.ok();
+    assert!(offline.stderr.contains("(--offline)"), "{}", offline.stderr);
+    assert_eq!(read(env, "cached/hello.txt"), "hello one\n");
     // The commit used is recorded, without credentials.
     let scaffold = read(env, "tagged/.factory/scaffold.yaml");
     assert!(scaffold.contains("kind: git"), "{scaffold}");
@@ -220,7 +232,11 @@ fn git_daemon_serves_every_use_and_the_cache_works_offline() {
         .collect();
     for racer in racers {
         let out = racer.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     assert_eq!(read(&env, "race1/hello.txt"), read(&env, "race2/hello.txt"));
     // A damaged cache entry is found, said, and cloned again.
@@ -233,7 +249,11 @@ fn git_daemon_serves_every_use_and_the_cache_works_offline() {
     std::fs::remove_file(entry.join("HEAD")).unwrap();
     let healed = env.run(&["generate", &url, "-o", "healed", "--defaults"]);
     healed.ok();
-    assert!(healed.stderr.contains("was damaged; cloning it again"), "{}", healed.stderr);
+    assert!(
+        healed.stderr.contains("was damaged; cloning it again"),
+        "{}",
+        healed.stderr
+    );
     // The cache: listed, and enough to work with the daemon gone, with --offline.
     let listed = env.run(&["cache", "list"]);
     listed.ok();
@@ -676,11 +696,25 @@ fn ssh_with_a_key_in_an_agent_and_known_hosts() {
     );
     let base = format!("ssh://{user}@127.0.0.1:{port}{}", served.display());
     // An unknown host key is refused, with its fingerprint and what to do.
-    let unknown = env.run(&["generate", &format!("{base}/up.git"), "-o", "x", "--defaults"]);
+    let unknown = env.run(&[
+        "generate",
+        &format!("{base}/up.git"),
+        "-o",
+        "x",
+        "--defaults",
+    ]);
     unknown.expect_code(1);
-    assert!(unknown.stderr.contains("is not in known_hosts"), "{}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains("is not in known_hosts"),
+        "{}",
+        unknown.stderr
+    );
     assert!(unknown.stderr.contains("SHA256:"), "{}", unknown.stderr);
-    assert!(unknown.stderr.contains("ssh-keyscan -p"), "{}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains("ssh-keyscan -p"),
+        "{}",
+        unknown.stderr
+    );
     assert!(!env.path("x").exists());
     let scanned = run_ok(Command::new("ssh-keyscan").args(["-p", &port.to_string(), "127.0.0.1"]));
     std::fs::write(&known_hosts, scanned).unwrap();
