@@ -6,10 +6,20 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-/// Whether a folder is missing or empty.
+/// Whether a folder is missing or empty. A folder holding only `.git` (a fresh `git init`, or
+/// a repository just made on a hosting service) counts as empty, as `cargo init`, `copier copy`
+/// and `dotnet new` allow.
 pub fn is_missing_or_empty(dir: &Path) -> Result<bool> {
     match fs::read_dir(dir) {
-        Ok(mut entries) => Ok(entries.next().is_none()),
+        Ok(entries) => {
+            for entry in entries {
+                let entry = entry.map_err(|e| Error::io("read", dir, e))?;
+                if entry.file_name() != ".git" {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => Err(Error::new(format!(
             "{} is a file, not a folder",
@@ -32,7 +42,10 @@ pub struct Staging {
 
 impl Staging {
     /// Creates the staging folder beside `target` (creating the target's parents if needed).
+    /// An existing target is named by its real path, so `-o .` stages beside the current
+    /// folder, not inside it.
     pub fn new(target: &Path) -> Result<Staging> {
+        let target = &fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
         let parent = target
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -69,13 +82,29 @@ impl Staging {
     /// with `force` into a non-empty target, file by file over what is there (refusing
     /// symlinked folders in the target, which could lead outside it).
     pub fn place(mut self, force: bool, keep_existing: &globset::GlobSet) -> Result<()> {
-        if is_missing_or_empty(&self.target)? {
-            if self.target.exists() {
-                fs::remove_dir(&self.target).map_err(|e| Error::io("replace", &self.target, e))?;
-            }
+        if !self.target.exists() {
             fs::rename(&self.dir, &self.target)
                 .map_err(|e| Error::io("move the output to", &self.target, e))?;
             self.placed = true;
+            return Ok(());
+        }
+        if is_missing_or_empty(&self.target)? {
+            // An empty folder (or one holding only `.git`) stays: it may be the current
+            // folder, or a repository. The output's top-level entries move into it.
+            let entries = fs::read_dir(&self.dir).map_err(|e| Error::io("read", &self.dir, e))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| Error::io("read", &self.dir, e))?;
+                let to = self.target.join(entry.file_name());
+                if to.exists() {
+                    return Err(Error::new(format!(
+                        "{} already exists in the target; the template writes it too",
+                        to.display()
+                    ))
+                    .hint("generate into an empty folder"));
+                }
+                fs::rename(entry.path(), &to)
+                    .map_err(|e| Error::io("move the output to", &to, e))?;
+            }
             return Ok(());
         }
         if !force {

@@ -9,11 +9,12 @@ use super::yaml::{self, YamlError};
 /// The manifest's file name.
 pub const MANIFEST_FILE: &str = "template.yaml";
 
-/// What kind of thing a template makes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+/// What kind of thing a template makes; `service` when the manifest does not say.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Category {
-    /// A deployable service.
+    /// A deployable service (the default).
+    #[default]
     Service,
     /// A reusable library.
     Library,
@@ -232,7 +233,8 @@ pub struct Manifest {
     /// Human title.
     #[serde(default)]
     pub title: Option<String>,
-    /// What it makes.
+    /// What it makes (default `service`).
+    #[serde(default)]
     pub category: Category,
     /// What it is for.
     #[serde(default)]

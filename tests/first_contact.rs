@@ -1,0 +1,64 @@
+//! What a new user meets first: output folders as cargo, copier and `dotnet new` treat them,
+//! a minimal manifest, and errors a script can read.
+
+mod common;
+
+use common::Env;
+
+#[test]
+fn the_current_folder_and_a_fresh_repository_count_as_empty() {
+    let env = Env::new();
+    let template = env.template("t", &[("template.yaml", "name: t\n"), ("a.txt", "a\n")]);
+    std::fs::create_dir_all(env.path("app")).unwrap();
+    let here = env
+        .command(&["generate", template.to_str().unwrap(), "-o", ".", "--defaults"])
+        .current_dir(env.path("app"))
+        .output()
+        .unwrap();
+    assert!(here.status.success(), "{}", String::from_utf8_lossy(&here.stderr));
+    assert_eq!(std::fs::read_to_string(env.path("app/a.txt")).unwrap(), "a\n");
+    env.run(&["verify", "app"]).ok();
+    // Nothing was staged inside the folder, and nothing is left beside it.
+    let beside: Vec<_> = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("factory-tmp"))
+        .collect();
+    assert!(beside.is_empty(), "{beside:?}");
+    // A folder holding only .git (a fresh `git init`) is empty too; its .git stays.
+    std::fs::create_dir_all(env.path("repo/.git")).unwrap();
+    std::fs::write(env.path("repo/.git/HEAD"), "ref: refs/heads/main\n").unwrap();
+    env.run(&["generate", template.to_str().unwrap(), "-o", "repo", "--defaults"])
+        .ok();
+    assert!(env.path("repo/a.txt").is_file() && env.path("repo/.git/HEAD").is_file());
+    // Anything else still needs --force.
+    std::fs::write(env.path("busy.txt"), "x").unwrap();
+    std::fs::create_dir_all(env.path("busy")).unwrap();
+    std::fs::write(env.path("busy/mine.txt"), "mine\n").unwrap();
+    let busy = env.run(&["generate", template.to_str().unwrap(), "-o", "busy", "--defaults"]);
+    busy.expect_code(1);
+    assert!(busy.stderr.contains("busy is not empty"), "{}", busy.stderr);
+}
+
+#[test]
+fn a_manifest_with_only_a_name_is_a_service_unless_the_flag_says_otherwise() {
+    let env = Env::new();
+    let template = env.template("only-name", &[("template.yaml", "name: only-name\n"), ("x.txt", "x\n")]);
+    env.run(&["validate", "--path", template.to_str().unwrap()]).ok();
+    env.run(&["register", template.to_str().unwrap(), "--category", "library"])
+        .ok();
+    let shown = env.run(&["show", "only-name", "--json"]).json();
+    assert_eq!(shown["category"], "library");
+    let other = env.template("other", &[("template.yaml", "name: other\n"), ("x.txt", "x\n")]);
+    env.run(&["register", other.to_str().unwrap()]).ok();
+    assert_eq!(env.run(&["show", "other", "--json"]).json()["category"], "service");
+    // An unknown category names the ones there are.
+    let webapp = env.template("webapp", &[("template.yaml", "name: webapp\ncategory: webapp\n")]);
+    let refused = env.run(&["validate", "--path", webapp.to_str().unwrap()]);
+    refused.expect_code(3);
+    assert!(
+        refused.stdout.contains("expected one of service, library"),
+        "{}",
+        refused.stdout
+    );
+}
