@@ -224,9 +224,9 @@ complete -c factory -n "__fish_factory_using_subcommand hash" -l offline -d 'Nev
 complete -c factory -n "__fish_factory_using_subcommand hash" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l type -d 'Only events of this type (repeatable)' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l topic -d 'Only events routed to this topic' -r
-complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l since -d 'Only events after this event id, or at or after this RFC 3339 time' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l since -d 'Only events after this event id, at or after this RFC 3339 time, or within this duration (30m, 2h, 7d)' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l template -d 'Only events about this template (name or id)' -r
-complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l limit -d 'Print at most this many events' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l limit -d 'Print only the newest N matching events (oldest first, like `journalctl -n`)' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l format -d 'How to print each event' -r -f -a "jsonl\t'The log\'s lines, unchanged'
 table\t'One line per event for people'
 cloudevents\t'CloudEvents 1.0 structured JSON, one per line'"
@@ -236,7 +236,7 @@ complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_s
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l causation-id -d 'The event id that caused this invocation' -r
-complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -s f -l follow -d 'Keep printing events as they are appended, like `tail -f`'
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -s f -l follow -d 'Keep printing events as they are appended, like `tail -f`; starts at the end of the log unless --since or --limit ask for history'
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l offline -d 'Never fetch: take repositories from the clone cache only'

@@ -11,12 +11,25 @@ fn the_current_folder_and_a_fresh_repository_count_as_empty() {
     let template = env.template("t", &[("template.yaml", "name: t\n"), ("a.txt", "a\n")]);
     std::fs::create_dir_all(env.path("app")).unwrap();
     let here = env
-        .command(&["generate", template.to_str().unwrap(), "-o", ".", "--defaults"])
+        .command(&[
+            "generate",
+            template.to_str().unwrap(),
+            "-o",
+            ".",
+            "--defaults",
+        ])
         .current_dir(env.path("app"))
         .output()
         .unwrap();
-    assert!(here.status.success(), "{}", String::from_utf8_lossy(&here.stderr));
-    assert_eq!(std::fs::read_to_string(env.path("app/a.txt")).unwrap(), "a\n");
+    assert!(
+        here.status.success(),
+        "{}",
+        String::from_utf8_lossy(&here.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.path("app/a.txt")).unwrap(),
+        "a\n"
+    );
     env.run(&["verify", "app"]).ok();
     // Nothing was staged inside the folder, and nothing is left beside it.
     let beside: Vec<_> = std::fs::read_dir(env.dir.path())
@@ -28,14 +41,26 @@ fn the_current_folder_and_a_fresh_repository_count_as_empty() {
     // A folder holding only .git (a fresh `git init`) is empty too; its .git stays.
     std::fs::create_dir_all(env.path("repo/.git")).unwrap();
     std::fs::write(env.path("repo/.git/HEAD"), "ref: refs/heads/main\n").unwrap();
-    env.run(&["generate", template.to_str().unwrap(), "-o", "repo", "--defaults"])
-        .ok();
+    env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "repo",
+        "--defaults",
+    ])
+    .ok();
     assert!(env.path("repo/a.txt").is_file() && env.path("repo/.git/HEAD").is_file());
     // Anything else still needs --force.
     std::fs::write(env.path("busy.txt"), "x").unwrap();
     std::fs::create_dir_all(env.path("busy")).unwrap();
     std::fs::write(env.path("busy/mine.txt"), "mine\n").unwrap();
-    let busy = env.run(&["generate", template.to_str().unwrap(), "-o", "busy", "--defaults"]);
+    let busy = env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "busy",
+        "--defaults",
+    ]);
     busy.expect_code(1);
     assert!(busy.stderr.contains("busy is not empty"), "{}", busy.stderr);
 }
@@ -43,17 +68,35 @@ fn the_current_folder_and_a_fresh_repository_count_as_empty() {
 #[test]
 fn a_manifest_with_only_a_name_is_a_service_unless_the_flag_says_otherwise() {
     let env = Env::new();
-    let template = env.template("only-name", &[("template.yaml", "name: only-name\n"), ("x.txt", "x\n")]);
-    env.run(&["validate", "--path", template.to_str().unwrap()]).ok();
-    env.run(&["register", template.to_str().unwrap(), "--category", "library"])
+    let template = env.template(
+        "only-name",
+        &[("template.yaml", "name: only-name\n"), ("x.txt", "x\n")],
+    );
+    env.run(&["validate", "--path", template.to_str().unwrap()])
         .ok();
+    env.run(&[
+        "register",
+        template.to_str().unwrap(),
+        "--category",
+        "library",
+    ])
+    .ok();
     let shown = env.run(&["show", "only-name", "--json"]).json();
     assert_eq!(shown["category"], "library");
-    let other = env.template("other", &[("template.yaml", "name: other\n"), ("x.txt", "x\n")]);
+    let other = env.template(
+        "other",
+        &[("template.yaml", "name: other\n"), ("x.txt", "x\n")],
+    );
     env.run(&["register", other.to_str().unwrap()]).ok();
-    assert_eq!(env.run(&["show", "other", "--json"]).json()["category"], "service");
+    assert_eq!(
+        env.run(&["show", "other", "--json"]).json()["category"],
+        "service"
+    );
     // An unknown category names the ones there are.
-    let webapp = env.template("webapp", &[("template.yaml", "name: webapp\ncategory: webapp\n")]);
+    let webapp = env.template(
+        "webapp",
+        &[("template.yaml", "name: webapp\ncategory: webapp\n")],
+    );
     let refused = env.run(&["validate", "--path", webapp.to_str().unwrap()]);
     refused.expect_code(3);
     assert!(
@@ -61,4 +104,68 @@ fn a_manifest_with_only_a_name_is_a_service_unless_the_flag_says_otherwise() {
         "{}",
         refused.stdout
     );
+}
+
+fn event_lines(env: &Env, args: &[&str]) -> Vec<serde_json::Value> {
+    let out = env.run(args);
+    out.ok();
+    out.stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn events_find_a_whole_execution_keep_the_newest_and_follow_from_now() {
+    let env = Env::new();
+    env.published_example();
+    env.run(&[
+        "generate",
+        common::EXAMPLE_NAME,
+        "-o",
+        "orders",
+        "--set",
+        "service_name=orders",
+    ])
+    .ok();
+    // Every event of the execution is found by template, TemplateExecuted included.
+    let of_template = event_lines(&env, &["events", "--template", common::EXAMPLE_NAME]);
+    let types: Vec<&str> = of_template
+        .iter()
+        .map(|e| e["eventType"].as_str().unwrap())
+        .collect();
+    assert!(types.contains(&"TemplateExecuted"), "{types:?}");
+    let executed = of_template.last().unwrap();
+    assert_eq!(executed["eventType"], "TemplateExecuted");
+    assert!(
+        executed["payload"]["templateVersionId"]
+            .as_str()
+            .unwrap()
+            .starts_with("tv-")
+    );
+    // --limit N: the newest N, oldest first.
+    let all = event_lines(&env, &["events"]);
+    let newest = event_lines(&env, &["events", "--limit", "2"]);
+    assert_eq!(newest, all[all.len() - 2..].to_vec());
+    // --since takes durations.
+    assert_eq!(
+        event_lines(&env, &["events", "--since", "1h"]).len(),
+        all.len()
+    );
+    // --follow alone starts at the end: only what is appended is printed.
+    let mut child = env
+        .command(&["events", "--follow"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    env.run(&["validate", common::EXAMPLE_NAME]).ok();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let first: serde_json::Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(first["eventType"], "TemplateValidated");
+    assert!(!all.iter().any(|e| e["eventId"] == first["eventId"]));
 }

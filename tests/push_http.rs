@@ -351,10 +351,13 @@ fn cloudevents_binary_for_one_batch_for_many() {
             logged["correlationId"].as_str().map(str::to_string)
         );
     }
-    // --format cloudevents prints the same structured form.
+    // --format cloudevents prints the same structured form (--limit 1: the newest event).
     let out = env.run(&["events", "--format", "cloudevents", "--limit", "1"]);
     let printed: cloudevents::Event = serde_json::from_str(out.stdout.trim()).unwrap();
-    assert_eq!(printed.id(), all[0]["eventId"].as_str().unwrap());
+    assert_eq!(
+        printed.id(),
+        all.last().unwrap()["eventId"].as_str().unwrap()
+    );
 }
 
 #[test]

@@ -309,6 +309,8 @@ pub fn execution_succeeded(
         }),
         DomainEvent::TemplateExecuted(TemplateExecuted {
             execution_id: execution.execution_id.clone(),
+            template_id: execution.template_id.clone(),
+            template_version_id: execution.template_version_id.clone(),
             status: ExecutionStatus::Succeeded,
             scaffold_output_id: Some(scaffold.scaffold_output_id),
             duration_ms,
@@ -329,6 +331,8 @@ pub fn execution_failed(
         execution.requested(),
         DomainEvent::TemplateExecuted(TemplateExecuted {
             execution_id: execution.execution_id.clone(),
+            template_id: execution.template_id.clone(),
+            template_version_id: execution.template_version_id.clone(),
             status: ExecutionStatus::Failed,
             scaffold_output_id: None,
             duration_ms,

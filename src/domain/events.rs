@@ -207,6 +207,13 @@ pub struct ScaffoldGenerated {
 #[serde(rename_all = "camelCase")]
 pub struct TemplateExecuted {
     pub execution_id: String,
+    /// The stored template executed (`null` for a folder or repository); so
+    /// `events --template` finds every event of an execution.
+    #[serde(default)]
+    pub template_id: Option<String>,
+    /// The stored version executed (`null` for a folder or repository).
+    #[serde(default)]
+    pub template_version_id: Option<String>,
     /// `Succeeded` or `Failed`.
     pub status: ExecutionStatus,
     pub scaffold_output_id: Option<String>,

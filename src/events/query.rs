@@ -19,16 +19,35 @@ pub enum Since {
 }
 
 impl Since {
-    /// Parses `--since`: an event id (`evt-…`) or an RFC 3339 time.
-    pub fn parse(text: &str) -> Result<Since> {
+    /// Parses `--since`: an event id (`evt-…`), an RFC 3339 time, or a duration back from
+    /// `now` (`45s`, `30m`, `2h`, `7d`, `1w`).
+    pub fn parse(text: &str, now: OffsetDateTime) -> Result<Since> {
         if text.starts_with("evt-") {
-            Ok(Since::EventId(text.to_string()))
-        } else {
-            clock::parse_rfc3339(text).map(Since::Time).map_err(|e| {
-                e.hint("--since takes an event id (evt-…) or an RFC 3339 time such as 2026-06-11T09:05:00Z")
-            })
+            return Ok(Since::EventId(text.to_string()));
         }
+        if let Some(ago) = duration(text) {
+            return Ok(Since::Time(now - ago));
+        }
+        clock::parse_rfc3339(text).map(Since::Time).map_err(|e| {
+            e.hint("--since takes an event id (evt-…), an RFC 3339 time such as 2026-06-11T09:05:00Z, or a duration such as 30m, 2h or 7d")
+        })
     }
+}
+
+/// `45s`, `30m`, `2h`, `7d`, `1w` as a duration.
+fn duration(text: &str) -> Option<time::Duration> {
+    let text = text.trim();
+    let unit = text.chars().last()?;
+    let amount: i64 = text[..text.len() - unit.len_utf8()].parse().ok()?;
+    let seconds = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        'w' => 604_800,
+        _ => return None,
+    };
+    Some(time::Duration::seconds(amount.checked_mul(seconds)?))
 }
 
 /// The parts of an envelope a filter looks at, borrowed from the line where possible.

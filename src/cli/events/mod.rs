@@ -22,16 +22,18 @@ pub(crate) struct EventsArgs {
     /// Only events routed to this topic.
     #[arg(long)]
     topic: Option<String>,
-    /// Only events after this event id, or at or after this RFC 3339 time.
-    #[arg(long, value_name = "TIME|EVENT_ID")]
+    /// Only events after this event id, at or after this RFC 3339 time, or within this
+    /// duration (30m, 2h, 7d).
+    #[arg(long, value_name = "TIME|EVENT_ID|DURATION")]
     since: Option<String>,
     /// Only events about this template (name or id).
     #[arg(long)]
     template: Option<String>,
-    /// Print at most this many events.
-    #[arg(long)]
+    /// Print only the newest N matching events (oldest first, like `journalctl -n`).
+    #[arg(long, value_name = "N")]
     pub(super) limit: Option<u64>,
-    /// Keep printing events as they are appended, like `tail -f`.
+    /// Keep printing events as they are appended, like `tail -f`; starts at the end of the
+    /// log unless --since or --limit ask for history.
     #[arg(long, short)]
     pub(super) follow: bool,
     /// How to print each event.
@@ -120,7 +122,11 @@ pub(crate) fn run(app: &App, args: EventsArgs) -> Result<()> {
     let filter = Filter {
         types: args.types.clone(),
         topic: args.topic.clone(),
-        since: args.since.as_deref().map(Since::parse).transpose()?,
+        since: args
+            .since
+            .as_deref()
+            .map(|s| Since::parse(s, app.settings.render.now()))
+            .transpose()?,
         // The global --correlation-id and --tenant flags filter here; their environment
         // variables do not (they say what new events carry).
         correlation_id: app.global.correlation_id.clone(),

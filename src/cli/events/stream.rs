@@ -1,11 +1,13 @@
 //! `factory events`: the log's lines, filtered, as JSON Lines, a table or CloudEvents;
 //! with `--follow`, as they are appended.
 
+use std::collections::VecDeque;
 use std::io::Write;
 use std::time::Duration;
 
 use super::{EventsArgs, Format};
 use crate::cli::App;
+use crate::cli::printer::Stream;
 use crate::error::{Error, Result};
 use crate::events::log::LogReader;
 use crate::events::query::Query;
@@ -15,15 +17,21 @@ use crate::store::Store;
 /// Prints the events the query matches.
 pub(super) fn print(app: &App, store: &Store, mut query: Query, args: &EventsArgs) -> Result<()> {
     let log_path = store.log_path();
+    // `--follow` alone prints what is appended from now on, as `tail -f` does.
+    let from_end = args.follow && args.since.is_none() && args.limit.is_none();
+    let start = if from_end {
+        std::fs::metadata(&log_path).map_or(0, |m| m.len())
+    } else {
+        0
+    };
     let mut reader = loop {
-        match LogReader::open_at(&log_path, 0)? {
+        match LogReader::open_at(&log_path, start)? {
             Some(reader) => break reader,
             None if args.follow => std::thread::sleep(Duration::from_millis(200)),
             None => return Ok(()),
         }
     };
     let mut out = app.printer.stream();
-    let mut printed = 0u64;
     if args.format == Format::Table {
         out.line(
             format!(
@@ -33,29 +41,34 @@ pub(super) fn print(app: &App, store: &Store, mut query: Query, args: &EventsArg
             .as_bytes(),
         )?;
     }
+    // `--limit N`: the newest N of what matches so far, in order (memory: N lines).
+    let mut newest: VecDeque<Vec<u8>> = VecDeque::new();
+    let mut history = args.limit.is_some();
     loop {
         while let Some(line) = reader.next_line()? {
-            if args.limit.is_some_and(|limit| printed >= limit) {
-                return out.flush();
-            }
             if !query.matches(line.bytes, line.number)? {
                 continue;
             }
-            printed += 1;
-            match args.format {
-                Format::Jsonl => out.line(line.bytes)?,
-                Format::Table | Format::Cloudevents => {
-                    let envelope = Envelope::from_line(line.bytes).map_err(|e| {
-                        Error::new(format!(
-                            "events.jsonl:{}: not an event envelope: {e}",
-                            line.number
-                        ))
-                    })?;
-                    out.line(&formatted(&envelope, args.format))?;
+            match args.limit {
+                Some(limit) if history => {
+                    if limit == 0 {
+                        continue;
+                    }
+                    if newest.len() as u64 == limit {
+                        newest.pop_front();
+                    }
+                    newest.push_back(line.bytes.to_vec());
                 }
+                _ => print_line(&mut out, line.bytes, line.number, args.format)?,
             }
         }
-        if !args.follow || args.limit.is_some_and(|limit| printed >= limit) {
+        if history {
+            for line in newest.drain(..) {
+                print_line(&mut out, &line, 0, args.format)?;
+            }
+            history = false;
+        }
+        if !args.follow {
             break;
         }
         out.flush()?;
@@ -67,6 +80,19 @@ pub(super) fn print(app: &App, store: &Store, mut query: Query, args: &EventsArg
             .hint("--since takes an event id that is in the log, or an RFC 3339 time"));
     }
     Ok(())
+}
+
+/// One matching line in the chosen format.
+fn print_line(out: &mut Stream, bytes: &[u8], number: u64, format: Format) -> Result<()> {
+    match format {
+        Format::Jsonl => out.line(bytes),
+        Format::Table | Format::Cloudevents => {
+            let envelope = Envelope::from_line(bytes).map_err(|e| {
+                Error::new(format!("events.jsonl:{number}: not an event envelope: {e}"))
+            })?;
+            out.line(&formatted(&envelope, format))
+        }
+    }
 }
 
 /// One event as a table row or a CloudEvents document.
