@@ -19,6 +19,7 @@ pub mod ids;
 pub mod library;
 pub mod render;
 pub mod store;
+pub mod suggest;
 pub mod template;
 pub mod tree;
 pub mod upgrade;

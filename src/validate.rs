@@ -188,7 +188,11 @@ pub fn validate(
         }
     };
     for error in renderer.compile_all() {
-        r.fail("template/syntax", error.message, Some(error.location));
+        r.fail(
+            "template/syntax",
+            error.message,
+            Some(renderer.rooted(&error.location)),
+        );
     }
     check_conditions(&renderer, &mut r, &at);
     check_variables(&renderer, &mut r, &at);
@@ -543,9 +547,11 @@ fn check_variables(renderer: &Renderer, r: &mut Recorder, at: &dyn Fn(&str) -> O
                         Some(l) => format!("{location}:{l}"),
                         None => location.clone(),
                     };
+                    let closest =
+                        crate::suggest::did_you_mean(&name, known.iter().map(String::as_str));
                     r.fail(
                         "template/undeclared",
-                        format!("`{name}` is used but is not a parameter"),
+                        format!("`{name}` is used but is not a parameter{closest}"),
                         Some(location),
                     );
                 }
@@ -558,7 +564,7 @@ fn check_variables(renderer: &Renderer, r: &mut Recorder, at: &dyn Fn(&str) -> O
         {
             report(
                 template.undeclared_variables(nested),
-                file.path.clone(),
+                renderer.rooted(&file.path),
                 Some(template.source()),
                 r,
             );
@@ -567,7 +573,7 @@ fn check_variables(renderer: &Renderer, r: &mut Recorder, at: &dyn Fn(&str) -> O
             if let Ok(template) = env.template_from_str(part) {
                 report(
                     template.undeclared_variables(nested),
-                    format!("{} (file name)", file.path),
+                    format!("{} (file name)", renderer.rooted(&file.path)),
                     None,
                     r,
                 );
@@ -654,8 +660,9 @@ fn render_case(
     let answers = match answers::resolve(renderer.manifest(), renderer.env(), given, true) {
         Ok(answers) => answers,
         Err(problems) => {
+            // The message names the case; there is no file to point at.
             for problem in problems {
-                r.fail(check, format!("{case}: {problem}"), Some(case.to_string()));
+                r.fail(check, format!("{case}: {problem}"), None);
             }
             return;
         }
@@ -665,16 +672,19 @@ fn render_case(
         Err(problems) => {
             for problem in problems {
                 let (id, location, message) = match &problem {
-                    RenderProblem::Template(e) => (check, e.location.clone(), e.message.clone()),
+                    RenderProblem::Template(e) => {
+                        (check, renderer.rooted(&e.location), e.message.clone())
+                    }
                     RenderProblem::Path { source, message } => {
                         ("path/escape", source.clone(), message.clone())
                     }
                     RenderProblem::Condition { location, message } => {
                         (check, location.clone(), message.clone())
                     }
-                    RenderProblem::Read(message) => (check, case.to_string(), message.clone()),
+                    RenderProblem::Read(message) => (check, String::new(), message.clone()),
                 };
-                r.fail(id, format!("{case}: {message}"), Some(location));
+                let location = Some(location).filter(|l| !l.is_empty());
+                r.fail(id, format!("{case}: {message}"), location);
             }
         }
     }

@@ -169,3 +169,109 @@ fn events_find_a_whole_execution_keep_the_newest_and_follow_from_now() {
     assert_eq!(first["eventType"], "TemplateValidated");
     assert!(!all.iter().any(|e| e["eventId"] == first["eventId"]));
 }
+
+#[test]
+fn errors_are_json_with_json_and_suggest_the_closest_name() {
+    let env = Env::new();
+    env.published_example();
+    // --json: one JSON document on stdout, the exit code kept.
+    let missing = env.run(&["show", "ConnectSoft.Template.ReservationApi", "--json"]);
+    missing.expect_code(1);
+    let error = missing.json();
+    assert_eq!(error["error"]["exitCode"], 1);
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean `ConnectSoft.Template.ReservationsApi`?"),
+        "{error}"
+    );
+    // A mistyped --set name, library name and `version NAME X.Y.Z`.
+    let set = env.run(&[
+        "generate",
+        common::EXAMPLE_NAME,
+        "-o",
+        "x",
+        "--set",
+        "service_nme=orders",
+    ]);
+    set.expect_code(2);
+    assert!(
+        set.stderr.contains("did you mean `service_name`?"),
+        "{}",
+        set.stderr
+    );
+    env.run(&["library", "register", "Acme.Json"]).ok();
+    let library = env.run(&["library", "show", "acme.jsn"]);
+    assert!(
+        library.stderr.contains("did you mean `Acme.Json`?"),
+        "{}",
+        library.stderr
+    );
+    let version = env.run(&["version", common::EXAMPLE_NAME, "0.2.0"]);
+    version.expect_code(2);
+    assert!(
+        version.stderr.contains("--version 0.2.0"),
+        "{}",
+        version.stderr
+    );
+}
+
+#[test]
+fn validate_reports_each_problem_once_from_the_template_root_even_when_quiet() {
+    let env = Env::new();
+    let bad_key = env.template(
+        "bad-key",
+        &[("template.yaml", "name: bad-key\nparamters: []\n")],
+    );
+    let out = env.run(&["validate", "--path", bad_key.to_str().unwrap()]);
+    out.expect_code(3);
+    assert!(
+        out.stdout.contains("did you mean `parameters`?"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        !out.stdout.contains("skip"),
+        "one error, not a skip per check:\n{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("13 not run"), "{}", out.stdout);
+    // Quiet hides passes, never failures.
+    let quiet = env.run(&["validate", "--path", bad_key.to_str().unwrap(), "--quiet"]);
+    quiet.expect_code(3);
+    assert!(
+        quiet.stdout.contains("FAIL  manifest/parse"),
+        "{}",
+        quiet.stdout
+    );
+    assert!(!quiet.stdout.contains("pass"), "{}", quiet.stdout);
+    // Locations in content files are from the template's root; a test case is named once.
+    let content = env.template(
+        "content-dir",
+        &[
+            (
+                "template.yaml",
+                "name: content-dir\ncontent: content\nparameters:\n  - name: service_name\n    required: true\ntests:\n  - name: minimal\n    answers: {}\n",
+            ),
+            ("content/README.md", "{{ service_nme }}\n{% if %}\n"),
+        ],
+    );
+    let out = env.run(&["validate", "--path", content.to_str().unwrap()]);
+    out.expect_code(3);
+    assert!(
+        out.stdout.contains("content/README.md:2:"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("test `minimal`: missing answers"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        !out.stdout.contains("test `minimal`: test `minimal`"),
+        "{}",
+        out.stdout
+    );
+}

@@ -136,7 +136,7 @@ enum Command {
         after_long_help = "Examples:\n  factory show orders-api\n  factory show orders-api@1.0.0 --json"
     )]
     Show(show::ShowArgs),
-    /// Print the content hash of a folder (DESIGN section 6).
+    /// Print the content hash of a folder (docs/content-hash.md).
     #[command(
         after_long_help = "Examples:\n  factory hash orders\n  factory hash orders --manifest"
     )]
@@ -238,6 +238,9 @@ pub fn run() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
+            if let Some(hint) = usage_hint(&err) {
+                printer::hint(&hint);
+            }
             return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
         }
     };
@@ -270,9 +273,34 @@ pub fn run() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             app.printer.error(&err);
+            // A script asked for JSON: the error is one JSON document on stdout too, unless
+            // the command already printed its report (a negative verdict).
+            if app.json() && !app.printer.printed_json() {
+                app.printer.json_document(&serde_json::json!({
+                    "error": {
+                        "message": err.message,
+                        "hint": err.hint,
+                        "exitCode": err.kind.code(),
+                    }
+                }));
+            }
             ExitCode::from(err.kind.code())
         }
     }
+}
+
+/// Advice for a usage error clap cannot give: `factory version NAME 0.2.0` means
+/// `--version 0.2.0`.
+fn usage_hint(err: &clap::Error) -> Option<String> {
+    if err.kind() != clap::error::ErrorKind::UnknownArgument {
+        return None;
+    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let at = args.iter().position(|a| a == "version")?;
+    let number = args[at + 1..]
+        .iter()
+        .find(|a| semver::Version::parse(a.trim_start_matches('v')).is_ok())?;
+    Some(format!("name the version with a flag: --version {number}"))
 }
 
 /// Runs one subcommand.

@@ -22,10 +22,17 @@ pub(crate) enum Mode {
 }
 
 /// Prints reports, warnings and errors.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub(crate) struct Printer {
     mode: Mode,
     color: bool,
+    out_color: bool,
+    printed_json: std::cell::Cell<bool>,
+}
+
+/// A hint line on stderr, for usage errors found before a printer exists.
+pub(crate) fn hint(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "hint: {text}");
 }
 
 /// `out!(printer, "…", args)` prints one line of human text.
@@ -48,7 +55,12 @@ impl Printer {
             (false, true) => Mode::Quiet,
             (false, false) => Mode::Human,
         };
-        Printer { mode, color }
+        Printer {
+            mode,
+            color,
+            out_color: color && std::io::IsTerminal::is_terminal(&std::io::stdout()),
+            printed_json: std::cell::Cell::new(false),
+        }
     }
 
     /// Whether JSON is wanted.
@@ -73,11 +85,34 @@ impl Printer {
         }
     }
 
+    /// A line about a problem: printed in human and quiet mode (quiet hides only what went
+    /// well), not with JSON.
+    pub(crate) fn problem(&self, text: impl Display) {
+        if !self.json() {
+            self.raw(format!("{text}\n").as_bytes());
+        }
+    }
+
+    /// `FAIL`, red on a terminal.
+    pub(crate) fn fail_label(&self) -> &'static str {
+        if self.out_color {
+            "\x1b[1;31mFAIL\x1b[0m"
+        } else {
+            "FAIL"
+        }
+    }
+
     /// One JSON document, pretty, whatever the mode (the caller asked for JSON).
     pub(crate) fn json_document<T: Serialize>(&self, value: &T) {
         let mut text = serde_json::to_string_pretty(value).expect("output serializes");
         text.push('\n');
+        self.printed_json.set(true);
         self.raw(text.as_bytes());
+    }
+
+    /// Whether a JSON document was printed already.
+    pub(crate) fn printed_json(&self) -> bool {
+        self.printed_json.get()
     }
 
     /// Bytes for stdout as they are (streams, scripts, generated files).

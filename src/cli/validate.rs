@@ -97,26 +97,40 @@ fn print_human(app: &App, validated: &Validated) {
     );
     let checks = &validated.checks;
     for check in checks {
-        let status = match check.status {
-            CheckStatus::Fail => "FAIL",
-            other => other.as_str(),
-        };
         let location = check
             .location
             .as_deref()
             .map(|l| format!("{l}: "))
             .unwrap_or_default();
-        out!(
-            app.printer,
-            "  {status:<4}  {:<20}  {location}{}",
-            check.check,
-            check.message
-        );
+        match check.status {
+            // Quiet hides what went well, never a failure.
+            CheckStatus::Fail => app.printer.problem(format_args!(
+                "  {}  {:<20}  {location}{}",
+                app.printer.fail_label(),
+                check.check,
+                check.message
+            )),
+            // What could not run says so once, in the summary.
+            CheckStatus::Skip => {}
+            status => out!(
+                app.printer,
+                "  {:<4}  {:<20}  {location}{}",
+                status.as_str(),
+                check.check,
+                check.message
+            ),
+        }
     }
     let count = |s: CheckStatus| checks.iter().filter(|c| c.status == s).count();
+    let skipped = count(CheckStatus::Skip);
+    let not_run = if skipped > 0 {
+        format!(", {skipped} not run (they need a manifest that parses)")
+    } else {
+        String::new()
+    };
     out!(
         app.printer,
-        "{} checks: {} passed, {} failed, {} warnings",
+        "{} checks: {} passed, {} failed, {} warnings{not_run}",
         checks.len(),
         count(CheckStatus::Pass),
         count(CheckStatus::Fail),

@@ -344,8 +344,12 @@ pub fn execution_failed(
 /// A template by name or id, or an error naming what to do.
 pub fn find_template<'s>(state: &'s State, key: &str) -> Result<&'s Template> {
     state.template(key).ok_or_else(|| {
-        Error::new(format!("no template named `{key}` in the store"))
-            .hint("`factory list` shows the registered templates; `factory register PATH` adds one")
+        let names = state.templates.values().map(|t| t.name.as_str());
+        Error::new(format!(
+            "no template named `{key}` in the store{}",
+            crate::suggest::did_you_mean(key, names)
+        ))
+        .hint("`factory list` shows the registered templates; `factory register PATH` adds one")
     })
 }
 

@@ -60,7 +60,11 @@ pub fn register(state: &State, input: RegisterLibrary) -> Result<Vec<DomainEvent
 /// A library by package name or id, or an error naming what to do.
 pub fn find<'s>(state: &'s State, key: &str) -> Result<&'s Library> {
     state.library(key).ok_or_else(|| {
-        Error::new(format!("no library named `{key}` in the store"))
+        let names = state.libraries.values().map(|l| l.package_name.as_str());
+        Error::new(format!(
+            "no library named `{key}` in the store{}",
+            crate::suggest::did_you_mean(key, names)
+        ))
             .hint("`factory library list` shows the registered libraries; `factory library register NAME` adds one")
     })
 }

@@ -287,6 +287,22 @@ impl<'a> Renderer<'a> {
         errors
     }
 
+    /// A location (`path[:line[:col]]`) in a content file, as a path from the template's
+    /// root (`content/README.md:2:7` for a template whose content folder is `content/`);
+    /// other locations are returned as they are.
+    pub fn rooted(&self, location: &str) -> String {
+        let file = location.split(':').next().unwrap_or(location);
+        match self
+            .content
+            .iter()
+            .find(|c| c.path == file)
+            .map(|c| &self.files.files[c.index].path)
+        {
+            Some(source) if source != file => format!("{source}{}", &location[file.len()..]),
+            _ => location.to_string(),
+        }
+    }
+
     /// Evaluates an expression to a truth value.
     pub fn condition(
         &self,

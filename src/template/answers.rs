@@ -84,7 +84,12 @@ pub fn resolve_with(
     let mut missing = Vec::new();
     for name in given.keys() {
         if manifest.parameter(name).is_none() {
-            problems.push(format!("`{name}` is not a parameter of {}", manifest.name));
+            let names = manifest.parameters.iter().map(|p| p.name.as_str());
+            problems.push(format!(
+                "`{name}` is not a parameter of {}{}",
+                manifest.name,
+                crate::suggest::did_you_mean(name, names)
+            ));
         }
     }
     for param in &manifest.parameters {

@@ -49,6 +49,7 @@ pub fn parse<T: DeserializeOwned>(text: &str, origin: &str) -> std::result::Resu
             Some(i) => message[..i].to_string(),
             None => message,
         };
+        let message = with_suggestion(message);
         YamlError {
             origin: origin.to_string(),
             line: location.map(|l| l.line()).filter(|&l| l > 0),
@@ -66,4 +67,17 @@ pub fn from_str<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T> {
 /// A YAML scalar for `value`: JSON string quoting, which YAML reads back unchanged.
 pub fn quote(value: &str) -> String {
     serde_json::to_string(value).expect("strings serialize")
+}
+
+/// `unknown field `paramters`, expected one of …` gains the closest known key.
+fn with_suggestion(message: String) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return message;
+    };
+    let Some((typed, expected)) = rest.split_once("`, expected one of ") else {
+        return message;
+    };
+    let known = expected.split(", ").map(|k| k.trim_matches('`'));
+    let hint = crate::suggest::did_you_mean(typed, known);
+    format!("{message}{hint}")
 }
