@@ -132,7 +132,8 @@ complete -c factory -n "__fish_factory_using_subcommand publish" -l offline -d '
 complete -c factory -n "__fish_factory_using_subcommand publish" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand generate" -s o -l output -d 'The output folder' -r -F
 complete -c factory -n "__fish_factory_using_subcommand generate" -l set -d 'An answer, typed by the parameter (repeatable): --set service_name=orders' -r
-complete -c factory -n "__fish_factory_using_subcommand generate" -l answers -d 'Answers from a YAML or JSON file' -r -F
+complete -c factory -n "__fish_factory_using_subcommand generate" -l answers -d 'Answers from a YAML or JSON file (a generated project\'s .factory/scaffold.yaml too)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand generate" -l replay -d 'The answers recorded in a project generated earlier (DIR/.factory/scaffold.yaml)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand generate" -l runtime -d 'The runtime the project will run on, judged against the template\'s RuntimeRequires' -r
 complete -c factory -n "__fish_factory_using_subcommand generate" -l ref -d 'The branch, tag or commit of a repository source (same as URL#REF)' -r
 complete -c factory -n "__fish_factory_using_subcommand generate" -l directory -d 'The template\'s folder inside a repository source' -r

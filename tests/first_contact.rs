@@ -275,3 +275,98 @@ fn validate_reports_each_problem_once_from_the_template_root_even_when_quiet() {
         out.stdout
     );
 }
+
+#[test]
+fn answers_say_what_is_dropped_name_only_root_causes_and_replay_a_project() {
+    let env = Env::new();
+    let template = env.template(
+        "answers",
+        &[
+            (
+                "template.yaml",
+                "name: answers\nparameters:\n  - name: service_name\n    required: true\n  - name: package\n    default: \"{{ service_name | snake_case }}\"\n  - name: database\n    type: bool\n    default: false\n  - name: pool\n    type: int\n    default: 5\n    when: database\n",
+            ),
+            ("README.md", "{{ service_name }} {{ package }} {{ database }}\n"),
+        ],
+    );
+    let t = template.to_str().unwrap();
+    // Only the root cause: the missing answer, not the default computed from it.
+    let missing = env.run(&["generate", t, "-o", "x"]);
+    missing.expect_code(2);
+    assert!(
+        missing.stderr.contains("missing answers for: service_name"),
+        "{}",
+        missing.stderr
+    );
+    assert!(!missing.stderr.contains("failed"), "{}", missing.stderr);
+    // An answer whose `when` is false is dropped with a warning naming it.
+    let dropped = env.run(&[
+        "generate",
+        t,
+        "-o",
+        "a",
+        "--set",
+        "service_name=orders",
+        "--set",
+        "pool=9",
+    ]);
+    dropped.ok();
+    assert!(
+        dropped.stderr.contains("`pool` is not used"),
+        "{}",
+        dropped.stderr
+    );
+    // Booleans: one rule from --set and from an answers file.
+    std::fs::write(
+        env.path("answers.yaml"),
+        "service_name: billing\ndatabase: 1\n",
+    )
+    .unwrap();
+    env.run(&["generate", t, "-o", "b", "--answers", "answers.yaml"])
+        .ok();
+    env.run(&[
+        "generate",
+        t,
+        "-o",
+        "c",
+        "--set",
+        "service_name=billing",
+        "--set",
+        "database=yes",
+    ])
+    .ok();
+    assert_eq!(
+        std::fs::read_to_string(env.path("b/README.md")).unwrap(),
+        std::fs::read_to_string(env.path("c/README.md")).unwrap()
+    );
+    let bad = env.run(&[
+        "generate",
+        t,
+        "-o",
+        "d",
+        "--set",
+        "service_name=x",
+        "--set",
+        "database=maybe",
+    ]);
+    bad.expect_code(2);
+    assert!(bad.stderr.contains("yes/no"), "{}", bad.stderr);
+    // A project regenerated with its recorded answers, two ways.
+    env.run(&[
+        "generate",
+        t,
+        "-o",
+        "again",
+        "--answers",
+        "b/.factory/scaffold.yaml",
+    ])
+    .ok();
+    env.run(&["generate", t, "-o", "replayed", "--replay", "b"])
+        .ok();
+    for dir in ["again", "replayed"] {
+        assert_eq!(
+            std::fs::read_to_string(env.path(&format!("{dir}/README.md"))).unwrap(),
+            "billing billing True\n"
+        );
+    }
+}

@@ -144,6 +144,11 @@ pub fn generate_scaffold(
             "give answers with --set NAME=VALUE or --answers FILE; `factory show` lists the parameters",
         )
     })?;
+    for name in &answers.dropped {
+        session.store.notice(format!(
+            "the answer for `{name}` is not used: its `when` does not hold for these answers"
+        ));
+    }
     // Absolute once the output exists (canonical), as events and replay files name it.
     let execution = |execution_id: &str| Execution {
         execution_id: execution_id.to_string(),

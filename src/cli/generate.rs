@@ -23,9 +23,12 @@ pub(crate) struct GenerateArgs {
     /// An answer, typed by the parameter (repeatable): --set service_name=orders.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     set: Vec<String>,
-    /// Answers from a YAML or JSON file.
+    /// Answers from a YAML or JSON file (a generated project's .factory/scaffold.yaml too).
     #[arg(long, value_name = "FILE")]
     answers: Option<PathBuf>,
+    /// The answers recorded in a project generated earlier (DIR/.factory/scaffold.yaml).
+    #[arg(long, value_name = "DIR", conflicts_with = "answers")]
+    replay: Option<PathBuf>,
     /// Take defaults without asking, even on a terminal.
     #[arg(long)]
     defaults: bool,
@@ -96,6 +99,15 @@ pub(crate) fn given_answers(file: Option<&PathBuf>, set: &[String]) -> Result<Ma
         let text = std::fs::read_to_string(file).map_err(|e| Error::io("read", file, e))?;
         let value: Value = yaml::from_str(&text, &file.display().to_string())?;
         match value {
+            // A generated project's record: its answers (secrets were never in it).
+            Value::Object(mut map)
+                if map.contains_key("formatVersion")
+                    && map.get("answers").is_some_and(Value::is_object) =>
+            {
+                if let Some(Value::Object(answers)) = map.remove("answers") {
+                    given.extend(answers);
+                }
+            }
             Value::Object(map) => given.extend(map),
             Value::Null => {}
             _ => {
@@ -122,8 +134,12 @@ pub(crate) fn human_size(bytes: u64) -> String {
 
 /// Runs `generate`.
 pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
+    let recorded = args
+        .replay
+        .as_ref()
+        .map(|dir| dir.join(".factory").join("scaffold.yaml"));
     let request = GenerateScaffold {
-        answers: given_answers(args.answers.as_ref(), &args.set)?,
+        answers: given_answers(args.answers.as_ref().or(recorded.as_ref()), &args.set)?,
         template: args.source,
         target: args.output,
         allow_draft: args.allow_draft,

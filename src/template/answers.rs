@@ -16,6 +16,8 @@ pub struct Answers {
     pub secrets: Vec<String>,
     /// When set, the answers appear to templates under this one name.
     pub namespace: Option<String>,
+    /// Parameters that were given an answer but whose `when` is false: not used.
+    pub dropped: Vec<String>,
 }
 
 impl Answers {
@@ -100,10 +102,15 @@ pub fn resolve_with(
         if let Some(when) = &param.when {
             match env.compile_expression(when).and_then(|e| e.eval(&ctx)) {
                 Ok(v) if v.is_true() => {}
-                Ok(_) => continue,
+                Ok(_) => {
+                    if given.contains_key(&param.name) {
+                        answers.dropped.push(param.name.clone());
+                    }
+                    continue;
+                }
                 Err(e) => {
-                    // After an earlier bad answer this is only an echo of that problem.
-                    if problems.is_empty() {
+                    // After an earlier bad or missing answer this is only an echo of it.
+                    if problems.is_empty() && missing.is_empty() {
                         problems.push(format!("parameter `{}`: when `{when}`: {e}", param.name));
                     }
                     continue;
@@ -168,8 +175,10 @@ pub fn resolve_with(
             Ok(value) => {
                 answers.values.insert(param.name.clone(), value);
             }
-            // A default over an earlier bad answer fails only as an echo of that problem.
-            Err(_) if !given.contains_key(&param.name) && !problems.is_empty() => {}
+            // A default over an earlier bad or missing answer fails only as an echo of it.
+            Err(_)
+                if !given.contains_key(&param.name)
+                    && !(problems.is_empty() && missing.is_empty()) => {}
             Err(message) => problems.push(format!("parameter `{}`: {message}", param.name)),
         }
     }

@@ -23,7 +23,11 @@ pub fn parse_text(param: &Parameter, text: &str) -> Result<Value, String> {
         ParamType::Bool => match text.trim().to_ascii_lowercase().as_str() {
             "true" | "yes" | "y" | "on" | "1" => Value::Bool(true),
             "false" | "no" | "n" | "off" | "0" => Value::Bool(false),
-            _ => return Err(format!("`{text}` is not a bool (use true or false)")),
+            _ => {
+                return Err(format!(
+                    "`{text}` is not a bool (use true/false, yes/no, y/n, on/off or 1/0)"
+                ));
+            }
         },
         ParamType::Int => text
             .trim()
@@ -59,6 +63,8 @@ pub fn coerce(param: &Parameter, value: &Value) -> Result<Value, String> {
         (ParamType::String, Value::String(_)) => value.clone(),
         (ParamType::String, Value::Number(n)) => Value::String(n.to_string()),
         (ParamType::Bool, Value::Bool(_)) => value.clone(),
+        // One rule in every input mode: 1 and 0 from a file mean what `--set x=1` means.
+        (ParamType::Bool, Value::Number(n)) => return parse_text(param, &n.to_string()),
         (ParamType::Int, Value::Number(n)) if n.is_i64() || n.is_u64() => value.clone(),
         (ParamType::Float, Value::Number(_)) => value.clone(),
         (ParamType::Choice, Value::String(_) | Value::Number(_) | Value::Bool(_)) => value.clone(),
