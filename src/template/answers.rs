@@ -178,7 +178,7 @@ pub fn resolve_with(
             // A default over an earlier bad or missing answer fails only as an echo of it.
             Err(_)
                 if !given.contains_key(&param.name)
-                    && !(problems.is_empty() && missing.is_empty()) => {}
+                    && (!problems.is_empty() || !missing.is_empty()) => {}
             Err(message) => problems.push(format!("parameter `{}`: {message}", param.name)),
         }
     }
