@@ -16,7 +16,7 @@ use crate::template::ranges;
 use crate::template::snapshot::TemplateFiles;
 
 /// The checks, in the order reports list them.
-pub const CHECKS: [(&str, &str); 15] = [
+pub const CHECKS: [(&str, &str); 17] = [
     (
         "manifest/parse",
         "template.yaml parses and has only known keys of the right types",
@@ -32,6 +32,10 @@ pub const CHECKS: [(&str, &str); 15] = [
     (
         "parameter/default",
         "defaults are valid answers; default expressions compile",
+    ),
+    (
+        "parameter/order",
+        "defaults, choices and conditions refer only to parameters declared before them",
     ),
     ("template/syntax", "every template file compiles"),
     ("condition/syntax", "when/if expressions compile"),
@@ -54,6 +58,10 @@ pub const CHECKS: [(&str, &str); 15] = [
         "library/reference",
         "library references have a package and a valid range",
     ),
+    (
+        "defaults/render",
+        "the defaults render strictly (placeholders for required answers), as generate --defaults does",
+    ),
     ("tests/render", "the manifest's test cases render strictly"),
     (
         "matrix/render",
@@ -75,7 +83,8 @@ pub struct Options {
 struct Recorder {
     findings: Vec<CheckOutcome>,
     seen: HashSet<(String, String)>,
-    skipped: BTreeSet<&'static str>,
+    /// Checks not run, with the reason.
+    skipped: BTreeMap<&'static str, &'static str>,
 }
 
 impl Recorder {
@@ -117,7 +126,7 @@ impl Recorder {
                 .cloned()
                 .collect();
             if found.is_empty() {
-                let status = if self.skipped.contains(id) {
+                let status = if self.skipped.contains_key(id) {
                     CheckStatus::Skip
                 } else {
                     CheckStatus::Pass
@@ -125,8 +134,8 @@ impl Recorder {
                 out.push(CheckOutcome {
                     check: id.to_string(),
                     status,
-                    message: if status == CheckStatus::Skip {
-                        format!("{description} (not checked: the manifest did not parse)")
+                    message: if let Some(reason) = self.skipped.get(id) {
+                        format!("{description} (not checked: {reason})")
                     } else {
                         description.to_string()
                     },
@@ -166,7 +175,7 @@ pub fn validate(
                 location.or(Some(MANIFEST_FILE.into())),
             );
             for (id, _) in CHECKS.iter().skip(1) {
-                r.skipped.insert(id);
+                r.skipped.insert(id, "the manifest did not parse");
             }
             return r.finish(options);
         }
@@ -175,6 +184,7 @@ pub fn validate(
 
     check_fields(&manifest, &files, &mut r, &at);
     check_parameters(&manifest, &options.render, &mut r, &at);
+    check_order(&manifest, &options.render, &mut r, &at);
     check_source_paths(&files, &mut r);
     check_libraries(&manifest, &mut r, &at);
 
@@ -196,6 +206,7 @@ pub fn validate(
     }
     check_conditions(&renderer, &mut r, &at);
     check_variables(&renderer, &mut r, &at);
+    check_defaults(&renderer, &mut r);
     check_tests(&renderer, &mut r);
     if options.matrix {
         check_matrix(&renderer, &mut r);
@@ -713,6 +724,121 @@ fn check_rendered_paths(files: &[RenderedFile], case: &str, r: &mut Recorder) {
             );
         }
         check_case(&mut by_lower, &file.path, r);
+    }
+}
+
+/// A parameter's default, choices or `when` naming a parameter declared after it: generate
+/// resolves answers in order, so the later one is not there yet.
+fn check_order(
+    manifest: &Manifest,
+    settings: &crate::render::Settings,
+    r: &mut Recorder,
+    at: &dyn Fn(&str) -> Option<String>,
+) {
+    let Ok(env) = crate::render::environment_with(settings, &manifest.envops) else {
+        return;
+    };
+    let nested = manifest.namespace.is_some();
+    let position: BTreeMap<&str, usize> = manifest
+        .parameters
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.name.as_str(), i))
+        .collect();
+    let name_of = |variable: &str| -> String {
+        let variable = match &manifest.namespace {
+            Some(ns) => variable
+                .strip_prefix(ns.as_str())
+                .and_then(|rest| rest.strip_prefix('.'))
+                .unwrap_or(variable),
+            None => variable,
+        };
+        variable.split('.').next().unwrap_or(variable).to_string()
+    };
+    let location = |name: &str| {
+        at(&format!("name: {name}"))
+            .or_else(|| at(name))
+            .unwrap_or_else(|| MANIFEST_FILE.to_string())
+    };
+    for (i, param) in manifest.parameters.iter().enumerate() {
+        let mut referenced: BTreeSet<String> = BTreeSet::new();
+        if let Some(when) = &param.when
+            && let Ok(expression) = env.compile_expression(when)
+        {
+            referenced.extend(
+                expression
+                    .undeclared_variables(nested)
+                    .iter()
+                    .map(|v| name_of(v)),
+            );
+        }
+        let texts = param
+            .default
+            .iter()
+            .chain(param.choices.iter().flatten())
+            .filter_map(Value::as_str)
+            .filter(|s| manifest.is_template_text(s));
+        for text in texts {
+            if let Ok(template) = env.template_from_str(text) {
+                referenced.extend(
+                    template
+                        .undeclared_variables(nested)
+                        .iter()
+                        .map(|v| name_of(v)),
+                );
+            }
+        }
+        for name in referenced {
+            if let Some(&j) = position.get(name.as_str())
+                && j > i
+            {
+                r.fail(
+                    "parameter/order",
+                    format!(
+                        "`{}` refers to `{name}`, which is declared after it ({}); declare `{name}` first",
+                        param.name,
+                        location(&name)
+                    ),
+                    Some(location(&param.name)),
+                );
+            }
+        }
+    }
+}
+
+/// What `generate --defaults` renders: every default, a placeholder for each required
+/// parameter without one.
+fn check_defaults(renderer: &Renderer, r: &mut Recorder) {
+    // What the static checks found would fail here again: one report is enough.
+    if r.findings.iter().any(|f| f.status == CheckStatus::Fail) {
+        r.skipped
+            .insert("defaults/render", "an earlier check failed; fix that first");
+        return;
+    }
+    let mut given = Map::new();
+    for param in &renderer.manifest().parameters {
+        if param.required && param.default.is_none() && param.when.is_none() {
+            given.insert(param.name.clone(), placeholder(param));
+        }
+    }
+    render_case(renderer, "defaults/render", "the defaults", &given, r);
+}
+
+/// A value a required parameter accepts, for rendering its template without a real answer.
+fn placeholder(param: &crate::template::manifest::Parameter) -> Value {
+    match param.kind {
+        ParamType::Bool => Value::Bool(false),
+        ParamType::Int => Value::from(param.min.map_or(1, |m| m.ceil() as i64)),
+        ParamType::Float => serde_json::Number::from_f64(param.min.unwrap_or(1.0))
+            .map_or(Value::Null, Value::Number),
+        ParamType::Choice => param
+            .choices
+            .as_ref()
+            .and_then(|c| c.first().cloned())
+            .unwrap_or(Value::Null),
+        ParamType::Multichoice | ParamType::List => Value::Array(Vec::new()),
+        ParamType::Yaml => Value::Null,
+        ParamType::String => Value::String("example".into()),
     }
 }
 

@@ -236,7 +236,12 @@ fn validate_reports_each_problem_once_from_the_template_root_even_when_quiet() {
         "one error, not a skip per check:\n{}",
         out.stdout
     );
-    assert!(out.stdout.contains("13 not run"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("not run (they need a manifest that parses)"),
+        "{}",
+        out.stdout
+    );
     // Quiet hides passes, never failures.
     let quiet = env.run(&["validate", "--path", bad_key.to_str().unwrap(), "--quiet"]);
     quiet.expect_code(3);
@@ -369,4 +374,55 @@ fn answers_say_what_is_dropped_name_only_root_causes_and_replay_a_project() {
             "billing billing True\n"
         );
     }
+}
+
+#[test]
+fn validate_catches_what_generate_defaults_would_fail_on() {
+    let env = Env::new();
+    let template = env.template(
+        "order",
+        &[
+            (
+                "template.yaml",
+                "name: order\nparameters:\n  - name: package\n    default: \"{{ service_name | snake_case }}\"\n  - name: service_name\n    default: orders\n",
+            ),
+            ("README.md", "{{ package }}\n"),
+        ],
+    );
+    let out = env.run(&["validate", "--path", template.to_str().unwrap()]);
+    out.expect_code(3);
+    assert!(
+        out.stdout.contains(
+            "FAIL  parameter/order       template.yaml:3: `package` refers to `service_name`, which is declared after it (template.yaml:5)"
+        ),
+        "{}",
+        out.stdout
+    );
+    // The same template through generate fails as validate said it would.
+    let generated = env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "x",
+        "--defaults",
+    ]);
+    generated.expect_code(2);
+    // A template whose defaults only fail when rendered: required answers get placeholders.
+    let rendered = env.template(
+        "defaults",
+        &[
+            (
+                "template.yaml",
+                "name: defaults\nparameters:\n  - name: service_name\n    required: true\n  - name: flavour\n    default: plain\n",
+            ),
+            ("README.md", "{{ service_name }} {% if flavour == 'plain' %}{{ flavour | no_such_filter }}{% endif %}\n"),
+        ],
+    );
+    let out = env.run(&["validate", "--path", rendered.to_str().unwrap()]);
+    out.expect_code(3);
+    assert!(
+        out.stdout.contains("FAIL  defaults/render"),
+        "{}",
+        out.stdout
+    );
 }

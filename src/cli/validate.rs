@@ -96,6 +96,10 @@ fn print_human(app: &App, validated: &Validated) {
         validated.content_hash
     );
     let checks = &validated.checks;
+    // A manifest that does not parse is one error, not a skip line per check.
+    let unparsed = checks
+        .iter()
+        .any(|c| c.check == "manifest/parse" && c.status == CheckStatus::Fail);
     for check in checks {
         let location = check
             .location
@@ -110,8 +114,7 @@ fn print_human(app: &App, validated: &Validated) {
                 check.check,
                 check.message
             )),
-            // What could not run says so once, in the summary.
-            CheckStatus::Skip => {}
+            CheckStatus::Skip if unparsed => {}
             status => out!(
                 app.printer,
                 "  {:<4}  {:<20}  {location}{}",
@@ -123,7 +126,7 @@ fn print_human(app: &App, validated: &Validated) {
     }
     let count = |s: CheckStatus| checks.iter().filter(|c| c.status == s).count();
     let skipped = count(CheckStatus::Skip);
-    let not_run = if skipped > 0 {
+    let not_run = if skipped > 0 && unparsed {
         format!(", {skipped} not run (they need a manifest that parses)")
     } else {
         String::new()
