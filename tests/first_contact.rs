@@ -426,3 +426,32 @@ fn validate_catches_what_generate_defaults_would_fail_on() {
         out.stdout
     );
 }
+
+#[test]
+fn show_tells_each_parameter_in_full() {
+    let env = Env::new();
+    env.published_example();
+    let newest = env.run(&["show", common::EXAMPLE_NAME]);
+    newest.ok();
+    assert!(
+        newest.stdout.contains("of 1.0.0 (the newest):"),
+        "{}",
+        newest.stdout
+    );
+    let version = env.run(&["show", &format!("{}@1.0.0", common::EXAMPLE_NAME)]);
+    version.ok();
+    for text in [
+        "service_name         string      required, pattern ^[a-z][a-z0-9-]*$",
+        "Lower-case name of the service",
+        "choices [\"postgresql\",\"sqlserver\",\"none\"]",
+        "connection_pool      int         default 20, 1..=500, when database != 'none'",
+        "api_key              string      secret",
+    ] {
+        assert!(version.stdout.contains(text), "{text}:\n{}", version.stdout);
+    }
+    let json = env.run(&["show", common::EXAMPLE_NAME, "--json"]).json();
+    assert_eq!(
+        json["parameters"]["properties"]["database"]["default"],
+        "postgresql"
+    );
+}

@@ -43,6 +43,7 @@ fn template_json(t: &Template) -> serde_json::Value {
         "latestVersion": t.latest().map(|v| &v.version),
         "latestPublished": t.latest_published().map(|v| &v.version),
         "versions": t.versions.iter().map(version_json).collect::<Vec<_>>(),
+        "parameters": t.latest().and_then(|v| v.schema.clone()),
     })
 }
 
@@ -182,6 +183,10 @@ pub(crate) fn show(app: &App, args: ShowArgs) -> Result<()> {
                 v.content_hash
             );
         }
+        if let Some(newest) = template.latest() {
+            out!(app.printer, "  of {} (the newest):", newest.version);
+            print_parameters(app, newest);
+        }
     }
     Ok(())
 }
@@ -201,24 +206,55 @@ fn print_parameters(app: &App, v: &TemplateVersion) {
         .unwrap_or_default();
     out!(app.printer, "  parameters:");
     for (name, p) in properties {
-        let kind = p["type"].as_str().unwrap_or(if p.get("enum").is_some() {
-            "choice"
-        } else {
-            "any"
-        });
+        let kind = match (p["type"].as_str(), p.get("enum"), p["items"].get("enum")) {
+            (_, Some(_), _) => "choice",
+            (Some("array"), _, Some(_)) => "multichoice",
+            (Some("array"), _, _) => "list",
+            (Some("boolean"), _, _) => "bool",
+            (Some("integer"), _, _) => "int",
+            (Some("number"), _, _) => "float",
+            (Some(kind), _, _) => kind,
+            (None, _, _) => "yaml",
+        };
         let mut notes = Vec::new();
         if required.contains(&name.as_str()) {
             notes.push("required".to_string());
         }
-        if let Some(d) = p.get("default") {
+        if let Some(d) = p
+            .get("default")
+            .or_else(|| p.get("x-factory-default-expression"))
+        {
             notes.push(format!("default {d}"));
         }
-        if let Some(d) = p.get("x-factory-default-expression") {
-            notes.push(format!("default {d}"));
+        if let Some(choices) = p.get("enum").or_else(|| p["items"].get("enum")) {
+            notes.push(format!("choices {choices}"));
+        }
+        let number = |v: &serde_json::Value| match v.as_f64() {
+            Some(f) if f.fract() == 0.0 && kind == "int" => format!("{}", f as i64),
+            _ => v.to_string(),
+        };
+        match (p.get("minimum").map(number), p.get("maximum").map(number)) {
+            (Some(min), Some(max)) => notes.push(format!("{min}..={max}")),
+            (Some(min), None) => notes.push(format!(">= {min}")),
+            (None, Some(max)) => notes.push(format!("<= {max}")),
+            (None, None) => {}
+        }
+        if let Some(pattern) = p["pattern"].as_str() {
+            notes.push(format!("pattern {pattern}"));
+        }
+        if let Some(when) = p["x-factory-when"].as_str() {
+            notes.push(format!("when {when}"));
         }
         if p.get("x-factory-secret").is_some() {
             notes.push("secret".to_string());
         }
-        out!(app.printer, "    {name:<20} {kind:<8} {}", notes.join(", "));
+        out!(
+            app.printer,
+            "    {name:<20} {kind:<11} {}",
+            notes.join(", ")
+        );
+        if let Some(help) = p["description"].as_str() {
+            out!(app.printer, "    {:<20} {help}", "");
+        }
     }
 }
