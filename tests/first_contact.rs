@@ -455,3 +455,29 @@ fn show_tells_each_parameter_in_full() {
         "postgresql"
     );
 }
+
+#[test]
+fn generate_help_groups_the_event_metadata_and_cites_no_design_document() {
+    let env = Env::new();
+    let help = env.run(&["generate", "--help"]);
+    help.ok();
+    let heading = help.stdout.find("Event metadata:").expect("a heading");
+    for flag in [
+        "--tenant",
+        "--project",
+        "--module",
+        "--correlation-id",
+        "--causation-id",
+    ] {
+        let at = help.stdout.find(flag).unwrap();
+        assert!(at > heading, "{flag} is under the heading");
+    }
+    for command in ["hash", "generate", "events", "validate"] {
+        let help = env.run(&[command, "--help"]);
+        assert!(
+            !help.stdout.contains("DESIGN"),
+            "{command}: {}",
+            help.stdout
+        );
+    }
+}

@@ -46,20 +46,47 @@ struct GlobalArgs {
     #[arg(long, global = true, env = "FACTORY_STORE", value_name = "DIR")]
     store: Option<PathBuf>,
     /// Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter.
-    #[arg(long, global = true, value_name = "ID")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "ID",
+        help_heading = "Event metadata"
+    )]
     tenant: Option<String>,
     /// Project for events (default: FACTORY_PROJECT, then store.yaml).
-    #[arg(long, global = true, env = "FACTORY_PROJECT", value_name = "ID")]
+    #[arg(
+        long,
+        global = true,
+        env = "FACTORY_PROJECT",
+        value_name = "ID",
+        help_heading = "Event metadata"
+    )]
     project: Option<String>,
     /// Module for events (default: FACTORY_MODULE, then store.yaml).
-    #[arg(long, global = true, env = "FACTORY_MODULE", value_name = "ID")]
+    #[arg(
+        long,
+        global = true,
+        env = "FACTORY_MODULE",
+        value_name = "ID",
+        help_heading = "Event metadata"
+    )]
     module: Option<String>,
     /// Correlation id shared by this invocation's events (default: FACTORY_CORRELATION_ID, or
     /// a new one); with `events`, a filter.
-    #[arg(long, global = true, value_name = "ID")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "ID",
+        help_heading = "Event metadata"
+    )]
     correlation_id: Option<String>,
     /// The event id that caused this invocation.
-    #[arg(long, global = true, value_name = "EVENT_ID")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "EVENT_ID",
+        help_heading = "Event metadata"
+    )]
     causation_id: Option<String>,
     /// Print one JSON document to stdout instead of text.
     #[arg(long, global = true)]
