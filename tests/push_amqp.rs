@@ -440,3 +440,59 @@ impl Proxy {
         self.mode.store(PASS, Ordering::SeqCst);
     }
 }
+
+#[test]
+#[ignore = "needs RabbitMQ: run eval \"$(scripts/rabbitmq-start)\""]
+fn a_topic_without_subscribers_accepts_events_unless_routes_are_required() {
+    let url = broker_url();
+    // A vhost of its own, so no other test's queue is bound there.
+    let vhost = format!("factory-unrouted-{}", std::process::id());
+    for args in [
+        vec!["add_vhost", vhost.as_str()],
+        vec![
+            "set_permissions",
+            "-p",
+            vhost.as_str(),
+            "guest",
+            ".*",
+            ".*",
+            ".*",
+        ],
+    ] {
+        let out = std::process::Command::new("rabbitmqctl")
+            .args(["-n", "factory-test@localhost", "-q"])
+            .args(&args)
+            .output()
+            .expect("rabbitmqctl runs where RabbitMQ is");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let base = url.rsplit_once('/').unwrap().0;
+    let target = format!("{base}/{vhost}");
+    // Required routes: the push stops at the first event nobody is bound to.
+    let env = store_with_events(10);
+    let strict = env.run(&["events", "push", "--to", &target, "--require-route"]);
+    strict.expect_code(1);
+    assert!(
+        strict.stderr.contains("has no queue bound"),
+        "{}",
+        strict.stderr
+    );
+    // By default: every event is accepted, with one warning naming the event types.
+    let out = env.run(&["events", "push", "--to", &target]);
+    out.ok();
+    assert!(out.stdout.contains("Pushed 10 event(s)"), "{}", out.stdout);
+    assert_eq!(out.stderr.matches("warning:").count(), 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("no queue is bound for"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("TemplateRegistered"), "{}", out.stderr);
+    let _ = std::process::Command::new("rabbitmqctl")
+        .args(["-n", "factory-test@localhost", "-q", "delete_vhost", &vhost])
+        .output();
+}

@@ -13,6 +13,7 @@ pub fn auto_push(store: &Store) -> Vec<String> {
     let mut warnings = Vec::new();
     for text in &push.targets {
         let options = broker::push::Options {
+            require_route: push.require_route,
             policy: broker::retry::Policy {
                 max_retries: 2,
                 deadline: std::time::Duration::from_secs(10),

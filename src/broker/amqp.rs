@@ -1,6 +1,7 @@
 //! RabbitMQ over AMQP 0-9-1 with lapin: a durable topic exchange per topic, routing key =
 //! event type, persistent messages with publisher confirms and `mandatory`, so an unroutable
-//! message is a failure rather than a silent drop.
+//! message is never a silent drop: by default it is reported (a topic without subscribers
+//! accepts events, as Service Bus topics do), with `require_route` it stops the push.
 
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable, LongString};
@@ -17,6 +18,9 @@ use crate::http::redact_url;
 pub struct AmqpSink {
     url: String,
     open: Option<(Connection, Channel)>,
+    require_route: bool,
+    /// `exchange routing-key` pairs RabbitMQ returned for want of a bound queue.
+    pub unrouted: std::collections::BTreeSet<String>,
 }
 
 fn lost(url: &str, e: lapin::Error) -> SendError {
@@ -31,10 +35,12 @@ fn lost(url: &str, e: lapin::Error) -> SendError {
 
 impl AmqpSink {
     /// A sink for `url` (not connected yet).
-    pub fn new(url: &str) -> Self {
+    pub fn new(url: &str, require_route: bool) -> Self {
         AmqpSink {
             url: url.to_string(),
             open: None,
+            require_route,
+            unrouted: Default::default(),
         }
     }
 
@@ -117,12 +123,18 @@ impl AmqpSink {
                 confirms.push((pending, topic, confirm));
             }
         }
+        let require_route = self.require_route;
+        let mut unrouted = Vec::new();
         for (pending, topic, confirm) in confirms {
             match confirm.await.map_err(|e| lost(&url, e))? {
                 Confirmation::Ack(None) => {}
+                // Accepted by the exchange, but no queue is bound for it.
+                Confirmation::Ack(Some(_)) if !require_route => {
+                    unrouted.push(format!("{topic} {}", pending.envelope.event_type));
+                }
                 Confirmation::Ack(Some(_)) | Confirmation::Nack(Some(_)) => {
                     return Err(SendError::Permanent(format!(
-                        "exchange {topic} has no queue bound for routing key {}, so RabbitMQ returned event {}",
+                        "exchange {topic} has no queue bound for routing key {}, so RabbitMQ returned event {} (--require-route)",
                         pending.envelope.event_type, pending.envelope.event_id
                     )));
                 }
@@ -135,6 +147,7 @@ impl AmqpSink {
                 Confirmation::NotRequested => unreachable!("confirms are enabled on the channel"),
             }
         }
+        self.unrouted.extend(unrouted);
         Ok(())
     }
 

@@ -36,6 +36,8 @@ pub struct Options {
     pub policy: Policy,
     /// Events per batch at most.
     pub batch: usize,
+    /// Stop at an event a RabbitMQ exchange returns for want of a bound queue.
+    pub require_route: bool,
 }
 
 impl Default for Options {
@@ -43,6 +45,7 @@ impl Default for Options {
         Options {
             policy: Policy::default(),
             batch: 2000,
+            require_route: false,
         }
     }
 }
@@ -63,6 +66,9 @@ pub struct Report {
     pub cursor: Cursor,
     /// Seconds the sending took.
     pub seconds: f64,
+    /// `exchange event-type` pairs accepted without a bound queue (RabbitMQ): nobody
+    /// subscribes to them yet.
+    pub unrouted: Vec<String>,
 }
 
 enum Sink {
@@ -72,9 +78,13 @@ enum Sink {
 }
 
 impl Sink {
-    fn new(target: &Target, connection_string: impl Fn(&str) -> Option<String>) -> Result<Sink> {
+    fn new(
+        target: &Target,
+        require_route: bool,
+        connection_string: impl Fn(&str) -> Option<String>,
+    ) -> Result<Sink> {
         Ok(match target {
-            Target::Amqp(url) => Sink::Amqp(Box::new(AmqpSink::new(url))),
+            Target::Amqp(url) => Sink::Amqp(Box::new(AmqpSink::new(url, require_route))),
             Target::Http(url) => Sink::Http(HttpSink::new(url)),
             Target::ServiceBus(env) => {
                 let text = connection_string(env).ok_or_else(|| {
@@ -196,7 +206,7 @@ pub fn push(
     let mut cursor = cursors.load(&id)?;
     check_cursor(store, target, &cursor)?;
     cursor.target = target.display();
-    let mut sink = Sink::new(target, connection_string)?;
+    let mut sink = Sink::new(target, options.require_route, connection_string)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -208,6 +218,7 @@ pub fn push(
         retries: 0,
         cursor: cursor.clone(),
         seconds: 0.0,
+        unrouted: Vec::new(),
     };
     let Some(mut reader) = LogReader::open_at(&store.log_path(), cursor.offset)? else {
         return Ok(report);
@@ -255,6 +266,9 @@ pub fn push(
         }
     });
     runtime.block_on(sink.close());
+    if let Sink::Amqp(sink) = &sink {
+        report.unrouted = sink.unrouted.iter().cloned().collect();
+    }
     report.seconds = started.elapsed().as_secs_f64();
     report.cursor = cursor;
     result.map(|()| report)

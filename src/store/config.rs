@@ -46,6 +46,9 @@ pub struct PushConfig {
     /// environment has no variable of that name.
     #[serde(default)]
     pub connection_strings: std::collections::BTreeMap<String, String>,
+    /// Stop a RabbitMQ push at an event no queue is bound for (default: push it and warn).
+    #[serde(default)]
+    pub require_route: bool,
 }
 
 impl PushConfig {

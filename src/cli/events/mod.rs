@@ -84,6 +84,10 @@ pub(crate) struct PushArgs {
     /// Events per batch (one confirm wait, one cursor write per batch).
     #[arg(long, default_value_t = 2000)]
     batch: usize,
+    /// Stop at an event a RabbitMQ exchange has no queue bound for (default: push it and
+    /// warn; push.requireRoute in store.yaml sets this too).
+    #[arg(long)]
+    require_route: bool,
 }
 
 /// Runs `events`.

@@ -91,10 +91,17 @@ fn send(app: &App, store: &Store, target: &Target, args: &PushArgs) -> Result<()
             ..Policy::default()
         },
         batch: args.batch,
+        require_route: args.require_route || store.config().push.require_route,
     };
     let report = push::push(store, target, options, |name| {
         store.config().push.connection_string(name)
     })?;
+    if !report.unrouted.is_empty() {
+        app.printer.warn(format!(
+            "no queue is bound for {} yet: RabbitMQ accepted those events with no subscriber (--require-route stops at them instead)",
+            report.unrouted.join(", ")
+        ));
+    }
     if app.json() {
         app.printer.json_document(&report);
     } else if app.human() {
