@@ -481,3 +481,38 @@ fn generate_help_groups_the_event_metadata_and_cites_no_design_document() {
         );
     }
 }
+
+#[test]
+fn an_undefined_name_in_a_file_suggests_the_closest_parameter() {
+    let env = Env::new();
+    let template = env.template(
+        "typo",
+        &[
+            (
+                "template.yaml",
+                "name: typo\nparameters:\n  - name: service_name\n    default: orders\n",
+            ),
+            ("a.txt", "{{ service_nme }}\n"),
+        ],
+    );
+    let out = env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "x",
+        "--defaults",
+    ]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("undefined variable in `service_nme` (did you mean `service_name`?)"),
+        "{}",
+        out.stderr
+    );
+    let validated = env.run(&["validate", "--path", template.to_str().unwrap()]);
+    assert!(
+        validated.stdout.contains("did you mean `service_name`?"),
+        "{}",
+        validated.stdout
+    );
+}

@@ -303,6 +303,30 @@ impl<'a> Renderer<'a> {
         }
     }
 
+    /// A template error as a problem: an undefined name gains the closest parameter.
+    fn problem(&self, mut error: TemplateError) -> RenderProblem {
+        if let Some(rest) = error.message.strip_prefix("undefined variable in `") {
+            let expression = rest.trim_end_matches('`');
+            let name: String = match &self.manifest.namespace {
+                Some(ns) => expression
+                    .strip_prefix(ns.as_str())
+                    .and_then(|r| r.strip_prefix('.'))
+                    .unwrap_or(expression),
+                None => expression,
+            }
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+            let names = self.manifest.parameters.iter().map(|p| p.name.as_str());
+            if self.manifest.parameter(&name).is_none() {
+                error
+                    .message
+                    .push_str(&crate::suggest::did_you_mean(&name, names));
+            }
+        }
+        RenderProblem::Template(error)
+    }
+
     /// Evaluates an expression to a truth value.
     pub fn condition(
         &self,
@@ -443,16 +467,12 @@ impl<'a> Renderer<'a> {
                     return template
                         .render(ctx)
                         .map(|text| Cow::Owned(text.into_bytes()))
-                        .map_err(|e| {
-                            RenderProblem::Template(describe_error(&e, &file.path, from_cache))
-                        });
+                        .map_err(|e| self.problem(describe_error(&e, &file.path, from_cache)));
                 }
                 // Binary files are not templates: copied below.
                 Err(e) if e.kind() == minijinja::ErrorKind::TemplateNotFound => {}
                 Err(e) => {
-                    return Err(RenderProblem::Template(describe_error(
-                        &e, &file.path, from_cache,
-                    )));
+                    return Err(self.problem(describe_error(&e, &file.path, from_cache)));
                 }
             }
         }
@@ -468,7 +488,7 @@ impl<'a> Renderer<'a> {
         );
         let text: &str = &text;
         let describe = |e: minijinja::Error| {
-            RenderProblem::Template(describe_error(&e, &file.path, |name| {
+            self.problem(describe_error(&e, &file.path, |name| {
                 if name == file.path {
                     Some(text.to_string())
                 } else {
