@@ -852,3 +852,134 @@ fn bad_library_input_is_refused_and_changes_nothing() {
     }
     assert!(!env.path("feed").exists());
 }
+
+#[test]
+fn advisories_reach_packages_the_store_does_not_track() {
+    let env = Env::new();
+    // A .NET project that takes Npgsql through central package management.
+    env.template(
+        "dotnet",
+        &[
+            (
+                "Directory.Packages.props",
+                "<Project><PropertyGroup><ManagePackageVersionsCentrally>true</ManagePackageVersionsCentrally></PropertyGroup><ItemGroup><PackageVersion Include=\"Npgsql\" Version=\"8.0.3\" /></ItemGroup></Project>\n",
+            ),
+            (
+                "src/Acme.Data/Acme.Data.csproj",
+                "<Project Sdk=\"Microsoft.NET.Sdk\"><PropertyGroup><TargetFramework>net8.0</TargetFramework></PropertyGroup><ItemGroup><PackageReference Include=\"Npgsql\" /></ItemGroup></Project>\n",
+            ),
+        ],
+    );
+    env.run(&["library", "register", "Acme.Data"]).ok();
+    env.run(&[
+        "library",
+        "version",
+        "Acme.Data",
+        "1.0.0",
+        "--path",
+        env.path("dotnet/src/Acme.Data").to_str().unwrap(),
+    ])
+    .ok();
+    let osv = |id: &str, ecosystem: &str, name: &str, events: Value| {
+        json!({"schema_version": "1.6.0", "id": id, "summary": format!("{id} summary"),
+               "affected": [{"package": {"ecosystem": ecosystem, "name": name}, "ranges": [{"type": "ECOSYSTEM", "events": events}]}]})
+        .to_string()
+    };
+    env.template(
+        "osv",
+        &[
+            (
+                "npgsql.json",
+                &osv(
+                    "GHSA-npgsql",
+                    "NuGet",
+                    "Npgsql",
+                    json!([{"introduced": "8.0.0"}, {"fixed": "8.0.5"}]),
+                ),
+            ),
+            (
+                "serde.json",
+                &osv(
+                    "RUSTSEC-serde",
+                    "crates.io",
+                    "serde",
+                    json!([{"introduced": "1.0.100"}, {"fixed": "1.0.150"}]),
+                ),
+            ),
+        ],
+    );
+    let advisories = env.path("osv");
+    let scan = |reference: &str| {
+        env.run(&[
+            "library",
+            "scan",
+            reference,
+            "--advisories",
+            advisories.to_str().unwrap(),
+        ])
+    };
+    // NuGet takes the lowest applicable version of the range: 8.0.3, affected.
+    let out = scan("Acme.Data@1.0.0");
+    out.ok();
+    assert!(
+        out.stdout
+            .contains("advisory: GHSA-npgsql affects Npgsql@8.0.3"),
+        "{}",
+        out.stdout
+    );
+    // Cargo takes the newest the registry has: a range that allows affected versions is only
+    // possibly affected, reported apart; a lock file decides.
+    env.template(
+        "rust",
+        &[(
+            "Cargo.toml",
+            "[package]\nname = \"acme-core\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nserde = \"1\"\n",
+        )],
+    );
+    env.run(&["library", "register", "acme-core", "--ecosystem", "cargo"])
+        .ok();
+    env.run(&[
+        "library",
+        "version",
+        "acme-core",
+        "0.1.0",
+        "--path",
+        env.path("rust").to_str().unwrap(),
+    ])
+    .ok();
+    let out = scan("acme-core@0.1.0");
+    out.ok();
+    assert!(
+        !out.stdout.contains("advisory: RUSTSEC-serde"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("possibly affected: RUSTSEC-serde for serde"),
+        "{}",
+        out.stdout
+    );
+    std::fs::write(
+        env.path("rust/Cargo.lock"),
+        "version = 3\n\n[[package]]\nname = \"acme-core\"\nversion = \"0.1.0\"\ndependencies = [\"serde\"]\n\n[[package]]\nname = \"serde\"\nversion = \"1.0.120\"\n",
+    )
+    .unwrap();
+    env.run(&[
+        "library",
+        "version",
+        "acme-core",
+        "0.2.0",
+        "--path",
+        env.path("rust").to_str().unwrap(),
+    ])
+    .ok();
+    let out = scan("acme-core@0.2.0");
+    out.ok();
+    assert!(
+        out.stdout
+            .contains("advisory: RUSTSEC-serde affects serde@1.0.120"),
+        "{}",
+        out.stdout
+    );
+}

@@ -187,7 +187,7 @@ pub fn scan_dependencies(session: &Session, request: ScanDependencies) -> Result
         None => Vec::new(),
     };
     let resolved = graph::resolve(&state, found, release, &advisories)?;
-    let shape = json!({"nodes": resolved.nodes, "edges": resolved.edges, "conflicts": resolved.conflicts, "cycles": resolved.cycles});
+    let shape = json!({"nodes": resolved.nodes, "edges": resolved.edges, "conflicts": resolved.conflicts, "cycles": resolved.cycles, "possiblyAffected": resolved.possibly_affected});
     let bytes = serde_json::to_vec(&shape).expect("graphs serialize");
     let (graph_value, objects) = if bytes.len() <= EMBEDDED_GRAPH_BYTES {
         (shape, Vec::new())

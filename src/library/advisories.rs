@@ -118,6 +118,43 @@ impl Advisory {
         })
     }
 
+    /// Whether some version `range` allows could be affected: for a dependency whose version
+    /// its ecosystem does not determine from the range alone.
+    pub fn may_affect(&self, ecosystem: &str, package: &str, range: &semver::VersionReq) -> bool {
+        let ecosystem = osv_ecosystem(ecosystem);
+        let bounds = range
+            .comparators
+            .iter()
+            .map(|c| Version::new(c.major, c.minor.unwrap_or(0), c.patch.unwrap_or(0)));
+        self.affected.iter().any(|a| {
+            let same = a.package.ecosystem == ecosystem
+                && (if ecosystem == "NuGet" {
+                    a.package.name.eq_ignore_ascii_case(package)
+                } else {
+                    a.package.name == package
+                });
+            if !same {
+                return false;
+            }
+            // Candidates: where the range starts and where each affected span starts.
+            let starts = a.ranges.iter().flat_map(|r| &r.events).filter_map(|e| {
+                e.introduced.as_deref().map(|i| {
+                    if i == "0" {
+                        Version::new(0, 0, 0)
+                    } else {
+                        parse_version(i).unwrap_or(Version::new(0, 0, 0))
+                    }
+                })
+            });
+            let listed = a.versions.iter().filter_map(|v| parse_version(v));
+            bounds
+                .clone()
+                .chain(starts)
+                .chain(listed)
+                .any(|v| range.matches(&v) && a.ranges.iter().any(|r| in_range(r, &v)))
+        })
+    }
+
     /// The advisory as reported for a match.
     pub fn report(&self, package: &str, version: &str) -> Value {
         json!({"id": self.id, "aliases": self.aliases, "summary": self.summary, "packageName": package, "version": version})

@@ -86,6 +86,9 @@ pub struct Graph {
     pub cycles: Vec<Vec<String>>,
     /// Matching advisories.
     pub advisories: Vec<Value>,
+    /// Advisories whose affected versions overlap a dependency's range when the ecosystem
+    /// does not determine the version from the range (and no lock file does).
+    pub possibly_affected: Vec<Value>,
 }
 
 struct Known<'s> {
@@ -172,20 +175,64 @@ pub fn resolve(
     })?;
     graph.cycles = cycles(&graph);
     for node in &graph.nodes {
-        let Some(v) = &node.version else { continue };
         let ecosystem = known
             .get(&node.package_name.to_ascii_lowercase())
             .map_or(root.ecosystem.as_str(), |k| k.library.ecosystem.as_str());
-        for advisory in advisories
-            .iter()
-            .filter(|a| a.affects(ecosystem, &node.package_name, v))
-        {
-            graph
-                .advisories
-                .push(advisory.report(&node.package_name, v));
+        let version = node.version.clone().or_else(|| {
+            node.range
+                .as_deref()
+                .filter(|_| !node.registered)
+                .and_then(|r| determined_version(ecosystem, r))
+        });
+        match (version, &node.range) {
+            (Some(v), _) => {
+                for advisory in advisories
+                    .iter()
+                    .filter(|a| a.affects(ecosystem, &node.package_name, &v))
+                {
+                    graph
+                        .advisories
+                        .push(advisory.report(&node.package_name, &v));
+                }
+            }
+            (None, Some(range)) => {
+                let Ok(req) = semver::VersionReq::parse(range) else {
+                    continue;
+                };
+                for advisory in advisories
+                    .iter()
+                    .filter(|a| a.may_affect(ecosystem, &node.package_name, &req))
+                {
+                    graph
+                        .possibly_affected
+                        .push(advisory.report(&node.package_name, range));
+                }
+            }
+            (None, None) => {}
         }
     }
     Ok(graph)
+}
+
+/// The version a package manager takes for `range` when the range alone decides it: NuGet
+/// takes the lowest applicable version, the range's inclusive lower bound (`[8.0.3, )`, a bare
+/// `8.0.3`). Cargo and npm take the newest the registry has, which the range does not say.
+fn determined_version(ecosystem: &str, range: &str) -> Option<String> {
+    if ecosystem != "nuget" {
+        return None;
+    }
+    let req = semver::VersionReq::parse(range).ok()?;
+    req.comparators
+        .iter()
+        .find(|c| matches!(c.op, semver::Op::GreaterEq | semver::Op::Exact))
+        .map(|c| {
+            format!(
+                "{}.{}.{}",
+                c.major,
+                c.minor.unwrap_or(0),
+                c.patch.unwrap_or(0)
+            )
+        })
 }
 
 type Requirements = BTreeMap<String, Vec<(String, String, VersionReq)>>;

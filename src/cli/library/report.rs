@@ -22,6 +22,7 @@ pub(super) fn scan(app: &App, scanned: &Scanned, format: ScanFormat) {
             "conflicts": resolved.conflicts,
             "cycles": resolved.cycles,
             "advisories": resolved.advisories,
+            "possiblyAffected": resolved.possibly_affected,
         })),
         ScanFormat::Dot => app.printer.raw(graph::dot(resolved).as_bytes()),
         ScanFormat::Tree if app.human() => {
@@ -36,6 +37,16 @@ pub(super) fn scan(app: &App, scanned: &Scanned, format: ScanFormat) {
                 out!(
                     app.printer,
                     "advisory: {} affects {}@{}: {}",
+                    advisory["id"].as_str().unwrap_or_default(),
+                    advisory["packageName"].as_str().unwrap_or_default(),
+                    advisory["version"].as_str().unwrap_or_default(),
+                    advisory["summary"].as_str().unwrap_or_default()
+                );
+            }
+            for advisory in &resolved.possibly_affected {
+                out!(
+                    app.printer,
+                    "possibly affected: {} for {} {} (the range allows affected versions; a lock file would tell): {}",
                     advisory["id"].as_str().unwrap_or_default(),
                     advisory["packageName"].as_str().unwrap_or_default(),
                     advisory["version"].as_str().unwrap_or_default(),
