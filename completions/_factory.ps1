@@ -329,6 +329,7 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
             [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Show each target''s cursor and how many events wait')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would go where; send nothing')
+            [CompletionResult]::new('--require-route', '--require-route', [CompletionResultType]::ParameterName, 'Stop at an event a RabbitMQ exchange has no queue bound for (default: push it and warn; push.requireRoute in store.yaml sets this too)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')

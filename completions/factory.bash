@@ -692,7 +692,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__events__subcmd__push)
-            opts="-q -h --to --status --dry-run --max-retries --deadline --batch --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --to --status --dry-run --max-retries --deadline --batch --require-route --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -311,6 +311,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --causation-id 'The event id that caused this invocation'
             cand --status 'Show each target''s cursor and how many events wait'
             cand --dry-run 'Show what would go where; send nothing'
+            cand --require-route 'Stop at an event a RabbitMQ exchange has no queue bound for (default: push it and warn; push.requireRoute in store.yaml sets this too)'
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'

@@ -267,6 +267,7 @@ complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l status -d 'Show each target\'s cursor and how many events wait'
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l dry-run -d 'Show what would go where; send nothing'
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l require-route -d 'Stop at an event a RabbitMQ exchange has no queue bound for (default: push it and warn; push.requireRoute in store.yaml sets this too)'
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l offline -d 'Never fetch: take repositories from the clone cache only'

@@ -516,3 +516,54 @@ fn an_undefined_name_in_a_file_suggests_the_closest_parameter() {
         validated.stdout
     );
 }
+
+/// What bash completes for the command line `words` (the last one being completed), through
+/// the script `COMPLETE=bash factory` prints, as a user's shell would run it.
+fn bash_completes(env: &Env, words: &[&str]) -> Vec<String> {
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let script = format!(
+        "source <(COMPLETE=bash \"$F\")\n\
+         COMP_WORDS=({words})\nCOMP_CWORD={cword}\nCOMP_LINE=\"${{COMP_WORDS[*]}}\"\nCOMP_POINT=${{#COMP_LINE}}\n\
+         _clap_complete_factory factory \"${{COMP_WORDS[$COMP_CWORD]}}\" \"${{COMP_WORDS[$COMP_CWORD-1]}}\"\n\
+         printf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+        words = quoted.join(" "),
+        cword = words.len() - 1
+    );
+    let out = env.program("bash").args(["-c", &script]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn bash_completes_templates_versions_libraries_event_types_and_topics() {
+    let env = Env::new();
+    env.published_example();
+    env.run(&["library", "register", "Acme.Json"]).ok();
+    env.run(&["library", "version", "Acme.Json", "4.1.0"]).ok();
+    let templates = bash_completes(&env, &["factory", "generate", "ConnectSoft.Template.Res"]);
+    assert!(
+        templates.contains(&common::EXAMPLE_NAME.to_string()),
+        "{templates:?}"
+    );
+    assert!(
+        templates.contains(&format!("{}@1.0.0", common::EXAMPLE_NAME)),
+        "{templates:?}"
+    );
+    let libraries = bash_completes(&env, &["factory", "library", "scan", "Acme"]);
+    assert!(
+        libraries.contains(&"Acme.Json@4.1.0".to_string()),
+        "{libraries:?}"
+    );
+    let types = bash_completes(&env, &["factory", "events", "--type", "TemplatePu"]);
+    assert_eq!(types, ["TemplatePublished".to_string()]);
+    let topics = bash_completes(&env, &["factory", "events", "--topic", "factory.int"]);
+    assert_eq!(topics, ["factory.integration".to_string()]);
+}

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 #[derive(Debug, clap::Args)]
 pub(crate) struct CompatArgs {
     /// Templates: NAME or NAME@VERSION (default version: the latest published).
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::templates))]
     templates: Vec<String>,
     /// A library, NAME@VERSION or NAME to let the solver choose (repeatable).
     #[arg(long = "with", value_name = "LIB[@VERSION]")]

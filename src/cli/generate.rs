@@ -16,6 +16,7 @@ use crate::template::{answers, yaml};
 #[derive(Debug, clap::Args)]
 pub(crate) struct GenerateArgs {
     /// NAME[@VERSION] in the store, a template folder, or a git URL[#REF].
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::templates))]
     source: String,
     /// The output folder.
     #[arg(short, long, value_name = "DIR")]

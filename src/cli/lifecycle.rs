@@ -37,6 +37,7 @@ pub(crate) struct RegisterArgs {
 #[command(group = clap::ArgGroup::new("number").required(true).args(["version", "bump"]))]
 pub(crate) struct VersionArgs {
     /// The template's name or id.
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::templates))]
     template: String,
     /// The template folder or git URL[#REF] to snapshot (default: where it was registered from).
     #[arg(long, value_name = "PATH|URL")]
@@ -62,6 +63,7 @@ enum BumpArg {
 #[derive(Debug, clap::Args)]
 pub(crate) struct PublishArgs {
     /// TEMPLATE@VERSION to publish.
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::templates))]
     reference: String,
 }
 

@@ -3,6 +3,7 @@
 
 mod cache;
 mod compat;
+mod complete;
 pub mod completions;
 mod events;
 mod generate;
@@ -261,6 +262,8 @@ impl App {
 
 /// Runs the command line; the process's exit code.
 pub fn run() -> ExitCode {
+    // `COMPLETE=bash factory …`: the shell asks for completions; answer and exit.
+    clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command).complete();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {

@@ -11,6 +11,7 @@ use crate::error::Result;
 #[derive(Debug, clap::Args)]
 pub(crate) struct ShowArgs {
     /// TEMPLATE or TEMPLATE@VERSION.
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::templates))]
     reference: String,
 }
 

@@ -16,6 +16,7 @@ use crate::validate::CHECKS;
 pub(crate) struct ValidateArgs {
     /// TEMPLATE or TEMPLATE@VERSION in the store (default version: the highest), or a
     /// repository (URL[#REF], gh:OWNER/REPO) checked without a store.
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::templates))]
     template: Option<String>,
     /// Validate a template folder without a store (the CI use); records no event.
     #[arg(long, value_name = "DIR")]

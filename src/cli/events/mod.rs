@@ -17,10 +17,10 @@ pub(crate) struct EventsArgs {
     #[command(subcommand)]
     command: Option<EventsCommand>,
     /// Only events of this type (repeatable).
-    #[arg(long = "type", value_name = "TYPE")]
+    #[arg(long = "type", value_name = "TYPE", add = clap_complete::ArgValueCandidates::new(crate::cli::complete::event_types))]
     pub(super) types: Vec<String>,
     /// Only events routed to this topic.
-    #[arg(long)]
+    #[arg(long, add = clap_complete::ArgValueCandidates::new(crate::cli::complete::topics))]
     topic: Option<String>,
     /// Only events after this event id, at or after this RFC 3339 time, or within this
     /// duration (30m, 2h, 7d).

@@ -27,6 +27,7 @@ pub(crate) enum LibraryCommand {
     /// Show a library or one of its releases.
     Show {
         /// NAME or NAME@VERSION.
+        #[arg(add = clap_complete::ArgValueCandidates::new(crate::cli::complete::libraries))]
         reference: String,
     },
     /// Recommend the newest registered versions that satisfy every constraint.
@@ -62,6 +63,7 @@ pub(crate) struct RegisterArgs {
 #[derive(Debug, clap::Args)]
 pub(crate) struct VersionArgs {
     /// The library.
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::cli::complete::libraries))]
     name: String,
     /// The release's version.
     version: String,
@@ -93,6 +95,7 @@ pub(super) enum ScanFormat {
 #[derive(Debug, clap::Args)]
 pub(crate) struct ScanArgs {
     /// NAME@VERSION.
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::cli::complete::libraries))]
     reference: String,
     /// A folder of OSV advisories (JSON).
     #[arg(long, value_name = "DIR")]
@@ -109,6 +112,7 @@ pub(crate) struct ScanArgs {
 #[derive(Debug, clap::Args)]
 pub(crate) struct PublishArgs {
     /// NAME@VERSION.
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::cli::complete::libraries))]
     reference: String,
     /// The .nupkg to publish.
     #[arg(long, value_name = "FILE")]
