@@ -407,6 +407,16 @@ fn check_source_paths(files: &TemplateFiles, r: &mut Recorder) {
     }
     let mut by_lower: BTreeMap<String, &str> = BTreeMap::new();
     for file in &files.files {
+        if file.path.chars().any(char::is_control) {
+            r.fail(
+                "path/portable",
+                format!(
+                    "`{}` holds a control character (newline, tab, escape…), which generate refuses",
+                    file.path.escape_debug()
+                ),
+                Some(file.path.escape_debug().to_string()),
+            );
+        }
         for part in literal_parts(&file.path) {
             if let Some(problem) = paths::windows_problem(&part) {
                 r.fail("path/portable", problem, Some(file.path.clone()));

@@ -198,3 +198,114 @@ fn rendering_never_runs_anything() {
     out.expect_code(1);
     assert!(!env.path("out2").exists() && !env.path("x").exists());
 }
+
+#[test]
+fn a_template_cannot_plant_a_git_folder_in_any_spelling() {
+    let env = Env::new();
+    for (name, file) in [
+        ("plant-lower", "{{ '.g' ~ 'it' }}/config"),
+        ("plant-upper", "{{ '.G' ~ 'IT' }}/HEAD"),
+        ("plant-file", "sub/{{ '.g' ~ 'it' }}"),
+        ("plant-dots", "{{ '.git' ~ '. .' }}/config"),
+    ] {
+        let template = env.template(
+            name,
+            &[
+                ("template.yaml", &format!("name: {name}\n")),
+                (file, "[core]\n\tfsmonitor = \"touch /tmp/pwned\"\n"),
+            ],
+        );
+        let t = template.to_str().unwrap();
+        let validated = env.run(&["validate", "--path", t]);
+        validated.expect_code(3);
+        assert!(
+            validated.stdout.contains("FAIL  path/escape"),
+            "{name}: {}",
+            validated.stdout
+        );
+        assert!(
+            validated.stdout.contains("a git repository's own folder"),
+            "{name}: {}",
+            validated.stdout
+        );
+        refused(
+            &env,
+            &["generate", t, "-o", "out", "--defaults"],
+            "a git repository's own folder",
+        );
+    }
+}
+
+#[test]
+fn an_output_folder_that_is_a_symlink_is_refused_even_with_force() {
+    let env = Env::new();
+    let template = named_by_parameter(&env);
+    std::fs::create_dir_all(env.path("victim")).unwrap();
+    std::fs::write(env.path("victim/keep.txt"), "keep\n").unwrap();
+    std::os::unix::fs::symlink(env.path("victim"), env.path("out")).unwrap();
+    let before = common::snapshot(&env.path("victim"));
+    let out = env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "out",
+        "--defaults",
+        "--force",
+    ]);
+    out.expect_code(1);
+    assert!(out.stderr.contains("out is a symlink"), "{}", out.stderr);
+    assert_eq!(before, common::snapshot(&env.path("victim")));
+}
+
+#[test]
+fn a_symlink_into_the_templates_own_repository_is_not_followed() {
+    let env = Env::new();
+    let template = env.template(
+        "leaky",
+        &[("template.yaml", "name: leaky\n"), ("README.md", "hi\n")],
+    );
+    std::fs::create_dir_all(template.join(".git")).unwrap();
+    std::fs::write(
+        template.join(".git/config"),
+        "[remote \"origin\"]\n\turl = https://user:SECRET-TOKEN@host/repo.git\n",
+    )
+    .unwrap();
+    // Two hops: a link to a link into .git.
+    std::os::unix::fs::symlink(".git/config", template.join("hop.txt")).unwrap();
+    std::os::unix::fs::symlink("hop.txt", template.join("cfg.txt")).unwrap();
+    let t = template.to_str().unwrap();
+    let validated = env.run(&["validate", "--path", t]);
+    validated.expect_code(3);
+    assert!(validated.stdout.contains("cfg.txt"), "{}", validated.stdout);
+    refused(
+        &env,
+        &["generate", t, "-o", "out", "--defaults"],
+        "points outside the template",
+    );
+    let all = String::from_utf8_lossy(&env.log_bytes()).into_owned();
+    assert!(!all.contains("SECRET-TOKEN"));
+}
+
+#[test]
+fn names_with_control_characters_are_refused_by_validate_and_printed_escaped() {
+    let env = Env::new();
+    let template = env.template(
+        "control",
+        &[
+            ("template.yaml", "name: control\n"),
+            ("tab\there.txt", "x\n"),
+        ],
+    );
+    let validated = env.run(&["validate", "--path", template.to_str().unwrap()]);
+    validated.expect_code(3);
+    assert!(
+        validated.stdout.contains("tab\\there.txt"),
+        "{}",
+        validated.stdout
+    );
+    // An error never prints a raw escape sequence.
+    let out = env.run(&["show", "evil\u{1b}[2Jname"]);
+    out.expect_code(1);
+    assert!(!out.stderr.contains('\u{1b}'), "{:?}", out.stderr);
+    assert!(out.stderr.contains("\\u{1b}"), "{}", out.stderr);
+}

@@ -30,6 +30,25 @@ pub(crate) struct Printer {
     printed_json: std::cell::Cell<bool>,
 }
 
+/// Text for a terminal: control characters a file name or a template could carry (escape
+/// sequences, carriage returns, tabs) are shown escaped; line breaks stay.
+fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\n') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if c.is_control() && c != '\n' {
+                    c.escape_debug().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
 /// A hint line on stderr, for usage errors found before a printer exists.
 pub(crate) fn hint(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "hint: {text}");
@@ -140,7 +159,11 @@ impl Printer {
     /// A warning on stderr (not in quiet mode).
     pub(crate) fn warn(&self, text: impl Display) {
         if !self.quiet() {
-            let _ = writeln!(std::io::stderr().lock(), "warning: {text}");
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "warning: {}",
+                printable(&text.to_string())
+            );
         }
     }
 
@@ -151,9 +174,9 @@ impl Printer {
         } else {
             ("", "", "")
         };
-        let mut text = format!("{red}error{reset}: {}\n", err.message);
+        let mut text = format!("{red}error{reset}: {}\n", printable(&err.message));
         if let Some(hint) = &err.hint {
-            text.push_str(&format!("  {cyan}hint{reset}: {hint}\n"));
+            text.push_str(&format!("  {cyan}hint{reset}: {}\n", printable(hint)));
         }
         let _ = std::io::stderr().lock().write_all(text.as_bytes());
     }

@@ -109,6 +109,7 @@ fn problems_error(label: &str, problems: Vec<RenderProblem>) -> Error {
 
 /// Checks the target before anything starts: a non-empty folder needs `--force`.
 pub fn check_target(target: &Path, force: bool) -> Result<()> {
+    output::refuse_link(target)?;
     if !output::is_missing_or_empty(target)? && !force {
         return Err(output::not_empty(target));
     }

@@ -30,6 +30,19 @@ pub fn is_missing_or_empty(dir: &Path) -> Result<bool> {
     }
 }
 
+/// Refuses an output folder that is itself a symlink: writing into it would write wherever it
+/// points.
+pub fn refuse_link(target: &Path) -> Result<()> {
+    match fs::symlink_metadata(target) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(Error::new(format!(
+            "{} is a symlink; factory does not write through links",
+            target.display()
+        ))
+        .hint("name the real folder with -o")),
+        _ => Ok(()),
+    }
+}
+
 /// A temporary folder beside the target, removed on drop unless it was moved into place;
 /// also removes the folders above the target that it had to create.
 pub struct Staging {
@@ -45,6 +58,7 @@ impl Staging {
     /// An existing target is named by its real path, so `-o .` stages beside the current
     /// folder, not inside it.
     pub fn new(target: &Path) -> Result<Staging> {
+        refuse_link(target)?;
         let target = &fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
         let parent = target
             .parent()

@@ -24,6 +24,11 @@ pub fn check_inside(path: &str) -> Result<(), String> {
         ));
     }
     for part in path.split('/') {
+        if is_git_dir_name(part) {
+            return Err(format!(
+                "`{path}` names `{part}`, a git repository's own folder: a template may not plant one"
+            ));
+        }
         match part {
             "" => return Err(format!("`{path}` has an empty folder name")),
             "." | ".." => {
@@ -36,6 +41,8 @@ pub fn check_inside(path: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+pub use crate::template::snapshot::is_git_dir_name;
 
 /// Why a file or folder name cannot exist on Windows, if it cannot.
 pub fn windows_problem(name: &str) -> Option<String> {
@@ -79,10 +86,21 @@ mod tests {
             "a\\b",
             "a\0b",
             "",
+            ".git",
+            ".git/config",
+            "src/.GIT/HEAD",
+            ".git. .",
         ] {
             assert!(check_inside(bad).is_err(), "{bad:?}");
         }
-        for good in ["a", "src/Main.cs", ".gitignore", "a..b/c"] {
+        for good in [
+            "a",
+            "src/Main.cs",
+            ".gitignore",
+            "a..b/c",
+            ".github/ci.yml",
+            "x.git",
+        ] {
             assert!(check_inside(good).is_ok(), "{good}");
         }
     }

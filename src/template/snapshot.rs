@@ -82,6 +82,13 @@ pub struct TemplateFiles {
     pub refused_links: Vec<RefusedLink>,
 }
 
+/// Whether a name is `.git` as some system reads it: any case, and on Windows with trailing
+/// dots or spaces dropped.
+pub fn is_git_dir_name(name: &str) -> bool {
+    name.trim_end_matches(['.', ' '])
+        .eq_ignore_ascii_case(".git")
+}
+
 /// A template's files ready to store.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
@@ -118,8 +125,19 @@ impl TemplateFiles {
                 let target = fs::read_link(entry.path())
                     .map(|t| t.display().to_string())
                     .unwrap_or_default();
+                // Inside the template, through any number of hops, and never into its own
+                // repository (a remote URL with a token lives in .git/config).
                 match fs::canonicalize(entry.path()) {
-                    Ok(real) if real.starts_with(&root) && real.is_file() => real,
+                    Ok(real)
+                        if real.starts_with(&root)
+                            && real.is_file()
+                            && !real.strip_prefix(&root).is_ok_and(|rel| {
+                                rel.components()
+                                    .any(|c| is_git_dir_name(&c.as_os_str().to_string_lossy()))
+                            }) =>
+                    {
+                        real
+                    }
                     _ => {
                         out.refused_links.push(RefusedLink { path, target });
                         continue;
