@@ -353,3 +353,71 @@ fn envops_delimiters_apply_to_question_defaults_and_when() {
     run_reference(command, env.dir.path());
     assert_eq!(tree(&env.path("ref")), tree(&env.path("out")));
 }
+
+#[test]
+fn tasks_in_every_form_run_with_trust_and_honour_when() {
+    let env = Env::new();
+    let config = "name: demo\n_tasks:\n  - \"echo a {{ name }} > t1.txt\"\n  - [\"sh\", \"-c\", \"echo b > t2.txt\"]\n  - command: \"echo c > t3.txt\"\n    working_directory: sub\n  - command: [\"sh\", \"-c\", \"echo d > t4.txt\"]\n    when: \"{{ name == 'demo' }}\"\n  - command: \"echo never > t5.txt\"\n    when: false\n  - command: \"echo never > t6.txt\"\n    when: \"{{ name == 'other' }}\"\n";
+    let template = env.template(
+        "cp-task-forms",
+        &[
+            ("copier.yml", config),
+            ("README.md.jinja", "{{ name }}\n"),
+            ("sub/keep.txt", "keep\n"),
+        ],
+    );
+    env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "out",
+        "--defaults",
+        "--trust",
+    ])
+    .ok();
+    let read = |p: &str| std::fs::read_to_string(env.path(&format!("out/{p}"))).ok();
+    assert_eq!(read("t1.txt").as_deref(), Some("a demo\n"));
+    assert_eq!(read("t2.txt").as_deref(), Some("b\n"));
+    assert_eq!(read("sub/t3.txt").as_deref(), Some("c\n"));
+    assert_eq!(read("t4.txt").as_deref(), Some("d\n"));
+    assert_eq!(read("t5.txt"), None, "when: false does not run");
+    assert_eq!(
+        read("t6.txt"),
+        None,
+        "a when that renders false does not run"
+    );
+    // A failing task shows what it printed on stdout and stderr.
+    let failing = env.template(
+        "cp-task-fails",
+        &[
+            (
+                "copier.yml",
+                "name: demo\n_tasks:\n  - \"echo on-stdout; echo on-stderr >&2; exit 3\"\n",
+            ),
+            ("README.md.jinja", "{{ name }}\n"),
+        ],
+    );
+    let out = env.run(&[
+        "generate",
+        failing.to_str().unwrap(),
+        "-o",
+        "bad",
+        "--defaults",
+        "--trust",
+    ]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("on-stdout") && out.stderr.contains("on-stderr"),
+        "{}",
+        out.stderr
+    );
+    assert!(!env.path("bad").exists());
+    let Some(copier) = copier() else { return };
+    let mut command = reference_command(&env, &copier);
+    command
+        .args(["copy", "--defaults", "--trust", "--quiet"])
+        .arg(&template)
+        .arg(env.path("ref"));
+    run_reference(command, env.dir.path());
+    assert_eq!(tree(&env.path("ref")), tree(&env.path("out")));
+}

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::error::{Error, Result};
-use crate::template::manifest::Manifest;
+use crate::template::manifest::{Manifest, Task, TaskCommand};
 use crate::template::snapshot::TemplateFiles;
 
 /// A hook script: its name in the template and its (unrendered) text.
@@ -25,8 +25,8 @@ pub struct Hooks {
     pub pre: Vec<Hook>,
     /// After rendering.
     pub post: Vec<Hook>,
-    /// Shell commands after rendering.
-    pub tasks: Vec<String>,
+    /// Commands after rendering (copier's `_tasks`).
+    pub tasks: Vec<Task>,
 }
 
 impl Hooks {
@@ -81,10 +81,16 @@ fn run(mut command: Command, what: &str) -> Result<()> {
     if out.status.success() {
         Ok(())
     } else {
+        // Hooks often say why on stdout (cookiecutter's pre-generation checks): show both.
+        let said: Vec<String> = [&out.stdout, &out.stderr]
+            .iter()
+            .map(|s| String::from_utf8_lossy(s).trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
         Err(Error::new(format!(
             "{what} failed ({}): {}",
             out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
+            said.join("\n")
         ))
         .hint("the template's own code failed; nothing was written"))
     }
@@ -128,17 +134,49 @@ pub fn run_hook(
     run(command, &hook.name)
 }
 
-/// Renders a task and runs it with `sh -c` in `cwd`.
+/// Renders a task and runs it in `cwd` (or its `working_directory` below it): a command line
+/// with `sh -c`, an argument list directly; skipped when its `when` renders false.
 pub fn run_task(
-    task: &str,
+    task: &Task,
     env: &minijinja::Environment<'static>,
     ctx: &minijinja::Value,
     cwd: &Path,
 ) -> Result<()> {
-    let command_line = env
-        .render_str(task, ctx.clone())
-        .map_err(|e| Error::new(format!("task `{task}`: {e}")))?;
-    let mut command = Command::new("sh");
-    command.arg("-c").arg(&command_line).current_dir(cwd);
-    run(command, &format!("task `{command_line}`"))
+    let render = |text: &str| {
+        env.render_str(text, ctx.clone())
+            .map_err(|e| Error::new(format!("task `{task}`: {e}")))
+    };
+    if let Some(when) = &task.when {
+        // copier casts the rendered text: empty, false, no, off, 0 and none are false.
+        let rendered = render(when)?;
+        let falsy = ["", "false", "no", "off", "0", "none", "n"];
+        if falsy.contains(&rendered.trim().to_ascii_lowercase().as_str()) {
+            return Ok(());
+        }
+    }
+    let dir = match &task.working_directory {
+        Some(dir) => {
+            let dir = render(dir)?;
+            crate::render::paths::check_inside(&dir)
+                .map_err(|m| Error::new(format!("task `{task}`: working_directory {m}")))?;
+            cwd.join(dir)
+        }
+        None => cwd.to_path_buf(),
+    };
+    let (mut command, shown) = match &task.command {
+        TaskCommand::Shell(line) => {
+            let line = render(line)?;
+            let mut command = Command::new("sh");
+            command.arg("-c").arg(&line);
+            (command, line)
+        }
+        TaskCommand::Argv(argv) => {
+            let argv = argv.iter().map(|a| render(a)).collect::<Result<Vec<_>>>()?;
+            let mut command = Command::new(&argv[0]);
+            command.args(&argv[1..]);
+            (command, argv.join(" "))
+        }
+    };
+    command.current_dir(dir);
+    run(command, &format!("task `{shown}`"))
 }

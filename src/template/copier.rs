@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value};
 
-use super::manifest::{Category, FilesSpec, Manifest, ParamType, Parameter};
+use super::manifest::{Category, FilesSpec, Manifest, ParamType, Parameter, Task, TaskCommand};
 use super::yaml::{self, YamlError};
 
 /// The files that mark a copier template.
@@ -55,6 +55,45 @@ fn as_expression(value: &Value, delimiters: (&str, &str)) -> Option<String> {
     }
 }
 
+/// One `_tasks` entry in any of copier's forms: a command line, an argument list, or a mapping
+/// with `command` (either), `working_directory` and `when`.
+fn task_of(value: &Value) -> Option<Task> {
+    let command_of = |value: &Value| match value {
+        Value::String(line) => Some(TaskCommand::Shell(line.clone())),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()
+            .filter(|argv| !argv.is_empty())
+            .map(TaskCommand::Argv),
+        _ => None,
+    };
+    match value {
+        Value::Object(spec) => Some(Task {
+            command: command_of(spec.get("command")?)?,
+            working_directory: spec
+                .get("working_directory")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            when: match spec.get("when") {
+                None => None,
+                Some(Value::Bool(b)) => Some(b.to_string()),
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(other) => Some(other.to_string()),
+            },
+        }),
+        other => Some(Task {
+            command: command_of(other)?,
+            working_directory: None,
+            when: None,
+        }),
+    }
+}
+
 /// Maps `copier.yml` (text read from `origin`) to a manifest named `name`.
 pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlError> {
     let config: Map<String, Value> = yaml::parse(text, origin)?;
@@ -85,15 +124,14 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
             "_templates_suffix" => suffix = value.as_str().map(str::to_string),
             "_tasks" => {
                 for task in value.as_array().into_iter().flatten() {
-                    match task {
-                        Value::String(command) => tasks.push(command.clone()),
-                        Value::Object(spec) => tasks.extend(
-                            spec.get("command")
-                                .and_then(Value::as_str)
-                                .map(str::to_string),
+                    tasks.push(task_of(task).ok_or_else(|| YamlError {
+                        origin: origin.to_string(),
+                        line: None,
+                        column: None,
+                        message: format!(
+                            "_tasks: `{task}` is not a command: use a string, a list of arguments, or {{command, working_directory, when}}"
                         ),
-                        _ => {}
-                    }
+                    })?);
                 }
             }
             "_envops" => envops = value.as_object().cloned().unwrap_or_default(),

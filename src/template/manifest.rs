@@ -275,7 +275,7 @@ pub struct Manifest {
     /// Commands to run after rendering, only with `--trust` (copier's `_tasks`).
     #[serde(skip)]
     #[schemars(skip)]
-    pub tasks: Vec<String>,
+    pub tasks: Vec<Task>,
     /// Globs of files never written over in an existing project (copier's `_skip_if_exists`).
     #[serde(skip)]
     #[schemars(skip)]
@@ -295,6 +295,35 @@ pub struct Manifest {
     #[serde(skip)]
     #[schemars(skip)]
     pub answers_file: Option<String>,
+}
+
+/// A command a template runs after rendering (copier's `_tasks`, in any of its forms).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Task {
+    /// What to run; each string is a template over the answers.
+    pub command: TaskCommand,
+    /// Where, relative to the project (a template too); the project folder when `None`.
+    pub working_directory: Option<String>,
+    /// A template whose rendering decides whether the task runs (copier's truthiness).
+    pub when: Option<String>,
+}
+
+/// A task's command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskCommand {
+    /// A command line for `sh -c`.
+    Shell(String),
+    /// A program and its arguments, run without a shell.
+    Argv(Vec<String>),
+}
+
+impl std::fmt::Display for Task {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.command {
+            TaskCommand::Shell(line) => f.write_str(line),
+            TaskCommand::Argv(argv) => write!(f, "{}", argv.join(" ")),
+        }
+    }
 }
 
 /// Which tool's conventions a template follows.
