@@ -309,3 +309,62 @@ fn names_with_control_characters_are_refused_by_validate_and_printed_escaped() {
     assert!(!out.stderr.contains('\u{1b}'), "{:?}", out.stderr);
     assert!(out.stderr.contains("\\u{1b}"), "{}", out.stderr);
 }
+
+#[test]
+fn huge_format_widths_and_huge_files_are_errors_not_aborts() {
+    let env = Env::new();
+    for (name, text) in [
+        ("width", "{{ '{:>1000000000000}'.format('x') }}\n"),
+        ("precision", "{{ '{:.99999999f}'.format(1.5) }}\n"),
+        ("zeros", "{{ '{:0999999999d}'.format(7) }}\n"),
+    ] {
+        let template = env.template(
+            &format!("fmt-{name}"),
+            &[
+                ("template.yaml", &format!("name: fmt-{name}\n")),
+                ("a.txt", text),
+            ],
+        );
+        let out = env.run(&[
+            "generate",
+            template.to_str().unwrap(),
+            "-o",
+            name,
+            "--defaults",
+        ]);
+        out.expect_code(1);
+        assert!(
+            out.stderr.contains("over the limit"),
+            "{name}: {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("a.txt:1:"), "{name}: {}", out.stderr);
+        assert!(!env.path(name).exists());
+    }
+    // A text file over the render limit is refused with what to do, at validate and generate.
+    let big = env.template("big", &[("template.yaml", "name: big\n")]);
+    let file = std::fs::File::create(big.join("huge.txt")).unwrap();
+    file.set_len(65 * 1024 * 1024).unwrap();
+    std::fs::write(big.join("huge.txt"), vec![b'a'; 65 * 1024 * 1024]).unwrap();
+    let out = env.run(&[
+        "generate",
+        big.to_str().unwrap(),
+        "-o",
+        "bigout",
+        "--defaults",
+    ]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("file too large to render"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("copy_only"), "{}", out.stderr);
+    let validated = env.run(&["validate", "--path", big.to_str().unwrap()]);
+    validated.expect_code(3);
+    assert!(
+        validated.stdout.contains("file too large to render"),
+        "{}",
+        validated.stdout
+    );
+}

@@ -60,6 +60,35 @@ impl Settings {
     }
 }
 
+/// The widest field or the longest precision `str.format` may ask for: a bound like fuel, so
+/// `'{:>1000000000000}'.format(x)` is an error rather than an allocation that aborts.
+pub const MAX_FORMAT_WIDTH: u64 = 10_000;
+
+/// The first width or precision over [`MAX_FORMAT_WIDTH`] in a `str.format` string, if any.
+fn oversized_width(spec: &str) -> Option<u64> {
+    let mut rest = spec;
+    while let Some(open) = rest.find('{') {
+        let field = &rest[open + 1..];
+        let close = field.find('}')?;
+        if let Some((_, format)) = field[..close].split_once(':') {
+            let mut digits = String::new();
+            for c in format.chars().chain(std::iter::once(' ')) {
+                if c.is_ascii_digit() {
+                    digits.push(c);
+                } else if !digits.is_empty() {
+                    let n = digits.parse::<u64>().unwrap_or(u64::MAX);
+                    if n > MAX_FORMAT_WIDTH {
+                        return Some(n);
+                    }
+                    digits.clear();
+                }
+            }
+        }
+        rest = &field[close + 1..];
+    }
+    None
+}
+
 /// A fresh environment with factory's settings and filters, and no templates yet.
 pub fn environment(settings: &Settings) -> Environment<'static> {
     let mut env = Environment::new();
@@ -72,7 +101,20 @@ pub fn environment(settings: &Settings) -> Environment<'static> {
     );
     env.set_auto_escape_callback(|_| AutoEscape::None);
     env.set_fuel(Some(FUEL));
-    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+    env.set_unknown_method_callback(|state, value, method, args| {
+        if method == "format"
+            && let Some(spec) = value.as_str()
+            && let Some(width) = oversized_width(spec)
+        {
+            return Err(minijinja::Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                format!(
+                    "format width or precision {width} is over the limit of {MAX_FORMAT_WIDTH}"
+                ),
+            ));
+        }
+        minijinja_contrib::pycompat::unknown_method_callback(state, value, method, args)
+    });
     filters::register(&mut env, settings);
     jinja2::register(&mut env, settings);
     env

@@ -114,6 +114,10 @@ fn matches_path_or_parent(set: &GlobSet, path: &str) -> bool {
     false
 }
 
+/// Template files larger than this are refused rather than rendered: rendering holds a file's
+/// text and its output in memory, so a bound here bounds memory.
+pub const MAX_RENDER_BYTES: u64 = 64 * 1024 * 1024;
+
 /// A template ready to render: one environment (whose loader serves the content files by
 /// path, so `include`, `extends` and `import` work across them) and the manifest's rules.
 pub struct Renderer<'a> {
@@ -197,6 +201,15 @@ impl<'a> Renderer<'a> {
             let Some(index) = found else {
                 return Ok(None);
             };
+            if loader_files.files[index].size > MAX_RENDER_BYTES {
+                return Err(minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    format!(
+                        "file too large to render (over {} MB); copy it with `copy_only`",
+                        MAX_RENDER_BYTES / (1024 * 1024)
+                    ),
+                ));
+            }
             let bytes = loader_files.files[index].read().map_err(|e| {
                 minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.message)
             })?;
@@ -455,6 +468,17 @@ impl<'a> Renderer<'a> {
         file: &ContentFile,
         ctx: &minijinja::Value,
     ) -> Result<Cow<'_, [u8]>, RenderProblem> {
+        let size = self.files.files[file.index].size;
+        if !file.copy_only && size > MAX_RENDER_BYTES {
+            return Err(RenderProblem::Template(TemplateError {
+                location: self.rooted(&file.path),
+                message: format!(
+                    "file too large to render ({} MB, the limit is {} MB); copy it with `copy_only`",
+                    size / (1024 * 1024),
+                    MAX_RENDER_BYTES / (1024 * 1024)
+                ),
+            }));
+        }
         let from_cache = |name: &str| {
             self.env
                 .get_template(name)
