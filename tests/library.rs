@@ -409,7 +409,7 @@ fn only_matching_advisories_are_reported() {
     let scanned = last_payload(&env, "DependencyScanned");
     assert_eq!(scanned["advisories"].as_array().unwrap().len(), 1);
     assert_eq!(scanned["advisories"][0]["id"], "GHSA-match");
-    // A broken advisory file is a clear error.
+    // A broken advisory file is skipped, named in a warning; the others still count.
     std::fs::write(env.path("osv/bad.json"), "{not json").unwrap();
     let out = env.run(&[
         "library",
@@ -418,11 +418,16 @@ fn only_matching_advisories_are_reported() {
         "--advisories",
         env.path("osv").to_str().unwrap(),
     ]);
-    out.expect_code(1);
+    out.ok();
     assert!(
         out.stderr.contains("bad.json:1:2: not an OSV advisory"),
         "{}",
         out.stderr
+    );
+    assert!(
+        out.stdout.contains("advisory: GHSA-match"),
+        "{}",
+        out.stdout
     );
 }
 
@@ -982,4 +987,37 @@ fn advisories_reach_packages_the_store_does_not_track() {
         "{}",
         out.stdout
     );
+}
+
+#[test]
+fn a_package_that_inflates_a_huge_nuspec_is_refused() {
+    let env = Env::new();
+    env.run(&["library", "register", "Acme.Bomb"]).ok();
+    env.run(&["library", "version", "Acme.Bomb", "1.0.0"]).ok();
+    let path = env.path("bomb.nupkg");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("Acme.Bomb.nuspec", options).unwrap();
+    let filler = vec![b' '; 1024 * 1024];
+    for _ in 0..64 {
+        zip.write_all(&filler).unwrap();
+    }
+    zip.finish().unwrap();
+    assert!(
+        std::fs::metadata(&path).unwrap().len() < 1024 * 1024,
+        "a small file"
+    );
+    let out = env.run(&[
+        "library",
+        "publish",
+        "Acme.Bomb@1.0.0",
+        "--package",
+        path.to_str().unwrap(),
+        "--feed",
+        env.path("feed").to_str().unwrap(),
+    ]);
+    out.expect_code(1);
+    assert!(out.stderr.contains("inflates to"), "{}", out.stderr);
+    assert!(!env.path("feed").exists());
 }

@@ -368,3 +368,23 @@ fn huge_format_widths_and_huge_files_are_errors_not_aborts() {
         validated.stdout
     );
 }
+
+#[test]
+fn a_killed_runs_staging_folder_is_removed_by_the_next_run() {
+    let env = Env::new();
+    let template = named_by_parameter(&env);
+    // PID 4194304 is above Linux's pid_max: no such process.
+    let dead = env.path(".out.factory-tmp-4194304-1");
+    std::fs::create_dir_all(dead.join("half")).unwrap();
+    std::fs::write(dead.join("half/file.txt"), "half-written\n").unwrap();
+    env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "out",
+        "--defaults",
+    ])
+    .ok();
+    assert!(!dead.exists(), "the dead run's staging folder is gone");
+    assert!(env.path("out/ok/file.txt").is_file());
+}

@@ -183,7 +183,13 @@ pub fn scan_dependencies(session: &Session, request: ScanDependencies) -> Result
     let state = session.store.state()?;
     let (found, release) = library::find_version(&state, reference.name, number)?;
     let advisories = match &request.advisories {
-        Some(dir) => advisories::load(dir)?,
+        Some(dir) => {
+            let (advisories, skipped) = advisories::load(dir)?;
+            for warning in skipped {
+                session.store.notice(warning);
+            }
+            advisories
+        }
         None => Vec::new(),
     };
     let resolved = graph::resolve(&state, found, release, &advisories)?;

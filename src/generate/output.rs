@@ -30,6 +30,34 @@ pub fn is_missing_or_empty(dir: &Path) -> Result<bool> {
     }
 }
 
+/// Removes the staging folders a killed run left beside this target: their names carry the
+/// process id, and a process that is gone will not move them into place.
+fn remove_dead_stagings(parent: &Path, name: &str) {
+    let prefix = format!(".{name}.factory-tmp-");
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file_name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid != std::process::id() && !process_alive(pid) {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Whether a process with this id is running (Linux: `/proc`; elsewhere assumed alive, so
+/// nothing is removed).
+fn process_alive(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    !proc.is_dir() || proc.join(pid.to_string()).exists()
+}
+
 /// Refuses an output folder that is itself a symlink: writing into it would write wherever it
 /// points.
 pub fn refuse_link(target: &Path) -> Result<()> {
@@ -78,6 +106,7 @@ impl Staging {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "output".into());
+        remove_dead_stagings(parent, &name);
         let stamp = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
         let dir = parent.join(format!(
             ".{name}.factory-tmp-{}-{stamp}",

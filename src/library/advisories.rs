@@ -162,27 +162,41 @@ impl Advisory {
 }
 
 /// Reads every `*.json` below `dir` as an OSV advisory.
-pub fn load(dir: &Path) -> Result<Vec<Advisory>> {
+/// Unreadable or malformed files are skipped, each named in the returned warnings, so one bad
+/// file does not stop a scan.
+pub fn load(dir: &Path) -> Result<(Vec<Advisory>, Vec<String>)> {
+    if !dir.is_dir() {
+        return Err(
+            Error::usage(format!("{} is not a folder of advisories", dir.display()))
+                .hint("--advisories takes a folder of OSV documents (*.json)"),
+        );
+    }
     let mut out = Vec::new();
+    let mut skipped = Vec::new();
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let entry = entry.map_err(|e| Error::new(format!("cannot read {}: {e}", dir.display())))?;
         if !entry.file_type().is_file() || entry.path().extension().is_none_or(|x| x != "json") {
             continue;
         }
         let path = entry.path();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
-        let advisory: Advisory = serde_json::from_str(&text).map_err(|e| {
-            Error::new(format!(
-                "{}:{}:{}: not an OSV advisory: {e}",
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) => {
+                skipped.push(format!("skipped {}: cannot read it: {e}", path.display()));
+                continue;
+            }
+        };
+        match serde_json::from_str::<Advisory>(&text) {
+            Ok(advisory) => out.push(advisory),
+            Err(e) => skipped.push(format!(
+                "skipped {}:{}:{}: not an OSV advisory: {e}",
                 path.display(),
                 e.line(),
                 e.column()
-            ))
-            .hint("advisories use the OSV schema (https://ossf.github.io/osv-schema/)")
-        })?;
-        out.push(advisory);
+            )),
+        }
     }
-    Ok(out)
+    Ok((out, skipped))
 }
 
 #[cfg(test)]

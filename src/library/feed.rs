@@ -52,6 +52,9 @@ pub fn normalise_version(version: &str) -> String {
     out.to_ascii_lowercase()
 }
 
+/// The largest nuspec read from a package.
+pub const MAX_NUSPEC_BYTES: u64 = 1024 * 1024;
+
 /// Reads a `.nupkg`: its nuspec's id and version, and NuGet's sha512.
 pub fn read_package(path: &Path) -> Result<Package> {
     let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
@@ -67,11 +70,26 @@ pub fn read_package(path: &Path) -> Result<Package> {
         .find(|n| !n.contains('/') && n.ends_with(".nuspec"))
         .ok_or_else(|| not_a_package("it has no .nuspec at its root".into()))?;
     let mut nuspec = Vec::new();
-    archive
+    let entry = archive
         .by_name(&name)
-        .map_err(|e| not_a_package(e.to_string()))?
+        .map_err(|e| not_a_package(e.to_string()))?;
+    // A nuspec is a few KB: bound what the archive may inflate it to (a zip bomb is refused
+    // before it takes memory), whatever the archive claims.
+    if entry.size() > MAX_NUSPEC_BYTES {
+        return Err(not_a_package(format!(
+            "{name} inflates to {} bytes; a nuspec is at most {MAX_NUSPEC_BYTES}",
+            entry.size()
+        )));
+    }
+    entry
+        .take(MAX_NUSPEC_BYTES + 1)
         .read_to_end(&mut nuspec)
         .map_err(|e| not_a_package(e.to_string()))?;
+    if nuspec.len() as u64 > MAX_NUSPEC_BYTES {
+        return Err(not_a_package(format!(
+            "{name} inflates to more than {MAX_NUSPEC_BYTES} bytes"
+        )));
+    }
     let text = String::from_utf8_lossy(&nuspec).into_owned();
     let doc =
         roxmltree::Document::parse(&text).map_err(|e| not_a_package(format!("{name}: {e}")))?;
