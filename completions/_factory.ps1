@@ -196,7 +196,7 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             break
         }
         'factory;upgrade' {
-            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The version to move to (default: the latest published)')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The version to move to (default: the latest published); for a project generated from a repository, a branch, tag or commit (default: what generate would take now)')
             [CompletionResult]::new('--conflict-style', '--conflict-style', [CompletionResultType]::ParameterName, 'How conflict markers look')
             [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'An answer for a new or secret parameter (repeatable)')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')

@@ -185,7 +185,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'factory;upgrade'= {
-            cand --to 'The version to move to (default: the latest published)'
+            cand --to 'The version to move to (default: the latest published); for a project generated from a repository, a branch, tag or commit (default: what generate would take now)'
             cand --conflict-style 'How conflict markers look'
             cand --set 'An answer for a new or secret parameter (repeatable)'
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'

@@ -167,7 +167,7 @@ complete -c factory -n "__fish_factory_using_subcommand compat" -l json -d 'Prin
 complete -c factory -n "__fish_factory_using_subcommand compat" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand compat" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand compat" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c factory -n "__fish_factory_using_subcommand upgrade" -l to -d 'The version to move to (default: the latest published)' -r
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l to -d 'The version to move to (default: the latest published); for a project generated from a repository, a branch, tag or commit (default: what generate would take now)' -r
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l conflict-style -d 'How conflict markers look' -r -f -a "merge\t''
 diff3\t''"
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l set -d 'An answer for a new or secret parameter (repeatable)' -r

@@ -69,6 +69,7 @@ fn repository(root: &Path, name: &str) -> PathBuf {
         )
     };
     std::fs::write(work.join("template.yaml"), manifest("one")).unwrap();
+    std::fs::write(work.join("version.txt"), "one\n").unwrap();
     std::fs::write(work.join("hello.txt"), "hello {{ who }}\n").unwrap();
     std::fs::write(work.join("sub/copier.yml"), "project: sub\n").unwrap();
     std::fs::write(work.join("sub/README.md.jinja"), "# {{ project }}\n").unwrap();
@@ -76,9 +77,11 @@ fn repository(root: &Path, name: &str) -> PathBuf {
     git(&work, &["commit", "-qm", "one"]);
     git(&work, &["tag", "v1.0.0"]);
     std::fs::write(work.join("template.yaml"), manifest("two")).unwrap();
+    std::fs::write(work.join("version.txt"), "two\n").unwrap();
     git(&work, &["commit", "-qam", "two"]);
     git(&work, &["tag", "v1.1.0"]);
     std::fs::write(work.join("template.yaml"), manifest("three")).unwrap();
+    std::fs::write(work.join("version.txt"), "three\n").unwrap();
     git(&work, &["commit", "-qam", "three"]);
     let bare = root.join(format!("{name}.git"));
     git(
@@ -217,6 +220,23 @@ fn git_daemon_serves_every_use_and_the_cache_works_offline() {
     wait_for_port(port);
     let base = format!("git://127.0.0.1:{port}");
     every_use(&env, &base);
+    // A project generated from the repository upgrades from it: the recorded commit is the
+    // base, the new ref is theirs, local edits stay.
+    std::fs::write(env.path("tagged/mine.txt"), "my own file\n").unwrap();
+    let plan = env.run(&["upgrade", "tagged", "--to", "v1.1.0"]);
+    plan.ok();
+    assert!(plan.stdout.contains("version.txt"), "{}", plan.stdout);
+    env.run(&["upgrade", "tagged", "--to", "v1.1.0", "--apply"])
+        .ok();
+    assert_eq!(read(&env, "tagged/version.txt"), "two\n");
+    // The recorded answers stand (a default that changed does not move them).
+    assert_eq!(read(&env, "tagged/hello.txt"), "hello one\n");
+    assert_eq!(read(&env, "tagged/mine.txt"), "my own file\n");
+    env.run(&["verify", "tagged"]).expect_code(3); // mine.txt is yours, not the template's
+    env.run(&["upgrade", "tagged", "--apply"]).ok();
+    assert_eq!(read(&env, "tagged/version.txt"), "three\n");
+    let scaffold = read(&env, "tagged/.factory/scaffold.yaml");
+    assert!(scaffold.contains("kind: git"), "{scaffold}");
     // Two runs from one URL at once take turns on the cache; both succeed.
     env.run(&["cache", "clean"]).ok();
     let url = format!("{base}/up.git");

@@ -8,9 +8,10 @@ use serde_json::{Map, Value, json};
 use super::Session;
 use crate::domain::DomainEvent;
 use crate::domain::commands::{self, Execution};
-use crate::domain::events::TemplateUpgradePlanCreated;
+use crate::domain::events::{SourceKind, TemplateUpgradePlanCreated};
 use crate::error::{Error, Result};
 use crate::generate::provenance::{Scaffold, TemplateOrigin};
+use crate::generate::source::ResolvedSource;
 use crate::hash::{self, HashedFile};
 use crate::ids;
 use crate::store::Decision;
@@ -97,46 +98,28 @@ pub fn plan_template_upgrade(
     asker: Option<&mut dyn Asker>,
 ) -> Result<UpgradeReport> {
     let scaffold = Scaffold::load(&request.dir)?;
-    let state = session.store.state()?;
-    let key = scaffold
-        .template
-        .id
-        .clone()
-        .unwrap_or_else(|| scaffold.template.name.clone());
-    let template = commands::find_template(&state, &key).map_err(|e| {
-        e.hint("upgrade works on projects generated from a stored template version")
-    })?;
-    let from = scaffold.template.version.clone().ok_or_else(|| {
-        Error::new(format!(
-            "{} was generated from a folder or repository, not a stored version",
-            request.dir.display()
-        ))
-        .hint("register and version the template, then generate from the store to upgrade later")
-    })?;
-    let (_, base_version) = commands::find_version(&state, &key, &from)?;
-    let target = match &request.to {
-        Some(v) => commands::find_version(&state, &key, v)?.1,
-        None => template.latest_published().ok_or_else(|| {
-            Error::new(format!("{} has no published version", template.name))
-                .hint("name one with --to VERSION")
-        })?,
+    let sides = if scaffold.template.version.is_none()
+        && scaffold.template.source.kind == SourceKind::Git
+    {
+        repository_sides(session, &request, &scaffold)?
+    } else {
+        stored_sides(session, &request, &scaffold)?
     };
     let mut given = scaffold.answers.clone();
     given.extend(request.answers.clone());
-    let blobs = session.store.blobs();
     let settings = &session.settings.render;
     let base = engine::render(
-        TemplateFiles::from_tree(&blobs, &base_version.tree)?,
-        &format!("{}@{}", template.name, base_version.version),
-        &template.name,
+        sides.base.0,
+        &sides.base.1,
+        &sides.name,
         &given,
         settings,
         None,
     )?;
     let theirs = engine::render(
-        TemplateFiles::from_tree(&blobs, &target.tree)?,
-        &format!("{}@{}", template.name, target.version),
-        &template.name,
+        sides.theirs.0,
+        &sides.theirs.1,
+        &sides.name,
         &given,
         settings,
         asker,
@@ -151,22 +134,29 @@ pub fn plan_template_upgrade(
         .map(|s| json!({"path": s.path, "action": s.action, "reason": s.reason}))
         .collect();
     let plan_id = ids::new_id(ids::PLAN);
-    let mut events = vec![DomainEvent::TemplateUpgradePlanCreated(
-        TemplateUpgradePlanCreated {
-            plan_id: plan_id.clone(),
-            execution_id: scaffold.execution_id.clone(),
-            template_id: template.id.clone(),
-            from_version: base_version.version.clone(),
-            to_version: target.version.clone(),
-            steps,
-            conflict_count: plan.conflict_count() as u64,
-        },
-    )];
+    // The plan event names a stored template; a project from a repository has none (its
+    // generation events are recorded when the plan is applied).
+    let mut events: Vec<DomainEvent> = sides
+        .origin
+        .id
+        .iter()
+        .map(|template_id| {
+            DomainEvent::TemplateUpgradePlanCreated(TemplateUpgradePlanCreated {
+                plan_id: plan_id.clone(),
+                execution_id: scaffold.execution_id.clone(),
+                template_id: template_id.clone(),
+                from_version: sides.from_version.clone(),
+                to_version: sides.to_version.clone(),
+                steps: steps.clone(),
+                conflict_count: plan.conflict_count() as u64,
+            })
+        })
+        .collect();
     let report = UpgradeReport {
         plan_id,
-        template: template.name.clone(),
-        from_version: base_version.version.clone(),
-        to_version: target.version.clone(),
+        template: sides.name.clone(),
+        from_version: sides.from_version.clone(),
+        to_version: sides.to_version.clone(),
         applied: request.apply,
         plan,
         parameters,
@@ -187,13 +177,7 @@ pub fn plan_template_upgrade(
         let execution_id = ids::new_id(ids::EXECUTION);
         let scaffold_output_id = ids::new_id(ids::SCAFFOLD_OUTPUT);
         let new_scaffold = Scaffold::record(
-            TemplateOrigin {
-                id: Some(template.id.clone()),
-                name: template.name.clone(),
-                version: Some(target.version.clone()),
-                version_id: Some(target.id.clone()),
-                source: target.source_ref.clone(),
-            },
+            sides.origin.clone(),
             execution_id.clone(),
             scaffold_output_id.clone(),
             crate::clock::format_rfc3339(settings.now()),
@@ -209,8 +193,8 @@ pub fn plan_template_upgrade(
         execution = Some((
             Execution {
                 execution_id,
-                template_id: Some(template.id.clone()),
-                template_version_id: Some(target.id.clone()),
+                template_id: sides.origin.id.clone(),
+                template_version_id: sides.origin.version_id.clone(),
                 parameters: theirs.answers.public(),
                 target: crate::generate::absolute(&request.dir),
             },
@@ -228,12 +212,128 @@ pub fn plan_template_upgrade(
     session.write(|state| {
         if let Some((execution, scaffold, duration_ms)) = execution {
             // The plan caused the upgrade: ScaffoldGenerated and TemplateExecuted follow it.
+            // Without a plan event (a repository source) the request opens the chain.
             let recorded = commands::execution_succeeded(state, &execution, scaffold, duration_ms)?;
-            events.extend(recorded.into_iter().skip(1));
+            let skip = usize::from(!events.is_empty());
+            events.extend(recorded.into_iter().skip(skip));
         }
         Ok(Decision::events(events, ()))
     })?;
     Ok(report)
+}
+
+/// The two versions an upgrade moves between, wherever they come from.
+struct Sides {
+    /// The template's name.
+    name: String,
+    /// The recorded version (or commit).
+    from_version: String,
+    /// The version (or commit) moved to.
+    to_version: String,
+    /// The recorded version's files and label.
+    base: (TemplateFiles, String),
+    /// The new version's files and label.
+    theirs: (TemplateFiles, String),
+    /// What the project's provenance names after the upgrade.
+    origin: TemplateOrigin,
+    /// Checkouts the files are read from, alive while they are.
+    _checkouts: Vec<ResolvedSource>,
+}
+
+/// A project generated from a stored version: the store has both sides.
+fn stored_sides(
+    session: &Session,
+    request: &PlanTemplateUpgrade,
+    scaffold: &Scaffold,
+) -> Result<Sides> {
+    let state = session.store.state()?;
+    let key = scaffold
+        .template
+        .id
+        .clone()
+        .unwrap_or_else(|| scaffold.template.name.clone());
+    let template = commands::find_template(&state, &key).map_err(|e| {
+        e.hint("upgrade works on projects generated from a stored template version or a git repository")
+    })?;
+    let from = scaffold.template.version.clone().ok_or_else(|| {
+        Error::new(format!(
+            "{} was generated from a folder, not a stored version or a repository",
+            request.dir.display()
+        ))
+        .hint("register and version the template, then generate from the store to upgrade later")
+    })?;
+    let (_, base_version) = commands::find_version(&state, &key, &from)?;
+    let target = match &request.to {
+        Some(v) => commands::find_version(&state, &key, v)?.1,
+        None => template.latest_published().ok_or_else(|| {
+            Error::new(format!("{} has no published version", template.name))
+                .hint("name one with --to VERSION")
+        })?,
+    };
+    let blobs = session.store.blobs();
+    Ok(Sides {
+        name: template.name.clone(),
+        from_version: base_version.version.clone(),
+        to_version: target.version.clone(),
+        base: (
+            TemplateFiles::from_tree(&blobs, &base_version.tree)?,
+            format!("{}@{}", template.name, base_version.version),
+        ),
+        theirs: (
+            TemplateFiles::from_tree(&blobs, &target.tree)?,
+            format!("{}@{}", template.name, target.version),
+        ),
+        origin: TemplateOrigin {
+            id: Some(template.id.clone()),
+            name: template.name.clone(),
+            version: Some(target.version.clone()),
+            version_id: Some(target.id.clone()),
+            source: target.source_ref.clone(),
+        },
+        _checkouts: Vec::new(),
+    })
+}
+
+/// A project generated from a git repository: the recorded commit is fetched again, and the
+/// new side is `--to REF` or what `generate` would take now (the default branch, or a copier
+/// template's newest release tag).
+fn repository_sides(
+    session: &Session,
+    request: &PlanTemplateUpgrade,
+    scaffold: &Scaffold,
+) -> Result<Sides> {
+    let source = &scaffold.template.source;
+    let commit = source.commit.clone().ok_or_else(|| {
+        Error::new(format!(
+            "{}'s provenance names the repository {} but no commit",
+            request.dir.display(),
+            source.uri
+        ))
+    })?;
+    let fetch = session.settings.fetch(None, source.directory.clone());
+    let base = crate::generate::source::from_location(&format!("{}#{commit}", source.uri), &fetch)?;
+    let to = request.to.as_ref().map(|r| format!("{}#{r}", source.uri));
+    let theirs =
+        crate::generate::source::from_location(to.as_deref().unwrap_or(&source.uri), &fetch)?;
+    for note in &theirs.notes {
+        session.note(note.clone());
+    }
+    let short = |c: &Option<String>| c.as_deref().map_or(String::new(), |c| c[..12].to_string());
+    Ok(Sides {
+        name: scaffold.template.name.clone(),
+        from_version: commit[..12].to_string(),
+        to_version: short(&theirs.source_ref.commit),
+        base: ((*base.files).clone(), base.label.clone()),
+        theirs: ((*theirs.files).clone(), theirs.label.clone()),
+        origin: TemplateOrigin {
+            id: None,
+            name: scaffold.template.name.clone(),
+            version: None,
+            version_id: None,
+            source: theirs.source_ref.clone(),
+        },
+        _checkouts: vec![base, theirs],
+    })
 }
 
 /// Parameters and library versions that differ between two renders, for the reader.

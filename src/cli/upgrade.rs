@@ -19,7 +19,8 @@ pub(crate) struct UpgradeArgs {
     /// The generated project (default: the current folder).
     #[arg(default_value = ".")]
     dir: PathBuf,
-    /// The version to move to (default: the latest published).
+    /// The version to move to (default: the latest published); for a project generated from a
+    /// repository, a branch, tag or commit (default: what generate would take now).
     #[arg(long, value_name = "VERSION")]
     to: Option<String>,
     /// Carry the plan out (without it, only the plan is shown and recorded).
