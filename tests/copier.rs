@@ -421,3 +421,35 @@ fn tasks_in_every_form_run_with_trust_and_honour_when() {
     run_reference(command, env.dir.path());
     assert_eq!(tree(&env.path("ref")), tree(&env.path("out")));
 }
+
+#[test]
+fn exclude_replaces_the_default_exclusions_as_in_copier() {
+    let env = Env::new();
+    let template = env.template(
+        "cp-exclude",
+        &[
+            ("copier.yml", "name: demo\n_exclude:\n  - \"*.bak\"\n"),
+            ("README.md.jinja", "{{ name }}\n"),
+            ("notes.bak", "excluded\n"),
+        ],
+    );
+    env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "out",
+        "--defaults",
+    ])
+    .ok();
+    // The template's own _exclude replaced the defaults: copier.yml is part of the output.
+    assert!(env.path("out/copier.yml").is_file());
+    assert!(!env.path("out/notes.bak").exists());
+    let Some(copier) = copier() else { return };
+    let mut command = reference_command(&env, &copier);
+    command
+        .args(["copy", "--defaults", "--quiet"])
+        .arg(&template)
+        .arg(env.path("ref"));
+    run_reference(command, env.dir.path());
+    assert_eq!(tree(&env.path("ref")), tree(&env.path("out")));
+}

@@ -3,7 +3,7 @@
 //! `choices` (a list, or labels to values), `multiselect`, `default` (templates over earlier
 //! answers), `when` (asked only when it holds, defined either way), `validator`, `secret`,
 //! `help`. Settings: `_subdirectory`, `_templates_suffix` (default `.jinja`: only those files are
-//! rendered, the suffix dropped), `_exclude` (on top of copier's defaults).
+//! rendered, the suffix dropped), `_exclude` (replacing copier's defaults, as copier does).
 
 use serde_json::{Map, Value};
 
@@ -98,7 +98,9 @@ fn task_of(value: &Value) -> Option<Task> {
 pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlError> {
     let config: Map<String, Value> = yaml::parse(text, origin)?;
     let mut parameters = Vec::new();
-    let mut exclude: Vec<String> = DEFAULT_EXCLUDE.iter().map(|s| s.to_string()).collect();
+    // copier's rule: the template's `_exclude` replaces the defaults, which apply only to a
+    // template rendered from its root (no `_subdirectory`).
+    let mut exclude: Option<Vec<String>> = None;
     let mut content = None;
     let mut suffix = Some(".jinja".to_string());
     let mut tasks = Vec::new();
@@ -144,18 +146,31 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
                     .filter_map(Value::as_str)
                     .map(str::to_string),
             ),
-            "_exclude" => exclude.extend(
-                value
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string),
-            ),
+            "_exclude" => {
+                exclude = Some(
+                    value
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect(),
+                );
+            }
             k if k.starts_with('_') => {}
             _ => parameters.push(question(key, value, origin, (&start, &end))?),
         }
     }
+    let at_root = content
+        .as_deref()
+        .is_none_or(|c| c.trim_matches('/').is_empty() || c == ".");
+    let exclude = exclude.unwrap_or_else(|| {
+        if at_root {
+            DEFAULT_EXCLUDE.iter().map(|s| s.to_string()).collect()
+        } else {
+            Vec::new()
+        }
+    });
     Ok(Manifest {
         name: name.to_string(),
         title: None,
