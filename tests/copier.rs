@@ -453,3 +453,31 @@ fn exclude_replaces_the_default_exclusions_as_in_copier() {
     run_reference(command, env.dir.path());
     assert_eq!(tree(&env.path("ref")), tree(&env.path("out")));
 }
+
+#[test]
+fn a_subdirectory_that_is_not_there_is_an_error_not_an_empty_project() {
+    let env = Env::new();
+    let template = env.template(
+        "cp-no-sub",
+        &[
+            ("copier.yml", "_subdirectory: template\nname: demo\n"),
+            ("README.md.jinja", "{{ name }}\n"),
+        ],
+    );
+    let out = env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "out",
+        "--defaults",
+    ]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("the content folder `template`"),
+        "{}",
+        out.stderr
+    );
+    assert!(!env.path("out").exists());
+    let validated = env.run(&["validate", "--path", template.to_str().unwrap()]);
+    validated.expect_code(3);
+}

@@ -174,6 +174,11 @@ impl<'a> Renderer<'a> {
                 strip_suffix: suffix.filter(|_| is_template).map(str::to_string),
             });
         }
+        if !prefix.is_empty() && !files.files.iter().any(|f| f.path.starts_with(&prefix)) {
+            return Err(format!(
+                "the content folder `{content_dir}` (content: / copier's _subdirectory) is not in the template"
+            ));
+        }
         let mut env = super::environment_with(settings, &manifest.envops)?;
         let loader_files = Arc::clone(&files);
         let loadable: HashMap<String, usize> = content
