@@ -481,3 +481,57 @@ fn a_subdirectory_that_is_not_there_is_an_error_not_an_empty_project() {
     let validated = env.run(&["validate", "--path", template.to_str().unwrap()]);
     validated.expect_code(3);
 }
+
+#[test]
+fn undefined_names_are_lenient_as_in_copier_unless_the_template_asks_for_strict() {
+    let env = Env::new();
+    let lenient = env.template(
+        "cp-lenient",
+        &[
+            ("copier.yml", "name: demo\n"),
+            (
+                "tasks.py.jinja",
+                "@duty{% if not testing %}(post=[\"docs\"]){% endif %}\n[{{ missing }}]\n",
+            ),
+        ],
+    );
+    env.run(&[
+        "generate",
+        lenient.to_str().unwrap(),
+        "-o",
+        "out",
+        "--defaults",
+    ])
+    .ok();
+    assert_eq!(
+        std::fs::read_to_string(env.path("out/tasks.py")).unwrap(),
+        "@duty(post=[\"docs\"])\n[]\n"
+    );
+    let strict = env.template(
+        "cp-strict",
+        &[
+            (
+                "copier.yml",
+                "name: demo\n_envops:\n  undefined: jinja2.StrictUndefined\n",
+            ),
+            ("a.txt.jinja", "{{ missing }}\n"),
+        ],
+    );
+    let out = env.run(&[
+        "generate",
+        strict.to_str().unwrap(),
+        "-o",
+        "strict",
+        "--defaults",
+    ]);
+    out.expect_code(1);
+    assert!(out.stderr.contains("undefined"), "{}", out.stderr);
+    let Some(copier) = copier() else { return };
+    let mut command = reference_command(&env, &copier);
+    command
+        .args(["copy", "--defaults", "--quiet"])
+        .arg(&lenient)
+        .arg(env.path("ref"));
+    run_reference(command, env.dir.path());
+    assert_eq!(tree(&env.path("ref")), tree(&env.path("out")));
+}

@@ -142,6 +142,13 @@ pub fn environment_with(
             .unwrap_or(default)
             .to_string()
     };
+    // Jinja2's default Undefined (copier's unless `_envops` says StrictUndefined) prints as
+    // nothing and is false; factory's own templates and cookiecutter's stay strict.
+    if let Some(undefined) = options.get("undefined").and_then(|v| v.as_str())
+        && !undefined.contains("StrictUndefined")
+    {
+        env.set_undefined_behavior(UndefinedBehavior::Lenient);
+    }
     let mut builder = minijinja::syntax::SyntaxConfig::builder();
     builder
         .keep_trailing_newline(flag("keep_trailing_newline", true))

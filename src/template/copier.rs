@@ -105,7 +105,10 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
     let mut suffix = Some(".jinja".to_string());
     let mut tasks = Vec::new();
     let mut skip_if_exists = Vec::new();
+    // copier renders with Jinja2's default (lenient) Undefined unless `_envops.undefined`
+    // names StrictUndefined.
     let mut envops = Map::new();
+    envops.insert("undefined".into(), Value::String("jinja2.Undefined".into()));
     let mut answers_file = None;
     // `when` is read with the template's own delimiters, wherever `_envops` stands.
     let delimiter = |key: &str, default: &'static str| {
@@ -136,7 +139,7 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
                     })?);
                 }
             }
-            "_envops" => envops = value.as_object().cloned().unwrap_or_default(),
+            "_envops" => envops.extend(value.as_object().cloned().unwrap_or_default()),
             "_answers_file" => answers_file = value.as_str().map(str::to_string),
             "_skip_if_exists" => skip_if_exists.extend(
                 value
