@@ -388,3 +388,76 @@ fn a_killed_runs_staging_folder_is_removed_by_the_next_run() {
     assert!(!dead.exists(), "the dead run's staging folder is gone");
     assert!(env.path("out/ok/file.txt").is_file());
 }
+
+#[test]
+fn force_is_all_or_nothing_and_a_killed_run_is_undone_by_the_next() {
+    let env = Env::new();
+    let template = env.template(
+        "forced",
+        &[
+            ("template.yaml", "name: forced\n"),
+            ("a.txt", "new a\n"),
+            ("b.txt", "new b\n"),
+            ("sub/c.txt", "new c\n"),
+        ],
+    );
+    let t = template.to_str().unwrap();
+    std::fs::create_dir_all(env.path("proj/sub")).unwrap();
+    std::fs::write(env.path("proj/a.txt"), "old a\n").unwrap();
+    std::fs::write(env.path("proj/mine.txt"), "mine\n").unwrap();
+    // A run killed after it had placed a.txt and sub/c.txt, before b.txt: what such a run
+    // leaves behind, with the id of a process that no longer exists.
+    let backup = env.path(".proj.factory-backup-4194304-1");
+    std::fs::create_dir_all(backup.join("files")).unwrap();
+    std::fs::write(backup.join("journal"), "a.txt\nb.txt\nsub/c.txt\n").unwrap();
+    std::fs::rename(env.path("proj/a.txt"), backup.join("files/a.txt")).unwrap();
+    std::fs::write(env.path("proj/a.txt"), "new a\n").unwrap();
+    std::fs::write(env.path("proj/sub/c.txt"), "new c\n").unwrap();
+    // The next run on the target undoes it first, says so, then does its own work.
+    let out = env.run(&[
+        "generate",
+        t,
+        "-o",
+        "proj",
+        "--defaults",
+        "--force",
+        "--dry-run",
+    ]);
+    out.ok();
+    let out = env.run(&["generate", t, "-o", "proj", "--defaults"]);
+    out.expect_code(1);
+    assert!(out.stderr.contains("was undone"), "{}", out.stderr);
+    assert!(!backup.exists());
+    assert_eq!(
+        std::fs::read_to_string(env.path("proj/a.txt")).unwrap(),
+        "old a\n"
+    );
+    assert!(!env.path("proj/sub/c.txt").exists());
+    assert_eq!(
+        std::fs::read_to_string(env.path("proj/mine.txt")).unwrap(),
+        "mine\n"
+    );
+    // A --force run that fails part-way leaves the target as it was.
+    std::fs::create_dir_all(env.path("proj/b.txt")).unwrap(); // a folder where a file goes
+    let before = common::snapshot(&env.path("proj"));
+    let out = env.run(&["generate", t, "-o", "proj", "--defaults", "--force"]);
+    out.expect_code(1);
+    assert_eq!(before, common::snapshot(&env.path("proj")));
+    std::fs::remove_dir(env.path("proj/b.txt")).unwrap();
+    env.run(&["generate", t, "-o", "proj", "--defaults", "--force"])
+        .ok();
+    assert_eq!(
+        std::fs::read_to_string(env.path("proj/a.txt")).unwrap(),
+        "new a\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.path("proj/mine.txt")).unwrap(),
+        "mine\n"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".proj."))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

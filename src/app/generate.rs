@@ -108,6 +108,10 @@ pub fn generate_scaffold(
         )?
     };
     if !request.dry_run {
+        // A killed `--force` run on this target is undone before anything else looks at it.
+        for recovered in generate::output::recover_interrupted(&request.target) {
+            session.store.notice(recovered);
+        }
         generate::check_target(&request.target, request.force)?;
     }
     let hooks = generate::hooks::Hooks::of(&resolved.files, &resolved.manifest)?;
