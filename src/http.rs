@@ -49,3 +49,19 @@ pub fn redact_url(url: &str) -> String {
     };
     format!("{scheme}://{authority}{path}{query}")
 }
+
+/// The URL without a user name, password or token in its authority (`scheme://host/path`);
+/// text that is not `scheme://…` is returned as it is.
+pub fn without_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    format!("{scheme}://{host}{path}")
+}

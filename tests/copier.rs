@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use common::Env;
 use common::python::{assert_same, generate_with, reference_command, run_reference, tree};
@@ -56,6 +56,20 @@ token:
   secret: true
   default: dev-token
 "#;
+
+/// Asserts that copier itself (`copier copy --defaults`, with `--trust` when asked) writes the
+/// tree factory wrote into `ours`; nothing to compare where copier could not be installed.
+fn same_as_copier(env: &Env, template: &Path, ours: &str, trust: bool) {
+    let Some(copier) = copier() else { return };
+    let mut command = reference_command(env, &copier);
+    command.args(["copy", "--defaults", "--quiet"]);
+    if trust {
+        command.arg("--trust");
+    }
+    command.arg(template).arg(env.path("ref"));
+    run_reference(command, env.dir.path());
+    assert_eq!(tree(&env.path("ref")), tree(&env.path(ours)));
+}
 
 fn fixture(env: &Env) -> PathBuf {
     env.template(
@@ -194,14 +208,7 @@ fn tasks_run_only_with_trust() {
         std::fs::read_to_string(env.path("out/task.txt")).unwrap(),
         "made demo\n"
     );
-    let Some(copier) = copier() else { return };
-    let mut command = reference_command(&env, &copier);
-    command
-        .args(["copy", "--defaults", "--trust", "--quiet"])
-        .arg(&template)
-        .arg(env.path("ref"));
-    run_reference(command, env.dir.path());
-    assert_eq!(tree(&env.path("ref")), tree(&env.path("out")));
+    same_as_copier(&env, &template, "out", true);
 }
 
 #[test]
@@ -344,14 +351,7 @@ fn envops_delimiters_apply_to_question_defaults_and_when() {
     let scaffold = std::fs::read_to_string(env.path("out2/.factory/scaffold.yaml")).unwrap();
     assert!(scaffold.contains("module: DEMO_mod"), "{scaffold}");
     assert!(scaffold.contains("detail: DEMO_mod-detail"), "{scaffold}");
-    let Some(copier) = copier() else { return };
-    let mut command = reference_command(&env, &copier);
-    command
-        .args(["copy", "--defaults", "--quiet"])
-        .arg(&template)
-        .arg(env.path("ref"));
-    run_reference(command, env.dir.path());
-    assert_eq!(tree(&env.path("ref")), tree(&env.path("out")));
+    same_as_copier(&env, &template, "out", false);
 }
 
 #[test]
@@ -412,14 +412,7 @@ fn tasks_in_every_form_run_with_trust_and_honour_when() {
         out.stderr
     );
     assert!(!env.path("bad").exists());
-    let Some(copier) = copier() else { return };
-    let mut command = reference_command(&env, &copier);
-    command
-        .args(["copy", "--defaults", "--trust", "--quiet"])
-        .arg(&template)
-        .arg(env.path("ref"));
-    run_reference(command, env.dir.path());
-    assert_eq!(tree(&env.path("ref")), tree(&env.path("out")));
+    same_as_copier(&env, &template, "out", true);
 }
 
 #[test]
@@ -444,14 +437,7 @@ fn exclude_replaces_the_default_exclusions_as_in_copier() {
     // The template's own _exclude replaced the defaults: copier.yml is part of the output.
     assert!(env.path("out/copier.yml").is_file());
     assert!(!env.path("out/notes.bak").exists());
-    let Some(copier) = copier() else { return };
-    let mut command = reference_command(&env, &copier);
-    command
-        .args(["copy", "--defaults", "--quiet"])
-        .arg(&template)
-        .arg(env.path("ref"));
-    run_reference(command, env.dir.path());
-    assert_eq!(tree(&env.path("ref")), tree(&env.path("out")));
+    same_as_copier(&env, &template, "out", false);
 }
 
 #[test]
@@ -526,12 +512,5 @@ fn undefined_names_are_lenient_as_in_copier_unless_the_template_asks_for_strict(
     ]);
     out.expect_code(1);
     assert!(out.stderr.contains("undefined"), "{}", out.stderr);
-    let Some(copier) = copier() else { return };
-    let mut command = reference_command(&env, &copier);
-    command
-        .args(["copy", "--defaults", "--quiet"])
-        .arg(&lenient)
-        .arg(env.path("ref"));
-    run_reference(command, env.dir.path());
-    assert_eq!(tree(&env.path("ref")), tree(&env.path("out")));
+    same_as_copier(&env, &lenient, "out", false);
 }

@@ -70,18 +70,7 @@ impl Target {
 
 /// The URL without its user info and query string.
 fn strip_credentials(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let rest = rest.split(['?', '#']).next().unwrap_or(rest);
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, ""),
-    };
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    format!("{scheme}://{host}{path}")
+    crate::http::without_userinfo(url.split(['?', '#']).next().unwrap_or(url))
 }
 
 #[cfg(test)]

@@ -39,6 +39,30 @@ pub struct ResolvedSource {
     _checkout: Option<tempfile::TempDir>,
 }
 
+impl ResolvedSource {
+    /// A template from a folder or a repository (not the store).
+    fn unstored(
+        files: TemplateFiles,
+        manifest: Manifest,
+        label: String,
+        source_ref: SourceRef,
+        notes: Vec<String>,
+        checkout: Option<tempfile::TempDir>,
+    ) -> ResolvedSource {
+        ResolvedSource {
+            files: Arc::new(files),
+            manifest,
+            template_id: None,
+            template_version_id: None,
+            version: None,
+            label,
+            source_ref,
+            notes,
+            _checkout: checkout,
+        }
+    }
+}
+
 /// A template folder on disk, read and checked for links that leave it.
 pub fn folder(dir: &Path, label: &str) -> Result<(TemplateFiles, Manifest)> {
     if !dir.is_dir() {
@@ -114,17 +138,14 @@ pub fn from_location(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
     let dir = PathBuf::from(location);
     let source_ref = path_ref(&dir);
     let (files, manifest) = folder(&dir, location)?;
-    Ok(ResolvedSource {
-        files: Arc::new(files),
+    Ok(ResolvedSource::unstored(
+        files,
         manifest,
-        template_id: None,
-        template_version_id: None,
-        version: None,
-        label: location.to_string(),
+        location.to_string(),
         source_ref,
-        notes: Vec::new(),
-        _checkout: None,
-    })
+        Vec::new(),
+        None,
+    ))
 }
 
 fn from_repository(url: &str, in_url: Option<&str>, fetch: &Fetch) -> Result<ResolvedSource> {
@@ -202,17 +223,14 @@ fn from_repository(url: &str, in_url: Option<&str>, fetch: &Fetch) -> Result<Res
         directory: directory.map(str::to_string),
     };
     drop(repo);
-    Ok(ResolvedSource {
-        files: Arc::new(files),
+    Ok(ResolvedSource::unstored(
+        files,
         manifest,
-        template_id: None,
-        template_version_id: None,
-        version: None,
         label,
         source_ref,
         notes,
-        _checkout: Some(checkout),
-    })
+        Some(checkout),
+    ))
 }
 
 /// The highest tag that reads as semver (a leading `v` allowed), as copier picks it.

@@ -535,35 +535,22 @@ impl CachedRepo {
 
     /// Branch and tag names.
     pub fn refs(&self, options: &FetchOptions) -> Vec<String> {
-        let env = GitEnv::new(&self.url, options);
-        run_git(
-            &[
-                "for-each-ref",
-                "--format=%(refname:short)",
-                "refs/heads",
-                "refs/tags",
-            ],
-            Some(&self.dir),
-            &env,
-            options,
-            false,
-        )
-        .map(|out| out.lines().map(str::to_string).collect())
-        .unwrap_or_default()
+        self.names(options, &["refs/heads", "refs/tags"])
     }
 
     /// Tag names only.
     pub fn tags(&self, options: &FetchOptions) -> Vec<String> {
+        self.names(options, &["refs/tags"])
+    }
+
+    /// The short names of the refs below `prefixes`.
+    fn names(&self, options: &FetchOptions, prefixes: &[&str]) -> Vec<String> {
         let env = GitEnv::new(&self.url, options);
-        run_git(
-            &["for-each-ref", "--format=%(refname:short)", "refs/tags"],
-            Some(&self.dir),
-            &env,
-            options,
-            false,
-        )
-        .map(|out| out.lines().map(str::to_string).collect())
-        .unwrap_or_default()
+        let mut args = vec!["for-each-ref", "--format=%(refname:short)"];
+        args.extend(prefixes);
+        run_git(&args, Some(&self.dir), &env, options, false)
+            .map(|out| out.lines().map(str::to_string).collect())
+            .unwrap_or_default()
     }
 
     /// Checks `commit` out into a fresh temporary folder.

@@ -81,17 +81,7 @@ pub fn split_ref(text: &str) -> (&str, Option<&str>) {
 /// The URL without a user name, password or token: what events, scaffold.yaml, messages
 /// and the cache key see. scp-like URLs keep their user (`git@`), which is no secret.
 pub fn without_credentials(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, ""),
-    };
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    format!("{scheme}://{host}{path}")
+    crate::http::without_userinfo(url)
 }
 
 /// Replaces every credential-bearing form of `url` in `text` with the URL without them
