@@ -189,3 +189,48 @@ fn engines_read_no_environment() {
         wrong.join("\n")
     );
 }
+
+#[test]
+fn the_command_line_stays_thin() {
+    let cli = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cli");
+    let mut files = Vec::new();
+    source_files(&cli, &mut files);
+    let mut wrong = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        if lines.len() > 300 {
+            wrong.push(format!("{}: {} lines", file.display(), lines.len()));
+        }
+        let mut i = 0;
+        while i < lines.len() {
+            let line = lines[i];
+            let indent = line.len() - line.trim_start().len();
+            let head = line.trim_start();
+            let is_fn = ["fn ", "pub fn ", "pub(crate) fn ", "pub(super) fn "]
+                .iter()
+                .any(|p| head.starts_with(p));
+            if is_fn && !head.ends_with(';') {
+                let close = format!("{}}}", " ".repeat(indent));
+                let end = (i + 1..lines.len())
+                    .find(|&j| lines[j] == close)
+                    .unwrap_or(i);
+                if end - i + 1 > 60 {
+                    wrong.push(format!(
+                        "{}:{}: a function of {} lines",
+                        file.display(),
+                        i + 1,
+                        end - i + 1
+                    ));
+                }
+                i = end;
+            }
+            i += 1;
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "src/cli/ maps arguments and prints; move logic to app/:\n{}",
+        wrong.join("\n")
+    );
+}

@@ -55,7 +55,7 @@ pub(crate) struct GenerateArgs {
     #[arg(long)]
     compat_answers: bool,
     #[command(flatten)]
-    repo: super::RepoArgs,
+    repo: crate::cli::RepoArgs,
 }
 
 /// An indicatif bar on stderr.

@@ -29,7 +29,7 @@ pub(crate) struct RegisterArgs {
     #[arg(long = "tag", value_name = "TAG")]
     tags: Vec<String>,
     #[command(flatten)]
-    repo: super::RepoArgs,
+    repo: crate::cli::RepoArgs,
 }
 
 /// Arguments of `version`.
@@ -49,7 +49,7 @@ pub(crate) struct VersionArgs {
     #[arg(long, value_enum)]
     bump: Option<BumpArg>,
     #[command(flatten)]
-    repo: super::RepoArgs,
+    repo: crate::cli::RepoArgs,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

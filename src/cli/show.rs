@@ -217,38 +217,7 @@ fn print_parameters(app: &App, v: &TemplateVersion) {
             (Some(kind), _, _) => kind,
             (None, _, _) => "yaml",
         };
-        let mut notes = Vec::new();
-        if required.contains(&name.as_str()) {
-            notes.push("required".to_string());
-        }
-        if let Some(d) = p
-            .get("default")
-            .or_else(|| p.get("x-factory-default-expression"))
-        {
-            notes.push(format!("default {d}"));
-        }
-        if let Some(choices) = p.get("enum").or_else(|| p["items"].get("enum")) {
-            notes.push(format!("choices {choices}"));
-        }
-        let number = |v: &serde_json::Value| match v.as_f64() {
-            Some(f) if f.fract() == 0.0 && kind == "int" => format!("{}", f as i64),
-            _ => v.to_string(),
-        };
-        match (p.get("minimum").map(number), p.get("maximum").map(number)) {
-            (Some(min), Some(max)) => notes.push(format!("{min}..={max}")),
-            (Some(min), None) => notes.push(format!(">= {min}")),
-            (None, Some(max)) => notes.push(format!("<= {max}")),
-            (None, None) => {}
-        }
-        if let Some(pattern) = p["pattern"].as_str() {
-            notes.push(format!("pattern {pattern}"));
-        }
-        if let Some(when) = p["x-factory-when"].as_str() {
-            notes.push(format!("when {when}"));
-        }
-        if p.get("x-factory-secret").is_some() {
-            notes.push("secret".to_string());
-        }
+        let notes = notes(p, kind, required.contains(&name.as_str()));
         out!(
             app.printer,
             "    {name:<20} {kind:<11} {}",
@@ -258,4 +227,41 @@ fn print_parameters(app: &App, v: &TemplateVersion) {
             out!(app.printer, "    {:<20} {help}", "");
         }
     }
+}
+
+/// What `show` says of a parameter after its type, from its JSON Schema.
+fn notes(p: &serde_json::Value, kind: &str, required: bool) -> Vec<String> {
+    let mut notes = Vec::new();
+    if required {
+        notes.push("required".to_string());
+    }
+    if let Some(d) = p
+        .get("default")
+        .or_else(|| p.get("x-factory-default-expression"))
+    {
+        notes.push(format!("default {d}"));
+    }
+    if let Some(choices) = p.get("enum").or_else(|| p["items"].get("enum")) {
+        notes.push(format!("choices {choices}"));
+    }
+    let number = |v: &serde_json::Value| match v.as_f64() {
+        Some(f) if f.fract() == 0.0 && kind == "int" => format!("{}", f as i64),
+        _ => v.to_string(),
+    };
+    match (p.get("minimum").map(number), p.get("maximum").map(number)) {
+        (Some(min), Some(max)) => notes.push(format!("{min}..={max}")),
+        (Some(min), None) => notes.push(format!(">= {min}")),
+        (None, Some(max)) => notes.push(format!("<= {max}")),
+        (None, None) => {}
+    }
+    if let Some(pattern) = p["pattern"].as_str() {
+        notes.push(format!("pattern {pattern}"));
+    }
+    if let Some(when) = p["x-factory-when"].as_str() {
+        notes.push(format!("when {when}"));
+    }
+    if p.get("x-factory-secret").is_some() {
+        notes.push("secret".to_string());
+    }
+    notes
 }

@@ -28,7 +28,7 @@ pub(crate) struct ValidateArgs {
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
     #[command(flatten)]
-    repo: super::RepoArgs,
+    repo: crate::cli::RepoArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

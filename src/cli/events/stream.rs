@@ -16,20 +16,8 @@ use crate::store::Store;
 
 /// Prints the events the query matches.
 pub(super) fn print(app: &App, store: &Store, mut query: Query, args: &EventsArgs) -> Result<()> {
-    let log_path = store.log_path();
-    // `--follow` alone prints what is appended from now on, as `tail -f` does.
-    let from_end = args.follow && args.since.is_none() && args.limit.is_none();
-    let start = if from_end {
-        std::fs::metadata(&log_path).map_or(0, |m| m.len())
-    } else {
-        0
-    };
-    let mut reader = loop {
-        match LogReader::open_at(&log_path, start)? {
-            Some(reader) => break reader,
-            None if args.follow => std::thread::sleep(Duration::from_millis(200)),
-            None => return Ok(()),
-        }
+    let Some(mut reader) = open(store, args)? else {
+        return Ok(());
     };
     let mut out = app.printer.stream();
     if args.format == Format::Table {
@@ -80,6 +68,25 @@ pub(super) fn print(app: &App, store: &Store, mut query: Query, args: &EventsArg
             .hint("--since takes an event id that is in the log, or an RFC 3339 time"));
     }
     Ok(())
+}
+
+/// The log, at its start or (`--follow` alone prints what is appended from now on, as
+/// `tail -f` does) at its end; with `--follow`, waited for when it does not exist yet.
+fn open(store: &Store, args: &EventsArgs) -> Result<Option<LogReader>> {
+    let log_path = store.log_path();
+    let from_end = args.follow && args.since.is_none() && args.limit.is_none();
+    let start = if from_end {
+        std::fs::metadata(&log_path).map_or(0, |m| m.len())
+    } else {
+        0
+    };
+    loop {
+        match LogReader::open_at(&log_path, start)? {
+            Some(reader) => return Ok(Some(reader)),
+            None if args.follow => std::thread::sleep(Duration::from_millis(200)),
+            None => return Ok(None),
+        }
+    }
 }
 
 /// One matching line in the chosen format.

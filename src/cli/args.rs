@@ -1,0 +1,196 @@
+//! The command line's shape: the global options, the subcommands, and the options every
+//! command that takes a template source shares.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use super::{
+    cache, compat, events, generate, hash, init, library, lifecycle, show, store, upgrade,
+    validate, verify,
+};
+use crate::app::Flags;
+
+/// factory: a local store of project templates, their lifecycle, and an event log.
+#[derive(Debug, Parser)]
+#[command(name = "factory", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, clap::Args)]
+pub(crate) struct GlobalArgs {
+    /// The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder).
+    #[arg(long, global = true, env = "FACTORY_STORE", value_name = "DIR")]
+    pub(crate) store: Option<PathBuf>,
+    /// Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter.
+    #[arg(
+        long,
+        global = true,
+        value_name = "ID",
+        help_heading = "Event metadata"
+    )]
+    pub(crate) tenant: Option<String>,
+    /// Project for events (default: FACTORY_PROJECT, then store.yaml).
+    #[arg(
+        long,
+        global = true,
+        env = "FACTORY_PROJECT",
+        value_name = "ID",
+        help_heading = "Event metadata"
+    )]
+    pub(crate) project: Option<String>,
+    /// Module for events (default: FACTORY_MODULE, then store.yaml).
+    #[arg(
+        long,
+        global = true,
+        env = "FACTORY_MODULE",
+        value_name = "ID",
+        help_heading = "Event metadata"
+    )]
+    pub(crate) module: Option<String>,
+    /// Correlation id shared by this invocation's events (default: FACTORY_CORRELATION_ID, or
+    /// a new one); with `events`, a filter.
+    #[arg(
+        long,
+        global = true,
+        value_name = "ID",
+        help_heading = "Event metadata"
+    )]
+    pub(crate) correlation_id: Option<String>,
+    /// The event id that caused this invocation.
+    #[arg(
+        long,
+        global = true,
+        value_name = "EVENT_ID",
+        help_heading = "Event metadata"
+    )]
+    pub(crate) causation_id: Option<String>,
+    /// Print one JSON document to stdout instead of text.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    /// Print nothing but errors.
+    #[arg(long, short, global = true)]
+    pub(crate) quiet: bool,
+    /// Never fetch: take repositories from the clone cache only.
+    #[arg(long, global = true)]
+    pub(crate) offline: bool,
+}
+
+/// Where in a repository a template is: the options every command that takes a source has.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct RepoArgs {
+    /// The branch, tag or commit of a repository source (same as URL#REF).
+    #[arg(long = "ref", value_name = "REF")]
+    pub(crate) reference: Option<String>,
+    /// The template's folder inside a repository source.
+    #[arg(long, value_name = "SUBDIR")]
+    pub(crate) directory: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Create a store (default: the one `factory` would find).
+    #[command(
+        after_long_help = "Examples:\n  factory init --tenant acme\n  factory init ./.factory-store"
+    )]
+    Init(init::InitArgs),
+    /// Register a template folder under its name.
+    #[command(
+        after_long_help = "Examples:\n  factory register templates/orders-api\n  factory register file:///srv/templates.git#v1.2.0 --owner platform-team"
+    )]
+    Register(lifecycle::RegisterArgs),
+    /// Snapshot a template's files as a new immutable version.
+    #[command(
+        after_long_help = "Examples:\n  factory version orders-api --version 1.0.0\n  factory version orders-api --bump minor --from ../orders-api"
+    )]
+    Version(lifecycle::VersionArgs),
+    /// Check a template version (or a folder, with --path); exit 3 when a check fails.
+    #[command(
+        after_long_help = "Examples:\n  factory validate orders-api@1.0.0\n  factory validate --path templates/orders-api --matrix --format sarif > report.sarif"
+    )]
+    Validate(validate::ValidateArgs),
+    /// Publish a validated template version.
+    #[command(after_long_help = "Examples:\n  factory publish orders-api@1.0.0")]
+    Publish(lifecycle::PublishArgs),
+    /// Render a template into a new project (from the store, a folder or a git URL).
+    #[command(
+        after_long_help = "Examples:\n  factory generate orders-api -o orders --set service_name=orders\n  factory generate ./my-template -o /tmp/try --defaults --dry-run\n  factory generate file:///srv/templates.git#main -o api --answers answers.yaml --git"
+    )]
+    Generate(generate::GenerateArgs),
+    /// Judge a composition of templates, libraries and a runtime; exit 3 when incompatible.
+    #[command(
+        after_long_help = "Examples:\n  factory compat orders-api@1.0.0 --with Acme.Data --runtime net8.0\n  factory compat --composition composition.yaml --json"
+    )]
+    Compat(compat::CompatArgs),
+    /// Plan (or --apply) a move of a generated project to another template version.
+    #[command(
+        after_long_help = "Examples:\n  factory upgrade orders\n  factory upgrade orders --to 2.0.0 --apply --conflict-style diff3"
+    )]
+    Upgrade(upgrade::UpgradeArgs),
+    /// Report files added, removed or changed in a generated project; exit 3 on drift.
+    #[command(after_long_help = "Examples:\n  factory verify orders")]
+    Verify(verify::VerifyArgs),
+    /// List the registered templates.
+    #[command(
+        after_long_help = "Examples:\n  factory list\n  factory list --json | jq -r '.templates[].name'"
+    )]
+    List,
+    /// Show a template or one of its versions.
+    #[command(
+        after_long_help = "Examples:\n  factory show orders-api\n  factory show orders-api@1.0.0 --json"
+    )]
+    Show(show::ShowArgs),
+    /// Print the content hash of a folder (docs/content-hash.md).
+    #[command(
+        after_long_help = "Examples:\n  factory hash orders\n  factory hash orders --manifest"
+    )]
+    Hash(hash::HashArgs),
+    /// Print the event log as JSON Lines, filtered; or its JSON Schemas.
+    #[command(
+        after_long_help = "Examples:\n  factory events --type TemplatePublished | jq -r .payload.version\n  factory events --follow --format table\n  factory events push --to amqp://factory:$PASSWORD@rabbit:5672/%2f"
+    )]
+    Events(events::EventsArgs),
+    /// Register, version, scan and publish reusable libraries.
+    #[command(subcommand)]
+    #[command(
+        after_long_help = "Examples:\n  factory library register Acme.Json\n  factory library version Acme.Json 4.1.0 --path src/Acme.Json\n  factory library scan Acme.Json@4.1.0 --fail-on conflict"
+    )]
+    Library(library::LibraryCommand),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
+    /// Check or rebuild the store.
+    #[command(subcommand)]
+    Store(store::StoreCommand),
+    /// Show or clean the clone cache of template repositories.
+    #[command(subcommand)]
+    #[command(
+        after_long_help = "Examples:\n  factory cache list\n  factory cache clean https://github.com/org/template.git"
+    )]
+    Cache(cache::CacheCommand),
+}
+
+impl GlobalArgs {
+    /// What the flags say, for the settings to resolve.
+    pub(crate) fn flags(&self) -> Flags {
+        Flags {
+            store: self.store.clone(),
+            tenant: self.tenant.clone(),
+            project: self.project.clone(),
+            module: self.module.clone(),
+            correlation_id: self.correlation_id.clone(),
+            causation_id: self.causation_id.clone(),
+            offline: self.offline,
+        }
+    }
+}
