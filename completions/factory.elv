@@ -19,7 +19,7 @@ set edit:completion:arg-completer[factory] = {|@words|
     var completions = [
         &'factory'= {
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -54,7 +54,7 @@ set edit:completion:arg-completer[factory] = {|@words|
         }
         &'factory;init'= {
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -74,7 +74,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --ref 'The branch, tag or commit of a repository source (same as URL#REF)'
             cand --directory 'The template''s folder inside a repository source'
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -93,7 +93,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --ref 'The branch, tag or commit of a repository source (same as URL#REF)'
             cand --directory 'The template''s folder inside a repository source'
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -111,7 +111,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --ref 'The branch, tag or commit of a repository source (same as URL#REF)'
             cand --directory 'The template''s folder inside a repository source'
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -126,7 +126,7 @@ set edit:completion:arg-completer[factory] = {|@words|
         }
         &'factory;publish'= {
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -148,7 +148,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --ref 'The branch, tag or commit of a repository source (same as URL#REF)'
             cand --directory 'The template''s folder inside a repository source'
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -172,7 +172,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --runtime 'The runtime the composition runs on (net8.0, node18, …)'
             cand --composition 'A YAML file: {templates: [...], libraries: [...], runtime: ...}'
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -189,7 +189,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --conflict-style 'How conflict markers look'
             cand --set 'An answer for a new or secret parameter (repeatable)'
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -204,7 +204,7 @@ set edit:completion:arg-completer[factory] = {|@words|
         }
         &'factory;verify'= {
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -218,7 +218,7 @@ set edit:completion:arg-completer[factory] = {|@words|
         }
         &'factory;list'= {
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -232,7 +232,7 @@ set edit:completion:arg-completer[factory] = {|@words|
         }
         &'factory;show'= {
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -246,7 +246,7 @@ set edit:completion:arg-completer[factory] = {|@words|
         }
         &'factory;hash'= {
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -267,7 +267,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --limit 'Print only the newest N matching events (oldest first, like `journalctl -n`)'
             cand --format 'How to print each event'
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -286,7 +286,7 @@ set edit:completion:arg-completer[factory] = {|@words|
         }
         &'factory;events;schema'= {
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -304,7 +304,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --deadline 'Seconds after which no retry starts'
             cand --batch 'Events per batch (one confirm wait, one cursor write per batch)'
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -332,7 +332,7 @@ set edit:completion:arg-completer[factory] = {|@words|
         }
         &'factory;library'= {
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -359,7 +359,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --spec 'The OpenAPI 3.x document (YAML or JSON)'
             cand --client-name 'The client''s name (default: the spec''s title)'
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -377,7 +377,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --dep 'A dependency NAME@RANGE (repeatable), when there is no project to read'
             cand --framework 'A target framework (repeatable), when there is no project to read'
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -394,7 +394,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --fail-on 'Exit 3 when the scan finds these (repeatable; cycles count as conflicts)'
             cand --format 'Output format'
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -411,7 +411,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --feed 'A folder feed, or an HTTP feed''s v3 service index (…/index.json)'
             cand --api-key-env 'The environment variable holding the HTTP feed''s API key'
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -425,7 +425,7 @@ set edit:completion:arg-completer[factory] = {|@words|
         }
         &'factory;library;list'= {
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -439,7 +439,7 @@ set edit:completion:arg-completer[factory] = {|@words|
         }
         &'factory;library;show'= {
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -454,7 +454,7 @@ set edit:completion:arg-completer[factory] = {|@words|
         &'factory;library;advise'= {
             cand --library 'Advise on a release''s dependencies instead: NAME@VERSION'
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -494,7 +494,7 @@ set edit:completion:arg-completer[factory] = {|@words|
         }
         &'factory;completions'= {
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -508,7 +508,7 @@ set edit:completion:arg-completer[factory] = {|@words|
         }
         &'factory;man'= {
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -522,7 +522,7 @@ set edit:completion:arg-completer[factory] = {|@words|
         }
         &'factory;store'= {
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -539,7 +539,7 @@ set edit:completion:arg-completer[factory] = {|@words|
         }
         &'factory;store;check'= {
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -553,7 +553,7 @@ set edit:completion:arg-completer[factory] = {|@words|
         }
         &'factory;store;rebuild'= {
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -578,7 +578,7 @@ set edit:completion:arg-completer[factory] = {|@words|
         }
         &'factory;cache'= {
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -595,7 +595,7 @@ set edit:completion:arg-completer[factory] = {|@words|
         }
         &'factory;cache;list'= {
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
@@ -609,7 +609,7 @@ set edit:completion:arg-completer[factory] = {|@words|
         }
         &'factory;cache;clean'= {
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
-            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'

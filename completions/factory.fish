@@ -25,7 +25,7 @@ function __fish_factory_using_subcommand
 end
 
 complete -c factory -n "__fish_factory_needs_command" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_needs_command" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_needs_command" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_needs_command" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_needs_command" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_needs_command" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -55,7 +55,7 @@ complete -c factory -n "__fish_factory_needs_command" -f -a "store" -d 'Check or
 complete -c factory -n "__fish_factory_needs_command" -f -a "cache" -d 'Show or clean the clone cache of template repositories'
 complete -c factory -n "__fish_factory_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c factory -n "__fish_factory_using_subcommand init" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand init" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand init" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand init" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand init" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand init" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -77,7 +77,7 @@ complete -c factory -n "__fish_factory_using_subcommand register" -l tag -d 'A t
 complete -c factory -n "__fish_factory_using_subcommand register" -l ref -d 'The branch, tag or commit of a repository source (same as URL#REF)' -r
 complete -c factory -n "__fish_factory_using_subcommand register" -l directory -d 'The template\'s folder inside a repository source' -r
 complete -c factory -n "__fish_factory_using_subcommand register" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand register" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand register" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand register" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand register" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand register" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -94,7 +94,7 @@ patch\t''"
 complete -c factory -n "__fish_factory_using_subcommand version" -l ref -d 'The branch, tag or commit of a repository source (same as URL#REF)' -r
 complete -c factory -n "__fish_factory_using_subcommand version" -l directory -d 'The template\'s folder inside a repository source' -r
 complete -c factory -n "__fish_factory_using_subcommand version" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand version" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand version" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand version" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand version" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand version" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -110,7 +110,7 @@ sarif\t''"
 complete -c factory -n "__fish_factory_using_subcommand validate" -l ref -d 'The branch, tag or commit of a repository source (same as URL#REF)' -r
 complete -c factory -n "__fish_factory_using_subcommand validate" -l directory -d 'The template\'s folder inside a repository source' -r
 complete -c factory -n "__fish_factory_using_subcommand validate" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand validate" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand validate" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand validate" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand validate" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand validate" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -121,7 +121,7 @@ complete -c factory -n "__fish_factory_using_subcommand validate" -s q -l quiet 
 complete -c factory -n "__fish_factory_using_subcommand validate" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand publish" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand publish" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand publish" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand publish" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand publish" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand publish" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -138,7 +138,7 @@ complete -c factory -n "__fish_factory_using_subcommand generate" -l runtime -d 
 complete -c factory -n "__fish_factory_using_subcommand generate" -l ref -d 'The branch, tag or commit of a repository source (same as URL#REF)' -r
 complete -c factory -n "__fish_factory_using_subcommand generate" -l directory -d 'The template\'s folder inside a repository source' -r
 complete -c factory -n "__fish_factory_using_subcommand generate" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand generate" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand generate" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand generate" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand generate" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand generate" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -158,7 +158,7 @@ complete -c factory -n "__fish_factory_using_subcommand compat" -l with -d 'A li
 complete -c factory -n "__fish_factory_using_subcommand compat" -l runtime -d 'The runtime the composition runs on (net8.0, node18, …)' -r
 complete -c factory -n "__fish_factory_using_subcommand compat" -l composition -d 'A YAML file: {templates: [...], libraries: [...], runtime: ...}' -r -F
 complete -c factory -n "__fish_factory_using_subcommand compat" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand compat" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand compat" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand compat" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand compat" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand compat" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -172,7 +172,7 @@ complete -c factory -n "__fish_factory_using_subcommand upgrade" -l conflict-sty
 diff3\t''"
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l set -d 'An answer for a new or secret parameter (repeatable)' -r
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand upgrade" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -183,7 +183,7 @@ complete -c factory -n "__fish_factory_using_subcommand upgrade" -s q -l quiet -
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand verify" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand verify" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand verify" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand verify" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand verify" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand verify" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -193,7 +193,7 @@ complete -c factory -n "__fish_factory_using_subcommand verify" -s q -l quiet -d
 complete -c factory -n "__fish_factory_using_subcommand verify" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand list" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand list" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand list" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand list" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand list" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand list" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -203,7 +203,7 @@ complete -c factory -n "__fish_factory_using_subcommand list" -s q -l quiet -d '
 complete -c factory -n "__fish_factory_using_subcommand list" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand show" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand show" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand show" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand show" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand show" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand show" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -213,7 +213,7 @@ complete -c factory -n "__fish_factory_using_subcommand show" -s q -l quiet -d '
 complete -c factory -n "__fish_factory_using_subcommand show" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand hash" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand hash" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand hash" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand hash" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand hash" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand hash" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -232,7 +232,7 @@ complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_s
 table\t'One line per event for people'
 cloudevents\t'CloudEvents 1.0 structured JSON, one per line'"
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -246,7 +246,7 @@ complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_s
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -f -a "push" -d 'Send the events after a target\'s cursor to a broker, in log order'
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -260,7 +260,7 @@ complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l deadline -d 'Seconds after which no retry starts' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l batch -d 'Events per batch (one confirm wait, one cursor write per batch)' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -276,7 +276,7 @@ complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from help" -f -a "push" -d 'Send the events after a target\'s cursor to a broker, in log order'
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -301,7 +301,7 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l spec -d 'The OpenAPI 3.x document (YAML or JSON)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l client-name -d 'The client\'s name (default: the spec\'s title)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -315,7 +315,7 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l dep -d 'A dependency NAME@RANGE (repeatable), when there is no project to read' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l framework -d 'A target framework (repeatable), when there is no project to read' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -331,7 +331,7 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 json\t''
 dot\t''"
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -344,7 +344,7 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l feed -d 'A folder feed, or an HTTP feed\'s v3 service index (…/index.json)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l api-key-env -d 'The environment variable holding the HTTP feed\'s API key' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -354,7 +354,7 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -s h -l help -d 'Print help'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -364,7 +364,7 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -375,7 +375,7 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l library -d 'Advise on a release\'s dependencies instead: NAME@VERSION' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -393,7 +393,7 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from help" -f -a "advise" -d 'Recommend the newest registered versions that satisfy every constraint'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c factory -n "__fish_factory_using_subcommand completions" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand completions" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand completions" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand completions" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand completions" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand completions" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -403,7 +403,7 @@ complete -c factory -n "__fish_factory_using_subcommand completions" -s q -l qui
 complete -c factory -n "__fish_factory_using_subcommand completions" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c factory -n "__fish_factory_using_subcommand man" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand man" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand man" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand man" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand man" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand man" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -413,7 +413,7 @@ complete -c factory -n "__fish_factory_using_subcommand man" -s q -l quiet -d 'P
 complete -c factory -n "__fish_factory_using_subcommand man" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand man" -s h -l help -d 'Print help'
 complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -426,7 +426,7 @@ complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_se
 complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -f -a "rebuild" -d 'Rebuild state/ from the event log'
 complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -436,7 +436,7 @@ complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_s
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -449,7 +449,7 @@ complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_s
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from help" -f -a "rebuild" -d 'Rebuild state/ from the event log'
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -462,7 +462,7 @@ complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_se
 complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -f -a "clean" -d 'Remove every cached repository, or the one of URL'
 complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from list" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from list" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from list" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from list" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from list" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from list" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
@@ -472,7 +472,7 @@ complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_s
 complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from list" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from clean" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from clean" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from clean" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from clean" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from clean" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from clean" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r

@@ -27,10 +27,12 @@ pub(crate) struct GlobalArgs {
     /// The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder).
     #[arg(long, global = true, env = "FACTORY_STORE", value_name = "DIR")]
     pub(crate) store: Option<PathBuf>,
-    /// Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter.
+    /// Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter
+    /// (the flag only, not the variable).
     #[arg(
         long,
         global = true,
+        env = "FACTORY_TENANT",
         value_name = "ID",
         help_heading = "Event metadata"
     )]
@@ -58,6 +60,7 @@ pub(crate) struct GlobalArgs {
     #[arg(
         long,
         global = true,
+        env = "FACTORY_CORRELATION_ID",
         value_name = "ID",
         help_heading = "Event metadata"
     )]

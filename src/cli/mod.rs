@@ -23,8 +23,6 @@ mod verify;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use crate::app::{Session, Settings};
 use crate::error::Result;
 use args::{Command, GlobalArgs, RepoArgs};
@@ -33,9 +31,19 @@ use printer::Printer;
 pub use args::Cli;
 pub(crate) use printer::out;
 
+/// The global flags `events` filters by, when they were typed rather than taken from the
+/// environment.
+struct EventFilters {
+    tenant: Option<String>,
+    correlation_id: Option<String>,
+}
+
 /// What a subcommand sees: the settings resolved once, the printer, and the global flags.
 pub struct App {
     global: GlobalArgs,
+    /// `--tenant` and `--correlation-id` as typed (under `events` they filter; their
+    /// environment variables only stamp new events).
+    filters: EventFilters,
     settings: Settings,
     printer: Printer,
 }
@@ -78,6 +86,22 @@ impl App {
         }
     }
 
+    /// Reports a failed command: on stderr, and for `--json` as one JSON document on stdout
+    /// too unless the command already printed its report (a negative verdict).
+    fn fail(&self, err: &crate::Error) -> ExitCode {
+        self.printer.error(err);
+        if self.json() && !self.printer.printed_json() {
+            self.printer.json_document(&serde_json::json!({
+                "error": {
+                    "message": err.message,
+                    "hint": err.hint,
+                    "exitCode": err.kind.code(),
+                }
+            }));
+        }
+        ExitCode::from(err.kind.code())
+    }
+
     /// Whether to print JSON.
     fn json(&self) -> bool {
         self.printer.json()
@@ -98,8 +122,9 @@ impl App {
 pub fn run() -> ExitCode {
     // `COMPLETE=bash factory …`: the shell asks for completions; answer and exit.
     clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command).complete();
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = parse();
+    let (cli, (tenant_flag, correlation_flag)) = match parsed {
+        Ok(parsed) => parsed,
         Err(err) => {
             let _ = err.print();
             if let Some(hint) = usage_hint(&err) {
@@ -128,29 +153,32 @@ pub fn run() -> ExitCode {
         }
     };
     let app = App {
+        filters: EventFilters {
+            tenant: cli.global.tenant.clone().filter(|_| tenant_flag),
+            correlation_id: cli
+                .global
+                .correlation_id
+                .clone()
+                .filter(|_| correlation_flag),
+        },
         global: cli.global,
         settings,
         printer,
     };
-    let result = dispatch(&app, cli.command);
-    match result {
+    match dispatch(&app, cli.command) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            app.printer.error(&err);
-            // A script asked for JSON: the error is one JSON document on stdout too, unless
-            // the command already printed its report (a negative verdict).
-            if app.json() && !app.printer.printed_json() {
-                app.printer.json_document(&serde_json::json!({
-                    "error": {
-                        "message": err.message,
-                        "hint": err.hint,
-                        "exitCode": err.kind.code(),
-                    }
-                }));
-            }
-            ExitCode::from(err.kind.code())
-        }
+        Err(err) => app.fail(&err),
     }
+}
+
+/// The command line, and whether `--tenant` and `--correlation-id` were typed (rather than
+/// taken from their environment variables).
+fn parse() -> std::result::Result<(Cli, (bool, bool)), clap::Error> {
+    let matches = <Cli as clap::CommandFactory>::command().try_get_matches()?;
+    let from_flag =
+        |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    let typed = (from_flag("tenant"), from_flag("correlation_id"));
+    <Cli as clap::FromArgMatches>::from_arg_matches(&matches).map(|cli| (cli, typed))
 }
 
 /// Advice for a usage error clap cannot give: `factory version NAME 0.2.0` means

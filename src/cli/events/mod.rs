@@ -133,8 +133,8 @@ pub(crate) fn run(app: &App, args: EventsArgs) -> Result<()> {
             .transpose()?,
         // The global --correlation-id and --tenant flags filter here; their environment
         // variables do not (they say what new events carry).
-        correlation_id: app.global.correlation_id.clone(),
-        tenant: app.global.tenant.clone(),
+        correlation_id: app.filters.correlation_id.clone(),
+        tenant: app.filters.tenant.clone(),
         template_id,
     };
     stream::print(app, store, Query::new(filter)?, &args)
