@@ -160,6 +160,22 @@ fn every_use(env: &Env, base: &str) {
     // A copier template without a ref: the newest release tag, said so.
     assert!(sub.stderr.contains("using tag v1.1.0"), "{}", sub.stderr);
     assert!(sub.stdout.contains("#v1.1.0"), "{}", sub.stdout);
+    // The cache is reused: a second run from the same URL brings no new pack into it.
+    let packs = || -> usize {
+        walkdir(&env.path(".cache/factory/git"))
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "pack"))
+            .count()
+    };
+    let before = packs();
+    assert!(before > 0, "the clone came as a pack");
+    env.run(&["generate", &url, "-o", "head-again", "--defaults"])
+        .ok();
+    assert_eq!(
+        packs(),
+        before,
+        "an unchanged repository brings no new pack"
+    );
     // Offline, the cache serves what was fetched, and says so.
     let offline = env.run(&[
         "generate",
