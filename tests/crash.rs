@@ -174,3 +174,68 @@ fn a_corrupt_object_is_found_by_store_check() {
     );
     assert!(out.stderr.contains("the store has"), "{}", out.stderr);
 }
+
+#[test]
+fn store_check_reports_damage_instead_of_failing_and_a_corrupt_object_is_written_again() {
+    let env = Env::new();
+    env.published_example();
+    let log = env.store.join("events.jsonl");
+    let good = std::fs::read(&log).unwrap();
+    let lines = good.iter().filter(|b| **b == b'\n').count();
+    let append = |text: &str| {
+        let mut bytes = good.clone();
+        bytes.extend_from_slice(text.as_bytes());
+        std::fs::write(&log, bytes).unwrap();
+    };
+    // A garbage last line, and a well-formed envelope whose payload is not readable.
+    append("garbage {\n");
+    let out = env.run(&["store", "check"]);
+    out.expect_code(3);
+    assert!(
+        out.stdout.contains(&format!("events.jsonl:{}:", lines + 1)),
+        "{}",
+        out.stdout
+    );
+    append(
+        "{\"eventId\":\"evt-01930000-0000-7000-8000-000000000000\",\"eventType\":\"TemplateRegistered\",\"tenantId\":\"t\",\"projectId\":null,\"moduleId\":null,\"traceId\":\"x\",\"correlationId\":\"c\",\"causationId\":null,\"occurredAt\":\"2026-01-01T00:00:00.000Z\",\"payload\":{\"bad\":1}}\n",
+    );
+    let out = env.run(&["store", "check"]);
+    out.expect_code(3);
+    assert!(out.stdout.contains("missing field"), "{}", out.stdout);
+    // A deleted log is not "ok".
+    std::fs::remove_file(&log).unwrap();
+    let out = env.run(&["store", "check"]);
+    out.expect_code(3);
+    assert!(
+        out.stdout.contains("events.jsonl is missing"),
+        "{}",
+        out.stdout
+    );
+    std::fs::write(&log, &good).unwrap();
+    env.run(&["store", "check"]).ok();
+    // A corrupt object is not reused by the next version of the same content: it is written
+    // again, and the store is sound.
+    let object = walk_objects(&env.store.join("objects"))
+        .into_iter()
+        .next()
+        .unwrap();
+    std::fs::write(&object, "corrupted").unwrap();
+    env.run(&["store", "check"]).expect_code(3);
+    env.run(&["version", common::EXAMPLE_NAME, "--version", "1.0.1"])
+        .ok();
+    env.run(&["store", "check"]).ok();
+}
+
+fn walk_objects(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk_objects(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}

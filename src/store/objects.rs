@@ -32,7 +32,9 @@ impl Objects {
     /// object with that hash exists.
     pub fn put_hashed(&self, hex: &str, bytes: &[u8]) -> Result<()> {
         let path = self.path_of(hex);
-        if path.exists() {
+        // An object already there is trusted only if it still hashes to its name; a corrupt
+        // one is written again rather than reused.
+        if path.exists() && crate::hash::sha256_file(&path).is_ok_and(|actual| actual == hex) {
             return Ok(());
         }
         let parent = path.parent().expect("object paths have a parent");
