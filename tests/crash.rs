@@ -239,3 +239,37 @@ fn walk_objects(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out.sort();
     out
 }
+
+#[test]
+fn a_damaged_line_in_the_middle_is_set_aside_by_store_rebuild_and_reported() {
+    let env = Env::new();
+    env.published_example();
+    let log = env.store.join("events.jsonl");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let cut = lines[1][..20].to_string();
+    lines[1] = &cut; // a line cut short, in the middle of the log
+    let damaged = lines.join("\n") + "\n";
+    std::fs::write(&log, &damaged).unwrap();
+    std::fs::remove_dir_all(env.store.join("state")).unwrap();
+    env.run(&["list"]).expect_code(1);
+    let rebuilt = env.run(&["store", "rebuild"]);
+    rebuilt.ok();
+    assert!(
+        rebuilt.stderr.contains("lines 2 were not readable events"),
+        "{}",
+        rebuilt.stderr
+    );
+    let aside: Vec<_> = std::fs::read_dir(env.store.join("recovered"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(aside.len(), 1);
+    assert_eq!(
+        std::fs::read_to_string(aside[0].path()).unwrap(),
+        format!("{cut}\n"),
+        "the damaged line is kept, not dropped"
+    );
+    env.run(&["list"]).ok();
+    env.run(&["store", "check"]).ok();
+}

@@ -273,6 +273,60 @@ impl Store {
         Ok(())
     }
 
+    /// Moves every line that is not a readable event out of the log (into `recovered/`, with
+    /// its line number reported), so one damaged line no longer stops every command. The log
+    /// is rewritten whole (a temporary file renamed over it) while the lock is held.
+    fn set_damaged_lines_aside(&self, _lock: &WriteLock) -> Result<()> {
+        let log_path = self.log_path();
+        let Some(mut reader) = log::LogReader::open_at(&log_path, 0)? else {
+            return Ok(());
+        };
+        let kept_path = self.root.join("events.jsonl.rebuild-tmp");
+        let mut kept = std::io::BufWriter::new(
+            File::create(&kept_path).map_err(|e| Error::io("create", &kept_path, e))?,
+        );
+        let mut damaged: Vec<(u64, Vec<u8>)> = Vec::new();
+        while let Some(line) = reader.next_line()? {
+            let readable = Envelope::from_line(line.bytes)
+                .ok()
+                .is_some_and(|envelope| envelope.event().is_ok());
+            if readable {
+                std::io::Write::write_all(&mut kept, line.bytes)
+                    .and_then(|()| std::io::Write::write_all(&mut kept, b"\n"))
+                    .map_err(|e| Error::io("write", &kept_path, e))?;
+            } else {
+                damaged.push((line.number, line.bytes.to_vec()));
+            }
+        }
+        let file = kept
+            .into_inner()
+            .map_err(|e| Error::io("write", &kept_path, e.into_error()))?;
+        file.sync_all()
+            .map_err(|e| Error::io("write", &kept_path, e))?;
+        if damaged.is_empty() {
+            let _ = fs::remove_file(&kept_path);
+            return Ok(());
+        }
+        let dir = self.root.join("recovered");
+        fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
+        let stamp = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+        let aside = dir.join(format!("events-damaged-{stamp}.jsonl"));
+        let mut text = Vec::new();
+        for (_, bytes) in &damaged {
+            text.extend_from_slice(bytes);
+            text.push(b'\n');
+        }
+        fs::write(&aside, text).map_err(|e| Error::io("write", &aside, e))?;
+        fs::rename(&kept_path, &log_path).map_err(|e| Error::io("replace", &log_path, e))?;
+        let numbers: Vec<String> = damaged.iter().map(|(n, _)| n.to_string()).collect();
+        self.notice(format!(
+            "events.jsonl lines {} were not readable events; moved them to {} (push cursors made before may need `events push --status` and a reset)",
+            numbers.join(", "),
+            aside.display()
+        ));
+        Ok(())
+    }
+
     /// The current state: the saved projection caught up with the log. Cost follows the
     /// number of events since the projection was saved, not the length of the log.
     pub fn state(&self) -> Result<State> {
@@ -313,6 +367,7 @@ impl Store {
     pub fn rebuild(&self) -> Result<State> {
         let lock = self.lock()?;
         self.recover_torn_tail(&lock)?;
+        self.set_damaged_lines_aside(&lock)?;
         let mut state = State::default();
         let (offset, _) = projection::catch_up(&self.log_path(), 0, &mut state)?;
         projection::save(&self.projection_path(), offset, &state)?;
