@@ -461,3 +461,53 @@ fn force_is_all_or_nothing_and_a_killed_run_is_undone_by_the_next() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn secrets_and_values_derived_from_them_reach_no_artefact() {
+    let env = Env::new();
+    let secret = "tok-S3CRET-value";
+    let template = env.template(
+        "secretive",
+        &[
+            (
+                "template.yaml",
+                "name: secretive\nparameters:\n  - name: token\n    secret: true\n    required: true\n  - name: derived\n    default: \"{{ token }}-derived\"\n",
+            ),
+            ("a.txt", "{{ derived }}\n"),
+            ("{{ token }}/x.cfg", "x\n"),
+        ],
+    );
+    let t = template.to_str().unwrap();
+    // A derived value is secret too: not in the events, not in scaffold.yaml.
+    let ok = env.run(&[
+        "generate",
+        t,
+        "-o",
+        "out",
+        "--set",
+        &format!("token={secret}"),
+    ]);
+    ok.ok();
+    assert_eq!(
+        std::fs::read_to_string(env.path("out/a.txt")).unwrap(),
+        format!("{secret}-derived\n")
+    );
+    // A failure that quotes the secret (a path built from it) is redacted everywhere.
+    let failed = env.run(&["generate", t, "-o", "bad", "--set", "token=/abs/S3CRETpath"]);
+    failed.expect_code(1);
+    let mut leftovers = String::from_utf8_lossy(&env.log_bytes()).into_owned();
+    leftovers.push_str(&std::fs::read_to_string(env.path("out/.factory/scaffold.yaml")).unwrap());
+    for run in [&ok, &failed] {
+        leftovers.push_str(&run.stdout);
+        leftovers.push_str(&run.stderr);
+    }
+    assert!(
+        !leftovers.contains(secret),
+        "the secret leaked:\n{leftovers}"
+    );
+    assert!(
+        !leftovers.contains("S3CRETpath"),
+        "the secret leaked:\n{leftovers}"
+    );
+    assert!(failed.stderr.contains("***"), "{}", failed.stderr);
+}

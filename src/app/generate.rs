@@ -253,7 +253,10 @@ pub fn generate_scaffold(
             }
             Ok(report(outcome, event_ids(&envelopes)))
         }
-        Err(failure) => {
+        Err(mut failure) => {
+            // What failed may quote a secret (a path built from it, a task's command line).
+            failure.error.message = answers.redact(&failure.error.message);
+            failure.error.hint = failure.error.hint.as_deref().map(|h| answers.redact(h));
             let execution = execution(&failure.execution_id);
             // The failure is what the user needs to hear; a failure to record it is a warning.
             if let Err(e) = session.write(|state| {

@@ -21,6 +21,20 @@ pub struct Answers {
 }
 
 impl Answers {
+    /// `text` with every secret value of these answers (given, asked or derived) replaced by
+    /// `***`: for anything that leaves the process.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for name in &self.secrets {
+            if let Some(secret) = self.values.get(name).and_then(Value::as_str)
+                && secret.len() >= 3
+            {
+                out = out.replace(secret, "***");
+            }
+        }
+        out
+    }
+
     /// The answers without secrets: what events and answers files may hold.
     pub fn public(&self) -> Map<String, Value> {
         self.values
@@ -95,7 +109,21 @@ pub fn resolve_with(
         }
     }
     for param in &manifest.parameters {
-        if param.secret {
+        // A value derived from a secret (a default over it) is secret too.
+        let derived = param
+            .default
+            .as_ref()
+            .and_then(Value::as_str)
+            .is_some_and(|text| {
+                manifest.is_template_text(text)
+                    && env.template_from_str(text).is_ok_and(|template| {
+                        template
+                            .undeclared_variables(false)
+                            .iter()
+                            .any(|name| answers.secrets.contains(name))
+                    })
+            });
+        if param.secret || derived {
             answers.secrets.push(param.name.clone());
         }
         let ctx = answers.context();
@@ -170,7 +198,11 @@ pub fn resolve_with(
         } else {
             Ok(empty_value(param.kind))
         };
-        let value = value.and_then(|v| validated(param, env, &answers, v));
+        // A validator's message may quote the answer: never a secret one.
+        let value = value.and_then(|v| {
+            let shown = v.clone();
+            validated(param, env, &answers, v).map_err(|m| redact(param, m, &shown))
+        });
         match value {
             Ok(value) => {
                 answers.values.insert(param.name.clone(), value);
