@@ -208,7 +208,11 @@ pub fn scan_dependencies(session: &Session, request: ScanDependencies) -> Result
         node_count: resolved.nodes.len() as u64,
         edge_count: resolved.edges.len() as u64,
         conflict_count: (resolved.conflicts.len() + resolved.cycles.len()) as u64,
-        advisories: resolved.advisories.clone(),
+        advisories: resolved
+            .advisories
+            .iter()
+            .map(|a| serde_json::to_value(a).expect("advisories serialize"))
+            .collect(),
         graph: graph_value,
     };
     let (library_id, version_id) = (found.id.clone(), release.id.clone());

@@ -63,10 +63,7 @@ fn print_evaluation(app: &App, evaluation: &Evaluation) {
         out!(
             app.printer,
             "incompatible: {}",
-            conflict["explanation"]
-                .as_str()
-                .unwrap_or_default()
-                .replace('\n', "\n  ")
+            conflict.explanation.replace('\n', "\n  ")
         );
     }
     out!(

@@ -2,11 +2,11 @@
 //! conflicts found on the way are added to the evaluation's.
 
 use semver::Version;
-use serde_json::{Value, json};
 
 use super::runtime::{self, Runtime};
 use super::{
-    Composition, Index, Judgement, Verdict, declared_range, dependency_range, package_and_range,
+    Composition, Conflict, ConflictRule, Index, Judgement, Verdict, declared_range,
+    dependency_range, package_and_range,
 };
 use crate::error::{Error, Result};
 use crate::template::manifest::RuleKind;
@@ -17,7 +17,7 @@ pub(super) fn matrix(
     composition: &Composition,
     libraries: &[(String, Option<Version>)],
     runtime: Option<&Runtime>,
-    conflicts: &mut Vec<Value>,
+    conflicts: &mut Vec<Conflict>,
 ) -> Result<Vec<Verdict>> {
     // The matrix.
     let mut verdicts = Vec::new();
@@ -61,7 +61,13 @@ pub(super) fn matrix(
                             Some(false),
                             Some(format!("{} conflicts with {}", t.name, rule.expression)),
                         );
-                        conflicts.push(json!({"rule": "LibraryConflictsWith", "explanation": format!("{} conflicts with {}, which is in the composition", t.label, rule.expression)}));
+                        conflicts.push(Conflict {
+                            rule: ConflictRule::LibraryConflictsWith,
+                            explanation: format!(
+                                "{} conflicts with {}, which is in the composition",
+                                t.label, rule.expression
+                            ),
+                        });
                     }
                     RuleKind::LibraryRequires => {
                         verdict = (
@@ -97,7 +103,13 @@ pub(super) fn matrix(
                     .hint("write it like >= net8.0")
                 })?;
                 if !ok {
-                    conflicts.push(json!({"rule": "RuntimeRequires", "explanation": format!("{} requires runtime {}, but the composition runs on {r}", t.label, rule.expression)}));
+                    conflicts.push(Conflict {
+                        rule: ConflictRule::RuntimeRequires,
+                        explanation: format!(
+                            "{} requires runtime {}, but the composition runs on {r}",
+                            t.label, rule.expression
+                        ),
+                    });
                 }
                 verdict = (
                     Some(ok && verdict.0 != Some(false)),
@@ -120,7 +132,10 @@ pub(super) fn matrix(
                             Some(false),
                             Some(format!("{} conflicts with template {}", x.name, y.name)),
                         );
-                        conflicts.push(json!({"rule": "TemplateConflictsWith", "explanation": format!("{} conflicts with template {}", x.label, y.label)}));
+                        conflicts.push(Conflict {
+                            rule: ConflictRule::TemplateConflictsWith,
+                            explanation: format!("{} conflicts with template {}", x.label, y.label),
+                        });
                     }
                 }
             }
@@ -179,7 +194,14 @@ pub(super) fn matrix(
                 Some(fits.iter().any(|ok| *ok))
             };
             if verdict == Some(false) {
-                conflicts.push(json!({"rule": "targetFrameworks", "explanation": format!("{} targets {}, none of which runs on {r}", lib_label(name, version), release.target_frameworks.join(", "))}));
+                conflicts.push(Conflict {
+                    rule: ConflictRule::TargetFrameworks,
+                    explanation: format!(
+                        "{} targets {}, none of which runs on {r}",
+                        lib_label(name, version),
+                        release.target_frameworks.join(", ")
+                    ),
+                });
             }
             verdicts.push(cell(
                 &lib_label(name, version),

@@ -14,7 +14,6 @@ use std::collections::BTreeMap;
 use pubgrub::Ranges;
 use semver::{Comparator, Op, Version, VersionReq};
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::domain::State;
 use crate::domain::library;
@@ -85,6 +84,32 @@ pub struct Verdict {
     pub rule: Option<String>,
 }
 
+/// Which rule a conflict broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ConflictRule {
+    /// No choice of library versions satisfies every requirement (the solver's derivation).
+    #[serde(rename = "library versions")]
+    LibraryVersions,
+    /// A template conflicts with a library in the composition.
+    LibraryConflictsWith,
+    /// A template needs another runtime.
+    RuntimeRequires,
+    /// Two templates exclude each other.
+    TemplateConflictsWith,
+    /// A library targets no framework that runs on the runtime.
+    #[serde(rename = "targetFrameworks")]
+    TargetFrameworks,
+}
+
+/// Why a composition is incompatible, for a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Conflict {
+    /// The rule.
+    pub rule: ConflictRule,
+    /// What happened, in words.
+    pub explanation: String,
+}
+
 /// The result of an evaluation.
 #[derive(Debug, Clone, Serialize)]
 pub struct Evaluation {
@@ -95,7 +120,7 @@ pub struct Evaluation {
     /// The matrix, one entry per pair.
     pub verdicts: Vec<Verdict>,
     /// Why not, each with its explanation.
-    pub conflicts: Vec<Value>,
+    pub conflicts: Vec<Conflict>,
     /// Chosen library versions.
     pub chosen: BTreeMap<String, String>,
 }
@@ -265,7 +290,11 @@ pub fn event(scope: &str, evaluation: &Evaluation) -> crate::domain::DomainEvent
                 .iter()
                 .map(|v| serde_json::to_value(v).expect("verdicts serialize"))
                 .collect(),
-            conflicts: evaluation.conflicts.clone(),
+            conflicts: evaluation
+                .conflicts
+                .iter()
+                .map(|c| serde_json::to_value(c).expect("conflicts serialize"))
+                .collect(),
         },
     )
 }
@@ -275,7 +304,7 @@ pub fn explain(evaluation: &Evaluation) -> String {
     evaluation
         .conflicts
         .iter()
-        .map(|c| c["explanation"].as_str().unwrap_or_default().to_string())
+        .map(|c| c.explanation.clone())
         .collect::<Vec<_>>()
         .join("\n")
 }

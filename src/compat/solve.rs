@@ -5,14 +5,13 @@ use std::collections::BTreeMap;
 
 use pubgrub::{DefaultStringReporter, PubGrubError, Reporter};
 use semver::Version;
-use serde_json::{Value, json};
 
-use super::ROOT;
 use super::provider::World;
+use super::{Conflict, ConflictRule, ROOT};
 use crate::error::{Error, Result};
 
 /// The versions chosen (by package), or the conflict that prevents a choice.
-pub(super) fn solve(world: &World) -> Result<(BTreeMap<String, String>, Vec<Value>)> {
+pub(super) fn solve(world: &World) -> Result<(BTreeMap<String, String>, Vec<Conflict>)> {
     let mut conflicts = Vec::new();
     let mut chosen: BTreeMap<String, String> = BTreeMap::new();
     match pubgrub::resolve(world, ROOT.to_string(), Version::new(0, 0, 0)) {
@@ -27,7 +26,10 @@ pub(super) fn solve(world: &World) -> Result<(BTreeMap<String, String>, Vec<Valu
             tree.collapse_no_versions();
             let explanation = DefaultStringReporter::report(&tree)
                 .replace("the composition 0.0.0", "the composition");
-            conflicts.push(json!({"rule": "library versions", "explanation": explanation}));
+            conflicts.push(Conflict {
+                rule: ConflictRule::LibraryVersions,
+                explanation,
+            });
         }
         Err(e) => return Err(Error::new(format!("the compatibility solver failed: {e}"))),
     }

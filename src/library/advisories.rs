@@ -4,8 +4,7 @@
 use std::path::Path;
 
 use semver::Version;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
@@ -99,6 +98,22 @@ fn in_range(range: &OsvRange, version: &Version) -> bool {
     affected
 }
 
+/// An advisory that affects (or may affect) a package of a graph.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdvisoryMatch {
+    /// The advisory's id (GHSA-…, RUSTSEC-…).
+    pub id: String,
+    /// Other ids (CVE-…).
+    pub aliases: Vec<String>,
+    /// What it is about.
+    pub summary: String,
+    /// The package it affects.
+    pub package_name: String,
+    /// The version (or, when possibly affected, the range).
+    pub version: String,
+}
+
 impl Advisory {
     /// Whether this advisory affects `package@version` in `ecosystem`.
     pub fn affects(&self, ecosystem: &str, package: &str, version: &str) -> bool {
@@ -156,8 +171,14 @@ impl Advisory {
     }
 
     /// The advisory as reported for a match.
-    pub fn report(&self, package: &str, version: &str) -> Value {
-        json!({"id": self.id, "aliases": self.aliases, "summary": self.summary, "packageName": package, "version": version})
+    pub fn report(&self, package: &str, version: &str) -> AdvisoryMatch {
+        AdvisoryMatch {
+            id: self.id.clone(),
+            aliases: self.aliases.clone(),
+            summary: self.summary.clone(),
+            package_name: package.to_string(),
+            version: version.to_string(),
+        }
     }
 }
 
@@ -205,7 +226,7 @@ mod tests {
 
     #[test]
     fn ranges_switch_on_and_off() {
-        let advisory: Advisory = serde_json::from_value(json!({
+        let advisory: Advisory = serde_json::from_value(serde_json::json!({
             "id": "GHSA-1", "affected": [{"package": {"ecosystem": "NuGet", "name": "Acme.Json"},
               "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "4.1.2"}, {"introduced": "5.0.0"}, {"last_affected": "5.0.3"}]}]}]
         }))

@@ -6,9 +6,8 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use semver::{Version, VersionReq};
 use serde::Serialize;
-use serde_json::Value;
 
-use super::advisories::Advisory;
+use super::advisories::{Advisory, AdvisoryMatch};
 use super::resolve::{requirement, settle};
 use crate::domain::events::DependencyRange;
 use crate::domain::state::{Library, LibraryVersion, State};
@@ -85,10 +84,10 @@ pub struct Graph {
     /// Cycles, each as labels from a node back to itself.
     pub cycles: Vec<Vec<String>>,
     /// Matching advisories.
-    pub advisories: Vec<Value>,
+    pub advisories: Vec<AdvisoryMatch>,
     /// Advisories whose affected versions overlap a dependency's range when the ecosystem
     /// does not determine the version from the range (and no lock file does).
-    pub possibly_affected: Vec<Value>,
+    pub possibly_affected: Vec<AdvisoryMatch>,
 }
 
 struct Known<'s> {

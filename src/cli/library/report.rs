@@ -37,20 +37,20 @@ pub(super) fn scan(app: &App, scanned: &Scanned, format: ScanFormat) {
                 out!(
                     app.printer,
                     "advisory: {} affects {}@{}: {}",
-                    advisory["id"].as_str().unwrap_or_default(),
-                    advisory["packageName"].as_str().unwrap_or_default(),
-                    advisory["version"].as_str().unwrap_or_default(),
-                    advisory["summary"].as_str().unwrap_or_default()
+                    advisory.id,
+                    advisory.package_name,
+                    advisory.version,
+                    advisory.summary
                 );
             }
             for advisory in &resolved.possibly_affected {
                 out!(
                     app.printer,
                     "possibly affected: {} for {} {} (the range allows affected versions; a lock file would tell): {}",
-                    advisory["id"].as_str().unwrap_or_default(),
-                    advisory["packageName"].as_str().unwrap_or_default(),
-                    advisory["version"].as_str().unwrap_or_default(),
-                    advisory["summary"].as_str().unwrap_or_default()
+                    advisory.id,
+                    advisory.package_name,
+                    advisory.version,
+                    advisory.summary
                 );
             }
             out!(
