@@ -61,20 +61,11 @@ pub struct Settings {
 /// Settings for template repositories.
 #[derive(Debug, Clone)]
 pub struct GitSettings {
-    /// `$XDG_CACHE_HOME/factory/git`, or `~/.cache/factory/git`.
-    pub cache_dir: PathBuf,
     /// The user's abbreviations from `$XDG_CONFIG_HOME/factory/config.yaml`.
     pub abbreviations: crate::git::url::Abbreviations,
-    /// Tokens for hosting services, by host (`GITHUB_TOKEN`/`GH_TOKEN`, `GITLAB_TOKEN`).
-    pub tokens: Vec<(String, String)>,
-    /// Use the cache only (`--offline`).
-    pub offline: bool,
-    /// Show git's progress (set by the command line: a terminal, not quiet).
-    pub progress: bool,
-    /// git may ask on the terminal.
-    pub interactive: bool,
-    /// A git command that runs longer is stopped (`FACTORY_GIT_TIMEOUT`, seconds).
-    pub timeout: std::time::Duration,
+    /// How repositories are fetched: the cache, `--offline`, progress and prompts (set by
+    /// the command line), the timeout, the hosting services' tokens.
+    pub fetch: crate::git::fetch::FetchOptions,
 }
 
 /// The user's configuration file (`config.yaml`): abbreviations for now.
@@ -135,32 +126,34 @@ impl Settings {
             None => None,
         };
         let git = GitSettings {
-            cache_dir: std::env::var_os("XDG_CACHE_HOME")
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-                .or_else(|| home.as_ref().map(|h| h.join(".cache")))
-                .unwrap_or_else(std::env::temp_dir)
-                .join("factory")
-                .join("git"),
             abbreviations: crate::git::url::Abbreviations::new(
                 user_config(home.as_ref())?.abbreviations,
             ),
-            tokens: [
-                ("github.com", "GITHUB_TOKEN"),
-                ("github.com", "GH_TOKEN"),
-                ("gitlab.com", "GITLAB_TOKEN"),
-            ]
-            .iter()
-            .filter_map(|(host, var)| Some((host.to_string(), env_var(var)?)))
-            .collect(),
-            offline: flags.offline,
-            progress: false,
-            interactive: false,
-            timeout: std::time::Duration::from_secs(
-                env_var("FACTORY_GIT_TIMEOUT")
-                    .and_then(|s| s.trim().parse().ok())
-                    .unwrap_or(300),
-            ),
+            fetch: crate::git::fetch::FetchOptions {
+                cache_dir: std::env::var_os("XDG_CACHE_HOME")
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from)
+                    .or_else(|| home.as_ref().map(|h| h.join(".cache")))
+                    .unwrap_or_else(std::env::temp_dir)
+                    .join("factory")
+                    .join("git"),
+                offline: flags.offline,
+                progress: false,
+                interactive: false,
+                timeout: std::time::Duration::from_secs(
+                    env_var("FACTORY_GIT_TIMEOUT")
+                        .and_then(|s| s.trim().parse().ok())
+                        .unwrap_or(300),
+                ),
+                tokens: [
+                    ("github.com", "GITHUB_TOKEN"),
+                    ("github.com", "GH_TOKEN"),
+                    ("gitlab.com", "GITLAB_TOKEN"),
+                ]
+                .iter()
+                .filter_map(|(host, var)| Some((host.to_string(), env_var(var)?)))
+                .collect(),
+            },
         };
         Ok(Settings {
             store: flags.store.filter(|p| !p.as_os_str().is_empty()),
@@ -189,17 +182,9 @@ impl Settings {
         reference: Option<String>,
         directory: Option<String>,
     ) -> crate::generate::source::Fetch {
-        let git = &self.git;
         crate::generate::source::Fetch {
-            abbreviations: git.abbreviations.clone(),
-            options: crate::git::fetch::FetchOptions {
-                cache_dir: git.cache_dir.clone(),
-                offline: git.offline,
-                progress: git.progress,
-                interactive: git.interactive,
-                timeout: git.timeout,
-                tokens: git.tokens.clone(),
-            },
+            abbreviations: self.git.abbreviations.clone(),
+            options: self.git.fetch.clone(),
             reference,
             directory,
         }

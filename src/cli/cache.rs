@@ -21,7 +21,7 @@ pub(crate) enum CacheCommand {
 
 /// Runs `cache …`.
 pub(crate) fn run(app: &App, command: CacheCommand) -> Result<()> {
-    let dir = &app.settings.git.cache_dir;
+    let dir = &app.settings.git.fetch.cache_dir;
     let (entries, verb) = match command {
         CacheCommand::List => (fetch::list(dir)?, "cached"),
         CacheCommand::Clean { url } => (fetch::clean(dir, url.as_deref())?, "removed"),

@@ -54,12 +54,7 @@ impl App {
     fn in_session<T>(&self, use_case: impl FnOnce(&Session) -> Result<T>) -> Result<T> {
         let session = Session::open(self.settings.clone())?;
         let result = use_case(&session);
-        for note in session.take_notes() {
-            self.printer.note(note);
-        }
-        for warning in session.warnings() {
-            self.printer.warn(warning);
-        }
+        self.warnings(&session);
         result
     }
 
@@ -67,9 +62,7 @@ impl App {
     fn read_state(&self) -> Result<(Session, crate::domain::State)> {
         let session = Session::open(self.settings.clone())?;
         let state = session.store.state();
-        for warning in session.warnings() {
-            self.printer.warn(warning);
-        }
+        self.warnings(&session);
         Ok((session, state?))
     }
 
@@ -79,8 +72,11 @@ impl App {
         Session::open(self.settings.clone())
     }
 
-    /// Prints the session's warnings.
+    /// Prints the session's notes and warnings.
     fn warnings(&self, session: &Session) {
+        for note in session.take_notes() {
+            self.printer.note(note);
+        }
         for warning in session.warnings() {
             self.printer.warn(warning);
         }
@@ -143,8 +139,8 @@ pub fn run() -> ExitCode {
     let settings = match settings {
         Ok(mut settings) => {
             let terminal = std::io::stderr().is_terminal();
-            settings.git.progress = terminal && !cli.global.quiet && !cli.global.json;
-            settings.git.interactive = terminal && std::io::stdin().is_terminal();
+            settings.git.fetch.progress = terminal && !cli.global.quiet && !cli.global.json;
+            settings.git.fetch.interactive = terminal && std::io::stdin().is_terminal();
             settings
         }
         Err(err) => {
