@@ -1021,3 +1021,54 @@ fn a_package_that_inflates_a_huge_nuspec_is_refused() {
     assert!(out.stderr.contains("inflates to"), "{}", out.stderr);
     assert!(!env.path("feed").exists());
 }
+
+#[test]
+fn library_names_and_package_ids_never_become_paths_outside_the_feed() {
+    let env = Env::new();
+    for (ecosystem, bad) in [
+        ("nuget", "/srv/evil"),
+        ("nuget", "../../x"),
+        ("nuget", "a..b"),
+        ("nuget", "a/b"),
+        ("cargo", "../x"),
+        ("npm", "@acme/../x"),
+    ] {
+        let out = env.run(&["library", "register", bad, "--ecosystem", ecosystem]);
+        out.expect_code(2);
+        assert!(
+            out.stderr
+                .contains(&format!("`{bad}` is not a valid {ecosystem} package name")),
+            "{}",
+            out.stderr
+        );
+    }
+    assert!(env.events().is_empty(), "a refused name recorded an event");
+    // A package whose nuspec names an id or version that would leave the feed is refused
+    // before anything is written.
+    env.run(&["library", "register", "Acme.Json"]).ok();
+    env.run(&["library", "version", "Acme.Json", "4.1.0"]).ok();
+    let feed = env.path("feed");
+    for (id, version) in [("../../x", "4.1.0"), ("Acme.Json", "../../4.1.0")] {
+        let path = env.path("evil.nupkg");
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        zip.start_file("evil.nuspec", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        let nuspec = format!(
+            "<package><metadata><id>{id}</id><version>{version}</version></metadata></package>"
+        );
+        zip.write_all(nuspec.as_bytes()).unwrap();
+        zip.finish().unwrap();
+        let out = env.run(&[
+            "library",
+            "publish",
+            "Acme.Json@4.1.0",
+            "--package",
+            path.to_str().unwrap(),
+            "--feed",
+            feed.to_str().unwrap(),
+        ]);
+        assert_ne!(out.code, 0, "{}", out.stderr);
+        assert!(out.stderr.contains("is not a NuGet"), "{}", out.stderr);
+        assert!(!feed.exists() && !env.path("x").exists() && !env.dir.path().join("../x").exists());
+    }
+}

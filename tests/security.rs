@@ -511,3 +511,44 @@ fn secrets_and_values_derived_from_them_reach_no_artefact() {
     );
     assert!(failed.stderr.contains("***"), "{}", failed.stderr);
 }
+
+#[test]
+fn content_folders_outside_the_template_are_refused_at_generate_time() {
+    let env = Env::new();
+    for (name, manifest) in [
+        (
+            "abs",
+            (
+                "template.yaml",
+                "name: abs\ncategory: service\ncontent: /etc\n",
+            ),
+        ),
+        (
+            "up",
+            (
+                "template.yaml",
+                "name: up\ncategory: service\ncontent: ../../..\n",
+            ),
+        ),
+        ("sub", ("copier.yml", "_subdirectory: ../..\n")),
+    ] {
+        let t = env.template(name, &[manifest, ("keep.txt", "x\n")]);
+        refused(
+            &env,
+            &["generate", t.to_str().unwrap(), "-o", "out"],
+            "(content: / copier's _subdirectory) is not in the template",
+        );
+    }
+    let out = env.run(&[
+        "register",
+        "--name",
+        "../x",
+        env.path("abs").to_str().unwrap(),
+    ]);
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("`../x` is not a usable template name"),
+        "{}",
+        out.stderr
+    );
+}

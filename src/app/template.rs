@@ -50,12 +50,7 @@ pub fn register_template(session: &Session, request: RegisterTemplate) -> Result
     }
     let manifest = &resolved.manifest;
     let name = request.name.unwrap_or_else(|| manifest.name.clone());
-    if name.trim().is_empty() || name.contains('@') || name.contains(char::is_whitespace) {
-        return Err(
-            Error::usage(format!("`{name}` is not a usable template name"))
-                .hint("names have no spaces and no `@` (it separates name and version)"),
-        );
-    }
+    crate::domain::names::check_template_name(&name)?;
     let input = Register {
         title: manifest.title().to_string(),
         category: request

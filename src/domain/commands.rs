@@ -30,6 +30,7 @@ pub struct Register {
 
 /// Registers a template; its name must be new.
 pub fn register(state: &State, input: Register) -> Result<Vec<DomainEvent>> {
+    super::names::check_template_name(&input.name)?;
     if let Some(existing) = state.template(&input.name) {
         return Err(Error::new(format!(
             "a template named `{}` is already registered ({})",

@@ -28,6 +28,7 @@ pub struct RegisterLibrary {
 
 /// Registers a library; the package name must be new.
 pub fn register(state: &State, input: RegisterLibrary) -> Result<Vec<DomainEvent>> {
+    super::names::check_package_name(&input.ecosystem, &input.package_name)?;
     if let Some(existing) = state.library(&input.package_name) {
         return Err(Error::new(format!(
             "a library named `{}` is already registered ({})",

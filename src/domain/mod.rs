@@ -4,6 +4,7 @@
 pub mod commands;
 pub mod events;
 pub mod library;
+pub mod names;
 pub mod reference;
 pub mod state;
 

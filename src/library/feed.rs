@@ -101,7 +101,23 @@ pub fn read_package(path: &Path) -> Result<Package> {
             .ok_or_else(|| not_a_package(format!("{name} has no <{tag}>")))
     };
     let id = field("id")?;
+    // The id and version become folder names in a feed: only what NuGet allows gets that far.
+    if !crate::domain::names::is_package_id(&id) {
+        return Err(not_a_package(format!(
+            "its id `{id}` is not a NuGet package id (letters, digits and `_`, joined by single `.` or `-`)"
+        )));
+    }
     let version = normalise_version(&field("version")?);
+    let version_ok = version.starts_with(|c: char| c.is_ascii_digit())
+        && !version.contains("..")
+        && version
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+'));
+    if !version_ok {
+        return Err(not_a_package(format!(
+            "its version `{version}` is not a NuGet version"
+        )));
+    }
     let sha512 = base64::engine::general_purpose::STANDARD.encode(Sha512::digest(&bytes));
     Ok(Package {
         id,
