@@ -51,7 +51,7 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('library', 'library', [CompletionResultType]::ParameterValue, 'Register, version, scan and publish reusable libraries')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
-            [CompletionResult]::new('store', 'store', [CompletionResultType]::ParameterValue, 'Check or rebuild the store')
+            [CompletionResult]::new('store', 'store', [CompletionResultType]::ParameterValue, 'Check, rebuild or clean the store')
             [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Show or clean the clone cache of template repositories')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -577,6 +577,7 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Re-hash every object and compare the projections with a full replay; exit 3 on problems')
             [CompletionResult]::new('rebuild', 'rebuild', [CompletionResultType]::ParameterValue, 'Rebuild state/ from the event log')
+            [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Remove temporary files of stopped writers and objects no event refers to')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -610,9 +611,25 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'factory;store;gc' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never fetch: take repositories from the clone cache only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'factory;store;help' {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Re-hash every object and compare the projections with a full replay; exit 3 on problems')
             [CompletionResult]::new('rebuild', 'rebuild', [CompletionResultType]::ParameterValue, 'Rebuild state/ from the event log')
+            [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Remove temporary files of stopped writers and objects no event refers to')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -620,6 +637,9 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             break
         }
         'factory;store;help;rebuild' {
+            break
+        }
+        'factory;store;help;gc' {
             break
         }
         'factory;store;help;help' {
@@ -705,7 +725,7 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('library', 'library', [CompletionResultType]::ParameterValue, 'Register, version, scan and publish reusable libraries')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
-            [CompletionResult]::new('store', 'store', [CompletionResultType]::ParameterValue, 'Check or rebuild the store')
+            [CompletionResult]::new('store', 'store', [CompletionResultType]::ParameterValue, 'Check, rebuild or clean the store')
             [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Show or clean the clone cache of template repositories')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -797,12 +817,16 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
         'factory;help;store' {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Re-hash every object and compare the projections with a full replay; exit 3 on problems')
             [CompletionResult]::new('rebuild', 'rebuild', [CompletionResultType]::ParameterValue, 'Rebuild state/ from the event log')
+            [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Remove temporary files of stopped writers and objects no event refers to')
             break
         }
         'factory;help;store;check' {
             break
         }
         'factory;help;store;rebuild' {
+            break
+        }
+        'factory;help;store;gc' {
             break
         }
         'factory;help;cache' {

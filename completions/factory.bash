@@ -202,6 +202,9 @@ _factory() {
             factory__subcmd__help__subcmd__store,check)
                 cmd="factory__subcmd__help__subcmd__store__subcmd__check"
                 ;;
+            factory__subcmd__help__subcmd__store,gc)
+                cmd="factory__subcmd__help__subcmd__store__subcmd__gc"
+                ;;
             factory__subcmd__help__subcmd__store,rebuild)
                 cmd="factory__subcmd__help__subcmd__store__subcmd__rebuild"
                 ;;
@@ -256,6 +259,9 @@ _factory() {
             factory__subcmd__store,check)
                 cmd="factory__subcmd__store__subcmd__check"
                 ;;
+            factory__subcmd__store,gc)
+                cmd="factory__subcmd__store__subcmd__gc"
+                ;;
             factory__subcmd__store,help)
                 cmd="factory__subcmd__store__subcmd__help"
                 ;;
@@ -264,6 +270,9 @@ _factory() {
                 ;;
             factory__subcmd__store__subcmd__help,check)
                 cmd="factory__subcmd__store__subcmd__help__subcmd__check"
+                ;;
+            factory__subcmd__store__subcmd__help,gc)
+                cmd="factory__subcmd__store__subcmd__help__subcmd__gc"
                 ;;
             factory__subcmd__store__subcmd__help,help)
                 cmd="factory__subcmd__store__subcmd__help__subcmd__help"
@@ -1256,7 +1265,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__help__subcmd__store)
-            opts="check rebuild"
+            opts="check rebuild gc"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1270,6 +1279,20 @@ _factory() {
             return 0
             ;;
         factory__subcmd__help__subcmd__store__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        factory__subcmd__help__subcmd__store__subcmd__gc)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2096,7 +2119,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__store)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help check rebuild help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help check rebuild gc help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2171,8 +2194,46 @@ _factory() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        factory__subcmd__store__subcmd__gc)
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --module)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --correlation-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --causation-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         factory__subcmd__store__subcmd__help)
-            opts="check rebuild help"
+            opts="check rebuild gc help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2186,6 +2247,20 @@ _factory() {
             return 0
             ;;
         factory__subcmd__store__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        factory__subcmd__store__subcmd__help__subcmd__gc)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -48,7 +48,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand library 'Register, version, scan and publish reusable libraries'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand man 'Print the man page (roff)'
-            cand store 'Check or rebuild the store'
+            cand store 'Check, rebuild or clean the store'
             cand cache 'Show or clean the clone cache of template repositories'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -535,6 +535,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --help 'Print help'
             cand check 'Re-hash every object and compare the projections with a full replay; exit 3 on problems'
             cand rebuild 'Rebuild state/ from the event log'
+            cand gc 'Remove temporary files of stopped writers and objects no event refers to'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'factory;store;check'= {
@@ -565,14 +566,31 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'factory;store;gc'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'factory;store;help'= {
             cand check 'Re-hash every object and compare the projections with a full replay; exit 3 on problems'
             cand rebuild 'Rebuild state/ from the event log'
+            cand gc 'Remove temporary files of stopped writers and objects no event refers to'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'factory;store;help;check'= {
         }
         &'factory;store;help;rebuild'= {
+        }
+        &'factory;store;help;gc'= {
         }
         &'factory;store;help;help'= {
         }
@@ -649,7 +667,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand library 'Register, version, scan and publish reusable libraries'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand man 'Print the man page (roff)'
-            cand store 'Check or rebuild the store'
+            cand store 'Check, rebuild or clean the store'
             cand cache 'Show or clean the clone cache of template repositories'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -715,10 +733,13 @@ set edit:completion:arg-completer[factory] = {|@words|
         &'factory;help;store'= {
             cand check 'Re-hash every object and compare the projections with a full replay; exit 3 on problems'
             cand rebuild 'Rebuild state/ from the event log'
+            cand gc 'Remove temporary files of stopped writers and objects no event refers to'
         }
         &'factory;help;store;check'= {
         }
         &'factory;help;store;rebuild'= {
+        }
+        &'factory;help;store;gc'= {
         }
         &'factory;help;cache'= {
             cand list 'List the cached repositories'

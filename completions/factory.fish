@@ -51,7 +51,7 @@ complete -c factory -n "__fish_factory_needs_command" -f -a "events" -d 'Print t
 complete -c factory -n "__fish_factory_needs_command" -f -a "library" -d 'Register, version, scan and publish reusable libraries'
 complete -c factory -n "__fish_factory_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
 complete -c factory -n "__fish_factory_needs_command" -f -a "man" -d 'Print the man page (roff)'
-complete -c factory -n "__fish_factory_needs_command" -f -a "store" -d 'Check or rebuild the store'
+complete -c factory -n "__fish_factory_needs_command" -f -a "store" -d 'Check, rebuild or clean the store'
 complete -c factory -n "__fish_factory_needs_command" -f -a "cache" -d 'Show or clean the clone cache of template repositories'
 complete -c factory -n "__fish_factory_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c factory -n "__fish_factory_using_subcommand init" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
@@ -412,19 +412,20 @@ complete -c factory -n "__fish_factory_using_subcommand man" -l json -d 'Print o
 complete -c factory -n "__fish_factory_using_subcommand man" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand man" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand man" -s h -l help -d 'Print help'
-complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
-complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
-complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
-complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
-complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -l causation-id -d 'The event id that caused this invocation' -r
-complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -l json -d 'Print one JSON document to stdout instead of text'
-complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -s q -l quiet -d 'Print nothing but errors'
-complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -l offline -d 'Never fetch: take repositories from the clone cache only'
-complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -s h -l help -d 'Print help'
-complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -f -a "check" -d 'Re-hash every object and compare the projections with a full replay; exit 3 on problems'
-complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -f -a "rebuild" -d 'Rebuild state/ from the event log'
-complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -l offline -d 'Never fetch: take repositories from the clone cache only'
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -f -a "check" -d 'Re-hash every object and compare the projections with a full replay; exit 3 on problems'
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -f -a "rebuild" -d 'Rebuild state/ from the event log'
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -f -a "gc" -d 'Remove temporary files of stopped writers and objects no event refers to'
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -445,8 +446,19 @@ complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_s
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from gc" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from gc" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from gc" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from gc" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from gc" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from gc" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from gc" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from gc" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from gc" -l offline -d 'Never fetch: take repositories from the clone cache only'
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from gc" -s h -l help -d 'Print help'
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from help" -f -a "check" -d 'Re-hash every object and compare the projections with a full replay; exit 3 on problems'
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from help" -f -a "rebuild" -d 'Rebuild state/ from the event log'
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from help" -f -a "gc" -d 'Remove temporary files of stopped writers and objects no event refers to'
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
@@ -500,7 +512,7 @@ complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_see
 complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help" -f -a "library" -d 'Register, version, scan and publish reusable libraries'
 complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
 complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help" -f -a "man" -d 'Print the man page (roff)'
-complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help" -f -a "store" -d 'Check or rebuild the store'
+complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help" -f -a "store" -d 'Check, rebuild or clean the store'
 complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help" -f -a "cache" -d 'Show or clean the clone cache of template repositories'
 complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from events" -f -a "schema" -d 'Print the JSON Schema of the envelope and every payload, or of one event type\'s payload'
@@ -514,5 +526,6 @@ complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_su
 complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from library" -f -a "advise" -d 'Recommend the newest registered versions that satisfy every constraint'
 complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from store" -f -a "check" -d 'Re-hash every object and compare the projections with a full replay; exit 3 on problems'
 complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from store" -f -a "rebuild" -d 'Rebuild state/ from the event log'
+complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from store" -f -a "gc" -d 'Remove temporary files of stopped writers and objects no event refers to'
 complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "list" -d 'List the cached repositories'
 complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "clean" -d 'Remove every cached repository, or the one of URL'

@@ -17,6 +17,7 @@ pub mod hash;
 pub mod http;
 pub mod ids;
 pub mod library;
+pub mod process;
 pub mod render;
 pub mod store;
 pub mod suggest;

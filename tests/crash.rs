@@ -273,3 +273,74 @@ fn a_damaged_line_in_the_middle_is_set_aside_by_store_rebuild_and_reported() {
     env.run(&["list"]).ok();
     env.run(&["store", "check"]).ok();
 }
+
+#[test]
+fn store_gc_removes_what_stopped_writers_left_and_nothing_else() {
+    let env = Env::new();
+    env.published_example();
+    let objects = env.store.join("objects");
+    let kept = walk_objects(&objects);
+    // What a writer killed between its objects and its events leaves behind.
+    let orphan = b"written by a version that was killed before its events";
+    let hex = factory::hash::sha256_hex(orphan);
+    let shard = objects.join(&hex[..2]);
+    std::fs::create_dir_all(&shard).unwrap();
+    std::fs::write(shard.join(&hex[2..]), orphan).unwrap();
+    std::fs::write(shard.join(".tmp-4194999-0123456789abcdef"), b"half").unwrap();
+    std::fs::write(env.store.join("state/.state-4194999.tmp"), b"{").unwrap();
+    // A live writer's temporary file (this test's own process id) stays.
+    let live = shard.join(format!(".tmp-{}-fedcba9876543210", std::process::id()));
+    std::fs::write(&live, b"in flight").unwrap();
+    let log_before = env.log_bytes();
+
+    let check = env.run(&["--json", "store", "check"]);
+    check.ok();
+    let report = &check.json()["report"]["garbage"];
+    assert_eq!(
+        report["temporaries"].as_array().unwrap().len(),
+        2,
+        "{report}"
+    );
+    assert_eq!(
+        report["unreferenced"][0].as_str().unwrap(),
+        format!("objects/{}/{}", &hex[..2], &hex[2..])
+    );
+    let human = env.run(&["store", "check"]);
+    assert!(
+        human.stdout.contains("`factory store gc` removes them"),
+        "{}",
+        human.stdout
+    );
+
+    let gc = env.run(&["store", "gc"]);
+    gc.ok();
+    assert!(
+        gc.stdout
+            .contains("Removed 2 temporary file(s) of stopped writers and 1 object(s)"),
+        "{}",
+        gc.stdout
+    );
+    let mut left = walk_objects(&objects);
+    left.retain(|p| p != &live);
+    assert_eq!(left, kept, "gc removed a referenced object or left garbage");
+    assert!(live.exists());
+    assert!(!env.store.join("state/.state-4194999.tmp").exists());
+    assert_eq!(env.log_bytes(), log_before, "gc wrote to the log");
+    std::fs::remove_file(&live).unwrap();
+    let clean = env.run(&["--json", "store", "check"]);
+    clean.ok();
+    assert_eq!(
+        clean.json()["report"]["garbage"]["unreferenced"],
+        serde_json::json!([])
+    );
+    // What was published still generates.
+    env.run(&[
+        "generate",
+        common::EXAMPLE_NAME,
+        "-o",
+        "out",
+        "--set",
+        "service_name=after-gc",
+    ])
+    .ok();
+}

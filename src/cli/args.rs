@@ -172,7 +172,7 @@ pub(crate) enum Command {
     },
     /// Print the man page (roff).
     Man,
-    /// Check or rebuild the store.
+    /// Check, rebuild or clean the store.
     #[command(subcommand)]
     Store(store::StoreCommand),
     /// Show or clean the clone cache of template repositories.

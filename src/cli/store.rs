@@ -1,4 +1,4 @@
-//! `factory store check` and `factory store rebuild`.
+//! `factory store check`, `factory store rebuild` and `factory store gc`.
 
 use serde_json::json;
 
@@ -12,65 +12,93 @@ pub(crate) enum StoreCommand {
     Check,
     /// Rebuild state/ from the event log.
     Rebuild,
+    /// Remove temporary files of stopped writers and objects no event refers to.
+    Gc,
 }
 
 /// Runs `store …`.
 pub(crate) fn run(app: &App, command: StoreCommand) -> Result<()> {
     let session = app.session()?;
-    let store = &session.store;
     match command {
-        StoreCommand::Check => {
-            let report = crate::store::check::check(store)?;
-            if app.json() {
-                app.printer.json_document(
-                    &json!({ "store": store.root(), "ok": report.ok(), "report": report }),
-                );
-            } else if app.human() {
-                out!(
-                    app.printer,
-                    "Checked {}: {} events, {} objects, {} template versions",
-                    store.root().display(),
-                    report.events,
-                    report.objects,
-                    report.versions
-                );
-                for note in &report.notes {
-                    out!(app.printer, "  note: {note}");
-                }
-                for problem in &report.problems {
-                    out!(app.printer, "  problem: {problem}");
-                }
-                if report.ok() {
-                    out!(
-                        app.printer,
-                        "  ok: every object hashes to its name and state/ equals a replay of the log"
-                    );
-                }
-            }
-            if report.ok() {
-                Ok(())
-            } else {
-                Err(Error::verdict(format!("the store has {} problem(s)", report.problems.len()))
-                    .hint("`factory store rebuild` fixes state/; damaged objects or log lines need a backup"))
-            }
+        StoreCommand::Check => check(app, &session.store),
+        StoreCommand::Rebuild => rebuild(app, &session),
+        StoreCommand::Gc => gc(app, &session.store),
+    }
+}
+
+fn check(app: &App, store: &crate::store::Store) -> Result<()> {
+    let report = crate::store::check::check(store)?;
+    if app.json() {
+        app.printer
+            .json_document(&json!({ "store": store.root(), "ok": report.ok(), "report": report }));
+    } else if app.human() {
+        out!(
+            app.printer,
+            "Checked {}: {} events, {} objects, {} template versions",
+            store.root().display(),
+            report.events,
+            report.objects,
+            report.versions
+        );
+        for note in &report.notes {
+            out!(app.printer, "  note: {note}");
         }
-        StoreCommand::Rebuild => {
-            let result = store.rebuild();
-            app.warnings(&session);
-            let state = result?;
-            if app.json() {
-                app.printer.json_document(
-                    &json!({ "events": state.event_count, "templates": state.templates.len() }),
-                );
-            } else if app.human() {
-                out!(
-                    app.printer,
-                    "Rebuilt state/ from {} events ({} templates)",
-                    state.event_count,
-                    state.templates.len()
-                );
-            }
-            Ok(())
+        for path in report
+            .garbage
+            .temporaries
+            .iter()
+            .chain(&report.garbage.unreferenced)
+        {
+            out!(app.printer, "    {}", path.display());
+        }
+        for problem in &report.problems {
+            out!(app.printer, "  problem: {problem}");
+        }
+        if report.ok() {
+            out!(
+                app.printer,
+                "  ok: every object hashes to its name and state/ equals a replay of the log"
+            );
         }
     }
+    if report.ok() {
+        Ok(())
+    } else {
+        Err(Error::verdict(format!(
+            "the store has {} problem(s)",
+            report.problems.len()
+        ))
+        .hint("`factory store rebuild` fixes state/; damaged objects or log lines need a backup"))
+    }
+}
+
+fn rebuild(app: &App, session: &crate::app::Session) -> Result<()> {
+    let store = &session.store;
+    let result = store.rebuild();
+    app.warnings(session);
+    let state = result?;
+    if app.json() {
+        app.printer.json_document(
+            &json!({ "events": state.event_count, "templates": state.templates.len() }),
+        );
+    } else if app.human() {
+        out!(
+            app.printer,
+            "Rebuilt state/ from {} events ({} templates)",
+            state.event_count,
+            state.templates.len()
+        );
+    }
+    Ok(())
+}
+
+fn gc(app: &App, store: &crate::store::Store) -> Result<()> {
+    let removed = crate::store::gc::collect(store)?;
+    if app.json() {
+        app.printer
+            .json_document(&json!({ "store": store.root(), "removed": removed }));
+    } else if app.human() {
+        out!(app.printer, "Removed {}", removed.summary());
+    }
+    Ok(())
 }

@@ -128,7 +128,7 @@ pub fn recover_interrupted(target: &Path) -> Vec<String> {
         else {
             continue;
         };
-        if pid == std::process::id() || process_alive(pid) {
+        if crate::process::alive(pid) {
             continue;
         }
         Backup { dir: entry.path() }.restore(target);
@@ -155,17 +155,10 @@ fn remove_dead_stagings(parent: &Path, name: &str) {
         let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
             continue;
         };
-        if pid != std::process::id() && !process_alive(pid) {
+        if !crate::process::alive(pid) {
             let _ = fs::remove_dir_all(entry.path());
         }
     }
-}
-
-/// Whether a process with this id is running (Linux: `/proc`; elsewhere assumed alive, so
-/// nothing is removed).
-fn process_alive(pid: u32) -> bool {
-    let proc = Path::new("/proc");
-    !proc.is_dir() || proc.join(pid.to_string()).exists()
 }
 
 /// Refuses an output folder that is itself a symlink: writing into it would write wherever it

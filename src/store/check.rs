@@ -26,6 +26,8 @@ pub struct CheckReport {
     pub problems: Vec<String>,
     /// Things worth knowing that are not problems.
     pub notes: Vec<String>,
+    /// What `store gc` would remove.
+    pub garbage: super::gc::Garbage,
 }
 
 impl CheckReport {
@@ -163,6 +165,13 @@ pub fn check(store: &Store) -> Result<CheckReport> {
                 ));
             }
         }
+    }
+    report.garbage = super::gc::find(store, &replay, false)?;
+    if !report.garbage.is_empty() {
+        report.notes.push(format!(
+            "{}; `factory store gc` removes them",
+            report.garbage.summary()
+        ));
     }
     Ok(report)
 }

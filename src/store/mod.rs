@@ -5,6 +5,7 @@
 pub mod check;
 pub mod config;
 pub mod cursors;
+pub mod gc;
 pub mod objects;
 pub mod projection;
 
