@@ -3,6 +3,7 @@
 //! canonical envelope. See `docs/` for the user guide and `../shared/DESIGN.md` for the design.
 
 pub mod app;
+pub mod bounded;
 pub mod broker;
 pub mod cli;
 pub mod clock;

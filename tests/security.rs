@@ -341,6 +341,38 @@ fn huge_format_widths_and_huge_files_are_errors_not_aborts() {
         assert!(out.stderr.contains("a.txt:1:"), "{name}: {}", out.stderr);
         assert!(!env.path(name).exists());
     }
+    // Output that grows without bound stops at the per-file limit (a loop that writes) or at
+    // the fuel (a value doubled in a loop), with the file named, long before memory runs out.
+    for (name, text, expected) in [
+        (
+            "writes",
+            "{% for i in range(100000) %}{{ 'y' * 10000 }}{% endfor %}\n",
+            "the rendered output passed 64 MB",
+        ),
+        (
+            "doubles",
+            "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}\n",
+            "out of fuel",
+        ),
+        (
+            "joins",
+            "{{ range(90000)|map('string')|join('x' * 20000) }}\n",
+            "out of fuel",
+        ),
+    ] {
+        let template = env.template(
+            &format!("grow-{name}"),
+            &[
+                ("template.yaml", &format!("name: grow-{name}\n")),
+                ("a.txt", text),
+            ],
+        );
+        let out = env.run(&["generate", template.to_str().unwrap(), "-o", name]);
+        out.expect_code(1);
+        assert!(out.stderr.contains(expected), "{name}: {}", out.stderr);
+        assert!(out.stderr.contains("a.txt"), "{name}: {}", out.stderr);
+        assert!(!env.path(name).exists());
+    }
     // A text file over the render limit is refused with what to do, at validate and generate.
     let big = env.template("big", &[("template.yaml", "name: big\n")]);
     let file = std::fs::File::create(big.join("huge.txt")).unwrap();

@@ -104,8 +104,7 @@ pub fn run_hook(
     ctx: &minijinja::Value,
     cwd: &Path,
 ) -> Result<()> {
-    let script = env
-        .render_str(&hook.text, ctx.clone())
+    let script = crate::bounded::render_str_bounded(env, &hook.text, ctx)
         .map_err(|e| Error::new(format!("{}: {e}", hook.name)))?;
     let extension = hook.name.rsplit('.').next().unwrap_or_default();
     let file = tempfile::Builder::new()
@@ -143,7 +142,7 @@ pub fn run_task(
     cwd: &Path,
 ) -> Result<()> {
     let render = |text: &str| {
-        env.render_str(text, ctx.clone())
+        crate::bounded::render_str_bounded(env, text, ctx)
             .map_err(|e| Error::new(format!("task `{task}`: {e}")))
     };
     if let Some(when) = &task.when {

@@ -11,8 +11,13 @@ pub mod write;
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 
-/// The fuel one render may burn: generous for real templates, finite for runaway loops.
-pub const FUEL: u64 = 50_000_000;
+/// The fuel one render may burn: generous for real templates (millions of instructions),
+/// finite for runaway loops. minijinja charges a fuel per instruction and a 64th of one per
+/// byte a value grows by, so this also bounds what a value doubled in a loop can reach
+/// (512 MB) before the output bound below refuses to write it.
+pub const FUEL: u64 = 8_000_000;
+
+pub use crate::bounded::{MAX_RENDERED_BYTES, render_bounded, render_str_bounded};
 
 /// What rendering takes from outside the template, resolved once by the caller: the pinned
 /// clock (`FACTORY_NOW`) and the seed that makes `uuid4()` repeatable (`FACTORY_UUID_SEED`).
@@ -224,6 +229,16 @@ pub fn describe_error(
         }
         minijinja::ErrorKind::OutOfFuel => {
             "the template ran too long (out of fuel): look for a runaway loop".to_string()
+        }
+        // The only writer rendering uses is the bounded one.
+        minijinja::ErrorKind::WriteFailure => {
+            return TemplateError {
+                location,
+                message: format!(
+                    "the rendered output passed {} MB, the limit for one file: look for a runaway loop or a value that doubles",
+                    MAX_RENDERED_BYTES / (1024 * 1024)
+                ),
+            };
         }
         kind => kind.to_string(),
     };

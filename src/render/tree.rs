@@ -115,8 +115,8 @@ fn matches_path_or_parent(set: &GlobSet, path: &str) -> bool {
 }
 
 /// Template files larger than this are refused rather than rendered: rendering holds a file's
-/// text and its output in memory, so a bound here bounds memory.
-pub const MAX_RENDER_BYTES: u64 = 64 * 1024 * 1024;
+/// text and its output in memory, so the same bound holds for both.
+const MAX_RENDER_BYTES: u64 = super::MAX_RENDERED_BYTES as u64;
 
 /// A template ready to render: one environment (whose loader serves the content files by
 /// path, so `include`, `extends` and `import` work across them) and the manifest's rules.
@@ -458,7 +458,7 @@ impl<'a> Renderer<'a> {
         if !crate::template::params::is_template_text(part) {
             return Ok(Some(part.to_string()));
         }
-        let rendered = self.env.render_str(part, ctx.clone()).map_err(|e| {
+        let rendered = super::render_str_bounded(&self.env, part, ctx).map_err(|e| {
             let mut err = describe_error(&e, path, |_| Some(part.to_string()));
             err.location = format!("{path} (file name)");
             RenderProblem::Template(err)
@@ -493,8 +493,7 @@ impl<'a> Renderer<'a> {
         if self.keep_compiled && !file.copy_only {
             match self.env.get_template(&file.path) {
                 Ok(template) => {
-                    return template
-                        .render(ctx)
+                    return super::render_bounded(&template, ctx)
                         .map(|text| Cow::Owned(text.into_bytes()))
                         .map_err(|e| self.problem(describe_error(&e, &file.path, from_cache)));
                 }
@@ -531,7 +530,7 @@ impl<'a> Renderer<'a> {
             .env
             .template_from_named_str(&file.path, text)
             .map_err(describe)?;
-        let rendered = template.render(ctx).map_err(describe)?;
+        let rendered = super::render_bounded(&template, ctx).map_err(describe)?;
         Ok(Cow::Owned(rendered.into_bytes()))
     }
 

@@ -173,7 +173,7 @@ pub fn resolve_with(
                 .is_some_and(|s| manifest.is_template_text(s))
             {
                 let text = default.as_str().unwrap_or_default();
-                match env.render_str(text, &ctx) {
+                match crate::bounded::render_str_bounded(env, text, &ctx) {
                     Ok(rendered) => params::parse_text(param, &rendered),
                     Err(e) => Err(format!("default `{text}` failed: {e}")),
                 }
@@ -246,7 +246,7 @@ fn render_deep(
 ) -> Result<Value, String> {
     let render = |text: &str| {
         if manifest.is_template_text(text) {
-            env.render_str(text, ctx)
+            crate::bounded::render_str_bounded(env, text, ctx)
                 .map_err(|e| format!("`{text}` failed: {e}"))
         } else {
             Ok(text.to_string())
@@ -292,7 +292,7 @@ fn validated(
     };
     let mut trial = answers.clone();
     trial.values.insert(param.name.clone(), value.clone());
-    match env.render_str(validator, trial.context()) {
+    match crate::bounded::render_str_bounded(env, validator, trial.context()) {
         Ok(message) if message.trim().is_empty() => Ok(value),
         Ok(message) => Err(message.trim().to_string()),
         Err(e) => Err(format!("validator failed: {e}")),
