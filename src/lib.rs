@@ -20,6 +20,7 @@ pub mod ids;
 pub mod library;
 pub mod process;
 pub mod render;
+pub mod secrets;
 pub mod store;
 pub mod suggest;
 pub mod template;

@@ -584,3 +584,137 @@ fn content_folders_outside_the_template_are_refused_at_generate_time() {
         out.stderr
     );
 }
+
+/// Every artefact a run leaves behind factory's own output folder: the log, state/, the
+/// records in the output (`.factory/`, answers files), and what was printed.
+fn artefacts(env: &Env, outputs: &[&str], runs: &[&common::Run]) -> String {
+    let mut all = String::new();
+    for (path, bytes) in common::snapshot(&env.store) {
+        all.push_str(&format!("{}:\n", path.display()));
+        all.push_str(&String::from_utf8_lossy(&bytes));
+    }
+    for output in outputs {
+        let dir = env.path(output);
+        for (path, bytes) in common::snapshot(&dir) {
+            let name = path.to_string_lossy();
+            if name.contains(".factory") || name.contains("answers") || name.contains("debug") {
+                all.push_str(&String::from_utf8_lossy(&bytes));
+            }
+        }
+    }
+    for run in runs {
+        all.push_str(&run.stdout);
+        all.push_str(&run.stderr);
+    }
+    all
+}
+
+#[test]
+fn the_secret_leak_table_finds_no_secret_in_any_artefact() {
+    let env = Env::new();
+    let secret = "tok-L3AK-probe-value";
+    let copier = env.template(
+        "leaky",
+        &[
+            (
+                "copier.yml",
+                "token:\n  type: str\n  secret: true\n  default: x\nlabel:\n  type: str\n  default: \"{{ token }}-label\"\nother:\n  type: str\n  default: ok\n  validator: \"{% if other != 'ok' %}other is wrong, token is {{ token }}{% endif %}\"\n_tasks:\n  - command: \"echo task sees {{ token }}; echo {{ token }} >&2; exit 3\"\n    when: \"{{ fail_task }}\"\nfail_task:\n  type: bool\n  default: false\n",
+            ),
+            ("debug.txt.jinja", "{{ debug() }}\n"),
+            ("uses.txt.jinja", "{{ token }} {{ label }}\n"),
+        ],
+    );
+    let t = copier.to_str().unwrap();
+    let token = format!("token={secret}");
+    let mut runs = Vec::new();
+    // Rendered: the file that uses the secret has it (the user's output), debug() does not.
+    let ok = env.run(&[
+        "generate",
+        t,
+        "-o",
+        "ok",
+        "--set",
+        &token,
+        "--compat-answers",
+        "--defaults",
+        "--trust",
+    ]);
+    ok.ok();
+    assert!(
+        std::fs::read_to_string(env.path("ok/uses.txt"))
+            .unwrap()
+            .contains(secret)
+    );
+    let debug = std::fs::read_to_string(env.path("ok/debug.txt")).unwrap();
+    assert!(debug.contains("***") && debug.contains("token"), "{debug}");
+    runs.push(ok);
+    // A validator message that quotes the secret.
+    let validator = env.run(&[
+        "generate",
+        t,
+        "-o",
+        "v",
+        "--set",
+        &token,
+        "--set",
+        "other=no",
+        "--defaults",
+        "--trust",
+    ]);
+    validator.expect_code(2);
+    assert!(
+        validator.stderr.contains("other is wrong, token is ***"),
+        "{}",
+        validator.stderr
+    );
+    runs.push(validator);
+    // A failing task whose command line and output carry the secret.
+    let task = env.run(&[
+        "generate",
+        t,
+        "-o",
+        "task",
+        "--set",
+        &token,
+        "--set",
+        "fail_task=true",
+        "--trust",
+        "--defaults",
+    ]);
+    task.expect_code(1);
+    assert!(task.stderr.contains("***"), "{}", task.stderr);
+    runs.push(task);
+    // A Service Bus connection string given inline, and an AMQP password.
+    let inline = env.run(&[
+        "events", "push", "--to",
+        "servicebus:Endpoint=sb://x.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=Zm9vYmFyLXNhcy1rZXk=",
+    ]);
+    inline.expect_code(2);
+    assert!(
+        inline.stderr.contains("not a connection string"),
+        "{}",
+        inline.stderr
+    );
+    runs.push(inline);
+    let amqp = env.run(&[
+        "events",
+        "push",
+        "--max-retries",
+        "0",
+        "--to",
+        "amqp://user:amqp-pa55word@127.0.0.1:9/%2f",
+    ]);
+    assert_ne!(amqp.code, 0);
+    runs.push(amqp);
+    let refs: Vec<&common::Run> = runs.iter().collect();
+    let all = artefacts(&env, &["ok", "v", "task"], &refs);
+    for leaked in [secret, "Zm9vYmFyLXNhcy1rZXk", "amqp-pa55word"] {
+        assert!(!all.contains(leaked), "`{leaked}` leaked:\n{all}");
+    }
+    // What was recorded still says what happened.
+    assert!(
+        env.events()
+            .iter()
+            .any(|e| e["payload"]["status"] == "Failed")
+    );
+}

@@ -253,10 +253,9 @@ pub fn generate_scaffold(
             }
             Ok(report(outcome, event_ids(&envelopes)))
         }
-        Err(mut failure) => {
-            // What failed may quote a secret (a path built from it, a task's command line).
-            failure.error.message = answers.redact(&failure.error.message);
-            failure.error.hint = failure.error.hint.as_deref().map(|h| answers.redact(h));
+        Err(failure) => {
+            // What failed may quote a secret (a path built from it, a task's command line):
+            // the event is redacted as it is appended, the error as it is printed.
             let execution = execution(&failure.execution_id);
             // The failure is what the user needs to hear; a failure to record it is a warning.
             if let Err(e) = session.write(|state| {
@@ -297,7 +296,10 @@ fn copier_answers_file(resolved: &ResolvedSource, answers: &Answers) -> Result<(
         .unwrap_or(".copier-answers.yml");
     crate::render::paths::check_inside(name)
         .map_err(|m| Error::new(format!("_answers_file `{name}`: {m}")))?;
-    Ok((name.to_string(), text.into_bytes()))
+    Ok((
+        name.to_string(),
+        crate::secrets::redact(&text).into_owned().into_bytes(),
+    ))
 }
 
 /// cookiecutter's replay file, `~/.cookiecutter_replay/NAME.json`, secrets left out.
@@ -324,5 +326,6 @@ fn write_cookiecutter_replay(
     let path = dir.join(format!("{name}.json"));
     let text = serde_json::to_string_pretty(&json!({ "cookiecutter": context }))
         .expect("answers serialize");
-    std::fs::write(&path, text).map_err(|e| Error::io("write", &path, e))
+    std::fs::write(&path, crate::secrets::redact(&text).as_bytes())
+        .map_err(|e| Error::io("write", &path, e))
 }

@@ -328,6 +328,9 @@ pub fn publish_package(
     library::publish(&state, &found.id, &release.id, "", &package.sha512)?;
     let http = request.feed.starts_with("http://") || request.feed.starts_with("https://");
     let feed_ref = if http {
+        if let Some(key) = &request.api_key {
+            crate::secrets::register(key);
+        }
         let key = request.api_key.as_deref().ok_or_else(|| {
             Error::new(format!(
                 "the environment variable {} holding the feed's API key is not set",

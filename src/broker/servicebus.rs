@@ -52,11 +52,24 @@ impl std::fmt::Debug for ConnectionString {
     }
 }
 
+/// Registers the `SharedAccessKey` of a connection string (or of anything that looks like
+/// one) as a secret, so no message that quotes it shows it.
+pub fn register_key(text: &str) {
+    for part in text.split(';') {
+        if let Some((key, value)) = part.split_once('=')
+            && key.trim().eq_ignore_ascii_case("SharedAccessKey")
+        {
+            crate::secrets::register(value.trim());
+        }
+    }
+}
+
 impl ConnectionString {
     /// Parses `Endpoint=sb://…;SharedAccessKeyName=…;SharedAccessKey=…` (and
     /// `UseDevelopmentEmulator=true`, which means plain HTTP). `origin` names where it came
     /// from in errors, which never quote it.
     pub fn parse(text: &str, origin: &str) -> Result<ConnectionString> {
+        register_key(text);
         let mut parts: HashMap<String, String> = HashMap::new();
         for part in text.split(';').filter(|p| !p.trim().is_empty()) {
             let (key, value) = part.split_once('=').ok_or_else(|| {

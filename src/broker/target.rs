@@ -19,11 +19,13 @@ impl Target {
     /// Parses `--to`.
     pub fn parse(text: &str) -> Result<Target> {
         let text = text.trim();
+        register_credentials(text);
         if text.starts_with("amqp://") || text.starts_with("amqps://") {
             Ok(Target::Amqp(text.to_string()))
         } else if let Some(env) = text.strip_prefix("servicebus:") {
             if env.is_empty() || !env.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(Error::usage(format!("`{text}`: servicebus: takes the name of an environment variable"))
+                // What was given may be the connection string itself: it is not repeated.
+                return Err(Error::usage("`servicebus:…` takes the name of an environment variable, not a connection string")
                     .hint("for example --to servicebus:FACTORY_SERVICEBUS, with the connection string in that variable"));
             }
             Ok(Target::ServiceBus(env.to_string()))
@@ -66,6 +68,19 @@ impl Target {
             .collect();
         format!("{kind}-{readable}-{}", &sha256_hex(key.as_bytes())[..12])
     }
+}
+
+/// A password in a URL and a key in a connection string are secrets wherever they turn up.
+fn register_credentials(text: &str) {
+    if let Ok(url) = reqwest::Url::parse(text)
+        && let Some(password) = url.password()
+    {
+        crate::secrets::register(password);
+        if let Ok(decoded) = percent_encoding::percent_decode_str(password).decode_utf8() {
+            crate::secrets::register(&decoded);
+        }
+    }
+    super::servicebus::register_key(text);
 }
 
 /// The URL without its user info and query string.

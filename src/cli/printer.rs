@@ -30,28 +30,28 @@ pub(crate) struct Printer {
     printed_json: std::cell::Cell<bool>,
 }
 
-/// Text for a terminal: control characters a file name or a template could carry (escape
-/// sequences, carriage returns, tabs) are shown escaped; line breaks stay.
-fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+/// Text for a terminal: every known secret masked (`crate::secrets`), and control characters
+/// a file name or a template could carry (escape sequences, carriage returns, tabs) shown
+/// escaped; line breaks stay.
+fn printable(text: &str) -> String {
+    let text = crate::secrets::redact(text);
     if !text.chars().any(|c| c.is_control() && c != '\n') {
-        return std::borrow::Cow::Borrowed(text);
+        return text.into_owned();
     }
-    std::borrow::Cow::Owned(
-        text.chars()
-            .map(|c| {
-                if c.is_control() && c != '\n' {
-                    c.escape_debug().to_string()
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect(),
-    )
+    let mut shown = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() && c != '\n' {
+            shown.extend(c.escape_debug());
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
 }
 
 /// A hint line on stderr, for usage errors found before a printer exists.
 pub(crate) fn hint(text: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "hint: {text}");
+    let _ = writeln!(std::io::stderr().lock(), "hint: {}", printable(text));
 }
 
 /// `out!(printer, "…", args)` prints one line of human text.
@@ -136,9 +136,10 @@ impl Printer {
 
     /// Bytes for stdout as they are (streams, scripts, generated files).
     pub(crate) fn raw(&self, bytes: &[u8]) {
+        let bytes = crate::secrets::redact_bytes(bytes);
         let mut stdout = std::io::stdout().lock();
         // A full disk behind a redirect is rare and the report is already recorded.
-        let _ = exit_on_broken_pipe(stdout.write_all(bytes).and_then(|()| stdout.flush()));
+        let _ = exit_on_broken_pipe(stdout.write_all(&bytes).and_then(|()| stdout.flush()));
     }
 
     /// A buffered stdout for streams of lines (the event log): written in large blocks.
@@ -152,7 +153,11 @@ impl Printer {
     /// A note on stderr (not in quiet or JSON mode): how something was done.
     pub(crate) fn note(&self, text: impl Display) {
         if self.human() {
-            let _ = writeln!(std::io::stderr().lock(), "note: {text}");
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "note: {}",
+                printable(&text.to_string())
+            );
         }
     }
 
@@ -190,7 +195,7 @@ impl Stream {
     pub(crate) fn line(&mut self, bytes: &[u8]) -> crate::Result<()> {
         let written = self
             .0
-            .write_all(bytes)
+            .write_all(&crate::secrets::redact_bytes(bytes))
             .and_then(|()| self.0.write_all(b"\n"));
         exit_on_broken_pipe(written)
     }

@@ -96,7 +96,10 @@ impl Scaffold {
         [
             (
                 format!("{PROVENANCE_DIR}/{SCAFFOLD_FILE}"),
-                self.to_yaml().into_bytes(),
+                // Secret answers are left out; a public one that quotes a secret is masked.
+                crate::secrets::redact(&self.to_yaml())
+                    .into_owned()
+                    .into_bytes(),
             ),
             (
                 format!("{PROVENANCE_DIR}/{MANIFEST_FILE}"),

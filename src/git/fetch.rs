@@ -90,6 +90,7 @@ impl GitEnv {
                 }),
         };
         if let Some((user, password)) = credentials {
+            crate::secrets::register(&password);
             // An empty helper first: these credentials win over the user's helpers.
             config.push(("credential.helper".into(), String::new()));
             config.push(("credential.helper".into(), HELPER.into()));
@@ -189,7 +190,8 @@ fn run_git(
                 Ok(n) => {
                     if progress {
                         use std::io::Write;
-                        let _ = std::io::stderr().write_all(&buffer[..n]);
+                        let _ = std::io::stderr()
+                            .write_all(&crate::secrets::redact_bytes(&buffer[..n]));
                     }
                     kept.extend_from_slice(&buffer[..n]);
                     if kept.len() > 64 * 1024 {

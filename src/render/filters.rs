@@ -28,6 +28,13 @@ pub fn register(env: &mut Environment<'static>, settings: &super::Settings) {
     env.add_filter("jsonify", jsonify);
     let settings = settings.clone();
     env.add_function("uuid4", move || settings.next_uuid());
+    // `debug()` dumps the whole context into a file: never the secrets in it.
+    env.add_function(
+        "debug",
+        |state: &minijinja::State, args: minijinja::value::Rest<minijinja::Value>| {
+            crate::secrets::redact(&minijinja::functions::debug(state, args)).into_owned()
+        },
+    );
 }
 
 /// Lower-case ASCII letters and digits joined by single dashes; other characters separate

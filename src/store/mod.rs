@@ -412,7 +412,11 @@ impl Store {
         for (hex, bytes) in &decision.objects {
             objects.put_hashed(hex, bytes)?;
         }
-        let envelopes = context.stamp_caused(&decision.events, &decision.causes);
+        let mut envelopes = context.stamp_caused(&decision.events, &decision.causes);
+        // Nothing a secret reached (an error quoting a path built from one) is recorded.
+        for envelope in &mut envelopes {
+            crate::secrets::redact_json(&mut envelope.payload);
+        }
         let mut buffer = Vec::with_capacity(envelopes.len() * 512);
         for envelope in &envelopes {
             envelope.write_line(&mut buffer);

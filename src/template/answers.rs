@@ -21,20 +21,6 @@ pub struct Answers {
 }
 
 impl Answers {
-    /// `text` with every secret value of these answers (given, asked or derived) replaced by
-    /// `***`: for anything that leaves the process.
-    pub fn redact(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for name in &self.secrets {
-            if let Some(secret) = self.values.get(name).and_then(Value::as_str)
-                && secret.len() >= 3
-            {
-                out = out.replace(secret, "***");
-            }
-        }
-        out
-    }
-
     /// The answers without secrets: what events and answers files may hold.
     pub fn public(&self) -> Map<String, Value> {
         self.values
@@ -183,9 +169,13 @@ pub fn resolve_with(
                 params::coerce(param, default)
             }
         });
+        let secret = answers.secrets.contains(&param.name);
         let offered = default.as_ref().and_then(|d| d.as_ref().ok());
         let value = if let Some(value) = given.get(&param.name) {
-            params::coerce(param, value).map_err(|m| redact(param, m, value))
+            if secret {
+                register_secret(value);
+            }
+            params::coerce(param, value).map_err(|m| crate::secrets::redact(&m).into_owned())
         } else if let Some(asker) = asker.as_deref_mut().filter(|asker| {
             !param.hidden && asks(param, env, &ctx) && asker.asks_for(param, offered)
         }) {
@@ -198,10 +188,12 @@ pub fn resolve_with(
         } else {
             Ok(empty_value(param.kind))
         };
-        // A validator's message may quote the answer: never a secret one.
+        // Known before the validator runs: its message may quote the answer.
+        if secret && let Ok(value) = &value {
+            register_secret(value);
+        }
         let value = value.and_then(|v| {
-            let shown = v.clone();
-            validated(param, env, &answers, v).map_err(|m| redact(param, m, &shown))
+            validated(param, env, &answers, v).map_err(|m| crate::secrets::redact(&m).into_owned())
         });
         match value {
             Ok(value) => {
@@ -299,14 +291,14 @@ fn validated(
     }
 }
 
-/// Keeps a secret's value out of an error message.
-fn redact(param: &Parameter, message: String, value: &Value) -> String {
-    if !param.secret {
-        return message;
-    }
-    match value.as_str().filter(|s| !s.is_empty()) {
-        Some(secret) => message.replace(secret, "***"),
-        None => message,
+/// Registers every scalar inside a secret answer with the one redaction step.
+fn register_secret(value: &Value) {
+    match value {
+        Value::String(text) => crate::secrets::register(text),
+        Value::Number(n) => crate::secrets::register(&n.to_string()),
+        Value::Array(items) => items.iter().for_each(register_secret),
+        Value::Object(map) => map.values().for_each(register_secret),
+        Value::Bool(_) | Value::Null => {}
     }
 }
 
