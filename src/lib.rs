@@ -24,6 +24,7 @@ pub mod secrets;
 pub mod store;
 pub mod suggest;
 pub mod template;
+pub mod transaction;
 pub mod tree;
 pub mod upgrade;
 pub mod validate;

@@ -109,7 +109,7 @@ pub fn generate_scaffold(
     };
     if !request.dry_run {
         // A killed `--force` run on this target is undone before anything else looks at it.
-        for recovered in generate::output::recover_interrupted(&request.target) {
+        for recovered in crate::transaction::recover_interrupted(&request.target) {
             session.store.notice(recovered);
         }
         generate::check_target(&request.target, request.force)?;

@@ -97,6 +97,10 @@ pub fn plan_template_upgrade(
     request: PlanTemplateUpgrade,
     asker: Option<&mut dyn Asker>,
 ) -> Result<UpgradeReport> {
+    // A killed `upgrade --apply` (or `generate --force`) is undone before the plan reads it.
+    for recovered in crate::transaction::recover_interrupted(&request.dir) {
+        session.store.notice(recovered);
+    }
     let scaffold = Scaffold::load(&request.dir)?;
     let sides = if scaffold.template.version.is_none()
         && scaffold.template.source.kind == SourceKind::Git

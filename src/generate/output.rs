@@ -30,115 +30,7 @@ pub fn is_missing_or_empty(dir: &Path) -> Result<bool> {
     }
 }
 
-/// What `--force` replaced in a non-empty target: the replaced files (moved, not copied) and
-/// a journal of every file the run places, beside the target as
-/// `.NAME.factory-backup-PID-STAMP`. Removed on success; restored on failure; a killed run's
-/// is restored by the next run on that target.
-struct Backup {
-    dir: PathBuf,
-}
-
-/// The journal inside a backup: one relative path per line, every file the run places.
-const JOURNAL: &str = "journal";
-
-impl Backup {
-    fn begin(target: &Path, moves: &[PathBuf]) -> Result<Backup> {
-        let (parent, name) = beside(target);
-        let stamp = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
-        let dir = parent.join(format!(
-            ".{name}.factory-backup-{}-{stamp}",
-            std::process::id()
-        ));
-        fs::create_dir_all(dir.join("files")).map_err(|e| Error::io("create", &dir, e))?;
-        let mut journal = String::new();
-        for rel in moves {
-            journal.push_str(&rel.to_string_lossy());
-            journal.push('\n');
-        }
-        let path = dir.join(JOURNAL);
-        let written = fs::File::create(&path).and_then(|mut f| {
-            std::io::Write::write_all(&mut f, journal.as_bytes())?;
-            f.sync_all()
-        });
-        written.map_err(|e| Error::io("write", &path, e))?;
-        Ok(Backup { dir })
-    }
-
-    /// Moves the file at `to` (if any) into the backup before it is replaced.
-    fn save(&self, to: &Path, rel: &Path) -> Result<()> {
-        if !to.exists() {
-            return Ok(());
-        }
-        let kept = self.dir.join("files").join(rel);
-        if let Some(parent) = kept.parent() {
-            fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
-        }
-        fs::rename(to, &kept).map_err(|e| Error::io("back up", to, e))
-    }
-
-    /// Puts the target back as it was: replaced files return, files the run added go.
-    fn restore(&self, target: &Path) {
-        let journal = fs::read_to_string(self.dir.join(JOURNAL)).unwrap_or_default();
-        for rel in journal.lines().filter(|l| !l.is_empty()) {
-            let to = target.join(rel);
-            let kept = self.dir.join("files").join(rel);
-            if kept.exists() {
-                let _ = fs::rename(&kept, &to);
-            } else if to.is_file() {
-                let _ = fs::remove_file(&to);
-            }
-        }
-        let _ = fs::remove_dir_all(&self.dir);
-    }
-
-    fn finish(self) {
-        let _ = fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// The folder a target's staging and backup live in, and the target's name.
-fn beside(target: &Path) -> (PathBuf, String) {
-    let parent = target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "output".into());
-    (parent, name)
-}
-
-/// Restores what a killed `--force` run on `target` had replaced; returns what it did.
-pub fn recover_interrupted(target: &Path) -> Vec<String> {
-    let target = &fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
-    let (parent, name) = beside(target);
-    let prefix = format!(".{name}.factory-backup-");
-    let mut notes = Vec::new();
-    let Ok(entries) = fs::read_dir(&parent) else {
-        return notes;
-    };
-    for entry in entries.flatten() {
-        let file_name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = file_name
-            .strip_prefix(&prefix)
-            .and_then(|rest| rest.split('-').next())
-            .and_then(|p| p.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if crate::process::alive(pid) {
-            continue;
-        }
-        Backup { dir: entry.path() }.restore(target);
-        notes.push(format!(
-            "an interrupted `generate --force` into {} (process {pid}) was undone: its files are as they were before it",
-            target.display()
-        ));
-    }
-    notes
-}
+use crate::transaction::{Transaction, beside};
 
 /// Removes the staging folders a killed run left beside this target: their names carry the
 /// process id, and a process that is gone will not move them into place.
@@ -281,23 +173,14 @@ impl Staging {
             }
             moves.push(rel);
         }
-        let backup = Backup::begin(&self.target, &moves)?;
+        let transaction = Transaction::begin(&self.target, &moves)?;
         for rel in &moves {
-            let to = self.target.join(rel);
-            let moved = (|| {
-                if let Some(parent) = to.parent() {
-                    fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
-                }
-                backup.save(&to, rel)?;
-                fs::rename(self.dir.join(rel), &to)
-                    .map_err(|e| Error::io("move the output to", &to, e))
-            })();
-            if let Err(e) = moved {
-                backup.restore(&self.target);
+            if let Err(e) = transaction.put(rel, Some(&self.dir.join(rel))) {
+                transaction.rollback();
                 return Err(e);
             }
         }
-        backup.finish();
+        transaction.commit();
         Ok(())
     }
 }
