@@ -124,10 +124,33 @@ pub fn beside(target: &Path) -> (PathBuf, String) {
     (parent, name)
 }
 
-/// Rolls back what a killed run on `target` had changed; returns what it did.
+/// Removes the staging folders a killed run left beside this target: their names carry the
+/// process id, and a process that is gone will not move them into place.
+pub fn remove_dead_stagings(parent: &Path, name: &str) {
+    let prefix = format!(".{name}.factory-tmp-");
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file_name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if !crate::process::alive(pid) {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Rolls back what a killed run on `target` had changed and removes its staging folder;
+/// returns what it did.
 pub fn recover_interrupted(target: &Path) -> Vec<String> {
     let target = &fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
     let (parent, name) = beside(target);
+    remove_dead_stagings(&parent, &name);
     let prefix = format!(".{name}.factory-backup-");
     let mut notes = Vec::new();
     let Ok(entries) = fs::read_dir(&parent) else {

@@ -344,3 +344,99 @@ fn store_gc_removes_what_stopped_writers_left_and_nothing_else() {
     ])
     .ok();
 }
+
+/// A template of `count` files whose contents carry `marker`.
+fn many_files(env: &Env, name: &str, count: usize, marker: &str) -> std::path::PathBuf {
+    let texts: Vec<(String, String)> = (0..count)
+        .map(|i| {
+            (
+                format!("src/f{i:04}.txt"),
+                format!("{{{{ v }}}} {marker} {i}\n{}\n", "x".repeat(2000)),
+            )
+        })
+        .collect();
+    let mut files: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let manifest = format!("name: {name}\nparameters:\n  - name: v\n    default: x\n");
+    files.push(("template.yaml", &manifest));
+    env.template(&format!("{name}-{marker}"), &files)
+}
+
+#[test]
+fn kill_9_during_generate_force_leaves_the_old_project_or_the_new_never_a_mix() {
+    let env = Env::new();
+    let old_t = many_files(&env, "crashy", 400, "old");
+    let new_t = many_files(&env, "crashy", 400, "new");
+    let (old_t, new_t) = (old_t.to_str().unwrap(), new_t.to_str().unwrap());
+    env.run(&["generate", old_t, "-o", "pristine", "--defaults"])
+        .ok();
+    std::fs::write(env.path("pristine/mine.txt"), "the user's own\n").unwrap();
+    let reset = || {
+        let _ = std::fs::remove_dir_all(env.path("proj"));
+        common::copy_dir(&env.path("pristine"), &env.path("proj"));
+    };
+    reset();
+    let old = common::snapshot(&env.path("proj"));
+    let force = ["generate", new_t, "-o", "proj", "--defaults", "--force"];
+    reset();
+    let start = std::time::Instant::now();
+    env.run(&force).ok();
+    let full = start.elapsed();
+    let new = common::snapshot(&env.path("proj"));
+    let mut killed_mid_run = 0;
+    for fifth in 1..=4 {
+        reset();
+        let mut child = env
+            .command(&force)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(full * fifth / 5);
+        if child.try_wait().unwrap().is_none() {
+            killed_mid_run += 1;
+            child.kill().unwrap(); // SIGKILL
+        }
+        child.wait().unwrap();
+        // The next command on the target undoes what the killed run left half-done.
+        env.run(&["generate", new_t, "-o", "proj", "--defaults"]);
+        let now = common::snapshot(&env.path("proj"));
+        if now != old && now != new {
+            let differ = |a: &[(std::path::PathBuf, Vec<u8>)]| {
+                now.iter()
+                    .filter(|f| !a.contains(f))
+                    .map(|(p, _)| p.display().to_string())
+                    .take(5)
+                    .collect::<Vec<_>>()
+            };
+            panic!(
+                "trial {fifth}: old and new files mixed: not old {:?}, not new {:?} ({} files; old {}, new {})",
+                differ(&old),
+                differ(&new),
+                now.len(),
+                old.len(),
+                new.len()
+            );
+        }
+        let beside: Vec<_> = std::fs::read_dir(env.dir.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(".proj.factory-")
+            })
+            .collect();
+        assert!(
+            beside.is_empty(),
+            "trial {fifth}: {beside:?} left beside the target"
+        );
+        env.run(&["store", "check"]).ok();
+    }
+    assert!(
+        killed_mid_run > 0,
+        "no trial was killed while running; the run took {full:?}"
+    );
+}

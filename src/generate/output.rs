@@ -32,27 +32,6 @@ pub fn is_missing_or_empty(dir: &Path) -> Result<bool> {
 
 use crate::transaction::{Transaction, beside};
 
-/// Removes the staging folders a killed run left beside this target: their names carry the
-/// process id, and a process that is gone will not move them into place.
-fn remove_dead_stagings(parent: &Path, name: &str) {
-    let prefix = format!(".{name}.factory-tmp-");
-    let Ok(entries) = fs::read_dir(parent) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let file_name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = file_name.strip_prefix(&prefix) else {
-            continue;
-        };
-        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
-            continue;
-        };
-        if !crate::process::alive(pid) {
-            let _ = fs::remove_dir_all(entry.path());
-        }
-    }
-}
-
 /// Refuses an output folder that is itself a symlink: writing into it would write wherever it
 /// points.
 pub fn refuse_link(target: &Path) -> Result<()> {
@@ -95,7 +74,7 @@ impl Staging {
             }
         }
         fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
-        remove_dead_stagings(parent, &name);
+        crate::transaction::remove_dead_stagings(parent, &name);
         let stamp = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
         let dir = parent.join(format!(
             ".{name}.factory-tmp-{}-{stamp}",

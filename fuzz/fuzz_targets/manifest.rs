@@ -1,0 +1,6 @@
+//! `template.yaml`: any text parses to a manifest or a located error, never a panic.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|text: &str| {
+    let _ = factory::template::manifest::Manifest::parse(text, "template.yaml");
+});
