@@ -73,7 +73,20 @@ def leftovers(parent, name):
 
 
 def store_is_sound(store):
-    return run(store, "store", "check", check=False).returncode == 0
+    out = run(store, "store", "check", check=False)
+    if out.returncode != 0:
+        print(f"  store check: {out.stdout.strip()}", file=sys.stderr)
+    return out.returncode == 0
+
+
+def why(label, now, old, new, extra):
+    """One line on stderr for a trial that ended in neither state."""
+    if now != old and now != new:
+        mixed = sum(1 for k, v in now.items() if old.get(k) != v and new.get(k) != v)
+        print(f"  {label}: {len(now)} files, {mixed} neither old nor new, "
+              f"{sum(1 for k in now if now[k] == new.get(k))} new", file=sys.stderr)
+    if extra:
+        print(f"  {label}: left beside the target: {extra}", file=sys.stderr)
 
 
 def generate_force(work, trials, files):
@@ -93,7 +106,6 @@ def generate_force(work, trials, files):
         shutil.copytree(pristine, proj, symlinks=True)
 
     full = duration(argv, reset)
-    reset()
     new = snapshot(proj)
     counts = {"done": 0, "undone": 0, "bad": 0, "killed": 0}
     for _ in range(trials):
@@ -104,6 +116,7 @@ def generate_force(work, trials, files):
         run(store, "generate", new_t, "-o", proj, "--defaults", check=False)
         now = snapshot(proj)
         sound = store_is_sound(store) and not leftovers(work, "proj")
+        why("generate --force", now, old, new, leftovers(work, "proj"))
         if now == new and sound:
             counts["done"] += 1
         elif now == old and sound:
@@ -149,9 +162,11 @@ def upgrade_apply(work, trials, files):
     write_template(folder, "up", files, "one")
     run(store, "register", folder)
     run(store, "version", "up", "--from", folder, "--version", "1.0.0")
+    run(store, "validate", "up@1.0.0")
     run(store, "publish", "up@1.0.0")
     write_template(folder, "up", files, "two")
     run(store, "version", "up", "--from", folder, "--version", "2.0.0")
+    run(store, "validate", "up@2.0.0")
     run(store, "publish", "up@2.0.0")
     proj, pristine = os.path.join(work, "uproj"), os.path.join(work, "uproj-pristine")
     run(store, "generate", "up@1.0.0", "-o", pristine, "--defaults")
@@ -172,6 +187,7 @@ def upgrade_apply(work, trials, files):
         run(store, "upgrade", proj, "--to", "2.0.0", check=False)
         now = snapshot(proj)
         sound = store_is_sound(store) and not leftovers(work, "uproj")
+        why("upgrade --apply", now, old, new, leftovers(work, "uproj"))
         if now == new and sound:
             counts["done"] += 1
         elif now == old and sound:

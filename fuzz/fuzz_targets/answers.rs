@@ -11,7 +11,7 @@ category: service
 parameters:
   - name: name
     default: svc
-    validator: "{% if name|length > 40 %}too long{% endif %}"
+    pattern: "^[a-z][a-z0-9-]*$"
   - name: port
     type: int
     default: 8080

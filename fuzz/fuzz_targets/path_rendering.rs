@@ -7,7 +7,7 @@ libfuzzer_sys::fuzz_target!(|input: (&str, &str)| {
     let (name, value) = input;
     let env = factory::render::environment(&factory::render::Settings::new(None, None));
     let ctx = serde_json::json!({ "dir": value });
-    let Ok(rendered) = factory::render::render_str_bounded(&env, name, minijinja::Value::from_serialize(&ctx)) else {
+    let Ok(rendered) = factory::render::render_str_bounded(&env, name, minijinja::Value::from(minijinja::value::Serde(&ctx))) else {
         return;
     };
     if factory::render::paths::check_inside(&rendered).is_ok() {
