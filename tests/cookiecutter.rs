@@ -12,10 +12,13 @@ use common::Env;
 use common::python::{assert_same, generate_with, reference_command, run_reference, tree};
 
 /// `cookiecutter` from a virtual environment made (once) under target/.
+/// The cookiecutter release the suite compares with: the newest on PyPI.
+const VERSION: &str = "2.7.1";
+
 fn cookiecutter() -> Option<PathBuf> {
     // Tests run in parallel: the environment is made once.
     static TOOL: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    TOOL.get_or_init(|| common::python::tool("cookiecutter", "2.6.0", "cookiecutter"))
+    TOOL.get_or_init(|| common::python::tool("cookiecutter", VERSION, "cookiecutter"))
         .clone()
 }
 
@@ -201,7 +204,7 @@ fn upstream_fixtures() -> Option<PathBuf> {
     SDIST
         .get_or_init(|| {
             let dir = common::repo().join("target/test-venvs/cookiecutter-sdist");
-            let tests = dir.join("cookiecutter-2.6.0/tests");
+            let tests = dir.join(format!("cookiecutter-{VERSION}/tests"));
             if tests.is_dir() {
                 return Some(tests);
             }
@@ -213,7 +216,7 @@ fn upstream_fixtures() -> Option<PathBuf> {
                     "--no-deps",
                     "--no-binary",
                     ":all:",
-                    "cookiecutter==2.6.0",
+                    &format!("cookiecutter=={VERSION}"),
                     "-d",
                 ])
                 .arg(&dir)
@@ -221,7 +224,7 @@ fn upstream_fixtures() -> Option<PathBuf> {
                 .is_ok_and(|s| s.success())
                 && Command::new("tar")
                     .arg("xzf")
-                    .arg(dir.join("cookiecutter-2.6.0.tar.gz"))
+                    .arg(dir.join(format!("cookiecutter-{VERSION}.tar.gz")))
                     .current_dir(&dir)
                     .status()
                     .is_ok_and(|s| s.success());
@@ -278,7 +281,7 @@ fn cookiecutters_own_test_templates_render_the_same() {
             .collect::<String>()
     };
     let mut table = vec![
-        "| fixture | cookiecutter 2.6.0 | factory |".to_string(),
+        format!("| fixture | cookiecutter {VERSION} | factory |"),
         "|---|---|---|".to_string(),
     ];
     let mut identical = 0;

@@ -12,7 +12,7 @@ use common::python::{assert_same, generate_with, reference_command, run_referenc
 fn copier() -> Option<PathBuf> {
     // Tests run in parallel: the environment is made once.
     static TOOL: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    TOOL.get_or_init(|| common::python::tool("copier", "9.4.1", "copier"))
+    TOOL.get_or_init(|| common::python::tool("copier", "9.19.1", "copier"))
         .clone()
 }
 

@@ -2,6 +2,9 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|text: &str| {
-    let paths = ["{{cookiecutter.project_slug}}/README.md", "hooks/post_gen_project.py"];
+    let paths = [
+        "{{cookiecutter.project_slug}}/README.md",
+        "hooks/post_gen_project.py",
+    ];
     let _ = factory::template::cookiecutter::manifest(text, "fuzzed", &paths);
 });
