@@ -514,3 +514,65 @@ fn undefined_names_are_lenient_as_in_copier_unless_the_template_asks_for_strict(
     assert!(out.stderr.contains("undefined"), "{}", out.stderr);
     same_as_copier(&env, &lenient, "out", false);
 }
+
+#[test]
+fn copiers_own_context_renders_its_answers_file_as_copier_does() {
+    let env = Env::new();
+    let template = env.template(
+        "cp-context",
+        &[
+            (
+                "copier.yml",
+                "project:\n  type: str\n  default: demo\ntoken:\n  type: str\n  secret: true\n  default: s3cr3t-value\nhidden:\n  type: str\n  default: x\n  when: false\n",
+            ),
+            (
+                "{{_copier_conf.answers_file}}.jinja",
+                "# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY\n{{ _copier_answers|to_nice_yaml -}}\n",
+            ),
+            (
+                "conf.txt.jinja",
+                "{{ _copier_conf.sep }} {{ _copier_conf.os }} {{ _copier_conf.answers_file }} {{ _copier_phase }} {{ _copier_answers|to_json }}\n",
+            ),
+        ],
+    );
+    let t = template.to_str().unwrap();
+    env.run(&["generate", t, "-o", "ours"]).ok();
+    let answers = std::fs::read_to_string(env.path("ours/.copier-answers.yml")).unwrap();
+    assert!(
+        answers.contains("project: demo") && !answers.contains("s3cr3t"),
+        "{answers}"
+    );
+    same_as_copier(&env, &template, "ours", false);
+    // `_folder_name` is the project folder's name, `dst_path` its absolute path.
+    let named = env.template(
+        "cp-folder",
+        &[
+            ("copier.yml", "_answers_file: .answers.yml\n"),
+            (
+                "where.txt.jinja",
+                "{{ _folder_name }} {{ _copier_conf.dst_path }} {{ _copier_conf.answers_file }}\n",
+            ),
+        ],
+    );
+    env.run(&["generate", named.to_str().unwrap(), "-o", "sub/my-project"])
+        .ok();
+    let text = std::fs::read_to_string(env.path("sub/my-project/where.txt")).unwrap();
+    let dst = std::fs::canonicalize(env.path("sub/my-project")).unwrap();
+    assert_eq!(text, format!("my-project {} .answers.yml\n", dst.display()));
+    // An undefined value never reaches a filter as null, even where copier is lenient.
+    let undefined = env.template(
+        "cp-undefined",
+        &[
+            ("copier.yml", "x:\n  default: 1\n"),
+            ("a.txt.jinja", "{{ no_such_name|to_json }}\n"),
+        ],
+    );
+    let out = env.run(&["generate", undefined.to_str().unwrap(), "-o", "undefined"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("a.txt.jinja:1:") && out.stderr.contains("undefined"),
+        "{}",
+        out.stderr
+    );
+    assert!(!env.path("undefined").exists());
+}

@@ -142,6 +142,7 @@ pub fn generate_scaffold(
         &request.answers,
         true,
         ports.asker,
+        &tool_run(&request, &resolved),
     )
     .map_err(|problems| {
         answers::not_usable(&resolved.label, &problems).hint(
@@ -276,6 +277,29 @@ pub fn generate_scaffold(
     }
 }
 
+/// The facts of this run that cookiecutter and copier templates can read.
+fn tool_run(
+    request: &GenerateScaffold,
+    resolved: &ResolvedSource,
+) -> crate::template::context::Run {
+    let src_path = match &resolved.source_ref.directory {
+        Some(directory) => format!("{}/{directory}", resolved.source_ref.uri),
+        None => resolved.source_ref.uri.clone(),
+    };
+    crate::template::context::Run {
+        template: request.template.clone(),
+        url: resolved.source_ref.uri.clone(),
+        src_path,
+        dst_path: generate::absolute(&request.target),
+        vcs_ref: request.reference.clone(),
+        commit: resolved.source_ref.commit.clone(),
+        given: request.answers.clone(),
+        trusted: request.trust,
+        defaults: true,
+        overwrite: request.force,
+    }
+}
+
 /// copier's answers file (`_answers_file`, default `.copier-answers.yml`), secrets left out:
 /// written into the output before its provenance is computed.
 fn copier_answers_file(resolved: &ResolvedSource, answers: &Answers) -> Result<(String, Vec<u8>)> {
@@ -288,7 +312,8 @@ fn copier_answers_file(resolved: &ResolvedSource, answers: &Answers) -> Result<(
         "_src_path: {}\n",
         yaml::quote(&resolved.source_ref.uri)
     ));
-    text.push_str(&serde_saphyr::to_string(&answers.public()).expect("answers serialize"));
+    // As copier: an answer to a question that was not asked (`when` false) is not recorded.
+    text.push_str(&serde_saphyr::to_string(&answers.recorded()).expect("answers serialize"));
     let name = resolved
         .manifest
         .answers_file

@@ -86,7 +86,15 @@ fn now(
     strftime(settings.now(), format.as_deref().unwrap_or("%Y-%m-%d"))
 }
 
+/// A value as JSON for the serialising filters. An undefined value is an error, as it is for
+/// Jinja2's `json.dumps`: it never becomes `null` silently.
 fn json_of(value: &Value) -> Result<serde_json::Value, Error> {
+    if value.is_undefined() {
+        return Err(Error::new(
+            ErrorKind::UndefinedError,
+            "an undefined value cannot be serialised",
+        ));
+    }
     serde_json::to_value(value).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
 }
 

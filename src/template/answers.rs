@@ -18,6 +18,12 @@ pub struct Answers {
     pub namespace: Option<String>,
     /// Parameters that were given an answer but whose `when` is false: not used.
     pub dropped: Vec<String>,
+    /// Parameters not asked because their `ask_when` (copier's `when`) is false: they take
+    /// their default, and copier does not record them.
+    pub unasked: Vec<String>,
+    /// What the template's tool adds to the context besides the answers
+    /// (`super::context`); never recorded as answers.
+    pub tool: Map<String, Value>,
 }
 
 impl Answers {
@@ -30,15 +36,26 @@ impl Answers {
             .collect()
     }
 
+    /// What copier records in its answers file: the public answers of the questions asked.
+    pub fn recorded(&self) -> Map<String, Value> {
+        let mut recorded = self.public();
+        recorded.retain(|name, _| !self.unasked.contains(name));
+        recorded
+    }
+
     /// The render context.
     pub fn context(&self) -> minijinja::Value {
+        let mut values = self.values.clone();
+        for (key, value) in &self.tool {
+            values.entry(key.clone()).or_insert_with(|| value.clone());
+        }
         match &self.namespace {
             Some(name) => {
                 let mut wrapped = Map::new();
-                wrapped.insert(name.clone(), Value::Object(self.values.clone()));
+                wrapped.insert(name.clone(), Value::Object(values));
                 minijinja::Value::from(minijinja::value::Serde(&wrapped))
             }
-            None => minijinja::Value::from(minijinja::value::Serde(&self.values)),
+            None => minijinja::Value::from(minijinja::value::Serde(&values)),
         }
     }
 }
@@ -67,19 +84,23 @@ pub fn resolve(
     given: &Map<String, Value>,
     use_defaults: bool,
 ) -> Result<Answers, Vec<String>> {
-    resolve_with(manifest, env, given, use_defaults, None)
+    let run = super::context::Run::preview(&manifest.name, given);
+    resolve_with(manifest, env, given, use_defaults, None, &run)
 }
 
-/// [`resolve`], asking for what is missing when `asker` is given.
+/// [`resolve`], asking for what is missing when `asker` is given, with what the template's
+/// tool adds to the context for this run (`super::context`).
 pub fn resolve_with(
     manifest: &Manifest,
     env: &Environment<'static>,
     given: &Map<String, Value>,
     use_defaults: bool,
     mut asker: Option<&mut dyn Asker>,
+    run: &super::context::Run,
 ) -> Result<Answers, Vec<String>> {
     let mut answers = Answers {
         namespace: manifest.namespace.clone(),
+        tool: super::context::tool_values(manifest, run),
         ..Answers::default()
     };
     let mut problems = Vec::new();
@@ -170,6 +191,9 @@ pub fn resolve_with(
             }
         });
         let secret = answers.secrets.contains(&param.name);
+        if param.ask_when.is_some() && !asks(param, env, &ctx) {
+            answers.unasked.push(param.name.clone());
+        }
         let offered = default.as_ref().and_then(|d| d.as_ref().ok());
         let value = if let Some(value) = given.get(&param.name) {
             if secret {
@@ -210,6 +234,8 @@ pub fn resolve_with(
         problems.push(format!("missing answers for: {}", missing.join(", ")));
     }
     if problems.is_empty() {
+        let recorded = answers.recorded();
+        super::context::after_answers(&mut answers.tool, run, &recorded);
         Ok(answers)
     } else {
         Err(problems)

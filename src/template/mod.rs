@@ -1,6 +1,7 @@
 //! Templates: the manifest, the parameter schema, answers, and snapshots of a template's files.
 
 pub mod answers;
+pub mod context;
 pub mod cookiecutter;
 pub mod copier;
 pub mod load;

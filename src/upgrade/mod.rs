@@ -53,12 +53,13 @@ pub fn render(
     let files = Arc::new(files);
     let renderer = Renderer::new(&manifest, Arc::clone(&files), settings)
         .map_err(|m| Error::new(format!("{origin}: {m}")))?;
-    let answers = answers::resolve_with(&manifest, renderer.env(), &given, true, asker).map_err(
-        |problems| {
+    // Both sides of an upgrade render with the same tool values, so they cancel in the merge.
+    let run = crate::template::context::Run::preview(origin, &given);
+    let answers = answers::resolve_with(&manifest, renderer.env(), &given, true, asker, &run)
+        .map_err(|problems| {
             answers::not_usable(origin, &problems)
                 .hint("give the missing answers with --set NAME=VALUE")
-        },
-    )?;
+        })?;
     let ctx = answers.context();
     let rendered = renderer.render_all(&ctx).map_err(|problems| {
         let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
