@@ -388,3 +388,43 @@ fn uuids_repeat_under_a_seed() {
     .ok();
     assert_ne!(a, std::fs::read_to_string(env.path("c/u/id.txt")).unwrap());
 }
+
+#[test]
+fn cookiecutters_run_values_are_in_its_context() {
+    let env = Env::new();
+    let template = env.template(
+        "cc-run",
+        &[
+            ("cookiecutter.json", "{\"name\": \"demo\"}\n"),
+            (
+                "{{cookiecutter.name}}/run.txt",
+                "{{ cookiecutter._template }}\n{{ cookiecutter._output_dir }}\n{{ cookiecutter._repo_dir }}\n{{ cookiecutter._checkout }}\n{{ cookiecutter | jsonify }}\n",
+            ),
+        ],
+    );
+    let ours = env.path("ours");
+    generate_with(&env, &template, &ours, &[]);
+    let text = std::fs::read_to_string(ours.join("demo/run.txt")).unwrap();
+    assert!(
+        text.starts_with(&format!("{}\n{}\n", template.display(), ours.display())),
+        "{text}"
+    );
+    let Some(cookiecutter) = cookiecutter() else {
+        return;
+    };
+    // The same output folder name on both sides: `_output_dir` is part of the output.
+    let reference = env.path("ref/ours");
+    std::fs::create_dir_all(&reference).unwrap();
+    let mut command = reference_command(&env, &cookiecutter);
+    command
+        .arg("--no-input")
+        .arg("-o")
+        .arg(&ours)
+        .arg(&template);
+    std::fs::remove_dir_all(&ours).unwrap();
+    run_reference(command, env.dir.path());
+    let theirs = tree(&ours);
+    std::fs::rename(&ours, &reference).unwrap();
+    generate_with(&env, &template, &ours, &[]);
+    assert_same(&tree(&ours), &theirs, "run values");
+}

@@ -19,7 +19,8 @@ pub struct Run {
     pub url: String,
     /// Where the template's files are (a folder, a checkout, the stored source).
     pub src_path: String,
-    /// The project folder being written, absolute.
+    /// The output folder, absolute (copier's project folder; the folder cookiecutter makes
+    /// its project folder in).
     pub dst_path: String,
     /// The ref the user asked for, if any.
     pub vcs_ref: Option<String>,
@@ -56,11 +57,9 @@ pub fn tool_values(manifest: &Manifest, run: &Run) -> Map<String, Value> {
     match manifest.flavour() {
         Flavour::Factory => {}
         Flavour::Cookiecutter => {
-            let output_dir = std::path::Path::new(&run.dst_path)
-                .parent()
-                .map_or(String::new(), |p| p.display().to_string());
+            // factory's -o is cookiecutter's: the folder the project folder is made in.
             values.insert("_template".into(), json!(run.template));
-            values.insert("_output_dir".into(), json!(output_dir));
+            values.insert("_output_dir".into(), json!(run.dst_path));
             values.insert("_repo_dir".into(), json!(run.src_path));
             values.insert("_checkout".into(), json!(run.vcs_ref));
         }
