@@ -428,3 +428,40 @@ fn cookiecutters_run_values_are_in_its_context() {
     generate_with(&env, &template, &ours, &[]);
     assert_same(&tree(&ours), &theirs, "run values");
 }
+
+#[test]
+fn now_local_is_the_machines_time_zone_as_in_cookiecutter() {
+    let mut env = Env::new();
+    env.set_env("FACTORY_NOW", "2026-06-11T21:05:00Z");
+    env.set_env("TZ", "Asia/Kolkata");
+    let template = env.template(
+        "cc-now",
+        &[
+            ("cookiecutter.json", "{\"name\": \"demo\", \"_extensions\": [\"cookiecutter.extensions.TimeExtension\"]}\n"),
+            (
+                "{{cookiecutter.name}}/when.txt",
+                "{% now 'local', '%Y-%m-%d %H:%M %z' %} / {% now 'utc', '%Y-%m-%d %H:%M %z' %}\n",
+            ),
+        ],
+    );
+    let ours = env.path("ours");
+    generate_with(&env, &template, &ours, &[]);
+    assert_eq!(
+        std::fs::read_to_string(ours.join("demo/when.txt")).unwrap(),
+        "2026-06-12 02:35 +0530 / 2026-06-11 21:05 +0000\n"
+    );
+    let out = env.run(&["validate", "--path", template.to_str().unwrap()]);
+    out.ok();
+    let Some(cookiecutter) = cookiecutter() else {
+        return;
+    };
+    let reference = env.path("ref");
+    let mut command = reference_command(&env, &cookiecutter);
+    command
+        .arg("--no-input")
+        .arg("-o")
+        .arg(&reference)
+        .arg(&template);
+    run_reference(command, env.dir.path());
+    assert_same(&tree(&ours), &tree(&reference), "now local");
+}

@@ -170,7 +170,11 @@ impl Settings {
                 .or_else(|| env_var("FACTORY_CORRELATION_ID"))
                 .unwrap_or_else(|| ids::new_id(ids::CORRELATION)),
             causation_id: non_empty(flags.causation_id),
-            render: crate::render::Settings::new(now, env_var("FACTORY_UUID_SEED")),
+            render: crate::render::Settings::new(now, env_var("FACTORY_UUID_SEED"))
+                // The local time zone (TZ, /etc/localtime), read once while single-threaded.
+                .with_local_offset(
+                    time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC),
+                ),
             no_color: std::env::var_os("NO_COLOR").is_some(),
             git,
         })

@@ -56,6 +56,11 @@ pub fn strftime(t: OffsetDateTime, format: &str) -> Result<String, Error> {
             Some('a') => out.push_str(&day[..3]),
             Some('A') => out.push_str(day),
             Some('p') => out.push_str(if t.hour() < 12 { "AM" } else { "PM" }),
+            Some('z') => {
+                let (h, m, _) = t.offset().as_hms();
+                let sign = if t.offset().is_negative() { '-' } else { '+' };
+                out.push_str(&format!("{sign}{:02}{:02}", h.abs(), m.abs()));
+            }
             Some('%') => out.push('%'),
             Some(other) => {
                 return Err(Error::new(
@@ -74,16 +79,20 @@ fn now(
     timezone: Option<String>,
     format: Option<String>,
 ) -> Result<String, Error> {
-    if let Some(tz) = timezone
-        .as_deref()
-        .filter(|tz| !tz.eq_ignore_ascii_case("utc"))
-    {
-        return Err(Error::new(
-            ErrorKind::InvalidOperation,
-            format!("now: time zone `{tz}` is not supported; use 'utc'"),
-        ));
-    }
-    strftime(settings.now(), format.as_deref().unwrap_or("%Y-%m-%d"))
+    let instant = settings.now();
+    let at = match timezone.as_deref() {
+        None => instant,
+        Some(tz) if tz.eq_ignore_ascii_case("utc") => instant,
+        // cookiecutter's TimeExtension (arrow): the machine's own zone.
+        Some(tz) if tz.eq_ignore_ascii_case("local") => instant.to_offset(settings.local_offset),
+        Some(tz) => {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!("now: time zone `{tz}` is not supported; use 'utc' or 'local'"),
+            ));
+        }
+    };
+    strftime(at, format.as_deref().unwrap_or("%Y-%m-%d"))
 }
 
 /// A value as JSON for the serialising filters. An undefined value is an error, as it is for

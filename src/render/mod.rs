@@ -22,13 +22,21 @@ pub use crate::bounded::{MAX_RENDERED_BYTES, render_bounded, render_str_bounded}
 /// What rendering takes from outside the template, resolved once by the caller: the pinned
 /// clock (`FACTORY_NOW`) and the seed that makes `uuid4()` repeatable (`FACTORY_UUID_SEED`).
 /// Environments made from one `Settings` share one uuid sequence.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// The instant `now()` and `{% now %}` give; the real clock when `None`.
     pub now: Option<time::OffsetDateTime>,
     /// The seed of a repeatable `uuid4()` sequence; random uuids when `None`.
     pub uuid_seed: Option<String>,
+    /// The machine's offset from UTC, for `{% now 'local' %}` (UTC unless the caller says).
+    pub local_offset: time::UtcOffset,
     uuid_counter: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings::new(None, None)
+    }
 }
 
 impl Settings {
@@ -37,7 +45,16 @@ impl Settings {
         Settings {
             now,
             uuid_seed,
+            local_offset: time::UtcOffset::UTC,
             uuid_counter: Default::default(),
+        }
+    }
+
+    /// The same settings with the machine's offset from UTC for `{% now 'local' %}`.
+    pub fn with_local_offset(self, local_offset: time::UtcOffset) -> Settings {
+        Settings {
+            local_offset,
+            ..self
         }
     }
 
