@@ -6,6 +6,8 @@ pub mod filters;
 pub mod jinja2;
 pub mod paths;
 pub mod pyformat;
+pub mod pymethods;
+pub mod stdlib;
 pub mod tree;
 pub mod write;
 
@@ -135,8 +137,15 @@ pub fn environment(settings: &Settings) -> Environment<'static> {
                 ),
             ));
         }
+        if let Some(result) = pymethods::call(value, method, args) {
+            return result;
+        }
         minijinja_contrib::pycompat::unknown_method_callback(state, value, method, args)
     });
+    // Jinja2's filters and globals that minijinja keeps in its contrib crate; `now` and
+    // the rest of ours are added after, so they win.
+    minijinja_contrib::add_to_environment(&mut env);
+    stdlib::register(&mut env);
     filters::register(&mut env, settings);
     jinja2::register(&mut env, settings);
     env
