@@ -241,7 +241,8 @@ fn check_fields(
         );
     }
     let content = manifest.content_dir();
-    if !content.is_empty() {
+    // A templated content folder is checked per answer set, when the cases render.
+    if !content.is_empty() && !manifest.content_is_templated() {
         if let Err(message) = paths::check_inside(content) {
             r.fail(
                 "path/escape",
@@ -688,7 +689,16 @@ fn render_case(
             return;
         }
     };
-    match renderer.render_all(&answers.context()) {
+    let ctx = answers.context();
+    let chosen = match renderer.for_answers(&ctx) {
+        Ok(chosen) => chosen,
+        Err(message) => {
+            r.fail(check, format!("{case}: {message}"), None);
+            return;
+        }
+    };
+    let renderer = chosen.as_ref().unwrap_or(renderer);
+    match renderer.render_all(&ctx) {
         Ok(files) => check_rendered_paths(&files, case, r),
         Err(problems) => {
             for problem in problems {

@@ -576,3 +576,41 @@ fn copiers_own_context_renders_its_answers_file_as_copier_does() {
     );
     assert!(!env.path("undefined").exists());
 }
+
+#[test]
+fn a_templated_subdirectory_is_chosen_by_the_answers_as_in_copier() {
+    let env = Env::new();
+    let template = env.template(
+        "cp-flavors",
+        &[
+            (
+                "copier.yml",
+                "flavor:\n  type: str\n  default: basic\n_subdirectory: \"{{ flavor }}\"\n",
+            ),
+            ("basic/README.md.jinja", "basic {{ flavor }}\n"),
+            ("full/README.md.jinja", "full {{ flavor }}\n"),
+            ("full/extra.txt", "only in full\n"),
+        ],
+    );
+    let t = template.to_str().unwrap();
+    env.run(&["validate", "--path", t]).ok();
+    env.run(&["generate", t, "-o", "ours"]).ok();
+    same_as_copier(&env, &template, "ours", false);
+    env.run(&["generate", t, "-o", "full", "--set", "flavor=full"])
+        .ok();
+    assert_eq!(
+        std::fs::read_to_string(env.path("full/README.md")).unwrap(),
+        "full full\n"
+    );
+    assert!(env.path("full/extra.txt").is_file() && !env.path("full/basic").exists());
+    // An answer naming no folder, or one outside the template, writes nothing.
+    for (answer, message) in [
+        ("flavor=missing", "the content folder `missing`"),
+        ("flavor=..", "would leave or alias the target folder"),
+    ] {
+        let out = env.run(&["generate", t, "-o", "bad", "--set", answer]);
+        out.expect_code(1);
+        assert!(out.stderr.contains(message), "{answer}: {}", out.stderr);
+        assert!(!env.path("bad").exists());
+    }
+}

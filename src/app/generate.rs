@@ -154,6 +154,11 @@ pub fn generate_scaffold(
             "the answer for `{name}` is not used: its `when` does not hold for these answers"
         ));
     }
+    // A content folder chosen by the answers (copier's templated `_subdirectory`).
+    let chosen = renderer
+        .for_answers(&answers.context())
+        .map_err(|m| Error::new(format!("{}: {m}", resolved.label)))?;
+    let renderer = chosen.as_ref().unwrap_or(&renderer);
     // Absolute once the output exists (canonical), as events and replay files name it.
     let execution = |execution_id: &str| Execution {
         execution_id: execution_id.to_string(),

@@ -122,12 +122,13 @@ const MAX_RENDER_BYTES: u64 = super::MAX_RENDERED_BYTES as u64;
 /// path, so `include`, `extends` and `import` work across them) and the manifest's rules.
 pub struct Renderer<'a> {
     env: Environment<'static>,
-    manifest: &'a Manifest,
+    manifest: std::borrow::Cow<'a, Manifest>,
     files: Arc<TemplateFiles>,
     /// The content files in path order.
     pub content: Vec<ContentFile>,
     conditions: Vec<(GlobSet, String)>,
     keep_compiled: bool,
+    settings: super::Settings,
 }
 
 impl<'a> Renderer<'a> {
@@ -137,6 +138,15 @@ impl<'a> Renderer<'a> {
         files: Arc<TemplateFiles>,
         settings: &super::Settings,
     ) -> Result<Renderer<'a>, String> {
+        Self::build(std::borrow::Cow::Borrowed(manifest), files, settings)
+    }
+
+    fn build(
+        owned: std::borrow::Cow<'a, Manifest>,
+        files: Arc<TemplateFiles>,
+        settings: &super::Settings,
+    ) -> Result<Renderer<'a>, String> {
+        let manifest: &Manifest = &owned;
         let exclude = glob_set(&manifest.files.exclude)?;
         let copy_only = glob_set(&manifest.files.copy_only)?;
         let mut conditions = Vec::new();
@@ -146,7 +156,13 @@ impl<'a> Renderer<'a> {
                 rule.condition.clone(),
             ));
         }
-        let content_dir = manifest.content_dir();
+        // A templated content folder is chosen by the answers: until they are known (the
+        // questions), this renderer has no files, and `plan` refuses to run.
+        let content_dir = if manifest.content_is_templated() {
+            "\u{0}unrendered"
+        } else {
+            manifest.content_dir()
+        };
         let prefix = if content_dir.is_empty() {
             String::new()
         } else {
@@ -174,7 +190,10 @@ impl<'a> Renderer<'a> {
                 strip_suffix: suffix.filter(|_| is_template).map(str::to_string),
             });
         }
-        if !prefix.is_empty() && !files.files.iter().any(|f| f.path.starts_with(&prefix)) {
+        if !manifest.content_is_templated()
+            && !prefix.is_empty()
+            && !files.files.iter().any(|f| f.path.starts_with(&prefix))
+        {
             return Err(format!(
                 "the content folder `{content_dir}` (content: / copier's _subdirectory) is not in the template"
             ));
@@ -228,11 +247,12 @@ impl<'a> Renderer<'a> {
         });
         Ok(Renderer {
             env,
-            manifest,
+            manifest: owned,
             files,
             content,
             conditions,
             keep_compiled: false,
+            settings: settings.clone(),
         })
     }
 
@@ -279,7 +299,22 @@ impl<'a> Renderer<'a> {
 
     /// The manifest.
     pub fn manifest(&self) -> &Manifest {
-        self.manifest
+        &self.manifest
+    }
+
+    /// When the content folder is a template over the answers (copier's
+    /// `_subdirectory: "{{ flavor }}"`), a renderer over the folder these answers name;
+    /// `None` when this one serves every answer.
+    pub fn for_answers(&self, ctx: &minijinja::Value) -> Result<Option<Renderer<'static>>, String> {
+        let Some(chosen) = self.manifest.with_content_for(&self.env, ctx)? else {
+            return Ok(None);
+        };
+        Renderer::build(
+            std::borrow::Cow::Owned(chosen),
+            Arc::clone(&self.files),
+            &self.settings,
+        )
+        .map(Some)
     }
 
     /// The template's files.
@@ -368,6 +403,14 @@ impl<'a> Renderer<'a> {
     /// Decides every output path: conditions applied, names rendered (each distinct name
     /// part once), every path checked to stay inside the target, no two files on one path.
     pub fn plan(&self, ctx: &minijinja::Value) -> Result<Vec<PlannedFile>, Vec<RenderProblem>> {
+        if self.manifest.content_is_templated() {
+            // A caller that skipped `Manifest::with_content_for`: say so rather than render
+            // an empty project.
+            return Err(vec![RenderProblem::Template(TemplateError {
+                location: self.manifest.content.clone().unwrap_or_default(),
+                message: "the content folder is a template that was not rendered".into(),
+            })]);
+        }
         let mut problems = Vec::new();
         // The answers are fixed for the run, so each rule's verdict is too.
         let mut verdicts = Vec::with_capacity(self.conditions.len());

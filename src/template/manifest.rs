@@ -382,6 +382,44 @@ impl Manifest {
         }
     }
 
+    /// Whether the content folder is a template over the answers (copier's
+    /// `_subdirectory: "{{ flavor }}"`): it is known only once the answers are.
+    pub fn content_is_templated(&self) -> bool {
+        self.content
+            .as_deref()
+            .is_some_and(|c| self.is_template_text(c))
+    }
+
+    /// This manifest with its templated content folder rendered for `ctx`; `None` when the
+    /// folder is not a template.
+    pub fn with_content_for(
+        &self,
+        env: &minijinja::Environment<'_>,
+        ctx: &minijinja::Value,
+    ) -> Result<Option<Manifest>, String> {
+        let Some(content) = self
+            .content
+            .as_deref()
+            .filter(|_| self.content_is_templated())
+        else {
+            return Ok(None);
+        };
+        let rendered = crate::bounded::render_str_bounded(env, content, ctx)
+            .map_err(|e| format!("the content folder `{content}` did not render: {e}"))?;
+        let rendered = rendered.trim();
+        if rendered.is_empty() {
+            return Err(format!(
+                "the content folder `{content}` renders to nothing for these answers"
+            ));
+        }
+        crate::render::paths::check_inside(rendered.trim_matches('/'))
+            .map_err(|m| format!("the content folder `{content}`: {m}"))?;
+        Ok(Some(Manifest {
+            content: Some(rendered.to_string()),
+            ..self.clone()
+        }))
+    }
+
     /// A parameter by name.
     pub fn parameter(&self, name: &str) -> Option<&Parameter> {
         self.parameters.iter().find(|p| p.name == name)

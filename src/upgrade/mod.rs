@@ -51,16 +51,20 @@ pub fn render(
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let files = Arc::new(files);
-    let renderer = Renderer::new(&manifest, Arc::clone(&files), settings)
+    let asking = Renderer::new(&manifest, Arc::clone(&files), settings)
         .map_err(|m| Error::new(format!("{origin}: {m}")))?;
     // Both sides of an upgrade render with the same tool values, so they cancel in the merge.
     let run = crate::template::context::Run::preview(origin, &given);
-    let answers = answers::resolve_with(&manifest, renderer.env(), &given, true, asker, &run)
+    let answers = answers::resolve_with(&manifest, asking.env(), &given, true, asker, &run)
         .map_err(|problems| {
             answers::not_usable(origin, &problems)
                 .hint("give the missing answers with --set NAME=VALUE")
         })?;
     let ctx = answers.context();
+    let chosen = asking
+        .for_answers(&ctx)
+        .map_err(|m| Error::new(format!("{origin}: {m}")))?;
+    let renderer = chosen.as_ref().unwrap_or(&asking);
     let rendered = renderer.render_all(&ctx).map_err(|problems| {
         let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
         Error::new(format!(
@@ -69,7 +73,8 @@ pub fn render(
         ))
     })?;
     let libraries = renderer.libraries(&ctx)?;
-    drop(renderer);
+    drop(chosen);
+    drop(asking);
     let tree = rendered
         .into_iter()
         .map(|f| {
