@@ -206,7 +206,7 @@ pub fn generate_scaffold(
     };
     let run = generate::Request {
         source: &resolved,
-        renderer: &renderer,
+        renderer,
         answers: &answers,
         target: request.target.clone(),
         force: request.force,

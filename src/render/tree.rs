@@ -309,6 +309,8 @@ impl<'a> Renderer<'a> {
         let Some(chosen) = self.manifest.with_content_for(&self.env, ctx)? else {
             return Ok(None);
         };
+        let dir = chosen.content_dir();
+        paths::check_inside(dir).map_err(|m| format!("the content folder `{dir}`: {m}"))?;
         Renderer::build(
             std::borrow::Cow::Owned(chosen),
             Arc::clone(&self.files),

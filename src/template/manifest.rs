@@ -412,8 +412,6 @@ impl Manifest {
                 "the content folder `{content}` renders to nothing for these answers"
             ));
         }
-        crate::render::paths::check_inside(rendered.trim_matches('/'))
-            .map_err(|m| format!("the content folder `{content}`: {m}"))?;
         Ok(Some(Manifest {
             content: Some(rendered.to_string()),
             ..self.clone()
