@@ -614,3 +614,19 @@ fn a_templated_subdirectory_is_chosen_by_the_answers_as_in_copier() {
         assert!(!env.path("bad").exists());
     }
 }
+
+#[test]
+fn a_template_with_both_copier_yml_and_cookiecutter_json_is_a_copier_template() {
+    let env = Env::new();
+    let template = env.template(
+        "cp-both",
+        &[
+            ("copier.yml", "name:\n  type: str\n  default: from-copier\n"),
+            ("cookiecutter.json", "{\"name\": \"from-cookiecutter\"}\n"),
+            ("who.txt.jinja", "{{ name }}\n"),
+        ],
+    );
+    env.run(&["generate", template.to_str().unwrap(), "-o", "ours"]).ok();
+    assert_eq!(std::fs::read_to_string(env.path("ours/who.txt")).unwrap(), "from-copier\n");
+    same_as_copier(&env, &template, "ours", false);
+}

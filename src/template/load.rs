@@ -1,5 +1,5 @@
 //! A template's manifest from its files, whatever the flavour: `template.yaml`, or a
-//! `cookiecutter.json` mapped to one.
+//! `copier.yml` or `cookiecutter.json` mapped to one, in that order of preference.
 
 use super::manifest::{MANIFEST_FILE, Manifest};
 use super::snapshot::TemplateFiles;
@@ -46,14 +46,16 @@ pub fn manifest_and_text(
     if let Some(text) = read(MANIFEST_FILE)? {
         return Manifest::parse(&text, MANIFEST_FILE).map(|m| (m, text));
     }
-    if let Some(text) = read(cookiecutter::CONTEXT_FILE)? {
-        let paths: Vec<&str> = files.files.iter().map(|f| f.path.as_str()).collect();
-        return cookiecutter::manifest(&text, name_hint, &paths).map(|m| (m, text));
-    }
+    // A template with both copier.yml and cookiecutter.json is a copier template (the
+    // cookiecutter.json is then usually copier's own compatibility shim or a leftover).
     for file in copier::CONFIG_FILES {
         if let Some(text) = read(file)? {
             return copier::manifest(&text, file, name_hint).map(|m| (m, text));
         }
+    }
+    if let Some(text) = read(cookiecutter::CONTEXT_FILE)? {
+        let paths: Vec<&str> = files.files.iter().map(|f| f.path.as_str()).collect();
+        return cookiecutter::manifest(&text, name_hint, &paths).map(|m| (m, text));
     }
     Err(YamlError {
         origin: MANIFEST_FILE.to_string(),
