@@ -626,7 +626,11 @@ fn a_template_with_both_copier_yml_and_cookiecutter_json_is_a_copier_template() 
             ("who.txt.jinja", "{{ name }}\n"),
         ],
     );
-    env.run(&["generate", template.to_str().unwrap(), "-o", "ours"]).ok();
-    assert_eq!(std::fs::read_to_string(env.path("ours/who.txt")).unwrap(), "from-copier\n");
+    env.run(&["generate", template.to_str().unwrap(), "-o", "ours"])
+        .ok();
+    assert_eq!(
+        std::fs::read_to_string(env.path("ours/who.txt")).unwrap(),
+        "from-copier\n"
+    );
     same_as_copier(&env, &template, "ours", false);
 }

@@ -166,6 +166,41 @@ const TEMPLATES: &[&str] = &[
     "{{ missing is defined }} {{ missing|length }}",
 ];
 
+/// jinja2-ansible-filters' core filters, which copier loads into every template.
+const ANSIBLE: &[&str] = &[
+    "{{ 'hello'|to_uuid }} {{ 42|to_uuid }}",
+    "{{ '{\"a\": [1, 2]}'|from_json }} {{ ('{\"a\": 1}'|from_json).a }}",
+    "{{ 'a: 1\nb: [x, y]'|from_yaml }}",
+    "{{ ('dir/file.tar.gz'|splitext)[0] }}|{{ ('dir/file.tar.gz'|splitext)[1] }}|{{ ('.bashrc'|splitext)[1] }}|{{ ('a/b'|splitext)[1] }}",
+    "{{ 'C:\\Users\\me\\x.txt'|win_basename }}|{{ 'C:\\Users\\me\\x.txt'|win_dirname }}|{{ ('C:\\x'|win_splitdrive)[0] }}",
+    "{{ 'simple'|quote }} {{ 'two words'|quote }} {{ \"it's\"|quote }} {{ ''|quote }} {{ 'a=b,c/d'|quote }}",
+    "{{ 'text'|md5 }} {{ 'text'|sha1 }} {{ 'text'|checksum }}",
+    "{{ 'text'|hash }} {{ 'text'|hash('md5') }} {{ 'text'|hash('sha256') }} {{ 'text'|hash('sha512') }}",
+    "{{ 'a.b*c[d] e'|regex_escape }}",
+    "{{ 'a1b22c333'|regex_findall('[0-9]+') }} {{ ('k=v, x=y'|regex_findall('(\\w)=(\\w)'))[1][0] }} {{ 'ab AB'|regex_findall('a', ignorecase=true) }}",
+    "{{ true|ternary('yes', 'no') }} {{ false|ternary('yes', 'no') }} {{ none|ternary('yes', 'no', 'null') }}",
+    "{{ 'x'|mandatory }}",
+    "{{ missing|mandatory }}",
+    "{{ 'x'|type_debug }} {{ 1|type_debug }} {{ 1.5|type_debug }} {{ [1]|type_debug }} {{ {}|type_debug }} {{ none|type_debug }} {{ true|type_debug }}",
+    "{{ 'one line'|comment }}",
+    "{{ 'a\nb'|comment('c') }}",
+    "{{ 'a\n\nb'|comment('cblock') }}",
+    "{{ 'x'|comment('xml') }}",
+    "{{ 'x'|comment(decoration='; ', prefix_count=2) }}",
+    "{{ {'a': 1, 'b': {'c': 1}}|combine({'b': {'d': 2}}) }}",
+    "{{ {'a': 1, 'b': {'c': 1}}|combine({'b': {'d': 2}}, recursive=true) }}",
+    "{{ {'l': [1]}|combine({'l': [2]}, list_merge='append') }} {{ [{'a': 1}, {'b': 2}]|combine }}",
+    "{{ 'b'|extract({'a': 1, 'b': 2}) }} {{ 0|extract([[1, {'x': 'y'}]], [1, 'x']) }}",
+    "{{ [1, [2, [3, [4]]]]|flatten }} {{ [1, [2, [3, [4]]]]|flatten(levels=1) }} {{ [1, none, 2]|flatten }}",
+    "{{ 'yes'|bool }} {{ 'off'|bool }} {{ 1|bool }}",
+    "{{ {'b': 1, 'a': [1, 2]}|to_json }} {{ {'b': 1, 'a': 2}|to_nice_json }}",
+    "{{ {'b': 1, 'a': [1, 2]}|to_yaml }}",
+    "{{ {'b': 1, 'a': [1, {'c': 'd'}]}|to_nice_yaml }}",
+    "{{ 'aGVsbG8='|b64decode }} {{ 'hello'|b64encode }}",
+    "{{ '/a/b/c.txt'|basename }} {{ '/a/b/c.txt'|dirname }}",
+    "{{ 'abc'|regex_replace('b', 'X') }} {{ 'abc'|regex_search('b.') }}",
+];
+
 /// Cases factory renders differently today (each still must differ, or move it above).
 const KNOWN_DIFFERENT: &[&str] = &[
     // Python tuples print as `('b', 2)`; minijinja has lists only.
@@ -290,7 +325,8 @@ fn generated() -> Vec<String> {
 
 fn python() -> Option<std::path::PathBuf> {
     static TOOL: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
-    TOOL.get_or_init(|| common::python::tool("Jinja2", "3.1.6", "python"))
+    // jinja2-ansible-filters brings the newest Jinja2 3.1 with it.
+    TOOL.get_or_init(|| common::python::tool("jinja2-ansible-filters", "1.3.2", "python"))
         .clone()
 }
 
@@ -305,7 +341,17 @@ fn context() -> Value {
 const RENDER: &str = r#"
 import json, sys, jinja2
 cases = json.load(sys.stdin)
+assert jinja2.__version__.startswith("3.1."), jinja2.__version__
 out = {}
+env = jinja2.Environment(keep_trailing_newline=True,
+                         extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"])
+results = []
+for case in cases["ansible"]:
+    try:
+        results.append(env.from_string(case).render(**cases["context"]))
+    except Exception as e:
+        results.append("ERROR")
+out["ansible"] = results
 for mode in ("strict", "lenient"):
     undefined = jinja2.StrictUndefined if mode == "strict" else jinja2.Undefined
     env = jinja2.Environment(keep_trailing_newline=True, undefined=undefined)
@@ -319,7 +365,7 @@ for mode in ("strict", "lenient"):
 json.dump(out, sys.stdout)
 "#;
 
-fn jinja2(cases: &[&str]) -> Option<Value> {
+fn jinja2(cases: &[&str], ansible: &[&str]) -> Option<Value> {
     let python = python()?;
     let mut child = Command::new(python)
         .args(["-c", RENDER])
@@ -327,7 +373,7 @@ fn jinja2(cases: &[&str]) -> Option<Value> {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let input = json!({ "templates": cases, "context": context() });
+    let input = json!({ "templates": cases, "ansible": ansible, "context": context() });
     child
         .stdin
         .take()
@@ -368,7 +414,7 @@ fn factory_renders_what_jinja2_renders() {
         .chain(generated.iter().map(String::as_str))
         .collect();
     assert!(cases.len() >= 400, "{} cases", cases.len());
-    let Some(reference) = jinja2(&cases) else {
+    let Some(reference) = jinja2(&cases, ANSIBLE) else {
         return;
     };
     let mut differ = Vec::new();
@@ -385,6 +431,15 @@ fn factory_renders_what_jinja2_renders() {
                     "{mode}: {case}\n  jinja2:  {theirs}\n  factory: {ours:?}"
                 ));
             }
+        }
+    }
+    // copier's environment: lenient, with the ansible filters (factory always has them).
+    let theirs = reference["ansible"].as_array().unwrap();
+    for ((case, theirs), ours) in ANSIBLE.iter().zip(theirs).zip(factory(ANSIBLE, true)) {
+        if theirs.as_str() != Some(ours.as_str()) {
+            differ.push(format!(
+                "ansible: {case}\n  jinja2:  {theirs}\n  factory: {ours:?}"
+            ));
         }
     }
     assert!(

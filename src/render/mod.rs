@@ -2,6 +2,7 @@
 //! bounded by fuel, auto-escaping off, trailing newlines kept; file and folder names are
 //! templates too, and output never leaves its target.
 
+pub mod ansible;
 pub mod filters;
 pub mod jinja2;
 pub mod paths;
@@ -148,6 +149,7 @@ pub fn environment(settings: &Settings) -> Environment<'static> {
     stdlib::register(&mut env);
     filters::register(&mut env, settings);
     jinja2::register(&mut env, settings);
+    ansible::register(&mut env);
     env
 }
 
