@@ -49,6 +49,16 @@ impl ResolvedSource {
         notes: Vec<String>,
         checkout: Option<tempfile::TempDir>,
     ) -> ResolvedSource {
+        let mut notes = notes;
+        let has = |name: &str| files.get(name).is_some();
+        if has(crate::template::cookiecutter::CONTEXT_FILE)
+            && crate::template::copier::CONFIG_FILES.iter().any(|f| has(f))
+            && !has(crate::template::manifest::MANIFEST_FILE)
+        {
+            notes.push(format!(
+                "{label} has both copier.yml and cookiecutter.json: it is read as a copier template"
+            ));
+        }
         ResolvedSource {
             files: Arc::new(files),
             manifest,
