@@ -634,3 +634,38 @@ fn a_template_with_both_copier_yml_and_cookiecutter_json_is_a_copier_template() 
     );
     same_as_copier(&env, &template, "ours", false);
 }
+
+#[test]
+fn choice_validators_and_imported_macros_run_for_the_answer_chosen_as_in_copier() {
+    let env = Env::new();
+    let template = env.template(
+        "cp-choices",
+        &[
+            (
+                "copier.yml",
+                "db:\n  type: str\n  choices:\n    PostgreSQL:\n      value: pg\n    SQLite:\n      value: sqlite\n      validator: \"{% if true %}not on this platform{% endif %}\"\n  default: pg\nname:\n  type: str\n  default: \"{% from 'macros.jinja' import slug %}{{ slug('My App') }}\"\n  validator: \"{% from 'macros.jinja' import check %}{{ check(name) }}\"\n",
+            ),
+            ("macros.jinja", "{% macro slug(s) %}{{ s|lower|replace(' ', '-') }}{% endmacro %}{% macro check(s) %}{% if ' ' in s %}no spaces{% endif %}{% endmacro %}"),
+            ("f.txt.jinja", "{{ db }} {{ name }}\n"),
+        ],
+    );
+    let t = template.to_str().unwrap();
+    env.run(&["generate", t, "-o", "ours"]).ok();
+    assert_eq!(
+        std::fs::read_to_string(env.path("ours/f.txt")).unwrap(),
+        "pg my-app\n"
+    );
+    same_as_copier(&env, &template, "ours", false);
+    for (answer, message) in [
+        (
+            "db=sqlite",
+            "parameter `db`: invalid choice: not on this platform",
+        ),
+        ("name=has space", "parameter `name`: no spaces"),
+    ] {
+        let out = env.run(&["generate", t, "-o", "bad", "--set", answer]);
+        out.expect_code(2);
+        assert!(out.stderr.contains(message), "{answer}: {}", out.stderr);
+        assert!(!env.path("bad").exists());
+    }
+}

@@ -305,16 +305,22 @@ fn validated(
     answers: &Answers,
     value: Value,
 ) -> Result<Value, String> {
-    let Some(validator) = &param.validator else {
-        return Ok(value);
-    };
     let mut trial = answers.clone();
     trial.values.insert(param.name.clone(), value.clone());
-    match crate::bounded::render_str_bounded(env, validator, trial.context()) {
-        Ok(message) if message.trim().is_empty() => Ok(value),
-        Ok(message) => Err(message.trim().to_string()),
-        Err(e) => Err(format!("validator failed: {e}")),
+    // Only the validator of the choice actually made runs (copier's per-choice validators).
+    let chosen = param
+        .choice_validators
+        .iter()
+        .filter(|(choice, _)| params::same_choice(choice, &value))
+        .map(|(_, validator)| (validator, "invalid choice: "));
+    for (validator, prefix) in param.validator.iter().map(|v| (v, "")).chain(chosen) {
+        match crate::bounded::render_str_bounded(env, validator, trial.context()) {
+            Ok(message) if message.trim().is_empty() => {}
+            Ok(message) => return Err(format!("{prefix}{}", message.trim())),
+            Err(e) => return Err(format!("validator failed: {e}")),
+        }
     }
+    Ok(value)
 }
 
 /// Registers every scalar inside a secret answer with the one redaction step.

@@ -131,6 +131,7 @@ pub fn manifest(text: &str, name: &str, paths: &[&str]) -> Result<Manifest, Yaml
             hidden,
             ask_when: None,
             validator: None,
+            choice_validators: Vec::new(),
         });
     }
     parameters.append(&mut dictionaries);

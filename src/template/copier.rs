@@ -233,9 +233,25 @@ fn question(
     };
     let default = spec.get("default").cloned();
     let declared = spec.get("type").and_then(Value::as_str);
+    // `label: value`, or `label: {value: …, validator: …}` (a choice that may be refused).
+    let mut choice_validators = Vec::new();
     let choices = match spec.get("choices") {
         Some(Value::Array(items)) => Some(items.clone()),
-        Some(Value::Object(labels)) => Some(labels.values().cloned().collect()),
+        Some(Value::Object(labels)) => Some(
+            labels
+                .values()
+                .map(|choice| match choice {
+                    Value::Object(form) if form.contains_key("value") => {
+                        let value = form["value"].clone();
+                        if let Some(validator) = form.get("validator").and_then(Value::as_str) {
+                            choice_validators.push((value.clone(), validator.to_string()));
+                        }
+                        value
+                    }
+                    other => other.clone(),
+                })
+                .collect(),
+        ),
         _ => None,
     };
     let multiselect = spec
@@ -281,5 +297,6 @@ fn question(
             .get("validator")
             .and_then(Value::as_str)
             .map(str::to_string),
+        choice_validators,
     })
 }

@@ -148,6 +148,11 @@ pub struct Parameter {
     #[serde(skip)]
     #[schemars(skip)]
     pub validator: Option<String>,
+    /// copier's per-choice validators (`label: {value: …, validator: …}`): choosing that
+    /// value is refused with the message it renders to.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub choice_validators: Vec<(Value, String)>,
 }
 
 /// A conditional file or folder.

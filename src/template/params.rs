@@ -134,7 +134,7 @@ fn check_constraints(param: &Parameter, value: &Value) -> Result<(), String> {
 
 /// Choices compare by value, and a string answer matches a number or bool choice with the
 /// same text (answers typed at a prompt or given with `--set` are text).
-fn same_choice(choice: &Value, value: &Value) -> bool {
+pub fn same_choice(choice: &Value, value: &Value) -> bool {
     choice == value
         || match (choice, value) {
             (c, Value::String(s)) if !c.is_string() => display_value(c) == *s,
