@@ -274,6 +274,7 @@ mod tests {
             hidden: false,
             ask_when: None,
             validator: None,
+            choice_validators: Vec::new(),
         }
     }
 
