@@ -465,3 +465,45 @@ fn now_local_is_the_machines_time_zone_as_in_cookiecutter() {
     run_reference(command, env.dir.path());
     assert_same(&tree(&ours), &tree(&reference), "now local");
 }
+
+#[test]
+fn a_hook_that_updates_the_context_changes_what_follows_as_in_cookiecutter() {
+    let env = Env::new();
+    let template = env.template(
+        "cc-update",
+        &[
+            ("cookiecutter.json", "{\"slug\": \"demo\", \"name\": \"  Mixed Case  \"}\n"),
+            (
+                "hooks/pre_gen_project.py",
+                "{{ cookiecutter.update({'name': cookiecutter.name|trim|upper}) }}\nprint('normalised')\n",
+            ),
+            ("{{cookiecutter.slug}}/{{cookiecutter.name}}.txt", "[{{ cookiecutter.name }}]\n"),
+        ],
+    );
+    let ours = env.path("ours");
+    env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "ours",
+        "--defaults",
+        "--trust",
+    ])
+    .ok();
+    assert_eq!(
+        std::fs::read_to_string(ours.join("demo/MIXED CASE.txt")).unwrap(),
+        "[MIXED CASE]\n"
+    );
+    let Some(cookiecutter) = cookiecutter() else {
+        return;
+    };
+    let reference = env.path("ref");
+    let mut command = reference_command(&env, &cookiecutter);
+    command
+        .arg("--no-input")
+        .arg("-o")
+        .arg(&reference)
+        .arg(&template);
+    run_reference(command, env.dir.path());
+    assert_same(&tree(&ours), &tree(&reference), "update in a hook");
+}

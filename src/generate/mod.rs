@@ -188,6 +188,15 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
     for hook in &request.hooks.pre {
         hooks::run_hook(hook, env, &ctx, &project).map_err(fail)?;
     }
+    // A pre-generation hook may change the answers (`cookiecutter.update({...})`): the names
+    // inside are decided again, as cookiecutter renders them after the hook.
+    let plan = if request.hooks.pre.is_empty() {
+        plan
+    } else {
+        renderer
+            .plan(&ctx)
+            .map_err(|p| fail(problems_error(&source.label, p)))?
+    };
     let written = write::write_plan(renderer, &plan, &ctx, &staging.dir, &|| progress.tick())
         .map_err(|p| fail(problems_error(&source.label, vec![p])))?;
     for hook in &request.hooks.post {

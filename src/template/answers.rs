@@ -49,13 +49,18 @@ impl Answers {
         for (key, value) in &self.tool {
             values.entry(key.clone()).or_insert_with(|| value.clone());
         }
+        // The dictionary templates see is mutable (`cookiecutter.update({...})`).
+        let dictionary = super::context_map::MutableMap::value(
+            values
+                .into_iter()
+                .map(|(k, v)| (k, minijinja::Value::from(minijinja::value::Serde(v)))),
+        );
         match &self.namespace {
-            Some(name) => {
-                let mut wrapped = Map::new();
-                wrapped.insert(name.clone(), Value::Object(values));
-                minijinja::Value::from(minijinja::value::Serde(&wrapped))
-            }
-            None => minijinja::Value::from(minijinja::value::Serde(&values)),
+            Some(name) => minijinja::Value::from(std::collections::BTreeMap::from([(
+                name.clone(),
+                dictionary,
+            )])),
+            None => dictionary,
         }
     }
 }

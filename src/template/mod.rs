@@ -2,6 +2,7 @@
 
 pub mod answers;
 pub mod context;
+pub mod context_map;
 pub mod cookiecutter;
 pub mod copier;
 pub mod load;
