@@ -30,11 +30,14 @@ def run(store, *args, check=True):
 
 
 def snapshot(root):
-    """Relative path -> sha256 of every file below root."""
+    """Relative path -> sha256 of every file below root, but scaffold.yaml (it records its
+    run's id and time, so two runs of the same output differ there only)."""
     files = {}
     for folder, _, names in os.walk(root):
         for name in names:
             path = os.path.join(folder, name)
+            if path.endswith(os.path.join(".factory", "scaffold.yaml")):
+                continue
             with open(path, "rb") as f:
                 files[os.path.relpath(path, root)] = hashlib.sha256(f.read()).hexdigest()
     return files

@@ -10,7 +10,7 @@ use crate::domain::events::{CheckOutcome, CheckStatus};
 use crate::render::paths::{self, MAX_PATH_LEN};
 use crate::render::tree::{RenderProblem, RenderedFile, Renderer};
 use crate::template::answers;
-use crate::template::manifest::{MANIFEST_FILE, Manifest, ParamType, line_of};
+use crate::template::manifest::{Flavour, MANIFEST_FILE, Manifest, ParamType, line_of};
 use crate::template::params::{self, is_expression};
 use crate::template::ranges;
 use crate::template::snapshot::TemplateFiles;
@@ -601,6 +601,19 @@ fn check_variables(renderer: &Renderer, r: &mut Recorder, at: &dyn Fn(&str) -> O
                 );
             }
         }
+    }
+    // cookiecutter's project folder name is a template over the answers too.
+    let project = manifest.content_dir();
+    if manifest.flavour() == Flavour::Cookiecutter
+        && params::is_template_text(project)
+        && let Ok(template) = env.template_from_str(project)
+    {
+        report(
+            template.undeclared_variables(nested),
+            format!("{project} (project folder name)"),
+            None,
+            r,
+        );
     }
     // Files outside the content that includes reach through the search path (cookiecutter's
     // `templates/`), by the names includes use.

@@ -507,3 +507,68 @@ fn a_hook_that_updates_the_context_changes_what_follows_as_in_cookiecutter() {
     run_reference(command, env.dir.path());
     assert_same(&tree(&ours), &tree(&reference), "update in a hook");
 }
+
+#[test]
+fn o_is_the_folder_the_project_folder_is_made_in_as_in_cookiecutter() {
+    let env = Env::new();
+    let template = env.template(
+        "cc-parent",
+        &[
+            ("cookiecutter.json", "{\"slug\": \"demo\"}\n"),
+            (
+                "{{cookiecutter.slug}}/README.md",
+                "# {{ cookiecutter.slug }}\n",
+            ),
+        ],
+    );
+    let t = template.to_str().unwrap();
+    // The parent may hold other things; the project folder is made inside it.
+    std::fs::create_dir_all(env.path("src")).unwrap();
+    std::fs::write(env.path("src/other.txt"), "someone else's\n").unwrap();
+    let out = env.run(&["generate", t, "-o", "src", "--defaults"]);
+    out.ok();
+    assert!(
+        out.stdout.contains("Generated src/demo from"),
+        "{}",
+        out.stdout
+    );
+    assert!(env.path("src/demo/.factory/scaffold.yaml").is_file());
+    assert!(!env.path("src/.factory").exists());
+    assert_eq!(
+        std::fs::read_to_string(env.path("src/other.txt")).unwrap(),
+        "someone else's\n"
+    );
+    env.run(&["verify", "src/demo"]).ok();
+    let events = env.events();
+    let target = &events
+        .iter()
+        .rev()
+        .find(|e| e["eventType"] == "TemplateExecutionRequested")
+        .unwrap()["payload"]["target"];
+    assert!(target.as_str().unwrap().ends_with("/src/demo"), "{target}");
+    // The project folder existing is what stops a second run, as in cookiecutter.
+    let again = env.run(&["generate", t, "-o", "src", "--defaults"]);
+    again.expect_code(1);
+    assert!(
+        again.stderr.contains("src/demo is not empty"),
+        "{}",
+        again.stderr
+    );
+    let Some(cookiecutter) = cookiecutter() else {
+        return;
+    };
+    std::fs::create_dir_all(env.path("ref")).unwrap();
+    std::fs::write(env.path("ref/other.txt"), "someone else's\n").unwrap();
+    let mut command = reference_command(&env, &cookiecutter);
+    command
+        .arg("--no-input")
+        .arg("-o")
+        .arg(env.path("ref"))
+        .arg(&template);
+    run_reference(command, env.dir.path());
+    assert_same(
+        &tree(&env.path("src")),
+        &tree(&env.path("ref")),
+        "-o is the parent",
+    );
+}

@@ -107,12 +107,11 @@ pub fn generate_scaffold(
             choice,
         )?
     };
-    if !request.dry_run {
-        // A killed `--force` run on this target is undone before anything else looks at it.
-        for recovered in crate::transaction::recover_interrupted(&request.target) {
-            session.store.notice(recovered);
-        }
-        generate::check_target(&request.target, request.force)?;
+    // cookiecutter's -o is the folder its project folder is made in; which project folder
+    // the answers decide, so that target is checked once they are known.
+    let into_parent = resolved.manifest.flavour() == Flavour::Cookiecutter;
+    if !request.dry_run && !into_parent {
+        prepare_target(session, &request.target, request.force)?;
     }
     let hooks = generate::hooks::Hooks::of(&resolved.files, &resolved.manifest)?;
     if !hooks.is_empty() && !request.trust && !request.dry_run {
@@ -159,13 +158,25 @@ pub fn generate_scaffold(
         .for_answers(&answers.context())
         .map_err(|m| Error::new(format!("{}: {m}", resolved.label)))?;
     let renderer = chosen.as_ref().unwrap_or(&renderer);
+    let target = if into_parent {
+        let folder = renderer
+            .project_folder(&answers.context())
+            .map_err(|m| Error::new(format!("{}: {m}", resolved.label)))?;
+        let project = request.target.join(folder);
+        if !request.dry_run {
+            prepare_target(session, &project, request.force)?;
+        }
+        project
+    } else {
+        request.target.clone()
+    };
     // Absolute once the output exists (canonical), as events and replay files name it.
     let execution = |execution_id: &str| Execution {
         execution_id: execution_id.to_string(),
         template_id: resolved.template_id.clone(),
         template_version_id: resolved.template_version_id.clone(),
         parameters: answers.public(),
-        target: generate::absolute(&request.target),
+        target: generate::absolute(&target),
     };
 
     // The compatibility gate: the libraries these answers select (and the runtime, when
@@ -208,7 +219,7 @@ pub fn generate_scaffold(
         source: &resolved,
         renderer,
         answers: &answers,
-        target: request.target.clone(),
+        target: target.clone(),
         force: request.force,
         dry_run: request.dry_run,
         git: request.git,
@@ -226,8 +237,8 @@ pub fn generate_scaffold(
         template: resolved.label.clone(),
         template_id: resolved.template_id.clone(),
         template_version_id: resolved.template_version_id.clone(),
-        target: request.target.clone(),
-        target_absolute: generate::absolute(&request.target),
+        target: target.clone(),
+        target_absolute: generate::absolute(&target),
         outcome,
         events,
     };
@@ -255,7 +266,8 @@ pub fn generate_scaffold(
                 Ok(Decision::events(events, ()))
             })?;
             if request.compat_answers && flavour == Flavour::Cookiecutter {
-                write_cookiecutter_replay(session, &resolved, &answers, &execution.target)?;
+                let output_dir = generate::absolute(&request.target);
+                write_cookiecutter_replay(session, &resolved, &answers, &output_dir)?;
             }
             Ok(report(outcome, event_ids(&envelopes)))
         }
@@ -280,6 +292,14 @@ pub fn generate_scaffold(
             Err(failure.error)
         }
     }
+}
+
+/// Undoes a killed run on `target` first, then checks that it may be written.
+fn prepare_target(session: &Session, target: &std::path::Path, force: bool) -> Result<()> {
+    for recovered in crate::transaction::recover_interrupted(target) {
+        session.store.notice(recovered);
+    }
+    generate::check_target(target, force)
 }
 
 /// The facts of this run that cookiecutter and copier templates can read.

@@ -168,20 +168,9 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
 
     let staging = Staging::new(&request.target).map_err(fail)?;
     let env = renderer.env();
-    // Hooks run in the project folder: for a cookiecutter template, its one top folder,
-    // made before the pre-generation hook as cookiecutter does.
-    let top = plan
-        .first()
-        .map(|p| p.path.split('/').next().unwrap_or_default().to_string());
-    let project = match top {
-        Some(top)
-            if source.manifest.namespace.is_some()
-                && plan.iter().all(|p| p.path.starts_with(&format!("{top}/"))) =>
-        {
-            staging.dir.join(top)
-        }
-        _ => staging.dir.clone(),
-    };
+    // Hooks run in the project folder (for a cookiecutter template the target is its project
+    // folder), made before the pre-generation hook as cookiecutter does.
+    let project = staging.dir.clone();
     if !request.hooks.pre.is_empty() {
         std::fs::create_dir_all(&project).map_err(|e| fail(Error::io("create", &project, e)))?;
     }

@@ -302,6 +302,18 @@ impl<'a> Renderer<'a> {
         &self.manifest
     }
 
+    /// The name of cookiecutter's project folder for these answers (its content folder's
+    /// name, rendered): the folder `-o` makes the project in.
+    pub fn project_folder(&self, ctx: &minijinja::Value) -> Result<String, String> {
+        let raw = self.manifest.content_dir();
+        let name = self
+            .render_name_part(raw, raw, ctx)
+            .map_err(|p| p.to_string())?
+            .unwrap_or_default();
+        paths::check_inside(&name).map_err(|m| format!("the project folder `{raw}`: {m}"))?;
+        Ok(name)
+    }
+
     /// When the content folder is a template over the answers (copier's
     /// `_subdirectory: "{{ flavor }}"`), a renderer over the folder these answers name;
     /// `None` when this one serves every answer.

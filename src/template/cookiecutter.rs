@@ -63,9 +63,8 @@ pub fn manifest(text: &str, name: &str, paths: &[&str]) -> Result<Manifest, Yaml
                 .flatten()
                 .filter_map(Value::as_str)
             {
-                // Patterns are relative to the project folder, which is one level down here.
+                // Patterns are relative to the project folder, the content folder.
                 copy_only.push(pattern.to_string());
-                copy_only.push(format!("*/{pattern}"));
             }
         }
         if key == "_extensions" {
@@ -142,14 +141,11 @@ pub fn manifest(text: &str, name: &str, paths: &[&str]) -> Result<Manifest, Yaml
                 .to_string(),
         ));
     };
-    // Everything beside the project folder stays out of the output (cookiecutter.json,
-    // hooks/, templates/ for includes, the repository's own README…).
-    let mut exclude: Vec<String> = Vec::new();
-    for top in paths.iter().map(|p| p.split('/').next().unwrap_or(p)) {
-        if top != project && exclude.last().is_none_or(|last| last != top) {
-            exclude.push(top.to_string());
-        }
-    }
+    // The project folder is the content folder (a template over the answers, rendered once
+    // they are known): what is beside it (cookiecutter.json, hooks/, templates/ for
+    // includes, the repository's README) stays out of the output, and `-o` is the folder the
+    // project folder is made in, as in cookiecutter.
+    let exclude: Vec<String> = Vec::new();
     Ok(Manifest {
         name: name.to_string(),
         title: None,
@@ -157,7 +153,7 @@ pub fn manifest(text: &str, name: &str, paths: &[&str]) -> Result<Manifest, Yaml
         description: Some("a cookiecutter template".to_string()),
         owner: None,
         tags: vec!["cookiecutter".to_string()],
-        content: None,
+        content: Some(project.to_string()),
         parameters,
         files: FilesSpec {
             exclude,
@@ -173,7 +169,8 @@ pub fn manifest(text: &str, name: &str, paths: &[&str]) -> Result<Manifest, Yaml
         skip_if_exists: Vec::new(),
         envops: Map::new(),
         answers_file: None,
-        search_path: vec![project.to_string(), "templates".to_string()],
+        // Names are looked up in the project folder (the content), then in `templates/`.
+        search_path: vec!["templates".to_string()],
     })
 }
 

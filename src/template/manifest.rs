@@ -387,12 +387,16 @@ impl Manifest {
         }
     }
 
-    /// Whether the content folder is a template over the answers (copier's
+    /// Whether the content folder is chosen by the answers (copier's
     /// `_subdirectory: "{{ flavor }}"`): it is known only once the answers are.
     pub fn content_is_templated(&self) -> bool {
-        self.content
-            .as_deref()
-            .is_some_and(|c| self.is_template_text(c))
+        // cookiecutter's project folder is a template too, but it names the output folder,
+        // not a choice among the template's folders (`Renderer::project_folder`).
+        self.flavour() != Flavour::Cookiecutter
+            && self
+                .content
+                .as_deref()
+                .is_some_and(|c| self.is_template_text(c))
     }
 
     /// This manifest with its templated content folder rendered for `ctx`; `None` when the

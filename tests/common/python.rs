@@ -95,7 +95,8 @@ pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
             .unwrap()
             .to_string_lossy()
             .into_owned();
-        if entry.file_type().is_file() && !rel.starts_with(".factory") {
+        // factory's provenance is in the project folder: for cookiecutter, one level down.
+        if entry.file_type().is_file() && !rel.split('/').any(|part| part == ".factory") {
             out.push((rel, std::fs::read(entry.path()).unwrap()));
         }
     }
