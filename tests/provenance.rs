@@ -90,15 +90,17 @@ fn a_trusted_hook_that_adds_edits_and_deletes_files_leaves_a_true_manifest() {
         "--trust",
     ])
     .ok();
-    assert!(manifest_lists(&env, "out", "demo/added.txt"));
-    assert!(!manifest_lists(&env, "out", "demo/DELETE_ME.txt"));
+    // `-o out` is the folder cookiecutter's project folder is made in: the provenance is in
+    // the project folder.
+    assert!(manifest_lists(&env, "out/demo", "added.txt"));
+    assert!(!manifest_lists(&env, "out/demo", "DELETE_ME.txt"));
     assert_eq!(
         std::fs::read_to_string(env.path("out/demo/README.md")).unwrap(),
         "demo\nedited by the hook\n"
     );
-    verified(&env, "out");
+    verified(&env, "out/demo");
     // The event's content hash is the one `factory hash` gives for the placed tree.
-    let hash = env.run(&["hash", "out"]);
+    let hash = env.run(&["hash", "out/demo"]);
     let generated = env
         .events()
         .into_iter()
