@@ -669,3 +669,50 @@ fn choice_validators_and_imported_macros_run_for_the_answer_chosen_as_in_copier(
         assert!(!env.path("bad").exists());
     }
 }
+
+#[test]
+fn jinja_extensions_that_are_python_are_refused_by_name_before_anything_is_written() {
+    let env = Env::new();
+    let template = env.template(
+        "cp-ext",
+        &[
+            (
+                "copier.yml",
+                "_jinja_extensions:\n  - jinja2_time.TimeExtension\n  - copier_templates_extensions.TemplateExtensionLoader\n  - extensions/context.py:ContextUpdater\nname: demo\n",
+            ),
+            ("a.txt.jinja", "{{ name }}\n"),
+        ],
+    );
+    for trust in [false, true] {
+        let mut args = vec!["generate", template.to_str().unwrap(), "-o", "out"];
+        if trust {
+            args.push("--trust");
+        }
+        let out = env.run(&args);
+        out.expect_code(1);
+        assert!(
+            out.stderr.contains("copier_templates_extensions.TemplateExtensionLoader, extensions/context.py:ContextUpdater is Python code"),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            !out.stderr.contains("jinja2_time.TimeExtension, copier"),
+            "{}",
+            out.stderr
+        );
+        assert!(!env.path("out").exists());
+    }
+    // Extensions factory provides are fine.
+    let provided = env.template(
+        "cp-ext-ok",
+        &[
+            (
+                "copier.yml",
+                "_jinja_extensions:\n  - jinja2_time.TimeExtension\nname: demo\n",
+            ),
+            ("a.txt.jinja", "{{ name }}\n"),
+        ],
+    );
+    env.run(&["generate", provided.to_str().unwrap(), "-o", "ok"])
+        .ok();
+}

@@ -94,6 +94,16 @@ fn task_of(value: &Value) -> Option<Task> {
     }
 }
 
+/// The Jinja extensions copier templates name that factory has built in.
+const PROVIDED_EXTENSIONS: [&str; 6] = [
+    "jinja2_time.TimeExtension",
+    "jinja2_ansible_filters.AnsibleCoreFiltersExtension",
+    "cookiecutter.extensions.JsonifyExtension",
+    "cookiecutter.extensions.SlugifyExtension",
+    "cookiecutter.extensions.UUIDExtension",
+    "cookiecutter.extensions.TimeExtension",
+];
+
 /// Maps `copier.yml` (text read from `origin`) to a manifest named `name`.
 pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlError> {
     let config: Map<String, Value> = yaml::parse(text, origin)?;
@@ -159,6 +169,30 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
                         .map(str::to_string)
                         .collect(),
                 );
+            }
+            "_jinja_extensions" => {
+                // What factory provides itself is accepted; anything else is the template's
+                // own Python, which factory does not run: refused here, before anything is
+                // written, naming it (not an "unknown filter" later).
+                let foreign: Vec<&str> = value
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .filter(|e| !PROVIDED_EXTENSIONS.contains(e))
+                    .collect();
+                if !foreign.is_empty() {
+                    return Err(YamlError {
+                        origin: origin.to_string(),
+                        line: None,
+                        column: None,
+                        message: format!(
+                            "_jinja_extensions: {} is Python code from the template or a package; factory does not run template Python (it provides {})",
+                            foreign.join(", "),
+                            PROVIDED_EXTENSIONS.join(", ")
+                        ),
+                    });
+                }
             }
             k if k.starts_with('_') => {}
             _ => parameters.push(question(key, value, origin, (&start, &end))?),
