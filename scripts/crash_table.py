@@ -92,6 +92,39 @@ def why(label, now, old, new, extra):
         print(f"  {label}: left beside the target: {extra}", file=sys.stderr)
 
 
+def kill_trials(label, store, work, pristine, argv, next_command, trials):
+    """Kills `argv` (which writes over a copy of `pristine` at work/NAME) at random points;
+    after each, runs `next_command` (which must undo what the kill left) and counts whether
+    the folder is wholly the old or wholly the new, with the store sound and nothing left
+    beside it."""
+    proj = argv[argv.index("-o") + 1] if "-o" in argv else argv[argv.index("upgrade") + 1]
+    name = os.path.basename(proj)
+
+    def reset():
+        shutil.rmtree(proj, ignore_errors=True)
+        shutil.copytree(pristine, proj, symlinks=True)
+
+    reset()
+    old = snapshot(proj)
+    full = duration(argv, reset)
+    new = snapshot(proj)
+    counts = {"done": 0, "undone": 0, "bad": 0, "killed": 0}
+    for _ in range(trials):
+        reset()
+        counts["killed"] += killed(argv, random.uniform(0.0, full))
+        run(store, *next_command, check=False)
+        now = snapshot(proj)
+        sound = store_is_sound(store) and not leftovers(work, name)
+        why(label, now, old, new, leftovers(work, name))
+        if now == new and sound:
+            counts["done"] += 1
+        elif now == old and sound:
+            counts["undone"] += 1
+        else:
+            counts["bad"] += 1
+    return full, counts
+
+
 def generate_force(work, trials, files):
     store = os.path.join(work, "store-gen")
     old_t, new_t = os.path.join(work, "gen-old"), os.path.join(work, "gen-new")
@@ -101,32 +134,11 @@ def generate_force(work, trials, files):
     run(store, "generate", old_t, "-o", pristine, "--defaults")
     with open(os.path.join(pristine, "mine.txt"), "w") as f:
         f.write("the user's own file\n")
-    old = snapshot(pristine)
     argv = [FACTORY, "--store", store, "generate", new_t, "-o", proj, "--defaults", "--force"]
-
-    def reset():
-        shutil.rmtree(proj, ignore_errors=True)
-        shutil.copytree(pristine, proj, symlinks=True)
-
-    full = duration(argv, reset)
-    new = snapshot(proj)
-    counts = {"done": 0, "undone": 0, "bad": 0, "killed": 0}
-    for _ in range(trials):
-        reset()
-        counts["killed"] += killed(argv, random.uniform(0.0, full))
-        # The next command on the target undoes an interrupted run (and then refuses: the
-        # target is not empty and there is no --force).
-        run(store, "generate", new_t, "-o", proj, "--defaults", check=False)
-        now = snapshot(proj)
-        sound = store_is_sound(store) and not leftovers(work, "proj")
-        why("generate --force", now, old, new, leftovers(work, "proj"))
-        if now == new and sound:
-            counts["done"] += 1
-        elif now == old and sound:
-            counts["undone"] += 1
-        else:
-            counts["bad"] += 1
-    return full, counts
+    # The next command on the target undoes an interrupted run (and then refuses: the target
+    # is not empty and there is no --force).
+    after = ["generate", new_t, "-o", proj, "--defaults"]
+    return kill_trials("generate --force", store, work, pristine, argv, after, trials)
 
 
 def version(work, trials, files):
@@ -173,31 +185,10 @@ def upgrade_apply(work, trials, files):
     run(store, "publish", "up@2.0.0")
     proj, pristine = os.path.join(work, "uproj"), os.path.join(work, "uproj-pristine")
     run(store, "generate", "up@1.0.0", "-o", pristine, "--defaults")
-    old = snapshot(pristine)
     argv = [FACTORY, "--store", store, "upgrade", proj, "--to", "2.0.0", "--apply"]
-
-    def reset():
-        shutil.rmtree(proj, ignore_errors=True)
-        shutil.copytree(pristine, proj, symlinks=True)
-
-    full = duration(argv, reset)
-    new = snapshot(proj)
-    counts = {"done": 0, "undone": 0, "bad": 0, "killed": 0}
-    for _ in range(trials):
-        reset()
-        counts["killed"] += killed(argv, random.uniform(0.0, full))
-        # Planning again is the next command on the project: it undoes an interrupted apply.
-        run(store, "upgrade", proj, "--to", "2.0.0", check=False)
-        now = snapshot(proj)
-        sound = store_is_sound(store) and not leftovers(work, "uproj")
-        why("upgrade --apply", now, old, new, leftovers(work, "uproj"))
-        if now == new and sound:
-            counts["done"] += 1
-        elif now == old and sound:
-            counts["undone"] += 1
-        else:
-            counts["bad"] += 1
-    return full, counts
+    # Planning again is the next command on the project: it undoes an interrupted apply.
+    after = ["upgrade", proj, "--to", "2.0.0"]
+    return kill_trials("upgrade --apply", store, work, pristine, argv, after, trials)
 
 
 def main():
