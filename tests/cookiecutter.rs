@@ -553,3 +553,27 @@ fn o_is_the_folder_the_project_folder_is_made_in_as_in_cookiecutter() {
         assert_same(&ours, &theirs, "-o is the parent");
     }
 }
+
+#[test]
+fn the_whole_context_jsonifies_as_in_cookiecutter() {
+    let env = Env::new();
+    let template = env.template(
+        "cc-json",
+        &[
+            (
+                "cookiecutter.json",
+                "{\"name\": \"demo\", \"n\": 3, \"flag\": true, \"pick\": [\"a\", \"b\"], \"__slug\": \"{{ cookiecutter.name }}-x\", \"_private\": \"{{ raw }}\", \"_copy_without_render\": [\"*.bin\"], \"_extensions\": [\"cookiecutter.extensions.JsonifyExtension\"]}\n",
+            ),
+            ("{{cookiecutter.name}}/context.json", "{{ cookiecutter | jsonify }}\n"),
+        ],
+    );
+    // One output path for both (`_output_dir` is in the context): cookiecutter's run first.
+    let out = env.path("out");
+    if !cookiecutter_into(&env, &template, &out) {
+        return;
+    }
+    let theirs = tree(&out);
+    std::fs::remove_dir_all(&out).unwrap();
+    generate_with(&env, &template, &out, &[]);
+    assert_same(&tree(&out), &theirs, "jsonify of the context");
+}
