@@ -397,14 +397,7 @@ fn check_parameters(
 
 fn check_source_paths(files: &TemplateFiles, r: &mut Recorder) {
     for link in &files.refused_links {
-        r.fail(
-            "path/escape",
-            format!(
-                "symlink points outside the template (or not at a file): {} -> {}",
-                link.path, link.target
-            ),
-            Some(link.path.clone()),
-        );
+        r.fail("path/escape", link.to_string(), Some(link.path.clone()));
     }
     let mut by_lower: BTreeMap<String, &str> = BTreeMap::new();
     for file in &files.files {

@@ -304,7 +304,8 @@ fn a_symlink_out_of_the_template_is_refused_everywhere() {
     let out = env.run(&["validate", "--path", dir.to_str().unwrap()]);
     out.expect_code(3);
     assert!(
-        out.stdout.contains("symlink points outside the template"),
+        out.stdout
+            .contains("symlink host -> /etc/hostname points outside the template"),
         "{}",
         out.stdout
     );

@@ -716,3 +716,26 @@ fn jinja_extensions_that_are_python_are_refused_by_name_before_anything_is_writt
     env.run(&["generate", provided.to_str().unwrap(), "-o", "ok"])
         .ok();
 }
+
+#[test]
+fn a_link_to_a_file_the_template_renders_is_named_for_what_it_is() {
+    let env = Env::new();
+    let template = env.template(
+        "cp-link",
+        &[
+            ("copier.yml", "name: demo\n"),
+            ("make.py.jinja", "print('{{ name }}')\n"),
+        ],
+    );
+    std::os::unix::fs::symlink("make.py", template.join("run")).unwrap();
+    let out = env.run(&["generate", template.to_str().unwrap(), "-o", "out"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("symlink run -> make.py points at nothing in the template"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("_preserve_symlinks"), "{}", out.stderr);
+    assert!(!env.path("out").exists());
+}

@@ -81,11 +81,8 @@ pub fn folder(dir: &Path, label: &str) -> Result<(TemplateFiles, Manifest)> {
     }
     let files = TemplateFiles::load_dir(dir)?;
     if let Some(link) = files.refused_links.first() {
-        return Err(Error::new(format!(
-            "{label}: symlink {} -> {} points outside the template",
-            link.path, link.target
-        ))
-        .hint("replace the link with the file it points at, or remove it"));
+        return Err(Error::new(format!("{label}: {link}"))
+            .hint("replace the link with the file it points at, or remove it"));
     }
     let name = crate::template::load::name_from_location(
         &dir.canonicalize()

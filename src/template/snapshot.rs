@@ -64,13 +64,22 @@ impl SourceFile {
     }
 }
 
-/// A symlink that points outside the template (or at something that is not a file).
+/// A symlink that is not followed: it leads outside the template, into its repository, at
+/// a folder, or at nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefusedLink {
     /// Where the link is.
     pub path: String,
     /// What it points at.
     pub target: String,
+    /// Why it is not followed.
+    pub why: &'static str,
+}
+
+impl std::fmt::Display for RefusedLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "symlink {} -> {} {}", self.path, self.target, self.why)
+    }
 }
 
 /// A template's files.
@@ -127,19 +136,28 @@ impl TemplateFiles {
                     .unwrap_or_default();
                 // Inside the template, through any number of hops, and never into its own
                 // repository (a remote URL with a token lives in .git/config).
-                match fs::canonicalize(entry.path()) {
+                let followed = match fs::canonicalize(entry.path()) {
+                    Ok(real) if !real.starts_with(&root) => Err("points outside the template"),
                     Ok(real)
-                        if real.starts_with(&root)
-                            && real.is_file()
-                            && !real.strip_prefix(&root).is_ok_and(|rel| {
-                                rel.components()
-                                    .any(|c| is_git_dir_name(&c.as_os_str().to_string_lossy()))
-                            }) =>
+                        if real.strip_prefix(&root).is_ok_and(|rel| {
+                            rel.components()
+                                .any(|c| is_git_dir_name(&c.as_os_str().to_string_lossy()))
+                        }) =>
                     {
-                        real
+                        Err("points into the template's own repository (.git)")
                     }
-                    _ => {
-                        out.refused_links.push(RefusedLink { path, target });
+                    Ok(real) if !real.is_file() => Err("points at a folder, not a file"),
+                    Ok(real) => Ok(real),
+                    // A link to a file the template renders (`run -> make.py` beside
+                    // `make.py.jinja`) is one copier keeps as a link (`_preserve_symlinks`).
+                    Err(_) => Err(
+                        "points at nothing in the template (links kept as links, copier's _preserve_symlinks, are not supported)",
+                    ),
+                };
+                match followed {
+                    Ok(real) => real,
+                    Err(why) => {
+                        out.refused_links.push(RefusedLink { path, target, why });
                         continue;
                     }
                 }
