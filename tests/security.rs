@@ -280,7 +280,7 @@ fn a_symlink_into_the_templates_own_repository_is_not_followed() {
     refused(
         &env,
         &["generate", t, "-o", "out", "--defaults"],
-        "points outside the template",
+        "points into the template's own repository (.git)",
     );
     let all = String::from_utf8_lossy(&env.log_bytes()).into_owned();
     assert!(!all.contains("SECRET-TOKEN"));
