@@ -111,7 +111,7 @@ def kill_trials(label, store, work, pristine, argv, next_command, trials):
     counts = {"done": 0, "undone": 0, "bad": 0, "killed": 0}
     for _ in range(trials):
         reset()
-        counts["killed"] += killed(argv, random.uniform(0.0, full))
+        counts["killed"] += killed(argv, random.uniform(0.0, full * 1.2))
         run(store, *next_command, check=False)
         now = snapshot(proj)
         sound = store_is_sound(store) and not leftovers(work, name)
@@ -156,7 +156,7 @@ def version(work, trials, files):
         if full is None:
             full = duration(argv, lambda: None)
             continue
-        counts["killed"] += killed(argv, random.uniform(0.0, full))
+        counts["killed"] += killed(argv, random.uniform(0.0, full * 1.2))
         listed = run(store, "--json", "show", "ver", check=False).stdout
         created = f'"{number}"' in listed
         sound = store_is_sound(store)
@@ -202,7 +202,7 @@ def main():
         raise SystemExit(f"{FACTORY} is missing: run `cargo build --release` first")
     bad = 0
     with tempfile.TemporaryDirectory() as work:
-        print(f"{args.trials} trials each, {args.files} files, kill -9 at a uniform random point")
+        print(f"{args.trials} trials each, {args.files} files, kill -9 at a uniform random point of 1.2 times a full run")
         print(f"{'command':<20} {'run (ms)':>9} {'killed':>7} {'done':>6} {'undone':>7} {'other':>6}")
         for label, scenario in [
             ("generate --force", generate_force),
