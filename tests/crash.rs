@@ -372,32 +372,26 @@ fn many_files(env: &Env, name: &str, count: usize, marker: &str) -> std::path::P
     env.template(&format!("{name}-{marker}"), &files)
 }
 
-#[test]
-fn kill_9_during_generate_force_leaves_the_old_project_or_the_new_never_a_mix() {
-    let env = Env::new();
-    let old_t = many_files(&env, "crashy", 400, "old");
-    let new_t = many_files(&env, "crashy", 400, "new");
-    let (old_t, new_t) = (old_t.to_str().unwrap(), new_t.to_str().unwrap());
-    env.run(&["generate", old_t, "-o", "pristine", "--defaults"])
-        .ok();
-    std::fs::write(env.path("pristine/mine.txt"), "the user's own\n").unwrap();
+/// Kills `args` (which writes over `proj`, reset from `pristine` before each trial) at 1/5 to
+/// 4/5 of a full run's time; after each kill `next` (the next command on `proj`) must leave it
+/// wholly as before or wholly as a full run leaves it (scaffold.yaml aside: it records its
+/// own run), with nothing beside it and the store sound.
+fn kill_trials(env: &Env, args: &[&str], next: &[&str]) {
     let reset = || {
         let _ = std::fs::remove_dir_all(env.path("proj"));
         common::copy_dir(&env.path("pristine"), &env.path("proj"));
     };
     reset();
     let old = without_record(common::snapshot(&env.path("proj")));
-    let force = ["generate", new_t, "-o", "proj", "--defaults", "--force"];
-    reset();
     let start = std::time::Instant::now();
-    env.run(&force).ok();
+    env.run(args).ok();
     let full = start.elapsed();
     let new = without_record(common::snapshot(&env.path("proj")));
     let mut killed_mid_run = 0;
     for fifth in 1..=4 {
         reset();
         let mut child = env
-            .command(&force)
+            .command(args)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -408,9 +402,7 @@ fn kill_9_during_generate_force_leaves_the_old_project_or_the_new_never_a_mix() 
             child.kill().unwrap(); // SIGKILL
         }
         child.wait().unwrap();
-        // The next command on the target undoes what the killed run left half-done.
-        env.run(&["generate", new_t, "-o", "proj", "--defaults"]);
-        // scaffold.yaml names its own run (id, time): the rest must be one run's whole.
+        env.run(next);
         let now = without_record(common::snapshot(&env.path("proj")));
         if now != old && now != new {
             let differ = |a: &[(std::path::PathBuf, Vec<u8>)]| {
@@ -421,12 +413,9 @@ fn kill_9_during_generate_force_leaves_the_old_project_or_the_new_never_a_mix() 
                     .collect::<Vec<_>>()
             };
             panic!(
-                "trial {fifth}: old and new files mixed: not old {:?}, not new {:?} ({} files; old {}, new {})",
+                "{args:?} trial {fifth}: old and new files mixed: not old {:?}, not new {:?}",
                 differ(&old),
-                differ(&new),
-                now.len(),
-                old.len(),
-                new.len()
+                differ(&new)
             );
         }
         let beside: Vec<_> = std::fs::read_dir(env.dir.path())
@@ -440,12 +429,110 @@ fn kill_9_during_generate_force_leaves_the_old_project_or_the_new_never_a_mix() 
             .collect();
         assert!(
             beside.is_empty(),
-            "trial {fifth}: {beside:?} left beside the target"
+            "{args:?} trial {fifth}: {beside:?} left beside the target"
         );
         env.run(&["store", "check"]).ok();
     }
     assert!(
         killed_mid_run > 0,
-        "no trial was killed while running; the run took {full:?}"
+        "no trial of {args:?} was killed while running; a run took {full:?}"
     );
+}
+
+#[test]
+fn kill_9_during_generate_force_leaves_the_old_project_or_the_new_never_a_mix() {
+    let env = Env::new();
+    let old_t = many_files(&env, "crashy", 400, "old");
+    let new_t = many_files(&env, "crashy", 400, "new");
+    let (old_t, new_t) = (old_t.to_str().unwrap(), new_t.to_str().unwrap());
+    env.run(&["generate", old_t, "-o", "pristine", "--defaults"])
+        .ok();
+    std::fs::write(env.path("pristine/mine.txt"), "the user's own\n").unwrap();
+    // The next command on the target undoes what the killed run left half-done.
+    kill_trials(
+        &env,
+        &["generate", new_t, "-o", "proj", "--defaults", "--force"],
+        &["generate", new_t, "-o", "proj", "--defaults"],
+    );
+}
+
+#[test]
+fn kill_9_during_upgrade_apply_leaves_the_old_project_or_the_new_never_a_mix() {
+    let env = Env::new();
+    let one = many_files(&env, "upcrash", 400, "one");
+    let two = many_files(&env, "upcrash", 400, "two");
+    env.run(&["register", one.to_str().unwrap(), "--name", "upcrash"])
+        .ok();
+    for (folder, version) in [(&one, "1.0.0"), (&two, "2.0.0")] {
+        let from = folder.to_str().unwrap();
+        env.run(&["version", "upcrash", "--from", from, "--version", version])
+            .ok();
+        env.run(&["validate", &format!("upcrash@{version}")]).ok();
+        env.run(&["publish", &format!("upcrash@{version}")]).ok();
+    }
+    env.run(&["generate", "upcrash@1.0.0", "-o", "pristine", "--defaults"])
+        .ok();
+    // Planning again is the next command on the project: it undoes an interrupted apply.
+    kill_trials(
+        &env,
+        &["upgrade", "proj", "--to", "2.0.0", "--apply"],
+        &["upgrade", "proj", "--to", "2.0.0"],
+    );
+}
+
+#[test]
+fn kill_9_during_version_leaves_a_sound_store_and_the_version_whole_or_absent() {
+    let env = Env::new();
+    let folder = many_files(&env, "vercrash", 600, "v0");
+    let from = folder.to_str().unwrap();
+    env.run(&["register", from, "--name", "vercrash"]).ok();
+    let mut timed = None;
+    for trial in 0..5u32 {
+        // New content each time, so every trial writes every object.
+        for i in 0..600 {
+            let path = folder.join(format!("src/f{i:04}.txt"));
+            std::fs::write(path, format!("{{{{ v }}}} trial {trial} file {i}\n")).unwrap();
+        }
+        let number = format!("1.0.{trial}");
+        let args = [
+            "version",
+            "vercrash",
+            "--from",
+            from,
+            "--version",
+            number.as_str(),
+        ];
+        let Some(full) = timed else {
+            let start = std::time::Instant::now();
+            env.run(&args).ok();
+            timed = Some(start.elapsed());
+            continue;
+        };
+        let mut child = env
+            .command(&args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(full * trial / 5);
+        let _ = child.kill();
+        child.wait().unwrap();
+        // Whatever the kill left, the store is sound, and gc leaves it sound.
+        env.run(&["store", "check"]).ok();
+        env.run(&["store", "gc"]).ok();
+        env.run(&["store", "check"]).ok();
+        let shown = env.run(&["--json", "show", "vercrash"]).json();
+        let created = shown["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["version"] == number.as_str());
+        // A version that was recorded is whole: it generates.
+        if created {
+            let out = format!("out-{trial}");
+            let at = format!("vercrash@{number}");
+            env.run(&["generate", &at, "-o", &out, "--defaults", "--allow-draft"])
+                .ok();
+        }
+    }
 }
