@@ -154,6 +154,7 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--answers', '--answers', [CompletionResultType]::ParameterName, 'Answers from a YAML or JSON file (a generated project''s .factory/scaffold.yaml too)')
             [CompletionResult]::new('--replay', '--replay', [CompletionResultType]::ParameterName, 'The answers recorded in a project generated earlier (DIR/.factory/scaffold.yaml)')
             [CompletionResult]::new('--runtime', '--runtime', [CompletionResultType]::ParameterName, 'The runtime the project will run on, judged against the template''s RuntimeRequires')
+            [CompletionResult]::new('--flavor', '--flavor', [CompletionResultType]::ParameterName, 'Read a template folder holding both copier.yml and cookiecutter.json as this tool''s template (copier without the flag)')
             [CompletionResult]::new('--ref', '--ref', [CompletionResultType]::ParameterName, 'The branch, tag or commit of a repository source (same as URL#REF)')
             [CompletionResult]::new('--directory', '--directory', [CompletionResultType]::ParameterName, 'The template''s folder inside a repository source')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')

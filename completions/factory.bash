@@ -793,7 +793,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__generate)
-            opts="-o -q -h --output --set --answers --replay --defaults --allow-draft --runtime --force --dry-run --git --trust --compat-answers --ref --directory --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-o -q -h --output --set --answers --replay --defaults --allow-draft --runtime --force --dry-run --git --trust --compat-answers --flavor --ref --directory --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -821,6 +821,10 @@ _factory() {
                     ;;
                 --runtime)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flavor)
+                    COMPREPLY=($(compgen -W "copier cookiecutter" -- "${cur}"))
                     return 0
                     ;;
                 --ref)

@@ -145,6 +145,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --answers 'Answers from a YAML or JSON file (a generated project''s .factory/scaffold.yaml too)'
             cand --replay 'The answers recorded in a project generated earlier (DIR/.factory/scaffold.yaml)'
             cand --runtime 'The runtime the project will run on, judged against the template''s RuntimeRequires'
+            cand --flavor 'Read a template folder holding both copier.yml and cookiecutter.json as this tool''s template (copier without the flag)'
             cand --ref 'The branch, tag or commit of a repository source (same as URL#REF)'
             cand --directory 'The template''s folder inside a repository source'
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'

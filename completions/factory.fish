@@ -135,6 +135,8 @@ complete -c factory -n "__fish_factory_using_subcommand generate" -l set -d 'An 
 complete -c factory -n "__fish_factory_using_subcommand generate" -l answers -d 'Answers from a YAML or JSON file (a generated project\'s .factory/scaffold.yaml too)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand generate" -l replay -d 'The answers recorded in a project generated earlier (DIR/.factory/scaffold.yaml)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand generate" -l runtime -d 'The runtime the project will run on, judged against the template\'s RuntimeRequires' -r
+complete -c factory -n "__fish_factory_using_subcommand generate" -l flavor -d 'Read a template folder holding both copier.yml and cookiecutter.json as this tool\'s template (copier without the flag)' -r -f -a "copier\t'`copier.yml` (what such a folder is read as without the flag)'
+cookiecutter\t'`cookiecutter.json`'"
 complete -c factory -n "__fish_factory_using_subcommand generate" -l ref -d 'The branch, tag or commit of a repository source (same as URL#REF)' -r
 complete -c factory -n "__fish_factory_using_subcommand generate" -l directory -d 'The template\'s folder inside a repository source' -r
 complete -c factory -n "__fish_factory_using_subcommand generate" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F

@@ -577,3 +577,63 @@ fn the_whole_context_jsonifies_as_in_cookiecutter() {
     generate_with(&env, &template, &out, &[]);
     assert_same(&tree(&out), &theirs, "jsonify of the context");
 }
+
+#[test]
+fn flavor_cookiecutter_reads_a_dual_template_as_cookiecutter_does() {
+    let env = Env::new();
+    let template = env.template(
+        "cc-dual",
+        &[
+            ("copier.yml", "name:\n  type: str\n  default: from-copier\n"),
+            ("cookiecutter.json", "{\"name\": \"from-cookiecutter\"}\n"),
+            ("{{cookiecutter.name}}/who.txt", "{{ cookiecutter.name }}\n"),
+        ],
+    );
+    let t = template.to_str().unwrap();
+    let out = env.path("out");
+    env.run(&[
+        "generate",
+        t,
+        "-o",
+        "out",
+        "--flavor",
+        "cookiecutter",
+        "--defaults",
+    ])
+    .ok();
+    assert_eq!(
+        std::fs::read_to_string(out.join("from-cookiecutter/who.txt")).unwrap(),
+        "from-cookiecutter\n"
+    );
+    let reference = env.path("ref");
+    if cookiecutter_into(&env, &template, &reference) {
+        assert_same(&tree(&out), &tree(&reference), "--flavor cookiecutter");
+    }
+    // The flag names what the folder must have, and applies to folders only.
+    let copier_only = env.template("cp-only", &[("copier.yml", "x: 1\n")]);
+    let refused = env.run(&[
+        "generate",
+        copier_only.to_str().unwrap(),
+        "-o",
+        "none",
+        "--flavor",
+        "cookiecutter",
+    ]);
+    refused.expect_code(2);
+    assert!(
+        refused.stderr.contains("has no cookiecutter.json"),
+        "{}",
+        refused.stderr
+    );
+    env.run(&["register", t, "--name", "dual"]).ok();
+    let stored = env.run(&["generate", "dual", "-o", "none", "--flavor", "cookiecutter"]);
+    stored.expect_code(2);
+    assert!(
+        stored
+            .stderr
+            .contains("--flavor applies to a template folder"),
+        "{}",
+        stored.stderr
+    );
+    assert!(!env.path("none").exists());
+}

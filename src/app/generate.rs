@@ -45,6 +45,8 @@ pub struct GenerateScaffold {
     pub reference: Option<String>,
     /// The template's folder inside a repository source (`--directory`).
     pub directory: Option<String>,
+    /// `--flavor`, for a template folder with both copier.yml and cookiecutter.json.
+    pub flavor: Option<source::Flavor>,
 }
 
 /// The ports a generation uses besides the session.
@@ -86,13 +88,25 @@ pub fn generate_scaffold(
     let state = session.store.state()?;
     let settings = &session.settings;
     let resolved = if source::is_location(&request.template, &settings.git.abbreviations) {
-        let fetch = settings.fetch(request.reference.clone(), request.directory.clone());
+        let fetch = source::Fetch {
+            flavor: request.flavor,
+            ..settings.fetch(request.reference.clone(), request.directory.clone())
+        };
         let resolved = source::from_location(&request.template, &fetch)?;
         for note in &resolved.notes {
             session.note(note.clone());
         }
         resolved
     } else {
+        if request.flavor.is_some() {
+            return Err(Error::usage(format!(
+                "--flavor applies to a template folder; {} is read as it was stored",
+                request.template
+            ))
+            .hint(
+                "a stored version with both copier.yml and cookiecutter.json is a copier template",
+            ));
+        }
         let reference = Reference::parse(&request.template);
         let choice = if request.allow_draft {
             VersionChoice::Any

@@ -191,6 +191,7 @@ impl Settings {
             options: self.git.fetch.clone(),
             reference,
             directory,
+            flavor: None,
         }
     }
 

@@ -54,6 +54,10 @@ pub(crate) struct GenerateArgs {
     /// Also write cookiecutter's replay file or copier's .copier-answers.yml (without secrets).
     #[arg(long)]
     compat_answers: bool,
+    /// Read a template folder holding both copier.yml and cookiecutter.json as this tool's
+    /// template (copier without the flag).
+    #[arg(long, value_enum, value_name = "TOOL")]
+    flavor: Option<crate::generate::source::Flavor>,
     #[command(flatten)]
     repo: crate::cli::RepoArgs,
 }
@@ -152,6 +156,7 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
         compat_answers: args.compat_answers,
         reference: args.repo.reference,
         directory: args.repo.directory,
+        flavor: args.flavor,
     };
     let mut asker = prompt::TerminalAsker::new(!app.settings.no_color);
     let bar;

@@ -75,11 +75,38 @@ impl ResolvedSource {
 
 /// A template folder on disk, read and checked for links that leave it.
 pub fn folder(dir: &Path, label: &str) -> Result<(TemplateFiles, Manifest)> {
+    folder_as(dir, label, None)
+}
+
+/// A template folder read as `flavor` says (`--flavor`): reading it as cookiecutter leaves its
+/// copier.yml out, as cookiecutter itself never sees it.
+fn folder_as(dir: &Path, label: &str, flavor: Option<Flavor>) -> Result<(TemplateFiles, Manifest)> {
     if !dir.is_dir() {
         return Err(Error::new(format!("{label} is not a folder"))
             .hint("pass the template folder, the one holding template.yaml"));
     }
-    let files = TemplateFiles::load_dir(dir)?;
+    let mut files = TemplateFiles::load_dir(dir)?;
+    if let Some(flavor) = flavor {
+        let (wanted, other): (&[&str], &[&str]) = match flavor {
+            Flavor::Copier => (&crate::template::copier::CONFIG_FILES, &[]),
+            Flavor::Cookiecutter => (
+                &[crate::template::cookiecutter::CONTEXT_FILE],
+                &crate::template::copier::CONFIG_FILES,
+            ),
+        };
+        if !wanted.iter().any(|f| files.get(f).is_some()) {
+            return Err(Error::usage(format!(
+                "--flavor {}: {label} has no {}",
+                match flavor {
+                    Flavor::Copier => "copier",
+                    Flavor::Cookiecutter => "cookiecutter",
+                },
+                wanted[0]
+            ))
+            .hint("leave --flavor out, or name the other flavor"));
+        }
+        files.files.retain(|f| !other.contains(&f.path.as_str()));
+    }
     if let Some(link) = files.refused_links.first() {
         return Err(Error::new(format!("{label}: {link}"))
             .hint("replace the link with the file it points at, or remove it"));
@@ -119,6 +146,17 @@ pub struct Fetch {
     pub reference: Option<String>,
     /// `--directory`: the template's folder inside the repository.
     pub directory: Option<String>,
+    /// `--flavor`: how to read a folder that is both a copier and a cookiecutter template.
+    pub flavor: Option<Flavor>,
+}
+
+/// Which tool's file a folder holding both `copier.yml` and `cookiecutter.json` is read by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Flavor {
+    /// `copier.yml` (what such a folder is read as without the flag).
+    Copier,
+    /// `cookiecutter.json`.
+    Cookiecutter,
 }
 
 /// The files that make a folder a template, in the order they are looked for.
@@ -144,7 +182,7 @@ pub fn from_location(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
     }
     let dir = PathBuf::from(location);
     let source_ref = path_ref(&dir);
-    let (files, manifest) = folder(&dir, location)?;
+    let (files, manifest) = folder_as(&dir, location, fetch.flavor)?;
     Ok(ResolvedSource::unstored(
         files,
         manifest,
@@ -156,6 +194,13 @@ pub fn from_location(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
 }
 
 fn from_repository(url: &str, in_url: Option<&str>, fetch: &Fetch) -> Result<ResolvedSource> {
+    if fetch.flavor.is_some() {
+        // `upgrade` reads the repository again later, without the flag: it must read the same.
+        return Err(Error::usage(format!(
+            "--flavor applies to a template folder; {url} is read as copier when it has both copier.yml and cookiecutter.json"
+        ))
+        .hint("clone it and pass the folder with --flavor, or use a repository with one of them"));
+    }
     let reference = match (fetch.reference.as_deref(), in_url) {
         (Some(flag), Some(hash)) if flag != hash => {
             return Err(
