@@ -343,6 +343,28 @@ fn store_gc_removes_what_stopped_writers_left_and_nothing_else() {
         "service_name=after-gc",
     ])
     .ok();
+    // With a version's tree unreadable its blobs are unknown: gc removes no object at all.
+    let tree = env
+        .events()
+        .into_iter()
+        .find(|e| e["eventType"] == "TemplateVersionCreated")
+        .unwrap()["payload"]["tree"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("sha256:")
+        .to_string();
+    let tree_path = objects.join(&tree[..2]).join(&tree[2..]);
+    let tree_bytes = std::fs::read(&tree_path).unwrap();
+    std::fs::write(&tree_path, b"not a tree").unwrap();
+    std::fs::write(shard.join(&hex[2..]), orphan).unwrap();
+    let before = walk_objects(&objects);
+    env.run(&["store", "gc"]).ok();
+    assert_eq!(
+        walk_objects(&objects),
+        before,
+        "gc removed objects of a damaged store"
+    );
+    std::fs::write(&tree_path, tree_bytes).unwrap();
 }
 
 /// A snapshot without `.factory/scaffold.yaml`, which records its run's id and time.

@@ -167,14 +167,16 @@ pub fn generate_scaffold(
             "the answer for `{name}` is not used: its `when` does not hold for these answers"
         ));
     }
+    // The context for deciding before the run (the run builds its own: hooks may change it).
+    let ctx = answers.context();
     // A content folder chosen by the answers (copier's templated `_subdirectory`).
     let chosen = renderer
-        .for_answers(&answers.context())
+        .for_answers(&ctx)
         .map_err(|m| Error::new(format!("{}: {m}", resolved.label)))?;
     let renderer = chosen.as_ref().unwrap_or(&renderer);
     let target = if into_parent {
         let folder = renderer
-            .project_folder(&answers.context())
+            .project_folder(&ctx)
             .map_err(|m| Error::new(format!("{}: {m}", resolved.label)))?;
         let project = request.target.join(folder);
         if !request.dry_run {
@@ -195,7 +197,7 @@ pub fn generate_scaffold(
 
     // The compatibility gate: the libraries these answers select (and the runtime, when
     // named) against the registry. Incompatible means no output.
-    let selected = renderer.libraries(&answers.context())?;
+    let selected = renderer.libraries(&ctx)?;
     let composition = compat::Composition {
         templates: vec![compat::TemplateSubject {
             label: resolved.label.clone(),

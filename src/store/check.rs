@@ -44,9 +44,12 @@ pub fn check(store: &Store) -> Result<CheckReport> {
 
     // The log: every complete line is an envelope with a readable payload.
     let mut replay = State::default();
+    // What `store gc` would keep, noted on the way rather than read again.
+    let mut references = super::gc::References::default();
     if let Some(mut reader) = LogReader::open_at(&log_path, 0)? {
         while let Some(line) = reader.next_line()? {
             report.events += 1;
+            references.note_line(line.bytes);
             let envelope = match Envelope::from_line(line.bytes) {
                 Ok(envelope) => envelope,
                 Err(e) => {
@@ -141,9 +144,11 @@ pub fn check(store: &Store) -> Result<CheckReport> {
                 Ok(tree) => tree,
                 Err(e) => {
                     report.problems.push(format!("{at}: tree: {}", e.message));
+                    references.note_tree(None);
                     continue;
                 }
             };
+            references.note_tree(Some(&tree));
             let mut files = Vec::with_capacity(tree.files.len());
             for file in &tree.files {
                 let hex = file.blob.trim_start_matches(super::objects::PREFIX);
@@ -166,7 +171,7 @@ pub fn check(store: &Store) -> Result<CheckReport> {
             }
         }
     }
-    report.garbage = super::gc::find(store, &replay, false)?;
+    report.garbage = super::gc::find(store, &references, false)?;
     if !report.garbage.is_empty() {
         report.notes.push(format!(
             "{}; `factory store gc` removes them",

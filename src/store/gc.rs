@@ -44,9 +44,66 @@ impl Garbage {
     }
 }
 
+/// What the log and the versions' trees name: every object that must stay.
+#[derive(Debug, Default)]
+pub struct References {
+    objects: HashSet<String>,
+    /// Versions whose tree could not be read: their blobs are unknown, so nothing is safe
+    /// to remove.
+    unreadable_trees: usize,
+}
+
+impl References {
+    /// Notes every `sha256:<hex>` in one line of the log.
+    pub fn note_line(&mut self, line: &[u8]) {
+        const PREFIX: &[u8] = b"sha256:";
+        for at in memchr::memmem::find_iter(line, PREFIX) {
+            let hex = &line[at + PREFIX.len()..];
+            if hex.len() >= 64 && hex[..64].iter().all(u8::is_ascii_hexdigit) {
+                self.objects
+                    .insert(String::from_utf8_lossy(&hex[..64]).into_owned());
+            }
+        }
+    }
+
+    /// Notes a version's tree: every blob it lists, or that it could not be read.
+    pub fn note_tree(&mut self, tree: Option<&Tree>) {
+        let Some(tree) = tree else {
+            self.unreadable_trees += 1;
+            return;
+        };
+        for file in &tree.files {
+            let hex = file.blob.trim_start_matches(super::objects::PREFIX);
+            self.objects.insert(hex.to_string());
+        }
+    }
+
+    /// Everything the store names, read from the log and the trees.
+    fn of(store: &Store, state: &State) -> Result<References> {
+        let mut references = References::default();
+        if let Some(mut reader) = LogReader::open_at(&store.log_path(), 0)? {
+            while let Some(line) = reader.next_line()? {
+                references.note_line(line.bytes);
+            }
+        }
+        let objects = store.objects();
+        for template in state.templates.values() {
+            for version in &template.versions {
+                let tree = objects
+                    .get(&version.tree)
+                    .and_then(|b| Tree::from_bytes(&b))
+                    .ok();
+                references.note_tree(tree.as_ref());
+            }
+        }
+        Ok(references)
+    }
+}
+
 /// Finds what can go. `locked` says the caller holds the write lock: then a temporary file
 /// without a process id in its name (only ever written under the lock) is a dead writer's too.
-pub fn find(store: &Store, state: &State, locked: bool) -> Result<Garbage> {
+/// With a version's tree unreadable no object is called unreferenced (its blobs are unknown).
+pub fn find(store: &Store, references: &References, locked: bool) -> Result<Garbage> {
     let mut garbage = Garbage::default();
     let root = store.root();
     let note = |garbage: &mut Garbage, path: &Path, temporary: bool| {
@@ -76,7 +133,6 @@ pub fn find(store: &Store, state: &State, locked: bool) -> Result<Garbage> {
             }
         }
     }
-    let referenced = referenced_objects(store, state)?;
     let objects = root.join("objects");
     for shard in files_in_dirs(&objects)? {
         for path in files_in(&shard)? {
@@ -89,7 +145,9 @@ pub fn find(store: &Store, state: &State, locked: bool) -> Result<Garbage> {
                 continue;
             }
             let shard_name = shard.file_name().unwrap_or_default().to_string_lossy();
-            if !referenced.contains(&format!("{shard_name}{name}")) {
+            if references.unreadable_trees == 0
+                && !references.objects.contains(&format!("{shard_name}{name}"))
+            {
                 note(&mut garbage, &path, false);
             }
         }
@@ -105,7 +163,8 @@ pub fn collect(store: &Store) -> Result<Garbage> {
     let lock = store.lock()?;
     store.recover_torn_tail(&lock)?;
     let (state, ..) = store.load_caught_up()?;
-    let garbage = find(store, &state, true)?;
+    let references = References::of(store, &state)?;
+    let garbage = find(store, &references, true)?;
     for relative in garbage.temporaries.iter().chain(&garbage.unreferenced) {
         let path = store.root().join(relative);
         match fs::remove_file(&path) {
@@ -115,41 +174,6 @@ pub fn collect(store: &Store) -> Result<Garbage> {
         }
     }
     Ok(garbage)
-}
-
-/// Every object hex an event names (`sha256:<hex>` anywhere in the log), and every blob of
-/// every version's tree.
-fn referenced_objects(store: &Store, state: &State) -> Result<HashSet<String>> {
-    const PREFIX: &[u8] = b"sha256:";
-    let mut referenced = HashSet::new();
-    if let Some(mut reader) = LogReader::open_at(&store.log_path(), 0)? {
-        let finder = memchr::memmem::Finder::new(PREFIX);
-        while let Some(line) = reader.next_line()? {
-            for at in finder.find_iter(line.bytes) {
-                let hex = &line.bytes[at + PREFIX.len()..];
-                if hex.len() >= 64 && hex[..64].iter().all(u8::is_ascii_hexdigit) {
-                    referenced.insert(String::from_utf8_lossy(&hex[..64]).into_owned());
-                }
-            }
-        }
-    }
-    let objects = store.objects();
-    for template in state.templates.values() {
-        for version in &template.versions {
-            // A missing or unreadable tree is `store check`'s to report; its blobs stay.
-            let Ok(tree) = objects
-                .get(&version.tree)
-                .and_then(|b| Tree::from_bytes(&b))
-            else {
-                continue;
-            };
-            for file in &tree.files {
-                let hex = file.blob.trim_start_matches(super::objects::PREFIX);
-                referenced.insert(hex.to_string());
-            }
-        }
-    }
-    Ok(referenced)
 }
 
 /// `.store.yaml.tmp` and `events.jsonl.rebuild-tmp` are written under the lock, without a pid.
