@@ -53,6 +53,11 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
             [CompletionResult]::new('store', 'store', [CompletionResultType]::ParameterValue, 'Check, rebuild or clean the store')
             [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Show or clean the clone cache of template repositories')
+            [CompletionResult]::new('remote', 'remote', [CompletionResultType]::ParameterValue, 'Manage the registry remotes (OCI registries) templates are published to')
+            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Log in to a registry (kept where docker keeps it)')
+            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Forget the login for a registry')
+            [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Import a published template version from a remote into the store')
+            [CompletionResult]::new('search', 'search', [CompletionResultType]::ParameterValue, 'List the templates on the remotes')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -133,6 +138,7 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             break
         }
         'factory;publish' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Push it to this remote too (default: `remote.default` in store.yaml); a version published before is only pushed')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
             [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
@@ -709,6 +715,154 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
         'factory;cache;help;help' {
             break
         }
+        'factory;remote' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never fetch: take repositories from the clone cache only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a registry remote: oci://HOST[:PORT]/NAMESPACE')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the remotes in the order `generate` asks them')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a remote')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'factory;remote;add' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--default', '--default', [CompletionResultType]::ParameterName, 'Make it `remote.default`, where `publish` pushes without `--to`')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never fetch: take repositories from the clone cache only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;remote;list' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never fetch: take repositories from the clone cache only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;remote;remove' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never fetch: take repositories from the clone cache only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'factory;remote;help' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a registry remote: oci://HOST[:PORT]/NAMESPACE')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the remotes in the order `generate` asks them')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a remote')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'factory;remote;help;add' {
+            break
+        }
+        'factory;remote;help;list' {
+            break
+        }
+        'factory;remote;help;remove' {
+            break
+        }
+        'factory;remote;help;help' {
+            break
+        }
+        'factory;login' {
+            [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'The user name')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'The user name')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the password or token from stdin (never from a flag)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never fetch: take repositories from the clone cache only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'factory;logout' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never fetch: take repositories from the clone cache only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'factory;pull' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never fetch: take repositories from the clone cache only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'factory;search' {
+            [CompletionResult]::new('--remote', '--remote', [CompletionResultType]::ParameterName, 'Search this remote only')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never fetch: take repositories from the clone cache only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'factory;help' {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create a store (default: the one `factory` would find)')
             [CompletionResult]::new('register', 'register', [CompletionResultType]::ParameterValue, 'Register a template folder under its name')
@@ -728,6 +882,11 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
             [CompletionResult]::new('store', 'store', [CompletionResultType]::ParameterValue, 'Check, rebuild or clean the store')
             [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Show or clean the clone cache of template repositories')
+            [CompletionResult]::new('remote', 'remote', [CompletionResultType]::ParameterValue, 'Manage the registry remotes (OCI registries) templates are published to')
+            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Log in to a registry (kept where docker keeps it)')
+            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Forget the login for a registry')
+            [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Import a published template version from a remote into the store')
+            [CompletionResult]::new('search', 'search', [CompletionResultType]::ParameterValue, 'List the templates on the remotes')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -839,6 +998,33 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             break
         }
         'factory;help;cache;clean' {
+            break
+        }
+        'factory;help;remote' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a registry remote: oci://HOST[:PORT]/NAMESPACE')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the remotes in the order `generate` asks them')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a remote')
+            break
+        }
+        'factory;help;remote;add' {
+            break
+        }
+        'factory;help;remote;list' {
+            break
+        }
+        'factory;help;remote;remove' {
+            break
+        }
+        'factory;help;login' {
+            break
+        }
+        'factory;help;logout' {
+            break
+        }
+        'factory;help;pull' {
+            break
+        }
+        'factory;help;search' {
             break
         }
         'factory;help;help' {

@@ -50,6 +50,11 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand man 'Print the man page (roff)'
             cand store 'Check, rebuild or clean the store'
             cand cache 'Show or clean the clone cache of template repositories'
+            cand remote 'Manage the registry remotes (OCI registries) templates are published to'
+            cand login 'Log in to a registry (kept where docker keeps it)'
+            cand logout 'Forget the login for a registry'
+            cand pull 'Import a published template version from a remote into the store'
+            cand search 'List the templates on the remotes'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'factory;init'= {
@@ -125,6 +130,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'factory;publish'= {
+            cand --to 'Push it to this remote too (default: `remote.default` in store.yaml); a version published before is only pushed'
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
             cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
@@ -651,6 +657,141 @@ set edit:completion:arg-completer[factory] = {|@words|
         }
         &'factory;cache;help;help'= {
         }
+        &'factory;remote'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand add 'Add a registry remote: oci://HOST[:PORT]/NAMESPACE'
+            cand list 'List the remotes in the order `generate` asks them'
+            cand remove 'Remove a remote'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'factory;remote;add'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --default 'Make it `remote.default`, where `publish` pushes without `--to`'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;remote;list'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;remote;remove'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;remote;help'= {
+            cand add 'Add a registry remote: oci://HOST[:PORT]/NAMESPACE'
+            cand list 'List the remotes in the order `generate` asks them'
+            cand remove 'Remove a remote'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'factory;remote;help;add'= {
+        }
+        &'factory;remote;help;list'= {
+        }
+        &'factory;remote;help;remove'= {
+        }
+        &'factory;remote;help;help'= {
+        }
+        &'factory;login'= {
+            cand -u 'The user name'
+            cand --username 'The user name'
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --password-stdin 'Read the password or token from stdin (never from a flag)'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'factory;logout'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'factory;pull'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'factory;search'= {
+            cand --remote 'Search this remote only'
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'factory;help'= {
             cand init 'Create a store (default: the one `factory` would find)'
             cand register 'Register a template folder under its name'
@@ -670,6 +811,11 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand man 'Print the man page (roff)'
             cand store 'Check, rebuild or clean the store'
             cand cache 'Show or clean the clone cache of template repositories'
+            cand remote 'Manage the registry remotes (OCI registries) templates are published to'
+            cand login 'Log in to a registry (kept where docker keeps it)'
+            cand logout 'Forget the login for a registry'
+            cand pull 'Import a published template version from a remote into the store'
+            cand search 'List the templates on the remotes'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'factory;help;init'= {
@@ -749,6 +895,25 @@ set edit:completion:arg-completer[factory] = {|@words|
         &'factory;help;cache;list'= {
         }
         &'factory;help;cache;clean'= {
+        }
+        &'factory;help;remote'= {
+            cand add 'Add a registry remote: oci://HOST[:PORT]/NAMESPACE'
+            cand list 'List the remotes in the order `generate` asks them'
+            cand remove 'Remove a remote'
+        }
+        &'factory;help;remote;add'= {
+        }
+        &'factory;help;remote;list'= {
+        }
+        &'factory;help;remote;remove'= {
+        }
+        &'factory;help;login'= {
+        }
+        &'factory;help;logout'= {
+        }
+        &'factory;help;pull'= {
+        }
+        &'factory;help;search'= {
         }
         &'factory;help;help'= {
         }

@@ -85,7 +85,7 @@ pub fn generate_scaffold(
     request: GenerateScaffold,
     ports: Ports,
 ) -> Result<GenerateReport> {
-    let state = session.store.state()?;
+    let mut state = session.store.state()?;
     let settings = &session.settings;
     let resolved = if source::is_location(&request.template, &settings.git.abbreviations) {
         let fetch = source::Fetch {
@@ -108,6 +108,21 @@ pub fn generate_scaffold(
             ));
         }
         let reference = Reference::parse(&request.template);
+        // Not in the store: the remotes, in order, may have it.
+        let here = state
+            .template(reference.name)
+            .is_some_and(|t| match reference.version {
+                Some(v) => t.version(v).is_some(),
+                None => {
+                    t.latest_published().is_some() || request.allow_draft && t.latest().is_some()
+                }
+            });
+        if !here
+            && super::remote::pull_from_remotes(session, reference.name, reference.version)?
+                .is_some()
+        {
+            state = session.store.state()?;
+        }
         let choice = if request.allow_draft {
             VersionChoice::Any
         } else {

@@ -8,6 +8,8 @@ pub mod compat;
 pub mod generate;
 pub mod library;
 pub mod push;
+pub mod registry;
+pub mod remote;
 mod settings;
 pub mod template;
 pub mod upgrade;

@@ -208,6 +208,8 @@ pub fn create_template_version(
 pub struct PublishTemplate {
     /// `NAME@VERSION`.
     pub reference: String,
+    /// The remote to push it to (default: `remote.default` in store.yaml, else none).
+    pub to: Option<String>,
 }
 
 /// A publication.
@@ -222,14 +224,20 @@ pub struct Published {
     /// The content hash.
     pub content_hash: String,
     /// How its declared libraries fit the registry (a negative verdict is reported, not a
-    /// failure).
-    pub evaluation: compat::Evaluation,
+    /// failure); `None` when the version was published before.
+    pub evaluation: Option<compat::Evaluation>,
     /// The events recorded.
     pub events: Vec<String>,
+    /// Whether it was published by this command (not before).
+    pub newly: bool,
 }
 
-/// Publishes a validated version, and judges its declared libraries against the registry.
-pub fn publish_template(session: &Session, request: PublishTemplate) -> Result<Published> {
+/// Publishes a validated version, and judges its declared libraries against the registry;
+/// with a remote, pushes it there too (a version published before is only pushed).
+pub fn publish_template(
+    session: &Session,
+    request: PublishTemplate,
+) -> Result<(Published, Option<super::registry::Pushed>)> {
     let reference = Reference::parse(&request.reference);
     let version = reference.version.ok_or_else(|| {
         Error::usage(format!("`{}` names no version", request.reference)).hint(format!(
@@ -237,17 +245,36 @@ pub fn publish_template(session: &Session, request: PublishTemplate) -> Result<P
             reference.name
         ))
     })?;
+    let remote = request
+        .to
+        .or_else(|| session.store.config().remote.default.clone());
+    match remote {
+        Some(name) => {
+            let remote = super::registry::remote_named(session, &name)?;
+            let (published, pushed) =
+                super::registry::publish_to(session, reference.name, version, &remote)?;
+            Ok((published, Some(pushed)))
+        }
+        None => Ok((
+            publish_locally(session, reference.name, version, None)?.0,
+            None,
+        )),
+    }
+}
+
+/// Publishes in the store: the TemplatePublished event (naming `artifact` when the version
+/// goes to a registry) and the compatibility judgement it causes.
+pub(super) fn publish_locally(
+    session: &Session,
+    name: &str,
+    version: &str,
+    artifact: Option<String>,
+) -> Result<(Published, crate::events::Envelope)> {
     let blobs = session.store.blobs();
     let (envelopes, evaluation) = session.write(|state| {
-        let mut events = commands::publish(state, reference.name, version)?;
+        let mut events = commands::publish(state, name, version, artifact)?;
         // Publishing is a fact that changes compatibility: judged caused by the publication.
-        let resolved = source::stored(
-            state,
-            &blobs,
-            reference.name,
-            Some(version),
-            VersionChoice::Any,
-        )?;
+        let resolved = source::stored(state, &blobs, name, Some(version), VersionChoice::Any)?;
         let composition = compat::Composition {
             templates: vec![super::compat::subject(&resolved)],
             ..Default::default()
@@ -257,12 +284,14 @@ pub fn publish_template(session: &Session, request: PublishTemplate) -> Result<P
         Ok(Decision::events(events, evaluation))
     })?;
     let payload = &envelopes[0].payload;
-    Ok(Published {
-        template: reference.name.to_string(),
+    let published = Published {
+        template: name.to_string(),
         version: payload["version"].as_str().unwrap_or_default().into(),
         publication_id: payload["publicationId"].as_str().unwrap_or_default().into(),
         content_hash: payload["contentHash"].as_str().unwrap_or_default().into(),
-        evaluation,
+        evaluation: Some(evaluation),
         events: event_ids(&envelopes),
-    })
+        newly: true,
+    };
+    Ok((published, envelopes[0].clone()))
 }

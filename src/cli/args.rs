@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use super::{
-    cache, compat, events, generate, hash, init, library, lifecycle, show, store, upgrade,
+    cache, compat, events, generate, hash, init, library, lifecycle, remote, show, store, upgrade,
     validate, verify,
 };
 use crate::app::Flags;
@@ -181,6 +181,33 @@ pub(crate) enum Command {
         after_long_help = "Examples:\n  factory cache list\n  factory cache clean https://github.com/org/template.git"
     )]
     Cache(cache::CacheCommand),
+    /// Manage the registry remotes (OCI registries) templates are published to.
+    #[command(subcommand)]
+    #[command(
+        after_long_help = "Examples:\n  factory remote add shared oci://ghcr.io/contoso/templates --default\n  factory remote list"
+    )]
+    Remote(remote::RemoteCommand),
+    /// Log in to a registry (kept where docker keeps it).
+    #[command(
+        after_long_help = "Examples:\n  echo \"$TOKEN\" | factory login ghcr.io --username me --password-stdin"
+    )]
+    Login(remote::LoginArgs),
+    /// Forget the login for a registry.
+    #[command(after_long_help = "Examples:\n  factory logout ghcr.io")]
+    Logout {
+        /// The registry host.
+        host: String,
+    },
+    /// Import a published template version from a remote into the store.
+    #[command(
+        after_long_help = "Examples:\n  factory pull shared/orders-api@1.2.0\n  factory pull shared/orders-api"
+    )]
+    Pull(remote::PullArgs),
+    /// List the templates on the remotes.
+    #[command(
+        after_long_help = "Examples:\n  factory search api\n  factory search --remote shared --json"
+    )]
+    Search(remote::SearchArgs),
 }
 
 impl GlobalArgs {

@@ -65,6 +65,10 @@ pub(crate) struct PublishArgs {
     /// TEMPLATE@VERSION to publish.
     #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::templates))]
     reference: String,
+    /// Push it to this remote too (default: `remote.default` in store.yaml); a version
+    /// published before is only pushed.
+    #[arg(long, value_name = "REMOTE")]
+    to: Option<String>,
 }
 
 /// Runs `register`.
@@ -144,14 +148,15 @@ pub(crate) fn version(app: &App, args: VersionArgs) -> Result<()> {
 pub(crate) fn publish(app: &App, args: PublishArgs) -> Result<()> {
     let request = PublishTemplate {
         reference: args.reference,
+        to: args.to,
     };
-    let published = app.in_session(|session| publish_template(session, request))?;
-    if !published.evaluation.compatible {
+    let (published, pushed) = app.in_session(|session| publish_template(session, request))?;
+    if let Some(evaluation) = published.evaluation.as_ref().filter(|e| !e.compatible) {
         app.printer.warn(format!(
             "{}@{} is published, but its declared libraries do not fit the registry:\n  {}",
             published.template,
             published.version,
-            crate::compat::explain(&published.evaluation).replace('\n', "\n  ")
+            crate::compat::explain(evaluation).replace('\n', "\n  ")
         ));
     }
     if app.json() {
@@ -160,16 +165,26 @@ pub(crate) fn publish(app: &App, args: PublishArgs) -> Result<()> {
             "version": published.version,
             "publicationId": published.publication_id,
             "contentHash": published.content_hash,
+            "published": published.newly,
             "events": published.events,
+            "pushed": pushed.as_ref().map(super::remote::pushed_json),
         }));
     }
+    let verb = if published.newly {
+        "Published"
+    } else {
+        "Already published"
+    };
     out!(
         app.printer,
-        "Published {}@{} ({})\n  content {}",
+        "{verb} {}@{} ({})\n  content {}",
         published.template,
         published.version,
         published.publication_id,
         published.content_hash
     );
+    if let Some(pushed) = &pushed {
+        super::remote::print_pushed(app, pushed);
+    }
     Ok(())
 }

@@ -14,6 +14,7 @@ mod library;
 mod lifecycle;
 mod printer;
 mod prompt;
+mod remote;
 mod show;
 mod store;
 mod upgrade;
@@ -210,6 +211,11 @@ fn dispatch(app: &App, command: Command) -> Result<()> {
         Command::Library(command) => library::run(app, command),
         Command::Store(command) => store::run(app, command),
         Command::Cache(command) => cache::run(app, command),
+        Command::Remote(command) => remote::run(app, command),
+        Command::Login(args) => remote::login(app, args),
+        Command::Logout { host } => remote::logout(app, host),
+        Command::Pull(args) => remote::pull(app, args),
+        Command::Search(args) => remote::search(app, args),
         Command::Completions { shell } => {
             app.printer.raw(&completions::script(shell));
             Ok(())

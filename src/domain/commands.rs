@@ -189,7 +189,12 @@ pub fn record_validation(
 }
 
 /// Publishes a version; refused unless its content hash passed validation.
-pub fn publish(state: &State, template_key: &str, version_key: &str) -> Result<Vec<DomainEvent>> {
+pub fn publish(
+    state: &State,
+    template_key: &str,
+    version_key: &str,
+    artifact: Option<String>,
+) -> Result<Vec<DomainEvent>> {
     let (template, version) = find_version(state, template_key, version_key)?;
     let at = format!("{}@{}", template.name, version.version);
     if version.status == VersionStatus::Published {
@@ -222,7 +227,72 @@ pub fn publish(state: &State, template_key: &str, version_key: &str) -> Result<V
         version: version.version.clone(),
         publication_id: ids::new_id(ids::PUBLICATION),
         content_hash: version.content_hash.clone(),
+        artifact,
     })])
+}
+
+/// Whether the state already holds what an imported event (from a registry) records, so
+/// a second pull appends nothing. An import that contradicts the state (the same name
+/// registered here under another id, the same version number with other content) is
+/// refused; only template events travel in an artifact.
+pub fn is_recorded(state: &State, event: &DomainEvent) -> Result<bool> {
+    let version_of = |template_id: &str, version_id: &str| {
+        state
+            .templates
+            .get(template_id)
+            .and_then(|t| t.versions.iter().find(|v| v.id == version_id))
+    };
+    match event {
+        DomainEvent::TemplateRegistered(e) => {
+            if state.templates.contains_key(&e.template_id) {
+                return Ok(true);
+            }
+            match state.template(&e.name) {
+                Some(other) => Err(Error::new(format!(
+                    "template `{}` is registered in this store as {}, and the registry's is {}: they are different templates",
+                    e.name, other.id, e.template_id
+                ))
+                .hint("use another store for the registry's template, or rename one of them")),
+                None => Ok(false),
+            }
+        }
+        DomainEvent::TemplateVersionCreated(e) => {
+            if version_of(&e.template_id, &e.template_version_id).is_some() {
+                return Ok(true);
+            }
+            let clash = state
+                .templates
+                .get(&e.template_id)
+                .and_then(|t| t.version(&e.version).map(|v| (t, v)));
+            match clash {
+                Some((t, v)) => Err(Error::new(format!(
+                    "{}@{} in this store ({}, content {}) is not the registry's ({}, content {})",
+                    t.name, e.version, v.id, v.content_hash, e.template_version_id, e.content_hash
+                ))
+                .hint(
+                    "versions never change: publish the registry's content under another number",
+                )),
+                None => Ok(false),
+            }
+        }
+        DomainEvent::TemplateParameterSchemaDefined(e) => {
+            Ok(version_of(&e.template_id, &e.template_version_id)
+                .is_some_and(|v| v.schema_id.as_deref() == Some(e.schema_id.as_str())))
+        }
+        DomainEvent::TemplateValidated(e) => Ok(version_of(&e.template_id, &e.template_version_id)
+            .is_some_and(|v| {
+                v.status == VersionStatus::Published
+                    || v.validation
+                        .as_ref()
+                        .is_some_and(|s| s.validation_id == e.validation_id)
+            })),
+        DomainEvent::TemplatePublished(e) => Ok(version_of(&e.template_id, &e.template_version_id)
+            .is_some_and(|v| v.status == VersionStatus::Published)),
+        other => Err(Error::new(format!(
+            "the artifact carries a {} event; a template version's artifact holds only template events",
+            other.event_type()
+        ))),
+    }
 }
 
 /// What `generate` was asked to do, for its events.
@@ -462,7 +532,7 @@ mod tests {
         );
         assert_eq!(bad.unwrap_err().kind, crate::error::ExitKind::Usage);
 
-        let refused = publish(&state, "svc", "0.1.0").unwrap_err();
+        let refused = publish(&state, "svc", "0.1.0", None).unwrap_err();
         assert!(refused.message.contains("has not passed validation"));
         let failing = CheckOutcome {
             check: "x".into(),
@@ -477,7 +547,7 @@ mod tests {
             VersionStatus::Invalid
         );
         assert!(
-            publish(&state, "svc", "0.1.0")
+            publish(&state, "svc", "0.1.0", None)
                 .unwrap_err()
                 .message
                 .contains("failed 1 check")
@@ -485,12 +555,12 @@ mod tests {
 
         let events = record_validation(&state, "svc", "0.1.0", vec![], "sha256:aa").unwrap();
         fold(&mut state, &events);
-        let events = publish(&state, "svc", "0.1.0").unwrap();
+        let events = publish(&state, "svc", "0.1.0", None).unwrap();
         fold(&mut state, &events);
         let t = state.template("svc").unwrap();
         assert_eq!(t.latest_published().unwrap().version, "0.1.0");
         assert!(
-            publish(&state, "svc", "0.1.0")
+            publish(&state, "svc", "0.1.0", None)
                 .unwrap_err()
                 .message
                 .contains("already published")

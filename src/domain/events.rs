@@ -163,6 +163,10 @@ pub struct TemplatePublished {
     pub version: String,
     pub publication_id: String,
     pub content_hash: String,
+    /// The registry artifact published with it (`oci://HOST/REPOSITORY@sha256:…`), when
+    /// the version was published to a remote; absent for a publication in the store only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<String>,
 }
 
 /// `generate` was asked to render a template.

@@ -30,6 +30,31 @@ pub struct StoreConfig {
     /// Broker push settings.
     #[serde(default)]
     pub push: PushConfig,
+    /// Registry remotes, in the order `generate` asks them.
+    #[serde(default)]
+    pub remotes: Vec<Remote>,
+    /// Remote settings.
+    #[serde(default)]
+    pub remote: RemoteConfig,
+}
+
+/// One entry of `remotes:`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Remote {
+    /// The name commands use (`--to NAME`, `NAME/TEMPLATE`).
+    pub name: String,
+    /// `oci://HOST[:PORT]/NAMESPACE`.
+    pub url: String,
+}
+
+/// `remote:` in store.yaml.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RemoteConfig {
+    /// The remote `publish` pushes to when no `--to` is given.
+    #[serde(default)]
+    pub default: Option<String>,
 }
 
 /// `push:` in store.yaml.
@@ -70,6 +95,8 @@ impl StoreConfig {
             project: None,
             module: None,
             push: PushConfig::default(),
+            remotes: Vec::new(),
+            remote: RemoteConfig::default(),
         }
     }
 
@@ -100,6 +127,75 @@ impl StoreConfig {
                 None => text.push_str(&format!("{key}: null\n")),
             }
         }
+        if self.push != PushConfig::default() {
+            let push = &self.push;
+            text.push_str(&format!("push:\n  auto: {}\n", push.auto));
+            text.push_str(&format!("  requireRoute: {}\n", push.require_route));
+            text.push_str("  targets:");
+            text.push_str(if push.targets.is_empty() {
+                " []\n"
+            } else {
+                "\n"
+            });
+            for target in &push.targets {
+                text.push_str(&format!("    - {}\n", yaml::quote(target)));
+            }
+            text.push_str("  connectionStrings:");
+            text.push_str(if push.connection_strings.is_empty() {
+                " {}\n"
+            } else {
+                "\n"
+            });
+            for (name, value) in &push.connection_strings {
+                text.push_str(&format!(
+                    "    {}: {}\n",
+                    yaml::quote(name),
+                    yaml::quote(value)
+                ));
+            }
+        }
+        if !self.remotes.is_empty() {
+            text.push_str("remotes:\n");
+            for remote in &self.remotes {
+                text.push_str(&format!(
+                    "  - name: {}\n    url: {}\n",
+                    yaml::quote(&remote.name),
+                    yaml::quote(&remote.url)
+                ));
+            }
+        }
+        if let Some(default) = &self.remote.default {
+            text.push_str(&format!("remote:\n  default: {}\n", yaml::quote(default)));
+        }
         text
+    }
+
+    /// A remote by name.
+    pub fn remote(&self, name: &str) -> Option<&Remote> {
+        self.remotes.iter().find(|r| r.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_yaml_written_whole_reads_back_the_same() {
+        let mut config = StoreConfig::new(Some("contoso"));
+        config.push.auto = true;
+        config.push.targets = vec!["amqp://rabbit/%2f".into()];
+        config
+            .push
+            .connection_strings
+            .insert("SB".into(), "Endpoint=sb://x/;SharedAccessKey=k".into());
+        config.remotes.push(Remote {
+            name: "shared".into(),
+            url: "oci://127.0.0.1:5000/factory".into(),
+        });
+        config.remote.default = Some("shared".into());
+        let text = config.to_yaml();
+        let read: StoreConfig = yaml::from_str(&text, "store.yaml").unwrap();
+        assert_eq!(read, config, "{text}");
     }
 }

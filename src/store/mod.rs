@@ -383,6 +383,36 @@ impl Store {
         context: &EventContext,
         decide: impl FnOnce(&State) -> Result<Decision<T>>,
     ) -> Result<(Vec<Envelope>, T)> {
+        self.commit(|state| {
+            let decision = decide(state)?;
+            let mut envelopes = context.stamp_caused(&decision.events, &decision.causes);
+            // Nothing a secret reached (an error quoting a path built from one) is recorded.
+            for envelope in &mut envelopes {
+                crate::secrets::redact_json(&mut envelope.payload);
+            }
+            Ok(Append {
+                envelopes,
+                events: decision.events,
+                objects: decision.objects,
+                output: decision.output,
+            })
+        })
+    }
+
+    /// Appends events recorded elsewhere (a version pulled from a registry) as they are,
+    /// with their own ids and times, after the objects they name; `prepare` sees the state
+    /// under the lock and returns what is still missing from it.
+    pub fn import<T>(
+        &self,
+        prepare: impl FnOnce(&State) -> Result<Append<T>>,
+    ) -> Result<(Vec<Envelope>, T)> {
+        self.commit(prepare)
+    }
+
+    fn commit<T>(
+        &self,
+        prepare: impl FnOnce(&State) -> Result<Append<T>>,
+    ) -> Result<(Vec<Envelope>, T)> {
         let fresh = !self.exists();
         // The highest folder this command would create, to remove if it is refused.
         let created_top = self
@@ -397,8 +427,8 @@ impl Store {
         let lock = self.lock()?;
         self.recover_torn_tail(&lock)?;
         let (mut state, offset, _, _) = self.load_caught_up()?;
-        let decision = match decide(&state) {
-            Ok(decision) => decision,
+        let prepared = match prepare(&state) {
+            Ok(prepared) => prepared,
             Err(e) => {
                 // A store made for this command alone goes again: a refusal changes nothing.
                 if fresh {
@@ -409,14 +439,10 @@ impl Store {
             }
         };
         let objects = self.objects();
-        for (hex, bytes) in &decision.objects {
+        for (hex, bytes) in &prepared.objects {
             objects.put_hashed(hex, bytes)?;
         }
-        let mut envelopes = context.stamp_caused(&decision.events, &decision.causes);
-        // Nothing a secret reached (an error quoting a path built from one) is recorded.
-        for envelope in &mut envelopes {
-            crate::secrets::redact_json(&mut envelope.payload);
-        }
+        let envelopes = prepared.envelopes;
         let mut buffer = Vec::with_capacity(envelopes.len() * 512);
         for envelope in &envelopes {
             envelope.write_line(&mut buffer);
@@ -425,7 +451,7 @@ impl Store {
         if !buffer.is_empty() {
             new_offset = log::append(&self.log_path(), &buffer)?;
             self.wrote_events.set(true);
-            for (envelope, event) in envelopes.iter().zip(&decision.events) {
+            for (envelope, event) in envelopes.iter().zip(&prepared.events) {
                 state.apply(&envelope.event_id, &envelope.occurred_at, Some(event));
             }
         }
@@ -437,8 +463,34 @@ impl Store {
         }
         projection::save(&self.projection_path(), new_offset, &state)?;
         drop(lock);
-        Ok((envelopes, decision.output))
+        Ok((envelopes, prepared.output))
     }
+
+    /// Replaces `store.yaml` with `config` (under the lock, through a temporary file).
+    pub fn save_config(&self, config: &StoreConfig) -> Result<()> {
+        if !self.exists() {
+            self.create()?;
+        }
+        let _lock = self.lock()?;
+        let path = self.root.join("store.yaml");
+        let tmp = self.root.join(".store.yaml.tmp");
+        fs::write(&tmp, config.to_yaml())
+            .and_then(|_| fs::rename(&tmp, &path))
+            .map_err(|e| Error::io("write", &path, e))
+    }
+}
+
+/// What a write appends: envelopes with the events they carry, after the objects.
+#[derive(Debug)]
+pub struct Append<T> {
+    /// The envelopes, in order.
+    pub envelopes: Vec<Envelope>,
+    /// The event each envelope carries.
+    pub events: Vec<DomainEvent>,
+    /// Object bytes with their hex sha256.
+    pub objects: Vec<(String, Vec<u8>)>,
+    /// What the command reports.
+    pub output: T,
 }
 
 /// A folder may become a store when it is missing, empty, or already a store.

@@ -1,0 +1,787 @@
+//! Publishing to and pulling from registry remotes (issue 16): `PublishTemplate --to`,
+//! `pull`, and `generate`'s fallback to the remotes. The artifact's shape is
+//! [`crate::registry::artifact`]; the order of a push is what keeps a half-finished one
+//! invisible: blobs, the manifest by digest, the publication referrer, then the tag, then
+//! the index.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::Session;
+use crate::domain::DomainEvent;
+use crate::domain::commands;
+use crate::domain::events::SourceKind;
+use crate::domain::state::VersionStatus;
+use crate::error::{Error, Result};
+use crate::events::Envelope;
+use crate::events::log::LogReader;
+use crate::hash::{self, HashedFile};
+use crate::registry::artifact::{self, Descriptor, Index, IndexEntry, Manifest, VersionRecord};
+use crate::registry::client::{Registry, Traffic};
+use crate::registry::{RemoteUrl, check_repository_name};
+use crate::store::Append;
+use crate::store::config::Remote;
+use crate::tree::Tree;
+
+/// The most a pull downloads for one version (declared layer sizes, summed).
+const MAX_PULL_BYTES: u64 = 2 << 30;
+/// The most a config blob or an events layer may weigh.
+const MAX_RECORD_BYTES: u64 = 64 << 20;
+/// Attempts at the index before giving up on other publishers.
+const INDEX_ATTEMPTS: u32 = 6;
+
+/// A remote resolved from the store's configuration.
+#[derive(Debug, Clone)]
+pub struct NamedRemote {
+    /// Its name.
+    pub name: String,
+    /// Where it is.
+    pub url: RemoteUrl,
+}
+
+impl NamedRemote {
+    /// Parses a configured remote.
+    pub fn of(remote: &Remote) -> Result<NamedRemote> {
+        Ok(NamedRemote {
+            name: remote.name.clone(),
+            url: RemoteUrl::parse(&remote.url)?,
+        })
+    }
+}
+
+/// The remote a name picks, or an error listing those there are.
+pub fn remote_named(session: &Session, name: &str) -> Result<NamedRemote> {
+    let config = session.store.config();
+    match config.remote(name) {
+        Some(remote) => NamedRemote::of(remote),
+        None => {
+            let known: Vec<&str> = config.remotes.iter().map(|r| r.name.as_str()).collect();
+            Err(
+                Error::usage(format!("there is no remote named `{name}`")).hint(
+                    if known.is_empty() {
+                        "add one: factory remote add NAME oci://HOST/NAMESPACE".to_string()
+                    } else {
+                        format!("the remotes are: {}", known.join(", "))
+                    },
+                ),
+            )
+        }
+    }
+}
+
+/// What a push did.
+#[derive(Debug, Clone)]
+pub struct Pushed {
+    /// The remote's name.
+    pub remote: String,
+    /// `oci://HOST/REPOSITORY@sha256:…`.
+    pub artifact: String,
+    /// The tag was there already with this content: nothing was sent but what was missing.
+    pub already_there: bool,
+    /// Distinct blobs the version is made of (files, tree, config).
+    pub blob_count: usize,
+    /// Of those, the ones the registry lacked and were uploaded.
+    pub blobs_uploaded: usize,
+    /// What was sent.
+    pub traffic: Traffic,
+    /// Whether the index gained the version now.
+    pub indexed: bool,
+}
+
+/// A version's manifest, ready to push.
+struct Built {
+    record: Vec<u8>,
+    tree_bytes: Vec<u8>,
+    tree: Tree,
+    manifest: Vec<u8>,
+    digest: String,
+}
+
+/// The envelopes of one template version's history, in log order.
+struct History {
+    making: Vec<Envelope>,
+    validated: Option<Envelope>,
+    published: Option<Envelope>,
+}
+
+/// Reads the log for the events that made `version_id` (and its template). A push is not a
+/// hot path; lines that do not name the version's template are skipped unparsed.
+fn history(
+    session: &Session,
+    template_id: &str,
+    version_id: &str,
+    validation_id: Option<&str>,
+) -> Result<History> {
+    let mut out = History {
+        making: Vec::new(),
+        validated: None,
+        published: None,
+    };
+    let Some(mut reader) = LogReader::open_at(&session.store.log_path(), 0)? else {
+        return Ok(out);
+    };
+    let needle = memchr::memmem::Finder::new(template_id.as_bytes());
+    while let Some(line) = reader.next_line()? {
+        if needle.find(line.bytes).is_none() {
+            continue;
+        }
+        let Ok(envelope) = Envelope::from_line(line.bytes) else {
+            continue;
+        };
+        let Ok(Some(event)) = envelope.event() else {
+            continue;
+        };
+        match &event {
+            DomainEvent::TemplateRegistered(e) if e.template_id == template_id => {
+                out.making.push(envelope)
+            }
+            DomainEvent::TemplateVersionCreated(e) if e.template_version_id == version_id => {
+                out.making.push(envelope)
+            }
+            DomainEvent::TemplateParameterSchemaDefined(e)
+                if e.template_version_id == version_id =>
+            {
+                out.making.push(envelope)
+            }
+            DomainEvent::TemplateValidated(e)
+                if Some(e.validation_id.as_str()) == validation_id =>
+            {
+                out.validated = Some(envelope)
+            }
+            DomainEvent::TemplatePublished(e) if e.template_version_id == version_id => {
+                out.published = Some(envelope)
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Publishes `name@version` to `remote`: in the store first (unless it already is), then
+/// the artifact, its publication referrer, the tag and the index.
+pub fn publish_to(
+    session: &Session,
+    name: &str,
+    version: &str,
+    remote: &NamedRemote,
+) -> Result<(super::template::Published, Pushed)> {
+    let state = session.store.state()?;
+    let (template, chosen) = commands::find_version(&state, name, version)?;
+    check_repository_name(&template.name)?;
+    if chosen.status != VersionStatus::Published {
+        // Refuse early (not validated) before anything is sent.
+        commands::publish(&state, name, version, None)?;
+    }
+    let repository = remote.url.repository(&template.name);
+    let objects = session.store.objects();
+    let tree_bytes = objects.get(&chosen.tree)?;
+    let tree = Tree::from_bytes(&tree_bytes)?;
+    let validation_id = chosen.validation.as_ref().map(|v| v.validation_id.clone());
+    let history = history(session, &template.id, &chosen.id, validation_id.as_deref())?;
+    let record = VersionRecord {
+        name: template.name.clone(),
+        template_id: template.id.clone(),
+        version: chosen.version.clone(),
+        template_version_id: chosen.id.clone(),
+        content_hash: chosen.content_hash.clone(),
+        tree: chosen.tree.clone(),
+        events: history
+            .making
+            .iter()
+            .map(|e| serde_json::to_value(e).expect("envelopes serialize"))
+            .collect(),
+    };
+    let record = serde_json::to_vec(&record).expect("a record serializes");
+    let resolved = crate::generate::source::stored(
+        &state,
+        &session.store.blobs(),
+        name,
+        Some(version),
+        crate::generate::source::VersionChoice::Any,
+    )?;
+    let mut annotations = BTreeMap::new();
+    annotations.insert(
+        "org.opencontainers.image.version".to_string(),
+        chosen.version.clone(),
+    );
+    annotations.insert(
+        "org.opencontainers.image.title".to_string(),
+        template.title.clone(),
+    );
+    if let Some(description) = &resolved.manifest.description {
+        annotations.insert(
+            "org.opencontainers.image.description".to_string(),
+            description.clone(),
+        );
+    }
+    annotations.insert(
+        "org.opencontainers.image.created".to_string(),
+        chosen.created_at.clone(),
+    );
+    // A folder's path says nothing to another machine; a repository URL does.
+    if chosen.source_ref.kind == SourceKind::Git {
+        annotations.insert(
+            "org.opencontainers.image.source".to_string(),
+            chosen.source_ref.uri.clone(),
+        );
+    }
+    annotations.insert(
+        artifact::CONTENT_HASH_ANNOTATION.to_string(),
+        chosen.content_hash.clone(),
+    );
+    annotations.insert(artifact::NAME_ANNOTATION.to_string(), template.name.clone());
+    let manifest = artifact::template_manifest(&record, &tree_bytes, &tree, annotations);
+    let manifest_bytes = manifest.to_bytes();
+    let built = Built {
+        digest: format!("sha256:{}", hash::sha256_hex(&manifest_bytes)),
+        record,
+        tree_bytes,
+        tree,
+        manifest: manifest_bytes,
+    };
+    let registry = Registry::connect(&remote.url.host)?;
+    let artifact_ref = remote.url.artifact_reference(&repository, &built.digest);
+    let existing = registry.manifest(&repository, &chosen.version)?;
+    if let Some(existing) = &existing
+        && existing.digest != built.digest
+    {
+        return Err(Error::new(format!(
+            "{}@{} is already on {} with other content ({}; this store's is {})",
+            template.name, chosen.version, remote.name, existing.digest, built.digest
+        ))
+        .hint("versions are immutable: create and publish a new version instead"));
+    }
+    let blobs_uploaded = push_blobs(&registry, &repository, &built, &objects)?;
+    registry.put_manifest(
+        &repository,
+        &built.digest,
+        artifact::MANIFEST_MEDIA,
+        &built.manifest,
+    )?;
+    let (published, published_envelope) = if chosen.status == VersionStatus::Published {
+        let envelope = history.published.ok_or_else(|| {
+            Error::new(format!(
+                "{}@{} is published, but the log holds no TemplatePublished for it",
+                template.name, chosen.version
+            ))
+            .hint("run `factory store check`")
+        })?;
+        let published = super::template::Published {
+            template: template.name.clone(),
+            version: chosen.version.clone(),
+            publication_id: chosen.publication_id.clone().unwrap_or_default(),
+            content_hash: chosen.content_hash.clone(),
+            evaluation: None,
+            events: Vec::new(),
+            newly: false,
+        };
+        (published, envelope)
+    } else {
+        let (published, envelope) =
+            super::template::publish_locally(session, name, version, Some(artifact_ref.clone()))?;
+        (published, envelope)
+    };
+    let validated = history.validated.ok_or_else(|| {
+        Error::new(format!(
+            "the log holds no validation of {}@{}",
+            template.name, chosen.version
+        ))
+        .hint("run `factory store check`")
+    })?;
+    push_publication(
+        &registry,
+        &repository,
+        &built,
+        &validated,
+        &published_envelope,
+    )?;
+    if existing.is_none() {
+        registry.put_manifest(
+            &repository,
+            &chosen.version,
+            artifact::MANIFEST_MEDIA,
+            &built.manifest,
+        )?;
+    }
+    let entry = IndexEntry {
+        title: template.title.clone(),
+        description: resolved.manifest.description.clone(),
+        tags: template.tags.clone(),
+        versions: Vec::new(),
+    };
+    let indexed = update_index(
+        &registry,
+        &remote.url,
+        &template.name,
+        entry,
+        &chosen.version,
+    )?;
+    let distinct: HashSet<&str> = built.tree.files.iter().map(|f| f.blob.as_str()).collect();
+    Ok((
+        published,
+        Pushed {
+            remote: remote.name.clone(),
+            artifact: artifact_ref,
+            already_there: existing.is_some(),
+            blob_count: distinct.len() + 2,
+            blobs_uploaded,
+            traffic: registry.traffic(),
+            indexed,
+        },
+    ))
+}
+
+/// Uploads the config, the tree and every file blob the repository lacks; how many.
+fn push_blobs(
+    registry: &Registry,
+    repository: &str,
+    built: &Built,
+    objects: &crate::store::Objects,
+) -> Result<usize> {
+    let record_digest = format!("sha256:{}", hash::sha256_hex(&built.record));
+    let tree_digest = format!("sha256:{}", hash::sha256_hex(&built.tree_bytes));
+    let mut digests: Vec<String> = built.tree.files.iter().map(|f| f.blob.clone()).collect();
+    digests.push(record_digest.clone());
+    digests.push(tree_digest.clone());
+    digests.sort();
+    digests.dedup();
+    let missing = registry.missing_blobs(repository, &digests)?;
+    let read = |digest: &str| -> Result<Vec<u8>> {
+        if digest == record_digest {
+            Ok(built.record.clone())
+        } else if digest == tree_digest {
+            Ok(built.tree_bytes.clone())
+        } else {
+            objects.get(digest)
+        }
+    };
+    registry.upload_blobs(repository, &missing, &HashMap::new(), &read)?;
+    Ok(missing.len())
+}
+
+/// Attaches the validation and publication events to the manifest as a referrer: through
+/// the referrers API when the registry has one, else under the referrers tag schema's
+/// `sha256-<hex>` index.
+fn push_publication(
+    registry: &Registry,
+    repository: &str,
+    built: &Built,
+    validated: &Envelope,
+    published: &Envelope,
+) -> Result<()> {
+    let mut events = Vec::new();
+    validated.write_line(&mut events);
+    published.write_line(&mut events);
+    registry.put_blob(repository, &events)?;
+    registry.put_blob(repository, artifact::EMPTY_CONFIG)?;
+    let mut subject = Descriptor::new(
+        artifact::MANIFEST_MEDIA,
+        built.digest.clone(),
+        built.manifest.len() as u64,
+    );
+    subject.artifact_type = None;
+    let mut annotations = BTreeMap::new();
+    let payload = &validated.payload;
+    annotations.insert(
+        "dev.factory.validation.passed".to_string(),
+        payload["passed"].to_string(),
+    );
+    annotations.insert(
+        "dev.factory.validation.id".to_string(),
+        payload["validationId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    );
+    annotations.insert(
+        "dev.factory.publication.id".to_string(),
+        published.payload["publicationId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    );
+    annotations.insert(
+        "org.opencontainers.image.created".to_string(),
+        published.occurred_at.clone(),
+    );
+    let referrer = artifact::publication_manifest(subject, &events, annotations.clone());
+    let bytes = referrer.to_bytes();
+    let digest = format!("sha256:{}", hash::sha256_hex(&bytes));
+    let indexed = registry.put_manifest(repository, &digest, artifact::MANIFEST_MEDIA, &bytes)?;
+    if indexed || registry.referrers(repository, &built.digest)?.is_some() {
+        return Ok(());
+    }
+    let tag = artifact::referrers_tag(&built.digest);
+    let mut index = match registry.manifest(repository, &tag)? {
+        Some(fetched) => {
+            artifact::ImageIndex::parse(&fetched.bytes, &format!("{repository}:{tag}"))?
+        }
+        None => artifact::ImageIndex::of(Vec::new()),
+    };
+    if index.manifests.iter().any(|d| d.digest == digest) {
+        return Ok(());
+    }
+    let mut descriptor = Descriptor::new(artifact::MANIFEST_MEDIA, digest, bytes.len() as u64);
+    descriptor.artifact_type = Some(artifact::PUBLICATION_TYPE.to_string());
+    descriptor.annotations = annotations;
+    index.manifests.push(descriptor);
+    registry.put_manifest(repository, &tag, artifact::INDEX_MEDIA, &index.to_bytes())?;
+    Ok(())
+}
+
+/// Reads the namespace's index; `None` when there is none yet.
+pub(super) fn read_index(registry: &Registry, url: &RemoteUrl) -> Result<Option<(Index, String)>> {
+    let repository = url.index_repository();
+    let Some(fetched) = registry.manifest(&repository, artifact::INDEX_TAG)? else {
+        return Ok(None);
+    };
+    let manifest = Manifest::parse(
+        &fetched.bytes,
+        &format!("{repository}:{}", artifact::INDEX_TAG),
+    )?;
+    let layer = manifest
+        .layers
+        .iter()
+        .find(|l| l.media_type == artifact::INDEX_LAYER_MEDIA)
+        .ok_or_else(|| {
+            Error::new(format!(
+                "{repository}:{} is not a factory index",
+                artifact::INDEX_TAG
+            ))
+        })?;
+    let bytes = registry.blob(&repository, &layer.digest, MAX_RECORD_BYTES)?;
+    Ok(Some((Index::parse(&bytes)?, fetched.digest)))
+}
+
+/// Adds the version to the namespace's index. The distribution API has no compare-and-set,
+/// so each attempt re-reads after writing and writes again when another publisher's index
+/// replaced this one; whether this call changed the index.
+fn update_index(
+    registry: &Registry,
+    url: &RemoteUrl,
+    name: &str,
+    entry: IndexEntry,
+    version: &str,
+) -> Result<bool> {
+    let repository = url.index_repository();
+    let mut changed = false;
+    for attempt in 0..INDEX_ATTEMPTS {
+        let mut index = read_index(registry, url)?
+            .map(|(index, _)| index)
+            .unwrap_or_default();
+        if !index.add(name, entry.clone(), version) {
+            return Ok(changed);
+        }
+        let bytes = index.to_bytes();
+        registry.put_blob(&repository, &bytes)?;
+        registry.put_blob(&repository, artifact::EMPTY_CONFIG)?;
+        let manifest = artifact::index_manifest(&bytes).to_bytes();
+        registry.put_manifest(
+            &repository,
+            artifact::INDEX_TAG,
+            artifact::MANIFEST_MEDIA,
+            &manifest,
+        )?;
+        changed = true;
+        // Another publisher may have written between the read and the write: look again
+        // after a pause that differs between publishers.
+        let pause = 20 + (std::process::id() as u64 % 7) * 15 + u64::from(attempt) * 40;
+        std::thread::sleep(std::time::Duration::from_millis(pause));
+    }
+    let again = read_index(registry, url)?
+        .map(|(index, _)| index)
+        .unwrap_or_default();
+    if again.has(name, version) {
+        return Ok(changed);
+    }
+    Err(Error::new(format!(
+        "{name}@{version} is published on {}, but its index entry kept being overwritten by other publishers ({INDEX_ATTEMPTS} attempts)",
+        url
+    ))
+    .hint("publish it again (a no-op for the version) to add it to the index"))
+}
+
+/// What a pull did.
+#[derive(Debug, Clone)]
+pub struct Pulled {
+    /// The remote's name.
+    pub remote: String,
+    /// The template's name.
+    pub template: String,
+    /// The version.
+    pub version: String,
+    /// Its content hash, checked against its files.
+    pub content_hash: String,
+    /// `oci://…@sha256:…`.
+    pub artifact: String,
+    /// Events appended (none when the store had them all).
+    pub events: Vec<String>,
+    /// Blobs downloaded (the rest were in the store).
+    pub blobs_fetched: usize,
+    /// What was received.
+    pub traffic: Traffic,
+}
+
+/// The newest version a remote holds for `name` (by semantic version); `None` when it has none.
+pub fn newest_version(registry: &Registry, url: &RemoteUrl, name: &str) -> Result<Option<String>> {
+    let tags = registry.tags(&url.repository(name))?;
+    Ok(tags
+        .into_iter()
+        .filter(|t| semver::Version::parse(t).is_ok())
+        .max_by(|a, b| artifact::compare_versions(a, b)))
+}
+
+/// Imports `name@version` (default: the newest) from `remote` into the store: every blob
+/// checked against its digest, the tree against the content hash, the events appended
+/// with their own ids unless the store has them. `Ok(None)`: the remote has no such version.
+pub fn pull(
+    session: &Session,
+    remote: &NamedRemote,
+    name: &str,
+    version: Option<&str>,
+) -> Result<Option<Pulled>> {
+    check_repository_name(name)?;
+    let registry = Registry::connect(&remote.url.host)?;
+    let repository = remote.url.repository(name);
+    let version = match version {
+        Some(v) => v.to_string(),
+        None => match newest_version(&registry, &remote.url, name)? {
+            Some(v) => v,
+            None => return Ok(None),
+        },
+    };
+    let Some(fetched) = registry.manifest(&repository, &version)? else {
+        return Ok(None);
+    };
+    let at = format!("{}/{repository}:{version}", remote.url.host);
+    let manifest = Manifest::parse(&fetched.bytes, &at)?;
+    if manifest.artifact_type.as_deref() != Some(artifact::ARTIFACT_TYPE)
+        || manifest.config.media_type != artifact::CONFIG_MEDIA
+    {
+        return Err(Error::new(format!(
+            "{at} is not a factory template version (artifactType {:?})",
+            manifest.artifact_type
+        )));
+    }
+    let declared: u64 = manifest.layers.iter().map(|l| l.size).sum::<u64>() + manifest.config.size;
+    if declared > MAX_PULL_BYTES {
+        return Err(Error::new(format!(
+            "{at} declares {declared} bytes, more than the {MAX_PULL_BYTES} a pull takes"
+        )));
+    }
+    let record_bytes = registry.blob(
+        &repository,
+        &manifest.config.digest,
+        manifest.config.size.min(MAX_RECORD_BYTES),
+    )?;
+    let record: VersionRecord = serde_json::from_slice(&record_bytes)
+        .map_err(|e| Error::new(format!("the record of {at} is unreadable: {e}")))?;
+    let tree_layer = manifest
+        .layers
+        .first()
+        .filter(|l| l.media_type == artifact::TREE_MEDIA && l.digest == record.tree)
+        .ok_or_else(|| {
+            Error::new(format!(
+                "{at} does not start with the tree its record names"
+            ))
+        })?;
+    let tree_bytes = registry.blob(&repository, &tree_layer.digest, tree_layer.size)?;
+    let tree = Tree::from_bytes(&tree_bytes)?;
+    let layers: HashMap<&str, u64> = manifest
+        .layers
+        .iter()
+        .map(|l| (l.digest.as_str(), l.size))
+        .collect();
+    let mut hashed = Vec::with_capacity(tree.files.len());
+    for file in &tree.files {
+        if layers.get(file.blob.as_str()) != Some(&file.size) {
+            return Err(Error::new(format!(
+                "{at}: the tree names {} ({}) which is not one of its layers",
+                file.path, file.blob
+            )));
+        }
+        hashed.push(HashedFile {
+            path: file.path.clone(),
+            sha256: file.blob.trim_start_matches("sha256:").to_string(),
+        });
+    }
+    let content_hash = hash::tree_hash(&mut hashed).content_hash;
+    if content_hash != record.content_hash {
+        return Err(Error::new(format!(
+            "{at}: its files hash to {content_hash}, not the content hash {} it was published with; nothing was imported",
+            record.content_hash
+        )));
+    }
+    let mut envelopes = Vec::new();
+    for value in &record.events {
+        envelopes.push(
+            serde_json::from_value::<Envelope>(value.clone()).map_err(|e| {
+                Error::new(format!("{at}: an event of its record is unreadable: {e}"))
+            })?,
+        );
+    }
+    envelopes.extend(publication_events(
+        &registry,
+        &repository,
+        &fetched.digest,
+        &at,
+    )?);
+    let mut events = Vec::with_capacity(envelopes.len());
+    for envelope in &envelopes {
+        let event = envelope
+            .event()?
+            .ok_or_else(|| Error::new(format!("{at} carries an event of an unknown type")))?;
+        let about_this = match &event {
+            DomainEvent::TemplateRegistered(e) => e.template_id == record.template_id,
+            DomainEvent::TemplateVersionCreated(e) => {
+                e.template_version_id == record.template_version_id
+                    && e.content_hash == record.content_hash
+                    && e.tree == record.tree
+            }
+            DomainEvent::TemplateParameterSchemaDefined(e) => {
+                e.template_version_id == record.template_version_id
+            }
+            DomainEvent::TemplateValidated(e) => {
+                e.template_version_id == record.template_version_id
+                    && e.passed
+                    && e.content_hash == record.content_hash
+            }
+            DomainEvent::TemplatePublished(e) => {
+                e.template_version_id == record.template_version_id
+                    && e.content_hash == record.content_hash
+            }
+            _ => false,
+        };
+        if !about_this {
+            return Err(Error::new(format!(
+                "{at}: its {} event is not about this version; nothing was imported",
+                envelope.event_type
+            )));
+        }
+        events.push(event);
+    }
+    if !events
+        .iter()
+        .any(|e| matches!(e, DomainEvent::TemplatePublished(_)))
+    {
+        return Err(Error::new(format!(
+            "{at} has no publication record; nothing was imported"
+        ))
+        .hint("publish the version to the remote again"));
+    }
+    // Blobs the store has are not fetched again.
+    let objects = session.store.objects();
+    let mut wanted: Vec<(String, u64)> = tree
+        .files
+        .iter()
+        .filter(|f| {
+            !objects
+                .path_of(f.blob.trim_start_matches("sha256:"))
+                .is_file()
+        })
+        .map(|f| (f.blob.clone(), f.size))
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    let fetched_blobs = registry.blobs(&repository, &wanted)?;
+    let mut new_objects: Vec<(String, Vec<u8>)> = wanted
+        .iter()
+        .zip(fetched_blobs)
+        .map(|((digest, _), bytes)| (digest.trim_start_matches("sha256:").to_string(), bytes))
+        .collect();
+    new_objects.push((
+        record.tree.trim_start_matches("sha256:").to_string(),
+        tree_bytes,
+    ));
+    let blobs_fetched = wanted.len();
+    let (appended, ()) = session.store.import(|state| {
+        let mut state = state.clone();
+        let mut append = Append {
+            envelopes: Vec::new(),
+            events: Vec::new(),
+            objects: new_objects,
+            output: (),
+        };
+        for (envelope, event) in envelopes.into_iter().zip(events) {
+            if commands::is_recorded(&state, &event)? {
+                continue;
+            }
+            state.apply(&envelope.event_id, &envelope.occurred_at, Some(&event));
+            append.envelopes.push(envelope);
+            append.events.push(event);
+        }
+        if append.envelopes.is_empty() {
+            append.objects.clear();
+        }
+        Ok(append)
+    })?;
+    Ok(Some(Pulled {
+        remote: remote.name.clone(),
+        template: record.name,
+        version,
+        content_hash,
+        artifact: remote.url.artifact_reference(&repository, &fetched.digest),
+        events: super::event_ids(&appended),
+        blobs_fetched,
+        traffic: registry.traffic(),
+    }))
+}
+
+/// The events of the publication referrer of `digest` (validation, publication).
+fn publication_events(
+    registry: &Registry,
+    repository: &str,
+    digest: &str,
+    at: &str,
+) -> Result<Vec<Envelope>> {
+    let index = match registry.referrers(repository, digest)? {
+        Some(bytes) => artifact::ImageIndex::parse(&bytes, &format!("the referrers of {at}"))?,
+        None => match registry.manifest(repository, &artifact::referrers_tag(digest))? {
+            Some(fetched) => {
+                artifact::ImageIndex::parse(&fetched.bytes, &format!("the referrers of {at}"))?
+            }
+            None => artifact::ImageIndex::of(Vec::new()),
+        },
+    };
+    let Some(descriptor) = index
+        .manifests
+        .iter()
+        .rev()
+        .find(|d| d.artifact_type.as_deref() == Some(artifact::PUBLICATION_TYPE))
+    else {
+        return Err(Error::new(format!(
+            "{at} has no publication record; nothing was imported"
+        ))
+        .hint("publish the version to the remote again"));
+    };
+    let fetched = registry
+        .manifest(repository, &descriptor.digest)?
+        .ok_or_else(|| {
+            Error::new(format!(
+                "{at}: its publication record {} is missing",
+                descriptor.digest
+            ))
+        })?;
+    let referrer = Manifest::parse(&fetched.bytes, &format!("the publication record of {at}"))?;
+    if referrer.subject.as_ref().map(|s| s.digest.as_str()) != Some(digest) {
+        return Err(Error::new(format!(
+            "{at}: its publication record is about another manifest"
+        )));
+    }
+    let layer = referrer
+        .layers
+        .iter()
+        .find(|l| l.media_type == artifact::EVENTS_MEDIA)
+        .ok_or_else(|| Error::new(format!("{at}: its publication record holds no events")))?;
+    let bytes = registry.blob(repository, &layer.digest, layer.size.min(MAX_RECORD_BYTES))?;
+    bytes
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            Envelope::from_line(line).map_err(|e| {
+                Error::new(format!(
+                    "{at}: an event of its publication record is unreadable: {e}"
+                ))
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,202 @@
+//! Remotes and their credentials: `remote add|list|remove`, `login`, `logout`, `search`,
+//! and the look-up `generate` makes in the remotes when the store lacks a template.
+
+use super::Session;
+use super::registry::{self, NamedRemote, Pulled};
+use crate::error::{Error, Result};
+use crate::registry::RemoteUrl;
+use crate::registry::client::Registry;
+use crate::registry::credentials::{self, Credential};
+use crate::store::config::Remote;
+
+/// Adds a remote (and makes it the default when asked).
+pub fn add_remote(session: &Session, name: &str, url: &str, default: bool) -> Result<NamedRemote> {
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !valid {
+        return Err(Error::usage(format!("`{name}` is not a remote name")).hint(
+            "use letters, digits, `-` and `_` (it is typed as NAME/TEMPLATE and --to NAME)",
+        ));
+    }
+    let parsed = RemoteUrl::parse(url)?;
+    let mut config = session.store.config().clone();
+    if let Some(existing) = config.remote(name) {
+        return Err(Error::usage(format!(
+            "there is already a remote `{name}` ({})",
+            existing.url
+        ))
+        .hint(format!("remove it first: factory remote remove {name}")));
+    }
+    config.remotes.push(Remote {
+        name: name.to_string(),
+        url: parsed.to_string(),
+    });
+    if default {
+        config.remote.default = Some(name.to_string());
+    }
+    session.store.save_config(&config)?;
+    Ok(NamedRemote {
+        name: name.to_string(),
+        url: parsed,
+    })
+}
+
+/// Removes a remote (and the default that named it).
+pub fn remove_remote(session: &Session, name: &str) -> Result<()> {
+    registry::remote_named(session, name)?;
+    let mut config = session.store.config().clone();
+    config.remotes.retain(|r| r.name != name);
+    if config.remote.default.as_deref() == Some(name) {
+        config.remote.default = None;
+    }
+    session.store.save_config(&config)
+}
+
+/// The remotes in the order `generate` asks them, and the default's name.
+pub fn list_remotes(session: &Session) -> (Vec<Remote>, Option<String>) {
+    let config = session.store.config();
+    (config.remotes.clone(), config.remote.default.clone())
+}
+
+/// Checks a credential against the registry (`GET /v2/` through its challenge) and keeps
+/// it as docker does; where it went.
+pub fn login(host: &str, username: &str, secret: &str) -> Result<String> {
+    crate::secrets::register(secret);
+    if host.contains('/') || host.contains('@') {
+        return Err(Error::usage(format!("`{host}` is not a registry host"))
+            .hint("name the host alone: factory login ghcr.io"));
+    }
+    let credential = Credential {
+        username: username.to_string(),
+        secret: secret.to_string(),
+        source: "the login".to_string(),
+    };
+    let registry =
+        Registry::with_credential(host, Some(credential), vec!["the login".to_string()])?;
+    registry.ping()?;
+    credentials::store(host, username, secret)
+}
+
+/// Forgets a host's credential; whether there was one.
+pub fn logout(host: &str) -> Result<bool> {
+    credentials::erase(host)
+}
+
+/// One template a remote's index lists.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// The remote's name.
+    pub remote: String,
+    /// The template's name.
+    pub name: String,
+    /// Its title.
+    pub title: String,
+    /// Its description.
+    pub description: Option<String>,
+    /// Its tags.
+    pub tags: Vec<String>,
+    /// Its versions, lowest first.
+    pub versions: Vec<String>,
+}
+
+/// The templates of one remote (or every remote) whose name, title, description or tags
+/// hold `term` (any case).
+pub fn search(session: &Session, term: Option<&str>, remote: Option<&str>) -> Result<Vec<Found>> {
+    let remotes = match remote {
+        Some(name) => vec![registry::remote_named(session, name)?],
+        None => configured(session)?,
+    };
+    if remotes.is_empty() {
+        return Err(Error::usage("there are no remotes to search")
+            .hint("add one: factory remote add NAME oci://HOST/NAMESPACE"));
+    }
+    let term = term.map(str::to_lowercase);
+    let mut found = Vec::new();
+    for remote in remotes {
+        let registry = Registry::connect(&remote.url.host)?;
+        let Some((index, _)) = registry::read_index(&registry, &remote.url)? else {
+            session.note(format!(
+                "{} has no index yet: nothing was published to it with factory",
+                remote.name
+            ));
+            continue;
+        };
+        for (name, entry) in index.templates {
+            let matches = term.as_deref().is_none_or(|t| {
+                name.to_lowercase().contains(t)
+                    || entry.title.to_lowercase().contains(t)
+                    || entry
+                        .description
+                        .as_deref()
+                        .is_some_and(|d| d.to_lowercase().contains(t))
+                    || entry.tags.iter().any(|tag| tag.to_lowercase().contains(t))
+            });
+            if matches {
+                found.push(Found {
+                    remote: remote.name.clone(),
+                    name,
+                    title: entry.title,
+                    description: entry.description,
+                    tags: entry.tags,
+                    versions: entry.versions,
+                });
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn configured(session: &Session) -> Result<Vec<NamedRemote>> {
+    session
+        .store
+        .config()
+        .remotes
+        .iter()
+        .map(NamedRemote::of)
+        .collect()
+}
+
+/// Pulls `name[@version]` from the first remote, in order, that has it; `None` when none
+/// has (or there are no remotes, or `--offline`).
+pub fn pull_from_remotes(
+    session: &Session,
+    name: &str,
+    version: Option<&str>,
+) -> Result<Option<Pulled>> {
+    if session.settings.git.fetch.offline {
+        return Ok(None);
+    }
+    for remote in configured(session)? {
+        if let Some(pulled) = registry::pull(session, &remote, name, version)? {
+            session.note(format!(
+                "pulled {}@{} from {} ({})",
+                pulled.template, pulled.version, pulled.remote, pulled.artifact
+            ));
+            return Ok(Some(pulled));
+        }
+    }
+    Ok(None)
+}
+
+/// `pull REMOTE/TEMPLATE[@VERSION]`.
+pub fn pull(session: &Session, spec: &str) -> Result<Pulled> {
+    let (remote, template) = spec.split_once('/').ok_or_else(|| {
+        Error::usage(format!("`{spec}` names no remote"))
+            .hint("write it as REMOTE/TEMPLATE[@VERSION], e.g. shared/orders-api@1.0.0")
+    })?;
+    let remote = registry::remote_named(session, remote)?;
+    let reference = super::Reference::parse(template);
+    registry::pull(session, &remote, reference.name, reference.version)?.ok_or_else(|| {
+        let what = match reference.version {
+            Some(v) => format!("{}@{v}", reference.name),
+            None => reference.name.to_string(),
+        };
+        Error::new(format!("{} ({}) has no {what}", remote.name, remote.url)).hint(format!(
+            "list what it has: factory search --remote {}",
+            remote.name
+        ))
+    })
+}

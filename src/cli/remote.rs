@@ -1,0 +1,270 @@
+//! `remote`, `login`, `logout`, `pull` and `search`: the store's registry remotes.
+
+use std::io::Read;
+
+use serde_json::{Value, json};
+
+use super::generate::human_size;
+use super::{App, out};
+use crate::app::registry::{Pulled, Pushed};
+use crate::app::remote;
+use crate::error::{Error, Result};
+
+/// Subcommands of `remote`.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum RemoteCommand {
+    /// Add a registry remote: oci://HOST[:PORT]/NAMESPACE.
+    Add {
+        /// The name commands use (`--to NAME`, `pull NAME/TEMPLATE`).
+        name: String,
+        /// oci://HOST[:PORT]/NAMESPACE.
+        url: String,
+        /// Make it `remote.default`, where `publish` pushes without `--to`.
+        #[arg(long)]
+        default: bool,
+    },
+    /// List the remotes in the order `generate` asks them.
+    List,
+    /// Remove a remote.
+    Remove {
+        /// Its name.
+        name: String,
+    },
+}
+
+/// Arguments of `login`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct LoginArgs {
+    /// The registry host (`ghcr.io`, `127.0.0.1:5000`).
+    host: String,
+    /// The user name.
+    #[arg(long, short)]
+    username: Option<String>,
+    /// Read the password or token from stdin (never from a flag).
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+/// Arguments of `pull`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct PullArgs {
+    /// REMOTE/TEMPLATE[@VERSION] (default version: the newest).
+    spec: String,
+}
+
+/// Arguments of `search`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct SearchArgs {
+    /// A word to find in names, titles, descriptions and tags (default: everything).
+    term: Option<String>,
+    /// Search this remote only.
+    #[arg(long, value_name = "NAME")]
+    remote: Option<String>,
+}
+
+/// Runs `remote …`.
+pub(crate) fn run(app: &App, command: RemoteCommand) -> Result<()> {
+    let session = app.session()?;
+    match command {
+        RemoteCommand::Add { name, url, default } => {
+            let added = remote::add_remote(&session, &name, &url, default)?;
+            if app.json() {
+                app.printer.json_document(
+                    &json!({"name": added.name, "url": added.url.to_string(), "default": default}),
+                );
+            }
+            out!(app.printer, "Added remote {} ({})", added.name, added.url);
+        }
+        RemoteCommand::Remove { name } => {
+            remote::remove_remote(&session, &name)?;
+            if app.json() {
+                app.printer.json_document(&json!({"removed": name}));
+            }
+            out!(app.printer, "Removed remote {name}");
+        }
+        RemoteCommand::List => {
+            let (remotes, default) = remote::list_remotes(&session);
+            if app.json() {
+                let list: Vec<Value> = remotes.iter().map(|r| json!({"name": r.name, "url": r.url, "default": default.as_deref() == Some(r.name.as_str())})).collect();
+                app.printer.json_document(&json!({"remotes": list}));
+            }
+            for r in &remotes {
+                let mark = if default.as_deref() == Some(r.name.as_str()) {
+                    " (default)"
+                } else {
+                    ""
+                };
+                out!(app.printer, "{}\t{}{mark}", r.name, r.url);
+            }
+        }
+    }
+    app.warnings(&session);
+    Ok(())
+}
+
+/// Runs `login`: the password from stdin or a prompt, checked with the registry, kept as
+/// docker keeps it.
+pub(crate) fn login(app: &App, args: LoginArgs) -> Result<()> {
+    let username = match args.username {
+        Some(name) => name,
+        None if app.interactive() => dialoguer::Input::<String>::new()
+            .with_prompt("Username")
+            .interact_text()
+            .map_err(|e| Error::new(format!("cannot read the user name: {e}")))?,
+        None => return Err(Error::usage("no user name").hint("pass --username USER")),
+    };
+    let secret = if args.password_stdin {
+        let mut text = String::new();
+        std::io::stdin()
+            .take(64 * 1024)
+            .read_to_string(&mut text)
+            .map_err(|e| Error::new(format!("cannot read the password from stdin: {e}")))?;
+        text.trim_end_matches(['\n', '\r']).to_string()
+    } else if app.interactive() {
+        dialoguer::Password::new()
+            .with_prompt("Password")
+            .interact()
+            .map_err(|e| Error::new(format!("cannot read the password: {e}")))?
+    } else {
+        return Err(Error::usage("no password: stdin is not a terminal").hint(
+            "pipe it in: echo \"$TOKEN\" | factory login HOST --username USER --password-stdin",
+        ));
+    };
+    if secret.is_empty() {
+        return Err(Error::usage("the password is empty"));
+    }
+    let stored = remote::login(&args.host, &username, &secret)?;
+    if app.json() {
+        app.printer
+            .json_document(&json!({"host": args.host, "username": username, "storedIn": stored}));
+    }
+    out!(
+        app.printer,
+        "Login Succeeded ({username} on {}; kept in {stored})",
+        args.host
+    );
+    Ok(())
+}
+
+/// Runs `logout`.
+pub(crate) fn logout(app: &App, host: String) -> Result<()> {
+    let removed = remote::logout(&host)?;
+    if app.json() {
+        app.printer
+            .json_document(&json!({"host": host, "removed": removed}));
+    }
+    if removed {
+        out!(app.printer, "Removed the login for {host}");
+    } else {
+        out!(app.printer, "Not logged in to {host}");
+    }
+    Ok(())
+}
+
+/// Runs `pull`.
+pub(crate) fn pull(app: &App, args: PullArgs) -> Result<()> {
+    let pulled = app.in_session(|session| remote::pull(session, &args.spec))?;
+    if app.json() {
+        app.printer.json_document(&pulled_json(&pulled));
+    }
+    let what = if pulled.events.is_empty() {
+        "Already had"
+    } else {
+        "Pulled"
+    };
+    out!(
+        app.printer,
+        "{what} {}@{} from {} ({} events, {} blobs, {} received)\n  content {}\n  artifact {}",
+        pulled.template,
+        pulled.version,
+        pulled.remote,
+        pulled.events.len(),
+        pulled.blobs_fetched,
+        human_size(pulled.traffic.bytes_received),
+        pulled.content_hash,
+        pulled.artifact
+    );
+    Ok(())
+}
+
+/// A pull as JSON.
+fn pulled_json(pulled: &Pulled) -> Value {
+    json!({
+        "remote": pulled.remote,
+        "template": pulled.template,
+        "version": pulled.version,
+        "contentHash": pulled.content_hash,
+        "artifact": pulled.artifact,
+        "events": pulled.events,
+        "blobsFetched": pulled.blobs_fetched,
+        "bytesReceived": pulled.traffic.bytes_received,
+        "requests": pulled.traffic.requests,
+    })
+}
+
+/// A push as JSON.
+pub(crate) fn pushed_json(pushed: &Pushed) -> Value {
+    json!({
+        "remote": pushed.remote,
+        "artifact": pushed.artifact,
+        "alreadyThere": pushed.already_there,
+        "blobCount": pushed.blob_count,
+        "blobsUploaded": pushed.blobs_uploaded,
+        "bytesSent": pushed.traffic.bytes_sent,
+        "requests": pushed.traffic.requests,
+        "indexed": pushed.indexed,
+    })
+}
+
+/// A push, for people.
+pub(crate) fn print_pushed(app: &App, pushed: &Pushed) {
+    let verb = if pushed.already_there {
+        "Already on"
+    } else {
+        "Pushed to"
+    };
+    out!(
+        app.printer,
+        "{verb} {}: {}\n  {} of {} blobs uploaded, {} sent in {} requests",
+        pushed.remote,
+        pushed.artifact,
+        pushed.blobs_uploaded,
+        pushed.blob_count,
+        human_size(pushed.traffic.bytes_sent),
+        pushed.traffic.requests
+    );
+}
+
+/// Runs `search`.
+pub(crate) fn search(app: &App, args: SearchArgs) -> Result<()> {
+    let found = app.in_session(|session| {
+        remote::search(session, args.term.as_deref(), args.remote.as_deref())
+    })?;
+    if app.json() {
+        let list: Vec<Value> = found
+            .iter()
+            .map(|f| json!({"remote": f.remote, "name": f.name, "title": f.title, "description": f.description, "tags": f.tags, "versions": f.versions}))
+            .collect();
+        app.printer.json_document(&json!({"templates": list}));
+    }
+    for f in &found {
+        out!(
+            app.printer,
+            "{}/{}  {}  [{}]",
+            f.remote,
+            f.name,
+            f.title,
+            f.versions.join(", ")
+        );
+        if let Some(description) = &f.description {
+            out!(app.printer, "    {description}");
+        }
+        if !f.tags.is_empty() {
+            out!(app.printer, "    tags: {}", f.tags.join(", "));
+        }
+    }
+    if found.is_empty() {
+        out!(app.printer, "No templates found");
+    }
+    Ok(())
+}

@@ -1,0 +1,820 @@
+//! The distribution API over HTTPS, as far as factory needs it: blobs (HEAD, monolithic
+//! upload, cross-repository mount, GET checked against the digest), manifests, tags and the
+//! referrers API. Auth follows the registry's challenge: Basic with the stored credential,
+//! or the Bearer token flow (`WWW-Authenticate: Bearer realm=…,service=…,scope=…`) that
+//! ACR, GHCR and Docker Hub use, with one token per repository and scope.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use base64::Engine;
+use bytes::Bytes;
+use reqwest::{Method, StatusCode, header};
+
+use super::credentials::{self, Credential};
+use crate::error::{Error, Result};
+use crate::hash::sha256_hex;
+use crate::http::failure_kind;
+
+/// The most a manifest or index may weigh (distribution's own limit is 4 MiB).
+pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
+/// Requests in flight at once while moving blobs.
+const PARALLEL: usize = 8;
+
+/// What a client sent, for reports and benchmarks.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Traffic {
+    /// HTTP requests made.
+    pub requests: u64,
+    /// Blobs uploaded (PUT).
+    pub blobs_uploaded: u64,
+    /// Blobs mounted from another repository.
+    pub blobs_mounted: u64,
+    /// Bytes of blob and manifest bodies sent.
+    pub bytes_sent: u64,
+    /// Bytes of blob and manifest bodies received.
+    pub bytes_received: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    requests: AtomicU64,
+    blobs_uploaded: AtomicU64,
+    blobs_mounted: AtomicU64,
+    bytes_sent: AtomicU64,
+    bytes_received: AtomicU64,
+}
+
+/// How the registry asked to be spoken to.
+#[derive(Debug, Clone, Default)]
+enum Scheme {
+    /// Not asked yet.
+    #[default]
+    Unknown,
+    /// Basic with the credential on every request.
+    Basic,
+    /// Bearer tokens from the challenge's realm, one per repository.
+    Bearer,
+}
+
+struct Inner {
+    host: String,
+    http: reqwest::Client,
+    credential: Option<Credential>,
+    tried: Vec<String>,
+    scheme: Mutex<Scheme>,
+    tokens: Mutex<HashMap<String, String>>,
+    counters: Counters,
+}
+
+/// A registry host, with the credential found for it.
+pub struct Registry {
+    inner: Arc<Inner>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Registry({})", self.inner.host)
+    }
+}
+
+/// A manifest as read: its bytes, digest and media type.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    /// The bytes, as the registry keeps them.
+    pub bytes: Vec<u8>,
+    /// `sha256:` of the bytes.
+    pub digest: String,
+}
+
+impl Registry {
+    /// A client for `host` with the credential its sources give (none: anonymous).
+    pub fn connect(host: &str) -> Result<Registry> {
+        let mut tried = Vec::new();
+        let credential = credentials::find(host, &mut tried)?;
+        Registry::with_credential(host, credential, tried)
+    }
+
+    /// A client for `host` with this credential (for `login`, which checks it first).
+    pub fn with_credential(
+        host: &str,
+        credential: Option<Credential>,
+        tried: Vec<String>,
+    ) -> Result<Registry> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::new(format!("cannot start the I/O runtime: {e}")))?;
+        Ok(Registry {
+            inner: Arc::new(Inner {
+                host: host.to_string(),
+                http: crate::http::client(),
+                credential,
+                tried,
+                scheme: Mutex::new(Scheme::Unknown),
+                tokens: Mutex::new(HashMap::new()),
+                counters: Counters::default(),
+            }),
+            runtime,
+        })
+    }
+
+    /// The host.
+    pub fn host(&self) -> &str {
+        &self.inner.host
+    }
+
+    /// Where the credential came from, if there is one.
+    pub fn credential_source(&self) -> Option<&str> {
+        self.inner.credential.as_ref().map(|c| c.source.as_str())
+    }
+
+    /// What was sent and received so far.
+    pub fn traffic(&self) -> Traffic {
+        let c = &self.inner.counters;
+        Traffic {
+            requests: c.requests.load(Ordering::Relaxed),
+            blobs_uploaded: c.blobs_uploaded.load(Ordering::Relaxed),
+            blobs_mounted: c.blobs_mounted.load(Ordering::Relaxed),
+            bytes_sent: c.bytes_sent.load(Ordering::Relaxed),
+            bytes_received: c.bytes_received.load(Ordering::Relaxed),
+        }
+    }
+
+    /// `GET /v2/`: whether the registry answers and accepts the credential.
+    pub fn ping(&self) -> Result<()> {
+        self.runtime.block_on(async {
+            let response = self.inner.send(Method::GET, "", "/v2/", None, &[]).await?;
+            self.inner
+                .expect(response, "/v2/", &[StatusCode::OK])
+                .await?;
+            Ok(())
+        })
+    }
+
+    /// Which of `digests` the repository lacks (HEAD, several at once).
+    pub fn missing_blobs(&self, repository: &str, digests: &[String]) -> Result<Vec<String>> {
+        self.runtime.block_on(async {
+            let mut missing = Vec::new();
+            for chunk in digests.chunks(PARALLEL) {
+                let mut tasks = tokio::task::JoinSet::new();
+                for digest in chunk {
+                    let inner = Arc::clone(&self.inner);
+                    let (repository, digest) = (repository.to_string(), digest.clone());
+                    tasks.spawn(async move {
+                        let path = format!("/v2/{repository}/blobs/{digest}");
+                        let response = inner
+                            .send(Method::HEAD, &repository, &path, None, &[])
+                            .await?;
+                        let status = inner
+                            .expect(response, &path, &[StatusCode::OK, StatusCode::NOT_FOUND])
+                            .await?
+                            .0;
+                        Ok::<_, Error>((digest, status == StatusCode::NOT_FOUND))
+                    });
+                }
+                while let Some(joined) = tasks.join_next().await {
+                    let (digest, absent) =
+                        joined.map_err(|e| Error::new(format!("a request task failed: {e}")))??;
+                    if absent {
+                        missing.push(digest);
+                    }
+                }
+            }
+            missing.sort();
+            Ok(missing)
+        })
+    }
+
+    /// Uploads blobs the caller reads on demand (`read(digest)`), several at once; a blob
+    /// another repository of the registry holds is mounted instead (`mount_from`).
+    pub fn upload_blobs(
+        &self,
+        repository: &str,
+        digests: &[String],
+        mount_from: &HashMap<String, String>,
+        read: &dyn Fn(&str) -> Result<Vec<u8>>,
+    ) -> Result<()> {
+        self.runtime.block_on(async {
+            for chunk in digests.chunks(PARALLEL) {
+                let mut tasks = tokio::task::JoinSet::new();
+                for digest in chunk {
+                    let inner = Arc::clone(&self.inner);
+                    let from = mount_from.get(digest).cloned();
+                    let bytes = Bytes::from(read(digest)?);
+                    let (repository, digest) = (repository.to_string(), digest.clone());
+                    tasks.spawn(
+                        async move { inner.put_blob(&repository, &digest, bytes, from).await },
+                    );
+                }
+                while let Some(joined) = tasks.join_next().await {
+                    joined.map_err(|e| Error::new(format!("a request task failed: {e}")))??;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Uploads one blob held in memory, unless the repository has it.
+    pub fn put_blob(&self, repository: &str, bytes: &[u8]) -> Result<String> {
+        let digest = format!("sha256:{}", sha256_hex(bytes));
+        if !self
+            .missing_blobs(repository, std::slice::from_ref(&digest))?
+            .is_empty()
+        {
+            let bytes = Bytes::copy_from_slice(bytes);
+            self.runtime
+                .block_on(self.inner.put_blob(repository, &digest, bytes, None))?;
+        }
+        Ok(digest)
+    }
+
+    /// A blob's bytes, refused unless they hash to `digest` and weigh at most `max` bytes.
+    pub fn blob(&self, repository: &str, digest: &str, max: u64) -> Result<Vec<u8>> {
+        self.runtime
+            .block_on(self.inner.get_blob(repository, digest, max))
+    }
+
+    /// Several blobs at once (see [`Registry::blob`]), in the order asked.
+    pub fn blobs(&self, repository: &str, wanted: &[(String, u64)]) -> Result<Vec<Vec<u8>>> {
+        self.runtime.block_on(async {
+            let mut out = Vec::with_capacity(wanted.len());
+            for chunk in wanted.chunks(PARALLEL) {
+                let mut tasks = tokio::task::JoinSet::new();
+                for (i, (digest, max)) in chunk.iter().enumerate() {
+                    let inner = Arc::clone(&self.inner);
+                    let (repository, digest, max) = (repository.to_string(), digest.clone(), *max);
+                    tasks
+                        .spawn(async move { (i, inner.get_blob(&repository, &digest, max).await) });
+                }
+                let mut got: Vec<Option<Vec<u8>>> = vec![None; chunk.len()];
+                while let Some(joined) = tasks.join_next().await {
+                    let (i, bytes) =
+                        joined.map_err(|e| Error::new(format!("a request task failed: {e}")))?;
+                    got[i] = Some(bytes?);
+                }
+                out.extend(got.into_iter().map(|b| b.expect("every task answered")));
+            }
+            Ok(out)
+        })
+    }
+
+    /// A manifest or index by tag or digest; `None` when there is none.
+    pub fn manifest(&self, repository: &str, reference: &str) -> Result<Option<Fetched>> {
+        self.runtime.block_on(async {
+            let path = format!("/v2/{repository}/manifests/{reference}");
+            let accept = [(
+                header::ACCEPT,
+                format!(
+                    "{},{}",
+                    super::artifact::MANIFEST_MEDIA,
+                    super::artifact::INDEX_MEDIA
+                ),
+            )];
+            let response = self
+                .inner
+                .send(Method::GET, repository, &path, None, &accept)
+                .await?;
+            let (status, response) = self
+                .inner
+                .expect(response, &path, &[StatusCode::OK, StatusCode::NOT_FOUND])
+                .await?;
+            if status == StatusCode::NOT_FOUND {
+                return Ok(None);
+            }
+            let bytes = self.inner.body(response, MAX_MANIFEST_BYTES, &path).await?;
+            let digest = format!("sha256:{}", sha256_hex(&bytes));
+            if reference.starts_with("sha256:") && reference != digest {
+                return Err(mismatch(&self.inner.host, repository, reference));
+            }
+            Ok(Some(Fetched { bytes, digest }))
+        })
+    }
+
+    /// Puts a manifest under a tag or its digest; whether the registry said it indexed the
+    /// manifest's `subject` (the `OCI-Subject` header of the referrers API).
+    pub fn put_manifest(
+        &self,
+        repository: &str,
+        reference: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<bool> {
+        self.runtime.block_on(async {
+            let path = format!("/v2/{repository}/manifests/{reference}");
+            let headers = [(header::CONTENT_TYPE, media_type.to_string())];
+            let body = Bytes::copy_from_slice(bytes);
+            let response = self
+                .inner
+                .send(Method::PUT, repository, &path, Some(body), &headers)
+                .await?;
+            let subject = response.headers().contains_key("oci-subject");
+            self.inner
+                .expect(response, &path, &[StatusCode::CREATED])
+                .await?;
+            Ok(subject)
+        })
+    }
+
+    /// The tags of a repository (none when it does not exist), following `Link` pages.
+    pub fn tags(&self, repository: &str) -> Result<Vec<String>> {
+        self.runtime.block_on(async {
+            let mut tags = Vec::new();
+            let mut next = Some(format!("/v2/{repository}/tags/list?n=1000"));
+            while let Some(path) = next.take() {
+                let response = self
+                    .inner
+                    .send(Method::GET, repository, &path, None, &[])
+                    .await?;
+                let link = response
+                    .headers()
+                    .get(header::LINK)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(next_link);
+                let (status, response) = self
+                    .inner
+                    .expect(response, &path, &[StatusCode::OK, StatusCode::NOT_FOUND])
+                    .await?;
+                if status == StatusCode::NOT_FOUND {
+                    break;
+                }
+                let body = self.inner.body(response, MAX_MANIFEST_BYTES, &path).await?;
+                let list: serde_json::Value = serde_json::from_slice(&body).map_err(|_| {
+                    Error::new(format!(
+                        "{}{path} answered something that is not a tag list",
+                        self.inner.host
+                    ))
+                })?;
+                tags.extend(
+                    list["tags"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|t| t.as_str().map(str::to_string)),
+                );
+                next = link;
+            }
+            Ok(tags)
+        })
+    }
+
+    /// The referrers API's image index for `digest`; `None` when the registry has no
+    /// referrers API (then the referrers tag schema stands in).
+    pub fn referrers(&self, repository: &str, digest: &str) -> Result<Option<Vec<u8>>> {
+        self.runtime.block_on(async {
+            let path = format!("/v2/{repository}/referrers/{digest}");
+            let response = self
+                .inner
+                .send(Method::GET, repository, &path, None, &[])
+                .await?;
+            let (status, response) = self
+                .inner
+                .expect(response, &path, &[StatusCode::OK, StatusCode::NOT_FOUND])
+                .await?;
+            if status == StatusCode::NOT_FOUND {
+                return Ok(None);
+            }
+            let is_index = response
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|t| t.starts_with(super::artifact::INDEX_MEDIA));
+            let body = self.inner.body(response, MAX_MANIFEST_BYTES, &path).await?;
+            Ok(is_index.then_some(body))
+        })
+    }
+}
+
+/// The next page of a `Link: </v2/…>; rel="next"` header.
+fn next_link(value: &str) -> Option<String> {
+    let (target, rel) = value.split_once(';')?;
+    rel.contains("next").then(|| {
+        target
+            .trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .to_string()
+    })
+}
+
+fn mismatch(host: &str, repository: &str, digest: &str) -> Error {
+    Error::new(format!(
+        "{host}/{repository} sent bytes that do not match their digest {digest}; nothing was imported"
+    ))
+    .hint("the registry or something between is corrupting data; tell its operators, and try again")
+}
+
+/// One `key=value` of a challenge, unquoted.
+fn challenge_param(challenge: &str, key: &str) -> Option<String> {
+    let mut rest = challenge;
+    while let Some(at) = rest.find(key) {
+        let before = rest[..at].chars().last();
+        let after = &rest[at + key.len()..];
+        if matches!(before, None | Some(' ' | ',')) && after.starts_with('=') {
+            let value = &after[1..];
+            return Some(match value.strip_prefix('"') {
+                Some(quoted) => quoted.split('"').next().unwrap_or_default().to_string(),
+                None => value
+                    .split(',')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
+            });
+        }
+        rest = after;
+    }
+    None
+}
+
+impl Inner {
+    fn url(&self, path: &str) -> String {
+        if path.starts_with("https://") {
+            path.to_string()
+        } else {
+            format!("https://{}{path}", self.host)
+        }
+    }
+
+    fn basic(&self) -> Option<String> {
+        self.credential.as_ref().map(|c| {
+            let value = base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:{}", c.username, c.secret));
+            crate::secrets::register(&value);
+            format!("Basic {value}")
+        })
+    }
+
+    fn authorization(&self, repository: &str) -> Option<String> {
+        let scheme = self
+            .scheme
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        match scheme {
+            Scheme::Unknown => None,
+            Scheme::Basic => self.basic(),
+            Scheme::Bearer => self
+                .tokens
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(repository)
+                .map(|token| format!("Bearer {token}")),
+        }
+    }
+
+    /// Sends a request; on a 401 answers the challenge once and sends it again.
+    async fn send(
+        &self,
+        method: Method,
+        repository: &str,
+        path: &str,
+        body: Option<Bytes>,
+        headers: &[(header::HeaderName, String)],
+    ) -> Result<reqwest::Response> {
+        let mut answered = false;
+        loop {
+            let mut request = self.http.request(method.clone(), self.url(path));
+            for (name, value) in headers {
+                request = request.header(name, value);
+            }
+            if let Some(value) = self.authorization(repository) {
+                request = request.header(header::AUTHORIZATION, value);
+            }
+            if let Some(body) = &body {
+                self.counters
+                    .bytes_sent
+                    .fetch_add(body.len() as u64, Ordering::Relaxed);
+                request = request.body(body.clone());
+            }
+            self.counters.requests.fetch_add(1, Ordering::Relaxed);
+            let response = request.send().await.map_err(|e| self.unreachable(&e))?;
+            if response.status() != StatusCode::UNAUTHORIZED || answered {
+                return Ok(response);
+            }
+            let challenge = response
+                .headers()
+                .get(header::WWW_AUTHENTICATE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            answered = true;
+            if challenge.len() >= 6 && challenge[..6].eq_ignore_ascii_case("bearer") {
+                let realm = challenge_param(&challenge, "realm").ok_or_else(|| {
+                    Error::new(format!(
+                        "{} asked for a Bearer token without naming its realm",
+                        self.host
+                    ))
+                })?;
+                let service = challenge_param(&challenge, "service");
+                let scope = challenge_param(&challenge, "scope");
+                *self.scheme.lock().unwrap_or_else(|e| e.into_inner()) = Scheme::Bearer;
+                let token = self
+                    .token(&realm, service.as_deref(), scope.as_deref())
+                    .await?;
+                self.tokens
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(repository.to_string(), token);
+            } else if challenge.len() >= 5 && challenge[..5].eq_ignore_ascii_case("basic") {
+                if self.credential.is_none() {
+                    return Ok(response);
+                }
+                *self.scheme.lock().unwrap_or_else(|e| e.into_inner()) = Scheme::Basic;
+            } else {
+                return Ok(response);
+            }
+        }
+    }
+
+    /// The Bearer token flow: `GET realm?service=…&scope=…`, with Basic auth when there is
+    /// a credential (anonymous otherwise); the answer's `token` or `access_token`.
+    async fn token(
+        &self,
+        realm: &str,
+        service: Option<&str>,
+        scope: Option<&str>,
+    ) -> Result<String> {
+        let mut url = realm.to_string();
+        for (key, value) in [("service", service), ("scope", scope)] {
+            if let Some(value) = value {
+                let value = percent_encoding::utf8_percent_encode(
+                    value,
+                    percent_encoding::NON_ALPHANUMERIC,
+                );
+                url.push(if url.contains('?') { '&' } else { '?' });
+                url.push_str(&format!("{key}={value}"));
+            }
+        }
+        let mut request = self.http.get(&url);
+        if let Some(value) = self.basic() {
+            request = request.header(header::AUTHORIZATION, value);
+        }
+        self.counters.requests.fetch_add(1, Ordering::Relaxed);
+        let shown = crate::http::without_userinfo(realm.split('?').next().unwrap_or(realm));
+        let response = request.send().await.map_err(|e| {
+            Error::new(format!(
+                "cannot reach the token service {shown} of {}: {}",
+                self.host,
+                failure_kind(&e)
+            ))
+        })?;
+        let status = response.status();
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            return Err(self.refused(status, &format!("the token service {shown}")));
+        }
+        if !status.is_success() {
+            return Err(Error::new(format!(
+                "the token service {shown} of {} answered {status}",
+                self.host
+            )));
+        }
+        let body = response.bytes().await.map_err(|e| {
+            Error::new(format!(
+                "cannot read the token from {shown}: {}",
+                failure_kind(&e)
+            ))
+        })?;
+        let answer: serde_json::Value = serde_json::from_slice(&body).map_err(|_| {
+            Error::new(format!(
+                "the token service {shown} answered something that is not JSON"
+            ))
+        })?;
+        let token = answer["token"]
+            .as_str()
+            .or_else(|| answer["access_token"].as_str())
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Error::new(format!("the token service {shown} answered no token")))?
+            .to_string();
+        crate::secrets::register(&token);
+        Ok(token)
+    }
+
+    fn unreachable(&self, e: &reqwest::Error) -> Error {
+        let detail = if e.is_connect() && format!("{e:?}").contains("certificate") {
+            "its TLS certificate is not trusted".to_string()
+        } else {
+            failure_kind(e).to_string()
+        };
+        Error::new(format!("cannot reach the registry {}: {detail}", self.host)).hint(
+            "check the host and port of the remote (`factory remote list`) and that the registry is running; a registry with a private CA needs SSL_CERT_FILE pointing at it",
+        )
+    }
+
+    fn refused(&self, status: StatusCode, what: &str) -> Error {
+        let tried = if self.tried.is_empty() {
+            "no credential source".to_string()
+        } else {
+            self.tried.join(", ")
+        };
+        let (message, hint) =
+            match (&self.credential, status) {
+                (None, StatusCode::UNAUTHORIZED) => (
+                    format!(
+                        "{what} on {} needs credentials, and none was found (looked in {tried})",
+                        self.host
+                    ),
+                    format!(
+                        "run `factory login {}`, or set {} and {} in CI",
+                        self.host,
+                        credentials::USERNAME_ENV,
+                        credentials::PASSWORD_ENV
+                    ),
+                ),
+                (Some(c), StatusCode::UNAUTHORIZED) => (
+                    format!(
+                        "{what} on {} refused the credential of `{}` from {} (401)",
+                        self.host, c.username, c.source
+                    ),
+                    format!(
+                        "run `factory login {}` with a valid password or token",
+                        self.host
+                    ),
+                ),
+                (credential, _) => (
+                    format!(
+                        "{what} on {} denied access (403) to {}",
+                        self.host,
+                        credential.as_ref().map_or(
+                            "an anonymous request".to_string(),
+                            |c| format!("`{}` (credential from {})", c.username, c.source)
+                        )
+                    ),
+                    "ask the registry's operators for pull and push rights on the namespace"
+                        .to_string(),
+                ),
+            };
+        Error::new(message).hint(hint)
+    }
+
+    /// The response if its status is one of `accepted`, else the registry's error.
+    async fn expect(
+        &self,
+        response: reqwest::Response,
+        path: &str,
+        accepted: &[StatusCode],
+    ) -> Result<(StatusCode, reqwest::Response)> {
+        let status = response.status();
+        if accepted.contains(&status) {
+            return Ok((status, response));
+        }
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            return Err(self.refused(status, "the registry"));
+        }
+        let body = response.bytes().await.unwrap_or_default();
+        let reason = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| {
+                let error = &v["errors"][0];
+                Some(format!(
+                    "{}: {}",
+                    error["code"].as_str()?,
+                    error["message"].as_str().unwrap_or_default()
+                ))
+            })
+            .unwrap_or_else(|| status.to_string());
+        let path = path.split('?').next().unwrap_or(path);
+        Err(Error::new(format!(
+            "the registry {} answered {} to {path}: {}",
+            self.host,
+            status.as_u16(),
+            crate::secrets::redact(&reason)
+        )))
+    }
+
+    /// A response body of at most `max` bytes.
+    async fn body(&self, mut response: reqwest::Response, max: u64, path: &str) -> Result<Vec<u8>> {
+        if response.content_length().is_some_and(|n| n > max) {
+            return Err(Error::new(format!(
+                "{}{path} is larger than the {max} bytes expected; nothing was imported",
+                self.host
+            )));
+        }
+        let mut out = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| Error::new(format!("reading {}{path}: {}", self.host, failure_kind(&e))))?
+        {
+            if out.len() as u64 + chunk.len() as u64 > max {
+                return Err(Error::new(format!(
+                    "{}{path} is larger than the {max} bytes expected; nothing was imported",
+                    self.host
+                )));
+            }
+            out.extend_from_slice(&chunk);
+        }
+        self.counters
+            .bytes_received
+            .fetch_add(out.len() as u64, Ordering::Relaxed);
+        Ok(out)
+    }
+
+    async fn get_blob(&self, repository: &str, digest: &str, max: u64) -> Result<Vec<u8>> {
+        let path = format!("/v2/{repository}/blobs/{digest}");
+        let response = self.send(Method::GET, repository, &path, None, &[]).await?;
+        let (status, response) = self
+            .expect(response, &path, &[StatusCode::OK, StatusCode::NOT_FOUND])
+            .await?;
+        if status == StatusCode::NOT_FOUND {
+            return Err(Error::new(format!(
+                "{}/{repository} has no blob {digest}; nothing was imported",
+                self.host
+            ))
+            .hint("the artifact is incomplete on the registry; publish the version to it again"));
+        }
+        let bytes = self.body(response, max, &path).await?;
+        if format!("sha256:{}", sha256_hex(&bytes)) != digest {
+            return Err(mismatch(&self.host, repository, digest));
+        }
+        Ok(bytes)
+    }
+
+    /// Mounts `digest` from `from` when the registry agrees, else uploads `bytes` (POST,
+    /// then one monolithic PUT).
+    async fn put_blob(
+        &self,
+        repository: &str,
+        digest: &str,
+        bytes: Bytes,
+        from: Option<String>,
+    ) -> Result<()> {
+        let start = match &from {
+            Some(from) => format!("/v2/{repository}/blobs/uploads/?mount={digest}&from={from}"),
+            None => format!("/v2/{repository}/blobs/uploads/"),
+        };
+        let response = self
+            .send(Method::POST, repository, &start, None, &[])
+            .await?;
+        let (status, response) = self
+            .expect(
+                response,
+                &start,
+                &[StatusCode::CREATED, StatusCode::ACCEPTED],
+            )
+            .await?;
+        if status == StatusCode::CREATED {
+            self.counters.blobs_mounted.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                Error::new(format!(
+                    "{} started an upload without a Location",
+                    self.host
+                ))
+            })?
+            .to_string();
+        // 202 to a mount: declined, and an upload started instead.
+        let separator = if location.contains('?') { '&' } else { '?' };
+        let put = format!("{location}{separator}digest={digest}");
+        let put = if put.starts_with('/') || put.starts_with("https://") {
+            put
+        } else {
+            format!("/{put}")
+        };
+        let headers = [(header::CONTENT_TYPE, "application/octet-stream".to_string())];
+        let response = self
+            .send(Method::PUT, repository, &put, Some(bytes), &headers)
+            .await?;
+        self.expect(response, "/v2/…/blobs/uploads/…", &[StatusCode::CREATED])
+            .await?;
+        self.counters.blobs_uploaded.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenges_and_links_are_read_as_registries_write_them() {
+        let challenge = r#"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:ns/x:pull,push""#;
+        assert_eq!(
+            challenge_param(challenge, "realm").unwrap(),
+            "https://auth.example/token"
+        );
+        assert_eq!(
+            challenge_param(challenge, "service").unwrap(),
+            "registry.example"
+        );
+        assert_eq!(
+            challenge_param(challenge, "scope").unwrap(),
+            "repository:ns/x:pull,push"
+        );
+        assert_eq!(
+            challenge_param("Basic realm=basic-realm", "realm").unwrap(),
+            "basic-realm"
+        );
+        assert_eq!(
+            next_link(r#"</v2/ns/x/tags/list?n=2&last=b>; rel="next""#).unwrap(),
+            "/v2/ns/x/tags/list?n=2&last=b"
+        );
+    }
+}
