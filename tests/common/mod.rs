@@ -6,6 +6,8 @@
 
 pub mod http;
 pub mod python;
+pub mod registry;
+pub mod tls;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,400 @@
+//! Templates shared through a real OCI registry (CNCF Distribution from Debian's
+//! `docker-registry`, on loopback with TLS from a test CA): two stores play two machines.
+//! Publish, pull, generate from the remote, search, the artifact read back with curl, both
+//! auth schemes (htpasswd Basic; Bearer tokens from a token service served here), and the
+//! failure modes, with the secrets asserted absent everywhere.
+
+mod common;
+
+use std::path::Path;
+
+use common::registry::{Auth, Registry};
+use common::{Env, Run};
+use serde_json::Value;
+
+const USER: &str = "alice";
+const PASSWORD: &str = "reg-pass-7c1e9a";
+const NAME: &str = "Acme.Shared";
+const NEEDS: &str = "needs docker-registry: run scripts/registry-install";
+
+/// A template of `files` files (each renders the answer) and a manifest.
+fn write_template(dir: &Path, files: usize, variant: &str) {
+    let manifest = "name: Acme.Shared\ntitle: Shared service\ndescription: A template shared through a registry\ncategory: service\ntags: [shared, test]\nparameters:\n  - name: service_name\n    type: string\n    default: orders\n";
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(dir.join("template.yaml"), manifest).unwrap();
+    for i in 0..files {
+        std::fs::write(
+            dir.join(format!("src/file{i:04}.txt")),
+            format!(
+                "{{{{ service_name }}}} file {i} {variant}\n{}\n",
+                "x".repeat(200)
+            ),
+        )
+        .unwrap();
+    }
+}
+
+/// A store logged in to the registry, with it as the default remote `shared`.
+fn store_for(registry: &Registry) -> Env {
+    let mut env = Env::new();
+    env.set_env("SSL_CERT_FILE", registry.ca.to_str().unwrap());
+    env.run(&[
+        "remote",
+        "add",
+        "shared",
+        &format!("oci://{}/factory", registry.host),
+        "--default",
+    ])
+    .ok();
+    let mut login = env.command(&[
+        "login",
+        &registry.host,
+        "--username",
+        USER,
+        "--password-stdin",
+    ]);
+    login
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = login.spawn().unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .unwrap();
+    let run: Run = child.wait_with_output().unwrap().into();
+    run.ok();
+    assert!(run.stdout.contains("Login Succeeded"), "{}", run.stdout);
+    env
+}
+
+/// Registers, versions and validates `dir` as `version` (publish is the caller's).
+fn prepare_version(env: &Env, dir: &Path, version: &str) {
+    if env.run(&["show", NAME]).code != 0 {
+        env.run(&["register", dir.to_str().unwrap()]).ok();
+    }
+    env.run(&[
+        "version",
+        NAME,
+        "--from",
+        dir.to_str().unwrap(),
+        "--version",
+        version,
+    ])
+    .ok();
+    env.run(&["validate", &format!("{NAME}@{version}")]).ok();
+}
+
+fn publish(env: &Env, version: &str) -> (Run, Value) {
+    let run = env.run(&["publish", &format!("{NAME}@{version}"), "--json"]);
+    run.ok();
+    let json = run.json();
+    (run, json)
+}
+
+/// Everything a secret could reach: outputs, the store, the docker config aside.
+fn assert_no_secret(env: &Env, runs: &[&Run]) {
+    for run in runs {
+        assert!(
+            !run.stdout.contains(PASSWORD) && !run.stderr.contains(PASSWORD),
+            "{run:?}"
+        );
+    }
+    for (path, bytes) in env.store_snapshot() {
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(PASSWORD),
+            "{} holds the password",
+            path.display()
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs docker-registry: run scripts/registry-install"]
+fn two_stores_share_versions_through_a_registry_and_only_changed_blobs_travel() {
+    let _ = NEEDS;
+    let scratch = tempfile::tempdir().unwrap();
+    let registry = Registry::start(
+        &scratch.path().join("registry"),
+        Auth::Basic(USER, PASSWORD),
+    );
+    let a = store_for(&registry);
+    let template = a.path("tpl");
+    write_template(&template, 40, "one");
+    prepare_version(&a, &template, "1.0.0");
+    let (first_run, first) = publish(&a, "1.0.0");
+    let pushed = &first["pushed"];
+    assert_eq!(first["published"], true);
+    assert_eq!(
+        pushed["blobCount"], 43,
+        "40 files, the manifest file, the tree, the record: {first}"
+    );
+    assert_eq!(pushed["blobsUploaded"], 43);
+    // 1.1.0: ten files change; only their blobs, the tree and the record are sent.
+    for i in 0..10 {
+        std::fs::write(
+            template.join(format!("src/file{i:04}.txt")),
+            format!("changed {i}\n"),
+        )
+        .unwrap();
+    }
+    prepare_version(&a, &template, "1.1.0");
+    let repo_uploads = |r: &Registry| r.count("PUT", "/v2/factory/acme.shared/blobs/uploads/", 201);
+    let before = repo_uploads(&registry);
+    let (second_run, second) = publish(&a, "1.1.0");
+    assert_eq!(second["pushed"]["blobsUploaded"], 12, "{second}");
+    // The registry saw exactly those, plus the publication record's events.
+    assert_eq!(repo_uploads(&registry) - before, 13);
+    // The same content again: a no-op that sends no blob.
+    let before = repo_uploads(&registry);
+    let (again_run, again) = publish(&a, "1.1.0");
+    assert_eq!(again["published"], false);
+    assert_eq!(again["pushed"]["alreadyThere"], true);
+    assert_eq!(again["pushed"]["blobsUploaded"], 0);
+    assert_eq!(repo_uploads(&registry), before);
+
+    // TemplatePublished names the artifact.
+    let published: Vec<Value> = a
+        .events()
+        .into_iter()
+        .filter(|e| e["eventType"] == "TemplatePublished")
+        .collect();
+    let artifact = published[1]["payload"]["artifact"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        artifact.starts_with(&format!(
+            "oci://{}/factory/acme.shared@sha256:",
+            registry.host
+        )),
+        "{artifact}"
+    );
+    assert_eq!(artifact, second["pushed"]["artifact"].as_str().unwrap());
+
+    // Store B, a fresh machine: generate pulls the newest published version.
+    let b = store_for(&registry);
+    let generated_b = b.run(&["generate", NAME, "-o", "out", "--defaults", "--json"]);
+    generated_b.ok();
+    let pulled_versions: Vec<Value> = b
+        .events()
+        .into_iter()
+        .filter(|e| e["eventType"] == "TemplatePublished")
+        .map(|e| e["payload"]["version"].clone())
+        .collect();
+    assert_eq!(
+        pulled_versions,
+        ["1.1.0"],
+        "generate pulled the newest published version"
+    );
+    let generated_a = a.run(&["generate", NAME, "-o", "out", "--defaults", "--json"]);
+    generated_a.ok();
+    assert_eq!(
+        generated_a.json()["contentHash"],
+        generated_b.json()["contentHash"]
+    );
+    let shown_a = a.run(&["show", &format!("{NAME}@1.1.0"), "--json"]).json();
+    let shown_b = b.run(&["show", &format!("{NAME}@1.1.0"), "--json"]).json();
+    assert_eq!(shown_a["contentHash"], shown_b["contentHash"]);
+    assert_eq!(shown_b["status"], "Published");
+
+    // The pulled events are the publisher's, ids and all.
+    let ids = |env: &Env| -> Vec<String> {
+        env.events()
+            .iter()
+            .filter(|e| {
+                e["eventType"] != "TemplateExecutionRequested"
+                    && e["eventType"] != "ScaffoldGenerated"
+                    && e["eventType"] != "TemplateExecuted"
+                    && e["eventType"] != "CompatibilityEvaluated"
+            })
+            .map(|e| e["eventId"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let b_ids = ids(&b);
+    assert!(b_ids.iter().all(|id| ids(&a).contains(id)), "{b_ids:?}");
+
+    // search lists both versions; pull twice adds nothing the second time.
+    let search = b.run(&["search", "shared", "--json"]);
+    search.ok();
+    let found = &search.json()["templates"][0];
+    assert_eq!(found["name"], NAME);
+    assert_eq!(found["versions"], serde_json::json!(["1.0.0", "1.1.0"]));
+    assert_eq!(found["title"], "Shared service");
+    let pulled = b.run(&["pull", &format!("shared/{NAME}@1.0.0"), "--json"]);
+    pulled.ok();
+    // The template is known from 1.1.0: its version, schema, validation and publication.
+    assert_eq!(
+        pulled.json()["events"].as_array().unwrap().len(),
+        4,
+        "{}",
+        pulled.stdout
+    );
+    assert_eq!(
+        pulled.json()["blobsFetched"],
+        10,
+        "the 30 unchanged files are here already"
+    );
+    let log = b.log_bytes();
+    let twice = b.run(&["pull", &format!("shared/{NAME}@1.0.0"), "--json"]);
+    twice.ok();
+    assert_eq!(twice.json()["events"], serde_json::json!([]));
+    assert_eq!(b.log_bytes(), log, "a second pull appends nothing");
+    for env in [&a, &b] {
+        env.run(&["store", "check"]).ok();
+    }
+    assert_no_secret(&a, &[&first_run, &second_run, &again_run, &generated_a]);
+    assert_no_secret(&b, &[&generated_b, &search, &pulled, &twice]);
+
+    // What a plain HTTP client reads back matches docs/registry.md.
+    let manifest_media = "application/vnd.oci.image.manifest.v1+json";
+    let (status, body) = registry.curl(
+        USER,
+        PASSWORD,
+        "/v2/factory/acme.shared/manifests/1.1.0",
+        manifest_media,
+    );
+    assert_eq!(status, 200, "{body}");
+    let manifest: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(manifest["schemaVersion"], 2);
+    assert_eq!(manifest["mediaType"], manifest_media);
+    assert_eq!(
+        manifest["artifactType"],
+        "application/vnd.factory.template.v1"
+    );
+    assert_eq!(
+        manifest["config"]["mediaType"],
+        "application/vnd.factory.template.config.v1+json"
+    );
+    let layers = manifest["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 42, "the tree, then one layer per file");
+    assert_eq!(
+        layers[0]["mediaType"],
+        "application/vnd.factory.template.tree.v1+json"
+    );
+    assert!(
+        layers[1..]
+            .iter()
+            .all(|l| l["mediaType"] == "application/vnd.factory.template.file.v1")
+    );
+    assert_eq!(
+        layers[1]["annotations"]["org.opencontainers.image.title"],
+        "src/file0000.txt"
+    );
+    let annotations = &manifest["annotations"];
+    assert_eq!(annotations["org.opencontainers.image.version"], "1.1.0");
+    assert_eq!(
+        annotations["org.opencontainers.image.title"],
+        "Shared service"
+    );
+    assert_eq!(
+        annotations["org.opencontainers.image.description"],
+        "A template shared through a registry"
+    );
+    assert!(
+        annotations["org.opencontainers.image.created"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z')
+    );
+    assert_eq!(
+        annotations["dev.factory.template.content-hash"],
+        shown_a["contentHash"]
+    );
+    // A file layer's digest is the store object's: the blob holds the file's bytes.
+    let (status, file) = registry.curl(
+        USER,
+        PASSWORD,
+        &format!(
+            "/v2/factory/acme.shared/blobs/{}",
+            layers[11]["digest"].as_str().unwrap()
+        ),
+        "*/*",
+    );
+    assert_eq!(
+        (status, file.as_str()),
+        (
+            200,
+            std::fs::read_to_string(template.join("src/file0010.txt"))
+                .unwrap()
+                .as_str()
+        )
+    );
+    // Distribution 2.8 has no referrers API: the referrers tag schema holds the record.
+    let digest = artifact.rsplit_once('@').unwrap().1;
+    let (status, _) = registry.curl(
+        USER,
+        PASSWORD,
+        &format!("/v2/factory/acme.shared/referrers/{digest}"),
+        "*/*",
+    );
+    assert_eq!(status, 404);
+    let (status, body) = registry.curl(
+        USER,
+        PASSWORD,
+        &format!(
+            "/v2/factory/acme.shared/manifests/{}",
+            digest.replace(':', "-")
+        ),
+        "application/vnd.oci.image.index.v1+json",
+    );
+    assert_eq!(status, 200, "{body}");
+    let referrers: Value = serde_json::from_str(&body).unwrap();
+    let referrer = &referrers["manifests"][0];
+    assert_eq!(
+        referrer["artifactType"],
+        "application/vnd.factory.template.publication.v1"
+    );
+    assert_eq!(
+        referrer["annotations"]["dev.factory.validation.passed"],
+        "true"
+    );
+    let (_, body) = registry.curl(
+        USER,
+        PASSWORD,
+        &format!(
+            "/v2/factory/acme.shared/manifests/{}",
+            referrer["digest"].as_str().unwrap()
+        ),
+        manifest_media,
+    );
+    let record: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(record["subject"]["digest"], digest);
+    assert_eq!(
+        record["layers"][0]["mediaType"],
+        "application/vnd.factory.events.v1+jsonl"
+    );
+    let (_, events) = registry.curl(
+        USER,
+        PASSWORD,
+        &format!(
+            "/v2/factory/acme.shared/blobs/{}",
+            record["layers"][0]["digest"].as_str().unwrap()
+        ),
+        "*/*",
+    );
+    let types: Vec<String> = events
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["eventType"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(types, ["TemplateValidated", "TemplatePublished"]);
+    let (status, body) = registry.curl(
+        USER,
+        PASSWORD,
+        "/v2/factory/factory-index/manifests/latest",
+        manifest_media,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["artifactType"],
+        "application/vnd.factory.index.v1"
+    );
+}
