@@ -398,3 +398,337 @@ fn two_stores_share_versions_through_a_registry_and_only_changed_blobs_travel() 
         "application/vnd.factory.index.v1"
     );
 }
+
+/// A store with `shared` pointing at `host`, trusting the registry's CA.
+fn store_at(registry: &Registry, host: &str) -> Env {
+    let mut env = Env::new();
+    env.set_env("SSL_CERT_FILE", registry.ca.to_str().unwrap());
+    env.run(&[
+        "remote",
+        "add",
+        "shared",
+        &format!("oci://{host}/factory"),
+        "--default",
+    ])
+    .ok();
+    env
+}
+
+#[test]
+#[ignore = "needs docker-registry: run scripts/registry-install"]
+fn the_bearer_token_flow_with_credentials_from_the_environment() {
+    let scratch = tempfile::tempdir().unwrap();
+    let registry = Registry::start(
+        &scratch.path().join("registry"),
+        Auth::Token(USER, PASSWORD),
+    );
+    let with_env = |password: Option<&str>| {
+        let mut env = store_at(&registry, &registry.host);
+        if let Some(password) = password {
+            env.set_env("FACTORY_REGISTRY_USERNAME", USER);
+            env.set_env("FACTORY_REGISTRY_PASSWORD", password);
+        }
+        env
+    };
+    let a = with_env(Some(PASSWORD));
+    let template = a.path("tpl");
+    write_template(&template, 5, "bearer");
+    prepare_version(&a, &template, "1.0.0");
+    let (published, json) = publish(&a, "1.0.0");
+    assert_eq!(json["pushed"]["blobsUploaded"], 8, "{json}");
+    let service = registry.token_service.as_ref().unwrap();
+    let asked = service.requests();
+    assert!(
+        asked.iter().any(|r| r
+            .path
+            .contains("scope=repository%3Afactory%2Facme%2Eshared%3Apull%2Cpush")
+            && r.path.contains("service=factory%2Dtest%2Dregistry")
+            && r.header("authorization")
+                .is_some_and(|h| h.starts_with("Basic "))),
+        "the token service was asked for push rights with the credential: {:?}",
+        asked.iter().map(|r| &r.path).collect::<Vec<_>>()
+    );
+    let b = with_env(Some(PASSWORD));
+    let pulled = b.run(&["pull", &format!("shared/{NAME}")]);
+    pulled.ok();
+    assert!(
+        pulled
+            .stdout
+            .contains("Pulled Acme.Shared@1.0.0 from shared"),
+        "{}",
+        pulled.stdout
+    );
+
+    let wrong = with_env(Some("not-the-password"));
+    let refused = wrong.run(&["pull", &format!("shared/{NAME}")]);
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains("refused the credential of `alice` from FACTORY_REGISTRY_USERNAME/FACTORY_REGISTRY_PASSWORD (401)"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!refused.stderr.contains("not-the-password"));
+    let anonymous = with_env(None);
+    let refused_anon = anonymous.run(&["pull", &format!("shared/{NAME}")]);
+    refused_anon.expect_code(1);
+    assert!(refused_anon.stderr.contains("needs credentials, and none was found (looked in FACTORY_REGISTRY_USERNAME/FACTORY_REGISTRY_PASSWORD"), "{}", refused_anon.stderr);
+    assert!(
+        refused_anon
+            .stderr
+            .contains(&format!("run `factory login {}`", registry.host)),
+        "{}",
+        refused_anon.stderr
+    );
+    assert_no_secret(&a, &[&published]);
+    assert_no_secret(&b, &[&pulled, &refused, &refused_anon]);
+}
+
+#[test]
+#[ignore = "needs docker-registry: run scripts/registry-install"]
+fn registry_failures_are_named_and_leave_the_store_as_it_was() {
+    let scratch = tempfile::tempdir().unwrap();
+    let registry = Registry::start(
+        &scratch.path().join("registry"),
+        Auth::Basic(USER, PASSWORD),
+    );
+
+    // Nothing listens: a bounded wait, the host named.
+    let closed = common::tls::free_port();
+    let nowhere = store_at(&registry, &format!("127.0.0.1:{closed}"));
+    let started = std::time::Instant::now();
+    let unreachable = nowhere.run(&["pull", &format!("shared/{NAME}")]);
+    unreachable.expect_code(1);
+    assert!(
+        unreachable.stderr.contains(&format!(
+            "cannot reach the registry 127.0.0.1:{closed}: could not connect"
+        )),
+        "{}",
+        unreachable.stderr
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+    let unknown = nowhere.run(&["pull", &format!("elsewhere/{NAME}")]);
+    unknown.expect_code(2);
+    assert!(
+        unknown
+            .stderr
+            .contains("there is no remote named `elsewhere`"),
+        "{}",
+        unknown.stderr
+    );
+
+    // No credential, and a wrong one from the docker config.
+    let anonymous = store_at(&registry, &registry.host);
+    let refused = anonymous.run(&["pull", &format!("shared/{NAME}")]);
+    refused.expect_code(1);
+    assert!(
+        refused
+            .stderr
+            .contains("needs credentials, and none was found"),
+        "{}",
+        refused.stderr
+    );
+    let wrong = anonymous
+        .command(&[
+            "login",
+            &registry.host,
+            "--username",
+            USER,
+            "--password-stdin",
+        ])
+        .stdin(std::fs::File::open(write_file(&anonymous, "pw", "wrong-password-1\n")).unwrap())
+        .output()
+        .unwrap();
+    let wrong: Run = wrong.into();
+    wrong.expect_code(1);
+    assert!(
+        wrong
+            .stderr
+            .contains("refused the credential of `alice` from the login (401)"),
+        "{}",
+        wrong.stderr
+    );
+    assert!(
+        !anonymous.path(".docker/config.json").exists(),
+        "a refused login keeps nothing"
+    );
+
+    // A publishes; the registry then corrupts one blob: B's pull refuses it, imports nothing.
+    let a = store_for(&registry);
+    let template = a.path("tpl");
+    write_template(&template, 8, "one");
+    prepare_version(&a, &template, "1.0.0");
+    let (_, json) = publish(&a, "1.0.0");
+    let manifest: Value = serde_json::from_str(
+        &registry
+            .curl(
+                USER,
+                PASSWORD,
+                "/v2/factory/acme.shared/manifests/1.0.0",
+                "application/vnd.oci.image.manifest.v1+json",
+            )
+            .1,
+    )
+    .unwrap();
+    let victim = manifest["layers"][3]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let blob = registry.blob_file(&victim);
+    let original = std::fs::read(&blob).unwrap();
+    let mut corrupt = original.clone();
+    corrupt[0] ^= 0x20;
+    std::fs::write(&blob, &corrupt).unwrap();
+    let b = store_for(&registry);
+    let before = b.store_snapshot();
+    let bad = b.run(&["pull", &format!("shared/{NAME}@1.0.0")]);
+    bad.expect_code(1);
+    assert!(
+        bad.stderr.contains(&format!(
+            "sent bytes that do not match their digest {victim}; nothing was imported"
+        )),
+        "{}",
+        bad.stderr
+    );
+    assert_eq!(b.store_snapshot(), before, "a refused pull changes nothing");
+    let generate = b.run(&["generate", NAME, "-o", "out", "--defaults"]);
+    generate.expect_code(1);
+    assert!(!b.path("out").exists());
+    std::fs::write(&blob, &original).unwrap();
+
+    // Another store's 1.0.0 of the same name with other content: refused, not published.
+    let c = store_for(&registry);
+    let other = c.path("tpl");
+    write_template(&other, 8, "other");
+    prepare_version(&c, &other, "1.0.0");
+    let clash = c.run(&["publish", &format!("{NAME}@1.0.0")]);
+    clash.expect_code(1);
+    assert!(
+        clash
+            .stderr
+            .contains("Acme.Shared@1.0.0 is already on shared with other content"),
+        "{}",
+        clash.stderr
+    );
+    assert!(
+        !c.events()
+            .iter()
+            .any(|e| e["eventType"] == "TemplatePublished")
+    );
+    assert_eq!(json["pushed"]["alreadyThere"], false);
+    for run in [&unreachable, &refused, &wrong, &bad, &clash] {
+        assert!(!run.stderr.contains(PASSWORD) && !run.stderr.contains("wrong-password-1"));
+    }
+}
+
+fn write_file(env: &Env, name: &str, text: &str) -> std::path::PathBuf {
+    let path = env.path(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+#[ignore = "needs docker-registry: run scripts/registry-install"]
+fn an_interrupted_push_shows_nothing_under_the_tag_and_the_next_one_completes_it() {
+    let scratch = tempfile::tempdir().unwrap();
+    let registry = Registry::start(
+        &scratch.path().join("registry"),
+        Auth::Basic(USER, PASSWORD),
+    );
+    let a = store_for(&registry);
+    let template = a.path("tpl");
+    write_template(&template, 600, "big");
+    prepare_version(&a, &template, "1.0.0");
+    let uploads = || registry.count("PUT", "/v2/factory/acme.shared/blobs/uploads/", 201);
+    let mut child = a
+        .command(&["publish", &format!("{NAME}@1.0.0")])
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while uploads() < 20 {
+        assert!(std::time::Instant::now() < deadline, "no upload began");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let sent = uploads();
+    assert!(
+        sent < 603,
+        "the push was interrupted part-way ({sent} blobs)"
+    );
+    let (status, body) = registry.curl(
+        USER,
+        PASSWORD,
+        "/v2/factory/acme.shared/manifests/1.0.0",
+        "application/vnd.oci.image.manifest.v1+json",
+    );
+    assert_eq!(status, 404, "nothing is visible under the tag: {body}");
+    assert!(
+        !a.events()
+            .iter()
+            .any(|e| e["eventType"] == "TemplatePublished")
+    );
+    let b = store_for(&registry);
+    b.run(&["pull", &format!("shared/{NAME}@1.0.0")])
+        .expect_code(1);
+    // The next push sends only what is missing and completes it.
+    let (_, json) = publish(&a, "1.0.0");
+    let resent = json["pushed"]["blobsUploaded"].as_u64().unwrap();
+    assert!(
+        resent as usize <= 603 - sent + 8,
+        "{resent} re-sent after {sent}"
+    );
+    b.run(&["pull", &format!("shared/{NAME}@1.0.0")]).ok();
+    b.run(&["store", "check"]).ok();
+}
+
+#[test]
+#[ignore = "needs docker-registry: run scripts/registry-install"]
+fn publishers_at_once_keep_each_others_index_entries() {
+    let scratch = tempfile::tempdir().unwrap();
+    let registry = Registry::start(
+        &scratch.path().join("registry"),
+        Auth::Basic(USER, PASSWORD),
+    );
+    let names: Vec<String> = (0..4).map(|i| format!("Acme.Parallel{i}")).collect();
+    let stores: Vec<Env> = names
+        .iter()
+        .map(|name| {
+            let env = store_for(&registry);
+            let dir = env.path("tpl");
+            write_template(&dir, 3, name);
+            let manifest = std::fs::read_to_string(dir.join("template.yaml"))
+                .unwrap()
+                .replace(NAME, name);
+            std::fs::write(dir.join("template.yaml"), manifest).unwrap();
+            env.run(&["register", dir.to_str().unwrap()]).ok();
+            env.run(&["version", name, "--version", "1.0.0"]).ok();
+            env.run(&["validate", &format!("{name}@1.0.0")]).ok();
+            env
+        })
+        .collect();
+    // All at once: each reads the index, adds itself and writes it back.
+    let children: Vec<_> = stores
+        .iter()
+        .zip(&names)
+        .map(|(env, name)| {
+            env.command(&["publish", &format!("{name}@1.0.0")])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let run: Run = child.wait_with_output().unwrap().into();
+        run.ok();
+    }
+    let search = stores[0].run(&["search", "--json"]);
+    search.ok();
+    let listed: Vec<String> = search.json()["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(listed, names);
+}

@@ -156,36 +156,22 @@ impl Registry {
 
     /// Which of `digests` the repository lacks (HEAD, several at once).
     pub fn missing_blobs(&self, repository: &str, digests: &[String]) -> Result<Vec<String>> {
-        self.runtime.block_on(async {
-            let mut missing = Vec::new();
-            for chunk in digests.chunks(PARALLEL) {
-                let mut tasks = tokio::task::JoinSet::new();
-                for digest in chunk {
-                    let inner = Arc::clone(&self.inner);
-                    let (repository, digest) = (repository.to_string(), digest.clone());
-                    tasks.spawn(async move {
-                        let path = format!("/v2/{repository}/blobs/{digest}");
-                        let response = inner
-                            .send(Method::HEAD, &repository, &path, None, &[])
-                            .await?;
-                        let status = inner
-                            .expect(response, &path, &[StatusCode::OK, StatusCode::NOT_FOUND])
-                            .await?
-                            .0;
-                        Ok::<_, Error>((digest, status == StatusCode::NOT_FOUND))
-                    });
-                }
-                while let Some(joined) = tasks.join_next().await {
-                    let (digest, absent) =
-                        joined.map_err(|e| Error::new(format!("a request task failed: {e}")))??;
-                    if absent {
-                        missing.push(digest);
-                    }
-                }
-            }
-            missing.sort();
-            Ok(missing)
-        })
+        let absent = self.runtime.block_on(each(digests.to_vec(), |digest| {
+            let inner = Arc::clone(&self.inner);
+            let repository = repository.to_string();
+            Ok(async move {
+                let path = format!("/v2/{repository}/blobs/{digest}");
+                let response = inner
+                    .send(Method::HEAD, &repository, &path, None, &[])
+                    .await?;
+                let accepted = [StatusCode::OK, StatusCode::NOT_FOUND];
+                let (status, _) = inner.expect(response, &path, &accepted).await?;
+                Ok((status == StatusCode::NOT_FOUND).then_some(digest))
+            })
+        }))?;
+        let mut missing: Vec<String> = absent.into_iter().flatten().collect();
+        missing.sort();
+        Ok(missing)
     }
 
     /// Uploads blobs the caller reads on demand (`read(digest)`), several at once; a blob
@@ -197,24 +183,14 @@ impl Registry {
         mount_from: &HashMap<String, String>,
         read: &dyn Fn(&str) -> Result<Vec<u8>>,
     ) -> Result<()> {
-        self.runtime.block_on(async {
-            for chunk in digests.chunks(PARALLEL) {
-                let mut tasks = tokio::task::JoinSet::new();
-                for digest in chunk {
-                    let inner = Arc::clone(&self.inner);
-                    let from = mount_from.get(digest).cloned();
-                    let bytes = Bytes::from(read(digest)?);
-                    let (repository, digest) = (repository.to_string(), digest.clone());
-                    tasks.spawn(
-                        async move { inner.put_blob(&repository, &digest, bytes, from).await },
-                    );
-                }
-                while let Some(joined) = tasks.join_next().await {
-                    joined.map_err(|e| Error::new(format!("a request task failed: {e}")))??;
-                }
-            }
-            Ok(())
-        })
+        self.runtime.block_on(each(digests.to_vec(), |digest| {
+            let inner = Arc::clone(&self.inner);
+            let from = mount_from.get(&digest).cloned();
+            let bytes = Bytes::from(read(&digest)?);
+            let repository = repository.to_string();
+            Ok(async move { inner.put_blob(&repository, &digest, bytes, from).await })
+        }))?;
+        Ok(())
     }
 
     /// Uploads one blob held in memory, unless the repository has it.
@@ -239,26 +215,12 @@ impl Registry {
 
     /// Several blobs at once (see [`Registry::blob`]), in the order asked.
     pub fn blobs(&self, repository: &str, wanted: &[(String, u64)]) -> Result<Vec<Vec<u8>>> {
-        self.runtime.block_on(async {
-            let mut out = Vec::with_capacity(wanted.len());
-            for chunk in wanted.chunks(PARALLEL) {
-                let mut tasks = tokio::task::JoinSet::new();
-                for (i, (digest, max)) in chunk.iter().enumerate() {
-                    let inner = Arc::clone(&self.inner);
-                    let (repository, digest, max) = (repository.to_string(), digest.clone(), *max);
-                    tasks
-                        .spawn(async move { (i, inner.get_blob(&repository, &digest, max).await) });
-                }
-                let mut got: Vec<Option<Vec<u8>>> = vec![None; chunk.len()];
-                while let Some(joined) = tasks.join_next().await {
-                    let (i, bytes) =
-                        joined.map_err(|e| Error::new(format!("a request task failed: {e}")))?;
-                    got[i] = Some(bytes?);
-                }
-                out.extend(got.into_iter().map(|b| b.expect("every task answered")));
-            }
-            Ok(out)
-        })
+        self.runtime
+            .block_on(each(wanted.to_vec(), |(digest, max)| {
+                let inner = Arc::clone(&self.inner);
+                let repository = repository.to_string();
+                Ok(async move { inner.get_blob(&repository, &digest, max).await })
+            }))
     }
 
     /// A manifest or index by tag or digest; `None` when there is none.
@@ -385,6 +347,40 @@ impl Registry {
             Ok(is_index.then_some(body))
         })
     }
+}
+
+/// Runs the request `start` makes for each item, [`PARALLEL`] in flight at once; the first
+/// alone, so that its answer to the auth challenge serves all the others. The results come
+/// in the items' order; the first failure stops the rest.
+async fn each<I, T, F, Fut>(items: Vec<I>, start: F) -> Result<Vec<T>>
+where
+    F: Fn(I) -> Result<Fut>,
+    Fut: std::future::Future<Output = Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    let mut results: Vec<Option<T>> = Vec::with_capacity(items.len());
+    let mut items = items.into_iter().enumerate();
+    if let Some((_, first)) = items.next() {
+        results.push(Some(start(first)?.await?));
+    }
+    let mut running = tokio::task::JoinSet::new();
+    loop {
+        while running.len() < PARALLEL {
+            let Some((i, item)) = items.next() else { break };
+            results.push(None);
+            let future = start(item)?;
+            running.spawn(async move { (i, future.await) });
+        }
+        let Some(joined) = running.join_next().await else {
+            break;
+        };
+        let (i, result) = joined.map_err(|e| Error::new(format!("a request task failed: {e}")))?;
+        results[i] = Some(result?);
+    }
+    Ok(results
+        .into_iter()
+        .map(|r| r.expect("every request answered"))
+        .collect())
 }
 
 /// The next page of a `Link: </v2/…>; rel="next"` header.
