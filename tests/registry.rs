@@ -397,6 +397,36 @@ fn two_stores_share_versions_through_a_registry_and_only_changed_blobs_travel() 
         serde_json::from_str::<Value>(&body).unwrap()["artifactType"],
         "application/vnd.factory.index.v1"
     );
+
+    // A sibling template with the same files: the registry mounts them from acme.shared.
+    let sibling = a.path("sibling");
+    common::copy_dir(&template, &sibling);
+    let manifest = std::fs::read_to_string(sibling.join("template.yaml")).unwrap();
+    std::fs::write(
+        sibling.join("template.yaml"),
+        manifest.replace(NAME, "Acme.Sibling"),
+    )
+    .unwrap();
+    a.run(&["register", sibling.to_str().unwrap()]).ok();
+    a.run(&["version", "Acme.Sibling", "--version", "1.0.0"])
+        .ok();
+    a.run(&["validate", "Acme.Sibling@1.0.0"]).ok();
+    let sibling_push = a.run(&["publish", "Acme.Sibling@1.0.0", "--json"]);
+    sibling_push.ok();
+    let pushed = &sibling_push.json()["pushed"];
+    assert_eq!(pushed["blobsMounted"], 40, "{pushed}");
+    assert_eq!(
+        pushed["blobsUploaded"], 3,
+        "its template.yaml, tree and record: {pushed}"
+    );
+    assert_eq!(
+        registry.count(
+            "POST",
+            "/v2/factory/acme.sibling/blobs/uploads/?mount=",
+            201
+        ),
+        40
+    );
 }
 
 /// A store with `shared` pointing at `host`, trusting the registry's CA.
@@ -506,6 +536,22 @@ fn registry_failures_are_named_and_leave_the_store_as_it_was() {
         unreachable.stderr
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(15));
+    // generate asks the remotes for what the store lacks, unless --offline.
+    let asked = nowhere.run(&["generate", NAME, "-o", "out", "--defaults"]);
+    asked.expect_code(1);
+    assert!(
+        asked.stderr.contains("cannot reach the registry"),
+        "{}",
+        asked.stderr
+    );
+    let offline = nowhere.run(&["generate", NAME, "-o", "out", "--defaults", "--offline"]);
+    offline.expect_code(1);
+    assert!(
+        offline.stderr.contains("no template named `Acme.Shared`"),
+        "{}",
+        offline.stderr
+    );
+    assert!(!nowhere.path("out").exists());
     let unknown = nowhere.run(&["pull", &format!("elsewhere/{NAME}")]);
     unknown.expect_code(2);
     assert!(

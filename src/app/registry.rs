@@ -81,14 +81,19 @@ pub struct Pushed {
     pub blob_count: usize,
     /// Of those, the ones the registry lacked and were uploaded.
     pub blobs_uploaded: usize,
+    /// The ones it lacked in this repository and took from another of the namespace.
+    pub blobs_mounted: usize,
     /// What was sent.
     pub traffic: Traffic,
     /// Whether the index gained the version now.
     pub indexed: bool,
 }
 
-/// A version's manifest, ready to push.
+/// A version's manifest, ready to push, and where else in the namespace its blobs may be.
 struct Built {
+    /// Repositories of the namespace that likely hold a blob (other templates of this
+    /// store, as their latest published version has it): asked to mount from.
+    elsewhere: HashMap<String, String>,
     record: Vec<u8>,
     tree_bytes: Vec<u8>,
     tree: Tree,
@@ -232,6 +237,7 @@ pub fn publish_to(
     let manifest = artifact::template_manifest(&record, &tree_bytes, &tree, annotations);
     let manifest_bytes = manifest.to_bytes();
     let built = Built {
+        elsewhere: other_repositories(&state, &objects, &remote.url, &template.id),
         digest: format!("sha256:{}", hash::sha256_hex(&manifest_bytes)),
         record,
         tree_bytes,
@@ -250,7 +256,7 @@ pub fn publish_to(
         ))
         .hint("versions are immutable: create and publish a new version instead"));
     }
-    let blobs_uploaded = push_blobs(&registry, &repository, &built, &objects)?;
+    let (blobs_uploaded, blobs_mounted) = push_blobs(&registry, &repository, &built, &objects)?;
     registry.put_manifest(
         &repository,
         &built.digest,
@@ -324,19 +330,21 @@ pub fn publish_to(
             already_there: existing.is_some(),
             blob_count: distinct.len() + 2,
             blobs_uploaded,
+            blobs_mounted,
             traffic: registry.traffic(),
             indexed,
         },
     ))
 }
 
-/// Uploads the config, the tree and every file blob the repository lacks; how many.
+/// Uploads the config, the tree and every file blob the repository lacks (mounting those
+/// another repository has); how many were uploaded and how many mounted.
 fn push_blobs(
     registry: &Registry,
     repository: &str,
     built: &Built,
     objects: &crate::store::Objects,
-) -> Result<usize> {
+) -> Result<(usize, usize)> {
     let record_digest = format!("sha256:{}", hash::sha256_hex(&built.record));
     let tree_digest = format!("sha256:{}", hash::sha256_hex(&built.tree_bytes));
     let mut digests: Vec<String> = built.tree.files.iter().map(|f| f.blob.clone()).collect();
@@ -345,6 +353,7 @@ fn push_blobs(
     digests.sort();
     digests.dedup();
     let missing = registry.missing_blobs(repository, &digests)?;
+    let mount_from = mount_sources(built, &missing);
     let read = |digest: &str| -> Result<Vec<u8>> {
         if digest == record_digest {
             Ok(built.record.clone())
@@ -354,8 +363,46 @@ fn push_blobs(
             objects.get(digest)
         }
     };
-    registry.upload_blobs(repository, &missing, &HashMap::new(), &read)?;
-    Ok(missing.len())
+    let mounted_before = registry.traffic().blobs_mounted;
+    registry.upload_blobs(repository, &missing, &mount_from, &read)?;
+    let mounted = (registry.traffic().blobs_mounted - mounted_before) as usize;
+    Ok((missing.len() - mounted, mounted))
+}
+
+/// For each blob of the other templates' latest published versions, their repository on
+/// this remote: a registry that has the blob there mounts it instead of taking it again (a
+/// mount it declines costs nothing, as it starts the upload).
+fn other_repositories(
+    state: &crate::domain::State,
+    objects: &crate::store::Objects,
+    url: &RemoteUrl,
+    template_id: &str,
+) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for other in state.templates.values().filter(|t| t.id != template_id) {
+        let Some(version) = other.latest_published() else {
+            continue;
+        };
+        let Ok(tree) = objects
+            .get(&version.tree)
+            .and_then(|b| Tree::from_bytes(&b))
+        else {
+            continue;
+        };
+        let repository = url.repository(&other.name);
+        for file in tree.files {
+            out.entry(file.blob).or_insert_with(|| repository.clone());
+        }
+    }
+    out
+}
+
+/// The repository to mount each missing blob from, where one is known.
+fn mount_sources(built: &Built, missing: &[String]) -> HashMap<String, String> {
+    missing
+        .iter()
+        .filter_map(|d| built.elsewhere.get(d).map(|r| (d.clone(), r.clone())))
+        .collect()
 }
 
 /// Attaches the validation and publication events to the manifest as a referrer: through

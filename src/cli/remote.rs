@@ -210,6 +210,7 @@ pub(crate) fn pushed_json(pushed: &Pushed) -> Value {
         "alreadyThere": pushed.already_there,
         "blobCount": pushed.blob_count,
         "blobsUploaded": pushed.blobs_uploaded,
+        "blobsMounted": pushed.blobs_mounted,
         "bytesSent": pushed.traffic.bytes_sent,
         "requests": pushed.traffic.requests,
         "indexed": pushed.indexed,
@@ -225,11 +226,12 @@ pub(crate) fn print_pushed(app: &App, pushed: &Pushed) {
     };
     out!(
         app.printer,
-        "{verb} {}: {}\n  {} of {} blobs uploaded, {} sent in {} requests",
+        "{verb} {}: {}\n  {} of {} blobs uploaded ({} mounted), {} sent in {} requests",
         pushed.remote,
         pushed.artifact,
         pushed.blobs_uploaded,
         pushed.blob_count,
+        pushed.blobs_mounted,
         human_size(pushed.traffic.bytes_sent),
         pushed.traffic.requests
     );

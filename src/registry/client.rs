@@ -21,6 +21,9 @@ use crate::http::failure_kind;
 pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
 /// Requests in flight at once while moving blobs.
 const PARALLEL: usize = 8;
+/// How often a request the registry answered with a 5xx is sent again (after 0.2, 0.8 and
+/// 3.2 s).
+const RETRIES: u32 = 3;
 
 /// What a client sent, for reports and benchmarks.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -471,6 +474,7 @@ impl Inner {
         headers: &[(header::HeaderName, String)],
     ) -> Result<reqwest::Response> {
         let mut answered = false;
+        let mut retries = 0;
         loop {
             let mut request = self.http.request(method.clone(), self.url(path));
             for (name, value) in headers {
@@ -487,6 +491,14 @@ impl Inner {
             }
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
             let response = request.send().await.map_err(|e| self.unreachable(&e))?;
+            // Every request factory makes is idempotent, so a registry's passing trouble
+            // (Distribution answers 500 while another client rewrites the same tag) is
+            // met by asking again after a pause.
+            if response.status().is_server_error() && retries < RETRIES {
+                retries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(50 << (2 * retries))).await;
+                continue;
+            }
             if response.status() != StatusCode::UNAUTHORIZED || answered {
                 return Ok(response);
             }
