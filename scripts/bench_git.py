@@ -20,7 +20,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_common import FACTORY, ROOT  # noqa: E402
+from bench_common import FACTORY, ROOT, make_test_ca  # noqa: E402
 
 
 def sh(*args, **kwargs):
@@ -78,13 +78,7 @@ def main():
     os.makedirs(served)
     for name in ("cc", "cp"):
         repository(served, name, args.files)
-    sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=bench CA",
-       "-keyout", f"{work}/ca.key", "-out", f"{work}/ca.pem")
-    sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
-       "-keyout", f"{work}/key.pem", "-out", f"{work}/req.csr")
-    open(f"{work}/ext", "w").write("subjectAltName=IP:127.0.0.1\n")
-    sh("openssl", "x509", "-req", "-in", f"{work}/req.csr", "-CA", f"{work}/ca.pem", "-CAkey", f"{work}/ca.key",
-       "-CAcreateserial", "-days", "1", "-extfile", f"{work}/ext", "-out", f"{work}/cert.pem")
+    make_test_ca(work)
     port_file = f"{work}/port"
     server = subprocess.Popen([sys.executable, os.path.join(ROOT, "scripts", "git-https-server.py"),
                                "--root", served, "--cert", f"{work}/cert.pem", "--key", f"{work}/key.pem",

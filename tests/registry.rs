@@ -778,3 +778,77 @@ fn publishers_at_once_keep_each_others_index_entries() {
         .collect();
     assert_eq!(listed, names);
 }
+
+#[test]
+#[ignore = "needs docker-registry: run scripts/registry-install"]
+fn a_credential_helper_keeps_the_login_as_docker_would() {
+    let scratch = tempfile::tempdir().unwrap();
+    let registry = Registry::start(
+        &scratch.path().join("registry"),
+        Auth::Basic(USER, PASSWORD),
+    );
+    let mut env = store_at(&registry, &registry.host);
+    // A docker-credential-* helper that keeps its one secret in a file beside it.
+    let bin = env.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let helper = bin.join("docker-credential-factorytest");
+    let kept = env.path("helper-kept.json");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\ncase \"$1\" in\n  store) cat > {kept} ;;\n  get) read host; [ -f {kept} ] && sed 's/\"ServerURL\"/\"Server\"/' {kept} || {{ echo 'credentials not found in native keychain'; exit 1; }} ;;\n  erase) rm -f {kept} ;;\nesac\n",
+            kept = kept.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    env.set_env(
+        "PATH",
+        &format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+    );
+    std::fs::create_dir_all(env.path(".docker")).unwrap();
+    std::fs::write(
+        env.path(".docker/config.json"),
+        r#"{"credsStore": "factorytest", "experimental": "keep me"}"#,
+    )
+    .unwrap();
+    let login = env
+        .command(&[
+            "login",
+            &registry.host,
+            "--username",
+            USER,
+            "--password-stdin",
+        ])
+        .stdin(std::fs::File::open(write_file(&env, "pw", &format!("{PASSWORD}\n"))).unwrap())
+        .output()
+        .unwrap();
+    let login: Run = login.into();
+    login.ok();
+    assert!(
+        login
+            .stdout
+            .contains("kept in docker-credential-factorytest"),
+        "{}",
+        login.stdout
+    );
+    let config = std::fs::read_to_string(env.path(".docker/config.json")).unwrap();
+    assert!(
+        !config.contains(PASSWORD) && config.contains("keep me"),
+        "{config}"
+    );
+    let stored: Value = serde_json::from_str(&std::fs::read_to_string(&kept).unwrap()).unwrap();
+    assert_eq!(stored["Username"], USER);
+    // The helper's credential is the one a pull uses.
+    let template = env.path("tpl");
+    write_template(&template, 2, "helper");
+    prepare_version(&env, &template, "1.0.0");
+    let (published, _) = publish(&env, "1.0.0");
+    let logout = env.run(&["logout", &registry.host]);
+    logout.ok();
+    assert!(!kept.exists(), "logout erased it");
+    let after = env.run(&["pull", &format!("shared/{NAME}")]);
+    after.expect_code(1);
+    assert!(after.stderr.contains("looked in FACTORY_REGISTRY_USERNAME/FACTORY_REGISTRY_PASSWORD, docker-credential-factorytest"), "{}", after.stderr);
+    assert_no_secret(&env, &[&login, &published, &logout, &after]);
+}

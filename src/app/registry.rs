@@ -1,8 +1,8 @@
 //! Publishing to and pulling from registry remotes (issue 16): `PublishTemplate --to`,
 //! `pull`, and `generate`'s fallback to the remotes. The artifact's shape is
 //! [`crate::registry::artifact`]; the order of a push is what keeps a half-finished one
-//! invisible: blobs, the manifest by digest, the publication referrer, then the tag, then
-//! the index.
+//! invisible: blobs, the publication referrer (a subject need not exist first), then the
+//! manifest under its tag (sent once), then the index.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -257,12 +257,6 @@ pub fn publish_to(
         .hint("versions are immutable: create and publish a new version instead"));
     }
     let (blobs_uploaded, blobs_mounted) = push_blobs(&registry, &repository, &built, &objects)?;
-    registry.put_manifest(
-        &repository,
-        &built.digest,
-        artifact::MANIFEST_MEDIA,
-        &built.manifest,
-    )?;
     let (published, published_envelope) = if chosen.status == VersionStatus::Published {
         let envelope = history.published.ok_or_else(|| {
             Error::new(format!(
@@ -352,6 +346,10 @@ fn push_blobs(
     digests.push(tree_digest.clone());
     digests.sort();
     digests.dedup();
+    // A manifest in the repository means its blobs are there (the registry checked them
+    // when it took the manifest): only the rest are asked about.
+    let present = in_newest_version(registry, repository)?;
+    digests.retain(|d| !present.contains(d));
     let missing = registry.missing_blobs(repository, &digests)?;
     let mount_from = mount_sources(built, &missing);
     let read = |digest: &str| -> Result<Vec<u8>> {
@@ -367,6 +365,28 @@ fn push_blobs(
     registry.upload_blobs(repository, &missing, &mount_from, &read)?;
     let mounted = (registry.traffic().blobs_mounted - mounted_before) as usize;
     Ok((missing.len() - mounted, mounted))
+}
+
+/// The blobs the newest version already in `repository` is made of (none when it has none).
+fn in_newest_version(registry: &Registry, repository: &str) -> Result<HashSet<String>> {
+    let tags = registry.tags(repository)?;
+    let newest = tags
+        .iter()
+        .filter(|t| semver::Version::parse(t).is_ok())
+        .max_by(|a, b| artifact::compare_versions(a, b));
+    let Some(fetched) = newest
+        .map(|t| registry.manifest(repository, t))
+        .transpose()?
+        .flatten()
+    else {
+        return Ok(HashSet::new());
+    };
+    let Ok(manifest) = Manifest::parse(&fetched.bytes, repository) else {
+        return Ok(HashSet::new());
+    };
+    let mut present: HashSet<String> = manifest.layers.into_iter().map(|l| l.digest).collect();
+    present.insert(manifest.config.digest);
+    Ok(present)
 }
 
 /// For each blob of the other templates' latest published versions, their repository on
