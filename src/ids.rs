@@ -2,6 +2,8 @@
 
 /// Event ids (`evt-…`), the consumers' idempotency key.
 pub const EVENT: &str = "evt";
+/// Command ids (`cmd-…`), the key a worker handles a command once by.
+pub const COMMAND: &str = "cmd";
 /// Template ids.
 pub const TEMPLATE: &str = "tpl";
 /// Template version ids.

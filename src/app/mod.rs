@@ -4,6 +4,7 @@
 //! progress sink; an answer asker) and returns a typed report. It decides inside
 //! `Store::write`, with the state read under the lock. Nothing here prints.
 
+pub mod command;
 pub mod compat;
 pub mod generate;
 pub mod library;
@@ -14,6 +15,7 @@ mod settings;
 pub mod template;
 pub mod upgrade;
 pub mod validate;
+pub mod worker;
 
 pub use crate::domain::Reference;
 pub use crate::domain::reference::parse_assignments;

@@ -71,7 +71,7 @@ impl Target {
 }
 
 /// A password in a URL and a key in a connection string are secrets wherever they turn up.
-fn register_credentials(text: &str) {
+pub fn register_credentials(text: &str) {
     if let Ok(url) = reqwest::Url::parse(text)
         && let Some(password) = url.password()
     {

@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 
 use super::{
     cache, compat, events, generate, hash, init, library, lifecycle, remote, show, store, upgrade,
-    validate, verify,
+    validate, verify, worker,
 };
 use crate::app::Flags;
 
@@ -203,6 +203,22 @@ pub(crate) enum Command {
         after_long_help = "Examples:\n  factory pull shared/orders-api@1.2.0\n  factory pull shared/orders-api"
     )]
     Pull(remote::PullArgs),
+    /// Put a command on its queue; with --wait, wait for its outcome.
+    #[command(
+        after_long_help = "Examples:\n  factory send GenerateScaffold --to amqp://factory:$PASSWORD@rabbit/%2f --payload cmd.json --wait"
+    )]
+    Send(worker::SendArgs),
+    /// Serve the platform's commands from RabbitMQ queues.
+    #[command(
+        after_long_help = "Examples:\n  factory worker --from amqp://factory:$PASSWORD@rabbit/%2f --services scaffold-engine --concurrency 4 --output-root /srv/out"
+    )]
+    Worker(worker::WorkerArgs),
+    /// The command catalog: the types, their queues and their JSON Schemas.
+    #[command(subcommand)]
+    #[command(
+        after_long_help = "Examples:\n  factory commands list\n  factory commands schema GenerateScaffold"
+    )]
+    Commands(worker::CommandsCommand),
     /// List the templates on the remotes.
     #[command(
         after_long_help = "Examples:\n  factory search api\n  factory search --remote shared --json"

@@ -20,6 +20,7 @@ mod store;
 mod upgrade;
 mod validate;
 mod verify;
+mod worker;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -216,6 +217,9 @@ fn dispatch(app: &App, command: Command) -> Result<()> {
         Command::Logout { host } => remote::logout(app, host),
         Command::Pull(args) => remote::pull(app, args),
         Command::Search(args) => remote::search(app, args),
+        Command::Send(args) => worker::send(app, args),
+        Command::Worker(args) => worker::run(app, args),
+        Command::Commands(command) => worker::commands(app, command),
         Command::Completions { shell } => {
             app.printer.raw(&completions::script(shell));
             Ok(())

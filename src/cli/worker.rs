@@ -1,0 +1,246 @@
+//! `send`, `worker` and `commands schema`: the platform's commands over RabbitMQ.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::{App, out};
+use crate::app::command::WorkerSettings;
+use crate::app::worker::{self, SendCommand, WorkerOptions};
+use crate::error::{Error, Result};
+use crate::queue::{catalog, envelope};
+
+/// Arguments of `send`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct SendArgs {
+    /// The command type (VerbNoun), e.g. GenerateScaffold.
+    command_type: String,
+    /// The broker: amqp://user:pass@host:port/vhost.
+    #[arg(long, value_name = "URL")]
+    to: String,
+    /// The payload: a JSON file, or `-` for stdin (default: `{}`).
+    #[arg(long, value_name = "FILE|-")]
+    payload: Option<String>,
+    /// Wait for the outcome event and exit as the local command would (0, 1, 3).
+    #[arg(long)]
+    wait: bool,
+    /// How long --wait waits, in seconds.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS", requires = "wait")]
+    timeout: u64,
+    /// The service whose queue it goes to (default: the one the catalog names).
+    #[arg(long, value_name = "NAME")]
+    service: Option<String>,
+    /// Send it even if it does not fit its schema (to test a worker's dead-lettering).
+    #[arg(long)]
+    no_validate: bool,
+}
+
+/// Arguments of `worker`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct WorkerArgs {
+    /// The broker: amqp://user:pass@host:port/vhost.
+    #[arg(long, value_name = "URL")]
+    from: String,
+    /// The services to serve, comma-separated (default: all).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    services: Vec<String>,
+    /// Commands handled at once.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    concurrency: usize,
+    /// Commands the broker sends ahead per queue.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    prefetch: u16,
+    /// Where GenerateScaffold writes (targets are folders below it, never outside it).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    output_root: PathBuf,
+    /// Attempts before a failing command goes to the dead-letter queue.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    max_attempts: u32,
+    /// Seconds between health lines on stderr.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    health_interval: u64,
+}
+
+/// Subcommands of `commands`.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum CommandsCommand {
+    /// Print the JSON Schema of the command envelope and every payload, or of one type's.
+    Schema {
+        /// A command type, or `envelope`.
+        command_type: Option<String>,
+    },
+    /// List the command types with their queues and outcome events.
+    List,
+}
+
+/// Runs `commands …`.
+pub(crate) fn commands(app: &App, command: CommandsCommand) -> Result<()> {
+    match command {
+        CommandsCommand::Schema { command_type } => {
+            let doc = match command_type.as_deref() {
+                None => {
+                    let payloads: serde_json::Map<String, Value> = catalog::COMMANDS
+                        .iter()
+                        .map(|s| {
+                            (
+                                s.command_type.to_string(),
+                                catalog::payload_schema(s.command_type)
+                                    .expect("catalog types have schemas"),
+                            )
+                        })
+                        .collect();
+                    json!({"envelope": envelope::schema(), "payloads": payloads})
+                }
+                Some("envelope") => envelope::schema(),
+                Some(t) => catalog::payload_schema(t).ok_or_else(|| {
+                    let names: Vec<&str> =
+                        catalog::COMMANDS.iter().map(|s| s.command_type).collect();
+                    Error::usage(format!("`{t}` is not a command type"))
+                        .hint(format!("command types are: envelope, {}", names.join(", ")))
+                })?,
+            };
+            app.printer.json_document(&doc);
+        }
+        CommandsCommand::List => {
+            if app.json() {
+                let list: Vec<Value> = catalog::COMMANDS
+                    .iter()
+                    .map(|s| json!({"commandType": s.command_type, "queue": catalog::queue(s.service), "singleActiveConsumer": s.writes_registry, "outcome": s.outcome}))
+                    .collect();
+                app.printer.json_document(&json!({"commands": list}));
+            }
+            for s in catalog::COMMANDS {
+                out!(
+                    app.printer,
+                    "{:24}{:52}{}",
+                    s.command_type,
+                    catalog::queue(s.service),
+                    s.outcome
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs `send`.
+pub(crate) fn send(app: &App, args: SendArgs) -> Result<()> {
+    let text = match args.payload.as_deref() {
+        None => "{}".to_string(),
+        Some("-") => {
+            let mut text = String::new();
+            std::io::stdin()
+                .take(16 << 20)
+                .read_to_string(&mut text)
+                .map_err(|e| Error::new(format!("cannot read the payload from stdin: {e}")))?;
+            text
+        }
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| Error::io("read", std::path::Path::new(path), e))?,
+    };
+    let payload: Value = serde_json::from_str(&text).map_err(|e| {
+        Error::usage(format!("the payload is not JSON: {e}"))
+            .hint("pass a JSON object with --payload FILE or --payload -")
+    })?;
+    let request = SendCommand {
+        url: args.to,
+        command_type: args.command_type,
+        payload,
+        service: args.service,
+        unchecked: args.no_validate,
+        wait: args.wait.then(|| Duration::from_secs(args.timeout)),
+    };
+    let sent = worker::send_command(&app.settings, request)?;
+    if app.json() {
+        app.printer.json_document(&json!({
+            "commandId": sent.command_id,
+            "queue": sent.queue,
+            "outcome": sent.outcome,
+            "deadLettered": sent.dead_lettered,
+            "exitCode": sent.exit_code,
+        }));
+    }
+    out!(app.printer, "Sent {} to {}", sent.command_id, sent.queue);
+    if let Some(outcome) = &sent.outcome {
+        out!(
+            app.printer,
+            "  outcome {} {}",
+            outcome.event_type,
+            outcome.event_id
+        );
+    }
+    if let Some(reason) = &sent.dead_lettered {
+        return Err(Error {
+            kind: exit_kind(sent.exit_code),
+            ..Error::new(format!("{} was dead-lettered: {reason}", sent.command_id))
+        });
+    }
+    if sent.exit_code != 0 {
+        let why = sent
+            .outcome
+            .as_ref()
+            .and_then(|o| o.payload["error"].as_str())
+            .map(|e| format!(": {e}"))
+            .unwrap_or_default();
+        return Err(Error {
+            kind: exit_kind(sent.exit_code),
+            ..Error::new(format!(
+                "{} ended with exit code {}{why}",
+                sent.command_id, sent.exit_code
+            ))
+        });
+    }
+    Ok(())
+}
+
+fn exit_kind(code: u8) -> crate::error::ExitKind {
+    match code {
+        2 => crate::error::ExitKind::Usage,
+        3 => crate::error::ExitKind::Verdict,
+        _ => crate::error::ExitKind::Failure,
+    }
+}
+
+/// Runs `worker` until SIGTERM or SIGINT.
+pub(crate) fn run(app: &App, args: WorkerArgs) -> Result<()> {
+    std::fs::create_dir_all(&args.output_root)
+        .map_err(|e| Error::io("create", &args.output_root, e))?;
+    let output_root = std::fs::canonicalize(&args.output_root)
+        .map_err(|e| Error::io("resolve", &args.output_root, e))?;
+    let options = WorkerOptions {
+        url: args.from,
+        services: worker::services(&args.services)?,
+        concurrency: args.concurrency.max(1),
+        prefetch: args.prefetch.max(1),
+        max_attempts: args.max_attempts.max(1),
+        health_every: Duration::from_secs(args.health_interval.max(1)),
+    };
+    let settings = WorkerSettings {
+        settings: app.settings.clone(),
+        output_root,
+    };
+    app.printer.note(format!(
+        "serving {} (concurrency {})",
+        options.services.join(", "),
+        options.concurrency
+    ));
+    let json = app.json();
+    let report = |health: worker::Health| health_line(json, health);
+    let health = worker::run_worker(settings, options, &report)?;
+    health_line(json, health);
+    Ok(())
+}
+
+fn health_line(json: bool, health: worker::Health) {
+    let line = if json {
+        json!({"handled": health.handled, "failed": health.failed, "deadLettered": health.dead_lettered, "inFlight": health.in_flight}).to_string()
+    } else {
+        format!(
+            "worker: handled {}, failed {}, dead-lettered {}, in flight {}",
+            health.handled, health.failed, health.dead_lettered, health.in_flight
+        )
+    };
+    eprintln!("{line}");
+}

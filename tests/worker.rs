@@ -1,0 +1,590 @@
+//! Commands from queues on a real RabbitMQ (`scripts/rabbitmq-start`, which `.ci/run` runs
+//! and which sets FACTORY_TEST_AMQP_URL): `factory send` and `factory worker` through every
+//! outcome and failure mode, three workers with one killed by SIGKILL mid-way, and the
+//! single active consumer of the registry queue taking over. Each test has its own vhost.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{Env, Run};
+use futures_util::StreamExt;
+use lapin::options::*;
+use lapin::types::FieldTable;
+use lapin::{Connection, ConnectionProperties, ExchangeKind};
+use serde_json::{Value, json};
+
+const NEEDS: &str = "needs RabbitMQ: run scripts/rabbitmq-start";
+const EXAMPLE: &str = "Factory.Template.RustCli";
+
+/// A vhost of its own on the test broker; its URL.
+fn vhost(name: &str) -> String {
+    let base = std::env::var("FACTORY_TEST_AMQP_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| panic!("FACTORY_TEST_AMQP_URL is not set: {NEEDS}"));
+    let vhost = format!("worker-{name}-{}", std::process::id());
+    for args in [
+        vec!["add_vhost", vhost.as_str()],
+        vec![
+            "set_permissions",
+            "-p",
+            vhost.as_str(),
+            "guest",
+            ".*",
+            ".*",
+            ".*",
+        ],
+    ] {
+        let out = Command::new("rabbitmqctl")
+            .args(["-n", "factory-test@localhost"])
+            .args(&args)
+            .output()
+            .expect("rabbitmqctl runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    format!("{}/{vhost}", base.rsplit_once('/').unwrap().0)
+}
+
+/// A store with the rust-cli example published, and an output root.
+fn prepared() -> Env {
+    let env = Env::new();
+    let example = common::repo().join("templates-examples/rust-cli");
+    env.run(&["register", example.to_str().unwrap()]).ok();
+    env.run(&["version", EXAMPLE, "--version", "1.0.0"]).ok();
+    env.run(&["validate", &format!("{EXAMPLE}@1.0.0")]).ok();
+    env.run(&["publish", &format!("{EXAMPLE}@1.0.0")]).ok();
+    std::fs::create_dir_all(env.path("out")).unwrap();
+    env
+}
+
+/// A running `factory worker`, its stderr in a file; killed on drop.
+struct Worker {
+    child: Child,
+    log: std::path::PathBuf,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Worker {
+    fn start(env: &Env, url: &str, name: &str, extra: &[&str]) -> Worker {
+        let log = env.path(&format!("{name}.log"));
+        let mut command = env.command(&[
+            "worker",
+            "--from",
+            url,
+            "--output-root",
+            env.path("out").to_str().unwrap(),
+            "--health-interval",
+            "1",
+        ]);
+        command.args(extra);
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        // Serving once its first health line is out.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("worker: handled")
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the worker did not start: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Worker { child, log }
+    }
+
+    /// SIGTERM, then its exit code.
+    fn stop(mut self) -> i32 {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        self.child.wait().unwrap().code().unwrap_or(-1)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+fn send(env: &Env, url: &str, command_type: &str, payload: &Value, extra: &[&str]) -> Run {
+    let file = env.path(&format!("payload-{}.json", uuid_like()));
+    std::fs::write(&file, payload.to_string()).unwrap();
+    let mut args = vec![
+        "send",
+        command_type,
+        "--to",
+        url,
+        "--payload",
+        file.to_str().unwrap(),
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    env.run(&args)
+}
+
+fn uuid_like() -> String {
+    format!("{:?}", Instant::now()).replace(|c: char| !c.is_ascii_alphanumeric(), "")
+}
+
+/// Every message on a dead-letter queue (taken off it): (message id, reason header).
+fn dead_letters(url: &str, queue: &str) -> Vec<(String, String)> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let connection = Connection::connect(url, ConnectionProperties::default())
+            .await
+            .unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        let mut out = Vec::new();
+        while let Some(message) = channel
+            .basic_get(queue.into(), BasicGetOptions { no_ack: true })
+            .await
+            .unwrap()
+        {
+            let id = message
+                .properties
+                .message_id()
+                .as_ref()
+                .map(|m| m.to_string())
+                .unwrap_or_default();
+            out.push((
+                id,
+                factory::queue::amqp::header(&message.properties, "x-factory-error")
+                    .unwrap_or_default(),
+            ));
+        }
+        let _ = connection.close(200, "done".into()).await;
+        out
+    })
+}
+
+/// Events arriving on `factory.integration`, collected in the background.
+fn listen(url: &str) -> Arc<Mutex<Vec<Value>>> {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (url, into) = (url.to_string(), Arc::clone(&seen));
+    let (ready, is_ready) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let connection = Connection::connect(&url, ConnectionProperties::default())
+                .await
+                .unwrap();
+            let channel = connection.create_channel().await.unwrap();
+            let durable = ExchangeDeclareOptions {
+                durable: true,
+                ..Default::default()
+            };
+            channel
+                .exchange_declare(
+                    "factory.integration".into(),
+                    ExchangeKind::Topic,
+                    durable,
+                    FieldTable::default(),
+                )
+                .await
+                .unwrap();
+            let options = QueueDeclareOptions {
+                exclusive: true,
+                auto_delete: true,
+                ..Default::default()
+            };
+            let queue = channel
+                .queue_declare("".into(), options, FieldTable::default())
+                .await
+                .unwrap();
+            channel
+                .queue_bind(
+                    queue.name().clone(),
+                    "factory.integration".into(),
+                    "#".into(),
+                    QueueBindOptions::default(),
+                    FieldTable::default(),
+                )
+                .await
+                .unwrap();
+            let mut consumer = channel
+                .basic_consume(
+                    queue.name().clone(),
+                    "".into(),
+                    BasicConsumeOptions {
+                        no_ack: true,
+                        ..Default::default()
+                    },
+                    FieldTable::default(),
+                )
+                .await
+                .unwrap();
+            ready.send(()).unwrap();
+            while let Some(Ok(delivery)) = consumer.next().await {
+                into.lock()
+                    .unwrap()
+                    .push(serde_json::from_slice(&delivery.data).unwrap());
+            }
+        });
+    });
+    is_ready.recv().unwrap();
+    seen
+}
+
+fn generate(folder: &str) -> Value {
+    json!({"template": EXAMPLE, "answers": {}, "target": {"folder": folder}})
+}
+
+#[test]
+#[ignore = "needs RabbitMQ: run scripts/rabbitmq-start"]
+fn commands_round_trip_through_a_worker_with_the_exit_codes_of_the_command_line() {
+    let url = vhost("round-trip");
+    let env = prepared();
+    let worker = Worker::start(&env, &url, "worker", &[]);
+
+    let made = send(
+        &env,
+        &url,
+        "GenerateScaffold",
+        &generate("orders"),
+        &["--wait"],
+    );
+    made.ok();
+    let sent = made.json();
+    let command_id = sent["commandId"].as_str().unwrap().to_string();
+    assert_eq!(sent["queue"], "factory.templates.scaffold-engine.commands");
+    assert_eq!(sent["outcome"]["eventType"], "TemplateExecuted");
+    assert_eq!(sent["outcome"]["payload"]["status"], "Succeeded");
+    assert!(env.path("out/orders/.factory/scaffold.yaml").is_file());
+    // The command's events: its correlation id, the first caused by the command.
+    let caused: Vec<Value> = env
+        .events()
+        .into_iter()
+        .filter(|e| e["causationId"] == command_id.as_str())
+        .collect();
+    assert_eq!(
+        caused.len(),
+        1,
+        "one write, its first event caused by the command"
+    );
+    assert_eq!(caused[0]["eventType"], "TemplateExecutionRequested");
+
+    let validated = send(
+        &env,
+        &url,
+        "ValidateTemplate",
+        &json!({"template": format!("{EXAMPLE}@1.0.0")}),
+        &["--wait"],
+    );
+    validated.ok();
+    assert_eq!(validated.json()["outcome"]["payload"]["passed"], true);
+    let incompatible = send(
+        &env,
+        &url,
+        "EvaluateCompatibility",
+        &json!({"templates": [format!("{EXAMPLE}@1.0.0")], "runtime": "net6.0"}),
+        &["--wait"],
+    );
+    assert!([0, 3].contains(&incompatible.code), "{incompatible:?}");
+    assert_eq!(
+        incompatible.json()["outcome"]["eventType"],
+        "CompatibilityEvaluated"
+    );
+
+    // Failure modes: each with its reason and exit code, nothing written.
+    let unknown_type = send(
+        &env,
+        &url,
+        "MakeCoffee",
+        &json!({}),
+        &["--wait", "--service", "scaffold-engine", "--no-validate"],
+    );
+    unknown_type.expect_code(2);
+    assert!(
+        unknown_type
+            .stderr
+            .contains("`MakeCoffee` is not a command type"),
+        "{}",
+        unknown_type.stderr
+    );
+    let bad_payload = send(
+        &env,
+        &url,
+        "GenerateScaffold",
+        &json!({"template": 7}),
+        &["--wait", "--no-validate"],
+    );
+    bad_payload.expect_code(2);
+    assert!(
+        bad_payload.stderr.contains("does not fit its schema"),
+        "{}",
+        bad_payload.stderr
+    );
+    let refused_locally = send(&env, &url, "GenerateScaffold", &json!({"template": 7}), &[]);
+    refused_locally.expect_code(2);
+    let missing = send(
+        &env,
+        &url,
+        "GenerateScaffold",
+        &json!({"template": "No.Such.Template", "target": {"folder": "nothing"}}),
+        &["--wait", "--timeout", "30"],
+    );
+    missing.expect_code(1);
+    assert_eq!(missing.json()["outcome"]["payload"]["status"], "Failed");
+    assert!(
+        missing.json()["outcome"]["payload"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("no template named `No.Such.Template`")
+    );
+    let escape = send(
+        &env,
+        &url,
+        "GenerateScaffold",
+        &generate("../escaped"),
+        &["--wait"],
+    );
+    escape.expect_code(2);
+    assert!(
+        escape.json()["outcome"]["payload"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("leaves the output root"),
+        "{}",
+        escape.stdout
+    );
+    assert!(!env.path("escaped").exists() && !env.path("out/nothing").exists());
+
+    assert_eq!(worker.stop(), 0, "SIGTERM stops it cleanly");
+    let dlq = dead_letters(&url, "factory.templates.scaffold-engine.commands.dlq");
+    let reasons: Vec<&str> = dlq.iter().map(|(_, r)| r.as_str()).collect();
+    assert_eq!(dlq.len(), 4, "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("not a command type")));
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("does not fit its schema"))
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("no template named") && r.contains("after 3 attempts"))
+    );
+    assert!(reasons.iter().any(|r| r.contains("leaves the output root")));
+    env.run(&["store", "check"]).ok();
+}
+
+/// Outcome events per command id in a store's log (following causation chains).
+fn outcomes_by_command(env: &Env) -> std::collections::HashMap<String, usize> {
+    let mut command_of: std::collections::HashMap<String, String> = Default::default();
+    let mut out: std::collections::HashMap<String, usize> = Default::default();
+    for event in env.events() {
+        let Some(cause) = event["causationId"].as_str() else {
+            continue;
+        };
+        let command = if cause.starts_with("cmd-") {
+            Some(cause.to_string())
+        } else {
+            command_of.get(cause).cloned()
+        };
+        if let Some(command) = command {
+            command_of.insert(
+                event["eventId"].as_str().unwrap().to_string(),
+                command.clone(),
+            );
+            if ["TemplateExecuted", "TemplateValidated"]
+                .contains(&event["eventType"].as_str().unwrap())
+            {
+                *out.entry(command).or_default() += 1;
+            }
+        }
+    }
+    out
+}
+
+#[test]
+#[ignore = "needs RabbitMQ: run scripts/rabbitmq-start"]
+fn three_workers_one_killed_mid_way_handle_every_command_exactly_once() {
+    let url = vhost("scale-out");
+    let env = prepared();
+    let heard = listen(&url);
+    let services = [
+        "--services",
+        "scaffold-engine,template-validation",
+        "--concurrency",
+        "2",
+    ];
+    let mut workers: Vec<Option<Worker>> = (0..3)
+        .map(|i| Some(Worker::start(&env, &url, &format!("w{i}"), &services)))
+        .collect();
+    // 600 commands: 450 generates, 120 validations, 30 malformed on purpose.
+    let mut batch = Vec::new();
+    for i in 0..600 {
+        let (kind, payload) = match i % 20 {
+            0 => ("GenerateScaffold", json!({"template": 42})),
+            1..=4 => (
+                "ValidateTemplate",
+                json!({"template": format!("{EXAMPLE}@1.0.0")}),
+            ),
+            _ => ("GenerateScaffold", generate(&format!("p{i:03}"))),
+        };
+        batch.push(json!({"type": kind, "payload": payload}));
+    }
+    let senders: Vec<_> = batch
+        .chunks(100)
+        .enumerate()
+        .map(|(n, chunk)| {
+            let script = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let file = env.path(&format!("c{n}-{i}.json"));
+                    std::fs::write(&file, c["payload"].to_string()).unwrap();
+                    format!("\"$F\" send {} --to '{url}' --payload {} --no-validate >/dev/null || exit 1\n", c["type"].as_str().unwrap(), file.display())
+                })
+                .collect::<String>();
+            env.program("sh").args(["-c", &script]).spawn().unwrap()
+        })
+        .collect();
+    for mut sender in senders {
+        assert!(sender.wait().unwrap().success());
+    }
+    // Kill one worker mid-way, start another.
+    let deadline = Instant::now() + Duration::from_secs(240);
+    while outcomes_by_command(&env).len() < 150 {
+        assert!(Instant::now() < deadline, "too slow");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut victim = workers[0].take().unwrap();
+    victim.child.kill().unwrap();
+    victim.child.wait().unwrap();
+    workers.push(Some(Worker::start(&env, &url, "w3", &services)));
+    while outcomes_by_command(&env).len() < 570 {
+        assert!(
+            Instant::now() < deadline,
+            "only {} of 570 outcomes",
+            outcomes_by_command(&env).len()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for worker in workers.into_iter().flatten() {
+        assert_eq!(worker.stop(), 0);
+    }
+    let outcomes = outcomes_by_command(&env);
+    assert_eq!(outcomes.len(), 570);
+    assert!(
+        outcomes.values().all(|&n| n == 1),
+        "a command's outcome was recorded twice"
+    );
+    // On the broker: every outcome once by event id (a redelivered push repeats an id, never an event).
+    std::thread::sleep(Duration::from_millis(500));
+    let heard = heard.lock().unwrap();
+    let mut ids: Vec<&str> = heard
+        .iter()
+        .filter(|e| {
+            ["TemplateExecuted", "TemplateValidated"].contains(&e["eventType"].as_str().unwrap())
+        })
+        .map(|e| e["eventId"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 570);
+    let dlq = dead_letters(&url, "factory.templates.scaffold-engine.commands.dlq");
+    assert_eq!(dlq.len(), 30, "exactly the malformed commands");
+    assert!(
+        dlq.iter()
+            .all(|(_, reason)| reason.contains("does not fit its schema"))
+    );
+    let generated = std::fs::read_dir(env.path("out")).unwrap().count();
+    assert_eq!(generated, 450);
+    env.run(&["store", "check"]).ok();
+}
+
+#[test]
+#[ignore = "needs RabbitMQ: run scripts/rabbitmq-start"]
+fn one_worker_writes_the_registry_and_another_takes_over_when_it_dies() {
+    let url = vhost("single-active");
+    let env = prepared();
+    let registry = ["--services", "template-registry"];
+    let first = Worker::start(&env, &url, "first", &registry);
+    let second = Worker::start(&env, &url, "second", &registry);
+    for _ in 0..10 {
+        send(
+            &env,
+            &url,
+            "CreateTemplateVersion",
+            &json!({"template": EXAMPLE, "bump": "patch"}),
+            &[],
+        )
+        .ok();
+    }
+    let versions = |env: &Env| {
+        env.events()
+            .iter()
+            .filter(|e| e["eventType"] == "TemplateVersionCreated")
+            .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while versions(&env) < 4 {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Only the first is active; the second has handled nothing.
+    assert!(
+        second
+            .log()
+            .lines()
+            .all(|l| !l.starts_with("worker: handled") || l.starts_with("worker: handled 0")),
+        "{}",
+        second.log()
+    );
+    let mut first = first;
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+    for _ in 0..5 {
+        send(
+            &env,
+            &url,
+            "CreateTemplateVersion",
+            &json!({"template": EXAMPLE, "bump": "patch"}),
+            &[],
+        )
+        .ok();
+    }
+    while versions(&env) < 16 {
+        assert!(Instant::now() < deadline, "{} versions", versions(&env));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(second.stop(), 0);
+    let numbers: Vec<String> = env
+        .events()
+        .iter()
+        .filter(|e| e["eventType"] == "TemplateVersionCreated")
+        .map(|e| e["payload"]["version"].as_str().unwrap().to_string())
+        .collect();
+    let mut distinct = numbers.clone();
+    distinct.dedup();
+    assert_eq!(numbers.len(), 16, "1.0.0 and fifteen patches: {numbers:?}");
+    assert_eq!(distinct, numbers, "no version twice");
+    assert_eq!(numbers.last().unwrap(), "1.0.15");
+}
