@@ -19,6 +19,9 @@ _factory() {
             factory,cache)
                 cmd="factory__subcmd__cache"
                 ;;
+            factory,commands)
+                cmd="factory__subcmd__commands"
+                ;;
             factory,compat)
                 cmd="factory__subcmd__compat"
                 ;;
@@ -70,6 +73,9 @@ _factory() {
             factory,search)
                 cmd="factory__subcmd__search"
                 ;;
+            factory,send)
+                cmd="factory__subcmd__send"
+                ;;
             factory,show)
                 cmd="factory__subcmd__show"
                 ;;
@@ -88,6 +94,9 @@ _factory() {
             factory,version)
                 cmd="factory__subcmd__version"
                 ;;
+            factory,worker)
+                cmd="factory__subcmd__worker"
+                ;;
             factory__subcmd__cache,clean)
                 cmd="factory__subcmd__cache__subcmd__clean"
                 ;;
@@ -105,6 +114,24 @@ _factory() {
                 ;;
             factory__subcmd__cache__subcmd__help,list)
                 cmd="factory__subcmd__cache__subcmd__help__subcmd__list"
+                ;;
+            factory__subcmd__commands,help)
+                cmd="factory__subcmd__commands__subcmd__help"
+                ;;
+            factory__subcmd__commands,list)
+                cmd="factory__subcmd__commands__subcmd__list"
+                ;;
+            factory__subcmd__commands,schema)
+                cmd="factory__subcmd__commands__subcmd__schema"
+                ;;
+            factory__subcmd__commands__subcmd__help,help)
+                cmd="factory__subcmd__commands__subcmd__help__subcmd__help"
+                ;;
+            factory__subcmd__commands__subcmd__help,list)
+                cmd="factory__subcmd__commands__subcmd__help__subcmd__list"
+                ;;
+            factory__subcmd__commands__subcmd__help,schema)
+                cmd="factory__subcmd__commands__subcmd__help__subcmd__schema"
                 ;;
             factory__subcmd__events,help)
                 cmd="factory__subcmd__events__subcmd__help"
@@ -126,6 +153,9 @@ _factory() {
                 ;;
             factory__subcmd__help,cache)
                 cmd="factory__subcmd__help__subcmd__cache"
+                ;;
+            factory__subcmd__help,commands)
+                cmd="factory__subcmd__help__subcmd__commands"
                 ;;
             factory__subcmd__help,compat)
                 cmd="factory__subcmd__help__subcmd__compat"
@@ -178,6 +208,9 @@ _factory() {
             factory__subcmd__help,search)
                 cmd="factory__subcmd__help__subcmd__search"
                 ;;
+            factory__subcmd__help,send)
+                cmd="factory__subcmd__help__subcmd__send"
+                ;;
             factory__subcmd__help,show)
                 cmd="factory__subcmd__help__subcmd__show"
                 ;;
@@ -196,11 +229,20 @@ _factory() {
             factory__subcmd__help,version)
                 cmd="factory__subcmd__help__subcmd__version"
                 ;;
+            factory__subcmd__help,worker)
+                cmd="factory__subcmd__help__subcmd__worker"
+                ;;
             factory__subcmd__help__subcmd__cache,clean)
                 cmd="factory__subcmd__help__subcmd__cache__subcmd__clean"
                 ;;
             factory__subcmd__help__subcmd__cache,list)
                 cmd="factory__subcmd__help__subcmd__cache__subcmd__list"
+                ;;
+            factory__subcmd__help__subcmd__commands,list)
+                cmd="factory__subcmd__help__subcmd__commands__subcmd__list"
+                ;;
+            factory__subcmd__help__subcmd__commands,schema)
+                cmd="factory__subcmd__help__subcmd__commands__subcmd__schema"
                 ;;
             factory__subcmd__help__subcmd__events,push)
                 cmd="factory__subcmd__help__subcmd__events__subcmd__push"
@@ -350,7 +392,7 @@ _factory() {
 
     case "${cmd}" in
         factory)
-            opts="-q -h -V --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help --version init register version validate publish generate compat upgrade verify list show hash events library completions man store cache remote login logout pull search help"
+            opts="-q -h -V --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help --version init register version validate publish generate compat upgrade verify list show hash events library completions man store cache remote login logout pull send worker commands search help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -520,6 +562,176 @@ _factory() {
             return 0
             ;;
         factory__subcmd__cache__subcmd__list)
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --module)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --correlation-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --causation-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        factory__subcmd__commands)
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help schema list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --module)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --correlation-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --causation-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        factory__subcmd__commands__subcmd__help)
+            opts="schema list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        factory__subcmd__commands__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        factory__subcmd__commands__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        factory__subcmd__commands__subcmd__help__subcmd__schema)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        factory__subcmd__commands__subcmd__list)
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --module)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --correlation-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --causation-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        factory__subcmd__commands__subcmd__schema)
             opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -968,7 +1180,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__help)
-            opts="init register version validate publish generate compat upgrade verify list show hash events library completions man store cache remote login logout pull search help"
+            opts="init register version validate publish generate compat upgrade verify list show hash events library completions man store cache remote login logout pull send worker commands search help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1010,6 +1222,48 @@ _factory() {
             return 0
             ;;
         factory__subcmd__help__subcmd__cache__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        factory__subcmd__help__subcmd__commands)
+            opts="schema list"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        factory__subcmd__help__subcmd__commands__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        factory__subcmd__help__subcmd__commands__subcmd__schema)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1429,6 +1683,20 @@ _factory() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        factory__subcmd__help__subcmd__send)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         factory__subcmd__help__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1542,6 +1810,20 @@ _factory() {
             return 0
             ;;
         factory__subcmd__help__subcmd__version)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        factory__subcmd__help__subcmd__worker)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2649,6 +2931,60 @@ _factory() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        factory__subcmd__send)
+            opts="-q -h --to --payload --wait --timeout --service --no-validate --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --payload)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --module)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --correlation-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --causation-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         factory__subcmd__show)
             opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -3075,6 +3411,72 @@ _factory() {
                     return 0
                     ;;
                 --directory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --module)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --correlation-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --causation-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        factory__subcmd__worker)
+            opts="-q -h --from --services --concurrency --prefetch --output-root --max-attempts --health-interval --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --services)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prefetch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-attempts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-interval)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -54,6 +54,9 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand login 'Log in to a registry (kept where docker keeps it)'
             cand logout 'Forget the login for a registry'
             cand pull 'Import a published template version from a remote into the store'
+            cand send 'Put a command on its queue; with --wait, wait for its outcome'
+            cand worker 'Serve the platform''s commands from RabbitMQ queues'
+            cand commands 'The command catalog: the types, their queues and their JSON Schemas'
             cand search 'List the templates on the remotes'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -777,6 +780,103 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'factory;send'= {
+            cand --to 'The broker: amqp://user:pass@host:port/vhost'
+            cand --payload 'The payload: a JSON file, or `-` for stdin (default: `{}`)'
+            cand --timeout 'How long --wait waits, in seconds'
+            cand --service 'The service whose queue it goes to (default: the one the catalog names)'
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --wait 'Wait for the outcome event and exit as the local command would (0, 1, 3)'
+            cand --no-validate 'Send it even if it does not fit its schema (to test a worker''s dead-lettering)'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'factory;worker'= {
+            cand --from 'The broker: amqp://user:pass@host:port/vhost'
+            cand --services 'The services to serve, comma-separated (default: all)'
+            cand --concurrency 'Commands handled at once'
+            cand --prefetch 'Commands the broker sends ahead per queue'
+            cand --output-root 'Where GenerateScaffold writes (targets are folders below it, never outside it)'
+            cand --max-attempts 'Attempts before a failing command goes to the dead-letter queue'
+            cand --health-interval 'Seconds between health lines on stderr'
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'factory;commands'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand schema 'Print the JSON Schema of the command envelope and every payload, or of one type''s'
+            cand list 'List the command types with their queues and outcome events'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'factory;commands;schema'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;commands;list'= {
+            cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
+            cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
+            cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'
+            cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
+            cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
+            cand --causation-id 'The event id that caused this invocation'
+            cand --json 'Print one JSON document to stdout instead of text'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand --offline 'Never fetch: take repositories from the clone cache only'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'factory;commands;help'= {
+            cand schema 'Print the JSON Schema of the command envelope and every payload, or of one type''s'
+            cand list 'List the command types with their queues and outcome events'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'factory;commands;help;schema'= {
+        }
+        &'factory;commands;help;list'= {
+        }
+        &'factory;commands;help;help'= {
+        }
         &'factory;search'= {
             cand --remote 'Search this remote only'
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
@@ -815,6 +915,9 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand login 'Log in to a registry (kept where docker keeps it)'
             cand logout 'Forget the login for a registry'
             cand pull 'Import a published template version from a remote into the store'
+            cand send 'Put a command on its queue; with --wait, wait for its outcome'
+            cand worker 'Serve the platform''s commands from RabbitMQ queues'
+            cand commands 'The command catalog: the types, their queues and their JSON Schemas'
             cand search 'List the templates on the remotes'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -912,6 +1015,18 @@ set edit:completion:arg-completer[factory] = {|@words|
         &'factory;help;logout'= {
         }
         &'factory;help;pull'= {
+        }
+        &'factory;help;send'= {
+        }
+        &'factory;help;worker'= {
+        }
+        &'factory;help;commands'= {
+            cand schema 'Print the JSON Schema of the command envelope and every payload, or of one type''s'
+            cand list 'List the command types with their queues and outcome events'
+        }
+        &'factory;help;commands;schema'= {
+        }
+        &'factory;help;commands;list'= {
         }
         &'factory;help;search'= {
         }

@@ -427,6 +427,12 @@ fn outcomes_by_command(env: &Env) -> std::collections::HashMap<String, usize> {
 fn three_workers_one_killed_mid_way_handle_every_command_exactly_once() {
     let url = vhost("scale-out");
     let env = prepared();
+    // The preparation's events reach the broker with the first push too.
+    let before: std::collections::HashSet<String> = env
+        .events()
+        .iter()
+        .map(|e| e["eventId"].as_str().unwrap().to_string())
+        .collect();
     let heard = listen(&url);
     let services = [
         "--services",
@@ -479,10 +485,10 @@ fn three_workers_one_killed_mid_way_handle_every_command_exactly_once() {
     victim.child.kill().unwrap();
     victim.child.wait().unwrap();
     workers.push(Some(Worker::start(&env, &url, "w3", &services)));
-    while outcomes_by_command(&env).len() < 570 {
+    while outcomes_by_command(&env).len() < 600 {
         assert!(
             Instant::now() < deadline,
-            "only {} of 570 outcomes",
+            "only {} of 600 outcomes",
             outcomes_by_command(&env).len()
         );
         std::thread::sleep(Duration::from_millis(50));
@@ -491,7 +497,8 @@ fn three_workers_one_killed_mid_way_handle_every_command_exactly_once() {
         assert_eq!(worker.stop(), 0);
     }
     let outcomes = outcomes_by_command(&env);
-    assert_eq!(outcomes.len(), 570);
+    // The malformed ones too: a GenerateScaffold given up on is recorded as a failed execution.
+    assert_eq!(outcomes.len(), 600);
     assert!(
         outcomes.values().all(|&n| n == 1),
         "a command's outcome was recorded twice"
@@ -505,12 +512,22 @@ fn three_workers_one_killed_mid_way_handle_every_command_exactly_once() {
             ["TemplateExecuted", "TemplateValidated"].contains(&e["eventType"].as_str().unwrap())
         })
         .map(|e| e["eventId"].as_str().unwrap())
+        .filter(|id| !before.contains(*id))
         .collect();
     ids.sort();
     ids.dedup();
-    assert_eq!(ids.len(), 570);
+    assert_eq!(ids.len(), 600);
+    let failed = heard
+        .iter()
+        .filter(|e| e["eventType"] == "TemplateExecuted" && e["payload"]["status"] == "Failed")
+        .map(|e| e["eventId"].as_str().unwrap())
+        .collect::<std::collections::HashSet<_>>();
+    assert_eq!(failed.len(), 30);
+    // At least once by command id: a worker killed between dead-lettering a command and
+    // acking it leaves a second copy, with the same message id.
     let dlq = dead_letters(&url, "factory.templates.scaffold-engine.commands.dlq");
-    assert_eq!(dlq.len(), 30, "exactly the malformed commands");
+    let distinct: std::collections::HashSet<&str> = dlq.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(distinct.len(), 30, "exactly the malformed commands");
     assert!(
         dlq.iter()
             .all(|(_, reason)| reason.contains("does not fit its schema"))

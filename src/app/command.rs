@@ -11,7 +11,7 @@ use super::{Session, Settings};
 use crate::error::{Error, ExitKind, Result};
 use crate::events::Envelope;
 use crate::events::log::LogReader;
-use crate::queue::catalog::{self, Command};
+use crate::queue::catalog::Command;
 use crate::queue::envelope::CommandEnvelope;
 
 /// What handling a command came to.
@@ -143,13 +143,6 @@ pub fn handle(
         exit_code: e.kind.code(),
         reason: e.message,
     };
-    if catalog::find(&envelope.command_type).is_none() {
-        return rejected(Command::parse(&envelope.command_type, &envelope.payload).unwrap_err());
-    }
-    let command = match Command::parse(&envelope.command_type, &envelope.payload) {
-        Ok(command) => command,
-        Err(e) => return rejected(e),
-    };
     let session = match Session::open(settings_for(&worker.settings, envelope)) {
         Ok(session) => session,
         Err(e) => return Handled::Failed { reason: e.message },
@@ -160,18 +153,27 @@ pub fn handle(
             .unwrap_or_else(|e| e.into_inner())
             .events_of(&session, &envelope.command_id)
     };
+    // First of all: a redelivery of a command whose outcome (even a recorded refusal) is
+    // in the log is answered with it.
     match recorded(index) {
         Ok(events) if !events.is_empty() => {
+            // A refusal recorded by a worker that died before dead-lettering it is
+            // dead-lettered now (the dead-letter queue is at least once by command id).
+            let refusal = Command::parse(&envelope.command_type, &envelope.payload).err();
             return Handled::Recorded {
                 events,
-                exit_code: 0,
-                failure: None,
+                exit_code: refusal.as_ref().map_or(0, |e| e.kind.code()),
+                failure: refusal.map(|e| e.message),
                 again: true,
             };
         }
         Ok(_) => {}
         Err(e) => return Handled::Failed { reason: e.message },
     }
+    let command = match Command::parse(&envelope.command_type, &envelope.payload) {
+        Ok(command) => command,
+        Err(e) => return rejected(e),
+    };
     let result = run(worker, &session, command, redelivered);
     let events = match recorded(index) {
         Ok(events) => events,
