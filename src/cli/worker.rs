@@ -125,9 +125,9 @@ pub(crate) fn commands(app: &App, command: CommandsCommand) -> Result<()> {
     Ok(())
 }
 
-/// Runs `send`.
-pub(crate) fn send(app: &App, args: SendArgs) -> Result<()> {
-    let text = match args.payload.as_deref() {
+/// The payload `--payload` names: a file, stdin (`-`), or `{}`.
+fn read_payload(arg: Option<&str>) -> Result<Value> {
+    let text = match arg {
         None => "{}".to_string(),
         Some("-") => {
             let mut text = String::new();
@@ -140,14 +140,18 @@ pub(crate) fn send(app: &App, args: SendArgs) -> Result<()> {
         Some(path) => std::fs::read_to_string(path)
             .map_err(|e| Error::io("read", std::path::Path::new(path), e))?,
     };
-    let payload: Value = serde_json::from_str(&text).map_err(|e| {
+    serde_json::from_str(&text).map_err(|e| {
         Error::usage(format!("the payload is not JSON: {e}"))
             .hint("pass a JSON object with --payload FILE or --payload -")
-    })?;
+    })
+}
+
+/// Runs `send`.
+pub(crate) fn send(app: &App, args: SendArgs) -> Result<()> {
     let request = SendCommand {
+        payload: read_payload(args.payload.as_deref())?,
         url: args.to,
         command_type: args.command_type,
-        payload,
         service: args.service,
         unchecked: args.no_validate,
         wait: args.wait.then(|| Duration::from_secs(args.timeout)),
@@ -171,28 +175,24 @@ pub(crate) fn send(app: &App, args: SendArgs) -> Result<()> {
             outcome.event_id
         );
     }
-    if let Some(reason) = &sent.dead_lettered {
-        return Err(Error {
-            kind: exit_kind(sent.exit_code),
-            ..Error::new(format!("{} was dead-lettered: {reason}", sent.command_id))
-        });
+    if sent.exit_code == 0 {
+        return Ok(());
     }
-    if sent.exit_code != 0 {
-        let why = sent
-            .outcome
-            .as_ref()
-            .and_then(|o| o.payload["error"].as_str())
-            .map(|e| format!(": {e}"))
-            .unwrap_or_default();
-        return Err(Error {
-            kind: exit_kind(sent.exit_code),
-            ..Error::new(format!(
-                "{} ended with exit code {}{why}",
-                sent.command_id, sent.exit_code
-            ))
-        });
-    }
-    Ok(())
+    let why = match (&sent.dead_lettered, &sent.outcome) {
+        (Some(reason), _) => format!("was dead-lettered: {reason}"),
+        (None, outcome) => {
+            let error = outcome.as_ref().and_then(|o| o.payload["error"].as_str());
+            format!(
+                "ended with exit code {}{}",
+                sent.exit_code,
+                error.map(|e| format!(": {e}")).unwrap_or_default()
+            )
+        }
+    };
+    Err(Error {
+        kind: exit_kind(sent.exit_code),
+        ..Error::new(format!("{} {why}", sent.command_id))
+    })
 }
 
 fn exit_kind(code: u8) -> crate::error::ExitKind {
