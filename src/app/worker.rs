@@ -25,6 +25,7 @@ use crate::events::Envelope;
 use crate::queue::amqp::{self, ATTEMPT_HEADER, DEAD_LETTER_EXCHANGE, EXIT_HEADER, REASON_HEADER};
 use crate::queue::catalog;
 use crate::queue::envelope::CommandEnvelope;
+use crate::queue::servicebus;
 
 /// How a worker runs.
 #[derive(Debug, Clone)]
@@ -95,7 +96,143 @@ struct Shared {
     options: WorkerOptions,
     index: Mutex<CommandIndex>,
     counters: Counters,
-    channel: Channel,
+    transport: Transport,
+}
+
+/// Where commands come from, what settles them, and where events go.
+enum Transport {
+    /// RabbitMQ: acks, a copy through the dead-letter exchange, a copy for a retry.
+    Amqp { channel: Channel, url: String },
+    /// Service Bus over REST: complete, abandon, a copy to `QUEUE.dlq`, lock renewal.
+    ServiceBus {
+        queues: Arc<servicebus::Queues>,
+        /// The `servicebus:NAME` events are pushed to.
+        target: String,
+    },
+}
+
+/// A command as its transport delivered it.
+struct Incoming {
+    queue: String,
+    body: Vec<u8>,
+    attempt: u32,
+    redelivered: bool,
+    receipt: Receipt,
+}
+
+enum Receipt {
+    Amqp(lapin::message::Delivery),
+    ServiceBus(servicebus::Locked),
+}
+
+/// What becomes of a delivery once handled.
+enum Action {
+    /// Done: acked (completed), counted.
+    Complete,
+    /// Given up on: dead-lettered with the reason, then acked.
+    DeadLetter { reason: String, exit_code: u8 },
+    /// Tried again later.
+    Retry { reason: String },
+}
+
+impl Shared {
+    /// The push target the events go to.
+    fn target(&self) -> Result<Target> {
+        match &self.transport {
+            Transport::Amqp { url, .. } => Ok(Target::Amqp(url.clone())),
+            Transport::ServiceBus { target, .. } => Target::parse(target),
+        }
+    }
+
+    /// Settles a delivery; an error leaves it to come back.
+    async fn settle(&self, incoming: &Incoming, action: Action) -> Result<()> {
+        match (&self.transport, &incoming.receipt) {
+            (Transport::Amqp { channel, url }, Receipt::Amqp(delivery)) => {
+                match action {
+                    Action::Complete => {}
+                    Action::DeadLetter { reason, exit_code } => {
+                        let headers = [
+                            (REASON_HEADER, reason),
+                            (EXIT_HEADER, exit_code.to_string()),
+                            (ATTEMPT_HEADER, incoming.attempt.to_string()),
+                        ];
+                        let properties = with_headers(&delivery.properties, &headers);
+                        let dlq = catalog::dead_letter_queue(&incoming.queue);
+                        amqp::publish(
+                            channel,
+                            url,
+                            DEAD_LETTER_EXCHANGE,
+                            &dlq,
+                            &incoming.body,
+                            properties,
+                        )
+                        .await?;
+                    }
+                    Action::Retry { reason } => {
+                        tokio::time::sleep(Duration::from_millis(
+                            200 * u64::from(incoming.attempt),
+                        ))
+                        .await;
+                        let headers = [
+                            (ATTEMPT_HEADER, (incoming.attempt + 1).to_string()),
+                            (REASON_HEADER, reason),
+                        ];
+                        let properties = with_headers(&delivery.properties, &headers);
+                        amqp::publish(
+                            channel,
+                            url,
+                            "",
+                            &incoming.queue,
+                            &incoming.body,
+                            properties,
+                        )
+                        .await?;
+                    }
+                }
+                delivery
+                    .acker
+                    .ack(BasicAckOptions::default())
+                    .await
+                    .map_err(|e| amqp::failed(url, e))?;
+                Ok(())
+            }
+            (Transport::ServiceBus { queues, .. }, Receipt::ServiceBus(locked)) => match action {
+                Action::Complete => queues.complete(&incoming.queue, locked).await,
+                Action::DeadLetter { reason, exit_code } => {
+                    let extra = [
+                        (REASON_HEADER.to_string(), reason),
+                        (EXIT_HEADER.to_string(), exit_code.to_string()),
+                        (ATTEMPT_HEADER.to_string(), incoming.attempt.to_string()),
+                    ];
+                    queues.dead_letter(&incoming.queue, locked, &extra).await
+                }
+                // Abandoned, it comes back with its delivery count one higher.
+                Action::Retry { .. } => {
+                    tokio::time::sleep(Duration::from_millis(200 * u64::from(incoming.attempt)))
+                        .await;
+                    queues.abandon(&incoming.queue, locked).await
+                }
+            },
+            _ => unreachable!("a delivery is settled by the transport it came from"),
+        }
+    }
+
+    /// Puts a delivery back untouched (a failed push, a stop).
+    async fn release(&self, incoming: &Incoming) {
+        match (&self.transport, &incoming.receipt) {
+            (Transport::Amqp { .. }, Receipt::Amqp(delivery)) => {
+                let requeue = lapin::options::BasicNackOptions {
+                    requeue: true,
+                    ..Default::default()
+                };
+                let _ = delivery.acker.nack(requeue).await;
+            }
+            (Transport::ServiceBus { queues, .. }, Receipt::ServiceBus(locked)) => {
+                let _ = queues.abandon(&incoming.queue, locked).await;
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Serves commands until SIGTERM or SIGINT; `report` hears the health every interval.
@@ -109,41 +246,66 @@ pub fn run_worker(
         .build()
         .map_err(|e| Error::new(format!("cannot start the I/O runtime: {e}")))?;
     runtime.block_on(async {
-        let url = options.url.clone();
-        let (connection, channel) = amqp::open(&url).await?;
         let names: Vec<&str> = options.services.iter().map(String::as_str).collect();
-        amqp::declare(&channel, &url, &names).await?;
-        channel
-            .basic_qos(options.prefetch, BasicQosOptions::default())
-            .await
-            .map_err(|e| amqp::failed(&url, e))?;
-        let (sender, mut deliveries) = tokio::sync::mpsc::channel(usize::from(options.prefetch.max(1)) * names.len());
-        let mut tags = Vec::new();
-        for service in &names {
-            let queue = catalog::queue(service);
-            let tag = format!("factory-worker-{}-{service}", std::process::id());
-            let mut consumer = channel
-                .basic_consume(queue.as_str().into(), tag.as_str().into(), BasicConsumeOptions::default(), FieldTable::default())
-                .await
-                .map_err(|e| amqp::failed(&url, e))?;
-            tags.push(tag);
-            let sender = sender.clone();
-            tokio::spawn(async move {
-                while let Some(Ok(delivery)) = consumer.next().await {
-                    if sender.send((queue.clone(), delivery)).await.is_err() {
-                        break;
-                    }
+        let capacity = usize::from(options.prefetch.max(1)) * names.len();
+        let (sender, mut deliveries) = tokio::sync::mpsc::channel::<Incoming>(capacity);
+        let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (transport, connection, tags) = match Target::parse(&options.url)? {
+            Target::Amqp(url) => {
+                let (connection, channel) = amqp::open(&url).await?;
+                amqp::declare(&channel, &url, &names).await?;
+                channel.basic_qos(options.prefetch, BasicQosOptions::default()).await.map_err(|e| amqp::failed(&url, e))?;
+                let mut tags = Vec::new();
+                for service in &names {
+                    let queue = catalog::queue(service);
+                    let tag = format!("factory-worker-{}-{service}", std::process::id());
+                    let mut consumer = channel
+                        .basic_consume(queue.as_str().into(), tag.as_str().into(), BasicConsumeOptions::default(), FieldTable::default())
+                        .await
+                        .map_err(|e| amqp::failed(&url, e))?;
+                    tags.push(tag);
+                    let sender = sender.clone();
+                    tokio::spawn(async move {
+                        while let Some(Ok(delivery)) = consumer.next().await {
+                            let attempt = amqp::header(&delivery.properties, ATTEMPT_HEADER).and_then(|a| a.parse().ok()).unwrap_or(1);
+                            let incoming = Incoming { queue: queue.clone(), body: delivery.data.clone(), attempt, redelivered: delivery.redelivered || attempt > 1, receipt: Receipt::Amqp(delivery) };
+                            if sender.send(incoming).await.is_err() {
+                                break;
+                            }
+                        }
+                    });
                 }
-            });
-        }
+                (Transport::Amqp { channel, url }, Some(connection), tags)
+            }
+            Target::ServiceBus(env) => {
+                let text = Session::open(worker.settings.clone())?.store.config().push.connection_string(&env).ok_or_else(|| {
+                    Error::usage(format!("no Service Bus connection string in ${env} or store.yaml's push.connectionStrings"))
+                })?;
+                let queues = Arc::new(servicebus::Queues::new(crate::broker::servicebus::ConnectionString::parse(&text, &env)?));
+                for service in &names {
+                    let (queue, queues, sender, stopping) = (catalog::queue(service), Arc::clone(&queues), sender.clone(), Arc::clone(&stopping));
+                    tokio::spawn(async move {
+                        while !stopping.load(Ordering::Relaxed) {
+                            match queues.receive(&queue, Duration::from_secs(5)).await {
+                                Ok(Some(locked)) => {
+                                    let attempt = locked.delivery_count.max(1);
+                                    let incoming = Incoming { queue: queue.clone(), body: locked.body.clone(), attempt, redelivered: attempt > 1, receipt: Receipt::ServiceBus(locked) };
+                                    if sender.send(incoming).await.is_err() {
+                                        break;
+                                    }
+                                }
+                                // An empty answer may come at once (an emulator): do not spin.
+                                Ok(None) | Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+                            }
+                        }
+                    });
+                }
+                (Transport::ServiceBus { queues, target: format!("servicebus:{env}") }, None, Vec::new())
+            }
+            Target::Http(_) => return Err(Error::usage("a worker takes commands from amqp://… or servicebus:NAME, not an HTTP endpoint")),
+        };
         drop(sender);
-        let shared = Arc::new(Shared {
-            worker,
-            options: options.clone(),
-            index: Mutex::new(CommandIndex::default()),
-            counters: Counters::default(),
-            channel: channel.clone(),
-        });
+        let shared = Arc::new(Shared { worker, options: options.clone(), index: Mutex::new(CommandIndex::default()), counters: Counters::default(), transport });
         let slots = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
         let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .map_err(|e| Error::new(format!("cannot watch for SIGTERM: {e}")))?;
@@ -154,12 +316,12 @@ pub fn run_worker(
         loop {
             tokio::select! {
                 next = deliveries.recv() => {
-                    let Some((queue, delivery)) = next else { break };
+                    let Some(incoming) = next else { break };
                     let slot = Arc::clone(&slots).acquire_owned().await.expect("the semaphore stays open");
                     let shared = Arc::clone(&shared);
                     shared.counters.in_flight.fetch_add(1, Ordering::Relaxed);
                     tokio::spawn(async move {
-                        process(&shared, &queue, delivery).await;
+                        process(&shared, incoming).await;
                         shared.counters.in_flight.fetch_sub(1, Ordering::Relaxed);
                         drop(slot);
                     });
@@ -169,29 +331,56 @@ pub fn run_worker(
                 _ = tick.tick() => report(shared.counters.health()),
             }
         }
-        // Stop taking; what is in flight finishes; what was sent ahead is requeued when
-        // the channel closes unacknowledged.
-        for tag in &tags {
-            let _ = channel.basic_cancel(tag.as_str().into(), BasicCancelOptions::default()).await;
+        // Stop taking; what is in flight finishes; what was taken ahead goes back.
+        stopping.store(true, Ordering::Relaxed);
+        if let Transport::Amqp { channel, .. } = &shared.transport {
+            for tag in &tags {
+                let _ = channel.basic_cancel(tag.as_str().into(), BasicCancelOptions::default()).await;
+            }
+        }
+        deliveries.close();
+        while let Ok(incoming) = deliveries.try_recv() {
+            shared.release(&incoming).await;
         }
         let _ = slots.acquire_many(options.concurrency.max(1) as u32).await;
         let health = shared.counters.health();
-        let _ = connection.close(200, "worker stopped".into()).await;
+        if let Some(connection) = connection {
+            let _ = connection.close(200, "worker stopped".into()).await;
+        }
         Ok(health)
     })
 }
 
-/// Handles one delivery to its end: acked after its events are appended and published,
-/// tried again, or dead-lettered.
-async fn process(shared: &Arc<Shared>, queue: &str, delivery: lapin::message::Delivery) {
-    let attempt: u32 = amqp::header(&delivery.properties, ATTEMPT_HEADER)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(1);
-    let outcome = match CommandEnvelope::parse(&delivery.data) {
-        Err(e) => Err((e.message, 2)),
+/// Handles one delivery to its end: completed after its events are appended and
+/// published, tried again, or dead-lettered.
+async fn process(shared: &Arc<Shared>, incoming: Incoming) {
+    // A long generation keeps its Service Bus lock.
+    let renewing = match (&shared.transport, &incoming.receipt) {
+        (Transport::ServiceBus { queues, .. }, Receipt::ServiceBus(locked)) => {
+            let (queues, queue, locked) =
+                (Arc::clone(queues), incoming.queue.clone(), locked.clone());
+            Some(tokio::spawn(async move {
+                let every = (locked.lock_for / 2).max(Duration::from_millis(200));
+                loop {
+                    tokio::time::sleep(every).await;
+                    let _ = queues.renew(&queue, &locked).await;
+                }
+            }))
+        }
+        _ => None,
+    };
+    let attempt = incoming.attempt;
+    let (action, counter) = match CommandEnvelope::parse(&incoming.body) {
+        Err(e) => (
+            Ok(Action::DeadLetter {
+                reason: e.message,
+                exit_code: 2,
+            }),
+            Some(&shared.counters.dead_lettered),
+        ),
         Ok(envelope) => {
-            let (inner, redelivered) = (Arc::clone(shared), delivery.redelivered || attempt > 1);
-            let for_task = envelope.clone();
+            let (inner, for_task, redelivered) =
+                (Arc::clone(shared), envelope.clone(), incoming.redelivered);
             let handled = tokio::task::spawn_blocking(move || {
                 command::handle(&inner.worker, &inner.index, &for_task, redelivered)
             })
@@ -199,86 +388,62 @@ async fn process(shared: &Arc<Shared>, queue: &str, delivery: lapin::message::De
             .unwrap_or_else(|e| Handled::Failed {
                 reason: format!("the handler stopped: {e}"),
             });
-            Ok((envelope, handled))
+            match handled {
+                Handled::Recorded {
+                    failure, exit_code, ..
+                } => {
+                    let published = publish_events(shared).await;
+                    let action = match failure {
+                        Some(reason) => Action::DeadLetter {
+                            reason,
+                            exit_code: exit_code.max(1),
+                        },
+                        None => Action::Complete,
+                    };
+                    (published.map(|()| action), Some(&shared.counters.handled))
+                }
+                Handled::Rejected { reason, exit_code } => {
+                    give_up(shared, &envelope, &reason).await;
+                    (
+                        Ok(Action::DeadLetter { reason, exit_code }),
+                        Some(&shared.counters.dead_lettered),
+                    )
+                }
+                Handled::Failed { reason } if attempt < shared.options.max_attempts => {
+                    shared.counters.failed.fetch_add(1, Ordering::Relaxed);
+                    (Ok(Action::Retry { reason }), None)
+                }
+                Handled::Failed { reason } => {
+                    shared.counters.failed.fetch_add(1, Ordering::Relaxed);
+                    give_up(shared, &envelope, &reason).await;
+                    let reason = format!("{reason} (after {attempt} attempts)");
+                    (
+                        Ok(Action::DeadLetter {
+                            reason,
+                            exit_code: 1,
+                        }),
+                        Some(&shared.counters.dead_lettered),
+                    )
+                }
+            }
         }
     };
-    let url = &shared.options.url;
-    let dead_letter = |reason: String, exit_code: u8| {
-        let properties = with_headers(
-            &delivery.properties,
-            &[
-                (REASON_HEADER, reason),
-                (EXIT_HEADER, exit_code.to_string()),
-                (ATTEMPT_HEADER, attempt.to_string()),
-            ],
-        );
-        let dlq = catalog::dead_letter_queue(queue);
-        let channel = shared.channel.clone();
-        let body = delivery.data.clone();
-        async move { amqp::publish(&channel, url, DEAD_LETTER_EXCHANGE, &dlq, &body, properties).await }
+    // The push failed, or the broker did: the command comes back (its events, if
+    // appended, are found and published then).
+    let settled = match action {
+        Ok(action) => shared.settle(&incoming, action).await,
+        Err(e) => Err(e),
     };
-    let settled = match outcome {
-        Err((reason, exit_code)) => dead_letter(reason, exit_code)
-            .await
-            .map(|()| Some(&shared.counters.dead_lettered)),
-        Ok((envelope, handled)) => match handled {
-            Handled::Recorded { failure, .. } => match publish_events(shared).await {
-                Err(e) => Err(e),
-                Ok(()) => match failure {
-                    Some(reason) => dead_letter(reason, 1)
-                        .await
-                        .map(|()| Some(&shared.counters.handled)),
-                    None => Ok(Some(&shared.counters.handled)),
-                },
-            },
-            Handled::Rejected { reason, exit_code } => {
-                give_up(shared, &envelope, &reason).await;
-                dead_letter(reason, exit_code)
-                    .await
-                    .map(|()| Some(&shared.counters.dead_lettered))
-            }
-            Handled::Failed { reason } if attempt < shared.options.max_attempts => {
-                shared.counters.failed.fetch_add(1, Ordering::Relaxed);
-                tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
-                let properties = with_headers(
-                    &delivery.properties,
-                    &[
-                        (ATTEMPT_HEADER, (attempt + 1).to_string()),
-                        (REASON_HEADER, reason),
-                    ],
-                );
-                amqp::publish(&shared.channel, url, "", queue, &delivery.data, properties)
-                    .await
-                    .map(|()| None)
-            }
-            Handled::Failed { reason } => {
-                shared.counters.failed.fetch_add(1, Ordering::Relaxed);
-                give_up(shared, &envelope, &reason).await;
-                dead_letter(format!("{reason} (after {attempt} attempts)"), 1)
-                    .await
-                    .map(|()| Some(&shared.counters.dead_lettered))
-            }
-        },
-    };
+    if let Some(renewing) = renewing {
+        renewing.abort();
+    }
     match settled {
-        // Settled (a retry is a new message at the back of the queue).
-        Ok(counter) => {
+        Ok(()) => {
             if let Some(counter) = counter {
                 counter.fetch_add(1, Ordering::Relaxed);
             }
-            let _ = delivery.acker.ack(BasicAckOptions::default()).await;
         }
-        // The broker or the push failed: the command stays unacknowledged and comes back
-        // (its events, if appended, are found and published then).
-        Err(_) => {
-            let _ = delivery
-                .acker
-                .nack(lapin::options::BasicNackOptions {
-                    requeue: true,
-                    ..Default::default()
-                })
-                .await;
-        }
+        Err(_) => shared.release(&incoming).await,
     }
 }
 
@@ -304,12 +469,9 @@ async fn publish_events(shared: &Arc<Shared>) -> Result<()> {
             require_route: push.require_route,
             ..Default::default()
         };
-        broker::push::push(
-            &session.store,
-            &Target::Amqp(inner.options.url.clone()),
-            options,
-            |name| push.connection_string(name),
-        )?;
+        broker::push::push(&session.store, &inner.target()?, options, |name| {
+            push.connection_string(name)
+        })?;
         Ok(())
     })
     .await

@@ -6,6 +6,7 @@
 pub mod amqp;
 pub mod catalog;
 pub mod envelope;
+pub mod servicebus;
 
 pub use catalog::{Command, CommandSpec};
 pub use envelope::CommandEnvelope;
