@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use crate::cli::completions;
 use crate::domain::DomainEvent;
 use crate::events::{routing, schema};
+use crate::queue::{catalog, envelope as command_envelope};
 use crate::template::manifest::Manifest;
 
 fn pretty(value: &Value) -> Vec<u8> {
@@ -61,6 +62,54 @@ pub fn asyncapi() -> Value {
             }),
         );
     }
+    // The command queues: one channel each, received by workers, with the command types
+    // the catalog sends there.
+    for service in catalog::services() {
+        let queue = catalog::queue(service);
+        let mut queue_messages = Map::new();
+        let mut refs = Vec::new();
+        for spec in catalog::COMMANDS.iter().filter(|s| s.service == service) {
+            queue_messages.insert(
+                spec.command_type.to_string(),
+                json!({"$ref": format!("#/components/messages/{}", spec.command_type)}),
+            );
+            refs.push(
+                json!({"$ref": format!("#/channels/{queue}/messages/{}", spec.command_type)}),
+            );
+            let single = if spec.writes_registry {
+                " (single active consumer: it writes the registry)"
+            } else {
+                ""
+            };
+            messages.insert(
+                spec.command_type.to_string(),
+                json!({
+                    "name": spec.command_type,
+                    "contentType": "application/json",
+                    "summary": format!("A command; its outcome is {}{single}.", spec.outcome),
+                    "payload": {"allOf": [
+                        {"$ref": "./commands/envelope.schema.json"},
+                        {"type": "object", "properties": {
+                            "commandType": {"const": spec.command_type},
+                            "payload": {"$ref": format!("./commands/{}.schema.json", spec.command_type)},
+                        }},
+                    ]},
+                }),
+            );
+        }
+        channels.insert(
+            queue.clone(),
+            json!({
+                "address": queue,
+                "description": format!("Commands for the {service} service; refused ones go to {}.", catalog::dead_letter_queue(&catalog::queue(service))),
+                "messages": queue_messages,
+            }),
+        );
+        operations.insert(
+            format!("receive.{queue}"),
+            json!({"action": "receive", "channel": {"$ref": format!("#/channels/{queue}")}, "messages": refs}),
+        );
+    }
     let property =
         |what: &str| json!({"type": "string", "description": format!("The envelope's {what}.")});
     json!({
@@ -68,7 +117,7 @@ pub fn asyncapi() -> Value {
         "info": {
             "title": "factory events",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "The canonical event envelope on the factory topics. The message id is the eventId.",
+            "description": "The canonical event envelope on the factory topics (the message id is the eventId), and the command envelope on the services' command queues (the message id is the commandId).",
         },
         "defaultContentType": "application/json",
         "channels": channels,
@@ -105,6 +154,18 @@ pub fn files() -> Vec<(String, Vec<u8>)> {
         let schema = schema::payload_schema(event_type).expect("catalog types have schemas");
         out.push((
             format!("docs/schemas/payloads/{event_type}.schema.json"),
+            pretty(&schema),
+        ));
+    }
+    out.push((
+        "docs/schemas/commands/envelope.schema.json".to_string(),
+        pretty(&command_envelope::schema()),
+    ));
+    for spec in catalog::COMMANDS {
+        let schema =
+            catalog::payload_schema(spec.command_type).expect("catalog types have schemas");
+        out.push((
+            format!("docs/schemas/commands/{}.schema.json", spec.command_type),
             pretty(&schema),
         ));
     }

@@ -27,7 +27,7 @@ fn committed_contracts_are_current() {
 }
 
 #[test]
-fn asyncapi_lists_the_catalog_on_its_topics() {
+fn asyncapi_lists_the_catalog_on_its_topics_and_the_commands_on_their_queues() {
     let text = std::fs::read_to_string(repo().join("docs/schemas/asyncapi.yaml")).unwrap();
     let doc: serde_json::Value = factory::template::yaml::from_str(&text, "asyncapi.yaml").unwrap();
     assert_eq!(doc["asyncapi"], "3.0.0");
@@ -38,6 +38,11 @@ fn asyncapi_lists_the_catalog_on_its_topics() {
         .map(String::as_str)
         .collect();
     let mut catalog: Vec<&str> = factory::domain::DomainEvent::TYPES.to_vec();
+    catalog.extend(
+        factory::queue::catalog::COMMANDS
+            .iter()
+            .map(|s| s.command_type),
+    );
     let mut listed = messages.clone();
     catalog.sort();
     listed.sort();
@@ -60,6 +65,18 @@ fn asyncapi_lists_the_catalog_on_its_topics() {
     assert_eq!(channel("factory.integration"), integration);
     assert_eq!(channel("factory.templates.library").len(), 5);
     assert_eq!(channel("factory.templates.template").len(), 10);
+    assert_eq!(
+        channel("factory.templates.scaffold-engine.commands"),
+        ["GenerateScaffold"]
+    );
+    assert_eq!(
+        channel("factory.templates.template-registry.commands"),
+        [
+            "CreateTemplateVersion",
+            "PublishTemplate",
+            "RegisterTemplate"
+        ]
+    );
     for (name, message) in doc["components"]["messages"].as_object().unwrap() {
         let payload_ref = message["payload"]["allOf"][1]["properties"]["payload"]["$ref"]
             .as_str()

@@ -121,7 +121,7 @@ struct Incoming {
 }
 
 enum Receipt {
-    Amqp(lapin::message::Delivery),
+    Amqp(Box<lapin::message::Delivery>),
     ServiceBus(servicebus::Locked),
 }
 
@@ -169,10 +169,6 @@ impl Shared {
                         .await?;
                     }
                     Action::Retry { reason } => {
-                        tokio::time::sleep(Duration::from_millis(
-                            200 * u64::from(incoming.attempt),
-                        ))
-                        .await;
                         let headers = [
                             (ATTEMPT_HEADER, (incoming.attempt + 1).to_string()),
                             (REASON_HEADER, reason),
@@ -207,11 +203,7 @@ impl Shared {
                     queues.dead_letter(&incoming.queue, locked, &extra).await
                 }
                 // Abandoned, it comes back with its delivery count one higher.
-                Action::Retry { .. } => {
-                    tokio::time::sleep(Duration::from_millis(200 * u64::from(incoming.attempt)))
-                        .await;
-                    queues.abandon(&incoming.queue, locked).await
-                }
+                Action::Retry { .. } => queues.abandon(&incoming.queue, locked).await,
             },
             _ => unreachable!("a delivery is settled by the transport it came from"),
         }
@@ -268,7 +260,7 @@ pub fn run_worker(
                     tokio::spawn(async move {
                         while let Some(Ok(delivery)) = consumer.next().await {
                             let attempt = amqp::header(&delivery.properties, ATTEMPT_HEADER).and_then(|a| a.parse().ok()).unwrap_or(1);
-                            let incoming = Incoming { queue: queue.clone(), body: delivery.data.clone(), attempt, redelivered: delivery.redelivered || attempt > 1, receipt: Receipt::Amqp(delivery) };
+                            let incoming = Incoming { queue: queue.clone(), body: delivery.data.clone(), attempt, redelivered: delivery.redelivered || attempt > 1, receipt: Receipt::Amqp(Box::new(delivery)) };
                             if sender.send(incoming).await.is_err() {
                                 break;
                             }
@@ -354,16 +346,21 @@ pub fn run_worker(
 /// Handles one delivery to its end: completed after its events are appended and
 /// published, tried again, or dead-lettered.
 async fn process(shared: &Arc<Shared>, incoming: Incoming) {
-    // A long generation keeps its Service Bus lock.
+    // A long generation keeps its Service Bus lock, renewed until just before it is
+    // settled (a renewal never races the completion).
+    let stop_renewing = Arc::new(tokio::sync::Notify::new());
     let renewing = match (&shared.transport, &incoming.receipt) {
         (Transport::ServiceBus { queues, .. }, Receipt::ServiceBus(locked)) => {
             let (queues, queue, locked) =
                 (Arc::clone(queues), incoming.queue.clone(), locked.clone());
+            let stop = Arc::clone(&stop_renewing);
             Some(tokio::spawn(async move {
                 let every = (locked.lock_for / 2).max(Duration::from_millis(200));
                 loop {
-                    tokio::time::sleep(every).await;
-                    let _ = queues.renew(&queue, &locked).await;
+                    tokio::select! {
+                        _ = tokio::time::sleep(every) => { let _ = queues.renew(&queue, &locked).await; }
+                        _ = stop.notified() => break,
+                    }
                 }
             }))
         }
@@ -430,13 +427,18 @@ async fn process(shared: &Arc<Shared>, incoming: Incoming) {
     };
     // The push failed, or the broker did: the command comes back (its events, if
     // appended, are found and published then).
+    // A retry waits a moment first, the command still held.
+    if let Ok(Action::Retry { .. }) = &action {
+        tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+    }
+    if let Some(renewing) = renewing {
+        stop_renewing.notify_one();
+        let _ = renewing.await;
+    }
     let settled = match action {
         Ok(action) => shared.settle(&incoming, action).await,
         Err(e) => Err(e),
     };
-    if let Some(renewing) = renewing {
-        renewing.abort();
-    }
     match settled {
         Ok(()) => {
             if let Some(counter) = counter {
@@ -559,6 +561,15 @@ pub fn send_command(settings: &Settings, request: SendCommand) -> Result<Sent> {
         .enable_all()
         .build()
         .map_err(|e| Error::new(format!("cannot start the I/O runtime: {e}")))?;
+    if let Target::ServiceBus(env) = Target::parse(&request.url)? {
+        return runtime.block_on(send_to_service_bus(
+            settings,
+            &env,
+            &queue,
+            &envelope,
+            request.wait,
+        ));
+    }
     runtime.block_on(async {
         let url = &request.url;
         let (connection, channel) = amqp::open(url).await?;
@@ -695,6 +706,61 @@ pub fn send_command(settings: &Settings, request: SendCommand) -> Result<Sent> {
         }
         let _ = connection.close(200, "send done".into()).await;
         Ok(sent)
+    })
+}
+
+/// Sends a command to a Service Bus queue (`MessageId` = the command id without `cmd-`,
+/// as the event push writes event ids). The outcome is not awaited there: events go to
+/// topics, whose subscriptions the platform owns.
+async fn send_to_service_bus(
+    settings: &Settings,
+    env: &str,
+    queue: &str,
+    envelope: &CommandEnvelope,
+    wait: Option<Duration>,
+) -> Result<Sent> {
+    if wait.is_some() {
+        return Err(Error::usage("--wait needs RabbitMQ: on Service Bus the outcome arrives on the topics' subscriptions")
+            .hint("read the outcome from a subscription to factory.integration, matched by the command's correlation id"));
+    }
+    let session = Session::open(settings.clone())?;
+    let text = session
+        .store
+        .config()
+        .push
+        .connection_string(env)
+        .ok_or_else(|| {
+            Error::usage(format!(
+                "no Service Bus connection string in ${env} or store.yaml's push.connectionStrings"
+            ))
+        })?;
+    let queues = servicebus::Queues::new(crate::broker::servicebus::ConnectionString::parse(
+        &text, env,
+    )?);
+    let broker = serde_json::json!({
+        "MessageId": envelope.command_id.trim_start_matches("cmd-"),
+        "CorrelationId": envelope.correlation_id,
+        "Label": envelope.command_type,
+        "ContentType": "application/json",
+    });
+    let properties = vec![
+        ("cs-command-type".to_string(), envelope.command_type.clone()),
+        ("cs-tenant-id".to_string(), envelope.tenant_id.clone()),
+        ("cs-trace-id".to_string(), envelope.trace_id.clone()),
+        (
+            "cs-correlation-id".to_string(),
+            envelope.correlation_id.clone(),
+        ),
+    ];
+    queues
+        .send(queue, &envelope.to_bytes(), broker, &properties)
+        .await?;
+    Ok(Sent {
+        command_id: envelope.command_id.clone(),
+        queue: queue.to_string(),
+        outcome: None,
+        dead_lettered: None,
+        exit_code: 0,
     })
 }
 

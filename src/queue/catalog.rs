@@ -383,7 +383,7 @@ impl Command {
                     "`{other}` is not a command type{}",
                     crate::suggest::did_you_mean(other, names)
                 ))
-                .hint("`factory commands schema` lists the command types"));
+                .hint("`factory commands list` lists the command types"));
             }
         })
     }

@@ -30,11 +30,16 @@ impl Request {
 /// Answers a request with a status and a body.
 pub type Handler = Arc<dyn Fn(&Request) -> (u16, String) + Send + Sync>;
 
+/// Answers a request with a status, headers and a body.
+pub type HeaderHandler =
+    Arc<dyn Fn(&Request) -> (u16, Vec<(String, String)>, String) + Send + Sync>;
+
 #[derive(Default)]
 struct Shared {
     requests: Vec<Request>,
     script: VecDeque<u16>,
     handler: Option<Handler>,
+    header_handler: Option<HeaderHandler>,
 }
 
 /// The listener; it runs until the test process ends.
@@ -59,6 +64,13 @@ impl Listener {
         listener
     }
 
+    /// Starts listening; `handler` answers every request, headers too.
+    pub fn start_with_headers(handler: HeaderHandler) -> Listener {
+        let listener = Self::start(&[]);
+        listener.shared.lock().unwrap().header_handler = Some(handler);
+        listener
+    }
+
     /// Like `start`, answering each request after `delay`.
     pub fn start_with_delay(script: &[u16], delay: Duration) -> Listener {
         let socket = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -70,6 +82,7 @@ impl Listener {
                 requests: Vec::new(),
                 script: script.iter().copied().collect(),
                 handler: None,
+                header_handler: None,
             })),
             delay,
         };
@@ -112,7 +125,7 @@ impl Listener {
             let mut body = vec![0; length];
             reader.read_exact(&mut body).unwrap();
             std::thread::sleep(self.delay);
-            let (status, answer) = {
+            let (status, answer_headers, answer) = {
                 let mut shared = self.shared.lock().unwrap();
                 let request = Request {
                     method,
@@ -120,18 +133,29 @@ impl Listener {
                     headers,
                     body,
                 };
-                let answer = match &shared.handler {
-                    Some(handler) => handler(&request),
-                    None => (shared.script.pop_front().unwrap_or(201), String::new()),
+                let answer = match (&shared.header_handler, &shared.handler) {
+                    (Some(handler), _) => handler(&request),
+                    (None, Some(handler)) => {
+                        let (status, body) = handler(&request);
+                        (status, Vec::new(), body)
+                    }
+                    (None, None) => (
+                        shared.script.pop_front().unwrap_or(201),
+                        Vec::new(),
+                        String::new(),
+                    ),
                 };
                 shared.requests.push(request);
                 answer
             };
-            let extra = if status == 429 {
-                "Retry-After: 1\r\n"
+            let mut extra = if status == 429 {
+                "Retry-After: 1\r\n".to_string()
             } else {
-                ""
+                String::new()
             };
+            for (name, value) in answer_headers {
+                extra.push_str(&format!("{name}: {value}\r\n"));
+            }
             let response = format!(
                 "HTTP/1.1 {status} Scripted\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{answer}",
                 answer.len()
@@ -160,4 +184,24 @@ impl Listener {
             .script
             .extend(statuses.iter().copied());
     }
+}
+
+/// Decodes `%XX` escapes (and `+` as a space), as a form or query string has them.
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }

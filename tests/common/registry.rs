@@ -195,7 +195,7 @@ fn token_service(user: &'static str, password: &'static str) -> (Listener, Strin
             let Some(scope) = pair.strip_prefix("scope=") else {
                 continue;
             };
-            let scope = percent_decode(scope);
+            let scope = super::http::percent_decode(scope);
             for one in scope.split(' ') {
                 let parts: Vec<&str> = one.split(':').collect();
                 if parts.len() == 3 {
@@ -225,23 +225,4 @@ fn token_service(user: &'static str, password: &'static str) -> (Listener, Strin
         (200, json!({"token": token, "expires_in": 300}).to_string())
     };
     (Listener::start_with(Arc::new(handler)), cert.pem())
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
