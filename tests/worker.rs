@@ -375,10 +375,86 @@ fn commands_round_trip_through_a_worker_with_the_exit_codes_of_the_command_line(
     );
     assert!(!env.path("escaped").exists() && !env.path("out/nothing").exists());
 
+    // A repository target: the output committed (.factory/ included, the command in a
+    // trailer) and pushed to a new branch before the run is recorded.
+    let remote = env.path("remote.git");
+    assert!(
+        Command::new("git")
+            .args(["init", "--bare", "--quiet"])
+            .arg(&remote)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let url_of_remote = format!("file://{}", remote.display());
+    let to_repository = json!({"template": EXAMPLE, "target": {"repository": url_of_remote, "branch": "scaffold/orders"}});
+    let pushed = send(&env, &url, "GenerateScaffold", &to_repository, &["--wait"]);
+    pushed.ok();
+    let pushed_id = pushed.json()["commandId"].as_str().unwrap().to_string();
+    let git = |args: &[&str]| {
+        String::from_utf8(
+            Command::new("git")
+                .arg("--git-dir")
+                .arg(&remote)
+                .args(args)
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap()
+    };
+    assert!(
+        git(&["log", "-1", "--format=%B", "scaffold/orders"])
+            .contains(&format!("Factory-Command: {pushed_id}"))
+    );
+    assert!(
+        git(&["ls-tree", "-r", "--name-only", "scaffold/orders"])
+            .lines()
+            .any(|l| l == ".factory/scaffold.yaml")
+    );
+    let generated = env
+        .events()
+        .into_iter()
+        .find(|e| {
+            e["eventType"] == "ScaffoldGenerated"
+                && e["correlationId"] == pushed.json()["outcome"]["correlationId"]
+        })
+        .unwrap();
+    assert_eq!(
+        generated["payload"]["repository"],
+        format!("{url_of_remote}#scaffold/orders")
+    );
+    // The branch exists now: a second push is refused, recorded as a failed run.
+    let again = send(&env, &url, "GenerateScaffold", &to_repository, &["--wait"]);
+    again.expect_code(1);
+    assert!(again.stderr.contains("cannot push to"), "{}", again.stderr);
+    let not_a_url = send(
+        &env,
+        &url,
+        "GenerateScaffold",
+        &json!({"template": EXAMPLE, "target": {"repository": "not a url", "branch": "b"}}),
+        &["--wait"],
+    );
+    not_a_url.expect_code(2);
+    assert!(
+        std::fs::read_dir(env.path("out")).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".factory-push-")),
+        "scratch folders are removed"
+    );
+
     assert_eq!(worker.stop(), 0, "SIGTERM stops it cleanly");
     let dlq = dead_letters(&url, "factory.templates.scaffold-engine.commands.dlq");
     let reasons: Vec<&str> = dlq.iter().map(|(_, r)| r.as_str()).collect();
-    assert_eq!(dlq.len(), 4, "{reasons:?}");
+    assert_eq!(dlq.len(), 6, "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("cannot push to")));
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("is not a git repository URL"))
+    );
     assert!(reasons.iter().any(|r| r.contains("not a command type")));
     assert!(
         reasons

@@ -232,6 +232,54 @@ pub fn record_failed_execution(
     Ok(super::event_ids(&envelopes))
 }
 
+/// Generates into a scratch folder under the output root, commits the output (`.factory/`
+/// included) with the command in a `Factory-Command:` trailer, and pushes the commit to a
+/// new branch of the repository before the run is recorded.
+fn generate_into_repository(
+    worker: &WorkerSettings,
+    session: &Session,
+    request: super::generate::GenerateScaffold,
+    url: &str,
+    branch: &str,
+) -> Result<()> {
+    if !crate::git::is_git_url(url) {
+        return Err(Error::usage(format!(
+            "`{}` is not a git repository URL",
+            crate::http::redact_url(url)
+        )));
+    }
+    if !crate::git::fetch::is_branch_name(branch) {
+        return Err(Error::usage(format!("`{branch}` is not a branch name")));
+    }
+    let scratch = tempfile::Builder::new()
+        .prefix(".factory-push-")
+        .tempdir_in(&worker.output_root)
+        .map_err(|e| Error::io("create a folder in", &worker.output_root, e))?;
+    let target = scratch.path().join("scaffold");
+    let command_id = session.settings.causation_id.clone().unwrap_or_default();
+    let fetch = &session.settings.git.fetch;
+    let deliver = |dir: &Path| -> Result<String> {
+        crate::git::fetch::push_head(dir, url, branch, fetch)?;
+        Ok(format!(
+            "{}#{branch}",
+            crate::git::url::without_credentials(url)
+        ))
+    };
+    let request = super::generate::GenerateScaffold {
+        target,
+        git: true,
+        commit_trailer: Some(format!("Factory-Command: {command_id}")),
+        ..request
+    };
+    let ports = super::generate::Ports {
+        progress: &crate::generate::Silent,
+        asker: None,
+        deliver: Some(&deliver),
+    };
+    super::generate::generate_scaffold(session, request, ports)?;
+    Ok(())
+}
+
 /// Runs the command's use case; the exit code its outcome would give on the command line.
 fn run(
     worker: &WorkerSettings,
@@ -299,40 +347,40 @@ fn run(
             return Ok(if validated.passed() { 0 } else { 3 });
         }
         Command::GenerateScaffold(c) => {
-            let folder = match (&c.target.folder, &c.target.repository) {
-                (Some(folder), None) => folder.clone(),
-                (None, Some(_)) => {
-                    return Err(Error::usage(
-                        "repository targets are not served by this worker yet",
-                    )
-                    .hint("name a folder under the worker's --output-root: {\"folder\": \"…\"}"));
+            let target = c.target.clone();
+            let request = super::generate::GenerateScaffold {
+                template: c.template,
+                answers: c.answers,
+                allow_draft: c.allow_draft,
+                runtime: c.runtime,
+                ..Default::default()
+            };
+            match (target.folder, target.repository, target.branch) {
+                (Some(folder), None, None) => {
+                    let target = inside_root(&worker.output_root, &folder)?;
+                    // A redelivery may find the output of an earlier attempt that died
+                    // before its events were recorded: that attempt's files are replaced.
+                    let force = redelivered && target.exists();
+                    let request = super::generate::GenerateScaffold {
+                        target,
+                        force,
+                        ..request
+                    };
+                    let ports = super::generate::Ports {
+                        progress: &crate::generate::Silent,
+                        asker: None,
+                        deliver: None,
+                    };
+                    super::generate::generate_scaffold(session, request, ports)?;
+                }
+                (None, Some(url), Some(branch)) => {
+                    generate_into_repository(worker, session, request, &url, &branch)?
                 }
                 _ => {
-                    return Err(Error::usage(
-                        "the target names neither a folder nor a repository, or both",
-                    ));
+                    return Err(Error::usage("the target names neither a folder nor a repository with a branch")
+                        .hint("{\"folder\": \"orders\"} under the output root, or {\"repository\": URL, \"branch\": NAME}"));
                 }
-            };
-            let target = inside_root(&worker.output_root, &folder)?;
-            // A redelivery may find the output of an earlier attempt that died before its
-            // events were recorded: that attempt's files are replaced.
-            let force = redelivered && target.exists();
-            super::generate::generate_scaffold(
-                session,
-                super::generate::GenerateScaffold {
-                    template: c.template,
-                    target,
-                    answers: c.answers,
-                    allow_draft: c.allow_draft,
-                    runtime: c.runtime,
-                    force,
-                    ..Default::default()
-                },
-                super::generate::Ports {
-                    progress: &crate::generate::Silent,
-                    asker: None,
-                },
-            )?;
+            }
         }
         Command::EvaluateCompatibility(c) => {
             let evaluated = compat::evaluate_compatibility(

@@ -47,7 +47,13 @@ pub struct GenerateScaffold {
     pub directory: Option<String>,
     /// `--flavor`, for a template folder with both copier.yml and cookiecutter.json.
     pub flavor: Option<source::Flavor>,
+    /// Lines for the end of the commit message (with `git`).
+    pub commit_trailer: Option<String>,
 }
+
+/// Delivers the placed output somewhere else before the run is recorded (a worker pushes
+/// the commit to a repository); returns where it went, without credentials.
+pub type Deliver<'a> = &'a dyn Fn(&std::path::Path) -> Result<String>;
 
 /// The ports a generation uses besides the session.
 pub struct Ports<'a> {
@@ -55,6 +61,8 @@ pub struct Ports<'a> {
     pub progress: &'a dyn Progress,
     /// Asks for answers (on a terminal); `None` elsewhere.
     pub asker: Option<&'a mut dyn Asker>,
+    /// Delivers the output before it is recorded; a failure is recorded as the run's.
+    pub deliver: Option<Deliver<'a>>,
 }
 
 /// What a generation produced.
@@ -254,6 +262,7 @@ pub fn generate_scaffold(
         force: request.force,
         dry_run: request.dry_run,
         git: request.git,
+        commit_trailer: request.commit_trailer.clone(),
         generated_at: crate::clock::format_rfc3339(session.settings.render.now()),
         hooks: if request.trust {
             hooks
@@ -262,7 +271,20 @@ pub fn generate_scaffold(
         },
         extra_files,
     };
-    let result = generate::run(&run, ports.progress);
+    let mut result = generate::run(&run, ports.progress);
+    // Delivered before recorded: the events never say a scaffold arrived that did not.
+    if let (Some(deliver), Ok(outcome)) = (ports.deliver, &mut result) {
+        match deliver(&target) {
+            Ok(place) => outcome.repository = Some(place),
+            Err(error) => {
+                result = Err(generate::Failure {
+                    execution_id: outcome.execution_id.clone(),
+                    duration_ms: outcome.duration_ms,
+                    error,
+                });
+            }
+        }
+    }
     let report = |outcome: Outcome, events: Vec<String>| GenerateReport {
         dry_run: request.dry_run,
         template: resolved.label.clone(),

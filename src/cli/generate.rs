@@ -144,6 +144,7 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
         .as_ref()
         .map(|dir| dir.join(".factory").join("scaffold.yaml"));
     let request = GenerateScaffold {
+        commit_trailer: None,
         answers: given_answers(args.answers.as_ref().or(recorded.as_ref()), &args.set)?,
         template: args.source,
         target: args.output,
@@ -162,6 +163,7 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
     let bar;
     let show_progress = app.human() && std::io::stderr().is_terminal();
     let ports = Ports {
+        deliver: None,
         progress: if show_progress {
             bar = Bar::new();
             &bar

@@ -55,6 +55,8 @@ pub struct Request<'a> {
     pub dry_run: bool,
     /// Commit the output to a git repository.
     pub git: bool,
+    /// Lines for the end of that commit's message (a worker's `Factory-Command: cmd-…`).
+    pub commit_trailer: Option<String>,
     /// When it happened, RFC 3339 (for the provenance file).
     pub generated_at: String,
     /// Hooks and tasks to run (the user passed `--trust`); empty otherwise.
@@ -253,10 +255,14 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         .map_err(fail)?;
     staging.place(request.force, &keep).map_err(fail)?;
     if request.git {
-        let message = format!(
+        let mut message = format!(
             "Scaffold from {}\n\nfactory execution {execution_id}\ncontent {}",
             source.label, tree.content_hash
         );
+        if let Some(trailer) = &request.commit_trailer {
+            message.push_str("\n\n");
+            message.push_str(trailer);
+        }
         let commit = crate::git::commit_all(&request.target, &message).map_err(fail)?;
         outcome.repository = Some(absolute(&request.target));
         outcome.commit = Some(commit);

@@ -640,3 +640,35 @@ pub fn clean(cache_dir: &Path, only: Option<&str>) -> Result<Vec<CacheEntry>> {
     }
     Ok(removed)
 }
+
+/// Pushes the commit at HEAD of the repository in `dir` to a new `branch` of `url` (a branch
+/// that exists is refused by the server: the scaffold's commit has no parent), with the
+/// credentials of `url` or of the hosting service as a fetch has them.
+pub fn push_head(dir: &Path, url: &str, branch: &str, options: &FetchOptions) -> Result<()> {
+    let clean = without_credentials(url);
+    let env = GitEnv::new(url, options);
+    let refspec = format!("HEAD:refs/heads/{branch}");
+    run_git(
+        &["push", "--quiet", &clean, &refspec],
+        Some(&dir.join(".git")),
+        &env,
+        options,
+        false,
+    )
+    .map_err(|failed| explain(failed, url, "push to", options))?;
+    Ok(())
+}
+
+/// Whether `name` is a branch name git takes (`git check-ref-format --branch`'s rules).
+pub fn is_branch_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with(['-', '/'])
+        && !name.ends_with(['/', '.'])
+        && !name.ends_with(".lock")
+        && !name.contains("..")
+        && !name.contains("//")
+        && !name.contains("@{")
+        && !name
+            .chars()
+            .any(|c| c.is_control() || " ~^:?*[\\".contains(c))
+}
