@@ -206,6 +206,14 @@ pub fn validate(
     }
     check_conditions(&renderer, &mut r, &at);
     check_variables(&renderer, &mut r, &at);
+    // Rendering needs the template's Python extensions, which validate never runs.
+    if !renderer.manifest().python_extensions.is_empty() {
+        let reason = "it renders with the template's Python Jinja extensions, which only `generate --trust` runs";
+        for check in ["defaults/render", "tests/render", "matrix/render"] {
+            r.skipped.insert(check, reason);
+        }
+        return r.finish(options);
+    }
     check_defaults(&renderer, &mut r);
     check_tests(&renderer, &mut r);
     if options.matrix {
@@ -564,11 +572,15 @@ fn check_variables(renderer: &Renderer, r: &mut Recorder, at: &dyn Fn(&str) -> O
                     };
                     let closest =
                         crate::suggest::did_you_mean(&name, known.iter().map(String::as_str));
-                    r.fail(
-                        "template/undeclared",
-                        format!("`{name}` is used but is not a parameter{closest}"),
-                        Some(location),
-                    );
+                    let message = format!("`{name}` is used but is not a parameter{closest}");
+                    if renderer.manifest().python_extensions.is_empty() {
+                        r.fail("template/undeclared", message, Some(location));
+                    } else {
+                        // The template's Python extensions may define it (globals, a
+                        // context hook); only generate --trust can tell.
+                        let message = format!("{message} (its Python extensions may define it)");
+                        r.warn("template/undeclared", message, Some(location));
+                    }
                 }
                 used.insert(name);
             }

@@ -273,6 +273,11 @@ fn cookiecutters_own_test_templates_render_the_same() {
     let mut env = Env::new();
     env.set_env("FACTORY_NOW", "2026-06-11T09:05:00Z");
     env.set_env("FACTORY_UUID_SEED", "upstream");
+    // Local extensions import cookiecutter's helpers: its Python runs them (with --trust).
+    env.set_env(
+        "FACTORY_PYTHON",
+        cookiecutter.with_file_name("python3").to_str().unwrap(),
+    );
     let mut templates: Vec<PathBuf> = walkdir::WalkDir::new(&fixtures)
         .max_depth(3)
         .into_iter()
@@ -357,7 +362,14 @@ fn cookiecutters_own_test_templates_render_the_same() {
         table.push(format!("| {name} | {row} |"));
     }
     eprintln!("{}", table.join("\n"));
-    assert!(identical >= 12, "{}", table.join("\n"));
+    assert!(identical >= 15, "{}", table.join("\n"));
+    // Every fixture cookiecutter renders, factory renders byte for byte (local extensions
+    // included, with --trust).
+    assert!(
+        !table.iter().any(|row| row.contains("| renders | refused")),
+        "{}",
+        table.join("\n")
+    );
 }
 
 #[test]
@@ -636,4 +648,68 @@ fn flavor_cookiecutter_reads_a_dual_template_as_cookiecutter_does() {
         stored.stderr
     );
     assert!(!env.path("none").exists());
+}
+
+#[test]
+fn a_local_extension_runs_with_trust_as_cookiecutter_runs_it() {
+    let mut env = Env::new();
+    let template = env.template(
+        "cc-local-ext",
+        &[
+            (
+                "cookiecutter.json",
+                "{\"name\": \"Demo Project\", \"_extensions\": [\"cookiecutter.extensions.JsonifyExtension\", \"local_extensions.ShoutExtension\"]}\n",
+            ),
+            (
+                "local_extensions.py",
+                "from jinja2.ext import Extension\n\n\nclass ShoutExtension(Extension):\n    def __init__(self, environment):\n        super().__init__(environment)\n        environment.filters[\"shout\"] = lambda value, mark=\"!\": value.upper() + mark\n",
+            ),
+            (
+                "{{cookiecutter.name}}/a.txt",
+                "{{ cookiecutter.name | shout }} {{ cookiecutter.name | shout(mark='?') }}\n",
+            ),
+        ],
+    );
+    let refused = env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "out",
+        "--defaults",
+    ]);
+    refused.expect_code(1);
+    assert!(
+        refused
+            .stderr
+            .contains("its Jinja extensions local_extensions.ShoutExtension are Python"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!env.path("out").exists());
+    let Some(cookiecutter) = cookiecutter() else {
+        return;
+    };
+    env.set_env(
+        "FACTORY_PYTHON",
+        cookiecutter.with_file_name("python3").to_str().unwrap(),
+    );
+    env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "out",
+        "--defaults",
+        "--trust",
+    ])
+    .ok();
+    assert_eq!(
+        std::fs::read_to_string(env.path("out/Demo Project/a.txt")).unwrap(),
+        "DEMO PROJECT! DEMO PROJECT?\n"
+    );
+    assert!(cookiecutter_into(&env, &template, &env.path("ref")));
+    let ours: Vec<_> = tree(&env.path("out/Demo Project"))
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with(".factory/"))
+        .collect();
+    assert_eq!(tree(&env.path("ref/Demo Project")), ours);
 }

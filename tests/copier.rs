@@ -671,38 +671,119 @@ fn choice_validators_and_imported_macros_run_for_the_answer_chosen_as_in_copier(
 }
 
 #[test]
-fn jinja_extensions_that_are_python_are_refused_by_name_before_anything_is_written() {
-    let env = Env::new();
+fn python_jinja_extensions_run_with_trust_as_copier_runs_them() {
+    let mut env = Env::new();
     let template = env.template(
         "cp-ext",
         &[
             (
                 "copier.yml",
-                "_jinja_extensions:\n  - jinja2_time.TimeExtension\n  - copier_templates_extensions.TemplateExtensionLoader\n  - extensions/context.py:ContextUpdater\nname: demo\n",
+                "_subdirectory: template\n_jinja_extensions:\n  - copier_templates_extensions.TemplateExtensionLoader\n  - extensions/context.py:ContextUpdater\n  - extensions/slugify.py:SlugifyExtension\nname:\n  type: str\n  default: Demo Project\n",
+            ),
+            (
+                "extensions/context.py",
+                "from copier_templates_extensions import ContextHook\n\n\nclass ContextUpdater(ContextHook):\n    def hook(self, context):\n        # copier runs it for question defaults too, before `name` is answered.\n        context[\"shout\"] = context.get(\"name\", \"\").upper() + \"!\"\n",
+            ),
+            (
+                "extensions/slugify.py",
+                "import re\n\nfrom jinja2.ext import Extension\n\n\ndef slugify(value, sep=\"-\"):\n    return re.sub(r\"[^a-z0-9]+\", sep, value.lower()).strip(sep)\n\n\nclass SlugifyExtension(Extension):\n    def __init__(self, environment):\n        super().__init__(environment)\n        environment.filters[\"slugify\"] = slugify\n        environment.globals[\"answer\"] = 42\n        environment.globals[\"twice\"] = lambda v: v * 2\n        environment.tests[\"long\"] = lambda v, n=5: len(v) > n\n",
+            ),
+            (
+                "template/a.txt.jinja",
+                "{{ name | slugify }} {{ name | slugify(sep='_') }} {{ shout }} {{ answer }} {{ twice('ab') }} {{ 'abcdefg' is long }} {{ 'ab' is long(1) }}\n",
+            ),
+        ],
+    );
+    // Without --trust: refused by name before anything is written.
+    let refused = env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "out",
+        "--defaults",
+    ]);
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains("its Jinja extensions copier_templates_extensions.TemplateExtensionLoader, extensions/context.py:ContextUpdater, extensions/slugify.py:SlugifyExtension are Python"),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("--trust"), "{}", refused.stderr);
+    assert!(!env.path("out").exists());
+    // validate runs no template Python: what needs it is skipped, said why.
+    let validated = env.run(&["validate", "--path", template.to_str().unwrap()]);
+    validated.ok();
+    assert!(
+        validated.stdout.contains("skip  defaults/render"),
+        "{}",
+        validated.stdout
+    );
+    // With --trust: run in a python3 that has Jinja2 and the extensions' package, as copier runs them.
+    let Some(copier) = common::python::tool_with(
+        "copier-9.19.1-templates-extensions-0.3.2",
+        &["copier==9.19.1", "copier-templates-extensions==0.3.2"],
+        "copier",
+    ) else {
+        return;
+    };
+    env.set_env(
+        "FACTORY_PYTHON",
+        copier.with_file_name("python3").to_str().unwrap(),
+    );
+    env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "out",
+        "--defaults",
+        "--trust",
+    ])
+    .ok();
+    assert_eq!(
+        std::fs::read_to_string(env.path("out/a.txt")).unwrap(),
+        "demo-project demo_project DEMO PROJECT! 42 abab True True\n"
+    );
+    let mut command = reference_command(&env, &copier);
+    command
+        .args(["copy", "--defaults", "--quiet", "--trust"])
+        .arg(&template)
+        .arg(env.path("ref"));
+    run_reference(command, env.dir.path());
+    let ours: Vec<_> = tree(&env.path("out"))
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with(".factory/"))
+        .collect();
+    assert_eq!(tree(&env.path("ref")), ours);
+    // An extension that does not load is named, nothing written.
+    env.set_env("FACTORY_PYTHON", "python3");
+    let broken = env.template(
+        "cp-ext-broken",
+        &[
+            (
+                "copier.yml",
+                "_jinja_extensions:\n  - no_such_module.Extension\nname: demo\n",
             ),
             ("a.txt.jinja", "{{ name }}\n"),
         ],
     );
-    for trust in [false, true] {
-        let mut args = vec!["generate", template.to_str().unwrap(), "-o", "out"];
-        if trust {
-            args.push("--trust");
-        }
-        let out = env.run(&args);
-        out.expect_code(1);
-        assert!(
-            out.stderr.contains("copier_templates_extensions.TemplateExtensionLoader, extensions/context.py:ContextUpdater is Python code"),
-            "{}",
-            out.stderr
-        );
-        assert!(
-            !out.stderr.contains("jinja2_time.TimeExtension, copier"),
-            "{}",
-            out.stderr
-        );
-        assert!(!env.path("out").exists());
-    }
-    // Extensions factory provides are fine.
+    let failed = env.run(&[
+        "generate",
+        broken.to_str().unwrap(),
+        "-o",
+        "broken",
+        "--defaults",
+        "--trust",
+    ]);
+    failed.expect_code(1);
+    assert!(
+        failed
+            .stderr
+            .contains("its Jinja extensions (no_such_module.Extension) did not load"),
+        "{}",
+        failed.stderr
+    );
+    assert!(!env.path("broken").exists());
+    // Extensions factory provides need no --trust.
     let provided = env.template(
         "cp-ext-ok",
         &[

@@ -159,6 +159,30 @@ pub fn generate_scaffold(
         ))
         .hint("read what it runs, then pass --trust to allow it (or --dry-run to see the files without running anything)"));
     }
+    // A template's Python extensions run only with --trust, in a helper started once.
+    let extensions = &resolved.manifest.python_extensions;
+    if !extensions.is_empty() && !request.trust {
+        return Err(Error::new(format!(
+            "{} wants to run code: its Jinja extensions {} are Python{}; nothing was written",
+            resolved.label,
+            extensions.join(", "),
+            if request.dry_run { ", and it cannot render without them" } else { "" }
+        ))
+        .hint("read what they do (the template's files, the packages they name), then pass --trust to run them"));
+    }
+    let python = if extensions.is_empty() {
+        None
+    } else {
+        Some(Arc::new(generate::python::PythonExtensions::start(
+            &resolved.files,
+            extensions,
+            &resolved.label,
+        )?))
+    };
+    let mut render_settings = session.settings.render.clone();
+    if let Some(python) = &python {
+        render_settings.foreign = Some(Arc::clone(python) as Arc<dyn crate::render::Foreign>);
+    }
     let flavour = resolved.manifest.flavour();
     if request.compat_answers && flavour == Flavour::Factory {
         return Err(
@@ -169,7 +193,7 @@ pub fn generate_scaffold(
     let renderer = Renderer::new(
         &resolved.manifest,
         Arc::clone(&resolved.files),
-        &session.settings.render,
+        &render_settings,
     )
     .map_err(|m| Error::new(format!("{}: {m}", resolved.label)))?;
     let answers = answers::resolve_with(
@@ -185,6 +209,12 @@ pub fn generate_scaffold(
             "give answers with --set NAME=VALUE or --answers FILE; `factory show` lists the parameters",
         )
     })?;
+    let mut answers = answers;
+    if let Some(python) = python.as_ref().filter(|_| flavour == Flavour::Copier) {
+        answers.hooked = python
+            .context(&answers.plain_context())
+            .map_err(|m| Error::new(format!("{}: its context hook failed: {m}", resolved.label)))?;
+    }
     for name in &answers.dropped {
         session.store.notice(format!(
             "the answer for `{name}` is not used: its `when` does not hold for these answers"

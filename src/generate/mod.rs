@@ -7,6 +7,7 @@
 pub mod hooks;
 pub mod output;
 pub mod provenance;
+pub mod python;
 pub mod source;
 pub mod verify;
 

@@ -33,6 +33,8 @@ pub struct Settings {
     pub uuid_seed: Option<String>,
     /// The machine's offset from UTC, for `{% now 'local' %}` (UTC unless the caller says).
     pub local_offset: time::UtcOffset,
+    /// The template's Python extensions, when the caller started them (`--trust`).
+    pub foreign: Option<std::sync::Arc<dyn Foreign>>,
     uuid_counter: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
@@ -49,6 +51,7 @@ impl Settings {
             now,
             uuid_seed,
             local_offset: time::UtcOffset::UTC,
+            foreign: None,
             uuid_counter: Default::default(),
         }
     }
@@ -150,6 +153,9 @@ pub fn environment(settings: &Settings) -> Environment<'static> {
     filters::register(&mut env, settings);
     jinja2::register(&mut env, settings);
     ansible::register(&mut env);
+    if let Some(foreign) = &settings.foreign {
+        register_foreign(&mut env, foreign);
+    }
     env
 }
 
@@ -275,4 +281,114 @@ pub fn describe_error(
         message.push_str(detail);
     }
     TemplateError { location, message }
+}
+
+/// Jinja extensions that live outside factory (a template's Python, run by a helper the
+/// caller started with `--trust`): the names they add and a way to call them. Rendering
+/// sees only this port.
+pub trait Foreign: Send + Sync + std::fmt::Debug {
+    /// What they add.
+    fn names(&self) -> &ForeignNames;
+    /// Calls a filter, test or function (`kind`) with JSON arguments.
+    fn call(
+        &self,
+        kind: &str,
+        name: &str,
+        args: Vec<serde_json::Value>,
+        kwargs: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<serde_json::Value, String>;
+}
+
+/// The filters, tests, functions and plain values foreign extensions add.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ForeignNames {
+    /// Filter names.
+    #[serde(default)]
+    pub filters: Vec<String>,
+    /// Test names.
+    #[serde(default)]
+    pub tests: Vec<String>,
+    /// Global function names.
+    #[serde(default)]
+    pub functions: Vec<String>,
+    /// Global values.
+    #[serde(default)]
+    pub values: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Adds proxies for what `foreign` provides (they win over factory's own of the same name,
+/// as a template's extension does in Jinja2).
+fn register_foreign(env: &mut Environment<'static>, foreign: &std::sync::Arc<dyn Foreign>) {
+    use minijinja::value::{Kwargs, Rest};
+    fn json(value: &minijinja::Value) -> serde_json::Value {
+        if value.is_undefined() || value.is_none() {
+            return serde_json::Value::Null;
+        }
+        serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+    }
+    fn arguments(
+        args: &[minijinja::Value],
+        kwargs: &Kwargs,
+    ) -> (
+        Vec<serde_json::Value>,
+        serde_json::Map<String, serde_json::Value>,
+    ) {
+        let mut named = serde_json::Map::new();
+        for key in kwargs.args() {
+            if let Ok(value) = kwargs.get::<minijinja::Value>(key) {
+                named.insert(key.to_string(), json(&value));
+            }
+        }
+        (args.iter().map(json).collect(), named)
+    }
+    let failed = |name: &str, message: String| {
+        minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("{name} (a Python extension): {message}"),
+        )
+    };
+    let names = foreign.names().clone();
+    for name in names.filters {
+        let (foreign, label) = (std::sync::Arc::clone(foreign), name.clone());
+        env.add_filter(
+            name,
+            move |value: minijinja::Value, rest: Rest<minijinja::Value>, kwargs: Kwargs| {
+                let mut all = vec![value];
+                all.extend(rest.0);
+                let (args, named) = arguments(&all, &kwargs);
+                foreign
+                    .call("filter", &label, args, named)
+                    .map(|v| minijinja::Value::from(minijinja::value::Serde(v)))
+                    .map_err(|m| failed(&label, m))
+            },
+        );
+    }
+    for name in names.tests {
+        let (foreign, label) = (std::sync::Arc::clone(foreign), name.clone());
+        env.add_test(
+            name,
+            move |value: minijinja::Value, rest: Rest<minijinja::Value>, kwargs: Kwargs| {
+                let mut all = vec![value];
+                all.extend(rest.0);
+                let (args, named) = arguments(&all, &kwargs);
+                foreign
+                    .call("test", &label, args, named)
+                    .map(|v| v.as_bool().unwrap_or(!v.is_null()))
+                    .map_err(|m| failed(&label, m))
+            },
+        );
+    }
+    for name in names.functions {
+        let (foreign, label) = (std::sync::Arc::clone(foreign), name.clone());
+        env.add_function(name, move |rest: Rest<minijinja::Value>, kwargs: Kwargs| {
+            let (args, named) = arguments(&rest.0, &kwargs);
+            foreign
+                .call("function", &label, args, named)
+                .map(|v| minijinja::Value::from(minijinja::value::Serde(v)))
+                .map_err(|m| failed(&label, m))
+        });
+    }
+    for (name, value) in names.values {
+        env.add_global(name, minijinja::Value::from(minijinja::value::Serde(value)));
+    }
 }

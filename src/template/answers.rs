@@ -24,6 +24,9 @@ pub struct Answers {
     /// What the template's tool adds to the context besides the answers
     /// (`super::context`); never recorded as answers.
     pub tool: Map<String, Value>,
+    /// What a context hook of the template's Python extensions set (over answers too, as
+    /// copier-templates-extensions' ContextHook does); never recorded as answers.
+    pub hooked: Map<String, Value>,
 }
 
 impl Answers {
@@ -36,6 +39,15 @@ impl Answers {
             .collect()
     }
 
+    /// The answers and what the tool adds, as JSON (what a context hook is shown).
+    pub fn plain_context(&self) -> Map<String, Value> {
+        let mut values = self.values.clone();
+        for (key, value) in &self.tool {
+            values.entry(key.clone()).or_insert_with(|| value.clone());
+        }
+        values
+    }
+
     /// What copier records in its answers file: the public answers of the questions asked.
     pub fn recorded(&self) -> Map<String, Value> {
         let mut recorded = self.public();
@@ -45,9 +57,9 @@ impl Answers {
 
     /// The render context.
     pub fn context(&self) -> minijinja::Value {
-        let mut values = self.values.clone();
-        for (key, value) in &self.tool {
-            values.entry(key.clone()).or_insert_with(|| value.clone());
+        let mut values = self.plain_context();
+        for (key, value) in &self.hooked {
+            values.insert(key.clone(), value.clone());
         }
         // The dictionary templates see is mutable (`cookiecutter.update({...})`).
         let dictionary = super::context_map::MutableMap::value(

@@ -54,6 +54,7 @@ pub fn manifest(text: &str, name: &str, paths: &[&str]) -> Result<Manifest, Yaml
     let mut parameters = Vec::new();
     let mut dictionaries = Vec::new();
     let mut copy_only = Vec::new();
+    let mut python_extensions = Vec::new();
     for (key, value) in &context {
         let hidden = key.starts_with('_');
         if key == "_copy_without_render" {
@@ -68,21 +69,19 @@ pub fn manifest(text: &str, name: &str, paths: &[&str]) -> Result<Manifest, Yaml
             }
         }
         if key == "_extensions" {
-            for extension in value
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-            {
-                if !BUILT_IN_EXTENSIONS.contains(&extension)
-                    && extension != "jinja2_time.TimeExtension"
-                {
-                    return Err(error(format!(
-                        "extension `{extension}` is not supported; factory provides cookiecutter's built-in ones ({})",
-                        BUILT_IN_EXTENSIONS.join(", ")
-                    )));
-                }
-            }
+            // Built-in ones are factory's own; the rest (a template's `local_extensions`
+            // module, a package's) are Python, run only with --trust.
+            python_extensions.extend(
+                value
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .filter(|e| {
+                        !BUILT_IN_EXTENSIONS.contains(e) && *e != "jinja2_time.TimeExtension"
+                    })
+                    .map(str::to_string),
+            );
         }
         let raw = hidden && !key.starts_with("__");
         // cookiecutter renders every value but `_x` ones, and what it renders inside lists and
@@ -169,6 +168,7 @@ pub fn manifest(text: &str, name: &str, paths: &[&str]) -> Result<Manifest, Yaml
         skip_if_exists: Vec::new(),
         envops: Map::new(),
         answers_file: None,
+        python_extensions,
         // Names are looked up in the project folder (the content), then in `templates/`.
         search_path: vec!["templates".to_string()],
     })

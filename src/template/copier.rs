@@ -120,6 +120,7 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
     let mut envops = Map::new();
     envops.insert("undefined".into(), Value::String("jinja2.Undefined".into()));
     let mut answers_file = None;
+    let mut python_extensions = Vec::new();
     // `when` is read with the template's own delimiters, wherever `_envops` stands.
     let delimiter = |key: &str, default: &'static str| {
         config
@@ -171,28 +172,16 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
                 );
             }
             "_jinja_extensions" => {
-                // What factory provides itself is accepted; anything else is the template's
-                // own Python, which factory does not run: refused here, before anything is
-                // written, naming it (not an "unknown filter" later).
-                let foreign: Vec<&str> = value
+                // What factory provides itself is built in; anything else is the template's
+                // own Python (or a package's), which only runs with --trust.
+                python_extensions = value
                     .as_array()
                     .into_iter()
                     .flatten()
                     .filter_map(Value::as_str)
                     .filter(|e| !PROVIDED_EXTENSIONS.contains(e))
+                    .map(str::to_string)
                     .collect();
-                if !foreign.is_empty() {
-                    return Err(YamlError {
-                        origin: origin.to_string(),
-                        line: None,
-                        column: None,
-                        message: format!(
-                            "_jinja_extensions: {} is Python code from the template or a package; factory does not run template Python (it provides {})",
-                            foreign.join(", "),
-                            PROVIDED_EXTENSIONS.join(", ")
-                        ),
-                    });
-                }
             }
             k if k.starts_with('_') => {}
             _ => parameters.push(question(key, value, origin, (&start, &end))?),
@@ -233,6 +222,7 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
         skip_if_exists,
         envops,
         answers_file,
+        python_extensions,
     })
 }
 

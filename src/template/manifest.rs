@@ -300,6 +300,12 @@ pub struct Manifest {
     #[serde(skip)]
     #[schemars(skip)]
     pub answers_file: Option<String>,
+    /// Jinja extensions that are Python of the template or a package (copier's
+    /// `_jinja_extensions`, cookiecutter's `_extensions` beyond what factory provides): run
+    /// in a python3 helper, only with `--trust`.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub python_extensions: Vec<String>,
 }
 
 /// A command a template runs after rendering (copier's `_tasks`, in any of its forms).

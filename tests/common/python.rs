@@ -7,7 +7,17 @@ use std::process::Command;
 /// `bin` from a virtual environment with `package==version` installed; `None` (said loudly)
 /// without python3 or PyPI, which CI does not accept.
 pub fn tool(package: &str, version: &str, bin: &str) -> Option<PathBuf> {
-    let venv = super::repo().join(format!("target/test-venvs/{package}-{version}"));
+    tool_with(
+        &format!("{package}-{version}"),
+        &[&format!("{package}=={version}")],
+        bin,
+    )
+}
+
+/// `bin` from a virtual environment `name` with every requirement in `packages` installed
+/// (`None` as for [`tool`]).
+pub fn tool_with(name: &str, packages: &[&str], bin: &str) -> Option<PathBuf> {
+    let venv = super::repo().join(format!("target/test-venvs/{name}"));
     let path = venv.join("bin").join(bin);
     if path.is_file() {
         return Some(path);
@@ -18,7 +28,8 @@ pub fn tool(package: &str, version: &str, bin: &str) -> Option<PathBuf> {
         .status()
         .is_ok_and(|s| s.success())
         && Command::new(venv.join("bin/pip"))
-            .args(["install", "--quiet", &format!("{package}=={version}")])
+            .args(["install", "--quiet"])
+            .args(packages)
             .status()
             .is_ok_and(|s| s.success());
     if made && path.is_file() {
@@ -26,9 +37,13 @@ pub fn tool(package: &str, version: &str, bin: &str) -> Option<PathBuf> {
     }
     assert!(
         std::env::var_os("CI").is_none(),
-        "CI must be able to install {package} from PyPI"
+        "CI must be able to install {} from PyPI",
+        packages.join(" ")
     );
-    eprintln!("\n*** SKIPPED: {package} could not be installed (no python3 or no PyPI) ***\n");
+    eprintln!(
+        "\n*** SKIPPED: {} could not be installed (no python3 or no PyPI) ***\n",
+        packages.join(" ")
+    );
     None
 }
 

@@ -1,0 +1,97 @@
+"""factory's helper for Jinja extensions written in Python (a template's own, or a
+package's): started once per generate, only with --trust. It loads the extensions into a
+Jinja2 environment as copier or cookiecutter would (the template folder on sys.path and as
+the loader's root), says which filters, tests and globals they add, and then answers calls
+on stdin/stdout, one JSON object per line."""
+
+import json
+import sys
+
+
+def main():
+    setup = json.loads(sys.stdin.readline())
+    root = setup["root"]
+    sys.path.insert(0, root)
+    try:
+        import jinja2
+        import jinja2.ext
+    except ImportError as e:
+        print(json.dumps({"error": f"{e} (this python3 has no Jinja2)"}), flush=True)
+        return
+
+    def environment(extensions):
+        return jinja2.Environment(
+            loader=jinja2.FileSystemLoader(root),
+            extensions=extensions,
+            keep_trailing_newline=True,
+        )
+
+    try:
+        env = environment(setup["extensions"])
+    except Exception as e:  # an extension that does not load is the answer
+        print(json.dumps({"error": f"{type(e).__name__}: {e}"}), flush=True)
+        return
+    base = environment([])
+    names = {"filters": [], "tests": [], "functions": [], "values": {}}
+    for kind in ("filters", "tests"):
+        for name, value in getattr(env, kind).items():
+            if getattr(base, kind).get(name) is not value:
+                names[kind].append(name)
+    for name, value in env.globals.items():
+        if base.globals.get(name) is value:
+            continue
+        if callable(value):
+            names["functions"].append(name)
+        else:
+            try:
+                json.dumps(value)
+                names["values"][name] = value
+            except TypeError:
+                pass
+    print(json.dumps(names), flush=True)
+    from jinja2.utils import _PassArg
+
+    def invoke(func, args, kwargs):
+        # Filters and functions that take the environment or a context get one.
+        passed = _PassArg.from_obj(func)
+        if passed is _PassArg.environment:
+            return func(env, *args, **kwargs)
+        if passed is _PassArg.eval_context:
+            return func(jinja2.nodes.EvalContext(env), *args, **kwargs)
+        if passed is _PassArg.context:
+            return func(env.context_class(env, {}, None, {}), *args, **kwargs)
+        return func(*args, **kwargs)
+
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            if request["op"] == "context":
+                # A context hook (copier-templates-extensions' ContextHook) runs when a
+                # render context is made from the answers.
+                parent = dict(request["context"])
+                context = env.context_class(env, parent, None, {})
+                merged = dict(context.parent)
+                merged.update(context.vars)
+                changed = {k: v for k, v in merged.items() if k not in request["context"] or request["context"][k] != v}
+                result = {k: v for k, v in changed.items() if _plain(v)}
+            else:
+                table = {"filter": env.filters, "test": env.tests, "function": env.globals}[request["op"]]
+                result = invoke(table[request["name"]], request["args"], request["kwargs"])
+                if isinstance(result, jinja2.runtime.Undefined):
+                    result = None
+                if not _plain(result):
+                    result = str(result)
+            print(json.dumps({"ok": result}), flush=True)
+        except Exception as e:
+            print(json.dumps({"error": f"{type(e).__name__}: {e}"}), flush=True)
+
+
+def _plain(value):
+    try:
+        json.dumps(value)
+        return True
+    except TypeError:
+        return False
+
+
+main()
