@@ -18,11 +18,25 @@ pub struct TreeFile {
     pub executable: bool,
 }
 
+/// A symlink of a stored version: where it is and what it points at, as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TreeLink {
+    /// Relative path.
+    pub path: String,
+    /// The link's target text.
+    pub target: String,
+}
+
 /// The object that lists a stored version's files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tree {
     /// Files sorted by path.
     pub files: Vec<TreeFile>,
+    /// Symlinks, for templates that keep links as links (copier's `_preserve_symlinks`);
+    /// absent when there are none, so a tree without links is the bytes it always was.
+    /// The content hash covers regular files only, as it always has.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<TreeLink>,
 }
 
 impl Tree {

@@ -799,24 +799,99 @@ fn python_jinja_extensions_run_with_trust_as_copier_runs_them() {
 }
 
 #[test]
-fn a_link_to_a_file_the_template_renders_is_named_for_what_it_is() {
+fn links_are_kept_as_links_with_preserve_symlinks_as_in_copier() {
     let env = Env::new();
-    let template = env.template(
+    // The default copies what links point at: a link to a file the template renders is
+    // named for what it is.
+    let plain = env.template(
         "cp-link",
         &[
             ("copier.yml", "name: demo\n"),
             ("make.py.jinja", "print('{{ name }}')\n"),
         ],
     );
-    std::os::unix::fs::symlink("make.py", template.join("run")).unwrap();
-    let out = env.run(&["generate", template.to_str().unwrap(), "-o", "out"]);
+    std::os::unix::fs::symlink("make.py", plain.join("run")).unwrap();
+    let out = env.run(&["generate", plain.to_str().unwrap(), "-o", "out"]);
     out.expect_code(1);
     assert!(
         out.stderr
-            .contains("symlink run -> make.py points at nothing in the template"),
+            .contains("symlink run -> make.py points at nothing in the template")
+            && out.stderr.contains("(it is rendered from make.py.jinja)"),
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("_preserve_symlinks"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("_preserve_symlinks: true"),
+        "{}",
+        out.stderr
+    );
     assert!(!env.path("out").exists());
+
+    // With `_preserve_symlinks: true` links stay links; a link whose name has the suffix has
+    // its target rendered; a link to a folder is kept, not followed.
+    let kept = env.template(
+        "cp-link-kept",
+        &[
+            ("copier.yml", "_preserve_symlinks: true\nname: demo\n"),
+            ("make.py.jinja", "print('{{ name }}')\n"),
+            ("docs/guide.md", "guide\n"),
+            ("{{ name }}.txt.jinja", "{{ name }}\n"),
+        ],
+    );
+    std::os::unix::fs::symlink("make.py", kept.join("run")).unwrap();
+    std::os::unix::fs::symlink("../make.py", kept.join("docs/make-link")).unwrap();
+    std::os::unix::fs::symlink("docs", kept.join("handbook")).unwrap();
+    std::os::unix::fs::symlink("{{ name }}.txt", kept.join("current.jinja")).unwrap();
+    env.run(&[
+        "generate",
+        kept.to_str().unwrap(),
+        "-o",
+        "kept",
+        "--defaults",
+    ])
+    .ok();
+    let link = |rel: &str| {
+        std::fs::read_link(env.path("kept").join(rel))
+            .unwrap()
+            .display()
+            .to_string()
+    };
+    assert_eq!(link("run"), "make.py");
+    assert_eq!(link("docs/make-link"), "../make.py");
+    assert_eq!(link("handbook"), "docs");
+    assert_eq!(link("current"), "demo.txt");
+    assert_eq!(
+        std::fs::read_to_string(env.path("kept/run")).unwrap(),
+        "print('demo')\n"
+    );
+    // The provenance covers the regular files; verify is clean.
+    env.run(&["verify", env.path("kept").to_str().unwrap()])
+        .ok();
+    same_as_copier(&env, &kept, "kept", false);
+
+    // A kept link must stay in the output folder.
+    let escaping = env.template(
+        "cp-link-out",
+        &[
+            ("copier.yml", "_preserve_symlinks: true\nname: demo\n"),
+            ("a.txt", "a\n"),
+        ],
+    );
+    std::os::unix::fs::symlink("../../etc/passwd", escaping.join("passwd")).unwrap();
+    let refused = env.run(&[
+        "generate",
+        escaping.to_str().unwrap(),
+        "-o",
+        "escaping",
+        "--defaults",
+    ]);
+    refused.expect_code(1);
+    assert!(
+        refused
+            .stderr
+            .contains("the link `passwd` -> `../../etc/passwd` leads out of the output folder"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!env.path("escaping").exists());
 }

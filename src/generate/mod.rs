@@ -191,6 +191,13 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
     };
     let written = write::write_plan(renderer, &plan, &ctx, &staging.dir, &|| progress.tick())
         .map_err(|p| fail(problems_error(&source.label, vec![p])))?;
+    // Links kept as links (copier's `_preserve_symlinks`), checked to stay in the output.
+    let links = renderer
+        .plan_links(&ctx)
+        .map_err(|p| fail(problems_error(&source.label, p)))?;
+    for (path, target) in &links {
+        write::write_link(&staging.dir, path, target).map_err(fail)?;
+    }
     for hook in &request.hooks.post {
         hooks::run_hook(hook, env, &ctx, &project).map_err(fail)?;
     }

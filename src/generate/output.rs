@@ -131,7 +131,8 @@ impl Staging {
                 .expect("below staging")
                 .to_path_buf();
             crate::render::write::check_no_symlink(&self.target, &rel)?;
-            if entry.file_type().is_file() {
+            // Links the template keeps as links move like files.
+            if entry.file_type().is_file() || entry.file_type().is_symlink() {
                 files.push(rel);
             }
         }

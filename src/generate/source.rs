@@ -107,10 +107,6 @@ fn folder_as(dir: &Path, label: &str, flavor: Option<Flavor>) -> Result<(Templat
         }
         files.files.retain(|f| !other.contains(&f.path.as_str()));
     }
-    if let Some(link) = files.refused_links.first() {
-        return Err(Error::new(format!("{label}: {link}"))
-            .hint("replace the link with the file it points at, or remove it"));
-    }
     let name = crate::template::load::name_from_location(
         &dir.canonicalize()
             .unwrap_or(dir.to_path_buf())
@@ -118,6 +114,24 @@ fn folder_as(dir: &Path, label: &str, flavor: Option<Flavor>) -> Result<(Templat
             .to_string(),
     );
     let manifest = manifest_of(&files, label, &name)?;
+    // Links kept as links are checked where they are written; others must be followable.
+    if let Some(link) = files
+        .refused_links
+        .first()
+        .filter(|_| !manifest.preserve_symlinks)
+    {
+        let suffix = manifest.templates_suffix.as_deref().unwrap_or(".jinja");
+        let beside = match link.path.rsplit_once('/') {
+            Some((folder, _)) => format!("{folder}/{}{suffix}", link.target),
+            None => format!("{}{suffix}", link.target),
+        };
+        let rendered = files
+            .get(&beside)
+            .map(|_| format!(" (it is rendered from {beside})"))
+            .unwrap_or_default();
+        return Err(Error::new(format!("{label}: {link}{rendered}"))
+            .hint("replace the link with the file it points at, remove it, or keep links as links with `_preserve_symlinks: true`"));
+    }
     Ok((files, manifest))
 }
 

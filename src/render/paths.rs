@@ -70,6 +70,37 @@ pub fn windows_problem(name: &str) -> Option<String> {
     reserved.then(|| format!("`{name}` is a reserved device name on Windows"))
 }
 
+/// Checks that a link at `path` (relative to the output folder) pointing at `target` stays
+/// in the output folder: a relative target whose `..` never climb above the folder's root.
+/// (Following it later must not lead out, and factory never writes through it.)
+pub fn check_link_inside(path: &str, target: &str) -> Result<(), String> {
+    let refuse = |why: &str| Err(format!("the link `{path}` -> `{target}` {why}"));
+    if target.is_empty() {
+        return refuse("points at nothing");
+    }
+    if target.starts_with('/')
+        || target.contains('\\')
+        || (target.len() >= 2 && target.as_bytes()[1] == b':')
+    {
+        return refuse("is absolute: links stay inside the output folder");
+    }
+    let mut depth: i64 = path.matches('/').count() as i64;
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => depth -= 1,
+            other if is_git_dir_name(other) => {
+                return refuse("points into a git repository's own folder");
+            }
+            _ => depth += 1,
+        }
+        if depth < 0 {
+            return refuse("leads out of the output folder");
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,5 +144,16 @@ mod tests {
         for good in ["CONFIG", "COM0", "console.txt", "a.b"] {
             assert!(windows_problem(good).is_none(), "{good}");
         }
+    }
+
+    #[test]
+    fn kept_links_stay_in_the_output_folder() {
+        assert!(check_link_inside("run", "make.py").is_ok());
+        assert!(check_link_inside("docs/x", "../make.py").is_ok());
+        assert!(check_link_inside("run", "../make.py").is_err());
+        assert!(check_link_inside("a/b", "../../x").is_err());
+        assert!(check_link_inside("run", "/etc/passwd").is_err());
+        assert!(check_link_inside("run", "sub/../../x").is_err());
+        assert!(check_link_inside("run", ".git/config").is_err());
     }
 }

@@ -79,6 +79,9 @@ pub struct ContentFile {
     pub copy_only: bool,
     /// The templates suffix to drop from its output name, if any.
     pub strip_suffix: Option<String>,
+    /// A link kept as a link (copier's `_preserve_symlinks`): its target as written, rendered
+    /// when its name has the templates suffix. `index` means nothing then.
+    pub link: Option<String>,
 }
 
 /// A content file and where it goes.
@@ -169,7 +172,40 @@ impl<'a> Renderer<'a> {
             format!("{content_dir}/")
         };
         let mut content = Vec::new();
+        let kept_links: HashSet<&str> = if manifest.preserve_symlinks {
+            files.links.iter().map(|l| l.path.as_str()).collect()
+        } else {
+            HashSet::new()
+        };
+        let suffix = manifest
+            .templates_suffix
+            .as_deref()
+            .filter(|s| !s.is_empty());
+        for link in files
+            .links
+            .iter()
+            .filter(|l| kept_links.contains(l.path.as_str()))
+        {
+            let Some(path) = link.path.strip_prefix(&prefix) else {
+                continue;
+            };
+            if (content_dir.is_empty() && path == MANIFEST_FILE)
+                || matches_path_or_parent(&exclude, path)
+            {
+                continue;
+            }
+            content.push(ContentFile {
+                path: path.to_string(),
+                index: usize::MAX,
+                copy_only: true,
+                strip_suffix: suffix.filter(|s| path.ends_with(s)).map(str::to_string),
+                link: Some(link.target.clone()),
+            });
+        }
         for (index, file) in files.files.iter().enumerate() {
+            if kept_links.contains(file.path.as_str()) {
+                continue;
+            }
             let Some(path) = file.path.strip_prefix(&prefix) else {
                 continue;
             };
@@ -178,18 +214,16 @@ impl<'a> Renderer<'a> {
             {
                 continue;
             }
-            let suffix = manifest
-                .templates_suffix
-                .as_deref()
-                .filter(|s| !s.is_empty());
             let is_template = suffix.is_none_or(|s| path.ends_with(s));
             content.push(ContentFile {
                 path: path.to_string(),
                 index,
                 copy_only: !is_template || matches_path_or_parent(&copy_only, path),
                 strip_suffix: suffix.filter(|_| is_template).map(str::to_string),
+                link: None,
             });
         }
+        content.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
         if !manifest.content_is_templated()
             && !prefix.is_empty()
             && !files.files.iter().any(|f| f.path.starts_with(&prefix))
@@ -362,7 +396,7 @@ impl<'a> Renderer<'a> {
         match self
             .content
             .iter()
-            .find(|c| c.path == file)
+            .find(|c| c.path == file && c.link.is_none())
             .map(|c| &self.files.files[c.index].path)
         {
             Some(source) if source != file => format!("{source}{}", &location[file.len()..]),
@@ -417,6 +451,53 @@ impl<'a> Renderer<'a> {
     /// Decides every output path: conditions applied, names rendered (each distinct name
     /// part once), every path checked to stay inside the target, no two files on one path.
     pub fn plan(&self, ctx: &minijinja::Value) -> Result<Vec<PlannedFile>, Vec<RenderProblem>> {
+        let mut planned = self.plan_all(ctx)?;
+        planned.retain(|p| self.content[p.content].link.is_none());
+        Ok(planned)
+    }
+
+    /// The links kept as links (copier's `_preserve_symlinks`) and where they go: the path
+    /// rendered as a file's would be, the target rendered when the link's name has the
+    /// templates suffix, and refused when it would lead out of the output folder.
+    pub fn plan_links(
+        &self,
+        ctx: &minijinja::Value,
+    ) -> Result<Vec<(String, String)>, Vec<RenderProblem>> {
+        let mut links = Vec::new();
+        let mut problems = Vec::new();
+        for planned in self.plan_all(ctx)? {
+            let file = &self.content[planned.content];
+            let Some(target) = &file.link else { continue };
+            let target = if file.strip_suffix.is_some() {
+                match super::render_str_bounded(&self.env, target, ctx) {
+                    Ok(rendered) => rendered,
+                    Err(e) => {
+                        let mut err = describe_error(&e, &file.path, |_| Some(target.clone()));
+                        err.location = format!("{} (link target)", file.path);
+                        problems.push(RenderProblem::Template(err));
+                        continue;
+                    }
+                }
+            } else {
+                target.clone()
+            };
+            match paths::check_link_inside(&planned.path, &target) {
+                Ok(()) => links.push((planned.path, target)),
+                Err(message) => problems.push(RenderProblem::Path {
+                    source: file.path.clone(),
+                    message,
+                }),
+            }
+        }
+        if problems.is_empty() {
+            Ok(links)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Every content entry (files and kept links) and where it goes.
+    fn plan_all(&self, ctx: &minijinja::Value) -> Result<Vec<PlannedFile>, Vec<RenderProblem>> {
         if self.manifest.content_is_templated() {
             // A caller that skipped `Manifest::with_content_for`: say so rather than render
             // an empty project.

@@ -155,3 +155,20 @@ pub fn write_new_file(root: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
     out.write_all(bytes)
         .map_err(|e| Error::io("write", &target, e))
 }
+
+/// Creates the link `rel` -> `target` below `root` (a link the template keeps as a link,
+/// its target already checked to stay in the output folder); nothing is written through it.
+pub fn write_link(root: &Path, rel: &str, target: &str) -> Result<()> {
+    super::paths::check_inside(rel).map_err(|m| Error::new(format!("`{rel}`: {m}")))?;
+    super::paths::check_link_inside(rel, target).map_err(Error::new)?;
+    check_no_symlink(root, Path::new(rel))?;
+    let at = root.join(rel);
+    if let Some(parent) = at.parent() {
+        fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
+    }
+    #[cfg(unix)]
+    let made = std::os::unix::fs::symlink(target, &at);
+    #[cfg(not(unix))]
+    let made: std::io::Result<()> = Err(std::io::Error::other("symlinks are not supported here"));
+    made.map_err(|e| Error::io("create the link", &at, e))
+}

@@ -169,6 +169,7 @@ pub fn manifest(text: &str, name: &str, paths: &[&str]) -> Result<Manifest, Yaml
         envops: Map::new(),
         answers_file: None,
         python_extensions,
+        preserve_symlinks: false,
         // Names are looked up in the project folder (the content), then in `templates/`.
         search_path: vec!["templates".to_string()],
     })

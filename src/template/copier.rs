@@ -121,6 +121,7 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
     envops.insert("undefined".into(), Value::String("jinja2.Undefined".into()));
     let mut answers_file = None;
     let mut python_extensions = Vec::new();
+    let mut preserve_symlinks = false;
     // `when` is read with the template's own delimiters, wherever `_envops` stands.
     let delimiter = |key: &str, default: &'static str| {
         config
@@ -152,6 +153,7 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
             }
             "_envops" => envops.extend(value.as_object().cloned().unwrap_or_default()),
             "_answers_file" => answers_file = value.as_str().map(str::to_string),
+            "_preserve_symlinks" => preserve_symlinks = value.as_bool().unwrap_or(false),
             "_skip_if_exists" => skip_if_exists.extend(
                 value
                     .as_array()
@@ -223,6 +225,7 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
         envops,
         answers_file,
         python_extensions,
+        preserve_symlinks,
     })
 }
 

@@ -306,6 +306,12 @@ pub struct Manifest {
     #[serde(skip)]
     #[schemars(skip)]
     pub python_extensions: Vec<String>,
+    /// Symlinks are written as links, their targets rendered when the link's name has the
+    /// templates suffix (copier's `_preserve_symlinks`); otherwise what they point at is
+    /// copied.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub preserve_symlinks: bool,
 }
 
 /// A command a template runs after rendering (copier's `_tasks`, in any of its forms).

@@ -82,6 +82,16 @@ impl std::fmt::Display for RefusedLink {
     }
 }
 
+/// A symlink of the template, as it is written (kept as a link when the template asks,
+/// copier's `_preserve_symlinks`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceLink {
+    /// Where the link is.
+    pub path: String,
+    /// What it points at, as written.
+    pub target: String,
+}
+
 /// A template's files.
 #[derive(Debug, Clone, Default)]
 pub struct TemplateFiles {
@@ -89,6 +99,8 @@ pub struct TemplateFiles {
     pub files: Vec<SourceFile>,
     /// Links that were not followed.
     pub refused_links: Vec<RefusedLink>,
+    /// Every symlink, followed or not, sorted by path.
+    pub links: Vec<SourceLink>,
 }
 
 /// Whether a name is `.git` as some system reads it: any case, and on Windows with trailing
@@ -134,6 +146,10 @@ impl TemplateFiles {
                 let target = fs::read_link(entry.path())
                     .map(|t| t.display().to_string())
                     .unwrap_or_default();
+                out.links.push(SourceLink {
+                    path: path.clone(),
+                    target: target.clone(),
+                });
                 // Inside the template, through any number of hops, and never into its own
                 // repository (a remote URL with a token lives in .git/config).
                 let followed = match fs::canonicalize(entry.path()) {
@@ -149,9 +165,9 @@ impl TemplateFiles {
                     Ok(real) if !real.is_file() => Err("points at a folder, not a file"),
                     Ok(real) => Ok(real),
                     // A link to a file the template renders (`run -> make.py` beside
-                    // `make.py.jinja`) is one copier keeps as a link (`_preserve_symlinks`).
+                    // `make.py.jinja`) is kept as a link with copier's `_preserve_symlinks`.
                     Err(_) => Err(
-                        "points at nothing in the template (links kept as links, copier's _preserve_symlinks, are not supported)",
+                        "points at nothing in the template: copier copies what links point at unless `_preserve_symlinks: true` keeps them as links",
                     ),
                 };
                 match followed {
@@ -176,6 +192,8 @@ impl TemplateFiles {
         }
         out.files
             .sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+        out.links
+            .sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
         Ok(out)
     }
 
@@ -183,7 +201,17 @@ impl TemplateFiles {
     pub fn from_tree(blobs: &Arc<dyn Blobs>, tree_ref: &str) -> Result<TemplateFiles> {
         let hex = tree_ref.strip_prefix("sha256:").unwrap_or(tree_ref);
         let tree = Tree::from_bytes(&blobs.blob(hex)?)?;
-        let mut out = TemplateFiles::default();
+        let mut out = TemplateFiles {
+            links: tree
+                .links
+                .iter()
+                .map(|l| SourceLink {
+                    path: l.path.clone(),
+                    target: l.target.clone(),
+                })
+                .collect(),
+            ..TemplateFiles::default()
+        };
         for file in tree.files {
             let hex = file.blob.trim_start_matches("sha256:").to_string();
             if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -235,6 +263,14 @@ impl TemplateFiles {
         let mut hashed = Vec::with_capacity(self.files.len());
         let mut tree = Tree {
             files: Vec::with_capacity(self.files.len()),
+            links: self
+                .links
+                .iter()
+                .map(|l| crate::tree::TreeLink {
+                    path: l.path.clone(),
+                    target: l.target.clone(),
+                })
+                .collect(),
         };
         for file in &self.files {
             let bytes = file.read()?.into_owned();

@@ -111,8 +111,14 @@ pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
             .to_string_lossy()
             .into_owned();
         // factory's provenance is in the project folder: for cookiecutter, one level down.
-        if entry.file_type().is_file() && !rel.split('/').any(|part| part == ".factory") {
+        if rel.split('/').any(|part| part == ".factory") {
+            continue;
+        }
+        if entry.file_type().is_file() {
             out.push((rel, std::fs::read(entry.path()).unwrap()));
+        } else if entry.file_type().is_symlink() {
+            let target = std::fs::read_link(entry.path()).unwrap();
+            out.push((rel, format!("-> {}", target.display()).into_bytes()));
         }
     }
     out
