@@ -15,7 +15,6 @@ use serde_json::Value;
 const USER: &str = "alice";
 const PASSWORD: &str = "reg-pass-7c1e9a";
 const NAME: &str = "Acme.Shared";
-const NEEDS: &str = "needs docker-registry: run scripts/registry-install";
 
 /// A template of `files` files (each renders the answer) and a manifest.
 fn write_template(dir: &Path, files: usize, variant: &str) {
@@ -36,39 +35,20 @@ fn write_template(dir: &Path, files: usize, variant: &str) {
 
 /// A store logged in to the registry, with it as the default remote `shared`.
 fn store_for(registry: &Registry) -> Env {
-    let mut env = Env::new();
-    env.set_env("SSL_CERT_FILE", registry.ca.to_str().unwrap());
-    env.run(&[
-        "remote",
-        "add",
-        "shared",
-        &format!("oci://{}/factory", registry.host),
-        "--default",
-    ])
-    .ok();
-    let mut login = env.command(&[
-        "login",
-        &registry.host,
-        "--username",
-        USER,
-        "--password-stdin",
-    ]);
-    login
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = login.spawn().unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .unwrap();
-    let run: Run = child.wait_with_output().unwrap().into();
+    let env = store_at(registry, &registry.host);
+    let run = login(&env, &registry.host, PASSWORD);
     run.ok();
     assert!(run.stdout.contains("Login Succeeded"), "{}", run.stdout);
     env
+}
+
+/// `factory login HOST --username alice --password-stdin` with `password` on stdin.
+fn login(env: &Env, host: &str, password: &str) -> Run {
+    env.command(&["login", host, "--username", USER, "--password-stdin"])
+        .stdin(std::fs::File::open(write_file(env, "password", &format!("{password}\n"))).unwrap())
+        .output()
+        .unwrap()
+        .into()
 }
 
 /// Registers, versions and validates `dir` as `version` (publish is the caller's).
@@ -115,7 +95,6 @@ fn assert_no_secret(env: &Env, runs: &[&Run]) {
 #[test]
 #[ignore = "needs docker-registry: run scripts/registry-install"]
 fn two_stores_share_versions_through_a_registry_and_only_changed_blobs_travel() {
-    let _ = NEEDS;
     let scratch = tempfile::tempdir().unwrap();
     let registry = Registry::start(
         &scratch.path().join("registry"),
@@ -573,18 +552,7 @@ fn registry_failures_are_named_and_leave_the_store_as_it_was() {
         "{}",
         refused.stderr
     );
-    let wrong = anonymous
-        .command(&[
-            "login",
-            &registry.host,
-            "--username",
-            USER,
-            "--password-stdin",
-        ])
-        .stdin(std::fs::File::open(write_file(&anonymous, "pw", "wrong-password-1\n")).unwrap())
-        .output()
-        .unwrap();
-    let wrong: Run = wrong.into();
+    let wrong = login(&anonymous, &registry.host, "wrong-password-1");
     wrong.expect_code(1);
     assert!(
         wrong
@@ -812,25 +780,14 @@ fn a_credential_helper_keeps_the_login_as_docker_would() {
         r#"{"credsStore": "factorytest", "experimental": "keep me"}"#,
     )
     .unwrap();
-    let login = env
-        .command(&[
-            "login",
-            &registry.host,
-            "--username",
-            USER,
-            "--password-stdin",
-        ])
-        .stdin(std::fs::File::open(write_file(&env, "pw", &format!("{PASSWORD}\n"))).unwrap())
-        .output()
-        .unwrap();
-    let login: Run = login.into();
-    login.ok();
+    let logged_in = login(&env, &registry.host, PASSWORD);
+    logged_in.ok();
     assert!(
-        login
+        logged_in
             .stdout
             .contains("kept in docker-credential-factorytest"),
         "{}",
-        login.stdout
+        logged_in.stdout
     );
     let config = std::fs::read_to_string(env.path(".docker/config.json")).unwrap();
     assert!(
@@ -850,5 +807,5 @@ fn a_credential_helper_keeps_the_login_as_docker_would() {
     let after = env.run(&["pull", &format!("shared/{NAME}")]);
     after.expect_code(1);
     assert!(after.stderr.contains("looked in FACTORY_REGISTRY_USERNAME/FACTORY_REGISTRY_PASSWORD, docker-credential-factorytest"), "{}", after.stderr);
-    assert_no_secret(&env, &[&login, &published, &logout, &after]);
+    assert_no_secret(&env, &[&logged_in, &published, &logout, &after]);
 }

@@ -276,9 +276,7 @@ pub fn publish_to(
         };
         (published, envelope)
     } else {
-        let (published, envelope) =
-            super::template::publish_locally(session, name, version, Some(artifact_ref.clone()))?;
-        (published, envelope)
+        super::template::publish_locally(session, name, version, Some(artifact_ref.clone()))?
     };
     let validated = history.validated.ok_or_else(|| {
         Error::new(format!(

@@ -238,17 +238,9 @@ impl Registry {
                     super::artifact::INDEX_MEDIA
                 ),
             )];
-            let response = self
-                .inner
-                .send(Method::GET, repository, &path, None, &accept)
-                .await?;
-            let (status, response) = self
-                .inner
-                .expect(response, &path, &[StatusCode::OK, StatusCode::NOT_FOUND])
-                .await?;
-            if status == StatusCode::NOT_FOUND {
+            let Some(response) = self.inner.get_optional(repository, &path, &accept).await? else {
                 return Ok(None);
-            }
+            };
             let bytes = self.inner.body(response, MAX_MANIFEST_BYTES, &path).await?;
             let digest = format!("sha256:{}", sha256_hex(&bytes));
             if reference.starts_with("sha256:") && reference != digest {
@@ -289,22 +281,14 @@ impl Registry {
             let mut tags = Vec::new();
             let mut next = Some(format!("/v2/{repository}/tags/list?n=1000"));
             while let Some(path) = next.take() {
-                let response = self
-                    .inner
-                    .send(Method::GET, repository, &path, None, &[])
-                    .await?;
+                let Some(response) = self.inner.get_optional(repository, &path, &[]).await? else {
+                    break;
+                };
                 let link = response
                     .headers()
                     .get(header::LINK)
                     .and_then(|v| v.to_str().ok())
                     .and_then(next_link);
-                let (status, response) = self
-                    .inner
-                    .expect(response, &path, &[StatusCode::OK, StatusCode::NOT_FOUND])
-                    .await?;
-                if status == StatusCode::NOT_FOUND {
-                    break;
-                }
                 let body = self.inner.body(response, MAX_MANIFEST_BYTES, &path).await?;
                 let list: serde_json::Value = serde_json::from_slice(&body).map_err(|_| {
                     Error::new(format!(
@@ -330,17 +314,9 @@ impl Registry {
     pub fn referrers(&self, repository: &str, digest: &str) -> Result<Option<Vec<u8>>> {
         self.runtime.block_on(async {
             let path = format!("/v2/{repository}/referrers/{digest}");
-            let response = self
-                .inner
-                .send(Method::GET, repository, &path, None, &[])
-                .await?;
-            let (status, response) = self
-                .inner
-                .expect(response, &path, &[StatusCode::OK, StatusCode::NOT_FOUND])
-                .await?;
-            if status == StatusCode::NOT_FOUND {
+            let Some(response) = self.inner.get_optional(repository, &path, &[]).await? else {
                 return Ok(None);
-            }
+            };
             let is_index = response
                 .headers()
                 .get(header::CONTENT_TYPE)
@@ -692,6 +668,21 @@ impl Inner {
         )))
     }
 
+    /// A GET whose 404 means "none"; other statuses as [`Inner::expect`] has them.
+    async fn get_optional(
+        &self,
+        repository: &str,
+        path: &str,
+        headers: &[(header::HeaderName, String)],
+    ) -> Result<Option<reqwest::Response>> {
+        let response = self
+            .send(Method::GET, repository, path, None, headers)
+            .await?;
+        let accepted = [StatusCode::OK, StatusCode::NOT_FOUND];
+        let (status, response) = self.expect(response, path, &accepted).await?;
+        Ok((status == StatusCode::OK).then_some(response))
+    }
+
     /// A response body of at most `max` bytes.
     async fn body(&self, mut response: reqwest::Response, max: u64, path: &str) -> Result<Vec<u8>> {
         if response.content_length().is_some_and(|n| n > max) {
@@ -722,17 +713,13 @@ impl Inner {
 
     async fn get_blob(&self, repository: &str, digest: &str, max: u64) -> Result<Vec<u8>> {
         let path = format!("/v2/{repository}/blobs/{digest}");
-        let response = self.send(Method::GET, repository, &path, None, &[]).await?;
-        let (status, response) = self
-            .expect(response, &path, &[StatusCode::OK, StatusCode::NOT_FOUND])
-            .await?;
-        if status == StatusCode::NOT_FOUND {
+        let Some(response) = self.get_optional(repository, &path, &[]).await? else {
             return Err(Error::new(format!(
                 "{}/{repository} has no blob {digest}; nothing was imported",
                 self.host
             ))
             .hint("the artifact is incomplete on the registry; publish the version to it again"));
-        }
+        };
         let bytes = self.body(response, max, &path).await?;
         if format!("sha256:{}", sha256_hex(&bytes)) != digest {
             return Err(mismatch(&self.host, repository, digest));

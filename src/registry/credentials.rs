@@ -89,12 +89,11 @@ pub fn find(host: &str, tried: &mut Vec<String>) -> Result<Option<Credential>> {
     tried.push(format!("{USERNAME_ENV}/{PASSWORD_ENV}"));
     let env = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
     if let (Some(username), Some(secret)) = (env(USERNAME_ENV), env(PASSWORD_ENV)) {
-        crate::secrets::register(&secret);
-        return Ok(Some(Credential {
+        return Ok(found(
             username,
             secret,
-            source: format!("{USERNAME_ENV}/{PASSWORD_ENV}"),
-        }));
+            format!("{USERNAME_ENV}/{PASSWORD_ENV}"),
+        ));
     }
     let Some(path) = config_path() else {
         return Ok(None);
@@ -141,15 +140,20 @@ pub fn find(host: &str, tried: &mut Vec<String>) -> Result<Option<Credential>> {
         };
         (field("username"), field("password"))
     };
+    Ok(found(username, secret, path.display().to_string()))
+}
+
+/// A credential found in `source`, its secret registered; none when the secret is empty.
+fn found(username: String, secret: String, source: String) -> Option<Credential> {
     if secret.is_empty() {
-        return Ok(None);
+        return None;
     }
     crate::secrets::register(&secret);
-    Ok(Some(Credential {
+    Some(Credential {
         username,
         secret,
-        source: path.display().to_string(),
-    }))
+        source,
+    })
 }
 
 fn run_helper(helper: &str, action: &str, input: &[u8]) -> Result<std::process::Output> {
@@ -185,15 +189,11 @@ fn helper_get(helper: &str, host: &str) -> Result<Option<Credential>> {
     })?;
     let username = answer["Username"].as_str().unwrap_or_default().to_string();
     let secret = answer["Secret"].as_str().unwrap_or_default().to_string();
-    if secret.is_empty() {
-        return Ok(None);
-    }
-    crate::secrets::register(&secret);
-    Ok(Some(Credential {
+    Ok(found(
         username,
         secret,
-        source: format!("docker-credential-{helper}"),
-    }))
+        format!("docker-credential-{helper}"),
+    ))
 }
 
 /// Saves a credential for `host` where docker would: its helper, else `auths` in the

@@ -320,75 +320,67 @@ pub struct ForeignNames {
 /// as a template's extension does in Jinja2).
 fn register_foreign(env: &mut Environment<'static>, foreign: &std::sync::Arc<dyn Foreign>) {
     use minijinja::value::{Kwargs, Rest};
+    use std::sync::Arc;
     fn json(value: &minijinja::Value) -> serde_json::Value {
         if value.is_undefined() || value.is_none() {
             return serde_json::Value::Null;
         }
         serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
     }
-    fn arguments(
+    /// One call through the port: the positional values and the keyword arguments as JSON.
+    fn call(
+        foreign: &dyn Foreign,
+        kind: &str,
+        name: &str,
         args: &[minijinja::Value],
         kwargs: &Kwargs,
-    ) -> (
-        Vec<serde_json::Value>,
-        serde_json::Map<String, serde_json::Value>,
-    ) {
+    ) -> Result<serde_json::Value, minijinja::Error> {
         let mut named = serde_json::Map::new();
         for key in kwargs.args() {
             if let Ok(value) = kwargs.get::<minijinja::Value>(key) {
                 named.insert(key.to_string(), json(&value));
             }
         }
-        (args.iter().map(json).collect(), named)
+        let positional = args.iter().map(json).collect();
+        foreign
+            .call(kind, name, positional, named)
+            .map_err(|message| {
+                minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    format!("{name} (a Python extension): {message}"),
+                )
+            })
     }
-    let failed = |name: &str, message: String| {
-        minijinja::Error::new(
-            minijinja::ErrorKind::InvalidOperation,
-            format!("{name} (a Python extension): {message}"),
-        )
-    };
+    let value_of = |v: serde_json::Value| minijinja::Value::from(minijinja::value::Serde(v));
     let names = foreign.names().clone();
     for name in names.filters {
-        let (foreign, label) = (std::sync::Arc::clone(foreign), name.clone());
+        let (foreign, label) = (Arc::clone(foreign), name.clone());
         env.add_filter(
             name,
             move |value: minijinja::Value, rest: Rest<minijinja::Value>, kwargs: Kwargs| {
-                let mut all = vec![value];
-                all.extend(rest.0);
-                let (args, named) = arguments(&all, &kwargs);
-                foreign
-                    .call("filter", &label, args, named)
-                    .map(|v| minijinja::Value::from(minijinja::value::Serde(v)))
-                    .map_err(|m| failed(&label, m))
+                let args: Vec<minijinja::Value> = std::iter::once(value).chain(rest.0).collect();
+                call(&*foreign, "filter", &label, &args, &kwargs).map(value_of)
             },
         );
     }
     for name in names.tests {
-        let (foreign, label) = (std::sync::Arc::clone(foreign), name.clone());
+        let (foreign, label) = (Arc::clone(foreign), name.clone());
         env.add_test(
             name,
             move |value: minijinja::Value, rest: Rest<minijinja::Value>, kwargs: Kwargs| {
-                let mut all = vec![value];
-                all.extend(rest.0);
-                let (args, named) = arguments(&all, &kwargs);
-                foreign
-                    .call("test", &label, args, named)
+                let args: Vec<minijinja::Value> = std::iter::once(value).chain(rest.0).collect();
+                call(&*foreign, "test", &label, &args, &kwargs)
                     .map(|v| v.as_bool().unwrap_or(!v.is_null()))
-                    .map_err(|m| failed(&label, m))
             },
         );
     }
     for name in names.functions {
-        let (foreign, label) = (std::sync::Arc::clone(foreign), name.clone());
+        let (foreign, label) = (Arc::clone(foreign), name.clone());
         env.add_function(name, move |rest: Rest<minijinja::Value>, kwargs: Kwargs| {
-            let (args, named) = arguments(&rest.0, &kwargs);
-            foreign
-                .call("function", &label, args, named)
-                .map(|v| minijinja::Value::from(minijinja::value::Serde(v)))
-                .map_err(|m| failed(&label, m))
+            call(&*foreign, "function", &label, &rest.0, &kwargs).map(value_of)
         });
     }
     for (name, value) in names.values {
-        env.add_global(name, minijinja::Value::from(minijinja::value::Serde(value)));
+        env.add_global(name, value_of(value));
     }
 }
