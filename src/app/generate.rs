@@ -174,6 +174,7 @@ pub fn generate_scaffold(
         None
     } else {
         Some(Arc::new(generate::python::PythonExtensions::start(
+            &settings.python,
             &resolved.files,
             extensions,
             &resolved.label,

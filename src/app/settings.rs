@@ -56,6 +56,9 @@ pub struct Settings {
     pub no_color: bool,
     /// How repositories are fetched (cache, abbreviations, tokens, timeout).
     pub git: GitSettings,
+    /// The interpreter that runs a template's Python Jinja extensions (`FACTORY_PYTHON`,
+    /// else `python3`).
+    pub python: String,
 }
 
 /// Settings for template repositories.
@@ -177,6 +180,7 @@ impl Settings {
                 ),
             no_color: std::env::var_os("NO_COLOR").is_some(),
             git,
+            python: env_var("FACTORY_PYTHON").unwrap_or_else(|| "python3".into()),
         })
     }
 

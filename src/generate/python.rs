@@ -4,8 +4,8 @@
 //! (the extensions import from it and copier-templates-extensions loads files relative to
 //! it); the helper loads the extensions into a Jinja2 environment, says which filters,
 //! tests and globals they add, and answers each call over a pipe, one JSON line each way.
-//! `FACTORY_PYTHON` names another interpreter (one with Jinja2 and the extensions'
-//! packages installed).
+//! The interpreter is the settings' (`FACTORY_PYTHON`, else `python3`): one with Jinja2 and
+//! the extensions' packages installed.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -42,8 +42,10 @@ impl Drop for PythonExtensions {
 }
 
 impl PythonExtensions {
-    /// Lays out `files`, starts the helper with `extensions` and reads what they add.
+    /// Lays out `files`, starts the helper in `python` with `extensions` and reads what they
+    /// add.
     pub fn start(
+        python: &str,
         files: &TemplateFiles,
         extensions: &[String],
         label: &str,
@@ -64,13 +66,9 @@ impl PythonExtensions {
             }
             std::fs::write(&path, file.read()?).map_err(|e| Error::io("write", &path, e))?;
         }
-        let python = std::env::var("FACTORY_PYTHON")
-            .ok()
-            .filter(|p| !p.is_empty())
-            .unwrap_or_else(|| "python3".into());
         let log = scratch.path().join("stderr.log");
         let stderr = std::fs::File::create(&log).map_err(|e| Error::io("create", &log, e))?;
-        let mut child = Command::new(&python)
+        let mut child = Command::new(python)
             .arg("-c")
             .arg(HELPER)
             .current_dir(&root)
