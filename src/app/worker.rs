@@ -97,6 +97,8 @@ struct Shared {
     index: Mutex<CommandIndex>,
     counters: Counters,
     transport: Transport,
+    /// The events' way to the topics, kept open between commands.
+    pusher: Mutex<Option<broker::push::Pusher>>,
 }
 
 /// Where commands come from, what settles them, and where events go.
@@ -297,7 +299,7 @@ pub fn run_worker(
             Target::Http(_) => return Err(Error::usage("a worker takes commands from amqp://… or servicebus:NAME, not an HTTP endpoint")),
         };
         drop(sender);
-        let shared = Arc::new(Shared { worker, options: options.clone(), index: Mutex::new(CommandIndex::default()), counters: Counters::default(), transport });
+        let shared = Arc::new(Shared { worker, options: options.clone(), index: Mutex::new(CommandIndex::default()), counters: Counters::default(), transport, pusher: Mutex::new(None) });
         let slots = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
         let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .map_err(|e| Error::new(format!("cannot watch for SIGTERM: {e}")))?;
@@ -336,6 +338,11 @@ pub fn run_worker(
         }
         let _ = slots.acquire_many(options.concurrency.max(1) as u32).await;
         let health = shared.counters.health();
+        let pusher = shared.pusher.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(pusher) = pusher {
+            // Its own runtime closes it, outside this one.
+            let _ = tokio::task::spawn_blocking(move || pusher.close()).await;
+        }
         if let Some(connection) = connection {
             let _ = connection.close(200, "worker stopped".into()).await;
         }
@@ -467,14 +474,24 @@ async fn publish_events(shared: &Arc<Shared>) -> Result<()> {
     tokio::task::spawn_blocking(move || {
         let session = Session::open(inner.worker.settings.clone())?;
         let push = &session.store.config().push;
-        let options = broker::push::Options {
-            require_route: push.require_route,
-            ..Default::default()
-        };
-        broker::push::push(&session.store, &inner.target()?, options, |name| {
-            push.connection_string(name)
-        })?;
-        Ok(())
+        // One connection for every push of this worker; opened again after a failure.
+        let mut pusher = inner.pusher.lock().unwrap_or_else(|e| e.into_inner());
+        if pusher.is_none() {
+            let options = broker::push::Options {
+                require_route: push.require_route,
+                ..Default::default()
+            };
+            *pusher = Some(broker::push::Pusher::open(
+                &inner.target()?,
+                options,
+                |name| push.connection_string(name),
+            )?);
+        }
+        let pushed = pusher.as_mut().expect("just opened").push(&session.store);
+        if pushed.is_err() {
+            *pusher = None;
+        }
+        pushed.map(|_| ())
     })
     .await
     .map_err(|e| Error::new(format!("the push stopped: {e}")))?

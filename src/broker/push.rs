@@ -200,76 +200,115 @@ pub fn push(
     options: Options,
     connection_string: impl Fn(&str) -> Option<String>,
 ) -> Result<Report> {
-    let cursors = store.cursors();
-    let id = target.cursor_id();
-    let _lock = cursors.lock(&id)?;
-    let mut cursor = cursors.load(&id)?;
-    check_cursor(store, target, &cursor)?;
-    cursor.target = target.display();
-    let mut sink = Sink::new(target, options.require_route, connection_string)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::new(format!("cannot start the I/O runtime: {e}")))?;
-    let mut report = Report {
-        target: target.display(),
-        sent: 0,
-        batches: 0,
-        retries: 0,
-        cursor: cursor.clone(),
-        seconds: 0.0,
-        unrouted: Vec::new(),
-    };
-    let Some(mut reader) = LogReader::open_at(&store.log_path(), cursor.offset)? else {
-        return Ok(report);
-    };
-    let started = Instant::now();
-    let result = runtime.block_on(async {
-        loop {
-            let batch = next_batch(&mut reader, options.batch.max(1))?;
-            let Some(last) = batch.last() else { return Ok(()) };
-            let mut attempt = 0;
+    let mut pusher = Pusher::open(target, options, connection_string)?;
+    let result = pusher.push(store);
+    pusher.close();
+    result
+}
+
+/// A push target opened once for many pushes (a worker pushes after every command): one
+/// connection and one runtime, instead of a new pair each time.
+pub struct Pusher {
+    target: Target,
+    options: Options,
+    sink: Sink,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Pusher {
+    /// Opens `target` (connecting on the first send).
+    pub fn open(
+        target: &Target,
+        options: Options,
+        connection_string: impl Fn(&str) -> Option<String>,
+    ) -> Result<Pusher> {
+        let sink = Sink::new(target, options.require_route, connection_string)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::new(format!("cannot start the I/O runtime: {e}")))?;
+        Ok(Pusher {
+            target: target.clone(),
+            options,
+            sink,
+            runtime,
+        })
+    }
+
+    /// Closes the connection politely.
+    pub fn close(mut self) {
+        self.runtime.block_on(self.sink.close());
+    }
+
+    /// Pushes every event of `store` after the target's cursor.
+    pub fn push(&mut self, store: &Store) -> Result<Report> {
+        let (target, options) = (&self.target, self.options);
+        let cursors = store.cursors();
+        let id = target.cursor_id();
+        let _lock = cursors.lock(&id)?;
+        let mut cursor = cursors.load(&id)?;
+        check_cursor(store, target, &cursor)?;
+        cursor.target = target.display();
+        let sink = &mut self.sink;
+        let mut report = Report {
+            target: target.display(),
+            sent: 0,
+            batches: 0,
+            retries: 0,
+            cursor: cursor.clone(),
+            seconds: 0.0,
+            unrouted: Vec::new(),
+        };
+        let Some(mut reader) = LogReader::open_at(&store.log_path(), cursor.offset)? else {
+            return Ok(report);
+        };
+        let started = Instant::now();
+        let result = self.runtime.block_on(async {
             loop {
-                match sink.send(&batch).await {
-                    Ok(()) => break,
-                    Err(error) => {
-                        let wait = options.policy.backoff(attempt, &error);
-                        if !options.policy.may_retry(attempt, started, wait, &error) {
-                            let first = &batch[0].envelope;
-                            let tried = if attempt > 0 { format!(" after {} retries", attempt) } else { String::new() };
-                            return Err(Error::new(format!(
-                                "push to {} stopped at event {} ({}){tried}: {}; {} event(s) before it were delivered",
-                                target.display(),
-                                first.event_id,
-                                first.event_type,
-                                error.message(),
-                                report.sent
-                            ))
-                            .hint(match error {
-                                SendError::Permanent(_) => "fix the cause at the broker, then push again: it resumes at that event",
-                                _ => "when the broker is reachable, push again: it resumes at that event",
-                            }));
+                let batch = next_batch(&mut reader, options.batch.max(1))?;
+                let Some(last) = batch.last() else { return Ok(()) };
+                let mut attempt = 0;
+                loop {
+                    match sink.send(&batch).await {
+                        Ok(()) => break,
+                        Err(error) => {
+                            let wait = options.policy.backoff(attempt, &error);
+                            if !options.policy.may_retry(attempt, started, wait, &error) {
+                                let first = &batch[0].envelope;
+                                let tried = if attempt > 0 { format!(" after {} retries", attempt) } else { String::new() };
+                                return Err(Error::new(format!(
+                                    "push to {} stopped at event {} ({}){tried}: {}; {} event(s) before it were delivered",
+                                    target.display(),
+                                    first.event_id,
+                                    first.event_type,
+                                    error.message(),
+                                    report.sent
+                                ))
+                                .hint(match error {
+                                    SendError::Permanent(_) => "fix the cause at the broker, then push again: it resumes at that event",
+                                    _ => "when the broker is reachable, push again: it resumes at that event",
+                                }));
+                            }
+                            tokio::time::sleep(wait).await;
+                            attempt += 1;
+                            report.retries += 1;
                         }
-                        tokio::time::sleep(wait).await;
-                        attempt += 1;
-                        report.retries += 1;
                     }
                 }
+                cursor.offset = last.end;
+                cursor.last_event_id = Some(last.envelope.event_id.clone());
+                cursor.pushed += batch.len() as u64;
+                cursor.updated_at = Some(clock::format_rfc3339(time::OffsetDateTime::now_utc()));
+                cursors.save(&id, &cursor)?;
+                report.sent += batch.len() as u64;
+                report.batches += 1;
             }
-            cursor.offset = last.end;
-            cursor.last_event_id = Some(last.envelope.event_id.clone());
-            cursor.pushed += batch.len() as u64;
-            cursor.updated_at = Some(clock::format_rfc3339(time::OffsetDateTime::now_utc()));
-            cursors.save(&id, &cursor)?;
-            report.sent += batch.len() as u64;
-            report.batches += 1;
+        });
+        if let Sink::Amqp(sink) = &self.sink {
+            report.unrouted = sink.unrouted.iter().cloned().collect();
         }
-    });
-    runtime.block_on(sink.close());
-    if let Sink::Amqp(sink) = &sink {
-        report.unrouted = sink.unrouted.iter().cloned().collect();
+        report.seconds = started.elapsed().as_secs_f64();
+        report.cursor = cursor;
+        result.map(|()| report)
     }
-    report.seconds = started.elapsed().as_secs_f64();
-    report.cursor = cursor;
-    result.map(|()| report)
 }
