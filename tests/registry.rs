@@ -95,11 +95,7 @@ fn assert_no_secret(env: &Env, runs: &[&Run]) {
 #[test]
 #[ignore = "needs docker-registry: run scripts/registry-install"]
 fn two_stores_share_versions_through_a_registry_and_only_changed_blobs_travel() {
-    let scratch = tempfile::tempdir().unwrap();
-    let registry = Registry::start(
-        &scratch.path().join("registry"),
-        Auth::Basic(USER, PASSWORD),
-    );
+    let registry = Registry::start(Auth::Basic(USER, PASSWORD));
     let a = store_for(&registry);
     let template = a.path("tpl");
     write_template(&template, 40, "one");
@@ -426,11 +422,7 @@ fn store_at(registry: &Registry, host: &str) -> Env {
 #[test]
 #[ignore = "needs docker-registry: run scripts/registry-install"]
 fn the_bearer_token_flow_with_credentials_from_the_environment() {
-    let scratch = tempfile::tempdir().unwrap();
-    let registry = Registry::start(
-        &scratch.path().join("registry"),
-        Auth::Token(USER, PASSWORD),
-    );
+    let registry = Registry::start(Auth::Token(USER, PASSWORD));
     let with_env = |password: Option<&str>| {
         let mut env = store_at(&registry, &registry.host);
         if let Some(password) = password {
@@ -495,11 +487,7 @@ fn the_bearer_token_flow_with_credentials_from_the_environment() {
 #[test]
 #[ignore = "needs docker-registry: run scripts/registry-install"]
 fn registry_failures_are_named_and_leave_the_store_as_it_was() {
-    let scratch = tempfile::tempdir().unwrap();
-    let registry = Registry::start(
-        &scratch.path().join("registry"),
-        Auth::Basic(USER, PASSWORD),
-    );
+    let registry = Registry::start(Auth::Basic(USER, PASSWORD));
 
     // Nothing listens: a bounded wait, the host named.
     let closed = common::tls::free_port();
@@ -643,11 +631,7 @@ fn write_file(env: &Env, name: &str, text: &str) -> std::path::PathBuf {
 #[test]
 #[ignore = "needs docker-registry: run scripts/registry-install"]
 fn an_interrupted_push_shows_nothing_under_the_tag_and_the_next_one_completes_it() {
-    let scratch = tempfile::tempdir().unwrap();
-    let registry = Registry::start(
-        &scratch.path().join("registry"),
-        Auth::Basic(USER, PASSWORD),
-    );
+    let registry = Registry::start(Auth::Basic(USER, PASSWORD));
     let a = store_for(&registry);
     let template = a.path("tpl");
     write_template(&template, 600, "big");
@@ -698,11 +682,7 @@ fn an_interrupted_push_shows_nothing_under_the_tag_and_the_next_one_completes_it
 #[test]
 #[ignore = "needs docker-registry: run scripts/registry-install"]
 fn publishers_at_once_keep_each_others_index_entries() {
-    let scratch = tempfile::tempdir().unwrap();
-    let registry = Registry::start(
-        &scratch.path().join("registry"),
-        Auth::Basic(USER, PASSWORD),
-    );
+    let registry = Registry::start(Auth::Basic(USER, PASSWORD));
     let names: Vec<String> = (0..4).map(|i| format!("Acme.Parallel{i}")).collect();
     let stores: Vec<Env> = names
         .iter()
@@ -750,11 +730,7 @@ fn publishers_at_once_keep_each_others_index_entries() {
 #[test]
 #[ignore = "needs docker-registry: run scripts/registry-install"]
 fn a_credential_helper_keeps_the_login_as_docker_would() {
-    let scratch = tempfile::tempdir().unwrap();
-    let registry = Registry::start(
-        &scratch.path().join("registry"),
-        Auth::Basic(USER, PASSWORD),
-    );
+    let registry = Registry::start(Auth::Basic(USER, PASSWORD));
     let mut env = store_at(&registry, &registry.host);
     // A docker-credential-* helper that keeps its one secret in a file beside it.
     let bin = env.path("bin");

@@ -89,11 +89,8 @@ pub struct Pushed {
     pub indexed: bool,
 }
 
-/// A version's manifest, ready to push, and where else in the namespace its blobs may be.
+/// A version's manifest, ready to push.
 struct Built {
-    /// Repositories of the namespace that likely hold a blob (other templates of this
-    /// store, as their latest published version has it): asked to mount from.
-    elsewhere: HashMap<String, String>,
     record: Vec<u8>,
     tree_bytes: Vec<u8>,
     tree: Tree,
@@ -237,7 +234,6 @@ pub fn publish_to(
     let manifest = artifact::template_manifest(&record, &tree_bytes, &tree, annotations);
     let manifest_bytes = manifest.to_bytes();
     let built = Built {
-        elsewhere: other_repositories(&state, &objects, &remote.url, &template.id),
         digest: format!("sha256:{}", hash::sha256_hex(&manifest_bytes)),
         record,
         tree_bytes,
@@ -256,7 +252,10 @@ pub fn publish_to(
         ))
         .hint("versions are immutable: create and publish a new version instead"));
     }
-    let (blobs_uploaded, blobs_mounted) = push_blobs(&registry, &repository, &built, &objects)?;
+    let mounts =
+        |missing: &[String]| mount_sources(&state, &objects, &remote.url, &template.id, missing);
+    let (blobs_uploaded, blobs_mounted) =
+        push_blobs(&registry, &repository, &built, &objects, &mounts)?;
     let (published, published_envelope) = if chosen.status == VersionStatus::Published {
         let envelope = history.published.ok_or_else(|| {
             Error::new(format!(
@@ -336,6 +335,7 @@ fn push_blobs(
     repository: &str,
     built: &Built,
     objects: &crate::store::Objects,
+    mounts: &dyn Fn(&[String]) -> HashMap<String, String>,
 ) -> Result<(usize, usize)> {
     let record_digest = format!("sha256:{}", hash::sha256_hex(&built.record));
     let tree_digest = format!("sha256:{}", hash::sha256_hex(&built.tree_bytes));
@@ -349,7 +349,7 @@ fn push_blobs(
     let present = in_newest_version(registry, repository)?;
     digests.retain(|d| !present.contains(d));
     let missing = registry.missing_blobs(repository, &digests)?;
-    let mount_from = mount_sources(built, &missing);
+    let mount_from = mounts(&missing);
     let read = |digest: &str| -> Result<Vec<u8>> {
         if digest == record_digest {
             Ok(built.record.clone())
@@ -387,17 +387,23 @@ fn in_newest_version(registry: &Registry, repository: &str) -> Result<HashSet<St
     Ok(present)
 }
 
-/// For each blob of the other templates' latest published versions, their repository on
-/// this remote: a registry that has the blob there mounts it instead of taking it again (a
-/// mount it declines costs nothing, as it starts the upload).
-fn other_repositories(
+/// For each missing blob another template of this store has on the remote (as its latest
+/// published version lists it), that template's repository: a registry that has the blob
+/// there mounts it instead of taking it again (a mount it declines costs nothing, as it
+/// starts the upload). Only read when something is missing.
+fn mount_sources(
     state: &crate::domain::State,
     objects: &crate::store::Objects,
     url: &RemoteUrl,
     template_id: &str,
+    missing: &[String],
 ) -> HashMap<String, String> {
+    let mut wanted: HashSet<&str> = missing.iter().map(String::as_str).collect();
     let mut out = HashMap::new();
     for other in state.templates.values().filter(|t| t.id != template_id) {
+        if wanted.is_empty() {
+            break;
+        }
         let Some(version) = other.latest_published() else {
             continue;
         };
@@ -409,18 +415,12 @@ fn other_repositories(
         };
         let repository = url.repository(&other.name);
         for file in tree.files {
-            out.entry(file.blob).or_insert_with(|| repository.clone());
+            if wanted.remove(file.blob.as_str()) {
+                out.insert(file.blob, repository.clone());
+            }
         }
     }
     out
-}
-
-/// The repository to mount each missing blob from, where one is known.
-fn mount_sources(built: &Built, missing: &[String]) -> HashMap<String, String> {
-    missing
-        .iter()
-        .filter_map(|d| built.elsewhere.get(d).map(|r| (d.clone(), r.clone())))
-        .collect()
 }
 
 /// Attaches the validation and publication events to the manifest as a referrer: through

@@ -25,6 +25,7 @@ pub struct Registry {
     pub host: String,
     /// Its folder: config, certificates, storage, log.
     pub dir: PathBuf,
+    _scratch: tempfile::TempDir,
     /// The CA its certificate is signed by (for SSL_CERT_FILE).
     pub ca: PathBuf,
     /// The token service, for the token flow.
@@ -47,12 +48,14 @@ pub enum Auth {
 }
 
 impl Registry {
-    /// Starts a registry in `dir` (created).
-    pub fn start(dir: &Path, auth: Auth) -> Registry {
+    /// Starts a registry in a folder of its own (removed with it).
+    pub fn start(auth: Auth) -> Registry {
         assert!(
             installed(),
             "docker-registry is missing: run scripts/registry-install"
         );
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = &scratch.path().join("registry");
         std::fs::create_dir_all(dir).unwrap();
         let (ca, cert, key) = test_ca();
         let path = |name: &str| dir.join(name);
@@ -110,6 +113,7 @@ impl Registry {
             child,
             host: format!("127.0.0.1:{port}"),
             dir: dir.to_path_buf(),
+            _scratch: scratch,
             ca: path("ca.pem"),
             token_service,
         }
