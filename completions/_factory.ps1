@@ -851,7 +851,7 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             break
         }
         'factory;send' {
-            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The broker: amqp://user:pass@host:port/vhost')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The broker: amqp://user:pass@host:port/vhost, or servicebus:NAME. Read from FACTORY_AMQP_URL when not given, so a password need not be on the command line')
             [CompletionResult]::new('--payload', '--payload', [CompletionResultType]::ParameterName, 'The payload: a JSON file, or `-` for stdin (default: `{}`)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long --wait waits, in seconds')
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'The service whose queue it goes to (default: the one the catalog names)')
@@ -872,7 +872,7 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             break
         }
         'factory;worker' {
-            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'The broker: amqp://user:pass@host:port/vhost')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'The broker: amqp://user:pass@host:port/vhost, or servicebus:NAME. Read from FACTORY_AMQP_URL when not given, so a password need not be on the command line')
             [CompletionResult]::new('--services', '--services', [CompletionResultType]::ParameterName, 'The services to serve, comma-separated (default: all)')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Commands handled at once')
             [CompletionResult]::new('--prefetch', '--prefetch', [CompletionResultType]::ParameterName, 'Commands the broker sends ahead per queue')

@@ -781,7 +781,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'factory;send'= {
-            cand --to 'The broker: amqp://user:pass@host:port/vhost'
+            cand --to 'The broker: amqp://user:pass@host:port/vhost, or servicebus:NAME. Read from FACTORY_AMQP_URL when not given, so a password need not be on the command line'
             cand --payload 'The payload: a JSON file, or `-` for stdin (default: `{}`)'
             cand --timeout 'How long --wait waits, in seconds'
             cand --service 'The service whose queue it goes to (default: the one the catalog names)'
@@ -801,7 +801,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'factory;worker'= {
-            cand --from 'The broker: amqp://user:pass@host:port/vhost'
+            cand --from 'The broker: amqp://user:pass@host:port/vhost, or servicebus:NAME. Read from FACTORY_AMQP_URL when not given, so a password need not be on the command line'
             cand --services 'The services to serve, comma-separated (default: all)'
             cand --concurrency 'Commands handled at once'
             cand --prefetch 'Commands the broker sends ahead per queue'

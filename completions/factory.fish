@@ -588,7 +588,7 @@ complete -c factory -n "__fish_factory_using_subcommand pull" -l json -d 'Print 
 complete -c factory -n "__fish_factory_using_subcommand pull" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand pull" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand pull" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c factory -n "__fish_factory_using_subcommand send" -l to -d 'The broker: amqp://user:pass@host:port/vhost' -r
+complete -c factory -n "__fish_factory_using_subcommand send" -l to -d 'The broker: amqp://user:pass@host:port/vhost, or servicebus:NAME. Read from FACTORY_AMQP_URL when not given, so a password need not be on the command line' -r
 complete -c factory -n "__fish_factory_using_subcommand send" -l payload -d 'The payload: a JSON file, or `-` for stdin (default: `{}`)' -r
 complete -c factory -n "__fish_factory_using_subcommand send" -l timeout -d 'How long --wait waits, in seconds' -r
 complete -c factory -n "__fish_factory_using_subcommand send" -l service -d 'The service whose queue it goes to (default: the one the catalog names)' -r
@@ -604,7 +604,7 @@ complete -c factory -n "__fish_factory_using_subcommand send" -l json -d 'Print 
 complete -c factory -n "__fish_factory_using_subcommand send" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand send" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c factory -n "__fish_factory_using_subcommand worker" -l from -d 'The broker: amqp://user:pass@host:port/vhost' -r
+complete -c factory -n "__fish_factory_using_subcommand worker" -l from -d 'The broker: amqp://user:pass@host:port/vhost, or servicebus:NAME. Read from FACTORY_AMQP_URL when not given, so a password need not be on the command line' -r
 complete -c factory -n "__fish_factory_using_subcommand worker" -l services -d 'The services to serve, comma-separated (default: all)' -r
 complete -c factory -n "__fish_factory_using_subcommand worker" -l concurrency -d 'Commands handled at once' -r
 complete -c factory -n "__fish_factory_using_subcommand worker" -l prefetch -d 'Commands the broker sends ahead per queue' -r

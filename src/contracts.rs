@@ -162,8 +162,8 @@ pub fn files() -> Vec<(String, Vec<u8>)> {
         pretty(&command_envelope::schema()),
     ));
     for spec in catalog::COMMANDS {
-        let schema =
-            catalog::payload_schema(spec.command_type).expect("catalog types have schemas");
+        let schema = crate::app::Command::payload_schema(spec.command_type)
+            .expect("catalog types have schemas");
         out.push((
             format!("docs/schemas/commands/{}.schema.json", spec.command_type),
             pretty(&schema),

@@ -22,6 +22,7 @@ pub mod process;
 pub mod queue;
 pub mod registry;
 pub mod render;
+pub mod runtime;
 pub mod secrets;
 pub mod store;
 pub mod suggest;

@@ -6,8 +6,10 @@
 //! what the template put in them.
 //!
 //! The registry is process-wide on purpose: a secret is secret wherever it turns up, in
-//! whichever message, and a long-running worker redacting a value of an earlier command in a
-//! later one hides too much, never too little.
+//! whichever message. A long-running worker handles each command inside a [`Scope`]: what
+//! the command's thread registers is forgotten when the command ends (unless something
+//! outside a scope registered the same value), so the list does not grow with every
+//! command handled and nothing of an ended command stays in memory.
 
 use std::borrow::Cow;
 use std::sync::RwLock;
@@ -23,13 +25,35 @@ const SHORTEST: usize = 3;
 
 struct Known {
     values: Vec<String>,
+    /// Per value: how many open scopes registered it, and whether it was registered
+    /// outside any scope (then it stays).
+    holders: Vec<(usize, bool)>,
     matcher: Option<AhoCorasick>,
+}
+
+impl Known {
+    fn rebuild(&mut self) {
+        self.matcher = if self.values.is_empty() {
+            None
+        } else {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&self.values)
+                .ok()
+        };
+    }
 }
 
 static KNOWN: RwLock<Known> = RwLock::new(Known {
     values: Vec::new(),
+    holders: Vec::new(),
     matcher: None,
 });
+
+thread_local! {
+    /// The values this thread registered inside its open scope.
+    static SCOPE: std::cell::RefCell<Option<Vec<String>>> = const { std::cell::RefCell::new(None) };
+}
 
 /// Registers a secret value, in its plain form and as it appears inside a JSON string.
 pub fn register(value: &str) {
@@ -38,19 +62,85 @@ pub fn register(value: &str) {
     }
     let json = serde_json::to_string(value).expect("a string serializes");
     let escaped = &json[1..json.len() - 1];
+    let scoped = SCOPE.with(|s| s.borrow().is_some());
     let mut known = KNOWN.write().unwrap_or_else(|e| e.into_inner());
     let before = known.values.len();
     for form in [value, escaped] {
-        if !known.values.iter().any(|v| v == form) {
-            known.values.push(form.to_string());
+        let index = match known.values.iter().position(|v| v == form) {
+            Some(index) => index,
+            None => {
+                known.values.push(form.to_string());
+                known.holders.push((0, false));
+                known.values.len() - 1
+            }
+        };
+        if scoped {
+            let newly = SCOPE.with(|s| {
+                let mut s = s.borrow_mut();
+                let list = s.as_mut().expect("checked above");
+                let newly = !list.iter().any(|v| v == form);
+                if newly {
+                    list.push(form.to_string());
+                }
+                newly
+            });
+            if newly {
+                known.holders[index].0 += 1;
+            }
+        } else {
+            known.holders[index].1 = true;
         }
     }
     if known.values.len() != before {
-        known.matcher = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(&known.values)
-            .ok();
+        known.rebuild();
     }
+}
+
+/// The secrets of one unit of work (a worker's command) on this thread: forgotten when
+/// the scope is dropped.
+#[must_use = "the scope ends when it is dropped"]
+pub struct Scope(());
+
+impl Scope {
+    /// Opens a scope on this thread (one at a time).
+    pub fn begin() -> Scope {
+        SCOPE.with(|s| *s.borrow_mut() = Some(Vec::new()));
+        Scope(())
+    }
+}
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        let Some(mine) = SCOPE.with(|s| s.borrow_mut().take()) else {
+            return;
+        };
+        if mine.is_empty() {
+            return;
+        }
+        let mut known = KNOWN.write().unwrap_or_else(|e| e.into_inner());
+        for value in &mine {
+            if let Some(index) = known.values.iter().position(|v| v == value) {
+                known.holders[index].0 = known.holders[index].0.saturating_sub(1);
+            }
+        }
+        let before = known.values.len();
+        let (values, holders): (Vec<String>, Vec<(usize, bool)>) =
+            std::mem::take(&mut known.values)
+                .into_iter()
+                .zip(std::mem::take(&mut known.holders))
+                .filter(|(_, (scopes, outside))| *scopes > 0 || *outside)
+                .unzip();
+        known.values = values;
+        known.holders = holders;
+        if known.values.len() != before {
+            known.rebuild();
+        }
+    }
+}
+
+/// How many values are registered now.
+pub fn count() -> usize {
+    KNOWN.read().unwrap_or_else(|e| e.into_inner()).values.len()
 }
 
 /// Whether any secret is known (the fast path when none is).
@@ -106,6 +196,27 @@ pub fn redact_json(value: &mut serde_json::Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scope_forgets_what_it_registered_and_keeps_what_others_did() {
+        let kept = std::thread::spawn(|| {
+            register("kept-outside-any-scope");
+            {
+                let _scope = Scope::begin();
+                register("only-this-command-knew");
+                register("kept-outside-any-scope");
+                assert_eq!(redact("only-this-command-knew"), "***");
+            }
+            (
+                redact("only-this-command-knew").into_owned(),
+                redact("kept-outside-any-scope").into_owned(),
+            )
+        })
+        .join()
+        .unwrap();
+        assert_eq!(kept.0, "only-this-command-knew");
+        assert_eq!(kept.1, "***");
+    }
 
     #[test]
     fn registered_values_are_masked_in_text_bytes_and_json() {

@@ -1,115 +1,52 @@
-//! One command from a queue, handled through the same use case the command line calls:
-//! its events carry the command's correlation id and the first one's causation id is the
-//! command id, which is how a redelivered command is found to be done already (the log
-//! holds an event it caused) and answered with the recorded outcome instead of doing the
-//! work again.
+//! One command, one type, one dispatcher. Each platform command is defined once, as its
+//! request type in its use case's module; that type is the wire contract of the queues too
+//! (`Deserialize` + `JsonSchema`, the envelope's camelCase, unknown fields refused), with the
+//! switches only the command line has left out of it. [`execute`] runs any command; the
+//! command line calls [`run`] with the request it built, the worker [`execute`] with the one
+//! it parsed, and both end in the same [`Request::run`].
 
-use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
-use super::{Session, Settings};
-use crate::error::{Error, ExitKind, Result};
-use crate::events::Envelope;
-use crate::events::log::LogReader;
-use crate::queue::catalog::Command;
-use crate::queue::envelope::CommandEnvelope;
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
-/// What handling a command came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Handled {
-    /// The command's events are in the log: appended now, or by an earlier delivery.
-    Recorded {
-        /// Their ids.
-        events: Vec<String>,
-        /// The exit code the command line would have given (0, 1 or 3).
-        exit_code: u8,
-        /// A failure to report in the dead-letter queue as well (the event records it).
-        failure: Option<String>,
-        /// Found done already: nothing was done again.
-        again: bool,
-    },
-    /// Refused for good (a malformed command, a target outside the output root): to the
-    /// dead-letter queue now.
-    Rejected {
-        /// Why.
-        reason: String,
-        /// 1 or 2.
-        exit_code: u8,
-    },
-    /// Failed without recording anything; worth another attempt.
-    Failed {
-        /// Why.
-        reason: String,
-    },
+use super::{Session, compat, generate, library, template, upgrade, validate};
+use crate::error::{Error, Result};
+use crate::generate::Progress;
+use crate::template::answers::Asker;
+
+/// Where the folders a request names are put.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Placement {
+    /// As given, relative to the current folder (the command line).
+    #[default]
+    AsGiven,
+    /// Below this root and never outside it (a worker's `--output-root`; absolute, resolved).
+    Below(PathBuf),
 }
 
-/// The events each command caused, caught up with the log as it grows (one pass over what
-/// is new; the log is append-only).
-#[derive(Debug, Default)]
-pub struct CommandIndex {
-    offset: u64,
-    events: HashMap<String, Vec<String>>,
-    /// Event id → the command whose chain it is in.
-    chains: HashMap<String, String>,
-}
-
-impl CommandIndex {
-    /// The ids of the events `command_id` caused, after reading what the log gained.
-    pub fn events_of(&mut self, session: &Session, command_id: &str) -> Result<Vec<String>> {
-        let path = session.store.log_path();
-        if let Some(mut reader) = LogReader::open_at(&path, self.offset)? {
-            let chains = &mut self.chains;
-            while let Some(line) = reader.next_line()? {
-                self.offset = line.end;
-                let Ok(envelope) = Envelope::from_line(line.bytes) else {
-                    continue;
-                };
-                let Some(cause) = envelope.causation_id.clone() else {
-                    continue;
-                };
-                let command = if cause.starts_with("cmd-") {
-                    Some(cause)
-                } else {
-                    chains.get(&cause).cloned()
-                };
-                if let Some(command) = command {
-                    chains.insert(envelope.event_id.clone(), command.clone());
-                    self.events
-                        .entry(command)
-                        .or_default()
-                        .push(envelope.event_id);
-                }
-            }
+impl Placement {
+    /// The folder `folder` names under this rule.
+    pub fn folder(&self, folder: &str) -> Result<PathBuf> {
+        match self {
+            Placement::AsGiven => Ok(PathBuf::from(folder)),
+            Placement::Below(root) => inside_root(root, folder),
         }
-        Ok(self.events.get(command_id).cloned().unwrap_or_default())
     }
-}
 
-/// Where a worker puts what commands generate.
-#[derive(Debug, Clone)]
-pub struct WorkerSettings {
-    /// The settings every command starts from.
-    pub settings: Settings,
-    /// Scaffolds go below this folder, never outside it (absolute, resolved).
-    pub output_root: PathBuf,
-}
-
-/// The settings of one command: the envelope's tenant, project, module, trace and
-/// correlation; the command as the cause of its first event.
-fn settings_for(base: &Settings, envelope: &CommandEnvelope) -> Settings {
-    let mut settings = base.clone();
-    settings.tenant = Some(envelope.tenant_id.clone());
-    settings.project = envelope.project_id.clone();
-    settings.module = envelope.module_id.clone();
-    settings.trace_id = envelope.trace_id.clone();
-    settings.correlation_id = envelope.correlation_id.clone();
-    settings.causation_id = Some(envelope.command_id.clone());
-    settings
+    /// Where scratch folders go (a repository target's checkout).
+    pub fn scratch_root(&self) -> PathBuf {
+        match self {
+            Placement::AsGiven => std::env::temp_dir(),
+            Placement::Below(root) => root.clone(),
+        }
+    }
 }
 
 /// A folder a command names, below the output root: relative, without `..`, and not
 /// reached through a link that leaves the root.
-pub fn inside_root(root: &Path, folder: &str) -> Result<PathBuf> {
+fn inside_root(root: &Path, folder: &str) -> Result<PathBuf> {
     let refuse = |why: &str| {
         Error::usage(format!("target folder `{folder}` {why}"))
             .hint("name a folder relative to the worker's --output-root, e.g. {\"folder\": \"orders-api\"}")
@@ -132,336 +69,250 @@ pub fn inside_root(root: &Path, folder: &str) -> Result<PathBuf> {
     Ok(target)
 }
 
-/// Handles one command: parsed, checked, run through its use case, or found done.
-pub fn handle(
-    worker: &WorkerSettings,
-    index: &std::sync::Mutex<CommandIndex>,
-    envelope: &CommandEnvelope,
-    redelivered: bool,
-) -> Handled {
-    let rejected = |e: Error| Handled::Rejected {
-        exit_code: e.kind.code(),
-        reason: e.message,
-    };
-    let session = match Session::open(settings_for(&worker.settings, envelope)) {
-        Ok(session) => session,
-        Err(e) => return Handled::Failed { reason: e.message },
-    };
-    let recorded = |index: &std::sync::Mutex<CommandIndex>| {
-        index
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .events_of(&session, &envelope.command_id)
-    };
-    // First of all: a redelivery of a command whose outcome (even a recorded refusal) is
-    // in the log is answered with it.
-    match recorded(index) {
-        Ok(events) if !events.is_empty() => {
-            // A refusal recorded by a worker that died before dead-lettering it is
-            // dead-lettered now (the dead-letter queue is at least once by command id).
-            let refusal = Command::parse(&envelope.command_type, &envelope.payload).err();
-            return Handled::Recorded {
-                events,
-                exit_code: refusal.as_ref().map_or(0, |e| e.kind.code()),
-                failure: refusal.map(|e| e.message),
-                again: true,
-            };
+/// What a use case may use besides the session.
+pub struct Ports<'a> {
+    /// Progress of the files written.
+    pub progress: &'a dyn Progress,
+    /// Asks for answers (on a terminal); `None` elsewhere.
+    pub asker: Option<&'a mut dyn Asker>,
+    /// Where named folders go.
+    pub placement: Placement,
+}
+
+impl Default for Ports<'_> {
+    fn default() -> Self {
+        Ports {
+            progress: &crate::generate::Silent,
+            asker: None,
+            placement: Placement::AsGiven,
         }
-        Ok(_) => {}
-        Err(e) => return Handled::Failed { reason: e.message },
-    }
-    let command = match Command::parse(&envelope.command_type, &envelope.payload) {
-        Ok(command) => command,
-        Err(e) => return rejected(e),
-    };
-    let result = run(worker, &session, command, redelivered);
-    let events = match recorded(index) {
-        Ok(events) => events,
-        Err(e) => return Handled::Failed { reason: e.message },
-    };
-    match result {
-        Ok(exit_code) => Handled::Recorded {
-            events,
-            exit_code,
-            failure: None,
-            again: false,
-        },
-        Err(e) if e.kind == ExitKind::Verdict => Handled::Recorded {
-            events,
-            exit_code: 3,
-            failure: None,
-            again: false,
-        },
-        Err(e) if !events.is_empty() => Handled::Recorded {
-            events,
-            exit_code: e.kind.code(),
-            failure: Some(e.message),
-            again: false,
-        },
-        Err(e) if e.kind == ExitKind::Usage => rejected(e),
-        Err(e) => Handled::Failed { reason: e.message },
     }
 }
 
-/// Records a GenerateScaffold that failed without an event as TemplateExecuted(Failed),
-/// caused by the command, once it is given up on.
-pub fn record_failed_execution(
-    worker: &WorkerSettings,
-    envelope: &CommandEnvelope,
-    reason: &str,
-) -> Result<Vec<String>> {
-    if envelope.command_type != "GenerateScaffold" {
-        return Ok(Vec::new());
+/// What a finished use case reports, as far as callers that do not know its type care.
+pub trait Outcome {
+    /// The negative verdict the report holds (exit 3), if any.
+    fn verdict(&self) -> Option<Error> {
+        None
     }
-    let session = Session::open(settings_for(&worker.settings, envelope))?;
-    let target = envelope.payload["target"]["folder"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let execution = crate::domain::commands::Execution {
-        execution_id: crate::ids::new_id(crate::ids::EXECUTION),
-        template_id: None,
-        template_version_id: None,
-        parameters: serde_json::Map::new(),
-        target,
-    };
-    let (envelopes, ()) = session.write(|state| {
-        let events = crate::domain::commands::execution_failed(state, &execution, reason, 0)?;
-        Ok(crate::store::Decision::events(events, ()))
-    })?;
-    Ok(super::event_ids(&envelopes))
 }
 
-/// Generates into a scratch folder under the output root, commits the output (`.factory/`
-/// included) with the command in a `Factory-Command:` trailer, and pushes the commit to a
-/// new branch of the repository before the run is recorded.
-fn generate_into_repository(
-    worker: &WorkerSettings,
-    session: &Session,
-    request: super::generate::GenerateScaffold,
-    url: &str,
-    branch: &str,
-) -> Result<()> {
-    if !crate::git::is_git_url(url) {
-        return Err(Error::usage(format!(
-            "`{}` is not a git repository URL",
-            crate::http::redact_url(url)
-        )));
-    }
-    if !crate::git::fetch::is_branch_name(branch) {
-        return Err(Error::usage(format!("`{branch}` is not a branch name")));
-    }
-    let scratch = tempfile::Builder::new()
-        .prefix(".factory-push-")
-        .tempdir_in(&worker.output_root)
-        .map_err(|e| Error::io("create a folder in", &worker.output_root, e))?;
-    let target = scratch.path().join("scaffold");
-    let command_id = session.settings.causation_id.clone().unwrap_or_default();
-    let fetch = &session.settings.git.fetch;
-    let deliver = |dir: &Path| -> Result<String> {
-        crate::git::fetch::push_head(dir, url, branch, fetch)?;
-        Ok(format!(
-            "{}#{branch}",
-            crate::git::url::without_credentials(url)
+impl Outcome for template::Registered {}
+impl Outcome for template::VersionCreated {}
+impl Outcome for (template::Published, Option<super::registry::Pushed>) {}
+impl Outcome for generate::GenerateReport {}
+impl Outcome for Vec<crate::events::Envelope> {}
+impl Outcome for (String, Value) {}
+impl Outcome for library::Scanned {}
+impl Outcome for (crate::library::feed::Package, Value) {}
+impl Outcome for (String, Vec<crate::library::advise::Advice>) {}
+
+/// A platform command's request: its wire form and its use case.
+pub trait Request: DeserializeOwned + JsonSchema {
+    /// Its type in the catalog, VerbNoun.
+    const TYPE: &'static str;
+    /// What it reports.
+    type Report: Outcome;
+    /// Runs its use case.
+    fn run(self, session: &Session, ports: Ports) -> Result<Self::Report>;
+}
+
+/// Runs one request (the command line, which knows the type it built).
+pub fn run<R: Request>(session: &Session, request: R, ports: Ports) -> Result<R::Report> {
+    request.run(session, ports)
+}
+
+fn typed<T: DeserializeOwned>(command_type: &str, payload: &Value) -> Result<T> {
+    T::deserialize(payload).map_err(|e| {
+        Error::usage(format!(
+            "the payload of {command_type} does not fit its schema: {e}"
         ))
-    };
-    let request = super::generate::GenerateScaffold {
-        target,
-        git: true,
-        commit_trailer: Some(format!("Factory-Command: {command_id}")),
-        ..request
-    };
-    let ports = super::generate::Ports {
-        progress: &crate::generate::Silent,
-        asker: None,
-        deliver: Some(&deliver),
-    };
-    super::generate::generate_scaffold(session, request, ports)?;
-    Ok(())
+    })
 }
 
-/// Runs the command's use case; the exit code its outcome would give on the command line.
-fn run(
-    worker: &WorkerSettings,
-    session: &Session,
-    command: Command,
-    redelivered: bool,
-) -> Result<u8> {
-    use super::{compat, library, template, upgrade, validate};
-    match command {
-        Command::RegisterTemplate(c) => {
-            template::register_template(
-                session,
-                template::RegisterTemplate {
-                    location: c.location,
-                    name: c.name,
-                    owner: c.owner,
-                    reference: c.reference,
-                    directory: c.directory,
-                    ..Default::default()
-                },
-            )?;
+macro_rules! commands {
+    ($($name:ident($module:ident) -> $report:ty;)*) => {
+        /// A command with its typed request.
+        #[derive(Debug, Clone, PartialEq)]
+        #[allow(missing_docs)]
+        pub enum Command {
+            $($name($module::$name),)*
         }
-        Command::CreateTemplateVersion(c) => {
-            use crate::domain::commands::{Bump, VersionSpec};
-            let version = match (c.version, c.bump.as_deref()) {
-                (Some(number), None) => VersionSpec::Exact(number),
-                (None, None | Some("patch")) => VersionSpec::Bump(Bump::Patch),
-                (None, Some("minor")) => VersionSpec::Bump(Bump::Minor),
-                (None, Some("major")) => VersionSpec::Bump(Bump::Major),
-                _ => {
-                    return Err(Error::usage(
-                        "give `version` or `bump` (major, minor, patch), not both",
-                    ));
+
+        /// What a command reported.
+        #[allow(missing_docs, clippy::large_enum_variant)]
+        pub enum Report {
+            $($name($report),)*
+        }
+
+        $(impl Request for $module::$name {
+            const TYPE: &'static str = stringify!($name);
+            type Report = $report;
+            fn run(self, session: &Session, ports: Ports) -> Result<$report> {
+                $module::$name::execute(self, session, ports)
+            }
+        })*
+
+        /// Every command type, in catalog order.
+        pub const COMMAND_TYPES: &[&str] = &[$(stringify!($name),)*];
+
+        impl Command {
+            /// The typed command of a payload; an unknown type or a payload that does not
+            /// fit its schema is a usage error.
+            pub fn parse(command_type: &str, payload: &Value) -> Result<Command> {
+                match command_type {
+                    $(stringify!($name) => Ok(Command::$name(typed(command_type, payload)?)),)*
+                    other => Err(Error::usage(format!(
+                        "`{other}` is not a command type{}",
+                        crate::suggest::did_you_mean(other, COMMAND_TYPES.iter().copied())
+                    ))),
                 }
-            };
-            template::create_template_version(
-                session,
-                template::CreateTemplateVersion {
-                    template: c.template,
-                    from: c.from,
-                    version,
-                    reference: None,
-                    directory: None,
-                },
-            )?;
-        }
-        Command::PublishTemplate(c) => {
-            template::publish_template(
-                session,
-                template::PublishTemplate {
-                    reference: c.template,
-                    to: c.to,
-                },
-            )?;
-        }
-        Command::ValidateTemplate(c) => {
-            let validated = validate::validate_template(
-                Some(session),
-                &session.settings,
-                validate::ValidateTemplate {
-                    subject: validate::ValidationSubject::Stored(c.template),
-                    matrix: c.matrix,
-                },
-            )?;
-            return Ok(if validated.passed() { 0 } else { 3 });
-        }
-        Command::GenerateScaffold(c) => {
-            let target = c.target.clone();
-            let request = super::generate::GenerateScaffold {
-                template: c.template,
-                answers: c.answers,
-                allow_draft: c.allow_draft,
-                runtime: c.runtime,
-                ..Default::default()
-            };
-            match (target.folder, target.repository, target.branch) {
-                (Some(folder), None, None) => {
-                    let target = inside_root(&worker.output_root, &folder)?;
-                    // A redelivery may find the output of an earlier attempt that died
-                    // before its events were recorded: that attempt's files are replaced.
-                    let force = redelivered && target.exists();
-                    let request = super::generate::GenerateScaffold {
-                        target,
-                        force,
-                        ..request
-                    };
-                    let ports = super::generate::Ports {
-                        progress: &crate::generate::Silent,
-                        asker: None,
-                        deliver: None,
-                    };
-                    super::generate::generate_scaffold(session, request, ports)?;
+            }
+
+            /// A payload's JSON Schema, or `None` for a type not in the catalog.
+            pub fn payload_schema(command_type: &str) -> Option<Value> {
+                match command_type {
+                    $(stringify!($name) => Some(schemars::schema_for!($module::$name).to_value()),)*
+                    _ => None,
                 }
-                (None, Some(url), Some(branch)) => {
-                    generate_into_repository(worker, session, request, &url, &branch)?
-                }
-                _ => {
-                    return Err(Error::usage("the target names neither a folder nor a repository with a branch")
-                        .hint("{\"folder\": \"orders\"} under the output root, or {\"repository\": URL, \"branch\": NAME}"));
+            }
+
+            /// Its type, VerbNoun.
+            pub fn command_type(&self) -> &'static str {
+                match self {
+                    $(Command::$name(_) => stringify!($name),)*
                 }
             }
         }
-        Command::EvaluateCompatibility(c) => {
-            let evaluated = compat::evaluate_compatibility(
-                session,
-                compat::EvaluateCompatibility {
-                    templates: c.templates,
-                    libraries: c.libraries,
-                    runtime: c.runtime,
-                },
-            )?;
-            return Ok(if evaluated.evaluation.compatible {
-                0
-            } else {
-                3
-            });
+
+        /// Runs any command through its use case.
+        pub fn execute(session: &Session, command: Command, ports: Ports) -> Result<Report> {
+            match command {
+                $(Command::$name(request) => request.run(session, ports).map(Report::$name),)*
+            }
         }
-        Command::PlanTemplateUpgrade(c) => {
-            let dir = inside_root(&worker.output_root, &c.folder)?;
-            let report = upgrade::plan_template_upgrade(
-                session,
-                upgrade::PlanTemplateUpgrade {
-                    dir,
-                    to: c.to,
-                    apply: false,
-                    conflict_style: crate::upgrade::plan::ConflictStyle::Merge,
-                    answers: Default::default(),
-                },
-                None,
-            )?;
-            return Ok(if report.plan.conflict_count() > 0 {
-                3
-            } else {
-                0
-            });
+
+        impl Report {
+            /// The negative verdict the report holds (exit 3), if any.
+            pub fn verdict(&self) -> Option<Error> {
+                match self {
+                    $(Report::$name(report) => report.verdict(),)*
+                }
+            }
         }
-        Command::RegisterLibrary(c) => {
-            library::register_library(
-                session,
-                library::RegisterLibrary {
-                    name: c.name,
-                    ecosystem: c.ecosystem,
-                    area: c.area,
-                    description: c.description,
-                    spec: None,
-                    client_name: None,
-                },
-            )?;
-        }
-        Command::CreateLibraryVersion(c) => {
-            library::create_library_version(
-                session,
-                library::CreateLibraryVersion {
-                    name: c.library,
-                    version: c.version,
-                    path: None,
-                    dependencies: c.dependencies,
-                    frameworks: c.frameworks,
-                },
-            )?;
-        }
-        Command::ScanDependencies(c) => {
-            library::scan_dependencies(
-                session,
-                library::ScanDependencies {
-                    reference: c.library,
-                    advisories: None,
-                },
-            )?;
-        }
-        Command::PublishPackage(_) => {
-            return Err(Error::usage(
-                "PublishPackage is not served from queues: it needs a package file and a feed's API key on the worker's machine",
-            )
-            .hint("run `factory library publish` where the package and the key are"));
-        }
-        Command::AdvisePackageUpgrade(_) => {
-            return Err(Error::usage(
-                "AdvisePackageUpgrade is not served from queues: its advice is a report, and the catalog has no event to carry it",
-            )
-            .hint("run `factory library advise` and read its report"));
+    };
+}
+
+commands! {
+    RegisterTemplate(template) -> template::Registered;
+    CreateTemplateVersion(template) -> template::VersionCreated;
+    PublishTemplate(template) -> (template::Published, Option<super::registry::Pushed>);
+    ValidateTemplate(validate) -> validate::Validated;
+    GenerateScaffold(generate) -> generate::GenerateReport;
+    EvaluateCompatibility(compat) -> compat::Evaluated;
+    PlanTemplateUpgrade(upgrade) -> upgrade::UpgradeReport;
+    RegisterLibrary(library) -> Vec<crate::events::Envelope>;
+    CreateLibraryVersion(library) -> (String, Value);
+    ScanDependencies(library) -> library::Scanned;
+    PublishPackage(library) -> (crate::library::feed::Package, Value);
+    AdvisePackageUpgrade(library) -> (String, Vec<crate::library::advise::Advice>);
+}
+
+impl Report {
+    /// The exit code the command line gives for it: 0, or 3 for a negative verdict.
+    pub fn exit_code(&self) -> u8 {
+        self.verdict().map_or(0, |e| e.kind.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_parse_into_the_request_types_and_misfits_are_usage_errors() {
+        let parsed = Command::parse(
+            "GenerateScaffold",
+            &serde_json::json!({"template": "T", "target": {"folder": "o"}}),
+        )
+        .unwrap();
+        assert_eq!(parsed.command_type(), "GenerateScaffold");
+        let Command::GenerateScaffold(request) = parsed else {
+            panic!("a GenerateScaffold")
+        };
+        assert_eq!(request.target.folder.as_deref(), Some("o"));
+        assert!(!request.trust, "a payload cannot ask for --trust");
+        let refused = Command::parse("GenerateScaffold", &serde_json::json!({"template": 1}));
+        let refused = refused.unwrap_err();
+        assert!(refused.message.contains("does not fit its schema"));
+        assert_eq!(refused.kind, crate::error::ErrorKind::Usage);
+        // A command-line-only switch is not part of the wire form.
+        let trust = Command::parse(
+            "GenerateScaffold",
+            &serde_json::json!({"template": "T", "target": {}, "trust": true}),
+        );
+        assert!(trust.unwrap_err().message.contains("unknown field `trust`"));
+        let unknown = Command::parse("GenerateScafold", &serde_json::json!({})).unwrap_err();
+        assert!(unknown.message.contains("did you mean `GenerateScaffold`"));
+        let routed: Vec<&str> = crate::queue::catalog::COMMANDS
+            .iter()
+            .map(|s| s.command_type)
+            .collect();
+        assert_eq!(
+            routed, COMMAND_TYPES,
+            "every command is routed, in one order"
+        );
+        for command_type in COMMAND_TYPES {
+            assert!(Command::payload_schema(command_type).is_some());
         }
     }
-    Ok(0)
+
+    #[test]
+    fn a_bump_and_a_number_are_one_or_the_other() {
+        let Command::CreateTemplateVersion(bumped) = Command::parse(
+            "CreateTemplateVersion",
+            &serde_json::json!({"template": "T", "bump": "minor"}),
+        )
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            bumped.version_spec().unwrap(),
+            crate::domain::commands::VersionSpec::Bump(crate::domain::commands::Bump::Minor)
+        );
+        let both = Command::parse(
+            "CreateTemplateVersion",
+            &serde_json::json!({"template": "T", "bump": "minor", "version": "1.0.0"}),
+        );
+        let Ok(Command::CreateTemplateVersion(both)) = both else {
+            panic!()
+        };
+        assert!(both.version_spec().is_err());
+        assert!(
+            Command::parse(
+                "CreateTemplateVersion",
+                &serde_json::json!({"template": "T", "bump": "huge"}),
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn placement_below_a_root_refuses_what_leaves_it() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path().canonicalize().unwrap();
+        let below = Placement::Below(root.clone());
+        assert_eq!(below.folder("a/b").unwrap(), root.join("a/b"));
+        for bad in ["", "../x", "/etc", "a/../../x"] {
+            assert_eq!(
+                below.folder(bad).unwrap_err().kind,
+                crate::error::ErrorKind::Usage,
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            Placement::AsGiven.folder("../x").unwrap(),
+            PathBuf::from("../x")
+        );
+    }
 }

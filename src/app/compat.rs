@@ -1,21 +1,33 @@
 //! `EvaluateCompatibility`: judge a composition of templates, libraries and a runtime.
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
 use super::{Reference, Session};
 use crate::compat::{self, Composition, Evaluation, TemplateSubject};
 use crate::error::{Error, Result};
 use crate::generate::source::{self, ResolvedSource, VersionChoice};
 use crate::store::Decision;
 
-/// What to judge: stored templates (`NAME[@VERSION]`), libraries (`NAME[@VERSION]`, the
-/// solver choosing when no version is named) and a runtime.
-#[derive(Debug, Clone, Default)]
+/// `EvaluateCompatibility`: judge a composition.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EvaluateCompatibility {
-    /// Templates.
+    /// Templates, `NAME[@VERSION]`.
+    #[serde(default)]
     pub templates: Vec<String>,
-    /// Libraries.
+    /// Libraries, `NAME[@RANGE]`.
+    #[serde(default)]
     pub libraries: Vec<String>,
     /// The runtime.
+    #[serde(default)]
     pub runtime: Option<String>,
+}
+
+impl EvaluateCompatibility {
+    pub(super) fn execute(self, session: &Session, _: super::Ports) -> Result<Evaluated> {
+        evaluate_compatibility(session, self)
+    }
 }
 
 /// A judged composition.
@@ -27,9 +39,9 @@ pub struct Evaluated {
     pub evaluation: Evaluation,
 }
 
-impl Evaluated {
+impl super::command::Outcome for Evaluated {
     /// The negative verdict, when the composition is incompatible (exit 3).
-    pub fn verdict(&self) -> Option<Error> {
+    fn verdict(&self) -> Option<Error> {
         (!self.evaluation.compatible).then(|| {
             Error::verdict(format!(
                 "the composition is incompatible:\n  {}",

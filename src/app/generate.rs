@@ -1,69 +1,99 @@
 //! `GenerateScaffold`: render a template into a new project, gated by compatibility, with
 //! its provenance describing the tree that is finally placed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::{Reference, Session, event_ids};
+use super::{Ports, Reference, Session, event_ids};
 use crate::compat;
 use crate::domain::commands::{self, Execution};
 use crate::error::{Error, Result};
 use crate::generate::source::{self, ResolvedSource, VersionChoice};
-use crate::generate::{self, Outcome, Progress};
+use crate::generate::{self, Outcome};
 use crate::render::tree::Renderer;
 use crate::store::Decision;
-use crate::template::answers::{self, Answers, Asker};
+use crate::template::answers::{self, Answers};
 use crate::template::manifest::Flavour;
 use crate::template::yaml;
 
-/// What to generate.
-#[derive(Debug, Clone, Default)]
+/// Where a generated scaffold goes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ScaffoldTarget {
+    /// A folder relative to the worker's `--output-root`, never outside it.
+    #[serde(default)]
+    pub folder: Option<String>,
+    /// A git repository URL to push a commit of the output to.
+    #[serde(default)]
+    pub repository: Option<String>,
+    /// The branch of `repository`.
+    #[serde(default)]
+    pub branch: Option<String>,
+}
+
+impl ScaffoldTarget {
+    /// A folder target (the command line's `-o`).
+    pub fn folder(path: &Path) -> ScaffoldTarget {
+        ScaffoldTarget {
+            folder: Some(path.display().to_string()),
+            ..Default::default()
+        }
+    }
+}
+
+/// `GenerateScaffold`: render a template into a target.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GenerateScaffold {
-    /// `NAME[@VERSION]` in the store, a template folder, or a git URL[#REF].
+    /// `NAME[@VERSION]` in the store (or a remote of it), a folder or a git URL.
     pub template: String,
-    /// The output folder.
-    pub target: PathBuf,
-    /// Answers given up front (typed later by each parameter).
+    /// The answers.
+    #[serde(default)]
     pub answers: Map<String, Value>,
-    /// Allow a version that is not published.
-    pub allow_draft: bool,
-    /// The runtime to judge the template's RuntimeRequires against.
+    /// Where the output goes.
+    pub target: ScaffoldTarget,
+    /// The runtime to judge RuntimeRequires against.
+    #[serde(default)]
     pub runtime: Option<String>,
-    /// Write over a non-empty target.
-    pub force: bool,
-    /// Render and hash only.
+    /// Allow a version that is not published.
+    #[serde(default)]
+    pub allow_draft: bool,
+    /// Replace a target folder that already holds files, all or nothing (`--force`).
+    #[serde(default)]
+    pub overwrite: bool,
+    /// Render and hash only (command line only).
+    #[serde(skip)]
     pub dry_run: bool,
-    /// Commit the output to git.
+    /// Commit the output to git (command line only).
+    #[serde(skip)]
     pub git: bool,
-    /// Run the template's hooks and tasks.
+    /// Run the template's hooks and tasks (command line only).
+    #[serde(skip)]
     pub trust: bool,
-    /// Also write cookiecutter's replay file or copier's answers file.
+    /// Also write cookiecutter's replay file or copier's answers file (command line only).
+    #[serde(skip)]
     pub compat_answers: bool,
-    /// The ref of a repository source (`--ref`).
+    /// The ref of a repository source, `--ref` (command line only).
+    #[serde(skip)]
     pub reference: Option<String>,
-    /// The template's folder inside a repository source (`--directory`).
+    /// The template's folder inside a repository source, `--directory` (command line only).
+    #[serde(skip)]
     pub directory: Option<String>,
     /// `--flavor`, for a template folder with both copier.yml and cookiecutter.json.
+    #[serde(skip)]
     pub flavor: Option<source::Flavor>,
     /// Lines for the end of the commit message (with `git`).
+    #[serde(skip)]
     pub commit_trailer: Option<String>,
 }
 
 /// Delivers the placed output somewhere else before the run is recorded (a worker pushes
 /// the commit to a repository); returns where it went, without credentials.
-pub type Deliver<'a> = &'a dyn Fn(&std::path::Path) -> Result<String>;
-
-/// The ports a generation uses besides the session.
-pub struct Ports<'a> {
-    /// Progress of the files written.
-    pub progress: &'a dyn Progress,
-    /// Asks for answers (on a terminal); `None` elsewhere.
-    pub asker: Option<&'a mut dyn Asker>,
-    /// Delivers the output before it is recorded; a failure is recorded as the run's.
-    pub deliver: Option<Deliver<'a>>,
-}
+type Deliver<'a> = &'a dyn Fn(&Path) -> Result<String>;
 
 /// What a generation produced.
 #[derive(Debug, Clone)]
@@ -92,6 +122,76 @@ pub fn generate_scaffold(
     session: &Session,
     request: GenerateScaffold,
     ports: Ports,
+) -> Result<GenerateReport> {
+    match (&request.target.folder, &request.target.repository, &request.target.branch) {
+        (Some(folder), None, None) => {
+            let output = ports.placement.folder(folder)?;
+            generate_into(session, request, output, ports, None)
+        }
+        (None, Some(url), Some(branch)) => {
+            let (url, branch) = (url.clone(), branch.clone());
+            generate_into_repository(session, request, &url, &branch, ports)
+        }
+        _ => Err(Error::usage("the target names neither a folder nor a repository with a branch")
+            .hint("{\"folder\": \"orders\"} under the output root, or {\"repository\": URL, \"branch\": NAME}")),
+    }
+}
+
+impl GenerateScaffold {
+    pub(super) fn execute(self, session: &Session, ports: Ports) -> Result<GenerateReport> {
+        generate_scaffold(session, self, ports)
+    }
+}
+
+/// Generates into a scratch folder, commits the output (`.factory/` included) with the
+/// command in a `Factory-Command:` trailer, and pushes the commit to a new branch of the
+/// repository before the run is recorded.
+fn generate_into_repository(
+    session: &Session,
+    request: GenerateScaffold,
+    url: &str,
+    branch: &str,
+    ports: Ports,
+) -> Result<GenerateReport> {
+    if !crate::git::is_git_url(url) {
+        return Err(Error::usage(format!(
+            "`{}` is not a git repository URL",
+            crate::http::redact_url(url)
+        )));
+    }
+    if !crate::git::fetch::is_branch_name(branch) {
+        return Err(Error::usage(format!("`{branch}` is not a branch name")));
+    }
+    let scratch_root = ports.placement.scratch_root();
+    let scratch = tempfile::Builder::new()
+        .prefix(".factory-push-")
+        .tempdir_in(&scratch_root)
+        .map_err(|e| Error::io("create a folder in", &scratch_root, e))?;
+    let command_id = session.settings.causation_id.clone().unwrap_or_default();
+    let fetch = &session.settings.git.fetch;
+    let deliver = |dir: &Path| -> Result<String> {
+        crate::git::fetch::push_head(dir, url, branch, fetch)?;
+        Ok(format!(
+            "{}#{branch}",
+            crate::git::url::without_credentials(url)
+        ))
+    };
+    let request = GenerateScaffold {
+        git: true,
+        commit_trailer: Some(format!("Factory-Command: {command_id}")),
+        ..request
+    };
+    let output = scratch.path().join("scaffold");
+    generate_into(session, request, output, ports, Some(&deliver))
+}
+
+/// Generates into `output`, a folder the placement rule accepted.
+fn generate_into(
+    session: &Session,
+    request: GenerateScaffold,
+    output: PathBuf,
+    ports: Ports,
+    deliver: Option<Deliver>,
 ) -> Result<GenerateReport> {
     let mut state = session.store.state()?;
     let settings = &session.settings;
@@ -148,7 +248,7 @@ pub fn generate_scaffold(
     // the answers decide, so that target is checked once they are known.
     let into_parent = resolved.manifest.flavour() == Flavour::Cookiecutter;
     if !request.dry_run && !into_parent {
-        prepare_target(session, &request.target, request.force)?;
+        prepare_target(session, &output, request.overwrite)?;
     }
     let hooks = generate::hooks::Hooks::of(&resolved.files, &resolved.manifest)?;
     if !hooks.is_empty() && !request.trust && !request.dry_run {
@@ -203,7 +303,7 @@ pub fn generate_scaffold(
         &request.answers,
         true,
         ports.asker,
-        &tool_run(&request, &resolved),
+        &tool_run(&request, &output, &resolved),
     )
     .map_err(|problems| {
         answers::not_usable(&resolved.label, &problems).hint(
@@ -232,13 +332,13 @@ pub fn generate_scaffold(
         let folder = renderer
             .project_folder(&ctx)
             .map_err(|m| Error::new(format!("{}: {m}", resolved.label)))?;
-        let project = request.target.join(folder);
+        let project = output.join(folder);
         if !request.dry_run {
-            prepare_target(session, &project, request.force)?;
+            prepare_target(session, &project, request.overwrite)?;
         }
         project
     } else {
-        request.target.clone()
+        output.clone()
     };
     // Absolute once the output exists (canonical), as events and replay files name it.
     let execution = |execution_id: &str| Execution {
@@ -290,7 +390,7 @@ pub fn generate_scaffold(
         renderer,
         answers: &answers,
         target: target.clone(),
-        force: request.force,
+        force: request.overwrite,
         dry_run: request.dry_run,
         git: request.git,
         commit_trailer: request.commit_trailer.clone(),
@@ -304,7 +404,7 @@ pub fn generate_scaffold(
     };
     let mut result = generate::run(&run, ports.progress);
     // Delivered before recorded: the events never say a scaffold arrived that did not.
-    if let (Some(deliver), Ok(outcome)) = (ports.deliver, &mut result) {
+    if let (Some(deliver), Ok(outcome)) = (deliver, &mut result) {
         match deliver(&target) {
             Ok(place) => outcome.repository = Some(place),
             Err(error) => {
@@ -350,7 +450,7 @@ pub fn generate_scaffold(
                 Ok(Decision::events(events, ()))
             })?;
             if request.compat_answers && flavour == Flavour::Cookiecutter {
-                let output_dir = generate::absolute(&request.target);
+                let output_dir = generate::absolute(&output);
                 write_cookiecutter_replay(session, &resolved, &answers, &output_dir)?;
             }
             Ok(report(outcome, event_ids(&envelopes)))
@@ -389,6 +489,7 @@ fn prepare_target(session: &Session, target: &std::path::Path, force: bool) -> R
 /// The facts of this run that cookiecutter and copier templates can read.
 fn tool_run(
     request: &GenerateScaffold,
+    output: &Path,
     resolved: &ResolvedSource,
 ) -> crate::template::context::Run {
     let src_path = match &resolved.source_ref.directory {
@@ -399,13 +500,13 @@ fn tool_run(
         template: request.template.clone(),
         url: resolved.source_ref.uri.clone(),
         src_path,
-        dst_path: generate::absolute(&request.target),
+        dst_path: generate::absolute(output),
         vcs_ref: request.reference.clone(),
         commit: resolved.source_ref.commit.clone(),
         given: request.answers.clone(),
         trusted: request.trust,
         defaults: true,
-        overwrite: request.force,
+        overwrite: request.overwrite,
     }
 }
 

@@ -3,36 +3,55 @@
 
 use std::path::PathBuf;
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{Reference, Session};
+use super::{Ports, Reference, Session};
 use crate::compat;
 use crate::domain::events::DependencyRange;
 use crate::domain::library::{
-    self, CreateLibraryVersion as VersionInput, RegisterLibrary as RegisterInput, ScanResult,
+    self, LibraryRegistration as RegisterInput, LibraryRelease as VersionInput, ScanResult,
 };
 use crate::error::{Error, Result};
+use crate::events::Envelope;
 use crate::generate::provenance::Scaffold;
 use crate::generate::source::{self, VersionChoice};
 use crate::library::{advise, advisories, feed, graph, openapi, project};
 use crate::store::Decision;
 use crate::template::ranges;
 
-/// Register a library (and catalog an API client from its OpenAPI document).
-#[derive(Debug, Clone, Default)]
+/// `RegisterLibrary`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RegisterLibrary {
     /// The package name.
     pub name: String,
-    /// Its ecosystem.
+    /// `nuget`, `cargo` or `npm`.
+    #[serde(default = "nuget")]
     pub ecosystem: String,
-    /// Functional area.
+    /// The area.
+    #[serde(default)]
     pub area: Option<String>,
-    /// What it is for.
+    /// A description.
+    #[serde(default)]
     pub description: Option<String>,
-    /// The OpenAPI document of an API client.
+    /// The OpenAPI document of an API client to catalog with it (command line only).
+    #[serde(skip)]
     pub spec: Option<PathBuf>,
-    /// The client's name (default: the spec's title).
+    /// The client's name; default: the spec's title (command line only).
+    #[serde(skip)]
     pub client_name: Option<String>,
+}
+
+fn nuget() -> String {
+    "nuget".to_string()
+}
+
+impl RegisterLibrary {
+    pub(super) fn execute(self, session: &Session, _: Ports) -> Result<Vec<Envelope>> {
+        register_library(session, self)
+    }
 }
 
 /// Registers a library; returns the events (registration, then the API client's).
@@ -78,19 +97,29 @@ pub fn register_library(
     Ok(envelopes)
 }
 
-/// Record a release.
-#[derive(Debug, Clone, Default)]
+/// `CreateLibraryVersion`: a release with its declared dependencies.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateLibraryVersion {
     /// The library.
-    pub name: String,
+    pub library: String,
     /// The version.
     pub version: String,
-    /// A project folder to read frameworks and dependencies from.
+    /// A project folder to read frameworks and dependencies from (command line only).
+    #[serde(skip)]
     pub path: Option<PathBuf>,
     /// `NAME@RANGE` dependencies.
+    #[serde(default)]
     pub dependencies: Vec<String>,
     /// Target frameworks.
+    #[serde(default)]
     pub frameworks: Vec<String>,
+}
+
+impl CreateLibraryVersion {
+    pub(super) fn execute(self, session: &Session, _: Ports) -> Result<(String, Value)> {
+        create_library_version(session, self)
+    }
 }
 
 /// Records a release; returns (package name, LibraryVersionCreated payload).
@@ -99,7 +128,7 @@ pub fn create_library_version(
     request: CreateLibraryVersion,
 ) -> Result<(String, Value)> {
     let state = session.store.state()?;
-    let found = library::find(&state, &request.name)?;
+    let found = library::find(&state, &request.library)?;
     let mut input = VersionInput {
         version: request.version.clone(),
         target_frameworks: request.frameworks.clone(),
@@ -148,13 +177,21 @@ pub fn create_library_version(
     Ok((found.package_name.clone(), envelopes[0].payload.clone()))
 }
 
-/// Scan a release's dependency graph.
-#[derive(Debug, Clone)]
+/// `ScanDependencies`: resolve a release's dependency graph.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ScanDependencies {
     /// `NAME@VERSION`.
-    pub reference: String,
-    /// A folder of OSV advisories.
+    pub library: String,
+    /// A folder of OSV advisories (command line only).
+    #[serde(skip)]
     pub advisories: Option<PathBuf>,
+}
+
+impl ScanDependencies {
+    pub(super) fn execute(self, session: &Session, _: Ports) -> Result<Scanned> {
+        scan_dependencies(session, self)
+    }
 }
 
 /// A scan: the graph and what it found.
@@ -178,7 +215,7 @@ const EMBEDDED_GRAPH_BYTES: usize = 200 * 1024;
 /// Resolves a release's graph, records DependencyScanned, and re-judges every published
 /// template that declares this library (each CompatibilityEvaluated caused by the scan).
 pub fn scan_dependencies(session: &Session, request: ScanDependencies) -> Result<Scanned> {
-    let reference = Reference::parse(&request.reference);
+    let reference = Reference::parse(&request.library);
     let number = reference.required_version("factory library show")?;
     let state = session.store.state()?;
     let (found, release) = library::find_version(&state, reference.name, number)?;
@@ -281,19 +318,29 @@ pub fn scan_dependencies(session: &Session, request: ScanDependencies) -> Result
     })
 }
 
-/// Publish a release's package to a feed.
-#[derive(Debug, Clone)]
+/// `PublishPackage`: push a package to a feed (not served from queues: see docs).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PublishPackage {
     /// `NAME@VERSION`.
-    pub reference: String,
-    /// The .nupkg.
+    pub library: String,
+    /// The .nupkg (command line only).
+    #[serde(skip)]
     pub package: PathBuf,
-    /// A folder feed or an HTTP feed's service index.
+    /// The feed.
     pub feed: String,
-    /// The HTTP feed's API key, when the feed is HTTP.
+    /// The HTTP feed's API key, when the feed is HTTP (command line only).
+    #[serde(skip)]
     pub api_key: Option<String>,
-    /// Where the key was looked for, for the error when it is missing.
+    /// Where the key was looked for, for the error when it is missing (command line only).
+    #[serde(skip)]
     pub api_key_source: String,
+}
+
+impl PublishPackage {
+    pub(super) fn execute(self, session: &Session, _: Ports) -> Result<(feed::Package, Value)> {
+        publish_package(session, self)
+    }
 }
 
 /// Publishes a package; returns (package id, version, sha512, LibraryPublished payload).
@@ -301,7 +348,7 @@ pub fn publish_package(
     session: &Session,
     request: PublishPackage,
 ) -> Result<(feed::Package, Value)> {
-    let reference = Reference::parse(&request.reference);
+    let reference = Reference::parse(&request.library);
     let number = reference.required_version("factory library show")?;
     let state = session.store.state()?;
     let (found, release) = library::find_version(&state, reference.name, number)?;
@@ -355,13 +402,25 @@ pub fn publish_package(
     Ok((package, envelopes[0].payload.clone()))
 }
 
-/// Advise on the library versions of a project or a release.
-#[derive(Debug, Clone)]
-pub enum AdvisePackageUpgrade {
-    /// A generated project's libraries.
-    Project(PathBuf),
-    /// A release's dependencies, `NAME@VERSION`.
-    Library(String),
+/// `AdvisePackageUpgrade`: advice for a release's dependencies (not served from queues).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AdvisePackageUpgrade {
+    /// `NAME@VERSION`.
+    pub library: String,
+    /// A generated project whose libraries to advise on instead (command line only).
+    #[serde(skip)]
+    pub project: Option<PathBuf>,
+}
+
+impl AdvisePackageUpgrade {
+    pub(super) fn execute(
+        self,
+        session: &Session,
+        _: Ports,
+    ) -> Result<(String, Vec<advise::Advice>)> {
+        advise_package_upgrade(session, self)
+    }
 }
 
 /// The subject and the advice for each requirement.
@@ -370,9 +429,9 @@ pub fn advise_package_upgrade(
     request: AdvisePackageUpgrade,
 ) -> Result<(String, Vec<advise::Advice>)> {
     let state = session.store.state()?;
-    let (subject, requirements) = match request {
-        AdvisePackageUpgrade::Library(text) => {
-            let reference = Reference::parse(&text);
+    let (subject, requirements) = match request.project {
+        None => {
+            let reference = Reference::parse(&request.library);
             let number = reference.required_version("factory library show")?;
             let (found, release) = library::find_version(&state, reference.name, number)?;
             (
@@ -380,7 +439,7 @@ pub fn advise_package_upgrade(
                 release.dependencies.clone(),
             )
         }
-        AdvisePackageUpgrade::Project(dir) => {
+        Some(dir) => {
             let scaffold = Scaffold::load(&dir)?;
             let mut requirements = Vec::new();
             for l in &scaffold.libraries {

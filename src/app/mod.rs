@@ -19,6 +19,7 @@ pub mod worker;
 
 pub use crate::domain::Reference;
 pub use crate::domain::reference::parse_assignments;
+pub use command::{Command, Placement, Ports, Report, Request, execute, run};
 pub use settings::{Flags, Settings};
 
 use crate::error::Result;

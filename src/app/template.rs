@@ -1,30 +1,40 @@
 //! The template lifecycle: `RegisterTemplate`, `CreateTemplateVersion`, `PublishTemplate`.
 
-use super::{Reference, Session, event_ids};
+use super::{Ports, Reference, Session, event_ids};
 use crate::compat;
-use crate::domain::commands::{self, CreateVersion, Register, VersionSpec};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::commands::{self, Bump, CreateVersion, Register, VersionSpec};
 use crate::domain::events::SourceKind;
 use crate::error::{Error, Result};
 use crate::generate::source::{self, VersionChoice};
 use crate::store::Decision;
 use crate::template::params;
 
-/// Register a template found at a folder or git URL.
-#[derive(Debug, Clone, Default)]
+/// `RegisterTemplate`: register a template found at a location the worker can read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RegisterTemplate {
-    /// The folder or git URL[#REF].
+    /// A folder on the worker's machine or a git URL[#REF].
     pub location: String,
     /// A name instead of the manifest's.
+    #[serde(default)]
     pub name: Option<String>,
     /// The owner.
+    #[serde(default)]
     pub owner: Option<String>,
-    /// A category instead of the manifest's.
+    /// A category instead of the manifest's (command line only).
+    #[serde(skip)]
     pub category: Option<String>,
-    /// Tags instead of the manifest's (none: the manifest's).
+    /// Tags instead of the manifest's; none: the manifest's (command line only).
+    #[serde(skip)]
     pub tags: Vec<String>,
-    /// The ref of a repository (`--ref`).
+    /// The ref of a repository.
+    #[serde(default, rename = "ref")]
     pub reference: Option<String>,
-    /// The template's folder inside a repository (`--directory`).
+    /// The template's folder inside a repository.
+    #[serde(default)]
     pub directory: Option<String>,
 }
 
@@ -92,19 +102,42 @@ pub fn register_template(session: &Session, request: RegisterTemplate) -> Result
     })
 }
 
-/// Snapshot a template's files as a new version.
-#[derive(Debug, Clone)]
+/// `CreateTemplateVersion`: snapshot a registered template as a new version.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateTemplateVersion {
     /// The template's name or id.
     pub template: String,
-    /// The folder or git URL to snapshot (default: where it was registered from).
+    /// The number; or `bump`.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// `major`, `minor` or `patch` of the highest version, when no number is given.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub bump: Option<Bump>,
+    /// Where to snapshot from (default: where it was registered from).
+    #[serde(default)]
     pub from: Option<String>,
-    /// The number, or how to bump the highest.
-    pub version: VersionSpec,
-    /// The ref of a repository (`--ref`).
+    /// The ref of a repository (command line only).
+    #[serde(skip)]
     pub reference: Option<String>,
-    /// The template's folder inside a repository (default: the one it was registered with).
+    /// The template's folder inside a repository; default: the one it was registered with
+    /// (command line only).
+    #[serde(skip)]
     pub directory: Option<String>,
+}
+
+impl CreateTemplateVersion {
+    /// The number asked for, or the bump (a patch when neither is given).
+    pub fn version_spec(&self) -> Result<VersionSpec> {
+        match (&self.version, self.bump) {
+            (Some(number), None) => Ok(VersionSpec::Exact(number.clone())),
+            (None, bump) => Ok(VersionSpec::Bump(bump.unwrap_or(Bump::Patch))),
+            (Some(_), Some(_)) => Err(Error::usage(
+                "give `version` or `bump` (major, minor, patch), not both",
+            )),
+        }
+    }
 }
 
 /// A new version.
@@ -133,6 +166,7 @@ pub fn create_template_version(
     session: &Session,
     request: CreateTemplateVersion,
 ) -> Result<VersionCreated> {
+    let version_spec = request.version_spec()?;
     let state = session.store.state()?;
     let template = commands::find_template(&state, &request.template)?;
     let directory = match &request.from {
@@ -171,7 +205,7 @@ pub fn create_template_version(
     let (envelopes, number) = session.write(|state| {
         // The schema names the version, so the number is decided first, under the lock.
         let template = commands::find_template(state, &template_key)?;
-        let number = commands::decide_version_number(template, &request.version)?;
+        let number = commands::decide_version_number(template, &version_spec)?;
         let input = CreateVersion {
             version: VersionSpec::Exact(number.clone()),
             source_ref: resolved.source_ref.clone(),
@@ -203,12 +237,14 @@ pub fn create_template_version(
     })
 }
 
-/// Publish one validated version.
-#[derive(Debug, Clone)]
+/// `PublishTemplate`: publish a validated version (and push it to a remote).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PublishTemplate {
     /// `NAME@VERSION`.
-    pub reference: String,
-    /// The remote to push it to (default: `remote.default` in store.yaml, else none).
+    pub template: String,
+    /// A registry remote of the worker's store.
+    #[serde(default)]
     pub to: Option<String>,
 }
 
@@ -238,9 +274,9 @@ pub fn publish_template(
     session: &Session,
     request: PublishTemplate,
 ) -> Result<(Published, Option<super::registry::Pushed>)> {
-    let reference = Reference::parse(&request.reference);
+    let reference = Reference::parse(&request.template);
     let version = reference.version.ok_or_else(|| {
-        Error::usage(format!("`{}` names no version", request.reference)).hint(format!(
+        Error::usage(format!("`{}` names no version", request.template)).hint(format!(
             "publish one version at a time: factory publish {}@X.Y.Z",
             reference.name
         ))
@@ -294,4 +330,26 @@ pub(super) fn publish_locally(
         newly: true,
     };
     Ok((published, envelopes[0].clone()))
+}
+
+impl RegisterTemplate {
+    pub(super) fn execute(self, session: &Session, _: Ports) -> Result<Registered> {
+        register_template(session, self)
+    }
+}
+
+impl CreateTemplateVersion {
+    pub(super) fn execute(self, session: &Session, _: Ports) -> Result<VersionCreated> {
+        create_template_version(session, self)
+    }
+}
+
+impl PublishTemplate {
+    pub(super) fn execute(
+        self,
+        session: &Session,
+        _: Ports,
+    ) -> Result<(Published, Option<super::registry::Pushed>)> {
+        publish_template(session, self)
+    }
 }

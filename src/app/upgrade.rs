@@ -1,8 +1,10 @@
 //! `PlanTemplateUpgrade` (and its apply): move a generated project to another template
 //! version with a 3-way merge, keeping local edits.
 
-use std::path::PathBuf;
+use std::path::Path;
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::Session;
@@ -20,19 +22,31 @@ use crate::template::snapshot::TemplateFiles;
 use crate::upgrade::plan::{self, ConflictStyle, Plan};
 use crate::upgrade::{self as engine, Action};
 
-/// Plan (and optionally apply) an upgrade.
-#[derive(Debug, Clone)]
+/// `PlanTemplateUpgrade`: plan (never apply) an upgrade of a project under the output root.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PlanTemplateUpgrade {
-    /// The generated project.
-    pub dir: PathBuf,
-    /// The version to move to (default: the latest published).
+    /// The generated project, relative to the worker's `--output-root`.
+    pub folder: String,
+    /// The version to move to (default: the newest published).
+    #[serde(default)]
     pub to: Option<String>,
-    /// Carry the plan out.
+    /// Carry the plan out (command line only).
+    #[serde(skip)]
     pub apply: bool,
-    /// How conflict markers look.
+    /// How conflict markers look (command line only).
+    #[serde(skip)]
     pub conflict_style: ConflictStyle,
-    /// Answers for new or secret parameters.
+    /// Answers for new or secret parameters (command line only).
+    #[serde(skip)]
     pub answers: Map<String, Value>,
+}
+
+impl PlanTemplateUpgrade {
+    pub(super) fn execute(self, session: &Session, ports: super::Ports) -> Result<UpgradeReport> {
+        let dir = ports.placement.folder(&self.folder)?;
+        plan_template_upgrade(session, self, &dir, ports.asker)
+    }
 }
 
 /// A planned (or applied) upgrade.
@@ -65,9 +79,11 @@ impl UpgradeReport {
             .filter(|s| s.action != Action::KeepLocal)
             .count()
     }
+}
 
+impl super::command::Outcome for UpgradeReport {
     /// The negative verdict, when conflicts remain (exit 3).
-    pub fn verdict(&self) -> Option<Error> {
+    fn verdict(&self) -> Option<Error> {
         let conflicts = self.plan.conflict_count();
         (conflicts > 0).then(|| {
             let listed: Vec<&str> = self
@@ -92,16 +108,17 @@ impl UpgradeReport {
 
 /// Plans an upgrade of a generated project and records the plan; with `apply`, carries it
 /// out all or nothing and records the new generation.
-pub fn plan_template_upgrade(
+fn plan_template_upgrade(
     session: &Session,
     request: PlanTemplateUpgrade,
+    dir: &Path,
     asker: Option<&mut dyn Asker>,
 ) -> Result<UpgradeReport> {
     // A killed `upgrade --apply` (or `generate --force`) is undone before the plan reads it.
-    for recovered in crate::transaction::recover_interrupted(&request.dir) {
+    for recovered in crate::transaction::recover_interrupted(dir) {
         session.store.notice(recovered);
     }
-    let scaffold = Scaffold::load(&request.dir)?;
+    let scaffold = Scaffold::load(dir)?;
     let sides = if scaffold.template.version.is_none()
         && scaffold.template.source.kind == SourceKind::Git
     {
@@ -128,7 +145,7 @@ pub fn plan_template_upgrade(
         settings,
         asker,
     )?;
-    let ours = engine::read_project(&request.dir)?;
+    let ours = engine::read_project(dir)?;
     let plan = plan::plan(&base.tree, &theirs.tree, &ours, request.conflict_style);
     let (parameters, libraries) = changes_between(&base, &theirs);
 
@@ -189,18 +206,14 @@ pub fn plan_template_upgrade(
             theirs.libraries.clone(),
             tree.content_hash.clone(),
         );
-        engine::apply::apply(
-            &request.dir,
-            &report.plan,
-            &new_scaffold.files(&tree.manifest),
-        )?;
+        engine::apply::apply(dir, &report.plan, &new_scaffold.files(&tree.manifest))?;
         execution = Some((
             Execution {
                 execution_id,
                 template_id: sides.origin.id.clone(),
                 template_version_id: sides.origin.version_id.clone(),
                 parameters: theirs.answers.public(),
-                target: crate::generate::absolute(&request.dir),
+                target: crate::generate::absolute(dir),
             },
             commands::Scaffold {
                 scaffold_output_id,
@@ -262,7 +275,7 @@ fn stored_sides(
     let from = scaffold.template.version.clone().ok_or_else(|| {
         Error::new(format!(
             "{} was generated from a folder, not a stored version or a repository",
-            request.dir.display()
+            request.folder
         ))
         .hint("register and version the template, then generate from the store to upgrade later")
     })?;
@@ -310,8 +323,7 @@ fn repository_sides(
     let commit = source.commit.clone().ok_or_else(|| {
         Error::new(format!(
             "{}'s provenance names the repository {} but no commit",
-            request.dir.display(),
-            source.uri
+            request.folder, source.uri
         ))
     })?;
     let fetch = session.settings.fetch(None, source.directory.clone());

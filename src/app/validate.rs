@@ -3,6 +3,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
 use super::{Reference, Session};
 use crate::domain::commands;
 use crate::domain::events::{CheckOutcome, CheckStatus};
@@ -12,17 +15,16 @@ use crate::store::Decision;
 use crate::template::snapshot::TemplateFiles;
 use crate::validate::{self, Options};
 
-/// What to validate.
-#[derive(Debug, Clone)]
-pub enum ValidationSubject {
-    /// `NAME[@VERSION]` in the store (default: the highest version).
-    Stored(String),
-    /// A template folder, without a store.
+/// Where the template to validate is read from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum ValidationSource {
+    /// `template` is `NAME[@VERSION]` in the store (default: the highest version).
+    #[default]
+    Store,
+    /// A template folder, without a store (`template` is ignored).
     Folder(PathBuf),
-    /// A repository (a git URL or an abbreviation), with its ref and folder; no store.
+    /// `template` is a repository (a git URL or an abbreviation); no store.
     Repository {
-        /// The URL, `URL#REF` or abbreviation.
-        location: String,
         /// `--ref`.
         reference: Option<String>,
         /// `--directory`.
@@ -30,13 +32,18 @@ pub enum ValidationSubject {
     },
 }
 
-/// Validate a template.
-#[derive(Debug, Clone)]
+/// `ValidateTemplate`: validate a stored version.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ValidateTemplate {
-    /// What.
-    pub subject: ValidationSubject,
+    /// `NAME@VERSION`.
+    pub template: String,
     /// Also render the pairwise combinations of bools and choices.
+    #[serde(default)]
     pub matrix: bool,
+    /// Where `template` is read from: the store unless the command line says otherwise.
+    #[serde(skip)]
+    pub source: ValidationSource,
 }
 
 /// A validation.
@@ -57,9 +64,11 @@ impl Validated {
     pub fn passed(&self) -> bool {
         validate::passed(&self.checks)
     }
+}
 
+impl super::command::Outcome for Validated {
     /// The negative verdict, when a check failed (exit 3).
-    pub fn verdict(&self) -> Option<Error> {
+    fn verdict(&self) -> Option<Error> {
         let failed = self
             .checks
             .iter()
@@ -85,8 +94,8 @@ pub fn validate_template(
         matrix: request.matrix,
         render: settings.render.clone(),
     };
-    match request.subject {
-        ValidationSubject::Folder(dir) => {
+    match request.source {
+        ValidationSource::Folder(dir) => {
             let files = Arc::new(TemplateFiles::load_dir(&dir)?);
             let name = crate::template::load::name_from_location(
                 &dir.canonicalize()
@@ -102,13 +111,12 @@ pub fn validate_template(
                 checks,
             })
         }
-        ValidationSubject::Repository {
-            location,
+        ValidationSource::Repository {
             reference,
             directory,
         } => {
             let fetch = settings.fetch(reference, directory);
-            let resolved = crate::generate::source::from_location(&location, &fetch)?;
+            let resolved = crate::generate::source::from_location(&request.template, &fetch)?;
             let checks = validate::validate(
                 Arc::clone(&resolved.files),
                 &resolved.manifest.name,
@@ -121,9 +129,9 @@ pub fn validate_template(
                 checks,
             })
         }
-        ValidationSubject::Stored(spec) => {
+        ValidationSource::Store => {
             let session = session.expect("a stored version is validated in a session");
-            let reference = Reference::parse(&spec);
+            let reference = Reference::parse(&request.template);
             let state = session.store.state()?;
             let resolved = source::stored(
                 &state,
@@ -161,5 +169,11 @@ pub fn validate_template(
                 checks,
             })
         }
+    }
+}
+
+impl ValidateTemplate {
+    pub(super) fn execute(self, session: &Session, _: super::Ports) -> Result<Validated> {
+        validate_template(Some(session), &session.settings, self)
     }
 }

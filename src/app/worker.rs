@@ -1,79 +1,88 @@
-//! `factory worker` and `factory send`: commands over RabbitMQ. The worker takes commands
-//! from its services' queues, handles each through [`super::command::handle`] (the CLI's
-//! use cases), pushes the events to the topics with the existing push machinery (the log is
-//! the outbox, publisher confirms), and acks only after both. Failures are tried again up
-//! to `max_attempts`, then dead-lettered with the reason in a header; SIGTERM and SIGINT stop
-//! it taking, let what is in flight finish, and leave the rest queued.
+//! `factory worker` and `factory send`, the application's side: a command from a queue is
+//! handled through the same dispatcher the command line uses ([`super::execute`]); its
+//! events carry the command's correlation id and the first one's causation id is the
+//! command id, which is how a redelivered command is found to be done already (the log
+//! holds an event it caused) and answered with the recorded outcome instead of doing the
+//! work again. The transport (consuming, settling, lock renewal, the `send` client) is
+//! [`crate::queue::worker`] and [`crate::queue::send`].
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-use futures_lite::StreamExt;
-use lapin::options::{
-    BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicQosOptions, QueueBindOptions,
-    QueueDeclareOptions,
-};
-use lapin::types::FieldTable;
-use lapin::{BasicProperties, Channel};
-
-use super::command::{self, CommandIndex, Handled, WorkerSettings};
-use super::{Session, Settings};
+use super::{Command, Placement, Ports, Session, Settings};
 use crate::broker::{self, Target};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::events::Envelope;
-use crate::queue::amqp::{self, ATTEMPT_HEADER, DEAD_LETTER_EXCHANGE, EXIT_HEADER, REASON_HEADER};
+use crate::events::log::LogReader;
 use crate::queue::catalog;
 use crate::queue::envelope::CommandEnvelope;
-use crate::queue::servicebus;
+use crate::queue::send::{Destination, Sent};
+use crate::queue::worker::{Handled, Handler, Health, Source, WorkerOptions};
 
-/// How a worker runs.
-#[derive(Debug, Clone)]
-pub struct WorkerOptions {
-    /// `amqp://…`: the commands come from here and the events go here.
-    pub url: String,
-    /// The services whose queues it serves.
-    pub services: Vec<String>,
-    /// Commands handled at once.
-    pub concurrency: usize,
-    /// Commands the broker sends ahead per queue.
-    pub prefetch: u16,
-    /// Attempts before a failing command is dead-lettered.
-    pub max_attempts: u32,
-    /// How often a health line is reported.
-    pub health_every: Duration,
+/// The events each command caused, caught up with the log as it grows (one pass over what
+/// is new; the log is append-only).
+#[derive(Debug, Default)]
+pub struct CommandIndex {
+    offset: u64,
+    events: HashMap<String, Vec<String>>,
+    /// Event id → the command whose chain it is in.
+    chains: HashMap<String, String>,
 }
 
-/// What a worker has done so far.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Health {
-    /// Commands whose outcome was recorded (including those found done).
-    pub handled: u64,
-    /// Commands dead-lettered.
-    pub dead_lettered: u64,
-    /// Attempts that failed (each tried again or dead-lettered).
-    pub failed: u64,
-    /// Being handled now.
-    pub in_flight: u64,
-}
-
-#[derive(Default)]
-struct Counters {
-    handled: AtomicU64,
-    dead_lettered: AtomicU64,
-    failed: AtomicU64,
-    in_flight: AtomicU64,
-}
-
-impl Counters {
-    fn health(&self) -> Health {
-        Health {
-            handled: self.handled.load(Ordering::Relaxed),
-            dead_lettered: self.dead_lettered.load(Ordering::Relaxed),
-            failed: self.failed.load(Ordering::Relaxed),
-            in_flight: self.in_flight.load(Ordering::Relaxed),
+impl CommandIndex {
+    /// The ids of the events `command_id` caused, after reading what the log gained.
+    pub fn events_of(&mut self, session: &Session, command_id: &str) -> Result<Vec<String>> {
+        let path = session.store.log_path();
+        if let Some(mut reader) = LogReader::open_at(&path, self.offset)? {
+            let chains = &mut self.chains;
+            while let Some(line) = reader.next_line()? {
+                self.offset = line.end;
+                let Ok(envelope) = Envelope::from_line(line.bytes) else {
+                    continue;
+                };
+                let Some(cause) = envelope.causation_id.clone() else {
+                    continue;
+                };
+                let command = if cause.starts_with("cmd-") {
+                    Some(cause)
+                } else {
+                    chains.get(&cause).cloned()
+                };
+                if let Some(command) = command {
+                    chains.insert(envelope.event_id.clone(), command.clone());
+                    self.events
+                        .entry(command)
+                        .or_default()
+                        .push(envelope.event_id);
+                }
+            }
         }
+        Ok(self.events.get(command_id).cloned().unwrap_or_default())
     }
+}
+
+/// Where a worker puts what commands generate.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// The settings every command starts from.
+    pub settings: Settings,
+    /// Scaffolds go below this folder, never outside it (absolute, resolved).
+    pub output_root: PathBuf,
+}
+
+/// The settings of one command: the envelope's tenant, project, module, trace and
+/// correlation; the command as the cause of its first event.
+fn settings_for(base: &Settings, envelope: &CommandEnvelope) -> Settings {
+    let mut settings = base.clone();
+    settings.tenant = Some(envelope.tenant_id.clone());
+    settings.project = envelope.project_id.clone();
+    settings.module = envelope.module_id.clone();
+    settings.trace_id = envelope.trace_id.clone();
+    settings.correlation_id = envelope.correlation_id.clone();
+    settings.causation_id = Some(envelope.command_id.clone());
+    settings
 }
 
 /// The services a `--services` list names (all of them when empty).
@@ -91,443 +100,277 @@ pub fn services(named: &[String]) -> Result<Vec<String>> {
     Ok(named.to_vec())
 }
 
-struct Shared {
-    worker: WorkerSettings,
-    options: WorkerOptions,
-    index: Mutex<CommandIndex>,
-    counters: Counters,
-    transport: Transport,
-    /// The events' way to the topics, kept open between commands.
-    pusher: Mutex<Option<broker::push::Pusher>>,
-}
-
-/// Where commands come from, what settles them, and where events go.
-enum Transport {
-    /// RabbitMQ: acks, a copy through the dead-letter exchange, a copy for a retry.
-    Amqp { channel: Channel, url: String },
-    /// Service Bus over REST: complete, abandon, a copy to `QUEUE.dlq`, lock renewal.
-    ServiceBus {
-        queues: Arc<servicebus::Queues>,
-        /// The `servicebus:NAME` events are pushed to.
-        target: String,
-    },
-}
-
-/// A command as its transport delivered it.
-struct Incoming {
-    queue: String,
-    body: Vec<u8>,
-    attempt: u32,
-    redelivered: bool,
-    receipt: Receipt,
-}
-
-enum Receipt {
-    Amqp(Box<lapin::message::Delivery>),
-    ServiceBus(servicebus::Locked),
-}
-
-/// What becomes of a delivery once handled.
-enum Action {
-    /// Done: acked (completed), counted.
-    Complete,
-    /// Given up on: dead-lettered with the reason, then acked.
-    DeadLetter { reason: String, exit_code: u8 },
-    /// Tried again later.
-    Retry { reason: String },
-}
-
-impl Shared {
-    /// The push target the events go to.
-    fn target(&self) -> Result<Target> {
-        match &self.transport {
-            Transport::Amqp { url, .. } => Ok(Target::Amqp(url.clone())),
-            Transport::ServiceBus { target, .. } => Target::parse(target),
-        }
-    }
-
-    /// Settles a delivery; an error leaves it to come back.
-    async fn settle(&self, incoming: &Incoming, action: Action) -> Result<()> {
-        match (&self.transport, &incoming.receipt) {
-            (Transport::Amqp { channel, url }, Receipt::Amqp(delivery)) => {
-                match action {
-                    Action::Complete => {}
-                    Action::DeadLetter { reason, exit_code } => {
-                        let headers = [
-                            (REASON_HEADER, reason),
-                            (EXIT_HEADER, exit_code.to_string()),
-                            (ATTEMPT_HEADER, incoming.attempt.to_string()),
-                        ];
-                        let properties = with_headers(&delivery.properties, &headers);
-                        let dlq = catalog::dead_letter_queue(&incoming.queue);
-                        amqp::publish(
-                            channel,
-                            url,
-                            DEAD_LETTER_EXCHANGE,
-                            &dlq,
-                            &incoming.body,
-                            properties,
-                        )
-                        .await?;
-                    }
-                    Action::Retry { reason } => {
-                        let headers = [
-                            (ATTEMPT_HEADER, (incoming.attempt + 1).to_string()),
-                            (REASON_HEADER, reason),
-                        ];
-                        let properties = with_headers(&delivery.properties, &headers);
-                        amqp::publish(
-                            channel,
-                            url,
-                            "",
-                            &incoming.queue,
-                            &incoming.body,
-                            properties,
-                        )
-                        .await?;
-                    }
-                }
-                delivery
-                    .acker
-                    .ack(BasicAckOptions::default())
-                    .await
-                    .map_err(|e| amqp::failed(url, e))?;
-                Ok(())
-            }
-            (Transport::ServiceBus { queues, .. }, Receipt::ServiceBus(locked)) => match action {
-                Action::Complete => queues.complete(&incoming.queue, locked).await,
-                Action::DeadLetter { reason, exit_code } => {
-                    let extra = [
-                        (REASON_HEADER.to_string(), reason),
-                        (EXIT_HEADER.to_string(), exit_code.to_string()),
-                        (ATTEMPT_HEADER.to_string(), incoming.attempt.to_string()),
-                    ];
-                    queues.dead_letter(&incoming.queue, locked, &extra).await
-                }
-                // Abandoned, it comes back with its delivery count one higher.
-                Action::Retry { .. } => queues.abandon(&incoming.queue, locked).await,
-            },
-            _ => unreachable!("a delivery is settled by the transport it came from"),
-        }
-    }
-
-    /// Puts a delivery back untouched (a failed push, a stop).
-    async fn release(&self, incoming: &Incoming) {
-        match (&self.transport, &incoming.receipt) {
-            (Transport::Amqp { .. }, Receipt::Amqp(delivery)) => {
-                let requeue = lapin::options::BasicNackOptions {
-                    requeue: true,
-                    ..Default::default()
-                };
-                let _ = delivery.acker.nack(requeue).await;
-            }
-            (Transport::ServiceBus { queues, .. }, Receipt::ServiceBus(locked)) => {
-                let _ = queues.abandon(&incoming.queue, locked).await;
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Serves commands until SIGTERM or SIGINT; `report` hears the health every interval.
-pub fn run_worker(
-    worker: WorkerSettings,
-    options: WorkerOptions,
-    report: &(dyn Fn(Health) + Sync),
-) -> Result<Health> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::new(format!("cannot start the I/O runtime: {e}")))?;
-    runtime.block_on(async {
-        let names: Vec<&str> = options.services.iter().map(String::as_str).collect();
-        let capacity = usize::from(options.prefetch.max(1)) * names.len();
-        let (sender, mut deliveries) = tokio::sync::mpsc::channel::<Incoming>(capacity);
-        let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (transport, connection, tags) = match Target::parse(&options.url)? {
-            Target::Amqp(url) => {
-                let (connection, channel) = amqp::open(&url).await?;
-                amqp::declare(&channel, &url, &names).await?;
-                channel.basic_qos(options.prefetch, BasicQosOptions::default()).await.map_err(|e| amqp::failed(&url, e))?;
-                let mut tags = Vec::new();
-                for service in &names {
-                    let queue = catalog::queue(service);
-                    let tag = format!("factory-worker-{}-{service}", std::process::id());
-                    let mut consumer = channel
-                        .basic_consume(queue.as_str().into(), tag.as_str().into(), BasicConsumeOptions::default(), FieldTable::default())
-                        .await
-                        .map_err(|e| amqp::failed(&url, e))?;
-                    tags.push(tag);
-                    let sender = sender.clone();
-                    tokio::spawn(async move {
-                        while let Some(Ok(delivery)) = consumer.next().await {
-                            let attempt = amqp::header(&delivery.properties, ATTEMPT_HEADER).and_then(|a| a.parse().ok()).unwrap_or(1);
-                            let incoming = Incoming { queue: queue.clone(), body: delivery.data.clone(), attempt, redelivered: delivery.redelivered || attempt > 1, receipt: Receipt::Amqp(Box::new(delivery)) };
-                            if sender.send(incoming).await.is_err() {
-                                break;
-                            }
-                        }
-                    });
-                }
-                (Transport::Amqp { channel, url }, Some(connection), tags)
-            }
-            Target::ServiceBus(env) => {
-                let text = Session::open(worker.settings.clone())?.store.config().push.connection_string(&env).ok_or_else(|| {
-                    Error::usage(format!("no Service Bus connection string in ${env} or store.yaml's push.connectionStrings"))
-                })?;
-                let queues = Arc::new(servicebus::Queues::new(crate::broker::servicebus::ConnectionString::parse(&text, &env)?));
-                for service in &names {
-                    let (queue, queues, sender, stopping) = (catalog::queue(service), Arc::clone(&queues), sender.clone(), Arc::clone(&stopping));
-                    tokio::spawn(async move {
-                        while !stopping.load(Ordering::Relaxed) {
-                            match queues.receive(&queue, Duration::from_secs(5)).await {
-                                Ok(Some(locked)) => {
-                                    let attempt = locked.delivery_count.max(1);
-                                    let incoming = Incoming { queue: queue.clone(), body: locked.body.clone(), attempt, redelivered: attempt > 1, receipt: Receipt::ServiceBus(locked) };
-                                    if sender.send(incoming).await.is_err() {
-                                        break;
-                                    }
-                                }
-                                // An empty answer may come at once (an emulator): do not spin.
-                                Ok(None) | Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-                            }
-                        }
-                    });
-                }
-                (Transport::ServiceBus { queues, target: format!("servicebus:{env}") }, None, Vec::new())
-            }
-            Target::Http(_) => return Err(Error::usage("a worker takes commands from amqp://… or servicebus:NAME, not an HTTP endpoint")),
-        };
-        drop(sender);
-        let shared = Arc::new(Shared { worker, options: options.clone(), index: Mutex::new(CommandIndex::default()), counters: Counters::default(), transport, pusher: Mutex::new(None) });
-        let slots = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
-        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .map_err(|e| Error::new(format!("cannot watch for SIGTERM: {e}")))?;
-        let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
-            .map_err(|e| Error::new(format!("cannot watch for SIGINT: {e}")))?;
-        let mut tick = tokio::time::interval(options.health_every);
-        tick.tick().await;
-        loop {
-            tokio::select! {
-                next = deliveries.recv() => {
-                    let Some(incoming) = next else { break };
-                    let slot = Arc::clone(&slots).acquire_owned().await.expect("the semaphore stays open");
-                    let shared = Arc::clone(&shared);
-                    shared.counters.in_flight.fetch_add(1, Ordering::Relaxed);
-                    tokio::spawn(async move {
-                        process(&shared, incoming).await;
-                        shared.counters.in_flight.fetch_sub(1, Ordering::Relaxed);
-                        drop(slot);
-                    });
-                }
-                _ = terminate.recv() => break,
-                _ = interrupt.recv() => break,
-                _ = tick.tick() => report(shared.counters.health()),
-            }
-        }
-        // Stop taking; what is in flight finishes; what was taken ahead goes back.
-        stopping.store(true, Ordering::Relaxed);
-        if let Transport::Amqp { channel, .. } = &shared.transport {
-            for tag in &tags {
-                let _ = channel.basic_cancel(tag.as_str().into(), BasicCancelOptions::default()).await;
-            }
-        }
-        deliveries.close();
-        while let Ok(incoming) = deliveries.try_recv() {
-            shared.release(&incoming).await;
-        }
-        let _ = slots.acquire_many(options.concurrency.max(1) as u32).await;
-        let health = shared.counters.health();
-        let pusher = shared.pusher.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(pusher) = pusher {
-            // Its own runtime closes it, outside this one.
-            let _ = tokio::task::spawn_blocking(move || pusher.close()).await;
-        }
-        if let Some(connection) = connection {
-            let _ = connection.close(200, "worker stopped".into()).await;
-        }
-        Ok(health)
-    })
-}
-
-/// Handles one delivery to its end: completed after its events are appended and
-/// published, tried again, or dead-lettered.
-async fn process(shared: &Arc<Shared>, incoming: Incoming) {
-    // A long generation keeps its Service Bus lock, renewed until just before it is
-    // settled (a renewal never races the completion).
-    let stop_renewing = Arc::new(tokio::sync::Notify::new());
-    let renewing = match (&shared.transport, &incoming.receipt) {
-        (Transport::ServiceBus { queues, .. }, Receipt::ServiceBus(locked)) => {
-            let (queues, queue, locked) =
-                (Arc::clone(queues), incoming.queue.clone(), locked.clone());
-            let stop = Arc::clone(&stop_renewing);
-            Some(tokio::spawn(async move {
-                let every = (locked.lock_for / 2).max(Duration::from_millis(200));
-                loop {
-                    tokio::select! {
-                        _ = tokio::time::sleep(every) => { let _ = queues.renew(&queue, &locked).await; }
-                        _ = stop.notified() => break,
-                    }
-                }
-            }))
-        }
+/// Commands that need what only the sender's machine has (a package file, a feed's key)
+/// or whose outcome is a report with no event to carry it.
+fn refused_from_queues(command: &Command) -> Option<Error> {
+    match command {
+        Command::PublishPackage(_) => Some(Error::usage(
+            "PublishPackage is not served from queues: it needs a package file and a feed's API key on the worker's machine",
+        )),
+        Command::AdvisePackageUpgrade(_) => Some(Error::usage(
+            "AdvisePackageUpgrade is not served from queues: its advice is a report, and the catalog has no event to carry it",
+        )),
         _ => None,
-    };
-    let attempt = incoming.attempt;
-    let (action, counter) = match CommandEnvelope::parse(&incoming.body) {
-        Err(e) => (
-            Ok(Action::DeadLetter {
-                reason: e.message,
-                exit_code: 2,
-            }),
-            Some(&shared.counters.dead_lettered),
-        ),
-        Ok(envelope) => {
-            let (inner, for_task, redelivered) =
-                (Arc::clone(shared), envelope.clone(), incoming.redelivered);
-            let handled = tokio::task::spawn_blocking(move || {
-                command::handle(&inner.worker, &inner.index, &for_task, redelivered)
+    }
+}
+
+/// The application's handler of the worker's commands.
+struct CommandHandler {
+    worker: WorkerSettings,
+    index: Mutex<CommandIndex>,
+    /// Command ids being handled now: a duplicate delivery waits for the first to end,
+    /// then finds its outcome in the log.
+    in_flight: Mutex<HashSet<String>>,
+    ended: Condvar,
+    /// Where the events go, and the connection kept open between commands.
+    target: Target,
+    pusher: Mutex<Option<broker::push::Pusher>>,
+    /// What a use case says besides its report goes to the worker's log (stderr).
+    say: fn(&str),
+}
+
+/// Holds a command id for its delivery; released (and waiters woken) when dropped.
+struct Claim<'a> {
+    handler: &'a CommandHandler,
+    command_id: String,
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        let mut in_flight = lock(&self.handler.in_flight);
+        in_flight.remove(&self.command_id);
+        self.handler.ended.notify_all();
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl CommandHandler {
+    /// Waits until no other delivery of `command_id` is being handled, then claims it.
+    fn claim(&self, command_id: &str) -> Claim<'_> {
+        let mut in_flight = lock(&self.in_flight);
+        while in_flight.contains(command_id) {
+            in_flight = self
+                .ended
+                .wait(in_flight)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+        in_flight.insert(command_id.to_string());
+        Claim {
+            handler: self,
+            command_id: command_id.to_string(),
+        }
+    }
+
+    fn recorded(&self, session: &Session, command_id: &str) -> Result<Vec<String>> {
+        lock(&self.index).events_of(session, command_id)
+    }
+
+    /// Notes and warnings of the command's session, as the terminal would show them.
+    fn say_what_was_said(&self, session: &Session, envelope: &CommandEnvelope) {
+        let notes = session.take_notes().into_iter().map(|n| ("note", n));
+        let warnings = session.warnings().into_iter().map(|w| ("warning", w));
+        for (kind, text) in notes.chain(warnings) {
+            (self.say)(&format!(
+                "{kind}: {} {}: {}",
+                envelope.command_type,
+                envelope.command_id,
+                crate::secrets::redact(&text)
+            ));
+        }
+    }
+
+    fn handle_claimed(&self, envelope: &CommandEnvelope) -> Handled {
+        let rejected = |e: Error| Handled::Rejected {
+            exit_code: e.kind.code(),
+            reason: e.message,
+        };
+        let session = match Session::open(settings_for(&self.worker.settings, envelope)) {
+            Ok(session) => session,
+            Err(e) if e.is_transient() => return Handled::Failed { reason: e.message },
+            Err(e) => return rejected(e),
+        };
+        // First of all: a redelivery of a command whose outcome (even a recorded refusal) is
+        // in the log is answered with it.
+        match self.recorded(&session, &envelope.command_id) {
+            Ok(events) if !events.is_empty() => {
+                // A refusal recorded by a worker that died before dead-lettering it is
+                // dead-lettered now (the dead-letter queue is at least once by command id).
+                let refusal = Command::parse(&envelope.command_type, &envelope.payload).err();
+                return Handled::Recorded {
+                    events,
+                    exit_code: refusal.as_ref().map_or(0, |e| e.kind.code()),
+                    failure: refusal.map(|e| e.message),
+                    again: true,
+                };
+            }
+            Ok(_) => {}
+            Err(e) => return Handled::Failed { reason: e.message },
+        }
+        let command = match Command::parse(&envelope.command_type, &envelope.payload) {
+            Ok(command) => command,
+            Err(e) => return rejected(e),
+        };
+        if let Some(refusal) = refused_from_queues(&command) {
+            return rejected(refusal);
+        }
+        let ports = Ports {
+            placement: Placement::Below(self.worker.output_root.clone()),
+            ..Ports::default()
+        };
+        let result = super::execute(&session, command, ports);
+        self.say_what_was_said(&session, envelope);
+        let events = match self.recorded(&session, &envelope.command_id) {
+            Ok(events) => events,
+            Err(e) => return Handled::Failed { reason: e.message },
+        };
+        match result {
+            Ok(report) => Handled::Recorded {
+                events,
+                exit_code: report.exit_code(),
+                failure: None,
+                again: false,
+            },
+            Err(e) if e.kind == ErrorKind::Verdict => Handled::Recorded {
+                events,
+                exit_code: e.kind.code(),
+                failure: None,
+                again: false,
+            },
+            Err(e) if !events.is_empty() => Handled::Recorded {
+                events,
+                exit_code: e.kind.code(),
+                failure: Some(e.message),
+                again: false,
+            },
+            Err(e) if e.is_transient() => Handled::Failed { reason: e.message },
+            Err(e) => rejected(e),
+        }
+    }
+}
+
+impl Handler for CommandHandler {
+    fn handle(&self, envelope: &CommandEnvelope, _redelivered: bool) -> Handled {
+        let _claim = self.claim(&envelope.command_id);
+        // The secrets of this command's answers are forgotten once it is handled.
+        let _secrets = crate::secrets::Scope::begin();
+        self.handle_claimed(envelope)
+    }
+
+    /// Records a GenerateScaffold that failed without an event as TemplateExecuted(Failed),
+    /// caused by the command.
+    fn give_up(&self, envelope: &CommandEnvelope, reason: &str) -> bool {
+        if envelope.command_type != "GenerateScaffold" {
+            return false;
+        }
+        let Ok(session) = Session::open(settings_for(&self.worker.settings, envelope)) else {
+            return false;
+        };
+        let target = envelope.payload["target"]["folder"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let execution = crate::domain::commands::Execution {
+            execution_id: crate::ids::new_id(crate::ids::EXECUTION),
+            template_id: None,
+            template_version_id: None,
+            parameters: serde_json::Map::new(),
+            target,
+        };
+        session
+            .write(|state| {
+                let events =
+                    crate::domain::commands::execution_failed(state, &execution, reason, 0)?;
+                Ok(crate::store::Decision::events(events, ()))
             })
-            .await
-            .unwrap_or_else(|e| Handled::Failed {
-                reason: format!("the handler stopped: {e}"),
-            });
-            match handled {
-                Handled::Recorded {
-                    failure, exit_code, ..
-                } => {
-                    let published = publish_events(shared).await;
-                    let action = match failure {
-                        Some(reason) => Action::DeadLetter {
-                            reason,
-                            exit_code: exit_code.max(1),
-                        },
-                        None => Action::Complete,
-                    };
-                    (published.map(|()| action), Some(&shared.counters.handled))
-                }
-                Handled::Rejected { reason, exit_code } => {
-                    give_up(shared, &envelope, &reason).await;
-                    (
-                        Ok(Action::DeadLetter { reason, exit_code }),
-                        Some(&shared.counters.dead_lettered),
-                    )
-                }
-                Handled::Failed { reason } if attempt < shared.options.max_attempts => {
-                    shared.counters.failed.fetch_add(1, Ordering::Relaxed);
-                    (Ok(Action::Retry { reason }), None)
-                }
-                Handled::Failed { reason } => {
-                    shared.counters.failed.fetch_add(1, Ordering::Relaxed);
-                    give_up(shared, &envelope, &reason).await;
-                    let reason = format!("{reason} (after {attempt} attempts)");
-                    (
-                        Ok(Action::DeadLetter {
-                            reason,
-                            exit_code: 1,
-                        }),
-                        Some(&shared.counters.dead_lettered),
-                    )
-                }
-            }
-        }
-    };
-    // The push failed, or the broker did: the command comes back (its events, if
-    // appended, are found and published then).
-    // A retry waits a moment first, the command still held.
-    if let Ok(Action::Retry { .. }) = &action {
-        tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+            .is_ok()
     }
-    if let Some(renewing) = renewing {
-        stop_renewing.notify_one();
-        let _ = renewing.await;
-    }
-    let settled = match action {
-        Ok(action) => shared.settle(&incoming, action).await,
-        Err(e) => Err(e),
-    };
-    match settled {
-        Ok(()) => {
-            if let Some(counter) = counter {
-                counter.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        Err(_) => shared.release(&incoming).await,
-    }
-}
 
-/// A command given up on: its failure recorded where the catalog has an event for it.
-async fn give_up(shared: &Arc<Shared>, envelope: &CommandEnvelope, reason: &str) {
-    let (inner, envelope, reason) = (Arc::clone(shared), envelope.clone(), reason.to_string());
-    let recorded = tokio::task::spawn_blocking(move || {
-        command::record_failed_execution(&inner.worker, &envelope, &reason)
-    })
-    .await;
-    if matches!(recorded, Ok(Ok(ref ids)) if !ids.is_empty()) {
-        let _ = publish_events(shared).await;
-    }
-}
-
-/// Pushes what the store's log holds beyond the broker's cursor (the outbox).
-async fn publish_events(shared: &Arc<Shared>) -> Result<()> {
-    let inner = Arc::clone(shared);
-    tokio::task::spawn_blocking(move || {
-        let session = Session::open(inner.worker.settings.clone())?;
+    fn publish(&self) -> Result<()> {
+        let session = Session::open(self.worker.settings.clone())?;
         let push = &session.store.config().push;
         // One connection for every push of this worker; opened again after a failure.
-        let mut pusher = inner.pusher.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pusher = lock(&self.pusher);
         if pusher.is_none() {
             let options = broker::push::Options {
                 require_route: push.require_route,
                 ..Default::default()
             };
-            *pusher = Some(broker::push::Pusher::open(
-                &inner.target()?,
-                options,
-                |name| push.connection_string(name),
-            )?);
+            *pusher = Some(broker::push::Pusher::open(&self.target, options, |name| {
+                push.connection_string(name)
+            })?);
         }
         let pushed = pusher.as_mut().expect("just opened").push(&session.store);
         if pushed.is_err() {
             *pusher = None;
         }
         pushed.map(|_| ())
-    })
-    .await
-    .map_err(|e| Error::new(format!("the push stopped: {e}")))?
-}
-
-/// The delivery's properties with these headers set.
-fn with_headers(properties: &BasicProperties, extra: &[(&str, String)]) -> BasicProperties {
-    let mut headers = properties.headers().clone().unwrap_or_default();
-    for (name, value) in extra {
-        headers.insert(
-            (*name).into(),
-            lapin::types::AMQPValue::LongString(value.as_str().into()),
-        );
     }
-    properties.clone().with_headers(headers)
+
+    fn close(&self) {
+        if let Some(pusher) = lock(&self.pusher).take() {
+            pusher.close();
+        }
+    }
 }
 
-/// What `send` did.
-#[derive(Debug, Clone)]
-pub struct Sent {
-    /// `cmd-…`.
-    pub command_id: String,
-    /// The queue it went to.
-    pub queue: String,
-    /// With `--wait`: the outcome event.
-    pub outcome: Option<Envelope>,
-    /// With `--wait`: the reason it was dead-lettered.
-    pub dead_lettered: Option<String>,
-    /// The exit code the command line would give (with `--wait`).
-    pub exit_code: u8,
+/// A Service Bus connection string named by `servicebus:NAME`, from the environment or
+/// store.yaml.
+fn service_bus(
+    settings: &Settings,
+    name: &str,
+) -> Result<crate::broker::servicebus::ConnectionString> {
+    let session = Session::open(settings.clone())?;
+    let text = session
+        .store
+        .config()
+        .push
+        .connection_string(name)
+        .ok_or_else(|| {
+            Error::usage(format!(
+                "no Service Bus connection string in ${name} or store.yaml's push.connectionStrings"
+            ))
+        })?;
+    crate::broker::servicebus::ConnectionString::parse(&text, name)
+}
+
+/// Serves commands from `url` until SIGTERM or SIGINT; `report` hears the health every
+/// interval, `say` each thing a command's use case says besides its report.
+pub fn run_worker(
+    worker: WorkerSettings,
+    url: &str,
+    options: WorkerOptions,
+    report: &(dyn Fn(Health) + Sync),
+    say: fn(&str),
+) -> Result<Health> {
+    let target = Target::parse(url)?;
+    let source = match &target {
+        Target::Amqp(url) => Source::Amqp(url.clone()),
+        Target::ServiceBus(name) => Source::ServiceBus(service_bus(&worker.settings, name)?),
+        Target::Http(_) => {
+            return Err(Error::usage(
+                "a worker takes commands from amqp://… or servicebus:NAME, not an HTTP endpoint",
+            ));
+        }
+    };
+    let handler = CommandHandler {
+        worker,
+        index: Mutex::default(),
+        in_flight: Mutex::default(),
+        ended: Condvar::new(),
+        target,
+        pusher: Mutex::new(None),
+        say,
+    };
+    crate::queue::worker::run(source, options, handler, report)
 }
 
 /// A command to send.
 #[derive(Debug, Clone)]
 pub struct SendCommand {
-    /// `amqp://…`.
+    /// `amqp://…` or `servicebus:NAME`.
     pub url: String,
     /// VerbNoun.
     pub command_type: String,
@@ -545,19 +388,14 @@ pub struct SendCommand {
 /// causation) or its dead-lettering.
 pub fn send_command(settings: &Settings, request: SendCommand) -> Result<Sent> {
     let spec = catalog::find(&request.command_type);
-    if !request.unchecked {
-        crate::queue::Command::parse(&request.command_type, &request.payload)?;
+    if !request.unchecked || spec.is_none() {
+        Command::parse(&request.command_type, &request.payload)?;
     }
     let service = match (&request.service, spec) {
         (Some(service), _) => services(std::slice::from_ref(service))?.remove(0),
         (None, Some(spec)) => spec.service.to_string(),
-        (None, None) => {
-            return Err(
-                crate::queue::Command::parse(&request.command_type, &request.payload).unwrap_err(),
-            );
-        }
+        (None, None) => unreachable!("an unknown type does not parse"),
     };
-    let queue = catalog::queue(&service);
     let envelope = CommandEnvelope {
         command_id: crate::ids::new_id(crate::ids::COMMAND),
         command_type: request.command_type.clone(),
@@ -573,222 +411,20 @@ pub fn send_command(settings: &Settings, request: SendCommand) -> Result<Sent> {
         issued_at: crate::clock::format_rfc3339(time::OffsetDateTime::now_utc()),
         payload: request.payload.clone(),
     };
-    let outcome_type = spec.map(|s| s.outcome);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::new(format!("cannot start the I/O runtime: {e}")))?;
-    if let Target::ServiceBus(env) = Target::parse(&request.url)? {
-        return runtime.block_on(send_to_service_bus(
-            settings,
-            &env,
-            &queue,
-            &envelope,
-            request.wait,
-        ));
-    }
-    runtime.block_on(async {
-        let url = &request.url;
-        let (connection, channel) = amqp::open(url).await?;
-        amqp::declare(&channel, url, &[service.as_str()]).await?;
-        let mut watch = None;
-        if request.wait.is_some() {
-            let options = QueueDeclareOptions {
-                exclusive: true,
-                auto_delete: true,
-                ..Default::default()
-            };
-            let waiting = channel
-                .queue_declare("".into(), options, FieldTable::default())
-                .await
-                .map_err(|e| amqp::failed(url, e))?;
-            let name = waiting.name().to_string();
-            for topic in crate::events::routing::TOPICS {
-                channel
-                    .queue_bind(
-                        name.as_str().into(),
-                        topic.into(),
-                        "#".into(),
-                        QueueBindOptions::default(),
-                        FieldTable::default(),
-                    )
-                    .await
-                    .map_err(|e| amqp::failed(url, e))?;
-            }
-            let dlq = catalog::dead_letter_queue(&queue);
-            channel
-                .queue_bind(
-                    name.as_str().into(),
-                    DEAD_LETTER_EXCHANGE.into(),
-                    dlq.as_str().into(),
-                    QueueBindOptions::default(),
-                    FieldTable::default(),
-                )
-                .await
-                .map_err(|e| amqp::failed(url, e))?;
-            let consume = BasicConsumeOptions {
-                no_ack: true,
-                ..Default::default()
-            };
-            watch = Some(
-                channel
-                    .basic_consume(
-                        name.as_str().into(),
-                        "factory-send".into(),
-                        consume,
-                        FieldTable::default(),
-                    )
-                    .await
-                    .map_err(|e| amqp::failed(url, e))?,
-            );
+    let destination = match Target::parse(&request.url)? {
+        Target::ServiceBus(name) => Destination::ServiceBus(service_bus(settings, &name)?),
+        Target::Amqp(url) => Destination::Amqp(url),
+        Target::Http(_) => {
+            return Err(Error::usage(
+                "commands go to amqp://… or servicebus:NAME, not an HTTP endpoint",
+            ));
         }
-        amqp::publish(
-            &channel,
-            url,
-            "",
-            &queue,
-            &envelope.to_bytes(),
-            amqp::properties(&envelope, &[]),
-        )
-        .await?;
-        let mut sent = Sent {
-            command_id: envelope.command_id.clone(),
-            queue: queue.clone(),
-            outcome: None,
-            dead_lettered: None,
-            exit_code: 0,
-        };
-        if let (Some(mut watch), Some(wait)) = (watch, request.wait) {
-            let started = tokio::time::Instant::now();
-            let mut chain = std::collections::HashSet::from([envelope.command_id.clone()]);
-            let waited = loop {
-                // A failed outcome may be followed by the command's dead-lettering, whose
-                // exit code (2 for a malformed command) is the one to give.
-                let left = match &sent.outcome {
-                    Some(_) if sent.exit_code != 0 => Duration::from_secs(2)
-                        .saturating_sub(started.elapsed())
-                        .min(wait),
-                    Some(_) => break Ok(()),
-                    None => wait.saturating_sub(started.elapsed()),
-                };
-                let Ok(Some(Ok(message))) = tokio::time::timeout(left, watch.next()).await else {
-                    break if sent.outcome.is_some() {
-                        Ok(())
-                    } else {
-                        Err(())
-                    };
-                };
-                if message.exchange.as_str() == DEAD_LETTER_EXCHANGE {
-                    let id = message
-                        .properties
-                        .message_id()
-                        .as_ref()
-                        .map(|m| m.to_string());
-                    if id.as_deref() == Some(envelope.command_id.as_str()) {
-                        sent.dead_lettered = Some(
-                            amqp::header(&message.properties, REASON_HEADER).unwrap_or_default(),
-                        );
-                        sent.exit_code = amqp::header(&message.properties, EXIT_HEADER)
-                            .and_then(|c| c.parse().ok())
-                            .unwrap_or(1);
-                        break Ok(());
-                    }
-                    continue;
-                }
-                let Ok(event) = Envelope::from_line(&message.data) else {
-                    continue;
-                };
-                if !event
-                    .causation_id
-                    .as_ref()
-                    .is_some_and(|c| chain.contains(c))
-                {
-                    continue;
-                }
-                chain.insert(event.event_id.clone());
-                if sent.outcome.is_none() && Some(event.event_type.as_str()) == outcome_type {
-                    sent.exit_code = outcome_exit_code(&event);
-                    sent.outcome = Some(event);
-                }
-            };
-            if waited.is_err() {
-                let _ = connection.close(200, "send done".into()).await;
-                return Err(Error::new(format!(
-                    "no outcome for {} within {} s; it stays on {queue}",
-                    envelope.command_id,
-                    wait.as_secs()
-                ))
-                .hint("is a worker serving that queue? `factory worker --from URL` starts one"));
-            }
-        }
-        let _ = connection.close(200, "send done".into()).await;
-        Ok(sent)
-    })
-}
-
-/// Sends a command to a Service Bus queue (`MessageId` = the command id without `cmd-`,
-/// as the event push writes event ids). The outcome is not awaited there: events go to
-/// topics, whose subscriptions the platform owns.
-async fn send_to_service_bus(
-    settings: &Settings,
-    env: &str,
-    queue: &str,
-    envelope: &CommandEnvelope,
-    wait: Option<Duration>,
-) -> Result<Sent> {
-    if wait.is_some() {
-        return Err(Error::usage("--wait needs RabbitMQ: on Service Bus the outcome arrives on the topics' subscriptions")
-            .hint("read the outcome from a subscription to factory.integration, matched by the command's correlation id"));
-    }
-    let session = Session::open(settings.clone())?;
-    let text = session
-        .store
-        .config()
-        .push
-        .connection_string(env)
-        .ok_or_else(|| {
-            Error::usage(format!(
-                "no Service Bus connection string in ${env} or store.yaml's push.connectionStrings"
-            ))
-        })?;
-    let queues = servicebus::Queues::new(crate::broker::servicebus::ConnectionString::parse(
-        &text, env,
-    )?);
-    let broker = serde_json::json!({
-        "MessageId": envelope.command_id.trim_start_matches("cmd-"),
-        "CorrelationId": envelope.correlation_id,
-        "Label": envelope.command_type,
-        "ContentType": "application/json",
-    });
-    let properties = vec![
-        ("cs-command-type".to_string(), envelope.command_type.clone()),
-        ("cs-tenant-id".to_string(), envelope.tenant_id.clone()),
-        ("cs-trace-id".to_string(), envelope.trace_id.clone()),
-        (
-            "cs-correlation-id".to_string(),
-            envelope.correlation_id.clone(),
-        ),
-    ];
-    queues
-        .send(queue, &envelope.to_bytes(), broker, &properties)
-        .await?;
-    Ok(Sent {
-        command_id: envelope.command_id.clone(),
-        queue: queue.to_string(),
-        outcome: None,
-        dead_lettered: None,
-        exit_code: 0,
-    })
-}
-
-/// The exit code the command line gives for an outcome event.
-fn outcome_exit_code(event: &Envelope) -> u8 {
-    let payload = &event.payload;
-    match event.event_type.as_str() {
-        "TemplateExecuted" if payload["status"] == "Failed" => 1,
-        "TemplateValidated" if payload["passed"] == false => 3,
-        "CompatibilityEvaluated" if payload["compatible"] == false => 3,
-        "TemplateUpgradePlanCreated" if payload["conflictCount"].as_u64().unwrap_or(0) > 0 => 3,
-        _ => 0,
-    }
+    };
+    crate::queue::send::send(
+        destination,
+        &service,
+        &envelope,
+        spec.map(|s| s.outcome),
+        request.wait,
+    )
 }

@@ -6,7 +6,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{App, out};
-use crate::app::compat::{EvaluateCompatibility, evaluate_compatibility};
+use crate::app::command::Outcome as _;
+use crate::app::compat::EvaluateCompatibility;
 use crate::compat::Evaluation;
 use crate::error::{Error, Result};
 
@@ -89,7 +90,7 @@ pub(crate) fn run(app: &App, args: CompatArgs) -> Result<()> {
         libraries: file.libraries.into_iter().chain(args.with).collect(),
         runtime: args.runtime.or(file.runtime),
     };
-    let evaluated = app.in_session(|session| evaluate_compatibility(session, request))?;
+    let evaluated = app.execute(request)?;
     let evaluation = &evaluated.evaluation;
     if app.json() {
         app.printer.json_document(&json!({

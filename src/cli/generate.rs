@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use serde_json::{Map, Value, json};
 
 use super::{App, out, prompt};
-use crate::app::generate::{GenerateReport, GenerateScaffold, Ports, generate_scaffold};
+use crate::app::Ports;
+use crate::app::generate::{GenerateReport, GenerateScaffold, ScaffoldTarget};
 use crate::app::parse_assignments;
 use crate::error::{Error, Result};
 use crate::generate::{Progress, Silent};
@@ -147,10 +148,10 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
         commit_trailer: None,
         answers: given_answers(args.answers.as_ref().or(recorded.as_ref()), &args.set)?,
         template: args.source,
-        target: args.output,
+        target: ScaffoldTarget::folder(&args.output),
         allow_draft: args.allow_draft,
         runtime: args.runtime,
-        force: args.force,
+        overwrite: args.force,
         dry_run: args.dry_run,
         git: args.git,
         trust: args.trust,
@@ -163,7 +164,6 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
     let bar;
     let show_progress = app.human() && std::io::stderr().is_terminal();
     let ports = Ports {
-        deliver: None,
         progress: if show_progress {
             bar = Bar::new();
             &bar
@@ -172,8 +172,9 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
         },
         asker: (!args.defaults && app.interactive())
             .then_some(&mut asker as &mut dyn answers::Asker),
+        ..Ports::default()
     };
-    let report = app.in_session(|session| generate_scaffold(session, request, ports))?;
+    let report = app.execute_with(request, ports)?;
     print(app, &report);
     Ok(())
 }

@@ -3,11 +3,8 @@
 use serde_json::json;
 
 use super::{App, out};
-use crate::app::template::{
-    CreateTemplateVersion, PublishTemplate, RegisterTemplate, create_template_version,
-    publish_template, register_template,
-};
-use crate::domain::commands::{Bump, VersionSpec};
+use crate::app::template::{CreateTemplateVersion, PublishTemplate, RegisterTemplate};
+use crate::domain::commands::Bump;
 use crate::error::Result;
 use crate::template::manifest::Category;
 
@@ -46,17 +43,10 @@ pub(crate) struct VersionArgs {
     #[arg(long, value_name = "X.Y.Z")]
     version: Option<String>,
     /// Bump the highest existing version.
-    #[arg(long, value_enum)]
-    bump: Option<BumpArg>,
+    #[arg(long, value_parser = clap::builder::TypedValueParser::try_map(clap::builder::PossibleValuesParser::new(Bump::NAMES), |b| b.parse::<Bump>()))]
+    bump: Option<Bump>,
     #[command(flatten)]
     repo: crate::cli::RepoArgs,
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum BumpArg {
-    Major,
-    Minor,
-    Patch,
 }
 
 /// Arguments of `publish`.
@@ -82,7 +72,7 @@ pub(crate) fn register(app: &App, args: RegisterArgs) -> Result<()> {
         reference: args.repo.reference,
         directory: args.repo.directory,
     };
-    let registered = app.in_session(|session| register_template(session, request))?;
+    let registered = app.execute(request)?;
     if app.json() {
         app.printer.json_document(&json!({
             "templateId": registered.template_id,
@@ -102,21 +92,15 @@ pub(crate) fn register(app: &App, args: RegisterArgs) -> Result<()> {
 
 /// Runs `version`.
 pub(crate) fn version(app: &App, args: VersionArgs) -> Result<()> {
-    let version = match (args.version, args.bump) {
-        (Some(v), _) => VersionSpec::Exact(v),
-        (None, Some(BumpArg::Major)) => VersionSpec::Bump(Bump::Major),
-        (None, Some(BumpArg::Minor)) => VersionSpec::Bump(Bump::Minor),
-        (None, Some(BumpArg::Patch)) => VersionSpec::Bump(Bump::Patch),
-        (None, None) => unreachable!("clap requires --version or --bump"),
-    };
     let request = CreateTemplateVersion {
         template: args.template,
         from: args.from,
-        version,
+        version: args.version,
+        bump: args.bump,
         reference: args.repo.reference,
         directory: args.repo.directory,
     };
-    let created = app.in_session(|session| create_template_version(session, request))?;
+    let created = app.execute(request)?;
     if app.json() {
         app.printer.json_document(&json!({
             "template": created.template,
@@ -147,10 +131,10 @@ pub(crate) fn version(app: &App, args: VersionArgs) -> Result<()> {
 /// Runs `publish`.
 pub(crate) fn publish(app: &App, args: PublishArgs) -> Result<()> {
     let request = PublishTemplate {
-        reference: args.reference,
+        template: args.reference,
         to: args.to,
     };
-    let (published, pushed) = app.in_session(|session| publish_template(session, request))?;
+    let (published, pushed) = app.execute(request)?;
     if let Some(evaluation) = published.evaluation.as_ref().filter(|e| !e.compatible) {
         app.printer.warn(format!(
             "{}@{} is published, but its declared libraries do not fit the registry:\n  {}",

@@ -53,6 +53,20 @@ pub struct App {
 impl App {
     /// Runs `use_case` in a session on the store, then prints the session's warnings
     /// (whether the use case succeeded or not).
+    /// Runs a platform command's request through the dispatcher's path; warnings printed.
+    fn execute<R: crate::app::Request>(&self, request: R) -> Result<R::Report> {
+        self.execute_with(request, crate::app::Ports::default())
+    }
+
+    /// [`App::execute`] with ports of the command line's own (a terminal, progress).
+    fn execute_with<R: crate::app::Request>(
+        &self,
+        request: R,
+        ports: crate::app::Ports,
+    ) -> Result<R::Report> {
+        self.in_session(|session| crate::app::run(session, request, ports))
+    }
+
     fn in_session<T>(&self, use_case: impl FnOnce(&Session) -> Result<T>) -> Result<T> {
         let session = Session::open(self.settings.clone())?;
         let result = use_case(&session);

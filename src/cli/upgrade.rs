@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value, json};
 
 use super::{App, out, prompt};
+use crate::app::Ports;
+use crate::app::command::Outcome as _;
 use crate::app::parse_assignments;
-use crate::app::upgrade::{PlanTemplateUpgrade, UpgradeReport, plan_template_upgrade};
+use crate::app::upgrade::{PlanTemplateUpgrade, UpgradeReport};
 use crate::error::Result;
 use crate::template::answers::Asker;
 use crate::template::manifest::Parameter;
@@ -63,7 +65,7 @@ pub(crate) fn run(app: &App, args: UpgradeArgs) -> Result<()> {
     let mut answers = Map::new();
     parse_assignments(&args.set, &mut answers)?;
     let request = PlanTemplateUpgrade {
-        dir: args.dir,
+        folder: args.dir.display().to_string(),
         to: args.to,
         apply: args.apply,
         conflict_style: match args.conflict_style {
@@ -76,8 +78,12 @@ pub(crate) fn run(app: &App, args: UpgradeArgs) -> Result<()> {
     // update asks new questions); elsewhere the error names them.
     let mut asker = NewQuestions(prompt::TerminalAsker::new(!app.settings.no_color));
     let asker = (!app.json() && app.interactive()).then_some(&mut asker as &mut dyn Asker);
-    let dir = request.dir.clone();
-    let report = app.in_session(|session| plan_template_upgrade(session, request, asker))?;
+    let dir = args.dir.clone();
+    let ports = Ports {
+        asker,
+        ..Ports::default()
+    };
+    let report = app.execute_with(request, ports)?;
     if app.json() {
         let steps: Vec<Value> = report
             .plan

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 
 use super::{App, out};
-use crate::app::validate::{ValidateTemplate, Validated, ValidationSubject, validate_template};
+use crate::app::command::Outcome as _;
+use crate::app::validate::{ValidateTemplate, Validated, ValidationSource, validate_template};
 use crate::domain::events::{CheckOutcome, CheckStatus};
 use crate::error::Result;
 use crate::validate::CHECKS;
@@ -45,8 +46,8 @@ pub(crate) fn run(app: &App, args: ValidateArgs) -> Result<()> {
     } else {
         args.format
     };
-    let subject = match (args.path, args.template) {
-        (Some(dir), _) => ValidationSubject::Folder(dir),
+    let (template, source) = match (args.path, args.template) {
+        (Some(dir), _) => (dir.display().to_string(), ValidationSource::Folder(dir)),
         (None, Some(spec))
             if crate::git::url::resolve(
                 crate::git::split_ref(&spec).0,
@@ -54,26 +55,25 @@ pub(crate) fn run(app: &App, args: ValidateArgs) -> Result<()> {
             )?
             .is_some() =>
         {
-            ValidationSubject::Repository {
-                location: spec,
+            let source = ValidationSource::Repository {
                 reference: args.repo.reference,
                 directory: args.repo.directory,
-            }
+            };
+            (spec, source)
         }
-        (None, Some(spec)) => ValidationSubject::Stored(spec),
+        (None, Some(spec)) => (spec, ValidationSource::Store),
         (None, None) => unreachable!("clap requires a template or --path"),
     };
     let request = ValidateTemplate {
-        subject,
+        template,
         matrix: args.matrix,
+        source,
     };
-    let validated = match &request.subject {
-        ValidationSubject::Folder(_) | ValidationSubject::Repository { .. } => {
+    let validated = match &request.source {
+        ValidationSource::Folder(_) | ValidationSource::Repository { .. } => {
             validate_template(None, &app.settings, request)?
         }
-        ValidationSubject::Stored(_) => {
-            app.in_session(|session| validate_template(Some(session), &app.settings, request))?
-        }
+        ValidationSource::Store => app.execute(request)?,
     };
     match format {
         Format::Json => app.printer.json_document(&json!({

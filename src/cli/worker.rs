@@ -7,9 +7,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::{App, out};
-use crate::app::command::WorkerSettings;
-use crate::app::worker::{self, SendCommand, WorkerOptions};
+use crate::app::worker::{self, SendCommand, WorkerSettings};
 use crate::error::{Error, Result};
+use crate::queue::worker::{Health, WorkerOptions};
 use crate::queue::{catalog, envelope};
 
 /// Arguments of `send`.
@@ -17,8 +17,14 @@ use crate::queue::{catalog, envelope};
 pub(crate) struct SendArgs {
     /// The command type (VerbNoun), e.g. GenerateScaffold.
     command_type: String,
-    /// The broker: amqp://user:pass@host:port/vhost.
-    #[arg(long, value_name = "URL")]
+    /// The broker: amqp://user:pass@host:port/vhost, or servicebus:NAME. Read from
+    /// FACTORY_AMQP_URL when not given, so a password need not be on the command line.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "FACTORY_AMQP_URL",
+        hide_env_values = true
+    )]
     to: String,
     /// The payload: a JSON file, or `-` for stdin (default: `{}`).
     #[arg(long, value_name = "FILE|-")]
@@ -40,8 +46,14 @@ pub(crate) struct SendArgs {
 /// Arguments of `worker`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct WorkerArgs {
-    /// The broker: amqp://user:pass@host:port/vhost.
-    #[arg(long, value_name = "URL")]
+    /// The broker: amqp://user:pass@host:port/vhost, or servicebus:NAME. Read from
+    /// FACTORY_AMQP_URL when not given, so a password need not be on the command line.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "FACTORY_AMQP_URL",
+        hide_env_values = true
+    )]
     from: String,
     /// The services to serve, comma-separated (default: all).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
@@ -86,7 +98,7 @@ pub(crate) fn commands(app: &App, command: CommandsCommand) -> Result<()> {
                         .map(|s| {
                             (
                                 s.command_type.to_string(),
-                                catalog::payload_schema(s.command_type)
+                                crate::app::Command::payload_schema(s.command_type)
                                     .expect("catalog types have schemas"),
                             )
                         })
@@ -94,7 +106,7 @@ pub(crate) fn commands(app: &App, command: CommandsCommand) -> Result<()> {
                     json!({"envelope": envelope::schema(), "payloads": payloads})
                 }
                 Some("envelope") => envelope::schema(),
-                Some(t) => catalog::payload_schema(t).ok_or_else(|| {
+                Some(t) => crate::app::Command::payload_schema(t).ok_or_else(|| {
                     let names: Vec<&str> =
                         catalog::COMMANDS.iter().map(|s| s.command_type).collect();
                     Error::usage(format!("`{t}` is not a command type"))
@@ -195,11 +207,11 @@ pub(crate) fn send(app: &App, args: SendArgs) -> Result<()> {
     })
 }
 
-fn exit_kind(code: u8) -> crate::error::ExitKind {
+fn exit_kind(code: u8) -> crate::error::ErrorKind {
     match code {
-        2 => crate::error::ExitKind::Usage,
-        3 => crate::error::ExitKind::Verdict,
-        _ => crate::error::ExitKind::Failure,
+        2 => crate::error::ErrorKind::Usage,
+        3 => crate::error::ErrorKind::Verdict,
+        _ => crate::error::ErrorKind::Failure,
     }
 }
 
@@ -210,7 +222,6 @@ pub(crate) fn run(app: &App, args: WorkerArgs) -> Result<()> {
     let output_root = std::fs::canonicalize(&args.output_root)
         .map_err(|e| Error::io("resolve", &args.output_root, e))?;
     let options = WorkerOptions {
-        url: args.from,
         services: worker::services(&args.services)?,
         concurrency: args.concurrency.max(1),
         prefetch: args.prefetch.max(1),
@@ -227,13 +238,14 @@ pub(crate) fn run(app: &App, args: WorkerArgs) -> Result<()> {
         options.concurrency
     ));
     let json = app.json();
-    let report = |health: worker::Health| health_line(json, health);
-    let health = worker::run_worker(settings, options, &report)?;
+    let report = |health: Health| health_line(json, health);
+    let say = |line: &str| eprintln!("worker: {line}");
+    let health = worker::run_worker(settings, &args.from, options, &report, say)?;
     health_line(json, health);
     Ok(())
 }
 
-fn health_line(json: bool, health: worker::Health) {
+fn health_line(json: bool, health: Health) {
     let line = if json {
         json!({"handled": health.handled, "failed": health.failed, "deadLettered": health.dead_lettered, "inFlight": health.in_flight}).to_string()
     } else {

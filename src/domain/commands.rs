@@ -62,8 +62,9 @@ pub enum VersionSpec {
     Bump(Bump),
 }
 
-/// A semver bump.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A semver bump: `major`, `minor` or `patch` wherever it is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", rename_all = "lowercase")]
 pub enum Bump {
     /// `X+1.0.0`.
     Major,
@@ -71,6 +72,32 @@ pub enum Bump {
     Minor,
     /// `X.Y.Z+1`.
     Patch,
+}
+
+impl Bump {
+    /// The names, as written.
+    pub const NAMES: [&'static str; 3] = ["major", "minor", "patch"];
+}
+
+impl std::str::FromStr for Bump {
+    type Err = String;
+
+    fn from_str(text: &str) -> std::result::Result<Bump, String> {
+        match text {
+            "major" => Ok(Bump::Major),
+            "minor" => Ok(Bump::Minor),
+            "patch" => Ok(Bump::Patch),
+            other => Err(format!("`{other}` is not a bump: major, minor or patch")),
+        }
+    }
+}
+
+impl TryFrom<String> for Bump {
+    type Error = String;
+
+    fn try_from(text: String) -> std::result::Result<Bump, String> {
+        text.parse()
+    }
 }
 
 /// Input of `version`: the snapshot already made (hash, counts, tree) and its schema.
@@ -416,7 +443,7 @@ pub fn execution_failed(
 pub fn find_template<'s>(state: &'s State, key: &str) -> Result<&'s Template> {
     state.template(key).ok_or_else(|| {
         let names = state.templates.values().map(|t| t.name.as_str());
-        Error::new(format!(
+        Error::not_found(format!(
             "no template named `{key}` in the store{}",
             crate::suggest::did_you_mean(key, names)
         ))
@@ -437,7 +464,7 @@ pub fn find_version<'s>(
             .iter()
             .map(|v| v.version.as_str())
             .collect();
-        Error::new(format!("{} has no version `{version_key}`", template.name)).hint(
+        Error::not_found(format!("{} has no version `{version_key}`", template.name)).hint(
             if known.is_empty() {
                 format!(
                     "create one with `factory version {} --from PATH --version 0.1.0`",
@@ -530,7 +557,7 @@ mod tests {
             "svc",
             version_input(VersionSpec::Exact("1.0".into())),
         );
-        assert_eq!(bad.unwrap_err().kind, crate::error::ExitKind::Usage);
+        assert_eq!(bad.unwrap_err().kind, crate::error::ErrorKind::Usage);
 
         let refused = publish(&state, "svc", "0.1.0", None).unwrap_err();
         assert!(refused.message.contains("has not passed validation"));

@@ -389,3 +389,18 @@ catalog!(
     LibraryPublished,
     ApiClientCataloged,
 );
+
+impl DomainEvent {
+    /// The exit code the command line gives for a command whose outcome this event is: 1
+    /// for a failed run, 3 for a negative verdict, else 0. `factory send --wait` has only
+    /// the event to go by.
+    pub fn outcome_exit_code(&self) -> u8 {
+        match self {
+            DomainEvent::TemplateExecuted(e) if e.status == ExecutionStatus::Failed => 1,
+            DomainEvent::TemplateValidated(e) if !e.passed => 3,
+            DomainEvent::CompatibilityEvaluated(e) if !e.compatible => 3,
+            DomainEvent::TemplateUpgradePlanCreated(e) if e.conflict_count > 0 => 3,
+            _ => 0,
+        }
+    }
+}

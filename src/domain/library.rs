@@ -13,7 +13,7 @@ pub const ECOSYSTEMS: [&str; 3] = ["nuget", "cargo", "npm"];
 
 /// Input of `library register`.
 #[derive(Debug, Clone)]
-pub struct RegisterLibrary {
+pub struct LibraryRegistration {
     /// The package name.
     pub package_name: String,
     /// Functional area.
@@ -27,7 +27,7 @@ pub struct RegisterLibrary {
 }
 
 /// Registers a library; the package name must be new.
-pub fn register(state: &State, input: RegisterLibrary) -> Result<Vec<DomainEvent>> {
+pub fn register(state: &State, input: LibraryRegistration) -> Result<Vec<DomainEvent>> {
     super::names::check_package_name(&input.ecosystem, &input.package_name)?;
     if let Some(existing) = state.library(&input.package_name) {
         return Err(Error::new(format!(
@@ -101,7 +101,7 @@ pub fn find_version<'s>(
 
 /// Input of `library version`.
 #[derive(Debug, Clone)]
-pub struct CreateLibraryVersion {
+pub struct LibraryRelease {
     /// Semantic version, already normalised.
     pub version: String,
     /// Target frameworks.
@@ -115,11 +115,7 @@ pub struct CreateLibraryVersion {
 }
 
 /// Records a release; the version must be semver and new.
-pub fn create_version(
-    state: &State,
-    key: &str,
-    input: CreateLibraryVersion,
-) -> Result<Vec<DomainEvent>> {
+pub fn create_version(state: &State, key: &str, input: LibraryRelease) -> Result<Vec<DomainEvent>> {
     let library = find(state, key)?;
     let version = super::commands::parse_version(&input.version)?.to_string();
     if library.version(&version).is_some() {

@@ -167,7 +167,7 @@ impl Staging {
 
 /// The error for a non-empty target without `--force`.
 pub fn not_empty(target: &Path) -> Error {
-    Error::new(format!("{} is not empty", target.display()))
+    Error::conflict(format!("{} is not empty", target.display()))
         .hint("choose an empty or new folder with -o, or pass --force to write over it")
 }
 

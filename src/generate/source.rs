@@ -343,7 +343,7 @@ pub fn stored(
 ) -> Result<ResolvedSource> {
     let template = commands::find_template(state, name)?;
     let no_versions = || {
-        Error::new(format!("{} has no versions yet", template.name)).hint(format!(
+        Error::not_found(format!("{} has no versions yet", template.name)).hint(format!(
             "create one with `factory version {} --version 0.1.0`",
             template.name
         ))

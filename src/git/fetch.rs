@@ -311,7 +311,7 @@ fn explain(failed: Failed, url: &str, what: &str, options: &FetchOptions) -> Err
         "no route to host",
         "could not resolve hostname",
     ]) {
-        return Error::new(format!("cannot reach {host} for {clean}: {last}"))
+        return Error::unavailable(format!("cannot reach {host} for {clean}: {last}"))
             .hint("check the URL and the network (proxy: HTTPS_PROXY/NO_PROXY), or use the cache with --offline");
     }
     if has(&[

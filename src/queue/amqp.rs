@@ -30,7 +30,7 @@ pub const EXIT_HEADER: &str = "x-factory-exit-code";
 
 /// A broker error, the URL without its password.
 pub fn failed(url: &str, e: lapin::Error) -> Error {
-    Error::new(format!("RabbitMQ at {}: {e}", redact_url(url)))
+    Error::unavailable(format!("RabbitMQ at {}: {e}", redact_url(url)))
         .hint("check the URL, the credentials and that the broker is running")
 }
 

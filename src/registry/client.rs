@@ -539,7 +539,7 @@ impl Inner {
         self.counters.requests.fetch_add(1, Ordering::Relaxed);
         let shown = crate::http::without_userinfo(realm.split('?').next().unwrap_or(realm));
         let response = request.send().await.map_err(|e| {
-            Error::new(format!(
+            Error::unavailable(format!(
                 "cannot reach the token service {shown} of {}: {}",
                 self.host,
                 failure_kind(&e)
@@ -582,7 +582,7 @@ impl Inner {
         } else {
             failure_kind(e).to_string()
         };
-        Error::new(format!("cannot reach the registry {}: {detail}", self.host)).hint(
+        Error::unavailable(format!("cannot reach the registry {}: {detail}", self.host)).hint(
             "check the host and port of the remote (`factory remote list`) and that the registry is running; a registry with a private CA needs SSL_CERT_FILE pointing at it",
         )
     }

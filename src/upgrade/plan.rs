@@ -71,9 +71,10 @@ impl Plan {
 }
 
 /// How conflict markers look.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ConflictStyle {
     /// Ours and theirs.
+    #[default]
     Merge,
     /// Ours, the base, and theirs.
     Diff3,

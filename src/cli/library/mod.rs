@@ -157,7 +157,7 @@ fn register(app: &App, args: RegisterArgs) -> Result<()> {
         spec: args.spec,
         client_name: args.client_name,
     };
-    let envelopes = app.in_session(|session| lib::register_library(session, request))?;
+    let envelopes = app.execute(request)?;
     let payloads: Vec<&Value> = envelopes.iter().map(|e| &e.payload).collect();
     if app.json() {
         app.printer.json_document(&json!({
@@ -185,14 +185,13 @@ fn register(app: &App, args: RegisterArgs) -> Result<()> {
 
 fn version(app: &App, args: VersionArgs) -> Result<()> {
     let request = lib::CreateLibraryVersion {
-        name: args.name,
+        library: args.name,
         version: args.version,
         path: args.path,
         dependencies: args.deps,
         frameworks: args.frameworks,
     };
-    let (name, payload) =
-        app.in_session(|session| lib::create_library_version(session, request))?;
+    let (name, payload) = app.execute(request)?;
     if app.json() {
         app.printer.json_document(&payload);
     }
@@ -222,10 +221,10 @@ fn version(app: &App, args: VersionArgs) -> Result<()> {
 
 fn scan(app: &App, args: ScanArgs) -> Result<()> {
     let request = lib::ScanDependencies {
-        reference: args.reference,
+        library: args.reference,
         advisories: args.advisories,
     };
-    let scanned = app.in_session(|session| lib::scan_dependencies(session, request))?;
+    let scanned = app.execute(request)?;
     for (subject, explanation) in &scanned.incompatible {
         app.printer
             .warn(format!("incompatible with {subject}: {explanation}"));
@@ -259,7 +258,7 @@ fn scan(app: &App, args: ScanArgs) -> Result<()> {
 
 fn publish(app: &App, args: PublishArgs) -> Result<()> {
     let request = lib::PublishPackage {
-        reference: args.reference,
+        library: args.reference,
         package: args.package,
         feed: args.feed,
         api_key: std::env::var(&args.api_key_env)
@@ -267,7 +266,7 @@ fn publish(app: &App, args: PublishArgs) -> Result<()> {
             .filter(|k| !k.is_empty()),
         api_key_source: args.api_key_env,
     };
-    let (package, payload) = app.in_session(|session| lib::publish_package(session, request))?;
+    let (package, payload) = app.execute(request)?;
     if app.json() {
         app.printer.json_document(&payload);
     }
@@ -284,11 +283,16 @@ fn publish(app: &App, args: PublishArgs) -> Result<()> {
 
 fn advise_cmd(app: &App, args: AdviseArgs) -> Result<()> {
     let request = match args.library {
-        Some(text) => lib::AdvisePackageUpgrade::Library(text),
-        None => lib::AdvisePackageUpgrade::Project(args.dir.unwrap_or_else(|| PathBuf::from("."))),
+        Some(library) => lib::AdvisePackageUpgrade {
+            library,
+            project: None,
+        },
+        None => lib::AdvisePackageUpgrade {
+            library: String::new(),
+            project: Some(args.dir.unwrap_or_else(|| PathBuf::from("."))),
+        },
     };
-    let (subject, advice) =
-        app.in_session(|session| lib::advise_package_upgrade(session, request))?;
+    let (subject, advice) = app.execute(request)?;
     report::advice(app, &subject, &advice);
     Ok(())
 }
