@@ -234,3 +234,72 @@ fn the_command_line_stays_thin() {
         wrong.join("\n")
     );
 }
+
+/// The platform commands: each is one request type, the wire contract and the use case's
+/// input at once (issue 22).
+const COMMANDS: &[&str] = &[
+    "RegisterTemplate",
+    "CreateTemplateVersion",
+    "PublishTemplate",
+    "ValidateTemplate",
+    "GenerateScaffold",
+    "EvaluateCompatibility",
+    "PlanTemplateUpgrade",
+    "RegisterLibrary",
+    "CreateLibraryVersion",
+    "ScanDependencies",
+    "PublishPackage",
+    "AdvisePackageUpgrade",
+];
+
+#[test]
+fn each_command_is_defined_once() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    source_files(&src, &mut files);
+    let mut definitions: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for file in &files {
+        let code = code_of(&std::fs::read_to_string(file).unwrap());
+        for name in COMMANDS {
+            for kind in ["struct", "enum"] {
+                for line in code.lines() {
+                    let line = line.trim_start();
+                    let declared = ["pub ", "pub(crate) ", "pub(super) ", ""]
+                        .iter()
+                        .any(|vis| line.starts_with(&format!("{vis}{kind} {name} ")));
+                    if declared {
+                        definitions
+                            .entry(name)
+                            .or_default()
+                            .push(file.strip_prefix(&src).unwrap().display().to_string());
+                    }
+                }
+            }
+        }
+    }
+    for name in COMMANDS {
+        let found = definitions.get(name).cloned().unwrap_or_default();
+        assert_eq!(found.len(), 1, "{name} is defined in {found:?}");
+        assert!(
+            found[0].starts_with("app/"),
+            "{name} is defined in {found:?}"
+        );
+    }
+}
+
+#[test]
+fn the_application_layer_holds_no_transport() {
+    let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/app");
+    let mut files = Vec::new();
+    source_files(&app, &mut files);
+    let mut found = Vec::new();
+    for file in &files {
+        let code = code_of(&std::fs::read_to_string(file).unwrap());
+        for forbidden in ["lapin", "reqwest", "tokio::runtime::Builder"] {
+            if code.contains(forbidden) {
+                found.push(format!("{} uses {forbidden}", file.display()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "{found:#?}");
+}

@@ -460,7 +460,7 @@ fn a_topic_without_subscribers_accepts_events_unless_routes_are_required() {
         ],
     ] {
         let out = std::process::Command::new("rabbitmqctl")
-            .args(["-n", "factory-test@localhost", "-q"])
+            .args(["-n", &rabbitmq_node(), "-q"])
             .args(&args)
             .output()
             .expect("rabbitmqctl runs where RabbitMQ is");
@@ -493,6 +493,11 @@ fn a_topic_without_subscribers_accepts_events_unless_routes_are_required() {
     );
     assert!(out.stderr.contains("TemplateRegistered"), "{}", out.stderr);
     let _ = std::process::Command::new("rabbitmqctl")
-        .args(["-n", "factory-test@localhost", "-q", "delete_vhost", &vhost])
+        .args(["-n", &rabbitmq_node(), "-q", "delete_vhost", &vhost])
         .output();
+}
+
+/// The test node's name, as scripts/rabbitmq-start printed it.
+fn rabbitmq_node() -> String {
+    std::env::var("FACTORY_TEST_RABBITMQ_NODE").unwrap_or_else(|_| "factory-test@localhost".into())
 }

@@ -39,7 +39,7 @@ fn vhost(name: &str) -> String {
         ],
     ] {
         let out = Command::new("rabbitmqctl")
-            .args(["-n", "factory-test@localhost"])
+            .args(["-n", &rabbitmq_node()])
             .args(&args)
             .output()
             .expect("rabbitmqctl runs");
@@ -461,11 +461,14 @@ fn commands_round_trip_through_a_worker_with_the_exit_codes_of_the_command_line(
             .iter()
             .any(|r| r.contains("does not fit its schema"))
     );
-    assert!(
-        reasons
-            .iter()
-            .any(|r| r.contains("no template named") && r.contains("after 3 attempts"))
-    );
+    // A template that is not there will not be there on a retry: dead-lettered at once,
+    // with the problem and nothing meant for a person at a terminal.
+    let missing = reasons
+        .iter()
+        .find(|r| r.contains("no template named"))
+        .expect("the missing template is dead-lettered");
+    assert!(!missing.contains("attempts"), "not retried: {missing}");
+    assert!(!missing.contains("`factory "), "no CLI hint: {missing}");
     assert!(reasons.iter().any(|r| r.contains("leaves the output root")));
     env.run(&["store", "check"]).ok();
 }
@@ -680,4 +683,138 @@ fn one_worker_writes_the_registry_and_another_takes_over_when_it_dies() {
     assert_eq!(numbers.len(), 16, "1.0.0 and fifteen patches: {numbers:?}");
     assert_eq!(distinct, numbers, "no version twice");
     assert_eq!(numbers.last().unwrap(), "1.0.15");
+}
+
+#[test]
+#[ignore = "needs RabbitMQ: run scripts/rabbitmq-start"]
+fn a_worker_never_writes_over_files_already_in_a_target() {
+    let env = prepared();
+    let url = vhost("precious");
+    let worker = Worker::start(&env, &url, "w", &["--max-attempts", "3"]);
+    let precious = env.path("out/precious");
+    std::fs::create_dir_all(&precious).unwrap();
+    std::fs::write(precious.join("README.md"), "do not touch\n").unwrap();
+    let refused = send(
+        &env,
+        &url,
+        "GenerateScaffold",
+        &generate("precious"),
+        &["--wait", "--timeout", "30"],
+    );
+    refused.expect_code(1);
+    assert_eq!(refused.json()["outcome"]["payload"]["status"], "Failed");
+    assert!(
+        refused.json()["outcome"]["payload"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("is not empty"),
+        "{}",
+        refused.stdout
+    );
+    let listing = |dir: &std::path::Path| {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(
+        std::fs::read_to_string(precious.join("README.md")).unwrap(),
+        "do not touch\n"
+    );
+    assert_eq!(listing(&precious), ["README.md"]);
+    // Only the command itself may ask to replace them.
+    let mut overwrite = generate("precious");
+    overwrite["overwrite"] = json!(true);
+    send(
+        &env,
+        &url,
+        "GenerateScaffold",
+        &overwrite,
+        &["--wait", "--timeout", "30"],
+    )
+    .ok();
+    assert!(precious.join(".factory/scaffold.yaml").exists());
+    assert_eq!(worker.stop(), 0);
+    let dlq = dead_letters(&url, "factory.templates.scaffold-engine.commands.dlq");
+    assert_eq!(dlq.len(), 1, "{dlq:?}");
+    assert!(dlq[0].1.contains("is not empty"), "{dlq:?}");
+    assert!(!dlq[0].1.contains("attempts"), "refused at once: {dlq:?}");
+}
+
+#[test]
+#[ignore = "needs RabbitMQ: run scripts/rabbitmq-start"]
+fn a_command_delivered_three_times_at_once_has_one_outcome() {
+    let env = prepared();
+    let url = vhost("duplicates");
+    let worker = Worker::start(&env, &url, "w", &["--concurrency", "2"]);
+    let mut ids = Vec::new();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let connection = Connection::connect(&url, ConnectionProperties::default())
+            .await
+            .unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        for n in 0..20 {
+            let envelope = factory::queue::CommandEnvelope {
+                command_id: format!("cmd-{}", uuid::Uuid::now_v7()),
+                command_type: "GenerateScaffold".into(),
+                tenant_id: "default".into(),
+                project_id: None,
+                module_id: None,
+                trace_id: "0af7651916cd43dd8448eb211c80319c".into(),
+                correlation_id: format!("dup-{n}"),
+                causation_id: None,
+                issued_at: "2026-12-05T00:00:00Z".into(),
+                payload: generate(&format!("dup{n}")),
+            };
+            ids.push(envelope.command_id.clone());
+            for _ in 0..3 {
+                channel
+                    .basic_publish(
+                        "".into(),
+                        "factory.templates.scaffold-engine.commands".into(),
+                        BasicPublishOptions::default(),
+                        &envelope.to_bytes(),
+                        factory::queue::amqp::properties(&envelope, &[]),
+                    )
+                    .await
+                    .unwrap()
+                    .await
+                    .unwrap();
+            }
+        }
+        let _ = connection.close(200, "done".into()).await;
+    });
+    // Sixty deliveries, each settled: the first of each id handled, its copies answered.
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while !worker.log().contains("handled 60,") {
+        assert!(Instant::now() < deadline, "{}", worker.log());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(worker.stop(), 0);
+    let outcomes = outcomes_by_command(&env);
+    for id in &ids {
+        assert_eq!(outcomes.get(id), Some(&1), "{id}: {outcomes:?}");
+    }
+    let failed = env
+        .events()
+        .into_iter()
+        .filter(|e| e["eventType"] == "TemplateExecuted" && e["payload"]["status"] == "Failed")
+        .count();
+    assert_eq!(failed, 0, "no duplicate ran into its own output");
+    let dlq = dead_letters(&url, "factory.templates.scaffold-engine.commands.dlq");
+    assert!(
+        dlq.is_empty(),
+        "nothing that succeeded is dead-lettered: {dlq:?}"
+    );
+}
+
+/// The test node's name, as scripts/rabbitmq-start printed it.
+fn rabbitmq_node() -> String {
+    std::env::var("FACTORY_TEST_RABBITMQ_NODE").unwrap_or_else(|_| "factory-test@localhost".into())
 }
