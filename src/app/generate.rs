@@ -185,7 +185,9 @@ fn generate_into_repository(
     generate_into(session, request, output, ports, Some(&deliver))
 }
 
-/// Generates into `output`, a folder the placement rule accepted.
+/// Generates into `output`, a folder the placement rule accepted, in phases: resolve the
+/// source, gate what it would run, resolve the answers, judge compatibility, render and
+/// place, record.
 fn generate_into(
     session: &Session,
     request: GenerateScaffold,
@@ -193,9 +195,109 @@ fn generate_into(
     ports: Ports,
     deliver: Option<Deliver>,
 ) -> Result<GenerateReport> {
+    let (state, resolved) = resolve_source(session, &request)?;
+    // cookiecutter's -o is the folder its project folder is made in; which project folder
+    // the answers decide, so that target is checked once they are known.
+    let into_parent = resolved.manifest.flavour() == Flavour::Cookiecutter;
+    if !request.dry_run && !into_parent {
+        prepare_target(session, &output, request.overwrite)?;
+    }
+    let hooks = gate(&request, &resolved)?;
+    let (renderer, python) = renderer(session, &resolved)?;
+    let run_facts = tool_run(&request, &output, &resolved);
+    let answers = resolve_answers(
+        session,
+        &request,
+        &resolved,
+        &renderer,
+        &python,
+        ports.asker,
+        &run_facts,
+    )?;
+    // The context for deciding before the run (the run builds its own: hooks may change it);
+    // a content folder chosen by the answers (copier's templated `_subdirectory`).
+    let ctx = answers.context();
+    let chosen = renderer
+        .for_answers(&ctx)
+        .map_err(|m| Error::new(format!("{}: {m}", resolved.label)))?;
+    let renderer = chosen.as_ref().unwrap_or(&renderer);
+    let target = match into_parent {
+        true => project_folder(session, &request, &resolved, renderer, &ctx, &output)?,
+        false => output.clone(),
+    };
+    // The target absolute once the output exists (canonical), as events name it.
+    let execution = |execution_id: &str| Execution {
+        execution_id: execution_id.to_string(),
+        template_id: resolved.template_id.clone(),
+        template_version_id: resolved.template_version_id.clone(),
+        parameters: answers.public(),
+        target: generate::absolute(&target),
+    };
+    judge_compatibility(
+        session, &state, &request, &resolved, renderer, &ctx, &execution,
+    )?;
+    let extra_files = copier_answers_files(&request, &resolved, &answers)?;
+    let result = render(
+        session,
+        &request,
+        &resolved,
+        renderer,
+        &answers,
+        &target,
+        (hooks, extra_files),
+        ports.progress,
+        deliver,
+    );
+    if request.dry_run {
+        let outcome = result.map_err(|f| f.error)?;
+        return Ok(GenerateReport::of(
+            &request,
+            &resolved,
+            target,
+            outcome,
+            Vec::new(),
+        ));
+    }
+    let (outcome, events) = record(session, result, &execution)?;
+    if request.compat_answers && resolved.manifest.flavour() == Flavour::Cookiecutter {
+        let output_dir = generate::absolute(&output);
+        write_cookiecutter_replay(session, &resolved, &answers, &output_dir)?;
+    }
+    Ok(GenerateReport::of(
+        &request, &resolved, target, outcome, events,
+    ))
+}
+
+impl GenerateReport {
+    fn of(
+        request: &GenerateScaffold,
+        resolved: &ResolvedSource,
+        target: PathBuf,
+        outcome: Outcome,
+        events: Vec<String>,
+    ) -> GenerateReport {
+        GenerateReport {
+            dry_run: request.dry_run,
+            template: resolved.label.clone(),
+            template_id: resolved.template_id.clone(),
+            template_version_id: resolved.template_version_id.clone(),
+            target_absolute: generate::absolute(&target),
+            target,
+            outcome,
+            events,
+        }
+    }
+}
+
+/// Phase 1: the template, from a folder or repository, or from the store (pulled from a
+/// remote when the store lacks it); the state it was judged against.
+fn resolve_source(
+    session: &Session,
+    request: &GenerateScaffold,
+) -> Result<(crate::domain::State, ResolvedSource)> {
     let mut state = session.store.state()?;
     let settings = &session.settings;
-    let resolved = if source::is_location(&request.template, &settings.git.abbreviations) {
+    if source::is_location(&request.template, &settings.git.abbreviations) {
         let fetch = source::Fetch {
             flavor: request.flavor,
             ..settings.fetch(request.reference.clone(), request.directory.clone())
@@ -204,52 +306,46 @@ fn generate_into(
         for note in &resolved.notes {
             session.note(note.clone());
         }
-        resolved
-    } else {
-        if request.flavor.is_some() {
-            return Err(Error::usage(format!(
-                "--flavor applies to a template folder; {} is read as it was stored",
-                request.template
-            ))
-            .hint(
-                "a stored version with both copier.yml and cookiecutter.json is a copier template",
-            ));
-        }
-        let reference = Reference::parse(&request.template);
-        // Not in the store: the remotes, in order, may have it.
-        let here = state
-            .template(reference.name)
-            .is_some_and(|t| match reference.version {
-                Some(v) => t.version(v).is_some(),
-                None => {
-                    t.latest_published().is_some() || request.allow_draft && t.latest().is_some()
-                }
-            });
-        if !here
-            && super::remote::pull_from_remotes(session, reference.name, reference.version)?
-                .is_some()
-        {
-            state = session.store.state()?;
-        }
-        let choice = if request.allow_draft {
-            VersionChoice::Any
-        } else {
-            VersionChoice::Published
-        };
-        source::stored(
-            &state,
-            &session.store.blobs(),
-            reference.name,
-            reference.version,
-            choice,
-        )?
-    };
-    // cookiecutter's -o is the folder its project folder is made in; which project folder
-    // the answers decide, so that target is checked once they are known.
-    let into_parent = resolved.manifest.flavour() == Flavour::Cookiecutter;
-    if !request.dry_run && !into_parent {
-        prepare_target(session, &output, request.overwrite)?;
+        return Ok((state, resolved));
     }
+    if request.flavor.is_some() {
+        return Err(Error::usage(format!(
+            "--flavor applies to a template folder; {} is read as it was stored",
+            request.template
+        ))
+        .hint("a stored version with both copier.yml and cookiecutter.json is a copier template"));
+    }
+    let reference = Reference::parse(&request.template);
+    // Not in the store: the remotes, in order, may have it.
+    let here = state
+        .template(reference.name)
+        .is_some_and(|t| match reference.version {
+            Some(v) => t.version(v).is_some(),
+            None => t.latest_published().is_some() || request.allow_draft && t.latest().is_some(),
+        });
+    if !here
+        && super::remote::pull_from_remotes(session, reference.name, reference.version)?.is_some()
+    {
+        state = session.store.state()?;
+    }
+    let choice = if request.allow_draft {
+        VersionChoice::Any
+    } else {
+        VersionChoice::Published
+    };
+    let resolved = source::stored(
+        &state,
+        &session.store.blobs(),
+        reference.name,
+        reference.version,
+        choice,
+    )?;
+    Ok((state, resolved))
+}
+
+/// Phase 2: nothing a template would run is started without `--trust`; switches that do not
+/// apply to its flavour are refused. The hooks it runs with `--trust`.
+fn gate(request: &GenerateScaffold, resolved: &ResolvedSource) -> Result<generate::hooks::Hooks> {
     let hooks = generate::hooks::Hooks::of(&resolved.files, &resolved.manifest)?;
     if !hooks.is_empty() && !request.trust && !request.dry_run {
         return Err(Error::new(format!(
@@ -270,48 +366,71 @@ fn generate_into(
         ))
         .hint("read what they do (the template's files, the packages they name), then pass --trust to run them"));
     }
-    let python = if extensions.is_empty() {
-        None
-    } else {
-        Some(Arc::new(generate::python::PythonExtensions::start(
-            &settings.python,
-            &resolved.files,
-            extensions,
-            &resolved.label,
-        )?))
-    };
-    let mut render_settings = session.settings.render.clone();
-    if let Some(python) = &python {
-        render_settings.foreign = Some(Arc::clone(python) as Arc<dyn crate::render::Foreign>);
-    }
-    let flavour = resolved.manifest.flavour();
-    if request.compat_answers && flavour == Flavour::Factory {
+    if request.compat_answers && resolved.manifest.flavour() == Flavour::Factory {
         return Err(
             Error::usage("--compat-answers applies to cookiecutter and copier templates")
                 .hint("factory's own templates keep their answers in .factory/scaffold.yaml"),
         );
     }
-    let renderer = Renderer::new(
-        &resolved.manifest,
-        Arc::clone(&resolved.files),
-        &render_settings,
-    )
-    .map_err(|m| Error::new(format!("{}: {m}", resolved.label)))?;
-    let answers = answers::resolve_with(
+    Ok(hooks)
+}
+
+/// The template's renderer, with the Python helper for its Jinja extensions (the gate
+/// allowed them) when it has any.
+fn renderer<'r>(
+    session: &Session,
+    resolved: &'r ResolvedSource,
+) -> Result<(
+    Renderer<'r>,
+    Option<Arc<generate::python::PythonExtensions>>,
+)> {
+    let extensions = &resolved.manifest.python_extensions;
+    let python = match extensions.is_empty() {
+        true => None,
+        false => Some(Arc::new(generate::python::PythonExtensions::start(
+            &session.settings.python,
+            &resolved.files,
+            extensions,
+            &resolved.label,
+        )?)),
+    };
+    let mut settings = session.settings.render.clone();
+    if let Some(python) = &python {
+        settings.foreign = Some(Arc::clone(python) as Arc<dyn crate::render::Foreign>);
+    }
+    let renderer = Renderer::new(&resolved.manifest, Arc::clone(&resolved.files), &settings)
+        .map_err(|m| Error::new(format!("{}: {m}", resolved.label)))?;
+    Ok((renderer, python))
+}
+
+/// Phase 3: the answers, typed in the template's environment (asked on a terminal), with
+/// what a copier context hook adds.
+fn resolve_answers(
+    session: &Session,
+    request: &GenerateScaffold,
+    resolved: &ResolvedSource,
+    renderer: &Renderer,
+    python: &Option<Arc<generate::python::PythonExtensions>>,
+    asker: Option<&mut dyn answers::Asker>,
+    run: &crate::template::context::Run,
+) -> Result<Answers> {
+    let mut answers = answers::resolve_with(
         &resolved.manifest,
         renderer.env(),
         &request.answers,
         true,
-        ports.asker,
-        &tool_run(&request, &output, &resolved),
+        asker,
+        run,
     )
     .map_err(|problems| {
         answers::not_usable(&resolved.label, &problems).hint(
             "give answers with --set NAME=VALUE or --answers FILE; `factory show` lists the parameters",
         )
     })?;
-    let mut answers = answers;
-    if let Some(python) = python.as_ref().filter(|_| flavour == Flavour::Copier) {
+    if let Some(python) = python
+        .as_ref()
+        .filter(|_| resolved.manifest.flavour() == Flavour::Copier)
+    {
         answers.hooked = python
             .context(&answers.plain_context())
             .map_err(|m| Error::new(format!("{}: its context hook failed: {m}", resolved.label)))?;
@@ -321,37 +440,21 @@ fn generate_into(
             "the answer for `{name}` is not used: its `when` does not hold for these answers"
         ));
     }
-    // The context for deciding before the run (the run builds its own: hooks may change it).
-    let ctx = answers.context();
-    // A content folder chosen by the answers (copier's templated `_subdirectory`).
-    let chosen = renderer
-        .for_answers(&ctx)
-        .map_err(|m| Error::new(format!("{}: {m}", resolved.label)))?;
-    let renderer = chosen.as_ref().unwrap_or(&renderer);
-    let target = if into_parent {
-        let folder = renderer
-            .project_folder(&ctx)
-            .map_err(|m| Error::new(format!("{}: {m}", resolved.label)))?;
-        let project = output.join(folder);
-        if !request.dry_run {
-            prepare_target(session, &project, request.overwrite)?;
-        }
-        project
-    } else {
-        output.clone()
-    };
-    // Absolute once the output exists (canonical), as events and replay files name it.
-    let execution = |execution_id: &str| Execution {
-        execution_id: execution_id.to_string(),
-        template_id: resolved.template_id.clone(),
-        template_version_id: resolved.template_version_id.clone(),
-        parameters: answers.public(),
-        target: generate::absolute(&target),
-    };
+    Ok(answers)
+}
 
-    // The compatibility gate: the libraries these answers select (and the runtime, when
-    // named) against the registry. Incompatible means no output.
-    let selected = renderer.libraries(&ctx)?;
+/// Phase 4, the compatibility gate: the libraries these answers select (and the runtime,
+/// when named) against the registry. Incompatible means no output, and a recorded failure.
+fn judge_compatibility(
+    session: &Session,
+    state: &crate::domain::State,
+    request: &GenerateScaffold,
+    resolved: &ResolvedSource,
+    renderer: &Renderer,
+    ctx: &minijinja::Value,
+    execution: &dyn Fn(&str) -> Execution,
+) -> Result<()> {
+    let selected = renderer.libraries(ctx)?;
     let composition = compat::Composition {
         templates: vec![compat::TemplateSubject {
             label: resolved.label.clone(),
@@ -362,34 +465,65 @@ fn generate_into(
         libraries: Vec::new(),
         runtime: request.runtime.clone(),
     };
-    let evaluation = compat::evaluate(&state, &composition)?;
-    if !evaluation.compatible {
-        let message = format!(
-            "{} cannot be generated with these answers: {}",
-            resolved.label,
-            compat::explain(&evaluation).replace('\n', "\n  ")
-        );
-        if !request.dry_run {
-            let execution = execution(&crate::ids::new_id(crate::ids::EXECUTION));
-            session.write(|state| {
-                let mut events = commands::execution_failed(state, &execution, &message, 0)?;
-                events.insert(1, compat::event("generate", &evaluation));
-                Ok(Decision::events(events, ()))
-            })?;
-        }
-        return Err(Error::verdict(message)
-            .hint("choose other answers or versions; `factory compat` shows the whole matrix"));
+    let evaluation = compat::evaluate(state, &composition)?;
+    if evaluation.compatible {
+        return Ok(());
     }
+    let message = format!(
+        "{} cannot be generated with these answers: {}",
+        resolved.label,
+        compat::explain(&evaluation).replace('\n', "\n  ")
+    );
+    if !request.dry_run {
+        let execution = execution(&crate::ids::new_id(crate::ids::EXECUTION));
+        session.write(|state| {
+            let mut events = commands::execution_failed(state, &execution, &message, 0)?;
+            events.insert(1, compat::event("generate", &evaluation));
+            Ok(Decision::events(events, ()))
+        })?;
+    }
+    Err(Error::verdict(message)
+        .hint("choose other answers or versions; `factory compat` shows the whole matrix"))
+}
 
-    let extra_files = match (request.compat_answers, flavour) {
-        (true, Flavour::Copier) => vec![copier_answers_file(&resolved, &answers)?],
-        _ => Vec::new(),
-    };
+/// cookiecutter's project folder inside `-o`, named by the answers, checked like a target.
+fn project_folder(
+    session: &Session,
+    request: &GenerateScaffold,
+    resolved: &ResolvedSource,
+    renderer: &Renderer,
+    ctx: &minijinja::Value,
+    output: &Path,
+) -> Result<PathBuf> {
+    let folder = renderer
+        .project_folder(ctx)
+        .map_err(|m| Error::new(format!("{}: {m}", resolved.label)))?;
+    let project = output.join(folder);
+    if !request.dry_run {
+        prepare_target(session, &project, request.overwrite)?;
+    }
+    Ok(project)
+}
+
+/// Phase 5: render, run what is trusted, place the output, and deliver it (a repository
+/// target) before anything is recorded.
+#[allow(clippy::too_many_arguments)]
+fn render(
+    session: &Session,
+    request: &GenerateScaffold,
+    resolved: &ResolvedSource,
+    renderer: &Renderer,
+    answers: &Answers,
+    target: &Path,
+    (hooks, extra_files): (generate::hooks::Hooks, Vec<(String, Vec<u8>)>),
+    progress: &dyn generate::Progress,
+    deliver: Option<Deliver>,
+) -> std::result::Result<Outcome, generate::Failure> {
     let run = generate::Request {
-        source: &resolved,
+        source: resolved,
         renderer,
-        answers: &answers,
-        target: target.clone(),
+        answers,
+        target: target.to_path_buf(),
         force: request.overwrite,
         dry_run: request.dry_run,
         git: request.git,
@@ -402,13 +536,13 @@ fn generate_into(
         },
         extra_files,
     };
-    let mut result = generate::run(&run, ports.progress);
+    let mut outcome = generate::run(&run, progress)?;
     // Delivered before recorded: the events never say a scaffold arrived that did not.
-    if let (Some(deliver), Ok(outcome)) = (deliver, &mut result) {
-        match deliver(&target) {
+    if let Some(deliver) = deliver {
+        match deliver(target) {
             Ok(place) => outcome.repository = Some(place),
             Err(error) => {
-                result = Err(generate::Failure {
+                return Err(generate::Failure {
                     execution_id: outcome.execution_id.clone(),
                     duration_ms: outcome.duration_ms,
                     error,
@@ -416,19 +550,16 @@ fn generate_into(
             }
         }
     }
-    let report = |outcome: Outcome, events: Vec<String>| GenerateReport {
-        dry_run: request.dry_run,
-        template: resolved.label.clone(),
-        template_id: resolved.template_id.clone(),
-        template_version_id: resolved.template_version_id.clone(),
-        target: target.clone(),
-        target_absolute: generate::absolute(&target),
-        outcome,
-        events,
-    };
-    if request.dry_run {
-        return Ok(report(result.map_err(|f| f.error)?, Vec::new()));
-    }
+    Ok(outcome)
+}
+
+/// Phase 6: the run's outcome recorded (a failure too; failing to record a failure is a
+/// notice, the failure is what the user needs to hear).
+fn record(
+    session: &Session,
+    result: std::result::Result<Outcome, generate::Failure>,
+    execution: &dyn Fn(&str) -> Execution,
+) -> Result<(Outcome, Vec<String>)> {
     match result {
         Ok(outcome) => {
             let scaffold = commands::Scaffold {
@@ -449,17 +580,12 @@ fn generate_into(
                 )?;
                 Ok(Decision::events(events, ()))
             })?;
-            if request.compat_answers && flavour == Flavour::Cookiecutter {
-                let output_dir = generate::absolute(&output);
-                write_cookiecutter_replay(session, &resolved, &answers, &output_dir)?;
-            }
-            Ok(report(outcome, event_ids(&envelopes)))
+            Ok((outcome, event_ids(&envelopes)))
         }
         Err(failure) => {
             // What failed may quote a secret (a path built from it, a task's command line):
             // the event is redacted as it is appended, the error as it is printed.
             let execution = execution(&failure.execution_id);
-            // The failure is what the user needs to hear; a failure to record it is a warning.
             if let Err(e) = session.write(|state| {
                 let events = commands::execution_failed(
                     state,
@@ -508,6 +634,21 @@ fn tool_run(
         defaults: true,
         overwrite: request.overwrite,
     }
+}
+
+/// With `--compat-answers`, copier's answers file, written into the output before its
+/// provenance is computed.
+fn copier_answers_files(
+    request: &GenerateScaffold,
+    resolved: &ResolvedSource,
+    answers: &Answers,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    Ok(
+        match (request.compat_answers, resolved.manifest.flavour()) {
+            (true, Flavour::Copier) => vec![copier_answers_file(resolved, answers)?],
+            _ => Vec::new(),
+        },
+    )
 }
 
 /// copier's answers file (`_answers_file`, default `.copier-answers.yml`), secrets left out:
