@@ -832,7 +832,10 @@ fn every_push_of_a_published_version_is_a_publication_with_its_artifact() {
     let pushed = pushed.json();
     let artifact = pushed["pushed"]["artifact"].as_str().unwrap().to_string();
     assert!(
-        artifact.starts_with(&format!("oci://{}/factory/acme.shared@sha256:", registry.host)),
+        artifact.starts_with(&format!(
+            "oci://{}/factory/acme.shared@sha256:",
+            registry.host
+        )),
         "{artifact}"
     );
     let recorded = publications(&a);
@@ -853,7 +856,11 @@ fn every_push_of_a_published_version_is_a_publication_with_its_artifact() {
     assert_eq!(again.json()["pushed"]["alreadyThere"], true);
     assert_eq!(again.json()["events"], serde_json::json!([]));
     assert_eq!(again.json()["publicationId"], recorded[1]["publicationId"]);
-    assert_eq!(a.log_bytes(), log, "a second push of the same content records nothing");
+    assert_eq!(
+        a.log_bytes(),
+        log,
+        "a second push of the same content records nothing"
+    );
 
     // To the other remote: one more publication, with that artifact.
     let mirrored = a.run(&["publish", &at, "--to", "mirror", "--json"]);
@@ -875,7 +882,10 @@ fn every_push_of_a_published_version_is_a_publication_with_its_artifact() {
     b.run(&["pull", &format!("shared/{at}")]).ok();
     let pulled = publications(&b);
     assert_eq!(pulled.len(), 1);
-    assert_eq!(pulled[0], recorded[1], "the publication of the push to `shared`");
+    assert_eq!(
+        pulled[0], recorded[1],
+        "the publication of the push to `shared`"
+    );
     let log = b.log_bytes();
     b.run(&["pull", &format!("shared/{at}")]).ok();
     assert_eq!(b.log_bytes(), log);
@@ -1051,9 +1061,7 @@ impl Served {
             "events": self.making,
         });
         let record = serde_json::to_vec(&record).unwrap();
-        let descriptor = |media: &str, digest: &str, size: u64| {
-            serde_json::json!({"mediaType": media, "digest": digest, "size": size})
-        };
+        let descriptor = |media: &str, digest: &str, size: u64| serde_json::json!({"mediaType": media, "digest": digest, "size": size});
         let config = fake.blob(repository, &record);
         let tree = fake.blob(repository, &self.tree);
         let listing: Value = serde_json::from_slice(&self.tree).unwrap();
@@ -1159,10 +1167,7 @@ fn refused(env: &Env, args: &[&str], says: &str) -> Run {
         run.stderr
     );
     assert!(!run.stdout.contains("Pulled"), "{}", run.stdout);
-    assert!(
-        env.store_snapshot() == before,
-        "{args:?} changed the store"
-    );
+    assert!(env.store_snapshot() == before, "{args:?} changed the store");
     run
 }
 
@@ -1268,11 +1273,14 @@ fn a_pull_imports_only_the_template_and_version_it_names() {
     let pulled = victim.run(&["pull", "fake6/Evil.ClaimB"]);
     pulled.ok();
     assert!(
-        pulled.stdout.contains("Pulled Evil.ClaimB@6.6.7 from fake6"),
+        pulled
+            .stdout
+            .contains("Pulled Evil.ClaimB@6.6.7 from fake6"),
         "{}",
         pulled.stdout
     );
-    victim.run(&["generate", "Evil.ClaimB", "-o", "out", "--defaults"])
+    victim
+        .run(&["generate", "Evil.ClaimB", "-o", "out", "--defaults"])
         .ok();
     assert_eq!(
         std::fs::read_to_string(victim.path("out/README.md")).unwrap(),
@@ -1351,7 +1359,11 @@ fn a_pull_refuses_sizes_that_wrap_around_and_paths_that_leave_the_output() {
     for (namespace, path, says) in [
         ("up", "../escape.txt", "`../escape.txt` contains `..`"),
         ("deep", "src/../../escape.txt", "contains `..`"),
-        ("absolute", "/tmp/escape.txt", "`/tmp/escape.txt` is an absolute path"),
+        (
+            "absolute",
+            "/tmp/escape.txt",
+            "`/tmp/escape.txt` is an absolute path",
+        ),
         (
             "git",
             ".git/hooks/post-checkout",
@@ -1366,7 +1378,8 @@ fn a_pull_refuses_sizes_that_wrap_around_and_paths_that_leave_the_output() {
         fake_remote(&env, &fake, namespace, namespace);
         let run = refused(&env, &["pull", &format!("{namespace}/Evil.Big")], says);
         assert!(
-            run.stderr.contains("its tree holds a path no template may have"),
+            run.stderr
+                .contains("its tree holds a path no template may have"),
             "{}",
             run.stderr
         );

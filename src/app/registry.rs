@@ -18,8 +18,8 @@ use crate::hash::{self, HashedFile};
 use crate::registry::artifact::{self, Descriptor, Index, IndexEntry, Manifest, VersionRecord};
 use crate::registry::client::{Registry, Traffic};
 use crate::registry::{RemoteUrl, check_repository_name};
-use crate::store::{Append, Decision};
 use crate::store::config::Remote;
+use crate::store::{Append, Decision};
 use crate::tree::Tree;
 
 /// The most a pull downloads for one version (declared layer sizes, summed).
@@ -661,10 +661,16 @@ pub fn pull(
     let declared = manifest
         .layers
         .iter()
-        .try_fold(manifest.config.size, |sum, layer| sum.checked_add(layer.size))
+        .try_fold(manifest.config.size, |sum, layer| {
+            sum.checked_add(layer.size)
+        })
         .filter(|&sum| sum <= MAX_PULL_BYTES);
     if declared.is_none() {
-        let total: u128 = manifest.layers.iter().map(|l| u128::from(l.size)).sum::<u128>()
+        let total: u128 = manifest
+            .layers
+            .iter()
+            .map(|l| u128::from(l.size))
+            .sum::<u128>()
             + u128::from(manifest.config.size);
         return Err(Error::new(format!(
             "{at} declares {total} bytes, more than the {MAX_PULL_BYTES} a pull takes; nothing was imported"
@@ -820,9 +826,9 @@ pub fn pull(
 
 /// `sha256:` and 64 lower-case hex digits: a digest that names a store object.
 fn is_sha256_digest(digest: &str) -> bool {
-    digest
-        .strip_prefix("sha256:")
-        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+    digest.strip_prefix("sha256:").is_some_and(|hex| {
+        hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
 }
 
 /// The events a pulled version carries, each checked to be about the template and version
@@ -871,7 +877,11 @@ fn events_of_this_version(
         if !about_this {
             return Err(Error::new(format!(
                 "{at}: its {} event ({}) is not about {}@{} ({}); nothing was imported",
-                envelope.event_type, envelope.event_id, record.name, record.version, record.template_id
+                envelope.event_type,
+                envelope.event_id,
+                record.name,
+                record.version,
+                record.template_id
             ))
             .hint("the artifact was not made by factory; tell its publisher"));
         }

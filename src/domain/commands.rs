@@ -615,4 +615,49 @@ mod tests {
             create_version(&state, "svc", version_input(VersionSpec::Bump(Bump::Major))).unwrap();
         assert_eq!(v, "1.0.0");
     }
+
+    #[test]
+    fn each_push_is_a_publication_once() {
+        let mut state = registered();
+        let (events, _) = create_version(
+            &state,
+            "svc",
+            version_input(VersionSpec::Exact("1.0.0".into())),
+        )
+        .unwrap();
+        fold(&mut state, &events);
+        let validated = record_validation(&state, "svc", "1.0.0", vec![], "sha256:aa").unwrap();
+        fold(&mut state, &validated);
+        let artifact = "oci://r.example/ns/svc@sha256:cc";
+        assert!(publish_pushed(&state, "svc", "1.0.0", artifact).is_err());
+        let first = publish(&state, "svc", "1.0.0", None).unwrap();
+        fold(&mut state, &first);
+        let pushed = publish_pushed(&state, "svc", "1.0.0", artifact).unwrap();
+        let [DomainEvent::TemplatePublished(p)] = pushed.as_slice() else {
+            panic!("{pushed:?}")
+        };
+        assert_eq!(p.artifact.as_deref(), Some(artifact));
+        let DomainEvent::TemplatePublished(f) = &first[0] else {
+            panic!()
+        };
+        assert_ne!(p.publication_id, f.publication_id);
+        // An import of that publication elsewhere is not recorded yet; here it is once folded.
+        assert!(!is_recorded(&state, &pushed[0]).unwrap());
+        fold(&mut state, &pushed);
+        assert!(is_recorded(&state, &pushed[0]).unwrap());
+        assert!(
+            publish_pushed(&state, "svc", "1.0.0", artifact)
+                .unwrap()
+                .is_empty()
+        );
+        let v = &state.template("svc").unwrap().versions[0];
+        assert_eq!(v.publication_id.as_ref(), Some(&f.publication_id));
+        assert_eq!(v.artifacts, [artifact]);
+        assert_eq!(
+            publish_pushed(&state, "svc", "1.0.0", "oci://other/ns/svc@sha256:cc")
+                .unwrap()
+                .len(),
+            1
+        );
+    }
 }

@@ -188,7 +188,13 @@ mod tests {
         ] {
             assert!(check_stored(bad).is_err(), "{bad:?}");
         }
-        for good in ["a", "src/Main.cs", "odd\\name.txt", "two\nlines", ".gitignore"] {
+        for good in [
+            "a",
+            "src/Main.cs",
+            "odd\\name.txt",
+            "two\nlines",
+            ".gitignore",
+        ] {
             assert!(check_stored(good).is_ok(), "{good:?}");
             assert_eq!(check_inside(good).is_ok(), !good.contains(['\\', '\n']));
         }

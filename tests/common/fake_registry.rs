@@ -76,8 +76,11 @@ impl FakeRegistry {
         let (serving, counting) = (Arc::clone(&shared), Arc::clone(&served));
         std::thread::spawn(move || {
             for stream in socket.incoming().flatten() {
-                let (config, shared, served) =
-                    (Arc::clone(&config), Arc::clone(&serving), Arc::clone(&counting));
+                let (config, shared, served) = (
+                    Arc::clone(&config),
+                    Arc::clone(&serving),
+                    Arc::clone(&counting),
+                );
                 std::thread::spawn(move || serve(stream, config, &shared, &served));
             }
         });
