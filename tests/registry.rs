@@ -2,12 +2,16 @@
 //! `docker-registry`, on loopback with TLS from a test CA): two stores play two machines.
 //! Publish, pull, generate from the remote, search, the artifact read back with curl, both
 //! auth schemes (htpasswd Basic; Bearer tokens from a token service served here), and the
-//! failure modes, with the secrets asserted absent everywhere.
+//! failure modes, with the secrets asserted absent everywhere. Hostile artifacts (records
+//! that claim other templates, sizes that wrap around, trees that climb out) come from a
+//! fake registry the test serves itself (`common::fake_registry`): those tests need nothing
+//! installed.
 
 mod common;
 
 use std::path::Path;
 
+use common::fake_registry::FakeRegistry;
 use common::registry::{Auth, Registry};
 use common::{Env, Run};
 use serde_json::Value;
@@ -784,4 +788,663 @@ fn a_credential_helper_keeps_the_login_as_docker_would() {
     after.expect_code(1);
     assert!(after.stderr.contains("looked in FACTORY_REGISTRY_USERNAME/FACTORY_REGISTRY_PASSWORD, docker-credential-factorytest"), "{}", after.stderr);
     assert_no_secret(&env, &[&logged_in, &published, &logout, &after]);
+}
+
+#[test]
+#[ignore = "needs docker-registry: run scripts/registry-install"]
+fn every_push_of_a_published_version_is_a_publication_with_its_artifact() {
+    let registry = Registry::start(Auth::Basic(USER, PASSWORD));
+    // Two remotes in two namespaces of the registry, neither the default: `publish` alone
+    // publishes in the store only.
+    let remotes = |env: &Env| {
+        for (name, namespace) in [("shared", "factory"), ("mirror", "mirror")] {
+            env.run(&[
+                "remote",
+                "add",
+                name,
+                &format!("oci://{}/{namespace}", registry.host),
+            ])
+            .ok();
+        }
+        login(env, &registry.host, PASSWORD).ok();
+    };
+    let mut a = Env::new();
+    a.set_env("SSL_CERT_FILE", registry.ca.to_str().unwrap());
+    remotes(&a);
+    let template = a.path("tpl");
+    write_template(&template, 3, "pushed");
+    prepare_version(&a, &template, "1.0.0");
+    let publications = |env: &Env| -> Vec<Value> {
+        let run = env.run(&["events", "--type", "TemplatePublished"]);
+        run.ok();
+        run.stdout
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["payload"].clone())
+            .collect()
+    };
+    let at = format!("{NAME}@1.0.0");
+    let (_, local) = publish(&a, "1.0.0");
+    assert_eq!(local["published"], true);
+    assert!(local["pushed"].is_null(), "{local}");
+    assert_eq!(publications(&a).len(), 1);
+    assert!(publications(&a)[0]["artifact"].is_null());
+
+    // The version, published before, pushed: a publication of its own, naming the artifact.
+    let pushed = a.run(&["publish", &at, "--to", "shared", "--json"]);
+    pushed.ok();
+    let pushed = pushed.json();
+    let artifact = pushed["pushed"]["artifact"].as_str().unwrap().to_string();
+    assert!(
+        artifact.starts_with(&format!(
+            "oci://{}/factory/acme.shared@sha256:",
+            registry.host
+        )),
+        "{artifact}"
+    );
+    let recorded = publications(&a);
+    assert_eq!(recorded.len(), 2, "{recorded:?}");
+    assert_eq!(recorded[1]["artifact"], artifact.as_str());
+    assert_eq!(recorded[1]["publicationId"], pushed["publicationId"]);
+    assert_ne!(recorded[1]["publicationId"], recorded[0]["publicationId"]);
+    assert_eq!(recorded[1]["contentHash"], recorded[0]["contentHash"]);
+    assert_eq!(pushed["events"].as_array().unwrap().len(), 1, "{pushed}");
+    // `show` still has the version's first publication.
+    let shown = a.run(&["show", &at, "--json"]).json();
+    assert_eq!(shown["publicationId"], recorded[0]["publicationId"]);
+
+    // The same content to the same place again: nothing recorded.
+    let log = a.log_bytes();
+    let again = a.run(&["publish", &at, "--to", "shared", "--json"]);
+    again.ok();
+    assert_eq!(again.json()["pushed"]["alreadyThere"], true);
+    assert_eq!(again.json()["events"], serde_json::json!([]));
+    assert_eq!(again.json()["publicationId"], recorded[1]["publicationId"]);
+    assert_eq!(
+        a.log_bytes(),
+        log,
+        "a second push of the same content records nothing"
+    );
+
+    // To the other remote: one more publication, with that artifact.
+    let mirrored = a.run(&["publish", &at, "--to", "mirror", "--json"]);
+    mirrored.ok();
+    let mirror_artifact = mirrored.json()["pushed"]["artifact"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(mirror_artifact.contains("/mirror/acme.shared@sha256:"));
+    let recorded = publications(&a);
+    assert_eq!(recorded.len(), 3);
+    assert_eq!(recorded[2]["artifact"], mirror_artifact.as_str());
+    a.run(&["store", "check"]).ok();
+
+    // Another machine pulls from each remote the publication that made it there.
+    let mut b = Env::new();
+    b.set_env("SSL_CERT_FILE", registry.ca.to_str().unwrap());
+    remotes(&b);
+    b.run(&["pull", &format!("shared/{at}")]).ok();
+    let pulled = publications(&b);
+    assert_eq!(pulled.len(), 1);
+    assert_eq!(
+        pulled[0], recorded[1],
+        "the publication of the push to `shared`"
+    );
+    let log = b.log_bytes();
+    b.run(&["pull", &format!("shared/{at}")]).ok();
+    assert_eq!(b.log_bytes(), log);
+    b.run(&["pull", &format!("mirror/{at}")]).ok();
+    assert_eq!(publications(&b), recorded[1..].to_vec());
+    b.run(&["store", "check"]).ok();
+}
+
+// ---- Hostile registries: artifacts no publisher made, served by a fake registry. ----
+
+/// A version as its publisher's store holds it, to be served (altered) by a fake registry.
+#[derive(Clone)]
+struct Served {
+    name: String,
+    template_id: String,
+    version: String,
+    version_id: String,
+    /// TemplateRegistered, TemplateVersionCreated, TemplateParameterSchemaDefined.
+    making: Vec<Value>,
+    /// TemplateValidated, TemplatePublished.
+    publication: Vec<Value>,
+    tree: Vec<u8>,
+    /// File bytes by digest.
+    blobs: std::collections::HashMap<String, Vec<u8>>,
+    /// Layers declared beside the files: (digest, size).
+    extra_layers: Vec<(String, u64)>,
+}
+
+const MANIFEST_MEDIA: &str = "application/vnd.oci.image.manifest.v1+json";
+
+/// `name@version` registered, versioned, validated and published in a store of its own
+/// (with README.md and src/main.txt), and that store.
+fn published_locally(name: &str, version: &str) -> (Env, Served) {
+    let env = Env::new();
+    let dir = env.template(
+        "tpl",
+        &[
+            (
+                "template.yaml",
+                &format!("name: {name}\ntitle: {name}\ncategory: service\n"),
+            ),
+            ("README.md", &format!("# {name}\n")),
+            ("src/main.txt", "main\n"),
+        ],
+    );
+    env.run(&["register", dir.to_str().unwrap()]).ok();
+    env.run(&["version", name, "--version", version]).ok();
+    env.run(&["validate", &format!("{name}@{version}")]).ok();
+    env.run(&["publish", &format!("{name}@{version}")]).ok();
+    let events = env.events();
+    let of = |t: &str| -> Value { events.iter().find(|e| e["eventType"] == t).unwrap().clone() };
+    let created = of("TemplateVersionCreated");
+    let object = |digest: &str| {
+        let hex = digest.trim_start_matches("sha256:");
+        std::fs::read(env.store.join("objects").join(&hex[..2]).join(&hex[2..])).unwrap()
+    };
+    let tree = object(created["payload"]["tree"].as_str().unwrap());
+    let listing: Value = serde_json::from_slice(&tree).unwrap();
+    let blobs = listing["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let blob = f["blob"].as_str().unwrap();
+            (blob.to_string(), object(blob))
+        })
+        .collect();
+    let served = Served {
+        name: name.to_string(),
+        template_id: created["payload"]["templateId"].as_str().unwrap().into(),
+        version: version.to_string(),
+        version_id: created["payload"]["templateVersionId"]
+            .as_str()
+            .unwrap()
+            .into(),
+        making: vec![
+            of("TemplateRegistered"),
+            created,
+            of("TemplateParameterSchemaDefined"),
+        ],
+        publication: vec![of("TemplateValidated"), of("TemplatePublished")],
+        tree,
+        blobs,
+        extra_layers: Vec::new(),
+    };
+    (env, served)
+}
+
+/// The content hash of `(path, sha256:hex)` pairs (docs/content-hash.md).
+fn content_hash(files: &[(String, String)]) -> String {
+    let mut files = files.to_vec();
+    files.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let listing: String = files
+        .iter()
+        .map(|(path, blob)| {
+            let hex = blob.trim_start_matches("sha256:");
+            // As sha256sum writes a name with a backslash: escaped, the line marked.
+            if path.contains('\\') {
+                format!("\\{hex}  {}\n", path.replace('\\', "\\\\"))
+            } else {
+                format!("{hex}  {path}\n")
+            }
+        })
+        .collect();
+    common::fake_registry::digest(listing.as_bytes())
+}
+
+impl Served {
+    fn events_mut(&mut self) -> impl Iterator<Item = &mut Value> {
+        self.making.iter_mut().chain(self.publication.iter_mut())
+    }
+
+    /// Every event, and the record, say `template_id`.
+    fn claim(&mut self, template_id: &str) {
+        self.template_id = template_id.to_string();
+        for event in self.events_mut() {
+            event["payload"]["templateId"] = template_id.into();
+        }
+    }
+
+    /// The record and the registration name `name`.
+    fn rename(&mut self, name: &str) {
+        self.name = name.to_string();
+        self.making[0]["payload"]["name"] = name.into();
+    }
+
+    /// Adds a file at `path` (with README.md's bytes) to the tree, and makes the record and
+    /// the events agree with the new tree, as a publisher of such a tree would.
+    fn add_path(&mut self, path: &str) {
+        let mut tree: Value = serde_json::from_slice(&self.tree).unwrap();
+        let readme = tree["files"][0].clone();
+        let mut planted = readme.clone();
+        planted["path"] = path.into();
+        tree["files"].as_array_mut().unwrap().push(planted);
+        let files: Vec<(String, String)> = tree["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap().to_string(),
+                    f["blob"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        self.tree = serde_json::to_vec(&tree).unwrap();
+        let hash = content_hash(&files);
+        let tree_digest = common::fake_registry::digest(&self.tree);
+        self.making[1]["payload"]["tree"] = tree_digest.into();
+        for event in self.events_mut() {
+            if event["payload"].get("contentHash").is_some() {
+                event["payload"]["contentHash"] = hash.clone().into();
+            }
+        }
+    }
+
+    /// The tree as the record names it.
+    fn tree_digest(&self) -> String {
+        common::fake_registry::digest(&self.tree)
+    }
+
+    /// Serves the version as `repository:tag`, as factory's push lays it out (the
+    /// publication record under the referrers tag); the file layers' digests.
+    fn serve(&self, fake: &FakeRegistry, repository: &str, tag: &str) -> Vec<String> {
+        let created = &self.making[1]["payload"];
+        let record = serde_json::json!({
+            "name": self.name,
+            "templateId": self.template_id,
+            "version": self.version,
+            "templateVersionId": self.version_id,
+            "contentHash": created["contentHash"],
+            "tree": self.tree_digest(),
+            "events": self.making,
+        });
+        let record = serde_json::to_vec(&record).unwrap();
+        let descriptor = |media: &str, digest: &str, size: u64| serde_json::json!({"mediaType": media, "digest": digest, "size": size});
+        let config = fake.blob(repository, &record);
+        let tree = fake.blob(repository, &self.tree);
+        let listing: Value = serde_json::from_slice(&self.tree).unwrap();
+        let mut layers = vec![descriptor(
+            "application/vnd.factory.template.tree.v1+json",
+            &tree,
+            self.tree.len() as u64,
+        )];
+        let mut files = Vec::new();
+        for file in listing["files"].as_array().unwrap() {
+            let blob = file["blob"].as_str().unwrap();
+            fake.blob(repository, &self.blobs[blob]);
+            files.push(blob.to_string());
+            layers.push(descriptor(
+                "application/vnd.factory.template.file.v1",
+                blob,
+                file["size"].as_u64().unwrap(),
+            ));
+        }
+        for (digest, size) in &self.extra_layers {
+            layers.push(descriptor(
+                "application/vnd.factory.template.file.v1",
+                digest,
+                *size,
+            ));
+        }
+        let manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": MANIFEST_MEDIA,
+            "artifactType": "application/vnd.factory.template.v1",
+            "config": descriptor(
+                "application/vnd.factory.template.config.v1+json",
+                &config,
+                record.len() as u64
+            ),
+            "layers": layers,
+        });
+        let manifest = serde_json::to_vec(&manifest).unwrap();
+        let subject = fake.manifest(repository, Some(tag), MANIFEST_MEDIA, &manifest);
+        let events: Vec<u8> = self
+            .publication
+            .iter()
+            .flat_map(|e| {
+                let mut line = serde_json::to_vec(e).unwrap();
+                line.push(b'\n');
+                line
+            })
+            .collect();
+        let events_digest = fake.blob(repository, &events);
+        let empty = fake.blob(repository, b"{}");
+        let referrer = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": MANIFEST_MEDIA,
+            "artifactType": "application/vnd.factory.template.publication.v1",
+            "config": descriptor("application/vnd.oci.empty.v1+json", &empty, 2),
+            "layers": [descriptor(
+                "application/vnd.factory.events.v1+jsonl",
+                &events_digest,
+                events.len() as u64
+            )],
+            "subject": descriptor(MANIFEST_MEDIA, &subject, manifest.len() as u64),
+        });
+        let referrer = serde_json::to_vec(&referrer).unwrap();
+        let referrer_digest = fake.manifest(repository, None, MANIFEST_MEDIA, &referrer);
+        let mut listed = descriptor(MANIFEST_MEDIA, &referrer_digest, referrer.len() as u64);
+        listed["artifactType"] = "application/vnd.factory.template.publication.v1".into();
+        let index = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [listed],
+        });
+        fake.manifest(
+            repository,
+            Some(&subject.replace(':', "-")),
+            "application/vnd.oci.image.index.v1+json",
+            &serde_json::to_vec(&index).unwrap(),
+        );
+        files
+    }
+}
+
+/// Adds remote `name` for namespace `namespace` of the fake registry to `env`.
+fn fake_remote(env: &Env, fake: &FakeRegistry, name: &str, namespace: &str) {
+    env.run(&[
+        "remote",
+        "add",
+        name,
+        &format!("oci://{}/{namespace}", fake.host),
+    ])
+    .ok();
+}
+
+/// Runs `args` against `env`, expecting a refusal (exit 1) that says `says` and leaves the
+/// store byte for byte as it was.
+#[track_caller]
+fn refused(env: &Env, args: &[&str], says: &str) -> Run {
+    let before = env.store_snapshot();
+    let run = env.run(args);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains(says),
+        "{args:?} should say {says:?}:\n{}",
+        run.stderr
+    );
+    assert!(!run.stdout.contains("Pulled"), "{}", run.stdout);
+    assert!(env.store_snapshot() == before, "{args:?} changed the store");
+    run
+}
+
+#[test]
+fn a_pull_imports_only_the_template_and_version_it_names() {
+    let fake = FakeRegistry::start();
+    let (mut victim, _) = published_locally("Some.Victim", "1.0.0");
+    victim.set_env("SSL_CERT_FILE", fake.ca.to_str().unwrap());
+    let victim_id = victim.events()[0]["payload"]["templateId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, evil) = published_locally("Evil.ClaimB", "6.6.7");
+
+    // The record names a new template; every event carries the victim's templateId.
+    let mut claim = evil.clone();
+    claim.claim(&victim_id);
+    claim.serve(&fake, "ns1/evil.claimb", "6.6.7");
+    fake_remote(&victim, &fake, "fake1", "ns1");
+    refused(
+        &victim,
+        &["pull", "fake1/Evil.ClaimB"],
+        &format!(
+            "the registry's template `Evil.ClaimB` carries the id {victim_id} of `Some.Victim` in this store: it is not that template"
+        ),
+    );
+    // generate's fallback to the remotes (only fake1 so far) pulls the same way.
+    refused(
+        &victim,
+        &["generate", "Evil.ClaimB", "-o", "out", "--defaults"],
+        "it is not that template",
+    );
+    assert!(!victim.path("out").exists());
+
+    // The record names the victim's template, from another template's repository.
+    let mut impostor = claim.clone();
+    impostor.rename("Some.Victim");
+    impostor.serve(&fake, "ns2/evil.claimb", "6.6.7");
+    fake_remote(&victim, &fake, "fake2", "ns2");
+    refused(
+        &victim,
+        &["pull", "fake2/Evil.ClaimB@6.6.7"],
+        "holds Some.Victim@6.6.7, not the Evil.ClaimB@6.6.7 asked for; nothing was imported",
+    );
+
+    // The record and its registration are the new template's; the version's events the
+    // victim's.
+    let mut mixed = evil.clone();
+    for event in mixed.making[1..].iter_mut().chain(&mut mixed.publication) {
+        event["payload"]["templateId"] = victim_id.clone().into();
+    }
+    mixed.serve(&fake, "ns3/evil.claimb", "6.6.7");
+    fake_remote(&victim, &fake, "fake3", "ns3");
+    let run = refused(
+        &victim,
+        &["pull", "fake3/Evil.ClaimB"],
+        "its TemplateVersionCreated event",
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "is not about Evil.ClaimB@6.6.7 ({}); nothing was imported",
+            evil.template_id
+        )),
+        "{}",
+        run.stderr
+    );
+
+    // `Evil.Rename` whose record registers `Some.Other.Name`.
+    let (_, mut rename) = published_locally("Evil.Rename", "6.6.7");
+    rename.rename("Some.Other.Name");
+    rename.serve(&fake, "ns4/evil.rename", "6.6.7");
+    fake_remote(&victim, &fake, "fake4", "ns4");
+    refused(
+        &victim,
+        &["pull", "fake4/Evil.Rename"],
+        "holds Some.Other.Name@6.6.7, not the Evil.Rename@6.6.7 asked for",
+    );
+
+    // A tag that serves another version.
+    evil.serve(&fake, "ns5/evil.claimb", "9.9.9");
+    fake_remote(&victim, &fake, "fake5", "ns5");
+    refused(
+        &victim,
+        &["pull", "fake5/Evil.ClaimB@9.9.9"],
+        "holds Evil.ClaimB@6.6.7, not the Evil.ClaimB@9.9.9 asked for",
+    );
+
+    let listed = victim.run(&["list", "--json"]).json();
+    assert_eq!(
+        listed["templates"],
+        serde_json::json!([{
+            "templateId": victim_id,
+            "name": "Some.Victim",
+            "category": "service",
+            "latestVersion": "1.0.0",
+            "status": "Published",
+            "latestPublished": "1.0.0",
+        }])
+    );
+    victim.run(&["store", "check"]).ok();
+
+    // The same artifact unaltered is a version like any other: the fake registry serves
+    // what factory pushes, and the refusals above are the checks, not the fake.
+    evil.serve(&fake, "ns6/evil.claimb", "6.6.7");
+    fake_remote(&victim, &fake, "fake6", "ns6");
+    let pulled = victim.run(&["pull", "fake6/Evil.ClaimB"]);
+    pulled.ok();
+    assert!(
+        pulled
+            .stdout
+            .contains("Pulled Evil.ClaimB@6.6.7 from fake6"),
+        "{}",
+        pulled.stdout
+    );
+    victim
+        .run(&["generate", "Evil.ClaimB", "-o", "out", "--defaults"])
+        .ok();
+    assert_eq!(
+        std::fs::read_to_string(victim.path("out/README.md")).unwrap(),
+        "# Evil.ClaimB\n"
+    );
+    let shown = victim.run(&["show", "Some.Victim", "--json"]).json();
+    assert_eq!(shown["versions"].as_array().unwrap().len(), 1);
+    victim.run(&["store", "check"]).ok();
+}
+
+#[test]
+fn a_pull_refuses_sizes_that_wrap_around_and_paths_that_leave_the_output() {
+    let fake = FakeRegistry::start();
+    let mut env = Env::new();
+    env.set_env("SSL_CERT_FILE", fake.ca.to_str().unwrap());
+    let (_, evil) = published_locally("Evil.Big", "1.0.0");
+    let blob_gets = |fake: &FakeRegistry, namespace: &str| {
+        fake.asked()
+            .iter()
+            .filter(|a| a.starts_with(&format!("GET /v2/{namespace}/evil.big/blobs/")))
+            .count()
+    };
+
+    // Two layers of 2^63 bytes: their sum wraps around to 0 in 64 bits.
+    let mut wrap = evil.clone();
+    wrap.extra_layers = vec![
+        (common::fake_registry::digest(b"one"), 1 << 63),
+        (common::fake_registry::digest(b"two"), 1 << 63),
+    ];
+    wrap.serve(&fake, "wrap/evil.big", "1.0.0");
+    fake_remote(&env, &fake, "wrap", "wrap");
+    let run = refused(
+        &env,
+        &["pull", "wrap/Evil.Big"],
+        "more than the 2147483648 a pull takes; nothing was imported",
+    );
+    assert!(
+        run.stderr.contains("declares 1844674407370955"),
+        "the exact sum, 2^64 and more: {}",
+        run.stderr
+    );
+    assert_eq!(blob_gets(&fake, "wrap"), 0, "nothing was downloaded");
+    // One layer of 2^64 - 1 bytes.
+    let mut most = evil.clone();
+    most.extra_layers = vec![(common::fake_registry::digest(b"max"), u64::MAX)];
+    most.serve(&fake, "most/evil.big", "1.0.0");
+    fake_remote(&env, &fake, "most", "most");
+    refused(
+        &env,
+        &["pull", "most/Evil.Big"],
+        "more than the 2147483648 a pull takes",
+    );
+    assert_eq!(blob_gets(&fake, "most"), 0);
+
+    // A file blob that does not end: read no further than its declared size.
+    let files = evil.serve(&fake, "endless/evil.big", "1.0.0");
+    fake.endless_blob("endless/evil.big", &files[0]);
+    fake_remote(&env, &fake, "endless", "endless");
+    let before = fake.served();
+    refused(
+        &env,
+        &["pull", "endless/Evil.Big"],
+        "is larger than the 11 bytes expected; nothing was imported",
+    );
+    assert!(
+        fake.served() - before < 32 << 20,
+        "{} bytes were sent before the pull gave up",
+        fake.served() - before
+    );
+
+    for remote in ["wrap", "most", "endless"] {
+        env.run(&["remote", "remove", remote]).ok();
+    }
+
+    // Trees whose paths leave the output folder or plant a git folder.
+    for (namespace, path, says) in [
+        ("up", "../escape.txt", "`../escape.txt` contains `..`"),
+        ("deep", "src/../../escape.txt", "contains `..`"),
+        (
+            "absolute",
+            "/tmp/escape.txt",
+            "`/tmp/escape.txt` is an absolute path",
+        ),
+        (
+            "git",
+            ".git/hooks/post-checkout",
+            "`.git/hooks/post-checkout` names `.git`",
+        ),
+        ("gitcase", "sub/.GIT/config", "names `.GIT`"),
+        ("windows", "..\\escape.txt", "contains `..`"),
+    ] {
+        let mut planted = evil.clone();
+        planted.add_path(path);
+        planted.serve(&fake, &format!("{namespace}/evil.big"), "1.0.0");
+        fake_remote(&env, &fake, namespace, namespace);
+        let run = refused(&env, &["pull", &format!("{namespace}/Evil.Big")], says);
+        assert!(
+            run.stderr
+                .contains("its tree holds a path no template may have"),
+            "{}",
+            run.stderr
+        );
+        // generate asks the remotes in order: this one is the only one.
+        refused(
+            &env,
+            &["generate", "Evil.Big", "-o", "out", "--defaults"],
+            says,
+        );
+        assert!(!env.path("out").exists() && !env.path("escape.txt").exists());
+        env.run(&["remote", "remove", namespace]).ok();
+    }
+}
+
+#[test]
+fn store_check_names_tree_paths_that_leave_the_output() {
+    let (env, served) = published_locally("Acme.Planted", "1.0.0");
+    env.run(&["store", "check"]).ok();
+    // Objects and events as a pull without path checks would have left them.
+    let mut planted = served.clone();
+    for path in ["../escape.txt", "/etc/escape", ".git/config"] {
+        planted.add_path(path);
+    }
+    let tree = planted.tree_digest();
+    let hex = tree.trim_start_matches("sha256:");
+    let dir = env.store.join("objects").join(&hex[..2]);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(&hex[2..]), &planted.tree).unwrap();
+    let old_created = &served.making[1]["payload"];
+    let new_created = &planted.making[1]["payload"];
+    let log = String::from_utf8(env.log_bytes()).unwrap();
+    let log = log
+        .replace(
+            old_created["tree"].as_str().unwrap(),
+            new_created["tree"].as_str().unwrap(),
+        )
+        .replace(
+            old_created["contentHash"].as_str().unwrap(),
+            new_created["contentHash"].as_str().unwrap(),
+        );
+    std::fs::write(env.store.join("events.jsonl"), log).unwrap();
+    std::fs::remove_dir_all(env.store.join("state")).unwrap();
+    let check = env.run(&["store", "check"]);
+    check.expect_code(3);
+    for says in [
+        "Acme.Planted@1.0.0: tree: `../escape.txt` contains `..`",
+        "Acme.Planted@1.0.0: tree: `/etc/escape` is an absolute path",
+        "Acme.Planted@1.0.0: tree: `.git/config` names `.git`, a git repository's own folder",
+    ] {
+        assert!(
+            check.stdout.contains(says) || check.stderr.contains(says),
+            "{says}\n{}\n{}",
+            check.stdout,
+            check.stderr
+        );
+    }
+    assert!(
+        !check.stdout.contains("no longer add up") && !check.stderr.contains("no longer add up"),
+        "the planted tree is consistent but for its paths: {}",
+        check.stdout
+    );
 }

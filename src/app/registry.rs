@@ -18,8 +18,8 @@ use crate::hash::{self, HashedFile};
 use crate::registry::artifact::{self, Descriptor, Index, IndexEntry, Manifest, VersionRecord};
 use crate::registry::client::{Registry, Traffic};
 use crate::registry::{RemoteUrl, check_repository_name};
-use crate::store::Append;
 use crate::store::config::Remote;
+use crate::store::{Append, Decision};
 use crate::tree::Tree;
 
 /// The most a pull downloads for one version (declared layer sizes, summed).
@@ -102,7 +102,17 @@ struct Built {
 struct History {
     making: Vec<Envelope>,
     validated: Option<Envelope>,
-    published: Option<Envelope>,
+    /// Every publication of the version: in the store, and one per push to a remote.
+    published: Vec<Envelope>,
+}
+
+impl History {
+    /// The publication that names `artifact`, if one does.
+    fn publication_of(&self, artifact: &str) -> Option<&Envelope> {
+        self.published
+            .iter()
+            .find(|e| e.payload["artifact"].as_str() == Some(artifact))
+    }
 }
 
 /// Reads the log for the events that made `version_id` (and its template). A push is not a
@@ -116,7 +126,7 @@ fn history(
     let mut out = History {
         making: Vec::new(),
         validated: None,
-        published: None,
+        published: Vec::new(),
     };
     let Some(mut reader) = LogReader::open_at(&session.store.log_path(), 0)? else {
         return Ok(out);
@@ -150,7 +160,7 @@ fn history(
                 out.validated = Some(envelope)
             }
             DomainEvent::TemplatePublished(e) if e.template_version_id == version_id => {
-                out.published = Some(envelope)
+                out.published.push(envelope)
             }
             _ => {}
         }
@@ -257,20 +267,39 @@ pub fn publish_to(
     let (blobs_uploaded, blobs_mounted) =
         push_blobs(&registry, &repository, &built, &objects, &mounts)?;
     let (published, published_envelope) = if chosen.status == VersionStatus::Published {
-        let envelope = history.published.ok_or_else(|| {
-            Error::new(format!(
-                "{}@{} is published, but the log holds no TemplatePublished for it",
-                template.name, chosen.version
-            ))
-            .hint("run `factory store check`")
+        // A push of a version published earlier is a publication of its own, recorded
+        // with the artifact it made (nothing when this artifact was recorded before).
+        let (recorded, ()) = session.write(|state| {
+            let events = commands::publish_pushed(state, name, version, &artifact_ref)?;
+            Ok(Decision::events(events, ()))
         })?;
+        let envelope = match recorded.first() {
+            Some(envelope) => envelope.clone(),
+            None => match history.publication_of(&artifact_ref) {
+                Some(envelope) => envelope.clone(),
+                // Recorded by another push since the log was read.
+                None => self::history(session, &template.id, &chosen.id, None)?
+                    .publication_of(&artifact_ref)
+                    .cloned()
+                    .ok_or_else(|| {
+                        Error::new(format!(
+                            "{}@{} is published to {artifact_ref}, but the log holds no TemplatePublished naming it",
+                            template.name, chosen.version
+                        ))
+                        .hint("run `factory store check`")
+                    })?,
+            },
+        };
         let published = super::template::Published {
             template: template.name.clone(),
             version: chosen.version.clone(),
-            publication_id: chosen.publication_id.clone().unwrap_or_default(),
+            publication_id: envelope.payload["publicationId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
             content_hash: chosen.content_hash.clone(),
             evaluation: None,
-            events: Vec::new(),
+            events: super::event_ids(&recorded),
             newly: false,
         };
         (published, envelope)
@@ -627,10 +656,24 @@ pub fn pull(
             manifest.artifact_type
         )));
     }
-    let declared: u64 = manifest.layers.iter().map(|l| l.size).sum::<u64>() + manifest.config.size;
-    if declared > MAX_PULL_BYTES {
+    // Sizes are the registry's word: added with a check, as two layers of 2^63 bytes would
+    // wrap around to a small sum. Each blob is then read no further than its own size.
+    let declared = manifest
+        .layers
+        .iter()
+        .try_fold(manifest.config.size, |sum, layer| {
+            sum.checked_add(layer.size)
+        })
+        .filter(|&sum| sum <= MAX_PULL_BYTES);
+    if declared.is_none() {
+        let total: u128 = manifest
+            .layers
+            .iter()
+            .map(|l| u128::from(l.size))
+            .sum::<u128>()
+            + u128::from(manifest.config.size);
         return Err(Error::new(format!(
-            "{at} declares {declared} bytes, more than the {MAX_PULL_BYTES} a pull takes"
+            "{at} declares {total} bytes, more than the {MAX_PULL_BYTES} a pull takes; nothing was imported"
         )));
     }
     let record_bytes = registry.blob(
@@ -640,6 +683,16 @@ pub fn pull(
     )?;
     let record: VersionRecord = serde_json::from_slice(&record_bytes)
         .map_err(|e| Error::new(format!("the record of {at} is unreadable: {e}")))?;
+    // A pull imports the template and version it names, from that template's repository:
+    // a record that names another (to be registered under a name nobody asked for, or to
+    // add a version to a template published elsewhere) is refused.
+    if remote.url.repository(&record.name) != repository || record.version != version {
+        return Err(Error::new(format!(
+            "{at} holds {}@{}, not the {name}@{version} asked for; nothing was imported",
+            record.name, record.version
+        ))
+        .hint("a template's versions are pulled from its own repository: REMOTE/NAME@VERSION"));
+    }
     let tree_layer = manifest
         .layers
         .first()
@@ -651,6 +704,19 @@ pub fn pull(
         })?;
     let tree_bytes = registry.blob(&repository, &tree_layer.digest, tree_layer.size)?;
     let tree = Tree::from_bytes(&tree_bytes)?;
+    if let Some(problem) = crate::render::paths::tree_problems(&tree).first() {
+        return Err(Error::new(format!(
+            "{at}: its tree holds a path no template may have: {problem}; nothing was imported"
+        ))
+        .hint("the artifact was not made by factory; tell its publisher"));
+    }
+    if let Some(file) = tree.files.iter().find(|f| !is_sha256_digest(&f.blob)) {
+        return Err(Error::new(format!(
+            "{at}: the tree names `{}` for {}, which is not a sha256 digest; nothing was imported",
+            file.blob.escape_debug(),
+            file.path.escape_debug()
+        )));
+    }
     let layers: HashMap<&str, u64> = manifest
         .layers
         .iter()
@@ -690,40 +756,7 @@ pub fn pull(
         &fetched.digest,
         &at,
     )?);
-    let mut events = Vec::with_capacity(envelopes.len());
-    for envelope in &envelopes {
-        let event = envelope
-            .event()?
-            .ok_or_else(|| Error::new(format!("{at} carries an event of an unknown type")))?;
-        let about_this = match &event {
-            DomainEvent::TemplateRegistered(e) => e.template_id == record.template_id,
-            DomainEvent::TemplateVersionCreated(e) => {
-                e.template_version_id == record.template_version_id
-                    && e.content_hash == record.content_hash
-                    && e.tree == record.tree
-            }
-            DomainEvent::TemplateParameterSchemaDefined(e) => {
-                e.template_version_id == record.template_version_id
-            }
-            DomainEvent::TemplateValidated(e) => {
-                e.template_version_id == record.template_version_id
-                    && e.passed
-                    && e.content_hash == record.content_hash
-            }
-            DomainEvent::TemplatePublished(e) => {
-                e.template_version_id == record.template_version_id
-                    && e.content_hash == record.content_hash
-            }
-            _ => false,
-        };
-        if !about_this {
-            return Err(Error::new(format!(
-                "{at}: its {} event is not about this version; nothing was imported",
-                envelope.event_type
-            )));
-        }
-        events.push(event);
-    }
+    let events = events_of_this_version(&record, &envelopes, &at)?;
     if !events
         .iter()
         .any(|e| matches!(e, DomainEvent::TemplatePublished(_)))
@@ -789,6 +822,82 @@ pub fn pull(
         blobs_fetched,
         traffic: registry.traffic(),
     }))
+}
+
+/// `sha256:` and 64 lower-case hex digits: a digest that names a store object.
+fn is_sha256_digest(digest: &str) -> bool {
+    digest.strip_prefix("sha256:").is_some_and(|hex| {
+        hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
+}
+
+/// The events a pulled version carries, each checked to be about the template and version
+/// of its record: the template's id in every one, the record's name in its registration
+/// (which comes first), the version's id, number, content and tree in the rest. An event
+/// naming any other template is refused, so a pull changes no template but the one asked
+/// for (that the store does not give the id to another name is the import's check).
+fn events_of_this_version(
+    record: &VersionRecord,
+    envelopes: &[Envelope],
+    at: &str,
+) -> Result<Vec<DomainEvent>> {
+    let mut events = Vec::with_capacity(envelopes.len());
+    for (i, envelope) in envelopes.iter().enumerate() {
+        let event = envelope
+            .event()?
+            .ok_or_else(|| Error::new(format!("{at} carries an event of an unknown type")))?;
+        let this_version = |template_id: &str, version_id: &str| {
+            template_id == record.template_id && version_id == record.template_version_id
+        };
+        let about_this = match &event {
+            DomainEvent::TemplateRegistered(e) => {
+                i == 0 && e.template_id == record.template_id && e.name == record.name
+            }
+            DomainEvent::TemplateVersionCreated(e) => {
+                this_version(&e.template_id, &e.template_version_id)
+                    && e.version == record.version
+                    && e.content_hash == record.content_hash
+                    && e.tree == record.tree
+            }
+            DomainEvent::TemplateParameterSchemaDefined(e) => {
+                this_version(&e.template_id, &e.template_version_id)
+            }
+            DomainEvent::TemplateValidated(e) => {
+                this_version(&e.template_id, &e.template_version_id)
+                    && e.passed
+                    && e.content_hash == record.content_hash
+            }
+            DomainEvent::TemplatePublished(e) => {
+                this_version(&e.template_id, &e.template_version_id)
+                    && e.version == record.version
+                    && e.content_hash == record.content_hash
+            }
+            _ => false,
+        };
+        if !about_this {
+            return Err(Error::new(format!(
+                "{at}: its {} event ({}) is not about {}@{} ({}); nothing was imported",
+                envelope.event_type,
+                envelope.event_id,
+                record.name,
+                record.version,
+                record.template_id
+            ))
+            .hint("the artifact was not made by factory; tell its publisher"));
+        }
+        events.push(event);
+    }
+    if !matches!(events.first(), Some(DomainEvent::TemplateRegistered(_)))
+        || !events
+            .iter()
+            .any(|e| matches!(e, DomainEvent::TemplateVersionCreated(_)))
+    {
+        return Err(Error::new(format!(
+            "{at}: its record does not register {} and create {}; nothing was imported",
+            record.name, record.version
+        )));
+    }
+    Ok(events)
 }
 
 /// The events of the publication referrer of `digest` (validation, publication).

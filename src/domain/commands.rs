@@ -258,6 +258,36 @@ pub fn publish(
     })])
 }
 
+/// Records a push of a version published earlier to a registry: each push is a
+/// publication of its own, so a new TemplatePublished (new `publicationId`) names the
+/// `artifact`, unless one already names it (the same content pushed to the same place
+/// again records nothing). A version not published yet goes through [`publish`].
+pub fn publish_pushed(
+    state: &State,
+    template_key: &str,
+    version_key: &str,
+    artifact: &str,
+) -> Result<Vec<DomainEvent>> {
+    let (template, version) = find_version(state, template_key, version_key)?;
+    if version.status != VersionStatus::Published {
+        return Err(Error::new(format!(
+            "{}@{} is not published yet",
+            template.name, version.version
+        )));
+    }
+    if version.artifacts.iter().any(|a| a == artifact) {
+        return Ok(Vec::new());
+    }
+    Ok(vec![DomainEvent::TemplatePublished(TemplatePublished {
+        template_id: template.id.clone(),
+        template_version_id: version.id.clone(),
+        version: version.version.clone(),
+        publication_id: ids::new_id(ids::PUBLICATION),
+        content_hash: version.content_hash.clone(),
+        artifact: Some(artifact.to_string()),
+    })])
+}
+
 /// Whether the state already holds what an imported event (from a registry) records, so
 /// a second pull appends nothing. An import that contradicts the state (the same name
 /// registered here under another id, the same version number with other content) is
@@ -271,7 +301,16 @@ pub fn is_recorded(state: &State, event: &DomainEvent) -> Result<bool> {
     };
     match event {
         DomainEvent::TemplateRegistered(e) => {
-            if state.templates.contains_key(&e.template_id) {
+            if let Some(known) = state.templates.get(&e.template_id) {
+                // The id is this store's template of another name: the events that follow
+                // would change that template.
+                if known.name != e.name {
+                    return Err(Error::new(format!(
+                        "the registry's template `{}` carries the id {} of `{}` in this store: it is not that template",
+                        e.name, e.template_id, known.name
+                    ))
+                    .hint("the artifact was not made by factory; tell its publisher"));
+                }
                 return Ok(true);
             }
             match state.template(&e.name) {
@@ -313,8 +352,14 @@ pub fn is_recorded(state: &State, event: &DomainEvent) -> Result<bool> {
                         .as_ref()
                         .is_some_and(|s| s.validation_id == e.validation_id)
             })),
+        // A publication naming an artifact the version does not list yet (the version
+        // pulled earlier from another remote) is one more publication; one without an
+        // artifact only ever made the version Published.
         DomainEvent::TemplatePublished(e) => Ok(version_of(&e.template_id, &e.template_version_id)
-            .is_some_and(|v| v.status == VersionStatus::Published)),
+            .is_some_and(|v| {
+                v.status == VersionStatus::Published
+                    && e.artifact.as_ref().is_none_or(|a| v.artifacts.contains(a))
+            })),
         other => Err(Error::new(format!(
             "the artifact carries a {} event; a template version's artifact holds only template events",
             other.event_type()
@@ -596,5 +641,50 @@ mod tests {
         let (_, v) =
             create_version(&state, "svc", version_input(VersionSpec::Bump(Bump::Major))).unwrap();
         assert_eq!(v, "1.0.0");
+    }
+
+    #[test]
+    fn each_push_is_a_publication_once() {
+        let mut state = registered();
+        let (events, _) = create_version(
+            &state,
+            "svc",
+            version_input(VersionSpec::Exact("1.0.0".into())),
+        )
+        .unwrap();
+        fold(&mut state, &events);
+        let validated = record_validation(&state, "svc", "1.0.0", vec![], "sha256:aa").unwrap();
+        fold(&mut state, &validated);
+        let artifact = "oci://r.example/ns/svc@sha256:cc";
+        assert!(publish_pushed(&state, "svc", "1.0.0", artifact).is_err());
+        let first = publish(&state, "svc", "1.0.0", None).unwrap();
+        fold(&mut state, &first);
+        let pushed = publish_pushed(&state, "svc", "1.0.0", artifact).unwrap();
+        let [DomainEvent::TemplatePublished(p)] = pushed.as_slice() else {
+            panic!("{pushed:?}")
+        };
+        assert_eq!(p.artifact.as_deref(), Some(artifact));
+        let DomainEvent::TemplatePublished(f) = &first[0] else {
+            panic!()
+        };
+        assert_ne!(p.publication_id, f.publication_id);
+        // An import of that publication elsewhere is not recorded yet; here it is once folded.
+        assert!(!is_recorded(&state, &pushed[0]).unwrap());
+        fold(&mut state, &pushed);
+        assert!(is_recorded(&state, &pushed[0]).unwrap());
+        assert!(
+            publish_pushed(&state, "svc", "1.0.0", artifact)
+                .unwrap()
+                .is_empty()
+        );
+        let v = &state.template("svc").unwrap().versions[0];
+        assert_eq!(v.publication_id.as_ref(), Some(&f.publication_id));
+        assert_eq!(v.artifacts, [artifact]);
+        assert_eq!(
+            publish_pushed(&state, "svc", "1.0.0", "oci://other/ns/svc@sha256:cc")
+                .unwrap()
+                .len(),
+            1
+        );
     }
 }

@@ -81,6 +81,10 @@ pub struct TemplateVersion {
     pub publication_id: Option<String>,
     /// When it was published.
     pub published_at: Option<String>,
+    /// The registry artifacts (`oci://HOST/REPOSITORY@sha256:…`) it was published as, in
+    /// the order pushed: each push to a remote is a publication of its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub artifacts: Vec<String>,
 }
 
 /// A registered template and its versions, oldest first.
@@ -317,6 +321,7 @@ impl State {
                         validation: None,
                         publication_id: None,
                         published_at: None,
+                        artifacts: Vec::new(),
                     });
                 }
             }
@@ -363,9 +368,18 @@ impl State {
                     .get_mut(&e.template_id)
                     .and_then(|t| t.version_mut(&e.template_version_id))
                 {
-                    v.status = VersionStatus::Published;
-                    v.publication_id = Some(e.publication_id.clone());
-                    v.published_at = Some(occurred_at.to_string());
+                    // The first publication makes the version Published; a later one
+                    // (a push of it to a remote) adds its artifact.
+                    if v.status != VersionStatus::Published {
+                        v.status = VersionStatus::Published;
+                        v.publication_id = Some(e.publication_id.clone());
+                        v.published_at = Some(occurred_at.to_string());
+                    }
+                    if let Some(artifact) = &e.artifact
+                        && !v.artifacts.contains(artifact)
+                    {
+                        v.artifacts.push(artifact.clone());
+                    }
                 }
             }
             DomainEvent::LibraryRegistered(e) => {

@@ -8,38 +8,72 @@ pub const MAX_PATH_LEN: usize = 250;
 /// name: absolute paths, drive letters, `..` and `.` parts, empty parts, backslashes, NUL
 /// and other control characters.
 pub fn check_inside(path: &str) -> Result<(), String> {
+    check(path, true)
+}
+
+/// Refuses a path a stored tree (or one pulled from a registry) may not hold: one that
+/// could leave the folder it is written to on any system (absolute, a drive letter, `..`,
+/// with `\` read as a separator too, as Windows reads it) or that names a git repository's
+/// own folder. Looser than [`check_inside`] only in what cannot escape: a stored name may
+/// hold a backslash or a newline (the content hash escapes them as `sha256sum` does).
+pub fn check_stored(path: &str) -> Result<(), String> {
+    check(path, false)
+}
+
+fn check(path: &str, output: bool) -> Result<(), String> {
     if path.is_empty() {
         return Err("the path is empty".into());
     }
-    if path.starts_with('/') {
-        return Err(format!("`{path}` is an absolute path"));
+    // A stored name may hold a newline: shown escaped, so that a message stays one line.
+    let shown = if output {
+        path.to_string()
+    } else {
+        path.escape_debug().to_string()
+    };
+    if path.starts_with('/') || (!output && path.starts_with('\\')) {
+        return Err(format!("`{shown}` is an absolute path"));
     }
     if path.len() >= 2 && path.as_bytes()[1] == b':' && path.as_bytes()[0].is_ascii_alphabetic() {
-        return Err(format!("`{path}` starts with a drive letter"));
+        return Err(format!("`{shown}` starts with a drive letter"));
     }
-    if let Some(c) = path.chars().find(|c| c.is_control() || *c == '\\') {
+    let refused = |c: char| c == '\0' || (output && (c.is_control() || c == '\\'));
+    if let Some(c) = path.chars().find(|c| refused(*c)) {
         return Err(format!(
             "`{}` contains the character {c:?}, which is not allowed in a path",
             path.escape_debug()
         ));
     }
-    for part in path.split('/') {
+    // An output path holds no backslash by now; a stored one is split at both separators.
+    for part in path.split(['/', '\\']) {
         if is_git_dir_name(part) {
             return Err(format!(
-                "`{path}` names `{part}`, a git repository's own folder: a template may not plant one"
+                "`{shown}` names `{part}`, a git repository's own folder: a template may not plant one"
             ));
         }
         match part {
-            "" => return Err(format!("`{path}` has an empty folder name")),
+            "" => {
+                return Err(format!("`{shown}` has an empty folder name"));
+            }
             "." | ".." => {
                 return Err(format!(
-                    "`{path}` contains `{part}`, which would leave or alias the target folder"
+                    "`{shown}` contains `{part}`, which would leave or alias the target folder"
                 ));
             }
             _ => {}
         }
     }
     Ok(())
+}
+
+/// What is wrong with the paths of a stored tree (its files' and its links'), one sentence
+/// each: the store check lists them all, a pull refuses a tree with any.
+pub fn tree_problems(tree: &crate::tree::Tree) -> Vec<String> {
+    let files = tree.files.iter().map(|f| f.path.as_str());
+    let links = tree.links.iter().map(|l| l.path.as_str());
+    files
+        .chain(links)
+        .filter_map(|path| check_stored(path).err())
+        .collect()
 }
 
 pub use crate::template::snapshot::is_git_dir_name;
@@ -133,6 +167,36 @@ mod tests {
             "x.git",
         ] {
             assert!(check_inside(good).is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn stored_paths_may_not_escape_either() {
+        for bad in [
+            "/etc/passwd",
+            "\\\\server\\x",
+            "../x",
+            "a/../../x",
+            "a\\..\\..\\x",
+            "C:x",
+            ".git/hooks/post-checkout",
+            "src/.Git/config",
+            "a\\.git\\config",
+            "a\0b",
+            "",
+            "a//b",
+        ] {
+            assert!(check_stored(bad).is_err(), "{bad:?}");
+        }
+        for good in [
+            "a",
+            "src/Main.cs",
+            "odd\\name.txt",
+            "two\nlines",
+            ".gitignore",
+        ] {
+            assert!(check_stored(good).is_ok(), "{good:?}");
+            assert_eq!(check_inside(good).is_ok(), !good.contains(['\\', '\n']));
         }
     }
 

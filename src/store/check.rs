@@ -1,5 +1,6 @@
 //! `factory store check`: re-hash every object, parse every line of the log, check that
-//! what the events name exists, and that the projection equals a full replay.
+//! what the events name exists, that no stored tree holds a path that would leave its
+//! output folder or plant `.git`, and that the projection equals a full replay.
 
 use serde::Serialize;
 
@@ -149,6 +150,11 @@ pub fn check(store: &Store) -> Result<CheckReport> {
                 }
             };
             references.note_tree(Some(&tree));
+            // Paths that would leave the output folder or plant `.git` (a tree pulled
+            // before pulls checked them, or put there by hand): generate refuses them.
+            for problem in crate::render::paths::tree_problems(&tree) {
+                report.problems.push(format!("{at}: tree: {problem}"));
+            }
             let mut files = Vec::with_capacity(tree.files.len());
             for file in &tree.files {
                 let hex = file.blob.trim_start_matches(super::objects::PREFIX);

@@ -11,8 +11,8 @@ use crate::error::{Error, Result};
 use crate::events::Envelope;
 use crate::events::log::{self, LogReader};
 
-/// The projection format this build writes.
-const PROJECTION_FORMAT: u32 = 1;
+/// The projection format this build writes (2: versions list their registry artifacts).
+const PROJECTION_FORMAT: u32 = 2;
 
 /// The projection file's contents.
 #[derive(Debug, Serialize, Deserialize)]

@@ -4,6 +4,7 @@
 #![allow(unreachable_pub)]
 #![allow(dead_code)]
 
+pub mod fake_registry;
 pub mod http;
 pub mod python;
 pub mod registry;

@@ -6,6 +6,17 @@ use std::time::{Duration, Instant};
 
 /// A CA, and a certificate for 127.0.0.1 signed by it: (CA PEM, cert PEM, key PEM).
 pub fn test_ca() -> (String, String, String) {
+    let (ca, cert, key) = issue();
+    (ca.pem(), cert.pem(), key.serialize_pem())
+}
+
+/// The same for a server the test runs itself: (CA PEM, cert DER, PKCS#8 key DER).
+pub fn test_ca_der() -> (String, Vec<u8>, Vec<u8>) {
+    let (ca, cert, key) = issue();
+    (ca.pem(), cert.der().to_vec(), key.serialize_der())
+}
+
+fn issue() -> (rcgen::Certificate, rcgen::Certificate, rcgen::KeyPair) {
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     ca_params
@@ -20,7 +31,7 @@ pub fn test_ca() -> (String, String, String) {
         .push(rcgen::SanType::IpAddress("127.0.0.1".parse().unwrap()));
     let key = rcgen::KeyPair::generate().unwrap();
     let cert = params.signed_by(&key, &issuer).unwrap();
-    (ca.pem(), cert.pem(), key.serialize_pem())
+    (ca, cert, key)
 }
 
 /// A loopback port nothing listens on (yet).
