@@ -186,3 +186,32 @@ fn library_scan_explains_a_conflict() {
         insta::assert_snapshot!("library_scan_conflict", shown(&run))
     });
 }
+
+/// The `--json` documents of the lifecycle and generate, as scripts read them: the report
+/// types serialise to exactly these (issue 22).
+#[test]
+fn json_reports_of_the_platform_commands() {
+    let env = Env::new();
+    let dir = env.template("snap-src", TEMPLATE);
+    let mut runs = vec![
+        ("register", env.run(&["register", dir.to_str().unwrap(), "--json"])),
+        ("version", env.run(&["version", "snap", "--version", "1.0.0", "--json"])),
+        ("validate", env.run(&["validate", "snap@1.0.0", "--json"])),
+        ("publish", env.run(&["publish", "snap@1.0.0", "--json"])),
+        ("publish again", env.run(&["publish", "snap@1.0.0", "--json"])),
+        (
+            "generate",
+            env.run(&["generate", "snap", "-o", "orders", "--json"]),
+        ),
+        (
+            "compat",
+            env.run(&["compat", "snap@1.0.0", "--json"]),
+        ),
+    ];
+    runs.push(("verify", env.run(&["verify", "orders", "--json"])));
+    let text: String = runs
+        .iter()
+        .map(|(name, run)| format!("=== {name}\n{}", shown(run)))
+        .collect();
+    filtered(&env, || insta::assert_snapshot!("json_reports", text));
+}

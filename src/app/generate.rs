@@ -85,7 +85,7 @@ pub struct GenerateScaffold {
     pub directory: Option<String>,
     /// `--flavor`, for a template folder with both copier.yml and cookiecutter.json.
     #[serde(skip)]
-    pub flavor: Option<source::Flavor>,
+    pub flavor: Option<source::ReadAs>,
     /// Lines for the end of the commit message (with `git`).
     #[serde(skip)]
     pub commit_trailer: Option<String>,
@@ -268,7 +268,108 @@ fn generate_into(
     ))
 }
 
+/// What `--json` prints for a generation: the report's own fields, typed.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum GenerateShown<'a> {
+    /// Written and recorded.
+    #[serde(rename_all = "camelCase")]
+    Generated {
+        /// `exe-…`.
+        execution_id: &'a str,
+        /// `out-…`.
+        scaffold_output_id: &'a str,
+        /// `NAME@VERSION`, the folder or the URL.
+        template: &'a str,
+        /// The stored template's id.
+        template_id: &'a Option<String>,
+        /// The stored version's id.
+        template_version_id: &'a Option<String>,
+        /// The output folder, absolute.
+        target: &'a str,
+        /// The content hash.
+        content_hash: &'a str,
+        /// Files.
+        file_count: usize,
+        /// Bytes.
+        byte_count: u64,
+        /// Libraries the answers selected.
+        libraries: &'a [crate::domain::events::LibraryUse],
+        /// The repository, when delivered to one or committed.
+        repository: &'a Option<String>,
+        /// The commit, with `--git`.
+        commit: &'a Option<String>,
+        /// Milliseconds.
+        duration_ms: u64,
+        /// The events recorded.
+        events: &'a [String],
+    },
+    /// `--dry-run`: rendered and hashed only.
+    #[serde(rename_all = "camelCase")]
+    DryRun {
+        /// Always true.
+        dry_run: bool,
+        /// `NAME@VERSION`, the folder or the URL.
+        template: &'a str,
+        /// The output folder as given.
+        target: &'a Path,
+        /// The content hash.
+        content_hash: &'a str,
+        /// Files.
+        file_count: usize,
+        /// Bytes.
+        byte_count: u64,
+        /// Each file's path and size.
+        files: Vec<FileShown<'a>>,
+    },
+}
+
+/// A file of a dry run.
+#[derive(Debug, Serialize)]
+pub struct FileShown<'a> {
+    /// Its path in the output.
+    pub path: &'a str,
+    /// Its size.
+    pub size: u64,
+}
+
 impl GenerateReport {
+    /// The report as `--json` prints it.
+    pub fn shown(&self) -> GenerateShown<'_> {
+        let outcome = &self.outcome;
+        if self.dry_run {
+            return GenerateShown::DryRun {
+                dry_run: true,
+                template: &self.template,
+                target: &self.target,
+                content_hash: &outcome.content_hash,
+                file_count: outcome.files.len(),
+                byte_count: outcome.byte_count,
+                files: outcome
+                    .files
+                    .iter()
+                    .map(|(path, size)| FileShown { path, size: *size })
+                    .collect(),
+            };
+        }
+        GenerateShown::Generated {
+            execution_id: &outcome.execution_id,
+            scaffold_output_id: &outcome.scaffold_output_id,
+            template: &self.template,
+            template_id: &self.template_id,
+            template_version_id: &self.template_version_id,
+            target: &self.target_absolute,
+            content_hash: &outcome.content_hash,
+            file_count: outcome.files.len(),
+            byte_count: outcome.byte_count,
+            libraries: &outcome.libraries,
+            repository: &outcome.repository,
+            commit: &outcome.commit,
+            duration_ms: outcome.duration_ms,
+            events: &self.events,
+        }
+    }
+
     fn of(
         request: &GenerateScaffold,
         resolved: &ResolvedSource,

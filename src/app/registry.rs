@@ -27,7 +27,7 @@ const MAX_PULL_BYTES: u64 = 2 << 30;
 /// The most a config blob or an events layer may weigh.
 const MAX_RECORD_BYTES: u64 = 64 << 20;
 /// Attempts at the index before giving up on other publishers.
-const INDEX_ATTEMPTS: u32 = 6;
+const INDEX_ATTEMPTS: u32 = 12;
 
 /// A remote resolved from the store's configuration.
 #[derive(Debug, Clone)]
@@ -577,9 +577,9 @@ fn update_index(
         )?;
         changed = true;
         // Another publisher may have written between the read and the write: look again
-        // after a pause that differs between publishers.
-        let pause = 20 + (std::process::id() as u64 % 7) * 15 + u64::from(attempt) * 40;
-        std::thread::sleep(std::time::Duration::from_millis(pause));
+        // after a pause that grows and is drawn at random, so publishers that collided once
+        // do not collide again in step.
+        std::thread::sleep(index_backoff(attempt));
     }
     let again = read_index(registry, url)?
         .map(|(index, _)| index)
@@ -592,6 +592,12 @@ fn update_index(
         url
     ))
     .hint("publish it again (a no-op for the version) to add it to the index"))
+}
+
+/// The pause before the index is read again: 30–90 ms, doubled each attempt up to 16 times.
+fn index_backoff(attempt: u32) -> std::time::Duration {
+    let jitter = (uuid::Uuid::new_v4().as_u128() % 61) as u64;
+    std::time::Duration::from_millis((30 + jitter) << attempt.min(4))
 }
 
 /// What a pull did.

@@ -5,7 +5,9 @@ use crate::compat;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::DomainEvent;
 use crate::domain::commands::{self, Bump, CreateVersion, Register, VersionSpec};
+use crate::domain::events::TemplatePublished;
 use crate::domain::events::SourceKind;
 use crate::error::{Error, Result};
 use crate::generate::source::{self, VersionChoice};
@@ -38,8 +40,9 @@ pub struct RegisterTemplate {
     pub directory: Option<String>,
 }
 
-/// A registration.
-#[derive(Debug, Clone)]
+/// A registration; `--json` prints it as it is.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Registered {
     /// `tpl-…`.
     pub template_id: String,
@@ -92,12 +95,17 @@ pub fn register_template(session: &Session, request: RegisterTemplate) -> Result
         directory: resolved.source_ref.directory.clone(),
         name,
     };
-    let (envelopes, ()) =
-        session.write(|state| Ok(Decision::events(commands::register(state, input)?, ())))?;
-    let payload = &envelopes[0].payload;
+    let (envelopes, registered) = session.write(|state| {
+        let events = commands::register(state, input)?;
+        let registered = first_of(&events, |e| match e {
+            DomainEvent::TemplateRegistered(p) => Some(p.clone()),
+            _ => None,
+        })?;
+        Ok(Decision::events(events, registered))
+    })?;
     Ok(Registered {
-        template_id: payload["templateId"].as_str().unwrap_or_default().into(),
-        name: payload["name"].as_str().unwrap_or_default().into(),
+        template_id: registered.template_id,
+        name: registered.name,
         events: event_ids(&envelopes),
     })
 }
@@ -140,8 +148,9 @@ impl CreateTemplateVersion {
     }
 }
 
-/// A new version.
-#[derive(Debug, Clone)]
+/// A new version; `--json` prints it as it is.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct VersionCreated {
     /// The template's name.
     pub template: String,
@@ -151,6 +160,8 @@ pub struct VersionCreated {
     pub version: String,
     /// `tv-…`.
     pub template_version_id: String,
+    /// A new version is a Draft.
+    pub status: crate::domain::state::VersionStatus,
     /// The content hash.
     pub content_hash: String,
     /// Files.
@@ -202,7 +213,7 @@ pub fn create_template_version(
     }
     let snapshot = files.snapshot()?;
     let template_key = template.id.clone();
-    let (envelopes, number) = session.write(|state| {
+    let (envelopes, created) = session.write(|state| {
         // The schema names the version, so the number is decided first, under the lock.
         let template = commands::find_template(state, &template_key)?;
         let number = commands::decide_version_number(template, &version_spec)?;
@@ -216,23 +227,24 @@ pub fn create_template_version(
             schema: params::schema_document(manifest, &number),
             parameter_count: manifest.parameters.len() as u64,
         };
-        let (events, number) = commands::create_version(state, &template_key, input)?;
+        let (events, _) = commands::create_version(state, &template_key, input)?;
+        let created = first_of(&events, |e| match e {
+            DomainEvent::TemplateVersionCreated(p) => Some(p.clone()),
+            _ => None,
+        })?;
         let mut objects = snapshot.blobs.clone();
         objects.push((snapshot.tree_hex.clone(), snapshot.tree_bytes.clone()));
-        Ok(Decision::with_objects(events, objects, number))
+        Ok(Decision::with_objects(events, objects, created))
     })?;
-    let payload = &envelopes[0].payload;
     Ok(VersionCreated {
         template: manifest.name.clone(),
-        template_id: payload["templateId"].as_str().unwrap_or_default().into(),
-        version: number,
-        template_version_id: payload["templateVersionId"]
-            .as_str()
-            .unwrap_or_default()
-            .into(),
-        content_hash: snapshot.tree_hash.content_hash.clone(),
-        file_count: payload["fileCount"].as_u64().unwrap_or_default(),
-        byte_count: payload["byteCount"].as_u64().unwrap_or_default(),
+        template_id: created.template_id,
+        version: created.version,
+        template_version_id: created.template_version_id,
+        status: crate::domain::state::VersionStatus::Draft,
+        content_hash: created.content_hash,
+        file_count: created.file_count,
+        byte_count: created.byte_count,
         events: event_ids(&envelopes),
     })
 }
@@ -248,8 +260,9 @@ pub struct PublishTemplate {
     pub to: Option<String>,
 }
 
-/// A publication.
-#[derive(Debug, Clone)]
+/// A publication; `--json` prints it with what was pushed.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Published {
     /// The template's name.
     pub template: String,
@@ -259,13 +272,15 @@ pub struct Published {
     pub publication_id: String,
     /// The content hash.
     pub content_hash: String,
-    /// How its declared libraries fit the registry (a negative verdict is reported, not a
-    /// failure); `None` when the version was published before.
-    pub evaluation: Option<compat::Evaluation>,
+    /// Whether it was published by this command (not before).
+    #[serde(rename = "published")]
+    pub newly: bool,
     /// The events recorded.
     pub events: Vec<String>,
-    /// Whether it was published by this command (not before).
-    pub newly: bool,
+    /// How its declared libraries fit the registry (a negative verdict is reported, not a
+    /// failure); `None` when the version was published before.
+    #[serde(skip)]
+    pub evaluation: Option<compat::Evaluation>,
 }
 
 /// Publishes a validated version, and judges its declared libraries against the registry;
@@ -319,15 +334,16 @@ pub(super) fn publish_locally(
         events.push(compat::event("publish", &evaluation));
         Ok(Decision::events(events, evaluation))
     })?;
-    let payload = &envelopes[0].payload;
+    let publication: TemplatePublished = serde_json::from_value(envelopes[0].payload.clone())
+        .map_err(|e| Error::new(format!("the recorded publication does not read back: {e}")))?;
     let published = Published {
         template: name.to_string(),
-        version: payload["version"].as_str().unwrap_or_default().into(),
-        publication_id: payload["publicationId"].as_str().unwrap_or_default().into(),
-        content_hash: payload["contentHash"].as_str().unwrap_or_default().into(),
-        evaluation: Some(evaluation),
-        events: event_ids(&envelopes),
+        version: publication.version,
+        publication_id: publication.publication_id,
+        content_hash: publication.content_hash,
         newly: true,
+        events: event_ids(&envelopes),
+        evaluation: Some(evaluation),
     };
     Ok((published, envelopes[0].clone()))
 }
@@ -352,4 +368,12 @@ impl PublishTemplate {
     ) -> Result<(Published, Option<super::registry::Pushed>)> {
         publish_template(session, self)
     }
+}
+
+/// The first event `pick` accepts: what a decision reports, read from its typed events.
+fn first_of<T>(events: &[DomainEvent], pick: impl Fn(&DomainEvent) -> Option<T>) -> Result<T> {
+    events
+        .iter()
+        .find_map(pick)
+        .ok_or_else(|| Error::new("the decision recorded none of the events it reports"))
 }

@@ -58,7 +58,7 @@ pub(crate) struct GenerateArgs {
     /// Read a template folder holding both copier.yml and cookiecutter.json as this tool's
     /// template (copier without the flag).
     #[arg(long, value_enum, value_name = "TOOL")]
-    flavor: Option<crate::generate::source::Flavor>,
+    flavor: Option<crate::generate::source::ReadAs>,
     #[command(flatten)]
     repo: crate::cli::RepoArgs,
 }
@@ -186,22 +186,7 @@ fn print(app: &App, report: &GenerateReport) {
         return;
     }
     if app.json() {
-        app.printer.json_document(&json!({
-            "executionId": outcome.execution_id,
-            "scaffoldOutputId": outcome.scaffold_output_id,
-            "template": report.template,
-            "templateId": report.template_id,
-            "templateVersionId": report.template_version_id,
-            "target": report.target_absolute,
-            "contentHash": outcome.content_hash,
-            "fileCount": outcome.files.len(),
-            "byteCount": outcome.byte_count,
-            "libraries": outcome.libraries,
-            "repository": outcome.repository,
-            "commit": outcome.commit,
-            "durationMs": outcome.duration_ms,
-            "events": report.events,
-        }));
+        app.printer.json_document(&report.shown());
     }
     let target = report.target.display();
     out!(app.printer, "Generated {target} from {}", report.template);
@@ -224,15 +209,7 @@ fn print(app: &App, report: &GenerateReport) {
 fn print_dry_run(app: &App, report: &GenerateReport) {
     let outcome = &report.outcome;
     if app.json() {
-        app.printer.json_document(&json!({
-            "dryRun": true,
-            "template": report.template,
-            "target": report.target,
-            "contentHash": outcome.content_hash,
-            "fileCount": outcome.files.len(),
-            "byteCount": outcome.byte_count,
-            "files": outcome.files.iter().map(|(p, s)| json!({"path": p, "size": s})).collect::<Vec<_>>(),
-        }));
+        app.printer.json_document(&report.shown());
     }
     for (path, size) in &outcome.files {
         out!(app.printer, "{size:>10}  {path}");

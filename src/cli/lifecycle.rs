@@ -1,7 +1,5 @@
 //! `register`, `version` and `publish`: the template lifecycle commands.
 
-use serde_json::json;
-
 use super::{App, out};
 use crate::app::template::{CreateTemplateVersion, PublishTemplate, RegisterTemplate};
 use crate::domain::commands::Bump;
@@ -74,11 +72,7 @@ pub(crate) fn register(app: &App, args: RegisterArgs) -> Result<()> {
     };
     let registered = app.execute(request)?;
     if app.json() {
-        app.printer.json_document(&json!({
-            "templateId": registered.template_id,
-            "name": registered.name,
-            "events": registered.events,
-        }));
+        app.printer.json_document(&registered);
     }
     out!(
         app.printer,
@@ -102,17 +96,7 @@ pub(crate) fn version(app: &App, args: VersionArgs) -> Result<()> {
     };
     let created = app.execute(request)?;
     if app.json() {
-        app.printer.json_document(&json!({
-            "template": created.template,
-            "templateId": created.template_id,
-            "version": created.version,
-            "templateVersionId": created.template_version_id,
-            "status": "Draft",
-            "contentHash": created.content_hash,
-            "fileCount": created.file_count,
-            "byteCount": created.byte_count,
-            "events": created.events,
-        }));
+        app.printer.json_document(&created);
     }
     out!(
         app.printer,
@@ -144,15 +128,16 @@ pub(crate) fn publish(app: &App, args: PublishArgs) -> Result<()> {
         ));
     }
     if app.json() {
-        app.printer.json_document(&json!({
-            "template": published.template,
-            "version": published.version,
-            "publicationId": published.publication_id,
-            "contentHash": published.content_hash,
-            "published": published.newly,
-            "events": published.events,
-            "pushed": pushed.as_ref().map(super::remote::pushed_json),
-        }));
+        #[derive(serde::Serialize)]
+        struct Shown<'a> {
+            #[serde(flatten)]
+            published: &'a crate::app::template::Published,
+            pushed: Option<serde_json::Value>,
+        }
+        app.printer.json_document(&Shown {
+            published: &published,
+            pushed: pushed.as_ref().map(super::remote::pushed_json),
+        });
     }
     let verb = if published.newly {
         "Published"

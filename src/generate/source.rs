@@ -80,7 +80,7 @@ pub fn folder(dir: &Path, label: &str) -> Result<(TemplateFiles, Manifest)> {
 
 /// A template folder read as `flavor` says (`--flavor`): reading it as cookiecutter leaves its
 /// copier.yml out, as cookiecutter itself never sees it.
-fn folder_as(dir: &Path, label: &str, flavor: Option<Flavor>) -> Result<(TemplateFiles, Manifest)> {
+fn folder_as(dir: &Path, label: &str, flavor: Option<ReadAs>) -> Result<(TemplateFiles, Manifest)> {
     if !dir.is_dir() {
         return Err(Error::new(format!("{label} is not a folder"))
             .hint("pass the template folder, the one holding template.yaml"));
@@ -88,8 +88,8 @@ fn folder_as(dir: &Path, label: &str, flavor: Option<Flavor>) -> Result<(Templat
     let mut files = TemplateFiles::load_dir(dir)?;
     if let Some(flavor) = flavor {
         let (wanted, other): (&[&str], &[&str]) = match flavor {
-            Flavor::Copier => (&crate::template::copier::CONFIG_FILES, &[]),
-            Flavor::Cookiecutter => (
+            ReadAs::Copier => (&crate::template::copier::CONFIG_FILES, &[]),
+            ReadAs::Cookiecutter => (
                 &[crate::template::cookiecutter::CONTEXT_FILE],
                 &crate::template::copier::CONFIG_FILES,
             ),
@@ -98,8 +98,8 @@ fn folder_as(dir: &Path, label: &str, flavor: Option<Flavor>) -> Result<(Templat
             return Err(Error::usage(format!(
                 "--flavor {}: {label} has no {}",
                 match flavor {
-                    Flavor::Copier => "copier",
-                    Flavor::Cookiecutter => "cookiecutter",
+                    ReadAs::Copier => "copier",
+                    ReadAs::Cookiecutter => "cookiecutter",
                 },
                 wanted[0]
             ))
@@ -161,12 +161,12 @@ pub struct Fetch {
     /// `--directory`: the template's folder inside the repository.
     pub directory: Option<String>,
     /// `--flavor`: how to read a folder that is both a copier and a cookiecutter template.
-    pub flavor: Option<Flavor>,
+    pub flavor: Option<ReadAs>,
 }
 
 /// Which tool's file a folder holding both `copier.yml` and `cookiecutter.json` is read by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Flavor {
+pub enum ReadAs {
     /// `copier.yml` (what such a folder is read as without the flag).
     Copier,
     /// `cookiecutter.json`.
