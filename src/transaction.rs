@@ -144,6 +144,25 @@ fn left_by(file_name: &str, kind: &str) -> Option<(String, u32)> {
     Some((rest[..at].to_string(), pid.parse().ok()?))
 }
 
+/// Removes a staging folder and everything in it; a folder in it without write permission
+/// (a read-only folder carried from a target) is made writable first. Whether it is gone.
+pub fn remove_tree(dir: &Path) -> bool {
+    if fs::remove_dir_all(dir).is_ok() {
+        return true;
+    }
+    #[cfg(unix)]
+    for entry in walkdir::WalkDir::new(dir).into_iter().flatten() {
+        use std::os::unix::fs::PermissionsExt;
+        if entry.file_type().is_dir()
+            && let Ok(meta) = entry.metadata()
+        {
+            let mode = meta.permissions().mode() | 0o700;
+            let _ = fs::set_permissions(entry.path(), fs::Permissions::from_mode(mode));
+        }
+    }
+    fs::remove_dir_all(dir).is_ok()
+}
+
 /// Removes the staging folders killed runs left in `parent` (beside any target there):
 /// their names carry the process id, and a process that is gone will not move them into
 /// place. A staging folder holds either a new tree that was never placed or, after an
@@ -158,7 +177,7 @@ pub fn remove_dead_stagings(parent: &Path) -> Vec<(String, u32)> {
         let Some((name, pid)) = left_by(&file_name, "tmp") else {
             continue;
         };
-        if !crate::process::alive(pid) && fs::remove_dir_all(entry.path()).is_ok() {
+        if !crate::process::alive(pid) && remove_tree(&entry.path()) {
             removed.push((name, pid));
         }
     }
@@ -202,6 +221,32 @@ pub fn recover_interrupted(target: &Path) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_left_by_a_run_are_told_from_names_that_look_alike() {
+        assert_eq!(
+            left_by(".proj.factory-tmp-12-345", "tmp"),
+            Some(("proj".into(), 12))
+        );
+        assert_eq!(
+            left_by(".a.factory-tmp-.factory-tmp-7-8", "tmp"),
+            Some(("a.factory-tmp-".into(), 7))
+        );
+        assert_eq!(
+            left_by(".proj.factory-backup-9-1", "backup"),
+            Some(("proj".into(), 9))
+        );
+        for other in [
+            ".proj.factory-tmp-12",
+            ".proj.factory-tmp-x-1",
+            ".proj.factory-tmp-1-2-3",
+            ".factory-tmp-1-2",
+            "proj.factory-tmp-1-2",
+            ".proj.factory-backup-1-2",
+        ] {
+            assert_eq!(left_by(other, "tmp"), None, "{other}");
+        }
+    }
 
     #[test]
     fn a_kill_at_any_step_rolls_back_to_exactly_the_users_files() {

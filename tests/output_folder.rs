@@ -87,7 +87,11 @@ fn force_carries_the_targets_own_files_and_exchanges_the_tree_in_one_step() {
         assert_eq!(read("src/a.txt"), "y a\n", "the template's file is new");
         assert_eq!(read("mine.txt"), "mine\n");
         assert_eq!(read("notes/deep/n.txt"), "note\n");
-        assert_eq!(read("keep.txt"), "the user's keep\n", "_skip_if_exists keeps it");
+        assert_eq!(
+            read("keep.txt"),
+            "the user's keep\n",
+            "_skip_if_exists keeps it"
+        );
         assert_eq!(
             std::fs::read_link(proj.join("link")).unwrap(),
             Path::new("notes/deep/n.txt")
@@ -95,7 +99,11 @@ fn force_carries_the_targets_own_files_and_exchanges_the_tree_in_one_step() {
         assert_eq!(git_before, common::snapshot(&proj.join(".git")));
         assert!(git(&env, &proj, &["log", "--oneline"]).contains("mine"));
         let meta = std::fs::metadata(&proj).unwrap();
-        assert_eq!(meta.permissions().mode() & 0o777, 0o750, "the folder's mode");
+        assert_eq!(
+            meta.permissions().mode() & 0o777,
+            0o750,
+            "the folder's mode"
+        );
         assert_eq!(
             meta.ino() == inode,
             inside,
@@ -125,8 +133,14 @@ fn a_force_that_cannot_be_placed_leaves_the_target_and_its_folder_as_they_were()
     let t = template.to_str().unwrap();
     // A file where the template has a folder, then a folder where it has a file.
     for (rel, message) in [
-        ("src", "is a file in the target; the template writes a folder there"),
-        ("src/a.txt", "is a folder in the target; the template writes a file there"),
+        (
+            "src",
+            "is a file in the target; the template writes a folder there",
+        ),
+        (
+            "src/a.txt",
+            "is a folder in the target; the template writes a file there",
+        ),
     ] {
         let _ = std::fs::remove_dir_all(env.path("proj"));
         env.run(&["generate", t, "-o", "proj", "--defaults"]).ok();
@@ -156,8 +170,14 @@ fn a_force_that_cannot_be_placed_leaves_the_target_and_its_folder_as_they_were()
 /// one in the backup), `b.txt` not reached yet, `c.txt` added; its process is gone.
 fn interrupted(env: &Env) -> Vec<(PathBuf, Vec<u8>)> {
     let template = copier_template(env);
-    env.run(&["generate", template.to_str().unwrap(), "-o", "proj", "--defaults"])
-        .ok();
+    env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "proj",
+        "--defaults",
+    ])
+    .ok();
     std::fs::write(env.path("proj/b.txt"), "old b\n").unwrap();
     let untouched = common::snapshot(&env.path("proj"));
     let backup = env.path(".proj.factory-backup-4194304-1");
@@ -187,7 +207,11 @@ fn verify_undoes_an_interrupted_run_names_it_and_then_finds_the_project_as_gener
     assert!(out.stdout.contains("added    b.txt"), "{}", out.stdout);
     assert!(!out.stdout.contains("changed"), "{}", out.stdout);
     assert_eq!(untouched, common::snapshot(&env.path("proj")));
-    assert!(leftovers(env.dir.path()).is_empty(), "{:?}", leftovers(env.dir.path()));
+    assert!(
+        leftovers(env.dir.path()).is_empty(),
+        "{:?}",
+        leftovers(env.dir.path())
+    );
     std::fs::remove_file(env.path("proj/b.txt")).unwrap();
     env.run(&["verify", "proj"]).ok();
 }
@@ -218,8 +242,14 @@ fn hash_undoes_an_interrupted_run_before_it_hashes() {
 fn the_next_command_on_a_folder_removes_every_dead_runs_staging_there_and_nothing_else() {
     let env = Env::new();
     let template = copier_template(&env);
-    env.run(&["generate", template.to_str().unwrap(), "-o", "proj", "--defaults"])
-        .ok();
+    env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "proj",
+        "--defaults",
+    ])
+    .ok();
     let dead = [
         ".proj.factory-tmp-4194304-1",
         ".other.factory-tmp-4194305-2",
@@ -231,7 +261,11 @@ fn the_next_command_on_a_folder_removes_every_dead_runs_staging_there_and_nothin
     }
     // A live run's (this test's pid), and names that only look alike: all stay.
     let live = format!(".proj.factory-tmp-{}-4", std::process::id());
-    let kept = [live.as_str(), ".x.factory-tmp-notapid-1", ".factory-tmp-4194304-1"];
+    let kept = [
+        live.as_str(),
+        ".x.factory-tmp-notapid-1",
+        ".factory-tmp-4194304-1",
+    ];
     for name in kept {
         std::fs::create_dir_all(env.path(name)).unwrap();
     }
@@ -312,8 +346,11 @@ fn git_refuses_a_dot_git_that_leads_to_another_repository_and_leaves_it_as_it_wa
         (
             "is a file",
             Box::new(|o1: &Path| {
-                std::fs::write(o1.join(".git"), format!("gitdir: {}\n", other_git.display()))
-                    .unwrap()
+                std::fs::write(
+                    o1.join(".git"),
+                    format!("gitdir: {}\n", other_git.display()),
+                )
+                .unwrap()
             }),
         ),
         (
@@ -335,8 +372,11 @@ fn git_refuses_a_dot_git_that_leads_to_another_repository_and_leaves_it_as_it_wa
             "commondir",
             Box::new(|o1: &Path| {
                 git(&env, o1, &["init", "-q"]);
-                std::fs::write(o1.join(".git/commondir"), format!("{}\n", other_git.display()))
-                    .unwrap();
+                std::fs::write(
+                    o1.join(".git/commondir"),
+                    format!("{}\n", other_git.display()),
+                )
+                .unwrap();
             }),
         ),
         (
@@ -368,7 +408,11 @@ fn git_refuses_a_dot_git_that_leads_to_another_repository_and_leaves_it_as_it_wa
             out.stderr
         );
         assert_eq!(head, git(&env, &other, &["rev-parse", "HEAD"]), "{why}");
-        assert_eq!(theirs, common::snapshot(&other), "{why}: the other repository changed");
+        assert_eq!(
+            theirs,
+            common::snapshot(&other),
+            "{why}: the other repository changed"
+        );
         assert_eq!(mine, common::snapshot(&o1), "{why}: the output was written");
     }
     // A repository of the folder's own (`git init o2`) gets the commit.
@@ -430,9 +474,15 @@ fn a_folder_swapped_for_a_link_mid_run_gets_nothing_written_through_the_link() {
         .collect();
     assert!(through.is_empty(), "written through the link: {through:?}");
     let placed = env.path("outroot/race.moved/d1");
-    assert_eq!(std::fs::read_to_string(placed.join("src/a.txt")).unwrap(), "a\n");
+    assert_eq!(
+        std::fs::read_to_string(placed.join("src/a.txt")).unwrap(),
+        "a\n"
+    );
     assert!(placed.join(".factory/manifest.sha256").is_file());
-    assert!(placed.join(".git").is_dir(), "the commit went to the output");
+    assert!(
+        placed.join(".git").is_dir(),
+        "the commit went to the output"
+    );
     assert!(leftovers(&env.path("outroot/race.moved")).is_empty());
 }
 
@@ -446,7 +496,10 @@ fn swapping_the_output_folder_for_a_link_again_and_again_never_splits_a_run() {
         .map(|i| (format!("src/f{i}.txt"), format!("file {i}\n")))
         .collect();
     files.push(("template.yaml".into(), "name: many\n".into()));
-    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
     let template = env.template("many", &files);
     let root = env.path("outroot");
     let elsewhere = env.path("elsewhere");
@@ -499,7 +552,12 @@ fn swapping_the_output_folder_for_a_link_again_and_again_never_splits_a_run() {
     };
     let mut placed = 0;
     for folder in [&real, &elsewhere] {
-        assert!(leftovers(folder).is_empty(), "{:?} in {}", leftovers(folder), folder.display());
+        assert!(
+            leftovers(folder).is_empty(),
+            "{:?} in {}",
+            leftovers(folder),
+            folder.display()
+        );
         for entry in std::fs::read_dir(folder).unwrap().flatten() {
             // Every output is whole wherever its run resolved the folder to.
             let out = env.run(&["verify", entry.path().to_str().unwrap()]);

@@ -702,7 +702,13 @@ fn a_target_folder_named_git_is_refused_and_the_repository_is_left_as_it_was() {
     let before = common::snapshot(&env.path("out"));
     let worker = Worker::start(&env, &url, "worker", &[]);
     for folder in ["victimproj/.git", "victimproj/.git/hooks", "fresh/.GIT"] {
-        let refused = send(&env, &url, "GenerateScaffold", &generate(folder), &["--wait"]);
+        let refused = send(
+            &env,
+            &url,
+            "GenerateScaffold",
+            &generate(folder),
+            &["--wait"],
+        );
         refused.expect_code(2);
         assert!(
             refused.json()["outcome"]["payload"]["error"]
@@ -714,9 +720,16 @@ fn a_target_folder_named_git_is_refused_and_the_repository_is_left_as_it_was() {
         );
     }
     assert_eq!(worker.stop(), 0, "{}", "the worker stops cleanly");
-    assert_eq!(before, common::snapshot(&env.path("out")), "nothing was written");
+    assert_eq!(
+        before,
+        common::snapshot(&env.path("out")),
+        "nothing was written"
+    );
     assert!(!env.path("out/fresh").exists());
     let dlq = dead_letters(&url, "factory.templates.scaffold-engine.commands.dlq");
     assert_eq!(dlq.len(), 3, "{dlq:?}");
-    assert!(dlq.iter().all(|(_, r)| r.contains("a git repository's own folder")));
+    assert!(
+        dlq.iter()
+            .all(|(_, r)| r.contains("a git repository's own folder"))
+    );
 }

@@ -296,7 +296,8 @@ impl Staging {
             std::process::id()
         ));
         let tmp_at = parent.at.join(&tmp_name);
-        fs::create_dir(&tmp_at).map_err(|e| Error::io("create", &parent.real.join(&tmp_name), e))?;
+        fs::create_dir(&tmp_at)
+            .map_err(|e| Error::io("create", &parent.real.join(&tmp_name), e))?;
         let staging = match parent.child(&tmp_name) {
             Ok(staging) => staging,
             Err(e) => {
@@ -388,7 +389,7 @@ impl Staging {
                     self.placed = true;
                     // The old tree, now in the staging folder's place; a kill here leaves it
                     // to the next command, which removes it.
-                    let _ = fs::remove_dir_all(self.parent.at.join(&self.tmp_name));
+                    crate::transaction::remove_tree(&self.parent.at.join(&self.tmp_name));
                     return Ok(Placed { staging: self });
                 }
                 Err(e) if exchange_unsupported(&e) => {}
@@ -542,7 +543,9 @@ fn held_error(path: &Path, e: io::Error) -> Error {
             "{} changed while the run resolved it: a link appeared on the way",
             path.display()
         ))
-        .hint("make sure nothing replaces the output's folders while factory writes, then run again");
+        .hint(
+            "make sure nothing replaces the output's folders while factory writes, then run again",
+        );
     }
     Error::io("open", path, e)
 }
@@ -600,19 +603,25 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// two changes only what the template writes: the target's files and folders the template
 /// does not write, and its files that `_skip_if_exists` keeps. Files are hard links (the
 /// same bytes, nothing copied; a copy where a link cannot be made), links are made again,
-/// folders keep the target's permissions.
+/// folders get the target's permissions (last, so that a read-only one is filled first).
 fn carry(target: &Path, staged: &Path, keep: &globset::GlobSet) -> Result<()> {
-    copy_permissions(target, staged)?;
+    let mode = |path: &Path| {
+        fs::metadata(path)
+            .map(|m| m.permissions())
+            .map_err(|e| Error::io("read", path, e))
+    };
+    let mut modes = vec![(staged.to_path_buf(), mode(target)?)];
     let mut walk = walkdir::WalkDir::new(target).min_depth(1).into_iter();
     while let Some(entry) = walk.next() {
-        let entry = entry.map_err(|e| Error::new(format!("cannot read {}: {e}", target.display())))?;
+        let entry =
+            entry.map_err(|e| Error::new(format!("cannot read {}: {e}", target.display())))?;
         let rel = entry.path().strip_prefix(target).expect("below target");
         let to = staged.join(rel);
         let kind = entry.file_type();
         match fs::symlink_metadata(&to) {
             Ok(there) if there.is_dir() => {
                 if kind.is_dir() {
-                    copy_permissions(entry.path(), &to)?;
+                    modes.push((to, mode(entry.path())?));
                 }
                 continue;
             }
@@ -630,24 +639,29 @@ fn carry(target: &Path, staged: &Path, keep: &globset::GlobSet) -> Result<()> {
         }
         if kind.is_dir() {
             fs::create_dir(&to).map_err(|e| Error::io("create", &to, e))?;
-            copy_permissions(entry.path(), &to)?;
+            modes.push((to, mode(entry.path())?));
         } else if fs::hard_link(entry.path(), &to).is_err() {
             if kind.is_symlink() {
-                let link = fs::read_link(entry.path()).map_err(|e| Error::io("read", entry.path(), e))?;
+                let link =
+                    fs::read_link(entry.path()).map_err(|e| Error::io("read", entry.path(), e))?;
                 make_link(&link, &to)?;
-            } else {
+            } else if kind.is_file() {
                 fs::copy(entry.path(), &to).map_err(|e| Error::io("copy", entry.path(), e))?;
+            } else {
+                // A pipe or a device that cannot be linked is not read (it could block).
+                return Err(Error::new(format!(
+                    "{} is neither a file, a folder nor a link, and cannot be kept",
+                    entry.path().display()
+                ))
+                .hint("move it away, or generate into an empty folder"));
             }
         }
     }
+    for (dir, permissions) in modes.into_iter().rev() {
+        fs::set_permissions(&dir, permissions)
+            .map_err(|e| Error::io("set the mode of", &dir, e))?;
+    }
     Ok(())
-}
-
-fn copy_permissions(from: &Path, to: &Path) -> Result<()> {
-    let permissions = fs::metadata(from)
-        .map_err(|e| Error::io("read", from, e))?
-        .permissions();
-    fs::set_permissions(to, permissions).map_err(|e| Error::io("set the mode of", to, e))
 }
 
 #[cfg(unix)]
@@ -657,7 +671,10 @@ fn make_link(link: &Path, at: &Path) -> Result<()> {
 
 #[cfg(not(unix))]
 fn make_link(_link: &Path, at: &Path) -> Result<()> {
-    Err(Error::new(format!("cannot carry the link {}", at.display())))
+    Err(Error::new(format!(
+        "cannot carry the link {}",
+        at.display()
+    )))
 }
 
 /// The error for a non-empty target without `--force`.
@@ -669,7 +686,7 @@ pub fn not_empty(target: &Path) -> Error {
 impl Drop for Staging {
     fn drop(&mut self) {
         if !self.placed {
-            let _ = fs::remove_dir_all(self.parent.at.join(&self.tmp_name));
+            crate::transaction::remove_tree(&self.parent.at.join(&self.tmp_name));
             if let Some((base, dirs)) = &self.created {
                 for dir in dirs.iter().rev() {
                     let _ = fs::remove_dir(base.at.join(dir));

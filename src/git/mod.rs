@@ -46,20 +46,34 @@ pub fn check_own_repository(dir: &Path) -> Result<()> {
         ));
     }
     for entry in walkdir::WalkDir::new(&dot_git).min_depth(1) {
-        let entry = entry.map_err(|e| Error::new(format!("cannot read {}: {e}", dot_git.display())))?;
+        let entry =
+            entry.map_err(|e| Error::new(format!("cannot read {}: {e}", dot_git.display())))?;
         if entry.path_is_symlink() {
             return Err(refuse(format!(
                 "holds a link, {}, that leads elsewhere",
-                entry.path().strip_prefix(dir).unwrap_or(entry.path()).display()
+                entry
+                    .path()
+                    .strip_prefix(dir)
+                    .unwrap_or(entry.path())
+                    .display()
             )));
         }
     }
-    let repo = git2::Repository::open(&dot_git)
-        .map_err(|e| refuse(format!("is not a repository git can open ({})", e.message())))?;
+    let repo = git2::Repository::open(&dot_git).map_err(|e| {
+        refuse(format!(
+            "is not a repository git can open ({})",
+            e.message()
+        ))
+    })?;
     let config = repo
         .config()
         .and_then(|c| c.open_level(git2::ConfigLevel::Local))
-        .map_err(|e| refuse(format!("has a configuration git cannot read ({})", e.message())))?;
+        .map_err(|e| {
+            refuse(format!(
+                "has a configuration git cannot read ({})",
+                e.message()
+            ))
+        })?;
     if let Ok(worktree) = config.get_string("core.worktree") {
         return Err(refuse(format!(
             "sets core.worktree = {worktree}: its working folder is elsewhere"
