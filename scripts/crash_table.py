@@ -2,9 +2,14 @@
 """kill -9 at random points of `generate --force`, `version` and `upgrade --apply`, then check
 what the next command finds. Prints one table row per command: how many trials ended with the
 work done, with it undone, and with anything else (mixed files, a store that fails
-`store check`, leftovers beside the target) — the last column must be 0.
+`store check`, leftovers beside the target, a `verify` that does not exit 0) — the last column
+must be 0. `mixed` counts the trials whose target held neither tree right after the kill, before
+the next command ran (0 where the target is exchanged in one step; the journal of `-o .` and
+`upgrade --apply` is rolled back by the next command); `after` counts the kills that landed
+after the target changed, with the old tree still beside it.
 
     cargo build --release && python3 scripts/crash_table.py [--trials 50] [--files 1500]
+    python3 scripts/crash_table.py --factory target/debug/factory --only generate
 """
 
 import argparse
@@ -53,9 +58,9 @@ def write_template(root, name, files, marker):
             f.write(f"{{{{ service }}}} {marker} {i}\n" + "x" * 2000 + "\n")
 
 
-def killed(argv, delay):
+def killed(argv, delay, cwd=None):
     """Starts argv, kills it with SIGKILL after `delay` seconds; True if it was still running."""
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
     time.sleep(delay)
     alive = proc.poll() is None
     if alive:
@@ -64,10 +69,10 @@ def killed(argv, delay):
     return alive
 
 
-def duration(argv, setup):
+def duration(argv, setup, cwd=None):
     setup()
     start = time.perf_counter()
-    subprocess.run(argv, capture_output=True, check=True)
+    subprocess.run(argv, capture_output=True, check=True, cwd=cwd)
     return time.perf_counter() - start
 
 
@@ -92,12 +97,12 @@ def why(label, now, old, new, extra):
         print(f"  {label}: left beside the target: {extra}", file=sys.stderr)
 
 
-def kill_trials(label, store, work, pristine, argv, next_command, trials):
+def kill_trials(label, store, work, pristine, argv, next_command, trials, cwd=None, next_ok=False):
     """Kills `argv` (which writes over a copy of `pristine` at work/NAME) at random points;
     after each, runs `next_command` (which must undo what the kill left) and counts whether
     the folder is wholly the old or wholly the new, with the store sound and nothing left
-    beside it."""
-    proj = argv[argv.index("-o") + 1] if "-o" in argv else argv[argv.index("upgrade") + 1]
+    beside it (and, with `next_ok`, the next command exiting 0)."""
+    proj = work_target(argv, cwd)
     name = os.path.basename(proj)
 
     def reset():
@@ -106,15 +111,26 @@ def kill_trials(label, store, work, pristine, argv, next_command, trials):
 
     reset()
     old = snapshot(proj)
-    full = duration(argv, reset)
+    full = duration(argv, reset, cwd)
     new = snapshot(proj)
-    counts = {"done": 0, "undone": 0, "bad": 0, "killed": 0}
+    counts = {"done": 0, "undone": 0, "bad": 0, "killed": 0, "mixed": 0, "after": 0}
     for _ in range(trials):
         reset()
-        counts["killed"] += killed(argv, random.uniform(0.0, full * 1.2))
-        run(store, *next_command, check=False)
+        counts["killed"] += killed(argv, random.uniform(0.0, full * 1.2), cwd)
+        right_after = snapshot(proj)
+        if right_after != old and right_after != new:
+            counts["mixed"] += 1
+        if right_after == new and leftovers(work, name):
+            counts["after"] += 1
+        out = run(store, *next_command, check=False)
         now = snapshot(proj)
         sound = store_is_sound(store) and not leftovers(work, name)
+        if next_ok and out.returncode != 0:
+            print(f"  {label}: {' '.join(next_command)} exited {out.returncode}: {out.stderr.strip()}", file=sys.stderr)
+            sound = False
+        if right_after not in (old, new) and "interrupted run" not in out.stderr:
+            print(f"  {label}: the next command did not name the interrupted run", file=sys.stderr)
+            sound = False
         why(label, now, old, new, leftovers(work, name))
         if now == new and sound:
             counts["done"] += 1
@@ -123,6 +139,13 @@ def kill_trials(label, store, work, pristine, argv, next_command, trials):
         else:
             counts["bad"] += 1
     return full, counts
+
+
+def work_target(argv, cwd):
+    if "-o" in argv:
+        out = argv[argv.index("-o") + 1]
+        return os.path.normpath(os.path.join(cwd, out)) if cwd else out
+    return argv[argv.index("upgrade") + 1]
 
 
 def generate_force(work, trials, files):
@@ -139,6 +162,26 @@ def generate_force(work, trials, files):
     # is not empty and there is no --force).
     after = ["generate", new_t, "-o", proj, "--defaults"]
     return kill_trials("generate --force", store, work, pristine, argv, after, trials)
+
+
+def force_then_verify(work, trials, files, inside):
+    """`generate --force` over a generated project, killed; then `verify` must exit 0. With
+    `inside` the run works in the target (`-o .`), where the journal does the work."""
+    store = os.path.join(work, "store-verify")
+    old_t, new_t = os.path.join(work, "ver-old"), os.path.join(work, "ver-new")
+    write_template(old_t, "gen", files, "old")
+    write_template(new_t, "gen", files, "new")
+    proj, pristine = os.path.join(work, "vproj"), os.path.join(work, "vproj-pristine")
+    shutil.rmtree(pristine, ignore_errors=True)
+    run(store, "generate", old_t, "-o", pristine, "--defaults")
+    if inside:
+        argv = [FACTORY, "--store", store, "generate", new_t, "-o", ".", "--defaults", "--force"]
+        cwd = proj
+    else:
+        argv = [FACTORY, "--store", store, "generate", new_t, "-o", proj, "--defaults", "--force"]
+        cwd = None
+    label = "--force -o . + verify" if inside else "--force + verify"
+    return kill_trials(label, store, work, pristine, argv, ["verify", proj], trials, cwd, next_ok=True)
 
 
 def version(work, trials, files):
@@ -192,26 +235,34 @@ def upgrade_apply(work, trials, files):
 
 
 def main():
+    global FACTORY
     parser = argparse.ArgumentParser()
     parser.add_argument("--trials", type=int, default=50)
     parser.add_argument("--files", type=int, default=1500)
     parser.add_argument("--seed", type=int, default=20261201)
+    parser.add_argument("--factory", default=FACTORY, help="the binary (default: the release build)")
+    parser.add_argument("--only", choices=["generate", "version", "upgrade"], help="one kind of command")
     args = parser.parse_args()
     random.seed(args.seed)
+    FACTORY = os.path.abspath(args.factory)
     if not os.path.exists(FACTORY):
         raise SystemExit(f"{FACTORY} is missing: run `cargo build --release` first")
     bad = 0
     with tempfile.TemporaryDirectory() as work:
         print(f"{args.trials} trials each, {args.files} files, kill -9 at a uniform random point of 1.2 times a full run")
-        print(f"{'command':<20} {'run (ms)':>9} {'killed':>7} {'done':>6} {'undone':>7} {'other':>6}")
-        for label, scenario in [
-            ("generate --force", generate_force),
-            ("version", version),
-            ("upgrade --apply", upgrade_apply),
+        print(f"{'command':<24} {'run (ms)':>9} {'killed':>7} {'mixed':>6} {'after':>6} {'done':>6} {'undone':>7} {'other':>6}")
+        for kind, label, scenario in [
+            ("generate", "generate --force", generate_force),
+            ("generate", "--force + verify", lambda w, t, f: force_then_verify(w, t, f, False)),
+            ("generate", "--force -o . + verify", lambda w, t, f: force_then_verify(w, t, f, True)),
+            ("version", "version", version),
+            ("upgrade", "upgrade --apply", upgrade_apply),
         ]:
+            if args.only and args.only != kind:
+                continue
             full, c = scenario(work, args.trials, args.files)
             bad += c["bad"]
-            print(f"{label:<20} {full * 1000:>9.0f} {c['killed']:>7} {c['done']:>6} {c['undone']:>7} {c['bad']:>6}")
+            print(f"{label:<24} {full * 1000:>9.0f} {c['killed']:>7} {c.get('mixed', '-'):>6} {c.get('after', '-'):>6} {c['done']:>6} {c['undone']:>7} {c['bad']:>6}", flush=True)
     sys.exit(1 if bad else 0)
 
 

@@ -1,5 +1,6 @@
-//! All-or-nothing replacement of files in a folder, for `generate --force` and
-//! `upgrade --apply`. Before anything moves, a journal beside the folder
+//! All-or-nothing replacement of files in a folder, for `upgrade --apply` and for
+//! `generate --force` where the staged tree cannot be exchanged with the target in one step
+//! (`generate::output`). Before anything moves, a journal beside the folder
 //! (`.NAME.factory-backup-PID-STAMP/journal`) lists every path the run writes or deletes and
 //! whether it existed; each existing file is moved into the backup just before it is
 //! replaced. A failure rolls back at once; a run killed part-way is rolled back by the next
@@ -38,11 +39,16 @@ impl Transaction {
             journal.push_str(&rel.to_string_lossy());
             journal.push('\n');
         }
+        // Written whole under another name, then renamed: a kill while it is written leaves
+        // no journal (nothing has moved yet), never a cut one naming a path that is not.
         let path = dir.join(JOURNAL);
-        let written = fs::File::create(&path).and_then(|mut f| {
-            std::io::Write::write_all(&mut f, journal.as_bytes())?;
-            f.sync_all()
-        });
+        let partial = dir.join("journal.partial");
+        let written = fs::File::create(&partial)
+            .and_then(|mut f| {
+                std::io::Write::write_all(&mut f, journal.as_bytes())?;
+                f.sync_all()
+            })
+            .and_then(|()| fs::rename(&partial, &path));
         written.map_err(|e| Error::io("write", &path, e))?;
         Ok(Transaction {
             dir,
@@ -124,54 +130,89 @@ pub fn beside(target: &Path) -> (PathBuf, String) {
     (parent, name)
 }
 
-/// Removes the staging folders a killed run left beside this target: their names carry the
-/// process id, and a process that is gone will not move them into place.
-pub fn remove_dead_stagings(parent: &Path, name: &str) {
-    let prefix = format!(".{name}.factory-tmp-");
-    let Ok(entries) = fs::read_dir(parent) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let file_name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = file_name.strip_prefix(&prefix) else {
-            continue;
-        };
-        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
-            continue;
-        };
-        if !crate::process::alive(pid) {
-            let _ = fs::remove_dir_all(entry.path());
-        }
+/// What a run left in a folder under a name with its process id: `.NAME.factory-KIND-PID-STAMP`
+/// (`KIND` is `tmp` for a staging folder, `backup` for a journal). Returns NAME and PID.
+fn left_by(file_name: &str, kind: &str) -> Option<(String, u32)> {
+    let marker = format!(".factory-{kind}-");
+    let rest = file_name.strip_prefix('.')?;
+    let at = rest.rfind(&marker)?;
+    let (pid, stamp) = rest[at + marker.len()..].split_once('-')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if at == 0 || !digits(pid) || !digits(stamp) {
+        return None;
     }
+    Some((rest[..at].to_string(), pid.parse().ok()?))
 }
 
-/// Rolls back what a killed run on `target` had changed and removes its staging folder;
-/// returns what it did.
-pub fn recover_interrupted(target: &Path) -> Vec<String> {
-    let target = &fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
-    let (parent, name) = beside(target);
-    remove_dead_stagings(&parent, &name);
-    let prefix = format!(".{name}.factory-backup-");
-    let mut notes = Vec::new();
-    let Ok(entries) = fs::read_dir(&parent) else {
-        return notes;
+/// Removes a staging folder and everything in it; a folder in it without write permission
+/// (a read-only folder carried from a target) is made writable first. Whether it is gone.
+pub fn remove_tree(dir: &Path) -> bool {
+    if fs::remove_dir_all(dir).is_ok() {
+        return true;
+    }
+    #[cfg(unix)]
+    for entry in walkdir::WalkDir::new(dir).into_iter().flatten() {
+        use std::os::unix::fs::PermissionsExt;
+        if entry.file_type().is_dir()
+            && let Ok(meta) = entry.metadata()
+        {
+            let mode = meta.permissions().mode() | 0o700;
+            let _ = fs::set_permissions(entry.path(), fs::Permissions::from_mode(mode));
+        }
+    }
+    fs::remove_dir_all(dir).is_ok()
+}
+
+/// Removes the staging folders killed runs left in `parent` (beside any target there):
+/// their names carry the process id, and a process that is gone will not move them into
+/// place. A staging folder holds either a new tree that was never placed or, after an
+/// exchange, the old tree it replaced: neither is wanted. Returns what it removed.
+pub fn remove_dead_stagings(parent: &Path) -> Vec<(String, u32)> {
+    let mut removed = Vec::new();
+    let Ok(entries) = fs::read_dir(parent) else {
+        return removed;
     };
     for entry in entries.flatten() {
         let file_name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = file_name
-            .strip_prefix(&prefix)
-            .and_then(|rest| rest.split('-').next())
-            .and_then(|p| p.parse::<u32>().ok())
-        else {
+        let Some((name, pid)) = left_by(&file_name, "tmp") else {
             continue;
         };
-        if crate::process::alive(pid) {
-            continue;
+        if !crate::process::alive(pid) && remove_tree(&entry.path()) {
+            removed.push((name, pid));
         }
-        restore(&entry.path(), target);
+    }
+    removed
+}
+
+/// Puts back what killed runs in `target`'s folder had changed: each journal a dead run left
+/// there is rolled back into its own target, and dead runs' staging folders are removed.
+/// Every command that reads or writes a target (`generate`, `verify`, `upgrade`, `hash`)
+/// calls this first; returns what it did, to tell the user.
+pub fn recover_interrupted(target: &Path) -> Vec<String> {
+    let target = &fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
+    let (parent, _) = beside(target);
+    let mut notes = Vec::new();
+    if let Ok(entries) = fs::read_dir(&parent) {
+        for entry in entries.flatten() {
+            let file_name = entry.file_name().to_string_lossy().into_owned();
+            let Some((name, pid)) = left_by(&file_name, "backup") else {
+                continue;
+            };
+            if crate::process::alive(pid) {
+                continue;
+            }
+            let written = parent.join(&name);
+            restore(&entry.path(), &written);
+            notes.push(format!(
+                "an interrupted run (process {pid}) that was writing over {} was undone: its files are as they were before it",
+                written.display()
+            ));
+        }
+    }
+    for (name, pid) in remove_dead_stagings(&parent) {
         notes.push(format!(
-            "an interrupted run (process {pid}) that was writing over {} was undone: its files are as they were before it",
-            target.display()
+            "removed the staging folder an interrupted run (process {pid}) left beside {} (which holds one whole tree: the run's, or the one before it)",
+            parent.join(&name).display()
         ));
     }
     notes
@@ -180,6 +221,32 @@ pub fn recover_interrupted(target: &Path) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_left_by_a_run_are_told_from_names_that_look_alike() {
+        assert_eq!(
+            left_by(".proj.factory-tmp-12-345", "tmp"),
+            Some(("proj".into(), 12))
+        );
+        assert_eq!(
+            left_by(".a.factory-tmp-.factory-tmp-7-8", "tmp"),
+            Some(("a.factory-tmp-".into(), 7))
+        );
+        assert_eq!(
+            left_by(".proj.factory-backup-9-1", "backup"),
+            Some(("proj".into(), 9))
+        );
+        for other in [
+            ".proj.factory-tmp-12",
+            ".proj.factory-tmp-x-1",
+            ".proj.factory-tmp-1-2-3",
+            ".factory-tmp-1-2",
+            "proj.factory-tmp-1-2",
+            ".proj.factory-backup-1-2",
+        ] {
+            assert_eq!(left_by(other, "tmp"), None, "{other}");
+        }
+    }
 
     #[test]
     fn a_kill_at_any_step_rolls_back_to_exactly_the_users_files() {

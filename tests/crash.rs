@@ -394,11 +394,35 @@ fn many_files(env: &Env, name: &str, count: usize, marker: &str) -> std::path::P
     env.template(&format!("{name}-{marker}"), &files)
 }
 
+/// How a kill -9 trial runs.
+#[derive(Default, Clone, Copy)]
+struct Trials {
+    /// The killed command runs inside `proj` (`-o .`).
+    inside: bool,
+    /// The next command must exit 0.
+    next_ok: bool,
+    /// Right after a kill `proj` must already be wholly old or wholly new (the tree is
+    /// exchanged in one step), before any command undoes anything.
+    whole_at_once: bool,
+}
+
 /// Kills `args` (which writes over `proj`, reset from `pristine` before each trial) at 1/5 to
 /// 4/5 of a full run's time; after each kill `next` (the next command on `proj`) must leave it
 /// wholly as before or wholly as a full run leaves it (scaffold.yaml aside: it records its
-/// own run), with nothing beside it and the store sound.
+/// own run), with nothing beside it and the store sound; when the kill left it mixed, `next`
+/// must say that it undid an interrupted run.
 fn kill_trials(env: &Env, args: &[&str], next: &[&str]) {
+    kill_trials_with(env, args, next, Trials::default());
+}
+
+fn kill_trials_with(env: &Env, args: &[&str], next: &[&str], how: Trials) {
+    let command = |args: &[&str]| {
+        let mut command = env.command(args);
+        if how.inside {
+            command.current_dir(env.path("proj"));
+        }
+        command
+    };
     let reset = || {
         let _ = std::fs::remove_dir_all(env.path("proj"));
         common::copy_dir(&env.path("pristine"), &env.path("proj"));
@@ -406,14 +430,13 @@ fn kill_trials(env: &Env, args: &[&str], next: &[&str]) {
     reset();
     let old = without_record(common::snapshot(&env.path("proj")));
     let start = std::time::Instant::now();
-    env.run(args).ok();
+    common::Run::from(command(args).output().unwrap()).ok();
     let full = start.elapsed();
     let new = without_record(common::snapshot(&env.path("proj")));
     let mut killed_mid_run = 0;
     for fifth in 1..=4 {
         reset();
-        let mut child = env
-            .command(args)
+        let mut child = command(args)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -424,7 +447,23 @@ fn kill_trials(env: &Env, args: &[&str], next: &[&str]) {
             child.kill().unwrap(); // SIGKILL
         }
         child.wait().unwrap();
-        env.run(next);
+        let right_after = without_record(common::snapshot(&env.path("proj")));
+        let mixed = right_after != old && right_after != new;
+        assert!(
+            !(mixed && how.whole_at_once),
+            "{args:?} trial {fifth}: the kill left old and new files mixed in the target"
+        );
+        let after = env.run(next);
+        if how.next_ok {
+            after.ok();
+        }
+        if mixed {
+            assert!(
+                after.stderr.contains("an interrupted run"),
+                "{next:?} did not name the interrupted run: {}",
+                after.stderr
+            );
+        }
         let now = without_record(common::snapshot(&env.path("proj")));
         if now != old && now != new {
             let differ = |a: &[(std::path::PathBuf, Vec<u8>)]| {
@@ -475,6 +514,42 @@ fn kill_9_during_generate_force_leaves_the_old_project_or_the_new_never_a_mix() 
         &env,
         &["generate", new_t, "-o", "proj", "--defaults", "--force"],
         &["generate", new_t, "-o", "proj", "--defaults"],
+    );
+}
+
+/// A generated project written over by `--force` with other contents, killed; then `verify`
+/// finds it as generated (exit 0), the old tree or the new, and nothing beside it. Outside the
+/// target the tree is exchanged in one step, so the kill never leaves it mixed; inside it
+/// (`-o .`) the journal is rolled back by `verify`, which says so.
+#[test]
+fn kill_9_during_generate_force_then_verify_finds_a_whole_tree_and_exits_0() {
+    let env = Env::new();
+    let old_t = many_files(&env, "crashv", 400, "old");
+    let new_t = many_files(&env, "crashv", 400, "new");
+    let (old_t, new_t) = (old_t.to_str().unwrap(), new_t.to_str().unwrap());
+    env.run(&["generate", old_t, "-o", "pristine", "--defaults"])
+        .ok();
+    let proj = env.path("proj");
+    let verify = ["verify", proj.to_str().unwrap()];
+    kill_trials_with(
+        &env,
+        &["generate", new_t, "-o", "proj", "--defaults", "--force"],
+        &verify,
+        Trials {
+            next_ok: true,
+            whole_at_once: true,
+            ..Trials::default()
+        },
+    );
+    kill_trials_with(
+        &env,
+        &["generate", new_t, "-o", ".", "--defaults", "--force"],
+        &verify,
+        Trials {
+            inside: true,
+            next_ok: true,
+            ..Trials::default()
+        },
     );
 }
 

@@ -818,3 +818,55 @@ fn a_command_delivered_three_times_at_once_has_one_outcome() {
 fn rabbitmq_node() -> String {
     std::env::var("FACTORY_TEST_RABBITMQ_NODE").unwrap_or_else(|_| "factory-test@localhost".into())
 }
+
+/// Issue 26 item 2: a worker command whose target folder is a `.git` (or inside one) is
+/// refused for good, as the command line refuses it, and the repository is left as it was.
+#[test]
+#[ignore = "needs RabbitMQ: run scripts/rabbitmq-start"]
+fn a_target_folder_named_git_is_refused_and_the_repository_is_left_as_it_was() {
+    let url = vhost("dot-git");
+    let env = prepared();
+    let victim = env.path("out/victimproj");
+    std::fs::create_dir_all(&victim).unwrap();
+    assert!(
+        Command::new("git")
+            .args(["init", "--quiet"])
+            .arg(&victim)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let before = common::snapshot(&env.path("out"));
+    let worker = Worker::start(&env, &url, "worker", &[]);
+    for folder in ["victimproj/.git", "victimproj/.git/hooks", "fresh/.GIT"] {
+        let refused = send(
+            &env,
+            &url,
+            "GenerateScaffold",
+            &generate(folder),
+            &["--wait"],
+        );
+        refused.expect_code(2);
+        assert!(
+            refused.json()["outcome"]["payload"]["error"]
+                .as_str()
+                .unwrap()
+                .contains("a git repository's own folder"),
+            "{folder}: {}",
+            refused.stdout
+        );
+    }
+    assert_eq!(worker.stop(), 0, "{}", "the worker stops cleanly");
+    assert_eq!(
+        before,
+        common::snapshot(&env.path("out")),
+        "nothing was written"
+    );
+    assert!(!env.path("out/fresh").exists());
+    let dlq = dead_letters(&url, "factory.templates.scaffold-engine.commands.dlq");
+    assert_eq!(dlq.len(), 3, "{dlq:?}");
+    assert!(
+        dlq.iter()
+            .all(|(_, r)| r.contains("a git repository's own folder"))
+    );
+}

@@ -17,6 +17,10 @@ pub(crate) struct HashArgs {
 
 /// Runs `hash`.
 pub(crate) fn run(app: &App, args: HashArgs) -> Result<()> {
+    // A run killed while it wrote over the folder is undone before it is hashed.
+    for note in crate::transaction::recover_interrupted(&args.dir) {
+        app.printer.warn(note);
+    }
     let tree = crate::hash::hash_dir(&args.dir)?;
     if app.json() {
         app.printer.json_document(&serde_json::json!({

@@ -18,6 +18,10 @@ pub(crate) struct VerifyArgs {
 
 /// Runs `verify`; exit 3 when files were added, removed or changed.
 pub(crate) fn run(app: &App, args: VerifyArgs) -> Result<()> {
+    // A run killed while it wrote over the project is undone before it is compared.
+    for note in crate::transaction::recover_interrupted(&args.dir) {
+        app.printer.warn(note);
+    }
     let drift = verify::verify(&args.dir)?;
     if app.json() {
         app.printer

@@ -110,8 +110,10 @@ fn problems_error(label: &str, problems: Vec<RenderProblem>) -> Error {
         .hint("fix the answers or the template; `factory validate --path DIR` checks a template")
 }
 
-/// Checks the target before anything starts: a non-empty folder needs `--force`.
+/// Checks the target before anything starts: never a git repository's own folder or a
+/// link; a non-empty folder needs `--force`.
 pub fn check_target(target: &Path, force: bool) -> Result<()> {
+    output::refuse_git_dir(target)?;
     output::refuse_link(target)?;
     if !output::is_missing_or_empty(target)? && !force {
         return Err(output::not_empty(target));
@@ -169,6 +171,11 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         });
     }
 
+    if request.git {
+        // Before anything is written: a `.git` already in the target must be a repository
+        // of that folder's own, or the commit would land in another one.
+        crate::git::check_own_repository(&request.target).map_err(fail)?;
+    }
     let staging = Staging::new(&request.target).map_err(fail)?;
     let env = renderer.env();
     // Hooks run in the project folder (for a cookiecutter template the target is its project
@@ -223,8 +230,9 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
     } else {
         hash::list_files(&staging.dir).map_err(fail)?
     };
+    let target = staging.target();
     for (file, size) in &mut files {
-        let existing = request.target.join(&file.path);
+        let existing = target.join(&file.path);
         if keep.is_match(&file.path) && existing.is_file() {
             file.sha256 = hash::sha256_file(&existing).map_err(fail)?;
             *size = existing.metadata().map(|m| m.len()).unwrap_or(*size);
@@ -261,7 +269,7 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
     scaffold
         .write_into(&staging.dir, &tree.manifest)
         .map_err(fail)?;
-    staging.place(request.force, &keep).map_err(fail)?;
+    let placed = staging.place(request.force, &keep).map_err(fail)?;
     if request.git {
         let mut message = format!(
             "Scaffold from {}\n\nfactory execution {execution_id}\ncontent {}",
@@ -271,7 +279,7 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
             message.push_str("\n\n");
             message.push_str(trailer);
         }
-        let commit = crate::git::commit_all(&request.target, &message).map_err(fail)?;
+        let commit = crate::git::commit_all(&placed.dir(), &message).map_err(fail)?;
         outcome.repository = Some(absolute(&request.target));
         outcome.commit = Some(commit);
     }

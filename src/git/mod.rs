@@ -10,13 +10,94 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
-/// Commits everything in `dir` (initialising a repository when there is none); returns the
-/// commit id.
+/// Refuses a `.git` in `dir` through which a commit would land in another repository: a
+/// `gitdir:` file, a link, a link anywhere inside it, a shared `commondir`, a
+/// `core.worktree`, a bare repository. No `.git` at all is fine: the commit makes one.
+pub fn check_own_repository(dir: &Path) -> Result<()> {
+    let dot_git = dir.join(".git");
+    let refuse = |why: String| {
+        Error::new(format!(
+            "{} {why}; --git commits only to a repository of the output's own",
+            dir.join(".git").display()
+        ))
+        .hint("remove that .git (or generate without --git and commit yourself)")
+    };
+    let meta = match std::fs::symlink_metadata(&dot_git) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io("read", &dot_git, e)),
+    };
+    if meta.file_type().is_symlink() {
+        return Err(refuse("is a link to another folder".into()));
+    }
+    if !meta.is_dir() {
+        let first = std::fs::read_to_string(&dot_git)
+            .ok()
+            .and_then(|text| text.lines().next().map(str::to_string))
+            .unwrap_or_default();
+        return Err(refuse(format!(
+            "is a file (`{}`) that makes another folder the repository",
+            first.chars().take(200).collect::<String>().escape_debug()
+        )));
+    }
+    if dot_git.join("commondir").exists() {
+        return Err(refuse(
+            "shares another repository's objects and branches (commondir)".into(),
+        ));
+    }
+    for entry in walkdir::WalkDir::new(&dot_git).min_depth(1) {
+        let entry =
+            entry.map_err(|e| Error::new(format!("cannot read {}: {e}", dot_git.display())))?;
+        if entry.path_is_symlink() {
+            return Err(refuse(format!(
+                "holds a link, {}, that leads elsewhere",
+                entry
+                    .path()
+                    .strip_prefix(dir)
+                    .unwrap_or(entry.path())
+                    .display()
+            )));
+        }
+    }
+    let repo = git2::Repository::open(&dot_git).map_err(|e| {
+        refuse(format!(
+            "is not a repository git can open ({})",
+            e.message()
+        ))
+    })?;
+    let config = repo
+        .config()
+        .and_then(|c| c.open_level(git2::ConfigLevel::Local))
+        .map_err(|e| {
+            refuse(format!(
+                "has a configuration git cannot read ({})",
+                e.message()
+            ))
+        })?;
+    if let Ok(worktree) = config.get_string("core.worktree") {
+        return Err(refuse(format!(
+            "sets core.worktree = {worktree}: its working folder is elsewhere"
+        )));
+    }
+    let own = match (repo.workdir(), std::fs::canonicalize(dir)) {
+        (Some(workdir), Ok(real)) => std::fs::canonicalize(workdir).is_ok_and(|w| w == real),
+        _ => false,
+    };
+    if !own {
+        return Err(refuse("is not the repository of this folder".into()));
+    }
+    Ok(())
+}
+
+/// Commits everything in `dir` (initialising a repository when there is none, refusing a
+/// `.git` that belongs elsewhere); returns the commit id.
 pub fn commit_all(dir: &Path, message: &str) -> Result<String> {
     let fail = |e: git2::Error| Error::new(format!("git in {}: {}", dir.display(), e.message()));
-    let repo = match git2::Repository::open(dir) {
-        Ok(repo) => repo,
-        Err(_) => git2::Repository::init(dir).map_err(fail)?,
+    check_own_repository(dir)?;
+    let repo = if dir.join(".git").is_dir() {
+        git2::Repository::open(dir.join(".git")).map_err(fail)?
+    } else {
+        git2::Repository::init(dir).map_err(fail)?
     };
     let mut index = repo.index().map_err(fail)?;
     index
