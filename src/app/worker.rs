@@ -388,13 +388,15 @@ pub struct SendCommand {
 /// causation) or its dead-lettering.
 pub fn send_command(settings: &Settings, request: SendCommand) -> Result<Sent> {
     let spec = catalog::find(&request.command_type);
-    if !request.unchecked || spec.is_none() {
-        Command::parse(&request.command_type, &request.payload)?;
+    let parsed = Command::parse(&request.command_type, &request.payload);
+    if let (Err(e), false) = (&parsed, request.unchecked) {
+        return Err(e.clone());
     }
+    // An unchecked command of a type the catalog lacks goes where --service says.
     let service = match (&request.service, spec) {
         (Some(service), _) => services(std::slice::from_ref(service))?.remove(0),
         (None, Some(spec)) => spec.service.to_string(),
-        (None, None) => unreachable!("an unknown type does not parse"),
+        (None, None) => return Err(parsed.expect_err("a type the catalog lacks does not parse")),
     };
     let envelope = CommandEnvelope {
         command_id: crate::ids::new_id(crate::ids::COMMAND),
