@@ -1,0 +1,1 @@
+//! The structured merge on a table of cases.
