@@ -8,6 +8,10 @@ use super::{Kind, MAX_DEPTH, Node};
 pub(super) struct Json;
 
 impl TextFormat for Json {
+    fn scales_indentation(&self) -> bool {
+        true
+    }
+
     fn parse(&self, text: &str) -> Option<Node<Span>> {
         let mut reader = Reader {
             text,

@@ -495,6 +495,22 @@ impl Merger {
         if inserts.is_empty() && keep.iter().all(|k| *k) {
             return;
         }
+        // Keys you added right after the anchor stay next to it: yours, then the template's
+        // (as for list entries).
+        let yours_alone: Vec<bool> = ours
+            .iter()
+            .map(|(key, _)| base_get(key).is_none() && t.node.get(key).is_none())
+            .collect();
+        let past_yours = |mut anchor: Option<usize>| {
+            while let Some(next) = anchor.map_or(Some(0), |a| a.checked_add(1))
+                && yours_alone.get(next) == Some(&true)
+            {
+                anchor = Some(next);
+            }
+            anchor
+        };
+        let inserts: Vec<(Option<usize>, Child)> =
+            inserts.into_iter().map(|(a, c)| (past_yours(a), c)).collect();
         let mut list = Vec::new();
         let take = |list: &mut Vec<Child>, at: Option<usize>| {
             list.extend(
@@ -551,12 +567,8 @@ impl Merger {
                 kept(&mut list);
                 continue;
             }
-            if !in_ours {
-                list.extend(theirs_range.clone().map(|i| copy(&t.path, Side::Theirs, i)));
-                continue;
-            }
             let base_range = region.base.clone();
-            if base_range.is_empty() {
+            if in_ours && base_range.is_empty() {
                 // Entries added at the same place on both sides: yours, then the template's
                 // that you do not have.
                 kept(&mut list);
@@ -567,7 +579,8 @@ impl Merger {
                 }
                 continue;
             }
-            let pairwise = base_range.len() == ours_range.len()
+            let pairwise = !base_range.is_empty()
+                && base_range.len() == ours_range.len()
                 && base_range.len() == theirs_range.len()
                 && base_range.clone().zip(ours_range.clone()).zip(theirs_range.clone()).all(
                     |((bi, oi), ti)| {
@@ -577,7 +590,8 @@ impl Merger {
                     },
                 );
             if pairwise {
-                // The same entries changed on both sides: merged entry by entry.
+                // The same entries changed (on one side or both): merged entry by entry, so
+                // what neither side changed in them keeps its bytes.
                 let b = b.as_ref().expect("a base range that is not empty");
                 for ((bi, oi), ti) in base_range.zip(ours_range.clone()).zip(theirs_range) {
                     let here = format!("{name}[{oi}]");
@@ -585,6 +599,10 @@ impl Merger {
                         list.push(Child::Keep(oi));
                     }
                 }
+                continue;
+            }
+            if !in_ours {
+                list.extend(theirs_range.clone().map(|i| copy(&t.path, Side::Theirs, i)));
                 continue;
             }
             self.conflicts.push(format!("{name}[{}]", ours_range.start));

@@ -35,6 +35,10 @@ pub(super) trait TextFormat {
     /// The tree of a document with the spans of its nodes; `None` when it does not parse or
     /// uses something the merge does not edit.
     fn parse(&self, text: &str) -> Option<Node<Span>>;
+
+    /// Whether text copied into your file takes your file's indentation step (JSON: white
+    /// space only; YAML's block scalars would change).
+    fn scales_indentation(&self) -> bool;
 }
 
 /// The structured merge of a text format.
@@ -59,10 +63,13 @@ pub(super) fn merge(
         ours: &ours_tree,
         theirs: &theirs_tree,
     };
+    let base = base.unwrap_or_default();
+    let unit = |text: &str| format.scales_indentation().then(|| indent_unit(text)).flatten();
     let texts = Texts {
-        base: base.unwrap_or_default(),
+        base,
         ours,
         theirs,
+        units: [unit(base), unit(ours), unit(theirs)],
     };
     run(
         &sides,
@@ -75,6 +82,9 @@ struct Texts<'a> {
     base: &'a str,
     ours: &'a str,
     theirs: &'a str,
+    /// The indentation steps of base, yours and theirs, where text copied from one side to
+    /// yours is scaled to your step.
+    units: [Option<usize>; 3],
 }
 
 impl Texts<'_> {
@@ -83,6 +93,15 @@ impl Texts<'_> {
             Side::Base => self.base,
             Side::Theirs => self.theirs,
         }
+    }
+
+    /// The steps to scale text copied from `side` by: (its step, yours).
+    fn scale(&self, side: Side) -> Option<(usize, usize)> {
+        let from = match side {
+            Side::Base => self.units[0],
+            Side::Theirs => self.units[2],
+        };
+        Some((from?, self.units[1]?))
     }
 }
 
@@ -150,6 +169,7 @@ fn replace(
             &src[source.at.entry.clone()],
             column(src, source.at.entry.start),
             column(texts.ours, ours.at.entry.start),
+            texts.scale(from.0),
         )?;
         return Some(Edit {
             range: ours.at.entry.clone(),
@@ -163,6 +183,7 @@ fn replace(
         &src[source.at.value.clone()],
         line_indent(src, source.at.value.start),
         line_indent(texts.ours, ours.at.value.start),
+        texts.scale(from.0),
     )?;
     if ours.at.value.is_empty() {
         // An empty value (`key:`) gets a space before the one it becomes.
@@ -296,6 +317,7 @@ fn flow_children(
                 &src[node.at.entry.clone()],
                 line_indent(src, node.at.entry.start),
                 indent,
+                texts.scale(*side),
             )?);
         }
         let edit = match anchor {
@@ -378,10 +400,10 @@ fn block_child_text(src: &str, node: &Node<Span>, column_to: usize) -> Option<St
     let end = line_end(src, node.at.entry.end);
     let mut text = if anchored(src, node) {
         let start = lines_start(src, node)?;
-        shift_lines(&src[start..end], from, column_to, true)?
+        shift_lines(&src[start..end], from, column_to, true, None)?
     } else {
         // The first key of a mapping that is a list item (`- name: x`): written from its key.
-        let rest = shift_lines(&src[node.at.entry.start..end], from, column_to, false)?;
+        let rest = shift_lines(&src[node.at.entry.start..end], from, column_to, false, None)?;
         format!("{}{rest}", " ".repeat(column_to))
     };
     if !text.ends_with('\n') {
@@ -431,33 +453,52 @@ fn line_indent(text: &str, at: usize) -> usize {
     text[start..].bytes().take_while(|b| *b == b' ').count()
 }
 
-/// Moves the lines after the first from indentation `from` to `to`.
-fn reindent(text: &str, from: usize, to: usize) -> Option<String> {
-    shift_lines(text, from, to, false)
+/// Moves the lines after the first from indentation `from` to `to`, scaled from one
+/// indentation step to another with `units`.
+fn reindent(text: &str, from: usize, to: usize, units: Option<(usize, usize)>) -> Option<String> {
+    shift_lines(text, from, to, false, units)
 }
 
-/// Moves lines (the first one too, with `first`) by `to - from` columns; lines with only white
-/// space stay as they are. `None` when a line has too little indentation to move left.
-fn shift_lines(text: &str, from: usize, to: usize, first: bool) -> Option<String> {
-    if from == to {
+/// Moves lines (the first one too, with `first`) from indentation `from` to `to`: what they
+/// are indented beyond `from` is kept, or scaled from one step to another (`units`). Lines
+/// with only white space stay as they are. `None` when a line has too little indentation to
+/// move left.
+fn shift_lines(
+    text: &str,
+    from: usize,
+    to: usize,
+    first: bool,
+    units: Option<(usize, usize)>,
+) -> Option<String> {
+    let units = units.filter(|(a, b)| a != b && *a > 0);
+    if from == to && units.is_none() {
         return Some(text.to_string());
     }
     let mut out = String::with_capacity(text.len());
     for (i, line) in text.split_inclusive('\n').enumerate() {
         if (i == 0 && !first) || line.trim().is_empty() {
             out.push_str(line);
-        } else if to > from {
-            out.push_str(&" ".repeat(to - from));
-            out.push_str(line);
-        } else {
-            let cut = from - to;
-            if line.len() < cut || !line.as_bytes()[..cut].iter().all(|b| *b == b' ') {
-                return None;
-            }
-            out.push_str(&line[cut..]);
+            continue;
         }
+        let indent = line.bytes().take_while(|b| *b == b' ').count();
+        let beyond = indent.checked_sub(from)?;
+        let beyond = match units {
+            Some((a, b)) if beyond % a == 0 => beyond / a * b,
+            _ => beyond,
+        };
+        out.push_str(&" ".repeat(to + beyond));
+        out.push_str(&line[indent..]);
     }
     Some(out)
+}
+
+/// A file's indentation step: its smallest indentation.
+fn indent_unit(text: &str) -> Option<usize> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.bytes().take_while(|b| *b == b' ').count())
+        .filter(|n| *n > 0)
+        .min()
 }
 
 /// The kind of a node, for builders.

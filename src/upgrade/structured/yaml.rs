@@ -14,11 +14,18 @@ use super::{Kind, MAX_DEPTH, Node};
 pub(super) struct Yaml;
 
 impl TextFormat for Yaml {
+    fn scales_indentation(&self) -> bool {
+        false
+    }
+
     fn parse(&self, text: &str) -> Option<Node<Span>> {
         let mut events = Vec::new();
         for event in Parser::new_from_str(text) {
             let (event, span) = event.ok()?;
-            events.push((event, span.byte_range()?));
+            // Comments are kept as bytes of the lines they are on.
+            if !matches!(event, Event::Comment(..)) {
+                events.push((event, span.byte_range()?));
+            }
         }
         let mut reader = Reader {
             text,
