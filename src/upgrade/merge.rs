@@ -262,7 +262,12 @@ fn conflict(path: &str, chunks: &[Chunk], style: ConflictStyle, what: &str) -> F
 /// `.rej` files): what would take the file as written to the template's side of the
 /// conflicts, with three lines of context.
 fn reject(path: &str, written: &str, theirs: &str) -> String {
-    let patch = diffy::create_patch(written, theirs).to_string();
+    let patch = diffy::create_patch(written, theirs);
+    // git writes an empty context line as a single space.
+    let patch = diffy::PatchFormatter::new()
+        .suppress_blank_empty(false)
+        .fmt_patch(&patch)
+        .to_string();
     let hunks = patch
         .find("\n@@ ")
         .map_or(patch.as_str(), |i| &patch[i + 1..]);
