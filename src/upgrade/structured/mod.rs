@@ -181,14 +181,15 @@ impl<A> Node<A> {
         Node { kind, at: () }
     }
 
-    fn get(&self, key: &str) -> Option<(usize, &Node<A>)> {
+    /// A map's keys and their indices (empty for anything else).
+    fn index(&self) -> HashMap<&str, usize> {
         match &self.kind {
             Kind::Map(entries) => entries
                 .iter()
                 .enumerate()
-                .find(|(_, (k, _))| k == key)
-                .map(|(i, (_, n))| (i, n)),
-            _ => None,
+                .map(|(i, (k, _))| (k.as_str(), i))
+                .collect(),
+            _ => HashMap::new(),
         }
     }
 
@@ -230,9 +231,12 @@ pub(super) fn same<A, B>(a: &Node<A>, b: &Node<B>) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
         }
         (Kind::Map(x), Kind::Map(y)) => {
+            let index: HashMap<&str, &Node<B>> = y.iter().map(|(k, w)| (k.as_str(), w)).collect();
+            // Equal sizes and every key found: the same keys, as keys are distinct.
             x.len() == y.len()
+                && index.len() == y.len()
                 && x.iter()
-                    .all(|(k, v)| y.iter().any(|(k2, w)| k2 == k && same(v, w)))
+                    .all(|(k, v)| index.get(k.as_str()).is_some_and(|w| same(v, w)))
         }
         _ => false,
     }
@@ -436,12 +440,21 @@ impl Merger {
         let (Kind::Map(ours), Kind::Map(theirs)) = (&o.node.kind, &t.node.kind) else {
             return;
         };
-        let base_get = |key: &str| b.as_ref().and_then(|b| b.node.get(key));
+        let (base_index, ours_index, theirs_index) = (
+            b.as_ref().map(|b| b.node.index()).unwrap_or_default(),
+            o.node.index(),
+            t.node.index(),
+        );
+        let base_map = match b.as_ref().map(|b| &b.node.kind) {
+            Some(Kind::Map(entries)) => entries.as_slice(),
+            _ => &[],
+        };
+        let base_get = |key: &str| base_index.get(key).map(|&i| (i, &base_map[i].1));
         let mut keep = vec![true; ours.len()];
         for (i, (key, on)) in ours.iter().enumerate() {
             let here = join(name, key);
-            match (base_get(key), t.node.get(key)) {
-                (bk, Some((ti, _))) => {
+            match (base_get(key), theirs_index.get(key.as_str())) {
+                (bk, Some(&ti)) => {
                     let bk = bk.map(|(bi, _)| b.as_ref().expect("found in the base").child(bi));
                     keep[i] = self.node(&here, bk, o.child(i), t.child(ti));
                 }
@@ -469,7 +482,7 @@ impl Merger {
         let mut inserts: Vec<(Option<usize>, Child)> = Vec::new();
         let mut anchor = None;
         for (ti, (key, tn)) in theirs.iter().enumerate() {
-            if let Some((oi, _)) = o.node.get(key) {
+            if let Some(&oi) = ours_index.get(key.as_str()) {
                 anchor = Some(oi);
                 continue;
             }
@@ -499,7 +512,7 @@ impl Merger {
         // (as for list entries).
         let yours_alone: Vec<bool> = ours
             .iter()
-            .map(|(key, _)| base_get(key).is_none() && t.node.get(key).is_none())
+            .map(|(key, _)| base_get(key).is_none() && !theirs_index.contains_key(key.as_str()))
             .collect();
         let past_yours = |mut anchor: Option<usize>| {
             while let Some(next) = anchor.map_or(Some(0), |a| a.checked_add(1))
@@ -800,7 +813,7 @@ pub(super) fn run<A>(
         let want = expected(sides, &decided.ops)?;
         let text = apply(&decided.ops)?;
         let got = parse(&text)?;
-        same(&got, &want).then_some((text, decided.conflicts))
+        (distinct_keys(&got) && same(&got, &want)).then_some((text, decided.conflicts))
     };
     let (ours, conflicts) = resolved(Resolve::Ours)?;
     if conflicts.is_empty() {
