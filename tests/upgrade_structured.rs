@@ -6,7 +6,8 @@ mod common;
 
 use common::Env;
 
-const TEMPLATE: &str = "name: up\ncategory: service\nparameters:\n  - name: name\n    default: demo\n";
+const TEMPLATE: &str =
+    "name: up\ncategory: service\nparameters:\n  - name: name\n    default: demo\n";
 
 const PYPROJECT_V1: &str = r#"# Project metadata
 [project]
@@ -93,8 +94,15 @@ const PACKAGE_V2: &str = r#"{
 
 fn publish(env: &Env, dir: &str, version: &str) {
     let from = env.path(dir);
-    env.run(&["version", "up", "--from", from.to_str().unwrap(), "--version", version])
-        .ok();
+    env.run(&[
+        "version",
+        "up",
+        "--from",
+        from.to_str().unwrap(),
+        "--version",
+        version,
+    ])
+    .ok();
     env.run(&["validate", &format!("up@{version}")]).ok();
     env.run(&["publish", &format!("up@{version}")]).ok();
 }
@@ -254,7 +262,13 @@ strict = true
 fn toml_yaml_and_json_merge_key_by_key_and_a_real_conflict_is_reported_on_its_key() {
     let env = edited_project();
     let project = env.path("proj");
-    let out = env.run(&["upgrade", project.to_str().unwrap(), "--to", "2.0.0", "--json"]);
+    let out = env.run(&[
+        "upgrade",
+        project.to_str().unwrap(),
+        "--to",
+        "2.0.0",
+        "--json",
+    ]);
     out.expect_code(3);
     let plan = out.json();
     let steps: Vec<(String, String, String)> = plan["steps"]
@@ -288,10 +302,17 @@ fn toml_yaml_and_json_merge_key_by_key_and_a_real_conflict_is_reported_on_its_ke
         ]
     );
 
-    let out = env.run(&["upgrade", project.to_str().unwrap(), "--to", "2.0.0", "--apply"]);
+    let out = env.run(&[
+        "upgrade",
+        project.to_str().unwrap(),
+        "--to",
+        "2.0.0",
+        "--apply",
+    ]);
     out.expect_code(3);
     assert!(
-        out.stderr.contains("1 conflict(s) need you: pyproject.toml"),
+        out.stderr
+            .contains("1 conflict(s) need you: pyproject.toml"),
         "{}",
         out.stderr
     );
@@ -344,7 +365,10 @@ fn diff3_shows_the_base_of_the_key_and_rej_keeps_yours_with_the_template_side_be
     ]);
     out.expect_code(3);
     assert!(out.stdout.contains("pyproject.toml.rej"), "{}", out.stdout);
-    assert_eq!(read(&env, "pyproject.toml"), pyproject_merged("line-length = 120"));
+    assert_eq!(
+        read(&env, "pyproject.toml"),
+        pyproject_merged("line-length = 120")
+    );
     assert_eq!(
         read(&env, "pyproject.toml.rej"),
         "diff a/pyproject.toml b/pyproject.toml\t(rejected hunks)

@@ -148,12 +148,8 @@ fn line_merge(base: &str, ours: &str, theirs: &str) -> Vec<Chunk> {
     let longest_run = [base, ours, theirs]
         .iter()
         .flat_map(|t| {
-            ['<', '|', '=', '>'].map(|c| {
-                t.split(|x| x != c)
-                    .map(str::len)
-                    .max()
-                    .unwrap_or_default()
-            })
+            ['<', '|', '=', '>']
+                .map(|c| t.split(|x| x != c).map(str::len).max().unwrap_or_default())
         })
         .max()
         .unwrap_or_default();
@@ -288,18 +284,26 @@ mod tests {
 
     #[test]
     fn markers_start_a_line_after_a_last_line_without_a_line_break() {
-        let FileMerge::Conflict { bytes, .. } =
-            merged("a.txt", "a\nb", "a\nours", "a\ntheirs", ConflictStyle::Merge)
-        else {
+        let FileMerge::Conflict { bytes, .. } = merged(
+            "a.txt",
+            "a\nb",
+            "a\nours",
+            "a\ntheirs",
+            ConflictStyle::Merge,
+        ) else {
             panic!("a conflict")
         };
         assert_eq!(
             text(&bytes),
             "a\n<<<<<<< before updating\nours\n=======\ntheirs\n>>>>>>> after updating\n"
         );
-        let FileMerge::Conflict { bytes, .. } =
-            merged("a.txt", "a\nb", "a\nours", "a\ntheirs", ConflictStyle::Diff3)
-        else {
+        let FileMerge::Conflict { bytes, .. } = merged(
+            "a.txt",
+            "a\nb",
+            "a\nours",
+            "a\ntheirs",
+            ConflictStyle::Diff3,
+        ) else {
             panic!("a conflict")
         };
         assert_eq!(

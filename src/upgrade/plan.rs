@@ -112,10 +112,22 @@ pub fn plan(base: &Tree, theirs: &Tree, ours: &Tree, style: ConflictStyle) -> Pl
             style => style,
         };
         let merged = |b: Option<&FileState>, o: &FileState, t: &FileState| {
-            let executable = if b.is_some() { o.executable } else { t.executable };
+            let executable = if b.is_some() {
+                o.executable
+            } else {
+                t.executable
+            };
             let file = |bytes| FileState { bytes, executable };
-            match merge_file(path, b.map(|b| b.bytes.as_slice()), &o.bytes, &t.bytes, style) {
-                FileMerge::Clean { bytes, reason } => step(Action::Merge, &reason, Some(file(bytes))),
+            match merge_file(
+                path,
+                b.map(|b| b.bytes.as_slice()),
+                &o.bytes,
+                &t.bytes,
+                style,
+            ) {
+                FileMerge::Clean { bytes, reason } => {
+                    step(Action::Merge, &reason, Some(file(bytes)))
+                }
                 FileMerge::Conflict {
                     bytes,
                     reject,

@@ -98,9 +98,11 @@ impl Reader<'_> {
                 Some(leaf(format!("s:{s}"), start..self.at, Style::Inline))
             }
             _ => {
-                while self.bytes.get(self.at).is_some_and(|b| {
-                    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.')
-                }) {
+                while self
+                    .bytes
+                    .get(self.at)
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.'))
+                {
                     self.at += 1;
                 }
                 let raw = &self.text[start..self.at];

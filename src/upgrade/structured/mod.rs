@@ -56,13 +56,10 @@ impl Format {
     /// Why `text` is not a valid document of this format (`None` when it is).
     pub(crate) fn problem(self, text: &str) -> Option<String> {
         match self {
-            Format::Toml => text.parse::<toml_edit::DocumentMut>().err().map(|e| {
-                e.to_string()
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .to_string()
-            }),
+            Format::Toml => text
+                .parse::<toml_edit::DocumentMut>()
+                .err()
+                .map(|e| e.to_string().lines().next().unwrap_or_default().to_string()),
             Format::Json => serde_json::from_str::<serde_json::Value>(text)
                 .err()
                 .map(|e| e.to_string()),
@@ -174,7 +171,9 @@ impl<A> Node<A> {
     /// The data alone.
     pub(super) fn data(&self) -> Node<()> {
         let kind = match &self.kind {
-            Kind::Map(entries) => Kind::Map(entries.iter().map(|(k, n)| (k.clone(), n.data())).collect()),
+            Kind::Map(entries) => {
+                Kind::Map(entries.iter().map(|(k, n)| (k.clone(), n.data())).collect())
+            }
             Kind::Seq(items) => Kind::Seq(items.iter().map(Node::data).collect()),
             Kind::Leaf(s) => Kind::Leaf(s.clone()),
         };
@@ -336,12 +335,14 @@ pub(super) struct Decided {
     pub(super) conflicts: Vec<String>,
 }
 
-/// Decides the merge, with conflicts resolved as `resolve` says.
-pub(super) fn decide<A>(sides: &Sides<'_, A>, resolve: Resolve) -> Decided {
+/// Decides the merge, with conflicts resolved as `resolve` says; `None` when a list's diff
+/// does not line up (the merge then steps aside rather than guess).
+pub(super) fn decide<A>(sides: &Sides<'_, A>, resolve: Resolve) -> Option<Decided> {
     let mut merger = Merger {
         resolve,
         ops: Vec::new(),
         conflicts: Vec::new(),
+        broken: false,
     };
     let at = |node, path: Path| At { node, path };
     merger.node(
@@ -350,10 +351,10 @@ pub(super) fn decide<A>(sides: &Sides<'_, A>, resolve: Resolve) -> Decided {
         at(sides.ours, Vec::new()),
         at(sides.theirs, Vec::new()),
     );
-    Decided {
+    (!merger.broken).then_some(Decided {
         ops: merger.ops,
         conflicts: merger.conflicts,
-    }
+    })
 }
 
 /// A node and its path.
@@ -377,6 +378,7 @@ struct Merger {
     resolve: Resolve,
     ops: Vec<Op>,
     conflicts: Vec<String>,
+    broken: bool,
 }
 
 fn join(name: &str, key: &str) -> String {
@@ -394,7 +396,8 @@ impl Merger {
         if same(o.node, t.node) || b.as_ref().is_some_and(|b| same(b.node, t.node)) {
             return true;
         }
-        let base_kind_fits = |want: fn(&Kind<A>) -> bool| b.as_ref().is_none_or(|b| want(&b.node.kind));
+        let base_kind_fits =
+            |want: fn(&Kind<A>) -> bool| b.as_ref().is_none_or(|b| want(&b.node.kind));
         match (&o.node.kind, &t.node.kind) {
             (Kind::Map(_), Kind::Map(_)) if base_kind_fits(|k| matches!(k, Kind::Map(_))) => {
                 self.map(name, b, o, t);
@@ -522,8 +525,10 @@ impl Merger {
             }
             anchor
         };
-        let inserts: Vec<(Option<usize>, Child)> =
-            inserts.into_iter().map(|(a, c)| (past_yours(a), c)).collect();
+        let inserts: Vec<(Option<usize>, Child)> = inserts
+            .into_iter()
+            .map(|(a, c)| (past_yours(a), c))
+            .collect();
         let mut list = Vec::new();
         let take = |list: &mut Vec<Child>, at: Option<usize>| {
             list.extend(
@@ -567,8 +572,20 @@ impl Merger {
             Child::Copy(side, p)
         };
         for region in regions(&oh, &th) {
-            let ours_range = side_range(&oh, &region, true);
-            let theirs_range = side_range(&th, &region, false);
+            let (Some(ours_range), Some(theirs_range)) = (
+                side_range(&oh, &region, true),
+                side_range(&th, &region, false),
+            ) else {
+                self.broken = true;
+                return;
+            };
+            if ours_range.start < cursor
+                || ours_range.end > ours.len()
+                || theirs_range.end > theirs.len()
+            {
+                self.broken = true;
+                return;
+            }
             list.extend((cursor..ours_range.start).map(Child::Keep));
             cursor = ours_range.end;
             let (in_ours, in_theirs) = (
@@ -595,13 +612,15 @@ impl Merger {
             let pairwise = !base_range.is_empty()
                 && base_range.len() == ours_range.len()
                 && base_range.len() == theirs_range.len()
-                && base_range.clone().zip(ours_range.clone()).zip(theirs_range.clone()).all(
-                    |((bi, oi), ti)| {
+                && base_range
+                    .clone()
+                    .zip(ours_range.clone())
+                    .zip(theirs_range.clone())
+                    .all(|((bi, oi), ti)| {
                         let (bk, ok, tk) = (&base_items[bi].kind, &ours[oi].kind, &theirs[ti].kind);
                         matches!((bk, ok, tk), (Kind::Map(_), Kind::Map(_), Kind::Map(_)))
                             || matches!((bk, ok, tk), (Kind::Seq(_), Kind::Seq(_), Kind::Seq(_)))
-                    },
-                );
+                    });
             if pairwise {
                 // The same entries changed (on one side or both): merged entry by entry, so
                 // what neither side changed in them keeps its bytes.
@@ -631,11 +650,8 @@ impl Merger {
             }
         }
         list.extend((cursor..ours.len()).map(Child::Keep));
-        let unchanged = list.len() == ours.len()
-            && list
-                .iter()
-                .enumerate()
-                .all(|(i, c)| *c == Child::Keep(i));
+        let unchanged =
+            list.len() == ours.len() && list.iter().enumerate().all(|(i, c)| *c == Child::Keep(i));
         if !unchanged {
             self.ops.push(Op::Children { at: o.path, list });
         }
@@ -733,12 +749,13 @@ fn regions(ours: &[Hunk], theirs: &[Hunk]) -> Vec<Region> {
 }
 
 /// The entries of one side that a region covers.
-fn side_range(hunks: &[Hunk], region: &Region, ours: bool) -> Range<usize> {
+fn side_range(hunks: &[Hunk], region: &Region, ours: bool) -> Option<Range<usize>> {
     let inside: Vec<&Hunk> = hunks.iter().filter(|h| region.has(h, ours)).collect();
     match (inside.first(), inside.last()) {
         (Some(first), Some(last)) => {
-            first.side.start - (first.base.start - region.base.start)
-                ..last.side.end + (region.base.end - last.base.end)
+            let before = first.base.start.checked_sub(region.base.start)?;
+            let after = region.base.end.checked_sub(last.base.end)?;
+            Some(first.side.start.checked_sub(before)?..last.side.end + after)
         }
         _ => {
             let shift: isize = hunks
@@ -746,8 +763,8 @@ fn side_range(hunks: &[Hunk], region: &Region, ours: bool) -> Range<usize> {
                 .filter(|h| h.base.end <= region.base.start)
                 .map(|h| h.side.len() as isize - h.base.len() as isize)
                 .sum();
-            let start = (region.base.start as isize + shift) as usize;
-            start..start + region.base.len()
+            let start = usize::try_from(region.base.start as isize + shift).ok()?;
+            Some(start..start + region.base.len())
         }
     }
 }
@@ -767,14 +784,21 @@ pub(super) fn expected<A>(sides: &Sides<'_, A>, ops: &[Op]) -> Option<Node<()>> 
                 let mut new_seq = Vec::new();
                 for child in list {
                     match (&node.kind, child) {
-                        (Kind::Map(entries), Child::Keep(i)) => new_map.push(entries.get(*i)?.clone()),
+                        (Kind::Map(entries), Child::Keep(i)) => {
+                            new_map.push(entries.get(*i)?.clone())
+                        }
                         (Kind::Seq(items), Child::Keep(i)) => new_seq.push(items.get(*i)?.clone()),
                         (Kind::Map(_), Child::Copy(side, path)) => {
                             let (last, parent) = path.split_last()?;
                             let parent = sides.source(*side, parent)?;
-                            new_map.push((parent.key(*last)?.to_string(), parent.children().get(*last)?.data()));
+                            new_map.push((
+                                parent.key(*last)?.to_string(),
+                                parent.children().get(*last)?.data(),
+                            ));
                         }
-                        (Kind::Seq(_), Child::Copy(side, path)) => new_seq.push(sides.source(*side, path)?.data()),
+                        (Kind::Seq(_), Child::Copy(side, path)) => {
+                            new_seq.push(sides.source(*side, path)?.data())
+                        }
                         (Kind::Leaf(_), _) => return None,
                     }
                 }
@@ -809,7 +833,7 @@ pub(super) fn run<A>(
     parse: impl Fn(&str) -> Option<Node<A>>,
 ) -> Option<Outcome> {
     let resolved = |resolve| -> Option<(String, Vec<String>)> {
-        let decided = decide(sides, resolve);
+        let decided = decide(sides, resolve)?;
         let want = expected(sides, &decided.ops)?;
         let text = apply(&decided.ops)?;
         let got = parse(&text)?;

@@ -147,7 +147,9 @@ line-length = 100
             name: "toml: removed on one side and changed on the other is a conflict",
             format: Format::Toml,
             base: PYPROJECT,
-            ours: PYPROJECT.replace("\n[tool.ruff]\nline-length = 88\n", "").leak(),
+            ours: PYPROJECT
+                .replace("\n[tool.ruff]\nline-length = 88\n", "")
+                .leak(),
             theirs: PYPROJECT.replace("88", "100").leak(),
             want: Want::Conflict(
                 &["tool"],
@@ -293,11 +295,17 @@ jobs:
             base: WORKFLOW,
             ours: WORKFLOW
                 .replace("[main]", "[main, dev]")
-                .replace("          make test\n", "          make test\n      - run: make lint\n")
+                .replace(
+                    "          make test\n",
+                    "          make test\n      - run: make lint\n",
+                )
                 .leak(),
             theirs: WORKFLOW
                 .replace("[main]", "[main, \"release/*\"]")
-                .replace("          make test\n", "          make test\n      - run: make coverage\n")
+                .replace(
+                    "          make test\n",
+                    "          make test\n      - run: make coverage\n",
+                )
                 .leak(),
             want: Want::Clean(
                 "name: CI
@@ -384,7 +392,9 @@ jobs:
             base: "steps:\n  - name: a\n    run: x\n",
             ours: "steps:\n  - name: a\n    run: x\n    env: {A: 1}\n",
             theirs: "steps:\n  - name: a\n    run: y\n    shell: bash\n",
-            want: Want::Clean("steps:\n  - name: a\n    run: y\n    env: {A: 1}\n    shell: bash\n"),
+            want: Want::Clean(
+                "steps:\n  - name: a\n    run: y\n    env: {A: 1}\n    shell: bash\n",
+            ),
         },
         Case {
             name: "json: a compact file stays compact",
@@ -509,7 +519,9 @@ fn a_conflict_resolves_three_ways_that_differ_only_at_the_key() {
         Format::Toml,
         Some(PYPROJECT),
         &PYPROJECT.replace("0.1.0", "0.2.0").replace("88", "100"),
-        &PYPROJECT.replace("0.1.0", "1.0.0").replace("\"requests>=2\",", "\"requests>=2.3\","),
+        &PYPROJECT
+            .replace("0.1.0", "1.0.0")
+            .replace("\"requests>=2\",", "\"requests>=2.3\","),
     )
     else {
         panic!("a conflict")
@@ -535,6 +547,28 @@ fn both_sides_adding_the_file_merge_from_an_empty_base() {
     );
     assert_eq!(
         got,
-        Some(Outcome::Clean("a: 1\nlist:\n  - x\n  - y\nb: 2\n".to_string()))
+        Some(Outcome::Clean(
+            "a: 1\nlist:\n  - x\n  - y\nb: 2\n".to_string()
+        ))
+    );
+}
+
+#[test]
+fn deep_nesting_is_left_to_the_line_merge_without_exhausting_the_stack() {
+    let deep_json = format!("{}{}", "[".repeat(50_000), "]".repeat(50_000));
+    assert_eq!(
+        merge(Format::Json, Some(&deep_json), &deep_json, "[]"),
+        None
+    );
+    let deep_yaml = format!("{}1", "- ".repeat(5_000));
+    assert_eq!(
+        merge(Format::Yaml, Some(&deep_yaml), &deep_yaml, "a: 1\n"),
+        None
+    );
+    let header = vec!["a"; 20_000].join(".");
+    let deep_toml = format!("[{header}]\nx = 1\n");
+    assert_eq!(
+        merge(Format::Toml, Some(&deep_toml), &deep_toml, "x = 2\n"),
+        None
     );
 }

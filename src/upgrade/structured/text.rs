@@ -64,7 +64,12 @@ pub(super) fn merge(
         theirs: &theirs_tree,
     };
     let base = base.unwrap_or_default();
-    let unit = |text: &str| format.scales_indentation().then(|| indent_unit(text)).flatten();
+    let unit = |text: &str| {
+        format
+            .scales_indentation()
+            .then(|| indent_unit(text))
+            .flatten()
+    };
     let texts = Texts {
         base,
         ours,
@@ -215,7 +220,7 @@ fn children(
         return None;
     }
     // Children copied from another side, grouped by the kept child they follow.
-    let mut groups: Vec<(Option<usize>, Vec<(Side, &[usize])>)> = Vec::new();
+    let mut groups: Vec<Group<'_>> = Vec::new();
     let mut anchor = None;
     for child in list {
         match child {
@@ -259,7 +264,9 @@ fn copied<'a>(
     Some((tree.at_path(path)?, parent_style(tree, path)?))
 }
 
-type Groups<'p> = [(Option<usize>, Vec<(Side, &'p [usize])>)];
+/// Copied children after the kept child they follow (`None`: first), with their source paths.
+type Group<'p> = (Option<usize>, Vec<(Side, &'p [usize])>);
+type Groups<'p> = [Group<'p>];
 
 fn flow_children(
     sides: &Sides<'_, Span>,
@@ -376,7 +383,11 @@ fn block_children(
             if style != Style::Block {
                 return None;
             }
-            inserted.push_str(&block_child_text(texts.of(*side), node, column_of_children)?);
+            inserted.push_str(&block_child_text(
+                texts.of(*side),
+                node,
+                column_of_children,
+            )?);
         }
         let at = match anchor {
             Some(a) => line_end(text, items[*a].at.entry.end),
@@ -415,7 +426,9 @@ fn block_child_text(src: &str, node: &Node<Span>, column_to: usize) -> Option<St
 /// Whether only spaces precede a node's entry on its line.
 fn anchored(text: &str, node: &Node<Span>) -> bool {
     let start = node.at.entry.start;
-    text[line_start(text, start)..start].bytes().all(|b| b == b' ')
+    text[line_start(text, start)..start]
+        .bytes()
+        .all(|b| b == b' ')
 }
 
 /// Where a block child's lines start: its line, or the comment lines just above it.

@@ -3,7 +3,7 @@
 
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Key, Table, Value};
 
-use super::{Child, Kind, Node, Op, Outcome, Side, Sides, distinct_keys, run};
+use super::{Child, Kind, MAX_DEPTH, Node, Op, Outcome, Side, Sides, distinct_keys, run};
 
 /// The position a copied table is given until [`place_copied_tables`] puts it after the table
 /// it follows.
@@ -21,9 +21,12 @@ pub(super) fn merge(base: Option<&str>, ours: &str, theirs: &str) -> Option<Outc
     if ours_doc.to_string() != ours {
         return None;
     }
-    let base_tree = base_doc.as_ref().map(|d| table_tree(d.as_table()));
-    let ours_tree = table_tree(ours_doc.as_table());
-    let theirs_tree = table_tree(theirs_doc.as_table());
+    let base_tree = match &base_doc {
+        Some(doc) => Some(table_tree(doc.as_table())?),
+        None => None,
+    };
+    let ours_tree = table_tree(ours_doc.as_table())?;
+    let theirs_tree = table_tree(theirs_doc.as_table())?;
     let trees = [Some(&ours_tree), Some(&theirs_tree), base_tree.as_ref()];
     if !trees.into_iter().flatten().all(distinct_keys) {
         return None;
@@ -40,31 +43,47 @@ pub(super) fn merge(base: Option<&str>, ours: &str, theirs: &str) -> Option<Outc
     run(
         &sides,
         |ops| apply(&sides, &docs, ours_doc.clone(), ops),
-        |text| parse(text).map(|d| table_tree(d.as_table())),
+        |text| parse(text).and_then(|d| table_tree(d.as_table())),
     )
 }
 
-fn table_tree(table: &Table) -> Node<()> {
-    map(table.iter().map(|(k, item)| (k.to_string(), item_tree(item))))
+/// The tree of a table; `None` past [`MAX_DEPTH`] (dotted headers can nest without bound).
+fn table_tree(table: &Table) -> Option<Node<()>> {
+    table_at(table, 0)
 }
 
-fn map(entries: impl Iterator<Item = (String, Node<()>)>) -> Node<()> {
+fn table_at(table: &Table, depth: usize) -> Option<Node<()>> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    let entries = table
+        .iter()
+        .map(|(k, item)| Some((k.to_string(), item_tree(item, depth + 1)?)))
+        .collect::<Option<Vec<_>>>()?;
+    Some(map(entries))
+}
+
+fn map(entries: Vec<(String, Node<()>)>) -> Node<()> {
     Node {
-        kind: Kind::Map(entries.collect()),
+        kind: Kind::Map(entries),
         at: (),
     }
 }
 
-fn item_tree(item: &Item) -> Node<()> {
-    match item {
+fn item_tree(item: &Item, depth: usize) -> Option<Node<()>> {
+    Some(match item {
         Item::None => leaf("none".to_string()),
-        Item::Value(v) => value_tree(v),
-        Item::Table(t) => table_tree(t),
+        Item::Value(v) => value_tree(v, depth)?,
+        Item::Table(t) => table_at(t, depth)?,
         Item::ArrayOfTables(a) => Node {
-            kind: Kind::Seq(a.iter().map(table_tree).collect()),
+            kind: Kind::Seq(
+                a.iter()
+                    .map(|t| table_at(t, depth + 1))
+                    .collect::<Option<Vec<_>>>()?,
+            ),
             at: (),
         },
-    }
+    })
 }
 
 fn leaf(s: String) -> Node<()> {
@@ -74,19 +93,29 @@ fn leaf(s: String) -> Node<()> {
     }
 }
 
-fn value_tree(value: &Value) -> Node<()> {
-    match value {
+fn value_tree(value: &Value, depth: usize) -> Option<Node<()>> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    Some(match value {
         Value::String(s) => leaf(format!("s:{}", s.value())),
         Value::Integer(i) => leaf(format!("i:{}", i.value())),
         Value::Float(f) => leaf(format!("f:{:?}", f.value())),
         Value::Boolean(b) => leaf(format!("b:{}", b.value())),
         Value::Datetime(d) => leaf(format!("d:{}", d.value())),
         Value::Array(a) => Node {
-            kind: Kind::Seq(a.iter().map(value_tree).collect()),
+            kind: Kind::Seq(
+                a.iter()
+                    .map(|v| value_tree(v, depth + 1))
+                    .collect::<Option<Vec<_>>>()?,
+            ),
             at: (),
         },
-        Value::InlineTable(t) => map(t.iter().map(|(k, v)| (k.to_string(), value_tree(v)))),
-    }
+        Value::InlineTable(t) => map(t
+            .iter()
+            .map(|(k, v)| Some((k.to_string(), value_tree(v, depth + 1)?)))
+            .collect::<Option<Vec<_>>>()?),
+    })
 }
 
 struct Docs<'a> {
@@ -155,7 +184,12 @@ fn read<'a>(slot: Ref<'a>, step: &Step) -> Option<Ref<'a>> {
     }
 }
 
-fn apply(sides: &Sides<'_, ()>, docs: &Docs<'_>, mut doc: DocumentMut, ops: &[Op]) -> Option<String> {
+fn apply(
+    sides: &Sides<'_, ()>,
+    docs: &Docs<'_>,
+    mut doc: DocumentMut,
+    ops: &[Op],
+) -> Option<String> {
     for op in ops {
         match op {
             Op::Replace { at, from } => {
@@ -168,7 +202,9 @@ fn apply(sides: &Sides<'_, ()>, docs: &Docs<'_>, mut doc: DocumentMut, ops: &[Op
                 for child in list {
                     children.push(match child {
                         Child::Keep(i) => Entry::Keep(*i),
-                        Child::Copy(side, path) => Entry::Copy(copied_child(sides, docs, *side, path)?),
+                        Child::Copy(side, path) => {
+                            Entry::Copy(Box::new(copied_child(sides, docs, *side, path)?))
+                        }
                     });
                 }
                 set_children(target, children)?;
@@ -187,7 +223,12 @@ fn slot<'a>(doc: &'a mut DocumentMut, steps: &[Step]) -> Option<Slot<'a>> {
     Some(slot)
 }
 
-fn source<'a>(sides: &Sides<'_, ()>, docs: &Docs<'a>, side: Side, path: &[usize]) -> Option<Ref<'a>> {
+fn source<'a>(
+    sides: &Sides<'_, ()>,
+    docs: &Docs<'a>,
+    side: Side,
+    path: &[usize],
+) -> Option<Ref<'a>> {
     let (doc, tree) = match side {
         Side::Base => (docs.base?, sides.base?),
         Side::Theirs => (docs.theirs, sides.theirs),
@@ -209,10 +250,15 @@ enum Owned {
 
 enum Entry {
     Keep(usize),
-    Copy(Owned),
+    Copy(Box<Owned>),
 }
 
-fn copied_child(sides: &Sides<'_, ()>, docs: &Docs<'_>, side: Side, path: &[usize]) -> Option<Owned> {
+fn copied_child(
+    sides: &Sides<'_, ()>,
+    docs: &Docs<'_>,
+    side: Side,
+    path: &[usize],
+) -> Option<Owned> {
     let (last, parent_path) = path.split_last()?;
     let parent = source(sides, docs, side, parent_path)?;
     let tree = match side {
@@ -225,7 +271,10 @@ fn copied_child(sides: &Sides<'_, ()>, docs: &Docs<'_>, side: Side, path: &[usiz
             let (k, item) = t.get_key_value(&key)?;
             Owned::Entry(k.clone(), item.clone())
         }
-        (Ref::Item(Item::Value(Value::InlineTable(t))) | Ref::Value(Value::InlineTable(t)), Some(key)) => {
+        (
+            Ref::Item(Item::Value(Value::InlineTable(t))) | Ref::Value(Value::InlineTable(t)),
+            Some(key),
+        ) => {
             let (k, item) = t.get_key_value(&key)?;
             Owned::Entry(k.clone(), item.clone())
         }
@@ -338,7 +387,9 @@ fn set_children(slot: Slot<'_>, children: Vec<Entry>) -> Option<()> {
         Slot::Item(Item::Value(Value::InlineTable(t))) | Slot::Value(Value::InlineTable(t)) => {
             inline_children(t, children)
         }
-        Slot::Item(Item::Value(Value::Array(a))) | Slot::Value(Value::Array(a)) => array_children(a, children),
+        Slot::Item(Item::Value(Value::Array(a))) | Slot::Value(Value::Array(a)) => {
+            array_children(a, children)
+        }
         Slot::Item(Item::ArrayOfTables(a)) => tables_children(a, children),
         _ => None,
     }
@@ -350,8 +401,10 @@ fn table_children(table: &mut Table, children: Vec<Entry>) -> Option<()> {
     for child in children {
         let (key, item) = match child {
             Entry::Keep(i) => old.get_mut(i)?.take()?,
-            Entry::Copy(Owned::Entry(key, item)) => (key, item),
-            Entry::Copy(_) => return None,
+            Entry::Copy(owned) => match *owned {
+                Owned::Entry(key, item) => (key, item),
+                _ => return None,
+            },
         };
         table.insert_formatted(&key, item);
     }
@@ -364,8 +417,10 @@ fn inline_children(table: &mut InlineTable, children: Vec<Entry>) -> Option<()> 
     for child in children {
         let (key, value) = match child {
             Entry::Keep(i) => old.get_mut(i)?.take()?,
-            Entry::Copy(Owned::Entry(key, Item::Value(value))) => (key, value),
-            Entry::Copy(_) => return None,
+            Entry::Copy(owned) => match *owned {
+                Owned::Entry(key, Item::Value(value)) => (key, value),
+                _ => return None,
+            },
         };
         table.insert_formatted(&key, value);
     }
@@ -375,29 +430,32 @@ fn inline_children(table: &mut InlineTable, children: Vec<Entry>) -> Option<()> 
 fn array_children(array: &mut Array, children: Vec<Entry>) -> Option<()> {
     let old: Vec<Value> = array.iter().cloned().collect();
     // The spacing your list puts before an item that is not the first, for copied items.
-    let between = (old.len() >= 2).then(|| old[1].decor().prefix().cloned()).flatten();
+    let between = (old.len() >= 2)
+        .then(|| old[1].decor().prefix().cloned())
+        .flatten();
     let mut new: Vec<(Option<usize>, Value)> = Vec::new();
     for child in children {
         new.push(match child {
             Entry::Keep(i) => (Some(i), old.get(i)?.clone()),
-            Entry::Copy(Owned::Value(mut value)) => {
-                if let Some(prefix) = &between {
-                    value.decor_mut().set_prefix(prefix.clone());
-                    value.decor_mut().set_suffix("");
+            Entry::Copy(owned) => match *owned {
+                Owned::Value(mut value) => {
+                    if let Some(prefix) = &between {
+                        value.decor_mut().set_prefix(prefix.clone());
+                        value.decor_mut().set_suffix("");
+                    }
+                    (None, value)
                 }
-                (None, value)
-            }
-            Entry::Copy(Owned::Entry(_, Item::Value(value))) => (None, value),
-            Entry::Copy(_) => return None,
+                Owned::Entry(_, Item::Value(value)) => (None, value),
+                _ => return None,
+            },
         });
     }
     // The first and last items keep the list's own edges (`[ ` … ` ]`).
     if let (Some(first), Some(old_first)) = (new.first_mut(), old.first())
         && first.0 != Some(0)
+        && let Some(prefix) = old_first.decor().prefix()
     {
-        if let Some(prefix) = old_first.decor().prefix() {
-            first.1.decor_mut().set_prefix(prefix.clone());
-        }
+        first.1.decor_mut().set_prefix(prefix.clone());
     }
     for value in new.iter_mut().skip(1) {
         if value.0 == Some(0) {
@@ -432,8 +490,10 @@ fn tables_children(array: &mut ArrayOfTables, children: Vec<Entry>) -> Option<()
     for child in children {
         new.push(match child {
             Entry::Keep(i) => old.get(i)?.clone(),
-            Entry::Copy(Owned::Table(table)) => table,
-            Entry::Copy(_) => return None,
+            Entry::Copy(owned) => match *owned {
+                Owned::Table(table) => table,
+                _ => return None,
+            },
         });
     }
     array.clear();

@@ -2,7 +2,6 @@
 //! serde-saphyr reads YAML with). One document of maps, lists and scalars; anchors, aliases,
 //! tags, complex keys and `|+` / `|2` block scalars are left to the line merge.
 
-use std::borrow::Cow;
 use std::ops::Range;
 
 use granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
@@ -58,13 +57,18 @@ pub(super) fn problem(text: &str) -> Option<String> {
             if keys.iter().any(|k| k == key.as_ref()) {
                 let at = span.byte_range().map_or(0, |r| r.start);
                 let line = text.get(..at).unwrap_or_default().matches('\n').count() + 1;
-                return Some(format!("line {line}: the key `{key}` appears twice in one mapping"));
+                return Some(format!(
+                    "line {line}: the key `{key}` appears twice in one mapping"
+                ));
             }
             keys.push(key.to_string());
         }
         let starts_node = matches!(
             event,
-            Event::Scalar(..) | Event::Alias(..) | Event::SequenceStart(..) | Event::MappingStart(..)
+            Event::Scalar(..)
+                | Event::Alias(..)
+                | Event::SequenceStart(..)
+                | Event::MappingStart(..)
         );
         // A node in a mapping flips it between key and value.
         if starts_node && let Some(Some((_, next_is_key))) = open.last_mut() {
@@ -202,7 +206,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn scalar(&self, value: &Cow<'a, str>, style: ScalarStyle, span: Range<usize>) -> Option<Node<Span>> {
+    fn scalar(&self, value: &str, style: ScalarStyle, span: Range<usize>) -> Option<Node<Span>> {
         match style {
             ScalarStyle::Literal | ScalarStyle::Folded => {
                 // Its span runs on to the next token: it ends at its last character.
@@ -217,7 +221,11 @@ impl<'a> Reader<'a> {
                 }
                 let body = &self.text[span.clone()];
                 let end = span.start + body.trim_end().len();
-                Some(leaf(format!("s:{value}"), span.start..end, Style::BlockScalar))
+                Some(leaf(
+                    format!("s:{value}"),
+                    span.start..end,
+                    Style::BlockScalar,
+                ))
             }
             ScalarStyle::Plain => Some(leaf(plain(value), span, Style::Inline)),
             _ => Some(leaf(format!("s:{value}"), span, Style::Inline)),
@@ -240,7 +248,10 @@ fn plain(value: &str) -> String {
         i128::from_str_radix(octal, 8).ok()
     } else if let Some(hex) = value.strip_prefix("0x") {
         i128::from_str_radix(hex, 16).ok()
-    } else if value.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'+') {
+    } else if value
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b'-' || b == b'+')
+    {
         value.parse::<i128>().ok()
     } else {
         None
