@@ -302,12 +302,15 @@ fn toml_yaml_and_json_merge_key_by_key_and_a_real_conflict_is_reported_on_its_ke
         ]
     );
 
+    // copier's spelling of the default.
     let out = env.run(&[
         "upgrade",
         project.to_str().unwrap(),
         "--to",
         "2.0.0",
         "--apply",
+        "--conflict",
+        "inline",
     ]);
     out.expect_code(3);
     assert!(
@@ -385,4 +388,35 @@ fn diff3_shows_the_base_of_the_key_and_rej_keeps_yours_with_the_template_side_be
     );
     assert_eq!(read(&env, "package.json"), PACKAGE_MERGED);
     assert_eq!(read(&env, ".github/workflows/ci.yml"), CI_MERGED);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_rej_file_is_never_written_through_a_link() {
+    let env = edited_project();
+    let project = env.path("proj");
+    let outside = env.path("outside.txt");
+    std::fs::write(&outside, "not yours to write\n").unwrap();
+    std::os::unix::fs::symlink(&outside, project.join("pyproject.toml.rej")).unwrap();
+    let before = common::snapshot(&project);
+    let out = env.run(&[
+        "upgrade",
+        project.to_str().unwrap(),
+        "--to",
+        "2.0.0",
+        "--apply",
+        "--conflict",
+        "rej",
+    ]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("pyproject.toml.rej is a symlink"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(&outside).unwrap(),
+        "not yours to write\n"
+    );
+    assert_eq!(common::snapshot(&project), before, "nothing changed");
 }
