@@ -207,7 +207,8 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
         }
         'factory;upgrade' {
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The version to move to (default: the latest published); for a project generated from a repository, a branch, tag or commit (default: what generate would take now)')
-            [CompletionResult]::new('--conflict-style', '--conflict-style', [CompletionResultType]::ParameterName, 'How conflict markers look')
+            [CompletionResult]::new('--conflict-style', '--conflict-style', [CompletionResultType]::ParameterName, 'How conflicts are written: inline markers (`merge`, copier''s `inline`), with the base (`diff3`), or yours kept and the template''s side in `FILE.rej` (`rej`)')
+            [CompletionResult]::new('--conflict', '--conflict', [CompletionResultType]::ParameterName, 'How conflicts are written: inline markers (`merge`, copier''s `inline`), with the base (`diff3`), or yours kept and the template''s side in `FILE.rej` (`rej`)')
             [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'An answer for a new or secret parameter (repeatable)')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')

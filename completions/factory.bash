@@ -3246,7 +3246,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__upgrade)
-            opts="-q -h --to --apply --conflict-style --set --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --to --apply --conflict --conflict-style --set --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3257,7 +3257,11 @@ _factory() {
                     return 0
                     ;;
                 --conflict-style)
-                    COMPREPLY=($(compgen -W "merge diff3" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "merge diff3 rej" -- "${cur}"))
+                    return 0
+                    ;;
+                --conflict)
+                    COMPREPLY=($(compgen -W "merge diff3 rej" -- "${cur}"))
                     return 0
                     ;;
                 --set)

@@ -196,7 +196,8 @@ set edit:completion:arg-completer[factory] = {|@words|
         }
         &'factory;upgrade'= {
             cand --to 'The version to move to (default: the latest published); for a project generated from a repository, a branch, tag or commit (default: what generate would take now)'
-            cand --conflict-style 'How conflict markers look'
+            cand --conflict-style 'How conflicts are written: inline markers (`merge`, copier''s `inline`), with the base (`diff3`), or yours kept and the template''s side in `FILE.rej` (`rej`)'
+            cand --conflict 'How conflicts are written: inline markers (`merge`, copier''s `inline`), with the base (`diff3`), or yours kept and the template''s side in `FILE.rej` (`rej`)'
             cand --set 'An answer for a new or secret parameter (repeatable)'
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
             cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'

@@ -179,8 +179,9 @@ complete -c factory -n "__fish_factory_using_subcommand compat" -s q -l quiet -d
 complete -c factory -n "__fish_factory_using_subcommand compat" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand compat" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l to -d 'The version to move to (default: the latest published); for a project generated from a repository, a branch, tag or commit (default: what generate would take now)' -r
-complete -c factory -n "__fish_factory_using_subcommand upgrade" -l conflict-style -d 'How conflict markers look' -r -f -a "merge\t''
-diff3\t''"
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l conflict-style -l conflict -d 'How conflicts are written: inline markers (`merge`, copier\'s `inline`), with the base (`diff3`), or yours kept and the template\'s side in `FILE.rej` (`rej`)' -r -f -a "merge\t''
+diff3\t''
+rej\t''"
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l set -d 'An answer for a new or secret parameter (repeatable)' -r
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r

@@ -98,7 +98,7 @@ impl super::command::Outcome for UpgradeReport {
                 listed.join(", ")
             ))
             .hint(if self.applied {
-                "resolve the conflict markers (<<<<<<< … >>>>>>>) in those files"
+                "resolve the conflicts in those files (the markers <<<<<<< … >>>>>>>, or with --conflict rej the hunks in FILE.rej)"
             } else {
                 "apply with --apply to get conflict markers in those files, then resolve them"
             })

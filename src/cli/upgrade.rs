@@ -28,8 +28,9 @@ pub(crate) struct UpgradeArgs {
     /// Carry the plan out (without it, only the plan is shown and recorded).
     #[arg(long)]
     apply: bool,
-    /// How conflict markers look.
-    #[arg(long, value_enum, default_value = "merge")]
+    /// How conflicts are written: inline markers (`merge`, copier's `inline`), with the base
+    /// (`diff3`), or yours kept and the template's side in `FILE.rej` (`rej`).
+    #[arg(long, visible_alias = "conflict", value_enum, default_value = "merge")]
     conflict_style: Style,
     /// An answer for a new or secret parameter (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE")]
@@ -56,8 +57,10 @@ impl Asker for NewQuestions {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Style {
+    #[value(alias = "inline")]
     Merge,
     Diff3,
+    Rej,
 }
 
 /// Runs `upgrade`; exit 3 when conflicts remain.
@@ -71,6 +74,7 @@ pub(crate) fn run(app: &App, args: UpgradeArgs) -> Result<()> {
         conflict_style: match args.conflict_style {
             Style::Merge => ConflictStyle::Merge,
             Style::Diff3 => ConflictStyle::Diff3,
+            Style::Rej => ConflictStyle::Rej,
         },
         answers,
     };

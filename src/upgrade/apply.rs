@@ -10,7 +10,7 @@ use super::plan::{Action, Plan};
 use crate::error::{Error, Result};
 use crate::transaction::Transaction;
 
-/// Applies `plan` to `dir`, then writes the provenance files (`extra`: relative path →
+/// Applies `plan` to `dir` (with the `.rej` files of its conflicts), then writes the provenance files (`extra`: relative path →
 /// bytes, such as `.factory/scaffold.yaml`) in the same transaction.
 pub fn apply(dir: &Path, plan: &Plan, extra: &[(String, Vec<u8>)]) -> Result<()> {
     let dir = &fs::canonicalize(dir).map_err(|e| Error::io("read", dir, e))?;
@@ -20,6 +20,10 @@ pub fn apply(dir: &Path, plan: &Plan, extra: &[(String, Vec<u8>)]) -> Result<()>
             (Action::Delete, _) => writes.push((step.path.clone(), None, false)),
             (_, Some(file)) => writes.push((step.path.clone(), Some(&file.bytes), file.executable)),
             _ => {}
+        }
+        // `--conflict rej`: the template's side of the conflicts beside the file.
+        if let Some(reject) = &step.reject {
+            writes.push((format!("{}.rej", step.path), Some(reject), false));
         }
     }
     for (path, bytes) in extra {

@@ -4,7 +4,9 @@
 //! all or nothing.
 
 pub mod apply;
+mod merge;
 pub mod plan;
+mod structured;
 
 pub use plan::{Action, Plan, Step};
 

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::render::tree::is_binary;
+use super::merge::{FileMerge, merge_file};
 
 /// A file's bytes and mode.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +48,9 @@ pub struct Step {
     /// What to write (`None`: nothing to write, or delete for `Delete`).
     #[serde(skip)]
     pub write: Option<FileState>,
+    /// With `--conflict rej`: the rejected hunks, written to `PATH.rej`.
+    #[serde(skip)]
+    pub reject: Option<Vec<u8>>,
 }
 
 /// The whole plan.
@@ -70,35 +73,17 @@ impl Plan {
     }
 }
 
-/// How conflict markers look.
+/// How conflicts are written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ConflictStyle {
-    /// Ours and theirs.
+    /// Inline markers around yours and theirs (copier's `inline`, the default).
     #[default]
     Merge,
-    /// Ours, the base, and theirs.
+    /// Inline markers around yours, the base and theirs.
     Diff3,
-}
-
-fn merge(
-    base: &FileState,
-    ours: &FileState,
-    theirs: &FileState,
-    style: ConflictStyle,
-) -> Result<Vec<u8>, Option<Vec<u8>>> {
-    if is_binary(&base.bytes) || is_binary(&ours.bytes) || is_binary(&theirs.bytes) {
-        return Err(None);
-    }
-    let text = |f: &FileState| String::from_utf8(f.bytes.clone()).expect("checked by is_binary");
-    let mut options = diffy::MergeOptions::new();
-    options.set_conflict_style(match style {
-        ConflictStyle::Merge => diffy::ConflictStyle::Merge,
-        ConflictStyle::Diff3 => diffy::ConflictStyle::Diff3,
-    });
-    match options.merge(&text(base), &text(ours), &text(theirs)) {
-        Ok(merged) => Ok(merged.into_bytes()),
-        Err(with_markers) => Err(Some(with_markers.into_bytes())),
-    }
+    /// Yours kept in the file, the template's side in `PATH.rej` as `git apply --reject`
+    /// writes it (copier's and cruft's `rej`).
+    Rej,
 }
 
 /// Compares the three trees.
@@ -116,6 +101,52 @@ pub fn plan(base: &Tree, theirs: &Tree, ours: &Tree, style: ConflictStyle) -> Pl
             action,
             reason: reason.to_string(),
             write,
+            reject: None,
+        };
+        // A `.rej` beside a file the template itself writes would be overwritten: such a file
+        // gets inline markers.
+        let rej = format!("{path}.rej");
+        let style = match style {
+            ConflictStyle::Rej if base.contains_key(&rej) || theirs.contains_key(&rej) => {
+                ConflictStyle::Merge
+            }
+            style => style,
+        };
+        let merged = |b: Option<&FileState>, o: &FileState, t: &FileState| {
+            let executable = if b.is_some() {
+                o.executable
+            } else {
+                t.executable
+            };
+            let file = |bytes| FileState { bytes, executable };
+            match merge_file(
+                path,
+                b.map(|b| b.bytes.as_slice()),
+                &o.bytes,
+                &t.bytes,
+                style,
+            ) {
+                FileMerge::Clean { bytes, reason } => {
+                    step(Action::Merge, &reason, Some(file(bytes)))
+                }
+                FileMerge::Conflict {
+                    bytes,
+                    reject,
+                    reason,
+                } => Step {
+                    reject,
+                    ..step(Action::Conflict, &reason, Some(file(bytes)))
+                },
+                FileMerge::Binary => step(
+                    Action::Conflict,
+                    if b.is_some() {
+                        "a binary file changed by both; yours kept"
+                    } else {
+                        "a binary file added by both with different contents; yours kept"
+                    },
+                    None,
+                ),
+            }
         };
         let next = match (b, t, o) {
             // The template did not change it: whatever you did stays.
@@ -133,30 +164,7 @@ pub fn plan(base: &Tree, theirs: &Tree, ours: &Tree, style: ConflictStyle) -> Pl
                 Some(step(Action::Add, "new in the template", Some(t.clone())))
             }
             (None, Some(t), Some(o)) if t == o => None,
-            (None, Some(t), Some(o)) => {
-                let empty = FileState {
-                    bytes: Vec::new(),
-                    executable: t.executable,
-                };
-                Some(match merge(&empty, o, t, style) {
-                    Ok(bytes) => step(
-                        Action::Merge,
-                        "added by both; merged",
-                        Some(FileState {
-                            bytes,
-                            executable: t.executable,
-                        }),
-                    ),
-                    Err(markers) => step(
-                        Action::Conflict,
-                        "added by both with different contents",
-                        markers.map(|bytes| FileState {
-                            bytes,
-                            executable: t.executable,
-                        }),
-                    ),
-                })
-            }
+            (None, Some(t), Some(o)) => Some(merged(None, o, t)),
             (Some(b), None, Some(o)) if b == o => {
                 Some(step(Action::Delete, "removed from the template", None))
             }
@@ -177,29 +185,7 @@ pub fn plan(base: &Tree, theirs: &Tree, ours: &Tree, style: ConflictStyle) -> Pl
                 Some(t.clone()),
             )),
             (Some(_), Some(t), Some(o)) if o == t => None,
-            (Some(b), Some(t), Some(o)) => Some(match merge(b, o, t, style) {
-                Ok(bytes) => step(
-                    Action::Merge,
-                    "changed by both on different lines; merged",
-                    Some(FileState {
-                        bytes,
-                        executable: o.executable,
-                    }),
-                ),
-                Err(Some(bytes)) => step(
-                    Action::Conflict,
-                    "changed by both on the same lines; conflict markers written",
-                    Some(FileState {
-                        bytes,
-                        executable: o.executable,
-                    }),
-                ),
-                Err(None) => step(
-                    Action::Conflict,
-                    "a binary file changed by both; yours kept",
-                    None,
-                ),
-            }),
+            (Some(b), Some(t), Some(o)) => Some(merged(Some(b), o, t)),
             (None, None, _) => None,
         };
         match next {
