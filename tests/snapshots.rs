@@ -22,6 +22,7 @@ fn filtered(env: &Env, body: impl FnOnce()) {
     );
     settings.add_filter(r"sha256:[0-9a-f]{64}", "sha256:[hash]");
     settings.add_filter(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[time]");
+    settings.add_filter(r#""durationMs": \d+"#, r#""durationMs": [ms]"#);
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(body);
 }
