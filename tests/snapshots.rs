@@ -195,19 +195,25 @@ fn json_reports_of_the_platform_commands() {
     let env = Env::new();
     let dir = env.template("snap-src", TEMPLATE);
     let mut runs = vec![
-        ("register", env.run(&["register", dir.to_str().unwrap(), "--json"])),
-        ("version", env.run(&["version", "snap", "--version", "1.0.0", "--json"])),
+        (
+            "register",
+            env.run(&["register", dir.to_str().unwrap(), "--json"]),
+        ),
+        (
+            "version",
+            env.run(&["version", "snap", "--version", "1.0.0", "--json"]),
+        ),
         ("validate", env.run(&["validate", "snap@1.0.0", "--json"])),
         ("publish", env.run(&["publish", "snap@1.0.0", "--json"])),
-        ("publish again", env.run(&["publish", "snap@1.0.0", "--json"])),
+        (
+            "publish again",
+            env.run(&["publish", "snap@1.0.0", "--json"]),
+        ),
         (
             "generate",
             env.run(&["generate", "snap", "-o", "orders", "--json"]),
         ),
-        (
-            "compat",
-            env.run(&["compat", "snap@1.0.0", "--json"]),
-        ),
+        ("compat", env.run(&["compat", "snap@1.0.0", "--json"])),
     ];
     runs.push(("verify", env.run(&["verify", "orders", "--json"])));
     let text: String = runs

@@ -35,6 +35,14 @@ impl Placement {
         }
     }
 
+    /// The root named folders must stay inside, if any.
+    pub fn root(&self) -> Option<&Path> {
+        match self {
+            Placement::AsGiven => None,
+            Placement::Below(root) => Some(root),
+        }
+    }
+
     /// Where scratch folders go (a repository target's checkout).
     pub fn scratch_root(&self) -> PathBuf {
         match self {

@@ -245,7 +245,7 @@ fn generate_into(
         &answers,
         &target,
         (hooks, extra_files),
-        ports.progress,
+        (ports.progress, ports.placement.root()),
         deliver,
     );
     if request.dry_run {
@@ -617,7 +617,7 @@ fn render(
     answers: &Answers,
     target: &Path,
     (hooks, extra_files): (generate::hooks::Hooks, Vec<(String, Vec<u8>)>),
-    progress: &dyn generate::Progress,
+    (progress, within): (&dyn generate::Progress, Option<&Path>),
     deliver: Option<Deliver>,
 ) -> std::result::Result<Outcome, generate::Failure> {
     let run = generate::Request {
@@ -625,6 +625,7 @@ fn render(
         renderer,
         answers,
         target: target.to_path_buf(),
+        within: within.map(Path::to_path_buf),
         force: request.overwrite,
         dry_run: request.dry_run,
         git: request.git,

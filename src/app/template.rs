@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::DomainEvent;
 use crate::domain::commands::{self, Bump, CreateVersion, Register, VersionSpec};
-use crate::domain::events::TemplatePublished;
 use crate::domain::events::SourceKind;
+use crate::domain::events::TemplatePublished;
 use crate::error::{Error, Result};
 use crate::generate::source::{self, VersionChoice};
 use crate::store::Decision;

@@ -50,6 +50,9 @@ pub struct Request<'a> {
     pub answers: &'a Answers,
     /// The output folder.
     pub target: PathBuf,
+    /// A folder the output must stay inside as it is placed (a worker's output root),
+    /// checked on the folder held open, so a link swapped in meanwhile cannot lead out.
+    pub within: Option<PathBuf>,
     /// Write over a non-empty target.
     pub force: bool,
     /// Render and hash, write nothing.
@@ -176,7 +179,7 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         // of that folder's own, or the commit would land in another one.
         crate::git::check_own_repository(&request.target).map_err(fail)?;
     }
-    let staging = Staging::new(&request.target).map_err(fail)?;
+    let staging = Staging::new(&request.target, request.within.as_deref()).map_err(fail)?;
     let env = renderer.env();
     // Hooks run in the project folder (for a cookiecutter template the target is its project
     // folder), made before the pre-generation hook as cookiecutter does.

@@ -232,7 +232,7 @@ impl Staging {
     /// Creates the staging folder beside `target` (creating the target's parents if needed).
     /// An existing target is named by its real path, so `-o .` stages beside the current
     /// folder, not inside it.
-    pub fn new(target: &Path) -> Result<Staging> {
+    pub fn new(target: &Path, within: Option<&Path>) -> Result<Staging> {
         refuse_git_dir(target)?;
         refuse_link(target)?;
         let target = fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
@@ -261,6 +261,14 @@ impl Staging {
             }
         }
         let real = fs::canonicalize(&existing).map_err(|e| Error::io("resolve", &existing, e))?;
+        if let Some(root) = within.filter(|root| !real.starts_with(root)) {
+            return Err(Error::usage(format!(
+                "{} leads out of {} through a link",
+                target.display(),
+                root.display()
+            )));
+        }
+        // Opened by its real path with no link allowed on the way: the folder checked above.
         let mut held = HeldDir::open(real.clone()).map_err(|e| held_error(&real, e))?;
         // The folder where the first missing one was made, and those made (relative to it).
         let mut base: Option<HeldDir> = None;
