@@ -378,6 +378,19 @@ fn next_link(value: &str) -> Option<String> {
     })
 }
 
+/// Whether a request failed because the answer's head passed the HTTP client's bound
+/// (hyper stops reading at a few hundred kilobytes).
+fn headers_too_large(e: &reqwest::Error) -> bool {
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(error) = source {
+        if error.to_string().contains("message head is too large") {
+            return true;
+        }
+        source = error.source();
+    }
+    false
+}
+
 /// Why a body was not read.
 enum ReadError {
     /// It is longer than allowed (said so by its length, or found while reading).
@@ -682,6 +695,13 @@ impl Inner {
     }
 
     fn unreachable(&self, e: &reqwest::Error) -> Error {
+        if headers_too_large(e) {
+            return Error::new(format!(
+                "the registry {} answered with headers too large to read; nothing was read further",
+                self.host
+            ))
+            .hint("the registry is misbehaving, or the remote's host is not a registry; check it with `factory remote list`");
+        }
         let detail = if e.is_connect() && format!("{e:?}").contains("certificate") {
             "its TLS certificate is not trusted".to_string()
         } else {
