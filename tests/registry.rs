@@ -438,7 +438,11 @@ fn the_bearer_token_flow_with_credentials_from_the_environment() {
     let (published, json) = publish(&a, "1.0.0");
     assert_eq!(json["pushed"]["blobsUploaded"], 8, "{json}");
     // The token service is on the registry's host (another port): no warning.
-    assert!(!published.stderr.contains("warning"), "{}", published.stderr);
+    assert!(
+        !published.stderr.contains("warning"),
+        "{}",
+        published.stderr
+    );
     let service = registry.token_service.as_ref().unwrap();
     let asked = service.requests();
     assert!(
@@ -870,7 +874,10 @@ fn a_token_realm_on_another_host_gets_the_credential_with_one_warning() {
 
 /// A fake registry over TLS whose `/v2/` challenge names `realm`, with a CA file for
 /// SSL_CERT_FILE; and a store trusting it with a credential in the environment.
-fn hostile(realm: impl Fn(u16) -> String + Send + Sync + 'static, raw: common::http::RawHandler) -> (common::http::Listener, Env) {
+fn hostile(
+    realm: impl Fn(u16) -> String + Send + Sync + 'static,
+    raw: common::http::RawHandler,
+) -> (common::http::Listener, Env) {
     let (ca, cert, key) = common::tls::test_ca();
     let token = common::http::Listener::start_tls_raw(&cert, &key, raw);
     let realm = realm(token.port);
@@ -879,7 +886,11 @@ fn hostile(realm: impl Fn(u16) -> String + Send + Sync + 'static, raw: common::h
         &key,
         std::sync::Arc::new(move |_| {
             let challenge = format!("Bearer realm=\"{realm}\",service=\"fake\"");
-            (401, vec![("WWW-Authenticate".to_string(), challenge)], "{}".to_string())
+            (
+                401,
+                vec![("WWW-Authenticate".to_string(), challenge)],
+                "{}".to_string(),
+            )
         }),
     );
     let mut env = Env::new();
@@ -887,7 +898,14 @@ fn hostile(realm: impl Fn(u16) -> String + Send + Sync + 'static, raw: common::h
     env.set_env("SSL_CERT_FILE", env.path("ca.pem").to_str().unwrap());
     env.set_env("FACTORY_REGISTRY_USERNAME", USER);
     env.set_env("FACTORY_REGISTRY_PASSWORD", PASSWORD);
-    env.run(&["remote", "add", "shared", &format!("oci://127.0.0.1:{}/factory", registry.port), "--default"]).ok();
+    env.run(&[
+        "remote",
+        "add",
+        "shared",
+        &format!("oci://127.0.0.1:{}/factory", registry.port),
+        "--default",
+    ])
+    .ok();
     (token, env)
 }
 
@@ -923,7 +941,9 @@ fn huge_tokens_and_challenges_are_refused_after_a_bounded_read() {
                 } else {
                     String::new()
                 };
-                let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{length}Connection: close\r\n\r\n{{\"token\": \"");
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{length}Connection: close\r\n\r\n{{\"token\": \""
+                );
                 if out.write_all(head.as_bytes()).is_ok() {
                     stream_fill(out, HUGE, &counted);
                     let _ = out.write_all(b"\"}");
@@ -935,8 +955,12 @@ fn huge_tokens_and_challenges_are_refused_after_a_bounded_read() {
         let out = env.run(&["pull", &format!("shared/{NAME}")]);
         out.expect_code(1);
         assert!(
-            out.stderr.contains(&format!("the token service https://127.0.0.1:{}/token of 127.0.0.1:", token.port))
-                && out.stderr.contains("answered more than the 1048576 bytes a token answer may weigh"),
+            out.stderr.contains(&format!(
+                "the token service https://127.0.0.1:{}/token of 127.0.0.1:",
+                token.port
+            )) && out
+                .stderr
+                .contains("answered more than the 1048576 bytes a token answer may weigh"),
             "{}",
             out.stderr
         );
@@ -944,7 +968,11 @@ fn huge_tokens_and_challenges_are_refused_after_a_bounded_read() {
         assert!(started.elapsed() < std::time::Duration::from_secs(30));
         // Read no further than the bound (give or take the socket buffers).
         std::thread::sleep(std::time::Duration::from_millis(200));
-        assert!(sent.load(Ordering::Relaxed) < 32 << 20, "{} bytes were read", sent.load(Ordering::Relaxed));
+        assert!(
+            sent.load(Ordering::Relaxed) < 32 << 20,
+            "{} bytes were read",
+            sent.load(Ordering::Relaxed)
+        );
         assert_eq!(env.store_snapshot(), before);
         assert_no_secret(&env, &[&out]);
     }
@@ -953,12 +981,23 @@ fn huge_tokens_and_challenges_are_refused_after_a_bounded_read() {
         |port| format!("https://127.0.0.1:{port}/token"),
         Arc::new(|_, out| {
             let body = format!("{{\"token\": \"{}\"}}", "t".repeat(100_000));
-            let _ = out.write_all(format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len()).as_bytes());
+            let _ = out.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            );
         }),
     );
     let out = env.run(&["pull", &format!("shared/{NAME}")]);
     out.expect_code(1);
-    assert!(out.stderr.contains("answered a token of 100000 bytes that cannot be sent in a header"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("answered a token of 100000 bytes that cannot be sent in a header"),
+        "{}",
+        out.stderr
+    );
     // A challenge header of 200 MB from the registry itself.
     let sent = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&sent);
@@ -975,10 +1014,27 @@ fn huge_tokens_and_challenges_are_refused_after_a_bounded_read() {
     let mut env = Env::new();
     std::fs::write(env.path("ca.pem"), ca).unwrap();
     env.set_env("SSL_CERT_FILE", env.path("ca.pem").to_str().unwrap());
-    env.run(&["remote", "add", "shared", &format!("oci://127.0.0.1:{}/factory", registry.port)]).ok();
+    env.run(&[
+        "remote",
+        "add",
+        "shared",
+        &format!("oci://127.0.0.1:{}/factory", registry.port),
+    ])
+    .ok();
     let out = env.run(&["pull", &format!("shared/{NAME}")]);
     out.expect_code(1);
-    assert!(out.stderr.contains(&format!("the registry 127.0.0.1:{} answered with headers too large to read", registry.port)), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "the registry 127.0.0.1:{} answered with headers too large to read",
+            registry.port
+        )),
+        "{}",
+        out.stderr
+    );
     std::thread::sleep(std::time::Duration::from_millis(200));
-    assert!(sent.load(Ordering::Relaxed) < 32 << 20, "{} bytes were read", sent.load(Ordering::Relaxed));
+    assert!(
+        sent.load(Ordering::Relaxed) < 32 << 20,
+        "{} bytes were read",
+        sent.load(Ordering::Relaxed)
+    );
 }

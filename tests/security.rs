@@ -759,10 +759,7 @@ fn json_and_yaml_filters_bound_their_indent_and_their_output() {
             "copier.yml" => "a.txt.jinja",
             _ => "a.txt",
         };
-        let template = env.template(
-            name,
-            &[(manifest, text), (file, &format!("ok\n{expr}\n"))],
-        );
+        let template = env.template(name, &[(manifest, text), (file, &format!("ok\n{expr}\n"))]);
         let out = env.run(&[
             "generate",
             template.to_str().unwrap(),
@@ -772,7 +769,8 @@ fn json_and_yaml_filters_bound_their_indent_and_their_output() {
         ]);
         out.expect_code(1);
         assert!(
-            out.stderr.contains("indent 999999999 is over the limit of 10000"),
+            out.stderr
+                .contains("indent 999999999 is over the limit of 10000"),
             "{name}: {}",
             out.stderr
         );
@@ -833,13 +831,23 @@ fn a_remote_url_with_a_password_is_refused_without_printing_it() {
     let before = env.store_snapshot();
     for args in [
         vec!["remote", "add", "bad", "oci://ci:PASSWORD@host/ns"],
-        vec!["--json", "remote", "add", "bad", "oci://ci:PASSWORD@host/ns"],
+        vec![
+            "--json",
+            "remote",
+            "add",
+            "bad",
+            "oci://ci:PASSWORD@host/ns",
+        ],
         vec!["remote", "add", "bad", "https://ci:PASSWORD@host/ns"],
         vec!["remote", "add", "bad", "oci://ci:PASSWORD@host"],
     ] {
         let out = env.run(&args);
         out.expect_code(2);
-        assert!(out.stderr.contains("ci:***@host"), "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("ci:***@host"),
+            "{args:?}: {}",
+            out.stderr
+        );
         assert!(
             !out.stdout.contains("PASSWORD") && !out.stderr.contains("PASSWORD"),
             "{args:?}: {}{}",
@@ -857,7 +865,11 @@ fn a_remote_url_with_a_password_is_refused_without_printing_it() {
         .unwrap()
         .into();
     out.expect_code(2);
-    assert!(out.stderr.contains("`***@host` is not a registry host"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("`***@host` is not a registry host"),
+        "{}",
+        out.stderr
+    );
     assert!(!out.stderr.contains("PASSWORD"), "{}", out.stderr);
     assert_eq!(before, env.store_snapshot(), "the store did not change");
     assert!(!String::from_utf8_lossy(&env.log_bytes()).contains("PASSWORD"));

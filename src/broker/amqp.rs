@@ -41,13 +41,20 @@ pub async fn connect(url: &str, properties: ConnectionProperties) -> lapin::Resu
 
 /// What a failed TLS handshake with `url` means, when it was one.
 fn tls_failure(url: &str, e: &lapin::Error) -> Option<String> {
-    if !url.get(..8).is_some_and(|s| s.eq_ignore_ascii_case("amqps://")) {
+    if !url
+        .get(..8)
+        .is_some_and(|s| s.eq_ignore_ascii_case("amqps://"))
+    {
         return None;
     }
-    let text = e.to_string();
+    // The handshake's own words, without lapin's "IO error: " in front.
+    let text = match e.kind() {
+        lapin::ErrorKind::IOError(io) => io.to_string(),
+        _ => e.to_string(),
+    };
     if text.contains("InvalidContentType") || text.contains("corrupt message") {
         Some(format!(
-            "the broker did not answer TLS ({text}): amqps:// needs the broker's TLS port (5671 by default), amqp:// is its plain one"
+            "the broker did not answer TLS ({text}); nothing was sent in clear: amqps:// needs the broker's TLS port (5671 by default), amqp:// is its plain one"
         ))
     } else if text.contains("certificate") || text.contains("Certificate") {
         Some(format!(

@@ -146,7 +146,11 @@ mod tests {
         );
         let err = RemoteUrl::parse("oci://ci:PASSWORD@host/ns").unwrap_err();
         assert!(!err.message.contains("PASSWORD"), "{}", err.message);
-        assert!(err.message.contains("oci://ci:***@host/ns"), "{}", err.message);
+        assert!(
+            err.message.contains("oci://ci:***@host/ns"),
+            "{}",
+            err.message
+        );
         for bad in [
             "https://ghcr.io/x",
             "oci://ghcr.io",

@@ -691,7 +691,11 @@ mod tests {
             sort_keys: true,
         };
         let err = json(&json!([1]), &wide).unwrap_err();
-        assert!(err.to_string().contains("indent 10001 is over the limit of 10000"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("indent 10001 is over the limit of 10000"),
+            "{err}"
+        );
         let deep = YamlStyle {
             indent: 999_999_999,
             flow_leaves: false,

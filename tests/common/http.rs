@@ -102,11 +102,7 @@ impl Listener {
         listener
     }
 
-    fn listen(
-        script: &[u16],
-        delay: Duration,
-        tls: Option<Arc<rustls::ServerConfig>>,
-    ) -> Listener {
+    fn listen(script: &[u16], delay: Duration, tls: Option<Arc<rustls::ServerConfig>>) -> Listener {
         let socket = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = socket.local_addr().unwrap().port();
         let scheme = if tls.is_some() { "https" } else { "http" };

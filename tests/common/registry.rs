@@ -252,12 +252,14 @@ fn token_service(
         (200, json!({"token": token, "expires_in": 300}).to_string())
     };
     let listener = match tls {
-        Some((cert_pem, key_pem)) => {
-            Listener::start_tls_with_headers(cert_pem, key_pem, Arc::new(move |request| {
+        Some((cert_pem, key_pem)) => Listener::start_tls_with_headers(
+            cert_pem,
+            key_pem,
+            Arc::new(move |request| {
                 let (status, body) = handler(request);
                 (status, Vec::new(), body)
-            }))
-        }
+            }),
+        ),
         None => Listener::start_with(Arc::new(handler)),
     };
     (listener, cert.pem())
