@@ -27,6 +27,19 @@ pub fn failure_kind(e: &reqwest::Error) -> &'static str {
     }
 }
 
+/// Registers the password of a URL (as written and percent-decoded) as a secret, so it is
+/// masked wherever it turns up.
+pub fn register_password(url: &str) {
+    if let Ok(url) = reqwest::Url::parse(url)
+        && let Some(password) = url.password()
+    {
+        crate::secrets::register(password);
+        if let Ok(decoded) = percent_encoding::percent_decode_str(password).decode_utf8() {
+            crate::secrets::register(&decoded);
+        }
+    }
+}
+
 /// A URL fit to print: the password replaced by `***`, the query string by `?***`.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {

@@ -12,7 +12,7 @@ mod common;
 use std::path::Path;
 
 use common::fake_registry::FakeRegistry;
-use common::registry::{Auth, Registry};
+use common::registry::{Auth, Realm, Registry};
 use common::{Env, Run};
 use serde_json::Value;
 
@@ -426,7 +426,7 @@ fn store_at(registry: &Registry, host: &str) -> Env {
 #[test]
 #[ignore = "needs docker-registry: run scripts/registry-install"]
 fn the_bearer_token_flow_with_credentials_from_the_environment() {
-    let registry = Registry::start(Auth::Token(USER, PASSWORD));
+    let registry = Registry::start(Auth::Token(USER, PASSWORD, Realm::SameHost));
     let with_env = |password: Option<&str>| {
         let mut env = store_at(&registry, &registry.host);
         if let Some(password) = password {
@@ -441,6 +441,12 @@ fn the_bearer_token_flow_with_credentials_from_the_environment() {
     prepare_version(&a, &template, "1.0.0");
     let (published, json) = publish(&a, "1.0.0");
     assert_eq!(json["pushed"]["blobsUploaded"], 8, "{json}");
+    // The token service is on the registry's host (another port): no warning.
+    assert!(
+        !published.stderr.contains("warning"),
+        "{}",
+        published.stderr
+    );
     let service = registry.token_service.as_ref().unwrap();
     let asked = service.requests();
     assert!(
@@ -1446,5 +1452,252 @@ fn store_check_names_tree_paths_that_leave_the_output() {
         !check.stdout.contains("no longer add up") && !check.stderr.contains("no longer add up"),
         "the planted tree is consistent but for its paths: {}",
         check.stdout
+    );
+}
+
+#[test]
+#[ignore = "needs docker-registry: run scripts/registry-install"]
+fn a_plain_http_token_realm_never_receives_the_credential() {
+    // The registry (HTTPS) sends clients for tokens to http://127.0.0.1:PORT/token: the
+    // Basic credential would cross the wire in clear. Before, login and pull sent it there
+    // and succeeded.
+    let registry = Registry::start(Auth::Token(USER, PASSWORD, Realm::PlainHttp));
+    let service = registry.token_service.as_ref().unwrap();
+    let mut env = store_at(&registry, &registry.host);
+    let before = env.store_snapshot();
+    let refused_login = login(&env, &registry.host, PASSWORD);
+    refused_login.expect_code(1);
+    let expected = format!(
+        "the registry {} sends logins to the token service http://127.0.0.1:{}/token over plain HTTP: refused",
+        registry.host, service.port
+    );
+    assert!(
+        refused_login.stderr.contains(&expected),
+        "{}",
+        refused_login.stderr
+    );
+    assert!(!env.path(".docker/config.json").exists(), "nothing kept");
+    env.set_env("FACTORY_REGISTRY_USERNAME", USER);
+    env.set_env("FACTORY_REGISTRY_PASSWORD", PASSWORD);
+    let refused_pull = env.run(&["pull", &format!("shared/{NAME}")]);
+    refused_pull.expect_code(1);
+    assert!(
+        refused_pull.stderr.contains(&expected),
+        "{}",
+        refused_pull.stderr
+    );
+    let refused_generate = env.run(&["generate", NAME, "-o", "out", "--defaults"]);
+    refused_generate.expect_code(1);
+    assert!(!env.path("out").exists());
+    assert!(
+        service.requests().is_empty(),
+        "the plain-HTTP token service was asked: {:?}",
+        service.requests()
+    );
+    assert_eq!(env.store_snapshot(), before, "the store did not change");
+    assert_no_secret(&env, &[&refused_login, &refused_pull, &refused_generate]);
+}
+
+#[test]
+#[ignore = "needs docker-registry: run scripts/registry-install"]
+fn a_token_realm_on_another_host_gets_the_credential_with_one_warning() {
+    // The registry is 127.0.0.1:PORT, its token service https://localhost:PORT2: the
+    // credential goes there (docker sends it too; Docker Hub's realm is auth.docker.io), and
+    // the user hears which host got it, once per run.
+    let registry = Registry::start(Auth::Token(USER, PASSWORD, Realm::OtherHost));
+    let service = registry.token_service.as_ref().unwrap();
+    let warning = format!(
+        "warning: the registry {} sends logins to a token service on another host, localhost:{}: the credential of `alice`",
+        registry.host, service.port
+    );
+    let mut a = store_at(&registry, &registry.host);
+    let logged_in = login(&a, &registry.host, PASSWORD);
+    logged_in.ok();
+    assert!(
+        logged_in.stderr.contains(&warning) && logged_in.stderr.contains("from the login"),
+        "{}",
+        logged_in.stderr
+    );
+    let template = a.path("tpl");
+    write_template(&template, 3, "elsewhere");
+    prepare_version(&a, &template, "1.0.0");
+    a.set_env("FACTORY_REGISTRY_USERNAME", USER);
+    a.set_env("FACTORY_REGISTRY_PASSWORD", PASSWORD);
+    let (published, _) = publish(&a, "1.0.0");
+    // Several repositories and scopes, several token requests: one warning.
+    assert!(service.requests().len() > 2, "{:?}", service.requests());
+    assert_eq!(
+        published.stderr.matches(&warning).count(),
+        1,
+        "{}",
+        published.stderr
+    );
+    assert_no_secret(&a, &[&logged_in, &published]);
+}
+
+/// A fake registry over TLS whose `/v2/` challenge names `realm`, with a CA file for
+/// SSL_CERT_FILE; and a store trusting it with a credential in the environment.
+fn hostile(
+    realm: impl Fn(u16) -> String + Send + Sync + 'static,
+    raw: common::http::RawHandler,
+) -> (common::http::Listener, Env) {
+    let (ca, cert, key) = common::tls::test_ca();
+    let token = common::http::Listener::start_tls_raw(&cert, &key, raw);
+    let realm = realm(token.port);
+    let registry = common::http::Listener::start_tls_with_headers(
+        &cert,
+        &key,
+        std::sync::Arc::new(move |_| {
+            let challenge = format!("Bearer realm=\"{realm}\",service=\"fake\"");
+            (
+                401,
+                vec![("WWW-Authenticate".to_string(), challenge)],
+                "{}".to_string(),
+            )
+        }),
+    );
+    let mut env = Env::new();
+    std::fs::write(env.path("ca.pem"), ca).unwrap();
+    env.set_env("SSL_CERT_FILE", env.path("ca.pem").to_str().unwrap());
+    env.set_env("FACTORY_REGISTRY_USERNAME", USER);
+    env.set_env("FACTORY_REGISTRY_PASSWORD", PASSWORD);
+    env.run(&[
+        "remote",
+        "add",
+        "shared",
+        &format!("oci://127.0.0.1:{}/factory", registry.port),
+        "--default",
+    ])
+    .ok();
+    (token, env)
+}
+
+/// Writes `size` bytes of `fill` in 64 KiB pieces, counting what got out before the
+/// reader hung up.
+fn stream_fill(out: &mut dyn std::io::Write, size: usize, sent: &std::sync::atomic::AtomicUsize) {
+    let piece = vec![b'a'; 64 << 10];
+    let mut left = size;
+    while left > 0 {
+        let n = left.min(piece.len());
+        if out.write_all(&piece[..n]).is_err() {
+            return;
+        }
+        sent.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        left -= n;
+    }
+}
+
+#[test]
+fn huge_tokens_and_challenges_are_refused_after_a_bounded_read() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const HUGE: usize = 200 << 20;
+    // A token answer of 200 MB, with its length said and without (read until the close).
+    for declared in [true, false] {
+        let sent = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&sent);
+        let (token, env) = hostile(
+            |port| format!("https://127.0.0.1:{port}/token"),
+            Arc::new(move |_, out| {
+                let length = if declared {
+                    format!("Content-Length: {}\r\n", HUGE + 13)
+                } else {
+                    String::new()
+                };
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{length}Connection: close\r\n\r\n{{\"token\": \""
+                );
+                if out.write_all(head.as_bytes()).is_ok() {
+                    stream_fill(out, HUGE, &counted);
+                    let _ = out.write_all(b"\"}");
+                }
+            }),
+        );
+        let before = env.store_snapshot();
+        let started = std::time::Instant::now();
+        let out = env.run(&["pull", &format!("shared/{NAME}")]);
+        out.expect_code(1);
+        assert!(
+            out.stderr.contains(&format!(
+                "the token service https://127.0.0.1:{}/token of 127.0.0.1:",
+                token.port
+            )) && out
+                .stderr
+                .contains("answered more than the 1048576 bytes a token answer may weigh"),
+            "{}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("cannot reach"), "{}", out.stderr);
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+        // Read no further than the bound (give or take the socket buffers).
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert!(
+            sent.load(Ordering::Relaxed) < 32 << 20,
+            "{} bytes were read",
+            sent.load(Ordering::Relaxed)
+        );
+        assert_eq!(env.store_snapshot(), before);
+        assert_no_secret(&env, &[&out]);
+    }
+    // A token that fits the answer but not a header.
+    let (_token, env) = hostile(
+        |port| format!("https://127.0.0.1:{port}/token"),
+        Arc::new(|_, out| {
+            let body = format!("{{\"token\": \"{}\"}}", "t".repeat(100_000));
+            let _ = out.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+        }),
+    );
+    let out = env.run(&["pull", &format!("shared/{NAME}")]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("answered a token of 100000 bytes that cannot be sent in a header"),
+        "{}",
+        out.stderr
+    );
+    // A challenge header of 200 MB from the registry itself.
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&sent);
+    let (ca, cert, key) = common::tls::test_ca();
+    let registry = common::http::Listener::start_tls_raw(
+        &cert,
+        &key,
+        Arc::new(move |_, out| {
+            if out.write_all(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"https://127.0.0.1:1/token\",x=\"").is_ok() {
+                stream_fill(out, HUGE, &counted);
+            }
+        }),
+    );
+    let mut env = Env::new();
+    std::fs::write(env.path("ca.pem"), ca).unwrap();
+    env.set_env("SSL_CERT_FILE", env.path("ca.pem").to_str().unwrap());
+    env.run(&[
+        "remote",
+        "add",
+        "shared",
+        &format!("oci://127.0.0.1:{}/factory", registry.port),
+    ])
+    .ok();
+    let out = env.run(&["pull", &format!("shared/{NAME}")]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains(&format!(
+            "the registry 127.0.0.1:{} answered with headers too large to read",
+            registry.port
+        )),
+        "{}",
+        out.stderr
+    );
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(
+        sent.load(Ordering::Relaxed) < 32 << 20,
+        "{} bytes were read",
+        sent.load(Ordering::Relaxed)
     );
 }

@@ -714,3 +714,163 @@ fn the_secret_leak_table_finds_no_secret_in_any_artefact() {
             .any(|e| e["payload"]["status"] == "Failed")
     );
 }
+
+#[test]
+fn json_and_yaml_filters_bound_their_indent_and_their_output() {
+    let env = Env::new();
+    // cookiecutter's jsonify, copier's to_nice_json and to_nice_yaml, Jinja2's tojson: an
+    // indent of a billion used to ask for gigabytes of spaces per nesting level (an abort
+    // under a 4 GB limit); now a render error naming the file, and nothing written.
+    let cases: [(&str, &str, &str, &str); 5] = [
+        (
+            "jsonify",
+            "cookiecutter.json",
+            "{\"slug\": \"x\"}",
+            "{{ {'a': [1]} | jsonify(999999999) }}",
+        ),
+        (
+            "nicejson",
+            "copier.yml",
+            "slug:\n  type: str\n  default: x\n",
+            "{{ {'a': [1]} | to_nice_json(indent=999999999) }}",
+        ),
+        (
+            "niceyaml",
+            "copier.yml",
+            "slug:\n  type: str\n  default: x\n",
+            "{{ {'a': {'b': 1}} | to_nice_yaml(indent=999999999) }}",
+        ),
+        (
+            "niceyamlpos",
+            "copier.yml",
+            "slug:\n  type: str\n  default: x\n",
+            "{{ {'a': {'b': 1}} | to_nice_yaml(999999999) }}",
+        ),
+        (
+            "tojson",
+            "template.yaml",
+            "name: tojson\n",
+            "{{ {'a': [1]} | tojson(indent=999999999) }}",
+        ),
+    ];
+    for (name, manifest, text, expr) in cases {
+        let file = match manifest {
+            "cookiecutter.json" => "{{cookiecutter.slug}}/a.txt",
+            "copier.yml" => "a.txt.jinja",
+            _ => "a.txt",
+        };
+        let template = env.template(name, &[(manifest, text), (file, &format!("ok\n{expr}\n"))]);
+        let out = env.run(&[
+            "generate",
+            template.to_str().unwrap(),
+            "-o",
+            &format!("out-{name}"),
+            "--defaults",
+        ]);
+        out.expect_code(1);
+        assert!(
+            out.stderr
+                .contains("indent 999999999 is over the limit of 10000"),
+            "{name}: {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("a.txt"), "{name}: {}", out.stderr);
+        assert!(!env.path(&format!("out-{name}")).exists(), "{name}");
+    }
+    // Within the indent bound, indent x depth x items is bounded by the per-file limit.
+    let template = env.template(
+        "wide",
+        &[
+            ("template.yaml", "name: wide\n"),
+            (
+                "a.txt",
+                "{{ [[[[range(20000)|list]]]] | tojson(indent=10000) }}\n",
+            ),
+        ],
+    );
+    let out = env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "out-wide",
+        "--defaults",
+    ]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("the serialised value passed 64 MB"),
+        "{}",
+        out.stderr
+    );
+    assert!(!env.path("out-wide").exists());
+    // The bound leaves real use alone.
+    let template = env.template(
+        "nice",
+        &[
+            ("template.yaml", "name: nice\n"),
+            ("a.txt", "{{ {'b': [1], 'a': 'x'} | tojson(indent=2) }}\n"),
+        ],
+    );
+    env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "out-nice",
+        "--defaults",
+    ])
+    .ok();
+    assert_eq!(
+        std::fs::read_to_string(env.path("out-nice/a.txt")).unwrap(),
+        "{\n  \"a\": \"x\",\n  \"b\": [\n    1\n  ]\n}\n"
+    );
+}
+
+#[test]
+fn a_remote_url_with_a_password_is_refused_without_printing_it() {
+    let env = Env::new();
+    env.run(&["remote", "list"]).ok();
+    let before = env.store_snapshot();
+    for args in [
+        vec!["remote", "add", "bad", "oci://ci:PASSWORD@host/ns"],
+        vec![
+            "--json",
+            "remote",
+            "add",
+            "bad",
+            "oci://ci:PASSWORD@host/ns",
+        ],
+        vec!["remote", "add", "bad", "https://ci:PASSWORD@host/ns"],
+        vec!["remote", "add", "bad", "oci://ci:PASSWORD@host"],
+    ] {
+        let out = env.run(&args);
+        out.expect_code(2);
+        assert!(
+            out.stderr.contains("ci:***@host"),
+            "{args:?}: {}",
+            out.stderr
+        );
+        assert!(
+            !out.stdout.contains("PASSWORD") && !out.stderr.contains("PASSWORD"),
+            "{args:?}: {}{}",
+            out.stdout,
+            out.stderr
+        );
+    }
+    let out: common::Run = env
+        .program("sh")
+        .args([
+            "-c",
+            "echo pw-from-stdin | \"$F\" login ci:PASSWORD@host --username u --password-stdin",
+        ])
+        .output()
+        .unwrap()
+        .into();
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("`***@host` is not a registry host"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("PASSWORD"), "{}", out.stderr);
+    assert_eq!(before, env.store_snapshot(), "the store did not change");
+    assert!(!String::from_utf8_lossy(&env.log_bytes()).contains("PASSWORD"));
+}

@@ -78,6 +78,7 @@ impl Session {
     /// rebuilds) and, after a command that wrote events, a failed automatic push.
     pub fn warnings(&self) -> Vec<String> {
         let mut warnings = self.store.take_notices();
+        warnings.extend(remote::registry_warnings());
         if self.store.take_wrote_events() {
             warnings.extend(push::auto_push(&self.store));
         }

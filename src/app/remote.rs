@@ -66,7 +66,14 @@ pub fn list_remotes(session: &Session) -> (Vec<Remote>, Option<String>) {
 pub fn login(host: &str, username: &str, secret: &str) -> Result<String> {
     crate::secrets::register(secret);
     if host.contains('/') || host.contains('@') {
-        return Err(Error::usage(format!("`{host}` is not a registry host"))
+        // `user:password@host` is shown without what comes before the `@`.
+        crate::http::register_password(host);
+        let shown = match host.rsplit_once('@') {
+            _ if host.contains("://") => crate::http::redact_url(host),
+            Some((_, rest)) => format!("***@{rest}"),
+            None => host.to_string(),
+        };
+        return Err(Error::usage(format!("`{shown}` is not a registry host"))
             .hint("name the host alone: factory login ghcr.io"));
     }
     let credential = Credential {
@@ -78,6 +85,12 @@ pub fn login(host: &str, username: &str, secret: &str) -> Result<String> {
         Registry::with_credential(host, Some(credential), vec!["the login".to_string()])?;
     registry.ping()?;
     credentials::store(host, username, secret)
+}
+
+/// What the registry clients of this process warned about since the last call (a
+/// credential sent to a token service on another host), to show once.
+pub fn registry_warnings() -> Vec<String> {
+    crate::registry::client::take_warnings()
 }
 
 /// Forgets a host's credential; whether there was one.

@@ -23,6 +23,48 @@ pub struct AmqpSink {
     pub unrouted: std::collections::BTreeSet<String>,
 }
 
+/// Opens a connection to `url`, for events and commands alike. `amqps://` is TLS (rustls on
+/// ring, the broker's certificate checked against the system's CAs, or the bundle
+/// `SSL_CERT_FILE` names, as for HTTPS) or an error: lapin is built with its rustls
+/// connector, so it never falls back to a plain connection. A failed handshake is named for
+/// what it most likely is.
+pub async fn connect(url: &str, properties: ConnectionProperties) -> lapin::Result<Connection> {
+    // The process's provider is ring, as for HTTPS (installing twice is harmless).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Connection::connect(url, properties)
+        .await
+        .map_err(|e| match tls_failure(url, &e) {
+            Some(why) => std::io::Error::other(why).into(),
+            None => e,
+        })
+}
+
+/// What a failed TLS handshake with `url` means, when it was one.
+fn tls_failure(url: &str, e: &lapin::Error) -> Option<String> {
+    if !url
+        .get(..8)
+        .is_some_and(|s| s.eq_ignore_ascii_case("amqps://"))
+    {
+        return None;
+    }
+    // The handshake's own words, without lapin's "IO error: " in front.
+    let text = match e.kind() {
+        lapin::ErrorKind::IOError(io) => io.to_string(),
+        _ => e.to_string(),
+    };
+    if text.contains("InvalidContentType") || text.contains("corrupt message") {
+        Some(format!(
+            "the broker did not answer TLS ({text}); nothing was sent in clear: amqps:// needs the broker's TLS port (5671 by default), amqp:// is its plain one"
+        ))
+    } else if text.contains("certificate") || text.contains("Certificate") {
+        Some(format!(
+            "the broker's TLS certificate was refused ({text}): a broker with a private CA needs SSL_CERT_FILE pointing at the CA's PEM file"
+        ))
+    } else {
+        None
+    }
+}
+
 fn lost(url: &str, e: lapin::Error) -> SendError {
     let message = format!("RabbitMQ at {}: {e}", redact_url(url));
     // A refused login or vhost does not get better by retrying.
@@ -46,7 +88,7 @@ impl AmqpSink {
 
     async fn channel(&mut self) -> Result<&Channel, SendError> {
         if self.open.is_none() {
-            let connection = Connection::connect(&self.url, ConnectionProperties::default())
+            let connection = connect(&self.url, ConnectionProperties::default())
                 .await
                 .map_err(|e| lost(&self.url, e))?;
             let channel = connection

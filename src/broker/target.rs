@@ -72,14 +72,7 @@ impl Target {
 
 /// A password in a URL and a key in a connection string are secrets wherever they turn up.
 pub fn register_credentials(text: &str) {
-    if let Ok(url) = reqwest::Url::parse(text)
-        && let Some(password) = url.password()
-    {
-        crate::secrets::register(password);
-        if let Ok(decoded) = percent_encoding::percent_decode_str(password).decode_utf8() {
-            crate::secrets::register(&decoded);
-        }
-    }
+    crate::http::register_password(text);
     super::servicebus::register_key(text);
 }
 

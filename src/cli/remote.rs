@@ -133,7 +133,11 @@ pub(crate) fn login(app: &App, args: LoginArgs) -> Result<()> {
     if secret.is_empty() {
         return Err(Error::usage("the password is empty"));
     }
-    let stored = remote::login(&args.host, &username, &secret)?;
+    let stored = remote::login(&args.host, &username, &secret);
+    for warning in remote::registry_warnings() {
+        app.printer.warn(warning);
+    }
+    let stored = stored?;
     if app.json() {
         app.printer
             .json_document(&json!({"host": args.host, "username": username, "storedIn": stored}));

@@ -37,7 +37,7 @@ pub fn failed(url: &str, e: lapin::Error) -> Error {
 /// Connects and opens a channel with publisher confirms.
 pub async fn open(url: &str) -> Result<(Connection, Channel)> {
     crate::broker::target::register_credentials(url);
-    let connection = Connection::connect(url, ConnectionProperties::default())
+    let connection = crate::broker::amqp::connect(url, ConnectionProperties::default())
         .await
         .map_err(|e| failed(url, e))?;
     let channel = connection

@@ -19,6 +19,10 @@ use crate::http::failure_kind;
 
 /// The most a manifest or index may weigh (distribution's own limit is 4 MiB).
 pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
+/// The most a token service's answer may weigh: real ones are a few kilobytes.
+const MAX_TOKEN_RESPONSE_BYTES: u64 = 1 << 20;
+/// The longest token sent back in a header (servers refuse headers far shorter).
+const MAX_TOKEN_BYTES: usize = 64 << 10;
 /// Requests in flight at once while moving blobs.
 const PARALLEL: usize = 8;
 /// How often a request the registry answered with a 5xx is sent again (after 0.2, 0.8 and
@@ -374,6 +378,56 @@ fn next_link(value: &str) -> Option<String> {
     })
 }
 
+/// Whether a request failed because the answer's head passed the HTTP client's bound
+/// (hyper stops reading at a few hundred kilobytes).
+fn headers_too_large(e: &reqwest::Error) -> bool {
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(error) = source {
+        if error.to_string().contains("message head is too large") {
+            return true;
+        }
+        source = error.source();
+    }
+    false
+}
+
+/// Why a body was not read.
+enum ReadError {
+    /// It is longer than allowed (said so by its length, or found while reading).
+    TooLarge,
+    /// The connection failed.
+    Failed(reqwest::Error),
+}
+
+/// A response body of at most `max` bytes, read no further than that.
+async fn read_bounded(
+    mut response: reqwest::Response,
+    max: u64,
+) -> std::result::Result<Vec<u8>, ReadError> {
+    if response.content_length().is_some_and(|n| n > max) {
+        return Err(ReadError::TooLarge);
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(ReadError::Failed)? {
+        if out.len() as u64 + chunk.len() as u64 > max {
+            return Err(ReadError::TooLarge);
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+/// Warnings the registry clients of this process have to give, not yet shown.
+static WARNINGS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// The (registry, token service) pairs warned about already: once per process, so a worker
+/// serving many commands says it once.
+static WARNED: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+
+/// The warnings registry clients gave since the last call (drained).
+pub fn take_warnings() -> Vec<String> {
+    std::mem::take(&mut *WARNINGS.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
 fn mismatch(host: &str, repository: &str, digest: &str) -> Error {
     Error::new(format!(
         "{host}/{repository} sent bytes that do not match their digest {digest}; nothing was imported"
@@ -440,6 +494,52 @@ impl Inner {
         }
     }
 
+    /// Whether the credential may go to the realm a Bearer challenge names. Not over plain
+    /// HTTP: the registry is spoken to over HTTPS, so a plain realm would be the one place
+    /// the password travels in clear (refused even without a credential: the token it gives
+    /// could be read or forged on the way). On another host than the registry's it goes, as
+    /// docker sends it (Docker Hub's realm is auth.docker.io), with a warning naming the
+    /// host, once per process.
+    fn check_realm(&self, realm: &str) -> Result<()> {
+        let shown = crate::http::without_userinfo(realm.split('?').next().unwrap_or(realm));
+        let url = reqwest::Url::parse(realm).map_err(|_| {
+            Error::new(format!(
+                "the registry {} named `{shown}` as its token service, which is not a URL",
+                self.host
+            ))
+        })?;
+        // The scheme the registry itself is spoken to with (HTTPS, always, today).
+        let registry = reqwest::Url::parse(&self.url("/"))
+            .map_err(|_| Error::new(format!("`{}` is not a registry host", self.host)))?;
+        if url.scheme() != "https" && url.scheme() != registry.scheme() {
+            return Err(Error::new(format!(
+                "the registry {} sends logins to the token service {shown} over plain {}: refused, the credential would travel in clear",
+                self.host,
+                url.scheme().to_uppercase()
+            ))
+            .hint("the registry's token service must be served over HTTPS; tell the registry's operators"));
+        }
+        let realm_host = url.host_str().unwrap_or_default();
+        if let Some(credential) = &self.credential
+            && registry.host_str() != Some(realm_host)
+        {
+            let realm_host = match url.port() {
+                Some(port) => format!("{realm_host}:{port}"),
+                None => realm_host.to_string(),
+            };
+            let pair = (self.host.clone(), realm_host.clone());
+            let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
+            if !warned.contains(&pair) {
+                warned.push(pair);
+                WARNINGS.lock().unwrap_or_else(|e| e.into_inner()).push(format!(
+                    "the registry {} sends logins to a token service on another host, {realm_host}: the credential of `{}` (from {}) went there, as docker sends it",
+                    self.host, credential.username, credential.source
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Sends a request; on a 401 answers the challenge once and sends it again.
     async fn send(
         &self,
@@ -492,6 +592,7 @@ impl Inner {
                         self.host
                     ))
                 })?;
+                self.check_realm(&realm)?;
                 let service = challenge_param(&challenge, "service");
                 let scope = challenge_param(&challenge, "scope");
                 *self.scheme.lock().unwrap_or_else(|e| e.into_inner()) = Scheme::Bearer;
@@ -555,12 +656,19 @@ impl Inner {
                 self.host
             )));
         }
-        let body = response.bytes().await.map_err(|e| {
-            Error::new(format!(
-                "cannot read the token from {shown}: {}",
-                failure_kind(&e)
-            ))
-        })?;
+        let body = read_bounded(response, MAX_TOKEN_RESPONSE_BYTES)
+            .await
+            .map_err(|e| match e {
+                ReadError::TooLarge => Error::new(format!(
+                    "the token service {shown} of {} answered more than the {MAX_TOKEN_RESPONSE_BYTES} bytes a token answer may weigh",
+                    self.host
+                ))
+                .hint("the token service is misbehaving or is not one; tell the registry's operators"),
+                ReadError::Failed(e) => Error::new(format!(
+                    "cannot read the token from {shown}: {}",
+                    failure_kind(&e)
+                )),
+            })?;
         let answer: serde_json::Value = serde_json::from_slice(&body).map_err(|_| {
             Error::new(format!(
                 "the token service {shown} answered something that is not JSON"
@@ -572,11 +680,28 @@ impl Inner {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| Error::new(format!("the token service {shown} answered no token")))?
             .to_string();
+        if token.len() > MAX_TOKEN_BYTES
+            || !token.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+        {
+            return Err(Error::new(format!(
+                "the token service {shown} of {} answered a token of {} bytes that cannot be sent in a header (at most {MAX_TOKEN_BYTES} printable bytes)",
+                self.host,
+                token.len()
+            ))
+            .hint("the token service is misbehaving; tell the registry's operators"));
+        }
         crate::secrets::register(&token);
         Ok(token)
     }
 
     fn unreachable(&self, e: &reqwest::Error) -> Error {
+        if headers_too_large(e) {
+            return Error::new(format!(
+                "the registry {} answered with headers too large to read; nothing was read further",
+                self.host
+            ))
+            .hint("the registry is misbehaving, or the remote's host is not a registry; check it with `factory remote list`");
+        }
         let detail = if e.is_connect() && format!("{e:?}").contains("certificate") {
             "its TLS certificate is not trusted".to_string()
         } else {
@@ -684,27 +809,16 @@ impl Inner {
     }
 
     /// A response body of at most `max` bytes.
-    async fn body(&self, mut response: reqwest::Response, max: u64, path: &str) -> Result<Vec<u8>> {
-        if response.content_length().is_some_and(|n| n > max) {
-            return Err(Error::new(format!(
+    async fn body(&self, response: reqwest::Response, max: u64, path: &str) -> Result<Vec<u8>> {
+        let out = read_bounded(response, max).await.map_err(|e| match e {
+            ReadError::TooLarge => Error::new(format!(
                 "{}{path} is larger than the {max} bytes expected; nothing was imported",
                 self.host
-            )));
-        }
-        let mut out = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| Error::new(format!("reading {}{path}: {}", self.host, failure_kind(&e))))?
-        {
-            if out.len() as u64 + chunk.len() as u64 > max {
-                return Err(Error::new(format!(
-                    "{}{path} is larger than the {max} bytes expected; nothing was imported",
-                    self.host
-                )));
+            )),
+            ReadError::Failed(e) => {
+                Error::new(format!("reading {}{path}: {}", self.host, failure_kind(&e)))
             }
-            out.extend_from_slice(&chunk);
-        }
+        })?;
         self.counters
             .bytes_received
             .fetch_add(out.len() as u64, Ordering::Relaxed);

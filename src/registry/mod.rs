@@ -24,10 +24,13 @@ pub struct RemoteUrl {
 }
 
 impl RemoteUrl {
-    /// Parses `oci://HOST[:PORT]/NAMESPACE`.
+    /// Parses `oci://HOST[:PORT]/NAMESPACE`. A URL with a password in it is refused without
+    /// repeating the password, and the password is a secret from then on.
     pub fn parse(url: &str) -> Result<RemoteUrl> {
+        crate::http::register_password(url);
+        let shown = crate::http::redact_url(url);
         let bad = |why: &str| {
-            Error::usage(format!("`{url}` is not a remote: {why}")).hint(
+            Error::usage(format!("`{shown}` is not a remote: {why}")).hint(
                 "write it as oci://HOST[:PORT]/NAMESPACE, e.g. oci://ghcr.io/contoso/templates",
             )
         };
@@ -140,6 +143,13 @@ mod tests {
         assert_eq!(
             remote.repository("Acme.Orders-Api"),
             "factory/templates/acme.orders-api"
+        );
+        let err = RemoteUrl::parse("oci://ci:PASSWORD@host/ns").unwrap_err();
+        assert!(!err.message.contains("PASSWORD"), "{}", err.message);
+        assert!(
+            err.message.contains("oci://ci:***@host/ns"),
+            "{}",
+            err.message
         );
         for bad in [
             "https://ghcr.io/x",

@@ -14,7 +14,7 @@ fn jsonify(value: minijinja::Value, indent: Option<usize>) -> Result<String, min
         indent: Some(indent.unwrap_or(4)),
         sort_keys: true,
     };
-    Ok(super::pyformat::json(&json, &style))
+    super::pyformat::json(&json, &style)
 }
 
 /// Adds the filters to `env`.

@@ -137,7 +137,7 @@ pub fn register(env: &mut Environment<'static>, settings: &super::Settings) {
             indent: None,
             sort_keys: false,
         };
-        json_of(&v).map(|j| pyformat::json(&j, &style))
+        json_of(&v).and_then(|j| pyformat::json(&j, &style))
     });
     env.add_filter(
         "to_nice_json",
@@ -146,7 +146,7 @@ pub fn register(env: &mut Environment<'static>, settings: &super::Settings) {
                 indent: Some(indent_argument(indent, &kwargs)?),
                 sort_keys: true,
             };
-            json_of(&v).map(|j| pyformat::json(&j, &style))
+            json_of(&v).and_then(|j| pyformat::json(&j, &style))
         },
     );
     env.add_filter("to_yaml", |v: Value| {
@@ -154,7 +154,7 @@ pub fn register(env: &mut Environment<'static>, settings: &super::Settings) {
             indent: 2,
             flow_leaves: true,
         };
-        json_of(&v).map(|j| pyformat::yaml(&j, &style))
+        json_of(&v).and_then(|j| pyformat::yaml(&j, &style))
     });
     env.add_filter(
         "to_nice_yaml",
@@ -163,7 +163,7 @@ pub fn register(env: &mut Environment<'static>, settings: &super::Settings) {
                 indent: indent_argument(indent, &kwargs)?,
                 flow_leaves: false,
             };
-            json_of(&v).map(|j| pyformat::yaml(&j, &style))
+            json_of(&v).and_then(|j| pyformat::yaml(&j, &style))
         },
     );
     env.add_filter("bool", |v: Value| match v.as_str() {

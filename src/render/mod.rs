@@ -92,6 +92,19 @@ impl Settings {
 /// `'{:>1000000000000}'.format(x)` is an error rather than an allocation that aborts.
 pub const MAX_FORMAT_WIDTH: u64 = 10_000;
 
+/// An indent or width a filter was given, refused over [`MAX_FORMAT_WIDTH`] like
+/// `str.format`'s: `tojson(indent=999999999)` would otherwise ask for gigabytes of spaces
+/// at every nesting level and abort the process.
+pub(crate) fn bounded_width(what: &str, n: usize) -> Result<usize, minijinja::Error> {
+    if n as u64 > MAX_FORMAT_WIDTH {
+        return Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("{what} {n} is over the limit of {MAX_FORMAT_WIDTH}"),
+        ));
+    }
+    Ok(n)
+}
+
 /// The first width or precision over [`MAX_FORMAT_WIDTH`] in a `str.format` string, if any.
 fn oversized_width(spec: &str) -> Option<u64> {
     let mut rest = spec;

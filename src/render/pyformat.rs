@@ -14,6 +14,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::Value;
 
+use crate::bounded::MAX_RENDERED_BYTES;
+
 /// How `json.dumps` is called.
 pub struct JsonStyle {
     /// `indent=`: `None` writes one line with `", "` and `": "` between items.
@@ -23,14 +25,48 @@ pub struct JsonStyle {
 }
 
 /// `json.dumps(value, indent=…, sort_keys=…)` with Python's defaults otherwise
-/// (`ensure_ascii=True`: every character past ASCII as a `\uXXXX` escape).
-pub fn json(value: &Value, style: &JsonStyle) -> String {
+/// (`ensure_ascii=True`: every character past ASCII as a `\uXXXX` escape). An indent over
+/// the format limit, or an output over the rendered-file limit (indentation grows with the
+/// indent times the depth times the items), is an error, never an allocation that aborts.
+pub fn json(value: &Value, style: &JsonStyle) -> Result<String, minijinja::Error> {
+    if let Some(indent) = style.indent {
+        super::bounded_width("indent", indent)?;
+    }
     let mut out = String::new();
     write_json(&mut out, value, style, 0);
-    out
+    within_bound(out)
+}
+
+/// `out`, unless padding was left out of it for passing [`MAX_RENDERED_BYTES`].
+fn within_bound(out: String) -> Result<String, minijinja::Error> {
+    if out.len() > MAX_RENDERED_BYTES {
+        return Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!(
+                "the serialised value passed {} MB, the limit for one file: a smaller indent, or less data",
+                MAX_RENDERED_BYTES >> 20
+            ),
+        ));
+    }
+    Ok(out)
+}
+
+/// Pads `out` with `n` spaces, or (past the bound) with one more byte than the bound allows,
+/// so that [`within_bound`] refuses it without the padding ever being allocated.
+fn pad(out: &mut String, n: usize) {
+    if out.len().saturating_add(n) > MAX_RENDERED_BYTES {
+        if out.len() <= MAX_RENDERED_BYTES {
+            out.extend(std::iter::repeat_n(' ', MAX_RENDERED_BYTES + 1 - out.len()));
+        }
+        return;
+    }
+    out.extend(std::iter::repeat_n(' ', n));
 }
 
 fn write_json(out: &mut String, value: &Value, style: &JsonStyle, depth: usize) {
+    if out.len() > MAX_RENDERED_BYTES {
+        return;
+    }
     let (open, close, items): (char, char, Vec<(Option<&str>, &Value)>) = match value {
         Value::Array(items) => ('[', ']', items.iter().map(|v| (None, v)).collect()),
         Value::Object(map) => {
@@ -56,7 +92,7 @@ fn write_json(out: &mut String, value: &Value, style: &JsonStyle, depth: usize) 
         match style.indent {
             Some(indent) => {
                 out.push('\n');
-                out.extend(std::iter::repeat_n(' ', indent * (depth + 1)));
+                pad(out, indent * (depth + 1));
             }
             None if i > 0 => out.push(' '),
             None => {}
@@ -69,7 +105,7 @@ fn write_json(out: &mut String, value: &Value, style: &JsonStyle, depth: usize) 
     }
     if let Some(indent) = style.indent {
         out.push('\n');
-        out.extend(std::iter::repeat_n(' ', indent * depth));
+        pad(out, indent * depth);
     }
     out.push(close);
 }
@@ -148,7 +184,9 @@ pub struct YamlStyle {
 const WIDTH: usize = 80;
 
 /// `yaml.dump(value, allow_unicode=True, indent=…, default_flow_style=…)`.
-pub fn yaml(value: &Value, style: &YamlStyle) -> String {
+/// Bounded as [`json`] is.
+pub fn yaml(value: &Value, style: &YamlStyle) -> Result<String, minijinja::Error> {
+    super::bounded_width("indent", style.indent)?;
     let mut emitter = Emitter {
         out: String::new(),
         column: 0,
@@ -165,7 +203,7 @@ pub fn yaml(value: &Value, style: &YamlStyle) -> String {
         emitter.block(value, 0, false);
         emitter.newline();
     }
-    emitter.out
+    within_bound(emitter.out)
 }
 
 /// Where a scalar stands, which decides how it may be written.
@@ -232,8 +270,9 @@ impl Emitter<'_> {
     }
 
     fn pad_to(&mut self, column: usize) {
-        while self.column < column {
-            self.push(" ");
+        if self.column < column {
+            pad(&mut self.out, column - self.column);
+            self.column = column;
         }
     }
 
@@ -609,7 +648,7 @@ mod tests {
             sort_keys: false,
         };
         assert_eq!(
-            json(&value, &line),
+            json(&value, &line).unwrap(),
             r#"{"b": [1, 2.5, 1e+20], "a": {"x": "\u00e9\n\"q\""}, "c": {}, "d": []}"#
         );
         let nice = JsonStyle {
@@ -617,7 +656,7 @@ mod tests {
             sort_keys: true,
         };
         assert_eq!(
-            json(&json!({"b": [1], "a": {}}), &nice),
+            json(&json!({"b": [1], "a": {}}), &nice).unwrap(),
             "{\n    \"a\": {},\n    \"b\": [\n        1\n    ]\n}"
         );
     }
@@ -630,18 +669,50 @@ mod tests {
         };
         let value = json!({"z": [1, {"k": "v", "j": ["a"]}], "a": {"b": "yes", "c": "", "d": "x: y"}, "e": {}});
         assert_eq!(
-            yaml(&value, &nice),
+            yaml(&value, &nice).unwrap(),
             "a:\n    b: 'yes'\n    c: ''\n    d: 'x: y'\ne: {}\nz:\n- 1\n-   j:\n    - a\n    k: v\n"
         );
-        assert_eq!(yaml(&json!("abc"), &nice), "abc\n...\n");
-        assert_eq!(yaml(&json!("1.0"), &nice), "'1.0'\n");
+        assert_eq!(yaml(&json!("abc"), &nice).unwrap(), "abc\n...\n");
+        assert_eq!(yaml(&json!("1.0"), &nice).unwrap(), "'1.0'\n");
         let flow = YamlStyle {
             indent: 2,
             flow_leaves: true,
         };
         assert_eq!(
-            yaml(&json!({"a": [1, "b"], "m": [{"k": 1}]}), &flow),
+            yaml(&json!({"a": [1, "b"], "m": [{"k": 1}]}), &flow).unwrap(),
             "a: [1, b]\nm:\n- {k: 1}\n"
         );
+    }
+
+    #[test]
+    fn indents_and_sizes_are_bounded() {
+        let wide = JsonStyle {
+            indent: Some(10_001),
+            sort_keys: true,
+        };
+        let err = json(&json!([1]), &wide).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("indent 10001 is over the limit of 10000"),
+            "{err}"
+        );
+        let deep = YamlStyle {
+            indent: 999_999_999,
+            flow_leaves: false,
+        };
+        assert!(yaml(&json!({"a": {"b": 1}}), &deep).is_err());
+        // Within the indent bound, the product of indent, depth and items is bounded too.
+        let nested = json!([[[[[[[[[[(0..2000).collect::<Vec<_>>()]]]]]]]]]]);
+        let most = JsonStyle {
+            indent: Some(10_000),
+            sort_keys: true,
+        };
+        let err = json(&nested, &most).unwrap_err();
+        assert!(err.to_string().contains("passed 64 MB"), "{err}");
+        let most = YamlStyle {
+            indent: 10_000,
+            flow_leaves: false,
+        };
+        assert!(yaml(&json!({"a": {"b": {"c": {"d": {"e": {"f": {"g": (0..2000).map(|i| json!({"k": i})).collect::<Vec<_>>()}}}}}}}), &most).is_err());
     }
 }

@@ -257,7 +257,7 @@ fn tojson(value: Value, indent: Option<usize>, kwargs: Kwargs) -> Result<Value, 
         indent,
         sort_keys: true,
     };
-    let text = pyformat::json(&json, &style)
+    let text = pyformat::json(&json, &style)?
         .replace('<', "\\u003c")
         .replace('>', "\\u003e")
         .replace('&', "\\u0026")
@@ -357,13 +357,7 @@ fn indent(s: String, positional: Rest<Value>, kwargs: Kwargs) -> Result<String, 
     let indention = match width.as_str() {
         Some(text) => text.to_string(),
         None => {
-            let n = usize::try_from(width)?;
-            if n as u64 > super::MAX_FORMAT_WIDTH {
-                return Err(Error::new(
-                    ErrorKind::InvalidOperation,
-                    "indent width is over the limit",
-                ));
-            }
+            let n = super::bounded_width("indent width", usize::try_from(width)?)?;
             " ".repeat(n)
         }
     };

@@ -1,9 +1,10 @@
 //! A small HTTP/1.1 listener on loopback that records requests and answers with scripted
-//! statuses, standing in for Service Bus and CloudEvents receivers.
+//! statuses, standing in for Service Bus and CloudEvents receivers, and (over TLS) for token
+//! services and misbehaving registries.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -34,12 +35,17 @@ pub type Handler = Arc<dyn Fn(&Request) -> (u16, String) + Send + Sync>;
 pub type HeaderHandler =
     Arc<dyn Fn(&Request) -> (u16, Vec<(String, String)>, String) + Send + Sync>;
 
+/// Writes the whole HTTP response itself, for answers too large to hold in memory; the
+/// connection is closed after it.
+pub type RawHandler = Arc<dyn Fn(&Request, &mut dyn Write) + Send + Sync>;
+
 #[derive(Default)]
 struct Shared {
     requests: Vec<Request>,
     script: VecDeque<u16>,
     handler: Option<Handler>,
     header_handler: Option<HeaderHandler>,
+    raw_handler: Option<RawHandler>,
 }
 
 /// The listener; it runs until the test process ends.
@@ -73,16 +79,42 @@ impl Listener {
 
     /// Like `start`, answering each request after `delay`.
     pub fn start_with_delay(script: &[u16], delay: Duration) -> Listener {
+        Self::listen(script, delay, None)
+    }
+
+    /// Starts listening over TLS with this certificate and key (PEM), at
+    /// `https://HOST:PORT` (the certificate says which host names are right); `handler`
+    /// answers every request, headers too.
+    pub fn start_tls_with_headers(
+        cert_pem: &str,
+        key_pem: &str,
+        handler: HeaderHandler,
+    ) -> Listener {
+        let listener = Self::listen(&[], Duration::ZERO, Some(server_config(cert_pem, key_pem)));
+        listener.shared.lock().unwrap().header_handler = Some(handler);
+        listener
+    }
+
+    /// Like `start_tls_with_headers`, with a handler that writes the response itself.
+    pub fn start_tls_raw(cert_pem: &str, key_pem: &str, handler: RawHandler) -> Listener {
+        let listener = Self::listen(&[], Duration::ZERO, Some(server_config(cert_pem, key_pem)));
+        listener.shared.lock().unwrap().raw_handler = Some(handler);
+        listener
+    }
+
+    fn listen(script: &[u16], delay: Duration, tls: Option<Arc<rustls::ServerConfig>>) -> Listener {
         let socket = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = socket.local_addr().unwrap().port();
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let listener = Listener {
-            url: format!("http://127.0.0.1:{port}"),
+            url: format!("{scheme}://127.0.0.1:{port}"),
             port,
             shared: Arc::new(Mutex::new(Shared {
                 requests: Vec::new(),
                 script: script.iter().copied().collect(),
                 handler: None,
                 header_handler: None,
+                raw_handler: None,
             })),
             delay,
         };
@@ -90,15 +122,23 @@ impl Listener {
         std::thread::spawn(move || {
             for stream in socket.incoming().flatten() {
                 let serving = serving.clone();
-                std::thread::spawn(move || serving.serve(stream));
+                let tls = tls.clone();
+                std::thread::spawn(move || match tls {
+                    Some(config) => {
+                        let Ok(connection) = rustls::ServerConnection::new(config) else {
+                            return;
+                        };
+                        serving.serve(rustls::StreamOwned::new(connection, stream));
+                    }
+                    None => serving.serve(stream),
+                });
             }
         });
         listener
     }
 
-    fn serve(&self, stream: TcpStream) {
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut writer = stream;
+    fn serve(&self, stream: impl Read + Write) {
+        let mut reader = BufReader::new(stream);
         loop {
             let mut line = String::new();
             if reader.read_line(&mut line).unwrap_or(0) == 0 {
@@ -110,7 +150,9 @@ impl Listener {
             let mut headers = Vec::new();
             loop {
                 let mut header = String::new();
-                reader.read_line(&mut header).unwrap();
+                if reader.read_line(&mut header).is_err() {
+                    return;
+                }
                 let header = header.trim_end();
                 if header.is_empty() {
                     break;
@@ -123,16 +165,25 @@ impl Listener {
                 .find(|(k, _)| k == "content-length")
                 .map_or(0, |(_, v)| v.parse().unwrap());
             let mut body = vec![0; length];
-            reader.read_exact(&mut body).unwrap();
+            if reader.read_exact(&mut body).is_err() {
+                return;
+            }
             std::thread::sleep(self.delay);
+            let request = Request {
+                method,
+                path,
+                headers,
+                body,
+            };
+            let raw = self.shared.lock().unwrap().raw_handler.clone();
+            if let Some(raw) = raw {
+                self.shared.lock().unwrap().requests.push(request.clone());
+                raw(&request, reader.get_mut());
+                let _ = reader.get_mut().flush();
+                return;
+            }
             let (status, answer_headers, answer) = {
                 let mut shared = self.shared.lock().unwrap();
-                let request = Request {
-                    method,
-                    path,
-                    headers,
-                    body,
-                };
                 let answer = match (&shared.header_handler, &shared.handler) {
                     (Some(handler), _) => handler(&request),
                     (None, Some(handler)) => {
@@ -160,7 +211,9 @@ impl Listener {
                 "HTTP/1.1 {status} Scripted\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{answer}",
                 answer.len()
             );
-            if writer.write_all(response.as_bytes()).is_err() {
+            if reader.get_mut().write_all(response.as_bytes()).is_err()
+                || reader.get_mut().flush().is_err()
+            {
                 return;
             }
         }
@@ -204,4 +257,23 @@ pub fn percent_decode(text: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A TLS server configuration (ring, TLS 1.2 and 1.3) for this certificate and key.
+fn server_config(cert_pem: &str, key_pem: &str) -> Arc<rustls::ServerConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_slice_iter(cert_pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .unwrap();
+    Arc::new(config)
 }

@@ -43,8 +43,20 @@ impl Drop for Registry {
 pub enum Auth {
     /// htpasswd Basic auth for this user and password.
     Basic(&'static str, &'static str),
-    /// Bearer tokens from a token service that accepts this user and password.
-    Token(&'static str, &'static str),
+    /// Bearer tokens from a token service that accepts this user and password, at the realm
+    /// the registry names.
+    Token(&'static str, &'static str, Realm),
+}
+
+/// Where the registry's challenge sends clients for tokens.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Realm {
+    /// `https://127.0.0.1:PORT/token`: the registry's own host (another port).
+    SameHost,
+    /// `https://localhost:PORT/token`: another host name than the registry's `127.0.0.1`.
+    OtherHost,
+    /// `http://127.0.0.1:PORT/token`: plain HTTP, which clients must refuse.
+    PlainHttp,
 }
 
 impl Registry {
@@ -60,8 +72,8 @@ impl Registry {
         let (ca, cert, key) = test_ca();
         let path = |name: &str| dir.join(name);
         std::fs::write(path("ca.pem"), ca).unwrap();
-        std::fs::write(path("cert.pem"), cert).unwrap();
-        std::fs::write(path("key.pem"), key).unwrap();
+        std::fs::write(path("cert.pem"), &cert).unwrap();
+        std::fs::write(path("key.pem"), &key).unwrap();
         let port = free_port();
         let (auth_yaml, token_service) = match auth {
             Auth::Basic(user, password) => {
@@ -79,13 +91,19 @@ impl Registry {
                     None,
                 )
             }
-            Auth::Token(user, password) => {
-                let (service, cert_pem) = token_service(user, password);
+            Auth::Token(user, password, realm) => {
+                // Over TLS with the registry's own certificate (for localhost and
+                // 127.0.0.1, from the CA the clients trust), unless plain HTTP is the point.
+                let tls = (realm != Realm::PlainHttp).then_some((cert.as_str(), key.as_str()));
+                let (service, cert_pem) = token_service(user, password, tls);
                 std::fs::write(path("token-cert.pem"), cert_pem).unwrap();
+                let url = match realm {
+                    Realm::SameHost | Realm::PlainHttp => service.url.clone(),
+                    Realm::OtherHost => format!("https://localhost:{}", service.port),
+                };
                 (
                     format!(
-                        "  token:\n    realm: {}/token\n    service: factory-test-registry\n    issuer: factory-test-issuer\n    rootcertbundle: {}\n",
-                        service.url,
+                        "  token:\n    realm: {url}/token\n    service: factory-test-registry\n    issuer: factory-test-issuer\n    rootcertbundle: {}\n",
                         path("token-cert.pem").display()
                     ),
                     Some(service),
@@ -169,9 +187,14 @@ fn b64url(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// A token service on loopback: Basic auth `user`/`password`, answering with a JWT that
-/// grants the scopes asked for. Returns it and the PEM of the certificate that signs.
-fn token_service(user: &'static str, password: &'static str) -> (Listener, String) {
+/// A token service on loopback (over TLS with `tls`'s certificate and key, else plain HTTP):
+/// Basic auth `user`/`password`, answering with a JWT that grants the scopes asked for.
+/// Returns it and the PEM of the certificate that signs.
+fn token_service(
+    user: &'static str,
+    password: &'static str,
+    tls: Option<(&str, &str)>,
+) -> (Listener, String) {
     let key = rcgen::KeyPair::generate().unwrap();
     let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     params
@@ -228,5 +251,16 @@ fn token_service(user: &'static str, password: &'static str) -> (Listener, Strin
         let token = format!("{signing_input}.{}", b64url(signature.as_ref()));
         (200, json!({"token": token, "expires_in": 300}).to_string())
     };
-    (Listener::start_with(Arc::new(handler)), cert.pem())
+    let listener = match tls {
+        Some((cert_pem, key_pem)) => Listener::start_tls_with_headers(
+            cert_pem,
+            key_pem,
+            Arc::new(move |request| {
+                let (status, body) = handler(request);
+                (status, Vec::new(), body)
+            }),
+        ),
+        None => Listener::start_with(Arc::new(handler)),
+    };
+    (listener, cert.pem())
 }
