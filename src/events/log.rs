@@ -264,4 +264,46 @@ mod tests {
         let line = reader.next_line().unwrap().unwrap();
         assert_eq!(line.bytes, b"{\"c\":3}");
     }
+
+    #[test]
+    fn the_last_event_before_an_offset_skips_blank_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        let event = crate::events::Envelope {
+            event_id: "evt-1".into(),
+            event_type: "T".into(),
+            tenant_id: "t".into(),
+            project_id: None,
+            module_id: None,
+            trace_id: "x".into(),
+            correlation_id: "c".into(),
+            causation_id: None,
+            occurred_at: "2026-01-01T00:00:00.000Z".into(),
+            payload: serde_json::json!({}),
+        };
+        let mut line = Vec::new();
+        event.write_line(&mut line);
+        append(&path, b"\n \n").unwrap();
+        assert_eq!(last_event_id_before(&path, 3).unwrap(), None);
+        append(&path, &line).unwrap();
+        let end = append(&path, b"\n\t\n").unwrap();
+        assert_eq!(last_event_id_before(&path, end).unwrap().as_deref(), Some("evt-1"));
+        assert_eq!(last_event_id_before(&path, end - 2).unwrap().as_deref(), Some("evt-1"));
+        assert_eq!(last_event_id_before(&path, 1).unwrap(), None);
+        // Not at the end of a line, or after a line that is not an event: matches nothing.
+        assert_eq!(last_event_id_before(&path, 5).unwrap().as_deref(), Some(""));
+        let end = append(&path, b"garbage\n\n").unwrap();
+        assert_eq!(last_event_id_before(&path, end).unwrap().as_deref(), Some(""));
+        // A line longer than one read back is read whole.
+        let mut long = event.clone();
+        long.event_id = "evt-long".into();
+        long.payload = serde_json::json!({ "text": "x".repeat(200_000) });
+        let mut bytes = Vec::new();
+        long.write_line(&mut bytes);
+        let end = append(&path, &bytes).unwrap();
+        assert_eq!(last_event_id_before(&path, end).unwrap().as_deref(), Some("evt-long"));
+        assert_eq!(line_number_at(&path, 0).unwrap(), 1);
+        assert_eq!(line_number_at(&path, 4).unwrap(), 3);
+        assert_eq!(line_number_at(&path, end).unwrap(), 9);
+    }
 }

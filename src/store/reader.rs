@@ -314,3 +314,95 @@ impl CommandIndex {
 
 /// Line numbers already warned about, per store handle (one command).
 pub(super) type Warned = std::cell::RefCell<HashSet<u64>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An envelope line of a type this version does not know (readable, kept as it is).
+    fn line(id: &str, cause: Option<&str>) -> String {
+        serde_json::json!({
+            "eventId": id, "eventType": "SomethingNew", "tenantId": "t", "projectId": null,
+            "moduleId": null, "traceId": "0af7651916cd43dd8448eb211c80319c",
+            "correlationId": "c", "causationId": cause,
+            "occurredAt": "2026-01-01T00:00:00.000Z", "payload": {}
+        })
+        .to_string()
+            + "\n"
+    }
+
+    fn store_with(text: &str) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::init(&dir.path().join("s"), None).unwrap();
+        std::fs::write(store.log_path(), text).unwrap();
+        (dir, store)
+    }
+
+    fn ids(store: &Store, offset: u64, on_damage: OnDamage) -> Result<Vec<String>> {
+        let mut events = store.events_from(offset, on_damage)?.unwrap();
+        let mut out = Vec::new();
+        while let Some(entry) = events.next()? {
+            out.push(entry.envelope.event_id);
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn blank_lines_are_skipped_and_a_damaged_line_is_named_by_its_line_in_the_file() {
+        let first = line("evt-1", None);
+        let text = format!("{first}\n  \n{}garbage\n{}\n\n", line("evt-2", None), line("evt-3", None));
+        let (_dir, store) = store_with(&text);
+        // Refused, named by its line in the file even when the reader starts further on.
+        let refused = ids(&store, 0, OnDamage::Refuse).unwrap_err();
+        assert!(refused.message.starts_with("events.jsonl:5 is damaged: not an event envelope"), "{}", refused.message);
+        let refused = ids(&store, first.len() as u64, OnDamage::Refuse).unwrap_err();
+        assert!(refused.message.starts_with("events.jsonl:5 is damaged"), "{}", refused.message);
+        // Skipped with one warning per line, however many readers meet it.
+        assert_eq!(ids(&store, 0, OnDamage::Warn).unwrap(), ["evt-1", "evt-2", "evt-3"]);
+        assert_eq!(ids(&store, first.len() as u64, OnDamage::Warn).unwrap(), ["evt-2", "evt-3"]);
+        let notices = store.take_notices();
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        assert!(notices[0].starts_with("events.jsonl:5 is damaged (not an event envelope"));
+        // Blank lines alone: no event, no damage.
+        let (_dir, blank) = store_with("\n \n\n");
+        assert!(ids(&blank, 0, OnDamage::Refuse).unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_unreadable_payload_is_damage_and_warnings_stop_after_ten_lines() {
+        let bad = line("evt-9", None).replace("SomethingNew", "TemplateRegistered");
+        let (_dir, store) = store_with(&format!("{bad}{}", "x\n".repeat(30)));
+        let refused = ids(&store, 0, OnDamage::Refuse).unwrap_err();
+        assert!(refused.message.contains("events.jsonl:1 is damaged: event evt-9 (TemplateRegistered) has a payload this version cannot read"), "{}", refused.message);
+        assert!(ids(&store, 0, OnDamage::Warn).unwrap().is_empty());
+        let notices = store.take_notices();
+        assert_eq!(notices.len(), WARNED_LINES + 1);
+        assert!(notices[WARNED_LINES].contains("`factory store check` lists them all"));
+    }
+
+    #[test]
+    fn the_command_index_follows_chains_and_starts_again_when_the_log_is_rewritten() {
+        let (_dir, store) = store_with(&format!(
+            "{}{}\n{}",
+            line("evt-1", Some("cmd-a")),
+            line("evt-2", Some("evt-1")),
+            line("evt-3", None)
+        ));
+        let mut index = CommandIndex::default();
+        assert_eq!(index.events_of(&store, "cmd-a").unwrap(), ["evt-1", "evt-2"]);
+        assert!(index.events_of(&store, "cmd-b").unwrap().is_empty());
+        // Appended: read incrementally.
+        let mut log = std::fs::read_to_string(store.log_path()).unwrap();
+        log.push_str(&line("evt-4", Some("cmd-b")));
+        std::fs::write(store.log_path(), &log).unwrap();
+        assert_eq!(index.events_of(&store, "cmd-b").unwrap(), ["evt-4"]);
+        // Rewritten (as `store rebuild` does): the index starts again rather than misread.
+        std::fs::write(store.log_path(), line("evt-5", Some("cmd-c"))).unwrap();
+        assert_eq!(index.events_of(&store, "cmd-c").unwrap(), ["evt-5"]);
+        assert!(index.events_of(&store, "cmd-a").unwrap().is_empty());
+        // A damaged line stops it.
+        std::fs::write(store.log_path(), format!("{}oops\n", line("evt-5", Some("cmd-c")))).unwrap();
+        let refused = index.events_of(&store, "cmd-c").unwrap_err();
+        assert!(refused.message.starts_with("events.jsonl:2 is damaged"), "{}", refused.message);
+    }
+}
