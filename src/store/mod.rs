@@ -283,7 +283,8 @@ impl Store {
     /// Moves every damaged line (see [`reader`]) out of the log into `recovered/`, with its
     /// line number reported, so it no longer stops commands that write. The log is rewritten
     /// whole (a temporary file renamed over it) while the lock is held, and only when a line
-    /// is damaged; blank lines are left out of the rewritten log (they hold nothing).
+    /// is damaged; everything before the first damaged line keeps its offset (blank lines
+    /// stay), so push cursors taken before it still fit.
     fn set_damaged_lines_aside(&self, _lock: &WriteLock) -> Result<()> {
         let log_path = self.log_path();
         let Some(mut reader) = log::LogReader::open_at(&log_path, 0)? else {
@@ -296,11 +297,12 @@ impl Store {
         let mut damaged: Vec<(u64, Vec<u8>)> = Vec::new();
         while let Some(line) = reader.next_line()? {
             match reader::Line::read(line.bytes) {
-                reader::Line::Blank => {}
-                reader::Line::Event { .. } => std::io::Write::write_all(&mut kept, line.bytes)
-                    .and_then(|()| std::io::Write::write_all(&mut kept, b"\n"))
-                    .map_err(|e| Error::io("write", &kept_path, e))?,
                 reader::Line::Damaged(_) => damaged.push((line.number, line.bytes.to_vec())),
+                reader::Line::Blank | reader::Line::Event { .. } => {
+                    std::io::Write::write_all(&mut kept, line.bytes)
+                        .and_then(|()| std::io::Write::write_all(&mut kept, b"\n"))
+                        .map_err(|e| Error::io("write", &kept_path, e))?
+                }
             }
         }
         let file = kept
