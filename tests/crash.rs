@@ -256,7 +256,11 @@ fn a_damaged_line_in_the_middle_is_set_aside_by_store_rebuild_and_reported() {
     // Readers answer around it (with a warning); writers refuse until it is set aside.
     let listed = env.run(&["list"]);
     listed.ok();
-    assert!(listed.stderr.contains("events.jsonl:2 is damaged"), "{}", listed.stderr);
+    assert!(
+        listed.stderr.contains("events.jsonl:2 is damaged"),
+        "{}",
+        listed.stderr
+    );
     env.run(&["validate", &format!("{EXAMPLE_NAME}@1.0.0")])
         .expect_code(1);
     let rebuilt = env.run(&["store", "rebuild"]);
@@ -609,9 +613,17 @@ fn trailing_and_inner_blank_lines_are_not_damage() {
     // A write appends after them; every reader still reads every event.
     quiet(&["version", EXAMPLE_NAME, "--version", "1.0.1"]);
     let printed = quiet(&["events"]);
-    assert_eq!(printed.stdout.lines().count(), lines + 2, "{}", printed.stdout);
+    assert_eq!(
+        printed.stdout.lines().count(),
+        lines + 2,
+        "{}",
+        printed.stdout
+    );
     let text = std::fs::read_to_string(&log).unwrap();
-    assert!(text.contains("\n\n  \n{"), "the blank lines stay where they were");
+    assert!(
+        text.contains("\n\n  \n{"),
+        "the blank lines stay where they were"
+    );
     let listed = quiet(&["list"]);
     assert!(listed.stdout.contains("1.0.1"), "{}", listed.stdout);
     quiet(&["store", "check"]);
@@ -643,7 +655,8 @@ fn a_damaged_middle_line_is_skipped_with_a_warning_by_readers_and_refused_by_wri
     let warned = |out: &common::Run| {
         out.ok();
         assert!(
-            out.stderr.contains("warning: events.jsonl:3 is damaged (not an event envelope")
+            out.stderr
+                .contains("warning: events.jsonl:3 is damaged (not an event envelope")
                 && out.stderr.contains("`factory store rebuild`")
                 && out.stderr.contains("`factory store check`"),
             "{}",
@@ -680,7 +693,9 @@ fn a_damaged_middle_line_is_skipped_with_a_warning_by_readers_and_refused_by_wri
     let refused = env.run(&["version", EXAMPLE_NAME, "--version", "1.0.1"]);
     refused.expect_code(1);
     assert!(
-        refused.stderr.contains("error: events.jsonl:3 is damaged: not an event envelope")
+        refused
+            .stderr
+            .contains("error: events.jsonl:3 is damaged: not an event envelope")
             && refused.stderr.contains("`factory store rebuild`"),
         "{}",
         refused.stderr
@@ -700,10 +715,20 @@ fn a_damaged_middle_line_is_skipped_with_a_warning_by_readers_and_refused_by_wri
         generated.stderr
     );
     assert!(!env.path("other").exists(), "nothing was rendered");
-    assert_eq!(env.store_snapshot(), before, "a refused write changed the store");
+    assert_eq!(
+        env.store_snapshot(),
+        before,
+        "a refused write changed the store"
+    );
     let check = env.run(&["store", "check"]);
     check.expect_code(3);
-    assert!(check.stdout.contains("events.jsonl:3: not an event envelope"), "{}", check.stdout);
+    assert!(
+        check
+            .stdout
+            .contains("events.jsonl:3: not an event envelope"),
+        "{}",
+        check.stdout
+    );
 
     // `store rebuild` sets the line aside; then everything works, without a warning.
     let rebuilt = env.run(&["store", "rebuild"]);

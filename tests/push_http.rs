@@ -500,7 +500,8 @@ fn a_damaged_line_stops_the_push_after_the_events_before_it_and_rebuild_lets_it_
     let out = env.run(&["events", "push", "--to", &url, "--batch", "1"]);
     out.expect_code(1);
     assert!(
-        out.stderr.contains("stopped: events.jsonl:6 is damaged: not an event envelope")
+        out.stderr
+            .contains("stopped: events.jsonl:6 is damaged: not an event envelope")
             && out.stderr.contains("4 event(s) before it were delivered")
             && out.stderr.contains("`factory store rebuild`"),
         "{}",
@@ -513,10 +514,18 @@ fn a_damaged_line_stops_the_push_after_the_events_before_it_and_rebuild_lets_it_
     // A dry run says the same; the status (a reader) counts what is readable, with a warning.
     let dry = env.run(&["events", "push", "--to", &url, "--dry-run"]);
     dry.expect_code(1);
-    assert!(dry.stderr.contains("events.jsonl:6 is damaged"), "{}", dry.stderr);
+    assert!(
+        dry.stderr.contains("events.jsonl:6 is damaged"),
+        "{}",
+        dry.stderr
+    );
     let status = env.run(&["--json", "events", "push", "--status"]);
     status.ok();
-    assert!(status.stderr.contains("warning: events.jsonl:6 is damaged"), "{}", status.stderr);
+    assert!(
+        status.stderr.contains("warning: events.jsonl:6 is damaged"),
+        "{}",
+        status.stderr
+    );
     assert_eq!(status.json()["targets"][0]["pending"], 2);
 
     // Set aside, the rest goes, each event once.

@@ -13,8 +13,8 @@ use super::target::Target;
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::events::{Envelope, routing};
-use crate::store::{LogEvents, OnDamage, Store};
 use crate::store::cursors::Cursor;
+use crate::store::{LogEvents, OnDamage, Store};
 
 /// An event waiting to be sent: the envelope, its line exactly as logged, and where the line
 /// ends in the log.
@@ -131,7 +131,7 @@ fn check_cursor(store: &Store, target: &Target, cursor: &Cursor) -> Result<()> {
 fn next_batch(events: &mut LogEvents, max: usize) -> (Vec<Pending>, Option<Error>) {
     let mut batch = Vec::with_capacity(max.min(1024));
     while batch.len() < max {
-        match events.next() {
+        match events.next_event() {
             Ok(Some(entry)) => batch.push(Pending {
                 line: entry.bytes.to_vec(),
                 end: entry.end,
@@ -151,7 +151,7 @@ pub fn pending_count(store: &Store, offset: u64) -> Result<u64> {
         return Ok(0);
     };
     let mut count = 0;
-    while events.next()?.is_some() {
+    while events.next_event()?.is_some() {
         count += 1;
     }
     Ok(count)

@@ -287,13 +287,22 @@ mod tests {
         assert_eq!(last_event_id_before(&path, 3).unwrap(), None);
         append(&path, &line).unwrap();
         let end = append(&path, b"\n\t\n").unwrap();
-        assert_eq!(last_event_id_before(&path, end).unwrap().as_deref(), Some("evt-1"));
-        assert_eq!(last_event_id_before(&path, end - 2).unwrap().as_deref(), Some("evt-1"));
+        assert_eq!(
+            last_event_id_before(&path, end).unwrap().as_deref(),
+            Some("evt-1")
+        );
+        assert_eq!(
+            last_event_id_before(&path, end - 2).unwrap().as_deref(),
+            Some("evt-1")
+        );
         assert_eq!(last_event_id_before(&path, 1).unwrap(), None);
         // Not at the end of a line, or after a line that is not an event: matches nothing.
         assert_eq!(last_event_id_before(&path, 5).unwrap().as_deref(), Some(""));
         let end = append(&path, b"garbage\n\n").unwrap();
-        assert_eq!(last_event_id_before(&path, end).unwrap().as_deref(), Some(""));
+        assert_eq!(
+            last_event_id_before(&path, end).unwrap().as_deref(),
+            Some("")
+        );
         // A line longer than one read back is read whole.
         let mut long = event.clone();
         long.event_id = "evt-long".into();
@@ -301,7 +310,10 @@ mod tests {
         let mut bytes = Vec::new();
         long.write_line(&mut bytes);
         let end = append(&path, &bytes).unwrap();
-        assert_eq!(last_event_id_before(&path, end).unwrap().as_deref(), Some("evt-long"));
+        assert_eq!(
+            last_event_id_before(&path, end).unwrap().as_deref(),
+            Some("evt-long")
+        );
         assert_eq!(line_number_at(&path, 0).unwrap(), 1);
         assert_eq!(line_number_at(&path, 4).unwrap(), 3);
         assert_eq!(line_number_at(&path, end).unwrap(), 9);

@@ -34,6 +34,8 @@ pub enum OnDamage {
 const WARNED_LINES: usize = 10;
 
 /// What one line of the log is.
+// Short-lived, one line at a time: not worth boxing the event.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Line {
     /// Nothing but white space.
     Blank,
@@ -129,7 +131,7 @@ impl<'s> LogEvents<'s> {
     }
 
     /// The next event; `None` at the end of what is written so far.
-    pub fn next(&mut self) -> Result<Option<Entry<'_>>> {
+    pub fn next_event(&mut self) -> Result<Option<Entry<'_>>> {
         let (start, end, envelope, event) = loop {
             let Some(line) = self.reader.next_line()? else {
                 return Ok(None);
@@ -285,7 +287,7 @@ impl CommandIndex {
             *self = CommandIndex::default();
         }
         if let Some(mut events) = store.events_from(self.offset, OnDamage::Refuse)? {
-            while let Some(entry) = events.next()? {
+            while let Some(entry) = events.next_event()? {
                 self.offset = entry.end;
                 let envelope = entry.envelope;
                 self.last_event_id = Some(envelope.event_id.clone());
@@ -341,7 +343,7 @@ mod tests {
     fn ids(store: &Store, offset: u64, on_damage: OnDamage) -> Result<Vec<String>> {
         let mut events = store.events_from(offset, on_damage)?.unwrap();
         let mut out = Vec::new();
-        while let Some(entry) = events.next()? {
+        while let Some(entry) = events.next_event()? {
             out.push(entry.envelope.event_id);
         }
         Ok(out)
@@ -350,16 +352,36 @@ mod tests {
     #[test]
     fn blank_lines_are_skipped_and_a_damaged_line_is_named_by_its_line_in_the_file() {
         let first = line("evt-1", None);
-        let text = format!("{first}\n  \n{}garbage\n{}\n\n", line("evt-2", None), line("evt-3", None));
+        let text = format!(
+            "{first}\n  \n{}garbage\n{}\n\n",
+            line("evt-2", None),
+            line("evt-3", None)
+        );
         let (_dir, store) = store_with(&text);
         // Refused, named by its line in the file even when the reader starts further on.
         let refused = ids(&store, 0, OnDamage::Refuse).unwrap_err();
-        assert!(refused.message.starts_with("events.jsonl:5 is damaged: not an event envelope"), "{}", refused.message);
+        assert!(
+            refused
+                .message
+                .starts_with("events.jsonl:5 is damaged: not an event envelope"),
+            "{}",
+            refused.message
+        );
         let refused = ids(&store, first.len() as u64, OnDamage::Refuse).unwrap_err();
-        assert!(refused.message.starts_with("events.jsonl:5 is damaged"), "{}", refused.message);
+        assert!(
+            refused.message.starts_with("events.jsonl:5 is damaged"),
+            "{}",
+            refused.message
+        );
         // Skipped with one warning per line, however many readers meet it.
-        assert_eq!(ids(&store, 0, OnDamage::Warn).unwrap(), ["evt-1", "evt-2", "evt-3"]);
-        assert_eq!(ids(&store, first.len() as u64, OnDamage::Warn).unwrap(), ["evt-2", "evt-3"]);
+        assert_eq!(
+            ids(&store, 0, OnDamage::Warn).unwrap(),
+            ["evt-1", "evt-2", "evt-3"]
+        );
+        assert_eq!(
+            ids(&store, first.len() as u64, OnDamage::Warn).unwrap(),
+            ["evt-2", "evt-3"]
+        );
         let notices = store.take_notices();
         assert_eq!(notices.len(), 1, "{notices:?}");
         assert!(notices[0].starts_with("events.jsonl:5 is damaged (not an event envelope"));
@@ -389,7 +411,10 @@ mod tests {
             line("evt-3", None)
         ));
         let mut index = CommandIndex::default();
-        assert_eq!(index.events_of(&store, "cmd-a").unwrap(), ["evt-1", "evt-2"]);
+        assert_eq!(
+            index.events_of(&store, "cmd-a").unwrap(),
+            ["evt-1", "evt-2"]
+        );
         assert!(index.events_of(&store, "cmd-b").unwrap().is_empty());
         // Appended: read incrementally.
         let mut log = std::fs::read_to_string(store.log_path()).unwrap();
@@ -401,8 +426,16 @@ mod tests {
         assert_eq!(index.events_of(&store, "cmd-c").unwrap(), ["evt-5"]);
         assert!(index.events_of(&store, "cmd-a").unwrap().is_empty());
         // A damaged line stops it.
-        std::fs::write(store.log_path(), format!("{}oops\n", line("evt-5", Some("cmd-c")))).unwrap();
+        std::fs::write(
+            store.log_path(),
+            format!("{}oops\n", line("evt-5", Some("cmd-c"))),
+        )
+        .unwrap();
         let refused = index.events_of(&store, "cmd-c").unwrap_err();
-        assert!(refused.message.starts_with("events.jsonl:2 is damaged"), "{}", refused.message);
+        assert!(
+            refused.message.starts_with("events.jsonl:2 is damaged"),
+            "{}",
+            refused.message
+        );
     }
 }

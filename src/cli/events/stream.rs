@@ -39,7 +39,7 @@ pub(super) fn print(
     let mut newest: VecDeque<(Vec<u8>, Envelope)> = VecDeque::new();
     let mut history = args.limit.is_some();
     loop {
-        while let Some(entry) = events.next()? {
+        while let Some(entry) = events.next_event()? {
             if !query.matches(&entry.envelope) {
                 continue;
             }
