@@ -90,7 +90,9 @@ pub fn catch_up(
         return Ok(caught);
     };
     loop {
-        let next = events.next_event()?.map(|entry| (entry.envelope, entry.event));
+        let next = events
+            .next_event()?
+            .map(|entry| (entry.envelope, entry.event));
         if caught.before_damage.is_none()
             && let Some(at) = events.first_skipped_at()
         {
