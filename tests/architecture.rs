@@ -303,3 +303,27 @@ fn the_application_layer_holds_no_transport() {
     }
     assert!(found.is_empty(), "{found:#?}");
 }
+
+/// The store owns its log: only `src/store/` (and the line format, `src/events/log.rs`)
+/// names the file or opens a `LogReader`; everything else reads through the store's reader,
+/// so one rule decides what a line that does not parse means.
+#[test]
+fn no_module_but_the_store_opens_the_log() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    source_files(&src, &mut files);
+    let mut found = Vec::new();
+    for file in &files {
+        let rel = file.strip_prefix(&src).unwrap();
+        if rel.starts_with("store") || rel == Path::new("events/log.rs") {
+            continue;
+        }
+        let code = code_of(&std::fs::read_to_string(file).unwrap());
+        for forbidden in ["events.jsonl", "LogReader"] {
+            if code.contains(forbidden) {
+                found.push(format!("{} names {forbidden}", rel.display()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "{found:#?}");
+}

@@ -480,10 +480,20 @@ fn folders_that_are_not_stores_are_refused() {
         .open(env.store.join("events.jsonl"))
         .and_then(|mut f| std::io::Write::write_all(&mut f, b"this is not json\n"))
         .unwrap();
+    // A command that only reads answers from the other lines and names the damaged one; a
+    // command that writes refuses.
     let out = env.run(&["list"]);
+    out.ok();
+    assert!(
+        out.stderr
+            .contains("warning: events.jsonl:2 is damaged (not an event envelope"),
+        "{}",
+        out.stderr
+    );
+    let out = env.run(&["register", path.to_str().unwrap(), "--name", "Other.Name"]);
     out.expect_code(1);
     assert!(
-        out.stderr.contains("is not an event envelope"),
+        out.stderr.contains("error: events.jsonl:2 is damaged"),
         "{}",
         out.stderr
     );

@@ -6,6 +6,7 @@ mod common;
 use std::io::Write;
 
 use common::{EXAMPLE_NAME, Env};
+use serde_json::Value;
 
 #[test]
 fn a_torn_last_line_is_moved_aside_and_reported() {
@@ -146,7 +147,7 @@ fn a_stale_projection_catches_up_and_a_foreign_one_is_rebuilt() {
         .iter()
         .map(|e| e["eventId"].as_str().unwrap().to_string())
         .collect();
-    let state: serde_json::Value =
+    let state: Value =
         serde_json::from_slice(&std::fs::read(env.store.join("state/state.json")).unwrap())
             .unwrap();
     assert_eq!(
@@ -252,7 +253,16 @@ fn a_damaged_line_in_the_middle_is_set_aside_by_store_rebuild_and_reported() {
     let damaged = lines.join("\n") + "\n";
     std::fs::write(&log, &damaged).unwrap();
     std::fs::remove_dir_all(env.store.join("state")).unwrap();
-    env.run(&["list"]).expect_code(1);
+    // Readers answer around it (with a warning); writers refuse until it is set aside.
+    let listed = env.run(&["list"]);
+    listed.ok();
+    assert!(
+        listed.stderr.contains("events.jsonl:2 is damaged"),
+        "{}",
+        listed.stderr
+    );
+    env.run(&["validate", &format!("{EXAMPLE_NAME}@1.0.0")])
+        .expect_code(1);
     let rebuilt = env.run(&["store", "rebuild"]);
     rebuilt.ok();
     assert!(
@@ -632,4 +642,187 @@ fn kill_9_during_version_leaves_a_sound_store_and_the_version_whole_or_absent() 
                 .ok();
         }
     }
+}
+
+/// The log's lines with `extra` inserted before line `at` (1-based); returns the new text.
+fn insert_line(env: &Env, at: usize, extra: &str) -> String {
+    let log = env.store.join("events.jsonl");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.insert(at - 1, extra);
+    let damaged = lines.join("\n") + "\n";
+    std::fs::write(&log, &damaged).unwrap();
+    damaged
+}
+
+#[test]
+fn trailing_and_inner_blank_lines_are_not_damage() {
+    let env = Env::new();
+    env.published_example();
+    let lines = env.events().len();
+    let log = env.store.join("events.jsonl");
+    // An editor's or a script's extra newlines at the end, with or without spaces.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .unwrap()
+        .write_all(b"\n\n  \n")
+        .unwrap();
+    let quiet = |args: &[&str]| {
+        let out = env.run(args);
+        out.ok();
+        assert!(out.stderr.is_empty(), "{args:?} said: {}", out.stderr);
+        out
+    };
+    let listed = quiet(&["list"]);
+    assert!(listed.stdout.contains(EXAMPLE_NAME), "{}", listed.stdout);
+    quiet(&["show", EXAMPLE_NAME]);
+    let printed = quiet(&["events"]);
+    assert_eq!(printed.stdout.lines().count(), lines, "{}", printed.stdout);
+    quiet(&["events", "--format", "table"]);
+    quiet(&["store", "check"]);
+    // From scratch too: the projection is rebuilt over them, and then reused without a word.
+    std::fs::remove_dir_all(env.store.join("state")).unwrap();
+    quiet(&["list"]);
+    quiet(&["list"]);
+    // A write appends after them; every reader still reads every event.
+    quiet(&["version", EXAMPLE_NAME, "--version", "1.0.1"]);
+    let printed = quiet(&["events"]);
+    assert_eq!(
+        printed.stdout.lines().count(),
+        lines + 2,
+        "{}",
+        printed.stdout
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("\n\n  \n{"),
+        "the blank lines stay where they were"
+    );
+    let listed = quiet(&["list"]);
+    assert!(listed.stdout.contains("1.0.1"), "{}", listed.stdout);
+    quiet(&["store", "check"]);
+    quiet(&["store", "rebuild"]);
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        text,
+        "rebuild rewrites nothing for blank lines"
+    );
+    assert!(!env.store.join("recovered").exists());
+}
+
+#[test]
+fn a_damaged_middle_line_is_skipped_with_a_warning_by_readers_and_refused_by_writers() {
+    let env = Env::new();
+    env.published_example();
+    env.run(&[
+        "generate",
+        EXAMPLE_NAME,
+        "-o",
+        "svc",
+        "--set",
+        "service_name=orders",
+    ])
+    .ok();
+    let events = env.events();
+    // A line cut short, in the middle of the log (line 3 of 10).
+    insert_line(&env, 3, r#"{"eventId":"evt-01a2","eventTy"#);
+    let warned = |out: &common::Run| {
+        out.ok();
+        assert!(
+            out.stderr
+                .contains("warning: events.jsonl:3 is damaged (not an event envelope")
+                && out.stderr.contains("`factory store rebuild`")
+                && out.stderr.contains("`factory store check`"),
+            "{}",
+            out.stderr
+        );
+    };
+
+    // Commands that only read answer from the readable lines, with the warning.
+    let listed = env.run(&["list"]);
+    warned(&listed);
+    assert!(
+        listed.stdout.contains(EXAMPLE_NAME) && listed.stdout.contains("Published"),
+        "{}",
+        listed.stdout
+    );
+    let shown = env.run(&["show", EXAMPLE_NAME]);
+    warned(&shown);
+    assert!(shown.stdout.contains("1.0.0"), "{}", shown.stdout);
+    let printed = env.run(&["events"]);
+    warned(&printed);
+    let ids: Vec<Value> = printed
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["eventId"].clone())
+        .collect();
+    let all: Vec<Value> = events.iter().map(|e| e["eventId"].clone()).collect();
+    assert_eq!(ids, all, "every readable event, in order");
+    warned(&env.run(&["events", "--format", "table", "--type", "TemplatePublished"]));
+    // verify reads the scaffold, not the log.
+    env.run(&["verify", "svc"]).ok();
+
+    // Commands that write refuse with the same line named, and change nothing.
+    let before = env.store_snapshot();
+    let refused = env.run(&["version", EXAMPLE_NAME, "--version", "1.0.1"]);
+    refused.expect_code(1);
+    assert!(
+        refused
+            .stderr
+            .contains("error: events.jsonl:3 is damaged: not an event envelope")
+            && refused.stderr.contains("`factory store rebuild`"),
+        "{}",
+        refused.stderr
+    );
+    let generated = env.run(&[
+        "generate",
+        EXAMPLE_NAME,
+        "-o",
+        "other",
+        "--set",
+        "service_name=other",
+    ]);
+    generated.expect_code(1);
+    assert!(
+        generated.stderr.contains("events.jsonl:3 is damaged"),
+        "{}",
+        generated.stderr
+    );
+    assert!(!env.path("other").exists(), "nothing was rendered");
+    assert_eq!(
+        env.store_snapshot(),
+        before,
+        "a refused write changed the store"
+    );
+    let check = env.run(&["store", "check"]);
+    check.expect_code(3);
+    assert!(
+        check
+            .stdout
+            .contains("events.jsonl:3: not an event envelope"),
+        "{}",
+        check.stdout
+    );
+
+    // `store rebuild` sets the line aside; then everything works, without a warning.
+    let rebuilt = env.run(&["store", "rebuild"]);
+    rebuilt.ok();
+    assert!(
+        rebuilt.stderr.contains("lines 3 were not readable events"),
+        "{}",
+        rebuilt.stderr
+    );
+    for args in [
+        &["list"][..],
+        &["show", EXAMPLE_NAME],
+        &["events"],
+        &["version", EXAMPLE_NAME, "--version", "1.0.1"],
+        &["store", "check"],
+    ] {
+        let out = env.run(args);
+        out.ok();
+        assert!(!out.stderr.contains("warning"), "{args:?}: {}", out.stderr);
+    }
+    assert_eq!(env.events().len(), events.len() + 2);
 }

@@ -469,3 +469,69 @@ fn amqp_dry_run_shows_routes_without_the_password() {
     out.expect_code(2);
     assert!(!out.stderr.contains("pa55word"), "{}", out.stderr);
 }
+
+#[test]
+fn a_damaged_line_stops_the_push_after_the_events_before_it_and_rebuild_lets_it_go_on() {
+    let listener = Listener::start(&[]);
+    let env = Env::new();
+    env.published_example();
+    let events = env.events();
+    let ids = |requests: &[common::http::Request]| -> Vec<String> {
+        requests
+            .iter()
+            .map(|r| r.header("ce-id").unwrap().to_string())
+            .collect()
+    };
+    let logged: Vec<String> = events
+        .iter()
+        .map(|e| e["eventId"].as_str().unwrap().to_string())
+        .collect();
+    // Line 5 of 8 is garbage; blank lines around it are not damage.
+    let log = env.store.join("events.jsonl");
+    let mut text: Vec<String> = lines(&env);
+    text.insert(4, String::new());
+    text.insert(5, "not an event {".into());
+    text.insert(6, "   ".into());
+    std::fs::write(&log, text.join("\n") + "\n\n").unwrap();
+    let url = format!("{}/events", listener.url);
+
+    // The push sends the four events before it, one by one, then stops there: a consumer
+    // must not miss an event it expects.
+    let out = env.run(&["events", "push", "--to", &url, "--batch", "1"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("stopped: events.jsonl:6 is damaged: not an event envelope")
+            && out.stderr.contains("4 event(s) before it were delivered")
+            && out.stderr.contains("`factory store rebuild`"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(ids(&listener.requests()), logged[..4]);
+    // Pushing again resends nothing and stops at the same line.
+    env.run(&["events", "push", "--to", &url]).expect_code(1);
+    assert_eq!(listener.requests().len(), 4);
+    // A dry run says the same; the status (a reader) counts what is readable, with a warning.
+    let dry = env.run(&["events", "push", "--to", &url, "--dry-run"]);
+    dry.expect_code(1);
+    assert!(
+        dry.stderr.contains("events.jsonl:6 is damaged"),
+        "{}",
+        dry.stderr
+    );
+    let status = env.run(&["--json", "events", "push", "--status"]);
+    status.ok();
+    assert!(
+        status.stderr.contains("warning: events.jsonl:6 is damaged"),
+        "{}",
+        status.stderr
+    );
+    assert_eq!(status.json()["targets"][0]["pending"], 2);
+
+    // Set aside, the rest goes, each event once.
+    env.run(&["store", "rebuild"]).ok();
+    let out = env.run(&["events", "push", "--to", &url, "--batch", "1"]);
+    out.ok();
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    assert_eq!(ids(&listener.requests()), logged);
+}

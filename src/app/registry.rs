@@ -13,7 +13,6 @@ use crate::domain::events::SourceKind;
 use crate::domain::state::VersionStatus;
 use crate::error::{Error, Result};
 use crate::events::Envelope;
-use crate::events::log::LogReader;
 use crate::hash::{self, HashedFile};
 use crate::registry::artifact::{self, Descriptor, Index, IndexEntry, Manifest, VersionRecord};
 use crate::registry::client::{Registry, Traffic};
@@ -128,20 +127,11 @@ fn history(
         validated: None,
         published: Vec::new(),
     };
-    let Some(mut reader) = LogReader::open_at(&session.store.log_path(), 0)? else {
-        return Ok(out);
-    };
-    let needle = memchr::memmem::Finder::new(template_id.as_bytes());
-    while let Some(line) = reader.next_line()? {
-        if needle.find(line.bytes).is_none() {
-            continue;
-        }
-        let Ok(envelope) = Envelope::from_line(line.bytes) else {
-            continue;
-        };
-        let Ok(Some(event)) = envelope.event() else {
-            continue;
-        };
+    // A push must not leave out an event of the version's history: a damaged line refuses.
+    for (envelope, event) in session
+        .store
+        .template_events(template_id, crate::store::OnDamage::Refuse)?
+    {
         match &event {
             DomainEvent::TemplateRegistered(e) if e.template_id == template_id => {
                 out.making.push(envelope)

@@ -6,7 +6,7 @@
 //! work again. The transport (consuming, settling, lock renewal, the `send` client) is
 //! [`crate::queue::worker`] and [`crate::queue::send`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
@@ -14,52 +14,20 @@ use std::time::Duration;
 use super::{Command, Placement, Ports, Session, Settings};
 use crate::broker::{self, Target};
 use crate::error::{Error, ErrorKind, Result};
-use crate::events::Envelope;
-use crate::events::log::LogReader;
 use crate::queue::catalog;
 use crate::queue::envelope::CommandEnvelope;
 use crate::queue::send::{Destination, Sent};
 use crate::queue::worker::{Handled, Handler, Health, Source, WorkerOptions};
 
-/// The events each command caused, caught up with the log as it grows (one pass over what
-/// is new; the log is append-only).
+/// The events each command caused, caught up with the log as it grows: the store's index
+/// of causation chains ([`crate::store::CommandIndex`]), kept for the worker's lifetime.
 #[derive(Debug, Default)]
-pub struct CommandIndex {
-    offset: u64,
-    events: HashMap<String, Vec<String>>,
-    /// Event id → the command whose chain it is in.
-    chains: HashMap<String, String>,
-}
+pub struct CommandIndex(crate::store::CommandIndex);
 
 impl CommandIndex {
     /// The ids of the events `command_id` caused, after reading what the log gained.
     pub fn events_of(&mut self, session: &Session, command_id: &str) -> Result<Vec<String>> {
-        let path = session.store.log_path();
-        if let Some(mut reader) = LogReader::open_at(&path, self.offset)? {
-            let chains = &mut self.chains;
-            while let Some(line) = reader.next_line()? {
-                self.offset = line.end;
-                let Ok(envelope) = Envelope::from_line(line.bytes) else {
-                    continue;
-                };
-                let Some(cause) = envelope.causation_id.clone() else {
-                    continue;
-                };
-                let command = if cause.starts_with("cmd-") {
-                    Some(cause)
-                } else {
-                    chains.get(&cause).cloned()
-                };
-                if let Some(command) = command {
-                    chains.insert(envelope.event_id.clone(), command.clone());
-                    self.events
-                        .entry(command)
-                        .or_default()
-                        .push(envelope.event_id);
-                }
-            }
-        }
-        Ok(self.events.get(command_id).cloned().unwrap_or_default())
+        self.0.events_of(&session.store, command_id)
     }
 }
 

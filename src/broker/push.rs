@@ -12,10 +12,9 @@ use super::servicebus::{ConnectionString, ServiceBusSink};
 use super::target::Target;
 use crate::clock;
 use crate::error::{Error, Result};
-use crate::events::log::{self, LogReader};
 use crate::events::{Envelope, routing};
-use crate::store::Store;
 use crate::store::cursors::Cursor;
+use crate::store::{LogEvents, OnDamage, Store};
 
 /// An event waiting to be sent: the envelope, its line exactly as logged, and where the line
 /// ends in the log.
@@ -116,10 +115,7 @@ impl Sink {
 
 /// Checks that a cursor belongs to this log: inside it, at a line end, after its last event.
 fn check_cursor(store: &Store, target: &Target, cursor: &Cursor) -> Result<()> {
-    let log_path = store.log_path();
-    let fits = cursor.offset <= log::len(&log_path)?
-        && log::last_event_id_before(&log_path, cursor.offset)? == cursor.last_event_id;
-    if fits {
+    if store.log_position_fits(cursor.offset, cursor.last_event_id.as_deref())? {
         Ok(())
     } else {
         Err(Error::new(format!("the cursor of {} does not match this store's log", target.display())).hint(format!(
@@ -130,36 +126,32 @@ fn check_cursor(store: &Store, target: &Target, cursor: &Cursor) -> Result<()> {
     }
 }
 
-/// Reads up to `max` pending events from `reader`.
-fn next_batch(reader: &mut LogReader, max: usize) -> Result<Vec<Pending>> {
+/// Reads up to `max` pending events; with them, the error that stopped the reading early
+/// (a damaged line: the events before it are still sent, and the push stops there).
+fn next_batch(events: &mut LogEvents, max: usize) -> (Vec<Pending>, Option<Error>) {
     let mut batch = Vec::with_capacity(max.min(1024));
     while batch.len() < max {
-        let Some(line) = reader.next_line()? else {
-            break;
-        };
-        let envelope = Envelope::from_line(line.bytes).map_err(|e| {
-            Error::new(format!(
-                "events.jsonl at byte {}: not an event envelope: {e}",
-                line.start
-            ))
-            .hint("run `factory store check`")
-        })?;
-        batch.push(Pending {
-            envelope,
-            line: line.bytes.to_vec(),
-            end: line.end,
-        });
+        match events.next_event() {
+            Ok(Some(entry)) => batch.push(Pending {
+                line: entry.bytes.to_vec(),
+                end: entry.end,
+                envelope: entry.envelope,
+            }),
+            Ok(None) => break,
+            Err(e) => return (batch, Some(e)),
+        }
     }
-    Ok(batch)
+    (batch, None)
 }
 
-/// How many complete lines the log has after `offset`.
+/// How many events the log has after `offset` (a status: damaged lines are not counted,
+/// and warned about).
 pub fn pending_count(store: &Store, offset: u64) -> Result<u64> {
-    let Some(mut reader) = LogReader::open_at(&store.log_path(), offset)? else {
+    let Some(mut events) = store.events_from(offset, OnDamage::Warn)? else {
         return Ok(0);
     };
     let mut count = 0;
-    while reader.next_line()?.is_some() {
+    while events.next_event()?.is_some() {
         count += 1;
     }
     Ok(count)
@@ -171,11 +163,15 @@ pub fn plan(store: &Store, target: &Target) -> Result<Vec<(String, String, Vec<S
     let cursor = cursors.load(&target.cursor_id())?;
     check_cursor(store, target, &cursor)?;
     let mut out = Vec::new();
-    let Some(mut reader) = LogReader::open_at(&store.log_path(), cursor.offset)? else {
+    // What the push would do: it stops at a damaged line, so the plan does too.
+    let Some(mut events) = store.events_from(cursor.offset, OnDamage::Refuse)? else {
         return Ok(out);
     };
     loop {
-        let batch = next_batch(&mut reader, 1024)?;
+        let (batch, stopped) = next_batch(&mut events, 1024);
+        if let Some(error) = stopped {
+            return Err(error);
+        }
         if batch.is_empty() {
             return Ok(out);
         }
@@ -259,14 +255,28 @@ impl Pusher {
             seconds: 0.0,
             unrouted: Vec::new(),
         };
-        let Some(mut reader) = LogReader::open_at(&store.log_path(), cursor.offset)? else {
+        // A consumer expects every event in order: a damaged line stops the push there.
+        let Some(mut events) = store.events_from(cursor.offset, OnDamage::Refuse)? else {
             return Ok(report);
         };
         let started = Instant::now();
         let result = self.runtime.block_on(async {
             loop {
-                let batch = next_batch(&mut reader, options.batch.max(1))?;
-                let Some(last) = batch.last() else { return Ok(()) };
+                let (batch, stopped) = next_batch(&mut events, options.batch.max(1));
+                let stop = |mut error: Error, sent: u64| -> Result<()> {
+                    error.message = format!(
+                        "push to {} stopped: {}; {sent} event(s) before it were delivered",
+                        target.display(),
+                        error.message
+                    );
+                    Err(error)
+                };
+                let Some(last) = batch.last() else {
+                    return match stopped {
+                        Some(error) => stop(error, report.sent),
+                        None => Ok(()),
+                    };
+                };
                 let mut attempt = 0;
                 loop {
                     match sink.send(&batch).await {
@@ -302,6 +312,9 @@ impl Pusher {
                 cursors.save(&id, &cursor)?;
                 report.sent += batch.len() as u64;
                 report.batches += 1;
+                if let Some(error) = stopped {
+                    return stop(error, report.sent);
+                }
             }
         });
         if let Sink::Amqp(sink) = &self.sink {

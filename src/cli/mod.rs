@@ -74,10 +74,11 @@ impl App {
         result
     }
 
-    /// A session and the store's state, for commands that only read; warnings printed.
+    /// A session and the store's state, for commands that only read (a damaged log line is
+    /// skipped with a warning); warnings printed.
     fn read_state(&self) -> Result<(Session, crate::domain::State)> {
         let session = Session::open(self.settings.clone())?;
-        let state = session.store.state();
+        let state = session.store.state_for_reading();
         self.warnings(&session);
         Ok((session, state?))
     }

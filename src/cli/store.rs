@@ -68,7 +68,7 @@ fn check(app: &App, store: &crate::store::Store) -> Result<()> {
             "the store has {} problem(s)",
             report.problems.len()
         ))
-        .hint("`factory store rebuild` fixes state/; damaged objects or log lines need a backup"))
+        .hint("`factory store rebuild` fixes state/ and moves damaged log lines to recovered/; damaged objects need a backup"))
     }
 }
 

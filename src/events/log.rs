@@ -84,25 +84,74 @@ pub fn read_range(path: &Path, start: u64, end: u64) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// The event id of the line that ends exactly at `offset`; `None` at offset 0. A line that
-/// does not end there, or does not parse, gives `Some("")`, which matches no real id.
+/// Whether a line holds nothing but white space: not an event, and not damage either (an
+/// editor's or a script's trailing newline); every reader skips it.
+pub fn is_blank(line: &[u8]) -> bool {
+    line.iter().all(u8::is_ascii_whitespace)
+}
+
+/// The event id of the last line before `offset` that is not blank; `None` when only blank
+/// lines (or nothing) come before it. `offset` must end a line: when it does not, or that
+/// line does not parse, gives `Some("")`, which matches no real id.
 pub fn last_event_id_before(path: &Path, offset: u64) -> Result<Option<String>> {
+    let mismatch = Ok(Some(String::new()));
     if offset == 0 {
         return Ok(None);
     }
-    let start = offset.saturating_sub(64 * 1024);
-    let tail = read_range(path, start, offset)?;
-    let mismatch = Ok(Some(String::new()));
-    let Some(body) = tail.strip_suffix(b"\n") else {
-        return mismatch;
+    let mut file = File::open(path).map_err(|e| Error::io("open", path, e))?;
+    let mut read_back = |end: u64| -> Result<(u64, Vec<u8>)> {
+        let start = end.saturating_sub(64 * 1024);
+        let mut bytes = vec![0u8; (end - start) as usize];
+        file.seek(SeekFrom::Start(start))
+            .and_then(|_| file.read_exact(&mut bytes))
+            .map_err(|e| Error::io("read", path, e))?;
+        Ok((start, bytes))
     };
-    let line_start = body.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-    if line_start == 0 && start > 0 {
+    // Back over white space to the last byte of the last line that is not blank.
+    let (mut start, mut chunk) = read_back(offset)?;
+    if chunk.last() != Some(&b'\n') {
         return mismatch;
     }
-    match crate::events::Envelope::from_line(&body[line_start..]) {
+    let last = loop {
+        if let Some(i) = chunk.iter().rposition(|b| !b.is_ascii_whitespace()) {
+            break start + i as u64;
+        }
+        if start == 0 {
+            return Ok(None);
+        }
+        (start, chunk) = read_back(start)?;
+    };
+    // Back to the start of that line (however long it is), then read it whole.
+    let mut line_start = 0;
+    let mut end = last;
+    while end > 0 {
+        let (from, bytes) = read_back(end)?;
+        if let Some(i) = bytes.iter().rposition(|&b| b == b'\n') {
+            line_start = from + i as u64 + 1;
+            break;
+        }
+        end = from;
+    }
+    let line = read_range(path, line_start, last + 1)?;
+    match crate::events::Envelope::from_line(&line) {
         Ok(envelope) => Ok(Some(envelope.event_id)),
         Err(_) => mismatch,
+    }
+}
+
+/// The 1-based number of the line that starts at `offset` (the newlines before it, plus one).
+pub fn line_number_at(path: &Path, offset: u64) -> Result<u64> {
+    let file = File::open(path).map_err(|e| Error::io("open", path, e))?;
+    let mut reader = BufReader::with_capacity(256 * 1024, file.take(offset));
+    let mut newlines = 0u64;
+    loop {
+        let chunk = reader.fill_buf().map_err(|e| Error::io("read", path, e))?;
+        if chunk.is_empty() {
+            return Ok(newlines + 1);
+        }
+        newlines += memchr::memchr_iter(b'\n', chunk).count() as u64;
+        let n = chunk.len();
+        reader.consume(n);
     }
 }
 
@@ -150,6 +199,11 @@ impl LogReader {
     /// The offset just past the last complete line returned.
     pub fn offset(&self) -> u64 {
         self.offset
+    }
+
+    /// The bytes of the line [`LogReader::next_line`] returned last (without its newline).
+    pub fn last_line(&self) -> &[u8] {
+        self.buffer.strip_suffix(b"\n").unwrap_or(&self.buffer)
     }
 
     /// The next complete line; `None` at the end (a partial last line is not returned).
@@ -209,5 +263,59 @@ mod tests {
         append(&path, b":3}\n").unwrap();
         let line = reader.next_line().unwrap().unwrap();
         assert_eq!(line.bytes, b"{\"c\":3}");
+    }
+
+    #[test]
+    fn the_last_event_before_an_offset_skips_blank_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        let event = crate::events::Envelope {
+            event_id: "evt-1".into(),
+            event_type: "T".into(),
+            tenant_id: "t".into(),
+            project_id: None,
+            module_id: None,
+            trace_id: "x".into(),
+            correlation_id: "c".into(),
+            causation_id: None,
+            occurred_at: "2026-01-01T00:00:00.000Z".into(),
+            payload: serde_json::json!({}),
+        };
+        let mut line = Vec::new();
+        event.write_line(&mut line);
+        append(&path, b"\n \n").unwrap();
+        assert_eq!(last_event_id_before(&path, 3).unwrap(), None);
+        append(&path, &line).unwrap();
+        let end = append(&path, b"\n\t\n").unwrap();
+        assert_eq!(
+            last_event_id_before(&path, end).unwrap().as_deref(),
+            Some("evt-1")
+        );
+        assert_eq!(
+            last_event_id_before(&path, end - 2).unwrap().as_deref(),
+            Some("evt-1")
+        );
+        assert_eq!(last_event_id_before(&path, 1).unwrap(), None);
+        // Not at the end of a line, or after a line that is not an event: matches nothing.
+        assert_eq!(last_event_id_before(&path, 5).unwrap().as_deref(), Some(""));
+        let end = append(&path, b"garbage\n\n").unwrap();
+        assert_eq!(
+            last_event_id_before(&path, end).unwrap().as_deref(),
+            Some("")
+        );
+        // A line longer than one read back is read whole.
+        let mut long = event.clone();
+        long.event_id = "evt-long".into();
+        long.payload = serde_json::json!({ "text": "x".repeat(200_000) });
+        let mut bytes = Vec::new();
+        long.write_line(&mut bytes);
+        let end = append(&path, &bytes).unwrap();
+        assert_eq!(
+            last_event_id_before(&path, end).unwrap().as_deref(),
+            Some("evt-long")
+        );
+        assert_eq!(line_number_at(&path, 0).unwrap(), 1);
+        assert_eq!(line_number_at(&path, 4).unwrap(), 3);
+        assert_eq!(line_number_at(&path, end).unwrap(), 9);
     }
 }

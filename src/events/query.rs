@@ -1,11 +1,8 @@
 //! Filters over the log, applied line by line so memory stays flat however long it is.
 
-use std::borrow::Cow;
-
-use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::routing;
+use super::{Envelope, routing};
 use crate::clock;
 use crate::error::{Error, Result};
 
@@ -48,39 +45,6 @@ fn duration(text: &str) -> Option<time::Duration> {
         _ => return None,
     };
     Some(time::Duration::seconds(amount.checked_mul(seconds)?))
-}
-
-/// The parts of an envelope a filter looks at, borrowed from the line where possible.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EnvelopeHead<'a> {
-    /// The event id.
-    #[serde(borrow)]
-    pub event_id: Cow<'a, str>,
-    /// The event type.
-    #[serde(borrow)]
-    pub event_type: Cow<'a, str>,
-    /// The tenant.
-    #[serde(borrow)]
-    pub tenant_id: Cow<'a, str>,
-    /// The correlation id.
-    #[serde(borrow)]
-    pub correlation_id: Cow<'a, str>,
-    /// When it occurred.
-    #[serde(borrow)]
-    pub occurred_at: Cow<'a, str>,
-    /// The payload's template id, if it has one.
-    #[serde(borrow, default)]
-    pub payload: PayloadHead<'a>,
-}
-
-/// The payload fields a filter looks at.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PayloadHead<'a> {
-    /// The template the event is about.
-    #[serde(borrow, default)]
-    pub template_id: Option<Cow<'a, str>>,
 }
 
 /// What `factory events` keeps.
@@ -131,50 +95,44 @@ impl Query {
         self.waiting_for.as_deref()
     }
 
-    /// Whether the line's event passes; `line_number` is for the error on a bad line.
-    pub fn matches(&mut self, line: &[u8], line_number: u64) -> Result<bool> {
-        let head: EnvelopeHead = serde_json::from_slice(line).map_err(|e| {
-            Error::new(format!(
-                "events.jsonl:{line_number}: not an event envelope: {e}"
-            ))
-            .hint("run `factory store check` to see the state of the log")
-        })?;
+    /// Whether the event passes.
+    pub fn matches(&mut self, envelope: &Envelope) -> bool {
         if let Some(id) = &self.waiting_for {
-            if head.event_id == id.as_str() {
+            if envelope.event_id == *id {
                 self.waiting_for = None;
             }
-            return Ok(false);
+            return false;
         }
         let f = &self.filter;
-        if !f.types.is_empty() && !f.types.iter().any(|t| t.as_str() == head.event_type) {
-            return Ok(false);
+        if !f.types.is_empty() && !f.types.contains(&envelope.event_type) {
+            return false;
         }
         if let Some(topic) = &f.topic
-            && !routing::routes_to(&head.event_type, topic)
+            && !routing::routes_to(&envelope.event_type, topic)
         {
-            return Ok(false);
+            return false;
         }
         if let Some(Since::Time(since)) = &f.since {
-            match clock::parse_rfc3339(&head.occurred_at) {
+            match clock::parse_rfc3339(&envelope.occurred_at) {
                 Ok(at) if at >= *since => {}
-                _ => return Ok(false),
+                _ => return false,
             }
         }
         if let Some(c) = &f.correlation_id
-            && head.correlation_id != c.as_str()
+            && envelope.correlation_id != *c
         {
-            return Ok(false);
+            return false;
         }
         if let Some(t) = &f.tenant
-            && head.tenant_id != t.as_str()
+            && envelope.tenant_id != *t
         {
-            return Ok(false);
+            return false;
         }
         if let Some(t) = &f.template_id
-            && head.payload.template_id.as_deref() != Some(t.as_str())
+            && envelope.payload.get("templateId").and_then(|v| v.as_str()) != Some(t.as_str())
         {
-            return Ok(false);
+            return false;
         }
-        Ok(true)
+        true
     }
 }

@@ -4,10 +4,9 @@
 
 use serde::Serialize;
 
-use super::{Store, projection};
+use super::{OnDamage, Store, projection, reader};
 use crate::domain::State;
 use crate::error::Result;
-use crate::events::Envelope;
 use crate::events::log::{self, LogReader};
 use crate::hash::{HashedFile, tree_hash};
 use crate::ids;
@@ -49,16 +48,21 @@ pub fn check(store: &Store) -> Result<CheckReport> {
     let mut references = super::gc::References::default();
     if let Some(mut reader) = LogReader::open_at(&log_path, 0)? {
         while let Some(line) = reader.next_line()? {
-            report.events += 1;
             references.note_line(line.bytes);
-            let envelope = match Envelope::from_line(line.bytes) {
-                Ok(envelope) => envelope,
-                Err(e) => {
-                    report.problems.push(format!(
-                        "events.jsonl:{}: not an event envelope: {e}",
-                        line.number
-                    ));
+            // The readers' one rule: blank lines are not events and not damage.
+            let envelope = match reader::Line::read(line.bytes) {
+                reader::Line::Blank => continue,
+                reader::Line::Damaged(why) => {
+                    report.events += 1;
+                    report
+                        .problems
+                        .push(format!("events.jsonl:{}: {why}", line.number));
                     continue;
+                }
+                reader::Line::Event { envelope, event } => {
+                    report.events += 1;
+                    replay.apply(&envelope.event_id, &envelope.occurred_at, event.as_ref());
+                    envelope
                 }
             };
             if !ids::has_prefix(&envelope.event_id, ids::EVENT) {
@@ -66,14 +70,6 @@ pub fn check(store: &Store) -> Result<CheckReport> {
                     "events.jsonl:{}: eventId `{}` is not evt-<uuid>",
                     line.number, envelope.event_id
                 ));
-            }
-            match envelope.event() {
-                Ok(event) => {
-                    replay.apply(&envelope.event_id, &envelope.occurred_at, event.as_ref())
-                }
-                Err(e) => report
-                    .problems
-                    .push(format!("events.jsonl:{}: {}", line.number, e.message)),
             }
         }
         let end = reader.offset();
@@ -88,15 +84,15 @@ pub fn check(store: &Store) -> Result<CheckReport> {
                 .notes
                 .push("state/ is missing; the next command rebuilds it".into()),
             Some(saved) => {
-                if !projection::matches_log(&log_path, &saved)? {
+                if !projection::matches_log(store, &saved)? {
                     report
                         .notes
                         .push("state/ does not match the log; the next command rebuilds it".into());
                 } else {
                     let mut state = saved.state;
                     // A damaged line (reported above) stops the catch-up; say so, go on.
-                    match projection::catch_up(&log_path, saved.log_offset, &mut state) {
-                        Ok((offset, _)) if offset != end || state != replay => report
+                    match projection::catch_up(store, saved.log_offset, &mut state, OnDamage::Refuse) {
+                        Ok(caught) if caught.offset != end || state != replay => report
                             .problems
                             .push("state/ differs from a full replay of the log; run `factory store rebuild`".into()),
                         Ok(_) => {}

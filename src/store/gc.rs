@@ -162,7 +162,8 @@ pub fn collect(store: &Store) -> Result<Garbage> {
     }
     let lock = store.lock()?;
     store.recover_torn_tail(&lock)?;
-    let (state, ..) = store.load_caught_up()?;
+    // A damaged line refuses: the trees it names would be unknown, their blobs unreferenced.
+    let (state, ..) = store.load_caught_up(super::OnDamage::Refuse)?;
     let references = References::of(store, &state)?;
     let garbage = find(store, &references, true)?;
     for relative in garbage.temporaries.iter().chain(&garbage.unreferenced) {

@@ -8,6 +8,7 @@ pub mod cursors;
 pub mod gc;
 pub mod objects;
 pub mod projection;
+pub mod reader;
 
 use std::cell::{Cell, RefCell};
 use std::fs::{self, File, OpenOptions};
@@ -19,6 +20,7 @@ use crate::events::log;
 use crate::events::{Envelope, EventContext};
 pub use config::StoreConfig;
 pub use objects::Objects;
+pub use reader::{CommandIndex, Entry, LogEvents, OnDamage};
 
 /// The environment variable naming the store folder.
 pub const STORE_ENV: &str = "FACTORY_STORE";
@@ -89,6 +91,8 @@ pub struct Store {
     config: StoreConfig,
     notices: RefCell<Vec<String>>,
     wrote_events: Cell<bool>,
+    /// Damaged lines already warned about.
+    damage_warned: reader::Warned,
 }
 
 /// The exclusive writers' lock; released on drop.
@@ -113,6 +117,7 @@ impl Store {
             config,
             notices: RefCell::new(Vec::new()),
             wrote_events: Cell::new(false),
+            damage_warned: Default::default(),
         })
     }
 
@@ -128,6 +133,7 @@ impl Store {
             config: StoreConfig::new(tenant),
             notices: RefCell::new(Vec::new()),
             wrote_events: Cell::new(false),
+            damage_warned: Default::default(),
         };
         store.create()?;
         Ok((store, true))
@@ -143,8 +149,8 @@ impl Store {
         &self.config
     }
 
-    /// The log file.
-    pub fn log_path(&self) -> PathBuf {
+    /// The log file: opened by the store alone (its readers are in [`reader`]).
+    fn log_path(&self) -> PathBuf {
         self.root.join("events.jsonl")
     }
 
@@ -274,9 +280,11 @@ impl Store {
         Ok(())
     }
 
-    /// Moves every line that is not a readable event out of the log (into `recovered/`, with
-    /// its line number reported), so one damaged line no longer stops every command. The log
-    /// is rewritten whole (a temporary file renamed over it) while the lock is held.
+    /// Moves every damaged line (see [`reader`]) out of the log into `recovered/`, with its
+    /// line number reported, so it no longer stops commands that write. The log is rewritten
+    /// whole (a temporary file renamed over it) while the lock is held, and only when a line
+    /// is damaged; everything before the first damaged line keeps its offset (blank lines
+    /// stay), so push cursors taken before it still fit.
     fn set_damaged_lines_aside(&self, _lock: &WriteLock) -> Result<()> {
         let log_path = self.log_path();
         let Some(mut reader) = log::LogReader::open_at(&log_path, 0)? else {
@@ -288,15 +296,13 @@ impl Store {
         );
         let mut damaged: Vec<(u64, Vec<u8>)> = Vec::new();
         while let Some(line) = reader.next_line()? {
-            let readable = Envelope::from_line(line.bytes)
-                .ok()
-                .is_some_and(|envelope| envelope.event().is_ok());
-            if readable {
-                std::io::Write::write_all(&mut kept, line.bytes)
-                    .and_then(|()| std::io::Write::write_all(&mut kept, b"\n"))
-                    .map_err(|e| Error::io("write", &kept_path, e))?;
-            } else {
-                damaged.push((line.number, line.bytes.to_vec()));
+            match reader::Line::read(line.bytes) {
+                reader::Line::Damaged(_) => damaged.push((line.number, line.bytes.to_vec())),
+                reader::Line::Blank | reader::Line::Event { .. } => {
+                    std::io::Write::write_all(&mut kept, line.bytes)
+                        .and_then(|()| std::io::Write::write_all(&mut kept, b"\n"))
+                        .map_err(|e| Error::io("write", &kept_path, e))?
+                }
             }
         }
         let file = kept
@@ -328,9 +334,20 @@ impl Store {
         Ok(())
     }
 
-    /// The current state: the saved projection caught up with the log. Cost follows the
-    /// number of events since the projection was saved, not the length of the log.
+    /// The current state, for a command that may write: the saved projection caught up
+    /// with the log. A damaged line refuses (see [`reader`]). Cost follows the number of
+    /// events since the projection was saved, not the length of the log.
     pub fn state(&self) -> Result<State> {
+        self.state_with(OnDamage::Refuse)
+    }
+
+    /// The current state, for a command that only reads: a damaged line is skipped with a
+    /// warning (among the notices) and the state answers from the readable lines.
+    pub fn state_for_reading(&self) -> Result<State> {
+        self.state_with(OnDamage::Warn)
+    }
+
+    fn state_with(&self, on_damage: OnDamage) -> Result<State> {
         if !self.exists() {
             return Ok(State::default());
         }
@@ -338,40 +355,46 @@ impl Store {
             let lock = self.lock()?;
             self.recover_torn_tail(&lock)?;
         }
-        let (state, offset, applied, rebuilt) = self.load_caught_up()?;
-        if (applied > 0 || rebuilt)
-            && let Some(_lock) = self.try_lock()
-        {
+        let (state, caught, rebuilt) = self.load_caught_up(on_damage)?;
+        if caught.applied > 0 || rebuilt {
+            // A projection never passes a damaged line: it stops before it, where the next
+            // command meets the line again (one that writes refuses).
+            let (offset, saved) = match &caught.before_damage {
+                Some((at, before)) => (*at, before),
+                None => (caught.offset, &state),
+            };
             // Best effort: a reader that could not save leaves the work for the next one.
-            let _ = projection::save(&self.projection_path(), offset, &state);
+            if let Some(_lock) = self.try_lock() {
+                let _ = projection::save(&self.projection_path(), offset, saved);
+            }
         }
         Ok(state)
     }
 
-    /// Loads the projection and applies the rest of the log; returns the state, the offset
-    /// it reflects, how many events were applied and whether it was rebuilt from scratch.
-    fn load_caught_up(&self) -> Result<(State, u64, u64, bool)> {
-        let log_path = self.log_path();
+    /// Loads the projection and applies the rest of the log; returns the state, what the
+    /// catch-up did and whether the state was rebuilt from scratch.
+    fn load_caught_up(&self, on_damage: OnDamage) -> Result<(State, projection::CaughtUp, bool)> {
         let (mut state, offset, rebuilt) = match projection::load(&self.projection_path()) {
-            Some(p) if projection::matches_log(&log_path, &p)? => (p.state, p.log_offset, false),
+            Some(p) if projection::matches_log(self, &p)? => (p.state, p.log_offset, false),
             Some(_) => {
                 self.notice("state/ did not match the event log; rebuilt it from the log".into());
                 (State::default(), 0, true)
             }
-            None => (State::default(), 0, log::len(&log_path)? > 0),
+            None => (State::default(), 0, log::len(&self.log_path())? > 0),
         };
-        let (offset, applied) = projection::catch_up(&log_path, offset, &mut state)?;
-        Ok((state, offset, applied, rebuilt))
+        let caught = projection::catch_up(self, offset, &mut state, on_damage)?;
+        Ok((state, caught, rebuilt))
     }
 
-    /// Replays the whole log into a fresh state and saves it as the projection.
+    /// Moves damaged lines aside, then replays the whole log into a fresh state and saves it
+    /// as the projection.
     pub fn rebuild(&self) -> Result<State> {
         let lock = self.lock()?;
         self.recover_torn_tail(&lock)?;
         self.set_damaged_lines_aside(&lock)?;
         let mut state = State::default();
-        let (offset, _) = projection::catch_up(&self.log_path(), 0, &mut state)?;
-        projection::save(&self.projection_path(), offset, &state)?;
+        let caught = projection::catch_up(self, 0, &mut state, OnDamage::Refuse)?;
+        projection::save(&self.projection_path(), caught.offset, &state)?;
         Ok(state)
     }
 
@@ -426,7 +449,9 @@ impl Store {
         }
         let lock = self.lock()?;
         self.recover_torn_tail(&lock)?;
-        let (mut state, offset, _, _) = self.load_caught_up()?;
+        // A damaged line refuses before anything is decided or written.
+        let (mut state, caught, _) = self.load_caught_up(OnDamage::Refuse)?;
+        let offset = caught.offset;
         let prepared = match prepare(&state) {
             Ok(prepared) => prepared,
             Err(e) => {
@@ -459,7 +484,7 @@ impl Store {
             // Someone appended without the lock; replay rather than trust our fold.
             self.notice("the log grew outside the lock; rebuilt state/ from the log".into());
             state = State::default();
-            new_offset = projection::catch_up(&self.log_path(), 0, &mut state)?.0;
+            new_offset = projection::catch_up(self, 0, &mut state, OnDamage::Refuse)?.offset;
         }
         projection::save(&self.projection_path(), new_offset, &state)?;
         drop(lock);

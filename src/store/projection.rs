@@ -6,10 +6,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::{OnDamage, Store};
 use crate::domain::State;
 use crate::error::{Error, Result};
-use crate::events::Envelope;
-use crate::events::log::{self, LogReader};
 
 /// The projection format this build writes (2: versions list their registry artifacts).
 const PROJECTION_FORMAT: u32 = 2;
@@ -51,37 +50,60 @@ pub fn save(path: &Path, log_offset: u64, state: &State) -> Result<()> {
 }
 
 /// Whether a saved projection belongs to this log: its offset is inside the log, ends a
-/// line, and the line just before it is the last event the projection applied.
-pub fn matches_log(log_path: &Path, projection: &Projection) -> Result<bool> {
-    let offset = projection.log_offset;
-    if offset == 0 {
+/// line, and the last event before it is the last event the projection applied.
+pub fn matches_log(store: &Store, projection: &Projection) -> Result<bool> {
+    if projection.log_offset == 0 {
         return Ok(projection.state.event_count == 0);
     }
-    if offset > log::len(log_path)? {
-        return Ok(false);
-    }
-    Ok(log::last_event_id_before(log_path, offset)? == projection.state.last_event_id)
+    store.log_position_fits(
+        projection.log_offset,
+        projection.state.last_event_id.as_deref(),
+    )
 }
 
-/// Applies every complete line from `offset` to `state`; returns the new offset and how
-/// many events were applied.
-pub fn catch_up(log_path: &Path, offset: u64, state: &mut State) -> Result<(u64, u64)> {
-    let Some(mut reader) = LogReader::open_at(log_path, offset)? else {
-        return Ok((offset, 0));
+/// What [`catch_up`] did.
+#[derive(Debug, Clone)]
+pub struct CaughtUp {
+    /// The log offset the state now reflects.
+    pub offset: u64,
+    /// Events applied.
+    pub applied: u64,
+    /// With [`OnDamage::Warn`], when a damaged line was skipped: where it starts and the
+    /// state just before it. That is what may be saved: a projection never passes a damaged
+    /// line, so the next command meets it again (one that writes refuses).
+    pub before_damage: Option<(u64, State)>,
+}
+
+/// Applies every event from `offset` to `state`, under the store's rule for a damaged line.
+pub fn catch_up(
+    store: &Store,
+    offset: u64,
+    state: &mut State,
+    on_damage: OnDamage,
+) -> Result<CaughtUp> {
+    let mut caught = CaughtUp {
+        offset,
+        applied: 0,
+        before_damage: None,
     };
-    let mut applied = 0;
-    while let Some(line) = reader.next_line()? {
-        let envelope = Envelope::from_line(line.bytes).map_err(|e| {
-            Error::new(format!(
-                "{}: the line at byte {} is not an event envelope: {e}",
-                log_path.display(),
-                line.start
-            ))
-            .hint("run `factory store check`; move the damaged line out of the log to continue")
-        })?;
-        let event = envelope.event()?;
+    let Some(mut events) = store.events_from(offset, on_damage)? else {
+        return Ok(caught);
+    };
+    loop {
+        let next = events
+            .next_event()?
+            .map(|entry| (entry.envelope, entry.event));
+        if caught.before_damage.is_none()
+            && let Some(at) = events.first_skipped_at()
+        {
+            caught.before_damage = Some((at, state.clone()));
+        }
+        let Some((envelope, event)) = next else {
+            break;
+        };
         state.apply(&envelope.event_id, &envelope.occurred_at, event.as_ref());
-        applied += 1;
+        caught.applied += 1;
     }
-    Ok((reader.offset(), applied))
+    caught.offset = events.offset();
+    Ok(caught)
 }

@@ -113,7 +113,7 @@ pub(crate) fn run(app: &App, args: EventsArgs) -> Result<()> {
     let store = &session.store;
     let template_id = match &args.template {
         Some(key) => {
-            let state = store.state()?;
+            let state = store.state_for_reading()?;
             Some(
                 state
                     .template(key)
@@ -137,7 +137,7 @@ pub(crate) fn run(app: &App, args: EventsArgs) -> Result<()> {
         tenant: app.filters.tenant.clone(),
         template_id,
     };
-    stream::print(app, store, Query::new(filter)?, &args)
+    stream::print(app, &session, Query::new(filter)?, &args)
 }
 
 fn print_schema(app: &App, event_type: Option<&str>) -> Result<()> {

@@ -15,14 +15,19 @@ use crate::store::Store;
 pub(super) fn run(app: &App, args: PushArgs) -> Result<()> {
     let session = app.session()?;
     let store = &session.store;
-    if args.status {
-        return status(app, store);
-    }
-    let target = Target::parse(args.to.as_deref().expect("clap requires --to or --status"))?;
-    if args.dry_run {
-        return dry_run(app, store, &target);
-    }
-    send(app, store, &target, &args)
+    let result = if args.status {
+        status(app, store)
+    } else {
+        let target = Target::parse(args.to.as_deref().expect("clap requires --to or --status"))?;
+        if args.dry_run {
+            dry_run(app, store, &target)
+        } else {
+            send(app, store, &target, &args)
+        }
+    };
+    // The status skips a damaged line with a warning (it only reads); say so.
+    app.warnings(&session);
+    result
 }
 
 fn status(app: &App, store: &Store) -> Result<()> {

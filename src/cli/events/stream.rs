@@ -6,17 +6,23 @@ use std::io::Write;
 use std::time::Duration;
 
 use super::{EventsArgs, Format};
+use crate::app::Session;
 use crate::cli::App;
 use crate::cli::printer::Stream;
 use crate::error::{Error, Result};
-use crate::events::log::LogReader;
 use crate::events::query::Query;
 use crate::events::{Envelope, cloudevents};
-use crate::store::Store;
+use crate::store::{LogEvents, OnDamage, Store};
 
-/// Prints the events the query matches.
-pub(super) fn print(app: &App, store: &Store, mut query: Query, args: &EventsArgs) -> Result<()> {
-    let Some(mut reader) = open(store, args)? else {
+/// Prints the events the query matches. A damaged line is skipped with a warning (this
+/// command only reads), printed as soon as it is met.
+pub(super) fn print(
+    app: &App,
+    session: &Session,
+    mut query: Query,
+    args: &EventsArgs,
+) -> Result<()> {
+    let Some(mut events) = open(&session.store, args)? else {
         return Ok(());
     };
     let mut out = app.printer.stream();
@@ -30,11 +36,11 @@ pub(super) fn print(app: &App, store: &Store, mut query: Query, args: &EventsArg
         )?;
     }
     // `--limit N`: the newest N of what matches so far, in order (memory: N lines).
-    let mut newest: VecDeque<Vec<u8>> = VecDeque::new();
+    let mut newest: VecDeque<(Vec<u8>, Envelope)> = VecDeque::new();
     let mut history = args.limit.is_some();
     loop {
-        while let Some(line) = reader.next_line()? {
-            if !query.matches(line.bytes, line.number)? {
+        while let Some(entry) = events.next_event()? {
+            if !query.matches(&entry.envelope) {
                 continue;
             }
             match args.limit {
@@ -45,14 +51,15 @@ pub(super) fn print(app: &App, store: &Store, mut query: Query, args: &EventsArg
                     if newest.len() as u64 == limit {
                         newest.pop_front();
                     }
-                    newest.push_back(line.bytes.to_vec());
+                    newest.push_back((entry.bytes.to_vec(), entry.envelope));
                 }
-                _ => print_line(&mut out, line.bytes, line.number, args.format)?,
+                _ => print_line(&mut out, entry.bytes, &entry.envelope, args.format)?,
             }
         }
+        app.warnings(session);
         if history {
-            for line in newest.drain(..) {
-                print_line(&mut out, &line, 0, args.format)?;
+            for (line, envelope) in newest.drain(..) {
+                print_line(&mut out, &line, &envelope, args.format)?;
             }
             history = false;
         }
@@ -72,33 +79,23 @@ pub(super) fn print(app: &App, store: &Store, mut query: Query, args: &EventsArg
 
 /// The log, at its start or (`--follow` alone prints what is appended from now on, as
 /// `tail -f` does) at its end; with `--follow`, waited for when it does not exist yet.
-fn open(store: &Store, args: &EventsArgs) -> Result<Option<LogReader>> {
-    let log_path = store.log_path();
+fn open<'s>(store: &'s Store, args: &EventsArgs) -> Result<Option<LogEvents<'s>>> {
     let from_end = args.follow && args.since.is_none() && args.limit.is_none();
-    let start = if from_end {
-        std::fs::metadata(&log_path).map_or(0, |m| m.len())
-    } else {
-        0
-    };
+    let start = if from_end { store.log_end()? } else { 0 };
     loop {
-        match LogReader::open_at(&log_path, start)? {
-            Some(reader) => return Ok(Some(reader)),
+        match store.events_from(start, OnDamage::Warn)? {
+            Some(events) => return Ok(Some(events)),
             None if args.follow => std::thread::sleep(Duration::from_millis(200)),
             None => return Ok(None),
         }
     }
 }
 
-/// One matching line in the chosen format.
-fn print_line(out: &mut Stream, bytes: &[u8], number: u64, format: Format) -> Result<()> {
+/// One matching event in the chosen format: its line as logged, or formatted.
+fn print_line(out: &mut Stream, bytes: &[u8], envelope: &Envelope, format: Format) -> Result<()> {
     match format {
         Format::Jsonl => out.line(bytes),
-        Format::Table | Format::Cloudevents => {
-            let envelope = Envelope::from_line(bytes).map_err(|e| {
-                Error::new(format!("events.jsonl:{number}: not an event envelope: {e}"))
-            })?;
-            out.line(&formatted(&envelope, format))
-        }
+        Format::Table | Format::Cloudevents => out.line(&formatted(envelope, format)),
     }
 }
 
