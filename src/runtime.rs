@@ -1,5 +1,7 @@
 //! The process's one async runtime, made the first time something needs it (a broker, a
-//! registry, a feed); commands that never touch the network never start it.
+//! registry, a feed); commands that never touch the network never start it. Blocking code
+//! (a worker's handlers on their blocking threads too) runs async work on it with
+//! [`block_on`]; code already running on it awaits instead.
 
 use std::future::Future;
 use std::sync::OnceLock;
@@ -8,9 +10,8 @@ use crate::error::{Error, Result};
 
 static RUNTIME: OnceLock<std::result::Result<tokio::runtime::Runtime, String>> = OnceLock::new();
 
-/// Runs `work` to its end on the runtime. Callable from any thread that is not itself
-/// running async code (the worker's handlers run on blocking threads, so they may).
-pub fn block_on<T>(work: impl Future<Output = Result<T>>) -> Result<T> {
+/// The runtime, started on first use.
+pub fn get() -> Result<&'static tokio::runtime::Runtime> {
     let runtime = RUNTIME.get_or_init(|| {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -19,8 +20,12 @@ pub fn block_on<T>(work: impl Future<Output = Result<T>>) -> Result<T> {
             .build()
             .map_err(|e| e.to_string())
     });
-    match runtime {
-        Ok(runtime) => runtime.block_on(work),
-        Err(e) => Err(Error::new(format!("cannot start the I/O runtime: {e}"))),
-    }
+    runtime
+        .as_ref()
+        .map_err(|e| Error::new(format!("cannot start the I/O runtime: {e}")))
+}
+
+/// Runs `work` to its end on the runtime.
+pub fn block_on<T>(work: impl Future<Output = Result<T>>) -> Result<T> {
+    get()?.block_on(work)
 }

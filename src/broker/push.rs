@@ -203,12 +203,12 @@ pub fn push(
 }
 
 /// A push target opened once for many pushes (a worker pushes after every command): one
-/// connection and one runtime, instead of a new pair each time.
+/// connection, instead of a new one each time.
 pub struct Pusher {
     target: Target,
     options: Options,
     sink: Sink,
-    runtime: tokio::runtime::Runtime,
+    runtime: &'static tokio::runtime::Runtime,
 }
 
 impl Pusher {
@@ -219,10 +219,7 @@ impl Pusher {
         connection_string: impl Fn(&str) -> Option<String>,
     ) -> Result<Pusher> {
         let sink = Sink::new(target, options.require_route, connection_string)?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::new(format!("cannot start the I/O runtime: {e}")))?;
+        let runtime = crate::runtime::get()?;
         Ok(Pusher {
             target: target.clone(),
             options,
