@@ -255,6 +255,11 @@ fn a_worker_serves_commands_from_service_bus_queues_through_the_rest_api() {
         json!({"template": "No.Such", "target": {"folder": "none"}}),
         &[],
     );
+    // A repository nobody answers for: worth retrying, then given up on.
+    send(
+        json!({"template": "git://127.0.0.1:1/gone.git", "target": {"folder": "gone"}}),
+        &[],
+    );
     let waited = env.run(&[
         "send",
         "GenerateScaffold",
@@ -272,7 +277,7 @@ fn a_worker_serves_commands_from_service_bus_queues_through_the_rest_api() {
     {
         let ns = bus.lock().unwrap();
         let queued = &ns.entities[QUEUE];
-        assert_eq!(queued.len(), 3);
+        assert_eq!(queued.len(), 4);
         assert_eq!(
             queued[0].id,
             good.trim_start_matches("cmd-"),
@@ -309,7 +314,7 @@ fn a_worker_serves_commands_from_service_bus_queues_through_the_rest_api() {
             let ns = bus.lock().unwrap();
             let left = ns.entities.get(QUEUE).map_or(0, Vec::len);
             let dead = ns.entities.get(&format!("{QUEUE}.dlq")).map_or(0, Vec::len);
-            if left == 0 && dead == 2 {
+            if left == 0 && dead == 3 {
                 break;
             }
         }
@@ -365,13 +370,19 @@ fn a_worker_serves_commands_from_service_bus_queues_through_the_rest_api() {
             .any(|r| r.contains("no template named") && !r.contains("attempts")),
         "{reasons:?}"
     );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("cannot reach") && r.contains("after 3 attempts")),
+        "{reasons:?}"
+    );
     assert_eq!(
-        ns.completed, 3,
-        "every command completed (two after their copy went to the DLQ)"
+        ns.completed, 4,
+        "every command completed (three after their copy went to the DLQ)"
     );
     assert_eq!(
         ns.abandoned, 2,
-        "the failing one abandoned twice, then given up on"
+        "the unreachable one abandoned twice, then given up on; the missing template at once"
     );
     assert!(
         ns.renewed >= 1,
