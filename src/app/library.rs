@@ -220,16 +220,52 @@ pub fn scan_dependencies(session: &Session, request: ScanDependencies) -> Result
     let state = session.store.state()?;
     let (found, release) = library::find_version(&state, reference.name, number)?;
     let advisories = match &request.advisories {
-        Some(dir) => {
-            let (advisories, skipped) = advisories::load(dir)?;
-            for warning in skipped {
-                session.store.notice(warning);
-            }
-            advisories
-        }
+        Some(dir) => load_advisories(session, dir)?,
         None => Vec::new(),
     };
     let resolved = graph::resolve(&state, found, release, &advisories)?;
+    let (result, objects) = scan_result(&resolved);
+    let (library_id, version_id) = (found.id.clone(), release.id.clone());
+    let scanned = (found.package_name.clone(), release.version.clone());
+    let blobs = session.store.blobs();
+    let (envelopes, incompatible) = session.write(|state| {
+        let mut events = library::record_scan(state, &library_id, &version_id, result)?;
+        let judged = rejudge_templates(state, &blobs, &scanned)?;
+        let mut causes = vec![None];
+        let mut incompatible = Vec::new();
+        for evaluation in judged {
+            if !evaluation.compatible {
+                let subject = evaluation.subjects.first().cloned().unwrap_or_default();
+                let why = evaluation.conflicts.first().map(|c| c.explanation.clone());
+                incompatible.push((subject, why.unwrap_or_default()));
+            }
+            events.push(compat::event("scan", &evaluation));
+            causes.push(Some(0));
+        }
+        let mut decision = Decision::with_objects(events, objects, incompatible);
+        decision.causes = causes;
+        Ok(decision)
+    })?;
+    Ok(Scanned {
+        library: found.package_name.clone(),
+        version: release.version.clone(),
+        graph_id: envelopes[0].payload["graphId"].clone(),
+        graph: resolved,
+        incompatible,
+    })
+}
+
+/// A folder of OSV advisories; files it cannot read are noticed and skipped.
+fn load_advisories(session: &Session, dir: &std::path::Path) -> Result<Vec<advisories::Advisory>> {
+    let (advisories, skipped) = advisories::load(dir)?;
+    for warning in skipped {
+        session.store.notice(warning);
+    }
+    Ok(advisories)
+}
+
+/// The scan as recorded: counts, advisories and the graph (an object when it is large).
+fn scan_result(resolved: &graph::Graph) -> (ScanResult, Vec<(String, Vec<u8>)>) {
     let shape = json!({"nodes": resolved.nodes, "edges": resolved.edges, "conflicts": resolved.conflicts, "cycles": resolved.cycles, "possiblyAffected": resolved.possibly_affected});
     let bytes = serde_json::to_vec(&shape).expect("graphs serialize");
     let (graph_value, objects) = if bytes.len() <= EMBEDDED_GRAPH_BYTES {
@@ -252,70 +288,44 @@ pub fn scan_dependencies(session: &Session, request: ScanDependencies) -> Result
             .collect(),
         graph: graph_value,
     };
-    let (library_id, version_id) = (found.id.clone(), release.id.clone());
-    let scanned = (found.package_name.clone(), release.version.clone());
-    let blobs = session.store.blobs();
-    let (envelopes, ()) = session.write(|state| {
-        let mut events = library::record_scan(state, &library_id, &version_id, result)?;
-        let mut causes = vec![None];
-        for template in state.templates.values() {
-            let Some(published) = template.latest_published() else {
-                continue;
-            };
-            let resolved = source::stored(
-                state,
-                &blobs,
-                &template.name,
-                Some(&published.version),
-                VersionChoice::Any,
-            )?;
-            if !resolved
-                .manifest
-                .libraries
-                .iter()
-                .any(|l| l.package.eq_ignore_ascii_case(&scanned.0))
-            {
-                continue;
-            }
-            let composition = compat::Composition {
-                templates: vec![super::compat::subject(&resolved)],
-                libraries: vec![(scanned.0.clone(), Some(scanned.1.clone()))],
-                runtime: None,
-            };
-            events.push(compat::event(
-                "scan",
-                &compat::evaluate(state, &composition)?,
-            ));
-            causes.push(Some(0));
+    (result, objects)
+}
+
+/// Every published template that declares the scanned library, judged again with this
+/// release of it.
+fn rejudge_templates(
+    state: &crate::domain::State,
+    blobs: &std::sync::Arc<dyn crate::template::snapshot::Blobs>,
+    (package, version): &(String, String),
+) -> Result<Vec<compat::Evaluation>> {
+    let mut judged = Vec::new();
+    for template in state.templates.values() {
+        let Some(published) = template.latest_published() else {
+            continue;
+        };
+        let resolved = source::stored(
+            state,
+            blobs,
+            &template.name,
+            Some(&published.version),
+            VersionChoice::Any,
+        )?;
+        let declares = resolved
+            .manifest
+            .libraries
+            .iter()
+            .any(|l| l.package.eq_ignore_ascii_case(package));
+        if !declares {
+            continue;
         }
-        let mut decision = Decision::with_objects(events, objects, ());
-        decision.causes = causes;
-        Ok(decision)
-    })?;
-    let incompatible = envelopes
-        .iter()
-        .skip(1)
-        .filter(|e| e.payload["compatible"] == false)
-        .map(|e| {
-            (
-                e.payload["subjects"][0]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                e.payload["conflicts"][0]["explanation"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-            )
-        })
-        .collect();
-    Ok(Scanned {
-        library: found.package_name.clone(),
-        version: release.version.clone(),
-        graph_id: envelopes[0].payload["graphId"].clone(),
-        graph: resolved,
-        incompatible,
-    })
+        let composition = compat::Composition {
+            templates: vec![super::compat::subject(&resolved)],
+            libraries: vec![(package.clone(), Some(version.clone()))],
+            runtime: None,
+        };
+        judged.push(compat::evaluate(state, &composition)?);
+    }
+    Ok(judged)
 }
 
 /// `PublishPackage`: push a package to a feed (not served from queues: see docs).

@@ -95,22 +95,7 @@ pub fn validate_template(
         render: settings.render.clone(),
     };
     match request.source {
-        ValidationSource::Folder(dir) => {
-            let files = Arc::new(TemplateFiles::load_dir(&dir)?);
-            let name = crate::template::load::name_from_location(
-                &dir.canonicalize()
-                    .unwrap_or(dir.clone())
-                    .display()
-                    .to_string(),
-            );
-            let checks = validate::validate(Arc::clone(&files), &name, &options);
-            Ok(Validated {
-                subject: dir.display().to_string(),
-                content_hash: files.content_hash()?,
-                validation_id: None,
-                checks,
-            })
-        }
+        ValidationSource::Folder(dir) => validate_folder(&dir, &options),
         ValidationSource::Repository {
             reference,
             directory,
@@ -131,43 +116,7 @@ pub fn validate_template(
         }
         ValidationSource::Store => {
             let session = session.expect("a stored version is validated in a session");
-            let reference = Reference::parse(&request.template);
-            let state = session.store.state()?;
-            let resolved = source::stored(
-                &state,
-                &session.store.blobs(),
-                reference.name,
-                reference.version,
-                VersionChoice::Any,
-            )?;
-            let template_name = commands::find_template(&state, reference.name)?
-                .name
-                .clone();
-            let checks = validate::validate(Arc::clone(&resolved.files), &template_name, &options);
-            let template_id = resolved.template_id.clone().unwrap_or_default();
-            let version_id = resolved.template_version_id.clone().unwrap_or_default();
-            let content_hash = commands::find_version(&state, &template_id, &version_id)?
-                .1
-                .content_hash
-                .clone();
-            let (envelopes, ()) = session.write(|state| {
-                let events = commands::record_validation(
-                    state,
-                    &template_id,
-                    &version_id,
-                    checks.clone(),
-                    &content_hash,
-                )?;
-                Ok(Decision::events(events, ()))
-            })?;
-            Ok(Validated {
-                subject: resolved.label,
-                content_hash,
-                validation_id: envelopes[0].payload["validationId"]
-                    .as_str()
-                    .map(str::to_string),
-                checks,
-            })
+            validate_stored(session, &request.template, &options)
         }
     }
 }
@@ -176,4 +125,63 @@ impl ValidateTemplate {
     pub(super) fn execute(self, session: &Session, _: super::Ports) -> Result<Validated> {
         validate_template(Some(session), &session.settings, self)
     }
+}
+
+/// A template folder, without a store: nothing recorded.
+fn validate_folder(dir: &std::path::Path, options: &Options) -> Result<Validated> {
+    let files = Arc::new(TemplateFiles::load_dir(dir)?);
+    let name = crate::template::load::name_from_location(
+        &dir.canonicalize()
+            .unwrap_or(dir.to_path_buf())
+            .display()
+            .to_string(),
+    );
+    let checks = validate::validate(Arc::clone(&files), &name, options);
+    Ok(Validated {
+        subject: dir.display().to_string(),
+        content_hash: files.content_hash()?,
+        validation_id: None,
+        checks,
+    })
+}
+
+/// A stored version: the outcome recorded (TemplateValidated), which moves its status.
+fn validate_stored(session: &Session, spec: &str, options: &Options) -> Result<Validated> {
+    let reference = Reference::parse(spec);
+    let state = session.store.state()?;
+    let resolved = source::stored(
+        &state,
+        &session.store.blobs(),
+        reference.name,
+        reference.version,
+        VersionChoice::Any,
+    )?;
+    let template_name = commands::find_template(&state, reference.name)?
+        .name
+        .clone();
+    let checks = validate::validate(Arc::clone(&resolved.files), &template_name, options);
+    let template_id = resolved.template_id.clone().unwrap_or_default();
+    let version_id = resolved.template_version_id.clone().unwrap_or_default();
+    let content_hash = commands::find_version(&state, &template_id, &version_id)?
+        .1
+        .content_hash
+        .clone();
+    let (envelopes, ()) = session.write(|state| {
+        let events = commands::record_validation(
+            state,
+            &template_id,
+            &version_id,
+            checks.clone(),
+            &content_hash,
+        )?;
+        Ok(Decision::events(events, ()))
+    })?;
+    Ok(Validated {
+        subject: resolved.label,
+        content_hash,
+        validation_id: envelopes[0].payload["validationId"]
+            .as_str()
+            .map(str::to_string),
+        checks,
+    })
 }
