@@ -704,12 +704,26 @@ fn publishers_at_once_keep_each_others_index_entries() {
             env
         })
         .collect();
-    // All at once: each reads the index, adds itself and writes it back.
-    let children: Vec<_> = stores
+    // And two versions of one template, published at once from one store by two runs.
+    let shared = store_for(&registry);
+    let dir = shared.path("tpl");
+    write_template(&dir, 3, "one");
+    prepare_version(&shared, &dir, "1.0.0");
+    write_template(&dir, 3, "two");
+    prepare_version(&shared, &dir, "1.1.0");
+    let mut publishes: Vec<(&Env, String)> = stores
         .iter()
         .zip(&names)
-        .map(|(env, name)| {
-            env.command(&["publish", &format!("{name}@1.0.0")])
+        .map(|(env, name)| (env, format!("{name}@1.0.0")))
+        .collect();
+    publishes.push((&shared, format!("{NAME}@1.0.0")));
+    publishes.push((&shared, format!("{NAME}@1.1.0")));
+    // All at once: with one index rewritten by each publisher, the last writes undid the
+    // others' entries (all exited 0, search listed two).
+    let children: Vec<_> = publishes
+        .iter()
+        .map(|(env, spec)| {
+            env.command(&["publish", spec, "--json"])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -719,16 +733,65 @@ fn publishers_at_once_keep_each_others_index_entries() {
     for child in children {
         let run: Run = child.wait_with_output().unwrap().into();
         run.ok();
+        assert_eq!(run.json()["pushed"]["indexed"], true, "{}", run.stdout);
     }
     let search = stores[0].run(&["search", "--json"]);
     search.ok();
-    let listed: Vec<String> = search.json()["templates"]
+    let listed: Vec<(String, Value)> = search.json()["templates"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|t| t["name"].as_str().unwrap().to_string())
+        .map(|t| (t["name"].as_str().unwrap().to_string(), t["versions"].clone()))
         .collect();
-    assert_eq!(listed, names);
+    let mut expected: Vec<(String, Value)> = names
+        .iter()
+        .map(|n| (n.clone(), serde_json::json!(["1.0.0"])))
+        .collect();
+    expected.push((NAME.to_string(), serde_json::json!(["1.0.0", "1.1.0"])));
+    assert_eq!(listed, expected);
+    // Each publish wrote its own tag of the index repository, and nothing else of it.
+    let (status, body) = registry.curl(
+        USER,
+        PASSWORD,
+        "/v2/factory/factory-index/tags/list",
+        "application/json",
+    );
+    assert_eq!(status, 200, "{body}");
+    let mut tags: Vec<String> = serde_json::from_str::<Value>(&body).unwrap()["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect();
+    tags.sort();
+    assert_eq!(
+        tags,
+        [
+            "acme.parallel0_1.0.0",
+            "acme.parallel1_1.0.0",
+            "acme.parallel2_1.0.0",
+            "acme.parallel3_1.0.0",
+            "acme.shared_1.0.0",
+            "acme.shared_1.1.0",
+        ]
+    );
+    assert_eq!(
+        registry.count("PUT", "/v2/factory/factory-index/manifests/", 201),
+        6,
+        "one entry written per publish"
+    );
+    // Publishing a version again writes no entry: one look at its tag.
+    let index_requests = |r: &Registry| {
+        r.access_log()
+            .iter()
+            .filter(|l| l.contains(" /v2/factory/factory-index/"))
+            .count()
+    };
+    let before = index_requests(&registry);
+    let again = shared.run(&["publish", &format!("{NAME}@1.1.0"), "--json"]);
+    again.ok();
+    assert_eq!(again.json()["pushed"]["indexed"], false, "{}", again.stdout);
+    assert_eq!(index_requests(&registry) - before, 1);
 }
 
 #[test]
