@@ -741,7 +741,12 @@ fn publishers_at_once_keep_each_others_index_entries() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|t| (t["name"].as_str().unwrap().to_string(), t["versions"].clone()))
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap().to_string(),
+                t["versions"].clone(),
+            )
+        })
         .collect();
     let mut expected: Vec<(String, Value)> = names
         .iter()
@@ -1207,6 +1212,168 @@ impl Served {
         );
         files
     }
+}
+
+/// An index entry as a publish writes it (`docs/registry.md`).
+fn index_entry(name: &str, version: &str, title: &str, tags: &[&str]) -> Vec<u8> {
+    let empty = serde_json::json!({
+        "mediaType": "application/vnd.oci.empty.v1+json",
+        "digest": common::fake_registry::digest(b"{}"),
+        "size": 2,
+    });
+    serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": "application/vnd.factory.index.entry.v1",
+        "config": empty,
+        "layers": [empty],
+        "annotations": {
+            "dev.factory.template.name": name,
+            "org.opencontainers.image.version": version,
+            "org.opencontainers.image.title": title,
+            "dev.factory.template.tags": serde_json::to_string(tags).unwrap(),
+        },
+    }))
+    .unwrap()
+}
+
+#[test]
+fn search_reads_the_newest_entry_of_each_template_and_the_index_earlier_versions_wrote() {
+    let fake = FakeRegistry::start();
+    let repository = "ns/factory-index";
+    let media = "application/vnd.oci.image.manifest.v1+json";
+    // The whole index an earlier factory rewrote on each publish, under `latest`.
+    let legacy = serde_json::json!({"templates": {
+        "Acme.Old": {"title": "Old only", "tags": ["old"], "versions": ["0.9.0"]},
+        "Acme.Both": {"title": "Old title", "tags": ["old"], "versions": ["1.0.0"]},
+    }});
+    let layer = serde_json::to_vec(&legacy).unwrap();
+    let layer_digest = fake.blob(repository, &layer);
+    let config = fake.blob(repository, b"{}");
+    let whole = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": media,
+        "artifactType": "application/vnd.factory.index.v1",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": config, "size": 2},
+        "layers": [{
+            "mediaType": "application/vnd.factory.index.v1+json",
+            "digest": layer_digest,
+            "size": layer.len(),
+        }],
+    });
+    fake.manifest(
+        repository,
+        Some("latest"),
+        media,
+        &serde_json::to_vec(&whole).unwrap(),
+    );
+    // Entries: two versions of a template the old index lists too; a version whose `+`
+    // makes no tag (its tag is a hash); one whose content names another template than
+    // its tag; and a tag that is no entry.
+    for (tag, entry) in [
+        (
+            "acme.both_1.1.0".to_string(),
+            index_entry("Acme.Both", "1.1.0", "Older title", &[]),
+        ),
+        (
+            "acme.both_1.2.0".to_string(),
+            index_entry("Acme.Both", "1.2.0", "New title", &["api"]),
+        ),
+        (
+            common::fake_registry::digest(b"acme.plus\n2.0.0+build.1").replace("sha256:", "h-"),
+            index_entry("Acme.Plus", "2.0.0+build.1", "Plus", &[]),
+        ),
+        (
+            "acme.liar_1.0.0".to_string(),
+            index_entry("Acme.Both", "9.9.9", "Lies", &[]),
+        ),
+        ("sha256-abc".to_string(), b"{}".to_vec()),
+    ] {
+        fake.manifest(repository, Some(&tag), media, &entry);
+    }
+    let mut env = Env::new();
+    env.set_env("SSL_CERT_FILE", fake.ca.to_str().unwrap());
+    fake_remote(&env, &fake, "old", "ns");
+    let search = env.run(&["search", "--remote", "old", "--json"]);
+    search.ok();
+    let found: Vec<(String, Value, Value, Value)> = search.json()["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap().to_string(),
+                t["title"].clone(),
+                t["tags"].clone(),
+                t["versions"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "Acme.Both".to_string(),
+                serde_json::json!("New title"),
+                serde_json::json!(["api"]),
+                serde_json::json!(["1.0.0", "1.1.0", "1.2.0"])
+            ),
+            (
+                "Acme.Old".to_string(),
+                serde_json::json!("Old only"),
+                serde_json::json!(["old"]),
+                serde_json::json!(["0.9.0"])
+            ),
+            (
+                "Acme.Plus".to_string(),
+                serde_json::json!("Plus"),
+                serde_json::json!([]),
+                serde_json::json!(["2.0.0+build.1"])
+            ),
+        ]
+    );
+    // The entry that is not its tag's is left out, and said so (a note, for people).
+    let human = env.run(&["search", "--remote", "old"]);
+    human.ok();
+    assert!(
+        human.stderr.contains("note: oci://127.0.0.1:"),
+        "{}",
+        human.stderr
+    );
+    assert!(
+        human.stderr.contains(
+            "left out of the index: acme.liar_1.0.0 holds the entry of Acme.Both@9.9.9, which is not the one its tag names"
+        ),
+        "{}",
+        human.stderr
+    );
+    assert!(!human.stdout.contains("Lies"), "{}", human.stdout);
+    // One list of the tags; one read per template (its newest version), none of older ones.
+    let asked = fake.asked();
+    let index_gets = |what: &str| {
+        asked
+            .iter()
+            .filter(|a| a.starts_with(&format!("GET /v2/{repository}/{what}")))
+            .count()
+    };
+    assert_eq!(index_gets("tags/list"), 2, "{asked:?}");
+    assert_eq!(index_gets("manifests/acme.both_1.1.0"), 0, "{asked:?}");
+    assert_eq!(
+        index_gets("manifests/"),
+        8,
+        "two searches, four each: {asked:?}"
+    );
+    // What is searched is the entry's text, not the old index's.
+    let old = env.run(&["search", "old", "--remote", "old", "--json"]);
+    old.ok();
+    let old = old.json();
+    let names: Vec<&str> = old["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Acme.Old"]);
 }
 
 /// Adds remote `name` for namespace `namespace` of the fake registry to `env`.

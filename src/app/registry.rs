@@ -26,8 +26,10 @@ use crate::tree::Tree;
 
 /// The most a pull downloads for one version (declared layer sizes, summed).
 const MAX_PULL_BYTES: u64 = 2 << 30;
-/// The most a config blob or an events layer may weigh.
+/// The most a config blob or an events layer may weigh (and the index entries, together).
 const MAX_RECORD_BYTES: u64 = 64 << 20;
+/// Index entries read at once by a search (a chunk's manifests are held together).
+const INDEX_CHUNK: usize = 64;
 
 /// A remote resolved from the store's configuration.
 #[derive(Debug, Clone)]
@@ -526,8 +528,9 @@ fn push_publication(
 /// Reads the namespace's index as `search` shows it: the per-version entries (one list of
 /// the index repository's tags, then the newest version's entry of each template, read
 /// several at once) and the whole index earlier versions wrote under `latest`, merged
-/// ([`Index::merged`]). `None` when the namespace has neither. An entry that cannot be read
-/// or names another template than its tag is left out, with a note.
+/// ([`Index::merged`]). `None` when the namespace has neither. A template whose newest
+/// entry cannot be read or names another template than its tag is left out, with a note
+/// (unless the old index lists it); one whose entry was deleted since the list, silently.
 pub(super) fn read_index(
     session: &Session,
     registry: &Registry,
@@ -563,25 +566,40 @@ pub(super) fn read_index(
     }
     wanted.extend(newest_tag.into_values().map(|(_, tag)| tag));
     let mut newest: BTreeMap<String, artifact::Entry> = BTreeMap::new();
-    for (tag, fetched) in wanted.iter().zip(registry.manifests(&repository, &wanted)?) {
-        // Gone since the list: deleted, nothing to show.
-        let Some(fetched) = fetched else { continue };
-        let entry = match artifact::entry_of(tag, &fetched.bytes) {
-            Ok(entry) => entry,
-            Err(e) => {
-                session.note(format!("{url}: left out of the index: {e}"));
-                continue;
+    // A chunk at a time, the bytes read counted: what is held stays bounded whatever the
+    // registry lists.
+    let mut read = 0u64;
+    for chunk in wanted.chunks(INDEX_CHUNK) {
+        for (tag, fetched) in chunk.iter().zip(registry.manifests(&repository, chunk)?) {
+            // Gone since the list: deleted, nothing to show.
+            let Some(fetched) = fetched else { continue };
+            read += fetched.bytes.len() as u64;
+            if read > MAX_RECORD_BYTES {
+                return Err(Error::new(format!(
+                    "{url}: the index entries weigh more than the {MAX_RECORD_BYTES} bytes a search reads"
+                ))
+                .hint("its index repository holds what factory did not write there; tell the registry's operators"));
             }
-        };
-        let key = entry.name.to_ascii_lowercase();
-        if artifact::parse_entry_tag(tag) == Some(EntryTag::Hashed) {
-            versions.entry(key.clone()).or_default().push(entry.version.clone());
-        }
-        if newest
-            .get(&key)
-            .is_none_or(|e| artifact::compare_versions(&e.version, &entry.version).is_lt())
-        {
-            newest.insert(key, entry);
+            let entry = match artifact::entry_of(tag, &fetched.bytes) {
+                Ok(entry) => entry,
+                Err(e) => {
+                    session.note(format!("{url}: left out of the index: {e}"));
+                    continue;
+                }
+            };
+            let key = entry.name.to_ascii_lowercase();
+            if artifact::parse_entry_tag(tag) == Some(EntryTag::Hashed) {
+                versions
+                    .entry(key.clone())
+                    .or_default()
+                    .push(entry.version.clone());
+            }
+            if newest
+                .get(&key)
+                .is_none_or(|e| artifact::compare_versions(&e.version, &entry.version).is_lt())
+            {
+                newest.insert(key, entry);
+            }
         }
     }
     let legacy = if legacy {
@@ -589,18 +607,6 @@ pub(super) fn read_index(
     } else {
         None
     };
-    for key in versions.keys() {
-        let listed = legacy.as_ref().is_some_and(|l| {
-            l.templates
-                .keys()
-                .any(|name| name.to_ascii_lowercase() == *key)
-        });
-        if !newest.contains_key(key) && !listed {
-            session.note(format!(
-                "{url}: left out of the index: {key}, whose newest entry could not be read"
-            ));
-        }
-    }
     if legacy.is_none() && versions.is_empty() {
         return Ok(None);
     }

@@ -381,7 +381,10 @@ pub fn entry_tag(name: &str, version: &str) -> String {
     if is_tag(&readable) && parse_entry_tag(&readable) == Some(named) {
         readable
     } else {
-        format!("h-{}", sha256_hex(format!("{repository}\n{version}").as_bytes()))
+        format!(
+            "h-{}",
+            sha256_hex(format!("{repository}\n{version}").as_bytes())
+        )
     }
 }
 
@@ -490,7 +493,10 @@ mod tests {
 
     #[test]
     fn entry_tags_name_their_template_and_version_or_hash_what_makes_no_tag() {
-        assert_eq!(entry_tag("Acme.Orders_Api", "1.2.0-rc.1"), "acme.orders_api_1.2.0-rc.1");
+        assert_eq!(
+            entry_tag("Acme.Orders_Api", "1.2.0-rc.1"),
+            "acme.orders_api_1.2.0-rc.1"
+        );
         // The last `_` splits: a semantic version holds none.
         assert_eq!(
             parse_entry_tag("acme.orders_api_1.2.0-rc.1"),
@@ -559,7 +565,10 @@ mod tests {
             );
         }
         let versions = BTreeMap::from([
-            ("acme.both".to_string(), vec!["1.2.0".into(), "1.0.0".into()]),
+            (
+                "acme.both".to_string(),
+                vec!["1.2.0".into(), "1.0.0".into()],
+            ),
             ("acme.new".to_string(), vec!["2.0.0".into()]),
             ("acme.unread".to_string(), vec!["3.0.0".into()]),
         ]);

@@ -240,11 +240,12 @@ impl Registry {
         repository: &str,
         references: &[String],
     ) -> Result<Vec<Option<Fetched>>> {
-        self.runtime.block_on(each(references.to_vec(), |reference| {
-            let inner = Arc::clone(&self.inner);
-            let repository = repository.to_string();
-            Ok(async move { inner.get_manifest(&repository, &reference).await })
-        }))
+        self.runtime
+            .block_on(each(references.to_vec(), |reference| {
+                let inner = Arc::clone(&self.inner);
+                let repository = repository.to_string();
+                Ok(async move { inner.get_manifest(&repository, &reference).await })
+            }))
     }
 
     /// Puts a manifest under a tag or its digest; whether the registry said it indexed the
@@ -276,7 +277,8 @@ impl Registry {
                     // digest it names is sound (they are computed here, and its blobs were
                     // sent first). Publishers at once share blobs (the empty config, a
                     // manifest file), so that answer is passing trouble: ask again.
-                    if retries < RETRIES && error_code(&answer).as_deref() == Some("DIGEST_INVALID") {
+                    if retries < RETRIES && error_code(&answer).as_deref() == Some("DIGEST_INVALID")
+                    {
                         retries += 1;
                         tokio::time::sleep(std::time::Duration::from_millis(50 << (2 * retries)))
                             .await;
@@ -887,7 +889,10 @@ mod tests {
         );
         let host = "reg.example:5000";
         for (link, followed) in [
-            ("/v2/ns/x/tags/list?last=b", Some("/v2/ns/x/tags/list?last=b")),
+            (
+                "/v2/ns/x/tags/list?last=b",
+                Some("/v2/ns/x/tags/list?last=b"),
+            ),
             (
                 "https://reg.example:5000/v2/ns/x/tags/list?last=b",
                 Some("/v2/ns/x/tags/list?last=b"),
