@@ -365,17 +365,36 @@ fn two_stores_share_versions_through_a_registry_and_only_changed_blobs_travel() 
         })
         .collect();
     assert_eq!(types, ["TemplateValidated", "TemplatePublished"]);
+    // The index: one entry per version under its own tag, no whole index under `latest`.
     let (status, body) = registry.curl(
+        USER,
+        PASSWORD,
+        "/v2/factory/factory-index/manifests/acme.shared_1.1.0",
+        manifest_media,
+    );
+    assert_eq!(status, 200, "{body}");
+    let entry: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        entry["artifactType"],
+        "application/vnd.factory.index.entry.v1"
+    );
+    assert_eq!(
+        entry["annotations"],
+        serde_json::json!({
+            "dev.factory.template.name": NAME,
+            "org.opencontainers.image.version": "1.1.0",
+            "org.opencontainers.image.title": "Shared service",
+            "org.opencontainers.image.description": "A template shared through a registry",
+            "dev.factory.template.tags": "[\"shared\",\"test\"]",
+        })
+    );
+    let (status, _) = registry.curl(
         USER,
         PASSWORD,
         "/v2/factory/factory-index/manifests/latest",
         manifest_media,
     );
-    assert_eq!(status, 200);
-    assert_eq!(
-        serde_json::from_str::<Value>(&body).unwrap()["artifactType"],
-        "application/vnd.factory.index.v1"
-    );
+    assert_eq!(status, 404);
 
     // A sibling template with the same files: the registry mounts them from acme.shared.
     let sibling = a.path("sibling");
@@ -1374,6 +1393,44 @@ fn search_reads_the_newest_entry_of_each_template_and_the_index_earlier_versions
         .map(|t| t["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["Acme.Old"]);
+}
+
+#[test]
+fn search_on_hundreds_of_templates_reads_one_entry_per_template() {
+    let fake = FakeRegistry::start();
+    let repository = "many/factory-index";
+    let media = "application/vnd.oci.image.manifest.v1+json";
+    // 300 templates of 3 versions each: 900 tags.
+    for t in 0..300 {
+        let name = format!("Acme.T{t:03}");
+        for v in 0..3 {
+            let version = format!("1.{v}.0");
+            let tag = format!("{}_{version}", name.to_lowercase());
+            let entry = index_entry(&name, &version, &format!("Title {t} {v}"), &[]);
+            fake.manifest(repository, Some(&tag), media, &entry);
+        }
+    }
+    let mut env = Env::new();
+    env.set_env("SSL_CERT_FILE", fake.ca.to_str().unwrap());
+    fake_remote(&env, &fake, "many", "many");
+    let search = env.run(&["search", "--json"]);
+    search.ok();
+    let found = search.json()["templates"].as_array().unwrap().clone();
+    assert_eq!(found.len(), 300);
+    assert_eq!(found[7]["name"], "Acme.T007");
+    assert_eq!(found[7]["title"], "Title 7 2", "the newest version's entry");
+    assert_eq!(
+        found[7]["versions"],
+        serde_json::json!(["1.0.0", "1.1.0", "1.2.0"])
+    );
+    let asked = fake.asked();
+    let count = |prefix: &str| asked.iter().filter(|a| a.starts_with(prefix)).count();
+    assert_eq!(count(&format!("GET /v2/{repository}/tags/list")), 1);
+    assert_eq!(
+        count(&format!("GET /v2/{repository}/manifests/")),
+        300,
+        "one read per template, not per version"
+    );
 }
 
 /// Adds remote `name` for namespace `namespace` of the fake registry to `env`.
