@@ -365,17 +365,36 @@ fn two_stores_share_versions_through_a_registry_and_only_changed_blobs_travel() 
         })
         .collect();
     assert_eq!(types, ["TemplateValidated", "TemplatePublished"]);
+    // The index: one entry per version under its own tag, no whole index under `latest`.
     let (status, body) = registry.curl(
+        USER,
+        PASSWORD,
+        "/v2/factory/factory-index/manifests/acme.shared_1.1.0",
+        manifest_media,
+    );
+    assert_eq!(status, 200, "{body}");
+    let entry: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        entry["artifactType"],
+        "application/vnd.factory.index.entry.v1"
+    );
+    assert_eq!(
+        entry["annotations"],
+        serde_json::json!({
+            "dev.factory.template.name": NAME,
+            "org.opencontainers.image.version": "1.1.0",
+            "org.opencontainers.image.title": "Shared service",
+            "org.opencontainers.image.description": "A template shared through a registry",
+            "dev.factory.template.tags": "[\"shared\",\"test\"]",
+        })
+    );
+    let (status, _) = registry.curl(
         USER,
         PASSWORD,
         "/v2/factory/factory-index/manifests/latest",
         manifest_media,
     );
-    assert_eq!(status, 200);
-    assert_eq!(
-        serde_json::from_str::<Value>(&body).unwrap()["artifactType"],
-        "application/vnd.factory.index.v1"
-    );
+    assert_eq!(status, 404);
 
     // A sibling template with the same files: the registry mounts them from acme.shared.
     let sibling = a.path("sibling");
@@ -710,12 +729,26 @@ fn publishers_at_once_keep_each_others_index_entries() {
             env
         })
         .collect();
-    // All at once: each reads the index, adds itself and writes it back.
-    let children: Vec<_> = stores
+    // And two versions of one template, published at once from one store by two runs.
+    let shared = store_for(&registry);
+    let dir = shared.path("tpl");
+    write_template(&dir, 3, "one");
+    prepare_version(&shared, &dir, "1.0.0");
+    write_template(&dir, 3, "two");
+    prepare_version(&shared, &dir, "1.1.0");
+    let mut publishes: Vec<(&Env, String)> = stores
         .iter()
         .zip(&names)
-        .map(|(env, name)| {
-            env.command(&["publish", &format!("{name}@1.0.0")])
+        .map(|(env, name)| (env, format!("{name}@1.0.0")))
+        .collect();
+    publishes.push((&shared, format!("{NAME}@1.0.0")));
+    publishes.push((&shared, format!("{NAME}@1.1.0")));
+    // All at once: with one index rewritten by each publisher, the last writes undid the
+    // others' entries (all exited 0, search listed two).
+    let children: Vec<_> = publishes
+        .iter()
+        .map(|(env, spec)| {
+            env.command(&["publish", spec, "--json"])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -725,16 +758,70 @@ fn publishers_at_once_keep_each_others_index_entries() {
     for child in children {
         let run: Run = child.wait_with_output().unwrap().into();
         run.ok();
+        assert_eq!(run.json()["pushed"]["indexed"], true, "{}", run.stdout);
     }
     let search = stores[0].run(&["search", "--json"]);
     search.ok();
-    let listed: Vec<String> = search.json()["templates"]
+    let listed: Vec<(String, Value)> = search.json()["templates"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|t| t["name"].as_str().unwrap().to_string())
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap().to_string(),
+                t["versions"].clone(),
+            )
+        })
         .collect();
-    assert_eq!(listed, names);
+    let mut expected: Vec<(String, Value)> = names
+        .iter()
+        .map(|n| (n.clone(), serde_json::json!(["1.0.0"])))
+        .collect();
+    expected.push((NAME.to_string(), serde_json::json!(["1.0.0", "1.1.0"])));
+    assert_eq!(listed, expected);
+    // Each publish wrote its own tag of the index repository, and nothing else of it.
+    let (status, body) = registry.curl(
+        USER,
+        PASSWORD,
+        "/v2/factory/factory-index/tags/list",
+        "application/json",
+    );
+    assert_eq!(status, 200, "{body}");
+    let mut tags: Vec<String> = serde_json::from_str::<Value>(&body).unwrap()["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect();
+    tags.sort();
+    assert_eq!(
+        tags,
+        [
+            "acme.parallel0_1.0.0",
+            "acme.parallel1_1.0.0",
+            "acme.parallel2_1.0.0",
+            "acme.parallel3_1.0.0",
+            "acme.shared_1.0.0",
+            "acme.shared_1.1.0",
+        ]
+    );
+    assert_eq!(
+        registry.count("PUT", "/v2/factory/factory-index/manifests/", 201),
+        6,
+        "one entry written per publish"
+    );
+    // Publishing a version again writes no entry: one look at its tag.
+    let index_requests = |r: &Registry| {
+        r.access_log()
+            .iter()
+            .filter(|l| l.contains(" /v2/factory/factory-index/"))
+            .count()
+    };
+    let before = index_requests(&registry);
+    let again = shared.run(&["publish", &format!("{NAME}@1.1.0"), "--json"]);
+    again.ok();
+    assert_eq!(again.json()["pushed"]["indexed"], false, "{}", again.stdout);
+    assert_eq!(index_requests(&registry) - before, 1);
 }
 
 #[test]
@@ -1150,6 +1237,206 @@ impl Served {
         );
         files
     }
+}
+
+/// An index entry as a publish writes it (`docs/registry.md`).
+fn index_entry(name: &str, version: &str, title: &str, tags: &[&str]) -> Vec<u8> {
+    let empty = serde_json::json!({
+        "mediaType": "application/vnd.oci.empty.v1+json",
+        "digest": common::fake_registry::digest(b"{}"),
+        "size": 2,
+    });
+    serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": "application/vnd.factory.index.entry.v1",
+        "config": empty,
+        "layers": [empty],
+        "annotations": {
+            "dev.factory.template.name": name,
+            "org.opencontainers.image.version": version,
+            "org.opencontainers.image.title": title,
+            "dev.factory.template.tags": serde_json::to_string(tags).unwrap(),
+        },
+    }))
+    .unwrap()
+}
+
+#[test]
+fn search_reads_the_newest_entry_of_each_template_and_the_index_earlier_versions_wrote() {
+    let fake = FakeRegistry::start();
+    let repository = "ns/factory-index";
+    let media = "application/vnd.oci.image.manifest.v1+json";
+    // The whole index an earlier factory rewrote on each publish, under `latest`.
+    let legacy = serde_json::json!({"templates": {
+        "Acme.Old": {"title": "Old only", "tags": ["old"], "versions": ["0.9.0"]},
+        "Acme.Both": {"title": "Old title", "tags": ["old"], "versions": ["1.0.0"]},
+    }});
+    let layer = serde_json::to_vec(&legacy).unwrap();
+    let layer_digest = fake.blob(repository, &layer);
+    let config = fake.blob(repository, b"{}");
+    let whole = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": media,
+        "artifactType": "application/vnd.factory.index.v1",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": config, "size": 2},
+        "layers": [{
+            "mediaType": "application/vnd.factory.index.v1+json",
+            "digest": layer_digest,
+            "size": layer.len(),
+        }],
+    });
+    fake.manifest(
+        repository,
+        Some("latest"),
+        media,
+        &serde_json::to_vec(&whole).unwrap(),
+    );
+    // Entries: two versions of a template the old index lists too; a version whose `+`
+    // makes no tag (its tag is a hash); one whose content names another template than
+    // its tag; and a tag that is no entry.
+    for (tag, entry) in [
+        (
+            "acme.both_1.1.0".to_string(),
+            index_entry("Acme.Both", "1.1.0", "Older title", &[]),
+        ),
+        (
+            "acme.both_1.2.0".to_string(),
+            index_entry("Acme.Both", "1.2.0", "New title", &["api"]),
+        ),
+        (
+            common::fake_registry::digest(b"acme.plus\n2.0.0+build.1").replace("sha256:", "h-"),
+            index_entry("Acme.Plus", "2.0.0+build.1", "Plus", &[]),
+        ),
+        (
+            "acme.liar_1.0.0".to_string(),
+            index_entry("Acme.Both", "9.9.9", "Lies", &[]),
+        ),
+        ("sha256-abc".to_string(), b"{}".to_vec()),
+    ] {
+        fake.manifest(repository, Some(&tag), media, &entry);
+    }
+    let mut env = Env::new();
+    env.set_env("SSL_CERT_FILE", fake.ca.to_str().unwrap());
+    fake_remote(&env, &fake, "old", "ns");
+    let search = env.run(&["search", "--remote", "old", "--json"]);
+    search.ok();
+    let found: Vec<(String, Value, Value, Value)> = search.json()["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap().to_string(),
+                t["title"].clone(),
+                t["tags"].clone(),
+                t["versions"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "Acme.Both".to_string(),
+                serde_json::json!("New title"),
+                serde_json::json!(["api"]),
+                serde_json::json!(["1.0.0", "1.1.0", "1.2.0"])
+            ),
+            (
+                "Acme.Old".to_string(),
+                serde_json::json!("Old only"),
+                serde_json::json!(["old"]),
+                serde_json::json!(["0.9.0"])
+            ),
+            (
+                "Acme.Plus".to_string(),
+                serde_json::json!("Plus"),
+                serde_json::json!([]),
+                serde_json::json!(["2.0.0+build.1"])
+            ),
+        ]
+    );
+    // The entry that is not its tag's is left out, and said so (a note, for people).
+    let human = env.run(&["search", "--remote", "old"]);
+    human.ok();
+    assert!(
+        human.stderr.contains("note: oci://127.0.0.1:"),
+        "{}",
+        human.stderr
+    );
+    assert!(
+        human.stderr.contains(
+            "left out of the index: acme.liar_1.0.0 holds the entry of Acme.Both@9.9.9, which is not the one its tag names"
+        ),
+        "{}",
+        human.stderr
+    );
+    assert!(!human.stdout.contains("Lies"), "{}", human.stdout);
+    // One list of the tags; one read per template (its newest version), none of older ones.
+    let asked = fake.asked();
+    let index_gets = |what: &str| {
+        asked
+            .iter()
+            .filter(|a| a.starts_with(&format!("GET /v2/{repository}/{what}")))
+            .count()
+    };
+    assert_eq!(index_gets("tags/list"), 2, "{asked:?}");
+    assert_eq!(index_gets("manifests/acme.both_1.1.0"), 0, "{asked:?}");
+    assert_eq!(
+        index_gets("manifests/"),
+        8,
+        "two searches, four each: {asked:?}"
+    );
+    // What is searched is the entry's text, not the old index's.
+    let old = env.run(&["search", "old", "--remote", "old", "--json"]);
+    old.ok();
+    let old = old.json();
+    let names: Vec<&str> = old["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Acme.Old"]);
+}
+
+#[test]
+fn search_on_hundreds_of_templates_reads_one_entry_per_template() {
+    let fake = FakeRegistry::start();
+    let repository = "many/factory-index";
+    let media = "application/vnd.oci.image.manifest.v1+json";
+    // 300 templates of 3 versions each: 900 tags.
+    for t in 0..300 {
+        let name = format!("Acme.T{t:03}");
+        for v in 0..3 {
+            let version = format!("1.{v}.0");
+            let tag = format!("{}_{version}", name.to_lowercase());
+            let entry = index_entry(&name, &version, &format!("Title {t} {v}"), &[]);
+            fake.manifest(repository, Some(&tag), media, &entry);
+        }
+    }
+    let mut env = Env::new();
+    env.set_env("SSL_CERT_FILE", fake.ca.to_str().unwrap());
+    fake_remote(&env, &fake, "many", "many");
+    let search = env.run(&["search", "--json"]);
+    search.ok();
+    let found = search.json()["templates"].as_array().unwrap().clone();
+    assert_eq!(found.len(), 300);
+    assert_eq!(found[7]["name"], "Acme.T007");
+    assert_eq!(found[7]["title"], "Title 7 2", "the newest version's entry");
+    assert_eq!(
+        found[7]["versions"],
+        serde_json::json!(["1.0.0", "1.1.0", "1.2.0"])
+    );
+    let asked = fake.asked();
+    let count = |prefix: &str| asked.iter().filter(|a| a.starts_with(prefix)).count();
+    assert_eq!(count(&format!("GET /v2/{repository}/tags/list")), 1);
+    assert_eq!(
+        count(&format!("GET /v2/{repository}/manifests/")),
+        300,
+        "one read per template, not per version"
+    );
 }
 
 /// Adds remote `name` for namespace `namespace` of the fake registry to `env`.

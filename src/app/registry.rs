@@ -14,7 +14,9 @@ use crate::domain::state::VersionStatus;
 use crate::error::{Error, Result};
 use crate::events::Envelope;
 use crate::hash::{self, HashedFile};
-use crate::registry::artifact::{self, Descriptor, Index, IndexEntry, Manifest, VersionRecord};
+use crate::registry::artifact::{
+    self, Descriptor, EntryTag, Index, IndexEntry, Manifest, VersionRecord,
+};
 use crate::registry::client::{Registry, Traffic};
 use crate::registry::{RemoteUrl, check_repository_name};
 use crate::store::config::Remote;
@@ -23,10 +25,10 @@ use crate::tree::Tree;
 
 /// The most a pull downloads for one version (declared layer sizes, summed).
 const MAX_PULL_BYTES: u64 = 2 << 30;
-/// The most a config blob or an events layer may weigh.
+/// The most a config blob or an events layer may weigh (and the index entries, together).
 const MAX_RECORD_BYTES: u64 = 64 << 20;
-/// Attempts at the index before giving up on other publishers.
-const INDEX_ATTEMPTS: u32 = 12;
+/// Index entries read at once by a search (a chunk's manifests are held together).
+const INDEX_CHUNK: usize = 64;
 
 /// A remote resolved from the store's configuration.
 #[derive(Debug, Clone)]
@@ -324,12 +326,13 @@ pub fn publish_to(
         tags: template.tags.clone(),
         versions: Vec::new(),
     };
-    let indexed = update_index(
+    let indexed = index_version(
         &registry,
         &remote.url,
         &template.name,
-        entry,
         &chosen.version,
+        &entry,
+        existing.is_some(),
     )?;
     let distinct: HashSet<&str> = built.tree.files.iter().map(|f| f.blob.as_str()).collect();
     Ok((
@@ -512,82 +515,137 @@ fn push_publication(
     Ok(())
 }
 
-/// Reads the namespace's index; `None` when there is none yet.
-pub(super) fn read_index(registry: &Registry, url: &RemoteUrl) -> Result<Option<(Index, String)>> {
+/// Reads the namespace's index as `search` shows it: the per-version entries (one list of
+/// the index repository's tags, then the newest version's entry of each template, read
+/// several at once) and the whole index earlier versions wrote under `latest`, merged
+/// ([`Index::merged`]). `None` when the namespace has neither. A template whose newest
+/// entry cannot be read or names another template than its tag is left out, with a note
+/// (unless the old index lists it); one whose entry was deleted since the list, silently.
+pub(super) fn read_index(
+    session: &Session,
+    registry: &Registry,
+    url: &RemoteUrl,
+) -> Result<Option<Index>> {
     let repository = url.index_repository();
-    let Some(fetched) = registry.manifest(&repository, artifact::INDEX_TAG)? else {
+    let mut legacy = false;
+    let mut versions: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // The tag of each template's newest version: its title, description and tags are
+    // shown. Hashed tags say nothing until read.
+    let mut newest_tag: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let mut wanted = Vec::new();
+    for tag in registry.tags(&repository)? {
+        match artifact::parse_entry_tag(&tag) {
+            Some(EntryTag::Named {
+                repository,
+                version,
+            }) => {
+                versions
+                    .entry(repository.clone())
+                    .or_default()
+                    .push(version.clone());
+                let slot = newest_tag
+                    .entry(repository)
+                    .or_insert_with(|| (version.clone(), tag.clone()));
+                if artifact::compare_versions(&slot.0, &version).is_lt() {
+                    *slot = (version, tag);
+                }
+            }
+            Some(EntryTag::Hashed) => wanted.push(tag),
+            None => legacy |= tag == artifact::INDEX_TAG,
+        }
+    }
+    wanted.extend(newest_tag.into_values().map(|(_, tag)| tag));
+    let mut newest: BTreeMap<String, artifact::Entry> = BTreeMap::new();
+    // A chunk at a time, the bytes read counted: what is held stays bounded whatever the
+    // registry lists.
+    let mut read = 0u64;
+    for chunk in wanted.chunks(INDEX_CHUNK) {
+        for (tag, fetched) in chunk.iter().zip(registry.manifests(&repository, chunk)?) {
+            // Gone since the list: deleted, nothing to show.
+            let Some(fetched) = fetched else { continue };
+            read += fetched.bytes.len() as u64;
+            if read > MAX_RECORD_BYTES {
+                return Err(Error::new(format!(
+                    "{url}: the index entries weigh more than the {MAX_RECORD_BYTES} bytes a search reads"
+                ))
+                .hint("its index repository holds what factory did not write there; tell the registry's operators"));
+            }
+            let entry = match artifact::entry_of(tag, &fetched.bytes) {
+                Ok(entry) => entry,
+                Err(e) => {
+                    session.note(format!("{url}: left out of the index: {e}"));
+                    continue;
+                }
+            };
+            let key = entry.name.to_ascii_lowercase();
+            if artifact::parse_entry_tag(tag) == Some(EntryTag::Hashed) {
+                versions
+                    .entry(key.clone())
+                    .or_default()
+                    .push(entry.version.clone());
+            }
+            if newest
+                .get(&key)
+                .is_none_or(|e| artifact::compare_versions(&e.version, &entry.version).is_lt())
+            {
+                newest.insert(key, entry);
+            }
+        }
+    }
+    let legacy = if legacy {
+        read_whole_index(registry, &repository)?
+    } else {
+        None
+    };
+    if legacy.is_none() && versions.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Index::merged(legacy, versions, newest)))
+}
+
+/// The whole index earlier versions rewrote on each publish (`latest`); `None` when there
+/// is none.
+fn read_whole_index(registry: &Registry, repository: &str) -> Result<Option<Index>> {
+    let Some(fetched) = registry.manifest(repository, artifact::INDEX_TAG)? else {
         return Ok(None);
     };
-    let manifest = Manifest::parse(
-        &fetched.bytes,
-        &format!("{repository}:{}", artifact::INDEX_TAG),
-    )?;
+    let at = format!("{repository}:{}", artifact::INDEX_TAG);
+    let manifest = Manifest::parse(&fetched.bytes, &at)?;
     let layer = manifest
         .layers
         .iter()
         .find(|l| l.media_type == artifact::INDEX_LAYER_MEDIA)
-        .ok_or_else(|| {
-            Error::new(format!(
-                "{repository}:{} is not a factory index",
-                artifact::INDEX_TAG
-            ))
-        })?;
-    let bytes = registry.blob(&repository, &layer.digest, MAX_RECORD_BYTES)?;
-    Ok(Some((Index::parse(&bytes)?, fetched.digest)))
+        .ok_or_else(|| Error::new(format!("{at} is not a factory index")))?;
+    let bytes = registry.blob(repository, &layer.digest, MAX_RECORD_BYTES)?;
+    Ok(Some(Index::parse(&bytes)?))
 }
 
-/// Adds the version to the namespace's index. The distribution API has no compare-and-set,
-/// so each attempt re-reads after writing and writes again when another publisher's index
-/// replaced this one; whether this call changed the index.
-fn update_index(
+/// Writes the index entry of `name@version`: its own tag of the index repository, which no
+/// publisher of another template or version writes, so none can undo it (the distribution
+/// API has no compare-and-set: a shared index rewritten by each publisher loses entries).
+/// A version pushed now gets its entry without asking (the entry is written after the
+/// manifest, so there is none yet); one that was there already is looked up first, as it
+/// was published by this version or an earlier one. Whether the entry was written.
+fn index_version(
     registry: &Registry,
     url: &RemoteUrl,
     name: &str,
-    entry: IndexEntry,
     version: &str,
+    entry: &IndexEntry,
+    already_there: bool,
 ) -> Result<bool> {
     let repository = url.index_repository();
-    let mut changed = false;
-    for attempt in 0..INDEX_ATTEMPTS {
-        let mut index = read_index(registry, url)?
-            .map(|(index, _)| index)
-            .unwrap_or_default();
-        if !index.add(name, entry.clone(), version) {
-            return Ok(changed);
-        }
-        let bytes = index.to_bytes();
-        registry.put_blob(&repository, &bytes)?;
-        registry.put_blob(&repository, artifact::EMPTY_CONFIG)?;
-        let manifest = artifact::index_manifest(&bytes).to_bytes();
-        registry.put_manifest(
-            &repository,
-            artifact::INDEX_TAG,
-            artifact::MANIFEST_MEDIA,
-            &manifest,
-        )?;
-        changed = true;
-        // Another publisher may have written between the read and the write: look again
-        // after a pause that grows and is drawn at random, so publishers that collided once
-        // do not collide again in step.
-        std::thread::sleep(index_backoff(attempt));
+    let tag = artifact::entry_tag(name, version);
+    let bytes = artifact::entry_manifest(name, version, entry).to_bytes();
+    if already_there
+        && let Some(fetched) = registry.manifest(&repository, &tag)?
+        && fetched.digest == format!("sha256:{}", hash::sha256_hex(&bytes))
+    {
+        return Ok(false);
     }
-    let again = read_index(registry, url)?
-        .map(|(index, _)| index)
-        .unwrap_or_default();
-    if again.has(name, version) {
-        return Ok(changed);
-    }
-    Err(Error::new(format!(
-        "{name}@{version} is published on {}, but its index entry kept being overwritten by other publishers ({INDEX_ATTEMPTS} attempts)",
-        url
-    ))
-    .hint("publish it again (a no-op for the version) to add it to the index"))
-}
-
-/// The pause before the index is read again: 30–90 ms, doubled each attempt up to 16 times.
-fn index_backoff(attempt: u32) -> std::time::Duration {
-    let jitter = (uuid::Uuid::new_v4().as_u128() % 61) as u64;
-    std::time::Duration::from_millis((30 + jitter) << attempt.min(4))
+    registry.put_blob(&repository, artifact::EMPTY_CONFIG)?;
+    registry.put_manifest(&repository, &tag, artifact::MANIFEST_MEDIA, &bytes)?;
+    Ok(true)
 }
 
 /// What a pull did.

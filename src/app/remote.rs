@@ -130,7 +130,7 @@ pub fn search(session: &Session, term: Option<&str>, remote: Option<&str>) -> Re
     let mut found = Vec::new();
     for remote in remotes {
         let registry = Registry::connect(&remote.url.host)?;
-        let Some((index, _)) = registry::read_index(&registry, &remote.url)? else {
+        let Some(index) = registry::read_index(session, &registry, &remote.url)? else {
             session.note(format!(
                 "{} has no index yet: nothing was published to it with factory",
                 remote.name

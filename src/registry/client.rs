@@ -23,7 +23,9 @@ pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
 const MAX_TOKEN_RESPONSE_BYTES: u64 = 1 << 20;
 /// The longest token sent back in a header (servers refuse headers far shorter).
 const MAX_TOKEN_BYTES: usize = 64 << 10;
-/// Requests in flight at once while moving blobs.
+/// The most tags a repository's list may hold (its pages are followed to the end).
+const MAX_TAGS: usize = 1_000_000;
+/// Requests in flight at once while moving blobs or reading manifests.
 const PARALLEL: usize = 8;
 /// How often a request the registry answered with a 5xx is sent again (after 0.2, 0.8 and
 /// 3.2 s).
@@ -232,26 +234,22 @@ impl Registry {
 
     /// A manifest or index by tag or digest; `None` when there is none.
     pub fn manifest(&self, repository: &str, reference: &str) -> Result<Option<Fetched>> {
-        self.runtime.block_on(async {
-            let path = format!("/v2/{repository}/manifests/{reference}");
-            let accept = [(
-                header::ACCEPT,
-                format!(
-                    "{},{}",
-                    super::artifact::MANIFEST_MEDIA,
-                    super::artifact::INDEX_MEDIA
-                ),
-            )];
-            let Some(response) = self.inner.get_optional(repository, &path, &accept).await? else {
-                return Ok(None);
-            };
-            let bytes = self.inner.body(response, MAX_MANIFEST_BYTES, &path).await?;
-            let digest = format!("sha256:{}", sha256_hex(&bytes));
-            if reference.starts_with("sha256:") && reference != digest {
-                return Err(mismatch(&self.inner.host, repository, reference));
-            }
-            Ok(Some(Fetched { bytes, digest }))
-        })
+        self.runtime
+            .block_on(self.inner.get_manifest(repository, reference))
+    }
+
+    /// Several manifests at once (see [`Registry::manifest`]), in the order asked.
+    pub fn manifests(
+        &self,
+        repository: &str,
+        references: &[String],
+    ) -> Result<Vec<Option<Fetched>>> {
+        self.runtime
+            .block_on(each(references.to_vec(), |reference| {
+                let inner = Arc::clone(&self.inner);
+                let repository = repository.to_string();
+                Ok(async move { inner.get_manifest(&repository, &reference).await })
+            }))
     }
 
     /// Puts a manifest under a tag or its digest; whether the registry said it indexed the
@@ -267,32 +265,67 @@ impl Registry {
             let path = format!("/v2/{repository}/manifests/{reference}");
             let headers = [(header::CONTENT_TYPE, media_type.to_string())];
             let body = Bytes::copy_from_slice(bytes);
-            let response = self
-                .inner
-                .send(Method::PUT, repository, &path, Some(body), &headers)
-                .await?;
-            let subject = response.headers().contains_key("oci-subject");
-            self.inner
-                .expect(response, &path, &[StatusCode::CREATED])
-                .await?;
-            Ok(subject)
+            let mut retries = 0;
+            loop {
+                let response = self
+                    .inner
+                    .send(Method::PUT, repository, &path, Some(body.clone()), &headers)
+                    .await?;
+                let status = response.status();
+                if status == StatusCode::BAD_REQUEST {
+                    let answer = response.bytes().await.unwrap_or_default();
+                    // Distribution's filesystem storage rewrites a blob's link file in
+                    // place when another upload of the same blob commits
+                    // (distribution/distribution#4489): a manifest checked at that moment
+                    // reads an empty link and is refused as DIGEST_INVALID, though every
+                    // digest it names is sound (they are computed here, and its blobs were
+                    // sent first). Publishers at once share blobs (the empty config, a
+                    // manifest file), so that answer is passing trouble: ask again.
+                    if retries < RETRIES && error_code(&answer).as_deref() == Some("DIGEST_INVALID")
+                    {
+                        retries += 1;
+                        tokio::time::sleep(std::time::Duration::from_millis(50 << (2 * retries)))
+                            .await;
+                        continue;
+                    }
+                    return Err(self.inner.answered(status, &answer, &path));
+                }
+                let subject = response.headers().contains_key("oci-subject");
+                self.inner
+                    .expect(response, &path, &[StatusCode::CREATED])
+                    .await?;
+                return Ok(subject);
+            }
         })
     }
 
-    /// The tags of a repository (none when it does not exist), following `Link` pages.
+    /// The tags of a repository (none when it does not exist), following `Link` pages
+    /// (`n`/`last`) on this host; a registry that pages without end or past [`MAX_TAGS`]
+    /// is refused.
     pub fn tags(&self, repository: &str) -> Result<Vec<String>> {
         self.runtime.block_on(async {
             let mut tags = Vec::new();
+            let mut seen = std::collections::HashSet::new();
             let mut next = Some(format!("/v2/{repository}/tags/list?n=1000"));
             while let Some(path) = next.take() {
+                if !seen.insert(path.clone()) || tags.len() > MAX_TAGS {
+                    return Err(Error::new(format!(
+                        "{}/{repository} lists its tags in pages without end (more than {MAX_TAGS}, or a page linking back)",
+                        self.inner.host
+                    ))
+                    .hint("the registry is misbehaving; tell its operators"));
+                }
                 let Some(response) = self.inner.get_optional(repository, &path, &[]).await? else {
                     break;
                 };
+                // The next page is asked for with this host's credential: a link to
+                // another host is not followed.
                 let link = response
                     .headers()
                     .get(header::LINK)
                     .and_then(|v| v.to_str().ok())
-                    .and_then(next_link);
+                    .and_then(next_link)
+                    .and_then(|link| same_host(&self.inner.host, link));
                 let body = self.inner.body(response, MAX_MANIFEST_BYTES, &path).await?;
                 let list: serde_json::Value = serde_json::from_slice(&body).map_err(|_| {
                     Error::new(format!(
@@ -426,6 +459,22 @@ static WARNED: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
 /// The warnings registry clients gave since the last call (drained).
 pub fn take_warnings() -> Vec<String> {
     std::mem::take(&mut *WARNINGS.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// The code of the first error of a registry's error body.
+fn error_code(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    value["errors"][0]["code"].as_str().map(str::to_string)
+}
+
+/// A next page's link as a path on `host`: a path under `/v2/`, or an `https://` URL of
+/// `host`; `None` for anything else.
+fn same_host(host: &str, link: String) -> Option<String> {
+    let path = match link.strip_prefix("https://") {
+        Some(rest) => rest.strip_prefix(host)?.to_string(),
+        None => link,
+    };
+    path.starts_with("/v2/").then_some(path)
 }
 
 fn mismatch(host: &str, repository: &str, digest: &str) -> Error {
@@ -773,7 +822,13 @@ impl Inner {
             return Err(self.refused(status, "the registry"));
         }
         let body = response.bytes().await.unwrap_or_default();
-        let reason = serde_json::from_slice::<serde_json::Value>(&body)
+        Err(self.answered(status, &body, path))
+    }
+
+    /// The error of a registry that answered `status` with `body` (its first error's code
+    /// and message).
+    fn answered(&self, status: StatusCode, body: &[u8], path: &str) -> Error {
+        let reason = serde_json::from_slice::<serde_json::Value>(body)
             .ok()
             .and_then(|v| {
                 let error = &v["errors"][0];
@@ -785,12 +840,12 @@ impl Inner {
             })
             .unwrap_or_else(|| status.to_string());
         let path = path.split('?').next().unwrap_or(path);
-        Err(Error::new(format!(
+        Error::new(format!(
             "the registry {} answered {} to {path}: {}",
             self.host,
             status.as_u16(),
             crate::secrets::redact(&reason)
-        )))
+        ))
     }
 
     /// A GET whose 404 means "none"; other statuses as [`Inner::expect`] has them.
@@ -823,6 +878,27 @@ impl Inner {
             .bytes_received
             .fetch_add(out.len() as u64, Ordering::Relaxed);
         Ok(out)
+    }
+
+    async fn get_manifest(&self, repository: &str, reference: &str) -> Result<Option<Fetched>> {
+        let path = format!("/v2/{repository}/manifests/{reference}");
+        let accept = [(
+            header::ACCEPT,
+            format!(
+                "{},{}",
+                super::artifact::MANIFEST_MEDIA,
+                super::artifact::INDEX_MEDIA
+            ),
+        )];
+        let Some(response) = self.get_optional(repository, &path, &accept).await? else {
+            return Ok(None);
+        };
+        let bytes = self.body(response, MAX_MANIFEST_BYTES, &path).await?;
+        let digest = format!("sha256:{}", sha256_hex(&bytes));
+        if reference.starts_with("sha256:") && reference != digest {
+            return Err(mismatch(&self.host, repository, reference));
+        }
+        Ok(Some(Fetched { bytes, digest }))
     }
 
     async fn get_blob(&self, repository: &str, digest: &str, max: u64) -> Result<Vec<u8>> {
@@ -925,5 +1001,26 @@ mod tests {
             next_link(r#"</v2/ns/x/tags/list?n=2&last=b>; rel="next""#).unwrap(),
             "/v2/ns/x/tags/list?n=2&last=b"
         );
+        let host = "reg.example:5000";
+        for (link, followed) in [
+            (
+                "/v2/ns/x/tags/list?last=b",
+                Some("/v2/ns/x/tags/list?last=b"),
+            ),
+            (
+                "https://reg.example:5000/v2/ns/x/tags/list?last=b",
+                Some("/v2/ns/x/tags/list?last=b"),
+            ),
+            ("https://evil.example/v2/ns/x/tags/list", None),
+            ("https://reg.example:5000.evil.example/v2/x", None),
+            ("https://reg.example:50001/v2/x", None),
+            ("//evil.example/v2/x", None),
+        ] {
+            assert_eq!(
+                same_host(host, link.to_string()).as_deref(),
+                followed,
+                "{link}"
+            );
+        }
     }
 }
