@@ -177,24 +177,8 @@ pub fn publish_to(
     }
     let repository = remote.url.repository(&template.name);
     let objects = session.store.objects();
-    let tree_bytes = objects.get(&chosen.tree)?;
-    let tree = Tree::from_bytes(&tree_bytes)?;
     let validation_id = chosen.validation.as_ref().map(|v| v.validation_id.clone());
     let history = history(session, &template.id, &chosen.id, validation_id.as_deref())?;
-    let record = VersionRecord {
-        name: template.name.clone(),
-        template_id: template.id.clone(),
-        version: chosen.version.clone(),
-        template_version_id: chosen.id.clone(),
-        content_hash: chosen.content_hash.clone(),
-        tree: chosen.tree.clone(),
-        events: history
-            .making
-            .iter()
-            .map(|e| serde_json::to_value(e).expect("envelopes serialize"))
-            .collect(),
-    };
-    let record = serde_json::to_vec(&record).expect("a record serializes");
     let resolved = crate::generate::source::stored(
         &state,
         &session.store.blobs(),
@@ -202,46 +186,7 @@ pub fn publish_to(
         Some(version),
         crate::generate::source::VersionChoice::Any,
     )?;
-    let mut annotations = BTreeMap::new();
-    annotations.insert(
-        "org.opencontainers.image.version".to_string(),
-        chosen.version.clone(),
-    );
-    annotations.insert(
-        "org.opencontainers.image.title".to_string(),
-        template.title.clone(),
-    );
-    if let Some(description) = &resolved.manifest.description {
-        annotations.insert(
-            "org.opencontainers.image.description".to_string(),
-            description.clone(),
-        );
-    }
-    annotations.insert(
-        "org.opencontainers.image.created".to_string(),
-        chosen.created_at.clone(),
-    );
-    // A folder's path says nothing to another machine; a repository URL does.
-    if chosen.source_ref.kind == SourceKind::Git {
-        annotations.insert(
-            "org.opencontainers.image.source".to_string(),
-            chosen.source_ref.uri.clone(),
-        );
-    }
-    annotations.insert(
-        artifact::CONTENT_HASH_ANNOTATION.to_string(),
-        chosen.content_hash.clone(),
-    );
-    annotations.insert(artifact::NAME_ANNOTATION.to_string(), template.name.clone());
-    let manifest = artifact::template_manifest(&record, &tree_bytes, &tree, annotations);
-    let manifest_bytes = manifest.to_bytes();
-    let built = Built {
-        digest: format!("sha256:{}", hash::sha256_hex(&manifest_bytes)),
-        record,
-        tree_bytes,
-        tree,
-        manifest: manifest_bytes,
-    };
+    let built = build_artifact(&objects, template, chosen, &history, &resolved)?;
     let registry = Registry::connect(&remote.url.host)?;
     let artifact_ref = remote.url.artifact_reference(&repository, &built.digest);
     let existing = registry.manifest(&repository, &chosen.version)?;
@@ -258,46 +203,8 @@ pub fn publish_to(
         |missing: &[String]| mount_sources(&state, &objects, &remote.url, &template.id, missing);
     let (blobs_uploaded, blobs_mounted) =
         push_blobs(&registry, &repository, &built, &objects, &mounts)?;
-    let (published, published_envelope) = if chosen.status == VersionStatus::Published {
-        // A push of a version published earlier is a publication of its own, recorded
-        // with the artifact it made (nothing when this artifact was recorded before).
-        let (recorded, ()) = session.write(|state| {
-            let events = commands::publish_pushed(state, name, version, &artifact_ref)?;
-            Ok(Decision::events(events, ()))
-        })?;
-        let envelope = match recorded.first() {
-            Some(envelope) => envelope.clone(),
-            None => match history.publication_of(&artifact_ref) {
-                Some(envelope) => envelope.clone(),
-                // Recorded by another push since the log was read.
-                None => self::history(session, &template.id, &chosen.id, None)?
-                    .publication_of(&artifact_ref)
-                    .cloned()
-                    .ok_or_else(|| {
-                        Error::new(format!(
-                            "{}@{} is published to {artifact_ref}, but the log holds no TemplatePublished naming it",
-                            template.name, chosen.version
-                        ))
-                        .hint("run `factory store check`")
-                    })?,
-            },
-        };
-        let published = super::template::Published {
-            template: template.name.clone(),
-            version: chosen.version.clone(),
-            publication_id: envelope.payload["publicationId"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            content_hash: chosen.content_hash.clone(),
-            evaluation: None,
-            events: super::event_ids(&recorded),
-            newly: false,
-        };
-        (published, envelope)
-    } else {
-        super::template::publish_locally(session, name, version, Some(artifact_ref.clone()))?
-    };
+    let (published, published_envelope) =
+        record_publication(session, template, chosen, &history, &artifact_ref)?;
     let validated = history.validated.ok_or_else(|| {
         Error::new(format!(
             "the log holds no validation of {}@{}",
@@ -348,6 +255,108 @@ pub fn publish_to(
             indexed,
         },
     ))
+}
+
+/// The version's artifact: its record (the events that made it), its tree and the
+/// manifest that names them, annotated as OCI tools show them.
+fn build_artifact(
+    objects: &crate::store::objects::Objects,
+    template: &crate::domain::state::Template,
+    chosen: &crate::domain::state::TemplateVersion,
+    history: &History,
+    resolved: &crate::generate::source::ResolvedSource,
+) -> Result<Built> {
+    let tree_bytes = objects.get(&chosen.tree)?;
+    let tree = Tree::from_bytes(&tree_bytes)?;
+    let record = VersionRecord {
+        name: template.name.clone(),
+        template_id: template.id.clone(),
+        version: chosen.version.clone(),
+        template_version_id: chosen.id.clone(),
+        content_hash: chosen.content_hash.clone(),
+        tree: chosen.tree.clone(),
+        events: history
+            .making
+            .iter()
+            .map(|e| serde_json::to_value(e).expect("envelopes serialize"))
+            .collect(),
+    };
+    let record = serde_json::to_vec(&record).expect("a record serializes");
+    // A folder's path says nothing to another machine; a repository URL does.
+    let source =
+        (chosen.source_ref.kind == SourceKind::Git).then_some(chosen.source_ref.uri.as_str());
+    let annotations = artifact::template_annotations(artifact::Described {
+        name: &template.name,
+        version: &chosen.version,
+        title: &template.title,
+        description: resolved.manifest.description.as_deref(),
+        created: &chosen.created_at,
+        source,
+        content_hash: &chosen.content_hash,
+    });
+    let manifest = artifact::template_manifest(&record, &tree_bytes, &tree, annotations);
+    let manifest_bytes = manifest.to_bytes();
+    Ok(Built {
+        digest: format!("sha256:{}", hash::sha256_hex(&manifest_bytes)),
+        record,
+        tree_bytes,
+        tree,
+        manifest: manifest_bytes,
+    })
+}
+
+/// The publication the push makes: the version published now (naming the artifact), or,
+/// for a version published earlier, a publication of its own for this artifact (none is
+/// recorded when this artifact was recorded before, and the earlier one is reported).
+fn record_publication(
+    session: &Session,
+    template: &crate::domain::state::Template,
+    chosen: &crate::domain::state::TemplateVersion,
+    history: &History,
+    artifact_ref: &str,
+) -> Result<(super::template::Published, crate::events::Envelope)> {
+    let (name, version) = (template.name.as_str(), chosen.version.as_str());
+    if chosen.status != VersionStatus::Published {
+        return super::template::publish_locally(
+            session,
+            name,
+            version,
+            Some(artifact_ref.to_string()),
+        );
+    }
+    let (recorded, ()) = session.write(|state| {
+        let events = commands::publish_pushed(state, name, version, artifact_ref)?;
+        Ok(Decision::events(events, ()))
+    })?;
+    let envelope = match recorded.first() {
+        Some(envelope) => envelope.clone(),
+        None => match history.publication_of(artifact_ref) {
+            Some(envelope) => envelope.clone(),
+            // Recorded by another push since the log was read.
+            None => self::history(session, &template.id, &chosen.id, None)?
+                .publication_of(artifact_ref)
+                .cloned()
+                .ok_or_else(|| {
+                    Error::new(format!(
+                        "{name}@{version} is published to {artifact_ref}, but the log holds no TemplatePublished naming it"
+                    ))
+                    .hint("run `factory store check`")
+                })?,
+        },
+    };
+    let publication: crate::domain::events::TemplatePublished =
+        serde_json::from_value(envelope.payload.clone())
+            .map_err(|e| Error::new(format!("a recorded publication does not read back: {e}")))?;
+    let published = super::template::Published {
+        template: name.to_string(),
+        version: version.to_string(),
+        publication_id: publication.publication_id,
+        content_hash: chosen.content_hash.clone(),
+        evaluation: None,
+        events: super::event_ids(&recorded),
+        newly: false,
+    };
+    Ok((published, envelope))
 }
 
 /// Uploads the config, the tree and every file blob the repository lacks (mounting those
@@ -710,8 +719,72 @@ pub fn pull(
             manifest.artifact_type
         )));
     }
-    // Sizes are the registry's word: added with a check, as two layers of 2^63 bytes would
-    // wrap around to a small sum. Each blob is then read no further than its own size.
+    check_declared_sizes(&manifest, &at)?;
+    let record_bytes = registry.blob(
+        &repository,
+        &manifest.config.digest,
+        manifest.config.size.min(MAX_RECORD_BYTES),
+    )?;
+    let record: VersionRecord = serde_json::from_slice(&record_bytes)
+        .map_err(|e| Error::new(format!("the record of {at} is unreadable: {e}")))?;
+    // A pull imports the template and version it names, from that template's repository:
+    // a record that names another (to be registered under a name nobody asked for, or to
+    // add a version to a template published elsewhere) is refused.
+    if remote.url.repository(&record.name) != repository || record.version != version {
+        return Err(Error::new(format!(
+            "{at} holds {}@{}, not the {name}@{version} asked for; nothing was imported",
+            record.name, record.version
+        ))
+        .hint("a template's versions are pulled from its own repository: REMOTE/NAME@VERSION"));
+    }
+    let (tree_bytes, tree, content_hash) =
+        verified_tree(&registry, &repository, &manifest, &record, &at)?;
+    let mut envelopes = Vec::new();
+    for value in &record.events {
+        envelopes.push(
+            serde_json::from_value::<Envelope>(value.clone()).map_err(|e| {
+                Error::new(format!("{at}: an event of its record is unreadable: {e}"))
+            })?,
+        );
+    }
+    envelopes.extend(publication_events(
+        &registry,
+        &repository,
+        &fetched.digest,
+        &at,
+    )?);
+    let events = events_of_this_version(&record, &envelopes, &at)?;
+    if !events
+        .iter()
+        .any(|e| matches!(e, DomainEvent::TemplatePublished(_)))
+    {
+        return Err(Error::new(format!(
+            "{at} has no publication record; nothing was imported"
+        ))
+        .hint("publish the version to the remote again"));
+    }
+    let (appended, blobs_fetched) = import(
+        session,
+        (&registry, &repository),
+        (&tree, tree_bytes, &record.tree),
+        envelopes,
+        events,
+    )?;
+    Ok(Some(Pulled {
+        remote: remote.name.clone(),
+        template: record.name,
+        version,
+        content_hash,
+        artifact: remote.url.artifact_reference(&repository, &fetched.digest),
+        events: super::event_ids(&appended),
+        blobs_fetched,
+        traffic: registry.traffic(),
+    }))
+}
+
+/// Sizes are the registry's word: added with a check, as two layers of 2^63 bytes would
+/// wrap around to a small sum; each blob is then read no further than its own size.
+fn check_declared_sizes(manifest: &Manifest, at: &str) -> Result<()> {
     let declared = manifest
         .layers
         .iter()
@@ -730,23 +803,19 @@ pub fn pull(
             "{at} declares {total} bytes, more than the {MAX_PULL_BYTES} a pull takes; nothing was imported"
         )));
     }
-    let record_bytes = registry.blob(
-        &repository,
-        &manifest.config.digest,
-        manifest.config.size.min(MAX_RECORD_BYTES),
-    )?;
-    let record: VersionRecord = serde_json::from_slice(&record_bytes)
-        .map_err(|e| Error::new(format!("the record of {at} is unreadable: {e}")))?;
-    // A pull imports the template and version it names, from that template's repository:
-    // a record that names another (to be registered under a name nobody asked for, or to
-    // add a version to a template published elsewhere) is refused.
-    if remote.url.repository(&record.name) != repository || record.version != version {
-        return Err(Error::new(format!(
-            "{at} holds {}@{}, not the {name}@{version} asked for; nothing was imported",
-            record.name, record.version
-        ))
-        .hint("a template's versions are pulled from its own repository: REMOTE/NAME@VERSION"));
-    }
+    Ok(())
+}
+
+/// The artifact's tree, checked: it is the one its record names, its paths stay inside
+/// an output, every file is one of the layers, and the files hash to the record's content
+/// hash. The tree's bytes, the tree and that hash.
+fn verified_tree(
+    registry: &Registry,
+    repository: &str,
+    manifest: &Manifest,
+    record: &VersionRecord,
+    at: &str,
+) -> Result<(Vec<u8>, Tree, String)> {
     let tree_layer = manifest
         .layers
         .first()
@@ -796,30 +865,18 @@ pub fn pull(
             record.content_hash
         )));
     }
-    let mut envelopes = Vec::new();
-    for value in &record.events {
-        envelopes.push(
-            serde_json::from_value::<Envelope>(value.clone()).map_err(|e| {
-                Error::new(format!("{at}: an event of its record is unreadable: {e}"))
-            })?,
-        );
-    }
-    envelopes.extend(publication_events(
-        &registry,
-        &repository,
-        &fetched.digest,
-        &at,
-    )?);
-    let events = events_of_this_version(&record, &envelopes, &at)?;
-    if !events
-        .iter()
-        .any(|e| matches!(e, DomainEvent::TemplatePublished(_)))
-    {
-        return Err(Error::new(format!(
-            "{at} has no publication record; nothing was imported"
-        ))
-        .hint("publish the version to the remote again"));
-    }
+    Ok((tree_bytes, tree, content_hash))
+}
+
+/// Fetches the blobs the store lacks and appends the events it does not hold yet, with
+/// the objects, in one import; the envelopes appended and the blobs fetched.
+fn import(
+    session: &Session,
+    (registry, repository): (&Registry, &str),
+    (tree, tree_bytes, tree_digest): (&Tree, Vec<u8>, &str),
+    envelopes: Vec<Envelope>,
+    events: Vec<DomainEvent>,
+) -> Result<(Vec<Envelope>, usize)> {
     // Blobs the store has are not fetched again.
     let objects = session.store.objects();
     let mut wanted: Vec<(String, u64)> = tree
@@ -834,14 +891,14 @@ pub fn pull(
         .collect();
     wanted.sort();
     wanted.dedup();
-    let fetched_blobs = registry.blobs(&repository, &wanted)?;
+    let fetched_blobs = registry.blobs(repository, &wanted)?;
     let mut new_objects: Vec<(String, Vec<u8>)> = wanted
         .iter()
         .zip(fetched_blobs)
         .map(|((digest, _), bytes)| (digest.trim_start_matches("sha256:").to_string(), bytes))
         .collect();
     new_objects.push((
-        record.tree.trim_start_matches("sha256:").to_string(),
+        tree_digest.trim_start_matches("sha256:").to_string(),
         tree_bytes,
     ));
     let blobs_fetched = wanted.len();
@@ -866,16 +923,7 @@ pub fn pull(
         }
         Ok(append)
     })?;
-    Ok(Some(Pulled {
-        remote: remote.name.clone(),
-        template: record.name,
-        version,
-        content_hash,
-        artifact: remote.url.artifact_reference(&repository, &fetched.digest),
-        events: super::event_ids(&appended),
-        blobs_fetched,
-        traffic: registry.traffic(),
-    }))
+    Ok((appended, blobs_fetched))
 }
 
 /// `sha256:` and 64 lower-case hex digits: a digest that names a store object.

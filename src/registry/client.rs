@@ -80,7 +80,7 @@ struct Inner {
 /// A registry host, with the credential found for it.
 pub struct Registry {
     inner: Arc<Inner>,
-    runtime: tokio::runtime::Runtime,
+    runtime: &'static tokio::runtime::Runtime,
 }
 
 impl std::fmt::Debug for Registry {
@@ -112,10 +112,7 @@ impl Registry {
         credential: Option<Credential>,
         tried: Vec<String>,
     ) -> Result<Registry> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::new(format!("cannot start the I/O runtime: {e}")))?;
+        let runtime = crate::runtime::get()?;
         Ok(Registry {
             inner: Arc::new(Inner {
                 host: host.to_string(),
