@@ -18,7 +18,6 @@ use crate::render::tree::Renderer;
 use crate::store::Decision;
 use crate::template::answers::{self, Answers};
 use crate::template::manifest::Flavour;
-use crate::template::yaml;
 
 /// Where a generated scaffold goes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -345,7 +344,7 @@ fn resolve_source(
 
 /// Phase 2: nothing a template would run is started without `--trust`; switches that do not
 /// apply to its flavour are refused. The hooks it runs with `--trust`.
-fn gate(request: &GenerateScaffold, resolved: &ResolvedSource) -> Result<generate::hooks::Hooks> {
+pub(super) fn gate(request: &GenerateScaffold, resolved: &ResolvedSource) -> Result<generate::hooks::Hooks> {
     let hooks = generate::hooks::Hooks::of(&resolved.files, &resolved.manifest)?;
     if !hooks.is_empty() && !request.trust && !request.dry_run {
         return Err(Error::new(format!(
@@ -377,7 +376,7 @@ fn gate(request: &GenerateScaffold, resolved: &ResolvedSource) -> Result<generat
 
 /// The template's renderer, with the Python helper for its Jinja extensions (the gate
 /// allowed them) when it has any.
-fn renderer<'r>(
+pub(super) fn renderer<'r>(
     session: &Session,
     resolved: &'r ResolvedSource,
 ) -> Result<(
@@ -405,7 +404,7 @@ fn renderer<'r>(
 
 /// Phase 3: the answers, typed in the template's environment (asked on a terminal), with
 /// what a copier context hook adds.
-fn resolve_answers(
+pub(super) fn resolve_answers(
     session: &Session,
     request: &GenerateScaffold,
     resolved: &ResolvedSource,
@@ -622,13 +621,21 @@ fn tool_run(
         Some(directory) => format!("{}/{directory}", resolved.source_ref.uri),
         None => resolved.source_ref.uri.clone(),
     };
+    // copier's `_src_path` is the template as the user named it (a folder as typed,
+    // `gh:org/repo`), without `#REF` and never with credentials; a stored version's source.
+    let url = match resolved.template_id {
+        Some(_) => resolved.source_ref.uri.clone(),
+        None => crate::git::url::without_credentials(crate::git::split_ref(&request.template).0),
+    };
     crate::template::context::Run {
         template: request.template.clone(),
-        url: resolved.source_ref.uri.clone(),
+        url,
         src_path,
         dst_path: generate::absolute(output),
         vcs_ref: request.reference.clone(),
         commit: resolved.source_ref.commit.clone(),
+        commit_description: resolved.commit_description.clone(),
+        operation: None,
         given: request.answers.clone(),
         trusted: request.trust,
         defaults: true,
@@ -656,15 +663,18 @@ fn copier_answers_files(
 fn copier_answers_file(resolved: &ResolvedSource, answers: &Answers) -> Result<(String, Vec<u8>)> {
     let mut text =
         String::from("# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY\n");
-    if let Some(commit) = &resolved.source_ref.commit {
-        text.push_str(&format!("_commit: {commit}\n"));
-    }
-    text.push_str(&format!(
-        "_src_path: {}\n",
-        yaml::quote(&resolved.source_ref.uri)
-    ));
-    // As copier: an answer to a question that was not asked (`when` false) is not recorded.
-    text.push_str(&serde_saphyr::to_string(&answers.recorded()).expect("answers serialize"));
+    // What templates see as `_copier_answers` (`_commit` as copier writes it, `git describe`;
+    // `_src_path` as the user named the template; the answers of the questions asked),
+    // written as copier's own answers-file template writes it: `to_nice_yaml`.
+    let recorded = match answers.tool.get("_copier_answers") {
+        Some(Value::Object(map)) => map.clone(),
+        _ => answers.recorded(),
+    };
+    let style = crate::render::pyformat::YamlStyle {
+        indent: 4,
+        flow_leaves: false,
+    };
+    text.push_str(&crate::render::pyformat::yaml(&Value::Object(recorded), &style));
     let name = resolved
         .manifest
         .answers_file

@@ -4,6 +4,7 @@
 //! all or nothing.
 
 pub mod apply;
+pub mod keep;
 pub mod plan;
 
 pub use plan::{Action, Plan, Step};
