@@ -770,13 +770,14 @@ fn foreign_sides(
             .or_else(|| s.source_ref.commit.as_ref().map(|c| c[..12].to_string()))
             .unwrap_or_default()
     };
+    let name = crate::template::load::name_from_location(named);
     Ok(Sides {
-        name: theirs.manifest.name.clone(),
+        name: name.clone(),
         from_version: version(&base),
         to_version: version(&theirs),
         origin: TemplateOrigin {
             id: None,
-            name: theirs.manifest.name.clone(),
+            name,
             version: None,
             version_id: None,
             source: theirs.source_ref.clone(),

@@ -158,12 +158,16 @@ pub fn run_task_with(
     let ctx = if extra.is_empty() {
         ctx
     } else {
-        with_extra = minijinja::context! {
-            ..minijinja::Value::from_iter(
-                extra.iter().map(|(k, v)| (format!("_{k}"), minijinja::Value::from(v.as_str()))),
-            ),
-            ..ctx.clone()
-        };
+        let mut merged = std::collections::BTreeMap::new();
+        for key in ctx.try_iter().into_iter().flatten() {
+            if let (Some(name), Ok(value)) = (key.as_str(), ctx.get_item(&key)) {
+                merged.insert(name.to_string(), value);
+            }
+        }
+        for (name, value) in extra {
+            merged.insert(format!("_{name}"), minijinja::Value::from(value.as_str()));
+        }
+        with_extra = minijinja::Value::from(merged);
         &with_extra
     };
     let render = |text: &str| {
