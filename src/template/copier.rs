@@ -110,7 +110,7 @@ pub struct Migration {
 pub fn pep440_of_commit(commit: &str) -> Option<pep440_rs::Version> {
     let parse = |text: &str| text.trim().parse::<pep440_rs::Version>().ok();
     // `<tag>-<count>-g<hash>`, as copier reads a described commit.
-    let described = regex::Regex::new(r"^(.+)-(\d+)-g(\w+)$").expect("the pattern is valid");
+    let described = regex::Regex::new(r"^(.+)-(\d+)-(g\w+)$").expect("the pattern is valid");
     match described.captures(commit) {
         Some(c) => parse(&format!("{}.post{}+{}", &c[1], &c[2], &c[3])),
         None => parse(commit),
@@ -439,4 +439,62 @@ fn question(
             .map(str::to_string),
         choice_validators,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_described_commit_reads_as_copier_reads_it() {
+        let version = |c: &str| pep440_of_commit(c).map(|v| v.to_string());
+        assert_eq!(version("v1.2.0").as_deref(), Some("1.2.0"));
+        assert_eq!(
+            version("v1.2.0-3-gabc1234").as_deref(),
+            Some("1.2.0.post3+gabc1234")
+        );
+        assert_eq!(version("abc1234"), None);
+    }
+
+    #[test]
+    fn migrations_apply_between_the_two_versions_at_their_stage() {
+        let config = r#"
+_migrations:
+  - version: v1.1.0
+    command: one
+  - version: v1.3.0
+    command: too new
+  - version: v1.0.0
+    command: already done
+  - every update
+  - command: [echo, before]
+    when: "{{ _stage == 'before' }}"
+  - version: v1.2.0
+    before: [legacy-before]
+    after: [legacy-after]
+"#;
+        let named = |stage: &str| -> Vec<(String, Option<String>)> {
+            migrations(config, "copier.yml", stage, "v1.0.0", "v1.2.0-1-gabc1234")
+                .unwrap()
+                .into_iter()
+                .map(|m| (m.task.to_string(), m.current.map(|c| c.0)))
+                .collect()
+        };
+        let after = named("after");
+        assert_eq!(
+            after,
+            [
+                ("one".to_string(), Some("v1.1.0".to_string())),
+                ("every update".to_string(), None),
+                ("echo before".to_string(), None),
+                ("legacy-after".to_string(), Some("v1.2.0".to_string())),
+            ]
+        );
+        // The new form is chosen by its `when` as it runs; the old form by its stage here.
+        assert_eq!(named("before").last().unwrap().0, "legacy-before");
+        let every = migrations(config, "copier.yml", "after", "v1.0.0", "v1.2.0").unwrap();
+        assert_eq!(every[1].task.when.as_deref(), Some("{{ _stage == \"after\" }}"));
+        // Versions that are not versions: nothing applies, as in copier.
+        assert!(migrations(config, "copier.yml", "after", "abc1234", "v1.2.0").unwrap().is_empty());
+    }
 }
