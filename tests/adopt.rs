@@ -45,7 +45,12 @@ fn env() -> Env {
 
 #[track_caller]
 fn git(env: &Env, dir: &Path, args: &[&str]) -> String {
-    let out = env.program("git").args(args).current_dir(dir).output().unwrap();
+    let out = env
+        .program("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "git {args:?}: {}",
@@ -153,13 +158,19 @@ fn copier_template(env: &Env) -> PathBuf {
         &repo,
         &[
             ("copier.yml", COPIER_V1),
-            ("template/{{_copier_conf.answers_file}}.jinja", ANSWERS_TEMPLATE),
+            (
+                "template/{{_copier_conf.answers_file}}.jinja",
+                ANSWERS_TEMPLATE,
+            ),
             ("template/pyproject.toml.jinja", &pyproject("", 88)),
             (
                 "template/README.md.jinja",
                 "# {{ project_name }}\n\nA project.\n\n## Usage\n\nRun it.\n",
             ),
-            ("template/obsolete.txt", "the new version's task deletes this\n"),
+            (
+                "template/obsolete.txt",
+                "the new version's task deletes this\n",
+            ),
             ("template/notes.txt", "the project deletes this\n"),
             ("template/local.env.jinja", "PYTHON={{ python }}\n"),
         ],
@@ -196,10 +207,8 @@ fn move_copier_template_on(env: &Env, repo: &Path) {
 /// What maintainers do to a generated project: a dependency, a README paragraph, a file
 /// deleted, a local value in a file the template keeps once it exists; committed.
 fn edit_as_maintainers_do(env: &Env, project: &Path) {
-    let pyproject = read(project, "pyproject.toml").replace(
-        "    \"requests\",\n",
-        "    \"requests\",\n    \"httpx\",\n",
-    );
+    let pyproject = read(project, "pyproject.toml")
+        .replace("    \"requests\",\n", "    \"requests\",\n    \"httpx\",\n");
     std::fs::write(project.join("pyproject.toml"), pyproject).unwrap();
     let readme = read(project, "README.md") + "\n## Local notes\n\nOur own paragraph.\n";
     std::fs::write(project.join("README.md"), readme).unwrap();
@@ -223,7 +232,14 @@ fn a_copier_project_upgrades_as_copier_update_does_and_copier_still_works_on_it(
         &env,
         &copier,
         env.dir.path(),
-        &["copy", "--trust", "--defaults", "--quiet", &url, made.to_str().unwrap()],
+        &[
+            "copy",
+            "--trust",
+            "--defaults",
+            "--quiet",
+            &url,
+            made.to_str().unwrap(),
+        ],
     );
     let answers = read(&made, ".copier-answers.yml");
     assert_eq!(
@@ -232,7 +248,8 @@ fn a_copier_project_upgrades_as_copier_update_does_and_copier_still_works_on_it(
             "# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY\n_commit: v1.0.0\n_src_path: {url}\nproject_name: demo\npython: '3.11'\n"
         )
     );
-    env.run(&["generate", &url, "-o", "ours-v1", "--defaults"]).ok();
+    env.run(&["generate", &url, "-o", "ours-v1", "--defaults"])
+        .ok();
     common::python::assert_same(&files(&env.path("ours-v1")), &files(&made), "generate");
 
     git(&env, &made, &["init", "-q", "-b", "main"]);
@@ -248,10 +265,17 @@ fn a_copier_project_upgrades_as_copier_update_does_and_copier_still_works_on_it(
     // changes: the project, the store.
     let before = files(&ours);
     let store = env.store_snapshot();
-    let out = env.run(&["upgrade", "by-factory", "--apply", "--set", "project_name=renamed"]);
+    let out = env.run(&[
+        "upgrade",
+        "by-factory",
+        "--apply",
+        "--set",
+        "project_name=renamed",
+    ]);
     out.expect_code(1);
     assert!(
-        out.stderr.contains("wants to run code: task `rm -f obsolete.txt`")
+        out.stderr
+            .contains("wants to run code: task `rm -f obsolete.txt`")
             && out.stderr.contains("--trust"),
         "{}",
         out.stderr
@@ -263,7 +287,14 @@ fn a_copier_project_upgrades_as_copier_update_does_and_copier_still_works_on_it(
         &env,
         &copier,
         &theirs,
-        &["update", "--trust", "--defaults", "--quiet", "--data", "project_name=renamed"],
+        &[
+            "update",
+            "--trust",
+            "--defaults",
+            "--quiet",
+            "--data",
+            "project_name=renamed",
+        ],
     );
     let out = env.run(&[
         "upgrade",
@@ -323,7 +354,12 @@ fn a_copier_project_upgrades_as_copier_update_does_and_copier_still_works_on_it(
     // copier itself takes factory's result as up to date: its update changes nothing.
     git(&env, &ours, &["add", "-A"]);
     git(&env, &ours, &["commit", "-qm", "upgraded by factory"]);
-    reference(&env, &copier, &ours, &["update", "--trust", "--defaults", "--quiet"]);
+    reference(
+        &env,
+        &copier,
+        &ours,
+        &["update", "--trust", "--defaults", "--quiet"],
+    );
     assert_eq!(git(&env, &ours, &["status", "--porcelain"]), "");
     // And factory agrees: upgrading again changes nothing.
     let out = env.run(&["upgrade", "by-factory", "--trust", "--apply"]);
@@ -335,12 +371,19 @@ fn a_copier_project_upgrades_as_copier_update_does_and_copier_still_works_on_it(
 fn records_that_name_no_template_or_are_ambiguous_are_refused() {
     let env = env();
     let project = env.path("p");
-    write(&project, &[(".copier-answers.yml", "project_name: demo\n"), ("a.txt", "a\n")]);
+    write(
+        &project,
+        &[
+            (".copier-answers.yml", "project_name: demo\n"),
+            ("a.txt", "a\n"),
+        ],
+    );
     let before = files(&project);
     let out = env.run(&["upgrade", "p", "--apply"]);
     out.expect_code(1);
     assert!(
-        out.stderr.contains(".copier-answers.yml names no template: it has no `_src_path`"),
+        out.stderr
+            .contains(".copier-answers.yml names no template: it has no `_src_path`"),
         "{}",
         out.stderr
     );
@@ -348,13 +391,19 @@ fn records_that_name_no_template_or_are_ambiguous_are_refused() {
     let out = env.run(&["upgrade", "p", "--answers-file", ".copier-answers.ci.yml"]);
     out.expect_code(1);
     assert!(
-        out.stderr.contains("has no answers file `.copier-answers.ci.yml`")
-            && out.stderr.contains("answers files there: .copier-answers.yml"),
+        out.stderr
+            .contains("has no answers file `.copier-answers.ci.yml`")
+            && out
+                .stderr
+                .contains("answers files there: .copier-answers.yml"),
         "{}",
         out.stderr
     );
     // Two answers files and none named.
-    write(&project, &[(".copier-answers.ci.yml", "_src_path: gh:o/r\n_commit: v1\n")]);
+    write(
+        &project,
+        &[(".copier-answers.ci.yml", "_src_path: gh:o/r\n_commit: v1\n")],
+    );
     let out = env.run(&["upgrade", "p"]);
     out.expect_code(2);
     assert!(
@@ -368,7 +417,12 @@ fn records_that_name_no_template_or_are_ambiguous_are_refused() {
     std::fs::create_dir_all(env.path("bare")).unwrap();
     let out = env.run(&["upgrade", "bare"]);
     out.expect_code(1);
-    assert!(out.stderr.contains("no .factory/scaffold.yaml, no copier answers file"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("no .factory/scaffold.yaml, no copier answers file"),
+        "{}",
+        out.stderr
+    );
     let mut after = files(&project);
     after.retain(|(p, _)| p != ".copier-answers.ci.yml");
     assert_eq!(after, before);
@@ -396,7 +450,10 @@ fn a_cruft_project_upgrades_as_cruft_update_does_and_cruft_still_works_on_it() {
                 &format!("{slug}/README.md"),
                 "# {{ cookiecutter.project_name }}\n\nA project.\n\n## Usage\n\nRun it.\n",
             ),
-            (&format!("{slug}/obsolete.txt"), "the new version's hook deletes this\n"),
+            (
+                &format!("{slug}/obsolete.txt"),
+                "the new version's hook deletes this\n",
+            ),
             (&format!("{slug}/notes.txt"), "the project deletes this\n"),
         ],
     );
@@ -409,7 +466,13 @@ fn a_cruft_project_upgrades_as_cruft_update_does_and_cruft_still_works_on_it() {
         &env,
         &cruft,
         env.dir.path(),
-        &["create", repo.to_str().unwrap(), "--no-input", "--output-dir", out_dir.to_str().unwrap()],
+        &[
+            "create",
+            repo.to_str().unwrap(),
+            "--no-input",
+            "--output-dir",
+            out_dir.to_str().unwrap(),
+        ],
     );
     let made = out_dir.join("demo");
     git(&env, &made, &["init", "-q", "-b", "main"]);
@@ -433,7 +496,10 @@ fn a_cruft_project_upgrades_as_cruft_update_does_and_cruft_still_works_on_it() {
                 "# {{ cookiecutter.project_name }}\n\nA project made from the template.\n\n## Usage\n\nRun it.\n",
             ),
             (&format!("{slug}/LICENSE"), "{{ cookiecutter.license }}\n"),
-            ("hooks/post_gen_project.py", "import os\nos.remove('obsolete.txt')\n"),
+            (
+                "hooks/post_gen_project.py",
+                "import os\nos.remove('obsolete.txt')\n",
+            ),
         ],
     );
     git(&env, &repo, &["add", "-A"]);
@@ -447,19 +513,24 @@ fn a_cruft_project_upgrades_as_cruft_update_does_and_cruft_still_works_on_it() {
     let before = files(&ours);
     let out = env.run(&["upgrade", "by-factory", "--apply"]);
     out.expect_code(1);
-    assert!(out.stderr.contains("wants to run code: hooks/post_gen_project.py"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("wants to run code: hooks/post_gen_project.py"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(files(&ours), before);
 
     reference(&env, &cruft, &theirs, &["update", "-y"]);
-    env.run(&["upgrade", "by-factory", "--trust", "--apply"]).ok();
+    env.run(&["upgrade", "by-factory", "--trust", "--apply"])
+        .ok();
 
     // The same files byte for byte, `.cruft.json` included (the new commit, `checkout`
     // null as cruft writes it without --checkout, the new variable in the context).
     assert!(conflicts(&ours).len() <= conflicts(&theirs).len());
     assert_eq!(conflicts(&ours), Vec::<String>::new());
     common::python::assert_same(&files(&ours), &files(&theirs), "cruft update");
-    let record: serde_json::Value =
-        serde_json::from_str(&read(&ours, ".cruft.json")).unwrap();
+    let record: serde_json::Value = serde_json::from_str(&read(&ours, ".cruft.json")).unwrap();
     assert_eq!(record["commit"], head.as_str());
     assert_eq!(record["context"]["cookiecutter"]["license"], "MIT");
     assert!(!ours.join("obsolete.txt").exists() && !ours.join(".factory").exists());

@@ -344,7 +344,10 @@ fn resolve_source(
 
 /// Phase 2: nothing a template would run is started without `--trust`; switches that do not
 /// apply to its flavour are refused. The hooks it runs with `--trust`.
-pub(super) fn gate(request: &GenerateScaffold, resolved: &ResolvedSource) -> Result<generate::hooks::Hooks> {
+pub(super) fn gate(
+    request: &GenerateScaffold,
+    resolved: &ResolvedSource,
+) -> Result<generate::hooks::Hooks> {
     let hooks = generate::hooks::Hooks::of(&resolved.files, &resolved.manifest)?;
     if !hooks.is_empty() && !request.trust && !request.dry_run {
         return Err(Error::new(format!(
@@ -674,7 +677,10 @@ fn copier_answers_file(resolved: &ResolvedSource, answers: &Answers) -> Result<(
         indent: 4,
         flow_leaves: false,
     };
-    text.push_str(&crate::render::pyformat::yaml(&Value::Object(recorded), &style));
+    text.push_str(&crate::render::pyformat::yaml(
+        &Value::Object(recorded),
+        &style,
+    ));
     let name = resolved
         .manifest
         .answers_file

@@ -232,7 +232,13 @@ fn plan_template_upgrade(
         Record::Cruft(cruft) => records.push((
             CRUFT_FILE.to_string(),
             cruft.updated(
-                sides.theirs.source.source_ref.commit.as_deref().unwrap_or_default(),
+                sides
+                    .theirs
+                    .source
+                    .source_ref
+                    .commit
+                    .as_deref()
+                    .unwrap_or_default(),
                 request.to.as_deref(),
                 &theirs.answers.public(),
             ),
@@ -348,7 +354,11 @@ struct AskAgain<'a, 'b> {
 }
 
 impl Asker for AskAgain<'_, '_> {
-    fn ask(&mut self, param: &Parameter, default: Option<&Value>) -> std::result::Result<Value, String> {
+    fn ask(
+        &mut self,
+        param: &Parameter,
+        default: Option<&Value>,
+    ) -> std::result::Result<Value, String> {
         self.asker.ask(param, default)
     }
 
@@ -364,7 +374,10 @@ impl Asker for AskAgain<'_, '_> {
 
 /// The gate `generate` has (hooks, tasks and Python extensions only with `--trust`), for one
 /// side of the upgrade; the hooks it may run.
-fn gate(request: &PlanTemplateUpgrade, source: &ResolvedSource) -> Result<crate::generate::hooks::Hooks> {
+fn gate(
+    request: &PlanTemplateUpgrade,
+    source: &ResolvedSource,
+) -> Result<crate::generate::hooks::Hooks> {
     let as_generation = GenerateScaffold {
         template: source.label.clone(),
         trust: request.trust,
@@ -485,7 +498,11 @@ fn generate_side(
         git: false,
         commit_trailer: None,
         generated_at: crate::clock::format_rfc3339(session.settings.render.now()),
-        hooks: if request.trust { hooks } else { Default::default() },
+        hooks: if request.trust {
+            hooks
+        } else {
+            Default::default()
+        },
         extra_files: Vec::new(),
     };
     let outcome = crate::generate::run(&generation, &crate::generate::Silent)
@@ -584,7 +601,11 @@ impl Migrations {
     /// Runs the migrations of `stage` in the project, with the new side's answers and the
     /// values copier passes.
     fn run(&self, stage: &str, theirs: &engine::Rendered, dir: &Path) -> Result<()> {
-        let migrations = if stage == "before" { &self.before } else { &self.after };
+        let migrations = if stage == "before" {
+            &self.before
+        } else {
+            &self.after
+        };
         if migrations.is_empty() {
             return Ok(());
         }
@@ -636,7 +657,13 @@ fn stored_sides(
     };
     let blobs = session.store.blobs();
     let side = |version: &str| -> Result<Side> {
-        let source = source::stored(&state, &blobs, &template.id, Some(version), VersionChoice::Any)?;
+        let source = source::stored(
+            &state,
+            &blobs,
+            &template.id,
+            Some(version),
+            VersionChoice::Any,
+        )?;
         Ok(Side {
             src_path: source.source_ref.uri.clone(),
             vcs_ref: None,
@@ -725,7 +752,13 @@ fn copier_sides(
     let base = source::from_location(&format!("{location}#{}", record.commit), &fetch)?;
     let to = request.to.as_ref().map(|r| format!("{location}#{r}"));
     let theirs = source::from_location(to.as_deref().unwrap_or(&location), &fetch)?;
-    foreign_sides(session, request, (base, theirs), &record.src_path, &record.commit)
+    foreign_sides(
+        session,
+        request,
+        (base, theirs),
+        &record.src_path,
+        &record.commit,
+    )
 }
 
 /// A project cruft made: the template its `.cruft.json` names (in its `directory`), at the
@@ -750,7 +783,13 @@ fn cruft_sides(
         Some(reference) => at(reference)?,
         None => at("HEAD")?,
     };
-    foreign_sides(session, request, (base, theirs), &record.template, &record.commit)
+    foreign_sides(
+        session,
+        request,
+        (base, theirs),
+        &record.template,
+        &record.commit,
+    )
 }
 
 /// The sides of a copier or cruft project, named as those tools name them.

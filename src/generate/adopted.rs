@@ -157,7 +157,10 @@ impl CopierRecord {
             file: name.to_string(),
             src_path,
             commit,
-            answers: map.into_iter().filter(|(k, _)| !k.starts_with('_')).collect(),
+            answers: map
+                .into_iter()
+                .filter(|(k, _)| !k.starts_with('_'))
+                .collect(),
         })
     }
 }
@@ -167,9 +170,8 @@ impl CruftRecord {
     pub fn read(dir: &Path) -> Result<CruftRecord> {
         let path = dir.join(CRUFT_FILE);
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
-        let state: Map<String, Value> = serde_json::from_str(&text).map_err(|e| {
-            Error::new(format!("{} is not cruft's record: {e}", path.display()))
-        })?;
+        let state: Map<String, Value> = serde_json::from_str(&text)
+            .map_err(|e| Error::new(format!("{} is not cruft's record: {e}", path.display())))?;
         let template = text_of(state.get("template")).ok_or_else(|| {
             Error::new(format!("{} names no template (`template`)", path.display()))
                 .hint("cruft writes the template's repository as `template`")
@@ -194,7 +196,12 @@ impl CruftRecord {
         let skip = state
             .get("skip")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default();
         Ok(CruftRecord {
             directory: text_of(state.get("directory")),
@@ -257,7 +264,9 @@ pub fn template_location(
         _ => project.join(named),
     };
     if path.join(".git").exists() {
-        let path = path.canonicalize().map_err(|e| Error::io("read", &path, e))?;
+        let path = path
+            .canonicalize()
+            .map_err(|e| Error::io("read", &path, e))?;
         return Ok(format!("file://{}", path.display()));
     }
     Err(Error::new(if path.is_dir() {
@@ -304,9 +313,14 @@ mod tests {
             panic!("a cruft record")
         };
         assert_eq!(record.skip, ["docs"]);
-        assert_eq!(record.answers, json!({"name": "Ünïcode"}).as_object().unwrap().clone());
-        let values = json!({"name": "Ünïcode", "_copy_without_render": [], "__prompts__": {}, "new": {}});
-        let text = String::from_utf8(record.updated("bbb", None, values.as_object().unwrap())).unwrap();
+        assert_eq!(
+            record.answers,
+            json!({"name": "Ünïcode"}).as_object().unwrap().clone()
+        );
+        let values =
+            json!({"name": "Ünïcode", "_copy_without_render": [], "__prompts__": {}, "new": {}});
+        let text =
+            String::from_utf8(record.updated("bbb", None, values.as_object().unwrap())).unwrap();
         assert_eq!(
             text,
             "{\n  \"template\": \"/t/tpl\",\n  \"commit\": \"bbb\",\n  \"checkout\": null,\n  \"context\": {\n    \"cookiecutter\": {\n      \"name\": \"Ünïcode\",\n      \"_copy_without_render\": [],\n      \"new\": {},\n      \"_template\": \"/t/tpl\",\n      \"_commit\": \"bbb\"\n    }\n  },\n  \"directory\": null,\n  \"skip\": [\n    \"docs\"\n  ]\n}\n"
@@ -317,12 +331,17 @@ mod tests {
     fn several_answers_files_need_a_name() {
         let dir = tempfile::tempdir().unwrap();
         for name in [".copier-answers.yml", ".copier-answers.ci.yml"] {
-            std::fs::write(dir.path().join(name), "_src_path: gh:o/r\n_commit: v1\nx: 1\n")
-                .unwrap();
+            std::fs::write(
+                dir.path().join(name),
+                "_src_path: gh:o/r\n_commit: v1\nx: 1\n",
+            )
+            .unwrap();
         }
         let error = Record::find(dir.path(), None).unwrap_err();
         assert!(
-            error.message.contains(".copier-answers.ci.yml, .copier-answers.yml"),
+            error
+                .message
+                .contains(".copier-answers.ci.yml, .copier-answers.yml"),
             "{}",
             error.message
         );
@@ -331,9 +350,16 @@ mod tests {
         else {
             panic!("a copier record")
         };
-        assert_eq!((record.src_path.as_str(), record.commit.as_str()), ("gh:o/r", "v1"));
+        assert_eq!(
+            (record.src_path.as_str(), record.commit.as_str()),
+            ("gh:o/r", "v1")
+        );
         assert_eq!(record.answers.len(), 1);
         let error = Record::find(dir.path(), Some("nope.yml")).unwrap_err();
-        assert!(error.message.contains("no answers file `nope.yml`"), "{}", error.message);
+        assert!(
+            error.message.contains("no answers file `nope.yml`"),
+            "{}",
+            error.message
+        );
     }
 }

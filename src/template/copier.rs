@@ -493,8 +493,15 @@ _migrations:
         // The new form is chosen by its `when` as it runs; the old form by its stage here.
         assert_eq!(named("before").last().unwrap().0, "legacy-before");
         let every = migrations(config, "copier.yml", "after", "v1.0.0", "v1.2.0").unwrap();
-        assert_eq!(every[1].task.when.as_deref(), Some("{{ _stage == \"after\" }}"));
+        assert_eq!(
+            every[1].task.when.as_deref(),
+            Some("{{ _stage == \"after\" }}")
+        );
         // Versions that are not versions: nothing applies, as in copier.
-        assert!(migrations(config, "copier.yml", "after", "abc1234", "v1.2.0").unwrap().is_empty());
+        assert!(
+            migrations(config, "copier.yml", "after", "abc1234", "v1.2.0")
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -49,9 +49,12 @@ pub fn skip_paths(base: &mut Tree, theirs: &mut Tree, skip: &[String]) -> Result
     let globs = globs.build().map_err(|e| Error::new(e.to_string()))?;
     let skipped = |path: &String| {
         globs.is_match(path)
-            || paths
-                .iter()
-                .any(|p| path == p || path.strip_prefix(p.as_str()).is_some_and(|r| r.starts_with('/')))
+            || paths.iter().any(|p| {
+                path == p
+                    || path
+                        .strip_prefix(p.as_str())
+                        .is_some_and(|r| r.starts_with('/'))
+            })
     };
     base.retain(|path, _| !skipped(path));
     theirs.retain(|path, _| !skipped(path));
