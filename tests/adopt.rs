@@ -251,6 +251,49 @@ fn a_copier_project_upgrades_as_copier_update_does_and_copier_still_works_on_it(
     env.run(&["generate", &url, "-o", "ours-v1", "--defaults"])
         .ok();
     common::python::assert_same(&files(&env.path("ours-v1")), &files(&made), "generate");
+    // --compat-answers leaves a template's own answers file as the template renders it.
+    env.run(&[
+        "generate",
+        &url,
+        "-o",
+        "compat",
+        "--defaults",
+        "--compat-answers",
+    ])
+    .ok();
+    assert_eq!(read(&env.path("compat"), ".copier-answers.yml"), answers);
+    // factory's own answers file (the template renders none) says the same: a commit past
+    // the tag in copier's `git describe` form, the template as given.
+    let plain = env.path("plain.git");
+    write(
+        &plain,
+        &[("copier.yml", "name: x\n"), ("a.txt.jinja", "{{ name }}\n")],
+    );
+    git(&env, &plain, &["init", "-q", "-b", "main"]);
+    git(&env, &plain, &["add", "-A"]);
+    git(&env, &plain, &["commit", "-qm", "one"]);
+    git(&env, &plain, &["tag", "v0.1.0"]);
+    std::fs::write(plain.join("a.txt.jinja"), "{{ name }}!\n").unwrap();
+    git(&env, &plain, &["commit", "-qam", "two"]);
+    let described = git(&env, &plain, &["describe", "--tags", "--always", "HEAD"]);
+    let plain_url = format!("file://{}", plain.display());
+    env.run(&[
+        "generate",
+        &format!("{plain_url}#main"),
+        "-o",
+        "plain-out",
+        "--defaults",
+        "--compat-answers",
+    ])
+    .ok();
+    assert_eq!(
+        read(&env.path("plain-out"), ".copier-answers.yml"),
+        format!(
+            "# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY\n_commit: {}\n_src_path: {plain_url}\nname: x\n",
+            described.trim()
+        )
+    );
+    assert!(described.starts_with("v0.1.0-1-g"), "{described}");
 
     git(&env, &made, &["init", "-q", "-b", "main"]);
     git(&env, &made, &["add", "-A"]);

@@ -235,7 +235,7 @@ fn generate_into(
     judge_compatibility(
         session, &state, &request, &resolved, renderer, &ctx, &execution,
     )?;
-    let extra_files = copier_answers_files(&request, &resolved, &answers)?;
+    let extra_files = copier_answers_files(&request, &resolved, &answers, renderer, &ctx)?;
     let result = render(
         session,
         &request,
@@ -652,13 +652,18 @@ fn copier_answers_files(
     request: &GenerateScaffold,
     resolved: &ResolvedSource,
     answers: &Answers,
+    renderer: &Renderer,
+    ctx: &minijinja::Value,
 ) -> Result<Vec<(String, Vec<u8>)>> {
-    Ok(
-        match (request.compat_answers, resolved.manifest.flavour()) {
-            (true, Flavour::Copier) => vec![copier_answers_file(resolved, answers)?],
-            _ => Vec::new(),
-        },
-    )
+    if !request.compat_answers || resolved.manifest.flavour() != Flavour::Copier {
+        return Ok(Vec::new());
+    }
+    let file = copier_answers_file(resolved, answers)?;
+    // A template that renders its answers file itself (copier's own way) keeps its own.
+    let rendered = renderer
+        .plan(ctx)
+        .is_ok_and(|plan| plan.iter().any(|p| p.path == file.0));
+    Ok(if rendered { Vec::new() } else { vec![file] })
 }
 
 /// copier's answers file (`_answers_file`, default `.copier-answers.yml`), secrets left out:

@@ -59,6 +59,12 @@ impl Record {
     /// The record of the project in `dir`: the answers file `--answers-file` names, else
     /// `.factory/scaffold.yaml`, else the one copier answers file or `.cruft.json` there.
     pub fn find(dir: &Path, answers_file: Option<&str>) -> Result<Record> {
+        if !dir.is_dir() {
+            return Err(
+                Error::not_found(format!("{} is not a folder", dir.display()))
+                    .hint("name the generated project's folder"),
+            );
+        }
         if let Some(name) = answers_file {
             crate::render::paths::check_inside(name)
                 .map_err(|m| Error::usage(format!("--answers-file {name}: {m}")))?;
