@@ -205,7 +205,7 @@ fn plan_template_upgrade(
         &scratch.path().join("theirs"),
     )?;
     if request.apply {
-        migrations.run("before", &theirs, dir)?;
+        migrations.run("before", &theirs, dir, &session.settings.render)?;
     }
     let ours = engine::read_project(dir)?;
     let (mut base_tree, mut theirs_tree) = (base.tree.clone(), theirs.tree.clone());
@@ -312,7 +312,7 @@ fn plan_template_upgrade(
             records.extend(new_scaffold.files(&tree.manifest));
         }
         engine::apply::apply(dir, &report.plan, &records)?;
-        migrations.run("after", &theirs, dir)?;
+        migrations.run("after", &theirs, dir, &session.settings.render)?;
         execution = Some((
             Execution {
                 execution_id,
@@ -600,7 +600,13 @@ impl Migrations {
 
     /// Runs the migrations of `stage` in the project, with the new side's answers and the
     /// values copier passes.
-    fn run(&self, stage: &str, theirs: &engine::Rendered, dir: &Path) -> Result<()> {
+    fn run(
+        &self,
+        stage: &str,
+        theirs: &engine::Rendered,
+        dir: &Path,
+        settings: &crate::render::Settings,
+    ) -> Result<()> {
         let migrations = if stage == "before" {
             &self.before
         } else {
@@ -609,7 +615,7 @@ impl Migrations {
         if migrations.is_empty() {
             return Ok(());
         }
-        let env = crate::render::environment_with(&Default::default(), &theirs.manifest.envops)
+        let env = crate::render::environment_with(settings, &theirs.manifest.envops)
             .map_err(Error::new)?;
         let ctx = theirs.answers.context();
         for migration in migrations {
