@@ -3246,7 +3246,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__upgrade)
-            opts="-q -h --to --apply --conflict --conflict-style --set --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-a -q -h --to --apply --conflict --conflict-style --set --trust --defaults --skip-answered --answers-file --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3265,6 +3265,14 @@ _factory() {
                     return 0
                     ;;
                 --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --answers-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

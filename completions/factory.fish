@@ -182,7 +182,8 @@ complete -c factory -n "__fish_factory_using_subcommand upgrade" -l to -d 'The v
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l conflict-style -l conflict -d 'How conflicts are written: inline markers (`merge`, copier\'s `inline`), with the base (`diff3`), or yours kept and the template\'s side in `FILE.rej` (`rej`)' -r -f -a "merge\t''
 diff3\t''
 rej\t''"
-complete -c factory -n "__fish_factory_using_subcommand upgrade" -l set -d 'An answer for a new or secret parameter (repeatable)' -r
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l set -d 'An answer for the new version: a new, secret or changed parameter (repeatable)' -r
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -s a -l answers-file -d 'The copier answers file to upgrade from (copier\'s -a), relative to the project' -r
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -190,6 +191,9 @@ complete -c factory -n "__fish_factory_using_subcommand upgrade" -l module -d 'M
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l apply -d 'Carry the plan out (without it, only the plan is shown and recorded)'
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l trust -d 'Run the template\'s code (cookiecutter hooks, copier tasks and migrations, Python extensions) in both versions; refused without it'
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l defaults -d 'Take defaults for new questions without asking, even on a terminal'
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l skip-answered -d 'On a terminal, ask only new questions (the recorded answers stand)'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l offline -d 'Never fetch: take repositories from the clone cache only'

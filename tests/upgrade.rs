@@ -315,11 +315,23 @@ fn a_new_required_parameter_is_asked_for_on_a_terminal_and_named_elsewhere() {
     assert!(out.stderr.contains("--set"), "{}", out.stderr);
     assert!(!env.path("proj/region.txt").exists(), "nothing written");
 
-    // On a terminal: only `region` is asked (the recorded `name` stands, `tier` takes its
-    // default), and the answer is used and recorded.
-    let command = "\"$F\" upgrade proj --to 2.0.0 --apply";
-    let shell =
-        format!("(sleep 1; printf 'eu-west\\r'; sleep 2) | script -qec '{command}' /dev/null");
+    // On a terminal with --defaults: nothing is asked, the error names what is missing.
+    let command = "\"$F\" upgrade proj --to 2.0.0 --apply --defaults";
+    let shell = format!("(sleep 2) | script -qec '{command}' /dev/null");
+    let out = env.program("sh").arg("-c").arg(&shell).output().unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        screen.contains("missing answers for: region") && !screen.contains("where it runs"),
+        "{screen}"
+    );
+    assert!(!env.path("proj/region.txt").exists(), "nothing written");
+
+    // On a terminal with --skip-answered: the new questions are asked (`region`, and `tier`
+    // with its default offered), not the recorded `name`; the answers are used and recorded.
+    let command = "\"$F\" upgrade proj --to 2.0.0 --apply --skip-answered";
+    let shell = format!(
+        "(sleep 1; printf 'eu-west\\r'; sleep 1; printf '\\r'; sleep 2) | script -qec '{command}' /dev/null"
+    );
     let out = env.program("sh").arg("-c").arg(&shell).output().unwrap();
     let screen = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -327,7 +339,8 @@ fn a_new_required_parameter_is_asked_for_on_a_terminal_and_named_elsewhere() {
         "the question: {screen}"
     );
     let questions = screen.split("Upgrade proj").next().unwrap_or_default();
-    assert!(!questions.contains("tier"), "not asked for tier: {screen}");
+    assert!(questions.contains("tier"), "asked for tier: {screen}");
+    assert!(!questions.contains("name"), "not asked for name: {screen}");
     assert_eq!(
         std::fs::read_to_string(env.path("proj/region.txt")).unwrap_or_default(),
         "demo runs in eu-west (basic)\n",
@@ -335,4 +348,19 @@ fn a_new_required_parameter_is_asked_for_on_a_terminal_and_named_elsewhere() {
     );
     let scaffold = std::fs::read_to_string(env.path("proj/.factory/scaffold.yaml")).unwrap();
     assert!(scaffold.contains("region: eu-west"), "{scaffold}");
+
+    // Without --skip-answered every question is asked again with the recorded answer
+    // offered, as copier's update asks; taking them changes nothing.
+    let command = "\"$F\" upgrade proj --to 2.0.0 --apply";
+    let shell = format!(
+        "(sleep 1; printf '\\r'; sleep 1; printf '\\r'; sleep 1; printf '\\r'; sleep 2) | script -qec '{command}' /dev/null"
+    );
+    let out = env.program("sh").arg("-c").arg(&shell).output().unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    let questions = screen.split("Upgrade proj").next().unwrap_or_default();
+    assert!(
+        questions.contains("name") && questions.contains("demo") && questions.contains("eu-west"),
+        "asked again, the recorded answers offered: {screen}"
+    );
+    assert!(screen.contains("0 change(s)"), "{screen}");
 }

@@ -18,7 +18,6 @@ use crate::render::tree::Renderer;
 use crate::store::Decision;
 use crate::template::answers::{self, Answers};
 use crate::template::manifest::Flavour;
-use crate::template::yaml;
 
 /// Where a generated scaffold goes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -236,7 +235,7 @@ fn generate_into(
     judge_compatibility(
         session, &state, &request, &resolved, renderer, &ctx, &execution,
     )?;
-    let extra_files = copier_answers_files(&request, &resolved, &answers)?;
+    let extra_files = copier_answers_files(&request, &resolved, &answers, renderer, &ctx)?;
     let result = render(
         session,
         &request,
@@ -446,7 +445,10 @@ fn resolve_source(
 
 /// Phase 2: nothing a template would run is started without `--trust`; switches that do not
 /// apply to its flavour are refused. The hooks it runs with `--trust`.
-fn gate(request: &GenerateScaffold, resolved: &ResolvedSource) -> Result<generate::hooks::Hooks> {
+pub(super) fn gate(
+    request: &GenerateScaffold,
+    resolved: &ResolvedSource,
+) -> Result<generate::hooks::Hooks> {
     let hooks = generate::hooks::Hooks::of(&resolved.files, &resolved.manifest)?;
     if !hooks.is_empty() && !request.trust && !request.dry_run {
         return Err(Error::new(format!(
@@ -478,7 +480,7 @@ fn gate(request: &GenerateScaffold, resolved: &ResolvedSource) -> Result<generat
 
 /// The template's renderer, with the Python helper for its Jinja extensions (the gate
 /// allowed them) when it has any.
-fn renderer<'r>(
+pub(super) fn renderer<'r>(
     session: &Session,
     resolved: &'r ResolvedSource,
 ) -> Result<(
@@ -506,7 +508,7 @@ fn renderer<'r>(
 
 /// Phase 3: the answers, typed in the template's environment (asked on a terminal), with
 /// what a copier context hook adds.
-fn resolve_answers(
+pub(super) fn resolve_answers(
     session: &Session,
     request: &GenerateScaffold,
     resolved: &ResolvedSource,
@@ -724,13 +726,21 @@ fn tool_run(
         Some(directory) => format!("{}/{directory}", resolved.source_ref.uri),
         None => resolved.source_ref.uri.clone(),
     };
+    // copier's `_src_path` is the template as the user named it (a folder as typed,
+    // `gh:org/repo`), without `#REF` and never with credentials; a stored version's source.
+    let url = match resolved.template_id {
+        Some(_) => resolved.source_ref.uri.clone(),
+        None => crate::git::url::without_credentials(crate::git::split_ref(&request.template).0),
+    };
     crate::template::context::Run {
         template: request.template.clone(),
-        url: resolved.source_ref.uri.clone(),
+        url,
         src_path,
         dst_path: generate::absolute(output),
         vcs_ref: request.reference.clone(),
         commit: resolved.source_ref.commit.clone(),
+        commit_description: resolved.commit_description.clone(),
+        operation: None,
         given: request.answers.clone(),
         trusted: request.trust,
         defaults: true,
@@ -744,13 +754,18 @@ fn copier_answers_files(
     request: &GenerateScaffold,
     resolved: &ResolvedSource,
     answers: &Answers,
+    renderer: &Renderer,
+    ctx: &minijinja::Value,
 ) -> Result<Vec<(String, Vec<u8>)>> {
-    Ok(
-        match (request.compat_answers, resolved.manifest.flavour()) {
-            (true, Flavour::Copier) => vec![copier_answers_file(resolved, answers)?],
-            _ => Vec::new(),
-        },
-    )
+    if !request.compat_answers || resolved.manifest.flavour() != Flavour::Copier {
+        return Ok(Vec::new());
+    }
+    let file = copier_answers_file(resolved, answers)?;
+    // A template that renders its answers file itself (copier's own way) keeps its own.
+    let rendered = renderer
+        .plan(ctx)
+        .is_ok_and(|plan| plan.iter().any(|p| p.path == file.0));
+    Ok(if rendered { Vec::new() } else { vec![file] })
 }
 
 /// copier's answers file (`_answers_file`, default `.copier-answers.yml`), secrets left out:
@@ -758,15 +773,20 @@ fn copier_answers_files(
 fn copier_answers_file(resolved: &ResolvedSource, answers: &Answers) -> Result<(String, Vec<u8>)> {
     let mut text =
         String::from("# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY\n");
-    if let Some(commit) = &resolved.source_ref.commit {
-        text.push_str(&format!("_commit: {commit}\n"));
-    }
-    text.push_str(&format!(
-        "_src_path: {}\n",
-        yaml::quote(&resolved.source_ref.uri)
-    ));
-    // As copier: an answer to a question that was not asked (`when` false) is not recorded.
-    text.push_str(&serde_saphyr::to_string(&answers.recorded()).expect("answers serialize"));
+    // What templates see as `_copier_answers` (`_commit` as copier writes it, `git describe`;
+    // `_src_path` as the user named the template; the answers of the questions asked),
+    // written as copier's own answers-file template writes it: `to_nice_yaml`.
+    let recorded = match answers.tool.get("_copier_answers") {
+        Some(Value::Object(map)) => map.clone(),
+        _ => answers.recorded(),
+    };
+    let style = crate::render::pyformat::YamlStyle {
+        indent: 4,
+        flow_leaves: false,
+    };
+    let yaml = crate::render::pyformat::yaml(&Value::Object(recorded), &style)
+        .map_err(|e| Error::new(format!("cannot write copier's answers file: {e}")))?;
+    text.push_str(&yaml);
     let name = resolved
         .manifest
         .answers_file

@@ -8,17 +8,20 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::Session;
+use super::generate::GenerateScaffold;
 use crate::domain::DomainEvent;
 use crate::domain::commands::{self, Execution};
 use crate::domain::events::{SourceKind, TemplateUpgradePlanCreated};
 use crate::error::{Error, Result};
+use crate::generate::adopted::{self, CRUFT_FILE, CopierRecord, CruftRecord, Record};
 use crate::generate::provenance::{Scaffold, TemplateOrigin};
-use crate::generate::source::ResolvedSource;
+use crate::generate::source::{self, ResolvedSource, VersionChoice};
 use crate::hash::{self, HashedFile};
 use crate::ids;
 use crate::store::Decision;
-use crate::template::answers::Asker;
-use crate::template::snapshot::TemplateFiles;
+use crate::template::answers::{Answers, Asker};
+use crate::template::context::Run;
+use crate::template::manifest::{Flavour, Parameter};
 use crate::upgrade::plan::{self, ConflictStyle, Plan};
 use crate::upgrade::{self as engine, Action};
 
@@ -37,9 +40,21 @@ pub struct PlanTemplateUpgrade {
     /// How conflict markers look (command line only).
     #[serde(skip)]
     pub conflict_style: ConflictStyle,
-    /// Answers for new or secret parameters (command line only).
+    /// Answers for the new version: new parameters, secrets, changed answers (command line
+    /// only).
     #[serde(skip)]
     pub answers: Map<String, Value>,
+    /// Run the template's hooks, tasks, migrations and Python extensions in both versions
+    /// (command line only).
+    #[serde(skip)]
+    pub trust: bool,
+    /// The copier answers file to upgrade from, copier's `-a` (command line only).
+    #[serde(skip)]
+    pub answers_file: Option<String>,
+    /// On a terminal, ask only the questions the project has no answer for (command line
+    /// only).
+    #[serde(skip)]
+    pub skip_answered: bool,
 }
 
 impl PlanTemplateUpgrade {
@@ -118,35 +133,119 @@ fn plan_template_upgrade(
     for recovered in crate::transaction::recover_interrupted(dir) {
         session.store.notice(recovered);
     }
-    let scaffold = Scaffold::load(dir)?;
-    let sides = if scaffold.template.version.is_none()
-        && scaffold.template.source.kind == SourceKind::Git
-    {
-        repository_sides(session, &request, &scaffold)?
-    } else {
-        stored_sides(session, &request, &scaffold)?
+    let record = Record::find(dir, request.answers_file.as_deref())?;
+    let sides = match &record {
+        Record::Factory(scaffold)
+            if scaffold.template.version.is_none()
+                && scaffold.template.source.kind == SourceKind::Git =>
+        {
+            repository_sides(session, &request, scaffold)?
+        }
+        Record::Factory(scaffold) => stored_sides(session, &request, scaffold)?,
+        Record::Copier(copier) => copier_sides(session, &request, copier, dir)?,
+        Record::Cruft(cruft) => cruft_sides(session, &request, cruft, dir)?,
     };
-    let mut given = scaffold.answers.clone();
-    given.extend(request.answers.clone());
-    let settings = &session.settings.render;
-    let base = engine::render(
-        sides.base.0,
-        &sides.base.1,
-        &sides.name,
-        &given,
-        settings,
-        None,
+    let recorded = match &record {
+        Record::Factory(scaffold) => scaffold.answers.clone(),
+        Record::Copier(copier) => copier.answers.clone(),
+        Record::Cruft(cruft) => cruft.answers.clone(),
+    };
+    // Nothing the template would run starts without --trust: both sides are judged first.
+    let base_hooks = gate(&request, &sides.base.source)?;
+    let theirs_hooks = gate(&request, &sides.theirs.source)?;
+    let migrations = Migrations::of(&request, &sides)?;
+
+    // `--set` changes the new side; the base is what the project was made with (a value it
+    // never recorded, such as a secret, is the same on both sides).
+    let mut base_given = recorded.clone();
+    for (name, value) in &request.answers {
+        base_given
+            .entry(name.clone())
+            .or_insert_with(|| value.clone());
+    }
+    // On a terminal every question is asked again with the recorded answer offered (only the
+    // new ones with --skip-answered), as copier's update does; elsewhere the recorded answers
+    // stand and new questions take their defaults.
+    let mut again;
+    let (theirs_given, asker) = match asker {
+        Some(asker) => {
+            again = AskAgain {
+                asker,
+                recorded: &recorded,
+                skip_answered: request.skip_answered,
+            };
+            (request.answers.clone(), Some(&mut again as &mut dyn Asker))
+        }
+        None => {
+            let mut given = recorded.clone();
+            given.extend(request.answers.clone());
+            (given, None)
+        }
+    };
+    let scratch = tempfile::Builder::new()
+        .prefix("factory-upgrade-")
+        .tempdir()
+        .map_err(|e| Error::new(format!("cannot create a temporary folder: {e}")))?;
+    let base = generate_side(
+        session,
+        &request,
+        &sides.base,
+        (base_given, None),
+        base_hooks,
+        dir,
+        &scratch.path().join("base"),
     )?;
-    let theirs = engine::render(
-        sides.theirs.0,
-        &sides.theirs.1,
-        &sides.name,
-        &given,
-        settings,
-        asker,
+    let theirs = generate_side(
+        session,
+        &request,
+        &sides.theirs,
+        (theirs_given, asker),
+        theirs_hooks,
+        dir,
+        &scratch.path().join("theirs"),
     )?;
+    if request.apply {
+        migrations.run("before", &theirs, dir, &session.settings.render)?;
+    }
     let ours = engine::read_project(dir)?;
-    let plan = plan::plan(&base.tree, &theirs.tree, &ours, request.conflict_style);
+    let (mut base_tree, mut theirs_tree) = (base.tree.clone(), theirs.tree.clone());
+    engine::keep::skip_if_exists(
+        &mut base_tree,
+        &mut theirs_tree,
+        &ours,
+        &theirs.manifest.skip_if_exists,
+    )?;
+    if let Record::Cruft(cruft) = &record {
+        engine::keep::skip_paths(&mut base_tree, &mut theirs_tree, &cruft.skip)?;
+    }
+    let mut plan = plan::plan(&base_tree, &theirs_tree, &ours, request.conflict_style);
+    // The project's own record: copier's answers file is what the new version renders (or,
+    // when it renders none, copier's standard one); cruft's is written as cruft writes it.
+    let mut records: Vec<(String, Vec<u8>)> = Vec::new();
+    match &record {
+        Record::Copier(copier) if theirs.tree.contains_key(&copier.file) => {
+            engine::keep::regenerate(&mut plan, &copier.file, &theirs.tree, &ours);
+        }
+        Record::Copier(copier) => {
+            records.push((copier.file.clone(), copier_answers_text(&theirs.answers)?));
+        }
+        Record::Cruft(cruft) => records.push((
+            CRUFT_FILE.to_string(),
+            cruft.updated(
+                sides
+                    .theirs
+                    .source
+                    .source_ref
+                    .commit
+                    .as_deref()
+                    .unwrap_or_default(),
+                request.to.as_deref(),
+                &theirs.answers.public(),
+            ),
+        )),
+        Record::Factory(_) => {}
+    }
+    records.retain(|(path, bytes)| ours.get(path).is_none_or(|f| &f.bytes != bytes));
     let (parameters, libraries) = changes_between(&base, &theirs);
 
     let steps: Vec<Value> = plan
@@ -155,24 +254,25 @@ fn plan_template_upgrade(
         .map(|s| json!({"path": s.path, "action": s.action, "reason": s.reason}))
         .collect();
     let plan_id = ids::new_id(ids::PLAN);
-    // The plan event names a stored template; a project from a repository has none (its
-    // generation events are recorded when the plan is applied).
-    let mut events: Vec<DomainEvent> = sides
-        .origin
-        .id
-        .iter()
-        .map(|template_id| {
-            DomainEvent::TemplateUpgradePlanCreated(TemplateUpgradePlanCreated {
-                plan_id: plan_id.clone(),
-                execution_id: scaffold.execution_id.clone(),
-                template_id: template_id.clone(),
-                from_version: sides.from_version.clone(),
-                to_version: sides.to_version.clone(),
-                steps: steps.clone(),
-                conflict_count: plan.conflict_count() as u64,
-            })
-        })
-        .collect();
+    // The plan event names a stored template and the generation it upgrades; a project from
+    // a repository, copier or cruft has neither (its generation events are recorded when the
+    // plan is applied).
+    let mut events: Vec<DomainEvent> = match (&record, &sides.origin.id) {
+        (Record::Factory(scaffold), Some(template_id)) => {
+            vec![DomainEvent::TemplateUpgradePlanCreated(
+                TemplateUpgradePlanCreated {
+                    plan_id: plan_id.clone(),
+                    execution_id: scaffold.execution_id.clone(),
+                    template_id: template_id.clone(),
+                    from_version: sides.from_version.clone(),
+                    to_version: sides.to_version.clone(),
+                    steps: steps.clone(),
+                    conflict_count: plan.conflict_count() as u64,
+                },
+            )]
+        }
+        _ => Vec::new(),
+    };
     let report = UpgradeReport {
         plan_id,
         template: sides.name.clone(),
@@ -184,7 +284,7 @@ fn plan_template_upgrade(
         libraries,
     };
     let mut execution = None;
-    if request.apply && report.changes() > 0 {
+    if request.apply && (report.changes() > 0 || !records.is_empty()) {
         let started = std::time::Instant::now();
         let mut hashed: Vec<HashedFile> = theirs
             .tree
@@ -197,16 +297,22 @@ fn plan_template_upgrade(
         let tree = hash::tree_hash(&mut hashed);
         let execution_id = ids::new_id(ids::EXECUTION);
         let scaffold_output_id = ids::new_id(ids::SCAFFOLD_OUTPUT);
-        let new_scaffold = Scaffold::record(
-            sides.origin.clone(),
-            execution_id.clone(),
-            scaffold_output_id.clone(),
-            crate::clock::format_rfc3339(settings.now()),
-            &theirs.answers,
-            theirs.libraries.clone(),
-            tree.content_hash.clone(),
-        );
-        engine::apply::apply(dir, &report.plan, &new_scaffold.files(&tree.manifest))?;
+        // A factory project's provenance is written anew; a copier or cruft project gets
+        // nothing of factory's, only its own record.
+        if let Record::Factory(_) = &record {
+            let new_scaffold = Scaffold::record(
+                sides.origin.clone(),
+                execution_id.clone(),
+                scaffold_output_id.clone(),
+                crate::clock::format_rfc3339(session.settings.render.now()),
+                &theirs.answers,
+                theirs.libraries.clone(),
+                tree.content_hash.clone(),
+            );
+            records.extend(new_scaffold.files(&tree.manifest));
+        }
+        engine::apply::apply(dir, &report.plan, &records)?;
+        migrations.run("after", &theirs, dir, &session.settings.render)?;
         execution = Some((
             Execution {
                 execution_id,
@@ -239,6 +345,62 @@ fn plan_template_upgrade(
     Ok(report)
 }
 
+/// Asks the new side's questions on a terminal with the recorded answers offered; with
+/// `--skip-answered`, only the questions the project has no answer for.
+struct AskAgain<'a, 'b> {
+    asker: &'a mut dyn Asker,
+    recorded: &'b Map<String, Value>,
+    skip_answered: bool,
+}
+
+impl Asker for AskAgain<'_, '_> {
+    fn ask(
+        &mut self,
+        param: &Parameter,
+        default: Option<&Value>,
+    ) -> std::result::Result<Value, String> {
+        self.asker.ask(param, default)
+    }
+
+    fn asks_for(&self, param: &Parameter, default: Option<&Value>) -> bool {
+        !(self.skip_answered && self.recorded.contains_key(&param.name))
+            && self.asker.asks_for(param, default)
+    }
+
+    fn previous(&self, name: &str) -> Option<Value> {
+        self.recorded.get(name).cloned()
+    }
+}
+
+/// The gate `generate` has (hooks, tasks and Python extensions only with `--trust`), for one
+/// side of the upgrade; the hooks it may run.
+fn gate(
+    request: &PlanTemplateUpgrade,
+    source: &ResolvedSource,
+) -> Result<crate::generate::hooks::Hooks> {
+    let as_generation = GenerateScaffold {
+        template: source.label.clone(),
+        trust: request.trust,
+        ..Default::default()
+    };
+    super::generate::gate(&as_generation, source).map_err(|e| {
+        if request.trust {
+            e
+        } else {
+            e.hint("read what it runs, then pass --trust: both versions are generated with it, as copier's update does")
+        }
+    })
+}
+
+/// One side of an upgrade: a template version and how copier would name it.
+struct Side {
+    source: ResolvedSource,
+    /// copier's `_src_path` (the template as the project's record names it).
+    src_path: String,
+    /// copier's `_copier_conf.vcs_ref` (the ref asked for).
+    vcs_ref: Option<String>,
+}
+
 /// The two versions an upgrade moves between, wherever they come from.
 struct Sides {
     /// The template's name.
@@ -247,14 +409,227 @@ struct Sides {
     from_version: String,
     /// The version (or commit) moved to.
     to_version: String,
-    /// The recorded version's files and label.
-    base: (TemplateFiles, String),
-    /// The new version's files and label.
-    theirs: (TemplateFiles, String),
-    /// What the project's provenance names after the upgrade.
+    /// The recorded version.
+    base: Side,
+    /// The new version.
+    theirs: Side,
+    /// What a factory project's provenance names after the upgrade.
     origin: TemplateOrigin,
-    /// Checkouts the files are read from, alive while they are.
-    _checkouts: Vec<ResolvedSource>,
+}
+
+/// Generates one side into `target` (a scratch folder) through `generate`'s own steps, with
+/// the run's facts of the project in `dir` (its folder name, copier's `update` operation),
+/// and reads the result back.
+fn generate_side(
+    session: &Session,
+    request: &PlanTemplateUpgrade,
+    side: &Side,
+    (given, asker): (Map<String, Value>, Option<&mut dyn Asker>),
+    hooks: crate::generate::hooks::Hooks,
+    dir: &Path,
+    target: &Path,
+) -> Result<engine::Rendered> {
+    let source = &side.source;
+    // Names a side knows that its version does not have are left out (removed parameters).
+    let given: Map<String, Value> = given
+        .into_iter()
+        .filter(|(k, _)| source.manifest.parameter(k).is_some())
+        .collect();
+    let cookiecutter = source.manifest.flavour() == Flavour::Cookiecutter;
+    // cookiecutter's output folder is the one its project folder is made in.
+    let dst = match (cookiecutter, dir.parent()) {
+        (true, Some(parent)) => crate::generate::absolute(parent),
+        _ => crate::generate::absolute(dir),
+    };
+    let run = Run {
+        template: side.src_path.clone(),
+        url: crate::git::url::without_credentials(&side.src_path),
+        src_path: match &source.source_ref.directory {
+            Some(directory) => format!("{}/{directory}", source.source_ref.uri),
+            None => source.source_ref.uri.clone(),
+        },
+        dst_path: dst,
+        vcs_ref: side.vcs_ref.clone(),
+        commit: source.source_ref.commit.clone(),
+        commit_description: source.commit_description.clone(),
+        given: given.clone(),
+        trusted: request.trust,
+        defaults: asker.is_none(),
+        overwrite: true,
+        operation: Some("update"),
+    };
+    let as_generation = GenerateScaffold {
+        template: side.src_path.clone(),
+        answers: given,
+        trust: request.trust,
+        ..Default::default()
+    };
+    let (renderer, python) = super::generate::renderer(session, source)?;
+    let answers = super::generate::resolve_answers(
+        session,
+        &as_generation,
+        source,
+        &renderer,
+        &python,
+        asker,
+        &run,
+    )
+    .map_err(|e| e.hint("give the missing answers with --set NAME=VALUE"))?;
+    let ctx = answers.context();
+    let chosen = renderer
+        .for_answers(&ctx)
+        .map_err(|m| Error::new(format!("{}: {m}", source.label)))?;
+    let renderer = chosen.as_ref().unwrap_or(&renderer);
+    let project = match cookiecutter {
+        true => target.join(
+            renderer
+                .project_folder(&ctx)
+                .map_err(|m| Error::new(format!("{}: {m}", source.label)))?,
+        ),
+        false => target.to_path_buf(),
+    };
+    let generation = crate::generate::Request {
+        source,
+        renderer,
+        answers: &answers,
+        target: project.clone(),
+        within: None,
+        force: false,
+        dry_run: false,
+        git: false,
+        commit_trailer: None,
+        generated_at: crate::clock::format_rfc3339(session.settings.render.now()),
+        hooks: if request.trust {
+            hooks
+        } else {
+            Default::default()
+        },
+        extra_files: Vec::new(),
+    };
+    let outcome = crate::generate::run(&generation, &crate::generate::Silent)
+        .map_err(|failure| failure.error)?;
+    Ok(engine::Rendered {
+        manifest: renderer.manifest().clone(),
+        answers,
+        tree: engine::read_project(&project)?,
+        libraries: outcome.libraries,
+    })
+}
+
+/// copier's standard answers file for these answers (`_copier_answers` through
+/// `to_nice_yaml`), for a template that does not render one itself.
+fn copier_answers_text(answers: &Answers) -> Result<Vec<u8>> {
+    let recorded = match answers.tool.get("_copier_answers") {
+        Some(Value::Object(map)) => map.clone(),
+        _ => answers.recorded(),
+    };
+    let style = crate::render::pyformat::YamlStyle {
+        indent: 4,
+        flow_leaves: false,
+    };
+    let yaml = crate::render::pyformat::yaml(&Value::Object(recorded), &style)
+        .map_err(|e| Error::new(format!("cannot write copier's answers file: {e}")))?;
+    let text =
+        format!("# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY\n{yaml}");
+    Ok(crate::secrets::redact(&text).into_owned().into_bytes())
+}
+
+/// copier's `_migrations` for this update (the new version's, between the two versions),
+/// refused without `--trust` as copier refuses them.
+struct Migrations {
+    before: Vec<crate::template::copier::Migration>,
+    after: Vec<crate::template::copier::Migration>,
+    /// `_version_from`, `_version_to` and their PEP 440 forms.
+    versions: Vec<(String, String)>,
+}
+
+impl Migrations {
+    fn of(request: &PlanTemplateUpgrade, sides: &Sides) -> Result<Migrations> {
+        let none = Migrations {
+            before: Vec::new(),
+            after: Vec::new(),
+            versions: Vec::new(),
+        };
+        let source = &sides.theirs.source;
+        let config = crate::template::copier::CONFIG_FILES
+            .iter()
+            .find_map(|name| source.files.get(name).map(|f| (name, f)));
+        let (Some((name, file)), Some(from), Some(to)) = (
+            config.filter(|_| source.manifest.flavour() == Flavour::Copier),
+            sides.base.source.commit_description.as_deref(),
+            source.commit_description.as_deref(),
+        ) else {
+            return Ok(none);
+        };
+        let text = String::from_utf8_lossy(&file.read()?).into_owned();
+        let read = |stage: &str| {
+            crate::template::copier::migrations(&text, name, stage, from, to)
+                .map_err(|e| Error::new(format!("{}: {}", source.label, e.message)))
+        };
+        let (before, after) = (read("before")?, read("after")?);
+        if before.is_empty() && after.is_empty() {
+            return Ok(none);
+        }
+        if !request.trust {
+            let named: Vec<String> = before
+                .iter()
+                .chain(&after)
+                .map(|m| format!("migration `{}`", m.task))
+                .collect();
+            return Err(Error::new(format!(
+                "{} wants to run code: {}; nothing was written",
+                source.label,
+                named.join(", ")
+            ))
+            .hint("read what it runs, then pass --trust: copier's migrations run in the project"));
+        }
+        let pep440 = |c: &str| {
+            crate::template::copier::pep440_of_commit(c).map_or_else(String::new, |v| v.to_string())
+        };
+        Ok(Migrations {
+            before,
+            after,
+            versions: vec![
+                ("version_from".into(), from.to_string()),
+                ("version_to".into(), to.to_string()),
+                ("version_pep440_from".into(), pep440(from)),
+                ("version_pep440_to".into(), pep440(to)),
+                ("copier_operation".into(), "update".into()),
+            ],
+        })
+    }
+
+    /// Runs the migrations of `stage` in the project, with the new side's answers and the
+    /// values copier passes.
+    fn run(
+        &self,
+        stage: &str,
+        theirs: &engine::Rendered,
+        dir: &Path,
+        settings: &crate::render::Settings,
+    ) -> Result<()> {
+        let migrations = if stage == "before" {
+            &self.before
+        } else {
+            &self.after
+        };
+        if migrations.is_empty() {
+            return Ok(());
+        }
+        let env = crate::render::environment_with(settings, &theirs.manifest.envops)
+            .map_err(Error::new)?;
+        let ctx = theirs.answers.context();
+        for migration in migrations {
+            let mut extra = self.versions.clone();
+            extra.push(("stage".into(), stage.to_string()));
+            if let Some((current, pep440)) = &migration.current {
+                extra.push(("version_current".into(), current.clone()));
+                extra.push(("version_pep440_current".into(), pep440.clone()));
+            }
+            crate::generate::hooks::run_task_with(&migration.task, &env, &ctx, dir, &extra)?;
+        }
+        Ok(())
+    }
 }
 
 /// A project generated from a stored version: the store has both sides.
@@ -288,18 +663,26 @@ fn stored_sides(
         })?,
     };
     let blobs = session.store.blobs();
+    let side = |version: &str| -> Result<Side> {
+        let source = source::stored(
+            &state,
+            &blobs,
+            &template.id,
+            Some(version),
+            VersionChoice::Any,
+        )?;
+        Ok(Side {
+            src_path: source.source_ref.uri.clone(),
+            vcs_ref: None,
+            source,
+        })
+    };
     Ok(Sides {
         name: template.name.clone(),
         from_version: base_version.version.clone(),
         to_version: target.version.clone(),
-        base: (
-            TemplateFiles::from_tree(&blobs, &base_version.tree)?,
-            format!("{}@{}", template.name, base_version.version),
-        ),
-        theirs: (
-            TemplateFiles::from_tree(&blobs, &target.tree)?,
-            format!("{}@{}", template.name, target.version),
-        ),
+        base: side(&base_version.version)?,
+        theirs: side(&target.version)?,
         origin: TemplateOrigin {
             id: Some(template.id.clone()),
             name: template.name.clone(),
@@ -307,7 +690,6 @@ fn stored_sides(
             version_id: Some(target.id.clone()),
             source: target.source_ref.clone(),
         },
-        _checkouts: Vec::new(),
     })
 }
 
@@ -327,10 +709,9 @@ fn repository_sides(
         ))
     })?;
     let fetch = session.settings.fetch(None, source.directory.clone());
-    let base = crate::generate::source::from_location(&format!("{}#{commit}", source.uri), &fetch)?;
+    let base = source::from_location(&format!("{}#{commit}", source.uri), &fetch)?;
     let to = request.to.as_ref().map(|r| format!("{}#{r}", source.uri));
-    let theirs =
-        crate::generate::source::from_location(to.as_deref().unwrap_or(&source.uri), &fetch)?;
+    let theirs = source::from_location(to.as_deref().unwrap_or(&source.uri), &fetch)?;
     for note in &theirs.notes {
         session.note(note.clone());
     }
@@ -339,8 +720,6 @@ fn repository_sides(
         name: scaffold.template.name.clone(),
         from_version: commit[..12].to_string(),
         to_version: short(&theirs.source_ref.commit),
-        base: ((*base.files).clone(), base.label.clone()),
-        theirs: ((*theirs.files).clone(), theirs.label.clone()),
         origin: TemplateOrigin {
             id: None,
             name: scaffold.template.name.clone(),
@@ -348,7 +727,117 @@ fn repository_sides(
             version_id: None,
             source: theirs.source_ref.clone(),
         },
-        _checkouts: vec![base, theirs],
+        base: Side {
+            src_path: source.uri.clone(),
+            vcs_ref: Some(commit.clone()),
+            source: base,
+        },
+        theirs: Side {
+            src_path: source.uri.clone(),
+            vcs_ref: request.to.clone(),
+            source: theirs,
+        },
+    })
+}
+
+/// A project copier made: the template its answers file names, at the recorded `_commit`
+/// and at `--to REF` (default: its newest release tag, as copier picks it).
+fn copier_sides(
+    session: &Session,
+    request: &PlanTemplateUpgrade,
+    record: &CopierRecord,
+    dir: &Path,
+) -> Result<Sides> {
+    let settings = &session.settings;
+    let location = adopted::template_location(
+        &record.src_path,
+        dir,
+        settings.home.as_deref(),
+        &settings.git.abbreviations,
+    )?;
+    let fetch = settings.fetch(None, None);
+    let base = source::from_location(&format!("{location}#{}", record.commit), &fetch)?;
+    let to = request.to.as_ref().map(|r| format!("{location}#{r}"));
+    let theirs = source::from_location(to.as_deref().unwrap_or(&location), &fetch)?;
+    foreign_sides(
+        session,
+        request,
+        (base, theirs),
+        &record.src_path,
+        &record.commit,
+    )
+}
+
+/// A project cruft made: the template its `.cruft.json` names (in its `directory`), at the
+/// recorded commit and at `--to REF` (default: the default branch's head, as cruft takes it).
+fn cruft_sides(
+    session: &Session,
+    request: &PlanTemplateUpgrade,
+    record: &CruftRecord,
+    dir: &Path,
+) -> Result<Sides> {
+    let settings = &session.settings;
+    let location = adopted::template_location(
+        &record.template,
+        dir,
+        settings.home.as_deref(),
+        &settings.git.abbreviations,
+    )?;
+    let fetch = settings.fetch(None, record.directory.clone());
+    let at = |reference: &str| source::from_location(&format!("{location}#{reference}"), &fetch);
+    let base = at(&record.commit)?;
+    let theirs = match &request.to {
+        Some(reference) => at(reference)?,
+        None => at("HEAD")?,
+    };
+    foreign_sides(
+        session,
+        request,
+        (base, theirs),
+        &record.template,
+        &record.commit,
+    )
+}
+
+/// The sides of a copier or cruft project, named as those tools name them.
+fn foreign_sides(
+    session: &Session,
+    request: &PlanTemplateUpgrade,
+    (base, theirs): (ResolvedSource, ResolvedSource),
+    named: &str,
+    recorded: &str,
+) -> Result<Sides> {
+    for note in &theirs.notes {
+        session.note(note.clone());
+    }
+    let version = |s: &ResolvedSource| {
+        s.commit_description
+            .clone()
+            .or_else(|| s.source_ref.commit.as_ref().map(|c| c[..12].to_string()))
+            .unwrap_or_default()
+    };
+    let name = crate::template::load::name_from_location(named);
+    Ok(Sides {
+        name: name.clone(),
+        from_version: version(&base),
+        to_version: version(&theirs),
+        origin: TemplateOrigin {
+            id: None,
+            name,
+            version: None,
+            version_id: None,
+            source: theirs.source_ref.clone(),
+        },
+        base: Side {
+            src_path: named.to_string(),
+            vcs_ref: Some(recorded.to_string()),
+            source: base,
+        },
+        theirs: Side {
+            src_path: named.to_string(),
+            vcs_ref: request.to.clone(),
+            source: theirs,
+        },
     })
 }
 

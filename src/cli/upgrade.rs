@@ -12,13 +12,13 @@ use crate::app::parse_assignments;
 use crate::app::upgrade::{PlanTemplateUpgrade, UpgradeReport};
 use crate::error::Result;
 use crate::template::answers::Asker;
-use crate::template::manifest::Parameter;
 use crate::upgrade::plan::ConflictStyle;
 
-/// Arguments of `upgrade`.
+/// Arguments of `upgrade`: a project factory, copier or cruft generated.
 #[derive(Debug, clap::Args)]
 pub(crate) struct UpgradeArgs {
-    /// The generated project (default: the current folder).
+    /// The generated project (default: the current folder): its .factory/scaffold.yaml, or
+    /// copier's answers file, or cruft's .cruft.json.
     #[arg(default_value = ".")]
     dir: PathBuf,
     /// The version to move to (default: the latest published); for a project generated from a
@@ -32,27 +32,22 @@ pub(crate) struct UpgradeArgs {
     /// (`diff3`), or yours kept and the template's side in `FILE.rej` (`rej`).
     #[arg(long, visible_alias = "conflict", value_enum, default_value = "merge")]
     conflict_style: Style,
-    /// An answer for a new or secret parameter (repeatable).
+    /// An answer for the new version: a new, secret or changed parameter (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     set: Vec<String>,
-}
-
-/// Asks only for required parameters without a default: the recorded answers stand, and
-/// new parameters with defaults take them.
-struct NewQuestions(prompt::TerminalAsker);
-
-impl Asker for NewQuestions {
-    fn ask(
-        &mut self,
-        param: &Parameter,
-        default: Option<&Value>,
-    ) -> std::result::Result<Value, String> {
-        self.0.ask(param, default)
-    }
-
-    fn asks_for(&self, param: &Parameter, default: Option<&Value>) -> bool {
-        param.required && default.is_none()
-    }
+    /// Run the template's code (cookiecutter hooks, copier tasks and migrations, Python
+    /// extensions) in both versions; refused without it.
+    #[arg(long)]
+    trust: bool,
+    /// Take defaults for new questions without asking, even on a terminal.
+    #[arg(long)]
+    defaults: bool,
+    /// On a terminal, ask only new questions (the recorded answers stand).
+    #[arg(long)]
+    skip_answered: bool,
+    /// The copier answers file to upgrade from (copier's -a), relative to the project.
+    #[arg(long, short = 'a', value_name = "NAME")]
+    answers_file: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -77,11 +72,16 @@ pub(crate) fn run(app: &App, args: UpgradeArgs) -> Result<()> {
             Style::Rej => ConflictStyle::Rej,
         },
         answers,
+        trust: args.trust,
+        answers_file: args.answers_file,
+        skip_answered: args.skip_answered,
     };
-    // On a terminal, new required parameters without a default are asked for (as copier's
-    // update asks new questions); elsewhere the error names them.
-    let mut asker = NewQuestions(prompt::TerminalAsker::new(!app.settings.no_color));
-    let asker = (!app.json() && app.interactive()).then_some(&mut asker as &mut dyn Asker);
+    // On a terminal the questions are asked again with the recorded answers offered (as
+    // copier's update asks them); with --defaults, or elsewhere, the recorded answers stand,
+    // new questions take their defaults, and the error names any that has none.
+    let mut asker = prompt::TerminalAsker::new(!app.settings.no_color);
+    let asker = (!args.defaults && !app.json() && app.interactive())
+        .then_some(&mut asker as &mut dyn Asker);
     let dir = args.dir.clone();
     let ports = Ports {
         asker,

@@ -141,6 +141,35 @@ pub fn run_task(
     ctx: &minijinja::Value,
     cwd: &Path,
 ) -> Result<()> {
+    run_task_with(task, env, ctx, cwd, &[])
+}
+
+/// [`run_task`] with values copier adds for this task: `_NAME` in its context, `NAME` (upper
+/// case) in its environment, as copier gives a migration `_stage`/`STAGE`, `_version_from`/
+/// `VERSION_FROM`… and every task `_copier_operation`/`COPIER_OPERATION`.
+pub fn run_task_with(
+    task: &Task,
+    env: &minijinja::Environment<'static>,
+    ctx: &minijinja::Value,
+    cwd: &Path,
+    extra: &[(String, String)],
+) -> Result<()> {
+    let with_extra;
+    let ctx = if extra.is_empty() {
+        ctx
+    } else {
+        let mut merged = std::collections::BTreeMap::new();
+        for key in ctx.try_iter().into_iter().flatten() {
+            if let (Some(name), Ok(value)) = (key.as_str(), ctx.get_item(&key)) {
+                merged.insert(name.to_string(), value);
+            }
+        }
+        for (name, value) in extra {
+            merged.insert(format!("_{name}"), minijinja::Value::from(value.as_str()));
+        }
+        with_extra = minijinja::Value::from(merged);
+        &with_extra
+    };
     let render = |text: &str| {
         crate::bounded::render_str_bounded(env, text, ctx)
             .map_err(|e| Error::new(format!("task `{task}`: {e}")))
@@ -177,5 +206,6 @@ pub fn run_task(
         }
     };
     command.current_dir(dir);
+    command.envs(extra.iter().map(|(k, v)| (k.to_ascii_uppercase(), v)));
     run(command, &format!("task `{shown}`"))
 }

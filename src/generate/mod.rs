@@ -4,6 +4,7 @@
 //! stops the run before anything is written), render and write files in parallel into a staging folder
 //! beside the target, add `.factory/`, move the result into place, and optionally commit it.
 
+pub mod adopted;
 pub mod hooks;
 pub mod output;
 pub mod provenance;

@@ -33,6 +33,9 @@ pub struct ResolvedSource {
     pub label: String,
     /// Where its files came from.
     pub source_ref: SourceRef,
+    /// For a repository: `git describe --tags --always` of the commit (`v1.2.0`,
+    /// `v1.2.0-3-gabc1234`), what copier records as `_commit`.
+    pub commit_description: Option<String>,
     /// What a person should hear about how it was fetched (the tag chosen, the cache).
     pub notes: Vec<String>,
     /// Keeps a git checkout alive while the source is used.
@@ -67,6 +70,7 @@ impl ResolvedSource {
             version: None,
             label,
             source_ref,
+            commit_description: None,
             notes,
             _checkout: checkout,
         }
@@ -241,13 +245,13 @@ fn from_repository(url: &str, in_url: Option<&str>, fetch: &Fetch) -> Result<Res
             }
         }
     };
-    // copier takes the newest release when no ref is named: the highest semver tag.
+    // copier takes the newest release when no ref is named: the highest tag by PEP 440.
     if reference.is_none() {
         let here = root(&checkout)?;
         let copier = ["copier.yml", "copier.yaml"]
             .iter()
             .any(|m| here.join(m).is_file());
-        if copier && let Some(tag) = newest_semver_tag(&repo.tags(options)) {
+        if copier && let Some(tag) = newest_release_tag(&repo.tags(options)) {
             let tagged = repo.resolve(Some(&tag), options)?;
             notes.push(format!(
                 "using tag {tag} of {}, its newest release (copier's default); --ref chooses another",
@@ -282,6 +286,7 @@ fn from_repository(url: &str, in_url: Option<&str>, fetch: &Fetch) -> Result<Res
         None => format!("{} ({})", repo.url, &commit[..12]),
     };
     let (files, manifest) = folder(&here, &label)?;
+    let commit_description = repo.describe(&commit, options);
     let source_ref = SourceRef {
         kind: SourceKind::Git,
         uri: repo.url.clone(),
@@ -289,27 +294,25 @@ fn from_repository(url: &str, in_url: Option<&str>, fetch: &Fetch) -> Result<Res
         directory: directory.map(str::to_string),
     };
     drop(repo);
-    Ok(ResolvedSource::unstored(
-        files,
-        manifest,
-        label,
-        source_ref,
-        notes,
-        Some(checkout),
-    ))
+    let mut resolved =
+        ResolvedSource::unstored(files, manifest, label, source_ref, notes, Some(checkout));
+    resolved.commit_description = commit_description;
+    Ok(resolved)
 }
 
-/// The highest tag that reads as semver (a leading `v` allowed), as copier picks it.
-fn newest_semver_tag(tags: &[String]) -> Option<String> {
+/// The newest release among `tags`, as copier picks it: the highest by PEP 440 ordering
+/// (`v1.10.0` above `v1.9.0`, a leading `v` allowed), pre-releases and development releases
+/// left out; tags that are not versions are ignored.
+pub fn newest_release_tag(tags: &[String]) -> Option<String> {
     tags.iter()
-        .filter_map(|t| {
-            semver::Version::parse(t.trim_start_matches('v'))
-                .ok()
-                .filter(|v| v.pre.is_empty())
-                .map(|v| (v, t))
-        })
+        .filter_map(|t| pep440(t).filter(|v| !v.any_prerelease()).map(|v| (v, t)))
         .max()
         .map(|(_, t)| t.clone())
+}
+
+/// A tag or version read by PEP 440 (what copier compares versions by).
+pub fn pep440(text: &str) -> Option<pep440_rs::Version> {
+    text.trim().parse().ok()
 }
 
 /// Whether a `generate` argument names a folder or repository rather than a stored template.
@@ -385,7 +388,28 @@ pub fn stored(
         version: Some(chosen.version.clone()),
         label: format!("{}@{}", template.name, chosen.version),
         source_ref: chosen.source_ref.clone(),
+        commit_description: None,
         notes: Vec::new(),
         _checkout: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_newest_release_is_chosen_by_pep_440_as_copier_chooses_it() {
+        let tags = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            newest_release_tag(&tags(&["v1.9.0", "v1.10.0", "v2.0.0rc1", "nightly"])).as_deref(),
+            Some("v1.10.0")
+        );
+        // Not semver, yet versions to PEP 440 (and to copier).
+        assert_eq!(
+            newest_release_tag(&tags(&["v1.1.0", "1.2", "1.2.post1", "1.3.dev0"])).as_deref(),
+            Some("1.2.post1")
+        );
+        assert_eq!(newest_release_tag(&tags(&["latest"])), None);
+    }
 }

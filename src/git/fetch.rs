@@ -555,6 +555,23 @@ impl CachedRepo {
             .unwrap_or_default()
     }
 
+    /// `git describe --tags --always` of `commit`: the nearest tag, with the distance and
+    /// the abbreviated commit when it is not tagged itself (`v1.2.0-3-gabc1234`), or the
+    /// abbreviated commit alone without tags. copier records this as `_commit`.
+    pub fn describe(&self, commit: &str, options: &FetchOptions) -> Option<String> {
+        let env = GitEnv::new(&self.url, options);
+        run_git(
+            &["describe", "--tags", "--always", commit],
+            Some(&self.dir),
+            &env,
+            options,
+            false,
+        )
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+    }
+
     /// Checks `commit` out into a fresh temporary folder.
     pub fn checkout(&self, commit: &str) -> Result<tempfile::TempDir> {
         let dir = tempfile::Builder::new()

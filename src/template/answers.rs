@@ -89,6 +89,13 @@ pub trait Asker {
     fn asks_for(&self, _param: &Parameter, _default: Option<&Value>) -> bool {
         true
     }
+
+    /// The answer given last time (an upgrade's recorded answers): offered instead of the
+    /// default when asking, and taken when not asking (as copier's update does). None by
+    /// default.
+    fn previous(&self, _name: &str) -> Option<Value> {
+        None
+    }
 }
 
 /// Resolves answers for `manifest` from `given`, then (for parameters without an answer) by
@@ -211,7 +218,10 @@ pub fn resolve_with(
         if param.ask_when.is_some() && !asks(param, env, &ctx) {
             answers.unasked.push(param.name.clone());
         }
-        let offered = default.as_ref().and_then(|d| d.as_ref().ok());
+        let previous = asker.as_deref().and_then(|a| a.previous(&param.name));
+        let offered = previous
+            .as_ref()
+            .or(default.as_ref().and_then(|d| d.as_ref().ok()));
         let value = if let Some(value) = given.get(&param.name) {
             if secret {
                 register_secret(value);
@@ -221,6 +231,9 @@ pub fn resolve_with(
             !param.hidden && asks(param, env, &ctx) && asker.asks_for(param, offered)
         }) {
             asker.ask(param, offered)
+        } else if let Some(previous) = previous.filter(|_| asks(param, env, &ctx)) {
+            // A question copier does not ask (its `when` false) takes its default instead.
+            params::coerce(param, &previous)
         } else if let Some(default) = default.filter(|_| use_defaults || !param.required) {
             default
         } else if param.required {

@@ -26,6 +26,12 @@ pub struct Run {
     pub vcs_ref: Option<String>,
     /// The commit the template came from, for git sources.
     pub commit: Option<String>,
+    /// `git describe --tags --always` of that commit (`v1.2.0-3-gabc1234`), what copier
+    /// records as `_commit`; the commit itself when there is none.
+    pub commit_description: Option<String>,
+    /// copier's operation: `copy` (a generation) or `update` (both sides of an upgrade),
+    /// `_copier_operation` to tasks and `_exclude` patterns. `copy` when `None`.
+    pub operation: Option<&'static str>,
     /// The answers given on the command line.
     pub given: Map<String, Value>,
     /// Whether `--trust` was passed.
@@ -91,6 +97,10 @@ pub fn tool_values(manifest: &Manifest, run: &Run) -> Map<String, Value> {
             values.insert("_folder_name".into(), json!(folder));
             values.insert("_copier_python".into(), json!("python3"));
             values.insert("_copier_phase".into(), json!("prompt"));
+            values.insert(
+                "_copier_operation".into(),
+                json!(run.operation.unwrap_or("copy")),
+            );
         }
     }
     values
@@ -113,7 +123,7 @@ pub fn after_answers(values: &mut Map<String, Value>, run: &Run, public: &Map<St
 /// What copier records about a run in its answers file, in its order.
 pub fn copier_answers(run: &Run, public: &Map<String, Value>) -> Map<String, Value> {
     let mut answers = Map::new();
-    if let Some(commit) = &run.commit {
+    if let Some(commit) = run.commit_description.as_ref().or(run.commit.as_ref()) {
         answers.insert("_commit".into(), json!(commit));
     }
     answers.insert("_src_path".into(), json!(run.url));

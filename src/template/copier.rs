@@ -94,6 +94,119 @@ fn task_of(value: &Value) -> Option<Task> {
     }
 }
 
+/// One of copier's `_migrations` as it applies to an update: the task, and the values copier
+/// gives it (`_stage`, `_version_from`, … in its context; `STAGE`, `VERSION_FROM`, … in its
+/// environment).
+#[derive(Debug, Clone)]
+pub struct Migration {
+    /// What runs (its `when` defaults to `_stage == "after"`, as copier's does).
+    pub task: Task,
+    /// `version_current` and `version_pep440_current` when the migration names a version.
+    pub current: Option<(String, String)>,
+}
+
+/// A version of the template in an update: `git describe` of its commit (copier's
+/// `_commit`) and that read as PEP 440 (`v1.2.0-3-gabc1234` is `1.2.0.post3+gabc1234`).
+pub fn pep440_of_commit(commit: &str) -> Option<pep440_rs::Version> {
+    let parse = |text: &str| text.trim().parse::<pep440_rs::Version>().ok();
+    // `<tag>-<count>-g<hash>`, as copier reads a described commit.
+    let described = regex::Regex::new(r"^(.+)-(\d+)-(g\w+)$").expect("the pattern is valid");
+    match described.captures(commit) {
+        Some(c) => parse(&format!("{}.post{}+{}", &c[1], &c[2], &c[3])),
+        None => parse(commit),
+    }
+}
+
+/// The `_migrations` of `copier.yml` (its text, read from `origin`) that apply to an update
+/// from `from` to `to` (copier's `_commit` of each) at `stage` (`before` or `after`),
+/// in order. A migration naming a `version` applies when `from < version <= to` (PEP 440);
+/// one without applies to every update. None apply when either side is not a version.
+pub fn migrations(
+    text: &str,
+    origin: &str,
+    stage: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<Migration>, YamlError> {
+    let config: Map<String, Value> = yaml::parse(text, origin)?;
+    let (Some(from_version), Some(to_version)) = (pep440_of_commit(from), pep440_of_commit(to))
+    else {
+        return Ok(Vec::new());
+    };
+    let bad = |item: &Value| YamlError {
+        origin: origin.to_string(),
+        line: None,
+        column: None,
+        message: format!(
+            "_migrations: `{item}` is not a migration: use a command, or {{command, version, when, working_directory}}"
+        ),
+    };
+    let delimiter = |key: &str, default: &'static str| {
+        config
+            .get("_envops")
+            .and_then(|e| e.get(key))
+            .and_then(Value::as_str)
+            .unwrap_or(default)
+            .to_string()
+    };
+    let after_only = format!(
+        "{} _stage == \"after\" {}",
+        delimiter("variable_start_string", "{{"),
+        delimiter("variable_end_string", "}}")
+    );
+    let applies = |version: &Value| -> Result<Option<(String, String)>, YamlError> {
+        let text = match version {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            other => return Err(bad(other)),
+        };
+        let current = pep440_of_commit(&text).ok_or_else(|| bad(version))?;
+        Ok((current > from_version && current <= to_version)
+            .then(|| (text.clone(), current.to_string())))
+    };
+    let mut found = Vec::new();
+    for item in config
+        .get("_migrations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let legacy = item
+            .as_object()
+            .filter(|m| m.contains_key("before") || m.contains_key("after"));
+        if let Some(legacy) = legacy {
+            // The older form: {version, before: [...], after: [...]}, always by version.
+            let Some(current) = applies(legacy.get("version").ok_or_else(|| bad(item))?)? else {
+                continue;
+            };
+            for command in legacy
+                .get(stage)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let task = task_of(command).ok_or_else(|| bad(command))?;
+                found.push(Migration {
+                    task,
+                    current: Some(current.clone()),
+                });
+            }
+            continue;
+        }
+        let current = match item.get("version") {
+            Some(version) => match applies(version)? {
+                Some(current) => Some(current),
+                None => continue,
+            },
+            None => None,
+        };
+        let mut task = task_of(item).ok_or_else(|| bad(item))?;
+        task.when.get_or_insert_with(|| after_only.clone());
+        found.push(Migration { task, current });
+    }
+    Ok(found)
+}
+
 /// The Jinja extensions copier templates name that factory has built in.
 const PROVIDED_EXTENSIONS: [&str; 6] = [
     "jinja2_time.TimeExtension",
@@ -326,4 +439,69 @@ fn question(
             .map(str::to_string),
         choice_validators,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_described_commit_reads_as_copier_reads_it() {
+        let version = |c: &str| pep440_of_commit(c).map(|v| v.to_string());
+        assert_eq!(version("v1.2.0").as_deref(), Some("1.2.0"));
+        assert_eq!(
+            version("v1.2.0-3-gabc1234").as_deref(),
+            Some("1.2.0.post3+gabc1234")
+        );
+        assert_eq!(version("abc1234"), None);
+    }
+
+    #[test]
+    fn migrations_apply_between_the_two_versions_at_their_stage() {
+        let config = r#"
+_migrations:
+  - version: v1.1.0
+    command: one
+  - version: v1.3.0
+    command: too new
+  - version: v1.0.0
+    command: already done
+  - every update
+  - command: [echo, before]
+    when: "{{ _stage == 'before' }}"
+  - version: v1.2.0
+    before: [legacy-before]
+    after: [legacy-after]
+"#;
+        let named = |stage: &str| -> Vec<(String, Option<String>)> {
+            migrations(config, "copier.yml", stage, "v1.0.0", "v1.2.0-1-gabc1234")
+                .unwrap()
+                .into_iter()
+                .map(|m| (m.task.to_string(), m.current.map(|c| c.0)))
+                .collect()
+        };
+        let after = named("after");
+        assert_eq!(
+            after,
+            [
+                ("one".to_string(), Some("v1.1.0".to_string())),
+                ("every update".to_string(), None),
+                ("echo before".to_string(), None),
+                ("legacy-after".to_string(), Some("v1.2.0".to_string())),
+            ]
+        );
+        // The new form is chosen by its `when` as it runs; the old form by its stage here.
+        assert_eq!(named("before").last().unwrap().0, "legacy-before");
+        let every = migrations(config, "copier.yml", "after", "v1.0.0", "v1.2.0").unwrap();
+        assert_eq!(
+            every[1].task.when.as_deref(),
+            Some("{{ _stage == \"after\" }}")
+        );
+        // Versions that are not versions: nothing applies, as in copier.
+        assert!(
+            migrations(config, "copier.yml", "after", "abc1234", "v1.2.0")
+                .unwrap()
+                .is_empty()
+        );
+    }
 }

@@ -1,9 +1,10 @@
 //! `upgrade`: move a generated project to another template version without losing local
-//! edits. The plan compares three trees (base = the recorded version rendered with the
+//! edits. The plan compares three trees (base = the recorded version generated with the
 //! recorded answers, theirs = the target version, ours = the files on disk); applying it is
 //! all or nothing.
 
 pub mod apply;
+pub mod keep;
 mod merge;
 pub mod plan;
 mod structured;
@@ -11,19 +12,14 @@ mod structured;
 pub use plan::{Action, Plan, Step};
 
 use std::path::Path;
-use std::sync::Arc;
-
-use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::hash::{self, PROVENANCE_DIR};
-use crate::render::tree::Renderer;
-use crate::template::answers::{self, Answers};
+use crate::template::answers::Answers;
 use crate::template::manifest::Manifest;
-use crate::template::snapshot::TemplateFiles;
 use plan::{FileState, Tree};
 
-/// A template version rendered in memory.
+/// A template version generated for one side of an upgrade (in a scratch folder, read back).
 pub struct Rendered {
     /// Its manifest.
     pub manifest: Manifest,
@@ -33,68 +29,6 @@ pub struct Rendered {
     pub tree: Tree,
     /// The libraries the answers select.
     pub libraries: Vec<crate::domain::events::LibraryUse>,
-}
-
-/// Renders a template's files with `given` answers (unknown names dropped: a parameter the
-/// version does not have), defaults filling the rest; `asker`, when given, is asked for
-/// what has neither.
-pub fn render(
-    files: TemplateFiles,
-    origin: &str,
-    name: &str,
-    given: &Map<String, Value>,
-    settings: &crate::render::Settings,
-    asker: Option<&mut dyn answers::Asker>,
-) -> Result<Rendered> {
-    let manifest = crate::template::load::manifest_of(&files, origin, name)?;
-    let given: Map<String, Value> = given
-        .iter()
-        .filter(|(k, _)| manifest.parameter(k).is_some())
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let files = Arc::new(files);
-    let asking = Renderer::new(&manifest, Arc::clone(&files), settings)
-        .map_err(|m| Error::new(format!("{origin}: {m}")))?;
-    // Both sides of an upgrade render with the same tool values, so they cancel in the merge.
-    let run = crate::template::context::Run::preview(origin, &given);
-    let answers = answers::resolve_with(&manifest, asking.env(), &given, true, asker, &run)
-        .map_err(|problems| {
-            answers::not_usable(origin, &problems)
-                .hint("give the missing answers with --set NAME=VALUE")
-        })?;
-    let ctx = answers.context();
-    let chosen = asking
-        .for_answers(&ctx)
-        .map_err(|m| Error::new(format!("{origin}: {m}")))?;
-    let renderer = chosen.as_ref().unwrap_or(&asking);
-    let rendered = renderer.render_all(&ctx).map_err(|problems| {
-        let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-        Error::new(format!(
-            "{origin} did not render:\n  {}",
-            lines.join("\n  ")
-        ))
-    })?;
-    let libraries = renderer.libraries(&ctx)?;
-    drop(chosen);
-    drop(asking);
-    let tree = rendered
-        .into_iter()
-        .map(|f| {
-            (
-                f.path,
-                FileState {
-                    bytes: f.bytes,
-                    executable: f.executable,
-                },
-            )
-        })
-        .collect();
-    Ok(Rendered {
-        manifest,
-        answers,
-        tree,
-        libraries,
-    })
 }
 
 /// The files of a generated project as they are now (its `.factory/` and `.git/` left out;

@@ -19,9 +19,18 @@ pub fn tool(package: &str, version: &str, bin: &str) -> Option<PathBuf> {
 pub fn tool_with(name: &str, packages: &[&str], bin: &str) -> Option<PathBuf> {
     let venv = super::repo().join(format!("target/test-venvs/{name}"));
     let path = venv.join("bin").join(bin);
-    if path.is_file() {
+    // A venv copied from another folder (a warm target/) has scripts whose `#!` names an
+    // interpreter elsewhere, which may be gone.
+    let usable = || {
+        Command::new(&path)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if path.is_file() && usable() {
         return Some(path);
     }
+    let _ = std::fs::remove_dir_all(&venv);
     let made = Command::new("python3")
         .args(["-m", "venv"])
         .arg(&venv)
