@@ -825,7 +825,7 @@ fn verified_tree(
                 "{at} does not start with the tree its record names"
             ))
         })?;
-    let tree_bytes = registry.blob(&repository, &tree_layer.digest, tree_layer.size)?;
+    let tree_bytes = registry.blob(repository, &tree_layer.digest, tree_layer.size)?;
     let tree = Tree::from_bytes(&tree_bytes)?;
     if let Some(problem) = crate::render::paths::tree_problems(&tree).first() {
         return Err(Error::new(format!(

@@ -219,12 +219,62 @@ fn plan_template_upgrade(
         engine::keep::skip_paths(&mut base_tree, &mut theirs_tree, &cruft.skip)?;
     }
     let mut plan = plan::plan(&base_tree, &theirs_tree, &ours, request.conflict_style);
-    // The project's own record: copier's answers file is what the new version renders (or,
-    // when it renders none, copier's standard one); cruft's is written as cruft writes it.
+    let mut records = project_records(&record, &mut plan, &theirs, &ours, &sides, &request)?;
+    records.retain(|(path, bytes)| ours.get(path).is_none_or(|f| &f.bytes != bytes));
+    let (parameters, libraries) = changes_between(&base, &theirs);
+
+    let plan_id = ids::new_id(ids::PLAN);
+    let mut events = plan_event(&record, &sides, &plan, &plan_id);
+    let report = UpgradeReport {
+        plan_id,
+        template: sides.name.clone(),
+        from_version: sides.from_version.clone(),
+        to_version: sides.to_version.clone(),
+        applied: request.apply,
+        plan,
+        parameters,
+        libraries,
+    };
+    let execution = match request.apply && (report.changes() > 0 || !records.is_empty()) {
+        true => Some(apply_upgrade(
+            session,
+            dir,
+            &record,
+            &sides,
+            &theirs,
+            &report,
+            records,
+            &migrations,
+        )?),
+        false => None,
+    };
+    session.write(|state| {
+        if let Some((execution, scaffold, duration_ms)) = execution {
+            // The plan caused the upgrade: ScaffoldGenerated and TemplateExecuted follow it.
+            // Without a plan event (a repository source) the request opens the chain.
+            let recorded = commands::execution_succeeded(state, &execution, scaffold, duration_ms)?;
+            let skip = usize::from(!events.is_empty());
+            events.extend(recorded.into_iter().skip(skip));
+        }
+        Ok(Decision::events(events, ()))
+    })?;
+    Ok(report)
+}
+
+/// The project's own record: copier's answers file is what the new version renders (or,
+/// when it renders none, copier's standard one); cruft's is written as cruft writes it.
+fn project_records(
+    record: &Record,
+    plan: &mut Plan,
+    theirs: &engine::Rendered,
+    ours: &crate::upgrade::plan::Tree,
+    sides: &Sides,
+    request: &PlanTemplateUpgrade,
+) -> Result<Vec<(String, Vec<u8>)>> {
     let mut records: Vec<(String, Vec<u8>)> = Vec::new();
     match &record {
         Record::Copier(copier) if theirs.tree.contains_key(&copier.file) => {
-            engine::keep::regenerate(&mut plan, &copier.file, &theirs.tree, &ours);
+            engine::keep::regenerate(plan, &copier.file, &theirs.tree, ours);
         }
         Record::Copier(copier) => {
             records.push((copier.file.clone(), copier_answers_text(&theirs.answers)?));
@@ -245,104 +295,96 @@ fn plan_template_upgrade(
         )),
         Record::Factory(_) => {}
     }
-    records.retain(|(path, bytes)| ours.get(path).is_none_or(|f| &f.bytes != bytes));
-    let (parameters, libraries) = changes_between(&base, &theirs);
+    Ok(records)
+}
 
+/// The plan event: it names a stored template and the generation it upgrades; a project from
+/// a repository, copier or cruft has neither (its generation events are recorded when the
+/// plan is applied).
+fn plan_event(record: &Record, sides: &Sides, plan: &Plan, plan_id: &str) -> Vec<DomainEvent> {
     let steps: Vec<Value> = plan
         .steps
         .iter()
         .map(|s| json!({"path": s.path, "action": s.action, "reason": s.reason}))
         .collect();
-    let plan_id = ids::new_id(ids::PLAN);
-    // The plan event names a stored template and the generation it upgrades; a project from
-    // a repository, copier or cruft has neither (its generation events are recorded when the
-    // plan is applied).
-    let mut events: Vec<DomainEvent> = match (&record, &sides.origin.id) {
+    match (record, &sides.origin.id) {
         (Record::Factory(scaffold), Some(template_id)) => {
             vec![DomainEvent::TemplateUpgradePlanCreated(
                 TemplateUpgradePlanCreated {
-                    plan_id: plan_id.clone(),
+                    plan_id: plan_id.to_string(),
                     execution_id: scaffold.execution_id.clone(),
                     template_id: template_id.clone(),
                     from_version: sides.from_version.clone(),
                     to_version: sides.to_version.clone(),
-                    steps: steps.clone(),
+                    steps,
                     conflict_count: plan.conflict_count() as u64,
                 },
             )]
         }
         _ => Vec::new(),
-    };
-    let report = UpgradeReport {
-        plan_id,
-        template: sides.name.clone(),
-        from_version: sides.from_version.clone(),
-        to_version: sides.to_version.clone(),
-        applied: request.apply,
-        plan,
-        parameters,
-        libraries,
-    };
-    let mut execution = None;
-    if request.apply && (report.changes() > 0 || !records.is_empty()) {
-        let started = std::time::Instant::now();
-        let mut hashed: Vec<HashedFile> = theirs
-            .tree
-            .iter()
-            .map(|(path, f)| HashedFile {
-                path: path.clone(),
-                sha256: hash::sha256_hex(&f.bytes),
-            })
-            .collect();
-        let tree = hash::tree_hash(&mut hashed);
-        let execution_id = ids::new_id(ids::EXECUTION);
-        let scaffold_output_id = ids::new_id(ids::SCAFFOLD_OUTPUT);
-        // A factory project's provenance is written anew; a copier or cruft project gets
-        // nothing of factory's, only its own record.
-        if let Record::Factory(_) = &record {
-            let new_scaffold = Scaffold::record(
-                sides.origin.clone(),
-                execution_id.clone(),
-                scaffold_output_id.clone(),
-                crate::clock::format_rfc3339(session.settings.render.now()),
-                &theirs.answers,
-                theirs.libraries.clone(),
-                tree.content_hash.clone(),
-            );
-            records.extend(new_scaffold.files(&tree.manifest));
-        }
-        engine::apply::apply(dir, &report.plan, &records)?;
-        migrations.run("after", &theirs, dir, &session.settings.render)?;
-        execution = Some((
-            Execution {
-                execution_id,
-                template_id: sides.origin.id.clone(),
-                template_version_id: sides.origin.version_id.clone(),
-                parameters: theirs.answers.public(),
-                target: crate::generate::absolute(dir),
-            },
-            commands::Scaffold {
-                scaffold_output_id,
-                libraries: theirs.libraries.clone(),
-                repository: None,
-                content_hash: tree.content_hash,
-                file_count: theirs.tree.len() as u64,
-                byte_count: theirs.tree.values().map(|f| f.bytes.len() as u64).sum(),
-            },
-            started.elapsed().as_millis() as u64,
-        ));
     }
-    session.write(|state| {
-        if let Some((execution, scaffold, duration_ms)) = execution {
-            // The plan caused the upgrade: ScaffoldGenerated and TemplateExecuted follow it.
-            // Without a plan event (a repository source) the request opens the chain.
-            let recorded = commands::execution_succeeded(state, &execution, scaffold, duration_ms)?;
-            let skip = usize::from(!events.is_empty());
-            events.extend(recorded.into_iter().skip(skip));
-        }
-        Ok(Decision::events(events, ()))
-    })?;
-    Ok(report)
+}
+
+/// Carries the plan out, all or nothing, with the migrations around it; the generation to
+/// record (a factory project's provenance written anew, a copier or cruft project's own
+/// record only).
+#[allow(clippy::too_many_arguments)]
+fn apply_upgrade(
+    session: &Session,
+    dir: &Path,
+    record: &Record,
+    sides: &Sides,
+    theirs: &engine::Rendered,
+    report: &UpgradeReport,
+    mut records: Vec<(String, Vec<u8>)>,
+    migrations: &Migrations,
+) -> Result<(Execution, commands::Scaffold, u64)> {
+    let started = std::time::Instant::now();
+    let mut hashed: Vec<HashedFile> = theirs
+        .tree
+        .iter()
+        .map(|(path, f)| HashedFile {
+            path: path.clone(),
+            sha256: hash::sha256_hex(&f.bytes),
+        })
+        .collect();
+    let tree = hash::tree_hash(&mut hashed);
+    let execution_id = ids::new_id(ids::EXECUTION);
+    let scaffold_output_id = ids::new_id(ids::SCAFFOLD_OUTPUT);
+    // A factory project's provenance is written anew; a copier or cruft project gets
+    // nothing of factory's, only its own record.
+    if let Record::Factory(_) = &record {
+        let new_scaffold = Scaffold::record(
+            sides.origin.clone(),
+            execution_id.clone(),
+            scaffold_output_id.clone(),
+            crate::clock::format_rfc3339(session.settings.render.now()),
+            &theirs.answers,
+            theirs.libraries.clone(),
+            tree.content_hash.clone(),
+        );
+        records.extend(new_scaffold.files(&tree.manifest));
+    }
+    engine::apply::apply(dir, &report.plan, &records)?;
+    migrations.run("after", theirs, dir, &session.settings.render)?;
+    Ok((
+        Execution {
+            execution_id,
+            template_id: sides.origin.id.clone(),
+            template_version_id: sides.origin.version_id.clone(),
+            parameters: theirs.answers.public(),
+            target: crate::generate::absolute(dir),
+        },
+        commands::Scaffold {
+            scaffold_output_id,
+            libraries: theirs.libraries.clone(),
+            repository: None,
+            content_hash: tree.content_hash,
+            file_count: theirs.tree.len() as u64,
+            byte_count: theirs.tree.values().map(|f| f.bytes.len() as u64).sum(),
+        },
+        started.elapsed().as_millis() as u64,
+    ))
 }
 
 /// Asks the new side's questions on a terminal with the recorded answers offered; with
@@ -529,8 +571,7 @@ fn copier_answers_text(answers: &Answers) -> Result<Vec<u8>> {
     };
     let yaml = crate::render::pyformat::yaml(&Value::Object(recorded), &style)
         .map_err(|e| Error::new(format!("cannot write copier's answers file: {e}")))?;
-    let text =
-        format!("# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY\n{yaml}");
+    let text = format!("# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY\n{yaml}");
     Ok(crate::secrets::redact(&text).into_owned().into_bytes())
 }
 

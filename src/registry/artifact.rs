@@ -487,6 +487,44 @@ pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
+/// What a template version's manifest says of it.
+pub struct Described<'a> {
+    /// The template's name.
+    pub name: &'a str,
+    /// The version.
+    pub version: &'a str,
+    /// Its title.
+    pub title: &'a str,
+    /// Its description, if it has one.
+    pub description: Option<&'a str>,
+    /// When the version was made, RFC 3339.
+    pub created: &'a str,
+    /// The repository it was made from, when that means something elsewhere.
+    pub source: Option<&'a str>,
+    /// Its content hash.
+    pub content_hash: &'a str,
+}
+
+/// A template version's manifest annotations: the OCI ones tools show, and factory's own.
+pub fn template_annotations(described: Described) -> BTreeMap<String, String> {
+    let mut annotations = BTreeMap::new();
+    let mut put = |key: &str, value: &str| {
+        annotations.insert(key.to_string(), value.to_string());
+    };
+    put("org.opencontainers.image.version", described.version);
+    put("org.opencontainers.image.title", described.title);
+    if let Some(description) = described.description {
+        put("org.opencontainers.image.description", description);
+    }
+    put("org.opencontainers.image.created", described.created);
+    if let Some(source) = described.source {
+        put("org.opencontainers.image.source", source);
+    }
+    put(CONTENT_HASH_ANNOTATION, described.content_hash);
+    put(NAME_ANNOTATION, described.name);
+    annotations
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -608,42 +646,4 @@ mod tests {
             ]
         );
     }
-}
-
-/// What a template version's manifest says of it.
-pub struct Described<'a> {
-    /// The template's name.
-    pub name: &'a str,
-    /// The version.
-    pub version: &'a str,
-    /// Its title.
-    pub title: &'a str,
-    /// Its description, if it has one.
-    pub description: Option<&'a str>,
-    /// When the version was made, RFC 3339.
-    pub created: &'a str,
-    /// The repository it was made from, when that means something elsewhere.
-    pub source: Option<&'a str>,
-    /// Its content hash.
-    pub content_hash: &'a str,
-}
-
-/// A template version's manifest annotations: the OCI ones tools show, and factory's own.
-pub fn template_annotations(described: Described) -> BTreeMap<String, String> {
-    let mut annotations = BTreeMap::new();
-    let mut put = |key: &str, value: &str| {
-        annotations.insert(key.to_string(), value.to_string());
-    };
-    put("org.opencontainers.image.version", described.version);
-    put("org.opencontainers.image.title", described.title);
-    if let Some(description) = described.description {
-        put("org.opencontainers.image.description", description);
-    }
-    put("org.opencontainers.image.created", described.created);
-    if let Some(source) = described.source {
-        put("org.opencontainers.image.source", source);
-    }
-    put(CONTENT_HASH_ANNOTATION, described.content_hash);
-    put(NAME_ANNOTATION, described.name);
-    annotations
 }
