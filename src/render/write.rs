@@ -172,3 +172,40 @@ pub fn write_link(root: &Path, rel: &str, target: &str) -> Result<()> {
     let made: std::io::Result<()> = Err(std::io::Error::other("symlinks are not supported here"));
     made.map_err(|e| Error::io("create the link", &at, e))
 }
+
+/// Creates the links a template keeps as links below `root` (a staging folder), then
+/// resolves each of them again on the file system as it now is (`target`, the folder the
+/// output goes into, answering for the paths the staging folder does not hold: links the
+/// user has there count too), so a chain the plan could not see (a case-insensitive file
+/// system) is refused before anything is placed.
+pub fn write_links(root: &Path, links: &[(String, String)], target: Option<&Path>) -> Result<()> {
+    for (path, to) in links {
+        write_link(root, path, to)?;
+    }
+    let entry_at = |rel: &str| -> super::paths::Entry {
+        let on_disk = |base: &Path| {
+            let at = base.join(rel);
+            let meta = std::fs::symlink_metadata(&at).ok()?;
+            Some(if meta.file_type().is_symlink() {
+                match std::fs::read_link(&at) {
+                    Ok(to) => super::paths::Entry::Link(to.to_string_lossy().into_owned()),
+                    // A link that cannot be read cannot be judged: treated as absolute.
+                    Err(_) => super::paths::Entry::Link("/".into()),
+                }
+            } else {
+                super::paths::Entry::Other
+            })
+        };
+        on_disk(root)
+            .or_else(|| target.and_then(on_disk))
+            .unwrap_or(super::paths::Entry::Other)
+    };
+    for (path, to) in links {
+        super::paths::resolve_link(path, to, &entry_at).map_err(|message| {
+            Error::new(message).hint(
+                "make the link point at a path inside the output that passes through no link leading out",
+            )
+        })?;
+    }
+    Ok(())
+}
