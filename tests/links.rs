@@ -78,7 +78,11 @@ fn refused(env: &Env, source: &str, extra: &[&str], text: &str) {
     args.extend(extra);
     let out = env.run(&args);
     out.expect_code(1);
-    assert!(out.stderr.contains(text), "expected {text:?} in {}", out.stderr);
+    assert!(
+        out.stderr.contains(text),
+        "expected {text:?} in {}",
+        out.stderr
+    );
     assert!(!env.path("out").exists(), "nothing is placed");
     assert_eq!(before, outside_the_store(env), "nothing else changed");
 }
@@ -141,10 +145,20 @@ fn chained_links_are_refused_from_a_folder_a_stored_version_and_a_repository() {
     let fine = linked_template(
         &env,
         "fine",
-        &[("docs", "sub"), ("sub/up", ".."), ("x", "docs/up/sub/keep.txt")],
+        &[
+            ("docs", "sub"),
+            ("sub/up", ".."),
+            ("x", "docs/up/sub/keep.txt"),
+        ],
     );
-    env.run(&["generate", fine.to_str().unwrap(), "-o", "fine-out", "--defaults"])
-        .ok();
+    env.run(&[
+        "generate",
+        fine.to_str().unwrap(),
+        "-o",
+        "fine-out",
+        "--defaults",
+    ])
+    .ok();
     assert_eq!(
         std::fs::read_to_string(env.path("fine-out/x")).unwrap(),
         "keep\n"
@@ -321,4 +335,73 @@ fn no_generated_path_resolves_outside_the_output() {
     }
     assert!(placed_with_links.load(Ordering::Relaxed) > 0);
     assert!(refused_links.load(Ordering::Relaxed) > 0);
+}
+
+#[test]
+fn the_cookiecutter_replay_file_is_never_written_through_a_link() {
+    let env = Env::new();
+    let template = env.template(
+        "cc",
+        &[
+            ("cookiecutter.json", "{\"project\": \"demo\"}\n"),
+            (
+                "{{cookiecutter.project}}/README.md",
+                "{{ cookiecutter.project }}\n",
+            ),
+        ],
+    );
+    let t = template.to_str().unwrap();
+    let generate = || env.run(&["generate", t, "-o", "out", "--defaults", "--compat-answers"]);
+    let replay = env.path(".cookiecutter_replay");
+    let victim = env.path("victim.txt");
+    std::fs::write(&victim, "precious\n").unwrap();
+    let elsewhere = env.path("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    // The file linked to another file, then the folder linked to another folder.
+    std::fs::create_dir_all(&replay).unwrap();
+    std::os::unix::fs::symlink(&victim, replay.join("cc.json")).unwrap();
+    for (what, link) in [("file", replay.join("cc.json")), ("folder", replay.clone())] {
+        if what == "folder" {
+            std::fs::remove_dir_all(&replay).unwrap();
+            std::os::unix::fs::symlink(&elsewhere, &replay).unwrap();
+        }
+        let store = env.store_snapshot();
+        let refused = generate();
+        refused.expect_code(1);
+        assert!(
+            refused.stderr.contains(&format!(
+                "{} is a symlink (to {}); factory does not write through links",
+                link.display(),
+                if what == "file" { &victim } else { &elsewhere }.display()
+            )),
+            "{what}: {}",
+            refused.stderr
+        );
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+        assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+        assert!(
+            !env.path("out").exists(),
+            "{what}: refused before generating"
+        );
+        assert_eq!(
+            store,
+            env.store_snapshot(),
+            "{what}: the store is as it was"
+        );
+    }
+    // A real folder: the replay file is written, a regular file.
+    std::fs::remove_file(&replay).unwrap();
+    generate().ok();
+    let written = replay.join("cc.json");
+    assert!(
+        std::fs::symlink_metadata(&written)
+            .unwrap()
+            .file_type()
+            .is_file()
+    );
+    assert!(
+        std::fs::read_to_string(&written)
+            .unwrap()
+            .contains("\"project\": \"demo\"")
+    );
 }

@@ -191,6 +191,11 @@ pub fn generate_scaffold(
                 .hint("factory's own templates keep their answers in .factory/scaffold.yaml"),
         );
     }
+    if request.compat_answers && flavour == Flavour::Cookiecutter && !request.dry_run {
+        // Refused before anything is written, not after the output is placed.
+        let (dir, file) = replay_file(session, &resolved)?;
+        crate::render::write::refuse_links_at(&dir, &file)?;
+    }
     let renderer = Renderer::new(
         &resolved.manifest,
         Arc::clone(&resolved.files),
@@ -436,30 +441,33 @@ fn copier_answers_file(resolved: &ResolvedSource, answers: &Answers) -> Result<(
     ))
 }
 
-/// cookiecutter's replay file, `~/.cookiecutter_replay/NAME.json`, secrets left out.
+/// Where cookiecutter's replay file goes: `~/.cookiecutter_replay` and `NAME.json`.
+fn replay_file(session: &Session, resolved: &ResolvedSource) -> Result<(PathBuf, String)> {
+    let home = session
+        .settings
+        .home
+        .as_ref()
+        .ok_or_else(|| Error::new("no HOME for cookiecutter's replay folder"))?;
+    let name = crate::template::load::name_from_location(&resolved.source_ref.uri);
+    Ok((home.join(".cookiecutter_replay"), format!("{name}.json")))
+}
+
+/// cookiecutter's replay file, `~/.cookiecutter_replay/NAME.json`, secrets left out; never
+/// written through a link.
 fn write_cookiecutter_replay(
     session: &Session,
     resolved: &ResolvedSource,
     answers: &Answers,
     output_dir: &str,
 ) -> Result<()> {
-    let home = session
-        .settings
-        .home
-        .as_ref()
-        .ok_or_else(|| Error::new("no HOME for cookiecutter's replay folder"))?;
-    let dir = home.join(".cookiecutter_replay");
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
+    let (dir, file) = replay_file(session, resolved)?;
     let mut context = answers.public();
     context.insert(
         "_template".into(),
         Value::String(resolved.source_ref.uri.clone()),
     );
     context.insert("_output_dir".into(), Value::String(output_dir.to_string()));
-    let name = crate::template::load::name_from_location(&resolved.source_ref.uri);
-    let path = dir.join(format!("{name}.json"));
     let text = serde_json::to_string_pretty(&json!({ "cookiecutter": context }))
         .expect("answers serialize");
-    std::fs::write(&path, crate::secrets::redact(&text).as_bytes())
-        .map_err(|e| Error::io("write", &path, e))
+    crate::render::write::replace_file(&dir, &file, crate::secrets::redact(&text).as_bytes())
 }

@@ -58,18 +58,8 @@ pub fn windows_problem(name: &str) -> Option<String> {
             "`{name}` ends with a dot or a space, which Windows drops"
         ));
     }
-    let stem = name
-        .split('.')
-        .next()
-        .unwrap_or(name)
-        .trim_end()
-        .to_ascii_uppercase();
-    let reserved = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
-        || ((stem.starts_with("COM") || stem.starts_with("LPT"))
-            && stem.len() == 4
-            && stem.as_bytes()[3].is_ascii_digit()
-            && stem.as_bytes()[3] != b'0');
-    reserved.then(|| format!("`{name}` is a reserved device name on Windows"))
+    crate::domain::names::is_windows_device_name(name)
+        .then(|| format!("`{name}` is a reserved device name on Windows"))
 }
 
 /// What a path of the output is, for following links through it.
@@ -339,13 +329,18 @@ mod tests {
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(problems[0].0, 1);
         assert!(
-            problems[0].1.contains("leads out of the output folder (through `r` -> `.`"),
+            problems[0]
+                .1
+                .contains("leads out of the output folder (through `r` -> `.`"),
             "{}",
             problems[0].1
         );
         let problems = check_links(&links(&[("sub/x", "y/../.."), ("sub/y", ".")]), []);
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].1.starts_with("the link `sub/x`"), "{problems:?}");
+        assert!(
+            problems[0].1.starts_with("the link `sub/x`"),
+            "{problems:?}"
+        );
         // Links through links that stay inside are kept, and a link to a link is fine.
         assert!(
             check_links(
@@ -367,12 +362,19 @@ mod tests {
         let problems = check_links(&links(&[("a", "b/x"), ("b", "a/x")]), []);
         assert!(problems[0].1.contains("a loop?"), "{problems:?}");
         let problems = check_links(&links(&[("s", "."), ("s/t", "u")]), []);
-        assert!(problems[0].1.contains("inside the link `s`"), "{problems:?}");
+        assert!(
+            problems[0].1.contains("inside the link `s`"),
+            "{problems:?}"
+        );
         let problems = check_links(&links(&[("s", ".")]), ["s"]);
         assert!(problems[0].1.contains("also a folder"), "{problems:?}");
         // An absolute link on the way.
         let problems = check_links(&links(&[("a", "/etc"), ("b", "a/passwd")]), []);
         assert_eq!(problems.len(), 2, "{problems:?}");
-        assert!(problems[1].1.contains("passes through the link `a` -> `/etc`"));
+        assert!(
+            problems[1]
+                .1
+                .contains("passes through the link `a` -> `/etc`")
+        );
     }
 }
