@@ -84,6 +84,9 @@ pub struct ContentFile {
     pub link: Option<String>,
 }
 
+/// A link kept as a link: where it goes and what it points at (rendered).
+pub type PlannedLink = (String, String);
+
 /// A content file and where it goes.
 #[derive(Debug, Clone)]
 pub struct PlannedFile {
@@ -464,7 +467,7 @@ impl<'a> Renderer<'a> {
     pub fn plan_links(
         &self,
         ctx: &minijinja::Value,
-    ) -> Result<Vec<(String, String)>, Vec<RenderProblem>> {
+    ) -> Result<Vec<PlannedLink>, Vec<RenderProblem>> {
         self.plan_with_links(ctx).map(|(_, links)| links)
     }
 
@@ -472,7 +475,7 @@ impl<'a> Renderer<'a> {
     fn plan_with_links(
         &self,
         ctx: &minijinja::Value,
-    ) -> Result<(Vec<PlannedFile>, Vec<(String, String)>), Vec<RenderProblem>> {
+    ) -> Result<(Vec<PlannedFile>, Vec<PlannedLink>), Vec<RenderProblem>> {
         let planned = self.plan_all(ctx)?;
         let mut files = Vec::with_capacity(planned.len());
         let mut links = Vec::new();
