@@ -194,12 +194,8 @@ fn every_use(env: &Env, base: &str) {
     );
 }
 
-#[test]
-fn git_daemon_serves_every_use_and_the_cache_works_offline() {
-    let env = Env::new();
-    let served = env.path("served");
-    std::fs::create_dir_all(&served).unwrap();
-    repository(&served, "up");
+/// `git daemon` serving every repository below `served`; the server and its port.
+fn git_daemon(served: &Path) -> (Server, u16) {
     let port = free_port();
     let daemon = Server(
         // git-daemon itself: `git daemon` would run it as a child that outlives a kill.
@@ -218,6 +214,16 @@ fn git_daemon_serves_every_use_and_the_cache_works_offline() {
             .expect("git daemon starts"),
     );
     wait_for_port(port);
+    (daemon, port)
+}
+
+#[test]
+fn git_daemon_serves_every_use_and_the_cache_works_offline() {
+    let env = Env::new();
+    let served = env.path("served");
+    std::fs::create_dir_all(&served).unwrap();
+    repository(&served, "up");
+    let (daemon, port) = git_daemon(&served);
     let base = format!("git://127.0.0.1:{port}");
     every_use(&env, &base);
     // A project generated from the repository upgrades from it: the recorded commit is the
@@ -727,4 +733,229 @@ fn ssh_with_a_key_in_an_agent_and_known_hosts() {
     let validated = env.run(&["validate", &scp]);
     validated.ok();
     assert!(validated.stdout.contains("checks:"), "{}", validated.stdout);
+}
+
+/// A bare repository `NAME.git` below `root` from a work tree made by `fill`.
+fn bare_from(root: &Path, name: &str, fill: &dyn Fn(&Path)) -> PathBuf {
+    let work = root.join(format!("{name}-work"));
+    std::fs::create_dir_all(&work).unwrap();
+    git(&work, &["init", "-q", "-b", "main"]);
+    fill(&work);
+    git(&work, &["add", "-A"]);
+    git(&work, &["commit", "-qm", name]);
+    let bare = root.join(format!("{name}.git"));
+    git(
+        root,
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            work.to_str().unwrap(),
+            bare.to_str().unwrap(),
+        ],
+    );
+    bare
+}
+
+/// The cache entry folders (not the lock files).
+fn cache_entries(env: &Env) -> Vec<PathBuf> {
+    std::fs::read_dir(env.path(".cache/factory/git"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_none())
+        .collect()
+}
+
+#[test]
+fn a_cache_entry_replaced_by_a_link_is_cloned_again_never_followed() {
+    let env = Env::new();
+    let served = env.path("served");
+    std::fs::create_dir_all(&served).unwrap();
+    repository(&served, "up");
+    // Another repository, outside what the daemon serves: what the link points at.
+    let other = bare_from(&env.path("elsewhere"), "other", &|work| {
+        std::fs::write(
+            work.join("template.yaml"),
+            "name: other\ncategory: service\n",
+        )
+        .unwrap();
+        std::fs::write(work.join("hello.txt"), "from the other repository\n").unwrap();
+    });
+    let (_daemon, port) = git_daemon(&served);
+    let url = format!("git://127.0.0.1:{port}/up.git");
+    env.run(&["generate", &url, "-o", "first", "--defaults"])
+        .ok();
+    let entry = cache_entries(&env).pop().unwrap();
+    std::fs::remove_dir_all(&entry).unwrap();
+    std::os::unix::fs::symlink(&other, &entry).unwrap();
+    let other_before = common::snapshot(&other);
+    // Offline, a link cannot be replaced: refused, nothing rendered from it.
+    let offline = env.run(&["generate", &url, "-o", "offline", "--defaults", "--offline"]);
+    offline.expect_code(1);
+    assert!(
+        offline.stderr.contains(&format!(
+            "is a symlink to {}; factory does not follow links in its cache",
+            other.display()
+        )),
+        "{}",
+        offline.stderr
+    );
+    assert!(!env.path("offline").exists());
+    // Online: the link is removed (not what it points at) and the URL cloned again.
+    let healed = env.run(&["generate", &url, "-o", "healed", "--defaults"]);
+    healed.ok();
+    assert!(
+        healed
+            .stderr
+            .contains("which factory does not follow; cloning it again"),
+        "{}",
+        healed.stderr
+    );
+    assert_eq!(read(&env, "healed/hello.txt"), "hello three\n");
+    let scaffold = read(&env, "healed/.factory/scaffold.yaml");
+    assert!(scaffold.contains(&url), "{scaffold}");
+    assert!(
+        !std::fs::symlink_metadata(&entry)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    // git never ran in the other repository: no fetch wrote into it.
+    assert_eq!(other_before, common::snapshot(&other));
+    assert!(!other.join("FETCH_HEAD").exists());
+}
+
+#[test]
+fn submodules_are_left_out_with_a_note_as_cookiecutter_does() {
+    let env = Env::new();
+    let served = env.path("served");
+    std::fs::create_dir_all(&served).unwrap();
+    let lib = bare_from(&served, "lib", &|work| {
+        std::fs::write(work.join("lib.txt"), "lib\n").unwrap();
+    });
+    let subbed = bare_from(&served, "subbed", &|work| {
+        std::fs::write(
+            work.join("template.yaml"),
+            "name: subbed\ncategory: service\n",
+        )
+        .unwrap();
+        std::fs::write(work.join("a.txt"), "a\n").unwrap();
+        git(
+            work,
+            &[
+                "-c",
+                "protocol.file.allow=always",
+                "submodule",
+                "-q",
+                "add",
+                lib.to_str().unwrap(),
+                "vendor/lib",
+            ],
+        );
+    });
+    let (_daemon, port) = git_daemon(&served);
+    let url = format!("git://127.0.0.1:{port}/subbed.git");
+    let out = env.run(&["generate", &url, "-o", "out", "--defaults"]);
+    out.ok();
+    assert!(
+        out.stderr
+            .contains("has submodules (vendor/lib): factory does not fetch them"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(read(&env, "out/a.txt"), "a\n");
+    assert!(!env.path("out/vendor").exists());
+    // The trees without the submodule were built in memory: nothing loose in the cache.
+    let loose: Vec<_> = walkdir(&cache_entries(&env)[0].join("objects"))
+        .into_iter()
+        .filter(|p| {
+            p.parent()
+                .is_some_and(|d| d.file_name().unwrap().len() == 2)
+        })
+        .collect();
+    assert!(loose.is_empty(), "{loose:?}");
+    // register and version take it too.
+    env.run(&["register", &url]).ok();
+    env.run(&["version", "subbed", "--version", "1.0.0"]).ok();
+    drop(subbed);
+}
+
+#[test]
+fn urls_git_would_read_as_options_are_refused_and_ssh_users_are_no_secret() {
+    let env = Env::new();
+    let marker = env.path("ran");
+    for url in [
+        format!("-oProxyCommand=touch {}@h:x", "ran"),
+        "--upload-pack=touch ran@h:x".to_string(),
+        "ssh://-oProxyCommand=touch ran/x".to_string(),
+    ] {
+        let out = env.run(&["generate", "--defaults", "-o", "out", "--", &url]);
+        assert_ne!(out.code, 0, "{url}");
+        assert!(!marker.exists(), "{url}: something ran");
+        assert!(!env.path("out").exists());
+        if url.starts_with("ssh://") {
+            assert!(
+                out.stderr.contains("git would read it as an option"),
+                "{url}: {}",
+                out.stderr
+            );
+        }
+    }
+    let scp_like = env.run(&[
+        "generate",
+        "--defaults",
+        "-o",
+        "out",
+        "--",
+        "-oProxyCommand=id@h:x",
+    ]);
+    scp_like.expect_code(2);
+    assert!(
+        scp_like.stderr.contains(
+            "`-oProxyCommand=id@h:x` is not a repository URL: git would read it as an option"
+        ),
+        "{}",
+        scp_like.stderr
+    );
+    assert!(!env.path(".cache/factory/git").exists() || cache_entries(&env).is_empty());
+    // An ssh user is the account, not a secret: messages name it, and it reaches git.
+    let port = free_port();
+    let url = format!("ssh://git@127.0.0.1:{port}/srv/t.git");
+    let out = env.run(&["generate", &url, "-o", "x", "--defaults"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains(&format!("cannot reach 127.0.0.1:{port} for {url}")),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("***"), "{}", out.stderr);
+}
+
+#[test]
+fn a_copier_repository_is_named_after_its_url() {
+    let env = Env::new();
+    let served = env.path("served");
+    std::fs::create_dir_all(&served).unwrap();
+    bare_from(&served, "cp-names", &|work| {
+        std::fs::write(work.join("copier.yml"), "project: x\n").unwrap();
+        std::fs::write(work.join("README.md.jinja"), "# {{ project }}\n").unwrap();
+    });
+    let (_daemon, port) = git_daemon(&served);
+    let url = format!("git://127.0.0.1:{port}/cp-names.git");
+    let registered = env.run(&["register", &url]);
+    registered.ok();
+    assert!(
+        registered.stdout.contains("cp-names"),
+        "{}",
+        registered.stdout
+    );
+    assert!(
+        !registered.stdout.contains("factory-git-"),
+        "{}",
+        registered.stdout
+    );
+    let events = env.events();
+    assert_eq!(events[0]["payload"]["name"], "cp-names", "{:?}", events[0]);
 }

@@ -1072,3 +1072,101 @@ fn library_names_and_package_ids_never_become_paths_outside_the_feed() {
         assert!(!feed.exists() && !env.path("x").exists() && !env.dir.path().join("../x").exists());
     }
 }
+
+#[test]
+fn a_folder_feed_is_never_written_through_links_and_windows_device_names_are_refused() {
+    let env = Env::new();
+    env.run(&["library", "register", "Acme.Json"]).ok();
+    env.run(&["library", "version", "Acme.Json", "4.1.0"]).ok();
+    let package = nupkg(&env, "Acme.Json.4.1.0.nupkg", "Acme.Json", "4.1.0");
+    let feed = env.path("feed");
+    let elsewhere = env.path("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let outside_file = env.path("outside.nuspec");
+    std::fs::write(&outside_file, "precious\n").unwrap();
+    let publish = || {
+        env.run(&[
+            "library",
+            "publish",
+            "Acme.Json@4.1.0",
+            "--package",
+            package.to_str().unwrap(),
+            "--feed",
+            feed.to_str().unwrap(),
+        ])
+    };
+    // The package's folder, its version's folder, one of its files: each a link.
+    let cases: [(&str, &dyn Fn()); 3] = [
+        ("acme.json", &|| {
+            std::fs::create_dir_all(&feed).unwrap();
+            std::os::unix::fs::symlink(&elsewhere, feed.join("acme.json")).unwrap();
+        }),
+        ("acme.json/4.1.0", &|| {
+            std::fs::remove_file(feed.join("acme.json")).unwrap();
+            std::fs::create_dir_all(feed.join("acme.json")).unwrap();
+            std::os::unix::fs::symlink(&elsewhere, feed.join("acme.json/4.1.0")).unwrap();
+        }),
+        ("acme.json/4.1.0/acme.json.nuspec", &|| {
+            std::fs::remove_file(feed.join("acme.json/4.1.0")).unwrap();
+            std::fs::create_dir_all(feed.join("acme.json/4.1.0")).unwrap();
+            std::os::unix::fs::symlink(
+                &outside_file,
+                feed.join("acme.json/4.1.0/acme.json.nuspec"),
+            )
+            .unwrap();
+        }),
+    ];
+    for (link, make) in cases {
+        make();
+        let store = env.store_snapshot();
+        let out = publish();
+        out.expect_code(1);
+        assert!(
+            out.stderr.contains(&format!(
+                "{} is a symlink; factory does not write through links",
+                feed.join(link).display()
+            )),
+            "{link}: {}",
+            out.stderr
+        );
+        assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0, "{link}");
+        assert_eq!(
+            std::fs::read_to_string(&outside_file).unwrap(),
+            "precious\n"
+        );
+        assert_eq!(store, env.store_snapshot(), "{link}: nothing recorded");
+    }
+    // Without links it publishes, into real folders and files.
+    std::fs::remove_file(feed.join("acme.json/4.1.0/acme.json.nuspec")).unwrap();
+    publish().ok();
+    let nupkg_path = feed.join("acme.json/4.1.0/acme.json.4.1.0.nupkg");
+    assert!(
+        std::fs::symlink_metadata(&nupkg_path)
+            .unwrap()
+            .file_type()
+            .is_file()
+    );
+    assert_eq!(
+        std::fs::read_to_string(&outside_file).unwrap(),
+        "precious\n"
+    );
+
+    // Names Windows keeps for devices, with or without an extension, in any case.
+    let events = env.events().len();
+    for name in ["CON", "nul", "Aux.Json", "com1", "LPT9.Client"] {
+        let out = env.run(&["library", "register", name]);
+        out.expect_code(2);
+        assert!(
+            out.stderr.contains(&format!(
+                "`{name}` is not a usable nuget package name: Windows reserves it"
+            )),
+            "{name}: {}",
+            out.stderr
+        );
+    }
+    let template = env.template("t", &[("template.yaml", "name: t\ncategory: service\n")]);
+    let out = env.run(&["register", template.to_str().unwrap(), "--name", "PRN"]);
+    out.expect_code(2);
+    assert!(out.stderr.contains("Windows reserves it"), "{}", out.stderr);
+    assert_eq!(env.events().len(), events, "nothing recorded");
+}

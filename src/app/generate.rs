@@ -202,6 +202,7 @@ fn generate_into(
         prepare_target(session, &output, request.overwrite)?;
     }
     let hooks = gate(&request, &resolved)?;
+    refuse_replay_through_links(session, &request, &resolved)?;
     let (renderer, python) = renderer(session, &resolved)?;
     let run_facts = tool_run(&request, &output, &resolved);
     let answers = resolve_answers(
@@ -800,30 +801,48 @@ fn copier_answers_file(resolved: &ResolvedSource, answers: &Answers) -> Result<(
     ))
 }
 
-/// cookiecutter's replay file, `~/.cookiecutter_replay/NAME.json`, secrets left out.
+/// With `--compat-answers`, cookiecutter's replay file is refused before anything is
+/// written when it would be written through a link, not after the output is placed.
+fn refuse_replay_through_links(
+    session: &Session,
+    request: &GenerateScaffold,
+    resolved: &ResolvedSource,
+) -> Result<()> {
+    let cookiecutter = resolved.manifest.flavour() == Flavour::Cookiecutter;
+    if request.compat_answers && cookiecutter && !request.dry_run {
+        let (dir, file) = replay_file(session, resolved)?;
+        crate::render::write::refuse_links_at(&dir, &file)?;
+    }
+    Ok(())
+}
+
+/// Where cookiecutter's replay file goes: `~/.cookiecutter_replay` and `NAME.json`.
+fn replay_file(session: &Session, resolved: &ResolvedSource) -> Result<(PathBuf, String)> {
+    let home = session
+        .settings
+        .home
+        .as_ref()
+        .ok_or_else(|| Error::new("no HOME for cookiecutter's replay folder"))?;
+    let name = crate::template::load::name_from_location(&resolved.source_ref.uri);
+    Ok((home.join(".cookiecutter_replay"), format!("{name}.json")))
+}
+
+/// cookiecutter's replay file, `~/.cookiecutter_replay/NAME.json`, secrets left out; never
+/// written through a link.
 fn write_cookiecutter_replay(
     session: &Session,
     resolved: &ResolvedSource,
     answers: &Answers,
     output_dir: &str,
 ) -> Result<()> {
-    let home = session
-        .settings
-        .home
-        .as_ref()
-        .ok_or_else(|| Error::new("no HOME for cookiecutter's replay folder"))?;
-    let dir = home.join(".cookiecutter_replay");
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
+    let (dir, file) = replay_file(session, resolved)?;
     let mut context = answers.public();
     context.insert(
         "_template".into(),
         Value::String(resolved.source_ref.uri.clone()),
     );
     context.insert("_output_dir".into(), Value::String(output_dir.to_string()));
-    let name = crate::template::load::name_from_location(&resolved.source_ref.uri);
-    let path = dir.join(format!("{name}.json"));
     let text = serde_json::to_string_pretty(&json!({ "cookiecutter": context }))
         .expect("answers serialize");
-    std::fs::write(&path, crate::secrets::redact(&text).as_bytes())
-        .map_err(|e| Error::io("write", &path, e))
+    crate::render::write::replace_file(&dir, &file, crate::secrets::redact(&text).as_bytes())
 }

@@ -13,6 +13,9 @@ pub fn check_template_name(name: &str) -> Result<()> {
     if is_package_id(name) {
         return Ok(());
     }
+    if is_windows_device_name(name) {
+        return Err(reserved(name, "template name"));
+    }
     Err(Error::usage(format!(
         "`{name}` is not a usable template name"
     ))
@@ -38,7 +41,35 @@ pub fn check_package_name(ecosystem: &str, name: &str) -> Result<()> {
     if ok {
         return Ok(());
     }
+    let last = name.rsplit('/').next().unwrap_or(name);
+    if is_windows_device_name(last) || is_windows_device_name(name.trim_start_matches('@')) {
+        return Err(reserved(name, &format!("{ecosystem} package name")));
+    }
     Err(Error::usage(format!("`{name}` is not a valid {ecosystem} package name")).hint(rule))
+}
+
+/// The refusal of a name Windows reserves.
+fn reserved(name: &str, what: &str) -> Error {
+    Error::usage(format!(
+        "`{name}` is not a usable {what}: Windows reserves it for a device (CON, PRN, AUX, NUL, COM1-9, LPT1-9, with any extension), so no folder in a feed, store or checkout can have it"
+    ))
+    .hint("choose another name")
+}
+
+/// Whether Windows reserves `name` for a device: CON, PRN, AUX, NUL, COM1-9 or LPT1-9, in
+/// any case, alone or before an extension (`nul.txt`, `Aux.Utils`), trailing spaces ignored.
+/// No file or folder can have such a name there.
+pub fn is_windows_device_name(name: &str) -> bool {
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or(name)
+        .trim_end()
+        .to_ascii_uppercase();
+    matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || ((stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.len() == 4
+            && matches!(stem.as_bytes()[3], b'1'..=b'9'))
 }
 
 /// NuGet's id rule: `^\w+([.-]\w+)*$` over ASCII, at most 100 characters.
@@ -46,11 +77,12 @@ pub fn is_package_id(name: &str) -> bool {
     let word = |part: &str| {
         !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
     };
-    name.len() <= MAX_NAME && name.split(['.', '-']).all(word)
+    name.len() <= MAX_NAME && name.split(['.', '-']).all(word) && !is_windows_device_name(name)
 }
 
 fn is_crate_name(name: &str) -> bool {
-    name.len() <= 64
+    !is_windows_device_name(name)
+        && name.len() <= 64
         && name.starts_with(|c: char| c.is_ascii_alphabetic())
         && name
             .bytes()
@@ -74,7 +106,7 @@ fn is_npm_name(name: &str) -> bool {
         },
         None => name,
     };
-    name.len() <= 214 && part(unscoped)
+    name.len() <= 214 && part(unscoped) && !is_windows_device_name(unscoped)
 }
 
 #[cfg(test)]
@@ -110,6 +142,40 @@ mod tests {
             assert!(!is_package_id(bad), "{bad:?}");
         }
         assert!(!is_package_id(&"a".repeat(101)));
+    }
+
+    #[test]
+    fn names_windows_reserves_for_devices_are_refused() {
+        for bad in [
+            "CON",
+            "con",
+            "Nul",
+            "aux.json",
+            "Aux.Utils",
+            "COM1",
+            "lpt9.x",
+            "PRN",
+        ] {
+            assert!(is_windows_device_name(bad), "{bad}");
+            assert!(!is_package_id(bad), "{bad}");
+            assert!(check_package_name("nuget", bad).is_err(), "{bad}");
+            assert!(check_template_name(bad).is_err(), "{bad}");
+        }
+        assert!(!is_crate_name("con") && !is_npm_name("nul") && !is_npm_name("@acme/aux"));
+        for good in [
+            "CONFIG",
+            "COM0",
+            "COM10",
+            "Console.Utils",
+            "nullable",
+            "LPT",
+            "Auxiliary",
+        ] {
+            assert!(!is_windows_device_name(good), "{good}");
+            assert!(is_package_id(good), "{good}");
+        }
+        let refused = check_package_name("nuget", "CON").unwrap_err().to_string();
+        assert!(refused.contains("Windows reserves it"), "{refused}");
     }
 
     #[test]

@@ -206,9 +206,7 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
     let links = renderer
         .plan_links(&ctx)
         .map_err(|p| fail(problems_error(&source.label, p)))?;
-    for (path, target) in &links {
-        write::write_link(&staging.dir, path, target).map_err(fail)?;
-    }
+    write::write_links(&staging.dir, &links, Some(&request.target)).map_err(fail)?;
     for hook in &request.hooks.post {
         hooks::run_hook(hook, env, &ctx, &project).map_err(fail)?;
     }

@@ -79,12 +79,18 @@ impl ResolvedSource {
 
 /// A template folder on disk, read and checked for links that leave it.
 pub fn folder(dir: &Path, label: &str) -> Result<(TemplateFiles, Manifest)> {
-    folder_as(dir, label, None)
+    folder_as(dir, label, None, None)
 }
 
 /// A template folder read as `flavor` says (`--flavor`): reading it as cookiecutter leaves its
-/// copier.yml out, as cookiecutter itself never sees it.
-fn folder_as(dir: &Path, label: &str, flavor: Option<ReadAs>) -> Result<(TemplateFiles, Manifest)> {
+/// copier.yml out, as cookiecutter itself never sees it. A template without a name of its
+/// own (copier's) is named `name`, or else after the folder.
+fn folder_as(
+    dir: &Path,
+    label: &str,
+    flavor: Option<ReadAs>,
+    name: Option<&str>,
+) -> Result<(TemplateFiles, Manifest)> {
     if !dir.is_dir() {
         return Err(Error::new(format!("{label} is not a folder"))
             .hint("pass the template folder, the one holding template.yaml"));
@@ -111,12 +117,14 @@ fn folder_as(dir: &Path, label: &str, flavor: Option<ReadAs>) -> Result<(Templat
         }
         files.files.retain(|f| !other.contains(&f.path.as_str()));
     }
-    let name = crate::template::load::name_from_location(
-        &dir.canonicalize()
-            .unwrap_or(dir.to_path_buf())
-            .display()
-            .to_string(),
-    );
+    let name = name.map(str::to_string).unwrap_or_else(|| {
+        crate::template::load::name_from_location(
+            &dir.canonicalize()
+                .unwrap_or(dir.to_path_buf())
+                .display()
+                .to_string(),
+        )
+    });
     let manifest = manifest_of(&files, label, &name)?;
     // Links kept as links are checked where they are written; others must be followable.
     if let Some(link) = files
@@ -200,7 +208,7 @@ pub fn from_location(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
     }
     let dir = PathBuf::from(location);
     let source_ref = path_ref(&dir);
-    let (files, manifest) = folder_as(&dir, location, fetch.flavor)?;
+    let (files, manifest) = folder_as(&dir, location, fetch.flavor, None)?;
     Ok(ResolvedSource::unstored(
         files,
         manifest,
@@ -233,7 +241,8 @@ fn from_repository(url: &str, in_url: Option<&str>, fetch: &Fetch) -> Result<Res
     let mut notes = repo.notes.clone();
     let mut commit = repo.resolve(reference, options)?;
     let mut chosen_ref = reference.map(str::to_string);
-    let mut checkout = repo.checkout(&commit)?;
+    let (mut checkout, checked_out) = repo.checkout(&commit)?;
+    let mut checkout_notes = checked_out;
     let directory = fetch.directory.as_deref().filter(|d| !d.is_empty());
     let root = |checkout: &tempfile::TempDir| -> Result<PathBuf> {
         match directory {
@@ -259,11 +268,12 @@ fn from_repository(url: &str, in_url: Option<&str>, fetch: &Fetch) -> Result<Res
             ));
             if tagged != commit {
                 commit = tagged;
-                checkout = repo.checkout(&commit)?;
+                (checkout, checkout_notes) = repo.checkout(&commit)?;
             }
             chosen_ref = Some(tag);
         }
     }
+    notes.extend(checkout_notes);
     let here = root(&checkout)?;
     let at = format!("{} at {}", repo.url, &commit[..12]);
     if !here.is_dir() {
@@ -285,7 +295,12 @@ fn from_repository(url: &str, in_url: Option<&str>, fetch: &Fetch) -> Result<Res
         Some(r) => format!("{}#{r} ({})", repo.url, &commit[..12]),
         None => format!("{} ({})", repo.url, &commit[..12]),
     };
-    let (files, manifest) = folder(&here, &label)?;
+    // Named after the repository (or the folder in it), not the temporary checkout.
+    let name = match directory {
+        Some(dir) => crate::template::load::name_from_location(dir),
+        None => crate::template::load::name_from_location(&repo.url),
+    };
+    let (files, manifest) = folder_as(&here, &label, None, Some(&name))?;
     let commit_description = repo.describe(&commit, options);
     let source_ref = SourceRef {
         kind: SourceKind::Git,
@@ -318,6 +333,8 @@ pub fn pep440(text: &str) -> Option<pep440_rs::Version> {
 /// Whether a `generate` argument names a folder or repository rather than a stored template.
 pub fn is_location(spec: &str, abbreviations: &Abbreviations) -> bool {
     git::is_git_url(git::split_ref(spec).0)
+        // Refused as a URL git would read as an option, not looked up as a name.
+        || spec.starts_with('-')
         || abbreviations.expand(spec).is_some()
         || spec.contains('/')
         || spec == "."

@@ -71,6 +71,14 @@ impl GitEnv {
             .map(|(userinfo, _)| userinfo.to_string());
         let host = host_of(url_with_credentials).unwrap_or_default();
         let credentials = match userinfo {
+            // ssh logs in with keys, never through credential helpers: its user is the
+            // account, no secret; a password in the URL is one, and is only masked.
+            Some(userinfo) if super::url::is_ssh(url_with_credentials) => {
+                if let Some((_, password)) = userinfo.split_once(':') {
+                    crate::secrets::register(&decode(password));
+                }
+                None
+            }
             Some(userinfo) => Some(match userinfo.split_once(':') {
                 Some((user, password)) => (decode(user), decode(password)),
                 // A lone token in the user part, as hosting services take it.
@@ -361,21 +369,65 @@ fn entry_of(cache_dir: &Path, clean_url: &str) -> PathBuf {
     cache_dir.join(&digest[..24])
 }
 
+/// Takes the lock of a cache entry (`<key>.lock` beside it), waiting for another run that
+/// holds it. The lock file is opened without following a link: one planted there could
+/// otherwise make factory create or lock a file anywhere.
+fn lock_entry(dir: &Path) -> Result<File> {
+    let lock_path = dir.with_extension("lock");
+    let mut open = fs::OpenOptions::new();
+    open.create(true).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        open.custom_flags(libc::O_NOFOLLOW);
+    }
+    let lock = open.open(&lock_path).map_err(|e| {
+        if fs::symlink_metadata(&lock_path).is_ok_and(|m| m.file_type().is_symlink()) {
+            Error::new(format!(
+                "{} is a symlink; factory does not follow links in its cache",
+                lock_path.display()
+            ))
+            .hint("remove the link; the next run makes the lock file again")
+        } else {
+            Error::io("lock", &lock_path, e)
+        }
+    })?;
+    lock.lock().map_err(|e| Error::io("lock", &lock_path, e))?;
+    Ok(lock)
+}
+
 /// The file in an entry that names its URL (for `factory cache list`).
 const URL_FILE: &str = "factory-url";
 
 /// Opens (fetching or cloning as needed) the cache entry of `url`. `wanted` is a ref the
 /// caller will ask for: a full commit already in the cache needs no fetch.
 pub fn open(url: &str, wanted: Option<&str>, options: &FetchOptions) -> Result<CachedRepo> {
+    super::url::check_not_an_option(url)?;
     let clean = without_credentials(url);
     fs::create_dir_all(&options.cache_dir)
         .map_err(|e| Error::io("create the git cache", &options.cache_dir, e))?;
     let dir = entry_of(&options.cache_dir, &clean);
-    let lock_path = dir.with_extension("lock");
-    let lock = File::create(&lock_path).map_err(|e| Error::io("lock", &lock_path, e))?;
-    lock.lock().map_err(|e| Error::io("lock", &lock_path, e))?;
+    let lock = lock_entry(&dir)?;
     let env = GitEnv::new(url, options);
     let mut notes = Vec::new();
+    // An entry replaced by a link is not followed (it could be any repository, anywhere):
+    // the link itself is removed, never what it points at, and the URL cloned again.
+    if fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        let to = fs::read_link(&dir)
+            .map(|t| t.display().to_string())
+            .unwrap_or_default();
+        if options.offline {
+            return Err(Error::new(format!(
+                "the cached clone of {clean} ({}) is a symlink to {to}; factory does not follow links in its cache, and --offline forbids cloning it again",
+                dir.display()
+            ))
+            .hint(format!("run without --offline, or remove the link: factory cache clean {clean}")));
+        }
+        notes.push(format!(
+            "the cached clone of {clean} was a symlink to {to}, which factory does not follow; cloning it again"
+        ));
+        fs::remove_file(&dir).map_err(|e| Error::io("remove the link", &dir, e))?;
+    }
     let usable = dir.join("HEAD").is_file()
         && run_git(
             &["rev-parse", "--git-dir"],
@@ -456,7 +508,8 @@ fn clone_into(clean: &str, dir: &Path, env: &GitEnv, options: &FetchOptions) -> 
         args.retain(|a| *a != "--quiet");
         args.push("--progress");
     }
-    args.extend([clean, target.as_str()]);
+    // `--`: nothing after it is an option, whatever the URL says.
+    args.extend(["--", clean, target.as_str()]);
     if let Err(failed) = run_git(&args, None, env, options, options.progress) {
         let _ = fs::remove_dir_all(&staging);
         return Err(explain(failed, clean, "clone", options));
@@ -493,6 +546,13 @@ impl CachedRepo {
             .ok()
             .map(|s| s.trim().to_string())
         };
+        if reference.is_some_and(|r| r.starts_with('-')) {
+            return Err(Error::usage(format!(
+                "`{}` is not a ref: git would read it as an option",
+                reference.unwrap_or_default()
+            ))
+            .hint("name a branch, a tag or a commit"));
+        }
         let Some(reference) = reference else {
             return rev("HEAD").ok_or_else(|| {
                 Error::new(format!(
@@ -572,8 +632,10 @@ impl CachedRepo {
         .filter(|s| !s.is_empty())
     }
 
-    /// Checks `commit` out into a fresh temporary folder.
-    pub fn checkout(&self, commit: &str) -> Result<tempfile::TempDir> {
+    /// Checks `commit` out into a fresh temporary folder; returns it with what a person
+    /// should hear. Submodules are not fetched, as cookiecutter and copier's plain clone
+    /// leave them: their folders are left out of the checkout, and named in a note.
+    pub fn checkout(&self, commit: &str) -> Result<(tempfile::TempDir, Vec<String>)> {
         let dir = tempfile::Builder::new()
             .prefix("factory-git-")
             .tempdir()
@@ -587,8 +649,17 @@ impl CachedRepo {
             .hint("`factory cache clean` removes the cached clone; the next run fetches it again")
         };
         let repo = git2::Repository::open_bare(&self.dir).map_err(fail)?;
+        // The trees without submodules are built in memory: the cache is not written.
+        let odb = repo.odb().map_err(fail)?;
+        let _in_memory = odb.add_new_mempack_backend(1000).map_err(fail)?;
         let oid = git2::Oid::from_str(commit).map_err(fail)?;
         let tree = repo.find_commit(oid).and_then(|c| c.tree()).map_err(fail)?;
+        let mut submodules = Vec::new();
+        let tree = match without_submodules(&repo, &tree, "", &mut submodules).map_err(fail)? {
+            Some(filtered) => repo.find_tree(filtered).map_err(fail)?,
+            None => tree,
+        };
+        // libgit2's checkout refuses names that would leave the folder or alias `.git`.
         let mut checkout = git2::build::CheckoutBuilder::new();
         checkout
             .target_dir(dir.path())
@@ -596,8 +667,55 @@ impl CachedRepo {
             .recreate_missing(true);
         repo.checkout_tree(tree.as_object(), Some(&mut checkout))
             .map_err(fail)?;
-        Ok(dir)
+        let notes = if submodules.is_empty() {
+            Vec::new()
+        } else {
+            vec![format!(
+                "{} has submodules ({}): factory does not fetch them, as cookiecutter does not; a template needing their files must hold them",
+                self.url,
+                submodules.join(", ")
+            )]
+        };
+        Ok((dir, notes))
     }
+}
+
+/// `tree` with its submodules (gitlink entries) taken out, at every depth, written to the
+/// repository's object database; `None` when it has none. Their paths go to `found`.
+fn without_submodules(
+    repo: &git2::Repository,
+    tree: &git2::Tree<'_>,
+    prefix: &str,
+    found: &mut Vec<String>,
+) -> std::result::Result<Option<git2::Oid>, git2::Error> {
+    let mut builder: Option<git2::TreeBuilder<'_>> = None;
+    for entry in tree.iter() {
+        let name = entry.name_bytes().to_vec();
+        let path = format!("{prefix}{}", String::from_utf8_lossy(&name));
+        match entry.kind() {
+            Some(git2::ObjectType::Commit) => {
+                found.push(path);
+                let builder = match &mut builder {
+                    Some(b) => b,
+                    None => builder.insert(repo.treebuilder(Some(tree))?),
+                };
+                builder.remove(name)?;
+            }
+            Some(git2::ObjectType::Tree) => {
+                let sub = repo.find_tree(entry.id())?;
+                if let Some(filtered) = without_submodules(repo, &sub, &format!("{path}/"), found)?
+                {
+                    let builder = match &mut builder {
+                        Some(b) => b,
+                        None => builder.insert(repo.treebuilder(Some(tree))?),
+                    };
+                    builder.insert(name, filtered, entry.filemode())?;
+                }
+            }
+            _ => {}
+        }
+    }
+    builder.map(|b| b.write()).transpose()
 }
 
 /// One entry of the cache, for `factory cache list`.
@@ -649,9 +767,14 @@ pub fn clean(cache_dir: &Path, only: Option<&str>) -> Result<Vec<CacheEntry>> {
             continue;
         }
         let lock_path = entry.path.with_extension("lock");
-        let lock = File::create(&lock_path).map_err(|e| Error::io("lock", &lock_path, e))?;
-        lock.lock().map_err(|e| Error::io("lock", &lock_path, e))?;
-        fs::remove_dir_all(&entry.path).map_err(|e| Error::io("remove", &entry.path, e))?;
+        let _lock = lock_entry(&entry.path)?;
+        // A link is removed itself, never what it points at.
+        if fs::symlink_metadata(&entry.path).is_ok_and(|m| m.file_type().is_symlink()) {
+            fs::remove_file(&entry.path)
+        } else {
+            fs::remove_dir_all(&entry.path)
+        }
+        .map_err(|e| Error::io("remove", &entry.path, e))?;
         let _ = fs::remove_file(&lock_path);
         removed.push(entry);
     }
@@ -662,11 +785,12 @@ pub fn clean(cache_dir: &Path, only: Option<&str>) -> Result<Vec<CacheEntry>> {
 /// that exists is refused by the server: the scaffold's commit has no parent), with the
 /// credentials of `url` or of the hosting service as a fetch has them.
 pub fn push_head(dir: &Path, url: &str, branch: &str, options: &FetchOptions) -> Result<()> {
+    super::url::check_not_an_option(url)?;
     let clean = without_credentials(url);
     let env = GitEnv::new(url, options);
     let refspec = format!("HEAD:refs/heads/{branch}");
     run_git(
-        &["push", "--quiet", &clean, &refspec],
+        &["push", "--quiet", "--", &clean, &refspec],
         Some(&dir.join(".git")),
         &env,
         options,

@@ -52,8 +52,12 @@ impl Abbreviations {
     }
 }
 
-/// Whether `text` (without `#REF`) names a git repository in one of git's URL forms.
+/// Whether `text` (without `#REF`) names a git repository in one of git's URL forms. Text
+/// starting with `-` never does: git would read it as an option (`--upload-pack=…@h:x`).
 pub fn is_git_url(text: &str) -> bool {
+    if text.starts_with('-') {
+        return false;
+    }
     ["file://", "https://", "http://", "ssh://", "git://"]
         .iter()
         .any(|scheme| text.starts_with(scheme))
@@ -78,10 +82,54 @@ pub fn split_ref(text: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// The URL without a user name, password or token: what events, scaffold.yaml, messages
-/// and the cache key see. scp-like URLs keep their user (`git@`), which is no secret.
+/// The URL without a password or token: what events, scaffold.yaml, messages and the cache
+/// key see. An ssh URL keeps its user (`ssh://git@host/…`, as scp-like `git@host:…` does):
+/// it is the account ssh logs in as, no secret, and the URL does not work without it.
 pub fn without_credentials(url: &str) -> String {
+    if let Some(user) = ssh_user(url) {
+        let (scheme, rest) = url.split_once("://").expect("an ssh URL has a scheme");
+        let authority = rest.split('/').next().unwrap_or(rest);
+        let host = authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host);
+        return format!("{scheme}://{user}@{host}{}", &rest[authority.len()..]);
+    }
     crate::http::without_userinfo(url)
+}
+
+/// Whether the URL goes over ssh (`ssh://`, and the `git+ssh://` spellings git takes).
+pub fn is_ssh(url: &str) -> bool {
+    ["ssh://", "git+ssh://", "ssh+git://"]
+        .iter()
+        .any(|scheme| url.starts_with(scheme))
+}
+
+/// The user of an `ssh://user[:password]@host/…` URL (a name, not a secret).
+pub fn ssh_user(url: &str) -> Option<&str> {
+    if !is_ssh(url) {
+        return None;
+    }
+    let (_, rest) = url.split_once("://")?;
+    let authority = rest.split('/').next()?;
+    let (userinfo, _) = authority.rsplit_once('@')?;
+    Some(userinfo.split_once(':').map_or(userinfo, |(user, _)| user))
+}
+
+/// Refuses a URL git would read as an option, or whose host it would: one starting with `-`
+/// (`--upload-pack=…`, `-oProxyCommand=…@h:x`), or naming a host that does. git is also
+/// given `--` before every URL, so this is the message, not the only guard.
+pub fn check_not_an_option(url: &str) -> Result<()> {
+    let host_is_option = host_of(url).is_some_and(|h| h.starts_with('-'));
+    if url.starts_with('-') || host_is_option {
+        return Err(Error::usage(format!(
+            "`{}` is not a repository URL: git would read it as an option",
+            without_credentials(url)
+        ))
+        .hint(
+            "name the repository as https://, ssh://, git:// or file:// URL, or as user@host:path",
+        ));
+    }
+    Ok(())
 }
 
 /// Replaces every credential-bearing form of `url` in `text` with the URL without them
@@ -92,7 +140,14 @@ pub fn scrub(text: &str, url: &str) -> String {
     if let Some((scheme, rest)) = url.split_once("://")
         && let Some((userinfo, _)) = rest.split('/').next().and_then(|a| a.rsplit_once('@'))
     {
-        out = out.replace(&format!("{scheme}://{userinfo}@"), &format!("{scheme}://"));
+        // An ssh user stays (it is the account); anything else in the user part goes.
+        let kept = ssh_user(url)
+            .map(|user| format!("{user}@"))
+            .unwrap_or_default();
+        out = out.replace(
+            &format!("{scheme}://{userinfo}@"),
+            &format!("{scheme}://{kept}"),
+        );
         if let Some((_, secret)) = userinfo.split_once(':')
             && !secret.is_empty()
         {
@@ -124,11 +179,15 @@ pub fn host_of(url: &str) -> Option<String> {
 /// Resolves what the user typed into a git URL: an abbreviation expanded, a git URL as it
 /// is; `None` for anything else (a folder or a stored template).
 pub fn resolve(text: &str, abbreviations: &Abbreviations) -> Result<Option<String>> {
+    if text.starts_with('-') {
+        check_not_an_option(text)?;
+    }
     if is_git_url(text) {
+        check_not_an_option(text)?;
         return Ok(Some(text.to_string()));
     }
     match abbreviations.expand(text) {
-        Some(url) if is_git_url(&url) => Ok(Some(url)),
+        Some(url) if is_git_url(&url) => check_not_an_option(&url).map(|()| Some(url)),
         Some(url) => Err(Error::usage(format!(
             "the abbreviation in `{text}` expands to `{url}`, which is not a git URL"
         ))
@@ -162,6 +221,21 @@ mod tests {
             assert!(!is_git_url(text), "{text}");
         }
         assert_eq!(split_ref("file:///r#main"), ("file:///r", Some("main")));
+        // What git would read as an option is no URL.
+        for option in [
+            "--receive-pack=touch x@h:x",
+            "-oProxyCommand=id@h:x",
+            "--upload-pack=id",
+        ] {
+            assert!(!is_git_url(option), "{option}");
+            assert!(
+                resolve(option, &Abbreviations::default()).is_err(),
+                "{option}"
+            );
+        }
+        assert!(check_not_an_option("ssh://-oProxyCommand=id/r").is_err());
+        assert!(check_not_an_option("git@-oProxyCommand=id:r").is_err());
+        assert!(check_not_an_option("ssh://git@h/r").is_ok());
         assert_eq!(split_ref("file:///r"), ("file:///r", None));
     }
 
@@ -207,6 +281,17 @@ mod tests {
             "{scrubbed}"
         );
         assert_eq!(host_of(url).as_deref(), Some("127.0.0.1:8443"));
+        // An ssh user is the account, not a secret: kept; its password is not.
+        assert_eq!(
+            without_credentials("ssh://git@h:22/o/r.git"),
+            "ssh://git@h:22/o/r.git"
+        );
+        assert_eq!(
+            without_credentials("ssh://git:pw@h/o/r.git"),
+            "ssh://git@h/o/r.git"
+        );
+        assert_eq!(ssh_user("ssh://git:pw@h/r"), Some("git"));
+        assert_eq!(ssh_user("https://git@h/r"), None);
         assert_eq!(host_of("git@github.com:o/r").as_deref(), Some("github.com"));
     }
 }

@@ -130,11 +130,23 @@ pub fn read_package(path: &Path) -> Result<Package> {
 
 /// Writes a package into a folder feed in NuGet's hierarchical layout:
 /// `<id>/<version>/<id>.<version>.nupkg`, its `.sha512` and the `.nuspec`, lower case.
-/// Refuses a version the feed has. Returns the package's path.
+/// Refuses a version the feed has, and a link anywhere below the feed on the way (the
+/// package's folder, its version's, a file): a feed is written into, never through links.
+/// Each file is written whole beside its place and renamed into it. Returns the package's
+/// path.
 pub fn publish_to_folder(feed: &Path, package: &Package) -> Result<PathBuf> {
     let id = package.id.to_ascii_lowercase();
-    let dir = feed.join(&id).join(&package.version);
-    let nupkg = dir.join(format!("{id}.{}.nupkg", package.version));
+    let rel = Path::new(&id).join(&package.version);
+    let dir = feed.join(&rel);
+    let names = [
+        format!("{id}.nuspec"),
+        format!("{id}.{}.nupkg.sha512", package.version),
+        format!("{id}.{}.nupkg", package.version),
+    ];
+    for name in &names {
+        crate::render::write::check_no_symlink(feed, &rel.join(name))?;
+    }
+    let nupkg = dir.join(&names[2]);
     if nupkg.exists() {
         return Err(Error::new(format!(
             "{} already has {} {}",
@@ -144,20 +156,11 @@ pub fn publish_to_folder(feed: &Path, package: &Package) -> Result<PathBuf> {
         ))
         .hint("packages are immutable: publish a new version"));
     }
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
-    let write = |path: PathBuf, bytes: &[u8]| {
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, bytes)
-            .and_then(|_| std::fs::rename(&tmp, &path))
-            .map_err(|e| Error::io("write", &path, e))
-    };
-    write(dir.join(format!("{id}.nuspec")), &package.nuspec)?;
-    write(
-        dir.join(format!("{id}.{}.nupkg.sha512", package.version)),
-        package.sha512.as_bytes(),
-    )?;
+    let write = |name: &str, bytes: &[u8]| crate::render::write::replace_file(&dir, name, bytes);
+    write(&names[0], &package.nuspec)?;
+    write(&names[1], package.sha512.as_bytes())?;
     // The package last: a folder with it is a complete entry.
-    write(nupkg.clone(), &package.bytes)?;
+    write(&names[2], &package.bytes)?;
     Ok(nupkg)
 }
 

@@ -84,6 +84,9 @@ pub struct ContentFile {
     pub link: Option<String>,
 }
 
+/// A link kept as a link: where it goes and what it points at (rendered).
+pub type PlannedLink = (String, String);
+
 /// A content file and where it goes.
 #[derive(Debug, Clone)]
 pub struct PlannedFile {
@@ -449,25 +452,41 @@ impl<'a> Renderer<'a> {
     }
 
     /// Decides every output path: conditions applied, names rendered (each distinct name
-    /// part once), every path checked to stay inside the target, no two files on one path.
+    /// part once), every path checked to stay inside the target, no two files on one path,
+    /// and the links kept as links checked with them ([`Renderer::plan_links`]), so a link
+    /// that would lead out stops the run, a dry run and validation before anything is
+    /// written.
     pub fn plan(&self, ctx: &minijinja::Value) -> Result<Vec<PlannedFile>, Vec<RenderProblem>> {
-        let mut planned = self.plan_all(ctx)?;
-        planned.retain(|p| self.content[p.content].link.is_none());
-        Ok(planned)
+        self.plan_with_links(ctx).map(|(files, _)| files)
     }
 
     /// The links kept as links (copier's `_preserve_symlinks`) and where they go: the path
     /// rendered as a file's would be, the target rendered when the link's name has the
-    /// templates suffix, and refused when it would lead out of the output folder.
+    /// templates suffix, and refused when, resolved through every other link of the output
+    /// ([`paths::check_links`]), it would lead out of the output folder.
     pub fn plan_links(
         &self,
         ctx: &minijinja::Value,
-    ) -> Result<Vec<(String, String)>, Vec<RenderProblem>> {
+    ) -> Result<Vec<PlannedLink>, Vec<RenderProblem>> {
+        self.plan_with_links(ctx).map(|(_, links)| links)
+    }
+
+    /// The files and the links of the output, every path and link checked.
+    fn plan_with_links(
+        &self,
+        ctx: &minijinja::Value,
+    ) -> Result<(Vec<PlannedFile>, Vec<PlannedLink>), Vec<RenderProblem>> {
+        let planned = self.plan_all(ctx)?;
+        let mut files = Vec::with_capacity(planned.len());
         let mut links = Vec::new();
+        let mut sources = Vec::new();
         let mut problems = Vec::new();
-        for planned in self.plan_all(ctx)? {
+        for planned in planned {
             let file = &self.content[planned.content];
-            let Some(target) = &file.link else { continue };
+            let Some(target) = &file.link else {
+                files.push(planned);
+                continue;
+            };
             let target = if file.strip_suffix.is_some() {
                 match super::render_str_bounded(&self.env, target, ctx) {
                     Ok(rendered) => rendered,
@@ -481,16 +500,18 @@ impl<'a> Renderer<'a> {
             } else {
                 target.clone()
             };
-            match paths::check_link_inside(&planned.path, &target) {
-                Ok(()) => links.push((planned.path, target)),
-                Err(message) => problems.push(RenderProblem::Path {
-                    source: file.path.clone(),
-                    message,
-                }),
-            }
+            links.push((planned.path, target));
+            sources.push(file.path.clone());
+        }
+        let folders = paths::folders_of(files.iter().map(|f| f.path.as_str()));
+        for (i, message) in paths::check_links(&links, folders) {
+            problems.push(RenderProblem::Path {
+                source: sources[i].clone(),
+                message,
+            });
         }
         if problems.is_empty() {
-            Ok(links)
+            Ok((files, links))
         } else {
             Err(problems)
         }

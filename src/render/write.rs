@@ -128,12 +128,57 @@ pub fn check_no_symlink(target: &Path, rel: &Path) -> Result<()> {
                     "{} is a symlink; factory does not write through links",
                     path.display()
                 ))
-                .hint("remove the link or generate into an empty folder"));
+                .hint("remove the link (factory makes a real folder or file there), or write into a folder without links"));
             }
             Ok(_) => {}
             Err(_) => break,
         }
     }
+    Ok(())
+}
+
+/// Refuses when the folder `dir` or the file `dir/name` is a symlink: factory does not write
+/// through links, even into files of its own outside the output (cookiecutter's replay file).
+pub fn refuse_links_at(dir: &Path, name: &str) -> Result<()> {
+    for path in [dir.to_path_buf(), dir.join(name)] {
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            let to = std::fs::read_link(&path)
+                .map(|t| format!(" (to {})", t.display()))
+                .unwrap_or_default();
+            return Err(Error::new(format!(
+                "{} is a symlink{to}; factory does not write through links",
+                path.display()
+            ))
+            .hint(format!(
+                "remove the link {}; factory makes a real one when it writes there",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `dir/name` (making `dir` when missing), refusing links there
+/// ([`refuse_links_at`]) and replacing the file whole: the bytes go to a new temporary file
+/// beside it, renamed over it, so a link swapped in meanwhile is replaced, never followed.
+pub fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    refuse_links_at(dir, name)?;
+    fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+    let path = dir.join(name);
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        // As a plain write makes it (the umask applies), not the temporary file's 0600.
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    let mut file = builder
+        .tempfile_in(dir)
+        .map_err(|e| Error::io("write", &path, e))?;
+    file.write_all(bytes)
+        .map_err(|e| Error::io("write", &path, e))?;
+    file.persist(&path)
+        .map_err(|e| Error::io("write", &path, e.error))?;
     Ok(())
 }
 
@@ -171,4 +216,41 @@ pub fn write_link(root: &Path, rel: &str, target: &str) -> Result<()> {
     #[cfg(not(unix))]
     let made: std::io::Result<()> = Err(std::io::Error::other("symlinks are not supported here"));
     made.map_err(|e| Error::io("create the link", &at, e))
+}
+
+/// Creates the links a template keeps as links below `root` (a staging folder), then
+/// resolves each of them again on the file system as it now is (`target`, the folder the
+/// output goes into, answering for the paths the staging folder does not hold: links the
+/// user has there count too), so a chain the plan could not see (a case-insensitive file
+/// system) is refused before anything is placed.
+pub fn write_links(root: &Path, links: &[(String, String)], target: Option<&Path>) -> Result<()> {
+    for (path, to) in links {
+        write_link(root, path, to)?;
+    }
+    let entry_at = |rel: &str| -> super::paths::Entry {
+        let on_disk = |base: &Path| {
+            let at = base.join(rel);
+            let meta = std::fs::symlink_metadata(&at).ok()?;
+            Some(if meta.file_type().is_symlink() {
+                match std::fs::read_link(&at) {
+                    Ok(to) => super::paths::Entry::Link(to.to_string_lossy().into_owned()),
+                    // A link that cannot be read cannot be judged: treated as absolute.
+                    Err(_) => super::paths::Entry::Link("/".into()),
+                }
+            } else {
+                super::paths::Entry::Other
+            })
+        };
+        on_disk(root)
+            .or_else(|| target.and_then(on_disk))
+            .unwrap_or(super::paths::Entry::Other)
+    };
+    for (path, to) in links {
+        super::paths::resolve_link(path, to, &entry_at).map_err(|message| {
+            Error::new(message).hint(
+                "make the link point at a path inside the output that passes through no link leading out",
+            )
+        })?;
+    }
+    Ok(())
 }
