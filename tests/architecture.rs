@@ -327,3 +327,68 @@ fn no_module_but_the_store_opens_the_log() {
     }
     assert!(found.is_empty(), "{found:#?}");
 }
+
+#[test]
+fn one_async_runtime_is_built() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    source_files(&src, &mut files);
+    let builders: Vec<String> = files
+        .iter()
+        .filter(|f| {
+            code_of(&std::fs::read_to_string(f).unwrap()).contains("tokio::runtime::Builder")
+        })
+        .map(|f| f.strip_prefix(&src).unwrap().display().to_string())
+        .collect();
+    assert_eq!(
+        builders,
+        ["runtime.rs"],
+        "runtimes are built in {builders:?}"
+    );
+}
+
+/// Use cases not yet split into phases, each with the length it may not grow past (a
+/// ratchet: issue 22 wants none; these are what is left).
+const NOT_YET_SPLIT: &[(&str, usize)] = &[
+    ("registry.rs", 94),
+    ("registry.rs", 81),
+    ("registry.rs", 91),
+    ("upgrade.rs", 137),
+    ("upgrade.rs", 95),
+];
+
+#[test]
+fn no_use_case_function_is_longer_than_80_lines() {
+    let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/app");
+    let mut files = Vec::new();
+    source_files(&app, &mut files);
+    let mut long = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let mut i = 0;
+        while i < lines.len() {
+            let line = lines[i];
+            let indent = line.len() - line.trim_start().len();
+            let head = line.trim_start();
+            let is_fn = ["fn ", "pub fn ", "pub(crate) fn ", "pub(super) fn "]
+                .iter()
+                .any(|p| head.starts_with(p));
+            if is_fn && !head.ends_with(';') {
+                let close = format!("{}}}", " ".repeat(indent));
+                let end = (i + 1..lines.len())
+                    .find(|&j| lines[j] == close)
+                    .unwrap_or(lines.len() - 1);
+                let length = end - i + 1;
+                let name = file.file_name().unwrap().to_string_lossy().into_owned();
+                let known = NOT_YET_SPLIT.contains(&(name.as_str(), length));
+                if length > 80 && !known {
+                    long.push(format!("{}:{} {length} lines", file.display(), i + 1));
+                }
+                i = end;
+            }
+            i += 1;
+        }
+    }
+    assert!(long.is_empty(), "split these into phases: {long:#?}");
+}

@@ -168,11 +168,7 @@ pub fn publish_to_folder(feed: &Path, package: &Package) -> Result<PathBuf> {
 /// which takes a multipart `PUT` with the API key in `X-NuGet-ApiKey`.
 pub fn publish_to_http(index_url: &str, package: &Package, api_key: &str) -> Result<()> {
     let shown = redact_url(index_url);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::new(format!("cannot start the I/O runtime: {e}")))?;
-    runtime.block_on(async {
+    crate::runtime::block_on(async {
         let http = client();
         let failed = |what: &str, e: reqwest::Error| {
             Error::new(format!("{what} {shown}: {}", failure_kind(&e)))
