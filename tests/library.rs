@@ -1164,6 +1164,25 @@ fn a_folder_feed_is_never_written_through_links_and_windows_device_names_are_ref
             out.stderr
         );
     }
+    // A package whose nuspec names one is no package a feed can hold.
+    let con = nupkg(&env, "CON.4.1.0.nupkg", "CON", "4.1.0");
+    let out = env.run(&[
+        "library",
+        "publish",
+        "Acme.Json@4.1.0",
+        "--package",
+        con.to_str().unwrap(),
+        "--feed",
+        env.path("feed2").to_str().unwrap(),
+    ]);
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr
+            .contains("its id `CON` is a name Windows reserves for a device"),
+        "{}",
+        out.stderr
+    );
+    assert!(!env.path("feed2").exists());
     let template = env.template("t", &[("template.yaml", "name: t\ncategory: service\n")]);
     let out = env.run(&["register", template.to_str().unwrap(), "--name", "PRN"]);
     out.expect_code(2);

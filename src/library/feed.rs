@@ -102,6 +102,11 @@ pub fn read_package(path: &Path) -> Result<Package> {
     };
     let id = field("id")?;
     // The id and version become folder names in a feed: only what NuGet allows gets that far.
+    if crate::domain::names::is_windows_device_name(&id) {
+        return Err(not_a_package(format!(
+            "its id `{id}` is a name Windows reserves for a device (CON, PRN, AUX, NUL, COM1-9, LPT1-9): no feed folder can have it"
+        )));
+    }
     if !crate::domain::names::is_package_id(&id) {
         return Err(not_a_package(format!(
             "its id `{id}` is not a NuGet package id (letters, digits and `_`, joined by single `.` or `-`)"
