@@ -736,11 +736,29 @@ fn a_worker_never_writes_over_files_already_in_a_target() {
     )
     .ok();
     assert!(precious.join(".factory/scaffold.yaml").exists());
+    // A folder or file:// repository of the worker's own machine is not a queue's to name
+    // (the worker runs without --allow-local-sources).
+    let folder = common::repo().join("templates-examples/rust-cli");
+    for local in [
+        folder.display().to_string(),
+        format!("file://{}", common::repo().display()),
+    ] {
+        let payload = json!({"template": local, "target": {"folder": "local"}});
+        let refused = send(&env, &url, "GenerateScaffold", &payload, &["--wait"]);
+        refused.expect_code(2);
+        assert!(!env.path("out/local").exists());
+    }
     assert_eq!(worker.stop(), 0);
     let dlq = dead_letters(&url, "factory.templates.scaffold-engine.commands.dlq");
-    assert_eq!(dlq.len(), 1, "{dlq:?}");
+    assert_eq!(dlq.len(), 3, "{dlq:?}");
     assert!(dlq[0].1.contains("is not empty"), "{dlq:?}");
     assert!(!dlq[0].1.contains("attempts"), "refused at once: {dlq:?}");
+    assert!(
+        dlq[1..]
+            .iter()
+            .all(|(_, r)| r.contains("of the worker's own machine")),
+        "{dlq:?}"
+    );
 }
 
 #[test]
@@ -812,6 +830,30 @@ fn a_command_delivered_three_times_at_once_has_one_outcome() {
         dlq.is_empty(),
         "nothing that succeeded is dead-lettered: {dlq:?}"
     );
+}
+
+/// Issue 25 item 4: the broker's URL from FACTORY_AMQP_URL, so its password is not on a
+/// command line for `ps` to show; never printed in clear, not even by `--help`.
+#[test]
+fn the_broker_url_comes_from_the_environment_and_its_password_is_never_printed() {
+    let env = Env::new();
+    let url = "amqp://factory:s3cret-broker-pw@127.0.0.1:1/%2f";
+    let payload = env.path("payload.json");
+    std::fs::write(&payload, r#"{"name": "Acme.Json"}"#).unwrap();
+    let mut send = env.command(&["send", "RegisterLibrary", "--payload"]);
+    send.arg(&payload).env("FACTORY_AMQP_URL", url);
+    let sent: Run = send.output().unwrap().into();
+    sent.expect_code(1);
+    assert!(sent.stderr.contains("127.0.0.1:1"), "{}", sent.stderr);
+    assert!(!format!("{}{}", sent.stdout, sent.stderr).contains("s3cret-broker-pw"));
+    for command in ["send", "worker"] {
+        let mut help = env.command(&[command, "--help"]);
+        help.env("FACTORY_AMQP_URL", url);
+        let help: Run = help.output().unwrap().into();
+        help.ok();
+        assert!(help.stdout.contains("FACTORY_AMQP_URL"), "{}", help.stdout);
+        assert!(!help.stdout.contains("s3cret-broker-pw"), "{}", help.stdout);
+    }
 }
 
 /// The test node's name, as scripts/rabbitmq-start printed it.

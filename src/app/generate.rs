@@ -772,11 +772,21 @@ fn copier_answers_files(
 /// copier's answers file (`_answers_file`, default `.copier-answers.yml`), secrets left out:
 /// written into the output before its provenance is computed.
 fn copier_answers_file(resolved: &ResolvedSource, answers: &Answers) -> Result<(String, Vec<u8>)> {
-    let mut text =
-        String::from("# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY\n");
-    // What templates see as `_copier_answers` (`_commit` as copier writes it, `git describe`;
-    // `_src_path` as the user named the template; the answers of the questions asked),
-    // written as copier's own answers-file template writes it: `to_nice_yaml`.
+    let name = resolved
+        .manifest
+        .answers_file
+        .as_deref()
+        .unwrap_or(".copier-answers.yml");
+    crate::render::paths::check_inside(name)
+        .map_err(|m| Error::new(format!("_answers_file `{name}`: {m}")))?;
+    Ok((name.to_string(), copier_answers_text(answers)?))
+}
+
+/// copier's standard answers file for these answers, secrets left out: what templates see
+/// as `_copier_answers` (`_commit` as copier writes it, `git describe`; `_src_path` as the
+/// user named the template; the answers of the questions asked), written as copier's own
+/// answers-file template writes it, through `to_nice_yaml`.
+pub(super) fn copier_answers_text(answers: &Answers) -> Result<Vec<u8>> {
     let recorded = match answers.tool.get("_copier_answers") {
         Some(Value::Object(map)) => map.clone(),
         _ => answers.recorded(),
@@ -787,18 +797,8 @@ fn copier_answers_file(resolved: &ResolvedSource, answers: &Answers) -> Result<(
     };
     let yaml = crate::render::pyformat::yaml(&Value::Object(recorded), &style)
         .map_err(|e| Error::new(format!("cannot write copier's answers file: {e}")))?;
-    text.push_str(&yaml);
-    let name = resolved
-        .manifest
-        .answers_file
-        .as_deref()
-        .unwrap_or(".copier-answers.yml");
-    crate::render::paths::check_inside(name)
-        .map_err(|m| Error::new(format!("_answers_file `{name}`: {m}")))?;
-    Ok((
-        name.to_string(),
-        crate::secrets::redact(&text).into_owned().into_bytes(),
-    ))
+    let text = format!("# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY\n{yaml}");
+    Ok(crate::secrets::redact(&text).into_owned().into_bytes())
 }
 
 /// With `--compat-answers`, cookiecutter's replay file is refused before anything is

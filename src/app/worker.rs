@@ -38,6 +38,9 @@ pub struct WorkerSettings {
     pub settings: Settings,
     /// Scaffolds go below this folder, never outside it (absolute, resolved).
     pub output_root: PathBuf,
+    /// Commands may name folders and `file://` repositories of the worker's own machine
+    /// (`--allow-local-sources`); otherwise only the store, its remotes and remote URLs.
+    pub allow_local_sources: bool,
 }
 
 /// The settings of one command: the envelope's tenant, project, module, trace and
@@ -79,6 +82,26 @@ fn refused_from_queues(command: &Command) -> Option<Error> {
             "AdvisePackageUpgrade is not served from queues: its advice is a report, and the catalog has no event to carry it",
         )),
         _ => None,
+    }
+}
+
+/// A queue's sender is not a user of the worker's machine: a template it names must be in
+/// the store, on a remote of it, or at a remote git URL, unless the worker allows local
+/// sources. The location that is refused, if any.
+fn local_source(command: &Command, settings: &Settings) -> Option<String> {
+    let named = match command {
+        Command::RegisterTemplate(c) => Some(&c.location),
+        Command::CreateTemplateVersion(c) => c.from.as_ref(),
+        Command::GenerateScaffold(c) => Some(&c.template),
+        _ => None,
+    }?;
+    let abbreviations = &settings.git.abbreviations;
+    if !crate::generate::source::is_location(named, abbreviations) {
+        return None;
+    }
+    match crate::git::url::resolve(crate::git::split_ref(named).0, abbreviations) {
+        Ok(Some(url)) if !url.starts_with("file:") => None,
+        _ => Some(named.clone()),
     }
 }
 
@@ -183,6 +206,13 @@ impl CommandHandler {
         };
         if let Some(refusal) = refused_from_queues(&command) {
             return rejected(refusal);
+        }
+        if let Some(local) =
+            local_source(&command, &session.settings).filter(|_| !self.worker.allow_local_sources)
+        {
+            return rejected(Error::usage(format!(
+                "`{local}` is a folder or repository of the worker's own machine: a command from a queue names a template in the store, on a remote, or at a remote git URL"
+            )));
         }
         let ports = Ports {
             placement: Placement::Below(self.worker.output_root.clone()),

@@ -67,6 +67,10 @@ pub(crate) struct WorkerArgs {
     /// Where GenerateScaffold writes (targets are folders below it, never outside it).
     #[arg(long, value_name = "DIR", default_value = ".")]
     output_root: PathBuf,
+    /// Let commands name folders and file:// repositories of this machine as templates
+    /// (by default only the store, its remotes and remote git URLs).
+    #[arg(long)]
+    allow_local_sources: bool,
     /// Attempts before a failing command goes to the dead-letter queue.
     #[arg(long, default_value_t = 3, value_name = "N")]
     max_attempts: u32,
@@ -231,6 +235,7 @@ pub(crate) fn run(app: &App, args: WorkerArgs) -> Result<()> {
     let settings = WorkerSettings {
         settings: app.settings.clone(),
         output_root,
+        allow_local_sources: args.allow_local_sources,
     };
     app.printer.note(format!(
         "serving {} (concurrency {})",

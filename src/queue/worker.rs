@@ -118,21 +118,6 @@ impl Counters {
     }
 }
 
-/// The services a `--services` list names (all of them when empty).
-pub fn services(named: &[String]) -> Result<Vec<String>> {
-    let known = catalog::services();
-    if named.is_empty() {
-        return Ok(known.iter().map(|s| s.to_string()).collect());
-    }
-    for name in named {
-        if !known.contains(&name.as_str()) {
-            return Err(Error::usage(format!("`{name}` is not a service"))
-                .hint(format!("the services are: {}", known.join(", "))));
-        }
-    }
-    Ok(named.to_vec())
-}
-
 struct Shared<H> {
     handler: H,
     options: WorkerOptions,
