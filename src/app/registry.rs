@@ -169,43 +169,20 @@ pub fn publish_to(
     remote: &NamedRemote,
 ) -> Result<(super::template::Published, Pushed)> {
     let state = session.store.state()?;
-    let (template, chosen) = commands::find_version(&state, name, version)?;
-    check_repository_name(&template.name)?;
-    if chosen.status != VersionStatus::Published {
-        // Refuse early (not validated) before anything is sent.
-        commands::publish(&state, name, version, None)?;
-    }
-    let repository = remote.url.repository(&template.name);
     let objects = session.store.objects();
-    let validation_id = chosen.validation.as_ref().map(|v| v.validation_id.clone());
-    let history = history(session, &template.id, &chosen.id, validation_id.as_deref())?;
-    let resolved = crate::generate::source::stored(
-        &state,
-        &session.store.blobs(),
-        name,
-        Some(version),
-        crate::generate::source::VersionChoice::Any,
-    )?;
-    let built = build_artifact(&objects, template, chosen, &history, &resolved)?;
+    let out = outgoing(session, &state, &objects, name, version)?;
+    let (template, chosen, built) = (out.template, out.chosen, &out.built);
+    let repository = remote.url.repository(&template.name);
     let registry = Registry::connect(&remote.url.host)?;
     let artifact_ref = remote.url.artifact_reference(&repository, &built.digest);
-    let existing = registry.manifest(&repository, &chosen.version)?;
-    if let Some(existing) = &existing
-        && existing.digest != built.digest
-    {
-        return Err(Error::new(format!(
-            "{}@{} is already on {} with other content ({}; this store's is {})",
-            template.name, chosen.version, remote.name, existing.digest, built.digest
-        ))
-        .hint("versions are immutable: create and publish a new version instead"));
-    }
+    let existing = existing_tag(&registry, &repository, remote, &out)?;
     let mounts =
         |missing: &[String]| mount_sources(&state, &objects, &remote.url, &template.id, missing);
     let (blobs_uploaded, blobs_mounted) =
-        push_blobs(&registry, &repository, &built, &objects, &mounts)?;
+        push_blobs(&registry, &repository, built, &objects, &mounts)?;
     let (published, published_envelope) =
-        record_publication(session, template, chosen, &history, &artifact_ref)?;
-    let validated = history.validated.ok_or_else(|| {
+        record_publication(session, template, chosen, &out.history, &artifact_ref)?;
+    let validated = out.history.validated.as_ref().ok_or_else(|| {
         Error::new(format!(
             "the log holds no validation of {}@{}",
             template.name, chosen.version
@@ -215,30 +192,15 @@ pub fn publish_to(
     push_publication(
         &registry,
         &repository,
-        &built,
-        &validated,
+        built,
+        validated,
         &published_envelope,
     )?;
-    if existing.is_none() {
-        registry.put_manifest(
-            &repository,
-            &chosen.version,
-            artifact::MANIFEST_MEDIA,
-            &built.manifest,
-        )?;
-    }
-    let entry = IndexEntry {
-        title: template.title.clone(),
-        description: resolved.manifest.description.clone(),
-        tags: template.tags.clone(),
-        versions: Vec::new(),
-    };
-    let indexed = index_version(
+    let indexed = tag_and_index(
         &registry,
         &remote.url,
-        &template.name,
-        &chosen.version,
-        &entry,
+        &repository,
+        &out,
         existing.is_some(),
     )?;
     let distinct: HashSet<&str> = built.tree.files.iter().map(|f| f.blob.as_str()).collect();
@@ -255,6 +217,107 @@ pub fn publish_to(
             indexed,
         },
     ))
+}
+
+/// What a push sends, read from the store before the registry is asked anything.
+struct Outgoing<'s> {
+    template: &'s crate::domain::state::Template,
+    chosen: &'s crate::domain::state::TemplateVersion,
+    history: History,
+    resolved: crate::generate::source::ResolvedSource,
+    built: Built,
+}
+
+/// The version to push and its artifact, built from the store: a version that is not
+/// published yet is refused here when it could not be (not validated), before anything is
+/// sent.
+fn outgoing<'s>(
+    session: &Session,
+    state: &'s crate::domain::State,
+    objects: &crate::store::objects::Objects,
+    name: &str,
+    version: &str,
+) -> Result<Outgoing<'s>> {
+    let (template, chosen) = commands::find_version(state, name, version)?;
+    check_repository_name(&template.name)?;
+    if chosen.status != VersionStatus::Published {
+        // Refuse early (not validated) before anything is sent.
+        commands::publish(state, name, version, None)?;
+    }
+    let validation_id = chosen.validation.as_ref().map(|v| v.validation_id.clone());
+    let history = history(session, &template.id, &chosen.id, validation_id.as_deref())?;
+    let resolved = crate::generate::source::stored(
+        state,
+        &session.store.blobs(),
+        name,
+        Some(version),
+        crate::generate::source::VersionChoice::Any,
+    )?;
+    let built = build_artifact(objects, template, chosen, &history, &resolved)?;
+    Ok(Outgoing {
+        template,
+        chosen,
+        history,
+        resolved,
+        built,
+    })
+}
+
+/// The manifest the remote holds under the version's tag, if any. Versions are immutable:
+/// other content under the tag refuses the push before a blob is sent.
+fn existing_tag(
+    registry: &Registry,
+    repository: &str,
+    remote: &NamedRemote,
+    out: &Outgoing,
+) -> Result<Option<crate::registry::client::Fetched>> {
+    let (template, chosen, built) = (out.template, out.chosen, &out.built);
+    let existing = registry.manifest(repository, &chosen.version)?;
+    if let Some(existing) = &existing
+        && existing.digest != built.digest
+    {
+        return Err(Error::new(format!(
+            "{}@{} is already on {} with other content ({}; this store's is {})",
+            template.name, chosen.version, remote.name, existing.digest, built.digest
+        ))
+        .hint("versions are immutable: create and publish a new version instead"));
+    }
+    Ok(existing)
+}
+
+/// Makes the pushed version visible, last: its manifest under its tag (sent once: a tag
+/// that was there already holds this content), then its index entry. Whether the index
+/// gained the version.
+fn tag_and_index(
+    registry: &Registry,
+    url: &RemoteUrl,
+    repository: &str,
+    out: &Outgoing,
+    already_there: bool,
+) -> Result<bool> {
+    let (template, chosen, built) = (out.template, out.chosen, &out.built);
+    if !already_there {
+        registry.put_manifest(
+            repository,
+            &chosen.version,
+            artifact::MANIFEST_MEDIA,
+            &built.manifest,
+        )?;
+    }
+    let entry = IndexEntry {
+        title: template.title.clone(),
+        description: out.resolved.manifest.description.clone(),
+        tags: template.tags.clone(),
+        versions: Vec::new(),
+    };
+    index_version(
+        registry,
+        url,
+        &template.name,
+        &chosen.version,
+        &entry,
+        already_there,
+    )
 }
 
 /// The version's artifact: its record (the events that made it), its tree and the
@@ -536,13 +599,39 @@ pub(super) fn read_index(
     url: &RemoteUrl,
 ) -> Result<Option<Index>> {
     let repository = url.index_repository();
+    let mut listed = list_index(registry, &repository)?;
+    let newest = newest_entries(session, registry, url, &repository, &mut listed)?;
+    let legacy = if listed.legacy {
+        read_whole_index(registry, &repository)?
+    } else {
+        None
+    };
+    if legacy.is_none() && listed.versions.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Index::merged(legacy, listed.versions, newest)))
+}
+
+/// The index repository's tags, sorted by what they say.
+struct IndexTags {
+    /// The whole index earlier versions wrote (`latest`) is there.
+    legacy: bool,
+    /// The versions of each template (by repository) that named tags list.
+    versions: BTreeMap<String, Vec<String>>,
+    /// The entries to read: every hashed tag (it says nothing until read), then the newest
+    /// named tag of each template.
+    wanted: Vec<String>,
+}
+
+/// Lists the index repository's tags once and sorts them ([`IndexTags`]).
+fn list_index(registry: &Registry, repository: &str) -> Result<IndexTags> {
     let mut legacy = false;
     let mut versions: BTreeMap<String, Vec<String>> = BTreeMap::new();
     // The tag of each template's newest version: its title, description and tags are
     // shown. Hashed tags say nothing until read.
     let mut newest_tag: BTreeMap<String, (String, String)> = BTreeMap::new();
     let mut wanted = Vec::new();
-    for tag in registry.tags(&repository)? {
+    for tag in registry.tags(repository)? {
         match artifact::parse_entry_tag(&tag) {
             Some(EntryTag::Named {
                 repository,
@@ -564,12 +653,30 @@ pub(super) fn read_index(
         }
     }
     wanted.extend(newest_tag.into_values().map(|(_, tag)| tag));
+    Ok(IndexTags {
+        legacy,
+        versions,
+        wanted,
+    })
+}
+
+/// Reads the `wanted` entries, several at once, for the newest entry of each template; a
+/// hashed entry adds its version to `versions`. An entry that cannot be read is left out
+/// with a note; one deleted since the list, silently.
+fn newest_entries(
+    session: &Session,
+    registry: &Registry,
+    url: &RemoteUrl,
+    repository: &str,
+    listed: &mut IndexTags,
+) -> Result<BTreeMap<String, artifact::Entry>> {
+    let versions = &mut listed.versions;
     let mut newest: BTreeMap<String, artifact::Entry> = BTreeMap::new();
     // A chunk at a time, the bytes read counted: what is held stays bounded whatever the
     // registry lists.
     let mut read = 0u64;
-    for chunk in wanted.chunks(INDEX_CHUNK) {
-        for (tag, fetched) in chunk.iter().zip(registry.manifests(&repository, chunk)?) {
+    for chunk in listed.wanted.chunks(INDEX_CHUNK) {
+        for (tag, fetched) in chunk.iter().zip(registry.manifests(repository, chunk)?) {
             // Gone since the list: deleted, nothing to show.
             let Some(fetched) = fetched else { continue };
             read += fetched.bytes.len() as u64;
@@ -601,15 +708,7 @@ pub(super) fn read_index(
             }
         }
     }
-    let legacy = if legacy {
-        read_whole_index(registry, &repository)?
-    } else {
-        None
-    };
-    if legacy.is_none() && versions.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(Index::merged(legacy, versions, newest)))
+    Ok(newest)
 }
 
 /// The whole index earlier versions rewrote on each publish (`latest`); `None` when there
@@ -710,59 +809,16 @@ pub fn pull(
         return Ok(None);
     };
     let at = format!("{}/{repository}:{version}", remote.url.host);
-    let manifest = Manifest::parse(&fetched.bytes, &at)?;
-    if manifest.artifact_type.as_deref() != Some(artifact::ARTIFACT_TYPE)
-        || manifest.config.media_type != artifact::CONFIG_MEDIA
-    {
-        return Err(Error::new(format!(
-            "{at} is not a factory template version (artifactType {:?})",
-            manifest.artifact_type
-        )));
-    }
-    check_declared_sizes(&manifest, &at)?;
-    let record_bytes = registry.blob(
-        &repository,
-        &manifest.config.digest,
-        manifest.config.size.min(MAX_RECORD_BYTES),
-    )?;
-    let record: VersionRecord = serde_json::from_slice(&record_bytes)
-        .map_err(|e| Error::new(format!("the record of {at} is unreadable: {e}")))?;
-    // A pull imports the template and version it names, from that template's repository:
-    // a record that names another (to be registered under a name nobody asked for, or to
-    // add a version to a template published elsewhere) is refused.
-    if remote.url.repository(&record.name) != repository || record.version != version {
-        return Err(Error::new(format!(
-            "{at} holds {}@{}, not the {name}@{version} asked for; nothing was imported",
-            record.name, record.version
-        ))
-        .hint("a template's versions are pulled from its own repository: REMOTE/NAME@VERSION"));
-    }
+    let from = PullFrom {
+        registry: &registry,
+        repository: &repository,
+        at: &at,
+    };
+    let manifest = template_manifest(&fetched.bytes, &at)?;
+    let record = version_record(&from, &manifest, &remote.url, name, &version)?;
     let (tree_bytes, tree, content_hash) =
         verified_tree(&registry, &repository, &manifest, &record, &at)?;
-    let mut envelopes = Vec::new();
-    for value in &record.events {
-        envelopes.push(
-            serde_json::from_value::<Envelope>(value.clone()).map_err(|e| {
-                Error::new(format!("{at}: an event of its record is unreadable: {e}"))
-            })?,
-        );
-    }
-    envelopes.extend(publication_events(
-        &registry,
-        &repository,
-        &fetched.digest,
-        &at,
-    )?);
-    let events = events_of_this_version(&record, &envelopes, &at)?;
-    if !events
-        .iter()
-        .any(|e| matches!(e, DomainEvent::TemplatePublished(_)))
-    {
-        return Err(Error::new(format!(
-            "{at} has no publication record; nothing was imported"
-        ))
-        .hint("publish the version to the remote again"));
-    }
+    let (envelopes, events) = version_events(&from, &record, &fetched.digest)?;
     let (appended, blobs_fetched) = import(
         session,
         (&registry, &repository),
@@ -780,6 +836,96 @@ pub fn pull(
         blobs_fetched,
         traffic: registry.traffic(),
     }))
+}
+
+/// Where a pull reads from: the registry, the template's repository, and the version as
+/// messages name it (`HOST/REPOSITORY:VERSION`).
+struct PullFrom<'a> {
+    registry: &'a Registry,
+    repository: &'a str,
+    at: &'a str,
+}
+
+/// The pulled manifest, refused unless it is a factory template version whose declared
+/// sizes a pull takes (checked before any blob is read).
+fn template_manifest(bytes: &[u8], at: &str) -> Result<Manifest> {
+    let manifest = Manifest::parse(bytes, at)?;
+    if manifest.artifact_type.as_deref() != Some(artifact::ARTIFACT_TYPE)
+        || manifest.config.media_type != artifact::CONFIG_MEDIA
+    {
+        return Err(Error::new(format!(
+            "{at} is not a factory template version (artifactType {:?})",
+            manifest.artifact_type
+        )));
+    }
+    check_declared_sizes(&manifest, at)?;
+    Ok(manifest)
+}
+
+/// The version's record (its config blob), refused unless it names the template and
+/// version asked for.
+fn version_record(
+    from: &PullFrom,
+    manifest: &Manifest,
+    url: &RemoteUrl,
+    name: &str,
+    version: &str,
+) -> Result<VersionRecord> {
+    let (repository, at) = (from.repository, from.at);
+    let record_bytes = from.registry.blob(
+        repository,
+        &manifest.config.digest,
+        manifest.config.size.min(MAX_RECORD_BYTES),
+    )?;
+    let record: VersionRecord = serde_json::from_slice(&record_bytes)
+        .map_err(|e| Error::new(format!("the record of {at} is unreadable: {e}")))?;
+    // A pull imports the template and version it names, from that template's repository:
+    // a record that names another (to be registered under a name nobody asked for, or to
+    // add a version to a template published elsewhere) is refused.
+    if url.repository(&record.name) != repository || record.version != version {
+        return Err(Error::new(format!(
+            "{at} holds {}@{}, not the {name}@{version} asked for; nothing was imported",
+            record.name, record.version
+        ))
+        .hint("a template's versions are pulled from its own repository: REMOTE/NAME@VERSION"));
+    }
+    Ok(record)
+}
+
+/// The events to import: the record's, then those of the publication referrer of the
+/// manifest `digest`, each checked to be about this version ([`events_of_this_version`]);
+/// refused without a publication among them.
+fn version_events(
+    from: &PullFrom,
+    record: &VersionRecord,
+    digest: &str,
+) -> Result<(Vec<Envelope>, Vec<DomainEvent>)> {
+    let at = from.at;
+    let mut envelopes = Vec::new();
+    for value in &record.events {
+        envelopes.push(
+            serde_json::from_value::<Envelope>(value.clone()).map_err(|e| {
+                Error::new(format!("{at}: an event of its record is unreadable: {e}"))
+            })?,
+        );
+    }
+    envelopes.extend(publication_events(
+        from.registry,
+        from.repository,
+        digest,
+        at,
+    )?);
+    let events = events_of_this_version(record, &envelopes, at)?;
+    if !events
+        .iter()
+        .any(|e| matches!(e, DomainEvent::TemplatePublished(_)))
+    {
+        return Err(Error::new(format!(
+            "{at} has no publication record; nothing was imported"
+        ))
+        .hint("publish the version to the remote again"));
+    }
+    Ok((envelopes, events))
 }
 
 /// Sizes are the registry's word: added with a check, as two layers of 2^63 bytes would

@@ -1,7 +1,7 @@
 //! `PlanTemplateUpgrade` (and its apply): move a generated project to another template
 //! version with a 3-way merge, keeping local edits.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,7 @@ use crate::generate::provenance::{Scaffold, TemplateOrigin};
 use crate::generate::source::{self, ResolvedSource, VersionChoice};
 use crate::hash::{self, HashedFile};
 use crate::ids;
+use crate::render::tree::Renderer;
 use crate::store::Decision;
 use crate::template::answers::{Answers, Asker};
 use crate::template::context::Run;
@@ -129,6 +130,64 @@ fn plan_template_upgrade(
     dir: &Path,
     asker: Option<&mut dyn Asker>,
 ) -> Result<UpgradeReport> {
+    let up = Upgrade {
+        session,
+        request: &request,
+        dir,
+    };
+    let (record, sides) = project_and_sides(up)?;
+    // Nothing the template would run starts without --trust: both sides are judged first.
+    let base_hooks = gate(&request, &sides.base.source)?;
+    let theirs_hooks = gate(&request, &sides.theirs.source)?;
+    let migrations = Migrations::of(&request, &sides)?;
+    let (base, theirs) = render_sides(up, &record, &sides, (base_hooks, theirs_hooks), asker)?;
+    if request.apply {
+        migrations.run("before", &theirs, dir, &session.settings.render)?;
+    }
+    let (plan, records) = plan_steps(up, &record, &base, &theirs, &sides)?;
+    let (parameters, libraries) = changes_between(&base, &theirs);
+
+    let plan_id = ids::new_id(ids::PLAN);
+    let events = plan_event(&record, &sides, &plan, &plan_id);
+    let report = UpgradeReport {
+        plan_id,
+        template: sides.name.clone(),
+        from_version: sides.from_version.clone(),
+        to_version: sides.to_version.clone(),
+        applied: request.apply,
+        plan,
+        parameters,
+        libraries,
+    };
+    let execution = match request.apply && (report.changes() > 0 || !records.is_empty()) {
+        true => Some(apply_upgrade(
+            up,
+            &record,
+            &sides,
+            &theirs,
+            &report,
+            records,
+            &migrations,
+        )?),
+        false => None,
+    };
+    record_upgrade(session, events, execution)?;
+    Ok(report)
+}
+
+/// What every phase of an upgrade reads: the session, the request and the project's folder.
+#[derive(Clone, Copy)]
+struct Upgrade<'a> {
+    session: &'a Session,
+    request: &'a PlanTemplateUpgrade,
+    dir: &'a Path,
+}
+
+/// The project's record (factory's provenance, copier's answers file or cruft's
+/// `.cruft.json`) and the two versions it names, once an interrupted write to the project
+/// is undone.
+fn project_and_sides(up: Upgrade) -> Result<(Record, Sides)> {
+    let (session, request, dir) = (up.session, up.request, up.dir);
     // A killed `upgrade --apply` (or `generate --force`) is undone before the plan reads it.
     for recovered in crate::transaction::recover_interrupted(dir) {
         session.store.notice(recovered);
@@ -139,22 +198,31 @@ fn plan_template_upgrade(
             if scaffold.template.version.is_none()
                 && scaffold.template.source.kind == SourceKind::Git =>
         {
-            repository_sides(session, &request, scaffold)?
+            repository_sides(session, request, scaffold)?
         }
-        Record::Factory(scaffold) => stored_sides(session, &request, scaffold)?,
-        Record::Copier(copier) => copier_sides(session, &request, copier, dir)?,
-        Record::Cruft(cruft) => cruft_sides(session, &request, cruft, dir)?,
+        Record::Factory(scaffold) => stored_sides(session, request, scaffold)?,
+        Record::Copier(copier) => copier_sides(session, request, copier, dir)?,
+        Record::Cruft(cruft) => cruft_sides(session, request, cruft, dir)?,
     };
-    let recorded = match &record {
+    Ok((record, sides))
+}
+
+/// Generates both sides in a scratch folder, each with its answers: the base with those the
+/// project was made with, the new side with those changed by `--set` (and, on a terminal,
+/// asked again).
+fn render_sides(
+    up: Upgrade,
+    record: &Record,
+    sides: &Sides,
+    (base_hooks, theirs_hooks): (crate::generate::hooks::Hooks, crate::generate::hooks::Hooks),
+    asker: Option<&mut dyn Asker>,
+) -> Result<(engine::Rendered, engine::Rendered)> {
+    let request = up.request;
+    let recorded = match record {
         Record::Factory(scaffold) => scaffold.answers.clone(),
         Record::Copier(copier) => copier.answers.clone(),
         Record::Cruft(cruft) => cruft.answers.clone(),
     };
-    // Nothing the template would run starts without --trust: both sides are judged first.
-    let base_hooks = gate(&request, &sides.base.source)?;
-    let theirs_hooks = gate(&request, &sides.theirs.source)?;
-    let migrations = Migrations::of(&request, &sides)?;
-
     // `--set` changes the new side; the base is what the project was made with (a value it
     // never recorded, such as a secret, is the same on both sides).
     let mut base_given = recorded.clone();
@@ -187,27 +255,33 @@ fn plan_template_upgrade(
         .tempdir()
         .map_err(|e| Error::new(format!("cannot create a temporary folder: {e}")))?;
     let base = generate_side(
-        session,
-        &request,
+        up,
         &sides.base,
         (base_given, None),
         base_hooks,
-        dir,
         &scratch.path().join("base"),
     )?;
     let theirs = generate_side(
-        session,
-        &request,
+        up,
         &sides.theirs,
         (theirs_given, asker),
         theirs_hooks,
-        dir,
         &scratch.path().join("theirs"),
     )?;
-    if request.apply {
-        migrations.run("before", &theirs, dir, &session.settings.render)?;
-    }
-    let ours = engine::read_project(dir)?;
+    Ok((base, theirs))
+}
+
+/// The 3-way plan from the two renders to the project as it is now (files it asks to keep
+/// left out), and the project's own record files that change.
+fn plan_steps(
+    up: Upgrade,
+    record: &Record,
+    base: &engine::Rendered,
+    theirs: &engine::Rendered,
+    sides: &Sides,
+) -> Result<(Plan, Vec<RecordFile>)> {
+    let request = up.request;
+    let ours = engine::read_project(up.dir)?;
     let (mut base_tree, mut theirs_tree) = (base.tree.clone(), theirs.tree.clone());
     engine::keep::skip_if_exists(
         &mut base_tree,
@@ -215,39 +289,25 @@ fn plan_template_upgrade(
         &ours,
         &theirs.manifest.skip_if_exists,
     )?;
-    if let Record::Cruft(cruft) = &record {
+    if let Record::Cruft(cruft) = record {
         engine::keep::skip_paths(&mut base_tree, &mut theirs_tree, &cruft.skip)?;
     }
     let mut plan = plan::plan(&base_tree, &theirs_tree, &ours, request.conflict_style);
-    let mut records = project_records(&record, &mut plan, &theirs, &ours, &sides, &request)?;
+    let mut records = project_records(record, &mut plan, theirs, &ours, sides, request)?;
     records.retain(|(path, bytes)| ours.get(path).is_none_or(|f| &f.bytes != bytes));
-    let (parameters, libraries) = changes_between(&base, &theirs);
+    Ok((plan, records))
+}
 
-    let plan_id = ids::new_id(ids::PLAN);
-    let mut events = plan_event(&record, &sides, &plan, &plan_id);
-    let report = UpgradeReport {
-        plan_id,
-        template: sides.name.clone(),
-        from_version: sides.from_version.clone(),
-        to_version: sides.to_version.clone(),
-        applied: request.apply,
-        plan,
-        parameters,
-        libraries,
-    };
-    let execution = match request.apply && (report.changes() > 0 || !records.is_empty()) {
-        true => Some(apply_upgrade(
-            session,
-            dir,
-            &record,
-            &sides,
-            &theirs,
-            &report,
-            records,
-            &migrations,
-        )?),
-        false => None,
-    };
+/// A file of the project's own record (copier's answers file, `.cruft.json`, factory's
+/// provenance): its path in the project and its bytes.
+type RecordFile = (String, Vec<u8>);
+
+/// Records the plan and, when it was applied, the generation it made, in one write.
+fn record_upgrade(
+    session: &Session,
+    mut events: Vec<DomainEvent>,
+    execution: Option<(Execution, commands::Scaffold, u64)>,
+) -> Result<()> {
     session.write(|state| {
         if let Some((execution, scaffold, duration_ms)) = execution {
             // The plan caused the upgrade: ScaffoldGenerated and TemplateExecuted follow it.
@@ -258,7 +318,7 @@ fn plan_template_upgrade(
         }
         Ok(Decision::events(events, ()))
     })?;
-    Ok(report)
+    Ok(())
 }
 
 /// The project's own record: copier's answers file is what the new version renders (or,
@@ -328,10 +388,8 @@ fn plan_event(record: &Record, sides: &Sides, plan: &Plan, plan_id: &str) -> Vec
 /// Carries the plan out, all or nothing, with the migrations around it; the generation to
 /// record (a factory project's provenance written anew, a copier or cruft project's own
 /// record only).
-#[allow(clippy::too_many_arguments)]
 fn apply_upgrade(
-    session: &Session,
-    dir: &Path,
+    up: Upgrade,
     record: &Record,
     sides: &Sides,
     theirs: &engine::Rendered,
@@ -339,6 +397,7 @@ fn apply_upgrade(
     mut records: Vec<(String, Vec<u8>)>,
     migrations: &Migrations,
 ) -> Result<(Execution, commands::Scaffold, u64)> {
+    let (session, dir) = (up.session, up.dir);
     let started = std::time::Instant::now();
     let mut hashed: Vec<HashedFile> = theirs
         .tree
@@ -463,14 +522,13 @@ struct Sides {
 /// the run's facts of the project in `dir` (its folder name, copier's `update` operation),
 /// and reads the result back.
 fn generate_side(
-    session: &Session,
-    request: &PlanTemplateUpgrade,
+    up: Upgrade,
     side: &Side,
     (given, asker): (Map<String, Value>, Option<&mut dyn Asker>),
     hooks: crate::generate::hooks::Hooks,
-    dir: &Path,
     target: &Path,
 ) -> Result<engine::Rendered> {
+    let (session, request) = (up.session, up.request);
     let source = &side.source;
     // Names a side knows that its version does not have are left out (removed parameters).
     let given: Map<String, Value> = given
@@ -478,28 +536,7 @@ fn generate_side(
         .filter(|(k, _)| source.manifest.parameter(k).is_some())
         .collect();
     let cookiecutter = source.manifest.flavour() == Flavour::Cookiecutter;
-    // cookiecutter's output folder is the one its project folder is made in.
-    let dst = match (cookiecutter, dir.parent()) {
-        (true, Some(parent)) => crate::generate::absolute(parent),
-        _ => crate::generate::absolute(dir),
-    };
-    let run = Run {
-        template: side.src_path.clone(),
-        url: crate::git::url::without_credentials(&side.src_path),
-        src_path: match &source.source_ref.directory {
-            Some(directory) => format!("{}/{directory}", source.source_ref.uri),
-            None => source.source_ref.uri.clone(),
-        },
-        dst_path: dst,
-        vcs_ref: side.vcs_ref.clone(),
-        commit: source.source_ref.commit.clone(),
-        commit_description: source.commit_description.clone(),
-        given: given.clone(),
-        trusted: request.trust,
-        defaults: asker.is_none(),
-        overwrite: true,
-        operation: Some("update"),
-    };
+    let run = run_facts(up, side, &given, asker.is_none(), cookiecutter);
     let as_generation = GenerateScaffold {
         template: side.src_path.clone(),
         answers: given,
@@ -530,6 +567,53 @@ fn generate_side(
         ),
         false => target.to_path_buf(),
     };
+    render_side(up, (source, renderer), answers, hooks, project)
+}
+
+/// The run's facts copier and cookiecutter templates see for one side (`_copier_conf`,
+/// `_folder_name`, …): the project's folder (for cookiecutter, the folder it is made in) and
+/// copier's `update` operation.
+fn run_facts(
+    up: Upgrade,
+    side: &Side,
+    given: &Map<String, Value>,
+    defaults: bool,
+    cookiecutter: bool,
+) -> Run {
+    let (source, dir) = (&side.source, up.dir);
+    // cookiecutter's output folder is the one its project folder is made in.
+    let dst = match (cookiecutter, dir.parent()) {
+        (true, Some(parent)) => crate::generate::absolute(parent),
+        _ => crate::generate::absolute(dir),
+    };
+    Run {
+        template: side.src_path.clone(),
+        url: crate::git::url::without_credentials(&side.src_path),
+        src_path: match &source.source_ref.directory {
+            Some(directory) => format!("{}/{directory}", source.source_ref.uri),
+            None => source.source_ref.uri.clone(),
+        },
+        dst_path: dst,
+        vcs_ref: side.vcs_ref.clone(),
+        commit: source.source_ref.commit.clone(),
+        commit_description: source.commit_description.clone(),
+        given: given.clone(),
+        trusted: up.request.trust,
+        defaults,
+        overwrite: true,
+        operation: Some("update"),
+    }
+}
+
+/// Renders one side into `project` with `generate`'s own run (its hooks only with
+/// `--trust`), and reads the result back.
+fn render_side(
+    up: Upgrade,
+    (source, renderer): (&ResolvedSource, &Renderer),
+    answers: Answers,
+    hooks: crate::generate::hooks::Hooks,
+    project: PathBuf,
+) -> Result<engine::Rendered> {
     let generation = crate::generate::Request {
         source,
         renderer,
@@ -540,8 +624,8 @@ fn generate_side(
         dry_run: false,
         git: false,
         commit_trailer: None,
-        generated_at: crate::clock::format_rfc3339(session.settings.render.now()),
-        hooks: if request.trust {
+        generated_at: crate::clock::format_rfc3339(up.session.settings.render.now()),
+        hooks: if up.request.trust {
             hooks
         } else {
             Default::default()
