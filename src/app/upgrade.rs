@@ -337,7 +337,10 @@ fn project_records(
             engine::keep::regenerate(plan, &copier.file, &theirs.tree, ours);
         }
         Record::Copier(copier) => {
-            records.push((copier.file.clone(), copier_answers_text(&theirs.answers)?));
+            records.push((
+                copier.file.clone(),
+                super::generate::copier_answers_text(&theirs.answers)?,
+            ));
         }
         Record::Cruft(cruft) => records.push((
             CRUFT_FILE.to_string(),
@@ -640,23 +643,6 @@ fn render_side(
         tree: engine::read_project(&project)?,
         libraries: outcome.libraries,
     })
-}
-
-/// copier's standard answers file for these answers (`_copier_answers` through
-/// `to_nice_yaml`), for a template that does not render one itself.
-fn copier_answers_text(answers: &Answers) -> Result<Vec<u8>> {
-    let recorded = match answers.tool.get("_copier_answers") {
-        Some(Value::Object(map)) => map.clone(),
-        _ => answers.recorded(),
-    };
-    let style = crate::render::pyformat::YamlStyle {
-        indent: 4,
-        flow_leaves: false,
-    };
-    let yaml = crate::render::pyformat::yaml(&Value::Object(recorded), &style)
-        .map_err(|e| Error::new(format!("cannot write copier's answers file: {e}")))?;
-    let text = format!("# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY\n{yaml}");
-    Ok(crate::secrets::redact(&text).into_owned().into_bytes())
 }
 
 /// copier's `_migrations` for this update (the new version's, between the two versions),
