@@ -891,6 +891,7 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
             [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
             [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--allow-local-sources', '--allow-local-sources', [CompletionResultType]::ParameterName, 'Let commands name folders and file:// repositories of this machine as templates (by default only the store, its remotes and remote git URLs)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')

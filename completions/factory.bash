@@ -3458,7 +3458,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__worker)
-            opts="-q -h --from --services --concurrency --prefetch --output-root --max-attempts --health-interval --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --from --services --concurrency --prefetch --output-root --allow-local-sources --max-attempts --health-interval --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

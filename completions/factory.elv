@@ -820,6 +820,7 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --module 'Module for events (default: FACTORY_MODULE, then store.yaml)'
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
             cand --causation-id 'The event id that caused this invocation'
+            cand --allow-local-sources 'Let commands name folders and file:// repositories of this machine as templates (by default only the store, its remotes and remote git URLs)'
             cand --json 'Print one JSON document to stdout instead of text'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'

@@ -622,6 +622,7 @@ complete -c factory -n "__fish_factory_using_subcommand worker" -l project -d 'P
 complete -c factory -n "__fish_factory_using_subcommand worker" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand worker" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand worker" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand worker" -l allow-local-sources -d 'Let commands name folders and file:// repositories of this machine as templates (by default only the store, its remotes and remote git URLs)'
 complete -c factory -n "__fish_factory_using_subcommand worker" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand worker" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand worker" -l offline -d 'Never fetch: take repositories from the clone cache only'

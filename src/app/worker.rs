@@ -252,9 +252,30 @@ impl CommandHandler {
 impl Handler for CommandHandler {
     fn handle(&self, envelope: &CommandEnvelope, _redelivered: bool) -> Handled {
         let _claim = self.claim(&envelope.command_id);
-        // The secrets of this command's answers are forgotten once it is handled.
+        // The secrets of this command's answers are forgotten once it is handled: what goes
+        // to the broker (a reason in a dead-letter header) is masked while they are known.
         let _secrets = crate::secrets::Scope::begin();
-        self.handle_claimed(envelope)
+        let masked = |reason: String| crate::secrets::redact(&reason).into_owned();
+        match self.handle_claimed(envelope) {
+            Handled::Recorded {
+                events,
+                exit_code,
+                failure,
+                again,
+            } => Handled::Recorded {
+                events,
+                exit_code,
+                failure: failure.map(masked),
+                again,
+            },
+            Handled::Rejected { reason, exit_code } => Handled::Rejected {
+                reason: masked(reason),
+                exit_code,
+            },
+            Handled::Failed { reason } => Handled::Failed {
+                reason: masked(reason),
+            },
+        }
     }
 
     /// Records a GenerateScaffold that failed without an event as TemplateExecuted(Failed),
@@ -394,7 +415,14 @@ pub fn send_command(settings: &Settings, request: SendCommand) -> Result<Sent> {
     let service = match (&request.service, spec) {
         (Some(service), _) => services(std::slice::from_ref(service))?.remove(0),
         (None, Some(spec)) => spec.service.to_string(),
-        (None, None) => return Err(parsed.expect_err("a type the catalog lacks does not parse")),
+        (None, None) => {
+            return Err(parsed.err().unwrap_or_else(|| {
+                Error::usage(format!(
+                    "`{}` has no queue in the catalog: name one with --service",
+                    request.command_type
+                ))
+            }));
+        }
     };
     let envelope = CommandEnvelope {
         command_id: crate::ids::new_id(crate::ids::COMMAND),

@@ -248,14 +248,23 @@ pub fn publish(
             .hint(format!("run `factory validate {at}` first")));
         }
     }
-    Ok(vec![DomainEvent::TemplatePublished(TemplatePublished {
+    Ok(vec![publication(template, version, artifact)])
+}
+
+/// A new publication of a version (a new `publicationId`), naming where it went if anywhere.
+fn publication(
+    template: &Template,
+    version: &TemplateVersion,
+    artifact: Option<String>,
+) -> DomainEvent {
+    DomainEvent::TemplatePublished(TemplatePublished {
         template_id: template.id.clone(),
         template_version_id: version.id.clone(),
         version: version.version.clone(),
         publication_id: ids::new_id(ids::PUBLICATION),
         content_hash: version.content_hash.clone(),
         artifact,
-    })])
+    })
 }
 
 /// Records a push of a version published earlier to a registry: each push is a
@@ -278,14 +287,11 @@ pub fn publish_pushed(
     if version.artifacts.iter().any(|a| a == artifact) {
         return Ok(Vec::new());
     }
-    Ok(vec![DomainEvent::TemplatePublished(TemplatePublished {
-        template_id: template.id.clone(),
-        template_version_id: version.id.clone(),
-        version: version.version.clone(),
-        publication_id: ids::new_id(ids::PUBLICATION),
-        content_hash: version.content_hash.clone(),
-        artifact: Some(artifact.to_string()),
-    })])
+    Ok(vec![publication(
+        template,
+        version,
+        Some(artifact.to_string()),
+    )])
 }
 
 /// Whether the state already holds what an imported event (from a registry) records, so
