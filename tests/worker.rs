@@ -832,6 +832,51 @@ fn a_command_delivered_three_times_at_once_has_one_outcome() {
     );
 }
 
+/// Issue 25 item 8: a worker whose broker connection is closed says so and exits non-zero
+/// (a supervisor restarts it), instead of ending quietly with status 0.
+#[test]
+#[ignore = "needs RabbitMQ: run scripts/rabbitmq-start"]
+fn a_worker_whose_connection_is_closed_exits_non_zero_and_says_why() {
+    let env = prepared();
+    let url = vhost("lost");
+    let mut worker = Worker::start(&env, &url, "w", &[]);
+    let vhost = format!("worker-lost-{}", std::process::id());
+    let closed = Command::new("rabbitmqctl")
+        .args([
+            "-n",
+            &rabbitmq_node(),
+            "close_all_connections",
+            "--vhost",
+            &vhost,
+        ])
+        .arg("closed by the test")
+        .output()
+        .unwrap();
+    assert!(
+        closed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&closed.stderr)
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = worker.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the worker kept running: {}",
+            worker.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(status.code(), Some(1), "{}", worker.log());
+    assert!(
+        worker.log().contains("the broker closed the connection"),
+        "{}",
+        worker.log()
+    );
+}
+
 /// Issue 25 item 4: the broker's URL from FACTORY_AMQP_URL, so its password is not on a
 /// command line for `ps` to show; never printed in clear, not even by `--help`.
 #[test]

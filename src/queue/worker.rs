@@ -348,10 +348,11 @@ pub fn run<H: Handler>(
                 .map_err(|e| Error::new(format!("cannot watch for SIGINT: {e}")))?;
         let mut tick = tokio::time::interval(options.health_every);
         tick.tick().await;
-        loop {
+        // Whether the deliveries ended without being asked to: the broker went away.
+        let lost = loop {
             tokio::select! {
                 next = deliveries.recv() => {
-                    let Some(incoming) = next else { break };
+                    let Some(incoming) = next else { break true };
                     let slot = Arc::clone(&slots).acquire_owned().await.expect("the semaphore stays open");
                     let shared = Arc::clone(&shared);
                     shared.counters.in_flight.fetch_add(1, Ordering::Relaxed);
@@ -361,11 +362,11 @@ pub fn run<H: Handler>(
                         drop(slot);
                     });
                 }
-                _ = terminate.recv() => break,
-                _ = interrupt.recv() => break,
+                _ = terminate.recv() => break false,
+                _ = interrupt.recv() => break false,
                 _ = tick.tick() => report(shared.counters.health()),
             }
-        }
+        };
         // Stop taking; what is in flight finishes; what was taken ahead goes back.
         stopping.store(true, Ordering::Relaxed);
         if let Transport::Amqp { channel, .. } = &shared.transport {
@@ -385,6 +386,14 @@ pub fn run<H: Handler>(
         let _ = tokio::task::spawn_blocking(move || inner.handler.close()).await;
         if let Some(connection) = connection {
             let _ = connection.close(200, "worker stopped".into()).await;
+        }
+        if lost {
+            report(health);
+            return Err(Error::unavailable(format!(
+                "the broker closed the connection after {} command(s) were handled; what was not acknowledged stays queued",
+                health.handled
+            ))
+            .hint("start the worker again (a supervisor restarts it on a non-zero exit)"));
         }
         Ok(health)
     })
