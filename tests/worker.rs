@@ -877,6 +877,76 @@ fn a_worker_whose_connection_is_closed_exits_non_zero_and_says_why() {
     );
 }
 
+/// Issue 25 item 8: a command larger than a worker reads is dead-lettered (without its
+/// body) before anything is recorded, and the worker goes on with the next one.
+#[test]
+#[ignore = "needs RabbitMQ: run scripts/rabbitmq-start"]
+fn an_oversized_command_is_dead_lettered_before_anything_is_recorded() {
+    let env = prepared();
+    let url = vhost("oversized");
+    let worker = Worker::start(&env, &url, "w", &[]);
+    let before = env.events().len();
+    let mut answers = serde_json::Map::new();
+    for n in 0..120_000 {
+        answers.insert(format!("k{n:06}"), json!("v"));
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let connection = Connection::connect(&url, ConnectionProperties::default())
+            .await
+            .unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        let envelope = factory::queue::CommandEnvelope {
+            command_id: format!("cmd-{}", uuid::Uuid::now_v7()),
+            command_type: "GenerateScaffold".into(),
+            tenant_id: "default".into(),
+            project_id: None,
+            module_id: None,
+            trace_id: "0af7651916cd43dd8448eb211c80319c".into(),
+            correlation_id: "big".into(),
+            causation_id: None,
+            issued_at: "2026-12-05T00:00:00Z".into(),
+            payload: json!({"template": EXAMPLE, "answers": answers, "target": {"folder": "big"}}),
+        };
+        assert!(envelope.to_bytes().len() > 1 << 20);
+        channel
+            .basic_publish(
+                "".into(),
+                "factory.templates.scaffold-engine.commands".into(),
+                BasicPublishOptions::default(),
+                &envelope.to_bytes(),
+                factory::queue::amqp::properties(&envelope, &[]),
+            )
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        let _ = connection.close(200, "done".into()).await;
+    });
+    // A normal command after it is handled.
+    send(
+        &env,
+        &url,
+        "GenerateScaffold",
+        &generate("after"),
+        &["--wait", "--timeout", "60"],
+    )
+    .ok();
+    assert_eq!(worker.stop(), 0);
+    let dlq = dead_letters(&url, "factory.templates.scaffold-engine.commands.dlq");
+    assert_eq!(dlq.len(), 1, "{dlq:?}");
+    assert!(dlq[0].1.contains("more than the 1048576"), "{dlq:?}");
+    assert!(!env.path("out/big").exists());
+    let recorded: Vec<Value> = env.events().into_iter().skip(before).collect();
+    assert!(
+        recorded.iter().all(|e| e["correlationId"] != "big"),
+        "nothing of the oversized command is recorded"
+    );
+}
+
 /// Issue 25 item 4: the broker's URL from FACTORY_AMQP_URL, so its password is not on a
 /// command line for `ps` to show; never printed in clear, not even by `--help`.
 #[test]

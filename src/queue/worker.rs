@@ -21,6 +21,10 @@ use super::servicebus;
 use crate::broker::servicebus::ConnectionString;
 use crate::error::{Error, Result};
 
+/// The largest command a worker reads (envelope and payload): answers and keys beyond it
+/// are no template's, and would be recorded in the log and sent to every topic.
+pub const MAX_COMMAND_BYTES: usize = 1 << 20;
+
 /// What handling a command came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Handled {
@@ -401,7 +405,7 @@ pub fn run<H: Handler>(
 
 /// Handles one delivery to its end: completed after its events are appended and
 /// published, tried again, or dead-lettered.
-async fn process<H: Handler>(shared: &Arc<Shared<H>>, incoming: Incoming) {
+async fn process<H: Handler>(shared: &Arc<Shared<H>>, mut incoming: Incoming) {
     // A long generation keeps its Service Bus lock, renewed until just before it is
     // settled (a renewal never races the completion).
     let stop_renewing = Arc::new(tokio::sync::Notify::new());
@@ -423,7 +427,18 @@ async fn process<H: Handler>(shared: &Arc<Shared<H>>, incoming: Incoming) {
         _ => None,
     };
     let attempt = incoming.attempt;
-    let (action, counter) = match CommandEnvelope::parse(&incoming.body) {
+    let parsed = match incoming.body.len() {
+        size if size > MAX_COMMAND_BYTES => {
+            // Dead-lettered without its body: a copy that size is what the broker (or a
+            // consumer of the dead-letter queue) would choke on next.
+            incoming.body = Vec::new();
+            Err(Error::usage(format!(
+                "the command is {size} bytes, more than the {MAX_COMMAND_BYTES} a command may be; it was not read, and its body is not kept"
+            )))
+        }
+        _ => CommandEnvelope::parse(&incoming.body),
+    };
+    let (action, counter) = match parsed {
         Err(e) => (
             Ok(Action::DeadLetter {
                 reason: e.message,
