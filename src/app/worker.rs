@@ -155,6 +155,30 @@ impl CommandHandler {
         }
     }
 
+    /// A generation into a folder that is missing or empty is noted in the output root
+    /// before it runs (`.factory-worker-CMD` naming the folder), and the note removed once
+    /// its outcome is recorded. A delivery that finds the note and the folder was the
+    /// command's own first attempt, killed after placing its output and before recording
+    /// it: that output is replaced (the command's own, never a user's). The note's path.
+    fn own_output(&self, command: &mut Command, command_id: &str) -> Option<PathBuf> {
+        let Command::GenerateScaffold(request) = command else {
+            return None;
+        };
+        let folder = request.target.folder.clone()?;
+        let note = self
+            .worker
+            .output_root
+            .join(format!(".factory-worker-{command_id}"));
+        let target = self.worker.output_root.join(&folder);
+        let noted = std::fs::read_to_string(&note).ok();
+        if noted.as_deref() == Some(folder.as_str()) && target.exists() {
+            request.overwrite = true;
+            return Some(note);
+        }
+        let fresh = crate::generate::output::is_missing_or_empty(&target).unwrap_or(false);
+        (fresh && std::fs::write(&note, &folder).is_ok()).then_some(note)
+    }
+
     fn recorded(&self, session: &Session, command_id: &str) -> Result<Vec<String>> {
         lock(&self.index).events_of(session, command_id)
     }
@@ -187,6 +211,9 @@ impl CommandHandler {
         // in the log is answered with it.
         match self.recorded(&session, &envelope.command_id) {
             Ok(events) if !events.is_empty() => {
+                // A worker that died after recording left its note of the output behind.
+                let note = format!(".factory-worker-{}", envelope.command_id);
+                let _ = std::fs::remove_file(self.worker.output_root.join(note));
                 // A refusal recorded by a worker that died before dead-lettering it is
                 // dead-lettered now (the dead-letter queue is at least once by command id).
                 let refusal = Command::parse(&envelope.command_type, &envelope.payload).err();
@@ -214,11 +241,16 @@ impl CommandHandler {
                 "`{local}` is a folder or repository of the worker's own machine: a command from a queue names a template in the store, on a remote, or at a remote git URL"
             )));
         }
+        let mut command = command;
+        let placing = self.own_output(&mut command, &envelope.command_id);
         let ports = Ports {
             placement: Placement::Below(self.worker.output_root.clone()),
             ..Ports::default()
         };
         let result = super::execute(&session, command, ports);
+        if let Some(placing) = placing {
+            let _ = std::fs::remove_file(placing);
+        }
         self.say_what_was_said(&session, envelope);
         let events = match self.recorded(&session, &envelope.command_id) {
             Ok(events) => events,
