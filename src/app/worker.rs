@@ -155,6 +155,17 @@ impl CommandHandler {
         }
     }
 
+    /// Why a command from a queue is not taken at all, if it is not.
+    fn refusal(&self, command: &Command, settings: &Settings) -> Option<Error> {
+        if let Some(refusal) = refused_from_queues(command) {
+            return Some(refusal);
+        }
+        let local = local_source(command, settings).filter(|_| !self.worker.allow_local_sources)?;
+        Some(Error::usage(format!(
+            "`{local}` is a folder or repository of the worker's own machine: a command from a queue names a template in the store, on a remote, or at a remote git URL"
+        )))
+    }
+
     /// A generation into a folder that is missing or empty is noted in the output root
     /// before it runs (`.factory-worker-CMD` naming the folder), and the note removed once
     /// its outcome is recorded. A delivery that finds the note and the folder was the
@@ -231,15 +242,8 @@ impl CommandHandler {
             Ok(command) => command,
             Err(e) => return rejected(e),
         };
-        if let Some(refusal) = refused_from_queues(&command) {
+        if let Some(refusal) = self.refusal(&command, &session.settings) {
             return rejected(refusal);
-        }
-        if let Some(local) =
-            local_source(&command, &session.settings).filter(|_| !self.worker.allow_local_sources)
-        {
-            return rejected(Error::usage(format!(
-                "`{local}` is a folder or repository of the worker's own machine: a command from a queue names a template in the store, on a remote, or at a remote git URL"
-            )));
         }
         let mut command = command;
         let placing = self.own_output(&mut command, &envelope.command_id);
