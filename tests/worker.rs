@@ -767,47 +767,12 @@ fn a_command_delivered_three_times_at_once_has_one_outcome() {
     let env = prepared();
     let url = vhost("duplicates");
     let worker = Worker::start(&env, &url, "w", &["--concurrency", "2"]);
-    let mut ids = Vec::new();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let connection = Connection::connect(&url, ConnectionProperties::default())
-            .await
-            .unwrap();
-        let channel = connection.create_channel().await.unwrap();
-        for n in 0..20 {
-            let envelope = factory::queue::CommandEnvelope {
-                command_id: format!("cmd-{}", uuid::Uuid::now_v7()),
-                command_type: "GenerateScaffold".into(),
-                tenant_id: "default".into(),
-                project_id: None,
-                module_id: None,
-                trace_id: "0af7651916cd43dd8448eb211c80319c".into(),
-                correlation_id: format!("dup-{n}"),
-                causation_id: None,
-                issued_at: "2026-12-05T00:00:00Z".into(),
-                payload: generate(&format!("dup{n}")),
-            };
-            ids.push(envelope.command_id.clone());
-            for _ in 0..3 {
-                channel
-                    .basic_publish(
-                        "".into(),
-                        "factory.templates.scaffold-engine.commands".into(),
-                        BasicPublishOptions::default(),
-                        &envelope.to_bytes(),
-                        factory::queue::amqp::properties(&envelope, &[]),
-                    )
-                    .await
-                    .unwrap()
-                    .await
-                    .unwrap();
-            }
-        }
-        let _ = connection.close(200, "done".into()).await;
-    });
+    let envelopes: Vec<_> = (0..20)
+        .map(|n| raw_command(&format!("dup-{n}"), generate(&format!("dup{n}"))))
+        .collect();
+    let ids: Vec<String> = envelopes.iter().map(|e| e.command_id.clone()).collect();
+    let copies: Vec<_> = envelopes.iter().flat_map(|e| [e, e, e]).collect();
+    publish_raw(&url, &copies);
     // Sixty deliveries, each settled: the first of each id handled, its copies answered.
     let deadline = Instant::now() + Duration::from_secs(180);
     while !worker.log().contains("handled 60,") {
@@ -890,42 +855,10 @@ fn an_oversized_command_is_dead_lettered_before_anything_is_recorded() {
     for n in 0..120_000 {
         answers.insert(format!("k{n:06}"), json!("v"));
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let connection = Connection::connect(&url, ConnectionProperties::default())
-            .await
-            .unwrap();
-        let channel = connection.create_channel().await.unwrap();
-        let envelope = factory::queue::CommandEnvelope {
-            command_id: format!("cmd-{}", uuid::Uuid::now_v7()),
-            command_type: "GenerateScaffold".into(),
-            tenant_id: "default".into(),
-            project_id: None,
-            module_id: None,
-            trace_id: "0af7651916cd43dd8448eb211c80319c".into(),
-            correlation_id: "big".into(),
-            causation_id: None,
-            issued_at: "2026-12-05T00:00:00Z".into(),
-            payload: json!({"template": EXAMPLE, "answers": answers, "target": {"folder": "big"}}),
-        };
-        assert!(envelope.to_bytes().len() > 1 << 20);
-        channel
-            .basic_publish(
-                "".into(),
-                "factory.templates.scaffold-engine.commands".into(),
-                BasicPublishOptions::default(),
-                &envelope.to_bytes(),
-                factory::queue::amqp::properties(&envelope, &[]),
-            )
-            .await
-            .unwrap()
-            .await
-            .unwrap();
-        let _ = connection.close(200, "done".into()).await;
-    });
+    let payload = json!({"template": EXAMPLE, "answers": answers, "target": {"folder": "big"}});
+    let envelope = raw_command("big", payload);
+    assert!(envelope.to_bytes().len() > 1 << 20);
+    publish_raw(&url, &[&envelope]);
     // A normal command after it is handled.
     send(
         &env,
@@ -969,6 +902,51 @@ fn the_broker_url_comes_from_the_environment_and_its_password_is_never_printed()
         assert!(help.stdout.contains("FACTORY_AMQP_URL"), "{}", help.stdout);
         assert!(!help.stdout.contains("s3cret-broker-pw"), "{}", help.stdout);
     }
+}
+
+/// A GenerateScaffold envelope as a sender other than `factory send` would make it.
+fn raw_command(correlation: &str, payload: Value) -> factory::queue::CommandEnvelope {
+    factory::queue::CommandEnvelope {
+        command_id: format!("cmd-{}", uuid::Uuid::now_v7()),
+        command_type: "GenerateScaffold".into(),
+        tenant_id: "default".into(),
+        project_id: None,
+        module_id: None,
+        trace_id: "0af7651916cd43dd8448eb211c80319c".into(),
+        correlation_id: correlation.into(),
+        causation_id: None,
+        issued_at: "2026-12-05T00:00:00Z".into(),
+        payload,
+    }
+}
+
+/// Puts these messages on the scaffold engine's queue as they are, in order, confirmed.
+fn publish_raw(url: &str, envelopes: &[&factory::queue::CommandEnvelope]) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let connection = Connection::connect(url, ConnectionProperties::default())
+            .await
+            .unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        for envelope in envelopes {
+            channel
+                .basic_publish(
+                    "".into(),
+                    "factory.templates.scaffold-engine.commands".into(),
+                    BasicPublishOptions::default(),
+                    &envelope.to_bytes(),
+                    factory::queue::amqp::properties(envelope, &[]),
+                )
+                .await
+                .unwrap()
+                .await
+                .unwrap();
+        }
+        let _ = connection.close(200, "done".into()).await;
+    });
 }
 
 /// The test node's name, as scripts/rabbitmq-start printed it.
