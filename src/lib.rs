@@ -12,6 +12,7 @@ pub mod contracts;
 pub mod domain;
 pub mod error;
 pub mod events;
+pub mod fuzzing;
 pub mod generate;
 pub mod git;
 pub mod hash;

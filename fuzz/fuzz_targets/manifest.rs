@@ -1,6 +1,4 @@
 //! `template.yaml`: any text parses to a manifest or a located error, never a panic.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|text: &str| {
-    let _ = factory::template::manifest::Manifest::parse(text, "template.yaml");
-});
+libfuzzer_sys::fuzz_target!(|text: &str| factory::fuzzing::manifest(text));
