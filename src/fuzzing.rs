@@ -12,8 +12,11 @@ use std::sync::OnceLock;
 
 use crate::template::manifest::Manifest;
 
-/// Every target by name, as `cargo fuzz list` names them, taking raw bytes.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+/// A target taking libFuzzer's raw bytes.
+pub type Target = fn(&[u8]);
+
+/// Every target by name, as `cargo fuzz list` names them.
+pub const TARGETS: &[(&str, Target)] = &[
     ("answers", |data| with_text(data, answers)),
     ("cookiecutter_json", |data| {
         with_text(data, cookiecutter_json)

@@ -127,7 +127,7 @@ fn mutate(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
 
 /// Runs `target` on every seed and `iterations` mutations; panics naming the first input that
 /// made it panic (also written under target/fuzz-findings/ for `cargo fuzz run TARGET FILE`).
-fn run(name: &str, target: fn(&[u8]), seeds: &[Vec<u8>]) {
+fn run(name: &str, target: factory::fuzzing::Target, seeds: &[Vec<u8>]) {
     let iterations = std::env::var("FACTORY_FUZZ_ITERATIONS")
         .ok()
         .and_then(|n| n.parse().ok())
@@ -152,7 +152,7 @@ fn run(name: &str, target: fn(&[u8]), seeds: &[Vec<u8>]) {
     }
 }
 
-fn target(name: &str) -> fn(&[u8]) {
+fn target(name: &str) -> factory::fuzzing::Target {
     factory::fuzzing::TARGETS
         .iter()
         .find(|(n, _)| *n == name)
