@@ -222,3 +222,64 @@ fn json_reports_of_the_platform_commands() {
         .collect();
     filtered(&env, || insta::assert_snapshot!("json_reports", text));
 }
+
+/// The `--json` documents of the other commands: store, cache, hash, init and the library
+/// commands; their report types serialise to exactly these (issue 22).
+#[test]
+fn json_reports_of_the_other_commands() {
+    let env = Env::new();
+    let dir = env.template("snap-src", TEMPLATE);
+    let fresh = env.path("fresh-store");
+    let mut runs = vec![
+        (
+            "init",
+            env.run(&["init", "--store", fresh.to_str().unwrap(), "--json"]),
+        ),
+        ("hash", env.run(&["hash", dir.to_str().unwrap(), "--json"])),
+        (
+            "library register",
+            env.run(&["library", "register", "Acme.C", "--json"]),
+        ),
+    ];
+    env.run(&["library", "register", "Acme.App"]).ok();
+    runs.extend([
+        (
+            "library version",
+            env.run(&["library", "version", "Acme.C", "1.0.0", "--json"]),
+        ),
+        (
+            "library version with a dependency",
+            env.run(&[
+                "library",
+                "version",
+                "Acme.App",
+                "1.0.0",
+                "--dep",
+                "Acme.C@[1.0,2.0)",
+                "--json",
+            ]),
+        ),
+        (
+            "library scan",
+            env.run(&["library", "scan", "Acme.App@1.0.0", "--json"]),
+        ),
+        (
+            "library advise",
+            env.run(&["library", "advise", "--library", "Acme.App@1.0.0", "--json"]),
+        ),
+        ("library list", env.run(&["library", "list", "--json"])),
+        (
+            "library show",
+            env.run(&["library", "show", "Acme.C@1.0.0", "--json"]),
+        ),
+        ("store check", env.run(&["store", "check", "--json"])),
+        ("store rebuild", env.run(&["store", "rebuild", "--json"])),
+        ("store gc", env.run(&["store", "gc", "--json"])),
+        ("cache list", env.run(&["cache", "list", "--json"])),
+    ]);
+    let text: String = runs
+        .iter()
+        .map(|(name, run)| format!("=== {name}\n{}", shown(run)))
+        .collect();
+    filtered(&env, || insta::assert_snapshot!("json_reports_other", text));
+}
