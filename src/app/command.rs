@@ -109,11 +109,11 @@ impl Outcome for template::Registered {}
 impl Outcome for template::VersionCreated {}
 impl Outcome for (template::Published, Option<super::registry::Pushed>) {}
 impl Outcome for generate::GenerateReport {}
-impl Outcome for Vec<crate::events::Envelope> {}
-impl Outcome for (String, Value) {}
+impl Outcome for library::RegisteredLibrary {}
+impl Outcome for library::RecordedRelease {}
 impl Outcome for library::Scanned {}
-impl Outcome for (crate::library::feed::Package, Value) {}
-impl Outcome for (String, Vec<crate::library::advise::Advice>) {}
+impl Outcome for library::PublishedPackage {}
+impl Outcome for library::Advised {}
 
 /// A platform command's request: its wire form and its use case.
 pub trait Request: DeserializeOwned + JsonSchema {
@@ -219,11 +219,11 @@ commands! {
     GenerateScaffold(generate) -> generate::GenerateReport;
     EvaluateCompatibility(compat) -> compat::Evaluated;
     PlanTemplateUpgrade(upgrade) -> upgrade::UpgradeReport;
-    RegisterLibrary(library) -> Vec<crate::events::Envelope>;
-    CreateLibraryVersion(library) -> (String, Value);
+    RegisterLibrary(library) -> library::RegisteredLibrary;
+    CreateLibraryVersion(library) -> library::RecordedRelease;
     ScanDependencies(library) -> library::Scanned;
-    PublishPackage(library) -> (crate::library::feed::Package, Value);
-    AdvisePackageUpgrade(library) -> (String, Vec<crate::library::advise::Advice>);
+    PublishPackage(library) -> library::PublishedPackage;
+    AdvisePackageUpgrade(library) -> library::Advised;
 }
 
 impl Report {

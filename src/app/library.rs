@@ -5,16 +5,18 @@ use std::path::PathBuf;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{Ports, Reference, Session};
 use crate::compat;
-use crate::domain::events::DependencyRange;
+use crate::domain::events::{
+    ApiClientCataloged, DependencyRange, DomainEvent, LibraryPublished, LibraryRegistered,
+    LibraryVersionCreated,
+};
 use crate::domain::library::{
     self, LibraryRegistration as RegisterInput, LibraryRelease as VersionInput, ScanResult,
 };
 use crate::error::{Error, Result};
-use crate::events::Envelope;
 use crate::generate::provenance::Scaffold;
 use crate::generate::source::{self, VersionChoice};
 use crate::library::{advise, advisories, feed, graph, openapi, project};
@@ -49,16 +51,29 @@ fn nuget() -> String {
 }
 
 impl RegisterLibrary {
-    pub(super) fn execute(self, session: &Session, _: Ports) -> Result<Vec<Envelope>> {
+    pub(super) fn execute(self, session: &Session, _: Ports) -> Result<RegisteredLibrary> {
         register_library(session, self)
     }
 }
 
-/// Registers a library; returns the events (registration, then the API client's).
-pub fn register_library(
-    session: &Session,
-    request: RegisterLibrary,
-) -> Result<Vec<crate::events::Envelope>> {
+/// A library registered; `--json` prints its id and the events recorded.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisteredLibrary {
+    /// `lib-…`.
+    pub library_id: String,
+    /// The events recorded: the registration, then the API client's.
+    pub events: Vec<String>,
+    /// What was recorded.
+    #[serde(skip)]
+    pub registered: LibraryRegistered,
+    /// The API client cataloged from an OpenAPI document, if one was given.
+    #[serde(skip)]
+    pub api_client: Option<ApiClientCataloged>,
+}
+
+/// Registers a library (and the API client of its OpenAPI document).
+pub fn register_library(session: &Session, request: RegisterLibrary) -> Result<RegisteredLibrary> {
     let mut objects = Vec::new();
     let api_client = match &request.spec {
         Some(path) => {
@@ -87,14 +102,26 @@ pub fn register_library(
         description: request.description,
         api_client,
     };
-    let (envelopes, ()) = session.write(|state| {
-        Ok(Decision::with_objects(
-            library::register(state, input)?,
-            objects,
-            (),
-        ))
+    let (envelopes, events) = session.write(|state| {
+        let events = library::register(state, input)?;
+        Ok(Decision::with_objects(events.clone(), objects, events))
     })?;
-    Ok(envelopes)
+    let mut registered = None;
+    let mut api_client = None;
+    for event in events {
+        match event {
+            DomainEvent::LibraryRegistered(event) => registered = Some(event),
+            DomainEvent::ApiClientCataloged(event) => api_client = Some(event),
+            _ => {}
+        }
+    }
+    let registered = registered.expect("a registration records LibraryRegistered");
+    Ok(RegisteredLibrary {
+        library_id: registered.library_id.clone(),
+        events: super::event_ids(&envelopes),
+        registered,
+        api_client,
+    })
 }
 
 /// `CreateLibraryVersion`: a release with its declared dependencies.
@@ -117,16 +144,27 @@ pub struct CreateLibraryVersion {
 }
 
 impl CreateLibraryVersion {
-    pub(super) fn execute(self, session: &Session, _: Ports) -> Result<(String, Value)> {
+    pub(super) fn execute(self, session: &Session, _: Ports) -> Result<RecordedRelease> {
         create_library_version(session, self)
     }
 }
 
-/// Records a release; returns (package name, LibraryVersionCreated payload).
+/// A release recorded; `--json` prints the event's payload.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordedRelease {
+    /// The library's package name.
+    #[serde(skip)]
+    pub library: String,
+    /// What was recorded.
+    #[serde(flatten)]
+    pub created: LibraryVersionCreated,
+}
+
+/// Records a release.
 pub fn create_library_version(
     session: &Session,
     request: CreateLibraryVersion,
-) -> Result<(String, Value)> {
+) -> Result<RecordedRelease> {
     let state = session.store.state()?;
     let found = library::find(&state, &request.library)?;
     let mut input = VersionInput {
@@ -168,13 +206,18 @@ pub fn create_library_version(
         input.version = ranges::normalise(&input.version).unwrap_or(input.version);
     }
     let key = found.id.clone();
-    let (envelopes, ()) = session.write(|state| {
-        Ok(Decision::events(
-            library::create_version(state, &key, input)?,
-            (),
-        ))
+    let (_, created) = session.write(|state| {
+        let events = library::create_version(state, &key, input)?;
+        let created = events.iter().find_map(|event| match event {
+            DomainEvent::LibraryVersionCreated(created) => Some(created.clone()),
+            _ => None,
+        });
+        Ok(Decision::events(events, created))
     })?;
-    Ok((found.package_name.clone(), envelopes[0].payload.clone()))
+    Ok(RecordedRelease {
+        library: found.package_name.clone(),
+        created: created.expect("a release records LibraryVersionCreated"),
+    })
 }
 
 /// `ScanDependencies`: resolve a release's dependency graph.
@@ -202,7 +245,7 @@ pub struct Scanned {
     /// The release.
     pub version: String,
     /// `graph-…`.
-    pub graph_id: Value,
+    pub graph_id: String,
     /// The resolved graph.
     pub graph: graph::Graph,
     /// Published templates the scan judged incompatible: (subject, explanation).
@@ -228,8 +271,12 @@ pub fn scan_dependencies(session: &Session, request: ScanDependencies) -> Result
     let (library_id, version_id) = (found.id.clone(), release.id.clone());
     let scanned = (found.package_name.clone(), release.version.clone());
     let blobs = session.store.blobs();
-    let (envelopes, incompatible) = session.write(|state| {
+    let (_, (graph_id, incompatible)) = session.write(|state| {
         let mut events = library::record_scan(state, &library_id, &version_id, result)?;
+        let graph_id = events.iter().find_map(|event| match event {
+            DomainEvent::DependencyScanned(scanned) => Some(scanned.graph_id.clone()),
+            _ => None,
+        });
         let judged = rejudge_templates(state, &blobs, &scanned)?;
         let mut causes = vec![None];
         let mut incompatible = Vec::new();
@@ -242,14 +289,15 @@ pub fn scan_dependencies(session: &Session, request: ScanDependencies) -> Result
             events.push(compat::event("scan", &evaluation));
             causes.push(Some(0));
         }
-        let mut decision = Decision::with_objects(events, objects, incompatible);
+        let graph_id = graph_id.expect("a scan records DependencyScanned");
+        let mut decision = Decision::with_objects(events, objects, (graph_id, incompatible));
         decision.causes = causes;
         Ok(decision)
     })?;
     Ok(Scanned {
         library: found.package_name.clone(),
         version: release.version.clone(),
-        graph_id: envelopes[0].payload["graphId"].clone(),
+        graph_id,
         graph: resolved,
         incompatible,
     })
@@ -348,16 +396,24 @@ pub struct PublishPackage {
 }
 
 impl PublishPackage {
-    pub(super) fn execute(self, session: &Session, _: Ports) -> Result<(feed::Package, Value)> {
+    pub(super) fn execute(self, session: &Session, _: Ports) -> Result<PublishedPackage> {
         publish_package(session, self)
     }
 }
 
-/// Publishes a package; returns (package id, version, sha512, LibraryPublished payload).
-pub fn publish_package(
-    session: &Session,
-    request: PublishPackage,
-) -> Result<(feed::Package, Value)> {
+/// A package pushed to a feed; `--json` prints the event's payload.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublishedPackage {
+    /// The package read from the .nupkg.
+    #[serde(skip)]
+    pub package: feed::Package,
+    /// What was recorded.
+    #[serde(flatten)]
+    pub published: LibraryPublished,
+}
+
+/// Publishes a package to a folder or HTTP feed.
+pub fn publish_package(session: &Session, request: PublishPackage) -> Result<PublishedPackage> {
     let reference = Reference::parse(&request.library);
     let number = reference.required_version("factory library show")?;
     let state = session.store.state()?;
@@ -403,13 +459,18 @@ pub fn publish_package(
     };
     let (library_id, version_id, hash) =
         (found.id.clone(), release.id.clone(), package.sha512.clone());
-    let (envelopes, ()) = session.write(|state| {
-        Ok(Decision::events(
-            library::publish(state, &library_id, &version_id, &feed_ref, &hash)?,
-            (),
-        ))
+    let (_, published) = session.write(|state| {
+        let events = library::publish(state, &library_id, &version_id, &feed_ref, &hash)?;
+        let published = events.iter().find_map(|event| match event {
+            DomainEvent::LibraryPublished(published) => Some(published.clone()),
+            _ => None,
+        });
+        Ok(Decision::events(events, published))
     })?;
-    Ok((package, envelopes[0].payload.clone()))
+    Ok(PublishedPackage {
+        package,
+        published: published.expect("a publication records LibraryPublished"),
+    })
 }
 
 /// `AdvisePackageUpgrade`: advice for a release's dependencies (not served from queues).
@@ -424,20 +485,22 @@ pub struct AdvisePackageUpgrade {
 }
 
 impl AdvisePackageUpgrade {
-    pub(super) fn execute(
-        self,
-        session: &Session,
-        _: Ports,
-    ) -> Result<(String, Vec<advise::Advice>)> {
+    pub(super) fn execute(self, session: &Session, _: Ports) -> Result<Advised> {
         advise_package_upgrade(session, self)
     }
 }
 
-/// The subject and the advice for each requirement.
-pub fn advise_package_upgrade(
-    session: &Session,
-    request: AdvisePackageUpgrade,
-) -> Result<(String, Vec<advise::Advice>)> {
+/// Advice for each requirement of a release or a generated project.
+#[derive(Debug, Clone, Serialize)]
+pub struct Advised {
+    /// `NAME@VERSION`, or the project's folder.
+    pub subject: String,
+    /// One piece of advice per requirement.
+    pub advice: Vec<advise::Advice>,
+}
+
+/// Advises on a release's dependencies, or on a generated project's libraries.
+pub fn advise_package_upgrade(session: &Session, request: AdvisePackageUpgrade) -> Result<Advised> {
     let state = session.store.state()?;
     let (subject, requirements) = match request.project {
         None => {
@@ -470,5 +533,8 @@ pub fn advise_package_upgrade(
             (dir.display().to_string(), requirements)
         }
     };
-    Ok((subject, advise::advise(&state, &requirements)?))
+    Ok(Advised {
+        subject,
+        advice: advise::advise(&state, &requirements)?,
+    })
 }

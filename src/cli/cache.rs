@@ -1,7 +1,5 @@
 //! `factory cache`: the clone cache of template repositories.
 
-use serde_json::json;
-
 use super::generate::human_size;
 use super::{App, out};
 use crate::error::Result;
@@ -27,8 +25,21 @@ pub(crate) fn run(app: &App, command: CacheCommand) -> Result<()> {
         CacheCommand::Clean { url } => (fetch::clean(dir, url.as_deref())?, "removed"),
     };
     if app.json() {
-        app.printer
-            .json_document(&json!({"cache": dir, verb: entries}));
+        /// `cache list|clean --json`: the cache folder and the entries listed or removed.
+        #[derive(serde::Serialize)]
+        struct CacheReport<'a, T> {
+            cache: &'a std::path::Path,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            cached: Option<&'a [T]>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            removed: Option<&'a [T]>,
+        }
+        let listed = verb == "cached";
+        app.printer.json_document(&CacheReport {
+            cache: dir,
+            cached: listed.then_some(entries.as_slice()),
+            removed: (!listed).then_some(entries.as_slice()),
+        });
     }
     for entry in &entries {
         out!(

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use serde::Deserialize;
-use serde_json::json;
 
 use super::{App, out};
 use crate::app::command::Outcome as _;
@@ -93,15 +92,27 @@ pub(crate) fn run(app: &App, args: CompatArgs) -> Result<()> {
     let evaluated = app.execute(request)?;
     let evaluation = &evaluated.evaluation;
     if app.json() {
-        app.printer.json_document(&json!({
-            "matrixId": evaluated.matrix_id,
-            "subjects": evaluation.subjects,
-            "compatible": evaluation.compatible,
-            "chosen": evaluation.chosen,
-            "verdicts": evaluation.verdicts,
-            "conflicts": evaluation.conflicts,
-        }));
+        app.printer.json_document(&CompatReport {
+            matrix_id: &evaluated.matrix_id,
+            subjects: &evaluation.subjects,
+            compatible: evaluation.compatible,
+            chosen: &evaluation.chosen,
+            verdicts: &evaluation.verdicts,
+            conflicts: &evaluation.conflicts,
+        });
     }
     print_evaluation(app, evaluation);
     evaluated.verdict().map_or(Ok(()), Err)
+}
+
+/// `compat --json`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CompatReport<'a> {
+    matrix_id: &'a str,
+    subjects: &'a [String],
+    compatible: bool,
+    chosen: &'a std::collections::BTreeMap<String, String>,
+    verdicts: &'a [crate::compat::Verdict],
+    conflicts: &'a [crate::compat::Conflict],
 }

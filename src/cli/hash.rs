@@ -23,10 +23,16 @@ pub(crate) fn run(app: &App, args: HashArgs) -> Result<()> {
     }
     let tree = crate::hash::hash_dir(&args.dir)?;
     if app.json() {
-        app.printer.json_document(&serde_json::json!({
-            "contentHash": tree.content_hash,
-            "fileCount": tree.file_count,
-        }));
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Hashed<'a> {
+            content_hash: &'a str,
+            file_count: u64,
+        }
+        app.printer.json_document(&Hashed {
+            content_hash: &tree.content_hash,
+            file_count: tree.file_count as u64,
+        });
     } else if args.manifest {
         app.printer.raw(tree.manifest.as_bytes());
     } else if !app.printer.quiet() {

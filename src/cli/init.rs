@@ -25,11 +25,17 @@ pub(crate) fn run(app: &App, args: InitArgs) -> Result<()> {
     };
     let (store, created) = Store::init(&root, app.global.tenant.as_deref())?;
     if app.json() {
-        app.printer.json_document(&serde_json::json!({
-            "store": store.root(),
-            "created": created,
-            "tenant": store.config().tenant,
-        }));
+        #[derive(serde::Serialize)]
+        struct Initialised<'a> {
+            store: &'a std::path::Path,
+            created: bool,
+            tenant: &'a str,
+        }
+        app.printer.json_document(&Initialised {
+            store: store.root(),
+            created,
+            tenant: &store.config().tenant,
+        });
     } else if app.human() {
         let verb = if created { "Created" } else { "Found existing" };
         out!(

@@ -1,6 +1,8 @@
 //! `factory store check`, `factory store rebuild` and `factory store gc`.
 
-use serde_json::json;
+use std::path::Path;
+
+use serde::Serialize;
 
 use super::{App, out};
 use crate::error::{Error, Result};
@@ -29,8 +31,11 @@ pub(crate) fn run(app: &App, command: StoreCommand) -> Result<()> {
 fn check(app: &App, store: &crate::store::Store) -> Result<()> {
     let report = crate::store::check::check(store)?;
     if app.json() {
-        app.printer
-            .json_document(&json!({ "store": store.root(), "ok": report.ok(), "report": report }));
+        app.printer.json_document(&CheckReport {
+            store: store.root(),
+            ok: report.ok(),
+            report: &report,
+        });
     } else if app.human() {
         out!(
             app.printer,
@@ -78,9 +83,10 @@ fn rebuild(app: &App, session: &crate::app::Session) -> Result<()> {
     app.warnings(session);
     let state = result?;
     if app.json() {
-        app.printer.json_document(
-            &json!({ "events": state.event_count, "templates": state.templates.len() }),
-        );
+        app.printer.json_document(&Rebuilt {
+            events: state.event_count,
+            templates: state.templates.len(),
+        });
     } else if app.human() {
         out!(
             app.printer,
@@ -95,10 +101,34 @@ fn rebuild(app: &App, session: &crate::app::Session) -> Result<()> {
 fn gc(app: &App, store: &crate::store::Store) -> Result<()> {
     let removed = crate::store::gc::collect(store)?;
     if app.json() {
-        app.printer
-            .json_document(&json!({ "store": store.root(), "removed": removed }));
+        app.printer.json_document(&Collected {
+            store: store.root(),
+            removed: &removed,
+        });
     } else if app.human() {
         out!(app.printer, "Removed {}", removed.summary());
     }
     Ok(())
+}
+
+/// `store check --json`.
+#[derive(Serialize)]
+struct CheckReport<'a> {
+    store: &'a Path,
+    ok: bool,
+    report: &'a crate::store::check::CheckReport,
+}
+
+/// `store rebuild --json`.
+#[derive(Serialize)]
+struct Rebuilt {
+    events: u64,
+    templates: usize,
+}
+
+/// `store gc --json`.
+#[derive(Serialize)]
+struct Collected<'a> {
+    store: &'a Path,
+    removed: &'a crate::store::gc::Garbage,
 }

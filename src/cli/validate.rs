@@ -76,17 +76,28 @@ pub(crate) fn run(app: &App, args: ValidateArgs) -> Result<()> {
         ValidationSource::Store => app.execute(request)?,
     };
     match format {
-        Format::Json => app.printer.json_document(&json!({
-            "subject": validated.subject,
-            "contentHash": validated.content_hash,
-            "validationId": validated.validation_id,
-            "passed": validated.passed(),
-            "checks": validated.checks,
-        })),
+        Format::Json => app.printer.json_document(&ValidationReport {
+            subject: &validated.subject,
+            content_hash: &validated.content_hash,
+            validation_id: validated.validation_id.as_deref(),
+            passed: validated.passed(),
+            checks: &validated.checks,
+        }),
         Format::Sarif => app.printer.json_document(&sarif(&validated.checks)),
         Format::Human => print_human(app, &validated),
     }
     validated.verdict().map_or(Ok(()), Err)
+}
+
+/// `validate --json`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ValidationReport<'a> {
+    subject: &'a str,
+    content_hash: &'a str,
+    validation_id: Option<&'a str>,
+    passed: bool,
+    checks: &'a [CheckOutcome],
 }
 
 fn print_human(app: &App, validated: &Validated) {

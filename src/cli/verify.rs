@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use serde_json::json;
+use serde::Serialize;
 
 use super::{App, out};
 use crate::error::{Error, Result};
@@ -24,8 +24,11 @@ pub(crate) fn run(app: &App, args: VerifyArgs) -> Result<()> {
     }
     let drift = verify::verify(&args.dir)?;
     if app.json() {
-        app.printer
-            .json_document(&json!({ "dir": args.dir, "clean": drift.is_clean(), "drift": drift }));
+        app.printer.json_document(&VerifyReport {
+            dir: &args.dir,
+            clean: drift.is_clean(),
+            drift: &drift,
+        });
     } else if app.human() {
         for path in &drift.added {
             out!(app.printer, "added    {path}");
@@ -57,4 +60,12 @@ pub(crate) fn run(app: &App, args: VerifyArgs) -> Result<()> {
         ))
         .hint("review the changes; `factory upgrade` keeps local edits when moving to a new template version"))
     }
+}
+
+/// `verify --json`.
+#[derive(Serialize)]
+struct VerifyReport<'a> {
+    dir: &'a std::path::Path,
+    clean: bool,
+    drift: &'a verify::Drift,
 }

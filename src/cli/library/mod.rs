@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use serde_json::{Value, json};
-
 mod report;
 
 use super::{App, out};
@@ -157,27 +155,23 @@ fn register(app: &App, args: RegisterArgs) -> Result<()> {
         spec: args.spec,
         client_name: args.client_name,
     };
-    let envelopes = app.execute(request)?;
-    let payloads: Vec<&Value> = envelopes.iter().map(|e| &e.payload).collect();
+    let registered = app.execute(request)?;
     if app.json() {
-        app.printer.json_document(&json!({
-            "libraryId": payloads[0]["libraryId"],
-            "events": crate::app::event_ids(&envelopes),
-        }));
+        app.printer.json_document(&registered);
     }
     out!(
         app.printer,
         "Registered library {} ({})",
-        args.name,
-        payloads[0]["libraryId"].as_str().unwrap_or_default()
+        registered.registered.package_name,
+        registered.library_id
     );
-    if let Some(client) = payloads.get(1) {
+    if let Some(client) = &registered.api_client {
         out!(
             app.printer,
             "  API client {} with {} operations (spec {})",
-            client["clientName"].as_str().unwrap_or_default(),
-            client["operationCount"],
-            client["specRef"].as_str().unwrap_or_default()
+            client.client_name,
+            client.operation_count,
+            client.spec_ref
         );
     }
     Ok(())
@@ -191,29 +185,31 @@ fn version(app: &App, args: VersionArgs) -> Result<()> {
         dependencies: args.deps,
         frameworks: args.frameworks,
     };
-    let (name, payload) = app.execute(request)?;
+    let recorded = app.execute(request)?;
     if app.json() {
-        app.printer.json_document(&payload);
+        app.printer.json_document(&recorded);
     }
+    let created = &recorded.created;
     out!(
         app.printer,
-        "Recorded {name}@{} ({})",
-        payload["version"].as_str().unwrap_or_default(),
-        payload["libraryVersionId"].as_str().unwrap_or_default()
+        "Recorded {}@{} ({})",
+        recorded.library,
+        created.version,
+        created.library_version_id
     );
-    if let Some(frameworks) = payload["targetFrameworks"]
-        .as_array()
-        .filter(|f| !f.is_empty())
-    {
-        let names: Vec<&str> = frameworks.iter().filter_map(Value::as_str).collect();
-        out!(app.printer, "  frameworks  {}", names.join(", "));
+    if !created.target_frameworks.is_empty() {
+        out!(
+            app.printer,
+            "  frameworks  {}",
+            created.target_frameworks.join(", ")
+        );
     }
-    for dep in payload["dependencies"].as_array().into_iter().flatten() {
+    for dep in &created.dependencies {
         out!(
             app.printer,
             "  depends on  {} {}",
-            dep["packageName"].as_str().unwrap_or_default(),
-            dep["range"].as_str().unwrap_or_default()
+            dep.package_name,
+            dep.range
         );
     }
     Ok(())
@@ -266,16 +262,17 @@ fn publish(app: &App, args: PublishArgs) -> Result<()> {
             .filter(|k| !k.is_empty()),
         api_key_source: args.api_key_env,
     };
-    let (package, payload) = app.execute(request)?;
+    let published = app.execute(request)?;
     if app.json() {
-        app.printer.json_document(&payload);
+        app.printer.json_document(&published);
     }
+    let package = &published.package;
     out!(
         app.printer,
         "Published {} {} to {}\n  sha512 {}",
         package.id,
         package.version,
-        payload["feedRef"].as_str().unwrap_or_default(),
+        published.published.feed_ref,
         package.sha512
     );
     Ok(())
@@ -292,7 +289,6 @@ fn advise_cmd(app: &App, args: AdviseArgs) -> Result<()> {
             project: Some(args.dir.unwrap_or_else(|| PathBuf::from("."))),
         },
     };
-    let (subject, advice) = app.execute(request)?;
-    report::advice(app, &subject, &advice);
+    report::advice(app, &app.execute(request)?);
     Ok(())
 }

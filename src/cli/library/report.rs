@@ -1,29 +1,60 @@
 //! What the library commands print: scans, lists, releases and advice.
 
-use serde_json::json;
+use serde::Serialize;
 
 use super::ScanFormat;
-use crate::app::library::Scanned;
+use crate::app::library::{Advised, Scanned};
 use crate::cli::{App, out};
 use crate::domain::library;
 use crate::domain::state::{Library, LibraryVersion};
 use crate::error::Result;
-use crate::library::{advise, graph};
+use crate::library::graph;
+
+/// `library scan --json`: the graph with the release it belongs to.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ScanReport<'a> {
+    library: &'a str,
+    version: &'a str,
+    graph_id: &'a str,
+    nodes: &'a [graph::Node],
+    edges: &'a [graph::Edge],
+    conflicts: &'a [graph::Conflict],
+    cycles: &'a [Vec<String>],
+    advisories: &'a [crate::library::advisories::AdvisoryMatch],
+    possibly_affected: &'a [crate::library::advisories::AdvisoryMatch],
+}
+
+/// `library list --json`.
+#[derive(Serialize)]
+struct LibraryList<'a> {
+    libraries: Vec<LibrarySummary<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LibrarySummary<'a> {
+    library_id: &'a str,
+    package_name: &'a str,
+    ecosystem: &'a str,
+    area: Option<&'a str>,
+    versions: Vec<&'a str>,
+}
 
 pub(super) fn scan(app: &App, scanned: &Scanned, format: ScanFormat) {
     let resolved = &scanned.graph;
     match format {
-        ScanFormat::Json => app.printer.json_document(&json!({
-            "library": scanned.library,
-            "version": scanned.version,
-            "graphId": scanned.graph_id,
-            "nodes": resolved.nodes,
-            "edges": resolved.edges,
-            "conflicts": resolved.conflicts,
-            "cycles": resolved.cycles,
-            "advisories": resolved.advisories,
-            "possiblyAffected": resolved.possibly_affected,
-        })),
+        ScanFormat::Json => app.printer.json_document(&ScanReport {
+            library: &scanned.library,
+            version: &scanned.version,
+            graph_id: &scanned.graph_id,
+            nodes: &resolved.nodes,
+            edges: &resolved.edges,
+            conflicts: &resolved.conflicts,
+            cycles: &resolved.cycles,
+            advisories: &resolved.advisories,
+            possibly_affected: &resolved.possibly_affected,
+        }),
         ScanFormat::Dot => app.printer.raw(graph::dot(resolved).as_bytes()),
         ScanFormat::Tree if app.human() => {
             app.printer.raw(graph::tree(resolved).as_bytes());
@@ -67,13 +98,12 @@ pub(super) fn scan(app: &App, scanned: &Scanned, format: ScanFormat) {
     }
 }
 
-pub(super) fn advice(app: &App, subject: &str, advice: &[advise::Advice]) {
+pub(super) fn advice(app: &App, advised: &Advised) {
     if app.json() {
-        app.printer
-            .json_document(&json!({"subject": subject, "advice": advice}));
+        app.printer.json_document(advised);
     }
-    out!(app.printer, "Library versions for {subject}:");
-    for a in advice {
+    out!(app.printer, "Library versions for {}:", advised.subject);
+    for a in &advised.advice {
         out!(
             app.printer,
             "  {:<48} {:<20} -> {}{}",
@@ -94,10 +124,17 @@ pub(super) fn list(app: &App) -> Result<()> {
     let mut libraries: Vec<_> = state.libraries.values().collect();
     libraries.sort_by(|a, b| a.package_name.cmp(&b.package_name));
     if app.json() {
-        app.printer.json_document(&json!({"libraries": libraries.iter().map(|l| json!({
-            "libraryId": l.id, "packageName": l.package_name, "ecosystem": l.ecosystem, "area": l.area,
-            "versions": l.versions.iter().map(|v| &v.version).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>()}));
+        let libraries = libraries
+            .iter()
+            .map(|l| LibrarySummary {
+                library_id: &l.id,
+                package_name: &l.package_name,
+                ecosystem: &l.ecosystem,
+                area: l.area.as_deref(),
+                versions: l.versions.iter().map(|v| v.version.as_str()).collect(),
+            })
+            .collect();
+        app.printer.json_document(&LibraryList { libraries });
     } else if app.human() {
         if libraries.is_empty() {
             out!(
@@ -131,13 +168,13 @@ pub(super) fn show(app: &App, text: &str) -> Result<()> {
         version: number,
     } = crate::app::Reference::parse(text);
     let found = library::find(&state, name)?;
-    let doc = match number {
-        Some(number) => serde_json::to_value(library::find_version(&state, name, number)?.1)
-            .expect("state serializes"),
-        None => serde_json::to_value(found).expect("state serializes"),
-    };
     if app.json() {
-        app.printer.json_document(&doc);
+        match number {
+            Some(number) => app
+                .printer
+                .json_document(library::find_version(&state, name, number)?.1),
+            None => app.printer.json_document(found),
+        }
     } else if app.human() {
         out!(
             app.printer,
