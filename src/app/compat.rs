@@ -75,7 +75,7 @@ pub fn evaluate_compatibility(
         );
     }
     let blobs = session.store.blobs();
-    let (envelopes, evaluation) = session.write(|state| {
+    let (_, evaluated) = session.write(|state| {
         let mut composition = Composition {
             runtime: request.runtime.clone(),
             ..Composition::default()
@@ -100,13 +100,17 @@ pub fn evaluate_compatibility(
         }
         let evaluation = compat::evaluate(state, &composition)?;
         let event = compat::event("composition", &evaluation);
-        Ok(Decision::events(vec![event], evaluation))
+        let crate::domain::DomainEvent::CompatibilityEvaluated(evaluated) = &event else {
+            unreachable!("compat::event records CompatibilityEvaluated")
+        };
+        let matrix_id = evaluated.matrix_id.clone();
+        Ok(Decision::events(
+            vec![event],
+            Evaluated {
+                matrix_id,
+                evaluation,
+            },
+        ))
     })?;
-    Ok(Evaluated {
-        matrix_id: envelopes[0].payload["matrixId"]
-            .as_str()
-            .unwrap_or_default()
-            .into(),
-        evaluation,
-    })
+    Ok(evaluated)
 }

@@ -166,7 +166,7 @@ fn validate_stored(session: &Session, spec: &str, options: &Options) -> Result<V
         .1
         .content_hash
         .clone();
-    let (envelopes, ()) = session.write(|state| {
+    let (_, validation_id) = session.write(|state| {
         let events = commands::record_validation(
             state,
             &template_id,
@@ -174,14 +174,18 @@ fn validate_stored(session: &Session, spec: &str, options: &Options) -> Result<V
             checks.clone(),
             &content_hash,
         )?;
-        Ok(Decision::events(events, ()))
+        let validation_id = events.iter().find_map(|event| match event {
+            crate::domain::DomainEvent::TemplateValidated(validated) => {
+                Some(validated.validation_id.clone())
+            }
+            _ => None,
+        });
+        Ok(Decision::events(events, validation_id))
     })?;
     Ok(Validated {
         subject: resolved.label,
         content_hash,
-        validation_id: envelopes[0].payload["validationId"]
-            .as_str()
-            .map(str::to_string),
+        validation_id,
         checks,
     })
 }
