@@ -129,3 +129,76 @@ fn versions_may_be_spelled_with_a_v_and_latest_means_the_newest() {
         bad.stderr
     );
 }
+
+/// A loopback port nothing listens on.
+fn refused_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[test]
+fn a_push_to_a_refused_port_says_each_retry_and_its_budget() {
+    let env = Env::new();
+    env.run(&["register", common::repo().join(common::EXAMPLE).to_str().unwrap()])
+        .ok();
+    let port = refused_port();
+    let to = format!("amqp://factory:s3cret-pw@127.0.0.1:{port}/%2f");
+    let out = env.run(&["events", "push", "--to", &to, "--max-retries", "2"]);
+    out.expect_code(1);
+    let retries: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("  retry "))
+        .collect();
+    assert_eq!(retries.len(), 2, "{}", out.stderr);
+    assert!(
+        retries[0].starts_with("  retry 1 of 2 in ")
+            && retries[0]
+                .ends_with("; the push gives up after 2 retries or 120 s (--max-retries, --deadline)"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("warning: RabbitMQ at amqp://factory:***@127.0.0.1:")
+            && out.stderr.contains("Connection refused"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("after 2 retries in ") && out.stderr.contains("error: push to amqp://factory:***@"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("s3cret-pw"));
+    // A user name that is the password itself is masked with it, the same in every line.
+    let guest = format!("amqp://guest:guest@127.0.0.1:{port}/%2f");
+    let out = env.run(&["events", "push", "--to", &guest, "--max-retries", "1"]);
+    out.expect_code(1);
+    assert!(out.stderr.contains("amqp://***:***@127.0.0.1"), "{}", out.stderr);
+    assert!(!out.stderr.contains("guest"), "{}", out.stderr);
+    let dry = env.run(&["events", "push", "--to", &guest, "--dry-run"]);
+    dry.ok();
+    assert!(dry.stdout.contains("amqp://***:***@127.0.0.1"), "{}", dry.stdout);
+}
+
+#[test]
+fn a_mistyped_event_type_gets_the_nearest_one() {
+    let env = Env::new();
+    env.run(&["init"]).ok();
+    let out = env.run(&["events", "--type", "TemplateRegisterd"]);
+    out.expect_code(2);
+    assert!(
+        out.stderr
+            .contains("error: `TemplateRegisterd` is not an event type (did you mean `TemplateRegistered`?)"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("ApiClientCataloged"), "{}", out.stderr);
+    let schema = env.run(&["events", "schema", "scaffoldgenerated"]);
+    schema.expect_code(2);
+    assert!(schema.stderr.contains("did you mean `ScaffoldGenerated`?"), "{}", schema.stderr);
+    // Nothing near: the list.
+    let far = env.run(&["events", "--type", "Coffee"]);
+    far.expect_code(2);
+    assert!(far.stderr.contains("event types are: TemplateRegistered"), "{}", far.stderr);
+}
