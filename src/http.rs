@@ -53,8 +53,11 @@ pub fn redact_url(url: &str) -> String {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, ""),
     };
+    // `user:***@host` everywhere; a user name that is the password itself (guest:guest)
+    // would show it, so it is masked too, the same way in every message.
     let authority = match authority.rsplit_once('@') {
         Some((user, host)) => match user.split_once(':') {
+            Some((name, password)) if name == password => format!("***:***@{host}"),
             Some((name, _)) => format!("{name}:***@{host}"),
             None => format!("{user}@{host}"),
         },

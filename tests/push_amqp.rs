@@ -501,3 +501,54 @@ fn a_topic_without_subscribers_accepts_events_unless_routes_are_required() {
 fn rabbitmq_node() -> String {
     std::env::var("FACTORY_TEST_RABBITMQ_NODE").unwrap_or_else(|_| "factory-test@localhost".into())
 }
+
+/// Issue 27 item 15: the warning for events nobody is bound to is a readable block (one
+/// exchange and type a line), and the target is masked the same way in every line.
+#[test]
+#[ignore = "needs RabbitMQ: run eval \"$(scripts/rabbitmq-start)\""]
+fn the_unrouted_warning_is_one_pair_a_line_and_the_target_is_masked_alike() {
+    let url = broker_url();
+    let vhost = format!("factory-unrouted-lines-{}", std::process::id());
+    for args in [
+        vec!["add_vhost", vhost.as_str()],
+        vec!["set_permissions", "-p", vhost.as_str(), "guest", ".*", ".*", ".*"],
+    ] {
+        let out = std::process::Command::new("rabbitmqctl")
+            .args(["-n", &rabbitmq_node(), "-q"])
+            .args(&args)
+            .output()
+            .expect("rabbitmqctl runs where RabbitMQ is");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let target = format!("{}/{vhost}", url.rsplit_once('/').unwrap().0);
+    let env = store_with_events(12);
+    let out = env.run(&["events", "push", "--to", &target]);
+    out.ok();
+    let warning: Vec<&str> = out
+        .stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("warning: "))
+        .collect();
+    assert!(
+        warning[0].starts_with("warning: RabbitMQ accepted ")
+            && warning[0].contains("no queue is bound for yet"),
+        "{}",
+        out.stderr
+    );
+    assert!(warning.iter().any(|l| l.trim() == "factory.templates.template TemplateRegistered"), "{}", out.stderr);
+    assert!(warning.last().unwrap().contains("--require-route"), "{}", out.stderr);
+    assert!(warning.iter().all(|l| l.chars().count() <= 110), "{}", out.stderr);
+    // The user name is shown and the password masked, in the report and the status alike
+    // (this broker's user is its password, guest:guest, so both are masked: the same way in
+    // each place).
+    let shown = out.stdout.lines().next().unwrap().to_string();
+    let status = env.run(&["events", "push", "--status"]);
+    status.ok();
+    let masked = if url.contains("://guest:guest@") { "***:***@" } else { ":***@" };
+    assert!(shown.contains(masked), "{shown}");
+    assert!(status.stdout.contains(masked), "{}", status.stdout);
+    assert!(!shown.contains("guest:***") && !status.stdout.contains("guest:***"));
+    let _ = std::process::Command::new("rabbitmqctl")
+        .args(["-n", &rabbitmq_node(), "-q", "delete_vhost", &vhost])
+        .output();
+}

@@ -1005,3 +1005,178 @@ fn a_target_folder_named_git_is_refused_and_the_repository_is_left_as_it_was() {
             .all(|(_, r)| r.contains("a git repository's own folder"))
     );
 }
+
+/// Issue 27 items 13 and 14: the worker logs one line per command handled (type, id,
+/// outcome, duration, error; a JSON object with --json), and `send --wait` prints success and
+/// failure in one shape (status, event, output or reason), in text and JSON.
+#[test]
+#[ignore = "needs RabbitMQ: run scripts/rabbitmq-start"]
+fn the_worker_logs_each_command_and_send_prints_every_outcome_in_one_shape() {
+    let url = vhost("log-lines");
+    let env = prepared();
+    let worker = Worker::start(&env, &url, "w", &["--max-attempts", "1"]);
+    let payload = |name: &str, value: &Value| {
+        let file = env.path(name);
+        std::fs::write(&file, value.to_string()).unwrap();
+        file.to_str().unwrap().to_string()
+    };
+    let good = payload("good.json", &generate("orders"));
+    let made = env.run(&[
+        "send",
+        "GenerateScaffold",
+        "--to",
+        &url,
+        "--payload",
+        &good,
+        "--wait",
+    ]);
+    made.ok();
+    let lines: Vec<&str> = made.stdout.lines().collect();
+    assert!(lines[0].starts_with("Sent cmd-"), "{}", made.stdout);
+    assert_eq!(lines[1], "  status  succeeded (exit 0)", "{}", made.stdout);
+    assert!(
+        lines[2].starts_with("  event   TemplateExecuted evt-"),
+        "{}",
+        made.stdout
+    );
+    assert_eq!(
+        lines[3], "  output  orders (below the worker's --output-root)",
+        "{}",
+        made.stdout
+    );
+    let bad = payload(
+        "bad.json",
+        &json!({"template": "No.Such.Template", "target": {"folder": "nothing"}}),
+    );
+    let failed = env.run(&[
+        "send",
+        "GenerateScaffold",
+        "--to",
+        &url,
+        "--payload",
+        &bad,
+        "--wait",
+    ]);
+    failed.expect_code(1);
+    let lines: Vec<&str> = failed.stdout.lines().collect();
+    assert_eq!(lines[1], "  status  failed (exit 1)", "{}", failed.stdout);
+    assert!(lines[2].starts_with("  event   TemplateExecuted evt-"));
+    assert!(
+        lines[3].starts_with("  reason  ") && lines[3].contains("no template named `No.Such.Template`"),
+        "{}",
+        failed.stdout
+    );
+    assert!(
+        failed.stderr.contains("failed (exit 1): ")
+            && failed.stderr.contains("no template named"),
+        "{}",
+        failed.stderr
+    );
+    // The same shape in JSON, for both.
+    let json_ok = send(&env, &url, "GenerateScaffold", &generate("billing"), &["--wait"]);
+    json_ok.ok();
+    let doc = json_ok.json();
+    assert_eq!(doc["status"], "succeeded");
+    assert_eq!(doc["output"], "billing");
+    assert_eq!(doc["reason"], Value::Null);
+    assert_eq!(doc["eventId"], doc["outcome"]["eventId"]);
+    let json_failed = send(
+        &env,
+        &url,
+        "GenerateScaffold",
+        &json!({"template": "No.Such.Template", "target": {"folder": "x"}}),
+        &["--wait"],
+    );
+    json_failed.expect_code(1);
+    let doc = json_failed.json();
+    assert_eq!(doc["status"], "failed");
+    assert_eq!(doc["output"], Value::Null);
+    assert!(doc["reason"].as_str().unwrap().contains("no template named"));
+    assert!(doc["eventId"].as_str().unwrap().starts_with("evt-"));
+    let malformed = send(
+        &env,
+        &url,
+        "GenerateScaffold",
+        &json!({"template": 7}),
+        &["--wait", "--no-validate"],
+    );
+    malformed.expect_code(2);
+    assert_eq!(malformed.json()["status"], "dead-lettered");
+    assert!(
+        malformed.json()["reason"]
+            .as_str()
+            .unwrap()
+            .contains("does not fit its schema")
+    );
+    let made_id = made.stdout[5..].split_whitespace().next().unwrap().to_string();
+    let failed_id = failed.stdout[5..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(worker.stop(), 0);
+    // One line per command: type, id, outcome, duration, and the error of a failure.
+    let log = std::fs::read_to_string(env.path("w.log")).unwrap();
+    let line_of = |id: &str| {
+        log.lines()
+            .find(|l| l.contains(id))
+            .unwrap_or_else(|| panic!("no line for {id}:\n{log}"))
+            .to_string()
+    };
+    let ok_line = line_of(&made_id);
+    assert!(
+        ok_line.starts_with(&format!("worker: GenerateScaffold {made_id} succeeded in "))
+            && ok_line.ends_with('s'),
+        "{ok_line}"
+    );
+    let failed_line = line_of(&failed_id);
+    assert!(
+        failed_line.starts_with(&format!("worker: GenerateScaffold {failed_id} failed in "))
+            && failed_line.contains(", exit 1: ")
+            && failed_line.contains("no template named"),
+        "{failed_line}"
+    );
+    let commands = log
+        .lines()
+        .filter(|l| l.starts_with("worker: GenerateScaffold "))
+        .count();
+    assert_eq!(commands, 5, "{log}");
+
+    // With --json, each line is an object a log shipper reads.
+    let log_file = env.path("json.log");
+    let mut child = env
+        .command(&[
+            "worker",
+            "--from",
+            &url,
+            "--output-root",
+            env.path("out").to_str().unwrap(),
+            "--json",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_file).unwrap())
+        .spawn()
+        .unwrap();
+    let sent = send(&env, &url, "GenerateScaffold", &generate("json-one"), &["--wait"]);
+    sent.ok();
+    let id = sent.json()["commandId"].as_str().unwrap().to_string();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let text = std::fs::read_to_string(&log_file).unwrap();
+    let line: Value = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["commandId"] == id.as_str())
+        .unwrap_or_else(|| panic!("no JSON line for {id}:\n{text}"));
+    assert_eq!(line["commandType"], "GenerateScaffold");
+    assert_eq!(line["outcome"], "succeeded");
+    assert_eq!(line["exitCode"], 0);
+    assert_eq!(line["attempt"], 1);
+    assert_eq!(line["error"], Value::Null);
+    assert!(line["durationMs"].as_u64().is_some());
+    assert_eq!(line["queue"], "factory.templates.scaffold-engine.commands");
+}

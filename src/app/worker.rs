@@ -399,6 +399,7 @@ pub fn run_worker(
     options: WorkerOptions,
     report: &(dyn Fn(Health) + Sync),
     say: fn(&str),
+    log: crate::queue::worker::Log,
 ) -> Result<Health> {
     let target = Target::parse(url)?;
     let source = match &target {
@@ -419,7 +420,7 @@ pub fn run_worker(
         pusher: Mutex::new(None),
         say,
     };
-    crate::queue::worker::run(source, options, handler, report)
+    crate::queue::worker::run(source, options, handler, report, log)
 }
 
 /// A command to send.

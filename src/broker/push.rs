@@ -196,8 +196,30 @@ pub fn push(
     options: Options,
     connection_string: impl Fn(&str) -> Option<String>,
 ) -> Result<Report> {
+    push_reporting(store, target, options, connection_string, &|_| {})
+}
+
+/// A failed send about to be tried again.
+#[derive(Debug, Clone)]
+pub struct Retry {
+    /// What failed.
+    pub error: String,
+    /// Which retry this is (1 for the first).
+    pub number: u32,
+    /// The wait before it.
+    pub wait: std::time::Duration,
+}
+
+/// [`push`], telling `on_retry` of each retry before its wait.
+pub fn push_reporting(
+    store: &Store,
+    target: &Target,
+    options: Options,
+    connection_string: impl Fn(&str) -> Option<String>,
+    on_retry: &dyn Fn(&Retry),
+) -> Result<Report> {
     let mut pusher = Pusher::open(target, options, connection_string)?;
-    let result = pusher.push(store);
+    let result = pusher.push_reporting(store, on_retry);
     pusher.close();
     result
 }
@@ -235,6 +257,11 @@ impl Pusher {
 
     /// Pushes every event of `store` after the target's cursor.
     pub fn push(&mut self, store: &Store) -> Result<Report> {
+        self.push_reporting(store, &|_| {})
+    }
+
+    /// [`Pusher::push`], telling `on_retry` of each retry before its wait.
+    pub fn push_reporting(&mut self, store: &Store, on_retry: &dyn Fn(&Retry)) -> Result<Report> {
         let (target, options) = (&self.target, self.options);
         let cursors = store.cursors();
         let id = target.cursor_id();
@@ -282,7 +309,11 @@ impl Pusher {
                             let wait = options.policy.backoff(attempt, &error);
                             if !options.policy.may_retry(attempt, started, wait, &error) {
                                 let first = &batch[0].envelope;
-                                let tried = if attempt > 0 { format!(" after {} retries", attempt) } else { String::new() };
+                                let tried = if attempt > 0 {
+                                    format!(" after {attempt} retries in {:.1} s", started.elapsed().as_secs_f64())
+                                } else {
+                                    String::new()
+                                };
                                 return Err(Error::new(format!(
                                     "push to {} stopped at event {} ({}){tried}: {}; {} event(s) before it were delivered",
                                     target.display(),
@@ -296,6 +327,11 @@ impl Pusher {
                                     _ => "when the broker is reachable, push again: it resumes at that event",
                                 }));
                             }
+                            on_retry(&Retry {
+                                error: error.message().to_string(),
+                                number: attempt + 1,
+                                wait,
+                            });
                             tokio::time::sleep(wait).await;
                             attempt += 1;
                             report.retries += 1;

@@ -19,11 +19,17 @@ pub(crate) struct GenerateArgs {
     /// NAME[@VERSION] in the store, a template folder, or a git URL[#REF].
     #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::templates))]
     source: String,
-    /// The output folder.
-    #[arg(short, long, value_name = "DIR")]
+    /// Answers after the template, as cookiecutter's extra context: `service_name=orders`
+    /// (the same as --set).
+    #[arg(value_name = "NAME=VALUE", value_parser = assignment)]
+    extra: Vec<String>,
+    /// The output folder (default: the current folder, which must then be empty unless
+    /// --force; for a cookiecutter template, the folder its project folder is made in).
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
     output: PathBuf,
-    /// An answer, typed by the parameter (repeatable): --set service_name=orders.
-    #[arg(long = "set", value_name = "NAME=VALUE")]
+    /// An answer, typed by the parameter (repeatable): --set service_name=orders
+    /// (copier's -d/--data).
+    #[arg(long = "set", short = 'd', visible_alias = "data", value_name = "NAME=VALUE")]
     set: Vec<String>,
     /// Answers from a YAML or JSON file (a generated project's .factory/scaffold.yaml too).
     #[arg(long, value_name = "FILE")]
@@ -31,8 +37,8 @@ pub(crate) struct GenerateArgs {
     /// The answers recorded in a project generated earlier (DIR/.factory/scaffold.yaml).
     #[arg(long, value_name = "DIR", conflicts_with = "answers")]
     replay: Option<PathBuf>,
-    /// Take defaults without asking, even on a terminal.
-    #[arg(long)]
+    /// Take defaults without asking, even on a terminal (cookiecutter's --no-input).
+    #[arg(long, visible_alias = "no-input")]
     defaults: bool,
     /// Allow a version that is not published.
     #[arg(long)]
@@ -61,6 +67,18 @@ pub(crate) struct GenerateArgs {
     flavor: Option<crate::generate::source::ReadAs>,
     #[command(flatten)]
     repo: crate::cli::RepoArgs,
+}
+
+/// A positional answer must be `NAME=VALUE`: anything else after the template is a mistake
+/// clap would otherwise take as an answer.
+fn assignment(text: &str) -> std::result::Result<String, String> {
+    match text.split_once('=') {
+        Some((name, _)) if !name.trim().is_empty() => Ok(text.to_string()),
+        _ => Err(format!(
+            "`{text}` is not NAME=VALUE: only answers follow the template \
+             (service_name=orders); to write into {text}, use -o {text}"
+        )),
+    }
 }
 
 /// An indicatif bar on stderr.
@@ -144,9 +162,12 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
         .replay
         .as_ref()
         .map(|dir| dir.join(".factory").join("scaffold.yaml"));
+    // Positional answers come first so a --set for the same name wins, as it is the
+    // more explicit of the two.
+    let set: Vec<String> = args.extra.iter().chain(&args.set).cloned().collect();
     let request = GenerateScaffold {
         commit_trailer: None,
-        answers: given_answers(args.answers.as_ref().or(recorded.as_ref()), &args.set)?,
+        answers: given_answers(args.answers.as_ref().or(recorded.as_ref()), &set)?,
         template: args.source,
         target: ScaffoldTarget::folder(&args.output),
         allow_draft: args.allow_draft,

@@ -32,15 +32,17 @@ pub(crate) struct UpgradeArgs {
     /// (`diff3`), or yours kept and the template's side in `FILE.rej` (`rej`).
     #[arg(long, visible_alias = "conflict", value_enum, default_value = "merge")]
     conflict_style: Style,
-    /// An answer for the new version: a new, secret or changed parameter (repeatable).
-    #[arg(long = "set", value_name = "NAME=VALUE")]
+    /// An answer for the new version: a new, secret or changed parameter (repeatable;
+    /// copier's -d/--data).
+    #[arg(long = "set", short = 'd', visible_alias = "data", value_name = "NAME=VALUE")]
     set: Vec<String>,
     /// Run the template's code (cookiecutter hooks, copier tasks and migrations, Python
     /// extensions) in both versions; refused without it.
     #[arg(long)]
     trust: bool,
-    /// Take defaults for new questions without asking, even on a terminal.
-    #[arg(long)]
+    /// Take defaults for new questions without asking, even on a terminal (cookiecutter's
+    /// --no-input).
+    #[arg(long, visible_alias = "no-input")]
     defaults: bool,
     /// On a terminal, ask only new questions (the recorded answers stand).
     #[arg(long)]

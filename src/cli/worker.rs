@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::{App, out};
 use crate::app::worker::{self, SendCommand, WorkerSettings};
 use crate::error::{Error, Result};
-use crate::queue::worker::{Health, WorkerOptions};
+use crate::queue::worker::{Health, Processed, WorkerOptions};
 use crate::queue::{catalog, envelope};
 
 /// Arguments of `send`.
@@ -164,8 +164,10 @@ fn read_payload(arg: Option<&str>) -> Result<Value> {
 
 /// Runs `send`.
 pub(crate) fn send(app: &App, args: SendArgs) -> Result<()> {
+    let payload = read_payload(args.payload.as_deref())?;
+    let waited = args.wait;
     let request = SendCommand {
-        payload: read_payload(args.payload.as_deref())?,
+        payload: payload.clone(),
         url: args.to,
         command_type: args.command_type,
         service: args.service,
@@ -173,42 +175,129 @@ pub(crate) fn send(app: &App, args: SendArgs) -> Result<()> {
         wait: args.wait.then(|| Duration::from_secs(args.timeout)),
     };
     let sent = worker::send_command(&app.settings, request)?;
+    let shape = Shape::of(&sent, &payload, waited);
     if app.json() {
         app.printer.json_document(&json!({
             "commandId": sent.command_id,
             "queue": sent.queue,
+            "status": shape.status,
+            "eventId": shape.event.map(|(_, id)| id),
+            "output": shape.output.as_ref().map(Output::as_str),
+            "reason": shape.reason,
             "outcome": sent.outcome,
             "deadLettered": sent.dead_lettered,
             "exitCode": sent.exit_code,
         }));
     }
     out!(app.printer, "Sent {} to {}", sent.command_id, sent.queue);
-    if let Some(outcome) = &sent.outcome {
-        out!(
-            app.printer,
-            "  outcome {} {}",
-            outcome.event_type,
-            outcome.event_id
-        );
+    if waited {
+        out!(app.printer, "  status  {} (exit {})", shape.status, sent.exit_code);
+    }
+    if let Some((event_type, event_id)) = shape.event {
+        out!(app.printer, "  event   {event_type} {event_id}");
+    }
+    match &shape.output {
+        Some(Output::Folder(folder)) => {
+            out!(app.printer, "  output  {folder} (below the worker's --output-root)")
+        }
+        Some(Output::Repository(branch)) => out!(app.printer, "  output  {branch}"),
+        None => {}
+    }
+    if let Some(reason) = &shape.reason {
+        out!(app.printer, "  reason  {reason}");
     }
     if sent.exit_code == 0 {
         return Ok(());
     }
-    let why = match (&sent.dead_lettered, &sent.outcome) {
-        (Some(reason), _) => format!("was dead-lettered: {reason}"),
-        (None, outcome) => {
-            let error = outcome.as_ref().and_then(|o| o.payload["error"].as_str());
-            format!(
-                "ended with exit code {}{}",
-                sent.exit_code,
-                error.map(|e| format!(": {e}")).unwrap_or_default()
-            )
-        }
+    let why = match shape.status {
+        "dead-lettered" => "was dead-lettered",
+        _ => "failed",
     };
+    let reason = shape.reason.unwrap_or_default();
     Err(Error {
         kind: exit_kind(sent.exit_code),
-        ..Error::new(format!("{} {why}", sent.command_id))
+        ..Error::new(format!(
+            "{} {why} (exit {}): {reason}",
+            sent.command_id, sent.exit_code
+        ))
     })
+}
+
+/// Where a generated project went.
+enum Output {
+    /// A folder below the worker's output root.
+    Folder(String),
+    /// A repository's branch (without credentials).
+    Repository(String),
+}
+
+impl Output {
+    fn as_str(&self) -> &str {
+        match self {
+            Output::Folder(path) | Output::Repository(path) => path,
+        }
+    }
+}
+
+/// What `send` came to, in the one shape its text and JSON share whether the command
+/// succeeded or not: a status, the outcome event, the output folder or the reason.
+struct Shape<'a> {
+    /// `sent` (without --wait), `succeeded`, `failed` or `dead-lettered`.
+    status: &'static str,
+    /// The outcome event's type and id.
+    event: Option<(&'a str, &'a str)>,
+    /// Where a generated project went, as the command named it.
+    output: Option<Output>,
+    /// Why it failed.
+    reason: Option<String>,
+}
+
+impl<'a> Shape<'a> {
+    fn of(sent: &'a crate::queue::send::Sent, payload: &Value, waited: bool) -> Shape<'a> {
+        let event = sent
+            .outcome
+            .as_ref()
+            .map(|o| (o.event_type.as_str(), o.event_id.as_str()));
+        // A command that was taken and failed is `failed` (its copy in the dead-letter
+        // queue is the transport's business); one refused as malformed (exit 2) is
+        // `dead-lettered`, as the worker's log line says.
+        let status = match (waited, sent.exit_code) {
+            (false, _) => "sent",
+            (true, 0) => "succeeded",
+            (true, 2) => "dead-lettered",
+            (true, _) => "failed",
+        };
+        let error = sent
+            .outcome
+            .as_ref()
+            .and_then(|o| o.payload["error"].as_str().map(str::to_string));
+        let reason = match (error, &sent.dead_lettered, sent.exit_code) {
+            (Some(error), _, _) => Some(error),
+            (None, Some(reason), _) => Some(reason.clone()),
+            (None, None, 3) => Some("a negative verdict: the outcome event says why".into()),
+            (None, None, 0) => None,
+            (None, None, code) => Some(format!("ended with exit code {code}")),
+        };
+        let target = &payload["target"];
+        let output = match (target["folder"].as_str(), target["repository"].as_str()) {
+            _ if status != "succeeded" || !event.is_some_and(|(t, _)| t == "TemplateExecuted") => {
+                None
+            }
+            (Some(folder), _) => Some(Output::Folder(folder.to_string())),
+            (None, Some(repository)) => Some(Output::Repository(format!(
+                "{}#{}",
+                crate::git::url::without_credentials(repository),
+                target["branch"].as_str().unwrap_or_default()
+            ))),
+            (None, None) => None,
+        };
+        Shape {
+            status,
+            event,
+            output,
+            reason,
+        }
+    }
 }
 
 fn exit_kind(code: u8) -> crate::error::ErrorKind {
@@ -245,9 +334,36 @@ pub(crate) fn run(app: &App, args: WorkerArgs) -> Result<()> {
     let json = app.json();
     let report = |health: Health| health_line(json, health);
     let say = |line: &str| eprintln!("worker: {line}");
-    let health = worker::run_worker(settings, &args.from, options, &report, say)?;
+    let log: crate::queue::worker::Log = std::sync::Arc::new(move |line| processed_line(json, line));
+    let health = worker::run_worker(settings, &args.from, options, &report, say, log)?;
     health_line(json, health);
     Ok(())
+}
+
+/// One line per command handled, on stderr: `worker: GenerateScaffold cmd-… succeeded in
+/// 0.41s`, then the exit code and the error when it failed; a JSON object with `--json`.
+fn processed_line(json: bool, line: &Processed) {
+    if json {
+        eprintln!("{}", json!(line));
+        return;
+    }
+    let mut text = format!(
+        "worker: {} {} {} in {:.2}s",
+        line.command_type.as_deref().unwrap_or("(unknown type)"),
+        line.command_id.as_deref().unwrap_or("(no id)"),
+        line.outcome,
+        line.duration_ms as f64 / 1000.0
+    );
+    if line.attempt > 1 {
+        text.push_str(&format!(" (attempt {})", line.attempt));
+    }
+    if let Some(code) = line.exit_code.filter(|c| *c != 0) {
+        text.push_str(&format!(", exit {code}"));
+    }
+    if let Some(error) = &line.error {
+        text.push_str(&format!(": {error}"));
+    }
+    eprintln!("{text}");
 }
 
 fn health_line(json: bool, health: Health) {

@@ -121,9 +121,10 @@ pub struct CreateVersion {
     pub parameter_count: u64,
 }
 
-/// Parses a version number as semver, with an error a person can act on.
+/// Parses a version number as semver, with an error a person can act on; a leading `v`
+/// (`v2.0.0`, a git tag's spelling) is dropped, as `npm version v2.0.0` does.
 pub fn parse_version(text: &str) -> Result<Version> {
-    Version::parse(text).map_err(|e| {
+    Version::parse(super::reference::without_v(text)).map_err(|e| {
         Error::usage(format!("`{text}` is not a semantic version: {e}"))
             .hint("use MAJOR.MINOR.PATCH, such as 1.2.0 or 2.0.0-rc.1")
     })

@@ -16,11 +16,17 @@ pub struct Reference<'a> {
 
 impl<'a> Reference<'a> {
     /// Splits `NAME@VERSION` at the last `@`; a leading `@` is part of the name.
+    /// `NAME@latest` is `NAME` (npm's and cargo's habit), and `NAME@v1.2.0` is `NAME@1.2.0`
+    /// (a git tag's spelling), as npm reads both.
     pub fn parse(text: &'a str) -> Reference<'a> {
         match text.rsplit_once('@') {
+            Some((name, "latest")) if !name.is_empty() => Reference {
+                name,
+                version: None,
+            },
             Some((name, version)) if !name.is_empty() => Reference {
                 name,
-                version: Some(version),
+                version: Some(without_v(version)),
             },
             _ => Reference {
                 name: text,
@@ -37,6 +43,14 @@ impl<'a> Reference<'a> {
                 self.name, self.name
             ))
         })
+    }
+}
+
+/// `v1.2.0` as `1.2.0`; anything else (a range, a tag that is no version) as it is.
+pub fn without_v(version: &str) -> &str {
+    match version.strip_prefix('v') {
+        Some(rest) if semver::Version::parse(rest).is_ok() => rest,
+        _ => version,
     }
 }
 
@@ -62,6 +76,9 @@ mod tests {
         assert_eq!(Reference::parse("@scope/x@2").name, "@scope/x");
         assert_eq!(Reference::parse("@scope/x").version, None);
         assert_eq!(Reference::parse("plain").name, "plain");
+        assert_eq!(Reference::parse("a@latest").version, None);
+        assert_eq!(Reference::parse("a@v2.0.0").version, Some("2.0.0"));
+        assert_eq!(Reference::parse("a@vnext").version, Some("vnext"));
     }
 
     #[test]

@@ -54,6 +54,35 @@ pub enum Handled {
     },
 }
 
+/// One command handled, as the worker's log line tells it (celery's "Task … succeeded in
+/// 0.5s"): what it was, what became of it, how long it took and why it failed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Processed {
+    /// Its type, when the message was an envelope that says it.
+    pub command_type: Option<String>,
+    /// Its id, likewise.
+    pub command_id: Option<String>,
+    /// The queue it came from.
+    pub queue: String,
+    /// Which delivery this was (1 for the first).
+    pub attempt: u32,
+    /// `succeeded`, `failed` (taken and failed, exit 1 or 3; with exit 1 a copy goes to the
+    /// dead-letter queue too), `duplicate` (found done by an earlier delivery), `retrying`,
+    /// `dead-lettered` (refused as malformed, exit 2), or `requeued` (put back untouched:
+    /// the push or the broker failed).
+    pub outcome: &'static str,
+    /// The exit code the command line would have given, when there is one.
+    pub exit_code: Option<u8>,
+    /// From delivery to settlement, in milliseconds.
+    pub duration_ms: u64,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+}
+
+/// Hears each command handled.
+pub type Log = Arc<dyn Fn(&Processed) + Send + Sync>;
+
 /// What the transport asks of the application, each call made off the I/O thread.
 pub trait Handler: Send + Sync + 'static {
     /// Handles one command to its outcome.
@@ -124,6 +153,7 @@ impl Counters {
 
 struct Shared<H> {
     handler: H,
+    log: Log,
     options: WorkerOptions,
     counters: Counters,
     transport: Transport,
@@ -251,6 +281,7 @@ pub fn run<H: Handler>(
     options: WorkerOptions,
     handler: H,
     report: &(dyn Fn(Health) + Sync),
+    log: Log,
 ) -> Result<Health> {
     crate::runtime::block_on(async {
         let names: Vec<&str> = options.services.iter().map(String::as_str).collect();
@@ -339,6 +370,7 @@ pub fn run<H: Handler>(
         drop(sender);
         let shared = Arc::new(Shared {
             handler,
+            log,
             options: options.clone(),
             counters: Counters::default(),
             transport,
@@ -406,6 +438,17 @@ pub fn run<H: Handler>(
 /// Handles one delivery to its end: completed after its events are appended and
 /// published, tried again, or dead-lettered.
 async fn process<H: Handler>(shared: &Arc<Shared<H>>, mut incoming: Incoming) {
+    let started = std::time::Instant::now();
+    let mut line = Processed {
+        command_type: None,
+        command_id: None,
+        queue: incoming.queue.clone(),
+        attempt: incoming.attempt,
+        outcome: "requeued",
+        exit_code: None,
+        duration_ms: 0,
+        error: None,
+    };
     // A long generation keeps its Service Bus lock, renewed until just before it is
     // settled (a renewal never races the completion).
     let stop_renewing = Arc::new(tokio::sync::Notify::new());
@@ -438,6 +481,14 @@ async fn process<H: Handler>(shared: &Arc<Shared<H>>, mut incoming: Incoming) {
         }
         _ => CommandEnvelope::parse(&incoming.body),
     };
+    (line.command_type, line.command_id) = match &parsed {
+        Ok(envelope) => (
+            Some(envelope.command_type.clone()),
+            Some(envelope.command_id.clone()),
+        ),
+        Err(_) => named_in(&incoming.body),
+    };
+    let mut recorded = None;
     let (action, counter) = match parsed {
         Err(e) => (
             Ok(Action::DeadLetter {
@@ -457,8 +508,12 @@ async fn process<H: Handler>(shared: &Arc<Shared<H>>, mut incoming: Incoming) {
                     });
             match handled {
                 Handled::Recorded {
-                    failure, exit_code, ..
+                    failure,
+                    exit_code,
+                    again,
+                    ..
                 } => {
+                    recorded = Some((exit_code, again));
                     let published = publish_events(shared).await;
                     let action = match failure {
                         Some(reason) => Action::DeadLetter {
@@ -505,6 +560,7 @@ async fn process<H: Handler>(shared: &Arc<Shared<H>>, mut incoming: Incoming) {
         stop_renewing.notify_one();
         let _ = renewing.await;
     }
+    (line.outcome, line.exit_code, line.error) = summary(&action, recorded);
     let settled = match action {
         Ok(action) => shared.settle(&incoming, action).await,
         Err(e) => Err(e),
@@ -515,8 +571,47 @@ async fn process<H: Handler>(shared: &Arc<Shared<H>>, mut incoming: Incoming) {
                 counter.fetch_add(1, Ordering::Relaxed);
             }
         }
-        Err(_) => shared.release(&incoming).await,
+        Err(e) => {
+            shared.release(&incoming).await;
+            (line.outcome, line.exit_code, line.error) = ("requeued", None, Some(e.message));
+        }
     }
+    line.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    (shared.log)(&line);
+}
+
+/// The log line's outcome, exit code and error for what is about to be done with a
+/// delivery; `recorded` is a recorded command's exit code and whether it was found done. A
+/// command taken and failed is `failed` though a copy goes to the dead-letter queue too;
+/// one refused as malformed (exit 2) is `dead-lettered`, as `send --wait` says.
+fn summary(
+    action: &Result<Action>,
+    recorded: Option<(u8, bool)>,
+) -> (&'static str, Option<u8>, Option<String>) {
+    let (exit_code, again) = recorded.unwrap_or_default();
+    match action {
+        Ok(Action::Complete) if again => ("duplicate", Some(exit_code), None),
+        Ok(Action::Complete) if exit_code == 0 => ("succeeded", Some(0), None),
+        Ok(Action::Complete) => ("failed", Some(exit_code), None),
+        Ok(Action::DeadLetter { reason, exit_code }) => (
+            if *exit_code == 2 {
+                "dead-lettered"
+            } else {
+                "failed"
+            },
+            Some(*exit_code),
+            Some(reason.clone()),
+        ),
+        Ok(Action::Retry { reason }) => ("retrying", None, Some(reason.clone())),
+        Err(e) => ("requeued", None, Some(e.message.clone())),
+    }
+}
+
+/// The type and id a message that is no valid envelope still names, for the log line.
+fn named_in(body: &[u8]) -> (Option<String>, Option<String>) {
+    let value: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let field = |name: &str| value.get(name).and_then(|v| v.as_str()).map(str::to_string);
+    (field("commandType"), field("commandId"))
 }
 
 /// A command given up on: its failure recorded where the catalog has an event for it.

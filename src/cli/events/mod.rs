@@ -101,12 +101,7 @@ pub(crate) fn run(app: &App, args: EventsArgs) -> Result<()> {
     }
     for t in &args.types {
         if !DomainEvent::TYPES.contains(&t.as_str()) {
-            return Err(
-                Error::usage(format!("`{t}` is not an event type")).hint(format!(
-                    "event types are: {}",
-                    DomainEvent::TYPES.join(", ")
-                )),
-            );
+            return Err(not_an_event_type(t, ""));
         }
     }
     let session = app.session()?;
@@ -140,16 +135,29 @@ pub(crate) fn run(app: &App, args: EventsArgs) -> Result<()> {
     stream::print(app, &session, Query::new(filter)?, &args)
 }
 
+/// A type that is none of the event types: the nearest one named when it looks like a typo
+/// (the list, fifteen names long, only when nothing is near).
+fn not_an_event_type(typed: &str, also: &str) -> Error {
+    let types = DomainEvent::TYPES.iter().copied();
+    match crate::suggest::closest(typed, types) {
+        Some(near) => Error::usage(format!(
+            "`{typed}` is not an event type (did you mean `{near}`?)"
+        ))
+        .hint(format!(
+            "`factory events schema` lists them; --type {near}"
+        )),
+        None => Error::usage(format!("`{typed}` is not an event type")).hint(format!(
+            "event types are: {also}{}",
+            DomainEvent::TYPES.join(", ")
+        )),
+    }
+}
+
 fn print_schema(app: &App, event_type: Option<&str>) -> Result<()> {
     let doc = match event_type {
         None => schema::all_schemas(),
         Some("envelope") => schema::envelope_schema(),
-        Some(t) => schema::payload_schema(t).ok_or_else(|| {
-            Error::usage(format!("`{t}` is not an event type")).hint(format!(
-                "event types are: envelope, {}",
-                DomainEvent::TYPES.join(", ")
-            ))
-        })?,
+        Some(t) => schema::payload_schema(t).ok_or_else(|| not_an_event_type(t, "envelope, "))?,
     };
     app.printer.json_document(&doc);
     Ok(())

@@ -98,14 +98,31 @@ fn send(app: &App, store: &Store, target: &Target, args: &PushArgs) -> Result<()
         batch: args.batch,
         require_route: args.require_route || store.config().push.require_route,
     };
-    let report = push::push(store, target, options, |name| {
-        store.config().push.connection_string(name)
-    })?;
-    if !report.unrouted.is_empty() {
+    // A broker that does not answer is retried in the open: each wait is said, with the
+    // budget left, rather than a silence as long as the deadline.
+    let budget = format!(
+        "the push gives up after {} retries or {} s (--max-retries, --deadline)",
+        options.policy.max_retries,
+        options.policy.deadline.as_secs()
+    );
+    let on_retry = |retry: &push::Retry| {
         app.printer.warn(format!(
-            "no queue is bound for {} yet: RabbitMQ accepted those events with no subscriber (--require-route stops at them instead)",
-            report.unrouted.join(", ")
-        ));
+            "{}\n  retry {} of {} in {:.1} s; {budget}",
+            retry.error,
+            retry.number,
+            options.policy.max_retries,
+            retry.wait.as_secs_f64()
+        ))
+    };
+    let report = push::push_reporting(
+        store,
+        target,
+        options,
+        |name| store.config().push.connection_string(name),
+        &on_retry,
+    )?;
+    if !report.unrouted.is_empty() {
+        app.printer.warn(unrouted(&report.unrouted));
     }
     if app.json() {
         app.printer.json_document(&report);
@@ -134,4 +151,25 @@ fn send(app: &App, store: &Store, target: &Target, args: &PushArgs) -> Result<()
         }
     }
     Ok(())
+}
+
+/// The warning for events RabbitMQ accepted with no queue bound: one exchange and type a
+/// line, the few first of many.
+fn unrouted(pairs: &[String]) -> String {
+    const SHOWN: usize = 8;
+    let mut text = format!(
+        "RabbitMQ accepted {} kind(s) of event that no queue is bound for yet; nobody receives them:",
+        pairs.len()
+    );
+    for pair in pairs.iter().take(SHOWN) {
+        text.push_str(&format!("\n  {pair}"));
+    }
+    if pairs.len() > SHOWN {
+        text.push_str(&format!("\n  … and {} more", pairs.len() - SHOWN));
+    }
+    text.push_str(
+        "\n  bind a queue to those exchanges (routing key = the event type) before pushing,\
+         \n  or pass --require-route to stop at such an event",
+    );
+    text
 }
