@@ -55,17 +55,7 @@ impl PythonExtensions {
             .tempdir()
             .map_err(|e| Error::new(format!("cannot make a scratch folder: {e}")))?;
         let root = scratch.path().join("template");
-        for file in &files.files {
-            // Tree paths are relative and checked when read; a `..` here would be a bug.
-            if file.path.split('/').any(|p| p == ".." || p.is_empty()) {
-                continue;
-            }
-            let path = root.join(&file.path);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
-            }
-            std::fs::write(&path, file.read()?).map_err(|e| Error::io("write", &path, e))?;
-        }
+        super::source::lay_out(files, &root)?;
         let log = scratch.path().join("stderr.log");
         let stderr = std::fs::File::create(&log).map_err(|e| Error::io("create", &log, e))?;
         let mut child = Command::new(python)
