@@ -282,16 +282,20 @@ fn pre_prompt(
         .prefix("factory-pre-prompt-")
         .tempdir()
         .map_err(|e| Error::new(format!("cannot make a scratch folder: {e}")))?;
-    source::lay_out(&resolved.files, copy.path())?;
+    // Named as the template's folder, as cookiecutter's copy is.
+    let here = copy.path().join(crate::template::load::name_from_location(
+        &resolved.source_ref.uri,
+    ));
+    source::lay_out(&resolved.files, &here)?;
     for hook in &hooks.pre_prompt {
-        generate::hooks::run_unrendered(hook, copy.path(), progress.code_output()).map_err(
+        generate::hooks::run_unrendered(hook, &here, progress.code_output()).map_err(
             |e| Error {
                 message: format!("{}: the pre_prompt hook failed: {}", resolved.label, e.message),
                 ..e
             },
         )?;
     }
-    resolved.reread_from(copy)?;
+    resolved.reread_from(copy, &here)?;
     let mut hooks = generate::hooks::Hooks::of(&resolved.files, &resolved.manifest)?;
     hooks.pre_prompt.clear();
     Ok(hooks)
@@ -601,7 +605,7 @@ pub(super) fn renderer<'r>(
         false => Some(Arc::new(generate::python::PythonExtensions::start(
             &session.settings.python,
             &resolved.files,
-            extensions,
+            &resolved.manifest,
             &resolved.label,
         )?)),
     };

@@ -47,9 +47,10 @@ impl PythonExtensions {
     pub fn start(
         python: &str,
         files: &TemplateFiles,
-        extensions: &[String],
+        manifest: &crate::template::manifest::Manifest,
         label: &str,
     ) -> Result<PythonExtensions> {
+        let extensions = &manifest.python_extensions;
         let scratch = tempfile::Builder::new()
             .prefix("factory-jinja-")
             .tempdir()
@@ -78,7 +79,17 @@ impl PythonExtensions {
             names: ForeignNames::default(),
             scratch,
         };
-        let setup = json!({"root": root, "extensions": extensions});
+        // Files that use an extension's tag are rendered by Jinja2 with the template's
+        // options; cookiecutter's Undefined is strict.
+        let mut envops = manifest.envops.clone();
+        if manifest.namespace.as_deref() == Some("cookiecutter") {
+            envops
+                .entry("undefined")
+                .or_insert_with(|| json!("jinja2.StrictUndefined"));
+        }
+        let cwd = std::env::current_dir().ok();
+        let setup =
+            json!({"root": root, "extensions": extensions, "envops": envops, "cwd": cwd});
         let answer = helper.exchange(&setup).map_err(|m| {
             Error::new(format!("{label}: its Jinja extensions ({}) did not load: {m}", extensions.join(", ")))
                 .hint("install what they import for the python3 factory runs (FACTORY_PYTHON names another), e.g. pip install jinja2 copier-templates-extensions")
@@ -139,6 +150,13 @@ impl PythonExtensions {
 impl Foreign for PythonExtensions {
     fn names(&self) -> &ForeignNames {
         &self.names
+    }
+
+    fn render(&self, name: &str, source: &str, context: Value) -> std::result::Result<String, String> {
+        match self.exchange(&json!({"op": "render", "name": name, "source": source, "context": context}))? {
+            Value::String(text) => Ok(text),
+            other => Err(format!("Jinja2 answered {other} for {name}")),
+        }
     }
 
     fn call(

@@ -78,10 +78,10 @@ impl ResolvedSource {
 }
 
 impl ResolvedSource {
-    /// The same template read again from `dir`, a copy of it a `pre_prompt` hook may have
+    /// The same template read again from `here` in `dir`, a copy of it a `pre_prompt` hook may have
     /// changed (cookiecutter reads the copy from then on), kept alive with the source.
-    pub fn reread_from(&mut self, dir: tempfile::TempDir) -> Result<()> {
-        let (files, manifest) = folder_as(dir.path(), &self.label, None, Some(&self.manifest.name))?;
+    pub fn reread_from(&mut self, dir: tempfile::TempDir, here: &Path) -> Result<()> {
+        let (files, manifest) = folder_as(here, &self.label, None, Some(&self.manifest.name))?;
         self.files = Arc::new(files);
         self.manifest = manifest;
         self._checkout = Some(dir);
