@@ -283,17 +283,18 @@ fn pre_prompt(
         .tempdir()
         .map_err(|e| Error::new(format!("cannot make a scratch folder: {e}")))?;
     // Named as the template's folder, as cookiecutter's copy is.
-    let here = copy.path().join(crate::template::load::name_from_location(
-        &resolved.source_ref.uri,
-    ));
+    let here = copy.path().join(&resolved.manifest.name);
     source::lay_out(&resolved.files, &here)?;
     for hook in &hooks.pre_prompt {
-        generate::hooks::run_unrendered(hook, &here, progress.code_output()).map_err(
-            |e| Error {
-                message: format!("{}: the pre_prompt hook failed: {}", resolved.label, e.message),
+        generate::hooks::run_unrendered(hook, &here, progress.code_output()).map_err(|e| {
+            Error {
+                message: format!(
+                    "{}: the pre_prompt hook failed: {}",
+                    resolved.label, e.message
+                ),
                 ..e
-            },
-        )?;
+            }
+        })?;
     }
     resolved.reread_from(copy, &here)?;
     let mut hooks = generate::hooks::Hooks::of(&resolved.files, &resolved.manifest)?;
@@ -366,7 +367,9 @@ impl<'a> Messages<'a> {
         let mut values = crate::template::context::tool_values(&resolved.manifest, run);
         crate::template::context::after_answers(&mut values, run, &Map::new());
         values.insert("_copier_phase".into(), json!("undefined"));
-        self.say("before_copy", &minijinja::Value::from(minijinja::value::Serde(Value::Object(values))),
+        self.say(
+            "before_copy",
+            &minijinja::Value::from(minijinja::value::Serde(Value::Object(values))),
         )
     }
 

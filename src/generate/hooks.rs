@@ -133,10 +133,10 @@ fn run(mut command: Command, what: &str, output: Output) -> Result<()> {
         true => String::new(),
         false => format!(": {last}"),
     };
-    Err(
-        Error::new(format!("{what} failed ({status}); its output is above{said}"))
-            .hint("the template's own code failed; nothing was written"),
-    )
+    Err(Error::new(format!(
+        "{what} failed ({status}); its output is above{said}"
+    ))
+    .hint("the template's own code failed; nothing was written"))
 }
 
 /// Copies what a child prints, line by line (so a secret is masked whole), to stderr or

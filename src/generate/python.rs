@@ -88,8 +88,7 @@ impl PythonExtensions {
                 .or_insert_with(|| json!("jinja2.StrictUndefined"));
         }
         let cwd = std::env::current_dir().ok();
-        let setup =
-            json!({"root": root, "extensions": extensions, "envops": envops, "cwd": cwd});
+        let setup = json!({"root": root, "extensions": extensions, "envops": envops, "cwd": cwd});
         let answer = helper.exchange(&setup).map_err(|m| {
             Error::new(format!("{label}: its Jinja extensions ({}) did not load: {m}", extensions.join(", ")))
                 .hint("install what they import for the python3 factory runs (FACTORY_PYTHON names another), e.g. pip install jinja2 copier-templates-extensions")
@@ -152,8 +151,15 @@ impl Foreign for PythonExtensions {
         &self.names
     }
 
-    fn render(&self, name: &str, source: &str, context: Value) -> std::result::Result<String, String> {
-        match self.exchange(&json!({"op": "render", "name": name, "source": source, "context": context}))? {
+    fn render(
+        &self,
+        name: &str,
+        source: &str,
+        context: Value,
+    ) -> std::result::Result<String, String> {
+        match self.exchange(
+            &json!({"op": "render", "name": name, "source": source, "context": context}),
+        )? {
             Value::String(text) => Ok(text),
             other => Err(format!("Jinja2 answered {other} for {name}")),
         }

@@ -278,8 +278,10 @@ fn from_zip(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
         .hint("download the archive (e.g. curl -LO URL) and pass the file"));
     }
     if fetch.reference.is_some() {
-        return Err(Error::usage(format!("--ref applies to repositories; {location} is a zip archive"))
-            .hint("leave --ref out"));
+        return Err(Error::usage(format!(
+            "--ref applies to repositories; {location} is a zip archive"
+        ))
+        .hint("leave --ref out"));
     }
     let path = Path::new(location);
     let scratch = tempfile::Builder::new()
@@ -311,26 +313,32 @@ fn from_zip(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
 /// top-level folder.
 fn unzip(path: &Path, label: &str, into: &Path) -> Result<String> {
     let file = std::fs::File::open(path).map_err(|e| Error::io("open", path, e))?;
-    let bad = |why: String| {
-        Error::new(format!("zip template {label}: {why}; nothing was written"))
-    };
-    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file))
-        .map_err(|e| bad(format!("not a valid zip archive ({e})")).hint("pass a .zip file, or the template's folder"))?;
+    let bad = |why: String| Error::new(format!("zip template {label}: {why}; nothing was written"));
+    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| {
+        bad(format!("not a valid zip archive ({e})"))
+            .hint("pass a .zip file, or the template's folder")
+    })?;
     if archive.is_empty() {
         return Err(bad("the archive is empty".into()));
     }
     let mut total = 0u64;
     let mut entries = Vec::with_capacity(archive.len());
     for index in 0..archive.len() {
-        let entry = archive.by_index_raw(index).map_err(|e| bad(format!("entry {index}: {e}")))?;
-        let name = entry.name().map(|n| n.into_owned()).unwrap_or_else(|_| format!("entry {index}"));
+        let entry = archive
+            .by_index_raw(index)
+            .map_err(|e| bad(format!("entry {index}: {e}")))?;
+        let name = entry
+            .name()
+            .map(|n| n.into_owned())
+            .unwrap_or_else(|_| format!("entry {index}"));
         if entry.encrypted() {
             return Err(bad(format!("`{name}` is password-protected"))
                 .hint("factory does not unlock archives: unpack it yourself (unzip -P) and pass the folder"));
         }
         if entry.is_symlink() {
-            return Err(bad(format!("`{name}` is a link"))
-                .hint("a zip template holds files and folders only; replace the link with the file"));
+            return Err(bad(format!("`{name}` is a link")).hint(
+                "a zip template holds files and folders only; replace the link with the file",
+            ));
         }
         let escapes = name.starts_with('/')
             || name.starts_with('\\')
@@ -342,13 +350,23 @@ fn unzip(path: &Path, label: &str, into: &Path) -> Result<String> {
         };
         total = total.saturating_add(entry.size());
         if total > ZIP_LIMIT {
-            return Err(bad(format!("it unpacks to more than {} GiB", ZIP_LIMIT >> 30)));
+            return Err(bad(format!(
+                "it unpacks to more than {} GiB",
+                ZIP_LIMIT >> 30
+            )));
         }
         entries.push((relative, entry.is_dir(), entry.unix_mode()));
     }
     // cookiecutter's rule: the first entry is the template's top-level folder.
-    let first = archive.name_for_index(0).and_then(|n| n.ok()).map(|n| n.into_owned()).unwrap_or_default();
-    let Some(top) = first.strip_suffix('/').filter(|t| !t.is_empty() && !t.contains('/')) else {
+    let first = archive
+        .name_for_index(0)
+        .and_then(|n| n.ok())
+        .map(|n| n.into_owned())
+        .unwrap_or_default();
+    let Some(top) = first
+        .strip_suffix('/')
+        .filter(|t| !t.is_empty() && !t.contains('/'))
+    else {
         return Err(bad("it does not include a top-level directory (its first entry must be the template's folder)".into())
             .hint("zip the template's folder itself: zip -r template.zip my-template/"));
     };
@@ -361,7 +379,9 @@ fn unzip(path: &Path, label: &str, into: &Path) -> Result<String> {
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
         }
-        let mut entry = archive.by_index(index).map_err(|e| bad(format!("entry {index}: {e}")))?;
+        let mut entry = archive
+            .by_index(index)
+            .map_err(|e| bad(format!("entry {index}: {e}")))?;
         let mut bytes = Vec::with_capacity(entry.size().min(ZIP_LIMIT) as usize);
         std::io::Read::read_to_end(&mut std::io::Read::take(&mut entry, ZIP_LIMIT), &mut bytes)
             .map_err(|e| bad(format!("`{}`: {e}", relative.display())))?;

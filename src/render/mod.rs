@@ -318,7 +318,9 @@ pub trait Foreign: Send + Sync + std::fmt::Debug {
         _source: &str,
         _context: serde_json::Value,
     ) -> Result<String, String> {
-        Err(format!("{name} uses a tag of a Python extension, which these extensions cannot render"))
+        Err(format!(
+            "{name} uses a tag of a Python extension, which these extensions cannot render"
+        ))
     }
 }
 

@@ -213,12 +213,7 @@ pub fn migrations(
 pub fn messages(text: &str, origin: &str) -> Result<Map<String, Value>, YamlError> {
     let config: Map<String, Value> = yaml::parse(text, origin)?;
     let mut found = Map::new();
-    for moment in [
-        "before_copy",
-        "after_copy",
-        "before_update",
-        "after_update",
-    ] {
+    for moment in ["before_copy", "after_copy", "before_update", "after_update"] {
         match config.get(&format!("_message_{moment}")) {
             None | Some(Value::Null) => {}
             Some(Value::String(message)) => {
