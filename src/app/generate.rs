@@ -194,7 +194,7 @@ fn generate_into(
     ports: Ports,
     deliver: Option<Deliver>,
 ) -> Result<GenerateReport> {
-    let (state, resolved) = resolve_source(session, &request)?;
+    let (state, mut resolved) = resolve_source(session, &request)?;
     // cookiecutter's -o is the folder its project folder is made in; which project folder
     // the answers decide, so that target is checked once they are known.
     let into_parent = resolved.manifest.flavour() == Flavour::Cookiecutter;
@@ -203,8 +203,11 @@ fn generate_into(
     }
     let hooks = gate(&request, &resolved)?;
     refuse_replay_through_links(session, &request, &resolved)?;
+    let hooks = pre_prompt(&request, &mut resolved, hooks, ports.progress)?;
     let (renderer, python) = renderer(session, &resolved)?;
     let run_facts = tool_run(&request, &output, &resolved);
+    let messages = Messages::of(&resolved, &renderer, ports.progress)?;
+    messages.before_answers(&resolved, &run_facts)?;
     let answers = resolve_answers(
         session,
         &request,
@@ -248,24 +251,135 @@ fn generate_into(
         (ports.progress, ports.placement.root()),
         deliver,
     );
-    if request.dry_run {
-        let outcome = result.map_err(|f| f.error)?;
-        return Ok(GenerateReport::of(
-            &request,
-            &resolved,
-            target,
-            outcome,
-            Vec::new(),
-        ));
-    }
-    let (outcome, events) = record(session, result, &execution)?;
-    if request.compat_answers && resolved.manifest.flavour() == Flavour::Cookiecutter {
+    let (outcome, events) = match request.dry_run {
+        true => (result.map_err(|f| f.error)?, Vec::new()),
+        false => record(session, result, &execution)?,
+    };
+    let cookiecutter = resolved.manifest.flavour() == Flavour::Cookiecutter;
+    if request.compat_answers && cookiecutter && !request.dry_run {
         let output_dir = generate::absolute(&output);
         write_cookiecutter_replay(session, &resolved, &answers, &output_dir)?;
     }
+    messages.after(session, "after_copy", &ctx);
     Ok(GenerateReport::of(
         &request, &resolved, target, outcome, events,
     ))
+}
+
+/// cookiecutter's `pre_prompt` hooks (with `--trust`), run as cookiecutter runs them: in a
+/// copy of the template, which is read again afterwards (the hook may rewrite
+/// cookiecutter.json). A dry run runs nothing. The hooks of the template as it is then.
+fn pre_prompt(
+    request: &GenerateScaffold,
+    resolved: &mut ResolvedSource,
+    hooks: generate::hooks::Hooks,
+    progress: &dyn generate::Progress,
+) -> Result<generate::hooks::Hooks> {
+    if hooks.pre_prompt.is_empty() || !request.trust || request.dry_run {
+        return Ok(hooks);
+    }
+    let copy = tempfile::Builder::new()
+        .prefix("factory-pre-prompt-")
+        .tempdir()
+        .map_err(|e| Error::new(format!("cannot make a scratch folder: {e}")))?;
+    // Named as the template's folder, as cookiecutter's copy is.
+    let here = copy.path().join(&resolved.manifest.name);
+    source::lay_out(&resolved.files, &here)?;
+    for hook in &hooks.pre_prompt {
+        generate::hooks::run_unrendered(hook, &here, progress.code_output()).map_err(|e| {
+            Error {
+                message: format!(
+                    "{}: the pre_prompt hook failed: {}",
+                    resolved.label, e.message
+                ),
+                ..e
+            }
+        })?;
+    }
+    resolved.reread_from(copy, &here)?;
+    let mut hooks = generate::hooks::Hooks::of(&resolved.files, &resolved.manifest)?;
+    hooks.pre_prompt.clear();
+    Ok(hooks)
+}
+
+/// copier's messages to the person generating (`_message_before_copy`,
+/// `_message_after_copy`), rendered when they are said; printed where copier prints them
+/// (stderr) unless quiet, through the progress port.
+pub(super) struct Messages<'a> {
+    texts: Map<String, Value>,
+    env: &'a minijinja::Environment<'static>,
+    progress: &'a dyn generate::Progress,
+    label: &'a str,
+}
+
+impl<'a> Messages<'a> {
+    /// The messages of a copier template (none for other flavours).
+    pub(super) fn of(
+        resolved: &'a ResolvedSource,
+        renderer: &'a Renderer,
+        progress: &'a dyn generate::Progress,
+    ) -> Result<Messages<'a>> {
+        let config = crate::template::copier::CONFIG_FILES
+            .iter()
+            .find_map(|name| resolved.files.get(name).map(|f| (name, f)))
+            .filter(|_| resolved.manifest.flavour() == Flavour::Copier);
+        let texts = match config {
+            Some((name, file)) => {
+                let text = String::from_utf8_lossy(&file.read()?).into_owned();
+                crate::template::copier::messages(&text, name)
+                    .map_err(|e| Error::new(format!("{}: {}", resolved.label, e.message)))?
+            }
+            None => Map::new(),
+        };
+        Ok(Messages {
+            texts,
+            env: renderer.env(),
+            progress,
+            label: &resolved.label,
+        })
+    }
+
+    /// Renders and says the message for `moment` (`before_copy`, …), if the template has one.
+    pub(super) fn say(&self, moment: &str, ctx: &minijinja::Value) -> Result<()> {
+        // copier says a message whose text is not empty, whatever it renders to.
+        let Some(text) = self.texts.get(moment).and_then(Value::as_str) else {
+            return Ok(());
+        };
+        if text.is_empty() {
+            return Ok(());
+        }
+        let rendered = crate::bounded::render_str_bounded(self.env, text, ctx)
+            .map_err(|e| Error::new(format!("{}: _message_{moment}: {e}", self.label)))?;
+        self.progress.say(&rendered);
+        Ok(())
+    }
+
+    /// `_message_before_copy`, said before the questions, in the context copier has then:
+    /// its own values, no answers yet.
+    pub(super) fn before_answers(
+        &self,
+        resolved: &ResolvedSource,
+        run: &crate::template::context::Run,
+    ) -> Result<()> {
+        if !self.texts.contains_key("before_copy") {
+            return Ok(());
+        }
+        let mut values = crate::template::context::tool_values(&resolved.manifest, run);
+        crate::template::context::after_answers(&mut values, run, &Map::new());
+        values.insert("_copier_phase".into(), json!("undefined"));
+        self.say(
+            "before_copy",
+            &minijinja::Value::from(minijinja::value::Serde(Value::Object(values))),
+        )
+    }
+
+    /// A message said once the output is placed: one that does not render is a notice,
+    /// the project is there.
+    pub(super) fn after(&self, session: &Session, moment: &str, ctx: &minijinja::Value) {
+        if let Err(e) = self.say(moment, ctx) {
+            session.store.notice(e.message);
+        }
+    }
 }
 
 /// What `--json` prints for a generation: the report's own fields, typed.
@@ -494,7 +608,7 @@ pub(super) fn renderer<'r>(
         false => Some(Arc::new(generate::python::PythonExtensions::start(
             &session.settings.python,
             &resolved.files,
-            extensions,
+            &resolved.manifest,
             &resolved.label,
         )?)),
     };

@@ -10,7 +10,7 @@ use crate::app::Ports;
 use crate::app::generate::{GenerateReport, GenerateScaffold, ScaffoldTarget};
 use crate::app::parse_assignments;
 use crate::error::{Error, Result};
-use crate::generate::{Progress, Silent};
+use crate::generate::Progress;
 use crate::template::{answers, yaml};
 
 /// Arguments of `generate`.
@@ -103,6 +103,62 @@ impl Progress for Bar {
     }
 }
 
+/// What a generation shows on the terminal: the bar (when there is one), the template's
+/// messages and copier's task lines on stderr (not with --quiet, as copier's quiet), and
+/// the output of the template's code as cookiecutter and copier show it: its stdout on
+/// stdout, or on stderr with --json so stdout stays one JSON document. copier's quiet does
+/// not hide what tasks print, and neither does --quiet.
+pub(crate) struct Console {
+    bar: Option<Bar>,
+    quiet: bool,
+    json: bool,
+}
+
+impl Console {
+    pub(crate) fn new(app: &App) -> Console {
+        let show_progress = app.human() && std::io::stderr().is_terminal();
+        Console {
+            bar: show_progress.then(Bar::new),
+            quiet: app.printer.quiet(),
+            json: app.json(),
+        }
+    }
+}
+
+impl Progress for Console {
+    fn start(&self, total: u64) {
+        if let Some(bar) = &self.bar {
+            bar.start(total);
+        }
+    }
+    fn tick(&self) {
+        if let Some(bar) = &self.bar {
+            bar.tick();
+        }
+    }
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish();
+        }
+    }
+    fn say(&self, text: &str) {
+        if self.quiet {
+            return;
+        }
+        let print = || super::printer::template_says(text);
+        match &self.bar {
+            Some(bar) => bar.0.suspend(print),
+            None => print(),
+        }
+    }
+    fn code_output(&self) -> crate::generate::hooks::Output {
+        match self.json {
+            true => crate::generate::hooks::Output::OnStderr,
+            false => crate::generate::hooks::Output::Shown,
+        }
+    }
+}
+
 impl Bar {
     fn new() -> Bar {
         let style = indicatif::ProgressStyle::with_template(
@@ -182,15 +238,9 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
         flavor: args.flavor,
     };
     let mut asker = prompt::TerminalAsker::new(!app.settings.no_color);
-    let bar;
-    let show_progress = app.human() && std::io::stderr().is_terminal();
+    let console = Console::new(app);
     let ports = Ports {
-        progress: if show_progress {
-            bar = Bar::new();
-            &bar
-        } else {
-            &Silent
-        },
+        progress: &console,
         asker: (!args.defaults && app.interactive())
             .then_some(&mut asker as &mut dyn answers::Asker),
         ..Ports::default()

@@ -49,6 +49,23 @@ fn printable(text: &str) -> String {
     shown
 }
 
+/// A template's own words on stderr (copier's `_message_after_copy`…), as copier prints
+/// them with a line break after; secrets masked, control characters other than line
+/// breaks and tabs shown escaped.
+pub(crate) fn template_says(text: &str) {
+    let text = crate::secrets::redact(text);
+    let mut shown = String::with_capacity(text.len() + 1);
+    for c in text.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            shown.extend(c.escape_debug());
+        } else {
+            shown.push(c);
+        }
+    }
+    shown.push('\n');
+    let _ = std::io::stderr().lock().write_all(shown.as_bytes());
+}
+
 /// A hint line on stderr, for usage errors found before a printer exists.
 pub(crate) fn hint(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "hint: {}", printable(text));

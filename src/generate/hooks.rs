@@ -1,9 +1,14 @@
-//! Code a template asks to run: cookiecutter's `hooks/pre_gen_project.*` and
-//! `hooks/post_gen_project.*`, copier's `_tasks`. Nothing runs unless the user passed
+//! Code a template asks to run: cookiecutter's `hooks/pre_prompt.*`, `hooks/pre_gen_project.*`
+//! and `hooks/post_gen_project.*`, copier's `_tasks`. Nothing runs unless the user passed
 //! `--trust`; without it the run stops before writing and names what it would have run.
+//!
+//! What the code prints is shown as it comes, as cookiecutter and copier show it (their
+//! children inherit the terminal), with known secrets masked; where nobody watches (a
+//! worker) it is kept and shown only when the code fails.
 
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use crate::error::{Error, Result};
 use crate::template::manifest::{Manifest, Task, TaskCommand};
@@ -18,9 +23,23 @@ pub struct Hook {
     pub text: String,
 }
 
+/// Where the output of a template's code goes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Output {
+    /// Kept, and quoted in the error when the code fails (nobody watches: a worker).
+    #[default]
+    Captured,
+    /// Shown as it comes: its stdout on stdout, its stderr on stderr; stdin is the user's.
+    Shown,
+    /// Shown as it comes, both on stderr: stdout carries one JSON document (`--json`).
+    OnStderr,
+}
+
 /// What a template would run.
 #[derive(Debug, Clone, Default)]
 pub struct Hooks {
+    /// Before the questions, in a copy of the template (cookiecutter's `pre_prompt`).
+    pub pre_prompt: Vec<Hook>,
     /// Before rendering.
     pub pre: Vec<Hook>,
     /// After rendering.
@@ -48,7 +67,12 @@ impl Hooks {
                     name: file.path.clone(),
                     text,
                 };
+                // cookiecutter leaves out editor backups (`hook.py~`).
+                if file.path.ends_with('~') {
+                    continue;
+                }
                 match stem {
+                    "pre_prompt" => hooks.pre_prompt.push(hook),
                     "pre_gen_project" => hooks.pre.push(hook),
                     "post_gen_project" => hooks.post.push(hook),
                     _ => {}
@@ -60,13 +84,17 @@ impl Hooks {
 
     /// Whether there is nothing to run.
     pub fn is_empty(&self) -> bool {
-        self.pre.is_empty() && self.post.is_empty() && self.tasks.is_empty()
+        self.pre_prompt.is_empty()
+            && self.pre.is_empty()
+            && self.post.is_empty()
+            && self.tasks.is_empty()
     }
 
     /// What would run, for messages.
     pub fn describe(&self) -> Vec<String> {
-        self.pre
+        self.pre_prompt
             .iter()
+            .chain(&self.pre)
             .chain(&self.post)
             .map(|h| h.name.clone())
             .chain(self.tasks.iter().map(|t| format!("task `{t}`")))
@@ -74,7 +102,70 @@ impl Hooks {
     }
 }
 
-fn run(mut command: Command, what: &str) -> Result<()> {
+fn run(mut command: Command, what: &str, output: Output) -> Result<()> {
+    if output == Output::Captured {
+        return run_captured(command, what);
+    }
+    command
+        .stdin(Stdio::inherit())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command
+        .spawn()
+        .map_err(|e| Error::new(format!("cannot run {what}: {e}")))?;
+    let (out, err) = (
+        child.stdout.take().expect("piped"),
+        child.stderr.take().expect("piped"),
+    );
+    let last = std::sync::Mutex::new(String::new());
+    std::thread::scope(|scope| {
+        scope.spawn(|| forward(out, output == Output::OnStderr, &last));
+        forward(err, true, &last);
+    });
+    let status = child
+        .wait()
+        .map_err(|e| Error::new(format!("cannot run {what}: {e}")))?;
+    if status.success() {
+        return Ok(());
+    }
+    let last = last.into_inner().unwrap_or_else(|e| e.into_inner());
+    let said = match last.is_empty() {
+        true => String::new(),
+        false => format!(": {last}"),
+    };
+    Err(Error::new(format!(
+        "{what} failed ({status}); its output is above{said}"
+    ))
+    .hint("the template's own code failed; nothing was written"))
+}
+
+/// Copies what a child prints, line by line (so a secret is masked whole), to stderr or
+/// stdout, keeping its last non-blank line for the error; reads to the end whatever
+/// happens to the destination, so the child never blocks on a full pipe.
+fn forward(from: impl Read, to_stderr: bool, last: &std::sync::Mutex<String>) {
+    let mut reader = BufReader::new(from);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        let shown = crate::secrets::redact_bytes(&line);
+        let _ = if to_stderr {
+            std::io::stderr().lock().write_all(&shown)
+        } else {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&shown).and_then(|()| stdout.flush())
+        };
+        let text = String::from_utf8_lossy(&shown).trim().to_string();
+        if !text.is_empty() {
+            *last.lock().unwrap_or_else(|e| e.into_inner()) = text;
+        }
+    }
+}
+
+fn run_captured(mut command: Command, what: &str) -> Result<()> {
     let out = command
         .output()
         .map_err(|e| Error::new(format!("cannot run {what}: {e}")))?;
@@ -103,15 +194,26 @@ pub fn run_hook(
     env: &minijinja::Environment<'static>,
     ctx: &minijinja::Value,
     cwd: &Path,
+    output: Output,
 ) -> Result<()> {
     let script = crate::bounded::render_str_bounded(env, &hook.text, ctx)
         .map_err(|e| Error::new(format!("{}: {e}", hook.name)))?;
-    let extension = hook.name.rsplit('.').next().unwrap_or_default();
+    run_script(&hook.name, &script, cwd, output)
+}
+
+/// Runs a hook as it is, not rendered (cookiecutter's `pre_prompt`, which runs before there
+/// is a context), in `cwd`.
+pub fn run_unrendered(hook: &Hook, cwd: &Path, output: Output) -> Result<()> {
+    run_script(&hook.name, &hook.text, cwd, output)
+}
+
+fn run_script(name: &str, script: &str, cwd: &Path, output: Output) -> Result<()> {
+    let extension = name.rsplit('.').next().unwrap_or_default();
     let file = tempfile::Builder::new()
         .prefix("factory-hook-")
         .suffix(&format!(".{extension}"))
         .tempfile()
-        .map_err(|e| Error::new(format!("cannot write {}: {e}", hook.name)))?;
+        .map_err(|e| Error::new(format!("cannot write {name}: {e}")))?;
     std::fs::write(file.path(), script).map_err(|e| Error::io("write", file.path(), e))?;
     let mut command = match extension {
         "py" => Command::new("python3"),
@@ -130,7 +232,33 @@ pub fn run_hook(
         command.arg(file.path());
     }
     command.current_dir(cwd);
-    run(command, &hook.name)
+    run(command, name, output)
+}
+
+/// Runs copier's `_tasks` in order in `cwd`, each announced through `say` as copier does
+/// (` > Running task 1 of 2: …`) when its `when` holds.
+pub fn run_tasks(
+    tasks: &[Task],
+    env: &minijinja::Environment<'static>,
+    ctx: &minijinja::Value,
+    cwd: &Path,
+    output: Output,
+    say: &dyn Fn(&str),
+) -> Result<()> {
+    for (i, task) in tasks.iter().enumerate() {
+        let Some((mut command, shown, announced)) = task_command(task, env, ctx, cwd, &[])? else {
+            continue;
+        };
+        // What copier gives every task's environment (the context has `_copier_operation`).
+        command.env("COPIER_OPERATION", "copy");
+        say(&format!(
+            " > Running task {} of {}: {announced}",
+            i + 1,
+            tasks.len()
+        ));
+        run(command, &format!("task `{shown}`"), output)?;
+    }
+    Ok(())
 }
 
 /// Renders a task and runs it in `cwd` (or its `working_directory` below it): a command line
@@ -154,6 +282,22 @@ pub fn run_task_with(
     cwd: &Path,
     extra: &[(String, String)],
 ) -> Result<()> {
+    match task_command(task, env, ctx, cwd, extra)? {
+        Some((command, shown, _)) => run(command, &format!("task `{shown}`"), Output::Captured),
+        None => Ok(()),
+    }
+}
+
+/// A task's command, rendered, with how errors name it and how copier announces it (a
+/// command line as it is, an argument list as Python shows a list); `None` when its `when`
+/// renders false.
+fn task_command(
+    task: &Task,
+    env: &minijinja::Environment<'static>,
+    ctx: &minijinja::Value,
+    cwd: &Path,
+    extra: &[(String, String)],
+) -> Result<Option<(Command, String, String)>> {
     let with_extra;
     let ctx = if extra.is_empty() {
         ctx
@@ -179,7 +323,7 @@ pub fn run_task_with(
         let rendered = render(when)?;
         let falsy = ["", "false", "no", "off", "0", "none", "n"];
         if falsy.contains(&rendered.trim().to_ascii_lowercase().as_str()) {
-            return Ok(());
+            return Ok(None);
         }
     }
     let dir = match &task.working_directory {
@@ -191,21 +335,52 @@ pub fn run_task_with(
         }
         None => cwd.to_path_buf(),
     };
-    let (mut command, shown) = match &task.command {
+    let (mut command, shown, announced) = match &task.command {
         TaskCommand::Shell(line) => {
             let line = render(line)?;
             let mut command = Command::new("sh");
             command.arg("-c").arg(&line);
-            (command, line)
+            (command, line.clone(), line)
         }
         TaskCommand::Argv(argv) => {
             let argv = argv.iter().map(|a| render(a)).collect::<Result<Vec<_>>>()?;
             let mut command = Command::new(&argv[0]);
             command.args(&argv[1..]);
-            (command, argv.join(" "))
+            (command, argv.join(" "), python_list(&argv))
         }
     };
     command.current_dir(dir);
     command.envs(extra.iter().map(|(k, v)| (k.to_ascii_uppercase(), v)));
-    run(command, &format!("task `{shown}`"))
+    Ok(Some((command, shown, announced)))
+}
+
+/// A list of strings as Python's `repr` shows it: `['ls', '-l']`.
+fn python_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items
+        .iter()
+        .map(|item| {
+            let quote = if item.contains('\'') && !item.contains('"') {
+                '"'
+            } else {
+                '\''
+            };
+            let mut text = String::from(quote);
+            for c in item.chars() {
+                match c {
+                    '\\' => text.push_str("\\\\"),
+                    '\n' => text.push_str("\\n"),
+                    '\t' => text.push_str("\\t"),
+                    '\r' => text.push_str("\\r"),
+                    c if c == quote => {
+                        text.push('\\');
+                        text.push(c);
+                    }
+                    c => text.push(c),
+                }
+            }
+            text.push(quote);
+            text
+        })
+        .collect();
+    format!("[{}]", quoted.join(", "))
 }

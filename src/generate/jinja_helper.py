@@ -5,6 +5,7 @@ the loader's root), says which filters, tests and globals they add, and then ans
 on stdin/stdout, one JSON object per line."""
 
 import json
+import os
 import sys
 
 
@@ -32,7 +33,10 @@ def main():
         print(json.dumps({"error": f"{type(e).__name__}: {e}"}), flush=True)
         return
     base = environment([])
-    names = {"filters": [], "tests": [], "functions": [], "values": {}}
+    names = {"filters": [], "tests": [], "functions": [], "values": {}, "tags": []}
+    for extension in env.extensions.values():
+        names["tags"].extend(sorted(getattr(extension, "tags", None) or ()))
+    renderer = []
     for kind in ("filters", "tests"):
         for name, value in getattr(env, kind).items():
             if getattr(base, kind).get(name) is not value:
@@ -65,7 +69,20 @@ def main():
     for line in sys.stdin:
         request = json.loads(line)
         try:
-            if request["op"] == "context":
+            if request["op"] == "render":
+                # A file using an extension's own tag, rendered whole by Jinja2 as the
+                # template's tool would: its options, its extensions and the ones the tool
+                # loads itself (when this python3 has them).
+                if not renderer:
+                    renderer.append(render_environment(setup, jinja2))
+                # Its code runs where the tool's would: the folder factory was started in.
+                here = os.getcwd()
+                os.chdir(setup.get("cwd") or here)
+                try:
+                    result = renderer[0].from_string(request["source"]).render(request["context"])
+                finally:
+                    os.chdir(here)
+            elif request["op"] == "context":
                 # A context hook (copier-templates-extensions' ContextHook) runs when a
                 # render context is made from the answers.
                 parent = dict(request["context"])
@@ -84,6 +101,41 @@ def main():
             print(json.dumps({"ok": result}), flush=True)
         except Exception as e:
             print(json.dumps({"error": f"{type(e).__name__}: {e}"}), flush=True)
+
+
+# The extensions copier and cookiecutter load by themselves, which factory has built in.
+TOOL_EXTENSIONS = [
+    "jinja2_ansible_filters.AnsibleCoreFiltersExtension",
+    "jinja2_time.TimeExtension",
+    "cookiecutter.extensions.JsonifyExtension",
+    "cookiecutter.extensions.RandomStringExtension",
+    "cookiecutter.extensions.SlugifyExtension",
+    "cookiecutter.extensions.TimeExtension",
+    "cookiecutter.extensions.UUIDExtension",
+]
+
+
+def render_environment(setup, jinja2):
+    import importlib
+
+    options = dict(setup.get("envops") or {})
+    undefined = options.pop("undefined", None)
+    if isinstance(undefined, str) and "." in undefined:
+        module, _, name = undefined.rpartition(".")
+        options["undefined"] = getattr(importlib.import_module(module), name)
+    options.setdefault("keep_trailing_newline", True)
+    extensions = list(setup["extensions"])
+    for name in TOOL_EXTENSIONS:
+        module, _, attr = name.rpartition(".")
+        try:
+            getattr(importlib.import_module(module), attr)
+        except Exception:
+            continue
+        if name not in extensions:
+            extensions.append(name)
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(setup["root"]), extensions=extensions, **options
+    )
 
 
 def _plain(value):

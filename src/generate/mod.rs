@@ -35,6 +35,15 @@ pub trait Progress: Sync {
     fn tick(&self) {}
     /// The run ended.
     fn finish(&self) {}
+    /// A line for the person running factory, on stderr: a template's message (copier's
+    /// `_message_before_copy`…) or copier's ` > Running task 1 of 2: …`. Nowhere by default
+    /// (a worker: nobody watches).
+    fn say(&self, _text: &str) {}
+    /// Where the output of the template's own code (hooks, tasks) goes: kept by default and
+    /// quoted only when the code fails.
+    fn code_output(&self) -> hooks::Output {
+        hooks::Output::Captured
+    }
 }
 
 /// No progress reporting.
@@ -188,8 +197,9 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
     if !request.hooks.pre.is_empty() {
         std::fs::create_dir_all(&project).map_err(|e| fail(Error::io("create", &project, e)))?;
     }
+    let shown = progress.code_output();
     for hook in &request.hooks.pre {
-        hooks::run_hook(hook, env, &ctx, &project).map_err(fail)?;
+        hooks::run_hook(hook, env, &ctx, &project, shown).map_err(fail)?;
     }
     // A pre-generation hook may change the answers (`cookiecutter.update({...})`): the names
     // inside are decided again, as cookiecutter renders them after the hook.
@@ -207,16 +217,18 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         .plan_links(&ctx)
         .map_err(|p| fail(problems_error(&source.label, p)))?;
     write::write_links(&staging.dir, &links, Some(&request.target)).map_err(fail)?;
+    // The bar goes before the template's code prints.
+    progress.finish();
     for hook in &request.hooks.post {
-        hooks::run_hook(hook, env, &ctx, &project).map_err(fail)?;
+        hooks::run_hook(hook, env, &ctx, &project, shown).map_err(fail)?;
     }
-    for task in &request.hooks.tasks {
-        hooks::run_task(task, env, &ctx, &project).map_err(fail)?;
-    }
+    hooks::run_tasks(&request.hooks.tasks, env, &ctx, &project, shown, &|line| {
+        progress.say(line)
+    })
+    .map_err(fail)?;
     for (path, bytes) in &request.extra_files {
         write::write_new_file(&staging.dir, path, bytes).map_err(fail)?;
     }
-    progress.finish();
 
     let keep = keep_existing(&source.manifest).map_err(fail)?;
     // The provenance describes the tree that is finally placed: what hooks and tasks left

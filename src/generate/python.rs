@@ -47,25 +47,16 @@ impl PythonExtensions {
     pub fn start(
         python: &str,
         files: &TemplateFiles,
-        extensions: &[String],
+        manifest: &crate::template::manifest::Manifest,
         label: &str,
     ) -> Result<PythonExtensions> {
+        let extensions = &manifest.python_extensions;
         let scratch = tempfile::Builder::new()
             .prefix("factory-jinja-")
             .tempdir()
             .map_err(|e| Error::new(format!("cannot make a scratch folder: {e}")))?;
         let root = scratch.path().join("template");
-        for file in &files.files {
-            // Tree paths are relative and checked when read; a `..` here would be a bug.
-            if file.path.split('/').any(|p| p == ".." || p.is_empty()) {
-                continue;
-            }
-            let path = root.join(&file.path);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
-            }
-            std::fs::write(&path, file.read()?).map_err(|e| Error::io("write", &path, e))?;
-        }
+        super::source::lay_out(files, &root)?;
         let log = scratch.path().join("stderr.log");
         let stderr = std::fs::File::create(&log).map_err(|e| Error::io("create", &log, e))?;
         let mut child = Command::new(python)
@@ -88,7 +79,16 @@ impl PythonExtensions {
             names: ForeignNames::default(),
             scratch,
         };
-        let setup = json!({"root": root, "extensions": extensions});
+        // Files that use an extension's tag are rendered by Jinja2 with the template's
+        // options; cookiecutter's Undefined is strict.
+        let mut envops = manifest.envops.clone();
+        if manifest.namespace.as_deref() == Some("cookiecutter") {
+            envops
+                .entry("undefined")
+                .or_insert_with(|| json!("jinja2.StrictUndefined"));
+        }
+        let cwd = std::env::current_dir().ok();
+        let setup = json!({"root": root, "extensions": extensions, "envops": envops, "cwd": cwd});
         let answer = helper.exchange(&setup).map_err(|m| {
             Error::new(format!("{label}: its Jinja extensions ({}) did not load: {m}", extensions.join(", ")))
                 .hint("install what they import for the python3 factory runs (FACTORY_PYTHON names another), e.g. pip install jinja2 copier-templates-extensions")
@@ -149,6 +149,20 @@ impl PythonExtensions {
 impl Foreign for PythonExtensions {
     fn names(&self) -> &ForeignNames {
         &self.names
+    }
+
+    fn render(
+        &self,
+        name: &str,
+        source: &str,
+        context: Value,
+    ) -> std::result::Result<String, String> {
+        match self.exchange(
+            &json!({"op": "render", "name": name, "source": source, "context": context}),
+        )? {
+            Value::String(text) => Ok(text),
+            other => Err(format!("Jinja2 answered {other} for {name}")),
+        }
     }
 
     fn call(

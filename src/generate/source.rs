@@ -77,6 +77,42 @@ impl ResolvedSource {
     }
 }
 
+impl ResolvedSource {
+    /// The same template read again from `here` in `dir`, a copy of it a `pre_prompt` hook may have
+    /// changed (cookiecutter reads the copy from then on), kept alive with the source.
+    pub fn reread_from(&mut self, dir: tempfile::TempDir, here: &Path) -> Result<()> {
+        let (files, manifest) = folder_as(here, &self.label, None, Some(&self.manifest.name))?;
+        self.files = Arc::new(files);
+        self.manifest = manifest;
+        self._checkout = Some(dir);
+        Ok(())
+    }
+}
+
+/// Writes a template's files into `root` (a scratch copy: `pre_prompt` hooks and Python
+/// extensions work on one), keeping the executable bit.
+pub fn lay_out(files: &TemplateFiles, root: &Path) -> Result<()> {
+    std::fs::create_dir_all(root).map_err(|e| Error::io("create", root, e))?;
+    for file in &files.files {
+        // Tree paths are relative and checked when read; a `..` here would be a bug.
+        if file.path.split('/').any(|p| p == ".." || p.is_empty()) {
+            continue;
+        }
+        let path = root.join(&file.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
+        }
+        std::fs::write(&path, file.read()?).map_err(|e| Error::io("write", &path, e))?;
+        #[cfg(unix)]
+        if file.executable {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+                .map_err(|e| Error::io("write", &path, e))?;
+        }
+    }
+    Ok(())
+}
+
 /// A template folder on disk, read and checked for links that leave it.
 pub fn folder(dir: &Path, label: &str) -> Result<(TemplateFiles, Manifest)> {
     folder_as(dir, label, None, None)
@@ -196,6 +232,9 @@ const MARKERS: &[&str] = &[
 /// Reads a template from a folder or a git URL (`URL#REF`, an abbreviation such as
 /// `gh:owner/repo`), for `register`, `version`, `validate` and `generate`.
 pub fn from_location(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
+    if is_zip(location) {
+        return from_zip(location, fetch);
+    }
     let (text, in_url) = git::split_ref(location);
     if let Some(url) = git::url::resolve(text, &fetch.abbreviations)? {
         return from_repository(&url, in_url, fetch);
@@ -217,6 +256,146 @@ pub fn from_location(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
         Vec::new(),
         None,
     ))
+}
+
+/// Whether a template is named by a zip archive, as cookiecutter decides it: by the name.
+pub fn is_zip(location: &str) -> bool {
+    location.to_ascii_lowercase().ends_with(".zip")
+}
+
+/// The most an archive may unpack to: far beyond any template, short of filling a disk.
+const ZIP_LIMIT: u64 = 1 << 30;
+
+/// A template in a local zip archive, read as cookiecutter reads one: its first entry is
+/// the template's top-level folder, and the archive is unpacked into a scratch folder.
+/// Entries that would land outside it (`..`, absolute) and links are refused, as are
+/// password-protected archives.
+fn from_zip(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
+    if location.contains("://") {
+        return Err(Error::usage(format!(
+            "{location}: zip templates are read from a local file; factory does not download them"
+        ))
+        .hint("download the archive (e.g. curl -LO URL) and pass the file"));
+    }
+    if fetch.reference.is_some() {
+        return Err(Error::usage(format!(
+            "--ref applies to repositories; {location} is a zip archive"
+        ))
+        .hint("leave --ref out"));
+    }
+    let path = Path::new(location);
+    let scratch = tempfile::Builder::new()
+        .prefix("factory-zip-")
+        .tempdir()
+        .map_err(|e| Error::new(format!("cannot make a scratch folder: {e}")))?;
+    let top = unzip(path, location, scratch.path())?;
+    let mut here = scratch.path().join(&top);
+    if let Some(directory) = fetch.directory.as_deref().filter(|d| !d.is_empty()) {
+        crate::render::paths::check_inside(directory)
+            .map_err(|m| Error::usage(format!("--directory {directory}: {m}")))?;
+        here = here.join(directory);
+    }
+    let name = crate::template::load::name_from_location(&top);
+    let (files, manifest) = folder_as(&here, location, fetch.flavor, Some(&name))?;
+    let mut source_ref = path_ref(path);
+    source_ref.directory = fetch.directory.clone();
+    Ok(ResolvedSource::unstored(
+        files,
+        manifest,
+        location.to_string(),
+        source_ref,
+        Vec::new(),
+        Some(scratch),
+    ))
+}
+
+/// Unpacks the archive at `path` into `into`, every entry checked first; the name of its
+/// top-level folder.
+fn unzip(path: &Path, label: &str, into: &Path) -> Result<String> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io("open", path, e))?;
+    let bad = |why: String| Error::new(format!("zip template {label}: {why}; nothing was written"));
+    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| {
+        bad(format!("not a valid zip archive ({e})"))
+            .hint("pass a .zip file, or the template's folder")
+    })?;
+    if archive.is_empty() {
+        return Err(bad("the archive is empty".into()));
+    }
+    let mut total = 0u64;
+    let mut entries = Vec::with_capacity(archive.len());
+    for index in 0..archive.len() {
+        let entry = archive
+            .by_index_raw(index)
+            .map_err(|e| bad(format!("entry {index}: {e}")))?;
+        let name = entry
+            .name()
+            .map(|n| n.into_owned())
+            .unwrap_or_else(|_| format!("entry {index}"));
+        if entry.encrypted() {
+            return Err(bad(format!("`{name}` is password-protected"))
+                .hint("factory does not unlock archives: unpack it yourself (unzip -P) and pass the folder"));
+        }
+        if entry.is_symlink() {
+            return Err(bad(format!("`{name}` is a link")).hint(
+                "a zip template holds files and folders only; replace the link with the file",
+            ));
+        }
+        let escapes = name.starts_with('/')
+            || name.starts_with('\\')
+            || name.split(['/', '\\']).any(|part| part == "..")
+            || name.chars().nth(1) == Some(':');
+        let Some(relative) = entry.enclosed_name().filter(|_| !escapes) else {
+            return Err(bad(format!("`{name}` would be written outside the folder it is unpacked into (absolute, or with `..`)"))
+                .hint("the archive is not a template; take it from where the template is published"));
+        };
+        total = total.saturating_add(entry.size());
+        if total > ZIP_LIMIT {
+            return Err(bad(format!(
+                "it unpacks to more than {} GiB",
+                ZIP_LIMIT >> 30
+            )));
+        }
+        entries.push((relative, entry.is_dir(), entry.unix_mode()));
+    }
+    // cookiecutter's rule: the first entry is the template's top-level folder.
+    let first = archive
+        .name_for_index(0)
+        .and_then(|n| n.ok())
+        .map(|n| n.into_owned())
+        .unwrap_or_default();
+    let Some(top) = first
+        .strip_suffix('/')
+        .filter(|t| !t.is_empty() && !t.contains('/'))
+    else {
+        return Err(bad("it does not include a top-level directory (its first entry must be the template's folder)".into())
+            .hint("zip the template's folder itself: zip -r template.zip my-template/"));
+    };
+    for (index, (relative, dir, mode)) in entries.into_iter().enumerate() {
+        let target = into.join(&relative);
+        if dir {
+            std::fs::create_dir_all(&target).map_err(|e| Error::io("create", &target, e))?;
+            continue;
+        }
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
+        }
+        let mut entry = archive
+            .by_index(index)
+            .map_err(|e| bad(format!("entry {index}: {e}")))?;
+        let mut bytes = Vec::with_capacity(entry.size().min(ZIP_LIMIT) as usize);
+        std::io::Read::read_to_end(&mut std::io::Read::take(&mut entry, ZIP_LIMIT), &mut bytes)
+            .map_err(|e| bad(format!("`{}`: {e}", relative.display())))?;
+        std::fs::write(&target, &bytes).map_err(|e| Error::io("write", &target, e))?;
+        #[cfg(unix)]
+        if mode.is_some_and(|m| m & 0o111 != 0) {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o755))
+                .map_err(|e| Error::io("write", &target, e))?;
+        }
+        #[cfg(not(unix))]
+        let _ = mode;
+    }
+    Ok(top.to_string())
 }
 
 fn from_repository(url: &str, in_url: Option<&str>, fetch: &Fetch) -> Result<ResolvedSource> {
@@ -333,6 +512,7 @@ pub fn pep440(text: &str) -> Option<pep440_rs::Version> {
 /// Whether a `generate` argument names a folder or repository rather than a stored template.
 pub fn is_location(spec: &str, abbreviations: &Abbreviations) -> bool {
     git::is_git_url(git::split_ref(spec).0)
+        || is_zip(spec)
         // Refused as a URL git would read as an option, not looked up as a name.
         || spec.starts_with('-')
         || abbreviations.expand(spec).is_some()

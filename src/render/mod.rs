@@ -310,6 +310,18 @@ pub trait Foreign: Send + Sync + std::fmt::Debug {
         args: Vec<serde_json::Value>,
         kwargs: serde_json::Map<String, serde_json::Value>,
     ) -> Result<serde_json::Value, String>;
+    /// Renders a whole template `source` (the file `name`) with `context` in the extensions'
+    /// own Jinja2: for a file using a tag they add, which minijinja cannot parse.
+    fn render(
+        &self,
+        name: &str,
+        _source: &str,
+        _context: serde_json::Value,
+    ) -> Result<String, String> {
+        Err(format!(
+            "{name} uses a tag of a Python extension, which these extensions cannot render"
+        ))
+    }
 }
 
 /// The filters, tests, functions and plain values foreign extensions add.
@@ -327,6 +339,9 @@ pub struct ForeignNames {
     /// Global values.
     #[serde(default)]
     pub values: serde_json::Map<String, serde_json::Value>,
+    /// Tags (`{% gitcommit %}`): a file using one is rendered by the extensions' Jinja2.
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 /// Adds proxies for what `foreign` provides (they win over factory's own of the same name,

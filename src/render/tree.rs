@@ -105,6 +105,20 @@ fn glob_set(patterns: &[String]) -> Result<GlobSet, String> {
     builder.build().map_err(|e| e.to_string())
 }
 
+/// Whether `text` opens a block (`start`, then `-` or `+` and spaces) with one of `tags`.
+fn uses_tag(text: &str, start: &str, tags: &[String]) -> bool {
+    text.match_indices(start).any(|(at, _)| {
+        let rest = text[at + start.len()..]
+            .trim_start_matches(['-', '+'])
+            .trim_start();
+        let word: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        tags.iter().any(|t| *t == word)
+    })
+}
+
 /// Whether `path` or any folder above it matches.
 fn matches_path_or_parent(set: &GlobSet, path: &str) -> bool {
     if set.is_match(path) {
@@ -643,6 +657,11 @@ impl<'a> Renderer<'a> {
                 ),
             }));
         }
+        if !file.copy_only
+            && let Some(rendered) = self.render_foreign(file, ctx)?
+        {
+            return Ok(Cow::Owned(rendered));
+        }
         let from_cache = |name: &str| {
             self.env
                 .get_template(name)
@@ -691,6 +710,49 @@ impl<'a> Renderer<'a> {
             .map_err(describe)?;
         let rendered = super::render_bounded(&template, ctx).map_err(describe)?;
         Ok(Cow::Owned(rendered.into_bytes()))
+    }
+
+    /// A file that uses a tag a Python extension adds (`{% gitcommit %}`) is rendered whole
+    /// by the real Jinja2 in the extensions' helper (started with `--trust`): minijinja
+    /// cannot parse a tag it does not know. `None` for every other file.
+    fn render_foreign(
+        &self,
+        file: &ContentFile,
+        ctx: &minijinja::Value,
+    ) -> Result<Option<Vec<u8>>, RenderProblem> {
+        let Some(foreign) = self.settings.foreign.as_ref() else {
+            return Ok(None);
+        };
+        let tags = &foreign.names().tags;
+        if tags.is_empty() || file.link.is_some() {
+            return Ok(None);
+        }
+        let bytes = self.files.files[file.index]
+            .read()
+            .map_err(|e| RenderProblem::Read(e.to_string()))?;
+        if is_binary(&bytes) {
+            return Ok(None);
+        }
+        let text = std::str::from_utf8(&bytes).expect("checked by is_binary");
+        let start = self
+            .manifest
+            .envops
+            .get("block_start_string")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("{%");
+        if !uses_tag(text, start, tags) {
+            return Ok(None);
+        }
+        let context = serde_json::to_value(ctx).unwrap_or_default();
+        foreign
+            .render(&file.path, text, context)
+            .map(|text| Some(text.into_bytes()))
+            .map_err(|message| {
+                self.problem(TemplateError {
+                    location: self.rooted(&file.path),
+                    message: format!("{message} (rendered by Jinja2 for its extension's tag)"),
+                })
+            })
     }
 
     /// Renders everything into memory, collecting every problem (for validation).

@@ -207,6 +207,29 @@ pub fn migrations(
     Ok(found)
 }
 
+/// copier's `_message_before_copy`, `_message_after_copy`, `_message_before_update` and
+/// `_message_after_update` of `copier.yml` (its text, read from `origin`), unrendered, by
+/// the part of the name after `_message_`; a message that is not text is refused.
+pub fn messages(text: &str, origin: &str) -> Result<Map<String, Value>, YamlError> {
+    let config: Map<String, Value> = yaml::parse(text, origin)?;
+    let mut found = Map::new();
+    for moment in ["before_copy", "after_copy", "before_update", "after_update"] {
+        match config.get(&format!("_message_{moment}")) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(message)) => {
+                found.insert(moment.to_string(), Value::String(message.clone()));
+            }
+            Some(other) => {
+                return Err(error(
+                    origin,
+                    format!("_message_{moment}: `{other}` is not text"),
+                ));
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// The Jinja extensions copier templates name that factory has built in.
 const PROVIDED_EXTENSIONS: [&str; 6] = [
     "jinja2_time.TimeExtension",
