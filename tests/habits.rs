@@ -202,3 +202,43 @@ fn a_mistyped_event_type_gets_the_nearest_one() {
     far.expect_code(2);
     assert!(far.stderr.contains("event types are: TemplateRegistered"), "{}", far.stderr);
 }
+
+#[test]
+fn colour_follows_the_flag_then_no_color_and_clicolor_force() {
+    let env = Env::new();
+    env.run(&["init"]).ok();
+    let error_of = |args: &[&str], vars: &[(&str, Option<&str>)]| -> String {
+        let mut command = env.command(args);
+        for (k, v) in vars {
+            match v {
+                Some(v) => command.env(k, v),
+                None => command.env_remove(k),
+            };
+        }
+        let out: common::Run = command.output().unwrap().into();
+        assert_ne!(out.code, 0, "{}", out.stderr);
+        out.stderr
+    };
+    let red = "\u{1b}[1;31merror\u{1b}[0m: ";
+    let missing = ["show", "no-such-template"];
+    // Not a terminal, NO_COLOR set (the test environment): plain.
+    assert!(error_of(&missing, &[]).starts_with("error: "));
+    // --color always wins over NO_COLOR and a pipe.
+    let always = [&["--color", "always"][..], &missing[..]].concat();
+    assert!(error_of(&always, &[]).starts_with(red), "{:?}", error_of(&always, &[]));
+    // CLICOLOR_FORCE colours a pipe; NO_COLOR beats it; --color never beats both.
+    let forced = [("NO_COLOR", None), ("CLICOLOR_FORCE", Some("1"))];
+    assert!(error_of(&missing, &forced).starts_with(red));
+    assert!(error_of(&missing, &[("CLICOLOR_FORCE", Some("1"))]).starts_with("error: "));
+    let never = [&["--color=never"][..], &missing[..]].concat();
+    assert!(error_of(&never, &forced).starts_with("error: "));
+    // clap's own usage errors follow the flag too.
+    let usage = error_of(&["--color", "always", "generate"], &[]);
+    assert!(usage.contains('\u{1b}'), "{usage:?}");
+    assert!(!error_of(&["--color", "never", "generate"], &forced).contains('\u{1b}'));
+    // The verdict label on stdout.
+    let bad = env.template("bad", &[("template.yaml", "name: bad\n"), ("a.txt", "{{ nope }}\n")]);
+    let out = env.run(&["--color", "always", "validate", "--path", bad.to_str().unwrap()]);
+    out.expect_code(3);
+    assert!(out.stdout.contains("\u{1b}[1;31mFAIL\u{1b}[0m"), "{}", out.stdout);
+}

@@ -181,7 +181,7 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
         directory: args.repo.directory,
         flavor: args.flavor,
     };
-    let mut asker = prompt::TerminalAsker::new(!app.settings.no_color);
+    let mut asker = prompt::TerminalAsker::new(app.printer.color());
     let bar;
     let show_progress = app.human() && std::io::stderr().is_terminal();
     let ports = Ports {

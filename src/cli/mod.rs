@@ -147,11 +147,11 @@ pub fn run() -> ExitCode {
         }
     };
     let settings = Settings::resolve(cli.global.flags());
-    let no_color = settings.as_ref().map_or(true, |s| s.no_color);
     let printer = Printer::new(
         cli.global.json,
         cli.global.quiet,
-        std::io::stderr().is_terminal() && !no_color,
+        cli.global.color.colors(std::io::stderr().is_terminal()),
+        cli.global.color.colors(std::io::stdout().is_terminal()),
     );
     let settings = match settings {
         Ok(mut settings) => {
@@ -187,7 +187,14 @@ pub fn run() -> ExitCode {
 /// The command line, and whether `--tenant` and `--correlation-id` were typed (rather than
 /// taken from their environment variables).
 fn parse() -> std::result::Result<(Cli, (bool, bool)), clap::Error> {
-    let matches = <Cli as clap::CommandFactory>::command().try_get_matches()?;
+    let color = match args::ColorWhen::typed() {
+        args::ColorWhen::Always => clap::ColorChoice::Always,
+        args::ColorWhen::Never => clap::ColorChoice::Never,
+        args::ColorWhen::Auto => clap::ColorChoice::Auto,
+    };
+    let matches = <Cli as clap::CommandFactory>::command()
+        .color(color)
+        .try_get_matches()?;
     let from_flag =
         |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
     let typed = (from_flag("tenant"), from_flag("correlation_id"));

@@ -81,7 +81,7 @@ pub(crate) fn run(app: &App, args: UpgradeArgs) -> Result<()> {
     // On a terminal the questions are asked again with the recorded answers offered (as
     // copier's update asks them); with --defaults, or elsewhere, the recorded answers stand,
     // new questions take their defaults, and the error names any that has none.
-    let mut asker = prompt::TerminalAsker::new(!app.settings.no_color);
+    let mut asker = prompt::TerminalAsker::new(app.printer.color());
     let asker = (!args.defaults && !app.json() && app.interactive())
         .then_some(&mut asker as &mut dyn Asker);
     let dir = args.dir.clone();
