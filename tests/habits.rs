@@ -242,3 +242,155 @@ fn colour_follows_the_flag_then_no_color_and_clicolor_force() {
     out.expect_code(3);
     assert!(out.stdout.contains("\u{1b}[1;31mFAIL\u{1b}[0m"), "{}", out.stdout);
 }
+
+/// Issue 27 item 10: the user's default answers, where the peers keep them, stand in for a
+/// template's own defaults; explicit answers win; the peers produce the same files.
+#[test]
+fn user_default_answers_come_from_the_peers_settings_files() {
+    let mut env = Env::new();
+    let cc = env.template(
+        "cc",
+        &[
+            (
+                "cookiecutter.json",
+                r#"{"project_slug": "demo", "author": "Nobody", "license": ["MIT", "BSD"], "year": 2020}"#,
+            ),
+            (
+                "{{cookiecutter.project_slug}}/README.md",
+                "{{ cookiecutter.author }} {{ cookiecutter.license }} {{ cookiecutter.year }}\n",
+            ),
+        ],
+    );
+    // ~/.cookiecutterrc (HOME is the test folder).
+    std::fs::write(
+        env.path(".cookiecutterrc"),
+        "default_context:\n  author: Ada Lovelace\n  license: BSD\n  year: 1843\n  unused: x\n",
+    )
+    .unwrap();
+    let cc = cc.to_str().unwrap();
+    env.run(&["generate", cc, "--defaults", "-o", "ours"]).ok();
+    let ours = std::fs::read_to_string(env.path("ours/demo/README.md")).unwrap();
+    assert_eq!(ours, "Ada Lovelace BSD 1843\n");
+    if let Some(cookiecutter) = common::python::tool("cookiecutter", "2.7.1", "cookiecutter") {
+        let mut theirs = common::python::reference_command(&env, &cookiecutter);
+        theirs.args(["--no-input", "-o", env.path("theirs").to_str().unwrap(), cc]);
+        common::python::run_reference(theirs, env.dir.path());
+        assert_eq!(
+            std::fs::read_to_string(env.path("theirs/demo/README.md")).unwrap(),
+            ours,
+            "cookiecutter reads ~/.cookiecutterrc the same way"
+        );
+    }
+    // Explicit answers win over the user's defaults.
+    env.run(&["generate", cc, "--no-input", "author=Bo", "-o", "explicit"])
+        .ok();
+    assert_eq!(
+        std::fs::read_to_string(env.path("explicit/demo/README.md")).unwrap(),
+        "Bo BSD 1843\n"
+    );
+    // A choice the template does not offer: a warning, and the template's default.
+    std::fs::write(
+        env.path("other.yaml"),
+        "default_context:\n  license: GPL\n",
+    )
+    .unwrap();
+    env.set_env("COOKIECUTTER_CONFIG", env.path("other.yaml").to_str().unwrap());
+    let warned = env.run(&["generate", cc, "--defaults", "-o", "warned"]);
+    warned.ok();
+    assert!(
+        warned.stderr.contains("warning: the default answer \"GPL\" for `license`")
+            && warned.stderr.contains("none of its choices"),
+        "{}",
+        warned.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.path("warned/demo/README.md")).unwrap(),
+        "Nobody MIT 2020\n"
+    );
+    // COOKIECUTTER_CONFIG naming no file is an error, as in cookiecutter; nothing written.
+    let mut missing = Env::new();
+    missing.set_env("COOKIECUTTER_CONFIG", "/nonexistent/cookiecutterrc");
+    let out = missing.run(&["generate", cc, "--defaults", "-o", "x"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("COOKIECUTTER_CONFIG names /nonexistent/cookiecutterrc, which does not exist"),
+        "{}",
+        out.stderr
+    );
+    assert!(!missing.path("x").exists());
+    // A broken file is named with where it is broken.
+    std::fs::write(env.path("other.yaml"), "default_context: [1, 2]\n").unwrap();
+    let broken = env.run(&["generate", cc, "--defaults", "-o", "broken"]);
+    broken.expect_code(1);
+    assert!(
+        broken.stderr.contains("other.yaml: `default_context` is not a mapping"),
+        "{}",
+        broken.stderr
+    );
+}
+
+#[test]
+fn copier_user_defaults_come_from_its_settings_file() {
+    let mut env = Env::new();
+    let t = env.template(
+        "cp",
+        &[
+            (
+                "copier.yml",
+                "author:\n  type: str\n  default: Nobody\ngreeting:\n  type: str\n  default: \"hello {{ author }}\"\n",
+            ),
+            ("README.md.jinja", "{{ greeting }}\n"),
+        ],
+    );
+    let t = t.to_str().unwrap();
+    // The platform's config folder: $XDG_CONFIG_HOME/copier/settings.yml.
+    std::fs::create_dir_all(env.path("config/copier")).unwrap();
+    std::fs::write(
+        env.path("config/copier/settings.yml"),
+        "defaults:\n  author: Ada\n",
+    )
+    .unwrap();
+    env.set_env("XDG_CONFIG_HOME", env.path("config").to_str().unwrap());
+    env.run(&["generate", t, "--defaults", "-o", "ours"]).ok();
+    let ours = std::fs::read_to_string(env.path("ours/README.md")).unwrap();
+    assert_eq!(ours, "hello Ada\n");
+    if let Some(copier) = common::python::tool("copier", "9.19.1", "copier") {
+        let mut theirs = common::python::reference_command(&env, &copier);
+        theirs.args(["copy", "--defaults", t, env.path("theirs").to_str().unwrap()]);
+        common::python::run_reference(theirs, env.dir.path());
+        assert_eq!(
+            std::fs::read_to_string(env.path("theirs/README.md")).unwrap(),
+            ours,
+            "copier reads its settings file the same way"
+        );
+    }
+    // COPIER_SETTINGS_PATH first; one naming no file is a warning, as in copier.
+    std::fs::write(env.path("s.yml"), "defaults:\n  author: Bo\n").unwrap();
+    env.set_env("COPIER_SETTINGS_PATH", env.path("s.yml").to_str().unwrap());
+    env.run(&["generate", t, "--defaults", "-o", "named"]).ok();
+    assert_eq!(
+        std::fs::read_to_string(env.path("named/README.md")).unwrap(),
+        "hello Bo\n"
+    );
+    // Explicit answers win.
+    env.run(&["generate", t, "--defaults", "-o", "explicit", "-d", "author=Cy"])
+        .ok();
+    assert_eq!(
+        std::fs::read_to_string(env.path("explicit/README.md")).unwrap(),
+        "hello Cy\n"
+    );
+    env.set_env("COPIER_SETTINGS_PATH", "/nonexistent/settings.yml");
+    let gone = env.run(&["generate", t, "--defaults", "-o", "gone"]);
+    gone.ok();
+    assert!(
+        gone.stderr
+            .contains("warning: COPIER_SETTINGS_PATH names /nonexistent/settings.yml, which does not exist"),
+        "{}",
+        gone.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.path("gone/README.md")).unwrap(),
+        "hello Nobody\n"
+    );
+}

@@ -59,6 +59,9 @@ pub struct Settings {
     /// The interpreter that runs a template's Python Jinja extensions (`FACTORY_PYTHON`,
     /// else `python3`).
     pub python: String,
+    /// Where the user's default answers for cookiecutter and copier templates are kept
+    /// (none for a worker: a command's answers are what it says).
+    pub user_defaults: crate::template::user_defaults::Files,
 }
 
 /// Settings for template repositories.
@@ -162,7 +165,6 @@ impl Settings {
             store: flags.store.filter(|p| !p.as_os_str().is_empty()),
             cwd,
             data_home,
-            home,
             tenant: non_empty(flags.tenant).or_else(|| env_var("FACTORY_TENANT")),
             project: non_empty(flags.project),
             module: non_empty(flags.module),
@@ -181,6 +183,15 @@ impl Settings {
             no_color: std::env::var_os("NO_COLOR").is_some(),
             git,
             python: env_var("FACTORY_PYTHON").unwrap_or_else(|| "python3".into()),
+            user_defaults: crate::template::user_defaults::Files::locate(
+                env_var,
+                home.as_deref(),
+                std::env::var_os("XDG_CONFIG_HOME")
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from)
+                    .as_deref(),
+            ),
+            home,
         })
     }
 

@@ -321,8 +321,11 @@ pub(crate) fn run(app: &App, args: WorkerArgs) -> Result<()> {
         max_attempts: args.max_attempts.max(1),
         health_every: Duration::from_secs(args.health_interval.max(1)),
     };
+    // A command's answers are what it says: not the service account's ~/.cookiecutterrc.
+    let mut settings = app.settings.clone();
+    settings.user_defaults = Default::default();
     let settings = WorkerSettings {
-        settings: app.settings.clone(),
+        settings,
         output_root,
         allow_local_sources: args.allow_local_sources,
     };
