@@ -394,3 +394,63 @@ fn copier_user_defaults_come_from_its_settings_file() {
         "hello Nobody\n"
     );
 }
+
+/// Issue 27 item 18: SARIF paths from the repository root, with `%SRCROOT%` naming it, and
+/// every result with a location, wherever in the repository validate runs.
+#[test]
+fn sarif_paths_start_at_the_repository_root_and_every_result_has_one() {
+    let env = Env::new();
+    let t = env.template(
+        "repo/templates/bad",
+        &[
+            (
+                "template.yaml",
+                "name: bad\nparameters:\n  - name: x\n    required: true\ntests:\n  - name: minimal\n    answers: {}\n",
+            ),
+            ("a.txt", "{{ x }}\n{% if %}\n"),
+        ],
+    );
+    std::fs::create_dir_all(env.path("repo/.git")).unwrap();
+    let root = std::fs::canonicalize(env.path("repo")).unwrap();
+    for (cwd, path) in [("repo", "templates/bad"), ("repo/templates", "bad")] {
+        let out: common::Run = env
+            .command(&["validate", "--path", path, "--format", "sarif"])
+            .current_dir(env.path(cwd))
+            .output()
+            .unwrap()
+            .into();
+        out.expect_code(3);
+        let log = out.json();
+        let run = &log["runs"][0];
+        assert_eq!(
+            run["originalUriBaseIds"]["%SRCROOT%"]["uri"],
+            format!("file://{}/", root.display())
+        );
+        let results = run["results"].as_array().unwrap();
+        assert!(results.len() >= 2, "{}", out.stdout);
+        for result in results {
+            let location = &result["locations"][0]["physicalLocation"]["artifactLocation"];
+            assert_eq!(location["uriBaseId"], "%SRCROOT%", "{result}");
+            assert!(
+                location["uri"].as_str().unwrap().starts_with("templates/bad/"),
+                "{result}"
+            );
+        }
+        let syntax = results
+            .iter()
+            .find(|r| r["ruleId"] == "template/syntax")
+            .unwrap();
+        assert_eq!(
+            syntax["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "templates/bad/a.txt"
+        );
+        assert_eq!(syntax["locations"][0]["physicalLocation"]["region"]["startLine"], 2);
+        // A result about no file (a test case) points at the manifest.
+        let case = results.iter().find(|r| r["ruleId"] == "tests/render").unwrap();
+        assert_eq!(
+            case["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "templates/bad/template.yaml"
+        );
+    }
+    let _ = t;
+}
