@@ -454,3 +454,90 @@ fn sarif_paths_start_at_the_repository_root_and_every_result_has_one() {
     }
     let _ = t;
 }
+
+/// Issue 27 item 19: the small things.
+#[test]
+fn small_things_say_what_they_mean() {
+    let env = Env::new();
+    // A store named with --store that is not there: an error, not an empty list.
+    let missing = env.path("no-such-store");
+    for args in [vec!["list"], vec!["show", "x"]] {
+        let mut all = vec!["--store", missing.to_str().unwrap()];
+        all.extend(args);
+        let out = env.run(&all);
+        out.expect_code(1);
+        assert!(
+            out.stderr
+                .contains(&format!("error: there is no store at {}", missing.display()))
+                && out.stderr.contains("factory init"),
+            "{}",
+            out.stderr
+        );
+    }
+    assert!(!missing.exists());
+    // init --tenant on an existing store with another tenant: said, not dropped.
+    env.run(&["init", "--tenant", "acme"]).ok();
+    env.run(&["init", "--tenant", "acme"]).ok();
+    env.run(&["init"]).ok();
+    let other = env.run(&["init", "--tenant", "other"]);
+    other.expect_code(1);
+    assert!(
+        other.stderr.contains("exists with tenant acme; --tenant other was not applied")
+            && other.stderr.contains("store.yaml"),
+        "{}",
+        other.stderr
+    );
+    // Ranges in words.
+    let t = env.template(
+        "ranged",
+        &[
+            (
+                "template.yaml",
+                "name: ranged\nparameters:\n  - name: pool\n    type: int\n    default: 5\n    min: 1\n    max: 500\n  - name: floor\n    type: int\n    default: 5\n    min: 2\n",
+            ),
+            ("a.txt", "{{ pool }} {{ floor }}\n"),
+        ],
+    );
+    env.run(&["register", t.to_str().unwrap()]).ok();
+    env.run(&["version", "ranged", "--version", "1.0.0"]).ok();
+    let shown = env.run(&["show", "ranged"]);
+    shown.ok();
+    assert!(
+        shown.stdout.contains("from 1 to 500") && shown.stdout.contains("at least 2"),
+        "{}",
+        shown.stdout
+    );
+    assert!(!shown.stdout.contains("..="), "{}", shown.stdout);
+    // Help names the variables without an empty value.
+    let help = env
+        .command(&["generate", "--help"])
+        .env_remove("FACTORY_STORE")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("[env: FACTORY_STORE]"), "{help}");
+    assert!(!help.contains("=]"), "{help}");
+    // No remotes: a line saying so.
+    let remotes = env.run(&["remote", "list"]);
+    remotes.ok();
+    assert!(remotes.stdout.starts_with("No remotes."), "{}", remotes.stdout);
+    // An output folder that cannot be written is named, not its staging folder.
+    let unwritable = env.run(&["generate", t.to_str().unwrap(), "--defaults", "-o", "/proc/out"]);
+    unwritable.expect_code(1);
+    assert!(
+        unwritable.stderr.contains("error: cannot write /proc/out: ")
+            && !unwritable.stderr.contains("factory-tmp"),
+        "{}",
+        unwritable.stderr
+    );
+    // git's reason for a refused connection, not its last line.
+    let url = format!("ssh://git@127.0.0.1:{}/x.git", refused_port());
+    let refused = env.run(&["generate", &url, "--defaults", "-o", "g"]);
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains("Connection refused")
+            && !refused.stderr.contains("Could not read from remote repository"),
+        "{}",
+        refused.stderr
+    );
+}

@@ -25,7 +25,13 @@ pub struct Cli {
 #[derive(Debug, clap::Args)]
 pub(crate) struct GlobalArgs {
     /// The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder).
-    #[arg(long, global = true, env = "FACTORY_STORE", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        env = "FACTORY_STORE",
+        hide_env_values = true,
+        value_name = "DIR"
+    )]
     pub(crate) store: Option<PathBuf>,
     /// Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter
     /// (the flag only, not the variable).
@@ -33,6 +39,7 @@ pub(crate) struct GlobalArgs {
         long,
         global = true,
         env = "FACTORY_TENANT",
+        hide_env_values = true,
         value_name = "ID",
         help_heading = "Event metadata"
     )]
@@ -42,6 +49,7 @@ pub(crate) struct GlobalArgs {
         long,
         global = true,
         env = "FACTORY_PROJECT",
+        hide_env_values = true,
         value_name = "ID",
         help_heading = "Event metadata"
     )]
@@ -51,6 +59,7 @@ pub(crate) struct GlobalArgs {
         long,
         global = true,
         env = "FACTORY_MODULE",
+        hide_env_values = true,
         value_name = "ID",
         help_heading = "Event metadata"
     )]
@@ -61,6 +70,7 @@ pub(crate) struct GlobalArgs {
         long,
         global = true,
         env = "FACTORY_CORRELATION_ID",
+        hide_env_values = true,
         value_name = "ID",
         help_heading = "Event metadata"
     )]

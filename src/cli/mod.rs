@@ -38,6 +38,8 @@ pub(crate) use printer::out;
 struct EventFilters {
     tenant: Option<String>,
     correlation_id: Option<String>,
+    /// `--store` was typed (rather than taken from FACTORY_STORE).
+    store_typed: bool,
 }
 
 /// What a subcommand sees: the settings resolved once, the printer, and the global flags.
@@ -78,6 +80,18 @@ impl App {
     /// skipped with a warning); warnings printed.
     fn read_state(&self) -> Result<(Session, crate::domain::State)> {
         let session = Session::open(self.settings.clone())?;
+        // A store named with --store that is not there is a mistyped path, not an empty
+        // store (writers still create it: "created on first write").
+        if self.filters.store_typed && !session.store.exists() {
+            return Err(crate::Error::new(format!(
+                "there is no store at {}",
+                session.store.root().display()
+            ))
+            .hint(format!(
+                "check the path, or create one with `factory init {}`",
+                session.store.root().display()
+            )));
+        }
         let state = session.store.state_for_reading();
         self.warnings(&session);
         Ok((session, state?))
@@ -136,7 +150,7 @@ pub fn run() -> ExitCode {
     // `COMPLETE=bash factory …`: the shell asks for completions; answer and exit.
     clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command).complete();
     let parsed = parse();
-    let (cli, (tenant_flag, correlation_flag)) = match parsed {
+    let (cli, (tenant_flag, correlation_flag, store_flag)) = match parsed {
         Ok(parsed) => parsed,
         Err(err) => {
             let _ = err.print();
@@ -173,6 +187,7 @@ pub fn run() -> ExitCode {
                 .correlation_id
                 .clone()
                 .filter(|_| correlation_flag),
+            store_typed: store_flag,
         },
         global: cli.global,
         settings,
@@ -184,9 +199,9 @@ pub fn run() -> ExitCode {
     }
 }
 
-/// The command line, and whether `--tenant` and `--correlation-id` were typed (rather than
-/// taken from their environment variables).
-fn parse() -> std::result::Result<(Cli, (bool, bool)), clap::Error> {
+/// The command line, and whether `--tenant`, `--correlation-id` and `--store` were typed
+/// (rather than taken from their environment variables).
+fn parse() -> std::result::Result<(Cli, (bool, bool, bool)), clap::Error> {
     let color = match args::ColorWhen::typed() {
         args::ColorWhen::Always => clap::ColorChoice::Always,
         args::ColorWhen::Never => clap::ColorChoice::Never,
@@ -197,7 +212,11 @@ fn parse() -> std::result::Result<(Cli, (bool, bool)), clap::Error> {
         .try_get_matches()?;
     let from_flag =
         |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
-    let typed = (from_flag("tenant"), from_flag("correlation_id"));
+    let typed = (
+        from_flag("tenant"),
+        from_flag("correlation_id"),
+        from_flag("store"),
+    );
     <Cli as clap::FromArgMatches>::from_arg_matches(&matches).map(|cli| (cli, typed))
 }
 

@@ -126,12 +126,18 @@ fn print_human(app: &App, dir: &Path, report: &UpgradeReport) {
     );
     for step in &report.plan.steps {
         let action = serde_json::to_value(step.action).expect("actions serialize");
+        // A plan writes nothing: the merge's reason says what --apply would write.
+        let reason = if report.applied {
+            step.reason.clone()
+        } else {
+            step.reason
+                .replace("conflict markers written", "conflict markers to be written on --apply")
+        };
         out!(
             app.printer,
-            "  {:<11} {}  ({})",
+            "  {:<11} {}  ({reason})",
             action.as_str().unwrap_or_default(),
             step.path,
-            step.reason
         );
     }
     for p in &report.parameters {
