@@ -541,3 +541,29 @@ fn small_things_say_what_they_mean() {
         refused.stderr
     );
 }
+
+/// Issue 27 item 17: every subcommand's help has examples, as docs/commands.md promises, and
+/// that page lists every subcommand.
+#[test]
+fn every_subcommand_has_examples_and_a_page() {
+    let env = Env::new();
+    let top = env.run(&["--help"]);
+    top.ok();
+    let commands: Vec<String> = top
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|c| c != "help")
+        .collect();
+    assert!(commands.len() >= 25, "{commands:?}");
+    let page = std::fs::read_to_string(common::repo().join("docs/commands.md")).unwrap();
+    for command in &commands {
+        let help = env.run(&[command, "--help"]);
+        help.ok();
+        assert!(help.stdout.contains("Examples:"), "{command} --help:\n{}", help.stdout);
+        assert!(page.contains(&format!("`{command}`")), "docs/commands.md lacks {command}");
+    }
+}

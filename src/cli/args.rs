@@ -232,15 +232,22 @@ pub(crate) enum Command {
     )]
     Library(library::LibraryCommand),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(
+        after_long_help = "Examples:\n  factory completions bash > ~/.local/share/bash-completion/completions/factory\n  factory completions zsh > \"${fpath[1]}/_factory\""
+    )]
     Completions {
         /// The shell.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
     /// Print the man page (roff).
+    #[command(after_long_help = "Examples:\n  factory man > factory.1 && man ./factory.1")]
     Man,
     /// Check, rebuild or clean the store.
     #[command(subcommand)]
+    #[command(
+        after_long_help = "Examples:\n  factory store check\n  factory store rebuild\n  factory store gc"
+    )]
     Store(store::StoreCommand),
     /// Show or clean the clone cache of template repositories.
     #[command(subcommand)]
