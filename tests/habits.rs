@@ -34,15 +34,34 @@ fn cookiecutter_and_copier_spellings_of_answers_are_answers() {
         "ada calm\n"
     );
     // copier's -d and --data.
-    env.run(&["generate", &t, "-d", "who=bo", "--data", "mood=glad", "-o", "b", "--defaults"])
-        .ok();
+    env.run(&[
+        "generate",
+        &t,
+        "-d",
+        "who=bo",
+        "--data",
+        "mood=glad",
+        "-o",
+        "b",
+        "--defaults",
+    ])
+    .ok();
     assert_eq!(
         std::fs::read_to_string(env.path("b/hello.txt")).unwrap(),
         "bo glad\n"
     );
     // --set wins over the same name given bare.
-    env.run(&["generate", &t, "who=x", "--set", "who=cy", "-o", "c", "--no-input"])
-        .ok();
+    env.run(&[
+        "generate",
+        &t,
+        "who=x",
+        "--set",
+        "who=cy",
+        "-o",
+        "c",
+        "--no-input",
+    ])
+    .ok();
     assert_eq!(
         std::fs::read_to_string(env.path("c/hello.txt")).unwrap(),
         "cy calm\n"
@@ -52,8 +71,7 @@ fn cookiecutter_and_copier_spellings_of_answers_are_answers() {
     let dest = env.run(&["generate", &t, "out", "--defaults"]);
     dest.expect_code(2);
     assert!(
-        dest.stderr.contains("`out` is not NAME=VALUE")
-            && dest.stderr.contains("use -o out"),
+        dest.stderr.contains("`out` is not NAME=VALUE") && dest.stderr.contains("use -o out"),
         "{}",
         dest.stderr
     );
@@ -62,7 +80,11 @@ fn cookiecutter_and_copier_spellings_of_answers_are_answers() {
     let help = env.run(&["generate", "--help"]);
     help.ok();
     for spelling in ["--no-input", "--data", "-d", "[NAME=VALUE]"] {
-        assert!(help.stdout.contains(spelling), "{spelling}:\n{}", help.stdout);
+        assert!(
+            help.stdout.contains(spelling),
+            "{spelling}:\n{}",
+            help.stdout
+        );
     }
 }
 
@@ -116,9 +138,21 @@ fn versions_may_be_spelled_with_a_v_and_latest_means_the_newest() {
     );
     env.run(&["validate", "greeting@v2.0.0"]).ok();
     env.run(&["publish", "greeting@2.0.0"]).ok();
-    let latest = env.run(&["generate", "greeting@latest", "who=ada", "-o", "l", "--json"]);
+    let latest = env.run(&[
+        "generate",
+        "greeting@latest",
+        "who=ada",
+        "-o",
+        "l",
+        "--json",
+    ]);
     latest.ok();
-    assert_eq!(latest.json()["template"], "greeting@2.0.0", "{}", latest.stdout);
+    assert_eq!(
+        latest.json()["template"],
+        "greeting@2.0.0",
+        "{}",
+        latest.stdout
+    );
     // Anything else is still refused as not a version, with the spelling to use.
     let bad = env.run(&["version", "greeting", "--version", "version2"]);
     bad.expect_code(2);
@@ -139,8 +173,11 @@ fn refused_port() -> u16 {
 #[test]
 fn a_push_to_a_refused_port_says_each_retry_and_its_budget() {
     let env = Env::new();
-    env.run(&["register", common::repo().join(common::EXAMPLE).to_str().unwrap()])
-        .ok();
+    env.run(&[
+        "register",
+        common::repo().join(common::EXAMPLE).to_str().unwrap(),
+    ])
+    .ok();
     let port = refused_port();
     let to = format!("amqp://factory:s3cret-pw@127.0.0.1:{port}/%2f");
     let out = env.run(&["events", "push", "--to", &to, "--max-retries", "2"]);
@@ -153,19 +190,22 @@ fn a_push_to_a_refused_port_says_each_retry_and_its_budget() {
     assert_eq!(retries.len(), 2, "{}", out.stderr);
     assert!(
         retries[0].starts_with("  retry 1 of 2 in ")
-            && retries[0]
-                .ends_with("; the push gives up after 2 retries or 120 s (--max-retries, --deadline)"),
+            && retries[0].ends_with(
+                "; the push gives up after 2 retries or 120 s (--max-retries, --deadline)"
+            ),
         "{}",
         out.stderr
     );
     assert!(
-        out.stderr.contains("warning: RabbitMQ at amqp://factory:***@127.0.0.1:")
+        out.stderr
+            .contains("warning: RabbitMQ at amqp://factory:***@127.0.0.1:")
             && out.stderr.contains("Connection refused"),
         "{}",
         out.stderr
     );
     assert!(
-        out.stderr.contains("after 2 retries in ") && out.stderr.contains("error: push to amqp://factory:***@"),
+        out.stderr.contains("after 2 retries in ")
+            && out.stderr.contains("error: push to amqp://factory:***@"),
         "{}",
         out.stderr
     );
@@ -174,11 +214,19 @@ fn a_push_to_a_refused_port_says_each_retry_and_its_budget() {
     let guest = format!("amqp://guest:guest@127.0.0.1:{port}/%2f");
     let out = env.run(&["events", "push", "--to", &guest, "--max-retries", "1"]);
     out.expect_code(1);
-    assert!(out.stderr.contains("amqp://***:***@127.0.0.1"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("amqp://***:***@127.0.0.1"),
+        "{}",
+        out.stderr
+    );
     assert!(!out.stderr.contains("guest"), "{}", out.stderr);
     let dry = env.run(&["events", "push", "--to", &guest, "--dry-run"]);
     dry.ok();
-    assert!(dry.stdout.contains("amqp://***:***@127.0.0.1"), "{}", dry.stdout);
+    assert!(
+        dry.stdout.contains("amqp://***:***@127.0.0.1"),
+        "{}",
+        dry.stdout
+    );
 }
 
 #[test]
@@ -188,19 +236,28 @@ fn a_mistyped_event_type_gets_the_nearest_one() {
     let out = env.run(&["events", "--type", "TemplateRegisterd"]);
     out.expect_code(2);
     assert!(
-        out.stderr
-            .contains("error: `TemplateRegisterd` is not an event type (did you mean `TemplateRegistered`?)"),
+        out.stderr.contains(
+            "error: `TemplateRegisterd` is not an event type (did you mean `TemplateRegistered`?)"
+        ),
         "{}",
         out.stderr
     );
     assert!(!out.stderr.contains("ApiClientCataloged"), "{}", out.stderr);
     let schema = env.run(&["events", "schema", "scaffoldgenerated"]);
     schema.expect_code(2);
-    assert!(schema.stderr.contains("did you mean `ScaffoldGenerated`?"), "{}", schema.stderr);
+    assert!(
+        schema.stderr.contains("did you mean `ScaffoldGenerated`?"),
+        "{}",
+        schema.stderr
+    );
     // Nothing near: the list.
     let far = env.run(&["events", "--type", "Coffee"]);
     far.expect_code(2);
-    assert!(far.stderr.contains("event types are: TemplateRegistered"), "{}", far.stderr);
+    assert!(
+        far.stderr.contains("event types are: TemplateRegistered"),
+        "{}",
+        far.stderr
+    );
 }
 
 #[test]
@@ -225,7 +282,11 @@ fn colour_follows_the_flag_then_no_color_and_clicolor_force() {
     assert!(error_of(&missing, &[]).starts_with("error: "));
     // --color always wins over NO_COLOR and a pipe.
     let always = [&["--color", "always"][..], &missing[..]].concat();
-    assert!(error_of(&always, &[]).starts_with(red), "{:?}", error_of(&always, &[]));
+    assert!(
+        error_of(&always, &[]).starts_with(red),
+        "{:?}",
+        error_of(&always, &[])
+    );
     // CLICOLOR_FORCE colours a pipe; NO_COLOR beats it; --color never beats both.
     let forced = [("NO_COLOR", None), ("CLICOLOR_FORCE", Some("1"))];
     assert!(error_of(&missing, &forced).starts_with(red));
@@ -237,10 +298,23 @@ fn colour_follows_the_flag_then_no_color_and_clicolor_force() {
     assert!(usage.contains('\u{1b}'), "{usage:?}");
     assert!(!error_of(&["--color", "never", "generate"], &forced).contains('\u{1b}'));
     // The verdict label on stdout.
-    let bad = env.template("bad", &[("template.yaml", "name: bad\n"), ("a.txt", "{{ nope }}\n")]);
-    let out = env.run(&["--color", "always", "validate", "--path", bad.to_str().unwrap()]);
+    let bad = env.template(
+        "bad",
+        &[("template.yaml", "name: bad\n"), ("a.txt", "{{ nope }}\n")],
+    );
+    let out = env.run(&[
+        "--color",
+        "always",
+        "validate",
+        "--path",
+        bad.to_str().unwrap(),
+    ]);
     out.expect_code(3);
-    assert!(out.stdout.contains("\u{1b}[1;31mFAIL\u{1b}[0m"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("\u{1b}[1;31mFAIL\u{1b}[0m"),
+        "{}",
+        out.stdout
+    );
 }
 
 /// Issue 27 item 10: the user's default answers, where the peers keep them, stand in for a
@@ -289,16 +363,17 @@ fn user_default_answers_come_from_the_peers_settings_files() {
         "Bo BSD 1843\n"
     );
     // A choice the template does not offer: a warning, and the template's default.
-    std::fs::write(
-        env.path("other.yaml"),
-        "default_context:\n  license: GPL\n",
-    )
-    .unwrap();
-    env.set_env("COOKIECUTTER_CONFIG", env.path("other.yaml").to_str().unwrap());
+    std::fs::write(env.path("other.yaml"), "default_context:\n  license: GPL\n").unwrap();
+    env.set_env(
+        "COOKIECUTTER_CONFIG",
+        env.path("other.yaml").to_str().unwrap(),
+    );
     let warned = env.run(&["generate", cc, "--defaults", "-o", "warned"]);
     warned.ok();
     assert!(
-        warned.stderr.contains("warning: the default answer \"GPL\" for `license`")
+        warned
+            .stderr
+            .contains("warning: the default answer \"GPL\" for `license`")
             && warned.stderr.contains("none of its choices"),
         "{}",
         warned.stderr
@@ -313,8 +388,9 @@ fn user_default_answers_come_from_the_peers_settings_files() {
     let out = missing.run(&["generate", cc, "--defaults", "-o", "x"]);
     out.expect_code(1);
     assert!(
-        out.stderr
-            .contains("COOKIECUTTER_CONFIG names /nonexistent/cookiecutterrc, which does not exist"),
+        out.stderr.contains(
+            "COOKIECUTTER_CONFIG names /nonexistent/cookiecutterrc, which does not exist"
+        ),
         "{}",
         out.stderr
     );
@@ -324,7 +400,9 @@ fn user_default_answers_come_from_the_peers_settings_files() {
     let broken = env.run(&["generate", cc, "--defaults", "-o", "broken"]);
     broken.expect_code(1);
     assert!(
-        broken.stderr.contains("other.yaml: `default_context` is not a mapping"),
+        broken
+            .stderr
+            .contains("other.yaml: `default_context` is not a mapping"),
         "{}",
         broken.stderr
     );
@@ -357,7 +435,12 @@ fn copier_user_defaults_come_from_its_settings_file() {
     assert_eq!(ours, "hello Ada\n");
     if let Some(copier) = common::python::tool("copier", "9.19.1", "copier") {
         let mut theirs = common::python::reference_command(&env, &copier);
-        theirs.args(["copy", "--defaults", t, env.path("theirs").to_str().unwrap()]);
+        theirs.args([
+            "copy",
+            "--defaults",
+            t,
+            env.path("theirs").to_str().unwrap(),
+        ]);
         common::python::run_reference(theirs, env.dir.path());
         assert_eq!(
             std::fs::read_to_string(env.path("theirs/README.md")).unwrap(),
@@ -374,8 +457,16 @@ fn copier_user_defaults_come_from_its_settings_file() {
         "hello Bo\n"
     );
     // Explicit answers win.
-    env.run(&["generate", t, "--defaults", "-o", "explicit", "-d", "author=Cy"])
-        .ok();
+    env.run(&[
+        "generate",
+        t,
+        "--defaults",
+        "-o",
+        "explicit",
+        "-d",
+        "author=Cy",
+    ])
+    .ok();
     assert_eq!(
         std::fs::read_to_string(env.path("explicit/README.md")).unwrap(),
         "hello Cy\n"
@@ -384,8 +475,9 @@ fn copier_user_defaults_come_from_its_settings_file() {
     let gone = env.run(&["generate", t, "--defaults", "-o", "gone"]);
     gone.ok();
     assert!(
-        gone.stderr
-            .contains("warning: COPIER_SETTINGS_PATH names /nonexistent/settings.yml, which does not exist"),
+        gone.stderr.contains(
+            "warning: COPIER_SETTINGS_PATH names /nonexistent/settings.yml, which does not exist"
+        ),
         "{}",
         gone.stderr
     );
@@ -432,7 +524,10 @@ fn sarif_paths_start_at_the_repository_root_and_every_result_has_one() {
             let location = &result["locations"][0]["physicalLocation"]["artifactLocation"];
             assert_eq!(location["uriBaseId"], "%SRCROOT%", "{result}");
             assert!(
-                location["uri"].as_str().unwrap().starts_with("templates/bad/"),
+                location["uri"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("templates/bad/"),
                 "{result}"
             );
         }
@@ -444,9 +539,15 @@ fn sarif_paths_start_at_the_repository_root_and_every_result_has_one() {
             syntax["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
             "templates/bad/a.txt"
         );
-        assert_eq!(syntax["locations"][0]["physicalLocation"]["region"]["startLine"], 2);
+        assert_eq!(
+            syntax["locations"][0]["physicalLocation"]["region"]["startLine"],
+            2
+        );
         // A result about no file (a test case) points at the manifest.
-        let case = results.iter().find(|r| r["ruleId"] == "tests/render").unwrap();
+        let case = results
+            .iter()
+            .find(|r| r["ruleId"] == "tests/render")
+            .unwrap();
         assert_eq!(
             case["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
             "templates/bad/template.yaml"
@@ -467,9 +568,10 @@ fn small_things_say_what_they_mean() {
         let out = env.run(&all);
         out.expect_code(1);
         assert!(
-            out.stderr
-                .contains(&format!("error: there is no store at {}", missing.display()))
-                && out.stderr.contains("factory init"),
+            out.stderr.contains(&format!(
+                "error: there is no store at {}",
+                missing.display()
+            )) && out.stderr.contains("factory init"),
             "{}",
             out.stderr
         );
@@ -482,7 +584,9 @@ fn small_things_say_what_they_mean() {
     let other = env.run(&["init", "--tenant", "other"]);
     other.expect_code(1);
     assert!(
-        other.stderr.contains("exists with tenant acme; --tenant other was not applied")
+        other
+            .stderr
+            .contains("exists with tenant acme; --tenant other was not applied")
             && other.stderr.contains("store.yaml"),
         "{}",
         other.stderr
@@ -520,12 +624,24 @@ fn small_things_say_what_they_mean() {
     // No remotes: a line saying so.
     let remotes = env.run(&["remote", "list"]);
     remotes.ok();
-    assert!(remotes.stdout.starts_with("No remotes."), "{}", remotes.stdout);
+    assert!(
+        remotes.stdout.starts_with("No remotes."),
+        "{}",
+        remotes.stdout
+    );
     // An output folder that cannot be written is named, not its staging folder.
-    let unwritable = env.run(&["generate", t.to_str().unwrap(), "--defaults", "-o", "/proc/out"]);
+    let unwritable = env.run(&[
+        "generate",
+        t.to_str().unwrap(),
+        "--defaults",
+        "-o",
+        "/proc/out",
+    ]);
     unwritable.expect_code(1);
     assert!(
-        unwritable.stderr.contains("error: cannot write /proc/out: ")
+        unwritable
+            .stderr
+            .contains("error: cannot write /proc/out: ")
             && !unwritable.stderr.contains("factory-tmp"),
         "{}",
         unwritable.stderr
@@ -536,7 +652,9 @@ fn small_things_say_what_they_mean() {
     refused.expect_code(1);
     assert!(
         refused.stderr.contains("Connection refused")
-            && !refused.stderr.contains("Could not read from remote repository"),
+            && !refused
+                .stderr
+                .contains("Could not read from remote repository"),
         "{}",
         refused.stderr
     );
@@ -563,7 +681,14 @@ fn every_subcommand_has_examples_and_a_page() {
     for command in &commands {
         let help = env.run(&[command, "--help"]);
         help.ok();
-        assert!(help.stdout.contains("Examples:"), "{command} --help:\n{}", help.stdout);
-        assert!(page.contains(&format!("`{command}`")), "docs/commands.md lacks {command}");
+        assert!(
+            help.stdout.contains("Examples:"),
+            "{command} --help:\n{}",
+            help.stdout
+        );
+        assert!(
+            page.contains(&format!("`{command}`")),
+            "docs/commands.md lacks {command}"
+        );
     }
 }

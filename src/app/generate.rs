@@ -525,7 +525,9 @@ pub(super) fn resolve_answers(
         resolved.manifest.flavour(),
     )?;
     let manifest = crate::template::user_defaults::apply(&resolved.manifest, &mut user);
-    user.warnings.into_iter().for_each(|w| session.store.notice(w));
+    user.warnings
+        .into_iter()
+        .for_each(|w| session.store.notice(w));
     let mut answers = answers::resolve_with(
         &manifest,
         renderer.env(),

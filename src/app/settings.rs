@@ -102,6 +102,14 @@ fn user_config(home: Option<&PathBuf>) -> Result<UserConfig> {
     }
 }
 
+/// Where cookiecutter and copier keep the user's default answers.
+fn user_defaults(home: Option<&std::path::Path>) -> crate::template::user_defaults::Files {
+    let config_home = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    crate::template::user_defaults::Files::locate(env_var, home, config_home.as_deref())
+}
+
 fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|s| !s.trim().is_empty())
 }
@@ -183,14 +191,7 @@ impl Settings {
             no_color: std::env::var_os("NO_COLOR").is_some(),
             git,
             python: env_var("FACTORY_PYTHON").unwrap_or_else(|| "python3".into()),
-            user_defaults: crate::template::user_defaults::Files::locate(
-                env_var,
-                home.as_deref(),
-                std::env::var_os("XDG_CONFIG_HOME")
-                    .filter(|v| !v.is_empty())
-                    .map(PathBuf::from)
-                    .as_deref(),
-            ),
+            user_defaults: user_defaults(home.as_deref()),
             home,
         })
     }

@@ -29,7 +29,12 @@ pub(crate) struct GenerateArgs {
     output: PathBuf,
     /// An answer, typed by the parameter (repeatable): --set service_name=orders
     /// (copier's -d/--data).
-    #[arg(long = "set", short = 'd', visible_alias = "data", value_name = "NAME=VALUE")]
+    #[arg(
+        long = "set",
+        short = 'd',
+        visible_alias = "data",
+        value_name = "NAME=VALUE"
+    )]
     set: Vec<String>,
     /// Answers from a YAML or JSON file (a generated project's .factory/scaffold.yaml too).
     #[arg(long, value_name = "FILE")]

@@ -3,6 +3,7 @@
 
 mod args;
 mod cache;
+mod color;
 mod compat;
 mod complete;
 pub mod completions;
@@ -15,6 +16,8 @@ mod lifecycle;
 mod printer;
 mod prompt;
 mod remote;
+mod sarif;
+mod send;
 mod show;
 mod store;
 mod upgrade;
@@ -202,10 +205,10 @@ pub fn run() -> ExitCode {
 /// The command line, and whether `--tenant`, `--correlation-id` and `--store` were typed
 /// (rather than taken from their environment variables).
 fn parse() -> std::result::Result<(Cli, (bool, bool, bool)), clap::Error> {
-    let color = match args::ColorWhen::typed() {
-        args::ColorWhen::Always => clap::ColorChoice::Always,
-        args::ColorWhen::Never => clap::ColorChoice::Never,
-        args::ColorWhen::Auto => clap::ColorChoice::Auto,
+    let color = match color::ColorWhen::typed() {
+        color::ColorWhen::Always => clap::ColorChoice::Always,
+        color::ColorWhen::Never => clap::ColorChoice::Never,
+        color::ColorWhen::Auto => clap::ColorChoice::Auto,
     };
     let matches = <Cli as clap::CommandFactory>::command()
         .color(color)
@@ -258,7 +261,7 @@ fn dispatch(app: &App, command: Command) -> Result<()> {
         Command::Logout { host } => remote::logout(app, host),
         Command::Pull(args) => remote::pull(app, args),
         Command::Search(args) => remote::search(app, args),
-        Command::Send(args) => worker::send(app, args),
+        Command::Send(args) => send::run(app, args),
         Command::Worker(args) => worker::run(app, args),
         Command::Commands(command) => worker::commands(app, command),
         Command::Completions { shell } => {

@@ -34,7 +34,12 @@ pub(crate) struct UpgradeArgs {
     conflict_style: Style,
     /// An answer for the new version: a new, secret or changed parameter (repeatable;
     /// copier's -d/--data).
-    #[arg(long = "set", short = 'd', visible_alias = "data", value_name = "NAME=VALUE")]
+    #[arg(
+        long = "set",
+        short = 'd',
+        visible_alias = "data",
+        value_name = "NAME=VALUE"
+    )]
     set: Vec<String>,
     /// Run the template's code (cookiecutter hooks, copier tasks and migrations, Python
     /// extensions) in both versions; refused without it.
@@ -115,6 +120,27 @@ pub(crate) fn run(app: &App, args: UpgradeArgs) -> Result<()> {
     report.verdict().map_or(Ok(()), Err)
 }
 
+fn print_steps(app: &App, report: &UpgradeReport) {
+    for step in &report.plan.steps {
+        let action = serde_json::to_value(step.action).expect("actions serialize");
+        // A plan writes nothing: the merge's reason says what --apply would write.
+        let reason = if report.applied {
+            step.reason.clone()
+        } else {
+            step.reason.replace(
+                "conflict markers written",
+                "conflict markers to be written on --apply",
+            )
+        };
+        out!(
+            app.printer,
+            "  {:<11} {}  ({reason})",
+            action.as_str().unwrap_or_default(),
+            step.path,
+        );
+    }
+}
+
 fn print_human(app: &App, dir: &Path, report: &UpgradeReport) {
     out!(
         app.printer,
@@ -124,22 +150,7 @@ fn print_human(app: &App, dir: &Path, report: &UpgradeReport) {
         report.from_version,
         report.to_version
     );
-    for step in &report.plan.steps {
-        let action = serde_json::to_value(step.action).expect("actions serialize");
-        // A plan writes nothing: the merge's reason says what --apply would write.
-        let reason = if report.applied {
-            step.reason.clone()
-        } else {
-            step.reason
-                .replace("conflict markers written", "conflict markers to be written on --apply")
-        };
-        out!(
-            app.printer,
-            "  {:<11} {}  ({reason})",
-            action.as_str().unwrap_or_default(),
-            step.path,
-        );
-    }
+    print_steps(app, report);
     for p in &report.parameters {
         match p["change"].as_str() {
             Some("added") => out!(

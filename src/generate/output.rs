@@ -309,7 +309,11 @@ impl Staging {
         fs::create_dir(&tmp_at).map_err(|e| {
             let io = Error::io("write in", &parent.real, e);
             Error {
-                message: format!("cannot write {}: {}", parent.real.join(&name).display(), io.message),
+                message: format!(
+                    "cannot write {}: {}",
+                    parent.real.join(&name).display(),
+                    io.message
+                ),
                 ..io
             }
             .hint("choose an output folder you can write to with -o DIR")

@@ -153,7 +153,9 @@ pub fn apply(manifest: &Manifest, loaded: &mut Loaded) -> Manifest {
         };
         let fits = match parameter.kind {
             ParamType::Choice => allowed(&value),
-            ParamType::Multichoice => value.as_array().is_some_and(|items| items.iter().all(allowed)),
+            ParamType::Multichoice => value
+                .as_array()
+                .is_some_and(|items| items.iter().all(allowed)),
             _ => true,
         };
         if fits {
@@ -186,7 +188,10 @@ mod tests {
             PathBuf::from("/home/u/.cookiecutterrc")
         );
         let copier = files.copier.unwrap();
-        assert_eq!((copier.path.to_str(), copier.named), (Some("/etc/c.yml"), true));
+        assert_eq!(
+            (copier.path.to_str(), copier.named),
+            (Some("/etc/c.yml"), true)
+        );
         let xdg = Files::locate(|_| None, Some(home), Some(Path::new("/x")));
         assert_eq!(
             xdg.copier.unwrap().path,
