@@ -430,9 +430,14 @@ fn validate_path_needs_no_store_and_reports_in_three_formats() {
     let result = &sarif["runs"][0]["results"][0];
     assert_eq!(result["ruleId"], "template/syntax");
     assert_eq!(result["level"], "error");
+    // From the current folder (no repository here), as code scanning resolves paths
+    // (issue 27 item 18).
     assert_eq!(
         result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-        "hello.txt"
+        format!(
+            "{}/hello.txt",
+            bad.strip_prefix(env.dir.path()).unwrap().display()
+        )
     );
     assert_eq!(
         result["locations"][0]["physicalLocation"]["region"]["startLine"],

@@ -511,14 +511,26 @@ fn the_unrouted_warning_is_one_pair_a_line_and_the_target_is_masked_alike() {
     let vhost = format!("factory-unrouted-lines-{}", std::process::id());
     for args in [
         vec!["add_vhost", vhost.as_str()],
-        vec!["set_permissions", "-p", vhost.as_str(), "guest", ".*", ".*", ".*"],
+        vec![
+            "set_permissions",
+            "-p",
+            vhost.as_str(),
+            "guest",
+            ".*",
+            ".*",
+            ".*",
+        ],
     ] {
         let out = std::process::Command::new("rabbitmqctl")
             .args(["-n", &rabbitmq_node(), "-q"])
             .args(&args)
             .output()
             .expect("rabbitmqctl runs where RabbitMQ is");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let target = format!("{}/{vhost}", url.rsplit_once('/').unwrap().0);
     let env = store_with_events(12);
@@ -535,16 +547,34 @@ fn the_unrouted_warning_is_one_pair_a_line_and_the_target_is_masked_alike() {
         "{}",
         out.stderr
     );
-    assert!(warning.iter().any(|l| l.trim() == "factory.templates.template TemplateRegistered"), "{}", out.stderr);
-    assert!(warning.last().unwrap().contains("--require-route"), "{}", out.stderr);
-    assert!(warning.iter().all(|l| l.chars().count() <= 110), "{}", out.stderr);
+    assert!(
+        warning
+            .iter()
+            .any(|l| l.trim() == "factory.templates.template TemplateRegistered"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        warning.last().unwrap().contains("--require-route"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        warning.iter().all(|l| l.chars().count() <= 110),
+        "{}",
+        out.stderr
+    );
     // The user name is shown and the password masked, in the report and the status alike
     // (this broker's user is its password, guest:guest, so both are masked: the same way in
     // each place).
     let shown = out.stdout.lines().next().unwrap().to_string();
     let status = env.run(&["events", "push", "--status"]);
     status.ok();
-    let masked = if url.contains("://guest:guest@") { "***:***@" } else { ":***@" };
+    let masked = if url.contains("://guest:guest@") {
+        "***:***@"
+    } else {
+        ":***@"
+    };
     assert!(shown.contains(masked), "{shown}");
     assert!(status.stdout.contains(masked), "{}", status.stdout);
     assert!(!shown.contains("guest:***") && !status.stdout.contains("guest:***"));

@@ -1062,18 +1062,24 @@ fn the_worker_logs_each_command_and_send_prints_every_outcome_in_one_shape() {
     assert_eq!(lines[1], "  status  failed (exit 1)", "{}", failed.stdout);
     assert!(lines[2].starts_with("  event   TemplateExecuted evt-"));
     assert!(
-        lines[3].starts_with("  reason  ") && lines[3].contains("no template named `No.Such.Template`"),
+        lines[3].starts_with("  reason  ")
+            && lines[3].contains("no template named `No.Such.Template`"),
         "{}",
         failed.stdout
     );
     assert!(
-        failed.stderr.contains("failed (exit 1): ")
-            && failed.stderr.contains("no template named"),
+        failed.stderr.contains("failed (exit 1): ") && failed.stderr.contains("no template named"),
         "{}",
         failed.stderr
     );
     // The same shape in JSON, for both.
-    let json_ok = send(&env, &url, "GenerateScaffold", &generate("billing"), &["--wait"]);
+    let json_ok = send(
+        &env,
+        &url,
+        "GenerateScaffold",
+        &generate("billing"),
+        &["--wait"],
+    );
     json_ok.ok();
     let doc = json_ok.json();
     assert_eq!(doc["status"], "succeeded");
@@ -1091,7 +1097,12 @@ fn the_worker_logs_each_command_and_send_prints_every_outcome_in_one_shape() {
     let doc = json_failed.json();
     assert_eq!(doc["status"], "failed");
     assert_eq!(doc["output"], Value::Null);
-    assert!(doc["reason"].as_str().unwrap().contains("no template named"));
+    assert!(
+        doc["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no template named")
+    );
     assert!(doc["eventId"].as_str().unwrap().starts_with("evt-"));
     let malformed = send(
         &env,
@@ -1108,7 +1119,11 @@ fn the_worker_logs_each_command_and_send_prints_every_outcome_in_one_shape() {
             .unwrap()
             .contains("does not fit its schema")
     );
-    let made_id = made.stdout[5..].split_whitespace().next().unwrap().to_string();
+    let made_id = made.stdout[5..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
     let failed_id = failed.stdout[5..]
         .split_whitespace()
         .next()
@@ -1158,7 +1173,13 @@ fn the_worker_logs_each_command_and_send_prints_every_outcome_in_one_shape() {
         .stderr(std::fs::File::create(&log_file).unwrap())
         .spawn()
         .unwrap();
-    let sent = send(&env, &url, "GenerateScaffold", &generate("json-one"), &["--wait"]);
+    let sent = send(
+        &env,
+        &url,
+        "GenerateScaffold",
+        &generate("json-one"),
+        &["--wait"],
+    );
     sent.ok();
     let id = sent.json()["commandId"].as_str().unwrap().to_string();
     Command::new("kill")

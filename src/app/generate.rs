@@ -632,8 +632,18 @@ pub(super) fn resolve_answers(
     asker: Option<&mut dyn answers::Asker>,
     run: &crate::template::context::Run,
 ) -> Result<Answers> {
+    // The user's default answers (~/.cookiecutterrc, copier's settings) stand in for the
+    // template's own; explicit answers still win.
+    let mut user = crate::template::user_defaults::load(
+        &session.settings.user_defaults,
+        resolved.manifest.flavour(),
+    )?;
+    let manifest = crate::template::user_defaults::apply(&resolved.manifest, &mut user);
+    user.warnings
+        .into_iter()
+        .for_each(|w| session.store.notice(w));
     let mut answers = answers::resolve_with(
-        &resolved.manifest,
+        &manifest,
         renderer.env(),
         &request.answers,
         true,

@@ -52,13 +52,14 @@ pub struct Settings {
     pub causation_id: Option<String>,
     /// The pinned clock and uuid seed for rendering and envelopes.
     pub render: crate::render::Settings,
-    /// `NO_COLOR` is set: no colours anywhere.
-    pub no_color: bool,
     /// How repositories are fetched (cache, abbreviations, tokens, timeout).
     pub git: GitSettings,
     /// The interpreter that runs a template's Python Jinja extensions (`FACTORY_PYTHON`,
     /// else `python3`).
     pub python: String,
+    /// Where the user's default answers for cookiecutter and copier templates are kept
+    /// (none for a worker: a command's answers are what it says).
+    pub user_defaults: crate::template::user_defaults::Files,
 }
 
 /// Settings for template repositories.
@@ -97,6 +98,14 @@ fn user_config(home: Option<&PathBuf>) -> Result<UserConfig> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(UserConfig::default()),
         Err(e) => Err(Error::io("read", &path, e)),
     }
+}
+
+/// Where cookiecutter and copier keep the user's default answers.
+fn user_defaults(home: Option<&std::path::Path>) -> crate::template::user_defaults::Files {
+    let config_home = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    crate::template::user_defaults::Files::locate(env_var, home, config_home.as_deref())
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -162,7 +171,6 @@ impl Settings {
             store: flags.store.filter(|p| !p.as_os_str().is_empty()),
             cwd,
             data_home,
-            home,
             tenant: non_empty(flags.tenant).or_else(|| env_var("FACTORY_TENANT")),
             project: non_empty(flags.project),
             module: non_empty(flags.module),
@@ -178,9 +186,10 @@ impl Settings {
                 .with_local_offset(
                     time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC),
                 ),
-            no_color: std::env::var_os("NO_COLOR").is_some(),
             git,
             python: env_var("FACTORY_PYTHON").unwrap_or_else(|| "python3".into()),
+            user_defaults: user_defaults(home.as_deref()),
+            home,
         })
     }
 

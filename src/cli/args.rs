@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use super::{
-    cache, compat, events, generate, hash, init, library, lifecycle, remote, show, store, upgrade,
-    validate, verify, worker,
+    cache, compat, events, generate, hash, init, library, lifecycle, remote, send, show, store,
+    upgrade, validate, verify, worker,
 };
 use crate::app::Flags;
 
@@ -25,7 +25,13 @@ pub struct Cli {
 #[derive(Debug, clap::Args)]
 pub(crate) struct GlobalArgs {
     /// The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder).
-    #[arg(long, global = true, env = "FACTORY_STORE", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        env = "FACTORY_STORE",
+        hide_env_values = true,
+        value_name = "DIR"
+    )]
     pub(crate) store: Option<PathBuf>,
     /// Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter
     /// (the flag only, not the variable).
@@ -33,6 +39,7 @@ pub(crate) struct GlobalArgs {
         long,
         global = true,
         env = "FACTORY_TENANT",
+        hide_env_values = true,
         value_name = "ID",
         help_heading = "Event metadata"
     )]
@@ -42,6 +49,7 @@ pub(crate) struct GlobalArgs {
         long,
         global = true,
         env = "FACTORY_PROJECT",
+        hide_env_values = true,
         value_name = "ID",
         help_heading = "Event metadata"
     )]
@@ -51,6 +59,7 @@ pub(crate) struct GlobalArgs {
         long,
         global = true,
         env = "FACTORY_MODULE",
+        hide_env_values = true,
         value_name = "ID",
         help_heading = "Event metadata"
     )]
@@ -61,6 +70,7 @@ pub(crate) struct GlobalArgs {
         long,
         global = true,
         env = "FACTORY_CORRELATION_ID",
+        hide_env_values = true,
         value_name = "ID",
         help_heading = "Event metadata"
     )]
@@ -82,6 +92,16 @@ pub(crate) struct GlobalArgs {
     /// Never fetch: take repositories from the clone cache only.
     #[arg(long, global = true)]
     pub(crate) offline: bool,
+    /// When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb;
+    /// CLICOLOR_FORCE=1 colours elsewhere too), always, never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub(crate) color: super::color::ColorWhen,
 }
 
 /// Where in a repository a template is: the options every command that takes a source has.
@@ -165,15 +185,22 @@ pub(crate) enum Command {
     )]
     Library(library::LibraryCommand),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(
+        after_long_help = "Examples:\n  factory completions bash > ~/.local/share/bash-completion/completions/factory\n  factory completions zsh > \"${fpath[1]}/_factory\""
+    )]
     Completions {
         /// The shell.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
     /// Print the man page (roff).
+    #[command(after_long_help = "Examples:\n  factory man > factory.1 && man ./factory.1")]
     Man,
     /// Check, rebuild or clean the store.
     #[command(subcommand)]
+    #[command(
+        after_long_help = "Examples:\n  factory store check\n  factory store rebuild\n  factory store gc"
+    )]
     Store(store::StoreCommand),
     /// Show or clean the clone cache of template repositories.
     #[command(subcommand)]
@@ -207,7 +234,7 @@ pub(crate) enum Command {
     #[command(
         after_long_help = "Examples:\n  factory send GenerateScaffold --to amqp://factory:$PASSWORD@rabbit/%2f --payload cmd.json --wait"
     )]
-    Send(worker::SendArgs),
+    Send(send::SendArgs),
     /// Serve the platform's commands from RabbitMQ queues.
     #[command(
         after_long_help = "Examples:\n  factory worker --from amqp://factory:$PASSWORD@rabbit/%2f --services scaffold-engine --concurrency 4 --output-root /srv/out"

@@ -29,7 +29,12 @@ pub(crate) struct GenerateArgs {
     output: PathBuf,
     /// An answer, typed by the parameter (repeatable): --set service_name=orders
     /// (copier's -d/--data).
-    #[arg(long = "set", short = 'd', visible_alias = "data", value_name = "NAME=VALUE")]
+    #[arg(
+        long = "set",
+        short = 'd',
+        visible_alias = "data",
+        value_name = "NAME=VALUE"
+    )]
     set: Vec<String>,
     /// Answers from a YAML or JSON file (a generated project's .factory/scaffold.yaml too).
     #[arg(long, value_name = "FILE")]
@@ -237,7 +242,7 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
         directory: args.repo.directory,
         flavor: args.flavor,
     };
-    let mut asker = prompt::TerminalAsker::new(!app.settings.no_color);
+    let mut asker = prompt::TerminalAsker::new(app.printer.color());
     let console = Console::new(app);
     let ports = Ports {
         progress: &console,

@@ -24,6 +24,24 @@ pub(crate) fn run(app: &App, args: InitArgs) -> Result<()> {
         )?,
     };
     let (store, created) = Store::init(&root, app.global.tenant.as_deref())?;
+    // A typed --tenant that the existing store does not have would be dropped without a
+    // word: say so (the variable FACTORY_TENANT only stamps events, as everywhere).
+    if let Some(tenant) = app
+        .filters
+        .tenant
+        .as_deref()
+        .filter(|t| !created && *t != store.config().tenant)
+    {
+        return Err(crate::Error::conflict(format!(
+            "the store at {} exists with tenant {}; --tenant {tenant} was not applied",
+            store.root().display(),
+            store.config().tenant
+        ))
+        .hint(format!(
+            "to change it, edit `tenant:` in {}; to stamp one command's events, pass --tenant {tenant} to it (or set FACTORY_TENANT)",
+            store.root().join("store.yaml").display()
+        )));
+    }
     if app.json() {
         #[derive(serde::Serialize)]
         struct Initialised<'a> {

@@ -3,6 +3,7 @@
 
 mod args;
 mod cache;
+mod color;
 mod compat;
 mod complete;
 pub mod completions;
@@ -15,6 +16,8 @@ mod lifecycle;
 mod printer;
 mod prompt;
 mod remote;
+mod sarif;
+mod send;
 mod show;
 mod store;
 mod upgrade;
@@ -38,6 +41,8 @@ pub(crate) use printer::out;
 struct EventFilters {
     tenant: Option<String>,
     correlation_id: Option<String>,
+    /// `--store` was typed (rather than taken from FACTORY_STORE).
+    store_typed: bool,
 }
 
 /// What a subcommand sees: the settings resolved once, the printer, and the global flags.
@@ -78,6 +83,18 @@ impl App {
     /// skipped with a warning); warnings printed.
     fn read_state(&self) -> Result<(Session, crate::domain::State)> {
         let session = Session::open(self.settings.clone())?;
+        // A store named with --store that is not there is a mistyped path, not an empty
+        // store (writers still create it: "created on first write").
+        if self.filters.store_typed && !session.store.exists() {
+            return Err(crate::Error::new(format!(
+                "there is no store at {}",
+                session.store.root().display()
+            ))
+            .hint(format!(
+                "check the path, or create one with `factory init {}`",
+                session.store.root().display()
+            )));
+        }
         let state = session.store.state_for_reading();
         self.warnings(&session);
         Ok((session, state?))
@@ -136,7 +153,7 @@ pub fn run() -> ExitCode {
     // `COMPLETE=bash factory …`: the shell asks for completions; answer and exit.
     clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command).complete();
     let parsed = parse();
-    let (cli, (tenant_flag, correlation_flag)) = match parsed {
+    let (cli, (tenant_flag, correlation_flag, store_flag)) = match parsed {
         Ok(parsed) => parsed,
         Err(err) => {
             let _ = err.print();
@@ -147,11 +164,11 @@ pub fn run() -> ExitCode {
         }
     };
     let settings = Settings::resolve(cli.global.flags());
-    let no_color = settings.as_ref().map_or(true, |s| s.no_color);
     let printer = Printer::new(
         cli.global.json,
         cli.global.quiet,
-        std::io::stderr().is_terminal() && !no_color,
+        cli.global.color.colors(std::io::stderr().is_terminal()),
+        cli.global.color.colors(std::io::stdout().is_terminal()),
     );
     let settings = match settings {
         Ok(mut settings) => {
@@ -173,6 +190,7 @@ pub fn run() -> ExitCode {
                 .correlation_id
                 .clone()
                 .filter(|_| correlation_flag),
+            store_typed: store_flag,
         },
         global: cli.global,
         settings,
@@ -184,13 +202,24 @@ pub fn run() -> ExitCode {
     }
 }
 
-/// The command line, and whether `--tenant` and `--correlation-id` were typed (rather than
-/// taken from their environment variables).
-fn parse() -> std::result::Result<(Cli, (bool, bool)), clap::Error> {
-    let matches = <Cli as clap::CommandFactory>::command().try_get_matches()?;
+/// The command line, and whether `--tenant`, `--correlation-id` and `--store` were typed
+/// (rather than taken from their environment variables).
+fn parse() -> std::result::Result<(Cli, (bool, bool, bool)), clap::Error> {
+    let color = match color::ColorWhen::typed() {
+        color::ColorWhen::Always => clap::ColorChoice::Always,
+        color::ColorWhen::Never => clap::ColorChoice::Never,
+        color::ColorWhen::Auto => clap::ColorChoice::Auto,
+    };
+    let matches = <Cli as clap::CommandFactory>::command()
+        .color(color)
+        .try_get_matches()?;
     let from_flag =
         |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
-    let typed = (from_flag("tenant"), from_flag("correlation_id"));
+    let typed = (
+        from_flag("tenant"),
+        from_flag("correlation_id"),
+        from_flag("store"),
+    );
     <Cli as clap::FromArgMatches>::from_arg_matches(&matches).map(|cli| (cli, typed))
 }
 
@@ -232,7 +261,7 @@ fn dispatch(app: &App, command: Command) -> Result<()> {
         Command::Logout { host } => remote::logout(app, host),
         Command::Pull(args) => remote::pull(app, args),
         Command::Search(args) => remote::search(app, args),
-        Command::Send(args) => worker::send(app, args),
+        Command::Send(args) => send::run(app, args),
         Command::Worker(args) => worker::run(app, args),
         Command::Commands(command) => worker::commands(app, command),
         Command::Completions { shell } => {

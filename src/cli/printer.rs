@@ -83,9 +83,9 @@ macro_rules! out {
 pub(crate) use out;
 
 impl Printer {
-    /// A printer for `--json` / `--quiet`, colouring errors when `color` (a terminal without
-    /// `NO_COLOR`).
-    pub(crate) fn new(json: bool, quiet: bool, color: bool) -> Printer {
+    /// A printer for `--json` / `--quiet`, colouring stderr when `color` and stdout when
+    /// `out_color` (what `--color`, NO_COLOR, CLICOLOR_FORCE and the streams say).
+    pub(crate) fn new(json: bool, quiet: bool, color: bool, out_color: bool) -> Printer {
         let mode = match (json, quiet) {
             (true, _) => Mode::Json,
             (false, true) => Mode::Quiet,
@@ -94,9 +94,14 @@ impl Printer {
         Printer {
             mode,
             color,
-            out_color: color && std::io::IsTerminal::is_terminal(&std::io::stdout()),
+            out_color,
             printed_json: std::cell::Cell::new(false),
         }
+    }
+
+    /// Whether stderr is coloured (prompts are drawn there).
+    pub(crate) fn color(&self) -> bool {
+        self.color
     }
 
     /// Whether JSON is wanted.

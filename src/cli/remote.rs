@@ -88,6 +88,12 @@ pub(crate) fn run(app: &App, command: RemoteCommand) -> Result<()> {
                 let list: Vec<Value> = remotes.iter().map(|r| json!({"name": r.name, "url": r.url, "default": default.as_deref() == Some(r.name.as_str())})).collect();
                 app.printer.json_document(&json!({"remotes": list}));
             }
+            if remotes.is_empty() {
+                out!(
+                    app.printer,
+                    "No remotes.\n  add one: factory remote add NAME oci://HOST/NAMESPACE [--default]"
+                );
+            }
             for r in &remotes {
                 let mark = if default.as_deref() == Some(r.name.as_str()) {
                     " (default)"

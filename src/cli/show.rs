@@ -249,9 +249,9 @@ fn notes(p: &serde_json::Value, kind: &str, required: bool) -> Vec<String> {
         _ => v.to_string(),
     };
     match (p.get("minimum").map(number), p.get("maximum").map(number)) {
-        (Some(min), Some(max)) => notes.push(format!("{min}..={max}")),
-        (Some(min), None) => notes.push(format!(">= {min}")),
-        (None, Some(max)) => notes.push(format!("<= {max}")),
+        (Some(min), Some(max)) => notes.push(format!("from {min} to {max}")),
+        (Some(min), None) => notes.push(format!("at least {min}")),
+        (None, Some(max)) => notes.push(format!("at most {max}")),
         (None, None) => {}
     }
     if let Some(pattern) = p["pattern"].as_str() {

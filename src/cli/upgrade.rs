@@ -34,7 +34,12 @@ pub(crate) struct UpgradeArgs {
     conflict_style: Style,
     /// An answer for the new version: a new, secret or changed parameter (repeatable;
     /// copier's -d/--data).
-    #[arg(long = "set", short = 'd', visible_alias = "data", value_name = "NAME=VALUE")]
+    #[arg(
+        long = "set",
+        short = 'd',
+        visible_alias = "data",
+        value_name = "NAME=VALUE"
+    )]
     set: Vec<String>,
     /// Run the template's code (cookiecutter hooks, copier tasks and migrations, Python
     /// extensions) in both versions; refused without it.
@@ -81,7 +86,7 @@ pub(crate) fn run(app: &App, args: UpgradeArgs) -> Result<()> {
     // On a terminal the questions are asked again with the recorded answers offered (as
     // copier's update asks them); with --defaults, or elsewhere, the recorded answers stand,
     // new questions take their defaults, and the error names any that has none.
-    let mut asker = prompt::TerminalAsker::new(!app.settings.no_color);
+    let mut asker = prompt::TerminalAsker::new(app.printer.color());
     let asker = (!args.defaults && !app.json() && app.interactive())
         .then_some(&mut asker as &mut dyn Asker);
     let dir = args.dir.clone();
@@ -115,6 +120,27 @@ pub(crate) fn run(app: &App, args: UpgradeArgs) -> Result<()> {
     report.verdict().map_or(Ok(()), Err)
 }
 
+fn print_steps(app: &App, report: &UpgradeReport) {
+    for step in &report.plan.steps {
+        let action = serde_json::to_value(step.action).expect("actions serialize");
+        // A plan writes nothing: the merge's reason says what --apply would write.
+        let reason = if report.applied {
+            step.reason.clone()
+        } else {
+            step.reason.replace(
+                "conflict markers written",
+                "conflict markers to be written on --apply",
+            )
+        };
+        out!(
+            app.printer,
+            "  {:<11} {}  ({reason})",
+            action.as_str().unwrap_or_default(),
+            step.path,
+        );
+    }
+}
+
 fn print_human(app: &App, dir: &Path, report: &UpgradeReport) {
     out!(
         app.printer,
@@ -124,16 +150,7 @@ fn print_human(app: &App, dir: &Path, report: &UpgradeReport) {
         report.from_version,
         report.to_version
     );
-    for step in &report.plan.steps {
-        let action = serde_json::to_value(step.action).expect("actions serialize");
-        out!(
-            app.printer,
-            "  {:<11} {}  ({})",
-            action.as_str().unwrap_or_default(),
-            step.path,
-            step.reason
-        );
-    }
+    print_steps(app, report);
     for p in &report.parameters {
         match p["change"].as_str() {
             Some("added") => out!(

@@ -2,14 +2,11 @@
 
 use std::path::PathBuf;
 
-use serde_json::{Value, json};
-
 use super::{App, out};
 use crate::app::command::Outcome as _;
 use crate::app::validate::{ValidateTemplate, Validated, ValidationSource, validate_template};
 use crate::domain::events::{CheckOutcome, CheckStatus};
 use crate::error::Result;
-use crate::validate::CHECKS;
 
 /// Arguments of `validate`.
 #[derive(Debug, clap::Args)]
@@ -69,6 +66,7 @@ pub(crate) fn run(app: &App, args: ValidateArgs) -> Result<()> {
         matrix: args.matrix,
         source,
     };
+    let base = super::sarif::Base::of(&request.source, &request.template);
     let validated = match &request.source {
         ValidationSource::Folder(_) | ValidationSource::Repository { .. } => {
             validate_template(None, &app.settings, request)?
@@ -83,7 +81,9 @@ pub(crate) fn run(app: &App, args: ValidateArgs) -> Result<()> {
             passed: validated.passed(),
             checks: &validated.checks,
         }),
-        Format::Sarif => app.printer.json_document(&sarif(&validated.checks)),
+        Format::Sarif => app
+            .printer
+            .json_document(&super::sarif::log(&validated.checks, &base)),
         Format::Human => print_human(app, &validated),
     }
     validated.verdict().map_or(Ok(()), Err)
@@ -151,58 +151,4 @@ fn print_human(app: &App, validated: &Validated) {
         count(CheckStatus::Fail),
         count(CheckStatus::Warn)
     );
-}
-
-/// A SARIF 2.1.0 log of the failures and warnings, for code-scanning dashboards.
-fn sarif(checks: &[CheckOutcome]) -> Value {
-    let rules: Vec<Value> = CHECKS
-        .iter()
-        .map(|(id, description)| json!({"id": id, "shortDescription": {"text": description}}))
-        .collect();
-    let results: Vec<Value> = checks
-        .iter()
-        .filter(|c| matches!(c.status, CheckStatus::Fail | CheckStatus::Warn))
-        .map(|c| {
-            let mut result = json!({
-                "ruleId": c.check,
-                "level": if c.status == CheckStatus::Fail { "error" } else { "warning" },
-                "message": {"text": c.message},
-            });
-            if let Some(location) = c.location.as_deref().and_then(physical_location) {
-                result["locations"] = json!([location]);
-            }
-            result
-        })
-        .collect();
-    json!({
-        "version": "2.1.0",
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "factory",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
-            }},
-            "results": results,
-        }],
-    })
-}
-
-/// `file[:line[:col]]` as a SARIF physical location; `None` for locations that are not files.
-fn physical_location(location: &str) -> Option<Value> {
-    let mut parts = location.splitn(3, ':');
-    let file = parts.next()?;
-    if file.is_empty() || file.contains(' ') {
-        return None;
-    }
-    let line = parts.next().and_then(|l| l.parse::<u64>().ok());
-    let column = parts.next().and_then(|c| c.parse::<u64>().ok());
-    let mut physical = json!({"artifactLocation": {"uri": file}});
-    if let Some(line) = line {
-        physical["region"] = json!({"startLine": line});
-        if let Some(column) = column {
-            physical["region"]["startColumn"] = json!(column);
-        }
-    }
-    Some(json!({"physicalLocation": physical}))
 }

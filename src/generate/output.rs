@@ -304,8 +304,20 @@ impl Staging {
             std::process::id()
         ));
         let tmp_at = parent.at.join(&tmp_name);
-        fs::create_dir(&tmp_at)
-            .map_err(|e| Error::io("create", &parent.real.join(&tmp_name), e))?;
+        // Named by the output and its folder: the staging folder's name means nothing to
+        // the user (it is only where the output is made before it is moved into place).
+        fs::create_dir(&tmp_at).map_err(|e| {
+            let io = Error::io("write in", &parent.real, e);
+            Error {
+                message: format!(
+                    "cannot write {}: {}",
+                    parent.real.join(&name).display(),
+                    io.message
+                ),
+                ..io
+            }
+            .hint("choose an output folder you can write to with -o DIR")
+        })?;
         let staging = match parent.child(&tmp_name) {
             Ok(staging) => staging,
             Err(e) => {

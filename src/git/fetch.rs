@@ -309,7 +309,7 @@ fn explain(failed: Failed, url: &str, what: &str, options: &FetchOptions) -> Err
         ))
         .hint("trust the server's CA: point SSL_CERT_FILE (or GIT_SSL_CAINFO) at its certificate");
     }
-    if has(&[
+    const UNREACHABLE: [&str; 8] = [
         "could not resolve host",
         "connection refused",
         "failed to connect",
@@ -318,8 +318,20 @@ fn explain(failed: Failed, url: &str, what: &str, options: &FetchOptions) -> Err
         "network is unreachable",
         "no route to host",
         "could not resolve hostname",
-    ]) {
-        return Error::unavailable(format!("cannot reach {host} for {clean}: {last}"))
+    ];
+    if has(&UNREACHABLE) {
+        // The line that says why (ssh's `connect to host … Connection refused` comes before
+        // git's `fatal: Could not read from remote repository.`).
+        let why = said
+            .lines()
+            .map(|l| l.trim())
+            .find(|l| {
+                let l = l.to_ascii_lowercase();
+                UNREACHABLE.iter().any(|n| l.contains(n))
+            })
+            .map(|l| l.strip_prefix("fatal:").unwrap_or(l).trim().to_string())
+            .unwrap_or(last);
+        return Error::unavailable(format!("cannot reach {host} for {clean}: {why}"))
             .hint("check the URL and the network (proxy: HTTPS_PROXY/NO_PROXY), or use the cache with --offline");
     }
     if has(&[

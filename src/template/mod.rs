@@ -11,6 +11,7 @@ pub mod params;
 pub mod ranges;
 pub mod snapshot;
 pub mod syntax;
+pub mod user_defaults;
 pub mod yaml;
 
 pub use manifest::Manifest;

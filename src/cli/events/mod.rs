@@ -143,9 +143,7 @@ fn not_an_event_type(typed: &str, also: &str) -> Error {
         Some(near) => Error::usage(format!(
             "`{typed}` is not an event type (did you mean `{near}`?)"
         ))
-        .hint(format!(
-            "`factory events schema` lists them; --type {near}"
-        )),
+        .hint(format!("`factory events schema` lists them; --type {near}")),
         None => Error::usage(format!("`{typed}` is not an event type")).hint(format!(
             "event types are: {also}{}",
             DomainEvent::TYPES.join(", ")

@@ -98,22 +98,7 @@ fn send(app: &App, store: &Store, target: &Target, args: &PushArgs) -> Result<()
         batch: args.batch,
         require_route: args.require_route || store.config().push.require_route,
     };
-    // A broker that does not answer is retried in the open: each wait is said, with the
-    // budget left, rather than a silence as long as the deadline.
-    let budget = format!(
-        "the push gives up after {} retries or {} s (--max-retries, --deadline)",
-        options.policy.max_retries,
-        options.policy.deadline.as_secs()
-    );
-    let on_retry = |retry: &push::Retry| {
-        app.printer.warn(format!(
-            "{}\n  retry {} of {} in {:.1} s; {budget}",
-            retry.error,
-            retry.number,
-            options.policy.max_retries,
-            retry.wait.as_secs_f64()
-        ))
-    };
+    let on_retry = |retry: &push::Retry| app.printer.warn(retrying(retry, &options.policy));
     let report = push::push_reporting(
         store,
         target,
@@ -151,6 +136,20 @@ fn send(app: &App, store: &Store, target: &Target, args: &PushArgs) -> Result<()
         }
     }
     Ok(())
+}
+
+/// A broker that does not answer is retried in the open: each wait is said, with the budget,
+/// rather than a silence as long as the deadline.
+fn retrying(retry: &push::Retry, policy: &Policy) -> String {
+    format!(
+        "{}\n  retry {} of {} in {:.1} s; the push gives up after {} retries or {} s (--max-retries, --deadline)",
+        retry.error,
+        retry.number,
+        policy.max_retries,
+        retry.wait.as_secs_f64(),
+        policy.max_retries,
+        policy.deadline.as_secs()
+    )
 }
 
 /// The warning for events RabbitMQ accepted with no queue bound: one exchange and type a
