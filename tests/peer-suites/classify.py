@@ -35,7 +35,7 @@ RULES = {
             r"(?<![\w])cookiecutter\s*\(|main\.cookiecutter\s*\(|cli_runner\s*\(|\.invoke\s*\("
             r"|[\"']cookiecutter\.cli[\"']|[\"']cookiecutter\.__main__[\"']"
         ),
-        "prompt": re.compile(r"input\s*=|no_input\s*=\s*False"),
+        "prompt": re.compile(r"(?<![\w])input\s*=|no_input\s*=\s*False"),
         "update": re.compile(r"$^"),
         "cli": re.compile(r"cli_runner\s*\(|\.invoke\s*\(|[\"']cookiecutter\.cli[\"']"),
         "own_code": re.compile(
@@ -85,7 +85,10 @@ class Module:
                 self.imported.update(a.asname or a.name for a in node.names)
 
     def source(self, node: ast.AST) -> str:
-        return ast.get_source_segment(self.text, node) or ""
+        """The node's source with its decorators (fixture params, @patch)."""
+        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+        lines = self.text.splitlines()[first - 1 : node.end_lineno]
+        return "\n".join(lines)
 
 
 def names_in(node: ast.AST) -> set[str]:
@@ -137,7 +140,7 @@ def classify(suite: str, tid: str, module: Module, shared: list[Module]) -> tupl
         used = sorted(n for n in module.imported if re.search(rf"\b{re.escape(n)}\b", own))
         what = ", ".join(used[:3]) or "its Python code"
         return "not-applicable", "-", f"calls no {suite} run (API or CLI); tests {what}"
-    if rules["own_text"].search(own):
+    if rules["own_text"].search(text):
         return "not-applicable", "-", rules["own_text_why"]
     if rules["prompt"].search(text):
         category = "prompt"
