@@ -52,9 +52,13 @@ def _raise(result: core.Result) -> None:
     # message is factory's stderr.
     error = cls.__new__(cls)
     Exception.__init__(error, message)
-    error.message = message
-    error.error = _Message(result.stderr.strip())
-    error.context = {}
+    from cookiecutter.exceptions import UndefinedVariableInTemplate
+
+    if isinstance(error, UndefinedVariableInTemplate):
+        # the fields cookiecutter's CLI prints
+        error.message = message
+        error.error = _Message(result.stderr.strip())
+        error.context = {}
     raise error
 
 

@@ -66,8 +66,10 @@ def _raise(result: core.Result) -> None:
     # task): the message is factory's stderr.
     error = cls.__new__(cls)
     Exception.__init__(error, message)
-    if hasattr(cls, "__mro__"):
-        error.message = message  # UserMessageError's field, which copier's CLI prints
+    from copier.errors import UserMessageError
+
+    if isinstance(error, UserMessageError):
+        error.message = message  # the field copier's CLI prints
     raise error
 
 
