@@ -1,0 +1,132 @@
+"""cookiecutter 2.7.1's API as runs of factory.
+
+`cookiecutter.main.cookiecutter` (and the name `cookiecutter.cli` calls it by, so the click
+command line goes through it too) becomes `factory generate TEMPLATE -o OUTPUT_DIR …`.
+The click command still parses the arguments and prints the errors, as cookiecutter's does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import factory_peer_core as core
+from factory_peer_core import AdapterError
+
+INTERACTIVE = {"on": False}
+
+
+def _error_class(stderr: str):
+    from jinja2.exceptions import TemplateSyntaxError
+
+    from cookiecutter import exceptions as e
+
+    rules = [
+        (r"undefined variable|is undefined", e.UndefinedVariableInTemplate),
+        (r"hook", e.FailedHookException),
+        (r"syntax error", TemplateSyntaxError),
+        (r"(did not load|unknown) .*extension|extensions? .*did not load", e.UnknownExtension),
+        (r"cookiecutter\.json", e.ContextDecodingException),
+        (r"not empty|already exists|exists", e.OutputDirExistsException),
+        (r"holds no template|no project folder|project folder", e.NonTemplatedInputDirException),
+        (r"zip", e.InvalidZipRepository),
+        (r"clone|git .*failed", e.RepositoryCloneFailed),
+        (r"not found|does not exist|no such|not a template", e.RepositoryNotFound),
+    ]
+    for pattern, cls in rules:
+        if re.search(pattern, stderr, re.IGNORECASE):
+            return cls
+    return e.CookiecutterException
+
+
+class _Message:
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def _raise(result: core.Result) -> None:
+    cls = _error_class(result.stderr)
+    message = result.describe()
+    # Built without the class's own constructor (some want cookiecutter's objects): the
+    # message is factory's stderr.
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    from cookiecutter.exceptions import UndefinedVariableInTemplate
+
+    if isinstance(error, UndefinedVariableInTemplate):
+        # the fields cookiecutter's CLI prints
+        error.message = message
+        error.error = _Message(result.stderr.strip())
+        error.context = {}
+    raise error
+
+
+def cookiecutter(
+    template: str,
+    checkout: str | None = None,
+    no_input: bool = False,
+    extra_context: dict | None = None,
+    replay: bool | str | None = None,
+    overwrite_if_exists: bool = False,
+    output_dir: str = ".",
+    config_file: str | None = None,
+    default_config: bool = False,
+    password: str | None = None,
+    directory: str | None = None,
+    skip_if_file_exists: bool = False,
+    accept_hooks: bool = True,
+    keep_project_on_failure: bool = False,
+) -> str:
+    api = "cookiecutter"
+    replay_file = None
+    if replay:
+        if no_input or extra_context:
+            raise AdapterError(api, "replay", replay, "with no_input or extra_context as well")
+        # cookiecutter's replay file (what --compat-answers writes) as factory's answers.
+        replay_file = replay if isinstance(replay, str) else str(
+            Path.home() / ".cookiecutter_replay" / f"{Path(str(template).rstrip('/')).name}.json"
+        )
+    if config_file is not None:
+        raise AdapterError(api, "config_file", config_file, "factory reads no cookiecutter user config")
+    if password is not None:
+        raise AdapterError(api, "password", "…", "factory takes no zip password")
+    if skip_if_file_exists:
+        raise AdapterError(api, "skip_if_file_exists", True)
+    if keep_project_on_failure:
+        raise AdapterError(api, "keep_project_on_failure", True, "factory never leaves a partial output")
+    # default_config only keeps cookiecutter from reading ~/.cookiecutterrc; factory never does.
+    # --compat-answers: cookiecutter writes its replay file on every run.
+    args = ["generate", str(template), "-o", str(output_dir), "--json", "--compat-answers"]
+    if Path(template).is_dir():
+        # A folder holding copier.yml too is still cookiecutter's to cookiecutter.
+        args += ["--flavor", "cookiecutter"]
+    if checkout:
+        args += ["--ref", str(checkout)]
+    if directory:
+        args += ["--directory", str(directory)]
+    if replay_file:
+        args += ["--answers", replay_file, "--defaults"]
+    if extra_context:
+        args += ["--answers", core.answers_file(dict(extra_context), api)]
+    if no_input:
+        args.append("--defaults")
+    if overwrite_if_exists:
+        args.append("--force")
+    if accept_hooks:
+        # cookiecutter runs a template's hooks unless told not to: factory's --trust.
+        args.append("--trust")
+    result = core.run(args, interactive=INTERACTIVE["on"], show_stdout=False)
+    if result.code != 0:
+        _raise(result)
+    target = Path(json.loads(result.stdout)["target"])
+    core.drop_provenance(target)
+    return str(target)
+
+
+def install(interactive: bool = False) -> None:
+    from cookiecutter import cli, main
+
+    INTERACTIVE["on"] = interactive
+    main.cookiecutter = cookiecutter
+    cli.cookiecutter = cookiecutter

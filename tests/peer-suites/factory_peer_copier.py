@@ -1,0 +1,266 @@
+"""copier 9.19.1's API as runs of factory.
+
+`Worker.run_copy`, `Worker.run_update` and `Worker.run_recopy` are replaced, so every name
+the tests call them by (`copier.run_copy`, `copier._main.run_copy`, `Worker(...).run_copy()`,
+`copier.cli.CopierApp` through its subcommands, the `copier` command the prompt tests spawn)
+becomes `factory generate` / `factory upgrade` on the same folders. copier's command line
+(plumbum) only parses the arguments into the Worker's fields; factory does the rest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from pathlib import Path
+
+import factory_peer_core as core
+from factory_peer_core import AdapterError
+
+INTERACTIVE = {"on": False}
+
+
+def _environment() -> dict[str, str]:
+    """os.environ with copier's conftest's git settings, which it puts in plumbum's
+    `local.env` (a snapshot of the environment that copier's own git calls use)."""
+    env = dict(os.environ)
+    try:
+        from plumbum import local
+    except ImportError:
+        return env
+    theirs = local.env.getdict()
+    for key in [k for k in env if k.startswith("GIT_") and k not in theirs]:
+        del env[key]
+    for key, value in theirs.items():
+        if key.startswith("GIT_"):
+            env[key] = value
+    return env
+
+
+def _error_class(stderr: str):
+    """The copier exception a test expects for factory's error, told by its message."""
+    from jinja2.exceptions import TemplateSyntaxError, UndefinedError
+
+    from copier import errors
+
+    rules = [
+        (r"wants to run code|--trust", errors.UnsafeTemplateError),
+        (r"outside|escapes?|leads? out|above the output|forbidden", errors.ForbiddenPathError),
+        (r"undefined variable|is undefined|undefined value", UndefinedError),
+        (r"syntax error", TemplateSyntaxError),
+        (r"task .*(failed|exited)|tasks? failed", errors.TaskError),
+        (r"copier\.ya?ml", errors.InvalidConfigFileError),
+        (r"validator|not a valid|invalid (value|answer)|not usable|failed validation", ValueError),
+        (r"not a git|dirty|uncommitted|no answers file|downgrad", errors.UserMessageError),
+    ]
+    for pattern, cls in rules:
+        if re.search(pattern, stderr, re.IGNORECASE):
+            return cls
+    return errors.UserMessageError
+
+
+def _raise(result: core.Result) -> None:
+    cls = _error_class(result.stderr)
+    message = result.describe()
+    # Built without the class's own constructor (it wants copier's objects, a path or a
+    # task): the message is factory's stderr.
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    from copier.errors import UserMessageError
+
+    if isinstance(error, UserMessageError):
+        error.message = message  # the field copier's CLI prints
+    raise error
+
+
+def _defaults() -> dict[str, object]:
+    from copier._main import Worker
+
+    out = {}
+    for field in dataclasses.fields(Worker):
+        if field.default is not dataclasses.MISSING:
+            out[field.name] = field.default
+    return out
+
+
+# Fields whose non-default value factory cannot express, with why.
+UNSUPPORTED = {
+    "exclude": "factory generate has no extra exclusions",
+    "use_prereleases": "factory has no pre-release selection",
+    "skip_if_exists": "factory has no extra skip-if-exists patterns",
+    "cleanup_on_error": "factory never leaves a partial output",
+    "user_defaults": "factory has no user defaults",
+    "skip_tasks": "factory has no way to skip tasks while trusting the template",
+    "ask": "factory has no way to ask an answered question again",
+    "context_lines": "factory's merge context is fixed",
+}
+
+
+def _check_unsupported(worker, api: str, also: tuple[str, ...] = ()) -> None:
+    defaults = _defaults()
+    for name, why in {**UNSUPPORTED, **{a: "" for a in also}}.items():
+        value = getattr(worker, name)
+        default = defaults.get(name, ())
+        if name in ("user_defaults",):
+            default = {}
+        if value != default and not (value in ((), [], {}, None) and default in ((), [], {}, None)):
+            raise AdapterError(api, name, value, why)
+    if worker.settings.defaults:
+        raise AdapterError(api, "settings.defaults", worker.settings.defaults, "factory has no user defaults")
+
+
+def _trusted(worker, src: str | None) -> bool:
+    if worker.unsafe:
+        return True
+    try:
+        return bool(src) and worker.settings.is_trusted(src)
+    except Exception:  # noqa: BLE001 - copier's check, on a source it may not parse
+        return False
+
+
+def _common(worker, args: list[str], src: str | None) -> None:
+    if worker.quiet:
+        args.append("--quiet")
+    if _trusted(worker, src):
+        args.append("--trust")
+
+
+def _vcs_ref(worker) -> str | None:
+    ref = worker.vcs_ref
+    if ref is None:
+        return None
+    return getattr(ref, "value", ref)
+
+
+def _finish(result: core.Result, dst: Path, ok_codes=(0,)) -> None:
+    if result.code not in ok_codes:
+        _raise(result)
+    core.drop_provenance(dst)
+
+
+def run_copy(self) -> None:
+    api = "run_copy"
+    _check_unsupported(self, api)
+    if self.answers_file is not None:
+        raise AdapterError(api, "answers_file", str(self.answers_file), "factory generate has no answers-file name")
+    src = str(self.src_path)
+    dst = Path(self.dst_path).absolute()
+    args = ["generate", src, "-o", str(dst)]
+    ref = _vcs_ref(self)
+    if ref == ":current:":
+        raise AdapterError(api, "vcs_ref", ref, "a copy has no current reference")
+    if ref is not None:
+        args += ["--ref", ref]
+    if self.data:
+        args += ["--answers", core.answers_file(dict(self.data), api)]
+    if self.defaults:
+        args.append("--defaults")
+    if self.overwrite:
+        args.append("--force")
+    if self.pretend:
+        args.append("--dry-run")
+    _common(self, args, src)
+    result = core.run(args, interactive=INTERACTIVE["on"], env=_environment())
+    _finish(result, dst)
+
+
+def _answers_path(worker) -> Path:
+    dst = Path(worker.dst_path).absolute()
+    return dst / str(worker.answers_file or ".copier-answers.yml")
+
+
+def run_update(self) -> None:
+    api = "run_update"
+    _check_unsupported(self, api)
+    if not self.overwrite:
+        raise AdapterError(api, "overwrite", False, "factory upgrade --apply always writes")
+    dst = Path(self.dst_path).absolute()
+    args = ["upgrade", str(dst)]
+    if not self.pretend:
+        args.append("--apply")
+    if self.answers_file is not None:
+        args += ["--answers-file", str(self.answers_file)]
+    ref = _vcs_ref(self)
+    if ref == ":current:":
+        ref = _recorded(self).get("_commit")
+        if not ref:
+            raise AdapterError(api, "vcs_ref", ":current:", "the answers file records no _commit")
+    if ref is not None:
+        args += ["--to", str(ref)]
+    conflict = {"inline": "merge", "rej": "rej"}.get(self.conflict)
+    if conflict is None:
+        raise AdapterError(api, "conflict", self.conflict)
+    args += ["--conflict-style", conflict]
+    for key, value in dict(self.data).items():
+        core._check_expressible(api, f"data[{key!r}]", value)
+        args += ["--set", f"{key}={core.set_value(value)}"]
+    if self.defaults:
+        args.append("--defaults")
+    if self.skip_answered:
+        args.append("--skip-answered")
+    _common(self, args, _recorded(self).get("_src_path"))
+    result = core.run(args, interactive=INTERACTIVE["on"], env=_environment())
+    # 3: the upgrade was applied with conflicts left in the files, as copier leaves them.
+    _finish(result, dst, ok_codes=(0, 3) if not self.pretend else (0, 3))
+
+
+def _recorded(worker) -> dict:
+    import yaml
+
+    try:
+        loaded = yaml.safe_load(_answers_path(worker).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def run_recopy(self) -> None:
+    """copier's recopy: a copy from the recorded source with the recorded answers, over
+    the project (`generate --answers ANSWERS_FILE --force`)."""
+    api = "run_recopy"
+    _check_unsupported(self, api)
+    recorded = _recorded(self)
+    src = recorded.get("_src_path")
+    if not src:
+        from copier import errors
+
+        raise errors.UserMessageError(
+            f"factory adapter: no _src_path in {_answers_path(self)} to recopy from"
+        )
+    dst = Path(self.dst_path).absolute()
+    args = ["generate", str(src), "-o", str(dst), "--force", "--answers", str(_answers_path(self))]
+    ref = _vcs_ref(self)
+    if ref == ":current:" or ref is None:
+        ref = recorded.get("_commit") if ref == ":current:" else None
+    if ref:
+        args += ["--ref", str(ref)]
+    for key, value in dict(self.data).items():
+        core._check_expressible(api, f"data[{key!r}]", value)
+        args += ["--set", f"{key}={core.set_value(value)}"]
+    if self.defaults:
+        args.append("--defaults")
+    if self.pretend:
+        args.append("--dry-run")
+    if self.skip_answered:
+        raise AdapterError(api, "skip_answered", True, "factory generate asks nothing answered")
+    _common(self, args, str(src))
+    result = core.run(args, interactive=INTERACTIVE["on"], env=_environment())
+    _finish(result, dst)
+
+
+def _check_update(self, destination_path: str = ".") -> int:
+    raise AdapterError(
+        "copier check-update", "destination_path", destination_path,
+        "factory has no check-update (`factory upgrade DIR` without --apply only plans)",
+    )
+
+
+def install(interactive: bool = False) -> None:
+    from copier import _cli, _main
+
+    _cli.CopierCheckUpdateSubApp.main = _check_update
+
+    INTERACTIVE["on"] = interactive
+    _main.Worker.run_copy = run_copy
+    _main.Worker.run_update = run_update
+    _main.Worker.run_recopy = run_recopy
