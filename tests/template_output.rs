@@ -54,10 +54,6 @@ fn lines_among(text: &str, wanted: &[&str]) -> Vec<String> {
         .collect()
 }
 
-fn without_factory(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    tree(dir)
-}
-
 const MESSAGES: &str = r#"project_name:
   type: str
   default: demo
@@ -157,7 +153,7 @@ fn copier_messages_and_task_output_are_shown_where_copier_shows_them() {
     assert!(text(&theirs.stdout).contains("task says demo\nit's demo\n"));
     assert!(text(&theirs.stderr).contains("Project demo successfully created\n  cd into it\n\n"));
     assert_same(
-        &without_factory(&env.path("ours")),
+        &tree(&env.path("ours")),
         &tree(&env.path("ref")),
         "messages",
     );
@@ -666,4 +662,108 @@ fn a_cookiecutter_templates_own_extension_tag_renders_with_trust_as_cookiecutter
         &tree(&env.path("ref")),
         "local tag",
     );
+}
+
+/// Runs git in `dir` with this test's environment; its stdout.
+fn git(env: &Env, dir: &Path, args: &[&str]) -> String {
+    let out = env
+        .program("git")
+        .args(["-c", "user.email=t@example.test", "-c", "user.name=t"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+#[test]
+fn copier_update_messages_are_said_when_an_upgrade_is_applied() {
+    let env = Env::new();
+    let src = env.template(
+        "cp-update-src.git",
+        &[
+            (
+                "copier.yml",
+                "project_name:\n  type: str\n  default: myproj\n_message_before_copy: Copying on {{ _copier_conf.os }}\n_message_after_copy: Project {{ project_name }} successfully created\n_message_before_update: Updating on {{ _copier_conf.os }}\n_message_after_update: Project {{ project_name }} successfully updated\n",
+            ),
+            (
+                "{{ _copier_conf.answers_file }}.jinja",
+                "# Changes here will be overwritten by Copier\n{{ _copier_answers|to_nice_yaml }}\n",
+            ),
+            ("version.txt", "v1"),
+        ],
+    );
+    git(&env, &src, &["init", "-q", "-b", "main"]);
+    git(&env, &src, &["add", "-A"]);
+    git(&env, &src, &["commit", "-qm", "v1"]);
+    git(&env, &src, &["tag", "v1"]);
+    std::fs::write(src.join("version.txt"), "v2").unwrap();
+    git(&env, &src, &["commit", "-qam", "v2"]);
+    git(&env, &src, &["tag", "v2"]);
+    let url = format!("file://{}", src.display());
+    let made = env.run(&["generate", &format!("{url}#v1"), "-o", "ours", "--defaults"]);
+    made.ok();
+    let said = ["Copying on linux", "Project myproj successfully created"];
+    assert_eq!(lines_among(&made.stderr, &said), said, "{}", made.stderr);
+    let ours = env.path("ours");
+    git(&env, &ours, &["init", "-q", "-b", "main"]);
+    git(&env, &ours, &["add", "-A"]);
+    git(&env, &ours, &["commit", "-qm", "generated"]);
+    // A plan announces nothing; an applied upgrade says both messages, quiet says none.
+    let planned = env.run(&["upgrade", ours.to_str().unwrap()]);
+    assert!(
+        !planned.stderr.contains("Updating on"),
+        "{}",
+        planned.stderr
+    );
+    let updated = env.run(&["upgrade", ours.to_str().unwrap(), "--apply"]);
+    updated.ok();
+    let said = ["Updating on linux", "Project myproj successfully updated"];
+    assert_eq!(
+        lines_among(&updated.stderr, &said),
+        said,
+        "{}",
+        updated.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(ours.join("version.txt")).unwrap(),
+        "v2"
+    );
+
+    let Some(copier) = copier() else { return };
+    let theirs = env.path("ref");
+    let mut command = reference_command(&env, &copier);
+    command
+        .args(["copy", "--defaults", "-r", "v1"])
+        .arg(&url)
+        .arg(&theirs);
+    let copied = reference(command, &env);
+    assert_eq!(
+        lines_among(
+            &text(&copied.stderr),
+            &["Copying on linux", "Project myproj successfully created"]
+        )
+        .len(),
+        2
+    );
+    git(&env, &theirs, &["init", "-q", "-b", "main"]);
+    git(&env, &theirs, &["add", "-A"]);
+    git(&env, &theirs, &["commit", "-qm", "generated"]);
+    let mut command = reference_command(&env, &copier);
+    command.args(["update", "--defaults"]).current_dir(&theirs);
+    let update = reference(command, &env);
+    assert_eq!(
+        lines_among(&text(&update.stderr), &said),
+        said,
+        "{}",
+        text(&update.stderr)
+    );
+    let worktree = |dir: &Path| -> Vec<(String, Vec<u8>)> {
+        tree(dir)
+            .into_iter()
+            .filter(|(p, _)| !p.starts_with(".git/"))
+            .collect()
+    };
+    assert_same(&worktree(&ours), &worktree(&theirs), "update");
 }

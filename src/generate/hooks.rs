@@ -117,10 +117,13 @@ fn run(mut command: Command, what: &str, output: Output) -> Result<()> {
         child.stdout.take().expect("piped"),
         child.stderr.take().expect("piped"),
     );
-    let last = std::sync::Mutex::new(String::new());
+    let (last_out, last_err) = (
+        std::sync::Mutex::new(String::new()),
+        std::sync::Mutex::new(String::new()),
+    );
     std::thread::scope(|scope| {
-        scope.spawn(|| forward(out, output == Output::OnStderr, &last));
-        forward(err, true, &last);
+        scope.spawn(|| forward(out, output == Output::OnStderr, &last_out));
+        forward(err, true, &last_err);
     });
     let status = child
         .wait()
@@ -128,7 +131,12 @@ fn run(mut command: Command, what: &str, output: Output) -> Result<()> {
     if status.success() {
         return Ok(());
     }
-    let last = last.into_inner().unwrap_or_else(|e| e.into_inner());
+    // Quoted from stderr when it said something (where failures are told), else stdout.
+    let last = [last_err, last_out]
+        .into_iter()
+        .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+        .find(|l| !l.is_empty())
+        .unwrap_or_default();
     let said = match last.is_empty() {
         true => String::new(),
         false => format!(": {last}"),
@@ -140,7 +148,7 @@ fn run(mut command: Command, what: &str, output: Output) -> Result<()> {
 }
 
 /// Copies what a child prints, line by line (so a secret is masked whole), to stderr or
-/// stdout, keeping its last non-blank line for the error; reads to the end whatever
+/// stdout, keeping its last non-blank line in `last`; reads to the end whatever
 /// happens to the destination, so the child never blocks on a full pipe.
 fn forward(from: impl Read, to_stderr: bool, last: &std::sync::Mutex<String>) {
     let mut reader = BufReader::new(from);
