@@ -359,9 +359,12 @@ fn cookiecutter_hooks_and_pre_prompt_print_and_change_what_cookiecutter_would() 
     assert_same(&tree(&env.path("ours")), &tree(&env.path("ref")), "hooks");
 }
 
+/// An entry added to a zip archive: its name, its text, its unix mode, its general flags.
+type ZipEntry<'a> = (&'a str, &'a str, u32, u16);
+
 /// Writes a zip archive with Python's zipfile (what cookiecutter reads them with): the
 /// folder `dir` under `top/`, then `extra` entries (name, text, unix mode, general flags).
-fn zip(out: &Path, dir: &Path, top: &str, extra: &[(&str, &str, u32, u16)]) {
+fn zip(out: &Path, dir: &Path, top: &str, extra: &[ZipEntry]) {
     let script = r#"
 import json, os, sys, zipfile
 out, root, top, extra = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
@@ -446,7 +449,7 @@ fn a_zip_template_renders_as_cookiecutter_renders_it_and_bad_archives_are_refuse
 
     // Entries that would leave the folder, links, password-protected entries and archives
     // without a top-level folder: refused, naming the entry; nothing written anywhere.
-    let cases: [(&str, (&str, &str, u32, u16), &str); 4] = [
+    let cases: [(&str, ZipEntry, &str); 4] = [
         (
             "dotdot",
             ("fake-repo/../../escaped.txt", "x", 0o100644, 0),

@@ -115,7 +115,7 @@ fn uses_tag(text: &str, start: &str, tags: &[String]) -> bool {
             .chars()
             .take_while(|c| c.is_alphanumeric() || *c == '_')
             .collect();
-        tags.iter().any(|t| *t == word)
+        tags.contains(&word)
     })
 }
 
