@@ -392,3 +392,20 @@ fn python_list(items: &[String]) -> String {
         .collect();
     format!("[{}]", quoted.join(", "))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_argument_list_is_announced_as_python_shows_a_list() {
+        let list =
+            |items: &[&str]| python_list(&items.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(list(&["echo", "hi"]), "['echo', 'hi']");
+        assert_eq!(list(&["it's"]), "[\"it's\"]");
+        assert_eq!(
+            list(&["a'b\"c", "back\\slash", "new\nline"]),
+            r#"['a\'b"c', 'back\\slash', 'new\nline']"#
+        );
+    }
+}

@@ -781,3 +781,29 @@ impl<'a> Renderer<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tag_tests {
+    use super::uses_tag;
+
+    #[test]
+    fn a_block_opening_with_an_extension_tag_is_found_with_any_whitespace_control() {
+        let tags = vec!["gitcommit".to_string()];
+        for text in [
+            "{% gitcommit %}",
+            "a {%- gitcommit short=true %}",
+            "{%+gitcommit%}",
+        ] {
+            assert!(uses_tag(text, "{%", &tags), "{text}");
+        }
+        for text in [
+            "{% if gitcommit %}",
+            "{{ gitcommit }}",
+            "{% gitcommits %}",
+            "gitcommit",
+        ] {
+            assert!(!uses_tag(text, "{%", &tags), "{text}");
+        }
+        assert!(uses_tag("[% gitcommit %]", "[%", &tags));
+    }
+}
