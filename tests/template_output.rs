@@ -770,3 +770,41 @@ fn copier_update_messages_are_said_when_an_upgrade_is_applied() {
     };
     assert_same(&worktree(&ours), &worktree(&theirs), "update");
 }
+
+#[test]
+fn a_secret_answer_never_reaches_the_terminal_through_a_task_or_a_message() {
+    let env = Env::new();
+    let template = env.template(
+        "cp-secret",
+        &[
+            (
+                "copier.yml",
+                "token:\n  type: str\n  secret: true\n  default: dev-token-1234\n_message_after_copy: \"token {{ token }}\"\n_tasks:\n  - \"echo out {{ token }}; echo err {{ token }} >&2\"\n",
+            ),
+            ("a.txt.jinja", "{{ token }}\n"),
+        ],
+    );
+    for flags in [&[][..], &["--json"][..]] {
+        let mut args = vec![
+            "generate",
+            template.to_str().unwrap(),
+            "-o",
+            if flags.is_empty() { "out" } else { "json" },
+            "--defaults",
+            "--trust",
+        ];
+        args.extend(flags);
+        let out = env.run(&args);
+        out.ok();
+        for said in [&out.stdout, &out.stderr] {
+            assert!(!said.contains("dev-token-1234"), "{said}");
+        }
+        assert!(out.stderr.contains("err ***"), "{}", out.stderr);
+        assert!(out.stderr.contains("token ***"), "{}", out.stderr);
+    }
+    // The file itself has it: the template asked for it.
+    assert_eq!(
+        std::fs::read_to_string(env.path("out/a.txt")).unwrap(),
+        "dev-token-1234\n"
+    );
+}
