@@ -7,6 +7,7 @@
 
 mod common;
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -501,18 +502,43 @@ fn a_zip_template_renders_as_cookiecutter_renders_it_and_bad_archives_are_refuse
         "{}",
         out.stderr
     );
-    let out = env.run(&[
-        "generate",
-        "https://example.test/t.zip",
-        "-o",
-        "url",
-        "--defaults",
-    ]);
-    out.expect_code(2);
+    // An http(s) URL is downloaded (every time); a missing one is named with its status.
+    let bytes = std::fs::read(&archive).unwrap();
+    let server = common::http::Listener::start_raw(std::sync::Arc::new(move |request, out| {
+        let (status, body): (&str, &[u8]) = match request.path.as_str() {
+            "/fake-repo.zip" => ("200 OK", &bytes),
+            _ => ("404 Not Found", b""),
+        };
+        let head = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: application/zip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        let _ = out.write_all(head.as_bytes());
+        let _ = out.write_all(body);
+    }));
+    let url = format!("{}/fake-repo.zip", server.url);
+    env.run(&["generate", &url, "-o", "ours-url", "--defaults"])
+        .ok();
+    assert_same(
+        &tree(&env.path("ours-url")),
+        &tree(&env.path("ours")),
+        "zip URL",
+    );
+    let gone = format!("{}/gone.zip", server.url);
+    let missing = env.run(&["generate", &gone, "-o", "gone", "--defaults"]);
+    missing.expect_code(1);
     assert!(
-        out.stderr.contains("factory does not download them"),
+        missing.stderr.contains("/gone.zip: HTTP 404"),
         "{}",
-        out.stderr
+        missing.stderr
+    );
+    assert!(!env.path("gone").exists());
+    let offline = env.run(&["generate", &url, "-o", "offline", "--defaults", "--offline"]);
+    offline.expect_code(1);
+    assert!(
+        offline.stderr.contains("--offline forbids it"),
+        "{}",
+        offline.stderr
     );
 
     let Some(cookiecutter) = cookiecutter() else {
@@ -526,6 +552,18 @@ fn a_zip_template_renders_as_cookiecutter_renders_it_and_bad_archives_are_refuse
         .arg(&archive);
     reference(command, &env);
     assert_same(&tree(&env.path("ours")), &tree(&env.path("ref")), "zip");
+    let mut command = reference_command(&env, &cookiecutter);
+    command
+        .arg("--no-input")
+        .arg("-o")
+        .arg(env.path("ref-url"))
+        .arg(&url);
+    reference(command, &env);
+    assert_same(
+        &tree(&env.path("ours-url")),
+        &tree(&env.path("ref-url")),
+        "zip URL",
+    );
 }
 
 #[test]
