@@ -54,10 +54,6 @@ fn lines_among(text: &str, wanted: &[&str]) -> Vec<String> {
         .collect()
 }
 
-fn without_factory(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    tree(dir)
-}
-
 const MESSAGES: &str = r#"project_name:
   type: str
   default: demo
@@ -157,7 +153,7 @@ fn copier_messages_and_task_output_are_shown_where_copier_shows_them() {
     assert!(text(&theirs.stdout).contains("task says demo\nit's demo\n"));
     assert!(text(&theirs.stderr).contains("Project demo successfully created\n  cd into it\n\n"));
     assert_same(
-        &without_factory(&env.path("ours")),
+        &tree(&env.path("ours")),
         &tree(&env.path("ref")),
         "messages",
     );
@@ -363,9 +359,12 @@ fn cookiecutter_hooks_and_pre_prompt_print_and_change_what_cookiecutter_would() 
     assert_same(&tree(&env.path("ours")), &tree(&env.path("ref")), "hooks");
 }
 
+/// An entry added to a zip archive: its name, its text, its unix mode, its general flags.
+type ZipEntry<'a> = (&'a str, &'a str, u32, u16);
+
 /// Writes a zip archive with Python's zipfile (what cookiecutter reads them with): the
 /// folder `dir` under `top/`, then `extra` entries (name, text, unix mode, general flags).
-fn zip(out: &Path, dir: &Path, top: &str, extra: &[(&str, &str, u32, u16)]) {
+fn zip(out: &Path, dir: &Path, top: &str, extra: &[ZipEntry]) {
     let script = r#"
 import json, os, sys, zipfile
 out, root, top, extra = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
@@ -450,7 +449,7 @@ fn a_zip_template_renders_as_cookiecutter_renders_it_and_bad_archives_are_refuse
 
     // Entries that would leave the folder, links, password-protected entries and archives
     // without a top-level folder: refused, naming the entry; nothing written anywhere.
-    let cases: [(&str, (&str, &str, u32, u16), &str); 4] = [
+    let cases: [(&str, ZipEntry, &str); 4] = [
         (
             "dotdot",
             ("fake-repo/../../escaped.txt", "x", 0o100644, 0),
@@ -502,18 +501,43 @@ fn a_zip_template_renders_as_cookiecutter_renders_it_and_bad_archives_are_refuse
         "{}",
         out.stderr
     );
-    let out = env.run(&[
-        "generate",
-        "https://example.test/t.zip",
-        "-o",
-        "url",
-        "--defaults",
-    ]);
-    out.expect_code(2);
+    // An http(s) URL is downloaded (every time); a missing one is named with its status.
+    let bytes = std::fs::read(&archive).unwrap();
+    let server = common::http::Listener::start_raw(std::sync::Arc::new(move |request, out| {
+        let (status, body): (&str, &[u8]) = match request.path.as_str() {
+            "/fake-repo.zip" => ("200 OK", &bytes),
+            _ => ("404 Not Found", b""),
+        };
+        let head = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: application/zip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        let _ = out.write_all(head.as_bytes());
+        let _ = out.write_all(body);
+    }));
+    let url = format!("{}/fake-repo.zip", server.url);
+    env.run(&["generate", &url, "-o", "ours-url", "--defaults"])
+        .ok();
+    assert_same(
+        &tree(&env.path("ours-url")),
+        &tree(&env.path("ours")),
+        "zip URL",
+    );
+    let gone = format!("{}/gone.zip", server.url);
+    let missing = env.run(&["generate", &gone, "-o", "gone", "--defaults"]);
+    missing.expect_code(1);
     assert!(
-        out.stderr.contains("factory does not download them"),
+        missing.stderr.contains("/gone.zip: HTTP 404"),
         "{}",
-        out.stderr
+        missing.stderr
+    );
+    assert!(!env.path("gone").exists());
+    let offline = env.run(&["generate", &url, "-o", "offline", "--defaults", "--offline"]);
+    offline.expect_code(1);
+    assert!(
+        offline.stderr.contains("--offline forbids it"),
+        "{}",
+        offline.stderr
     );
 
     let Some(cookiecutter) = cookiecutter() else {
@@ -527,6 +551,18 @@ fn a_zip_template_renders_as_cookiecutter_renders_it_and_bad_archives_are_refuse
         .arg(&archive);
     reference(command, &env);
     assert_same(&tree(&env.path("ours")), &tree(&env.path("ref")), "zip");
+    let mut command = reference_command(&env, &cookiecutter);
+    command
+        .arg("--no-input")
+        .arg("-o")
+        .arg(env.path("ref-url"))
+        .arg(&url);
+    reference(command, &env);
+    assert_same(
+        &tree(&env.path("ours-url")),
+        &tree(&env.path("ref-url")),
+        "zip URL",
+    );
 }
 
 #[test]
@@ -665,5 +701,147 @@ fn a_cookiecutter_templates_own_extension_tag_renders_with_trust_as_cookiecutter
         &tree(&env.path("ours")),
         &tree(&env.path("ref")),
         "local tag",
+    );
+}
+
+/// Runs git in `dir` with this test's environment; its stdout.
+fn git(env: &Env, dir: &Path, args: &[&str]) -> String {
+    let out = env
+        .program("git")
+        .args(["-c", "user.email=t@example.test", "-c", "user.name=t"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+#[test]
+fn copier_update_messages_are_said_when_an_upgrade_is_applied() {
+    let env = Env::new();
+    let src = env.template(
+        "cp-update-src.git",
+        &[
+            (
+                "copier.yml",
+                "project_name:\n  type: str\n  default: myproj\n_message_before_copy: Copying on {{ _copier_conf.os }}\n_message_after_copy: Project {{ project_name }} successfully created\n_message_before_update: Updating on {{ _copier_conf.os }}\n_message_after_update: Project {{ project_name }} successfully updated\n",
+            ),
+            (
+                "{{ _copier_conf.answers_file }}.jinja",
+                "# Changes here will be overwritten by Copier\n{{ _copier_answers|to_nice_yaml }}\n",
+            ),
+            ("version.txt", "v1"),
+        ],
+    );
+    git(&env, &src, &["init", "-q", "-b", "main"]);
+    git(&env, &src, &["add", "-A"]);
+    git(&env, &src, &["commit", "-qm", "v1"]);
+    git(&env, &src, &["tag", "v1"]);
+    std::fs::write(src.join("version.txt"), "v2").unwrap();
+    git(&env, &src, &["commit", "-qam", "v2"]);
+    git(&env, &src, &["tag", "v2"]);
+    let url = format!("file://{}", src.display());
+    let made = env.run(&["generate", &format!("{url}#v1"), "-o", "ours", "--defaults"]);
+    made.ok();
+    let said = ["Copying on linux", "Project myproj successfully created"];
+    assert_eq!(lines_among(&made.stderr, &said), said, "{}", made.stderr);
+    let ours = env.path("ours");
+    git(&env, &ours, &["init", "-q", "-b", "main"]);
+    git(&env, &ours, &["add", "-A"]);
+    git(&env, &ours, &["commit", "-qm", "generated"]);
+    // A plan announces nothing; an applied upgrade says both messages, quiet says none.
+    let planned = env.run(&["upgrade", ours.to_str().unwrap()]);
+    assert!(
+        !planned.stderr.contains("Updating on"),
+        "{}",
+        planned.stderr
+    );
+    let updated = env.run(&["upgrade", ours.to_str().unwrap(), "--apply"]);
+    updated.ok();
+    let said = ["Updating on linux", "Project myproj successfully updated"];
+    assert_eq!(
+        lines_among(&updated.stderr, &said),
+        said,
+        "{}",
+        updated.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(ours.join("version.txt")).unwrap(),
+        "v2"
+    );
+
+    let Some(copier) = copier() else { return };
+    let theirs = env.path("ref");
+    let mut command = reference_command(&env, &copier);
+    command
+        .args(["copy", "--defaults", "-r", "v1"])
+        .arg(&url)
+        .arg(&theirs);
+    let copied = reference(command, &env);
+    assert_eq!(
+        lines_among(
+            &text(&copied.stderr),
+            &["Copying on linux", "Project myproj successfully created"]
+        )
+        .len(),
+        2
+    );
+    git(&env, &theirs, &["init", "-q", "-b", "main"]);
+    git(&env, &theirs, &["add", "-A"]);
+    git(&env, &theirs, &["commit", "-qm", "generated"]);
+    let mut command = reference_command(&env, &copier);
+    command.args(["update", "--defaults"]).current_dir(&theirs);
+    let update = reference(command, &env);
+    assert_eq!(
+        lines_among(&text(&update.stderr), &said),
+        said,
+        "{}",
+        text(&update.stderr)
+    );
+    let worktree = |dir: &Path| -> Vec<(String, Vec<u8>)> {
+        tree(dir)
+            .into_iter()
+            .filter(|(p, _)| !p.starts_with(".git/"))
+            .collect()
+    };
+    assert_same(&worktree(&ours), &worktree(&theirs), "update");
+}
+
+#[test]
+fn a_secret_answer_never_reaches_the_terminal_through_a_task_or_a_message() {
+    let env = Env::new();
+    let template = env.template(
+        "cp-secret",
+        &[
+            (
+                "copier.yml",
+                "token:\n  type: str\n  secret: true\n  default: dev-token-1234\n_message_after_copy: \"token {{ token }}\"\n_tasks:\n  - \"echo out {{ token }}; echo err {{ token }} >&2\"\n",
+            ),
+            ("a.txt.jinja", "{{ token }}\n"),
+        ],
+    );
+    for flags in [&[][..], &["--json"][..]] {
+        let mut args = vec![
+            "generate",
+            template.to_str().unwrap(),
+            "-o",
+            if flags.is_empty() { "out" } else { "json" },
+            "--defaults",
+            "--trust",
+        ];
+        args.extend(flags);
+        let out = env.run(&args);
+        out.ok();
+        for said in [&out.stdout, &out.stderr] {
+            assert!(!said.contains("dev-token-1234"), "{said}");
+        }
+        assert!(out.stderr.contains("err ***"), "{}", out.stderr);
+        assert!(out.stderr.contains("token ***"), "{}", out.stderr);
+    }
+    // The file itself has it: the template asked for it.
+    assert_eq!(
+        std::fs::read_to_string(env.path("out/a.txt")).unwrap(),
+        "dev-token-1234\n"
     );
 }

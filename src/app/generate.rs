@@ -207,7 +207,7 @@ fn generate_into(
     let (renderer, python) = renderer(session, &resolved)?;
     let run_facts = tool_run(&request, &output, &resolved);
     let messages = Messages::of(&resolved, &renderer, ports.progress)?;
-    messages.before_answers(&resolved, &run_facts)?;
+    messages.before_answers("before_copy", &resolved, &run_facts)?;
     let answers = resolve_answers(
         session,
         &request,
@@ -354,21 +354,22 @@ impl<'a> Messages<'a> {
         Ok(())
     }
 
-    /// `_message_before_copy`, said before the questions, in the context copier has then:
-    /// its own values, no answers yet.
+    /// `_message_before_copy` (or `_update`), said before the questions, in the context
+    /// copier has then: its own values, no answers yet.
     pub(super) fn before_answers(
         &self,
+        moment: &str,
         resolved: &ResolvedSource,
         run: &crate::template::context::Run,
     ) -> Result<()> {
-        if !self.texts.contains_key("before_copy") {
+        if !self.texts.contains_key(moment) {
             return Ok(());
         }
         let mut values = crate::template::context::tool_values(&resolved.manifest, run);
         crate::template::context::after_answers(&mut values, run, &Map::new());
         values.insert("_copier_phase".into(), json!("undefined"));
         self.say(
-            "before_copy",
+            moment,
             &minijinja::Value::from(minijinja::value::Serde(Value::Object(values))),
         )
     }

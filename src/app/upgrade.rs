@@ -2,6 +2,7 @@
 //! version with a 3-way merge, keeping local edits.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -61,7 +62,7 @@ pub struct PlanTemplateUpgrade {
 impl PlanTemplateUpgrade {
     pub(super) fn execute(self, session: &Session, ports: super::Ports) -> Result<UpgradeReport> {
         let dir = ports.placement.folder(&self.folder)?;
-        plan_template_upgrade(session, self, &dir, ports.asker)
+        plan_template_upgrade(session, self, &dir, (ports.asker, ports.progress))
     }
 }
 
@@ -128,7 +129,7 @@ fn plan_template_upgrade(
     session: &Session,
     request: PlanTemplateUpgrade,
     dir: &Path,
-    asker: Option<&mut dyn Asker>,
+    (asker, progress): (Option<&mut dyn Asker>, &dyn crate::generate::Progress),
 ) -> Result<UpgradeReport> {
     let up = Upgrade {
         session,
@@ -140,6 +141,20 @@ fn plan_template_upgrade(
     let base_hooks = gate(&request, &sides.base.source)?;
     let theirs_hooks = gate(&request, &sides.theirs.source)?;
     let migrations = Migrations::of(&request, &sides)?;
+    // copier's `_message_before_update`/`_after_update` of the new version, said when the
+    // update is applied (a plan changes nothing to announce).
+    let new = &sides.theirs.source;
+    let env = Renderer::new(
+        &new.manifest,
+        Arc::clone(&new.files),
+        &session.settings.render,
+    )
+    .map_err(|m| Error::new(format!("{}: {m}", new.label)))?;
+    let messages = super::generate::Messages::of(new, &env, progress)?;
+    if request.apply {
+        let run = run_facts(up, &sides.theirs, &Map::new(), true, false);
+        messages.before_answers("before_update", new, &run)?;
+    }
     let (base, theirs) = render_sides(up, &record, &sides, (base_hooks, theirs_hooks), asker)?;
     if request.apply {
         migrations.run("before", &theirs, dir, &session.settings.render)?;
@@ -172,6 +187,9 @@ fn plan_template_upgrade(
         false => None,
     };
     record_upgrade(session, events, execution)?;
+    if request.apply {
+        messages.after(session, "after_update", &theirs.answers.context());
+    }
     Ok(report)
 }
 

@@ -90,8 +90,11 @@ pub(crate) fn run(app: &App, args: UpgradeArgs) -> Result<()> {
     let asker = (!args.defaults && !app.json() && app.interactive())
         .then_some(&mut asker as &mut dyn Asker);
     let dir = args.dir.clone();
+    // copier's update messages, said as `generate` says its messages.
+    let console = super::generate::Console::new(app);
     let ports = Ports {
         asker,
+        progress: &console,
         ..Ports::default()
     };
     let report = app.execute_with(request, ports)?;

@@ -117,10 +117,13 @@ fn run(mut command: Command, what: &str, output: Output) -> Result<()> {
         child.stdout.take().expect("piped"),
         child.stderr.take().expect("piped"),
     );
-    let last = std::sync::Mutex::new(String::new());
+    let (last_out, last_err) = (
+        std::sync::Mutex::new(String::new()),
+        std::sync::Mutex::new(String::new()),
+    );
     std::thread::scope(|scope| {
-        scope.spawn(|| forward(out, output == Output::OnStderr, &last));
-        forward(err, true, &last);
+        scope.spawn(|| forward(out, output == Output::OnStderr, &last_out));
+        forward(err, true, &last_err);
     });
     let status = child
         .wait()
@@ -128,7 +131,12 @@ fn run(mut command: Command, what: &str, output: Output) -> Result<()> {
     if status.success() {
         return Ok(());
     }
-    let last = last.into_inner().unwrap_or_else(|e| e.into_inner());
+    // Quoted from stderr when it said something (where failures are told), else stdout.
+    let last = [last_err, last_out]
+        .into_iter()
+        .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+        .find(|l| !l.is_empty())
+        .unwrap_or_default();
     let said = match last.is_empty() {
         true => String::new(),
         false => format!(": {last}"),
@@ -140,7 +148,7 @@ fn run(mut command: Command, what: &str, output: Output) -> Result<()> {
 }
 
 /// Copies what a child prints, line by line (so a secret is masked whole), to stderr or
-/// stdout, keeping its last non-blank line for the error; reads to the end whatever
+/// stdout, keeping its last non-blank line in `last`; reads to the end whatever
 /// happens to the destination, so the child never blocks on a full pipe.
 fn forward(from: impl Read, to_stderr: bool, last: &std::sync::Mutex<String>) {
     let mut reader = BufReader::new(from);
@@ -383,4 +391,21 @@ fn python_list(items: &[String]) -> String {
         })
         .collect();
     format!("[{}]", quoted.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_argument_list_is_announced_as_python_shows_a_list() {
+        let list =
+            |items: &[&str]| python_list(&items.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(list(&["echo", "hi"]), "['echo', 'hi']");
+        assert_eq!(list(&["it's"]), "[\"it's\"]");
+        assert_eq!(
+            list(&["a'b\"c", "back\\slash", "new\nline"]),
+            r#"['a\'b"c', 'back\\slash', 'new\nline']"#
+        );
+    }
 }

@@ -266,47 +266,105 @@ pub fn is_zip(location: &str) -> bool {
 /// The most an archive may unpack to: far beyond any template, short of filling a disk.
 const ZIP_LIMIT: u64 = 1 << 30;
 
-/// A template in a local zip archive, read as cookiecutter reads one: its first entry is
+/// A template in a zip archive (a local file or an http(s) URL), read as cookiecutter reads one: its first entry is
 /// the template's top-level folder, and the archive is unpacked into a scratch folder.
 /// Entries that would land outside it (`..`, absolute) and links are refused, as are
 /// password-protected archives.
 fn from_zip(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
-    if location.contains("://") {
-        return Err(Error::usage(format!(
-            "{location}: zip templates are read from a local file; factory does not download them"
-        ))
-        .hint("download the archive (e.g. curl -LO URL) and pass the file"));
-    }
     if fetch.reference.is_some() {
         return Err(Error::usage(format!(
             "--ref applies to repositories; {location} is a zip archive"
         ))
         .hint("leave --ref out"));
     }
-    let path = Path::new(location);
     let scratch = tempfile::Builder::new()
         .prefix("factory-zip-")
         .tempdir()
         .map_err(|e| Error::new(format!("cannot make a scratch folder: {e}")))?;
-    let top = unzip(path, location, scratch.path())?;
-    let mut here = scratch.path().join(&top);
+    let remote = location.contains("://");
+    let (path, label) = match remote {
+        true => (
+            download_zip(location, fetch, scratch.path())?,
+            crate::http::redact_url(location),
+        ),
+        false => (PathBuf::from(location), location.to_string()),
+    };
+    let unpacked = scratch.path().join("unpacked");
+    let top = unzip(&path, &label, &unpacked)?;
+    let mut here = unpacked.join(&top);
     if let Some(directory) = fetch.directory.as_deref().filter(|d| !d.is_empty()) {
         crate::render::paths::check_inside(directory)
             .map_err(|m| Error::usage(format!("--directory {directory}: {m}")))?;
         here = here.join(directory);
     }
     let name = crate::template::load::name_from_location(&top);
-    let (files, manifest) = folder_as(&here, location, fetch.flavor, Some(&name))?;
-    let mut source_ref = path_ref(path);
+    let (files, manifest) = folder_as(&here, &label, fetch.flavor, Some(&name))?;
+    // A downloaded archive is recorded by its URL (without credentials), a file by its path.
+    let mut source_ref = match remote {
+        true => SourceRef {
+            kind: SourceKind::Path,
+            uri: crate::http::without_userinfo(location),
+            commit: None,
+            directory: None,
+        },
+        false => path_ref(&path),
+    };
     source_ref.directory = fetch.directory.clone();
     Ok(ResolvedSource::unstored(
         files,
         manifest,
-        location.to_string(),
+        label,
         source_ref,
         Vec::new(),
         Some(scratch),
     ))
+}
+
+/// Downloads a zip template (cookiecutter takes an http(s) URL ending in `.zip`) into
+/// `into`, every time (cookiecutter keeps the last download and asks whether to fetch it
+/// again); the file's path.
+fn download_zip(url: &str, fetch: &Fetch, into: &Path) -> Result<PathBuf> {
+    let shown = crate::http::redact_url(url);
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(Error::usage(format!(
+            "{shown}: a zip template is a local file or an http(s) URL"
+        )));
+    }
+    if fetch.options.offline {
+        return Err(Error::unavailable(format!(
+            "{shown}: a zip template is downloaded, and --offline forbids it"
+        ))
+        .hint("download the archive and pass the file"));
+    }
+    let cannot = |why: String| {
+        Error::unavailable(format!("cannot download {shown}: {why}"))
+            .hint("check the URL and the network (proxy: HTTPS_PROXY/NO_PROXY), or download the archive and pass the file")
+    };
+    let bytes = crate::runtime::block_on(async {
+        let mut response = crate::http::client()
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| cannot(crate::http::failure_kind(&e).to_string()))?;
+        if !response.status().is_success() {
+            return Err(cannot(format!("HTTP {}", response.status())));
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| cannot(crate::http::failure_kind(&e).to_string()))?
+        {
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() as u64 > ZIP_LIMIT {
+                return Err(cannot(format!("it is larger than {} GiB", ZIP_LIMIT >> 30)));
+            }
+        }
+        Ok(bytes)
+    })?;
+    let path = into.join("download.zip");
+    std::fs::write(&path, bytes).map_err(|e| Error::io("write", &path, e))?;
+    Ok(path)
 }
 
 /// Unpacks the archive at `path` into `into`, every entry checked first; the name of its

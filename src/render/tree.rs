@@ -115,7 +115,7 @@ fn uses_tag(text: &str, start: &str, tags: &[String]) -> bool {
             .chars()
             .take_while(|c| c.is_alphanumeric() || *c == '_')
             .collect();
-        tags.iter().any(|t| *t == word)
+        tags.contains(&word)
     })
 }
 
@@ -779,5 +779,31 @@ impl<'a> Renderer<'a> {
         } else {
             Err(problems)
         }
+    }
+}
+
+#[cfg(test)]
+mod tag_tests {
+    use super::uses_tag;
+
+    #[test]
+    fn a_block_opening_with_an_extension_tag_is_found_with_any_whitespace_control() {
+        let tags = vec!["gitcommit".to_string()];
+        for text in [
+            "{% gitcommit %}",
+            "a {%- gitcommit short=true %}",
+            "{%+gitcommit%}",
+        ] {
+            assert!(uses_tag(text, "{%", &tags), "{text}");
+        }
+        for text in [
+            "{% if gitcommit %}",
+            "{{ gitcommit }}",
+            "{% gitcommits %}",
+            "gitcommit",
+        ] {
+            assert!(!uses_tag(text, "{%", &tags), "{text}");
+        }
+        assert!(uses_tag("[% gitcommit %]", "[%", &tags));
     }
 }

@@ -469,6 +469,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn messages_are_read_as_text_and_anything_else_is_refused() {
+        let found = messages(
+            "_message_before_copy: Hi {{ x }}\n_message_after_update: |\n  Done\nx: 1\n",
+            "copier.yml",
+        )
+        .unwrap();
+        assert_eq!(found["before_copy"], "Hi {{ x }}");
+        assert_eq!(found["after_update"], "Done\n");
+        assert_eq!(found.len(), 2);
+        let refused = messages("_message_after_copy: 3\n", "copier.yml").unwrap_err();
+        assert!(
+            refused
+                .message
+                .contains("_message_after_copy: `3` is not text")
+        );
+    }
+
+    #[test]
     fn a_described_commit_reads_as_copier_reads_it() {
         let version = |c: &str| pep440_of_commit(c).map(|v| v.to_string());
         assert_eq!(version("v1.2.0").as_deref(), Some("1.2.0"));

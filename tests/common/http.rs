@@ -95,6 +95,14 @@ impl Listener {
         listener
     }
 
+    /// Starts listening over plain HTTP; `handler` writes every response itself (bytes that
+    /// are not text: a zip archive).
+    pub fn start_raw(handler: RawHandler) -> Listener {
+        let listener = Self::start(&[]);
+        listener.shared.lock().unwrap().raw_handler = Some(handler);
+        listener
+    }
+
     /// Like `start_tls_with_headers`, with a handler that writes the response itself.
     pub fn start_tls_raw(cert_pem: &str, key_pem: &str, handler: RawHandler) -> Listener {
         let listener = Self::listen(&[], Duration::ZERO, Some(server_config(cert_pem, key_pem)));
