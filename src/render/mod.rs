@@ -10,6 +10,7 @@ pub mod jinja2;
 pub mod paths;
 pub mod pyformat;
 pub mod pymethods;
+pub mod slugify;
 pub mod stdlib;
 pub mod tree;
 pub mod write;
