@@ -228,10 +228,16 @@ impl<'a> Renderer<'a> {
             .templates_suffix
             .as_deref()
             .filter(|s| !s.is_empty());
+        // A link to a folder is read through into the files below it (copier's default);
+        // kept as a link, what is below it is not the template's to write.
+        let below_kept = |path: &str| {
+            path.match_indices('/')
+                .any(|(at, _)| kept_links.contains(&path[..at]))
+        };
         for link in files
             .links
             .iter()
-            .filter(|l| kept_links.contains(l.path.as_str()))
+            .filter(|l| kept_links.contains(l.path.as_str()) && !below_kept(&l.path))
         {
             let Some(path) = link.path.strip_prefix(&prefix) else {
                 continue;
@@ -251,7 +257,7 @@ impl<'a> Renderer<'a> {
             });
         }
         for (index, file) in files.files.iter().enumerate() {
-            if kept_links.contains(file.path.as_str()) {
+            if kept_links.contains(file.path.as_str()) || below_kept(&file.path) {
                 continue;
             }
             let Some(path) = file.path.strip_prefix(&prefix) else {
