@@ -110,6 +110,7 @@ _exclude:
     {% endif %}
   - "gen-*/"
   - "~*"
+  - "mañana.txt"
 "#,
             ),
             ("x.exclude", "1\n"),
@@ -125,6 +126,9 @@ _exclude:
             ("{{ 'gen' }}-{{ name }}/f.txt.jinja", "11\n"),
             ("~backup", "12\n"),
             ("keep.txt", "13\n"),
+            // copier decomposes patterns (NFD), not paths.
+            ("man\u{303}ana.txt", "14\n"),
+            ("ma\u{f1}ana.txt", "15\n"),
         ],
     );
     same_as_copier(&env, &template, "out");
@@ -142,6 +146,8 @@ _exclude:
         ("gen-keep-me/f.txt", false),
         ("~backup", false),
         ("keep.txt", true),
+        ("man\u{303}ana.txt", false),
+        ("ma\u{f1}ana.txt", true),
     ] {
         assert_eq!(out.join(path).exists(), kept, "{path}");
     }
@@ -159,6 +165,24 @@ _exclude:
     );
     same_as_copier(&env, &defaults, "defaults");
     assert!(env.path("defaults/m.py").exists() && !env.path("defaults/m.pyc").exists());
+
+    // A pattern pathspec cannot read is refused before anything is written.
+    let bad = env.template(
+        "cp-bad-exclude",
+        &[
+            ("copier.yml", "_exclude:\n  - 'trailing\\'\nname: x\n"),
+            ("a.txt", "a\n"),
+        ],
+    );
+    let out = env.run(&["generate", bad.to_str().unwrap(), "-o", "bad", "--defaults"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("_exclude: invalid exclude pattern `trailing\\`"),
+        "{}",
+        out.stderr
+    );
+    assert!(!env.path("bad").exists());
 }
 
 #[test]

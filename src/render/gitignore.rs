@@ -20,10 +20,19 @@ pub struct Spec {
 }
 
 impl Spec {
-    /// Compiles `lines` (blank lines and `#` comments are no-ops, as in pathspec).
+    /// Compiles `lines` (blank lines and `#` comments are no-ops, as in pathspec), each in
+    /// Unicode's decomposed form (NFD) as copier normalises them; paths are not normalised.
     pub fn new<'a>(lines: impl IntoIterator<Item = &'a str>) -> Result<Spec, String> {
+        use unicode_normalization::UnicodeNormalization;
         let mut patterns = Vec::new();
         for line in lines {
+            let decomposed: String;
+            let line = if line.is_ascii() {
+                line
+            } else {
+                decomposed = line.nfd().collect();
+                &decomposed
+            };
             if let Some((regex, exclude)) = translate(line)? {
                 let regex = Regex::new(&regex)
                     .map_err(|e| format!("the exclude pattern `{line}` is not valid: {e}"))?;
@@ -247,5 +256,8 @@ mod tests {
         assert!(s.is_excluded("xb") && !s.is_excluded("ab"));
         assert!(spec(&["a[&&b]"]).is_excluded("a&"));
         assert!(Spec::new(["x\\"]).is_err());
+        // Patterns are decomposed, paths are not: a precomposed name is not matched.
+        let s = spec(&["ma\u{f1}ana.txt"]);
+        assert!(s.is_excluded("man\u{303}ana.txt") && !s.is_excluded("ma\u{f1}ana.txt"));
     }
 }
