@@ -62,6 +62,23 @@ impl Default for Options {
     }
 }
 
+/// The fixed patterns, compiled once (slugify runs for every name a template slugs).
+fn fixed(which: usize) -> &'static regex::Regex {
+    static PATTERNS: std::sync::LazyLock<[regex::Regex; 7]> = std::sync::LazyLock::new(|| {
+        [
+            r"&([A-Za-z]+);",
+            r"&#(\d+);",
+            r"&#x([\da-fA-F]+);",
+            "'+",
+            r"(\d),(\d)",
+            r"[^-a-zA-Z0-9]+",
+            "-{2,}",
+        ]
+        .map(|p| regex::Regex::new(p).expect("valid"))
+    });
+    &PATTERNS[which]
+}
+
 fn bad(message: String) -> Error {
     Error::new(ErrorKind::InvalidOperation, format!("slugify: {message}"))
 }
@@ -221,9 +238,7 @@ fn entity(name: &str) -> Option<char> {
 }
 
 fn decode_entities(text: &str, options: &Options) -> String {
-    let named = regex::Regex::new(r"&([A-Za-z]+);").expect("valid");
-    let decimal = regex::Regex::new(r"&#(\d+);").expect("valid");
-    let hex = regex::Regex::new(r"&#x([\da-fA-F]+);").expect("valid");
+    let (named, decimal, hex) = (fixed(0), fixed(1), fixed(2));
     let mut text: Cow<'_, str> = Cow::Borrowed(text);
     if options.entities {
         let decoded = named.replace_all(&text, |c: &regex::Captures<'_>| {
@@ -249,12 +264,12 @@ fn decode_entities(text: &str, options: &Options) -> String {
         (!failed).then(|| out.into_owned())
     };
     if options.decimal
-        && let Some(out) = numeric(&text, &decimal, 10)
+        && let Some(out) = numeric(&text, decimal, 10)
     {
         text = Cow::Owned(out);
     }
     if options.hexadecimal
-        && let Some(out) = numeric(&text, &hex, 16)
+        && let Some(out) = numeric(&text, hex, 16)
     {
         text = Cow::Owned(out);
     }
@@ -300,7 +315,7 @@ pub fn slugify(text: &str, options: &Options) -> Result<String, Error> {
     for (old, new) in &options.replacements {
         text = text.replace(old.as_str(), new);
     }
-    let quotes = regex::Regex::new("'+").expect("valid");
+    let quotes = fixed(3);
     text = quotes.replace_all(&text, "-").into_owned();
     text = if options.allow_unicode {
         text.nfkc().collect()
@@ -322,19 +337,26 @@ pub fn slugify(text: &str, options: &Options) -> Result<String, Error> {
         text = text.to_lowercase();
     }
     text = quotes.replace_all(&text, "").into_owned();
-    let numbers = regex::Regex::new(r"(\d),(\d)").expect("valid");
+    let numbers = fixed(4);
     // Python's `(?<=\d),(?=\d)`: a comma between digits goes (overlapping runs too).
     while numbers.is_match(&text) {
         text = numbers.replace_all(&text, "$1$2").into_owned();
     }
+    let own;
     let disallowed = match &options.regex_pattern {
-        Some(pattern) => regex::Regex::new(pattern)
-            .map_err(|e| bad(format!("regex_pattern `{pattern}`: {e}")))?,
-        None if options.allow_unicode => regex::Regex::new(r"[\W_]+").expect("valid"),
-        None => regex::Regex::new(r"[^-a-zA-Z0-9]+").expect("valid"),
+        Some(pattern) => {
+            own = regex::Regex::new(pattern)
+                .map_err(|e| bad(format!("regex_pattern `{pattern}`: {e}")))?;
+            &own
+        }
+        None if options.allow_unicode => {
+            own = regex::Regex::new(r"[\W_]+").expect("valid");
+            &own
+        }
+        None => fixed(5),
     };
     text = disallowed.replace_all(&text, "-").into_owned();
-    let dashes = regex::Regex::new("-{2,}").expect("valid");
+    let dashes = fixed(6);
     text = dashes.replace_all(&text, "-").trim_matches('-').to_string();
     if !options.stopwords.is_empty() {
         let excluded: Vec<String> = if options.lowercase {
