@@ -429,6 +429,27 @@ fn a_link_to_a_folder_is_copied_as_the_folder_as_copier_copies_it() {
         out.stderr
     );
     assert!(!env.path("loop").exists());
+    // Two links into each other's folders are a loop too.
+    let crossed = env.template(
+        "cp-crossed",
+        &[
+            ("copier.yml", "name: demo\n"),
+            ("x/a.txt", "a\n"),
+            ("y/b.txt", "b\n"),
+        ],
+    );
+    std::os::unix::fs::symlink("../y", crossed.join("x/link")).unwrap();
+    std::os::unix::fs::symlink("../x", crossed.join("y/link")).unwrap();
+    let out = env.run(&[
+        "generate",
+        crossed.to_str().unwrap(),
+        "-o",
+        "crossed",
+        "--defaults",
+    ]);
+    out.expect_code(1);
+    assert!(out.stderr.contains("a loop"), "{}", out.stderr);
+    assert!(!env.path("crossed").exists());
 
     // A link to a folder outside the template stays refused (issue 26).
     let outside = env.template("cp-outside", &[("copier.yml", "name: demo\n")]);

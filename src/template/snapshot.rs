@@ -130,7 +130,7 @@ impl TemplateFiles {
     pub fn load_dir(dir: &Path) -> Result<TemplateFiles> {
         let root = fs::canonicalize(dir).map_err(|e| Error::io("open template folder", dir, e))?;
         let mut out = TemplateFiles::default();
-        out.load_below(dir, &root, &root, "")?;
+        out.load_below(dir, &root, &mut vec![root.clone()], "")?;
         out.files
             .sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
         out.links
@@ -138,10 +138,18 @@ impl TemplateFiles {
         Ok(out)
     }
 
-    /// Reads the files of `folder` (a real folder inside `root`) as the template's files
-    /// below `base` (`""` for the root, else a link's path and `/`).
-    fn load_below(&mut self, dir: &Path, root: &Path, folder: &Path, base: &str) -> Result<()> {
-        let walker = walkdir::WalkDir::new(folder)
+    /// Reads the files of the last of `walking` (a real folder inside `root`; the others are
+    /// the folders whose links led to it) as the template's files below `base` (`""` for
+    /// the root, else a link's path and `/`).
+    fn load_below(
+        &mut self,
+        dir: &Path,
+        root: &Path,
+        walking: &mut Vec<std::path::PathBuf>,
+        base: &str,
+    ) -> Result<()> {
+        let folder = walking.last().expect("a folder to walk").clone();
+        let walker = walkdir::WalkDir::new(&folder)
             .follow_links(false)
             .sort_by_file_name()
             .into_iter()
@@ -153,7 +161,10 @@ impl TemplateFiles {
             if file_type.is_dir() {
                 continue;
             }
-            let path = format!("{base}{}", hash::relative_slash_path(folder, entry.path())?);
+            let path = format!(
+                "{base}{}",
+                hash::relative_slash_path(&folder, entry.path())?
+            );
             let real = if file_type.is_symlink() {
                 let target = fs::read_link(entry.path())
                     .map(|t| t.display().to_string())
@@ -174,18 +185,22 @@ impl TemplateFiles {
                     {
                         Err("points into the template's own repository (.git)")
                     }
-                    // A folder is read through unless it holds the link (a loop copier
-                    // would walk until the path is too long).
+                    // A folder is read through unless it holds the link, or a folder being
+                    // read through already (a loop copier would walk until the path is too
+                    // long).
                     Ok(real) if real.is_dir() => {
                         let at = entry
                             .path()
                             .parent()
                             .and_then(|p| fs::canonicalize(p).ok())
                             .unwrap_or_default();
-                        if at.starts_with(&real) {
+                        if at.starts_with(&real) || walking.iter().any(|w| w.starts_with(&real)) {
                             Err("points at a folder that holds it, a loop")
                         } else {
-                            self.load_below(dir, root, &real, &format!("{path}/"))?;
+                            walking.push(real);
+                            let read = self.load_below(dir, root, walking, &format!("{path}/"));
+                            walking.pop();
+                            read?;
                             continue;
                         }
                     }
