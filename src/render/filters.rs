@@ -24,7 +24,7 @@ pub fn register(env: &mut Environment<'static>, settings: &super::Settings) {
     env.add_filter("pascal_case", |s: String| s.to_upper_camel_case());
     env.add_filter("camel_case", |s: String| s.to_lower_camel_case());
     env.add_filter("upper_snake_case", |s: String| s.to_shouty_snake_case());
-    env.add_filter("slugify", |s: String| slugify(&s));
+    env.add_filter("slugify", super::slugify::filter);
     env.add_filter("jsonify", jsonify);
     let settings = settings.clone();
     env.add_function("uuid4", move || settings.next_uuid());
@@ -37,25 +37,10 @@ pub fn register(env: &mut Environment<'static>, settings: &super::Settings) {
     );
 }
 
-/// Lower-case ASCII letters and digits joined by single dashes; other characters separate
-/// words and accents are dropped.
+/// python-slugify's slug of `text` with its default options (see [`super::slugify`]).
 pub fn slugify(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut pending_dash = false;
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            if pending_dash && !out.is_empty() {
-                out.push('-');
-            }
-            pending_dash = false;
-            out.push(c.to_ascii_lowercase());
-        } else if c.is_alphanumeric() {
-            // A non-ASCII letter: keep word boundaries but drop the letter.
-        } else {
-            pending_dash = true;
-        }
-    }
-    out
+    super::slugify::slugify(text, &super::slugify::Options::default())
+        .expect("the default options are valid")
 }
 
 #[cfg(test)]

@@ -3,11 +3,14 @@
 //! templates too, and output never leaves its target.
 
 pub mod ansible;
+pub mod datetime;
 pub mod filters;
+pub mod gitignore;
 pub mod jinja2;
 pub mod paths;
 pub mod pyformat;
 pub mod pymethods;
+pub mod slugify;
 pub mod stdlib;
 pub mod tree;
 pub mod write;
@@ -166,6 +169,7 @@ pub fn environment(settings: &Settings) -> Environment<'static> {
     filters::register(&mut env, settings);
     jinja2::register(&mut env, settings);
     ansible::register(&mut env);
+    datetime::register(&mut env, settings);
     if let Some(foreign) = &settings.foreign {
         register_foreign(&mut env, foreign);
     }
@@ -201,7 +205,17 @@ pub fn environment_with(
     {
         env.set_undefined_behavior(UndefinedBehavior::Lenient);
     }
+    check_options(options)?;
     let mut builder = minijinja::syntax::SyntaxConfig::builder();
+    if let Some(prefix) = options
+        .get("line_statement_prefix")
+        .and_then(|v| v.as_str())
+    {
+        builder.line_statement_prefix(prefix.to_string());
+    }
+    if let Some(prefix) = options.get("line_comment_prefix").and_then(|v| v.as_str()) {
+        builder.line_comment_prefix(prefix.to_string());
+    }
     builder
         .keep_trailing_newline(flag("keep_trailing_newline", true))
         .trim_blocks(flag("trim_blocks", false))
@@ -220,6 +234,103 @@ pub fn environment_with(
         );
     env.set_syntax(builder.build().map_err(|e| format!("_envops: {e}"))?);
     Ok(env)
+}
+
+/// Jinja2 environment options that change nothing a template writes (caching, reloading).
+const INERT_OPTIONS: [&str; 4] = ["optimized", "cache_size", "auto_reload", "bytecode_cache"];
+
+/// Refuses the Jinja2 environment options (copier's `_envops`, cookiecutter's
+/// `_jinja2_env_vars`) factory cannot honour, rather than render other text: each is named.
+fn check_options(options: &serde_json::Map<String, serde_json::Value>) -> Result<(), String> {
+    const HONOURED: [&str; 12] = [
+        "undefined",
+        "keep_trailing_newline",
+        "trim_blocks",
+        "lstrip_blocks",
+        "block_start_string",
+        "block_end_string",
+        "variable_start_string",
+        "variable_end_string",
+        "comment_start_string",
+        "comment_end_string",
+        "line_statement_prefix",
+        "line_comment_prefix",
+    ];
+    for (key, value) in options {
+        let fine = match key.as_str() {
+            k if HONOURED.contains(&k) || INERT_OPTIONS.contains(&k) => true,
+            // Jinja2's default, and the only newline its templates then write.
+            "newline_sequence" => value.as_str() == Some("\n"),
+            "autoescape" => value.as_bool() == Some(false),
+            "enable_async" => value.as_bool() == Some(false),
+            _ => false,
+        };
+        if !fine {
+            return Err(format!(
+                "the Jinja2 environment option `{key}: {value}` is not supported by factory (it supports {}, and `newline_sequence` only as \"\\n\")",
+                HONOURED.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A template's text as Jinja2's lexer reads it: every `\r\n` and lone `\r` a `\n` (its
+/// default `newline_sequence`), so a template saved with Windows line ends renders with
+/// Unix ones, as copier and cookiecutter render it. Borrowed when there is no `\r`.
+pub fn jinja2_newlines(text: &str) -> std::borrow::Cow<'_, str> {
+    if memchr::memchr(b'\r', text.as_bytes()).is_none() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = memchr::memchr(b'\r', rest.as_bytes()) {
+        out.push_str(&rest[..at]);
+        out.push('\n');
+        rest = &rest[at + 1..];
+        if let Some(after) = rest.strip_prefix('\n') {
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
+/// The newline cookiecutter writes a rendered file with: what Python's universal-newline
+/// reader has seen after reading the source's first line (it decodes the first 8 KiB at
+/// once), the first of `\r`, `\n`, `\r\n` in that order when it saw several, `\n` when it
+/// saw none.
+pub fn first_newline(source: &[u8]) -> &'static str {
+    let chunk = &source[..source.len().min(8192)];
+    let (mut cr, mut lf, mut crlf) = (false, false, false);
+    let mut i = 0;
+    while let Some(at) = memchr::memchr2(b'\r', b'\n', &chunk[i..]) {
+        let at = i + at;
+        if chunk[at] == b'\n' {
+            lf = true;
+        } else if at + 1 < chunk.len() {
+            if chunk[at + 1] == b'\n' {
+                crlf = true;
+                i = at + 2;
+                continue;
+            }
+            cr = true;
+        } else if at + 1 == source.len() && !lf && !crlf {
+            // A `\r` ending the chunk waits for the next byte in Python's decoder: it is
+            // seen only when the first line runs to the end of the file.
+            cr = true;
+        }
+        i = at + 1;
+    }
+    if cr {
+        "\r"
+    } else if lf {
+        "\n"
+    } else if crlf {
+        "\r\n"
+    } else {
+        "\n"
+    }
 }
 
 /// Where a template error is and what it says.

@@ -22,6 +22,27 @@ pub fn check_stored(path: &str) -> Result<(), String> {
     check(path, false)
 }
 
+/// [`check_inside`] for the output of a copier or cookiecutter template, which may name
+/// files with a tab or (on Unix, where it is no separator) a backslash, as those tools
+/// write them: every other rule holds, and a backslash still splits parts for the `..`
+/// rule, so `a\..\x` is refused on every system.
+pub fn check_inside_foreign(path: &str) -> Result<(), String> {
+    let allowed = |c: char| c == '\t' || (cfg!(unix) && c == '\\');
+    if !path.contains(allowed) {
+        return check(path, true);
+    }
+    // Checked as a stored path (split at both separators), then for the other characters.
+    check(path, false)?;
+    let refused = |c: char| c == '\0' || ((c.is_control() || c == '\\') && !allowed(c));
+    if let Some(c) = path.chars().find(|c| refused(*c)) {
+        return Err(format!(
+            "`{}` contains the character {c:?}, which is not allowed in a path",
+            path.escape_debug()
+        ));
+    }
+    Ok(())
+}
+
 fn check(path: &str, output: bool) -> Result<(), String> {
     if path.is_empty() {
         return Err("the path is empty".into());
@@ -354,6 +375,11 @@ mod tests {
         ] {
             assert!(check_stored(good).is_ok(), "{good:?}");
             assert_eq!(check_inside(good).is_ok(), !good.contains(['\\', '\n']));
+        }
+        // copier's and cookiecutter's output may hold a tab or a backslash, nothing else.
+        assert!(check_inside_foreign("a\tb/c\\d.txt").is_ok() == cfg!(unix));
+        for bad in ["a\\..\\x", "..\\x", "a\nb", "/x\tb", "a\0b\t", "a//b\t"] {
+            assert!(check_inside_foreign(bad).is_err(), "{bad:?}");
         }
     }
 

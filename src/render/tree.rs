@@ -15,7 +15,7 @@ use minijinja::Environment;
 
 use super::{TemplateError, describe_error, paths};
 use crate::domain::events::LibraryUse;
-use crate::template::manifest::{MANIFEST_FILE, Manifest};
+use crate::template::manifest::{Flavour, MANIFEST_FILE, Manifest};
 use crate::template::snapshot::TemplateFiles;
 
 /// One output file held in memory.
@@ -134,6 +134,38 @@ fn matches_path_or_parent(set: &GlobSet, path: &str) -> bool {
     false
 }
 
+/// Whether the template holds `path` with the templates suffix added (a file, or a folder
+/// with files in it) below `prefix`: copier renders that one and leaves `path` out, so a
+/// template may hold both `X` and `X.jinja`.
+fn has_templated_sibling(
+    files: &TemplateFiles,
+    prefix: &str,
+    path: &str,
+    suffix: Option<&str>,
+) -> bool {
+    let Some(suffix) = suffix else {
+        return false;
+    };
+    let sibling = format!("{prefix}{path}{suffix}");
+    exists_in(files, &sibling)
+}
+
+/// Whether `path` is a file, a link or a folder with files of the template.
+fn exists_in(files: &TemplateFiles, path: &str) -> bool {
+    if files.get(path).is_some() || files.links.iter().any(|l| l.path == path) {
+        return true;
+    }
+    // Files are sorted by path bytes: the first at or after `path/` tells.
+    let folder = format!("{path}/");
+    let at = files
+        .files
+        .partition_point(|f| f.path.as_bytes() < folder.as_bytes());
+    files
+        .files
+        .get(at)
+        .is_some_and(|f| f.path.starts_with(&folder))
+}
+
 /// Template files larger than this are refused rather than rendered: rendering holds a file's
 /// text and its output in memory, so the same bound holds for both.
 const MAX_RENDER_BYTES: u64 = super::MAX_RENDERED_BYTES as u64;
@@ -149,6 +181,11 @@ pub struct Renderer<'a> {
     conditions: Vec<(GlobSet, String)>,
     keep_compiled: bool,
     settings: super::Settings,
+    /// How the template's own tool reads it (copier's rules for names and exclusions).
+    flavour: Flavour,
+    /// What starts a template in a file or folder name: the delimiters in effect (copier's
+    /// `_envops` may change them).
+    name_markers: Vec<String>,
 }
 
 impl<'a> Renderer<'a> {
@@ -167,7 +204,14 @@ impl<'a> Renderer<'a> {
         settings: &super::Settings,
     ) -> Result<Renderer<'a>, String> {
         let manifest: &Manifest = &owned;
-        let exclude = glob_set(&manifest.files.exclude)?;
+        let flavour = manifest.flavour();
+        // copier's `_exclude` is gitignore patterns over the rendered output paths, judged in
+        // `plan`; factory's own are globs over the template's paths.
+        let exclude = if flavour == Flavour::Copier {
+            glob_set(&[])?
+        } else {
+            glob_set(&manifest.files.exclude)?
+        };
         let copy_only = glob_set(&manifest.files.copy_only)?;
         let mut conditions = Vec::new();
         for rule in &manifest.files.when {
@@ -198,16 +242,23 @@ impl<'a> Renderer<'a> {
             .templates_suffix
             .as_deref()
             .filter(|s| !s.is_empty());
+        // A link to a folder is read through into the files below it (copier's default);
+        // kept as a link, what is below it is not the template's to write.
+        let below_kept = |path: &str| {
+            path.match_indices('/')
+                .any(|(at, _)| kept_links.contains(&path[..at]))
+        };
         for link in files
             .links
             .iter()
-            .filter(|l| kept_links.contains(l.path.as_str()))
+            .filter(|l| kept_links.contains(l.path.as_str()) && !below_kept(&l.path))
         {
             let Some(path) = link.path.strip_prefix(&prefix) else {
                 continue;
             };
             if (content_dir.is_empty() && path == MANIFEST_FILE)
                 || matches_path_or_parent(&exclude, path)
+                || has_templated_sibling(&files, &prefix, path, suffix)
             {
                 continue;
             }
@@ -220,7 +271,7 @@ impl<'a> Renderer<'a> {
             });
         }
         for (index, file) in files.files.iter().enumerate() {
-            if kept_links.contains(file.path.as_str()) {
+            if kept_links.contains(file.path.as_str()) || below_kept(&file.path) {
                 continue;
             }
             let Some(path) = file.path.strip_prefix(&prefix) else {
@@ -228,6 +279,7 @@ impl<'a> Renderer<'a> {
             };
             if (content_dir.is_empty() && path == MANIFEST_FILE)
                 || matches_path_or_parent(&exclude, path)
+                || has_templated_sibling(&files, &prefix, path, suffix)
             {
                 continue;
             }
@@ -250,6 +302,22 @@ impl<'a> Renderer<'a> {
             ));
         }
         let mut env = super::environment_with(settings, &manifest.envops)?;
+        let name_markers = [
+            "variable_start_string",
+            "block_start_string",
+            "comment_start_string",
+        ]
+        .iter()
+        .zip(["{{", "{%", "{#"])
+        .map(|(key, default)| {
+            manifest
+                .envops
+                .get(*key)
+                .and_then(|v| v.as_str())
+                .unwrap_or(default)
+                .to_string()
+        })
+        .collect();
         let loader_files = Arc::clone(&files);
         let loadable: HashMap<String, usize> = content
             .iter()
@@ -257,6 +325,7 @@ impl<'a> Renderer<'a> {
             .map(|c| (c.path.clone(), c.index))
             .collect();
         let search_path = manifest.search_path.clone();
+        let jinja2_newlines = flavour != Flavour::Factory;
         env.set_loader(move |name| {
             // A content file by its own path first (how each file is compiled), then the
             // manifest's search folders, which may lie outside the content.
@@ -292,6 +361,14 @@ impl<'a> Renderer<'a> {
                 return Ok(None);
             }
             let text = String::from_utf8(bytes.into_owned()).expect("checked by is_binary");
+            let text = if jinja2_newlines {
+                match super::jinja2_newlines(&text) {
+                    Cow::Owned(normalised) => normalised,
+                    Cow::Borrowed(_) => text,
+                }
+            } else {
+                text
+            };
             Ok(Some(
                 crate::template::syntax::preprocess(&text).into_owned(),
             ))
@@ -304,6 +381,8 @@ impl<'a> Renderer<'a> {
             conditions,
             keep_compiled: false,
             settings: settings.clone(),
+            flavour,
+            name_markers,
         })
     }
 
@@ -553,6 +632,18 @@ impl<'a> Renderer<'a> {
                 }
             }
         }
+        let excluded = match self.copier_exclusions(ctx) {
+            Ok(spec) => spec,
+            Err(problem) => {
+                problems.push(problem);
+                super::gitignore::Spec::default()
+            }
+        };
+        let suffix = self
+            .manifest
+            .templates_suffix
+            .as_deref()
+            .filter(|s| !s.is_empty());
         let mut parts: HashMap<&str, Option<String>> = HashMap::new();
         let mut planned = Vec::with_capacity(self.content.len());
         let mut seen: HashSet<String> = HashSet::with_capacity(self.content.len());
@@ -595,12 +686,30 @@ impl<'a> Renderer<'a> {
                     continue;
                 }
             }
-            if let Err(message) = paths::check_inside(&out) {
+            let checked = if self.flavour == Flavour::Factory {
+                paths::check_inside(&out)
+            } else {
+                paths::check_inside_foreign(&out)
+            };
+            if let Err(message) = checked {
                 problems.push(RenderProblem::Path {
                     source: file.path.clone(),
                     message,
                 });
                 continue;
+            }
+            if self.flavour == Flavour::Copier {
+                if excluded.is_excluded(&out) {
+                    continue;
+                }
+                // copier also leaves out a plain file whose rendered path, with the suffix,
+                // names a file at the template's root (its `_render_parts`).
+                if file.strip_suffix.is_none()
+                    && let Some(suffix) = suffix
+                    && exists_in(&self.files, &format!("{out}{suffix}"))
+                {
+                    continue;
+                }
             }
             if !seen.insert(out.clone()) {
                 problems.push(RenderProblem::Path {
@@ -621,6 +730,46 @@ impl<'a> Renderer<'a> {
         }
     }
 
+    /// copier's exclusions for these answers: each `_exclude` entry rendered (one entry may
+    /// render to several lines, one pattern each), compiled as pathspec's gitignore patterns.
+    fn copier_exclusions(
+        &self,
+        ctx: &minijinja::Value,
+    ) -> Result<super::gitignore::Spec, RenderProblem> {
+        if self.flavour != Flavour::Copier {
+            return Ok(super::gitignore::Spec::default());
+        }
+        let mut lines: Vec<String> = Vec::new();
+        for pattern in &self.manifest.files.exclude {
+            let rendered = if self.is_name_template(pattern) {
+                super::render_str_bounded(&self.env, pattern, ctx).map_err(|e| {
+                    let mut err = describe_error(&e, "_exclude", |_| Some(pattern.clone()));
+                    err.location = format!("_exclude `{pattern}`");
+                    RenderProblem::Template(err)
+                })?
+            } else {
+                pattern.clone()
+            };
+            lines.extend(
+                rendered
+                    .split("\r\n")
+                    .flat_map(|l| l.split(['\r', '\n']))
+                    .map(str::to_string),
+            );
+        }
+        super::gitignore::Spec::new(lines.iter().map(String::as_str)).map_err(|message| {
+            RenderProblem::Condition {
+                location: "_exclude".to_string(),
+                message,
+            }
+        })
+    }
+
+    /// Whether a name (or a pattern) holds template syntax with the delimiters in effect.
+    fn is_name_template(&self, text: &str) -> bool {
+        self.name_markers.iter().any(|m| text.contains(m.as_str()))
+    }
+
     /// Renders one part of a name; `None` when it renders empty (dropping the file).
     fn render_name_part(
         &self,
@@ -628,7 +777,7 @@ impl<'a> Renderer<'a> {
         path: &str,
         ctx: &minijinja::Value,
     ) -> Result<Option<String>, RenderProblem> {
-        if !crate::template::params::is_template_text(part) {
+        if !self.is_name_template(part) {
             return Ok(Some(part.to_string()));
         }
         let rendered = super::render_str_bounded(&self.env, part, ctx).map_err(|e| {
@@ -636,6 +785,11 @@ impl<'a> Renderer<'a> {
             err.location = format!("{path} (file name)");
             RenderProblem::Template(err)
         })?;
+        // copier keeps what a name renders to as it is (a name may start or end with a
+        // space); factory's own and cookiecutter's are trimmed.
+        if self.flavour == Flavour::Copier {
+            return Ok((!rendered.is_empty()).then_some(rendered));
+        }
         let rendered = rendered.trim();
         Ok((!rendered.is_empty()).then(|| rendered.to_string()))
     }
@@ -671,9 +825,9 @@ impl<'a> Renderer<'a> {
         if self.keep_compiled && !file.copy_only {
             match self.env.get_template(&file.path) {
                 Ok(template) => {
-                    return super::render_bounded(&template, ctx)
-                        .map(|text| Cow::Owned(text.into_bytes()))
-                        .map_err(|e| self.problem(describe_error(&e, &file.path, from_cache)));
+                    let rendered = super::render_bounded(&template, ctx)
+                        .map_err(|e| self.problem(describe_error(&e, &file.path, from_cache)))?;
+                    return self.written_newlines(file, ctx, rendered, None);
                 }
                 // Binary files are not templates: copied below.
                 Err(e) if e.kind() == minijinja::ErrorKind::TemplateNotFound => {}
@@ -689,9 +843,13 @@ impl<'a> Renderer<'a> {
         if file.copy_only || is_binary(&bytes) {
             return Ok(bytes);
         }
-        let text = crate::template::syntax::preprocess(
-            std::str::from_utf8(&bytes).expect("checked by is_binary"),
-        );
+        let source = std::str::from_utf8(&bytes).expect("checked by is_binary");
+        let source = if self.flavour == Flavour::Factory {
+            Cow::Borrowed(source)
+        } else {
+            super::jinja2_newlines(source)
+        };
+        let text = crate::template::syntax::preprocess(&source);
         let text: &str = &text;
         let describe = |e: minijinja::Error| {
             self.problem(describe_error(&e, &file.path, |name| {
@@ -709,7 +867,48 @@ impl<'a> Renderer<'a> {
             .template_from_named_str(&file.path, text)
             .map_err(describe)?;
         let rendered = super::render_bounded(&template, ctx).map_err(describe)?;
-        Ok(Cow::Owned(rendered.into_bytes()))
+        self.written_newlines(file, ctx, rendered, Some(&bytes))
+    }
+
+    /// A rendered file's text as its tool writes it: cookiecutter writes every newline as
+    /// `_new_lines` says, or as the source's first newlines are (Python's universal
+    /// newlines over the first 8 KiB read); copier and factory write what Jinja made.
+    fn written_newlines(
+        &self,
+        file: &ContentFile,
+        ctx: &minijinja::Value,
+        rendered: String,
+        source: Option<&[u8]>,
+    ) -> Result<Cow<'_, [u8]>, RenderProblem> {
+        if self.flavour != Flavour::Cookiecutter || !rendered.contains('\n') {
+            return Ok(Cow::Owned(rendered.into_bytes()));
+        }
+        let configured = ctx
+            .get_attr("cookiecutter")
+            .and_then(|c| c.get_attr("_new_lines"))
+            .ok()
+            .filter(|v| v.is_true())
+            .and_then(|v| v.as_str().map(str::to_string));
+        let newline = match configured {
+            Some(newline) => newline,
+            None => {
+                let read;
+                let source = match source {
+                    Some(source) => source,
+                    None => {
+                        read = self.files.files[file.index]
+                            .read()
+                            .map_err(|e| RenderProblem::Read(e.to_string()))?;
+                        &read
+                    }
+                };
+                super::first_newline(source).to_string()
+            }
+        };
+        if newline == "\n" {
+            return Ok(Cow::Owned(rendered.into_bytes()));
+        }
+        Ok(Cow::Owned(rendered.replace('\n', &newline).into_bytes()))
     }
 
     /// A file that uses a tag a Python extension adds (`{% gitcommit %}`) is rendered whole

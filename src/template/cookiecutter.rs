@@ -55,7 +55,16 @@ pub fn manifest(text: &str, name: &str, paths: &[&str]) -> Result<Manifest, Yaml
     let mut dictionaries = Vec::new();
     let mut copy_only = Vec::new();
     let mut python_extensions = Vec::new();
+    // cookiecutter passes `_jinja2_env_vars` to its Jinja2 environment as keyword arguments.
+    let mut envops = Map::new();
     for (key, value) in &context {
+        if key == "_jinja2_env_vars" {
+            envops = value.as_object().cloned().ok_or_else(|| {
+                error(format!(
+                    "`_jinja2_env_vars` is {value}: cookiecutter expects a mapping of Jinja2 environment options"
+                ))
+            })?;
+        }
         let hidden = key.starts_with('_');
         if key == "_copy_without_render" {
             for pattern in value
@@ -166,7 +175,7 @@ pub fn manifest(text: &str, name: &str, paths: &[&str]) -> Result<Manifest, Yaml
         templates_suffix: None,
         tasks: Vec::new(),
         skip_if_exists: Vec::new(),
-        envops: Map::new(),
+        envops,
         answers_file: None,
         python_extensions,
         preserve_symlinks: false,

@@ -124,12 +124,32 @@ pub struct Snapshot {
 }
 
 impl TemplateFiles {
-    /// Reads every file below `dir` (skipping `.git/`). Symlinks to files inside `dir` are
-    /// read through; others are listed in `refused_links`.
+    /// Reads every file below `dir` (skipping `.git/`). Symlinks to files and folders inside
+    /// `dir` are read through, as copier reads them (a folder's files listed below the
+    /// link's name); others are listed in `refused_links`.
     pub fn load_dir(dir: &Path) -> Result<TemplateFiles> {
         let root = fs::canonicalize(dir).map_err(|e| Error::io("open template folder", dir, e))?;
         let mut out = TemplateFiles::default();
-        let walker = walkdir::WalkDir::new(&root)
+        out.load_below(dir, &root, &mut vec![root.clone()], "")?;
+        out.files
+            .sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+        out.links
+            .sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+        Ok(out)
+    }
+
+    /// Reads the files of the last of `walking` (a real folder inside `root`; the others are
+    /// the folders whose links led to it) as the template's files below `base` (`""` for
+    /// the root, else a link's path and `/`).
+    fn load_below(
+        &mut self,
+        dir: &Path,
+        root: &Path,
+        walking: &mut Vec<std::path::PathBuf>,
+        base: &str,
+    ) -> Result<()> {
+        let folder = walking.last().expect("a folder to walk").clone();
+        let walker = walkdir::WalkDir::new(&folder)
             .follow_links(false)
             .sort_by_file_name()
             .into_iter()
@@ -141,28 +161,52 @@ impl TemplateFiles {
             if file_type.is_dir() {
                 continue;
             }
-            let path = hash::relative_slash_path(&root, entry.path())?;
+            let path = format!(
+                "{base}{}",
+                hash::relative_slash_path(&folder, entry.path())?
+            );
             let real = if file_type.is_symlink() {
                 let target = fs::read_link(entry.path())
                     .map(|t| t.display().to_string())
                     .unwrap_or_default();
-                out.links.push(SourceLink {
+                self.links.push(SourceLink {
                     path: path.clone(),
                     target: target.clone(),
                 });
                 // Inside the template, through any number of hops, and never into its own
                 // repository (a remote URL with a token lives in .git/config).
                 let followed = match fs::canonicalize(entry.path()) {
-                    Ok(real) if !real.starts_with(&root) => Err("points outside the template"),
+                    Ok(real) if !real.starts_with(root) => Err("points outside the template"),
                     Ok(real)
-                        if real.strip_prefix(&root).is_ok_and(|rel| {
+                        if real.strip_prefix(root).is_ok_and(|rel| {
                             rel.components()
                                 .any(|c| is_git_dir_name(&c.as_os_str().to_string_lossy()))
                         }) =>
                     {
                         Err("points into the template's own repository (.git)")
                     }
-                    Ok(real) if !real.is_file() => Err("points at a folder, not a file"),
+                    // A folder is read through unless it holds the link, or a folder being
+                    // read through already (a loop copier would walk until the path is too
+                    // long).
+                    Ok(real) if real.is_dir() => {
+                        let at = entry
+                            .path()
+                            .parent()
+                            .and_then(|p| fs::canonicalize(p).ok())
+                            .unwrap_or_default();
+                        if at.starts_with(&real) || walking.iter().any(|w| w.starts_with(&real)) {
+                            Err("points at a folder that holds it, a loop")
+                        } else {
+                            walking.push(real);
+                            let read = self.load_below(dir, root, walking, &format!("{path}/"));
+                            walking.pop();
+                            read?;
+                            continue;
+                        }
+                    }
+                    Ok(real) if !real.is_file() => {
+                        Err("points at something that is not a file or a folder")
+                    }
                     Ok(real) => Ok(real),
                     // A link to a file the template renders (`run -> make.py` beside
                     // `make.py.jinja`) is kept as a link with copier's `_preserve_symlinks`.
@@ -173,7 +217,7 @@ impl TemplateFiles {
                 match followed {
                     Ok(real) => real,
                     Err(why) => {
-                        out.refused_links.push(RefusedLink { path, target, why });
+                        self.refused_links.push(RefusedLink { path, target, why });
                         continue;
                     }
                 }
@@ -183,18 +227,14 @@ impl TemplateFiles {
                 continue;
             };
             let meta = fs::metadata(&real).map_err(|e| Error::io("read", &real, e))?;
-            out.files.push(SourceFile {
+            self.files.push(SourceFile {
                 path,
                 executable: is_executable(&meta),
                 size: meta.len(),
                 content: Content::Disk(real),
             });
         }
-        out.files
-            .sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
-        out.links
-            .sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
-        Ok(out)
+        Ok(())
     }
 
     /// Reads a stored version's files from its tree object.

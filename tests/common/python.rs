@@ -83,6 +83,13 @@ if now:
         pinned = arrow.get(now)
         arrow.now = lambda tz="local": pinned.to(tz)
         arrow.utcnow = lambda: pinned.to("utc")
+    # jinja2-ansible-filters' strftime reads time.localtime() when given no seconds.
+    import time
+    from datetime import datetime
+
+    seconds = datetime.fromisoformat(now.replace("Z", "+00:00")).timestamp()
+    localtime = time.localtime
+    time.localtime = lambda secs=None: localtime(seconds if secs is None else secs)
 "#;
 
 /// A command for a reference tool with this test's environment (see [`Env::program`]) and
