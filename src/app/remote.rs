@@ -10,7 +10,13 @@ use crate::registry::credentials::{self, Credential};
 use crate::store::config::Remote;
 
 /// Adds a remote (and makes it the default when asked).
-pub fn add_remote(session: &Session, name: &str, url: &str, default: bool) -> Result<NamedRemote> {
+pub fn add_remote(
+    session: &Session,
+    name: &str,
+    url: &str,
+    default: bool,
+    plain_http: bool,
+) -> Result<NamedRemote> {
     let valid = !name.is_empty()
         && name.len() <= 64
         && name
@@ -33,6 +39,7 @@ pub fn add_remote(session: &Session, name: &str, url: &str, default: bool) -> Re
     config.remotes.push(Remote {
         name: name.to_string(),
         url: parsed.to_string(),
+        plain_http,
     });
     if default {
         config.remote.default = Some(name.to_string());
@@ -41,6 +48,7 @@ pub fn add_remote(session: &Session, name: &str, url: &str, default: bool) -> Re
     Ok(NamedRemote {
         name: name.to_string(),
         url: parsed,
+        plain_http,
     })
 }
 
@@ -63,7 +71,12 @@ pub fn list_remotes(session: &Session) -> (Vec<Remote>, Option<String>) {
 
 /// Checks a credential against the registry (`GET /v2/` through its challenge) and keeps
 /// it as docker does; where it went.
-pub fn login(host: &str, username: &str, secret: &str) -> Result<String> {
+pub fn login(
+    host: &str,
+    username: &str,
+    secret: &str,
+    options: crate::registry::client::Options,
+) -> Result<String> {
     crate::secrets::register(secret);
     if host.contains('/') || host.contains('@') {
         // `user:password@host` is shown without what comes before the `@`.
@@ -81,8 +94,12 @@ pub fn login(host: &str, username: &str, secret: &str) -> Result<String> {
         secret: secret.to_string(),
         source: "the login".to_string(),
     };
-    let registry =
-        Registry::with_credential(host, Some(credential), vec!["the login".to_string()])?;
+    let registry = Registry::with_credential(
+        host,
+        Some(credential),
+        vec!["the login".to_string()],
+        options,
+    )?;
     registry.ping()?;
     credentials::store(host, username, secret)
 }
@@ -117,11 +134,19 @@ pub struct Found {
 
 /// The templates of one remote (or every remote) whose name, title, description or tags
 /// hold `term` (any case).
-pub fn search(session: &Session, term: Option<&str>, remote: Option<&str>) -> Result<Vec<Found>> {
-    let remotes = match remote {
+pub fn search(
+    session: &Session,
+    term: Option<&str>,
+    remote: Option<&str>,
+    plain_http: bool,
+) -> Result<Vec<Found>> {
+    let mut remotes = match remote {
         Some(name) => vec![registry::remote_named(session, name)?],
         None => configured(session)?,
     };
+    for remote in &mut remotes {
+        remote.plain_http |= plain_http;
+    }
     if remotes.is_empty() {
         return Err(Error::usage("there are no remotes to search")
             .hint("add one: factory remote add NAME oci://HOST/NAMESPACE"));
@@ -129,7 +154,8 @@ pub fn search(session: &Session, term: Option<&str>, remote: Option<&str>) -> Re
     let term = term.map(str::to_lowercase);
     let mut found = Vec::new();
     for remote in remotes {
-        let registry = Registry::connect(&remote.url.host)?;
+        let registry = remote.connect(session)?;
+        registry.plan(&[(remote.url.index_repository().as_str(), "pull")]);
         let Some(index) = registry::read_index(session, &registry, &remote.url)? else {
             session.note(format!(
                 "{} has no index yet: nothing was published to it with factory",
@@ -195,12 +221,13 @@ pub fn pull_from_remotes(
 }
 
 /// `pull REMOTE/TEMPLATE[@VERSION]`.
-pub fn pull(session: &Session, spec: &str) -> Result<Pulled> {
+pub fn pull(session: &Session, spec: &str, plain_http: bool) -> Result<Pulled> {
     let (remote, template) = spec.split_once('/').ok_or_else(|| {
         Error::usage(format!("`{spec}` names no remote"))
             .hint("write it as REMOTE/TEMPLATE[@VERSION], e.g. shared/orders-api@1.0.0")
     })?;
-    let remote = registry::remote_named(session, remote)?;
+    let mut remote = registry::remote_named(session, remote)?;
+    remote.plain_http |= plain_http;
     let reference = super::Reference::parse(template);
     registry::pull(session, &remote, reference.name, reference.version)?.ok_or_else(|| {
         let what = match reference.version {

@@ -59,6 +59,31 @@ pub struct Settings {
     /// The interpreter that runs a template's Python Jinja extensions (`FACTORY_PYTHON`,
     /// else `python3`).
     pub python: String,
+    /// How registries are spoken to.
+    pub registry: RegistrySettings,
+}
+
+/// Settings for registry remotes.
+#[derive(Debug, Clone, Default)]
+pub struct RegistrySettings {
+    /// Requests in flight at once (`FACTORY_REGISTRY_PARALLEL`); store.yaml's
+    /// `remote.parallel`, else 8, when `None`.
+    pub parallel: Option<usize>,
+}
+
+/// `FACTORY_REGISTRY_PARALLEL`, checked.
+fn registry_parallel() -> Result<Option<usize>> {
+    let max = crate::registry::client::MAX_PARALLEL;
+    match env_var("FACTORY_REGISTRY_PARALLEL") {
+        None => Ok(None),
+        Some(text) => match text.trim().parse::<usize>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(Some(n)),
+            _ => Err(Error::usage(format!(
+                "FACTORY_REGISTRY_PARALLEL is `{text}`, not a number of requests from 1 to {max}"
+            ))
+            .hint("set it to e.g. 8, or unset it")),
+        },
+    }
 }
 
 /// Settings for template repositories.
@@ -181,6 +206,9 @@ impl Settings {
             no_color: std::env::var_os("NO_COLOR").is_some(),
             git,
             python: env_var("FACTORY_PYTHON").unwrap_or_else(|| "python3".into()),
+            registry: RegistrySettings {
+                parallel: registry_parallel()?,
+            },
         })
     }
 
