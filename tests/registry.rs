@@ -2281,3 +2281,87 @@ fn a_registry_that_takes_uploads_in_one_request_gets_one_request_per_blob() {
         format!("orders file 7 one\n{}\n", "x".repeat(200))
     );
 }
+
+/// This machine's address on its network (not a loopback one): where the route to a
+/// documentation address leaves from (a UDP "connect" sends nothing).
+fn own_address() -> String {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    socket
+        .connect("203.0.113.1:9")
+        .expect("this test needs a network interface besides loopback");
+    let ip = socket.local_addr().unwrap().ip();
+    assert!(!ip.is_loopback(), "{ip}");
+    ip.to_string()
+}
+
+#[test]
+#[ignore = "needs docker-registry: run scripts/registry-install"]
+fn plain_http_registries_are_spoken_to_as_docker_and_oras_do() {
+    let plain = Registry::start_plain();
+    // On loopback, a registry that does not speak TLS is spoken to over plain HTTP without
+    // being told (docker's rule for 127.0.0.0/8 and localhost).
+    let a = Env::new();
+    a.run(&["remote", "add", "local", &format!("oci://{}/factory", plain.host), "--default"])
+        .ok();
+    let template = a.path("tpl");
+    write_template(&template, 6, "plain");
+    prepare_version(&a, &template, "1.0.0");
+    let (_, json) = publish(&a, "1.0.0");
+    assert_eq!(json["pushed"]["blobsUploaded"], 9, "{json}");
+    let found = a.run(&["search", "shared"]);
+    found.ok();
+    assert!(found.stdout.contains("local/Acme.Shared"), "{}", found.stdout);
+
+    // Elsewhere, plain HTTP is named, with the flag that allows it; exit 1, not a retry.
+    let port = plain.host.rsplit_once(':').unwrap().1;
+    let lan = format!("{}:{port}", own_address());
+    let b = Env::new();
+    b.run(&["remote", "add", "lan", &format!("oci://{lan}/factory")]).ok();
+    let refused = b.run(&["pull", &format!("lan/{NAME}")]);
+    refused.expect_code(1);
+    assert!(
+        refused
+            .stderr
+            .contains(&format!("the registry {lan} speaks plain HTTP, not HTTPS")),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("--plain-http"), "{}", refused.stderr);
+    assert!(!b.path(".factory-store/objects").exists() || b.run(&["list"]).stdout.contains("No templates"));
+    // --plain-http for one command, then as the remote's setting.
+    b.run(&["pull", &format!("lan/{NAME}"), "--plain-http"]).ok();
+    let c = Env::new();
+    c.run(&["remote", "add", "lan", &format!("oci://{lan}/factory"), "--plain-http"])
+        .ok();
+    let listed = c.run(&["remote", "list"]);
+    assert!(listed.stdout.contains("(plain HTTP)"), "{}", listed.stdout);
+    c.run(&["generate", NAME, "-o", "out", "--defaults"]).ok();
+    assert!(c.path("out/src/file0003.txt").is_file());
+
+    // A TLS registry: --plain-http is told it speaks HTTPS; without the CA, the
+    // certificate is named with SSL_CERT_FILE.
+    let tls = Registry::start(Auth::Basic(USER, PASSWORD));
+    let mut d = store_at(&tls, &tls.host);
+    let wrong = d.run(&["search", "--plain-http"]);
+    wrong.expect_code(1);
+    assert!(
+        wrong
+            .stderr
+            .contains(&format!("the registry {} speaks HTTPS, not plain HTTP", tls.host)),
+        "{}",
+        wrong.stderr
+    );
+    let other_ca = d.path("other-ca.pem");
+    std::fs::write(&other_ca, common::tls::test_ca().0).unwrap();
+    d.set_env("SSL_CERT_FILE", other_ca.to_str().unwrap());
+    let untrusted = d.run(&["search"]);
+    untrusted.expect_code(1);
+    assert!(
+        untrusted.stderr.contains(&format!(
+            "the TLS certificate of the registry {} is not trusted: it is not signed by a CA this machine trusts",
+            tls.host
+        )) && untrusted.stderr.contains("SSL_CERT_FILE"),
+        "{}",
+        untrusted.stderr
+    );
+}

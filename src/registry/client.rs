@@ -495,8 +495,9 @@ fn certificate_problem(e: &reqwest::Error) -> Option<&'static str> {
     if !text.contains("certificate") && !text.contains("Certificate") {
         return None;
     }
-    Some(if text.contains("UnknownIssuer") {
-        "it is signed by a CA this machine does not trust"
+    // A CA of the same name as the one trusted fails on the signature, not the issuer.
+    Some(if text.contains("UnknownIssuer") || text.contains("BadSignature") {
+        "it is not signed by a CA this machine trusts"
     } else if text.contains("NotValidForName") {
         "it is not issued for this host name"
     } else if text.contains("Expired") {

@@ -68,7 +68,8 @@ impl Registry {
     }
 
     /// Starts a registry without auth over plain HTTP, as Debian's docker-registry runs
-    /// out of the box.
+    /// out of the box, listening on every address (reached as 127.0.0.1 and as the
+    /// machine's own address).
     pub fn start_plain() -> Registry {
         Registry::start_with(Auth::None, false)
     }
@@ -138,8 +139,9 @@ impl Registry {
             format!("auth:\n{auth_yaml}")
         };
         let config = format!(
-            "version: 0.1\nlog:\n  level: info\n  formatter: text\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{tls_yaml}{auth_yaml}",
+            "version: 0.1\nlog:\n  level: info\n  formatter: text\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {}:{port}\n{tls_yaml}{auth_yaml}",
             path("data").display(),
+            if tls { "127.0.0.1" } else { "0.0.0.0" },
         );
         std::fs::write(path("config.yml"), config).unwrap();
         let log = std::fs::File::create(path("registry.log")).unwrap();
