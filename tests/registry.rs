@@ -2365,3 +2365,90 @@ fn plain_http_registries_are_spoken_to_as_docker_and_oras_do() {
         untrusted.stderr
     );
 }
+
+#[test]
+#[ignore = "needs docker-registry: run scripts/registry-install"]
+fn newer_versions_on_a_remote_are_taken_and_an_unreachable_remote_is_gone_past() {
+    let registry = Registry::start(Auth::Basic(USER, PASSWORD));
+    let a = store_for(&registry);
+    let template = a.path("tpl");
+    write_template(&template, 3, "v1");
+    prepare_version(&a, &template, "1.0.0");
+    publish(&a, "1.0.0");
+    let b = store_for(&registry);
+    b.run(&["generate", NAME, "-o", "p1", "--defaults"]).ok();
+    write_template(&template, 3, "v2");
+    prepare_version(&a, &template, "1.1.0");
+    publish(&a, "1.1.0");
+
+    // As helm and copier take the newest: a store that pulled 1.0.0 generates 1.1.0.
+    let newer = b.run(&["generate", NAME, "-o", "p2", "--defaults"]);
+    newer.ok();
+    assert!(
+        newer.stderr.contains(
+            "shared has Acme.Shared@1.1.0, newer than the 1.0.0 in the store: pulled it (--offline keeps to the store)"
+        ),
+        "{}",
+        newer.stderr
+    );
+    assert!(std::fs::read_to_string(b.path("p2/src/file0001.txt")).unwrap().contains("v2"));
+    // --offline keeps to the store; a version only on the remote is pulled by upgrade --to.
+    write_template(&template, 3, "v3");
+    prepare_version(&a, &template, "1.2.0");
+    publish(&a, "1.2.0");
+    b.run(&["generate", NAME, "-o", "p3", "--defaults", "--offline"]).ok();
+    assert!(std::fs::read_to_string(b.path("p3/src/file0001.txt")).unwrap().contains("v2"));
+    let p1 = b.path("p1");
+    let upgraded = b.run(&["upgrade", p1.to_str().unwrap(), "--to", "1.2.0", "--apply"]);
+    upgraded.ok();
+    assert!(std::fs::read_to_string(b.path("p1/src/file0001.txt")).unwrap().contains("v3"));
+
+    // An unreachable remote first: warned about, the next one asked.
+    let closed = common::tls::free_port();
+    let mut c = Env::new();
+    c.set_env("SSL_CERT_FILE", registry.ca.to_str().unwrap());
+    c.run(&["remote", "add", "down", &format!("oci://127.0.0.1:{closed}/factory")])
+        .ok();
+    c.run(&["remote", "add", "shared", &format!("oci://{}/factory", registry.host)])
+        .ok();
+    login(&c, &registry.host, PASSWORD).ok();
+    let warning = format!(
+        "warning: the remote down (oci://127.0.0.1:{closed}/factory) did not answer, went on without it: nothing listens at 127.0.0.1:{closed}"
+    );
+    let generated = c.run(&["generate", NAME, "-o", "q", "--defaults"]);
+    generated.ok();
+    assert!(generated.stderr.contains(&warning), "{}", generated.stderr);
+    let found = c.run(&["search", "shared"]);
+    found.ok();
+    assert!(found.stderr.contains(&warning), "{}", found.stderr);
+    assert!(found.stdout.contains("shared/Acme.Shared"), "{}", found.stdout);
+
+    // remote.default unreachable: the store's publication does not wait for it.
+    let d = Env::new();
+    d.run(&["remote", "add", "down", &format!("oci://127.0.0.1:{closed}/factory"), "--default"])
+        .ok();
+    let template = d.path("tpl");
+    write_template(&template, 2, "d");
+    prepare_version(&d, &template, "1.0.0");
+    let outage = d.run(&["publish", &format!("{NAME}@1.0.0")]);
+    outage.expect_code(1);
+    assert!(
+        outage.stderr.contains(&format!(
+            "published Acme.Shared@1.0.0 in the store, but not pushed to down (remote.default): nothing listens at 127.0.0.1:{closed}"
+        )) && outage.stderr.contains("factory publish Acme.Shared@1.0.0"),
+        "{}",
+        outage.stderr
+    );
+    let published = |env: &Env| {
+        env.events()
+            .iter()
+            .filter(|e| e["eventType"] == "TemplatePublished")
+            .count()
+    };
+    assert_eq!(published(&d), 1);
+    prepare_version(&d, &template, "1.0.1");
+    d.run(&["publish", &format!("{NAME}@1.0.1"), "--offline"]).ok();
+    assert_eq!(published(&d), 2);
+    let both = d.run(&["publish", &format!("{NAME}@1.0.1"), "--offline", "--to", "down"]);
+    both.expect_code(2);
+}

@@ -581,6 +581,12 @@ static WARNINGS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 /// serving many commands says it once.
 static WARNED: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
 
+/// Gives a warning about a registry (a remote that did not answer and was gone past), shown
+/// with the others.
+pub fn warn(text: String) {
+    WARNINGS.lock().unwrap_or_else(|e| e.into_inner()).push(text);
+}
+
 /// The warnings registry clients gave since the last call (drained).
 pub fn take_warnings() -> Vec<String> {
     std::mem::take(&mut *WARNINGS.lock().unwrap_or_else(|e| e.into_inner()))
