@@ -2031,8 +2031,14 @@ fn blobs_travel_in_two_requests_each_on_distribution_with_one_auth_negotiation()
     let count = |needle: &str| log.iter().filter(|l| l.contains(needle)).count();
     // Distribution does not take an upload in one request: the first upload asks (its
     // bytes in the POST), is answered 202, and every upload after it is POST + PUT.
-    assert_eq!(count("\"POST /v2/factory/acme.shared/blobs/uploads/?digest="), 1);
-    assert_eq!(count("\"POST /v2/factory/factory-index/blobs/uploads/?digest="), 0);
+    assert_eq!(
+        count("\"POST /v2/factory/acme.shared/blobs/uploads/?digest="),
+        1
+    );
+    assert_eq!(
+        count("\"POST /v2/factory/factory-index/blobs/uploads/?digest="),
+        0
+    );
     let puts = count("\"PUT /v2/factory/acme.shared/blobs/uploads/");
     // The record's events and the empty config of the publication referrer besides.
     assert_eq!(puts, uploaded + 2, "{log:#?}");
@@ -2164,7 +2170,11 @@ fn one_request_answer(
             .map(common::http::percent_decode)
     };
     let mut m = state.lock().unwrap();
-    let none = (404, Vec::new(), br#"{"errors":[{"code":"NOT_FOUND","message":"none"}]}"#.to_vec());
+    let none = (
+        404,
+        Vec::new(),
+        br#"{"errors":[{"code":"NOT_FOUND","message":"none"}]}"#.to_vec(),
+    );
     if path == "/v2/" {
         return (200, Vec::new(), b"{}".to_vec());
     }
@@ -2175,15 +2185,21 @@ fn one_request_answer(
             return (202, vec![("Location".into(), location)], Vec::new());
         };
         if common::fake_registry::digest(&request.body) != digest {
-            return (400, Vec::new(), br#"{"errors":[{"code":"DIGEST_INVALID","message":"x"}]}"#.to_vec());
+            return (
+                400,
+                Vec::new(),
+                br#"{"errors":[{"code":"DIGEST_INVALID","message":"x"}]}"#.to_vec(),
+            );
         }
-        m.blobs.insert(format!("{repository}/{digest}"), request.body.clone());
+        m.blobs
+            .insert(format!("{repository}/{digest}"), request.body.clone());
         let location = format!("/v2/{repository}/blobs/{digest}");
         return (201, vec![("Location".into(), location)], Vec::new());
     }
     if let Some((repository, _)) = rest.split_once("/blobs/uploads/") {
         let digest = param("digest").unwrap_or_default();
-        m.blobs.insert(format!("{repository}/{digest}"), request.body.clone());
+        m.blobs
+            .insert(format!("{repository}/{digest}"), request.body.clone());
         return (201, Vec::new(), Vec::new());
     }
     if let Some((repository, digest)) = rest.split_once("/blobs/") {
@@ -2195,15 +2211,24 @@ fn one_request_answer(
     if let Some((repository, reference)) = rest.split_once("/manifests/") {
         let key = format!("{repository}/{reference}");
         if request.method == "PUT" {
-            let media = request.header("content-type").unwrap_or_default().to_string();
+            let media = request
+                .header("content-type")
+                .unwrap_or_default()
+                .to_string();
             let digest = common::fake_registry::digest(&request.body);
-            m.manifests
-                .insert(format!("{repository}/{digest}"), (media.clone(), request.body.clone()));
+            m.manifests.insert(
+                format!("{repository}/{digest}"),
+                (media.clone(), request.body.clone()),
+            );
             m.manifests.insert(key, (media, request.body.clone()));
             return (201, Vec::new(), Vec::new());
         }
         return match m.manifests.get(&key) {
-            Some((media, bytes)) => (200, vec![("Content-Type".into(), media.clone())], bytes.clone()),
+            Some((media, bytes)) => (
+                200,
+                vec![("Content-Type".into(), media.clone())],
+                bytes.clone(),
+            ),
             None => none,
         };
     }
@@ -2232,8 +2257,14 @@ fn a_registry_that_takes_uploads_in_one_request_gets_one_request_per_blob() {
         let mut env = Env::new();
         env.set_env("SSL_CERT_FILE", registry.ca.path().to_str().unwrap());
         env.set_env("FACTORY_REGISTRY_PARALLEL", "3");
-        env.run(&["remote", "add", "shared", &format!("oci://{host}/factory"), "--default"])
-            .ok();
+        env.run(&[
+            "remote",
+            "add",
+            "shared",
+            &format!("oci://{host}/factory"),
+            "--default",
+        ])
+        .ok();
         env
     };
     let a = with_remote();
@@ -2301,8 +2332,14 @@ fn plain_http_registries_are_spoken_to_as_docker_and_oras_do() {
     // On loopback, a registry that does not speak TLS is spoken to over plain HTTP without
     // being told (docker's rule for 127.0.0.0/8 and localhost).
     let a = Env::new();
-    a.run(&["remote", "add", "local", &format!("oci://{}/factory", plain.host), "--default"])
-        .ok();
+    a.run(&[
+        "remote",
+        "add",
+        "local",
+        &format!("oci://{}/factory", plain.host),
+        "--default",
+    ])
+    .ok();
     let template = a.path("tpl");
     write_template(&template, 6, "plain");
     prepare_version(&a, &template, "1.0.0");
@@ -2310,13 +2347,18 @@ fn plain_http_registries_are_spoken_to_as_docker_and_oras_do() {
     assert_eq!(json["pushed"]["blobsUploaded"], 9, "{json}");
     let found = a.run(&["search", "shared"]);
     found.ok();
-    assert!(found.stdout.contains("local/Acme.Shared"), "{}", found.stdout);
+    assert!(
+        found.stdout.contains("local/Acme.Shared"),
+        "{}",
+        found.stdout
+    );
 
     // Elsewhere, plain HTTP is named, with the flag that allows it; exit 1, not a retry.
     let port = plain.host.rsplit_once(':').unwrap().1;
     let lan = format!("{}:{port}", own_address());
     let b = Env::new();
-    b.run(&["remote", "add", "lan", &format!("oci://{lan}/factory")]).ok();
+    b.run(&["remote", "add", "lan", &format!("oci://{lan}/factory")])
+        .ok();
     let refused = b.run(&["pull", &format!("lan/{NAME}")]);
     refused.expect_code(1);
     assert!(
@@ -2326,13 +2368,27 @@ fn plain_http_registries_are_spoken_to_as_docker_and_oras_do() {
         "{}",
         refused.stderr
     );
-    assert!(refused.stderr.contains("--plain-http"), "{}", refused.stderr);
-    assert!(!b.path(".factory-store/objects").exists() || b.run(&["list"]).stdout.contains("No templates"));
+    assert!(
+        refused.stderr.contains("--plain-http"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        !b.path(".factory-store/objects").exists()
+            || b.run(&["list"]).stdout.contains("No templates")
+    );
     // --plain-http for one command, then as the remote's setting.
-    b.run(&["pull", &format!("lan/{NAME}"), "--plain-http"]).ok();
-    let c = Env::new();
-    c.run(&["remote", "add", "lan", &format!("oci://{lan}/factory"), "--plain-http"])
+    b.run(&["pull", &format!("lan/{NAME}"), "--plain-http"])
         .ok();
+    let c = Env::new();
+    c.run(&[
+        "remote",
+        "add",
+        "lan",
+        &format!("oci://{lan}/factory"),
+        "--plain-http",
+    ])
+    .ok();
     let listed = c.run(&["remote", "list"]);
     assert!(listed.stdout.contains("(plain HTTP)"), "{}", listed.stdout);
     c.run(&["generate", NAME, "-o", "out", "--defaults"]).ok();
@@ -2345,9 +2401,10 @@ fn plain_http_registries_are_spoken_to_as_docker_and_oras_do() {
     let wrong = d.run(&["search", "--plain-http"]);
     wrong.expect_code(1);
     assert!(
-        wrong
-            .stderr
-            .contains(&format!("the registry {} speaks HTTPS, not plain HTTP", tls.host)),
+        wrong.stderr.contains(&format!(
+            "the registry {} speaks HTTPS, not plain HTTP",
+            tls.host
+        )),
         "{}",
         wrong.stderr
     );
@@ -2391,26 +2448,49 @@ fn newer_versions_on_a_remote_are_taken_and_an_unreachable_remote_is_gone_past()
         "{}",
         newer.stderr
     );
-    assert!(std::fs::read_to_string(b.path("p2/src/file0001.txt")).unwrap().contains("v2"));
+    assert!(
+        std::fs::read_to_string(b.path("p2/src/file0001.txt"))
+            .unwrap()
+            .contains("v2")
+    );
     // --offline keeps to the store; a version only on the remote is pulled by upgrade --to.
     write_template(&template, 3, "v3");
     prepare_version(&a, &template, "1.2.0");
     publish(&a, "1.2.0");
-    b.run(&["generate", NAME, "-o", "p3", "--defaults", "--offline"]).ok();
-    assert!(std::fs::read_to_string(b.path("p3/src/file0001.txt")).unwrap().contains("v2"));
+    b.run(&["generate", NAME, "-o", "p3", "--defaults", "--offline"])
+        .ok();
+    assert!(
+        std::fs::read_to_string(b.path("p3/src/file0001.txt"))
+            .unwrap()
+            .contains("v2")
+    );
     let p1 = b.path("p1");
     let upgraded = b.run(&["upgrade", p1.to_str().unwrap(), "--to", "1.2.0", "--apply"]);
     upgraded.ok();
-    assert!(std::fs::read_to_string(b.path("p1/src/file0001.txt")).unwrap().contains("v3"));
+    assert!(
+        std::fs::read_to_string(b.path("p1/src/file0001.txt"))
+            .unwrap()
+            .contains("v3")
+    );
 
     // An unreachable remote first: warned about, the next one asked.
     let closed = common::tls::free_port();
     let mut c = Env::new();
     c.set_env("SSL_CERT_FILE", registry.ca.to_str().unwrap());
-    c.run(&["remote", "add", "down", &format!("oci://127.0.0.1:{closed}/factory")])
-        .ok();
-    c.run(&["remote", "add", "shared", &format!("oci://{}/factory", registry.host)])
-        .ok();
+    c.run(&[
+        "remote",
+        "add",
+        "down",
+        &format!("oci://127.0.0.1:{closed}/factory"),
+    ])
+    .ok();
+    c.run(&[
+        "remote",
+        "add",
+        "shared",
+        &format!("oci://{}/factory", registry.host),
+    ])
+    .ok();
     login(&c, &registry.host, PASSWORD).ok();
     let warning = format!(
         "warning: the remote down (oci://127.0.0.1:{closed}/factory) did not answer, went on without it: nothing listens at 127.0.0.1:{closed}"
@@ -2421,12 +2501,22 @@ fn newer_versions_on_a_remote_are_taken_and_an_unreachable_remote_is_gone_past()
     let found = c.run(&["search", "shared"]);
     found.ok();
     assert!(found.stderr.contains(&warning), "{}", found.stderr);
-    assert!(found.stdout.contains("shared/Acme.Shared"), "{}", found.stdout);
+    assert!(
+        found.stdout.contains("shared/Acme.Shared"),
+        "{}",
+        found.stdout
+    );
 
     // remote.default unreachable: the store's publication does not wait for it.
     let d = Env::new();
-    d.run(&["remote", "add", "down", &format!("oci://127.0.0.1:{closed}/factory"), "--default"])
-        .ok();
+    d.run(&[
+        "remote",
+        "add",
+        "down",
+        &format!("oci://127.0.0.1:{closed}/factory"),
+        "--default",
+    ])
+    .ok();
     let template = d.path("tpl");
     write_template(&template, 2, "d");
     prepare_version(&d, &template, "1.0.0");
@@ -2447,8 +2537,15 @@ fn newer_versions_on_a_remote_are_taken_and_an_unreachable_remote_is_gone_past()
     };
     assert_eq!(published(&d), 1);
     prepare_version(&d, &template, "1.0.1");
-    d.run(&["publish", &format!("{NAME}@1.0.1"), "--offline"]).ok();
+    d.run(&["publish", &format!("{NAME}@1.0.1"), "--offline"])
+        .ok();
     assert_eq!(published(&d), 2);
-    let both = d.run(&["publish", &format!("{NAME}@1.0.1"), "--offline", "--to", "down"]);
+    let both = d.run(&[
+        "publish",
+        &format!("{NAME}@1.0.1"),
+        "--offline",
+        "--to",
+        "down",
+    ]);
     both.expect_code(2);
 }

@@ -71,12 +71,11 @@ pub fn list_remotes(session: &Session) -> (Vec<Remote>, Option<String>) {
 
 /// Checks a credential against the registry (`GET /v2/` through its challenge) and keeps
 /// it as docker does; where it went.
-pub fn login(
-    host: &str,
-    username: &str,
-    secret: &str,
-    options: crate::registry::client::Options,
-) -> Result<String> {
+pub fn login(host: &str, username: &str, secret: &str, plain_http: bool) -> Result<String> {
+    let options = crate::registry::client::Options {
+        plain_http,
+        ..Default::default()
+    };
     crate::secrets::register(secret);
     if host.contains('/') || host.contains('@') {
         // `user:password@host` is shown without what comes before the `@`.
@@ -282,9 +281,9 @@ pub fn refresh(
         let Some(newest) = go_past_unreachable(&remote, asked)?.flatten() else {
             continue;
         };
-        let newer = local.as_deref().is_none_or(|l| {
-            crate::registry::artifact::compare_versions(l, &newest).is_lt()
-        });
+        let newer = local
+            .as_deref()
+            .is_none_or(|l| crate::registry::artifact::compare_versions(l, &newest).is_lt());
         if newer && registry::pull(session, &remote, &template.name, Some(&newest))?.is_some() {
             session.note(format!(
                 "{remote_name} has {name}@{newest}, newer than the {local} in the store: pulled it (--offline keeps to the store)",

@@ -152,11 +152,7 @@ pub(crate) fn login(app: &App, args: LoginArgs) -> Result<()> {
     if secret.is_empty() {
         return Err(Error::usage("the password is empty"));
     }
-    let options = crate::registry::client::Options {
-        plain_http: args.plain_http,
-        ..Default::default()
-    };
-    let stored = remote::login(&args.host, &username, &secret, options);
+    let stored = remote::login(&args.host, &username, &secret, args.plain_http);
     for warning in remote::registry_warnings() {
         app.printer.warn(warning);
     }

@@ -172,11 +172,7 @@ impl Registry {
     /// (`pull` or `pull,push`): the Bearer token asked for at the first challenge covers
     /// them all (one `scope` each), so a push or pull negotiates once.
     pub fn plan(&self, repositories: &[(&str, &str)]) {
-        let mut planned = self
-            .inner
-            .planned
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut planned = self.inner.planned.lock().unwrap_or_else(|e| e.into_inner());
         for (repository, actions) in repositories {
             planned.push((repository.to_string(), actions.to_string()));
         }
@@ -223,19 +219,21 @@ impl Registry {
     /// Which of `digests` the repository lacks (HEAD, several at once).
     pub fn missing_blobs(&self, repository: &str, digests: &[String]) -> Result<Vec<String>> {
         let parallel = self.inner.parallel;
-        let absent = self.runtime.block_on(each(parallel, digests.to_vec(), |digest| {
-            let inner = Arc::clone(&self.inner);
-            let repository = repository.to_string();
-            Ok(async move {
-                let path = format!("/v2/{repository}/blobs/{digest}");
-                let response = inner
-                    .send(Method::HEAD, &repository, &path, None, &[])
-                    .await?;
-                let accepted = [StatusCode::OK, StatusCode::NOT_FOUND];
-                let (status, _) = inner.expect(response, &path, &accepted).await?;
-                Ok((status == StatusCode::NOT_FOUND).then_some(digest))
-            })
-        }))?;
+        let absent = self
+            .runtime
+            .block_on(each(parallel, digests.to_vec(), |digest| {
+                let inner = Arc::clone(&self.inner);
+                let repository = repository.to_string();
+                Ok(async move {
+                    let path = format!("/v2/{repository}/blobs/{digest}");
+                    let response = inner
+                        .send(Method::HEAD, &repository, &path, None, &[])
+                        .await?;
+                    let accepted = [StatusCode::OK, StatusCode::NOT_FOUND];
+                    let (status, _) = inner.expect(response, &path, &accepted).await?;
+                    Ok((status == StatusCode::NOT_FOUND).then_some(digest))
+                })
+            }))?;
         let mut missing: Vec<String> = absent.into_iter().flatten().collect();
         missing.sort();
         Ok(missing)
@@ -251,13 +249,14 @@ impl Registry {
         read: &dyn Fn(&str) -> Result<Vec<u8>>,
     ) -> Result<()> {
         let parallel = self.inner.parallel;
-        self.runtime.block_on(each(parallel, digests.to_vec(), |digest| {
-            let inner = Arc::clone(&self.inner);
-            let from = mount_from.get(&digest).cloned();
-            let bytes = Bytes::from(read(&digest)?);
-            let repository = repository.to_string();
-            Ok(async move { inner.put_blob(&repository, &digest, bytes, from).await })
-        }))?;
+        self.runtime
+            .block_on(each(parallel, digests.to_vec(), |digest| {
+                let inner = Arc::clone(&self.inner);
+                let from = mount_from.get(&digest).cloned();
+                let bytes = Bytes::from(read(&digest)?);
+                let repository = repository.to_string();
+                Ok(async move { inner.put_blob(&repository, &digest, bytes, from).await })
+            }))?;
         Ok(())
     }
 
@@ -283,12 +282,15 @@ impl Registry {
 
     /// Several blobs at once (see [`Registry::blob`]), in the order asked.
     pub fn blobs(&self, repository: &str, wanted: &[(String, u64)]) -> Result<Vec<Vec<u8>>> {
-        self.runtime
-            .block_on(each(self.inner.parallel, wanted.to_vec(), |(digest, max)| {
+        self.runtime.block_on(each(
+            self.inner.parallel,
+            wanted.to_vec(),
+            |(digest, max)| {
                 let inner = Arc::clone(&self.inner);
                 let repository = repository.to_string();
                 Ok(async move { inner.get_blob(&repository, &digest, max).await })
-            }))
+            },
+        ))
     }
 
     /// A manifest or index by tag or digest; `None` when there is none.
@@ -303,12 +305,15 @@ impl Registry {
         repository: &str,
         references: &[String],
     ) -> Result<Vec<Option<Fetched>>> {
-        self.runtime
-            .block_on(each(self.inner.parallel, references.to_vec(), |reference| {
+        self.runtime.block_on(each(
+            self.inner.parallel,
+            references.to_vec(),
+            |reference| {
                 let inner = Arc::clone(&self.inner);
                 let repository = repository.to_string();
                 Ok(async move { inner.get_manifest(&repository, &reference).await })
-            }))
+            },
+        ))
     }
 
     /// Puts a manifest under a tag or its digest; whether the registry said it indexed the
@@ -496,17 +501,19 @@ fn certificate_problem(e: &reqwest::Error) -> Option<&'static str> {
         return None;
     }
     // A CA of the same name as the one trusted fails on the signature, not the issuer.
-    Some(if text.contains("UnknownIssuer") || text.contains("BadSignature") {
-        "it is not signed by a CA this machine trusts"
-    } else if text.contains("NotValidForName") {
-        "it is not issued for this host name"
-    } else if text.contains("Expired") {
-        "it has expired"
-    } else if text.contains("NotValidYet") {
-        "it is not valid yet"
-    } else {
-        "it was refused"
-    })
+    Some(
+        if text.contains("UnknownIssuer") || text.contains("BadSignature") {
+            "it is not signed by a CA this machine trusts"
+        } else if text.contains("NotValidForName") {
+            "it is not issued for this host name"
+        } else if text.contains("Expired") {
+            "it has expired"
+        } else if text.contains("NotValidYet") {
+            "it is not valid yet"
+        } else {
+            "it was refused"
+        },
+    )
 }
 
 /// Whether the connection was refused: nothing listens at the port.
@@ -584,7 +591,10 @@ static WARNED: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
 /// Gives a warning about a registry (a remote that did not answer and was gone past), shown
 /// with the others.
 pub fn warn(text: String) {
-    WARNINGS.lock().unwrap_or_else(|e| e.into_inner()).push(text);
+    WARNINGS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(text);
 }
 
 /// The warnings registry clients gave since the last call (drained).
@@ -843,7 +853,8 @@ impl Inner {
                 })?;
                 self.check_realm(&realm)?;
                 let service = challenge_param(&challenge, "service");
-                let (scopes, covered) = self.scopes(challenge_param(&challenge, "scope").as_deref());
+                let (scopes, covered) =
+                    self.scopes(challenge_param(&challenge, "scope").as_deref());
                 *self.scheme.lock().unwrap_or_else(|e| e.into_inner()) = Scheme::Bearer;
                 let token = self.token(&realm, service.as_deref(), &scopes).await?;
                 let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());

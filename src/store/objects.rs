@@ -73,8 +73,7 @@ impl Objects {
                 .map(|part| {
                     scope.spawn(move || {
                         for (tmp, path) in part {
-                            let done = flush(tmp)
-                                .and_then(|()| fs::rename(tmp, path));
+                            let done = flush(tmp).and_then(|()| fs::rename(tmp, path));
                             if let Err(e) = done {
                                 return Err(Error::io("write object", path, e));
                             }
