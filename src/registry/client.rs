@@ -1251,6 +1251,46 @@ mod tests {
     use super::*;
 
     #[test]
+    fn loopback_hosts_are_those_docker_speaks_plain_http_to() {
+        for host in [
+            "localhost:5000",
+            "LOCALHOST",
+            "127.0.0.1:5000",
+            "127.9.8.7",
+            "[::1]:5000",
+        ] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in [
+            "ghcr.io",
+            "192.0.2.2:5000",
+            "localhost.example.com",
+            "[fd00::2]:5000",
+        ] {
+            assert!(!is_loopback(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn one_token_is_asked_for_every_planned_repository() {
+        let registry =
+            Registry::with_credential("r.example", None, Vec::new(), Options::default()).unwrap();
+        registry.plan(&[("ns/t", "pull,push"), ("ns/factory-index", "pull,push")]);
+        let (scopes, covered) = registry
+            .inner
+            .scopes(Some("repository:ns/t:pull repository:ns/other:pull"));
+        assert_eq!(
+            scopes,
+            [
+                "repository:ns/t:pull,push",
+                "repository:ns/other:pull",
+                "repository:ns/factory-index:pull,push"
+            ]
+        );
+        assert_eq!(covered, ["ns/t", "ns/other", "ns/factory-index"]);
+    }
+
+    #[test]
     fn challenges_and_links_are_read_as_registries_write_them() {
         let challenge = r#"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:ns/x:pull,push""#;
         assert_eq!(
