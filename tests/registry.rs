@@ -2506,6 +2506,11 @@ fn newer_versions_on_a_remote_are_taken_and_an_unreachable_remote_is_gone_past()
         "{}",
         found.stdout
     );
+    assert!(
+        !found.stderr.contains("down has no index"),
+        "{}",
+        found.stderr
+    );
 
     // remote.default unreachable: the store's publication does not wait for it.
     let d = Env::new();

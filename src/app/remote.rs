@@ -157,7 +157,10 @@ pub fn search(
             registry.plan(&[(remote.url.index_repository().as_str(), "pull")]);
             registry::read_index(session, &registry, &remote.url)
         });
-        let Some(index) = go_past_unreachable(&remote, read)?.flatten() else {
+        let Some(index) = go_past_unreachable(&remote, read)? else {
+            continue;
+        };
+        let Some(index) = index else {
             session.note(format!(
                 "{} has no index yet: nothing was published to it with factory",
                 remote.name
