@@ -2404,7 +2404,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__login)
-            opts="-u -q -h --username --password-stdin --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-u -q -h --username --password-stdin --plain-http --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2568,7 +2568,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__pull)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --plain-http --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2706,7 +2706,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__remote__subcmd__add)
-            opts="-q -h --default --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --default --plain-http --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2890,7 +2890,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__search)
-            opts="-q -h --remote --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --remote --plain-http --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -533,6 +533,7 @@ complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from add" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from add" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from add" -l default -d 'Make it `remote.default`, where `publish` pushes without `--to`'
+complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from add" -l plain-http -d 'Speak plain HTTP to it, not HTTPS (a registry on your own network; a loopback one is found to be plain without it)'
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from add" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from add" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -569,6 +570,7 @@ complete -c factory -n "__fish_factory_using_subcommand login" -l module -d 'Mod
 complete -c factory -n "__fish_factory_using_subcommand login" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand login" -l causation-id -d 'The event id that caused this invocation' -r
 complete -c factory -n "__fish_factory_using_subcommand login" -l password-stdin -d 'Read the password or token from stdin (never from a flag)'
+complete -c factory -n "__fish_factory_using_subcommand login" -l plain-http -d 'Speak plain HTTP to the registry, not HTTPS'
 complete -c factory -n "__fish_factory_using_subcommand login" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand login" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand login" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -589,6 +591,7 @@ complete -c factory -n "__fish_factory_using_subcommand pull" -l project -d 'Pro
 complete -c factory -n "__fish_factory_using_subcommand pull" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand pull" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand pull" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand pull" -l plain-http -d 'Speak plain HTTP to the remote\'s registry, whatever its setting'
 complete -c factory -n "__fish_factory_using_subcommand pull" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand pull" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand pull" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -670,6 +673,7 @@ complete -c factory -n "__fish_factory_using_subcommand search" -l project -d 'P
 complete -c factory -n "__fish_factory_using_subcommand search" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand search" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand search" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand search" -l plain-http -d 'Speak plain HTTP to the remotes\' registries, whatever their setting'
 complete -c factory -n "__fish_factory_using_subcommand search" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand search" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand search" -l offline -d 'Never fetch: take repositories from the clone cache only'

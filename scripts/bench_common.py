@@ -7,7 +7,8 @@ import time
 import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FACTORY = os.path.join(ROOT, "target", "release", "factory")
+# FACTORY_BIN picks another build (a debug one, or an older binary for a before/after).
+FACTORY = os.environ.get("FACTORY_BIN") or os.path.join(ROOT, "target", "release", "factory")
 
 
 def uuid7():

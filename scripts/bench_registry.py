@@ -8,20 +8,30 @@ Measures, with the release binary:
 - publish of the next version with 10 files changed (only their blobs travel);
 - on a fresh store: `generate` that pulls the version first, then `generate` again (local);
 with the bytes and requests each push sent (factory's own report) and the blob PUTs the
-registry logged.
+registry logged; and beside them a reference client (Python's http.client, one kept-alive
+connection per thread, PARALLEL threads as factory keeps requests in flight) doing the same
+blob uploads (POST + PUT each, as CNCF Distribution takes them) and downloads (GET each) of
+as many blobs of the same size: the registry's own cost at that parallelism.
 
-Usage: cargo build --release && python3 scripts/bench_registry.py [--files 1000] [--auth basic|none]
+Usage: cargo build --release && python3 scripts/bench_registry.py [--files 1000] [--auth basic|none] [--parallel 8]
+(FACTORY_BIN=target/debug/factory picks another binary.)
 Asserts nothing. Nothing is deleted between runs.
 """
 
 import argparse
+import base64
+import hashlib
+import http.client
 import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_common import FACTORY, make_test_ca  # noqa: E402
@@ -77,6 +87,66 @@ def puts(work):
     return sum(1 for line in text.splitlines() if '"PUT /v2/' in line and "/blobs/uploads/" in line)
 
 
+def reference_client(work, host, auth, blobs, parallel):
+    """Uploads `blobs` to bench/reference (POST, then PUT to the Location) and reads them
+    back (GET), `parallel` threads with a kept-alive HTTPS connection each. Returns the
+    seconds each took."""
+    context = ssl.create_default_context(cafile=f"{work}/ca.pem")
+    address, port = host.split(":")
+    headers = {}
+    if auth != "none":
+        headers["Authorization"] = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+
+    def worker(items, action, errors):
+        connection = http.client.HTTPSConnection(address, int(port), context=context)
+        try:
+            for blob in items:
+                action(connection, blob)
+        except Exception as e:  # noqa: BLE001 - reported after the threads end
+            errors.append(repr(e))
+        finally:
+            connection.close()
+
+    def request(connection, method, path, body=None, extra=None):
+        connection.request(method, path, body=body, headers={**headers, **(extra or {})})
+        response = connection.getresponse()
+        data = response.read()
+        return response, data
+
+    def upload(connection, blob):
+        digest = "sha256:" + hashlib.sha256(blob).hexdigest()
+        response, _ = request(connection, "POST", "/v2/bench/reference/blobs/uploads/")
+        if response.status != 202:
+            raise RuntimeError(f"POST answered {response.status}")
+        location = urllib.parse.urlsplit(response.getheader("Location"))
+        query = (location.query + "&" if location.query else "") + "digest=" + digest
+        response, _ = request(connection, "PUT", f"{location.path}?{query}", blob,
+                              {"Content-Type": "application/octet-stream"})
+        if response.status != 201:
+            raise RuntimeError(f"PUT answered {response.status}")
+
+    def download(connection, blob):
+        digest = "sha256:" + hashlib.sha256(blob).hexdigest()
+        response, data = request(connection, "GET", f"/v2/bench/reference/blobs/{digest}")
+        if response.status != 200 or data != blob:
+            raise RuntimeError(f"GET answered {response.status}")
+
+    timings = []
+    for action in (upload, download):
+        errors = []
+        shares = [blobs[i::parallel] for i in range(parallel)]
+        threads = [threading.Thread(target=worker, args=(share, action, errors)) for share in shares]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        timings.append(time.perf_counter() - started)
+        if errors:
+            raise SystemExit(f"the reference client failed: {errors[0]}")
+    return timings
+
+
 def run(env, *args, stdin=None):
     started = time.perf_counter()
     before = os.times()
@@ -91,7 +161,8 @@ def run(env, *args, stdin=None):
 
 def store_env(work, name, host, auth):
     env = {"PATH": os.environ["PATH"], "HOME": f"{work}/{name}-home", "FACTORY_STORE": f"{work}/{name}",
-           "SSL_CERT_FILE": f"{work}/ca.pem", "NO_COLOR": "1"}
+           "SSL_CERT_FILE": f"{work}/ca.pem", "NO_COLOR": "1",
+           "FACTORY_REGISTRY_PARALLEL": os.environ["FACTORY_REGISTRY_PARALLEL"]}
     os.makedirs(env["HOME"], exist_ok=True)
     run(env, "remote", "add", "shared", f"oci://{host}/bench", "--default")
     if auth != "none":
@@ -104,7 +175,10 @@ def main():
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--auth", choices=["basic", "none"], default="basic",
                         help="htpasswd Basic auth (bcrypt on every request, as Distribution checks it) or none")
+    parser.add_argument("--parallel", type=int, default=8,
+                        help="requests in flight (FACTORY_REGISTRY_PARALLEL, and the reference client's threads)")
     args = parser.parse_args()
+    os.environ["FACTORY_REGISTRY_PARALLEL"] = str(args.parallel)
     work = tempfile.mkdtemp(prefix="factory-bench-registry-")
     server, host = start_registry(work, args.auth)
     try:
@@ -136,6 +210,12 @@ def main():
                      f"factory CPU {run.cpu * 1000:.0f} ms; {json.loads(out)['contentHash']}"))
         seconds, out = run(b, "generate", "Bench.Registry", "-o", f"{work}/out2", "--defaults", "--json")
         rows.append(("generate again (local)", seconds, json.loads(out)["contentHash"]))
+        blobs = [f"reference {i}\n".encode() + b"x" * 1000 + b"\n" for i in range(args.files)]
+        up, down = reference_client(work, host, args.auth, blobs, args.parallel)
+        rows.append((f"reference client: upload {args.files} blobs", up,
+                     f"POST + PUT each, {args.parallel} connections"))
+        rows.append((f"reference client: download {args.files} blobs", down,
+                     f"GET each, {args.parallel} connections"))
         for what, seconds, detail in rows:
             print(f"{what:45} {seconds * 1000:8.0f} ms   {detail}")
     finally:

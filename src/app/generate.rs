@@ -532,16 +532,13 @@ fn resolve_source(
         .hint("a stored version with both copier.yml and cookiecutter.json is a copier template"));
     }
     let reference = Reference::parse(&request.template);
-    // Not in the store: the remotes, in order, may have it.
-    let here = state
-        .template(reference.name)
-        .is_some_and(|t| match reference.version {
-            Some(v) => t.version(v).is_some(),
-            None => t.latest_published().is_some() || request.allow_draft && t.latest().is_some(),
-        });
-    if !here
-        && super::remote::pull_from_remotes(session, reference.name, reference.version)?.is_some()
-    {
+    // Not in the store, or newer on a remote: the remotes, in order, may have it.
+    if super::remote::refresh(
+        session,
+        reference.name,
+        reference.version,
+        request.allow_draft,
+    )? {
         state = session.store.state()?;
     }
     let choice = if request.allow_draft {

@@ -29,6 +29,9 @@ const MAX_PULL_BYTES: u64 = 2 << 30;
 const MAX_RECORD_BYTES: u64 = 64 << 20;
 /// Index entries read at once by a search (a chunk's manifests are held together).
 const INDEX_CHUNK: usize = 64;
+/// Blobs larger than this are asked about (`HEAD`) before they are sent, whatever else is
+/// known: asking costs less than sending them again.
+const ASK_ABOVE_BYTES: u64 = 1 << 20;
 
 /// A remote resolved from the store's configuration.
 #[derive(Debug, Clone)]
@@ -37,6 +40,8 @@ pub struct NamedRemote {
     pub name: String,
     /// Where it is.
     pub url: RemoteUrl,
+    /// Spoken to over plain HTTP (its setting, or `--plain-http`).
+    pub plain_http: bool,
 }
 
 impl NamedRemote {
@@ -45,7 +50,27 @@ impl NamedRemote {
         Ok(NamedRemote {
             name: remote.name.clone(),
             url: RemoteUrl::parse(&remote.url)?,
+            plain_http: remote.plain_http,
         })
+    }
+
+    /// A client for the remote's registry, with the store's settings.
+    pub fn connect(&self, session: &Session) -> Result<Registry> {
+        Registry::connect(&self.url.host, options(session, self.plain_http))
+    }
+}
+
+/// How registries are spoken to in this session: `FACTORY_REGISTRY_PARALLEL`, else
+/// store.yaml's `remote.parallel`, else 8 requests in flight.
+pub fn options(session: &Session, plain_http: bool) -> crate::registry::client::Options {
+    crate::registry::client::Options {
+        parallel: session
+            .settings
+            .registry
+            .parallel
+            .or(session.store.config().remote.parallel)
+            .unwrap_or(crate::registry::client::DEFAULT_PARALLEL),
+        plain_http,
     }
 }
 
@@ -173,7 +198,12 @@ pub fn publish_to(
     let out = outgoing(session, &state, &objects, name, version)?;
     let (template, chosen, built) = (out.template, out.chosen, &out.built);
     let repository = remote.url.repository(&template.name);
-    let registry = Registry::connect(&remote.url.host)?;
+    let registry = remote.connect(session)?;
+    let index_repository = remote.url.index_repository();
+    registry.plan(&[
+        (repository.as_str(), "pull,push"),
+        (index_repository.as_str(), "pull,push"),
+    ]);
     let artifact_ref = remote.url.artifact_reference(&repository, &built.digest);
     let existing = existing_tag(&registry, &repository, remote, &out)?;
     let mounts =
@@ -442,7 +472,17 @@ fn push_blobs(
     // when it took the manifest): only the rest are asked about.
     let present = in_newest_version(registry, repository)?;
     digests.retain(|d| !present.contains(d));
-    let missing = registry.missing_blobs(repository, &digests)?;
+    let mut sizes: HashMap<&str, u64> = built
+        .tree
+        .files
+        .iter()
+        .map(|f| (f.blob.as_str(), f.size))
+        .collect();
+    sizes.insert(&record_digest, built.record.len() as u64);
+    sizes.insert(&tree_digest, built.tree_bytes.len() as u64);
+    let missing = lacking(registry, repository, &digests, &|d| {
+        sizes.get(d).copied().unwrap_or(u64::MAX)
+    })?;
     let mount_from = mounts(&missing);
     let read = |digest: &str| -> Result<Vec<u8>> {
         if digest == record_digest {
@@ -457,6 +497,37 @@ fn push_blobs(
     registry.upload_blobs(repository, &missing, &mount_from, &read)?;
     let mounted = (registry.traffic().blobs_mounted - mounted_before) as usize;
     Ok((missing.len() - mounted, mounted))
+}
+
+/// Which of `digests` (sorted: the order they are sent in) the repository lacks. They are
+/// sent in that order, the first alone, so a push cut off part-way left the first: when
+/// the first is not there, no earlier attempt sent this version's blobs, and a small blob
+/// costs no more to send than to ask about, so only the large ones are asked about (`HEAD`);
+/// when it is there, every one is asked about and only what is missing is sent.
+fn lacking(
+    registry: &Registry,
+    repository: &str,
+    digests: &[String],
+    size: &dyn Fn(&str) -> u64,
+) -> Result<Vec<String>> {
+    let Some(first) = digests.first() else {
+        return Ok(Vec::new());
+    };
+    if registry
+        .missing_blobs(repository, std::slice::from_ref(first))?
+        .is_empty()
+    {
+        return registry.missing_blobs(repository, &digests[1..]);
+    }
+    let (large, small): (Vec<String>, Vec<String>) = digests[1..]
+        .iter()
+        .cloned()
+        .partition(|d| size(d) > ASK_ABOVE_BYTES);
+    let mut missing = registry.missing_blobs(repository, &large)?;
+    missing.push(first.clone());
+    missing.extend(small);
+    missing.sort();
+    Ok(missing)
 }
 
 /// The blobs the newest version already in `repository` is made of (none when it has none).
@@ -796,8 +867,9 @@ pub fn pull(
     version: Option<&str>,
 ) -> Result<Option<Pulled>> {
     check_repository_name(name)?;
-    let registry = Registry::connect(&remote.url.host)?;
+    let registry = remote.connect(session)?;
     let repository = remote.url.repository(name);
+    registry.plan(&[(repository.as_str(), "pull")]);
     let version = match version {
         Some(v) => v.to_string(),
         None => match newest_version(&registry, &remote.url, name)? {

@@ -60,6 +60,31 @@ pub struct Settings {
     /// Where the user's default answers for cookiecutter and copier templates are kept
     /// (none for a worker: a command's answers are what it says).
     pub user_defaults: crate::template::user_defaults::Files,
+    /// How registries are spoken to.
+    pub registry: RegistrySettings,
+}
+
+/// Settings for registry remotes.
+#[derive(Debug, Clone, Default)]
+pub struct RegistrySettings {
+    /// Requests in flight at once (`FACTORY_REGISTRY_PARALLEL`); store.yaml's
+    /// `remote.parallel`, else 8, when `None`.
+    pub parallel: Option<usize>,
+}
+
+/// `FACTORY_REGISTRY_PARALLEL`, checked.
+fn registry_parallel() -> Result<Option<usize>> {
+    let max = crate::registry::client::MAX_PARALLEL;
+    match env_var("FACTORY_REGISTRY_PARALLEL") {
+        None => Ok(None),
+        Some(text) => match text.trim().parse::<usize>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(Some(n)),
+            _ => Err(Error::usage(format!(
+                "FACTORY_REGISTRY_PARALLEL is `{text}`, not a number of requests from 1 to {max}"
+            ))
+            .hint("set it to e.g. 8, or unset it")),
+        },
+    }
 }
 
 /// Settings for template repositories.
@@ -190,6 +215,9 @@ impl Settings {
             python: env_var("FACTORY_PYTHON").unwrap_or_else(|| "python3".into()),
             user_defaults: user_defaults(home.as_deref()),
             home,
+            registry: RegistrySettings {
+                parallel: registry_parallel()?,
+            },
         })
     }
 

@@ -296,20 +296,44 @@ pub fn publish_template(
             reference.name
         ))
     })?;
+    let offline = session.settings.git.fetch.offline;
+    if offline && let Some(to) = &request.to {
+        return Err(Error::usage(format!(
+            "--to {to} pushes to a remote, and --offline asks none"
+        ))
+        .hint("drop --offline to push, or --to to publish to the store only"));
+    }
+    let explicit = request.to.is_some();
     let remote = request
         .to
-        .or_else(|| session.store.config().remote.default.clone());
-    match remote {
-        Some(name) => {
-            let remote = super::registry::remote_named(session, &name)?;
-            let (published, pushed) =
-                super::registry::publish_to(session, reference.name, version, &remote)?;
-            Ok((published, Some(pushed)))
-        }
-        None => Ok((
+        .or_else(|| session.store.config().remote.default.clone())
+        .filter(|_| !offline);
+    let Some(name) = remote else {
+        return Ok((
             publish_locally(session, reference.name, version, None)?.0,
             None,
-        )),
+        ));
+    };
+    let remote = super::registry::remote_named(session, &name)?;
+    match super::registry::publish_to(session, reference.name, version, &remote) {
+        Ok((published, pushed)) => Ok((published, Some(pushed))),
+        // The default remote did not answer: the store's publication does not wait for it.
+        Err(e) if !explicit && e.kind == crate::error::ErrorKind::Unavailable => {
+            let (template, name) = (reference.name, remote.name);
+            if publish_locally(session, template, version, None).is_err() {
+                return Err(e.hint(format!(
+                    "`factory publish {template}@{version} --offline` publishes to the store only"
+                )));
+            }
+            Err(Error::unavailable(format!(
+                "published {template}@{version} in the store, but not pushed to {name} (remote.default): {}",
+                e.message
+            ))
+            .hint(format!(
+                "push it when the registry answers: factory publish {template}@{version}"
+            )))
+        }
+        Err(e) => Err(e),
     }
 }
 

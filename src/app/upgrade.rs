@@ -767,6 +767,13 @@ fn stored_sides(
     request: &PlanTemplateUpgrade,
     scaffold: &Scaffold,
 ) -> Result<Sides> {
+    // A version only on a remote (`--to`), or a newer one there, is pulled first.
+    super::remote::refresh(
+        session,
+        &scaffold.template.name,
+        request.to.as_deref(),
+        false,
+    )?;
     let state = session.store.state()?;
     let key = scaffold
         .template

@@ -22,6 +22,10 @@ pub(crate) enum RemoteCommand {
         /// Make it `remote.default`, where `publish` pushes without `--to`.
         #[arg(long)]
         default: bool,
+        /// Speak plain HTTP to it, not HTTPS (a registry on your own network; a loopback
+        /// one is found to be plain without it).
+        #[arg(long)]
+        plain_http: bool,
     },
     /// List the remotes in the order `generate` asks them.
     List,
@@ -43,6 +47,9 @@ pub(crate) struct LoginArgs {
     /// Read the password or token from stdin (never from a flag).
     #[arg(long)]
     password_stdin: bool,
+    /// Speak plain HTTP to the registry, not HTTPS.
+    #[arg(long)]
+    plain_http: bool,
 }
 
 /// Arguments of `pull`.
@@ -50,6 +57,9 @@ pub(crate) struct LoginArgs {
 pub(crate) struct PullArgs {
     /// REMOTE/TEMPLATE[@VERSION] (default version: the newest).
     spec: String,
+    /// Speak plain HTTP to the remote's registry, whatever its setting.
+    #[arg(long)]
+    plain_http: bool,
 }
 
 /// Arguments of `search`.
@@ -60,17 +70,25 @@ pub(crate) struct SearchArgs {
     /// Search this remote only.
     #[arg(long, value_name = "NAME")]
     remote: Option<String>,
+    /// Speak plain HTTP to the remotes' registries, whatever their setting.
+    #[arg(long)]
+    plain_http: bool,
 }
 
 /// Runs `remote …`.
 pub(crate) fn run(app: &App, command: RemoteCommand) -> Result<()> {
     let session = app.session()?;
     match command {
-        RemoteCommand::Add { name, url, default } => {
-            let added = remote::add_remote(&session, &name, &url, default)?;
+        RemoteCommand::Add {
+            name,
+            url,
+            default,
+            plain_http,
+        } => {
+            let added = remote::add_remote(&session, &name, &url, default, plain_http)?;
             if app.json() {
                 app.printer.json_document(
-                    &json!({"name": added.name, "url": added.url.to_string(), "default": default}),
+                    &json!({"name": added.name, "url": added.url.to_string(), "default": default, "plainHttp": plain_http}),
                 );
             }
             out!(app.printer, "Added remote {} ({})", added.name, added.url);
@@ -85,7 +103,7 @@ pub(crate) fn run(app: &App, command: RemoteCommand) -> Result<()> {
         RemoteCommand::List => {
             let (remotes, default) = remote::list_remotes(&session);
             if app.json() {
-                let list: Vec<Value> = remotes.iter().map(|r| json!({"name": r.name, "url": r.url, "default": default.as_deref() == Some(r.name.as_str())})).collect();
+                let list: Vec<Value> = remotes.iter().map(|r| json!({"name": r.name, "url": r.url, "default": default.as_deref() == Some(r.name.as_str()), "plainHttp": r.plain_http})).collect();
                 app.printer.json_document(&json!({"remotes": list}));
             }
             if remotes.is_empty() {
@@ -100,7 +118,8 @@ pub(crate) fn run(app: &App, command: RemoteCommand) -> Result<()> {
                 } else {
                     ""
                 };
-                out!(app.printer, "{}\t{}{mark}", r.name, r.url);
+                let plain = if r.plain_http { " (plain HTTP)" } else { "" };
+                out!(app.printer, "{}\t{}{plain}{mark}", r.name, r.url);
             }
         }
     }
@@ -139,7 +158,7 @@ pub(crate) fn login(app: &App, args: LoginArgs) -> Result<()> {
     if secret.is_empty() {
         return Err(Error::usage("the password is empty"));
     }
-    let stored = remote::login(&args.host, &username, &secret);
+    let stored = remote::login(&args.host, &username, &secret, args.plain_http);
     for warning in remote::registry_warnings() {
         app.printer.warn(warning);
     }
@@ -173,7 +192,7 @@ pub(crate) fn logout(app: &App, host: String) -> Result<()> {
 
 /// Runs `pull`.
 pub(crate) fn pull(app: &App, args: PullArgs) -> Result<()> {
-    let pulled = app.in_session(|session| remote::pull(session, &args.spec))?;
+    let pulled = app.in_session(|session| remote::pull(session, &args.spec, args.plain_http))?;
     if app.json() {
         app.printer.json_document(&pulled_json(&pulled));
     }
@@ -250,7 +269,12 @@ pub(crate) fn print_pushed(app: &App, pushed: &Pushed) {
 /// Runs `search`.
 pub(crate) fn search(app: &App, args: SearchArgs) -> Result<()> {
     let found = app.in_session(|session| {
-        remote::search(session, args.term.as_deref(), args.remote.as_deref())
+        remote::search(
+            session,
+            args.term.as_deref(),
+            args.remote.as_deref(),
+            args.plain_http,
+        )
     })?;
     if app.json() {
         let list: Vec<Value> = found

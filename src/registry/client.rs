@@ -25,8 +25,14 @@ const MAX_TOKEN_RESPONSE_BYTES: u64 = 1 << 20;
 const MAX_TOKEN_BYTES: usize = 64 << 10;
 /// The most tags a repository's list may hold (its pages are followed to the end).
 const MAX_TAGS: usize = 1_000_000;
-/// Requests in flight at once while moving blobs or reading manifests.
-const PARALLEL: usize = 8;
+/// Requests in flight at once while moving blobs or reading manifests, unless set.
+pub const DEFAULT_PARALLEL: usize = 8;
+/// The most requests in flight a setting may ask for.
+pub const MAX_PARALLEL: usize = 64;
+/// The largest blob sent in the body of an upload's first request before the registry has
+/// shown that it takes uploads in one request: one that does not reads no further than
+/// the request's head and asks for the bytes again.
+const PROBE_MAX_BYTES: usize = 1 << 20;
 /// How often a request the registry answered with a 5xx is sent again (after 0.2, 0.8 and
 /// 3.2 s).
 const RETRIES: u32 = 3;
@@ -67,6 +73,29 @@ enum Scheme {
     Bearer,
 }
 
+/// How a client reaches a registry: the scheme and how many requests it keeps in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Requests in flight at once (1 to [`MAX_PARALLEL`]).
+    pub parallel: usize,
+    /// Speak plain HTTP (oras's and helm's `--plain-http`), never HTTPS.
+    pub plain_http: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            parallel: DEFAULT_PARALLEL,
+            plain_http: false,
+        }
+    }
+}
+
+/// Whether the registry took an upload in one request (`POST …?digest=` with the bytes).
+const MONOLITHIC_UNKNOWN: u8 = 0;
+const MONOLITHIC_YES: u8 = 1;
+const MONOLITHIC_NO: u8 = 2;
+
 struct Inner {
     host: String,
     http: reqwest::Client,
@@ -74,6 +103,13 @@ struct Inner {
     tried: Vec<String>,
     scheme: Mutex<Scheme>,
     tokens: Mutex<HashMap<String, String>>,
+    /// Repositories (and actions) the client will speak to: a token asked for one of them
+    /// is asked for all, so a push negotiates once.
+    planned: Mutex<Vec<(String, String)>>,
+    /// Plain HTTP: asked for, or found on a loopback host that does not speak TLS.
+    plain_http: std::sync::atomic::AtomicBool,
+    monolithic: std::sync::atomic::AtomicU8,
+    parallel: usize,
     counters: Counters,
 }
 
@@ -100,10 +136,10 @@ pub struct Fetched {
 
 impl Registry {
     /// A client for `host` with the credential its sources give (none: anonymous).
-    pub fn connect(host: &str) -> Result<Registry> {
+    pub fn connect(host: &str, options: Options) -> Result<Registry> {
         let mut tried = Vec::new();
         let credential = credentials::find(host, &mut tried)?;
-        Registry::with_credential(host, credential, tried)
+        Registry::with_credential(host, credential, tried, options)
     }
 
     /// A client for `host` with this credential (for `login`, which checks it first).
@@ -111,6 +147,7 @@ impl Registry {
         host: &str,
         credential: Option<Credential>,
         tried: Vec<String>,
+        options: Options,
     ) -> Result<Registry> {
         let runtime = crate::runtime::get()?;
         Ok(Registry {
@@ -121,10 +158,29 @@ impl Registry {
                 tried,
                 scheme: Mutex::new(Scheme::Unknown),
                 tokens: Mutex::new(HashMap::new()),
+                planned: Mutex::new(Vec::new()),
+                plain_http: options.plain_http.into(),
+                monolithic: MONOLITHIC_UNKNOWN.into(),
+                parallel: options.parallel.clamp(1, MAX_PARALLEL),
                 counters: Counters::default(),
             }),
             runtime,
         })
+    }
+
+    /// Names the repositories this client will speak to and the actions it needs there
+    /// (`pull` or `pull,push`): the Bearer token asked for at the first challenge covers
+    /// them all (one `scope` each), so a push or pull negotiates once.
+    pub fn plan(&self, repositories: &[(&str, &str)]) {
+        let mut planned = self.inner.planned.lock().unwrap_or_else(|e| e.into_inner());
+        for (repository, actions) in repositories {
+            planned.push((repository.to_string(), actions.to_string()));
+        }
+    }
+
+    /// Whether the client speaks plain HTTP (asked for, or found on a loopback host).
+    pub fn plain_http(&self) -> bool {
+        self.inner.plain_http.load(Ordering::Relaxed)
     }
 
     /// The host.
@@ -162,19 +218,22 @@ impl Registry {
 
     /// Which of `digests` the repository lacks (HEAD, several at once).
     pub fn missing_blobs(&self, repository: &str, digests: &[String]) -> Result<Vec<String>> {
-        let absent = self.runtime.block_on(each(digests.to_vec(), |digest| {
-            let inner = Arc::clone(&self.inner);
-            let repository = repository.to_string();
-            Ok(async move {
-                let path = format!("/v2/{repository}/blobs/{digest}");
-                let response = inner
-                    .send(Method::HEAD, &repository, &path, None, &[])
-                    .await?;
-                let accepted = [StatusCode::OK, StatusCode::NOT_FOUND];
-                let (status, _) = inner.expect(response, &path, &accepted).await?;
-                Ok((status == StatusCode::NOT_FOUND).then_some(digest))
-            })
-        }))?;
+        let parallel = self.inner.parallel;
+        let absent = self
+            .runtime
+            .block_on(each(parallel, digests.to_vec(), |digest| {
+                let inner = Arc::clone(&self.inner);
+                let repository = repository.to_string();
+                Ok(async move {
+                    let path = format!("/v2/{repository}/blobs/{digest}");
+                    let response = inner
+                        .send(Method::HEAD, &repository, &path, None, &[])
+                        .await?;
+                    let accepted = [StatusCode::OK, StatusCode::NOT_FOUND];
+                    let (status, _) = inner.expect(response, &path, &accepted).await?;
+                    Ok((status == StatusCode::NOT_FOUND).then_some(digest))
+                })
+            }))?;
         let mut missing: Vec<String> = absent.into_iter().flatten().collect();
         missing.sort();
         Ok(missing)
@@ -189,13 +248,15 @@ impl Registry {
         mount_from: &HashMap<String, String>,
         read: &dyn Fn(&str) -> Result<Vec<u8>>,
     ) -> Result<()> {
-        self.runtime.block_on(each(digests.to_vec(), |digest| {
-            let inner = Arc::clone(&self.inner);
-            let from = mount_from.get(&digest).cloned();
-            let bytes = Bytes::from(read(&digest)?);
-            let repository = repository.to_string();
-            Ok(async move { inner.put_blob(&repository, &digest, bytes, from).await })
-        }))?;
+        let parallel = self.inner.parallel;
+        self.runtime
+            .block_on(each(parallel, digests.to_vec(), |digest| {
+                let inner = Arc::clone(&self.inner);
+                let from = mount_from.get(&digest).cloned();
+                let bytes = Bytes::from(read(&digest)?);
+                let repository = repository.to_string();
+                Ok(async move { inner.put_blob(&repository, &digest, bytes, from).await })
+            }))?;
         Ok(())
     }
 
@@ -221,12 +282,15 @@ impl Registry {
 
     /// Several blobs at once (see [`Registry::blob`]), in the order asked.
     pub fn blobs(&self, repository: &str, wanted: &[(String, u64)]) -> Result<Vec<Vec<u8>>> {
-        self.runtime
-            .block_on(each(wanted.to_vec(), |(digest, max)| {
+        self.runtime.block_on(each(
+            self.inner.parallel,
+            wanted.to_vec(),
+            |(digest, max)| {
                 let inner = Arc::clone(&self.inner);
                 let repository = repository.to_string();
                 Ok(async move { inner.get_blob(&repository, &digest, max).await })
-            }))
+            },
+        ))
     }
 
     /// A manifest or index by tag or digest; `None` when there is none.
@@ -241,12 +305,15 @@ impl Registry {
         repository: &str,
         references: &[String],
     ) -> Result<Vec<Option<Fetched>>> {
-        self.runtime
-            .block_on(each(references.to_vec(), |reference| {
+        self.runtime.block_on(each(
+            self.inner.parallel,
+            references.to_vec(),
+            |reference| {
                 let inner = Arc::clone(&self.inner);
                 let repository = repository.to_string();
                 Ok(async move { inner.get_manifest(&repository, &reference).await })
-            }))
+            },
+        ))
     }
 
     /// Puts a manifest under a tag or its digest; whether the registry said it indexed the
@@ -362,10 +429,11 @@ impl Registry {
     }
 }
 
-/// Runs the request `start` makes for each item, [`PARALLEL`] in flight at once; the first
-/// alone, so that its answer to the auth challenge serves all the others. The results come
-/// in the items' order; the first failure stops the rest.
-async fn each<I, T, F, Fut>(items: Vec<I>, start: F) -> Result<Vec<T>>
+/// Runs the request `start` makes for each item, `parallel` in flight at once; the first
+/// alone, so that its answer to the auth challenge (and whether the registry takes an
+/// upload in one request) serves all the others. The results come in the items' order; the
+/// first failure stops the rest.
+async fn each<I, T, F, Fut>(parallel: usize, items: Vec<I>, start: F) -> Result<Vec<T>>
 where
     F: Fn(I) -> Result<Fut>,
     Fut: std::future::Future<Output = Result<T>> + Send + 'static,
@@ -378,7 +446,7 @@ where
     }
     let mut running = tokio::task::JoinSet::new();
     loop {
-        while running.len() < PARALLEL {
+        while running.len() < parallel {
             let Some((i, item)) = items.next() else { break };
             results.push(None);
             let future = start(item)?;
@@ -406,6 +474,73 @@ fn next_link(value: &str) -> Option<String> {
             .trim_end_matches('>')
             .to_string()
     })
+}
+
+/// Everything an error says about itself, its sources included.
+fn error_text(e: &reqwest::Error) -> String {
+    let mut text = format!("{e:?}");
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(error) = source {
+        text.push_str(&format!(" | {error}"));
+        source = error.source();
+    }
+    text
+}
+
+/// Whether a TLS handshake failed because the server answered in plain HTTP (rustls reads
+/// `HTTP/1.1 400` as a record of no known type).
+fn speaks_plain_http(e: &reqwest::Error) -> bool {
+    let text = error_text(e);
+    text.contains("InvalidContentType") || text.contains("corrupt message of type")
+}
+
+/// Why the registry's certificate was not accepted, when that is why.
+fn certificate_problem(e: &reqwest::Error) -> Option<&'static str> {
+    let text = error_text(e);
+    if !text.contains("certificate") && !text.contains("Certificate") {
+        return None;
+    }
+    // A CA of the same name as the one trusted fails on the signature, not the issuer.
+    Some(
+        if text.contains("UnknownIssuer") || text.contains("BadSignature") {
+            "it is not signed by a CA this machine trusts"
+        } else if text.contains("NotValidForName") {
+            "it is not issued for this host name"
+        } else if text.contains("Expired") {
+            "it has expired"
+        } else if text.contains("NotValidYet") {
+            "it is not valid yet"
+        } else {
+            "it was refused"
+        },
+    )
+}
+
+/// Whether the connection was refused: nothing listens at the port.
+fn refused(e: &reqwest::Error) -> bool {
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(error) = source {
+        if let Some(io) = error.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return true;
+        }
+        source = error.source();
+    }
+    error_text(e).contains("ConnectionRefused")
+}
+
+/// A loopback host (`localhost`, 127.0.0.0/8, `[::1]`), with or without a port: docker
+/// speaks plain HTTP to these when they do not speak TLS.
+pub fn is_loopback(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Whether a request failed because the answer's head passed the HTTP client's bound
@@ -452,6 +587,15 @@ static WARNINGS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 /// The (registry, token service) pairs warned about already: once per process, so a worker
 /// serving many commands says it once.
 static WARNED: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+
+/// Gives a warning about a registry (a remote that did not answer and was gone past), shown
+/// with the others.
+pub fn warn(text: String) {
+    WARNINGS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(text);
+}
 
 /// The warnings registry clients gave since the last call (drained).
 pub fn take_warnings() -> Vec<String> {
@@ -506,11 +650,61 @@ fn challenge_param(challenge: &str, key: &str) -> Option<String> {
 
 impl Inner {
     fn url(&self, path: &str) -> String {
-        if path.starts_with("https://") {
+        if path.starts_with("https://") || path.starts_with("http://") {
             path.to_string()
         } else {
-            format!("https://{}{path}", self.host)
+            format!("{}://{}{path}", self.scheme_name(), self.host)
         }
+    }
+
+    fn scheme_name(&self) -> &'static str {
+        if self.plain_http.load(Ordering::Relaxed) {
+            "http"
+        } else {
+            "https"
+        }
+    }
+
+    /// The `scope`s a token is asked for: the challenge's, and every planned repository's,
+    /// the actions of one repository merged; and the repositories they name.
+    fn scopes(&self, challenge: Option<&str>) -> (Vec<String>, Vec<String>) {
+        let mut merged: Vec<(String, Vec<String>)> = Vec::new();
+        let mut add = |resource: &str, actions: &str| {
+            let at = match merged.iter().position(|(r, _)| r == resource) {
+                Some(at) => at,
+                None => {
+                    merged.push((resource.to_string(), Vec::new()));
+                    merged.len() - 1
+                }
+            };
+            for action in actions.split(',').filter(|a| !a.is_empty()) {
+                if !merged[at].1.iter().any(|a| a == action) {
+                    merged[at].1.push(action.to_string());
+                }
+            }
+        };
+        for scope in challenge.unwrap_or_default().split(' ') {
+            if let Some((resource, actions)) = scope.rsplit_once(':') {
+                add(resource, actions);
+            }
+        }
+        for (repository, actions) in self
+            .planned
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            add(&format!("repository:{repository}"), actions);
+        }
+        let repositories = merged
+            .iter()
+            .filter_map(|(r, _)| r.strip_prefix("repository:").map(str::to_string))
+            .collect();
+        let scopes = merged
+            .into_iter()
+            .map(|(resource, actions)| format!("{resource}:{}", actions.join(",")))
+            .collect();
+        (scopes, repositories)
     }
 
     fn basic(&self) -> Option<String> {
@@ -612,7 +806,26 @@ impl Inner {
                 request = request.body(body.clone());
             }
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
-            let response = request.send().await.map_err(|e| self.unreachable(&e))?;
+            let response = match request.send().await {
+                Ok(response) => response,
+                // docker's rule: a loopback registry that does not speak TLS is spoken to
+                // over plain HTTP (the bytes never leave the machine).
+                Err(e)
+                    if !self.plain_http.load(Ordering::Relaxed)
+                        && is_loopback(&self.host)
+                        && speaks_plain_http(&e) =>
+                {
+                    self.plain_http.store(true, Ordering::Relaxed);
+                    continue;
+                }
+                Err(e) => return Err(self.unreachable(&e)),
+            };
+            if self.plain_http.load(Ordering::Relaxed)
+                && response.status() == StatusCode::BAD_REQUEST
+                && response.version() == reqwest::Version::HTTP_10
+            {
+                return Err(self.speaks_https(response).await);
+            }
             // Every request factory makes is idempotent, so a registry's passing trouble
             // (Distribution answers 500 while another client rewrites the same tag) is
             // met by asking again after a pause.
@@ -640,15 +853,15 @@ impl Inner {
                 })?;
                 self.check_realm(&realm)?;
                 let service = challenge_param(&challenge, "service");
-                let scope = challenge_param(&challenge, "scope");
+                let (scopes, covered) =
+                    self.scopes(challenge_param(&challenge, "scope").as_deref());
                 *self.scheme.lock().unwrap_or_else(|e| e.into_inner()) = Scheme::Bearer;
-                let token = self
-                    .token(&realm, service.as_deref(), scope.as_deref())
-                    .await?;
-                self.tokens
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(repository.to_string(), token);
+                let token = self.token(&realm, service.as_deref(), &scopes).await?;
+                let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+                for covered in covered {
+                    tokens.insert(covered, token.clone());
+                }
+                tokens.insert(repository.to_string(), token);
             } else if challenge.len() >= 5 && challenge[..5].eq_ignore_ascii_case("basic") {
                 if self.credential.is_none() {
                     return Ok(response);
@@ -662,14 +875,11 @@ impl Inner {
 
     /// The Bearer token flow: `GET realm?service=…&scope=…`, with Basic auth when there is
     /// a credential (anonymous otherwise); the answer's `token` or `access_token`.
-    async fn token(
-        &self,
-        realm: &str,
-        service: Option<&str>,
-        scope: Option<&str>,
-    ) -> Result<String> {
+    async fn token(&self, realm: &str, service: Option<&str>, scopes: &[String]) -> Result<String> {
         let mut url = realm.to_string();
-        for (key, value) in [("service", service), ("scope", scope)] {
+        let params = std::iter::once(("service", service))
+            .chain(scopes.iter().map(|s| ("scope", Some(s.as_str()))));
+        for (key, value) in params {
             if let Some(value) = value {
                 let value = percent_encoding::utf8_percent_encode(
                     value,
@@ -740,22 +950,57 @@ impl Inner {
         Ok(token)
     }
 
+    /// Why a request had no answer, told apart as far as the error says: a registry that
+    /// speaks plain HTTP, a certificate not trusted (both stay: exit 1, not worth a retry),
+    /// nothing listening, or a network that did not answer (unavailable).
     fn unreachable(&self, e: &reqwest::Error) -> Error {
+        let host = &self.host;
         if headers_too_large(e) {
             return Error::new(format!(
-                "the registry {} answered with headers too large to read; nothing was read further",
-                self.host
+                "the registry {host} answered with headers too large to read; nothing was read further"
             ))
             .hint("the registry is misbehaving, or the remote's host is not a registry; check it with `factory remote list`");
         }
-        let detail = if e.is_connect() && format!("{e:?}").contains("certificate") {
-            "its TLS certificate is not trusted".to_string()
-        } else {
-            failure_kind(e).to_string()
-        };
-        Error::unavailable(format!("cannot reach the registry {}: {detail}", self.host)).hint(
-            "check the host and port of the remote (`factory remote list`) and that the registry is running; a registry with a private CA needs SSL_CERT_FILE pointing at it",
-        )
+        let plain = self.plain_http.load(Ordering::Relaxed);
+        if !plain && speaks_plain_http(e) {
+            return Error::new(format!(
+                "the registry {host} speaks plain HTTP, not HTTPS"
+            ))
+            .hint(format!(
+                "if it is meant to (a registry on your own network), add the remote with --plain-http (`factory remote add NAME oci://{host}/NAMESPACE --plain-http`), or pass --plain-http"
+            ));
+        }
+        if let Some(why) = certificate_problem(e) {
+            return Error::new(format!(
+                "the TLS certificate of the registry {host} is not trusted: {why}"
+            ))
+            .hint("a registry with a private CA is trusted through SSL_CERT_FILE=/path/to/ca.pem");
+        }
+        if refused(e) {
+            return Error::unavailable(format!(
+                "nothing listens at {host} (connection refused)"
+            ))
+            .hint("check the host and port of the remote (`factory remote list`) and that the registry is running");
+        }
+        Error::unavailable(format!(
+            "cannot reach the registry {host}: {}",
+            failure_kind(e)
+        ))
+        .hint("check the host and port of the remote (`factory remote list`) and that the registry is running")
+    }
+
+    /// The error of a plain HTTP request a TLS server answered (Go's `Client sent an HTTP
+    /// request to an HTTPS server`, HTTP/1.0 400).
+    async fn speaks_https(&self, response: reqwest::Response) -> Error {
+        let body = read_bounded(response, 4096).await.unwrap_or_default();
+        if String::from_utf8_lossy(&body).contains("HTTPS") {
+            return Error::new(format!(
+                "the registry {} speaks HTTPS, not plain HTTP",
+                self.host
+            ))
+            .hint("drop --plain-http (for a remote: `factory remote remove NAME` and add it again without it)");
+        }
+        self.answered(StatusCode::BAD_REQUEST, &body, "/v2/")
     }
 
     fn refused(&self, status: StatusCode, what: &str) -> Error {
@@ -914,8 +1159,10 @@ impl Inner {
         Ok(bytes)
     }
 
-    /// Mounts `digest` from `from` when the registry agrees, else uploads `bytes` (POST,
-    /// then one monolithic PUT).
+    /// Mounts `digest` from `from` when the registry agrees, else uploads `bytes`: in one
+    /// request (`POST …?digest=` with the bytes) where the registry takes that, else `POST`
+    /// then one monolithic `PUT`. Whether it does is learnt from the first upload (sent
+    /// alone, see [`each`]), which carries its bytes when they are small.
     async fn put_blob(
         &self,
         repository: &str,
@@ -923,12 +1170,24 @@ impl Inner {
         bytes: Bytes,
         from: Option<String>,
     ) -> Result<()> {
-        let start = match &from {
-            Some(from) => format!("/v2/{repository}/blobs/uploads/?mount={digest}&from={from}"),
-            None => format!("/v2/{repository}/blobs/uploads/"),
+        let monolithic = self.monolithic.load(Ordering::Relaxed);
+        let in_one = from.is_none()
+            && (monolithic == MONOLITHIC_YES
+                || monolithic == MONOLITHIC_UNKNOWN && bytes.len() <= PROBE_MAX_BYTES);
+        let (start, body) = match &from {
+            Some(from) => (
+                format!("/v2/{repository}/blobs/uploads/?mount={digest}&from={from}"),
+                None,
+            ),
+            None if in_one => (
+                format!("/v2/{repository}/blobs/uploads/?digest={digest}"),
+                Some(bytes.clone()),
+            ),
+            None => (format!("/v2/{repository}/blobs/uploads/"), None),
         };
+        let headers = [(header::CONTENT_TYPE, "application/octet-stream".to_string())];
         let response = self
-            .send(Method::POST, repository, &start, None, &[])
+            .send(Method::POST, repository, &start, body, &headers)
             .await?;
         let (status, response) = self
             .expect(
@@ -938,8 +1197,18 @@ impl Inner {
             )
             .await?;
         if status == StatusCode::CREATED {
-            self.counters.blobs_mounted.fetch_add(1, Ordering::Relaxed);
+            if from.is_some() {
+                self.counters.blobs_mounted.fetch_add(1, Ordering::Relaxed);
+            } else {
+                self.monolithic.store(MONOLITHIC_YES, Ordering::Relaxed);
+                self.counters.blobs_uploaded.fetch_add(1, Ordering::Relaxed);
+            }
             return Ok(());
+        }
+        // 202: an upload started (a mount declined, or the bytes of a one-request upload
+        // not taken, as CNCF Distribution does): the bytes go in one PUT.
+        if in_one {
+            self.monolithic.store(MONOLITHIC_NO, Ordering::Relaxed);
         }
         let location = response
             .headers()
@@ -952,15 +1221,21 @@ impl Inner {
                 ))
             })?
             .to_string();
-        // 202 to a mount: declined, and an upload started instead.
         let separator = if location.contains('?') { '&' } else { '?' };
         let put = format!("{location}{separator}digest={digest}");
-        let put = if put.starts_with('/') || put.starts_with("https://") {
+        let put = if put.starts_with("http://") && !self.plain_http.load(Ordering::Relaxed) {
+            return Err(Error::new(format!(
+                "{} sends uploads to plain HTTP ({}): refused, the credential would travel in clear",
+                self.host,
+                crate::http::redact_url(&location)
+            ))
+            .hint("the registry is misconfigured behind its TLS proxy; tell its operators"));
+        } else if put.starts_with('/') || put.starts_with("https://") || put.starts_with("http://")
+        {
             put
         } else {
             format!("/{put}")
         };
-        let headers = [(header::CONTENT_TYPE, "application/octet-stream".to_string())];
         let response = self
             .send(Method::PUT, repository, &put, Some(bytes), &headers)
             .await?;
@@ -974,6 +1249,46 @@ impl Inner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_hosts_are_those_docker_speaks_plain_http_to() {
+        for host in [
+            "localhost:5000",
+            "LOCALHOST",
+            "127.0.0.1:5000",
+            "127.9.8.7",
+            "[::1]:5000",
+        ] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in [
+            "ghcr.io",
+            "192.0.2.2:5000",
+            "localhost.example.com",
+            "[fd00::2]:5000",
+        ] {
+            assert!(!is_loopback(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn one_token_is_asked_for_every_planned_repository() {
+        let registry =
+            Registry::with_credential("r.example", None, Vec::new(), Options::default()).unwrap();
+        registry.plan(&[("ns/t", "pull,push"), ("ns/factory-index", "pull,push")]);
+        let (scopes, covered) = registry
+            .inner
+            .scopes(Some("repository:ns/t:pull repository:ns/other:pull"));
+        assert_eq!(
+            scopes,
+            [
+                "repository:ns/t:pull,push",
+                "repository:ns/other:pull",
+                "repository:ns/factory-index:pull,push"
+            ]
+        );
+        assert_eq!(covered, ["ns/t", "ns/other", "ns/factory-index"]);
+    }
 
     #[test]
     fn challenges_and_links_are_read_as_registries_write_them() {

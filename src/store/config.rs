@@ -46,6 +46,10 @@ pub struct Remote {
     pub name: String,
     /// `oci://HOST[:PORT]/NAMESPACE`.
     pub url: String,
+    /// Spoken to over plain HTTP (`remote add --plain-http`), as oras and helm do with
+    /// `--plain-http`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub plain_http: bool,
 }
 
 /// `remote:` in store.yaml.
@@ -55,6 +59,10 @@ pub struct RemoteConfig {
     /// The remote `publish` pushes to when no `--to` is given.
     #[serde(default)]
     pub default: Option<String>,
+    /// Requests in flight at once to a registry (default 8; `FACTORY_REGISTRY_PARALLEL`
+    /// wins).
+    #[serde(default)]
+    pub parallel: Option<usize>,
 }
 
 /// `push:` in store.yaml.
@@ -162,10 +170,19 @@ impl StoreConfig {
                     yaml::quote(&remote.name),
                     yaml::quote(&remote.url)
                 ));
+                if remote.plain_http {
+                    text.push_str("    plainHttp: true\n");
+                }
             }
         }
-        if let Some(default) = &self.remote.default {
-            text.push_str(&format!("remote:\n  default: {}\n", yaml::quote(default)));
+        if self.remote != RemoteConfig::default() {
+            text.push_str("remote:\n");
+            if let Some(default) = &self.remote.default {
+                text.push_str(&format!("  default: {}\n", yaml::quote(default)));
+            }
+            if let Some(parallel) = self.remote.parallel {
+                text.push_str(&format!("  parallel: {parallel}\n"));
+            }
         }
         text
     }
@@ -192,8 +209,10 @@ mod tests {
         config.remotes.push(Remote {
             name: "shared".into(),
             url: "oci://127.0.0.1:5000/factory".into(),
+            plain_http: true,
         });
         config.remote.default = Some("shared".into());
+        config.remote.parallel = Some(16);
         let text = config.to_yaml();
         let read: StoreConfig = yaml::from_str(&text, "store.yaml").unwrap();
         assert_eq!(read, config, "{text}");

@@ -463,10 +463,8 @@ impl Store {
                 return Err(e);
             }
         };
-        let objects = self.objects();
-        for (hex, bytes) in &prepared.objects {
-            objects.put_hashed(hex, bytes)?;
-        }
+        // Durable before the log names them.
+        self.objects().put_many(&prepared.objects)?;
         let envelopes = prepared.envelopes;
         let mut buffer = Vec::with_capacity(envelopes.len() * 512);
         for envelope in &envelopes {

@@ -11,6 +11,11 @@ use crate::hash::sha256_hex;
 /// The `sha256:` prefix of object references.
 pub const PREFIX: &str = "sha256:";
 
+/// Flushes a written file to the disk (opened for writing: Windows flushes only those).
+fn flush(path: &Path) -> std::io::Result<()> {
+    fs::OpenOptions::new().write(true).open(path)?.sync_data()
+}
+
 /// The objects folder of a store.
 #[derive(Debug, Clone)]
 pub struct Objects {
@@ -31,25 +36,82 @@ impl Objects {
     /// Stores `bytes` whose hex sha256 is `hex` (already computed by the caller), unless an
     /// object with that hash exists.
     pub fn put_hashed(&self, hex: &str, bytes: &[u8]) -> Result<()> {
+        match self.write_unflushed(hex, bytes)? {
+            None => Ok(()),
+            Some(tmp) => {
+                let path = self.path_of(hex);
+                flush(&tmp)
+                    .and_then(|()| fs::rename(&tmp, &path))
+                    .map_err(|e| {
+                        let _ = fs::remove_file(&tmp);
+                        Error::io("write object", &path, e)
+                    })
+            }
+        }
+    }
+
+    /// Stores several objects (hex digest, bytes): each written to its temporary file,
+    /// then flushed and renamed into place by several threads at once. A flush waits for
+    /// the disk (12 ms apiece on a busy one: 12 s for the thousand files of a pulled
+    /// version, one after another); flushes in flight together are committed together.
+    pub fn put_many(&self, objects: &[(String, Vec<u8>)]) -> Result<()> {
+        const FLUSHERS: usize = 16;
+        let mut pending = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (hex, bytes) in objects {
+            if !seen.insert(hex) {
+                continue;
+            }
+            if let Some(tmp) = self.write_unflushed(hex, bytes)? {
+                pending.push((tmp, self.path_of(hex)));
+            }
+        }
+        let chunk = pending.len().div_ceil(FLUSHERS).max(1);
+        let failed: Vec<Error> = std::thread::scope(|scope| {
+            let handles: Vec<_> = pending
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        for (tmp, path) in part {
+                            let done = flush(tmp).and_then(|()| fs::rename(tmp, path));
+                            if let Err(e) = done {
+                                return Err(Error::io("write object", path, e));
+                            }
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .filter_map(|h| h.join().expect("a flushing thread ends").err())
+                .collect()
+        });
+        if let Some(e) = failed.into_iter().next() {
+            for (tmp, _) in &pending {
+                let _ = fs::remove_file(tmp);
+            }
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Writes an object to its temporary file, unflushed; `None` when a sound one is there.
+    fn write_unflushed(&self, hex: &str, bytes: &[u8]) -> Result<Option<PathBuf>> {
         let path = self.path_of(hex);
-        // An object already there is trusted only if it still hashes to its name; a corrupt
-        // one is written again rather than reused.
         if path.exists() && crate::hash::sha256_file(&path).is_ok_and(|actual| actual == hex) {
-            return Ok(());
+            return Ok(None);
         }
         let parent = path.parent().expect("object paths have a parent");
         fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
         let tmp = parent.join(format!(".tmp-{}-{}", std::process::id(), &hex[2..18]));
-        let result = (|| {
-            let mut file = fs::File::create(&tmp)?;
-            file.write_all(bytes)?;
-            file.sync_data()?;
-            fs::rename(&tmp, &path)
-        })();
-        result.map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            Error::io("write object", &path, e)
-        })
+        fs::File::create(&tmp)
+            .and_then(|mut file| file.write_all(bytes))
+            .map_err(|e| {
+                let _ = fs::remove_file(&tmp);
+                Error::io("write object", &path, e)
+            })?;
+        Ok(Some(tmp))
     }
 
     /// Stores `bytes`; returns its reference `sha256:<hex>`.

@@ -46,6 +46,8 @@ pub enum Auth {
     /// Bearer tokens from a token service that accepts this user and password, at the realm
     /// the registry names.
     Token(&'static str, &'static str, Realm),
+    /// Anyone may pull and push.
+    None,
 }
 
 /// Where the registry's challenge sends clients for tokens.
@@ -62,6 +64,17 @@ pub enum Realm {
 impl Registry {
     /// Starts a registry in a folder of its own (removed with it).
     pub fn start(auth: Auth) -> Registry {
+        Registry::start_with(auth, true)
+    }
+
+    /// Starts a registry without auth over plain HTTP, as Debian's docker-registry runs
+    /// out of the box, listening on every address (reached as 127.0.0.1 and as the
+    /// machine's own address).
+    pub fn start_plain() -> Registry {
+        Registry::start_with(Auth::None, false)
+    }
+
+    fn start_with(auth: Auth, tls: bool) -> Registry {
         assert!(
             installed(),
             "docker-registry is missing: run scripts/registry-install"
@@ -76,6 +89,7 @@ impl Registry {
         std::fs::write(path("key.pem"), &key).unwrap();
         let port = free_port();
         let (auth_yaml, token_service) = match auth {
+            Auth::None => (String::new(), None),
             Auth::Basic(user, password) => {
                 let out = Command::new("htpasswd")
                     .args(["-Bbn", user, password])
@@ -110,11 +124,24 @@ impl Registry {
                 )
             }
         };
+        let tls_yaml = if tls {
+            format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                path("cert.pem").display(),
+                path("key.pem").display()
+            )
+        } else {
+            String::new()
+        };
+        let auth_yaml = if auth_yaml.is_empty() {
+            String::new()
+        } else {
+            format!("auth:\n{auth_yaml}")
+        };
         let config = format!(
-            "version: 0.1\nlog:\n  level: info\n  formatter: text\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n  tls:\n    certificate: {}\n    key: {}\nauth:\n{auth_yaml}",
+            "version: 0.1\nlog:\n  level: info\n  formatter: text\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {}:{port}\n{tls_yaml}{auth_yaml}",
             path("data").display(),
-            path("cert.pem").display(),
-            path("key.pem").display(),
+            if tls { "127.0.0.1" } else { "0.0.0.0" },
         );
         std::fs::write(path("config.yml"), config).unwrap();
         let log = std::fs::File::create(path("registry.log")).unwrap();

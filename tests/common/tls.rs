@@ -34,13 +34,24 @@ fn issue() -> (rcgen::Certificate, rcgen::Certificate, rcgen::KeyPair) {
     (ca, cert, key)
 }
 
-/// A loopback port nothing listens on (yet).
+/// A loopback port nothing listens on (yet), never the same twice in a test process: the
+/// kernel may hand a port just released to the next caller, and two registries started by
+/// tests at once would then share one (the second fails to start, and its test speaks to
+/// the first).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap();
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// Waits until something listens on `port`.
