@@ -196,6 +196,7 @@ impl Settings {
             reference,
             directory,
             flavor: None,
+            any_folder: true,
         }
     }
 

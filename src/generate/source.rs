@@ -79,18 +79,21 @@ impl ResolvedSource {
 
 /// A template folder on disk, read and checked for links that leave it.
 pub fn folder(dir: &Path, label: &str) -> Result<(TemplateFiles, Manifest)> {
-    folder_as(dir, label, None, None)
+    folder_as(dir, label, None, None, false).map(|(files, manifest, _)| (files, manifest))
 }
 
 /// A template folder read as `flavor` says (`--flavor`): reading it as cookiecutter leaves its
 /// copier.yml out, as cookiecutter itself never sees it. A template without a name of its
-/// own (copier's) is named `name`, or else after the folder.
+/// own (copier's) is named `name`, or else after the folder. With `any`, a folder without
+/// any template file is read as copier reads any folder (a template without questions),
+/// with a note saying so.
 fn folder_as(
     dir: &Path,
     label: &str,
     flavor: Option<ReadAs>,
     name: Option<&str>,
-) -> Result<(TemplateFiles, Manifest)> {
+    any: bool,
+) -> Result<(TemplateFiles, Manifest, Option<String>)> {
     if !dir.is_dir() {
         return Err(Error::new(format!("{label} is not a folder"))
             .hint("pass the template folder, the one holding template.yaml"));
@@ -125,7 +128,17 @@ fn folder_as(
                 .to_string(),
         )
     });
-    let manifest = manifest_of(&files, label, &name)?;
+    let (manifest, bare) = if any {
+        crate::template::load::manifest_of_any(&files, label, &name)?
+    } else {
+        (manifest_of(&files, label, &name)?, false)
+    };
+    let note = bare.then(|| {
+        format!(
+            "{label} has no {}: rendered as a copier template without questions, as copier renders any folder",
+            MARKERS.join(", ")
+        )
+    });
     // Links kept as links are checked where they are written; others must be followable.
     if let Some(link) = files
         .refused_links
@@ -144,7 +157,7 @@ fn folder_as(
         return Err(Error::new(format!("{label}: {link}{rendered}"))
             .hint("replace the link with the file it points at, remove it, or keep links as links with `_preserve_symlinks: true`"));
     }
-    Ok((files, manifest))
+    Ok((files, manifest, note))
 }
 
 /// A folder's `SourceRef`.
@@ -174,6 +187,10 @@ pub struct Fetch {
     pub directory: Option<String>,
     /// `--flavor`: how to read a folder that is both a copier and a cookiecutter template.
     pub flavor: Option<ReadAs>,
+    /// Whether a folder named by its path that holds none of the files marking a template
+    /// is read as copier reads any folder: a template without questions (`generate`,
+    /// `upgrade`; not `register`/`version`/`validate`, which store or check templates).
+    pub any_folder: bool,
 }
 
 /// Which tool's file a folder holding both `copier.yml` and `cookiecutter.json` is read by.
@@ -208,13 +225,13 @@ pub fn from_location(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
     }
     let dir = PathBuf::from(location);
     let source_ref = path_ref(&dir);
-    let (files, manifest) = folder_as(&dir, location, fetch.flavor, None)?;
+    let (files, manifest, note) = folder_as(&dir, location, fetch.flavor, None, fetch.any_folder)?;
     Ok(ResolvedSource::unstored(
         files,
         manifest,
         location.to_string(),
         source_ref,
-        Vec::new(),
+        note.into_iter().collect(),
         None,
     ))
 }
@@ -300,7 +317,7 @@ fn from_repository(url: &str, in_url: Option<&str>, fetch: &Fetch) -> Result<Res
         Some(dir) => crate::template::load::name_from_location(dir),
         None => crate::template::load::name_from_location(&repo.url),
     };
-    let (files, manifest) = folder_as(&here, &label, None, Some(&name))?;
+    let (files, manifest, _) = folder_as(&here, &label, None, Some(&name), false)?;
     let commit_description = repo.describe(&commit, options);
     let source_ref = SourceRef {
         kind: SourceKind::Git,

@@ -130,6 +130,7 @@ pub fn manifest(text: &str, name: &str, paths: &[&str]) -> Result<Manifest, Yaml
             ask_when: None,
             validator: None,
             choice_validators: Vec::new(),
+            copier_type: None,
         });
     }
     parameters.append(&mut dictionaries);
@@ -172,6 +173,7 @@ pub fn manifest(text: &str, name: &str, paths: &[&str]) -> Result<Manifest, Yaml
         preserve_symlinks: false,
         // Names are looked up in the project folder (the content), then in `templates/`.
         search_path: vec!["templates".to_string()],
+        external_data: Vec::new(),
     })
 }
 
