@@ -215,7 +215,17 @@ const MARKERS: &[&str] = &[
 pub fn from_location(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
     let (text, in_url) = git::split_ref(location);
     if let Some(url) = git::url::resolve(text, &fetch.abbreviations)? {
-        return from_repository(&url, in_url, fetch);
+        return from_repository(&url, in_url, fetch, false);
+    }
+    if fetch.any_folder && fetch.directory.is_none() {
+        // A folder at the root of a git repository is read as copier reads it: at a ref.
+        let (folder, hash) = match in_url {
+            Some(hash) if !Path::new(location).is_dir() => (text, Some(hash)),
+            _ => (location, None),
+        };
+        if is_copier_repository(Path::new(folder)) {
+            return from_local_repository(folder, hash, fetch);
+        }
     }
     if fetch.reference.is_some() || fetch.directory.is_some() {
         return Err(Error::usage(format!(
@@ -236,7 +246,95 @@ pub fn from_location(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
     ))
 }
 
-fn from_repository(url: &str, in_url: Option<&str>, fetch: &Fetch) -> Result<ResolvedSource> {
+/// Whether `dir` is the root of a git repository that `generate` reads as copier does (at
+/// its newest release tag): a copier template, or a folder that is no template of another
+/// tool.
+fn is_copier_repository(dir: &Path) -> bool {
+    let has = |name: &str| dir.join(name).is_file();
+    dir.join(".git").exists()
+        && !has(crate::template::manifest::MANIFEST_FILE)
+        && (crate::template::copier::CONFIG_FILES.iter().any(|f| has(f))
+            || !has(crate::template::cookiecutter::CONTEXT_FILE))
+}
+
+/// `git ARGS` in `dir`, its output trimmed; `None` when git fails.
+fn git_in(dir: &Path, args: &[&str]) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// A copier template in a local git repository, as copier reads it: at the ref named, else at
+/// its newest release tag (by PEP 440), else at `HEAD` with the changes not committed yet
+/// (what git does not ignore), its `_commit` `git describe --tags --always`.
+fn from_local_repository(
+    folder: &str,
+    hash: Option<&str>,
+    fetch: &Fetch,
+) -> Result<ResolvedSource> {
+    let dir = Path::new(folder);
+    let tags = git_in(dir, &["tag", "--list"]).unwrap_or_default();
+    let tags: Vec<String> = tags.lines().map(str::to_string).collect();
+    let newest = newest_release_tag(&tags);
+    let named = fetch.reference.as_deref().or(hash);
+    let reference = named.map(str::to_string).or(newest.clone());
+    if let Some(reference) = reference.filter(|r| r != "HEAD") {
+        let absolute = dir
+            .canonicalize()
+            .map_err(|e| Error::io("read", dir, e))?;
+        let url = format!("file://{}", absolute.display());
+        let fetch = Fetch {
+            reference: Some(reference.clone()),
+            flavor: None,
+            ..fetch.clone()
+        };
+        let mut resolved = from_repository(&url, None, &fetch, true)?;
+        resolved.label = format!("{folder}#{reference}");
+        if named.is_none() {
+            resolved.notes.push(format!(
+                "using tag {reference} of {folder}, its newest release (copier's default); --ref HEAD takes the folder as it is"
+            ));
+        }
+        return Ok(resolved);
+    }
+    let (mut files, manifest, note) = folder_as(dir, folder, fetch.flavor, None, true)?;
+    // copier commits the changes not committed yet and clones: what git ignores is not there.
+    if let Some(listed) = git_in(
+        dir,
+        &["ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+    ) {
+        let kept: std::collections::HashSet<&str> = listed.split('\0').collect();
+        files.files.retain(|f| kept.contains(f.path.as_str()));
+    }
+    let mut resolved = ResolvedSource::unstored(
+        files,
+        manifest,
+        folder.to_string(),
+        path_ref(dir),
+        note.into_iter().collect(),
+        None,
+    );
+    resolved.source_ref.commit = git_in(dir, &["rev-parse", "HEAD"]);
+    resolved.commit_description = git_in(dir, &["describe", "--tags", "--always"]);
+    Ok(resolved)
+}
+
+/// A template from a repository; with `any`, a folder that holds no template file is read as
+/// copier reads any folder (a local repository the user named by its path).
+fn from_repository(
+    url: &str,
+    in_url: Option<&str>,
+    fetch: &Fetch,
+    any: bool,
+) -> Result<ResolvedSource> {
     if fetch.flavor.is_some() {
         // `upgrade` reads the repository again later, without the flag: it must read the same.
         return Err(Error::usage(format!(
@@ -300,7 +398,7 @@ fn from_repository(url: &str, in_url: Option<&str>, fetch: &Fetch) -> Result<Res
         ))
         .hint("name the template's folder inside the repository with --directory"));
     }
-    if !MARKERS.iter().any(|m| here.join(m).is_file()) {
+    if !any && !MARKERS.iter().any(|m| here.join(m).is_file()) {
         let inside = directory.map(|d| format!(" in `{d}`")).unwrap_or_default();
         return Err(Error::new(format!(
             "{at} holds no template{inside}: looked for {}",
@@ -317,7 +415,8 @@ fn from_repository(url: &str, in_url: Option<&str>, fetch: &Fetch) -> Result<Res
         Some(dir) => crate::template::load::name_from_location(dir),
         None => crate::template::load::name_from_location(&repo.url),
     };
-    let (files, manifest, _) = folder_as(&here, &label, None, Some(&name), false)?;
+    let (files, manifest, note) = folder_as(&here, &label, None, Some(&name), any)?;
+    notes.extend(note);
     let commit_description = repo.describe(&commit, options);
     let source_ref = SourceRef {
         kind: SourceKind::Git,
