@@ -659,7 +659,7 @@ fn choice_validators_and_imported_macros_run_for_the_answer_chosen_as_in_copier(
     for (answer, message) in [
         (
             "db=sqlite",
-            "parameter `db`: invalid choice: not on this platform",
+            "parameter `db`: Invalid choice for 'db': not on this platform",
         ),
         ("name=has space", "parameter `name`: no spaces"),
     ] {

@@ -287,9 +287,7 @@ fn from_local_repository(
     let named = fetch.reference.as_deref().or(hash);
     let reference = named.map(str::to_string).or(newest.clone());
     if let Some(reference) = reference.filter(|r| r != "HEAD") {
-        let absolute = dir
-            .canonicalize()
-            .map_err(|e| Error::io("read", dir, e))?;
+        let absolute = dir.canonicalize().map_err(|e| Error::io("read", dir, e))?;
         let url = format!("file://{}", absolute.display());
         let fetch = Fetch {
             reference: Some(reference.clone()),
@@ -309,7 +307,13 @@ fn from_local_repository(
     // copier commits the changes not committed yet and clones: what git ignores is not there.
     if let Some(listed) = git_in(
         dir,
-        &["ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        &[
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ],
     ) {
         let kept: std::collections::HashSet<&str> = listed.split('\0').collect();
         files.files.retain(|f| kept.contains(f.path.as_str()));

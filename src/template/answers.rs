@@ -208,6 +208,28 @@ pub fn resolve_with(
             },
             _ => param,
         };
+        // copier's choices whose validator renders a message are disabled: not valid answers,
+        // and choosing one is refused with that message.
+        let with_disabled;
+        let param = if param.copier_type.is_some() && !param.choice_validators.is_empty() {
+            let mut disabled = Vec::new();
+            for (choice, validator) in &param.choice_validators {
+                match crate::bounded::render_str_bounded(env, validator, &ctx) {
+                    Ok(message) if message.trim().is_empty() => {}
+                    Ok(message) => disabled.push((choice.clone(), message.trim().to_string())),
+                    Err(e) => {
+                        problems.push(format!("parameter `{}`: validator failed: {e}", param.name));
+                    }
+                }
+            }
+            with_disabled = Parameter {
+                disabled_choices: disabled,
+                ..param.clone()
+            };
+            &with_disabled
+        } else {
+            param
+        };
         let default = param.default.as_ref().map(|default| {
             if default
                 .as_str()
@@ -277,7 +299,14 @@ pub fn resolve_with(
             Err(message) => problems.push(format!("parameter `{}`: {message}", param.name)),
         }
     }
-    if !missing.is_empty() {
+    if !missing.is_empty() && copier {
+        // copier's words, which scripts driving copier read.
+        problems.extend(
+            missing
+                .iter()
+                .map(|name| format!("Question \"{name}\" is required")),
+        );
+    } else if !missing.is_empty() {
         problems.push(format!("missing answers for: {}", missing.join(", ")));
     }
     if problems.is_empty() {
@@ -359,9 +388,12 @@ fn validated(
     let mut trial = answers.clone();
     trial.values.insert(param.name.clone(), value.clone());
     // Only the validator of the choice actually made runs (copier's per-choice validators).
+    // copier's choice validators were rendered before the answer was read (see
+    // `disabled_choices`).
     let chosen = param
         .choice_validators
         .iter()
+        .filter(|_| param.copier_type.is_none())
         .filter(|(choice, _)| params::same_choice(choice, &value))
         .map(|(_, validator)| (validator, "invalid choice: "));
     // copier's own wording, which scripts driving copier read.

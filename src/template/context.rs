@@ -149,6 +149,10 @@ pub fn answers_file(manifest: &Manifest) -> &str {
 /// leaving the project is refused unless the run is trusted (copier's `ForbiddenPathError`).
 pub fn read_external(run: &Run, path: &str) -> Result<Value, String> {
     let project = std::path::Path::new(&run.dst_path);
+    // The project folder itself (a path over an answer not given yet): copier reads nothing.
+    if path.trim_matches(['/', '.']).is_empty() && !path.starts_with('/') {
+        return Ok(json!({}));
+    }
     let inside = !std::path::Path::new(path).is_absolute()
         && crate::render::paths::check_inside(path).is_ok();
     if !inside && !run.trusted {

@@ -131,6 +131,7 @@ pub fn manifest(text: &str, name: &str, paths: &[&str]) -> Result<Manifest, Yaml
             validator: None,
             choice_validators: Vec::new(),
             copier_type: None,
+            disabled_choices: Vec::new(),
         });
     }
     parameters.append(&mut dictionaries);

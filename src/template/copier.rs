@@ -525,6 +525,7 @@ fn question(
         validator,
         choice_validators,
         copier_type: Some(copier_type),
+        disabled_choices: Vec::new(),
     })
 }
 

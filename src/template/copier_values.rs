@@ -44,9 +44,27 @@ fn parse_one(param: &Parameter, kind: CopierType, value: &Value) -> Result<Value
     let Some(choices) = &param.choices else {
         return Ok(answer);
     };
-    let valid: Vec<Value> = choices.iter().filter_map(|c| cast(kind, c).ok()).collect();
-    if valid.contains(&answer) {
-        return Ok(answer);
+    let mut valid = Vec::new();
+    let mut refusal = None;
+    for choice in choices {
+        let Ok(value) = cast(kind, choice) else {
+            continue;
+        };
+        let disabled = param
+            .disabled_choices
+            .iter()
+            .find(|(c, _)| cast(kind, c).ok().as_ref() == Some(&value));
+        match disabled {
+            None if value == answer => return Ok(answer),
+            None => valid.push(value),
+            Some((_, message)) if value == answer => {
+                refusal.get_or_insert_with(|| message.clone());
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(message) = refusal {
+        return Err(format!("Invalid choice for '{}': {message}", param.name));
     }
     let listed: Vec<String> = valid.iter().map(py_repr).collect();
     Err(format!(

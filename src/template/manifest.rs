@@ -158,6 +158,11 @@ pub struct Parameter {
     #[serde(skip)]
     #[schemars(skip)]
     pub copier_type: Option<CopierType>,
+    /// copier's choices disabled for this run (their validator rendered a message), with the
+    /// message: set while answers are resolved.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub disabled_choices: Vec<(Value, String)>,
 }
 
 /// copier's question types, each with its own cast of an answer (`_user_data.py`'s

@@ -282,6 +282,7 @@ mod tests {
             validator: None,
             choice_validators: Vec::new(),
             copier_type: None,
+            disabled_choices: Vec::new(),
         }
     }
 
