@@ -502,7 +502,7 @@ fn question(
     };
     let secret = spec
         .get("secret")
-        .is_some_and(|s| super::copier_values::cast_to_bool(s))
+        .is_some_and(super::copier_values::cast_to_bool)
         || secret_names.iter().any(|n| n == key);
     if secret && default.is_none() {
         return Err(bad("Secret question requires a default value".into()));
