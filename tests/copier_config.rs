@@ -150,9 +150,16 @@ labels:
 where:
   type: path
   default: src/x
+tmpl:
+  type: str
+  choices: |
+    {%- for c in ['a', 'b'] %}
+    - [{{ c|upper }}, {{ c }}]
+    {%- endfor %}
+  default: a
 "#;
 
-const TYPED_OUT: &str = "q={{ q | tojson }} j={{ j | tojson }} untyped={{ untyped | tojson }} nums={{ nums | tojson }} pys={{ pys | tojson }}\nflag={{ flag | tojson }} {% if flag %}on{% else %}off{% endif %} pair={{ pair }} labels={{ labels }} where={{ where }}\n";
+const TYPED_OUT: &str = "q={{ q | tojson }} j={{ j | tojson }} untyped={{ untyped | tojson }} nums={{ nums | tojson }} pys={{ pys | tojson }}\nflag={{ flag | tojson }} {% if flag %}on{% else %}off{% endif %} pair={{ pair }} labels={{ labels }} where={{ where }} tmpl={{ tmpl }}\n";
 
 #[test]
 fn answers_are_read_by_their_question_type_as_copier_reads_them() {
@@ -177,6 +184,7 @@ fn answers_are_read_by_their_question_type_as_copier_reads_them() {
         "flag=false",
         "pair=three",
         "labels=9",
+        "tmpl=b",
     ];
     if !same(&env, &template, "given", &given, &[]) {
         return;
@@ -184,7 +192,7 @@ fn answers_are_read_by_their_question_type_as_copier_reads_them() {
     let text = std::fs::read_to_string(env.path("ours-given/out.txt")).unwrap();
     assert_eq!(
         text,
-        "q=1 j={\"a\": [1, true]} untyped=7 nums=[1, 3] pys=[\"3.12\", \"3.13\"]\nflag=false off pair=three labels=9 where=src/x\n"
+        "q=1 j={\"a\": [1, true]} untyped=7 nums=[1, 3] pys=[\"3.12\", \"3.13\"]\nflag=false off pair=three labels=9 where=src/x tmpl=b\n"
     );
     same(&env, &template, "defaults", &["q=x", "untyped=x"], &[]);
     same(&env, &template, "null", &["q=null", "untyped=[a, b]"], &[]);

@@ -208,6 +208,35 @@ pub fn resolve_with(
             },
             _ => param,
         };
+        // copier's choices written as one template, read once rendered.
+        let from_template;
+        let param = match &param.choices_template {
+            Some(text) => {
+                let read = crate::bounded::render_str_bounded(env, text, &ctx)
+                    .map_err(|e| format!("choices `{text}` failed: {e}"))
+                    .and_then(|rendered| {
+                        super::yaml::parse::<Value>(&rendered, &param.name).map_err(|e| {
+                            format!("choices `{rendered}` are not YAML: {}", e.message)
+                        })
+                    })
+                    .and_then(|value| super::copier::choices_of(&value));
+                match read {
+                    Ok((choices, validators)) => {
+                        from_template = Parameter {
+                            choices: Some(choices).filter(|c| !c.is_empty()),
+                            choice_validators: validators,
+                            ..param.clone()
+                        };
+                        &from_template
+                    }
+                    Err(message) => {
+                        problems.push(format!("parameter `{}`: {message}", param.name));
+                        continue;
+                    }
+                }
+            }
+            None => param,
+        };
         // copier's choices whose validator renders a message are disabled: not valid answers,
         // and choosing one is refused with that message.
         let with_disabled;

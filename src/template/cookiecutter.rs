@@ -132,6 +132,7 @@ pub fn manifest(text: &str, name: &str, paths: &[&str]) -> Result<Manifest, Yaml
             choice_validators: Vec::new(),
             copier_type: None,
             disabled_choices: Vec::new(),
+            choices_template: None,
         });
     }
     parameters.append(&mut dictionaries);

@@ -392,6 +392,52 @@ fn manifest_of_config(
     })
 }
 
+/// copier's choices: a list of values or of `[label, value]` pairs, or labels to values; each
+/// value plain or `{value, validator}` (a choice the validator's message disables). The
+/// values, and the validators by value.
+pub fn choices_of(spec: &Value) -> Result<(Vec<Value>, Vec<(Value, String)>), String> {
+    let mut validators = Vec::new();
+    let mut value_of = |choice: &Value| -> Result<Value, String> {
+        match choice {
+            Value::Object(form) => {
+                let value = form
+                    .get("value")
+                    .cloned()
+                    .ok_or("Property 'value' is required")?;
+                match form.get("validator") {
+                    None => {}
+                    Some(Value::String(validator)) => {
+                        validators.push((value.clone(), validator.clone()));
+                    }
+                    Some(_) => return Err("Property 'validator' must be a string".into()),
+                }
+                Ok(value)
+            }
+            other => Ok(other.clone()),
+        }
+    };
+    let values = match spec {
+        Value::Array(items) => items
+            .iter()
+            .map(|item| match item {
+                Value::Array(pair) if pair.len() == 2 => value_of(&pair[1]),
+                other => Ok(other.clone()),
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        Value::Object(labels) => labels
+            .values()
+            .map(&mut value_of)
+            .collect::<Result<Vec<_>, _>>()?,
+        Value::Null => Vec::new(),
+        other => {
+            return Err(format!(
+                "choices `{other}` are not a list or a mapping of labels to values"
+            ));
+        }
+    };
+    Ok((values, validators))
+}
+
 fn question(
     key: &str,
     value: &Value,
@@ -410,52 +456,15 @@ fn question(
     };
     let bad = |message: String| error(origin, format!("question `{key}`: {message}"));
     let default = spec.get("default").cloned();
-    // `label: value`, `[label, value]`, or either with `{value: …, validator: …}` (a choice
-    // that may be refused).
-    let mut choice_validators = Vec::new();
-    let mut choice_value = |choice: &Value| -> Result<Value, YamlError> {
-        match choice {
-            Value::Object(form) => {
-                let value = form
-                    .get("value")
-                    .cloned()
-                    .ok_or_else(|| bad("Property 'value' is required".into()))?;
-                match form.get("validator") {
-                    None => {}
-                    Some(Value::String(validator)) => {
-                        choice_validators.push((value.clone(), validator.clone()));
-                    }
-                    Some(_) => return Err(bad("Property 'validator' must be a string".into())),
-                }
-                Ok(value)
-            }
-            other => Ok(other.clone()),
-        }
-    };
-    let choices = match spec.get("choices") {
-        Some(Value::Array(items)) => Some(
-            items
-                .iter()
-                .map(|item| match item {
-                    Value::Array(pair) if pair.len() == 2 => choice_value(&pair[1]),
-                    other => Ok(other.clone()),
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
-        Some(Value::Object(labels)) => Some(
-            labels
-                .values()
-                .map(&mut choice_value)
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
-        Some(Value::Null) | None => None,
+    let (choices, choice_validators, choices_template) = match spec.get("choices") {
+        Some(Value::String(text)) => (Some(Vec::new()), Vec::new(), Some(text.clone())),
+        Some(Value::Null) | None => (None, Vec::new(), None),
         Some(other) => {
-            return Err(bad(format!(
-                "choices `{other}` are not a list or a mapping of labels to values (choices templated as one string are not supported)"
-            )));
+            let (choices, validators) = choices_of(other).map_err(bad)?;
+            (Some(choices), validators, None)
         }
     };
-    let choices = choices.filter(|c| !c.is_empty());
+    let choices = choices.filter(|c| !c.is_empty() || choices_template.is_some());
     let multiselect = spec
         .get("multiselect")
         .and_then(Value::as_bool)
@@ -525,6 +534,7 @@ fn question(
         validator,
         choice_validators,
         copier_type: Some(copier_type),
+        choices_template,
         disabled_choices: Vec::new(),
     })
 }

@@ -163,6 +163,11 @@ pub struct Parameter {
     #[serde(skip)]
     #[schemars(skip)]
     pub disabled_choices: Vec<(Value, String)>,
+    /// copier's `choices` written as one template: rendered over earlier answers and read as
+    /// YAML (a list, pairs, or labels to values) when the question comes.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub choices_template: Option<String>,
 }
 
 /// copier's question types, each with its own cast of an answer (`_user_data.py`'s

@@ -283,6 +283,7 @@ mod tests {
             choice_validators: Vec::new(),
             copier_type: None,
             disabled_choices: Vec::new(),
+            choices_template: None,
         }
     }
 
