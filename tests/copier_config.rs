@@ -277,7 +277,7 @@ fn copier_yml_is_read_as_copier_reads_it() {
         &[
             (
                 "copier.yml",
-                "---\n!include 'inc/common_*.yml'\n---\n\n---\n_secret_questions: [token]\nyour_name:\n  type: str\n  default: Bob\n  validator: \"{% if your_name == 'bad' %}bad name{% endif %}\"\nhidden:\n  type: str\n  default: x\n  when: false\n  validator: always wrong\ntoken:\n  type: str\n  default: s3cret\n_answers_file: \".answers-{{ your_name }}.yml\"\n_exclude: [copier.yml]\n",
+                "---\n!include 'inc/common_*.yml'\n---\n\n---\n_secret_questions: [token]\nyour_name:\n  type: str\n  default: Bob\n  validator: \"{% if your_name == 'bad' %}bad name{% endif %}\"\nhidden:\n  type: str\n  default: x\n  when: false\n  validator: always wrong\ntoken:\n  type: str\n  default: s3cret\nskipped:\n  type: str\n  when: false\n_answers_file: \".answers-{{ your_name }}.yml\"\n_exclude: [copier.yml]\n",
             ),
             (
                 "inc/common_q.yml",
@@ -285,7 +285,7 @@ fn copier_yml_is_read_as_copier_reads_it() {
             ),
             (
                 "out.txt.jinja",
-                "{{ your_age }} {{ your_name }} {{ hidden }} {{ token }} {{ _copier_conf.answers_file }}\n",
+                "{{ your_age }} {{ your_name }} {{ hidden }} {{ token }} {{ _copier_conf.answers_file }} {{ skipped | default('undefined') }}\n",
             ),
             (
                 "{{ _copier_conf.answers_file }}.jinja",

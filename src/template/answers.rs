@@ -297,6 +297,9 @@ pub fn resolve_with(
             params::coerce(param, &previous)
         } else if let Some(default) = default.filter(|_| use_defaults || !param.required) {
             default
+        } else if param.copier_type.is_some() && !asks(param, env, &ctx) {
+            // copier skips a question it does not ask and that has no default: undefined.
+            continue;
         } else if param.required {
             missing.push(param.name.clone());
             continue;

@@ -417,16 +417,21 @@ pub fn choices_of(spec: &Value) -> Result<(Vec<Value>, Vec<(Value, String)>), St
         }
     };
     let values = match spec {
+        // A choice without a value (`label: null`) is its label, as questionary makes it.
         Value::Array(items) => items
             .iter()
             .map(|item| match item {
+                Value::Array(pair) if pair.len() == 2 && pair[1].is_null() => Ok(pair[0].clone()),
                 Value::Array(pair) if pair.len() == 2 => value_of(&pair[1]),
                 other => Ok(other.clone()),
             })
             .collect::<Result<Vec<_>, _>>()?,
         Value::Object(labels) => labels
-            .values()
-            .map(&mut value_of)
+            .iter()
+            .map(|(label, value)| match value {
+                Value::Null => Ok(Value::String(label.clone())),
+                value => value_of(value),
+            })
             .collect::<Result<Vec<_>, _>>()?,
         Value::Null => Vec::new(),
         other => {
