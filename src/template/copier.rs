@@ -392,10 +392,13 @@ fn manifest_of_config(
     })
 }
 
+/// copier's per-choice validators: the value and the template that may disable it.
+pub type ChoiceValidators = Vec<(Value, String)>;
+
 /// copier's choices: a list of values or of `[label, value]` pairs, or labels to values; each
 /// value plain or `{value, validator}` (a choice the validator's message disables). The
 /// values, and the validators by value.
-pub fn choices_of(spec: &Value) -> Result<(Vec<Value>, Vec<(Value, String)>), String> {
+pub fn choices_of(spec: &Value) -> Result<(Vec<Value>, ChoiceValidators), String> {
     let mut validators = Vec::new();
     let mut value_of = |choice: &Value| -> Result<Value, String> {
         match choice {

@@ -142,11 +142,10 @@ pub fn cast_to_bool(value: &Value) -> bool {
             if let Ok(f) = s.trim().parse::<f64>() {
                 return f != 0.0;
             }
-            match s.trim().to_lowercase().as_str() {
-                "" => false,
-                "n" | "no" | "f" | "false" | "off" | "~" | "null" | "none" => false,
-                _ => true,
-            }
+            !matches!(
+                s.trim().to_lowercase().as_str(),
+                "" | "n" | "no" | "f" | "false" | "off" | "~" | "null" | "none"
+            )
         }
         Value::Array(items) => !items.is_empty(),
         Value::Object(map) => !map.is_empty(),
