@@ -153,8 +153,12 @@ pub fn read_external(run: &Run, path: &str) -> Result<Value, String> {
     if path.trim_matches(['/', '.']).is_empty() && !path.starts_with('/') {
         return Ok(json!({}));
     }
-    let inside = !std::path::Path::new(path).is_absolute()
-        && crate::render::paths::check_inside(path).is_ok();
+    let inside = std::path::Path::new(path).components().all(|c| {
+        matches!(
+            c,
+            std::path::Component::Normal(_) | std::path::Component::CurDir
+        )
+    });
     if !inside && !run.trusted {
         return Err(format!(
             "\"{path}\" is forbidden: _external_data reads files in the project only; pass --trust if you trust this path"
