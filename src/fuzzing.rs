@@ -63,7 +63,8 @@ pub fn cookiecutter_json(text: &str) {
 
 /// `copier.yml`: any text becomes a manifest or an error.
 pub fn copier_yml(text: &str) {
-    let _ = crate::template::copier::manifest(text, "copier.yml", "fuzzed");
+    let no_includes = |_: &str| Ok(Vec::new());
+    let _ = crate::template::copier::manifest(text, "copier.yml", "fuzzed", &no_includes);
 }
 
 /// A line of `events.jsonl`: an envelope with a readable payload, or an error.

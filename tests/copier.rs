@@ -659,9 +659,12 @@ fn choice_validators_and_imported_macros_run_for_the_answer_chosen_as_in_copier(
     for (answer, message) in [
         (
             "db=sqlite",
-            "parameter `db`: invalid choice: not on this platform",
+            "parameter `db`: Invalid choice for 'db': not on this platform",
         ),
-        ("name=has space", "parameter `name`: no spaces"),
+        (
+            "name=has space",
+            "parameter `name`: Validation error for question 'name': no spaces",
+        ),
     ] {
         let out = env.run(&["generate", t, "-o", "bad", "--set", answer]);
         out.expect_code(2);

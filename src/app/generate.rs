@@ -326,7 +326,9 @@ impl<'a> Messages<'a> {
         let texts = match config {
             Some((name, file)) => {
                 let text = String::from_utf8_lossy(&file.read()?).into_owned();
-                crate::template::copier::messages(&text, name)
+                let include =
+                    |pattern: &str| crate::template::load::included(&resolved.files, pattern);
+                crate::template::copier::messages(&text, name, &include)
                     .map_err(|e| Error::new(format!("{}: {}", resolved.label, e.message)))?
             }
             None => Map::new(),
@@ -894,10 +896,14 @@ fn copier_answers_files(
 /// copier's answers file (`_answers_file`, default `.copier-answers.yml`), secrets left out:
 /// written into the output before its provenance is computed.
 fn copier_answers_file(resolved: &ResolvedSource, answers: &Answers) -> Result<(String, Vec<u8>)> {
-    let name = resolved
-        .manifest
-        .answers_file
-        .as_deref()
+    // A templated `_answers_file` was rendered with the answers into `_copier_conf`.
+    let rendered = answers
+        .tool
+        .get("_copier_conf")
+        .and_then(|conf| conf.get("answers_file"))
+        .and_then(Value::as_str);
+    let name = rendered
+        .or(resolved.manifest.answers_file.as_deref())
         .unwrap_or(".copier-answers.yml");
     crate::render::paths::check_inside(name)
         .map_err(|m| Error::new(format!("_answers_file `{name}`: {m}")))?;

@@ -233,6 +233,7 @@ impl Settings {
             reference,
             directory,
             flavor: None,
+            any_folder: true,
         }
     }
 

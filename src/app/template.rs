@@ -54,9 +54,13 @@ pub struct Registered {
 
 /// Registers a template under its name.
 pub fn register_template(session: &Session, request: RegisterTemplate) -> Result<Registered> {
-    let fetch = session
-        .settings
-        .fetch(request.reference.clone(), request.directory.clone());
+    // A folder that is no template is refused here: the store keeps templates.
+    let fetch = source::Fetch {
+        any_folder: false,
+        ..session
+            .settings
+            .fetch(request.reference.clone(), request.directory.clone())
+    };
     let resolved = source::from_location(&request.location, &fetch)?;
     for note in &resolved.notes {
         session.note(note.clone());
@@ -193,7 +197,10 @@ pub fn create_template_version(
         (None, Some(_)) => crate::git::split_ref(&template.source).0.to_string(),
         (None, None) => template.source.clone(),
     };
-    let fetch = session.settings.fetch(request.reference.clone(), directory);
+    let fetch = source::Fetch {
+        any_folder: false,
+        ..session.settings.fetch(request.reference.clone(), directory)
+    };
     let resolved = source::from_location(&location, &fetch)?;
     for note in &resolved.notes {
         session.note(note.clone());

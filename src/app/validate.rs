@@ -100,7 +100,10 @@ pub fn validate_template(
             reference,
             directory,
         } => {
-            let fetch = settings.fetch(reference, directory);
+            let fetch = crate::generate::source::Fetch {
+                any_folder: false,
+                ..settings.fetch(reference, directory)
+            };
             let resolved = crate::generate::source::from_location(&request.template, &fetch)?;
             let checks = validate::validate(
                 Arc::clone(&resolved.files),

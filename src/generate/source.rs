@@ -81,7 +81,9 @@ impl ResolvedSource {
     /// The same template read again from `here` in `dir`, a copy of it a `pre_prompt` hook may have
     /// changed (cookiecutter reads the copy from then on), kept alive with the source.
     pub fn reread_from(&mut self, dir: tempfile::TempDir, here: &Path) -> Result<()> {
-        let (files, manifest) = folder_as(here, &self.label, None, Some(&self.manifest.name))?;
+        let (files, manifest) =
+            folder_as(here, &self.label, None, Some(&self.manifest.name), false)
+                .map(|(files, manifest, _)| (files, manifest))?;
         self.files = Arc::new(files);
         self.manifest = manifest;
         self._checkout = Some(dir);
@@ -115,18 +117,21 @@ pub fn lay_out(files: &TemplateFiles, root: &Path) -> Result<()> {
 
 /// A template folder on disk, read and checked for links that leave it.
 pub fn folder(dir: &Path, label: &str) -> Result<(TemplateFiles, Manifest)> {
-    folder_as(dir, label, None, None)
+    folder_as(dir, label, None, None, false).map(|(files, manifest, _)| (files, manifest))
 }
 
 /// A template folder read as `flavor` says (`--flavor`): reading it as cookiecutter leaves its
 /// copier.yml out, as cookiecutter itself never sees it. A template without a name of its
-/// own (copier's) is named `name`, or else after the folder.
+/// own (copier's) is named `name`, or else after the folder. With `any`, a folder without
+/// any template file is read as copier reads any folder (a template without questions),
+/// with a note saying so.
 fn folder_as(
     dir: &Path,
     label: &str,
     flavor: Option<ReadAs>,
     name: Option<&str>,
-) -> Result<(TemplateFiles, Manifest)> {
+    any: bool,
+) -> Result<(TemplateFiles, Manifest, Option<String>)> {
     if !dir.is_dir() {
         return Err(Error::new(format!("{label} is not a folder"))
             .hint("pass the template folder, the one holding template.yaml"));
@@ -161,7 +166,17 @@ fn folder_as(
                 .to_string(),
         )
     });
-    let manifest = manifest_of(&files, label, &name)?;
+    let (manifest, bare) = if any {
+        crate::template::load::manifest_of_any(&files, label, &name)?
+    } else {
+        (manifest_of(&files, label, &name)?, false)
+    };
+    let note = bare.then(|| {
+        format!(
+            "{label} has no {}: rendered as a copier template without questions, as copier renders any folder",
+            MARKERS.join(", ")
+        )
+    });
     // Links kept as links are checked where they are written; others must be followable.
     if let Some(link) = files
         .refused_links
@@ -180,7 +195,7 @@ fn folder_as(
         return Err(Error::new(format!("{label}: {link}{rendered}"))
             .hint("replace the link with the file it points at, remove it, or keep links as links with `_preserve_symlinks: true`"));
     }
-    Ok((files, manifest))
+    Ok((files, manifest, note))
 }
 
 /// A folder's `SourceRef`.
@@ -210,6 +225,10 @@ pub struct Fetch {
     pub directory: Option<String>,
     /// `--flavor`: how to read a folder that is both a copier and a cookiecutter template.
     pub flavor: Option<ReadAs>,
+    /// Whether a folder named by its path that holds none of the files marking a template
+    /// is read as copier reads any folder: a template without questions (`generate`,
+    /// `upgrade`; not `register`/`version`/`validate`, which store or check templates).
+    pub any_folder: bool,
 }
 
 /// Which tool's file a folder holding both `copier.yml` and `cookiecutter.json` is read by.
@@ -237,7 +256,17 @@ pub fn from_location(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
     }
     let (text, in_url) = git::split_ref(location);
     if let Some(url) = git::url::resolve(text, &fetch.abbreviations)? {
-        return from_repository(&url, in_url, fetch);
+        return from_repository(&url, in_url, fetch, false);
+    }
+    if fetch.any_folder && fetch.directory.is_none() {
+        // A folder at the root of a git repository is read as copier reads it: at a ref.
+        let (folder, hash) = match in_url {
+            Some(hash) if !Path::new(location).is_dir() => (text, Some(hash)),
+            _ => (location, None),
+        };
+        if is_copier_repository(Path::new(folder)) {
+            return from_local_repository(folder, hash, fetch);
+        }
     }
     if fetch.reference.is_some() || fetch.directory.is_some() {
         return Err(Error::usage(format!(
@@ -247,13 +276,13 @@ pub fn from_location(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
     }
     let dir = PathBuf::from(location);
     let source_ref = path_ref(&dir);
-    let (files, manifest) = folder_as(&dir, location, fetch.flavor, None)?;
+    let (files, manifest, note) = folder_as(&dir, location, fetch.flavor, None, fetch.any_folder)?;
     Ok(ResolvedSource::unstored(
         files,
         manifest,
         location.to_string(),
         source_ref,
-        Vec::new(),
+        note.into_iter().collect(),
         None,
     ))
 }
@@ -298,7 +327,8 @@ fn from_zip(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
         here = here.join(directory);
     }
     let name = crate::template::load::name_from_location(&top);
-    let (files, manifest) = folder_as(&here, &label, fetch.flavor, Some(&name))?;
+    let (files, manifest, note) =
+        folder_as(&here, &label, fetch.flavor, Some(&name), fetch.any_folder)?;
     // A downloaded archive is recorded by its URL (without credentials), a file by its path.
     let mut source_ref = match remote {
         true => SourceRef {
@@ -315,7 +345,7 @@ fn from_zip(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
         manifest,
         label,
         source_ref,
-        Vec::new(),
+        note.into_iter().collect(),
         Some(scratch),
     ))
 }
@@ -456,7 +486,99 @@ fn unzip(path: &Path, label: &str, into: &Path) -> Result<String> {
     Ok(top.to_string())
 }
 
-fn from_repository(url: &str, in_url: Option<&str>, fetch: &Fetch) -> Result<ResolvedSource> {
+/// Whether `dir` is the root of a git repository that `generate` reads as copier does (at
+/// its newest release tag): a copier template, or a folder that is no template of another
+/// tool.
+fn is_copier_repository(dir: &Path) -> bool {
+    let has = |name: &str| dir.join(name).is_file();
+    dir.join(".git").exists()
+        && !has(crate::template::manifest::MANIFEST_FILE)
+        && (crate::template::copier::CONFIG_FILES.iter().any(|f| has(f))
+            || !has(crate::template::cookiecutter::CONTEXT_FILE))
+}
+
+/// `git ARGS` in `dir`, its output trimmed; `None` when git fails.
+fn git_in(dir: &Path, args: &[&str]) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// A copier template in a local git repository, as copier reads it: at the ref named, else at
+/// its newest release tag (by PEP 440), else at `HEAD` with the changes not committed yet
+/// (what git does not ignore), its `_commit` `git describe --tags --always`.
+fn from_local_repository(
+    folder: &str,
+    hash: Option<&str>,
+    fetch: &Fetch,
+) -> Result<ResolvedSource> {
+    let dir = Path::new(folder);
+    let tags = git_in(dir, &["tag", "--list"]).unwrap_or_default();
+    let tags: Vec<String> = tags.lines().map(str::to_string).collect();
+    let newest = newest_release_tag(&tags);
+    let named = fetch.reference.as_deref().or(hash);
+    let reference = named.map(str::to_string).or(newest.clone());
+    if let Some(reference) = reference.filter(|r| r != "HEAD") {
+        let absolute = dir.canonicalize().map_err(|e| Error::io("read", dir, e))?;
+        let url = format!("file://{}", absolute.display());
+        let fetch = Fetch {
+            reference: Some(reference.clone()),
+            flavor: None,
+            ..fetch.clone()
+        };
+        let mut resolved = from_repository(&url, None, &fetch, true)?;
+        resolved.label = format!("{folder}#{reference}");
+        if named.is_none() {
+            resolved.notes.push(format!(
+                "using tag {reference} of {folder}, its newest release (copier's default); --ref HEAD takes the folder as it is"
+            ));
+        }
+        return Ok(resolved);
+    }
+    let (mut files, manifest, note) = folder_as(dir, folder, fetch.flavor, None, true)?;
+    // copier commits the changes not committed yet and clones: what git ignores is not there.
+    if let Some(listed) = git_in(
+        dir,
+        &[
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ],
+    ) {
+        let kept: std::collections::HashSet<&str> = listed.split('\0').collect();
+        files.files.retain(|f| kept.contains(f.path.as_str()));
+    }
+    let mut resolved = ResolvedSource::unstored(
+        files,
+        manifest,
+        folder.to_string(),
+        path_ref(dir),
+        note.into_iter().collect(),
+        None,
+    );
+    resolved.source_ref.commit = git_in(dir, &["rev-parse", "HEAD"]);
+    resolved.commit_description = git_in(dir, &["describe", "--tags", "--always"]);
+    Ok(resolved)
+}
+
+/// A template from a repository; with `any`, a folder that holds no template file is read as
+/// copier reads any folder (a local repository the user named by its path).
+fn from_repository(
+    url: &str,
+    in_url: Option<&str>,
+    fetch: &Fetch,
+    any: bool,
+) -> Result<ResolvedSource> {
     if fetch.flavor.is_some() {
         // `upgrade` reads the repository again later, without the flag: it must read the same.
         return Err(Error::usage(format!(
@@ -520,7 +642,7 @@ fn from_repository(url: &str, in_url: Option<&str>, fetch: &Fetch) -> Result<Res
         ))
         .hint("name the template's folder inside the repository with --directory"));
     }
-    if !MARKERS.iter().any(|m| here.join(m).is_file()) {
+    if !any && !MARKERS.iter().any(|m| here.join(m).is_file()) {
         let inside = directory.map(|d| format!(" in `{d}`")).unwrap_or_default();
         return Err(Error::new(format!(
             "{at} holds no template{inside}: looked for {}",
@@ -537,7 +659,8 @@ fn from_repository(url: &str, in_url: Option<&str>, fetch: &Fetch) -> Result<Res
         Some(dir) => crate::template::load::name_from_location(dir),
         None => crate::template::load::name_from_location(&repo.url),
     };
-    let (files, manifest) = folder_as(&here, &label, None, Some(&name))?;
+    let (files, manifest, note) = folder_as(&here, &label, None, Some(&name), any)?;
+    notes.extend(note);
     let commit_description = repo.describe(&commit, options);
     let source_ref = SourceRef {
         kind: SourceKind::Git,

@@ -129,7 +129,14 @@ pub fn resolve_with(
     };
     let mut problems = Vec::new();
     let mut missing = Vec::new();
-    for name in given.keys() {
+    let copier = manifest.flavour() == super::manifest::Flavour::Copier;
+    for (name, value) in given {
+        if copier && manifest.parameter(name).is_none() {
+            // copier passes data for a name that is no question to the templates as it is,
+            // without recording it.
+            answers.tool.insert(name.clone(), value.clone());
+            continue;
+        }
         if manifest.parameter(name).is_none() {
             let names = manifest.parameters.iter().map(|p| p.name.as_str());
             problems.push(format!(
@@ -156,6 +163,9 @@ pub fn resolve_with(
             });
         if param.secret || derived {
             answers.secrets.push(param.name.clone());
+        }
+        if !manifest.external_data.is_empty() {
+            external_data(manifest, env, run, &mut answers).map_err(|message| vec![message])?;
         }
         let ctx = answers.context();
         if let Some(when) = &param.when {
@@ -198,6 +208,57 @@ pub fn resolve_with(
             },
             _ => param,
         };
+        // copier's choices written as one template, read once rendered.
+        let from_template;
+        let param = match &param.choices_template {
+            Some(text) => {
+                let read = crate::bounded::render_str_bounded(env, text, &ctx)
+                    .map_err(|e| format!("choices `{text}` failed: {e}"))
+                    .and_then(|rendered| {
+                        super::yaml::parse::<Value>(&rendered, &param.name).map_err(|e| {
+                            format!("choices `{rendered}` are not YAML: {}", e.message)
+                        })
+                    })
+                    .and_then(|value| super::copier::choices_of(&value));
+                match read {
+                    Ok((choices, validators)) => {
+                        from_template = Parameter {
+                            choices: Some(choices).filter(|c| !c.is_empty()),
+                            choice_validators: validators,
+                            ..param.clone()
+                        };
+                        &from_template
+                    }
+                    Err(message) => {
+                        problems.push(format!("parameter `{}`: {message}", param.name));
+                        continue;
+                    }
+                }
+            }
+            None => param,
+        };
+        // copier's choices whose validator renders a message are disabled: not valid answers,
+        // and choosing one is refused with that message.
+        let with_disabled;
+        let param = if param.copier_type.is_some() && !param.choice_validators.is_empty() {
+            let mut disabled = Vec::new();
+            for (choice, validator) in &param.choice_validators {
+                match crate::bounded::render_str_bounded(env, validator, &ctx) {
+                    Ok(message) if message.trim().is_empty() => {}
+                    Ok(message) => disabled.push((choice.clone(), message.trim().to_string())),
+                    Err(e) => {
+                        problems.push(format!("parameter `{}`: validator failed: {e}", param.name));
+                    }
+                }
+            }
+            with_disabled = Parameter {
+                disabled_choices: disabled,
+                ..param.clone()
+            };
+            &with_disabled
+        } else {
+            param
+        };
         let default = param.default.as_ref().map(|default| {
             if default
                 .as_str()
@@ -236,6 +297,9 @@ pub fn resolve_with(
             params::coerce(param, &previous)
         } else if let Some(default) = default.filter(|_| use_defaults || !param.required) {
             default
+        } else if param.copier_type.is_some() && !asks(param, env, &ctx) {
+            // copier skips a question it does not ask and that has no default: undefined.
+            continue;
         } else if param.required {
             missing.push(param.name.clone());
             continue;
@@ -246,7 +310,14 @@ pub fn resolve_with(
         if secret && let Ok(value) = &value {
             register_secret(value);
         }
+        // copier validates what is given and what is asked, not a default it takes for a
+        // question it does not ask (`when` false) nor a secret's default.
+        let checked = given.contains_key(&param.name)
+            || (asks(param, env, &ctx) && !(secret && param.copier_type.is_some()));
         let value = value.and_then(|v| {
+            if !checked {
+                return Ok(v);
+            }
             validated(param, env, &answers, v).map_err(|m| crate::secrets::redact(&m).into_owned())
         });
         match value {
@@ -260,12 +331,23 @@ pub fn resolve_with(
             Err(message) => problems.push(format!("parameter `{}`: {message}", param.name)),
         }
     }
-    if !missing.is_empty() {
+    if !missing.is_empty() && copier {
+        // copier's words, which scripts driving copier read.
+        problems.extend(
+            missing
+                .iter()
+                .map(|name| format!("Question \"{name}\" is required")),
+        );
+    } else if !missing.is_empty() {
         problems.push(format!("missing answers for: {}", missing.join(", ")));
     }
     if problems.is_empty() {
+        if !manifest.external_data.is_empty() {
+            external_data(manifest, env, run, &mut answers).map_err(|message| vec![message])?;
+        }
         let recorded = answers.recorded();
         super::context::after_answers(&mut answers.tool, run, &recorded);
+        answers_file_rendered(manifest, env, &mut answers).map_err(|message| vec![message])?;
         Ok(answers)
     } else {
         Err(problems)
@@ -338,12 +420,30 @@ fn validated(
     let mut trial = answers.clone();
     trial.values.insert(param.name.clone(), value.clone());
     // Only the validator of the choice actually made runs (copier's per-choice validators).
+    // copier's choice validators were rendered before the answer was read (see
+    // `disabled_choices`).
     let chosen = param
         .choice_validators
         .iter()
+        .filter(|_| param.copier_type.is_none())
         .filter(|(choice, _)| params::same_choice(choice, &value))
         .map(|(_, validator)| (validator, "invalid choice: "));
-    for (validator, prefix) in param.validator.iter().map(|v| (v, "")).chain(chosen) {
+    // copier's own wording, which scripts driving copier read.
+    let (plain, choice) = if param.copier_type.is_some() {
+        (
+            format!("Validation error for question '{}': ", param.name),
+            format!("Invalid choice for '{}': ", param.name),
+        )
+    } else {
+        (String::new(), "invalid choice: ".to_string())
+    };
+    let chosen = chosen.map(|(validator, _)| (validator, choice.as_str()));
+    for (validator, prefix) in param
+        .validator
+        .iter()
+        .map(|v| (v, plain.as_str()))
+        .chain(chosen)
+    {
         match crate::bounded::render_str_bounded(env, validator, trial.context()) {
             Ok(message) if message.trim().is_empty() => {}
             Ok(message) => return Err(format!("{prefix}{}", message.trim())),
@@ -351,6 +451,53 @@ fn validated(
         }
     }
     Ok(value)
+}
+
+/// copier's `_external_data`: each file, its path rendered over the answers so far, read
+/// as YAML from the project folder (nothing when it is not there, as copier warns and reads
+/// nothing). A path leaving the project is refused without `--trust`, as copier refuses it.
+fn external_data(
+    manifest: &Manifest,
+    env: &Environment<'static>,
+    run: &super::context::Run,
+    answers: &mut Answers,
+) -> Result<(), String> {
+    let mut context = answers.plain_context();
+    // copier renders these paths in its "undefined" phase.
+    context.insert("_copier_phase".into(), Value::String("undefined".into()));
+    let ctx = minijinja::Value::from(minijinja::value::Serde(Value::Object(context)));
+    let mut loaded = Map::new();
+    for (name, template) in &manifest.external_data {
+        let path = crate::bounded::render_str_bounded(env, template, &ctx)
+            .map_err(|e| format!("_external_data `{name}`: `{template}` failed: {e}"))?;
+        loaded.insert(name.clone(), super::context::read_external(run, &path)?);
+    }
+    answers
+        .tool
+        .insert("_external_data".into(), Value::Object(loaded));
+    Ok(())
+}
+
+/// A templated `_answers_file` rendered over the answers: where copier writes its answers
+/// and what `_copier_conf.answers_file` says.
+fn answers_file_rendered(
+    manifest: &Manifest,
+    env: &Environment<'static>,
+    answers: &mut Answers,
+) -> Result<(), String> {
+    let Some(template) = manifest
+        .answers_file
+        .as_deref()
+        .filter(|f| manifest.is_template_text(f))
+    else {
+        return Ok(());
+    };
+    let rendered = crate::bounded::render_str_bounded(env, template, answers.context())
+        .map_err(|e| format!("_answers_file `{template}` failed: {e}"))?;
+    if let Some(Value::Object(conf)) = answers.tool.get_mut("_copier_conf") {
+        conf.insert("answers_file".into(), Value::String(rendered));
+    }
+    Ok(())
 }
 
 /// Registers every scalar inside a secret answer with the one redaction step.

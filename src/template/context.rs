@@ -135,12 +135,68 @@ pub fn copier_answers(run: &Run, public: &Map<String, Value>) -> Map<String, Val
     answers
 }
 
-/// copier's `_answers_file`, `.copier-answers.yml` unless the template names another.
+/// copier's `_answers_file`, `.copier-answers.yml` unless the template names another (a
+/// template over the answers is rendered once they are known: see `answers`).
 pub fn answers_file(manifest: &Manifest) -> &str {
     manifest
         .answers_file
         .as_deref()
         .unwrap_or(".copier-answers.yml")
+}
+
+/// One of copier's `_external_data` files, `path` relative to the project folder: its YAML,
+/// or an empty mapping when it is not there. Read at answer time, as copier reads it; a path
+/// leaving the project is refused unless the run is trusted (copier's `ForbiddenPathError`).
+pub fn read_external(run: &Run, path: &str) -> Result<Value, String> {
+    let project = std::path::Path::new(&run.dst_path);
+    // The project folder itself (a path over an answer not given yet): copier reads nothing.
+    if path.trim_matches(['/', '.']).is_empty() && !path.starts_with('/') {
+        return Ok(json!({}));
+    }
+    let inside = std::path::Path::new(path).components().all(|c| {
+        matches!(
+            c,
+            std::path::Component::Normal(_) | std::path::Component::CurDir
+        )
+    });
+    if !inside && !run.trusted {
+        return Err(format!(
+            "\"{path}\" is forbidden: _external_data reads files in the project only; pass --trust if you trust this path"
+        ));
+    }
+    let file = project.join(path);
+    match std::fs::read(&file) {
+        Ok(bytes) => {
+            let text = decode_text(&bytes);
+            crate::template::yaml::parse::<Value>(&text, &file.display().to_string())
+                .map(|v| if v.is_null() { json!({}) } else { v })
+                .map_err(|e| format!("_external_data: {}: {}", e.location(), e.message))
+        }
+        Err(_) => Ok(json!({})),
+    }
+}
+
+/// Text in UTF-8 (a byte-order mark dropped) or UTF-16 with its mark, as PyYAML reads it.
+fn decode_text(bytes: &[u8]) -> String {
+    let utf16 = |le: bool| {
+        let units: Vec<u16> = bytes[2..]
+            .chunks_exact(2)
+            .map(|c| {
+                if le {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            })
+            .collect();
+        String::from_utf16_lossy(&units)
+    };
+    match bytes {
+        [0xEF, 0xBB, 0xBF, rest @ ..] => String::from_utf8_lossy(rest).into_owned(),
+        [0xFF, 0xFE, ..] => utf16(true),
+        [0xFE, 0xFF, ..] => utf16(false),
+        _ => String::from_utf8_lossy(bytes).into_owned(),
+    }
 }
 
 /// copier's names for the platform.

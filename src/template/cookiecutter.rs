@@ -139,6 +139,9 @@ pub fn manifest(text: &str, name: &str, paths: &[&str]) -> Result<Manifest, Yaml
             ask_when: None,
             validator: None,
             choice_validators: Vec::new(),
+            copier_type: None,
+            disabled_choices: Vec::new(),
+            choices_template: None,
         });
     }
     parameters.append(&mut dictionaries);
@@ -181,6 +184,7 @@ pub fn manifest(text: &str, name: &str, paths: &[&str]) -> Result<Manifest, Yaml
         preserve_symlinks: false,
         // Names are looked up in the project folder (the content), then in `templates/`.
         search_path: vec!["templates".to_string()],
+        external_data: Vec::new(),
     })
 }
 

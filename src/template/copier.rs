@@ -7,8 +7,10 @@
 
 use serde_json::{Map, Value};
 
-use super::manifest::{Category, FilesSpec, Manifest, ParamType, Parameter, Task, TaskCommand};
-use super::yaml::{self, YamlError};
+use super::manifest::{
+    Category, CopierType, FilesSpec, Manifest, ParamType, Parameter, Task, TaskCommand,
+};
+use super::yaml::YamlError;
 
 /// The files that mark a copier template.
 pub const CONFIG_FILES: [&str; 2] = ["copier.yml", "copier.yaml"];
@@ -128,7 +130,12 @@ pub fn migrations(
     from: &str,
     to: &str,
 ) -> Result<Vec<Migration>, YamlError> {
-    let config: Map<String, Value> = yaml::parse(text, origin)?;
+    let refuse = |pattern: &str| -> Result<Vec<(String, String)>, String> {
+        Err(format!(
+            "`{pattern}`: the template's other files are not at hand here"
+        ))
+    };
+    let config = super::copier_config::load(text, origin, &refuse)?;
     let (Some(from_version), Some(to_version)) = (pep440_of_commit(from), pep440_of_commit(to))
     else {
         return Ok(Vec::new());
@@ -210,8 +217,12 @@ pub fn migrations(
 /// copier's `_message_before_copy`, `_message_after_copy`, `_message_before_update` and
 /// `_message_after_update` of `copier.yml` (its text, read from `origin`), unrendered, by
 /// the part of the name after `_message_`; a message that is not text is refused.
-pub fn messages(text: &str, origin: &str) -> Result<Map<String, Value>, YamlError> {
-    let config: Map<String, Value> = yaml::parse(text, origin)?;
+pub fn messages(
+    text: &str,
+    origin: &str,
+    include: super::copier_config::Includer<'_>,
+) -> Result<Map<String, Value>, YamlError> {
+    let config = super::copier_config::load(text, origin, include)?;
     let mut found = Map::new();
     for moment in ["before_copy", "after_copy", "before_update", "after_update"] {
         match config.get(&format!("_message_{moment}")) {
@@ -240,9 +251,29 @@ const PROVIDED_EXTENSIONS: [&str; 6] = [
     "cookiecutter.extensions.TimeExtension",
 ];
 
-/// Maps `copier.yml` (text read from `origin`) to a manifest named `name`.
-pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlError> {
-    let config: Map<String, Value> = yaml::parse(text, origin)?;
+/// Maps `copier.yml` (text read from `origin`, `!include`s read through `include`) to a
+/// manifest named `name`.
+pub fn manifest(
+    text: &str,
+    origin: &str,
+    name: &str,
+    include: super::copier_config::Includer<'_>,
+) -> Result<Manifest, YamlError> {
+    let config = super::copier_config::load(text, origin, include)?;
+    manifest_of_config(&config, origin, name)
+}
+
+/// What copier makes of a folder without `copier.yml`: a template without questions.
+pub fn bare_manifest(name: &str) -> Manifest {
+    manifest_of_config(&Map::new(), CONFIG_FILES[0], name)
+        .expect("an empty configuration is a valid one")
+}
+
+fn manifest_of_config(
+    config: &Map<String, Value>,
+    origin: &str,
+    name: &str,
+) -> Result<Manifest, YamlError> {
     let mut parameters = Vec::new();
     // copier's rule: the template's `_exclude` replaces the defaults, which apply only to a
     // template rendered from its root (no `_subdirectory`).
@@ -258,6 +289,15 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
     let mut answers_file = None;
     let mut python_extensions = Vec::new();
     let mut preserve_symlinks = false;
+    let mut external_data = Vec::new();
+    let secret_names: Vec<String> = config
+        .get("_secret_questions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect();
     // `when` is read with the template's own delimiters, wherever `_envops` stands.
     let delimiter = |key: &str, default: &'static str| {
         config
@@ -271,7 +311,7 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
         delimiter("variable_start_string", "{{"),
         delimiter("variable_end_string", "}}"),
     );
-    for (key, value) in &config {
+    for (key, value) in config {
         match key.as_str() {
             "_subdirectory" => content = value.as_str().map(str::to_string),
             "_templates_suffix" => suffix = value.as_str().map(str::to_string),
@@ -321,8 +361,21 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
                     .map(str::to_string)
                     .collect();
             }
+            "_external_data" => {
+                for (name, path) in value.as_object().into_iter().flatten() {
+                    let path = path.as_str().ok_or_else(|| {
+                        error(
+                            origin,
+                            format!(
+                                "_external_data: `{name}` names no file (a path, templated or not)"
+                            ),
+                        )
+                    })?;
+                    external_data.push((name.clone(), path.to_string()));
+                }
+            }
             k if k.starts_with('_') => {}
-            _ => parameters.push(question(key, value, origin, (&start, &end))?),
+            _ => parameters.push(question(key, value, origin, (&start, &end), &secret_names)?),
         }
     }
     let at_root = content
@@ -362,7 +415,62 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
         answers_file,
         python_extensions,
         preserve_symlinks,
+        external_data,
     })
+}
+
+/// copier's per-choice validators: the value and the template that may disable it.
+pub type ChoiceValidators = Vec<(Value, String)>;
+
+/// copier's choices: a list of values or of `[label, value]` pairs, or labels to values; each
+/// value plain or `{value, validator}` (a choice the validator's message disables). The
+/// values, and the validators by value.
+pub fn choices_of(spec: &Value) -> Result<(Vec<Value>, ChoiceValidators), String> {
+    let mut validators = Vec::new();
+    let mut value_of = |choice: &Value| -> Result<Value, String> {
+        match choice {
+            Value::Object(form) => {
+                let value = form
+                    .get("value")
+                    .cloned()
+                    .ok_or("Property 'value' is required")?;
+                match form.get("validator") {
+                    None => {}
+                    Some(Value::String(validator)) => {
+                        validators.push((value.clone(), validator.clone()));
+                    }
+                    Some(_) => return Err("Property 'validator' must be a string".into()),
+                }
+                Ok(value)
+            }
+            other => Ok(other.clone()),
+        }
+    };
+    let values = match spec {
+        // A choice without a value (`label: null`) is its label, as questionary makes it.
+        Value::Array(items) => items
+            .iter()
+            .map(|item| match item {
+                Value::Array(pair) if pair.len() == 2 && pair[1].is_null() => Ok(pair[0].clone()),
+                Value::Array(pair) if pair.len() == 2 => value_of(&pair[1]),
+                other => Ok(other.clone()),
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        Value::Object(labels) => labels
+            .iter()
+            .map(|(label, value)| match value {
+                Value::Null => Ok(Value::String(label.clone())),
+                value => value_of(value),
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        Value::Null => Vec::new(),
+        other => {
+            return Err(format!(
+                "choices `{other}` are not a list or a mapping of labels to values"
+            ));
+        }
+    };
+    Ok((values, validators))
 }
 
 fn question(
@@ -370,77 +478,79 @@ fn question(
     value: &Value,
     origin: &str,
     delimiters: (&str, &str),
+    secret_names: &[String],
 ) -> Result<Parameter, YamlError> {
+    // copier's rule: a question is a mapping of its properties; anything else is its default.
     let spec = match value {
-        Value::Object(map)
-            if [
-                "type",
-                "default",
-                "help",
-                "choices",
-                "when",
-                "validator",
-                "secret",
-                "multiselect",
-            ]
-            .iter()
-            .any(|k| map.contains_key(*k)) =>
-        {
-            map.clone()
-        }
+        Value::Object(map) => map.clone(),
         short => {
             let mut map = Map::new();
             map.insert("default".into(), short.clone());
             map
         }
     };
+    let bad = |message: String| error(origin, format!("question `{key}`: {message}"));
     let default = spec.get("default").cloned();
-    let declared = spec.get("type").and_then(Value::as_str);
-    // `label: value`, or `label: {value: …, validator: …}` (a choice that may be refused).
-    let mut choice_validators = Vec::new();
-    let choices = match spec.get("choices") {
-        Some(Value::Array(items)) => Some(items.clone()),
-        Some(Value::Object(labels)) => Some(
-            labels
-                .values()
-                .map(|choice| match choice {
-                    Value::Object(form) if form.contains_key("value") => {
-                        let value = form["value"].clone();
-                        if let Some(validator) = form.get("validator").and_then(Value::as_str) {
-                            choice_validators.push((value.clone(), validator.to_string()));
-                        }
-                        value
-                    }
-                    other => other.clone(),
-                })
-                .collect(),
-        ),
-        _ => None,
+    let (choices, choice_validators, choices_template) = match spec.get("choices") {
+        Some(Value::String(text)) => (Some(Vec::new()), Vec::new(), Some(text.clone())),
+        Some(Value::Null) | None => (None, Vec::new(), None),
+        Some(other) => {
+            let (choices, validators) = choices_of(other).map_err(bad)?;
+            (Some(choices), validators, None)
+        }
     };
+    let choices = choices.filter(|c| !c.is_empty() || choices_template.is_some());
     let multiselect = spec
         .get("multiselect")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let kind = match (declared, &default, &choices) {
-        (_, _, Some(_)) if multiselect => ParamType::Multichoice,
-        (_, _, Some(_)) => ParamType::Choice,
-        (Some("str"), ..) => ParamType::String,
-        (Some("int"), ..) => ParamType::Int,
-        (Some("float"), ..) => ParamType::Float,
-        (Some("bool"), ..) => ParamType::Bool,
-        (Some("yaml" | "json"), ..) => ParamType::Yaml,
-        (Some(other), ..) => {
-            return Err(error(
-                origin,
-                format!("question `{key}` has an unknown type `{other}`"),
-            ));
-        }
-        (None, Some(Value::Bool(_)), _) => ParamType::Bool,
-        (None, Some(Value::Number(n)), _) if n.is_i64() || n.is_u64() => ParamType::Int,
-        (None, Some(Value::Number(_)), _) => ParamType::Float,
-        (None, Some(Value::Array(_) | Value::Object(_)), _) => ParamType::Yaml,
-        (None, ..) => ParamType::String,
+    // copier's type: the one declared, else the default's (`yaml` for anything else,
+    // a question without a default included).
+    let copier_type = match spec.get("type") {
+        Some(Value::String(name)) if !name.is_empty() => match name.as_str() {
+            "str" => CopierType::Str,
+            "int" => CopierType::Int,
+            "float" => CopierType::Float,
+            "bool" => CopierType::Bool,
+            "yaml" => CopierType::Yaml,
+            "json" => CopierType::Json,
+            "path" => CopierType::Path,
+            other => return Err(bad(format!("Unsupported type \"{other}\""))),
+        },
+        Some(Value::String(_)) | None => match &default {
+            Some(Value::Bool(_)) => CopierType::Bool,
+            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => CopierType::Int,
+            Some(Value::Number(_)) => CopierType::Float,
+            Some(Value::String(_)) => CopierType::Str,
+            _ => CopierType::Yaml,
+        },
+        Some(other) => return Err(bad(format!("Unsupported type `{other}`"))),
     };
+    let kind = match (copier_type, &choices) {
+        (_, Some(_)) if multiselect => ParamType::Multichoice,
+        (_, Some(_)) => ParamType::Choice,
+        (CopierType::Str | CopierType::Path, _) => ParamType::String,
+        (CopierType::Int, _) => ParamType::Int,
+        (CopierType::Float, _) => ParamType::Float,
+        (CopierType::Bool, _) => ParamType::Bool,
+        (CopierType::Yaml | CopierType::Json, _) => ParamType::Yaml,
+    };
+    let validator = match spec.get("validator") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) => Some(text.clone()),
+        Some(other) => {
+            return Err(bad(format!(
+                "validator `{other}` is not a string: copier takes a template that renders an error message, or nothing"
+            )));
+        }
+    };
+    let secret = spec
+        .get("secret")
+        .is_some_and(super::copier_values::cast_to_bool)
+        || secret_names.iter().any(|n| n == key);
+    if secret && default.is_none() {
+        return Err(bad("Secret question requires a default value".into()));
+    }
     Ok(Parameter {
         name: key.to_string(),
         kind,
@@ -453,14 +563,14 @@ fn question(
         help: spec.get("help").and_then(Value::as_str).map(str::to_string),
         prompt: None,
         when: None,
-        secret: spec.get("secret").and_then(Value::as_bool).unwrap_or(false),
+        secret,
         hidden: false,
         ask_when: spec.get("when").and_then(|w| as_expression(w, delimiters)),
-        validator: spec
-            .get("validator")
-            .and_then(Value::as_str)
-            .map(str::to_string),
+        validator,
         choice_validators,
+        copier_type: Some(copier_type),
+        choices_template,
+        disabled_choices: Vec::new(),
     })
 }
 
@@ -473,12 +583,18 @@ mod tests {
         let found = messages(
             "_message_before_copy: Hi {{ x }}\n_message_after_update: |\n  Done\nx: 1\n",
             "copier.yml",
+            &|_| Ok(Vec::new()),
         )
         .unwrap();
         assert_eq!(found["before_copy"], "Hi {{ x }}");
         assert_eq!(found["after_update"], "Done\n");
         assert_eq!(found.len(), 2);
-        let refused = messages("_message_after_copy: 3\n", "copier.yml").unwrap_err();
+        let refused = messages(
+            "_message_after_copy: 3\n",
+            "copier.yml",
+            &|_| Ok(Vec::new()),
+        )
+        .unwrap_err();
         assert!(
             refused
                 .message

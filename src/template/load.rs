@@ -48,9 +48,22 @@ pub fn manifest_and_text(
     }
     // A template with both copier.yml and cookiecutter.json is a copier template (the
     // cookiecutter.json is then usually copier's own compatibility shim or a leftover).
+    if copier::CONFIG_FILES.iter().all(|f| files.get(f).is_some()) {
+        return Err(YamlError {
+            origin: copier::CONFIG_FILES[0].to_string(),
+            line: None,
+            column: None,
+            message: format!(
+                "MULTIPLE CONFIG FILES: the template has both {} and {}, as copier refuses; keep one",
+                copier::CONFIG_FILES[0],
+                copier::CONFIG_FILES[1]
+            ),
+        });
+    }
     for file in copier::CONFIG_FILES {
         if let Some(text) = read(file)? {
-            return copier::manifest(&text, file, name_hint).map(|m| (m, text));
+            let include = |pattern: &str| included(files, pattern);
+            return copier::manifest(&text, file, name_hint, &include).map(|m| (m, text));
         }
     }
     if let Some(text) = read(cookiecutter::CONTEXT_FILE)? {
@@ -66,6 +79,48 @@ pub fn manifest_and_text(
             cookiecutter::CONTEXT_FILE
         ),
     })
+}
+
+/// The files of the template an `!include` glob of its copier.yml names, sorted by path.
+pub(crate) fn included(
+    files: &TemplateFiles,
+    pattern: &str,
+) -> Result<Vec<(String, String)>, String> {
+    let glob = globset::GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .build()
+        .map_err(|e| format!("not a glob: {e}"))?
+        .compile_matcher();
+    files
+        .files
+        .iter()
+        .filter(|f| glob.is_match(&f.path))
+        .map(|f| {
+            let bytes = f.read().map_err(|e| e.message)?;
+            String::from_utf8(bytes.into_owned())
+                .map(|text| (f.path.clone(), text))
+                .map_err(|_| format!("{} is not UTF-8 text", f.path))
+        })
+        .collect()
+}
+
+/// A template's manifest as `generate` reads a folder: as [`manifest_of`], and a folder
+/// holding none of the files that mark a template is what copier makes of any folder, a
+/// copier template without questions (`true` then).
+pub fn manifest_of_any(
+    files: &TemplateFiles,
+    label: &str,
+    name_hint: &str,
+) -> crate::Result<(Manifest, bool)> {
+    let marked = [MANIFEST_FILE, cookiecutter::CONTEXT_FILE]
+        .iter()
+        .chain(copier::CONFIG_FILES.iter())
+        .any(|f| files.get(f).is_some());
+    if marked {
+        manifest_of(files, label, name_hint).map(|m| (m, false))
+    } else {
+        Ok((copier::bare_manifest(name_hint), true))
+    }
 }
 
 /// A name for a template from where it lives: the last part of a path or URL, without `.git`.

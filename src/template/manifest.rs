@@ -153,6 +153,41 @@ pub struct Parameter {
     #[serde(skip)]
     #[schemars(skip)]
     pub choice_validators: Vec<(Value, String)>,
+    /// copier's type of the question (`str`, `int`, `yaml`, …): its answers are cast as
+    /// copier casts them (`--set q=1` to a `yaml` question is the number 1).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub copier_type: Option<CopierType>,
+    /// copier's choices disabled for this run (their validator rendered a message), with the
+    /// message: set while answers are resolved.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub disabled_choices: Vec<(Value, String)>,
+    /// copier's `choices` written as one template: rendered over earlier answers and read as
+    /// YAML (a list, pairs, or labels to values) when the question comes.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub choices_template: Option<String>,
+}
+
+/// copier's question types, each with its own cast of an answer (`_user_data.py`'s
+/// `CAST_STR_TO_NATIVE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopierType {
+    /// `str`: text; numbers become their text.
+    Str,
+    /// `int`: Python's `int()`.
+    Int,
+    /// `float`: Python's `float()`.
+    Float,
+    /// `bool`: copier's `cast_to_bool` (`"false"`, `"no"`, `"0"`, `""` are false).
+    Bool,
+    /// `yaml`: text is read as YAML; other values stay as they are.
+    Yaml,
+    /// `json`: text is read as JSON; other values stay as they are.
+    Json,
+    /// `path`: text.
+    Path,
 }
 
 /// A conditional file or folder.
@@ -312,6 +347,11 @@ pub struct Manifest {
     #[serde(skip)]
     #[schemars(skip)]
     pub preserve_symlinks: bool,
+    /// copier's `_external_data`: names and the (templated) paths, relative to the project,
+    /// of YAML files templates read as `_external_data.NAME`.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub external_data: Vec<(String, String)>,
 }
 
 /// A command a template runs after rendering (copier's `_tasks`, in any of its forms).

@@ -5,6 +5,8 @@ pub mod context;
 pub mod context_map;
 pub mod cookiecutter;
 pub mod copier;
+pub mod copier_config;
+pub mod copier_values;
 pub mod load;
 pub mod manifest;
 pub mod params;

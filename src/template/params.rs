@@ -18,6 +18,9 @@ pub fn is_expression(value: &Value) -> bool {
 
 /// Parses a `--set` value or a typed-in answer by the parameter's type.
 pub fn parse_text(param: &Parameter, text: &str) -> Result<Value, String> {
+    if param.copier_type.is_some() {
+        return coerce(param, &Value::String(text.to_string()));
+    }
     let value = match param.kind {
         ParamType::String | ParamType::Choice => Value::String(text.to_string()),
         ParamType::Bool => match text.trim().to_ascii_lowercase().as_str() {
@@ -59,6 +62,9 @@ pub fn parse_text(param: &Parameter, text: &str) -> Result<Value, String> {
 /// Checks a value against the parameter's type and constraints, converting where the
 /// meaning is plain (a number given for a string, a comma list for a list).
 pub fn coerce(param: &Parameter, value: &Value) -> Result<Value, String> {
+    if let Some(kind) = param.copier_type {
+        return super::copier_values::parse_answer(param, kind, value);
+    }
     let value = match (param.kind, value) {
         (ParamType::String, Value::String(_)) => value.clone(),
         (ParamType::String, Value::Number(n)) => Value::String(n.to_string()),
@@ -275,6 +281,9 @@ mod tests {
             ask_when: None,
             validator: None,
             choice_validators: Vec::new(),
+            copier_type: None,
+            disabled_choices: Vec::new(),
+            choices_template: None,
         }
     }
 
