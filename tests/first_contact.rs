@@ -444,7 +444,7 @@ fn show_tells_each_parameter_in_full() {
         "service_name         string      required, pattern ^[a-z][a-z0-9-]*$",
         "Lower-case name of the service",
         "choices [\"postgresql\",\"sqlserver\",\"none\"]",
-        "connection_pool      int         default 20, 1..=500, when database != 'none'",
+        "connection_pool      int         default 20, from 1 to 500, when database != 'none'",
         "api_key              string      secret",
     ] {
         assert!(version.stdout.contains(text), "{text}:\n{}", version.stdout);

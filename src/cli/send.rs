@@ -193,7 +193,7 @@ impl<'a> Shape<'a> {
         };
         let target = &payload["target"];
         let output = match (target["folder"].as_str(), target["repository"].as_str()) {
-            _ if status != "succeeded" || !event.is_some_and(|(t, _)| t == "TemplateExecuted") => {
+            _ if status != "succeeded" || event.is_none_or(|(t, _)| t != "TemplateExecuted") => {
                 None
             }
             (Some(folder), _) => Some(Output::Folder(folder.to_string())),
