@@ -462,8 +462,9 @@ impl Asker for AskAgain<'_, '_> {
         &mut self,
         param: &Parameter,
         default: Option<&Value>,
-    ) -> std::result::Result<Value, String> {
-        self.asker.ask(param, default)
+        check: &dyn Fn(&Value) -> std::result::Result<(), String>,
+    ) -> std::result::Result<Option<Value>, String> {
+        self.asker.ask(param, default, check)
     }
 
     fn asks_for(&self, param: &Parameter, default: Option<&Value>) -> bool {

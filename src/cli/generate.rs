@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
-use super::{App, out, prompt};
+use super::{App, out};
 use crate::app::Ports;
 use crate::app::generate::{GenerateReport, GenerateScaffold, ScaffoldTarget};
 use crate::app::parse_assignments;
@@ -160,7 +160,7 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
         directory: args.repo.directory,
         flavor: args.flavor,
     };
-    let mut asker = prompt::TerminalAsker::new(!app.settings.no_color);
+    let mut asker = app.asker(args.defaults);
     let bar;
     let show_progress = app.human() && std::io::stderr().is_terminal();
     let ports = Ports {
@@ -170,8 +170,7 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
         } else {
             &Silent
         },
-        asker: (!args.defaults && app.interactive())
-            .then_some(&mut asker as &mut dyn answers::Asker),
+        asker: asker.as_deref_mut().map(|a| a as &mut dyn answers::Asker),
         ..Ports::default()
     };
     let report = app.execute_with(request, ports)?;

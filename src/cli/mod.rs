@@ -13,6 +13,7 @@ mod init;
 mod library;
 mod lifecycle;
 mod printer;
+mod pipe;
 mod prompt;
 mod remote;
 mod show;
@@ -128,6 +129,21 @@ impl App {
     /// Whether prompts may be shown: stdin and stderr are a terminal.
     fn interactive(&self) -> bool {
         std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+    }
+
+    /// What asks for missing answers without `--defaults`: a prompt on a terminal, or
+    /// stdin read as the template's tool reads it over a pipe (questions on stderr); none
+    /// when stdin is a terminal but stderr is not.
+    fn asker(&self, defaults: bool) -> Option<Box<dyn crate::template::answers::Asker>> {
+        if defaults {
+            None
+        } else if self.interactive() {
+            Some(Box::new(prompt::TerminalAsker::new(!self.settings.no_color)))
+        } else if !std::io::stdin().is_terminal() {
+            Some(Box::new(pipe::PipeAsker::stdin()))
+        } else {
+            None
+        }
     }
 }
 

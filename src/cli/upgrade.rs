@@ -5,13 +5,12 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
-use super::{App, out, prompt};
+use super::{App, out};
 use crate::app::Ports;
 use crate::app::command::Outcome as _;
 use crate::app::parse_assignments;
 use crate::app::upgrade::{PlanTemplateUpgrade, UpgradeReport};
 use crate::error::Result;
-use crate::template::answers::Asker;
 use crate::upgrade::plan::ConflictStyle;
 
 /// Arguments of `upgrade`: a project factory, copier or cruft generated.
@@ -76,12 +75,14 @@ pub(crate) fn run(app: &App, args: UpgradeArgs) -> Result<()> {
         answers_file: args.answers_file,
         skip_answered: args.skip_answered,
     };
-    // On a terminal the questions are asked again with the recorded answers offered (as
-    // copier's update asks them); with --defaults, or elsewhere, the recorded answers stand,
-    // new questions take their defaults, and the error names any that has none.
-    let mut asker = prompt::TerminalAsker::new(!app.settings.no_color);
-    let asker = (!args.defaults && !app.json() && app.interactive())
-        .then_some(&mut asker as &mut dyn Asker);
+    // On a terminal, or over a pipe, the questions are asked again with the recorded answers
+    // offered (as copier's update asks them); with --defaults, or once stdin ended, the
+    // recorded answers stand, new questions take their defaults, and the error names any
+    // that has none.
+    let mut asker = app.asker(args.defaults || app.json());
+    let asker = asker
+        .as_deref_mut()
+        .map(|a| a as &mut dyn crate::template::answers::Asker);
     let dir = args.dir.clone();
     let ports = Ports {
         asker,

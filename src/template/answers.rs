@@ -80,9 +80,16 @@ impl Answers {
 /// Asks a person for an answer (a prompt on a terminal).
 pub trait Asker {
     /// Asks for `param`, offering `default`; returns a value already checked with
-    /// [`params::parse_text`] or [`params::coerce`] (asking again until it passes), or why
-    /// asking failed.
-    fn ask(&mut self, param: &Parameter, default: Option<&Value>) -> Result<Value, String>;
+    /// [`params::parse_text`] or [`params::coerce`] and with `check` (the template's
+    /// validators: asking again with its message until it passes), `None` when no answer
+    /// can be read any more (the input ended: the question then takes its default, or is
+    /// missing), or why asking failed.
+    fn ask(
+        &mut self,
+        param: &Parameter,
+        default: Option<&Value>,
+        check: &dyn Fn(&Value) -> Result<(), String>,
+    ) -> Result<Option<Value>, String>;
 
     /// Whether to ask for `param` at all (its `default`, when it has a usable one, is taken
     /// otherwise); every question by default.
@@ -222,15 +229,33 @@ pub fn resolve_with(
         let offered = previous
             .as_ref()
             .or(default.as_ref().and_then(|d| d.as_ref().ok()));
+        // The validators run at the prompt too, so a bad answer is asked again.
+        let check = |value: &Value| {
+            if secret {
+                register_secret(value);
+            }
+            validated(param, env, &answers, value.clone())
+                .map(|_| ())
+                .map_err(|m| crate::secrets::redact(&m).into_owned())
+        };
+        let asked = match asker.as_deref_mut() {
+            Some(asker)
+                if !given.contains_key(&param.name)
+                    && !param.hidden
+                    && asks(param, env, &ctx)
+                    && asker.asks_for(param, offered) =>
+            {
+                asker.ask(param, offered, &check).transpose()
+            }
+            _ => None,
+        };
         let value = if let Some(value) = given.get(&param.name) {
             if secret {
                 register_secret(value);
             }
             params::coerce(param, value).map_err(|m| crate::secrets::redact(&m).into_owned())
-        } else if let Some(asker) = asker.as_deref_mut().filter(|asker| {
-            !param.hidden && asks(param, env, &ctx) && asker.asks_for(param, offered)
-        }) {
-            asker.ask(param, offered)
+        } else if let Some(asked) = asked {
+            asked
         } else if let Some(previous) = previous.filter(|_| asks(param, env, &ctx)) {
             // A question copier does not ask (its `when` false) takes its default instead.
             params::coerce(param, &previous)

@@ -130,6 +130,10 @@ pub fn manifest(text: &str, name: &str, paths: &[&str]) -> Result<Manifest, Yaml
             ask_when: None,
             validator: None,
             choice_validators: Vec::new(),
+            asking: crate::template::manifest::Asking {
+                style: crate::template::manifest::AskStyle::Cookiecutter,
+                ..Default::default()
+            },
         });
     }
     parameters.append(&mut dictionaries);

@@ -430,7 +430,14 @@ fn question(
         help: spec.get("help").and_then(Value::as_str).map(str::to_string),
         prompt: None,
         when: None,
-        secret: spec.get("secret").and_then(Value::as_bool).unwrap_or(false),
+        // copier reads YAML 1.1, where `yes` and `on` are true.
+        secret: spec.get("secret").is_some_and(|v| {
+            v.as_bool().unwrap_or_else(|| {
+                v.as_str().is_some_and(|s| {
+                    matches!(s.to_ascii_lowercase().as_str(), "yes" | "y" | "on" | "true")
+                })
+            })
+        }),
         hidden: false,
         ask_when: spec.get("when").and_then(|w| as_expression(w, delimiters)),
         validator: spec
@@ -438,7 +445,62 @@ fn question(
             .and_then(Value::as_str)
             .map(str::to_string),
         choice_validators,
+        asking: asking_of(&spec, declared, kind),
     })
+}
+
+/// How copier puts a question: the type name it shows, choice labels, `multiline`,
+/// `placeholder` and `qmark`.
+fn asking_of(
+    spec: &Map<String, Value>,
+    declared: Option<&str>,
+    kind: ParamType,
+) -> crate::template::manifest::Asking {
+    let type_name = match (declared, kind) {
+        (Some(declared), _) => declared,
+        (None, ParamType::Bool) => "bool",
+        (None, ParamType::Int) => "int",
+        (None, ParamType::Float) => "float",
+        (None, ParamType::Yaml) => "yaml",
+        (None, _) => match spec.get("default") {
+            None | Some(Value::String(_)) => "str",
+            Some(Value::Bool(_)) => "bool",
+            Some(Value::Number(n)) if n.is_f64() => "float",
+            Some(Value::Number(_)) => "int",
+            Some(_) => "yaml",
+        },
+    };
+    let label = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let labels = match spec.get("choices") {
+        Some(Value::Object(labels)) => labels.keys().cloned().collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                Value::Array(pair) if pair.len() == 2 => label(&pair[0]),
+                other => label(other),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let text = |key: &str| {
+        spec.get(key).and_then(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Bool(b) => Some(if *b { "true" } else { "false" }.to_string()),
+            Value::Null => None,
+            other => Some(other.to_string()),
+        })
+    };
+    crate::template::manifest::Asking {
+        style: crate::template::manifest::AskStyle::Copier,
+        type_name: Some(type_name.to_string()),
+        labels,
+        multiline: text("multiline"),
+        placeholder: text("placeholder"),
+        qmark: text("qmark"),
+    }
 }
 
 #[cfg(test)]

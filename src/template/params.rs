@@ -275,6 +275,7 @@ mod tests {
             ask_when: None,
             validator: None,
             choice_validators: Vec::new(),
+            asking: Default::default(),
         }
     }
 
