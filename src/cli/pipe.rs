@@ -641,7 +641,7 @@ impl<R: Read, W: Write> PipeAsker<R, W> {
                         let shown = if param.secret {
                             "******".to_string()
                         } else {
-                            line.text()
+                            line.text().replace('\n', "\n     ")
                         };
                         self.say(&format!("   → {shown}"));
                         return Ok(value);
