@@ -444,3 +444,69 @@ fn cookiecutters_lines_over_a_pipe_give_what_cookiecutter_gives() {
     piped(command, input).ok();
     assert_same(&tree(&env.path("ours")), &tree(&env.path("ref")), "cookiecutter");
 }
+
+/// Versions, validates and publishes the template folder `dir` of `up` as `version`.
+fn publish(env: &Env, dir: &Path, version: &str) {
+    let dir = dir.to_str().unwrap();
+    env.run(&["version", "up", "--from", dir, "--version", version])
+        .ok();
+    env.run(&["validate", &format!("up@{version}")]).ok();
+    env.run(&["publish", &format!("up@{version}")]).ok();
+}
+
+#[test]
+fn upgrade_reads_a_new_questions_answer_from_stdin_checking_its_pattern() {
+    let env = Env::new();
+    let v1 = env.template(
+        "v1",
+        &[
+            (
+                "template.yaml",
+                "name: up\ncategory: service\nparameters:\n  - name: name\n    default: demo\n",
+            ),
+            ("README.md", "# {{ name }}\n"),
+        ],
+    );
+    env.run(&["register", v1.to_str().unwrap()]).ok();
+    publish(&env, &v1, "1.0.0");
+    // factory's own template, one answer a line: an empty line takes the default.
+    generate(&env, Path::new("up"), "proj", b"\n").ok();
+    assert_eq!(std::fs::read_to_string(env.path("proj/README.md")).unwrap(), "# demo\n");
+    let v2 = env.template(
+        "v2",
+        &[
+            (
+                "template.yaml",
+                "name: up\ncategory: service\nparameters:\n  - name: name\n    default: demo\n  - name: region\n    required: true\n    help: where it runs\n    pattern: \"^[a-z-]+$\"\n",
+            ),
+            ("README.md", "# {{ name }}\n"),
+            ("region.txt", "{{ region }}\n"),
+        ],
+    );
+    publish(&env, &v2, "2.0.0");
+    let upgrade = |input: &[u8]| {
+        piped(
+            env.command(&["upgrade", "proj", "--to", "2.0.0", "--apply", "--skip-answered"]),
+            input,
+        )
+    };
+    // Nothing on stdin: the new question has no default, and is named.
+    let run = upgrade(b"");
+    run.expect_code(2);
+    assert!(run.stderr.contains("missing answers for: region"), "{}", run.stderr);
+    assert!(!env.path("proj/region.txt").exists());
+    // A refused answer is asked again with the pattern's message.
+    let run = upgrade(b"EU West\neu-west\n");
+    run.ok();
+    assert!(
+        run.stderr.contains("  [1] region - where it runs: "),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("does not match pattern `^[a-z-]+$`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read_to_string(env.path("proj/region.txt")).unwrap(), "eu-west\n");
+}

@@ -735,7 +735,7 @@ impl<R: Read, W: Write> PipeAsker<R, W> {
             let parsed = if answer.trim().is_empty() {
                 match default {
                     Some(d) => Ok(d.clone()),
-                    None if !param.required => params::parse_text(param, ""),
+                    None if !param.required => Ok(empty(param.kind)),
                     None => Err("an answer is needed".to_string()),
                 }
             } else {
@@ -798,6 +798,16 @@ impl<R: Read, W: Write> PipeAsker<R, W> {
             }
             _ => params::parse_text(param, text),
         }
+    }
+}
+
+/// What an optional question without a default holds when left empty.
+fn empty(kind: ParamType) -> Value {
+    match kind {
+        ParamType::String => Value::String(String::new()),
+        ParamType::Bool => Value::Bool(false),
+        ParamType::Multichoice | ParamType::List => Value::Array(Vec::new()),
+        ParamType::Int | ParamType::Float | ParamType::Choice | ParamType::Yaml => Value::Null,
     }
 }
 
