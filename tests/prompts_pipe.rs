@@ -109,10 +109,7 @@ extra: {{ extra.a }}
 fn mixed(env: &Env) -> PathBuf {
     env.template(
         "mixed",
-        &[
-            ("copier.yml", MIXED),
-            ("results.txt.jinja", MIXED_RESULTS),
-        ],
+        &[("copier.yml", MIXED), ("results.txt.jinja", MIXED_RESULTS)],
     )
 }
 
@@ -165,8 +162,7 @@ fn an_unparsable_answer_says_invalid_input_and_is_asked_again() {
     let run = generate(&env, &template, "ours", input);
     run.ok();
     assert!(
-        run.stderr
-            .contains("   wrong your_age\n   Invalid input\n"),
+        run.stderr.contains("   wrong your_age\n   Invalid input\n"),
         "{}",
         run.stderr
     );
@@ -200,7 +196,10 @@ fn a_multiselect_validator_refuses_at_the_prompt_and_asks_again() {
         "{}",
         run.stderr
     );
-    assert_eq!(std::fs::read_to_string(env.path("ours/r.txt")).unwrap(), "one\n");
+    assert_eq!(
+        std::fs::read_to_string(env.path("ours/r.txt")).unwrap(),
+        "one\n"
+    );
     same_as_copier(&env, &template, "ours", input);
 }
 
@@ -221,13 +220,23 @@ fn a_secret_is_never_shown_and_its_validator_asks_again() {
     let input = b"\x08\x08\x08\x08\x08\x08\nhunter2\n";
     let run = generate(&env, &template, "ours", input);
     run.ok();
-    assert!(run.stderr.contains("🕵️ question\n   ******\n"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("🕵️ question\n   ******\n"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("too short"), "{}", run.stderr);
     assert!(run.stderr.contains("   → ******\n"), "{}", run.stderr);
     for text in [&run.stdout, &run.stderr] {
-        assert!(!text.contains("hunter2") && !text.contains("s3cret"), "{text}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("s3cret"),
+            "{text}"
+        );
     }
-    assert_eq!(std::fs::read_to_string(env.path("ours/r.txt")).unwrap(), "hunter2\n");
+    assert_eq!(
+        std::fs::read_to_string(env.path("ours/r.txt")).unwrap(),
+        "hunter2\n"
+    );
     same_as_copier(&env, &template, "ours", input);
 }
 
@@ -257,12 +266,20 @@ fn the_end_of_stdin_names_the_questions_without_a_default_and_writes_nothing() {
         "{}",
         none.stderr
     );
-    assert!(!none.stderr.contains('🎤'), "nothing asked: {}", none.stderr);
+    assert!(
+        !none.stderr.contains('🎤'),
+        "nothing asked: {}",
+        none.stderr
+    );
     assert!(!env.path("none").exists());
     // One answer, then the end: the question with a default takes it, the rest are named.
     let part = generate(&env, &template, "part", b"\nBob\n");
     part.expect_code(2);
-    assert!(part.stderr.contains("missing answers for: age"), "{}", part.stderr);
+    assert!(
+        part.stderr.contains("missing answers for: age"),
+        "{}",
+        part.stderr
+    );
     assert!(!env.path("part").exists());
     // copier stops there too (exit 1, "Interactive session required"), writing nothing.
     if let Some(run) = copier_copy(&env, &template, "ref", b"\nBob\n") {
@@ -272,7 +289,10 @@ fn the_end_of_stdin_names_the_questions_without_a_default_and_writes_nothing() {
     }
     // With every answer given, it is generated.
     generate(&env, &template, "all", b"\nBob\n42\n").ok();
-    assert_eq!(std::fs::read_to_string(env.path("all/r.txt")).unwrap(), "one Bob 42\n");
+    assert_eq!(
+        std::fs::read_to_string(env.path("all/r.txt")).unwrap(),
+        "one Bob 42\n"
+    );
 }
 
 #[test]
@@ -290,7 +310,10 @@ fn when_stdin_ends_the_questions_left_take_their_defaults() {
     );
     // factory's own rule for a run without a terminal (DESIGN §8), where copier stops.
     generate(&env, &template, "ours", b"\x1b\x08y\n").ok();
-    assert_eq!(std::fs::read_to_string(env.path("ours/r.txt")).unwrap(), "y True 3\n");
+    assert_eq!(
+        std::fs::read_to_string(env.path("ours/r.txt")).unwrap(),
+        "y True 3\n"
+    );
     let silent = Run::from(
         env.command(&["generate", template.to_str().unwrap(), "-o", "silent"])
             .stdin(Stdio::null())
@@ -309,7 +332,10 @@ fn when_stdin_ends_the_questions_left_take_their_defaults() {
     ]);
     command.arg("--quiet");
     piped(command, b"\x1b\x08zzz\n").ok();
-    assert_eq!(std::fs::read_to_string(env.path("flag/r.txt")).unwrap(), "x True 3\n");
+    assert_eq!(
+        std::fs::read_to_string(env.path("flag/r.txt")).unwrap(),
+        "x True 3\n"
+    );
 }
 
 #[test]
@@ -318,14 +344,21 @@ fn ctrl_c_at_a_prompt_stops_before_anything_is_written() {
     let template = env.template(
         "interrupt",
         &[
-            ("copier.yml", "question_1: answer 1\nquestion_2: answer 2\nq3:\n    type: bool\n"),
+            (
+                "copier.yml",
+                "question_1: answer 1\nquestion_2: answer 2\nq3:\n    type: bool\n",
+            ),
             ("r.txt.jinja", "{{ question_1 }}\n"),
         ],
     );
     // copier's test_partial_interrupt.
     let run = generate(&env, &template, "ours", b"\n\x03\n");
     run.expect_code(130);
-    assert!(run.stderr.contains("Execution stopped by user\n"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Execution stopped by user\n"),
+        "{}",
+        run.stderr
+    );
     assert!(!env.path("ours").exists());
     if let Some(theirs) = copier_copy(&env, &template, "ref", b"\n\x03\n") {
         assert!(theirs.stderr.contains("Execution stopped by user"));
@@ -442,7 +475,11 @@ fn cookiecutters_lines_over_a_pipe_give_what_cookiecutter_gives() {
         .arg("-o")
         .arg(env.path("ref"));
     piped(command, input).ok();
-    assert_same(&tree(&env.path("ours")), &tree(&env.path("ref")), "cookiecutter");
+    assert_same(
+        &tree(&env.path("ours")),
+        &tree(&env.path("ref")),
+        "cookiecutter",
+    );
 }
 
 /// Versions, validates and publishes the template folder `dir` of `up` as `version`.
@@ -471,7 +508,10 @@ fn upgrade_reads_a_new_questions_answer_from_stdin_checking_its_pattern() {
     publish(&env, &v1, "1.0.0");
     // factory's own template, one answer a line: an empty line takes the default.
     generate(&env, Path::new("up"), "proj", b"\n").ok();
-    assert_eq!(std::fs::read_to_string(env.path("proj/README.md")).unwrap(), "# demo\n");
+    assert_eq!(
+        std::fs::read_to_string(env.path("proj/README.md")).unwrap(),
+        "# demo\n"
+    );
     let v2 = env.template(
         "v2",
         &[
@@ -486,14 +526,25 @@ fn upgrade_reads_a_new_questions_answer_from_stdin_checking_its_pattern() {
     publish(&env, &v2, "2.0.0");
     let upgrade = |input: &[u8]| {
         piped(
-            env.command(&["upgrade", "proj", "--to", "2.0.0", "--apply", "--skip-answered"]),
+            env.command(&[
+                "upgrade",
+                "proj",
+                "--to",
+                "2.0.0",
+                "--apply",
+                "--skip-answered",
+            ]),
             input,
         )
     };
     // Nothing on stdin: the new question has no default, and is named.
     let run = upgrade(b"");
     run.expect_code(2);
-    assert!(run.stderr.contains("missing answers for: region"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("missing answers for: region"),
+        "{}",
+        run.stderr
+    );
     assert!(!env.path("proj/region.txt").exists());
     // A refused answer is asked again with the pattern's message.
     let run = upgrade(b"EU West\neu-west\n");
@@ -508,5 +559,8 @@ fn upgrade_reads_a_new_questions_answer_from_stdin_checking_its_pattern() {
         "{}",
         run.stderr
     );
-    assert_eq!(std::fs::read_to_string(env.path("proj/region.txt")).unwrap(), "eu-west\n");
+    assert_eq!(
+        std::fs::read_to_string(env.path("proj/region.txt")).unwrap(),
+        "eu-west\n"
+    );
 }

@@ -12,8 +12,8 @@ mod hash;
 mod init;
 mod library;
 mod lifecycle;
-mod printer;
 mod pipe;
+mod printer;
 mod prompt;
 mod remote;
 mod show;
@@ -138,7 +138,9 @@ impl App {
         if defaults {
             None
         } else if self.interactive() {
-            Some(Box::new(prompt::TerminalAsker::new(!self.settings.no_color)))
+            Some(Box::new(prompt::TerminalAsker::new(
+                !self.settings.no_color,
+            )))
         } else if !std::io::stdin().is_terminal() {
             Some(Box::new(pipe::PipeAsker::stdin()))
         } else {

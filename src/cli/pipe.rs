@@ -531,9 +531,7 @@ impl<R: Read, W: Write> PipeAsker<R, W> {
             })
             .collect();
         let mut at = 0;
-        self.say(
-            "   (Use arrow keys to move, <space> to select, <a> to toggle, <i> to invert)",
-        );
+        self.say("   (Use arrow keys to move, <space> to select, <a> to toggle, <i> to invert)");
         for (i, label) in labels.iter().enumerate() {
             let mark = if chosen[i] { "●" } else { "○" };
             let pointer = if i == at { "»" } else { " " };
@@ -671,9 +669,7 @@ impl<R: Read, W: Write> PipeAsker<R, W> {
         let shown_default = match (param.kind, default) {
             (_, None) => None,
             (_, Some(_)) if param.secret => Some("******".to_string()),
-            (ParamType::Bool, Some(Value::Bool(b))) => {
-                Some(if *b { "y" } else { "n" }.to_string())
-            }
+            (ParamType::Bool, Some(Value::Bool(b))) => Some(if *b { "y" } else { "n" }.to_string()),
             (ParamType::Choice, Some(d)) => choices
                 .iter()
                 .position(|c| params::same_choice(c, d))
@@ -758,7 +754,12 @@ impl<R: Read, W: Write> PipeAsker<R, W> {
     }
 
     /// A typed line as a value: a choice by its number or value, the rest by type.
-    fn line_value(&self, param: &Parameter, choices: &[Value], text: &str) -> Result<Value, String> {
+    fn line_value(
+        &self,
+        param: &Parameter,
+        choices: &[Value],
+        text: &str,
+    ) -> Result<Value, String> {
         let by_number = |t: &str| -> Option<Value> {
             t.parse::<usize>()
                 .ok()
@@ -851,8 +852,7 @@ fn copier_value(param: &Parameter, kind: &str, text: &str) -> Result<Value, Stri
             if text.trim().is_empty() {
                 Value::Null
             } else {
-                crate::template::yaml::parse::<Value>(text, &param.name)
-                    .map_err(|e| e.message)?
+                crate::template::yaml::parse::<Value>(text, &param.name).map_err(|e| e.message)?
             }
         }
         "int" => Value::from(text.trim().parse::<i64>().map_err(|e| e.to_string())?),
