@@ -342,14 +342,26 @@ fn render_deep(
     })
 }
 
-/// Whether a question is asked (copier's `when`: asked only when it holds, defined anyway).
+/// Whether a question is asked (copier's `when`: a template, asked only when what it renders
+/// reads as true; defined anyway).
 fn asks(param: &Parameter, env: &Environment<'static>, ctx: &minijinja::Value) -> bool {
     match &param.ask_when {
         None => true,
-        Some(expression) => env
-            .compile_expression(expression)
-            .and_then(|e| e.eval(ctx))
-            .is_ok_and(|v| v.is_true()),
+        Some(text) => crate::bounded::render_str_bounded(env, text, ctx.clone())
+            .is_ok_and(|rendered| copier_truth(&rendered)),
+    }
+}
+
+/// copier's `cast_to_bool` of a rendered text: a number is true unless 0; YAML's words for
+/// true, false and null; any other text is true unless empty.
+fn copier_truth(text: &str) -> bool {
+    let text = text.trim();
+    if let Ok(number) = text.replace('_', "").parse::<f64>() {
+        return number != 0.0;
+    }
+    match text.to_ascii_lowercase().as_str() {
+        "" | "n" | "no" | "f" | "false" | "off" | "~" | "null" | "none" => false,
+        _ => true,
     }
 }
 

@@ -34,24 +34,14 @@ fn error(origin: &str, message: String) -> YamlError {
     }
 }
 
-/// `{{ expr }}` as the expression inside; any other text as a literal truth value.
-fn as_expression(value: &Value, delimiters: (&str, &str)) -> Option<String> {
-    let (start, end) = delimiters;
+/// copier's `when`: a template whose rendering copier reads as a truth value (its
+/// `cast_to_bool`, applied when asking); `None` for always.
+fn when_text(value: &Value) -> Option<String> {
     match value {
         Value::Bool(true) => None,
-        Value::Bool(false) => Some("false".to_string()),
-        Value::String(s) => {
-            let t = s.trim();
-            match t.strip_prefix(start).and_then(|r| r.strip_suffix(end)) {
-                Some(inner) if !inner.contains(start) => Some(inner.trim().to_string()),
-                _ => Some(if t.is_empty() || t.eq_ignore_ascii_case("false") {
-                    "false".into()
-                } else {
-                    "true".into()
-                }),
-            }
-        }
-        _ => None,
+        Value::Bool(false) | Value::Null => Some("false".to_string()),
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
     }
 }
 
@@ -235,19 +225,6 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
     let mut answers_file = None;
     let mut python_extensions = Vec::new();
     let mut preserve_symlinks = false;
-    // `when` is read with the template's own delimiters, wherever `_envops` stands.
-    let delimiter = |key: &str, default: &'static str| {
-        config
-            .get("_envops")
-            .and_then(|e| e.get(key))
-            .and_then(Value::as_str)
-            .unwrap_or(default)
-            .to_string()
-    };
-    let (start, end) = (
-        delimiter("variable_start_string", "{{"),
-        delimiter("variable_end_string", "}}"),
-    );
     for (key, value) in &config {
         match key.as_str() {
             "_subdirectory" => content = value.as_str().map(str::to_string),
@@ -299,7 +276,7 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
                     .collect();
             }
             k if k.starts_with('_') => {}
-            _ => parameters.push(question(key, value, origin, (&start, &end))?),
+            _ => parameters.push(question(key, value, origin)?),
         }
     }
     let at_root = content
@@ -342,12 +319,7 @@ pub fn manifest(text: &str, origin: &str, name: &str) -> Result<Manifest, YamlEr
     })
 }
 
-fn question(
-    key: &str,
-    value: &Value,
-    origin: &str,
-    delimiters: (&str, &str),
-) -> Result<Parameter, YamlError> {
+fn question(key: &str, value: &Value, origin: &str) -> Result<Parameter, YamlError> {
     let spec = match value {
         Value::Object(map)
             if [
@@ -439,7 +411,7 @@ fn question(
             })
         }),
         hidden: false,
-        ask_when: spec.get("when").and_then(|w| as_expression(w, delimiters)),
+        ask_when: spec.get("when").and_then(when_text),
         validator: spec
             .get("validator")
             .and_then(Value::as_str)
