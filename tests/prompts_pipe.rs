@@ -412,6 +412,24 @@ fn copiers_own_prompt_cases_give_copiers_files() {
             "[{{ question_2 }}][{{ question_3 }}]\n",
             b"\n\"answer 2\"\n\"answer 3\"\n\x1b\r",
         ),
+        // test_multiline: `multiline` as a template over earlier answers.
+        (
+            "question_1: answer 1\nquestion_4:\n    type: str\n    multiline: \"{{ question_1 == 'answer 1' }}\"\nquestion_5:\n    type: str\n    multiline: \"{{ question_1 != 'answer 1' }}\"\n",
+            "[{{ question_4 }}][{{ question_5 }}]\n",
+            b"\n\"answer 4\"\n\x1b\r\"answer 5\"\n",
+        ),
+        // test_multiselect_choices_* (int-label-list): `[label, value]` pairs.
+        (
+            "question:\n    type: int\n    choices: [[one, 1], [two, 2], [three, 3]]\n    multiselect: true\n",
+            "{{ question|join(',') }}\n",
+            b" \x1b[B \n",
+        ),
+        // test_copy_with_ask_setting: `ask: false` is not asked and takes its default.
+        (
+            "foo:\n    type: str\n    default: bar\n    ask: false\nbaz: x\n",
+            "{{ foo }} {{ baz }}\n",
+            b"y\n",
+        ),
         // test_copy_defaults_with_ask (without --ask): typing adds to the default.
         (
             "what_does_it_eat:\n    type: str\n    default: cheese\ncan_it_fly:\n    type: bool\n    default: false\n",

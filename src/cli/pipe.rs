@@ -587,11 +587,13 @@ impl<R: Read, W: Write> PipeAsker<R, W> {
         default: Option<&Value>,
         check: &dyn Fn(&Value) -> Result<(), String>,
     ) -> Result<Value, Unanswered> {
-        let multiline = param
-            .asking
-            .multiline
-            .as_deref()
-            .is_some_and(|m| matches!(m.trim(), "true" | "True" | "yes" | "1"));
+        let multiline = param.asking.multiline.as_deref().is_some_and(|m| {
+            let m = m.trim().to_ascii_lowercase();
+            m.parse::<f64>().map_or(
+                matches!(m.as_str(), "y" | "yes" | "t" | "true" | "on"),
+                |n| n != 0.0,
+            )
+        });
         let shown = default.map(|d| copier_text(kind, d, multiline));
         let mut line = Line::with(shown.as_deref().unwrap_or(""));
         // A secret shows as much as copier's stars show, without telling its length.

@@ -205,6 +205,15 @@ pub fn resolve_with(
             },
             _ => param,
         };
+        // What copier shows may be templates over earlier answers too.
+        let rendered_asking;
+        let param = match shown_rendered(manifest, env, param, &ctx) {
+            Some(rendered) => {
+                rendered_asking = rendered;
+                &rendered_asking
+            }
+            None => param,
+        };
         let default = param.default.as_ref().map(|default| {
             if default
                 .as_str()
@@ -295,6 +304,36 @@ pub fn resolve_with(
     } else {
         Err(problems)
     }
+}
+
+/// The parameter with its help, `multiline` and `placeholder` rendered over the answers so
+/// far, when any of them is a template (copier renders them); `None` when none is.
+fn shown_rendered(
+    manifest: &Manifest,
+    env: &Environment<'static>,
+    param: &Parameter,
+    ctx: &minijinja::Value,
+) -> Option<Parameter> {
+    let render = |text: &Option<String>| match text {
+        Some(t) if manifest.is_template_text(t) => Some(
+            crate::bounded::render_str_bounded(env, t, ctx.clone()).unwrap_or_else(|_| t.clone()),
+        ),
+        _ => None,
+    };
+    let asking = &param.asking;
+    let (help, multiline, placeholder) = (
+        render(&param.help),
+        render(&asking.multiline),
+        render(&asking.placeholder),
+    );
+    if help.is_none() && multiline.is_none() && placeholder.is_none() {
+        return None;
+    }
+    let mut rendered = param.clone();
+    rendered.help = help.or(rendered.help);
+    rendered.asking.multiline = multiline.or(rendered.asking.multiline);
+    rendered.asking.placeholder = placeholder.or(rendered.asking.placeholder);
+    Some(rendered)
 }
 
 /// Whether a value has a template string anywhere inside it (keys of mappings included).

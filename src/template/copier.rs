@@ -331,6 +331,7 @@ fn question(key: &str, value: &Value, origin: &str) -> Result<Parameter, YamlErr
                 "validator",
                 "secret",
                 "multiselect",
+                "ask",
             ]
             .iter()
             .any(|k| map.contains_key(*k)) =>
@@ -348,7 +349,16 @@ fn question(key: &str, value: &Value, origin: &str) -> Result<Parameter, YamlErr
     // `label: value`, or `label: {value: …, validator: …}` (a choice that may be refused).
     let mut choice_validators = Vec::new();
     let choices = match spec.get("choices") {
-        Some(Value::Array(items)) => Some(items.clone()),
+        // `[label, value]` pairs give their value.
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .map(|item| match item {
+                    Value::Array(pair) if pair.len() == 2 => pair[1].clone(),
+                    other => other.clone(),
+                })
+                .collect(),
+        ),
         Some(Value::Object(labels)) => Some(
             labels
                 .values()
@@ -410,7 +420,16 @@ fn question(key: &str, value: &Value, origin: &str) -> Result<Parameter, YamlErr
                 })
             })
         }),
-        hidden: false,
+        // `ask: false`: never asked, the default taken (and recorded), as copier does.
+        hidden: spec.get("ask").is_some_and(|ask| {
+            ask == &Value::Bool(false)
+                || ask.as_str().is_some_and(|s| {
+                    matches!(
+                        s.trim().to_ascii_lowercase().as_str(),
+                        "false" | "no" | "n" | "off" | "0" | ""
+                    )
+                })
+        }),
         ask_when: spec.get("when").and_then(when_text),
         validator: spec
             .get("validator")
