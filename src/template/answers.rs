@@ -398,10 +398,10 @@ fn copier_truth(text: &str) -> bool {
     if let Ok(number) = text.replace('_', "").parse::<f64>() {
         return number != 0.0;
     }
-    match text.to_ascii_lowercase().as_str() {
-        "" | "n" | "no" | "f" | "false" | "off" | "~" | "null" | "none" => false,
-        _ => true,
-    }
+    !matches!(
+        text.to_ascii_lowercase().as_str(),
+        "" | "n" | "no" | "f" | "false" | "off" | "~" | "null" | "none"
+    )
 }
 
 /// Runs a copier-style validator: a template that renders to an error message, or to nothing.
