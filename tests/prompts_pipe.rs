@@ -582,3 +582,66 @@ fn upgrade_reads_a_new_questions_answer_from_stdin_checking_its_pattern() {
         "eu-west\n"
     );
 }
+
+#[test]
+fn ask_names_questions_asked_even_with_defaults_or_an_answer_given() {
+    let env = Env::new();
+    let template = env.template(
+        "animal",
+        &[
+            (
+                "copier.yml",
+                "animal_name:\n    type: str\n    default: mouse\nwhat_does_it_eat:\n    type: str\n    default: cheese\ncan_it_fly:\n    type: bool\n    default: false\n",
+            ),
+            ("r.txt.jinja", "{{ animal_name }} {{ what_does_it_eat }} {{ can_it_fly }}\n"),
+        ],
+    );
+    // copier's test_copy_defaults_with_ask_and_data: the answer given is offered.
+    let input = b" and cookies\n\n";
+    let args = ["--defaults", "--ask", "*it*"];
+    let mut command = env.command(&["generate", template.to_str().unwrap(), "-o", "ours"]);
+    command.args(args).args(["--set", "what_does_it_eat=milk"]);
+    let run = piped(command, input);
+    run.ok();
+    assert!(
+        !run.stderr.contains("animal_name"),
+        "not asked: {}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("🎤 what_does_it_eat\n   milk\n"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("🎤 can_it_fly (bool)\n   (y/N)\n"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.path("ours/r.txt")).unwrap(),
+        "mouse milk and cookies False\n"
+    );
+    let bad = env.run(&[
+        "generate",
+        template.to_str().unwrap(),
+        "-o",
+        "bad",
+        "--ask",
+        "a[",
+        "--defaults",
+    ]);
+    bad.expect_code(2);
+    assert!(bad.stderr.contains("--ask a["), "{}", bad.stderr);
+    let Some(copier) = copier() else { return };
+    let mut command = reference_command(&env, &copier);
+    command
+        .env("HOME", env.dir.path())
+        .args(["copy", "--quiet"])
+        .args(args)
+        .arg("--data=what_does_it_eat=milk")
+        .arg(&template)
+        .arg(env.path("ref"));
+    piped(command, input).ok();
+    assert_same(&tree(&env.path("ours")), &tree(&env.path("ref")), "--ask");
+}

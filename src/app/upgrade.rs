@@ -475,6 +475,10 @@ impl Asker for AskAgain<'_, '_> {
     fn previous(&self, name: &str) -> Option<Value> {
         self.recorded.get(name).cloned()
     }
+
+    fn forced(&self, name: &str) -> bool {
+        self.asker.forced(name)
+    }
 }
 
 /// The gate `generate` has (hooks, tasks and Python extensions only with `--trust`), for one

@@ -34,6 +34,11 @@ pub(crate) struct GenerateArgs {
     /// Take defaults without asking, even on a terminal.
     #[arg(long)]
     defaults: bool,
+    /// Ask the questions whose names match this glob (`*it*`) even when --set, --answers,
+    /// --defaults, --skip-answered or the template (`ask: false`) would leave them unasked;
+    /// repeatable (copier's --ask).
+    #[arg(long, value_name = "PATTERN")]
+    ask: Vec<String>,
     /// Allow a version that is not published.
     #[arg(long)]
     allow_draft: bool,
@@ -160,7 +165,7 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
         directory: args.repo.directory,
         flavor: args.flavor,
     };
-    let mut asker = app.asker(args.defaults);
+    let mut asker = app.asker(args.defaults, &args.ask)?;
     let bar;
     let show_progress = app.human() && std::io::stderr().is_terminal();
     let ports = Ports {

@@ -278,6 +278,63 @@ impl<R: Read, W: Write> Asker for PipeAsker<R, W> {
     }
 }
 
+/// Another asker that also asks the questions `--ask` names, whatever else would leave them
+/// unasked; with `--defaults`, only those.
+pub(crate) struct Forced {
+    asker: Box<dyn Asker>,
+    patterns: globset::GlobSet,
+    only: bool,
+}
+
+impl Forced {
+    /// `asker`, forced for the names matching any of `patterns` (globs, as copier's
+    /// fnmatch), asking nothing else when `only`.
+    pub(crate) fn new(
+        asker: Box<dyn Asker>,
+        patterns: &[String],
+        only: bool,
+    ) -> crate::error::Result<Self> {
+        let mut set = globset::GlobSetBuilder::new();
+        for pattern in patterns {
+            let glob = globset::Glob::new(pattern).map_err(|e| {
+                crate::error::Error::usage(format!("--ask {pattern}: not a pattern: {e}"))
+            })?;
+            set.add(glob);
+        }
+        let patterns = set
+            .build()
+            .map_err(|e| crate::error::Error::usage(format!("--ask: {e}")))?;
+        Ok(Forced {
+            asker,
+            patterns,
+            only,
+        })
+    }
+}
+
+impl Asker for Forced {
+    fn ask(
+        &mut self,
+        param: &Parameter,
+        default: Option<&Value>,
+        check: &dyn Fn(&Value) -> Result<(), String>,
+    ) -> Result<Option<Value>, String> {
+        self.asker.ask(param, default, check)
+    }
+
+    fn asks_for(&self, param: &Parameter, default: Option<&Value>) -> bool {
+        !self.only && self.asker.asks_for(param, default)
+    }
+
+    fn previous(&self, name: &str) -> Option<Value> {
+        self.asker.previous(name)
+    }
+
+    fn forced(&self, name: &str) -> bool {
+        self.patterns.is_match(name)
+    }
+}
+
 /// The type name copier shows after the question's name.
 fn type_name(param: &Parameter) -> String {
     if let Some(name) = &param.asking.type_name {

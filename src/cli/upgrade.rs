@@ -41,6 +41,11 @@ pub(crate) struct UpgradeArgs {
     /// Take defaults for new questions without asking, even on a terminal.
     #[arg(long)]
     defaults: bool,
+    /// Ask the questions whose names match this glob (`*it*`) even when --set, --answers,
+    /// --defaults, --skip-answered or the template (`ask: false`) would leave them unasked;
+    /// repeatable (copier's --ask).
+    #[arg(long, value_name = "PATTERN")]
+    ask: Vec<String>,
     /// On a terminal, ask only new questions (the recorded answers stand).
     #[arg(long)]
     skip_answered: bool,
@@ -79,7 +84,7 @@ pub(crate) fn run(app: &App, args: UpgradeArgs) -> Result<()> {
     // offered (as copier's update asks them); with --defaults, or once stdin ended, the
     // recorded answers stand, new questions take their defaults, and the error names any
     // that has none.
-    let mut asker = app.asker(args.defaults || app.json());
+    let mut asker = app.asker(args.defaults || app.json(), &args.ask)?;
     let asker = asker
         .as_deref_mut()
         .map(|a| a as &mut dyn crate::template::answers::Asker);

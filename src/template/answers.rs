@@ -103,6 +103,13 @@ pub trait Asker {
     fn previous(&self, _name: &str) -> Option<Value> {
         None
     }
+
+    /// Whether `name` is asked whatever would leave it unasked (an answer given, `ask:
+    /// false`, `--skip-answered`), with the answer given offered (copier's `--ask`); only
+    /// a `when` that is false keeps it unasked.
+    fn forced(&self, _name: &str) -> bool {
+        false
+    }
 }
 
 /// Resolves answers for `manifest` from `given`, then (for parameters without an answer) by
@@ -235,8 +242,14 @@ pub fn resolve_with(
             answers.unasked.push(param.name.clone());
         }
         let previous = asker.as_deref().and_then(|a| a.previous(&param.name));
-        let offered = previous
+        let forced = asker.as_deref().is_some_and(|a| a.forced(&param.name));
+        let given_offered = given
+            .get(&param.name)
+            .filter(|_| forced)
+            .and_then(|v| params::coerce(param, v).ok());
+        let offered = given_offered
             .as_ref()
+            .or(previous.as_ref())
             .or(default.as_ref().and_then(|d| d.as_ref().ok()));
         // The validators run at the prompt too, so a bad answer is asked again.
         let check = |value: &Value| {
@@ -249,22 +262,23 @@ pub fn resolve_with(
         };
         let asked = match asker.as_deref_mut() {
             Some(asker)
-                if !given.contains_key(&param.name)
-                    && !param.hidden
-                    && asks(param, env, &ctx)
-                    && asker.asks_for(param, offered) =>
+                if asks(param, env, &ctx)
+                    && (forced
+                        || (!given.contains_key(&param.name)
+                            && !param.hidden
+                            && asker.asks_for(param, offered))) =>
             {
                 asker.ask(param, offered, &check).transpose()
             }
             _ => None,
         };
-        let value = if let Some(value) = given.get(&param.name) {
+        let value = if let Some(asked) = asked {
+            asked
+        } else if let Some(value) = given.get(&param.name) {
             if secret {
                 register_secret(value);
             }
             params::coerce(param, value).map_err(|m| crate::secrets::redact(&m).into_owned())
-        } else if let Some(asked) = asked {
-            asked
         } else if let Some(previous) = previous.filter(|_| asks(param, env, &ctx)) {
             // A question copier does not ask (its `when` false) takes its default instead.
             params::coerce(param, &previous)
