@@ -804,6 +804,10 @@ impl<R: Read, W: Write> PipeAsker<R, W> {
                             "Please select one of the available options".to_string()
                         }
                         (true, ParamType::Bool) => "Please enter Y or N".to_string(),
+                        // A message may quote what was typed.
+                        _ if param.secret => {
+                            "that value is not valid for this parameter; try again".to_string()
+                        }
                         _ => message,
                     };
                     let _ = writeln!(self.out, "  {message}");
