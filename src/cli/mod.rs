@@ -12,7 +12,6 @@ mod hash;
 mod init;
 mod library;
 mod lifecycle;
-mod pipe;
 mod printer;
 mod prompt;
 mod remote;
@@ -146,14 +145,16 @@ impl App {
         let asker: Box<dyn crate::template::answers::Asker> = if self.interactive() {
             Box::new(prompt::TerminalAsker::new(!self.settings.no_color))
         } else if !std::io::stdin().is_terminal() {
-            Box::new(pipe::PipeAsker::stdin())
+            Box::new(crate::prompt::PipeAsker::stdin())
         } else {
             return Ok(None);
         };
         if ask.is_empty() {
             return Ok(Some(asker));
         }
-        Ok(Some(Box::new(pipe::Forced::new(asker, ask, defaults)?)))
+        Ok(Some(Box::new(crate::prompt::Forced::new(
+            asker, ask, defaults,
+        )?)))
     }
 }
 

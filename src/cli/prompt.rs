@@ -1,5 +1,5 @@
 //! Interactive answers with dialoguer, on stderr, only when stdin and stderr are terminals
-//! (over a pipe, `super::pipe` reads them).
+//! (over a pipe, `crate::prompt` reads them).
 
 use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
 use dialoguer::{Confirm, Input, MultiSelect, Password, Select};

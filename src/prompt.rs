@@ -226,7 +226,7 @@ enum Unanswered {
 }
 
 /// Reads answers from stdin, showing each question on stderr.
-pub(crate) struct PipeAsker<R, W> {
+pub struct PipeAsker<R, W> {
     keys: Keys<R>,
     out: W,
     number: usize,
@@ -234,7 +234,7 @@ pub(crate) struct PipeAsker<R, W> {
 
 impl PipeAsker<std::io::Stdin, std::io::Stderr> {
     /// Answers from this process's stdin.
-    pub(crate) fn stdin() -> Self {
+    pub fn stdin() -> Self {
         let stdin = std::io::stdin();
         let fd = stdin.as_raw_fd();
         PipeAsker {
@@ -280,7 +280,7 @@ impl<R: Read, W: Write> Asker for PipeAsker<R, W> {
 
 /// Another asker that also asks the questions `--ask` names, whatever else would leave them
 /// unasked; with `--defaults`, only those.
-pub(crate) struct Forced {
+pub struct Forced {
     asker: Box<dyn Asker>,
     patterns: globset::GlobSet,
     only: bool,
@@ -289,7 +289,7 @@ pub(crate) struct Forced {
 impl Forced {
     /// `asker`, forced for the names matching any of `patterns` (globs, as copier's
     /// fnmatch), asking nothing else when `only`.
-    pub(crate) fn new(
+    pub fn new(
         asker: Box<dyn Asker>,
         patterns: &[String],
         only: bool,
