@@ -1068,7 +1068,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__generate)
-            opts="-o -q -h --output --set --answers --replay --defaults --allow-draft --runtime --force --dry-run --git --trust --compat-answers --flavor --ref --directory --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-o -q -h --output --set --answers --replay --defaults --ask --allow-draft --runtime --force --dry-run --git --trust --compat-answers --flavor --ref --directory --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1091,6 +1091,10 @@ _factory() {
                     return 0
                     ;;
                 --replay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ask)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3246,7 +3250,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__upgrade)
-            opts="-a -q -h --to --apply --conflict --conflict-style --set --trust --defaults --skip-answered --answers-file --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-a -q -h --to --apply --conflict --conflict-style --set --trust --defaults --ask --skip-answered --answers-file --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3265,6 +3269,10 @@ _factory() {
                     return 0
                     ;;
                 --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ask)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -20,6 +20,7 @@ pub mod http;
 pub mod ids;
 pub mod library;
 pub mod process;
+pub mod prompt;
 pub mod queue;
 pub mod registry;
 pub mod render;

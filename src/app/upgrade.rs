@@ -480,8 +480,9 @@ impl Asker for AskAgain<'_, '_> {
         &mut self,
         param: &Parameter,
         default: Option<&Value>,
-    ) -> std::result::Result<Value, String> {
-        self.asker.ask(param, default)
+        check: &dyn Fn(&Value) -> std::result::Result<(), String>,
+    ) -> std::result::Result<Option<Value>, String> {
+        self.asker.ask(param, default, check)
     }
 
     fn asks_for(&self, param: &Parameter, default: Option<&Value>) -> bool {
@@ -491,6 +492,10 @@ impl Asker for AskAgain<'_, '_> {
 
     fn previous(&self, name: &str) -> Option<Value> {
         self.recorded.get(name).cloned()
+    }
+
+    fn forced(&self, name: &str) -> bool {
+        self.asker.forced(name)
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
-use super::{App, out, prompt};
+use super::{App, out};
 use crate::app::Ports;
 use crate::app::generate::{GenerateReport, GenerateScaffold, ScaffoldTarget};
 use crate::app::parse_assignments;
@@ -45,6 +45,11 @@ pub(crate) struct GenerateArgs {
     /// Take defaults without asking, even on a terminal (cookiecutter's --no-input).
     #[arg(long, visible_alias = "no-input")]
     defaults: bool,
+    /// Ask the questions whose names match this glob (`*it*`) even when --set, --answers,
+    /// --defaults, --skip-answered or the template (`ask: false`) would leave them unasked;
+    /// repeatable (copier's --ask).
+    #[arg(long, value_name = "PATTERN")]
+    ask: Vec<String>,
     /// Allow a version that is not published.
     #[arg(long)]
     allow_draft: bool,
@@ -242,12 +247,11 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
         directory: args.repo.directory,
         flavor: args.flavor,
     };
-    let mut asker = prompt::TerminalAsker::new(app.printer.color());
+    let mut asker = app.asker(args.defaults, &args.ask)?;
     let console = Console::new(app);
     let ports = Ports {
         progress: &console,
-        asker: (!args.defaults && app.interactive())
-            .then_some(&mut asker as &mut dyn answers::Asker),
+        asker: asker.as_deref_mut().map(|a| a as &mut dyn answers::Asker),
         ..Ports::default()
     };
     let report = app.execute_with(request, ports)?;

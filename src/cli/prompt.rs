@@ -1,4 +1,5 @@
-//! Interactive answers with dialoguer, on stderr, only when stdin and stderr are terminals.
+//! Interactive answers with dialoguer, on stderr, only when stdin and stderr are terminals
+//! (over a pipe, `crate::prompt` reads them).
 
 use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
 use dialoguer::{Confirm, Input, MultiSelect, Password, Select};
@@ -40,6 +41,7 @@ struct Question<'a> {
     param: &'a Parameter,
     prompt: String,
     default: Option<&'a Value>,
+    check: &'a dyn Fn(&Value) -> Result<(), String>,
 }
 
 impl Question<'_> {
@@ -47,7 +49,18 @@ impl Question<'_> {
         format!("parameter `{}`: could not ask: {e}", self.param.name)
     }
 
-    fn confirm(self) -> Result<Value, String> {
+    /// Whether the template's validators accept `value`; their message is shown otherwise.
+    fn accepted(&self, value: &Value) -> bool {
+        match (self.check)(value) {
+            Ok(()) => true,
+            Err(message) => {
+                let _ = self.term.write_line(&format!("  {message}"));
+                false
+            }
+        }
+    }
+
+    fn confirm(&self) -> Result<Value, String> {
         let mut confirm = Confirm::with_theme(self.theme).with_prompt(&self.prompt);
         if let Some(Value::Bool(b)) = self.default {
             confirm = confirm.default(*b);
@@ -58,7 +71,7 @@ impl Question<'_> {
             .map_err(|e| self.failed(e))
     }
 
-    fn select(self) -> Result<Value, String> {
+    fn select(&self) -> Result<Value, String> {
         let choices = self.param.choices.clone().unwrap_or_default();
         let items: Vec<String> = choices.iter().map(params::display_value).collect();
         let start = self.default.and_then(|d| {
@@ -75,7 +88,7 @@ impl Question<'_> {
         Ok(choices[index].clone())
     }
 
-    fn multi_select(self) -> Result<Value, String> {
+    fn multi_select(&self) -> Result<Value, String> {
         let choices = self.param.choices.clone().unwrap_or_default();
         let items: Vec<String> = choices.iter().map(params::display_value).collect();
         let chosen: Vec<bool> = choices
@@ -97,7 +110,7 @@ impl Question<'_> {
         ))
     }
 
-    fn secret(self) -> Result<Value, String> {
+    fn secret(&self) -> Result<Value, String> {
         loop {
             let text = Password::with_theme(self.theme)
                 .with_prompt(&self.prompt)
@@ -121,11 +134,14 @@ impl Question<'_> {
         }
     }
 
-    fn text(self) -> Result<Value, String> {
+    fn text(&self) -> Result<Value, String> {
         let param = self.param;
+        let check = self.check;
         let mut input = Input::<String>::with_theme(self.theme)
             .with_prompt(&self.prompt)
-            .validate_with(|text: &String| params::parse_text(param, text).map(|_| ()));
+            .validate_with(|text: &String| {
+                params::parse_text(param, text).and_then(|value| check(&value))
+            });
         if let Some(default) = self.default {
             let shown = match default {
                 Value::Array(items) => items
@@ -147,20 +163,57 @@ impl Question<'_> {
 }
 
 impl Asker for TerminalAsker {
-    fn ask(&mut self, param: &Parameter, default: Option<&Value>) -> Result<Value, String> {
+    fn ask(
+        &mut self,
+        param: &Parameter,
+        default: Option<&Value>,
+        check: &dyn Fn(&Value) -> Result<(), String>,
+    ) -> Result<Option<Value>, String> {
+        restore_cursor_on_interrupt();
         let question = Question {
             theme: self.theme.as_ref(),
             term: console::Term::stderr(),
             param,
             prompt: question(param),
             default,
+            check,
         };
-        match param.kind {
-            ParamType::Bool => question.confirm(),
-            ParamType::Choice => question.select(),
-            ParamType::Multichoice => question.multi_select(),
-            _ if param.secret => question.secret(),
-            _ => question.text(),
+        // A validator's refusal asks again, as copier does (text answers are checked as
+        // they are typed).
+        loop {
+            let value = match param.kind {
+                ParamType::Bool => question.confirm(),
+                ParamType::Choice => question.select(),
+                ParamType::Multichoice => question.multi_select(),
+                _ if param.secret => question.secret(),
+                _ => return question.text().map(Some),
+            }?;
+            if question.accepted(&value) {
+                return Ok(Some(value));
+            }
         }
     }
+}
+
+/// dialoguer hides the cursor in choice, confirm and multi-select prompts; ^C (SIGINT) would
+/// end the process with it hidden. Shows it again first, then ends as SIGINT does.
+fn restore_cursor_on_interrupt() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    extern "C" fn on_interrupt(_: libc::c_int) {
+        const SHOW: &[u8] = b"\x1b[?25h\n";
+        // SAFETY: write(2) and _exit(2) are async-signal-safe.
+        unsafe {
+            libc::write(2, SHOW.as_ptr().cast(), SHOW.len());
+            libc::_exit(130);
+        }
+    }
+    ONCE.call_once(|| {
+        // SAFETY: installs a handler that only calls async-signal-safe functions.
+        unsafe {
+            libc::signal(
+                libc::SIGINT,
+                on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t,
+            );
+        }
+    });
 }

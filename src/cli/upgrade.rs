@@ -5,13 +5,12 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
-use super::{App, out, prompt};
+use super::{App, out};
 use crate::app::Ports;
 use crate::app::command::Outcome as _;
 use crate::app::parse_assignments;
 use crate::app::upgrade::{PlanTemplateUpgrade, UpgradeReport};
 use crate::error::Result;
-use crate::template::answers::Asker;
 use crate::upgrade::plan::ConflictStyle;
 
 /// Arguments of `upgrade`: a project factory, copier or cruft generated.
@@ -49,6 +48,11 @@ pub(crate) struct UpgradeArgs {
     /// --no-input).
     #[arg(long, visible_alias = "no-input")]
     defaults: bool,
+    /// Ask the questions whose names match this glob (`*it*`) even when --set, --answers,
+    /// --defaults, --skip-answered or the template (`ask: false`) would leave them unasked;
+    /// repeatable (copier's --ask).
+    #[arg(long, value_name = "PATTERN")]
+    ask: Vec<String>,
     /// On a terminal, ask only new questions (the recorded answers stand).
     #[arg(long)]
     skip_answered: bool,
@@ -83,12 +87,14 @@ pub(crate) fn run(app: &App, args: UpgradeArgs) -> Result<()> {
         answers_file: args.answers_file,
         skip_answered: args.skip_answered,
     };
-    // On a terminal the questions are asked again with the recorded answers offered (as
-    // copier's update asks them); with --defaults, or elsewhere, the recorded answers stand,
-    // new questions take their defaults, and the error names any that has none.
-    let mut asker = prompt::TerminalAsker::new(app.printer.color());
-    let asker = (!args.defaults && !app.json() && app.interactive())
-        .then_some(&mut asker as &mut dyn Asker);
+    // On a terminal, or over a pipe, the questions are asked again with the recorded answers
+    // offered (as copier's update asks them); with --defaults, or once stdin ended, the
+    // recorded answers stand, new questions take their defaults, and the error names any
+    // that has none.
+    let mut asker = app.asker(args.defaults || app.json(), &args.ask)?;
+    let asker = asker
+        .as_deref_mut()
+        .map(|a| a as &mut dyn crate::template::answers::Asker);
     let dir = args.dir.clone();
     // copier's update messages, said as `generate` says its messages.
     let console = super::generate::Console::new(app);

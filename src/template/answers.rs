@@ -80,9 +80,16 @@ impl Answers {
 /// Asks a person for an answer (a prompt on a terminal).
 pub trait Asker {
     /// Asks for `param`, offering `default`; returns a value already checked with
-    /// [`params::parse_text`] or [`params::coerce`] (asking again until it passes), or why
-    /// asking failed.
-    fn ask(&mut self, param: &Parameter, default: Option<&Value>) -> Result<Value, String>;
+    /// [`params::parse_text`] or [`params::coerce`] and with `check` (the template's
+    /// validators: asking again with its message until it passes), `None` when no answer
+    /// can be read any more (the input ended: the question then takes its default, or is
+    /// missing), or why asking failed.
+    fn ask(
+        &mut self,
+        param: &Parameter,
+        default: Option<&Value>,
+        check: &dyn Fn(&Value) -> Result<(), String>,
+    ) -> Result<Option<Value>, String>;
 
     /// Whether to ask for `param` at all (its `default`, when it has a usable one, is taken
     /// otherwise); every question by default.
@@ -95,6 +102,13 @@ pub trait Asker {
     /// default.
     fn previous(&self, _name: &str) -> Option<Value> {
         None
+    }
+
+    /// Whether `name` is asked whatever would leave it unasked (an answer given, `ask:
+    /// false`, `--skip-answered`), with the answer given offered (copier's `--ask`); only
+    /// a `when` that is false keeps it unasked.
+    fn forced(&self, _name: &str) -> bool {
+        false
     }
 }
 
@@ -259,6 +273,15 @@ pub fn resolve_with(
         } else {
             param
         };
+        // What copier shows may be templates over earlier answers too.
+        let rendered_asking;
+        let param = match shown_rendered(manifest, env, param, &ctx) {
+            Some(rendered) => {
+                rendered_asking = rendered;
+                &rendered_asking
+            }
+            None => param,
+        };
         let default = param.default.as_ref().map(|default| {
             if default
                 .as_str()
@@ -280,18 +303,43 @@ pub fn resolve_with(
             answers.unasked.push(param.name.clone());
         }
         let previous = asker.as_deref().and_then(|a| a.previous(&param.name));
-        let offered = previous
+        let forced = asker.as_deref().is_some_and(|a| a.forced(&param.name));
+        let given_offered = given
+            .get(&param.name)
+            .filter(|_| forced)
+            .and_then(|v| params::coerce(param, v).ok());
+        let offered = given_offered
             .as_ref()
+            .or(previous.as_ref())
             .or(default.as_ref().and_then(|d| d.as_ref().ok()));
-        let value = if let Some(value) = given.get(&param.name) {
+        // The validators run at the prompt too, so a bad answer is asked again.
+        let check = |value: &Value| {
+            if secret {
+                register_secret(value);
+            }
+            validated(param, env, &answers, value.clone())
+                .map(|_| ())
+                .map_err(|m| crate::secrets::redact(&m).into_owned())
+        };
+        let asked = match asker.as_deref_mut() {
+            Some(asker)
+                if asks(param, env, &ctx)
+                    && (forced
+                        || (!given.contains_key(&param.name)
+                            && !param.hidden
+                            && asker.asks_for(param, offered))) =>
+            {
+                asker.ask(param, offered, &check).transpose()
+            }
+            _ => None,
+        };
+        let value = if let Some(asked) = asked {
+            asked
+        } else if let Some(value) = given.get(&param.name) {
             if secret {
                 register_secret(value);
             }
             params::coerce(param, value).map_err(|m| crate::secrets::redact(&m).into_owned())
-        } else if let Some(asker) = asker.as_deref_mut().filter(|asker| {
-            !param.hidden && asks(param, env, &ctx) && asker.asks_for(param, offered)
-        }) {
-            asker.ask(param, offered)
         } else if let Some(previous) = previous.filter(|_| asks(param, env, &ctx)) {
             // A question copier does not ask (its `when` false) takes its default instead.
             params::coerce(param, &previous)
@@ -354,6 +402,36 @@ pub fn resolve_with(
     }
 }
 
+/// The parameter with its help, `multiline` and `placeholder` rendered over the answers so
+/// far, when any of them is a template (copier renders them); `None` when none is.
+fn shown_rendered(
+    manifest: &Manifest,
+    env: &Environment<'static>,
+    param: &Parameter,
+    ctx: &minijinja::Value,
+) -> Option<Parameter> {
+    let render = |text: &Option<String>| match text {
+        Some(t) if manifest.is_template_text(t) => Some(
+            crate::bounded::render_str_bounded(env, t, ctx.clone()).unwrap_or_else(|_| t.clone()),
+        ),
+        _ => None,
+    };
+    let asking = &param.asking;
+    let (help, multiline, placeholder) = (
+        render(&param.help),
+        render(&asking.multiline),
+        render(&asking.placeholder),
+    );
+    if help.is_none() && multiline.is_none() && placeholder.is_none() {
+        return None;
+    }
+    let mut rendered = param.clone();
+    rendered.help = help.or(rendered.help);
+    rendered.asking.multiline = multiline.or(rendered.asking.multiline);
+    rendered.asking.placeholder = placeholder.or(rendered.asking.placeholder);
+    Some(rendered)
+}
+
 /// Whether a value has a template string anywhere inside it (keys of mappings included).
 fn holds_expression(manifest: &Manifest, value: &Value) -> bool {
     match value {
@@ -399,15 +477,27 @@ fn render_deep(
     })
 }
 
-/// Whether a question is asked (copier's `when`: asked only when it holds, defined anyway).
+/// Whether a question is asked (copier's `when`: a template, asked only when what it renders
+/// reads as true; defined anyway).
 fn asks(param: &Parameter, env: &Environment<'static>, ctx: &minijinja::Value) -> bool {
     match &param.ask_when {
         None => true,
-        Some(expression) => env
-            .compile_expression(expression)
-            .and_then(|e| e.eval(ctx))
-            .is_ok_and(|v| v.is_true()),
+        Some(text) => crate::bounded::render_str_bounded(env, text, ctx.clone())
+            .is_ok_and(|rendered| copier_truth(&rendered)),
     }
+}
+
+/// copier's `cast_to_bool` of a rendered text: a number is true unless 0; YAML's words for
+/// true, false and null; any other text is true unless empty.
+fn copier_truth(text: &str) -> bool {
+    let text = text.trim();
+    if let Ok(number) = text.replace('_', "").parse::<f64>() {
+        return number != 0.0;
+    }
+    !matches!(
+        text.to_ascii_lowercase().as_str(),
+        "" | "n" | "no" | "f" | "false" | "off" | "~" | "null" | "none"
+    )
 }
 
 /// Runs a copier-style validator: a template that renders to an error message, or to nothing.

@@ -36,24 +36,14 @@ fn error(origin: &str, message: String) -> YamlError {
     }
 }
 
-/// `{{ expr }}` as the expression inside; any other text as a literal truth value.
-fn as_expression(value: &Value, delimiters: (&str, &str)) -> Option<String> {
-    let (start, end) = delimiters;
+/// copier's `when`: a template whose rendering copier reads as a truth value (its
+/// `cast_to_bool`, applied when asking); `None` for always.
+fn when_text(value: &Value) -> Option<String> {
     match value {
         Value::Bool(true) => None,
-        Value::Bool(false) => Some("false".to_string()),
-        Value::String(s) => {
-            let t = s.trim();
-            match t.strip_prefix(start).and_then(|r| r.strip_suffix(end)) {
-                Some(inner) if !inner.contains(start) => Some(inner.trim().to_string()),
-                _ => Some(if t.is_empty() || t.eq_ignore_ascii_case("false") {
-                    "false".into()
-                } else {
-                    "true".into()
-                }),
-            }
-        }
-        _ => None,
+        Value::Bool(false) | Value::Null => Some("false".to_string()),
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
     }
 }
 
@@ -298,19 +288,6 @@ fn manifest_of_config(
         .filter_map(Value::as_str)
         .map(str::to_string)
         .collect();
-    // `when` is read with the template's own delimiters, wherever `_envops` stands.
-    let delimiter = |key: &str, default: &'static str| {
-        config
-            .get("_envops")
-            .and_then(|e| e.get(key))
-            .and_then(Value::as_str)
-            .unwrap_or(default)
-            .to_string()
-    };
-    let (start, end) = (
-        delimiter("variable_start_string", "{{"),
-        delimiter("variable_end_string", "}}"),
-    );
     for (key, value) in config {
         match key.as_str() {
             "_subdirectory" => content = value.as_str().map(str::to_string),
@@ -375,7 +352,7 @@ fn manifest_of_config(
                 }
             }
             k if k.starts_with('_') => {}
-            _ => parameters.push(question(key, value, origin, (&start, &end), &secret_names)?),
+            _ => parameters.push(question(key, value, origin, &secret_names)?),
         }
     }
     let at_root = content
@@ -477,7 +454,6 @@ fn question(
     key: &str,
     value: &Value,
     origin: &str,
-    delimiters: (&str, &str),
     secret_names: &[String],
 ) -> Result<Parameter, YamlError> {
     // copier's rule: a question is a mapping of its properties; anything else is its default.
@@ -564,14 +540,78 @@ fn question(
         prompt: None,
         when: None,
         secret,
-        hidden: false,
-        ask_when: spec.get("when").and_then(|w| as_expression(w, delimiters)),
+        // `ask: false`: never asked, the default taken (and recorded), as copier does.
+        hidden: spec.get("ask").is_some_and(|ask| {
+            ask == &Value::Bool(false)
+                || ask.as_str().is_some_and(|s| {
+                    matches!(
+                        s.trim().to_ascii_lowercase().as_str(),
+                        "false" | "no" | "n" | "off" | "0" | ""
+                    )
+                })
+        }),
+        ask_when: spec.get("when").and_then(when_text),
         validator,
         choice_validators,
         copier_type: Some(copier_type),
         choices_template,
         disabled_choices: Vec::new(),
+        asking: asking_of(&spec, spec.get("type").and_then(Value::as_str), kind),
     })
+}
+
+/// How copier puts a question: the type name it shows, choice labels, `multiline`,
+/// `placeholder` and `qmark`.
+fn asking_of(
+    spec: &Map<String, Value>,
+    declared: Option<&str>,
+    kind: ParamType,
+) -> crate::template::manifest::Asking {
+    let type_name = match (declared, kind) {
+        (Some(declared), _) => declared,
+        (None, ParamType::Bool) => "bool",
+        (None, ParamType::Int) => "int",
+        (None, ParamType::Float) => "float",
+        (None, ParamType::Yaml) => "yaml",
+        (None, _) => match spec.get("default") {
+            None | Some(Value::String(_)) => "str",
+            Some(Value::Bool(_)) => "bool",
+            Some(Value::Number(n)) if n.is_f64() => "float",
+            Some(Value::Number(_)) => "int",
+            Some(_) => "yaml",
+        },
+    };
+    let label = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let labels = match spec.get("choices") {
+        Some(Value::Object(labels)) => labels.keys().cloned().collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                Value::Array(pair) if pair.len() == 2 => label(&pair[0]),
+                other => label(other),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let text = |key: &str| {
+        spec.get(key).and_then(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Bool(b) => Some(if *b { "true" } else { "false" }.to_string()),
+            Value::Null => None,
+            other => Some(other.to_string()),
+        })
+    };
+    crate::template::manifest::Asking {
+        style: crate::template::manifest::AskStyle::Copier,
+        type_name: Some(type_name.to_string()),
+        labels,
+        multiline: text("multiline"),
+        placeholder: text("placeholder"),
+        qmark: text("qmark"),
+    }
 }
 
 #[cfg(test)]

@@ -168,6 +168,10 @@ pub struct Parameter {
     #[serde(skip)]
     #[schemars(skip)]
     pub choices_template: Option<String>,
+    /// How the question is put to a person, as its template's tool puts it.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub asking: Asking,
 }
 
 /// copier's question types, each with its own cast of an answer (`_user_data.py`'s
@@ -188,6 +192,37 @@ pub enum CopierType {
     Json,
     /// `path`: text.
     Path,
+}
+
+/// Which tool's prompts a question follows (what is shown, and how answers are read over a
+/// pipe).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AskStyle {
+    /// factory's own: one answer a line.
+    #[default]
+    Factory,
+    /// copier's questionary prompts: keystrokes (arrow keys, space, y/n, Alt+Enter).
+    Copier,
+    /// cookiecutter's rich prompts: one answer a line, choices by number.
+    Cookiecutter,
+}
+
+/// What a tool shows when asking that the parameter's type does not say.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Asking {
+    /// Whose prompts.
+    pub style: AskStyle,
+    /// The type name the tool shows (copier's `str`, `int`, `float`, `bool`, `json`, `yaml`,
+    /// `path`).
+    pub type_name: Option<String>,
+    /// The label shown for each choice, when it differs from the value.
+    pub labels: Vec<String>,
+    /// Whether the answer spans lines (a copier template expression, or `true`).
+    pub multiline: Option<String>,
+    /// Text shown in an empty answer (a copier template expression).
+    pub placeholder: Option<String>,
+    /// The mark before the question (copier's `qmark`).
+    pub qmark: Option<String>,
 }
 
 /// A conditional file or folder.

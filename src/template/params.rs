@@ -284,6 +284,7 @@ mod tests {
             copier_type: None,
             disabled_choices: Vec::new(),
             choices_template: None,
+            asking: Default::default(),
         }
     }
 

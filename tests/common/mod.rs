@@ -111,6 +111,9 @@ impl Env {
         let mut command = Command::new(program);
         command
             .current_dir(self.dir.path())
+            // factory reads answers from a stdin that is not a terminal: a test never
+            // depends on the stdin its runner was given (one that sets it overrides this).
+            .stdin(std::process::Stdio::null())
             .env_clear()
             .env("F", binary())
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
