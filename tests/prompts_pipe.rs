@@ -261,8 +261,10 @@ fn the_end_of_stdin_names_the_questions_without_a_default_and_writes_nothing() {
         .unwrap();
     let none = Run::from(none);
     none.expect_code(2);
+    // copier's words for a copier template's questions without an answer.
     assert!(
-        none.stderr.contains("missing answers for: name, age"),
+        none.stderr.contains("Question \"name\" is required")
+            && none.stderr.contains("Question \"age\" is required"),
         "{}",
         none.stderr
     );
@@ -276,7 +278,7 @@ fn the_end_of_stdin_names_the_questions_without_a_default_and_writes_nothing() {
     let part = generate(&env, &template, "part", b"\nBob\n");
     part.expect_code(2);
     assert!(
-        part.stderr.contains("missing answers for: age"),
+        part.stderr.contains("Question \"age\" is required"),
         "{}",
         part.stderr
     );

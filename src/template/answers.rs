@@ -317,7 +317,7 @@ pub fn resolve_with(
             if secret {
                 register_secret(value);
             }
-            validated(param, env, &answers, value.clone())
+            validated(param, env, &answers, value.clone(), Wording::AtThePrompt)
                 .map(|_| ())
                 .map_err(|m| crate::secrets::redact(&m).into_owned())
         };
@@ -366,7 +366,8 @@ pub fn resolve_with(
             if !checked {
                 return Ok(v);
             }
-            validated(param, env, &answers, v).map_err(|m| crate::secrets::redact(&m).into_owned())
+            validated(param, env, &answers, v, Wording::InTheError)
+                .map_err(|m| crate::secrets::redact(&m).into_owned())
         });
         match value {
             Ok(value) => {
@@ -500,12 +501,22 @@ fn copier_truth(text: &str) -> bool {
     )
 }
 
+/// Where a validator's message is shown: under the question being asked (the message alone,
+/// as copier's prompt shows it), or in the error of answers given otherwise (with the
+/// question named, in copier's words for a copier template).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wording {
+    AtThePrompt,
+    InTheError,
+}
+
 /// Runs a copier-style validator: a template that renders to an error message, or to nothing.
 fn validated(
     param: &Parameter,
     env: &Environment<'static>,
     answers: &Answers,
     value: Value,
+    wording: Wording,
 ) -> Result<Value, String> {
     let mut trial = answers.clone();
     trial.values.insert(param.name.clone(), value.clone());
@@ -519,7 +530,9 @@ fn validated(
         .filter(|(choice, _)| params::same_choice(choice, &value))
         .map(|(_, validator)| (validator, "invalid choice: "));
     // copier's own wording, which scripts driving copier read.
-    let (plain, choice) = if param.copier_type.is_some() {
+    let (plain, choice) = if wording == Wording::AtThePrompt {
+        (String::new(), String::new())
+    } else if param.copier_type.is_some() {
         (
             format!("Validation error for question '{}': ", param.name),
             format!("Invalid choice for '{}': ", param.name),
