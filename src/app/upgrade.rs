@@ -292,7 +292,17 @@ fn plan_steps(
     if let Record::Cruft(cruft) = record {
         engine::keep::skip_paths(&mut base_tree, &mut theirs_tree, &cruft.skip)?;
     }
-    let mut plan = plan::plan(&base_tree, &theirs_tree, &ours, request.conflict_style);
+    // A copier template's files are updated as copier updates them (through git).
+    let copier = crate::git::patch::GitPatcher;
+    let patcher = (theirs.manifest.flavour() == Flavour::Copier)
+        .then_some(&copier as &dyn engine::merge::Patcher);
+    let mut plan = plan::plan(
+        &base_tree,
+        &theirs_tree,
+        &ours,
+        request.conflict_style,
+        patcher,
+    );
     let mut records = project_records(record, &mut plan, theirs, &ours, sides, request)?;
     records.retain(|(path, bytes)| ours.get(path).is_none_or(|f| &f.bytes != bytes));
     Ok((plan, records))

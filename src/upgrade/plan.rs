@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::merge::{FileMerge, merge_file};
+use super::merge::{FileMerge, Patcher, merge_file};
 
 /// A file's bytes and mode.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,8 +86,15 @@ pub enum ConflictStyle {
     Rej,
 }
 
-/// Compares the three trees.
-pub fn plan(base: &Tree, theirs: &Tree, ours: &Tree, style: ConflictStyle) -> Plan {
+/// Compares the three trees; with a `patcher` (a copier template) a file changed on both
+/// sides is updated as copier updates it (see [`super::merge::Patcher`]).
+pub fn plan(
+    base: &Tree,
+    theirs: &Tree,
+    ours: &Tree,
+    style: ConflictStyle,
+    patcher: Option<&dyn Patcher>,
+) -> Plan {
     let paths: BTreeSet<&String> = base
         .keys()
         .chain(theirs.keys())
@@ -125,6 +132,7 @@ pub fn plan(base: &Tree, theirs: &Tree, ours: &Tree, style: ConflictStyle) -> Pl
                 &o.bytes,
                 &t.bytes,
                 style,
+                patcher,
             ) {
                 FileMerge::Clean { bytes, reason } => {
                     step(Action::Merge, &reason, Some(file(bytes)))
@@ -243,7 +251,7 @@ mod tests {
             ("gone", "g\n"),
             ("gone-edited", "edited\n"),
         ]);
-        let plan = plan(&base, &theirs, &ours, ConflictStyle::Merge);
+        let plan = plan(&base, &theirs, &ours, ConflictStyle::Merge, None);
         let actions: Vec<(&str, Action)> = plan
             .steps
             .iter()
