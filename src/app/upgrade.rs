@@ -56,6 +56,10 @@ pub struct PlanTemplateUpgrade {
     /// only).
     #[serde(skip)]
     pub skip_answered: bool,
+    /// Delete a file the new version removed even when you changed it, as copier does
+    /// (command line only).
+    #[serde(skip)]
+    pub delete_removed: bool,
 }
 
 impl PlanTemplateUpgrade {
@@ -136,6 +140,7 @@ fn plan_template_upgrade(
         dir,
     };
     let (record, sides) = project_and_sides(up)?;
+    refuse_uncommitted(&request, &record, dir)?;
     // Nothing the template would run starts without --trust: both sides are judged first.
     let base_hooks = gate(&request, &sides.base.source)?;
     let theirs_hooks = gate(&request, &sides.theirs.source)?;
@@ -173,6 +178,30 @@ fn plan_template_upgrade(
     };
     record_upgrade(session, events, execution)?;
     Ok(report)
+}
+
+/// copier and cruft update only a clean repository (so the update is reviewed and undone
+/// with git): a project of theirs with uncommitted changes is refused before anything runs.
+fn refuse_uncommitted(request: &PlanTemplateUpgrade, record: &Record, dir: &Path) -> Result<()> {
+    if !request.apply || matches!(record, Record::Factory(_)) {
+        return Ok(());
+    }
+    match crate::git::uncommitted(dir)? {
+        Some(changed) if !changed.is_empty() => {
+            let shown: Vec<&str> = changed.iter().take(10).map(String::as_str).collect();
+            let more = match changed.len() - shown.len() {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
+            Err(Error::new(format!(
+                "{} has uncommitted changes: {}{more}; nothing was written",
+                dir.display(),
+                shown.join(", ")
+            ))
+            .hint("commit or stash them, then upgrade again (copier and cruft refuse a dirty repository too: the update is reviewed with git diff)"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// What every phase of an upgrade reads: the session, the request and the project's folder.
@@ -296,13 +325,12 @@ fn plan_steps(
     let copier = crate::git::patch::GitPatcher;
     let patcher = (theirs.manifest.flavour() == Flavour::Copier)
         .then_some(&copier as &dyn engine::merge::Patcher);
-    let mut plan = plan::plan(
-        &base_tree,
-        &theirs_tree,
-        &ours,
-        request.conflict_style,
+    let how = plan::How {
+        style: request.conflict_style,
         patcher,
-    );
+        delete_removed: request.delete_removed,
+    };
+    let mut plan = plan::plan(&base_tree, &theirs_tree, &ours, how);
     let mut records = project_records(record, &mut plan, theirs, &ours, sides, request)?;
     records.retain(|(path, bytes)| ours.get(path).is_none_or(|f| &f.bytes != bytes));
     Ok((plan, records))

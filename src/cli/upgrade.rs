@@ -48,6 +48,11 @@ pub(crate) struct UpgradeArgs {
     /// The copier answers file to upgrade from (copier's -a), relative to the project.
     #[arg(long, short = 'a', value_name = "NAME")]
     answers_file: Option<String>,
+    /// Delete a file the new version no longer has even when you changed it, as copier
+    /// does (with --conflict rej your change is left in FILE.rej); without it such a file is
+    /// kept and reported as a conflict.
+    #[arg(long)]
+    delete_removed: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -75,6 +80,7 @@ pub(crate) fn run(app: &App, args: UpgradeArgs) -> Result<()> {
         trust: args.trust,
         answers_file: args.answers_file,
         skip_answered: args.skip_answered,
+        delete_removed: args.delete_removed,
     };
     // On a terminal the questions are asked again with the recorded answers offered (as
     // copier's update asks them); with --defaults, or elsewhere, the recorded answers stand,

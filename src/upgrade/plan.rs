@@ -86,15 +86,22 @@ pub enum ConflictStyle {
     Rej,
 }
 
-/// Compares the three trees; with a `patcher` (a copier template) a file changed on both
-/// sides is updated as copier updates it (see [`super::merge::Patcher`]).
-pub fn plan(
-    base: &Tree,
-    theirs: &Tree,
-    ours: &Tree,
-    style: ConflictStyle,
-    patcher: Option<&dyn Patcher>,
-) -> Plan {
+/// How a plan settles what both sides changed.
+#[derive(Clone, Copy, Default)]
+pub struct How<'a> {
+    /// How conflicts are written.
+    pub style: ConflictStyle,
+    /// For a copier template: a file changed on both sides is updated as copier updates it
+    /// (see [`super::merge::Patcher`]).
+    pub patcher: Option<&'a dyn Patcher>,
+    /// A file the template removed that you changed is deleted, as copier deletes it (with
+    /// `rej`, your change goes to `FILE.rej`); otherwise it is kept, as a conflict.
+    pub delete_removed: bool,
+}
+
+/// Compares the three trees.
+pub fn plan(base: &Tree, theirs: &Tree, ours: &Tree, how: How) -> Plan {
+    let (style, patcher) = (how.style, how.patcher);
     let paths: BTreeSet<&String> = base
         .keys()
         .chain(theirs.keys())
@@ -176,15 +183,28 @@ pub fn plan(
             (Some(b), None, Some(o)) if b == o => {
                 Some(step(Action::Delete, "removed from the template", None))
             }
+            (Some(b), None, Some(o)) if how.delete_removed => Some(Step {
+                // copier applies your change to the file as it is, and rejects it.
+                reject: patcher
+                    .filter(|_| style == ConflictStyle::Rej)
+                    .and_then(|p| p.apply_yours(path, &b.bytes, &o.bytes, &o.bytes))
+                    .and_then(|applied| applied.rejected),
+                ..step(
+                    Action::Delete,
+                    "removed from the template; deleted with your changes (--delete-removed)",
+                    None,
+                )
+            }),
             (Some(_), None, Some(_)) => Some(step(
                 Action::Conflict,
                 "removed from the template but changed by you; kept",
                 None,
             )),
             (Some(_), None, None) => None,
+            // copier and cruft keep a file you deleted deleted.
             (Some(_), Some(_), None) => Some(step(
-                Action::Conflict,
-                "deleted by you but changed in the template; left deleted",
+                Action::KeepLocal,
+                "deleted by you; the template changed it; left deleted",
                 None,
             )),
             (Some(b), Some(t), Some(o)) if o == b => Some(step(
@@ -251,7 +271,7 @@ mod tests {
             ("gone", "g\n"),
             ("gone-edited", "edited\n"),
         ]);
-        let plan = plan(&base, &theirs, &ours, ConflictStyle::Merge, None);
+        let plan = plan(&base, &theirs, &ours, How::default());
         let actions: Vec<(&str, Action)> = plan
             .steps
             .iter()
