@@ -394,6 +394,18 @@ fn project_records(
                 &theirs.answers.public(),
             ),
         )),
+        // A factory project made from a copier template: its copier answers file too is
+        // what the new version renders, never merged.
+        Record::Factory(_) if theirs.manifest.flavour() == Flavour::Copier => {
+            let file = theirs
+                .manifest
+                .answers_file
+                .as_deref()
+                .unwrap_or(".copier-answers.yml");
+            if theirs.tree.contains_key(file) {
+                engine::keep::regenerate(plan, file, &theirs.tree, ours);
+            }
+        }
         Record::Factory(_) => {}
     }
     Ok(records)

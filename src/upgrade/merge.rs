@@ -214,6 +214,8 @@ fn git_merge_file(base: &str, ours: &str, theirs: &str, diff3: bool) -> Option<(
         .their_label("after updating")
         .simplify_alnum(true)
         .style_diff3(diff3);
+    // git2's merge_file does not set libgit2 up itself; making a buffer does.
+    drop(git2::Buf::new());
     let merged = git2::merge_file(&b, &o, &t, Some(&mut options)).ok()?;
     Some((merged.content().to_vec(), merged.is_automergeable()))
 }
