@@ -480,3 +480,144 @@ fn a_dirty_repository_is_refused_as_copier_refuses_it() {
         .expect_code(3);
     assert_eq!(files(project), before);
 }
+
+/// test_update_with_new_file_in_template_and_project and test_update_needs_more_context:
+/// with `--line-merge` a YAML file added by both is merged by lines as copier merges it
+/// (without it, key by key: both list entries kept); `--context-lines` is copier's `-c`
+/// (with one line of context the edit lands in the wrong function, as copier's own test
+/// expects of copier).
+#[test]
+fn line_merges_and_context_lines_as_copier_has_them() {
+    let Some(copier) = copier() else { return };
+    let answers: &[(&str, Option<&str>)] = &[
+        ("copier.yml", Some("{}\n")),
+        ("{{ _copier_conf.answers_file }}.jinja", Some("{{ _copier_answers|to_yaml }}")),
+    ];
+    let ci_ours = "tests:\n    stage: test\n    script:\n        - ./test.sh\n\npages:\n    stage: deploy\n    script:\n        - ./deploy.sh\n";
+    let ci_theirs = "tests:\n    stage: test\n    script:\n        - ./test.sh --slow\n";
+    let v2: &[(&str, Option<&str>)] = &[(".gitlab-ci.yml.jinja", Some(ci_theirs))];
+    let edits: &[(&str, Option<&str>)] = &[(".gitlab-ci.yml", Some(ci_ours))];
+    let env = env();
+    let out = run(
+        &env,
+        &copier,
+        &Case {
+            versions: &[(Some("v1"), answers), (Some("v2"), v2)],
+            edits,
+            copier: &["--conflict", "inline"],
+            factory: &["--conflict", "inline", "--line-merge"],
+        },
+    );
+    out.factory.expect_code(3);
+    out.assert_same();
+    let env = self::env();
+    let out = run(
+        &env,
+        &copier,
+        &Case {
+            versions: &[(Some("v1"), answers), (Some("v2"), v2)],
+            edits,
+            copier: &[],
+            factory: &[],
+        },
+    );
+    out.factory.ok();
+    assert_eq!(
+        std::fs::read_to_string(out.by_factory.join(".gitlab-ci.yml")).unwrap(),
+        "tests:\n    stage: test\n    script:\n        - ./test.sh\n        - ./test.sh --slow\n\npages:\n    stage: deploy\n    script:\n        - ./deploy.sh\n"
+    );
+
+    let eq = "    print(\"This line is equal to the next one.\")\n";
+    let function = |name: &str, new: bool| {
+        format!(
+            "def {name}():\n{eq}{eq}{}{eq}{eq}    print(\"Previous line lied.\")\n",
+            if new { "    print(\"This line is new.\")\n" } else { "" }
+        )
+    };
+    let v1 = format!("{}\n{}", function("function_one", false), function("function_two", false));
+    let ours = format!("{}\n{}", function("function_one", false), function("function_two", true));
+    let theirs = format!(
+        "{}\n{}\n{}",
+        function("function_zero", false),
+        function("function_one", false),
+        function("function_two", false)
+    );
+    for lines in ["1", "3"] {
+        let env = self::env();
+        let files: Vec<(&str, Option<&str>)> = answers
+            .iter()
+            .copied()
+            .chain([("sample.py", Some(v1.as_str()))])
+            .collect();
+        let out = run(
+            &env,
+            &copier,
+            &Case {
+                versions: &[(Some("v1"), &files), (Some("v2"), &[("sample.py", Some(&theirs))])],
+                edits: &[("sample.py", Some(&ours))],
+                copier: &["--context-lines", lines],
+                factory: &["-c", lines],
+            },
+        );
+        out.factory.ok();
+        out.assert_same();
+        let sample = std::fs::read_to_string(out.by_factory.join("sample.py")).unwrap();
+        let expected = format!(
+            "{}\n{}\n{}",
+            function("function_zero", false),
+            function("function_one", lines == "1"),
+            function("function_two", lines == "3")
+        );
+        assert_eq!(sample, expected);
+    }
+}
+
+/// test_update_vcs_ref_current and test_update_with_skip_answered_and_new_answer: `--to
+/// :current:` (copier's `--vcs-ref=:current:`) keeps the version and changes the answers;
+/// `--skip-answered` with `--set` changes the answer given.
+#[test]
+fn the_current_version_with_new_answers_as_copier_has_it() {
+    let Some(copier) = copier() else { return };
+    let v1: &[(&str, Option<&str>)] = &[
+        ("copier.yml", Some("boolean: false")),
+        (
+            "{{ _copier_conf.answers_file }}.jinja",
+            Some("{{ _copier_answers|to_nice_yaml }}"),
+        ),
+    ];
+    let v2: &[(&str, Option<&str>)] = &[("README.md", Some("# Template Update"))];
+    for (copier_args, factory_args, commit) in [
+        (
+            &["--data", "boolean=true", "--vcs-ref=:current:"][..],
+            &["--set", "boolean=true", "--to", ":current:"][..],
+            "v1",
+        ),
+        (
+            &["--data", "boolean=true", "--skip-answered"][..],
+            &["--set", "boolean=true", "--skip-answered"][..],
+            "v2",
+        ),
+    ] {
+        let env = env();
+        let out = run(
+            &env,
+            &copier,
+            &Case {
+                versions: &[(Some("v1"), v1), (Some("v2"), v2)],
+                edits: &[],
+                copier: copier_args,
+                factory: factory_args,
+            },
+        );
+        out.factory.ok();
+        out.assert_same();
+        assert_eq!(
+            std::fs::read_to_string(out.by_factory.join(".copier-answers.yml")).unwrap(),
+            format!(
+                "_commit: {commit}\n_src_path: {}\nboolean: true\n",
+                env.path("src").display()
+            )
+        );
+        assert_eq!(out.by_factory.join("README.md").exists(), commit == "v2");
+    }
+}

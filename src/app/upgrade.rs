@@ -60,6 +60,13 @@ pub struct PlanTemplateUpgrade {
     /// (command line only).
     #[serde(skip)]
     pub delete_removed: bool,
+    /// Lines of context your changes to a copier template's files are applied with
+    /// (copier's `--context-lines`; command line only).
+    #[serde(skip)]
+    pub context_lines: Option<u32>,
+    /// Merge TOML, YAML and JSON by lines, as copier does (command line only).
+    #[serde(skip)]
+    pub line_merge: bool,
 }
 
 impl PlanTemplateUpgrade {
@@ -322,13 +329,16 @@ fn plan_steps(
         engine::keep::skip_paths(&mut base_tree, &mut theirs_tree, &cruft.skip)?;
     }
     // A copier template's files are updated as copier updates them (through git).
-    let copier = crate::git::patch::GitPatcher;
+    let copier = crate::git::patch::GitPatcher {
+        context_lines: request.context_lines.unwrap_or(3),
+    };
     let patcher = (theirs.manifest.flavour() == Flavour::Copier)
         .then_some(&copier as &dyn engine::merge::Patcher);
     let how = plan::How {
         style: request.conflict_style,
         patcher,
         delete_removed: request.delete_removed,
+        line_merge: request.line_merge,
     };
     let mut plan = plan::plan(&base_tree, &theirs_tree, &ours, how);
     let mut records = project_records(record, &mut plan, theirs, &ours, sides, request)?;
@@ -918,11 +928,16 @@ fn copier_sides(
     )?;
     let fetch = settings.fetch(None, None);
     let base = source::from_location(&format!("{location}#{}", record.commit), &fetch)?;
-    let to = request.to.as_ref().map(|r| format!("{location}#{r}"));
+    // copier's `--vcs-ref=:current:`: the version the project is at (to change answers).
+    let wanted = match request.to.as_deref() {
+        Some(":current:") => Some(record.commit.clone()),
+        other => other.map(str::to_string),
+    };
+    let to = wanted.as_ref().map(|r| format!("{location}#{r}"));
     let theirs = source::from_location(to.as_deref().unwrap_or(&location), &fetch)?;
     foreign_sides(
         session,
-        request,
+        wanted,
         (base, theirs),
         &record.src_path,
         &record.commit,
@@ -953,7 +968,7 @@ fn cruft_sides(
     };
     foreign_sides(
         session,
-        request,
+        request.to.clone(),
         (base, theirs),
         &record.template,
         &record.commit,
@@ -963,7 +978,7 @@ fn cruft_sides(
 /// The sides of a copier or cruft project, named as those tools name them.
 fn foreign_sides(
     session: &Session,
-    request: &PlanTemplateUpgrade,
+    to: Option<String>,
     (base, theirs): (ResolvedSource, ResolvedSource),
     named: &str,
     recorded: &str,
@@ -996,7 +1011,7 @@ fn foreign_sides(
         },
         theirs: Side {
             src_path: named.to_string(),
-            vcs_ref: request.to.clone(),
+            vcs_ref: to,
             source: theirs,
         },
     })

@@ -10,17 +10,32 @@ use std::process::{Command, Stdio};
 use crate::upgrade::merge::{Applied, Patcher};
 
 /// [`Patcher`] through the `git` on PATH.
-pub struct GitPatcher;
+pub struct GitPatcher {
+    /// Lines of context around each hunk of your change (copier's `--context-lines`, 3).
+    pub context_lines: u32,
+}
+
+impl Default for GitPatcher {
+    fn default() -> Self {
+        GitPatcher { context_lines: 3 }
+    }
+}
 
 impl Patcher for GitPatcher {
     fn apply_yours(&self, path: &str, base: &[u8], ours: &[u8], theirs: &[u8]) -> Option<Applied> {
-        apply_yours(path, base, ours, theirs).ok()
+        apply_yours(path, base, ours, theirs, self.context_lines).ok()
     }
 }
 
 /// Your change to `path` (`base` → `ours`) applied to `theirs` as copier applies it; `Err`
 /// when git cannot be run (the caller merges by itself then).
-fn apply_yours(path: &str, base: &[u8], ours: &[u8], theirs: &[u8]) -> std::io::Result<Applied> {
+fn apply_yours(
+    path: &str,
+    base: &[u8],
+    ours: &[u8],
+    theirs: &[u8],
+    context_lines: u32,
+) -> std::io::Result<Applied> {
     let scratch = tempfile::Builder::new()
         .prefix("factory-patch-")
         .tempdir()?;
@@ -30,8 +45,9 @@ fn apply_yours(path: &str, base: &[u8], ours: &[u8], theirs: &[u8]) -> std::io::
         std::fs::create_dir_all(file.parent().unwrap_or(root))?;
         std::fs::write(&file, bytes)?;
     }
-    // copier diffs with three lines of context and hunks never fused across more than five
-    // unchanged lines (`--inter-hunk-context=-1`).
+    // copier diffs with its context lines and hunks fused only across fewer unchanged lines
+    // than twice that (`--inter-hunk-context=-1`).
+    let unified = format!("--unified={context_lines}");
     let diff = git(root, root)
         .args([
             "diff",
@@ -39,7 +55,7 @@ fn apply_yours(path: &str, base: &[u8], ours: &[u8], theirs: &[u8]) -> std::io::
             "--no-color",
             "--no-ext-diff",
             "--no-textconv",
-            "--unified=3",
+            unified.as_str(),
             "--inter-hunk-context=-1",
             "--src-prefix=a/",
             "--dst-prefix=b/",
@@ -123,6 +139,7 @@ mod tests {
             base.as_bytes(),
             ours.as_bytes(),
             theirs.as_bytes(),
+            3,
         )
         .expect("git runs");
         (

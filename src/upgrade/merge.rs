@@ -57,6 +57,7 @@ pub(crate) fn merge_file(
     theirs: &[u8],
     style: ConflictStyle,
     patcher: Option<&dyn Patcher>,
+    structured: bool,
 ) -> FileMerge {
     fn text(b: &[u8]) -> Option<&str> {
         (!crate::render::tree::is_binary(b))
@@ -70,7 +71,7 @@ pub(crate) fn merge_file(
     };
     let added = base.is_none();
     let format = Format::of(path);
-    if let Some(format) = format {
+    if let Some(format) = format.filter(|_| structured) {
         let base = (!added).then_some(base_text);
         match structured::merge(format, base, ours, theirs) {
             Some(Outcome::Clean(merged)) => {
@@ -373,7 +374,15 @@ mod tests {
     use super::*;
 
     fn merged(path: &str, b: &str, o: &str, t: &str, style: ConflictStyle) -> FileMerge {
-        merge_file(path, Some(b.as_bytes()), o.as_bytes(), t.as_bytes(), style, None)
+        merge_file(
+            path,
+            Some(b.as_bytes()),
+            o.as_bytes(),
+            t.as_bytes(),
+            style,
+            None,
+            true,
+        )
     }
 
     /// The three versions, as copier merges them (with `git apply` and `git merge-file`).
@@ -384,7 +393,8 @@ mod tests {
             o.as_bytes(),
             t.as_bytes(),
             style,
-            Some(&crate::git::patch::GitPatcher),
+            Some(&crate::git::patch::GitPatcher::default()),
+            true,
         )
     }
 

@@ -97,6 +97,9 @@ pub struct How<'a> {
     /// A file the template removed that you changed is deleted, as copier deletes it (with
     /// `rej`, your change goes to `FILE.rej`); otherwise it is kept, as a conflict.
     pub delete_removed: bool,
+    /// TOML, YAML and JSON merge by lines too, as copier and cruft merge them (otherwise by
+    /// structure first).
+    pub line_merge: bool,
 }
 
 /// Compares the three trees.
@@ -140,6 +143,7 @@ pub fn plan(base: &Tree, theirs: &Tree, ours: &Tree, how: How) -> Plan {
                 &t.bytes,
                 style,
                 patcher,
+                !how.line_merge,
             ) {
                 FileMerge::Clean { bytes, reason } => {
                     step(Action::Merge, &reason, Some(file(bytes)))
