@@ -128,12 +128,23 @@ fn run(env: &Env, copier: &Path, case: &Case) -> Outcome {
     // copier's tests name the template by its local path.
     let made = env.path("made");
     let out = reference_command(env, copier)
-        .args(["copy", "--trust", "--defaults", "--quiet", "--vcs-ref", &first])
+        .args([
+            "copy",
+            "--trust",
+            "--defaults",
+            "--quiet",
+            "--vcs-ref",
+            &first,
+        ])
         .arg(&src)
         .arg(&made)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     git(env, &made, &["init", "-q", "-b", "main"]);
     git(env, &made, &["add", "-A"]);
     git(env, &made, &["commit", "-qm", "generated"]);
@@ -158,7 +169,11 @@ fn run(env: &Env, copier: &Path, case: &Case) -> Outcome {
         .current_dir(&by_copier)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut args = vec!["upgrade", "by-factory", "--trust", "--defaults", "--apply"];
     args.extend(case.factory);
     let factory = env.run(&args);
@@ -259,8 +274,16 @@ fn conflicts_are_written_as_copier_writes_them() {
     let Some(copier) = copier() else { return };
     for (copier_args, factory_args, file) in [
         (&[][..], &[][..], "README.txt"),
-        (&["--conflict", "inline"][..], &["--conflict", "inline"][..], "README.txt"),
-        (&["--conflict", "rej"][..], &["--conflict", "rej"][..], "README.txt.rej"),
+        (
+            &["--conflict", "inline"][..],
+            &["--conflict", "inline"][..],
+            "README.txt",
+        ),
+        (
+            &["--conflict", "rej"][..],
+            &["--conflict", "rej"][..],
+            "README.txt.rej",
+        ),
     ] {
         let env = env();
         let out = run(
@@ -288,8 +311,12 @@ fn conflicts_are_written_as_copier_writes_them() {
         out.assert_same();
         let written = std::fs::read_to_string(out.by_factory.join(file)).unwrap();
         let expected = match file {
-            "README.txt" => "\nLet me introduce myself.\n\nMy name is Guybrush, and my project is to become a pirate.\n\n<<<<<<< before updating\nThanks for your grog.\n=======\nThanks for your time.\n>>>>>>> after updating\n",
-            _ => "diff a/README.txt b/README.txt\t(rejected hunks)\n@@ -3,4 +3,4 @@ Let me introduce myself.\n \n My name is Guybrush, and my project is to become a pirate.\n \n-Thanks for your attention.\n+Thanks for your grog.\n\\ No newline at end of file\n",
+            "README.txt" => {
+                "\nLet me introduce myself.\n\nMy name is Guybrush, and my project is to become a pirate.\n\n<<<<<<< before updating\nThanks for your grog.\n=======\nThanks for your time.\n>>>>>>> after updating\n"
+            }
+            _ => {
+                "diff a/README.txt b/README.txt\t(rejected hunks)\n@@ -3,4 +3,4 @@ Let me introduce myself.\n \n My name is Guybrush, and my project is to become a pirate.\n \n-Thanks for your attention.\n+Thanks for your grog.\n\\ No newline at end of file\n"
+            }
         };
         assert_eq!(written, expected);
     }
@@ -358,7 +385,10 @@ fn edits_next_to_the_templates_and_files_added_by_both_as_copier_does() {
 fn deletions_on_either_side_as_copier_does() {
     let Some(copier) = copier() else { return };
     let v1: &[(&str, Option<&str>)] = &[
-        ("{{ _copier_conf.answers_file }}.jinja", Some("{{ _copier_answers|to_yaml }}")),
+        (
+            "{{ _copier_conf.answers_file }}.jinja",
+            Some("{{ _copier_answers|to_yaml }}"),
+        ),
         ("copier.yml", Some("_skip_if_exists: [skip.txt]\n")),
         ("1.txt", Some("content 1")),
         ("dir 2/2.txt", Some("content 2")),
@@ -401,7 +431,10 @@ fn deletions_on_either_side_as_copier_does() {
         );
         let project = &out.by_factory;
         assert!(!project.join("changed.txt").exists());
-        assert_eq!(std::fs::read_to_string(project.join("skip.txt")).unwrap(), "s2\n");
+        assert_eq!(
+            std::fs::read_to_string(project.join("skip.txt")).unwrap(),
+            "s2\n"
+        );
         assert!(!project.join("dir 2").exists() && !project.join("dir 3/subdir 3").exists());
         assert!(project.join("dir 3/subdir III/III.txt").is_file());
         if delete {
@@ -491,7 +524,10 @@ fn line_merges_and_context_lines_as_copier_has_them() {
     let Some(copier) = copier() else { return };
     let answers: &[(&str, Option<&str>)] = &[
         ("copier.yml", Some("{}\n")),
-        ("{{ _copier_conf.answers_file }}.jinja", Some("{{ _copier_answers|to_yaml }}")),
+        (
+            "{{ _copier_conf.answers_file }}.jinja",
+            Some("{{ _copier_answers|to_yaml }}"),
+        ),
     ];
     let ci_ours = "tests:\n    stage: test\n    script:\n        - ./test.sh\n\npages:\n    stage: deploy\n    script:\n        - ./deploy.sh\n";
     let ci_theirs = "tests:\n    stage: test\n    script:\n        - ./test.sh --slow\n";
@@ -531,11 +567,23 @@ fn line_merges_and_context_lines_as_copier_has_them() {
     let function = |name: &str, new: bool| {
         format!(
             "def {name}():\n{eq}{eq}{}{eq}{eq}    print(\"Previous line lied.\")\n",
-            if new { "    print(\"This line is new.\")\n" } else { "" }
+            if new {
+                "    print(\"This line is new.\")\n"
+            } else {
+                ""
+            }
         )
     };
-    let v1 = format!("{}\n{}", function("function_one", false), function("function_two", false));
-    let ours = format!("{}\n{}", function("function_one", false), function("function_two", true));
+    let v1 = format!(
+        "{}\n{}",
+        function("function_one", false),
+        function("function_two", false)
+    );
+    let ours = format!(
+        "{}\n{}",
+        function("function_one", false),
+        function("function_two", true)
+    );
     let theirs = format!(
         "{}\n{}\n{}",
         function("function_zero", false),
@@ -553,7 +601,10 @@ fn line_merges_and_context_lines_as_copier_has_them() {
             &env,
             &copier,
             &Case {
-                versions: &[(Some("v1"), &files), (Some("v2"), &[("sample.py", Some(&theirs))])],
+                versions: &[
+                    (Some("v1"), &files),
+                    (Some("v2"), &[("sample.py", Some(&theirs))]),
+                ],
                 edits: &[("sample.py", Some(&ours))],
                 copier: &["--context-lines", lines],
                 factory: &["-c", lines],

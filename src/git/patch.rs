@@ -126,7 +126,10 @@ fn git(scratch: &Path, dir: &Path) -> Command {
 }
 
 fn failed(what: &str, stderr: &[u8]) -> std::io::Error {
-    std::io::Error::other(format!("{what}: {}", String::from_utf8_lossy(stderr).trim()))
+    std::io::Error::other(format!(
+        "{what}: {}",
+        String::from_utf8_lossy(stderr).trim()
+    ))
 }
 
 #[cfg(test)]

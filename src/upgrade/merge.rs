@@ -107,9 +107,14 @@ pub(crate) fn merge_file(
             None => {}
         }
     }
-    if let Some(applied) =
-        patcher.and_then(|p| p.apply_yours(path, base_text.as_bytes(), ours.as_bytes(), theirs.as_bytes()))
-    {
+    if let Some(applied) = patcher.and_then(|p| {
+        p.apply_yours(
+            path,
+            base_text.as_bytes(),
+            ours.as_bytes(),
+            theirs.as_bytes(),
+        )
+    }) {
         return as_copier_does(path, (base_text, ours, theirs), applied, style, added);
     }
     let chunks = line_merge(base_text, ours, theirs);
@@ -405,7 +410,8 @@ mod tests {
         // merges it: inline, merged; rej, the new version and your hunk in the .rej.
         let ours = "a\nb\nc\nD\ne\nf\ng\nh\ni\nj\n";
         let theirs = "a\nB\nc\nd\ne\nf\ng\nh\ni\nj\n";
-        let FileMerge::Clean { bytes, .. } = as_copier(Some(base), ours, theirs, ConflictStyle::Merge)
+        let FileMerge::Clean { bytes, .. } =
+            as_copier(Some(base), ours, theirs, ConflictStyle::Merge)
         else {
             panic!("merged")
         };
