@@ -3246,7 +3246,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__upgrade)
-            opts="-a -q -h --to --apply --conflict --conflict-style --set --trust --defaults --skip-answered --answers-file --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-a -c -q -h --to --apply --conflict --conflict-style --set --trust --defaults --skip-answered --answers-file --delete-removed --context-lines --line-merge --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3273,6 +3273,14 @@ _factory() {
                     return 0
                     ;;
                 -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context-lines)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -184,6 +184,7 @@ diff3\t''
 rej\t''"
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l set -d 'An answer for the new version: a new, secret or changed parameter (repeatable)' -r
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -s a -l answers-file -d 'The copier answers file to upgrade from (copier\'s -a), relative to the project' -r
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -s c -l context-lines -d 'Lines of context with which your changes to a copier template\'s files are applied to the new version (copier\'s -c); fewer make more of them apply, more make them safer' -r
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -194,6 +195,8 @@ complete -c factory -n "__fish_factory_using_subcommand upgrade" -l apply -d 'Ca
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l trust -d 'Run the template\'s code (cookiecutter hooks, copier tasks and migrations, Python extensions) in both versions; refused without it'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l defaults -d 'Take defaults for new questions without asking, even on a terminal'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l skip-answered -d 'On a terminal, ask only new questions (the recorded answers stand)'
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l delete-removed -d 'Delete a file the new version no longer has even when you changed it, as copier does (with --conflict rej your change is left in FILE.rej); without it such a file is kept and reported as a conflict'
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l line-merge -d 'Merge TOML, YAML and JSON files by lines, as copier and cruft do, instead of key by key'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l offline -d 'Never fetch: take repositories from the clone cache only'
