@@ -79,10 +79,13 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// Files to write (`None`: to delete).
+type Files<'a> = &'a [(&'a str, Option<&'a str>)];
+
 /// One of copier's update cases.
 struct Case<'a> {
     /// The template's commits, each with its tag (if any).
-    versions: &'a [(Option<&'a str>, &'a [(&'a str, Option<&'a str>)])],
+    versions: &'a [(Option<&'a str>, Files<'a>)],
     /// What the project's maintainers change, committed before the update.
     edits: &'a [(&'a str, Option<&'a str>)],
     /// `copier update` arguments.
