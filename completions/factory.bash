@@ -392,7 +392,7 @@ _factory() {
 
     case "${cmd}" in
         factory)
-            opts="-q -h -V --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help --version init register version validate publish generate compat upgrade verify list show hash events library completions man store cache remote login logout pull send worker commands search help"
+            opts="-q -h -V --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help --version init register version validate publish generate compat upgrade verify list show hash events library completions man store cache remote login logout pull send worker commands search help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -422,6 +422,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -430,7 +434,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__cache)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help list clean help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help list clean help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -460,6 +464,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -468,7 +476,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__cache__subcmd__clean)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -496,6 +504,10 @@ _factory() {
                     ;;
                 --causation-id)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -562,7 +574,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__cache__subcmd__list)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -592,6 +604,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -600,7 +616,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__commands)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help schema list help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help schema list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -628,6 +644,10 @@ _factory() {
                     ;;
                 --causation-id)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -694,7 +714,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__commands__subcmd__list)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -722,6 +742,10 @@ _factory() {
                     ;;
                 --causation-id)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -732,7 +756,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__commands__subcmd__schema)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -762,6 +786,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -770,7 +798,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__compat)
-            opts="-q -h --with --runtime --composition --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --with --runtime --composition --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -812,6 +840,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -820,7 +852,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__completions)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help bash elvish fish powershell zsh"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -850,6 +882,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -858,7 +894,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__events)
-            opts="-f -q -h --type --topic --since --template --limit --follow --format --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help schema push help"
+            opts="-f -q -h --type --topic --since --template --limit --follow --format --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help schema push help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -910,6 +946,10 @@ _factory() {
                     ;;
                 --causation-id)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -976,7 +1016,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__events__subcmd__push)
-            opts="-q -h --to --status --dry-run --max-retries --deadline --batch --require-route --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --to --status --dry-run --max-retries --deadline --batch --require-route --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1022,6 +1062,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1030,7 +1074,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__events__subcmd__schema)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1060,6 +1104,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1068,7 +1116,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__generate)
-            opts="-o -q -h --output --set --answers --replay --defaults --ask --allow-draft --runtime --force --dry-run --git --trust --compat-answers --flavor --ref --directory --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-o -d -q -h --output --data --set --answers --replay --no-input --defaults --ask --allow-draft --runtime --force --dry-run --git --trust --compat-answers --flavor --ref --directory --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1083,6 +1131,14 @@ _factory() {
                     return 0
                     ;;
                 --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1138,6 +1194,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1146,7 +1206,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__hash)
-            opts="-q -h --manifest --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --manifest --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1174,6 +1234,10 @@ _factory() {
                     ;;
                 --causation-id)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1842,7 +1906,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__init)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1870,6 +1934,10 @@ _factory() {
                     ;;
                 --causation-id)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1880,7 +1948,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__library)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help register version scan publish list show advise help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help register version scan publish list show advise help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1910,6 +1978,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1918,7 +1990,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__library__subcmd__advise)
-            opts="-q -h --library --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --library --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1950,6 +2022,10 @@ _factory() {
                     ;;
                 --causation-id)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2086,7 +2162,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__library__subcmd__list)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2116,6 +2192,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2124,7 +2204,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__library__subcmd__publish)
-            opts="-q -h --package --feed --api-key-env --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --package --feed --api-key-env --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2166,6 +2246,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2174,7 +2258,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__library__subcmd__register)
-            opts="-q -h --ecosystem --area --description --api-client --spec --client-name --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --ecosystem --area --description --api-client --spec --client-name --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2224,6 +2308,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2232,7 +2320,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__library__subcmd__scan)
-            opts="-q -h --advisories --fail-on --format --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --advisories --fail-on --format --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2274,6 +2362,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2282,7 +2374,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__library__subcmd__show)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2312,6 +2404,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2320,7 +2416,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__library__subcmd__version)
-            opts="-q -h --path --dep --framework --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --path --dep --framework --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2362,6 +2458,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2370,7 +2470,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__list)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2400,6 +2500,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2408,7 +2512,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__login)
-            opts="-u -q -h --username --password-stdin --plain-http --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-u -q -h --username --password-stdin --plain-http --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2446,6 +2550,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2454,7 +2562,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__logout)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2482,6 +2590,10 @@ _factory() {
                     ;;
                 --causation-id)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2492,7 +2604,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__man)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2522,6 +2634,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2530,7 +2646,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__publish)
-            opts="-q -h --to --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --to --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2564,6 +2680,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2572,7 +2692,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__pull)
-            opts="-q -h --plain-http --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --plain-http --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2602,6 +2722,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2610,7 +2734,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__register)
-            opts="-q -h --name --owner --category --tag --ref --directory --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --name --owner --category --tag --ref --directory --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2664,6 +2788,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2672,7 +2800,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__remote)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help add list remove help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help add list remove help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2702,6 +2830,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2710,7 +2842,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__remote__subcmd__add)
-            opts="-q -h --default --plain-http --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --default --plain-http --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2738,6 +2870,10 @@ _factory() {
                     ;;
                 --causation-id)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2818,7 +2954,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__remote__subcmd__list)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2846,6 +2982,10 @@ _factory() {
                     ;;
                 --causation-id)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2856,7 +2996,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__remote__subcmd__remove)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2886,6 +3026,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2894,7 +3038,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__search)
-            opts="-q -h --remote --plain-http --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --remote --plain-http --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2928,6 +3072,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2936,7 +3084,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__send)
-            opts="-q -h --to --payload --wait --timeout --service --no-validate --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --to --payload --wait --timeout --service --no-validate --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2982,6 +3130,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2990,7 +3142,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__show)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3018,6 +3170,10 @@ _factory() {
                     ;;
                 --causation-id)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3028,7 +3184,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__store)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help check rebuild gc help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help check rebuild gc help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3058,6 +3214,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3066,7 +3226,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__store__subcmd__check)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3094,6 +3254,10 @@ _factory() {
                     ;;
                 --causation-id)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3104,7 +3268,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__store__subcmd__gc)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3132,6 +3296,10 @@ _factory() {
                     ;;
                 --causation-id)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3212,7 +3380,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__store__subcmd__rebuild)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3242,6 +3410,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3250,7 +3422,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__upgrade)
-            opts="-a -q -h --to --apply --conflict --conflict-style --set --trust --defaults --ask --skip-answered --answers-file --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-d -a -c -q -h --to --apply --conflict --conflict-style --data --set --trust --no-input --defaults --ask --skip-answered --answers-file --delete-removed --context-lines --line-merge --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3272,6 +3444,14 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --data)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --ask)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -3281,6 +3461,14 @@ _factory() {
                     return 0
                     ;;
                 -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context-lines)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3308,6 +3496,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3316,7 +3508,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__validate)
-            opts="-q -h --path --matrix --format --ref --directory --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --path --matrix --format --ref --directory --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3362,6 +3554,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3370,7 +3566,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__verify)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3400,6 +3596,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3408,7 +3608,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__version)
-            opts="-q -h --from --version --bump --ref --directory --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --from --version --bump --ref --directory --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3458,6 +3658,10 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3466,7 +3670,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__worker)
-            opts="-q -h --from --services --concurrency --prefetch --output-root --allow-local-sources --max-attempts --health-interval --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --help"
+            opts="-q -h --from --services --concurrency --prefetch --output-root --allow-local-sources --max-attempts --health-interval --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3522,6 +3726,10 @@ _factory() {
                     ;;
                 --causation-id)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_factory_global_optspecs
-    string join \n store= tenant= project= module= correlation-id= causation-id= json q/quiet offline h/help V/version
+    string join \n store= tenant= project= module= correlation-id= causation-id= json q/quiet offline color= h/help V/version
 end
 
 function __fish_factory_needs_command
@@ -30,6 +30,9 @@ complete -c factory -n "__fish_factory_needs_command" -l project -d 'Project for
 complete -c factory -n "__fish_factory_needs_command" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_needs_command" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_needs_command" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_needs_command" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_needs_command" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_needs_command" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_needs_command" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -68,6 +71,9 @@ complete -c factory -n "__fish_factory_using_subcommand init" -l project -d 'Pro
 complete -c factory -n "__fish_factory_using_subcommand init" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand init" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand init" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand init" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand init" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand init" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand init" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -90,6 +96,9 @@ complete -c factory -n "__fish_factory_using_subcommand register" -l project -d 
 complete -c factory -n "__fish_factory_using_subcommand register" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand register" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand register" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand register" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand register" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand register" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand register" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -107,6 +116,9 @@ complete -c factory -n "__fish_factory_using_subcommand version" -l project -d '
 complete -c factory -n "__fish_factory_using_subcommand version" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand version" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand version" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand version" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand version" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand version" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand version" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -123,6 +135,9 @@ complete -c factory -n "__fish_factory_using_subcommand validate" -l project -d 
 complete -c factory -n "__fish_factory_using_subcommand validate" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand validate" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand validate" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand validate" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand validate" -l matrix -d 'Also render the pairwise combinations of every bool and choice parameter'
 complete -c factory -n "__fish_factory_using_subcommand validate" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand validate" -s q -l quiet -d 'Print nothing but errors'
@@ -135,12 +150,15 @@ complete -c factory -n "__fish_factory_using_subcommand publish" -l project -d '
 complete -c factory -n "__fish_factory_using_subcommand publish" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand publish" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand publish" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand publish" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand publish" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand publish" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand publish" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand publish" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c factory -n "__fish_factory_using_subcommand generate" -s o -l output -d 'The output folder' -r -F
-complete -c factory -n "__fish_factory_using_subcommand generate" -l set -d 'An answer, typed by the parameter (repeatable): --set service_name=orders' -r
+complete -c factory -n "__fish_factory_using_subcommand generate" -s o -l output -d 'The output folder (default: the current folder, which must then be empty unless --force; for a cookiecutter template, the folder its project folder is made in)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand generate" -s d -l set -l data -d 'An answer, typed by the parameter (repeatable): --set service_name=orders (copier\'s -d/--data)' -r
 complete -c factory -n "__fish_factory_using_subcommand generate" -l answers -d 'Answers from a YAML or JSON file (a generated project\'s .factory/scaffold.yaml too)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand generate" -l replay -d 'The answers recorded in a project generated earlier (DIR/.factory/scaffold.yaml)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand generate" -l ask -d 'Ask the questions whose names match this glob (`*it*`) even when --set, --answers, --defaults, --skip-answered or the template (`ask: false`) would leave them unasked; repeatable (copier\'s --ask)' -r
@@ -155,7 +173,10 @@ complete -c factory -n "__fish_factory_using_subcommand generate" -l project -d 
 complete -c factory -n "__fish_factory_using_subcommand generate" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand generate" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand generate" -l causation-id -d 'The event id that caused this invocation' -r
-complete -c factory -n "__fish_factory_using_subcommand generate" -l defaults -d 'Take defaults without asking, even on a terminal'
+complete -c factory -n "__fish_factory_using_subcommand generate" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c factory -n "__fish_factory_using_subcommand generate" -l defaults -l no-input -d 'Take defaults without asking, even on a terminal (cookiecutter\'s --no-input)'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l allow-draft -d 'Allow a version that is not published'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l force -d 'Write into a non-empty output folder, over what is there'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l dry-run -d 'Print the files and content hash; write nothing and record nothing'
@@ -175,6 +196,9 @@ complete -c factory -n "__fish_factory_using_subcommand compat" -l project -d 'P
 complete -c factory -n "__fish_factory_using_subcommand compat" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand compat" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand compat" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand compat" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand compat" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand compat" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand compat" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -183,19 +207,25 @@ complete -c factory -n "__fish_factory_using_subcommand upgrade" -l to -d 'The v
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l conflict-style -l conflict -d 'How conflicts are written: inline markers (`merge`, copier\'s `inline`), with the base (`diff3`), or yours kept and the template\'s side in `FILE.rej` (`rej`)' -r -f -a "merge\t''
 diff3\t''
 rej\t''"
-complete -c factory -n "__fish_factory_using_subcommand upgrade" -l set -d 'An answer for the new version: a new, secret or changed parameter (repeatable)' -r
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -s d -l set -l data -d 'An answer for the new version: a new, secret or changed parameter (repeatable; copier\'s -d/--data)' -r
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l ask -d 'Ask the questions whose names match this glob (`*it*`) even when --set, --answers, --defaults, --skip-answered or the template (`ask: false`) would leave them unasked; repeatable (copier\'s --ask)' -r
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -s a -l answers-file -d 'The copier answers file to upgrade from (copier\'s -a), relative to the project' -r
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -s c -l context-lines -d 'Lines of context with which your changes to a copier template\'s files are applied to the new version (copier\'s -c); fewer make more of them apply, more make them safer' -r
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l apply -d 'Carry the plan out (without it, only the plan is shown and recorded)'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l trust -d 'Run the template\'s code (cookiecutter hooks, copier tasks and migrations, Python extensions) in both versions; refused without it'
-complete -c factory -n "__fish_factory_using_subcommand upgrade" -l defaults -d 'Take defaults for new questions without asking, even on a terminal'
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l defaults -l no-input -d 'Take defaults for new questions without asking, even on a terminal (cookiecutter\'s --no-input)'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l skip-answered -d 'On a terminal, ask only new questions (the recorded answers stand)'
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l delete-removed -d 'Delete a file the new version no longer has even when you changed it, as copier does (with --conflict rej your change is left in FILE.rej); without it such a file is kept and reported as a conflict'
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l line-merge -d 'Merge TOML, YAML and JSON files by lines, as copier and cruft do, instead of key by key'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -206,6 +236,9 @@ complete -c factory -n "__fish_factory_using_subcommand verify" -l project -d 'P
 complete -c factory -n "__fish_factory_using_subcommand verify" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand verify" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand verify" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand verify" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand verify" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand verify" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand verify" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -216,6 +249,9 @@ complete -c factory -n "__fish_factory_using_subcommand list" -l project -d 'Pro
 complete -c factory -n "__fish_factory_using_subcommand list" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand list" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand list" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand list" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand list" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand list" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand list" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -226,6 +262,9 @@ complete -c factory -n "__fish_factory_using_subcommand show" -l project -d 'Pro
 complete -c factory -n "__fish_factory_using_subcommand show" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand show" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand show" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand show" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand show" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand show" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand show" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -236,6 +275,9 @@ complete -c factory -n "__fish_factory_using_subcommand hash" -l project -d 'Pro
 complete -c factory -n "__fish_factory_using_subcommand hash" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand hash" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand hash" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand hash" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand hash" -l manifest -d 'Print the sha256sum manifest instead of the hash'
 complete -c factory -n "__fish_factory_using_subcommand hash" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand hash" -s q -l quiet -d 'Print nothing but errors'
@@ -255,6 +297,9 @@ complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_s
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -s f -l follow -d 'Keep printing events as they are appended, like `tail -f`; starts at the end of the log unless --since or --limit ask for history'
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -s q -l quiet -d 'Print nothing but errors'
@@ -269,6 +314,9 @@ complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -283,6 +331,9 @@ complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l status -d 'Show each target\'s cursor and how many events wait'
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l dry-run -d 'Show what would go where; send nothing'
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l require-route -d 'Stop at an event a RabbitMQ exchange has no queue bound for (default: push it and warn; push.requireRoute in store.yaml sets this too)'
@@ -299,6 +350,9 @@ complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_
 complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -324,6 +378,9 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l api-client -d 'It is an API client: catalog it from its OpenAPI document (--spec)'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -s q -l quiet -d 'Print nothing but errors'
@@ -338,6 +395,9 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -354,6 +414,9 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -367,6 +430,9 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -377,6 +443,9 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from list" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -387,6 +456,9 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -398,6 +470,9 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -416,30 +491,39 @@ complete -c factory -n "__fish_factory_using_subcommand completions" -l project 
 complete -c factory -n "__fish_factory_using_subcommand completions" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand completions" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand completions" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand completions" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand completions" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand completions" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand completions" -l offline -d 'Never fetch: take repositories from the clone cache only'
-complete -c factory -n "__fish_factory_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand man" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand man" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand man" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand man" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand man" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand man" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand man" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand man" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand man" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand man" -l offline -d 'Never fetch: take repositories from the clone cache only'
-complete -c factory -n "__fish_factory_using_subcommand man" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -l offline -d 'Never fetch: take repositories from the clone cache only'
-complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -s h -l help -d 'Print help'
+complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -f -a "check" -d 'Re-hash every object and compare the projections with a full replay; exit 3 on problems'
 complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -f -a "rebuild" -d 'Rebuild state/ from the event log'
 complete -c factory -n "__fish_factory_using_subcommand store; and not __fish_seen_subcommand_from check rebuild gc help" -f -a "gc" -d 'Remove temporary files of stopped writers and objects no event refers to'
@@ -450,6 +534,9 @@ complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_s
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from check" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -460,6 +547,9 @@ complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_s
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from rebuild" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -470,6 +560,9 @@ complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_s
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from gc" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from gc" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from gc" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from gc" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from gc" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from gc" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand store; and __fish_seen_subcommand_from gc" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -484,6 +577,9 @@ complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_se
 complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand cache; and not __fish_seen_subcommand_from list clean help" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -497,6 +593,9 @@ complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_s
 complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from list" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from list" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from list" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from list" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from list" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -507,6 +606,9 @@ complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_s
 complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from clean" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from clean" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from clean" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from clean" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from clean" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from clean" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand cache; and __fish_seen_subcommand_from clean" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -520,6 +622,9 @@ complete -c factory -n "__fish_factory_using_subcommand remote; and not __fish_s
 complete -c factory -n "__fish_factory_using_subcommand remote; and not __fish_seen_subcommand_from add list remove help" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand remote; and not __fish_seen_subcommand_from add list remove help" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand remote; and not __fish_seen_subcommand_from add list remove help" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand remote; and not __fish_seen_subcommand_from add list remove help" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand remote; and not __fish_seen_subcommand_from add list remove help" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand remote; and not __fish_seen_subcommand_from add list remove help" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand remote; and not __fish_seen_subcommand_from add list remove help" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -534,6 +639,9 @@ complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from add" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from add" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from add" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from add" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from add" -l default -d 'Make it `remote.default`, where `publish` pushes without `--to`'
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from add" -l plain-http -d 'Speak plain HTTP to it, not HTTPS (a registry on your own network; a loopback one is found to be plain without it)'
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from add" -l json -d 'Print one JSON document to stdout instead of text'
@@ -546,6 +654,9 @@ complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from list" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from list" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from list" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from list" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from list" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -556,6 +667,9 @@ complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from remove" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from remove" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from remove" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from remove" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from remove" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from remove" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -571,6 +685,9 @@ complete -c factory -n "__fish_factory_using_subcommand login" -l project -d 'Pr
 complete -c factory -n "__fish_factory_using_subcommand login" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand login" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand login" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand login" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand login" -l password-stdin -d 'Read the password or token from stdin (never from a flag)'
 complete -c factory -n "__fish_factory_using_subcommand login" -l plain-http -d 'Speak plain HTTP to the registry, not HTTPS'
 complete -c factory -n "__fish_factory_using_subcommand login" -l json -d 'Print one JSON document to stdout instead of text'
@@ -583,6 +700,9 @@ complete -c factory -n "__fish_factory_using_subcommand logout" -l project -d 'P
 complete -c factory -n "__fish_factory_using_subcommand logout" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand logout" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand logout" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand logout" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand logout" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand logout" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand logout" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -593,6 +713,9 @@ complete -c factory -n "__fish_factory_using_subcommand pull" -l project -d 'Pro
 complete -c factory -n "__fish_factory_using_subcommand pull" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand pull" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand pull" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand pull" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand pull" -l plain-http -d 'Speak plain HTTP to the remote\'s registry, whatever its setting'
 complete -c factory -n "__fish_factory_using_subcommand pull" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand pull" -s q -l quiet -d 'Print nothing but errors'
@@ -608,6 +731,9 @@ complete -c factory -n "__fish_factory_using_subcommand send" -l project -d 'Pro
 complete -c factory -n "__fish_factory_using_subcommand send" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand send" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand send" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand send" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand send" -l wait -d 'Wait for the outcome event and exit as the local command would (0, 1, 3)'
 complete -c factory -n "__fish_factory_using_subcommand send" -l no-validate -d 'Send it even if it does not fit its schema (to test a worker\'s dead-lettering)'
 complete -c factory -n "__fish_factory_using_subcommand send" -l json -d 'Print one JSON document to stdout instead of text'
@@ -627,6 +753,9 @@ complete -c factory -n "__fish_factory_using_subcommand worker" -l project -d 'P
 complete -c factory -n "__fish_factory_using_subcommand worker" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand worker" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand worker" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand worker" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand worker" -l allow-local-sources -d 'Let commands name folders and file:// repositories of this machine as templates (by default only the store, its remotes and remote git URLs)'
 complete -c factory -n "__fish_factory_using_subcommand worker" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand worker" -s q -l quiet -d 'Print nothing but errors'
@@ -638,6 +767,9 @@ complete -c factory -n "__fish_factory_using_subcommand commands; and not __fish
 complete -c factory -n "__fish_factory_using_subcommand commands; and not __fish_seen_subcommand_from schema list help" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand commands; and not __fish_seen_subcommand_from schema list help" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand commands; and not __fish_seen_subcommand_from schema list help" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand commands; and not __fish_seen_subcommand_from schema list help" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand commands; and not __fish_seen_subcommand_from schema list help" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand commands; and not __fish_seen_subcommand_from schema list help" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand commands; and not __fish_seen_subcommand_from schema list help" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -651,6 +783,9 @@ complete -c factory -n "__fish_factory_using_subcommand commands; and __fish_see
 complete -c factory -n "__fish_factory_using_subcommand commands; and __fish_seen_subcommand_from schema" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand commands; and __fish_seen_subcommand_from schema" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand commands; and __fish_seen_subcommand_from schema" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand commands; and __fish_seen_subcommand_from schema" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand commands; and __fish_seen_subcommand_from schema" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand commands; and __fish_seen_subcommand_from schema" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand commands; and __fish_seen_subcommand_from schema" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -661,6 +796,9 @@ complete -c factory -n "__fish_factory_using_subcommand commands; and __fish_see
 complete -c factory -n "__fish_factory_using_subcommand commands; and __fish_seen_subcommand_from list" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand commands; and __fish_seen_subcommand_from list" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand commands; and __fish_seen_subcommand_from list" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand commands; and __fish_seen_subcommand_from list" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand commands; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand commands; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand commands; and __fish_seen_subcommand_from list" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -675,6 +813,9 @@ complete -c factory -n "__fish_factory_using_subcommand search" -l project -d 'P
 complete -c factory -n "__fish_factory_using_subcommand search" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
 complete -c factory -n "__fish_factory_using_subcommand search" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
 complete -c factory -n "__fish_factory_using_subcommand search" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand search" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand search" -l plain-http -d 'Speak plain HTTP to the remotes\' registries, whatever their setting'
 complete -c factory -n "__fish_factory_using_subcommand search" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand search" -s q -l quiet -d 'Print nothing but errors'

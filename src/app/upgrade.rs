@@ -57,6 +57,17 @@ pub struct PlanTemplateUpgrade {
     /// only).
     #[serde(skip)]
     pub skip_answered: bool,
+    /// Delete a file the new version removed even when you changed it, as copier does
+    /// (command line only).
+    #[serde(skip)]
+    pub delete_removed: bool,
+    /// Lines of context your changes to a copier template's files are applied with
+    /// (copier's `--context-lines`; command line only).
+    #[serde(skip)]
+    pub context_lines: Option<u32>,
+    /// Merge TOML, YAML and JSON by lines, as copier does (command line only).
+    #[serde(skip)]
+    pub line_merge: bool,
 }
 
 impl PlanTemplateUpgrade {
@@ -137,6 +148,7 @@ fn plan_template_upgrade(
         dir,
     };
     let (record, sides) = project_and_sides(up)?;
+    refuse_uncommitted(&request, &record, dir)?;
     // Nothing the template would run starts without --trust: both sides are judged first.
     let base_hooks = gate(&request, &sides.base.source)?;
     let theirs_hooks = gate(&request, &sides.theirs.source)?;
@@ -191,6 +203,30 @@ fn plan_template_upgrade(
         messages.after(session, "after_update", &theirs.answers.context());
     }
     Ok(report)
+}
+
+/// copier and cruft update only a clean repository (so the update is reviewed and undone
+/// with git): a project of theirs with uncommitted changes is refused before anything runs.
+fn refuse_uncommitted(request: &PlanTemplateUpgrade, record: &Record, dir: &Path) -> Result<()> {
+    if !request.apply || matches!(record, Record::Factory(_)) {
+        return Ok(());
+    }
+    match crate::git::uncommitted(dir)? {
+        Some(changed) if !changed.is_empty() => {
+            let shown: Vec<&str> = changed.iter().take(10).map(String::as_str).collect();
+            let more = match changed.len() - shown.len() {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
+            Err(Error::new(format!(
+                "{} has uncommitted changes: {}{more}; nothing was written",
+                dir.display(),
+                shown.join(", ")
+            ))
+            .hint("commit or stash them, then upgrade again (copier and cruft refuse a dirty repository too: the update is reviewed with git diff)"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// What every phase of an upgrade reads: the session, the request and the project's folder.
@@ -310,7 +346,19 @@ fn plan_steps(
     if let Record::Cruft(cruft) = record {
         engine::keep::skip_paths(&mut base_tree, &mut theirs_tree, &cruft.skip)?;
     }
-    let mut plan = plan::plan(&base_tree, &theirs_tree, &ours, request.conflict_style);
+    // A copier template's files are updated as copier updates them (through git).
+    let copier = crate::git::patch::GitPatcher {
+        context_lines: request.context_lines.unwrap_or(3),
+    };
+    let patcher = (theirs.manifest.flavour() == Flavour::Copier)
+        .then_some(&copier as &dyn engine::merge::Patcher);
+    let how = plan::How {
+        style: request.conflict_style,
+        patcher,
+        delete_removed: request.delete_removed,
+        line_merge: request.line_merge,
+    };
+    let mut plan = plan::plan(&base_tree, &theirs_tree, &ours, how);
     let mut records = project_records(record, &mut plan, theirs, &ours, sides, request)?;
     records.retain(|(path, bytes)| ours.get(path).is_none_or(|f| &f.bytes != bytes));
     Ok((plan, records))
@@ -374,6 +422,18 @@ fn project_records(
                 &theirs.answers.public(),
             ),
         )),
+        // A factory project made from a copier template: its copier answers file too is
+        // what the new version renders, never merged.
+        Record::Factory(_) if theirs.manifest.flavour() == Flavour::Copier => {
+            let file = theirs
+                .manifest
+                .answers_file
+                .as_deref()
+                .unwrap_or(".copier-answers.yml");
+            if theirs.tree.contains_key(file) {
+                engine::keep::regenerate(plan, file, &theirs.tree, ours);
+            }
+        }
         Record::Factory(_) => {}
     }
     Ok(records)
@@ -898,11 +958,16 @@ fn copier_sides(
     )?;
     let fetch = settings.fetch(None, None);
     let base = source::from_location(&format!("{location}#{}", record.commit), &fetch)?;
-    let to = request.to.as_ref().map(|r| format!("{location}#{r}"));
+    // copier's `--vcs-ref=:current:`: the version the project is at (to change answers).
+    let wanted = match request.to.as_deref() {
+        Some(":current:") => Some(record.commit.clone()),
+        other => other.map(str::to_string),
+    };
+    let to = wanted.as_ref().map(|r| format!("{location}#{r}"));
     let theirs = source::from_location(to.as_deref().unwrap_or(&location), &fetch)?;
     foreign_sides(
         session,
-        request,
+        wanted,
         (base, theirs),
         &record.src_path,
         &record.commit,
@@ -933,7 +998,7 @@ fn cruft_sides(
     };
     foreign_sides(
         session,
-        request,
+        request.to.clone(),
         (base, theirs),
         &record.template,
         &record.commit,
@@ -943,7 +1008,7 @@ fn cruft_sides(
 /// The sides of a copier or cruft project, named as those tools name them.
 fn foreign_sides(
     session: &Session,
-    request: &PlanTemplateUpgrade,
+    to: Option<String>,
     (base, theirs): (ResolvedSource, ResolvedSource),
     named: &str,
     recorded: &str,
@@ -976,7 +1041,7 @@ fn foreign_sides(
         },
         theirs: Side {
             src_path: named.to_string(),
-            vcs_ref: request.to.clone(),
+            vcs_ref: to,
             source: theirs,
         },
     })

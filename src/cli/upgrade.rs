@@ -59,6 +59,19 @@ pub(crate) struct UpgradeArgs {
     /// The copier answers file to upgrade from (copier's -a), relative to the project.
     #[arg(long, short = 'a', value_name = "NAME")]
     answers_file: Option<String>,
+    /// Delete a file the new version no longer has even when you changed it, as copier
+    /// does (with --conflict rej your change is left in FILE.rej); without it such a file is
+    /// kept and reported as a conflict.
+    #[arg(long)]
+    delete_removed: bool,
+    /// Lines of context with which your changes to a copier template's files are applied to
+    /// the new version (copier's -c); fewer make more of them apply, more make them safer.
+    #[arg(long, short = 'c', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    context_lines: Option<u32>,
+    /// Merge TOML, YAML and JSON files by lines, as copier and cruft do, instead of key by
+    /// key.
+    #[arg(long)]
+    line_merge: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -86,6 +99,9 @@ pub(crate) fn run(app: &App, args: UpgradeArgs) -> Result<()> {
         trust: args.trust,
         answers_file: args.answers_file,
         skip_answered: args.skip_answered,
+        delete_removed: args.delete_removed,
+        context_lines: args.context_lines,
+        line_merge: args.line_merge,
     };
     // On a terminal, or over a pipe, the questions are asked again with the recorded answers
     // offered (as copier's update asks them); with --defaults, or once stdin ended, the

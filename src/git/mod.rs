@@ -2,6 +2,7 @@
 //! clone cache), and a scaffold committed to a repository (libgit2).
 
 pub mod fetch;
+pub mod patch;
 pub mod url;
 
 pub use url::{is_git_url, split_ref};
@@ -129,4 +130,38 @@ pub fn commit_all(dir: &Path, message: &str) -> Result<String> {
         )
         .map_err(fail)?;
     Ok(id.to_string())
+}
+
+/// What `git status` shows as changed or untracked under `dir` (paths relative to the
+/// repository), when `dir` is in a git repository; `None` when it is in none.
+pub fn uncommitted(dir: &Path) -> Result<Option<Vec<String>>> {
+    let Ok(repo) = git2::Repository::discover(dir) else {
+        return Ok(None);
+    };
+    let fail = |e: git2::Error| Error::new(format!("git in {}: {}", dir.display(), e.message()));
+    let Some(workdir) = repo.workdir() else {
+        return Ok(None);
+    };
+    let (Ok(workdir), Ok(here)) = (std::fs::canonicalize(workdir), std::fs::canonicalize(dir))
+    else {
+        return Ok(None);
+    };
+    let mut options = git2::StatusOptions::new();
+    options
+        .include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_ignored(false);
+    if let Ok(inside) = here.strip_prefix(&workdir)
+        && !inside.as_os_str().is_empty()
+    {
+        options.pathspec(inside).disable_pathspec_match(false);
+    }
+    let statuses = repo.statuses(Some(&mut options)).map_err(fail)?;
+    Ok(Some(
+        statuses
+            .iter()
+            .filter(|s| s.status() != git2::Status::CURRENT)
+            .filter_map(|s| s.path().ok().map(str::to_string))
+            .collect(),
+    ))
 }

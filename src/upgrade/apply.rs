@@ -69,7 +69,22 @@ pub fn apply(dir: &Path, plan: &Plan, extra: &[(String, Vec<u8>)]) -> Result<()>
         }
     }
     transaction.commit();
+    // A folder the deletions emptied goes too, as copier removes it.
+    for (path, bytes, _) in &writes {
+        if bytes.is_none() {
+            remove_emptied_folders(dir, Path::new(path));
+        }
+    }
     Ok(())
+}
+
+/// Removes the folders above `path` (inside `dir`) that are now empty, deepest first.
+fn remove_emptied_folders(dir: &Path, path: &Path) {
+    for folder in path.ancestors().skip(1) {
+        if folder.as_os_str().is_empty() || fs::remove_dir(dir.join(folder)).is_err() {
+            break;
+        }
+    }
 }
 
 #[cfg(unix)]

@@ -28,13 +28,36 @@ pub(crate) enum FileMerge {
     Binary,
 }
 
-/// Merges `path`'s three versions; `base` is `None` when both sides added the file.
+/// Your change to a file applied to the template's new version as copier applies it (see
+/// `crate::git::patch`): copier's update, file by file.
+pub trait Patcher {
+    /// `base` → `ours` applied to `theirs`; `None` when it cannot be done (no git): the file
+    /// is then merged by lines.
+    fn apply_yours(&self, path: &str, base: &[u8], ours: &[u8], theirs: &[u8]) -> Option<Applied>;
+}
+
+/// What [`Patcher::apply_yours`] made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// The new version with the hunks of your change that applied.
+    pub bytes: Vec<u8>,
+    /// The hunks that did not, as `git apply --reject` writes them to `FILE.rej`.
+    pub rejected: Option<Vec<u8>>,
+}
+
+/// Merges `path`'s three versions; `base` is `None` when both sides added the file. With a
+/// `patcher` (a copier template), a file the structured merge does not settle is updated as
+/// copier updates it: your change applied to the new version, and when a hunk of it does not
+/// apply, `git merge-file`'s markers (inline) or the new version with your rejected hunks in
+/// `FILE.rej` (rej).
 pub(crate) fn merge_file(
     path: &str,
     base: Option<&[u8]>,
     ours: &[u8],
     theirs: &[u8],
     style: ConflictStyle,
+    patcher: Option<&dyn Patcher>,
+    structured: bool,
 ) -> FileMerge {
     fn text(b: &[u8]) -> Option<&str> {
         (!crate::render::tree::is_binary(b))
@@ -48,7 +71,7 @@ pub(crate) fn merge_file(
     };
     let added = base.is_none();
     let format = Format::of(path);
-    if let Some(format) = format {
+    if let Some(format) = format.filter(|_| structured) {
         let base = (!added).then_some(base_text);
         match structured::merge(format, base, ours, theirs) {
             Some(Outcome::Clean(merged)) => {
@@ -83,6 +106,16 @@ pub(crate) fn merge_file(
             }
             None => {}
         }
+    }
+    if let Some(applied) = patcher.and_then(|p| {
+        p.apply_yours(
+            path,
+            base_text.as_bytes(),
+            ours.as_bytes(),
+            theirs.as_bytes(),
+        )
+    }) {
+        return as_copier_does(path, (base_text, ours, theirs), applied, style, added);
     }
     let chunks = line_merge(base_text, ours, theirs);
     if chunks.iter().any(|c| matches!(c, Chunk::Conflict { .. })) {
@@ -120,6 +153,77 @@ pub(crate) fn merge_file(
             "changed by both on different lines; merged".to_string()
         },
     }
+}
+
+/// copier's outcome for a file both sides changed, once your change was applied to the new
+/// version: what applied, else (inline, diff3) `git merge-file` of the three versions with
+/// copier's labels, or (rej) the new version with your rejected hunks beside it.
+fn as_copier_does(
+    path: &str,
+    (base, ours, theirs): (&str, &str, &str),
+    applied: Applied,
+    style: ConflictStyle,
+    added: bool,
+) -> FileMerge {
+    let what = if added {
+        "added by both with different contents"
+    } else {
+        "changed by both"
+    };
+    let Some(rejected) = applied.rejected else {
+        return FileMerge::Clean {
+            bytes: applied.bytes,
+            reason: format!("{what}; your changes applied to the new version"),
+        };
+    };
+    if style == ConflictStyle::Rej {
+        return FileMerge::Conflict {
+            bytes: applied.bytes,
+            reject: Some(rejected),
+            reason: format!(
+                "{what}; the new version written with those of your changes that apply, the others in {path}.rej"
+            ),
+        };
+    }
+    match git_merge_file(base, ours, theirs, style == ConflictStyle::Diff3) {
+        Some((bytes, true)) => FileMerge::Clean {
+            bytes,
+            reason: format!("{what}; merged"),
+        },
+        Some((bytes, false)) => FileMerge::Conflict {
+            bytes,
+            reject: None,
+            reason: format!("{what} on the same lines; conflict markers written"),
+        },
+        None => {
+            let chunks = line_merge(base, ours, theirs);
+            conflict(path, &chunks, style, what)
+        }
+    }
+}
+
+/// `git merge-file -L "before updating" -L "last update" -L "after updating"` (libgit2's copy
+/// of git's merge, at git's level): the merged bytes and whether they are free of conflicts.
+fn git_merge_file(base: &str, ours: &str, theirs: &str, diff3: bool) -> Option<(Vec<u8>, bool)> {
+    let (mut b, mut o, mut t) = (
+        git2::MergeFileInput::new(),
+        git2::MergeFileInput::new(),
+        git2::MergeFileInput::new(),
+    );
+    b.content(base.as_bytes());
+    o.content(ours.as_bytes());
+    t.content(theirs.as_bytes());
+    let mut options = git2::MergeFileOptions::new();
+    options
+        .our_label("before updating")
+        .ancestor_label("last update")
+        .their_label("after updating")
+        .simplify_alnum(true)
+        .style_diff3(diff3);
+    // git2's merge_file does not set libgit2 up itself; making a buffer does.
+    drop(git2::Buf::new());
+    let merged = git2::merge_file(&b, &o, &t, Some(&mut options)).ok()?;
+    Some((merged.content().to_vec(), merged.is_automergeable()))
 }
 
 /// A stretch of a merged file.
@@ -275,7 +379,72 @@ mod tests {
     use super::*;
 
     fn merged(path: &str, b: &str, o: &str, t: &str, style: ConflictStyle) -> FileMerge {
-        merge_file(path, Some(b.as_bytes()), o.as_bytes(), t.as_bytes(), style)
+        merge_file(
+            path,
+            Some(b.as_bytes()),
+            o.as_bytes(),
+            t.as_bytes(),
+            style,
+            None,
+            true,
+        )
+    }
+
+    /// The three versions, as copier merges them (with `git apply` and `git merge-file`).
+    fn as_copier(b: Option<&str>, o: &str, t: &str, style: ConflictStyle) -> FileMerge {
+        merge_file(
+            "dir/f.txt",
+            b.map(str::as_bytes),
+            o.as_bytes(),
+            t.as_bytes(),
+            style,
+            Some(&crate::git::patch::GitPatcher::default()),
+            true,
+        )
+    }
+
+    #[test]
+    fn copier_templates_merge_as_copier_update_does() {
+        let base = "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n";
+        // Two lines apart: git apply rejects your hunk (its context changed), git merge-file
+        // merges it: inline, merged; rej, the new version and your hunk in the .rej.
+        let ours = "a\nb\nc\nD\ne\nf\ng\nh\ni\nj\n";
+        let theirs = "a\nB\nc\nd\ne\nf\ng\nh\ni\nj\n";
+        let FileMerge::Clean { bytes, .. } =
+            as_copier(Some(base), ours, theirs, ConflictStyle::Merge)
+        else {
+            panic!("merged")
+        };
+        assert_eq!(text(&bytes), "a\nB\nc\nD\ne\nf\ng\nh\ni\nj\n");
+        let FileMerge::Conflict { bytes, reject, .. } =
+            as_copier(Some(base), ours, theirs, ConflictStyle::Rej)
+        else {
+            panic!("rejected")
+        };
+        assert_eq!(text(&bytes), theirs);
+        assert!(text(&reject.unwrap()).contains("-d\n+D\n"));
+        // The same line: git merge-file's markers with copier's labels, a last line without a
+        // line break ended before the marker as git ends it.
+        let FileMerge::Conflict { bytes, .. } =
+            as_copier(Some("x\ny"), "x\nmine", "x\ntheirs", ConflictStyle::Merge)
+        else {
+            panic!("a conflict")
+        };
+        assert_eq!(
+            text(&bytes),
+            "x\n<<<<<<< before updating\nmine\n=======\ntheirs\n>>>>>>> after updating\n"
+        );
+        // Added by both: your file is a patch against nothing.
+        let FileMerge::Conflict { bytes, reject, .. } =
+            as_copier(None, "mine\n", "template\n", ConflictStyle::Rej)
+        else {
+            panic!("rejected")
+        };
+        assert_eq!(text(&bytes), "template\n");
+        assert_eq!(
+            text(&reject.unwrap()),
+            "diff a/dir/f.txt b/dir/f.txt\t(rejected hunks)\n@@ -0,0 +1 @@\n+mine\n"
+        );
     }
 
     fn text(bytes: &[u8]) -> &str {

@@ -5,7 +5,7 @@
 
 pub mod apply;
 pub mod keep;
-mod merge;
+pub mod merge;
 pub mod plan;
 mod structured;
 

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::merge::{FileMerge, merge_file};
+use super::merge::{FileMerge, Patcher, merge_file};
 
 /// A file's bytes and mode.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,8 +86,25 @@ pub enum ConflictStyle {
     Rej,
 }
 
+/// How a plan settles what both sides changed.
+#[derive(Clone, Copy, Default)]
+pub struct How<'a> {
+    /// How conflicts are written.
+    pub style: ConflictStyle,
+    /// For a copier template: a file changed on both sides is updated as copier updates it
+    /// (see [`super::merge::Patcher`]).
+    pub patcher: Option<&'a dyn Patcher>,
+    /// A file the template removed that you changed is deleted, as copier deletes it (with
+    /// `rej`, your change goes to `FILE.rej`); otherwise it is kept, as a conflict.
+    pub delete_removed: bool,
+    /// TOML, YAML and JSON merge by lines too, as copier and cruft merge them (otherwise by
+    /// structure first).
+    pub line_merge: bool,
+}
+
 /// Compares the three trees.
-pub fn plan(base: &Tree, theirs: &Tree, ours: &Tree, style: ConflictStyle) -> Plan {
+pub fn plan(base: &Tree, theirs: &Tree, ours: &Tree, how: How) -> Plan {
+    let (style, patcher) = (how.style, how.patcher);
     let paths: BTreeSet<&String> = base
         .keys()
         .chain(theirs.keys())
@@ -125,6 +142,8 @@ pub fn plan(base: &Tree, theirs: &Tree, ours: &Tree, style: ConflictStyle) -> Pl
                 &o.bytes,
                 &t.bytes,
                 style,
+                patcher,
+                !how.line_merge,
             ) {
                 FileMerge::Clean { bytes, reason } => {
                     step(Action::Merge, &reason, Some(file(bytes)))
@@ -168,15 +187,28 @@ pub fn plan(base: &Tree, theirs: &Tree, ours: &Tree, style: ConflictStyle) -> Pl
             (Some(b), None, Some(o)) if b == o => {
                 Some(step(Action::Delete, "removed from the template", None))
             }
+            (Some(b), None, Some(o)) if how.delete_removed => Some(Step {
+                // copier applies your change to the file as it is, and rejects it.
+                reject: patcher
+                    .filter(|_| style == ConflictStyle::Rej)
+                    .and_then(|p| p.apply_yours(path, &b.bytes, &o.bytes, &o.bytes))
+                    .and_then(|applied| applied.rejected),
+                ..step(
+                    Action::Delete,
+                    "removed from the template; deleted with your changes (--delete-removed)",
+                    None,
+                )
+            }),
             (Some(_), None, Some(_)) => Some(step(
                 Action::Conflict,
                 "removed from the template but changed by you; kept",
                 None,
             )),
             (Some(_), None, None) => None,
+            // copier and cruft keep a file you deleted deleted.
             (Some(_), Some(_), None) => Some(step(
-                Action::Conflict,
-                "deleted by you but changed in the template; left deleted",
+                Action::KeepLocal,
+                "deleted by you; the template changed it; left deleted",
                 None,
             )),
             (Some(b), Some(t), Some(o)) if o == b => Some(step(
@@ -243,7 +275,7 @@ mod tests {
             ("gone", "g\n"),
             ("gone-edited", "edited\n"),
         ]);
-        let plan = plan(&base, &theirs, &ours, ConflictStyle::Merge);
+        let plan = plan(&base, &theirs, &ours, How::default());
         let actions: Vec<(&str, Action)> = plan
             .steps
             .iter()
