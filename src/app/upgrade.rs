@@ -347,7 +347,7 @@ fn plan_steps(
         engine::keep::skip_paths(&mut base_tree, &mut theirs_tree, &cruft.skip)?;
     }
     // A copier template's files are updated as copier updates them (through git).
-    let copier = crate::git::patch::GitPatcher {
+    let copier = crate::upgrade::patch::GitPatcher {
         context_lines: request.context_lines.unwrap_or(3),
     };
     let patcher = (theirs.manifest.flavour() == Flavour::Copier)

@@ -1,6 +1,5 @@
 //! `factory generate`: render a template into a new project.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use serde_json::{Map, Value};
@@ -10,7 +9,6 @@ use crate::app::Ports;
 use crate::app::generate::{GenerateReport, GenerateScaffold, ScaffoldTarget};
 use crate::app::parse_assignments;
 use crate::error::{Error, Result};
-use crate::generate::Progress;
 use crate::template::{answers, yaml};
 
 /// Arguments of `generate`.
@@ -91,97 +89,6 @@ fn assignment(text: &str) -> std::result::Result<String, String> {
     }
 }
 
-/// An indicatif bar on stderr.
-struct Bar(indicatif::ProgressBar);
-
-/// Runs shorter than this many files finish before a bar would help.
-const BAR_FROM_FILES: u64 = 500;
-
-impl Progress for Bar {
-    fn start(&self, total: u64) {
-        if total < BAR_FROM_FILES {
-            self.0
-                .set_draw_target(indicatif::ProgressDrawTarget::hidden());
-        }
-        self.0.set_length(total);
-    }
-    fn tick(&self) {
-        self.0.inc(1);
-    }
-    fn finish(&self) {
-        self.0.finish_and_clear();
-    }
-}
-
-/// What a generation shows on the terminal: the bar (when there is one), the template's
-/// messages and copier's task lines on stderr (not with --quiet, as copier's quiet), and
-/// the output of the template's code as cookiecutter and copier show it: its stdout on
-/// stdout, or on stderr with --json so stdout stays one JSON document. copier's quiet does
-/// not hide what tasks print, and neither does --quiet.
-pub(crate) struct Console {
-    bar: Option<Bar>,
-    quiet: bool,
-    json: bool,
-}
-
-impl Console {
-    pub(crate) fn new(app: &App) -> Console {
-        let show_progress = app.human() && std::io::stderr().is_terminal();
-        Console {
-            bar: show_progress.then(Bar::new),
-            quiet: app.printer.quiet(),
-            json: app.json(),
-        }
-    }
-}
-
-impl Progress for Console {
-    fn start(&self, total: u64) {
-        if let Some(bar) = &self.bar {
-            bar.start(total);
-        }
-    }
-    fn tick(&self) {
-        if let Some(bar) = &self.bar {
-            bar.tick();
-        }
-    }
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish();
-        }
-    }
-    fn say(&self, text: &str) {
-        if self.quiet {
-            return;
-        }
-        let print = || super::printer::template_says(text);
-        match &self.bar {
-            Some(bar) => bar.0.suspend(print),
-            None => print(),
-        }
-    }
-    fn code_output(&self) -> crate::generate::hooks::Output {
-        match self.json {
-            true => crate::generate::hooks::Output::OnStderr,
-            false => crate::generate::hooks::Output::Shown,
-        }
-    }
-}
-
-impl Bar {
-    fn new() -> Bar {
-        let style = indicatif::ProgressStyle::with_template(
-            "{spinner} rendering {pos}/{len} files {wide_bar} {eta}",
-        )
-        .expect("the template is valid");
-        Bar(
-            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr())
-                .with_style(style),
-        )
-    }
-}
-
 /// The answers of `--answers FILE` and `--set`, the latter winning.
 pub(crate) fn given_answers(file: Option<&PathBuf>, set: &[String]) -> Result<Map<String, Value>> {
     let mut given = Map::new();
@@ -248,7 +155,7 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
         flavor: args.flavor,
     };
     let mut asker = app.asker(args.defaults, &args.ask)?;
-    let console = Console::new(app);
+    let console = super::console::Console::new(app);
     let ports = Ports {
         progress: &console,
         asker: asker.as_deref_mut().map(|a| a as &mut dyn answers::Asker),

@@ -132,11 +132,11 @@ pub(crate) fn publish(app: &App, args: PublishArgs) -> Result<()> {
         struct Shown<'a> {
             #[serde(flatten)]
             published: &'a crate::app::template::Published,
-            pushed: Option<serde_json::Value>,
+            pushed: Option<super::transfer::PushedReport<'a>>,
         }
         app.printer.json_document(&Shown {
             published: &published,
-            pushed: pushed.as_ref().map(super::remote::pushed_json),
+            pushed: pushed.as_ref().map(super::transfer::PushedReport::of),
         });
     }
     let verb = if published.newly {
@@ -153,7 +153,7 @@ pub(crate) fn publish(app: &App, args: PublishArgs) -> Result<()> {
         published.content_hash
     );
     if let Some(pushed) = &pushed {
-        super::remote::print_pushed(app, pushed);
+        super::transfer::print_pushed(app, pushed);
     }
     Ok(())
 }

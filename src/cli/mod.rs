@@ -7,6 +7,7 @@ mod color;
 mod compat;
 mod complete;
 pub mod completions;
+mod console;
 mod events;
 mod generate;
 mod hash;
@@ -20,6 +21,7 @@ mod sarif;
 mod send;
 mod show;
 mod store;
+mod transfer;
 mod upgrade;
 mod validate;
 mod verify;
@@ -145,33 +147,6 @@ impl App {
     /// Whether prompts may be shown: stdin and stderr are a terminal.
     fn interactive(&self) -> bool {
         std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
-    }
-
-    /// What asks for missing answers without `--defaults`: a prompt on a terminal, or
-    /// stdin read as the template's tool reads it over a pipe (questions on stderr); none
-    /// when stdin is a terminal but stderr is not. With `--ask` patterns, the questions they
-    /// match are asked in any case (and with `--defaults` only they).
-    fn asker(
-        &self,
-        defaults: bool,
-        ask: &[String],
-    ) -> Result<Option<Box<dyn crate::template::answers::Asker>>> {
-        if defaults && ask.is_empty() {
-            return Ok(None);
-        }
-        let asker: Box<dyn crate::template::answers::Asker> = if self.interactive() {
-            Box::new(prompt::TerminalAsker::new(self.printer.color()))
-        } else if !std::io::stdin().is_terminal() {
-            Box::new(crate::prompt::PipeAsker::stdin())
-        } else {
-            return Ok(None);
-        };
-        if ask.is_empty() {
-            return Ok(Some(asker));
-        }
-        Ok(Some(Box::new(crate::prompt::Forced::new(
-            asker, ask, defaults,
-        )?)))
     }
 }
 

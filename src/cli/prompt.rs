@@ -217,3 +217,32 @@ fn restore_cursor_on_interrupt() {
         }
     });
 }
+
+impl super::App {
+    /// What asks for missing answers without `--defaults`: a prompt on a terminal, or
+    /// stdin read as the template's tool reads it over a pipe (questions on stderr); none
+    /// when stdin is a terminal but stderr is not. With `--ask` patterns, the questions they
+    /// match are asked in any case (and with `--defaults` only they).
+    pub(super) fn asker(
+        &self,
+        defaults: bool,
+        ask: &[String],
+    ) -> crate::error::Result<Option<Box<dyn crate::template::answers::Asker>>> {
+        if defaults && ask.is_empty() {
+            return Ok(None);
+        }
+        let asker: Box<dyn crate::template::answers::Asker> = if self.interactive() {
+            Box::new(TerminalAsker::new(self.printer.color()))
+        } else if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            Box::new(crate::prompt::PipeAsker::stdin())
+        } else {
+            return Ok(None);
+        };
+        if ask.is_empty() {
+            return Ok(Some(asker));
+        }
+        Ok(Some(Box::new(crate::prompt::Forced::new(
+            asker, ask, defaults,
+        )?)))
+    }
+}

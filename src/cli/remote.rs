@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::generate::human_size;
 use super::{App, out};
-use crate::app::registry::{Pulled, Pushed};
+
 use crate::app::remote;
 use crate::error::{Error, Result};
 
@@ -194,7 +194,8 @@ pub(crate) fn logout(app: &App, host: String) -> Result<()> {
 pub(crate) fn pull(app: &App, args: PullArgs) -> Result<()> {
     let pulled = app.in_session(|session| remote::pull(session, &args.spec, args.plain_http))?;
     if app.json() {
-        app.printer.json_document(&pulled_json(&pulled));
+        app.printer
+            .json_document(&super::transfer::PulledReport::of(&pulled));
     }
     let what = if pulled.events.is_empty() {
         "Already had"
@@ -214,56 +215,6 @@ pub(crate) fn pull(app: &App, args: PullArgs) -> Result<()> {
         pulled.artifact
     );
     Ok(())
-}
-
-/// A pull as JSON.
-fn pulled_json(pulled: &Pulled) -> Value {
-    json!({
-        "remote": pulled.remote,
-        "template": pulled.template,
-        "version": pulled.version,
-        "contentHash": pulled.content_hash,
-        "artifact": pulled.artifact,
-        "events": pulled.events,
-        "blobsFetched": pulled.blobs_fetched,
-        "bytesReceived": pulled.traffic.bytes_received,
-        "requests": pulled.traffic.requests,
-    })
-}
-
-/// A push as JSON.
-pub(crate) fn pushed_json(pushed: &Pushed) -> Value {
-    json!({
-        "remote": pushed.remote,
-        "artifact": pushed.artifact,
-        "alreadyThere": pushed.already_there,
-        "blobCount": pushed.blob_count,
-        "blobsUploaded": pushed.blobs_uploaded,
-        "blobsMounted": pushed.blobs_mounted,
-        "bytesSent": pushed.traffic.bytes_sent,
-        "requests": pushed.traffic.requests,
-        "indexed": pushed.indexed,
-    })
-}
-
-/// A push, for people.
-pub(crate) fn print_pushed(app: &App, pushed: &Pushed) {
-    let verb = if pushed.already_there {
-        "Already on"
-    } else {
-        "Pushed to"
-    };
-    out!(
-        app.printer,
-        "{verb} {}: {}\n  {} of {} blobs uploaded ({} mounted), {} sent in {} requests",
-        pushed.remote,
-        pushed.artifact,
-        pushed.blobs_uploaded,
-        pushed.blob_count,
-        pushed.blobs_mounted,
-        human_size(pushed.traffic.bytes_sent),
-        pushed.traffic.requests
-    );
 }
 
 /// Runs `search`.

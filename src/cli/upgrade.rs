@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::{App, out};
 use crate::app::Ports;
@@ -113,7 +113,7 @@ pub(crate) fn run(app: &App, args: UpgradeArgs) -> Result<()> {
         .map(|a| a as &mut dyn crate::template::answers::Asker);
     let dir = args.dir.clone();
     // copier's update messages, said as `generate` says its messages.
-    let console = super::generate::Console::new(app);
+    let console = super::console::Console::new(app);
     let ports = Ports {
         asker,
         progress: &console,
@@ -121,25 +121,7 @@ pub(crate) fn run(app: &App, args: UpgradeArgs) -> Result<()> {
     };
     let report = app.execute_with(request, ports)?;
     if app.json() {
-        let steps: Vec<Value> = report
-            .plan
-            .steps
-            .iter()
-            .map(|s| json!({"path": s.path, "action": s.action, "reason": s.reason}))
-            .collect();
-        app.printer.json_document(&json!({
-            "planId": report.plan_id,
-            "dir": dir,
-            "template": report.template,
-            "fromVersion": report.from_version,
-            "toVersion": report.to_version,
-            "applied": report.applied,
-            "steps": steps,
-            "unchanged": report.plan.unchanged,
-            "parameters": report.parameters,
-            "libraries": report.libraries,
-            "conflictCount": report.plan.conflict_count(),
-        }));
+        app.printer.json_document(&UpgradeJson::of(&dir, &report));
     }
     print_human(app, &dir, &report);
     report.verdict().map_or(Ok(()), Err)
@@ -212,4 +194,39 @@ fn print_human(app: &App, dir: &Path, report: &UpgradeReport) {
         report.plan.unchanged,
         report.plan.conflict_count()
     );
+}
+
+/// `upgrade --json`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UpgradeJson<'a> {
+    plan_id: &'a str,
+    dir: &'a std::path::Path,
+    template: &'a str,
+    from_version: &'a str,
+    to_version: &'a str,
+    applied: bool,
+    steps: &'a [crate::upgrade::plan::Step],
+    unchanged: usize,
+    parameters: &'a [Value],
+    libraries: &'a [Value],
+    conflict_count: usize,
+}
+
+impl<'a> UpgradeJson<'a> {
+    fn of(dir: &'a std::path::Path, report: &'a UpgradeReport) -> UpgradeJson<'a> {
+        UpgradeJson {
+            plan_id: &report.plan_id,
+            dir,
+            template: &report.template,
+            from_version: &report.from_version,
+            to_version: &report.to_version,
+            applied: report.applied,
+            steps: &report.plan.steps,
+            unchanged: report.plan.unchanged,
+            parameters: &report.parameters,
+            libraries: &report.libraries,
+            conflict_count: report.plan.conflict_count(),
+        }
+    }
 }

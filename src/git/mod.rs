@@ -2,7 +2,6 @@
 //! clone cache), and a scaffold committed to a repository (libgit2).
 
 pub mod fetch;
-pub mod patch;
 pub mod url;
 
 pub use url::{is_git_url, split_ref};

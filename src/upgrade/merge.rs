@@ -29,7 +29,7 @@ pub(crate) enum FileMerge {
 }
 
 /// Your change to a file applied to the template's new version as copier applies it (see
-/// `crate::git::patch`): copier's update, file by file.
+/// `crate::upgrade::patch`): copier's update, file by file.
 pub trait Patcher {
     /// `base` → `ours` applied to `theirs`; `None` when it cannot be done (no git): the file
     /// is then merged by lines.
@@ -398,7 +398,7 @@ mod tests {
             o.as_bytes(),
             t.as_bytes(),
             style,
-            Some(&crate::git::patch::GitPatcher::default()),
+            Some(&crate::upgrade::patch::GitPatcher::default()),
             true,
         )
     }

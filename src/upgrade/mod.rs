@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod keep;
 pub mod merge;
+pub mod patch;
 pub mod plan;
 mod structured;
 

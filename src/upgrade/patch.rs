@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::upgrade::merge::{Applied, Patcher};
+use super::merge::{Applied, Patcher};
 
 /// [`Patcher`] through the `git` on PATH.
 pub struct GitPatcher {
