@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-/// An HTTP client with factory's settings (rustls on ring, timeouts).
-pub fn client() -> reqwest::Client {
+/// An HTTP client with factory's settings (rustls on ring, timeouts); an error when TLS
+/// cannot be set up (an `SSL_CERT_FILE` holding no certificate, say).
+pub fn client() -> crate::Result<reqwest::Client> {
     // Installing twice is harmless; the first provider stays.
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
@@ -12,7 +13,14 @@ pub fn client() -> reqwest::Client {
         .timeout(Duration::from_secs(60))
         .user_agent(concat!("factory/", env!("CARGO_PKG_VERSION")))
         .build()
-        .expect("the HTTP client builds")
+        .map_err(|e| {
+            let source = std::error::Error::source(&e).map(ToString::to_string);
+            crate::Error::new(format!(
+                "cannot set up HTTPS: {}",
+                source.unwrap_or_else(|| e.to_string())
+            ))
+            .hint("check SSL_CERT_FILE and SSL_CERT_DIR: they must name PEM certificates, or be unset")
+        })
 }
 
 /// What kind of failure a request without an answer was. reqwest's own message can repeat

@@ -561,3 +561,28 @@ fn a_refused_command_on_a_new_store_leaves_no_store_behind() {
         "an empty folder stays empty"
     );
 }
+
+/// An `SSL_CERT_FILE` that holds no certificate is an error that says where to look, not an
+/// abort, whichever command needs HTTPS.
+#[test]
+fn a_certificate_file_without_certificates_is_an_error_not_an_abort() {
+    let mut env = Env::new();
+    let empty = env.path("empty.pem");
+    std::fs::write(&empty, "not a certificate\n").unwrap();
+    env.set_env("SSL_CERT_FILE", empty.to_str().unwrap());
+    let run = env.run(&[
+        "generate",
+        "https://127.0.0.1:9/template.zip",
+        "-o",
+        "out",
+        "--defaults",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot set up HTTPS") && run.stderr.contains("SSL_CERT_FILE"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert!(!env.path("out").exists());
+}

@@ -42,11 +42,11 @@ pub struct HttpSink {
 
 impl HttpSink {
     /// A sink for `url`.
-    pub fn new(url: &str) -> Self {
-        HttpSink {
+    pub fn new(url: &str) -> crate::Result<Self> {
+        Ok(HttpSink {
             url: url.to_string(),
-            client: client(),
-        }
+            client: client()?,
+        })
     }
 
     /// Sends one event in binary mode, several as a batch.

@@ -84,7 +84,7 @@ impl Sink {
     ) -> Result<Sink> {
         Ok(match target {
             Target::Amqp(url) => Sink::Amqp(Box::new(AmqpSink::new(url, require_route))),
-            Target::Http(url) => Sink::Http(HttpSink::new(url)),
+            Target::Http(url) => Sink::Http(HttpSink::new(url)?),
             Target::ServiceBus(env) => {
                 let text = connection_string(env).ok_or_else(|| {
                     Error::new(format!("the environment variable {env} is not set"))
@@ -93,7 +93,7 @@ impl Sink {
                 Sink::ServiceBus(ServiceBusSink::new(ConnectionString::parse(
                     &text,
                     &format!("${env}"),
-                )?))
+                )?)?)
             }
         })
     }

@@ -145,11 +145,11 @@ fn now_unix() -> u64 {
 
 impl ServiceBusSink {
     /// A sink for the namespace in `connection`.
-    pub fn new(connection: ConnectionString) -> Self {
-        ServiceBusSink {
+    pub fn new(connection: ConnectionString) -> crate::Result<Self> {
+        Ok(ServiceBusSink {
             connection,
-            client: client(),
-        }
+            client: client()?,
+        })
     }
 
     /// Sends each event to each of its topics; per topic, one message alone or batches.

@@ -371,7 +371,7 @@ fn download_zip(url: &str, fetch: &Fetch, into: &Path) -> Result<PathBuf> {
             .hint("check the URL and the network (proxy: HTTPS_PROXY/NO_PROXY), or download the archive and pass the file")
     };
     let bytes = crate::runtime::block_on(async {
-        let mut response = crate::http::client()
+        let mut response = crate::http::client()?
             .get(url)
             .send()
             .await

@@ -174,7 +174,7 @@ pub fn publish_to_folder(feed: &Path, package: &Package) -> Result<PathBuf> {
 pub fn publish_to_http(index_url: &str, package: &Package, api_key: &str) -> Result<()> {
     let shown = redact_url(index_url);
     crate::runtime::block_on(async {
-        let http = client();
+        let http = client()?;
         let failed = |what: &str, e: reqwest::Error| {
             Error::new(format!("{what} {shown}: {}", failure_kind(&e)))
                 .hint("check the feed URL and that the feed is reachable")

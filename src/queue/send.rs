@@ -208,7 +208,7 @@ async fn send_to_service_bus(
         return Err(Error::usage("--wait needs RabbitMQ: on Service Bus the outcome arrives on the topics' subscriptions")
             .hint("read the outcome from a subscription to factory.integration, matched by the command's correlation id"));
     }
-    let queues = servicebus::Queues::new(connection);
+    let queues = servicebus::Queues::new(connection)?;
     let broker = serde_json::json!({
         "MessageId": envelope.command_id.trim_start_matches("cmd-"),
         "CorrelationId": envelope.correlation_id,

@@ -43,11 +43,11 @@ fn now_unix() -> u64 {
 
 impl Queues {
     /// The queues of the namespace in `connection`.
-    pub fn new(connection: ConnectionString) -> Queues {
-        Queues {
+    pub fn new(connection: ConnectionString) -> crate::Result<Queues> {
+        Ok(Queues {
             connection,
-            http: crate::http::client(),
-        }
+            http: crate::http::client()?,
+        })
     }
 
     fn token(&self, entity: &str) -> String {

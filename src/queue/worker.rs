@@ -332,7 +332,7 @@ pub fn run<H: Handler>(
                 (Transport::Amqp { channel, url }, Some(connection), tags)
             }
             Source::ServiceBus(connection) => {
-                let queues = Arc::new(servicebus::Queues::new(connection));
+                let queues = Arc::new(servicebus::Queues::new(connection)?);
                 for service in &names {
                     let (queue, queues, sender, stopping) = (
                         catalog::queue(service),

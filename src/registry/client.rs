@@ -153,7 +153,7 @@ impl Registry {
         Ok(Registry {
             inner: Arc::new(Inner {
                 host: host.to_string(),
-                http: crate::http::client(),
+                http: crate::http::client()?,
                 credential,
                 tried,
                 scheme: Mutex::new(Scheme::Unknown),
