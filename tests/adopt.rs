@@ -29,36 +29,6 @@ fn cruft() -> Option<PathBuf> {
     .clone()
 }
 
-/// A test environment whose git commits (the tools', the test's) have an author.
-fn env() -> Env {
-    let mut env = Env::new();
-    for (key, value) in [
-        ("GIT_AUTHOR_NAME", "t"),
-        ("GIT_AUTHOR_EMAIL", "t@localhost"),
-        ("GIT_COMMITTER_NAME", "t"),
-        ("GIT_COMMITTER_EMAIL", "t@localhost"),
-    ] {
-        env.set_env(key, value);
-    }
-    env
-}
-
-#[track_caller]
-fn git(env: &Env, dir: &Path, args: &[&str]) -> String {
-    let out = env
-        .program("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// Runs a reference tool in `dir`, which must succeed; returns what it said.
 #[track_caller]
 fn reference(env: &Env, tool: &Path, dir: &Path, args: &[&str]) -> String {
@@ -175,10 +145,10 @@ fn copier_template(env: &Env) -> PathBuf {
             ("template/local.env.jinja", "PYTHON={{ python }}\n"),
         ],
     );
-    git(env, &repo, &["init", "-q", "-b", "main"]);
-    git(env, &repo, &["add", "-A"]);
-    git(env, &repo, &["commit", "-qm", "v1"]);
-    git(env, &repo, &["tag", "v1.0.0"]);
+    env.git(&repo, &["init", "-q", "-b", "main"]);
+    env.git(&repo, &["add", "-A"]);
+    env.git(&repo, &["commit", "-qm", "v1"]);
+    env.git(&repo, &["tag", "v1.0.0"]);
     repo
 }
 
@@ -199,9 +169,9 @@ fn move_copier_template_on(env: &Env, repo: &Path) {
             ("template/LICENSE.jinja", "{{ license }}\n"),
         ],
     );
-    git(env, repo, &["add", "-A"]);
-    git(env, repo, &["commit", "-qm", "v1.1"]);
-    git(env, repo, &["tag", "v1.1.0"]);
+    env.git(repo, &["add", "-A"]);
+    env.git(repo, &["commit", "-qm", "v1.1"]);
+    env.git(repo, &["tag", "v1.1.0"]);
 }
 
 /// What maintainers do to a generated project: a dependency, a README paragraph, a file
@@ -214,14 +184,14 @@ fn edit_as_maintainers_do(env: &Env, project: &Path) {
     std::fs::write(project.join("README.md"), readme).unwrap();
     std::fs::remove_file(project.join("notes.txt")).unwrap();
     std::fs::write(project.join("local.env"), "PYTHON=3.12\n").unwrap();
-    git(env, project, &["add", "-A"]);
-    git(env, project, &["commit", "-qm", "our edits"]);
+    env.git(project, &["add", "-A"]);
+    env.git(project, &["commit", "-qm", "our edits"]);
 }
 
 #[test]
 fn a_copier_project_upgrades_as_copier_update_does_and_copier_still_works_on_it() {
     let Some(copier) = copier() else { return };
-    let env = env();
+    let env = Env::with_git_author();
     let repo = copier_template(&env);
     let url = format!("file://{}", repo.display());
 
@@ -269,13 +239,13 @@ fn a_copier_project_upgrades_as_copier_update_does_and_copier_still_works_on_it(
         &plain,
         &[("copier.yml", "name: x\n"), ("a.txt.jinja", "{{ name }}\n")],
     );
-    git(&env, &plain, &["init", "-q", "-b", "main"]);
-    git(&env, &plain, &["add", "-A"]);
-    git(&env, &plain, &["commit", "-qm", "one"]);
-    git(&env, &plain, &["tag", "v0.1.0"]);
+    env.git(&plain, &["init", "-q", "-b", "main"]);
+    env.git(&plain, &["add", "-A"]);
+    env.git(&plain, &["commit", "-qm", "one"]);
+    env.git(&plain, &["tag", "v0.1.0"]);
     std::fs::write(plain.join("a.txt.jinja"), "{{ name }}!\n").unwrap();
-    git(&env, &plain, &["commit", "-qam", "two"]);
-    let described = git(&env, &plain, &["describe", "--tags", "--always", "HEAD"]);
+    env.git(&plain, &["commit", "-qam", "two"]);
+    let described = env.git(&plain, &["describe", "--tags", "--always", "HEAD"]);
     let plain_url = format!("file://{}", plain.display());
     env.run(&[
         "generate",
@@ -295,9 +265,9 @@ fn a_copier_project_upgrades_as_copier_update_does_and_copier_still_works_on_it(
     );
     assert!(described.starts_with("v0.1.0-1-g"), "{described}");
 
-    git(&env, &made, &["init", "-q", "-b", "main"]);
-    git(&env, &made, &["add", "-A"]);
-    git(&env, &made, &["commit", "-qm", "generated"]);
+    env.git(&made, &["init", "-q", "-b", "main"]);
+    env.git(&made, &["add", "-A"]);
+    env.git(&made, &["commit", "-qm", "generated"]);
     edit_as_maintainers_do(&env, &made);
     move_copier_template_on(&env, &repo);
     let (theirs, ours) = (env.path("by-copier"), env.path("by-factory"));
@@ -395,24 +365,24 @@ fn a_copier_project_upgrades_as_copier_update_does_and_copier_still_works_on_it(
     );
 
     // copier itself takes factory's result as up to date: its update changes nothing.
-    git(&env, &ours, &["add", "-A"]);
-    git(&env, &ours, &["commit", "-qm", "upgraded by factory"]);
+    env.git(&ours, &["add", "-A"]);
+    env.git(&ours, &["commit", "-qm", "upgraded by factory"]);
     reference(
         &env,
         &copier,
         &ours,
         &["update", "--trust", "--defaults", "--quiet"],
     );
-    assert_eq!(git(&env, &ours, &["status", "--porcelain"]), "");
+    assert_eq!(env.git(&ours, &["status", "--porcelain"]), "");
     // And factory agrees: upgrading again changes nothing.
     let out = env.run(&["upgrade", "by-factory", "--trust", "--apply"]);
     out.ok();
-    assert_eq!(git(&env, &ours, &["status", "--porcelain"]), "");
+    assert_eq!(env.git(&ours, &["status", "--porcelain"]), "");
 }
 
 #[test]
 fn records_that_name_no_template_or_are_ambiguous_are_refused() {
-    let env = env();
+    let env = Env::with_git_author();
     let project = env.path("p");
     write(
         &project,
@@ -478,7 +448,7 @@ const CC_V2: &str = r#"{"project_name": "demo", "project_slug": "{{ cookiecutter
 #[test]
 fn a_cruft_project_upgrades_as_cruft_update_does_and_cruft_still_works_on_it() {
     let Some(cruft) = cruft() else { return };
-    let env = env();
+    let env = Env::with_git_author();
     let repo = env.path("cc.git");
     let slug = "{{cookiecutter.project_slug}}";
     write(
@@ -500,9 +470,9 @@ fn a_cruft_project_upgrades_as_cruft_update_does_and_cruft_still_works_on_it() {
             (&format!("{slug}/notes.txt"), "the project deletes this\n"),
         ],
     );
-    git(&env, &repo, &["init", "-q", "-b", "main"]);
-    git(&env, &repo, &["add", "-A"]);
-    git(&env, &repo, &["commit", "-qm", "v1"]);
+    env.git(&repo, &["init", "-q", "-b", "main"]);
+    env.git(&repo, &["add", "-A"]);
+    env.git(&repo, &["commit", "-qm", "v1"]);
     let out_dir = env.path("made");
     std::fs::create_dir_all(&out_dir).unwrap();
     reference(
@@ -518,9 +488,9 @@ fn a_cruft_project_upgrades_as_cruft_update_does_and_cruft_still_works_on_it() {
         ],
     );
     let made = out_dir.join("demo");
-    git(&env, &made, &["init", "-q", "-b", "main"]);
-    git(&env, &made, &["add", "-A"]);
-    git(&env, &made, &["commit", "-qm", "generated"]);
+    env.git(&made, &["init", "-q", "-b", "main"]);
+    env.git(&made, &["add", "-A"]);
+    env.git(&made, &["commit", "-qm", "generated"]);
     edit_as_maintainers_do_without_env(&env, &made);
 
     // The template moves on: a new variable, a hook that deletes a file, changes beside the
@@ -545,9 +515,9 @@ fn a_cruft_project_upgrades_as_cruft_update_does_and_cruft_still_works_on_it() {
             ),
         ],
     );
-    git(&env, &repo, &["add", "-A"]);
-    git(&env, &repo, &["commit", "-qm", "v2"]);
-    let head = git(&env, &repo, &["rev-parse", "HEAD"]).trim().to_string();
+    env.git(&repo, &["add", "-A"]);
+    env.git(&repo, &["commit", "-qm", "v2"]);
+    let head = env.git(&repo, &["rev-parse", "HEAD"]).trim().to_string();
 
     let (theirs, ours) = (env.path("by-cruft"), env.path("by-factory"));
     copy(&env, &made, &theirs);
@@ -579,12 +549,12 @@ fn a_cruft_project_upgrades_as_cruft_update_does_and_cruft_still_works_on_it() {
     assert!(!ours.join("obsolete.txt").exists() && !ours.join(".factory").exists());
 
     // cruft itself finds factory's result up to date.
-    git(&env, &ours, &["add", "-A"]);
-    git(&env, &ours, &["commit", "-qm", "upgraded by factory"]);
+    env.git(&ours, &["add", "-A"]);
+    env.git(&ours, &["commit", "-qm", "upgraded by factory"]);
     let said = reference(&env, &cruft, &ours, &["update", "-y"]);
     assert!(said.contains("already up to date"), "{said}");
     reference(&env, &cruft, &ours, &["check"]);
-    assert_eq!(git(&env, &ours, &["status", "--porcelain"]), "");
+    assert_eq!(env.git(&ours, &["status", "--porcelain"]), "");
 }
 
 /// [`edit_as_maintainers_do`] for a template without `local.env`.

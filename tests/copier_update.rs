@@ -19,35 +19,6 @@ fn copier() -> Option<PathBuf> {
         .clone()
 }
 
-fn env() -> Env {
-    let mut env = Env::new();
-    for (key, value) in [
-        ("GIT_AUTHOR_NAME", "t"),
-        ("GIT_AUTHOR_EMAIL", "t@localhost"),
-        ("GIT_COMMITTER_NAME", "t"),
-        ("GIT_COMMITTER_EMAIL", "t@localhost"),
-    ] {
-        env.set_env(key, value);
-    }
-    env
-}
-
-#[track_caller]
-fn git(env: &Env, dir: &Path, args: &[&str]) -> String {
-    let out = env
-        .program("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// Writes the files (`None`: deletes it).
 fn write(dir: &Path, files: &[(&str, Option<&str>)]) {
     for (rel, text) in files {
@@ -115,17 +86,17 @@ impl Outcome {
 fn run(env: &Env, copier: &Path, case: &Case) -> Outcome {
     let src = env.path("src");
     std::fs::create_dir_all(&src).unwrap();
-    git(env, &src, &["init", "-q", "-b", "main"]);
+    env.git(&src, &["init", "-q", "-b", "main"]);
     let mut first = String::new();
     for (tag, files) in case.versions {
         write(&src, files);
-        git(env, &src, &["add", "-A"]);
-        git(env, &src, &["commit", "-qm", "version"]);
+        env.git(&src, &["add", "-A"]);
+        env.git(&src, &["commit", "-qm", "version"]);
         if let Some(tag) = tag {
-            git(env, &src, &["tag", tag]);
+            env.git(&src, &["tag", tag]);
         }
         if first.is_empty() {
-            first = git(env, &src, &["rev-parse", "HEAD"]).trim().to_string();
+            first = env.git(&src, &["rev-parse", "HEAD"]).trim().to_string();
         }
     }
     // copier's tests name the template by its local path.
@@ -148,12 +119,12 @@ fn run(env: &Env, copier: &Path, case: &Case) -> Outcome {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    git(env, &made, &["init", "-q", "-b", "main"]);
-    git(env, &made, &["add", "-A"]);
-    git(env, &made, &["commit", "-qm", "generated"]);
+    env.git(&made, &["init", "-q", "-b", "main"]);
+    env.git(&made, &["add", "-A"]);
+    env.git(&made, &["commit", "-qm", "generated"]);
     write(&made, case.edits);
-    git(env, &made, &["add", "-A"]);
-    git(env, &made, &["commit", "-qm", "edits", "--allow-empty"]);
+    env.git(&made, &["add", "-A"]);
+    env.git(&made, &["commit", "-qm", "edits", "--allow-empty"]);
     let (by_copier, by_factory) = (env.path("by-copier"), env.path("by-factory"));
     for to in [&by_copier, &by_factory] {
         assert!(
@@ -210,7 +181,7 @@ const PIRATE: &str = "_envops:\n  keep_trailing_newline: true\nproject_name: to 
 #[test]
 fn an_edited_project_updates_as_copier_updates_it() {
     let Some(copier) = copier() else { return };
-    let env = env();
+    let env = Env::with_git_author();
     let readme_v2 = "\nLet me introduce myself.\n\nMy name is {{author_name}}.\n\nMy project is {{project_name}}.\n\nThanks for your attention.\n";
     let grog = "\nLet me introduce myself.\n\nMy name is Guybrush, and my project is to become a pirate.\n\nThanks for your grog.\n";
     let out = run(
@@ -248,7 +219,7 @@ fn an_edited_project_updates_as_copier_updates_it() {
     );
     let answers = std::fs::read_to_string(out.by_factory.join(".copier-answers.yml")).unwrap();
     let src = env.path("src");
-    let described = git(&env, &src, &["describe", "--tags"]);
+    let described = env.git(&src, &["describe", "--tags"]);
     assert_eq!(
         answers,
         format!(
@@ -288,7 +259,7 @@ fn conflicts_are_written_as_copier_writes_them() {
             "README.txt.rej",
         ),
     ] {
-        let env = env();
+        let env = Env::with_git_author();
         let out = run(
             &env,
             &copier,
@@ -345,7 +316,7 @@ fn edits_next_to_the_templates_and_files_added_by_both_as_copier_does() {
         ("both.txt", Some("mine\n")),
     ];
     for style in ["inline", "rej"] {
-        let env = env();
+        let env = Env::with_git_author();
         let out = run(
             &env,
             &copier,
@@ -417,7 +388,7 @@ fn deletions_on_either_side_as_copier_does() {
         ("edited-then-removed.txt", Some("g edited\n")),
     ];
     for (style, delete) in [("inline", true), ("rej", true), ("inline", false)] {
-        let env = env();
+        let env = Env::with_git_author();
         let mut factory = vec!["--conflict", style];
         if delete {
             factory.push("--delete-removed");
@@ -474,7 +445,7 @@ fn deletions_on_either_side_as_copier_does() {
 #[test]
 fn a_dirty_repository_is_refused_as_copier_refuses_it() {
     let Some(copier) = copier() else { return };
-    let env = env();
+    let env = Env::with_git_author();
     let out = run(
         &env,
         &copier,
@@ -536,7 +507,7 @@ fn line_merges_and_context_lines_as_copier_has_them() {
     let ci_theirs = "tests:\n    stage: test\n    script:\n        - ./test.sh --slow\n";
     let v2: &[(&str, Option<&str>)] = &[(".gitlab-ci.yml.jinja", Some(ci_theirs))];
     let edits: &[(&str, Option<&str>)] = &[(".gitlab-ci.yml", Some(ci_ours))];
-    let env = env();
+    let env = Env::with_git_author();
     let out = run(
         &env,
         &copier,
@@ -549,7 +520,7 @@ fn line_merges_and_context_lines_as_copier_has_them() {
     );
     out.factory.expect_code(3);
     out.assert_same();
-    let env = self::env();
+    let env = self::Env::with_git_author();
     let out = run(
         &env,
         &copier,
@@ -594,7 +565,7 @@ fn line_merges_and_context_lines_as_copier_has_them() {
         function("function_two", false)
     );
     for lines in ["1", "3"] {
-        let env = self::env();
+        let env = self::Env::with_git_author();
         let files: Vec<(&str, Option<&str>)> = answers
             .iter()
             .copied()
@@ -652,7 +623,7 @@ fn the_current_version_with_new_answers_as_copier_has_it() {
             "v2",
         ),
     ] {
-        let env = env();
+        let env = Env::with_git_author();
         let out = run(
             &env,
             &copier,

@@ -217,3 +217,36 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+impl Env {
+    /// A test environment whose git commits (the tools', the test's) have an author.
+    pub fn with_git_author() -> Env {
+        let mut env = Env::new();
+        for (key, value) in [
+            ("GIT_AUTHOR_NAME", "t"),
+            ("GIT_AUTHOR_EMAIL", "t@localhost"),
+            ("GIT_COMMITTER_NAME", "t"),
+            ("GIT_COMMITTER_EMAIL", "t@localhost"),
+        ] {
+            env.set_env(key, value);
+        }
+        env
+    }
+
+    /// `git ARGS` in `dir` with this environment; its stdout (a failure fails the test).
+    #[track_caller]
+    pub fn git(&self, dir: &Path, args: &[&str]) -> String {
+        let out = self
+            .program("git")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
