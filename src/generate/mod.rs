@@ -147,8 +147,8 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
     let source = request.source;
     let renderer = request.renderer;
     let ctx = request.answers.context();
-    let plan = renderer
-        .plan(&ctx)
+    let (plan, links) = renderer
+        .plan_with_links(&ctx)
         .map_err(|p| fail(problems_error(&source.label, p)))?;
     let libraries = renderer.libraries(&ctx).map_err(fail)?;
     progress.start(plan.len() as u64);
@@ -203,19 +203,16 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
     }
     // A pre-generation hook may change the answers (`cookiecutter.update({...})`): the names
     // inside are decided again, as cookiecutter renders them after the hook.
-    let plan = if request.hooks.pre.is_empty() {
-        plan
+    let (plan, links) = if request.hooks.pre.is_empty() {
+        (plan, links)
     } else {
         renderer
-            .plan(&ctx)
+            .plan_with_links(&ctx)
             .map_err(|p| fail(problems_error(&source.label, p)))?
     };
     let written = write::write_plan(renderer, &plan, &ctx, &staging.dir, &|| progress.tick())
         .map_err(|p| fail(problems_error(&source.label, vec![p])))?;
     // Links kept as links (copier's `_preserve_symlinks`), checked to stay in the output.
-    let links = renderer
-        .plan_links(&ctx)
-        .map_err(|p| fail(problems_error(&source.label, p)))?;
     write::write_links(&staging.dir, &links, Some(&request.target)).map_err(fail)?;
     // The bar goes before the template's code prints.
     progress.finish();

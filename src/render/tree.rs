@@ -186,6 +186,12 @@ pub struct Renderer<'a> {
     /// What starts a template in a file or folder name: the delimiters in effect (copier's
     /// `_envops` may change them).
     name_markers: Vec<String>,
+    /// Whether a text holding none of [`Renderer::text_markers`] renders to itself: the
+    /// trailing newline is kept and no line statements or comments are configured.
+    verbatim: bool,
+    /// What may start a template in a file's text: the delimiters in effect and the default
+    /// ones (`{% now %}` is rewritten before the delimiters apply).
+    text_markers: aho_corasick::AhoCorasick,
 }
 
 impl<'a> Renderer<'a> {
@@ -302,7 +308,7 @@ impl<'a> Renderer<'a> {
             ));
         }
         let mut env = super::environment_with(settings, &manifest.envops)?;
-        let name_markers = [
+        let name_markers: Vec<String> = [
             "variable_start_string",
             "block_start_string",
             "comment_start_string",
@@ -318,6 +324,20 @@ impl<'a> Renderer<'a> {
                 .to_string()
         })
         .collect();
+        let envops = &manifest.envops;
+        let verbatim = envops
+            .get("keep_trailing_newline")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(true)
+            && !envops.contains_key("line_statement_prefix")
+            && !envops.contains_key("line_comment_prefix");
+        let text_markers = aho_corasick::AhoCorasick::new(
+            name_markers
+                .iter()
+                .map(String::as_str)
+                .chain(["{{", "{%", "{#"]),
+        )
+        .map_err(|e| format!("_envops delimiters: {e}"))?;
         let loader_files = Arc::clone(&files);
         let loadable: HashMap<String, usize> = content
             .iter()
@@ -383,6 +403,8 @@ impl<'a> Renderer<'a> {
             settings: settings.clone(),
             flavour,
             name_markers,
+            verbatim,
+            text_markers,
         })
     }
 
@@ -564,8 +586,9 @@ impl<'a> Renderer<'a> {
         self.plan_with_links(ctx).map(|(_, links)| links)
     }
 
-    /// The files and the links of the output, every path and link checked.
-    fn plan_with_links(
+    /// The files and the links of the output, every path and link checked, in one pass
+    /// ([`Renderer::plan`] and [`Renderer::plan_links`] together).
+    pub fn plan_with_links(
         &self,
         ctx: &minijinja::Value,
     ) -> Result<(Vec<PlannedFile>, Vec<PlannedLink>), Vec<RenderProblem>> {
@@ -849,6 +872,17 @@ impl<'a> Renderer<'a> {
         } else {
             super::jinja2_newlines(source)
         };
+        if self.verbatim && !self.text_markers.is_match(source.as_ref()) {
+            // A text without template syntax renders to itself: written as read, in the
+            // one pass that reads, writes and hashes it, with nothing compiled.
+            return match source {
+                Cow::Borrowed(_) if self.flavour != Flavour::Cookiecutter => Ok(bytes),
+                source => {
+                    let text = source.into_owned();
+                    self.written_newlines(file, ctx, text, Some(&bytes))
+                }
+            };
+        }
         let text = crate::template::syntax::preprocess(&source);
         let text: &str = &text;
         let describe = |e: minijinja::Error| {
@@ -1004,5 +1038,94 @@ mod tag_tests {
             assert!(!uses_tag(text, "{%", &tags), "{text}");
         }
         assert!(uses_tag("[% gitcommit %]", "[%", &tags));
+    }
+}
+
+#[cfg(test)]
+mod verbatim_tests {
+    use std::sync::Arc;
+
+    use super::Renderer;
+    use crate::template::manifest::Manifest;
+    use crate::template::snapshot::{SourceFile, TemplateFiles};
+
+    /// What a file renders to read and rendered one at a time (a text without template
+    /// syntax written as read), and through compiled templates (every text compiled).
+    fn both_ways(manifest: &Manifest, text: &str) -> (String, String) {
+        let files = Arc::new(TemplateFiles {
+            files: vec![SourceFile::in_memory(
+                "f.txt",
+                text.as_bytes().to_vec(),
+                false,
+            )],
+            ..TemplateFiles::default()
+        });
+        let settings = crate::render::Settings::default();
+        let ctx = minijinja::context! { name => "x" };
+        let render = |renderer: Renderer| {
+            let file = &renderer.content[0];
+            let bytes = renderer.render_file(file, &ctx).expect("renders");
+            String::from_utf8(bytes.into_owned()).expect("text")
+        };
+        let one = Renderer::new(manifest, Arc::clone(&files), &settings).expect("renderer");
+        let compiled = Renderer::new(manifest, files, &settings)
+            .expect("renderer")
+            .keep_compiled();
+        (render(one), render(compiled))
+    }
+
+    fn manifest(flavour: &str, envops: serde_json::Value) -> Manifest {
+        let mut manifest = Manifest::parse("name: t\n", "template.yaml").expect("manifest");
+        match flavour {
+            "copier" => manifest.templates_suffix = Some(String::new()),
+            "cookiecutter" => manifest.namespace = Some("cookiecutter".into()),
+            _ => {}
+        }
+        manifest.envops = envops.as_object().cloned().unwrap_or_default();
+        manifest
+    }
+
+    #[test]
+    fn a_text_without_syntax_is_written_as_a_full_render_writes_it() {
+        let none = serde_json::json!({});
+        let custom = serde_json::json!({
+            "variable_start_string": "[[", "variable_end_string": "]]",
+            "block_start_string": "[%", "block_end_string": "%]",
+        });
+        let cases = [
+            ("factory", none.clone(), "plain\n", "plain\n"),
+            ("factory", none.clone(), "a\r\nb\r\n", "a\r\nb\r\n"),
+            (
+                "factory",
+                serde_json::json!({"keep_trailing_newline": false}),
+                "plain\n",
+                "plain",
+            ),
+            ("copier", none.clone(), "a\r\nb\rc\n", "a\nb\nc\n"),
+            ("copier", none.clone(), "plain\n", "plain\n"),
+            ("cookiecutter", none.clone(), "a\r\nb\r\n", "a\r\nb\r\n"),
+            ("cookiecutter", none.clone(), "a\nb\n", "a\nb\n"),
+            (
+                "copier",
+                custom.clone(),
+                "x {{ y }} [[ name ]]\n",
+                "x {{ y }} x\n",
+            ),
+            ("copier", custom, "x {{ y }}\n", "x {{ y }}\n"),
+        ];
+        for (flavour, envops, text, expected) in cases {
+            let (one, compiled) = both_ways(&manifest(flavour, envops.clone()), text);
+            assert_eq!(one, expected, "{flavour} {envops} {text:?}");
+            assert_eq!(compiled, expected, "{flavour} {envops} {text:?} compiled");
+        }
+        // Line statements make a text without delimiters a template: rendered, not copied.
+        let statements = manifest(
+            "factory",
+            serde_json::json!({"line_statement_prefix": "%%"}),
+        );
+        let text = "%% if false\ndropped\n%% endif\nkept\n";
+        let (one, compiled) = both_ways(&statements, text);
+        assert_eq!(one, compiled);
+        assert!(!one.contains("dropped"), "{one:?}");
     }
 }

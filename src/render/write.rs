@@ -1,6 +1,7 @@
 //! Writes a planned render to a folder: files rendered and written in parallel, each read,
 //! rendered, written and hashed once, so memory stays at one file per worker.
 
+use std::collections::HashSet;
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::Path;
@@ -32,7 +33,8 @@ impl From<&WrittenFile> for HashedFile {
 }
 
 /// Renders and writes every planned file below `root` (a fresh folder). Stops at the first
-/// problem. `progress` is called once per file written.
+/// problem: the earliest file in plan order that fails, whichever worker saw it. `progress`
+/// is called once per file written.
 pub fn write_plan(
     renderer: &Renderer,
     plan: &[PlannedFile],
@@ -40,6 +42,15 @@ pub fn write_plan(
     root: &Path,
     progress: &(dyn Fn() + Sync),
 ) -> std::result::Result<Vec<WrittenFile>, RenderProblem> {
+    let root = Root::open(root)
+        .map_err(|e| RenderProblem::Read(format!("cannot open {}: {e}", root.display())))?;
+    let root = &root;
+    // Every folder is made once, before the writers start, so they only create files.
+    let folder_problem = make_folders(plan, root);
+    let plan = match &folder_problem {
+        Some((at, _)) => &plan[..*at],
+        None => plan,
+    };
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(plan.len().div_ceil(16))
@@ -79,36 +90,131 @@ pub fn write_plan(
         }
         work();
     });
-    if let Some((_, problem)) = first_problem.into_inner().expect("workers joined") {
+    // A file that failed comes before the first one whose folder could not be made.
+    if let Some((_, problem)) = first_problem
+        .into_inner()
+        .expect("workers joined")
+        .or(folder_problem)
+    {
         return Err(problem);
     }
     Ok(written.into_inner().expect("workers joined"))
+}
+
+/// Makes the folders of the planned files below `root`, each once (a folder a
+/// pre-generation hook made already is kept). `None` when all were made, else the index of
+/// the first file in plan order whose folder could not be, and why.
+fn make_folders(plan: &[PlannedFile], root: &Root) -> Option<(usize, RenderProblem)> {
+    let mut made: HashSet<&str> = HashSet::new();
+    for (i, planned) in plan.iter().enumerate() {
+        let path = planned.path.as_str();
+        let Some(parent) = path.rfind('/').map(|end| &path[..end]) else {
+            continue;
+        };
+        if made.contains(parent) {
+            continue;
+        }
+        let ends = parent.match_indices('/').map(|(at, _)| at);
+        for end in ends.chain(std::iter::once(parent.len())) {
+            let folder = &parent[..end];
+            if !made.insert(folder) {
+                continue;
+            }
+            match root.create_dir(folder) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && root.is_dir(folder) => {}
+                Err(e) => {
+                    let target = root.path.join(path);
+                    let message = format!("cannot create the folder of {}: {e}", target.display());
+                    return Some((i, RenderProblem::Read(message)));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The folder a plan is written into, opened once. On Unix every folder and file is made
+/// relative to it (`mkdirat`, `openat`), so the kernel walks only the file's own path, not
+/// the held staging folder's `/proc/self/fd/N` path again for each file.
+struct Root<'p> {
+    path: &'p Path,
+    #[cfg(unix)]
+    fd: std::os::fd::OwnedFd,
+}
+
+impl<'p> Root<'p> {
+    fn open(path: &'p Path) -> std::io::Result<Root<'p>> {
+        #[cfg(unix)]
+        {
+            use rustix::fs::{Mode, OFlags};
+            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            let fd = rustix::fs::open(path, flags, Mode::empty())?;
+            Ok(Root { path, fd })
+        }
+        #[cfg(not(unix))]
+        Ok(Root { path })
+    }
+
+    fn create_dir(&self, rel: &str) -> std::io::Result<()> {
+        #[cfg(unix)]
+        {
+            let mode = rustix::fs::Mode::from_raw_mode(0o777);
+            Ok(rustix::fs::mkdirat(&self.fd, rel, mode)?)
+        }
+        #[cfg(not(unix))]
+        fs::create_dir(self.path.join(rel))
+    }
+
+    fn is_dir(&self, rel: &str) -> bool {
+        #[cfg(unix)]
+        {
+            rustix::fs::statat(&self.fd, rel, rustix::fs::AtFlags::empty()).is_ok_and(|st| {
+                rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory
+            })
+        }
+        #[cfg(not(unix))]
+        self.path.join(rel).is_dir()
+    }
+
+    /// Creates the new file `rel` (never one that exists).
+    fn create_file(&self, rel: &str, executable: bool) -> std::io::Result<fs::File> {
+        #[cfg(unix)]
+        {
+            use rustix::fs::{Mode, OFlags};
+            let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC;
+            let mode = Mode::from_raw_mode(if executable { 0o755 } else { 0o644 });
+            Ok(fs::File::from(rustix::fs::openat(
+                &self.fd, rel, flags, mode,
+            )?))
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = executable;
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(self.path.join(rel))
+        }
+    }
 }
 
 fn write_one(
     renderer: &Renderer,
     planned: &PlannedFile,
     ctx: &minijinja::Value,
-    root: &Path,
+    root: &Root,
 ) -> std::result::Result<WrittenFile, RenderProblem> {
     let file = &renderer.content[planned.content];
     let bytes = renderer.render_file(file, ctx)?;
-    let target = root.join(&planned.path);
     let io = |action: &str, e: std::io::Error| {
+        let target = root.path.join(&planned.path);
         RenderProblem::Read(format!("cannot {action} {}: {e}", target.display()))
     };
-    if let Some(parent) = target.parent() {
-        fs::create_dir_all(parent).map_err(|e| io("create the folder of", e))?;
-    }
     let executable = renderer.files().files[file.index].executable;
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(if executable { 0o755 } else { 0o644 });
-    }
-    let mut out = options.open(&target).map_err(|e| io("create", e))?;
+    let mut out = root
+        .create_file(&planned.path, executable)
+        .map_err(|e| io("create", e))?;
     out.write_all(&bytes).map_err(|e| io("write", e))?;
     Ok(WrittenFile {
         path: planned.path.clone(),

@@ -56,12 +56,22 @@ impl SourceFile {
     pub fn read(&self) -> Result<Cow<'_, [u8]>> {
         match &self.content {
             Content::Memory(bytes) => Ok(Cow::Borrowed(bytes)),
-            Content::Disk(path) => fs::read(path)
+            Content::Disk(path) => read_sized(path, self.size)
                 .map(Cow::Owned)
                 .map_err(|e| Error::io("read", path, e)),
             Content::Blob(blobs, hex) => blobs.blob(hex).map(Cow::Owned),
         }
     }
+}
+
+/// A file's bytes, its size known from the listing: no `stat` before the read, as
+/// `fs::read` makes for its size hint (one system call per file of a large template). A file
+/// that changed size since is read whole all the same.
+fn read_sized(path: &Path, size: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    fs::File::open(path)?.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// A symlink that is not followed: it leads outside the template, into its repository, at
