@@ -14,9 +14,10 @@ picks the binary measured (the release build by default).
 
 Prints, per size, medians of whole-process wall time and CPU time (user + system, the process
 and its children) for factory and the floor, their ratios, the machine's load, and factory's
-peak resident memory (the largest of its runs). Every run writes into a fresh folder and nothing is deleted between runs (on these machines a large
-`rm -rf` slows file creation for minutes); the work folder is removed at the end unless
-`--keep`. Asserts nothing.
+peak resident memory (the largest of its runs). Every run writes into a fresh folder and
+nothing is deleted between runs (on these machines a large `rm -rf` slows file creation for
+minutes, and so the figures of the runs after it); the work folder is left for you to remove,
+or removed at the end with `--clean`. Asserts nothing.
 """
 
 import argparse
@@ -120,7 +121,7 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--baseline", help="another factory binary to time beside this one")
     parser.add_argument("--plain", type=float, default=0.0, help="share of files without template syntax")
-    parser.add_argument("--keep", action="store_true", help="leave the work folder")
+    parser.add_argument("--clean", action="store_true", help="remove the work folder at the end")
     args = parser.parse_args()
     if not os.path.exists(FACTORY):
         sys.exit("build first: cargo build --release")
@@ -161,7 +162,7 @@ def main():
                     line += f"   wall {wall / floor_wall:4.2f}x floor, cpu {cpu / floor_cpu:4.2f}x floor, peak RSS {peak:5.1f} MB"
                 print(line)
     finally:
-        if not args.keep:
+        if args.clean:
             shutil.rmtree(work, ignore_errors=True)
 
 
