@@ -135,9 +135,10 @@ struct History {
 impl History {
     /// The publication that names `artifact`, if one does.
     fn publication_of(&self, artifact: &str) -> Option<&Envelope> {
-        self.published
-            .iter()
-            .find(|e| e.payload["artifact"].as_str() == Some(artifact))
+        self.published.iter().find(|e| match e.event() {
+            Ok(Some(DomainEvent::TemplatePublished(p))) => p.artifact.as_deref() == Some(artifact),
+            _ => false,
+        })
     }
 }
 
@@ -254,7 +255,7 @@ struct Outgoing<'s> {
     template: &'s crate::domain::state::Template,
     chosen: &'s crate::domain::state::TemplateVersion,
     history: History,
-    resolved: crate::generate::source::ResolvedSource,
+    resolved: crate::source::ResolvedSource,
     built: Built,
 }
 
@@ -276,12 +277,12 @@ fn outgoing<'s>(
     }
     let validation_id = chosen.validation.as_ref().map(|v| v.validation_id.clone());
     let history = history(session, &template.id, &chosen.id, validation_id.as_deref())?;
-    let resolved = crate::generate::source::stored(
+    let resolved = crate::source::stored(
         state,
         &session.store.blobs(),
         name,
         Some(version),
-        crate::generate::source::VersionChoice::Any,
+        crate::source::VersionChoice::Any,
     )?;
     let built = build_artifact(objects, template, chosen, &history, &resolved)?;
     Ok(Outgoing {
@@ -357,7 +358,7 @@ fn build_artifact(
     template: &crate::domain::state::Template,
     chosen: &crate::domain::state::TemplateVersion,
     history: &History,
-    resolved: &crate::generate::source::ResolvedSource,
+    resolved: &crate::source::ResolvedSource,
 ) -> Result<Built> {
     let tree_bytes = objects.get(&chosen.tree)?;
     let tree = Tree::from_bytes(&tree_bytes)?;
@@ -610,24 +611,27 @@ fn push_publication(
     );
     subject.artifact_type = None;
     let mut annotations = BTreeMap::new();
-    let payload = &validated.payload;
+    let (
+        Some(DomainEvent::TemplateValidated(validation)),
+        Some(DomainEvent::TemplatePublished(publication)),
+    ) = (validated.event()?, published.event()?)
+    else {
+        return Err(Error::new(format!(
+            "events {} and {} are not a validation and a publication",
+            validated.event_id, published.event_id
+        )));
+    };
     annotations.insert(
         "dev.factory.validation.passed".to_string(),
-        payload["passed"].to_string(),
+        validation.passed.to_string(),
     );
     annotations.insert(
         "dev.factory.validation.id".to_string(),
-        payload["validationId"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
+        validation.validation_id,
     );
     annotations.insert(
         "dev.factory.publication.id".to_string(),
-        published.payload["publicationId"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
+        publication.publication_id,
     );
     annotations.insert(
         "org.opencontainers.image.created".to_string(),

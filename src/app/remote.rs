@@ -115,7 +115,7 @@ pub fn logout(host: &str) -> Result<bool> {
 }
 
 /// One template a remote's index lists.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Found {
     /// The remote's name.
     pub remote: String,

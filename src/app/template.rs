@@ -10,7 +10,7 @@ use crate::domain::commands::{self, Bump, CreateVersion, Register, VersionSpec};
 use crate::domain::events::SourceKind;
 use crate::domain::events::TemplatePublished;
 use crate::error::{Error, Result};
-use crate::generate::source::{self, VersionChoice};
+use crate::source::{self, VersionChoice};
 use crate::store::Decision;
 use crate::template::params;
 

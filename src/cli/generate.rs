@@ -72,7 +72,7 @@ pub(crate) struct GenerateArgs {
     /// Read a template folder holding both copier.yml and cookiecutter.json as this tool's
     /// template (copier without the flag).
     #[arg(long, value_enum, value_name = "TOOL")]
-    flavor: Option<crate::generate::source::ReadAs>,
+    flavor: Option<crate::source::ReadAs>,
     #[command(flatten)]
     repo: crate::cli::RepoArgs,
 }

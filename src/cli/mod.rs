@@ -17,10 +17,12 @@ mod lifecycle;
 mod printer;
 mod prompt;
 mod remote;
+mod remote_report;
 mod sarif;
 mod send;
 mod show;
 mod store;
+mod template_report;
 mod transfer;
 mod upgrade;
 mod validate;
@@ -123,13 +125,25 @@ impl App {
     fn fail(&self, err: &crate::Error) -> ExitCode {
         self.printer.error(err);
         if self.json() && !self.printer.printed_json() {
-            self.printer.json_document(&serde_json::json!({
-                "error": {
-                    "message": err.message,
-                    "hint": err.hint,
-                    "exitCode": err.kind.code(),
-                }
-            }));
+            /// `--json` after a failure: the error as stderr said it.
+            #[derive(serde::Serialize)]
+            struct ErrorReport<'a> {
+                error: ErrorBody<'a>,
+            }
+            #[derive(serde::Serialize)]
+            #[serde(rename_all = "camelCase")]
+            struct ErrorBody<'a> {
+                message: &'a str,
+                hint: Option<&'a str>,
+                exit_code: u8,
+            }
+            self.printer.json_document(&ErrorReport {
+                error: ErrorBody {
+                    message: &err.message,
+                    hint: err.hint.as_deref(),
+                    exit_code: err.kind.code(),
+                },
+            });
         }
         ExitCode::from(err.kind.code())
     }

@@ -1,7 +1,6 @@
 //! `factory list` and `factory show`.
 
-use serde_json::json;
-
+use super::template_report::{ListReport, TemplateReport, VersionOfTemplateReport};
 use super::{App, out};
 use crate::domain::commands;
 use crate::domain::state::{Template, TemplateVersion};
@@ -15,39 +14,6 @@ pub(crate) struct ShowArgs {
     reference: String,
 }
 
-fn version_json(v: &TemplateVersion) -> serde_json::Value {
-    json!({
-        "version": v.version,
-        "templateVersionId": v.id,
-        "status": v.status.as_str(),
-        "contentHash": v.content_hash,
-        "fileCount": v.file_count,
-        "byteCount": v.byte_count,
-        "sourceRef": v.source_ref,
-        "createdAt": v.created_at,
-        "validation": v.validation,
-        "publicationId": v.publication_id,
-        "publishedAt": v.published_at,
-    })
-}
-
-fn template_json(t: &Template) -> serde_json::Value {
-    json!({
-        "templateId": t.id,
-        "name": t.name,
-        "title": t.title,
-        "category": t.category,
-        "owner": t.owner,
-        "tags": t.tags,
-        "source": t.source,
-        "registeredAt": t.registered_at,
-        "latestVersion": t.latest().map(|v| &v.version),
-        "latestPublished": t.latest_published().map(|v| &v.version),
-        "versions": t.versions.iter().map(version_json).collect::<Vec<_>>(),
-        "parameters": t.latest().and_then(|v| v.schema.clone()),
-    })
-}
-
 /// Runs `list`.
 pub(crate) fn list(app: &App) -> Result<()> {
     let (session, state) = app.read_state()?;
@@ -55,16 +21,7 @@ pub(crate) fn list(app: &App) -> Result<()> {
     let mut templates: Vec<&Template> = state.templates.values().collect();
     templates.sort_by(|a, b| a.name.cmp(&b.name));
     if app.json() {
-        app.printer.json_document(&json!({
-            "templates": templates.iter().map(|t| json!({
-                "templateId": t.id,
-                "name": t.name,
-                "category": t.category,
-                "latestVersion": t.latest().map(|v| &v.version),
-                "status": t.latest().map(|v| v.status.as_str()),
-                "latestPublished": t.latest_published().map(|v| &v.version),
-            })).collect::<Vec<_>>()
-        }));
+        app.printer.json_document(&ListReport::of(&templates));
     } else if app.human() {
         if templates.is_empty() {
             out!(
@@ -145,18 +102,15 @@ pub(crate) fn show(app: &App, args: ShowArgs) -> Result<()> {
     if let Some(version) = version {
         let (_, v) = commands::find_version(&state, name, version)?;
         if app.json() {
-            let mut doc = version_json(v);
-            doc["template"] = json!(template.name);
-            doc["templateId"] = json!(template.id);
-            doc["parameters"] = v.schema.clone().unwrap_or_default();
-            app.printer.json_document(&doc);
+            app.printer
+                .json_document(&VersionOfTemplateReport::of(template, v));
         } else {
             print_version(app, template, v);
         }
         return Ok(());
     }
     if app.json() {
-        app.printer.json_document(&template_json(template));
+        app.printer.json_document(&TemplateReport::of(template));
     } else if app.human() {
         out!(app.printer, "{} ({})", template.name, template.id);
         out!(app.printer, "  title:    {}", template.title);

@@ -9,7 +9,6 @@ pub mod hooks;
 pub mod output;
 pub mod provenance;
 pub mod python;
-pub mod source;
 pub mod verify;
 
 use std::path::{Path, PathBuf};
@@ -21,11 +20,11 @@ use crate::hash::{self, HashedFile};
 use crate::ids;
 use crate::render::tree::{RenderProblem, Renderer};
 use crate::render::write;
+use crate::source::ResolvedSource;
 use crate::template::answers::Answers;
 use crate::template::manifest::Manifest;
 use output::Staging;
 use provenance::{Scaffold, TemplateOrigin};
-use source::ResolvedSource;
 
 /// Reports progress of long runs (an indicatif bar in the terminal, nothing elsewhere).
 pub trait Progress: Sync {

@@ -56,7 +56,7 @@ impl PythonExtensions {
             .tempdir()
             .map_err(|e| Error::new(format!("cannot make a scratch folder: {e}")))?;
         let root = scratch.path().join("template");
-        super::source::lay_out(files, &root)?;
+        crate::source::lay_out(files, &root)?;
         let log = scratch.path().join("stderr.log");
         let stderr = std::fs::File::create(&log).map_err(|e| Error::io("create", &log, e))?;
         let mut child = Command::new(python)

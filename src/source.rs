@@ -1,5 +1,6 @@
-//! Where `generate` (and `register`/`version`) get a template from: a stored version, a
-//! folder, or a git repository at a ref.
+//! Where a template comes from: a stored version, a folder, a git repository at a ref, or
+//! an archive. generate, validate, compat, upgrade, publish and the library commands all
+//! resolve a template through here, so a source is named and fetched one way.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
