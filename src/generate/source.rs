@@ -679,8 +679,18 @@ fn from_repository(
 /// (`v1.10.0` above `v1.9.0`, a leading `v` allowed), pre-releases and development releases
 /// left out; tags that are not versions are ignored.
 pub fn newest_release_tag(tags: &[String]) -> Option<String> {
+    newest_tag(tags, false)
+}
+
+/// [`newest_release_tag`], pre-releases and development releases counted with
+/// `prereleases` (copier's `--prereleases`).
+pub fn newest_tag(tags: &[String], prereleases: bool) -> Option<String> {
     tags.iter()
-        .filter_map(|t| pep440(t).filter(|v| !v.any_prerelease()).map(|v| (v, t)))
+        .filter_map(|t| {
+            pep440(t)
+                .filter(|v| prereleases || !v.any_prerelease())
+                .map(|v| (v, t))
+        })
         .max()
         .map(|(_, t)| t.clone())
 }

@@ -249,10 +249,34 @@ def run_recopy(self) -> None:
 
 
 def _check_update(self, destination_path: str = ".") -> int:
-    raise AdapterError(
-        "copier check-update", "destination_path", destination_path,
-        "factory has no check-update (`factory upgrade DIR` without --apply only plans)",
-    )
+    """copier check-update as `factory upgrade DIR --check`: factory exits 3 when a newer
+    version exists, which copier says with exit 2 under --quiet and 0 otherwise; its JSON
+    document's camelCase fields are printed under copier's names."""
+    import json
+
+    args = ["upgrade", str(Path(destination_path).absolute()), "--check"]
+    if self.answers_file:
+        args += ["--answers-file", str(self.answers_file)]
+    if self.prereleases:
+        args.append("--prereleases")
+    if self.quiet:
+        args.append("--quiet")
+    as_json = self.output_format == "json"
+    if as_json:
+        args.append("--json")
+    result = core.run(args, show_stdout=not as_json, env=_environment())
+    if result.code not in (0, 3):
+        from copier._cli import _handle_exceptions
+
+        return _handle_exceptions(lambda: _raise(result))
+    if as_json and not self.quiet:
+        found = json.loads(result.stdout)
+        print(json.dumps({
+            "update_available": found["updateAvailable"],
+            "current_version": found["currentVersion"],
+            "latest_version": found["latestVersion"],
+        }))
+    return 2 if result.code == 3 and self.quiet else 0
 
 
 def install(interactive: bool = False) -> None:
