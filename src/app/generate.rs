@@ -565,24 +565,9 @@ pub(super) fn gate(
     resolved: &ResolvedSource,
 ) -> Result<generate::hooks::Hooks> {
     let hooks = generate::hooks::Hooks::of(&resolved.files, &resolved.manifest)?;
-    if !hooks.is_empty() && !request.trust && !request.dry_run {
-        return Err(Error::new(format!(
-            "{} wants to run code: {}; nothing was written",
-            resolved.label,
-            hooks.describe().join(", ")
-        ))
-        .hint("read what it runs, then pass --trust to allow it (or --dry-run to see the files without running anything)"));
-    }
-    // A template's Python extensions run only with --trust, in a helper started once.
-    let extensions = &resolved.manifest.python_extensions;
-    if !extensions.is_empty() && !request.trust {
-        return Err(Error::new(format!(
-            "{} wants to run code: its Jinja extensions {} are Python{}; nothing was written",
-            resolved.label,
-            extensions.join(", "),
-            if request.dry_run { ", and it cannot render without them" } else { "" }
-        ))
-        .hint("read what they do (the template's files, the packages they name), then pass --trust to run them"));
+    let unsafe_parts = Unsafe::of(resolved, &hooks, request.trust, request.dry_run);
+    if let Some(err) = unsafe_parts.refusal(&resolved.label) {
+        return Err(err);
     }
     if request.compat_answers && resolved.manifest.flavour() == Flavour::Factory {
         return Err(
@@ -591,6 +576,97 @@ pub(super) fn gate(
         );
     }
     Ok(hooks)
+}
+
+/// What a template would run that `--trust` has not allowed: what it is, in factory's words,
+/// and copier's name for each kind (`tasks`, `jinja_extensions`, `migrations`) for a copier
+/// template, whose refusal scripts read (`Template uses potentially unsafe feature: tasks.`).
+#[derive(Debug, Default)]
+pub(super) struct Unsafe {
+    /// factory's words for each thing that would run.
+    pub wants: Vec<String>,
+    /// copier's feature names (a copier template only).
+    pub features: std::collections::BTreeSet<&'static str>,
+    /// Python Jinja extensions among them (their hint differs).
+    pub extensions: bool,
+}
+
+impl Unsafe {
+    /// What `resolved` runs that is not allowed: hooks and tasks (allowed by `--trust`, or
+    /// not run at all by `--dry-run`) and Python extensions (allowed by `--trust` only).
+    pub(super) fn of(
+        resolved: &ResolvedSource,
+        hooks: &generate::hooks::Hooks,
+        trust: bool,
+        dry_run: bool,
+    ) -> Unsafe {
+        let mut found = Unsafe::default();
+        if trust {
+            return found;
+        }
+        let copier = resolved.manifest.flavour() == Flavour::Copier;
+        if !hooks.is_empty() && !dry_run {
+            found.wants.push(hooks.describe().join(", "));
+            if copier {
+                found.features.insert("tasks");
+            }
+        }
+        let extensions = &resolved.manifest.python_extensions;
+        if !extensions.is_empty() {
+            found.wants.push(format!(
+                "its Jinja extensions {} are Python{}",
+                extensions.join(", "),
+                if dry_run {
+                    ", and it cannot render without them"
+                } else {
+                    ""
+                }
+            ));
+            found.extensions = true;
+            if copier {
+                found.features.insert("jinja_extensions");
+            }
+        }
+        found
+    }
+
+    /// Adds what another side (an upgrade's other version, its migrations) would run.
+    pub(super) fn add(&mut self, other: Unsafe) {
+        for want in other.wants {
+            if !self.wants.contains(&want) {
+                self.wants.push(want);
+            }
+        }
+        self.features.extend(other.features);
+        self.extensions |= other.extensions;
+    }
+
+    /// The refusal, when anything would run: factory's words, then copier's sentence.
+    pub(super) fn refusal(&self, label: &str) -> Option<Error> {
+        if self.wants.is_empty() {
+            return None;
+        }
+        let copier = match self.features.len() {
+            0 => String::new(),
+            n => format!(
+                " (Template uses potentially unsafe feature{}: {}.)",
+                if n > 1 { "s" } else { "" },
+                self.features.iter().copied().collect::<Vec<_>>().join(", ")
+            ),
+        };
+        let hint = if self.extensions {
+            "read what they do (the template's files, the packages they name), then pass --trust to run them"
+        } else {
+            "read what it runs, then pass --trust to allow it (or --dry-run to see the files without running anything)"
+        };
+        Some(
+            Error::new(format!(
+                "{label} wants to run code: {}; nothing was written{copier}",
+                self.wants.join("; ")
+            ))
+            .hint(hint),
+        )
+    }
 }
 
 /// The template's renderer, with the Python helper for its Jinja extensions (the gate

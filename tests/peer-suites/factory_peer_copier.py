@@ -34,6 +34,18 @@ def _environment() -> dict[str, str]:
     for key, value in theirs.items():
         if key.startswith("GIT_"):
             env[key] = value
+    # copier imports `_jinja_extensions` in the test's own process, from its sys.path (the
+    # suite's root, where `tests.test_unsafe.JinjaExtension` lives); factory's Python helper
+    # is given the same folders (not the interpreter's own library folders).
+    import sys
+
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+    own = [
+        p for p in sys.path
+        if p and os.path.isdir(p) and not any(p.startswith(x) for x in prefixes)
+    ]
+    if own:
+        env["PYTHONPATH"] = os.pathsep.join(own + [env["PYTHONPATH"]] if env.get("PYTHONPATH") else own)
     return env
 
 
