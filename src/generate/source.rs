@@ -192,7 +192,12 @@ fn folder_as(
             .get(&beside)
             .map(|_| format!(" (it is rendered from {beside})"))
             .unwrap_or_default();
-        return Err(Error::new(format!("{label}: {link}{rendered}"))
+        // copier's ForbiddenPathError words, which scripts read.
+        let forbidden = match link.why {
+            "points outside the template" => format!(": \"{}\" is forbidden", link.path),
+            _ => String::new(),
+        };
+        return Err(Error::new(format!("{label}: {link}{rendered}{forbidden}"))
             .hint("replace the link with the file it points at, remove it, or keep links as links with `_preserve_symlinks: true`"));
     }
     Ok((files, manifest, note))
@@ -268,7 +273,10 @@ pub fn from_location(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
             return from_local_repository(folder, hash, fetch);
         }
     }
-    if fetch.reference.is_some() || fetch.directory.is_some() {
+    // `--ref HEAD` of a folder is the folder as it is, which is what copier reads for any ref
+    // of a folder that is not a repository's root (its `vcs_ref` applies to repositories).
+    let head = fetch.any_folder && fetch.reference.as_deref() == Some("HEAD");
+    if (fetch.reference.is_some() && !head) || fetch.directory.is_some() {
         return Err(Error::usage(format!(
             "--ref and --directory apply to repositories; {location} is a folder"
         ))
@@ -568,6 +576,11 @@ fn from_local_repository(
     );
     resolved.source_ref.commit = git_in(dir, &["rev-parse", "HEAD"]);
     resolved.commit_description = git_in(dir, &["describe", "--tags", "--always"]);
+    if git_in(dir, &["status", "--porcelain"]).is_some_and(|s| !s.is_empty()) {
+        resolved.notes.push(format!(
+            "{folder} has uncommitted changes, taken as they are (copier: Dirty template changes included automatically.)"
+        ));
+    }
     Ok(resolved)
 }
 

@@ -145,6 +145,13 @@ def _vcs_ref(worker) -> str | None:
 
 
 def _finish(result: core.Result, dst: Path, ok_codes=(0,)) -> None:
+    if "Dirty template changes included automatically." in result.stderr:
+        import warnings
+
+        from copier.errors import DirtyLocalWarning
+
+        # factory's note, copier's Python warning.
+        warnings.warn("Dirty template changes included automatically.", DirtyLocalWarning, stacklevel=3)
     if result.code not in ok_codes:
         _raise(result)
     core.drop_provenance(dst)
