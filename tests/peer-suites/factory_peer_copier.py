@@ -56,6 +56,8 @@ def _error_class(stderr: str):
     from copier import errors
 
     rules = [
+        (r"Jinja extensions \(.*\) did not load", errors.ExtensionNotFoundError),
+        (r"Unsupported envops", errors.InvalidConfigFileError),
         (r"wants to run code|--trust", errors.UnsafeTemplateError),
         (r"outside|escapes?|leads? out|above the output|forbidden", errors.ForbiddenPathError),
         (r"undefined variable|is undefined|undefined value", UndefinedError),
