@@ -128,3 +128,40 @@ fn envops_undefined_is_one_of_jinjas_two_and_undefined_names_are_said_as_jinja_s
         run.stderr
     );
 }
+
+#[test]
+fn skip_tasks_leaves_them_unrun_and_needs_no_trust() {
+    let Some(copier) = copier() else { return };
+    let env = Env::new();
+    let src = env.template(
+        "src",
+        &[("copier.yml", "_tasks:\n  - touch ran\n"), ("a.txt", "a\n")],
+    );
+    let theirs = env.path("by-copier");
+    let out = reference_command(&env, &copier)
+        .args(["copy", "--skip-tasks", "--defaults", "--quiet"])
+        .arg(&src)
+        .arg(&theirs)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ours = env.path("by-factory");
+    let (src_s, ours_s) = (src.display().to_string(), ours.display().to_string());
+    env.run(&["generate", &src_s, "-o", &ours_s, "-T", "--defaults"])
+        .ok();
+    common::python::assert_same(&tree(&ours), &tree(&theirs), "copier copy --skip-tasks");
+    assert!(!ours.join("ran").exists());
+    // Without it the task still needs --trust.
+    env.run(&[
+        "generate",
+        &src_s,
+        "-o",
+        &env.path("x").display().to_string(),
+        "--defaults",
+    ])
+    .expect_code(1);
+}

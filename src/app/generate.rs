@@ -76,6 +76,10 @@ pub struct GenerateScaffold {
     /// Also write cookiecutter's replay file or copier's answers file (command line only).
     #[serde(skip)]
     pub compat_answers: bool,
+    /// Leave a copier template's `_tasks` unrun, copier's `--skip-tasks` (command line only):
+    /// they then need no `--trust`.
+    #[serde(skip)]
+    pub skip_tasks: bool,
     /// The ref of a repository source, `--ref` (command line only).
     #[serde(skip)]
     pub reference: Option<String>,
@@ -564,7 +568,10 @@ pub(super) fn gate(
     request: &GenerateScaffold,
     resolved: &ResolvedSource,
 ) -> Result<generate::hooks::Hooks> {
-    let hooks = generate::hooks::Hooks::of(&resolved.files, &resolved.manifest)?;
+    let mut hooks = generate::hooks::Hooks::of(&resolved.files, &resolved.manifest)?;
+    if request.skip_tasks {
+        hooks.tasks.clear();
+    }
     let unsafe_parts = Unsafe::of(resolved, &hooks, request.trust, request.dry_run);
     if let Some(err) = unsafe_parts.refusal(&resolved.label) {
         return Err(err);

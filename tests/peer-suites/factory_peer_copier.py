@@ -110,9 +110,11 @@ UNSUPPORTED = {
 }
 
 
-def _check_unsupported(worker, api: str, also: tuple[str, ...] = ()) -> None:
+def _check_unsupported(worker, api: str, also: tuple[str, ...] = (), mapped: tuple[str, ...] = ()) -> None:
     defaults = _defaults()
     for name, why in {**UNSUPPORTED, **{a: "" for a in also}}.items():
+        if name in mapped:
+            continue
         value = getattr(worker, name)
         default = defaults.get(name, ())
         if name in ("user_defaults",):
@@ -161,7 +163,7 @@ def _finish(result: core.Result, dst: Path, ok_codes=(0,)) -> None:
 
 def run_copy(self) -> None:
     api = "run_copy"
-    _check_unsupported(self, api)
+    _check_unsupported(self, api, mapped=("skip_tasks",))
     if self.answers_file is not None:
         raise AdapterError(api, "answers_file", str(self.answers_file), "factory generate has no answers-file name")
     src = str(self.src_path)
@@ -180,6 +182,8 @@ def run_copy(self) -> None:
         args.append("--force")
     if self.pretend:
         args.append("--dry-run")
+    if self.skip_tasks:
+        args.append("--skip-tasks")
     _common(self, args, src)
     result = core.run(args, interactive=INTERACTIVE["on"], env=_environment())
     _finish(result, dst)
