@@ -1,8 +1,6 @@
 //! Local copier templates as copier 9.19.1 reads them: `--ref HEAD` of a folder inside a
 //! repository (not its root) is the folder as it is; a link out of the template is refused
-//! with copier's `"NAME" is forbidden`; uncommitted changes of a local repository are taken
-//! and said (copier's DirtyLocalWarning); a project made from a local repository at HEAD
-//! upgrades from that repository.
+//! with copier's `"NAME" is forbidden`.
 
 mod common;
 
@@ -111,42 +109,4 @@ fn a_link_out_of_the_template_is_forbidden_in_copiers_words() {
         "{}",
         run.stderr
     );
-}
-
-#[test]
-fn a_project_of_a_local_repository_at_head_upgrades_from_it_with_its_uncommitted_changes() {
-    let env = Env::with_git_author();
-    let src = env.template(
-        "src",
-        &[
-            ("copier.yml", "name:\n  type: str\n  default: foo\n"),
-            (
-                "{{ _copier_conf.answers_file }}.jinja",
-                "{{ _copier_answers|to_nice_yaml }}",
-            ),
-            ("{{ name }}.txt", "one\n"),
-        ],
-    );
-    env.git(&src, &["init", "-q"]);
-    env.git(&src, &["add", "."]);
-    env.git(&src, &["commit", "-qm", "1"]);
-    let dst = env.path("dst");
-    let (src_s, dst_s) = (src.display().to_string(), dst.display().to_string());
-    env.run(&["generate", &src_s, "-o", &dst_s, "--defaults", "--git"])
-        .ok();
-    // Not committed in the template: taken as it is, and said.
-    std::fs::write(src.join("{{ name }}.txt"), "two\n").unwrap();
-    let run = env.run(&["upgrade", &dst_s, "--apply", "--set", "name=bar"]);
-    run.ok();
-    assert!(
-        run.stderr
-            .contains("has uncommitted changes, taken as they are (copier: Dirty template changes included automatically.)"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(
-        std::fs::read_to_string(dst.join("bar.txt")).unwrap(),
-        "two\n"
-    );
-    assert!(!dst.join("foo.txt").exists());
 }

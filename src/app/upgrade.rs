@@ -246,12 +246,9 @@ fn project_and_sides(up: Upgrade) -> Result<(Record, Sides)> {
     }
     let record = Record::find(dir, request.answers_file.as_deref())?;
     let sides = match &record {
-        // A local repository read at HEAD is recorded as its folder with the commit: it is
-        // upgraded from the repository, as copier updates from it.
         Record::Factory(scaffold)
             if scaffold.template.version.is_none()
-                && (scaffold.template.source.kind == SourceKind::Git
-                    || scaffold.template.source.commit.is_some()) =>
+                && scaffold.template.source.kind == SourceKind::Git =>
         {
             repository_sides(session, request, scaffold)?
         }

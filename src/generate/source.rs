@@ -576,11 +576,6 @@ fn from_local_repository(
     );
     resolved.source_ref.commit = git_in(dir, &["rev-parse", "HEAD"]);
     resolved.commit_description = git_in(dir, &["describe", "--tags", "--always"]);
-    if git_in(dir, &["status", "--porcelain"]).is_some_and(|s| !s.is_empty()) {
-        resolved.notes.push(format!(
-            "{folder} has uncommitted changes, taken as they are (copier: Dirty template changes included automatically.)"
-        ));
-    }
     Ok(resolved)
 }
 

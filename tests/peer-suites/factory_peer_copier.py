@@ -110,7 +110,9 @@ UNSUPPORTED = {
 }
 
 
-def _check_unsupported(worker, api: str, also: tuple[str, ...] = (), mapped: tuple[str, ...] = ()) -> None:
+def _check_unsupported(
+    worker, api: str, also: tuple[str, ...] = (), mapped: tuple[str, ...] = ()
+) -> None:
     defaults = _defaults()
     for name, why in {**UNSUPPORTED, **{a: "" for a in also}}.items():
         if name in mapped:
@@ -149,13 +151,6 @@ def _vcs_ref(worker) -> str | None:
 
 
 def _finish(result: core.Result, dst: Path, ok_codes=(0,)) -> None:
-    if "Dirty template changes included automatically." in result.stderr:
-        import warnings
-
-        from copier.errors import DirtyLocalWarning
-
-        # factory's note, copier's Python warning.
-        warnings.warn("Dirty template changes included automatically.", DirtyLocalWarning, stacklevel=3)
     if result.code not in ok_codes:
         _raise(result)
     core.drop_provenance(dst)
