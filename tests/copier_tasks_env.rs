@@ -165,3 +165,63 @@ fn skip_tasks_leaves_them_unrun_and_needs_no_trust() {
     ])
     .expect_code(1);
 }
+
+/// copier's after-messages are its last words: after factory's notes and summary too.
+#[test]
+fn after_messages_are_said_last() {
+    let env = Env::with_git_author();
+    let src = env.template(
+        "src",
+        &[
+            (
+                "copier.yaml",
+                "project_name:\n  type: str\n  default: p\n_message_after_copy: Project {{ project_name }} created\n_message_after_update: Project {{ project_name }} updated\n",
+            ),
+            ("{{ _copier_conf.answers_file }}.jinja", "{{ _copier_answers|to_nice_yaml }}"),
+            ("version.txt", "v1"),
+        ],
+    );
+    env.git(&src, &["init", "-q"]);
+    env.git(&src, &["add", "."]);
+    env.git(&src, &["commit", "-qm", "1"]);
+    env.git(&src, &["tag", "v1"]);
+    std::fs::write(src.join("version.txt"), "v2").unwrap();
+    env.git(&src, &["commit", "-qam", "2"]);
+    env.git(&src, &["tag", "v2"]);
+    let dst = env.path("dst");
+    let (src_s, dst_s) = (src.display().to_string(), dst.display().to_string());
+    let last = |text: &str| {
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .last()
+            .map(str::to_string)
+    };
+
+    let made = env.run(&[
+        "generate",
+        &src_s,
+        "-o",
+        &dst_s,
+        "--ref",
+        "v1",
+        "--defaults",
+        "--git",
+    ]);
+    made.ok();
+    assert_eq!(
+        last(&made.stderr).as_deref(),
+        Some("Project p created"),
+        "{}",
+        made.stderr
+    );
+    // The upgrade notes the tag it takes; the message still comes last.
+    let up = env.run(&["upgrade", &dst_s, "--apply", "--set", "project_name=q"]);
+    up.ok();
+    assert!(up.stderr.contains("using tag v2"), "{}", up.stderr);
+    assert_eq!(
+        last(&up.stderr).as_deref(),
+        Some("Project q updated"),
+        "{}",
+        up.stderr
+    );
+}

@@ -117,6 +117,9 @@ pub struct GenerateReport {
     pub outcome: Outcome,
     /// The events recorded.
     pub events: Vec<String>,
+    /// copier's `_message_after_copy`, rendered: said last, after everything else the run
+    /// prints, as copier says it.
+    pub message_after: Option<String>,
 }
 
 /// Runs a generation: resolve the source, check the target and the hooks, resolve the
@@ -264,10 +267,9 @@ fn generate_into(
         let output_dir = generate::absolute(&output);
         write_cookiecutter_replay(session, &resolved, &answers, &output_dir)?;
     }
-    messages.after(session, "after_copy", &ctx);
-    Ok(GenerateReport::of(
-        &request, &resolved, target, outcome, events,
-    ))
+    let mut report = GenerateReport::of(&request, &resolved, target, outcome, events);
+    report.message_after = messages.after(session, "after_copy", &ctx);
+    Ok(report)
 }
 
 /// cookiecutter's `pre_prompt` hooks (with `--trust`), run as cookiecutter runs them: in a
@@ -347,17 +349,24 @@ impl<'a> Messages<'a> {
 
     /// Renders and says the message for `moment` (`before_copy`, …), if the template has one.
     pub(super) fn say(&self, moment: &str, ctx: &minijinja::Value) -> Result<()> {
+        if let Some(rendered) = self.render(moment, ctx)? {
+            self.progress.say(&rendered);
+        }
+        Ok(())
+    }
+
+    /// The message for `moment`, rendered, if the template has one.
+    fn render(&self, moment: &str, ctx: &minijinja::Value) -> Result<Option<String>> {
         // copier says a message whose text is not empty, whatever it renders to.
         let Some(text) = self.texts.get(moment).and_then(Value::as_str) else {
-            return Ok(());
+            return Ok(None);
         };
         if text.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
-        let rendered = crate::bounded::render_str_bounded(self.env, text, ctx)
-            .map_err(|e| Error::new(format!("{}: _message_{moment}: {e}", self.label)))?;
-        self.progress.say(&rendered);
-        Ok(())
+        crate::bounded::render_str_bounded(self.env, text, ctx)
+            .map(Some)
+            .map_err(|e| Error::new(format!("{}: _message_{moment}: {e}", self.label)))
     }
 
     /// `_message_before_copy` (or `_update`), said before the questions, in the context
@@ -380,12 +389,18 @@ impl<'a> Messages<'a> {
         )
     }
 
-    /// A message said once the output is placed: one that does not render is a notice,
-    /// the project is there.
-    pub(super) fn after(&self, session: &Session, moment: &str, ctx: &minijinja::Value) {
-        if let Err(e) = self.say(moment, ctx) {
+    /// A message for once the output is placed, rendered for the command line to say last
+    /// (copier's last words): one that does not render is a notice, the project is there.
+    pub(super) fn after(
+        &self,
+        session: &Session,
+        moment: &str,
+        ctx: &minijinja::Value,
+    ) -> Option<String> {
+        self.render(moment, ctx).unwrap_or_else(|e| {
             session.store.notice(e.message);
-        }
+            None
+        })
     }
 }
 
@@ -507,6 +522,7 @@ impl GenerateReport {
             target,
             outcome,
             events,
+            message_after: None,
         }
     }
 }

@@ -96,6 +96,8 @@ pub struct UpgradeReport {
     pub parameters: Vec<Value>,
     /// Library versions the new version changes.
     pub libraries: Vec<Value>,
+    /// copier's `_message_after_update`, rendered: said last, as copier says it.
+    pub message_after: Option<String>,
 }
 
 impl UpgradeReport {
@@ -183,6 +185,7 @@ fn plan_template_upgrade(
         plan,
         parameters,
         libraries,
+        message_after: None,
     };
     let execution = match request.apply && (report.changes() > 0 || !records.is_empty()) {
         true => Some(apply_upgrade(
@@ -197,8 +200,9 @@ fn plan_template_upgrade(
         false => None,
     };
     record_upgrade(session, events, execution)?;
+    let mut report = report;
     if request.apply {
-        messages.after(session, "after_update", &theirs.answers.context());
+        report.message_after = messages.after(session, "after_update", &theirs.answers.context());
     }
     Ok(report)
 }

@@ -168,6 +168,10 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
     };
     let report = app.execute_with(request, ports)?;
     print(app, &report);
+    // copier's `_message_after_copy` is its last words, after anything else printed.
+    if let Some(message) = &report.message_after {
+        crate::generate::Progress::say(&console, message);
+    }
     Ok(())
 }
 

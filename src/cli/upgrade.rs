@@ -136,6 +136,10 @@ pub(crate) fn run(app: &App, args: UpgradeArgs) -> Result<()> {
         app.printer.json_document(&UpgradeJson::of(&dir, &report));
     }
     print_human(app, &dir, &report);
+    // copier's `_message_after_update` is its last words, after anything else printed.
+    if let Some(message) = &report.message_after {
+        crate::generate::Progress::say(&console, message);
+    }
     report.verdict().map_or(Ok(()), Err)
 }
 
