@@ -225,3 +225,32 @@ fn after_messages_are_said_last() {
         up.stderr
     );
 }
+
+#[test]
+fn an_unsupported_question_type_is_said_in_copiers_words() {
+    let Some(copier) = copier() else { return };
+    let env = Env::new();
+    let src = env.template(
+        "src",
+        &[("copier.yaml", "bad:\n  type: invalid\n  default: 1\n")],
+    );
+    let said = "Unsupported type \"invalid\" in question \"bad\"";
+    let out = reference_command(&env, &copier)
+        .args(["copy", "--defaults", "--quiet"])
+        .arg(&src)
+        .arg(env.path("by-copier"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains(said));
+    let dst = env.path("by-factory");
+    let run = env.run(&[
+        "generate",
+        &src.display().to_string(),
+        "-o",
+        &dst.display().to_string(),
+        "--defaults",
+    ]);
+    run.expect_code(1);
+    assert!(run.stderr.contains(said), "{}", run.stderr);
+    assert!(!dst.exists());
+}

@@ -58,6 +58,7 @@ def _error_class(stderr: str):
     rules = [
         (r"Jinja extensions \(.*\) did not load", errors.ExtensionNotFoundError),
         (r"Unsupported envops", errors.InvalidConfigFileError),
+        (r"Unsupported type \"[^\"]*\" in question", errors.InvalidTypeError),
         (r"wants to run code|--trust", errors.UnsafeTemplateError),
         (r"outside|escapes?|leads? out|above the output|forbidden", errors.ForbiddenPathError),
         (r"undefined variable|is undefined|undefined value", UndefinedError),
