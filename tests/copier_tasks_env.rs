@@ -192,8 +192,7 @@ fn after_messages_are_said_last() {
     let (src_s, dst_s) = (src.display().to_string(), dst.display().to_string());
     let last = |text: &str| {
         text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .last()
+            .rfind(|l| !l.trim().is_empty())
             .map(str::to_string)
     };
 
