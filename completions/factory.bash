@@ -1116,7 +1116,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__generate)
-            opts="-o -d -q -h --output --data --set --answers --replay --no-input --defaults --ask --allow-draft --runtime --force --dry-run --git --trust --compat-answers --flavor --ref --directory --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
+            opts="-o -d -T -q -h --output --data --set --answers --replay --no-input --defaults --ask --allow-draft --runtime --force --dry-run --git --trust --compat-answers --skip-tasks --flavor --ref --directory --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3422,7 +3422,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__upgrade)
-            opts="-d -a -c -q -h --to --apply --conflict --conflict-style --data --set --trust --no-input --defaults --ask --skip-answered --answers-file --delete-removed --context-lines --line-merge --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
+            opts="-d -a -c -g -q -h --to --apply --conflict --conflict-style --data --set --trust --no-input --defaults --ask --skip-answered --answers-file --delete-removed --context-lines --line-merge --check --prereleases --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -193,7 +193,12 @@ fn folder_as(
             .get(&beside)
             .map(|_| format!(" (it is rendered from {beside})"))
             .unwrap_or_default();
-        return Err(Error::new(format!("{label}: {link}{rendered}"))
+        // copier's ForbiddenPathError words, which scripts read.
+        let forbidden = match link.why {
+            "points outside the template" => format!(": \"{}\" is forbidden", link.path),
+            _ => String::new(),
+        };
+        return Err(Error::new(format!("{label}: {link}{rendered}{forbidden}"))
             .hint("replace the link with the file it points at, remove it, or keep links as links with `_preserve_symlinks: true`"));
     }
     Ok((files, manifest, note))
@@ -269,7 +274,10 @@ pub fn from_location(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
             return from_local_repository(folder, hash, fetch);
         }
     }
-    if fetch.reference.is_some() || fetch.directory.is_some() {
+    // `--ref HEAD` of a folder is the folder as it is, which is what copier reads for any ref
+    // of a folder that is not a repository's root (its `vcs_ref` applies to repositories).
+    let head = fetch.any_folder && fetch.reference.as_deref() == Some("HEAD");
+    if (fetch.reference.is_some() && !head) || fetch.directory.is_some() {
         return Err(Error::usage(format!(
             "--ref and --directory apply to repositories; {location} is a folder"
         ))
@@ -680,8 +688,18 @@ fn from_repository(
 /// (`v1.10.0` above `v1.9.0`, a leading `v` allowed), pre-releases and development releases
 /// left out; tags that are not versions are ignored.
 pub fn newest_release_tag(tags: &[String]) -> Option<String> {
+    newest_tag(tags, false)
+}
+
+/// [`newest_release_tag`], pre-releases and development releases counted with
+/// `prereleases` (copier's `--prereleases`).
+pub fn newest_tag(tags: &[String], prereleases: bool) -> Option<String> {
     tags.iter()
-        .filter_map(|t| pep440(t).filter(|v| !v.any_prerelease()).map(|v| (v, t)))
+        .filter_map(|t| {
+            pep440(t)
+                .filter(|v| prereleases || !v.any_prerelease())
+                .map(|v| (v, t))
+        })
         .max()
         .map(|(_, t)| t.clone())
 }

@@ -76,6 +76,10 @@ pub struct GenerateScaffold {
     /// Also write cookiecutter's replay file or copier's answers file (command line only).
     #[serde(skip)]
     pub compat_answers: bool,
+    /// Leave a copier template's `_tasks` unrun, copier's `--skip-tasks` (command line only):
+    /// they then need no `--trust`.
+    #[serde(skip)]
+    pub skip_tasks: bool,
     /// The ref of a repository source, `--ref` (command line only).
     #[serde(skip)]
     pub reference: Option<String>,
@@ -113,6 +117,9 @@ pub struct GenerateReport {
     pub outcome: Outcome,
     /// The events recorded.
     pub events: Vec<String>,
+    /// copier's `_message_after_copy`, rendered: said last, after everything else the run
+    /// prints, as copier says it.
+    pub message_after: Option<String>,
 }
 
 /// Runs a generation: resolve the source, check the target and the hooks, resolve the
@@ -260,10 +267,9 @@ fn generate_into(
         let output_dir = generate::absolute(&output);
         write_cookiecutter_replay(session, &resolved, &answers, &output_dir)?;
     }
-    messages.after(session, "after_copy", &ctx);
-    Ok(GenerateReport::of(
-        &request, &resolved, target, outcome, events,
-    ))
+    let mut report = GenerateReport::of(&request, &resolved, target, outcome, events);
+    report.message_after = messages.after(session, "after_copy", &ctx);
+    Ok(report)
 }
 
 /// cookiecutter's `pre_prompt` hooks (with `--trust`), run as cookiecutter runs them: in a
@@ -343,17 +349,24 @@ impl<'a> Messages<'a> {
 
     /// Renders and says the message for `moment` (`before_copy`, …), if the template has one.
     pub(super) fn say(&self, moment: &str, ctx: &minijinja::Value) -> Result<()> {
+        if let Some(rendered) = self.render(moment, ctx)? {
+            self.progress.say(&rendered);
+        }
+        Ok(())
+    }
+
+    /// The message for `moment`, rendered, if the template has one.
+    fn render(&self, moment: &str, ctx: &minijinja::Value) -> Result<Option<String>> {
         // copier says a message whose text is not empty, whatever it renders to.
         let Some(text) = self.texts.get(moment).and_then(Value::as_str) else {
-            return Ok(());
+            return Ok(None);
         };
         if text.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
-        let rendered = crate::bounded::render_str_bounded(self.env, text, ctx)
-            .map_err(|e| Error::new(format!("{}: _message_{moment}: {e}", self.label)))?;
-        self.progress.say(&rendered);
-        Ok(())
+        crate::bounded::render_str_bounded(self.env, text, ctx)
+            .map(Some)
+            .map_err(|e| Error::new(format!("{}: _message_{moment}: {e}", self.label)))
     }
 
     /// `_message_before_copy` (or `_update`), said before the questions, in the context
@@ -376,12 +389,18 @@ impl<'a> Messages<'a> {
         )
     }
 
-    /// A message said once the output is placed: one that does not render is a notice,
-    /// the project is there.
-    pub(super) fn after(&self, session: &Session, moment: &str, ctx: &minijinja::Value) {
-        if let Err(e) = self.say(moment, ctx) {
+    /// A message for once the output is placed, rendered for the command line to say last
+    /// (copier's last words): one that does not render is a notice, the project is there.
+    pub(super) fn after(
+        &self,
+        session: &Session,
+        moment: &str,
+        ctx: &minijinja::Value,
+    ) -> Option<String> {
+        self.render(moment, ctx).unwrap_or_else(|e| {
             session.store.notice(e.message);
-        }
+            None
+        })
     }
 }
 
@@ -503,6 +522,7 @@ impl GenerateReport {
             target,
             outcome,
             events,
+            message_after: None,
         }
     }
 }
@@ -564,25 +584,13 @@ pub(super) fn gate(
     request: &GenerateScaffold,
     resolved: &ResolvedSource,
 ) -> Result<generate::hooks::Hooks> {
-    let hooks = generate::hooks::Hooks::of(&resolved.files, &resolved.manifest)?;
-    if !hooks.is_empty() && !request.trust && !request.dry_run {
-        return Err(Error::new(format!(
-            "{} wants to run code: {}; nothing was written",
-            resolved.label,
-            hooks.describe().join(", ")
-        ))
-        .hint("read what it runs, then pass --trust to allow it (or --dry-run to see the files without running anything)"));
+    let mut hooks = generate::hooks::Hooks::of(&resolved.files, &resolved.manifest)?;
+    if request.skip_tasks {
+        hooks.tasks.clear();
     }
-    // A template's Python extensions run only with --trust, in a helper started once.
-    let extensions = &resolved.manifest.python_extensions;
-    if !extensions.is_empty() && !request.trust {
-        return Err(Error::new(format!(
-            "{} wants to run code: its Jinja extensions {} are Python{}; nothing was written",
-            resolved.label,
-            extensions.join(", "),
-            if request.dry_run { ", and it cannot render without them" } else { "" }
-        ))
-        .hint("read what they do (the template's files, the packages they name), then pass --trust to run them"));
+    let unsafe_parts = Unsafe::of(resolved, &hooks, request.trust, request.dry_run);
+    if let Some(err) = unsafe_parts.refusal(&resolved.label) {
+        return Err(err);
     }
     if request.compat_answers && resolved.manifest.flavour() == Flavour::Factory {
         return Err(
@@ -591,6 +599,97 @@ pub(super) fn gate(
         );
     }
     Ok(hooks)
+}
+
+/// What a template would run that `--trust` has not allowed: what it is, in factory's words,
+/// and copier's name for each kind (`tasks`, `jinja_extensions`, `migrations`) for a copier
+/// template, whose refusal scripts read (`Template uses potentially unsafe feature: tasks.`).
+#[derive(Debug, Default)]
+pub(super) struct Unsafe {
+    /// factory's words for each thing that would run.
+    pub wants: Vec<String>,
+    /// copier's feature names (a copier template only).
+    pub features: std::collections::BTreeSet<&'static str>,
+    /// Python Jinja extensions among them (their hint differs).
+    pub extensions: bool,
+}
+
+impl Unsafe {
+    /// What `resolved` runs that is not allowed: hooks and tasks (allowed by `--trust`, or
+    /// not run at all by `--dry-run`) and Python extensions (allowed by `--trust` only).
+    pub(super) fn of(
+        resolved: &ResolvedSource,
+        hooks: &generate::hooks::Hooks,
+        trust: bool,
+        dry_run: bool,
+    ) -> Unsafe {
+        let mut found = Unsafe::default();
+        if trust {
+            return found;
+        }
+        let copier = resolved.manifest.flavour() == Flavour::Copier;
+        if !hooks.is_empty() && !dry_run {
+            found.wants.push(hooks.describe().join(", "));
+            if copier {
+                found.features.insert("tasks");
+            }
+        }
+        let extensions = &resolved.manifest.python_extensions;
+        if !extensions.is_empty() {
+            found.wants.push(format!(
+                "its Jinja extensions {} are Python{}",
+                extensions.join(", "),
+                if dry_run {
+                    ", and it cannot render without them"
+                } else {
+                    ""
+                }
+            ));
+            found.extensions = true;
+            if copier {
+                found.features.insert("jinja_extensions");
+            }
+        }
+        found
+    }
+
+    /// Adds what another side (an upgrade's other version, its migrations) would run.
+    pub(super) fn add(&mut self, other: Unsafe) {
+        for want in other.wants {
+            if !self.wants.contains(&want) {
+                self.wants.push(want);
+            }
+        }
+        self.features.extend(other.features);
+        self.extensions |= other.extensions;
+    }
+
+    /// The refusal, when anything would run: factory's words, then copier's sentence.
+    pub(super) fn refusal(&self, label: &str) -> Option<Error> {
+        if self.wants.is_empty() {
+            return None;
+        }
+        let copier = match self.features.len() {
+            0 => String::new(),
+            n => format!(
+                " (Template uses potentially unsafe feature{}: {}.)",
+                if n > 1 { "s" } else { "" },
+                self.features.iter().copied().collect::<Vec<_>>().join(", ")
+            ),
+        };
+        let hint = if self.extensions {
+            "read what they do (the template's files, the packages they name), then pass --trust to run them"
+        } else {
+            "read what it runs, then pass --trust to allow it (or --dry-run to see the files without running anything)"
+        };
+        Some(
+            Error::new(format!(
+                "{label} wants to run code: {}; nothing was written{copier}",
+                self.wants.join("; ")
+            ))
+            .hint(hint),
+        )
+    }
 }
 
 /// The template's renderer, with the Python helper for its Jinja extensions (the gate

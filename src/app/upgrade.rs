@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::Session;
-use super::generate::GenerateScaffold;
+use super::generate::{GenerateScaffold, Unsafe};
 use crate::domain::DomainEvent;
 use crate::domain::commands::{self, Execution};
 use crate::domain::events::{SourceKind, TemplateUpgradePlanCreated};
@@ -96,6 +96,8 @@ pub struct UpgradeReport {
     pub parameters: Vec<Value>,
     /// Library versions the new version changes.
     pub libraries: Vec<Value>,
+    /// copier's `_message_after_update`, rendered: said last, as copier says it.
+    pub message_after: Option<String>,
 }
 
 impl UpgradeReport {
@@ -150,9 +152,7 @@ fn plan_template_upgrade(
     let (record, sides) = project_and_sides(up)?;
     refuse_uncommitted(&request, &record, dir)?;
     // Nothing the template would run starts without --trust: both sides are judged first.
-    let base_hooks = gate(&request, &sides.base.source)?;
-    let theirs_hooks = gate(&request, &sides.theirs.source)?;
-    let migrations = Migrations::of(&request, &sides)?;
+    let (base_hooks, theirs_hooks, migrations) = gate(&request, &sides)?;
     // copier's `_message_before_update`/`_after_update` of the new version, said when the
     // update is applied (a plan changes nothing to announce).
     let new = &sides.theirs.source;
@@ -185,6 +185,7 @@ fn plan_template_upgrade(
         plan,
         parameters,
         libraries,
+        message_after: None,
     };
     let execution = match request.apply && (report.changes() > 0 || !records.is_empty()) {
         true => Some(apply_upgrade(
@@ -199,8 +200,9 @@ fn plan_template_upgrade(
         false => None,
     };
     record_upgrade(session, events, execution)?;
+    let mut report = report;
     if request.apply {
-        messages.after(session, "after_update", &theirs.answers.context());
+        report.message_after = messages.after(session, "after_update", &theirs.answers.context());
     }
     Ok(report)
 }
@@ -563,20 +565,32 @@ impl Asker for AskAgain<'_, '_> {
 /// side of the upgrade; the hooks it may run.
 fn gate(
     request: &PlanTemplateUpgrade,
-    source: &ResolvedSource,
-) -> Result<crate::generate::hooks::Hooks> {
-    let as_generation = GenerateScaffold {
-        template: source.label.clone(),
-        trust: request.trust,
-        ..Default::default()
-    };
-    super::generate::gate(&as_generation, source).map_err(|e| {
-        if request.trust {
-            e
+    sides: &Sides,
+) -> Result<(
+    crate::generate::hooks::Hooks,
+    crate::generate::hooks::Hooks,
+    Migrations,
+)> {
+    let (base, theirs) = (&sides.base.source, &sides.theirs.source);
+    let hooks = |s: &ResolvedSource| crate::generate::hooks::Hooks::of(&s.files, &s.manifest);
+    let (base_hooks, theirs_hooks) = (hooks(base)?, hooks(theirs)?);
+    let migrations = Migrations::of(sides)?;
+    // Everything either version would run is named at once, as copier names it.
+    let mut found = Unsafe::of(base, &base_hooks, request.trust, false);
+    found.add(Unsafe::of(theirs, &theirs_hooks, request.trust, false));
+    if !migrations.before.is_empty() || !migrations.after.is_empty() {
+        found.add(migrations.unsafe_part());
+    }
+    if !request.trust
+        && let Some(err) = found.refusal(&theirs.label)
+    {
+        return Err(err.hint(if found.extensions {
+            "read what they do (the template's files, the packages they name), then pass --trust: both versions are generated with them, as copier's update does"
         } else {
-            e.hint("read what it runs, then pass --trust: both versions are generated with it, as copier's update does")
-        }
-    })
+            "read what it runs, then pass --trust: both versions are generated with it, and copier's migrations run in the project, as copier's update does"
+        }));
+    }
+    Ok((base_hooks, theirs_hooks, migrations))
 }
 
 /// One side of an upgrade: a template version and how copier would name it.
@@ -738,7 +752,21 @@ struct Migrations {
 }
 
 impl Migrations {
-    fn of(request: &PlanTemplateUpgrade, sides: &Sides) -> Result<Migrations> {
+    /// What the migrations would run, as an `--trust` refusal names it.
+    fn unsafe_part(&self) -> Unsafe {
+        Unsafe {
+            wants: self
+                .before
+                .iter()
+                .chain(&self.after)
+                .map(|m| format!("migration `{}`", m.task))
+                .collect(),
+            features: ["migrations"].into(),
+            extensions: false,
+        }
+    }
+
+    fn of(sides: &Sides) -> Result<Migrations> {
         let none = Migrations {
             before: Vec::new(),
             after: Vec::new(),
@@ -763,19 +791,6 @@ impl Migrations {
         let (before, after) = (read("before")?, read("after")?);
         if before.is_empty() && after.is_empty() {
             return Ok(none);
-        }
-        if !request.trust {
-            let named: Vec<String> = before
-                .iter()
-                .chain(&after)
-                .map(|m| format!("migration `{}`", m.task))
-                .collect();
-            return Err(Error::new(format!(
-                "{} wants to run code: {}; nothing was written",
-                source.label,
-                named.join(", ")
-            ))
-            .hint("read what it runs, then pass --trust: copier's migrations run in the project"));
         }
         let pep440 = |c: &str| {
             crate::template::copier::pep440_of_commit(c).map_or_else(String::new, |v| v.to_string())

@@ -69,6 +69,10 @@ pub(crate) struct GenerateArgs {
     /// Also write cookiecutter's replay file or copier's .copier-answers.yml (without secrets).
     #[arg(long)]
     compat_answers: bool,
+    /// Do not run a copier template's tasks (copier's -T/--skip-tasks); they then need no
+    /// --trust.
+    #[arg(long, short = 'T')]
+    skip_tasks: bool,
     /// Read a template folder holding both copier.yml and cookiecutter.json as this tool's
     /// template (copier without the flag).
     #[arg(long, value_enum, value_name = "TOOL")]
@@ -150,6 +154,7 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
         git: args.git,
         trust: args.trust,
         compat_answers: args.compat_answers,
+        skip_tasks: args.skip_tasks,
         reference: args.repo.reference,
         directory: args.repo.directory,
         flavor: args.flavor,
@@ -163,6 +168,10 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
     };
     let report = app.execute_with(request, ports)?;
     print(app, &report);
+    // copier's `_message_after_copy` is its last words, after anything else printed.
+    if let Some(message) = &report.message_after {
+        crate::generate::Progress::say(&console, message);
+    }
     Ok(())
 }
 

@@ -515,6 +515,10 @@ impl<'a> Renderer<'a> {
             .take_while(|c| c.is_alphanumeric() || *c == '_')
             .collect();
             let names = self.manifest.parameters.iter().map(|p| p.name.as_str());
+            // Jinja2's own words for a bare name, which copier's users (and scripts) read.
+            if !name.is_empty() && name == expression {
+                error.message.push_str(&format!(" ('{name}' is undefined)"));
+            }
             if self.manifest.parameter(&name).is_none() {
                 error
                     .message

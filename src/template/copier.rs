@@ -491,7 +491,12 @@ fn question(
             "yaml" => CopierType::Yaml,
             "json" => CopierType::Json,
             "path" => CopierType::Path,
-            other => return Err(bad(format!("Unsupported type \"{other}\""))),
+            // copier's words, which scripts read.
+            other => {
+                return Err(bad(format!(
+                    "Unsupported type \"{other}\" in question \"{key}\""
+                )));
+            }
         },
         Some(Value::String(_)) | None => match &default {
             Some(Value::Bool(_)) => CopierType::Bool,

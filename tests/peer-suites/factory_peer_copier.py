@@ -34,6 +34,18 @@ def _environment() -> dict[str, str]:
     for key, value in theirs.items():
         if key.startswith("GIT_"):
             env[key] = value
+    # copier imports `_jinja_extensions` in the test's own process, from its sys.path (the
+    # suite's root, where `tests.test_unsafe.JinjaExtension` lives); factory's Python helper
+    # is given the same folders (not the interpreter's own library folders).
+    import sys
+
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+    own = [
+        p for p in sys.path
+        if p and os.path.isdir(p) and not any(p.startswith(x) for x in prefixes)
+    ]
+    if own:
+        env["PYTHONPATH"] = os.pathsep.join(own + [env["PYTHONPATH"]] if env.get("PYTHONPATH") else own)
     return env
 
 
@@ -44,6 +56,9 @@ def _error_class(stderr: str):
     from copier import errors
 
     rules = [
+        (r"Jinja extensions \(.*\) did not load", errors.ExtensionNotFoundError),
+        (r"Unsupported envops", errors.InvalidConfigFileError),
+        (r"Unsupported type \"[^\"]*\" in question", errors.InvalidTypeError),
         (r"wants to run code|--trust", errors.UnsafeTemplateError),
         (r"outside|escapes?|leads? out|above the output|forbidden", errors.ForbiddenPathError),
         (r"undefined variable|is undefined|undefined value", UndefinedError),
@@ -96,9 +111,13 @@ UNSUPPORTED = {
 }
 
 
-def _check_unsupported(worker, api: str, also: tuple[str, ...] = ()) -> None:
+def _check_unsupported(
+    worker, api: str, also: tuple[str, ...] = (), mapped: tuple[str, ...] = ()
+) -> None:
     defaults = _defaults()
     for name, why in {**UNSUPPORTED, **{a: "" for a in also}}.items():
+        if name in mapped:
+            continue
         value = getattr(worker, name)
         default = defaults.get(name, ())
         if name in ("user_defaults",):
@@ -140,7 +159,7 @@ def _finish(result: core.Result, dst: Path, ok_codes=(0,)) -> None:
 
 def run_copy(self) -> None:
     api = "run_copy"
-    _check_unsupported(self, api)
+    _check_unsupported(self, api, mapped=("skip_tasks",))
     if self.answers_file is not None:
         raise AdapterError(api, "answers_file", str(self.answers_file), "factory generate has no answers-file name")
     src = str(self.src_path)
@@ -159,6 +178,8 @@ def run_copy(self) -> None:
         args.append("--force")
     if self.pretend:
         args.append("--dry-run")
+    if self.skip_tasks:
+        args.append("--skip-tasks")
     _common(self, args, src)
     result = core.run(args, interactive=INTERACTIVE["on"], env=_environment())
     _finish(result, dst)
@@ -249,10 +270,34 @@ def run_recopy(self) -> None:
 
 
 def _check_update(self, destination_path: str = ".") -> int:
-    raise AdapterError(
-        "copier check-update", "destination_path", destination_path,
-        "factory has no check-update (`factory upgrade DIR` without --apply only plans)",
-    )
+    """copier check-update as `factory upgrade DIR --check`: factory exits 3 when a newer
+    version exists, which copier says with exit 2 under --quiet and 0 otherwise; its JSON
+    document's camelCase fields are printed under copier's names."""
+    import json
+
+    args = ["upgrade", str(Path(destination_path).absolute()), "--check"]
+    if self.answers_file:
+        args += ["--answers-file", str(self.answers_file)]
+    if self.prereleases:
+        args.append("--prereleases")
+    if self.quiet:
+        args.append("--quiet")
+    as_json = self.output_format == "json"
+    if as_json:
+        args.append("--json")
+    result = core.run(args, show_stdout=not as_json, env=_environment())
+    if result.code not in (0, 3):
+        from copier._cli import _handle_exceptions
+
+        return _handle_exceptions(lambda: _raise(result))
+    if as_json and not self.quiet:
+        found = json.loads(result.stdout)
+        print(json.dumps({
+            "update_available": found["updateAvailable"],
+            "current_version": found["currentVersion"],
+            "latest_version": found["latestVersion"],
+        }))
+    return 2 if result.code == 3 and self.quiet else 0
 
 
 def install(interactive: bool = False) -> None:
