@@ -93,8 +93,8 @@ fn repository_check(
             ))
             .hint("upgrade to a release tag first (factory upgrade DIR --to TAG --apply)")
         })?;
-    let latest = crate::generate::source::newest_tag(&repo.tags(options), prereleases)
-        .and_then(|t| crate::generate::source::pep440(&t))
+    let latest = crate::source::newest_tag(&repo.tags(options), prereleases)
+        .and_then(|t| crate::source::pep440(&t))
         .ok_or_else(|| {
             Error::new(format!(
                 "{location} has no release tag (PEP 440){}",
