@@ -64,6 +64,18 @@ pub struct GenerateScaffold {
     /// Replace a target folder that already holds files, all or nothing (`--force`).
     #[serde(default)]
     pub overwrite: bool,
+    /// copier's answers file, named by the user over the template's `_answers_file`
+    /// (`--answers-file`, copier's `-a`); a path inside the output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answers_file: Option<String>,
+    /// Exclusions after the template's own (`--exclude`, copier's `-x`), in the template's
+    /// pattern language (gitignore patterns over the output for copier).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+    /// Files kept when the output folder has them, after the template's `_skip_if_exists`
+    /// (`--skip`, copier's `-s`); rendered over the answers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skip_if_exists: Vec<String>,
     /// Render and hash only (command line only).
     #[serde(skip)]
     pub dry_run: bool,
@@ -195,6 +207,7 @@ fn generate_into(
     deliver: Option<Deliver>,
 ) -> Result<GenerateReport> {
     let (state, mut resolved) = resolve_source(session, &request)?;
+    user_options(&request, &mut resolved)?;
     // cookiecutter's -o is the folder its project folder is made in; which project folder
     // the answers decide, so that target is checked once they are known.
     let into_parent = resolved.manifest.flavour() == Flavour::Cookiecutter;
@@ -264,6 +277,30 @@ fn generate_into(
     Ok(GenerateReport::of(
         &request, &resolved, target, outcome, events,
     ))
+}
+
+/// What the user adds to the template's own configuration, as copier takes it on its
+/// command line: an answers file name over `_answers_file`, exclusions after `_exclude`,
+/// patterns after `_skip_if_exists`.
+fn user_options(request: &GenerateScaffold, resolved: &mut ResolvedSource) -> Result<()> {
+    if let Some(name) = &request.answers_file {
+        if resolved.manifest.flavour() != Flavour::Copier {
+            return Err(Error::usage(format!(
+                "--answers-file {name}: {} is not a copier template, it has no answers file",
+                resolved.label
+            ))
+            .hint("--answers-file names where a copier template's answers go (copier's -a)"));
+        }
+        crate::render::paths::check_inside(name)
+            .map_err(|m| Error::usage(format!("--answers-file {name}: {m}")))?;
+        resolved.manifest.answers_file = Some(name.clone());
+    }
+    let manifest = &mut resolved.manifest;
+    manifest.files.exclude.extend(request.exclude.iter().cloned());
+    manifest
+        .skip_if_exists
+        .extend(request.skip_if_exists.iter().cloned());
+    Ok(())
 }
 
 /// cookiecutter's `pre_prompt` hooks (with `--trust`), run as cookiecutter runs them: in a

@@ -85,11 +85,8 @@ def _defaults() -> dict[str, object]:
 
 # Fields whose non-default value factory cannot express, with why.
 UNSUPPORTED = {
-    "exclude": "factory generate has no extra exclusions",
     "use_prereleases": "factory has no pre-release selection",
-    "skip_if_exists": "factory has no extra skip-if-exists patterns",
     "cleanup_on_error": "factory never leaves a partial output",
-    "user_defaults": "factory has no user defaults",
     "skip_tasks": "factory has no way to skip tasks while trusting the template",
     "ask": "factory has no way to ask an answered question again",
     "context_lines": "factory's merge context is fixed",
@@ -101,12 +98,21 @@ def _check_unsupported(worker, api: str, also: tuple[str, ...] = ()) -> None:
     for name, why in {**UNSUPPORTED, **{a: "" for a in also}}.items():
         value = getattr(worker, name)
         default = defaults.get(name, ())
-        if name in ("user_defaults",):
-            default = {}
         if value != default and not (value in ((), [], {}, None) and default in ((), [], {}, None)):
             raise AdapterError(api, name, value, why)
-    if worker.settings.defaults:
-        raise AdapterError(api, "settings.defaults", worker.settings.defaults, "factory has no user defaults")
+    if api != "run_copy":
+        for name in ("exclude", "skip_if_exists"):
+            if getattr(worker, name):
+                raise AdapterError(api, name, getattr(worker, name), "factory upgrade takes the template's own")
+
+
+def _user_defaults(worker, env: dict[str, str], api: str) -> dict[str, str]:
+    """copier's user defaults (its settings file's `defaults`, then `user_defaults`, which
+    win) as factory reads them: a copier settings file named by COPIER_SETTINGS_PATH."""
+    defaults = {**dict(worker.settings.defaults or {}), **dict(worker.user_defaults or {})}
+    if defaults:
+        env["COPIER_SETTINGS_PATH"] = core.answers_file({"defaults": defaults}, api)
+    return env
 
 
 def _trusted(worker, src: str | None) -> bool:
@@ -141,8 +147,6 @@ def _finish(result: core.Result, dst: Path, ok_codes=(0,)) -> None:
 def run_copy(self) -> None:
     api = "run_copy"
     _check_unsupported(self, api)
-    if self.answers_file is not None:
-        raise AdapterError(api, "answers_file", str(self.answers_file), "factory generate has no answers-file name")
     src = str(self.src_path)
     dst = Path(self.dst_path).absolute()
     args = ["generate", src, "-o", str(dst)]
@@ -153,6 +157,10 @@ def run_copy(self) -> None:
         args += ["--ref", ref]
     if self.data:
         args += ["--answers", core.answers_file(dict(self.data), api)]
+    if self.answers_file is not None:
+        args += ["--answers-file", str(self.answers_file)]
+    args += [f"--exclude={pattern}" for pattern in self.exclude]
+    args += [f"--skip={pattern}" for pattern in self.skip_if_exists]
     if self.defaults:
         args.append("--defaults")
     if self.overwrite:
@@ -160,7 +168,7 @@ def run_copy(self) -> None:
     if self.pretend:
         args.append("--dry-run")
     _common(self, args, src)
-    result = core.run(args, interactive=INTERACTIVE["on"], env=_environment())
+    result = core.run(args, interactive=INTERACTIVE["on"], env=_user_defaults(self, _environment(), api))
     _finish(result, dst)
 
 
@@ -199,7 +207,7 @@ def run_update(self) -> None:
     if self.skip_answered:
         args.append("--skip-answered")
     _common(self, args, _recorded(self).get("_src_path"))
-    result = core.run(args, interactive=INTERACTIVE["on"], env=_environment())
+    result = core.run(args, interactive=INTERACTIVE["on"], env=_user_defaults(self, _environment(), api))
     # 3: the upgrade was applied with conflicts left in the files, as copier leaves them.
     _finish(result, dst, ok_codes=(0, 3) if not self.pretend else (0, 3))
 
@@ -244,7 +252,7 @@ def run_recopy(self) -> None:
     if self.skip_answered:
         raise AdapterError(api, "skip_answered", True, "factory generate asks nothing answered")
     _common(self, args, str(src))
-    result = core.run(args, interactive=INTERACTIVE["on"], env=_environment())
+    result = core.run(args, interactive=INTERACTIVE["on"], env=_user_defaults(self, _environment(), api))
     _finish(result, dst)
 
 
