@@ -49,7 +49,9 @@ def _error_class(stderr: str):
         (r"undefined variable|is undefined|undefined value", UndefinedError),
         (r"syntax error", TemplateSyntaxError),
         (r"task .*(failed|exited)|tasks? failed", errors.TaskError),
+        (r"Property '\w+' is required", KeyError),
         (r"copier\.ya?ml", errors.InvalidConfigFileError),
+        (r"Invalid answer type", TypeError),
         (r"validator|not a valid|invalid (value|answer)|not usable|failed validation", ValueError),
         (r"not a git|dirty|uncommitted|no answers file|downgrad", errors.UserMessageError),
     ]
