@@ -516,6 +516,10 @@ impl<'a> Renderer<'a> {
             .collect();
             let names = self.manifest.parameters.iter().map(|p| p.name.as_str());
             if self.manifest.parameter(&name).is_none() {
+                // Jinja's own words, which copier shows and scripts read.
+                if self.flavour == Flavour::Copier && !name.is_empty() && !name.starts_with('_') {
+                    error.message.push_str(&format!(": '{name}' is undefined"));
+                }
                 error
                     .message
                     .push_str(&crate::suggest::did_you_mean(&name, names));
@@ -654,11 +658,15 @@ impl<'a> Renderer<'a> {
                 }
             }
             let mut out = String::with_capacity(file.path.len());
+            let mut at = 0;
             for part in file.path.split('/') {
+                // The template path up to this part, named when it does not render.
+                at += part.len() + 1;
+                let upto = &file.path[..(at - 1).min(file.path.len())];
                 let rendered = match parts.get(part) {
                     Some(rendered) => rendered.clone(),
                     None => {
-                        let rendered = match self.render_name_part(part, &file.path, ctx) {
+                        let rendered = match self.render_name_part(part, upto, ctx) {
                             Ok(rendered) => rendered,
                             Err(problem) => {
                                 problems.push(problem);
@@ -690,6 +698,13 @@ impl<'a> Renderer<'a> {
                 paths::check_inside(&out)
             } else {
                 paths::check_inside_foreign(&out)
+            };
+            // copier's words for a path that would leave the project.
+            let checked = match checked {
+                Err(message) if self.flavour == Flavour::Copier => {
+                    Err(format!("\"{out}\" is forbidden: {message}"))
+                }
+                other => other,
             };
             if let Err(message) = checked {
                 problems.push(RenderProblem::Path {
@@ -782,7 +797,8 @@ impl<'a> Renderer<'a> {
         }
         let rendered = super::render_str_bounded(&self.env, part, ctx).map_err(|e| {
             let mut err = describe_error(&e, path, |_| Some(part.to_string()));
-            err.location = format!("{path} (file name)");
+            // `path` ends with this part: a file's or a folder's name.
+            err.location = format!("{path} (template path)");
             RenderProblem::Template(err)
         })?;
         // copier keeps what a name renders to as it is (a name may start or end with a

@@ -44,6 +44,7 @@ def _error_class(stderr: str):
     from copier import errors
 
     rules = [
+        (r"\(template path\):", errors.UserMessageError),
         (r"wants to run code|--trust", errors.UnsafeTemplateError),
         (r"outside|escapes?|leads? out|above the output|forbidden", errors.ForbiddenPathError),
         (r"undefined variable|is undefined|undefined value", UndefinedError),
@@ -68,6 +69,9 @@ def _raise(result: core.Result) -> None:
     # task): the message is factory's stderr.
     error = cls.__new__(cls)
     Exception.__init__(error, message)
+    if cls.__name__ == "TemplateSyntaxError":  # jinja's: its str() reads these
+        error.message, error.lineno, error.name, error.filename = message, 1, None, None
+        error.source, error.translated = None, True
     from copier.errors import UserMessageError
 
     if isinstance(error, UserMessageError):
