@@ -296,7 +296,10 @@ fn user_options(request: &GenerateScaffold, resolved: &mut ResolvedSource) -> Re
         resolved.manifest.answers_file = Some(name.clone());
     }
     let manifest = &mut resolved.manifest;
-    manifest.files.exclude.extend(request.exclude.iter().cloned());
+    manifest
+        .files
+        .exclude
+        .extend(request.exclude.iter().cloned());
     manifest
         .skip_if_exists
         .extend(request.skip_if_exists.iter().cloned());

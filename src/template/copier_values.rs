@@ -197,21 +197,21 @@ fn shallow_list(text: &str) -> Result<Vec<Value>, String> {
         Ok(Value::Array(items)) => {
             let raw = flow_items(text).filter(|raw| raw.len() == items.len());
             Ok(items
-            .into_iter()
-            .enumerate()
-            .map(|(i, item)| match item {
-                Value::String(_) => item,
-                Value::Number(_) | Value::Bool(_) | Value::Null => Value::String(match &item {
-                    Value::Null => "null".to_string(),
-                    other => other.to_string(),
-                }),
-                // A list or mapping inside stays as written (copier keeps its raw text).
-                nested => match &raw {
-                    Some(raw) => Value::String(raw[i].clone()),
-                    None => nested,
-                },
-            })
-            .collect())
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| match item {
+                    Value::String(_) => item,
+                    Value::Number(_) | Value::Bool(_) | Value::Null => Value::String(match &item {
+                        Value::Null => "null".to_string(),
+                        other => other.to_string(),
+                    }),
+                    // A list or mapping inside stays as written (copier keeps its raw text).
+                    nested => match &raw {
+                        Some(raw) => Value::String(raw[i].clone()),
+                        None => nested,
+                    },
+                })
+                .collect())
         }
         _ => Err(not_a_list()),
     }

@@ -62,8 +62,8 @@ def _error_class(stderr: str):
     return errors.UserMessageError
 
 
-def _raise(result: core.Result) -> None:
-    cls = _error_class(result.stderr)
+def _raise(result: core.Result, cls=None) -> None:
+    cls = cls or _error_class(result.stderr)
     message = result.describe()
     # Built without the class's own constructor (it wants copier's objects, a path or a
     # task): the message is factory's stderr.
@@ -175,6 +175,9 @@ def run_copy(self) -> None:
         args.append("--dry-run")
     _common(self, args, src)
     result = core.run(args, interactive=INTERACTIVE["on"], env=_user_defaults(self, _environment(), api))
+    # A source that is no template (copier's ValueError for a missing local template).
+    if result.code != 0 and re.search(r"no template named `[^`]*` in the store|^error: .* is not a folder$", result.stderr, re.MULTILINE):
+        _raise(result, ValueError)
     _finish(result, dst)
 
 
