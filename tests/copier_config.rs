@@ -535,3 +535,76 @@ fn external_data_is_read_from_the_project_as_copier_reads_it() {
     );
     assert!(!env.path("outside").exists());
 }
+
+/// copier's choice forms where a value is missing or shared: `[label, {value: null}]` is its
+/// label, and of two choices with one value a disabled one does not refuse the other. A value
+/// of a type Python's cast refuses says so (copier's TypeError); a multiselect default given
+/// as text keeps its nested items as written. Paths that do not render or leave the project
+/// are named in copier's words.
+#[test]
+fn choice_forms_type_errors_and_path_errors_as_copier_reads_them() {
+    let env = Env::new();
+    let template = env.template(
+        "choice-forms",
+        &[
+            (
+                "copier.yml",
+                "n:\n  type: int\n  choices: [1, ['2', {value: null}], 3]\n\
+                 colour:\n  type: str\n  choices:\n    banana: {value: yellow, validator: invalid}\n    tshirt: {value: yellow, validator: ''}\n\
+                 many:\n  type: str\n  multiselect: true\n  choices: {one: '[1]', two: '[2]', three: '[3]'}\n  default: \"{{ '[[1], [3]]' }}\"\n",
+            ),
+            ("out.txt.jinja", "n={{ n }} colour={{ colour }} many={{ many }}\n"),
+        ],
+    );
+    if same(&env, &template, "forms", &["n=2", "colour=yellow"], &[]) {
+        let text = std::fs::read_to_string(env.path("ours-forms/out.txt")).unwrap();
+        assert_eq!(text, "n=2 colour=yellow many=['[1]', '[3]']\n");
+    }
+    let typed = env.template(
+        "typed-none",
+        &[
+            ("copier.yml", "q:\n  type: int\n  default: []\n"),
+            ("a.txt", "a\n"),
+        ],
+    );
+    let out = factory_generate(&env, &typed, "typed-out", &[], &[]);
+    out.expect_code(2);
+    assert!(
+        out.stderr
+            .contains("Invalid answer type: [] (list) for a question of type int"),
+        "{}",
+        out.stderr
+    );
+    assert!(!env.path("typed-out").exists());
+    let broken = env.template(
+        "broken-path",
+        &[
+            ("parent/some-{{{{ x }}}}/child.txt", "c\n"),
+            ("copier.yml", "x: 1\n"),
+        ],
+    );
+    let out = factory_generate(&env, &broken, "broken-out", &[], &[]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("parent/some-{{{{ x }}}} (template path): syntax error"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("child.txt"), "{}", out.stderr);
+    let leaving = env.template(
+        "leaving",
+        &[
+            ("{{ pathjoin('..', 'forbidden.txt') }}", "bar\n"),
+            ("copier.yml", "x: 1\n"),
+        ],
+    );
+    let out = factory_generate(&env, &leaving, "leaving-out", &[], &[]);
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr.contains("\"../forbidden.txt\" is forbidden"),
+        "{}",
+        out.stderr
+    );
+    assert!(!env.path("forbidden.txt").exists() && !env.path("leaving-out").exists());
+}
