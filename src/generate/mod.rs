@@ -157,7 +157,7 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         let mut files = Vec::with_capacity(plan.len() + request.extra_files.len());
         for planned in &plan {
             let bytes = renderer
-                .render_file(&renderer.content[planned.content], &ctx)
+                .render_file(&renderer.content[planned.content], planned.context(&ctx))
                 .map_err(|p| fail(problems_error(&source.label, vec![p])))?;
             files.push((
                 HashedFile {

@@ -44,6 +44,8 @@ def _error_class(stderr: str):
     from copier import errors
 
     rules = [
+        (r"only one yield tag is allowed", errors.MultipleYieldTagsError),
+        (r"unknown statement yield", errors.YieldTagInFileError),
         (r"\(template path\):", errors.UserMessageError),
         (r"wants to run code|--trust", errors.UnsafeTemplateError),
         (r"outside|escapes?|leads? out|above the output|forbidden", errors.ForbiddenPathError),
