@@ -608,3 +608,63 @@ fn choice_forms_type_errors_and_path_errors_as_copier_reads_them() {
     );
     assert!(!env.path("forbidden.txt").exists() && !env.path("leaving-out").exists());
 }
+
+/// copier's `yield` tag in a path: one folder or file per value, the value bound in the
+/// names below it and in the file, nested loops multiplying; byte for byte as copier writes
+/// them. Two yield tags in one name, and one in a file's content, are refused.
+#[test]
+fn yield_tags_in_paths_write_one_path_per_value_as_copier_does() {
+    let env = Env::new();
+    let template = env.template(
+        "yield-loops",
+        &[
+            (
+                "copier.yml",
+                "strings:\n  type: yaml\n  default: [a, b]\nnums:\n  type: yaml\n  default: [1, 2]\n",
+            ),
+            (
+                "loop/{% yield s from strings %}{{ s }}{% endyield %}/{% yield n from nums %}n{{ n }}{% endyield %}/{{ s }}_{{ n }}.txt.jinja",
+                "Hello {{ s }} {{ n }}\n",
+            ),
+            ("files/{% yield s from strings %}{{ s }}{% endyield %}.md.jinja", "# {{ s }}\n"),
+        ],
+    );
+    if same(&env, &template, "yield", &[], &[]) {
+        let text = std::fs::read_to_string(env.path("ours-yield/loop/b/n2/b_2.txt")).unwrap();
+        assert_eq!(text, "Hello b 2\n");
+    }
+    let twice = env.template(
+        "yield-twice",
+        &[(
+            "{% yield a from [1] %}{{ a }}{% endyield %}{% yield b from [2] %}{{ b }}{% endyield %}",
+            "x\n",
+        ), ("copier.yml", "x: 1\n")],
+    );
+    let out = factory_generate(&env, &twice, "twice-out", &[], &[]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("only one yield tag is allowed per path name"),
+        "{}",
+        out.stderr
+    );
+    assert!(!env.path("twice-out").exists());
+    let in_file = env.template(
+        "yield-in-file",
+        &[
+            (
+                "file.txt.jinja",
+                "{% yield a from [1] %}{{ a }}{% endyield %}",
+            ),
+            ("copier.yml", "x: 1\n"),
+        ],
+    );
+    let out = factory_generate(&env, &in_file, "in-file-out", &[], &[]);
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr.contains("file.txt.jinja") && out.stderr.contains("yield"),
+        "{}",
+        out.stderr
+    );
+    assert!(!env.path("in-file-out").exists());
+}
