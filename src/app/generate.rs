@@ -679,8 +679,12 @@ pub(super) fn resolve_answers(
         resolved.manifest.flavour(),
     )?;
     let manifest = crate::template::user_defaults::apply(&resolved.manifest, &mut user);
+    // copier's last answers, in the answers file of a project copied over: over the user's.
+    let mut last = last_answers(&manifest, run);
+    let manifest = crate::template::user_defaults::apply(&manifest, &mut last);
     user.warnings
         .into_iter()
+        .chain(last.warnings)
         .for_each(|w| session.store.notice(w));
     let mut answers = answers::resolve_with(
         &manifest,
@@ -709,6 +713,40 @@ pub(super) fn resolve_answers(
         ));
     }
     Ok(answers)
+}
+
+/// The answers a copier answers file in the output folder holds (copier's "last answers"),
+/// the defaults of a copy over that project; none for an upgrade (it passes them itself),
+/// another tool's template, a templated answers file name, or a file that is not a mapping.
+fn last_answers(
+    manifest: &crate::template::manifest::Manifest,
+    run: &crate::template::context::Run,
+) -> crate::template::user_defaults::Loaded {
+    let name = crate::template::context::answers_file(manifest);
+    if manifest.flavour() != Flavour::Copier
+        || run.operation.is_some()
+        || manifest.is_template_text(name)
+        || crate::render::paths::check_inside(name).is_err()
+    {
+        return Default::default();
+    }
+    let path = Path::new(&run.dst_path).join(name);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Default::default();
+    };
+    let shown = path.display().to_string();
+    let defaults = match crate::template::yaml::from_str::<Value>(&text, &shown) {
+        Ok(Value::Object(map)) => map
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with('_'))
+            .collect(),
+        _ => Map::new(),
+    };
+    crate::template::user_defaults::Loaded {
+        defaults,
+        path: Some(path),
+        warnings: Vec::new(),
+    }
 }
 
 /// Phase 4, the compatibility gate: the libraries these answers select (and the runtime,
