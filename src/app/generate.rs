@@ -64,6 +64,10 @@ pub struct GenerateScaffold {
     /// Replace a target folder that already holds files, all or nothing (`--force`).
     #[serde(default)]
     pub overwrite: bool,
+    /// A template repository's newest release may be a pre-release (`--prereleases`,
+    /// copier's `-g`), when no ref is named.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub prereleases: bool,
     /// copier's answers file, named by the user over the template's `_answers_file`
     /// (`--answers-file`, copier's `-a`); a path inside the output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -558,6 +562,7 @@ fn resolve_source(
     if source::is_location(&request.template, &settings.git.abbreviations) {
         let fetch = source::Fetch {
             flavor: request.flavor,
+            prereleases: request.prereleases,
             ..settings.fetch(request.reference.clone(), request.directory.clone())
         };
         let resolved = source::from_location(&request.template, &fetch)?;

@@ -48,6 +48,10 @@ pub(crate) struct GenerateArgs {
     /// repeatable (copier's --ask).
     #[arg(long, value_name = "PATTERN")]
     ask: Vec<String>,
+    /// Take a repository's newest pre-release or development release too, when no ref is
+    /// named (copier's -g/--prereleases).
+    #[arg(long, short = 'g')]
+    prereleases: bool,
     /// Where a copier template's answers file goes in the output, over the template's
     /// `_answers_file` (copier's -a).
     #[arg(long, short = 'a', value_name = "NAME")]
@@ -160,6 +164,7 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
         overwrite: args.force,
         dry_run: args.dry_run,
         answers_file: args.answers_file,
+        prereleases: args.prereleases,
         exclude: args.exclude,
         skip_if_exists: args.skip_if_exists,
         git: args.git,

@@ -47,6 +47,7 @@ def _error_class(stderr: str):
         (r"only one yield tag is allowed", errors.MultipleYieldTagsError),
         (r"unknown statement yield", errors.YieldTagInFileError),
         (r"\(template path\):", errors.UserMessageError),
+        (r"\" is forbidden", errors.ForbiddenPathError),
         (r"wants to run code|--trust", errors.UnsafeTemplateError),
         (r"outside|escapes?|leads? out|above the output|forbidden", errors.ForbiddenPathError),
         (r"undefined variable|is undefined|undefined value", UndefinedError),
@@ -93,7 +94,6 @@ def _defaults() -> dict[str, object]:
 
 # Fields whose non-default value factory cannot express, with why.
 UNSUPPORTED = {
-    "use_prereleases": "factory has no pre-release selection",
     "cleanup_on_error": "factory never leaves a partial output",
     "skip_tasks": "factory has no way to skip tasks while trusting the template",
     "ask": "factory has no way to ask an answered question again",
@@ -109,7 +109,7 @@ def _check_unsupported(worker, api: str, also: tuple[str, ...] = ()) -> None:
         if value != default and not (value in ((), [], {}, None) and default in ((), [], {}, None)):
             raise AdapterError(api, name, value, why)
     if api != "run_copy":
-        for name in ("exclude", "skip_if_exists"):
+        for name in ("exclude", "skip_if_exists", "use_prereleases"):
             if getattr(worker, name):
                 raise AdapterError(api, name, getattr(worker, name), "factory upgrade takes the template's own")
 
@@ -169,6 +169,8 @@ def run_copy(self) -> None:
         args += ["--answers-file", str(self.answers_file)]
     args += [f"--exclude={pattern}" for pattern in self.exclude]
     args += [f"--skip={pattern}" for pattern in self.skip_if_exists]
+    if self.use_prereleases:
+        args.append("--prereleases")
     if self.defaults:
         args.append("--defaults")
     if self.overwrite:
