@@ -668,3 +668,51 @@ fn yield_tags_in_paths_write_one_path_per_value_as_copier_does() {
     );
     assert!(!env.path("in-file-out").exists());
 }
+
+/// `--prereleases` (copier's `-g`): a local repository's newest tag may be a development
+/// or pre-release; without it copier's newest release stands. Both as copier picks them.
+#[test]
+fn prereleases_are_picked_only_when_asked_as_copier_picks_them() {
+    let env = Env::new();
+    let template = env.template(
+        "pre-repo",
+        &[
+            ("version.txt", "1\n"),
+            (
+                "{{ _copier_conf.answers_file }}.jinja",
+                "{{ _copier_answers | to_nice_yaml }}",
+            ),
+        ],
+    );
+    git(&template, &["init", "-q", "-b", "main"]);
+    git(&template, &["add", "-A"]);
+    git(&template, &["commit", "-qm", "one"]);
+    git(&template, &["tag", "1.2.3"]);
+    std::fs::write(template.join("version.txt"), "2\n").unwrap();
+    git(&template, &["commit", "-qam", "two"]);
+    git(&template, &["tag", "1.2.4.dev1"]);
+    if !same(&env, &template, "stable", &[], &[]) {
+        return;
+    }
+    assert_eq!(
+        std::fs::read_to_string(env.path("ours-stable/version.txt")).unwrap(),
+        "1\n"
+    );
+    let ours = env.path("ours-pre");
+    factory_generate(
+        &env,
+        &template,
+        ours.to_str().unwrap(),
+        &[],
+        &["--prereleases"],
+    )
+    .ok();
+    let theirs = env.path("theirs-pre");
+    let (ok, stderr) = copier_copy(&env, &template, &theirs, &["--prereleases"]).unwrap();
+    assert!(ok, "{stderr}");
+    assert_same(&tree(&ours), &tree(&theirs), "prereleases");
+    assert_eq!(
+        std::fs::read_to_string(ours.join("version.txt")).unwrap(),
+        "2\n"
+    );
+}
