@@ -1011,3 +1011,52 @@ fn answers_file_exclude_and_skip_options_write_what_copiers_a_x_s_write() {
     );
     assert!(!env.path("cc").exists());
 }
+
+/// A copy over a project made from the same copier template takes the answers its answers
+/// file records as defaults (copier's last answers), as a second `copier copy` does: the
+/// file `-a` names, else `.copier-answers.yml`, never the template's `_answers_file`.
+#[test]
+fn a_copy_over_a_project_takes_its_recorded_answers_as_defaults_as_copier_does() {
+    let env = Env::new();
+    let template = env.template(
+        "cp-last",
+        &[
+            ("copier.yml", "round: 1st\nother: x\n"),
+            (
+                "{{ _copier_conf.answers_file }}.jinja",
+                "{{ _copier_answers|to_nice_yaml }}",
+            ),
+            ("round.txt.jinja", "{{ round }} {{ other }}\n"),
+        ],
+    );
+    let tpl = template.to_str().unwrap();
+    env.run(&[
+        "generate",
+        tpl,
+        "-o",
+        "out",
+        "--defaults",
+        "--set",
+        "round=2nd",
+    ])
+    .ok();
+    env.run(&["generate", tpl, "-o", "out", "--defaults", "--force"])
+        .ok();
+    assert_eq!(
+        std::fs::read_to_string(env.path("out/round.txt")).unwrap(),
+        "2nd x\n"
+    );
+    if let Some(copier) = copier() {
+        for args in [&["-d", "round=2nd"][..], &["--overwrite"][..]] {
+            let mut command = reference_command(&env, &copier);
+            command.args(["copy", "--defaults", "--quiet"]).args(args);
+            command.arg(&template).arg(env.path("ref"));
+            run_reference(command, env.dir.path());
+        }
+        assert_same(
+            &tree(&env.path("out")),
+            &tree(&env.path("ref")),
+            "last answers",
+        );
+    }
+}

@@ -685,7 +685,7 @@ pub(super) fn resolve_answers(
     )?;
     let manifest = crate::template::user_defaults::apply(&resolved.manifest, &mut user);
     // copier's last answers, in the answers file of a project copied over: over the user's.
-    let mut last = last_answers(&manifest, run);
+    let mut last = last_answers(&manifest, request.answers_file.as_deref(), run);
     let manifest = crate::template::user_defaults::apply(&manifest, &mut last);
     user.warnings
         .into_iter()
@@ -721,16 +721,17 @@ pub(super) fn resolve_answers(
 }
 
 /// The answers a copier answers file in the output folder holds (copier's "last answers"),
-/// the defaults of a copy over that project; none for an upgrade (it passes them itself),
-/// another tool's template, a templated answers file name, or a file that is not a mapping.
+/// the defaults of a copy over that project: the file `--answers-file` names, else
+/// `.copier-answers.yml` (copier's rule: not the template's `_answers_file`). None for an
+/// upgrade (it passes them itself), another tool's template, or a file that is not a mapping.
 fn last_answers(
     manifest: &crate::template::manifest::Manifest,
+    named: Option<&str>,
     run: &crate::template::context::Run,
 ) -> crate::template::user_defaults::Loaded {
-    let name = crate::template::context::answers_file(manifest);
+    let name = named.unwrap_or(".copier-answers.yml");
     if manifest.flavour() != Flavour::Copier
         || run.operation.is_some()
-        || manifest.is_template_text(name)
         || crate::render::paths::check_inside(name).is_err()
     {
         return Default::default();
