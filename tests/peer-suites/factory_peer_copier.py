@@ -68,6 +68,11 @@ def _error_class(stderr: str):
 def _raise(result: core.Result, cls=None) -> None:
     cls = cls or _error_class(result.stderr)
     message = result.describe()
+    # One answer refused: copier's exception is that refusal alone (factory's whole
+    # stderr went to the test's captured stderr already).
+    refused = re.findall(r"^  parameter `[^`]*`: (.*)$", result.stderr, re.MULTILINE)
+    if "the answers are not usable:" in result.stderr and len(refused) == 1:
+        message = refused[0]
     # Built without the class's own constructor (it wants copier's objects, a path or a
     # task): the message is factory's stderr.
     error = cls.__new__(cls)
