@@ -1116,7 +1116,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__generate)
-            opts="-o -d -T -q -h --output --data --set --answers --replay --no-input --defaults --ask --allow-draft --runtime --force --dry-run --git --trust --compat-answers --skip-tasks --flavor --ref --directory --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
+            opts="-o -d -g -a -x -s -T -q -h --output --data --set --answers --replay --no-input --defaults --ask --prereleases --answers-file --exclude --skip --allow-draft --runtime --force --dry-run --git --trust --compat-answers --skip-tasks --flavor --ref --directory --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1151,6 +1151,30 @@ _factory() {
                     return 0
                     ;;
                 --ask)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --answers-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -x)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --skip)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -235,6 +235,9 @@ pub struct Fetch {
     /// is read as copier reads any folder: a template without questions (`generate`,
     /// `upgrade`; not `register`/`version`/`validate`, which store or check templates).
     pub any_folder: bool,
+    /// Whether copier's newest release may be a pre-release or development release (copier's
+    /// `--prereleases`), when no ref is named.
+    pub prereleases: bool,
 }
 
 /// Which tool's file a folder holding both `copier.yml` and `cookiecutter.json` is read by.
@@ -532,7 +535,7 @@ fn from_local_repository(
     let dir = Path::new(folder);
     let tags = git_in(dir, &["tag", "--list"]).unwrap_or_default();
     let tags: Vec<String> = tags.lines().map(str::to_string).collect();
-    let newest = newest_release_tag(&tags);
+    let newest = newest_tag(&tags, fetch.prereleases);
     let named = fetch.reference.as_deref().or(hash);
     let reference = named.map(str::to_string).or(newest.clone());
     if let Some(reference) = reference.filter(|r| r != "HEAD") {
@@ -628,7 +631,7 @@ fn from_repository(
         let copier = ["copier.yml", "copier.yaml"]
             .iter()
             .any(|m| here.join(m).is_file());
-        if copier && let Some(tag) = newest_release_tag(&repo.tags(options)) {
+        if copier && let Some(tag) = newest_tag(&repo.tags(options), fetch.prereleases) {
             let tagged = repo.resolve(Some(&tag), options)?;
             notes.push(format!(
                 "using tag {tag} of {}, its newest release (copier's default); --ref chooses another",
@@ -799,14 +802,20 @@ mod tests {
     fn the_newest_release_is_chosen_by_pep_440_as_copier_chooses_it() {
         let tags = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
-            newest_release_tag(&tags(&["v1.9.0", "v1.10.0", "v2.0.0rc1", "nightly"])).as_deref(),
+            newest_tag(&tags(&["v1.9.0", "v1.10.0", "v2.0.0rc1", "nightly"]), false)
+                .as_deref(),
             Some("v1.10.0")
         );
         // Not semver, yet versions to PEP 440 (and to copier).
         assert_eq!(
-            newest_release_tag(&tags(&["v1.1.0", "1.2", "1.2.post1", "1.3.dev0"])).as_deref(),
+            newest_tag(&tags(&["v1.1.0", "1.2", "1.2.post1", "1.3.dev0"]), false)
+                .as_deref(),
             Some("1.2.post1")
         );
-        assert_eq!(newest_release_tag(&tags(&["latest"])), None);
+        assert_eq!(newest_tag(&tags(&["latest"]), false), None);
+        assert_eq!(
+            newest_tag(&tags(&["v1.9.0", "v2.0.0rc1", "1.3.dev0"]), true).as_deref(),
+            Some("v2.0.0rc1")
+        );
     }
 }

@@ -64,6 +64,22 @@ pub struct GenerateScaffold {
     /// Replace a target folder that already holds files, all or nothing (`--force`).
     #[serde(default)]
     pub overwrite: bool,
+    /// A template repository's newest release may be a pre-release (`--prereleases`,
+    /// copier's `-g`), when no ref is named.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub prereleases: bool,
+    /// copier's answers file, named by the user over the template's `_answers_file`
+    /// (`--answers-file`, copier's `-a`); a path inside the output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answers_file: Option<String>,
+    /// Exclusions after the template's own (`--exclude`, copier's `-x`), in the template's
+    /// pattern language (gitignore patterns over the output for copier).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+    /// Files kept when the output folder has them, after the template's `_skip_if_exists`
+    /// (`--skip`, copier's `-s`); rendered over the answers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skip_if_exists: Vec<String>,
     /// Render and hash only (command line only).
     #[serde(skip)]
     pub dry_run: bool,
@@ -202,6 +218,7 @@ fn generate_into(
     deliver: Option<Deliver>,
 ) -> Result<GenerateReport> {
     let (state, mut resolved) = resolve_source(session, &request)?;
+    user_options(&request, &mut resolved)?;
     // cookiecutter's -o is the folder its project folder is made in; which project folder
     // the answers decide, so that target is checked once they are known.
     let into_parent = resolved.manifest.flavour() == Flavour::Cookiecutter;
@@ -270,6 +287,33 @@ fn generate_into(
     let mut report = GenerateReport::of(&request, &resolved, target, outcome, events);
     report.message_after = messages.after(session, "after_copy", &ctx);
     Ok(report)
+}
+
+/// What the user adds to the template's own configuration, as copier takes it on its
+/// command line: an answers file name over `_answers_file`, exclusions after `_exclude`,
+/// patterns after `_skip_if_exists`.
+fn user_options(request: &GenerateScaffold, resolved: &mut ResolvedSource) -> Result<()> {
+    if let Some(name) = &request.answers_file {
+        if resolved.manifest.flavour() != Flavour::Copier {
+            return Err(Error::usage(format!(
+                "--answers-file {name}: {} is not a copier template, it has no answers file",
+                resolved.label
+            ))
+            .hint("--answers-file names where a copier template's answers go (copier's -a)"));
+        }
+        crate::render::paths::check_inside(name)
+            .map_err(|m| Error::usage(format!("--answers-file {name}: {m}")))?;
+        resolved.manifest.answers_file = Some(name.clone());
+    }
+    let manifest = &mut resolved.manifest;
+    manifest
+        .files
+        .exclude
+        .extend(request.exclude.iter().cloned());
+    manifest
+        .skip_if_exists
+        .extend(request.skip_if_exists.iter().cloned());
+    Ok(())
 }
 
 /// cookiecutter's `pre_prompt` hooks (with `--trust`), run as cookiecutter runs them: in a
@@ -538,6 +582,7 @@ fn resolve_source(
     if source::is_location(&request.template, &settings.git.abbreviations) {
         let fetch = source::Fetch {
             flavor: request.flavor,
+            prereleases: request.prereleases,
             ..settings.fetch(request.reference.clone(), request.directory.clone())
         };
         let resolved = source::from_location(&request.template, &fetch)?;
@@ -738,8 +783,12 @@ pub(super) fn resolve_answers(
         resolved.manifest.flavour(),
     )?;
     let manifest = crate::template::user_defaults::apply(&resolved.manifest, &mut user);
+    // copier's last answers, in the answers file of a project copied over: over the user's.
+    let mut last = last_answers(&manifest, request.answers_file.as_deref(), run);
+    let manifest = crate::template::user_defaults::apply(&manifest, &mut last);
     user.warnings
         .into_iter()
+        .chain(last.warnings)
         .for_each(|w| session.store.notice(w));
     let mut answers = answers::resolve_with(
         &manifest,
@@ -768,6 +817,41 @@ pub(super) fn resolve_answers(
         ));
     }
     Ok(answers)
+}
+
+/// The answers a copier answers file in the output folder holds (copier's "last answers"),
+/// the defaults of a copy over that project: the file `--answers-file` names, else
+/// `.copier-answers.yml` (copier's rule: not the template's `_answers_file`). None for an
+/// upgrade (it passes them itself), another tool's template, or a file that is not a mapping.
+fn last_answers(
+    manifest: &crate::template::manifest::Manifest,
+    named: Option<&str>,
+    run: &crate::template::context::Run,
+) -> crate::template::user_defaults::Loaded {
+    let name = named.unwrap_or(".copier-answers.yml");
+    if manifest.flavour() != Flavour::Copier
+        || run.operation.is_some()
+        || crate::render::paths::check_inside(name).is_err()
+    {
+        return Default::default();
+    }
+    let path = Path::new(&run.dst_path).join(name);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Default::default();
+    };
+    let shown = path.display().to_string();
+    let defaults = match crate::template::yaml::from_str::<Value>(&text, &shown) {
+        Ok(Value::Object(map)) => map
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with('_'))
+            .collect(),
+        _ => Map::new(),
+    };
+    crate::template::user_defaults::Loaded {
+        defaults,
+        path: Some(path),
+        warnings: Vec::new(),
+    }
 }
 
 /// Phase 4, the compatibility gate: the libraries these answers select (and the runtime,

@@ -234,6 +234,7 @@ impl Settings {
             directory,
             flavor: None,
             any_folder: true,
+            prereleases: false,
         }
     }
 

@@ -48,6 +48,22 @@ pub(crate) struct GenerateArgs {
     /// repeatable (copier's --ask).
     #[arg(long, value_name = "PATTERN")]
     ask: Vec<String>,
+    /// Take a repository's newest pre-release or development release too, when no ref is
+    /// named (copier's -g/--prereleases).
+    #[arg(long, short = 'g')]
+    prereleases: bool,
+    /// Where a copier template's answers file goes in the output, over the template's
+    /// `_answers_file` (copier's -a).
+    #[arg(long, short = 'a', value_name = "NAME")]
+    answers_file: Option<String>,
+    /// Leave out the output paths matching this pattern, besides the template's own
+    /// exclusions (copier's -x; gitignore patterns, `!` includes again); repeatable.
+    #[arg(long, short = 'x', value_name = "PATTERN")]
+    exclude: Vec<String>,
+    /// Keep a file the output folder already has when it matches this pattern, besides the
+    /// template's `_skip_if_exists` (copier's -s); repeatable, rendered over the answers.
+    #[arg(long = "skip", short = 's', value_name = "PATTERN")]
+    skip_if_exists: Vec<String>,
     /// Allow a version that is not published.
     #[arg(long)]
     allow_draft: bool,
@@ -151,6 +167,10 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
         runtime: args.runtime,
         overwrite: args.force,
         dry_run: args.dry_run,
+        answers_file: args.answers_file,
+        prereleases: args.prereleases,
+        exclude: args.exclude,
+        skip_if_exists: args.skip_if_exists,
         git: args.git,
         trust: args.trust,
         compat_answers: args.compat_answers,

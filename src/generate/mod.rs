@@ -156,7 +156,7 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         let mut files = Vec::with_capacity(plan.len() + request.extra_files.len());
         for planned in &plan {
             let bytes = renderer
-                .render_file(&renderer.content[planned.content], &ctx)
+                .render_file(&renderer.content[planned.content], planned.context(&ctx))
                 .map_err(|p| fail(problems_error(&source.label, vec![p])))?;
             files.push((
                 HashedFile {
@@ -229,7 +229,7 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         write::write_new_file(&staging.dir, path, bytes).map_err(fail)?;
     }
 
-    let keep = keep_existing(&source.manifest).map_err(fail)?;
+    let keep = keep_existing(&source.manifest, env, &ctx).map_err(fail)?;
     // The provenance describes the tree that is finally placed: what hooks and tasks left
     // (they may add, change or delete anything), the extra files, and the target's own
     // files that `_skip_if_exists` keeps.
@@ -322,10 +322,17 @@ fn provenance_of(files: Vec<(HashedFile, u64)>) -> (hash::TreeHash, Vec<(String,
     (hash::tree_hash(&mut hashed), listing, byte_count)
 }
 
-/// The files a template keeps when they exist in the target (copier's `_skip_if_exists`).
-fn keep_existing(manifest: &Manifest) -> Result<globset::GlobSet> {
+/// The files a template keeps when they exist in the target (copier's `_skip_if_exists`),
+/// each pattern rendered over the answers as copier renders them.
+fn keep_existing(
+    manifest: &Manifest,
+    env: &minijinja::Environment<'static>,
+    ctx: &minijinja::Value,
+) -> Result<globset::GlobSet> {
     let mut keep = globset::GlobSetBuilder::new();
     for pattern in &manifest.skip_if_exists {
+        let pattern = &crate::bounded::render_str_bounded(env, pattern, ctx)
+            .map_err(|e| Error::new(format!("_skip_if_exists `{pattern}`: {e}")))?;
         keep.add(
             globset::Glob::new(pattern)
                 .map_err(|e| Error::new(format!("_skip_if_exists `{pattern}`: {e}")))?,

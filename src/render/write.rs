@@ -92,7 +92,7 @@ fn write_one(
     root: &Path,
 ) -> std::result::Result<WrittenFile, RenderProblem> {
     let file = &renderer.content[planned.content];
-    let bytes = renderer.render_file(file, ctx)?;
+    let bytes = renderer.render_file(file, planned.context(ctx))?;
     let target = root.join(&planned.path);
     let io = |action: &str, e: std::io::Error| {
         RenderProblem::Read(format!("cannot {action} {}: {e}", target.display()))

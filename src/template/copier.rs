@@ -404,13 +404,15 @@ pub type ChoiceValidators = Vec<(Value, String)>;
 /// values, and the validators by value.
 pub fn choices_of(spec: &Value) -> Result<(Vec<Value>, ChoiceValidators), String> {
     let mut validators = Vec::new();
-    let mut value_of = |choice: &Value| -> Result<Value, String> {
+    // A `{value: null}` form is its label, as a null value is (questionary's Choice).
+    let mut value_of = |label: &Value, choice: &Value| -> Result<Value, String> {
         match choice {
             Value::Object(form) => {
-                let value = form
-                    .get("value")
-                    .cloned()
-                    .ok_or("Property 'value' is required")?;
+                let value = match form.get("value") {
+                    Some(Value::Null) => label.clone(),
+                    Some(value) => value.clone(),
+                    None => return Err("Property 'value' is required".into()),
+                };
                 match form.get("validator") {
                     None => {}
                     Some(Value::String(validator)) => {
@@ -429,7 +431,7 @@ pub fn choices_of(spec: &Value) -> Result<(Vec<Value>, ChoiceValidators), String
             .iter()
             .map(|item| match item {
                 Value::Array(pair) if pair.len() == 2 && pair[1].is_null() => Ok(pair[0].clone()),
-                Value::Array(pair) if pair.len() == 2 => value_of(&pair[1]),
+                Value::Array(pair) if pair.len() == 2 => value_of(&pair[0], &pair[1]),
                 other => Ok(other.clone()),
             })
             .collect::<Result<Vec<_>, _>>()?,
@@ -437,7 +439,7 @@ pub fn choices_of(spec: &Value) -> Result<(Vec<Value>, ChoiceValidators), String
             .iter()
             .map(|(label, value)| match value {
                 Value::Null => Ok(Value::String(label.clone())),
-                value => value_of(value),
+                value => value_of(&Value::String(label.clone()), value),
             })
             .collect::<Result<Vec<_>, _>>()?,
         Value::Null => Vec::new(),

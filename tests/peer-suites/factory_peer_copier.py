@@ -59,12 +59,18 @@ def _error_class(stderr: str):
         (r"Jinja extensions \(.*\) did not load", errors.ExtensionNotFoundError),
         (r"Unsupported envops", errors.InvalidConfigFileError),
         (r"Unsupported type \"[^\"]*\" in question", errors.InvalidTypeError),
+        (r"only one yield tag is allowed", errors.MultipleYieldTagsError),
+        (r"unknown statement yield", errors.YieldTagInFileError),
+        (r"\(template path\):", errors.UserMessageError),
+        (r"\" is forbidden", errors.ForbiddenPathError),
         (r"wants to run code|--trust", errors.UnsafeTemplateError),
         (r"outside|escapes?|leads? out|above the output|forbidden", errors.ForbiddenPathError),
         (r"undefined variable|is undefined|undefined value", UndefinedError),
         (r"syntax error", TemplateSyntaxError),
         (r"task .*(failed|exited)|tasks? failed", errors.TaskError),
+        (r"Property '\w+' is required", KeyError),
         (r"copier\.ya?ml", errors.InvalidConfigFileError),
+        (r"Invalid answer type", TypeError),
         (r"validator|not a valid|invalid (value|answer)|not usable|failed validation", ValueError),
         (r"not a git|dirty|uncommitted|no answers file|downgrad", errors.UserMessageError),
     ]
@@ -74,13 +80,21 @@ def _error_class(stderr: str):
     return errors.UserMessageError
 
 
-def _raise(result: core.Result) -> None:
-    cls = _error_class(result.stderr)
+def _raise(result: core.Result, cls=None) -> None:
+    cls = cls or _error_class(result.stderr)
     message = result.describe()
+    # One answer refused: copier's exception is that refusal alone (factory's whole
+    # stderr went to the test's captured stderr already).
+    refused = re.findall(r"^  parameter `[^`]*`: (.*)$", result.stderr, re.MULTILINE)
+    if "the answers are not usable:" in result.stderr and len(refused) == 1:
+        message = refused[0]
     # Built without the class's own constructor (it wants copier's objects, a path or a
     # task): the message is factory's stderr.
     error = cls.__new__(cls)
     Exception.__init__(error, message)
+    if cls.__name__ == "TemplateSyntaxError":  # jinja's: its str() reads these
+        error.message, error.lineno, error.name, error.filename = message, 1, None, None
+        error.source, error.translated = None, True
     from copier.errors import UserMessageError
 
     if isinstance(error, UserMessageError):
@@ -100,11 +114,7 @@ def _defaults() -> dict[str, object]:
 
 # Fields whose non-default value factory cannot express, with why.
 UNSUPPORTED = {
-    "exclude": "factory generate has no extra exclusions",
-    "use_prereleases": "factory has no pre-release selection",
-    "skip_if_exists": "factory has no extra skip-if-exists patterns",
     "cleanup_on_error": "factory never leaves a partial output",
-    "user_defaults": "factory has no user defaults",
     "skip_tasks": "factory has no way to skip tasks while trusting the template",
     "ask": "factory has no way to ask an answered question again",
     "context_lines": "factory's merge context is fixed",
@@ -120,12 +130,21 @@ def _check_unsupported(
             continue
         value = getattr(worker, name)
         default = defaults.get(name, ())
-        if name in ("user_defaults",):
-            default = {}
         if value != default and not (value in ((), [], {}, None) and default in ((), [], {}, None)):
             raise AdapterError(api, name, value, why)
-    if worker.settings.defaults:
-        raise AdapterError(api, "settings.defaults", worker.settings.defaults, "factory has no user defaults")
+    if api != "run_copy":
+        for name in ("exclude", "skip_if_exists", "use_prereleases"):
+            if getattr(worker, name):
+                raise AdapterError(api, name, getattr(worker, name), "factory upgrade takes the template's own")
+
+
+def _user_defaults(worker, env: dict[str, str], api: str) -> dict[str, str]:
+    """copier's user defaults (its settings file's `defaults`, then `user_defaults`, which
+    win) as factory reads them: a copier settings file named by COPIER_SETTINGS_PATH."""
+    defaults = {**dict(worker.settings.defaults or {}), **dict(worker.user_defaults or {})}
+    if defaults:
+        env["COPIER_SETTINGS_PATH"] = core.answers_file({"defaults": defaults}, api)
+    return env
 
 
 def _trusted(worker, src: str | None) -> bool:
@@ -160,8 +179,6 @@ def _finish(result: core.Result, dst: Path, ok_codes=(0,)) -> None:
 def run_copy(self) -> None:
     api = "run_copy"
     _check_unsupported(self, api, mapped=("skip_tasks",))
-    if self.answers_file is not None:
-        raise AdapterError(api, "answers_file", str(self.answers_file), "factory generate has no answers-file name")
     src = str(self.src_path)
     dst = Path(self.dst_path).absolute()
     args = ["generate", src, "-o", str(dst)]
@@ -172,6 +189,12 @@ def run_copy(self) -> None:
         args += ["--ref", ref]
     if self.data:
         args += ["--answers", core.answers_file(dict(self.data), api)]
+    if self.answers_file is not None:
+        args += ["--answers-file", str(self.answers_file)]
+    args += [f"--exclude={pattern}" for pattern in self.exclude]
+    args += [f"--skip={pattern}" for pattern in self.skip_if_exists]
+    if self.use_prereleases:
+        args.append("--prereleases")
     if self.defaults:
         args.append("--defaults")
     if self.overwrite:
@@ -181,7 +204,10 @@ def run_copy(self) -> None:
     if self.skip_tasks:
         args.append("--skip-tasks")
     _common(self, args, src)
-    result = core.run(args, interactive=INTERACTIVE["on"], env=_environment())
+    result = core.run(args, interactive=INTERACTIVE["on"], env=_user_defaults(self, _environment(), api))
+    # A source that is no template (copier's ValueError for a missing local template).
+    if result.code != 0 and re.search(r"no template named `[^`]*` in the store|^error: .* is not a folder$", result.stderr, re.MULTILINE):
+        _raise(result, ValueError)
     _finish(result, dst)
 
 
@@ -220,7 +246,7 @@ def run_update(self) -> None:
     if self.skip_answered:
         args.append("--skip-answered")
     _common(self, args, _recorded(self).get("_src_path"))
-    result = core.run(args, interactive=INTERACTIVE["on"], env=_environment())
+    result = core.run(args, interactive=INTERACTIVE["on"], env=_user_defaults(self, _environment(), api))
     # 3: the upgrade was applied with conflicts left in the files, as copier leaves them.
     _finish(result, dst, ok_codes=(0, 3) if not self.pretend else (0, 3))
 
@@ -265,7 +291,7 @@ def run_recopy(self) -> None:
     if self.skip_answered:
         raise AdapterError(api, "skip_answered", True, "factory generate asks nothing answered")
     _common(self, args, str(src))
-    result = core.run(args, interactive=INTERACTIVE["on"], env=_environment())
+    result = core.run(args, interactive=INTERACTIVE["on"], env=_user_defaults(self, _environment(), api))
     _finish(result, dst)
 
 

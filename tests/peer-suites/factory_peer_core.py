@@ -150,8 +150,31 @@ def run(
     )
 
 
+def plain(value: object) -> object:
+    """A Python value that YAML/JSON writes otherwise, as the value it stands for: a
+    Decimal as the number it is (when a float holds it exactly), bytes as their UTF-8 text.
+    Anything else is returned as it is (and refused by `_check_expressible` if need be)."""
+    import decimal
+
+    if isinstance(value, decimal.Decimal) and value.is_finite():
+        as_float = float(value)
+        if decimal.Decimal(repr(as_float)) == value:
+            return as_float
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return value
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    return value
+
+
 def answers_file(data: dict, api: str) -> str:
     """`data` as a JSON answers file outside every folder a test looks at."""
+    data = {key: plain(value) for key, value in data.items()}
     for key, value in data.items():
         _check_expressible(api, f"data[{key!r}]", value)
     handle, path = tempfile.mkstemp(prefix="answers-", suffix=".json")
