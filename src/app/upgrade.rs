@@ -21,9 +21,9 @@ use crate::hash::{self, HashedFile};
 use crate::ids;
 use crate::render::tree::Renderer;
 use crate::store::Decision;
-use crate::template::answers::{Answers, Asker};
+use crate::template::answers::{Answers, Asker, Recorded};
 use crate::template::context::Run;
-use crate::template::manifest::{Flavour, Parameter};
+use crate::template::manifest::Flavour;
 use crate::upgrade::plan::{self, ConflictStyle, Plan};
 use crate::upgrade::{self as engine, Action};
 
@@ -248,11 +248,23 @@ fn project_and_sides(up: Upgrade) -> Result<(Record, Sides)> {
     }
     let record = Record::find(dir, request.answers_file.as_deref())?;
     let sides = match &record {
+        // A local repository read at HEAD is recorded as its folder with the commit: both
+        // are read again from the folder, as copier updates from a local template.
         Record::Factory(scaffold)
             if scaffold.template.version.is_none()
-                && scaffold.template.source.kind == SourceKind::Git =>
+                && (scaffold.template.source.kind == SourceKind::Git
+                    || scaffold.template.source.commit.is_some()) =>
         {
             repository_sides(session, request, scaffold)?
+        }
+        Record::Factory(scaffold)
+            if scaffold.template.version.is_none() && scaffold.template.id.is_none() =>
+        {
+            return Err(Error::new(format!(
+                "{} was generated from the folder {}, which was not a git repository: the version it was made from cannot be read again",
+                request.folder, scaffold.template.source.uri
+            ))
+            .hint("make the template a git repository (or register and version it in the store), generate again, then upgrade later"));
         }
         Record::Factory(scaffold) => stored_sides(session, request, scaffold)?,
         Record::Copier(copier) => copier_sides(session, request, copier, dir)?,
@@ -285,24 +297,15 @@ fn render_sides(
             .entry(name.clone())
             .or_insert_with(|| value.clone());
     }
-    // On a terminal every question is asked again with the recorded answer offered (only the
-    // new ones with --skip-answered), as copier's update does; elsewhere the recorded answers
-    // stand and new questions take their defaults.
-    let mut again;
-    let (theirs_given, asker) = match asker {
-        Some(asker) => {
-            again = AskAgain {
-                asker,
-                recorded: &recorded,
-                skip_answered: request.skip_answered,
-            };
-            (request.answers.clone(), Some(&mut again as &mut dyn Asker))
-        }
-        None => {
-            let mut given = recorded.clone();
-            given.extend(request.answers.clone());
-            (given, None)
-        }
+    // On a terminal (or a pipe) every question is asked again with the recorded answer
+    // offered (only the new ones with --skip-answered), as copier's update does; elsewhere
+    // the recorded answers stand and new questions take their defaults. Either way a
+    // question whose `when` no longer holds takes its default, as in copier.
+    let defaults = asker.is_none();
+    let mut again = Recorded {
+        asker,
+        recorded: &recorded,
+        skip_answered: request.skip_answered,
     };
     let scratch = tempfile::Builder::new()
         .prefix("factory-upgrade-")
@@ -311,14 +314,14 @@ fn render_sides(
     let base = generate_side(
         up,
         &sides.base,
-        (base_given, None),
+        (base_given, None, true),
         base_hooks,
         &scratch.path().join("base"),
     )?;
     let theirs = generate_side(
         up,
         &sides.theirs,
-        (theirs_given, asker),
+        (request.answers.clone(), Some(&mut again as &mut dyn Asker), defaults),
         theirs_hooks,
         &scratch.path().join("theirs"),
     )?;
@@ -527,38 +530,6 @@ fn apply_upgrade(
     ))
 }
 
-/// Asks the new side's questions on a terminal with the recorded answers offered; with
-/// `--skip-answered`, only the questions the project has no answer for.
-struct AskAgain<'a, 'b> {
-    asker: &'a mut dyn Asker,
-    recorded: &'b Map<String, Value>,
-    skip_answered: bool,
-}
-
-impl Asker for AskAgain<'_, '_> {
-    fn ask(
-        &mut self,
-        param: &Parameter,
-        default: Option<&Value>,
-        check: &dyn Fn(&Value) -> std::result::Result<(), String>,
-    ) -> std::result::Result<Option<Value>, String> {
-        self.asker.ask(param, default, check)
-    }
-
-    fn asks_for(&self, param: &Parameter, default: Option<&Value>) -> bool {
-        !(self.skip_answered && self.recorded.contains_key(&param.name))
-            && self.asker.asks_for(param, default)
-    }
-
-    fn previous(&self, name: &str) -> Option<Value> {
-        self.recorded.get(name).cloned()
-    }
-
-    fn forced(&self, name: &str) -> bool {
-        self.asker.forced(name)
-    }
-}
-
 /// The gate `generate` has (hooks, tasks and Python extensions only with `--trust`), for one
 /// side of the upgrade; the hooks it may run.
 fn gate(
@@ -610,7 +581,7 @@ struct Sides {
 fn generate_side(
     up: Upgrade,
     side: &Side,
-    (given, asker): (Map<String, Value>, Option<&mut dyn Asker>),
+    (given, asker, defaults): (Map<String, Value>, Option<&mut dyn Asker>, bool),
     hooks: crate::generate::hooks::Hooks,
     target: &Path,
 ) -> Result<engine::Rendered> {
@@ -622,7 +593,7 @@ fn generate_side(
         .filter(|(k, _)| source.manifest.parameter(k).is_some())
         .collect();
     let cookiecutter = source.manifest.flavour() == Flavour::Cookiecutter;
-    let run = run_facts(up, side, &given, asker.is_none(), cookiecutter);
+    let run = run_facts(up, side, &given, defaults, cookiecutter);
     let as_generation = GenerateScaffold {
         template: side.src_path.clone(),
         answers: given,

@@ -96,9 +96,13 @@ UNSUPPORTED = {
 }
 
 
-def _check_unsupported(worker, api: str, also: tuple[str, ...] = ()) -> None:
+def _check_unsupported(
+    worker, api: str, also: tuple[str, ...] = (), mapped: tuple[str, ...] = ()
+) -> None:
     defaults = _defaults()
     for name, why in {**UNSUPPORTED, **{a: "" for a in also}}.items():
+        if name in mapped:
+            continue
         value = getattr(worker, name)
         default = defaults.get(name, ())
         if name in ("user_defaults",):
@@ -132,7 +136,19 @@ def _vcs_ref(worker) -> str | None:
     return getattr(ref, "value", ref)
 
 
+def _warn_dirty(result: core.Result) -> None:
+    """factory's note on a local template read with changes not committed, as copier's
+    DirtyLocalWarning."""
+    if re.search(r"dirty template changes included automatically", result.stderr, re.I):
+        import warnings
+
+        from copier.errors import DirtyLocalWarning
+
+        warnings.warn("Dirty template changes included automatically.", DirtyLocalWarning)
+
+
 def _finish(result: core.Result, dst: Path, ok_codes=(0,)) -> None:
+    _warn_dirty(result)
     if result.code not in ok_codes:
         _raise(result)
     core.drop_provenance(dst)
@@ -171,7 +187,7 @@ def _answers_path(worker) -> Path:
 
 def run_update(self) -> None:
     api = "run_update"
-    _check_unsupported(self, api)
+    _check_unsupported(self, api, mapped=("ask", "context_lines"))
     if not self.overwrite:
         raise AdapterError(api, "overwrite", False, "factory upgrade --apply always writes")
     dst = Path(self.dst_path).absolute()
@@ -198,6 +214,10 @@ def run_update(self) -> None:
         args.append("--defaults")
     if self.skip_answered:
         args.append("--skip-answered")
+    for pattern in self.ask:
+        args += ["--ask", str(pattern)]
+    if self.context_lines != _defaults()["context_lines"]:
+        args += ["--context-lines", str(self.context_lines)]
     _common(self, args, _recorded(self).get("_src_path"))
     result = core.run(args, interactive=INTERACTIVE["on"], env=_environment())
     # 3: the upgrade was applied with conflicts left in the files, as copier leaves them.
