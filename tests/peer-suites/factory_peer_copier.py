@@ -238,7 +238,7 @@ def run_recopy(self) -> None:
     """copier's recopy: a copy from the recorded source with the recorded answers, over
     the project (`generate --answers ANSWERS_FILE --force`)."""
     api = "run_recopy"
-    _check_unsupported(self, api)
+    _check_unsupported(self, api, mapped=("ask",))
     recorded = _recorded(self)
     src = recorded.get("_src_path")
     if not src:
@@ -248,7 +248,7 @@ def run_recopy(self) -> None:
             f"factory adapter: no _src_path in {_answers_path(self)} to recopy from"
         )
     dst = Path(self.dst_path).absolute()
-    args = ["generate", str(src), "-o", str(dst), "--force", "--answers", str(_answers_path(self))]
+    args = ["generate", str(src), "-o", str(dst), "--force", "--last-answers", str(_answers_path(self))]
     ref = _vcs_ref(self)
     if ref == ":current:" or ref is None:
         ref = recorded.get("_commit") if ref == ":current:" else None
@@ -262,7 +262,9 @@ def run_recopy(self) -> None:
     if self.pretend:
         args.append("--dry-run")
     if self.skip_answered:
-        raise AdapterError(api, "skip_answered", True, "factory generate asks nothing answered")
+        args.append("--skip-answered")
+    for pattern in self.ask:
+        args += ["--ask", str(pattern)]
     _common(self, args, str(src))
     result = core.run(args, interactive=INTERACTIVE["on"], env=_environment())
     _finish(result, dst)
