@@ -198,6 +198,9 @@ fn plan_template_upgrade(
         )?),
         false => None,
     };
+    if execution.is_some() {
+        mark_unmerged(up, &report.plan, &base, &theirs);
+    }
     record_upgrade(session, events, execution)?;
     if request.apply {
         messages.after(session, "after_update", &theirs.answers.context());
@@ -388,6 +391,42 @@ fn record_upgrade(
         Ok(Decision::events(events, ()))
     })?;
     Ok(())
+}
+
+/// The files left with inline conflict markers are unmerged in the project's git index, as
+/// copier leaves them (`git status` shows `UU`; `git add` marks them resolved).
+fn mark_unmerged(
+    up: Upgrade,
+    plan: &Plan,
+    base: &engine::Rendered,
+    theirs: &engine::Rendered,
+) {
+    if up.request.conflict_style == ConflictStyle::Rej {
+        return;
+    }
+    let marked = |bytes: &[u8]| {
+        bytes
+            .split(|b| *b == b'\n')
+            .any(|line| line.starts_with(b"<<<<<<< "))
+    };
+    let files: Vec<crate::git::Unmerged> = plan
+        .steps
+        .iter()
+        .filter(|s| s.action == Action::Conflict)
+        .filter(|s| s.write.as_ref().is_some_and(|w| marked(&w.bytes)))
+        .map(|s| crate::git::Unmerged {
+            path: &s.path,
+            base: base.tree.get(&s.path).map(|f| f.bytes.as_slice()),
+            theirs: theirs.tree.get(&s.path).map(|f| f.bytes.as_slice()),
+        })
+        .collect();
+    // The files are written by now: a failure to mark them is said, not an error.
+    if let Err(e) = crate::git::mark_unmerged(up.dir, &files) {
+        up.session.note(format!(
+            "the conflicts are in the files, but git does not list them as unmerged: {}",
+            e.message
+        ));
+    }
 }
 
 /// The project's own record: copier's answers file is what the new version renders (or,
