@@ -347,7 +347,7 @@ fn plan_steps(
         &mut base_tree,
         &mut theirs_tree,
         &ours,
-        &theirs.manifest.skip_if_exists,
+        &skip_if_exists(up, theirs)?,
     )?;
     if let Record::Cruft(cruft) = record {
         engine::keep::skip_paths(&mut base_tree, &mut theirs_tree, &cruft.skip)?;
@@ -368,6 +368,30 @@ fn plan_steps(
     let mut records = project_records(record, &mut plan, theirs, &ours, sides, request)?;
     records.retain(|(path, bytes)| ours.get(path).is_none_or(|f| &f.bytes != bytes));
     Ok((plan, records))
+}
+
+/// The new version's `_skip_if_exists` patterns, each rendered with its answers as copier
+/// renders them.
+fn skip_if_exists(up: Upgrade, theirs: &engine::Rendered) -> Result<Vec<String>> {
+    let manifest = &theirs.manifest;
+    if !manifest
+        .skip_if_exists
+        .iter()
+        .any(|p| manifest.is_template_text(p))
+    {
+        return Ok(manifest.skip_if_exists.clone());
+    }
+    let env = crate::render::environment_with(&up.session.settings.render, &manifest.envops)
+        .map_err(Error::new)?;
+    let ctx = theirs.answers.context();
+    manifest
+        .skip_if_exists
+        .iter()
+        .map(|pattern| {
+            crate::bounded::render_str_bounded(&env, pattern, &ctx)
+                .map_err(|e| Error::new(format!("_skip_if_exists `{pattern}`: {e}")))
+        })
+        .collect()
 }
 
 /// A file of the project's own record (copier's answers file, `.cruft.json`, factory's
