@@ -294,11 +294,35 @@ fn render_sides(
     };
     // `--set` changes the new side; the base is what the project was made with (a value it
     // never recorded, such as a secret, is the same on both sides).
-    let mut base_given = recorded.clone();
-    for (name, value) in &request.answers {
-        base_given
-            .entry(name.clone())
-            .or_insert_with(|| value.clone());
+    let base_given: Map<String, Value> = request
+        .answers
+        .iter()
+        .filter(|(name, _)| !recorded.contains_key(*name))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    // The base takes the recorded answers as copier replays them: a question whose `when`
+    // does not hold takes its default, unvalidated.
+    let mut replayed = Recorded {
+        asker: None,
+        recorded: &recorded,
+        skip_answered: false,
+    };
+    let scratch = tempfile::Builder::new()
+        .prefix("factory-upgrade-")
+        .tempdir()
+        .map_err(|e| Error::new(format!("cannot create a temporary folder: {e}")))?;
+    let base = generate_side(
+        up,
+        &sides.base,
+        (base_given, Some(&mut replayed as &mut dyn Asker), true),
+        base_hooks,
+        &scratch.path().join("base"),
+    )?;
+    // A copier question not asked when the project was made (its `when` false) is not in
+    // copier's answers file: factory's record has its default, which is no answer.
+    let mut recorded = recorded.clone();
+    if base.manifest.flavour() == Flavour::Copier {
+        recorded.retain(|name, _| !base.answers.unasked.contains(name));
     }
     // On a terminal (or a pipe) every question is asked again with the recorded answer
     // offered (only the new ones with --skip-answered), as copier's update does; elsewhere
@@ -310,17 +334,6 @@ fn render_sides(
         recorded: &recorded,
         skip_answered: request.skip_answered,
     };
-    let scratch = tempfile::Builder::new()
-        .prefix("factory-upgrade-")
-        .tempdir()
-        .map_err(|e| Error::new(format!("cannot create a temporary folder: {e}")))?;
-    let base = generate_side(
-        up,
-        &sides.base,
-        (base_given, None, true),
-        base_hooks,
-        &scratch.path().join("base"),
-    )?;
     let theirs = generate_side(
         up,
         &sides.theirs,
