@@ -337,7 +337,11 @@ fn render_sides(
     let theirs = generate_side(
         up,
         &sides.theirs,
-        (request.answers.clone(), Some(&mut again as &mut dyn Asker), defaults),
+        (
+            request.answers.clone(),
+            Some(&mut again as &mut dyn Asker),
+            defaults,
+        ),
         theirs_hooks,
         &scratch.path().join("theirs"),
     )?;
@@ -432,12 +436,7 @@ fn record_upgrade(
 
 /// The files left with inline conflict markers are unmerged in the project's git index, as
 /// copier leaves them (`git status` shows `UU`; `git add` marks them resolved).
-fn mark_unmerged(
-    up: Upgrade,
-    plan: &Plan,
-    base: &engine::Rendered,
-    theirs: &engine::Rendered,
-) {
+fn mark_unmerged(up: Upgrade, plan: &Plan, base: &engine::Rendered, theirs: &engine::Rendered) {
     if up.request.conflict_style == ConflictStyle::Rej {
         return;
     }

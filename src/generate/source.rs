@@ -560,6 +560,8 @@ fn from_local_repository(
         };
         let mut resolved = from_repository(&url, None, &fetch, true)?;
         resolved.label = format!("{folder}#{reference}");
+        // Recorded by its path, as copier records `_src_path`: an upgrade reads it the same way.
+        resolved.source_ref.uri = absolute.display().to_string();
         if named.is_none() {
             resolved.notes.push(format!(
                 "using tag {reference} of {folder}, its newest release (copier's default); --ref HEAD takes the folder as it is"

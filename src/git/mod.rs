@@ -225,7 +225,12 @@ pub fn mark_unmerged(dir: &Path, files: &[Unmerged]) -> Result<()> {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .map_err(|e| Error::new(format!("cannot run git to mark conflicts in {}: {e}", dir.display())))?;
+        .map_err(|e| {
+            Error::new(format!(
+                "cannot run git to mark conflicts in {}: {e}",
+                dir.display()
+            ))
+        })?;
     if let Some(mut stdin) = child.stdin.take() {
         std::io::Write::write_all(&mut stdin, lines.as_bytes())
             .map_err(|e| Error::new(format!("git update-index in {}: {e}", dir.display())))?;
