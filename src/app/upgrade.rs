@@ -153,6 +153,9 @@ fn plan_template_upgrade(
     let base_hooks = gate(&request, &sides.base.source)?;
     let theirs_hooks = gate(&request, &sides.theirs.source)?;
     let migrations = Migrations::of(&request, &sides)?;
+    if migrations.legacy {
+        session.note("a migration is in copier's legacy form ({version, before, after}), which copier deprecates: write each as {command, version, when}".into());
+    }
     // copier's `_message_before_update`/`_after_update` of the new version, said when the
     // update is applied (a plan changes nothing to announce).
     let new = &sides.theirs.source;
@@ -273,7 +276,35 @@ fn project_and_sides(up: Upgrade) -> Result<(Record, Sides)> {
         Record::Copier(copier) => copier_sides(session, request, copier, dir)?,
         Record::Cruft(cruft) => cruft_sides(session, request, cruft, dir)?,
     };
+    let mut sides = sides;
+    recorded_commit(&record, &mut sides, dir);
     Ok((record, sides))
+}
+
+/// A factory project from a copier repository: the version it was made from is the
+/// `_commit` its copier answers file records, as copier reads it (a commit with several tags
+/// describes as the newest, which may be the version moved to).
+fn recorded_commit(record: &Record, sides: &mut Sides, dir: &Path) {
+    let Record::Factory(scaffold) = record else {
+        return;
+    };
+    let base = &mut sides.base.source;
+    if scaffold.template.version.is_some() || base.manifest.flavour() != Flavour::Copier {
+        return;
+    }
+    let file = base
+        .manifest
+        .answers_file
+        .clone()
+        .unwrap_or_else(|| ".copier-answers.yml".to_string());
+    let Ok(copier) = CopierRecord::read(dir, &file) else {
+        return;
+    };
+    let named = crate::generate::source::pep440(&copier.commit).is_some()
+        || base.commit_description.as_deref() == Some(copier.commit.as_str());
+    if named && scaffold.template.source.commit.is_some() {
+        base.commit_description = Some(copier.commit);
+    }
 }
 
 /// Generates both sides in a scratch folder, each with its answers: the base with those the
@@ -781,6 +812,8 @@ struct Migrations {
     after: Vec<crate::template::copier::Migration>,
     /// `_version_from`, `_version_to` and their PEP 440 forms.
     versions: Vec<(String, String)>,
+    /// Some are in copier's older form, which copier warns about.
+    legacy: bool,
 }
 
 impl Migrations {
@@ -789,6 +822,7 @@ impl Migrations {
             before: Vec::new(),
             after: Vec::new(),
             versions: Vec::new(),
+            legacy: false,
         };
         let source = &sides.theirs.source;
         let config = crate::template::copier::CONFIG_FILES
@@ -827,6 +861,7 @@ impl Migrations {
             crate::template::copier::pep440_of_commit(c).map_or_else(String::new, |v| v.to_string())
         };
         Ok(Migrations {
+            legacy: crate::template::copier::has_legacy_migrations(&text, name),
             before,
             after,
             versions: vec![

@@ -147,8 +147,20 @@ def _warn_dirty(result: core.Result) -> None:
         warnings.warn("Dirty template changes included automatically.", DirtyLocalWarning)
 
 
+def _warn_deprecated(result: core.Result) -> None:
+    """factory's note on copier's legacy migration form, as copier's DeprecationWarning."""
+    if re.search(r"copier's legacy form .* which copier deprecates", result.stderr):
+        import warnings
+
+        warnings.warn(
+            "This migration configuration is deprecated. Please switch to the new format.",
+            DeprecationWarning,
+        )
+
+
 def _finish(result: core.Result, dst: Path, ok_codes=(0,)) -> None:
     _warn_dirty(result)
+    _warn_deprecated(result)
     if result.code not in ok_codes:
         _raise(result)
     core.drop_provenance(dst)
