@@ -577,3 +577,65 @@ fn a_project_from_a_plain_folder_is_refused_by_name() {
     );
     assert_eq!(common::snapshot(&env.path("p")), before);
 }
+
+/// copier's test_basic_migration (a second tag on the same commit: no file changes, the
+/// migrations run all the same) with a migration in copier's legacy form beside one in the
+/// current form, run as copier runs them; factory says the legacy form is deprecated as
+/// copier warns.
+#[test]
+fn migrations_between_tags_of_one_commit_run_as_copier_runs_them() {
+    let Some(copier) = copier() else { return };
+    let env = Env::with_git_author();
+    let src = env.path("src");
+    write(
+        &src,
+        &[
+            ANSWERS,
+            (
+                "copier.yml",
+                Some(
+                    "_migrations:\n  - touch foo\n  - version: v2\n    after:\n      - touch legacy\n",
+                ),
+            ),
+        ],
+    );
+    env.git(&src, &["init", "-q", "-b", "main"]);
+    commit_all(&env, &src, "v1");
+    env.git(&src, &["tag", "v1"]);
+    let (by_copier, by_factory) = (env.path("by-copier"), env.path("by-factory"));
+    copier_ok(
+        &env,
+        &copier,
+        &[
+            "copy",
+            "--defaults",
+            "--quiet",
+            src.to_str().unwrap(),
+            "by-copier",
+        ],
+        env.dir.path(),
+    );
+    env.run(&["generate", "./src", "-o", "by-factory", "--defaults"])
+        .ok();
+    init(&env, &by_copier);
+    init(&env, &by_factory);
+    env.git(&src, &["tag", "v2"]);
+    copier_ok(
+        &env,
+        &copier,
+        &["update", "--defaults", "--quiet", "--trust"],
+        &by_copier,
+    );
+    let out = env.run(&["upgrade", "by-factory", "--apply", "--defaults", "--trust"]);
+    out.ok();
+    assert!(
+        out.stderr
+            .contains("a migration is in copier's legacy form"),
+        "{}",
+        out.stderr
+    );
+    assert_same(&files(&by_factory), &files(&by_copier), "copier update");
+    // The commit describes as `v1` (git keeps the first of two lightweight tags), so the
+    // legacy migration of `v2` is not between the versions, for copier as for factory.
+    assert!(by_factory.join("foo").is_file() && !by_factory.join("legacy").exists());
+}

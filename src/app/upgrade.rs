@@ -189,7 +189,10 @@ fn plan_template_upgrade(
         parameters,
         libraries,
     };
-    let execution = match request.apply && (report.changes() > 0 || !records.is_empty()) {
+    // copier runs the migrations of an update that changes no file too.
+    let execution = match request.apply
+        && (report.changes() > 0 || !records.is_empty() || !migrations.after.is_empty())
+    {
         true => Some(apply_upgrade(
             up,
             &record,

@@ -694,18 +694,7 @@ fn from_repository(
     };
     let (files, manifest, note) = folder_as(&here, &label, None, Some(&name), any)?;
     notes.extend(note);
-    let mut commit_description = repo.describe(&commit, options);
-    // A commit with several tags describes as any of them: the release tag chosen (or named)
-    // is the version, as copier records it after checking that tag out.
-    if let Some(tag) = chosen_ref.as_ref().filter(|r| pep440(r).is_some())
-        && commit_description
-            .as_deref()
-            .is_some_and(|d| pep440(d).is_some() && d != tag)
-        && repo.tags(options).contains(tag)
-        && repo.resolve(Some(tag), options).is_ok_and(|c| c == commit)
-    {
-        commit_description = Some(tag.clone());
-    }
+    let commit_description = repo.describe(&commit, options);
     let source_ref = SourceRef {
         kind: SourceKind::Git,
         uri: repo.url.clone(),
