@@ -1116,7 +1116,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__generate)
-            opts="-o -d -q -h --output --data --set --answers --replay --no-input --defaults --ask --allow-draft --runtime --force --dry-run --git --trust --compat-answers --flavor --ref --directory --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
+            opts="-o -d -q -h --output --data --set --answers --replay --no-input --defaults --ask --last-answers --skip-answered --allow-draft --runtime --force --dry-run --git --trust --compat-answers --flavor --ref --directory --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1151,6 +1151,10 @@ _factory() {
                     return 0
                     ;;
                 --ask)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --last-answers)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

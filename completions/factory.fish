@@ -162,6 +162,7 @@ complete -c factory -n "__fish_factory_using_subcommand generate" -s d -l set -l
 complete -c factory -n "__fish_factory_using_subcommand generate" -l answers -d 'Answers from a YAML or JSON file (a generated project\'s .factory/scaffold.yaml too)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand generate" -l replay -d 'The answers recorded in a project generated earlier (DIR/.factory/scaffold.yaml)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand generate" -l ask -d 'Ask the questions whose names match this glob (`*it*`) even when --set, --answers, --defaults, --skip-answered or the template (`ask: false`) would leave them unasked; repeatable (copier\'s --ask)' -r
+complete -c factory -n "__fish_factory_using_subcommand generate" -l last-answers -d 'Answers recorded by an earlier generation (a copier answers file, a project\'s .factory/scaffold.yaml), as copier\'s recopy reads them: offered as each question\'s default when asked, taken when not asked, and left for the default when a question\'s `when` does not hold' -r -F
 complete -c factory -n "__fish_factory_using_subcommand generate" -l runtime -d 'The runtime the project will run on, judged against the template\'s RuntimeRequires' -r
 complete -c factory -n "__fish_factory_using_subcommand generate" -l flavor -d 'Read a template folder holding both copier.yml and cookiecutter.json as this tool\'s template (copier without the flag)' -r -f -a "copier\t'`copier.yml` (what such a folder is read as without the flag)'
 cookiecutter\t'`cookiecutter.json`'"
@@ -177,6 +178,7 @@ complete -c factory -n "__fish_factory_using_subcommand generate" -l color -d 'W
 always\t''
 never\t''"
 complete -c factory -n "__fish_factory_using_subcommand generate" -l defaults -l no-input -d 'Take defaults without asking, even on a terminal (cookiecutter\'s --no-input)'
+complete -c factory -n "__fish_factory_using_subcommand generate" -l skip-answered -d 'Ask only the questions --last-answers has no answer for (copier\'s --skip-answered)'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l allow-draft -d 'Allow a version that is not published'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l force -d 'Write into a non-empty output folder, over what is there'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l dry-run -d 'Print the files and content hash; write nothing and record nothing'
