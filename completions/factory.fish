@@ -165,6 +165,7 @@ complete -c factory -n "__fish_factory_using_subcommand generate" -l ask -d 'Ask
 complete -c factory -n "__fish_factory_using_subcommand generate" -s a -l answers-file -d 'Where a copier template\'s answers file goes in the output, over the template\'s `_answers_file` (copier\'s -a)' -r
 complete -c factory -n "__fish_factory_using_subcommand generate" -s x -l exclude -d 'Leave out the output paths matching this pattern, besides the template\'s own exclusions (copier\'s -x; gitignore patterns, `!` includes again); repeatable' -r
 complete -c factory -n "__fish_factory_using_subcommand generate" -s s -l skip -d 'Keep a file the output folder already has when it matches this pattern, besides the template\'s `_skip_if_exists` (copier\'s -s); repeatable, rendered over the answers' -r
+complete -c factory -n "__fish_factory_using_subcommand generate" -l last-answers -d 'Answers recorded by an earlier generation (a copier answers file, a project\'s .factory/scaffold.yaml), as copier\'s recopy reads them: offered as each question\'s default when asked, taken when not asked, and left for the default when a question\'s `when` does not hold' -r -F
 complete -c factory -n "__fish_factory_using_subcommand generate" -l runtime -d 'The runtime the project will run on, judged against the template\'s RuntimeRequires' -r
 complete -c factory -n "__fish_factory_using_subcommand generate" -l flavor -d 'Read a template folder holding both copier.yml and cookiecutter.json as this tool\'s template (copier without the flag)' -r -f -a "copier\t'`copier.yml` (what such a folder is read as without the flag)'
 cookiecutter\t'`cookiecutter.json`'"
@@ -181,6 +182,7 @@ always\t''
 never\t''"
 complete -c factory -n "__fish_factory_using_subcommand generate" -l defaults -l no-input -d 'Take defaults without asking, even on a terminal (cookiecutter\'s --no-input)'
 complete -c factory -n "__fish_factory_using_subcommand generate" -s g -l prereleases -d 'Take a repository\'s newest pre-release or development release too, when no ref is named (copier\'s -g/--prereleases)'
+complete -c factory -n "__fish_factory_using_subcommand generate" -l skip-answered -d 'Ask only the questions --last-answers has no answer for (copier\'s --skip-answered)'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l allow-draft -d 'Allow a version that is not published'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l force -d 'Write into a non-empty output folder, over what is there'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l dry-run -d 'Print the files and content hash; write nothing and record nothing'

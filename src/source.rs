@@ -265,7 +265,14 @@ pub fn from_location(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
     }
     let (text, in_url) = git::split_ref(location);
     if let Some(url) = git::url::resolve(text, &fetch.abbreviations)? {
-        return from_repository(&url, in_url, fetch, false);
+        // A `file://` repository is a folder of this machine (how upgrade names a local
+        // repository again): read as `generate` read it by its path, any folder a template.
+        let local = fetch.any_folder && url.starts_with("file://");
+        return from_repository(&url, in_url, fetch, local);
+    }
+    // A git bundle file is a repository, as copier reads one.
+    if let Some(url) = bundle_url(text) {
+        return from_repository(&url, in_url, fetch, fetch.any_folder);
     }
     if fetch.any_folder && fetch.directory.is_none() {
         // A folder at the root of a git repository is read as copier reads it: at a ref.
@@ -297,6 +304,23 @@ pub fn from_location(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
         note.into_iter().collect(),
         None,
     ))
+}
+
+/// The absolute path of a git bundle file (`git bundle create`), which git clones as a
+/// repository; `None` for anything else.
+fn bundle_url(location: &str) -> Option<String> {
+    use std::io::Read;
+    let path = Path::new(location);
+    if !path.is_file() {
+        return None;
+    }
+    let mut head = [0u8; 16];
+    let read = std::fs::File::open(path).ok()?.read(&mut head).ok()?;
+    let head = &head[..read];
+    let bundle = head.starts_with(b"# v2 git bundle\n") || head.starts_with(b"# v3 git bundle\n");
+    let absolute = std::fs::canonicalize(path).ok()?;
+    // By its path: git clones a bundle from a path, not from a `file://` URL.
+    bundle.then(|| absolute.display().to_string())
 }
 
 /// Whether a template is named by a zip archive, as cookiecutter decides it: by the name.
@@ -548,6 +572,8 @@ fn from_local_repository(
         };
         let mut resolved = from_repository(&url, None, &fetch, true)?;
         resolved.label = format!("{folder}#{reference}");
+        // Recorded by its path, as copier records `_src_path`: an upgrade reads it the same way.
+        resolved.source_ref.uri = absolute.display().to_string();
         if named.is_none() {
             resolved.notes.push(format!(
                 "using tag {reference} of {folder}, its newest release (copier's default); --ref HEAD takes the folder as it is"
@@ -570,12 +596,19 @@ fn from_local_repository(
         let kept: std::collections::HashSet<&str> = listed.split('\0').collect();
         files.files.retain(|f| kept.contains(f.path.as_str()));
     }
+    let mut notes: Vec<String> = note.into_iter().collect();
+    // copier warns (its DirtyLocalWarning) when the changes not committed are taken.
+    if git_in(dir, &["status", "--porcelain"]).is_some_and(|s| !s.is_empty()) {
+        notes.push(format!(
+            "dirty template changes included automatically: {folder} has changes not committed yet, read as they are now"
+        ));
+    }
     let mut resolved = ResolvedSource::unstored(
         files,
         manifest,
         folder.to_string(),
         path_ref(dir),
-        note.into_iter().collect(),
+        notes,
         None,
     );
     resolved.source_ref.commit = git_in(dir, &["rev-parse", "HEAD"]);

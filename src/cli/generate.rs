@@ -64,6 +64,15 @@ pub(crate) struct GenerateArgs {
     /// template's `_skip_if_exists` (copier's -s); repeatable, rendered over the answers.
     #[arg(long = "skip", short = 's', value_name = "PATTERN")]
     skip_if_exists: Vec<String>,
+    /// Answers recorded by an earlier generation (a copier answers file, a project's
+    /// .factory/scaffold.yaml), as copier's recopy reads them: offered as each question's
+    /// default when asked, taken when not asked, and left for the default when a question's
+    /// `when` does not hold.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["answers", "replay"])]
+    last_answers: Option<PathBuf>,
+    /// Ask only the questions --last-answers has no answer for (copier's --skip-answered).
+    #[arg(long, requires = "last_answers")]
+    skip_answered: bool,
     /// Allow a version that is not published.
     #[arg(long)]
     allow_draft: bool,
@@ -140,6 +149,14 @@ pub(crate) fn given_answers(file: Option<&PathBuf>, set: &[String]) -> Result<Ma
     Ok(given)
 }
 
+/// The answers of `--last-answers FILE`: a copier answers file (its keys starting with `_`
+/// are copier's own, not answers) or a project's record.
+fn recorded_answers(file: &PathBuf) -> Result<Map<String, Value>> {
+    let mut recorded = given_answers(Some(file), &[])?;
+    recorded.retain(|name, _| !name.starts_with('_'));
+    Ok(recorded)
+}
+
 /// A size for people: B, KiB, MiB.
 pub(crate) fn human_size(bytes: u64) -> String {
     match bytes {
@@ -180,10 +197,28 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
         flavor: args.flavor,
     };
     let mut asker = app.asker(args.defaults, &args.ask)?;
+    let asker = asker.as_deref_mut().map(|a| a as &mut dyn answers::Asker);
+    // Recorded answers stand behind the asker (copier's last answers), never as given.
+    let last = match &args.last_answers {
+        Some(file) => Some(recorded_answers(file)?),
+        None => None,
+    };
+    let mut recorded;
+    let asker = match &last {
+        Some(last) => {
+            recorded = answers::Recorded {
+                asker,
+                recorded: last,
+                skip_answered: args.skip_answered,
+            };
+            Some(&mut recorded as &mut dyn answers::Asker)
+        }
+        None => asker,
+    };
     let console = super::console::Console::new(app);
     let ports = Ports {
         progress: &console,
-        asker: asker.as_deref_mut().map(|a| a as &mut dyn answers::Asker),
+        asker,
         ..Ports::default()
     };
     let report = app.execute_with(request, ports)?;

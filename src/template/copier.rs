@@ -109,6 +109,24 @@ pub fn pep440_of_commit(commit: &str) -> Option<pep440_rs::Version> {
     }
 }
 
+/// Whether `copier.yml` (its text) has a migration in copier's older form (`{version,
+/// before, after}`), which copier still runs but warns about (a DeprecationWarning).
+pub fn has_legacy_migrations(text: &str, origin: &str) -> bool {
+    let refuse = |_: &str| -> Result<Vec<(String, String)>, String> { Ok(Vec::new()) };
+    let Ok(config) = super::copier_config::load(text, origin, &refuse) else {
+        return false;
+    };
+    config
+        .get("_migrations")
+        .and_then(Value::as_array)
+        .is_some_and(|items| {
+            items.iter().any(|item| {
+                item.as_object()
+                    .is_some_and(|m| m.contains_key("before") || m.contains_key("after"))
+            })
+        })
+}
+
 /// The `_migrations` of `copier.yml` (its text, read from `origin`) that apply to an update
 /// from `from` to `to` (copier's `_commit` of each) at `stage` (`before` or `after`),
 /// in order. A migration naming a `version` applies when `from < version <= to` (PEP 440);

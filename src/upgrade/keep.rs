@@ -5,8 +5,9 @@
 use super::plan::{Action, Plan, Step, Tree};
 use crate::error::{Error, Result};
 
-/// copier's `_skip_if_exists` (globs): a matching file the project has is left as it is (out
-/// of both renders); one it lacks is written from the new version (out of the base, so it is
+/// copier's `_skip_if_exists` (gitignore-style patterns, as copier matches them with
+/// pathspec; already rendered): a matching file the project has is left as it is (out of
+/// both renders); one it lacks is written from the new version (out of the base, so it is
 /// new), even when it was deleted on purpose, as copier does.
 pub fn skip_if_exists(
     base: &mut Tree,
@@ -17,16 +18,10 @@ pub fn skip_if_exists(
     if patterns.is_empty() {
         return Ok(());
     }
-    let mut set = globset::GlobSetBuilder::new();
-    for pattern in patterns {
-        set.add(
-            globset::Glob::new(pattern)
-                .map_err(|e| Error::new(format!("_skip_if_exists `{pattern}`: {e}")))?,
-        );
-    }
-    let set = set.build().map_err(|e| Error::new(e.to_string()))?;
-    base.retain(|path, _| !set.is_match(path));
-    theirs.retain(|path, _| !(set.is_match(path) && ours.contains_key(path)));
+    let set = crate::render::gitignore::Spec::new(patterns.iter().map(String::as_str))
+        .map_err(|m| Error::new(format!("_skip_if_exists: {m}")))?;
+    base.retain(|path, _| !set.is_excluded(path));
+    theirs.retain(|path, _| !(set.is_excluded(path) && ours.contains_key(path)));
     Ok(())
 }
 

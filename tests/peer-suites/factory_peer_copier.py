@@ -170,7 +170,31 @@ def _vcs_ref(worker) -> str | None:
     return getattr(ref, "value", ref)
 
 
+def _warn_dirty(result: core.Result) -> None:
+    """factory's note on a local template read with changes not committed, as copier's
+    DirtyLocalWarning."""
+    if re.search(r"dirty template changes included automatically", result.stderr, re.I):
+        import warnings
+
+        from copier.errors import DirtyLocalWarning
+
+        warnings.warn("Dirty template changes included automatically.", DirtyLocalWarning)
+
+
+def _warn_deprecated(result: core.Result) -> None:
+    """factory's note on copier's legacy migration form, as copier's DeprecationWarning."""
+    if re.search(r"copier's legacy form .* which copier deprecates", result.stderr):
+        import warnings
+
+        warnings.warn(
+            "This migration configuration is deprecated. Please switch to the new format.",
+            DeprecationWarning,
+        )
+
+
 def _finish(result: core.Result, dst: Path, ok_codes=(0,)) -> None:
+    _warn_dirty(result)
+    _warn_deprecated(result)
     if result.code not in ok_codes:
         _raise(result)
     core.drop_provenance(dst)
@@ -218,7 +242,7 @@ def _answers_path(worker) -> Path:
 
 def run_update(self) -> None:
     api = "run_update"
-    _check_unsupported(self, api)
+    _check_unsupported(self, api, mapped=("ask", "context_lines"))
     if not self.overwrite:
         raise AdapterError(api, "overwrite", False, "factory upgrade --apply always writes")
     dst = Path(self.dst_path).absolute()
@@ -245,6 +269,10 @@ def run_update(self) -> None:
         args.append("--defaults")
     if self.skip_answered:
         args.append("--skip-answered")
+    for pattern in self.ask:
+        args += ["--ask", str(pattern)]
+    if self.context_lines != _defaults()["context_lines"]:
+        args += ["--context-lines", str(self.context_lines)]
     _common(self, args, _recorded(self).get("_src_path"))
     result = core.run(args, interactive=INTERACTIVE["on"], env=_user_defaults(self, _environment(), api))
     # 3: the upgrade was applied with conflicts left in the files, as copier leaves them.
@@ -265,7 +293,7 @@ def run_recopy(self) -> None:
     """copier's recopy: a copy from the recorded source with the recorded answers, over
     the project (`generate --answers ANSWERS_FILE --force`)."""
     api = "run_recopy"
-    _check_unsupported(self, api)
+    _check_unsupported(self, api, mapped=("ask",))
     recorded = _recorded(self)
     src = recorded.get("_src_path")
     if not src:
@@ -275,7 +303,7 @@ def run_recopy(self) -> None:
             f"factory adapter: no _src_path in {_answers_path(self)} to recopy from"
         )
     dst = Path(self.dst_path).absolute()
-    args = ["generate", str(src), "-o", str(dst), "--force", "--answers", str(_answers_path(self))]
+    args = ["generate", str(src), "-o", str(dst), "--force", "--last-answers", str(_answers_path(self))]
     ref = _vcs_ref(self)
     if ref == ":current:" or ref is None:
         ref = recorded.get("_commit") if ref == ":current:" else None
@@ -289,7 +317,9 @@ def run_recopy(self) -> None:
     if self.pretend:
         args.append("--dry-run")
     if self.skip_answered:
-        raise AdapterError(api, "skip_answered", True, "factory generate asks nothing answered")
+        args.append("--skip-answered")
+    for pattern in self.ask:
+        args += ["--ask", str(pattern)]
     _common(self, args, str(src))
     result = core.run(args, interactive=INTERACTIVE["on"], env=_user_defaults(self, _environment(), api))
     _finish(result, dst)
