@@ -202,7 +202,7 @@ def _finish(result: core.Result, dst: Path, ok_codes=(0,)) -> None:
 
 def run_copy(self) -> None:
     api = "run_copy"
-    _check_unsupported(self, api, mapped=("skip_tasks",))
+    _check_unsupported(self, api, mapped=("skip_tasks", "ask"))
     src = str(self.src_path)
     dst = Path(self.dst_path).absolute()
     args = ["generate", src, "-o", str(dst)]
@@ -227,6 +227,8 @@ def run_copy(self) -> None:
         args.append("--dry-run")
     if self.skip_tasks:
         args.append("--skip-tasks")
+    for pattern in self.ask:
+        args += ["--ask", str(pattern)]
     _common(self, args, src)
     result = core.run(args, interactive=INTERACTIVE["on"], env=_user_defaults(self, _environment(), api))
     # A source that is no template (copier's ValueError for a missing local template).
