@@ -835,14 +835,12 @@ mod tests {
     fn the_newest_release_is_chosen_by_pep_440_as_copier_chooses_it() {
         let tags = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
-            newest_tag(&tags(&["v1.9.0", "v1.10.0", "v2.0.0rc1", "nightly"]), false)
-                .as_deref(),
+            newest_tag(&tags(&["v1.9.0", "v1.10.0", "v2.0.0rc1", "nightly"]), false).as_deref(),
             Some("v1.10.0")
         );
         // Not semver, yet versions to PEP 440 (and to copier).
         assert_eq!(
-            newest_tag(&tags(&["v1.1.0", "1.2", "1.2.post1", "1.3.dev0"]), false)
-                .as_deref(),
+            newest_tag(&tags(&["v1.1.0", "1.2", "1.2.post1", "1.3.dev0"]), false).as_deref(),
             Some("1.2.post1")
         );
         assert_eq!(newest_tag(&tags(&["latest"]), false), None);

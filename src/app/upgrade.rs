@@ -395,7 +395,7 @@ fn plan_steps(
 ) -> Result<(Plan, Vec<RecordFile>)> {
     let request = up.request;
     let ours = engine::read_project(up.dir)?;
-    let (mut base_tree, mut theirs_tree) = (base.tree.clone(), theirs.tree.clone());
+    let (mut base_tree, mut theirs_tree) = (base.files.clone(), theirs.files.clone());
     engine::keep::skip_if_exists(
         &mut base_tree,
         &mut theirs_tree,
@@ -488,8 +488,8 @@ fn mark_unmerged(up: Upgrade, plan: &Plan, base: &engine::Rendered, theirs: &eng
         .filter(|s| s.write.as_ref().is_some_and(|w| marked(&w.bytes)))
         .map(|s| crate::git::Unmerged {
             path: &s.path,
-            base: base.tree.get(&s.path).map(|f| f.bytes.as_slice()),
-            theirs: theirs.tree.get(&s.path).map(|f| f.bytes.as_slice()),
+            base: base.files.get(&s.path).map(|f| f.bytes.as_slice()),
+            theirs: theirs.files.get(&s.path).map(|f| f.bytes.as_slice()),
         })
         .collect();
     // The files are written by now: a failure to mark them is said, not an error.
@@ -507,14 +507,14 @@ fn project_records(
     record: &Record,
     plan: &mut Plan,
     theirs: &engine::Rendered,
-    ours: &crate::upgrade::plan::Tree,
+    ours: &crate::upgrade::plan::Files,
     sides: &Sides,
     request: &PlanTemplateUpgrade,
 ) -> Result<Vec<(String, Vec<u8>)>> {
     let mut records: Vec<(String, Vec<u8>)> = Vec::new();
     match &record {
-        Record::Copier(copier) if theirs.tree.contains_key(&copier.file) => {
-            engine::keep::regenerate(plan, &copier.file, &theirs.tree, ours);
+        Record::Copier(copier) if theirs.files.contains_key(&copier.file) => {
+            engine::keep::regenerate(plan, &copier.file, &theirs.files, ours);
         }
         Record::Copier(copier) => {
             records.push((
@@ -544,8 +544,8 @@ fn project_records(
                 .answers_file
                 .as_deref()
                 .unwrap_or(".copier-answers.yml");
-            if theirs.tree.contains_key(file) {
-                engine::keep::regenerate(plan, file, &theirs.tree, ours);
+            if theirs.files.contains_key(file) {
+                engine::keep::regenerate(plan, file, &theirs.files, ours);
             }
         }
         Record::Factory(_) => {}
@@ -595,7 +595,7 @@ fn apply_upgrade(
     let (session, dir) = (up.session, up.dir);
     let started = std::time::Instant::now();
     let mut hashed: Vec<HashedFile> = theirs
-        .tree
+        .files
         .iter()
         .map(|(path, f)| HashedFile {
             path: path.clone(),
@@ -634,8 +634,8 @@ fn apply_upgrade(
             libraries: theirs.libraries.clone(),
             repository: None,
             content_hash: tree.content_hash,
-            file_count: theirs.tree.len() as u64,
-            byte_count: theirs.tree.values().map(|f| f.bytes.len() as u64).sum(),
+            file_count: theirs.files.len() as u64,
+            byte_count: theirs.files.values().map(|f| f.bytes.len() as u64).sum(),
         },
         started.elapsed().as_millis() as u64,
     ))
@@ -817,7 +817,7 @@ fn render_side(
     Ok(engine::Rendered {
         manifest: renderer.manifest().clone(),
         answers,
-        tree: engine::read_project(&project)?,
+        files: engine::read_project(&project)?,
         libraries: outcome.libraries,
     })
 }

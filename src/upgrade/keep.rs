@@ -2,7 +2,7 @@
 //! names is written only when the project lacks it; paths cruft's `skip` names are never
 //! touched; the answers file is regenerated, never merged.
 
-use super::plan::{Action, Plan, Step, Tree};
+use super::plan::{Action, Files, Plan, Step};
 use crate::error::{Error, Result};
 
 /// copier's `_skip_if_exists` (gitignore-style patterns, as copier matches them with
@@ -10,9 +10,9 @@ use crate::error::{Error, Result};
 /// both renders); one it lacks is written from the new version (out of the base, so it is
 /// new), even when it was deleted on purpose, as copier does.
 pub fn skip_if_exists(
-    base: &mut Tree,
-    theirs: &mut Tree,
-    ours: &Tree,
+    base: &mut Files,
+    theirs: &mut Files,
+    ours: &Files,
     patterns: &[String],
 ) -> Result<()> {
     if patterns.is_empty() {
@@ -27,7 +27,7 @@ pub fn skip_if_exists(
 
 /// cruft's `skip`: each entry a path (a file, or a folder and everything below it) or, with
 /// a `*`, a glob; matching paths are out of both renders, so the project keeps them.
-pub fn skip_paths(base: &mut Tree, theirs: &mut Tree, skip: &[String]) -> Result<()> {
+pub fn skip_paths(base: &mut Files, theirs: &mut Files, skip: &[String]) -> Result<()> {
     let mut globs = globset::GlobSetBuilder::new();
     let mut paths = Vec::new();
     for entry in skip {
@@ -58,7 +58,7 @@ pub fn skip_paths(base: &mut Tree, theirs: &mut Tree, skip: &[String]) -> Result
 
 /// The answers file at `path` is what the new version renders, whatever the project's copy
 /// says (copier excludes it from the merge and writes it anew).
-pub fn regenerate(plan: &mut Plan, path: &str, theirs: &Tree, ours: &Tree) {
+pub fn regenerate(plan: &mut Plan, path: &str, theirs: &Files, ours: &Files) {
     plan.steps.retain(|s| s.path != path);
     let Some(new) = theirs.get(path) else {
         return;
@@ -88,7 +88,7 @@ mod tests {
     use super::*;
     use crate::upgrade::plan::FileState;
 
-    fn tree(paths: &[(&str, &str)]) -> Tree {
+    fn tree(paths: &[(&str, &str)]) -> Files {
         paths
             .iter()
             .map(|(p, b)| {
