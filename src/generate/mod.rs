@@ -198,8 +198,15 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         std::fs::create_dir_all(&project).map_err(|e| fail(Error::io("create", &project, e)))?;
     }
     let shown = progress.code_output();
+    // A hook that uses a Python extension's tag is rendered by Jinja2, as its files are.
+    let run_hook = |hook: &hooks::Hook| match renderer.render_foreign_text(&hook.name, &hook.text, &ctx) {
+        Some(script) => script
+            .map_err(|m| Error::new(format!("{}: {m}", hook.name)))
+            .and_then(|script| hooks::run_rendered(hook, &script, &project, shown)),
+        None => hooks::run_hook(hook, env, &ctx, &project, shown),
+    };
     for hook in &request.hooks.pre {
-        hooks::run_hook(hook, env, &ctx, &project, shown).map_err(fail)?;
+        run_hook(hook).map_err(fail)?;
     }
     // A pre-generation hook may change the answers (`cookiecutter.update({...})`): the names
     // inside are decided again, as cookiecutter renders them after the hook.
@@ -220,7 +227,7 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
     // The bar goes before the template's code prints.
     progress.finish();
     for hook in &request.hooks.post {
-        hooks::run_hook(hook, env, &ctx, &project, shown).map_err(fail)?;
+        run_hook(hook).map_err(fail)?;
     }
     hooks::run_tasks(&request.hooks.tasks, env, &ctx, &project, shown, &|line| {
         progress.say(line)

@@ -919,11 +919,7 @@ impl<'a> Renderer<'a> {
         file: &ContentFile,
         ctx: &minijinja::Value,
     ) -> Result<Option<Vec<u8>>, RenderProblem> {
-        let Some(foreign) = self.settings.foreign.as_ref() else {
-            return Ok(None);
-        };
-        let tags = &foreign.names().tags;
-        if tags.is_empty() || file.link.is_some() {
+        if self.settings.foreign.is_none() || file.link.is_some() {
             return Ok(None);
         }
         let bytes = self.files.files[file.index]
@@ -933,18 +929,10 @@ impl<'a> Renderer<'a> {
             return Ok(None);
         }
         let text = std::str::from_utf8(&bytes).expect("checked by is_binary");
-        let start = self
-            .manifest
-            .envops
-            .get("block_start_string")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or("{%");
-        if !uses_tag(text, start, tags) {
+        let Some(rendered) = self.render_foreign_text(&file.path, text, ctx) else {
             return Ok(None);
-        }
-        let context = serde_json::to_value(ctx).unwrap_or_default();
-        foreign
-            .render(&file.path, text, context)
+        };
+        rendered
             .map(|text| Some(text.into_bytes()))
             .map_err(|message| {
                 self.problem(TemplateError {
@@ -952,6 +940,30 @@ impl<'a> Renderer<'a> {
                     message: format!("{message} (rendered by Jinja2 for its extension's tag)"),
                 })
             })
+    }
+
+    /// A text that uses a tag a Python extension adds, rendered by Jinja2 in the helper (a
+    /// file, or a cookiecutter hook, which cookiecutter renders with the same environment);
+    /// `None` when there is no helper or the text uses none of its tags.
+    pub fn render_foreign_text(
+        &self,
+        name: &str,
+        text: &str,
+        ctx: &minijinja::Value,
+    ) -> Option<Result<String, String>> {
+        let foreign = self.settings.foreign.as_ref()?;
+        let tags = &foreign.names().tags;
+        let start = self
+            .manifest
+            .envops
+            .get("block_start_string")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("{%");
+        if tags.is_empty() || !uses_tag(text, start, tags) {
+            return None;
+        }
+        let context = serde_json::to_value(ctx).unwrap_or_default();
+        Some(foreign.render(name, text, context))
     }
 
     /// Renders everything into memory, collecting every problem (for validation).

@@ -7,14 +7,22 @@ The click command still parses the arguments and prints the errors, as cookiecut
 
 from __future__ import annotations
 
+import datetime
 import json
+import os
 import re
+import sys
 from pathlib import Path
 
 import factory_peer_core as core
 from factory_peer_core import AdapterError
 
 INTERACTIVE = {"on": False}
+# sys.path as the adapter found it: what a test adds later (monkeypatch.syspath_prepend) is
+# where its Jinja extensions are, and reaches factory's Python helper as PYTHONPATH.
+BASE_SYS_PATH = list(sys.path)
+# cookiecutter's internals a test may replace with a mock; factory does not run them.
+INTERNALS = ("generate_files", "generate_context", "prompt_for_config", "dump", "load")
 
 
 def _error_class(stderr: str):
@@ -32,7 +40,7 @@ def _error_class(stderr: str):
         (r"holds no template|no project folder|project folder", e.NonTemplatedInputDirException),
         (r"zip", e.InvalidZipRepository),
         (r"clone|git .*failed", e.RepositoryCloneFailed),
-        (r"not found|does not exist|no such|not a template", e.RepositoryNotFound),
+        (r"not found|does not exist|no such|not a template|no template named", e.RepositoryNotFound),
     ]
     for pattern, cls in rules:
         if re.search(pattern, stderr, re.IGNORECASE):
@@ -62,6 +70,32 @@ def _raise(result: core.Result) -> None:
     raise error
 
 
+def _mocked_internals(api: str) -> None:
+    """A test that mocks cookiecutter's own functions tests cookiecutter, not a run: factory
+    cannot honour the mock, and running it anyway would write what the test never expects."""
+    from unittest import mock
+
+    from cookiecutter import main
+
+    for name in INTERNALS:
+        if isinstance(getattr(main, name, None), mock.NonCallableMock):
+            raise AdapterError(api, f"cookiecutter.main.{name}", "a mock",
+                               "the test replaces cookiecutter's internals")
+
+
+def _environment() -> dict[str, str]:
+    """The test's Python path additions and frozen clock, as factory's environment."""
+    env = dict(os.environ)
+    added = [os.path.abspath(p) for p in sys.path if p and p not in BASE_SYS_PATH]
+    if added:
+        env["PYTHONPATH"] = os.pathsep.join(added + [env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    if datetime.datetime.__module__.startswith("freezegun"):
+        # freezegun's clock (the test froze time) is FACTORY_NOW's pinned instant.
+        now = datetime.datetime.now(datetime.timezone.utc)
+        env["FACTORY_NOW"] = now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return env
+
+
 def cookiecutter(
     template: str,
     checkout: str | None = None,
@@ -79,6 +113,7 @@ def cookiecutter(
     keep_project_on_failure: bool = False,
 ) -> str:
     api = "cookiecutter"
+    _mocked_internals(api)
     replay_file = None
     if replay:
         if no_input or extra_context:
@@ -116,7 +151,7 @@ def cookiecutter(
     if accept_hooks:
         # cookiecutter runs a template's hooks unless told not to: factory's --trust.
         args.append("--trust")
-    result = core.run(args, interactive=INTERACTIVE["on"], show_stdout=False)
+    result = core.run(args, interactive=INTERACTIVE["on"], show_stdout=False, env=_environment())
     if result.code != 0:
         _raise(result)
     target = Path(json.loads(result.stdout)["target"])
