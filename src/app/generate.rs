@@ -728,9 +728,29 @@ fn project_folder(
         .map_err(|m| Error::new(format!("{}: {m}", resolved.label)))?;
     let project = output.join(folder);
     if !request.dry_run {
+        // cookiecutter refuses a project folder that exists at all, empty or not.
+        if !request.overwrite && std::fs::symlink_metadata(&project).is_ok() {
+            return Err(Error::new(format!(
+                "\"{}\" directory already exists",
+                python_path(&project)
+            ))
+            .hint("pass --force (cookiecutter's -f) to write into it, or choose another -o"));
+        }
         prepare_target(session, &project, request.overwrite)?;
     }
     Ok(project)
+}
+
+/// A path as Python's `Path` shows it (cookiecutter's messages): no `.` components.
+fn python_path(path: &Path) -> String {
+    let kept: PathBuf = path
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    match kept.as_os_str().is_empty() {
+        true => ".".to_string(),
+        false => kept.display().to_string(),
+    }
 }
 
 /// Phase 5: render, run what is trusted, place the output, and deliver it (a repository

@@ -268,12 +268,24 @@ pub fn from_location(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
             return from_local_repository(folder, hash, fetch);
         }
     }
-    if fetch.reference.is_some() || fetch.directory.is_some() {
+    if fetch.reference.is_some() {
         return Err(Error::usage(format!(
-            "--ref and --directory apply to repositories; {location} is a folder"
+            "--ref applies to repositories; {location} is a folder"
         ))
-        .hint("name the template's folder itself"));
+        .hint("name the folder without --ref (or a git repository's URL with it)"));
     }
+    // --directory in a folder: the template is that folder inside it, as cookiecutter
+    // reads `cookiecutter FOLDER --directory SUBDIR`.
+    let joined;
+    let location = match fetch.directory.as_deref().filter(|d| !d.is_empty()) {
+        Some(directory) => {
+            crate::render::paths::check_inside(directory)
+                .map_err(|m| Error::usage(format!("--directory {directory}: {m}")))?;
+            joined = format!("{}/{directory}", location.trim_end_matches('/'));
+            joined.as_str()
+        }
+        None => location,
+    };
     let dir = PathBuf::from(location);
     let source_ref = path_ref(&dir);
     let (files, manifest, note) = folder_as(&dir, location, fetch.flavor, None, fetch.any_folder)?;

@@ -34,7 +34,8 @@ def _error_class(stderr: str):
         (r"undefined variable|is undefined", e.UndefinedVariableInTemplate),
         (r"hook", e.FailedHookException),
         (r"syntax error", TemplateSyntaxError),
-        (r"(did not load|unknown) .*extension|extensions? .*did not load", e.UnknownExtension),
+        (r"(did not load|unknown) .*extension|extensions? .*did not load|Unable to load extension",
+         e.UnknownExtension),
         (r"cookiecutter\.json", e.ContextDecodingException),
         (r"not empty|already exists|exists", e.OutputDirExistsException),
         (r"holds no template|no project folder|project folder", e.NonTemplatedInputDirException),
@@ -53,9 +54,24 @@ class _Message:
         self.message = message
 
 
+def _json_error(result: core.Result) -> str | None:
+    """factory's error message alone (`--json` prints it on stdout), without hint or argv."""
+    try:
+        return json.loads(result.stdout)["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def _raise(result: core.Result) -> None:
     cls = _error_class(result.stderr)
     message = result.describe()
+    from cookiecutter.exceptions import OutputDirExistsException
+
+    said = _json_error(result)
+    if issubclass(cls, OutputDirExistsException) and said:
+        # cookiecutter's CLI prints this one's message whole ('Error: "x" directory already
+        # exists'): factory's message, with the prefix cookiecutter's class carries.
+        message = f"Error: {said}"
     # Built without the class's own constructor (some want cookiecutter's objects): the
     # message is factory's stderr.
     error = cls.__new__(cls)
@@ -151,7 +167,8 @@ def cookiecutter(
     if accept_hooks:
         # cookiecutter runs a template's hooks unless told not to: factory's --trust.
         args.append("--trust")
-    result = core.run(args, interactive=INTERACTIVE["on"], show_stdout=False, env=_environment())
+    result = core.run(args, interactive=INTERACTIVE["on"], show_stdout=False, env=_environment(),
+                      hold_error=True)
     if result.code != 0:
         _raise(result)
     target = Path(json.loads(result.stdout)["target"])
