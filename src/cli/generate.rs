@@ -40,6 +40,16 @@ pub(crate) struct GenerateArgs {
     /// The answers recorded in a project generated earlier (DIR/.factory/scaffold.yaml).
     #[arg(long, value_name = "DIR", conflicts_with = "answers")]
     replay: Option<PathBuf>,
+    /// Generate again from the answers a run recorded: cookiecutter's replay file
+    /// (~/.cookiecutter_replay/NAME.json, its --replay-file), a project's
+    /// .factory/scaffold.yaml or a mapping of answers. Its values are taken as recorded;
+    /// only what it lacks is asked.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["answers", "replay", "set", "extra", "defaults"]
+    )]
+    replay_file: Option<PathBuf>,
     /// Take defaults without asking, even on a terminal (cookiecutter's --no-input).
     #[arg(long, visible_alias = "no-input")]
     defaults: bool,
@@ -120,6 +130,20 @@ pub(crate) fn given_answers(file: Option<&PathBuf>, set: &[String]) -> Result<Ma
     Ok(given)
 }
 
+/// The answers of a replay file: cookiecutter's (`{"cookiecutter": {…}}`), a project's
+/// record, or a mapping. Names starting with `_` are the tool's facts of that run
+/// (`_template`, `_output_dir`, …) or the template's private values, not answers.
+fn replayed_answers(file: &PathBuf) -> Result<Map<String, Value>> {
+    let mut answers = given_answers(Some(file), &[])?;
+    if let Some(Value::Object(recorded)) = answers.get("cookiecutter")
+        && answers.keys().all(|k| k == "cookiecutter" || k == "_cookiecutter")
+    {
+        answers = recorded.clone();
+    }
+    answers.retain(|name, _| !name.starts_with('_'));
+    Ok(answers)
+}
+
 /// A size for people: B, KiB, MiB.
 pub(crate) fn human_size(bytes: u64) -> String {
     match bytes {
@@ -138,9 +162,13 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
     // Positional answers come first so a --set for the same name wins, as it is the
     // more explicit of the two.
     let set: Vec<String> = args.extra.iter().chain(&args.set).cloned().collect();
+    let answers = match &args.replay_file {
+        Some(file) => replayed_answers(file)?,
+        None => given_answers(args.answers.as_ref().or(recorded.as_ref()), &set)?,
+    };
     let request = GenerateScaffold {
         commit_trailer: None,
-        answers: given_answers(args.answers.as_ref().or(recorded.as_ref()), &set)?,
+        answers,
         template: args.source,
         target: ScaffoldTarget::folder(&args.output),
         allow_draft: args.allow_draft,

@@ -31,6 +31,8 @@ def _error_class(stderr: str):
     from cookiecutter import exceptions as e
 
     rules = [
+        # factory's --replay-file with --defaults or answers, which cookiecutter refuses too
+        (r"'--replay-file[^']*' cannot be used with", e.InvalidModeException),
         (r"undefined variable|is undefined", e.UndefinedVariableInTemplate),
         (r"hook", e.FailedHookException),
         (r"syntax error", TemplateSyntaxError),
@@ -132,9 +134,7 @@ def cookiecutter(
     _mocked_internals(api)
     replay_file = None
     if replay:
-        if no_input or extra_context:
-            raise AdapterError(api, "replay", replay, "with no_input or extra_context as well")
-        # cookiecutter's replay file (what --compat-answers writes) as factory's answers.
+        # cookiecutter's replay file (what --compat-answers writes): factory's --replay-file.
         replay_file = replay if isinstance(replay, str) else str(
             Path.home() / ".cookiecutter_replay" / f"{Path(str(template).rstrip('/')).name}.json"
         )
@@ -157,8 +157,8 @@ def cookiecutter(
     if directory:
         args += ["--directory", str(directory)]
     if replay_file:
-        args += ["--answers", replay_file, "--defaults"]
-    if extra_context:
+        args += ["--replay-file", replay_file]
+    if extra_context is not None:
         args += ["--answers", core.answers_file(dict(extra_context), api)]
     if no_input:
         args.append("--defaults")
