@@ -195,6 +195,7 @@ fn generate_into(
     deliver: Option<Deliver>,
 ) -> Result<GenerateReport> {
     let (state, mut resolved) = resolve_source(session, &request)?;
+    debug_read(&resolved, ports.progress);
     // cookiecutter's -o is the folder its project folder is made in; which project folder
     // the answers decide, so that target is checked once they are known.
     let into_parent = resolved.manifest.flavour() == Flavour::Cookiecutter;
@@ -228,6 +229,10 @@ fn generate_into(
         true => project_folder(session, &request, &resolved, renderer, &ctx, &output)?,
         false => output.clone(),
     };
+    let logger = debug_logger(&resolved, "generate");
+    ports
+        .progress
+        .debug(&logger, &format!("output folder is {}", target.display()));
     // The target absolute once the output exists (canonical), as events name it.
     let execution = |execution_id: &str| Execution {
         execution_id: execution_id.to_string(),
@@ -264,6 +269,42 @@ fn generate_into(
     Ok(GenerateReport::of(
         &request, &resolved, target, outcome, events,
     ))
+}
+
+/// The logger a debug line names: cookiecutter's module for its templates (its debug log's
+/// lines, which scripts grep), factory's own otherwise.
+fn debug_logger(resolved: &ResolvedSource, module: &str) -> String {
+    match resolved.manifest.flavour() {
+        Flavour::Cookiecutter => format!("cookiecutter.{module}"),
+        Flavour::Copier => format!("factory.copier.{module}"),
+        Flavour::Factory => format!("factory.{module}"),
+    }
+}
+
+/// The debug line naming the file the questions were read from.
+fn debug_read(resolved: &ResolvedSource, progress: &dyn generate::Progress) {
+    let (module, file) = match resolved.manifest.flavour() {
+        // cookiecutter's own line (cookiecutter.main: context_file is …).
+        Flavour::Cookiecutter => ("main", "cookiecutter.json"),
+        Flavour::Copier => (
+            "generate",
+            crate::template::copier::CONFIG_FILES
+                .iter()
+                .copied()
+                .find(|name| resolved.files.get(name).is_some())
+                .unwrap_or("copier.yml"),
+        ),
+        Flavour::Factory => ("generate", crate::template::manifest::MANIFEST_FILE),
+    };
+    let what = match resolved.manifest.flavour() {
+        Flavour::Cookiecutter => "context_file",
+        _ => "manifest",
+    };
+    let path = Path::new(&resolved.label).join(file);
+    progress.debug(
+        &debug_logger(resolved, module),
+        &format!("{what} is {}", path.display()),
+    );
 }
 
 /// cookiecutter's `pre_prompt` hooks (with `--trust`), run as cookiecutter runs them: in a

@@ -50,6 +50,12 @@ pub(crate) struct GenerateArgs {
         conflicts_with_all = ["answers", "replay", "set", "extra", "defaults"]
     )]
     replay_file: Option<PathBuf>,
+    /// Print debug lines (what was read and decided) on stderr.
+    #[arg(short, long)]
+    verbose: bool,
+    /// Append debug lines to FILE (cookiecutter's --debug-file).
+    #[arg(long, value_name = "FILE")]
+    debug_file: Option<PathBuf>,
     /// Take defaults without asking, even on a terminal (cookiecutter's --no-input).
     #[arg(long, visible_alias = "no-input")]
     defaults: bool,
@@ -183,7 +189,8 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
         flavor: args.flavor,
     };
     let mut asker = app.asker(args.defaults, &args.ask)?;
-    let console = super::console::Console::new(app);
+    let debug = super::console::Debug::new(args.verbose, args.debug_file.as_deref())?;
+    let console = super::console::Console::with_debug(app, debug);
     let ports = Ports {
         progress: &console,
         asker: asker.as_deref_mut().map(|a| a as &mut dyn answers::Asker),

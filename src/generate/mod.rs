@@ -39,6 +39,9 @@ pub trait Progress: Sync {
     /// `_message_before_copy`…) or copier's ` > Running task 1 of 2: …`. Nowhere by default
     /// (a worker: nobody watches).
     fn say(&self, _text: &str) {}
+    /// A debug line (`generate --verbose`, `--debug-file`): what was read and decided, in
+    /// the words and logger names cookiecutter's debug log uses for its templates.
+    fn debug(&self, _logger: &str, _message: &str) {}
     /// Where the output of the template's own code (hooks, tasks) goes: kept by default and
     /// quoted only when the code fails.
     fn code_output(&self) -> hooks::Output {

@@ -114,6 +114,20 @@ def _environment() -> dict[str, str]:
     return env
 
 
+def _logging_args() -> list[str]:
+    """cookiecutter's CLI turns --debug-file and -v into its logger's handlers before it
+    calls cookiecutter(): factory's --debug-file and --verbose."""
+    import logging
+
+    args = []
+    for handler in logging.getLogger("cookiecutter").handlers:
+        if isinstance(handler, logging.FileHandler):
+            args += ["--debug-file", handler.baseFilename]
+        elif isinstance(handler, logging.StreamHandler) and handler.level <= logging.DEBUG:
+            args.append("--verbose")
+    return args
+
+
 def cookiecutter(
     template: str,
     checkout: str | None = None,
@@ -164,6 +178,7 @@ def cookiecutter(
         args.append("--defaults")
     if overwrite_if_exists:
         args.append("--force")
+    args += _logging_args()
     if accept_hooks:
         # cookiecutter runs a template's hooks unless told not to: factory's --trust.
         args.append("--trust")
