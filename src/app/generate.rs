@@ -229,10 +229,7 @@ fn generate_into(
         true => project_folder(session, &request, &resolved, renderer, &ctx, &output)?,
         false => output.clone(),
     };
-    let logger = debug_logger(&resolved, "generate");
-    ports
-        .progress
-        .debug(&logger, &format!("output folder is {}", target.display()));
+    debug_target(&resolved, &target, ports.progress);
     // The target absolute once the output exists (canonical), as events name it.
     let execution = |execution_id: &str| Execution {
         execution_id: execution_id.to_string(),
@@ -279,6 +276,12 @@ fn debug_logger(resolved: &ResolvedSource, module: &str) -> String {
         Flavour::Copier => format!("factory.copier.{module}"),
         Flavour::Factory => format!("factory.{module}"),
     }
+}
+
+/// The debug line naming the output folder.
+fn debug_target(resolved: &ResolvedSource, target: &Path, progress: &dyn generate::Progress) {
+    let logger = debug_logger(resolved, "generate");
+    progress.debug(&logger, &format!("output folder is {}", target.display()));
 }
 
 /// The debug line naming the file the questions were read from.
