@@ -695,9 +695,10 @@ pub(super) fn resolve_answers(
         run,
     )
     .map_err(|problems| {
-        answers::not_usable(&resolved.label, &problems).hint(
-            "give answers with --set NAME=VALUE or --answers FILE; `factory show` lists the parameters",
-        )
+        answers::not_usable(&resolved.label, &problems).hint(format!(
+            "give answers with --set NAME=VALUE or --answers FILE; `factory show {}` lists the parameters",
+            request.template
+        ))
     })?;
     if let Some(python) = python
         .as_ref()

@@ -10,9 +10,14 @@ use crate::error::Result;
 /// Arguments of `show`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ShowArgs {
-    /// TEMPLATE or TEMPLATE@VERSION.
-    #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::templates))]
-    reference: String,
+    /// TEMPLATE or TEMPLATE@VERSION in the store, or a template folder, zip or git URL[#REF].
+    #[arg(
+        value_name = "REFERENCE",
+        add = clap_complete::ArgValueCandidates::new(super::complete::templates)
+    )]
+    template: String,
+    #[command(flatten)]
+    repo: crate::cli::RepoArgs,
 }
 
 fn version_json(v: &TemplateVersion) -> serde_json::Value {
@@ -134,13 +139,20 @@ fn print_version(app: &App, template: &Template, v: &TemplateVersion) {
     if let Some(at) = &v.published_at {
         out!(app.printer, "  published: {at}");
     }
-    print_parameters(app, v);
+    print_parameters(app, v.schema.as_ref());
 }
 
 /// Runs `show`.
 pub(crate) fn show(app: &App, args: ShowArgs) -> Result<()> {
+    let location = crate::generate::source::is_location(
+        &args.template,
+        &app.settings.git.abbreviations,
+    );
+    if location || args.repo.reference.is_some() || args.repo.directory.is_some() {
+        return super::inspect::show_location(app, &args.template, args.repo);
+    }
     let (_session, state) = app.read_state()?;
-    let crate::app::Reference { name, version } = crate::app::Reference::parse(&args.reference);
+    let crate::app::Reference { name, version } = crate::app::Reference::parse(&args.template);
     let template = commands::find_template(&state, name)?;
     if let Some(version) = version {
         let (_, v) = commands::find_version(&state, name, version)?;
@@ -186,22 +198,21 @@ pub(crate) fn show(app: &App, args: ShowArgs) -> Result<()> {
         }
         if let Some(newest) = template.latest() {
             out!(app.printer, "  of {} (the newest):", newest.version);
-            print_parameters(app, newest);
+            print_parameters(app, newest.schema.as_ref());
         }
     }
     Ok(())
 }
 
-fn print_parameters(app: &App, v: &TemplateVersion) {
-    let Some(properties) = v.schema.as_ref().and_then(|s| s["properties"].as_object()) else {
+/// A template's parameters for people, from their JSON Schema.
+pub(super) fn print_parameters(app: &App, schema: Option<&serde_json::Value>) {
+    let Some(properties) = schema.and_then(|s| s["properties"].as_object()) else {
         return;
     };
     if properties.is_empty() {
         return;
     }
-    let required: Vec<&str> = v
-        .schema
-        .as_ref()
+    let required: Vec<&str> = schema
         .and_then(|s| s["required"].as_array())
         .map(|r| r.iter().filter_map(|x| x.as_str()).collect())
         .unwrap_or_default();

@@ -136,6 +136,13 @@ fn folder_as(
         return Err(Error::new(format!("{label} is not a folder"))
             .hint("pass the template folder, the one holding template.yaml"));
     }
+    if !any && !MARKERS.iter().any(|m| dir.join(m).is_file()) {
+        let inside = templates_inside(dir);
+        if !inside.is_empty() {
+            let how = format!("{}/", label.trim_end_matches('/'));
+            return Err(several_templates(label, &inside, &how));
+        }
+    }
     let mut files = TemplateFiles::load_dir(dir)?;
     if let Some(flavor) = flavor {
         let (wanted, other): (&[&str], &[&str]) = match flavor {
@@ -247,6 +254,44 @@ const MARKERS: &[&str] = &[
     "copier.yml",
     "copier.yaml",
 ];
+
+/// The templates inside a folder that is not one itself (a repository of several), up to two
+/// levels down: each one's path inside `dir` and the file that makes it a template. Hidden
+/// folders are left out, and nothing below a template is looked at.
+pub fn templates_inside(dir: &Path) -> Vec<(String, &'static str)> {
+    let mut found = Vec::new();
+    let mut walk = walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .max_depth(2)
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(Ok(entry)) = walk.next() {
+        let name = entry.file_name().to_string_lossy();
+        if !entry.file_type().is_dir() || name.starts_with('.') {
+            if entry.file_type().is_dir() {
+                walk.skip_current_dir();
+            }
+            continue;
+        }
+        if let Some(marker) = MARKERS.iter().find(|m| entry.path().join(m).is_file()) {
+            let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+            found.push((rel.display().to_string(), *marker));
+            walk.skip_current_dir();
+        }
+    }
+    found
+}
+
+/// The error for a folder that holds templates but is not one: it lists them.
+fn several_templates(at: &str, inside: &[(String, &str)], how: &str) -> Error {
+    let listed: Vec<String> = inside.iter().map(|(p, m)| format!("{p} ({m})")).collect();
+    Error::usage(format!(
+        "{at} is not a template itself; it holds {}: {}",
+        inside.len(),
+        listed.join(", ")
+    ))
+    .hint(format!("name one: {how}{}", inside[0].0))
+}
 
 /// Reads a template from a folder or a git URL (`URL#REF`, an abbreviation such as
 /// `gh:owner/repo`), for `register`, `version`, `validate` and `generate`.
@@ -655,6 +700,14 @@ fn from_repository(
         .hint("name the template's folder inside the repository with --directory"));
     }
     if !any && !MARKERS.iter().any(|m| here.join(m).is_file()) {
+        let several = templates_inside(&here);
+        if !several.is_empty() {
+            let how = match directory {
+                Some(d) => format!("--directory {}/", d.trim_end_matches('/')),
+                None => "--directory ".to_string(),
+            };
+            return Err(several_templates(&at, &several, &how));
+        }
         let inside = directory.map(|d| format!(" in `{d}`")).unwrap_or_default();
         return Err(Error::new(format!(
             "{at} holds no template{inside}: looked for {}",
