@@ -136,12 +136,8 @@ fn folder_as(
         return Err(Error::new(format!("{label} is not a folder"))
             .hint("pass the template folder, the one holding template.yaml"));
     }
-    if !any && !MARKERS.iter().any(|m| dir.join(m).is_file()) {
-        let inside = templates_inside(dir);
-        if !inside.is_empty() {
-            let how = format!("{}/", label.trim_end_matches('/'));
-            return Err(several_templates(label, &inside, &how));
-        }
+    if !any {
+        refuse_collection(dir, label)?;
     }
     let mut files = TemplateFiles::load_dir(dir)?;
     if let Some(flavor) = flavor {
@@ -280,6 +276,19 @@ pub fn templates_inside(dir: &Path) -> Vec<(String, &'static str)> {
         }
     }
     found
+}
+
+/// A folder that is no template itself but holds some is refused, naming them.
+pub fn refuse_collection(dir: &Path, label: &str) -> Result<()> {
+    if MARKERS.iter().any(|m| dir.join(m).is_file()) {
+        return Ok(());
+    }
+    let inside = templates_inside(dir);
+    if inside.is_empty() {
+        return Ok(());
+    }
+    let how = format!("{}/", label.trim_end_matches('/'));
+    Err(several_templates(label, &inside, &how))
 }
 
 /// The error for a folder that holds templates but is not one: it lists them.
