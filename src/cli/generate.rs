@@ -19,7 +19,11 @@ pub(crate) struct GenerateArgs {
     source: String,
     /// Answers after the template, as cookiecutter's extra context: `service_name=orders`
     /// (the same as --set).
-    #[arg(value_name = "NAME=VALUE", value_parser = assignment)]
+    #[arg(
+        value_name = "NAME=VALUE",
+        value_parser = assignment,
+        add = clap_complete::ArgValueCompleter::new(super::complete::parameters)
+    )]
     extra: Vec<String>,
     /// The output folder (default: the current folder, which must then be empty unless
     /// --force; for a cookiecutter template, the folder its project folder is made in).
@@ -31,7 +35,8 @@ pub(crate) struct GenerateArgs {
         long = "set",
         short = 'd',
         visible_alias = "data",
-        value_name = "NAME=VALUE"
+        value_name = "NAME=VALUE",
+        add = clap_complete::ArgValueCompleter::new(super::complete::parameters)
     )]
     set: Vec<String>,
     /// Answers from a YAML or JSON file (a generated project's .factory/scaffold.yaml too).
