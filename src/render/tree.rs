@@ -270,8 +270,18 @@ impl<'a> Renderer<'a> {
                 link: Some(link.target.clone()),
             });
         }
+        // A test case's expected tree is the template's record of its output, not content.
+        let expected = manifest.expected_trees();
+        let in_expected = |path: &str| {
+            expected
+                .iter()
+                .any(|d| path.strip_prefix(d).is_some_and(|rest| rest.starts_with('/')))
+        };
         for (index, file) in files.files.iter().enumerate() {
-            if kept_links.contains(file.path.as_str()) || below_kept(&file.path) {
+            if kept_links.contains(file.path.as_str())
+                || below_kept(&file.path)
+                || in_expected(&file.path)
+            {
                 continue;
             }
             let Some(path) = file.path.strip_prefix(&prefix) else {
