@@ -53,3 +53,70 @@ fn set_completes_parameter_names_then_choices() {
     assert!(bash_completes(&env, &["factory", "generate", "nope", "--set", ""]).is_empty());
     assert!(bash_completes(&env, &["factory", "generate", "--set", ""]).is_empty());
 }
+
+const EXPECTING: &str = "name: ex\ncategory: service\nparameters:\n  - name: service\n    default: x\n  - name: docs\n    type: bool\n    default: false\ntests:\n  - name: with-docs\n    answers: {service: orders, docs: true}\n    expected: tests/expected/with-docs\n  - name: plain\n    answers: {service: orders}\n";
+
+#[test]
+fn a_test_case_with_an_expected_tree_is_compared_by_validate() {
+    let env = Env::new();
+    let t = env.template(
+        "ex",
+        &[
+            ("template.yaml", EXPECTING),
+            ("README.md", "# {{ service }}\nline two\n"),
+            ("{% if docs %}docs{% endif %}/index.md", "docs of {{ service }}\n"),
+            ("tests/expected/with-docs/README.md", "# orders\nline two\n"),
+            ("tests/expected/with-docs/docs/index.md", "docs of orders\n"),
+        ],
+    );
+    let p = t.to_str().unwrap();
+    let ok = env.run(&["validate", "--path", p]);
+    ok.ok();
+    assert!(ok.stdout.contains("pass  tests/render"), "{}", ok.stdout);
+    // The expected tree is the template's record, never output.
+    env.run(&["generate", p, "-o", "out", "--set", "service=orders", "--set", "docs=true"])
+        .ok();
+    assert!(!env.path("out/tests").exists());
+    assert!(env.path("out/docs/index.md").is_file());
+
+    // The template changes; the expected tree does not: each difference is reported.
+    std::fs::write(t.join("README.md"), "# {{ service }}\nline 2\n").unwrap();
+    std::fs::write(t.join("NEW.md"), "new\n").unwrap();
+    std::fs::write(t.join("tests/expected/with-docs/OLD.md"), "old\n").unwrap();
+    let bad = env.run(&["validate", "--path", p]);
+    bad.expect_code(3);
+    for line in [
+        "FAIL  tests/render          tests/expected/with-docs/README.md:2: test `with-docs`: `README.md` differs from the expected file: line 2: expected \"line two\\n\", generated \"line 2\\n\"",
+        "FAIL  tests/render          tests/expected/with-docs/NEW.md: test `with-docs`: `NEW.md` is generated but not in `tests/expected/with-docs`",
+        "FAIL  tests/render          tests/expected/with-docs/OLD.md: test `with-docs`: `OLD.md` is expected but not generated",
+    ] {
+        assert!(bad.stdout.contains(line), "{line}\n{}", bad.stdout);
+    }
+    let json = env.run(&["validate", "--path", p, "--json"]).json();
+    let failed: Vec<&serde_json::Value> = json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "fail")
+        .collect();
+    assert_eq!(failed.len(), 3, "{json}");
+    assert!(failed.iter().any(|c| c["location"] == "tests/expected/with-docs/README.md:2"), "{json}");
+
+    // A folder that holds nothing, or one outside the template, is named.
+    std::fs::write(
+        t.join("template.yaml"),
+        EXPECTING.replace("tests/expected/with-docs", "tests/nothing-here"),
+    )
+    .unwrap();
+    let empty = env.run(&["validate", "--path", p]);
+    empty.expect_code(3);
+    assert!(
+        empty.stdout.contains("test `with-docs`: the expected tree `tests/nothing-here` holds no files"),
+        "{}",
+        empty.stdout
+    );
+    std::fs::write(t.join("template.yaml"), EXPECTING.replace("tests/expected/with-docs", "../elsewhere")).unwrap();
+    let outside = env.run(&["validate", "--path", p]);
+    outside.expect_code(3);
+    assert!(outside.stdout.contains("test `with-docs`: expected `../elsewhere`"), "{}", outside.stdout);
+}
