@@ -918,7 +918,11 @@ fn compare_expected(
 ) {
     let dir = expected.trim_end_matches('/');
     if let Err(message) = crate::render::paths::check_inside(dir) {
-        r.fail("tests/render", format!("{case}: expected `{expected}`: {message}"), Some(MANIFEST_FILE.into()));
+        r.fail(
+            "tests/render",
+            format!("{case}: expected `{expected}`: {message}"),
+            Some(MANIFEST_FILE.into()),
+        );
         return;
     }
     let prefix = format!("{dir}/");
@@ -928,30 +932,51 @@ fn compare_expected(
         .filter_map(|f| f.path.strip_prefix(&prefix).map(|rel| (rel, f)))
         .collect();
     if wanted.is_empty() {
-        let message = format!("{case}: the expected tree `{dir}` holds no files; generate the case into it, or fix the path");
+        let message = format!(
+            "{case}: the expected tree `{dir}` holds no files; generate the case into it, or fix the path"
+        );
         r.fail("tests/render", message, Some(MANIFEST_FILE.into()));
         return;
     }
-    let got: BTreeMap<&str, &[u8]> = rendered.iter().map(|f| (f.path.as_str(), f.bytes.as_slice())).collect();
+    let got: BTreeMap<&str, &[u8]> = rendered
+        .iter()
+        .map(|f| (f.path.as_str(), f.bytes.as_slice()))
+        .collect();
     for (path, bytes) in &got {
         let Some(file) = wanted.get(path) else {
-            r.fail("tests/render", format!("{case}: `{path}` is generated but not in `{dir}`"), Some(format!("{dir}/{path}")));
+            r.fail(
+                "tests/render",
+                format!("{case}: `{path}` is generated but not in `{dir}`"),
+                Some(format!("{dir}/{path}")),
+            );
             continue;
         };
         let want = match file.read() {
             Ok(want) => want,
             Err(e) => {
-                r.fail("tests/render", format!("{case}: {}", e.message), Some(file.path.clone()));
+                r.fail(
+                    "tests/render",
+                    format!("{case}: {}", e.message),
+                    Some(file.path.clone()),
+                );
                 continue;
             }
         };
         if want.as_ref() != *bytes {
             let (line, message) = first_difference(&want, bytes);
-            r.fail("tests/render", format!("{case}: `{path}` differs from the expected file: {message}"), Some(format!("{dir}/{path}:{line}")));
+            r.fail(
+                "tests/render",
+                format!("{case}: `{path}` differs from the expected file: {message}"),
+                Some(format!("{dir}/{path}:{line}")),
+            );
         }
     }
     for path in wanted.keys().filter(|p| !got.contains_key(*p)) {
-        r.fail("tests/render", format!("{case}: `{path}` is expected but not generated"), Some(format!("{dir}/{path}")));
+        r.fail(
+            "tests/render",
+            format!("{case}: `{path}` is expected but not generated"),
+            Some(format!("{dir}/{path}")),
+        );
     }
 }
 
@@ -968,7 +993,10 @@ fn first_difference(want: &[u8], got: &[u8]) -> (usize, String) {
                     Some(l) => format!("{:?}", l),
                     None => "the end of the file".to_string(),
                 };
-                return (line, format!("line {line}: expected {}, generated {}", show(x), show(y)));
+                return (
+                    line,
+                    format!("line {line}: expected {}, generated {}", show(x), show(y)),
+                );
             }
         }
     }

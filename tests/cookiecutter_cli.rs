@@ -62,27 +62,43 @@ fn replay_file_generates_again_from_cookiecutters_replay_file() {
     let first = cookiecutter_run(
         &env,
         &tool,
-        &["--no-input", "-o", "first", t, "description=replayed", "license=BSD"],
+        &[
+            "--no-input",
+            "-o",
+            "first",
+            t,
+            "description=replayed",
+            "license=BSD",
+        ],
     );
     assert!(first.status.success(), "{}", said(&first));
     let replay = env.path(".cookiecutter_replay/cc-replay.json");
     assert!(replay.is_file());
     let r = replay.to_str().unwrap();
-    env.run(&["generate", t, "-o", "ours", "--replay-file", r]).ok();
+    env.run(&["generate", t, "-o", "ours", "--replay-file", r])
+        .ok();
     let theirs = cookiecutter_run(&env, &tool, &["--replay-file", r, "-o", "theirs", t]);
     assert!(theirs.status.success(), "{}", said(&theirs));
     assert_eq!(
         std::fs::read_to_string(env.path("ours/replay-project/README.md")).unwrap(),
         "Replay Project: replayed (BSD)\n"
     );
-    assert_same(&tree(&env.path("ours")), &tree(&env.path("theirs")), "--replay-file");
+    assert_same(
+        &tree(&env.path("ours")),
+        &tree(&env.path("theirs")),
+        "--replay-file",
+    );
 
     // A project's own record replays too; values are taken as recorded, so nothing is asked.
     let record = env.path("ours/replay-project/.factory/scaffold.yaml");
     let record = record.to_str().unwrap();
     env.run(&["generate", t, "-o", "again", "--replay-file", record])
         .ok();
-    assert_same(&tree(&env.path("again")), &tree(&env.path("ours")), "a record");
+    assert_same(
+        &tree(&env.path("again")),
+        &tree(&env.path("ours")),
+        "a record",
+    );
 
     // Replay takes every answer from the file: with --defaults or answers it is refused, as
     // cookiecutter refuses replay with --no-input or extra context; nothing is written.
@@ -106,7 +122,11 @@ fn replay_file_generates_again_from_cookiecutters_replay_file() {
     // A replay file that is not there is named.
     let missing = env.run(&["generate", t, "-o", "refused", "--replay-file", "nope.json"]);
     missing.expect_code(1);
-    assert!(missing.stderr.contains("cannot read nope.json"), "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("cannot read nope.json"),
+        "{}",
+        missing.stderr
+    );
     assert!(!env.path("refused").exists());
 }
 
@@ -127,7 +147,12 @@ fn an_existing_project_folder_is_refused_as_cookiecutter_refuses_it() {
         refused.stderr
     );
     assert!(refused.stderr.contains("--force"), "{}", refused.stderr);
-    assert_eq!(std::fs::read_dir(env.path("out/replay-project")).unwrap().count(), 0);
+    assert_eq!(
+        std::fs::read_dir(env.path("out/replay-project"))
+            .unwrap()
+            .count(),
+        0
+    );
     if let Some(tool) = cookiecutter() {
         let theirs = cookiecutter_run(&env, &tool, &["--no-input", "-o", "out", t]);
         assert!(!theirs.status.success());
@@ -149,13 +174,24 @@ fn directory_names_the_template_inside_a_folder_as_in_cookiecutter() {
         "cc-many",
         &[
             ("my-dir/cookiecutter.json", "{\"slug\": \"fake-project\"}\n"),
-            ("my-dir/{{cookiecutter.slug}}/README.rst", "Project: **{{ cookiecutter.slug }}**\n"),
+            (
+                "my-dir/{{cookiecutter.slug}}/README.rst",
+                "Project: **{{ cookiecutter.slug }}**\n",
+            ),
             ("other/cookiecutter.json", "{\"slug\": \"other\"}\n"),
         ],
     );
     let f = folder.to_str().unwrap();
-    env.run(&["generate", f, "--directory", "my-dir", "-o", "ours", "--defaults"])
-        .ok();
+    env.run(&[
+        "generate",
+        f,
+        "--directory",
+        "my-dir",
+        "-o",
+        "ours",
+        "--defaults",
+    ])
+    .ok();
     assert_eq!(
         std::fs::read_to_string(env.path("ours/fake-project/README.rst")).unwrap(),
         "Project: **fake-project**\n"
@@ -167,12 +203,28 @@ fn directory_names_the_template_inside_a_folder_as_in_cookiecutter() {
             &["--no-input", "--directory", "my-dir", "-o", "theirs", f],
         );
         assert!(theirs.status.success(), "{}", said(&theirs));
-        assert_same(&tree(&env.path("ours")), &tree(&env.path("theirs")), "--directory");
+        assert_same(
+            &tree(&env.path("ours")),
+            &tree(&env.path("theirs")),
+            "--directory",
+        );
     }
     // The folder stays inside; --ref still needs a repository.
-    let out = env.run(&["generate", f, "--directory", "../cc-many", "-o", "x", "--defaults"]);
+    let out = env.run(&[
+        "generate",
+        f,
+        "--directory",
+        "../cc-many",
+        "-o",
+        "x",
+        "--defaults",
+    ]);
     out.expect_code(2);
-    assert!(out.stderr.contains("--directory ../cc-many"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("--directory ../cc-many"),
+        "{}",
+        out.stderr
+    );
     let out = env.run(&["generate", f, "--ref", "main", "-o", "x", "--defaults"]);
     out.expect_code(2);
     assert!(
@@ -189,7 +241,10 @@ fn a_cookiecutter_json_that_is_not_json_is_worded_as_cookiecutter_words_it() {
     let template = env.template(
         "cc-bad-json",
         &[
-            ("cookiecutter.json", "{\"1\": 2, \"some_key\"- \"some_val\"}"),
+            (
+                "cookiecutter.json",
+                "{\"1\": 2, \"some_key\"- \"some_val\"}",
+            ),
             ("{{cookiecutter.some_key}}/a.txt", "a\n"),
         ],
     );
@@ -220,7 +275,10 @@ fn an_extension_that_does_not_load_and_a_hook_that_uses_an_extension_tag() {
     let unknown = env.template(
         "cc-unknown-ext",
         &[
-            ("cookiecutter.json", "{\"name\": \"x\", \"_extensions\": [\"FoobarExtension\"]}\n"),
+            (
+                "cookiecutter.json",
+                "{\"name\": \"x\", \"_extensions\": [\"FoobarExtension\"]}\n",
+            ),
             ("{{cookiecutter.name}}/a.txt", "a\n"),
         ],
     );
@@ -254,10 +312,18 @@ fn an_extension_that_does_not_load_and_a_hook_that_uses_an_extension_tag() {
     let h = hooked.to_str().unwrap();
     let ours = env.run(&["generate", h, "-o", "ours", "--defaults", "--trust"]);
     ours.ok();
-    assert!(ours.stdout.contains("Hello Cookiemonster!"), "{}", ours.stdout);
+    assert!(
+        ours.stdout.contains("Hello Cookiemonster!"),
+        "{}",
+        ours.stdout
+    );
     let theirs = cookiecutter_run(&env, &tool, &["--no-input", "-o", "theirs", h]);
     assert!(theirs.status.success(), "{}", said(&theirs));
-    assert_same(&tree(&env.path("ours")), &tree(&env.path("theirs")), "hook with a tag");
+    assert_same(
+        &tree(&env.path("ours")),
+        &tree(&env.path("theirs")),
+        "hook with a tag",
+    );
 }
 
 #[test]
@@ -266,12 +332,20 @@ fn debug_file_and_verbose_log_what_cookiecutter_logs() {
     let template = replay_template(&env);
     let t = template.to_str().unwrap();
     let line = format!("DEBUG cookiecutter.main: context_file is {t}/cookiecutter.json");
-    let ours = env.run(&["generate", t, "-o", "ours", "--defaults", "--debug-file", "ours.log"]);
+    let ours = env.run(&[
+        "generate",
+        t,
+        "-o",
+        "ours",
+        "--defaults",
+        "--debug-file",
+        "ours.log",
+    ]);
     ours.ok();
     let log = std::fs::read_to_string(env.path("ours.log")).unwrap();
     assert!(log.contains(&line), "{log}");
     assert!(
-        log.contains(&format!("DEBUG cookiecutter.generate: output folder is ours/replay-project")),
+        log.contains("DEBUG cookiecutter.generate: output folder is ours/replay-project"),
         "{log}"
     );
     assert!(!ours.stderr.contains(&line), "{}", ours.stderr);
@@ -282,14 +356,29 @@ fn debug_file_and_verbose_log_what_cookiecutter_logs() {
         let theirs = cookiecutter_run(
             &env,
             &tool,
-            &["--no-input", "--debug-file", "theirs.log", "-o", "theirs", t],
+            &[
+                "--no-input",
+                "--debug-file",
+                "theirs.log",
+                "-o",
+                "theirs",
+                t,
+            ],
         );
         assert!(theirs.status.success(), "{}", said(&theirs));
         let log = std::fs::read_to_string(env.path("theirs.log")).unwrap();
         assert!(log.contains(&line), "{log}");
     }
     // A debug file that cannot be opened is an error before anything is written.
-    let bad = env.run(&["generate", t, "-o", "bad", "--defaults", "--debug-file", "no/such/dir/x.log"]);
+    let bad = env.run(&[
+        "generate",
+        t,
+        "-o",
+        "bad",
+        "--defaults",
+        "--debug-file",
+        "no/such/dir/x.log",
+    ]);
     bad.expect_code(1);
     assert!(bad.stderr.contains("no/such/dir/x.log"), "{}", bad.stderr);
     assert!(!env.path("bad").exists());

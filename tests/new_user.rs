@@ -18,7 +18,11 @@ fn bash_completes(env: &Env, words: &[&str]) -> Vec<String> {
         cword = words.len() - 1
     );
     let out = env.program("bash").args(["-c", &script]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter(|l| !l.is_empty())
@@ -31,7 +35,13 @@ const MANIFEST: &str = "name: svc\ncategory: service\nparameters:\n  - name: ser
 #[test]
 fn set_completes_parameter_names_then_choices() {
     let env = Env::new();
-    let t = env.template("svc", &[("template.yaml", MANIFEST), ("a.txt", "{{ service_name }}\n")]);
+    let t = env.template(
+        "svc",
+        &[
+            ("template.yaml", MANIFEST),
+            ("a.txt", "{{ service_name }}\n"),
+        ],
+    );
     let t = t.to_str().unwrap();
     let all = bash_completes(&env, &["factory", "generate", t, "--set", ""]);
     assert_eq!(all, ["service_name=", "database=", "port="], "{all:?}");
@@ -47,7 +57,10 @@ fn set_completes_parameter_names_then_choices() {
     env.run(&["version", "svc", "--version", "1.0.0"]).ok();
     let stored = bash_completes(&env, &["factory", "generate", "svc", "--set", "da"]);
     assert_eq!(stored, ["database="]);
-    let named = bash_completes(&env, &["factory", "generate", "svc@1.0.0", "--set", "database=m"]);
+    let named = bash_completes(
+        &env,
+        &["factory", "generate", "svc@1.0.0", "--set", "database=m"],
+    );
     assert_eq!(named, ["database=mysql"]);
     // Nothing for a template the store does not have, or no template yet.
     assert!(bash_completes(&env, &["factory", "generate", "nope", "--set", ""]).is_empty());
@@ -64,7 +77,10 @@ fn a_test_case_with_an_expected_tree_is_compared_by_validate() {
         &[
             ("template.yaml", EXPECTING),
             ("README.md", "# {{ service }}\nline two\n"),
-            ("{% if docs %}docs{% endif %}/index.md", "docs of {{ service }}\n"),
+            (
+                "{% if docs %}docs{% endif %}/index.md",
+                "docs of {{ service }}\n",
+            ),
             ("tests/expected/with-docs/README.md", "# orders\nline two\n"),
             ("tests/expected/with-docs/docs/index.md", "docs of orders\n"),
         ],
@@ -74,8 +90,17 @@ fn a_test_case_with_an_expected_tree_is_compared_by_validate() {
     ok.ok();
     assert!(ok.stdout.contains("pass  tests/render"), "{}", ok.stdout);
     // The expected tree is the template's record, never output.
-    env.run(&["generate", p, "-o", "out", "--set", "service=orders", "--set", "docs=true"])
-        .ok();
+    env.run(&[
+        "generate",
+        p,
+        "-o",
+        "out",
+        "--set",
+        "service=orders",
+        "--set",
+        "docs=true",
+    ])
+    .ok();
     assert!(!env.path("out/tests").exists());
     assert!(env.path("out/docs/index.md").is_file());
 
@@ -100,7 +125,12 @@ fn a_test_case_with_an_expected_tree_is_compared_by_validate() {
         .filter(|c| c["status"] == "fail")
         .collect();
     assert_eq!(failed.len(), 3, "{json}");
-    assert!(failed.iter().any(|c| c["location"] == "tests/expected/with-docs/README.md:2"), "{json}");
+    assert!(
+        failed
+            .iter()
+            .any(|c| c["location"] == "tests/expected/with-docs/README.md:2"),
+        "{json}"
+    );
 
     // A folder that holds nothing, or one outside the template, is named.
     std::fs::write(
@@ -111,12 +141,24 @@ fn a_test_case_with_an_expected_tree_is_compared_by_validate() {
     let empty = env.run(&["validate", "--path", p]);
     empty.expect_code(3);
     assert!(
-        empty.stdout.contains("test `with-docs`: the expected tree `tests/nothing-here` holds no files"),
+        empty
+            .stdout
+            .contains("test `with-docs`: the expected tree `tests/nothing-here` holds no files"),
         "{}",
         empty.stdout
     );
-    std::fs::write(t.join("template.yaml"), EXPECTING.replace("tests/expected/with-docs", "../elsewhere")).unwrap();
+    std::fs::write(
+        t.join("template.yaml"),
+        EXPECTING.replace("tests/expected/with-docs", "../elsewhere"),
+    )
+    .unwrap();
     let outside = env.run(&["validate", "--path", p]);
     outside.expect_code(3);
-    assert!(outside.stdout.contains("test `with-docs`: expected `../elsewhere`"), "{}", outside.stdout);
+    assert!(
+        outside
+            .stdout
+            .contains("test `with-docs`: expected `../elsewhere`"),
+        "{}",
+        outside.stdout
+    );
 }

@@ -14,10 +14,19 @@ fn several(env: &Env) -> std::path::PathBuf {
         &[
             ("svc/template.yaml", SERVICE),
             ("svc/README.md", "{{ service_name }} on {{ port }}\n"),
-            ("web/cookiecutter.json", "{\"slug\": \"site\", \"theme\": [\"dark\", \"light\"]}\n"),
-            ("web/{{cookiecutter.slug}}/index.html", "{{ cookiecutter.theme }}\n"),
+            (
+                "web/cookiecutter.json",
+                "{\"slug\": \"site\", \"theme\": [\"dark\", \"light\"]}\n",
+            ),
+            (
+                "web/{{cookiecutter.slug}}/index.html",
+                "{{ cookiecutter.theme }}\n",
+            ),
             ("docs/README.md", "not a template\n"),
-            ("nested/deeper/copier.yml", "who:\n  type: str\n  default: me\n"),
+            (
+                "nested/deeper/copier.yml",
+                "who:\n  type: str\n  default: me\n",
+            ),
         ],
     )
 }
@@ -31,35 +40,54 @@ fn show_a_folder_gives_its_parameters_without_storing_it() {
     let out = env.run(&["show", s]);
     out.ok();
     assert!(
-        out.stdout.contains(&format!("{s} (factory template, not in the store)")),
+        out.stdout
+            .contains(&format!("{s} (factory template, not in the store)")),
         "{}",
         out.stdout
     );
     assert!(out.stdout.contains("service_name"), "{}", out.stdout);
-    assert!(out.stdout.contains("string      required, pattern ^[a-z]+$"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("string      required, pattern ^[a-z]+$"),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains("The service's name"), "{}", out.stdout);
     assert!(
-        out.stdout.contains("port                 int         default 8080, from 1 to 65535"),
+        out.stdout
+            .contains("port                 int         default 8080, from 1 to 65535"),
         "{}",
         out.stdout
     );
     let json = env.run(&["show", s, "--json"]).json();
     assert_eq!(json["flavour"], "factory");
     assert_eq!(json["parameters"]["properties"]["port"]["default"], 8080);
-    assert_eq!(json["parameters"]["properties"]["service_name"]["pattern"], "^[a-z]+$");
+    assert_eq!(
+        json["parameters"]["properties"]["service_name"]["pattern"],
+        "^[a-z]+$"
+    );
     assert_eq!(json["parameters"]["required"][0], "service_name");
-    let web = env.run(&["show", root.join("web").to_str().unwrap(), "--json"]).json();
+    let web = env
+        .run(&["show", root.join("web").to_str().unwrap(), "--json"])
+        .json();
     assert_eq!(web["flavour"], "cookiecutter");
     assert_eq!(web["parameters"]["properties"]["theme"]["enum"][1], "light");
     // Nothing was stored or recorded.
     assert!(env.events().is_empty());
-    assert!(env.run(&["list", "--json"]).json()["templates"].as_array().unwrap().is_empty());
+    assert!(
+        env.run(&["list", "--json"]).json()["templates"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 
     // The hint of a missing answer names the show command, which then works.
     let missing = env.run(&["generate", s, "-o", "out"]);
     missing.expect_code(2);
     assert!(
-        missing.stderr.contains(&format!("`factory show {s}` lists the parameters")),
+        missing
+            .stderr
+            .contains(&format!("`factory show {s}` lists the parameters")),
         "{}",
         missing.stderr
     );
@@ -74,12 +102,17 @@ fn a_folder_of_several_templates_lists_them() {
     let listed = format!(
         "{r} is not a template itself; it holds 3: nested/deeper (copier.yml), svc (template.yaml), web (cookiecutter.json)"
     );
-    for args in [vec!["show", r], vec!["register", r], vec!["validate", "--path", r]] {
+    for args in [
+        vec!["show", r],
+        vec!["register", r],
+        vec!["validate", "--path", r],
+    ] {
         let out = env.run(&args);
         out.expect_code(2);
         assert!(out.stderr.contains(&listed), "{args:?}: {}", out.stderr);
         assert!(
-            out.stderr.contains(&format!("hint: name one: {r}/nested/deeper")),
+            out.stderr
+                .contains(&format!("hint: name one: {r}/nested/deeper")),
             "{}",
             out.stderr
         );
@@ -107,14 +140,34 @@ fn show_a_repository_lists_its_templates_and_reads_one_with_directory() {
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("hint: name one: --directory nested/deeper"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("hint: name one: --directory nested/deeper"),
+        "{}",
+        out.stderr
+    );
     let out = env.run(&["show", &url, "--directory", "svc"]);
     out.ok();
-    assert!(out.stdout.contains("(factory template, not in the store)"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("(factory template, not in the store)"),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains("service_name"), "{}", out.stdout);
-    let out = env.run(&["show", &url, "--directory", "web", "--ref", "main", "--json"]);
+    let out = env.run(&[
+        "show",
+        &url,
+        "--directory",
+        "web",
+        "--ref",
+        "main",
+        "--json",
+    ]);
     out.ok();
-    assert_eq!(out.json()["parameters"]["properties"]["slug"]["default"], "site");
+    assert_eq!(
+        out.json()["parameters"]["properties"]["slug"]["default"],
+        "site"
+    );
     // --ref and --directory with a stored name say what they apply to.
     let out = env.run(&["show", "svc", "--directory", "x"]);
     out.expect_code(1);

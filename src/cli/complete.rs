@@ -110,7 +110,11 @@ pub(crate) fn parameters(current: &std::ffi::OsStr) -> Vec<CompletionCandidate> 
     };
     candidates
         .into_iter()
-        .filter(|c| c.get_value().to_string_lossy().starts_with(current.as_ref()))
+        .filter(|c| {
+            c.get_value()
+                .to_string_lossy()
+                .starts_with(current.as_ref())
+        })
         .collect()
 }
 
@@ -118,10 +122,7 @@ pub(crate) fn parameters(current: &std::ffi::OsStr) -> Vec<CompletionCandidate> 
 /// `generate` that is neither an option nor an option's value. The shell passes the line
 /// after `--` (`factory -- factory generate T --set …`).
 fn template_on_line() -> Option<String> {
-    let words: Vec<String> = std::env::args()
-        .skip_while(|a| a != "--")
-        .skip(2)
-        .collect();
+    let words: Vec<String> = std::env::args().skip_while(|a| a != "--").skip(2).collect();
     let at = words.iter().position(|w| w == "generate")?;
     let command = <super::args::Cli as clap::CommandFactory>::command();
     let generate = command.find_subcommand("generate")?;

@@ -147,7 +147,9 @@ pub(crate) fn given_answers(file: Option<&PathBuf>, set: &[String]) -> Result<Ma
 fn replayed_answers(file: &PathBuf) -> Result<Map<String, Value>> {
     let mut answers = given_answers(Some(file), &[])?;
     if let Some(Value::Object(recorded)) = answers.get("cookiecutter")
-        && answers.keys().all(|k| k == "cookiecutter" || k == "_cookiecutter")
+        && answers
+            .keys()
+            .all(|k| k == "cookiecutter" || k == "_cookiecutter")
     {
         answers = recorded.clone();
     }

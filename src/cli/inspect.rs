@@ -9,12 +9,8 @@ use crate::error::Result;
 /// a stored one; nothing is stored or recorded.
 pub(crate) fn show_location(app: &App, location: &str, repo: super::RepoArgs) -> Result<()> {
     let session = app.session()?;
-    let shown = crate::app::template::inspect_location(
-        &session,
-        location,
-        repo.reference,
-        repo.directory,
-    );
+    let shown =
+        crate::app::template::inspect_location(&session, location, repo.reference, repo.directory);
     app.warnings(&session);
     let shown = shown?;
     for note in &shown.notes {
@@ -29,7 +25,12 @@ pub(crate) fn show_location(app: &App, location: &str, repo: super::RepoArgs) ->
         }));
         return Ok(());
     }
-    out!(app.printer, "{} ({} template, not in the store)", shown.label, shown.flavour);
+    out!(
+        app.printer,
+        "{} ({} template, not in the store)",
+        shown.label,
+        shown.flavour
+    );
     out!(app.printer, "  name:     {}", shown.name);
     let none = shown.schema["properties"]
         .as_object()

@@ -144,10 +144,8 @@ fn print_version(app: &App, template: &Template, v: &TemplateVersion) {
 
 /// Runs `show`.
 pub(crate) fn show(app: &App, args: ShowArgs) -> Result<()> {
-    let location = crate::generate::source::is_location(
-        &args.template,
-        &app.settings.git.abbreviations,
-    );
+    let location =
+        crate::generate::source::is_location(&args.template, &app.settings.git.abbreviations);
     if location || args.repo.reference.is_some() || args.repo.directory.is_some() {
         return super::inspect::show_location(app, &args.template, args.repo);
     }

@@ -202,12 +202,13 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
     }
     let shown = progress.code_output();
     // A hook that uses a Python extension's tag is rendered by Jinja2, as its files are.
-    let run_hook = |hook: &hooks::Hook| match renderer.render_foreign_text(&hook.name, &hook.text, &ctx) {
-        Some(script) => script
-            .map_err(|m| Error::new(format!("{}: {m}", hook.name)))
-            .and_then(|script| hooks::run_rendered(hook, &script, &project, shown)),
-        None => hooks::run_hook(hook, env, &ctx, &project, shown),
-    };
+    let run_hook =
+        |hook: &hooks::Hook| match renderer.render_foreign_text(&hook.name, &hook.text, &ctx) {
+            Some(script) => script
+                .map_err(|m| Error::new(format!("{}: {m}", hook.name)))
+                .and_then(|script| hooks::run_rendered(hook, &script, &project, shown)),
+            None => hooks::run_hook(hook, env, &ctx, &project, shown),
+        };
     for hook in &request.hooks.pre {
         run_hook(hook).map_err(fail)?;
     }

@@ -273,9 +273,10 @@ impl<'a> Renderer<'a> {
         // A test case's expected tree is the template's record of its output, not content.
         let expected = manifest.expected_trees();
         let in_expected = |path: &str| {
-            expected
-                .iter()
-                .any(|d| path.strip_prefix(d).is_some_and(|rest| rest.starts_with('/')))
+            expected.iter().any(|d| {
+                path.strip_prefix(d)
+                    .is_some_and(|rest| rest.starts_with('/'))
+            })
         };
         for (index, file) in files.files.iter().enumerate() {
             if kept_links.contains(file.path.as_str())

@@ -69,10 +69,18 @@ fn python_json_error(e: &serde_json::Error, text: &str) -> String {
     let mut char = (before + e.column().saturating_sub(1)).min(chars.len());
     if python.starts_with("Unterminated") {
         // Python points at the quote that opened the string.
-        char = chars[..char].iter().rposition(|c| *c == '"').unwrap_or(char);
+        char = chars[..char]
+            .iter()
+            .rposition(|c| *c == '"')
+            .unwrap_or(char);
     }
     let line = 1 + chars[..char].iter().filter(|c| **c == '\n').count();
-    let column = char - chars[..char].iter().rposition(|c| *c == '\n').map_or(0, |i| i + 1) + 1;
+    let column = char
+        - chars[..char]
+            .iter()
+            .rposition(|c| *c == '\n')
+            .map_or(0, |i| i + 1)
+        + 1;
     format!("{python}: line {line} column {column} (char {char})")
 }
 
