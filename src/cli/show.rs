@@ -146,10 +146,20 @@ fn print_version(app: &App, template: &Template, v: &TemplateVersion) {
 pub(crate) fn show(app: &App, args: ShowArgs) -> Result<()> {
     let location =
         crate::generate::source::is_location(&args.template, &app.settings.git.abbreviations);
-    if location || args.repo.reference.is_some() || args.repo.directory.is_some() {
+    if args.repo.reference.is_some() || args.repo.directory.is_some() {
         return super::inspect::show_location(app, &args.template, args.repo);
     }
-    let (_session, state) = app.read_state()?;
+    let read = app.read_state();
+    // A bare name that is also a folder here is the stored template when the store has it.
+    let name = crate::app::Reference::parse(&args.template).name;
+    let stored = |r: &Result<_>| {
+        r.as_ref()
+            .is_ok_and(|(_, s)| commands::find_template(s, name).is_ok())
+    };
+    if location && !stored(&read) {
+        return super::inspect::show_location(app, &args.template, args.repo);
+    }
+    let (_session, state) = read?;
     let crate::app::Reference { name, version } = crate::app::Reference::parse(&args.template);
     let template = commands::find_template(&state, name)?;
     if let Some(version) = version {
