@@ -178,38 +178,43 @@ pub(crate) fn show(app: &App, args: ShowArgs) -> Result<()> {
     if app.json() {
         app.printer.json_document(&template_json(template));
     } else if app.human() {
-        out!(app.printer, "{} ({})", template.name, template.id);
-        out!(app.printer, "  title:    {}", template.title);
-        out!(app.printer, "  category: {}", template.category);
-        if let Some(owner) = &template.owner {
-            out!(app.printer, "  owner:    {owner}");
-        }
-        if !template.tags.is_empty() {
-            out!(app.printer, "  tags:     {}", template.tags.join(", "));
-        }
-        out!(app.printer, "  source:   {}", template.source);
-        if template.versions.is_empty() {
-            out!(
-                app.printer,
-                "  no versions yet: factory version {} --version 0.1.0",
-                template.name
-            );
-        }
-        for v in &template.versions {
-            out!(
-                app.printer,
-                "  {:<10}  {:<10}  {}",
-                v.version,
-                v.status.as_str(),
-                v.content_hash
-            );
-        }
-        if let Some(newest) = template.latest() {
-            out!(app.printer, "  of {} (the newest):", newest.version);
-            print_parameters(app, newest.schema.as_ref());
-        }
+        print_template(app, template);
     }
     Ok(())
+}
+
+/// A stored template for people: its fields, versions and newest parameters.
+fn print_template(app: &App, template: &Template) {
+    out!(app.printer, "{} ({})", template.name, template.id);
+    out!(app.printer, "  title:    {}", template.title);
+    out!(app.printer, "  category: {}", template.category);
+    if let Some(owner) = &template.owner {
+        out!(app.printer, "  owner:    {owner}");
+    }
+    if !template.tags.is_empty() {
+        out!(app.printer, "  tags:     {}", template.tags.join(", "));
+    }
+    out!(app.printer, "  source:   {}", template.source);
+    if template.versions.is_empty() {
+        out!(
+            app.printer,
+            "  no versions yet: factory version {} --version 0.1.0",
+            template.name
+        );
+    }
+    for v in &template.versions {
+        out!(
+            app.printer,
+            "  {:<10}  {:<10}  {}",
+            v.version,
+            v.status.as_str(),
+            v.content_hash
+        );
+    }
+    if let Some(newest) = template.latest() {
+        out!(app.printer, "  of {} (the newest):", newest.version);
+        print_parameters(app, newest.schema.as_ref());
+    }
 }
 
 /// A template's parameters for people, from their JSON Schema.
