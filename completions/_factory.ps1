@@ -170,6 +170,8 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--data', '--data', [CompletionResultType]::ParameterName, 'An answer, typed by the parameter (repeatable): --set service_name=orders (copier''s -d/--data)')
             [CompletionResult]::new('--answers', '--answers', [CompletionResultType]::ParameterName, 'Answers from a YAML or JSON file (a generated project''s .factory/scaffold.yaml too)')
             [CompletionResult]::new('--replay', '--replay', [CompletionResultType]::ParameterName, 'The answers recorded in a project generated earlier (DIR/.factory/scaffold.yaml)')
+            [CompletionResult]::new('--replay-file', '--replay-file', [CompletionResultType]::ParameterName, 'Generate again from the answers a run recorded: cookiecutter''s replay file (~/.cookiecutter_replay/NAME.json, its --replay-file), a project''s .factory/scaffold.yaml or a mapping of answers. Its values are taken as recorded; only what it lacks is asked')
+            [CompletionResult]::new('--debug-file', '--debug-file', [CompletionResultType]::ParameterName, 'Append debug lines to FILE (cookiecutter''s --debug-file)')
             [CompletionResult]::new('--ask', '--ask', [CompletionResultType]::ParameterName, 'Ask the questions whose names match this glob (`*it*`) even when --set, --answers, --defaults, --skip-answered or the template (`ask: false`) would leave them unasked; repeatable (copier''s --ask)')
             [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'Where a copier template''s answers file goes in the output, over the template''s `_answers_file` (copier''s -a)')
             [CompletionResult]::new('--answers-file', '--answers-file', [CompletionResultType]::ParameterName, 'Where a copier template''s answers file goes in the output, over the template''s `_answers_file` (copier''s -a)')
@@ -189,6 +191,8 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
             [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print debug lines (what was read and decided) on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print debug lines (what was read and decided) on stderr')
             [CompletionResult]::new('--defaults', '--defaults', [CompletionResultType]::ParameterName, 'Take defaults without asking, even on a terminal (cookiecutter''s --no-input)')
             [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Take defaults without asking, even on a terminal (cookiecutter''s --no-input)')
             [CompletionResult]::new('-g', '-g', [CompletionResultType]::ParameterName, 'Take a repository''s newest pre-release or development release too, when no ref is named (copier''s -g/--prereleases)')
@@ -299,6 +303,8 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             break
         }
         'factory;show' {
+            [CompletionResult]::new('--ref', '--ref', [CompletionResultType]::ParameterName, 'The branch, tag or commit of a repository source (same as URL#REF)')
+            [CompletionResult]::new('--directory', '--directory', [CompletionResultType]::ParameterName, 'The template''s folder inside a repository source')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
             [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')

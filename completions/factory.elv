@@ -161,6 +161,8 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --data 'An answer, typed by the parameter (repeatable): --set service_name=orders (copier''s -d/--data)'
             cand --answers 'Answers from a YAML or JSON file (a generated project''s .factory/scaffold.yaml too)'
             cand --replay 'The answers recorded in a project generated earlier (DIR/.factory/scaffold.yaml)'
+            cand --replay-file 'Generate again from the answers a run recorded: cookiecutter''s replay file (~/.cookiecutter_replay/NAME.json, its --replay-file), a project''s .factory/scaffold.yaml or a mapping of answers. Its values are taken as recorded; only what it lacks is asked'
+            cand --debug-file 'Append debug lines to FILE (cookiecutter''s --debug-file)'
             cand --ask 'Ask the questions whose names match this glob (`*it*`) even when --set, --answers, --defaults, --skip-answered or the template (`ask: false`) would leave them unasked; repeatable (copier''s --ask)'
             cand -a 'Where a copier template''s answers file goes in the output, over the template''s `_answers_file` (copier''s -a)'
             cand --answers-file 'Where a copier template''s answers file goes in the output, over the template''s `_answers_file` (copier''s -a)'
@@ -180,6 +182,8 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --correlation-id 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter'
             cand --causation-id 'The event id that caused this invocation'
             cand --color 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never'
+            cand -v 'Print debug lines (what was read and decided) on stderr'
+            cand --verbose 'Print debug lines (what was read and decided) on stderr'
             cand --defaults 'Take defaults without asking, even on a terminal (cookiecutter''s --no-input)'
             cand --no-input 'Take defaults without asking, even on a terminal (cookiecutter''s --no-input)'
             cand -g 'Take a repository''s newest pre-release or development release too, when no ref is named (copier''s -g/--prereleases)'
@@ -285,6 +289,8 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'factory;show'= {
+            cand --ref 'The branch, tag or commit of a repository source (same as URL#REF)'
+            cand --directory 'The template''s folder inside a repository source'
             cand --store 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)'
             cand --tenant 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)'
             cand --project 'Project for events (default: FACTORY_PROJECT, then store.yaml)'

@@ -161,6 +161,8 @@ complete -c factory -n "__fish_factory_using_subcommand generate" -s o -l output
 complete -c factory -n "__fish_factory_using_subcommand generate" -s d -l set -l data -d 'An answer, typed by the parameter (repeatable): --set service_name=orders (copier\'s -d/--data)' -r
 complete -c factory -n "__fish_factory_using_subcommand generate" -l answers -d 'Answers from a YAML or JSON file (a generated project\'s .factory/scaffold.yaml too)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand generate" -l replay -d 'The answers recorded in a project generated earlier (DIR/.factory/scaffold.yaml)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand generate" -l replay-file -d 'Generate again from the answers a run recorded: cookiecutter\'s replay file (~/.cookiecutter_replay/NAME.json, its --replay-file), a project\'s .factory/scaffold.yaml or a mapping of answers. Its values are taken as recorded; only what it lacks is asked' -r -F
+complete -c factory -n "__fish_factory_using_subcommand generate" -l debug-file -d 'Append debug lines to FILE (cookiecutter\'s --debug-file)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand generate" -l ask -d 'Ask the questions whose names match this glob (`*it*`) even when --set, --answers, --defaults, --skip-answered or the template (`ask: false`) would leave them unasked; repeatable (copier\'s --ask)' -r
 complete -c factory -n "__fish_factory_using_subcommand generate" -s a -l answers-file -d 'Where a copier template\'s answers file goes in the output, over the template\'s `_answers_file` (copier\'s -a)' -r
 complete -c factory -n "__fish_factory_using_subcommand generate" -s x -l exclude -d 'Leave out the output paths matching this pattern, besides the template\'s own exclusions (copier\'s -x; gitignore patterns, `!` includes again); repeatable' -r
@@ -180,6 +182,7 @@ complete -c factory -n "__fish_factory_using_subcommand generate" -l causation-i
 complete -c factory -n "__fish_factory_using_subcommand generate" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c factory -n "__fish_factory_using_subcommand generate" -s v -l verbose -d 'Print debug lines (what was read and decided) on stderr'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l defaults -l no-input -d 'Take defaults without asking, even on a terminal (cookiecutter\'s --no-input)'
 complete -c factory -n "__fish_factory_using_subcommand generate" -s g -l prereleases -d 'Take a repository\'s newest pre-release or development release too, when no ref is named (copier\'s -g/--prereleases)'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l skip-answered -d 'Ask only the questions --last-answers has no answer for (copier\'s --skip-answered)'
@@ -265,6 +268,8 @@ complete -c factory -n "__fish_factory_using_subcommand list" -l json -d 'Print 
 complete -c factory -n "__fish_factory_using_subcommand list" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand list" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c factory -n "__fish_factory_using_subcommand show" -l ref -d 'The branch, tag or commit of a repository source (same as URL#REF)' -r
+complete -c factory -n "__fish_factory_using_subcommand show" -l directory -d 'The template\'s folder inside a repository source' -r
 complete -c factory -n "__fish_factory_using_subcommand show" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand show" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand show" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r

@@ -137,6 +137,9 @@ fn folder_as(
         return Err(Error::new(format!("{label} is not a folder"))
             .hint("pass the template folder, the one holding template.yaml"));
     }
+    if !any {
+        refuse_collection(dir, label)?;
+    }
     let mut files = TemplateFiles::load_dir(dir)?;
     if let Some(flavor) = flavor {
         let (wanted, other): (&[&str], &[&str]) = match flavor {
@@ -257,6 +260,57 @@ const MARKERS: &[&str] = &[
     "copier.yaml",
 ];
 
+/// The templates inside a folder that is not one itself (a repository of several), up to two
+/// levels down: each one's path inside `dir` and the file that makes it a template. Hidden
+/// folders are left out, and nothing below a template is looked at.
+pub fn templates_inside(dir: &Path) -> Vec<(String, &'static str)> {
+    let mut found = Vec::new();
+    let mut walk = walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .max_depth(2)
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(Ok(entry)) = walk.next() {
+        let name = entry.file_name().to_string_lossy();
+        if !entry.file_type().is_dir() || name.starts_with('.') {
+            if entry.file_type().is_dir() {
+                walk.skip_current_dir();
+            }
+            continue;
+        }
+        if let Some(marker) = MARKERS.iter().find(|m| entry.path().join(m).is_file()) {
+            let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+            found.push((rel.display().to_string(), *marker));
+            walk.skip_current_dir();
+        }
+    }
+    found
+}
+
+/// A folder that is no template itself but holds some is refused, naming them.
+pub fn refuse_collection(dir: &Path, label: &str) -> Result<()> {
+    if MARKERS.iter().any(|m| dir.join(m).is_file()) {
+        return Ok(());
+    }
+    let inside = templates_inside(dir);
+    if inside.is_empty() {
+        return Ok(());
+    }
+    let how = format!("{}/", label.trim_end_matches('/'));
+    Err(several_templates(label, &inside, &how))
+}
+
+/// The error for a folder that holds templates but is not one: it lists them.
+fn several_templates(at: &str, inside: &[(String, &str)], how: &str) -> Error {
+    let listed: Vec<String> = inside.iter().map(|(p, m)| format!("{p} ({m})")).collect();
+    Error::usage(format!(
+        "{at} is not a template itself; it holds {}: {}",
+        inside.len(),
+        listed.join(", ")
+    ))
+    .hint(format!("name one: {how}{}", inside[0].0))
+}
+
 /// Reads a template from a folder or a git URL (`URL#REF`, an abbreviation such as
 /// `gh:owner/repo`), for `register`, `version`, `validate` and `generate`.
 pub fn from_location(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
@@ -287,12 +341,24 @@ pub fn from_location(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
     // `--ref HEAD` of a folder is the folder as it is, which is what copier reads for any ref
     // of a folder that is not a repository's root (its `vcs_ref` applies to repositories).
     let head = fetch.any_folder && fetch.reference.as_deref() == Some("HEAD");
-    if (fetch.reference.is_some() && !head) || fetch.directory.is_some() {
+    if fetch.reference.is_some() && !head {
         return Err(Error::usage(format!(
-            "--ref and --directory apply to repositories; {location} is a folder"
+            "--ref applies to repositories; {location} is a folder"
         ))
-        .hint("name the template's folder itself"));
+        .hint("name the folder without --ref (or a git repository's URL with it)"));
     }
+    // --directory in a folder: the template is that folder inside it, as cookiecutter
+    // reads `cookiecutter FOLDER --directory SUBDIR`.
+    let joined;
+    let location = match fetch.directory.as_deref().filter(|d| !d.is_empty()) {
+        Some(directory) => {
+            crate::render::paths::check_inside(directory)
+                .map_err(|m| Error::usage(format!("--directory {directory}: {m}")))?;
+            joined = format!("{}/{directory}", location.trim_end_matches('/'));
+            joined.as_str()
+        }
+        None => location,
+    };
     let dir = PathBuf::from(location);
     let source_ref = path_ref(&dir);
     let (files, manifest, note) = folder_as(&dir, location, fetch.flavor, None, fetch.any_folder)?;
@@ -688,6 +754,14 @@ fn from_repository(
         .hint("name the template's folder inside the repository with --directory"));
     }
     if !any && !MARKERS.iter().any(|m| here.join(m).is_file()) {
+        let several = templates_inside(&here);
+        if !several.is_empty() {
+            let how = match directory {
+                Some(d) => format!("--directory {}/", d.trim_end_matches('/')),
+                None => "--directory ".to_string(),
+            };
+            return Err(several_templates(&at, &several, &how));
+        }
         let inside = directory.map(|d| format!(" in `{d}`")).unwrap_or_default();
         return Err(Error::new(format!(
             "{at} holds no template{inside}: looked for {}",

@@ -219,6 +219,7 @@ fn generate_into(
 ) -> Result<GenerateReport> {
     let (state, mut resolved) = resolve_source(session, &request)?;
     user_options(&request, &mut resolved)?;
+    debug_read(&resolved, ports.progress);
     // cookiecutter's -o is the folder its project folder is made in; which project folder
     // the answers decide, so that target is checked once they are known.
     let into_parent = resolved.manifest.flavour() == Flavour::Cookiecutter;
@@ -252,6 +253,7 @@ fn generate_into(
         true => project_folder(session, &request, &resolved, renderer, &ctx, &output)?,
         false => output.clone(),
     };
+    debug_target(&resolved, &target, ports.progress);
     // The target absolute once the output exists (canonical), as events name it.
     let execution = |execution_id: &str| Execution {
         execution_id: execution_id.to_string(),
@@ -314,6 +316,48 @@ fn user_options(request: &GenerateScaffold, resolved: &mut ResolvedSource) -> Re
         .skip_if_exists
         .extend(request.skip_if_exists.iter().cloned());
     Ok(())
+}
+
+/// The logger a debug line names: cookiecutter's module for its templates (its debug log's
+/// lines, which scripts grep), factory's own otherwise.
+fn debug_logger(resolved: &ResolvedSource, module: &str) -> String {
+    match resolved.manifest.flavour() {
+        Flavour::Cookiecutter => format!("cookiecutter.{module}"),
+        Flavour::Copier => format!("factory.copier.{module}"),
+        Flavour::Factory => format!("factory.{module}"),
+    }
+}
+
+/// The debug line naming the output folder.
+fn debug_target(resolved: &ResolvedSource, target: &Path, progress: &dyn generate::Progress) {
+    let logger = debug_logger(resolved, "generate");
+    progress.debug(&logger, &format!("output folder is {}", target.display()));
+}
+
+/// The debug line naming the file the questions were read from.
+fn debug_read(resolved: &ResolvedSource, progress: &dyn generate::Progress) {
+    let (module, file) = match resolved.manifest.flavour() {
+        // cookiecutter's own line (cookiecutter.main: context_file is …).
+        Flavour::Cookiecutter => ("main", "cookiecutter.json"),
+        Flavour::Copier => (
+            "generate",
+            crate::template::copier::CONFIG_FILES
+                .iter()
+                .copied()
+                .find(|name| resolved.files.get(name).is_some())
+                .unwrap_or("copier.yml"),
+        ),
+        Flavour::Factory => ("generate", crate::template::manifest::MANIFEST_FILE),
+    };
+    let what = match resolved.manifest.flavour() {
+        Flavour::Cookiecutter => "context_file",
+        _ => "manifest",
+    };
+    let path = Path::new(&resolved.label).join(file);
+    progress.debug(
+        &debug_logger(resolved, module),
+        &format!("{what} is {}", path.display()),
+    );
 }
 
 /// cookiecutter's `pre_prompt` hooks (with `--trust`), run as cookiecutter runs them: in a
@@ -799,9 +843,10 @@ pub(super) fn resolve_answers(
         run,
     )
     .map_err(|problems| {
-        answers::not_usable(&resolved.label, &problems).hint(
-            "give answers with --set NAME=VALUE or --answers FILE; `factory show` lists the parameters",
-        )
+        answers::not_usable(&resolved.label, &problems).hint(format!(
+            "give answers with --set NAME=VALUE or --answers FILE; `factory show {}` lists the parameters",
+            request.template
+        ))
     })?;
     if let Some(python) = python
         .as_ref()
@@ -911,9 +956,29 @@ fn project_folder(
         .map_err(|m| Error::new(format!("{}: {m}", resolved.label)))?;
     let project = output.join(folder);
     if !request.dry_run {
+        // cookiecutter refuses a project folder that exists at all, empty or not.
+        if !request.overwrite && std::fs::symlink_metadata(&project).is_ok() {
+            return Err(Error::new(format!(
+                "\"{}\" directory already exists",
+                python_path(&project)
+            ))
+            .hint("pass --force (cookiecutter's -f) to write into it, or choose another -o"));
+        }
         prepare_target(session, &project, request.overwrite)?;
     }
     Ok(project)
+}
+
+/// A path as Python's `Path` shows it (cookiecutter's messages): no `.` components.
+fn python_path(path: &Path) -> String {
+    let kept: PathBuf = path
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    match kept.as_os_str().is_empty() {
+        true => ".".to_string(),
+        false => kept.display().to_string(),
+    }
 }
 
 /// Phase 5: render, run what is trusted, place the output, and deliver it (a repository

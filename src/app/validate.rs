@@ -132,6 +132,7 @@ impl ValidateTemplate {
 
 /// A template folder, without a store: nothing recorded.
 fn validate_folder(dir: &std::path::Path, options: &Options) -> Result<Validated> {
+    crate::source::refuse_collection(dir, &dir.display().to_string())?;
     let files = Arc::new(TemplateFiles::load_dir(dir)?);
     let name = crate::template::load::name_from_location(
         &dir.canonicalize()

@@ -19,7 +19,11 @@ pub(crate) struct GenerateArgs {
     source: String,
     /// Answers after the template, as cookiecutter's extra context: `service_name=orders`
     /// (the same as --set).
-    #[arg(value_name = "NAME=VALUE", value_parser = assignment)]
+    #[arg(
+        value_name = "NAME=VALUE",
+        value_parser = assignment,
+        add = clap_complete::ArgValueCompleter::new(super::complete::parameters)
+    )]
     extra: Vec<String>,
     /// The output folder (default: the current folder, which must then be empty unless
     /// --force; for a cookiecutter template, the folder its project folder is made in).
@@ -31,7 +35,8 @@ pub(crate) struct GenerateArgs {
         long = "set",
         short = 'd',
         visible_alias = "data",
-        value_name = "NAME=VALUE"
+        value_name = "NAME=VALUE",
+        add = clap_complete::ArgValueCompleter::new(super::complete::parameters)
     )]
     set: Vec<String>,
     /// Answers from a YAML or JSON file (a generated project's .factory/scaffold.yaml too).
@@ -40,6 +45,22 @@ pub(crate) struct GenerateArgs {
     /// The answers recorded in a project generated earlier (DIR/.factory/scaffold.yaml).
     #[arg(long, value_name = "DIR", conflicts_with = "answers")]
     replay: Option<PathBuf>,
+    /// Generate again from the answers a run recorded: cookiecutter's replay file
+    /// (~/.cookiecutter_replay/NAME.json, its --replay-file), a project's
+    /// .factory/scaffold.yaml or a mapping of answers. Its values are taken as recorded;
+    /// only what it lacks is asked.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["answers", "replay", "set", "extra", "defaults"]
+    )]
+    replay_file: Option<PathBuf>,
+    /// Print debug lines (what was read and decided) on stderr.
+    #[arg(short, long)]
+    verbose: bool,
+    /// Append debug lines to FILE (cookiecutter's --debug-file).
+    #[arg(long, value_name = "FILE")]
+    debug_file: Option<PathBuf>,
     /// Take defaults without asking, even on a terminal (cookiecutter's --no-input).
     #[arg(long, visible_alias = "no-input")]
     defaults: bool,
@@ -149,12 +170,21 @@ pub(crate) fn given_answers(file: Option<&PathBuf>, set: &[String]) -> Result<Ma
     Ok(given)
 }
 
-/// The answers of `--last-answers FILE`: a copier answers file (its keys starting with `_`
-/// are copier's own, not answers) or a project's record.
+/// Answers an earlier run recorded (`--last-answers`, `--replay-file`): a copier answers
+/// file, cookiecutter's replay file (`{"cookiecutter": {…}}`), a project's record, or a
+/// mapping. Names starting with `_` are the tool's facts of that run (`_template`,
+/// `_output_dir`, `_commit`, …) or the template's private values, not answers.
 fn recorded_answers(file: &PathBuf) -> Result<Map<String, Value>> {
-    let mut recorded = given_answers(Some(file), &[])?;
-    recorded.retain(|name, _| !name.starts_with('_'));
-    Ok(recorded)
+    let mut answers = given_answers(Some(file), &[])?;
+    if let Some(Value::Object(recorded)) = answers.get("cookiecutter")
+        && answers
+            .keys()
+            .all(|k| k == "cookiecutter" || k == "_cookiecutter")
+    {
+        answers = recorded.clone();
+    }
+    answers.retain(|name, _| !name.starts_with('_'));
+    Ok(answers)
 }
 
 /// A size for people: B, KiB, MiB.
@@ -175,9 +205,13 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
     // Positional answers come first so a --set for the same name wins, as it is the
     // more explicit of the two.
     let set: Vec<String> = args.extra.iter().chain(&args.set).cloned().collect();
+    let answers = match &args.replay_file {
+        Some(file) => recorded_answers(file)?,
+        None => given_answers(args.answers.as_ref().or(recorded.as_ref()), &set)?,
+    };
     let request = GenerateScaffold {
         commit_trailer: None,
-        answers: given_answers(args.answers.as_ref().or(recorded.as_ref()), &set)?,
+        answers,
         template: args.source,
         target: ScaffoldTarget::folder(&args.output),
         allow_draft: args.allow_draft,
@@ -215,7 +249,8 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
         }
         None => asker,
     };
-    let console = super::console::Console::new(app);
+    let debug = super::console::Debug::new(args.verbose, args.debug_file.as_deref())?;
+    let console = super::console::Console::with_debug(app, debug);
     let ports = Ports {
         progress: &console,
         asker,

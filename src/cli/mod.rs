@@ -12,6 +12,7 @@ mod events;
 mod generate;
 mod hash;
 mod init;
+mod inspect;
 mod library;
 mod lifecycle;
 mod printer;

@@ -9,9 +9,14 @@ use crate::error::Result;
 /// Arguments of `show`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ShowArgs {
-    /// TEMPLATE or TEMPLATE@VERSION.
-    #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::templates))]
-    reference: String,
+    /// TEMPLATE or TEMPLATE@VERSION in the store, or a template folder, zip or git URL[#REF].
+    #[arg(
+        value_name = "REFERENCE",
+        add = clap_complete::ArgValueCandidates::new(super::complete::templates)
+    )]
+    template: String,
+    #[command(flatten)]
+    repo: crate::cli::RepoArgs,
 }
 
 /// Runs `list`.
@@ -91,13 +96,27 @@ fn print_version(app: &App, template: &Template, v: &TemplateVersion) {
     if let Some(at) = &v.published_at {
         out!(app.printer, "  published: {at}");
     }
-    print_parameters(app, v);
+    print_parameters(app, v.schema.as_ref());
 }
 
 /// Runs `show`.
 pub(crate) fn show(app: &App, args: ShowArgs) -> Result<()> {
-    let (_session, state) = app.read_state()?;
-    let crate::app::Reference { name, version } = crate::app::Reference::parse(&args.reference);
+    let location = crate::source::is_location(&args.template, &app.settings.git.abbreviations);
+    if args.repo.reference.is_some() || args.repo.directory.is_some() {
+        return super::inspect::show_location(app, &args.template, args.repo);
+    }
+    let read = app.read_state();
+    // A bare name that is also a folder here is the stored template when the store has it.
+    let name = crate::app::Reference::parse(&args.template).name;
+    let stored = |r: &Result<_>| {
+        r.as_ref()
+            .is_ok_and(|(_, s)| commands::find_template(s, name).is_ok())
+    };
+    if location && !stored(&read) {
+        return super::inspect::show_location(app, &args.template, args.repo);
+    }
+    let (_session, state) = read?;
+    let crate::app::Reference { name, version } = crate::app::Reference::parse(&args.template);
     let template = commands::find_template(&state, name)?;
     if let Some(version) = version {
         let (_, v) = commands::find_version(&state, name, version)?;
@@ -112,50 +131,54 @@ pub(crate) fn show(app: &App, args: ShowArgs) -> Result<()> {
     if app.json() {
         app.printer.json_document(&TemplateReport::of(template));
     } else if app.human() {
-        out!(app.printer, "{} ({})", template.name, template.id);
-        out!(app.printer, "  title:    {}", template.title);
-        out!(app.printer, "  category: {}", template.category);
-        if let Some(owner) = &template.owner {
-            out!(app.printer, "  owner:    {owner}");
-        }
-        if !template.tags.is_empty() {
-            out!(app.printer, "  tags:     {}", template.tags.join(", "));
-        }
-        out!(app.printer, "  source:   {}", template.source);
-        if template.versions.is_empty() {
-            out!(
-                app.printer,
-                "  no versions yet: factory version {} --version 0.1.0",
-                template.name
-            );
-        }
-        for v in &template.versions {
-            out!(
-                app.printer,
-                "  {:<10}  {:<10}  {}",
-                v.version,
-                v.status.as_str(),
-                v.content_hash
-            );
-        }
-        if let Some(newest) = template.latest() {
-            out!(app.printer, "  of {} (the newest):", newest.version);
-            print_parameters(app, newest);
-        }
+        print_template(app, template);
     }
     Ok(())
 }
 
-fn print_parameters(app: &App, v: &TemplateVersion) {
-    let Some(properties) = v.schema.as_ref().and_then(|s| s["properties"].as_object()) else {
+/// A stored template for people: its fields, versions and newest parameters.
+fn print_template(app: &App, template: &Template) {
+    out!(app.printer, "{} ({})", template.name, template.id);
+    out!(app.printer, "  title:    {}", template.title);
+    out!(app.printer, "  category: {}", template.category);
+    if let Some(owner) = &template.owner {
+        out!(app.printer, "  owner:    {owner}");
+    }
+    if !template.tags.is_empty() {
+        out!(app.printer, "  tags:     {}", template.tags.join(", "));
+    }
+    out!(app.printer, "  source:   {}", template.source);
+    if template.versions.is_empty() {
+        out!(
+            app.printer,
+            "  no versions yet: factory version {} --version 0.1.0",
+            template.name
+        );
+    }
+    for v in &template.versions {
+        out!(
+            app.printer,
+            "  {:<10}  {:<10}  {}",
+            v.version,
+            v.status.as_str(),
+            v.content_hash
+        );
+    }
+    if let Some(newest) = template.latest() {
+        out!(app.printer, "  of {} (the newest):", newest.version);
+        print_parameters(app, newest.schema.as_ref());
+    }
+}
+
+/// A template's parameters for people, from their JSON Schema.
+pub(super) fn print_parameters(app: &App, schema: Option<&serde_json::Value>) {
+    let Some(properties) = schema.and_then(|s| s["properties"].as_object()) else {
         return;
     };
     if properties.is_empty() {
         return;
     }
-    let required: Vec<&str> = v
-        .schema
-        .as_ref()
+    let required: Vec<&str> = schema
         .and_then(|s| s["required"].as_array())
         .map(|r| r.iter().filter_map(|x| x.as_str()).collect())
         .unwrap_or_default();

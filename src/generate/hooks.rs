@@ -209,6 +209,11 @@ pub fn run_hook(
     run_script(&hook.name, &script, cwd, output)
 }
 
+/// Runs a hook whose text was rendered elsewhere (by Jinja2, for an extension's tag) in `cwd`.
+pub fn run_rendered(hook: &Hook, script: &str, cwd: &Path, output: Output) -> Result<()> {
+    run_script(&hook.name, script, cwd, output)
+}
+
 /// Runs a hook as it is, not rendered (cookiecutter's `pre_prompt`, which runs before there
 /// is a context), in `cwd`.
 pub fn run_unrendered(hook: &Hook, cwd: &Path, output: Output) -> Result<()> {

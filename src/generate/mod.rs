@@ -38,6 +38,9 @@ pub trait Progress: Sync {
     /// `_message_before_copy`…) or copier's ` > Running task 1 of 2: …`. Nowhere by default
     /// (a worker: nobody watches).
     fn say(&self, _text: &str) {}
+    /// A debug line (`generate --verbose`, `--debug-file`): what was read and decided, in
+    /// the words and logger names cookiecutter's debug log uses for its templates.
+    fn debug(&self, _logger: &str, _message: &str) {}
     /// Where the output of the template's own code (hooks, tasks) goes: kept by default and
     /// quoted only when the code fails.
     fn code_output(&self) -> hooks::Output {
@@ -197,8 +200,16 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         std::fs::create_dir_all(&project).map_err(|e| fail(Error::io("create", &project, e)))?;
     }
     let shown = progress.code_output();
+    // A hook that uses a Python extension's tag is rendered by Jinja2, as its files are.
+    let run_hook =
+        |hook: &hooks::Hook| match renderer.render_foreign_text(&hook.name, &hook.text, &ctx) {
+            Some(script) => script
+                .map_err(|m| Error::new(format!("{}: {m}", hook.name)))
+                .and_then(|script| hooks::run_rendered(hook, &script, &project, shown)),
+            None => hooks::run_hook(hook, env, &ctx, &project, shown),
+        };
     for hook in &request.hooks.pre {
-        hooks::run_hook(hook, env, &ctx, &project, shown).map_err(fail)?;
+        run_hook(hook).map_err(fail)?;
     }
     // A pre-generation hook may change the answers (`cookiecutter.update({...})`): the names
     // inside are decided again, as cookiecutter renders them after the hook.
@@ -219,7 +230,7 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
     // The bar goes before the template's code prints.
     progress.finish();
     for hook in &request.hooks.post {
-        hooks::run_hook(hook, env, &ctx, &project, shown).map_err(fail)?;
+        run_hook(hook).map_err(fail)?;
     }
     hooks::run_tasks(&request.hooks.tasks, env, &ctx, &project, shown, &|line| {
         progress.say(line)

@@ -354,8 +354,19 @@ impl<'a> Renderer<'a> {
                 link: Some(link.target.clone()),
             });
         }
+        // A test case's expected tree is the template's record of its output, not content.
+        let expected = manifest.expected_trees();
+        let in_expected = |path: &str| {
+            expected.iter().any(|d| {
+                path.strip_prefix(d)
+                    .is_some_and(|rest| rest.starts_with('/'))
+            })
+        };
         for (index, file) in files.files.iter().enumerate() {
-            if kept_links.contains(file.path.as_str()) || below_kept(&file.path) {
+            if kept_links.contains(file.path.as_str())
+                || below_kept(&file.path)
+                || in_expected(&file.path)
+            {
                 continue;
             }
             let Some(path) = file.path.strip_prefix(&prefix) else {
@@ -1104,11 +1115,7 @@ impl<'a> Renderer<'a> {
         file: &ContentFile,
         ctx: &minijinja::Value,
     ) -> Result<Option<Vec<u8>>, RenderProblem> {
-        let Some(foreign) = self.settings.foreign.as_ref() else {
-            return Ok(None);
-        };
-        let tags = &foreign.names().tags;
-        if tags.is_empty() || file.link.is_some() {
+        if self.settings.foreign.is_none() || file.link.is_some() {
             return Ok(None);
         }
         let bytes = self.files.files[file.index]
@@ -1118,18 +1125,10 @@ impl<'a> Renderer<'a> {
             return Ok(None);
         }
         let text = std::str::from_utf8(&bytes).expect("checked by is_binary");
-        let start = self
-            .manifest
-            .envops
-            .get("block_start_string")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or("{%");
-        if !uses_tag(text, start, tags) {
+        let Some(rendered) = self.render_foreign_text(&file.path, text, ctx) else {
             return Ok(None);
-        }
-        let context = serde_json::to_value(ctx).unwrap_or_default();
-        foreign
-            .render(&file.path, text, context)
+        };
+        rendered
             .map(|text| Some(text.into_bytes()))
             .map_err(|message| {
                 self.problem(TemplateError {
@@ -1137,6 +1136,30 @@ impl<'a> Renderer<'a> {
                     message: format!("{message} (rendered by Jinja2 for its extension's tag)"),
                 })
             })
+    }
+
+    /// A text that uses a tag a Python extension adds, rendered by Jinja2 in the helper (a
+    /// file, or a cookiecutter hook, which cookiecutter renders with the same environment);
+    /// `None` when there is no helper or the text uses none of its tags.
+    pub fn render_foreign_text(
+        &self,
+        name: &str,
+        text: &str,
+        ctx: &minijinja::Value,
+    ) -> Option<Result<String, String>> {
+        let foreign = self.settings.foreign.as_ref()?;
+        let tags = &foreign.names().tags;
+        let start = self
+            .manifest
+            .envops
+            .get("block_start_string")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("{%");
+        if tags.is_empty() || !uses_tag(text, start, tags) {
+            return None;
+        }
+        let context = serde_json::to_value(ctx).unwrap_or_default();
+        Some(foreign.render(name, text, context))
     }
 
     /// Renders everything into memory, collecting every problem (for validation).
