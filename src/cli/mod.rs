@@ -262,7 +262,7 @@ fn dispatch(app: &App, command: Command) -> Result<()> {
         Command::Version(args) => lifecycle::version(app, args),
         Command::Validate(args) => validate::run(app, args),
         Command::Publish(args) => lifecycle::publish(app, args),
-        Command::Generate(args) => generate::run(app, args),
+        Command::Generate(args) => generate::run(app, *args),
         Command::Compat(args) => compat::run(app, args),
         Command::Upgrade(args) => upgrade::run(app, args),
         Command::Verify(args) => verify::run(app, args),
