@@ -1116,7 +1116,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__generate)
-            opts="-o -d -q -h --output --data --set --answers --replay --no-input --defaults --ask --allow-draft --runtime --force --dry-run --git --trust --compat-answers --flavor --ref --directory --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
+            opts="-o -d -v -g -a -x -s -T -q -h --output --data --set --answers --replay --replay-file --verbose --debug-file --no-input --defaults --ask --prereleases --answers-file --exclude --skip --last-answers --skip-answered --allow-draft --runtime --force --dry-run --git --trust --compat-answers --skip-tasks --flavor --ref --directory --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1150,7 +1150,43 @@ _factory() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --replay-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --debug-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --ask)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --answers-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -x)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --skip)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --last-answers)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3142,12 +3178,20 @@ _factory() {
             return 0
             ;;
         factory__subcmd__show)
-            opts="-q -h --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
+            opts="-q -h --ref --directory --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --ref)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --directory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -3422,7 +3466,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__upgrade)
-            opts="-d -a -c -q -h --to --apply --conflict --conflict-style --data --set --trust --no-input --defaults --ask --skip-answered --answers-file --delete-removed --context-lines --line-merge --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
+            opts="-d -a -c -g -q -h --to --apply --conflict --conflict-style --data --set --trust --no-input --defaults --ask --skip-answered --answers-file --delete-removed --context-lines --line-merge --check --prereleases --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -161,7 +161,13 @@ complete -c factory -n "__fish_factory_using_subcommand generate" -s o -l output
 complete -c factory -n "__fish_factory_using_subcommand generate" -s d -l set -l data -d 'An answer, typed by the parameter (repeatable): --set service_name=orders (copier\'s -d/--data)' -r
 complete -c factory -n "__fish_factory_using_subcommand generate" -l answers -d 'Answers from a YAML or JSON file (a generated project\'s .factory/scaffold.yaml too)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand generate" -l replay -d 'The answers recorded in a project generated earlier (DIR/.factory/scaffold.yaml)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand generate" -l replay-file -d 'Generate again from the answers a run recorded: cookiecutter\'s replay file (~/.cookiecutter_replay/NAME.json, its --replay-file), a project\'s .factory/scaffold.yaml or a mapping of answers. Its values are taken as recorded; only what it lacks is asked' -r -F
+complete -c factory -n "__fish_factory_using_subcommand generate" -l debug-file -d 'Append debug lines to FILE (cookiecutter\'s --debug-file)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand generate" -l ask -d 'Ask the questions whose names match this glob (`*it*`) even when --set, --answers, --defaults, --skip-answered or the template (`ask: false`) would leave them unasked; repeatable (copier\'s --ask)' -r
+complete -c factory -n "__fish_factory_using_subcommand generate" -s a -l answers-file -d 'Where a copier template\'s answers file goes in the output, over the template\'s `_answers_file` (copier\'s -a)' -r
+complete -c factory -n "__fish_factory_using_subcommand generate" -s x -l exclude -d 'Leave out the output paths matching this pattern, besides the template\'s own exclusions (copier\'s -x; gitignore patterns, `!` includes again); repeatable' -r
+complete -c factory -n "__fish_factory_using_subcommand generate" -s s -l skip -d 'Keep a file the output folder already has when it matches this pattern, besides the template\'s `_skip_if_exists` (copier\'s -s); repeatable, rendered over the answers' -r
+complete -c factory -n "__fish_factory_using_subcommand generate" -l last-answers -d 'Answers recorded by an earlier generation (a copier answers file, a project\'s .factory/scaffold.yaml), as copier\'s recopy reads them: offered as each question\'s default when asked, taken when not asked, and left for the default when a question\'s `when` does not hold' -r -F
 complete -c factory -n "__fish_factory_using_subcommand generate" -l runtime -d 'The runtime the project will run on, judged against the template\'s RuntimeRequires' -r
 complete -c factory -n "__fish_factory_using_subcommand generate" -l flavor -d 'Read a template folder holding both copier.yml and cookiecutter.json as this tool\'s template (copier without the flag)' -r -f -a "copier\t'`copier.yml` (what such a folder is read as without the flag)'
 cookiecutter\t'`cookiecutter.json`'"
@@ -176,13 +182,17 @@ complete -c factory -n "__fish_factory_using_subcommand generate" -l causation-i
 complete -c factory -n "__fish_factory_using_subcommand generate" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c factory -n "__fish_factory_using_subcommand generate" -s v -l verbose -d 'Print debug lines (what was read and decided) on stderr'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l defaults -l no-input -d 'Take defaults without asking, even on a terminal (cookiecutter\'s --no-input)'
+complete -c factory -n "__fish_factory_using_subcommand generate" -s g -l prereleases -d 'Take a repository\'s newest pre-release or development release too, when no ref is named (copier\'s -g/--prereleases)'
+complete -c factory -n "__fish_factory_using_subcommand generate" -l skip-answered -d 'Ask only the questions --last-answers has no answer for (copier\'s --skip-answered)'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l allow-draft -d 'Allow a version that is not published'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l force -d 'Write into a non-empty output folder, over what is there'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l dry-run -d 'Print the files and content hash; write nothing and record nothing'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l git -d 'Commit the output to a git repository (initialised when missing)'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l trust -d 'Run the template\'s own code (cookiecutter hooks, copier tasks); refused without it'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l compat-answers -d 'Also write cookiecutter\'s replay file or copier\'s .copier-answers.yml (without secrets)'
+complete -c factory -n "__fish_factory_using_subcommand generate" -s T -l skip-tasks -d 'Do not run a copier template\'s tasks (copier\'s -T/--skip-tasks); they then need no --trust'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand generate" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -226,6 +236,8 @@ complete -c factory -n "__fish_factory_using_subcommand upgrade" -l defaults -l 
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l skip-answered -d 'On a terminal, ask only new questions (the recorded answers stand)'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l delete-removed -d 'Delete a file the new version no longer has even when you changed it, as copier does (with --conflict rej your change is left in FILE.rej); without it such a file is kept and reported as a conflict'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l line-merge -d 'Merge TOML, YAML and JSON files by lines, as copier and cruft do, instead of key by key'
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l check -d 'Only say whether the template has a newer version than the project\'s (copier\'s check-update): exit 0 when up to date, 3 when a newer one exists; nothing is rendered or recorded'
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -s g -l prereleases -d 'With --check, count pre-release tags (`v3.0.0-alpha`) as versions too (copier\'s --prereleases)'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -256,6 +268,8 @@ complete -c factory -n "__fish_factory_using_subcommand list" -l json -d 'Print 
 complete -c factory -n "__fish_factory_using_subcommand list" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand list" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c factory -n "__fish_factory_using_subcommand show" -l ref -d 'The branch, tag or commit of a repository source (same as URL#REF)' -r
+complete -c factory -n "__fish_factory_using_subcommand show" -l directory -d 'The template\'s folder inside a repository source' -r
 complete -c factory -n "__fish_factory_using_subcommand show" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand show" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand show" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r

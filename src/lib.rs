@@ -26,6 +26,7 @@ pub mod registry;
 pub mod render;
 pub mod runtime;
 pub mod secrets;
+pub mod source;
 pub mod store;
 pub mod suggest;
 pub mod template;

@@ -215,7 +215,7 @@ pub fn validate(
         return r.finish(options);
     }
     check_defaults(&renderer, &mut r);
-    check_tests(&renderer, &mut r);
+    check_tests(&renderer, &files, &mut r);
     if options.matrix {
         check_matrix(&renderer, &mut r);
     }
@@ -702,13 +702,14 @@ fn check_variables(renderer: &Renderer, r: &mut Recorder, at: &dyn Fn(&str) -> O
 }
 
 /// Renders one answer set strictly and records what fails; `case` names it in locations.
+/// Renders one answer set, recording what fails; the files when it rendered.
 fn render_case(
     renderer: &Renderer,
     check: &'static str,
     case: &str,
     given: &Map<String, Value>,
     r: &mut Recorder,
-) {
+) -> Option<Vec<RenderedFile>> {
     let answers = match answers::resolve(renderer.manifest(), renderer.env(), given, true) {
         Ok(answers) => answers,
         Err(problems) => {
@@ -716,7 +717,7 @@ fn render_case(
             for problem in problems {
                 r.fail(check, format!("{case}: {problem}"), None);
             }
-            return;
+            return None;
         }
     };
     let ctx = answers.context();
@@ -724,12 +725,15 @@ fn render_case(
         Ok(chosen) => chosen,
         Err(message) => {
             r.fail(check, format!("{case}: {message}"), None);
-            return;
+            return None;
         }
     };
     let renderer = chosen.as_ref().unwrap_or(renderer);
     match renderer.render_all(&ctx) {
-        Ok(files) => check_rendered_paths(&files, case, r),
+        Ok(files) => {
+            check_rendered_paths(&files, case, r);
+            Some(files)
+        }
         Err(problems) => {
             for problem in problems {
                 let (id, location, message) = match &problem {
@@ -747,6 +751,7 @@ fn render_case(
                 let location = Some(location).filter(|l| !l.is_empty());
                 r.fail(id, format!("{case}: {message}"), location);
             }
+            None
         }
     }
 }
@@ -892,15 +897,108 @@ fn placeholder(param: &crate::template::manifest::Parameter) -> Value {
     }
 }
 
-fn check_tests(renderer: &Renderer, r: &mut Recorder) {
+fn check_tests(renderer: &Renderer, files: &TemplateFiles, r: &mut Recorder) {
     for case in &renderer.manifest().tests {
-        render_case(
-            renderer,
+        let label = format!("test `{}`", case.name);
+        let rendered = render_case(renderer, "tests/render", &label, &case.answers, r);
+        if let (Some(rendered), Some(expected)) = (rendered, case.expected.as_deref()) {
+            compare_expected(&rendered, files, expected, &label, r);
+        }
+    }
+}
+
+/// A test case's output against the tree it names (dotnet's TemplateVerifier, pytest-copier's
+/// snapshots): every file missing, extra or different is a failure at the expected file.
+fn compare_expected(
+    rendered: &[RenderedFile],
+    files: &TemplateFiles,
+    expected: &str,
+    case: &str,
+    r: &mut Recorder,
+) {
+    let dir = expected.trim_end_matches('/');
+    if let Err(message) = crate::render::paths::check_inside(dir) {
+        r.fail(
             "tests/render",
-            &format!("test `{}`", case.name),
-            &case.answers,
-            r,
+            format!("{case}: expected `{expected}`: {message}"),
+            Some(MANIFEST_FILE.into()),
         );
+        return;
+    }
+    let prefix = format!("{dir}/");
+    let wanted: BTreeMap<&str, &crate::template::snapshot::SourceFile> = files
+        .files
+        .iter()
+        .filter_map(|f| f.path.strip_prefix(&prefix).map(|rel| (rel, f)))
+        .collect();
+    if wanted.is_empty() {
+        let message = format!(
+            "{case}: the expected tree `{dir}` holds no files; generate the case into it, or fix the path"
+        );
+        r.fail("tests/render", message, Some(MANIFEST_FILE.into()));
+        return;
+    }
+    let got: BTreeMap<&str, &[u8]> = rendered
+        .iter()
+        .map(|f| (f.path.as_str(), f.bytes.as_slice()))
+        .collect();
+    for (path, bytes) in &got {
+        let Some(file) = wanted.get(path) else {
+            r.fail(
+                "tests/render",
+                format!("{case}: `{path}` is generated but not in `{dir}`"),
+                Some(format!("{dir}/{path}")),
+            );
+            continue;
+        };
+        let want = match file.read() {
+            Ok(want) => want,
+            Err(e) => {
+                r.fail(
+                    "tests/render",
+                    format!("{case}: {}", e.message),
+                    Some(file.path.clone()),
+                );
+                continue;
+            }
+        };
+        if want.as_ref() != *bytes {
+            let (line, message) = first_difference(&want, bytes);
+            r.fail(
+                "tests/render",
+                format!("{case}: `{path}` differs from the expected file: {message}"),
+                Some(format!("{dir}/{path}:{line}")),
+            );
+        }
+    }
+    for path in wanted.keys().filter(|p| !got.contains_key(*p)) {
+        r.fail(
+            "tests/render",
+            format!("{case}: `{path}` is expected but not generated"),
+            Some(format!("{dir}/{path}")),
+        );
+    }
+}
+
+/// The first line where two files differ, and what each holds there.
+fn first_difference(want: &[u8], got: &[u8]) -> (usize, String) {
+    let (want, got) = (String::from_utf8_lossy(want), String::from_utf8_lossy(got));
+    let (mut a, mut b) = (want.split_inclusive('\n'), got.split_inclusive('\n'));
+    let mut line = 1;
+    loop {
+        match (a.next(), b.next()) {
+            (Some(x), Some(y)) if x == y => line += 1,
+            (x, y) => {
+                let show = |l: Option<&str>| match l {
+                    Some(l) => format!("{:?}", l),
+                    None => "the end of the file".to_string(),
+                };
+                return (
+                    line,
+                    format!("line {line}: expected {}, generated {}", show(x), show(y)),
+                );
+            }
+        }
     }
 }
 

@@ -335,6 +335,14 @@ fn no_module_but_the_store_opens_the_log() {
     assert!(found.is_empty(), "{found:#?}");
 }
 
+/// `--json` documents are report types that derive `Serialize`, so a renamed field is a
+/// compile error or a snapshot diff, not an empty string. SARIF's shape is the standard's.
+#[test]
+fn json_reports_are_types_not_literals() {
+    let found = uses("cli", |f| f == Path::new("cli/sarif.rs"), &["json!"]);
+    assert!(found.is_empty(), "{found:#?}");
+}
+
 #[test]
 fn one_async_runtime_is_built() {
     let found = uses(

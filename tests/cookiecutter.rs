@@ -554,7 +554,9 @@ fn o_is_the_folder_the_project_folder_is_made_in_as_in_cookiecutter() {
     let again = env.run(&["generate", t, "-o", "src", "--defaults"]);
     again.expect_code(1);
     assert!(
-        again.stderr.contains("src/demo is not empty"),
+        again
+            .stderr
+            .contains("\"src/demo\" directory already exists"),
         "{}",
         again.stderr
     );

@@ -898,3 +898,165 @@ fn links_are_kept_as_links_with_preserve_symlinks_as_in_copier() {
     );
     assert!(!env.path("escaping").exists());
 }
+
+/// copier's `copy` options on the command line, `-a NAME`, `-x PATTERN` and `-s PATTERN`,
+/// are factory's `--answers-file`, `--exclude` and `--skip`: the same project, byte for byte,
+/// a first time and again over it. A name leaving the project is refused, nothing written.
+#[test]
+fn answers_file_exclude_and_skip_options_write_what_copiers_a_x_s_write() {
+    let env = Env::new();
+    let template = env.template(
+        "cp-options",
+        &[
+            (
+                "copier.yml",
+                "name: demo\n_skip_if_exists:\n  - fixed.txt\n",
+            ),
+            (
+                "{{ _copier_conf.answers_file }}.jinja",
+                "# Changes here will be overwritten by Copier\n{{ _copier_answers|to_nice_yaml }}",
+            ),
+            ("README.md.jinja", "# {{ name }}\n"),
+            ("{{ name }}/config.txt.jinja", "name={{ name }}\n"),
+            ("fixed.txt.jinja", "{{ name }}\n"),
+            ("notes.log", "left out\n"),
+            ("keep.log", "kept\n"),
+        ],
+    );
+    let tpl = template.to_str().unwrap();
+    let options = [
+        "-a",
+        ".config/answers.yml",
+        "-x",
+        "*.log",
+        "-x",
+        "!keep.log",
+        "-s",
+        "{{ name }}/config.txt",
+    ];
+    let mut first = vec!["generate", tpl, "-o", "out", "--defaults"];
+    first.extend(options);
+    env.run(&first).ok();
+    assert!(env.path("out/.config/answers.yml").is_file());
+    assert!(!env.path("out/.copier-answers.yml").exists());
+    assert!(!env.path("out/notes.log").exists() && env.path("out/keep.log").is_file());
+    // Over the project: what --skip (rendered over the answers) and _skip_if_exists name
+    // stays as the project has it.
+    for dir in ["out", "ref"] {
+        std::fs::create_dir_all(env.path(&format!("{dir}/demo"))).unwrap();
+        std::fs::write(env.path(&format!("{dir}/demo/config.txt")), "mine\n").unwrap();
+        std::fs::write(env.path(&format!("{dir}/fixed.txt")), "mine\n").unwrap();
+        std::fs::write(env.path(&format!("{dir}/README.md")), "old\n").unwrap();
+    }
+    let mut again = first.clone();
+    again.push("--force");
+    env.run(&again).ok();
+    assert_eq!(
+        std::fs::read_to_string(env.path("out/demo/config.txt")).unwrap(),
+        "mine\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.path("out/README.md")).unwrap(),
+        "# demo\n"
+    );
+    if let Some(copier) = copier() {
+        let mut command = reference_command(&env, &copier);
+        command.args(["copy", "--defaults", "--quiet", "--overwrite"]);
+        command.args(options).arg(&template).arg(env.path("ref"));
+        run_reference(command, env.dir.path());
+        assert_same(
+            &tree(&env.path("out")),
+            &tree(&env.path("ref")),
+            "copier -a -x -s",
+        );
+    }
+    // Failure modes: an answers file outside the project, and for a template of another tool.
+    let out = env.run(&[
+        "generate",
+        tpl,
+        "-o",
+        "bad",
+        "--defaults",
+        "-a",
+        "../answers.yml",
+    ]);
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("--answers-file ../answers.yml"),
+        "{}",
+        out.stderr
+    );
+    assert!(!env.path("bad").exists() && !env.path("answers.yml").exists());
+    let cc = env.template(
+        "cc-options",
+        &[
+            ("cookiecutter.json", "{\"name\": \"x\"}"),
+            ("{{cookiecutter.name}}/a.txt", "a\n"),
+        ],
+    );
+    let out = env.run(&[
+        "generate",
+        cc.to_str().unwrap(),
+        "-o",
+        "cc",
+        "--defaults",
+        "-a",
+        "answers.yml",
+    ]);
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("is not a copier template"),
+        "{}",
+        out.stderr
+    );
+    assert!(!env.path("cc").exists());
+}
+
+/// A copy over a project made from the same copier template takes the answers its answers
+/// file records as defaults (copier's last answers), as a second `copier copy` does: the
+/// file `-a` names, else `.copier-answers.yml`, never the template's `_answers_file`.
+#[test]
+fn a_copy_over_a_project_takes_its_recorded_answers_as_defaults_as_copier_does() {
+    let env = Env::new();
+    let template = env.template(
+        "cp-last",
+        &[
+            ("copier.yml", "round: 1st\nother: x\n"),
+            (
+                "{{ _copier_conf.answers_file }}.jinja",
+                "{{ _copier_answers|to_nice_yaml }}",
+            ),
+            ("round.txt.jinja", "{{ round }} {{ other }}\n"),
+        ],
+    );
+    let tpl = template.to_str().unwrap();
+    env.run(&[
+        "generate",
+        tpl,
+        "-o",
+        "out",
+        "--defaults",
+        "--set",
+        "round=2nd",
+    ])
+    .ok();
+    env.run(&["generate", tpl, "-o", "out", "--defaults", "--force"])
+        .ok();
+    assert_eq!(
+        std::fs::read_to_string(env.path("out/round.txt")).unwrap(),
+        "2nd x\n"
+    );
+    if let Some(copier) = copier() {
+        for args in [&["-d", "round=2nd"][..], &["--overwrite"][..]] {
+            let mut command = reference_command(&env, &copier);
+            command.args(["copy", "--defaults", "--quiet"]).args(args);
+            command.arg(&template).arg(env.path("ref"));
+            run_reference(command, env.dir.path());
+        }
+        assert_same(
+            &tree(&env.path("out")),
+            &tree(&env.path("ref")),
+            "last answers",
+        );
+    }
+}

@@ -535,3 +535,184 @@ fn external_data_is_read_from_the_project_as_copier_reads_it() {
     );
     assert!(!env.path("outside").exists());
 }
+
+/// copier's choice forms where a value is missing or shared: `[label, {value: null}]` is its
+/// label, and of two choices with one value a disabled one does not refuse the other. A value
+/// of a type Python's cast refuses says so (copier's TypeError); a multiselect default given
+/// as text keeps its nested items as written. Paths that do not render or leave the project
+/// are named in copier's words.
+#[test]
+fn choice_forms_type_errors_and_path_errors_as_copier_reads_them() {
+    let env = Env::new();
+    let template = env.template(
+        "choice-forms",
+        &[
+            (
+                "copier.yml",
+                "n:\n  type: int\n  choices: [1, ['2', {value: null}], 3]\n\
+                 colour:\n  type: str\n  choices:\n    banana: {value: yellow, validator: invalid}\n    tshirt: {value: yellow, validator: ''}\n\
+                 many:\n  type: str\n  multiselect: true\n  choices: {one: '[1]', two: '[2]', three: '[3]'}\n  default: \"{{ '[[1], [3]]' }}\"\n",
+            ),
+            ("out.txt.jinja", "n={{ n }} colour={{ colour }} many={{ many }}\n"),
+        ],
+    );
+    if same(&env, &template, "forms", &["n=2", "colour=yellow"], &[]) {
+        let text = std::fs::read_to_string(env.path("ours-forms/out.txt")).unwrap();
+        assert_eq!(text, "n=2 colour=yellow many=['[1]', '[3]']\n");
+    }
+    let typed = env.template(
+        "typed-none",
+        &[
+            ("copier.yml", "q:\n  type: int\n  default: []\n"),
+            ("a.txt", "a\n"),
+        ],
+    );
+    let out = factory_generate(&env, &typed, "typed-out", &[], &[]);
+    out.expect_code(2);
+    assert!(
+        out.stderr
+            .contains("Invalid answer type: [] (list) for a question of type int"),
+        "{}",
+        out.stderr
+    );
+    assert!(!env.path("typed-out").exists());
+    let broken = env.template(
+        "broken-path",
+        &[
+            ("parent/some-{{{{ x }}}}/child.txt", "c\n"),
+            ("copier.yml", "x: 1\n"),
+        ],
+    );
+    let out = factory_generate(&env, &broken, "broken-out", &[], &[]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("parent/some-{{{{ x }}}} (template path): syntax error"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("child.txt"), "{}", out.stderr);
+    let leaving = env.template(
+        "leaving",
+        &[
+            ("{{ pathjoin('..', 'forbidden.txt') }}", "bar\n"),
+            ("copier.yml", "x: 1\n"),
+        ],
+    );
+    let out = factory_generate(&env, &leaving, "leaving-out", &[], &[]);
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr.contains("\"../forbidden.txt\" is forbidden"),
+        "{}",
+        out.stderr
+    );
+    assert!(!env.path("forbidden.txt").exists() && !env.path("leaving-out").exists());
+}
+
+/// copier's `yield` tag in a path: one folder or file per value, the value bound in the
+/// names below it and in the file, nested loops multiplying; byte for byte as copier writes
+/// them. Two yield tags in one name, and one in a file's content, are refused.
+#[test]
+fn yield_tags_in_paths_write_one_path_per_value_as_copier_does() {
+    let env = Env::new();
+    let template = env.template(
+        "yield-loops",
+        &[
+            (
+                "copier.yml",
+                "strings:\n  type: yaml\n  default: [a, b]\nnums:\n  type: yaml\n  default: [1, 2]\n",
+            ),
+            (
+                "loop/{% yield s from strings %}{{ s }}{% endyield %}/{% yield n from nums %}n{{ n }}{% endyield %}/{{ s }}_{{ n }}.txt.jinja",
+                "Hello {{ s }} {{ n }}\n",
+            ),
+            ("files/{% yield s from strings %}{{ s }}{% endyield %}.md.jinja", "# {{ s }}\n"),
+        ],
+    );
+    if same(&env, &template, "yield", &[], &[]) {
+        let text = std::fs::read_to_string(env.path("ours-yield/loop/b/n2/b_2.txt")).unwrap();
+        assert_eq!(text, "Hello b 2\n");
+    }
+    let twice = env.template(
+        "yield-twice",
+        &[(
+            "{% yield a from [1] %}{{ a }}{% endyield %}{% yield b from [2] %}{{ b }}{% endyield %}",
+            "x\n",
+        ), ("copier.yml", "x: 1\n")],
+    );
+    let out = factory_generate(&env, &twice, "twice-out", &[], &[]);
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("only one yield tag is allowed per path name"),
+        "{}",
+        out.stderr
+    );
+    assert!(!env.path("twice-out").exists());
+    let in_file = env.template(
+        "yield-in-file",
+        &[
+            (
+                "file.txt.jinja",
+                "{% yield a from [1] %}{{ a }}{% endyield %}",
+            ),
+            ("copier.yml", "x: 1\n"),
+        ],
+    );
+    let out = factory_generate(&env, &in_file, "in-file-out", &[], &[]);
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr.contains("file.txt.jinja") && out.stderr.contains("yield"),
+        "{}",
+        out.stderr
+    );
+    assert!(!env.path("in-file-out").exists());
+}
+
+/// `--prereleases` (copier's `-g`): a local repository's newest tag may be a development
+/// or pre-release; without it copier's newest release stands. Both as copier picks them.
+#[test]
+fn prereleases_are_picked_only_when_asked_as_copier_picks_them() {
+    let env = Env::new();
+    let template = env.template(
+        "pre-repo",
+        &[
+            ("version.txt", "1\n"),
+            (
+                "{{ _copier_conf.answers_file }}.jinja",
+                "{{ _copier_answers | to_nice_yaml }}",
+            ),
+        ],
+    );
+    git(&template, &["init", "-q", "-b", "main"]);
+    git(&template, &["add", "-A"]);
+    git(&template, &["commit", "-qm", "one"]);
+    git(&template, &["tag", "1.2.3"]);
+    std::fs::write(template.join("version.txt"), "2\n").unwrap();
+    git(&template, &["commit", "-qam", "two"]);
+    git(&template, &["tag", "1.2.4.dev1"]);
+    if !same(&env, &template, "stable", &[], &[]) {
+        return;
+    }
+    assert_eq!(
+        std::fs::read_to_string(env.path("ours-stable/version.txt")).unwrap(),
+        "1\n"
+    );
+    let ours = env.path("ours-pre");
+    factory_generate(
+        &env,
+        &template,
+        ours.to_str().unwrap(),
+        &[],
+        &["--prereleases"],
+    )
+    .ok();
+    let theirs = env.path("theirs-pre");
+    let (ok, stderr) = copier_copy(&env, &template, &theirs, &["--prereleases"]).unwrap();
+    assert!(ok, "{stderr}");
+    assert_same(&tree(&ours), &tree(&theirs), "prereleases");
+    assert_eq!(
+        std::fs::read_to_string(ours.join("version.txt")).unwrap(),
+        "2\n"
+    );
+}

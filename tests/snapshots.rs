@@ -283,3 +283,45 @@ fn json_reports_of_the_other_commands() {
         .collect();
     filtered(&env, || insta::assert_snapshot!("json_reports_other", text));
 }
+
+/// The `--json` documents of the listing and settings commands (list, show, remote, logout,
+/// commands list, events push --status/--dry-run) and of an error; their report types
+/// serialise to exactly these (issue 22).
+#[test]
+fn json_reports_of_the_listing_commands() {
+    let env = published();
+    let remote = "oci://127.0.0.1:9/factory";
+    let push_to = "amqp://guest:guest@127.0.0.1:9/%2f";
+    let runs = [
+        ("list", env.run(&["list", "--json"])),
+        ("show", env.run(&["show", "snap", "--json"])),
+        ("show version", env.run(&["show", "snap@1.0.0", "--json"])),
+        (
+            "remote add",
+            env.run(&["remote", "add", "hub", remote, "--default", "--json"]),
+        ),
+        ("remote list", env.run(&["remote", "list", "--json"])),
+        (
+            "remote remove",
+            env.run(&["remote", "remove", "hub", "--json"]),
+        ),
+        ("logout", env.run(&["logout", "127.0.0.1:9", "--json"])),
+        ("commands list", env.run(&["commands", "list", "--json"])),
+        (
+            "events push --status",
+            env.run(&["events", "push", "--status", "--json"]),
+        ),
+        (
+            "events push --dry-run",
+            env.run(&["events", "push", "--to", push_to, "--dry-run", "--json"]),
+        ),
+        ("an error", env.run(&["show", "nope", "--json"])),
+    ];
+    let text: String = runs
+        .iter()
+        .map(|(name, run)| format!("=== {name}\n{}", shown(run)))
+        .collect();
+    filtered(&env, || {
+        insta::assert_snapshot!("json_reports_listing", text)
+    });
+}

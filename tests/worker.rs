@@ -1201,3 +1201,55 @@ fn the_worker_logs_each_command_and_send_prints_every_outcome_in_one_shape() {
     assert!(line["durationMs"].as_u64().is_some());
     assert_eq!(line["queue"], "factory.templates.scaffold-engine.commands");
 }
+
+/// Issue 22: whether a retry can help is decided by the kind of error. A template that is
+/// not there is dead-lettered after one attempt; a source that cannot be reached now (a
+/// closed port: an outage) is tried again, and dead-lettered only after the last attempt,
+/// with the count in the reason.
+#[test]
+#[ignore = "needs RabbitMQ: run scripts/rabbitmq-start"]
+fn an_outage_is_retried_and_a_missing_template_is_not() {
+    let env = prepared();
+    let url = vhost("retry");
+    let worker = Worker::start(&env, &url, "w", &["--max-attempts", "3"]);
+    let missing = send(
+        &env,
+        &url,
+        "GenerateScaffold",
+        &serde_json::json!({"template": "no-such-template", "target": {"folder": "a"}}),
+        &["--wait", "--timeout", "60"],
+    );
+    assert_eq!(missing.json()["status"], "failed", "{}", missing.stdout);
+    let outage = send(
+        &env,
+        &url,
+        "GenerateScaffold",
+        &serde_json::json!({"template": "git://127.0.0.1:1/gone.git", "target": {"folder": "b"}}),
+        &["--wait", "--timeout", "60"],
+    );
+    assert_ne!(outage.code, 0, "{}", outage.stdout);
+    let log = worker.log();
+    assert_eq!(worker.stop(), 0);
+    let dlq = dead_letters(&url, "factory.templates.scaffold-engine.commands.dlq");
+    let reasons: Vec<&str> = dlq.iter().map(|(_, r)| r.as_str()).collect();
+    assert_eq!(dlq.len(), 2, "{reasons:?}\n{log}");
+    let missing = reasons.iter().find(|r| r.contains("no template named"));
+    assert!(
+        missing.is_some_and(|r| !r.contains("attempts") && !r.contains("`factory ")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("cannot reach") && r.contains("after 3 attempts")),
+        "{reasons:?}\n{log}"
+    );
+    // The worker's log line per attempt: the outage three times, the missing template once.
+    let attempts = |needle: &str| {
+        log.lines()
+            .filter(|l| l.starts_with("worker: GenerateScaffold") && l.contains(needle))
+            .count()
+    };
+    assert!(log.contains("attempt 3"), "{log}");
+    assert_eq!(attempts("no template named"), 1, "{log}");
+}

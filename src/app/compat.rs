@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::{Reference, Session};
 use crate::compat::{self, Composition, Evaluation, TemplateSubject};
 use crate::error::{Error, Result};
-use crate::generate::source::{self, ResolvedSource, VersionChoice};
+use crate::source::{self, ResolvedSource, VersionChoice};
 use crate::store::Decision;
 
 /// `EvaluateCompatibility`: judge a composition.

@@ -12,9 +12,9 @@ use super::{Ports, Reference, Session, event_ids};
 use crate::compat;
 use crate::domain::commands::{self, Execution};
 use crate::error::{Error, Result};
-use crate::generate::source::{self, ResolvedSource, VersionChoice};
 use crate::generate::{self, Outcome};
 use crate::render::tree::Renderer;
+use crate::source::{self, ResolvedSource, VersionChoice};
 use crate::store::Decision;
 use crate::template::answers::{self, Answers};
 use crate::template::manifest::Flavour;
@@ -64,6 +64,22 @@ pub struct GenerateScaffold {
     /// Replace a target folder that already holds files, all or nothing (`--force`).
     #[serde(default)]
     pub overwrite: bool,
+    /// A template repository's newest release may be a pre-release (`--prereleases`,
+    /// copier's `-g`), when no ref is named.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub prereleases: bool,
+    /// copier's answers file, named by the user over the template's `_answers_file`
+    /// (`--answers-file`, copier's `-a`); a path inside the output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answers_file: Option<String>,
+    /// Exclusions after the template's own (`--exclude`, copier's `-x`), in the template's
+    /// pattern language (gitignore patterns over the output for copier).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+    /// Files kept when the output folder has them, after the template's `_skip_if_exists`
+    /// (`--skip`, copier's `-s`); rendered over the answers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skip_if_exists: Vec<String>,
     /// Render and hash only (command line only).
     #[serde(skip)]
     pub dry_run: bool,
@@ -76,6 +92,10 @@ pub struct GenerateScaffold {
     /// Also write cookiecutter's replay file or copier's answers file (command line only).
     #[serde(skip)]
     pub compat_answers: bool,
+    /// Leave a copier template's `_tasks` unrun, copier's `--skip-tasks` (command line only):
+    /// they then need no `--trust`.
+    #[serde(skip)]
+    pub skip_tasks: bool,
     /// The ref of a repository source, `--ref` (command line only).
     #[serde(skip)]
     pub reference: Option<String>,
@@ -113,6 +133,9 @@ pub struct GenerateReport {
     pub outcome: Outcome,
     /// The events recorded.
     pub events: Vec<String>,
+    /// copier's `_message_after_copy`, rendered: said last, after everything else the run
+    /// prints, as copier says it.
+    pub message_after: Option<String>,
 }
 
 /// Runs a generation: resolve the source, check the target and the hooks, resolve the
@@ -195,6 +218,8 @@ fn generate_into(
     deliver: Option<Deliver>,
 ) -> Result<GenerateReport> {
     let (state, mut resolved) = resolve_source(session, &request)?;
+    user_options(&request, &mut resolved)?;
+    debug_read(&resolved, ports.progress);
     // cookiecutter's -o is the folder its project folder is made in; which project folder
     // the answers decide, so that target is checked once they are known.
     let into_parent = resolved.manifest.flavour() == Flavour::Cookiecutter;
@@ -228,6 +253,7 @@ fn generate_into(
         true => project_folder(session, &request, &resolved, renderer, &ctx, &output)?,
         false => output.clone(),
     };
+    debug_target(&resolved, &target, ports.progress);
     // The target absolute once the output exists (canonical), as events name it.
     let execution = |execution_id: &str| Execution {
         execution_id: execution_id.to_string(),
@@ -260,10 +286,78 @@ fn generate_into(
         let output_dir = generate::absolute(&output);
         write_cookiecutter_replay(session, &resolved, &answers, &output_dir)?;
     }
-    messages.after(session, "after_copy", &ctx);
-    Ok(GenerateReport::of(
-        &request, &resolved, target, outcome, events,
-    ))
+    let mut report = GenerateReport::of(&request, &resolved, target, outcome, events);
+    report.message_after = messages.after(session, "after_copy", &ctx);
+    Ok(report)
+}
+
+/// What the user adds to the template's own configuration, as copier takes it on its
+/// command line: an answers file name over `_answers_file`, exclusions after `_exclude`,
+/// patterns after `_skip_if_exists`.
+fn user_options(request: &GenerateScaffold, resolved: &mut ResolvedSource) -> Result<()> {
+    if let Some(name) = &request.answers_file {
+        if resolved.manifest.flavour() != Flavour::Copier {
+            return Err(Error::usage(format!(
+                "--answers-file {name}: {} is not a copier template, it has no answers file",
+                resolved.label
+            ))
+            .hint("--answers-file names where a copier template's answers go (copier's -a)"));
+        }
+        crate::render::paths::check_inside(name)
+            .map_err(|m| Error::usage(format!("--answers-file {name}: {m}")))?;
+        resolved.manifest.answers_file = Some(name.clone());
+    }
+    let manifest = &mut resolved.manifest;
+    manifest
+        .files
+        .exclude
+        .extend(request.exclude.iter().cloned());
+    manifest
+        .skip_if_exists
+        .extend(request.skip_if_exists.iter().cloned());
+    Ok(())
+}
+
+/// The logger a debug line names: cookiecutter's module for its templates (its debug log's
+/// lines, which scripts grep), factory's own otherwise.
+fn debug_logger(resolved: &ResolvedSource, module: &str) -> String {
+    match resolved.manifest.flavour() {
+        Flavour::Cookiecutter => format!("cookiecutter.{module}"),
+        Flavour::Copier => format!("factory.copier.{module}"),
+        Flavour::Factory => format!("factory.{module}"),
+    }
+}
+
+/// The debug line naming the output folder.
+fn debug_target(resolved: &ResolvedSource, target: &Path, progress: &dyn generate::Progress) {
+    let logger = debug_logger(resolved, "generate");
+    progress.debug(&logger, &format!("output folder is {}", target.display()));
+}
+
+/// The debug line naming the file the questions were read from.
+fn debug_read(resolved: &ResolvedSource, progress: &dyn generate::Progress) {
+    let (module, file) = match resolved.manifest.flavour() {
+        // cookiecutter's own line (cookiecutter.main: context_file is …).
+        Flavour::Cookiecutter => ("main", "cookiecutter.json"),
+        Flavour::Copier => (
+            "generate",
+            crate::template::copier::CONFIG_FILES
+                .iter()
+                .copied()
+                .find(|name| resolved.files.get(name).is_some())
+                .unwrap_or("copier.yml"),
+        ),
+        Flavour::Factory => ("generate", crate::template::manifest::MANIFEST_FILE),
+    };
+    let what = match resolved.manifest.flavour() {
+        Flavour::Cookiecutter => "context_file",
+        _ => "manifest",
+    };
+    let path = Path::new(&resolved.label).join(file);
+    progress.debug(
+        &debug_logger(resolved, module),
+        &format!("{what} is {}", path.display()),
+    );
 }
 
 /// cookiecutter's `pre_prompt` hooks (with `--trust`), run as cookiecutter runs them: in a
@@ -343,17 +437,24 @@ impl<'a> Messages<'a> {
 
     /// Renders and says the message for `moment` (`before_copy`, …), if the template has one.
     pub(super) fn say(&self, moment: &str, ctx: &minijinja::Value) -> Result<()> {
+        if let Some(rendered) = self.render(moment, ctx)? {
+            self.progress.say(&rendered);
+        }
+        Ok(())
+    }
+
+    /// The message for `moment`, rendered, if the template has one.
+    fn render(&self, moment: &str, ctx: &minijinja::Value) -> Result<Option<String>> {
         // copier says a message whose text is not empty, whatever it renders to.
         let Some(text) = self.texts.get(moment).and_then(Value::as_str) else {
-            return Ok(());
+            return Ok(None);
         };
         if text.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
-        let rendered = crate::bounded::render_str_bounded(self.env, text, ctx)
-            .map_err(|e| Error::new(format!("{}: _message_{moment}: {e}", self.label)))?;
-        self.progress.say(&rendered);
-        Ok(())
+        crate::bounded::render_str_bounded(self.env, text, ctx)
+            .map(Some)
+            .map_err(|e| Error::new(format!("{}: _message_{moment}: {e}", self.label)))
     }
 
     /// `_message_before_copy` (or `_update`), said before the questions, in the context
@@ -376,12 +477,18 @@ impl<'a> Messages<'a> {
         )
     }
 
-    /// A message said once the output is placed: one that does not render is a notice,
-    /// the project is there.
-    pub(super) fn after(&self, session: &Session, moment: &str, ctx: &minijinja::Value) {
-        if let Err(e) = self.say(moment, ctx) {
+    /// A message for once the output is placed, rendered for the command line to say last
+    /// (copier's last words): one that does not render is a notice, the project is there.
+    pub(super) fn after(
+        &self,
+        session: &Session,
+        moment: &str,
+        ctx: &minijinja::Value,
+    ) -> Option<String> {
+        self.render(moment, ctx).unwrap_or_else(|e| {
             session.store.notice(e.message);
-        }
+            None
+        })
     }
 }
 
@@ -503,6 +610,7 @@ impl GenerateReport {
             target,
             outcome,
             events,
+            message_after: None,
         }
     }
 }
@@ -518,6 +626,7 @@ fn resolve_source(
     if source::is_location(&request.template, &settings.git.abbreviations) {
         let fetch = source::Fetch {
             flavor: request.flavor,
+            prereleases: request.prereleases,
             ..settings.fetch(request.reference.clone(), request.directory.clone())
         };
         let resolved = source::from_location(&request.template, &fetch)?;
@@ -564,25 +673,13 @@ pub(super) fn gate(
     request: &GenerateScaffold,
     resolved: &ResolvedSource,
 ) -> Result<generate::hooks::Hooks> {
-    let hooks = generate::hooks::Hooks::of(&resolved.files, &resolved.manifest)?;
-    if !hooks.is_empty() && !request.trust && !request.dry_run {
-        return Err(Error::new(format!(
-            "{} wants to run code: {}; nothing was written",
-            resolved.label,
-            hooks.describe().join(", ")
-        ))
-        .hint("read what it runs, then pass --trust to allow it (or --dry-run to see the files without running anything)"));
+    let mut hooks = generate::hooks::Hooks::of(&resolved.files, &resolved.manifest)?;
+    if request.skip_tasks {
+        hooks.tasks.clear();
     }
-    // A template's Python extensions run only with --trust, in a helper started once.
-    let extensions = &resolved.manifest.python_extensions;
-    if !extensions.is_empty() && !request.trust {
-        return Err(Error::new(format!(
-            "{} wants to run code: its Jinja extensions {} are Python{}; nothing was written",
-            resolved.label,
-            extensions.join(", "),
-            if request.dry_run { ", and it cannot render without them" } else { "" }
-        ))
-        .hint("read what they do (the template's files, the packages they name), then pass --trust to run them"));
+    let unsafe_parts = Unsafe::of(resolved, &hooks, request.trust, request.dry_run);
+    if let Some(err) = unsafe_parts.refusal(&resolved.label) {
+        return Err(err);
     }
     if request.compat_answers && resolved.manifest.flavour() == Flavour::Factory {
         return Err(
@@ -591,6 +688,97 @@ pub(super) fn gate(
         );
     }
     Ok(hooks)
+}
+
+/// What a template would run that `--trust` has not allowed: what it is, in factory's words,
+/// and copier's name for each kind (`tasks`, `jinja_extensions`, `migrations`) for a copier
+/// template, whose refusal scripts read (`Template uses potentially unsafe feature: tasks.`).
+#[derive(Debug, Default)]
+pub(super) struct Unsafe {
+    /// factory's words for each thing that would run.
+    pub wants: Vec<String>,
+    /// copier's feature names (a copier template only).
+    pub features: std::collections::BTreeSet<&'static str>,
+    /// Python Jinja extensions among them (their hint differs).
+    pub extensions: bool,
+}
+
+impl Unsafe {
+    /// What `resolved` runs that is not allowed: hooks and tasks (allowed by `--trust`, or
+    /// not run at all by `--dry-run`) and Python extensions (allowed by `--trust` only).
+    pub(super) fn of(
+        resolved: &ResolvedSource,
+        hooks: &generate::hooks::Hooks,
+        trust: bool,
+        dry_run: bool,
+    ) -> Unsafe {
+        let mut found = Unsafe::default();
+        if trust {
+            return found;
+        }
+        let copier = resolved.manifest.flavour() == Flavour::Copier;
+        if !hooks.is_empty() && !dry_run {
+            found.wants.push(hooks.describe().join(", "));
+            if copier {
+                found.features.insert("tasks");
+            }
+        }
+        let extensions = &resolved.manifest.python_extensions;
+        if !extensions.is_empty() {
+            found.wants.push(format!(
+                "its Jinja extensions {} are Python{}",
+                extensions.join(", "),
+                if dry_run {
+                    ", and it cannot render without them"
+                } else {
+                    ""
+                }
+            ));
+            found.extensions = true;
+            if copier {
+                found.features.insert("jinja_extensions");
+            }
+        }
+        found
+    }
+
+    /// Adds what another side (an upgrade's other version, its migrations) would run.
+    pub(super) fn add(&mut self, other: Unsafe) {
+        for want in other.wants {
+            if !self.wants.contains(&want) {
+                self.wants.push(want);
+            }
+        }
+        self.features.extend(other.features);
+        self.extensions |= other.extensions;
+    }
+
+    /// The refusal, when anything would run: factory's words, then copier's sentence.
+    pub(super) fn refusal(&self, label: &str) -> Option<Error> {
+        if self.wants.is_empty() {
+            return None;
+        }
+        let copier = match self.features.len() {
+            0 => String::new(),
+            n => format!(
+                " (Template uses potentially unsafe feature{}: {}.)",
+                if n > 1 { "s" } else { "" },
+                self.features.iter().copied().collect::<Vec<_>>().join(", ")
+            ),
+        };
+        let hint = if self.extensions {
+            "read what they do (the template's files, the packages they name), then pass --trust to run them"
+        } else {
+            "read what it runs, then pass --trust to allow it (or --dry-run to see the files without running anything)"
+        };
+        Some(
+            Error::new(format!(
+                "{label} wants to run code: {}; nothing was written{copier}",
+                self.wants.join("; ")
+            ))
+            .hint(hint),
+        )
+    }
 }
 
 /// The template's renderer, with the Python helper for its Jinja extensions (the gate
@@ -639,8 +827,12 @@ pub(super) fn resolve_answers(
         resolved.manifest.flavour(),
     )?;
     let manifest = crate::template::user_defaults::apply(&resolved.manifest, &mut user);
+    // copier's last answers, in the answers file of a project copied over: over the user's.
+    let mut last = last_answers(&manifest, request.answers_file.as_deref(), run);
+    let manifest = crate::template::user_defaults::apply(&manifest, &mut last);
     user.warnings
         .into_iter()
+        .chain(last.warnings)
         .for_each(|w| session.store.notice(w));
     let mut answers = answers::resolve_with(
         &manifest,
@@ -651,9 +843,10 @@ pub(super) fn resolve_answers(
         run,
     )
     .map_err(|problems| {
-        answers::not_usable(&resolved.label, &problems).hint(
-            "give answers with --set NAME=VALUE or --answers FILE; `factory show` lists the parameters",
-        )
+        answers::not_usable(&resolved.label, &problems).hint(format!(
+            "give answers with --set NAME=VALUE or --answers FILE; `factory show {}` lists the parameters",
+            request.template
+        ))
     })?;
     if let Some(python) = python
         .as_ref()
@@ -669,6 +862,41 @@ pub(super) fn resolve_answers(
         ));
     }
     Ok(answers)
+}
+
+/// The answers a copier answers file in the output folder holds (copier's "last answers"),
+/// the defaults of a copy over that project: the file `--answers-file` names, else
+/// `.copier-answers.yml` (copier's rule: not the template's `_answers_file`). None for an
+/// upgrade (it passes them itself), another tool's template, or a file that is not a mapping.
+fn last_answers(
+    manifest: &crate::template::manifest::Manifest,
+    named: Option<&str>,
+    run: &crate::template::context::Run,
+) -> crate::template::user_defaults::Loaded {
+    let name = named.unwrap_or(".copier-answers.yml");
+    if manifest.flavour() != Flavour::Copier
+        || run.operation.is_some()
+        || crate::render::paths::check_inside(name).is_err()
+    {
+        return Default::default();
+    }
+    let path = Path::new(&run.dst_path).join(name);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Default::default();
+    };
+    let shown = path.display().to_string();
+    let defaults = match crate::template::yaml::from_str::<Value>(&text, &shown) {
+        Ok(Value::Object(map)) => map
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with('_'))
+            .collect(),
+        _ => Map::new(),
+    };
+    crate::template::user_defaults::Loaded {
+        defaults,
+        path: Some(path),
+        warnings: Vec::new(),
+    }
 }
 
 /// Phase 4, the compatibility gate: the libraries these answers select (and the runtime,
@@ -728,9 +956,29 @@ fn project_folder(
         .map_err(|m| Error::new(format!("{}: {m}", resolved.label)))?;
     let project = output.join(folder);
     if !request.dry_run {
+        // cookiecutter refuses a project folder that exists at all, empty or not.
+        if !request.overwrite && std::fs::symlink_metadata(&project).is_ok() {
+            return Err(Error::new(format!(
+                "\"{}\" directory already exists",
+                python_path(&project)
+            ))
+            .hint("pass --force (cookiecutter's -f) to write into it, or choose another -o"));
+        }
         prepare_target(session, &project, request.overwrite)?;
     }
     Ok(project)
+}
+
+/// A path as Python's `Path` shows it (cookiecutter's messages): no `.` components.
+fn python_path(path: &Path) -> String {
+    let kept: PathBuf = path
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    match kept.as_os_str().is_empty() {
+        true => ".".to_string(),
+        false => kept.display().to_string(),
+    }
 }
 
 /// Phase 5: render, run what is trusted, place the output, and deliver it (a repository

@@ -18,8 +18,8 @@ use crate::domain::library::{
 };
 use crate::error::{Error, Result};
 use crate::generate::provenance::Scaffold;
-use crate::generate::source::{self, VersionChoice};
 use crate::library::{advise, advisories, feed, graph, openapi, project};
+use crate::source::{self, VersionChoice};
 use crate::store::Decision;
 use crate::template::ranges;
 

@@ -14,6 +14,7 @@ pub mod remote;
 mod settings;
 pub mod template;
 pub mod upgrade;
+pub mod upgrade_check;
 pub mod validate;
 pub mod worker;
 

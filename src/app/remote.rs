@@ -115,7 +115,7 @@ pub fn logout(host: &str) -> Result<bool> {
 }
 
 /// One template a remote's index lists.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Found {
     /// The remote's name.
     pub remote: String,
@@ -155,7 +155,7 @@ pub fn search(
     for remote in remotes {
         let read = remote.connect(session).and_then(|registry| {
             registry.plan(&[(remote.url.index_repository().as_str(), "pull")]);
-            registry::read_index(session, &registry, &remote.url)
+            crate::registry::index::read_index(&|note| session.note(note), &registry, &remote.url)
         });
         let Some(index) = go_past_unreachable(&remote, read)? else {
             continue;
@@ -279,7 +279,7 @@ pub fn refresh(
     for remote in configured(session)? {
         let asked = remote.connect(session).and_then(|registry| {
             registry.plan(&[(remote.url.repository(&template.name).as_str(), "pull")]);
-            registry::newest_version(&registry, &remote.url, &template.name)
+            crate::registry::pull::newest_version(&registry, &remote.url, &template.name)
         });
         let Some(newest) = go_past_unreachable(&remote, asked)?.flatten() else {
             continue;

@@ -226,14 +226,15 @@ impl Settings {
         &self,
         reference: Option<String>,
         directory: Option<String>,
-    ) -> crate::generate::source::Fetch {
-        crate::generate::source::Fetch {
+    ) -> crate::source::Fetch {
+        crate::source::Fetch {
             abbreviations: self.git.abbreviations.clone(),
             options: self.git.fetch.clone(),
             reference,
             directory,
             flavor: None,
             any_folder: true,
+            prereleases: false,
         }
     }
 

@@ -10,7 +10,7 @@ use crate::domain::commands::{self, Bump, CreateVersion, Register, VersionSpec};
 use crate::domain::events::SourceKind;
 use crate::domain::events::TemplatePublished;
 use crate::error::{Error, Result};
-use crate::generate::source::{self, VersionChoice};
+use crate::source::{self, VersionChoice};
 use crate::store::Decision;
 use crate::template::params;
 
@@ -407,4 +407,47 @@ fn first_of<T>(events: &[DomainEvent], pick: impl Fn(&DomainEvent) -> Option<T>)
         .iter()
         .find_map(pick)
         .ok_or_else(|| Error::new("the decision recorded none of the events it reports"))
+}
+
+/// A template named by a folder, a zip archive or a repository URL, read as `generate` reads
+/// it but not stored (`show ./folder`, as `dotnet new TEMPLATE --help`).
+#[derive(Debug)]
+pub struct Inspected {
+    /// The template as read (`./t`, `URL#REF (commit)`).
+    pub label: String,
+    /// Its name.
+    pub name: String,
+    /// `factory`, `cookiecutter` or `copier`.
+    pub flavour: &'static str,
+    /// Its parameters, as `show NAME` gives a stored version's.
+    pub schema: serde_json::Value,
+    /// What reading it said (the tag a fetch chose).
+    pub notes: Vec<String>,
+}
+
+/// Reads the template at `location` (never stored, nothing recorded). A folder or repository
+/// that holds several templates and is not one is an error that lists them.
+pub fn inspect_location(
+    session: &Session,
+    location: &str,
+    reference: Option<String>,
+    directory: Option<String>,
+) -> Result<Inspected> {
+    let fetch = source::Fetch {
+        any_folder: false,
+        ..session.settings.fetch(reference, directory)
+    };
+    let resolved = source::from_location(location, &fetch)?;
+    let flavour = match resolved.manifest.flavour() {
+        crate::template::manifest::Flavour::Factory => "factory",
+        crate::template::manifest::Flavour::Cookiecutter => "cookiecutter",
+        crate::template::manifest::Flavour::Copier => "copier",
+    };
+    Ok(Inspected {
+        schema: params::schema_document(&resolved.manifest, ""),
+        name: resolved.manifest.name.clone(),
+        label: resolved.label.clone(),
+        flavour,
+        notes: resolved.notes.clone(),
+    })
 }

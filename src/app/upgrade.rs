@@ -9,21 +9,21 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::Session;
-use super::generate::GenerateScaffold;
+use super::generate::{GenerateScaffold, Unsafe};
 use crate::domain::DomainEvent;
 use crate::domain::commands::{self, Execution};
 use crate::domain::events::{SourceKind, TemplateUpgradePlanCreated};
 use crate::error::{Error, Result};
 use crate::generate::adopted::{self, CRUFT_FILE, CopierRecord, CruftRecord, Record};
 use crate::generate::provenance::{Scaffold, TemplateOrigin};
-use crate::generate::source::{self, ResolvedSource, VersionChoice};
 use crate::hash::{self, HashedFile};
 use crate::ids;
 use crate::render::tree::Renderer;
+use crate::source::{self, ResolvedSource, VersionChoice};
 use crate::store::Decision;
-use crate::template::answers::{Answers, Asker};
+use crate::template::answers::{Answers, Asker, Recorded};
 use crate::template::context::Run;
-use crate::template::manifest::{Flavour, Parameter};
+use crate::template::manifest::Flavour;
 use crate::upgrade::plan::{self, ConflictStyle, Plan};
 use crate::upgrade::{self as engine, Action};
 
@@ -96,6 +96,8 @@ pub struct UpgradeReport {
     pub parameters: Vec<Value>,
     /// Library versions the new version changes.
     pub libraries: Vec<Value>,
+    /// copier's `_message_after_update`, rendered: said last, as copier says it.
+    pub message_after: Option<String>,
 }
 
 impl UpgradeReport {
@@ -150,9 +152,10 @@ fn plan_template_upgrade(
     let (record, sides) = project_and_sides(up)?;
     refuse_uncommitted(&request, &record, dir)?;
     // Nothing the template would run starts without --trust: both sides are judged first.
-    let base_hooks = gate(&request, &sides.base.source)?;
-    let theirs_hooks = gate(&request, &sides.theirs.source)?;
-    let migrations = Migrations::of(&request, &sides)?;
+    let (base_hooks, theirs_hooks, migrations) = gate(&request, &sides)?;
+    if migrations.legacy {
+        session.note("a migration is in copier's legacy form ({version, before, after}), which copier deprecates: write each as {command, version, when}".into());
+    }
     // copier's `_message_before_update`/`_after_update` of the new version, said when the
     // update is applied (a plan changes nothing to announce).
     let new = &sides.theirs.source;
@@ -185,8 +188,12 @@ fn plan_template_upgrade(
         plan,
         parameters,
         libraries,
+        message_after: None,
     };
-    let execution = match request.apply && (report.changes() > 0 || !records.is_empty()) {
+    // copier runs the migrations of an update that changes no file too.
+    let execution = match request.apply
+        && (report.changes() > 0 || !records.is_empty() || !migrations.after.is_empty())
+    {
         true => Some(apply_upgrade(
             up,
             &record,
@@ -198,9 +205,13 @@ fn plan_template_upgrade(
         )?),
         false => None,
     };
+    if execution.is_some() {
+        mark_unmerged(up, &report.plan, &base, &theirs);
+    }
     record_upgrade(session, events, execution)?;
+    let mut report = report;
     if request.apply {
-        messages.after(session, "after_update", &theirs.answers.context());
+        report.message_after = messages.after(session, "after_update", &theirs.answers.context());
     }
     Ok(report)
 }
@@ -248,17 +259,57 @@ fn project_and_sides(up: Upgrade) -> Result<(Record, Sides)> {
     }
     let record = Record::find(dir, request.answers_file.as_deref())?;
     let sides = match &record {
+        // A local repository read at HEAD is recorded as its folder with the commit: both
+        // are read again from the folder, as copier updates from a local template.
         Record::Factory(scaffold)
             if scaffold.template.version.is_none()
-                && scaffold.template.source.kind == SourceKind::Git =>
+                && (scaffold.template.source.kind == SourceKind::Git
+                    || scaffold.template.source.commit.is_some()) =>
         {
             repository_sides(session, request, scaffold)?
+        }
+        Record::Factory(scaffold)
+            if scaffold.template.version.is_none() && scaffold.template.id.is_none() =>
+        {
+            return Err(Error::new(format!(
+                "{} was generated from the folder {}, which was not a git repository: the version it was made from cannot be read again",
+                request.folder, scaffold.template.source.uri
+            ))
+            .hint("make the template a git repository (or register and version it in the store), generate again, then upgrade later"));
         }
         Record::Factory(scaffold) => stored_sides(session, request, scaffold)?,
         Record::Copier(copier) => copier_sides(session, request, copier, dir)?,
         Record::Cruft(cruft) => cruft_sides(session, request, cruft, dir)?,
     };
+    let mut sides = sides;
+    recorded_commit(&record, &mut sides, dir);
     Ok((record, sides))
+}
+
+/// A factory project from a copier repository: the version it was made from is the
+/// `_commit` its copier answers file records, as copier reads it (a commit with several tags
+/// describes as the newest, which may be the version moved to).
+fn recorded_commit(record: &Record, sides: &mut Sides, dir: &Path) {
+    let Record::Factory(scaffold) = record else {
+        return;
+    };
+    let base = &mut sides.base.source;
+    if scaffold.template.version.is_some() || base.manifest.flavour() != Flavour::Copier {
+        return;
+    }
+    let file = base
+        .manifest
+        .answers_file
+        .clone()
+        .unwrap_or_else(|| ".copier-answers.yml".to_string());
+    let Ok(copier) = CopierRecord::read(dir, &file) else {
+        return;
+    };
+    let named = crate::source::pep440(&copier.commit).is_some()
+        || base.commit_description.as_deref() == Some(copier.commit.as_str());
+    if named && scaffold.template.source.commit.is_some() {
+        base.commit_description = Some(copier.commit);
+    }
 }
 
 /// Generates both sides in a scratch folder, each with its answers: the base with those the
@@ -279,30 +330,18 @@ fn render_sides(
     };
     // `--set` changes the new side; the base is what the project was made with (a value it
     // never recorded, such as a secret, is the same on both sides).
-    let mut base_given = recorded.clone();
-    for (name, value) in &request.answers {
-        base_given
-            .entry(name.clone())
-            .or_insert_with(|| value.clone());
-    }
-    // On a terminal every question is asked again with the recorded answer offered (only the
-    // new ones with --skip-answered), as copier's update does; elsewhere the recorded answers
-    // stand and new questions take their defaults.
-    let mut again;
-    let (theirs_given, asker) = match asker {
-        Some(asker) => {
-            again = AskAgain {
-                asker,
-                recorded: &recorded,
-                skip_answered: request.skip_answered,
-            };
-            (request.answers.clone(), Some(&mut again as &mut dyn Asker))
-        }
-        None => {
-            let mut given = recorded.clone();
-            given.extend(request.answers.clone());
-            (given, None)
-        }
+    let base_given: Map<String, Value> = request
+        .answers
+        .iter()
+        .filter(|(name, _)| !recorded.contains_key(*name))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    // The base takes the recorded answers as copier replays them: a question whose `when`
+    // does not hold takes its default, unvalidated.
+    let mut replayed = Recorded {
+        asker: None,
+        recorded: &recorded,
+        skip_answered: false,
     };
     let scratch = tempfile::Builder::new()
         .prefix("factory-upgrade-")
@@ -311,14 +350,34 @@ fn render_sides(
     let base = generate_side(
         up,
         &sides.base,
-        (base_given, None),
+        (base_given, Some(&mut replayed as &mut dyn Asker), true),
         base_hooks,
         &scratch.path().join("base"),
     )?;
+    // A copier question not asked when the project was made (its `when` false) is not in
+    // copier's answers file: factory's record has its default, which is no answer.
+    let mut recorded = recorded.clone();
+    if base.manifest.flavour() == Flavour::Copier {
+        recorded.retain(|name, _| !base.answers.unasked.contains(name));
+    }
+    // On a terminal (or a pipe) every question is asked again with the recorded answer
+    // offered (only the new ones with --skip-answered), as copier's update does; elsewhere
+    // the recorded answers stand and new questions take their defaults. Either way a
+    // question whose `when` no longer holds takes its default, as in copier.
+    let defaults = asker.is_none();
+    let mut again = Recorded {
+        asker,
+        recorded: &recorded,
+        skip_answered: request.skip_answered,
+    };
     let theirs = generate_side(
         up,
         &sides.theirs,
-        (theirs_given, asker),
+        (
+            request.answers.clone(),
+            Some(&mut again as &mut dyn Asker),
+            defaults,
+        ),
         theirs_hooks,
         &scratch.path().join("theirs"),
     )?;
@@ -336,12 +395,12 @@ fn plan_steps(
 ) -> Result<(Plan, Vec<RecordFile>)> {
     let request = up.request;
     let ours = engine::read_project(up.dir)?;
-    let (mut base_tree, mut theirs_tree) = (base.tree.clone(), theirs.tree.clone());
+    let (mut base_tree, mut theirs_tree) = (base.files.clone(), theirs.files.clone());
     engine::keep::skip_if_exists(
         &mut base_tree,
         &mut theirs_tree,
         &ours,
-        &theirs.manifest.skip_if_exists,
+        &skip_if_exists(up, theirs)?,
     )?;
     if let Record::Cruft(cruft) = record {
         engine::keep::skip_paths(&mut base_tree, &mut theirs_tree, &cruft.skip)?;
@@ -362,6 +421,30 @@ fn plan_steps(
     let mut records = project_records(record, &mut plan, theirs, &ours, sides, request)?;
     records.retain(|(path, bytes)| ours.get(path).is_none_or(|f| &f.bytes != bytes));
     Ok((plan, records))
+}
+
+/// The new version's `_skip_if_exists` patterns, each rendered with its answers as copier
+/// renders them.
+fn skip_if_exists(up: Upgrade, theirs: &engine::Rendered) -> Result<Vec<String>> {
+    let manifest = &theirs.manifest;
+    if !manifest
+        .skip_if_exists
+        .iter()
+        .any(|p| manifest.is_template_text(p))
+    {
+        return Ok(manifest.skip_if_exists.clone());
+    }
+    let env = crate::render::environment_with(&up.session.settings.render, &manifest.envops)
+        .map_err(Error::new)?;
+    let ctx = theirs.answers.context();
+    manifest
+        .skip_if_exists
+        .iter()
+        .map(|pattern| {
+            crate::bounded::render_str_bounded(&env, pattern, &ctx)
+                .map_err(|e| Error::new(format!("_skip_if_exists `{pattern}`: {e}")))
+        })
+        .collect()
 }
 
 /// A file of the project's own record (copier's answers file, `.cruft.json`, factory's
@@ -387,20 +470,51 @@ fn record_upgrade(
     Ok(())
 }
 
+/// The files left with inline conflict markers are unmerged in the project's git index, as
+/// copier leaves them (`git status` shows `UU`; `git add` marks them resolved).
+fn mark_unmerged(up: Upgrade, plan: &Plan, base: &engine::Rendered, theirs: &engine::Rendered) {
+    if up.request.conflict_style == ConflictStyle::Rej {
+        return;
+    }
+    let marked = |bytes: &[u8]| {
+        bytes
+            .split(|b| *b == b'\n')
+            .any(|line| line.starts_with(b"<<<<<<< "))
+    };
+    let files: Vec<crate::git::Unmerged> = plan
+        .steps
+        .iter()
+        .filter(|s| s.action == Action::Conflict)
+        .filter(|s| s.write.as_ref().is_some_and(|w| marked(&w.bytes)))
+        .map(|s| crate::git::Unmerged {
+            path: &s.path,
+            base: base.files.get(&s.path).map(|f| f.bytes.as_slice()),
+            theirs: theirs.files.get(&s.path).map(|f| f.bytes.as_slice()),
+        })
+        .collect();
+    // The files are written by now: a failure to mark them is said, not an error.
+    if let Err(e) = crate::git::mark_unmerged(up.dir, &files) {
+        up.session.note(format!(
+            "the conflicts are in the files, but git does not list them as unmerged: {}",
+            e.message
+        ));
+    }
+}
+
 /// The project's own record: copier's answers file is what the new version renders (or,
 /// when it renders none, copier's standard one); cruft's is written as cruft writes it.
 fn project_records(
     record: &Record,
     plan: &mut Plan,
     theirs: &engine::Rendered,
-    ours: &crate::upgrade::plan::Tree,
+    ours: &crate::upgrade::plan::Files,
     sides: &Sides,
     request: &PlanTemplateUpgrade,
 ) -> Result<Vec<(String, Vec<u8>)>> {
     let mut records: Vec<(String, Vec<u8>)> = Vec::new();
     match &record {
-        Record::Copier(copier) if theirs.tree.contains_key(&copier.file) => {
-            engine::keep::regenerate(plan, &copier.file, &theirs.tree, ours);
+        Record::Copier(copier) if theirs.files.contains_key(&copier.file) => {
+            engine::keep::regenerate(plan, &copier.file, &theirs.files, ours);
         }
         Record::Copier(copier) => {
             records.push((
@@ -430,8 +544,8 @@ fn project_records(
                 .answers_file
                 .as_deref()
                 .unwrap_or(".copier-answers.yml");
-            if theirs.tree.contains_key(file) {
-                engine::keep::regenerate(plan, file, &theirs.tree, ours);
+            if theirs.files.contains_key(file) {
+                engine::keep::regenerate(plan, file, &theirs.files, ours);
             }
         }
         Record::Factory(_) => {}
@@ -481,7 +595,7 @@ fn apply_upgrade(
     let (session, dir) = (up.session, up.dir);
     let started = std::time::Instant::now();
     let mut hashed: Vec<HashedFile> = theirs
-        .tree
+        .files
         .iter()
         .map(|(path, f)| HashedFile {
             path: path.clone(),
@@ -520,63 +634,43 @@ fn apply_upgrade(
             libraries: theirs.libraries.clone(),
             repository: None,
             content_hash: tree.content_hash,
-            file_count: theirs.tree.len() as u64,
-            byte_count: theirs.tree.values().map(|f| f.bytes.len() as u64).sum(),
+            file_count: theirs.files.len() as u64,
+            byte_count: theirs.files.values().map(|f| f.bytes.len() as u64).sum(),
         },
         started.elapsed().as_millis() as u64,
     ))
-}
-
-/// Asks the new side's questions on a terminal with the recorded answers offered; with
-/// `--skip-answered`, only the questions the project has no answer for.
-struct AskAgain<'a, 'b> {
-    asker: &'a mut dyn Asker,
-    recorded: &'b Map<String, Value>,
-    skip_answered: bool,
-}
-
-impl Asker for AskAgain<'_, '_> {
-    fn ask(
-        &mut self,
-        param: &Parameter,
-        default: Option<&Value>,
-        check: &dyn Fn(&Value) -> std::result::Result<(), String>,
-    ) -> std::result::Result<Option<Value>, String> {
-        self.asker.ask(param, default, check)
-    }
-
-    fn asks_for(&self, param: &Parameter, default: Option<&Value>) -> bool {
-        !(self.skip_answered && self.recorded.contains_key(&param.name))
-            && self.asker.asks_for(param, default)
-    }
-
-    fn previous(&self, name: &str) -> Option<Value> {
-        self.recorded.get(name).cloned()
-    }
-
-    fn forced(&self, name: &str) -> bool {
-        self.asker.forced(name)
-    }
 }
 
 /// The gate `generate` has (hooks, tasks and Python extensions only with `--trust`), for one
 /// side of the upgrade; the hooks it may run.
 fn gate(
     request: &PlanTemplateUpgrade,
-    source: &ResolvedSource,
-) -> Result<crate::generate::hooks::Hooks> {
-    let as_generation = GenerateScaffold {
-        template: source.label.clone(),
-        trust: request.trust,
-        ..Default::default()
-    };
-    super::generate::gate(&as_generation, source).map_err(|e| {
-        if request.trust {
-            e
+    sides: &Sides,
+) -> Result<(
+    crate::generate::hooks::Hooks,
+    crate::generate::hooks::Hooks,
+    Migrations,
+)> {
+    let (base, theirs) = (&sides.base.source, &sides.theirs.source);
+    let hooks = |s: &ResolvedSource| crate::generate::hooks::Hooks::of(&s.files, &s.manifest);
+    let (base_hooks, theirs_hooks) = (hooks(base)?, hooks(theirs)?);
+    let migrations = Migrations::of(sides)?;
+    // Everything either version would run is named at once, as copier names it.
+    let mut found = Unsafe::of(base, &base_hooks, request.trust, false);
+    found.add(Unsafe::of(theirs, &theirs_hooks, request.trust, false));
+    if !migrations.before.is_empty() || !migrations.after.is_empty() {
+        found.add(migrations.unsafe_part());
+    }
+    if !request.trust
+        && let Some(err) = found.refusal(&theirs.label)
+    {
+        return Err(err.hint(if found.extensions {
+            "read what they do (the template's files, the packages they name), then pass --trust: both versions are generated with them, as copier's update does"
         } else {
-            e.hint("read what it runs, then pass --trust: both versions are generated with it, as copier's update does")
-        }
-    })
+            "read what it runs, then pass --trust: both versions are generated with it, and copier's migrations run in the project, as copier's update does"
+        }));
+    }
+    Ok((base_hooks, theirs_hooks, migrations))
 }
 
 /// One side of an upgrade: a template version and how copier would name it.
@@ -610,7 +704,7 @@ struct Sides {
 fn generate_side(
     up: Upgrade,
     side: &Side,
-    (given, asker): (Map<String, Value>, Option<&mut dyn Asker>),
+    (given, asker, defaults): (Map<String, Value>, Option<&mut dyn Asker>, bool),
     hooks: crate::generate::hooks::Hooks,
     target: &Path,
 ) -> Result<engine::Rendered> {
@@ -622,7 +716,7 @@ fn generate_side(
         .filter(|(k, _)| source.manifest.parameter(k).is_some())
         .collect();
     let cookiecutter = source.manifest.flavour() == Flavour::Cookiecutter;
-    let run = run_facts(up, side, &given, asker.is_none(), cookiecutter);
+    let run = run_facts(up, side, &given, defaults, cookiecutter);
     let as_generation = GenerateScaffold {
         template: side.src_path.clone(),
         answers: given,
@@ -723,7 +817,7 @@ fn render_side(
     Ok(engine::Rendered {
         manifest: renderer.manifest().clone(),
         answers,
-        tree: engine::read_project(&project)?,
+        files: engine::read_project(&project)?,
         libraries: outcome.libraries,
     })
 }
@@ -735,14 +829,31 @@ struct Migrations {
     after: Vec<crate::template::copier::Migration>,
     /// `_version_from`, `_version_to` and their PEP 440 forms.
     versions: Vec<(String, String)>,
+    /// Some are in copier's older form, which copier warns about.
+    legacy: bool,
 }
 
 impl Migrations {
-    fn of(request: &PlanTemplateUpgrade, sides: &Sides) -> Result<Migrations> {
+    /// What the migrations would run, as an `--trust` refusal names it.
+    fn unsafe_part(&self) -> Unsafe {
+        Unsafe {
+            wants: self
+                .before
+                .iter()
+                .chain(&self.after)
+                .map(|m| format!("migration `{}`", m.task))
+                .collect(),
+            features: ["migrations"].into(),
+            extensions: false,
+        }
+    }
+
+    fn of(sides: &Sides) -> Result<Migrations> {
         let none = Migrations {
             before: Vec::new(),
             after: Vec::new(),
             versions: Vec::new(),
+            legacy: false,
         };
         let source = &sides.theirs.source;
         let config = crate::template::copier::CONFIG_FILES
@@ -764,23 +875,11 @@ impl Migrations {
         if before.is_empty() && after.is_empty() {
             return Ok(none);
         }
-        if !request.trust {
-            let named: Vec<String> = before
-                .iter()
-                .chain(&after)
-                .map(|m| format!("migration `{}`", m.task))
-                .collect();
-            return Err(Error::new(format!(
-                "{} wants to run code: {}; nothing was written",
-                source.label,
-                named.join(", ")
-            ))
-            .hint("read what it runs, then pass --trust: copier's migrations run in the project"));
-        }
         let pep440 = |c: &str| {
             crate::template::copier::pep440_of_commit(c).map_or_else(String::new, |v| v.to_string())
         };
         Ok(Migrations {
+            legacy: crate::template::copier::has_legacy_migrations(&text, name),
             before,
             after,
             versions: vec![

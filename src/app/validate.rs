@@ -10,7 +10,7 @@ use super::{Reference, Session};
 use crate::domain::commands;
 use crate::domain::events::{CheckOutcome, CheckStatus};
 use crate::error::{Error, Result};
-use crate::generate::source::{self, VersionChoice};
+use crate::source::{self, VersionChoice};
 use crate::store::Decision;
 use crate::template::snapshot::TemplateFiles;
 use crate::validate::{self, Options};
@@ -100,11 +100,11 @@ pub fn validate_template(
             reference,
             directory,
         } => {
-            let fetch = crate::generate::source::Fetch {
+            let fetch = crate::source::Fetch {
                 any_folder: false,
                 ..settings.fetch(reference, directory)
             };
-            let resolved = crate::generate::source::from_location(&request.template, &fetch)?;
+            let resolved = crate::source::from_location(&request.template, &fetch)?;
             let checks = validate::validate(
                 Arc::clone(&resolved.files),
                 &resolved.manifest.name,
@@ -132,6 +132,7 @@ impl ValidateTemplate {
 
 /// A template folder, without a store: nothing recorded.
 fn validate_folder(dir: &std::path::Path, options: &Options) -> Result<Validated> {
+    crate::source::refuse_collection(dir, &dir.display().to_string())?;
     let files = Arc::new(TemplateFiles::load_dir(dir)?);
     let name = crate::template::load::name_from_location(
         &dir.canonicalize()

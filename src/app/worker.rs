@@ -96,7 +96,7 @@ fn local_source(command: &Command, settings: &Settings) -> Option<String> {
         _ => None,
     }?;
     let abbreviations = &settings.git.abbreviations;
-    if !crate::generate::source::is_location(named, abbreviations) {
+    if !crate::source::is_location(named, abbreviations) {
         return None;
     }
     match crate::git::url::resolve(crate::git::split_ref(named).0, abbreviations) {
@@ -323,6 +323,7 @@ impl Handler for CommandHandler {
         let Ok(session) = Session::open(settings_for(&self.worker.settings, envelope)) else {
             return false;
         };
+        // Read from the raw JSON: a rejected command's payload need not parse as its type.
         let target = envelope.payload["target"]["folder"]
             .as_str()
             .unwrap_or_default()

@@ -144,7 +144,7 @@ pub(crate) enum Command {
     #[command(
         after_long_help = "Examples:\n  factory generate orders-api -o orders --set service_name=orders\n  factory generate ./my-template -o /tmp/try --defaults --dry-run\n  factory generate file:///srv/templates.git#main -o api --answers answers.yaml --git"
     )]
-    Generate(generate::GenerateArgs),
+    Generate(Box<generate::GenerateArgs>),
     /// Judge a composition of templates, libraries and a runtime; exit 3 when incompatible.
     #[command(
         after_long_help = "Examples:\n  factory compat orders-api@1.0.0 --with Acme.Data --runtime net8.0\n  factory compat --composition composition.yaml --json"

@@ -37,15 +37,45 @@ pub(crate) struct Console {
     bar: Option<Bar>,
     quiet: bool,
     json: bool,
+    debug: Debug,
+}
+
+/// Where debug lines go: stderr with --verbose, appended to --debug-file.
+#[derive(Default)]
+pub(crate) struct Debug {
+    pub(crate) verbose: bool,
+    pub(crate) file: Option<std::sync::Mutex<std::fs::File>>,
+}
+
+impl Debug {
+    /// Opens `file` for appending (created when missing), as cookiecutter's --debug-file.
+    pub(crate) fn new(verbose: bool, file: Option<&std::path::Path>) -> crate::Result<Debug> {
+        let file = match file {
+            Some(path) => Some(std::sync::Mutex::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|e| crate::Error::io("open the debug file", path, e))?,
+            )),
+            None => None,
+        };
+        Ok(Debug { verbose, file })
+    }
 }
 
 impl Console {
     pub(crate) fn new(app: &App) -> Console {
+        Console::with_debug(app, Debug::default())
+    }
+
+    pub(crate) fn with_debug(app: &App, debug: Debug) -> Console {
         let show_progress = app.human() && std::io::stderr().is_terminal();
         Console {
             bar: show_progress.then(Bar::new),
             quiet: app.printer.quiet(),
             json: app.json(),
+            debug,
         }
     }
 }
@@ -74,6 +104,22 @@ impl Progress for Console {
         match &self.bar {
             Some(bar) => bar.0.suspend(print),
             None => print(),
+        }
+    }
+    fn debug(&self, logger: &str, message: &str) {
+        // cookiecutter's debug format, `LEVEL logger: message`; never a secret.
+        let line = format!("DEBUG {logger}: {}\n", crate::secrets::redact(message));
+        if let Some(file) = &self.debug.file {
+            use std::io::Write;
+            let mut file = file.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = file.write_all(line.as_bytes());
+        }
+        if self.debug.verbose {
+            let print = || eprint!("{line}");
+            match &self.bar {
+                Some(bar) => bar.0.suspend(print),
+                None => print(),
+            }
         }
     }
     fn code_output(&self) -> crate::generate::hooks::Output {

@@ -19,7 +19,11 @@ pub(crate) struct GenerateArgs {
     source: String,
     /// Answers after the template, as cookiecutter's extra context: `service_name=orders`
     /// (the same as --set).
-    #[arg(value_name = "NAME=VALUE", value_parser = assignment)]
+    #[arg(
+        value_name = "NAME=VALUE",
+        value_parser = assignment,
+        add = clap_complete::ArgValueCompleter::new(super::complete::parameters)
+    )]
     extra: Vec<String>,
     /// The output folder (default: the current folder, which must then be empty unless
     /// --force; for a cookiecutter template, the folder its project folder is made in).
@@ -31,7 +35,8 @@ pub(crate) struct GenerateArgs {
         long = "set",
         short = 'd',
         visible_alias = "data",
-        value_name = "NAME=VALUE"
+        value_name = "NAME=VALUE",
+        add = clap_complete::ArgValueCompleter::new(super::complete::parameters)
     )]
     set: Vec<String>,
     /// Answers from a YAML or JSON file (a generated project's .factory/scaffold.yaml too).
@@ -40,6 +45,22 @@ pub(crate) struct GenerateArgs {
     /// The answers recorded in a project generated earlier (DIR/.factory/scaffold.yaml).
     #[arg(long, value_name = "DIR", conflicts_with = "answers")]
     replay: Option<PathBuf>,
+    /// Generate again from the answers a run recorded: cookiecutter's replay file
+    /// (~/.cookiecutter_replay/NAME.json, its --replay-file), a project's
+    /// .factory/scaffold.yaml or a mapping of answers. Its values are taken as recorded;
+    /// only what it lacks is asked.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["answers", "replay", "set", "extra", "defaults"]
+    )]
+    replay_file: Option<PathBuf>,
+    /// Print debug lines (what was read and decided) on stderr.
+    #[arg(short, long)]
+    verbose: bool,
+    /// Append debug lines to FILE (cookiecutter's --debug-file).
+    #[arg(long, value_name = "FILE")]
+    debug_file: Option<PathBuf>,
     /// Take defaults without asking, even on a terminal (cookiecutter's --no-input).
     #[arg(long, visible_alias = "no-input")]
     defaults: bool,
@@ -48,6 +69,31 @@ pub(crate) struct GenerateArgs {
     /// repeatable (copier's --ask).
     #[arg(long, value_name = "PATTERN")]
     ask: Vec<String>,
+    /// Take a repository's newest pre-release or development release too, when no ref is
+    /// named (copier's -g/--prereleases).
+    #[arg(long, short = 'g')]
+    prereleases: bool,
+    /// Where a copier template's answers file goes in the output, over the template's
+    /// `_answers_file` (copier's -a).
+    #[arg(long, short = 'a', value_name = "NAME")]
+    answers_file: Option<String>,
+    /// Leave out the output paths matching this pattern, besides the template's own
+    /// exclusions (copier's -x; gitignore patterns, `!` includes again); repeatable.
+    #[arg(long, short = 'x', value_name = "PATTERN")]
+    exclude: Vec<String>,
+    /// Keep a file the output folder already has when it matches this pattern, besides the
+    /// template's `_skip_if_exists` (copier's -s); repeatable, rendered over the answers.
+    #[arg(long = "skip", short = 's', value_name = "PATTERN")]
+    skip_if_exists: Vec<String>,
+    /// Answers recorded by an earlier generation (a copier answers file, a project's
+    /// .factory/scaffold.yaml), as copier's recopy reads them: offered as each question's
+    /// default when asked, taken when not asked, and left for the default when a question's
+    /// `when` does not hold.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["answers", "replay"])]
+    last_answers: Option<PathBuf>,
+    /// Ask only the questions --last-answers has no answer for (copier's --skip-answered).
+    #[arg(long, requires = "last_answers")]
+    skip_answered: bool,
     /// Allow a version that is not published.
     #[arg(long)]
     allow_draft: bool,
@@ -69,10 +115,14 @@ pub(crate) struct GenerateArgs {
     /// Also write cookiecutter's replay file or copier's .copier-answers.yml (without secrets).
     #[arg(long)]
     compat_answers: bool,
+    /// Do not run a copier template's tasks (copier's -T/--skip-tasks); they then need no
+    /// --trust.
+    #[arg(long, short = 'T')]
+    skip_tasks: bool,
     /// Read a template folder holding both copier.yml and cookiecutter.json as this tool's
     /// template (copier without the flag).
     #[arg(long, value_enum, value_name = "TOOL")]
-    flavor: Option<crate::generate::source::ReadAs>,
+    flavor: Option<crate::source::ReadAs>,
     #[command(flatten)]
     repo: crate::cli::RepoArgs,
 }
@@ -120,6 +170,23 @@ pub(crate) fn given_answers(file: Option<&PathBuf>, set: &[String]) -> Result<Ma
     Ok(given)
 }
 
+/// Answers an earlier run recorded (`--last-answers`, `--replay-file`): a copier answers
+/// file, cookiecutter's replay file (`{"cookiecutter": {…}}`), a project's record, or a
+/// mapping. Names starting with `_` are the tool's facts of that run (`_template`,
+/// `_output_dir`, `_commit`, …) or the template's private values, not answers.
+fn recorded_answers(file: &PathBuf) -> Result<Map<String, Value>> {
+    let mut answers = given_answers(Some(file), &[])?;
+    if let Some(Value::Object(recorded)) = answers.get("cookiecutter")
+        && answers
+            .keys()
+            .all(|k| k == "cookiecutter" || k == "_cookiecutter")
+    {
+        answers = recorded.clone();
+    }
+    answers.retain(|name, _| !name.starts_with('_'));
+    Ok(answers)
+}
+
 /// A size for people: B, KiB, MiB.
 pub(crate) fn human_size(bytes: u64) -> String {
     match bytes {
@@ -138,31 +205,63 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
     // Positional answers come first so a --set for the same name wins, as it is the
     // more explicit of the two.
     let set: Vec<String> = args.extra.iter().chain(&args.set).cloned().collect();
+    let answers = match &args.replay_file {
+        Some(file) => recorded_answers(file)?,
+        None => given_answers(args.answers.as_ref().or(recorded.as_ref()), &set)?,
+    };
     let request = GenerateScaffold {
         commit_trailer: None,
-        answers: given_answers(args.answers.as_ref().or(recorded.as_ref()), &set)?,
+        answers,
         template: args.source,
         target: ScaffoldTarget::folder(&args.output),
         allow_draft: args.allow_draft,
         runtime: args.runtime,
         overwrite: args.force,
         dry_run: args.dry_run,
+        answers_file: args.answers_file,
+        prereleases: args.prereleases,
+        exclude: args.exclude,
+        skip_if_exists: args.skip_if_exists,
         git: args.git,
         trust: args.trust,
         compat_answers: args.compat_answers,
+        skip_tasks: args.skip_tasks,
         reference: args.repo.reference,
         directory: args.repo.directory,
         flavor: args.flavor,
     };
     let mut asker = app.asker(args.defaults, &args.ask)?;
-    let console = super::console::Console::new(app);
+    let asker = asker.as_deref_mut().map(|a| a as &mut dyn answers::Asker);
+    // Recorded answers stand behind the asker (copier's last answers), never as given.
+    let last = match &args.last_answers {
+        Some(file) => Some(recorded_answers(file)?),
+        None => None,
+    };
+    let mut recorded;
+    let asker = match &last {
+        Some(last) => {
+            recorded = answers::Recorded {
+                asker,
+                recorded: last,
+                skip_answered: args.skip_answered,
+            };
+            Some(&mut recorded as &mut dyn answers::Asker)
+        }
+        None => asker,
+    };
+    let debug = super::console::Debug::new(args.verbose, args.debug_file.as_deref())?;
+    let console = super::console::Console::with_debug(app, debug);
     let ports = Ports {
         progress: &console,
-        asker: asker.as_deref_mut().map(|a| a as &mut dyn answers::Asker),
+        asker,
         ..Ports::default()
     };
     let report = app.execute_with(request, ports)?;
     print(app, &report);
+    // copier's `_message_after_copy` is its last words, after anything else printed.
+    if let Some(message) = &report.message_after {
+        crate::generate::Progress::say(&console, message);
+    }
     Ok(())
 }
 

@@ -12,15 +12,18 @@ mod events;
 mod generate;
 mod hash;
 mod init;
+mod inspect;
 mod library;
 mod lifecycle;
 mod printer;
 mod prompt;
 mod remote;
+mod remote_report;
 mod sarif;
 mod send;
 mod show;
 mod store;
+mod template_report;
 mod transfer;
 mod upgrade;
 mod validate;
@@ -123,13 +126,25 @@ impl App {
     fn fail(&self, err: &crate::Error) -> ExitCode {
         self.printer.error(err);
         if self.json() && !self.printer.printed_json() {
-            self.printer.json_document(&serde_json::json!({
-                "error": {
-                    "message": err.message,
-                    "hint": err.hint,
-                    "exitCode": err.kind.code(),
-                }
-            }));
+            /// `--json` after a failure: the error as stderr said it.
+            #[derive(serde::Serialize)]
+            struct ErrorReport<'a> {
+                error: ErrorBody<'a>,
+            }
+            #[derive(serde::Serialize)]
+            #[serde(rename_all = "camelCase")]
+            struct ErrorBody<'a> {
+                message: &'a str,
+                hint: Option<&'a str>,
+                exit_code: u8,
+            }
+            self.printer.json_document(&ErrorReport {
+                error: ErrorBody {
+                    message: &err.message,
+                    hint: err.hint.as_deref(),
+                    exit_code: err.kind.code(),
+                },
+            });
         }
         ExitCode::from(err.kind.code())
     }
@@ -247,7 +262,7 @@ fn dispatch(app: &App, command: Command) -> Result<()> {
         Command::Version(args) => lifecycle::version(app, args),
         Command::Validate(args) => validate::run(app, args),
         Command::Publish(args) => lifecycle::publish(app, args),
-        Command::Generate(args) => generate::run(app, args),
+        Command::Generate(args) => generate::run(app, *args),
         Command::Compat(args) => compat::run(app, args),
         Command::Upgrade(args) => upgrade::run(app, args),
         Command::Verify(args) => verify::run(app, args),

@@ -2,9 +2,10 @@
 
 use std::io::Read;
 
-use serde_json::{Value, json};
-
 use super::generate::human_size;
+use super::remote_report::{
+    LoginReport, LogoutReport, RemoteReport, RemotesReport, Removed, SearchReport,
+};
 use super::{App, out};
 
 use crate::app::remote;
@@ -87,24 +88,27 @@ pub(crate) fn run(app: &App, command: RemoteCommand) -> Result<()> {
         } => {
             let added = remote::add_remote(&session, &name, &url, default, plain_http)?;
             if app.json() {
-                app.printer.json_document(
-                    &json!({"name": added.name, "url": added.url.to_string(), "default": default, "plainHttp": plain_http}),
-                );
+                app.printer.json_document(&RemoteReport {
+                    name: &added.name,
+                    url: added.url.to_string(),
+                    default,
+                    plain_http,
+                });
             }
             out!(app.printer, "Added remote {} ({})", added.name, added.url);
         }
         RemoteCommand::Remove { name } => {
             remote::remove_remote(&session, &name)?;
             if app.json() {
-                app.printer.json_document(&json!({"removed": name}));
+                app.printer.json_document(&Removed { removed: &name });
             }
             out!(app.printer, "Removed remote {name}");
         }
         RemoteCommand::List => {
             let (remotes, default) = remote::list_remotes(&session);
             if app.json() {
-                let list: Vec<Value> = remotes.iter().map(|r| json!({"name": r.name, "url": r.url, "default": default.as_deref() == Some(r.name.as_str()), "plainHttp": r.plain_http})).collect();
-                app.printer.json_document(&json!({"remotes": list}));
+                app.printer
+                    .json_document(&RemotesReport::of(&remotes, default.as_deref()));
             }
             if remotes.is_empty() {
                 out!(
@@ -164,8 +168,11 @@ pub(crate) fn login(app: &App, args: LoginArgs) -> Result<()> {
     }
     let stored = stored?;
     if app.json() {
-        app.printer
-            .json_document(&json!({"host": args.host, "username": username, "storedIn": stored}));
+        app.printer.json_document(&LoginReport {
+            host: &args.host,
+            username: &username,
+            stored_in: &stored,
+        });
     }
     out!(
         app.printer,
@@ -179,8 +186,10 @@ pub(crate) fn login(app: &App, args: LoginArgs) -> Result<()> {
 pub(crate) fn logout(app: &App, host: String) -> Result<()> {
     let removed = remote::logout(&host)?;
     if app.json() {
-        app.printer
-            .json_document(&json!({"host": host, "removed": removed}));
+        app.printer.json_document(&LogoutReport {
+            host: &host,
+            removed,
+        });
     }
     if removed {
         out!(app.printer, "Removed the login for {host}");
@@ -228,11 +237,8 @@ pub(crate) fn search(app: &App, args: SearchArgs) -> Result<()> {
         )
     })?;
     if app.json() {
-        let list: Vec<Value> = found
-            .iter()
-            .map(|f| json!({"remote": f.remote, "name": f.name, "title": f.title, "description": f.description, "tags": f.tags, "versions": f.versions}))
-            .collect();
-        app.printer.json_document(&json!({"templates": list}));
+        app.printer
+            .json_document(&SearchReport { templates: &found });
     }
     for f in &found {
         out!(

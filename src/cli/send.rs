@@ -4,10 +4,12 @@
 use std::io::Read;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{App, out};
+use crate::app::generate::ScaffoldTarget;
 use crate::app::worker::{self, SendCommand};
+use crate::domain::events::DomainEvent;
 use crate::error::{Error, Result};
 
 /// Arguments of `send`.
@@ -66,28 +68,30 @@ fn read_payload(arg: Option<&str>) -> Result<Value> {
 pub(crate) fn run(app: &App, args: SendArgs) -> Result<()> {
     let payload = read_payload(args.payload.as_deref())?;
     let waited = args.wait;
+    let command_type = args.command_type;
     let request = SendCommand {
         payload: payload.clone(),
         url: args.to,
-        command_type: args.command_type,
+        command_type: command_type.clone(),
         service: args.service,
         unchecked: args.no_validate,
         wait: args.wait.then(|| Duration::from_secs(args.timeout)),
     };
     let sent = worker::send_command(&app.settings, request)?;
-    let shape = Shape::of(&sent, &payload, waited);
+    let request = crate::app::Command::parse(&command_type, &payload).ok();
+    let shape = Shape::of(&sent, request.as_ref(), waited);
     if app.json() {
-        app.printer.json_document(&json!({
-            "commandId": sent.command_id,
-            "queue": sent.queue,
-            "status": shape.status,
-            "eventId": shape.event.map(|(_, id)| id),
-            "output": shape.output.as_ref().map(Output::as_str),
-            "reason": shape.reason,
-            "outcome": sent.outcome,
-            "deadLettered": sent.dead_lettered,
-            "exitCode": sent.exit_code,
-        }));
+        app.printer.json_document(&SendReport {
+            command_id: &sent.command_id,
+            queue: &sent.queue,
+            status: shape.status,
+            event_id: shape.event.map(|(_, id)| id),
+            output: shape.output.as_ref().map(Output::as_str),
+            reason: shape.reason.as_deref(),
+            outcome: sent.outcome.as_ref(),
+            dead_lettered: sent.dead_lettered.as_deref(),
+            exit_code: sent.exit_code,
+        });
     }
     print(app, &sent, &shape, waited);
     if sent.exit_code == 0 {
@@ -136,6 +140,21 @@ fn print(app: &App, sent: &crate::queue::send::Sent, shape: &Shape, waited: bool
     }
 }
 
+/// `send --json`: the command, and with --wait its status, event, output or reason.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SendReport<'a> {
+    command_id: &'a str,
+    queue: &'a str,
+    status: &'static str,
+    event_id: Option<&'a str>,
+    output: Option<&'a str>,
+    reason: Option<&'a str>,
+    outcome: Option<&'a crate::events::Envelope>,
+    dead_lettered: Option<&'a str>,
+    exit_code: u8,
+}
+
 /// Where a generated project went.
 enum Output {
     /// A folder below the worker's output root.
@@ -145,6 +164,29 @@ enum Output {
 }
 
 impl Output {
+    /// Where a GenerateScaffold put its project, as the command named it.
+    fn of(request: &crate::app::Command) -> Option<Output> {
+        let crate::app::Command::GenerateScaffold(generate) = request else {
+            return None;
+        };
+        match &generate.target {
+            ScaffoldTarget {
+                folder: Some(folder),
+                ..
+            } => Some(Output::Folder(folder.clone())),
+            ScaffoldTarget {
+                repository: Some(repository),
+                branch,
+                ..
+            } => Some(Output::Repository(format!(
+                "{}#{}",
+                crate::git::url::without_credentials(repository),
+                branch.as_deref().unwrap_or_default()
+            ))),
+            _ => None,
+        }
+    }
+
     fn as_str(&self) -> &str {
         match self {
             Output::Folder(path) | Output::Repository(path) => path,
@@ -166,7 +208,13 @@ struct Shape<'a> {
 }
 
 impl<'a> Shape<'a> {
-    fn of(sent: &'a crate::queue::send::Sent, payload: &Value, waited: bool) -> Shape<'a> {
+    /// `request` is the command as sent, when it parses (not with `--no-validate` and a
+    /// malformed payload, which no worker runs).
+    fn of(
+        sent: &'a crate::queue::send::Sent,
+        request: Option<&crate::app::Command>,
+        waited: bool,
+    ) -> Shape<'a> {
         let event = sent
             .outcome
             .as_ref()
@@ -180,10 +228,12 @@ impl<'a> Shape<'a> {
             (true, 2) => "dead-lettered",
             (true, _) => "failed",
         };
-        let error = sent
-            .outcome
-            .as_ref()
-            .and_then(|o| o.payload["error"].as_str().map(str::to_string));
+        let error = sent.outcome.as_ref().and_then(|o| {
+            match DomainEvent::from_parts(&o.event_type, &o.payload) {
+                Ok(Some(DomainEvent::TemplateExecuted(executed))) => executed.error,
+                _ => None,
+            }
+        });
         let reason = match (error, &sent.dead_lettered, sent.exit_code) {
             (Some(error), _, _) => Some(error),
             (None, Some(reason), _) => Some(reason.clone()),
@@ -191,19 +241,8 @@ impl<'a> Shape<'a> {
             (None, None, 0) => None,
             (None, None, code) => Some(format!("ended with exit code {code}")),
         };
-        let target = &payload["target"];
-        let output = match (target["folder"].as_str(), target["repository"].as_str()) {
-            _ if status != "succeeded" || event.is_none_or(|(t, _)| t != "TemplateExecuted") => {
-                None
-            }
-            (Some(folder), _) => Some(Output::Folder(folder.to_string())),
-            (None, Some(repository)) => Some(Output::Repository(format!(
-                "{}#{}",
-                crate::git::url::without_credentials(repository),
-                target["branch"].as_str().unwrap_or_default()
-            ))),
-            (None, None) => None,
-        };
+        let executed = status == "succeeded" && event.is_some_and(|(t, _)| t == "TemplateExecuted");
+        let output = request.filter(|_| executed).and_then(Output::of);
         Shape {
             status,
             event,

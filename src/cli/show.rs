@@ -1,7 +1,6 @@
 //! `factory list` and `factory show`.
 
-use serde_json::json;
-
+use super::template_report::{ListReport, TemplateReport, VersionOfTemplateReport};
 use super::{App, out};
 use crate::domain::commands;
 use crate::domain::state::{Template, TemplateVersion};
@@ -10,42 +9,14 @@ use crate::error::Result;
 /// Arguments of `show`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ShowArgs {
-    /// TEMPLATE or TEMPLATE@VERSION.
-    #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::templates))]
-    reference: String,
-}
-
-fn version_json(v: &TemplateVersion) -> serde_json::Value {
-    json!({
-        "version": v.version,
-        "templateVersionId": v.id,
-        "status": v.status.as_str(),
-        "contentHash": v.content_hash,
-        "fileCount": v.file_count,
-        "byteCount": v.byte_count,
-        "sourceRef": v.source_ref,
-        "createdAt": v.created_at,
-        "validation": v.validation,
-        "publicationId": v.publication_id,
-        "publishedAt": v.published_at,
-    })
-}
-
-fn template_json(t: &Template) -> serde_json::Value {
-    json!({
-        "templateId": t.id,
-        "name": t.name,
-        "title": t.title,
-        "category": t.category,
-        "owner": t.owner,
-        "tags": t.tags,
-        "source": t.source,
-        "registeredAt": t.registered_at,
-        "latestVersion": t.latest().map(|v| &v.version),
-        "latestPublished": t.latest_published().map(|v| &v.version),
-        "versions": t.versions.iter().map(version_json).collect::<Vec<_>>(),
-        "parameters": t.latest().and_then(|v| v.schema.clone()),
-    })
+    /// TEMPLATE or TEMPLATE@VERSION in the store, or a template folder, zip or git URL[#REF].
+    #[arg(
+        value_name = "REFERENCE",
+        add = clap_complete::ArgValueCandidates::new(super::complete::templates)
+    )]
+    template: String,
+    #[command(flatten)]
+    repo: crate::cli::RepoArgs,
 }
 
 /// Runs `list`.
@@ -55,16 +26,7 @@ pub(crate) fn list(app: &App) -> Result<()> {
     let mut templates: Vec<&Template> = state.templates.values().collect();
     templates.sort_by(|a, b| a.name.cmp(&b.name));
     if app.json() {
-        app.printer.json_document(&json!({
-            "templates": templates.iter().map(|t| json!({
-                "templateId": t.id,
-                "name": t.name,
-                "category": t.category,
-                "latestVersion": t.latest().map(|v| &v.version),
-                "status": t.latest().map(|v| v.status.as_str()),
-                "latestPublished": t.latest_published().map(|v| &v.version),
-            })).collect::<Vec<_>>()
-        }));
+        app.printer.json_document(&ListReport::of(&templates));
     } else if app.human() {
         if templates.is_empty() {
             out!(
@@ -134,74 +96,89 @@ fn print_version(app: &App, template: &Template, v: &TemplateVersion) {
     if let Some(at) = &v.published_at {
         out!(app.printer, "  published: {at}");
     }
-    print_parameters(app, v);
+    print_parameters(app, v.schema.as_ref());
 }
 
 /// Runs `show`.
 pub(crate) fn show(app: &App, args: ShowArgs) -> Result<()> {
-    let (_session, state) = app.read_state()?;
-    let crate::app::Reference { name, version } = crate::app::Reference::parse(&args.reference);
+    let location = crate::source::is_location(&args.template, &app.settings.git.abbreviations);
+    if args.repo.reference.is_some() || args.repo.directory.is_some() {
+        return super::inspect::show_location(app, &args.template, args.repo);
+    }
+    let read = app.read_state();
+    // A bare name that is also a folder here is the stored template when the store has it.
+    let name = crate::app::Reference::parse(&args.template).name;
+    let stored = |r: &Result<_>| {
+        r.as_ref()
+            .is_ok_and(|(_, s)| commands::find_template(s, name).is_ok())
+    };
+    if location && !stored(&read) {
+        return super::inspect::show_location(app, &args.template, args.repo);
+    }
+    let (_session, state) = read?;
+    let crate::app::Reference { name, version } = crate::app::Reference::parse(&args.template);
     let template = commands::find_template(&state, name)?;
     if let Some(version) = version {
         let (_, v) = commands::find_version(&state, name, version)?;
         if app.json() {
-            let mut doc = version_json(v);
-            doc["template"] = json!(template.name);
-            doc["templateId"] = json!(template.id);
-            doc["parameters"] = v.schema.clone().unwrap_or_default();
-            app.printer.json_document(&doc);
+            app.printer
+                .json_document(&VersionOfTemplateReport::of(template, v));
         } else {
             print_version(app, template, v);
         }
         return Ok(());
     }
     if app.json() {
-        app.printer.json_document(&template_json(template));
+        app.printer.json_document(&TemplateReport::of(template));
     } else if app.human() {
-        out!(app.printer, "{} ({})", template.name, template.id);
-        out!(app.printer, "  title:    {}", template.title);
-        out!(app.printer, "  category: {}", template.category);
-        if let Some(owner) = &template.owner {
-            out!(app.printer, "  owner:    {owner}");
-        }
-        if !template.tags.is_empty() {
-            out!(app.printer, "  tags:     {}", template.tags.join(", "));
-        }
-        out!(app.printer, "  source:   {}", template.source);
-        if template.versions.is_empty() {
-            out!(
-                app.printer,
-                "  no versions yet: factory version {} --version 0.1.0",
-                template.name
-            );
-        }
-        for v in &template.versions {
-            out!(
-                app.printer,
-                "  {:<10}  {:<10}  {}",
-                v.version,
-                v.status.as_str(),
-                v.content_hash
-            );
-        }
-        if let Some(newest) = template.latest() {
-            out!(app.printer, "  of {} (the newest):", newest.version);
-            print_parameters(app, newest);
-        }
+        print_template(app, template);
     }
     Ok(())
 }
 
-fn print_parameters(app: &App, v: &TemplateVersion) {
-    let Some(properties) = v.schema.as_ref().and_then(|s| s["properties"].as_object()) else {
+/// A stored template for people: its fields, versions and newest parameters.
+fn print_template(app: &App, template: &Template) {
+    out!(app.printer, "{} ({})", template.name, template.id);
+    out!(app.printer, "  title:    {}", template.title);
+    out!(app.printer, "  category: {}", template.category);
+    if let Some(owner) = &template.owner {
+        out!(app.printer, "  owner:    {owner}");
+    }
+    if !template.tags.is_empty() {
+        out!(app.printer, "  tags:     {}", template.tags.join(", "));
+    }
+    out!(app.printer, "  source:   {}", template.source);
+    if template.versions.is_empty() {
+        out!(
+            app.printer,
+            "  no versions yet: factory version {} --version 0.1.0",
+            template.name
+        );
+    }
+    for v in &template.versions {
+        out!(
+            app.printer,
+            "  {:<10}  {:<10}  {}",
+            v.version,
+            v.status.as_str(),
+            v.content_hash
+        );
+    }
+    if let Some(newest) = template.latest() {
+        out!(app.printer, "  of {} (the newest):", newest.version);
+        print_parameters(app, newest.schema.as_ref());
+    }
+}
+
+/// A template's parameters for people, from their JSON Schema.
+pub(super) fn print_parameters(app: &App, schema: Option<&serde_json::Value>) {
+    let Some(properties) = schema.and_then(|s| s["properties"].as_object()) else {
         return;
     };
     if properties.is_empty() {
         return;
     }
-    let required: Vec<&str> = v
-        .schema
-        .as_ref()
+    let required: Vec<&str> = schema
         .and_then(|s| s["required"].as_array())
         .map(|r| r.iter().filter_map(|x| x.as_str()).collect())
         .unwrap_or_default();

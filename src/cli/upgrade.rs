@@ -72,6 +72,15 @@ pub(crate) struct UpgradeArgs {
     /// key.
     #[arg(long)]
     line_merge: bool,
+    /// Only say whether the template has a newer version than the project's (copier's
+    /// check-update): exit 0 when up to date, 3 when a newer one exists; nothing is rendered
+    /// or recorded.
+    #[arg(long, conflicts_with_all = ["apply", "to", "set", "trust", "defaults", "ask", "skip_answered", "delete_removed", "context_lines", "line_merge"])]
+    check: bool,
+    /// With --check, count pre-release tags (`v3.0.0-alpha`) as versions too (copier's
+    /// --prereleases).
+    #[arg(long, short = 'g', requires = "check")]
+    prereleases: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -84,6 +93,9 @@ enum Style {
 
 /// Runs `upgrade`; exit 3 when conflicts remain.
 pub(crate) fn run(app: &App, args: UpgradeArgs) -> Result<()> {
+    if args.check {
+        return check(app, &args);
+    }
     let mut answers = Map::new();
     parse_assignments(&args.set, &mut answers)?;
     let request = PlanTemplateUpgrade {
@@ -124,6 +136,10 @@ pub(crate) fn run(app: &App, args: UpgradeArgs) -> Result<()> {
         app.printer.json_document(&UpgradeJson::of(&dir, &report));
     }
     print_human(app, &dir, &report);
+    // copier's `_message_after_update` is its last words, after anything else printed.
+    if let Some(message) = &report.message_after {
+        crate::generate::Progress::say(&console, message);
+    }
     report.verdict().map_or(Ok(()), Err)
 }
 
@@ -229,4 +245,49 @@ impl<'a> UpgradeJson<'a> {
             conflict_count: report.plan.conflict_count(),
         }
     }
+}
+
+/// `upgrade --check`: copier's check-update words on stdout (scripts read them), or one JSON
+/// document; exit 3 (a negative verdict) when a newer version exists.
+fn check(app: &App, args: &UpgradeArgs) -> Result<()> {
+    let found = app.in_session(|session| {
+        crate::app::upgrade_check::check_upgrade(
+            session,
+            &args.dir,
+            args.answers_file.as_deref(),
+            args.prereleases,
+        )
+    })?;
+    if app.json() {
+        app.printer.json_document(&serde_json::json!({
+            "dir": args.dir,
+            "template": found.template,
+            "updateAvailable": found.update_available,
+            "currentVersion": found.current_version,
+            "latestVersion": found.latest_version,
+        }));
+    } else if found.update_available {
+        out!(
+            app.printer,
+            "New template version available.\nCurrent version is {}, latest version is {}.",
+            found.current_version,
+            found.latest_version
+        );
+    } else {
+        out!(app.printer, "Project is up-to-date!");
+    }
+    if !found.update_available {
+        return Ok(());
+    }
+    Err(crate::error::Error::verdict(format!(
+        "{} is at version {} of {}, which has {}",
+        args.dir.display(),
+        found.current_version,
+        found.template,
+        found.latest_version
+    ))
+    .hint(format!(
+        "factory upgrade {} shows what moving to it changes; add --apply to carry it out",
+        args.dir.display()
+    )))
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{App, out};
 use crate::app::worker::{self, WorkerSettings};
@@ -60,6 +60,29 @@ pub(crate) enum CommandsCommand {
     List,
 }
 
+/// `commands schema --json` without a type: the envelope's schema and every payload's.
+#[derive(serde::Serialize)]
+struct CatalogSchema {
+    envelope: Value,
+    payloads: serde_json::Map<String, Value>,
+}
+
+/// `commands list --json`.
+#[derive(serde::Serialize)]
+struct CommandsReport {
+    commands: Vec<ListedCommand>,
+}
+
+/// One command type, its queue and its outcome event.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListedCommand {
+    command_type: &'static str,
+    queue: String,
+    single_active_consumer: bool,
+    outcome: &'static str,
+}
+
 /// Runs `commands …`.
 pub(crate) fn commands(app: &App, command: CommandsCommand) -> Result<()> {
     match command {
@@ -76,7 +99,11 @@ pub(crate) fn commands(app: &App, command: CommandsCommand) -> Result<()> {
                             )
                         })
                         .collect();
-                    json!({"envelope": envelope::schema(), "payloads": payloads})
+                    serde_json::to_value(CatalogSchema {
+                        envelope: envelope::schema(),
+                        payloads,
+                    })
+                    .expect("schemas serialize")
                 }
                 Some("envelope") => envelope::schema(),
                 Some(t) => crate::app::Command::payload_schema(t).ok_or_else(|| {
@@ -90,11 +117,16 @@ pub(crate) fn commands(app: &App, command: CommandsCommand) -> Result<()> {
         }
         CommandsCommand::List => {
             if app.json() {
-                let list: Vec<Value> = catalog::COMMANDS
+                let commands = catalog::COMMANDS
                     .iter()
-                    .map(|s| json!({"commandType": s.command_type, "queue": catalog::queue(s.service), "singleActiveConsumer": s.writes_registry, "outcome": s.outcome}))
+                    .map(|s| ListedCommand {
+                        command_type: s.command_type,
+                        queue: catalog::queue(s.service),
+                        single_active_consumer: s.writes_registry,
+                        outcome: s.outcome,
+                    })
                     .collect();
-                app.printer.json_document(&json!({"commands": list}));
+                app.printer.json_document(&CommandsReport { commands });
             }
             for s in catalog::COMMANDS {
                 out!(
@@ -150,7 +182,10 @@ pub(crate) fn run(app: &App, args: WorkerArgs) -> Result<()> {
 /// 0.41s`, then the exit code and the error when it failed; a JSON object with `--json`.
 fn processed_line(json: bool, line: &Processed) {
     if json {
-        eprintln!("{}", json!(line));
+        eprintln!(
+            "{}",
+            serde_json::to_string(line).expect("the line serializes")
+        );
         return;
     }
     let mut text = format!(
@@ -174,7 +209,7 @@ fn processed_line(json: bool, line: &Processed) {
 
 fn health_line(json: bool, health: Health) {
     let line = if json {
-        json!({"handled": health.handled, "failed": health.failed, "deadLettered": health.dead_lettered, "inFlight": health.in_flight}).to_string()
+        serde_json::to_string(&health).expect("health serializes")
     } else {
         format!(
             "worker: handled {}, failed {}, dead-lettered {}, in flight {}",

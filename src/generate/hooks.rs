@@ -209,6 +209,11 @@ pub fn run_hook(
     run_script(&hook.name, &script, cwd, output)
 }
 
+/// Runs a hook whose text was rendered elsewhere (by Jinja2, for an extension's tag) in `cwd`.
+pub fn run_rendered(hook: &Hook, script: &str, cwd: &Path, output: Output) -> Result<()> {
+    run_script(&hook.name, script, cwd, output)
+}
+
 /// Runs a hook as it is, not rendered (cookiecutter's `pre_prompt`, which runs before there
 /// is a context), in `cwd`.
 pub fn run_unrendered(hook: &Hook, cwd: &Path, output: Output) -> Result<()> {
@@ -253,6 +258,15 @@ pub fn run_tasks(
     output: Output,
     say: &dyn Fn(&str),
 ) -> Result<()> {
+    // copier renders its tasks in its "tasks" phase (`_copier_phase`, in the context only).
+    let mut merged = std::collections::BTreeMap::new();
+    for key in ctx.try_iter().into_iter().flatten() {
+        if let (Some(name), Ok(value)) = (key.as_str(), ctx.get_item(&key)) {
+            merged.insert(name.to_string(), value);
+        }
+    }
+    merged.insert("_copier_phase".to_string(), minijinja::Value::from("tasks"));
+    let ctx = &minijinja::Value::from(merged);
     for (i, task) in tasks.iter().enumerate() {
         let Some((mut command, shown, announced)) = task_command(task, env, ctx, cwd, &[])? else {
             continue;
@@ -337,8 +351,17 @@ fn task_command(
     let dir = match &task.working_directory {
         Some(dir) => {
             let dir = render(dir)?;
-            crate::render::paths::check_inside(&dir)
-                .map_err(|m| Error::new(format!("task `{task}`: working_directory {m}")))?;
+            // `./hello` and `.` (copier's default) name folders inside the project; `..`
+            // and absolute paths are still refused.
+            let parts: Vec<&str> = dir.split('/').filter(|p| *p != ".").collect();
+            let dir = match parts.iter().all(|p| p.is_empty()) && !dir.starts_with('/') {
+                true => String::new(),
+                false => parts.join("/").trim_end_matches('/').to_string(),
+            };
+            if !dir.is_empty() {
+                crate::render::paths::check_inside(&dir)
+                    .map_err(|m| Error::new(format!("task `{task}`: working_directory {m}")))?;
+            }
             cwd.join(dir)
         }
         None => cwd.to_path_buf(),

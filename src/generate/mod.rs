@@ -9,7 +9,6 @@ pub mod hooks;
 pub mod output;
 pub mod provenance;
 pub mod python;
-pub mod source;
 pub mod verify;
 
 use std::path::{Path, PathBuf};
@@ -21,11 +20,11 @@ use crate::hash::{self, HashedFile};
 use crate::ids;
 use crate::render::tree::{RenderProblem, Renderer};
 use crate::render::write;
+use crate::source::ResolvedSource;
 use crate::template::answers::Answers;
 use crate::template::manifest::Manifest;
 use output::Staging;
 use provenance::{Scaffold, TemplateOrigin};
-use source::ResolvedSource;
 
 /// Reports progress of long runs (an indicatif bar in the terminal, nothing elsewhere).
 pub trait Progress: Sync {
@@ -39,6 +38,9 @@ pub trait Progress: Sync {
     /// `_message_before_copy`…) or copier's ` > Running task 1 of 2: …`. Nowhere by default
     /// (a worker: nobody watches).
     fn say(&self, _text: &str) {}
+    /// A debug line (`generate --verbose`, `--debug-file`): what was read and decided, in
+    /// the words and logger names cookiecutter's debug log uses for its templates.
+    fn debug(&self, _logger: &str, _message: &str) {}
     /// Where the output of the template's own code (hooks, tasks) goes: kept by default and
     /// quoted only when the code fails.
     fn code_output(&self) -> hooks::Output {
@@ -157,7 +159,7 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         let mut files = Vec::with_capacity(plan.len() + request.extra_files.len());
         for planned in &plan {
             let bytes = renderer
-                .render_file(&renderer.content[planned.content], &ctx)
+                .render_file(&renderer.content[planned.content], planned.context(&ctx))
                 .map_err(|p| fail(problems_error(&source.label, vec![p])))?;
             files.push((
                 HashedFile {
@@ -198,8 +200,16 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         std::fs::create_dir_all(&project).map_err(|e| fail(Error::io("create", &project, e)))?;
     }
     let shown = progress.code_output();
+    // A hook that uses a Python extension's tag is rendered by Jinja2, as its files are.
+    let run_hook =
+        |hook: &hooks::Hook| match renderer.render_foreign_text(&hook.name, &hook.text, &ctx) {
+            Some(script) => script
+                .map_err(|m| Error::new(format!("{}: {m}", hook.name)))
+                .and_then(|script| hooks::run_rendered(hook, &script, &project, shown)),
+            None => hooks::run_hook(hook, env, &ctx, &project, shown),
+        };
     for hook in &request.hooks.pre {
-        hooks::run_hook(hook, env, &ctx, &project, shown).map_err(fail)?;
+        run_hook(hook).map_err(fail)?;
     }
     // A pre-generation hook may change the answers (`cookiecutter.update({...})`): the names
     // inside are decided again, as cookiecutter renders them after the hook.
@@ -217,7 +227,7 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
     // The bar goes before the template's code prints.
     progress.finish();
     for hook in &request.hooks.post {
-        hooks::run_hook(hook, env, &ctx, &project, shown).map_err(fail)?;
+        run_hook(hook).map_err(fail)?;
     }
     hooks::run_tasks(&request.hooks.tasks, env, &ctx, &project, shown, &|line| {
         progress.say(line)
@@ -227,7 +237,7 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         write::write_new_file(&staging.dir, path, bytes).map_err(fail)?;
     }
 
-    let keep = keep_existing(&source.manifest).map_err(fail)?;
+    let keep = keep_existing(&source.manifest, env, &ctx).map_err(fail)?;
     // The provenance describes the tree that is finally placed: what hooks and tasks left
     // (they may add, change or delete anything), the extra files, and the target's own
     // files that `_skip_if_exists` keeps.
@@ -320,10 +330,17 @@ fn provenance_of(files: Vec<(HashedFile, u64)>) -> (hash::TreeHash, Vec<(String,
     (hash::tree_hash(&mut hashed), listing, byte_count)
 }
 
-/// The files a template keeps when they exist in the target (copier's `_skip_if_exists`).
-fn keep_existing(manifest: &Manifest) -> Result<globset::GlobSet> {
+/// The files a template keeps when they exist in the target (copier's `_skip_if_exists`),
+/// each pattern rendered over the answers as copier renders them.
+fn keep_existing(
+    manifest: &Manifest,
+    env: &minijinja::Environment<'static>,
+    ctx: &minijinja::Value,
+) -> Result<globset::GlobSet> {
     let mut keep = globset::GlobSetBuilder::new();
     for pattern in &manifest.skip_if_exists {
+        let pattern = &crate::bounded::render_str_bounded(env, pattern, ctx)
+            .map_err(|e| Error::new(format!("_skip_if_exists `{pattern}`: {e}")))?;
         keep.add(
             globset::Glob::new(pattern)
                 .map_err(|e| Error::new(format!("_skip_if_exists `{pattern}`: {e}")))?,

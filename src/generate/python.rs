@@ -56,7 +56,7 @@ impl PythonExtensions {
             .tempdir()
             .map_err(|e| Error::new(format!("cannot make a scratch folder: {e}")))?;
         let root = scratch.path().join("template");
-        super::source::lay_out(files, &root)?;
+        crate::source::lay_out(files, &root)?;
         let log = scratch.path().join("stderr.log");
         let stderr = std::fs::File::create(&log).map_err(|e| Error::io("create", &log, e))?;
         let mut child = Command::new(python)
@@ -90,7 +90,16 @@ impl PythonExtensions {
         let cwd = std::env::current_dir().ok();
         let setup = json!({"root": root, "extensions": extensions, "envops": envops, "cwd": cwd});
         let answer = helper.exchange(&setup).map_err(|m| {
-            Error::new(format!("{label}: its Jinja extensions ({}) did not load: {m}", extensions.join(", ")))
+            let message = match manifest.namespace.as_deref() {
+                // cookiecutter's wording (its UnknownExtension), which scripts read.
+                Some("cookiecutter") => format!(
+                    "{label}: Unable to load extension: {} (its Jinja extensions: {})",
+                    m.trim_start_matches("ModuleNotFoundError: ").trim_start_matches("ImportError: "),
+                    extensions.join(", ")
+                ),
+                _ => format!("{label}: its Jinja extensions ({}) did not load: {m}", extensions.join(", ")),
+            };
+            Error::new(message)
                 .hint("install what they import for the python3 factory runs (FACTORY_PYTHON names another), e.g. pip install jinja2 copier-templates-extensions")
         })?;
         helper.names = serde_json::from_value(answer).map_err(|e| {

@@ -164,3 +164,86 @@ pub fn uncommitted(dir: &Path) -> Result<Option<Vec<String>>> {
             .collect(),
     ))
 }
+
+/// One file an upgrade left with conflict markers: its path under the project and the old
+/// and new template versions' bytes (`None` where that version has no such file).
+pub struct Unmerged<'a> {
+    /// Relative to the project folder, `/`-separated.
+    pub path: &'a str,
+    /// The old version's bytes (stage 1).
+    pub base: Option<&'a [u8]>,
+    /// The new version's bytes (stage 3).
+    pub theirs: Option<&'a [u8]>,
+}
+
+/// Marks `files` as unmerged in the index of the repository `dir` is in, as copier does after
+/// an inline merge, so `git status` shows them as `UU` until resolved: stage 1 the old
+/// version, stage 2 what the index had (the project's), stage 3 the new version. A file the
+/// index does not hold, or a `dir` in no repository, is left alone.
+pub fn mark_unmerged(dir: &Path, files: &[Unmerged]) -> Result<()> {
+    let Ok(repo) = git2::Repository::discover(dir) else {
+        return Ok(());
+    };
+    let fail = |e: git2::Error| Error::new(format!("git in {}: {}", dir.display(), e.message()));
+    let (Some(workdir), Ok(here)) = (repo.workdir(), std::fs::canonicalize(dir)) else {
+        return Ok(());
+    };
+    let Ok(workdir) = std::fs::canonicalize(workdir) else {
+        return Ok(());
+    };
+    let Ok(inside) = here.strip_prefix(&workdir) else {
+        return Ok(());
+    };
+    let index = repo.index().map_err(fail)?;
+    // libgit2 cannot add conflict entries: `git update-index --index-info` does, as copier
+    // uses it.
+    let mut lines = String::new();
+    for file in files {
+        let relative = inside.join(file.path);
+        let Some(ours) = index.get_path(&relative, 0) else {
+            continue;
+        };
+        let shown = relative.to_string_lossy().replace('\\', "/");
+        let mode = ours.mode;
+        lines.push_str(&format!("0 {}\t{shown}\n", "0".repeat(40)));
+        lines.push_str(&format!("{mode:o} {} 2\t{shown}\n", ours.id));
+        for (stage, bytes) in [(1, file.base), (3, file.theirs)] {
+            if let Some(bytes) = bytes {
+                let id = repo.blob(bytes).map_err(fail)?;
+                lines.push_str(&format!("{mode:o} {id} {stage}\t{shown}\n"));
+            }
+        }
+    }
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let mut child = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&workdir)
+        .args(["update-index", "--index-info"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            Error::new(format!(
+                "cannot run git to mark conflicts in {}: {e}",
+                dir.display()
+            ))
+        })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        std::io::Write::write_all(&mut stdin, lines.as_bytes())
+            .map_err(|e| Error::new(format!("git update-index in {}: {e}", dir.display())))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| Error::new(format!("git update-index in {}: {e}", dir.display())))?;
+    if !out.status.success() {
+        return Err(Error::new(format!(
+            "git update-index in {} failed: {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(())
+}

@@ -120,14 +120,15 @@ pub struct WorkerOptions {
 }
 
 /// What a worker has done so far.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Health {
     /// Commands whose outcome was recorded (including those found done).
     pub handled: u64,
-    /// Commands dead-lettered.
-    pub dead_lettered: u64,
     /// Attempts that failed (each tried again or dead-lettered).
     pub failed: u64,
+    /// Commands dead-lettered.
+    pub dead_lettered: u64,
     /// Being handled now.
     pub in_flight: u64,
 }

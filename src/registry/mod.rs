@@ -11,8 +11,14 @@
 pub mod artifact;
 pub mod client;
 pub mod credentials;
+pub mod index;
+pub mod pull;
+pub mod push;
 
 use crate::error::{Error, Result};
+
+/// The most a config blob or an events layer may weigh (and the index entries, together).
+pub const MAX_RECORD_BYTES: u64 = 64 << 20;
 
 /// Where a remote is: a registry host and a namespace in it.
 #[derive(Debug, Clone, PartialEq, Eq)]

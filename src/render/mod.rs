@@ -256,6 +256,20 @@ fn check_options(options: &serde_json::Map<String, serde_json::Value>) -> Result
         "line_statement_prefix",
         "line_comment_prefix",
     ];
+    // copier accepts these two Undefined classes only, and says so.
+    if let Some(undefined) = options.get("undefined")
+        && !matches!(
+            undefined.as_str(),
+            Some("jinja2.Undefined" | "jinja2.StrictUndefined")
+        )
+    {
+        let shown = undefined
+            .as_str()
+            .map_or(undefined.to_string(), str::to_string);
+        return Err(format!(
+            "Unsupported envops.undefined value specified: {shown}. (`undefined` may be jinja2.Undefined or jinja2.StrictUndefined, as in copier)"
+        ));
+    }
     for (key, value) in options {
         let fine = match key.as_str() {
             k if HONOURED.contains(&k) || INERT_OPTIONS.contains(&k) => true,

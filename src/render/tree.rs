@@ -94,6 +94,88 @@ pub struct PlannedFile {
     pub content: usize,
     /// The rendered relative output path.
     pub path: String,
+    /// The context with the values of copier's `yield` tags on its path (`None` when its
+    /// path has none): what the file renders with.
+    pub yielded: Option<minijinja::Value>,
+}
+
+impl PlannedFile {
+    /// The context this file renders with: the run's, or with its path's yielded values.
+    pub fn context<'a>(&'a self, ctx: &'a minijinja::Value) -> &'a minijinja::Value {
+        self.yielded.as_ref().unwrap_or(ctx)
+    }
+}
+
+/// copier's `{% yield NAME from ITERABLE %}BODY{% endyield %}` in one part of a path.
+#[derive(Debug, Clone, PartialEq)]
+struct YieldTag {
+    /// The name each value is bound to.
+    name: String,
+    /// The expression looped over.
+    iterable: String,
+    /// The part with the tag replaced by its body, rendered once per value.
+    part: String,
+}
+
+/// The yield tag of a path part written with these block delimiters, if it has one; more
+/// than one (side by side or nested) is refused as copier refuses it.
+fn yield_tag(part: &str, start: &str, end: &str) -> Result<Option<YieldTag>, String> {
+    // `{%` [-+] spaces WORD … [-+] `%}`: where each tag named `word` opens and closes.
+    let tags = |word: &str| -> Vec<(usize, usize, String)> {
+        let mut found = Vec::new();
+        let mut from = 0;
+        while let Some(i) = part[from..].find(start) {
+            let open = from + i;
+            let inner_start = open + start.len();
+            let Some(j) = part[inner_start..].find(end) else {
+                break;
+            };
+            let inner = part[inner_start..inner_start + j]
+                .trim_start_matches(['-', '+'])
+                .trim_end_matches(['-', '+'])
+                .trim();
+            let close = inner_start + j + end.len();
+            let mut words = inner.splitn(2, char::is_whitespace);
+            if words.next() == Some(word) {
+                found.push((open, close, words.next().unwrap_or("").trim().to_string()));
+            }
+            from = close;
+        }
+        found
+    };
+    let opens = tags("yield");
+    let Some((open, open_end, head)) = opens.first().cloned() else {
+        return Ok(None);
+    };
+    if opens.len() > 1 {
+        let names: Vec<String> = opens
+            .iter()
+            .map(|(_, _, h)| format!("\"{}\"", h.split_whitespace().next().unwrap_or("")))
+            .collect();
+        return Err(format!(
+            "only one yield tag is allowed per path name; this one has {}: {}",
+            opens.len(),
+            names.join(", ")
+        ));
+    }
+    let Some((name, iterable)) = head.split_once(" from ") else {
+        return Err(format!(
+            "`{head}` is not `NAME from ITERABLE` in a yield tag"
+        ));
+    };
+    let Some((close, close_end, _)) = tags("endyield").into_iter().find(|t| t.0 >= open_end) else {
+        return Err("a yield tag without its endyield".to_string());
+    };
+    Ok(Some(YieldTag {
+        name: name.trim().to_string(),
+        iterable: iterable.trim().to_string(),
+        part: format!(
+            "{}{}{}",
+            &part[..open],
+            &part[open_end..close],
+            &part[close_end..]
+        ),
+    }))
 }
 
 fn glob_set(patterns: &[String]) -> Result<GlobSet, String> {
@@ -192,6 +274,8 @@ pub struct Renderer<'a> {
     /// What may start a template in a file's text: the delimiters in effect and the default
     /// ones (`{% now %}` is rewritten before the delimiters apply).
     text_markers: aho_corasick::AhoCorasick,
+    /// The block delimiters in effect (`{%`, `%}` unless `_envops` names others).
+    block_delimiters: (String, String),
 }
 
 impl<'a> Renderer<'a> {
@@ -276,8 +360,19 @@ impl<'a> Renderer<'a> {
                 link: Some(link.target.clone()),
             });
         }
+        // A test case's expected tree is the template's record of its output, not content.
+        let expected = manifest.expected_trees();
+        let in_expected = |path: &str| {
+            expected.iter().any(|d| {
+                path.strip_prefix(d)
+                    .is_some_and(|rest| rest.starts_with('/'))
+            })
+        };
         for (index, file) in files.files.iter().enumerate() {
-            if kept_links.contains(file.path.as_str()) || below_kept(&file.path) {
+            if kept_links.contains(file.path.as_str())
+                || below_kept(&file.path)
+                || in_expected(&file.path)
+            {
                 continue;
             }
             let Some(path) = file.path.strip_prefix(&prefix) else {
@@ -308,6 +403,18 @@ impl<'a> Renderer<'a> {
             ));
         }
         let mut env = super::environment_with(settings, &manifest.envops)?;
+        let delimiter = |key: &str, default: &str| {
+            manifest
+                .envops
+                .get(key)
+                .and_then(|v| v.as_str())
+                .unwrap_or(default)
+                .to_string()
+        };
+        let block_delimiters = (
+            delimiter("block_start_string", "{%"),
+            delimiter("block_end_string", "%}"),
+        );
         let name_markers: Vec<String> = [
             "variable_start_string",
             "block_start_string",
@@ -405,6 +512,7 @@ impl<'a> Renderer<'a> {
             name_markers,
             verbatim,
             text_markers,
+            block_delimiters,
         })
     }
 
@@ -537,7 +645,15 @@ impl<'a> Renderer<'a> {
             .take_while(|c| c.is_alphanumeric() || *c == '_')
             .collect();
             let names = self.manifest.parameters.iter().map(|p| p.name.as_str());
+            // Jinja2's own words for a bare name, which copier's users (and scripts) read.
+            if !name.is_empty() && name == expression {
+                error.message.push_str(&format!(" ('{name}' is undefined)"));
+            }
             if self.manifest.parameter(&name).is_none() {
+                // Jinja's own words, which copier shows and scripts read.
+                if self.flavour == Flavour::Copier && !name.is_empty() && !name.starts_with('_') {
+                    error.message.push_str(&format!(": '{name}' is undefined"));
+                }
                 error
                     .message
                     .push_str(&crate::suggest::did_you_mean(&name, names));
@@ -676,75 +792,69 @@ impl<'a> Renderer<'a> {
                     continue 'files;
                 }
             }
-            let mut out = String::with_capacity(file.path.len());
-            for part in file.path.split('/') {
-                let rendered = match parts.get(part) {
-                    Some(rendered) => rendered.clone(),
-                    None => {
-                        let rendered = match self.render_name_part(part, &file.path, ctx) {
-                            Ok(rendered) => rendered,
-                            Err(problem) => {
-                                problems.push(problem);
-                                continue 'files;
-                            }
-                        };
-                        parts.insert(part, rendered.clone());
-                        rendered
-                    }
-                };
-                let Some(rendered) = rendered else {
+            let branches = match self.render_path(&file.path, ctx, &mut parts) {
+                Ok(branches) => branches,
+                Err(problem) => {
+                    problems.push(problem);
                     continue 'files;
-                };
-                if !out.is_empty() {
-                    out.push('/');
                 }
-                out.push_str(&rendered);
-            }
-            if let Some(suffix) = &file.strip_suffix
-                && let Some(stripped) = out.strip_suffix(suffix.as_str())
-            {
-                out.truncate(stripped.len());
-                // A name that was only the suffix rendered empty: the file is dropped.
-                if out.is_empty() || out.ends_with('/') {
-                    continue;
-                }
-            }
-            let checked = if self.flavour == Flavour::Factory {
-                paths::check_inside(&out)
-            } else {
-                paths::check_inside_foreign(&out)
             };
-            if let Err(message) = checked {
-                problems.push(RenderProblem::Path {
-                    source: file.path.clone(),
-                    message,
-                });
-                continue;
-            }
-            if self.flavour == Flavour::Copier {
-                if excluded.is_excluded(&out) {
-                    continue;
-                }
-                // copier also leaves out a plain file whose rendered path, with the suffix,
-                // names a file at the template's root (its `_render_parts`).
-                if file.strip_suffix.is_none()
-                    && let Some(suffix) = suffix
-                    && exists_in(&self.files, &format!("{out}{suffix}"))
+            // One output path per value a `yield` tag loops over (one when there is none).
+            for (mut out, yielded) in branches {
+                if let Some(suffix) = &file.strip_suffix
+                    && let Some(stripped) = out.strip_suffix(suffix.as_str())
                 {
+                    out.truncate(stripped.len());
+                    // A name that was only the suffix rendered empty: the file is dropped.
+                    if out.is_empty() || out.ends_with('/') {
+                        continue;
+                    }
+                }
+                let checked = if self.flavour == Flavour::Factory {
+                    paths::check_inside(&out)
+                } else {
+                    paths::check_inside_foreign(&out)
+                };
+                // copier's words for a path that would leave the project.
+                let checked = match checked {
+                    Err(message) if self.flavour == Flavour::Copier => {
+                        Err(format!("\"{out}\" is forbidden: {message}"))
+                    }
+                    other => other,
+                };
+                if let Err(message) = checked {
+                    problems.push(RenderProblem::Path {
+                        source: file.path.clone(),
+                        message,
+                    });
                     continue;
                 }
-            }
-            if !seen.insert(out.clone()) {
-                problems.push(RenderProblem::Path {
-                    source: file.path.clone(),
-                    message: format!("two template files render to the same path `{out}`"),
+                if self.flavour == Flavour::Copier {
+                    if excluded.is_excluded(&out) {
+                        continue;
+                    }
+                    // copier also leaves out a plain file whose rendered path, with the suffix,
+                    // names a file at the template's root (its `_render_parts`).
+                    if file.strip_suffix.is_none()
+                        && let Some(suffix) = suffix
+                        && exists_in(&self.files, &format!("{out}{suffix}"))
+                    {
+                        continue;
+                    }
+                }
+                if !seen.insert(out.clone()) {
+                    problems.push(RenderProblem::Path {
+                        source: file.path.clone(),
+                        message: format!("two template files render to the same path `{out}`"),
+                    });
+                    continue;
+                }
+                planned.push(PlannedFile {
+                    content: index,
+                    path: out,
+                    yielded,
                 });
-                continue;
             }
-            planned.push(PlannedFile {
-                content: index,
-                path: out,
-            });
         }
         if problems.is_empty() {
             Ok(planned)
@@ -788,6 +898,91 @@ impl<'a> Renderer<'a> {
         })
     }
 
+    /// A content path rendered part by part: one output path, or one per value a part's
+    /// `yield` tag loops over (with that value bound for the parts after it and the file);
+    /// none when a part renders empty. Parts outside any yield are rendered once per run.
+    fn render_path<'s>(
+        &self,
+        path: &'s str,
+        ctx: &minijinja::Value,
+        cache: &mut HashMap<&'s str, Option<String>>,
+    ) -> Result<Vec<(String, Option<minijinja::Value>)>, RenderProblem> {
+        let mut branches: Vec<(String, Option<minijinja::Value>)> = vec![(String::new(), None)];
+        let mut at = 0;
+        for part in path.split('/') {
+            // The template path up to this part, named when it does not render.
+            at += part.len() + 1;
+            let upto = &path[..(at - 1).min(path.len())];
+            let tag = match self.flavour == Flavour::Copier && self.is_name_template(part) {
+                true => yield_tag(part, &self.block_delimiters.0, &self.block_delimiters.1)
+                    .map_err(|message| {
+                        RenderProblem::Template(TemplateError {
+                            location: format!("{upto} (template path)"),
+                            message,
+                        })
+                    })?,
+                false => None,
+            };
+            let mut next = Vec::with_capacity(branches.len());
+            for (out, yielded) in branches {
+                let here = yielded.as_ref().unwrap_or(ctx);
+                let rendered: Vec<(Option<String>, Option<minijinja::Value>)> = match &tag {
+                    Some(tag) => {
+                        let values = self
+                            .env
+                            .compile_expression(&tag.iterable)
+                            .and_then(|e| e.eval(here))
+                            .and_then(|v| v.try_iter().map(|i| i.collect::<Vec<_>>()))
+                            .map_err(|e| {
+                                let mut err = describe_error(&e, upto, |_| Some(part.to_string()));
+                                err.location = format!("{upto} (template path)");
+                                RenderProblem::Template(err)
+                            })?;
+                        let mut each = Vec::with_capacity(values.len());
+                        for value in values {
+                            // The yielded name over the context (the first map wins).
+                            let bound = minijinja::value::merge_maps([
+                                minijinja::Value::from(std::collections::BTreeMap::from([(
+                                    tag.name.clone(),
+                                    value,
+                                )])),
+                                here.clone(),
+                            ]);
+                            each.push((
+                                self.render_name_part(&tag.part, upto, &bound)?,
+                                Some(bound),
+                            ));
+                        }
+                        each
+                    }
+                    None if yielded.is_none() => {
+                        let rendered = match cache.get(part) {
+                            Some(rendered) => rendered.clone(),
+                            None => {
+                                let rendered = self.render_name_part(part, upto, ctx)?;
+                                cache.insert(part, rendered.clone());
+                                rendered
+                            }
+                        };
+                        vec![(rendered, None)]
+                    }
+                    None => vec![(self.render_name_part(part, upto, here)?, yielded.clone())],
+                };
+                for (name, yielded) in rendered {
+                    let Some(name) = name else { continue };
+                    let mut out = out.clone();
+                    if !out.is_empty() {
+                        out.push('/');
+                    }
+                    out.push_str(&name);
+                    next.push((out, yielded));
+                }
+            }
+            branches = next;
+        }
+        Ok(branches)
+    }
+
     /// Whether a name (or a pattern) holds template syntax with the delimiters in effect.
     fn is_name_template(&self, text: &str) -> bool {
         self.name_markers.iter().any(|m| text.contains(m.as_str()))
@@ -805,7 +1000,8 @@ impl<'a> Renderer<'a> {
         }
         let rendered = super::render_str_bounded(&self.env, part, ctx).map_err(|e| {
             let mut err = describe_error(&e, path, |_| Some(part.to_string()));
-            err.location = format!("{path} (file name)");
+            // `path` ends with this part: a file's or a folder's name.
+            err.location = format!("{path} (template path)");
             RenderProblem::Template(err)
         })?;
         // copier keeps what a name renders to as it is (a name may start or end with a
@@ -953,11 +1149,7 @@ impl<'a> Renderer<'a> {
         file: &ContentFile,
         ctx: &minijinja::Value,
     ) -> Result<Option<Vec<u8>>, RenderProblem> {
-        let Some(foreign) = self.settings.foreign.as_ref() else {
-            return Ok(None);
-        };
-        let tags = &foreign.names().tags;
-        if tags.is_empty() || file.link.is_some() {
+        if self.settings.foreign.is_none() || file.link.is_some() {
             return Ok(None);
         }
         let bytes = self.files.files[file.index]
@@ -967,18 +1159,10 @@ impl<'a> Renderer<'a> {
             return Ok(None);
         }
         let text = std::str::from_utf8(&bytes).expect("checked by is_binary");
-        let start = self
-            .manifest
-            .envops
-            .get("block_start_string")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or("{%");
-        if !uses_tag(text, start, tags) {
+        let Some(rendered) = self.render_foreign_text(&file.path, text, ctx) else {
             return Ok(None);
-        }
-        let context = serde_json::to_value(ctx).unwrap_or_default();
-        foreign
-            .render(&file.path, text, context)
+        };
+        rendered
             .map(|text| Some(text.into_bytes()))
             .map_err(|message| {
                 self.problem(TemplateError {
@@ -986,6 +1170,30 @@ impl<'a> Renderer<'a> {
                     message: format!("{message} (rendered by Jinja2 for its extension's tag)"),
                 })
             })
+    }
+
+    /// A text that uses a tag a Python extension adds, rendered by Jinja2 in the helper (a
+    /// file, or a cookiecutter hook, which cookiecutter renders with the same environment);
+    /// `None` when there is no helper or the text uses none of its tags.
+    pub fn render_foreign_text(
+        &self,
+        name: &str,
+        text: &str,
+        ctx: &minijinja::Value,
+    ) -> Option<Result<String, String>> {
+        let foreign = self.settings.foreign.as_ref()?;
+        let tags = &foreign.names().tags;
+        let start = self
+            .manifest
+            .envops
+            .get("block_start_string")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("{%");
+        if tags.is_empty() || !uses_tag(text, start, tags) {
+            return None;
+        }
+        let context = serde_json::to_value(ctx).unwrap_or_default();
+        Some(foreign.render(name, text, context))
     }
 
     /// Renders everything into memory, collecting every problem (for validation).
@@ -998,7 +1206,7 @@ impl<'a> Renderer<'a> {
         let mut problems = Vec::new();
         for planned in plan {
             let file = &self.content[planned.content];
-            match self.render_file(file, ctx) {
+            match self.render_file(file, planned.context(ctx)) {
                 Ok(bytes) => out.push(RenderedFile {
                     path: planned.path,
                     bytes: bytes.into_owned(),

@@ -206,7 +206,7 @@ fn write_one(
     root: &Root,
 ) -> std::result::Result<WrittenFile, RenderProblem> {
     let file = &renderer.content[planned.content];
-    let bytes = renderer.render_file(file, ctx)?;
+    let bytes = renderer.render_file(file, planned.context(ctx))?;
     let io = |action: &str, e: std::io::Error| {
         let target = root.path.join(&planned.path);
         RenderProblem::Read(format!("cannot {action} {}: {e}", target.display()))

@@ -112,6 +112,49 @@ pub trait Asker {
     }
 }
 
+/// The answers recorded by an earlier generation (an upgrade's project, copier's recopy),
+/// as copier's "last answers": offered instead of the default when a question is asked,
+/// taken when it is not (no asker, `--skip-answered`), and left for the default when the
+/// question's `when` does not hold.
+pub struct Recorded<'a, 'b> {
+    /// Who asks; `None` when nothing is asked (`--defaults`, no input).
+    pub asker: Option<&'a mut dyn Asker>,
+    /// The answers recorded last time.
+    pub recorded: &'b Map<String, Value>,
+    /// Ask only the questions `recorded` has no answer for (copier's `--skip-answered`).
+    pub skip_answered: bool,
+}
+
+impl Asker for Recorded<'_, '_> {
+    fn ask(
+        &mut self,
+        param: &Parameter,
+        default: Option<&Value>,
+        check: &dyn Fn(&Value) -> Result<(), String>,
+    ) -> Result<Option<Value>, String> {
+        match self.asker.as_deref_mut() {
+            Some(asker) => asker.ask(param, default, check),
+            None => Ok(None),
+        }
+    }
+
+    fn asks_for(&self, param: &Parameter, default: Option<&Value>) -> bool {
+        !(self.skip_answered && self.recorded.contains_key(&param.name))
+            && self
+                .asker
+                .as_deref()
+                .is_some_and(|a| a.asks_for(param, default))
+    }
+
+    fn previous(&self, name: &str) -> Option<Value> {
+        self.recorded.get(name).cloned()
+    }
+
+    fn forced(&self, name: &str) -> bool {
+        self.asker.as_deref().is_some_and(|a| a.forced(name))
+    }
+}
+
 /// Resolves answers for `manifest` from `given`, then (for parameters without an answer) by
 /// asking, when an `asker` is given, or from defaults. Without an asker a parameter without
 /// an answer takes its default; with `use_defaults` false, a required one does not. Returns

@@ -42,6 +42,48 @@ fn project_folder<'p>(paths: &[&'p str]) -> Option<&'p str> {
         .find(|top| top.contains("cookiecutter") && top.contains("{{") && top.contains("}}"))
 }
 
+/// A JSON error as Python's `json` module words it (`Expecting ':' delimiter: line 1
+/// column 20 (char 19)`): cookiecutter shows that text, and scripts read it.
+fn python_json_error(e: &serde_json::Error, text: &str) -> String {
+    let said = e.to_string();
+    let what = said.split(" at line ").next().unwrap_or(&said);
+    let python = match what {
+        "expected `:`" => "Expecting ':' delimiter",
+        "expected `,` or `}`" | "expected `,` or `]`" => "Expecting ',' delimiter",
+        "key must be a string" | "trailing comma" => {
+            "Expecting property name enclosed in double quotes"
+        }
+        "trailing characters" => "Extra data",
+        "invalid escape" => "Invalid \\escape",
+        w if w.starts_with("control character") => "Invalid control character at",
+        w if w.starts_with("EOF while parsing a string") => "Unterminated string starting at",
+        _ => "Expecting value",
+    };
+    // Python counts characters from the start of the text, 0-based, and columns from 1.
+    let chars: Vec<char> = text.chars().collect();
+    let before: usize = text
+        .split_inclusive('\n')
+        .take(e.line().saturating_sub(1))
+        .map(|l| l.chars().count())
+        .sum();
+    let mut char = (before + e.column().saturating_sub(1)).min(chars.len());
+    if python.starts_with("Unterminated") {
+        // Python points at the quote that opened the string.
+        char = chars[..char]
+            .iter()
+            .rposition(|c| *c == '"')
+            .unwrap_or(char);
+    }
+    let line = 1 + chars[..char].iter().filter(|c| **c == '\n').count();
+    let column = char
+        - chars[..char]
+            .iter()
+            .rposition(|c| *c == '\n')
+            .map_or(0, |i| i + 1)
+        + 1;
+    format!("{python}: line {line} column {column} (char {char})")
+}
+
 /// Maps `cookiecutter.json` to a manifest named `name`, for a template with the files at
 /// `paths` (sorted): only its project folder is rendered, as cookiecutter does.
 pub fn manifest(text: &str, name: &str, paths: &[&str]) -> Result<Manifest, YamlError> {
@@ -49,7 +91,7 @@ pub fn manifest(text: &str, name: &str, paths: &[&str]) -> Result<Manifest, Yaml
         origin: CONTEXT_FILE.to_string(),
         line: Some(e.line() as u64),
         column: Some(e.column() as u64),
-        message: format!("not valid JSON: {e}"),
+        message: format!("not valid JSON: {}", python_json_error(&e, text)),
     })?;
     let mut parameters = Vec::new();
     let mut dictionaries = Vec::new();

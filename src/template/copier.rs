@@ -109,6 +109,24 @@ pub fn pep440_of_commit(commit: &str) -> Option<pep440_rs::Version> {
     }
 }
 
+/// Whether `copier.yml` (its text) has a migration in copier's older form (`{version,
+/// before, after}`), which copier still runs but warns about (a DeprecationWarning).
+pub fn has_legacy_migrations(text: &str, origin: &str) -> bool {
+    let refuse = |_: &str| -> Result<Vec<(String, String)>, String> { Ok(Vec::new()) };
+    let Ok(config) = super::copier_config::load(text, origin, &refuse) else {
+        return false;
+    };
+    config
+        .get("_migrations")
+        .and_then(Value::as_array)
+        .is_some_and(|items| {
+            items.iter().any(|item| {
+                item.as_object()
+                    .is_some_and(|m| m.contains_key("before") || m.contains_key("after"))
+            })
+        })
+}
+
 /// The `_migrations` of `copier.yml` (its text, read from `origin`) that apply to an update
 /// from `from` to `to` (copier's `_commit` of each) at `stage` (`before` or `after`),
 /// in order. A migration naming a `version` applies when `from < version <= to` (PEP 440);
@@ -404,13 +422,15 @@ pub type ChoiceValidators = Vec<(Value, String)>;
 /// values, and the validators by value.
 pub fn choices_of(spec: &Value) -> Result<(Vec<Value>, ChoiceValidators), String> {
     let mut validators = Vec::new();
-    let mut value_of = |choice: &Value| -> Result<Value, String> {
+    // A `{value: null}` form is its label, as a null value is (questionary's Choice).
+    let mut value_of = |label: &Value, choice: &Value| -> Result<Value, String> {
         match choice {
             Value::Object(form) => {
-                let value = form
-                    .get("value")
-                    .cloned()
-                    .ok_or("Property 'value' is required")?;
+                let value = match form.get("value") {
+                    Some(Value::Null) => label.clone(),
+                    Some(value) => value.clone(),
+                    None => return Err("Property 'value' is required".into()),
+                };
                 match form.get("validator") {
                     None => {}
                     Some(Value::String(validator)) => {
@@ -429,7 +449,7 @@ pub fn choices_of(spec: &Value) -> Result<(Vec<Value>, ChoiceValidators), String
             .iter()
             .map(|item| match item {
                 Value::Array(pair) if pair.len() == 2 && pair[1].is_null() => Ok(pair[0].clone()),
-                Value::Array(pair) if pair.len() == 2 => value_of(&pair[1]),
+                Value::Array(pair) if pair.len() == 2 => value_of(&pair[0], &pair[1]),
                 other => Ok(other.clone()),
             })
             .collect::<Result<Vec<_>, _>>()?,
@@ -437,7 +457,7 @@ pub fn choices_of(spec: &Value) -> Result<(Vec<Value>, ChoiceValidators), String
             .iter()
             .map(|(label, value)| match value {
                 Value::Null => Ok(Value::String(label.clone())),
-                value => value_of(value),
+                value => value_of(&Value::String(label.clone()), value),
             })
             .collect::<Result<Vec<_>, _>>()?,
         Value::Null => Vec::new(),
@@ -491,7 +511,12 @@ fn question(
             "yaml" => CopierType::Yaml,
             "json" => CopierType::Json,
             "path" => CopierType::Path,
-            other => return Err(bad(format!("Unsupported type \"{other}\""))),
+            // copier's words, which scripts read.
+            other => {
+                return Err(bad(format!(
+                    "Unsupported type \"{other}\" in question \"{key}\""
+                )));
+            }
         },
         Some(Value::String(_)) | None => match &default {
             Some(Value::Bool(_)) => CopierType::Bool,

@@ -46,14 +46,22 @@ fn parse_one(param: &Parameter, kind: CopierType, value: &Value) -> Result<Value
     };
     let mut valid = Vec::new();
     let mut refusal = None;
+    // Each disabled choice disables one choice of its value, in order: of two choices with
+    // the same value, one may be disabled and the other not (copier accepts the value then).
+    let mut disabled_left: Vec<Option<(Value, &String)>> = param
+        .disabled_choices
+        .iter()
+        .map(|(c, message)| cast(kind, c).ok().map(|c| (c, message)))
+        .collect();
     for choice in choices {
         let Ok(value) = cast(kind, choice) else {
             continue;
         };
-        let disabled = param
-            .disabled_choices
-            .iter()
-            .find(|(c, _)| cast(kind, c).ok().as_ref() == Some(&value));
+        let disabled = disabled_left
+            .iter_mut()
+            .find(|d| d.as_ref().is_some_and(|(c, _)| *c == value))
+            .and_then(Option::take)
+            .map(|(c, message)| (c, message.clone()));
         match disabled {
             None if value == answer => return Ok(answer),
             None => valid.push(value),
@@ -84,8 +92,22 @@ pub fn cast(kind: CopierType, value: &Value) -> Result<Value, String> {
             type_name(kind)
         )
     };
+    // What Python's casts refuse with a TypeError (copier's InvalidTypeError): nothing for
+    // a question that is not YAML or JSON, a list or mapping for a number or a path.
+    let wrong_type = || {
+        format!(
+            "Invalid answer type: {} ({}) for a question of type {}",
+            py_repr(value),
+            py_type(value),
+            type_name(kind)
+        )
+    };
     if value.is_null() && !matches!(kind, CopierType::Yaml | CopierType::Json) {
-        return Err(invalid());
+        return Err(wrong_type());
+    }
+    let container = matches!(value, Value::Array(_) | Value::Object(_));
+    if container && matches!(kind, CopierType::Int | CopierType::Float | CopierType::Path) {
+        return Err(wrong_type());
     }
     match kind {
         CopierType::Str | CopierType::Path => match value {
@@ -172,18 +194,72 @@ fn py_int(text: &str) -> Option<i64> {
 fn shallow_list(text: &str) -> Result<Vec<Value>, String> {
     let not_a_list = || format!("Not a YAML list: {}", py_repr(&Value::String(text.into())));
     match super::yaml::parse::<Value>(text, "answer") {
-        Ok(Value::Array(items)) => Ok(items
-            .into_iter()
-            .map(|item| match item {
-                Value::String(_) => item,
-                Value::Number(_) | Value::Bool(_) | Value::Null => Value::String(match &item {
-                    Value::Null => "null".to_string(),
-                    other => other.to_string(),
-                }),
-                nested => nested,
-            })
-            .collect()),
+        Ok(Value::Array(items)) => {
+            let raw = flow_items(text).filter(|raw| raw.len() == items.len());
+            Ok(items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| match item {
+                    Value::String(_) => item,
+                    Value::Number(_) | Value::Bool(_) | Value::Null => Value::String(match &item {
+                        Value::Null => "null".to_string(),
+                        other => other.to_string(),
+                    }),
+                    // A list or mapping inside stays as written (copier keeps its raw text).
+                    nested => match &raw {
+                        Some(raw) => Value::String(raw[i].clone()),
+                        None => nested,
+                    },
+                })
+                .collect())
+        }
         _ => Err(not_a_list()),
+    }
+}
+
+/// The items of a YAML flow list (`[a, [1], {k: v}]`) as written, split at its top-level
+/// commas; `None` for any other form.
+fn flow_items(text: &str) -> Option<Vec<String>> {
+    let inner = text.trim().strip_prefix('[')?.strip_suffix(']')?;
+    let (mut items, mut current, mut depth) = (Vec::new(), String::new(), 0i32);
+    let mut quote: Option<char> = None;
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some('"'), '\\') => {
+                current.push(c);
+                current.extend(chars.next());
+                continue;
+            }
+            (Some(q), _) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '[' | '{') => depth += 1,
+            (None, ']' | '}') => depth -= 1,
+            (None, ',') if depth == 0 => {
+                items.push(std::mem::take(&mut current).trim().to_string());
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    if !current.trim().is_empty() {
+        items.push(current.trim().to_string());
+    }
+    Some(items)
+}
+
+/// Python's name of the type copier would have read `value` as.
+fn py_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
     }
 }
 

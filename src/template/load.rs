@@ -12,7 +12,16 @@ pub fn manifest_of(files: &TemplateFiles, label: &str, name_hint: &str) -> crate
     manifest_and_text(files, name_hint)
         .map(|(m, _)| m)
         .map_err(|e| {
-            crate::Error::new(format!("{label}: {}: {}", e.location(), e.message))
+            // In a folder, the file's own path (`DIR/cookiecutter.json:1:20`), which
+            // editors open and cookiecutter's message names.
+            let location = match std::path::Path::new(label).is_dir() {
+                true => std::path::Path::new(label)
+                    .join(e.location())
+                    .display()
+                    .to_string(),
+                false => format!("{label}: {}", e.location()),
+            };
+            crate::Error::new(format!("{location}: {}", e.message))
                 .hint("fix the manifest; `factory validate --path DIR` lists every problem")
         })
 }

@@ -273,6 +273,23 @@ pub struct TestCase {
     /// Its answers.
     #[serde(default)]
     pub answers: serde_json::Map<String, Value>,
+    /// A folder of the template (relative to the manifest) holding the tree this case must
+    /// generate, byte for byte; `validate` reports every difference. Its files are never
+    /// part of the output.
+    #[serde(default)]
+    pub expected: Option<String>,
+}
+
+impl Manifest {
+    /// The folders test cases name as their expected trees, without a trailing `/`.
+    pub fn expected_trees(&self) -> Vec<&str> {
+        self.tests
+            .iter()
+            .filter_map(|t| t.expected.as_deref())
+            .map(|d| d.trim_end_matches('/'))
+            .filter(|d| !d.is_empty())
+            .collect()
+    }
 }
 
 /// The platform's constraint kinds.

@@ -220,6 +220,9 @@ impl TemplateFiles {
                     Ok(real) => Ok(real),
                     // A link to a file the template renders (`run -> make.py` beside
                     // `make.py.jinja`) is kept as a link with copier's `_preserve_symlinks`.
+                    Err(_) if !lexically_inside(entry.path(), &target, root) => {
+                        Err("points outside the template")
+                    }
                     Err(_) => Err(
                         "points at nothing in the template: copier copies what links point at unless `_preserve_symlinks: true` keeps them as links",
                     ),
@@ -357,4 +360,27 @@ fn is_executable(meta: &fs::Metadata) -> bool {
 #[cfg(not(unix))]
 fn is_executable(_meta: &fs::Metadata) -> bool {
     false
+}
+
+/// Whether a link at `link` to `target` (which does not exist) would land inside `root`,
+/// read without following it: `..` undoes the folder before it.
+fn lexically_inside(link: &Path, target: &str, root: &Path) -> bool {
+    let root = fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    link.parent()
+        .map(|p| fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()))
+        .is_some_and(|p| lexical(&p.join(target)).starts_with(&root))
+}
+
+fn lexical(path: &Path) -> PathBuf {
+    let mut at: Vec<std::path::Component> = Vec::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                at.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => at.push(other),
+        }
+    }
+    at.iter().collect()
 }

@@ -2,37 +2,32 @@
 //! names is written only when the project lacks it; paths cruft's `skip` names are never
 //! touched; the answers file is regenerated, never merged.
 
-use super::plan::{Action, Plan, Step, Tree};
+use super::plan::{Action, Files, Plan, Step};
 use crate::error::{Error, Result};
 
-/// copier's `_skip_if_exists` (globs): a matching file the project has is left as it is (out
-/// of both renders); one it lacks is written from the new version (out of the base, so it is
+/// copier's `_skip_if_exists` (gitignore-style patterns, as copier matches them with
+/// pathspec; already rendered): a matching file the project has is left as it is (out of
+/// both renders); one it lacks is written from the new version (out of the base, so it is
 /// new), even when it was deleted on purpose, as copier does.
 pub fn skip_if_exists(
-    base: &mut Tree,
-    theirs: &mut Tree,
-    ours: &Tree,
+    base: &mut Files,
+    theirs: &mut Files,
+    ours: &Files,
     patterns: &[String],
 ) -> Result<()> {
     if patterns.is_empty() {
         return Ok(());
     }
-    let mut set = globset::GlobSetBuilder::new();
-    for pattern in patterns {
-        set.add(
-            globset::Glob::new(pattern)
-                .map_err(|e| Error::new(format!("_skip_if_exists `{pattern}`: {e}")))?,
-        );
-    }
-    let set = set.build().map_err(|e| Error::new(e.to_string()))?;
-    base.retain(|path, _| !set.is_match(path));
-    theirs.retain(|path, _| !(set.is_match(path) && ours.contains_key(path)));
+    let set = crate::render::gitignore::Spec::new(patterns.iter().map(String::as_str))
+        .map_err(|m| Error::new(format!("_skip_if_exists: {m}")))?;
+    base.retain(|path, _| !set.is_excluded(path));
+    theirs.retain(|path, _| !(set.is_excluded(path) && ours.contains_key(path)));
     Ok(())
 }
 
 /// cruft's `skip`: each entry a path (a file, or a folder and everything below it) or, with
 /// a `*`, a glob; matching paths are out of both renders, so the project keeps them.
-pub fn skip_paths(base: &mut Tree, theirs: &mut Tree, skip: &[String]) -> Result<()> {
+pub fn skip_paths(base: &mut Files, theirs: &mut Files, skip: &[String]) -> Result<()> {
     let mut globs = globset::GlobSetBuilder::new();
     let mut paths = Vec::new();
     for entry in skip {
@@ -63,7 +58,7 @@ pub fn skip_paths(base: &mut Tree, theirs: &mut Tree, skip: &[String]) -> Result
 
 /// The answers file at `path` is what the new version renders, whatever the project's copy
 /// says (copier excludes it from the merge and writes it anew).
-pub fn regenerate(plan: &mut Plan, path: &str, theirs: &Tree, ours: &Tree) {
+pub fn regenerate(plan: &mut Plan, path: &str, theirs: &Files, ours: &Files) {
     plan.steps.retain(|s| s.path != path);
     let Some(new) = theirs.get(path) else {
         return;
@@ -93,7 +88,7 @@ mod tests {
     use super::*;
     use crate::upgrade::plan::FileState;
 
-    fn tree(paths: &[(&str, &str)]) -> Tree {
+    fn tree(paths: &[(&str, &str)]) -> Files {
         paths
             .iter()
             .map(|(p, b)| {

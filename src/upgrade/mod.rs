@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::hash::{self, PROVENANCE_DIR};
 use crate::template::answers::Answers;
 use crate::template::manifest::Manifest;
-use plan::{FileState, Tree};
+use plan::{FileState, Files};
 
 /// A template version generated for one side of an upgrade (in a scratch folder, read back).
 pub struct Rendered {
@@ -27,15 +27,15 @@ pub struct Rendered {
     /// The answers used.
     pub answers: Answers,
     /// The files.
-    pub tree: Tree,
+    pub files: Files,
     /// The libraries the answers select.
     pub libraries: Vec<crate::domain::events::LibraryUse>,
 }
 
 /// The files of a generated project as they are now (its `.factory/` and `.git/` left out;
 /// symlinks are not followed).
-pub fn read_project(dir: &Path) -> Result<Tree> {
-    let mut tree = Tree::new();
+pub fn read_project(dir: &Path) -> Result<Files> {
+    let mut tree = Files::new();
     let walker = walkdir::WalkDir::new(dir)
         .follow_links(false)
         .into_iter()

@@ -15,8 +15,9 @@ pub struct FileState {
     pub executable: bool,
 }
 
-/// Files by relative path.
-pub type Tree = BTreeMap<String, FileState>;
+/// One side of a merge: its files by relative path (the base, the new version or the project
+/// as it is). Not the stored tree object ([`crate::tree::Tree`]).
+pub type Files = BTreeMap<String, FileState>;
 
 /// What happens to one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -103,7 +104,7 @@ pub struct How<'a> {
 }
 
 /// Compares the three trees.
-pub fn plan(base: &Tree, theirs: &Tree, ours: &Tree, how: How) -> Plan {
+pub fn plan(base: &Files, theirs: &Files, ours: &Files, how: How) -> Plan {
     let (style, patcher) = (how.style, how.patcher);
     let paths: BTreeSet<&String> = base
         .keys()
@@ -232,7 +233,7 @@ pub fn plan(base: &Tree, theirs: &Tree, ours: &Tree, how: How) -> Plan {
 mod tests {
     use super::*;
 
-    fn tree(files: &[(&str, &str)]) -> Tree {
+    fn tree(files: &[(&str, &str)]) -> Files {
         files
             .iter()
             .map(|(p, t)| {

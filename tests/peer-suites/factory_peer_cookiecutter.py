@@ -7,14 +7,22 @@ The click command still parses the arguments and prints the errors, as cookiecut
 
 from __future__ import annotations
 
+import datetime
 import json
+import os
 import re
+import sys
 from pathlib import Path
 
 import factory_peer_core as core
 from factory_peer_core import AdapterError
 
 INTERACTIVE = {"on": False}
+# sys.path as the adapter found it: what a test adds later (monkeypatch.syspath_prepend) is
+# where its Jinja extensions are, and reaches factory's Python helper as PYTHONPATH.
+BASE_SYS_PATH = list(sys.path)
+# cookiecutter's internals a test may replace with a mock; factory does not run them.
+INTERNALS = ("generate_files", "generate_context", "prompt_for_config", "dump", "load")
 
 
 def _error_class(stderr: str):
@@ -23,16 +31,19 @@ def _error_class(stderr: str):
     from cookiecutter import exceptions as e
 
     rules = [
+        # factory's --replay-file with --defaults or answers, which cookiecutter refuses too
+        (r"'--replay-file[^']*' cannot be used with", e.InvalidModeException),
         (r"undefined variable|is undefined", e.UndefinedVariableInTemplate),
         (r"hook", e.FailedHookException),
         (r"syntax error", TemplateSyntaxError),
-        (r"(did not load|unknown) .*extension|extensions? .*did not load", e.UnknownExtension),
+        (r"(did not load|unknown) .*extension|extensions? .*did not load|Unable to load extension",
+         e.UnknownExtension),
         (r"cookiecutter\.json", e.ContextDecodingException),
         (r"not empty|already exists|exists", e.OutputDirExistsException),
         (r"holds no template|no project folder|project folder", e.NonTemplatedInputDirException),
         (r"zip", e.InvalidZipRepository),
         (r"clone|git .*failed", e.RepositoryCloneFailed),
-        (r"not found|does not exist|no such|not a template", e.RepositoryNotFound),
+        (r"not found|does not exist|no such|not a template|no template named", e.RepositoryNotFound),
     ]
     for pattern, cls in rules:
         if re.search(pattern, stderr, re.IGNORECASE):
@@ -45,9 +56,24 @@ class _Message:
         self.message = message
 
 
+def _json_error(result: core.Result) -> str | None:
+    """factory's error message alone (`--json` prints it on stdout), without hint or argv."""
+    try:
+        return json.loads(result.stdout)["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def _raise(result: core.Result) -> None:
     cls = _error_class(result.stderr)
     message = result.describe()
+    from cookiecutter.exceptions import OutputDirExistsException
+
+    said = _json_error(result)
+    if issubclass(cls, OutputDirExistsException) and said:
+        # cookiecutter's CLI prints this one's message whole ('Error: "x" directory already
+        # exists'): factory's message, with the prefix cookiecutter's class carries.
+        message = f"Error: {said}"
     # Built without the class's own constructor (some want cookiecutter's objects): the
     # message is factory's stderr.
     error = cls.__new__(cls)
@@ -60,6 +86,46 @@ def _raise(result: core.Result) -> None:
         error.error = _Message(result.stderr.strip())
         error.context = {}
     raise error
+
+
+def _mocked_internals(api: str) -> None:
+    """A test that mocks cookiecutter's own functions tests cookiecutter, not a run: factory
+    cannot honour the mock, and running it anyway would write what the test never expects."""
+    from unittest import mock
+
+    from cookiecutter import main
+
+    for name in INTERNALS:
+        if isinstance(getattr(main, name, None), mock.NonCallableMock):
+            raise AdapterError(api, f"cookiecutter.main.{name}", "a mock",
+                               "the test replaces cookiecutter's internals")
+
+
+def _environment() -> dict[str, str]:
+    """The test's Python path additions and frozen clock, as factory's environment."""
+    env = dict(os.environ)
+    added = [os.path.abspath(p) for p in sys.path if p and p not in BASE_SYS_PATH]
+    if added:
+        env["PYTHONPATH"] = os.pathsep.join(added + [env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    if datetime.datetime.__module__.startswith("freezegun"):
+        # freezegun's clock (the test froze time) is FACTORY_NOW's pinned instant.
+        now = datetime.datetime.now(datetime.timezone.utc)
+        env["FACTORY_NOW"] = now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return env
+
+
+def _logging_args() -> list[str]:
+    """cookiecutter's CLI turns --debug-file and -v into its logger's handlers before it
+    calls cookiecutter(): factory's --debug-file and --verbose."""
+    import logging
+
+    args = []
+    for handler in logging.getLogger("cookiecutter").handlers:
+        if isinstance(handler, logging.FileHandler):
+            args += ["--debug-file", handler.baseFilename]
+        elif isinstance(handler, logging.StreamHandler) and handler.level <= logging.DEBUG:
+            args.append("--verbose")
+    return args
 
 
 def cookiecutter(
@@ -79,11 +145,10 @@ def cookiecutter(
     keep_project_on_failure: bool = False,
 ) -> str:
     api = "cookiecutter"
+    _mocked_internals(api)
     replay_file = None
     if replay:
-        if no_input or extra_context:
-            raise AdapterError(api, "replay", replay, "with no_input or extra_context as well")
-        # cookiecutter's replay file (what --compat-answers writes) as factory's answers.
+        # cookiecutter's replay file (what --compat-answers writes): factory's --replay-file.
         replay_file = replay if isinstance(replay, str) else str(
             Path.home() / ".cookiecutter_replay" / f"{Path(str(template).rstrip('/')).name}.json"
         )
@@ -106,17 +171,19 @@ def cookiecutter(
     if directory:
         args += ["--directory", str(directory)]
     if replay_file:
-        args += ["--answers", replay_file, "--defaults"]
-    if extra_context:
+        args += ["--replay-file", replay_file]
+    if extra_context is not None:
         args += ["--answers", core.answers_file(dict(extra_context), api)]
     if no_input:
         args.append("--defaults")
     if overwrite_if_exists:
         args.append("--force")
+    args += _logging_args()
     if accept_hooks:
         # cookiecutter runs a template's hooks unless told not to: factory's --trust.
         args.append("--trust")
-    result = core.run(args, interactive=INTERACTIVE["on"], show_stdout=False)
+    result = core.run(args, interactive=INTERACTIVE["on"], show_stdout=False, env=_environment(),
+                      hold_error=True)
     if result.code != 0:
         _raise(result)
     target = Path(json.loads(result.stdout)["target"])

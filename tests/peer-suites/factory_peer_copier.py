@@ -34,6 +34,18 @@ def _environment() -> dict[str, str]:
     for key, value in theirs.items():
         if key.startswith("GIT_"):
             env[key] = value
+    # copier imports `_jinja_extensions` in the test's own process, from its sys.path (the
+    # suite's root, where `tests.test_unsafe.JinjaExtension` lives); factory's Python helper
+    # is given the same folders (not the interpreter's own library folders).
+    import sys
+
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+    own = [
+        p for p in sys.path
+        if p and os.path.isdir(p) and not any(p.startswith(x) for x in prefixes)
+    ]
+    if own:
+        env["PYTHONPATH"] = os.pathsep.join(own + [env["PYTHONPATH"]] if env.get("PYTHONPATH") else own)
     return env
 
 
@@ -44,12 +56,21 @@ def _error_class(stderr: str):
     from copier import errors
 
     rules = [
+        (r"Jinja extensions \(.*\) did not load", errors.ExtensionNotFoundError),
+        (r"Unsupported envops", errors.InvalidConfigFileError),
+        (r"Unsupported type \"[^\"]*\" in question", errors.InvalidTypeError),
+        (r"only one yield tag is allowed", errors.MultipleYieldTagsError),
+        (r"unknown statement yield", errors.YieldTagInFileError),
+        (r"\(template path\):", errors.UserMessageError),
+        (r"\" is forbidden", errors.ForbiddenPathError),
         (r"wants to run code|--trust", errors.UnsafeTemplateError),
         (r"outside|escapes?|leads? out|above the output|forbidden", errors.ForbiddenPathError),
         (r"undefined variable|is undefined|undefined value", UndefinedError),
         (r"syntax error", TemplateSyntaxError),
         (r"task .*(failed|exited)|tasks? failed", errors.TaskError),
+        (r"Property '\w+' is required", KeyError),
         (r"copier\.ya?ml", errors.InvalidConfigFileError),
+        (r"Invalid answer type", TypeError),
         (r"validator|not a valid|invalid (value|answer)|not usable|failed validation", ValueError),
         (r"not a git|dirty|uncommitted|no answers file|downgrad", errors.UserMessageError),
     ]
@@ -59,13 +80,21 @@ def _error_class(stderr: str):
     return errors.UserMessageError
 
 
-def _raise(result: core.Result) -> None:
-    cls = _error_class(result.stderr)
+def _raise(result: core.Result, cls=None) -> None:
+    cls = cls or _error_class(result.stderr)
     message = result.describe()
+    # One answer refused: copier's exception is that refusal alone (factory's whole
+    # stderr went to the test's captured stderr already).
+    refused = re.findall(r"^  parameter `[^`]*`: (.*)$", result.stderr, re.MULTILINE)
+    if "the answers are not usable:" in result.stderr and len(refused) == 1:
+        message = refused[0]
     # Built without the class's own constructor (it wants copier's objects, a path or a
     # task): the message is factory's stderr.
     error = cls.__new__(cls)
     Exception.__init__(error, message)
+    if cls.__name__ == "TemplateSyntaxError":  # jinja's: its str() reads these
+        error.message, error.lineno, error.name, error.filename = message, 1, None, None
+        error.source, error.translated = None, True
     from copier.errors import UserMessageError
 
     if isinstance(error, UserMessageError):
@@ -85,28 +114,37 @@ def _defaults() -> dict[str, object]:
 
 # Fields whose non-default value factory cannot express, with why.
 UNSUPPORTED = {
-    "exclude": "factory generate has no extra exclusions",
-    "use_prereleases": "factory has no pre-release selection",
-    "skip_if_exists": "factory has no extra skip-if-exists patterns",
     "cleanup_on_error": "factory never leaves a partial output",
-    "user_defaults": "factory has no user defaults",
     "skip_tasks": "factory has no way to skip tasks while trusting the template",
     "ask": "factory has no way to ask an answered question again",
     "context_lines": "factory's merge context is fixed",
 }
 
 
-def _check_unsupported(worker, api: str, also: tuple[str, ...] = ()) -> None:
+def _check_unsupported(
+    worker, api: str, also: tuple[str, ...] = (), mapped: tuple[str, ...] = ()
+) -> None:
     defaults = _defaults()
     for name, why in {**UNSUPPORTED, **{a: "" for a in also}}.items():
+        if name in mapped:
+            continue
         value = getattr(worker, name)
         default = defaults.get(name, ())
-        if name in ("user_defaults",):
-            default = {}
         if value != default and not (value in ((), [], {}, None) and default in ((), [], {}, None)):
             raise AdapterError(api, name, value, why)
-    if worker.settings.defaults:
-        raise AdapterError(api, "settings.defaults", worker.settings.defaults, "factory has no user defaults")
+    if api != "run_copy":
+        for name in ("exclude", "skip_if_exists", "use_prereleases"):
+            if getattr(worker, name):
+                raise AdapterError(api, name, getattr(worker, name), "factory upgrade takes the template's own")
+
+
+def _user_defaults(worker, env: dict[str, str], api: str) -> dict[str, str]:
+    """copier's user defaults (its settings file's `defaults`, then `user_defaults`, which
+    win) as factory reads them: a copier settings file named by COPIER_SETTINGS_PATH."""
+    defaults = {**dict(worker.settings.defaults or {}), **dict(worker.user_defaults or {})}
+    if defaults:
+        env["COPIER_SETTINGS_PATH"] = core.answers_file({"defaults": defaults}, api)
+    return env
 
 
 def _trusted(worker, src: str | None) -> bool:
@@ -132,7 +170,31 @@ def _vcs_ref(worker) -> str | None:
     return getattr(ref, "value", ref)
 
 
+def _warn_dirty(result: core.Result) -> None:
+    """factory's note on a local template read with changes not committed, as copier's
+    DirtyLocalWarning."""
+    if re.search(r"dirty template changes included automatically", result.stderr, re.I):
+        import warnings
+
+        from copier.errors import DirtyLocalWarning
+
+        warnings.warn("Dirty template changes included automatically.", DirtyLocalWarning)
+
+
+def _warn_deprecated(result: core.Result) -> None:
+    """factory's note on copier's legacy migration form, as copier's DeprecationWarning."""
+    if re.search(r"copier's legacy form .* which copier deprecates", result.stderr):
+        import warnings
+
+        warnings.warn(
+            "This migration configuration is deprecated. Please switch to the new format.",
+            DeprecationWarning,
+        )
+
+
 def _finish(result: core.Result, dst: Path, ok_codes=(0,)) -> None:
+    _warn_dirty(result)
+    _warn_deprecated(result)
     if result.code not in ok_codes:
         _raise(result)
     core.drop_provenance(dst)
@@ -140,9 +202,7 @@ def _finish(result: core.Result, dst: Path, ok_codes=(0,)) -> None:
 
 def run_copy(self) -> None:
     api = "run_copy"
-    _check_unsupported(self, api)
-    if self.answers_file is not None:
-        raise AdapterError(api, "answers_file", str(self.answers_file), "factory generate has no answers-file name")
+    _check_unsupported(self, api, mapped=("skip_tasks", "ask"))
     src = str(self.src_path)
     dst = Path(self.dst_path).absolute()
     args = ["generate", src, "-o", str(dst)]
@@ -153,14 +213,27 @@ def run_copy(self) -> None:
         args += ["--ref", ref]
     if self.data:
         args += ["--answers", core.answers_file(dict(self.data), api)]
+    if self.answers_file is not None:
+        args += ["--answers-file", str(self.answers_file)]
+    args += [f"--exclude={pattern}" for pattern in self.exclude]
+    args += [f"--skip={pattern}" for pattern in self.skip_if_exists]
+    if self.use_prereleases:
+        args.append("--prereleases")
     if self.defaults:
         args.append("--defaults")
     if self.overwrite:
         args.append("--force")
     if self.pretend:
         args.append("--dry-run")
+    if self.skip_tasks:
+        args.append("--skip-tasks")
+    for pattern in self.ask:
+        args += ["--ask", str(pattern)]
     _common(self, args, src)
-    result = core.run(args, interactive=INTERACTIVE["on"], env=_environment())
+    result = core.run(args, interactive=INTERACTIVE["on"], env=_user_defaults(self, _environment(), api))
+    # A source that is no template (copier's ValueError for a missing local template).
+    if result.code != 0 and re.search(r"no template named `[^`]*` in the store|^error: .* is not a folder$", result.stderr, re.MULTILINE):
+        _raise(result, ValueError)
     _finish(result, dst)
 
 
@@ -171,7 +244,7 @@ def _answers_path(worker) -> Path:
 
 def run_update(self) -> None:
     api = "run_update"
-    _check_unsupported(self, api)
+    _check_unsupported(self, api, mapped=("ask", "context_lines"))
     if not self.overwrite:
         raise AdapterError(api, "overwrite", False, "factory upgrade --apply always writes")
     dst = Path(self.dst_path).absolute()
@@ -198,8 +271,12 @@ def run_update(self) -> None:
         args.append("--defaults")
     if self.skip_answered:
         args.append("--skip-answered")
+    for pattern in self.ask:
+        args += ["--ask", str(pattern)]
+    if self.context_lines != _defaults()["context_lines"]:
+        args += ["--context-lines", str(self.context_lines)]
     _common(self, args, _recorded(self).get("_src_path"))
-    result = core.run(args, interactive=INTERACTIVE["on"], env=_environment())
+    result = core.run(args, interactive=INTERACTIVE["on"], env=_user_defaults(self, _environment(), api))
     # 3: the upgrade was applied with conflicts left in the files, as copier leaves them.
     _finish(result, dst, ok_codes=(0, 3) if not self.pretend else (0, 3))
 
@@ -218,7 +295,7 @@ def run_recopy(self) -> None:
     """copier's recopy: a copy from the recorded source with the recorded answers, over
     the project (`generate --answers ANSWERS_FILE --force`)."""
     api = "run_recopy"
-    _check_unsupported(self, api)
+    _check_unsupported(self, api, mapped=("ask",))
     recorded = _recorded(self)
     src = recorded.get("_src_path")
     if not src:
@@ -228,7 +305,7 @@ def run_recopy(self) -> None:
             f"factory adapter: no _src_path in {_answers_path(self)} to recopy from"
         )
     dst = Path(self.dst_path).absolute()
-    args = ["generate", str(src), "-o", str(dst), "--force", "--answers", str(_answers_path(self))]
+    args = ["generate", str(src), "-o", str(dst), "--force", "--last-answers", str(_answers_path(self))]
     ref = _vcs_ref(self)
     if ref == ":current:" or ref is None:
         ref = recorded.get("_commit") if ref == ":current:" else None
@@ -242,17 +319,43 @@ def run_recopy(self) -> None:
     if self.pretend:
         args.append("--dry-run")
     if self.skip_answered:
-        raise AdapterError(api, "skip_answered", True, "factory generate asks nothing answered")
+        args.append("--skip-answered")
+    for pattern in self.ask:
+        args += ["--ask", str(pattern)]
     _common(self, args, str(src))
-    result = core.run(args, interactive=INTERACTIVE["on"], env=_environment())
+    result = core.run(args, interactive=INTERACTIVE["on"], env=_user_defaults(self, _environment(), api))
     _finish(result, dst)
 
 
 def _check_update(self, destination_path: str = ".") -> int:
-    raise AdapterError(
-        "copier check-update", "destination_path", destination_path,
-        "factory has no check-update (`factory upgrade DIR` without --apply only plans)",
-    )
+    """copier check-update as `factory upgrade DIR --check`: factory exits 3 when a newer
+    version exists, which copier says with exit 2 under --quiet and 0 otherwise; its JSON
+    document's camelCase fields are printed under copier's names."""
+    import json
+
+    args = ["upgrade", str(Path(destination_path).absolute()), "--check"]
+    if self.answers_file:
+        args += ["--answers-file", str(self.answers_file)]
+    if self.prereleases:
+        args.append("--prereleases")
+    if self.quiet:
+        args.append("--quiet")
+    as_json = self.output_format == "json"
+    if as_json:
+        args.append("--json")
+    result = core.run(args, show_stdout=not as_json, env=_environment())
+    if result.code not in (0, 3):
+        from copier._cli import _handle_exceptions
+
+        return _handle_exceptions(lambda: _raise(result))
+    if as_json and not self.quiet:
+        found = json.loads(result.stdout)
+        print(json.dumps({
+            "update_available": found["updateAvailable"],
+            "current_version": found["currentVersion"],
+            "latest_version": found["latestVersion"],
+        }))
+    return 2 if result.code == 3 and self.quiet else 0
 
 
 def install(interactive: bool = False) -> None:

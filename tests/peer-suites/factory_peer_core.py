@@ -83,6 +83,32 @@ def _python_sink(stream):
     return write
 
 
+class _HoldError:
+    """A stderr sink that passes lines on as they come until factory's `error:` line, and
+    holds that line and the rest: the caller raises the error as the tool's exception
+    (which the tool's command line prints itself), so it is dropped unless the run
+    succeeded after all."""
+
+    def __init__(self, sink) -> None:
+        self.sink = sink
+        self.partial = b""
+        self.held: list[bytes] = []
+
+    def __call__(self, chunk: bytes) -> None:
+        lines = (self.partial + chunk).split(b"\n")
+        self.partial = lines.pop()
+        for line in lines:
+            if self.held or line.startswith(b"error: "):
+                self.held.append(line + b"\n")
+            else:
+                self.sink(line + b"\n")
+
+    def finish(self, code: int) -> None:
+        rest = self.held + ([self.partial] if self.partial else [])
+        if code == 0 and rest:
+            self.sink(b"".join(rest))
+
+
 def _fd_sink(fd: int):
     def write(chunk: bytes) -> None:
         try:
@@ -111,6 +137,7 @@ def run(
     interactive: bool = False,
     show_stdout: bool = True,
     env: dict[str, str] | None = None,
+    hold_error: bool = False,
 ) -> Result:
     """Runs `factory ARGS…`: stdin is the caller's own when `interactive` (the copier
     shim under pexpect), else empty; stdout and stderr are passed on as they come (to the
@@ -134,12 +161,15 @@ def run(
         out_sink, err_sink = _python_sink(sys.stdout), _python_sink(sys.stderr)
     if not show_stdout:
         out_sink = lambda chunk: None  # noqa: E731
+    held = _HoldError(err_sink) if hold_error else None
     out = _pump(child.stdout, out_sink)
-    err = _pump(child.stderr, err_sink)
+    err = _pump(child.stderr, held or err_sink)
     code = child.wait()
     for thread in getattr(_pump, "threads", []):
         thread.join()
     _pump.threads = []  # type: ignore[attr-defined]
+    if held is not None:
+        held.finish(code)
     child.stdout.close()
     child.stderr.close()
     return Result(
@@ -150,8 +180,31 @@ def run(
     )
 
 
+def plain(value: object) -> object:
+    """A Python value that YAML/JSON writes otherwise, as the value it stands for: a
+    Decimal as the number it is (when a float holds it exactly), bytes as their UTF-8 text.
+    Anything else is returned as it is (and refused by `_check_expressible` if need be)."""
+    import decimal
+
+    if isinstance(value, decimal.Decimal) and value.is_finite():
+        as_float = float(value)
+        if decimal.Decimal(repr(as_float)) == value:
+            return as_float
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return value
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    return value
+
+
 def answers_file(data: dict, api: str) -> str:
     """`data` as a JSON answers file outside every folder a test looks at."""
+    data = {key: plain(value) for key, value in data.items()}
     for key, value in data.items():
         _check_expressible(api, f"data[{key!r}]", value)
     handle, path = tempfile.mkstemp(prefix="answers-", suffix=".json")

@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use serde_json::json;
-
 use super::PushArgs;
 use crate::broker::retry::Policy;
 use crate::broker::{Target, push};
@@ -30,20 +28,61 @@ pub(super) fn run(app: &App, args: PushArgs) -> Result<()> {
     result
 }
 
+/// One target's cursor as `events push --status --json` prints it.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TargetStatus {
+    id: String,
+    target: String,
+    pushed: u64,
+    pending: u64,
+    last_event_id: Option<String>,
+    updated_at: Option<String>,
+}
+
+/// `events push --status --json`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusReport<'a> {
+    targets: &'a [TargetStatus],
+    unpushed_from_start: u64,
+}
+
+/// `events push --dry-run --json`: what would go where.
+#[derive(serde::Serialize)]
+struct DryRunReport<'a> {
+    target: String,
+    pending: usize,
+    events: Vec<PlannedPush<'a>>,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PlannedPush<'a> {
+    event_id: &'a str,
+    event_type: &'a str,
+    to: &'a [String],
+}
+
 fn status(app: &App, store: &Store) -> Result<()> {
     let cursors = store.cursors();
     let mut rows = Vec::new();
     for (id, cursor) in cursors.all()? {
         let pending = push::pending_count(store, cursor.offset)?;
-        rows.push(
-            json!({"id": id, "target": cursor.target, "pushed": cursor.pushed, "pending": pending,
-                "lastEventId": cursor.last_event_id, "updatedAt": cursor.updated_at}),
-        );
+        rows.push(TargetStatus {
+            id,
+            target: cursor.target,
+            pushed: cursor.pushed,
+            pending,
+            last_event_id: cursor.last_event_id,
+            updated_at: cursor.updated_at,
+        });
     }
     if app.json() {
-        app.printer.json_document(
-            &json!({ "targets": rows, "unpushedFromStart": push::pending_count(store, 0)? }),
-        );
+        app.printer.json_document(&StatusReport {
+            targets: &rows,
+            unpushed_from_start: push::pending_count(store, 0)?,
+        });
     } else if app.human() {
         if rows.is_empty() {
             out!(
@@ -56,10 +95,10 @@ fn status(app: &App, store: &Store) -> Result<()> {
             out!(
                 app.printer,
                 "{}  pushed {}  pending {}  last {}",
-                row["target"].as_str().unwrap_or_default(),
-                row["pushed"],
-                row["pending"],
-                row["lastEventId"].as_str().unwrap_or("-")
+                row.target,
+                row.pushed,
+                row.pending,
+                row.last_event_id.as_deref().unwrap_or("-")
             );
         }
     }
@@ -69,11 +108,19 @@ fn status(app: &App, store: &Store) -> Result<()> {
 fn dry_run(app: &App, store: &Store, target: &Target) -> Result<()> {
     let plan = push::plan(store, target)?;
     if app.json() {
-        app.printer.json_document(&json!({
-                "target": target.display(),
-                "pending": plan.len(),
-                "events": plan.iter().map(|(id, t, to)| json!({"eventId": id, "eventType": t, "to": to})).collect::<Vec<_>>(),
-            }));
+        let events = plan
+            .iter()
+            .map(|(event_id, event_type, to)| PlannedPush {
+                event_id,
+                event_type,
+                to,
+            })
+            .collect();
+        app.printer.json_document(&DryRunReport {
+            target: target.display(),
+            pending: plan.len(),
+            events,
+        });
     } else if app.human() {
         for (id, event_type, to) in &plan {
             out!(app.printer, "{id}  {event_type:<30} -> {}", to.join(", "));

@@ -1,5 +1,6 @@
-//! Where `generate` (and `register`/`version`) get a template from: a stored version, a
-//! folder, or a git repository at a ref.
+//! Where a template comes from: a stored version, a folder, a git repository at a ref, or
+//! an archive. generate, validate, compat, upgrade, publish and the library commands all
+//! resolve a template through here, so a source is named and fetched one way.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -136,6 +137,9 @@ fn folder_as(
         return Err(Error::new(format!("{label} is not a folder"))
             .hint("pass the template folder, the one holding template.yaml"));
     }
+    if !any {
+        refuse_collection(dir, label)?;
+    }
     let mut files = TemplateFiles::load_dir(dir)?;
     if let Some(flavor) = flavor {
         let (wanted, other): (&[&str], &[&str]) = match flavor {
@@ -192,7 +196,12 @@ fn folder_as(
             .get(&beside)
             .map(|_| format!(" (it is rendered from {beside})"))
             .unwrap_or_default();
-        return Err(Error::new(format!("{label}: {link}{rendered}"))
+        // copier's ForbiddenPathError words, which scripts read.
+        let forbidden = match link.why {
+            "points outside the template" => format!(": \"{}\" is forbidden", link.path),
+            _ => String::new(),
+        };
+        return Err(Error::new(format!("{label}: {link}{rendered}{forbidden}"))
             .hint("replace the link with the file it points at, remove it, or keep links as links with `_preserve_symlinks: true`"));
     }
     Ok((files, manifest, note))
@@ -229,6 +238,9 @@ pub struct Fetch {
     /// is read as copier reads any folder: a template without questions (`generate`,
     /// `upgrade`; not `register`/`version`/`validate`, which store or check templates).
     pub any_folder: bool,
+    /// Whether copier's newest release may be a pre-release or development release (copier's
+    /// `--prereleases`), when no ref is named.
+    pub prereleases: bool,
 }
 
 /// Which tool's file a folder holding both `copier.yml` and `cookiecutter.json` is read by.
@@ -248,6 +260,57 @@ const MARKERS: &[&str] = &[
     "copier.yaml",
 ];
 
+/// The templates inside a folder that is not one itself (a repository of several), up to two
+/// levels down: each one's path inside `dir` and the file that makes it a template. Hidden
+/// folders are left out, and nothing below a template is looked at.
+pub fn templates_inside(dir: &Path) -> Vec<(String, &'static str)> {
+    let mut found = Vec::new();
+    let mut walk = walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .max_depth(2)
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(Ok(entry)) = walk.next() {
+        let name = entry.file_name().to_string_lossy();
+        if !entry.file_type().is_dir() || name.starts_with('.') {
+            if entry.file_type().is_dir() {
+                walk.skip_current_dir();
+            }
+            continue;
+        }
+        if let Some(marker) = MARKERS.iter().find(|m| entry.path().join(m).is_file()) {
+            let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+            found.push((rel.display().to_string(), *marker));
+            walk.skip_current_dir();
+        }
+    }
+    found
+}
+
+/// A folder that is no template itself but holds some is refused, naming them.
+pub fn refuse_collection(dir: &Path, label: &str) -> Result<()> {
+    if MARKERS.iter().any(|m| dir.join(m).is_file()) {
+        return Ok(());
+    }
+    let inside = templates_inside(dir);
+    if inside.is_empty() {
+        return Ok(());
+    }
+    let how = format!("{}/", label.trim_end_matches('/'));
+    Err(several_templates(label, &inside, &how))
+}
+
+/// The error for a folder that holds templates but is not one: it lists them.
+fn several_templates(at: &str, inside: &[(String, &str)], how: &str) -> Error {
+    let listed: Vec<String> = inside.iter().map(|(p, m)| format!("{p} ({m})")).collect();
+    Error::usage(format!(
+        "{at} is not a template itself; it holds {}: {}",
+        inside.len(),
+        listed.join(", ")
+    ))
+    .hint(format!("name one: {how}{}", inside[0].0))
+}
+
 /// Reads a template from a folder or a git URL (`URL#REF`, an abbreviation such as
 /// `gh:owner/repo`), for `register`, `version`, `validate` and `generate`.
 pub fn from_location(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
@@ -256,7 +319,14 @@ pub fn from_location(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
     }
     let (text, in_url) = git::split_ref(location);
     if let Some(url) = git::url::resolve(text, &fetch.abbreviations)? {
-        return from_repository(&url, in_url, fetch, false);
+        // A `file://` repository is a folder of this machine (how upgrade names a local
+        // repository again): read as `generate` read it by its path, any folder a template.
+        let local = fetch.any_folder && url.starts_with("file://");
+        return from_repository(&url, in_url, fetch, local);
+    }
+    // A git bundle file is a repository, as copier reads one.
+    if let Some(url) = bundle_url(text) {
+        return from_repository(&url, in_url, fetch, fetch.any_folder);
     }
     if fetch.any_folder && fetch.directory.is_none() {
         // A folder at the root of a git repository is read as copier reads it: at a ref.
@@ -268,12 +338,27 @@ pub fn from_location(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
             return from_local_repository(folder, hash, fetch);
         }
     }
-    if fetch.reference.is_some() || fetch.directory.is_some() {
+    // `--ref HEAD` of a folder is the folder as it is, which is what copier reads for any ref
+    // of a folder that is not a repository's root (its `vcs_ref` applies to repositories).
+    let head = fetch.any_folder && fetch.reference.as_deref() == Some("HEAD");
+    if fetch.reference.is_some() && !head {
         return Err(Error::usage(format!(
-            "--ref and --directory apply to repositories; {location} is a folder"
+            "--ref applies to repositories; {location} is a folder"
         ))
-        .hint("name the template's folder itself"));
+        .hint("name the folder without --ref (or a git repository's URL with it)"));
     }
+    // --directory in a folder: the template is that folder inside it, as cookiecutter
+    // reads `cookiecutter FOLDER --directory SUBDIR`.
+    let joined;
+    let location = match fetch.directory.as_deref().filter(|d| !d.is_empty()) {
+        Some(directory) => {
+            crate::render::paths::check_inside(directory)
+                .map_err(|m| Error::usage(format!("--directory {directory}: {m}")))?;
+            joined = format!("{}/{directory}", location.trim_end_matches('/'));
+            joined.as_str()
+        }
+        None => location,
+    };
     let dir = PathBuf::from(location);
     let source_ref = path_ref(&dir);
     let (files, manifest, note) = folder_as(&dir, location, fetch.flavor, None, fetch.any_folder)?;
@@ -285,6 +370,23 @@ pub fn from_location(location: &str, fetch: &Fetch) -> Result<ResolvedSource> {
         note.into_iter().collect(),
         None,
     ))
+}
+
+/// The absolute path of a git bundle file (`git bundle create`), which git clones as a
+/// repository; `None` for anything else.
+fn bundle_url(location: &str) -> Option<String> {
+    use std::io::Read;
+    let path = Path::new(location);
+    if !path.is_file() {
+        return None;
+    }
+    let mut head = [0u8; 16];
+    let read = std::fs::File::open(path).ok()?.read(&mut head).ok()?;
+    let head = &head[..read];
+    let bundle = head.starts_with(b"# v2 git bundle\n") || head.starts_with(b"# v3 git bundle\n");
+    let absolute = std::fs::canonicalize(path).ok()?;
+    // By its path: git clones a bundle from a path, not from a `file://` URL.
+    bundle.then(|| absolute.display().to_string())
 }
 
 /// Whether a template is named by a zip archive, as cookiecutter decides it: by the name.
@@ -523,7 +625,7 @@ fn from_local_repository(
     let dir = Path::new(folder);
     let tags = git_in(dir, &["tag", "--list"]).unwrap_or_default();
     let tags: Vec<String> = tags.lines().map(str::to_string).collect();
-    let newest = newest_release_tag(&tags);
+    let newest = newest_tag(&tags, fetch.prereleases);
     let named = fetch.reference.as_deref().or(hash);
     let reference = named.map(str::to_string).or(newest.clone());
     if let Some(reference) = reference.filter(|r| r != "HEAD") {
@@ -536,6 +638,8 @@ fn from_local_repository(
         };
         let mut resolved = from_repository(&url, None, &fetch, true)?;
         resolved.label = format!("{folder}#{reference}");
+        // Recorded by its path, as copier records `_src_path`: an upgrade reads it the same way.
+        resolved.source_ref.uri = absolute.display().to_string();
         if named.is_none() {
             resolved.notes.push(format!(
                 "using tag {reference} of {folder}, its newest release (copier's default); --ref HEAD takes the folder as it is"
@@ -558,12 +662,19 @@ fn from_local_repository(
         let kept: std::collections::HashSet<&str> = listed.split('\0').collect();
         files.files.retain(|f| kept.contains(f.path.as_str()));
     }
+    let mut notes: Vec<String> = note.into_iter().collect();
+    // copier warns (its DirtyLocalWarning) when the changes not committed are taken.
+    if git_in(dir, &["status", "--porcelain"]).is_some_and(|s| !s.is_empty()) {
+        notes.push(format!(
+            "dirty template changes included automatically: {folder} has changes not committed yet, read as they are now"
+        ));
+    }
     let mut resolved = ResolvedSource::unstored(
         files,
         manifest,
         folder.to_string(),
         path_ref(dir),
-        note.into_iter().collect(),
+        notes,
         None,
     );
     resolved.source_ref.commit = git_in(dir, &["rev-parse", "HEAD"]);
@@ -619,7 +730,7 @@ fn from_repository(
         let copier = ["copier.yml", "copier.yaml"]
             .iter()
             .any(|m| here.join(m).is_file());
-        if copier && let Some(tag) = newest_release_tag(&repo.tags(options)) {
+        if copier && let Some(tag) = newest_tag(&repo.tags(options), fetch.prereleases) {
             let tagged = repo.resolve(Some(&tag), options)?;
             notes.push(format!(
                 "using tag {tag} of {}, its newest release (copier's default); --ref chooses another",
@@ -643,6 +754,14 @@ fn from_repository(
         .hint("name the template's folder inside the repository with --directory"));
     }
     if !any && !MARKERS.iter().any(|m| here.join(m).is_file()) {
+        let several = templates_inside(&here);
+        if !several.is_empty() {
+            let how = match directory {
+                Some(d) => format!("--directory {}/", d.trim_end_matches('/')),
+                None => "--directory ".to_string(),
+            };
+            return Err(several_templates(&at, &several, &how));
+        }
         let inside = directory.map(|d| format!(" in `{d}`")).unwrap_or_default();
         return Err(Error::new(format!(
             "{at} holds no template{inside}: looked for {}",
@@ -679,8 +798,18 @@ fn from_repository(
 /// (`v1.10.0` above `v1.9.0`, a leading `v` allowed), pre-releases and development releases
 /// left out; tags that are not versions are ignored.
 pub fn newest_release_tag(tags: &[String]) -> Option<String> {
+    newest_tag(tags, false)
+}
+
+/// [`newest_release_tag`], pre-releases and development releases counted with
+/// `prereleases` (copier's `--prereleases`).
+pub fn newest_tag(tags: &[String], prereleases: bool) -> Option<String> {
     tags.iter()
-        .filter_map(|t| pep440(t).filter(|v| !v.any_prerelease()).map(|v| (v, t)))
+        .filter_map(|t| {
+            pep440(t)
+                .filter(|v| prereleases || !v.any_prerelease())
+                .map(|v| (v, t))
+        })
         .max()
         .map(|(_, t)| t.clone())
 }
@@ -780,14 +909,18 @@ mod tests {
     fn the_newest_release_is_chosen_by_pep_440_as_copier_chooses_it() {
         let tags = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
-            newest_release_tag(&tags(&["v1.9.0", "v1.10.0", "v2.0.0rc1", "nightly"])).as_deref(),
+            newest_tag(&tags(&["v1.9.0", "v1.10.0", "v2.0.0rc1", "nightly"]), false).as_deref(),
             Some("v1.10.0")
         );
         // Not semver, yet versions to PEP 440 (and to copier).
         assert_eq!(
-            newest_release_tag(&tags(&["v1.1.0", "1.2", "1.2.post1", "1.3.dev0"])).as_deref(),
+            newest_tag(&tags(&["v1.1.0", "1.2", "1.2.post1", "1.3.dev0"]), false).as_deref(),
             Some("1.2.post1")
         );
-        assert_eq!(newest_release_tag(&tags(&["latest"])), None);
+        assert_eq!(newest_tag(&tags(&["latest"]), false), None);
+        assert_eq!(
+            newest_tag(&tags(&["v1.9.0", "v2.0.0rc1", "1.3.dev0"]), true).as_deref(),
+            Some("v2.0.0rc1")
+        );
     }
 }
