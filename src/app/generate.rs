@@ -96,6 +96,15 @@ pub struct GenerateScaffold {
     /// they then need no `--trust`.
     #[serde(skip)]
     pub skip_tasks: bool,
+    /// Answers an earlier generation recorded (copier's recopy, `--last-answers`; command
+    /// line only): offered when a question is asked, taken when not, left for the default
+    /// when its `when` does not hold. Without them, a copier template copied over a project
+    /// takes the project's answers file, as copier does.
+    #[serde(skip)]
+    pub last_answers: Option<Map<String, Value>>,
+    /// With `last_answers`, ask only what they do not answer (`--skip-answered`).
+    #[serde(skip)]
+    pub skip_answered: bool,
     /// The ref of a repository source, `--ref` (command line only).
     #[serde(skip)]
     pub reference: Option<String>,
@@ -827,13 +836,28 @@ pub(super) fn resolve_answers(
         resolved.manifest.flavour(),
     )?;
     let manifest = crate::template::user_defaults::apply(&resolved.manifest, &mut user);
-    // copier's last answers, in the answers file of a project copied over: over the user's.
-    let mut last = last_answers(&manifest, request.answers_file.as_deref(), run);
-    let manifest = crate::template::user_defaults::apply(&manifest, &mut last);
     user.warnings
         .into_iter()
-        .chain(last.warnings)
         .for_each(|w| session.store.notice(w));
+    // copier's last answers, in the answers file of a project copied over, as recopy's
+    // --last-answers gives them (offered when asked, taken when not, left for the default
+    // when a question's `when` does not hold): over the user's defaults.
+    let last = match &request.last_answers {
+        Some(given) => given.clone(),
+        None => last_answers(&manifest, request.answers_file.as_deref(), run).defaults,
+    };
+    let mut recorded;
+    let asker: Option<&mut dyn answers::Asker> = match last.is_empty() && !request.skip_answered {
+        true => asker.map(|a| a as &mut dyn answers::Asker),
+        false => {
+            recorded = answers::Recorded {
+                asker,
+                recorded: &last,
+                skip_answered: request.skip_answered,
+            };
+            Some(&mut recorded as &mut dyn answers::Asker)
+        }
+    };
     let mut answers = answers::resolve_with(
         &manifest,
         renderer.env(),

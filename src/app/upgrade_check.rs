@@ -12,7 +12,8 @@ use crate::generate::provenance::Scaffold;
 use super::Session;
 
 /// What `upgrade --check` found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct UpdateCheck {
     /// The template's name (or repository).
     pub template: String,

@@ -2,14 +2,12 @@
 
 use std::path::PathBuf;
 
-use serde_json::{Map, Value};
-
+use super::answer_files::{given_answers, recorded_answers};
 use super::{App, out};
 use crate::app::Ports;
 use crate::app::generate::{GenerateReport, GenerateScaffold, ScaffoldTarget};
-use crate::app::parse_assignments;
-use crate::error::{Error, Result};
-use crate::template::{answers, yaml};
+use crate::error::Result;
+use crate::template::answers;
 
 /// Arguments of `generate`.
 #[derive(Debug, clap::Args)]
@@ -139,54 +137,6 @@ fn assignment(text: &str) -> std::result::Result<String, String> {
     }
 }
 
-/// The answers of `--answers FILE` and `--set`, the latter winning.
-pub(crate) fn given_answers(file: Option<&PathBuf>, set: &[String]) -> Result<Map<String, Value>> {
-    let mut given = Map::new();
-    if let Some(file) = file {
-        let text = std::fs::read_to_string(file).map_err(|e| Error::io("read", file, e))?;
-        let value: Value = yaml::from_str(&text, &file.display().to_string())?;
-        match value {
-            // A generated project's record: its answers (secrets were never in it).
-            Value::Object(mut map)
-                if map.contains_key("formatVersion")
-                    && map.get("answers").is_some_and(Value::is_object) =>
-            {
-                if let Some(Value::Object(answers)) = map.remove("answers") {
-                    given.extend(answers);
-                }
-            }
-            Value::Object(map) => given.extend(map),
-            Value::Null => {}
-            _ => {
-                return Err(Error::usage(format!(
-                    "{} must hold a mapping of answers",
-                    file.display()
-                ))
-                .hint("write one `name: value` line per parameter"));
-            }
-        }
-    }
-    parse_assignments(set, &mut given)?;
-    Ok(given)
-}
-
-/// Answers an earlier run recorded (`--last-answers`, `--replay-file`): a copier answers
-/// file, cookiecutter's replay file (`{"cookiecutter": {…}}`), a project's record, or a
-/// mapping. Names starting with `_` are the tool's facts of that run (`_template`,
-/// `_output_dir`, `_commit`, …) or the template's private values, not answers.
-fn recorded_answers(file: &PathBuf) -> Result<Map<String, Value>> {
-    let mut answers = given_answers(Some(file), &[])?;
-    if let Some(Value::Object(recorded)) = answers.get("cookiecutter")
-        && answers
-            .keys()
-            .all(|k| k == "cookiecutter" || k == "_cookiecutter")
-    {
-        answers = recorded.clone();
-    }
-    answers.retain(|name, _| !name.starts_with('_'));
-    Ok(answers)
-}
-
 /// A size for people: B, KiB, MiB.
 pub(crate) fn human_size(bytes: u64) -> String {
     match bytes {
@@ -196,8 +146,8 @@ pub(crate) fn human_size(bytes: u64) -> String {
     }
 }
 
-/// Runs `generate`.
-pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
+/// The request the arguments make (the CLI-only switches stay with `run`).
+fn scaffold_request(args: &GenerateArgs) -> Result<GenerateScaffold> {
     let recorded = args
         .replay
         .as_ref()
@@ -209,46 +159,39 @@ pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
         Some(file) => recorded_answers(file)?,
         None => given_answers(args.answers.as_ref().or(recorded.as_ref()), &set)?,
     };
-    let request = GenerateScaffold {
+    Ok(GenerateScaffold {
         commit_trailer: None,
         answers,
-        template: args.source,
+        template: args.source.clone(),
         target: ScaffoldTarget::folder(&args.output),
         allow_draft: args.allow_draft,
-        runtime: args.runtime,
+        runtime: args.runtime.clone(),
         overwrite: args.force,
         dry_run: args.dry_run,
-        answers_file: args.answers_file,
+        answers_file: args.answers_file.clone(),
         prereleases: args.prereleases,
-        exclude: args.exclude,
-        skip_if_exists: args.skip_if_exists,
+        exclude: args.exclude.clone(),
+        skip_if_exists: args.skip_if_exists.clone(),
         git: args.git,
         trust: args.trust,
         compat_answers: args.compat_answers,
         skip_tasks: args.skip_tasks,
-        reference: args.repo.reference,
-        directory: args.repo.directory,
+        reference: args.repo.reference.clone(),
+        directory: args.repo.directory.clone(),
         flavor: args.flavor,
-    };
+        last_answers: match &args.last_answers {
+            Some(file) => Some(recorded_answers(file)?),
+            None => None,
+        },
+        skip_answered: args.skip_answered,
+    })
+}
+
+/// Runs `generate`.
+pub(crate) fn run(app: &App, args: GenerateArgs) -> Result<()> {
+    let request = scaffold_request(&args)?;
     let mut asker = app.asker(args.defaults, &args.ask)?;
     let asker = asker.as_deref_mut().map(|a| a as &mut dyn answers::Asker);
-    // Recorded answers stand behind the asker (copier's last answers), never as given.
-    let last = match &args.last_answers {
-        Some(file) => Some(recorded_answers(file)?),
-        None => None,
-    };
-    let mut recorded;
-    let asker = match &last {
-        Some(last) => {
-            recorded = answers::Recorded {
-                asker,
-                recorded: last,
-                skip_answered: args.skip_answered,
-            };
-            Some(&mut recorded as &mut dyn answers::Asker)
-        }
-        None => asker,
-    };
     let debug = super::console::Debug::new(args.verbose, args.debug_file.as_deref())?;
     let console = super::console::Console::with_debug(app, debug);
     let ports = Ports {

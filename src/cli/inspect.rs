@@ -1,7 +1,5 @@
 //! `factory show PATH|URL`: a template that is not in the store, read where it is.
 
-use serde_json::json;
-
 use super::{App, out};
 use crate::error::Result;
 
@@ -17,12 +15,20 @@ pub(crate) fn show_location(app: &App, location: &str, repo: super::RepoArgs) ->
         app.printer.note(note.clone());
     }
     if app.json() {
-        app.printer.json_document(&json!({
-            "template": shown.label,
-            "name": shown.name,
-            "flavour": shown.flavour,
-            "parameters": shown.schema,
-        }));
+        /// `show PATH|URL --json`.
+        #[derive(serde::Serialize)]
+        struct InspectedReport<'a> {
+            template: &'a str,
+            name: &'a str,
+            flavour: &'a str,
+            parameters: &'a serde_json::Value,
+        }
+        app.printer.json_document(&InspectedReport {
+            template: &shown.label,
+            name: &shown.name,
+            flavour: shown.flavour,
+            parameters: &shown.schema,
+        });
         return Ok(());
     }
     out!(

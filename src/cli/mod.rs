@@ -1,6 +1,7 @@
 //! The command line: argument parsing, the invocation's event context, and printing.
 //! One file per subcommand; no domain rule is decided here.
 
+mod answer_files;
 mod args;
 mod cache;
 mod color;

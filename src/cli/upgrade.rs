@@ -259,13 +259,17 @@ fn check(app: &App, args: &UpgradeArgs) -> Result<()> {
         )
     })?;
     if app.json() {
-        app.printer.json_document(&serde_json::json!({
-            "dir": args.dir,
-            "template": found.template,
-            "updateAvailable": found.update_available,
-            "currentVersion": found.current_version,
-            "latestVersion": found.latest_version,
-        }));
+        /// `upgrade --check --json`: the project folder and what the check found.
+        #[derive(serde::Serialize)]
+        struct CheckReport<'a> {
+            dir: &'a std::path::Path,
+            #[serde(flatten)]
+            found: &'a crate::app::upgrade_check::UpdateCheck,
+        }
+        app.printer.json_document(&CheckReport {
+            dir: &args.dir,
+            found: &found,
+        });
     } else if found.update_available {
         out!(
             app.printer,

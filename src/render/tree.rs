@@ -645,13 +645,19 @@ impl<'a> Renderer<'a> {
             .take_while(|c| c.is_alphanumeric() || *c == '_')
             .collect();
             let names = self.manifest.parameters.iter().map(|p| p.name.as_str());
-            // Jinja2's own words for a bare name, which copier's users (and scripts) read.
-            if !name.is_empty() && name == expression {
+            // Jinja2's own words, which copier's and cookiecutter's users (and scripts) read:
+            // for a bare name after the expression, for an attribute of an unknown name
+            // after a colon; a factory template keeps factory's message alone.
+            let bare = name == expression;
+            if self.flavour != Flavour::Factory && !name.is_empty() && bare {
                 error.message.push_str(&format!(" ('{name}' is undefined)"));
             }
             if self.manifest.parameter(&name).is_none() {
-                // Jinja's own words, which copier shows and scripts read.
-                if self.flavour == Flavour::Copier && !name.is_empty() && !name.starts_with('_') {
+                if self.flavour == Flavour::Copier
+                    && !bare
+                    && !name.is_empty()
+                    && !name.starts_with('_')
+                {
                     error.message.push_str(&format!(": '{name}' is undefined"));
                 }
                 error
