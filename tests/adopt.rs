@@ -9,13 +9,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::Env;
-use common::python::{reference_command, tree};
-
-fn copier() -> Option<PathBuf> {
-    static TOOL: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    TOOL.get_or_init(|| common::python::tool("copier", "9.19.1", "copier"))
-        .clone()
-}
+use common::python::{copier, reference_command, tree};
 
 fn cruft() -> Option<PathBuf> {
     static TOOL: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();

@@ -7,14 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::Env;
-use common::python::{assert_same, generate_with, reference_command, run_reference, tree};
-
-fn copier() -> Option<PathBuf> {
-    // Tests run in parallel: the environment is made once.
-    static TOOL: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    TOOL.get_or_init(|| common::python::tool("copier", "9.19.1", "copier"))
-        .clone()
-}
+use common::python::{assert_same, copier, generate_with, reference_command, run_reference, tree};
 
 const CONFIG: &str = r#"_subdirectory: template
 _envops:

@@ -6,17 +6,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use common::Env;
-use common::python::{assert_same, reference_command, tree};
-
-fn copier() -> Option<PathBuf> {
-    static TOOL: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    TOOL.get_or_init(|| common::python::tool("copier", "9.19.1", "copier"))
-        .clone()
-}
+use common::python::{assert_same, copier, reference_command, tree};
 
 /// `copier copy --defaults --quiet ARGS TEMPLATE OUT`: its exit status and error output.
 fn copier_copy(env: &Env, template: &Path, out: &Path, args: &[&str]) -> Option<(bool, String)> {

@@ -7,11 +7,7 @@ mod common;
 use std::path::PathBuf;
 
 use common::Env;
-use common::python::{reference_command, tree};
-
-fn copier() -> Option<PathBuf> {
-    common::python::tool("copier", "9.19.1", "copier")
-}
+use common::python::{copier, reference_command, tree};
 
 #[test]
 fn ref_head_of_a_folder_inside_a_repository_is_the_folder() {

@@ -5,14 +5,8 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use common::Env;
-use common::python::{reference_command, tree};
-
-fn copier() -> Option<PathBuf> {
-    common::python::tool("copier", "9.19.1", "copier")
-}
+use common::python::{copier, reference_command, tree};
 
 #[test]
 fn tasks_run_in_the_tasks_phase_and_in_dot_slash_folders() {

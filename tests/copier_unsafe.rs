@@ -5,14 +5,8 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use common::Env;
-use common::python::reference_command;
-
-fn copier() -> Option<PathBuf> {
-    common::python::tool("copier", "9.19.1", "copier")
-}
+use common::python::{copier, reference_command};
 
 const BOTH: &str = "_tasks: [touch task.txt]\n_jinja_extensions: [my_ext.Extension]\n";
 

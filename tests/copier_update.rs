@@ -10,28 +10,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::Env;
-use common::python::{reference_command, tree};
-
-fn copier() -> Option<PathBuf> {
-    static TOOL: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    TOOL.get_or_init(|| common::python::tool("copier", "9.19.1", "copier"))
-        .clone()
-}
-
-/// Writes the files (`None`: deletes it).
-fn write(dir: &Path, files: &[(&str, Option<&str>)]) {
-    for (rel, text) in files {
-        let path = dir.join(rel);
-        match text {
-            Some(text) => {
-                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-                std::fs::write(path, text).unwrap();
-            }
-            None => std::fs::remove_file(path).unwrap(),
-        }
-    }
-}
+use common::python::{copier, reference_command, tree};
+use common::{Env, write_files as write};
 
 /// The project's files (its `.git/` left out) and its folders.
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {

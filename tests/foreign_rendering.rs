@@ -8,13 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::Env;
-use common::python::{assert_same, reference_command, run_reference, tree};
-
-fn copier() -> Option<PathBuf> {
-    static TOOL: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    TOOL.get_or_init(|| common::python::tool("copier", "9.19.1", "copier"))
-        .clone()
-}
+use common::python::{assert_same, copier, reference_command, run_reference, tree};
 
 fn cookiecutter() -> Option<PathBuf> {
     static TOOL: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();

@@ -9,14 +9,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::python::{assert_same, reference_command, tree};
+use common::python::{assert_same, copier, reference_command, tree};
 use common::{Env, Run};
-
-fn copier() -> Option<PathBuf> {
-    static TOOL: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    TOOL.get_or_init(|| common::python::tool("copier", "9.19.1", "copier"))
-        .clone()
-}
 
 fn cookiecutter() -> Option<PathBuf> {
     static TOOL: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();

@@ -11,13 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::Env;
-use common::python::{assert_same, reference_command, tree};
-
-fn copier() -> Option<PathBuf> {
-    static TOOL: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    TOOL.get_or_init(|| common::python::tool("copier", "9.19.1", "copier"))
-        .clone()
-}
+use common::python::{assert_same, copier, reference_command, tree};
 
 fn cookiecutter() -> Option<PathBuf> {
     static TOOL: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();

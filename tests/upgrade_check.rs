@@ -7,11 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::Env;
-use common::python::reference_command;
-
-fn copier() -> Option<PathBuf> {
-    common::python::tool("copier", "9.19.1", "copier")
-}
+use common::python::{copier, reference_command};
 
 /// A copier template repository tagged v1.0.0, v2.0.0 and v3.0.0-alpha.
 fn template(env: &Env) -> PathBuf {

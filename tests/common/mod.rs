@@ -250,3 +250,17 @@ impl Env {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 }
+
+/// Writes the files below `dir` (`None`: deletes it), making folders as needed.
+pub fn write_files(dir: &Path, files: &[(&str, Option<&str>)]) {
+    for (rel, text) in files {
+        let path = dir.join(rel);
+        match text {
+            Some(text) => {
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, text).unwrap();
+            }
+            None => std::fs::remove_file(path).unwrap(),
+        }
+    }
+}

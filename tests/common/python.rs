@@ -185,3 +185,11 @@ pub fn generate_with(env: &super::Env, template: &Path, ours: &Path, sets: &[&st
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     env.run(&args).ok();
 }
+
+/// copier 9.19.1 from PyPI, in a virtual environment under target/ made once per test
+/// process (tests run in parallel); `None` where python3 or PyPI is missing.
+pub fn copier() -> Option<PathBuf> {
+    static TOOL: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    TOOL.get_or_init(|| tool("copier", "9.19.1", "copier"))
+        .clone()
+}
