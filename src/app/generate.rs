@@ -844,7 +844,7 @@ pub(super) fn resolve_answers(
     // when a question's `when` does not hold): over the user's defaults.
     let last = match &request.last_answers {
         Some(given) => given.clone(),
-        None => last_answers(&manifest, request.answers_file.as_deref(), run).defaults,
+        None => last_answers(&manifest, request.answers_file.as_deref(), run),
     };
     let mut recorded;
     let asker: Option<&mut dyn answers::Asker> = match last.is_empty() && !request.skip_answered {
@@ -888,15 +888,15 @@ pub(super) fn resolve_answers(
     Ok(answers)
 }
 
-/// The answers a copier answers file in the output folder holds (copier's "last answers"),
-/// the defaults of a copy over that project: the file `--answers-file` names, else
-/// `.copier-answers.yml` (copier's rule: not the template's `_answers_file`). None for an
+/// The answers a copier answers file in the output folder holds (copier's "last answers")
+/// for a copy over that project, its `_` keys left out: the file `--answers-file` names, else
+/// `.copier-answers.yml` (copier's rule: not the template's `_answers_file`). Empty for an
 /// upgrade (it passes them itself), another tool's template, or a file that is not a mapping.
 fn last_answers(
     manifest: &crate::template::manifest::Manifest,
     named: Option<&str>,
     run: &crate::template::context::Run,
-) -> crate::template::user_defaults::Loaded {
+) -> Map<String, Value> {
     let name = named.unwrap_or(".copier-answers.yml");
     if manifest.flavour() != Flavour::Copier
         || run.operation.is_some()
@@ -908,18 +908,12 @@ fn last_answers(
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Default::default();
     };
-    let shown = path.display().to_string();
-    let defaults = match crate::template::yaml::from_str::<Value>(&text, &shown) {
+    match crate::template::yaml::from_str::<Value>(&text, &path.display().to_string()) {
         Ok(Value::Object(map)) => map
             .into_iter()
             .filter(|(k, _)| !k.starts_with('_'))
             .collect(),
         _ => Map::new(),
-    };
-    crate::template::user_defaults::Loaded {
-        defaults,
-        path: Some(path),
-        warnings: Vec::new(),
     }
 }
 
