@@ -619,3 +619,58 @@ fn migrations_between_tags_of_one_commit_run_as_copier_runs_them() {
     // legacy migration of `v2` is not between the versions, for copier as for factory.
     assert!(by_factory.join("foo").is_file() && !by_factory.join("legacy").exists());
 }
+
+/// A project copier made from a repository URL at a tag: the upgrade reads two versions of
+/// the repository (the recorded tag and the newest) and goes to the remote once, and its
+/// result is copier's.
+#[test]
+fn an_upgrade_from_a_repository_url_fetches_it_once() {
+    let Some(copier) = copier() else { return };
+    let env = Env::with_git_author();
+    let src = env.path("src");
+    write(
+        &src,
+        &[
+            ANSWERS,
+            ("copier.yml", Some("who:\n  default: one\n")),
+            ("hello.txt.jinja", Some("hello {{ who }} v1\n")),
+        ],
+    );
+    env.git(&src, &["init", "-q", "-b", "main"]);
+    commit_all(&env, &src, "v1");
+    env.git(&src, &["tag", "v1.0.0"]);
+    let url = format!("git+file://{}", src.display());
+    let (by_copier, by_factory) = (env.path("by-copier"), env.path("by-factory"));
+    for dir in [&by_copier, &by_factory] {
+        let name = dir.file_name().unwrap().to_str().unwrap();
+        copier_ok(
+            &env,
+            &copier,
+            &["copy", "--defaults", "--quiet", &url, name],
+            env.dir.path(),
+        );
+        init(&env, dir);
+    }
+    write(&src, &[("hello.txt.jinja", Some("hello {{ who }} v2\n"))]);
+    commit_all(&env, &src, "v2");
+    env.git(&src, &["tag", "v2.0.0"]);
+    copier_ok(
+        &env,
+        &copier,
+        &["update", "--defaults", "--quiet"],
+        &by_copier,
+    );
+    let trace = env.path("git-trace.txt");
+    let upgraded: common::Run = env
+        .command(&["upgrade", "by-factory", "--apply", "--defaults"])
+        .env("GIT_TRACE", &trace)
+        .output()
+        .unwrap()
+        .into();
+    upgraded.ok();
+    assert_same(&files(&by_factory), &files(&by_copier), "copier update");
+    let traced = std::fs::read_to_string(&trace).unwrap();
+    let remote =
+        |line: &&str| line.contains("built-in: git fetch") || line.contains("built-in: git clone");
+    assert_eq!(traced.lines().filter(remote).count(), 1, "{traced}");
+}

@@ -799,16 +799,38 @@ pub(super) fn renderer<'r>(
     Renderer<'r>,
     Option<Arc<generate::python::PythonExtensions>>,
 )> {
-    let extensions = &resolved.manifest.python_extensions;
-    let python = match extensions.is_empty() {
-        true => None,
-        false => Some(Arc::new(generate::python::PythonExtensions::start(
-            &session.settings.python,
-            &resolved.files,
-            &resolved.manifest,
-            &resolved.label,
-        )?)),
-    };
+    let python = start_python(&session.settings.python, resolved)?;
+    renderer_with(session, resolved, python)
+}
+
+/// The Python helper of a template whose Jinja extensions are Python's (none otherwise),
+/// started in `interpreter`.
+pub(super) fn start_python(
+    interpreter: &str,
+    resolved: &ResolvedSource,
+) -> Result<Option<Arc<generate::python::PythonExtensions>>> {
+    if resolved.manifest.python_extensions.is_empty() {
+        return Ok(None);
+    }
+    let helper = generate::python::PythonExtensions::start(
+        interpreter,
+        &resolved.files,
+        &resolved.manifest,
+        &resolved.label,
+    )?;
+    Ok(Some(Arc::new(helper)))
+}
+
+/// The renderer of `resolved`, calling on `python` (its helper, started already) for what
+/// its Python extensions add.
+pub(super) fn renderer_with<'r>(
+    session: &Session,
+    resolved: &'r ResolvedSource,
+    python: Option<Arc<generate::python::PythonExtensions>>,
+) -> Result<(
+    Renderer<'r>,
+    Option<Arc<generate::python::PythonExtensions>>,
+)> {
     let mut settings = session.settings.render.clone();
     if let Some(python) = &python {
         settings.foreign = Some(Arc::clone(python) as Arc<dyn crate::render::Foreign>);

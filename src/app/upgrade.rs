@@ -258,6 +258,8 @@ fn project_and_sides(up: Upgrade) -> Result<(Record, Sides)> {
         session.store.notice(recovered);
     }
     let record = Record::find(dir, request.answers_file.as_deref())?;
+    // Both versions come from one repository: it is fetched once.
+    let _one_fetch = crate::git::fetch::OneRun::begin();
     let sides = match &record {
         // A local repository read at HEAD is recorded as its folder with the commit: both
         // are read again from the folder, as copier updates from a local template.
@@ -347,13 +349,26 @@ fn render_sides(
         .prefix("factory-upgrade-")
         .tempdir()
         .map_err(|e| Error::new(format!("cannot create a temporary folder: {e}")))?;
-    let base = generate_side(
-        up,
-        &sides.base,
-        (base_given, Some(&mut replayed as &mut dyn Asker), true),
-        base_hooks,
-        &scratch.path().join("base"),
-    )?;
+    // The new side's Python helper (its start is most of a side's cost) starts while the
+    // base renders; the new side itself waits, its questions depend on the base's.
+    let interpreter = up.session.settings.python.as_str();
+    let (base, theirs_python) = std::thread::scope(|scope| {
+        let theirs_python =
+            scope.spawn(|| super::generate::start_python(interpreter, &sides.theirs.source));
+        let base = generate_side(
+            up,
+            (&sides.base, None),
+            (base_given, Some(&mut replayed as &mut dyn Asker), true),
+            base_hooks,
+            &scratch.path().join("base"),
+        );
+        let theirs_python = theirs_python
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (base, theirs_python)
+    });
+    let base = base?;
+    let theirs_python = theirs_python?;
     // A copier question not asked when the project was made (its `when` false) is not in
     // copier's answers file: factory's record has its default, which is no answer.
     let mut recorded = recorded.clone();
@@ -372,7 +387,7 @@ fn render_sides(
     };
     let theirs = generate_side(
         up,
-        &sides.theirs,
+        (&sides.theirs, Some(theirs_python)),
         (
             request.answers.clone(),
             Some(&mut again as &mut dyn Asker),
@@ -703,7 +718,10 @@ struct Sides {
 /// and reads the result back.
 fn generate_side(
     up: Upgrade,
-    side: &Side,
+    (side, python): (
+        &Side,
+        Option<Option<Arc<crate::generate::python::PythonExtensions>>>,
+    ),
     (given, asker, defaults): (Map<String, Value>, Option<&mut dyn Asker>, bool),
     hooks: crate::generate::hooks::Hooks,
     target: &Path,
@@ -723,7 +741,10 @@ fn generate_side(
         trust: request.trust,
         ..Default::default()
     };
-    let (renderer, python) = super::generate::renderer(session, source)?;
+    let (renderer, python) = match python {
+        Some(started) => super::generate::renderer_with(session, source, started)?,
+        None => super::generate::renderer(session, source)?,
+    };
     let answers = super::generate::resolve_answers(
         session,
         &as_generation,

@@ -411,6 +411,44 @@ fn lock_entry(dir: &Path) -> Result<File> {
 /// The file in an entry that names its URL (for `factory cache list`).
 const URL_FILE: &str = "factory-url";
 
+thread_local! {
+    /// The cache entries cloned or fetched during the one run that holds a [`OneRun`] on
+    /// this thread (`None` when none does).
+    static FRESH: std::cell::RefCell<Option<std::collections::BTreeSet<PathBuf>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// While it lives, a repository fetched once on this thread is not fetched again: one run
+/// that resolves several refs of a repository (an upgrade's two versions) goes to the
+/// remote once. Scoped, not process-wide: a worker's next command fetches afresh.
+pub struct OneRun(());
+
+impl OneRun {
+    /// Starts remembering what this thread fetches.
+    pub fn begin() -> OneRun {
+        FRESH.with(|fresh| *fresh.borrow_mut() = Some(Default::default()));
+        OneRun(())
+    }
+}
+
+impl Drop for OneRun {
+    fn drop(&mut self) {
+        FRESH.with(|fresh| *fresh.borrow_mut() = None);
+    }
+}
+
+fn fresh_this_run(dir: &Path) -> bool {
+    FRESH.with(|fresh| fresh.borrow().as_ref().is_some_and(|set| set.contains(dir)))
+}
+
+fn mark_fresh(dir: &Path) {
+    FRESH.with(|fresh| {
+        if let Some(set) = fresh.borrow_mut().as_mut() {
+            set.insert(dir.to_path_buf());
+        }
+    });
+}
+
 /// Opens (fetching or cloning as needed) the cache entry of `url`. `wanted` is a ref the
 /// caller will ask for: a full commit already in the cache needs no fetch.
 pub fn open(url: &str, wanted: Option<&str>, options: &FetchOptions) -> Result<CachedRepo> {
@@ -440,6 +478,14 @@ pub fn open(url: &str, wanted: Option<&str>, options: &FetchOptions) -> Result<C
         ));
         fs::remove_file(&dir).map_err(|e| Error::io("remove the link", &dir, e))?;
     }
+    if fresh_this_run(&dir) {
+        return Ok(CachedRepo {
+            dir,
+            url: clean,
+            notes,
+            _lock: lock,
+        });
+    }
     let usable = dir.join("HEAD").is_file()
         && run_git(
             &["rev-parse", "--git-dir"],
@@ -463,6 +509,7 @@ pub fn open(url: &str, wanted: Option<&str>, options: &FetchOptions) -> Result<C
             .hint("run once without --offline; `factory cache list` shows what is cached"));
         }
         clone_into(&clean, &dir, &env, options)?;
+        mark_fresh(&dir);
     } else if options.offline {
         notes.push(format!("using the cached clone of {clean} (--offline)"));
     } else if !wanted.is_some_and(|w| is_full_commit(w) && has_commit(&dir, w, &env, options)) {
@@ -486,6 +533,7 @@ pub fn open(url: &str, wanted: Option<&str>, options: &FetchOptions) -> Result<C
             fs::remove_dir_all(&dir).map_err(|e| Error::io("remove", &dir, e))?;
             clone_into(&clean, &dir, &env, options)?;
         }
+        mark_fresh(&dir);
     }
     Ok(CachedRepo {
         dir,
