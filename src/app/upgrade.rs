@@ -206,6 +206,7 @@ fn plan_template_upgrade(
         false => None,
     };
     if execution.is_some() {
+        sync_executable_bits(up, &report.plan, &theirs);
         mark_unmerged(up, &report.plan, &base, &theirs);
     }
     record_upgrade(session, events, execution)?;
@@ -283,6 +284,15 @@ fn project_and_sides(up: Upgrade) -> Result<(Record, Sides)> {
     };
     let mut sides = sides;
     recorded_commit(&record, &mut sides, dir);
+    // copier renders the old version with the new version's `_exclude` too: a file the new
+    // version excludes (copier's "copy only" files) is then not one it removed, and the
+    // project's copy stays.
+    let (base, theirs) = (&mut sides.base.source, &sides.theirs.source);
+    if base.manifest.flavour() == Flavour::Copier && theirs.manifest.flavour() == Flavour::Copier
+    {
+        let added = theirs.manifest.files.exclude.clone();
+        base.manifest.files.exclude.extend(added);
+    }
     Ok((record, sides))
 }
 
@@ -468,6 +478,27 @@ fn record_upgrade(
         Ok(Decision::events(events, ()))
     })?;
     Ok(())
+}
+
+/// A copier template's change of a file's executable bit reaches the project's git index
+/// where git ignores modes on disk (`core.fileMode` false), as copier's update carries it;
+/// before the conflicts are marked, whose stages take the index's mode, as in copier.
+fn sync_executable_bits(up: Upgrade, plan: &Plan, theirs: &engine::Rendered) {
+    if theirs.manifest.flavour() != Flavour::Copier {
+        return;
+    }
+    let files: Vec<(&str, bool)> = plan
+        .steps
+        .iter()
+        .filter_map(|s| s.write.as_ref().map(|w| (s.path.as_str(), w.executable)))
+        .collect();
+    // The files are written by now: a failure to record the modes is said, not an error.
+    if let Err(e) = crate::git::sync_executable_bits(up.dir, &files) {
+        up.session.note(format!(
+            "the files have their new modes, but git's index does not record them: {}",
+            e.message
+        ));
+    }
 }
 
 /// The files left with inline conflict markers are unmerged in the project's git index, as
