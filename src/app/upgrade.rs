@@ -339,11 +339,14 @@ fn render_sides(
         Record::Cruft(cruft) => cruft.answers.clone(),
     };
     // `--set` changes the new side; the base is what the project was made with (a value it
-    // never recorded, such as a secret, is the same on both sides).
+    // never recorded, such as a secret, is the same on both sides). copier replays only the
+    // recorded answers: an unrecorded question (a secret) takes its default in the old
+    // version, unvalidated, and the value given now is a change the new version carries.
+    let replays_recorded = sides.base.source.manifest.flavour() == Flavour::Copier;
     let base_given: Map<String, Value> = request
         .answers
         .iter()
-        .filter(|(name, _)| !recorded.contains_key(*name))
+        .filter(|(name, _)| !replays_recorded && !recorded.contains_key(*name))
         .map(|(name, value)| (name.clone(), value.clone()))
         .collect();
     // The base takes the recorded answers as copier replays them: a question whose `when`

@@ -264,6 +264,9 @@ def run_update(self) -> None:
     if conflict is None:
         raise AdapterError(api, "conflict", self.conflict)
     args += ["--conflict-style", conflict]
+    # copier's update merges every file by lines and deletes what the new version removed,
+    # changed or not: factory's options for doing as copier does.
+    args += ["--line-merge", "--delete-removed"]
     for key, value in dict(self.data).items():
         core._check_expressible(api, f"data[{key!r}]", value)
         args += ["--set", f"{key}={core.set_value(value)}"]
