@@ -95,10 +95,15 @@ def _raise(result: core.Result, cls=None) -> None:
     if cls.__name__ == "TemplateSyntaxError":  # jinja's: its str() reads these
         error.message, error.lineno, error.name, error.filename = message, 1, None, None
         error.source, error.translated = None, True
-    from copier.errors import UserMessageError
+    from copier.errors import TaskError, UserMessageError
 
     if isinstance(error, UserMessageError):
         error.message = message  # the field copier's CLI prints
+    if isinstance(error, TaskError):  # subprocess's str() reads the command and its status
+        failed = re.search(r"task `(.*?)` failed \(exit (?:status|code): (-?\d+)\)", result.stderr)
+        error.cmd = failed.group(1) if failed else message
+        error.returncode = int(failed.group(2)) if failed else 1
+        error.output, error.stderr = result.stdout, result.stderr
     raise error
 
 
