@@ -208,15 +208,27 @@ def _finish(result: core.Result, dst: Path, ok_codes=(0,)) -> None:
 def run_copy(self) -> None:
     api = "run_copy"
     _check_unsupported(self, api, mapped=("skip_tasks", "ask"))
-    src = str(self.src_path)
     dst = Path(self.dst_path).absolute()
-    args = ["generate", src, "-o", str(dst)]
+    if self.src_path is None:
+        # copier copies from the template the project's answers file names, with its
+        # answers as the defaults (a recopy): factory's generate with --last-answers.
+        src = _recorded(self).get("_src_path")
+        if not src:
+            raise TypeError("Template not found")
+        args = ["generate", str(src), "-o", str(dst), "--last-answers", str(_answers_path(self))]
+    else:
+        src = str(self.src_path)
+        args = ["generate", src, "-o", str(dst)]
     ref = _vcs_ref(self)
     if ref == ":current:":
         raise AdapterError(api, "vcs_ref", ref, "a copy has no current reference")
     if ref is not None:
         args += ["--ref", ref]
-    if self.data:
+    if self.data and self.src_path is None:  # --answers and --last-answers exclude each other
+        for key, value in dict(self.data).items():
+            core._check_expressible(api, f"data[{key!r}]", value)
+            args += ["--set", f"{key}={core.set_value(value)}"]
+    elif self.data:
         args += ["--answers", core.answers_file(dict(self.data), api)]
     if self.answers_file is not None:
         args += ["--answers-file", str(self.answers_file)]
