@@ -262,11 +262,12 @@ def _answers_path(worker) -> Path:
 def run_update(self) -> None:
     api = "run_update"
     _check_unsupported(self, api, mapped=("ask", "context_lines"))
-    if not self.overwrite:
-        raise AdapterError(api, "overwrite", False, "factory upgrade --apply always writes")
     dst = Path(self.dst_path).absolute()
     args = ["upgrade", str(dst)]
-    if not self.pretend:
+    # copier's API refuses an update it may not overwrite with (its command line always
+    # may), once the update is found possible: factory's plan without --apply, which
+    # checks as much and writes nothing, then copier's refusal.
+    if not self.pretend and self.overwrite:
         args.append("--apply")
     if self.answers_file is not None:
         args += ["--answers-file", str(self.answers_file)]
@@ -297,6 +298,10 @@ def run_update(self) -> None:
         args += ["--context-lines", str(self.context_lines)]
     _common(self, args, _recorded(self).get("_src_path"))
     result = core.run(args, interactive=INTERACTIVE["on"], env=_user_defaults(self, _environment(), api))
+    if not self.overwrite and result.code in (0, 3):
+        from copier.errors import UserMessageError
+
+        raise UserMessageError("Enable overwrite to update a subproject.")
     # 3: the upgrade was applied with conflicts left in the files, as copier leaves them.
     _finish(result, dst, ok_codes=(0, 3) if not self.pretend else (0, 3))
 
