@@ -510,6 +510,7 @@ fn mark_unmerged(up: Upgrade, plan: &Plan, base: &engine::Rendered, theirs: &eng
     if up.request.conflict_style == ConflictStyle::Rej {
         return;
     }
+    let copier = theirs.manifest.flavour() == Flavour::Copier;
     let marked = |bytes: &[u8]| {
         bytes
             .split(|b| *b == b'\n')
@@ -520,10 +521,20 @@ fn mark_unmerged(up: Upgrade, plan: &Plan, base: &engine::Rendered, theirs: &eng
         .iter()
         .filter(|s| s.action == Action::Conflict)
         .filter(|s| s.write.as_ref().is_some_and(|w| marked(&w.bytes)))
-        .map(|s| crate::git::Unmerged {
-            path: &s.path,
-            base: base.files.get(&s.path).map(|f| f.bytes.as_slice()),
-            theirs: theirs.files.get(&s.path).map(|f| f.bytes.as_slice()),
+        .map(|s| {
+            let theirs = theirs.files.get(&s.path).map(|f| f.bytes.as_slice());
+            // copier merges a file you and the new version both added against an empty
+            // one (its old copy gets it empty), so git lists it as both modified, not added.
+            let base = match base.files.get(&s.path) {
+                Some(f) => Some(f.bytes.as_slice()),
+                None if copier && theirs.is_some() => Some(&b""[..]),
+                None => None,
+            };
+            crate::git::Unmerged {
+                path: &s.path,
+                base,
+                theirs,
+            }
         })
         .collect();
     // The files are written by now: a failure to mark them is said, not an error.
