@@ -192,7 +192,10 @@ fn an_executable_bit_the_template_changes_reaches_disk_and_index_as_in_copier() 
             out.assert_same(&env);
             let launcher = out.by_factory.join("launcher.sh");
             assert_eq!(is_executable(&launcher), gains, "fileMode {file_mode}");
-            let staged = env.git(&out.by_factory, &["ls-files", "--stage", "--", "launcher.sh"]);
+            let staged = env.git(
+                &out.by_factory,
+                &["ls-files", "--stage", "--", "launcher.sh"],
+            );
             // With fileMode false the index follows the template; with true git sees the
             // change on disk, unstaged, and the index keeps the committed mode.
             let expected = match (file_mode, gains) {
@@ -218,7 +221,11 @@ fn the_mode_sync_touches_only_files_the_index_holds() {
     env.git(&src, &["init", "-q", "-b", "main"]);
     write(
         &src,
-        &[ANSWERS, ("run.sh", Some("#!/bin/sh\n")), ("copier.yml", Some("x: 1\n"))],
+        &[
+            ANSWERS,
+            ("run.sh", Some("#!/bin/sh\n")),
+            ("copier.yml", Some("x: 1\n")),
+        ],
     );
     env.git(&src, &["add", "-A"]);
     env.git(&src, &["commit", "-qm", "v1"]);
@@ -249,8 +256,16 @@ fn the_mode_sync_touches_only_files_the_index_holds() {
     assert_eq!(env.git(&dst, &["ls-files", "--", "new.sh"]), "");
     // No git repository at all: the upgrade still applies.
     let plain = env.path("plain");
-    env.run(&["generate", src.to_str().unwrap(), "-o", "plain", "--defaults", "--ref", "v1"])
-        .ok();
+    env.run(&[
+        "generate",
+        src.to_str().unwrap(),
+        "-o",
+        "plain",
+        "--defaults",
+        "--ref",
+        "v1",
+    ])
+    .ok();
     std::fs::remove_dir_all(plain.join(".factory")).unwrap();
     env.run(&["upgrade", "plain", "--defaults", "--apply"]).ok();
     assert!(is_executable(&plain.join("run.sh")));
@@ -302,7 +317,10 @@ fn a_file_the_new_version_excludes_stays_as_in_copier() {
         out.factory.ok();
         out.assert_same(&env);
         let read = |f: &str| std::fs::read_to_string(out.by_factory.join(f)).unwrap();
-        assert_eq!((read("copy-only"), read("copy-and-update")), ("foo".into(), "bar".into()));
+        assert_eq!(
+            (read("copy-only"), read("copy-and-update")),
+            ("foo".into(), "bar".into())
+        );
     }
 }
 
@@ -319,7 +337,9 @@ fn a_file_added_by_both_merges_by_lines_as_in_copier() {
             dir,
             &[(
                 ".gitlab-ci.yml",
-                Some("tests:\n    stage: test\n    script:\n        - ./test.sh\n\npages:\n    stage: deploy\n    script:\n        - ./deploy.sh\n"),
+                Some(
+                    "tests:\n    stage: test\n    script:\n        - ./test.sh\n\npages:\n    stage: deploy\n    script:\n        - ./deploy.sh\n",
+                ),
             )],
         );
         commit_all(env, dir);

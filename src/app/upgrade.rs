@@ -288,8 +288,7 @@ fn project_and_sides(up: Upgrade) -> Result<(Record, Sides)> {
     // version excludes (copier's "copy only" files) is then not one it removed, and the
     // project's copy stays.
     let (base, theirs) = (&mut sides.base.source, &sides.theirs.source);
-    if base.manifest.flavour() == Flavour::Copier && theirs.manifest.flavour() == Flavour::Copier
-    {
+    if base.manifest.flavour() == Flavour::Copier && theirs.manifest.flavour() == Flavour::Copier {
         let added = theirs.manifest.files.exclude.clone();
         base.manifest.files.exclude.extend(added);
     }
