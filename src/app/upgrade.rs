@@ -206,6 +206,7 @@ fn plan_template_upgrade(
         false => None,
     };
     if execution.is_some() {
+        sync_executable_bits(up, &report.plan, &theirs);
         mark_unmerged(up, &report.plan, &base, &theirs);
     }
     record_upgrade(session, events, execution)?;
@@ -285,6 +286,14 @@ fn project_and_sides(up: Upgrade) -> Result<(Record, Sides)> {
     };
     let mut sides = sides;
     recorded_commit(&record, &mut sides, dir);
+    // copier renders the old version with the new version's `_exclude` too: a file the new
+    // version excludes (copier's "copy only" files) is then not one it removed, and the
+    // project's copy stays.
+    let (base, theirs) = (&mut sides.base.source, &sides.theirs.source);
+    if base.manifest.flavour() == Flavour::Copier && theirs.manifest.flavour() == Flavour::Copier {
+        let added = theirs.manifest.files.exclude.clone();
+        base.manifest.files.exclude.extend(added);
+    }
     Ok((record, sides))
 }
 
@@ -331,11 +340,14 @@ fn render_sides(
         Record::Cruft(cruft) => cruft.answers.clone(),
     };
     // `--set` changes the new side; the base is what the project was made with (a value it
-    // never recorded, such as a secret, is the same on both sides).
+    // never recorded, such as a secret, is the same on both sides). copier replays only the
+    // recorded answers: an unrecorded question (a secret) takes its default in the old
+    // version, unvalidated, and the value given now is a change the new version carries.
+    let replays_recorded = sides.base.source.manifest.flavour() == Flavour::Copier;
     let base_given: Map<String, Value> = request
         .answers
         .iter()
-        .filter(|(name, _)| !recorded.contains_key(*name))
+        .filter(|(name, _)| !replays_recorded && !recorded.contains_key(*name))
         .map(|(name, value)| (name.clone(), value.clone()))
         .collect();
     // The base takes the recorded answers as copier replays them: a question whose `when`
@@ -485,12 +497,34 @@ fn record_upgrade(
     Ok(())
 }
 
+/// A copier template's change of a file's executable bit reaches the project's git index
+/// where git ignores modes on disk (`core.fileMode` false), as copier's update carries it;
+/// before the conflicts are marked, whose stages take the index's mode, as in copier.
+fn sync_executable_bits(up: Upgrade, plan: &Plan, theirs: &engine::Rendered) {
+    if theirs.manifest.flavour() != Flavour::Copier {
+        return;
+    }
+    let files: Vec<(&str, bool)> = plan
+        .steps
+        .iter()
+        .filter_map(|s| s.write.as_ref().map(|w| (s.path.as_str(), w.executable)))
+        .collect();
+    // The files are written by now: a failure to record the modes is said, not an error.
+    if let Err(e) = crate::git::sync_executable_bits(up.dir, &files) {
+        up.session.note(format!(
+            "the files have their new modes, but git's index does not record them: {}",
+            e.message
+        ));
+    }
+}
+
 /// The files left with inline conflict markers are unmerged in the project's git index, as
 /// copier leaves them (`git status` shows `UU`; `git add` marks them resolved).
 fn mark_unmerged(up: Upgrade, plan: &Plan, base: &engine::Rendered, theirs: &engine::Rendered) {
     if up.request.conflict_style == ConflictStyle::Rej {
         return;
     }
+    let copier = theirs.manifest.flavour() == Flavour::Copier;
     let marked = |bytes: &[u8]| {
         bytes
             .split(|b| *b == b'\n')
@@ -501,10 +535,20 @@ fn mark_unmerged(up: Upgrade, plan: &Plan, base: &engine::Rendered, theirs: &eng
         .iter()
         .filter(|s| s.action == Action::Conflict)
         .filter(|s| s.write.as_ref().is_some_and(|w| marked(&w.bytes)))
-        .map(|s| crate::git::Unmerged {
-            path: &s.path,
-            base: base.files.get(&s.path).map(|f| f.bytes.as_slice()),
-            theirs: theirs.files.get(&s.path).map(|f| f.bytes.as_slice()),
+        .map(|s| {
+            let theirs = theirs.files.get(&s.path).map(|f| f.bytes.as_slice());
+            // copier merges a file you and the new version both added against an empty
+            // one (its old copy gets it empty), so git lists it as both modified, not added.
+            let base = match base.files.get(&s.path) {
+                Some(f) => Some(f.bytes.as_slice()),
+                None if copier && theirs.is_some() => Some(&b""[..]),
+                None => None,
+            };
+            crate::git::Unmerged {
+                path: &s.path,
+                base,
+                theirs,
+            }
         })
         .collect();
     // The files are written by now: a failure to mark them is said, not an error.

@@ -247,3 +247,47 @@ pub fn mark_unmerged(dir: &Path, files: &[Unmerged]) -> Result<()> {
     }
     Ok(())
 }
+
+/// Records the executable bit of files an update wrote in the index of the repository `dir`
+/// is in, when that repository has `core.fileMode` false (git then ignores the bit on disk,
+/// and the template's change of it would be lost at the next commit), as copier's update
+/// does with `git update-index --cacheinfo`: only the mode changes, the staged content stays.
+/// With `core.fileMode` true or unset git sees the new mode itself, unstaged, and nothing is
+/// done; so for files the index does not hold, or a `dir` in no repository.
+pub fn sync_executable_bits(dir: &Path, files: &[(&str, bool)]) -> Result<()> {
+    let Ok(repo) = git2::Repository::discover(dir) else {
+        return Ok(());
+    };
+    let fail = |e: git2::Error| Error::new(format!("git in {}: {}", dir.display(), e.message()));
+    let file_mode = repo.config().and_then(|c| c.get_bool("core.filemode"));
+    if !matches!(file_mode, Ok(false)) {
+        return Ok(());
+    }
+    let (Some(workdir), Ok(here)) = (repo.workdir(), std::fs::canonicalize(dir)) else {
+        return Ok(());
+    };
+    let Ok(workdir) = std::fs::canonicalize(workdir) else {
+        return Ok(());
+    };
+    let Ok(inside) = here.strip_prefix(&workdir) else {
+        return Ok(());
+    };
+    let mut index = repo.index().map_err(fail)?;
+    let mut changed = false;
+    for (path, executable) in files {
+        let Some(mut entry) = index.get_path(&inside.join(path), 0) else {
+            continue;
+        };
+        // Only regular files: a link or a submodule keeps its mode.
+        if entry.mode & 0o170000 != 0o100000 || (entry.mode & 0o111 != 0) == *executable {
+            continue;
+        }
+        entry.mode = if *executable { 0o100755 } else { 0o100644 };
+        index.add(&entry).map_err(fail)?;
+        changed = true;
+    }
+    if changed {
+        index.write().map_err(fail)?;
+    }
+    Ok(())
+}

@@ -131,10 +131,10 @@ pub fn plan(base: &Files, theirs: &Files, ours: &Files, how: How) -> Plan {
             style => style,
         };
         let merged = |b: Option<&FileState>, o: &FileState, t: &FileState| {
-            let executable = if b.is_some() {
-                o.executable
-            } else {
-                t.executable
+            // The mode merges as the bytes do: yours where you changed it, else the template's.
+            let executable = match b {
+                Some(b) if b.executable != o.executable => o.executable,
+                _ => t.executable,
             };
             let file = |bytes| FileState { bytes, executable };
             match merge_file(

@@ -95,10 +95,15 @@ def _raise(result: core.Result, cls=None) -> None:
     if cls.__name__ == "TemplateSyntaxError":  # jinja's: its str() reads these
         error.message, error.lineno, error.name, error.filename = message, 1, None, None
         error.source, error.translated = None, True
-    from copier.errors import UserMessageError
+    from copier.errors import TaskError, UserMessageError
 
     if isinstance(error, UserMessageError):
         error.message = message  # the field copier's CLI prints
+    if isinstance(error, TaskError):  # subprocess's str() reads the command and its status
+        failed = re.search(r"task `(.*?)` failed \(exit (?:status|code): (-?\d+)\)", result.stderr)
+        error.cmd = failed.group(1) if failed else message
+        error.returncode = int(failed.group(2)) if failed else 1
+        error.output, error.stderr = result.stdout, result.stderr
     raise error
 
 
@@ -203,15 +208,27 @@ def _finish(result: core.Result, dst: Path, ok_codes=(0,)) -> None:
 def run_copy(self) -> None:
     api = "run_copy"
     _check_unsupported(self, api, mapped=("skip_tasks", "ask"))
-    src = str(self.src_path)
     dst = Path(self.dst_path).absolute()
-    args = ["generate", src, "-o", str(dst)]
+    if self.src_path is None:
+        # copier copies from the template the project's answers file names, with its
+        # answers as the defaults (a recopy): factory's generate with --last-answers.
+        src = _recorded(self).get("_src_path")
+        if not src:
+            raise TypeError("Template not found")
+        args = ["generate", str(src), "-o", str(dst), "--last-answers", str(_answers_path(self))]
+    else:
+        src = str(self.src_path)
+        args = ["generate", src, "-o", str(dst)]
     ref = _vcs_ref(self)
     if ref == ":current:":
         raise AdapterError(api, "vcs_ref", ref, "a copy has no current reference")
     if ref is not None:
         args += ["--ref", ref]
-    if self.data:
+    if self.data and self.src_path is None:  # --answers and --last-answers exclude each other
+        for key, value in dict(self.data).items():
+            core._check_expressible(api, f"data[{key!r}]", value)
+            args += ["--set", f"{key}={core.set_value(value)}"]
+    elif self.data:
         args += ["--answers", core.answers_file(dict(self.data), api)]
     if self.answers_file is not None:
         args += ["--answers-file", str(self.answers_file)]
@@ -245,11 +262,12 @@ def _answers_path(worker) -> Path:
 def run_update(self) -> None:
     api = "run_update"
     _check_unsupported(self, api, mapped=("ask", "context_lines"))
-    if not self.overwrite:
-        raise AdapterError(api, "overwrite", False, "factory upgrade --apply always writes")
     dst = Path(self.dst_path).absolute()
     args = ["upgrade", str(dst)]
-    if not self.pretend:
+    # copier's API refuses an update it may not overwrite with (its command line always
+    # may), once the update is found possible: factory's plan without --apply, which
+    # checks as much and writes nothing, then copier's refusal.
+    if not self.pretend and self.overwrite:
         args.append("--apply")
     if self.answers_file is not None:
         args += ["--answers-file", str(self.answers_file)]
@@ -264,6 +282,9 @@ def run_update(self) -> None:
     if conflict is None:
         raise AdapterError(api, "conflict", self.conflict)
     args += ["--conflict-style", conflict]
+    # copier's update merges every file by lines and deletes what the new version removed,
+    # changed or not: factory's options for doing as copier does.
+    args += ["--line-merge", "--delete-removed"]
     for key, value in dict(self.data).items():
         core._check_expressible(api, f"data[{key!r}]", value)
         args += ["--set", f"{key}={core.set_value(value)}"]
@@ -277,6 +298,10 @@ def run_update(self) -> None:
         args += ["--context-lines", str(self.context_lines)]
     _common(self, args, _recorded(self).get("_src_path"))
     result = core.run(args, interactive=INTERACTIVE["on"], env=_user_defaults(self, _environment(), api))
+    if not self.overwrite and result.code in (0, 3):
+        from copier.errors import UserMessageError
+
+        raise UserMessageError("Enable overwrite to update a subproject.")
     # 3: the upgrade was applied with conflicts left in the files, as copier leaves them.
     _finish(result, dst, ok_codes=(0, 3) if not self.pretend else (0, 3))
 
