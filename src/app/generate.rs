@@ -239,7 +239,8 @@ fn generate_into(
     refuse_replay_through_links(session, &request, &resolved)?;
     let hooks = pre_prompt(&request, &mut resolved, hooks, ports.progress)?;
     let (renderer, python) = renderer(session, &resolved)?;
-    let run_facts = tool_run(&request, &output, &resolved);
+    let mut run_facts = tool_run(&request, &output, &resolved);
+    run_facts.python = Some(session.settings.python.clone());
     let messages = Messages::of(&resolved, &renderer, ports.progress)?;
     messages.before_answers("before_copy", &resolved, &run_facts)?;
     let answers = resolve_answers(
@@ -1136,6 +1137,7 @@ fn tool_run(
         trusted: request.trust,
         defaults: true,
         overwrite: request.overwrite,
+        python: None,
     }
 }
 

@@ -77,10 +77,14 @@ pub(crate) struct UpgradeArgs {
     /// or recorded.
     #[arg(long, conflicts_with_all = ["apply", "to", "set", "trust", "defaults", "ask", "skip_answered", "delete_removed", "context_lines", "line_merge"])]
     check: bool,
-    /// With --check, count pre-release tags (`v3.0.0-alpha`) as versions too (copier's
-    /// --prereleases).
-    #[arg(long, short = 'g', requires = "check")]
+    /// Count pre-release tags (`v3.0.0-alpha`) as versions too: the newest may be one
+    /// (copier's -g/--prereleases), for --check and for the version moved to.
+    #[arg(long, short = 'g')]
     prereleases: bool,
+    /// Do not run a copier template's tasks (copier's -T/--skip-tasks), in either version
+    /// or in the project; its migrations still run, as copier's do.
+    #[arg(long, short = 'T', conflicts_with = "check")]
+    skip_tasks: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -114,6 +118,8 @@ pub(crate) fn run(app: &App, args: UpgradeArgs) -> Result<()> {
         delete_removed: args.delete_removed,
         context_lines: args.context_lines,
         line_merge: args.line_merge,
+        skip_tasks: args.skip_tasks,
+        prereleases: args.prereleases,
     };
     // On a terminal, or over a pipe, the questions are asked again with the recorded answers
     // offered (as copier's update asks them); with --defaults, or once stdin ended, the
