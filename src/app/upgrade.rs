@@ -615,9 +615,11 @@ fn apply_upgrade(
 ) -> Result<(Execution, commands::Scaffold, u64)> {
     let (session, dir) = (up.session, up.dir);
     let started = std::time::Instant::now();
+    // Links are not listed in the provenance, as `generate` lists none.
     let mut hashed: Vec<HashedFile> = theirs
         .files
         .iter()
+        .filter(|(_, f)| !f.link)
         .map(|(path, f)| HashedFile {
             path: path.clone(),
             sha256: hash::sha256_hex(&f.bytes),
