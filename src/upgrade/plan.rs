@@ -199,6 +199,13 @@ pub fn plan(base: &Files, theirs: &Files, ours: &Files, how: How) -> Plan {
             }
             (None, Some(t), Some(o)) if t == o => None,
             (None, Some(t), Some(o)) => Some(merged(None, o, t)),
+            // copier's update never removes a link (nor what it leads to): one the template
+            // no longer has stays.
+            (Some(b), None, Some(o)) if b == o && o.link => Some(step(
+                Action::KeepLocal,
+                "a link the template no longer has; kept, as copier keeps links",
+                None,
+            )),
             (Some(b), None, Some(o)) if b == o => {
                 Some(step(Action::Delete, "removed from the template", None))
             }

@@ -265,7 +265,8 @@ def run_update(self) -> None:
     conflict = {"inline": "merge", "rej": "rej"}.get(self.conflict)
     if conflict is None:
         raise AdapterError(api, "conflict", self.conflict)
-    args += ["--conflict-style", conflict]
+    # copier merges every file by lines (git apply, then git merge-file).
+    args += ["--conflict-style", conflict, "--line-merge"]
     for key, value in dict(self.data).items():
         core._check_expressible(api, f"data[{key!r}]", value)
         args += ["--set", f"{key}={core.set_value(value)}"]
