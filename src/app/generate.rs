@@ -239,8 +239,7 @@ fn generate_into(
     refuse_replay_through_links(session, &request, &resolved)?;
     let hooks = pre_prompt(&request, &mut resolved, hooks, ports.progress)?;
     let (renderer, python) = renderer(session, &resolved)?;
-    let mut run_facts = tool_run(&request, &output, &resolved);
-    run_facts.python = Some(session.settings.python.clone());
+    let run_facts = tool_run(session, &request, &output, &resolved);
     let messages = Messages::of(&resolved, &renderer, ports.progress)?;
     messages.before_answers("before_copy", &resolved, &run_facts)?;
     let answers = resolve_answers(
@@ -1110,6 +1109,7 @@ fn prepare_target(session: &Session, target: &std::path::Path, force: bool) -> R
 
 /// The facts of this run that cookiecutter and copier templates can read.
 fn tool_run(
+    session: &Session,
     request: &GenerateScaffold,
     output: &Path,
     resolved: &ResolvedSource,
@@ -1137,7 +1137,7 @@ fn tool_run(
         trusted: request.trust,
         defaults: true,
         overwrite: request.overwrite,
-        python: None,
+        python: Some(session.settings.python.clone()),
     }
 }
 

@@ -160,11 +160,7 @@ fn plan_template_upgrade(
     let (record, sides) = project_and_sides(up)?;
     refuse_uncommitted(&request, &record, dir)?;
     // Nothing the template would run starts without --trust: both sides are judged first.
-    let (base_hooks, theirs_hooks, migrations) = gate(&request, &sides)?;
-    if migrations.legacy {
-        session.note("a migration is in copier's legacy form ({version, before, after}), which copier deprecates: write each as {command, version, when}".into());
-    }
-    refuse_downgrade(&sides)?;
+    let (base_hooks, theirs_hooks, migrations) = judge(up, &sides)?;
     // copier's `_message_before_update`/`_after_update` of the new version, said when the
     // update is applied (a plan changes nothing to announce).
     let new = &sides.theirs.source;
@@ -1053,6 +1049,24 @@ impl Migrations {
             &|_| {},
         )
     }
+}
+
+/// Before anything runs: the gate, copier's note on its legacy migration form, and its
+/// refusal of a downgrade.
+fn judge(
+    up: Upgrade,
+    sides: &Sides,
+) -> Result<(
+    crate::generate::hooks::Hooks,
+    crate::generate::hooks::Hooks,
+    Migrations,
+)> {
+    let judged = gate(up.request, sides)?;
+    if judged.2.legacy {
+        up.session.note("a migration is in copier's legacy form ({version, before, after}), which copier deprecates: write each as {command, version, when}".into());
+    }
+    refuse_downgrade(sides)?;
+    Ok(judged)
 }
 
 /// copier refuses to move a project to an older version of its template.

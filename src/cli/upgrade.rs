@@ -68,8 +68,7 @@ pub(crate) struct UpgradeArgs {
     /// the new version (copier's -c); fewer make more of them apply, more make them safer.
     #[arg(long, short = 'c', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     context_lines: Option<u32>,
-    /// Merge TOML, YAML and JSON files by lines, as copier and cruft do, instead of key by
-    /// key.
+    /// Merge TOML, YAML and JSON files by lines, as copier and cruft do, not key by key.
     #[arg(long)]
     line_merge: bool,
     /// Only say whether the template has a newer version than the project's (copier's
@@ -77,12 +76,10 @@ pub(crate) struct UpgradeArgs {
     /// or recorded.
     #[arg(long, conflicts_with_all = ["apply", "to", "set", "trust", "defaults", "ask", "skip_answered", "delete_removed", "context_lines", "line_merge"])]
     check: bool,
-    /// Count pre-release tags (`v3.0.0-alpha`) as versions too: the newest may be one
-    /// (copier's -g/--prereleases), for --check and for the version moved to.
+    /// Count pre-release tags (`v3.0.0-alpha`) as versions too (copier's -g/--prereleases).
     #[arg(long, short = 'g')]
     prereleases: bool,
-    /// Do not run a copier template's tasks (copier's -T/--skip-tasks), in either version
-    /// or in the project; its migrations still run, as copier's do.
+    /// Run no copier task, its migrations still (copier's -T/--skip-tasks).
     #[arg(long, short = 'T', conflicts_with = "check")]
     skip_tasks: bool,
 }
