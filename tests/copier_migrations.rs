@@ -51,8 +51,11 @@ const ANSWERS: (&str, Option<&str>) = (
     Some("# Changes here will be overwritten by Copier\n{{ _copier_answers|to_nice_yaml }}\n"),
 );
 
+/// Files to write (`None`: to delete).
+type Files<'a> = &'a [(&'a str, Option<&'a str>)];
+
 /// A template repository in `src` with one commit per version, each tagged.
-fn template(env: &Env, versions: &[(&str, &[(&str, Option<&str>)])]) -> PathBuf {
+fn template(env: &Env, versions: &[(&str, Files)]) -> PathBuf {
     let src = env.path("src");
     std::fs::create_dir_all(&src).unwrap();
     env.git(&src, &["init", "-q", "-b", "main"]);
