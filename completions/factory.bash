@@ -3466,7 +3466,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__upgrade)
-            opts="-d -a -c -g -q -h --to --apply --conflict --conflict-style --data --set --trust --no-input --defaults --ask --skip-answered --answers-file --delete-removed --context-lines --line-merge --check --prereleases --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
+            opts="-d -a -c -g -T -q -h --to --apply --conflict --conflict-style --data --set --trust --no-input --defaults --ask --skip-answered --answers-file --delete-removed --context-lines --line-merge --check --prereleases --skip-tasks --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -79,6 +79,20 @@ impl ResolvedSource {
 }
 
 impl ResolvedSource {
+    /// The template's files on disk, when they are there (a checkout of a repository, or
+    /// the folder it was read from): what copier's tasks know as `_copier_conf.src_path`.
+    pub fn local_dir(&self) -> Option<PathBuf> {
+        if let Some(checkout) = &self._checkout {
+            return Some(match &self.source_ref.directory {
+                Some(directory) => checkout.path().join(directory),
+                None => checkout.path().to_path_buf(),
+            });
+        }
+        (self.source_ref.kind == SourceKind::Path && self.template_id.is_none())
+            .then(|| PathBuf::from(&self.source_ref.uri))
+            .filter(|dir| dir.is_dir())
+    }
+
     /// The same template read again from `here` in `dir`, a copy of it a `pre_prompt` hook may have
     /// changed (cookiecutter reads the copy from then on), kept alive with the source.
     pub fn reread_from(&mut self, dir: tempfile::TempDir, here: &Path) -> Result<()> {

@@ -109,7 +109,7 @@ fn restore(backup: &Path, target: &Path) {
                 let _ = fs::remove_file(&to);
                 let _ = fs::rename(&kept, &to);
             }
-        } else if to.is_file() {
+        } else if fs::symlink_metadata(&to).is_ok_and(|m| !m.is_dir()) {
             let _ = fs::remove_file(&to);
         }
     }

@@ -239,7 +239,7 @@ fn generate_into(
     refuse_replay_through_links(session, &request, &resolved)?;
     let hooks = pre_prompt(&request, &mut resolved, hooks, ports.progress)?;
     let (renderer, python) = renderer(session, &resolved)?;
-    let run_facts = tool_run(&request, &output, &resolved);
+    let run_facts = tool_run(session, &request, &output, &resolved);
     let messages = Messages::of(&resolved, &renderer, ports.progress)?;
     messages.before_answers("before_copy", &resolved, &run_facts)?;
     let answers = resolve_answers(
@@ -1131,6 +1131,7 @@ fn prepare_target(session: &Session, target: &std::path::Path, force: bool) -> R
 
 /// The facts of this run that cookiecutter and copier templates can read.
 fn tool_run(
+    session: &Session,
     request: &GenerateScaffold,
     output: &Path,
     resolved: &ResolvedSource,
@@ -1158,6 +1159,7 @@ fn tool_run(
         trusted: request.trust,
         defaults: true,
         overwrite: request.overwrite,
+        python: Some(session.settings.python.clone()),
     }
 }
 

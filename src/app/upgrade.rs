@@ -68,6 +68,14 @@ pub struct PlanTemplateUpgrade {
     /// Merge TOML, YAML and JSON by lines, as copier does (command line only).
     #[serde(skip)]
     pub line_merge: bool,
+    /// Leave a copier template's `_tasks` unrun, copier's `--skip-tasks` (its migrations
+    /// still run, as copier's do; command line only).
+    #[serde(skip)]
+    pub skip_tasks: bool,
+    /// A template repository's newest release, the default version to move to, may be a
+    /// pre-release (copier's `--prereleases`; command line only).
+    #[serde(skip)]
+    pub prereleases: bool,
 }
 
 impl PlanTemplateUpgrade {
@@ -152,10 +160,7 @@ fn plan_template_upgrade(
     let (record, sides) = project_and_sides(up)?;
     refuse_uncommitted(&request, &record, dir)?;
     // Nothing the template would run starts without --trust: both sides are judged first.
-    let (base_hooks, theirs_hooks, migrations) = gate(&request, &sides)?;
-    if migrations.legacy {
-        session.note("a migration is in copier's legacy form ({version, before, after}), which copier deprecates: write each as {command, version, when}".into());
-    }
+    let (base_hooks, theirs_hooks, migrations) = judge(up, &sides)?;
     // copier's `_message_before_update`/`_after_update` of the new version, said when the
     // update is applied (a plan changes nothing to announce).
     let new = &sides.theirs.source;
@@ -170,10 +175,13 @@ fn plan_template_upgrade(
         let run = run_facts(up, &sides.theirs, &Map::new(), true, false);
         messages.before_answers("before_update", new, &run)?;
     }
-    let (base, theirs) = render_sides(up, &record, &sides, (base_hooks, theirs_hooks), asker)?;
-    if request.apply {
-        migrations.run("before", &theirs, dir, &session.settings.render)?;
-    }
+    let (base, theirs) = render_sides(
+        up,
+        (&record, &sides),
+        (base_hooks, theirs_hooks),
+        asker,
+        &migrations,
+    )?;
     let (plan, records) = plan_steps(up, &record, &base, &theirs, &sides)?;
     let (parameters, libraries) = changes_between(&base, &theirs);
 
@@ -190,9 +198,9 @@ fn plan_template_upgrade(
         libraries,
         message_after: None,
     };
-    // copier runs the migrations of an update that changes no file too.
+    // copier runs the migrations (and tasks) of an update that changes no file too.
     let execution = match request.apply
-        && (report.changes() > 0 || !records.is_empty() || !migrations.after.is_empty())
+        && (report.changes() > 0 || !records.is_empty() || migrations.run_after())
     {
         true => Some(apply_upgrade(
             up,
@@ -328,10 +336,10 @@ fn recorded_commit(record: &Record, sides: &mut Sides, dir: &Path) {
 /// asked again).
 fn render_sides(
     up: Upgrade,
-    record: &Record,
-    sides: &Sides,
+    (record, sides): (&Record, &Sides),
     (base_hooks, theirs_hooks): (crate::generate::hooks::Hooks, crate::generate::hooks::Hooks),
     asker: Option<&mut dyn Asker>,
+    migrations: &Migrations,
 ) -> Result<(engine::Rendered, engine::Rendered)> {
     let request = up.request;
     let recorded = match record {
@@ -361,26 +369,19 @@ fn render_sides(
         .prefix("factory-upgrade-")
         .tempdir()
         .map_err(|e| Error::new(format!("cannot create a temporary folder: {e}")))?;
-    // The new side's Python helper (its start is most of a side's cost) starts while the
-    // base renders; the new side itself waits, its questions depend on the base's.
-    let interpreter = up.session.settings.python.as_str();
-    let (base, theirs_python) = std::thread::scope(|scope| {
-        let theirs_python =
-            scope.spawn(|| super::generate::start_python(interpreter, &sides.theirs.source));
-        let base = generate_side(
-            up,
-            (&sides.base, None),
-            (base_given, Some(&mut replayed as &mut dyn Asker), true),
-            base_hooks,
-            &scratch.path().join("base"),
-        );
-        let theirs_python = theirs_python
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (base, theirs_python)
-    });
-    let base = base?;
-    let theirs_python = theirs_python?;
+    let (base, theirs_python) = base_beside_python(
+        up,
+        sides,
+        (base_given, &mut replayed),
+        base_hooks,
+        &scratch.path().join("base"),
+    )?;
+    // copier's migrations of the `before` stage run now, in the project: what they write
+    // into its answers file is what the new version is answered with.
+    let recorded = match request.apply {
+        true => migrations.run_before(up, record, sides, &base, recorded)?,
+        false => recorded,
+    };
     // A copier question not asked when the project was made (its `when` false) is not in
     // copier's answers file: factory's record has its default, which is no answer.
     let mut recorded = recorded.clone();
@@ -409,6 +410,37 @@ fn render_sides(
         &scratch.path().join("theirs"),
     )?;
     Ok((base, theirs))
+}
+
+/// Renders the base while the new side's Python helper (its start is most of a side's cost)
+/// starts beside it; the new side itself waits, its questions depend on the base's.
+fn base_beside_python(
+    up: Upgrade,
+    sides: &Sides,
+    (given, replayed): (Map<String, Value>, &mut dyn Asker),
+    hooks: crate::generate::hooks::Hooks,
+    target: &Path,
+) -> Result<(
+    engine::Rendered,
+    Option<Arc<crate::generate::python::PythonExtensions>>,
+)> {
+    let interpreter = up.session.settings.python.as_str();
+    let (base, theirs_python) = std::thread::scope(|scope| {
+        let theirs_python =
+            scope.spawn(|| super::generate::start_python(interpreter, &sides.theirs.source));
+        let base = generate_side(
+            up,
+            (&sides.base, None),
+            (given, Some(replayed), true),
+            hooks,
+            target,
+        );
+        let theirs_python = theirs_python
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (base, theirs_python)
+    });
+    Ok((base?, theirs_python?))
 }
 
 /// The 3-way plan from the two renders to the project as it is now (files it asks to keep
@@ -653,9 +685,11 @@ fn apply_upgrade(
 ) -> Result<(Execution, commands::Scaffold, u64)> {
     let (session, dir) = (up.session, up.dir);
     let started = std::time::Instant::now();
+    // Links are not listed in the provenance, as `generate` lists none.
     let mut hashed: Vec<HashedFile> = theirs
         .files
         .iter()
+        .filter(|(_, f)| !f.link)
         .map(|(path, f)| HashedFile {
             path: path.clone(),
             sha256: hash::sha256_hex(&f.bytes),
@@ -679,7 +713,14 @@ fn apply_upgrade(
         records.extend(new_scaffold.files(&tree.manifest));
     }
     engine::apply::apply(dir, &report.plan, &records)?;
-    migrations.run("after", theirs, dir, &session.settings.render)?;
+    migrations.run_tasks(theirs, sides, dir, &session.settings.render)?;
+    let template_dir = sides.theirs.source.local_dir();
+    migrations.run(
+        "after",
+        (&theirs.manifest.envops, &theirs.answers.context()),
+        dir,
+        (&session.settings.render, template_dir.as_deref()),
+    )?;
     Ok((
         Execution {
             execution_id,
@@ -711,9 +752,20 @@ fn gate(
     Migrations,
 )> {
     let (base, theirs) = (&sides.base.source, &sides.theirs.source);
-    let hooks = |s: &ResolvedSource| crate::generate::hooks::Hooks::of(&s.files, &s.manifest);
+    let hooks = |s: &ResolvedSource| -> Result<crate::generate::hooks::Hooks> {
+        let mut hooks = crate::generate::hooks::Hooks::of(&s.files, &s.manifest)?;
+        // copier's --skip-tasks leaves the tasks of every render unrun, not its migrations.
+        if request.skip_tasks {
+            hooks.tasks.clear();
+        }
+        Ok(hooks)
+    };
     let (base_hooks, theirs_hooks) = (hooks(base)?, hooks(theirs)?);
-    let migrations = Migrations::of(sides)?;
+    let mut migrations = Migrations::of(sides)?;
+    // copier runs the new version's tasks in the project too, once its files are there.
+    if request.trust && theirs.manifest.flavour() == Flavour::Copier {
+        migrations.tasks = theirs_hooks.tasks.clone();
+    }
     // Everything either version would run is named at once, as copier names it.
     let mut found = Unsafe::of(base, &base_hooks, request.trust, false);
     found.add(Unsafe::of(theirs, &theirs_hooks, request.trust, false));
@@ -847,6 +899,7 @@ fn run_facts(
         defaults,
         overwrite: true,
         operation: Some("update"),
+        python: Some(up.session.settings.python.clone()),
     }
 }
 
@@ -888,7 +941,8 @@ fn render_side(
 }
 
 /// copier's `_migrations` for this update (the new version's, between the two versions),
-/// refused without `--trust` as copier refuses them.
+/// refused without `--trust` as copier refuses them, and the new version's `_tasks`, which
+/// copier runs in the project too.
 struct Migrations {
     before: Vec<crate::template::copier::Migration>,
     after: Vec<crate::template::copier::Migration>,
@@ -896,9 +950,18 @@ struct Migrations {
     versions: Vec<(String, String)>,
     /// Some are in copier's older form, which copier warns about.
     legacy: bool,
+    /// The new version's `_tasks` (with `--trust`, without `--skip-tasks`), run in the
+    /// project once the files are updated.
+    tasks: Vec<crate::template::manifest::Task>,
 }
 
 impl Migrations {
+    /// Whether something runs after the files are updated (which copier runs even when
+    /// no file changes).
+    fn run_after(&self) -> bool {
+        !self.after.is_empty() || !self.tasks.is_empty()
+    }
+
     /// What the migrations would run, as an `--trust` refusal names it.
     fn unsafe_part(&self) -> Unsafe {
         Unsafe {
@@ -914,11 +977,12 @@ impl Migrations {
     }
 
     fn of(sides: &Sides) -> Result<Migrations> {
-        let none = Migrations {
+        let mut found = Migrations {
             before: Vec::new(),
             after: Vec::new(),
             versions: Vec::new(),
             legacy: false,
+            tasks: Vec::new(),
         };
         let source = &sides.theirs.source;
         let config = crate::template::copier::CONFIG_FILES
@@ -929,42 +993,43 @@ impl Migrations {
             sides.base.source.commit_description.as_deref(),
             source.commit_description.as_deref(),
         ) else {
-            return Ok(none);
+            return Ok(found);
         };
         let text = String::from_utf8_lossy(&file.read()?).into_owned();
+        let pep440 = |c: &str| crate::template::copier::pep440_of_commit(c);
+        // copier warns about the older form on every update between two versions, whether
+        // or not one of them applies.
+        found.legacy = pep440(from).is_some()
+            && pep440(to).is_some()
+            && crate::template::copier::has_legacy_migrations(&text, name);
         let read = |stage: &str| {
             crate::template::copier::migrations(&text, name, stage, from, to)
                 .map_err(|e| Error::new(format!("{}: {}", source.label, e.message)))
         };
-        let (before, after) = (read("before")?, read("after")?);
-        if before.is_empty() && after.is_empty() {
-            return Ok(none);
+        (found.before, found.after) = (read("before")?, read("after")?);
+        if found.before.is_empty() && found.after.is_empty() {
+            return Ok(found);
         }
-        let pep440 = |c: &str| {
-            crate::template::copier::pep440_of_commit(c).map_or_else(String::new, |v| v.to_string())
-        };
-        Ok(Migrations {
-            legacy: crate::template::copier::has_legacy_migrations(&text, name),
-            before,
-            after,
-            versions: vec![
-                ("version_from".into(), from.to_string()),
-                ("version_to".into(), to.to_string()),
-                ("version_pep440_from".into(), pep440(from)),
-                ("version_pep440_to".into(), pep440(to)),
-                ("copier_operation".into(), "update".into()),
-            ],
-        })
+        let pep440 = |c: &str| pep440(c).map_or_else(String::new, |v| v.to_string());
+        found.versions = vec![
+            ("version_from".into(), from.to_string()),
+            ("version_to".into(), to.to_string()),
+            ("version_pep440_from".into(), pep440(from)),
+            ("version_pep440_to".into(), pep440(to)),
+            ("copier_operation".into(), "update".into()),
+        ];
+        Ok(found)
     }
 
-    /// Runs the migrations of `stage` in the project, with the new side's answers and the
-    /// values copier passes.
+    /// Runs the migrations of `stage` in the project, rendered with the new version's
+    /// `_envops` and `ctx`, with the values copier passes (`_copier_phase` `migrate`, its
+    /// `_copier_conf.src_path` the template's files).
     fn run(
         &self,
         stage: &str,
-        theirs: &engine::Rendered,
+        (envops, ctx): (&Map<String, Value>, &minijinja::Value),
         dir: &Path,
-        settings: &crate::render::Settings,
+        (settings, template_dir): (&crate::render::Settings, Option<&Path>),
     ) -> Result<()> {
         let migrations = if stage == "before" {
             &self.before
@@ -974,9 +1039,7 @@ impl Migrations {
         if migrations.is_empty() {
             return Ok(());
         }
-        let env = crate::render::environment_with(settings, &theirs.manifest.envops)
-            .map_err(Error::new)?;
-        let ctx = theirs.answers.context();
+        let env = crate::render::environment_with(settings, envops).map_err(Error::new)?;
         for migration in migrations {
             let mut extra = self.versions.clone();
             extra.push(("stage".into(), stage.to_string()));
@@ -984,9 +1047,131 @@ impl Migrations {
                 extra.push(("version_current".into(), current.clone()));
                 extra.push(("version_pep440_current".into(), pep440.clone()));
             }
-            crate::generate::hooks::run_task_with(&migration.task, &env, &ctx, dir, &extra)?;
+            let how = crate::generate::hooks::TaskRun {
+                phase: "migrate",
+                extra,
+                template_dir,
+                anywhere: true,
+            };
+            crate::generate::hooks::run_task_with(&migration.task, (&env, ctx), dir, &how)?;
         }
         Ok(())
+    }
+
+    /// The `before` migrations, run in the project once the recorded version is rendered
+    /// (`base`), as copier runs them; the answers the new version is given are then those
+    /// of the project's copier answers file as the migrations left it (copier reads it
+    /// again, unless `--skip-answered`).
+    fn run_before(
+        &self,
+        up: Upgrade,
+        record: &Record,
+        sides: &Sides,
+        base: &engine::Rendered,
+        recorded: Map<String, Value>,
+    ) -> Result<Map<String, Value>> {
+        if self.before.is_empty() {
+            return Ok(recorded);
+        }
+        let new = &sides.theirs.source;
+        let file = match record {
+            Record::Copier(copier) => Some(copier.file.clone()),
+            Record::Factory(_) if new.manifest.flavour() == Flavour::Copier => Some(
+                new.manifest
+                    .answers_file
+                    .clone()
+                    .unwrap_or_else(|| ".copier-answers.yml".to_string()),
+            ),
+            _ => None,
+        };
+        let read = |name: &str| {
+            let answers = CopierRecord::read(up.dir, name).ok().map(|r| r.answers);
+            (std::fs::read(up.dir.join(name)).ok(), answers)
+        };
+        let before = file.as_deref().map(read);
+        let template_dir = new.local_dir();
+        self.run(
+            "before",
+            (&new.manifest.envops, &base.answers.context()),
+            up.dir,
+            (&up.session.settings.render, template_dir.as_deref()),
+        )?;
+        let (Some(name), Some((bytes, Some(old)))) = (file, before) else {
+            return Ok(recorded);
+        };
+        let (now, answers) = read(&name);
+        let Some(answers) = answers.filter(|_| now != bytes && !up.request.skip_answered) else {
+            return Ok(recorded);
+        };
+        let mut recorded = recorded;
+        recorded.retain(|name, _| !old.contains_key(name));
+        recorded.extend(answers);
+        Ok(recorded)
+    }
+
+    /// The new version's tasks, run in the project once its files are updated, as copier's
+    /// update runs them there.
+    fn run_tasks(
+        &self,
+        theirs: &engine::Rendered,
+        sides: &Sides,
+        dir: &Path,
+        settings: &crate::render::Settings,
+    ) -> Result<()> {
+        if self.tasks.is_empty() {
+            return Ok(());
+        }
+        let env = crate::render::environment_with(settings, &theirs.manifest.envops)
+            .map_err(Error::new)?;
+        let template_dir = sides.theirs.source.local_dir();
+        crate::generate::hooks::run_tasks(
+            &self.tasks,
+            (&env, &theirs.answers.context()),
+            dir,
+            (
+                crate::generate::hooks::Output::Captured,
+                template_dir.as_deref(),
+            ),
+            &|_| {},
+        )
+    }
+}
+
+/// Before anything runs: the gate, copier's note on its legacy migration form, and its
+/// refusal of a downgrade.
+fn judge(
+    up: Upgrade,
+    sides: &Sides,
+) -> Result<(
+    crate::generate::hooks::Hooks,
+    crate::generate::hooks::Hooks,
+    Migrations,
+)> {
+    let judged = gate(up.request, sides)?;
+    if judged.2.legacy {
+        up.session.note("a migration is in copier's legacy form ({version, before, after}), which copier deprecates: write each as {command, version, when}".into());
+    }
+    refuse_downgrade(sides)?;
+    Ok(judged)
+}
+
+/// copier refuses to move a project to an older version of its template.
+fn refuse_downgrade(sides: &Sides) -> Result<()> {
+    if sides.theirs.source.manifest.flavour() != Flavour::Copier {
+        return Ok(());
+    }
+    let version = |s: &Side| {
+        s.source
+            .commit_description
+            .as_deref()
+            .and_then(crate::template::copier::pep440_of_commit)
+    };
+    match (version(&sides.base), version(&sides.theirs)) {
+        (Some(from), Some(to)) if from > to => Err(Error::new(format!(
+            "You are downgrading from {from} to {to}. Downgrades are not supported."
+        ))
+        .hint("name a version at least as new with --to (pre-releases count with --prereleases), as copier allows no downgrade")),
+        _ => Ok(()),
     }
 }
 
@@ -1073,7 +1258,10 @@ fn repository_sides(
             request.folder, source.uri
         ))
     })?;
-    let fetch = session.settings.fetch(None, source.directory.clone());
+    let fetch = crate::source::Fetch {
+        prereleases: request.prereleases,
+        ..session.settings.fetch(None, source.directory.clone())
+    };
     let base = source::from_location(&format!("{}#{commit}", source.uri), &fetch)?;
     let to = request.to.as_ref().map(|r| format!("{}#{r}", source.uri));
     let theirs = source::from_location(to.as_deref().unwrap_or(&source.uri), &fetch)?;
@@ -1120,7 +1308,10 @@ fn copier_sides(
         settings.home.as_deref(),
         &settings.git.abbreviations,
     )?;
-    let fetch = settings.fetch(None, None);
+    let fetch = crate::source::Fetch {
+        prereleases: request.prereleases,
+        ..settings.fetch(None, None)
+    };
     let base = source::from_location(&format!("{location}#{}", record.commit), &fetch)?;
     // copier's `--vcs-ref=:current:`: the version the project is at (to change answers).
     let wanted = match request.to.as_deref() {

@@ -68,8 +68,7 @@ pub(crate) struct UpgradeArgs {
     /// the new version (copier's -c); fewer make more of them apply, more make them safer.
     #[arg(long, short = 'c', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     context_lines: Option<u32>,
-    /// Merge TOML, YAML and JSON files by lines, as copier and cruft do, instead of key by
-    /// key.
+    /// Merge TOML, YAML and JSON files by lines, as copier and cruft do, not key by key.
     #[arg(long)]
     line_merge: bool,
     /// Only say whether the template has a newer version than the project's (copier's
@@ -77,10 +76,12 @@ pub(crate) struct UpgradeArgs {
     /// or recorded.
     #[arg(long, conflicts_with_all = ["apply", "to", "set", "trust", "defaults", "ask", "skip_answered", "delete_removed", "context_lines", "line_merge"])]
     check: bool,
-    /// With --check, count pre-release tags (`v3.0.0-alpha`) as versions too (copier's
-    /// --prereleases).
-    #[arg(long, short = 'g', requires = "check")]
+    /// Count pre-release tags (`v3.0.0-alpha`) as versions too (copier's -g/--prereleases).
+    #[arg(long, short = 'g')]
     prereleases: bool,
+    /// Run no copier task, its migrations still (copier's -T/--skip-tasks).
+    #[arg(long, short = 'T', conflicts_with = "check")]
+    skip_tasks: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -114,6 +115,8 @@ pub(crate) fn run(app: &App, args: UpgradeArgs) -> Result<()> {
         delete_removed: args.delete_removed,
         context_lines: args.context_lines,
         line_merge: args.line_merge,
+        skip_tasks: args.skip_tasks,
+        prereleases: args.prereleases,
     };
     // On a terminal, or over a pipe, the questions are asked again with the recorded answers
     // offered (as copier's update asks them); with --defaults, or once stdin ended, the

@@ -248,31 +248,43 @@ fn run_script(name: &str, script: &str, cwd: &Path, output: Output) -> Result<()
     run(command, name, output)
 }
 
+/// How copier runs a task beside its command: the phase it renders in (`_copier_phase`), the
+/// values it adds (`_NAME` in the context, `NAME` in the environment: `_stage`/`STAGE`,
+/// `_version_from`/`VERSION_FROM`…), the template's folder (`_copier_conf.src_path`, which
+/// a task names to run a script the template ships) and whether its `working_directory` may
+/// lead out of the project (a migration's may, as copier's does).
+#[derive(Debug, Clone, Default)]
+pub struct TaskRun<'a> {
+    /// `_copier_phase` while the task renders (`tasks`, `migrate`).
+    pub phase: &'a str,
+    /// `_NAME` in its context and `NAME` in its environment.
+    pub extra: Vec<(String, String)>,
+    /// The template's files on disk (copier's clone of it), as `_copier_conf.src_path`.
+    pub template_dir: Option<&'a Path>,
+    /// Its `working_directory` may be absolute or lead above the project.
+    pub anywhere: bool,
+}
+
 /// Runs copier's `_tasks` in order in `cwd`, each announced through `say` as copier does
 /// (` > Running task 1 of 2: …`) when its `when` holds.
 pub fn run_tasks(
     tasks: &[Task],
-    env: &minijinja::Environment<'static>,
-    ctx: &minijinja::Value,
+    (env, ctx): (&minijinja::Environment<'static>, &minijinja::Value),
     cwd: &Path,
-    output: Output,
+    (output, template_dir): (Output, Option<&Path>),
     say: &dyn Fn(&str),
 ) -> Result<()> {
-    // copier renders its tasks in its "tasks" phase (`_copier_phase`, in the context only).
-    let mut merged = std::collections::BTreeMap::new();
-    for key in ctx.try_iter().into_iter().flatten() {
-        if let (Some(name), Ok(value)) = (key.as_str(), ctx.get_item(&key)) {
-            merged.insert(name.to_string(), value);
-        }
-    }
-    merged.insert("_copier_phase".to_string(), minijinja::Value::from("tasks"));
-    let ctx = &minijinja::Value::from(merged);
+    // copier renders its tasks in its "tasks" phase, each with `_stage` "task".
+    let how = TaskRun {
+        phase: "tasks",
+        extra: vec![("stage".into(), "task".into())],
+        template_dir,
+        anywhere: false,
+    };
     for (i, task) in tasks.iter().enumerate() {
-        let Some((mut command, shown, announced)) = task_command(task, env, ctx, cwd, &[])? else {
+        let Some((command, shown, announced)) = task_command(task, env, ctx, cwd, &how)? else {
             continue;
         };
-        // What copier gives every task's environment (the context has `_copier_operation`).
-        command.env("COPIER_OPERATION", "copy");
         say(&format!(
             " > Running task {} of {}: {announced}",
             i + 1,
@@ -291,23 +303,74 @@ pub fn run_task(
     ctx: &minijinja::Value,
     cwd: &Path,
 ) -> Result<()> {
-    run_task_with(task, env, ctx, cwd, &[])
+    run_task_with(task, (env, ctx), cwd, &TaskRun::default())
 }
 
-/// [`run_task`] with values copier adds for this task: `_NAME` in its context, `NAME` (upper
-/// case) in its environment, as copier gives a migration `_stage`/`STAGE`, `_version_from`/
-/// `VERSION_FROM`… and every task `_copier_operation`/`COPIER_OPERATION`.
+/// [`run_task`] as `how` says (copier's migrations: the `migrate` phase, `_stage`/`STAGE`,
+/// `_version_from`/`VERSION_FROM`…).
 pub fn run_task_with(
     task: &Task,
-    env: &minijinja::Environment<'static>,
-    ctx: &minijinja::Value,
+    (env, ctx): (&minijinja::Environment<'static>, &minijinja::Value),
     cwd: &Path,
-    extra: &[(String, String)],
+    how: &TaskRun,
 ) -> Result<()> {
-    match task_command(task, env, ctx, cwd, extra)? {
+    match task_command(task, env, ctx, cwd, how)? {
         Some((command, shown, _)) => run(command, &format!("task `{shown}`"), Output::Captured),
         None => Ok(()),
     }
+}
+
+/// The context a task renders in: the run's, with `how`'s phase, values and template folder.
+fn task_context(ctx: &minijinja::Value, how: &TaskRun) -> minijinja::Value {
+    let mut merged = std::collections::BTreeMap::new();
+    for key in ctx.try_iter().into_iter().flatten() {
+        if let (Some(name), Ok(value)) = (key.as_str(), ctx.get_item(&key)) {
+            merged.insert(name.to_string(), value);
+        }
+    }
+    if !how.phase.is_empty() && merged.contains_key("_copier_phase") {
+        merged.insert("_copier_phase".into(), minijinja::Value::from(how.phase));
+    }
+    for (name, value) in &how.extra {
+        merged.insert(format!("_{name}"), minijinja::Value::from(value.as_str()));
+    }
+    if let (Some(dir), Some(conf)) = (how.template_dir, merged.get("_copier_conf")) {
+        let mut conf: std::collections::BTreeMap<String, minijinja::Value> = conf
+            .try_iter()
+            .into_iter()
+            .flatten()
+            .filter_map(|k| Some((k.as_str()?.to_string(), conf.get_item(&k).ok()?)))
+            .collect();
+        conf.insert(
+            "src_path".into(),
+            minijinja::Value::from(dir.display().to_string()),
+        );
+        merged.insert("_copier_conf".into(), minijinja::Value::from(conf));
+    }
+    minijinja::Value::from(merged)
+}
+
+/// copier's `_copier_conf.src_path` and `dst_path` are Python paths: `src_path / 'x.py'`
+/// joins them. minijinja's `/` divides numbers only, so such a join (a chain of string
+/// literals or names after either path) is read as copier's `pathjoin(…)`.
+pub fn python_path_division(text: &str) -> std::borrow::Cow<'_, str> {
+    static JOIN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r#"(_copier_conf\.(?:src|dst)_path)((?:\s*/\s*(?:'[^']*'|"[^"]*"|[A-Za-z_][\w.]*))+)"#,
+        )
+        .expect("the pattern is valid")
+    });
+    static PART: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"\s*/\s*('[^']*'|"[^"]*"|[A-Za-z_][\w.]*)"#)
+            .expect("the pattern is valid")
+    });
+    JOIN.replace_all(text, |c: &regex::Captures| {
+        let parts: Vec<&str> = PART
+            .captures_iter(&c[2])
+            .map(|p| p.get(1).map_or("", |m| m.as_str()))
+            .collect();
+        format!("pathjoin({}, {})", &c[1], parts.join(", "))
+    })
 }
 
 /// A task's command, rendered, with how errors name it and how copier announces it (a
@@ -318,26 +381,11 @@ fn task_command(
     env: &minijinja::Environment<'static>,
     ctx: &minijinja::Value,
     cwd: &Path,
-    extra: &[(String, String)],
+    how: &TaskRun,
 ) -> Result<Option<(Command, String, String)>> {
-    let with_extra;
-    let ctx = if extra.is_empty() {
-        ctx
-    } else {
-        let mut merged = std::collections::BTreeMap::new();
-        for key in ctx.try_iter().into_iter().flatten() {
-            if let (Some(name), Ok(value)) = (key.as_str(), ctx.get_item(&key)) {
-                merged.insert(name.to_string(), value);
-            }
-        }
-        for (name, value) in extra {
-            merged.insert(format!("_{name}"), minijinja::Value::from(value.as_str()));
-        }
-        with_extra = minijinja::Value::from(merged);
-        &with_extra
-    };
+    let ctx = &task_context(ctx, how);
     let render = |text: &str| {
-        crate::bounded::render_str_bounded(env, text, ctx)
+        crate::bounded::render_str_bounded(env, &python_path_division(text), ctx)
             .map_err(|e| Error::new(format!("task `{task}`: {e}")))
     };
     if let Some(when) = &task.when {
@@ -348,9 +396,15 @@ fn task_command(
             return Ok(None);
         }
     }
+    let finish = |dir| command_in(task, dir, ctx, how, &render);
     let dir = match &task.working_directory {
         Some(dir) => {
             let dir = render(dir)?;
+            // A migration's folder is copier's: the project's joined with it, wherever
+            // that leads (it runs under --trust, and may move things around the project).
+            if how.anywhere {
+                return finish(cwd.join(dir));
+            }
             // `./hello` and `.` (copier's default) name folders inside the project; `..`
             // and absolute paths are still refused.
             let parts: Vec<&str> = dir.split('/').filter(|p| *p != ".").collect();
@@ -366,6 +420,18 @@ fn task_command(
         }
         None => cwd.to_path_buf(),
     };
+    finish(dir)
+}
+
+/// A task's rendered command, run in `dir` with `how`'s values in its environment, and
+/// `COPIER_OPERATION` as every copier task has it.
+fn command_in(
+    task: &Task,
+    dir: std::path::PathBuf,
+    ctx: &minijinja::Value,
+    how: &TaskRun,
+    render: &dyn Fn(&str) -> Result<String>,
+) -> Result<Option<(Command, String, String)>> {
     let (mut command, shown, announced) = match &task.command {
         TaskCommand::Shell(line) => {
             let line = render(line)?;
@@ -381,7 +447,14 @@ fn task_command(
         }
     };
     command.current_dir(dir);
-    command.envs(extra.iter().map(|(k, v)| (k.to_ascii_uppercase(), v)));
+    if let Some(operation) = ctx
+        .get_attr("_copier_operation")
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+    {
+        command.env("COPIER_OPERATION", operation);
+    }
+    command.envs(how.extra.iter().map(|(k, v)| (k.to_ascii_uppercase(), v)));
     Ok(Some((command, shown, announced)))
 }
 

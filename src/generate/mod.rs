@@ -229,9 +229,14 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
     for hook in &request.hooks.post {
         run_hook(hook).map_err(fail)?;
     }
-    hooks::run_tasks(&request.hooks.tasks, env, &ctx, &project, shown, &|line| {
-        progress.say(line)
-    })
+    let template_dir = source.local_dir();
+    hooks::run_tasks(
+        &request.hooks.tasks,
+        (env, &ctx),
+        &project,
+        (shown, template_dir.as_deref()),
+        &|line| progress.say(line),
+    )
     .map_err(fail)?;
     for (path, bytes) in &request.extra_files {
         write::write_new_file(&staging.dir, path, bytes).map_err(fail)?;

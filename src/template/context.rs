@@ -40,6 +40,9 @@ pub struct Run {
     pub defaults: bool,
     /// Whether an existing project may be written over.
     pub overwrite: bool,
+    /// The Python the template's code should run with (copier's `_copier_python`, its own
+    /// interpreter): the one factory runs Python extensions with; `python3` when `None`.
+    pub python: Option<String>,
 }
 
 impl Run {
@@ -95,7 +98,10 @@ pub fn tool_values(manifest: &Manifest, run: &Run) -> Map<String, Value> {
             });
             values.insert("_copier_conf".into(), conf);
             values.insert("_folder_name".into(), json!(folder));
-            values.insert("_copier_python".into(), json!("python3"));
+            values.insert(
+                "_copier_python".into(),
+                json!(run.python.as_deref().unwrap_or("python3")),
+            );
             values.insert("_copier_phase".into(), json!("prompt"));
             values.insert(
                 "_copier_operation".into(),

@@ -14,24 +14,34 @@ use crate::transaction::Transaction;
 /// bytes, such as `.factory/scaffold.yaml`) in the same transaction.
 pub fn apply(dir: &Path, plan: &Plan, extra: &[(String, Vec<u8>)]) -> Result<()> {
     let dir = &fs::canonicalize(dir).map_err(|e| Error::io("read", dir, e))?;
-    let mut writes: Vec<(String, Option<&[u8]>, bool)> = Vec::new();
+    // Each write: the path, its bytes (`None`: deleted), whether executable, whether a link.
+    let mut writes: Vec<(String, Option<&[u8]>, bool, bool)> = Vec::new();
     for step in &plan.steps {
         match (step.action, &step.write) {
-            (Action::Delete, _) => writes.push((step.path.clone(), None, false)),
-            (_, Some(file)) => writes.push((step.path.clone(), Some(&file.bytes), file.executable)),
+            (Action::Delete, _) => writes.push((step.path.clone(), None, false, false)),
+            (_, Some(file)) => writes.push((
+                step.path.clone(),
+                Some(&file.bytes),
+                file.executable,
+                file.link,
+            )),
             _ => {}
         }
         // `--conflict rej`: the template's side of the conflicts beside the file.
         if let Some(reject) = &step.reject {
-            writes.push((format!("{}.rej", step.path), Some(reject), false));
+            writes.push((format!("{}.rej", step.path), Some(reject), false, false));
         }
     }
     for (path, bytes) in extra {
-        writes.push((path.clone(), Some(bytes), false));
+        writes.push((path.clone(), Some(bytes), false, false));
     }
-    for (path, _, _) in &writes {
-        crate::render::write::check_no_symlink(dir, Path::new(path))?;
-        if dir.join(path).is_dir() {
+    for (path, _, _, _) in &writes {
+        // A link the plan replaces is moved away, never written through; a link on the
+        // way to it would lead the write out.
+        if let Some(parent) = Path::new(path).parent() {
+            crate::render::write::check_no_symlink(dir, parent)?;
+        }
+        if fs::symlink_metadata(dir.join(path)).is_ok_and(|m| m.is_dir()) {
             return Err(Error::new(format!(
                 "{} is a folder; the upgrade writes a file there",
                 dir.join(path).display()
@@ -41,16 +51,20 @@ pub fn apply(dir: &Path, plan: &Plan, extra: &[(String, Vec<u8>)]) -> Result<()>
     }
     let paths: Vec<PathBuf> = writes
         .iter()
-        .map(|(path, _, _)| PathBuf::from(path))
+        .map(|(path, _, _, _)| PathBuf::from(path))
         .collect();
     let transaction = Transaction::begin(dir, &paths)?;
     // Stage every new content first: a full disk fails here, before anything moved.
     let stage = transaction.stage_dir();
     let staged = (|| {
         fs::create_dir_all(&stage).map_err(|e| Error::io("create", &stage, e))?;
-        for (i, (_, bytes, executable)) in writes.iter().enumerate() {
+        for (i, (_, bytes, executable, link)) in writes.iter().enumerate() {
             if let Some(bytes) = bytes {
                 let staged = stage.join(i.to_string());
+                if *link {
+                    make_link(bytes, &staged)?;
+                    continue;
+                }
                 fs::write(&staged, bytes).map_err(|e| Error::io("write", &staged, e))?;
                 set_executable(&staged, *executable)?;
             }
@@ -61,7 +75,7 @@ pub fn apply(dir: &Path, plan: &Plan, extra: &[(String, Vec<u8>)]) -> Result<()>
         transaction.rollback();
         return Err(e);
     }
-    for (i, (path, bytes, _)) in writes.iter().enumerate() {
+    for (i, (path, bytes, _, _)) in writes.iter().enumerate() {
         let new = bytes.map(|_| stage.join(i.to_string()));
         if let Err(e) = transaction.put(Path::new(path), new.as_deref()) {
             transaction.rollback();
@@ -70,7 +84,7 @@ pub fn apply(dir: &Path, plan: &Plan, extra: &[(String, Vec<u8>)]) -> Result<()>
     }
     transaction.commit();
     // A folder the deletions emptied goes too, as copier removes it.
-    for (path, bytes, _) in &writes {
+    for (path, bytes, _, _) in &writes {
         if bytes.is_none() {
             remove_emptied_folders(dir, Path::new(path));
         }
@@ -85,6 +99,22 @@ fn remove_emptied_folders(dir: &Path, path: &Path) {
             break;
         }
     }
+}
+
+/// A link at `at` to `to` (its bytes), as the template keeps it.
+#[cfg(unix)]
+fn make_link(to: &[u8], at: &Path) -> Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(to), at)
+        .map_err(|e| Error::io("create the link", at, e))
+}
+
+#[cfg(not(unix))]
+fn make_link(_to: &[u8], at: &Path) -> Result<()> {
+    Err(Error::new(format!(
+        "{}: links are kept as links on unix only",
+        at.display()
+    )))
 }
 
 #[cfg(unix)]

@@ -97,6 +97,7 @@ mod tests {
                     FileState {
                         bytes: b.as_bytes().to_vec(),
                         executable: false,
+                        link: false,
                     },
                 )
             })

@@ -33,7 +33,7 @@ pub struct Rendered {
 }
 
 /// The files of a generated project as they are now (its `.factory/` and `.git/` left out;
-/// symlinks are not followed).
+/// symlinks are not followed: each is read as where it points).
 pub fn read_project(dir: &Path) -> Result<Files> {
     let mut tree = Files::new();
     let walker = walkdir::WalkDir::new(dir)
@@ -44,6 +44,21 @@ pub fn read_project(dir: &Path) -> Result<Files> {
         });
     for entry in walker {
         let entry = entry.map_err(|e| Error::new(format!("cannot read {}: {e}", dir.display())))?;
+        if entry.file_type().is_symlink() {
+            let path = hash::relative_slash_path(dir, entry.path())?;
+            let to = std::fs::read_link(entry.path())
+                .map_err(|e| Error::io("read the link", entry.path(), e))?;
+            let bytes = to.to_string_lossy().into_owned().into_bytes();
+            tree.insert(
+                path,
+                FileState {
+                    bytes,
+                    executable: false,
+                    link: true,
+                },
+            );
+            continue;
+        }
         if !entry.file_type().is_file() {
             continue;
         }
@@ -58,7 +73,14 @@ pub fn read_project(dir: &Path) -> Result<Files> {
         };
         #[cfg(not(unix))]
         let executable = false;
-        tree.insert(path, FileState { bytes, executable });
+        tree.insert(
+            path,
+            FileState {
+                bytes,
+                executable,
+                link: false,
+            },
+        );
     }
     Ok(tree)
 }

@@ -9,10 +9,12 @@ use super::merge::{FileMerge, Patcher, merge_file};
 /// A file's bytes and mode.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileState {
-    /// Its bytes.
+    /// Its bytes (for a link, where it points).
     pub bytes: Vec<u8>,
     /// Whether it is executable.
     pub executable: bool,
+    /// Whether it is a symlink (copier's `_preserve_symlinks` keeps links as links).
+    pub link: bool,
 }
 
 /// One side of a merge: its files by relative path (the base, the new version or the project
@@ -136,7 +138,19 @@ pub fn plan(base: &Files, theirs: &Files, ours: &Files, how: How) -> Plan {
                 Some(b) if b.executable != o.executable => o.executable,
                 _ => t.executable,
             };
-            let file = |bytes| FileState { bytes, executable };
+            let file = |bytes| FileState {
+                bytes,
+                executable,
+                link: false,
+            };
+            // A link has no lines to merge: where both sides moved it, yours stays.
+            if [b, Some(o), Some(t)].into_iter().flatten().any(|f| f.link) {
+                return step(
+                    Action::Conflict,
+                    "a symlink changed by both; yours kept",
+                    None,
+                );
+            }
             match merge_file(
                 path,
                 b.map(|b| b.bytes.as_slice()),
@@ -185,6 +199,13 @@ pub fn plan(base: &Files, theirs: &Files, ours: &Files, how: How) -> Plan {
             }
             (None, Some(t), Some(o)) if t == o => None,
             (None, Some(t), Some(o)) => Some(merged(None, o, t)),
+            // copier's update never removes a link (nor what it leads to): one the template
+            // no longer has stays.
+            (Some(b), None, Some(o)) if b == o && o.link => Some(step(
+                Action::KeepLocal,
+                "a link the template no longer has; kept, as copier keeps links",
+                None,
+            )),
             (Some(b), None, Some(o)) if b == o => {
                 Some(step(Action::Delete, "removed from the template", None))
             }
@@ -242,6 +263,7 @@ mod tests {
                     FileState {
                         bytes: t.as_bytes().to_vec(),
                         executable: false,
+                        link: false,
                     },
                 )
             })

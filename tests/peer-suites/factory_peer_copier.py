@@ -139,6 +139,8 @@ def _check_unsupported(
             raise AdapterError(api, name, value, why)
     if api != "run_copy":
         for name in ("exclude", "skip_if_exists", "use_prereleases"):
+            if name in mapped:
+                continue
             if getattr(worker, name):
                 raise AdapterError(api, name, getattr(worker, name), "factory upgrade takes the template's own")
 
@@ -261,7 +263,7 @@ def _answers_path(worker) -> Path:
 
 def run_update(self) -> None:
     api = "run_update"
-    _check_unsupported(self, api, mapped=("ask", "context_lines"))
+    _check_unsupported(self, api, mapped=("ask", "context_lines", "skip_tasks", "use_prereleases"))
     dst = Path(self.dst_path).absolute()
     args = ["upgrade", str(dst)]
     # copier's API refuses an update it may not overwrite with (its command line always
@@ -292,6 +294,10 @@ def run_update(self) -> None:
         args.append("--defaults")
     if self.skip_answered:
         args.append("--skip-answered")
+    if self.skip_tasks:
+        args.append("--skip-tasks")
+    if self.use_prereleases:
+        args.append("--prereleases")
     for pattern in self.ask:
         args += ["--ask", str(pattern)]
     if self.context_lines != _defaults()["context_lines"]:

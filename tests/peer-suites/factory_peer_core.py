@@ -164,7 +164,16 @@ def run(
     held = _HoldError(err_sink) if hold_error else None
     out = _pump(child.stdout, out_sink)
     err = _pump(child.stderr, held or err_sink)
-    code = child.wait()
+    # The test's own process interrupted (a task's SIGINT to it, once per render), factory
+    # not: it ends and removes its temporary folders before the interrupt goes on, as
+    # copier's cleanup runs before its KeyboardInterrupt does.
+    interrupted = False
+    while True:
+        try:
+            code = child.wait()
+            break
+        except KeyboardInterrupt:
+            interrupted = True
     for thread in getattr(_pump, "threads", []):
         thread.join()
     _pump.threads = []  # type: ignore[attr-defined]
@@ -172,6 +181,8 @@ def run(
         held.finish(code)
     child.stdout.close()
     child.stderr.close()
+    if interrupted:
+        raise KeyboardInterrupt
     return Result(
         argv,
         code,
