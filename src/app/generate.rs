@@ -1032,6 +1032,10 @@ fn render(
         extra_files,
     };
     let mut outcome = generate::run(&run, progress)?;
+    outcome
+        .deprecations
+        .iter()
+        .for_each(|d| session.deprecated(d.clone()));
     // Delivered before recorded: the events never say a scaffold arrived that did not.
     if let Some(deliver) = deliver {
         match deliver(target) {

@@ -154,7 +154,7 @@ fn plan_template_upgrade(
     // Nothing the template would run starts without --trust: both sides are judged first.
     let (base_hooks, theirs_hooks, migrations) = gate(&request, &sides)?;
     if migrations.legacy {
-        session.note("a migration is in copier's legacy form ({version, before, after}), which copier deprecates: write each as {command, version, when}".into());
+        session.deprecated("a migration is in copier's legacy form ({version, before, after}), which copier deprecates (\"This migration configuration is deprecated\"): write each as {command, version, when}".into());
     }
     // copier's `_message_before_update`/`_after_update` of the new version, said when the
     // update is applied (a plan changes nothing to announce).
@@ -814,6 +814,10 @@ fn render_side(
     };
     let outcome = crate::generate::run(&generation, &crate::generate::Silent)
         .map_err(|failure| failure.error)?;
+    outcome
+        .deprecations
+        .iter()
+        .for_each(|d| up.session.deprecated(d.clone()));
     Ok(engine::Rendered {
         manifest: renderer.manifest().clone(),
         answers,
@@ -872,14 +876,19 @@ impl Migrations {
                 .map_err(|e| Error::new(format!("{}: {}", source.label, e.message)))
         };
         let (before, after) = (read("before")?, read("after")?);
+        // copier warns about the legacy form whenever both sides are versions, whether a
+        // migration applies or has commands at all.
+        let legacy = crate::template::copier::has_legacy_migrations(&text, name)
+            && crate::template::copier::pep440_of_commit(from).is_some()
+            && crate::template::copier::pep440_of_commit(to).is_some();
         if before.is_empty() && after.is_empty() {
-            return Ok(none);
+            return Ok(Migrations { legacy, ..none });
         }
         let pep440 = |c: &str| {
             crate::template::copier::pep440_of_commit(c).map_or_else(String::new, |v| v.to_string())
         };
         Ok(Migrations {
-            legacy: crate::template::copier::has_legacy_migrations(&text, name),
+            legacy,
             before,
             after,
             versions: vec![

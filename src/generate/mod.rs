@@ -102,6 +102,9 @@ pub struct Outcome {
     pub commit: Option<String>,
     /// Milliseconds from start to end.
     pub duration_ms: u64,
+    /// Forms of the template its tool deprecates (copier's answers-file template below the
+    /// root), for the user: still honoured.
+    pub deprecations: Vec<String>,
 }
 
 /// A run that failed after it started, with its ids so the failure can be recorded.
@@ -153,6 +156,7 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         .plan_with_links(&ctx)
         .map_err(|p| fail(problems_error(&source.label, p)))?;
     let libraries = renderer.libraries(&ctx).map_err(fail)?;
+    let deprecations = deprecations(renderer, &plan);
     progress.start(plan.len() as u64);
 
     if request.dry_run {
@@ -183,6 +187,7 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
             repository: None,
             commit: None,
             duration_ms: started.elapsed().as_millis() as u64,
+            deprecations,
         });
     }
 
@@ -271,6 +276,7 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         repository: None,
         commit: None,
         duration_ms: 0,
+        deprecations,
     };
     let scaffold = Scaffold::record(
         TemplateOrigin {
@@ -306,6 +312,19 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
     }
     outcome.duration_ms = started.elapsed().as_millis() as u64;
     Ok(outcome)
+}
+
+/// What the plan relies on that the template's tool deprecates, one line each.
+fn deprecations(renderer: &Renderer, plan: &[crate::render::tree::PlannedFile]) -> Vec<String> {
+    plan.iter()
+        .filter(|p| p.answers_below_root)
+        .map(|p| {
+            format!(
+                "`{}` is an answers file template below the template's root, which copier deprecates (\"Answers file template locations other than the template root directory are deprecated\"): it is written at `{}`; name that place with `_answers_file` in copier.yml and keep the template at the root",
+                renderer.content[p.content].path, p.path
+            )
+        })
+        .collect()
 }
 
 /// The extra files with their hashes and sizes.

@@ -190,6 +190,15 @@ def _warn_deprecated(result: core.Result) -> None:
             "This migration configuration is deprecated. Please switch to the new format.",
             DeprecationWarning,
         )
+    if re.search(r"^warning: .* answers file template below the template's root, which copier deprecates", result.stderr, re.M):
+        import warnings
+
+        warnings.warn(
+            "Answers file template locations other than the template root directory are "
+            "deprecated. Specify a non-default answers file name/location via the "
+            "`_answers_file` setting in the `copier.yaml` file instead.",
+            DeprecationWarning,
+        )
 
 
 def _finish(result: core.Result, dst: Path, ok_codes=(0,)) -> None:
