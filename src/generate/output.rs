@@ -447,7 +447,13 @@ impl Staging {
                 .strip_prefix(&self.dir)
                 .expect("below staging")
                 .to_path_buf();
-            if let Some(link) = link_on_the_way(target, &rel) {
+            // A link where the template writes a file is replaced by the file, as copier
+            // unlinks it: the link goes, nothing is written where it points. One on the way
+            // to a file, or where the template writes a folder, would lead the files below
+            // it wherever it points.
+            if let Some(link) = link_on_the_way(target, &rel)
+                && (link != rel || entry.file_type().is_dir())
+            {
                 return Err(link_error(&self.shown().join(link))
                     .hint("remove the link or generate into an empty folder"));
             }
