@@ -116,12 +116,12 @@ impl super::command::Outcome for UpgradeReport {
     fn verdict(&self) -> Option<Error> {
         let conflicts = self.plan.conflict_count();
         (conflicts > 0).then(|| {
-            let listed: Vec<&str> = self
+            let listed: Vec<_> = self
                 .plan
                 .steps
                 .iter()
                 .filter(|s| s.action == Action::Conflict)
-                .map(|s| s.path.as_str())
+                .map(|s| crate::render::paths::shown(&s.path))
                 .collect();
             Error::verdict(format!(
                 "{conflicts} conflict(s) need you: {}",

@@ -241,6 +241,7 @@ fn print_dry_run(app: &App, report: &GenerateReport) {
         app.printer.json_document(&report.shown());
     }
     for (path, size) in &outcome.files {
+        let path = crate::render::paths::shown(path);
         out!(app.printer, "{size:>10}  {path}");
     }
     out!(

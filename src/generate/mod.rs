@@ -321,7 +321,8 @@ fn deprecations(renderer: &Renderer, plan: &[crate::render::tree::PlannedFile]) 
         .map(|p| {
             format!(
                 "`{}` is an answers file template below the template's root, which copier deprecates (\"Answers file template locations other than the template root directory are deprecated\"): it is written at `{}`; name that place with `_answers_file` in copier.yml and keep the template at the root",
-                renderer.content[p.content].path, p.path
+                crate::render::paths::shown(&renderer.content[p.content].path),
+                crate::render::paths::shown(&p.path)
             )
         })
         .collect()

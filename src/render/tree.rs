@@ -845,7 +845,7 @@ impl<'a> Renderer<'a> {
                 // copier's words for a path that would leave the project.
                 let checked = match checked {
                     Err(message) if self.flavour == Flavour::Copier => {
-                        Err(format!("\"{out}\" is forbidden: {message}"))
+                        Err(format!("\"{}\" is forbidden: {message}", paths::shown(&out)))
                     }
                     other => other,
                 };
