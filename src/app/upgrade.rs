@@ -801,6 +801,8 @@ fn render_side(
         target: project.clone(),
         within: None,
         force: false,
+        into_existing: false,
+        no_cleanup: false,
         dry_run: false,
         git: false,
         commit_trailer: None,

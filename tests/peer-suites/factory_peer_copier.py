@@ -211,7 +211,7 @@ def _finish(result: core.Result, dst: Path, ok_codes=(0,)) -> None:
 
 def run_copy(self) -> None:
     api = "run_copy"
-    _check_unsupported(self, api, mapped=("skip_tasks", "ask"))
+    _check_unsupported(self, api, mapped=("skip_tasks", "ask", "cleanup_on_error"))
     src = str(self.src_path)
     dst = Path(self.dst_path).absolute()
     args = ["generate", src, "-o", str(dst)]
@@ -236,6 +236,8 @@ def run_copy(self) -> None:
         args.append("--dry-run")
     if self.skip_tasks:
         args.append("--skip-tasks")
+    if not self.cleanup_on_error:
+        args.append("--no-cleanup")
     for pattern in self.ask:
         args += ["--ask", str(pattern)]
     _common(self, args, src)
