@@ -293,7 +293,10 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
 /// and adds the extra files: the output as it will be placed, `.factory/` aside.
 fn fill(
     request: &Request,
-    (plan, links): (Vec<crate::render::tree::PlannedFile>, Vec<crate::render::tree::PlannedLink>),
+    (plan, links): (
+        Vec<crate::render::tree::PlannedFile>,
+        Vec<crate::render::tree::PlannedLink>,
+    ),
     ctx: &minijinja::Value,
     dir: &Path,
     progress: &dyn Progress,
@@ -337,8 +340,7 @@ fn fill(
     }
     hooks::run_tasks(&request.hooks.tasks, env, ctx, &project, shown, &|line| {
         progress.say(line)
-    })
-    ?;
+    })?;
     for (path, bytes) in &request.extra_files {
         write::write_new_file(dir, path, bytes)?;
     }

@@ -400,7 +400,14 @@ mod tests {
         // backslash.
         assert!(check_inside_foreign("a\tb/c\\d.txt").is_ok() == cfg!(unix));
         assert!(check_inside_foreign("\u{7}\u{c}\n\t\u{b}x\u{1b}[2J").is_ok());
-        for bad in ["a\\..\\x", "..\\x", "/x\tb", "a\0b\t", "a//b\t", "a\n/../../x"] {
+        for bad in [
+            "a\\..\\x",
+            "..\\x",
+            "/x\tb",
+            "a\0b\t",
+            "a//b\t",
+            "a\n/../../x",
+        ] {
             assert!(check_inside_foreign(bad).is_err(), "{bad:?}");
         }
     }

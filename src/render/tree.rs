@@ -818,7 +818,9 @@ impl<'a> Renderer<'a> {
                     continue 'files;
                 }
             }
-            let answers = answers_file.as_deref().map(|a| (a, file.strip_suffix.as_deref()));
+            let answers = answers_file
+                .as_deref()
+                .map(|a| (a, file.strip_suffix.as_deref()));
             let branches = match self.render_path(&file.path, ctx, &mut parts, answers) {
                 Ok(branches) => branches,
                 Err(problem) => {
@@ -844,9 +846,10 @@ impl<'a> Renderer<'a> {
                 };
                 // copier's words for a path that would leave the project.
                 let checked = match checked {
-                    Err(message) if self.flavour == Flavour::Copier => {
-                        Err(format!("\"{}\" is forbidden: {message}", paths::shown(&out)))
-                    }
+                    Err(message) if self.flavour == Flavour::Copier => Err(format!(
+                        "\"{}\" is forbidden: {message}",
+                        paths::shown(&out)
+                    )),
                     other => other,
                 };
                 if let Err(message) = checked {
