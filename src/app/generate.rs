@@ -234,8 +234,7 @@ fn generate_into(
     let (state, mut resolved) = resolve_source(session, &request)?;
     user_options(&request, &mut resolved)?;
     debug_read(&resolved, ports.progress);
-    // cookiecutter's -o is the folder its project folder is made in; which project folder
-    // the answers decide, so that target is checked once they are known.
+    // cookiecutter's -o holds its project folder, checked once the answers name it.
     let into_parent = resolved.manifest.flavour() == Flavour::Cookiecutter;
     if !request.dry_run && !into_parent {
         let existing = into_existing(&resolved, ports.placement.root());
