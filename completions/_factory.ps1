@@ -200,6 +200,8 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--skip-answered', '--skip-answered', [CompletionResultType]::ParameterName, 'Ask only the questions --last-answers has no answer for (copier''s --skip-answered)')
             [CompletionResult]::new('--allow-draft', '--allow-draft', [CompletionResultType]::ParameterName, 'Allow a version that is not published')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Write into a non-empty output folder, over what is there')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'When the run fails after rendering started (a task that fails), leave what was written so far in the output folder, unrecorded (copier''s -C/--no-cleanup)')
+            [CompletionResult]::new('--no-cleanup', '--no-cleanup', [CompletionResultType]::ParameterName, 'When the run fails after rendering started (a task that fails), leave what was written so far in the output folder, unrecorded (copier''s -C/--no-cleanup)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the files and content hash; write nothing and record nothing')
             [CompletionResult]::new('--git', '--git', [CompletionResultType]::ParameterName, 'Commit the output to a git repository (initialised when missing)')
             [CompletionResult]::new('--trust', '--trust', [CompletionResultType]::ParameterName, 'Run the template''s own code (cookiecutter hooks, copier tasks); refused without it')

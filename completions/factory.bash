@@ -1116,7 +1116,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__generate)
-            opts="-o -d -v -g -a -x -s -T -q -h --output --data --set --answers --replay --replay-file --verbose --debug-file --no-input --defaults --ask --prereleases --answers-file --exclude --skip --last-answers --skip-answered --allow-draft --runtime --force --dry-run --git --trust --compat-answers --skip-tasks --flavor --ref --directory --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
+            opts="-o -d -v -g -a -x -s -C -T -q -h --output --data --set --answers --replay --replay-file --verbose --debug-file --no-input --defaults --ask --prereleases --answers-file --exclude --skip --last-answers --skip-answered --allow-draft --runtime --force --no-cleanup --dry-run --git --trust --compat-answers --skip-tasks --flavor --ref --directory --store --tenant --project --module --correlation-id --causation-id --json --quiet --offline --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

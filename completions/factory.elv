@@ -191,6 +191,8 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand --skip-answered 'Ask only the questions --last-answers has no answer for (copier''s --skip-answered)'
             cand --allow-draft 'Allow a version that is not published'
             cand --force 'Write into a non-empty output folder, over what is there'
+            cand -C 'When the run fails after rendering started (a task that fails), leave what was written so far in the output folder, unrecorded (copier''s -C/--no-cleanup)'
+            cand --no-cleanup 'When the run fails after rendering started (a task that fails), leave what was written so far in the output folder, unrecorded (copier''s -C/--no-cleanup)'
             cand --dry-run 'Print the files and content hash; write nothing and record nothing'
             cand --git 'Commit the output to a git repository (initialised when missing)'
             cand --trust 'Run the template''s own code (cookiecutter hooks, copier tasks); refused without it'

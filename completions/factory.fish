@@ -188,6 +188,7 @@ complete -c factory -n "__fish_factory_using_subcommand generate" -s g -l prerel
 complete -c factory -n "__fish_factory_using_subcommand generate" -l skip-answered -d 'Ask only the questions --last-answers has no answer for (copier\'s --skip-answered)'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l allow-draft -d 'Allow a version that is not published'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l force -d 'Write into a non-empty output folder, over what is there'
+complete -c factory -n "__fish_factory_using_subcommand generate" -s C -l no-cleanup -d 'When the run fails after rendering started (a task that fails), leave what was written so far in the output folder, unrecorded (copier\'s -C/--no-cleanup)'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l dry-run -d 'Print the files and content hash; write nothing and record nothing'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l git -d 'Commit the output to a git repository (initialised when missing)'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l trust -d 'Run the template\'s own code (cookiecutter hooks, copier tasks); refused without it'

@@ -117,6 +117,11 @@ pub struct GenerateScaffold {
     /// Lines for the end of the commit message (with `git`).
     #[serde(skip)]
     pub commit_trailer: Option<String>,
+    /// On a failure after rendering started (a task that fails), leave what was written
+    /// so far in the output folder, as copier's `--no-cleanup` does; nothing is recorded
+    /// (command line only).
+    #[serde(skip)]
+    pub no_cleanup: bool,
 }
 
 /// Delivers the placed output somewhere else before the run is recorded (a worker pushes
@@ -229,11 +234,11 @@ fn generate_into(
     let (state, mut resolved) = resolve_source(session, &request)?;
     user_options(&request, &mut resolved)?;
     debug_read(&resolved, ports.progress);
-    // cookiecutter's -o is the folder its project folder is made in; which project folder
-    // the answers decide, so that target is checked once they are known.
+    // cookiecutter's -o holds its project folder, checked once the answers name it.
     let into_parent = resolved.manifest.flavour() == Flavour::Cookiecutter;
     if !request.dry_run && !into_parent {
-        prepare_target(session, &output, request.overwrite)?;
+        let existing = into_existing(&resolved, ports.placement.root());
+        prepare_target(session, &output, (request.overwrite, existing))?;
     }
     let hooks = gate(&request, &resolved)?;
     refuse_replay_through_links(session, &request, &resolved)?;
@@ -1004,7 +1009,7 @@ fn project_folder(
             ))
             .hint("pass --force (cookiecutter's -f) to write into it, or choose another -o"));
         }
-        prepare_target(session, &project, request.overwrite)?;
+        prepare_target(session, &project, (request.overwrite, false))?;
     }
     Ok(project)
 }
@@ -1042,6 +1047,8 @@ fn render(
         target: target.to_path_buf(),
         within: within.map(Path::to_path_buf),
         force: request.overwrite,
+        into_existing: into_existing(resolved, within),
+        no_cleanup: request.no_cleanup,
         dry_run: request.dry_run,
         git: request.git,
         commit_trailer: request.commit_trailer.clone(),
@@ -1054,6 +1061,10 @@ fn render(
         extra_files,
     };
     let mut outcome = generate::run(&run, progress)?;
+    outcome
+        .deprecations
+        .iter()
+        .for_each(|d| session.deprecated(d.clone()));
     // Delivered before recorded: the events never say a scaffold arrived that did not.
     if let Some(deliver) = deliver {
         match deliver(target) {
@@ -1122,11 +1133,22 @@ fn record(
 }
 
 /// Undoes a killed run on `target` first, then checks that it may be written.
-fn prepare_target(session: &Session, target: &std::path::Path, force: bool) -> Result<()> {
+fn prepare_target(
+    session: &Session,
+    target: &std::path::Path,
+    (force, into_existing): (bool, bool),
+) -> Result<()> {
     for recovered in crate::transaction::recover_interrupted(target) {
         session.store.notice(recovered);
     }
-    generate::check_target(target, force)
+    generate::check_target(target, force, into_existing)
+}
+
+/// copier copies into a folder that holds other files without `--overwrite`, refusing
+/// only files it would write otherwise: so does factory for a copier template, from the
+/// command line (a worker writes into new folders of its output root only).
+fn into_existing(resolved: &ResolvedSource, within: Option<&Path>) -> bool {
+    resolved.manifest.flavour() == Flavour::Copier && within.is_none()
 }
 
 /// The facts of this run that cookiecutter and copier templates can read.

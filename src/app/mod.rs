@@ -35,6 +35,7 @@ pub struct Session {
     /// The resolved settings.
     pub settings: Settings,
     notes: std::cell::RefCell<Vec<String>>,
+    deprecations: std::cell::RefCell<Vec<String>>,
 }
 
 impl Session {
@@ -49,6 +50,7 @@ impl Session {
             store: Store::open(&root)?,
             settings,
             notes: Default::default(),
+            deprecations: Default::default(),
         })
     }
 
@@ -68,6 +70,20 @@ impl Session {
     /// Something the user should hear that is not a warning (the tag a fetch chose).
     pub fn note(&self, text: String) {
         self.notes.borrow_mut().push(text);
+    }
+
+    /// A form of the template its tool deprecates (copier's DeprecationWarning), still
+    /// honoured: said once, whatever `--quiet` says, as copier's warnings are.
+    pub fn deprecated(&self, text: String) {
+        let mut deprecations = self.deprecations.borrow_mut();
+        if !deprecations.contains(&text) {
+            deprecations.push(text);
+        }
+    }
+
+    /// The deprecations gathered so far; drained.
+    pub fn take_deprecations(&self) -> Vec<String> {
+        std::mem::take(&mut self.deprecations.borrow_mut())
     }
 
     /// The notes gathered so far; drained.

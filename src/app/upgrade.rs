@@ -124,12 +124,12 @@ impl super::command::Outcome for UpgradeReport {
     fn verdict(&self) -> Option<Error> {
         let conflicts = self.plan.conflict_count();
         (conflicts > 0).then(|| {
-            let listed: Vec<&str> = self
+            let listed: Vec<_> = self
                 .plan
                 .steps
                 .iter()
                 .filter(|s| s.action == Action::Conflict)
-                .map(|s| s.path.as_str())
+                .map(|s| crate::render::paths::shown(&s.path))
                 .collect();
             Error::verdict(format!(
                 "{conflicts} conflict(s) need you: {}",
@@ -919,6 +919,8 @@ fn render_side(
         target: project.clone(),
         within: None,
         force: false,
+        into_existing: false,
+        no_cleanup: false,
         dry_run: false,
         git: false,
         commit_trailer: None,
@@ -932,6 +934,10 @@ fn render_side(
     };
     let outcome = crate::generate::run(&generation, &crate::generate::Silent)
         .map_err(|failure| failure.error)?;
+    outcome
+        .deprecations
+        .iter()
+        .for_each(|d| up.session.deprecated(d.clone()));
     Ok(engine::Rendered {
         manifest: renderer.manifest().clone(),
         answers,
@@ -1149,7 +1155,7 @@ fn judge(
 )> {
     let judged = gate(up.request, sides)?;
     if judged.2.legacy {
-        up.session.note("a migration is in copier's legacy form ({version, before, after}), which copier deprecates: write each as {command, version, when}".into());
+        up.session.deprecated("a migration is in copier's legacy form ({version, before, after}), which copier deprecates (\"This migration configuration is deprecated\"): write each as {command, version, when}".into());
     }
     refuse_downgrade(sides)?;
     Ok(judged)

@@ -197,7 +197,9 @@ impl CommandHandler {
     /// Notes and warnings of the command's session, as the terminal would show them.
     fn say_what_was_said(&self, session: &Session, envelope: &CommandEnvelope) {
         let notes = session.take_notes().into_iter().map(|n| ("note", n));
-        let warnings = session.warnings().into_iter().map(|w| ("warning", w));
+        let deprecations = session.take_deprecations().into_iter();
+        let warnings = session.warnings().into_iter().chain(deprecations);
+        let warnings = warnings.map(|w| ("warning", w));
         for (kind, text) in notes.chain(warnings) {
             (self.say)(&format!(
                 "{kind}: {} {}: {}",

@@ -101,6 +101,10 @@ pub(crate) struct GenerateArgs {
     /// Write into a non-empty output folder, over what is there.
     #[arg(long)]
     force: bool,
+    /// When the run fails after rendering started (a task that fails), leave what was
+    /// written so far in the output folder, unrecorded (copier's -C/--no-cleanup).
+    #[arg(long, short = 'C')]
+    no_cleanup: bool,
     /// Print the files and content hash; write nothing and record nothing.
     #[arg(long)]
     dry_run: bool,
@@ -184,6 +188,7 @@ fn scaffold_request(args: &GenerateArgs) -> Result<GenerateScaffold> {
             None => None,
         },
         skip_answered: args.skip_answered,
+        no_cleanup: args.no_cleanup,
     })
 }
 
@@ -241,6 +246,7 @@ fn print_dry_run(app: &App, report: &GenerateReport) {
         app.printer.json_document(&report.shown());
     }
     for (path, size) in &outcome.files {
+        let path = crate::render::paths::shown(path);
         out!(app.printer, "{size:>10}  {path}");
     }
     out!(

@@ -117,6 +117,9 @@ impl App {
         for note in session.take_notes() {
             self.printer.note(note);
         }
+        for deprecation in session.take_deprecations() {
+            self.printer.deprecation(deprecation);
+        }
         for warning in session.warnings() {
             self.printer.warn(warning);
         }

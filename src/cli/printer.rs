@@ -194,6 +194,17 @@ impl Printer {
         }
     }
 
+    /// A deprecated form a template uses, on stderr in every mode: `--quiet` and `--json`
+    /// keep stderr for what needs acting on, and this does (copier's DeprecationWarning
+    /// is shown whatever its `--quiet` says).
+    pub(crate) fn deprecation(&self, text: impl Display) {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "warning: {}",
+            printable(&text.to_string())
+        );
+    }
+
     /// An error on stderr: `error: …` and, when known, `hint: …`.
     pub(crate) fn error(&self, err: &Error) {
         let (red, cyan, reset) = if self.color {

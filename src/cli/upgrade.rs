@@ -162,7 +162,7 @@ fn print_steps(app: &App, report: &UpgradeReport) {
             app.printer,
             "  {:<11} {}  ({reason})",
             action.as_str().unwrap_or_default(),
-            step.path,
+            crate::render::paths::shown(&step.path),
         );
     }
 }

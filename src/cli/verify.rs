@@ -31,12 +31,15 @@ pub(crate) fn run(app: &App, args: VerifyArgs) -> Result<()> {
         });
     } else if app.human() {
         for path in &drift.added {
+            let path = crate::render::paths::shown(path);
             out!(app.printer, "added    {path}");
         }
         for path in &drift.removed {
+            let path = crate::render::paths::shown(path);
             out!(app.printer, "removed  {path}");
         }
         for path in &drift.changed {
+            let path = crate::render::paths::shown(path);
             out!(app.printer, "changed  {path}");
         }
         if drift.is_clean() {

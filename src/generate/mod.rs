@@ -67,6 +67,13 @@ pub struct Request<'a> {
     pub within: Option<PathBuf>,
     /// Write over a non-empty target.
     pub force: bool,
+    /// Without `force`, the target may hold other files (copier copies into any folder); a
+    /// file the template writes that is there already must hold the same bytes, or the run
+    /// is refused before anything moves.
+    pub into_existing: bool,
+    /// On a failure after rendering started, leave what was written so far in the target
+    /// (copier's `--no-cleanup`).
+    pub no_cleanup: bool,
     /// Render and hash, write nothing.
     pub dry_run: bool,
     /// Commit the output to a git repository.
@@ -102,6 +109,9 @@ pub struct Outcome {
     pub commit: Option<String>,
     /// Milliseconds from start to end.
     pub duration_ms: u64,
+    /// Forms of the template its tool deprecates (copier's answers-file template below the
+    /// root), for the user: still honoured.
+    pub deprecations: Vec<String>,
 }
 
 /// A run that failed after it started, with its ids so the failure can be recorded.
@@ -126,11 +136,11 @@ fn problems_error(label: &str, problems: Vec<RenderProblem>) -> Error {
 }
 
 /// Checks the target before anything starts: never a git repository's own folder or a
-/// link; a non-empty folder needs `--force`.
-pub fn check_target(target: &Path, force: bool) -> Result<()> {
+/// link; a non-empty folder needs `--force` (or `into_existing`, [`Request::into_existing`]).
+pub fn check_target(target: &Path, force: bool, into_existing: bool) -> Result<()> {
     output::refuse_git_dir(target)?;
     output::refuse_link(target)?;
-    if !output::is_missing_or_empty(target)? && !force {
+    if !output::is_missing_or_empty(target)? && !force && !into_existing {
         return Err(output::not_empty(target));
     }
     Ok(())
@@ -153,6 +163,7 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         .plan_with_links(&ctx)
         .map_err(|p| fail(problems_error(&source.label, p)))?;
     let libraries = renderer.libraries(&ctx).map_err(fail)?;
+    let deprecations = deprecations(renderer, &plan);
     progress.start(plan.len() as u64);
 
     if request.dry_run {
@@ -183,6 +194,7 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
             repository: None,
             commit: None,
             duration_ms: started.elapsed().as_millis() as u64,
+            deprecations,
         });
     }
 
@@ -193,54 +205,15 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
     }
     let staging = Staging::new(&request.target, request.within.as_deref()).map_err(fail)?;
     let env = renderer.env();
-    // Hooks run in the project folder (for a cookiecutter template the target is its project
-    // folder), made before the pre-generation hook as cookiecutter does.
-    let project = staging.dir.clone();
-    if !request.hooks.pre.is_empty() {
-        std::fs::create_dir_all(&project).map_err(|e| fail(Error::io("create", &project, e)))?;
-    }
-    let shown = progress.code_output();
-    // A hook that uses a Python extension's tag is rendered by Jinja2, as its files are.
-    let run_hook =
-        |hook: &hooks::Hook| match renderer.render_foreign_text(&hook.name, &hook.text, &ctx) {
-            Some(script) => script
-                .map_err(|m| Error::new(format!("{}: {m}", hook.name)))
-                .and_then(|script| hooks::run_rendered(hook, &script, &project, shown)),
-            None => hooks::run_hook(hook, env, &ctx, &project, shown),
-        };
-    for hook in &request.hooks.pre {
-        run_hook(hook).map_err(fail)?;
-    }
-    // A pre-generation hook may change the answers (`cookiecutter.update({...})`): the names
-    // inside are decided again, as cookiecutter renders them after the hook.
-    let (plan, links) = if request.hooks.pre.is_empty() {
-        (plan, links)
-    } else {
-        renderer
-            .plan_with_links(&ctx)
-            .map_err(|p| fail(problems_error(&source.label, p)))?
+    let written = match fill(request, (plan, links), &ctx, &staging.dir, progress) {
+        Ok(written) => written,
+        Err(error) => {
+            if request.no_cleanup {
+                keep_partial(request, staging, &ctx);
+            }
+            return Err(fail(error));
+        }
     };
-    let written = write::write_plan(renderer, &plan, &ctx, &staging.dir, &|| progress.tick())
-        .map_err(|p| fail(problems_error(&source.label, vec![p])))?;
-    // Links kept as links (copier's `_preserve_symlinks`), checked to stay in the output.
-    write::write_links(&staging.dir, &links, Some(&request.target)).map_err(fail)?;
-    // The bar goes before the template's code prints.
-    progress.finish();
-    for hook in &request.hooks.post {
-        run_hook(hook).map_err(fail)?;
-    }
-    let template_dir = source.local_dir();
-    hooks::run_tasks(
-        &request.hooks.tasks,
-        (env, &ctx),
-        &project,
-        (shown, template_dir.as_deref()),
-        &|line| progress.say(line),
-    )
-    .map_err(fail)?;
-    for (path, bytes) in &request.extra_files {
-        write::write_new_file(&staging.dir, path, bytes).map_err(fail)?;
-    }
 
     let keep = keep_existing(&source.manifest, env, &ctx).map_err(fail)?;
     // The provenance describes the tree that is finally placed: what hooks and tasks left
@@ -276,6 +249,7 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         repository: None,
         commit: None,
         duration_ms: 0,
+        deprecations,
     };
     let scaffold = Scaffold::record(
         TemplateOrigin {
@@ -295,7 +269,9 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
     scaffold
         .write_into(&staging.dir, &tree.manifest)
         .map_err(fail)?;
-    let placed = staging.place(request.force, &keep).map_err(fail)?;
+    let placed = staging
+        .place(request.force, request.into_existing, &keep)
+        .map_err(fail)?;
     if request.git {
         let mut message = format!(
             "Scaffold from {}\n\nfactory execution {execution_id}\ncontent {}",
@@ -311,6 +287,93 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
     }
     outcome.duration_ms = started.elapsed().as_millis() as u64;
     Ok(outcome)
+}
+
+/// Renders the plan into the staging folder `dir`, runs the trusted hooks and tasks there
+/// and adds the extra files: the output as it will be placed, `.factory/` aside.
+fn fill(
+    request: &Request,
+    (plan, links): (
+        Vec<crate::render::tree::PlannedFile>,
+        Vec<crate::render::tree::PlannedLink>,
+    ),
+    ctx: &minijinja::Value,
+    dir: &Path,
+    progress: &dyn Progress,
+) -> Result<Vec<write::WrittenFile>> {
+    let (source, renderer, env) = (request.source, request.renderer, request.renderer.env());
+    // Hooks run in the project folder (for a cookiecutter template the target is its project
+    // folder), made before the pre-generation hook as cookiecutter does.
+    let project = dir.to_path_buf();
+    if !request.hooks.pre.is_empty() {
+        std::fs::create_dir_all(&project).map_err(|e| Error::io("create", &project, e))?;
+    }
+    let shown = progress.code_output();
+    // A hook that uses a Python extension's tag is rendered by Jinja2, as its files are.
+    let run_hook =
+        |hook: &hooks::Hook| match renderer.render_foreign_text(&hook.name, &hook.text, ctx) {
+            Some(script) => script
+                .map_err(|m| Error::new(format!("{}: {m}", hook.name)))
+                .and_then(|script| hooks::run_rendered(hook, &script, &project, shown)),
+            None => hooks::run_hook(hook, env, ctx, &project, shown),
+        };
+    for hook in &request.hooks.pre {
+        run_hook(hook)?;
+    }
+    // A pre-generation hook may change the answers (`cookiecutter.update({...})`): the names
+    // inside are decided again, as cookiecutter renders them after the hook.
+    let (plan, links) = if request.hooks.pre.is_empty() {
+        (plan, links)
+    } else {
+        renderer
+            .plan_with_links(ctx)
+            .map_err(|p| problems_error(&source.label, p))?
+    };
+    let written = write::write_plan(renderer, &plan, ctx, dir, &|| progress.tick())
+        .map_err(|p| problems_error(&source.label, vec![p]))?;
+    // Links kept as links (copier's `_preserve_symlinks`), checked to stay in the output.
+    write::write_links(dir, &links, Some(&request.target))?;
+    // The bar goes before the template's code prints.
+    progress.finish();
+    for hook in &request.hooks.post {
+        run_hook(hook)?;
+    }
+    let template_dir = request.source.local_dir();
+    hooks::run_tasks(
+        &request.hooks.tasks,
+        (env, ctx),
+        &project,
+        (shown, template_dir.as_deref()),
+        &|line| progress.say(line),
+    )?;
+    for (path, bytes) in &request.extra_files {
+        write::write_new_file(dir, path, bytes)?;
+    }
+
+    Ok(written)
+}
+
+/// `--no-cleanup` after a failure: what the run wrote so far is placed in the target as
+/// copier leaves it (without `.factory/`, and nothing recorded), by the same rules as a
+/// finished run; when even that cannot be done, the staging folder goes as usual.
+fn keep_partial(request: &Request, staging: Staging, ctx: &minijinja::Value) {
+    let keep = keep_existing(&request.source.manifest, request.renderer.env(), ctx)
+        .unwrap_or_else(|_| globset::GlobSet::empty());
+    let _ = staging.place(request.force, request.into_existing, &keep);
+}
+
+/// What the plan relies on that the template's tool deprecates, one line each.
+fn deprecations(renderer: &Renderer, plan: &[crate::render::tree::PlannedFile]) -> Vec<String> {
+    plan.iter()
+        .filter(|p| p.answers_below_root)
+        .map(|p| {
+            format!(
+                "`{}` is an answers file template below the template's root, which copier deprecates (\"Answers file template locations other than the template root directory are deprecated\"): it is written at `{}`; name that place with `_answers_file` in copier.yml and keep the template at the root",
+                crate::render::paths::shown(&renderer.content[p.content].path),
+                crate::render::paths::shown(&p.path)
+            )
+        })
+        .collect()
 }
 
 /// The extra files with their hashes and sizes.

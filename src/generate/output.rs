@@ -351,7 +351,12 @@ impl Staging {
     /// own files carried into the staged tree and the two exchanged (or, where that cannot
     /// be done, file by file under a journal), refusing symlinked folders in the target,
     /// which could lead outside it.
-    pub fn place(mut self, force: bool, keep_existing: &globset::GlobSet) -> Result<Placed> {
+    pub fn place(
+        mut self,
+        force: bool,
+        into_existing: bool,
+        keep_existing: &globset::GlobSet,
+    ) -> Result<Placed> {
         let target = self.target();
         let meta = match fs::symlink_metadata(&target) {
             Ok(meta) => meta,
@@ -397,11 +402,14 @@ impl Staging {
             }
             return Ok(Placed { staging: self });
         }
-        if !force {
+        if !force && !into_existing {
             return Err(not_empty(&self.shown()));
         }
         // Everything is checked before anything moves.
         let moves = self.replaced_files(&target, keep_existing)?;
+        if !force {
+            self.refuse_differing(&target, &moves)?;
+        }
         if !holds_current_dir(&target) {
             carry(&target, &self.dir, keep_existing)?;
             match self.exchange() {
@@ -447,7 +455,13 @@ impl Staging {
                 .strip_prefix(&self.dir)
                 .expect("below staging")
                 .to_path_buf();
-            if let Some(link) = link_on_the_way(target, &rel) {
+            // A link where the template writes a file is replaced by the file, as copier
+            // unlinks it: the link goes, nothing is written where it points. One on the way
+            // to a file, or where the template writes a folder, would lead the files below
+            // it wherever it points.
+            if let Some(link) = link_on_the_way(target, &rel)
+                && (link != rel || entry.file_type().is_dir())
+            {
                 return Err(link_error(&self.shown().join(link))
                     .hint("remove the link or generate into an empty folder"));
             }
@@ -475,6 +489,38 @@ impl Staging {
             moves.push(rel);
         }
         Ok(moves)
+    }
+
+    /// Into a folder that holds other files without `--force` (copier's copy without
+    /// `--overwrite`): refused when a file the template writes is there with other bytes
+    /// (copier asks, or stops without a terminal), or as a link or a folder. factory's own
+    /// `.factory/` is rewritten.
+    fn refuse_differing(&self, target: &Path, moves: &[PathBuf]) -> Result<()> {
+        let mut differing = Vec::new();
+        for rel in moves {
+            if rel.starts_with(".factory") {
+                continue;
+            }
+            let there = target.join(rel);
+            let Ok(meta) = fs::symlink_metadata(&there) else {
+                continue;
+            };
+            let same = meta.is_file()
+                && fs::symlink_metadata(self.dir.join(rel)).is_ok_and(|m| m.is_file())
+                && fs::read(&there).ok() == fs::read(self.dir.join(rel)).ok();
+            if !same {
+                differing.push(crate::render::paths::shown(&rel.to_string_lossy()).into_owned());
+            }
+        }
+        if differing.is_empty() {
+            return Ok(());
+        }
+        Err(Error::conflict(format!(
+            "{} holds files the template writes otherwise: {}",
+            self.shown().display(),
+            differing.join(", ")
+        ))
+        .hint("pass --force to write over them (copier's --overwrite), or move them away"))
     }
 
     /// Moves the staged tree to the missing target; never over something that appeared

@@ -6,6 +6,24 @@ use std::collections::{HashMap, HashSet};
 /// Paths longer than this break tools on Windows.
 pub const MAX_PATH_LEN: usize = 250;
 
+/// A file's path for a line of human text: every control character shown escaped, a
+/// newline too (a copier template may name a file `a\nb` or with an escape sequence, and a
+/// listing must stay one line per file and never drive the terminal).
+pub fn shown(path: &str) -> std::borrow::Cow<'_, str> {
+    if !path.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(path);
+    }
+    let mut shown = String::with_capacity(path.len() + 8);
+    for c in path.chars() {
+        if c.is_control() {
+            shown.extend(c.escape_debug());
+        } else {
+            shown.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(shown)
+}
+
 /// Refuses a relative output path that could leave the target folder or is not a plain
 /// name: absolute paths, drive letters, `..` and `.` parts, empty parts, backslashes, NUL
 /// and other control characters.
@@ -23,11 +41,13 @@ pub fn check_stored(path: &str) -> Result<(), String> {
 }
 
 /// [`check_inside`] for the output of a copier or cookiecutter template, which may name
-/// files with a tab or (on Unix, where it is no separator) a backslash, as those tools
-/// write them: every other rule holds, and a backslash still splits parts for the `..`
-/// rule, so `a\..\x` is refused on every system.
+/// files with control characters (a tab, a newline, a bell: the system allows all but NUL)
+/// or (on Unix, where it is no separator) a backslash, as those tools write them: every
+/// other rule holds, and a backslash still splits parts for the `..` rule, so `a\..\x` is
+/// refused on every system. Such a name is data: factory shows it escaped wherever it
+/// prints it (the content hash escapes it as `sha256sum` does; JSON and the log escape it).
 pub fn check_inside_foreign(path: &str) -> Result<(), String> {
-    let allowed = |c: char| c == '\t' || (cfg!(unix) && c == '\\');
+    let allowed = |c: char| (c.is_control() && c != '\0') || (cfg!(unix) && c == '\\');
     if !path.contains(allowed) {
         return check(path, true);
     }
@@ -376,9 +396,18 @@ mod tests {
             assert!(check_stored(good).is_ok(), "{good:?}");
             assert_eq!(check_inside(good).is_ok(), !good.contains(['\\', '\n']));
         }
-        // copier's and cookiecutter's output may hold a tab or a backslash, nothing else.
+        // copier's and cookiecutter's output may hold control characters (not NUL) or a
+        // backslash.
         assert!(check_inside_foreign("a\tb/c\\d.txt").is_ok() == cfg!(unix));
-        for bad in ["a\\..\\x", "..\\x", "a\nb", "/x\tb", "a\0b\t", "a//b\t"] {
+        assert!(check_inside_foreign("\u{7}\u{c}\n\t\u{b}x\u{1b}[2J").is_ok());
+        for bad in [
+            "a\\..\\x",
+            "..\\x",
+            "/x\tb",
+            "a\0b\t",
+            "a//b\t",
+            "a\n/../../x",
+        ] {
             assert!(check_inside_foreign(bad).is_err(), "{bad:?}");
         }
     }

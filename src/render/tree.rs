@@ -87,6 +87,11 @@ pub struct ContentFile {
 /// A link kept as a link: where it goes and what it points at (rendered).
 pub type PlannedLink = (String, String);
 
+/// One output path a content path renders to: the path, the context with the values of the
+/// `yield` tags on it, and whether copier's answers-file rule put it there from below the
+/// template's root ([`PlannedFile::answers_below_root`]).
+type PathBranch = (String, Option<minijinja::Value>, bool);
+
 /// A content file and where it goes.
 #[derive(Debug, Clone)]
 pub struct PlannedFile {
@@ -97,6 +102,10 @@ pub struct PlannedFile {
     /// The context with the values of copier's `yield` tags on its path (`None` when its
     /// path has none): what the file renders with.
     pub yielded: Option<minijinja::Value>,
+    /// copier's answers-file template found below the template's root (a part of its path
+    /// below the first rendered to the answers file's path), written at the answers file's
+    /// own path as copier writes it; copier deprecates the form.
+    pub answers_below_root: bool,
 }
 
 impl PlannedFile {
@@ -789,6 +798,17 @@ impl<'a> Renderer<'a> {
             .templates_suffix
             .as_deref()
             .filter(|s| !s.is_empty());
+        // copier's answers file path, which a rendered part of a name may equal (copier's
+        // `_render_parts`: the file is then written there).
+        let answers_file = (self.flavour == Flavour::Copier)
+            .then(|| {
+                ctx.get_attr("_copier_conf")
+                    .and_then(|conf| conf.get_attr("answers_file"))
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+            })
+            .flatten()
+            .filter(|a| !a.is_empty());
         let mut parts: HashMap<&str, Option<String>> = HashMap::new();
         let mut planned = Vec::with_capacity(self.content.len());
         let mut seen: HashSet<String> = HashSet::with_capacity(self.content.len());
@@ -798,7 +818,10 @@ impl<'a> Renderer<'a> {
                     continue 'files;
                 }
             }
-            let branches = match self.render_path(&file.path, ctx, &mut parts) {
+            let answers = answers_file
+                .as_deref()
+                .map(|a| (a, file.strip_suffix.as_deref()));
+            let branches = match self.render_path(&file.path, ctx, &mut parts, answers) {
                 Ok(branches) => branches,
                 Err(problem) => {
                     problems.push(problem);
@@ -806,7 +829,7 @@ impl<'a> Renderer<'a> {
                 }
             };
             // One output path per value a `yield` tag loops over (one when there is none).
-            for (mut out, yielded) in branches {
+            for (mut out, yielded, answers_below_root) in branches {
                 if let Some(suffix) = &file.strip_suffix
                     && let Some(stripped) = out.strip_suffix(suffix.as_str())
                 {
@@ -823,9 +846,10 @@ impl<'a> Renderer<'a> {
                 };
                 // copier's words for a path that would leave the project.
                 let checked = match checked {
-                    Err(message) if self.flavour == Flavour::Copier => {
-                        Err(format!("\"{out}\" is forbidden: {message}"))
-                    }
+                    Err(message) if self.flavour == Flavour::Copier => Err(format!(
+                        "\"{}\" is forbidden: {message}",
+                        paths::shown(&out)
+                    )),
                     other => other,
                 };
                 if let Err(message) = checked {
@@ -859,6 +883,7 @@ impl<'a> Renderer<'a> {
                     content: index,
                     path: out,
                     yielded,
+                    answers_below_root,
                 });
             }
         }
@@ -907,15 +932,21 @@ impl<'a> Renderer<'a> {
     /// A content path rendered part by part: one output path, or one per value a part's
     /// `yield` tag loops over (with that value bound for the parts after it and the file);
     /// none when a part renders empty. Parts outside any yield are rendered once per run.
+    /// With `answers` (copier's answers file path, and the suffix the file's name drops), a
+    /// part that renders to that path ends the path there, as copier's `_render_parts`
+    /// does; the branch says whether that part was below the root.
     fn render_path<'s>(
         &self,
         path: &'s str,
         ctx: &minijinja::Value,
         cache: &mut HashMap<&'s str, Option<String>>,
-    ) -> Result<Vec<(String, Option<minijinja::Value>)>, RenderProblem> {
-        let mut branches: Vec<(String, Option<minijinja::Value>)> = vec![(String::new(), None)];
+        answers: Option<(&str, Option<&str>)>,
+    ) -> Result<Vec<PathBranch>, RenderProblem> {
+        let mut branches: Vec<PathBranch> = vec![(String::new(), None, false)];
+        let mut done: Vec<PathBranch> = Vec::new();
         let mut at = 0;
-        for part in path.split('/') {
+        let count = path.split('/').count();
+        for (depth, part) in path.split('/').enumerate() {
             // The template path up to this part, named when it does not render.
             at += part.len() + 1;
             let upto = &path[..(at - 1).min(path.len())];
@@ -930,7 +961,7 @@ impl<'a> Renderer<'a> {
                 false => None,
             };
             let mut next = Vec::with_capacity(branches.len());
-            for (out, yielded) in branches {
+            for (out, yielded, _) in branches {
                 let here = yielded.as_ref().unwrap_or(ctx);
                 let rendered: Vec<(Option<String>, Option<minijinja::Value>)> = match &tag {
                     Some(tag) => {
@@ -976,17 +1007,32 @@ impl<'a> Renderer<'a> {
                 };
                 for (name, yielded) in rendered {
                     let Some(name) = name else { continue };
+                    if let Some((answers, strip)) = answers {
+                        let last = depth + 1 == count;
+                        let bare = match strip {
+                            Some(suffix) if last => name.strip_suffix(suffix),
+                            _ => Some(name.as_str()),
+                        };
+                        if bare == Some(answers) {
+                            // The file goes where the answers file goes, whatever parts
+                            // were before or after; the suffix is dropped by the caller.
+                            let end = if last { &name[answers.len()..] } else { "" };
+                            done.push((format!("{answers}{end}"), yielded, depth > 0));
+                            continue;
+                        }
+                    }
                     let mut out = out.clone();
                     if !out.is_empty() {
                         out.push('/');
                     }
                     out.push_str(&name);
-                    next.push((out, yielded));
+                    next.push((out, yielded, false));
                 }
             }
             branches = next;
         }
-        Ok(branches)
+        done.extend(branches);
+        Ok(done)
     }
 
     /// Whether a name (or a pattern) holds template syntax with the delimiters in effect.

@@ -111,17 +111,19 @@ fn documents_of(
                         "YAML include file path must be a relative path".to_string(),
                     ));
                 }
-                if relative.split('/').any(|part| part == "..") {
-                    return Err(at(
+                // Named relative to the template's root; the caller, which knows where that
+                // is, names it absolutely as copier does.
+                let relative = normalized(relative).map_err(|above| {
+                    at(
                         origin,
                         1,
                         0,
                         format!(
-                            "\"{relative}\" is forbidden: YAML include file path must be inside the template directory"
+                            "\"{above}\" is forbidden: YAML include file path must be inside the template directory"
                         ),
-                    ));
-                }
-                let files = include(relative.trim_start_matches("./"))
+                    )
+                })?;
+                let files = include(&relative)
                     .map_err(|m| at(origin, 1, 0, format!("!include {relative}: {m}")))?;
                 for (path, text) in files {
                     documents_of(&text, &path, include, depth + 1, out)?;
@@ -176,6 +178,28 @@ fn documents_of(
         }
     }
     Ok(())
+}
+
+/// An `!include` pattern with `.` and `NAME/..` undone; when it leads above the template's
+/// root, `Err` with that path (`../outside/x.yml`).
+fn normalized(pattern: &str) -> Result<String, String> {
+    let mut kept: Vec<&str> = Vec::new();
+    let mut above = 0;
+    for part in pattern.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if kept.pop().is_none() {
+                    above += 1;
+                }
+            }
+            other => kept.push(other),
+        }
+    }
+    match above {
+        0 => Ok(kept.join("/")),
+        _ => Err(format!("{}{}", "../".repeat(above), kept.join("/"))),
+    }
 }
 
 /// The documents of `text`, every tag checked.

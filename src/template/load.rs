@@ -14,16 +14,39 @@ pub fn manifest_of(files: &TemplateFiles, label: &str, name_hint: &str) -> crate
         .map_err(|e| {
             // In a folder, the file's own path (`DIR/cookiecutter.json:1:20`), which
             // editors open and cookiecutter's message names.
-            let location = match std::path::Path::new(label).is_dir() {
-                true => std::path::Path::new(label)
-                    .join(e.location())
-                    .display()
-                    .to_string(),
+            let folder = std::path::Path::new(label);
+            let location = match folder.is_dir() {
+                true => folder.join(e.location()).display().to_string(),
                 false => format!("{label}: {}", e.location()),
             };
-            crate::Error::new(format!("{location}: {}", e.message))
+            let message = match folder.is_dir() {
+                true => forbidden_absolute(folder, &e.message).unwrap_or(e.message),
+                false => e.message,
+            };
+            crate::Error::new(format!("{location}: {message}"))
                 .hint("fix the manifest; `factory validate --path DIR` lists every problem")
         })
+}
+
+/// copier names an `!include` that leads out of the template by the path it resolves to
+/// (its ForbiddenPathError, `"/abs/outside/x.yml" is forbidden`, which scripts match): the
+/// path relative to the template's root that the config reader names, made absolute.
+fn forbidden_absolute(folder: &std::path::Path, message: &str) -> Option<String> {
+    let (relative, rest) = message.strip_prefix('"')?.split_once("\" is forbidden")?;
+    if !relative.starts_with("../") {
+        return None;
+    }
+    let mut path = std::fs::canonicalize(folder).ok()?;
+    for part in relative.split('/') {
+        match part {
+            ".." => {
+                path.pop();
+            }
+            part => path.push(part),
+        }
+    }
+    let path = std::fs::canonicalize(&path).unwrap_or(path);
+    Some(format!("\"{}\" is forbidden{rest}", path.display()))
 }
 
 /// The manifest and the text it came from (for pointing at lines).

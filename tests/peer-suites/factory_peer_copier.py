@@ -197,6 +197,15 @@ def _warn_deprecated(result: core.Result) -> None:
             "This migration configuration is deprecated. Please switch to the new format.",
             DeprecationWarning,
         )
+    if re.search(r"^warning: .* answers file template below the template's root, which copier deprecates", result.stderr, re.M):
+        import warnings
+
+        warnings.warn(
+            "Answers file template locations other than the template root directory are "
+            "deprecated. Specify a non-default answers file name/location via the "
+            "`_answers_file` setting in the `copier.yaml` file instead.",
+            DeprecationWarning,
+        )
 
 
 def _finish(result: core.Result, dst: Path, ok_codes=(0,)) -> None:
@@ -209,7 +218,7 @@ def _finish(result: core.Result, dst: Path, ok_codes=(0,)) -> None:
 
 def run_copy(self) -> None:
     api = "run_copy"
-    _check_unsupported(self, api, mapped=("skip_tasks", "ask"))
+    _check_unsupported(self, api, mapped=("skip_tasks", "ask", "cleanup_on_error"))
     dst = Path(self.dst_path).absolute()
     if self.src_path is None:
         # copier copies from the template the project's answers file names, with its
@@ -246,6 +255,8 @@ def run_copy(self) -> None:
         args.append("--dry-run")
     if self.skip_tasks:
         args.append("--skip-tasks")
+    if not self.cleanup_on_error:
+        args.append("--no-cleanup")
     for pattern in self.ask:
         args += ["--ask", str(pattern)]
     _common(self, args, src)
