@@ -133,6 +133,15 @@ fn text_of(value: Option<&Value>) -> Option<String> {
     }
 }
 
+/// The text of the top-level `key: value` line of a YAML mapping, as written.
+fn written_scalar(text: &str, key: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let value = line.strip_prefix(key)?.trim_start().strip_prefix(':')?;
+        let value = value.split(" #").next().unwrap_or("").trim();
+        (!value.is_empty()).then(|| value.to_string())
+    })
+}
+
 impl CopierRecord {
     /// Reads the answers file `name` of the project in `dir`.
     pub fn read(dir: &Path, name: &str) -> Result<CopierRecord> {
@@ -152,7 +161,13 @@ impl CopierRecord {
             ))
             .hint("copier writes `_src_path` (where the template is) and `_commit` (the version) there; add them, or generate the project again")
         })?;
-        let commit = text_of(map.get("_commit")).ok_or_else(|| {
+        let commit = match map.get("_commit") {
+            // copier writes with PyYAML (YAML 1.1), where an abbreviated hash such as
+            // `71265e0` is a string; YAML 1.2 reads it as a number: the text is the commit.
+            Some(Value::Number(_)) => written_scalar(&text, "_commit"),
+            other => text_of(other),
+        }
+        .ok_or_else(|| {
             Error::new(format!(
                 "{} names no `_commit`: the template version the project was made from is unknown",
                 path.display()
@@ -292,6 +307,19 @@ pub fn template_location(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_abbreviated_commit_that_yaml_1_2_reads_as_a_number_is_its_text() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(".copier-answers.yml"),
+            "# Changes here will be overwritten by Copier\n_commit: 71265e0\n_src_path: /t/tpl\nq: 1\n",
+        )
+        .unwrap();
+        let record = CopierRecord::read(dir.path(), ".copier-answers.yml").unwrap();
+        assert_eq!(record.commit, "71265e0");
+        assert_eq!(record.answers["q"], json!(1));
+    }
 
     #[test]
     fn cruft_is_written_back_as_cruft_writes_it() {
