@@ -494,6 +494,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_join_of_copiers_python_paths_is_read_as_pathjoin() {
+        assert_eq!(
+            python_path_division("python {{ _copier_conf.src_path / 'tasks.py' }} 1"),
+            "python {{ pathjoin(_copier_conf.src_path, 'tasks.py') }} 1"
+        );
+        assert_eq!(
+            python_path_division("[[ _copier_conf.dst_path/\"a\" / name ]]"),
+            "[[ pathjoin(_copier_conf.dst_path, \"a\", name) ]]"
+        );
+        // Anything else is left as it is: a division of numbers, a path without a join.
+        for text in ["{{ 4 / 2 }}", "{{ _copier_conf.src_path }}", "a / b"] {
+            assert_eq!(python_path_division(text), text);
+        }
+    }
+
+    #[test]
     fn an_argument_list_is_announced_as_python_shows_a_list() {
         let list =
             |items: &[&str]| python_list(&items.iter().map(|s| s.to_string()).collect::<Vec<_>>());

@@ -35,12 +35,16 @@ pub fn apply(dir: &Path, plan: &Plan, extra: &[(String, Vec<u8>)]) -> Result<()>
     for (path, bytes) in extra {
         writes.push((path.clone(), Some(bytes), false, false));
     }
+    // A link the plan itself replaces (the project's file is one) is moved away, never
+    // written through; any other link, or one on the way to a file, is refused.
+    let planned: std::collections::HashSet<&str> =
+        plan.steps.iter().map(|s| s.path.as_str()).collect();
     for (path, _, _, _) in &writes {
-        // A link the plan replaces is moved away, never written through; a link on the
-        // way to it would lead the write out.
-        if let Some(parent) = Path::new(path).parent() {
-            crate::render::write::check_no_symlink(dir, parent)?;
-        }
+        let checked = match planned.contains(path.as_str()) {
+            true => Path::new(path).parent().unwrap_or(Path::new("")),
+            false => Path::new(path),
+        };
+        crate::render::write::check_no_symlink(dir, checked)?;
         if fs::symlink_metadata(dir.join(path)).is_ok_and(|m| m.is_dir()) {
             return Err(Error::new(format!(
                 "{} is a folder; the upgrade writes a file there",
