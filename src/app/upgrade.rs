@@ -743,14 +743,7 @@ fn apply_upgrade(
 
 /// The gate `generate` has (hooks, tasks and Python extensions only with `--trust`), for one
 /// side of the upgrade; the hooks it may run.
-fn gate(
-    request: &PlanTemplateUpgrade,
-    sides: &Sides,
-) -> Result<(
-    crate::generate::hooks::Hooks,
-    crate::generate::hooks::Hooks,
-    Migrations,
-)> {
+fn gate(request: &PlanTemplateUpgrade, sides: &Sides) -> Result<Judged> {
     let (base, theirs) = (&sides.base.source, &sides.theirs.source);
     let hooks = |s: &ResolvedSource| -> Result<crate::generate::hooks::Hooks> {
         let mut hooks = crate::generate::hooks::Hooks::of(&s.files, &s.manifest)?;
@@ -1143,16 +1136,16 @@ impl Migrations {
     }
 }
 
-/// Before anything runs: the gate, copier's note on its legacy migration form, and its
-/// refusal of a downgrade.
-fn judge(
-    up: Upgrade,
-    sides: &Sides,
-) -> Result<(
+/// What may run: each side's hooks (tasks included) and the migrations between them.
+type Judged = (
     crate::generate::hooks::Hooks,
     crate::generate::hooks::Hooks,
     Migrations,
-)> {
+);
+
+/// Before anything runs: the gate, copier's note on its legacy migration form, and its
+/// refusal of a downgrade.
+fn judge(up: Upgrade, sides: &Sides) -> Result<Judged> {
     let judged = gate(up.request, sides)?;
     if judged.2.legacy {
         up.session.deprecated("a migration is in copier's legacy form ({version, before, after}), which copier deprecates (\"This migration configuration is deprecated\"): write each as {command, version, when}".into());

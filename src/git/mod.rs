@@ -176,6 +176,17 @@ pub struct Unmerged<'a> {
     pub theirs: Option<&'a [u8]>,
 }
 
+/// The work tree of `repo` and `dir` relative to it (links resolved), when it is inside.
+fn path_in_worktree(
+    repo: &git2::Repository,
+    dir: &Path,
+) -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+    let workdir = std::fs::canonicalize(repo.workdir()?).ok()?;
+    let here = std::fs::canonicalize(dir).ok()?;
+    let inside = here.strip_prefix(&workdir).ok()?.to_path_buf();
+    Some((workdir, inside))
+}
+
 /// Marks `files` as unmerged in the index of the repository `dir` is in, as copier does after
 /// an inline merge, so `git status` shows them as `UU` until resolved: stage 1 the old
 /// version, stage 2 what the index had (the project's), stage 3 the new version. A file the
@@ -185,13 +196,7 @@ pub fn mark_unmerged(dir: &Path, files: &[Unmerged]) -> Result<()> {
         return Ok(());
     };
     let fail = |e: git2::Error| Error::new(format!("git in {}: {}", dir.display(), e.message()));
-    let (Some(workdir), Ok(here)) = (repo.workdir(), std::fs::canonicalize(dir)) else {
-        return Ok(());
-    };
-    let Ok(workdir) = std::fs::canonicalize(workdir) else {
-        return Ok(());
-    };
-    let Ok(inside) = here.strip_prefix(&workdir) else {
+    let Some((workdir, inside)) = path_in_worktree(&repo, dir) else {
         return Ok(());
     };
     let index = repo.index().map_err(fail)?;
@@ -263,13 +268,7 @@ pub fn sync_executable_bits(dir: &Path, files: &[(&str, bool)]) -> Result<()> {
     if !matches!(file_mode, Ok(false)) {
         return Ok(());
     }
-    let (Some(workdir), Ok(here)) = (repo.workdir(), std::fs::canonicalize(dir)) else {
-        return Ok(());
-    };
-    let Ok(workdir) = std::fs::canonicalize(workdir) else {
-        return Ok(());
-    };
-    let Ok(inside) = here.strip_prefix(&workdir) else {
+    let Some((_, inside)) = path_in_worktree(&repo, dir) else {
         return Ok(());
     };
     let mut index = repo.index().map_err(fail)?;
