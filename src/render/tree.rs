@@ -402,7 +402,7 @@ impl<'a> Renderer<'a> {
                 "the content folder `{content_dir}` (content: / copier's _subdirectory) is not in the template"
             ));
         }
-        let mut env = super::environment_with(settings, &manifest.envops)?;
+        let mut env = super::environment_for(settings, manifest)?;
         let delimiter = |key: &str, default: &str| {
             manifest
                 .envops

@@ -192,9 +192,59 @@ def _warn_deprecated(result: core.Result) -> None:
         )
 
 
+# copier's FutureWarning for each of its deprecated builtins (`DEFAULT_DATA`).
+BUILTIN_WARNINGS = {
+    "now": (
+        "'now' will be removed in a future release of Copier.\n"
+        "Please use this instead: {{ '%Y-%m-%d %H:%M:%S' | strftime }}\n"
+        "strftime format reference https://strftime.org/"
+    ),
+    "make_secret": (
+        "'make_secret' will be removed in a future release of Copier.\n"
+        "Please use this instead: {{ 999999999999999999999999999999999|ans_random|hash('sha512') }}\n"
+        "random and hash filters documentation: https://docs.ansible.com/ansible/2.3/playbooks_filters.html"
+    ),
+}
+
+
+def _warn_builtins(result: core.Result) -> None:
+    """factory's warning that a template called copier's deprecated `now()` or
+    `make_secret()`, as copier's FutureWarning (factory says it once per builtin)."""
+    import warnings
+
+    for name in re.findall(r"^warning: `(\w+)\(\)` is deprecated", result.stderr, re.MULTILINE):
+        if name in BUILTIN_WARNINGS:
+            warnings.warn(BUILTIN_WARNINGS[name], FutureWarning)
+
+
+def _builtin_stand_in(name: str, value: object) -> bool:
+    """Whether a data value is a stand-in for one of copier's own builtins that factory
+    gives copier templates with the same contract: a function of no arguments named
+    `make_secret` that returns a hex secret, or `now` that returns an aware datetime.
+    Left out of the answers, factory's builtin stands; any other callable is refused."""
+    import datetime
+    import inspect
+
+    if name not in BUILTIN_WARNINGS or not callable(value):
+        return False
+    try:
+        inspect.signature(value).bind()
+    except (TypeError, ValueError):
+        return False
+    returned = value()
+    if name == "make_secret":
+        return isinstance(returned, str) and re.fullmatch(r"[0-9a-f]{32,}", returned) is not None
+    return isinstance(returned, datetime.datetime) and returned.tzinfo is not None
+
+
+def _data(worker) -> dict:
+    return {k: v for k, v in dict(worker.data).items() if not _builtin_stand_in(k, v)}
+
+
 def _finish(result: core.Result, dst: Path, ok_codes=(0,)) -> None:
     _warn_dirty(result)
     _warn_deprecated(result)
+    _warn_builtins(result)
     if result.code not in ok_codes:
         _raise(result)
     core.drop_provenance(dst)
@@ -211,8 +261,9 @@ def run_copy(self) -> None:
         raise AdapterError(api, "vcs_ref", ref, "a copy has no current reference")
     if ref is not None:
         args += ["--ref", ref]
-    if self.data:
-        args += ["--answers", core.answers_file(dict(self.data), api)]
+    data = _data(self)
+    if data:
+        args += ["--answers", core.answers_file(data, api)]
     if self.answers_file is not None:
         args += ["--answers-file", str(self.answers_file)]
     args += [f"--exclude={pattern}" for pattern in self.exclude]
@@ -264,7 +315,7 @@ def run_update(self) -> None:
     if conflict is None:
         raise AdapterError(api, "conflict", self.conflict)
     args += ["--conflict-style", conflict]
-    for key, value in dict(self.data).items():
+    for key, value in _data(self).items():
         core._check_expressible(api, f"data[{key!r}]", value)
         args += ["--set", f"{key}={core.set_value(value)}"]
     if self.defaults:
@@ -311,7 +362,7 @@ def run_recopy(self) -> None:
         ref = recorded.get("_commit") if ref == ":current:" else None
     if ref:
         args += ["--ref", str(ref)]
-    for key, value in dict(self.data).items():
+    for key, value in _data(self).items():
         core._check_expressible(api, f"data[{key!r}]", value)
         args += ["--set", f"{key}={core.set_value(value)}"]
     if self.defaults:
