@@ -224,6 +224,10 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         .map_err(|p| fail(problems_error(&source.label, vec![p])))?;
     // Links kept as links (copier's `_preserve_symlinks`), checked to stay in the output.
     write::write_links(&staging.dir, &links, Some(&request.target)).map_err(fail)?;
+    let folders = renderer
+        .plan_folders(&ctx)
+        .map_err(|p| fail(problems_error(&source.label, vec![p])))?;
+    write::write_folders(&staging.dir, &folders, &links).map_err(fail)?;
     // The bar goes before the template's code prints.
     progress.finish();
     for hook in &request.hooks.post {

@@ -755,6 +755,37 @@ impl<'a> Renderer<'a> {
         }
     }
 
+    /// copier's folders: every folder of the content whose rendered path is neither empty
+    /// nor excluded, made even when no file ends up in it (copier makes each folder it walks,
+    /// `five/` when its one file's name renders empty). None for other flavours, which make
+    /// a folder only for the files in it.
+    pub fn plan_folders(&self, ctx: &minijinja::Value) -> Result<Vec<String>, RenderProblem> {
+        if self.flavour != Flavour::Copier || self.manifest.content_is_templated() {
+            return Ok(Vec::new());
+        }
+        let excluded = self.copier_exclusions(ctx)?;
+        let mut folders: Vec<&str> = paths::folders_of(
+            self.content
+                .iter()
+                .filter(|c| c.link.is_none())
+                .map(|c| c.path.as_str()),
+        )
+        .into_iter()
+        .collect();
+        folders.sort_unstable();
+        let mut parts = HashMap::new();
+        let mut out = std::collections::BTreeSet::new();
+        for folder in folders {
+            for (path, _) in self.render_path(folder, ctx, &mut parts)? {
+                // A folder that would leave the project is its files' error, said by `plan`.
+                if paths::check_inside_foreign(&path).is_ok() && !excluded.is_excluded(&path) {
+                    out.insert(path);
+                }
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
     /// Every content entry (files and kept links) and where it goes.
     fn plan_all(&self, ctx: &minijinja::Value) -> Result<Vec<PlannedFile>, Vec<RenderProblem>> {
         if self.manifest.content_is_templated() {

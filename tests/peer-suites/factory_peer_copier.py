@@ -70,7 +70,7 @@ def _error_class(stderr: str):
         (r"task .*(failed|exited)|tasks? failed", errors.TaskError),
         (r"Property '\w+' is required", KeyError),
         (r"copier\.ya?ml", errors.InvalidConfigFileError),
-        (r"Invalid answer type", TypeError),
+        (r"Invalid answer type|Invalid answer \"None\" of type", errors.InvalidTypeError),
         (r"validator|not a valid|invalid (value|answer)|not usable|failed validation", ValueError),
         (r"not a git|dirty|uncommitted|no answers file|downgrad", errors.UserMessageError),
     ]
@@ -282,10 +282,21 @@ def run_copy(self) -> None:
         args += ["--ask", str(pattern)]
     _common(self, args, src)
     result = core.run(args, interactive=INTERACTIVE["on"], env=_user_defaults(self, _environment(), api))
+    _raise_git_refusal(result)
     # A source that is no template (copier's ValueError for a missing local template).
     if result.code != 0 and re.search(r"no template named `[^`]*` in the store|^error: .* is not a folder$", result.stderr, re.MULTILINE):
         _raise(result, ValueError)
     _finish(result, dst)
+
+
+def _raise_git_refusal(result: core.Result) -> None:
+    """A repository URL git would read as an option (`git+--upload-pack=…`): factory refuses
+    it before running git; copier hands it to git (after `--`), whose failure is plumbum's
+    ProcessExecutionError, which is what its callers catch."""
+    if result.code != 0 and "git would read it as an option" in result.stderr:
+        from plumbum import ProcessExecutionError
+
+        raise ProcessExecutionError(result.argv, result.code, result.stdout, result.stderr)
 
 
 def _answers_path(worker) -> Path:
