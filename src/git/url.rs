@@ -251,10 +251,7 @@ mod tests {
             Some("https://example.com/t".to_string())
         );
         for bad in ["git+--upload-pack=touch x", "git+templates/t"] {
-            assert!(
-                resolve(bad, &Abbreviations::default()).is_err(),
-                "{bad}"
-            );
+            assert!(resolve(bad, &Abbreviations::default()).is_err(), "{bad}");
         }
         assert!(check_not_an_option("ssh://-oProxyCommand=id/r").is_err());
         assert!(check_not_an_option("git@-oProxyCommand=id:r").is_err());

@@ -60,7 +60,10 @@ mod tests {
         let mut env = Environment::new();
         register(&mut env, &settings);
         let out = env
-            .render_str("{{ now() }}|{{ now().year }}|{{ now().strftime('%H') }}", ())
+            .render_str(
+                "{{ now() }}|{{ now().year }}|{{ now().strftime('%H') }}",
+                (),
+            )
             .unwrap();
         assert_eq!(out, "2026-01-04 21:05:09.250000+00:00|2026|21");
         assert_eq!(settings.take_deprecated(), vec!["now"]);
