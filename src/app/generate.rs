@@ -232,8 +232,10 @@ fn generate_into(
     // cookiecutter's -o is the folder its project folder is made in; which project folder
     // the answers decide, so that target is checked once they are known.
     let into_parent = resolved.manifest.flavour() == Flavour::Cookiecutter;
+    // copier copies over a folder that holds files, judging each file (generate::existing).
+    let over = request.overwrite || resolved.manifest.flavour() == Flavour::Copier;
     if !request.dry_run && !into_parent {
-        prepare_target(session, &output, request.overwrite)?;
+        prepare_target(session, &output, over)?;
     }
     let hooks = gate(&request, &resolved)?;
     refuse_replay_through_links(session, &request, &resolved)?;

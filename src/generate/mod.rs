@@ -5,6 +5,7 @@
 //! beside the target, add `.factory/`, move the result into place, and optionally commit it.
 
 pub mod adopted;
+pub mod existing;
 pub mod hooks;
 pub mod output;
 pub mod provenance;
@@ -22,7 +23,7 @@ use crate::render::tree::{RenderProblem, Renderer};
 use crate::render::write;
 use crate::source::ResolvedSource;
 use crate::template::answers::Answers;
-use crate::template::manifest::Manifest;
+use crate::template::manifest::{Flavour, Manifest};
 use output::Staging;
 use provenance::{Scaffold, TemplateOrigin};
 
@@ -172,6 +173,23 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         }
         progress.finish();
         files.extend(extra_hashed(&request.extra_files));
+        if source.manifest.flavour() == Flavour::Copier {
+            let keep = keep_existing(&source.manifest, renderer.env(), &ctx, &[]).map_err(fail)?;
+            let executable = |path: &str| {
+                plan.iter().find(|p| p.path == path).is_some_and(|p| {
+                    renderer.files().files[renderer.content[p.content].index].executable
+                })
+            };
+            copier_decisions(
+                request,
+                &request.target,
+                &files,
+                &executable,
+                &keep,
+                progress,
+            )
+            .map_err(fail)?;
+        }
         let (tree, listing, byte_count) = provenance_of(files);
         return Ok(Outcome {
             execution_id,
@@ -241,7 +259,7 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         write::write_new_file(&staging.dir, path, bytes).map_err(fail)?;
     }
 
-    let keep = keep_existing(&source.manifest, env, &ctx).map_err(fail)?;
+    let mut keep = keep_existing(&source.manifest, env, &ctx, &[]).map_err(fail)?;
     // The provenance describes the tree that is finally placed: what hooks and tasks left
     // (they may add, change or delete anything), the extra files, and the target's own
     // files that `_skip_if_exists` keeps.
@@ -256,6 +274,15 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         hash::list_files(&staging.dir).map_err(fail)?
     };
     let target = staging.target();
+    // copier over a folder that holds files: each judged, identical ones left as they are.
+    let copier_over = source.manifest.flavour() == Flavour::Copier;
+    if copier_over {
+        let executable = |path: &str| is_executable(&staging.dir.join(path));
+        let decided = copier_decisions(request, &target, &files, &executable, &keep, progress)
+            .map_err(fail)?;
+        let identical: Vec<&str> = decided.identical().collect();
+        keep = keep_existing(&source.manifest, env, &ctx, &identical).map_err(fail)?;
+    }
     for (file, size) in &mut files {
         let existing = target.join(&file.path);
         if keep.is_match(&file.path) && existing.is_file() {
@@ -294,7 +321,9 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
     scaffold
         .write_into(&staging.dir, &tree.manifest)
         .map_err(fail)?;
-    let placed = staging.place(request.force, &keep).map_err(fail)?;
+    let placed = staging
+        .place(request.force || copier_over, &keep)
+        .map_err(fail)?;
     if request.git {
         let mut message = format!(
             "Scaffold from {}\n\nfactory execution {execution_id}\ncontent {}",
@@ -336,12 +365,63 @@ fn provenance_of(files: Vec<(HashedFile, u64)>) -> (hash::TreeHash, Vec<(String,
 
 /// The files a template keeps when they exist in the target (copier's `_skip_if_exists`),
 /// each pattern rendered over the answers as copier renders them.
+/// copier's decision for each file against the folder it copies over, each said on the
+/// way; a file that differs and is neither forced nor skipped stops the run.
+fn copier_decisions(
+    request: &Request,
+    target: &Path,
+    files: &[(HashedFile, u64)],
+    executable: &dyn Fn(&str) -> bool,
+    keep: &globset::GlobSet,
+    progress: &dyn Progress,
+) -> Result<existing::Decisions> {
+    let always: Vec<String> = request.extra_files.iter().map(|(p, _)| p.clone()).collect();
+    let skip = |path: &str| keep.is_match(path);
+    let candidates = files.iter().map(|(file, _)| existing::Candidate {
+        file,
+        executable: executable(&file.path),
+    });
+    let settle = existing::Settle {
+        force: request.force,
+        skip: &skip,
+        always: &always,
+    };
+    let decided = existing::decide(target, candidates, &settle)?;
+    for line in decided.lines() {
+        progress.say(&line);
+    }
+    decided.check_settled(&request.target)?;
+    Ok(decided)
+}
+
+#[cfg(unix)]
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(_path: &Path) -> bool {
+    false
+}
+
+/// The files a run leaves as the target has them: those `_skip_if_exists` (and `--skip`)
+/// patterns name, and the `also` paths exactly (copier's identical files).
 fn keep_existing(
     manifest: &Manifest,
     env: &minijinja::Environment<'static>,
     ctx: &minijinja::Value,
+    also: &[&str],
 ) -> Result<globset::GlobSet> {
     let mut keep = globset::GlobSetBuilder::new();
+    for path in also {
+        keep.add(
+            globset::GlobBuilder::new(&globset::escape(path))
+                .literal_separator(true)
+                .build()
+                .map_err(|e| Error::new(format!("`{path}`: {e}")))?,
+        );
+    }
     for pattern in &manifest.skip_if_exists {
         let pattern = &crate::bounded::render_str_bounded(env, pattern, ctx)
             .map_err(|e| Error::new(format!("_skip_if_exists `{pattern}`: {e}")))?;
