@@ -388,3 +388,131 @@ fn git_plus_url_is_a_repository_and_what_follows_is_checked() {
         "demo\n"
     );
 }
+
+/// copier's per-file lines in `stderr`, colours removed, for the files named (copier also
+/// announces folders and its answers file).
+fn file_lines(stderr: &str, files: &[&str]) -> Vec<String> {
+    let colour = regex::Regex::new("\x1b\\[[0-9;]*m").unwrap();
+    let mut lines: Vec<String> = colour
+        .replace_all(stderr, "")
+        .lines()
+        .filter(|l| files.iter().any(|f| l.ends_with(&format!("  {f}"))))
+        .map(str::to_string)
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn a_copy_over_a_folder_that_holds_files_judges_each_file_as_copier_does() {
+    let env = Env::new();
+    let template = env.template(
+        "over",
+        &[
+            ("copier.yml", "name: demo\n_skip_if_exists: [kept.txt]\n"),
+            ("same.txt", "same\n"),
+            ("changed.txt.jinja", "{{ name }}\n"),
+            ("kept.txt", "kept\n"),
+        ],
+    );
+    let files = ["same.txt", "changed.txt", "kept.txt"];
+    let t = template.to_str().unwrap();
+    let first = env.run(&["generate", t, "-o", "ours", "--defaults"]);
+    first.ok();
+    assert_eq!(
+        file_lines(&first.stderr, &files),
+        [
+            "    create  changed.txt",
+            "    create  kept.txt",
+            "    create  same.txt"
+        ]
+    );
+    let edit = |dir: &str| {
+        std::fs::write(env.path(&format!("{dir}/changed.txt")), "mine\n").unwrap();
+        std::fs::write(env.path(&format!("{dir}/kept.txt")), "mine\n").unwrap();
+        std::fs::write(env.path(&format!("{dir}/own.txt")), "own\n").unwrap();
+    };
+    edit("ours");
+    let stamp = |dir: &str| {
+        std::fs::metadata(env.path(&format!("{dir}/same.txt")))
+            .unwrap()
+            .modified()
+            .unwrap()
+    };
+    let before = stamp("ours");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+
+    // A file that differs, neither forced nor skipped: nothing is placed.
+    let refused = env.run(&["generate", t, "-o", "ours", "--defaults"]);
+    refused.expect_code(1);
+    assert!(
+        refused
+            .stderr
+            .contains("already holds 1 file the template writes otherwise: changed.txt"),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("--force"), "{}", refused.stderr);
+    let read = |p: &str| std::fs::read_to_string(env.path(p)).unwrap();
+    assert_eq!(read("ours/changed.txt"), "mine\n");
+
+    let forced = env.run(&["generate", t, "-o", "ours", "--defaults", "--force"]);
+    forced.ok();
+    let ours = file_lines(&forced.stderr, &files);
+    assert_eq!(
+        ours,
+        [
+            "  conflict  changed.txt",
+            "  conflict  kept.txt",
+            " identical  same.txt",
+            " overwrite  changed.txt",
+            "      skip  kept.txt",
+        ]
+    );
+    assert_eq!(read("ours/changed.txt"), "demo\n");
+    assert_eq!(read("ours/kept.txt"), "mine\n");
+    assert_eq!(read("ours/own.txt"), "own\n");
+    // The identical file was left as it was, its time too.
+    assert_eq!(stamp("ours"), before);
+    // --quiet says nothing of it.
+    let quiet = env.run(&[
+        "generate",
+        t,
+        "-o",
+        "ours",
+        "--defaults",
+        "--force",
+        "--quiet",
+    ]);
+    quiet.ok();
+    assert_eq!(quiet.stderr, "");
+
+    let Some(copier) = copier() else { return };
+    let copy = |extra: &[&str]| {
+        let mut command = reference_command(&env, &copier);
+        command
+            .args(["copy", "--defaults"])
+            .args(extra)
+            .arg(&template)
+            .arg(env.path("theirs"))
+            .env("HOME", env.dir.path());
+        command.output().unwrap()
+    };
+    let made = copy(&[]);
+    assert!(made.status.success());
+    let said = String::from_utf8_lossy(&made.stderr).into_owned();
+    assert_eq!(file_lines(&said, &files), file_lines(&first.stderr, &files));
+    edit("theirs");
+    let before = stamp("theirs");
+    // copier, without a terminal to ask on, stops too.
+    assert!(!copy(&[]).status.success());
+    assert_eq!(read("theirs/changed.txt"), "mine\n");
+    let over = copy(&["--overwrite"]);
+    assert!(over.status.success());
+    assert_eq!(
+        file_lines(&String::from_utf8_lossy(&over.stderr), &files),
+        ours
+    );
+    assert_eq!(stamp("theirs"), before);
+    common::python::assert_same(&tree(&env.path("ours")), &tree(&env.path("theirs")), "over");
+}

@@ -5,6 +5,14 @@ the tests call them by (`copier.run_copy`, `copier._main.run_copy`, `Worker(...)
 `copier.cli.CopierApp` through its subcommands, the `copier` command the prompt tests spawn)
 becomes `factory generate` / `factory upgrade` on the same folders. copier's command line
 (plumbum) only parses the arguments into the Worker's fields; factory does the rest.
+
+`data` must be YAML/JSON values, with one exception: copier's own builtins `now` and
+`make_secret` are data in copier (its `DEFAULT_DATA`), and its tests' `DATA` passes a
+`make_secret` lambda. factory gives copier templates both builtins with copier's contract, so
+a data function of that name that takes no argument and returns what copier's returns (a
+hex string; an aware datetime) is left out of the answers and factory's builtin stands. Any
+other callable is refused (AdapterError). factory's `warning: `now()` is deprecated` line
+becomes copier's FutureWarning.
 """
 
 from __future__ import annotations
