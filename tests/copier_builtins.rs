@@ -462,11 +462,11 @@ fn a_copy_over_a_folder_that_holds_files_judges_each_file_as_copier_does() {
     assert_eq!(
         ours,
         [
+            "      skip  kept.txt",
             "  conflict  changed.txt",
             "  conflict  kept.txt",
             " identical  same.txt",
             " overwrite  changed.txt",
-            "      skip  kept.txt",
         ]
     );
     assert_eq!(read("ours/changed.txt"), "demo\n");

@@ -232,10 +232,8 @@ fn generate_into(
     // cookiecutter's -o is the folder its project folder is made in; which project folder
     // the answers decide, so that target is checked once they are known.
     let into_parent = resolved.manifest.flavour() == Flavour::Cookiecutter;
-    // copier copies over a folder that holds files, judging each file (generate::existing).
-    let over = request.overwrite || resolved.manifest.flavour() == Flavour::Copier;
     if !request.dry_run && !into_parent {
-        prepare_target(session, &output, over)?;
+        prepare_target(session, &output, request.overwrite, &resolved)?;
     }
     let hooks = gate(&request, &resolved)?;
     refuse_replay_through_links(session, &request, &resolved)?;
@@ -984,7 +982,7 @@ fn project_folder(
             ))
             .hint("pass --force (cookiecutter's -f) to write into it, or choose another -o"));
         }
-        prepare_target(session, &project, request.overwrite)?;
+        prepare_target(session, &project, request.overwrite, resolved)?;
     }
     Ok(project)
 }
@@ -1101,12 +1099,20 @@ fn record(
     }
 }
 
-/// Undoes a killed run on `target` first, then checks that it may be written.
-fn prepare_target(session: &Session, target: &std::path::Path, force: bool) -> Result<()> {
+/// Undoes a killed run on `target` first, then checks that it may be written: a folder
+/// that holds files needs `--force`, except for a copier template, which copies over it
+/// judging each file as copier does (`generate::existing`).
+fn prepare_target(
+    session: &Session,
+    target: &std::path::Path,
+    force: bool,
+    resolved: &ResolvedSource,
+) -> Result<()> {
     for recovered in crate::transaction::recover_interrupted(target) {
         session.store.notice(recovered);
     }
-    generate::check_target(target, force)
+    let over = force || resolved.manifest.flavour() == Flavour::Copier;
+    generate::check_target(target, over)
 }
 
 /// The facts of this run that cookiecutter and copier templates can read.

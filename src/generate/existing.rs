@@ -65,7 +65,7 @@ pub fn decide<'a>(
         let decision = if empty {
             Decision::Create
         } else {
-            match judge(&target.join(path), candidate)? {
+            match judge(&target.join(path), candidate) {
                 Decision::Identical => Decision::Identical,
                 Decision::Create => Decision::Create,
                 _ if (settle.skip)(path) => Decision::Skip,
@@ -80,20 +80,19 @@ pub fn decide<'a>(
 }
 
 /// One file against what is at `there`: created, identical, or different.
-fn judge(there: &Path, candidate: Candidate) -> Result<Decision> {
+fn judge(there: &Path, candidate: Candidate) -> Decision {
+    // What cannot be read as a file (a folder, a link, a file where a folder goes) differs:
+    // placing the output says what is in the way.
     let meta = match fs::symlink_metadata(there) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Decision::Create),
-        Err(e) => return Err(Error::io("read", there, e)),
+        Ok(meta) if meta.is_file() => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Decision::Create,
+        _ => return Decision::Unsettled,
     };
-    if !meta.is_file() {
-        return Ok(Decision::Unsettled);
-    }
-    let same_bytes = crate::hash::sha256_file(there)? == candidate.file.sha256;
+    let same_bytes = crate::hash::sha256_file(there).is_ok_and(|h| h == candidate.file.sha256);
     if same_bytes && executable(&meta) == candidate.executable {
-        return Ok(Decision::Identical);
+        return Decision::Identical;
     }
-    Ok(Decision::Unsettled)
+    Decision::Unsettled
 }
 
 #[cfg(unix)]
