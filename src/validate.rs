@@ -281,7 +281,7 @@ fn check_parameters(
     r: &mut Recorder,
     at: &dyn Fn(&str) -> Option<String>,
 ) {
-    let env = crate::render::environment_with(settings, &manifest.envops)
+    let env = crate::render::environment_for(settings, manifest)
         .unwrap_or_else(|_| crate::render::environment(settings));
     let mut seen = HashSet::new();
     for param in &manifest.parameters {
@@ -790,7 +790,7 @@ fn check_order(
     r: &mut Recorder,
     at: &dyn Fn(&str) -> Option<String>,
 ) {
-    let Ok(env) = crate::render::environment_with(settings, &manifest.envops) else {
+    let Ok(env) = crate::render::environment_for(settings, manifest) else {
         return;
     };
     let nested = manifest.namespace.is_some();

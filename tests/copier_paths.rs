@@ -295,7 +295,7 @@ fn a_copier_template_copies_into_a_folder_holding_other_files() {
     run.expect_code(1);
     assert!(
         run.stderr
-            .contains("holds files the template writes otherwise: a.txt")
+            .contains("already holds 1 file the template writes otherwise: a.txt")
             && run.stderr.contains("--force"),
         "{}",
         run.stderr

@@ -1144,8 +1144,8 @@ fn prepare_target(
     generate::check_target(target, force, into_existing)
 }
 
-/// copier copies into a folder that holds other files without `--overwrite`, refusing
-/// only files it would write otherwise: so does factory for a copier template, from the
+/// copier copies into a folder that holds other files without `--overwrite`, judging each
+/// file it writes (`generate::existing`): so does factory for a copier template, from the
 /// command line (a worker writes into new folders of its output root only).
 fn into_existing(resolved: &ResolvedSource, within: Option<&Path>) -> bool {
     resolved.manifest.flavour() == Flavour::Copier && within.is_none()

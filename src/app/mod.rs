@@ -92,9 +92,17 @@ impl Session {
     }
 
     /// What the user should hear about besides the report: the store's notices (recoveries,
-    /// rebuilds) and, after a command that wrote events, a failed automatic push.
+    /// rebuilds), the deprecated builtins templates called and, after a command that wrote events, a failed automatic push.
     pub fn warnings(&self) -> Vec<String> {
         let mut warnings = self.store.take_notices();
+        // Once per deprecated builtin the templates called (copier warns at each call).
+        warnings.extend(
+            self.settings
+                .render
+                .take_deprecated()
+                .into_iter()
+                .map(crate::render::copier_data::deprecation),
+        );
         warnings.extend(remote::registry_warnings());
         if self.store.take_wrote_events() {
             warnings.extend(push::auto_push(&self.store));

@@ -493,7 +493,7 @@ fn skip_if_exists(up: Upgrade, theirs: &engine::Rendered) -> Result<Vec<String>>
     {
         return Ok(manifest.skip_if_exists.clone());
     }
-    let env = crate::render::environment_with(&up.session.settings.render, &manifest.envops)
+    let env = crate::render::environment_for(&up.session.settings.render, manifest)
         .map_err(Error::new)?;
     let ctx = theirs.answers.context();
     manifest

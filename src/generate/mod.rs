@@ -5,6 +5,7 @@
 //! beside the target, add `.factory/`, move the result into place, and optionally commit it.
 
 pub mod adopted;
+pub mod existing;
 pub mod hooks;
 pub mod output;
 pub mod provenance;
@@ -183,6 +184,23 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         }
         progress.finish();
         files.extend(extra_hashed(&request.extra_files));
+        if request.into_existing {
+            let keep = keep_existing(&source.manifest, renderer.env(), &ctx, &[]).map_err(fail)?;
+            let executable = |path: &str| {
+                plan.iter().find(|p| p.path == path).is_some_and(|p| {
+                    renderer.files().files[renderer.content[p.content].index].executable
+                })
+            };
+            copier_decisions(
+                request,
+                &request.target,
+                &files,
+                &executable,
+                &keep,
+                progress,
+            )
+            .map_err(fail)?;
+        }
         let (tree, listing, byte_count) = provenance_of(files);
         return Ok(Outcome {
             execution_id,
@@ -215,7 +233,7 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         }
     };
 
-    let keep = keep_existing(&source.manifest, env, &ctx).map_err(fail)?;
+    let mut keep = keep_existing(&source.manifest, env, &ctx, &[]).map_err(fail)?;
     // The provenance describes the tree that is finally placed: what hooks and tasks left
     // (they may add, change or delete anything), the extra files, and the target's own
     // files that `_skip_if_exists` keeps.
@@ -230,6 +248,15 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         hash::list_files(&staging.dir).map_err(fail)?
     };
     let target = staging.target();
+    // copier over a folder that holds files: each judged, identical ones left as they are.
+    let copier_over = request.into_existing;
+    if copier_over {
+        let executable = |path: &str| is_executable(&staging.dir.join(path));
+        let decided = copier_decisions(request, &target, &files, &executable, &keep, progress)
+            .map_err(fail)?;
+        let identical: Vec<&str> = decided.identical().collect();
+        keep = keep_existing(&source.manifest, env, &ctx, &identical).map_err(fail)?;
+    }
     for (file, size) in &mut files {
         let existing = target.join(&file.path);
         if keep.is_match(&file.path) && existing.is_file() {
@@ -270,7 +297,7 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         .write_into(&staging.dir, &tree.manifest)
         .map_err(fail)?;
     let placed = staging
-        .place(request.force, request.into_existing, &keep)
+        .place(request.force || copier_over, request.into_existing, &keep)
         .map_err(fail)?;
     if request.git {
         let mut message = format!(
@@ -333,6 +360,10 @@ fn fill(
         .map_err(|p| problems_error(&source.label, vec![p]))?;
     // Links kept as links (copier's `_preserve_symlinks`), checked to stay in the output.
     write::write_links(dir, &links, Some(&request.target))?;
+    let folders = renderer
+        .plan_folders(ctx)
+        .map_err(|p| problems_error(&source.label, vec![p]))?;
+    write::write_folders(dir, &folders, &links)?;
     // The bar goes before the template's code prints.
     progress.finish();
     for hook in &request.hooks.post {
@@ -357,7 +388,7 @@ fn fill(
 /// copier leaves it (without `.factory/`, and nothing recorded), by the same rules as a
 /// finished run; when even that cannot be done, the staging folder goes as usual.
 fn keep_partial(request: &Request, staging: Staging, ctx: &minijinja::Value) {
-    let keep = keep_existing(&request.source.manifest, request.renderer.env(), ctx)
+    let keep = keep_existing(&request.source.manifest, request.renderer.env(), ctx, &[])
         .unwrap_or_else(|_| globset::GlobSet::empty());
     let _ = staging.place(request.force, request.into_existing, &keep);
 }
@@ -400,12 +431,63 @@ fn provenance_of(files: Vec<(HashedFile, u64)>) -> (hash::TreeHash, Vec<(String,
 
 /// The files a template keeps when they exist in the target (copier's `_skip_if_exists`),
 /// each pattern rendered over the answers as copier renders them.
+/// copier's decision for each file against the folder it copies over, each said on the
+/// way; a file that differs and is neither forced nor skipped stops the run.
+fn copier_decisions(
+    request: &Request,
+    target: &Path,
+    files: &[(HashedFile, u64)],
+    executable: &dyn Fn(&str) -> bool,
+    keep: &globset::GlobSet,
+    progress: &dyn Progress,
+) -> Result<existing::Decisions> {
+    let always: Vec<String> = request.extra_files.iter().map(|(p, _)| p.clone()).collect();
+    let skip = |path: &str| keep.is_match(path);
+    let candidates = files.iter().map(|(file, _)| existing::Candidate {
+        file,
+        executable: executable(&file.path),
+    });
+    let settle = existing::Settle {
+        force: request.force,
+        skip: &skip,
+        always: &always,
+    };
+    let decided = existing::decide(target, candidates, &settle)?;
+    for line in decided.lines() {
+        progress.say(&line);
+    }
+    decided.check_settled(&request.target)?;
+    Ok(decided)
+}
+
+#[cfg(unix)]
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(_path: &Path) -> bool {
+    false
+}
+
+/// The files a run leaves as the target has them: those `_skip_if_exists` (and `--skip`)
+/// patterns name, and the `also` paths exactly (copier's identical files).
 fn keep_existing(
     manifest: &Manifest,
     env: &minijinja::Environment<'static>,
     ctx: &minijinja::Value,
+    also: &[&str],
 ) -> Result<globset::GlobSet> {
     let mut keep = globset::GlobSetBuilder::new();
+    for path in also {
+        keep.add(
+            globset::GlobBuilder::new(&globset::escape(path))
+                .literal_separator(true)
+                .build()
+                .map_err(|e| Error::new(format!("`{path}`: {e}")))?,
+        );
+    }
     for pattern in &manifest.skip_if_exists {
         let pattern = &crate::bounded::render_str_bounded(env, pattern, ctx)
             .map_err(|e| Error::new(format!("_skip_if_exists `{pattern}`: {e}")))?;

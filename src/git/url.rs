@@ -179,6 +179,18 @@ pub fn host_of(url: &str) -> Option<String> {
 /// Resolves what the user typed into a git URL: an abbreviation expanded, a git URL as it
 /// is; `None` for anything else (a folder or a stored template).
 pub fn resolve(text: &str, abbreviations: &Abbreviations) -> Result<Option<String>> {
+    // copier's `git+URL`: whatever follows is a repository URL (`git+https://…`).
+    if let Some(url) = text.strip_prefix("git+") {
+        check_not_an_option(url)?;
+        if !is_git_url(url) {
+            return Err(Error::usage(format!(
+                "`{}` names no repository URL after `git+`",
+                without_credentials(text)
+            ))
+            .hint("write git+ before an https://, ssh://, git:// or file:// URL, or name the folder without it"));
+        }
+        return Ok(Some(url.to_string()));
+    }
     if text.starts_with('-') {
         check_not_an_option(text)?;
     }
@@ -232,6 +244,14 @@ mod tests {
                 resolve(option, &Abbreviations::default()).is_err(),
                 "{option}"
             );
+        }
+        // copier's `git+URL`; what follows `git+` is checked as any URL is.
+        assert_eq!(
+            resolve("git+https://example.com/t", &Abbreviations::default()).unwrap(),
+            Some("https://example.com/t".to_string())
+        );
+        for bad in ["git+--upload-pack=touch x", "git+templates/t"] {
+            assert!(resolve(bad, &Abbreviations::default()).is_err(), "{bad}");
         }
         assert!(check_not_an_option("ssh://-oProxyCommand=id/r").is_err());
         assert!(check_not_an_option("git@-oProxyCommand=id:r").is_err());

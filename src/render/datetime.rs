@@ -250,6 +250,14 @@ impl std::fmt::Display for DateTime {
 }
 
 impl DateTime {
+    /// An aware `datetime` for an instant, at its own offset (`datetime.now(tz=…)`).
+    pub fn aware(t: OffsetDateTime) -> DateTime {
+        DateTime {
+            at: PrimitiveDateTime::new(t.date(), t.time()),
+            offset: Some(t.offset()),
+        }
+    }
+
     /// Python's `isoformat(sep)`.
     fn isoformat(&self, sep: &str) -> String {
         let t = self.at;

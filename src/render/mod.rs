@@ -3,6 +3,7 @@
 //! templates too, and output never leaves its target.
 
 pub mod ansible;
+pub mod copier_data;
 pub mod datetime;
 pub mod filters;
 pub mod gitignore;
@@ -39,6 +40,9 @@ pub struct Settings {
     /// The template's Python extensions, when the caller started them (`--trust`).
     pub foreign: Option<std::sync::Arc<dyn Foreign>>,
     uuid_counter: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The deprecated builtins a template called (copier's `now()`, `make_secret()`), for
+    /// the caller to warn about once each: rendering itself prints nothing.
+    deprecated: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<&'static str>>>,
 }
 
 impl Default for Settings {
@@ -56,6 +60,7 @@ impl Settings {
             local_offset: time::UtcOffset::UTC,
             foreign: None,
             uuid_counter: Default::default(),
+            deprecated: Default::default(),
         }
     }
 
@@ -88,6 +93,22 @@ impl Settings {
     /// The instant `now()` gives.
     pub fn now(&self) -> time::OffsetDateTime {
         self.now.unwrap_or_else(time::OffsetDateTime::now_utc)
+    }
+
+    /// Notes that a template called the deprecated builtin `name`.
+    pub fn used_deprecated(&self, name: &'static str) {
+        if let Ok(mut used) = self.deprecated.lock() {
+            used.insert(name);
+        }
+    }
+
+    /// The deprecated builtins called since the last time this was asked (by any clone of
+    /// these settings), in name order; drained.
+    pub fn take_deprecated(&self) -> Vec<&'static str> {
+        self.deprecated
+            .lock()
+            .map(|mut used| std::mem::take(&mut *used).into_iter().collect())
+            .unwrap_or_default()
     }
 }
 
@@ -233,6 +254,19 @@ pub fn environment_with(
             text("comment_end_string", "#}"),
         );
     env.set_syntax(builder.build().map_err(|e| format!("_envops: {e}"))?);
+    Ok(env)
+}
+
+/// The environment a template renders in: its own options (copier's `_envops`) applied,
+/// and for a copier template copier's builtins `now()` and `make_secret()`.
+pub fn environment_for(
+    settings: &Settings,
+    manifest: &crate::template::manifest::Manifest,
+) -> Result<Environment<'static>, String> {
+    let mut env = environment_with(settings, &manifest.envops)?;
+    if manifest.flavour() == crate::template::manifest::Flavour::Copier {
+        copier_data::register(&mut env, settings);
+    }
     Ok(env)
 }
 

@@ -411,7 +411,7 @@ impl<'a> Renderer<'a> {
                 "the content folder `{content_dir}` (content: / copier's _subdirectory) is not in the template"
             ));
         }
-        let mut env = super::environment_with(settings, &manifest.envops)?;
+        let mut env = super::environment_for(settings, manifest)?;
         let delimiter = |key: &str, default: &str| {
             manifest
                 .envops
@@ -762,6 +762,37 @@ impl<'a> Renderer<'a> {
         } else {
             Err(problems)
         }
+    }
+
+    /// copier's folders: every folder of the content whose rendered path is neither empty
+    /// nor excluded, made even when no file ends up in it (copier makes each folder it walks,
+    /// `five/` when its one file's name renders empty). None for other flavours, which make
+    /// a folder only for the files in it.
+    pub fn plan_folders(&self, ctx: &minijinja::Value) -> Result<Vec<String>, RenderProblem> {
+        if self.flavour != Flavour::Copier || self.manifest.content_is_templated() {
+            return Ok(Vec::new());
+        }
+        let excluded = self.copier_exclusions(ctx)?;
+        let mut folders: Vec<&str> = paths::folders_of(
+            self.content
+                .iter()
+                .filter(|c| c.link.is_none())
+                .map(|c| c.path.as_str()),
+        )
+        .into_iter()
+        .collect();
+        folders.sort_unstable();
+        let mut parts = HashMap::new();
+        let mut out = std::collections::BTreeSet::new();
+        for folder in folders {
+            for (path, _, _) in self.render_path(folder, ctx, &mut parts, None)? {
+                // A folder that would leave the project is its files' error, said by `plan`.
+                if paths::check_inside_foreign(&path).is_ok() && !excluded.is_excluded(&path) {
+                    out.insert(path);
+                }
+            }
+        }
+        Ok(out.into_iter().collect())
     }
 
     /// Every content entry (files and kept links) and where it goes.

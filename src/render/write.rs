@@ -211,16 +211,43 @@ fn write_one(
         let target = root.path.join(&planned.path);
         RenderProblem::Read(format!("cannot {action} {}: {e}", target.display()))
     };
-    let executable = renderer.files().files[file.index].executable;
+    let source = &renderer.files().files[file.index];
     let mut out = root
-        .create_file(&planned.path, executable)
+        .create_file(&planned.path, source.executable)
         .map_err(|e| io("create", e))?;
     out.write_all(&bytes).map_err(|e| io("write", e))?;
+    // The template file's own bits, exactly (the umask does not narrow them), as copier's
+    // chmod and cookiecutter's copymode give them.
+    #[cfg(unix)]
+    if let Some(mode) = source.mode {
+        use std::os::unix::fs::PermissionsExt;
+        out.set_permissions(fs::Permissions::from_mode(mode))
+            .map_err(|e| io("set the mode of", e))?;
+    }
     Ok(WrittenFile {
         path: planned.path.clone(),
         sha256: sha256_hex(&bytes),
         size: bytes.len() as u64,
     })
+}
+
+/// Makes the folders `folders` below `root` (copier's folders that no file ends up in),
+/// never through a link: one below a link kept as a link is that link's, and left alone.
+pub fn write_folders(root: &Path, folders: &[String], links: &[(String, String)]) -> Result<()> {
+    let below_link = |folder: &str| {
+        links.iter().any(|(link, _)| {
+            folder == link
+                || folder
+                    .strip_prefix(link.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+    };
+    for folder in folders.iter().filter(|f| !below_link(f)) {
+        check_no_symlink(root, Path::new(folder))?;
+        let path = root.join(folder);
+        fs::create_dir_all(&path).map_err(|e| Error::io("create", &path, e))?;
+    }
+    Ok(())
 }
 
 /// Refuses when any existing part of `target/rel` is a symlink.

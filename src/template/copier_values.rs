@@ -9,6 +9,15 @@ use super::manifest::{CopierType, ParamType, Parameter};
 
 /// `value` as copier reads an answer to `param` (of copier type `kind`).
 pub fn parse_answer(param: &Parameter, kind: CopierType, value: &Value) -> Result<Value, String> {
+    // Only a YAML or JSON question takes nothing for an answer: copier's InvalidTypeError,
+    // in its words (scripts match them).
+    if value.is_null() && !matches!(kind, CopierType::Yaml | CopierType::Json) {
+        return Err(format!(
+            "Invalid answer \"None\" of type \"<class 'NoneType'>\" to question \"{}\" of type \"{}\"",
+            param.name,
+            type_name(kind)
+        ));
+    }
     if param.kind != ParamType::Multichoice {
         return parse_one(param, kind, value);
     }

@@ -36,6 +36,10 @@ pub struct SourceFile {
     pub path: String,
     /// Whether the executable bit is set.
     pub executable: bool,
+    /// Its permission bits (`0o777` at most), when read from a folder: copier and
+    /// cookiecutter give the output file the template file's own. A stored version keeps
+    /// the executable bit only (as git does), and its files are written 0755 or 0644.
+    pub mode: Option<u32>,
     /// Its size in bytes.
     pub size: u64,
     content: Content,
@@ -47,6 +51,7 @@ impl SourceFile {
         SourceFile {
             path: path.to_string(),
             executable,
+            mode: None,
             size: bytes.len() as u64,
             content: Content::Memory(bytes),
         }
@@ -243,6 +248,7 @@ impl TemplateFiles {
             self.files.push(SourceFile {
                 path,
                 executable: is_executable(&meta),
+                mode: permission_bits(&meta),
                 size: meta.len(),
                 content: Content::Disk(real),
             });
@@ -276,6 +282,7 @@ impl TemplateFiles {
             out.files.push(SourceFile {
                 path: file.path,
                 executable: file.executable,
+                mode: None,
                 size: file.size,
                 content: Content::Blob(Arc::clone(blobs), hex),
             });
@@ -360,6 +367,19 @@ fn is_executable(meta: &fs::Metadata) -> bool {
 #[cfg(not(unix))]
 fn is_executable(_meta: &fs::Metadata) -> bool {
     false
+}
+
+/// The read, write and execute bits of a file: never set-user-id, set-group-id or sticky,
+/// which a template has no business giving the files it writes.
+#[cfg(unix)]
+fn permission_bits(meta: &fs::Metadata) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    Some(meta.permissions().mode() & 0o777)
+}
+
+#[cfg(not(unix))]
+fn permission_bits(_meta: &fs::Metadata) -> Option<u32> {
+    None
 }
 
 /// Whether a link at `link` to `target` (which does not exist) would land inside `root`,

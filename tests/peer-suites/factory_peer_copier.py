@@ -5,6 +5,14 @@ the tests call them by (`copier.run_copy`, `copier._main.run_copy`, `Worker(...)
 `copier.cli.CopierApp` through its subcommands, the `copier` command the prompt tests spawn)
 becomes `factory generate` / `factory upgrade` on the same folders. copier's command line
 (plumbum) only parses the arguments into the Worker's fields; factory does the rest.
+
+`data` must be YAML/JSON values, with one exception: copier's own builtins `now` and
+`make_secret` are data in copier (its `DEFAULT_DATA`), and its tests' `DATA` passes a
+`make_secret` lambda. factory gives copier templates both builtins with copier's contract, so
+a data function of that name that takes no argument and returns what copier's returns (a
+hex string; an aware datetime) is left out of the answers and factory's builtin stands. Any
+other callable is refused (AdapterError). factory's `warning: `now()` is deprecated` line
+becomes copier's FutureWarning.
 """
 
 from __future__ import annotations
@@ -70,7 +78,7 @@ def _error_class(stderr: str):
         (r"task .*(failed|exited)|tasks? failed", errors.TaskError),
         (r"Property '\w+' is required", KeyError),
         (r"copier\.ya?ml", errors.InvalidConfigFileError),
-        (r"Invalid answer type", TypeError),
+        (r"Invalid answer type|Invalid answer \"None\" of type", errors.InvalidTypeError),
         (r"validator|not a valid|invalid (value|answer)|not usable|failed validation", ValueError),
         (r"not a git|dirty|uncommitted|no answers file|downgrad", errors.UserMessageError),
     ]
@@ -208,9 +216,59 @@ def _warn_deprecated(result: core.Result) -> None:
         )
 
 
+# copier's FutureWarning for each of its deprecated builtins (`DEFAULT_DATA`).
+BUILTIN_WARNINGS = {
+    "now": (
+        "'now' will be removed in a future release of Copier.\n"
+        "Please use this instead: {{ '%Y-%m-%d %H:%M:%S' | strftime }}\n"
+        "strftime format reference https://strftime.org/"
+    ),
+    "make_secret": (
+        "'make_secret' will be removed in a future release of Copier.\n"
+        "Please use this instead: {{ 999999999999999999999999999999999|ans_random|hash('sha512') }}\n"
+        "random and hash filters documentation: https://docs.ansible.com/ansible/2.3/playbooks_filters.html"
+    ),
+}
+
+
+def _warn_builtins(result: core.Result) -> None:
+    """factory's warning that a template called copier's deprecated `now()` or
+    `make_secret()`, as copier's FutureWarning (factory says it once per builtin)."""
+    import warnings
+
+    for name in re.findall(r"^warning: `(\w+)\(\)` is deprecated", result.stderr, re.MULTILINE):
+        if name in BUILTIN_WARNINGS:
+            warnings.warn(BUILTIN_WARNINGS[name], FutureWarning)
+
+
+def _builtin_stand_in(name: str, value: object) -> bool:
+    """Whether a data value is a stand-in for one of copier's own builtins that factory
+    gives copier templates with the same contract: a function of no arguments named
+    `make_secret` that returns a hex secret, or `now` that returns an aware datetime.
+    Left out of the answers, factory's builtin stands; any other callable is refused."""
+    import datetime
+    import inspect
+
+    if name not in BUILTIN_WARNINGS or not callable(value):
+        return False
+    try:
+        inspect.signature(value).bind()
+    except (TypeError, ValueError):
+        return False
+    returned = value()
+    if name == "make_secret":
+        return isinstance(returned, str) and re.fullmatch(r"[0-9a-f]{32,}", returned) is not None
+    return isinstance(returned, datetime.datetime) and returned.tzinfo is not None
+
+
+def _data(worker) -> dict:
+    return {k: v for k, v in dict(worker.data).items() if not _builtin_stand_in(k, v)}
+
+
 def _finish(result: core.Result, dst: Path, ok_codes=(0,)) -> None:
     _warn_dirty(result)
     _warn_deprecated(result)
+    _warn_builtins(result)
     if result.code not in ok_codes:
         _raise(result)
     core.drop_provenance(dst)
@@ -235,12 +293,13 @@ def run_copy(self) -> None:
         raise AdapterError(api, "vcs_ref", ref, "a copy has no current reference")
     if ref is not None:
         args += ["--ref", ref]
-    if self.data and self.src_path is None:  # --answers and --last-answers exclude each other
-        for key, value in dict(self.data).items():
+    data = _data(self)
+    if data and self.src_path is None:  # --answers and --last-answers exclude each other
+        for key, value in data.items():
             core._check_expressible(api, f"data[{key!r}]", value)
             args += ["--set", f"{key}={core.set_value(value)}"]
-    elif self.data:
-        args += ["--answers", core.answers_file(dict(self.data), api)]
+    elif data:
+        args += ["--answers", core.answers_file(data, api)]
     if self.answers_file is not None:
         args += ["--answers-file", str(self.answers_file)]
     args += [f"--exclude={pattern}" for pattern in self.exclude]
@@ -261,10 +320,21 @@ def run_copy(self) -> None:
         args += ["--ask", str(pattern)]
     _common(self, args, src)
     result = core.run(args, interactive=INTERACTIVE["on"], env=_user_defaults(self, _environment(), api))
+    _raise_git_refusal(result)
     # A source that is no template (copier's ValueError for a missing local template).
     if result.code != 0 and re.search(r"no template named `[^`]*` in the store|^error: .* is not a folder$", result.stderr, re.MULTILINE):
         _raise(result, ValueError)
     _finish(result, dst)
+
+
+def _raise_git_refusal(result: core.Result) -> None:
+    """A repository URL git would read as an option (`git+--upload-pack=…`): factory refuses
+    it before running git; copier hands it to git (after `--`), whose failure is plumbum's
+    ProcessExecutionError, which is what its callers catch."""
+    if result.code != 0 and "git would read it as an option" in result.stderr:
+        from plumbum import ProcessExecutionError
+
+        raise ProcessExecutionError(result.argv, result.code, result.stdout, result.stderr)
 
 
 def _answers_path(worker) -> Path:
@@ -298,7 +368,7 @@ def run_update(self) -> None:
     # copier's update merges every file by lines and deletes what the new version removed,
     # changed or not: factory's options for doing as copier does.
     args += ["--line-merge", "--delete-removed"]
-    for key, value in dict(self.data).items():
+    for key, value in _data(self).items():
         core._check_expressible(api, f"data[{key!r}]", value)
         args += ["--set", f"{key}={core.set_value(value)}"]
     if self.defaults:
@@ -353,7 +423,7 @@ def run_recopy(self) -> None:
         ref = recorded.get("_commit") if ref == ":current:" else None
     if ref:
         args += ["--ref", str(ref)]
-    for key, value in dict(self.data).items():
+    for key, value in _data(self).items():
         core._check_expressible(api, f"data[{key!r}]", value)
         args += ["--set", f"{key}={core.set_value(value)}"]
     if self.defaults:

@@ -148,10 +148,14 @@ def run(
     environment.setdefault("FACTORY_STORE", _store())
     if os.environ.get("FACTORY_PEER_TRACE"):
         print(f"[factory-peer] {' '.join(argv)}", file=sys.__stderr__)
+    # Interactive, factory's stdout is the process's own (under pexpect, one pipe with its
+    # stderr): what factory prints there stays in order with the stderr lines relayed after
+    # it (copier's `_message_after_copy` after the summary), which two relays would race.
+    direct = interactive and show_stdout
     child = subprocess.Popen(
         argv,
         stdin=None if interactive else subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
+        stdout=None if direct else subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=environment,
     )
@@ -162,7 +166,7 @@ def run(
     if not show_stdout:
         out_sink = lambda chunk: None  # noqa: E731
     held = _HoldError(err_sink) if hold_error else None
-    out = _pump(child.stdout, out_sink)
+    out = [] if direct else _pump(child.stdout, out_sink)
     err = _pump(child.stderr, held or err_sink)
     # The test's own process interrupted (a task's SIGINT to it, once per render), factory
     # not: it ends and removes its temporary folders before the interrupt goes on, as
@@ -179,7 +183,8 @@ def run(
     _pump.threads = []  # type: ignore[attr-defined]
     if held is not None:
         held.finish(code)
-    child.stdout.close()
+    if child.stdout is not None:
+        child.stdout.close()
     child.stderr.close()
     if interrupted:
         raise KeyboardInterrupt
