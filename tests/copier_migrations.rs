@@ -10,7 +10,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::python::{assert_same, copier, reference_command, tree};
+use common::python::{assert_same, copier, reference_ok, reference_run, tree};
 use common::{Env, write_files as write};
 
 /// The project's files without `.git/` (and factory's `.factory/`).
@@ -19,26 +19,6 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .into_iter()
         .filter(|(path, _)| !path.starts_with(".git/"))
         .collect()
-}
-
-/// Runs copier in `dir`; its output.
-fn copier_run(env: &Env, copier: &Path, args: &[&str], dir: &Path) -> std::process::Output {
-    reference_command(env, copier)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap()
-}
-
-/// Runs copier, which must succeed.
-#[track_caller]
-fn copier_ok(env: &Env, copier: &Path, args: &[&str], dir: &Path) {
-    let out = copier_run(env, copier, args, dir);
-    assert!(
-        out.status.success(),
-        "copier {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn commit_all(env: &Env, dir: &Path, message: &str) {
@@ -71,7 +51,7 @@ fn template(env: &Env, versions: &[(&str, Files)]) -> PathBuf {
 /// (copier's, factory's).
 fn projects(env: &Env, copier: &Path, src: &Path, tag: &str) -> (PathBuf, PathBuf) {
     let made = env.path("made");
-    copier_ok(
+    reference_ok(
         env,
         copier,
         &[
@@ -129,7 +109,7 @@ fn migrations_run_before_and_after_as_copier_runs_them() {
     ];
     let src = template(&env, &[("v1", v1), ("v2", v2)]);
     let (by_copier, by_factory) = projects(&env, &copier, &src, "v1");
-    copier_ok(
+    reference_ok(
         &env,
         &copier,
         &["update", "--defaults", "--quiet", "--trust"],
@@ -197,7 +177,7 @@ fn tasks_run_in_the_project_and_skip_tasks_leaves_migrations_running() {
             theirs.push("--skip-tasks");
             ours.push("--skip-tasks");
         }
-        copier_ok(&env, &copier, &theirs, &by_copier);
+        reference_ok(&env, &copier, &theirs, &by_copier);
         env.run(&ours).ok();
         assert_same(&files(&by_factory), &files(&by_copier), "copier update");
         assert!(by_factory.join("migrated").is_file());
@@ -229,7 +209,7 @@ fn prereleases_are_moved_to_only_when_asked_and_downgrades_are_refused() {
     );
     let (by_copier, by_factory) = projects(&env, &copier, &src, "v1");
     let commit = |dir: &Path| commit_all(&env, dir, "updated");
-    copier_ok(
+    reference_ok(
         &env,
         &copier,
         &["update", "--defaults", "--quiet", "--trust"],
@@ -241,7 +221,7 @@ fn prereleases_are_moved_to_only_when_asked_and_downgrades_are_refused() {
     assert!(by_factory.join("v1.9").is_file() && !by_factory.join("v2.0.0a1").exists());
     commit(&by_copier);
     commit(&by_factory);
-    copier_ok(
+    reference_ok(
         &env,
         &copier,
         &[
@@ -270,7 +250,7 @@ fn prereleases_are_moved_to_only_when_asked_and_downgrades_are_refused() {
     assert!(by_factory.join("v2.0.0a1").is_file());
     commit(&by_copier);
     commit(&by_factory);
-    let theirs = copier_run(
+    let theirs = reference_run(
         &env,
         &copier,
         &["update", "--defaults", "--quiet", "--trust"],
@@ -333,7 +313,7 @@ fn kept_symlinks_upgrade_as_copier_updates_them() {
     commit_all(&env, &src, "v2");
     env.git(&src, &["tag", "v2"]);
     let (by_copier, by_factory) = projects(&env, &copier, &src, "v1");
-    copier_ok(
+    reference_ok(
         &env,
         &copier,
         &["update", "--defaults", "--quiet", "-d", "name=bar"],

@@ -10,7 +10,7 @@ mod common;
 use std::io::Write;
 use std::path::Path;
 
-use common::python::{assert_same, copier, reference_command, tree};
+use common::python::{assert_same, copier, reference_ok, tree};
 use common::{Env, write_files as write};
 
 /// The project's files without `.git/` (and factory's `.factory/`).
@@ -19,21 +19,6 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .into_iter()
         .filter(|(path, _)| !path.starts_with(".git/"))
         .collect()
-}
-
-/// Runs copier, which must succeed.
-#[track_caller]
-fn copier_ok(env: &Env, copier: &Path, args: &[&str], dir: &Path) {
-    let out = reference_command(env, copier)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "copier {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn commit_all(env: &Env, dir: &Path, message: &str) {
@@ -74,7 +59,7 @@ fn a_local_template_at_head_upgrades_with_its_changes_not_committed_as_copier_do
     env.git(&src, &["init", "-q", "-b", "main"]);
     commit_all(&env, &src, "first");
     let (by_copier, by_factory) = (env.path("by-copier"), env.path("by-factory"));
-    copier_ok(
+    reference_ok(
         &env,
         &copier,
         &[
@@ -98,7 +83,7 @@ fn a_local_template_at_head_upgrades_with_its_changes_not_committed_as_copier_do
             ("to_delete.txt", None),
         ],
     );
-    copier_ok(
+    reference_ok(
         &env,
         &copier,
         &["update", "--defaults", "--quiet"],
@@ -161,7 +146,7 @@ fn a_template_in_a_git_bundle_upgrades_as_copier_updates_it() {
     );
     let bundle = bundle.to_str().unwrap();
     let (by_copier, by_factory) = (env.path("by-copier"), env.path("by-factory"));
-    copier_ok(
+    reference_ok(
         &env,
         &copier,
         &[
@@ -191,7 +176,7 @@ fn a_template_in_a_git_bundle_upgrades_as_copier_updates_it() {
         write(dir, &[("README.md", Some("Hello Guybrush\n\nbye, grog\n"))]);
         commit_all(&env, dir, "edit");
     }
-    copier_ok(
+    reference_ok(
         &env,
         &copier,
         &["update", "--defaults", "--quiet"],
@@ -218,7 +203,7 @@ fn conflicts_are_left_unmerged_in_git_as_copier_leaves_them() {
     commit_all(&env, &src, "v1");
     env.git(&src, &["tag", "v1"]);
     let (by_copier, by_factory) = (env.path("by-copier"), env.path("by-factory"));
-    copier_ok(
+    reference_ok(
         &env,
         &copier,
         &[
@@ -240,7 +225,7 @@ fn conflicts_are_left_unmerged_in_git_as_copier_leaves_them() {
     write(&src, &[("spa ces", Some("upstream version 2"))]);
     commit_all(&env, &src, "v2");
     env.git(&src, &["tag", "v2"]);
-    copier_ok(
+    reference_ok(
         &env,
         &copier,
         &["update", "--defaults", "--quiet"],
@@ -314,7 +299,7 @@ fn skip_if_exists_patterns_are_matched_and_rendered_as_copier_does() {
     commit_all(&env, &src, "v1");
     env.git(&src, &["tag", "1.0.0"]);
     let (by_copier, by_factory) = (env.path("by-copier"), env.path("by-factory"));
-    copier_ok(
+    reference_ok(
         &env,
         &copier,
         &[
@@ -342,7 +327,7 @@ fn skip_if_exists_patterns_are_matched_and_rendered_as_copier_does() {
     );
     commit_all(&env, &src, "v2");
     env.git(&src, &["tag", "2.0.0"]);
-    copier_ok(
+    reference_ok(
         &env,
         &copier,
         &["update", "--defaults", "--quiet"],
@@ -383,7 +368,7 @@ fn a_question_whose_when_changes_takes_its_default_on_update_and_recopy() {
     commit_all(&env, &src, "v1");
     env.git(&src, &["tag", "v1"]);
     let (by_copier, by_factory) = (env.path("by-copier"), env.path("by-factory"));
-    copier_ok(
+    reference_ok(
         &env,
         &copier,
         &[
@@ -412,7 +397,7 @@ fn a_question_whose_when_changes_takes_its_default_on_update_and_recopy() {
     let log = |dir: &Path| std::fs::read_to_string(dir.join("log.txt")).unwrap();
     for (first, expected) in [("false", "False False"), ("true", "True True")] {
         let set = format!("first={first}");
-        copier_ok(
+        reference_ok(
             &env,
             &copier,
             &["update", "--defaults", "--quiet", "-d", &set],
@@ -434,7 +419,7 @@ fn a_question_whose_when_changes_takes_its_default_on_update_and_recopy() {
     }
     for (first, expected) in [("false", "False False"), ("true", "True True")] {
         let set = format!("first={first}");
-        copier_ok(
+        reference_ok(
             &env,
             &copier,
             &["recopy", "--defaults", "--quiet", "--overwrite", "-d", &set],
@@ -583,7 +568,7 @@ fn migrations_between_tags_of_one_commit_run_as_copier_runs_them() {
     commit_all(&env, &src, "v1");
     env.git(&src, &["tag", "v1"]);
     let (by_copier, by_factory) = (env.path("by-copier"), env.path("by-factory"));
-    copier_ok(
+    reference_ok(
         &env,
         &copier,
         &[
@@ -600,7 +585,7 @@ fn migrations_between_tags_of_one_commit_run_as_copier_runs_them() {
     init(&env, &by_copier);
     init(&env, &by_factory);
     env.git(&src, &["tag", "v2"]);
-    copier_ok(
+    reference_ok(
         &env,
         &copier,
         &["update", "--defaults", "--quiet", "--trust"],
@@ -643,7 +628,7 @@ fn an_upgrade_from_a_repository_url_fetches_it_once() {
     let (by_copier, by_factory) = (env.path("by-copier"), env.path("by-factory"));
     for dir in [&by_copier, &by_factory] {
         let name = dir.file_name().unwrap().to_str().unwrap();
-        copier_ok(
+        reference_ok(
             &env,
             &copier,
             &["copy", "--defaults", "--quiet", &url, name],
@@ -654,7 +639,7 @@ fn an_upgrade_from_a_repository_url_fetches_it_once() {
     write(&src, &[("hello.txt.jinja", Some("hello {{ who }} v2\n"))]);
     commit_all(&env, &src, "v2");
     env.git(&src, &["tag", "v2.0.0"]);
-    copier_ok(
+    reference_ok(
         &env,
         &copier,
         &["update", "--defaults", "--quiet"],

@@ -115,6 +115,31 @@ pub fn reference_command(env: &super::Env, tool: &Path) -> Command {
     command
 }
 
+/// Runs a reference tool with `args` in `dir` (this test's environment); what it did.
+pub fn reference_run(
+    env: &super::Env,
+    tool: &Path,
+    args: &[&str],
+    dir: &Path,
+) -> std::process::Output {
+    reference_command(env, tool)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// Runs a reference tool with `args` in `dir`, which must succeed.
+#[track_caller]
+pub fn reference_ok(env: &super::Env, tool: &Path, args: &[&str], dir: &Path) {
+    let out = reference_run(env, tool, args, dir);
+    assert!(
+        out.status.success(),
+        "{tool:?} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Files below `dir` with their bytes, `.factory/` left out, sorted.
 pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
