@@ -641,3 +641,36 @@ fn ask_names_questions_asked_even_with_defaults_or_an_answer_given() {
     piped(command, input).ok();
     assert_same(&tree(&env.path("ours")), &tree(&env.path("ref")), "--ask");
 }
+
+/// copier's `choices` written as one template that renders to labels and values: the
+/// labels are what is shown, the value what is answered (copier's
+/// test_templated_prompt_with_templated_choices).
+#[test]
+fn templated_choices_show_their_labels() {
+    let env = Env::new();
+    let template = env.template(
+        "templated-choices",
+        &[
+            (
+                "copier.yml",
+                "cloud:\n    type: str\n    choices: [Any, AWS]\n    default: AWS\niac:\n    type: str\n    choices: |\n        Terraform: tf\n        {%- if cloud == 'AWS' %}\n        Cloud Formation: cf\n        {%- endif %}\n",
+            ),
+            ("iac.txt.jinja", "{{ iac }}\n"),
+        ],
+    );
+    // Enter takes AWS; Down then Enter chooses the second label.
+    let input = b"\n\x1b[B\n";
+    let run = generate(&env, &template, "ours", input);
+    run.ok();
+    assert!(
+        run.stderr
+            .contains(" » Terraform\n   Cloud Formation\n   → Cloud Formation\n"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.path("ours/iac.txt")).unwrap(),
+        "cf\n"
+    );
+    same_as_copier(&env, &template, "ours", input);
+}

@@ -276,12 +276,18 @@ pub fn resolve_with(
                             format!("choices `{rendered}` are not YAML: {}", e.message)
                         })
                     })
-                    .and_then(|value| super::copier::choices_of(&value));
+                    .and_then(|value| {
+                        let (choices, validators) = super::copier::choices_of(&value)?;
+                        Ok((choices, validators, super::copier::labels_of(&value)))
+                    });
                 match read {
-                    Ok((choices, validators)) => {
+                    Ok((choices, validators, labels)) => {
+                        let mut asking = param.asking.clone();
+                        asking.labels = labels;
                         from_template = Parameter {
                             choices: Some(choices).filter(|c| !c.is_empty()),
                             choice_validators: validators,
+                            asking,
                             ..param.clone()
                         };
                         &from_template

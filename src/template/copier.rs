@@ -585,6 +585,26 @@ fn question(
     })
 }
 
+/// The label copier shows for each of `choices` (a list, `[label, value]` pairs, or labels
+/// to values).
+pub fn labels_of(choices: &Value) -> Vec<String> {
+    let label = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    match choices {
+        Value::Object(labels) => labels.keys().cloned().collect(),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| match item {
+                Value::Array(pair) if pair.len() == 2 => label(&pair[0]),
+                other => label(other),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// How copier puts a question: the type name it shows, choice labels, `multiline`,
 /// `placeholder` and `qmark`.
 fn asking_of(
@@ -606,21 +626,7 @@ fn asking_of(
             Some(_) => "yaml",
         },
     };
-    let label = |v: &Value| match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    let labels = match spec.get("choices") {
-        Some(Value::Object(labels)) => labels.keys().cloned().collect(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|item| match item {
-                Value::Array(pair) if pair.len() == 2 => label(&pair[0]),
-                other => label(other),
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
+    let labels = spec.get("choices").map(labels_of).unwrap_or_default();
     let text = |key: &str| {
         spec.get(key).and_then(|v| match v {
             Value::String(s) => Some(s.clone()),
