@@ -119,7 +119,10 @@ impl Decisions {
                 Decision::Unsettled => &["conflict"],
             };
             for action in actions {
-                out.push(format!("{action:>10}  {path}"));
+                out.push(format!(
+                    "{action:>10}  {}",
+                    crate::render::paths::shown(path)
+                ));
             }
         }
         out
@@ -144,7 +147,11 @@ impl Decisions {
         if unsettled.is_empty() {
             return Ok(());
         }
-        let shown: Vec<&str> = unsettled.iter().take(10).copied().collect();
+        let shown: Vec<_> = unsettled
+            .iter()
+            .take(10)
+            .map(|p| crate::render::paths::shown(p))
+            .collect();
         let more = match unsettled.len() {
             n if n > shown.len() => format!(" and {} more", n - shown.len()),
             _ => String::new(),
