@@ -145,10 +145,11 @@ fn check_refusals_name_what_is_missing() {
     run.expect_code(1);
     assert!(run.stderr.contains("holds no record"), "{}", run.stderr);
 
-    // --check only reads: combined with --apply it is a usage error.
+    // --check only reads: combined with --apply (or with --skip-tasks, which only an
+    // applied upgrade has) it is a usage error.
     env.run(&["upgrade", &dst_s, "--check", "--apply"])
         .expect_code(2);
-    env.run(&["upgrade", &dst_s, "--prereleases"])
+    env.run(&["upgrade", &dst_s, "--check", "--skip-tasks"])
         .expect_code(2);
 
     // Made from a branch that is no release: nothing to compare with.

@@ -186,11 +186,12 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         files.extend(extra_hashed(&request.extra_files));
         if request.into_existing {
             let keep = keep_existing(&source.manifest, renderer.env(), &ctx, &[]).map_err(fail)?;
-            let executable = |path: &str| {
-                plan.iter().find(|p| p.path == path).is_some_and(|p| {
-                    renderer.files().files[renderer.content[p.content].index].executable
-                })
-            };
+            let executables: std::collections::HashSet<&str> = plan
+                .iter()
+                .filter(|p| renderer.files().files[renderer.content[p.content].index].executable)
+                .map(|p| p.path.as_str())
+                .collect();
+            let executable = |path: &str| executables.contains(path);
             copier_decisions(
                 request,
                 &request.target,

@@ -45,6 +45,12 @@ impl Abbreviations {
         }
         let template = self.get(prefix)?;
         Some(if template.contains("{0}") {
+            // `gh:org/repo.git` names `org/repo.git`, as copier reads it (cookiecutter makes
+            // `repo.git.git` of it, which no host serves).
+            let rest = match template.ends_with("{0}.git") {
+                true => rest.strip_suffix(".git").unwrap_or(rest),
+                false => rest,
+            };
             template.replace("{0}", rest)
         } else {
             format!("{template}{rest}")
@@ -276,6 +282,10 @@ mod tests {
         assert_eq!(
             abbreviations.expand("gh:o/r").as_deref(),
             Some("https://mirror/o/r")
+        );
+        assert_eq!(
+            Abbreviations::default().expand("gh:o/r.git").as_deref(),
+            Some("https://github.com/o/r.git")
         );
         assert_eq!(abbreviations.expand("git@host:o/r"), None);
         assert_eq!(abbreviations.expand("https://x/y"), None);
