@@ -14,6 +14,7 @@ blob uploads (POST + PUT each, as CNCF Distribution takes them) and downloads (G
 as many blobs of the same size: the registry's own cost at that parallelism.
 
 Usage: cargo build --release && python3 scripts/bench_registry.py [--files 1000] [--auth basic|none] [--parallel 8]
+       [--storage disk|tmpfs|inmemory]
 (FACTORY_BIN=target/debug/factory picks another binary.)
 Asserts nothing. Nothing is deleted between runs.
 """
@@ -45,7 +46,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_registry(work, auth):
+def start_registry(work, auth, storage):
     make_test_ca(work)
     htpasswd = subprocess.run(["htpasswd", "-Bbn", USER, PASSWORD], check=True, capture_output=True).stdout
     open(f"{work}/htpasswd", "wb").write(htpasswd)
@@ -55,8 +56,7 @@ log:
   level: info
   formatter: text
 storage:
-  filesystem:
-    rootdirectory: {work}/data
+{storage_section(work, storage)}
 http:
   addr: 127.0.0.1:{port}
   tls:
@@ -80,6 +80,16 @@ http:
                 raise SystemExit("the registry did not start")
             time.sleep(0.05)
     return server, f"127.0.0.1:{port}"
+
+
+def storage_section(work, storage):
+    """The registry's storage: its data folder on this disk (`disk`), in a folder under
+    /dev/shm (`tmpfs`), or Distribution's in-memory driver (`inmemory`): the last two show
+    what the registry costs when its disk does not."""
+    if storage == "inmemory":
+        return "  inmemory: {}"
+    root = f"{work}/data" if storage == "disk" else tempfile.mkdtemp(prefix="factory-bench-registry-", dir="/dev/shm")
+    return f"  filesystem:\n    rootdirectory: {root}"
 
 
 def puts(work):
@@ -177,10 +187,12 @@ def main():
                         help="htpasswd Basic auth (bcrypt on every request, as Distribution checks it) or none")
     parser.add_argument("--parallel", type=int, default=8,
                         help="requests in flight (FACTORY_REGISTRY_PARALLEL, and the reference client's threads)")
+    parser.add_argument("--storage", choices=["disk", "tmpfs", "inmemory"], default="disk",
+                        help="where the registry keeps blobs (see storage_section)")
     args = parser.parse_args()
     os.environ["FACTORY_REGISTRY_PARALLEL"] = str(args.parallel)
     work = tempfile.mkdtemp(prefix="factory-bench-registry-")
-    server, host = start_registry(work, args.auth)
+    server, host = start_registry(work, args.auth, args.storage)
     try:
         a = store_env(work, "a", host, args.auth)
         template = f"{work}/tpl"

@@ -197,6 +197,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--files", type=int, default=150)
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the work folder (its path is printed) to profile one tool on `project`")
     args = parser.parse_args()
     if not os.path.exists(FACTORY):
         sys.exit("build first: cargo build --release")
@@ -239,7 +241,10 @@ def main():
         else:
             print("results identical, file for file")
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            print(f"kept {work} (the edited project is {work}/project)")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

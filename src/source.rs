@@ -93,6 +93,15 @@ impl ResolvedSource {
             .filter(|dir| dir.is_dir())
     }
 
+    /// The template's files in a temporary folder of factory's own (a checkout), when the
+    /// folder holds exactly what was read (no links, followed or refused): a scratch copy
+    /// need not be laid out again.
+    pub fn scratch_dir(&self) -> Option<PathBuf> {
+        let exact = self.files.links.is_empty() && self.files.refused_links.is_empty();
+        self._checkout.as_ref().filter(|_| exact)?;
+        self.local_dir()
+    }
+
     /// The same template read again from `here` in `dir`, a copy of it a `pre_prompt` hook may have
     /// changed (cookiecutter reads the copy from then on), kept alive with the source.
     pub fn reread_from(&mut self, dir: tempfile::TempDir, here: &Path) -> Result<()> {

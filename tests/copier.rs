@@ -668,7 +668,7 @@ fn choice_validators_and_imported_macros_run_for_the_answer_chosen_as_in_copier(
 
 #[test]
 fn python_jinja_extensions_run_with_trust_as_copier_runs_them() {
-    let mut env = Env::new();
+    let mut env = Env::with_git_author();
     let template = env.template(
         "cp-ext",
         &[
@@ -682,11 +682,11 @@ fn python_jinja_extensions_run_with_trust_as_copier_runs_them() {
             ),
             (
                 "extensions/slugify.py",
-                "import re\n\nfrom jinja2.ext import Extension\n\n\ndef slugify(value, sep=\"-\"):\n    return re.sub(r\"[^a-z0-9]+\", sep, value.lower()).strip(sep)\n\n\nclass SlugifyExtension(Extension):\n    def __init__(self, environment):\n        super().__init__(environment)\n        environment.filters[\"slugify\"] = slugify\n        environment.globals[\"answer\"] = 42\n        environment.globals[\"twice\"] = lambda v: v * 2\n        environment.tests[\"long\"] = lambda v, n=5: len(v) > n\n",
+                "import re\n\nimport copier\nfrom jinja2.ext import Extension\n\n\ndef slugify(value, sep=\"-\"):\n    return re.sub(r\"[^a-z0-9]+\", sep, value.lower()).strip(sep)\n\n\nclass SlugifyExtension(Extension):\n    def __init__(self, environment):\n        super().__init__(environment)\n        environment.filters[\"slugify\"] = slugify\n        environment.globals[\"answer\"] = 42\n        environment.globals[\"twice\"] = lambda v: v * 2\n        environment.tests[\"long\"] = lambda v, n=5: len(v) > n\n        # copier's package whole, though copier-templates-extensions imported a part first.\n        environment.globals[\"api\"] = copier.run_copy.__name__\n",
             ),
             (
                 "template/a.txt.jinja",
-                "{{ name | slugify }} {{ name | slugify(sep='_') }} {{ shout }} {{ answer }} {{ twice('ab') }} {{ 'abcdefg' is long }} {{ 'ab' is long(1) }}\n",
+                "{{ name | slugify }} {{ name | slugify(sep='_') }} {{ shout }} {{ answer }} {{ twice('ab') }} {{ 'abcdefg' is long }} {{ 'ab' is long(1) }} {{ api }}\n",
             ),
         ],
     );
@@ -737,7 +737,7 @@ fn python_jinja_extensions_run_with_trust_as_copier_runs_them() {
     .ok();
     assert_eq!(
         std::fs::read_to_string(env.path("out/a.txt")).unwrap(),
-        "demo-project demo_project DEMO PROJECT! 42 abab True True\n"
+        "demo-project demo_project DEMO PROJECT! 42 abab True True run_copy\n"
     );
     let mut command = reference_command(&env, &copier);
     command
@@ -750,6 +750,19 @@ fn python_jinja_extensions_run_with_trust_as_copier_runs_them() {
         .filter(|(p, _)| !p.starts_with(".factory/"))
         .collect();
     assert_eq!(tree(&env.path("ref")), ours);
+    // From a repository: the helper works in factory's checkout of it, as copier works in
+    // its clone.
+    env.git(&template, &["init", "-q", "-b", "main"]);
+    env.git(&template, &["add", "-A"]);
+    env.git(&template, &["commit", "-qm", "template"]);
+    let url = format!("file://{}", template.display());
+    env.run(&["generate", &url, "-o", "from-git", "--defaults", "--trust"])
+        .ok();
+    let from_git: Vec<_> = tree(&env.path("from-git"))
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with(".factory/"))
+        .collect();
+    assert_eq!(tree(&env.path("ref")), from_git);
     // An extension that does not load is named, nothing written.
     env.set_env("FACTORY_PYTHON", "python3");
     let broken = env.template(

@@ -820,6 +820,7 @@ pub(super) fn start_python(
     let helper = generate::python::PythonExtensions::start(
         interpreter,
         &resolved.files,
+        resolved.scratch_dir().as_deref(),
         &resolved.manifest,
         &resolved.label,
     )?;

@@ -13,6 +13,7 @@ def main():
     setup = json.loads(sys.stdin.readline())
     root = setup["root"]
     sys.path.insert(0, root)
+    defer_copier_package()
     try:
         import jinja2
         import jinja2.ext
@@ -101,6 +102,37 @@ def main():
             print(json.dumps({"ok": result}), flush=True)
         except Exception as e:
             print(json.dumps({"error": f"{type(e).__name__}: {e}"}), flush=True)
+
+
+def defer_copier_package():
+    """copier-templates-extensions imports `copier.errors`, and Python runs copier's
+    `__init__` first, which imports all of copier (its prompts, settings, VCS code): half a
+    second, most of this helper's start. The package is registered as it is, without
+    running its `__init__` until something reads a name from it, so a submodule imports
+    alone; `import copier` and `from copier import X` still get the whole package."""
+    import importlib.util
+    import types
+
+    if "copier" in sys.modules:
+        return
+    try:
+        spec = importlib.util.find_spec("copier")
+    except (ImportError, ValueError):
+        return
+    if spec is None or spec.loader is None or not spec.submodule_search_locations:
+        return
+
+    class Deferred(types.ModuleType):
+        def __getattr__(self, name):
+            # Dunder lookups (`__all__`, `__wrapped__`) come through here too; the first
+            # read of anything copier's `__init__` defines runs it in this module.
+            self.__class__ = types.ModuleType
+            spec.loader.exec_module(self)
+            return getattr(self, name)
+
+    module = importlib.util.module_from_spec(spec)
+    module.__class__ = Deferred
+    sys.modules["copier"] = module
 
 
 # The extensions copier and cookiecutter load by themselves, which factory has built in.

@@ -2,7 +2,7 @@
 //! `_jinja_extensions`, cookiecutter's `_extensions` beyond factory's own), started once per
 //! generate and only with `--trust`. The template's files are laid out in a scratch folder
 //! (the extensions import from it and copier-templates-extensions loads files relative to
-//! it); the helper loads the extensions into a Jinja2 environment, says which filters,
+//! it), or a checkout of factory's own that holds exactly them is used as it is; the helper loads the extensions into a Jinja2 environment, says which filters,
 //! tests and globals they add, and answers each call over a pipe, one JSON line each way.
 //! The interpreter is the settings' (`FACTORY_PYTHON`, else `python3`): one with Jinja2 and
 //! the extensions' packages installed.
@@ -42,11 +42,13 @@ impl Drop for PythonExtensions {
 }
 
 impl PythonExtensions {
-    /// Lays out `files`, starts the helper in `python` with `extensions` and reads what they
-    /// add.
+    /// Lays out `files` (unless `laid_out` already holds exactly them, in a scratch folder
+    /// of factory's own), starts the helper in `python` with `extensions` and reads what
+    /// they add.
     pub fn start(
         python: &str,
         files: &TemplateFiles,
+        laid_out: Option<&std::path::Path>,
         manifest: &crate::template::manifest::Manifest,
         label: &str,
     ) -> Result<PythonExtensions> {
@@ -55,8 +57,14 @@ impl PythonExtensions {
             .prefix("factory-jinja-")
             .tempdir()
             .map_err(|e| Error::new(format!("cannot make a scratch folder: {e}")))?;
-        let root = scratch.path().join("template");
-        crate::source::lay_out(files, &root)?;
+        let root = match laid_out {
+            Some(dir) => dir.to_path_buf(),
+            None => {
+                let root = scratch.path().join("template");
+                crate::source::lay_out(files, &root)?;
+                root
+            }
+        };
         let log = scratch.path().join("stderr.log");
         let stderr = std::fs::File::create(&log).map_err(|e| Error::io("create", &log, e))?;
         let mut child = Command::new(python)
