@@ -211,6 +211,9 @@ fn run_git(
         String::from_utf8_lossy(&kept).into_owned()
     });
     let deadline = Instant::now() + options.timeout;
+    // Most of these commands end in a few milliseconds (an upgrade runs about ten): the
+    // first looks come soon, the pause grows to 20 ms for a long fetch.
+    let mut pause = Duration::from_millis(1);
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break Some(status),
@@ -219,7 +222,10 @@ fn run_git(
                 let _ = child.wait();
                 break None;
             }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Ok(None) => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(20));
+            }
             Err(_) => break None,
         }
     };
@@ -721,10 +727,12 @@ impl CachedRepo {
         };
         // libgit2's checkout refuses names that would leave the folder or alias `.git`.
         let mut checkout = git2::build::CheckoutBuilder::new();
+        // The cached clone is bare: nothing reads an index of it, so none is written.
         checkout
             .target_dir(dir.path())
             .force()
-            .recreate_missing(true);
+            .recreate_missing(true)
+            .update_index(false);
         repo.checkout_tree(tree.as_object(), Some(&mut checkout))
             .map_err(fail)?;
         let notes = if submodules.is_empty() {
