@@ -400,7 +400,7 @@ fn render_sides(
     };
     let theirs = generate_side(
         up,
-        (&sides.theirs, Some(theirs_python)),
+        (&sides.theirs, Helper::Started(theirs_python)),
         (
             request.answers.clone(),
             Some(&mut again as &mut dyn Asker),
@@ -430,7 +430,7 @@ fn base_beside_python(
             scope.spawn(|| super::generate::start_python(interpreter, &sides.theirs.source));
         let base = generate_side(
             up,
-            (&sides.base, None),
+            (&sides.base, Helper::ToStart),
             (given, Some(replayed), true),
             hooks,
             target,
@@ -802,15 +802,19 @@ struct Sides {
     origin: TemplateOrigin,
 }
 
+/// A side's Python helper for its Jinja extensions: started already (none when it has
+/// none), or to be started with its renderer.
+enum Helper {
+    Started(Option<Arc<crate::generate::python::PythonExtensions>>),
+    ToStart,
+}
+
 /// Generates one side into `target` (a scratch folder) through `generate`'s own steps, with
 /// the run's facts of the project in `dir` (its folder name, copier's `update` operation),
 /// and reads the result back.
 fn generate_side(
     up: Upgrade,
-    (side, python): (
-        &Side,
-        Option<Option<Arc<crate::generate::python::PythonExtensions>>>,
-    ),
+    (side, python): (&Side, Helper),
     (given, asker, defaults): (Map<String, Value>, Option<&mut dyn Asker>, bool),
     hooks: crate::generate::hooks::Hooks,
     target: &Path,
@@ -831,8 +835,8 @@ fn generate_side(
         ..Default::default()
     };
     let (renderer, python) = match python {
-        Some(started) => super::generate::renderer_with(session, source, started)?,
-        None => super::generate::renderer(session, source)?,
+        Helper::Started(started) => super::generate::renderer_with(session, source, started)?,
+        Helper::ToStart => super::generate::renderer(session, source)?,
     };
     let answers = super::generate::resolve_answers(
         session,
