@@ -626,3 +626,84 @@ fn the_current_version_with_new_answers_as_copier_has_it() {
         assert_eq!(out.by_factory.join("README.md").exists(), commit == "v2");
     }
 }
+
+/// A template whose context hook (copier-templates-extensions) changes between versions:
+/// the base's Python helper starts while the new version is fetched, and the result is
+/// copier's. A python3 where the hook's package is missing is named before anything is
+/// written, and the project is left as it was.
+#[test]
+fn a_context_hook_in_both_versions_updates_as_copier_updates_it() {
+    let Some(copier) = common::python::tool_with(
+        "copier-9.19.1-templates-extensions-0.3.2",
+        &["copier==9.19.1", "copier-templates-extensions==0.3.2"],
+        "copier",
+    ) else {
+        return;
+    };
+    let mut env = Env::with_git_author();
+    let python = copier.with_file_name("python3");
+    env.set_env("FACTORY_PYTHON", python.to_str().unwrap());
+    let config = "_jinja_extensions:\n  - copier_templates_extensions.TemplateExtensionLoader\n  - extensions/context.py:ContextUpdater\nname:\n  type: str\n  default: Demo\n";
+    let hook = |mark: &str| {
+        format!(
+            "from copier_templates_extensions import ContextHook\n\n\nclass ContextUpdater(ContextHook):\n    def hook(self, context):\n        context[\"shout\"] = str(context.get(\"name\", \"\")).upper() + \"{mark}\"\n"
+        )
+    };
+    let (hook_v1, hook_v2) = (hook("!"), hook("!!"));
+    let out = run(
+        &env,
+        &copier,
+        &Case {
+            versions: &[
+                (
+                    Some("v1.0.0"),
+                    &[
+                        ANSWERS,
+                        ("copier.yml", Some(config)),
+                        ("extensions/context.py", Some(&hook_v1)),
+                        ("README.md.jinja", Some("# {{ shout }}\n\nIntro.\n")),
+                    ],
+                ),
+                (
+                    Some("v1.1.0"),
+                    &[
+                        ("extensions/context.py", Some(&hook_v2)),
+                        (
+                            "README.md.jinja",
+                            Some("# {{ shout }}\n\nIntro.\n\nUsage: {{ name }}.\n"),
+                        ),
+                    ],
+                ),
+            ],
+            edits: &[("NOTES.md", Some("ours\n"))],
+            copier: &[],
+            factory: &[],
+        },
+    );
+    out.factory.ok();
+    out.assert_same();
+    assert_eq!(
+        std::fs::read_to_string(out.by_factory.join("README.md")).unwrap(),
+        "# DEMO!!\n\nIntro.\n\nUsage: Demo.\n"
+    );
+    // The hook's package is not in this python3: refused by name, nothing written.
+    let broken = env.path("broken");
+    assert!(
+        env.program("cp")
+            .arg("-a")
+            .arg(env.path("made"))
+            .arg(&broken)
+            .status()
+            .unwrap()
+            .success()
+    );
+    env.set_env("FACTORY_PYTHON", "python3");
+    let refused = env.run(&["upgrade", "broken", "--trust", "--defaults", "--apply"]);
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains("its Jinja extensions") && refused.stderr.contains("did not load"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(files(&broken), files(&env.path("made")));
+}

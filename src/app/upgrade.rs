@@ -430,7 +430,7 @@ fn base_beside_python(
             scope.spawn(|| super::generate::start_python(interpreter, &sides.theirs.source));
         let base = generate_side(
             up,
-            (&sides.base, Helper::ToStart),
+            (&sides.base, sides.base_python.clone()),
             (given, Some(replayed), true),
             hooks,
             target,
@@ -798,12 +798,15 @@ struct Sides {
     base: Side,
     /// The new version.
     theirs: Side,
+    /// The base's Python helper, when it started while the new version was fetched.
+    base_python: Helper,
     /// What a factory project's provenance names after the upgrade.
     origin: TemplateOrigin,
 }
 
 /// A side's Python helper for its Jinja extensions: started already (none when it has
 /// none), or to be started with its renderer.
+#[derive(Clone)]
 enum Helper {
     Started(Option<Arc<crate::generate::python::PythonExtensions>>),
     ToStart,
@@ -1236,6 +1239,7 @@ fn stored_sides(
         to_version: target.version.clone(),
         base: side(&base_version.version)?,
         theirs: side(&target.version)?,
+        base_python: Helper::ToStart,
         origin: TemplateOrigin {
             id: Some(template.id.clone()),
             name: template.name.clone(),
@@ -1267,7 +1271,9 @@ fn repository_sides(
     };
     let base = source::from_location(&format!("{}#{commit}", source.uri), &fetch)?;
     let to = request.to.as_ref().map(|r| format!("{}#{r}", source.uri));
-    let theirs = source::from_location(to.as_deref().unwrap_or(&source.uri), &fetch)?;
+    let (theirs, base_python) = theirs_beside_python(session, request, &base, || {
+        source::from_location(to.as_deref().unwrap_or(&source.uri), &fetch)
+    })?;
     for note in &theirs.notes {
         session.note(note.clone());
     }
@@ -1293,6 +1299,30 @@ fn repository_sides(
             vcs_ref: request.to.clone(),
             source: theirs,
         },
+        base_python,
+    })
+}
+
+/// Resolves the new version (`resolve_theirs`: a fetch and a checkout) while the base's
+/// Python helper starts beside it, only with `--trust` (loading the extensions runs the
+/// template's code): the helper's start is a third of a short upgrade.
+fn theirs_beside_python(
+    session: &Session,
+    request: &PlanTemplateUpgrade,
+    base: &ResolvedSource,
+    resolve_theirs: impl FnOnce() -> Result<ResolvedSource>,
+) -> Result<(ResolvedSource, Helper)> {
+    if !request.trust || base.manifest.python_extensions.is_empty() {
+        return Ok((resolve_theirs()?, Helper::ToStart));
+    }
+    let interpreter = session.settings.python.as_str();
+    std::thread::scope(|scope| {
+        let python = scope.spawn(|| super::generate::start_python(interpreter, base));
+        let theirs = resolve_theirs();
+        let python = python
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Ok((theirs?, Helper::Started(python?)))
     })
 }
 
@@ -1322,11 +1352,13 @@ fn copier_sides(
         other => other.map(str::to_string),
     };
     let to = wanted.as_ref().map(|r| format!("{location}#{r}"));
-    let theirs = source::from_location(to.as_deref().unwrap_or(&location), &fetch)?;
+    let (theirs, base_python) = theirs_beside_python(session, request, &base, || {
+        source::from_location(to.as_deref().unwrap_or(&location), &fetch)
+    })?;
     foreign_sides(
         session,
         wanted,
-        (base, theirs),
+        (base, theirs, base_python),
         &record.src_path,
         &record.commit,
     )
@@ -1350,14 +1382,13 @@ fn cruft_sides(
     let fetch = settings.fetch(None, record.directory.clone());
     let at = |reference: &str| source::from_location(&format!("{location}#{reference}"), &fetch);
     let base = at(&record.commit)?;
-    let theirs = match &request.to {
-        Some(reference) => at(reference)?,
-        None => at("HEAD")?,
-    };
+    let (theirs, base_python) = theirs_beside_python(session, request, &base, || {
+        at(request.to.as_deref().unwrap_or("HEAD"))
+    })?;
     foreign_sides(
         session,
         request.to.clone(),
-        (base, theirs),
+        (base, theirs, base_python),
         &record.template,
         &record.commit,
     )
@@ -1367,7 +1398,7 @@ fn cruft_sides(
 fn foreign_sides(
     session: &Session,
     to: Option<String>,
-    (base, theirs): (ResolvedSource, ResolvedSource),
+    (base, theirs, base_python): (ResolvedSource, ResolvedSource, Helper),
     named: &str,
     recorded: &str,
 ) -> Result<Sides> {
@@ -1402,6 +1433,7 @@ fn foreign_sides(
             vcs_ref: to,
             source: theirs,
         },
+        base_python,
     })
 }
 
