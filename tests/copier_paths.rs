@@ -313,6 +313,133 @@ fn a_copier_template_copies_into_a_folder_holding_other_files() {
 }
 
 #[test]
+fn a_link_the_template_writes_into_a_folder_is_judged_as_copier_judges_it() {
+    let Some(copier) = copier() else { return };
+    let env = Env::new();
+    let src = env.template(
+        "src",
+        &[
+            ("copier.yml", "_preserve_symlinks: true\n"),
+            ("b.txt", "b\n"),
+        ],
+    );
+    std::os::unix::fs::symlink("b.txt", src.join("a.txt")).unwrap();
+    // The lines that name `path`, copier's colours left out.
+    let said = |stderr: &str, path: &str| -> Vec<String> {
+        let mut plain = String::new();
+        let mut in_escape = false;
+        for c in stderr.chars() {
+            match c {
+                '\u{1b}' => in_escape = true,
+                'm' if in_escape => in_escape = false,
+                _ if in_escape => {}
+                _ => plain.push(c),
+            }
+        }
+        plain
+            .lines()
+            .filter(|l| l.ends_with(&format!("  {path}")))
+            .map(str::to_string)
+            .collect()
+    };
+    // Into a folder holding other files: the link is created, and said, as copier does;
+    // again over the same folder it is identical.
+    for who in ["theirs", "ours"] {
+        std::fs::create_dir_all(env.path(who)).unwrap();
+        std::fs::write(env.path(&format!("{who}/mine.txt")), "mine\n").unwrap();
+    }
+    for pass in ["first", "again"] {
+        let theirs = copier_copy(&env, &copier, &[], &src, &env.path("theirs"));
+        let ours = generate(&env, &src, &env.path("ours"), &[]);
+        ours.ok();
+        assert_eq!(
+            said(&ours.stderr, "a.txt"),
+            said(&theirs, "a.txt"),
+            "{pass}"
+        );
+        assert_eq!(
+            said(&ours.stderr, "a.txt").len(),
+            1,
+            "{pass}: {}",
+            ours.stderr
+        );
+        assert_same(&tree(&env.path("ours")), &tree(&env.path("theirs")), pass);
+    }
+
+    // Where the folder holds a file of its own: a conflict, and the file stays (copier asks,
+    // or stops without a terminal).
+    for who in ["theirs-busy", "ours-busy"] {
+        std::fs::create_dir_all(env.path(who)).unwrap();
+        std::fs::write(env.path(&format!("{who}/a.txt")), "mine\n").unwrap();
+    }
+    let theirs = reference_command(&env, &copier)
+        .args(["copy", "--defaults"])
+        .arg(&src)
+        .arg(env.path("theirs-busy"))
+        .output()
+        .unwrap();
+    assert!(!theirs.status.success());
+    let ours = generate(&env, &src, &env.path("ours-busy"), &[]);
+    ours.expect_code(1);
+    assert_eq!(
+        said(&ours.stderr, "a.txt"),
+        said(&String::from_utf8_lossy(&theirs.stderr), "a.txt")
+    );
+    assert!(
+        ours.stderr
+            .contains("already holds 1 file the template writes otherwise: a.txt"),
+        "{}",
+        ours.stderr
+    );
+    for who in ["theirs-busy", "ours-busy"] {
+        let mine = env.path(&format!("{who}/a.txt"));
+        assert!(!mine.symlink_metadata().unwrap().is_symlink(), "{who}");
+        assert_eq!(std::fs::read_to_string(&mine).unwrap(), "mine\n", "{who}");
+    }
+}
+
+#[test]
+fn no_cleanup_into_a_folder_never_writes_over_a_file_that_differs() {
+    let env = Env::new();
+    let src = env.template(
+        "src",
+        &[
+            ("copier.yml", "_tasks:\n  - exit 1\n"),
+            ("a.txt", "a\n"),
+            ("new.txt", "new\n"),
+        ],
+    );
+    // A file the template writes otherwise: what the failed run wrote is not placed.
+    let busy = env.path("busy");
+    std::fs::create_dir_all(&busy).unwrap();
+    std::fs::write(busy.join("a.txt"), "changed by hand\n").unwrap();
+    generate(&env, &src, &busy, &["--trust", "-C"]).expect_code(1);
+    assert_eq!(
+        std::fs::read_to_string(busy.join("a.txt")).unwrap(),
+        "changed by hand\n"
+    );
+    assert!(!busy.join("new.txt").exists());
+    // Beside other files only: it is.
+    let beside = env.path("beside");
+    std::fs::create_dir_all(&beside).unwrap();
+    std::fs::write(beside.join("mine.txt"), "mine\n").unwrap();
+    generate(&env, &src, &beside, &["--trust", "-C"]).expect_code(1);
+    assert_eq!(
+        std::fs::read_to_string(beside.join("a.txt")).unwrap(),
+        "a\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(beside.join("new.txt")).unwrap(),
+        "new\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(beside.join("mine.txt")).unwrap(),
+        "mine\n"
+    );
+    assert!(!beside.join(".factory").exists());
+}
+
+#[test]
 fn no_cleanup_leaves_what_a_failed_run_wrote() {
     let env = Env::new();
     let src = env.template(
