@@ -137,6 +137,31 @@ pub fn list_files(dir: &Path) -> Result<Vec<(HashedFile, u64)>> {
     Ok(files)
 }
 
+/// The links below `dir` (`.factory/` aside), path with `/` separators and where each
+/// points, as [`list_files`] leaves them out.
+pub fn list_links(dir: &Path) -> Result<Vec<(String, String)>> {
+    let mut links = Vec::new();
+    // Below the root: `dir` itself may be reached through a link (a folder held open).
+    let walker = walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|entry| !(entry.depth() == 1 && entry.file_name() == PROVENANCE_DIR));
+    for entry in walker {
+        let entry = entry.map_err(|e| Error::new(format!("cannot walk {}: {e}", dir.display())))?;
+        if !entry.path_is_symlink() {
+            continue;
+        }
+        let to = std::fs::read_link(entry.path())
+            .map_err(|e| Error::new(format!("cannot read {}: {e}", entry.path().display())))?;
+        links.push((
+            relative_slash_path(dir, entry.path())?,
+            to.to_string_lossy().into_owned(),
+        ));
+    }
+    Ok(links)
+}
+
 /// `path` relative to `base`, with `/` separators; non-UTF-8 names are refused.
 pub fn relative_slash_path(base: &Path, path: &Path) -> Result<String> {
     let rel = path.strip_prefix(base).unwrap_or(path);

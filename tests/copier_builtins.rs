@@ -15,17 +15,14 @@ use common::python::{copier, reference_command, tree};
 /// succeed; its stderr.
 fn copier_copy(env: &Env, template: &Path, dest: &str, args: &[&str]) -> Option<String> {
     let copier = copier()?;
-    let mut command = reference_command(env, &copier);
-    command
-        .args(["copy", "--defaults"])
-        .args(args)
-        .arg(template)
-        .arg(env.path(dest))
-        .env("HOME", env.dir.path());
-    let out = command.output().expect("copier starts");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "copier: {stderr}");
-    Some(stderr)
+    let args = [&["--defaults"][..], args].concat();
+    Some(common::python::copier_copy(
+        env,
+        &copier,
+        &args,
+        template,
+        &env.path(dest),
+    ))
 }
 
 /// Python's `str(datetime)` of an aware instant in UTC.
@@ -378,9 +375,7 @@ fn git_plus_url_is_a_repository_and_what_follows_is_checked() {
             ("a.txt.jinja", "{{ name }}\n"),
         ],
     );
-    env.git(&repo, &["init", "-q"]);
-    env.git(&repo, &["add", "."]);
-    env.git(&repo, &["commit", "-qm", "one"]);
+    env.git_init_committed(&repo, "one");
     let url = format!("git+file://{}", repo.display());
     env.run(&["generate", &url, "-o", "out", "--defaults"]).ok();
     assert_eq!(

@@ -7,7 +7,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use common::Env;
 use common::python::{assert_same, copier, reference_command, tree};
@@ -386,23 +385,9 @@ fn configuration_copier_refuses_is_refused_with_what_and_where() {
     );
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@t")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@t")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .status()
-        .expect("git runs");
-    assert!(status.success(), "git {args:?}");
-}
-
 #[test]
 fn a_local_git_template_is_read_at_its_newest_tag_with_copiers_commit() {
-    let env = Env::new();
+    let env = Env::with_git_author();
     let template = env.template(
         "repo",
         &[
@@ -415,15 +400,11 @@ fn a_local_git_template_is_read_at_its_newest_tag_with_copiers_commit() {
             ),
         ],
     );
-    git(&template, &["init", "-q", "-b", "main"]);
-    git(&template, &["add", "-A"]);
-    git(&template, &["commit", "-qm", "one"]);
-    git(&template, &["tag", "v1"]);
-    std::fs::write(template.join("version.txt.jinja"), "v2\n").unwrap();
-    git(&template, &["commit", "-qam", "two"]);
-    git(&template, &["tag", "v2"]);
+    env.git_init(&template);
+    env.tag_version(&template, "v1", &[]);
+    env.tag_version(&template, "v2", &[("version.txt.jinja", Some("v2\n"))]);
     std::fs::write(template.join("version.txt.jinja"), "v3 unreleased\n").unwrap();
-    git(&template, &["commit", "-qam", "three"]);
+    env.commit_all(&template, "three");
     std::fs::write(template.join("ignored.log"), "not in the template\n").unwrap();
 
     if !same(&env, &template, "newest", &[], &[]) {
@@ -667,7 +648,7 @@ fn yield_tags_in_paths_write_one_path_per_value_as_copier_does() {
 /// or pre-release; without it copier's newest release stands. Both as copier picks them.
 #[test]
 fn prereleases_are_picked_only_when_asked_as_copier_picks_them() {
-    let env = Env::new();
+    let env = Env::with_git_author();
     let template = env.template(
         "pre-repo",
         &[
@@ -678,13 +659,9 @@ fn prereleases_are_picked_only_when_asked_as_copier_picks_them() {
             ),
         ],
     );
-    git(&template, &["init", "-q", "-b", "main"]);
-    git(&template, &["add", "-A"]);
-    git(&template, &["commit", "-qm", "one"]);
-    git(&template, &["tag", "1.2.3"]);
-    std::fs::write(template.join("version.txt"), "2\n").unwrap();
-    git(&template, &["commit", "-qam", "two"]);
-    git(&template, &["tag", "1.2.4.dev1"]);
+    env.git_init(&template);
+    env.tag_version(&template, "1.2.3", &[]);
+    env.tag_version(&template, "1.2.4.dev1", &[("version.txt", Some("2\n"))]);
     if !same(&env, &template, "stable", &[], &[]) {
         return;
     }

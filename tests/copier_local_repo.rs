@@ -7,7 +7,7 @@ mod common;
 use std::path::PathBuf;
 
 use common::Env;
-use common::python::{copier, reference_command, tree};
+use common::python::{copier, copier_copy, tree};
 
 #[test]
 fn ref_head_of_a_folder_inside_a_repository_is_the_folder() {
@@ -22,21 +22,15 @@ fn ref_head_of_a_folder_inside_a_repository_is_the_folder() {
         ],
     );
     std::os::unix::fs::symlink("target.txt", repo.join("symlink.txt")).unwrap();
-    env.git(&src, &["init", "-q"]);
-    env.git(&src, &["add", "."]);
-    env.git(&src, &["commit", "-qm", "1"]);
+    env.git_init_committed(&src, "1");
 
     let theirs = env.path("by-copier");
-    let out = reference_command(&env, &copier)
-        .args(["copy", "--defaults", "--vcs-ref", "HEAD"])
-        .arg(&repo)
-        .arg(&theirs)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    copier_copy(
+        &env,
+        &copier,
+        &["--defaults", "--vcs-ref", "HEAD"],
+        &repo,
+        &theirs,
     );
     let ours = env.path("by-factory");
     let (repo_s, ours_s) = (repo.display().to_string(), ours.display().to_string());

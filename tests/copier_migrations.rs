@@ -10,21 +10,10 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::python::{assert_same, copier, reference_ok, reference_run, tree};
+use common::python::{
+    assert_same, copier, project_files as files, reference_ok, reference_run, twin_projects,
+};
 use common::{Env, write_files as write};
-
-/// The project's files without `.git/` (and factory's `.factory/`).
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    tree(dir)
-        .into_iter()
-        .filter(|(path, _)| !path.starts_with(".git/"))
-        .collect()
-}
-
-fn commit_all(env: &Env, dir: &Path, message: &str) {
-    env.git(dir, &["add", "-A"]);
-    env.git(dir, &["commit", "-qm", message, "--allow-empty"]);
-}
 
 const ANSWERS: (&str, Option<&str>) = (
     "{{ _copier_conf.answers_file }}.jinja",
@@ -37,12 +26,9 @@ type Files<'a> = &'a [(&'a str, Option<&'a str>)];
 /// A template repository in `src` with one commit per version, each tagged.
 fn template(env: &Env, versions: &[(&str, Files)]) -> PathBuf {
     let src = env.path("src");
-    std::fs::create_dir_all(&src).unwrap();
-    env.git(&src, &["init", "-q", "-b", "main"]);
+    env.git_init(&src);
     for (tag, files) in versions {
-        write(&src, files);
-        commit_all(env, &src, tag);
-        env.git(&src, &["tag", tag]);
+        env.tag_version(&src, tag, files);
     }
     src
 }
@@ -66,20 +52,8 @@ fn projects(env: &Env, copier: &Path, src: &Path, tag: &str) -> (PathBuf, PathBu
         ],
         env.dir.path(),
     );
-    env.git(&made, &["init", "-q", "-b", "main"]);
-    commit_all(env, &made, "generated");
-    let (by_copier, by_factory) = (env.path("by-copier"), env.path("by-factory"));
-    for to in [&by_copier, &by_factory] {
-        let copied = env
-            .program("cp")
-            .arg("-a")
-            .arg(&made)
-            .arg(to)
-            .status()
-            .unwrap();
-        assert!(copied.success());
-    }
-    (by_copier, by_factory)
+    env.git_init_committed(&made, "generated");
+    twin_projects(env, &made)
 }
 
 /// test_migration_run_before, test_pre_migration_modifies_answers, test_copier_phase_variable,
@@ -208,7 +182,7 @@ fn prereleases_are_moved_to_only_when_asked_and_downgrades_are_refused() {
         ],
     );
     let (by_copier, by_factory) = projects(&env, &copier, &src, "v1");
-    let commit = |dir: &Path| commit_all(&env, dir, "updated");
+    let commit = |dir: &Path| env.commit_all(dir, "updated");
     reference_ok(
         &env,
         &copier,
@@ -302,16 +276,13 @@ fn kept_symlinks_upgrade_as_copier_updates_them() {
     link("aaaa.txt", "moved.txt");
     link("aaaa.txt", "cccc.txt");
     link("../shared/templates", "{{ name }}/templates");
-    env.git(&src, &["init", "-q", "-b", "main"]);
-    commit_all(&env, &src, "v1");
-    env.git(&src, &["tag", "v1"]);
+    env.git_init(&src);
+    env.tag_version(&src, "v1", &[]);
     link("bbbb.txt", "moved.txt");
     std::fs::remove_file(src.join("bbbb.txt")).unwrap();
     link("aaaa.txt", "bbbb.txt");
     std::fs::remove_file(src.join("cccc.txt")).unwrap();
-    std::fs::write(src.join("cccc.txt"), "now a file\n").unwrap();
-    commit_all(&env, &src, "v2");
-    env.git(&src, &["tag", "v2"]);
+    env.tag_version(&src, "v2", &[("cccc.txt", Some("now a file\n"))]);
     let (by_copier, by_factory) = projects(&env, &copier, &src, "v1");
     reference_ok(
         &env,

@@ -11,22 +11,7 @@ mod common;
 use std::path::Path;
 
 use common::Env;
-use common::python::{assert_same, copier, reference_command, tree};
-
-/// copier's `copy --defaults [ARGS] SRC DST`, which must succeed; its stderr.
-#[track_caller]
-fn copier_copy(env: &Env, copier: &Path, args: &[&str], src: &Path, dst: &Path) -> String {
-    let out = reference_command(env, copier)
-        .args(["copy", "--defaults"])
-        .args(args)
-        .arg(src)
-        .arg(dst)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "copier: {stderr}");
-    stderr
-}
+use common::python::{ANSWERS, assert_same, copier, copier_copy, reference_command, tree};
 
 fn generate(env: &Env, src: &Path, dst: &Path, more: &[&str]) -> common::Run {
     let (src, dst) = (src.display().to_string(), dst.display().to_string());
@@ -56,7 +41,8 @@ fn an_answers_file_template_below_the_root_is_written_at_the_answers_path_with_a
     for answers in [None, Some(".config/altered-answers.yml")] {
         let extra: Vec<&str> = answers.map(|a| vec!["-a", a]).unwrap_or_default();
         let theirs = env.path(&format!("theirs-{}", answers.is_some()));
-        copier_copy(&env, &copier, &extra, &src, &theirs);
+        let copy = [&["--defaults"][..], &extra].concat();
+        copier_copy(&env, &copier, &copy, &src, &theirs);
         let ours = env.path(&format!("ours-{}", answers.is_some()));
         let mut more = extra.clone();
         // copier warns whatever --quiet says; so does factory.
@@ -90,29 +76,13 @@ fn an_answers_file_template_below_the_root_is_written_at_the_answers_path_with_a
 fn a_legacy_migration_is_a_deprecation_even_without_commands() {
     let env = Env::with_git_author();
     let src = env.path("src");
-    std::fs::create_dir_all(&src).unwrap();
-    env.git(&src, &["init", "-q", "-b", "main"]);
-    std::fs::write(
-        src.join("{{ _copier_conf.answers_file }}.jinja"),
-        "{{ _copier_answers|to_nice_yaml }}",
-    )
-    .unwrap();
-    std::fs::write(src.join("copier.yml"), "{}\n").unwrap();
-    env.git(&src, &["add", "-A"]);
-    env.git(&src, &["commit", "-qm", "1"]);
-    env.git(&src, &["tag", "v1"]);
+    env.git_init(&src);
+    env.tag_version(&src, "v1", &[ANSWERS, ("copier.yml", Some("{}\n"))]);
     let dst = env.path("dst");
     generate(&env, &src, &dst, &[]).ok();
-    env.git(&dst, &["init", "-q", "-b", "main"]);
-    env.git(&dst, &["add", "-A"]);
-    env.git(&dst, &["commit", "-qm", "1"]);
-    std::fs::write(
-        src.join("copier.yml"),
-        "_migrations:\n  - version: v2\n    before: []\n    after: []\n",
-    )
-    .unwrap();
-    env.git(&src, &["commit", "-qam", "2"]);
-    env.git(&src, &["tag", "v2"]);
+    env.git_init_committed(&dst, "1");
+    let migrations = "_migrations:\n  - version: v2\n    before: []\n    after: []\n";
+    env.tag_version(&src, "v2", &[("copier.yml", Some(migrations))]);
     let dst_s = dst.display().to_string();
     let run = env.run(&["upgrade", &dst_s, "--apply", "--quiet"]);
     run.ok();
@@ -186,7 +156,7 @@ fn a_link_where_the_template_writes_a_file_is_replaced_never_followed() {
     copier_copy(
         &env,
         &copier,
-        &["--overwrite"],
+        &["--defaults", "--overwrite"],
         &src,
         &env.path("theirs/project"),
     );
@@ -228,7 +198,7 @@ fn file_names_with_control_characters_are_written_and_shown_escaped() {
         "src",
         &[("copier.yml", ""), (name, "1"), ("plain.txt", "p")],
     );
-    copier_copy(&env, &copier, &[], &src, &env.path("theirs"));
+    copier_copy(&env, &copier, &["--defaults"], &src, &env.path("theirs"));
     let ours = env.path("ours");
     generate(&env, &src, &ours, &[]).ok();
     assert_eq!(std::fs::read_to_string(ours.join(name)).unwrap(), "1");
@@ -278,7 +248,7 @@ fn a_copier_template_copies_into_a_folder_holding_other_files() {
         std::fs::write(env.path(&format!("{who}/mine.txt")), "mine\n").unwrap();
         std::fs::write(env.path(&format!("{who}/same.txt")), "s\n").unwrap();
     }
-    copier_copy(&env, &copier, &[], &src, &env.path("theirs"));
+    copier_copy(&env, &copier, &["--defaults"], &src, &env.path("theirs"));
     generate(&env, &src, &env.path("ours"), &[]).ok();
     assert_same(
         &tree(&env.path("ours")),
@@ -310,6 +280,133 @@ fn a_copier_template_copies_into_a_folder_holding_other_files() {
     let run = generate(&env, &own, &env.path("ours"), &[]);
     run.expect_code(1);
     assert!(run.stderr.contains("is not empty"), "{}", run.stderr);
+}
+
+#[test]
+fn a_link_the_template_writes_into_a_folder_is_judged_as_copier_judges_it() {
+    let Some(copier) = copier() else { return };
+    let env = Env::new();
+    let src = env.template(
+        "src",
+        &[
+            ("copier.yml", "_preserve_symlinks: true\n"),
+            ("b.txt", "b\n"),
+        ],
+    );
+    std::os::unix::fs::symlink("b.txt", src.join("a.txt")).unwrap();
+    // The lines that name `path`, copier's colours left out.
+    let said = |stderr: &str, path: &str| -> Vec<String> {
+        let mut plain = String::new();
+        let mut in_escape = false;
+        for c in stderr.chars() {
+            match c {
+                '\u{1b}' => in_escape = true,
+                'm' if in_escape => in_escape = false,
+                _ if in_escape => {}
+                _ => plain.push(c),
+            }
+        }
+        plain
+            .lines()
+            .filter(|l| l.ends_with(&format!("  {path}")))
+            .map(str::to_string)
+            .collect()
+    };
+    // Into a folder holding other files: the link is created, and said, as copier does;
+    // again over the same folder it is identical.
+    for who in ["theirs", "ours"] {
+        std::fs::create_dir_all(env.path(who)).unwrap();
+        std::fs::write(env.path(&format!("{who}/mine.txt")), "mine\n").unwrap();
+    }
+    for pass in ["first", "again"] {
+        let theirs = copier_copy(&env, &copier, &["--defaults"], &src, &env.path("theirs"));
+        let ours = generate(&env, &src, &env.path("ours"), &[]);
+        ours.ok();
+        assert_eq!(
+            said(&ours.stderr, "a.txt"),
+            said(&theirs, "a.txt"),
+            "{pass}"
+        );
+        assert_eq!(
+            said(&ours.stderr, "a.txt").len(),
+            1,
+            "{pass}: {}",
+            ours.stderr
+        );
+        assert_same(&tree(&env.path("ours")), &tree(&env.path("theirs")), pass);
+    }
+
+    // Where the folder holds a file of its own: a conflict, and the file stays (copier asks,
+    // or stops without a terminal).
+    for who in ["theirs-busy", "ours-busy"] {
+        std::fs::create_dir_all(env.path(who)).unwrap();
+        std::fs::write(env.path(&format!("{who}/a.txt")), "mine\n").unwrap();
+    }
+    let theirs = reference_command(&env, &copier)
+        .args(["copy", "--defaults"])
+        .arg(&src)
+        .arg(env.path("theirs-busy"))
+        .output()
+        .unwrap();
+    assert!(!theirs.status.success());
+    let ours = generate(&env, &src, &env.path("ours-busy"), &[]);
+    ours.expect_code(1);
+    assert_eq!(
+        said(&ours.stderr, "a.txt"),
+        said(&String::from_utf8_lossy(&theirs.stderr), "a.txt")
+    );
+    assert!(
+        ours.stderr
+            .contains("already holds 1 file the template writes otherwise: a.txt"),
+        "{}",
+        ours.stderr
+    );
+    for who in ["theirs-busy", "ours-busy"] {
+        let mine = env.path(&format!("{who}/a.txt"));
+        assert!(!mine.symlink_metadata().unwrap().is_symlink(), "{who}");
+        assert_eq!(std::fs::read_to_string(&mine).unwrap(), "mine\n", "{who}");
+    }
+}
+
+#[test]
+fn no_cleanup_into_a_folder_never_writes_over_a_file_that_differs() {
+    let env = Env::new();
+    let src = env.template(
+        "src",
+        &[
+            ("copier.yml", "_tasks:\n  - exit 1\n"),
+            ("a.txt", "a\n"),
+            ("new.txt", "new\n"),
+        ],
+    );
+    // A file the template writes otherwise: what the failed run wrote is not placed.
+    let busy = env.path("busy");
+    std::fs::create_dir_all(&busy).unwrap();
+    std::fs::write(busy.join("a.txt"), "changed by hand\n").unwrap();
+    generate(&env, &src, &busy, &["--trust", "-C"]).expect_code(1);
+    assert_eq!(
+        std::fs::read_to_string(busy.join("a.txt")).unwrap(),
+        "changed by hand\n"
+    );
+    assert!(!busy.join("new.txt").exists());
+    // Beside other files only: it is.
+    let beside = env.path("beside");
+    std::fs::create_dir_all(&beside).unwrap();
+    std::fs::write(beside.join("mine.txt"), "mine\n").unwrap();
+    generate(&env, &src, &beside, &["--trust", "-C"]).expect_code(1);
+    assert_eq!(
+        std::fs::read_to_string(beside.join("a.txt")).unwrap(),
+        "a\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(beside.join("new.txt")).unwrap(),
+        "new\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(beside.join("mine.txt")).unwrap(),
+        "mine\n"
+    );
+    assert!(!beside.join(".factory").exists());
 }
 
 #[test]

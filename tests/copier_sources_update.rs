@@ -10,31 +10,8 @@ mod common;
 use std::io::Write;
 use std::path::Path;
 
-use common::python::{assert_same, copier, reference_ok, tree};
+use common::python::{ANSWERS, assert_same, copier, project_files as files, reference_ok};
 use common::{Env, write_files as write};
-
-/// The project's files without `.git/` (and factory's `.factory/`).
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    tree(dir)
-        .into_iter()
-        .filter(|(path, _)| !path.starts_with(".git/"))
-        .collect()
-}
-
-fn commit_all(env: &Env, dir: &Path, message: &str) {
-    env.git(dir, &["add", "-A"]);
-    env.git(dir, &["commit", "-qm", message, "--allow-empty"]);
-}
-
-fn init(env: &Env, dir: &Path) {
-    env.git(dir, &["init", "-q", "-b", "main"]);
-    commit_all(env, dir, "generated");
-}
-
-const ANSWERS: (&str, Option<&str>) = (
-    "{{ _copier_conf.answers_file }}.jinja",
-    Some("{{ _copier_answers|to_nice_yaml }}"),
-);
 
 /// copier's test_dirty_local.py::test_update: a template that is a local repository without
 /// tags is read at HEAD with what is not committed yet, on copy and on update (factory says
@@ -56,8 +33,7 @@ fn a_local_template_at_head_upgrades_with_its_changes_not_committed_as_copier_do
             ("to_delete.txt", Some("\ndelete me.\n")),
         ],
     );
-    env.git(&src, &["init", "-q", "-b", "main"]);
-    commit_all(&env, &src, "first");
+    env.git_init_committed(&src, "first");
     let (by_copier, by_factory) = (env.path("by-copier"), env.path("by-factory"));
     reference_ok(
         &env,
@@ -73,8 +49,8 @@ fn a_local_template_at_head_upgrades_with_its_changes_not_committed_as_copier_do
     );
     env.run(&["generate", "src", "-o", "by-factory", "--defaults"])
         .ok();
-    init(&env, &by_copier);
-    init(&env, &by_factory);
+    env.git_init_committed(&by_copier, "generated");
+    env.git_init_committed(&by_factory, "generated");
     write(
         &src,
         &[
@@ -119,8 +95,10 @@ fn a_template_in_a_git_bundle_upgrades_as_copier_updates_it() {
     let Some(copier) = copier() else { return };
     let env = Env::with_git_author();
     let src = env.path("src");
-    write(
+    env.git_init(&src);
+    env.tag_version(
         &src,
+        "v1",
         &[
             ANSWERS,
             (
@@ -130,15 +108,11 @@ fn a_template_in_a_git_bundle_upgrades_as_copier_updates_it() {
             ("README.md.jinja", Some("Hello {{ name }}\n\nbye\n")),
         ],
     );
-    env.git(&src, &["init", "-q", "-b", "main"]);
-    commit_all(&env, &src, "v1");
-    env.git(&src, &["tag", "v1"]);
-    write(
+    env.tag_version(
         &src,
+        "v2",
         &[("README.md.jinja", Some("Hello {{ name }}!\n\nbye\n"))],
     );
-    commit_all(&env, &src, "v2");
-    env.git(&src, &["tag", "v2"]);
     let bundle = env.path("template.bundle");
     env.git(
         &src,
@@ -172,9 +146,9 @@ fn a_template_in_a_git_bundle_upgrades_as_copier_updates_it() {
     .ok();
     assert_same(&files(&by_factory), &files(&by_copier), "copier copy");
     for dir in [&by_copier, &by_factory] {
-        init(&env, dir);
+        env.git_init_committed(dir, "generated");
         write(dir, &[("README.md", Some("Hello Guybrush\n\nbye, grog\n"))]);
-        commit_all(&env, dir, "edit");
+        env.commit_all(dir, "edit");
     }
     reference_ok(
         &env,
@@ -198,10 +172,12 @@ fn conflicts_are_left_unmerged_in_git_as_copier_leaves_them() {
     let Some(copier) = copier() else { return };
     let env = Env::with_git_author();
     let src = env.path("src");
-    write(&src, &[ANSWERS, ("spa ces", Some("upstream version 1"))]);
-    env.git(&src, &["init", "-q", "-b", "main"]);
-    commit_all(&env, &src, "v1");
-    env.git(&src, &["tag", "v1"]);
+    env.git_init(&src);
+    env.tag_version(
+        &src,
+        "v1",
+        &[ANSWERS, ("spa ces", Some("upstream version 1"))],
+    );
     let (by_copier, by_factory) = (env.path("by-copier"), env.path("by-factory"));
     reference_ok(
         &env,
@@ -218,13 +194,11 @@ fn conflicts_are_left_unmerged_in_git_as_copier_leaves_them() {
     env.run(&["generate", "./src", "-o", "by-factory", "--defaults"])
         .ok();
     for dir in [&by_copier, &by_factory] {
-        init(&env, dir);
+        env.git_init_committed(dir, "generated");
         write(dir, &[("spa ces", Some("upstream version 1 + downstream"))]);
-        commit_all(&env, dir, "edit");
+        env.commit_all(dir, "edit");
     }
-    write(&src, &[("spa ces", Some("upstream version 2"))]);
-    commit_all(&env, &src, "v2");
-    env.git(&src, &["tag", "v2"]);
+    env.tag_version(&src, "v2", &[("spa ces", Some("upstream version 2"))]);
     reference_ok(
         &env,
         &copier,
@@ -258,12 +232,12 @@ fn conflicts_are_left_unmerged_in_git_as_copier_leaves_them() {
         "v1",
     ])
     .ok();
-    init(&env, &rej);
+    env.git_init_committed(&rej, "generated");
     write(
         &rej,
         &[("spa ces", Some("upstream version 1 + downstream"))],
     );
-    commit_all(&env, &rej, "edit");
+    env.commit_all(&rej, "edit");
     env.run(&[
         "upgrade",
         "by-factory-rej",
@@ -283,8 +257,10 @@ fn skip_if_exists_patterns_are_matched_and_rendered_as_copier_does() {
     let Some(copier) = copier() else { return };
     let env = Env::with_git_author();
     let src = env.path("src");
-    write(
+    env.git_init(&src);
+    env.tag_version(
         &src,
+        "1.0.0",
         &[
             ANSWERS,
             (
@@ -295,9 +271,6 @@ fn skip_if_exists_patterns_are_matched_and_rendered_as_copier_does() {
             ("templated.txt", Some("foo")),
         ],
     );
-    env.git(&src, &["init", "-q", "-b", "main"]);
-    commit_all(&env, &src, "v1");
-    env.git(&src, &["tag", "1.0.0"]);
     let (by_copier, by_factory) = (env.path("by-copier"), env.path("by-factory"));
     reference_ok(
         &env,
@@ -314,19 +287,18 @@ fn skip_if_exists_patterns_are_matched_and_rendered_as_copier_does() {
     env.run(&["generate", "src", "-o", "by-factory", "--defaults"])
         .ok();
     for dir in [&by_copier, &by_factory] {
-        init(&env, dir);
+        env.git_init_committed(dir, "generated");
         write(
             dir,
             &[("skip_me", Some("2")), ("templated.txt", Some("baz"))],
         );
-        commit_all(&env, dir, "edit");
+        env.commit_all(dir, "edit");
     }
-    write(
+    env.tag_version(
         &src,
+        "2.0.0",
         &[("skip_me", Some("3")), ("templated.txt", Some("bar"))],
     );
-    commit_all(&env, &src, "v2");
-    env.git(&src, &["tag", "2.0.0"]);
     reference_ok(
         &env,
         &copier,
@@ -356,17 +328,16 @@ fn a_question_whose_when_changes_takes_its_default_on_update_and_recopy() {
     let Some(copier) = copier() else { return };
     let env = Env::with_git_author();
     let src = env.path("src");
-    write(
+    env.git_init(&src);
+    env.tag_version(
         &src,
+        "v1",
         &[
             ANSWERS,
             ("copier.yml", Some(CONDITIONAL)),
             ("log.txt.jinja", Some("{{ first }} {{ second }}")),
         ],
     );
-    env.git(&src, &["init", "-q", "-b", "main"]);
-    commit_all(&env, &src, "v1");
-    env.git(&src, &["tag", "v1"]);
     let (by_copier, by_factory) = (env.path("by-copier"), env.path("by-factory"));
     reference_ok(
         &env,
@@ -392,8 +363,8 @@ fn a_question_whose_when_changes_takes_its_default_on_update_and_recopy() {
         "first=true",
     ])
     .ok();
-    init(&env, &by_copier);
-    init(&env, &by_factory);
+    env.git_init_committed(&by_copier, "generated");
+    env.git_init_committed(&by_factory, "generated");
     let log = |dir: &Path| std::fs::read_to_string(dir.join("log.txt")).unwrap();
     for (first, expected) in [("false", "False False"), ("true", "True True")] {
         let set = format!("first={first}");
@@ -414,8 +385,8 @@ fn a_question_whose_when_changes_takes_its_default_on_update_and_recopy() {
         .ok();
         assert_same(&files(&by_factory), &files(&by_copier), "copier update");
         assert_eq!(log(&by_factory), expected);
-        commit_all(&env, &by_copier, "update");
-        commit_all(&env, &by_factory, "update");
+        env.commit_all(&by_copier, "update");
+        env.commit_all(&by_factory, "update");
     }
     for (first, expected) in [("false", "False False"), ("true", "True True")] {
         let set = format!("first={first}");
@@ -451,9 +422,8 @@ fn a_question_whose_when_changes_takes_its_default_on_update_and_recopy() {
 fn recorded_answers_are_asked_again_only_as_asked() {
     let env = Env::with_git_author();
     let src = env.path("src");
-    write(
-        &src,
-        &[
+    env.git_init(&src);
+    env.tag_version(&src, "v1", &[
             ANSWERS,
             (
                 "copier.yml",
@@ -462,11 +432,7 @@ fn recorded_answers_are_asked_again_only_as_asked() {
                 ),
             ),
             ("out.txt.jinja", Some("{{ foo }} {{ name }}\n")),
-        ],
-    );
-    env.git(&src, &["init", "-q", "-b", "main"]);
-    commit_all(&env, &src, "v1");
-    env.git(&src, &["tag", "v1"]);
+        ]);
     let piped = |args: &[&str], input: &str| {
         let mut child = env
             .command(args)
@@ -514,7 +480,7 @@ fn recorded_answers_are_asked_again_only_as_asked() {
     assert_eq!(text, "barx Luigi\n", "{}", out.stderr);
     assert!(!out.stderr.contains("name"), "{}", out.stderr);
 
-    init(&env, &env.path("p"));
+    env.git_init_committed(&env.path("p"), "generated");
     let out = piped(&["upgrade", "p", "--apply", "--ask", "foo"], "y\n");
     out.ok();
     let text = std::fs::read_to_string(env.path("p/out.txt")).unwrap();
@@ -552,9 +518,8 @@ fn migrations_between_tags_of_one_commit_run_as_copier_runs_them() {
     let Some(copier) = copier() else { return };
     let env = Env::with_git_author();
     let src = env.path("src");
-    write(
-        &src,
-        &[
+    env.git_init(&src);
+    env.tag_version(&src, "v1", &[
             ANSWERS,
             (
                 "copier.yml",
@@ -562,11 +527,7 @@ fn migrations_between_tags_of_one_commit_run_as_copier_runs_them() {
                     "_migrations:\n  - touch foo\n  - version: v2\n    after:\n      - touch legacy\n",
                 ),
             ),
-        ],
-    );
-    env.git(&src, &["init", "-q", "-b", "main"]);
-    commit_all(&env, &src, "v1");
-    env.git(&src, &["tag", "v1"]);
+        ]);
     let (by_copier, by_factory) = (env.path("by-copier"), env.path("by-factory"));
     reference_ok(
         &env,
@@ -582,8 +543,8 @@ fn migrations_between_tags_of_one_commit_run_as_copier_runs_them() {
     );
     env.run(&["generate", "./src", "-o", "by-factory", "--defaults"])
         .ok();
-    init(&env, &by_copier);
-    init(&env, &by_factory);
+    env.git_init_committed(&by_copier, "generated");
+    env.git_init_committed(&by_factory, "generated");
     env.git(&src, &["tag", "v2"]);
     reference_ok(
         &env,
@@ -613,17 +574,16 @@ fn an_upgrade_from_a_repository_url_fetches_it_once() {
     let Some(copier) = copier() else { return };
     let env = Env::with_git_author();
     let src = env.path("src");
-    write(
+    env.git_init(&src);
+    env.tag_version(
         &src,
+        "v1.0.0",
         &[
             ANSWERS,
             ("copier.yml", Some("who:\n  default: one\n")),
             ("hello.txt.jinja", Some("hello {{ who }} v1\n")),
         ],
     );
-    env.git(&src, &["init", "-q", "-b", "main"]);
-    commit_all(&env, &src, "v1");
-    env.git(&src, &["tag", "v1.0.0"]);
     let url = format!("git+file://{}", src.display());
     let (by_copier, by_factory) = (env.path("by-copier"), env.path("by-factory"));
     for dir in [&by_copier, &by_factory] {
@@ -634,11 +594,13 @@ fn an_upgrade_from_a_repository_url_fetches_it_once() {
             &["copy", "--defaults", "--quiet", &url, name],
             env.dir.path(),
         );
-        init(&env, dir);
+        env.git_init_committed(dir, "generated");
     }
-    write(&src, &[("hello.txt.jinja", Some("hello {{ who }} v2\n"))]);
-    commit_all(&env, &src, "v2");
-    env.git(&src, &["tag", "v2.0.0"]);
+    env.tag_version(
+        &src,
+        "v2.0.0",
+        &[("hello.txt.jinja", Some("hello {{ who }} v2\n"))],
+    );
     reference_ok(
         &env,
         &copier,

@@ -6,7 +6,7 @@
 mod common;
 
 use common::Env;
-use common::python::{copier, reference_command, tree};
+use common::python::{copier, copier_copy, reference_command, tree};
 
 #[test]
 fn tasks_run_in_the_tasks_phase_and_in_dot_slash_folders() {
@@ -23,16 +23,12 @@ fn tasks_run_in_the_tasks_phase_and_in_dot_slash_folders() {
         ],
     );
     let theirs = env.path("by-copier");
-    let out = reference_command(&env, &copier)
-        .args(["copy", "--trust", "--defaults", "--quiet"])
-        .arg(&src)
-        .arg(&theirs)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    copier_copy(
+        &env,
+        &copier,
+        &["--trust", "--defaults", "--quiet"],
+        &src,
+        &theirs,
     );
     let ours = env.path("by-factory");
     env.run(&[
@@ -132,16 +128,12 @@ fn skip_tasks_leaves_them_unrun_and_needs_no_trust() {
         &[("copier.yml", "_tasks:\n  - touch ran\n"), ("a.txt", "a\n")],
     );
     let theirs = env.path("by-copier");
-    let out = reference_command(&env, &copier)
-        .args(["copy", "--skip-tasks", "--defaults", "--quiet"])
-        .arg(&src)
-        .arg(&theirs)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    copier_copy(
+        &env,
+        &copier,
+        &["--skip-tasks", "--defaults", "--quiet"],
+        &src,
+        &theirs,
     );
     let ours = env.path("by-factory");
     let (src_s, ours_s) = (src.display().to_string(), ours.display().to_string());
@@ -175,13 +167,9 @@ fn after_messages_are_said_last() {
             ("version.txt", "v1"),
         ],
     );
-    env.git(&src, &["init", "-q"]);
-    env.git(&src, &["add", "."]);
-    env.git(&src, &["commit", "-qm", "1"]);
-    env.git(&src, &["tag", "v1"]);
-    std::fs::write(src.join("version.txt"), "v2").unwrap();
-    env.git(&src, &["commit", "-qam", "2"]);
-    env.git(&src, &["tag", "v2"]);
+    env.git_init(&src);
+    env.tag_version(&src, "v1", &[]);
+    env.tag_version(&src, "v2", &[("version.txt", Some("v2"))]);
     let dst = env.path("dst");
     let (src_s, dst_s) = (src.display().to_string(), dst.display().to_string());
     let last = |text: &str| {

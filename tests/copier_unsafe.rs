@@ -6,7 +6,7 @@
 mod common;
 
 use common::Env;
-use common::python::{copier, reference_command};
+use common::python::{ANSWERS, copier, reference_command};
 
 const BOTH: &str = "_tasks: [touch task.txt]\n_jinja_extensions: [my_ext.Extension]\n";
 
@@ -71,24 +71,10 @@ fn refusal_carries_copiers_sentence() {
 fn an_upgrade_names_every_feature_of_both_versions() {
     let env = Env::with_git_author();
     let src = env.path("src");
-    std::fs::create_dir_all(&src).unwrap();
-    env.git(&src, &["init", "-q", "-b", "main"]);
-    std::fs::write(
-        src.join("{{ _copier_conf.answers_file }}.jinja"),
-        "{{ _copier_answers|to_nice_yaml }}",
-    )
-    .unwrap();
-    std::fs::write(src.join("copier.yml"), "{}\n").unwrap();
-    env.git(&src, &["add", "-A"]);
-    env.git(&src, &["commit", "-qm", "1"]);
-    env.git(&src, &["tag", "v1"]);
-    std::fs::write(
-        src.join("copier.yml"),
-        "_tasks: [touch new.txt]\n_migrations:\n  - version: v2\n    command: touch m.txt\n",
-    )
-    .unwrap();
-    env.git(&src, &["commit", "-qam", "2"]);
-    env.git(&src, &["tag", "v2"]);
+    env.git_init(&src);
+    env.tag_version(&src, "v1", &[ANSWERS, ("copier.yml", Some("{}\n"))]);
+    let v2 = "_tasks: [touch new.txt]\n_migrations:\n  - version: v2\n    command: touch m.txt\n";
+    env.tag_version(&src, "v2", &[("copier.yml", Some(v2))]);
 
     let dst = env.path("dst");
     let dst_s = dst.display().to_string();

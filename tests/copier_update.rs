@@ -10,7 +10,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::python::{copier, reference_command, tree};
+use common::python::{copier, copier_copy, reference_command, reference_ok, tree, twin_projects};
 use common::{Env, write_files as write};
 
 /// The project's files (its `.git/` left out) and its folders.
@@ -65,15 +65,15 @@ impl Outcome {
 
 fn run(env: &Env, copier: &Path, case: &Case) -> Outcome {
     let src = env.path("src");
-    std::fs::create_dir_all(&src).unwrap();
-    env.git(&src, &["init", "-q", "-b", "main"]);
+    env.git_init(&src);
     let mut first = String::new();
     for (tag, files) in case.versions {
-        write(&src, files);
-        env.git(&src, &["add", "-A"]);
-        env.git(&src, &["commit", "-qm", "version"]);
-        if let Some(tag) = tag {
-            env.git(&src, &["tag", tag]);
+        match tag {
+            Some(tag) => env.tag_version(&src, tag, files),
+            None => {
+                write(&src, files);
+                env.commit_all(&src, "version");
+            }
         }
         if first.is_empty() {
             first = env.git(&src, &["rev-parse", "HEAD"]).trim().to_string();
@@ -81,53 +81,14 @@ fn run(env: &Env, copier: &Path, case: &Case) -> Outcome {
     }
     // copier's tests name the template by its local path.
     let made = env.path("made");
-    let out = reference_command(env, copier)
-        .args([
-            "copy",
-            "--trust",
-            "--defaults",
-            "--quiet",
-            "--vcs-ref",
-            &first,
-        ])
-        .arg(&src)
-        .arg(&made)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    env.git(&made, &["init", "-q", "-b", "main"]);
-    env.git(&made, &["add", "-A"]);
-    env.git(&made, &["commit", "-qm", "generated"]);
+    let copy = ["--trust", "--defaults", "--quiet", "--vcs-ref", &first];
+    copier_copy(env, copier, &copy, &src, &made);
+    env.git_init_committed(&made, "generated");
     write(&made, case.edits);
-    env.git(&made, &["add", "-A"]);
-    env.git(&made, &["commit", "-qm", "edits", "--allow-empty"]);
-    let (by_copier, by_factory) = (env.path("by-copier"), env.path("by-factory"));
-    for to in [&by_copier, &by_factory] {
-        assert!(
-            env.program("cp")
-                .arg("-a")
-                .arg(&made)
-                .arg(to)
-                .status()
-                .unwrap()
-                .success()
-        );
-    }
-    let out = reference_command(env, copier)
-        .args(["update", "--trust", "--defaults", "--quiet"])
-        .args(case.copier)
-        .current_dir(&by_copier)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    env.commit_all(&made, "edits");
+    let (by_copier, by_factory) = twin_projects(env, &made);
+    let update = ["update", "--trust", "--defaults", "--quiet"];
+    reference_ok(env, copier, &[&update, case.copier].concat(), &by_copier);
     let mut args = vec!["upgrade", "by-factory", "--trust", "--defaults", "--apply"];
     args.extend(case.factory);
     let factory = env.run(&args);

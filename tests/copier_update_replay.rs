@@ -11,7 +11,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::python::{copier, reference_command, tree};
+use common::python::{ANSWERS, copier, copier_copy, reference_ok, tree, twin_projects};
 use common::{Env, write_files as write};
 
 /// A template version: files to write (`None`: delete), executable bits to set, its tag.
@@ -56,48 +56,23 @@ fn is_executable(path: &Path) -> bool {
 
 fn run(env: &Env, copier: &Path, case: &Case) -> Outcome {
     let src = env.path("src");
-    std::fs::create_dir_all(&src).unwrap();
-    env.git(&src, &["init", "-q", "-b", "main"]);
+    env.git_init(&src);
     for version in case.versions {
         write(&src, version.files);
         for (file, executable) in version.executable {
             set_executable(&src.join(file), *executable);
         }
-        env.git(&src, &["add", "-A"]);
-        env.git(&src, &["commit", "-qm", version.tag]);
-        env.git(&src, &["tag", version.tag]);
+        env.tag_version(&src, version.tag, &[]);
     }
     let made = env.path("made");
     let first = case.versions[0].tag;
-    let out = reference_command(env, copier)
-        .args(["copy", "--defaults", "--quiet", "--vcs-ref", first])
-        .arg(&src)
-        .arg(&made)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    env.git(&made, &["init", "-q", "-b", "main"]);
+    let copy = ["--defaults", "--quiet", "--vcs-ref", first];
+    copier_copy(env, copier, &copy, &src, &made);
+    env.git_init(&made);
     (case.project)(env, &made);
-    let (by_copier, by_factory) = (env.path("by-copier"), env.path("by-factory"));
-    for to in [&by_copier, &by_factory] {
-        let copied = env.program("cp").arg("-a").arg(&made).arg(to).status();
-        assert!(copied.unwrap().success());
-    }
-    let out = reference_command(env, copier)
-        .args(["update", "--defaults", "--quiet"])
-        .args(case.copier)
-        .current_dir(&by_copier)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (by_copier, by_factory) = twin_projects(env, &made);
+    let update = ["update", "--defaults", "--quiet"];
+    reference_ok(env, copier, &[&update, case.copier].concat(), &by_copier);
     let mut args = vec!["upgrade", "by-factory", "--defaults", "--apply"];
     args.extend(case.factory);
     let factory = env.run(&args);
@@ -137,16 +112,6 @@ impl Outcome {
         assert_eq!(mine, theirs, "copier update: files, index and status");
     }
 }
-
-fn commit_all(env: &Env, dir: &Path) {
-    env.git(dir, &["add", "-A"]);
-    env.git(dir, &["commit", "-qm", "project", "--allow-empty"]);
-}
-
-const ANSWERS: (&str, Option<&str>) = (
-    "{{ _copier_conf.answers_file }}.jinja",
-    Some("{{ _copier_answers|to_nice_yaml }}"),
-);
 
 /// test_update_propagates_executable_bit_addition and _removal: a file whose content stays
 /// and whose executable bit the new version adds (or drops) gets it on disk; with
@@ -217,33 +182,28 @@ fn an_executable_bit_the_template_changes_reaches_disk_and_index_as_in_copier() 
 fn the_mode_sync_touches_only_files_the_index_holds() {
     let env = Env::with_git_author();
     let src = env.path("tpl");
-    std::fs::create_dir_all(&src).unwrap();
-    env.git(&src, &["init", "-q", "-b", "main"]);
-    write(
+    env.git_init(&src);
+    env.tag_version(
         &src,
+        "v1",
         &[
             ANSWERS,
             ("run.sh", Some("#!/bin/sh\n")),
             ("copier.yml", Some("x: 1\n")),
         ],
     );
-    env.git(&src, &["add", "-A"]);
-    env.git(&src, &["commit", "-qm", "v1"]);
-    env.git(&src, &["tag", "v1"]);
     let dst = env.path("dst");
     env.run(&["generate", src.to_str().unwrap(), "-o", "dst", "--defaults"])
         .ok();
     std::fs::remove_dir_all(dst.join(".factory")).unwrap();
-    env.git(&dst, &["init", "-q", "-b", "main"]);
+    env.git_init(&dst);
     env.git(&dst, &["config", "core.fileMode", "false"]);
-    commit_all(&env, &dst);
+    env.commit_all(&dst, "project");
     // v2: run.sh becomes executable and a new executable file appears.
     write(&src, &[("new.sh", Some("#!/bin/sh\n"))]);
     set_executable(&src.join("run.sh"), true);
     set_executable(&src.join("new.sh"), true);
-    env.git(&src, &["add", "-A"]);
-    env.git(&src, &["commit", "-qm", "v2"]);
-    env.git(&src, &["tag", "v2"]);
+    env.tag_version(&src, "v2", &[]);
     env.run(&["upgrade", "dst", "--defaults", "--apply"]).ok();
     assert_eq!(
         env.git(&dst, &["ls-files", "--stage", "--", "run.sh"])
@@ -309,7 +269,7 @@ fn a_file_the_new_version_excludes_stays_as_in_copier() {
                         executable: &[],
                     },
                 ],
-                project: &|env, dir| commit_all(env, dir),
+                project: &|env, dir| env.commit_all(dir, "project"),
                 copier: &[],
                 factory: &[],
             },
@@ -332,7 +292,7 @@ fn a_file_added_by_both_merges_by_lines_as_in_copier() {
     let Some(copier) = copier() else { return };
     let env = Env::with_git_author();
     let project = |env: &Env, dir: &Path| {
-        commit_all(env, dir);
+        env.commit_all(dir, "project");
         write(
             dir,
             &[(
@@ -342,7 +302,7 @@ fn a_file_added_by_both_merges_by_lines_as_in_copier() {
                 ),
             )],
         );
-        commit_all(env, dir);
+        env.commit_all(dir, "project");
     };
     let out = run(
         &env,
@@ -400,7 +360,7 @@ fn a_secret_given_on_update_is_carried_as_in_copier() {
                 ],
                 executable: &[],
             }],
-            project: &|env, dir| commit_all(env, dir),
+            project: &|env, dir| env.commit_all(dir, "project"),
             copier: &["-d", "token=$up3r-$3cr3t"],
             factory: &["--set", "token=$up3r-$3cr3t"],
         },

@@ -7,23 +7,15 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::Env;
-use common::python::{copier, reference_command};
+use common::python::{ANSWERS, copier, copier_copy, reference_command};
 
 /// A copier template repository tagged v1.0.0, v2.0.0 and v3.0.0-alpha.
 fn template(env: &Env) -> PathBuf {
     let src = env.path("src");
-    std::fs::create_dir_all(&src).unwrap();
-    env.git(&src, &["init", "-q", "-b", "main"]);
-    std::fs::write(
-        src.join("{{ _copier_conf.answers_file }}.jinja"),
-        "{{ _copier_answers|to_nice_yaml }}",
-    )
-    .unwrap();
+    env.git_init(&src);
     for tag in ["v1.0.0", "v2.0.0", "v3.0.0-alpha"] {
-        std::fs::write(src.join("README.md.jinja"), format!("# {tag}\n")).unwrap();
-        env.git(&src, &["add", "-A"]);
-        env.git(&src, &["commit", "-qm", tag]);
-        env.git(&src, &["tag", tag]);
+        let readme = format!("# {tag}\n");
+        env.tag_version(&src, tag, &[ANSWERS, ("README.md.jinja", Some(&readme))]);
     }
     src
 }
@@ -31,17 +23,7 @@ fn template(env: &Env) -> PathBuf {
 /// A project `copier copy` made from `tag`.
 fn project(env: &Env, copier: &Path, src: &Path, tag: &str) -> PathBuf {
     let dst = env.path(&format!("made-{tag}"));
-    let out = reference_command(env, copier)
-        .args(["copy", "--quiet", "--vcs-ref", tag])
-        .arg(src)
-        .arg(&dst)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    copier_copy(env, copier, &["--quiet", "--vcs-ref", tag], src, &dst);
     dst
 }
 

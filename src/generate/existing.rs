@@ -1,16 +1,17 @@
-//! copier's copy over a folder that already holds files: each output file is judged against
-//! what the folder holds, and said as copier says it (`    create  path`, `identical`,
-//! `conflict` then `skip` or `overwrite`). A file with the same bytes (and executable bits)
-//! is left as it is, its time included; a file that differs is overwritten with `--force`
-//! (and always the answers file), kept when a skip pattern (`_skip_if_exists`, `--skip`)
-//! matches it, and otherwise stops the run before anything is placed, where copier would ask
-//! and, without a terminal, stops.
+//! copier's copy over a folder that already holds files: each output file (and link, with
+//! `_preserve_symlinks`) is judged against what the folder holds, and said as copier says it
+//! (`    create  path`, `identical`, `conflict` then `skip` or `overwrite`). A file with the
+//! same bytes (and executable bits), or a link to the same place, is left as it is, its time
+//! included; one that differs is overwritten with `--force` (and always the answers file),
+//! kept when a skip pattern (`_skip_if_exists`, `--skip`) matches it, and otherwise stops
+//! the run before anything is placed, where copier would ask and, without a terminal, stops.
+//! This is the one judgement of a folder's own files: placing the output
+//! ([`super::output::Staging::place`]) writes over them only when told to.
 
 use std::fs;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::hash::HashedFile;
 
 /// What copier decides for one output file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,12 +35,25 @@ pub struct Decisions {
     pub files: Vec<(String, Decision)>,
 }
 
-/// What one file is judged by: its path, its bytes' hash, whether it is executable.
+/// What the run writes at a path.
+pub enum Written<'a> {
+    /// A file.
+    File {
+        /// Its bytes' hash.
+        sha256: &'a str,
+        /// Whether it is executable.
+        executable: bool,
+    },
+    /// A link, and where it points.
+    Link(&'a str),
+}
+
+/// What one path is judged by: the path in the output, and what the run writes there.
 pub struct Candidate<'a> {
     /// Path in the output.
-    pub file: &'a HashedFile,
-    /// Whether the file the run writes is executable.
-    pub executable: bool,
+    pub path: &'a str,
+    /// The file or link written there.
+    pub written: Written<'a>,
 }
 
 /// How a file that differs is settled.
@@ -61,38 +75,52 @@ pub fn decide<'a>(
     let empty = super::output::is_missing_or_empty(target)?;
     let mut files = Vec::new();
     for candidate in candidates {
-        let path = &candidate.file.path;
+        let path = candidate.path;
         let decision = if empty {
             Decision::Create
         } else {
-            match judge(&target.join(path), candidate) {
+            match judge(&target.join(path), &candidate.written) {
                 Decision::Identical => Decision::Identical,
                 Decision::Create => Decision::Create,
                 _ if (settle.skip)(path) => Decision::Skip,
-                _ if settle.force || settle.always.contains(path) => Decision::Overwrite,
+                _ if settle.force || settle.always.iter().any(|a| a == path) => Decision::Overwrite,
                 _ => Decision::Unsettled,
             }
         };
-        files.push((path.clone(), decision));
+        files.push((path.to_string(), decision));
     }
     files.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     Ok(Decisions { files })
 }
 
-/// One file against what is at `there`: created, identical, or different.
-fn judge(there: &Path, candidate: Candidate) -> Decision {
-    // What cannot be read as a file (a folder, a link, a file where a folder goes) differs:
-    // placing the output says what is in the way.
+/// What the run writes against what is at `there`: created, identical, or different.
+fn judge(there: &Path, written: &Written) -> Decision {
+    // What is of another kind (a folder, a link where a file goes, a file where a folder
+    // goes) differs: placing the output says what is in the way.
     let meta = match fs::symlink_metadata(there) {
-        Ok(meta) if meta.is_file() => meta,
+        Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Decision::Create,
-        _ => return Decision::Unsettled,
+        Err(_) => return Decision::Unsettled,
     };
-    let same_bytes = crate::hash::sha256_file(there).is_ok_and(|h| h == candidate.file.sha256);
-    if same_bytes && executable(&meta) == candidate.executable {
-        return Decision::Identical;
+    let same = match *written {
+        Written::File {
+            sha256,
+            executable: x,
+        } => {
+            meta.is_file()
+                && crate::hash::sha256_file(there).is_ok_and(|h| h == sha256)
+                && executable(&meta) == x
+        }
+        Written::Link(to) => {
+            meta.file_type().is_symlink()
+                && fs::read_link(there).is_ok_and(|at| at.as_os_str() == std::ffi::OsStr::new(to))
+        }
+    };
+    if same {
+        Decision::Identical
+    } else {
+        Decision::Unsettled
     }
-    Decision::Unsettled
 }
 
 #[cfg(unix)]
@@ -177,20 +205,20 @@ mod tests {
         fs::write(dir.path().join("same.txt"), "same\n").unwrap();
         fs::write(dir.path().join("other.txt"), "old\n").unwrap();
         fs::write(dir.path().join("kept.txt"), "old\n").unwrap();
-        let file = |path: &str, text: &str| HashedFile {
-            path: path.to_string(),
-            sha256: crate::hash::sha256_hex(text.as_bytes()),
-        };
         let files = [
-            file("same.txt", "same\n"),
-            file("other.txt", "new\n"),
-            file("kept.txt", "new\n"),
-            file("new.txt", "new\n"),
-        ];
+            ("same.txt", "same\n"),
+            ("other.txt", "new\n"),
+            ("kept.txt", "new\n"),
+            ("new.txt", "new\n"),
+        ]
+        .map(|(path, text)| (path, crate::hash::sha256_hex(text.as_bytes())));
         let candidates = || {
-            files.iter().map(|f| Candidate {
-                file: f,
-                executable: false,
+            files.iter().map(|(path, sha256)| Candidate {
+                path,
+                written: Written::File {
+                    sha256,
+                    executable: false,
+                },
             })
         };
         let skip = |p: &str| p == "kept.txt";
@@ -223,5 +251,43 @@ mod tests {
                 .contains(&" overwrite  other.txt".to_string())
         );
         assert_eq!(forced.identical().collect::<Vec<_>>(), ["same.txt"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_is_judged_by_where_it_points() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("mine.txt"), "mine\n").unwrap();
+        std::os::unix::fs::symlink("b.txt", dir.path().join("same")).unwrap();
+        std::os::unix::fs::symlink("c.txt", dir.path().join("elsewhere")).unwrap();
+        let candidates = ["mine.txt", "same", "elsewhere", "new"].map(|path| Candidate {
+            path,
+            written: Written::Link("b.txt"),
+        });
+        let settle = Settle {
+            force: false,
+            skip: &|_| false,
+            always: &[],
+        };
+        let decided = decide(dir.path(), candidates, &settle).unwrap();
+        assert_eq!(
+            decided.lines(),
+            [
+                "  conflict  elsewhere",
+                "  conflict  mine.txt",
+                "    create  new",
+                " identical  same",
+            ]
+        );
+        // A file where the run writes a link differs, as a link where it writes a file.
+        let file = Candidate {
+            path: "same",
+            written: Written::File {
+                sha256: &crate::hash::sha256_hex(b"b.txt"),
+                executable: false,
+            },
+        };
+        let decided = decide(dir.path(), [file], &settle).unwrap();
+        assert!(decided.check_settled(dir.path()).is_err());
     }
 }

@@ -196,6 +196,7 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
                 request,
                 &request.target,
                 &files,
+                &links,
                 &executable,
                 &keep,
                 progress,
@@ -249,14 +250,8 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         hash::list_files(&staging.dir).map_err(fail)?
     };
     let target = staging.target();
-    // copier over a folder that holds files: each judged, identical ones left as they are.
-    let copier_over = request.into_existing;
-    if copier_over {
-        let executable = |path: &str| is_executable(&staging.dir.join(path));
-        let decided = copier_decisions(request, &target, &files, &executable, &keep, progress)
-            .map_err(fail)?;
-        let identical: Vec<&str> = decided.identical().collect();
-        keep = keep_existing(&source.manifest, env, &ctx, &identical).map_err(fail)?;
+    if request.into_existing {
+        keep = judge_staged(request, &staging, &files, &keep, &ctx, progress).map_err(fail)?;
     }
     for (file, size) in &mut files {
         let existing = target.join(&file.path);
@@ -298,7 +293,7 @@ pub fn run(request: &Request, progress: &dyn Progress) -> std::result::Result<Ou
         .write_into(&staging.dir, &tree.manifest)
         .map_err(fail)?;
     let placed = staging
-        .place(request.force || copier_over, request.into_existing, &keep)
+        .place(request.force || request.into_existing, &keep)
         .map_err(fail)?;
     if request.git {
         let mut message = format!(
@@ -387,11 +382,20 @@ fn fill(
 
 /// `--no-cleanup` after a failure: what the run wrote so far is placed in the target as
 /// copier leaves it (without `.factory/`, and nothing recorded), by the same rules as a
-/// finished run; when even that cannot be done, the staging folder goes as usual.
+/// finished run (copier over a folder: judged as it is, unsaid); when even that cannot be
+/// done, the staging folder goes as usual.
 fn keep_partial(request: &Request, staging: Staging, ctx: &minijinja::Value) {
-    let keep = keep_existing(&request.source.manifest, request.renderer.env(), ctx, &[])
+    let mut keep = keep_existing(&request.source.manifest, request.renderer.env(), ctx, &[])
         .unwrap_or_else(|_| globset::GlobSet::empty());
-    let _ = staging.place(request.force, request.into_existing, &keep);
+    if request.into_existing {
+        let judged = hash::list_files(&staging.dir)
+            .and_then(|files| judge_staged(request, &staging, &files, &keep, ctx, &Silent));
+        match judged {
+            Ok(judged) => keep = judged,
+            Err(_) => return,
+        }
+    }
+    let _ = staging.place(request.force || request.into_existing, &keep);
 }
 
 /// What the plan relies on that the template's tool deprecates, one line each.
@@ -430,24 +434,55 @@ fn provenance_of(files: Vec<(HashedFile, u64)>) -> (hash::TreeHash, Vec<(String,
     (hash::tree_hash(&mut hashed), listing, byte_count)
 }
 
-/// The files a template keeps when they exist in the target (copier's `_skip_if_exists`),
-/// each pattern rendered over the answers as copier renders them.
-/// copier's decision for each file against the folder it copies over, each said on the
-/// way; a file that differs and is neither forced nor skipped stops the run.
+/// copier over a folder that holds files: each staged file and link judged against it (said
+/// on the way), the run stopped by one that differs unsettled; what is then left as the
+/// folder has it: `keep`'s patterns and the identical files.
+fn judge_staged(
+    request: &Request,
+    staging: &Staging,
+    files: &[(HashedFile, u64)],
+    keep: &globset::GlobSet,
+    ctx: &minijinja::Value,
+    progress: &dyn Progress,
+) -> Result<globset::GlobSet> {
+    let links = hash::list_links(&staging.dir)?;
+    let executable = |path: &str| is_executable(&staging.dir.join(path));
+    let target = staging.target();
+    let decided = copier_decisions(request, &target, files, &links, &executable, keep, progress)?;
+    let identical: Vec<&str> = decided.identical().collect();
+    keep_existing(
+        &request.source.manifest,
+        request.renderer.env(),
+        ctx,
+        &identical,
+    )
+}
+
+/// copier's decision for each file and link against the folder it copies over, each said
+/// on the way; one that differs and is neither forced nor skipped stops the run.
 fn copier_decisions(
     request: &Request,
     target: &Path,
     files: &[(HashedFile, u64)],
+    links: &[crate::render::tree::PlannedLink],
     executable: &dyn Fn(&str) -> bool,
     keep: &globset::GlobSet,
     progress: &dyn Progress,
 ) -> Result<existing::Decisions> {
     let always: Vec<String> = request.extra_files.iter().map(|(p, _)| p.clone()).collect();
     let skip = |path: &str| keep.is_match(path);
-    let candidates = files.iter().map(|(file, _)| existing::Candidate {
-        file,
-        executable: executable(&file.path),
+    let files = files.iter().map(|(file, _)| existing::Candidate {
+        path: &file.path,
+        written: existing::Written::File {
+            sha256: &file.sha256,
+            executable: executable(&file.path),
+        },
     });
+    let links = links.iter().map(|(path, to)| existing::Candidate {
+        path,
+        written: existing::Written::Link(to),
+    });
+    let candidates = files.chain(links);
     let settle = existing::Settle {
         force: request.force,
         skip: &skip,

@@ -347,16 +347,13 @@ impl Staging {
     }
 
     /// Moves the staged files into the target: a rename when the target is missing; the
-    /// top-level entries when it is empty; with `force` into a non-empty target, the target's
-    /// own files carried into the staged tree and the two exchanged (or, where that cannot
-    /// be done, file by file under a journal), refusing symlinked folders in the target,
-    /// which could lead outside it.
-    pub fn place(
-        mut self,
-        force: bool,
-        into_existing: bool,
-        keep_existing: &globset::GlobSet,
-    ) -> Result<Placed> {
+    /// top-level entries when it is empty; with `overwrite` into a non-empty target, the
+    /// target's own files carried into the staged tree and the two exchanged (or, where that
+    /// cannot be done, file by file under a journal), refusing symlinked folders in the
+    /// target, which could lead outside it. Nothing here judges the target's files: the
+    /// caller says `overwrite` for `--force`, or once copier's judgement of each one
+    /// ([`super::existing`]) settled them all; without it a non-empty target is refused.
+    pub fn place(mut self, overwrite: bool, keep_existing: &globset::GlobSet) -> Result<Placed> {
         let target = self.target();
         let meta = match fs::symlink_metadata(&target) {
             Ok(meta) => meta,
@@ -402,14 +399,11 @@ impl Staging {
             }
             return Ok(Placed { staging: self });
         }
-        if !force && !into_existing {
+        if !overwrite {
             return Err(not_empty(&self.shown()));
         }
         // Everything is checked before anything moves.
         let moves = self.replaced_files(&target, keep_existing)?;
-        if !force {
-            self.refuse_differing(&target, &moves)?;
-        }
         if !holds_current_dir(&target) {
             carry(&target, &self.dir, keep_existing)?;
             match self.exchange() {
@@ -489,38 +483,6 @@ impl Staging {
             moves.push(rel);
         }
         Ok(moves)
-    }
-
-    /// Into a folder that holds other files without `--force` (copier's copy without
-    /// `--overwrite`): refused when a file the template writes is there with other bytes
-    /// (copier asks, or stops without a terminal), or as a link or a folder. factory's own
-    /// `.factory/` is rewritten.
-    fn refuse_differing(&self, target: &Path, moves: &[PathBuf]) -> Result<()> {
-        let mut differing = Vec::new();
-        for rel in moves {
-            if rel.starts_with(".factory") {
-                continue;
-            }
-            let there = target.join(rel);
-            let Ok(meta) = fs::symlink_metadata(&there) else {
-                continue;
-            };
-            let same = meta.is_file()
-                && fs::symlink_metadata(self.dir.join(rel)).is_ok_and(|m| m.is_file())
-                && fs::read(&there).ok() == fs::read(self.dir.join(rel)).ok();
-            if !same {
-                differing.push(crate::render::paths::shown(&rel.to_string_lossy()).into_owned());
-            }
-        }
-        if differing.is_empty() {
-            return Ok(());
-        }
-        Err(Error::conflict(format!(
-            "{} holds files the template writes otherwise: {}",
-            self.shown().display(),
-            differing.join(", ")
-        ))
-        .hint("pass --force to write over them (copier's --overwrite), or move them away"))
     }
 
     /// Moves the staged tree to the missing target; never over something that appeared

@@ -249,6 +249,32 @@ impl Env {
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
+
+    /// `dir` (made if missing) a new git repository on branch `main`.
+    pub fn git_init(&self, dir: &Path) {
+        std::fs::create_dir_all(dir).unwrap();
+        self.git(dir, &["init", "-q", "-b", "main"]);
+    }
+
+    /// Everything in `dir` committed (`git add -A`; the commit may be empty).
+    pub fn commit_all(&self, dir: &Path, message: &str) {
+        self.git(dir, &["add", "-A"]);
+        self.git(dir, &["commit", "-qm", message, "--allow-empty"]);
+    }
+
+    /// A project folder made a repository with everything in it committed.
+    pub fn git_init_committed(&self, dir: &Path, message: &str) {
+        self.git_init(dir);
+        self.commit_all(dir, message);
+    }
+
+    /// A version of the template repository `dir`: `files` written (`None`: deleted), all
+    /// committed with `tag` for a message, and tagged `tag`.
+    pub fn tag_version(&self, dir: &Path, tag: &str, files: &[(&str, Option<&str>)]) {
+        write_files(dir, files);
+        self.commit_all(dir, tag);
+        self.git(dir, &["tag", tag]);
+    }
 }
 
 /// Writes the files below `dir` (`None`: deletes it), making folders as needed.

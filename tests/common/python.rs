@@ -140,6 +140,52 @@ pub fn reference_ok(env: &super::Env, tool: &Path, args: &[&str], dir: &Path) {
     );
 }
 
+/// copier's answers file, as a template's file to write: its YAML of the answers.
+pub const ANSWERS: (&str, Option<&str>) = (
+    "{{ _copier_conf.answers_file }}.jinja",
+    Some("{{ _copier_answers|to_nice_yaml }}"),
+);
+
+/// `copier copy ARGS SRC DST`, which must succeed; what copier said on stderr.
+#[track_caller]
+pub fn copier_copy(
+    env: &super::Env,
+    copier: &Path,
+    args: &[&str],
+    src: &Path,
+    dst: &Path,
+) -> String {
+    let out = reference_command(env, copier)
+        .arg("copy")
+        .args(args)
+        .arg(src)
+        .arg(dst)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "copier copy {args:?}: {stderr}");
+    stderr
+}
+
+/// Two copies (`cp -a`: links, modes and times kept) of the project `made`, for copier and
+/// for factory to update: `by-copier` and `by-factory` in the test's folder.
+pub fn twin_projects(env: &super::Env, made: &Path) -> (PathBuf, PathBuf) {
+    let (by_copier, by_factory) = (env.path("by-copier"), env.path("by-factory"));
+    for to in [&by_copier, &by_factory] {
+        let copied = env.program("cp").arg("-a").arg(made).arg(to).status();
+        assert!(copied.unwrap().success(), "cp -a {made:?} {to:?}");
+    }
+    (by_copier, by_factory)
+}
+
+/// A project's files as [`tree`] has them, its `.git/` left out.
+pub fn project_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    tree(dir)
+        .into_iter()
+        .filter(|(path, _)| !path.starts_with(".git/"))
+        .collect()
+}
+
 /// Files below `dir` with their bytes, `.factory/` left out, sorted.
 pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
