@@ -814,16 +814,30 @@ pub(super) fn start_python(
     interpreter: &str,
     resolved: &ResolvedSource,
 ) -> Result<Option<Arc<generate::python::PythonExtensions>>> {
+    start_python_from(None, interpreter, resolved)
+}
+
+/// [`start_python`] on a helper started `early`, when there is one.
+pub(super) fn start_python_from(
+    early: Option<generate::python::Early>,
+    interpreter: &str,
+    resolved: &ResolvedSource,
+) -> Result<Option<Arc<generate::python::PythonExtensions>>> {
     if resolved.manifest.python_extensions.is_empty() {
         return Ok(None);
     }
-    let helper = generate::python::PythonExtensions::start(
-        interpreter,
-        &resolved.files,
-        resolved.scratch_dir().as_deref(),
-        &resolved.manifest,
-        &resolved.label,
-    )?;
+    let (files, laid_out) = (&resolved.files, resolved.scratch_dir());
+    let (manifest, label) = (&resolved.manifest, &resolved.label);
+    let helper = match early {
+        Some(early) => early.start(files, laid_out.as_deref(), manifest, label)?,
+        None => generate::python::PythonExtensions::start(
+            interpreter,
+            files,
+            laid_out.as_deref(),
+            manifest,
+            label,
+        )?,
+    };
     Ok(Some(Arc::new(helper)))
 }
 

@@ -426,8 +426,13 @@ fn base_beside_python(
 )> {
     let interpreter = up.session.settings.python.as_str();
     let (base, theirs_python) = std::thread::scope(|scope| {
-        let theirs_python =
-            scope.spawn(|| super::generate::start_python(interpreter, &sides.theirs.source));
+        let early = sides
+            .theirs_python
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let theirs_python = scope
+            .spawn(|| super::generate::start_python_from(early, interpreter, &sides.theirs.source));
         let base = generate_side(
             up,
             (&sides.base, sides.base_python.clone()),
@@ -800,6 +805,8 @@ struct Sides {
     theirs: Side,
     /// The base's Python helper, when it started while the new version was fetched.
     base_python: Helper,
+    /// The new version's helper, started then too before its template was known.
+    theirs_python: std::sync::Mutex<Option<crate::generate::python::Early>>,
     /// What a factory project's provenance names after the upgrade.
     origin: TemplateOrigin,
 }
@@ -1240,6 +1247,7 @@ fn stored_sides(
         base: side(&base_version.version)?,
         theirs: side(&target.version)?,
         base_python: Helper::ToStart,
+        theirs_python: Default::default(),
         origin: TemplateOrigin {
             id: Some(template.id.clone()),
             name: template.name.clone(),
@@ -1271,9 +1279,10 @@ fn repository_sides(
     };
     let base = source::from_location(&format!("{}#{commit}", source.uri), &fetch)?;
     let to = request.to.as_ref().map(|r| format!("{}#{r}", source.uri));
-    let (theirs, base_python) = theirs_beside_python(session, request, &base, || {
-        source::from_location(to.as_deref().unwrap_or(&source.uri), &fetch)
-    })?;
+    let (theirs, (base_python, theirs_python)) =
+        theirs_beside_python(session, request, &base, || {
+            source::from_location(to.as_deref().unwrap_or(&source.uri), &fetch)
+        })?;
     for note in &theirs.notes {
         session.note(note.clone());
     }
@@ -1300,29 +1309,37 @@ fn repository_sides(
             source: theirs,
         },
         base_python,
+        theirs_python: std::sync::Mutex::new(theirs_python),
     })
 }
 
+/// The base's Python helper, and the new version's started before its template is known.
+type Pythons = (Helper, Option<crate::generate::python::Early>);
+
 /// Resolves the new version (`resolve_theirs`: a fetch and a checkout) while the base's
-/// Python helper starts beside it, only with `--trust` (loading the extensions runs the
-/// template's code): the helper's start is a third of a short upgrade.
+/// Python helper starts beside it, and the new version's loads the packages the base's
+/// extensions import, only with `--trust` (loading the extensions runs the template's
+/// code): a helper's start is a third of a short upgrade.
 fn theirs_beside_python(
     session: &Session,
     request: &PlanTemplateUpgrade,
     base: &ResolvedSource,
     resolve_theirs: impl FnOnce() -> Result<ResolvedSource>,
-) -> Result<(ResolvedSource, Helper)> {
+) -> Result<(ResolvedSource, Pythons)> {
     if !request.trust || base.manifest.python_extensions.is_empty() {
-        return Ok((resolve_theirs()?, Helper::ToStart));
+        return Ok((resolve_theirs()?, (Helper::ToStart, None)));
     }
     let interpreter = session.settings.python.as_str();
+    let preload =
+        crate::generate::python::PythonExtensions::preload_of(&base.manifest, &base.files);
+    let theirs_python = crate::generate::python::PythonExtensions::early(interpreter, preload);
     std::thread::scope(|scope| {
         let python = scope.spawn(|| super::generate::start_python(interpreter, base));
         let theirs = resolve_theirs();
         let python = python
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        Ok((theirs?, Helper::Started(python?)))
+        Ok((theirs?, (Helper::Started(python?), Some(theirs_python))))
     })
 }
 
@@ -1352,13 +1369,13 @@ fn copier_sides(
         other => other.map(str::to_string),
     };
     let to = wanted.as_ref().map(|r| format!("{location}#{r}"));
-    let (theirs, base_python) = theirs_beside_python(session, request, &base, || {
+    let (theirs, pythons) = theirs_beside_python(session, request, &base, || {
         source::from_location(to.as_deref().unwrap_or(&location), &fetch)
     })?;
     foreign_sides(
         session,
         wanted,
-        (base, theirs, base_python),
+        (base, theirs, pythons),
         &record.src_path,
         &record.commit,
     )
@@ -1382,13 +1399,13 @@ fn cruft_sides(
     let fetch = settings.fetch(None, record.directory.clone());
     let at = |reference: &str| source::from_location(&format!("{location}#{reference}"), &fetch);
     let base = at(&record.commit)?;
-    let (theirs, base_python) = theirs_beside_python(session, request, &base, || {
+    let (theirs, pythons) = theirs_beside_python(session, request, &base, || {
         at(request.to.as_deref().unwrap_or("HEAD"))
     })?;
     foreign_sides(
         session,
         request.to.clone(),
-        (base, theirs, base_python),
+        (base, theirs, pythons),
         &record.template,
         &record.commit,
     )
@@ -1398,7 +1415,7 @@ fn cruft_sides(
 fn foreign_sides(
     session: &Session,
     to: Option<String>,
-    (base, theirs, base_python): (ResolvedSource, ResolvedSource, Helper),
+    (base, theirs, (base_python, theirs_python)): (ResolvedSource, ResolvedSource, Pythons),
     named: &str,
     recorded: &str,
 ) -> Result<Sides> {
@@ -1434,6 +1451,7 @@ fn foreign_sides(
             source: theirs,
         },
         base_python,
+        theirs_python: std::sync::Mutex::new(theirs_python),
     })
 }
 

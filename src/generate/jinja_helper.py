@@ -10,16 +10,31 @@ import sys
 
 
 def main():
+    # `--early PACKAGE…`: started before the template is known, so Jinja2 and the packages
+    # its extensions import load while factory fetches it.
+    early = sys.argv[2:] if sys.argv[1:2] == ["--early"] else None
+    if early is not None:
+        missing = load_jinja2()
+        preloaded = [name for name in early if not missing and preload(name)]
     setup = json.loads(sys.stdin.readline())
     root = setup["root"]
-    sys.path.insert(0, root)
-    defer_copier_package()
-    try:
-        import jinja2
-        import jinja2.ext
-    except ImportError as e:
-        print(json.dumps({"error": f"{e} (this python3 has no Jinja2)"}), flush=True)
+    os.chdir(root)
+    if early is None:
+        sys.path.insert(0, root)
+        missing = load_jinja2()
+    else:
+        # A package loaded early that the template has a module of its own for (or copier,
+        # deferred) would hide the template's: a fresh helper loads it in order.
+        shadowed = [name for name in preloaded + ["copier"] if own_module(root, name)]
+        if shadowed:
+            print(json.dumps({"shadowed": shadowed}), flush=True)
+            return
+        sys.path.insert(0, root)
+    if missing:
+        print(json.dumps({"error": f"{missing} (this python3 has no Jinja2)"}), flush=True)
         return
+    import jinja2
+    import jinja2.ext
 
     def environment(extensions):
         return jinja2.Environment(
@@ -102,6 +117,32 @@ def main():
             print(json.dumps({"ok": result}), flush=True)
         except Exception as e:
             print(json.dumps({"error": f"{type(e).__name__}: {e}"}), flush=True)
+
+
+def load_jinja2():
+    """Jinja2, copier's package registered (see defer_copier_package); what is missing."""
+    defer_copier_package()
+    try:
+        import jinja2  # noqa: F401
+        import jinja2.ext  # noqa: F401
+    except ImportError as e:
+        return e
+    return None
+
+
+def preload(name):
+    import importlib
+
+    try:
+        importlib.import_module(name)
+    except Exception:  # it fails again, with its message, when the extensions load
+        return False
+    return True
+
+
+def own_module(root, name):
+    top = name.split(".")[0]
+    return os.path.exists(os.path.join(root, top + ".py")) or os.path.isdir(os.path.join(root, top))
 
 
 def defer_copier_package():

@@ -8,6 +8,7 @@
 //! the extensions' packages installed.
 
 use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::Mutex;
 
@@ -15,6 +16,7 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result};
 use crate::render::{Foreign, ForeignNames};
+use crate::template::manifest::Manifest;
 use crate::template::snapshot::TemplateFiles;
 
 const HELPER: &str = include_str!("jinja_helper.py");
@@ -48,44 +50,98 @@ impl PythonExtensions {
     pub fn start(
         python: &str,
         files: &TemplateFiles,
-        laid_out: Option<&std::path::Path>,
-        manifest: &crate::template::manifest::Manifest,
+        laid_out: Option<&Path>,
+        manifest: &Manifest,
         label: &str,
     ) -> Result<PythonExtensions> {
-        let extensions = &manifest.python_extensions;
+        let helper = Self::launch(python, &[]).map_err(|e| cannot_start(python, label, &e))?;
+        helper
+            .set_up(files, laid_out, manifest, label)?
+            .ok_or_else(|| {
+                Error::new(format!(
+                    "{label}: the Jinja extension helper refused its template"
+                ))
+            })
+    }
+
+    /// A helper started before its template is known (an upgrade's new version, while it
+    /// is fetched): the interpreter, Jinja2 and `preload` (the packages, not the
+    /// template's own modules, its extensions are expected to import) load meanwhile.
+    pub fn early(python: &str, preload: Vec<String>) -> Early {
+        Early {
+            python: python.to_string(),
+            launched: Self::launch(python, &preload).map_err(|e| e.to_string()),
+        }
+    }
+
+    /// The packages `manifest`'s extensions import that are not the template's own modules
+    /// (those load only once the template's folder is on the path).
+    pub fn preload_of(manifest: &Manifest, files: &TemplateFiles) -> Vec<String> {
+        let own = |top: &str| {
+            files.get(&format!("{top}.py")).is_some()
+                || files
+                    .files
+                    .iter()
+                    .any(|f| f.path.starts_with(&format!("{top}/")))
+        };
+        let mut preload: Vec<String> = manifest
+            .python_extensions
+            .iter()
+            .filter(|e| !e.contains(':'))
+            .map(|e| e.rsplit_once('.').map_or(e.as_str(), |(module, _)| module))
+            .filter(|module| !own(module.split('.').next().unwrap_or(module)))
+            .map(str::to_string)
+            .collect();
+        preload.dedup();
+        preload
+    }
+
+    /// Starts the helper process; it loads Jinja2 and `preload` (given any) before it reads
+    /// its template.
+    fn launch(python: &str, preload: &[String]) -> std::io::Result<PythonExtensions> {
         let scratch = tempfile::Builder::new()
             .prefix("factory-jinja-")
-            .tempdir()
-            .map_err(|e| Error::new(format!("cannot make a scratch folder: {e}")))?;
-        let root = match laid_out {
-            Some(dir) => dir.to_path_buf(),
-            None => {
-                let root = scratch.path().join("template");
-                crate::source::lay_out(files, &root)?;
-                root
-            }
-        };
-        let log = scratch.path().join("stderr.log");
-        let stderr = std::fs::File::create(&log).map_err(|e| Error::io("create", &log, e))?;
-        let mut child = Command::new(python)
-            .arg("-c")
-            .arg(HELPER)
-            .current_dir(&root)
+            .tempdir()?;
+        let stderr = std::fs::File::create(scratch.path().join("stderr.log"))?;
+        let mut command = Command::new(python);
+        // Its folder until it is given the template's: nothing there to import by mistake.
+        command.current_dir(scratch.path()).arg("-c").arg(HELPER);
+        if !preload.is_empty() {
+            command.arg("--early").args(preload);
+        }
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(stderr)
-            .spawn()
-            .map_err(|e| {
-                Error::new(format!("{label}: cannot start {python} for its Jinja extensions: {e}"))
-                    .hint("install python3 with Jinja2 and the extensions' packages, or point FACTORY_PYTHON at one")
-            })?;
+            .spawn()?;
         let stdin = child.stdin.take().expect("piped");
         let stdout = BufReader::new(child.stdout.take().expect("piped"));
-        let mut helper = PythonExtensions {
+        Ok(PythonExtensions {
             pipe: Mutex::new((stdin, stdout)),
             child: Mutex::new(child),
             names: ForeignNames::default(),
             scratch,
+        })
+    }
+
+    /// Gives the helper its template (laid out in its scratch folder unless `laid_out`
+    /// holds it) and reads what the extensions add; `None` when a package it loaded early
+    /// is one of the template's own modules (a fresh helper must load the template's).
+    fn set_up(
+        mut self,
+        files: &TemplateFiles,
+        laid_out: Option<&Path>,
+        manifest: &Manifest,
+        label: &str,
+    ) -> Result<Option<PythonExtensions>> {
+        let extensions = &manifest.python_extensions;
+        let root = match laid_out {
+            Some(dir) => dir.to_path_buf(),
+            None => {
+                let root = self.scratch.path().join("template");
+                crate::source::lay_out(files, &root)?;
+                root
+            }
         };
         // Files that use an extension's tag are rendered by Jinja2 with the template's
         // options; cookiecutter's Undefined is strict.
@@ -97,7 +153,7 @@ impl PythonExtensions {
         }
         let cwd = std::env::current_dir().ok();
         let setup = json!({"root": root, "extensions": extensions, "envops": envops, "cwd": cwd});
-        let answer = helper.exchange(&setup).map_err(|m| {
+        let answer = self.exchange(&setup).map_err(|m| {
             let message = match manifest.namespace.as_deref() {
                 // cookiecutter's wording (its UnknownExtension), which scripts read.
                 Some("cookiecutter") => format!(
@@ -110,12 +166,15 @@ impl PythonExtensions {
             Error::new(message)
                 .hint("install what they import for the python3 factory runs (FACTORY_PYTHON names another), e.g. pip install jinja2 copier-templates-extensions")
         })?;
-        helper.names = serde_json::from_value(answer).map_err(|e| {
+        if answer.get("shadowed").is_some() {
+            return Ok(None);
+        }
+        self.names = serde_json::from_value(answer).map_err(|e| {
             Error::new(format!(
                 "{label}: the Jinja extension helper answered oddly: {e}"
             ))
         })?;
-        Ok(helper)
+        Ok(Some(self))
     }
 
     /// Sends one request, reads one answer; an `error` answer, or the helper's death, is
@@ -191,4 +250,44 @@ impl Foreign for PythonExtensions {
     ) -> std::result::Result<Value, String> {
         self.exchange(&json!({"op": kind, "name": name, "args": args, "kwargs": kwargs}))
     }
+}
+
+/// A helper started before its template was known ([`PythonExtensions::early`]).
+pub struct Early {
+    python: String,
+    launched: std::result::Result<PythonExtensions, String>,
+}
+
+impl std::fmt::Debug for Early {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Early({})", self.python)
+    }
+}
+
+impl Early {
+    /// [`PythonExtensions::start`] on the helper already running: a fresh one when it could
+    /// not start or loaded a package the template has a module of its own for.
+    pub fn start(
+        self,
+        files: &TemplateFiles,
+        laid_out: Option<&Path>,
+        manifest: &Manifest,
+        label: &str,
+    ) -> Result<PythonExtensions> {
+        if let Ok(helper) = self.launched
+            && let Some(ready) = helper.set_up(files, laid_out, manifest, label)?
+        {
+            return Ok(ready);
+        }
+        PythonExtensions::start(&self.python, files, laid_out, manifest, label)
+    }
+}
+
+fn cannot_start(python: &str, label: &str, e: &std::io::Error) -> Error {
+    Error::new(format!(
+        "{label}: cannot start {python} for its Jinja extensions: {e}"
+    ))
+    .hint(
+        "install python3 with Jinja2 and the extensions' packages, or point FACTORY_PYTHON at one",
+    )
 }
