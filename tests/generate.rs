@@ -704,3 +704,47 @@ fn prompts_on_a_terminal_validate_and_ask_again() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// The writers take runs of neighbouring files; a failure is still said for the earliest
+/// file in plan order that fails, whichever writer met it, and nothing is left behind.
+#[test]
+fn the_earliest_failing_file_is_named_whichever_writer_meets_it() {
+    let env = Env::new();
+    let mut files: Vec<(String, String)> = vec![(
+        "template.yaml".to_string(),
+        "name: Many\ntitle: many\ncategory: service\nparameters: []\n".to_string(),
+    )];
+    for i in 0..200 {
+        let text = match i {
+            // Far apart, so two writers meet one each.
+            50 | 150 => "{{ 1 // 0 }}\n".to_string(),
+            _ => format!("plain {i} {{{{ 1 + 1 }}}}\n"),
+        };
+        files.push((format!("src/d{}/f{i:03}.txt", i / 40), text));
+    }
+    let borrowed: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let template = env.template("many", &borrowed);
+    for run in 0..5 {
+        let out = format!("out-{run}");
+        let failed = env.run(&[
+            "generate",
+            template.to_str().unwrap(),
+            "-o",
+            &out,
+            "--defaults",
+        ]);
+        failed.expect_code(1);
+        assert!(
+            failed
+                .stderr
+                .contains("src/d1/f050.txt:1:4: invalid operation")
+                && !failed.stderr.contains("f150"),
+            "{}",
+            failed.stderr
+        );
+        assert!(!env.path(&out).exists());
+    }
+}

@@ -32,6 +32,9 @@ impl From<&WrittenFile> for HashedFile {
     }
 }
 
+/// How many files in plan order a writer takes at a time.
+const RUN: usize = 32;
+
 /// Renders and writes every planned file below `root` (a fresh folder). Stops at the first
 /// problem: the earliest file in plan order that fails, whichever worker saw it. `progress`
 /// is called once per file written.
@@ -53,7 +56,7 @@ pub fn write_plan(
     };
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(plan.len().div_ceil(16))
+        .min(plan.len().div_ceil(RUN))
         .max(1);
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
@@ -61,9 +64,22 @@ pub fn write_plan(
     let written: Mutex<Vec<WrittenFile>> = Mutex::new(Vec::with_capacity(plan.len()));
     let work = || {
         let mut local = Vec::new();
+        // Each worker takes a run of neighbouring files (mostly one folder's): two workers
+        // creating files in one folder queue on its lock, and spin while they wait.
+        let mut claimed = 0..0;
         while !failed.load(Ordering::Relaxed) {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(planned) = plan.get(i) else { break };
+            let i = match claimed.next() {
+                Some(i) => i,
+                None => {
+                    let start = next.fetch_add(RUN, Ordering::Relaxed);
+                    claimed = start..(start + RUN).min(plan.len());
+                    match claimed.next() {
+                        Some(i) => i,
+                        None => break,
+                    }
+                }
+            };
+            let planned = &plan[i];
             match write_one(renderer, planned, ctx, root) {
                 Ok(file) => {
                     local.push(file);
