@@ -959,3 +959,56 @@ fn a_copier_repository_is_named_after_its_url() {
     let events = env.events();
     assert_eq!(events[0]["payload"]["name"], "cp-names", "{:?}", events[0]);
 }
+
+/// A tag moved or deleted upstream (a repository made anew at the same place, a tag pushed
+/// again with --force): the cached clone takes the repository's tags as they are now, as a
+/// fresh clone (copier's, cookiecutter's) would. git refuses to "clobber" a tag on fetch
+/// without --force, and used to fail the fetch without a word.
+#[test]
+fn tags_moved_or_deleted_upstream_are_taken_as_they_are_now() {
+    let env = Env::with_git_author();
+    let repo = env.path("repo");
+    let make = |text: &str, tags: &[&str]| {
+        let _ = std::fs::remove_dir_all(&repo);
+        common::write_files(
+            &repo,
+            &[
+                ("copier.yml", Some("name:\n  type: str\n  default: x\n")),
+                ("a.txt.jinja", Some(&format!("{text} {{{{ name }}}}\n"))),
+            ],
+        );
+        env.git(&repo, &["init", "-q", "-b", "main"]);
+        env.git(&repo, &["add", "-A"]);
+        env.git(&repo, &["commit", "-qm", text]);
+        for tag in tags {
+            env.git(&repo, &["tag", tag]);
+        }
+    };
+    let url = format!("file://{}", repo.display());
+    let read = |out: &str| std::fs::read_to_string(env.path(out).join("a.txt")).unwrap();
+    make("first", &["v1.0.0", "v0.9.0"]);
+    env.run(&["generate", &url, "-o", "one", "--defaults", "--quiet"])
+        .ok();
+    assert_eq!(read("one"), "first x\n");
+    make("second", &["v1.0.0"]);
+    env.run(&["generate", &url, "-o", "two", "--defaults", "--quiet"])
+        .ok();
+    assert_eq!(read("two"), "second x\n");
+    let gone = env.run(&[
+        "generate",
+        &url,
+        "--ref",
+        "v0.9.0",
+        "-o",
+        "three",
+        "--defaults",
+    ]);
+    gone.expect_code(1);
+    assert!(
+        gone.stderr
+            .contains("has no branch, tag or commit `v0.9.0`"),
+        "{}",
+        gone.stderr
+    );
+    assert!(!env.path("three").exists());
+}

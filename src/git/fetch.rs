@@ -519,8 +519,18 @@ pub fn open(url: &str, wanted: Option<&str>, options: &FetchOptions) -> Result<C
     } else if options.offline {
         notes.push(format!("using the cached clone of {clean} (--offline)"));
     } else if !wanted.is_some_and(|w| is_full_commit(w) && has_commit(&dir, w, &env, options)) {
+        // Tags as the repository has them now, as a fresh clone (copier's, cookiecutter's)
+        // would: one moved or made anew is taken (git refuses to "clobber" it without
+        // --force), one deleted goes.
         let fetched = run_git(
-            &["fetch", "--prune", "--quiet", "origin"],
+            &[
+                "fetch",
+                "--prune",
+                "--prune-tags",
+                "--force",
+                "--quiet",
+                "origin",
+            ],
             Some(&dir),
             &env,
             options,
