@@ -349,6 +349,11 @@ fn explain(failed: Failed, url: &str, what: &str, options: &FetchOptions) -> Err
         return Error::new(format!("{clean} is not a repository {host} serves: {last}"))
             .hint("check the owner and repository name in the URL");
     }
+    if last.is_empty() {
+        // `--quiet` keeps some refusals to itself (a rejected ref update on fetch).
+        return Error::new(format!("cannot {what} {clean}: git ended in error without saying why"))
+            .hint("`factory cache clean` removes the cached clone, and the next run clones it again; the same command with `git` shows more");
+    }
     Error::new(format!("cannot {what} {clean}: {last}"))
         .hint("run the same with `git` to see more; check the URL and your access")
 }
