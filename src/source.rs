@@ -39,6 +39,9 @@ pub struct ResolvedSource {
     pub commit_description: Option<String>,
     /// What a person should hear about how it was fetched (the tag chosen, the cache).
     pub notes: Vec<String>,
+    /// What the template's tool warns about as it reads it (copier's DirtyLocalWarning),
+    /// said whatever `--quiet` says.
+    pub tool_warnings: Vec<String>,
     /// Keeps a git checkout alive while the source is used.
     _checkout: Option<tempfile::TempDir>,
 }
@@ -73,6 +76,7 @@ impl ResolvedSource {
             source_ref,
             commit_description: None,
             notes,
+            tool_warnings: Vec::new(),
             _checkout: checkout,
         }
     }
@@ -685,13 +689,13 @@ fn from_local_repository(
         let kept: std::collections::HashSet<&str> = listed.split('\0').collect();
         files.files.retain(|f| kept.contains(f.path.as_str()));
     }
-    let mut notes: Vec<String> = note.into_iter().collect();
+    let notes: Vec<String> = note.into_iter().collect();
     // copier warns (its DirtyLocalWarning) when the changes not committed are taken.
-    if git_in(dir, &["status", "--porcelain"]).is_some_and(|s| !s.is_empty()) {
-        notes.push(format!(
-            "dirty template changes included automatically: {folder} has changes not committed yet, read as they are now"
-        ));
-    }
+    let dirty = git_in(dir, &["status", "--porcelain"]).is_some_and(|s| !s.is_empty());
+    let tool_warnings: Vec<String> = dirty
+        .then(|| format!("dirty template changes included automatically: {folder} has changes not committed yet, read as they are now"))
+        .into_iter()
+        .collect();
     let mut resolved = ResolvedSource::unstored(
         files,
         manifest,
@@ -702,6 +706,7 @@ fn from_local_repository(
     );
     resolved.source_ref.commit = git_in(dir, &["rev-parse", "HEAD"]);
     resolved.commit_description = git_in(dir, &["describe", "--tags", "--always"]);
+    resolved.tool_warnings = tool_warnings;
     Ok(resolved)
 }
 
@@ -920,6 +925,7 @@ pub fn stored(
         source_ref: chosen.source_ref.clone(),
         commit_description: None,
         notes: Vec::new(),
+        tool_warnings: Vec::new(),
         _checkout: None,
     })
 }

@@ -644,9 +644,7 @@ fn resolve_source(
             ..settings.fetch(request.reference.clone(), request.directory.clone())
         };
         let resolved = source::from_location(&request.template, &fetch)?;
-        for note in &resolved.notes {
-            session.note(note.clone());
-        }
+        session.relay(&resolved);
         return Ok((state, resolved));
     }
     if request.flavor.is_some() {
@@ -1079,7 +1077,7 @@ fn render(
     outcome
         .deprecations
         .iter()
-        .for_each(|d| session.deprecated(d.clone()));
+        .for_each(|d| session.tool_warning(d.clone()));
     // Delivered before recorded: the events never say a scaffold arrived that did not.
     if let Some(deliver) = deliver {
         match deliver(target) {

@@ -35,7 +35,7 @@ pub struct Session {
     /// The resolved settings.
     pub settings: Settings,
     notes: std::cell::RefCell<Vec<String>>,
-    deprecations: std::cell::RefCell<Vec<String>>,
+    tool_warnings: std::cell::RefCell<Vec<String>>,
 }
 
 impl Session {
@@ -50,7 +50,7 @@ impl Session {
             store: Store::open(&root)?,
             settings,
             notes: Default::default(),
-            deprecations: Default::default(),
+            tool_warnings: Default::default(),
         })
     }
 
@@ -72,18 +72,29 @@ impl Session {
         self.notes.borrow_mut().push(text);
     }
 
-    /// A form of the template its tool deprecates (copier's DeprecationWarning), still
-    /// honoured: said once, whatever `--quiet` says, as copier's warnings are.
-    pub fn deprecated(&self, text: String) {
-        let mut deprecations = self.deprecations.borrow_mut();
-        if !deprecations.contains(&text) {
-            deprecations.push(text);
+    /// What reading a template had to say: its notes, and its tool's warnings.
+    pub fn relay(&self, resolved: &crate::source::ResolvedSource) {
+        for note in &resolved.notes {
+            self.note(note.clone());
+        }
+        for warning in &resolved.tool_warnings {
+            self.tool_warning(warning.clone());
         }
     }
 
-    /// The deprecations gathered so far; drained.
-    pub fn take_deprecations(&self) -> Vec<String> {
-        std::mem::take(&mut self.deprecations.borrow_mut())
+    /// A warning the template's tool gives as a Python warning, said once whatever
+    /// `--quiet` says, as copier's are: a form it deprecates (still honoured), changes not
+    /// committed in a local template (its DirtyLocalWarning).
+    pub fn tool_warning(&self, text: String) {
+        let mut warnings = self.tool_warnings.borrow_mut();
+        if !warnings.contains(&text) {
+            warnings.push(text);
+        }
+    }
+
+    /// The tool warnings gathered so far; drained.
+    pub fn take_tool_warnings(&self) -> Vec<String> {
+        std::mem::take(&mut self.tool_warnings.borrow_mut())
     }
 
     /// The notes gathered so far; drained.

@@ -944,7 +944,7 @@ fn render_side(
     outcome
         .deprecations
         .iter()
-        .for_each(|d| up.session.deprecated(d.clone()));
+        .for_each(|d| up.session.tool_warning(d.clone()));
     Ok(engine::Rendered {
         manifest: renderer.manifest().clone(),
         answers,
@@ -1162,7 +1162,7 @@ type Judged = (
 fn judge(up: Upgrade, sides: &Sides) -> Result<Judged> {
     let judged = gate(up.request, sides)?;
     if judged.2.legacy {
-        up.session.deprecated("a migration is in copier's legacy form ({version, before, after}), which copier deprecates (\"This migration configuration is deprecated\"): write each as {command, version, when}".into());
+        up.session.tool_warning("a migration is in copier's legacy form ({version, before, after}), which copier deprecates (\"This migration configuration is deprecated\"): write each as {command, version, when}".into());
     }
     refuse_downgrade(sides)?;
     Ok(judged)
@@ -1283,9 +1283,7 @@ fn repository_sides(
         theirs_beside_python(session, request, &base, || {
             source::from_location(to.as_deref().unwrap_or(&source.uri), &fetch)
         })?;
-    for note in &theirs.notes {
-        session.note(note.clone());
-    }
+    session.relay(&theirs);
     let short = |c: &Option<String>| c.as_deref().map_or(String::new(), |c| c[..12].to_string());
     Ok(Sides {
         name: scaffold.template.name.clone(),
@@ -1419,9 +1417,7 @@ fn foreign_sides(
     named: &str,
     recorded: &str,
 ) -> Result<Sides> {
-    for note in &theirs.notes {
-        session.note(note.clone());
-    }
+    session.relay(&theirs);
     let version = |s: &ResolvedSource| {
         s.commit_description
             .clone()

@@ -197,8 +197,8 @@ impl CommandHandler {
     /// Notes and warnings of the command's session, as the terminal would show them.
     fn say_what_was_said(&self, session: &Session, envelope: &CommandEnvelope) {
         let notes = session.take_notes().into_iter().map(|n| ("note", n));
-        let deprecations = session.take_deprecations().into_iter();
-        let warnings = session.warnings().into_iter().chain(deprecations);
+        let tool_warnings = session.take_tool_warnings().into_iter();
+        let warnings = session.warnings().into_iter().chain(tool_warnings);
         let warnings = warnings.map(|w| ("warning", w));
         for (kind, text) in notes.chain(warnings) {
             (self.say)(&format!(

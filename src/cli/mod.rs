@@ -117,8 +117,8 @@ impl App {
         for note in session.take_notes() {
             self.printer.note(note);
         }
-        for deprecation in session.take_deprecations() {
-            self.printer.deprecation(deprecation);
+        for warning in session.take_tool_warnings() {
+            self.printer.tool_warning(warning);
         }
         for warning in session.warnings() {
             self.printer.warn(warning);

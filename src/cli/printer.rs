@@ -194,10 +194,10 @@ impl Printer {
         }
     }
 
-    /// A deprecated form a template uses, on stderr in every mode: `--quiet` and `--json`
-    /// keep stderr for what needs acting on, and this does (copier's DeprecationWarning
-    /// is shown whatever its `--quiet` says).
-    pub(crate) fn deprecation(&self, text: impl Display) {
+    /// A warning of the template's tool (a deprecated form, a dirty local template), on
+    /// stderr in every mode: `--quiet` and `--json` keep stderr for what needs acting on,
+    /// and this does (copier's Python warnings are shown whatever its `--quiet` says).
+    pub(crate) fn tool_warning(&self, text: impl Display) {
         let _ = writeln!(
             std::io::stderr().lock(),
             "warning: {}",
