@@ -32,8 +32,24 @@ impl From<&WrittenFile> for HashedFile {
     }
 }
 
-/// How many files in plan order a writer takes at a time.
-const RUN: usize = 32;
+/// The most files a writer takes at a time: a folder's, or part of a large folder's.
+const RUN: usize = 256;
+
+/// The plan cut into runs a writer takes whole: neighbouring files of one folder, at most
+/// [`RUN`] of them. Two writers creating files in one folder queue on its lock, and spin
+/// while they wait.
+fn runs(plan: &[PlannedFile]) -> Vec<std::ops::Range<usize>> {
+    let folder = |i: usize| plan[i].path.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let mut runs = Vec::new();
+    let mut start = 0;
+    for i in 1..=plan.len() {
+        if i == plan.len() || i - start == RUN || folder(i) != folder(start) {
+            runs.push(start..i);
+            start = i;
+        }
+    }
+    runs
+}
 
 /// Renders and writes every planned file below `root` (a fresh folder). Stops at the first
 /// problem: the earliest file in plan order that fails, whichever worker saw it. `progress`
@@ -54,9 +70,10 @@ pub fn write_plan(
         Some((at, _)) => &plan[..*at],
         None => plan,
     };
+    let runs = runs(plan);
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(plan.len().div_ceil(RUN))
+        .min(runs.len())
         .max(1);
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
@@ -64,20 +81,20 @@ pub fn write_plan(
     let written: Mutex<Vec<WrittenFile>> = Mutex::new(Vec::with_capacity(plan.len()));
     let work = || {
         let mut local = Vec::new();
-        // Each worker takes a run of neighbouring files (mostly one folder's): two workers
-        // creating files in one folder queue on its lock, and spin while they wait.
         let mut claimed = 0..0;
         while !failed.load(Ordering::Relaxed) {
             let i = match claimed.next() {
                 Some(i) => i,
-                None => {
-                    let start = next.fetch_add(RUN, Ordering::Relaxed);
-                    claimed = start..(start + RUN).min(plan.len());
-                    match claimed.next() {
-                        Some(i) => i,
-                        None => break,
+                None => match runs.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    Some(run) => {
+                        claimed = run.clone();
+                        match claimed.next() {
+                            Some(i) => i,
+                            None => continue,
+                        }
                     }
-                }
+                    None => break,
+                },
             };
             let planned = &plan[i];
             match write_one(renderer, planned, ctx, root) {
