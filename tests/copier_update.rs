@@ -667,4 +667,16 @@ fn a_context_hook_in_both_versions_updates_as_copier_updates_it() {
         refused.stderr
     );
     assert_eq!(files(&broken), files(&env.path("made")));
+    // No python3 there at all: said so, nothing written.
+    env.set_env("FACTORY_PYTHON", "/nonexistent/python3");
+    let missing = env.run(&["upgrade", "broken", "--trust", "--defaults", "--apply"]);
+    missing.expect_code(1);
+    assert!(
+        missing
+            .stderr
+            .contains("cannot start /nonexistent/python3 for its Jinja extensions"),
+        "{}",
+        missing.stderr
+    );
+    assert_eq!(files(&broken), files(&env.path("made")));
 }

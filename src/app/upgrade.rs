@@ -1314,10 +1314,10 @@ fn repository_sides(
 /// The base's Python helper, and the new version's started before its template is known.
 type Pythons = (Helper, Option<crate::generate::python::Early>);
 
-/// Resolves the new version (`resolve_theirs`: a fetch and a checkout) while the base's
-/// Python helper starts beside it, and the new version's loads the packages the base's
-/// extensions import, only with `--trust` (loading the extensions runs the template's
-/// code): a helper's start is a third of a short upgrade.
+/// Resolves the new version (`resolve_theirs`: a fetch and a checkout) while one Python
+/// helper loads Jinja2 and the packages the base's extensions import, and forks a copy that
+/// takes the base; only with `--trust` (loading the extensions runs the template's code).
+/// A helper's start is a third of a short upgrade: it is paid once, beside the fetch.
 fn theirs_beside_python(
     session: &Session,
     request: &PlanTemplateUpgrade,
@@ -1330,9 +1330,12 @@ fn theirs_beside_python(
     let interpreter = session.settings.python.as_str();
     let preload =
         crate::generate::python::PythonExtensions::preload_of(&base.manifest, &base.files);
-    let theirs_python = crate::generate::python::PythonExtensions::early(interpreter, preload);
+    // One interpreter loads Jinja2 and the packages, then forks a copy for the base.
+    let (theirs_python, base_python) =
+        crate::generate::python::PythonExtensions::early_pair(interpreter, preload);
     std::thread::scope(|scope| {
-        let python = scope.spawn(|| super::generate::start_python(interpreter, base));
+        let python = scope
+            .spawn(|| super::generate::start_python_from(Some(base_python), interpreter, base));
         let theirs = resolve_theirs();
         let python = python
             .join()

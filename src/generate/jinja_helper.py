@@ -10,12 +10,19 @@ import sys
 
 
 def main():
+    args = sys.argv[1:]
+    # `--fork LOG IN OUT`: once loaded, a copy of this helper is made for another template
+    # (an upgrade's old version), talking over the inherited descriptors IN and OUT.
+    fork = args[1:4] if args[:1] == ["--fork"] else None
+    args = args[4:] if fork else args
     # `--early PACKAGE…`: started before the template is known, so Jinja2 and the packages
     # its extensions import load while factory fetches it.
-    early = sys.argv[2:] if sys.argv[1:2] == ["--early"] else None
+    early = args[1:] if args[:1] == ["--early"] else None
     if early is not None:
         missing = load_jinja2()
         preloaded = [name for name in early if not missing and preload(name)]
+    if fork:
+        fork_copy(*fork)
     setup = json.loads(sys.stdin.readline())
     root = setup["root"]
     os.chdir(root)
@@ -117,6 +124,26 @@ def main():
             print(json.dumps({"ok": result}), flush=True)
         except Exception as e:
             print(json.dumps({"error": f"{type(e).__name__}: {e}"}), flush=True)
+
+
+def fork_copy(log, stdin, stdout):
+    """The copy for the other template: IN and OUT become its stdin and stdout, LOG its
+    stderr, and its first line says its process id. Nothing was read or written on this
+    helper's own stdin and stdout yet, so neither has buffered anything."""
+    stdin, stdout = int(stdin), int(stdout)
+    try:
+        pid = os.fork()
+    except OSError:
+        pid = -1  # no copy: factory sees OUT close and starts a helper of its own
+    if pid == 0:
+        os.dup2(stdin, 0)
+        os.dup2(stdout, 1)
+        err = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.dup2(err, 2)
+        os.close(err)
+        print(json.dumps({"pid": os.getpid()}), flush=True)
+    os.close(stdin)
+    os.close(stdout)
 
 
 def load_jinja2():

@@ -7,9 +7,9 @@
 //! The interpreter is the settings' (`FACTORY_PYTHON`, else `python3`): one with Jinja2 and
 //! the extensions' packages installed.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 
 use serde_json::{Map, Value, json};
@@ -21,12 +21,22 @@ use crate::template::snapshot::TemplateFiles;
 
 const HELPER: &str = include_str!("jinja_helper.py");
 
+/// Where a helper's requests go and its answers come from.
+type Pipe = (Box<dyn Write + Send>, BufReader<Box<dyn Read + Send>>);
+
 /// A running helper.
 pub struct PythonExtensions {
-    pipe: Mutex<(ChildStdin, BufReader<ChildStdout>)>,
-    child: Mutex<Child>,
+    pipe: Mutex<Pipe>,
+    process: Mutex<Process>,
     names: ForeignNames,
     scratch: tempfile::TempDir,
+}
+
+/// A helper's process: factory's child, or a copy another helper forked (its id, once it
+/// said it).
+enum Process {
+    Child(Child),
+    Forked(Option<u32>),
 }
 
 impl std::fmt::Debug for PythonExtensions {
@@ -37,9 +47,21 @@ impl std::fmt::Debug for PythonExtensions {
 
 impl Drop for PythonExtensions {
     fn drop(&mut self) {
-        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = child.kill();
-        let _ = child.wait();
+        match &mut *self.process.lock().unwrap_or_else(|e| e.into_inner()) {
+            Process::Child(child) => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            // Not factory's to wait for: the helper it was forked from is its parent.
+            #[cfg(unix)]
+            Process::Forked(Some(pid)) => {
+                if let Ok(pid) = libc::pid_t::try_from(*pid) {
+                    // SAFETY: kill(2) on the id the copy said was its own.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }
+            }
+            Process::Forked(_) => {}
+        }
     }
 }
 
@@ -54,7 +76,8 @@ impl PythonExtensions {
         manifest: &Manifest,
         label: &str,
     ) -> Result<PythonExtensions> {
-        let helper = Self::launch(python, &[]).map_err(|e| cannot_start(python, label, &e))?;
+        let (helper, _) =
+            Self::launch(python, &[], false).map_err(|e| cannot_start(python, label, &e))?;
         helper
             .set_up(files, laid_out, manifest, label)?
             .ok_or_else(|| {
@@ -70,7 +93,24 @@ impl PythonExtensions {
     pub fn early(python: &str, preload: Vec<String>) -> Early {
         Early {
             python: python.to_string(),
-            launched: Self::launch(python, &preload).map_err(|e| e.to_string()),
+            launched: Self::launch(python, &preload, false)
+                .map(|(helper, _)| helper)
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    /// [`PythonExtensions::early`], and a copy of it for another template (an upgrade's
+    /// old version): one interpreter loads Jinja2 and the packages, then forks; where it
+    /// cannot (not Unix), two start.
+    pub fn early_pair(python: &str, preload: Vec<String>) -> (Early, Early) {
+        let early = |launched| Early {
+            python: python.to_string(),
+            launched,
+        };
+        match Self::launch(python, &preload, cfg!(unix)) {
+            Ok((helper, Some(copy))) => (early(Ok(helper)), early(Ok(copy))),
+            Ok((helper, None)) => (early(Ok(helper)), Self::early(python, preload)),
+            Err(e) => (early(Err(e.to_string())), early(Err(e.to_string()))),
         }
     }
 
@@ -97,8 +137,13 @@ impl PythonExtensions {
     }
 
     /// Starts the helper process; it loads Jinja2 and `preload` (given any) before it reads
-    /// its template.
-    fn launch(python: &str, preload: &[String]) -> std::io::Result<PythonExtensions> {
+    /// its template. With `fork` (Unix), it then forks a copy for another template, which
+    /// talks over two more pipes: the second helper returned.
+    fn launch(
+        python: &str,
+        preload: &[String],
+        fork: bool,
+    ) -> std::io::Result<(PythonExtensions, Option<PythonExtensions>)> {
         let scratch = tempfile::Builder::new()
             .prefix("factory-jinja-")
             .tempdir()?;
@@ -106,6 +151,10 @@ impl PythonExtensions {
         let mut command = Command::new(python);
         // Its folder until it is given the template's: nothing there to import by mistake.
         command.current_dir(scratch.path()).arg("-c").arg(HELPER);
+        #[cfg(unix)]
+        let copy = fork.then(|| copy_pipes(&mut command)).transpose()?;
+        #[cfg(not(unix))]
+        let copy: Option<(tempfile::TempDir, Pipe)> = None.filter(|_| fork);
         if !preload.is_empty() {
             command.arg("--early").args(preload);
         }
@@ -114,14 +163,35 @@ impl PythonExtensions {
             .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()?;
-        let stdin = child.stdin.take().expect("piped");
-        let stdout = BufReader::new(child.stdout.take().expect("piped"));
-        Ok(PythonExtensions {
-            pipe: Mutex::new((stdin, stdout)),
-            child: Mutex::new(child),
+        // The copy's ends of its pipes are the helper's now (the command holds them).
+        drop(command);
+        let stdin: Box<dyn Write + Send> = Box::new(child.stdin.take().expect("piped"));
+        let stdout: Box<dyn Read + Send> = Box::new(child.stdout.take().expect("piped"));
+        let helper = PythonExtensions {
+            pipe: Mutex::new((stdin, BufReader::new(stdout))),
+            process: Mutex::new(Process::Child(child)),
             names: ForeignNames::default(),
             scratch,
-        })
+        };
+        let copy = copy.map(|(scratch, pipe)| PythonExtensions {
+            pipe: Mutex::new(pipe),
+            process: Mutex::new(Process::Forked(None)),
+            names: ForeignNames::default(),
+            scratch,
+        });
+        Ok((helper, copy))
+    }
+
+    /// A forked copy's first line: its process id. `None` when it is not there (the fork
+    /// failed: the copy's pipes closed).
+    fn forked_id(&self) -> Option<u32> {
+        let mut pipe = self.pipe.lock().unwrap_or_else(|e| e.into_inner());
+        let mut line = String::new();
+        pipe.1.read_line(&mut line).ok().filter(|n| *n > 0)?;
+        let said: Value = serde_json::from_str(&line).ok()?;
+        let pid = u32::try_from(said.get("pid")?.as_u64()?).ok()?;
+        *self.process.lock().unwrap_or_else(|e| e.into_inner()) = Process::Forked(Some(pid));
+        Some(pid)
     }
 
     /// Gives the helper its template (laid out in its scratch folder unless `laid_out`
@@ -266,7 +336,8 @@ impl std::fmt::Debug for Early {
 
 impl Early {
     /// [`PythonExtensions::start`] on the helper already running: a fresh one when it could
-    /// not start or loaded a package the template has a module of its own for.
+    /// not start, a forked copy was not made, or it loaded a package the template has a
+    /// module of its own for.
     pub fn start(
         self,
         files: &TemplateFiles,
@@ -275,12 +346,63 @@ impl Early {
         label: &str,
     ) -> Result<PythonExtensions> {
         if let Ok(helper) = self.launched
+            && helper.is_ready()
             && let Some(ready) = helper.set_up(files, laid_out, manifest, label)?
         {
             return Ok(ready);
         }
         PythonExtensions::start(&self.python, files, laid_out, manifest, label)
     }
+}
+
+impl PythonExtensions {
+    /// Whether it can be given a template: a forked copy once it said its process id.
+    fn is_ready(&self) -> bool {
+        let forked = matches!(
+            *self.process.lock().unwrap_or_else(|e| e.into_inner()),
+            Process::Forked(None)
+        );
+        !forked || self.forked_id().is_some()
+    }
+}
+
+/// Two pipes a forked copy of the helper talks over: their helper's ends are left open
+/// across `exec` (only in the helper started), and named on its command line with the
+/// copy's stderr log. The copy's scratch folder and factory's ends are returned.
+#[cfg(unix)]
+fn copy_pipes(command: &mut Command) -> std::io::Result<(tempfile::TempDir, Pipe)> {
+    use std::os::fd::{AsRawFd, OwnedFd};
+    use std::os::unix::process::CommandExt;
+    let scratch = tempfile::Builder::new()
+        .prefix("factory-jinja-")
+        .tempdir()?;
+    let log = scratch.path().join("stderr.log");
+    std::fs::File::create(&log)?;
+    let (requests_read, requests_write) = std::io::pipe()?;
+    let (answers_read, answers_write) = std::io::pipe()?;
+    let theirs: [OwnedFd; 2] = [requests_read.into(), answers_write.into()];
+    let fds = [theirs[0].as_raw_fd(), theirs[1].as_raw_fd()];
+    command
+        .arg("--fork")
+        .arg(&log)
+        .arg(fds[0].to_string())
+        .arg(fds[1].to_string());
+    // SAFETY: between fork and exec only fcntl(2) runs, on descriptors this process owns
+    // (kept open by the closure until the command is dropped).
+    unsafe {
+        command.pre_exec(move || {
+            let _held = &theirs;
+            for fd in fds {
+                if libc::fcntl(fd, libc::F_SETFD, 0) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    let requests: Box<dyn Write + Send> = Box::new(requests_write);
+    let answers: Box<dyn Read + Send> = Box::new(answers_read);
+    Ok((scratch, (requests, BufReader::new(answers))))
 }
 
 fn cannot_start(python: &str, label: &str, e: &std::io::Error) -> Error {
