@@ -715,11 +715,7 @@ fn python_jinja_extensions_run_with_trust_as_copier_runs_them() {
         validated.stdout
     );
     // With --trust: run in a python3 that has Jinja2 and the extensions' package, as copier runs them.
-    let Some(copier) = common::python::tool_with(
-        "copier-9.19.1-templates-extensions-0.3.2",
-        &["copier==9.19.1", "copier-templates-extensions==0.3.2"],
-        "copier",
-    ) else {
+    let Some(copier) = common::python::copier_with_extensions() else {
         return;
     };
     env.set_env(

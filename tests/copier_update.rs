@@ -594,11 +594,7 @@ fn the_current_version_with_new_answers_as_copier_has_it() {
 /// written, and the project is left as it was.
 #[test]
 fn a_context_hook_in_both_versions_updates_as_copier_updates_it() {
-    let Some(copier) = common::python::tool_with(
-        "copier-9.19.1-templates-extensions-0.3.2",
-        &["copier==9.19.1", "copier-templates-extensions==0.3.2"],
-        "copier",
-    ) else {
+    let Some(copier) = common::python::copier_with_extensions() else {
         return;
     };
     let mut env = Env::with_git_author();

@@ -257,6 +257,16 @@ pub fn generate_with(env: &super::Env, template: &Path, ours: &Path, sets: &[&st
     env.run(&args).ok();
 }
 
+/// copier 9.19.1 with copier-templates-extensions 0.3.2 beside it (context hooks, the
+/// extension loader), in a venv of their own.
+pub fn copier_with_extensions() -> Option<PathBuf> {
+    tool_with(
+        "copier-9.19.1-templates-extensions-0.3.2",
+        &["copier==9.19.1", "copier-templates-extensions==0.3.2"],
+        "copier",
+    )
+}
+
 /// copier 9.19.1 from PyPI, in a virtual environment under target/ made once per test
 /// process (tests run in parallel); `None` where python3 or PyPI is missing.
 pub fn copier() -> Option<PathBuf> {
