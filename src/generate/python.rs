@@ -90,7 +90,7 @@ impl PythonExtensions {
     /// A helper started before its template is known (an upgrade's new version, while it
     /// is fetched): the interpreter, Jinja2 and `preload` (the packages, not the
     /// template's own modules, its extensions are expected to import) load meanwhile.
-    pub fn early(python: &str, preload: Vec<String>) -> Early {
+    fn early(python: &str, preload: Vec<String>) -> Early {
         Early {
             python: python.to_string(),
             launched: Self::launch(python, &preload, false)
