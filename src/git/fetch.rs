@@ -183,9 +183,12 @@ fn run_git(
     })?;
     let mut stdout = child.stdout.take().expect("piped");
     let mut stderr = child.stderr.take().expect("piped");
+    // git closes its stdout as it ends: the reader says so at once.
+    let (closed, stdout_closed) = std::sync::mpsc::channel::<()>();
     let out_reader = std::thread::spawn(move || {
         let mut text = String::new();
         let _ = stdout.read_to_string(&mut text);
+        let _ = closed.send(());
         text
     });
     let err_reader = std::thread::spawn(move || {
@@ -212,7 +215,8 @@ fn run_git(
     });
     let deadline = Instant::now() + options.timeout;
     // Most of these commands end in a few milliseconds (an upgrade runs about ten): the
-    // first looks come soon, the pause grows to 20 ms for a long fetch.
+    // wait ends when git closes its stdout, else the next look comes after a pause that
+    // grows to 20 ms for a long fetch (or a child git left holding the pipe).
     let mut pause = Duration::from_millis(1);
     let status = loop {
         match child.try_wait() {
@@ -223,7 +227,12 @@ fn run_git(
                 break None;
             }
             Ok(None) => {
-                std::thread::sleep(pause);
+                if let Err(std::sync::mpsc::RecvTimeoutError::Disconnected) =
+                    stdout_closed.recv_timeout(pause)
+                {
+                    // Closed already: git is ending.
+                    std::thread::sleep(Duration::from_millis(1));
+                }
                 pause = (pause * 2).min(Duration::from_millis(20));
             }
             Err(_) => break None,
