@@ -412,8 +412,9 @@ fn render_sides(
     Ok((base, theirs))
 }
 
-/// Renders the base while the new side's Python helper (its start is most of a side's cost)
-/// starts beside it; the new side itself waits, its questions depend on the base's.
+/// Renders the base while the new side's Python helper is given its template beside it (the
+/// helper started early when there is one, else it starts now: its start is most of a
+/// side's cost); the new side itself waits, its questions depend on the base's.
 fn base_beside_python(
     up: Upgrade,
     sides: &Sides,
