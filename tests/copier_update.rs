@@ -79,10 +79,16 @@ fn run(env: &Env, copier: &Path, case: &Case) -> Outcome {
             first = env.git(&src, &["rev-parse", "HEAD"]).trim().to_string();
         }
     }
+    update_both(env, copier, &src, &first, case)
+}
+
+/// `copier copy` of `src` at `first`, the case's edits committed, then `copier update` of one
+/// copy and `factory upgrade` of the other.
+fn update_both(env: &Env, copier: &Path, src: &Path, first: &str, case: &Case) -> Outcome {
     // copier's tests name the template by its local path.
     let made = env.path("made");
-    let copy = ["--trust", "--defaults", "--quiet", "--vcs-ref", &first];
-    copier_copy(env, copier, &copy, &src, &made);
+    let copy = ["--trust", "--defaults", "--quiet", "--vcs-ref", first];
+    copier_copy(env, copier, &copy, src, &made);
     env.git_init_committed(&made, "generated");
     write(&made, case.edits);
     env.commit_all(&made, "edits");
@@ -675,4 +681,65 @@ fn a_context_hook_in_both_versions_updates_as_copier_updates_it() {
         missing.stderr
     );
     assert_eq!(files(&broken), files(&env.path("made")));
+}
+
+/// copier writes its answers with PyYAML (YAML 1.1), where an abbreviated commit such as
+/// `75e7086` is text and goes unquoted; YAML 1.2 reads it as 75×10^7086, infinity. The
+/// version is the commit as written, so the upgrade goes as copier's update goes.
+#[test]
+fn an_abbreviated_commit_that_yaml_12_reads_as_infinity_is_the_version_as_written() {
+    let Some(copier) = copier() else { return };
+    let env = Env::with_git_author();
+    let src = env.path("src");
+    env.git_init(&src);
+    write(&src, &pirate(PIRATE));
+    env.commit_all(&src, "version");
+    // Empty commits until the abbreviated hash is digits, `e`, then an exponent past 308
+    // (about one commit in two hundred).
+    let looks_infinite = |hash: &str| {
+        let (mantissa, exponent) = hash.split_once('e').unwrap_or(("", ""));
+        mantissa.starts_with(|c: char| ('1'..='9').contains(&c))
+            && mantissa.chars().all(|c| c.is_ascii_digit())
+            && exponent.parse::<u32>().is_ok_and(|e| e > 308)
+    };
+    let first = (0..5000)
+        .find_map(|n| {
+            let short = env.git(&src, &["rev-parse", "--short=7", "HEAD"]);
+            if looks_infinite(short.trim()) {
+                return Some(env.git(&src, &["rev-parse", "HEAD"]).trim().to_string());
+            }
+            env.git(
+                &src,
+                &["commit", "-q", "--allow-empty", "-m", &format!("try {n}")],
+            );
+            None
+        })
+        .expect("one of 5000 commits has such a hash");
+    write(
+        &src,
+        &[(
+            "README.txt.jinja",
+            Some("{{ project_name }}, by {{ author_name }}\n"),
+        )],
+    );
+    env.commit_all(&src, "version 2");
+    let out = update_both(
+        &env,
+        &copier,
+        &src,
+        &first,
+        &Case {
+            versions: &[],
+            edits: &[("NOTES.md", Some("ours\n"))],
+            copier: &[],
+            factory: &[],
+        },
+    );
+    let answers = std::fs::read_to_string(env.path("made/.copier-answers.yml")).unwrap();
+    assert!(
+        answers.contains(&format!("_commit: {}\n", &first[..7])),
+        "{answers}"
+    );
+    out.factory.ok();
+    out.assert_same();
 }

@@ -948,7 +948,7 @@ fn last_answers(
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Default::default();
     };
-    match crate::template::yaml::from_str::<Value>(&text, &path.display().to_string()) {
+    match crate::template::yaml::from_pyyaml_str(&text, &path.display().to_string()) {
         Ok(Value::Object(map)) => map
             .into_iter()
             .filter(|(k, _)| !k.starts_with('_'))

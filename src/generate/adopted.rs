@@ -133,21 +133,12 @@ fn text_of(value: Option<&Value>) -> Option<String> {
     }
 }
 
-/// The text of the top-level `key: value` line of a YAML mapping, as written.
-fn written_scalar(text: &str, key: &str) -> Option<String> {
-    text.lines().find_map(|line| {
-        let value = line.strip_prefix(key)?.trim_start().strip_prefix(':')?;
-        let value = value.split(" #").next().unwrap_or("").trim();
-        (!value.is_empty()).then(|| value.to_string())
-    })
-}
-
 impl CopierRecord {
     /// Reads the answers file `name` of the project in `dir`.
     pub fn read(dir: &Path, name: &str) -> Result<CopierRecord> {
         let path = dir.join(name);
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
-        let value: Value = crate::template::yaml::from_str(&text, &path.display().to_string())?;
+        let value = crate::template::yaml::from_pyyaml_str(&text, &path.display().to_string())?;
         let Value::Object(map) = value else {
             return Err(Error::new(format!(
                 "{} is not a copier answers file: it holds no mapping",
@@ -162,9 +153,8 @@ impl CopierRecord {
             .hint("copier writes `_src_path` (where the template is) and `_commit` (the version) there; add them, or generate the project again")
         })?;
         let commit = match map.get("_commit") {
-            // copier writes with PyYAML (YAML 1.1), where an abbreviated hash such as
-            // `71265e0` is a string; YAML 1.2 reads it as a number: the text is the commit.
-            Some(Value::Number(_)) => written_scalar(&text, "_commit"),
+            // A `_commit: 1.10` someone wrote by hand names the tag as written, not 1.1.
+            Some(Value::Number(_)) => crate::template::yaml::written_scalar(&text, "_commit"),
             other => text_of(other),
         }
         .ok_or_else(|| {

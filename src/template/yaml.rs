@@ -35,6 +35,64 @@ pub fn parse<T: DeserializeOwned>(text: &str, origin: &str) -> std::result::Resu
         strict_booleans: true,
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
     };
+    parse_with(text, origin, options)
+}
+
+/// Parses a mapping PyYAML wrote: copier's answers files. PyYAML follows YAML 1.1, where a
+/// number needs a dot and a signed exponent, so it writes an abbreviated commit such as
+/// `71265e0` or `75e7086` unquoted; YAML 1.2 reads those as numbers, the second as infinity.
+/// A top-level scalar YAML 1.1 reads as text is taken as written, as copier takes it.
+pub fn from_pyyaml_str(text: &str, origin: &str) -> Result<serde_json::Value> {
+    let options = serde_saphyr::options! {
+        strict_booleans: true,
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+        non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::PassThrough,
+    };
+    let mut value: serde_json::Value = parse_with(text, origin, options)
+        .map_err(|e| Error::new(format!("{}: {}", e.location(), e.message)))?;
+    if let serde_json::Value::Object(map) = &mut value {
+        for (key, value) in map.iter_mut() {
+            if !(value.is_number() || value.is_null()) {
+                continue;
+            }
+            if let Some(written) = written_scalar(text, key).filter(|w| !pyyaml_reads_as_data(w)) {
+                *value = serde_json::Value::String(written);
+            }
+        }
+    }
+    Ok(value)
+}
+
+/// The text of the top-level `key: value` line of a YAML mapping, as written.
+pub fn written_scalar(text: &str, key: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let value = line.strip_prefix(key)?.trim_start().strip_prefix(':')?;
+        let value = value.split(" #").next().unwrap_or("").trim();
+        (!value.is_empty()).then(|| value.to_string())
+    })
+}
+
+/// Whether PyYAML's resolvers (YAML 1.1) read a plain scalar as a number, a boolean or null.
+fn pyyaml_reads_as_data(plain: &str) -> bool {
+    static RESOLVERS: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        // PyYAML's resolver.py: bool, float, int, null.
+        regex::Regex::new(concat!(
+            r"^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF",
+            r"|[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?",
+            r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
+            r"|[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+",
+            r"|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+|~|null|Null|NULL)$"
+        ))
+        .expect("PyYAML's resolvers compile")
+    });
+    RESOLVERS.is_match(plain)
+}
+
+fn parse_with<T: DeserializeOwned>(
+    text: &str,
+    origin: &str,
+    options: serde_saphyr::Options,
+) -> std::result::Result<T, YamlError> {
     serde_saphyr::from_str_with_options(text, options).map_err(|e| {
         let location = e.location();
         let message = e.without_snippet().to_string();
@@ -80,4 +138,22 @@ fn with_suggestion(message: String) -> String {
     let known = expected.split(", ").map(|k| k.trim_matches('`'));
     let hint = crate::suggest::did_you_mean(typed, known);
     format!("{message}{hint}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_level_scalars_pyyaml_reads_as_text_stay_text() {
+        let text =
+            "_commit: 75e7086\nshort: 1234e5\noctal: 0o17\nversion: 1.0\nhex: 0x1F\nnone: ~\n";
+        let value = from_pyyaml_str(text, "answers").unwrap();
+        assert_eq!(value["_commit"], "75e7086");
+        assert_eq!(value["short"], "1234e5");
+        assert_eq!(value["octal"], "0o17");
+        assert_eq!(value["version"], 1.0);
+        assert_eq!(value["hex"], 31);
+        assert!(value["none"].is_null());
+    }
 }
