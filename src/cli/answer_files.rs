@@ -11,33 +11,38 @@ use crate::template::yaml;
 
 /// The answers of `--answers FILE` and `--set`, the latter winning.
 pub(crate) fn given_answers(file: Option<&PathBuf>, set: &[String]) -> Result<Map<String, Value>> {
-    let mut given = Map::new();
-    if let Some(file) = file {
-        let text = std::fs::read_to_string(file).map_err(|e| Error::io("read", file, e))?;
-        let value: Value = yaml::from_str(&text, &file.display().to_string())?;
-        match value {
-            // A generated project's record: its answers (secrets were never in it).
-            Value::Object(mut map)
-                if map.contains_key("formatVersion")
-                    && map.get("answers").is_some_and(Value::is_object) =>
-            {
-                if let Some(Value::Object(answers)) = map.remove("answers") {
-                    given.extend(answers);
-                }
-            }
-            Value::Object(map) => given.extend(map),
-            Value::Null => {}
-            _ => {
-                return Err(Error::usage(format!(
-                    "{} must hold a mapping of answers",
-                    file.display()
-                ))
-                .hint("write one `name: value` line per parameter"));
-            }
-        }
-    }
+    let mut given = match file {
+        Some(file) => answers_in(file, yaml::from_str)?,
+        None => Map::new(),
+    };
     parse_assignments(set, &mut given)?;
     Ok(given)
+}
+
+/// The answers a file holds, read by `parse`.
+fn answers_in(
+    file: &PathBuf,
+    parse: fn(&str, &str) -> Result<Value>,
+) -> Result<Map<String, Value>> {
+    let text = std::fs::read_to_string(file).map_err(|e| Error::io("read", file, e))?;
+    match parse(&text, &file.display().to_string())? {
+        // A generated project's record: its answers (secrets were never in it).
+        Value::Object(mut map)
+            if map.contains_key("formatVersion")
+                && map.get("answers").is_some_and(Value::is_object) =>
+        {
+            match map.remove("answers") {
+                Some(Value::Object(answers)) => Ok(answers),
+                _ => Ok(Map::new()),
+            }
+        }
+        Value::Object(map) => Ok(map),
+        Value::Null => Ok(Map::new()),
+        _ => Err(
+            Error::usage(format!("{} must hold a mapping of answers", file.display()))
+                .hint("write one `name: value` line per parameter"),
+        ),
+    }
 }
 
 /// Answers an earlier run recorded (`--last-answers`, `--replay-file`): a copier answers
@@ -45,7 +50,8 @@ pub(crate) fn given_answers(file: Option<&PathBuf>, set: &[String]) -> Result<Ma
 /// mapping. Names starting with `_` are the tool's facts of that run (`_template`,
 /// `_output_dir`, `_commit`, …) or the template's private values, not answers.
 pub(crate) fn recorded_answers(file: &PathBuf) -> Result<Map<String, Value>> {
-    let mut answers = given_answers(Some(file), &[])?;
+    // copier and cookiecutter wrote these with PyYAML or json: `_commit: 75e7086` is text.
+    let mut answers = answers_in(file, yaml::from_pyyaml_str)?;
     if let Some(Value::Object(recorded)) = answers.get("cookiecutter")
         && answers
             .keys()
