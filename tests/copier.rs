@@ -682,11 +682,11 @@ fn python_jinja_extensions_run_with_trust_as_copier_runs_them() {
             ),
             (
                 "extensions/slugify.py",
-                "import re\n\nimport copier\nfrom jinja2.ext import Extension\n\n\ndef slugify(value, sep=\"-\"):\n    return re.sub(r\"[^a-z0-9]+\", sep, value.lower()).strip(sep)\n\n\nclass SlugifyExtension(Extension):\n    def __init__(self, environment):\n        super().__init__(environment)\n        environment.filters[\"slugify\"] = slugify\n        environment.globals[\"answer\"] = 42\n        environment.globals[\"twice\"] = lambda v: v * 2\n        environment.tests[\"long\"] = lambda v, n=5: len(v) > n\n        # copier's package whole, though copier-templates-extensions imported a part first.\n        environment.globals[\"api\"] = copier.run_copy.__name__\n",
+                "import re\n\nimport copier\nfrom copier._tools import cast_to_bool\nfrom jinja2.ext import Extension\n\n\ndef slugify(value, sep=\"-\"):\n    return re.sub(r\"[^a-z0-9]+\", sep, value.lower()).strip(sep)\n\n\nclass SlugifyExtension(Extension):\n    def __init__(self, environment):\n        super().__init__(environment)\n        environment.filters[\"slugify\"] = slugify\n        environment.globals[\"answer\"] = 42\n        environment.globals[\"twice\"] = lambda v: v * 2\n        environment.tests[\"long\"] = lambda v, n=5: len(v) > n\n        # copier's package whole, though copier-templates-extensions imported a part first.\n        environment.globals[\"api\"] = copier.run_copy.__name__\n        # and a module copier.errors imports, whole, though only a part was read first.\n        environment.globals[\"flag\"] = cast_to_bool(\"yes\")\n",
             ),
             (
                 "template/a.txt.jinja",
-                "{{ name | slugify }} {{ name | slugify(sep='_') }} {{ shout }} {{ answer }} {{ twice('ab') }} {{ 'abcdefg' is long }} {{ 'ab' is long(1) }} {{ api }}\n",
+                "{{ name | slugify }} {{ name | slugify(sep='_') }} {{ shout }} {{ answer }} {{ twice('ab') }} {{ 'abcdefg' is long }} {{ 'ab' is long(1) }} {{ api }} {{ flag }}\n",
             ),
         ],
     );
@@ -733,7 +733,7 @@ fn python_jinja_extensions_run_with_trust_as_copier_runs_them() {
     .ok();
     assert_eq!(
         std::fs::read_to_string(env.path("out/a.txt")).unwrap(),
-        "demo-project demo_project DEMO PROJECT! 42 abab True True run_copy\n"
+        "demo-project demo_project DEMO PROJECT! 42 abab True True run_copy True\n"
     );
     let mut command = reference_command(&env, &copier);
     command

@@ -177,30 +177,57 @@ def defer_copier_package():
     `__init__` first, which imports all of copier (its prompts, settings, VCS code): half a
     second, most of this helper's start. The package is registered as it is, without
     running its `__init__` until something reads a name from it, so a submodule imports
-    alone; `import copier` and `from copier import X` still get the whole package."""
+    alone; `import copier` and `from copier import X` still get the whole package.
+    `copier.errors` itself imports `printf_exception` from `copier._tools`, which loads
+    pydantic, pathspec and packaging (a third of what is left), to call it only when a
+    config error is made: that module waits too, until a call or another name is read."""
+    if "copier" in sys.modules or not defer("copier"):
+        return
+    defer("copier._tools", callables=["printf_exception"])
+
+
+def defer(name, callables=()):
+    """Registers the module NAME without running it: its code runs, in that module object,
+    the first time a name it defines is read or one of CALLABLES is called. False when it
+    cannot be found."""
     import importlib.util
     import types
 
-    if "copier" in sys.modules:
-        return
     try:
-        spec = importlib.util.find_spec("copier")
+        spec = importlib.util.find_spec(name)
     except (ImportError, ValueError):
-        return
-    if spec is None or spec.loader is None or not spec.submodule_search_locations:
-        return
+        return False
+    if spec is None or spec.loader is None:
+        return False
+
+    def load(module):
+        module.__class__ = types.ModuleType
+        spec.loader.exec_module(module)
 
     class Deferred(types.ModuleType):
-        def __getattr__(self, name):
-            # Dunder lookups (`__all__`, `__wrapped__`) come through here too; the first
-            # read of anything copier's `__init__` defines runs it in this module.
-            self.__class__ = types.ModuleType
-            spec.loader.exec_module(self)
-            return getattr(self, name)
+        def __getattr__(self, attr):
+            # The import system asks a module for `__path__` (is it a package?): a module's
+            # code never defines it. Other dunder lookups (`__all__`) load the module.
+            if attr == "__path__":
+                raise AttributeError(attr)
+            load(self)
+            return getattr(self, attr)
 
     module = importlib.util.module_from_spec(spec)
     module.__class__ = Deferred
-    sys.modules["copier"] = module
+
+    def later(attr):
+        def call(*args, **kwargs):
+            if type(module) is Deferred:
+                load(module)
+            return getattr(module, attr)(*args, **kwargs)
+
+        return call
+
+    for attr in callables:
+        setattr(module, attr, later(attr))
+    sys.modules[name] = module
+    return True
 
 
 # The extensions copier and cookiecutter load by themselves, which factory has built in.
