@@ -538,7 +538,7 @@ impl<R: Read, W: Write> PipeAsker<R, W> {
             .collect();
         let enabled = |i: usize| disabled[i].is_none();
         let mut at = default
-            .and_then(|d| choices.iter().position(|c| params::same_choice(c, d)))
+            .and_then(|d| choices.iter().position(|c| params::is_choice(param, c, d)))
             .filter(|i| enabled(*i))
             .or_else(|| (0..choices.len()).find(|i| enabled(*i)))
             .unwrap_or(0);
@@ -584,7 +584,7 @@ impl<R: Read, W: Write> PipeAsker<R, W> {
             .map(|c| {
                 default
                     .and_then(Value::as_array)
-                    .is_some_and(|d| d.iter().any(|v| params::same_choice(c, v)))
+                    .is_some_and(|d| d.iter().any(|v| params::is_choice(param, c, v)))
             })
             .collect();
         let mut at = 0;
@@ -731,7 +731,7 @@ impl<R: Read, W: Write> PipeAsker<R, W> {
             (ParamType::Bool, Some(Value::Bool(b))) => Some(if *b { "y" } else { "n" }.to_string()),
             (ParamType::Choice, Some(d)) => choices
                 .iter()
-                .position(|c| params::same_choice(c, d))
+                .position(|c| params::is_choice(param, c, d))
                 .map(|i| (i + 1).to_string()),
             (ParamType::Multichoice, Some(Value::Array(items))) => Some(
                 items

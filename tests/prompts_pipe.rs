@@ -363,7 +363,8 @@ fn ctrl_c_at_a_prompt_stops_before_anything_is_written() {
 }
 
 /// copier's `test_when`, `test_required_choice_question`, `test_multiselect_choices_*`,
-/// `test_update_choice` (its copy) and `test_multiline`, each compared with copier's output.
+/// `test_update_choice` (its copy) and `test_multiline`, each compared with copier's output;
+/// a picked choice is the answer its question's type reads from it.
 #[test]
 fn copiers_own_prompt_cases_give_copiers_files() {
     let cases: &[(&str, &str, &[u8])] = &[
@@ -419,6 +420,25 @@ fn copiers_own_prompt_cases_give_copiers_files() {
             "question:\n    type: int\n    choices: [[one, 1], [two, 2], [three, 3]]\n    multiselect: true\n",
             "{{ question|join(',') }}\n",
             b" \x1b[B \n",
+        ),
+        // test_required_choice_question (json): the choice picked is read by the type.
+        (
+            "question:\n    type: json\n    choices: ['[1]', '[2]', '[3]']\n",
+            "{{ question|tojson }}\n",
+            b"\n",
+        ),
+        // test_multiselect_choices_question_with_default (yaml): the default, a list of
+        // read choices, ticks them; space unticks the first.
+        (
+            "question:\n    type: yaml\n    choices: ['- 1', '- 2', '- 3']\n    multiselect: true\n    default: [[1], [2], [3]]\n",
+            "{{ question|tojson }}\n",
+            b" \n",
+        ),
+        // test_update_choice (float): whole-number choices of a float question.
+        (
+            "pick_one:\n    type: float\n    default: 3\n    choices: [1, 2, 3]\n",
+            "{{ pick_one }}\n",
+            b"\x1b[A\n",
         ),
         // test_copy_with_ask_setting: `ask: false` is not asked and takes its default.
         (

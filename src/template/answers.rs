@@ -378,7 +378,15 @@ pub fn resolve_with(
                             && !param.hidden
                             && asker.asks_for(param, offered))) =>
             {
-                asker.ask(param, offered, &check).transpose()
+                // A picked choice is the choice as written: read as an answer, by its type
+                // (a `json` question's choice `[1]` is the list [1], as copier casts it).
+                let picked = matches!(param.kind, ParamType::Choice | ParamType::Multichoice);
+                asker.ask(param, offered, &check).transpose().map(|asked| {
+                    asked.and_then(|value| match picked {
+                        true => params::coerce(param, &value),
+                        false => Ok(value),
+                    })
+                })
             }
             _ => None,
         };

@@ -138,6 +138,15 @@ fn check_constraints(param: &Parameter, value: &Value) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether `value` (a default, an earlier answer) is `choice` of `param`, the choice read
+/// by a copier question's type (its `json` choice `[1]` is the answer [1]).
+pub fn is_choice(param: &Parameter, choice: &Value, value: &Value) -> bool {
+    same_choice(choice, value)
+        || param.copier_type.is_some_and(|kind| {
+            super::copier_values::cast(kind, choice).is_ok_and(|cast| cast == *value)
+        })
+}
+
 /// Choices compare by value, and a string answer matches a number or bool choice with the
 /// same text (answers typed at a prompt or given with `--set` are text).
 pub fn same_choice(choice: &Value, value: &Value) -> bool {
