@@ -524,17 +524,22 @@ impl<R: Read, W: Write> PipeAsker<R, W> {
             return Err(Unanswered::Ended);
         }
         let labels = labels(param);
-        // A choice whose own validator refuses it cannot be picked (questionary's disabled).
+        // A choice whose own validator refuses it cannot be picked (questionary's disabled):
+        // copier's were rendered before the question (`disabled_choices`), others are tried.
         let disabled: Vec<Option<String>> = choices
             .iter()
-            .map(|c| {
-                param
-                    .choice_validators
-                    .iter()
-                    .any(|(v, _)| params::same_choice(v, c))
-                    .then(|| check(c).err())
-                    .flatten()
-            })
+            .map(
+                |c| match param.disabled_choices.iter().find(|(v, _)| v == c) {
+                    Some((_, why)) => Some(why.clone()),
+                    None => param
+                        .choice_validators
+                        .iter()
+                        .filter(|_| param.copier_type.is_none())
+                        .any(|(v, _)| params::same_choice(v, c))
+                        .then(|| check(c).err())
+                        .flatten(),
+                },
+            )
             .collect();
         let enabled = |i: usize| disabled[i].is_none();
         let mut at = default

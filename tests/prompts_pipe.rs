@@ -694,3 +694,38 @@ fn templated_choices_show_their_labels() {
     );
     same_as_copier(&env, &template, "ours", input);
 }
+
+/// copier's choices disabled by their validator are shown as questionary shows them
+/// (`- LABEL (MESSAGE)`) and skipped by the arrow keys; labels that are templates are
+/// rendered over the answers so far (copier's test_templated_prompt_with_conditional_choices
+/// and its templated labels).
+#[test]
+fn disabled_choices_and_templated_labels_show_as_copier_shows_them() {
+    let env = Env::new();
+    let template = env.template(
+        "conditional-choices",
+        &[
+            (
+                "copier.yml",
+                "cloud:\n    type: str\n    choices: [Any, AWS]\n    default: AWS\niac:\n    type: str\n    choices:\n        Terraform: tf\n        \"{{ cloud }} Cloud Formation\":\n            value: cf\n            validator: \"{% if cloud != 'AWS' %}Requires AWS{% endif %}\"\n        Deployment Manager:\n            value: dm\n            validator: \"{% if cloud != 'GCP' %}Requires GCP{% endif %}\"\n",
+            ),
+            ("iac.txt.jinja", "{{ iac }}\n"),
+        ],
+    );
+    // Enter takes AWS; Down twice passes the disabled choice and comes back round.
+    let input = b"\n\x1b[B\x1b[B\x1b[B\n";
+    let run = generate(&env, &template, "ours", input);
+    run.ok();
+    assert!(
+        run.stderr.contains(
+            " » Terraform\n   AWS Cloud Formation\n   - Deployment Manager (Requires GCP)\n   → AWS Cloud Formation\n"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.path("ours/iac.txt")).unwrap(),
+        "cf\n"
+    );
+    same_as_copier(&env, &template, "ours", input);
+}

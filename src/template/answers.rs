@@ -243,26 +243,32 @@ pub fn resolve_with(
                 }
             }
         }
-        // Choices may be templates over earlier answers too (cookiecutter and copier allow it).
+        // Choices may be templates over earlier answers too (cookiecutter and copier allow it),
+        // and so may copier's labels for them.
         let rendered_choices;
+        let labels = &param.asking.labels;
         let param = match &param.choices {
-            Some(choices) if choices.iter().any(|c| holds_expression(manifest, c)) => match choices
-                .iter()
-                .map(|c| render_deep(manifest, env, c, &ctx))
-                .collect()
+            Some(choices)
+                if choices.iter().any(|c| holds_expression(manifest, c))
+                    || labels.iter().any(|l| manifest.is_template_text(l)) =>
             {
-                Ok(choices) => {
-                    rendered_choices = Parameter {
-                        choices: Some(choices),
-                        ..param.clone()
-                    };
-                    &rendered_choices
+                match render_choices(manifest, env, &ctx, choices, labels) {
+                    Ok((choices, labels)) => {
+                        let mut asking = param.asking.clone();
+                        asking.labels = labels;
+                        rendered_choices = Parameter {
+                            choices: Some(choices),
+                            asking,
+                            ..param.clone()
+                        };
+                        &rendered_choices
+                    }
+                    Err(message) => {
+                        problems.push(format!("parameter `{}`: {message}", param.name));
+                        continue;
+                    }
                 }
-                Err(message) => {
-                    problems.push(format!("parameter `{}`: {message}", param.name));
-                    continue;
-                }
-            },
+            }
             _ => param,
         };
         // copier's choices written as one template, read once rendered.
@@ -500,6 +506,23 @@ fn holds_expression(manifest: &Manifest, value: &Value) -> bool {
             .any(|(k, v)| manifest.is_template_text(k) || holds_expression(manifest, v)),
         _ => false,
     }
+}
+
+/// Choices and their labels rendered over the answers so far, as copier renders both.
+fn render_choices(
+    manifest: &Manifest,
+    env: &Environment<'static>,
+    ctx: &minijinja::Value,
+    choices: &[Value],
+    labels: &[String],
+) -> Result<(Vec<Value>, Vec<String>), String> {
+    let render = |value: &Value| render_deep(manifest, env, value, ctx);
+    let choices = choices.iter().map(render).collect::<Result<_, _>>()?;
+    let labels = labels
+        .iter()
+        .map(|label| render(&Value::String(label.clone())).map(|l| params::display_value(&l)))
+        .collect::<Result<_, _>>()?;
+    Ok((choices, labels))
 }
 
 /// Renders every template string inside a value, keys of mappings included, as cookiecutter
