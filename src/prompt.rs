@@ -915,6 +915,10 @@ fn python_json(value: &Value) -> String {
 /// A typed answer as copier casts it for the question's type.
 fn copier_value(param: &Parameter, kind: &str, text: &str) -> Result<Value, String> {
     let value = match kind {
+        // copier casts the text itself: a JSON or YAML string is read once, not read again.
+        "json" | "yaml" if param.copier_type.is_some() && !text.trim().is_empty() => {
+            Value::String(text.to_string())
+        }
         "json" => serde_json::from_str(text).map_err(|e| e.to_string())?,
         "yaml" => {
             if text.trim().is_empty() {

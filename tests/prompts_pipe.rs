@@ -409,6 +409,17 @@ fn copiers_own_prompt_cases_give_copiers_files() {
             "[{{ question_2 }}][{{ question_3 }}]\n",
             b"\n\"answer 2\"\n\"answer 3\"\n\x1b\r",
         ),
+        // test_multiline (json, yaml): a typed JSON or YAML string is that string, read once.
+        (
+            "question_1: answer 1\nquestion_2:\n    type: json\nquestion_3:\n    type: json\n    multiline: true\n",
+            "[{{ question_2 }}][{{ question_3 }}]\n",
+            b"\n\"answer 2\"\n\"answer 3\"\n\x1b\r",
+        ),
+        (
+            "question_1: answer 1\nquestion_2:\n    type: yaml\nquestion_3:\n    type: yaml\n",
+            "[{{ question_2 }}][{{ question_3|tojson }}]\n",
+            b"\n'[1]'\n- 1\n",
+        ),
         // test_multiline: `multiline` as a template over earlier answers.
         (
             "question_1: answer 1\nquestion_4:\n    type: str\n    multiline: \"{{ question_1 == 'answer 1' }}\"\nquestion_5:\n    type: str\n    multiline: \"{{ question_1 != 'answer 1' }}\"\n",
