@@ -451,6 +451,13 @@ fn copiers_own_prompt_cases_give_copiers_files() {
             "{{ pick_one }}\n",
             b"\x1b[A\n",
         ),
+        // test_templated_prompt (templated type): the type a template over earlier answers
+        // names, shown and cast as that type.
+        (
+            "main: copier\ntemplated_type:\n    type: \"{% if main == 'copier' %}int{% endif %}\"\n    default: \"0\"\n",
+            "{{ templated_type + 1 }}\n",
+            b"\n\n",
+        ),
         // test_copy_with_ask_setting: `ask: false` is not asked and takes its default.
         (
             "foo:\n    type: str\n    default: bar\n    ask: false\nbaz: x\n",
@@ -739,4 +746,45 @@ fn disabled_choices_and_templated_labels_show_as_copier_shows_them() {
         "cf\n"
     );
     same_as_copier(&env, &template, "ours", input);
+}
+
+/// A copier `type` that names no type is refused in copier's words: when it is no template,
+/// as the template is read; when it renders to no type, as the question comes.
+#[test]
+fn a_type_that_names_no_type_is_refused_in_copiers_words() {
+    let env = Env::new();
+    let plain = env.template(
+        "plain-type",
+        &[
+            ("copier.yml", "q:\n    type: integer\n"),
+            ("r.txt.jinja", "{{ q }}\n"),
+        ],
+    );
+    let run = generate(&env, &plain, "ours", b"1\n");
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("question `q`: Unsupported type \"integer\" in question \"q\""),
+        "{}",
+        run.stderr
+    );
+    let templated = env.template(
+        "templated-type",
+        &[
+            (
+                "copier.yml",
+                "main: other\nq:\n    type: \"{% if main == 'copier' %}int{% endif %}\"\n    default: \"0\"\n",
+            ),
+            ("r.txt.jinja", "{{ q }}\n"),
+        ],
+    );
+    let run = generate(&env, &templated, "ours", b"\n\n");
+    run.expect_code(2);
+    assert!(
+        run.stderr
+            .contains("parameter `q`: Unsupported type \"\" in question \"q\""),
+        "{}",
+        run.stderr
+    );
+    assert!(!env.path("ours").exists());
 }

@@ -243,6 +243,24 @@ pub fn resolve_with(
                 }
             }
         }
+        // copier's `type` may be a template over earlier answers too.
+        let typed;
+        let param = match &param.type_template {
+            Some(text) => match crate::bounded::render_str_bounded(env, text, &ctx)
+                .map_err(|e| format!("type `{text}` failed: {e}"))
+                .and_then(|name| super::copier::typed_as(param, &name))
+            {
+                Ok(retyped) => {
+                    typed = retyped;
+                    &typed
+                }
+                Err(message) => {
+                    problems.push(format!("parameter `{}`: {message}", param.name));
+                    continue;
+                }
+            },
+            None => param,
+        };
         // Choices may be templates over earlier answers too (cookiecutter and copier allow it),
         // and so may copier's labels for them.
         let rendered_choices;

@@ -184,6 +184,7 @@ pub fn manifest(text: &str, name: &str, paths: &[&str]) -> Result<Manifest, Yaml
             copier_type: None,
             disabled_choices: Vec::new(),
             choices_template: None,
+            type_template: None,
             asking: crate::template::manifest::Asking {
                 style: crate::template::manifest::AskStyle::Cookiecutter,
                 ..Default::default()

@@ -383,7 +383,7 @@ fn manifest_of_config(
             Vec::new()
         }
     });
-    Ok(Manifest {
+    let manifest = Manifest {
         name: name.to_string(),
         title: None,
         category: Category::Service,
@@ -411,7 +411,19 @@ fn manifest_of_config(
         python_extensions,
         preserve_symlinks,
         external_data,
-    })
+    };
+    for param in &manifest.parameters {
+        if let Some(text) = param.type_template.as_deref()
+            && !manifest.is_template_text(text)
+        {
+            let message = unsupported_type(text, &param.name);
+            return Err(error(
+                origin,
+                format!("question `{}`: {message}", param.name),
+            ));
+        }
+    }
+    Ok(manifest)
 }
 
 /// copier's per-choice validators: the value and the template that may disable it.
@@ -500,42 +512,27 @@ fn question(
         .get("multiselect")
         .and_then(Value::as_bool)
         .unwrap_or(false);
+    let declared = match spec.get("type") {
+        Some(Value::String(name)) if !name.is_empty() => Some(name.as_str()),
+        Some(Value::String(_)) | None => None,
+        Some(other) => return Err(bad(format!("Unsupported type `{other}`"))),
+    };
+    // A type that names none may be a template over earlier answers, rendered when the
+    // question comes (checked to be one once the template's delimiters are known).
+    let type_template = declared.filter(|name| named_type(name).is_none());
     // copier's type: the one declared, else the default's (`yaml` for anything else,
     // a question without a default included).
-    let copier_type = match spec.get("type") {
-        Some(Value::String(name)) if !name.is_empty() => match name.as_str() {
-            "str" => CopierType::Str,
-            "int" => CopierType::Int,
-            "float" => CopierType::Float,
-            "bool" => CopierType::Bool,
-            "yaml" => CopierType::Yaml,
-            "json" => CopierType::Json,
-            "path" => CopierType::Path,
-            // copier's words, which scripts read.
-            other => {
-                return Err(bad(format!(
-                    "Unsupported type \"{other}\" in question \"{key}\""
-                )));
-            }
-        },
-        Some(Value::String(_)) | None => match &default {
+    let copier_type = match declared.and_then(named_type) {
+        Some(named) => named,
+        None => match &default {
             Some(Value::Bool(_)) => CopierType::Bool,
             Some(Value::Number(n)) if n.is_i64() || n.is_u64() => CopierType::Int,
             Some(Value::Number(_)) => CopierType::Float,
             Some(Value::String(_)) => CopierType::Str,
             _ => CopierType::Yaml,
         },
-        Some(other) => return Err(bad(format!("Unsupported type `{other}`"))),
     };
-    let kind = match (copier_type, &choices) {
-        (_, Some(_)) if multiselect => ParamType::Multichoice,
-        (_, Some(_)) => ParamType::Choice,
-        (CopierType::Str | CopierType::Path, _) => ParamType::String,
-        (CopierType::Int, _) => ParamType::Int,
-        (CopierType::Float, _) => ParamType::Float,
-        (CopierType::Bool, _) => ParamType::Bool,
-        (CopierType::Yaml | CopierType::Json, _) => ParamType::Yaml,
-    };
+    let kind = kind_of(copier_type, choices.is_some(), multiselect);
     let validator = match spec.get("validator") {
         None | Some(Value::Null) => None,
         Some(Value::String(text)) => Some(text.clone()),
@@ -581,8 +578,54 @@ fn question(
         copier_type: Some(copier_type),
         choices_template,
         disabled_choices: Vec::new(),
-        asking: asking_of(&spec, spec.get("type").and_then(Value::as_str), kind),
+        type_template: type_template.map(str::to_string),
+        asking: asking_of(&spec, declared.filter(|_| type_template.is_none()), kind),
     })
+}
+
+/// copier's type called `name`, if it is one.
+fn named_type(name: &str) -> Option<CopierType> {
+    Some(match name {
+        "str" => CopierType::Str,
+        "int" => CopierType::Int,
+        "float" => CopierType::Float,
+        "bool" => CopierType::Bool,
+        "yaml" => CopierType::Yaml,
+        "json" => CopierType::Json,
+        "path" => CopierType::Path,
+        _ => return None,
+    })
+}
+
+/// The kind of question a copier type makes, with choices or without.
+fn kind_of(copier_type: CopierType, choices: bool, multiselect: bool) -> ParamType {
+    match (copier_type, choices) {
+        (_, true) if multiselect => ParamType::Multichoice,
+        (_, true) => ParamType::Choice,
+        (CopierType::Str | CopierType::Path, _) => ParamType::String,
+        (CopierType::Int, _) => ParamType::Int,
+        (CopierType::Float, _) => ParamType::Float,
+        (CopierType::Bool, _) => ParamType::Bool,
+        (CopierType::Yaml | CopierType::Json, _) => ParamType::Yaml,
+    }
+}
+
+/// `param` once its templated `type` rendered to `name`: of that type, as copier takes it,
+/// or refused in copier's words when `name` is no type's.
+pub fn typed_as(param: &Parameter, name: &str) -> Result<Parameter, String> {
+    let copier_type = named_type(name).ok_or_else(|| unsupported_type(name, &param.name))?;
+    let multiselect = param.kind == ParamType::Multichoice;
+    let mut typed = param.clone();
+    typed.copier_type = Some(copier_type);
+    typed.kind = kind_of(copier_type, param.choices.is_some(), multiselect);
+    typed.asking.type_name = Some(name.to_string());
+    typed.type_template = None;
+    Ok(typed)
+}
+
+/// copier's words for a type it does not have, which scripts read.
+fn unsupported_type(name: &str, question: &str) -> String {
+    format!("Unsupported type \"{name}\" in question \"{question}\"")
 }
 
 /// The label copier shows for each of `choices` (a list, `[label, value]` pairs, or labels

@@ -168,6 +168,11 @@ pub struct Parameter {
     #[serde(skip)]
     #[schemars(skip)]
     pub choices_template: Option<String>,
+    /// copier's `type` written as a template over earlier answers: rendered when the
+    /// question comes, and the question takes the type it names.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub type_template: Option<String>,
     /// How the question is put to a person, as its template's tool puts it.
     #[serde(skip)]
     #[schemars(skip)]

@@ -293,6 +293,7 @@ mod tests {
             copier_type: None,
             disabled_choices: Vec::new(),
             choices_template: None,
+            type_template: None,
             asking: Default::default(),
         }
     }
