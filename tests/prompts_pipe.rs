@@ -100,6 +100,25 @@ notes: {{ notes|join(';') }}
 extra: {{ extra.a }}
 ";
 
+/// `factory generate` given `input` says `said` and writes `content` into `file`, and copier,
+/// given the same bytes, writes the same files.
+#[track_caller]
+fn says_and_writes_as_copier(
+    env: &Env,
+    template: &Path,
+    input: &[u8],
+    said: &str,
+    file: &str,
+    content: &str,
+) {
+    let run = generate(env, template, "ours", input);
+    run.ok();
+    assert!(run.stderr.contains(said), "{}", run.stderr);
+    let written = std::fs::read_to_string(env.path("ours").join(file)).unwrap();
+    assert_eq!(written, content);
+    same_as_copier(env, template, "ours", input);
+}
+
 fn mixed(env: &Env) -> PathBuf {
     env.template(
         "mixed",
@@ -183,18 +202,14 @@ fn a_multiselect_validator_refuses_at_the_prompt_and_asks_again() {
     );
     // copier's test_multiselect_choices_validator: Enter with nothing ticked, then space.
     let input = b"\n \n";
-    let run = generate(&env, &template, "ours", input);
-    run.ok();
-    assert!(
-        run.stderr.contains("   At least one choice required\n"),
-        "{}",
-        run.stderr
+    says_and_writes_as_copier(
+        &env,
+        &template,
+        input,
+        "   At least one choice required\n",
+        "r.txt",
+        "one\n",
     );
-    assert_eq!(
-        std::fs::read_to_string(env.path("ours/r.txt")).unwrap(),
-        "one\n"
-    );
-    same_as_copier(&env, &template, "ours", input);
 }
 
 #[test]
@@ -698,19 +713,14 @@ fn templated_choices_show_their_labels() {
     );
     // Enter takes AWS; Down then Enter chooses the second label.
     let input = b"\n\x1b[B\n";
-    let run = generate(&env, &template, "ours", input);
-    run.ok();
-    assert!(
-        run.stderr
-            .contains(" » Terraform\n   Cloud Formation\n   → Cloud Formation\n"),
-        "{}",
-        run.stderr
+    says_and_writes_as_copier(
+        &env,
+        &template,
+        input,
+        " » Terraform\n   Cloud Formation\n   → Cloud Formation\n",
+        "iac.txt",
+        "cf\n",
     );
-    assert_eq!(
-        std::fs::read_to_string(env.path("ours/iac.txt")).unwrap(),
-        "cf\n"
-    );
-    same_as_copier(&env, &template, "ours", input);
 }
 
 /// copier's choices disabled by their validator are shown as questionary shows them
@@ -732,20 +742,14 @@ fn disabled_choices_and_templated_labels_show_as_copier_shows_them() {
     );
     // Enter takes AWS; Down twice passes the disabled choice and comes back round.
     let input = b"\n\x1b[B\x1b[B\x1b[B\n";
-    let run = generate(&env, &template, "ours", input);
-    run.ok();
-    assert!(
-        run.stderr.contains(
-            " » Terraform\n   AWS Cloud Formation\n   - Deployment Manager (Requires GCP)\n   → AWS Cloud Formation\n"
-        ),
-        "{}",
-        run.stderr
+    says_and_writes_as_copier(
+        &env,
+        &template,
+        input,
+        " » Terraform\n   AWS Cloud Formation\n   - Deployment Manager (Requires GCP)\n   → AWS Cloud Formation\n",
+        "iac.txt",
+        "cf\n",
     );
-    assert_eq!(
-        std::fs::read_to_string(env.path("ours/iac.txt")).unwrap(),
-        "cf\n"
-    );
-    same_as_copier(&env, &template, "ours", input);
 }
 
 /// A copier `type` that names no type is refused in copier's words: when it is no template,
