@@ -405,10 +405,14 @@ pub fn resolve_with(
                 // A picked choice is the choice as written: read as an answer, by its type
                 // (a `json` question's choice `[1]` is the list [1], as copier casts it).
                 let picked = matches!(param.kind, ParamType::Choice | ParamType::Multichoice);
-                asker.ask(param, offered, &check).transpose().map(|asked| {
-                    asked.and_then(|value| match picked {
-                        true => params::coerce(param, &value),
-                        false => Ok(value),
+                let asked = asker.ask(param, offered, &check).transpose();
+                asked.map(|asked| {
+                    asked.and_then(|value| {
+                        if picked {
+                            params::coerce(param, &value)
+                        } else {
+                            Ok(value)
+                        }
                     })
                 })
             }
