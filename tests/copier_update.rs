@@ -695,7 +695,7 @@ fn an_abbreviated_commit_that_yaml_12_reads_as_infinity_is_the_version_as_writte
     write(&src, &pirate(PIRATE));
     env.commit_all(&src, "version");
     // Empty commits until the abbreviated hash is digits, `e`, then an exponent past 308
-    // (about one commit in two hundred).
+    // (about one commit in a hundred).
     let looks_infinite = |hash: &str| {
         let (mantissa, exponent) = hash.split_once('e').unwrap_or(("", ""));
         mantissa.starts_with(|c: char| ('1'..='9').contains(&c))

@@ -50,14 +50,26 @@ pub fn from_pyyaml_str(text: &str, origin: &str) -> Result<serde_json::Value> {
     };
     let mut value: serde_json::Value = parse_with(text, origin, options)
         .map_err(|e| Error::new(format!("{}: {}", e.location(), e.message)))?;
-    if let serde_json::Value::Object(map) = &mut value {
-        for (key, value) in map.iter_mut() {
-            if !(value.is_number() || value.is_null()) {
-                continue;
-            }
-            if let Some(written) = written_scalar(text, key).filter(|w| !pyyaml_reads_as_data(w)) {
-                *value = serde_json::Value::String(written);
-            }
+    let serde_json::Value::Object(map) = &mut value else {
+        return Ok(value);
+    };
+    if !map.values().any(|v| v.is_number() || v.is_null()) {
+        return Ok(value);
+    }
+    // One pass over the lines, whatever the number of keys.
+    let mut written = std::collections::HashMap::new();
+    for (key, text) in top_level_lines(text) {
+        written.entry(key).or_insert(text);
+    }
+    for (key, value) in map.iter_mut() {
+        if !(value.is_number() || value.is_null()) {
+            continue;
+        }
+        if let Some(text) = written
+            .get(key.as_str())
+            .filter(|w| !pyyaml_reads_as_data(w))
+        {
+            *value = serde_json::Value::String(text.to_string());
         }
     }
     Ok(value)
@@ -65,10 +77,17 @@ pub fn from_pyyaml_str(text: &str, origin: &str) -> Result<serde_json::Value> {
 
 /// The text of the top-level `key: value` line of a YAML mapping, as written.
 pub fn written_scalar(text: &str, key: &str) -> Option<String> {
-    text.lines().find_map(|line| {
-        let value = line.strip_prefix(key)?.trim_start().strip_prefix(':')?;
+    top_level_lines(text)
+        .find(|(k, _)| *k == key)
+        .map(|(_, value)| value.to_string())
+}
+
+/// The top-level `key: value` lines of a YAML mapping: each key, and its value as written.
+fn top_level_lines(text: &str) -> impl Iterator<Item = (&str, &str)> {
+    text.lines().filter_map(|line| {
+        let (key, value) = line.split_once(':')?;
         let value = value.split(" #").next().unwrap_or("").trim();
-        (!value.is_empty()).then(|| value.to_string())
+        (!value.is_empty()).then_some((key.trim_end(), value))
     })
 }
 
