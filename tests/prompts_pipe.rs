@@ -740,7 +740,8 @@ fn disabled_choices_and_templated_labels_show_as_copier_shows_them() {
             ("iac.txt.jinja", "{{ iac }}\n"),
         ],
     );
-    // Enter takes AWS; Down twice passes the disabled choice and comes back round.
+    // Enter takes AWS; Down three times: Cloud Formation, past the disabled choice round to
+    // Terraform, then Cloud Formation again.
     let input = b"\n\x1b[B\x1b[B\x1b[B\n";
     says_and_writes_as_copier(
         &env,

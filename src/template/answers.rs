@@ -243,87 +243,14 @@ pub fn resolve_with(
                 }
             }
         }
-        // copier's `type` may be a template over earlier answers too.
-        let typed;
-        let param = match &param.type_template {
-            Some(text) => match crate::bounded::render_str_bounded(env, text, &ctx)
-                .map_err(|e| format!("type `{text}` failed: {e}"))
-                .and_then(|name| super::copier::typed_as(param, &name))
-            {
-                Ok(retyped) => {
-                    typed = retyped;
-                    &typed
-                }
-                Err(message) => {
-                    problems.push(format!("parameter `{}`: {message}", param.name));
-                    continue;
-                }
-            },
-            None => param,
-        };
-        // Choices may be templates over earlier answers too (cookiecutter and copier allow it),
-        // and so may copier's labels for them.
-        let rendered_choices;
-        let labels = &param.asking.labels;
-        let param = match &param.choices {
-            Some(choices)
-                if choices.iter().any(|c| holds_expression(manifest, c))
-                    || labels.iter().any(|l| manifest.is_template_text(l)) =>
-            {
-                match render_choices(manifest, env, &ctx, choices, labels) {
-                    Ok((choices, labels)) => {
-                        let mut asking = param.asking.clone();
-                        asking.labels = labels;
-                        rendered_choices = Parameter {
-                            choices: Some(choices),
-                            asking,
-                            ..param.clone()
-                        };
-                        &rendered_choices
-                    }
-                    Err(message) => {
-                        problems.push(format!("parameter `{}`: {message}", param.name));
-                        continue;
-                    }
-                }
+        let asked_now = match question_now(manifest, env, &ctx, param) {
+            Ok(question) => question,
+            Err(message) => {
+                problems.push(format!("parameter `{}`: {message}", param.name));
+                continue;
             }
-            _ => param,
         };
-        // copier's choices written as one template, read once rendered.
-        let from_template;
-        let param = match &param.choices_template {
-            Some(text) => {
-                let read = crate::bounded::render_str_bounded(env, text, &ctx)
-                    .map_err(|e| format!("choices `{text}` failed: {e}"))
-                    .and_then(|rendered| {
-                        super::yaml::parse::<Value>(&rendered, &param.name).map_err(|e| {
-                            format!("choices `{rendered}` are not YAML: {}", e.message)
-                        })
-                    })
-                    .and_then(|value| {
-                        let (choices, validators) = super::copier::choices_of(&value)?;
-                        Ok((choices, validators, super::copier::labels_of(&value)))
-                    });
-                match read {
-                    Ok((choices, validators, labels)) => {
-                        let mut asking = param.asking.clone();
-                        asking.labels = labels;
-                        from_template = Parameter {
-                            choices: Some(choices).filter(|c| !c.is_empty()),
-                            choice_validators: validators,
-                            asking,
-                            ..param.clone()
-                        };
-                        &from_template
-                    }
-                    Err(message) => {
-                        problems.push(format!("parameter `{}`: {message}", param.name));
-                        continue;
-                    }
-                }
-            }
-            None => param,
-        };
+        let param = &*asked_now;
         // copier's choices whose validator renders a message are disabled: not valid answers,
         // and choosing one is refused with that message.
         let with_disabled;
@@ -528,6 +455,45 @@ fn holds_expression(manifest: &Manifest, value: &Value) -> bool {
             .any(|(k, v)| manifest.is_template_text(k) || holds_expression(manifest, v)),
         _ => false,
     }
+}
+
+/// The question as it is put now, rendered over the answers so far where it is written as
+/// templates: copier's `type`, the choices and their labels (cookiecutter's and copier's),
+/// and copier's choices written as one template, read as YAML once rendered.
+fn question_now<'p>(
+    manifest: &Manifest,
+    env: &Environment<'static>,
+    ctx: &minijinja::Value,
+    param: &'p Parameter,
+) -> Result<std::borrow::Cow<'p, Parameter>, String> {
+    let mut question = std::borrow::Cow::Borrowed(param);
+    if let Some(text) = &param.type_template {
+        let name = crate::bounded::render_str_bounded(env, text, ctx)
+            .map_err(|e| format!("type `{text}` failed: {e}"))?;
+        question = std::borrow::Cow::Owned(super::copier::typed_as(&question, &name)?);
+    }
+    let labels = &param.asking.labels;
+    if let Some(choices) = &param.choices
+        && (choices.iter().any(|c| holds_expression(manifest, c))
+            || labels.iter().any(|l| manifest.is_template_text(l)))
+    {
+        let (choices, labels) = render_choices(manifest, env, ctx, choices, labels)?;
+        let question = question.to_mut();
+        question.choices = Some(choices);
+        question.asking.labels = labels;
+    }
+    if let Some(text) = &param.choices_template {
+        let rendered = crate::bounded::render_str_bounded(env, text, ctx)
+            .map_err(|e| format!("choices `{text}` failed: {e}"))?;
+        let value = super::yaml::parse::<Value>(&rendered, &param.name)
+            .map_err(|e| format!("choices `{rendered}` are not YAML: {}", e.message))?;
+        let (choices, validators) = super::copier::choices_of(&value)?;
+        let question = question.to_mut();
+        question.choices = Some(choices).filter(|c| !c.is_empty());
+        question.choice_validators = validators;
+        question.asking.labels = super::copier::labels_of(&value);
+    }
+    Ok(question)
 }
 
 /// Choices and their labels rendered over the answers so far, as copier renders both.
