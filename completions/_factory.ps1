@@ -82,12 +82,6 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             break
         }
         'factory;register' {
-            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Register under this name instead of the manifest''s')
-            [CompletionResult]::new('--owner', '--owner', [CompletionResultType]::ParameterName, 'The owning team or person')
-            [CompletionResult]::new('--category', '--category', [CompletionResultType]::ParameterName, 'Override the manifest''s category')
-            [CompletionResult]::new('--tag', '--tag', [CompletionResultType]::ParameterName, 'A tag (repeatable); replaces the manifest''s tags')
-            [CompletionResult]::new('--ref', '--ref', [CompletionResultType]::ParameterName, 'The branch, tag or commit of a repository source (same as URL#REF)')
-            [CompletionResult]::new('--directory', '--directory', [CompletionResultType]::ParameterName, 'The template''s folder inside a repository source')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
             [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
@@ -95,6 +89,12 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
             [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Register under this name instead of the manifest''s')
+            [CompletionResult]::new('--owner', '--owner', [CompletionResultType]::ParameterName, 'The owning team or person')
+            [CompletionResult]::new('--category', '--category', [CompletionResultType]::ParameterName, 'Override the manifest''s category')
+            [CompletionResult]::new('--tag', '--tag', [CompletionResultType]::ParameterName, 'A tag (repeatable); replaces the manifest''s tags')
+            [CompletionResult]::new('--ref', '--ref', [CompletionResultType]::ParameterName, 'The branch, tag or commit of a repository source (same as URL#REF)')
+            [CompletionResult]::new('--directory', '--directory', [CompletionResultType]::ParameterName, 'The template''s folder inside a repository source')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
@@ -104,11 +104,6 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             break
         }
         'factory;version' {
-            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'The template folder or git URL[#REF] to snapshot (default: where it was registered from)')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'The new version number, X.Y.Z')
-            [CompletionResult]::new('--bump', '--bump', [CompletionResultType]::ParameterName, 'Bump the highest existing version')
-            [CompletionResult]::new('--ref', '--ref', [CompletionResultType]::ParameterName, 'The branch, tag or commit of a repository source (same as URL#REF)')
-            [CompletionResult]::new('--directory', '--directory', [CompletionResultType]::ParameterName, 'The template''s folder inside a repository source')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
             [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
@@ -116,6 +111,11 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
             [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'The template folder or git URL[#REF] to snapshot (default: where it was registered from)')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'The new version number, X.Y.Z')
+            [CompletionResult]::new('--bump', '--bump', [CompletionResultType]::ParameterName, 'Bump the highest existing version')
+            [CompletionResult]::new('--ref', '--ref', [CompletionResultType]::ParameterName, 'The branch, tag or commit of a repository source (same as URL#REF)')
+            [CompletionResult]::new('--directory', '--directory', [CompletionResultType]::ParameterName, 'The template''s folder inside a repository source')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
@@ -125,10 +125,6 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             break
         }
         'factory;validate' {
-            [CompletionResult]::new('--path', '--path', [CompletionResultType]::ParameterName, 'Validate a template folder without a store (the CI use); records no event')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
-            [CompletionResult]::new('--ref', '--ref', [CompletionResultType]::ParameterName, 'The branch, tag or commit of a repository source (same as URL#REF)')
-            [CompletionResult]::new('--directory', '--directory', [CompletionResultType]::ParameterName, 'The template''s folder inside a repository source')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
             [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
@@ -136,17 +132,20 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
             [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never')
-            [CompletionResult]::new('--matrix', '--matrix', [CompletionResultType]::ParameterName, 'Also render the pairwise combinations of every bool and choice parameter')
+            [CompletionResult]::new('--path', '--path', [CompletionResultType]::ParameterName, 'Validate a template folder without a store (the CI use); records no event')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
+            [CompletionResult]::new('--ref', '--ref', [CompletionResultType]::ParameterName, 'The branch, tag or commit of a repository source (same as URL#REF)')
+            [CompletionResult]::new('--directory', '--directory', [CompletionResultType]::ParameterName, 'The template''s folder inside a repository source')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never fetch: take repositories from the clone cache only')
+            [CompletionResult]::new('--matrix', '--matrix', [CompletionResultType]::ParameterName, 'Also render the pairwise combinations of every bool and choice parameter')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'factory;publish' {
-            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Push it to this remote too (default: `remote.default` in store.yaml); a version published before is only pushed')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
             [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
@@ -154,6 +153,7 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
             [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Push it to this remote too (default: `remote.default` in store.yaml); a version published before is only pushed')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
@@ -163,6 +163,13 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             break
         }
         'factory;generate' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'The output folder (default: the current folder, which must then be empty unless --force; for a cookiecutter template, the folder its project folder is made in)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'The output folder (default: the current folder, which must then be empty unless --force; for a cookiecutter template, the folder its project folder is made in)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'An answer, typed by the parameter (repeatable): --set service_name=orders (copier''s -d/--data)')
@@ -184,13 +191,10 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--flavor', '--flavor', [CompletionResultType]::ParameterName, 'Read a template folder holding both copier.yml and cookiecutter.json as this tool''s template (copier without the flag)')
             [CompletionResult]::new('--ref', '--ref', [CompletionResultType]::ParameterName, 'The branch, tag or commit of a repository source (same as URL#REF)')
             [CompletionResult]::new('--directory', '--directory', [CompletionResultType]::ParameterName, 'The template''s folder inside a repository source')
-            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
-            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
-            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
-            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
-            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
-            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never fetch: take repositories from the clone cache only')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print debug lines (what was read and decided) on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print debug lines (what was read and decided) on stderr')
             [CompletionResult]::new('--defaults', '--defaults', [CompletionResultType]::ParameterName, 'Take defaults without asking, even on a terminal (cookiecutter''s --no-input)')
@@ -208,18 +212,11 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--compat-answers', '--compat-answers', [CompletionResultType]::ParameterName, 'Also write cookiecutter''s replay file or copier''s .copier-answers.yml (without secrets)')
             [CompletionResult]::new('-T', '-T ', [CompletionResultType]::ParameterName, 'Do not run a copier template''s tasks (copier''s -T/--skip-tasks); they then need no --trust')
             [CompletionResult]::new('--skip-tasks', '--skip-tasks', [CompletionResultType]::ParameterName, 'Do not run a copier template''s tasks (copier''s -T/--skip-tasks); they then need no --trust')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
-            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never fetch: take repositories from the clone cache only')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'factory;compat' {
-            [CompletionResult]::new('--with', '--with', [CompletionResultType]::ParameterName, 'A library, NAME@VERSION or NAME to let the solver choose (repeatable)')
-            [CompletionResult]::new('--runtime', '--runtime', [CompletionResultType]::ParameterName, 'The runtime the composition runs on (net8.0, node18, …)')
-            [CompletionResult]::new('--composition', '--composition', [CompletionResultType]::ParameterName, 'A YAML file: {templates: [...], libraries: [...], runtime: ...}')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
             [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
@@ -227,6 +224,9 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
             [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never')
+            [CompletionResult]::new('--with', '--with', [CompletionResultType]::ParameterName, 'A library, NAME@VERSION or NAME to let the solver choose (repeatable)')
+            [CompletionResult]::new('--runtime', '--runtime', [CompletionResultType]::ParameterName, 'The runtime the composition runs on (net8.0, node18, …)')
+            [CompletionResult]::new('--composition', '--composition', [CompletionResultType]::ParameterName, 'A YAML file: {templates: [...], libraries: [...], runtime: ...}')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
@@ -236,6 +236,13 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             break
         }
         'factory;upgrade' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never')
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The version to move to (default: the latest published); for a project generated from a repository, a branch, tag or commit (default: what generate would take now)')
             [CompletionResult]::new('--conflict-style', '--conflict-style', [CompletionResultType]::ParameterName, 'How conflicts are written: inline markers (`merge`, copier''s `inline`), with the base (`diff3`), or yours kept and the template''s side in `FILE.rej` (`rej`)')
             [CompletionResult]::new('--conflict', '--conflict', [CompletionResultType]::ParameterName, 'How conflicts are written: inline markers (`merge`, copier''s `inline`), with the base (`diff3`), or yours kept and the template''s side in `FILE.rej` (`rej`)')
@@ -247,13 +254,10 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--answers-file', '--answers-file', [CompletionResultType]::ParameterName, 'The copier answers file to upgrade from (copier''s -a), relative to the project')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Lines of context with which your changes to a copier template''s files are applied to the new version (copier''s -c); fewer make more of them apply, more make them safer')
             [CompletionResult]::new('--context-lines', '--context-lines', [CompletionResultType]::ParameterName, 'Lines of context with which your changes to a copier template''s files are applied to the new version (copier''s -c); fewer make more of them apply, more make them safer')
-            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
-            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
-            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
-            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
-            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
-            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never fetch: take repositories from the clone cache only')
             [CompletionResult]::new('--apply', '--apply', [CompletionResultType]::ParameterName, 'Carry the plan out (without it, only the plan is shown and recorded)')
             [CompletionResult]::new('--trust', '--trust', [CompletionResultType]::ParameterName, 'Run the template''s code (cookiecutter hooks, copier tasks and migrations, Python extensions) in both versions; refused without it')
             [CompletionResult]::new('--defaults', '--defaults', [CompletionResultType]::ParameterName, 'Take defaults for new questions without asking, even on a terminal (cookiecutter''s --no-input)')
@@ -266,10 +270,6 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--prereleases', '--prereleases', [CompletionResultType]::ParameterName, 'Count pre-release tags (`v3.0.0-alpha`) as versions too (copier''s -g/--prereleases)')
             [CompletionResult]::new('-T', '-T ', [CompletionResultType]::ParameterName, 'Run no copier task, its migrations still (copier''s -T/--skip-tasks)')
             [CompletionResult]::new('--skip-tasks', '--skip-tasks', [CompletionResultType]::ParameterName, 'Run no copier task, its migrations still (copier''s -T/--skip-tasks)')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
-            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never fetch: take repositories from the clone cache only')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -307,8 +307,6 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             break
         }
         'factory;show' {
-            [CompletionResult]::new('--ref', '--ref', [CompletionResultType]::ParameterName, 'The branch, tag or commit of a repository source (same as URL#REF)')
-            [CompletionResult]::new('--directory', '--directory', [CompletionResultType]::ParameterName, 'The template''s folder inside a repository source')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
             [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
@@ -316,6 +314,8 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
             [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never')
+            [CompletionResult]::new('--ref', '--ref', [CompletionResultType]::ParameterName, 'The branch, tag or commit of a repository source (same as URL#REF)')
+            [CompletionResult]::new('--directory', '--directory', [CompletionResultType]::ParameterName, 'The template''s folder inside a repository source')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
@@ -332,22 +332,16 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
             [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never')
-            [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Print the sha256sum manifest instead of the hash')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never fetch: take repositories from the clone cache only')
+            [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Print the sha256sum manifest instead of the hash')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'factory;events' {
-            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Only events of this type (repeatable)')
-            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Only events routed to this topic')
-            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only events after this event id, at or after this RFC 3339 time, or within this duration (30m, 2h, 7d)')
-            [CompletionResult]::new('--template', '--template', [CompletionResultType]::ParameterName, 'Only events about this template (name or id)')
-            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print only the newest N matching events (oldest first, like `journalctl -n`)')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print each event')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
             [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
@@ -355,12 +349,18 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
             [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never')
-            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep printing events as they are appended, like `tail -f`; starts at the end of the log unless --since or --limit ask for history')
-            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep printing events as they are appended, like `tail -f`; starts at the end of the log unless --since or --limit ask for history')
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Only events of this type (repeatable)')
+            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Only events routed to this topic')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only events after this event id, at or after this RFC 3339 time, or within this duration (30m, 2h, 7d)')
+            [CompletionResult]::new('--template', '--template', [CompletionResultType]::ParameterName, 'Only events about this template (name or id)')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Print only the newest N matching events (oldest first, like `journalctl -n`)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print each event')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never fetch: take repositories from the clone cache only')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep printing events as they are appended, like `tail -f`; starts at the end of the log unless --since or --limit ask for history')
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep printing events as they are appended, like `tail -f`; starts at the end of the log unless --since or --limit ask for history')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON Schema of the envelope and every payload, or of one event type''s payload')
@@ -385,10 +385,6 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             break
         }
         'factory;events;push' {
-            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'amqp://user:pass@host:port/vhost, servicebus:ENV_NAME, or an http(s):// CloudEvents endpoint')
-            [CompletionResult]::new('--max-retries', '--max-retries', [CompletionResultType]::ParameterName, 'Retries of a failing batch before giving up')
-            [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Seconds after which no retry starts')
-            [CompletionResult]::new('--batch', '--batch', [CompletionResultType]::ParameterName, 'Events per batch (one confirm wait, one cursor write per batch)')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
             [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
@@ -396,13 +392,17 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
             [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never')
-            [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Show each target''s cursor and how many events wait')
-            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would go where; send nothing')
-            [CompletionResult]::new('--require-route', '--require-route', [CompletionResultType]::ParameterName, 'Stop at an event a RabbitMQ exchange has no queue bound for (default: push it and warn; push.requireRoute in store.yaml sets this too)')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'amqp://user:pass@host:port/vhost, servicebus:ENV_NAME, or an http(s):// CloudEvents endpoint')
+            [CompletionResult]::new('--max-retries', '--max-retries', [CompletionResultType]::ParameterName, 'Retries of a failing batch before giving up')
+            [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Seconds after which no retry starts')
+            [CompletionResult]::new('--batch', '--batch', [CompletionResultType]::ParameterName, 'Events per batch (one confirm wait, one cursor write per batch)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never fetch: take repositories from the clone cache only')
+            [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Show each target''s cursor and how many events wait')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would go where; send nothing')
+            [CompletionResult]::new('--require-route', '--require-route', [CompletionResultType]::ParameterName, 'Stop at an event a RabbitMQ exchange has no queue bound for (default: push it and warn; push.requireRoute in store.yaml sets this too)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -447,31 +447,28 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             break
         }
         'factory;library;register' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never')
             [CompletionResult]::new('--ecosystem', '--ecosystem', [CompletionResultType]::ParameterName, 'Its ecosystem')
             [CompletionResult]::new('--area', '--area', [CompletionResultType]::ParameterName, 'Functional area (persistence, messaging, …)')
             [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'What it is for')
             [CompletionResult]::new('--spec', '--spec', [CompletionResultType]::ParameterName, 'The OpenAPI 3.x document (YAML or JSON)')
             [CompletionResult]::new('--client-name', '--client-name', [CompletionResultType]::ParameterName, 'The client''s name (default: the spec''s title)')
-            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
-            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
-            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
-            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
-            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
-            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never')
-            [CompletionResult]::new('--api-client', '--api-client', [CompletionResultType]::ParameterName, 'It is an API client: catalog it from its OpenAPI document (--spec)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never fetch: take repositories from the clone cache only')
+            [CompletionResult]::new('--api-client', '--api-client', [CompletionResultType]::ParameterName, 'It is an API client: catalog it from its OpenAPI document (--spec)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'factory;library;version' {
-            [CompletionResult]::new('--path', '--path', [CompletionResultType]::ParameterName, 'Read frameworks and dependencies from the project in this folder (.csproj, Cargo.toml, package.json)')
-            [CompletionResult]::new('--dep', '--dep', [CompletionResultType]::ParameterName, 'A dependency NAME@RANGE (repeatable), when there is no project to read')
-            [CompletionResult]::new('--framework', '--framework', [CompletionResultType]::ParameterName, 'A target framework (repeatable), when there is no project to read')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
             [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
@@ -479,6 +476,9 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
             [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never')
+            [CompletionResult]::new('--path', '--path', [CompletionResultType]::ParameterName, 'Read frameworks and dependencies from the project in this folder (.csproj, Cargo.toml, package.json)')
+            [CompletionResult]::new('--dep', '--dep', [CompletionResultType]::ParameterName, 'A dependency NAME@RANGE (repeatable), when there is no project to read')
+            [CompletionResult]::new('--framework', '--framework', [CompletionResultType]::ParameterName, 'A target framework (repeatable), when there is no project to read')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
@@ -488,9 +488,6 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             break
         }
         'factory;library;scan' {
-            [CompletionResult]::new('--advisories', '--advisories', [CompletionResultType]::ParameterName, 'A folder of OSV advisories (JSON)')
-            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Exit 3 when the scan finds these (repeatable; cycles count as conflicts)')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
             [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
@@ -498,6 +495,9 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
             [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never')
+            [CompletionResult]::new('--advisories', '--advisories', [CompletionResultType]::ParameterName, 'A folder of OSV advisories (JSON)')
+            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Exit 3 when the scan finds these (repeatable; cycles count as conflicts)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
@@ -507,9 +507,6 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             break
         }
         'factory;library;publish' {
-            [CompletionResult]::new('--package', '--package', [CompletionResultType]::ParameterName, 'The .nupkg to publish')
-            [CompletionResult]::new('--feed', '--feed', [CompletionResultType]::ParameterName, 'A folder feed, or an HTTP feed''s v3 service index (…/index.json)')
-            [CompletionResult]::new('--api-key-env', '--api-key-env', [CompletionResultType]::ParameterName, 'The environment variable holding the HTTP feed''s API key')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
             [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
@@ -517,6 +514,9 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
             [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never')
+            [CompletionResult]::new('--package', '--package', [CompletionResultType]::ParameterName, 'The .nupkg to publish')
+            [CompletionResult]::new('--feed', '--feed', [CompletionResultType]::ParameterName, 'A folder feed, or an HTTP feed''s v3 service index (…/index.json)')
+            [CompletionResult]::new('--api-key-env', '--api-key-env', [CompletionResultType]::ParameterName, 'The environment variable holding the HTTP feed''s API key')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
@@ -558,7 +558,6 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             break
         }
         'factory;library;advise' {
-            [CompletionResult]::new('--library', '--library', [CompletionResultType]::ParameterName, 'Advise on a release''s dependencies instead: NAME@VERSION')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
             [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
@@ -566,6 +565,7 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
             [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never')
+            [CompletionResult]::new('--library', '--library', [CompletionResultType]::ParameterName, 'Advise on a release''s dependencies instead: NAME@VERSION')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
@@ -822,12 +822,12 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
             [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never')
-            [CompletionResult]::new('--default', '--default', [CompletionResultType]::ParameterName, 'Make it `remote.default`, where `publish` pushes without `--to`')
-            [CompletionResult]::new('--plain-http', '--plain-http', [CompletionResultType]::ParameterName, 'Speak plain HTTP to it, not HTTPS (a registry on your own network; a loopback one is found to be plain without it)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never fetch: take repositories from the clone cache only')
+            [CompletionResult]::new('--default', '--default', [CompletionResultType]::ParameterName, 'Make it `remote.default`, where `publish` pushes without `--to`')
+            [CompletionResult]::new('--plain-http', '--plain-http', [CompletionResultType]::ParameterName, 'Speak plain HTTP to it, not HTTPS (a registry on your own network; a loopback one is found to be plain without it)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -884,8 +884,6 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             break
         }
         'factory;login' {
-            [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'The user name')
-            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'The user name')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
             [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
@@ -893,12 +891,14 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
             [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never')
-            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the password or token from stdin (never from a flag)')
-            [CompletionResult]::new('--plain-http', '--plain-http', [CompletionResultType]::ParameterName, 'Speak plain HTTP to the registry, not HTTPS')
+            [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'The user name')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'The user name')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never fetch: take repositories from the clone cache only')
+            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the password or token from stdin (never from a flag)')
+            [CompletionResult]::new('--plain-http', '--plain-http', [CompletionResultType]::ParameterName, 'Speak plain HTTP to the registry, not HTTPS')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -927,20 +927,16 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
             [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never')
-            [CompletionResult]::new('--plain-http', '--plain-http', [CompletionResultType]::ParameterName, 'Speak plain HTTP to the remote''s registry, whatever its setting')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never fetch: take repositories from the clone cache only')
+            [CompletionResult]::new('--plain-http', '--plain-http', [CompletionResultType]::ParameterName, 'Speak plain HTTP to the remote''s registry, whatever its setting')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'factory;send' {
-            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The broker: amqp://user:pass@host:port/vhost, or servicebus:NAME. Read from FACTORY_AMQP_URL when not given, so a password need not be on the command line')
-            [CompletionResult]::new('--payload', '--payload', [CompletionResultType]::ParameterName, 'The payload: a JSON file, or `-` for stdin (default: `{}`)')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long --wait waits, in seconds')
-            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'The service whose queue it goes to (default: the one the catalog names)')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
             [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
@@ -948,17 +944,28 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
             [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never')
-            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for the outcome event and exit as the local command would (0, 1, 3)')
-            [CompletionResult]::new('--no-validate', '--no-validate', [CompletionResultType]::ParameterName, 'Send it even if it does not fit its schema (to test a worker''s dead-lettering)')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The broker: amqp://user:pass@host:port/vhost, or servicebus:NAME. Read from FACTORY_AMQP_URL when not given, so a password need not be on the command line')
+            [CompletionResult]::new('--payload', '--payload', [CompletionResultType]::ParameterName, 'The payload: a JSON file, or `-` for stdin (default: `{}`)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long --wait waits, in seconds')
+            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'The service whose queue it goes to (default: the one the catalog names)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never fetch: take repositories from the clone cache only')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for the outcome event and exit as the local command would (0, 1, 3)')
+            [CompletionResult]::new('--no-validate', '--no-validate', [CompletionResultType]::ParameterName, 'Send it even if it does not fit its schema (to test a worker''s dead-lettering)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'factory;worker' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
+            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
+            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
+            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never')
             [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'The broker: amqp://user:pass@host:port/vhost, or servicebus:NAME. Read from FACTORY_AMQP_URL when not given, so a password need not be on the command line')
             [CompletionResult]::new('--services', '--services', [CompletionResultType]::ParameterName, 'The services to serve, comma-separated (default: all)')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Commands handled at once')
@@ -966,18 +973,11 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--output-root', '--output-root', [CompletionResultType]::ParameterName, 'Where GenerateScaffold writes (targets are folders below it, never outside it)')
             [CompletionResult]::new('--max-attempts', '--max-attempts', [CompletionResultType]::ParameterName, 'Attempts before a failing command goes to the dead-letter queue')
             [CompletionResult]::new('--health-interval', '--health-interval', [CompletionResultType]::ParameterName, 'Seconds between health lines on stderr')
-            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
-            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
-            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
-            [CompletionResult]::new('--module', '--module', [CompletionResultType]::ParameterName, 'Module for events (default: FACTORY_MODULE, then store.yaml)')
-            [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
-            [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never')
-            [CompletionResult]::new('--allow-local-sources', '--allow-local-sources', [CompletionResultType]::ParameterName, 'Let commands name folders and file:// repositories of this machine as templates (by default only the store, its remotes and remote git URLs)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never fetch: take repositories from the clone cache only')
+            [CompletionResult]::new('--allow-local-sources', '--allow-local-sources', [CompletionResultType]::ParameterName, 'Let commands name folders and file:// repositories of this machine as templates (by default only the store, its remotes and remote git URLs)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -1049,7 +1049,6 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             break
         }
         'factory;search' {
-            [CompletionResult]::new('--remote', '--remote', [CompletionResultType]::ParameterName, 'Search this remote only')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)')
             [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'Project for events (default: FACTORY_PROJECT, then store.yaml)')
@@ -1057,11 +1056,12 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('--correlation-id', '--correlation-id', [CompletionResultType]::ParameterName, 'Correlation id shared by this invocation''s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter')
             [CompletionResult]::new('--causation-id', '--causation-id', [CompletionResultType]::ParameterName, 'The event id that caused this invocation')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never')
-            [CompletionResult]::new('--plain-http', '--plain-http', [CompletionResultType]::ParameterName, 'Speak plain HTTP to the remotes'' registries, whatever their setting')
+            [CompletionResult]::new('--remote', '--remote', [CompletionResultType]::ParameterName, 'Search this remote only')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document to stdout instead of text')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never fetch: take repositories from the clone cache only')
+            [CompletionResult]::new('--plain-http', '--plain-http', [CompletionResultType]::ParameterName, 'Speak plain HTTP to the remotes'' registries, whatever their setting')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -1133,14 +1133,6 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             break
         }
         'factory;help;events' {
-            [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON Schema of the envelope and every payload, or of one event type''s payload')
-            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Send the events after a target''s cursor to a broker, in log order')
-            break
-        }
-        'factory;help;events;schema' {
-            break
-        }
-        'factory;help;events;push' {
             break
         }
         'factory;help;library' {

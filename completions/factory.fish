@@ -78,6 +78,15 @@ complete -c factory -n "__fish_factory_using_subcommand init" -l json -d 'Print 
 complete -c factory -n "__fish_factory_using_subcommand init" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand init" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c factory -n "__fish_factory_using_subcommand register" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand register" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
+complete -c factory -n "__fish_factory_using_subcommand register" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand register" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand register" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand register" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand register" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand register" -l name -d 'Register under this name instead of the manifest\'s' -r
 complete -c factory -n "__fish_factory_using_subcommand register" -l owner -d 'The owning team or person' -r
 complete -c factory -n "__fish_factory_using_subcommand register" -l category -d 'Override the manifest\'s category' -r -f -a "service\t''
@@ -90,26 +99,10 @@ platform\t''"
 complete -c factory -n "__fish_factory_using_subcommand register" -l tag -d 'A tag (repeatable); replaces the manifest\'s tags' -r
 complete -c factory -n "__fish_factory_using_subcommand register" -l ref -d 'The branch, tag or commit of a repository source (same as URL#REF)' -r
 complete -c factory -n "__fish_factory_using_subcommand register" -l directory -d 'The template\'s folder inside a repository source' -r
-complete -c factory -n "__fish_factory_using_subcommand register" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand register" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
-complete -c factory -n "__fish_factory_using_subcommand register" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
-complete -c factory -n "__fish_factory_using_subcommand register" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
-complete -c factory -n "__fish_factory_using_subcommand register" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
-complete -c factory -n "__fish_factory_using_subcommand register" -l causation-id -d 'The event id that caused this invocation' -r
-complete -c factory -n "__fish_factory_using_subcommand register" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
-always\t''
-never\t''"
 complete -c factory -n "__fish_factory_using_subcommand register" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand register" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand register" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand register" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c factory -n "__fish_factory_using_subcommand version" -l from -d 'The template folder or git URL[#REF] to snapshot (default: where it was registered from)' -r
-complete -c factory -n "__fish_factory_using_subcommand version" -l version -d 'The new version number, X.Y.Z' -r
-complete -c factory -n "__fish_factory_using_subcommand version" -l bump -d 'Bump the highest existing version' -r -f -a "major\t''
-minor\t''
-patch\t''"
-complete -c factory -n "__fish_factory_using_subcommand version" -l ref -d 'The branch, tag or commit of a repository source (same as URL#REF)' -r
-complete -c factory -n "__fish_factory_using_subcommand version" -l directory -d 'The template\'s folder inside a repository source' -r
 complete -c factory -n "__fish_factory_using_subcommand version" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand version" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand version" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -119,16 +112,17 @@ complete -c factory -n "__fish_factory_using_subcommand version" -l causation-id
 complete -c factory -n "__fish_factory_using_subcommand version" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c factory -n "__fish_factory_using_subcommand version" -l from -d 'The template folder or git URL[#REF] to snapshot (default: where it was registered from)' -r
+complete -c factory -n "__fish_factory_using_subcommand version" -l version -d 'The new version number, X.Y.Z' -r
+complete -c factory -n "__fish_factory_using_subcommand version" -l bump -d 'Bump the highest existing version' -r -f -a "major\t''
+minor\t''
+patch\t''"
+complete -c factory -n "__fish_factory_using_subcommand version" -l ref -d 'The branch, tag or commit of a repository source (same as URL#REF)' -r
+complete -c factory -n "__fish_factory_using_subcommand version" -l directory -d 'The template\'s folder inside a repository source' -r
 complete -c factory -n "__fish_factory_using_subcommand version" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand version" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand version" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand version" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c factory -n "__fish_factory_using_subcommand validate" -l path -d 'Validate a template folder without a store (the CI use); records no event' -r -F
-complete -c factory -n "__fish_factory_using_subcommand validate" -l format -d 'Report format' -r -f -a "human\t''
-json\t''
-sarif\t''"
-complete -c factory -n "__fish_factory_using_subcommand validate" -l ref -d 'The branch, tag or commit of a repository source (same as URL#REF)' -r
-complete -c factory -n "__fish_factory_using_subcommand validate" -l directory -d 'The template\'s folder inside a repository source' -r
 complete -c factory -n "__fish_factory_using_subcommand validate" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand validate" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand validate" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -138,12 +132,17 @@ complete -c factory -n "__fish_factory_using_subcommand validate" -l causation-i
 complete -c factory -n "__fish_factory_using_subcommand validate" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c factory -n "__fish_factory_using_subcommand validate" -l matrix -d 'Also render the pairwise combinations of every bool and choice parameter'
+complete -c factory -n "__fish_factory_using_subcommand validate" -l path -d 'Validate a template folder without a store (the CI use); records no event' -r -F
+complete -c factory -n "__fish_factory_using_subcommand validate" -l format -d 'Report format' -r -f -a "human\t''
+json\t''
+sarif\t''"
+complete -c factory -n "__fish_factory_using_subcommand validate" -l ref -d 'The branch, tag or commit of a repository source (same as URL#REF)' -r
+complete -c factory -n "__fish_factory_using_subcommand validate" -l directory -d 'The template\'s folder inside a repository source' -r
 complete -c factory -n "__fish_factory_using_subcommand validate" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand validate" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand validate" -l offline -d 'Never fetch: take repositories from the clone cache only'
+complete -c factory -n "__fish_factory_using_subcommand validate" -l matrix -d 'Also render the pairwise combinations of every bool and choice parameter'
 complete -c factory -n "__fish_factory_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c factory -n "__fish_factory_using_subcommand publish" -l to -d 'Push it to this remote too (default: `remote.default` in store.yaml); a version published before is only pushed' -r
 complete -c factory -n "__fish_factory_using_subcommand publish" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand publish" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand publish" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -153,10 +152,20 @@ complete -c factory -n "__fish_factory_using_subcommand publish" -l causation-id
 complete -c factory -n "__fish_factory_using_subcommand publish" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c factory -n "__fish_factory_using_subcommand publish" -l to -d 'Push it to this remote too (default: `remote.default` in store.yaml); a version published before is only pushed' -r
 complete -c factory -n "__fish_factory_using_subcommand publish" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand publish" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand publish" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand publish" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c factory -n "__fish_factory_using_subcommand generate" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand generate" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
+complete -c factory -n "__fish_factory_using_subcommand generate" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand generate" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
+complete -c factory -n "__fish_factory_using_subcommand generate" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
+complete -c factory -n "__fish_factory_using_subcommand generate" -l causation-id -d 'The event id that caused this invocation' -r
+complete -c factory -n "__fish_factory_using_subcommand generate" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c factory -n "__fish_factory_using_subcommand generate" -s o -l output -d 'The output folder (default: the current folder, which must then be empty unless --force; for a cookiecutter template, the folder its project folder is made in)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand generate" -s d -l set -l data -d 'An answer, typed by the parameter (repeatable): --set service_name=orders (copier\'s -d/--data)' -r
 complete -c factory -n "__fish_factory_using_subcommand generate" -l answers -d 'Answers from a YAML or JSON file (a generated project\'s .factory/scaffold.yaml too)' -r -F
@@ -173,15 +182,9 @@ complete -c factory -n "__fish_factory_using_subcommand generate" -l flavor -d '
 cookiecutter\t'`cookiecutter.json`'"
 complete -c factory -n "__fish_factory_using_subcommand generate" -l ref -d 'The branch, tag or commit of a repository source (same as URL#REF)' -r
 complete -c factory -n "__fish_factory_using_subcommand generate" -l directory -d 'The template\'s folder inside a repository source' -r
-complete -c factory -n "__fish_factory_using_subcommand generate" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand generate" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
-complete -c factory -n "__fish_factory_using_subcommand generate" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
-complete -c factory -n "__fish_factory_using_subcommand generate" -l module -d 'Module for events (default: FACTORY_MODULE, then store.yaml)' -r
-complete -c factory -n "__fish_factory_using_subcommand generate" -l correlation-id -d 'Correlation id shared by this invocation\'s events (default: FACTORY_CORRELATION_ID, or a new one); with `events`, a filter' -r
-complete -c factory -n "__fish_factory_using_subcommand generate" -l causation-id -d 'The event id that caused this invocation' -r
-complete -c factory -n "__fish_factory_using_subcommand generate" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
-always\t''
-never\t''"
+complete -c factory -n "__fish_factory_using_subcommand generate" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand generate" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand generate" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand generate" -s v -l verbose -d 'Print debug lines (what was read and decided) on stderr'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l defaults -l no-input -d 'Take defaults without asking, even on a terminal (cookiecutter\'s --no-input)'
 complete -c factory -n "__fish_factory_using_subcommand generate" -s g -l prereleases -d 'Take a repository\'s newest pre-release or development release too, when no ref is named (copier\'s -g/--prereleases)'
@@ -194,13 +197,7 @@ complete -c factory -n "__fish_factory_using_subcommand generate" -l git -d 'Com
 complete -c factory -n "__fish_factory_using_subcommand generate" -l trust -d 'Run the template\'s own code (cookiecutter hooks, copier tasks); refused without it'
 complete -c factory -n "__fish_factory_using_subcommand generate" -l compat-answers -d 'Also write cookiecutter\'s replay file or copier\'s .copier-answers.yml (without secrets)'
 complete -c factory -n "__fish_factory_using_subcommand generate" -s T -l skip-tasks -d 'Do not run a copier template\'s tasks (copier\'s -T/--skip-tasks); they then need no --trust'
-complete -c factory -n "__fish_factory_using_subcommand generate" -l json -d 'Print one JSON document to stdout instead of text'
-complete -c factory -n "__fish_factory_using_subcommand generate" -s q -l quiet -d 'Print nothing but errors'
-complete -c factory -n "__fish_factory_using_subcommand generate" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c factory -n "__fish_factory_using_subcommand compat" -l with -d 'A library, NAME@VERSION or NAME to let the solver choose (repeatable)' -r
-complete -c factory -n "__fish_factory_using_subcommand compat" -l runtime -d 'The runtime the composition runs on (net8.0, node18, …)' -r
-complete -c factory -n "__fish_factory_using_subcommand compat" -l composition -d 'A YAML file: {templates: [...], libraries: [...], runtime: ...}' -r -F
 complete -c factory -n "__fish_factory_using_subcommand compat" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand compat" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand compat" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -210,18 +207,13 @@ complete -c factory -n "__fish_factory_using_subcommand compat" -l causation-id 
 complete -c factory -n "__fish_factory_using_subcommand compat" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c factory -n "__fish_factory_using_subcommand compat" -l with -d 'A library, NAME@VERSION or NAME to let the solver choose (repeatable)' -r
+complete -c factory -n "__fish_factory_using_subcommand compat" -l runtime -d 'The runtime the composition runs on (net8.0, node18, …)' -r
+complete -c factory -n "__fish_factory_using_subcommand compat" -l composition -d 'A YAML file: {templates: [...], libraries: [...], runtime: ...}' -r -F
 complete -c factory -n "__fish_factory_using_subcommand compat" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand compat" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand compat" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand compat" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c factory -n "__fish_factory_using_subcommand upgrade" -l to -d 'The version to move to (default: the latest published); for a project generated from a repository, a branch, tag or commit (default: what generate would take now)' -r
-complete -c factory -n "__fish_factory_using_subcommand upgrade" -l conflict-style -l conflict -d 'How conflicts are written: inline markers (`merge`, copier\'s `inline`), with the base (`diff3`), or yours kept and the template\'s side in `FILE.rej` (`rej`)' -r -f -a "merge\t''
-diff3\t''
-rej\t''"
-complete -c factory -n "__fish_factory_using_subcommand upgrade" -s d -l set -l data -d 'An answer for the new version: a new, secret or changed parameter (repeatable; copier\'s -d/--data)' -r
-complete -c factory -n "__fish_factory_using_subcommand upgrade" -l ask -d 'Ask the questions whose names match this glob (`*it*`) even when --set, --answers, --defaults, --skip-answered or the template (`ask: false`) would leave them unasked; repeatable (copier\'s --ask)' -r
-complete -c factory -n "__fish_factory_using_subcommand upgrade" -s a -l answers-file -d 'The copier answers file to upgrade from (copier\'s -a), relative to the project' -r
-complete -c factory -n "__fish_factory_using_subcommand upgrade" -s c -l context-lines -d 'Lines of context with which your changes to a copier template\'s files are applied to the new version (copier\'s -c); fewer make more of them apply, more make them safer' -r
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -231,6 +223,17 @@ complete -c factory -n "__fish_factory_using_subcommand upgrade" -l causation-id
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l to -d 'The version to move to (default: the latest published); for a project generated from a repository, a branch, tag or commit (default: what generate would take now)' -r
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l conflict-style -l conflict -d 'How conflicts are written: inline markers (`merge`, copier\'s `inline`), with the base (`diff3`), or yours kept and the template\'s side in `FILE.rej` (`rej`)' -r -f -a "merge\t''
+diff3\t''
+rej\t''"
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -s d -l set -l data -d 'An answer for the new version: a new, secret or changed parameter (repeatable; copier\'s -d/--data)' -r
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l ask -d 'Ask the questions whose names match this glob (`*it*`) even when --set, --answers, --defaults, --skip-answered or the template (`ask: false`) would leave them unasked; repeatable (copier\'s --ask)' -r
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -s a -l answers-file -d 'The copier answers file to upgrade from (copier\'s -a), relative to the project' -r
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -s c -l context-lines -d 'Lines of context with which your changes to a copier template\'s files are applied to the new version (copier\'s -c); fewer make more of them apply, more make them safer' -r
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l json -d 'Print one JSON document to stdout instead of text'
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -s q -l quiet -d 'Print nothing but errors'
+complete -c factory -n "__fish_factory_using_subcommand upgrade" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l apply -d 'Carry the plan out (without it, only the plan is shown and recorded)'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l trust -d 'Run the template\'s code (cookiecutter hooks, copier tasks and migrations, Python extensions) in both versions; refused without it'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l defaults -l no-input -d 'Take defaults for new questions without asking, even on a terminal (cookiecutter\'s --no-input)'
@@ -240,9 +243,6 @@ complete -c factory -n "__fish_factory_using_subcommand upgrade" -l line-merge -
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -l check -d 'Only say whether the template has a newer version than the project\'s (copier\'s check-update): exit 0 when up to date, 3 when a newer one exists; nothing is rendered or recorded'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -s g -l prereleases -d 'Count pre-release tags (`v3.0.0-alpha`) as versions too (copier\'s -g/--prereleases)'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -s T -l skip-tasks -d 'Run no copier task, its migrations still (copier\'s -T/--skip-tasks)'
-complete -c factory -n "__fish_factory_using_subcommand upgrade" -l json -d 'Print one JSON document to stdout instead of text'
-complete -c factory -n "__fish_factory_using_subcommand upgrade" -s q -l quiet -d 'Print nothing but errors'
-complete -c factory -n "__fish_factory_using_subcommand upgrade" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand upgrade" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand verify" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand verify" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
@@ -270,8 +270,6 @@ complete -c factory -n "__fish_factory_using_subcommand list" -l json -d 'Print 
 complete -c factory -n "__fish_factory_using_subcommand list" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand list" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c factory -n "__fish_factory_using_subcommand show" -l ref -d 'The branch, tag or commit of a repository source (same as URL#REF)' -r
-complete -c factory -n "__fish_factory_using_subcommand show" -l directory -d 'The template\'s folder inside a repository source' -r
 complete -c factory -n "__fish_factory_using_subcommand show" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand show" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand show" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -281,6 +279,8 @@ complete -c factory -n "__fish_factory_using_subcommand show" -l causation-id -d
 complete -c factory -n "__fish_factory_using_subcommand show" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c factory -n "__fish_factory_using_subcommand show" -l ref -d 'The branch, tag or commit of a repository source (same as URL#REF)' -r
+complete -c factory -n "__fish_factory_using_subcommand show" -l directory -d 'The template\'s folder inside a repository source' -r
 complete -c factory -n "__fish_factory_using_subcommand show" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand show" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand show" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -294,19 +294,11 @@ complete -c factory -n "__fish_factory_using_subcommand hash" -l causation-id -d
 complete -c factory -n "__fish_factory_using_subcommand hash" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c factory -n "__fish_factory_using_subcommand hash" -l manifest -d 'Print the sha256sum manifest instead of the hash'
 complete -c factory -n "__fish_factory_using_subcommand hash" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand hash" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand hash" -l offline -d 'Never fetch: take repositories from the clone cache only'
+complete -c factory -n "__fish_factory_using_subcommand hash" -l manifest -d 'Print the sha256sum manifest instead of the hash'
 complete -c factory -n "__fish_factory_using_subcommand hash" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l type -d 'Only events of this type (repeatable)' -r
-complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l topic -d 'Only events routed to this topic' -r
-complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l since -d 'Only events after this event id, at or after this RFC 3339 time, or within this duration (30m, 2h, 7d)' -r
-complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l template -d 'Only events about this template (name or id)' -r
-complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l limit -d 'Print only the newest N matching events (oldest first, like `journalctl -n`)' -r
-complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l format -d 'How to print each event' -r -f -a "jsonl\t'The log\'s lines, unchanged'
-table\t'One line per event for people'
-cloudevents\t'CloudEvents 1.0 structured JSON, one per line'"
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -316,10 +308,18 @@ complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_s
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -s f -l follow -d 'Keep printing events as they are appended, like `tail -f`; starts at the end of the log unless --since or --limit ask for history'
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l type -d 'Only events of this type (repeatable)' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l topic -d 'Only events routed to this topic' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l since -d 'Only events after this event id, at or after this RFC 3339 time, or within this duration (30m, 2h, 7d)' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l template -d 'Only events about this template (name or id)' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l limit -d 'Print only the newest N matching events (oldest first, like `journalctl -n`)' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l format -d 'How to print each event' -r -f -a "jsonl\t'The log\'s lines, unchanged'
+table\t'One line per event for people'
+cloudevents\t'CloudEvents 1.0 structured JSON, one per line'"
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -l offline -d 'Never fetch: take repositories from the clone cache only'
+complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -s f -l follow -d 'Keep printing events as they are appended, like `tail -f`; starts at the end of the log unless --since or --limit ask for history'
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -f -a "schema" -d 'Print the JSON Schema of the envelope and every payload, or of one event type\'s payload'
 complete -c factory -n "__fish_factory_using_subcommand events; and not __fish_seen_subcommand_from schema push help" -f -a "push" -d 'Send the events after a target\'s cursor to a broker, in log order'
@@ -337,10 +337,6 @@ complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from schema" -s h -l help -d 'Print help'
-complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l to -d 'amqp://user:pass@host:port/vhost, servicebus:ENV_NAME, or an http(s):// CloudEvents endpoint' -r
-complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l max-retries -d 'Retries of a failing batch before giving up' -r
-complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l deadline -d 'Seconds after which no retry starts' -r
-complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l batch -d 'Events per batch (one confirm wait, one cursor write per batch)' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -350,12 +346,16 @@ complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l status -d 'Show each target\'s cursor and how many events wait'
-complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l dry-run -d 'Show what would go where; send nothing'
-complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l require-route -d 'Stop at an event a RabbitMQ exchange has no queue bound for (default: push it and warn; push.requireRoute in store.yaml sets this too)'
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l to -d 'amqp://user:pass@host:port/vhost, servicebus:ENV_NAME, or an http(s):// CloudEvents endpoint' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l max-retries -d 'Retries of a failing batch before giving up' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l deadline -d 'Seconds after which no retry starts' -r
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l batch -d 'Events per batch (one confirm wait, one cursor write per batch)' -r
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l offline -d 'Never fetch: take repositories from the clone cache only'
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l status -d 'Show each target\'s cursor and how many events wait'
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l dry-run -d 'Show what would go where; send nothing'
+complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -l require-route -d 'Stop at an event a RabbitMQ exchange has no queue bound for (default: push it and warn; push.requireRoute in store.yaml sets this too)'
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from push" -s h -l help -d 'Print help'
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from help" -f -a "schema" -d 'Print the JSON Schema of the envelope and every payload, or of one event type\'s payload'
 complete -c factory -n "__fish_factory_using_subcommand events; and __fish_seen_subcommand_from help" -f -a "push" -d 'Send the events after a target\'s cursor to a broker, in log order'
@@ -381,13 +381,6 @@ complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_
 complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -f -a "show" -d 'Show a library or one of its releases'
 complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -f -a "advise" -d 'Recommend the newest registered versions that satisfy every constraint'
 complete -c factory -n "__fish_factory_using_subcommand library; and not __fish_seen_subcommand_from register version scan publish list show advise help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l ecosystem -d 'Its ecosystem' -r -f -a "nuget\t''
-cargo\t''
-npm\t''"
-complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l area -d 'Functional area (persistence, messaging, …)' -r
-complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l description -d 'What it is for' -r
-complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l spec -d 'The OpenAPI 3.x document (YAML or JSON)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l client-name -d 'The client\'s name (default: the spec\'s title)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -397,14 +390,18 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l api-client -d 'It is an API client: catalog it from its OpenAPI document (--spec)'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l ecosystem -d 'Its ecosystem' -r -f -a "nuget\t''
+cargo\t''
+npm\t''"
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l area -d 'Functional area (persistence, messaging, …)' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l description -d 'What it is for' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l spec -d 'The OpenAPI 3.x document (YAML or JSON)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l client-name -d 'The client\'s name (default: the spec\'s title)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l offline -d 'Never fetch: take repositories from the clone cache only'
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -l api-client -d 'It is an API client: catalog it from its OpenAPI document (--spec)'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from register" -s h -l help -d 'Print help'
-complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l path -d 'Read frameworks and dependencies from the project in this folder (.csproj, Cargo.toml, package.json)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l dep -d 'A dependency NAME@RANGE (repeatable), when there is no project to read' -r
-complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l framework -d 'A target framework (repeatable), when there is no project to read' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -414,16 +411,13 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l path -d 'Read frameworks and dependencies from the project in this folder (.csproj, Cargo.toml, package.json)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l dep -d 'A dependency NAME@RANGE (repeatable), when there is no project to read' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l framework -d 'A target framework (repeatable), when there is no project to read' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from version" -s h -l help -d 'Print help'
-complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l advisories -d 'A folder of OSV advisories (JSON)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l fail-on -d 'Exit 3 when the scan finds these (repeatable; cycles count as conflicts)' -r -f -a "conflict\t''
-advisory\t''"
-complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l format -d 'Output format' -r -f -a "tree\t''
-json\t''
-dot\t''"
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -433,13 +427,16 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l advisories -d 'A folder of OSV advisories (JSON)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l fail-on -d 'Exit 3 when the scan finds these (repeatable; cycles count as conflicts)' -r -f -a "conflict\t''
+advisory\t''"
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l format -d 'Output format' -r -f -a "tree\t''
+json\t''
+dot\t''"
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from scan" -s h -l help -d 'Print help'
-complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l package -d 'The .nupkg to publish' -r -F
-complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l feed -d 'A folder feed, or an HTTP feed\'s v3 service index (…/index.json)' -r
-complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l api-key-env -d 'The environment variable holding the HTTP feed\'s API key' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -449,6 +446,9 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l package -d 'The .nupkg to publish' -r -F
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l feed -d 'A folder feed, or an HTTP feed\'s v3 service index (…/index.json)' -r
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l api-key-env -d 'The environment variable holding the HTTP feed\'s API key' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from publish" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -479,7 +479,6 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -l offline -d 'Never fetch: take repositories from the clone cache only'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
-complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l library -d 'Advise on a release\'s dependencies instead: NAME@VERSION' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -489,6 +488,7 @@ complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l library -d 'Advise on a release\'s dependencies instead: NAME@VERSION' -r
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand library; and __fish_seen_subcommand_from advise" -l offline -d 'Never fetch: take repositories from the clone cache only'
@@ -658,11 +658,11 @@ complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from add" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from add" -l default -d 'Make it `remote.default`, where `publish` pushes without `--to`'
-complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from add" -l plain-http -d 'Speak plain HTTP to it, not HTTPS (a registry on your own network; a loopback one is found to be plain without it)'
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from add" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from add" -l offline -d 'Never fetch: take repositories from the clone cache only'
+complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from add" -l default -d 'Make it `remote.default`, where `publish` pushes without `--to`'
+complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from add" -l plain-http -d 'Speak plain HTTP to it, not HTTPS (a registry on your own network; a loopback one is found to be plain without it)'
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from list" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from list" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
@@ -694,7 +694,6 @@ complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the remotes in the order `generate` asks them'
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Remove a remote'
 complete -c factory -n "__fish_factory_using_subcommand remote; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c factory -n "__fish_factory_using_subcommand login" -s u -l username -d 'The user name' -r
 complete -c factory -n "__fish_factory_using_subcommand login" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand login" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand login" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -704,11 +703,12 @@ complete -c factory -n "__fish_factory_using_subcommand login" -l causation-id -
 complete -c factory -n "__fish_factory_using_subcommand login" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c factory -n "__fish_factory_using_subcommand login" -l password-stdin -d 'Read the password or token from stdin (never from a flag)'
-complete -c factory -n "__fish_factory_using_subcommand login" -l plain-http -d 'Speak plain HTTP to the registry, not HTTPS'
+complete -c factory -n "__fish_factory_using_subcommand login" -s u -l username -d 'The user name' -r
 complete -c factory -n "__fish_factory_using_subcommand login" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand login" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand login" -l offline -d 'Never fetch: take repositories from the clone cache only'
+complete -c factory -n "__fish_factory_using_subcommand login" -l password-stdin -d 'Read the password or token from stdin (never from a flag)'
+complete -c factory -n "__fish_factory_using_subcommand login" -l plain-http -d 'Speak plain HTTP to the registry, not HTTPS'
 complete -c factory -n "__fish_factory_using_subcommand login" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand logout" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand logout" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
@@ -732,15 +732,11 @@ complete -c factory -n "__fish_factory_using_subcommand pull" -l causation-id -d
 complete -c factory -n "__fish_factory_using_subcommand pull" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c factory -n "__fish_factory_using_subcommand pull" -l plain-http -d 'Speak plain HTTP to the remote\'s registry, whatever its setting'
 complete -c factory -n "__fish_factory_using_subcommand pull" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand pull" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand pull" -l offline -d 'Never fetch: take repositories from the clone cache only'
+complete -c factory -n "__fish_factory_using_subcommand pull" -l plain-http -d 'Speak plain HTTP to the remote\'s registry, whatever its setting'
 complete -c factory -n "__fish_factory_using_subcommand pull" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c factory -n "__fish_factory_using_subcommand send" -l to -d 'The broker: amqp://user:pass@host:port/vhost, or servicebus:NAME. Read from FACTORY_AMQP_URL when not given, so a password need not be on the command line' -r
-complete -c factory -n "__fish_factory_using_subcommand send" -l payload -d 'The payload: a JSON file, or `-` for stdin (default: `{}`)' -r
-complete -c factory -n "__fish_factory_using_subcommand send" -l timeout -d 'How long --wait waits, in seconds' -r
-complete -c factory -n "__fish_factory_using_subcommand send" -l service -d 'The service whose queue it goes to (default: the one the catalog names)' -r
 complete -c factory -n "__fish_factory_using_subcommand send" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand send" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand send" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -750,19 +746,16 @@ complete -c factory -n "__fish_factory_using_subcommand send" -l causation-id -d
 complete -c factory -n "__fish_factory_using_subcommand send" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c factory -n "__fish_factory_using_subcommand send" -l wait -d 'Wait for the outcome event and exit as the local command would (0, 1, 3)'
-complete -c factory -n "__fish_factory_using_subcommand send" -l no-validate -d 'Send it even if it does not fit its schema (to test a worker\'s dead-lettering)'
+complete -c factory -n "__fish_factory_using_subcommand send" -l to -d 'The broker: amqp://user:pass@host:port/vhost, or servicebus:NAME. Read from FACTORY_AMQP_URL when not given, so a password need not be on the command line' -r
+complete -c factory -n "__fish_factory_using_subcommand send" -l payload -d 'The payload: a JSON file, or `-` for stdin (default: `{}`)' -r
+complete -c factory -n "__fish_factory_using_subcommand send" -l timeout -d 'How long --wait waits, in seconds' -r
+complete -c factory -n "__fish_factory_using_subcommand send" -l service -d 'The service whose queue it goes to (default: the one the catalog names)' -r
 complete -c factory -n "__fish_factory_using_subcommand send" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand send" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand send" -l offline -d 'Never fetch: take repositories from the clone cache only'
+complete -c factory -n "__fish_factory_using_subcommand send" -l wait -d 'Wait for the outcome event and exit as the local command would (0, 1, 3)'
+complete -c factory -n "__fish_factory_using_subcommand send" -l no-validate -d 'Send it even if it does not fit its schema (to test a worker\'s dead-lettering)'
 complete -c factory -n "__fish_factory_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c factory -n "__fish_factory_using_subcommand worker" -l from -d 'The broker: amqp://user:pass@host:port/vhost, or servicebus:NAME. Read from FACTORY_AMQP_URL when not given, so a password need not be on the command line' -r
-complete -c factory -n "__fish_factory_using_subcommand worker" -l services -d 'The services to serve, comma-separated (default: all)' -r
-complete -c factory -n "__fish_factory_using_subcommand worker" -l concurrency -d 'Commands handled at once' -r
-complete -c factory -n "__fish_factory_using_subcommand worker" -l prefetch -d 'Commands the broker sends ahead per queue' -r
-complete -c factory -n "__fish_factory_using_subcommand worker" -l output-root -d 'Where GenerateScaffold writes (targets are folders below it, never outside it)' -r -F
-complete -c factory -n "__fish_factory_using_subcommand worker" -l max-attempts -d 'Attempts before a failing command goes to the dead-letter queue' -r
-complete -c factory -n "__fish_factory_using_subcommand worker" -l health-interval -d 'Seconds between health lines on stderr' -r
 complete -c factory -n "__fish_factory_using_subcommand worker" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand worker" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand worker" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -772,10 +765,17 @@ complete -c factory -n "__fish_factory_using_subcommand worker" -l causation-id 
 complete -c factory -n "__fish_factory_using_subcommand worker" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c factory -n "__fish_factory_using_subcommand worker" -l allow-local-sources -d 'Let commands name folders and file:// repositories of this machine as templates (by default only the store, its remotes and remote git URLs)'
+complete -c factory -n "__fish_factory_using_subcommand worker" -l from -d 'The broker: amqp://user:pass@host:port/vhost, or servicebus:NAME. Read from FACTORY_AMQP_URL when not given, so a password need not be on the command line' -r
+complete -c factory -n "__fish_factory_using_subcommand worker" -l services -d 'The services to serve, comma-separated (default: all)' -r
+complete -c factory -n "__fish_factory_using_subcommand worker" -l concurrency -d 'Commands handled at once' -r
+complete -c factory -n "__fish_factory_using_subcommand worker" -l prefetch -d 'Commands the broker sends ahead per queue' -r
+complete -c factory -n "__fish_factory_using_subcommand worker" -l output-root -d 'Where GenerateScaffold writes (targets are folders below it, never outside it)' -r -F
+complete -c factory -n "__fish_factory_using_subcommand worker" -l max-attempts -d 'Attempts before a failing command goes to the dead-letter queue' -r
+complete -c factory -n "__fish_factory_using_subcommand worker" -l health-interval -d 'Seconds between health lines on stderr' -r
 complete -c factory -n "__fish_factory_using_subcommand worker" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand worker" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand worker" -l offline -d 'Never fetch: take repositories from the clone cache only'
+complete -c factory -n "__fish_factory_using_subcommand worker" -l allow-local-sources -d 'Let commands name folders and file:// repositories of this machine as templates (by default only the store, its remotes and remote git URLs)'
 complete -c factory -n "__fish_factory_using_subcommand worker" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand commands; and not __fish_seen_subcommand_from schema list help" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand commands; and not __fish_seen_subcommand_from schema list help" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
@@ -822,7 +822,6 @@ complete -c factory -n "__fish_factory_using_subcommand commands; and __fish_see
 complete -c factory -n "__fish_factory_using_subcommand commands; and __fish_seen_subcommand_from help" -f -a "schema" -d 'Print the JSON Schema of the command envelope and every payload, or of one type\'s'
 complete -c factory -n "__fish_factory_using_subcommand commands; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the command types with their queues and outcome events'
 complete -c factory -n "__fish_factory_using_subcommand commands; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c factory -n "__fish_factory_using_subcommand search" -l remote -d 'Search this remote only' -r
 complete -c factory -n "__fish_factory_using_subcommand search" -l store -d 'The store folder (default: FACTORY_STORE, the nearest .factory-store/, or the user data folder)' -r -F
 complete -c factory -n "__fish_factory_using_subcommand search" -l tenant -d 'Tenant for events (default: FACTORY_TENANT, then store.yaml); with `events`, a filter (the flag only, not the variable)' -r
 complete -c factory -n "__fish_factory_using_subcommand search" -l project -d 'Project for events (default: FACTORY_PROJECT, then store.yaml)' -r
@@ -832,10 +831,11 @@ complete -c factory -n "__fish_factory_using_subcommand search" -l causation-id 
 complete -c factory -n "__fish_factory_using_subcommand search" -l color -d 'When to colour output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb; CLICOLOR_FORCE=1 colours elsewhere too), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c factory -n "__fish_factory_using_subcommand search" -l plain-http -d 'Speak plain HTTP to the remotes\' registries, whatever their setting'
+complete -c factory -n "__fish_factory_using_subcommand search" -l remote -d 'Search this remote only' -r
 complete -c factory -n "__fish_factory_using_subcommand search" -l json -d 'Print one JSON document to stdout instead of text'
 complete -c factory -n "__fish_factory_using_subcommand search" -s q -l quiet -d 'Print nothing but errors'
 complete -c factory -n "__fish_factory_using_subcommand search" -l offline -d 'Never fetch: take repositories from the clone cache only'
+complete -c factory -n "__fish_factory_using_subcommand search" -l plain-http -d 'Speak plain HTTP to the remotes\' registries, whatever their setting'
 complete -c factory -n "__fish_factory_using_subcommand search" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache remote login logout pull send worker commands search help" -f -a "init" -d 'Create a store (default: the one `factory` would find)'
 complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache remote login logout pull send worker commands search help" -f -a "register" -d 'Register a template folder under its name'
@@ -864,8 +864,6 @@ complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_see
 complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache remote login logout pull send worker commands search help" -f -a "commands" -d 'The command catalog: the types, their queues and their JSON Schemas'
 complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache remote login logout pull send worker commands search help" -f -a "search" -d 'List the templates on the remotes'
 complete -c factory -n "__fish_factory_using_subcommand help; and not __fish_seen_subcommand_from init register version validate publish generate compat upgrade verify list show hash events library completions man store cache remote login logout pull send worker commands search help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from events" -f -a "schema" -d 'Print the JSON Schema of the envelope and every payload, or of one event type\'s payload'
-complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from events" -f -a "push" -d 'Send the events after a target\'s cursor to a broker, in log order'
 complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from library" -f -a "register" -d 'Register a library (and catalog an API client with --api-client --spec)'
 complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from library" -f -a "version" -d 'Record a release with its target frameworks and direct dependencies'
 complete -c factory -n "__fish_factory_using_subcommand help; and __fish_seen_subcommand_from library" -f -a "scan" -d 'Resolve a release\'s dependency graph: conflicts, cycles, advisories; exit 3 with --fail-on'

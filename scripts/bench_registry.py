@@ -11,7 +11,9 @@ with the bytes and requests each push sent (factory's own report) and the blob P
 registry logged; and beside them a reference client (Python's http.client, one kept-alive
 connection per thread, PARALLEL threads as factory keeps requests in flight) doing the same
 blob uploads (POST + PUT each, as CNCF Distribution takes them) and downloads (GET each) of
-as many blobs of the same size: the registry's own cost at that parallelism.
+as many blobs of the same size: the registry's own cost at that parallelism. Every row also
+shows the CPU time the registry process spent on it (read from /proc), which tells a run
+bound by the registry from one bound by its client.
 
 Usage: cargo build --release && python3 scripts/bench_registry.py [--files 1000] [--auth basic|none] [--parallel 8]
        [--storage disk|tmpfs|inmemory]
@@ -92,15 +94,21 @@ def storage_section(work, storage):
     return f"  filesystem:\n    rootdirectory: {root}"
 
 
+def registry_cpu(server):
+    """Seconds of CPU (user + system) the registry process has used so far."""
+    fields = open(f"/proc/{server.pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def puts(work):
     text = open(f"{work}/registry.log").read()
     return sum(1 for line in text.splitlines() if '"PUT /v2/' in line and "/blobs/uploads/" in line)
 
 
-def reference_client(work, host, auth, blobs, parallel):
+def reference_client(work, host, auth, blobs, parallel, registry_cpu):
     """Uploads `blobs` to bench/reference (POST, then PUT to the Location) and reads them
     back (GET), `parallel` threads with a kept-alive HTTPS connection each. Returns the
-    seconds each took."""
+    seconds each took and the registry's CPU seconds (`registry_cpu()`) during each."""
     context = ssl.create_default_context(cafile=f"{work}/ca.pem")
     address, port = host.split(":")
     headers = {}
@@ -146,12 +154,12 @@ def reference_client(work, host, auth, blobs, parallel):
         errors = []
         shares = [blobs[i::parallel] for i in range(parallel)]
         threads = [threading.Thread(target=worker, args=(share, action, errors)) for share in shares]
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), registry_cpu()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        timings.append(time.perf_counter() - started)
+        timings.append((time.perf_counter() - started, registry_cpu() - cpu))
         if errors:
             raise SystemExit(f"the reference client failed: {errors[0]}")
     return timings
@@ -203,6 +211,13 @@ def main():
         for i in range(args.files):
             open(f"{template}/src/f{i:05}.txt", "w").write(f"{{{{ service_name }}}} {i}\n" + "x" * 1000 + "\n")
         rows = []
+
+        def measured(what, step, detail):
+            """Runs `step` (-> seconds, output) and adds its row, with the registry's CPU."""
+            cpu = registry_cpu(server)
+            seconds, out = step()
+            rows.append((what, seconds, registry_cpu(server) - cpu, detail(out)))
+
         for version, changed in (("1.0.0", 0), ("1.1.0", 10)):
             for i in range(changed):
                 open(f"{template}/src/f{i:05}.txt", "w").write(f"changed {i}\n")
@@ -211,25 +226,30 @@ def main():
             run(a, "version", "Bench.Registry", "--from", template, "--version", version)
             run(a, "validate", f"Bench.Registry@{version}")
             before = puts(work)
-            seconds, out = run(a, "publish", f"Bench.Registry@{version}", "--json")
-            pushed = json.loads(out)["pushed"]
-            rows.append((f"publish {version} ({changed or args.files} files new)", seconds,
-                         f"factory CPU {run.cpu * 1000:.0f} ms; {pushed['blobsUploaded']} blobs, {pushed['bytesSent']} bytes, "
-                         f"{pushed['requests']} requests; registry logged {puts(work) - before} blob PUTs"))
+
+            def pushed(out):
+                pushed = json.loads(out)["pushed"]
+                return (f"factory CPU {run.cpu * 1000:.0f} ms; {pushed['blobsUploaded']} blobs, {pushed['bytesSent']} bytes, "
+                        f"{pushed['requests']} requests; registry logged {puts(work) - before} blob PUTs")
+            measured(f"publish {version} ({changed or args.files} files new)",
+                     lambda: run(a, "publish", f"Bench.Registry@{version}", "--json"), pushed)
         b = store_env(work, "b", host, args.auth)
-        seconds, out = run(b, "generate", "Bench.Registry", "-o", f"{work}/out1", "--defaults", "--json")
-        rows.append(("generate on a fresh store (pull + render)", seconds,
-                     f"factory CPU {run.cpu * 1000:.0f} ms; {json.loads(out)['contentHash']}"))
-        seconds, out = run(b, "generate", "Bench.Registry", "-o", f"{work}/out2", "--defaults", "--json")
-        rows.append(("generate again (local)", seconds, json.loads(out)["contentHash"]))
+        measured("generate on a fresh store (pull + render)",
+                 lambda: run(b, "generate", "Bench.Registry", "-o", f"{work}/out1", "--defaults", "--json"),
+                 lambda out: f"factory CPU {run.cpu * 1000:.0f} ms; {json.loads(out)['contentHash']}")
+        measured("generate again (local)",
+                 lambda: run(b, "generate", "Bench.Registry", "-o", f"{work}/out2", "--defaults", "--json"),
+                 lambda out: json.loads(out)["contentHash"])
         blobs = [f"reference {i}\n".encode() + b"x" * 1000 + b"\n" for i in range(args.files)]
-        up, down = reference_client(work, host, args.auth, blobs, args.parallel)
-        rows.append((f"reference client: upload {args.files} blobs", up,
+        (up, up_cpu), (down, down_cpu) = reference_client(work, host, args.auth, blobs, args.parallel,
+                                                          lambda: registry_cpu(server))
+        rows.append((f"reference client: upload {args.files} blobs", up, up_cpu,
                      f"POST + PUT each, {args.parallel} connections"))
-        rows.append((f"reference client: download {args.files} blobs", down,
+        rows.append((f"reference client: download {args.files} blobs", down, down_cpu,
                      f"GET each, {args.parallel} connections"))
-        for what, seconds, detail in rows:
-            print(f"{what:45} {seconds * 1000:8.0f} ms   {detail}")
+        print(f"{'':45} {'wall':>8}      {'registry CPU':>12}")
+        for what, seconds, cpu, detail in rows:
+            print(f"{what:45} {seconds * 1000:8.0f} ms   {cpu * 1000:8.0f} ms   {detail}")
     finally:
         server.terminate()
         server.wait()

@@ -21,6 +21,17 @@ pub struct Cli {
     pub(crate) command: Command,
 }
 
+impl Cli {
+    /// The whole command line with every subcommand's arguments in it, for what reads the
+    /// definition (completions, the man page, its tests) rather than parses one command line:
+    /// parsing adds a subcommand's arguments only when that subcommand is run.
+    pub(crate) fn definition() -> clap::Command {
+        let mut command = <Cli as clap::CommandFactory>::command();
+        command.build();
+        command
+    }
+}
+
 /// Options every subcommand takes.
 #[derive(Debug, clap::Args)]
 pub(crate) struct GlobalArgs {
@@ -104,7 +115,8 @@ pub(crate) struct GlobalArgs {
     pub(crate) color: super::color::ColorWhen,
 }
 
-/// Where in a repository a template is: the options every command that takes a source has.
+// Where in a repository a template is: the options every command that takes a source has
+// (a plain comment: see `Command`).
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct RepoArgs {
     /// The branch, tag or commit of a repository source (same as URL#REF).
@@ -115,7 +127,13 @@ pub(crate) struct RepoArgs {
     pub(crate) directory: Option<String>,
 }
 
+// Each subcommand's arguments are added when it is the one run (`defer`): building every
+// command's arguments at start-up took most of the time `factory --version` spent in clap.
+// A deferred `Args` struct's doc comment would then replace the variant's as the command's
+// description, so those structs carry plain comments (`committed_contracts_are_current`
+// catches one that does not: the completions and man page would change).
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub(crate) enum Command {
     /// Create a store (default: the one `factory` would find).
     #[command(

@@ -7,6 +7,7 @@ use crate::git::fetch;
 
 /// Subcommands of `cache`.
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub(crate) enum CacheCommand {
     /// List the cached repositories.
     List,

@@ -10,7 +10,7 @@ use crate::app::compat::EvaluateCompatibility;
 use crate::compat::Evaluation;
 use crate::error::{Error, Result};
 
-/// Arguments of `compat`.
+// Arguments of `compat`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct CompatArgs {
     /// Templates: NAME or NAME@VERSION (default version: the latest published).

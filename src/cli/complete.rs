@@ -124,7 +124,7 @@ pub(crate) fn parameters(current: &std::ffi::OsStr) -> Vec<CompletionCandidate> 
 fn template_on_line() -> Option<String> {
     let words: Vec<String> = std::env::args().skip_while(|a| a != "--").skip(2).collect();
     let at = words.iter().position(|w| w == "generate")?;
-    let command = <super::args::Cli as clap::CommandFactory>::command();
+    let command = super::args::Cli::definition();
     let generate = command.find_subcommand("generate")?;
     let takes_value = |word: &str| {
         let arguments = || generate.get_arguments().chain(command.get_arguments());

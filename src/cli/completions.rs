@@ -1,14 +1,13 @@
 //! `factory completions SHELL` and `factory man`: shell completions and the man page,
 //! generated from the command-line definition (so they never drift from it).
 
-use clap::CommandFactory;
 use clap_complete::Shell;
 
 use super::Cli;
 
 /// The completion script for `shell`.
 pub fn script(shell: Shell) -> Vec<u8> {
-    let mut command = Cli::command();
+    let mut command = Cli::definition();
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut command, "factory", &mut out);
     out
@@ -17,7 +16,7 @@ pub fn script(shell: Shell) -> Vec<u8> {
 /// The man page (roff).
 pub fn man_page() -> Vec<u8> {
     let mut out = Vec::new();
-    clap_mangen::Man::new(Cli::command())
+    clap_mangen::Man::new(Cli::definition())
         .render(&mut out)
         .expect("rendering to memory cannot fail");
     out

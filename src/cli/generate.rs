@@ -9,7 +9,7 @@ use crate::app::generate::{GenerateReport, GenerateScaffold, ScaffoldTarget};
 use crate::error::Result;
 use crate::template::answers;
 
-/// Arguments of `generate`.
+// Arguments of `generate`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct GenerateArgs {
     /// NAME[@VERSION] in the store, a template folder, or a git URL[#REF].

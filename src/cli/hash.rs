@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use super::{App, out};
 use crate::error::Result;
 
-/// Arguments of `hash`.
+// Arguments of `hash`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct HashArgs {
     /// The folder to hash.

@@ -6,7 +6,7 @@ use super::{App, out};
 use crate::error::Result;
 use crate::store::Store;
 
-/// Arguments of `init`.
+// Arguments of `init`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct InitArgs {
     /// Where to create the store (default: the store `factory` would find).

@@ -6,7 +6,7 @@ use crate::domain::commands::Bump;
 use crate::error::Result;
 use crate::template::manifest::Category;
 
-/// Arguments of `register`.
+// Arguments of `register`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct RegisterArgs {
     /// The template folder (holding template.yaml), or a git URL[#REF].
@@ -27,7 +27,7 @@ pub(crate) struct RegisterArgs {
     repo: crate::cli::RepoArgs,
 }
 
-/// Arguments of `version`.
+// Arguments of `version`.
 #[derive(Debug, clap::Args)]
 #[command(group = clap::ArgGroup::new("number").required(true).args(["version", "bump"]))]
 pub(crate) struct VersionArgs {
@@ -47,7 +47,7 @@ pub(crate) struct VersionArgs {
     repo: crate::cli::RepoArgs,
 }
 
-/// Arguments of `publish`.
+// Arguments of `publish`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct PublishArgs {
     /// TEMPLATE@VERSION to publish.

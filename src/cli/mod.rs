@@ -172,7 +172,7 @@ impl App {
 /// Runs the command line; the process's exit code.
 pub fn run() -> ExitCode {
     // `COMPLETE=bash factory …`: the shell asks for completions; answer and exit.
-    clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command).complete();
+    clap_complete::CompleteEnv::with_factory(Cli::definition).complete();
     let parsed = parse();
     let (cli, (tenant_flag, correlation_flag, store_flag)) = match parsed {
         Ok(parsed) => parsed,

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 
 /// Subcommands of `remote`.
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub(crate) enum RemoteCommand {
     /// Add a registry remote: oci://HOST[:PORT]/NAMESPACE.
     Add {
@@ -37,7 +38,7 @@ pub(crate) enum RemoteCommand {
     },
 }
 
-/// Arguments of `login`.
+// Arguments of `login`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct LoginArgs {
     /// The registry host (`ghcr.io`, `127.0.0.1:5000`).
@@ -53,7 +54,7 @@ pub(crate) struct LoginArgs {
     plain_http: bool,
 }
 
-/// Arguments of `pull`.
+// Arguments of `pull`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct PullArgs {
     /// REMOTE/TEMPLATE[@VERSION] (default version: the newest).
@@ -63,7 +64,7 @@ pub(crate) struct PullArgs {
     plain_http: bool,
 }
 
-/// Arguments of `search`.
+// Arguments of `search`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct SearchArgs {
     /// A word to find in names, titles, descriptions and tags (default: everything).

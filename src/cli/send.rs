@@ -12,7 +12,7 @@ use crate::app::worker::{self, SendCommand};
 use crate::domain::events::DomainEvent;
 use crate::error::{Error, Result};
 
-/// Arguments of `send`.
+// Arguments of `send`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct SendArgs {
     /// The command type (VerbNoun), e.g. GenerateScaffold.

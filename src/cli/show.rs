@@ -6,7 +6,7 @@ use crate::domain::commands;
 use crate::domain::state::{Template, TemplateVersion};
 use crate::error::Result;
 
-/// Arguments of `show`.
+// Arguments of `show`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ShowArgs {
     /// TEMPLATE or TEMPLATE@VERSION in the store, or a template folder, zip or git URL[#REF].

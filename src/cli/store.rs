@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 
 /// Subcommands of `store`.
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub(crate) enum StoreCommand {
     /// Re-hash every object and compare the projections with a full replay; exit 3 on problems.
     Check,

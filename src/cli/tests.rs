@@ -1,10 +1,8 @@
 //! The command-line definition itself: consistent, and every command and flag explained.
 
-use clap::CommandFactory;
-
 #[test]
 fn command_line_definition_is_consistent() {
-    crate::cli::Cli::command().debug_assert();
+    crate::cli::Cli::definition().debug_assert();
 }
 
 #[test]
@@ -23,7 +21,7 @@ fn every_command_and_flag_says_what_it_does() {
             walk(sub, &format!("{path} {}", sub.get_name()), missing);
         }
     }
-    let command = crate::cli::Cli::command();
+    let command = crate::cli::Cli::definition();
     let mut missing = Vec::new();
     walk(&command, "factory", &mut missing);
     for sub in command

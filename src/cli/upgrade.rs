@@ -13,7 +13,7 @@ use crate::app::upgrade::{PlanTemplateUpgrade, UpgradeReport};
 use crate::error::Result;
 use crate::upgrade::plan::ConflictStyle;
 
-/// Arguments of `upgrade`: a project factory, copier or cruft generated.
+// Arguments of `upgrade`: a project factory, copier or cruft generated.
 #[derive(Debug, clap::Args)]
 pub(crate) struct UpgradeArgs {
     /// The generated project (default: the current folder): its .factory/scaffold.yaml, or

@@ -8,7 +8,7 @@ use crate::app::validate::{ValidateTemplate, Validated, ValidationSource, valida
 use crate::domain::events::{CheckOutcome, CheckStatus};
 use crate::error::Result;
 
-/// Arguments of `validate`.
+// Arguments of `validate`.
 #[derive(Debug, clap::Args)]
 #[command(group = clap::ArgGroup::new("what").required(true).args(["template", "path"]))]
 pub(crate) struct ValidateArgs {

@@ -8,7 +8,7 @@ use super::{App, out};
 use crate::error::{Error, Result};
 use crate::generate::verify;
 
-/// Arguments of `verify`.
+// Arguments of `verify`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct VerifyArgs {
     /// The generated project (default: the current folder).

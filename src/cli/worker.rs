@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::queue::worker::{Health, Processed, WorkerOptions};
 use crate::queue::{catalog, envelope};
 
-/// Arguments of `worker`.
+// Arguments of `worker`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct WorkerArgs {
     /// The broker: amqp://user:pass@host:port/vhost, or servicebus:NAME. Read from
@@ -50,6 +50,7 @@ pub(crate) struct WorkerArgs {
 
 /// Subcommands of `commands`.
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub(crate) enum CommandsCommand {
     /// Print the JSON Schema of the command envelope and every payload, or of one type's.
     Schema {

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::events::query::{Filter, Query, Since};
 use crate::events::schema;
 
-/// Arguments of `events`.
+// Arguments of `events`.
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
 pub(crate) struct EventsArgs {
@@ -52,6 +52,7 @@ pub(super) enum Format {
 }
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 enum EventsCommand {
     /// Print the JSON Schema of the envelope and every payload, or of one event type's payload.
     Schema {
@@ -62,7 +63,7 @@ enum EventsCommand {
     Push(PushArgs),
 }
 
-/// Arguments of `events push`.
+// Arguments of `events push`.
 #[derive(Debug, clap::Args)]
 #[command(group = clap::ArgGroup::new("what").required(true).args(["to", "status"]))]
 pub(crate) struct PushArgs {

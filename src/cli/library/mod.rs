@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 
 /// Subcommands of `library`.
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub(crate) enum LibraryCommand {
     /// Register a library (and catalog an API client with --api-client --spec).
     Register(RegisterArgs),
@@ -32,7 +33,7 @@ pub(crate) enum LibraryCommand {
     Advise(AdviseArgs),
 }
 
-/// Arguments of `library register`.
+// Arguments of `library register`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct RegisterArgs {
     /// The package name.
@@ -57,7 +58,7 @@ pub(crate) struct RegisterArgs {
     client_name: Option<String>,
 }
 
-/// Arguments of `library version`.
+// Arguments of `library version`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct VersionArgs {
     /// The library.
@@ -89,7 +90,7 @@ pub(super) enum ScanFormat {
     Dot,
 }
 
-/// Arguments of `library scan`.
+// Arguments of `library scan`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ScanArgs {
     /// NAME@VERSION.
@@ -106,7 +107,7 @@ pub(crate) struct ScanArgs {
     format: ScanFormat,
 }
 
-/// Arguments of `library publish`.
+// Arguments of `library publish`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct PublishArgs {
     /// NAME@VERSION.
@@ -123,7 +124,7 @@ pub(crate) struct PublishArgs {
     api_key_env: String,
 }
 
-/// Arguments of `library advise`.
+// Arguments of `library advise`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct AdviseArgs {
     /// A generated project (default: the current folder).
