@@ -13,7 +13,9 @@ connection per thread, PARALLEL threads as factory keeps requests in flight) doi
 blob uploads (POST + PUT each, as CNCF Distribution takes them) and downloads (GET each) of
 as many blobs of the same size: the registry's own cost at that parallelism. Every row also
 shows the CPU time the registry process spent on it (read from /proc), which tells a run
-bound by the registry from one bound by its client.
+bound by the registry from one bound by its client. The registry inherits this script's
+environment: `GOGC=400 python3 scripts/bench_registry.py …` runs it with a lazier garbage
+collector, which shows how much of a run's time is the registry's own.
 
 Usage: cargo build --release && python3 scripts/bench_registry.py [--files 1000] [--auth basic|none] [--parallel 8]
        [--storage disk|tmpfs|inmemory]
