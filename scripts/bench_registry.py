@@ -107,10 +107,10 @@ def puts(work):
     return sum(1 for line in text.splitlines() if '"PUT /v2/' in line and "/blobs/uploads/" in line)
 
 
-def reference_client(work, host, auth, blobs, parallel, registry_cpu):
+def reference_client(work, host, auth, blobs, parallel, server_cpu):
     """Uploads `blobs` to bench/reference (POST, then PUT to the Location) and reads them
     back (GET), `parallel` threads with a kept-alive HTTPS connection each. Returns the
-    seconds each took and the registry's CPU seconds (`registry_cpu()`) during each."""
+    seconds each took and the registry's CPU seconds (`server_cpu()`) during each."""
     context = ssl.create_default_context(cafile=f"{work}/ca.pem")
     address, port = host.split(":")
     headers = {}
@@ -156,12 +156,12 @@ def reference_client(work, host, auth, blobs, parallel, registry_cpu):
         errors = []
         shares = [blobs[i::parallel] for i in range(parallel)]
         threads = [threading.Thread(target=worker, args=(share, action, errors)) for share in shares]
-        started, cpu = time.perf_counter(), registry_cpu()
+        started, cpu = time.perf_counter(), server_cpu()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        timings.append((time.perf_counter() - started, registry_cpu() - cpu))
+        timings.append((time.perf_counter() - started, server_cpu() - cpu))
         if errors:
             raise SystemExit(f"the reference client failed: {errors[0]}")
     return timings
@@ -230,9 +230,9 @@ def main():
             before = puts(work)
 
             def pushed(out):
-                pushed = json.loads(out)["pushed"]
-                return (f"factory CPU {run.cpu * 1000:.0f} ms; {pushed['blobsUploaded']} blobs, {pushed['bytesSent']} bytes, "
-                        f"{pushed['requests']} requests; registry logged {puts(work) - before} blob PUTs")
+                report = json.loads(out)["pushed"]
+                return (f"factory CPU {run.cpu * 1000:.0f} ms; {report['blobsUploaded']} blobs, {report['bytesSent']} bytes, "
+                        f"{report['requests']} requests; registry logged {puts(work) - before} blob PUTs")
             measured(f"publish {version} ({changed or args.files} files new)",
                      lambda: run(a, "publish", f"Bench.Registry@{version}", "--json"), pushed)
         b = store_env(work, "b", host, args.auth)
