@@ -531,10 +531,10 @@ impl<R: Read, W: Write> PipeAsker<R, W> {
             .map(
                 |c| match param.disabled_choices.iter().find(|(v, _)| v == c) {
                     Some((_, why)) => Some(why.clone()),
+                    None if param.copier_type.is_some() => None,
                     None => param
                         .choice_validators
                         .iter()
-                        .filter(|_| param.copier_type.is_none())
                         .any(|(v, _)| params::same_choice(v, c))
                         .then(|| check(c).err())
                         .flatten(),

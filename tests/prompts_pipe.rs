@@ -753,6 +753,31 @@ fn disabled_choices_and_templated_labels_show_as_copier_shows_them() {
     );
 }
 
+/// A choice validator that does not render stops the question with what went wrong, before
+/// anything is written.
+#[test]
+fn a_choice_validator_that_does_not_render_is_refused_before_anything_is_written() {
+    let env = Env::new();
+    let template = env.template(
+        "broken-validator",
+        &[
+            (
+                "copier.yml",
+                "iac:\n    type: str\n    choices:\n        Terraform:\n            value: tf\n            validator: \"{{ cloud.region }}\"\n",
+            ),
+            ("iac.txt.jinja", "{{ iac }}\n"),
+        ],
+    );
+    let run = generate(&env, &template, "ours", b"\n");
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains("parameter `iac`: validator failed:"),
+        "{}",
+        run.stderr
+    );
+    assert!(!env.path("ours").exists());
+}
+
 /// A copier `type` that names no type is refused in copier's words: when it is no template,
 /// as the template is read; when it renders to no type, as the question comes.
 #[test]

@@ -1,6 +1,8 @@
 //! Answers: the values of a template's parameters, from what the user gave and from
 //! defaults (which may be expressions over earlier answers), each checked the same way.
 
+use std::borrow::Cow;
+
 use minijinja::Environment;
 use serde_json::{Map, Value};
 
@@ -251,37 +253,6 @@ pub fn resolve_with(
             }
         };
         let param = &*asked_now;
-        // copier's choices whose validator renders a message are disabled: not valid answers,
-        // and choosing one is refused with that message.
-        let with_disabled;
-        let param = if param.copier_type.is_some() && !param.choice_validators.is_empty() {
-            let mut disabled = Vec::new();
-            for (choice, validator) in &param.choice_validators {
-                match crate::bounded::render_str_bounded(env, validator, &ctx) {
-                    Ok(message) if message.trim().is_empty() => {}
-                    Ok(message) => disabled.push((choice.clone(), message.trim().to_string())),
-                    Err(e) => {
-                        problems.push(format!("parameter `{}`: validator failed: {e}", param.name));
-                    }
-                }
-            }
-            with_disabled = Parameter {
-                disabled_choices: disabled,
-                ..param.clone()
-            };
-            &with_disabled
-        } else {
-            param
-        };
-        // What copier shows may be templates over earlier answers too.
-        let rendered_asking;
-        let param = match shown_rendered(manifest, env, param, &ctx) {
-            Some(rendered) => {
-                rendered_asking = rendered;
-                &rendered_asking
-            }
-            None => param,
-        };
         let default = param.default.as_ref().map(|default| {
             if default
                 .as_str()
@@ -415,34 +386,55 @@ pub fn resolve_with(
     }
 }
 
-/// The parameter with its help, `multiline` and `placeholder` rendered over the answers so
-/// far, when any of them is a template (copier renders them); `None` when none is.
-fn shown_rendered(
+/// The question's help, `multiline` and `placeholder` rendered over the answers so far where
+/// they are templates (copier renders them; one that does not render is shown as written).
+fn render_shown(
     manifest: &Manifest,
     env: &Environment<'static>,
-    param: &Parameter,
     ctx: &minijinja::Value,
-) -> Option<Parameter> {
+    question: &mut Cow<'_, Parameter>,
+) {
     let render = |text: &Option<String>| match text {
         Some(t) if manifest.is_template_text(t) => Some(
             crate::bounded::render_str_bounded(env, t, ctx.clone()).unwrap_or_else(|_| t.clone()),
         ),
         _ => None,
     };
-    let asking = &param.asking;
     let (help, multiline, placeholder) = (
-        render(&param.help),
-        render(&asking.multiline),
-        render(&asking.placeholder),
+        render(&question.help),
+        render(&question.asking.multiline),
+        render(&question.asking.placeholder),
     );
     if help.is_none() && multiline.is_none() && placeholder.is_none() {
-        return None;
+        return;
     }
-    let mut rendered = param.clone();
-    rendered.help = help.or(rendered.help);
-    rendered.asking.multiline = multiline.or(rendered.asking.multiline);
-    rendered.asking.placeholder = placeholder.or(rendered.asking.placeholder);
-    Some(rendered)
+    let question = question.to_mut();
+    question.help = help.or(question.help.take());
+    question.asking.multiline = multiline.or(question.asking.multiline.take());
+    question.asking.placeholder = placeholder.or(question.asking.placeholder.take());
+}
+
+/// copier's choices whose validator renders a message, kept as disabled: not valid answers,
+/// and choosing one is refused with that message.
+fn disable_choices(
+    env: &Environment<'static>,
+    ctx: &minijinja::Value,
+    question: &mut Cow<'_, Parameter>,
+) -> Result<(), String> {
+    if question.copier_type.is_none() || question.choice_validators.is_empty() {
+        return Ok(());
+    }
+    let mut disabled = Vec::new();
+    for (choice, validator) in &question.choice_validators {
+        let message = crate::bounded::render_str_bounded(env, validator, ctx)
+            .map_err(|e| format!("validator failed: {e}"))?;
+        let message = message.trim();
+        if !message.is_empty() {
+            disabled.push((choice.clone(), message.to_string()));
+        }
+    }
+    question.to_mut().disabled_choices = disabled;
+    Ok(())
 }
 
 /// Whether a value has a template string anywhere inside it (keys of mappings included).
@@ -459,18 +451,19 @@ fn holds_expression(manifest: &Manifest, value: &Value) -> bool {
 
 /// The question as it is put now, rendered over the answers so far where it is written as
 /// templates: copier's `type`, the choices and their labels (cookiecutter's and copier's),
-/// and copier's choices written as one template, read as YAML once rendered.
+/// copier's choices written as one template (read as YAML once rendered), the choices its
+/// validators disable, and what it shows (help, `multiline`, `placeholder`).
 fn question_now<'p>(
     manifest: &Manifest,
     env: &Environment<'static>,
     ctx: &minijinja::Value,
     param: &'p Parameter,
-) -> Result<std::borrow::Cow<'p, Parameter>, String> {
-    let mut question = std::borrow::Cow::Borrowed(param);
+) -> Result<Cow<'p, Parameter>, String> {
+    let mut question = Cow::Borrowed(param);
     if let Some(text) = &param.type_template {
         let name = crate::bounded::render_str_bounded(env, text, ctx)
             .map_err(|e| format!("type `{text}` failed: {e}"))?;
-        question = std::borrow::Cow::Owned(super::copier::typed_as(&question, &name)?);
+        question = Cow::Owned(super::copier::typed_as(&question, &name)?);
     }
     let labels = &param.asking.labels;
     if let Some(choices) = &param.choices
@@ -493,6 +486,8 @@ fn question_now<'p>(
         question.choice_validators = validators;
         question.asking.labels = super::copier::labels_of(&value);
     }
+    disable_choices(env, ctx, &mut question)?;
+    render_shown(manifest, env, ctx, &mut question);
     Ok(question)
 }
 
