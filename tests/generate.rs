@@ -748,3 +748,49 @@ fn the_earliest_failing_file_is_named_whichever_writer_meets_it() {
         assert!(!env.path(&out).exists());
     }
 }
+
+/// A file's permission bits are the template file's own whatever the umask: kept as created
+/// where the umask takes none of them, set again where it took some (`umask 077` narrows
+/// every mode below; `umask 022` only the group-writable one).
+#[test]
+fn modes_are_the_template_files_own_under_any_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    let template = env.template(
+        "t",
+        &[
+            (
+                "template.yaml",
+                "name: t\ncategory: service\nparameters:\n  - name: n\n    default: x\n",
+            ),
+            ("plain.txt", "{{ n }}\n"),
+            ("run.sh", "echo {{ n }}\n"),
+            ("shared.txt", "{{ n }}\n"),
+            ("private.txt", "{{ n }}\n"),
+        ],
+    );
+    let modes = [
+        ("plain.txt", 0o644),
+        ("run.sh", 0o755),
+        ("shared.txt", 0o664),
+        ("private.txt", 0o600),
+    ];
+    for (file, mode) in modes {
+        std::fs::set_permissions(template.join(file), std::fs::Permissions::from_mode(mode))
+            .unwrap();
+    }
+    for umask in ["077", "022", "000"] {
+        let out = format!("out-{umask}");
+        let script = format!("umask {umask} && exec \"$F\" generate t -o {out} --defaults --quiet");
+        let status = env.program("sh").args(["-c", &script]).status().unwrap();
+        assert!(status.success(), "umask {umask}");
+        for (file, mode) in modes {
+            let written = std::fs::metadata(env.path(&format!("{out}/{file}")))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o7777;
+            assert_eq!(written, mode, "{file} under umask {umask}");
+        }
+    }
+}

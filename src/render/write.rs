@@ -174,6 +174,9 @@ struct Root<'p> {
     path: &'p Path,
     #[cfg(unix)]
     fd: std::os::fd::OwnedFd,
+    /// Read once, before the threads that write start.
+    #[cfg(unix)]
+    umask: Option<u32>,
 }
 
 impl<'p> Root<'p> {
@@ -183,7 +186,11 @@ impl<'p> Root<'p> {
             use rustix::fs::{Mode, OFlags};
             let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
             let fd = rustix::fs::open(path, flags, Mode::empty())?;
-            Ok(Root { path, fd })
+            Ok(Root {
+                path,
+                fd,
+                umask: current_umask(),
+            })
         }
         #[cfg(not(unix))]
         Ok(Root { path })
@@ -210,26 +217,45 @@ impl<'p> Root<'p> {
         self.path.join(rel).is_dir()
     }
 
-    /// Creates the new file `rel` (never one that exists).
-    fn create_file(&self, rel: &str, executable: bool) -> std::io::Result<fs::File> {
+    /// Creates the new file `rel` (never one that exists) with the permission bits `mode`,
+    /// less those the umask takes away.
+    fn create_file(&self, rel: &str, mode: u32) -> std::io::Result<fs::File> {
         #[cfg(unix)]
         {
             use rustix::fs::{Mode, OFlags};
             let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC;
-            let mode = Mode::from_raw_mode(if executable { 0o755 } else { 0o644 });
             Ok(fs::File::from(rustix::fs::openat(
-                &self.fd, rel, flags, mode,
+                &self.fd,
+                rel,
+                flags,
+                Mode::from_raw_mode(mode),
             )?))
         }
         #[cfg(not(unix))]
         {
-            let _ = executable;
+            let _ = mode;
             OpenOptions::new()
                 .write(true)
                 .create_new(true)
                 .open(self.path.join(rel))
         }
     }
+
+    /// Whether a file created with `mode` may have lost bits of it to the umask.
+    #[cfg(unix)]
+    fn narrows(&self, mode: u32) -> bool {
+        self.umask.is_none_or(|umask| mode & umask != 0)
+    }
+}
+
+/// The process's umask, read without setting it (which `umask(2)` would do, racing the
+/// threads that write files): Linux shows it in `/proc/self/status` since 4.7. `None` where
+/// it cannot be read.
+#[cfg(unix)]
+fn current_umask() -> Option<u32> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    let value = status.lines().find_map(|l| l.strip_prefix("Umask:"))?;
+    u32::from_str_radix(value.trim(), 8).ok()
 }
 
 fn write_one(
@@ -245,14 +271,16 @@ fn write_one(
         RenderProblem::Read(format!("cannot {action} {}: {e}", target.display()))
     };
     let source = &renderer.files().files[file.index];
+    let default_mode = if source.executable { 0o755 } else { 0o644 };
     let mut out = root
-        .create_file(&planned.path, source.executable)
+        .create_file(&planned.path, source.mode.unwrap_or(default_mode))
         .map_err(|e| io("create", e))?;
     out.write_all(&bytes).map_err(|e| io("write", e))?;
     // The template file's own bits, exactly (the umask does not narrow them), as copier's
-    // chmod and cookiecutter's copymode give them.
+    // chmod and cookiecutter's copymode give them: set again when the umask took some away
+    // at creation (one system call per file saved under the usual 022).
     #[cfg(unix)]
-    if let Some(mode) = source.mode {
+    if let Some(mode) = source.mode.filter(|&mode| root.narrows(mode)) {
         use std::os::unix::fs::PermissionsExt;
         out.set_permissions(fs::Permissions::from_mode(mode))
             .map_err(|e| io("set the mode of", e))?;

@@ -69,13 +69,28 @@ impl SourceFile {
     }
 }
 
-/// A file's bytes, its size known from the listing: no `stat` before the read, as
-/// `fs::read` makes for its size hint (one system call per file of a large template). A file
-/// that changed size since is read whole all the same.
+/// A file's bytes, its size known from the listing: read straight into a buffer of that size
+/// and one byte more, so the second `read` that finds the end is the only other system call
+/// (`fs::read` and `File::read_to_end` ask `fstat` and `lseek` first for their size hint: two
+/// more per file of a large template). A file that changed size since is read whole all the
+/// same.
 fn read_sized(path: &Path, size: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
-    fs::File::open(path)?.read_to_end(&mut bytes)?;
+    let mut file = fs::File::open(path)?;
+    let mut bytes = vec![0; usize::try_from(size).unwrap_or(0).saturating_add(1)];
+    let mut filled = 0;
+    loop {
+        if filled == bytes.len() {
+            bytes.resize(filled * 2, 0);
+        }
+        match file.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(read) => filled += read,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    bytes.truncate(filled);
     Ok(bytes)
 }
 
