@@ -174,7 +174,7 @@ struct Root<'p> {
     path: &'p Path,
     #[cfg(unix)]
     fd: std::os::fd::OwnedFd,
-    /// Read once, before the threads that write start.
+    /// The umask, read once per plan written (`None`: unknown, so every mode is set again).
     #[cfg(unix)]
     umask: Option<u32>,
 }

@@ -419,3 +419,21 @@ fn lexical(path: &Path) -> PathBuf {
     }
     at.iter().collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::read_sized;
+
+    #[test]
+    fn a_file_is_read_whole_whatever_size_the_listing_gave() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let text = b"0123456789".repeat(1000);
+        std::fs::write(&path, &text).unwrap();
+        for listed in [0, 1, 9_999, 10_000, 10_001, 50_000] {
+            assert_eq!(read_sized(&path, listed).unwrap(), text, "listed {listed}");
+        }
+        std::fs::write(&path, b"").unwrap();
+        assert!(read_sized(&path, 10).unwrap().is_empty());
+    }
+}
