@@ -235,8 +235,17 @@ _factory() {
             factory__subcmd__help__subcmd__cache,clean)
                 cmd="factory__subcmd__help__subcmd__cache__subcmd__clean"
                 ;;
+            factory__subcmd__help__subcmd__cache,clean)
+                cmd="factory__subcmd__help__subcmd__cache__subcmd__clean"
+                ;;
             factory__subcmd__help__subcmd__cache,list)
                 cmd="factory__subcmd__help__subcmd__cache__subcmd__list"
+                ;;
+            factory__subcmd__help__subcmd__cache,list)
+                cmd="factory__subcmd__help__subcmd__cache__subcmd__list"
+                ;;
+            factory__subcmd__help__subcmd__commands,list)
+                cmd="factory__subcmd__help__subcmd__commands__subcmd__list"
                 ;;
             factory__subcmd__help__subcmd__commands,list)
                 cmd="factory__subcmd__help__subcmd__commands__subcmd__list"
@@ -244,8 +253,23 @@ _factory() {
             factory__subcmd__help__subcmd__commands,schema)
                 cmd="factory__subcmd__help__subcmd__commands__subcmd__schema"
                 ;;
+            factory__subcmd__help__subcmd__commands,schema)
+                cmd="factory__subcmd__help__subcmd__commands__subcmd__schema"
+                ;;
+            factory__subcmd__help__subcmd__events,push)
+                cmd="factory__subcmd__help__subcmd__events__subcmd__push"
+                ;;
+            factory__subcmd__help__subcmd__events,schema)
+                cmd="factory__subcmd__help__subcmd__events__subcmd__schema"
+                ;;
             factory__subcmd__help__subcmd__library,advise)
                 cmd="factory__subcmd__help__subcmd__library__subcmd__advise"
+                ;;
+            factory__subcmd__help__subcmd__library,advise)
+                cmd="factory__subcmd__help__subcmd__library__subcmd__advise"
+                ;;
+            factory__subcmd__help__subcmd__library,list)
+                cmd="factory__subcmd__help__subcmd__library__subcmd__list"
                 ;;
             factory__subcmd__help__subcmd__library,list)
                 cmd="factory__subcmd__help__subcmd__library__subcmd__list"
@@ -253,8 +277,17 @@ _factory() {
             factory__subcmd__help__subcmd__library,publish)
                 cmd="factory__subcmd__help__subcmd__library__subcmd__publish"
                 ;;
+            factory__subcmd__help__subcmd__library,publish)
+                cmd="factory__subcmd__help__subcmd__library__subcmd__publish"
+                ;;
             factory__subcmd__help__subcmd__library,register)
                 cmd="factory__subcmd__help__subcmd__library__subcmd__register"
+                ;;
+            factory__subcmd__help__subcmd__library,register)
+                cmd="factory__subcmd__help__subcmd__library__subcmd__register"
+                ;;
+            factory__subcmd__help__subcmd__library,scan)
+                cmd="factory__subcmd__help__subcmd__library__subcmd__scan"
                 ;;
             factory__subcmd__help__subcmd__library,scan)
                 cmd="factory__subcmd__help__subcmd__library__subcmd__scan"
@@ -262,8 +295,17 @@ _factory() {
             factory__subcmd__help__subcmd__library,show)
                 cmd="factory__subcmd__help__subcmd__library__subcmd__show"
                 ;;
+            factory__subcmd__help__subcmd__library,show)
+                cmd="factory__subcmd__help__subcmd__library__subcmd__show"
+                ;;
             factory__subcmd__help__subcmd__library,version)
                 cmd="factory__subcmd__help__subcmd__library__subcmd__version"
+                ;;
+            factory__subcmd__help__subcmd__library,version)
+                cmd="factory__subcmd__help__subcmd__library__subcmd__version"
+                ;;
+            factory__subcmd__help__subcmd__remote,add)
+                cmd="factory__subcmd__help__subcmd__remote__subcmd__add"
                 ;;
             factory__subcmd__help__subcmd__remote,add)
                 cmd="factory__subcmd__help__subcmd__remote__subcmd__add"
@@ -271,14 +313,29 @@ _factory() {
             factory__subcmd__help__subcmd__remote,list)
                 cmd="factory__subcmd__help__subcmd__remote__subcmd__list"
                 ;;
+            factory__subcmd__help__subcmd__remote,list)
+                cmd="factory__subcmd__help__subcmd__remote__subcmd__list"
+                ;;
+            factory__subcmd__help__subcmd__remote,remove)
+                cmd="factory__subcmd__help__subcmd__remote__subcmd__remove"
+                ;;
             factory__subcmd__help__subcmd__remote,remove)
                 cmd="factory__subcmd__help__subcmd__remote__subcmd__remove"
                 ;;
             factory__subcmd__help__subcmd__store,check)
                 cmd="factory__subcmd__help__subcmd__store__subcmd__check"
                 ;;
+            factory__subcmd__help__subcmd__store,check)
+                cmd="factory__subcmd__help__subcmd__store__subcmd__check"
+                ;;
             factory__subcmd__help__subcmd__store,gc)
                 cmd="factory__subcmd__help__subcmd__store__subcmd__gc"
+                ;;
+            factory__subcmd__help__subcmd__store,gc)
+                cmd="factory__subcmd__help__subcmd__store__subcmd__gc"
+                ;;
+            factory__subcmd__help__subcmd__store,rebuild)
+                cmd="factory__subcmd__help__subcmd__store__subcmd__rebuild"
                 ;;
             factory__subcmd__help__subcmd__store,rebuild)
                 cmd="factory__subcmd__help__subcmd__store__subcmd__rebuild"
@@ -1292,7 +1349,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__help__subcmd__cache)
-            opts="list clean"
+            opts="list clean list clean"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1334,7 +1391,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__help__subcmd__commands)
-            opts="schema list"
+            opts="schema list schema list"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1404,8 +1461,36 @@ _factory() {
             return 0
             ;;
         factory__subcmd__help__subcmd__events)
-            opts=""
+            opts="schema push"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        factory__subcmd__help__subcmd__events__subcmd__push)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        factory__subcmd__help__subcmd__events__subcmd__schema)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1474,7 +1559,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__help__subcmd__library)
-            opts="register version scan publish list show advise"
+            opts="register version scan publish list show advise register version scan publish list show advise"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1684,7 +1769,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__help__subcmd__remote)
-            opts="add list remove"
+            opts="add list remove add list remove"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1782,7 +1867,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__help__subcmd__store)
-            opts="check rebuild gc"
+            opts="check rebuild gc check rebuild gc"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -566,4 +566,9 @@ fn bash_completes_templates_versions_libraries_event_types_and_topics() {
     assert_eq!(types, ["TemplatePublished".to_string()]);
     let topics = bash_completes(&env, &["factory", "events", "--topic", "factory.int"]);
     assert_eq!(topics, ["factory.integration".to_string()]);
+    // `help` knows the subcommands of subcommands, though each is built only when run.
+    let helped = bash_completes(&env, &["factory", "help", "events", ""]);
+    assert_eq!(helped, ["schema".to_string(), "push".to_string()]);
+    let helped = bash_completes(&env, &["factory", "help", "remote", "re"]);
+    assert_eq!(helped, ["remove".to_string()]);
 }
