@@ -21,58 +21,6 @@ pub struct Cli {
     pub(crate) command: Command,
 }
 
-impl Cli {
-    /// The whole command line with every subcommand's arguments in it, for what reads the
-    /// definition (completions, the man page, its tests) rather than parses one command line:
-    /// parsing adds a subcommand's arguments only when that subcommand is run.
-    pub(crate) fn definition() -> clap::Command {
-        let mut command = <Cli as clap::CommandFactory>::command();
-        command.build();
-        // clap copies the subcommands into `help`'s tree before a deferred one has its own
-        // (`events push`): they are added here, so `factory help events <TAB>` offers them.
-        let nested: Vec<clap::Command> = command
-            .get_subcommands()
-            .filter(|sub| sub.has_subcommands() && sub.get_name() != "help")
-            .cloned()
-            .collect();
-        if let Some(help) = command.find_subcommand_mut("help") {
-            for sub in &nested {
-                if let Some(entry) = help.find_subcommand_mut(sub.get_name()) {
-                    let bin_name = entry.get_bin_name().unwrap_or_default().to_string();
-                    *entry = std::mem::take(entry).subcommands(
-                        sub.get_subcommands()
-                            .filter_map(|nested| copy_for_help(nested, &bin_name)),
-                    );
-                }
-            }
-        }
-        command
-    }
-}
-
-/// A subcommand as `help`'s tree holds it below `parent` (a bin name, `factory help
-/// events`): its name, description and subcommands, no arguments (as clap's own copy).
-fn copy_for_help(command: &clap::Command, parent: &str) -> Option<clap::Command> {
-    if command.get_name() == "help" {
-        return None;
-    }
-    let bin_name = format!("{parent} {}", command.get_name());
-    let mut copy = clap::Command::new(command.get_name().to_string())
-        .bin_name(bin_name.clone())
-        .hide(command.is_hide_set())
-        .disable_help_flag(true)
-        .disable_version_flag(true)
-        .subcommands(
-            command
-                .get_subcommands()
-                .filter_map(|nested| copy_for_help(nested, &bin_name)),
-        );
-    if let Some(about) = command.get_about() {
-        copy = copy.about(about.clone());
-    }
-    Some(copy)
-}
-
 /// Options every subcommand takes.
 #[derive(Debug, clap::Args)]
 pub(crate) struct GlobalArgs {
