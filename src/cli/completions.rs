@@ -80,7 +80,10 @@ fn copy_for_help(command: &clap::Command, parent: &str) -> Option<clap::Command>
         return None;
     }
     let bin_name = format!("{parent} {}", command.get_name());
-    let mut copy = clap::Command::new(command.get_name().to_string())
+    // clap takes a name as `&'static str` unless its `string` feature is on, which slows
+    // every start-up: the few names copied here, once per process, are leaked instead.
+    let name: &'static str = Box::leak(command.get_name().into());
+    let mut copy = clap::Command::new(name)
         .bin_name(bin_name.clone())
         .hide(command.is_hide_set())
         .disable_help_flag(true)
