@@ -1151,34 +1151,6 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the registered libraries')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show a library or one of its releases')
             [CompletionResult]::new('advise', 'advise', [CompletionResultType]::ParameterValue, 'Recommend the newest registered versions that satisfy every constraint')
-            [CompletionResult]::new('register', 'register', [CompletionResultType]::ParameterValue, 'Register a library (and catalog an API client with --api-client --spec)')
-            [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Record a release with its target frameworks and direct dependencies')
-            [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Resolve a release''s dependency graph: conflicts, cycles, advisories; exit 3 with --fail-on')
-            [CompletionResult]::new('publish', 'publish', [CompletionResultType]::ParameterValue, 'Publish a release''s .nupkg to a folder feed or an HTTP NuGet feed')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the registered libraries')
-            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show a library or one of its releases')
-            [CompletionResult]::new('advise', 'advise', [CompletionResultType]::ParameterValue, 'Recommend the newest registered versions that satisfy every constraint')
-            break
-        }
-        'factory;help;library;register' {
-            break
-        }
-        'factory;help;library;version' {
-            break
-        }
-        'factory;help;library;scan' {
-            break
-        }
-        'factory;help;library;publish' {
-            break
-        }
-        'factory;help;library;list' {
-            break
-        }
-        'factory;help;library;show' {
-            break
-        }
-        'factory;help;library;advise' {
             break
         }
         'factory;help;library;register' {
@@ -1212,18 +1184,6 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Re-hash every object and compare the projections with a full replay; exit 3 on problems')
             [CompletionResult]::new('rebuild', 'rebuild', [CompletionResultType]::ParameterValue, 'Rebuild state/ from the event log')
             [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Remove temporary files of stopped writers and objects no event refers to')
-            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Re-hash every object and compare the projections with a full replay; exit 3 on problems')
-            [CompletionResult]::new('rebuild', 'rebuild', [CompletionResultType]::ParameterValue, 'Rebuild state/ from the event log')
-            [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Remove temporary files of stopped writers and objects no event refers to')
-            break
-        }
-        'factory;help;store;check' {
-            break
-        }
-        'factory;help;store;rebuild' {
-            break
-        }
-        'factory;help;store;gc' {
             break
         }
         'factory;help;store;check' {
@@ -1238,14 +1198,6 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
         'factory;help;cache' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the cached repositories')
             [CompletionResult]::new('clean', 'clean', [CompletionResultType]::ParameterValue, 'Remove every cached repository, or the one of URL')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the cached repositories')
-            [CompletionResult]::new('clean', 'clean', [CompletionResultType]::ParameterValue, 'Remove every cached repository, or the one of URL')
-            break
-        }
-        'factory;help;cache;list' {
-            break
-        }
-        'factory;help;cache;clean' {
             break
         }
         'factory;help;cache;list' {
@@ -1258,18 +1210,6 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a registry remote: oci://HOST[:PORT]/NAMESPACE')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the remotes in the order `generate` asks them')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a remote')
-            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a registry remote: oci://HOST[:PORT]/NAMESPACE')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the remotes in the order `generate` asks them')
-            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a remote')
-            break
-        }
-        'factory;help;remote;add' {
-            break
-        }
-        'factory;help;remote;list' {
-            break
-        }
-        'factory;help;remote;remove' {
             break
         }
         'factory;help;remote;add' {
@@ -1299,14 +1239,6 @@ Register-ArgumentCompleter -Native -CommandName 'factory' -ScriptBlock {
         'factory;help;commands' {
             [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON Schema of the command envelope and every payload, or of one type''s')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the command types with their queues and outcome events')
-            [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON Schema of the command envelope and every payload, or of one type''s')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the command types with their queues and outcome events')
-            break
-        }
-        'factory;help;commands;schema' {
-            break
-        }
-        'factory;help;commands;list' {
             break
         }
         'factory;help;commands;schema' {

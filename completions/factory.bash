@@ -235,23 +235,11 @@ _factory() {
             factory__subcmd__help__subcmd__cache,clean)
                 cmd="factory__subcmd__help__subcmd__cache__subcmd__clean"
                 ;;
-            factory__subcmd__help__subcmd__cache,clean)
-                cmd="factory__subcmd__help__subcmd__cache__subcmd__clean"
-                ;;
-            factory__subcmd__help__subcmd__cache,list)
-                cmd="factory__subcmd__help__subcmd__cache__subcmd__list"
-                ;;
             factory__subcmd__help__subcmd__cache,list)
                 cmd="factory__subcmd__help__subcmd__cache__subcmd__list"
                 ;;
             factory__subcmd__help__subcmd__commands,list)
                 cmd="factory__subcmd__help__subcmd__commands__subcmd__list"
-                ;;
-            factory__subcmd__help__subcmd__commands,list)
-                cmd="factory__subcmd__help__subcmd__commands__subcmd__list"
-                ;;
-            factory__subcmd__help__subcmd__commands,schema)
-                cmd="factory__subcmd__help__subcmd__commands__subcmd__schema"
                 ;;
             factory__subcmd__help__subcmd__commands,schema)
                 cmd="factory__subcmd__help__subcmd__commands__subcmd__schema"
@@ -265,17 +253,8 @@ _factory() {
             factory__subcmd__help__subcmd__library,advise)
                 cmd="factory__subcmd__help__subcmd__library__subcmd__advise"
                 ;;
-            factory__subcmd__help__subcmd__library,advise)
-                cmd="factory__subcmd__help__subcmd__library__subcmd__advise"
-                ;;
             factory__subcmd__help__subcmd__library,list)
                 cmd="factory__subcmd__help__subcmd__library__subcmd__list"
-                ;;
-            factory__subcmd__help__subcmd__library,list)
-                cmd="factory__subcmd__help__subcmd__library__subcmd__list"
-                ;;
-            factory__subcmd__help__subcmd__library,publish)
-                cmd="factory__subcmd__help__subcmd__library__subcmd__publish"
                 ;;
             factory__subcmd__help__subcmd__library,publish)
                 cmd="factory__subcmd__help__subcmd__library__subcmd__publish"
@@ -283,17 +262,8 @@ _factory() {
             factory__subcmd__help__subcmd__library,register)
                 cmd="factory__subcmd__help__subcmd__library__subcmd__register"
                 ;;
-            factory__subcmd__help__subcmd__library,register)
-                cmd="factory__subcmd__help__subcmd__library__subcmd__register"
-                ;;
             factory__subcmd__help__subcmd__library,scan)
                 cmd="factory__subcmd__help__subcmd__library__subcmd__scan"
-                ;;
-            factory__subcmd__help__subcmd__library,scan)
-                cmd="factory__subcmd__help__subcmd__library__subcmd__scan"
-                ;;
-            factory__subcmd__help__subcmd__library,show)
-                cmd="factory__subcmd__help__subcmd__library__subcmd__show"
                 ;;
             factory__subcmd__help__subcmd__library,show)
                 cmd="factory__subcmd__help__subcmd__library__subcmd__show"
@@ -301,17 +271,8 @@ _factory() {
             factory__subcmd__help__subcmd__library,version)
                 cmd="factory__subcmd__help__subcmd__library__subcmd__version"
                 ;;
-            factory__subcmd__help__subcmd__library,version)
-                cmd="factory__subcmd__help__subcmd__library__subcmd__version"
-                ;;
             factory__subcmd__help__subcmd__remote,add)
                 cmd="factory__subcmd__help__subcmd__remote__subcmd__add"
-                ;;
-            factory__subcmd__help__subcmd__remote,add)
-                cmd="factory__subcmd__help__subcmd__remote__subcmd__add"
-                ;;
-            factory__subcmd__help__subcmd__remote,list)
-                cmd="factory__subcmd__help__subcmd__remote__subcmd__list"
                 ;;
             factory__subcmd__help__subcmd__remote,list)
                 cmd="factory__subcmd__help__subcmd__remote__subcmd__list"
@@ -319,23 +280,11 @@ _factory() {
             factory__subcmd__help__subcmd__remote,remove)
                 cmd="factory__subcmd__help__subcmd__remote__subcmd__remove"
                 ;;
-            factory__subcmd__help__subcmd__remote,remove)
-                cmd="factory__subcmd__help__subcmd__remote__subcmd__remove"
-                ;;
-            factory__subcmd__help__subcmd__store,check)
-                cmd="factory__subcmd__help__subcmd__store__subcmd__check"
-                ;;
             factory__subcmd__help__subcmd__store,check)
                 cmd="factory__subcmd__help__subcmd__store__subcmd__check"
                 ;;
             factory__subcmd__help__subcmd__store,gc)
                 cmd="factory__subcmd__help__subcmd__store__subcmd__gc"
-                ;;
-            factory__subcmd__help__subcmd__store,gc)
-                cmd="factory__subcmd__help__subcmd__store__subcmd__gc"
-                ;;
-            factory__subcmd__help__subcmd__store,rebuild)
-                cmd="factory__subcmd__help__subcmd__store__subcmd__rebuild"
                 ;;
             factory__subcmd__help__subcmd__store,rebuild)
                 cmd="factory__subcmd__help__subcmd__store__subcmd__rebuild"
@@ -1349,7 +1298,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__help__subcmd__cache)
-            opts="list clean list clean"
+            opts="list clean"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1391,7 +1340,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__help__subcmd__commands)
-            opts="schema list schema list"
+            opts="schema list"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1559,7 +1508,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__help__subcmd__library)
-            opts="register version scan publish list show advise register version scan publish list show advise"
+            opts="register version scan publish list show advise"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1769,7 +1718,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__help__subcmd__remote)
-            opts="add list remove add list remove"
+            opts="add list remove"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1867,7 +1816,7 @@ _factory() {
             return 0
             ;;
         factory__subcmd__help__subcmd__store)
-            opts="check rebuild gc check rebuild gc"
+            opts="check rebuild gc"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1055,27 +1055,6 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand list 'List the registered libraries'
             cand show 'Show a library or one of its releases'
             cand advise 'Recommend the newest registered versions that satisfy every constraint'
-            cand register 'Register a library (and catalog an API client with --api-client --spec)'
-            cand version 'Record a release with its target frameworks and direct dependencies'
-            cand scan 'Resolve a release''s dependency graph: conflicts, cycles, advisories; exit 3 with --fail-on'
-            cand publish 'Publish a release''s .nupkg to a folder feed or an HTTP NuGet feed'
-            cand list 'List the registered libraries'
-            cand show 'Show a library or one of its releases'
-            cand advise 'Recommend the newest registered versions that satisfy every constraint'
-        }
-        &'factory;help;library;register'= {
-        }
-        &'factory;help;library;version'= {
-        }
-        &'factory;help;library;scan'= {
-        }
-        &'factory;help;library;publish'= {
-        }
-        &'factory;help;library;list'= {
-        }
-        &'factory;help;library;show'= {
-        }
-        &'factory;help;library;advise'= {
         }
         &'factory;help;library;register'= {
         }
@@ -1099,15 +1078,6 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand check 'Re-hash every object and compare the projections with a full replay; exit 3 on problems'
             cand rebuild 'Rebuild state/ from the event log'
             cand gc 'Remove temporary files of stopped writers and objects no event refers to'
-            cand check 'Re-hash every object and compare the projections with a full replay; exit 3 on problems'
-            cand rebuild 'Rebuild state/ from the event log'
-            cand gc 'Remove temporary files of stopped writers and objects no event refers to'
-        }
-        &'factory;help;store;check'= {
-        }
-        &'factory;help;store;rebuild'= {
-        }
-        &'factory;help;store;gc'= {
         }
         &'factory;help;store;check'= {
         }
@@ -1118,12 +1088,6 @@ set edit:completion:arg-completer[factory] = {|@words|
         &'factory;help;cache'= {
             cand list 'List the cached repositories'
             cand clean 'Remove every cached repository, or the one of URL'
-            cand list 'List the cached repositories'
-            cand clean 'Remove every cached repository, or the one of URL'
-        }
-        &'factory;help;cache;list'= {
-        }
-        &'factory;help;cache;clean'= {
         }
         &'factory;help;cache;list'= {
         }
@@ -1133,15 +1097,6 @@ set edit:completion:arg-completer[factory] = {|@words|
             cand add 'Add a registry remote: oci://HOST[:PORT]/NAMESPACE'
             cand list 'List the remotes in the order `generate` asks them'
             cand remove 'Remove a remote'
-            cand add 'Add a registry remote: oci://HOST[:PORT]/NAMESPACE'
-            cand list 'List the remotes in the order `generate` asks them'
-            cand remove 'Remove a remote'
-        }
-        &'factory;help;remote;add'= {
-        }
-        &'factory;help;remote;list'= {
-        }
-        &'factory;help;remote;remove'= {
         }
         &'factory;help;remote;add'= {
         }
@@ -1162,12 +1117,6 @@ set edit:completion:arg-completer[factory] = {|@words|
         &'factory;help;commands'= {
             cand schema 'Print the JSON Schema of the command envelope and every payload, or of one type''s'
             cand list 'List the command types with their queues and outcome events'
-            cand schema 'Print the JSON Schema of the command envelope and every payload, or of one type''s'
-            cand list 'List the command types with their queues and outcome events'
-        }
-        &'factory;help;commands;schema'= {
-        }
-        &'factory;help;commands;list'= {
         }
         &'factory;help;commands;schema'= {
         }

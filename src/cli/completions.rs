@@ -60,7 +60,10 @@ impl Cli {
             .collect();
         if let Some(help) = command.find_subcommand_mut("help") {
             for sub in &nested {
-                if let Some(entry) = help.find_subcommand_mut(sub.get_name()) {
+                if let Some(entry) = help
+                    .find_subcommand_mut(sub.get_name())
+                    .filter(|entry| !entry.has_subcommands())
+                {
                     let bin_name = entry.get_bin_name().unwrap_or_default().to_string();
                     *entry = std::mem::take(entry).subcommands(
                         sub.get_subcommands()
